@@ -1,0 +1,12 @@
+/** Every sub-command, in the order `--help` lists them. */
+import type { Command } from 'commander';
+import { register as schema } from './schema.js';
+import { register as init } from './init.js';
+import { register as plan } from './plan.js';
+import { register as render } from './render.js';
+import { register as runbook } from './runbook.js';
+
+/** Attach every sub-command to the program. */
+export function registerAll(program: Command): void {
+  for (const r of [init, schema, plan, render, runbook]) r(program);
+}

@@ -1,0 +1,165 @@
+/**
+ * The shape of a step. One definition drives execution, `plan`, `render` and the runbook
+ * (DESIGN.md "One source of truth"). Steps never import ssh2, node:fs or enquirer: everything
+ * they touch comes through `TaskContext`.
+ */
+import type { Plan, PlanNode } from '../plan/derive.js';
+
+/** Where a task runs. `both`: both nodes in parallel; `each`: node 1 then node 2; `local`: the operator's machine. */
+export type TaskOn = 'both' | 'each' | 'node1' | 'node2' | 'local';
+
+/** safe: idempotent, re-run freely; once: destructive, guarded by `done`; gate: the operator acts. */
+export type TaskKind = 'safe' | 'once' | 'gate';
+
+/** A file a task writes: rendered from an ejs template under `templates/`. */
+export interface FileSpec {
+  /** Absolute path on the node. */
+  path: string;
+  /** Template path relative to `templates/`, e.g. `network/ifcfg-eth.ejs`. */
+  template: string;
+  /** Extra template locals (the template always gets `p` = Plan and `n` = PlanNode). */
+  locals?: Record<string, unknown>;
+  /** File mode, default 0o644. */
+  mode?: number;
+  /** How the original is kept: `/root/backups/<name>` (tutorial style), `<path>.orig`, or none (new file). */
+  backup?: 'root-backups' | 'orig' | 'none';
+  /** The rendered content holds secrets: masked in plan/runbook, mode 0600 in `render` output. */
+  secret?: boolean;
+}
+
+/** Result of one remote command. */
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds. */
+  ms: number;
+}
+
+/** Options for one remote command. */
+export interface ExecOptions {
+  /** Per-command timeout in ms. */
+  timeoutMs?: number;
+  /** Data written to the command's stdin (e.g. a password for `passwd --stdin`); never journaled. */
+  stdin?: string;
+}
+
+/** A node as the steps see it: its plan entry and what can be done to it. */
+export interface NodeHandle {
+  /** The node's plan entry. */
+  readonly plan: PlanNode;
+  /** Run a shell command; resolves whatever the exit code. */
+  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Run a shell command; throws `CommandFailed` on a non-zero exit; returns stdout. */
+  sh(cmd: string, opts?: ExecOptions): Promise<string>;
+  /** Read a file; null when it does not exist. */
+  readFile(path: string): Promise<string | null>;
+  /** Write a file atomically (temp + rename) after backing up the original. */
+  writeFile(path: string, content: string, opts?: { mode?: number; backup?: FileSpec['backup'] }): Promise<void>;
+  /** Wait for the node to come back after a reboot or network restart (reconnects). */
+  waitForReconnect?(timeoutMs?: number): Promise<void>;
+}
+
+/** Asks the operator; answers come from flags/answers first, `--yes` never invents a value. */
+export interface Prompter {
+  /** Yes/no question; `def` is used with --yes. */
+  confirm(message: string, def?: boolean): Promise<boolean>;
+  /** Free text; with --yes and no default it fails naming `path`. */
+  input(message: string, opts?: { def?: string; path?: string; secret?: boolean }): Promise<string>;
+  /** Choose one of `choices`. */
+  select(message: string, choices: string[], def?: string): Promise<string>;
+}
+
+/** What a verify saw, kept in the state file as evidence. */
+export interface Evidence {
+  summary: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+/** Everything a task function gets. */
+export interface TaskContext {
+  plan: Plan;
+  /** The node this run of the task is for. */
+  node: NodeHandle;
+  /** The other node. */
+  peer: NodeHandle;
+  prompt: Prompter;
+  log(message: string): void;
+  /** Record a discovered value (e.g. captured MACs) so later tasks and resumes see it. */
+  capture(key: string, value: unknown): void;
+  /** A value recorded earlier by `capture` (this run or a previous one). */
+  captured<T = unknown>(key: string): T | undefined;
+}
+
+/** A manual test table as the tutorial prints it (e.g. the four fence tests). */
+export interface TestTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+/** What the operator must do at a `gate` task. */
+export interface Gate {
+  /** Instructions, plain text (may contain several lines). */
+  instruct(p: Plan): string;
+  /** Items the operator ticks off, in order. */
+  checklist?(p: Plan): string[];
+  /** Yes/No tables printed in the runbook. */
+  tables?(p: Plan): TestTable[];
+}
+
+/** One unit of work and one checkpoint key. */
+export interface Task {
+  /** Stable id, e.g. `drbd.create-md`: the checkpoint key. */
+  id: string;
+  title: string;
+  on: TaskOn;
+  kind: TaskKind;
+  /** Files written on each node this task runs on, in order, before the commands. */
+  files?(p: Plan, n: PlanNode): FileSpec[];
+  /** Shell commands run in order on each node (after the files). */
+  commands?(p: Plan, n: PlanNode): string[];
+  /** Custom execution where files + commands are not enough (replaces running `commands`). */
+  run?(ctx: TaskContext): Promise<void>;
+  /** `once` tasks: has this already happened on this node? (probe of real state) */
+  done?(ctx: TaskContext): Promise<boolean>;
+  /** Read-only check of real state; throws `VerifyFailed` with what it saw. */
+  verify?(ctx: TaskContext): Promise<Evidence>;
+  /** What the verify expects, in words (plan and runbook "what to check"). */
+  expect?(p: Plan, n: PlanNode): string[];
+  /** Output the tutorial shows for the commands (runbook "expected output"). */
+  expectedOutput?(p: Plan, n: PlanNode): string;
+  gate?: Gate;
+}
+
+/** One tutorial step: a titled group of tasks. */
+export interface Step {
+  id: string;
+  title: string;
+  /** Why, from the tutorial (a paragraph or two). */
+  doc: string;
+  /** Warnings the tutorial prints for this step. */
+  warnings?: string[];
+  tasks: Task[];
+}
+
+/** Which nodes a task runs on, in run order. */
+export function nodesFor(p: Plan, on: TaskOn): PlanNode[] {
+  switch (on) {
+    case 'both':
+    case 'each':
+      return [...p.nodes];
+    case 'node1':
+      return [p.nodes[0]];
+    case 'node2':
+      return [p.nodes[1]];
+    case 'local':
+      return [];
+  }
+}
+
+/** Whether the engine can execute this task (it has a way to run and to verify). */
+export function isExecutable(t: Task): boolean {
+  if (t.kind === 'gate') return true;
+  return !!t.verify && !!(t.run || t.commands || t.files);
+}

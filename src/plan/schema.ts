@@ -1,0 +1,206 @@
+/**
+ * The answers-file format, as a zod schema.
+ *
+ * The contract is `shared/contract/tutorial.anvil.yaml`: every key there is accepted here with the
+ * same meaning. Keys we add carry defaults so a contract file stays valid. Cross-field rules
+ * (addresses inside CIDRs, uniqueness, references) live in `checks.ts`, so that a file with ten
+ * mistakes gets ten messages.
+ */
+import { z } from 'zod';
+
+const MAC_RE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+// NOTE: names end up in shell commands, file names and XML; keep them to a conservative alphabet.
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const SIZE_RE = /^\d+(\.\d+)?(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/;
+const LV_SIZE_RE = /^(\d+(\.\d+)?[KMGTkmgt]|\d+%(FREE|VG|PVS))$/;
+
+export const ipv4 = z.string().regex(IPV4_RE, 'not an IPv4 address (e.g. 10.20.0.1)');
+export const cidr = z
+  .string()
+  .regex(/^[\d.]+\/\d{1,2}$/, 'not a CIDR (e.g. 10.20.0.0/16)')
+  .refine((s) => IPV4_RE.test(s.split('/')[0]!) && Number(s.split('/')[1]) <= 32, 'not a CIDR (e.g. 10.20.0.0/16)');
+export const mac = z.string().regex(MAC_RE, 'not a MAC address (e.g. 00:E0:81:C7:EC:49)');
+export const name = z.string().regex(NAME_RE, 'use letters, digits, "-", "_" and "." only');
+const absPath = z.string().regex(/^\/[^\s'"`$\\;&|<>]*$/, 'must be an absolute path without spaces or shell characters');
+
+/** A secret: literal, or `${env:NAME}` resolved from the environment at load time. Absent = prompt. */
+export const secret = z.string().min(1, 'must not be empty');
+
+const macPair = z.tuple([mac, mac], { error: 'must be a list of two MACs: [link 1, link 2]' });
+
+export const nodeSchema = z.strictObject({
+  name: name.describe('short host name; FQDN = name.domain'),
+  label: name.describe('short tag used in resource names: ipmi_<label>, only_<label>, <label>-vg0'),
+  id: z.number().int().positive().describe('cluster nodeid'),
+  bcn: ipv4.describe('Back-Channel Network address (bond0)'),
+  sn: ipv4.describe('Storage Network address (bond1)'),
+  ifn: ipv4.describe('Internet-Facing Network address (vbr2)'),
+  ipmi: ipv4.describe('IPMI BMC address (/etc/hosts: <ip> <name>.ipmi)'),
+  nics: z
+    .strictObject({ bcn: macPair, sn: macPair, ifn: macPair })
+    .optional()
+    .describe('MACs per network, [link 1, link 2]; absent = captured by the NIC MAC capture step'),
+  ssh: z
+    .strictObject({
+      host: z.string().min(1).default(''),
+      port: z.number().int().min(1).max(65535).default(22),
+      user: z.string().min(1).default('root'),
+      hostKey: z
+        .string()
+        .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'not a SHA256 fingerprint (e.g. SHA256:abc...)')
+        .optional()
+        .describe('pinned host key fingerprint'),
+      password: secret.optional().describe('root password; absent = key/agent auth or prompt'),
+      privateKey: z.string().optional().describe('path to a private key file'),
+    })
+    .prefault({}),
+});
+
+const fenceDevice = z
+  .looseObject({
+    name: name,
+    agent: z.string().regex(/^fence_[a-z0-9_]+$/, 'must be a fence agent name like fence_ipmilan'),
+  })
+  .describe('a <fencedevice>: name, agent, and the agent attributes (ipaddr, login, passwd, ...)');
+
+const fenceMethod = z.strictObject({
+  name: name,
+  devices: z
+    .array(
+      z.strictObject({
+        device: name,
+        port: z.union([z.number().int(), z.string()]).optional(),
+        action: z.enum(['reboot', 'off', 'on']).default('reboot'),
+      }),
+    )
+    .min(1, 'a method needs at least one device'),
+});
+
+const drbdResource = z.strictObject({
+  name: name,
+  device: z.string().regex(/^\/dev\/drbd\d+$/, 'must be /dev/drbdN'),
+  partition: z.string().regex(/^\/dev\/[a-z]+\d+$/, 'must be a partition like /dev/sda5'),
+  size: z.union([z.literal('rest'), z.string().regex(SIZE_RE, 'must be a parted size like 20GB or "rest"')]),
+  port: z.number().int().min(1024).max(65535),
+  vg: name,
+  primary: name.optional().describe('node whose VMs live on this resource'),
+});
+
+const vmSchema = z.strictObject({
+  name: name,
+  node: name,
+  lv: name,
+  size: z.string().regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE'),
+  ram: z.number().int().positive(),
+  vcpus: z.number().int().positive(),
+  os: z.strictObject({ type: z.string().min(1), variant: z.string().min(1) }),
+  diskBus: z.string().optional(),
+  arch: z.string().default('x86_64'),
+  install: z
+    .strictObject({
+      location: z.string().optional(),
+      extraArgs: z.string().optional(),
+      cdrom: z.string().optional(),
+      floppy: z.string().optional(),
+    })
+    .refine((i) => !!(i.location || i.cdrom), 'needs install.location (network install) or install.cdrom'),
+});
+
+export const answersSchema = z.strictObject({
+  cluster: z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'cluster name: up to 16 letters, digits, "-" or "_" (GFS2 lock table limit)'),
+    domain: z.string().regex(/^[A-Za-z0-9.-]+$/, 'not a DNS domain'),
+    postJoinDelay: z.number().int().min(0).default(30),
+    totem: z
+      .strictObject({
+        rrpMode: z.enum(['none', 'active', 'passive']).default('none'),
+        secauth: z.enum(['on', 'off']).default('off'),
+      })
+      .prefault({}),
+  }),
+  networks: z.strictObject({
+    bcn: z.strictObject({ cidr }),
+    sn: z.strictObject({ cidr }),
+    ifn: z.strictObject({
+      cidr,
+      gateway: ipv4.optional(),
+      dns: z.array(ipv4).default([]),
+      bridge: name.default('vbr2'),
+    }),
+    bonding: z
+      .strictObject({
+        mode: z.number().int().default(1),
+        miimon: z.number().int().default(100),
+        useCarrier: z.number().int().default(1),
+        updelay: z.number().int().default(120000),
+        downdelay: z.number().int().default(0),
+      })
+      .prefault({}),
+  }),
+  nodes: z.array(nodeSchema),
+  extraHosts: z
+    .array(z.strictObject({ comment: z.string().optional(), ip: ipv4, names: z.array(z.string().min(1)).min(1) }))
+    .default([]),
+  fencing: z.strictObject({
+    devices: z.array(fenceDevice).min(1, 'at least one fence device is required'),
+    methods: z.record(z.string(), z.array(fenceMethod)),
+  }),
+  ricci: z.strictObject({ password: secret.optional() }).prefault({}),
+  ntp: z.strictObject({ server: z.string().min(1) }),
+  security: z
+    .strictObject({
+      selinux: z.enum(['disabled', 'permissive', 'enforcing']).default('disabled'),
+      firewall: z.enum(['disabled', 'enabled']).default('disabled'),
+    })
+    .prefault({}),
+  storage: z.strictObject({
+    disk: absPath,
+    drbd: z
+      .strictObject({
+        source: z.enum(['elrepo', 'linbit', 'source']).default('elrepo'),
+        fencePeer: absPath.default('/sbin/obliterate-peer.sh'),
+        wfcTimeout: z.number().int().min(0).default(300),
+        degrWfcTimeout: z.number().int().min(0).default(120),
+        linbitHash: z.string().optional().describe('URL hash for the LINBIT repository (source: linbit)'),
+      })
+      .prefault({}),
+    freeStart: z
+      .string()
+      .regex(SIZE_RE, 'must be a parted position like 47.5GB')
+      .optional()
+      .describe('start of the free space on the disk (parted `print free`); absent = probed on the node'),
+    resources: z.array(drbdResource).min(1),
+    gfs2: z.strictObject({
+      vg: name,
+      lv: name,
+      mount: absPath,
+      journals: z.number().int().min(1).default(2),
+      dirs: z.array(name).default(['definitions', 'provision', 'archive', 'files']),
+    }),
+  }),
+  vms: z.array(vmSchema).default([]),
+  vmService: z
+    .strictObject({
+      autostart: z.number().int().min(0).max(1).default(0),
+      exclusive: z.number().int().min(0).max(1).default(0),
+      recovery: z.enum(['restart', 'relocate', 'disable']).default('restart'),
+      maxRestarts: z.number().int().min(0).default(2),
+      restartExpireTime: z.number().int().min(0).default(600),
+    })
+    .prefault({}),
+});
+
+/** Validated answers, with defaults applied. */
+export type Answers = z.output<typeof answersSchema>;
+/** One node's answers. */
+export type NodeAnswers = Answers['nodes'][number];
+/** One DRBD resource's answers. */
+export type ResourceAnswers = Answers['storage']['resources'][number];
+/** One VM's answers. */
+export type VmAnswers = Answers['vms'][number];
+/** A `<fencedevice>` entry: name, agent and free-form agent attributes. */
+export type FenceDeviceAnswers = Answers['fencing']['devices'][number] & Record<string, unknown>;
+
+/** Attribute names of fence devices that hold secrets (masked everywhere but on the node). */
+export const SECRET_FENCE_ATTRS = ['passwd', 'password', 'community', 'snmp_priv_passwd'];

@@ -15,8 +15,16 @@ export type TaskKind = 'safe' | 'once' | 'gate';
 export interface FileSpec {
   /** Absolute path on the node. */
   path: string;
-  /** Template path relative to `templates/`, e.g. `network/ifcfg-eth.ejs`. */
+  /**
+   * Template path relative to `templates/`, e.g. `network/ifcfg-eth.ejs`. For an `edit` file it is
+   * the stock file of a fresh install, used where the node's own copy is not at hand (render, runbook).
+   */
   template: string;
+  /**
+   * For files the tutorial edits rather than replaces (lvm.conf, selinux/config, ntp.conf): the
+   * change applied to the node's current content. Must be idempotent: edit(edit(x)) === edit(x).
+   */
+  edit?(current: string): string;
   /** Extra template locals (the template always gets `p` = Plan and `n` = PlanNode). */
   locals?: Record<string, unknown>;
   /** File mode, default 0o644. */

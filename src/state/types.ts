@@ -1,0 +1,42 @@
+/**
+ * The checkpoint format (`state.json`), per DESIGN.md "Checkpoints and resume". Secrets never go
+ * in here: inputs are hashed after masking, evidence is what verifies saw (redacted).
+ */
+
+/** Bump when the shape changes; older files are migrated or refused with a clear message. */
+export const STATE_SCHEMA_VERSION = 1;
+
+/** Status of one task on one node. */
+export type TaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+/** One task on one node. */
+export interface TaskRecord {
+  status: TaskStatus;
+  /** sha256 of the task's rendered files + commands for this node (secrets masked). */
+  inputHash?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** What the verify saw. */
+  evidence?: { summary: string; details?: Record<string, string | number | boolean> };
+  /** Last error message, when failed. */
+  error?: string;
+  /** How many times it ran (a `once` task must stay at 1). */
+  runs?: number;
+}
+
+/** The whole state file. */
+export interface StateFile {
+  schemaVersion: number;
+  /** Absolute path of the answers file used. */
+  answersFile?: string;
+  /** sha256 of the (masked) answers. */
+  answersHash?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** `tasks[taskId][nodeName]`; `local` tasks use the key `local`. */
+  tasks: Record<string, Record<string, TaskRecord>>;
+  /** Values discovered during the run (e.g. captured MACs): `captured[key]`. */
+  captured: Record<string, unknown>;
+  /** Whether the run used the lab. */
+  lab?: { stateDir: string; ports: Record<string, number> };
+}

@@ -1,0 +1,39 @@
+/**
+ * What every "show before it runs" command starts from: the answers, the real plan (for files
+ * that go on the nodes), the masked plan (for anything a person reads) and the secret values (for
+ * the last-line redaction of documents).
+ */
+import type { Step } from '../engine/types.js';
+import { AnvilError } from '../errors.js';
+import type { Answers } from '../plan/schema.js';
+import { derivePlan, maskAnswers, secretValues, type Plan } from '../plan/derive.js';
+import { loadAnswers } from '../plan/load.js';
+
+/** Loaded answers and the plans derived from them. */
+export interface ReportContext {
+  file: string;
+  answers: Answers;
+  /** Secrets in clear: only for files written to the nodes or to `render`'s folder. */
+  plan: Plan;
+  /** Secrets replaced by `********`: for plan, runbook and anything printed. */
+  masked: Plan;
+  /** Every secret value, for `redact()`. */
+  secrets: string[];
+}
+
+/** Load an answers file and derive both plans. */
+export function loadReportContext(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ReportContext {
+  if (!file) throw new AnvilError('no answers file given', 'pass --answers FILE; `anvil-install init` writes a commented one');
+  const answers = loadAnswers(file, env);
+  return { file, answers, plan: derivePlan(answers), masked: derivePlan(maskAnswers(answers)), secrets: secretValues(answers) };
+}
+
+/** Check `--step` ids against the step list; an unknown id is a user error listing the valid ones. */
+export function checkStepIds(ids: readonly string[] | undefined, steps: readonly Step[]): string[] | undefined {
+  if (!ids || ids.length === 0) return undefined;
+  const known = steps.map((s) => s.id);
+  const bad = ids.filter((i) => !known.includes(i));
+  if (bad.length)
+    throw new AnvilError(`unknown step ${bad.map((b) => `"${b}"`).join(', ')}`, `steps are: ${known.join(', ')}`);
+  return [...ids];
+}

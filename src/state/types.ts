@@ -22,6 +22,10 @@ export interface TaskRecord {
   error?: string;
   /** How many times it ran (a `once` task must stay at 1). */
   runs?: number;
+  /** A gate the run stopped at (`--yes`): the `resume` that follows counts as the operator's confirmation. */
+  awaitingOperator?: boolean;
+  /** Why the task ended as it did, when that is not obvious (e.g. a gate accepted with --accept-gates). */
+  note?: string;
 }
 
 /** The whole state file. */
@@ -37,6 +41,8 @@ export interface StateFile {
   tasks: Record<string, Record<string, TaskRecord>>;
   /** Values discovered during the run (e.g. captured MACs): `captured[key]`. */
   captured: Record<string, unknown>;
+  /** Node names in order (node 1, node 2), so `status` reads without the answers file. */
+  nodes?: string[];
   /** Whether the run used the lab. */
   lab?: { stateDir: string; ports: Record<string, number> };
 }

@@ -1,0 +1,35 @@
+/**
+ * Resume rules (DESIGN.md "Checkpoints and resume"), as a pure decision on one task record.
+ *
+ * - done/skipped, hash unchanged, node not re-opened → keep (skip).
+ * - done/skipped with a changed hash → re-open this task and every later task on that node.
+ * - `running` found at start → interrupted: verify first; passes → done; else re-run if `safe`.
+ * - a `once` task consults its `done` probe before it ever runs (pending, failed, interrupted or
+ *   re-opened): done → mark done, never run again.
+ */
+import type { TaskRecord } from '../state/types.js';
+
+/** What to do with one task on one node. */
+export type Decision =
+  /** Settled and unchanged: leave the record as it is. */
+  | { action: 'keep' }
+  /** Work out from the task kind: safe → run; once → probe `done` first; gate → ask the operator. */
+  | { action: 'run'; reopen: boolean; reason: 'new' | 'retry' | 'changed' | 'reopened' }
+  /** Interrupted mid-run: verify first; on failure run if safe, probe `done` if once. */
+  | { action: 'verify-first'; reopen: boolean };
+
+/**
+ * Decide for one (task, node). `hash` is the task's current input hash; `reopened` whether an
+ * earlier task on this node was re-opened in this run. A record still `running` was interrupted:
+ * each task is visited once per run, so `running` can only come from the loaded state.
+ */
+export function decide(rec: TaskRecord | undefined, hash: string, reopened: boolean): Decision {
+  if (!rec) return { action: 'run', reopen: false, reason: 'new' };
+  const changed = rec.inputHash !== undefined && rec.inputHash !== hash;
+  if (rec.status === 'done' || rec.status === 'skipped') {
+    if (!changed && !reopened) return { action: 'keep' };
+    return { action: 'run', reopen: true, reason: changed ? 'changed' : 'reopened' };
+  }
+  if (rec.status === 'running') return { action: 'verify-first', reopen: changed };
+  return { action: 'run', reopen: changed, reason: rec.status === 'pending' ? 'new' : 'retry' };
+}

@@ -1,0 +1,216 @@
+/**
+ * The state folder: `state.json` (the checkpoint, written atomically), `journal.jsonl` (see
+ * journal.ts) and `lock` (one run per folder). Nothing here knows what a task does.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AnvilError } from '../errors.js';
+import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.js';
+
+/** File names inside a state folder. */
+export const STATE_FILE = 'state.json';
+export const JOURNAL_FILE = 'journal.jsonl';
+export const LOCK_FILE = 'lock';
+
+/** The default state folder (relative to the working directory). */
+export const DEFAULT_STATE_DIR = '.anvil';
+
+/** A fresh, empty state. */
+export function newState(now: Date = new Date()): StateFile {
+  const t = now.toISOString();
+  return { schemaVersion: STATE_SCHEMA_VERSION, createdAt: t, updatedAt: t, tasks: {}, captured: {} };
+}
+
+/** Read and check `DIR/state.json`; null when the folder has none. Throws `AnvilError` on a bad or foreign file. */
+export function readState(dir: string): StateFile | null {
+  const file = join(dir, STATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    // NOTE: writes are atomic (rename), so a truncated file means someone edited it by hand.
+    throw new AnvilError(`${file} is not valid JSON`, 'restore it from a backup, or start over with a fresh --state folder');
+  }
+  const s = raw as Partial<StateFile> | null;
+  if (!s || typeof s !== 'object' || typeof s.schemaVersion !== 'number')
+    throw new AnvilError(`${file} is not an anvil-install state file (no schemaVersion)`, 'pass --state with the folder an install created');
+  if (s.schemaVersion > STATE_SCHEMA_VERSION)
+    throw new AnvilError(
+      `${file} was written by a newer anvil-install (state schema ${s.schemaVersion}; this version reads ${STATE_SCHEMA_VERSION})`,
+      'run the newer anvil-install that created it',
+    );
+  if (s.schemaVersion < STATE_SCHEMA_VERSION)
+    throw new AnvilError(
+      `${file} uses state schema ${s.schemaVersion}, which this version cannot migrate (it reads ${STATE_SCHEMA_VERSION})`,
+      'finish the install with the anvil-install version that started it',
+    );
+  if (!s.tasks || typeof s.tasks !== 'object' || !s.captured || typeof s.captured !== 'object')
+    throw new AnvilError(`${file} is damaged: "tasks" or "captured" is missing`, 'restore it from a backup, or start over with a fresh --state folder');
+  return s as StateFile;
+}
+
+/** Write `DIR/state.json` atomically: temp file, fsync, rename, fsync of the folder. */
+export function writeStateAtomic(dir: string, state: StateFile): void {
+  const file = join(dir, STATE_FILE);
+  const tmp = join(dir, `.${STATE_FILE}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(state, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  // NOTE: the rename itself is only durable once the directory entry is flushed.
+  try {
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // some filesystems refuse fsync on a directory; the rename is still atomic
+  }
+}
+
+/** What the lock file holds. */
+interface LockInfo {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take `DIR/lock` (exclusive create). A lock left by a dead process on this host is taken over;
+ * a live one (or one from another host) is refused with who holds it.
+ */
+export function acquireLock(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, JSON.stringify(mine) + '\n');
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          const cur = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+          if (cur.pid === mine.pid && cur.host === mine.host) unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let held: LockInfo | undefined;
+    try {
+      held = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+    } catch {
+      held = undefined;
+    }
+    if (held && held.host === mine.host && !pidAlive(held.pid)) {
+      unlinkSync(file);
+      continue;
+    }
+    throw new AnvilError(
+      `state folder ${dir} is in use by another anvil-install${held ? ` (pid ${held.pid} on ${held.host}, since ${held.since})` : ''}`,
+      `wait for that run to finish; if no such process exists, delete ${file}`,
+    );
+  }
+  throw new AnvilError(`cannot take the lock ${file}`);
+}
+
+/** An open state folder: the loaded state, its lock, and atomic saves. */
+export class StateStore {
+  /** Absolute path of the folder. */
+  readonly dir: string;
+  /** The live state; mutate it, then `save()`. */
+  readonly state: StateFile;
+  private frozen = false;
+  private constructor(dir: string, state: StateFile, private readonly unlock: () => void) {
+    this.dir = dir;
+    this.state = state;
+  }
+
+  /**
+   * Open (and lock) a state folder. `create`: make the folder and a fresh state when there is none;
+   * otherwise a missing state is an error naming the folder.
+   */
+  static open(dir: string, opts: { create?: boolean } = {}): StateStore {
+    const abs = resolve(dir);
+    if (!existsSync(abs)) {
+      if (!opts.create) throw new AnvilError(`no state folder at ${abs}`, 'start with `anvil-install install --answers FILE` (or pass --state DIR)');
+      mkdirSync(abs, { recursive: true, mode: 0o700 });
+    }
+    const unlock = acquireLock(abs);
+    try {
+      let state = readState(abs);
+      if (!state) {
+        if (!opts.create) throw new AnvilError(`${abs} holds no ${STATE_FILE}`, 'start with `anvil-install install --answers FILE --state DIR`');
+        state = newState();
+      }
+      return new StateStore(abs, state, unlock);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+
+  /** Path of the journal in this folder. */
+  get journalFile(): string {
+    return join(this.dir, JOURNAL_FILE);
+  }
+
+  /** The record of a task on a node, created as `pending` when absent. */
+  record(taskId: string, node: string): TaskRecord {
+    const byNode = (this.state.tasks[taskId] ??= {});
+    return (byNode[node] ??= { status: 'pending' });
+  }
+
+  /** The record of a task on a node, if any. */
+  peek(taskId: string, node: string): TaskRecord | undefined {
+    return this.state.tasks[taskId]?.[node];
+  }
+
+  /** Write the state atomically (no-op once frozen). */
+  save(): void {
+    if (this.frozen) return;
+    this.state.updatedAt = new Date().toISOString();
+    writeStateAtomic(this.dir, this.state);
+  }
+
+  /**
+   * Stop writing: after an interrupt the checkpoint on disk is final, whatever work still unwinds
+   * in the background.
+   */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** Release the lock. */
+  close(): void {
+    this.unlock();
+  }
+}

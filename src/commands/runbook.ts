@@ -1,5 +1,93 @@
-/** `anvil-install runbook` (being written; see the issue tracker). */
+/** `anvil-install runbook`: the printable runbook of this cluster (Markdown, HTML or PDF), optionally "as built". */
 import type { Command } from 'commander';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import type { Step } from '../engine/types.js';
+import { AnvilError } from '../errors.js';
+import { say } from '../output.js';
+import { loadAsBuilt } from '../report/as-built.js';
+import { loadReportContext } from '../report/context.js';
+import { htmlToPdf, type PdfOptions } from '../report/pdf.js';
+import { buildRunbook, runbookHtml, runbookMarkdown, type RunbookFormat } from '../report/runbook.js';
+import { STEPS } from '../../steps/index.js';
+
+/** Options of `runbook`. */
+export interface RunbookOptions {
+  answers?: string;
+  format?: string;
+  out?: string;
+  /** State folder (or state.json) of an install: makes the runbook "as built". */
+  state?: string;
+}
+
+const FORMATS: RunbookFormat[] = ['md', 'html', 'pdf'];
+const EXT: Record<string, RunbookFormat> = { '.md': 'md', '.markdown': 'md', '.html': 'html', '.htm': 'html', '.pdf': 'pdf' };
+
+/** The format asked for, or the one the output file's extension names. */
+export function runbookFormat(format: string | undefined, out: string | undefined): RunbookFormat {
+  if (format) {
+    const f = format.toLowerCase() === 'markdown' ? 'md' : format.toLowerCase();
+    if (!FORMATS.includes(f as RunbookFormat)) throw new AnvilError(`unknown runbook format "${format}"`, 'use --format md, html or pdf');
+    return f as RunbookFormat;
+  }
+  const f = out ? EXT[extname(out).toLowerCase()] : undefined;
+  if (!f) throw new AnvilError('no runbook format given', 'pass --format md|html|pdf (or an --out file ending in .md, .html or .pdf)');
+  return f;
+}
+
+/** Write the runbook; returns the format written. */
+export async function runbookCommand(
+  opts: RunbookOptions,
+  extra: { steps?: readonly Step[]; env?: NodeJS.ProcessEnv; now?: Date; pdf?: PdfOptions } = {},
+): Promise<RunbookFormat> {
+  if (!opts.out) throw new AnvilError('no output file given', 'pass --out FILE');
+  const format = runbookFormat(opts.format, opts.out);
+  const ctx = loadReportContext(opts.answers, extra.env ?? process.env);
+  const asBuilt = opts.state ? loadAsBuilt(opts.state) : undefined;
+  // NOTE: the masked plan: nothing a person reads carries a password; redaction of the final
+  // document (in runbookMarkdown/runbookHtml) is the second line of defence.
+  const model = buildRunbook({ plan: ctx.masked, steps: extra.steps ?? STEPS, secrets: ctx.secrets, answersFile: ctx.file, asBuilt, now: extra.now });
+  if (format === 'md') writeFileSync(opts.out, runbookMarkdown(model, ctx.secrets));
+  else if (format === 'html') writeFileSync(opts.out, runbookHtml(model, ctx.secrets));
+  else {
+    const tmp = mkdtempSync(join(tmpdir(), 'anvil-runbook-'));
+    try {
+      const html = join(tmp, 'runbook.html');
+      writeFileSync(html, runbookHtml(model, ctx.secrets));
+      await htmlToPdf(html, opts.out, extra.pdf);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  const tasks = model.steps.reduce((n, s) => n + s.tasks.length, 0);
+  say(`Wrote the ${asBuilt ? 'as-built ' : ''}runbook of ${model.summary.cluster.name} (${model.steps.length} steps, ${tasks} tasks) to ${opts.out} (${format}).`);
+  return format;
+}
 
 /** Register the command. */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('runbook')
+    .description('write the printable runbook of this cluster: summary, every file and command in order, manual tests as checklists')
+    .requiredOption('-a, --answers <file>', 'answers file (YAML)')
+    .requiredOption('-o, --out <file>', 'output file')
+    .option('-f, --format <format>', 'md, html or pdf (default: from the --out extension)')
+    .option('--state <dir>', 'state folder of an install: write the runbook "as built", with each task\'s status and evidence')
+    .addHelpText(
+      'after',
+      `
+The cover summarises the cluster (nodes, networks, NIC map, fence matrix, DRBD layout, VMs);
+each step then starts on a new page with why it is done, its files in full, its commands per
+node, what to check, checklists and Yes/No tables for the manual tests, and sign-off lines.
+Passwords are shown as ********. PDF is printed with headless Chromium (apt-get install chromium).
+
+Examples:
+  $ anvil-install runbook --answers anvil.yaml --out runbook.html
+  $ anvil-install runbook --answers anvil.yaml --format pdf --out runbook.pdf
+  $ anvil-install runbook --answers anvil.yaml --state .anvil --out as-built.md`,
+    )
+    .action(async (opts: RunbookOptions) => {
+      await runbookCommand(opts);
+    });
+}

@@ -37,7 +37,10 @@ export interface SummaryNetwork {
 export interface SummaryNic {
   node: string;
   dev: string;
+  /** BCN, SN or IFN. */
   net: string;
+  /** Back-Channel Network, ... */
+  netTitle: string;
   link: number;
   /** MAC address, or `(captured at install)` when the answers leave it out. */
   mac: string;
@@ -134,7 +137,8 @@ export function clusterSummary(p: Plan): ClusterSummary {
     n.ifaces.map((i) => ({
       node: n.name,
       dev: i.dev,
-      net: NET_TITLES[i.net],
+      net: i.net.toUpperCase(),
+      netTitle: NET_TITLES[i.net],
       link: i.link,
       mac: i.mac ?? NOT_KNOWN,
       bond: i.bond,

@@ -30,6 +30,11 @@ export interface Transport {
   writeFile(path: string, data: string | Buffer, opts?: { mode?: number; backupTo?: string }): Promise<void>;
   /** Drop and re-open the connection with backoff until `timeoutMs` (network restart, reboot). */
   reconnect(timeoutMs?: number): Promise<void>;
+  /**
+   * Wait until the node goes away (its connection closes: reboot, network restart) and comes back
+   * (login works again), within `timeoutMs` in all. Optional: in-memory transports may lack it.
+   */
+  waitForReboot?(timeoutMs?: number): Promise<void>;
   /** Close for good. */
   close(): Promise<void>;
 }

@@ -1,4 +1,94 @@
-/** PLACEHOLDER: being written (see issue "The whole tutorial as data"). */
-import type { Step } from '../src/engine/types.js';
+/**
+ * Preflight: before anything is changed, make sure each node is what the tutorial assumes: an EL6
+ * install we reach as root, whose host name is its FQDN (the cluster and the SSH keys name nodes by
+ * it), with the disk that will hold the DRBD partitions.
+ */
+import type { Step, TaskContext, Evidence } from '../src/engine/types.js';
+import type { Plan, PlanNode } from '../src/plan/derive.js';
+import { VerifyFailed } from '../src/errors.js';
+import { sh } from '../src/engine/shell.js';
 
-export const preflight: Step = { id: 'preflight', title: 'preflight (not yet declared)', doc: '', tasks: [] };
+const TASK = 'preflight.node';
+
+/** What preflight reads from a node. */
+export interface NodeFacts {
+  release: string;
+  uname: string;
+  uid: string;
+  diskIsBlock: boolean;
+}
+
+/** The probe commands, in the order shown in the plan and runbook. */
+function probes(p: Plan): string[] {
+  return ['cat /etc/redhat-release', 'uname -n', 'id -u', sh`test -b ${p.storage.disk}`];
+}
+
+/** Read the facts from a node (read-only). */
+export async function readFacts(ctx: TaskContext): Promise<NodeFacts> {
+  const [rel, uname, uid, disk] = probes(ctx.plan);
+  const release = await ctx.node.exec(rel!);
+  return {
+    release: release.code === 0 ? release.stdout.trim() : '',
+    uname: (await ctx.node.exec(uname!)).stdout.trim(),
+    uid: (await ctx.node.exec(uid!)).stdout.trim(),
+    diskIsBlock: (await ctx.node.exec(disk!)).code === 0,
+  };
+}
+
+/** EL6 release line, e.g. "CentOS release 6.2 (Final)", "Red Hat Enterprise Linux Server release 6.2 (Santiago)". */
+const EL6 = /release 6(\.(\d+))?\b/;
+
+/** Check the facts against the plan; throws `VerifyFailed` naming the first problem. */
+export function checkFacts(p: Plan, n: PlanNode, f: NodeFacts, log?: (m: string) => void): Evidence {
+  const fail = (expected: string, seen: string) => {
+    throw new VerifyFailed(TASK, n.name, expected, seen);
+  };
+  const el = EL6.exec(f.release);
+  if (!el) fail('an EL6 release in /etc/redhat-release (RHEL, CentOS or Scientific Linux 6.x)', f.release ? `"${f.release}"` : 'no /etc/redhat-release');
+  if (el?.[2] === '1' && log)
+    log(`${n.name}: EL6.1 has a corosync token retransmit bug; upgrade to EL6.2 or newer (tutorial warning)`);
+  if (f.uid !== '0') fail('to be logged in as root (id -u = 0)', `id -u = ${f.uid || '(nothing)'}`);
+  if (f.uname !== n.fqdn)
+    fail(
+      `uname -n = ${n.fqdn} (set HOSTNAME=${n.fqdn} in /etc/sysconfig/network and run \`hostname ${n.fqdn}\`)`,
+      `uname -n = ${f.uname || '(nothing)'}`,
+    );
+  if (!f.diskIsBlock) fail(`${p.storage.disk} to be a block device (storage.disk)`, `${p.storage.disk} is not a block device`);
+  return { summary: `${f.release}; ${f.uname}; root; ${p.storage.disk} present`, details: { release: f.release, uname: f.uname, disk: p.storage.disk } };
+}
+
+export const preflight: Step = {
+  id: 'preflight',
+  title: 'Preflight: the nodes as the tutorial expects them',
+  doc:
+    'Beyond being based on RHEL 6, there are no requirements for how the operating system is installed; the tutorial ' +
+    'uses "minimal" installs and installs everything else it needs. Each node must be reachable as root, must call ' +
+    'itself by its fully qualified name (the cluster, the SSH keys and the node names in cluster.conf all use it), and ' +
+    'must have the disk whose free space will become the DRBD partitions. Nothing is changed here.',
+  warnings: [
+    'EL6.1 shipped with a version of corosync that had a token retransmit bug. On slower systems this caused totem ' +
+      'tokens to be retransmitted and significant performance problems. This has been resolved in EL6.2, so please be sure to upgrade.',
+  ],
+  tasks: [
+    {
+      id: TASK,
+      title: 'Check release, host name, root and storage disk',
+      on: 'both',
+      kind: 'safe',
+      commands: (p) => probes(p),
+      expect: (p, n) => [
+        '/etc/redhat-release names an EL6 release (6.2 or newer advised)',
+        `uname -n prints ${n.fqdn}`,
+        'id -u prints 0 (root)',
+        `${p.storage.disk} is a block device`,
+      ],
+      // NOTE: a probe failing is a finding, not a command error, so run reports it through checkFacts.
+      async run(ctx) {
+        checkFacts(ctx.plan, ctx.node.plan, await readFacts(ctx), ctx.log);
+      },
+      async verify(ctx) {
+        return checkFacts(ctx.plan, ctx.node.plan, await readFacts(ctx));
+      },
+    },
+  ],
+};

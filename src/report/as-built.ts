@@ -2,11 +2,12 @@
  * "As built": the state folder's record of what ran, attached to the runbook's tasks. Only reads
  * `state.json`; every string taken from it is redacted again before it reaches a document.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AnvilError } from '../errors.js';
 import { redact } from '../plan/derive.js';
-import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from '../state/types.js';
+import { readState, STATE_FILE } from '../state/store.js';
+import type { StateFile, TaskRecord } from '../state/types.js';
 import type { StepView } from './tasks.js';
 
 /** One task on one node as built. */
@@ -35,23 +36,11 @@ export interface AsBuilt {
 
 /** Read `DIR/state.json` (or a state.json path) for an as-built runbook. */
 export function loadAsBuilt(dirOrFile: string): AsBuilt {
-  const file = existsSync(dirOrFile) && statSync(dirOrFile).isFile() ? dirOrFile : join(dirOrFile, 'state.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'pass --state with the state folder of an install (default .anvil)');
-  }
-  let state: StateFile;
-  try {
-    state = JSON.parse(text) as StateFile;
-  } catch (e) {
-    throw new AnvilError(`${file} is not valid JSON: ${(e as Error).message}`, 'the state file is damaged; restore it or run without --state');
-  }
-  if (!state || typeof state !== 'object' || typeof state.tasks !== 'object' || state.tasks === null)
-    throw new AnvilError(`${file} is not an anvil-install state file (no "tasks")`);
-  if (typeof state.schemaVersion === 'number' && state.schemaVersion > STATE_SCHEMA_VERSION)
-    throw new AnvilError(`${file} has state format ${state.schemaVersion}; this anvil-install reads up to ${STATE_SCHEMA_VERSION}`, 'use a newer anvil-install');
+  const dir = existsSync(dirOrFile) && statSync(dirOrFile).isFile() ? dirname(dirOrFile) : dirOrFile;
+  const file = join(dir, STATE_FILE);
+  // NOTE: the state store's own reader: same checks (schema version, damaged file) as a resume.
+  const state = readState(dir);
+  if (!state) throw new AnvilError(`no ${STATE_FILE} in ${dir}`, 'pass --state with the state folder of an install (default .anvil)');
   return { file, createdAt: state.createdAt ?? '', updatedAt: state.updatedAt ?? '', lab: !!state.lab, state };
 }
 

@@ -44,15 +44,19 @@ export function noChromium(): AnvilError {
 
 /** Options of `htmlToPdf`. */
 export interface PdfOptions {
-  /** Chromium binary; default: `findChromium()`. */
+  /** Chromium binary; default: found with `findChromium(path, fallbacks)`. */
   chromium?: string;
+  /** PATH to search (default `process.env.PATH`). */
+  path?: string;
+  /** Absolute paths tried after PATH (default `CHROMIUM_FALLBACKS`). */
+  fallbacks?: readonly string[];
   /** Give up after this many ms (default 180 s: a loaded machine is slow to start a browser). */
   timeoutMs?: number;
 }
 
 /** Print `htmlFile` to `pdfFile` with headless Chromium. */
 export async function htmlToPdf(htmlFile: string, pdfFile: string, opts: PdfOptions = {}): Promise<void> {
-  const bin = opts.chromium ?? findChromium();
+  const bin = opts.chromium ?? findChromium(opts.path ?? process.env.PATH, opts.fallbacks ?? CHROMIUM_FALLBACKS);
   if (!bin) throw noChromium();
   const profile = mkdtempSync(join(tmpdir(), 'anvil-chromium-'));
   const out = resolve(pdfFile);

@@ -1,0 +1,462 @@
+/**
+ * The step engine: walks the steps in order and, per task and node, asks (diffs, gates) → writes
+ * files → runs commands → verifies → checkpoints. listr2 shows progress (steps as parent tasks,
+ * tasks as subtasks); the checkpoint rules live in resume.ts. Nothing here knows about clusters.
+ */
+import { Listr, ListrLogger, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import type { Answers } from '../plan/schema.js';
+import type { Plan, PlanNode } from '../plan/derive.js';
+import { redact, secretValues } from '../plan/derive.js';
+import type { Evidence, Prompter, Step, Task, TaskContext } from './types.js';
+import type { Transport } from '../remote/types.js';
+import type { StateStore } from '../state/store.js';
+import type { TaskRecord } from '../state/types.js';
+import { Journal } from '../state/journal.js';
+import { AnvilError, PromptCancelled } from '../errors.js';
+import { output } from '../output.js';
+import { createNodeHandle } from './node-handle.js';
+import { inputHash } from './input-hash.js';
+import { decide } from './resume.js';
+import { ListrPrompter, YesPrompter } from './prompts.js';
+import { approveFile, fileChange } from './diff.js';
+import { gateStopMessage, meetGate } from './gates.js';
+import { capturable, planWithCaptured } from './captured.js';
+import { contentOf } from './walk.js';
+import { firstUnsettled, groupSteps, nodeKeys, stepExecutable } from './summary.js';
+
+/** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
+export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
+
+/** Everything a run needs. */
+export interface RunnerOptions {
+  answers: Answers;
+  steps: readonly Step[];
+  /** The open (locked) state folder. */
+  store: StateStore;
+  /** A connection per node name. */
+  transports: Record<string, Transport>;
+  /** Approve every change, take every default, stop at gates. */
+  yes?: boolean;
+  /** With --yes: record gates as skipped instead of stopping there. */
+  acceptGates?: boolean;
+  /** A `resume`: a gate the previous `--yes` run stopped at counts as done by the operator. */
+  resumeGates?: boolean;
+  from?: string;
+  to?: string;
+  only?: string;
+  /** Overrides the prompter (tests: a `FakePrompter`). */
+  prompter?: Prompter;
+  /** Progress renderer; default: `default` on a terminal, else `simple`. */
+  renderer?: RendererName;
+  /** Timeout of one remote command, ms. */
+  commandTimeoutMs?: number;
+}
+
+/** How a run ended. */
+export type RunOutcome = 'complete' | 'gate' | 'not-executable' | 'failed' | 'aborted' | 'interrupted';
+
+/** The result of a run. */
+export interface RunResult {
+  outcome: RunOutcome;
+  /** Where and why it stopped (not for `complete`). */
+  stop?: { step: string; task?: string; node?: string; message: string };
+  /** The error that stopped it (`failed`, `aborted`). */
+  error?: unknown;
+  /** `taskId@node` of every task that executed (files/commands/run) in this run, in order. */
+  executed: string[];
+}
+
+/** The operator chose "abort" at a diff. */
+export class RunAborted extends AnvilError {
+  constructor(what: string) {
+    super(`aborted by the operator at ${what}`);
+  }
+}
+
+type Wrapper = ListrTaskWrapper<unknown, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What happened to one task on one node. */
+type NodeOutcome = 'kept' | 'ran' | 'settled' | 'stopped';
+
+/** Runs the steps against the nodes, checkpointing as it goes. */
+export class Runner {
+  private plan: Plan;
+  private planDirty = false;
+  private readonly secrets: string[];
+  private readonly journal: Journal;
+  private readonly nodeNames: string[];
+  /** Node keys on which a task was re-opened this run: every later task there re-runs. */
+  private readonly reopened = new Set<string>();
+  private stopped?: Omit<RunResult, 'executed'>;
+  private interrupted = false;
+  private onInterrupt?: () => void;
+  private readonly executed: string[] = [];
+
+  constructor(private readonly o: RunnerOptions) {
+    this.secrets = secretValues(o.answers);
+    this.journal = new Journal(o.store.journalFile, this.secrets);
+    this.plan = planWithCaptured(o.answers, o.store.state.captured);
+    this.nodeNames = this.plan.nodes.map((n) => n.name);
+    const missing = this.nodeNames.filter((n) => !o.transports[n]);
+    if (missing.length) throw new AnvilError(`no connection for node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    o.store.state.nodes = this.nodeNames;
+  }
+
+  /** The current plan (answers plus captured values). */
+  get currentPlan(): Plan {
+    return this.plan;
+  }
+
+  /** The steps this run covers, after checking that everything before them is settled. */
+  private selected(): Step[] {
+    const steps = this.o.steps;
+    const idx = (flag: string, id: string) => {
+      const i = steps.findIndex((s) => s.id === id);
+      if (i < 0) throw new AnvilError(`${flag} ${id}: no such step`, `steps are: ${steps.map((s) => s.id).join(', ')}`);
+      return i;
+    };
+    const start = this.o.only ? idx('--only', this.o.only) : this.o.from ? idx('--from', this.o.from) : 0;
+    const end = this.o.only ? start : this.o.to ? idx('--to', this.o.to) : steps.length - 1;
+    if (end < start) throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
+    if (start > 0) {
+      const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
+      if (u)
+        throw new AnvilError(
+          `cannot start at ${steps[start]!.id}: ${u.step.id}/${u.task.id} on ${u.node} is ${u.status}, not done`,
+          `run the earlier steps first: \`anvil-install resume --state ${this.o.store.dir}\` (or --from ${u.step.id})`,
+        );
+    }
+    return steps.slice(start, end + 1);
+  }
+
+  /** Run the selected steps. Resolves with how it ended; user errors are returned, not thrown (except bad flags). */
+  async run(): Promise<RunResult> {
+    const steps = this.selected();
+    this.o.store.save();
+    const listr = new Listr<unknown>(
+      steps.map((s) => this.stepTask(s)),
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      this.listrOptions() as any,
+    );
+    const main = listr.run().then(
+      () => undefined,
+      (e: unknown) => {
+        if (!this.stopped) this.stopped = { outcome: 'failed', error: e, stop: { step: '?', message: (e as Error)?.message ?? String(e) } };
+      },
+    );
+    const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
+    await Promise.race([main, interrupted]);
+    if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
+    this.refreshPlan();
+    return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
+  }
+
+  /**
+   * Ctrl-C: save the checkpoint as it is (running tasks stay `running` = interrupted) and stop
+   * writing it; `run()` resolves with `interrupted` at once.
+   */
+  interrupt(): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    this.o.store.save();
+    this.o.store.freeze();
+    this.onInterrupt?.();
+  }
+
+  private listrOptions(): Record<string, unknown> {
+    const renderer: RendererName = this.o.renderer ?? (output().isTTY ? 'default' : 'simple');
+    const out = output();
+    // NOTE: the non-interactive renderers write through our output module, so tests and pipes see them.
+    const logger = () => new ListrLogger({ processOutput: new ProcessOutput(out.out as NodeJS.WriteStream, out.err as NodeJS.WriteStream) });
+    return {
+      renderer,
+      fallbackRenderer: 'simple',
+      rendererOptions: renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : {},
+      fallbackRendererOptions: { logger: logger() },
+      silentRendererCondition: renderer === 'silent',
+      registerSignalListeners: false,
+      exitOnError: true,
+      concurrent: false,
+    };
+  }
+
+  private stop(s: Omit<RunResult, 'executed'>): void {
+    this.stopped ??= s;
+  }
+
+  private halted(): boolean {
+    return this.interrupted || this.stopped !== undefined;
+  }
+
+  private stepTask(step: Step): ListrTask<unknown, any, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return {
+      title: `${step.title} (${step.id})`,
+      skip: () => this.halted(),
+      task: (_ctx, w) => {
+        if (!stepExecutable(step)) {
+          const which = step.tasks.length ? step.tasks.filter((t) => !stepExecutable({ ...step, tasks: [t] })).map((t) => t.id).join(', ') : 'no tasks declared';
+          this.stop({ outcome: 'not-executable', stop: { step: step.id, message: `${step.id}: not yet executable (${which})` } });
+          w.skip(`not yet executable (${which})`);
+          return;
+        }
+        return w.newListr(
+          step.tasks.map((t) => ({
+            title: `${t.title} [${nodeKeys(t.on, this.nodeNames).join(', ')}]`,
+            skip: () => this.halted(),
+            task: (_c: unknown, tw: Wrapper) => this.runTask(step, t, tw),
+          })),
+          { exitOnError: true, concurrent: false },
+        );
+      },
+    };
+  }
+
+  private async runTask(step: Step, task: Task, w: Wrapper): Promise<void> {
+    const keys = nodeKeys(task.on, this.nodeNames);
+    const outcomes: NodeOutcome[] = [];
+    if (task.on === 'both') {
+      const rs = await Promise.allSettled(keys.map((k) => this.runOnNode(step, task, k, w)));
+      const bad = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (bad) throw bad.reason;
+      for (const r of rs) if (r.status === 'fulfilled') outcomes.push(r.value);
+    } else {
+      for (const k of keys) {
+        outcomes.push(await this.runOnNode(step, task, k, w));
+        if (this.halted()) break;
+      }
+    }
+    if (outcomes.includes('stopped')) w.skip(this.stopped?.stop?.message ?? 'stopped');
+    else if (outcomes.length && outcomes.every((x) => x === 'kept')) w.skip('done earlier, unchanged');
+  }
+
+  private refreshPlan(): void {
+    if (!this.planDirty) return;
+    this.planDirty = false;
+    this.plan = planWithCaptured(this.o.answers, this.o.store.state.captured);
+  }
+
+  private handle(n: PlanNode, task: string) {
+    return createNodeHandle({ plan: n, transport: this.o.transports[n.name]!, journal: this.journal, task, secrets: this.secrets, timeoutMs: this.o.commandTimeoutMs });
+  }
+
+  private prompter(w: Wrapper): Prompter {
+    return this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w));
+  }
+
+  private context(task: Task, n: PlanNode, key: string, w: Wrapper): TaskContext {
+    const plan = this.plan;
+    const store = this.o.store;
+    return {
+      plan,
+      node: this.handle(n, task.id),
+      peer: this.handle(plan.peerOf(n), task.id),
+      prompt: this.prompter(w),
+      log: (m) => {
+        w.output = `${key}: ${redact(m, this.secrets)}`;
+      },
+      capture: (k, v) => {
+        store.state.captured[k] = capturable(k, v, this.secrets);
+        store.save();
+        this.planDirty = true;
+      },
+      captured: <T>(k: string) => store.state.captured[k] as T | undefined,
+    };
+  }
+
+  private finish(rec: TaskRecord, status: TaskRecord['status'], hash: string, evidence?: Evidence, note?: string): void {
+    rec.status = status;
+    rec.inputHash = hash;
+    rec.finishedAt = new Date().toISOString();
+    delete rec.error;
+    delete rec.awaitingOperator;
+    if (evidence) rec.evidence = this.redactEvidence(evidence);
+    if (note) rec.note = note;
+    else delete rec.note;
+    this.o.store.save();
+  }
+
+  private redactEvidence(e: Evidence): Evidence {
+    const r = (s: string) => redact(s, this.secrets);
+    return {
+      summary: r(e.summary),
+      ...(e.details ? { details: Object.fromEntries(Object.entries(e.details).map(([k, v]) => [k, typeof v === 'string' ? r(v) : v])) } : {}),
+    };
+  }
+
+  /** One task on one node (or `local`), by the resume rules. */
+  private async runOnNode(step: Step, task: Task, key: string, w: Wrapper): Promise<NodeOutcome> {
+    if (this.halted()) return 'stopped';
+    try {
+      const plan = this.plan;
+      const pn = key === 'local' ? undefined : plan.node(key);
+      const store = this.o.store;
+      const prev = store.peek(task.id, key);
+      const hash = inputHash(task, plan, pn, this.secrets);
+      const d = decide(prev, hash, this.reopened.has(key));
+      if (d.action === 'keep') return 'kept';
+      if (d.reopen) this.reopened.add(key);
+      // NOTE: a `local` task gets node 1 as its node: gates and local checks may still read the nodes.
+      const ctx = this.context(task, pn ?? plan.nodes[0], key, w);
+      const rec = store.record(task.id, key);
+      if (task.kind === 'gate') return await this.gate(step, task, key, ctx, rec, prev, hash);
+
+      let started = false;
+      try {
+        if (d.action === 'verify-first') {
+          const seen = await this.tryVerify(task, ctx);
+          if (seen.ok) {
+            this.finish(rec, 'done', hash, seen.evidence, 'interrupted earlier; verify passed, not re-run');
+            return 'settled';
+          }
+          if (task.kind === 'once' && !task.done)
+            throw new AnvilError(
+              `${task.id} on ${key} was interrupted and its verify fails (${seen.error}); it is destructive and has no done probe, so it is not re-run`,
+              'check the node by hand and finish the task as the runbook shows, then run resume again',
+            );
+        }
+        if (task.kind === 'once' && task.done && (await task.done(ctx))) {
+          const ev = task.verify ? await task.verify(ctx) : { summary: 'already done (done probe)' };
+          this.finish(rec, 'done', hash, ev, 'already done on the node (done probe); not run again');
+          return 'settled';
+        }
+        const writes = await this.prepareFiles(task, plan, pn, ctx, key);
+        rec.status = 'running';
+        rec.inputHash = hash;
+        rec.startedAt = new Date().toISOString();
+        delete rec.finishedAt;
+        delete rec.error;
+        rec.runs = (rec.runs ?? 0) + 1;
+        store.save();
+        started = true;
+        this.executed.push(`${task.id}@${key}`);
+        for (const f of writes) await ctx.node.writeFile(f.path, f.content, { mode: f.mode, backup: f.backup });
+        if (task.run) await task.run(ctx);
+        else if (pn) for (const cmd of task.commands?.(plan, pn) ?? []) await ctx.node.sh(cmd);
+        const ev = task.verify ? await task.verify(ctx) : { summary: 'no verify declared' };
+        this.finish(rec, 'done', hash, ev);
+        return 'ran';
+      } catch (e) {
+        if (!started && (e instanceof RunAborted || e instanceof PromptCancelled)) {
+          this.stop({ outcome: 'aborted', error: e, stop: { step: step.id, task: task.id, node: key, message: (e as Error).message } });
+          return 'stopped';
+        }
+        rec.status = 'failed';
+        rec.inputHash = hash;
+        rec.finishedAt = new Date().toISOString();
+        rec.error = redact((e as Error)?.message ?? String(e), this.secrets);
+        store.save();
+        this.stop({ outcome: 'failed', error: e, stop: { step: step.id, task: task.id, node: key, message: rec.error } });
+        throw e;
+      }
+    } finally {
+      this.refreshPlan();
+    }
+  }
+
+  private async tryVerify(task: Task, ctx: TaskContext): Promise<{ ok: true; evidence: Evidence } | { ok: false; error: string }> {
+    if (!task.verify) return { ok: false, error: 'no verify declared' };
+    try {
+      return { ok: true, evidence: await task.verify(ctx) };
+    } catch (e) {
+      if (e instanceof AnvilError) return { ok: false, error: redact(e.message, this.secrets) };
+      throw e;
+    }
+  }
+
+  /** Render the task's files for this node, diff each against the node, and ask. Writes nothing. */
+  private async prepareFiles(task: Task, plan: Plan, pn: PlanNode | undefined, ctx: TaskContext, key: string) {
+    const out: { path: string; content: string; mode?: number; backup?: 'root-backups' | 'orig' | 'none' }[] = [];
+    if (!pn) return out;
+    for (const spec of task.files?.(plan, pn) ?? []) {
+      const current = await ctx.node.readFile(spec.path);
+      // NOTE: an edit applies to what is on the node now; without a file there, to the stock template.
+      const content = spec.edit && current !== null ? spec.edit(current) : contentOf(spec, plan, pn);
+      const change = fileChange(spec.path, current, content, this.secrets);
+      if (change.identical) {
+        ctx.log(`${spec.path} unchanged`);
+        continue;
+      }
+      const answer = await approveFile(ctx.prompt, key, change);
+      if (answer === 'abort') throw new RunAborted(`${key}: ${spec.path}`);
+      if (answer === 'skip') {
+        ctx.log(`${spec.path}: skipped by the operator`);
+        continue;
+      }
+      ctx.log(`writing ${spec.path} (+${change.added} -${change.removed})`);
+      out.push({ path: spec.path, content, mode: spec.mode, backup: spec.backup });
+    }
+    return out;
+  }
+
+  private async gate(step: Step, task: Task, key: string, ctx: TaskContext, rec: TaskRecord, prev: TaskRecord | undefined, hash: string): Promise<NodeOutcome> {
+    const g = await meetGate(task, this.plan, key, ctx.prompt, {
+      yes: !!this.o.yes,
+      acceptGates: !!this.o.acceptGates,
+      resumedAfterStop: !!this.o.resumeGates && prev?.awaitingOperator === true && prev.inputHash === hash,
+    });
+    if (g.result === 'stop') {
+      rec.status = 'pending';
+      rec.inputHash = hash;
+      if (this.o.yes) rec.awaitingOperator = true;
+      rec.note = g.reason;
+      this.o.store.save();
+      this.stop({ outcome: 'gate', stop: { step: step.id, task: task.id, node: key, message: gateStopMessage(step.id, task.id, this.o.store.dir) } });
+      return 'stopped';
+    }
+    if (g.result === 'accepted') {
+      this.finish(rec, 'skipped', hash, { summary: g.summary }, g.summary);
+      return 'settled';
+    }
+    try {
+      const ev = task.verify ? await task.verify(ctx) : { summary: g.summary };
+      this.finish(rec, 'done', hash, task.verify ? { ...ev, summary: `${g.summary}; ${ev.summary}` } : ev);
+      return 'ran';
+    } catch (e) {
+      rec.status = 'failed';
+      rec.inputHash = hash;
+      rec.error = redact((e as Error)?.message ?? String(e), this.secrets);
+      rec.finishedAt = new Date().toISOString();
+      this.o.store.save();
+      this.stop({ outcome: 'failed', error: e, stop: { step: step.id, task: task.id, node: key, message: rec.error } });
+      throw e;
+    }
+  }
+}
+
+/** The closing lines of a run: what is done, skipped, not yet executable, where it stopped, what next. */
+export function summaryLines(steps: readonly Step[], store: StateStore, result: RunResult, runbookCmd: string): string[] {
+  const nodes = store.state.nodes ?? [];
+  const g = groupSteps(steps, store.state, nodes);
+  const ids = (xs: Step[]) => (xs.length ? xs.map((s) => s.id).join(', ') : '—');
+  const lines = [''];
+  switch (result.outcome) {
+    case 'complete':
+      lines.push('✔ every selected step is done');
+      break;
+    case 'gate':
+      lines.push(`⏸ ${result.stop!.message}`);
+      break;
+    case 'not-executable':
+      lines.push(`■ stopped: ${result.stop!.message}`);
+      break;
+    case 'aborted':
+      lines.push(`■ ${result.stop!.message}`);
+      break;
+    case 'failed':
+      lines.push(`✖ ${result.stop!.step}/${result.stop!.task ?? '?'} on ${result.stop!.node ?? '?'} failed`);
+      break;
+    case 'interrupted':
+      lines.push(`interrupted — resume with: anvil-install resume --state ${store.dir}`);
+      break;
+  }
+  lines.push(`  done:               ${ids(g.done)}`);
+  lines.push(`  skipped:            ${ids(g.skipped)}`);
+  if (g.failed.length || g.interrupted.length) lines.push(`  failed/interrupted: ${ids([...g.failed, ...g.interrupted])}`);
+  if (g['in-progress'].length) lines.push(`  in progress:        ${ids(g['in-progress'])}`);
+  lines.push(`  not yet executable: ${ids(g['not-executable'])}`);
+  lines.push(`  state folder:       ${store.dir}`);
+  lines.push(`  runbook:            ${runbookCmd}`);
+  if (result.outcome !== 'complete' && result.outcome !== 'interrupted' && result.outcome !== 'not-executable')
+    lines.push(`  continue with:      anvil-install resume --state ${store.dir}`);
+  return lines;
+}

@@ -123,7 +123,7 @@ function descendants(pid: number): number[] {
  * Start a loopback sshd (random free port, temp keys). Run as root it logs in as root; as another
  * user it logs in as that user (UsePAM no, StrictModes no).
  */
-export async function startLocalSshd(opts: { startTimeoutMs?: number } = {}): Promise<LocalSshd> {
+export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?: string } = {}): Promise<LocalSshd> {
   const why = sshdUnavailable();
   if (why) throw new Error(why);
   const dir = mkdtempSync(join(tmpdir(), 'anvil-sshd-'));
@@ -160,7 +160,7 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number } = {}): Pr
         'UseDNS no',
         'MaxSessions 200',
         'MaxStartups 200',
-        'LogLevel INFO',
+        `LogLevel ${opts.logLevel ?? 'INFO'}`,
         'Subsystem sftp internal-sftp',
         // NOTE: the login shell sources ~/.bashrc for ssh commands; a developer box's (pyenv, nvm...)
         // can cost 200 ms per command and would drown what the tests and the bench measure.

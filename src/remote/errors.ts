@@ -8,8 +8,9 @@ import { AnvilError } from '../errors.js';
 export class CommandTimeout extends AnvilError {
   constructor(public node: string, public cmd: string, public timeoutMs: number) {
     super(
-      `${node}: \`${cmd}\` did not finish within ${timeoutMs} ms; it was stopped`,
-      'check the node (is it hung or waiting for input?) and run again; raise the timeout if the command is slow by nature',
+      `${node}: \`${cmd}\` did not finish within ${timeoutMs} ms; its SSH channel was closed`,
+      'check the node: the command may still be running there (sshd ignores kill requests for root sessions); ' +
+        'stop it, then run again (raise the timeout if the command is slow by nature)',
     );
   }
 }

@@ -60,6 +60,21 @@ function isPermanent(e: unknown): boolean {
   return e instanceof AnvilError;
 }
 
+/**
+ * Ask the server to SIGKILL the command's process group (OpenSSH >= 7.9). `ClientChannel.signal`
+ * is a no-op once stdin was ended (it checks `writable`), and we always end stdin, so the request
+ * goes through the channel's protocol directly. Servers without signal support ignore it; the
+ * channel is closed after anyway.
+ */
+function killChannel(ch: ClientChannel): void {
+  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
+  try {
+    if (c.outgoing && (c.outgoing.state === 'open' || c.outgoing.state === 'eof')) c._client?._protocol?.signal(c.outgoing.id, 'KILL');
+  } catch {
+    // NOTE: best effort: the connection may be going away at the same moment.
+  }
+}
+
 /** The `Transport` for a real (or lab) node: one persistent ssh2 connection. */
 export class NodeSession implements Transport {
   readonly name: string;
@@ -121,11 +136,7 @@ export class NodeSession implements Transport {
         timer = setTimeout(() => {
           finish(() => reject(new CommandTimeout(this.name, cmd, timeoutMs)));
           if (stream) {
-            try {
-              stream.signal('KILL');
-            } catch {
-              // NOTE: servers without signal support: closing the channel is all we can do.
-            }
+            killChannel(stream);
             stream.close();
           }
         }, timeoutMs);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,5 +143,20 @@ describe.skipIf(!!noSshd)('NodeSession against a real OpenSSH sshd', () => {
     await s.exec(`printf %s $(touch ${control})`);
     expect(existsSync(control)).toBe(true);
     rmSync(control);
+  });
+
+  it('logs in through an ssh-agent when no key file is given', async () => {
+    const sock = join(work, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      await expect.poll(() => existsSync(sock), { timeout: 30_000, interval: 20 }).toBe(true);
+      const add = spawnSync('ssh-add', [sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+      expect(add.status, add.stderr).toBe(0);
+      const viaAgent = sessionTo(sshd, { privateKeyPath: undefined, agent: sock });
+      expect((await viaAgent.exec('echo agent')).stdout).toBe('agent\n');
+      await viaAgent.close();
+    } finally {
+      agent.kill();
+    }
   });
 });

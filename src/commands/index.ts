@@ -5,8 +5,9 @@ import { register as init } from './init.js';
 import { register as plan } from './plan.js';
 import { register as render } from './render.js';
 import { register as runbook } from './runbook.js';
+import { register as lab } from './lab.js';
 
 /** Attach every sub-command to the program. */
 export function registerAll(program: Command): void {
-  for (const r of [init, schema, plan, render, runbook]) r(program);
+  for (const r of [init, schema, plan, render, runbook, lab]) r(program);
 }

@@ -1,0 +1,209 @@
+/**
+ * Talking to the lab from outside: a small SSH exec client (used by `lab exec` and the control
+ * channel), the fault grammar shared by the CLI and the control endpoint, and the control commands.
+ *
+ * The control channel is one more ssh2 endpoint on 127.0.0.1 (port and host-key fingerprint in
+ * `lab.json`), accepting only the lab's client key, whose exec commands are:
+ *
+ * - `ping` → `pong`
+ * - `status` → JSON {@link LabStatus}
+ * - `fault cable NODE NIC up|down` | `fault switch sw1|sw2 up|down` | `fault drop-ssh NODE` |
+ *   `fault power NODE on|off` | `fault crash NODE`
+ * - `save` → writes world.json now
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectConfig } from 'ssh2';
+import ssh2 from 'ssh2';
+import { AnvilError } from '../errors.js';
+import { fingerprintOfBlob, type LabEndpoint } from './persist.js';
+import type { LabExecResult, LabFault, LabWorld } from './types.js';
+
+const { Client } = ssh2;
+
+/** Connection options for one lab endpoint, ready for ssh2's `Client.connect` (or a NodeSession). */
+export interface LabConnectOptions extends ConnectConfig {
+  host: '127.0.0.1';
+  port: number;
+  username: 'root';
+  /** Contents of the lab client key. */
+  privateKey: string;
+  /** Where that key lives (for OpenSSH: `ssh -i`). */
+  privateKeyPath: string;
+  /** The SHA256 fingerprint the endpoint must present. */
+  hostKeyFingerprint: string;
+  /** Accepts only the expected host key. */
+  hostVerifier: (key: Buffer) => boolean;
+}
+
+/** Options to reach `endpoint` with the lab's client key. */
+export function endpointConnectOptions(endpoint: LabEndpoint, clientKeyPath: string): LabConnectOptions {
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(clientKeyPath, 'utf8');
+  } catch (e) {
+    throw new AnvilError(`cannot read the lab client key ${clientKeyPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  const fp = endpoint.hostKeyFingerprint;
+  return {
+    host: '127.0.0.1',
+    port: endpoint.port,
+    username: 'root',
+    privateKey,
+    privateKeyPath: clientKeyPath,
+    hostKeyFingerprint: fp,
+    hostVerifier: (key: Buffer) => fingerprintOfBlob(key) === fp,
+    readyTimeout: 20000,
+  };
+}
+
+/** Result of a command run over SSH; `code` is null when the channel closed without an exit status. */
+export interface SshExecResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Connect, run one command, disconnect. Stdin (possibly empty) is sent and closed at once, so the
+ * lab runs the command without waiting. Rejects when the connection fails (refused, auth, host key).
+ */
+export function sshExec(
+  opts: ConnectConfig,
+  cmd: string,
+  io: { stdin?: string | Buffer; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void } = {},
+): Promise<SshExecResult> {
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    let settled = false;
+    const done = (err: Error | null, r?: SshExecResult) => {
+      if (settled) return;
+      settled = true;
+      c.end();
+      if (err) reject(err);
+      else resolve(r!);
+    };
+    c.on('error', (e) => done(e));
+    c.on('close', () => done(new Error('connection closed before the command finished')));
+    c.on('ready', () => {
+      c.exec(cmd, (err, stream) => {
+        if (err) return done(err);
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let code: number | null = null;
+        let signal: string | undefined;
+        stream.on('data', (d: Buffer) => {
+          out.push(d);
+          io.onStdout?.(d);
+        });
+        stream.stderr.on('data', (d: Buffer) => {
+          errs.push(d);
+          io.onStderr?.(d);
+        });
+        stream.on('exit', (c1: number | null, sig?: string) => {
+          code = c1;
+          signal = sig ?? undefined;
+        });
+        stream.on('close', () =>
+          done(null, { code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') }),
+        );
+        stream.end(io.stdin ?? '');
+      });
+    });
+    c.connect(opts);
+  });
+}
+
+/** Usage of the fault grammar, for help texts and errors. */
+export const FAULT_USAGE = [
+  'cable NODE NIC up|down',
+  'switch sw1|sw2 up|down',
+  'drop-ssh NODE',
+  'power NODE on|off',
+  'crash NODE',
+];
+
+/** Parse `KIND ARGS...` into a LabFault; throws AnvilError with the usage on a mistake. */
+export function parseFault(args: string[], nodes: string[]): LabFault {
+  const [kind, ...rest] = args;
+  const bad = (why: string): never => {
+    throw new AnvilError(`fault: ${why}`, `usage: anvil-install lab fault ${FAULT_USAGE.join(' | ')}`);
+  };
+  const node = (n: string | undefined): string => {
+    if (!n) return bad(`${kind} needs a node name (${nodes.join(', ')})`);
+    if (!nodes.includes(n)) return bad(`unknown node "${n}" (lab nodes: ${nodes.join(', ')})`);
+    return n;
+  };
+  const flag = (v: string | undefined, on: string, off: string): boolean => {
+    if (v === on) return true;
+    if (v === off) return false;
+    return bad(`${kind} needs ${on}|${off}, got ${v === undefined ? 'nothing' : `"${v}"`}`);
+  };
+  const arity = (n: number) => {
+    if (rest.length !== n) bad(`${kind} takes ${n} argument${n === 1 ? '' : 's'}, got ${rest.length}`);
+  };
+  switch (kind) {
+    case 'cable':
+      arity(3);
+      if (!rest[1]) bad('cable needs a NIC name (e.g. eth0)');
+      return { kind: 'cable', node: node(rest[0]), nic: rest[1]!, up: flag(rest[2], 'up', 'down') };
+    case 'switch':
+      arity(2);
+      if (rest[0] !== 'sw1' && rest[0] !== 'sw2') bad(`switch must be sw1 or sw2, got "${rest[0] ?? ''}"`);
+      return { kind: 'switch', switch: rest[0] as 'sw1' | 'sw2', up: flag(rest[1], 'up', 'down') };
+    case 'drop-ssh':
+      arity(1);
+      return { kind: 'drop-ssh', node: node(rest[0]) };
+    case 'power':
+      arity(2);
+      return { kind: 'power', node: node(rest[0]), on: flag(rest[1], 'on', 'off') };
+    case 'crash':
+      arity(1);
+      return { kind: 'crash', node: node(rest[0]) };
+    default:
+      return bad(kind ? `unknown fault kind "${kind}"` : 'which fault?');
+  }
+}
+
+/** What `status` reports. */
+export interface LabStatus {
+  pid: number;
+  stateDir: string;
+  nodes: Record<string, { port: number; hostKeyFingerprint: string; reachable: boolean; connections: number }>;
+  control: { port: number };
+}
+
+/** What the control endpoint needs from the running lab. */
+export interface ControlTarget {
+  world: LabWorld;
+  status(): LabStatus;
+  save(): void;
+}
+
+/** Run one control command (server side). */
+export async function runControl(target: ControlTarget, cmdline: string): Promise<LabExecResult> {
+  const words = cmdline.trim().split(/\s+/).filter(Boolean);
+  const [verb, ...args] = words;
+  try {
+    switch (verb) {
+      case 'ping':
+        return { code: 0, stdout: 'pong\n', stderr: '' };
+      case 'status':
+        return { code: 0, stdout: `${JSON.stringify(target.status())}\n`, stderr: '' };
+      case 'save':
+        target.save();
+        return { code: 0, stdout: 'saved\n', stderr: '' };
+      case 'fault': {
+        const f = parseFault(args, Object.keys(target.world.nodes));
+        target.world.fault(f);
+        target.save();
+        return { code: 0, stdout: `${JSON.stringify(f)}\n`, stderr: '' };
+      }
+      default:
+        return { code: 2, stdout: '', stderr: `lab control: unknown command "${verb ?? ''}" (ping, status, save, fault ...)\n` };
+    }
+  } catch (e) {
+    const msg = e instanceof AnvilError ? `${e.message}${e.hint ? `\n${e.hint}` : ''}` : e instanceof Error ? e.message : String(e);
+    return { code: 2, stdout: '', stderr: `${msg}\n` };
+  }
+}

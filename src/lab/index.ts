@@ -1,0 +1,353 @@
+/**
+ * Starting, finding and stopping a lab: the simulated world served over real SSH on 127.0.0.1,
+ * with its state folder (see persist.ts for the layout). Used by `install --lab`, `lab serve` and
+ * the tests.
+ */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AnvilError } from '../errors.js';
+import { secretValues } from '../plan/derive.js';
+import type { Answers } from '../plan/schema.js';
+import { endpointConnectOptions, runControl, sshExec, type LabConnectOptions, type LabStatus } from './control.js';
+import { LabJournal } from './journal.js';
+import {
+  LAB_FILE_VERSION,
+  clientKeyPath,
+  hostKeyPath,
+  loadOrCreateKeyPair,
+  loadSavedWorld,
+  readLabInfo,
+  saveWorld,
+  writeLabInfo,
+  WorldSaver,
+  type LabEndpoint,
+  type LabInfo,
+} from './persist.js';
+import { LabSshServer } from './server.js';
+import type { LabWorld } from './types.js';
+
+export type { LabEndpoint, LabInfo } from './persist.js';
+export type { LabConnectOptions, LabStatus } from './control.js';
+
+/** Root password of lab nodes whose answers give none (`nodes[].ssh.password`). */
+export const LAB_DEFAULT_PASSWORD = 'anvil';
+
+/** The world factory's signature (src/lab/world.ts). */
+export type CreateWorld = (opts: { answers?: Answers; saved?: unknown; seed?: number }) => LabWorld;
+
+/**
+ * The world factory: `./world.js`, or the module named by `ANVIL_LAB_WORLD_MODULE` (a path; a test
+ * and development seam to serve another world that honours the same contract).
+ */
+export async function loadCreateWorld(): Promise<CreateWorld> {
+  const override = process.env.ANVIL_LAB_WORLD_MODULE;
+  // NOTE: a computed specifier, so this module builds and runs before world.ts exists.
+  const spec = override ? pathToFileURL(resolve(override)).href : ['.', 'world.js'].join('/');
+  let mod: { createWorld?: CreateWorld };
+  try {
+    mod = (await import(spec)) as { createWorld?: CreateWorld };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !override) {
+      throw new AnvilError('the simulated lab world is not part of this build (src/lab/world.ts is missing)', 'rebuild with `npm run build` once the lab world exists');
+    }
+    throw e;
+  }
+  if (typeof mod.createWorld !== 'function') throw new AnvilError(`${override ?? 'lab world module'} does not export createWorld()`);
+  return mod.createWorld;
+}
+
+/** A running lab, in this process. */
+export interface LabHandle {
+  /** SSH endpoint of every node. */
+  nodes: Record<string, LabEndpoint>;
+  /** The control endpoint (status, faults). */
+  control: LabEndpoint;
+  /** The lab client key (OpenSSH private key; `.pub` next to it). */
+  clientKeyPath: string;
+  /** The state folder in use. */
+  stateDir: string;
+  world: LabWorld;
+  /** ssh2 connect options for a node, with a host-key check pinned to its fingerprint. */
+  connectOptions(node: string): LabConnectOptions;
+  /** What `lab status` shows. */
+  status(): LabStatus;
+  /** Write world.json now. */
+  save(): void;
+  /** Stop serving, save the world, mark lab.json stopped (a temporary state folder is removed). */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startLab}. */
+export interface StartLabOptions {
+  /** State folder; absent = a temporary folder removed by `stop()`. */
+  stateDir?: string;
+  /** The answers (node names, root passwords); may be absent when a saved world exists. */
+  answers?: Answers;
+  /** Recorded in lab.json so other commands can reload the same answers. */
+  answersFile?: string;
+  /** Fixed port per node name; others get `portBase + index`, their previous port, or a free one. */
+  ports?: Record<string, number>;
+  /** Node i listens on portBase + i, the control endpoint on portBase + number of nodes. */
+  portBase?: number;
+  /** World factory (tests); default {@link loadCreateWorld}. */
+  createWorld?: CreateWorld;
+  /** Seed for a fresh world. */
+  seed?: number;
+  /** Unexpected errors while serving (failed save, ...). Default: ignored after being counted. */
+  onError?(e: unknown): void;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A lab running elsewhere (another process, or this one), as found through its state folder. */
+export interface RunningLab extends LabInfo {
+  status: LabStatus;
+}
+
+/**
+ * The lab described by `<stateDir>/lab.json` if it is running: its process is alive, its control
+ * endpoint answers with the recorded host key and the lab client key, and it reports the same node
+ * ports and fingerprints. Null otherwise (never started, stopped, killed, or something else on the ports).
+ */
+export async function findRunningLab(stateDir: string): Promise<RunningLab | null> {
+  const info = readLabInfo(resolve(stateDir));
+  if (!info || !info.pid || !pidAlive(info.pid)) return null;
+  let status: LabStatus;
+  try {
+    const r = await sshExec({ ...endpointConnectOptions(info.control, info.clientKeyPath), readyTimeout: 10000 }, 'status');
+    if (r.code !== 0) return null;
+    status = JSON.parse(r.stdout) as LabStatus;
+  } catch {
+    return null;
+  }
+  for (const [name, ep] of Object.entries(info.nodes)) {
+    const s = status.nodes[name];
+    if (!s || s.port !== ep.port || s.hostKeyFingerprint !== ep.hostKeyFingerprint) return null;
+  }
+  return { ...info, status };
+}
+
+/** ssh2 connect options for `node` of a lab (a {@link LabHandle} or a {@link RunningLab}). */
+export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): LabConnectOptions {
+  const ep = lab.nodes[node];
+  if (!ep) throw new AnvilError(`no lab node named "${node}" (lab nodes: ${Object.keys(lab.nodes).join(', ')})`);
+  return endpointConnectOptions(ep, lab.clientKeyPath);
+}
+
+async function listenPreferring(make: (port: number) => LabSshServer, wanted: number, fixed: boolean): Promise<LabSshServer> {
+  const s = make(wanted);
+  try {
+    await s.listen();
+    return s;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (fixed || wanted === 0 || code !== 'EADDRINUSE') {
+      throw new AnvilError(`cannot listen on 127.0.0.1:${wanted}: ${code ?? (e as Error).message}`, 'pick other ports (--port-base) or stop what uses them');
+    }
+    // NOTE: the port remembered from the last run is taken: any free port will do.
+    const s2 = make(0);
+    await s2.listen();
+    return s2;
+  }
+}
+
+/**
+ * Start a lab in this process: restore the world from `<stateDir>/world.json` (or create it from the
+ * answers), serve each node over SSH on 127.0.0.1, keep world.json and the journals up to date, and
+ * describe the endpoints in lab.json. Refuses when another live lab serves the same state folder
+ * (use {@link findRunningLab} to connect to it instead).
+ */
+export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
+  const ephemeral = !opts.stateDir;
+  const stateDir = opts.stateDir ? resolve(opts.stateDir) : mkdtempSync(join(tmpdir(), 'anvil-lab-'));
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const onError = opts.onError ?? (() => {});
+
+  const running = ephemeral ? null : await findRunningLab(stateDir);
+  if (running) {
+    throw new AnvilError(
+      `a lab is already running from ${stateDir} (pid ${running.pid})`,
+      'connect to it (its endpoints are in lab.json; `anvil-install lab status`), or stop it first',
+    );
+  }
+  const previous = ephemeral ? null : readLabInfo(stateDir);
+
+  const createWorld = opts.createWorld ?? (await loadCreateWorld());
+  const saved = loadSavedWorld(stateDir);
+  if (saved === undefined && !opts.answers) {
+    throw new AnvilError(`no saved lab world in ${stateDir} and no answers to build one from`, 'pass --answers FILE');
+  }
+  const world = createWorld({ ...(opts.answers ? { answers: opts.answers } : {}), ...(saved !== undefined ? { saved } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  const names = Object.keys(world.nodes);
+
+  const client = loadOrCreateKeyPair(clientKeyPath(stateDir), 'anvil-lab-client');
+  const secrets = opts.answers ? secretValues(opts.answers) : [];
+  const saver = new WorldSaver(stateDir, world, onError);
+  const journal = new LabJournal(stateDir, secrets);
+  let stopped = false;
+
+  const servers: Record<string, LabSshServer> = {};
+  const endpoints: Record<string, LabEndpoint> = {};
+  const started: LabSshServer[] = [];
+  const portFor = (name: string, i: number): { port: number; fixed: boolean } => {
+    if (opts.ports?.[name] !== undefined) return { port: opts.ports[name]!, fixed: true };
+    if (opts.portBase !== undefined) return { port: opts.portBase + i, fixed: true };
+    return { port: previous?.nodes[name]?.port ?? 0, fixed: false };
+  };
+
+  try {
+    for (const [i, name] of names.entries()) {
+      const node = world.nodes[name]!;
+      const hk = loadOrCreateKeyPair(hostKeyPath(stateDir, name), `root@${name}`);
+      const password = opts.answers?.nodes.find((n) => n.name === name)?.ssh.password ?? LAB_DEFAULT_PASSWORD;
+      const { port, fixed } = portFor(name, i);
+      const srv = await listenPreferring(
+        (p) =>
+          new LabSshServer({
+            name,
+            port: p,
+            hostKey: hk.privateKey,
+            auth: { publicKeys: [client.publicKey], password },
+            reachable: () => node.reachable(),
+            exec: (cmd, o) => node.exec(cmd, { stdin: o.stdin, env: o.env }),
+            afterExec: (cmd, r) => {
+              // NOTE: save first, journal second, reply last: a client killed after the reply
+              // finds both the effect and the journal line on disk.
+              saver.markDirty();
+              saver.flush();
+              journal.command(name, cmd, r.code);
+            },
+            sftp: {
+              fs: node.fs,
+              hooks: {
+                changed: (op, path, to) => {
+                  saver.markDirty();
+                  saver.flush();
+                  if (op !== 'truncate' && op !== 'create') journal.file(name, op, path, to);
+                },
+              },
+            },
+            shell: { prompt: () => `[root@${name} ~]# ` },
+            onError,
+          }),
+        port,
+        fixed,
+      );
+      started.push(srv);
+      servers[name] = srv;
+      endpoints[name] = { host: '127.0.0.1', port: srv.port, hostKeyFingerprint: hk.fingerprint };
+    }
+
+    const controlKey = loadOrCreateKeyPair(hostKeyPath(stateDir, '_control'), 'anvil-lab-control');
+    const statusNow = (): LabStatus => ({
+      pid: process.pid,
+      stateDir,
+      nodes: Object.fromEntries(
+        names.map((n) => [n, { port: endpoints[n]!.port, hostKeyFingerprint: endpoints[n]!.hostKeyFingerprint, reachable: world.nodes[n]!.reachable(), connections: servers[n]!.connections }]),
+      ),
+      control: { port: controlSrv.port },
+    });
+    const target = { world, status: () => statusNow(), save: () => saver.saveNow() };
+    const controlPort =
+      opts.portBase !== undefined ? { port: opts.portBase + names.length, fixed: true } : { port: previous?.control.port ?? 0, fixed: false };
+    const controlSrv: LabSshServer = await listenPreferring(
+      (p) =>
+        new LabSshServer({
+          name: 'control',
+          port: p,
+          hostKey: controlKey.privateKey,
+          auth: { publicKeys: [client.publicKey] },
+          exec: (cmd) => runControl(target, cmd),
+          onError,
+        }),
+      controlPort.port,
+      controlPort.fixed,
+    );
+    started.push(controlSrv);
+    const control: LabEndpoint = { host: '127.0.0.1', port: controlSrv.port, hostKeyFingerprint: controlKey.fingerprint };
+
+    world.on('change', () => {
+      if (!stopped) saver.markDirty();
+    });
+    world.on('drop-sessions', (n: string) => {
+      if (!stopped) servers[n]?.dropSessions();
+    });
+
+    saver.saveNow();
+    const info: LabInfo = {
+      version: LAB_FILE_VERSION,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      stateDir,
+      clientKeyPath: client.path,
+      nodes: endpoints,
+      control,
+      ...(opts.answersFile ? { answersFile: isAbsolute(opts.answersFile) ? opts.answersFile : resolve(opts.answersFile) } : {}),
+    };
+    if (!ephemeral) writeLabInfo(stateDir, info);
+
+    const handle: LabHandle = {
+      nodes: endpoints,
+      control,
+      clientKeyPath: client.path,
+      stateDir,
+      world,
+      connectOptions: (node) => labConnectOptions(handle, node),
+      status: statusNow,
+      save: () => saver.saveNow(),
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await Promise.all(started.map((s) => s.close()));
+        if (ephemeral) {
+          rmSync(stateDir, { recursive: true, force: true });
+          return;
+        }
+        saver.close();
+        writeLabInfo(stateDir, { ...info, pid: null, stoppedAt: new Date().toISOString() });
+      },
+    };
+    return handle;
+  } catch (e) {
+    stopped = true;
+    await Promise.all(started.map((s) => s.close()));
+    if (ephemeral) rmSync(stateDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * Run one command on a node of a lab that is not running: load the saved world (or use `world`,
+ * already loaded from the same folder), run the command in-process, save the world and journal the
+ * command. For `lab exec` without a serving process.
+ */
+export async function execOffline(opts: { stateDir: string; node: string; cmd: string; stdin?: string; answers?: Answers; createWorld?: CreateWorld; world?: LabWorld }) {
+  const stateDir = resolve(opts.stateDir);
+  const world = opts.world ?? (await loadWorldOffline({ stateDir, ...(opts.answers ? { answers: opts.answers } : {}), ...(opts.createWorld ? { createWorld: opts.createWorld } : {}) }));
+  const node = world.nodes[opts.node];
+  if (!node) throw new AnvilError(`no lab node named "${opts.node}" (lab nodes: ${Object.keys(world.nodes).join(', ')})`);
+  const r = await node.exec(opts.cmd, { stdin: opts.stdin ?? '' });
+  saveWorld(stateDir, world);
+  new LabJournal(stateDir, opts.answers ? secretValues(opts.answers) : []).command(opts.node, opts.cmd, r.code);
+  return r;
+}
+
+/** Restore the saved world of a lab that is not running (answers only needed when nothing was saved). */
+export async function loadWorldOffline(opts: { stateDir: string; answers?: Answers; createWorld?: CreateWorld }): Promise<LabWorld> {
+  const stateDir = resolve(opts.stateDir);
+  const saved = loadSavedWorld(stateDir);
+  if (saved === undefined && !opts.answers) {
+    throw new AnvilError(`no lab is running from ${stateDir} and it holds no saved world`, 'start one: anvil-install lab serve --answers FILE --state DIR');
+  }
+  const createWorld = opts.createWorld ?? (await loadCreateWorld());
+  return createWorld({ ...(opts.answers ? { answers: opts.answers } : {}), ...(saved !== undefined ? { saved } : {}) });
+}

@@ -1,0 +1,315 @@
+/**
+ * The lab's real-SSH face: one ssh2 `Server` per simulated node on 127.0.0.1 (exec, a minimal
+ * shell, SFTP), and a control endpoint of the same kind for status and fault injection.
+ *
+ * We listen with our own `net.Server` and hand accepted sockets to ssh2 (`injectSocket`), so a node
+ * that is not reachable (powered off, hung, BCN down) can drop a connection before a single byte of
+ * SSH is exchanged: to the client it looks like a host that went away.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { AuthContext, Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
+import ssh2 from 'ssh2';
+import { serveSftp, type SftpHooks } from './sftp-server.js';
+import type { LabExecResult, LabFs } from './types.js';
+
+const { Server, utils } = ssh2;
+
+/** The only user the lab nodes know. */
+export const LAB_USER = 'root';
+
+/**
+ * When a client opens an exec channel and sends neither data nor EOF, run the command with empty
+ * stdin after this long. Real sshd starts the command at once and lets it read stdin if it wants;
+ * our commands take stdin up front, so we wait for EOF (fast path) or this grace period.
+ */
+export const STDIN_GRACE_MS = 100;
+
+/** Who may log in. */
+export interface LabAuth {
+  /** Public keys accepted (OpenSSH lines or parsed keys). */
+  publicKeys: Array<string | ParsedKey>;
+  /** Root password; undefined = password auth refused. */
+  password?: string;
+}
+
+/** What an SSH endpoint of the lab does with a session. */
+export interface LabSshOptions {
+  /** Name for messages (node name or `control`). */
+  name: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Host private key (OpenSSH or PEM text). */
+  hostKey: string;
+  auth: LabAuth;
+  /** Whether connections are accepted now; false = the socket is dropped at once. */
+  reachable?(): boolean;
+  /** Run one command line. `reply` is called after the result is known and before it is sent. */
+  exec(cmdline: string, opts: { stdin: string; env: Record<string, string> }): Promise<LabExecResult>;
+  /** Called once a command finished and before its result goes to the client (journal, save). */
+  afterExec?(cmdline: string, result: LabExecResult): void;
+  /** Serve SFTP from this filesystem (absent: the subsystem is refused). */
+  sftp?: { fs: LabFs; hooks?: SftpHooks };
+  /** Offer a minimal line-based shell for `ssh host` without a command. */
+  shell?: { prompt(): string };
+  /** Something unexpected (never a client's mistake). */
+  onError?(e: unknown): void;
+}
+
+function parsePublic(k: string | ParsedKey): ParsedKey {
+  if (typeof k !== 'string') return k;
+  const p = utils.parseKey(k);
+  if (p instanceof Error) throw new Error(`cannot parse public key: ${p.message}`);
+  return Array.isArray(p) ? p[0]! : p;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** One listening SSH endpoint. */
+export class LabSshServer {
+  private readonly net: NetServer;
+  private readonly ssh: InstanceType<typeof Server>;
+  private readonly sockets = new Set<Socket>();
+  private readonly keys: ParsedKey[];
+  private closed = false;
+  /** The port actually bound (after `listen`). */
+  port = 0;
+
+  constructor(private readonly opts: LabSshOptions) {
+    this.keys = opts.auth.publicKeys.map(parsePublic);
+    this.ssh = new Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_5.3' }, (client) => this.onClient(client));
+    this.net = createServer((socket) => this.onSocket(socket));
+  }
+
+  /** Bind 127.0.0.1:port; rejects with the listen error (e.g. EADDRINUSE). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.net.once('error', onError);
+      this.net.listen(this.opts.port, '127.0.0.1', () => {
+        this.net.off('error', onError);
+        this.net.on('error', (e) => this.opts.onError?.(e));
+        this.port = (this.net.address() as { port: number }).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Number of open client connections. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Cut every open connection (network restart, crash, power off, injected drop). */
+  dropSessions(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  /** Stop listening and cut every connection. */
+  close(): Promise<void> {
+    this.closed = true;
+    this.dropSessions();
+    return new Promise((resolve) => {
+      if (!this.net.listening) return resolve();
+      this.net.close(() => resolve());
+    });
+  }
+
+  private onSocket(socket: Socket): void {
+    if (this.closed || (this.opts.reachable && !this.opts.reachable())) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+    this.ssh.injectSocket(socket);
+  }
+
+  private onClient(client: Connection): void {
+    client.on('error', () => {
+      // NOTE: clients vanish (killed wizard, dropped session): nothing to report.
+    });
+    client.on('authentication', (ctx) => this.authenticate(ctx));
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        this.onSession(session);
+      });
+    });
+  }
+
+  private authenticate(ctx: AuthContext): void {
+    const methods: Array<'publickey' | 'password'> = this.opts.auth.password !== undefined ? ['publickey', 'password'] : ['publickey'];
+    if (ctx.username !== LAB_USER) return ctx.reject(methods);
+    if (ctx.method === 'password') {
+      const pw = this.opts.auth.password;
+      return pw !== undefined && sameSecret(ctx.password, pw) ? ctx.accept() : ctx.reject(methods);
+    }
+    if (ctx.method === 'publickey') {
+      const key = this.keys.find((k) => k.getPublicSSH().equals(ctx.key.data));
+      if (!key) return ctx.reject(methods);
+      // NOTE: without a signature the client only asks whether this key would do; with one, prove it.
+      if (!ctx.signature) return ctx.accept();
+      const good = ctx.blob !== undefined && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+      return good ? ctx.accept() : ctx.reject(methods);
+    }
+    return ctx.reject(methods);
+  }
+
+  private onSession(session: Session): void {
+    const env: Record<string, string> = {};
+    let pty = false;
+    session.on('env', (accept, _reject, info) => {
+      env[info.key] = info.val;
+      accept?.();
+    });
+    session.on('pty', (accept) => {
+      pty = true;
+      accept?.();
+    });
+    session.on('window-change', (accept) => accept?.());
+    session.on('exec', (accept, _reject, info) => {
+      const stream = accept();
+      this.runExec(stream, info.command, env);
+    });
+    session.on('shell', (accept, reject) => {
+      if (!this.opts.shell) return reject();
+      this.runShell(accept(), env, pty);
+    });
+    session.on('sftp', (accept, reject) => {
+      if (!this.opts.sftp) return reject();
+      serveSftp(accept(), this.opts.sftp.fs, this.opts.sftp.hooks);
+    });
+  }
+
+  private async execOne(cmdline: string, stdin: string, env: Record<string, string>): Promise<LabExecResult> {
+    let result: LabExecResult;
+    try {
+      result = await this.opts.exec(cmdline, { stdin, env });
+    } catch (e) {
+      this.opts.onError?.(e);
+      result = { code: 255, stdout: '', stderr: `lab: internal error running command: ${e instanceof Error ? e.message : String(e)}\n` };
+    }
+    try {
+      this.opts.afterExec?.(cmdline, result);
+    } catch (e) {
+      this.opts.onError?.(e);
+    }
+    return result;
+  }
+
+  private runExec(stream: ServerChannel, cmdline: string, env: Record<string, string>): void {
+    const chunks: Buffer[] = [];
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      clearTimeout(grace);
+      void this.execOne(cmdline, Buffer.concat(chunks).toString('utf8'), env).then((r) => {
+        try {
+          if (r.stdout) stream.write(r.stdout);
+          if (r.stderr) stream.stderr.write(r.stderr);
+          stream.exit(r.code & 0xff);
+          stream.end();
+        } catch {
+          /* client gone */
+        }
+      });
+    };
+    const grace = setTimeout(() => {
+      if (!chunks.length) start();
+    }, STDIN_GRACE_MS);
+    stream.on('data', (d: Buffer) => {
+      if (!started) chunks.push(d);
+    });
+    stream.on('end', start);
+    stream.on('close', () => clearTimeout(grace));
+    stream.on('error', () => {});
+  }
+
+  private runShell(stream: ServerChannel, env: Record<string, string>, pty: boolean): void {
+    const nl = pty ? '\r\n' : '\n';
+    const out = (s: string) => {
+      try {
+        stream.write(pty ? s.replace(/\r?\n/g, '\r\n') : s);
+      } catch {
+        /* client gone */
+      }
+    };
+    let line = '';
+    let busy = Promise.resolve();
+    let ended = false;
+    const finish = (code: number) => {
+      if (ended) return;
+      ended = true;
+      try {
+        stream.exit(code);
+        stream.end();
+      } catch {
+        /* client gone */
+      }
+    };
+    const prompt = () => {
+      if (pty) out(this.opts.shell!.prompt());
+    };
+    const submit = (cmd: string) => {
+      busy = busy.then(async () => {
+        if (ended) return;
+        const m = /^\s*(?:exit|logout)(?:\s+(\d+))?\s*$/.exec(cmd);
+        if (m) return finish(Number(m[1] ?? 0));
+        if (cmd.trim()) {
+          const r = await this.execOne(cmd, '', env);
+          out(r.stdout);
+          // NOTE: one channel, one terminal: stderr goes where stdout goes, as on a tty.
+          if (r.stderr) (pty ? out : (s: string) => stream.stderr.write(s))(r.stderr);
+        }
+        prompt();
+      });
+    };
+    prompt();
+    stream.on('data', (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          if (pty) out(nl);
+          const cmd = line;
+          line = '';
+          submit(cmd);
+        } else if (pty && (ch === '\x7f' || ch === '\b')) {
+          if (line.length) {
+            line = line.slice(0, -1);
+            out('\b \b');
+          }
+        } else if (pty && ch === '\x03') {
+          line = '';
+          out(`^C${nl}`);
+          prompt();
+        } else if (pty && ch === '\x04') {
+          if (!line) submit('exit');
+        } else {
+          line += ch;
+          if (pty) out(ch);
+        }
+      }
+    });
+    stream.on('end', () => {
+      if (line.trim()) submit(line);
+      line = '';
+      void busy.then(() => finish(0));
+    });
+    stream.on('error', () => {});
+  }
+}
+
+/** Start an SSH endpoint and wait until it listens. */
+export async function startSshServer(opts: LabSshOptions): Promise<LabSshServer> {
+  const s = new LabSshServer(opts);
+  await s.listen();
+  return s;
+}

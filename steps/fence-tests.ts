@@ -1,4 +1,113 @@
-/** PLACEHOLDER: being written (see issue "The whole tutorial as data"). */
-import type { Step } from '../src/engine/types.js';
+/**
+ * Testing fencing: from each node against the other, one test per fence method. The first method
+ * is exercised by hanging the victim's kernel; each later method by cutting the victim's power with
+ * that method's device(s), which also kills its IPMI BMC so the earlier method fails first.
+ */
+import type { Step, TestTable } from '../src/engine/types.js';
+import type { Plan, PlanNode } from '../src/plan/derive.js';
+import { VerifyFailed } from '../src/errors.js';
+import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
+import { fenceAgentCommand } from './cluster-conf.js';
 
-export const fenceTests: Step = { id: 'fence-tests', title: 'fence-tests (not yet declared)', doc: '', tasks: [] };
+/** The command that hangs a node (magic SysRq "c": crash dump). */
+export const HANG = 'echo c > /proc/sysrq-trigger';
+
+/** One fence test: what is run, against which node, from where, and what syslog shows. */
+export interface FenceTest {
+  victim: PlanNode;
+  survivor: PlanNode;
+  /** Index of the fence method this test exercises. */
+  method: number;
+  /** The command(s) the operator runs: the hang on the victim, or the power cut on the survivor. */
+  commands: string[];
+  /** Where the commands run. */
+  runOn: PlanNode;
+}
+
+/** The fence tests of this cluster, in the tutorial's order (node 1's tests, then node 2's). */
+export function fenceTestList(p: Plan): FenceTest[] {
+  return p.nodes.flatMap((victim) => {
+    const survivor = p.peerOf(victim);
+    return victim.fence.map((m, i): FenceTest =>
+      i === 0
+        ? { victim, survivor, method: i, commands: [HANG], runOn: victim }
+        : { victim, survivor, method: i, commands: m.devices.map((d) => fenceAgentCommand(d.device, d.port, 'off')), runOn: survivor },
+    );
+  });
+}
+
+/** The four-test table of the tutorial (Test | Victim | Pass?), built from the fence methods. */
+export function fenceTestTable(p: Plan): TestTable {
+  return {
+    title: 'Fence tests',
+    columns: ['Test', 'Victim', 'Pass?'],
+    rows: fenceTestList(p).map((t) => [t.commands.join(' && '), t.victim.name, 'Yes / No']),
+  };
+}
+
+function checklist(p: Plan): string[] {
+  const out = [
+    `cman runs on both nodes: \`cman_tool status\` shows "Nodes: 2" on ${p.nodes.map((n) => n.name).join(' and ')}`,
+    'On each node, open a second terminal watching syslog: `clear; tail -f -n 0 /var/log/messages`',
+  ];
+  fenceTestList(p).forEach((t, k) => {
+    const m = t.victim.fence[t.method]!;
+    const first = t.victim.fence[0]?.devices[0]?.device.agent ?? 'the first agent';
+    if (t.method === 0)
+      out.push(
+        `Test ${k + 1} (method "${m.name}"): on ${t.victim.name} run \`${HANG}\` (it never returns); ${t.survivor.name}'s syslog shows "fencing node ${t.victim.fqdn}" then "fence ${t.victim.fqdn} success", and ${t.victim.name} reboots`,
+      );
+    else
+      out.push(
+        `Test ${k + 1} (method "${m.name}"): from ${t.survivor.name} cut ${t.victim.name}'s power: ${t.commands.map((c) => `\`${c}\``).join(' then ')} ("Success: Powered OFF"); ${t.survivor.name}'s syslog shows "fence ${t.victim.fqdn} dev 0.0 agent ${first} result: error from agent" then "fence ${t.victim.fqdn} success"`,
+      );
+    out.push(`After ${t.victim.name} is recovered (power it back on if needed), restart cman on the recovered node before the next test: \`/etc/init.d/cman start\``);
+  });
+  return out;
+}
+
+export const fenceTests: Step = {
+  id: 'fence-tests',
+  title: 'Testing fencing',
+  doc:
+    'Should the cluster call a fence and the fence fail, the cluster hangs until a fence finally succeeds; there is no ' +
+    'way to abort a fence, so problems must be found now. Each node is fenced by the other with every method: hanging ' +
+    'the kernel with `echo c > /proc/sysrq-trigger` exercises the first method (IPMI in the tutorial: the PDU port should ' +
+    'not power-cycle). Cutting the power simulates a failed power supply: the IPMI BMC draws its power from the same ' +
+    'supply, so the first method fails and the cluster must fall back to the switched PDU. The fence call only needs to ' +
+    'confirm the node is off; whether it restarts afterwards does not matter to the cluster.',
+  warnings: [
+    '`echo c > /proc/sysrq-trigger` will not return and you will lose all ability to talk to this node until it is rebooted.',
+    'After the lost node is recovered, remember to restart cman before starting the next test.',
+  ],
+  tasks: [
+    {
+      id: 'fence-tests.run',
+      title: 'Fence each node with each of its fence methods',
+      on: 'node1',
+      kind: 'gate',
+      gate: {
+        instruct: (p) =>
+          [
+            `Run the ${fenceTestList(p).length} fence tests below, one at a time, watching syslog on the surviving node.`,
+            'A hang tests the first fence method; a power cut tests the next one (the first must fail with "error from agent", then the next succeeds).',
+            'Passwords are shown as ******** in the commands: type the real one.',
+            'After each test, once the victim is back up, start cman on it again before the next test.',
+          ].join('\n'),
+        checklist,
+        tables: (p) => [fenceTestTable(p)],
+      },
+      expect: () => ['both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test'],
+      async verify(ctx) {
+        const seen: string[] = [];
+        for (const n of [ctx.node, ctx.peer]) {
+          const r = await n.exec('cman_tool status');
+          const problems = r.code === 0 ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name, nodeName: n.plan.fqdn }) : ['cman not running'];
+          if (problems.length) seen.push(`${n.plan.name}: ${problems.join(', ')}`);
+        }
+        if (seen.length) throw new VerifyFailed('fence-tests.run', ctx.node.plan.name, 'both nodes back in the cluster (Nodes: 2)', seen.join('; '));
+        return { summary: 'both nodes back in the cluster after the fence tests' };
+      },
+    },
+  ],
+};

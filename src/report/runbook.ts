@@ -83,6 +83,11 @@ export function escHtml(s: unknown): string {
   return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** Text for HTML with `code` spans (as step docs, checklists and checks write them) turned into <code>. */
+export function inlineHtml(s: unknown): string {
+  return escHtml(s).replace(/`([^`\n]+)`/g, '<code>$1</code>');
+}
+
 /** A Markdown table cell: pipes escaped, line breaks as `<br>`. */
 export function mdCell(s: unknown): string {
   return String(s ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
@@ -133,7 +138,7 @@ const KIND_TEXT: Record<string, string> = {
 };
 
 /** Helpers every runbook template gets as `h`. */
-export const helpers = { mdCell, mdTable, mdFence, mdCode, esc: escHtml, stepAnchor, taskAnchor, statusMark, groupLabel, kindText: (k: string) => KIND_TEXT[k] ?? k };
+export const helpers = { inline: inlineHtml, mdCell, mdTable, mdFence, mdCode, esc: escHtml, stepAnchor, taskAnchor, statusMark, groupLabel, kindText: (k: string) => KIND_TEXT[k] ?? k };
 
 function renderTemplate(name: string, locals: Record<string, unknown>, escape: (s: unknown) => string): string {
   const file = join(RUNBOOK, name);

@@ -1,0 +1,180 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { STEPS } from '../../steps/index.js';
+import { runbookCommand } from '../../src/commands/runbook.js';
+import { AnvilError } from '../../src/errors.js';
+import { captureOutput, setOutput } from '../../src/output.js';
+import { findChromium } from '../../src/report/pdf.js';
+import { buildRunbook, runbookHtml, runbookMarkdown } from '../../src/report/runbook.js';
+import { stepViews } from '../../src/report/tasks.js';
+import { runCli } from './run-cli.js';
+import { SAMPLE_STEPS } from '../report/sample-steps.js';
+import { inOrder, plans, OTHER, OTHER_ENV, OTHER_SECRETS, TUTORIAL } from '../report/helpers.js';
+
+const chromium = findChromium();
+if (!chromium) console.warn('runbook.test: no Chromium on PATH (apt-get install chromium): the PDF test is skipped');
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'anvil-runbook-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function write(format: 'md' | 'html', answers: string, opts: { steps?: typeof STEPS; state?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const out = join(tmp(), `runbook.${format}`);
+  const cap = captureOutput();
+  const prev = setOutput(cap);
+  try {
+    await runbookCommand({ answers, out, format, state: opts.state }, { steps: opts.steps, env: opts.env ?? OTHER_ENV, now: new Date('2026-03-02T10:00:00Z') });
+  } finally {
+    setOutput(prev);
+  }
+  expect(cap.text()).toContain(`to ${out} (${format})`);
+  return readFileSync(out, 'utf8');
+}
+
+/** What the cover must show for the second cluster, whatever the steps are. */
+function coverValues(): string[] {
+  const { masked } = plans(OTHER, OTHER_ENV);
+  return [
+    'bc-prod-7',
+    'example.org',
+    ...masked.nodes.flatMap((n) => [n.fqdn, String(n.id), n.bcn, n.sn, n.ifn, n.ipmi, ...n.ifaces.map((i) => i.mac!)]),
+    ...masked.resources.flatMap((r) => [r.name, r.device, r.partition, String(r.port), r.vg]),
+    ...masked.vms.flatMap((v) => [v.name, v.lv, v.size, `${v.ram} MiB`, v.domain, `${v.os.type}/${v.os.variant}`]),
+    'fence_ilo',
+    'pdu-b',
+  ];
+}
+
+describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (format) => {
+  it('has every step title of STEPS in order, the cover summary, and no password', async () => {
+    const doc = await write(format, OTHER);
+    const esc = (s: string) => (format === 'html' ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;') : s);
+    const heading = (n: number, title: string) => (format === 'md' ? `## ${n}. ${title}` : `<h2><span class="num">${n}.</span> ${esc(title)}</h2>`);
+    expect(inOrder(doc, STEPS.map((s, i) => heading(i + 1, s.title)))).toEqual({ missing: [], outOfOrder: [] });
+    for (const v of coverValues()) expect(doc, v).toContain(v);
+    for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+    expect(doc).toContain('passwd=********');
+    expect(doc.match(/Done by/g)?.length).toBe(STEPS.length);
+  });
+
+  it('prints files in full, commands per node, checks, expected output, gates with boxes and Yes/No tables', async () => {
+    const doc = await write(format, OTHER, { steps: SAMPLE_STEPS });
+    const { masked } = plans(OTHER, OTHER_ENV);
+    const hosts = stepViews(masked, SAMPLE_STEPS)[0]!.tasks[0]!.files[0]!.variants[0]!.value;
+    if (format === 'md') {
+      expect(doc).toContain(`**File \`/etc/hosts\`** on both nodes (mode 0644, copy in /etc/hosts.orig)\n\n\`\`\`\n${hosts.replace(/\n$/, '')}\n\`\`\``);
+      expect(doc).toContain('**Commands on kvm-a**\n\n```sh\necho kvm-a.example.org\nping -c 1 kvm-b.sn\n```');
+      expect(doc).toContain('**Commands on kvm-b**\n\n```sh\necho kvm-b.example.org\nping -c 1 kvm-a.sn\n```');
+      expect(doc).toContain('**Expected output on kvm-b**\n\n```\nkvm-b.example.org\n```');
+      expect(doc).toContain('- [ ] kvm-a still answers ping\n- [ ] kvm-b still answers ping');
+      expect(doc).toContain('| Test | Victim | Pass? |\n|---|---|---|\n| pull eth0 | kvm-a | Yes / No |');
+      expect(doc).toContain('> **Warning:** Sample warning');
+      expect(doc).toContain('passwd="********"');
+    } else {
+      expect(doc).toContain(`<pre><code>${hosts.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code></pre>`);
+      expect(doc).toContain('<h4>Commands on kvm-a</h4>\n<pre class="sh"><code>echo kvm-a.example.org\nping -c 1 kvm-b.sn</code></pre>');
+      expect(doc).toContain('<li><span class="box">☐</span> kvm-b still answers ping</li>');
+      expect(doc).toContain('<td>pull eth0</td><td>kvm-a</td><td>Yes / No</td>');
+      expect(doc).toContain('passwd=&quot;********&quot;');
+      // Self-contained, one step per printed page.
+      expect(doc).toMatch(/<style>[\s\S]*@media print[\s\S]*\.step \{ break-before: page; \}[\s\S]*<\/style>/);
+      expect(doc).not.toMatch(/<link |<script|src="http/);
+    }
+    for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+  });
+
+  it('masks the tutorial\'s passwords', async () => {
+    const doc = await write(format, TUTORIAL, { steps: [...STEPS, ...SAMPLE_STEPS], env: {} });
+    expect(doc).not.toContain('passwd="secret"');
+    expect(doc).not.toContain('passwd=&quot;secret&quot;');
+    expect(doc).toContain('********');
+  });
+
+  it('is written "as built" from a state folder: status, finish time, evidence, redacted errors', async () => {
+    const doc = await write(format, OTHER, { steps: [...STEPS, ...SAMPLE_STEPS], state: 'test/fixtures/as-built' });
+    for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+    expect(doc).toContain('12 names resolve as planned');
+    expect(doc).toContain('names=12');
+    expect(doc).toContain('2026-03-02 09:10:02Z');
+    expect(doc).toContain('operator confirmed: all cable tests passed');
+    expect(doc).toContain('(ricci password ******** was in the log)');
+    if (format === 'md') {
+      expect(doc).toContain('| kvm-a | ✔ done | 2026-03-02 09:10:02Z | 12 names resolve as planned<br>names=12 |');
+      expect(doc).toMatch(/\| kvm-b \| ✖ failed \(2 runs\) \| 2026-03-02 09:10:03Z \| error: kvm-b: getent said/);
+      expect(doc).toContain('| kvm-b | ○ not run |  |  |');
+    } else {
+      expect(doc).toContain('<td>kvm-a</td><td>✔ done</td><td>2026-03-02 09:10:02Z</td>');
+      expect(doc).toContain('<td>kvm-b</td><td>✖ failed (2 runs)</td>');
+    }
+    expect(doc).toMatch(/As built(\*\*|<\/strong>): status recorded in .*test\/fixtures\/as-built\/state.json.*: \d+ not run, 2 done, 1 failed/);
+    if (format === 'html') expect(doc).toContain('<td><span class="error">error: kvm-b: getent said');
+  });
+});
+
+describe('runbook safety and errors', () => {
+  it('the masked plan alone keeps passwords out (no safety net), and the net catches an unmasked plan', () => {
+    const { plan, masked, secrets } = plans(OTHER, OTHER_ENV);
+    const steps = [...STEPS, ...SAMPLE_STEPS];
+    const m = buildRunbook({ plan: masked, steps, secrets });
+    for (const doc of [runbookMarkdown(m, []), runbookHtml(m, [])]) for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+    const leaky = buildRunbook({ plan, steps, secrets });
+    expect(runbookMarkdown(leaky, [])).toContain('Zq8-ilo-Secret');
+    for (const doc of [runbookMarkdown(leaky, secrets), runbookHtml(leaky, secrets)]) for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+  });
+
+  it('takes the format from the file name, and refuses an unknown one', async () => {
+    const out = join(tmp(), 'book.markdown');
+    const r = await runCli(['runbook', '--answers', TUTORIAL, '--out', out]);
+    expect(r.error).toBeUndefined();
+    expect(readFileSync(out, 'utf8')).toMatch(/^# Runbook: Anvil! an-cluster-A/);
+    const bad = await runCli(['runbook', '--answers', TUTORIAL, '--out', join(tmp(), 'x.txt')]);
+    expect((bad.error as AnvilError).message).toBe('no runbook format given');
+    const bad2 = await runCli(['runbook', '--answers', TUTORIAL, '--out', join(tmp(), 'x.md'), '--format', 'docx']);
+    expect((bad2.error as AnvilError).message).toBe('unknown runbook format "docx"');
+  });
+
+  it('names the state file it cannot find', async () => {
+    const empty = tmp();
+    const r = await runCli(['runbook', '--answers', TUTORIAL, '--out', join(empty, 'x.md'), '--state', empty]);
+    expect((r.error as AnvilError).message).toBe(`no state.json in ${empty}`);
+  });
+
+  it('says which package to install when there is no Chromium', async () => {
+    expect(findChromium('', [])).toBeUndefined();
+    const out = join(tmp(), 'x.pdf');
+    const err = await runbookCommand({ answers: TUTORIAL, out, format: 'pdf' }, { env: {}, pdf: { path: '', fallbacks: [] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AnvilError);
+    expect((err as AnvilError).hint).toContain('install the Debian package chromium: apt-get install chromium');
+  });
+
+  it.skipIf(!chromium)('prints a PDF with headless Chromium', async () => {
+    const out = join(tmp(), 'runbook.pdf');
+    const cap = captureOutput();
+    const prev = setOutput(cap);
+    try {
+      await runbookCommand({ answers: OTHER, out }, { env: OTHER_ENV, steps: [...STEPS, ...SAMPLE_STEPS] });
+    } finally {
+      setOutput(prev);
+    }
+    const pdf = readFileSync(out);
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(statSync(out).size).toBeGreaterThan(20_000);
+    // One page per step at least (plus the cover and contents).
+    const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
+    expect(pages).toBeGreaterThanOrEqual(STEPS.length + SAMPLE_STEPS.length);
+  }, 240_000);
+
+  it('has help with an example', async () => {
+    const { out } = await runCli(['runbook', '--help']);
+    expect(out).toContain('--format <format>');
+    expect(out).toContain('$ anvil-install runbook --answers anvil.yaml --out runbook.html');
+  });
+});

@@ -6,8 +6,11 @@ import { register as plan } from './plan.js';
 import { register as render } from './render.js';
 import { register as runbook } from './runbook.js';
 import { register as lab } from './lab.js';
+import { register as install } from './install.js';
+import { register as resume } from './resume.js';
+import { register as status } from './status.js';
 
 /** Attach every sub-command to the program. */
 export function registerAll(program: Command): void {
-  for (const r of [init, schema, plan, render, runbook, lab]) r(program);
+  for (const r of [init, schema, plan, install, resume, status, render, runbook, lab]) r(program);
 }

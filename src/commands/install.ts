@@ -1,0 +1,301 @@
+/**
+ * `anvil-install install`: run the install against the two nodes (or the lab), checkpointing into
+ * a state folder. Also holds what `resume` shares: opening connections (`TransportFactory`, the
+ * injection point tests use for in-memory nodes), Ctrl-C handling and the closing summary.
+ */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { AnvilError, CommandFailed, VerifyFailed } from '../errors.js';
+import { output, say, warn } from '../output.js';
+import { loadAnswers } from '../plan/load.js';
+import type { Answers } from '../plan/schema.js';
+import { maskAnswers } from '../plan/derive.js';
+import type { Transport } from '../remote/types.js';
+import type { Prompter, Step } from '../engine/types.js';
+import { Runner, summaryLines, type RendererName, type RunResult } from '../engine/runner.js';
+import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
+import { STEPS } from '../../steps/index.js';
+
+/** Open connections to the nodes, by node name, and how to close them. */
+export interface TransportSet {
+  transports: Record<string, Transport>;
+  close(): Promise<void>;
+}
+
+/** What a transport factory is given. */
+export interface TransportRequest {
+  answers: Answers;
+  /** The install's state folder (known_hosts lives here; the lab under `lab/`). */
+  stateDir: string;
+  /** Use the simulated node pair. */
+  lab: boolean;
+  /** Whether the operator can be asked (host keys on first contact, passwords). */
+  interactive: boolean;
+  answersFile?: string;
+}
+
+/** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
+export type TransportFactory = (r: TransportRequest) => Promise<TransportSet>;
+
+/** Injection points (tests) and environment of a run. */
+export interface RunDeps {
+  transportFactory?: TransportFactory;
+  steps?: readonly Step[];
+  prompter?: Prompter;
+  renderer?: RendererName;
+  env?: NodeJS.ProcessEnv;
+  /** Whether a terminal can be asked; default: stdout and stdin are TTYs. */
+  interactive?: boolean;
+  /** Install SIGINT/SIGTERM handlers (default true; tests turn them off). */
+  signals?: boolean;
+}
+
+/** Options of `install`. */
+export interface InstallOptions {
+  answers: string;
+  state?: string;
+  yes?: boolean;
+  lab?: boolean;
+  acceptGates?: boolean;
+  from?: string;
+  to?: string;
+  only?: string;
+  force?: boolean;
+}
+
+/** sha256 of the masked answers (recorded in the state; never the secrets themselves). */
+export function answersHash(a: Answers): string {
+  return createHash('sha256').update(JSON.stringify(maskAnswers(a))).digest('hex');
+}
+
+function isInteractive(deps: RunDeps): boolean {
+  return deps.interactive ?? (output().isTTY && !!process.stdin.isTTY);
+}
+
+/** Ask a question outside any listr task (host keys, passwords at connect time). */
+async function askOnTerminal<T>(question: Record<string, unknown>): Promise<T> {
+  const { default: Enquirer } = await import('enquirer');
+  const r = (await new Enquirer().prompt({ name: 'v', ...question } as never)) as { v: T };
+  return r.v;
+}
+
+/** Connections over SSH (`NodeSession`, loaded lazily), connected before the run starts. */
+async function sshTransports(r: TransportRequest): Promise<TransportSet> {
+  let mod: typeof import('../remote/node-session.js');
+  try {
+    mod = await import('../remote/node-session.js');
+  } catch (e) {
+    throw new AnvilError(`the SSH transport is not available in this build: ${(e as Error).message}`);
+  }
+  const sessions = r.answers.nodes.map(
+    (n) =>
+      new mod.NodeSession({
+        name: n.name,
+        host: n.ssh.host || n.name,
+        port: n.ssh.port,
+        user: n.ssh.user,
+        privateKeyPath: n.ssh.privateKey,
+        askPassword: n.ssh.password
+          ? async () => n.ssh.password!
+          : r.interactive
+            ? (node) => askOnTerminal<string>({ type: 'password', message: `root password of ${node}` })
+            : undefined,
+        hostKeys: {
+          pinned: n.ssh.hostKey,
+          knownHostsFile: join(r.stateDir, 'known_hosts'),
+          confirm: r.interactive
+            ? (host, fp, type) => askOnTerminal<boolean>({ type: 'confirm', message: `${host} presents ${type} key ${fp}. Trust it?`, initial: false })
+            : undefined,
+        },
+      }),
+  );
+  const closeAll = async () => void (await Promise.allSettled(sessions.map((s) => s.close())));
+  try {
+    // NOTE: one at a time: a first-contact host key question must not overlap another.
+    for (const s of sessions) await s.connect();
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  return { transports: Object.fromEntries(sessions.map((s) => [s.name, s])), close: closeAll };
+}
+
+/** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
+async function labTransports(r: TransportRequest): Promise<TransportSet> {
+  // NOTE: the specifier is a variable so builds without the lab still compile and run.
+  const spec = '../lab/index.js';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let lab: any;
+  try {
+    lab = await import(spec);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('lab'))
+      throw new AnvilError('the lab is not available in this build (src/lab/index.ts is missing)', 'install on real nodes: drop --lab');
+    throw e;
+  }
+  if (typeof lab.startLab !== 'function') throw new AnvilError('the lab module does not export startLab()');
+  const labDir = join(r.stateDir, 'lab');
+  const running = typeof lab.findRunningLab === 'function' ? await lab.findRunningLab(labDir) : null;
+  const handle = running ? null : await lab.startLab({ stateDir: labDir, answers: r.answers, answersFile: r.answersFile });
+  const stop = async () => {
+    if (handle) await handle.stop();
+  };
+  try {
+    if (handle && typeof handle.transports === 'function') return { transports: handle.transports(), close: stop };
+    const where = (running ?? handle) as { nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>; clientKeyPath: string };
+    const { NodeSession } = await import('../remote/node-session.js');
+    const sessions = r.answers.nodes.map((n) => {
+      const ep = where.nodes[n.name];
+      if (!ep) throw new AnvilError(`the lab has no node ${n.name} (it has ${Object.keys(where.nodes).join(', ')})`, `the lab in ${labDir} was built from other answers; remove that folder to rebuild it`);
+      return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint } });
+    });
+    for (const s of sessions) await s.connect(10_000);
+    return {
+      transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
+      close: async () => {
+        await Promise.allSettled(sessions.map((s) => s.close()));
+        await stop();
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** The default factory: the lab with `--lab`, else SSH to the nodes. */
+export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTransports(r) : sshTransports(r));
+
+/** What `executeRun` needs besides the store and answers. */
+export interface ExecuteOptions {
+  yes?: boolean;
+  acceptGates?: boolean;
+  resumeGates?: boolean;
+  from?: string;
+  to?: string;
+  only?: string;
+  lab?: boolean;
+  answersFile?: string;
+}
+
+/**
+ * Connect, run, print the summary, close. Throws the run's error (after the summary) when it
+ * failed or was aborted; an interrupt exits 130 from the signal handler.
+ */
+export async function executeRun(store: StateStore, answers: Answers, o: ExecuteOptions, deps: RunDeps = {}): Promise<RunResult> {
+  const interactive = isInteractive(deps);
+  if (!o.yes && !interactive && !deps.prompter)
+    throw new AnvilError('no terminal to ask on: changes cannot be approved here', 'run it in a terminal, or pass --yes (approve every change, stop at operator gates)');
+  const steps = deps.steps ?? STEPS;
+  const factory = deps.transportFactory ?? defaultTransportFactory;
+  const conn = await factory({ answers, stateDir: store.dir, lab: !!o.lab, interactive: interactive && !o.yes, answersFile: o.answersFile });
+  let runner: Runner;
+  try {
+    runner = new Runner({
+      answers,
+      steps,
+      store,
+      transports: conn.transports,
+      yes: o.yes,
+      acceptGates: o.acceptGates,
+      resumeGates: o.resumeGates,
+      from: o.from,
+      to: o.to,
+      only: o.only,
+      prompter: deps.prompter,
+      renderer: deps.renderer,
+    });
+  } catch (e) {
+    await conn.close();
+    throw e;
+  }
+  const onSignal = (sig: NodeJS.Signals) => {
+    runner.interrupt();
+    warn(`\ninterrupted (${sig}) — resume with: anvil-install resume --state ${store.dir}`);
+    store.close();
+    // NOTE: remote commands still in flight are abandoned; their tasks stay `running` and are verified on resume.
+    process.exit(130);
+  };
+  const signals = deps.signals ?? true;
+  if (signals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let result: RunResult;
+  try {
+    result = await runner.run();
+  } finally {
+    if (signals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    await conn.close();
+  }
+  const runbook = `anvil-install runbook --answers ${o.answersFile ?? 'FILE'} --state ${store.dir} --out runbook.html`;
+  for (const line of summaryLines(steps, store, result, runbook)) say(line);
+  if (result.outcome === 'failed' || result.outcome === 'aborted') {
+    const e = result.error;
+    if (e instanceof AnvilError) {
+      if (!e.hint && (e instanceof CommandFailed || e instanceof VerifyFailed)) e.hint = `fix the cause, then: anvil-install resume --state ${store.dir}`;
+      throw e;
+    }
+    throw e ?? new AnvilError(result.stop?.message ?? 'the run failed');
+  }
+  if (result.outcome === 'interrupted') process.exitCode = 130;
+  return result;
+}
+
+/** Run `install`. */
+export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
+  const answersFile = resolve(o.answers);
+  const answers = loadAnswers(answersFile, deps.env ?? process.env);
+  const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR, { create: true });
+  try {
+    const st = store.state;
+    if (st.answersFile && st.answersFile !== answersFile && !o.force)
+      throw new AnvilError(
+        `state folder ${store.dir} belongs to ${st.answersFile}, not ${answersFile}`,
+        `use another --state folder, \`anvil-install resume --state ${store.dir}\`, or --force to continue it with these answers`,
+      );
+    st.answersFile = answersFile;
+    st.answersHash = answersHash(answers);
+    // NOTE: remembered so `resume` reconnects to the same kind of nodes.
+    if (o.lab) st.lab = { stateDir: join(store.dir, 'lab'), ports: st.lab?.ports ?? {} };
+    else delete st.lab;
+    store.save();
+    return await executeRun(store, answers, { ...o, answersFile }, deps);
+  } finally {
+    store.close();
+  }
+}
+
+/** Register the command. */
+export function register(program: Command): void {
+  program
+    .command('install')
+    .description('build the cluster: run every step on both nodes (diff, approve, execute, verify, checkpoint)')
+    .requiredOption('-a, --answers <file>', 'answers file (YAML)')
+    .option('--state <dir>', 'state folder (checkpoint, journal, known_hosts)', DEFAULT_STATE_DIR)
+    .option('-y, --yes', 'approve every change and take every default; stop at operator gates')
+    .option('--accept-gates', 'with --yes: record operator gates as skipped instead of stopping there')
+    .option('--lab', 'install on the simulated node pair (the lab) instead of real nodes')
+    .option('--from <step>', 'start at this step (every earlier task must be done)')
+    .option('--to <step>', 'stop after this step')
+    .option('--only <step>', 'run this step only (every earlier task must be done)')
+    .option('--force', 'continue a state folder that was started with another answers file')
+    .addHelpText(
+      'after',
+      `
+The state folder keeps the checkpoint (state.json) and every remote command (journal.jsonl,
+passwords masked). Interrupted? \`anvil-install resume --state DIR\` carries on where it stopped:
+done tasks are skipped, destructive ones never run twice.
+
+Examples:
+  $ anvil-install install --answers anvil.yaml
+  $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo`,
+    )
+    .action(async (opts: InstallOptions) => {
+      await install(opts);
+    });
+}

@@ -1,4 +1,294 @@
-/** PLACEHOLDER: being written (see issue "The whole tutorial as data"). */
-import type { Step } from '../src/engine/types.js';
+/**
+ * Configuring DRBD: global_common.conf (fence-peer handler, dual-primary start, fencing,
+ * split-brain policies) and one .res file per resource, identical on both nodes; then the first
+ * start: metadata, attach, connect, and the one-time "new current UUID" that declares the brand new
+ * resources in sync. DRBD is then stopped and kept off at boot: the cluster will manage it.
+ */
+import type { FileSpec, Step, TaskContext } from '../src/engine/types.js';
+import type { Plan, PlanNode, PlanResource } from '../src/plan/derive.js';
+import { AnvilError, VerifyFailed } from '../src/errors.js';
+import { q } from '../src/engine/shell.js';
+import { parseProcDrbd, describeMinor, type DrbdMinor, type ProcDrbd } from '../src/verify/proc-drbd.js';
+import { parseDrbdStatus } from '../src/verify/drbd-status.js';
+import { parseChkconfig, isOffAtBoot, onLevels } from '../src/verify/chkconfig.js';
+import { poll } from '../src/verify/poll.js';
 
-export const drbdConfig: Step = { id: 'drbd-config', title: 'drbd-config (not yet declared)', doc: '', tasks: [] };
+const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+
+/** A timeout in words for the file's comments: 300 -> "five minutes", 90 -> "90 seconds". */
+export function durationWords(seconds: number): string {
+  if (seconds > 0 && seconds % 60 === 0) {
+    const m = seconds / 60;
+    return `${m <= 10 ? WORDS[m] : m} minute${m === 1 ? '' : 's'}`;
+  }
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+/** The comment line at the top of a resource file, in the tutorial's words. */
+export function resourceComment(p: Plan, r: PlanResource): string {
+  if (r.vg === p.gfs2.vg) return 'This is the resource used for the shared GFS2 partition.';
+  if (r.primary) return `This is the resource used for VMs that will normally run on ${r.primary}.`;
+  return `This is the DRBD resource ${r.name}.`;
+}
+
+/** The files of this step (same on both nodes). */
+export function drbdFiles(p: Plan): FileSpec[] {
+  const d = p.storage.drbd;
+  return [
+    {
+      path: '/etc/drbd.d/global_common.conf',
+      template: 'drbd/global_common.conf.ejs',
+      locals: { wfcWords: durationWords(d.wfcTimeout), degrWords: durationWords(d.degrWfcTimeout) },
+      backup: 'orig',
+    },
+    ...p.resources.map((r): FileSpec => ({ path: `/etc/drbd.d/${r.name}.res`, template: 'drbd/resource.res.ejs', locals: { r, comment: resourceComment(p, r) }, backup: 'orig' })),
+  ];
+}
+
+const HANDLERS: [string, string][] = [
+  ['pri-on-incon-degr', '"/usr/lib/drbd/notify-pri-on-incon-degr.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f"'],
+  ['pri-lost-after-sb', '"/usr/lib/drbd/notify-pri-lost-after-sb.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f"'],
+  ['local-io-error', '"/usr/lib/drbd/notify-io-error.sh; /usr/lib/drbd/notify-emergency-shutdown.sh; echo o > /proc/sysrq-trigger ; halt -f"'],
+];
+
+/** What `drbdadm dump` prints on node `n` for this plan, in DRBD 8.3's layout (the tutorial's listing). */
+export function expectedDump(p: Plan, n: PlanNode): string {
+  const kv = (indent: number, k: string, v?: string) => `${' '.repeat(indent)}${v === undefined ? `${k};` : `${k.padEnd(16)} ${v};`}`;
+  const d = p.storage.drbd;
+  const lines = [
+    '# /etc/drbd.conf',
+    'common {',
+    `    ${'protocol'.padEnd(22)} C;`,
+    '    net {',
+    kv(8, 'allow-two-primaries'),
+    kv(8, 'after-sb-0pri', 'discard-zero-changes'),
+    kv(8, 'after-sb-1pri', 'discard-secondary'),
+    kv(8, 'after-sb-2pri', 'disconnect'),
+    '    }',
+    '    disk {',
+    kv(8, 'fencing', 'resource-and-stonith'),
+    '    }',
+    '    startup {',
+    kv(8, 'wfc-timeout', String(d.wfcTimeout)),
+    kv(8, 'degr-wfc-timeout', String(d.degrWfcTimeout)),
+    kv(8, 'become-primary-on', 'both'),
+    '    }',
+    '    handlers {',
+    ...HANDLERS.map(([k, v]) => kv(8, k, v)),
+    kv(8, 'fence-peer', d.fencePeer),
+    '    }',
+    '}',
+    '',
+  ];
+  // NOTE: drbd.conf includes "drbd.d/*.res": the glob, hence the dump, is in file-name order.
+  for (const r of [...p.resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    lines.push(`# resource ${r.name} on ${n.fqdn}: not ignored, not stacked`, `resource ${r.name} {`);
+    for (const m of p.nodes)
+      lines.push(
+        `    on ${m.fqdn} {`,
+        kv(8, 'device', `${r.device} minor ${r.minor}`),
+        kv(8, 'disk', r.partition),
+        kv(8, 'address', `ipv4 ${m.sn}:${r.port}`),
+        kv(8, 'meta-disk', 'internal'),
+        '    }',
+      );
+    lines.push('}', '');
+  }
+  return lines.join('\n');
+}
+
+const names = (p: Plan) => p.resources.map((r) => q(r.name)).join(' ');
+
+/** /proc/drbd as it is now (an empty table when the module is not loaded). */
+export async function readProcDrbd(node: TaskContext['node']): Promise<ProcDrbd> {
+  const r = await node.exec('cat /proc/drbd');
+  return r.code === 0 ? parseProcDrbd(r.stdout) : { minors: [] };
+}
+
+const minorMap = (s: ProcDrbd) => new Map(s.minors.map((m) => [m.minor, m]));
+const attached = (m: DrbdMinor | undefined) => !!m && m.cs !== 'Unconfigured' && !!m.ds[0] && m.ds[0] !== 'Diskless';
+const connected = (m: DrbdMinor | undefined) => !!m && m.cs === 'Connected';
+const upToDate = (m: DrbdMinor | undefined) => connected(m) && m!.ds[0] === 'UpToDate' && m!.ds[1] === 'UpToDate';
+
+/** Which resources already carry DRBD metadata: attached ones do; others answer `drbdadm dump-md`. */
+async function withMetadata(ctx: TaskContext): Promise<Set<string>> {
+  const byMinor = minorMap(await readProcDrbd(ctx.node));
+  const out = new Set<string>();
+  for (const r of ctx.plan.resources) {
+    if (attached(byMinor.get(r.minor))) out.add(r.name);
+    // NOTE: dump-md refuses an attached device and prints the whole bitmap otherwise: exit code only.
+    else if ((await ctx.node.exec(`drbdadm dump-md ${q(r.name)} >/dev/null 2>&1`)).code === 0) out.add(r.name);
+  }
+  return out;
+}
+
+/** Check every resource's minor in /proc/drbd (re-reading a while); throws VerifyFailed with what was seen. */
+async function expectMinors(ctx: TaskContext, node: TaskContext['node'], task: string, what: string, ok: (m: DrbdMinor | undefined) => boolean) {
+  const p = ctx.plan;
+  const state = await poll(() => readProcDrbd(node), (s) => p.resources.every((r) => ok(minorMap(s).get(r.minor))));
+  const byMinor = minorMap(state);
+  const bad = p.resources.filter((r) => !ok(byMinor.get(r.minor)));
+  if (bad.length) throw new VerifyFailed(task, node.plan.name, what, bad.map((r) => `${r.name} ${describeMinor(byMinor.get(r.minor), r.minor)}`).join('; '));
+  return {
+    summary: p.resources.map((r) => describeMinor(byMinor.get(r.minor), r.minor)).join('; '),
+    details: Object.fromEntries(p.resources.map((r) => [r.name, describeMinor(byMinor.get(r.minor), r.minor)])),
+  };
+}
+
+/** /proc/drbd lines as the tutorial shows them for a state. */
+function procLines(p: Plan, state: string): string {
+  return [
+    'version: 8.3.12 (api:88/proto:86-96)',
+    'GIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03',
+    ...p.resources.map((r) => ` ${r.minor}: ${state}`),
+  ].join('\n');
+}
+
+export const drbdConfig: Step = {
+  id: 'drbd-config',
+  title: 'Configuring DRBD',
+  doc:
+    'DRBD is configured in two parts: global and common options in /etc/drbd.d/global_common.conf, and one file per ' +
+    "resource. The common options add the fence-peer handler, promote both nodes to Primary on start (live migration " +
+    'needs both writable), wait for the peer on start, fence with resource-and-stonith, and set the split-brain ' +
+    "policies ('disconnect' when both were primary: only a human can choose). The same files go to both nodes (the " +
+    'tutorial rsyncs /etc/drbd.d to the peer). Then, on both nodes: create the metadata, load the module, attach and ' +
+    'connect; on one node only, declare the brand new resources in sync with a new current UUID and a cleared bitmap. ' +
+    'Finally stop DRBD and keep it off at boot: the cluster will manage it.',
+  tasks: [
+    {
+      id: 'drbd-config.files',
+      title: 'Write global_common.conf and the resource files',
+      on: 'both',
+      kind: 'safe',
+      files: (p) => drbdFiles(p),
+      commands: () => ['drbdadm dump'],
+      expect: (p) => [
+        '`drbdadm dump` parses the configuration without errors',
+        ...p.resources.map((r) => `resource ${r.name}: ${r.device} on ${r.partition}, ${p.nodes.map((m) => `${m.sn}:${r.port}`).join(' / ')}`),
+      ],
+      expectedOutput: (p, n) => expectedDump(p, n),
+      async verify(ctx) {
+        const p = ctx.plan;
+        const node = ctx.node.plan.name;
+        const r = await ctx.node.exec('drbdadm dump');
+        if (r.code !== 0) throw new VerifyFailed('drbd-config.files', node, '`drbdadm dump` without errors', r.stderr.trim() || `exit ${r.code}`);
+        const dump = r.stdout.replace(/[ \t]+/g, ' ');
+        const want = [
+          'allow-two-primaries;',
+          'fencing resource-and-stonith;',
+          'become-primary-on both;',
+          `wfc-timeout ${p.storage.drbd.wfcTimeout};`,
+          `degr-wfc-timeout ${p.storage.drbd.degrWfcTimeout};`,
+          `fence-peer ${p.storage.drbd.fencePeer};`,
+          ...p.resources.flatMap((res) => [`resource ${res.name} {`, ...p.nodes.map((m) => `address ipv4 ${m.sn}:${res.port};`), `device ${res.device} minor ${res.minor};`, `disk ${res.partition};`]),
+        ];
+        const missing = want.filter((w) => !dump.includes(w));
+        if (missing.length) throw new VerifyFailed('drbd-config.files', node, want.join(' '), `dump lacks: ${missing.join(' | ')}`);
+        return { summary: `drbdadm dump: ${p.resources.map((x) => x.name).join(', ')} parsed`, details: { resources: p.resources.length } };
+      },
+    },
+    {
+      id: 'drbd-config.create-md',
+      title: 'Create the DRBD metadata',
+      on: 'both',
+      kind: 'once',
+      commands: (p) => [`drbdadm create-md ${names(p)}`],
+      expect: (p) => [`each of ${p.resources.map((r) => r.partition).join(', ')} carries DRBD metadata`],
+      expectedOutput: (p) => p.resources.map(() => 'Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess').join('\n'),
+      async done(ctx) {
+        const have = await withMetadata(ctx);
+        return ctx.plan.resources.every((r) => have.has(r.name));
+      },
+      async run(ctx) {
+        const have = await withMetadata(ctx);
+        const todo = ctx.plan.resources.filter((r) => !have.has(r.name));
+        // NOTE: no stdin: if DRBD finds old metadata or a file system it asks for "yes"; we never answer for the operator.
+        if (todo.length) await ctx.node.sh(`drbdadm create-md ${todo.map((r) => q(r.name)).join(' ')}`, { stdin: '' });
+      },
+      async verify(ctx) {
+        const have = await withMetadata(ctx);
+        const missing = ctx.plan.resources.filter((r) => !have.has(r.name));
+        if (missing.length) throw new VerifyFailed('drbd-config.create-md', ctx.node.plan.name, 'DRBD metadata on every backing device', `none on ${missing.map((r) => `${r.name} (${r.partition})`).join(', ')}`);
+        return { summary: `metadata present: ${[...have].join(', ')}` };
+      },
+    },
+    {
+      id: 'drbd-config.attach',
+      title: 'Load DRBD and attach the backing devices',
+      on: 'both',
+      kind: 'safe',
+      commands: (p) => ['modprobe drbd', `drbdadm attach ${names(p)}`],
+      expect: () => ['/proc/drbd lists every resource with its local disk attached (cs:StandAlone ds:Inconsistent/DUnknown the first time)'],
+      expectedOutput: (p) => procLines(p, 'cs:StandAlone ro:Secondary/Unknown ds:Inconsistent/DUnknown   r----s'),
+      async run(ctx) {
+        await ctx.node.sh('modprobe drbd');
+        const byMinor = minorMap(await readProcDrbd(ctx.node));
+        const todo = ctx.plan.resources.filter((r) => !attached(byMinor.get(r.minor)));
+        if (todo.length) await ctx.node.sh(`drbdadm attach ${todo.map((r) => q(r.name)).join(' ')}`);
+      },
+      verify: (ctx) => expectMinors(ctx, ctx.node, 'drbd-config.attach', 'every resource attached to its backing device', attached),
+    },
+    {
+      id: 'drbd-config.connect',
+      title: 'Connect the resources to the peer',
+      on: 'both',
+      kind: 'safe',
+      commands: (p) => [`drbdadm connect ${names(p)}`],
+      expect: () => ['/proc/drbd shows cs:Connected for every resource (cs:WFConnection until the peer connects)'],
+      expectedOutput: (p) => procLines(p, 'cs:Connected ro:Secondary/Secondary ds:Inconsistent/Inconsistent C r-----'),
+      async run(ctx) {
+        const byMinor = minorMap(await readProcDrbd(ctx.node));
+        const todo = ctx.plan.resources.filter((r) => byMinor.get(r.minor)?.cs === 'StandAlone');
+        if (todo.length) await ctx.node.sh(`drbdadm connect ${todo.map((r) => q(r.name)).join(' ')}`);
+      },
+      verify: (ctx) => expectMinors(ctx, ctx.node, 'drbd-config.connect', 'cs:Connected for every resource', connected),
+    },
+    {
+      id: 'drbd-config.new-current-uuid',
+      title: 'Declare the new resources in sync (one node only)',
+      on: 'node1',
+      kind: 'once',
+      commands: (p) => [`drbdadm -- --clear-bitmap new-current-uuid ${names(p)}`],
+      expect: () => ['/proc/drbd on both nodes shows cs:Connected ds:UpToDate/UpToDate for every resource'],
+      expectedOutput: (p) => procLines(p, 'cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----'),
+      async done(ctx) {
+        const byMinor = minorMap(await readProcDrbd(ctx.node));
+        return ctx.plan.resources.every((r) => upToDate(byMinor.get(r.minor)));
+      },
+      async run(ctx) {
+        const byMinor = minorMap(await readProcDrbd(ctx.node));
+        const notReady = ctx.plan.resources.filter((r) => !connected(byMinor.get(r.minor)));
+        if (notReady.length)
+          throw new AnvilError(
+            `${ctx.node.plan.name}: ${notReady.map((r) => describeMinor(byMinor.get(r.minor), r.minor)).join('; ')}`,
+            'a new current UUID is only issued on connected resources: re-run the attach and connect tasks on both nodes',
+          );
+        const todo = ctx.plan.resources.filter((r) => !upToDate(byMinor.get(r.minor)));
+        if (todo.length) await ctx.node.sh(`drbdadm -- --clear-bitmap new-current-uuid ${todo.map((r) => q(r.name)).join(' ')}`);
+      },
+      async verify(ctx) {
+        const mine = await expectMinors(ctx, ctx.node, 'drbd-config.new-current-uuid', 'cs:Connected ds:UpToDate/UpToDate', upToDate);
+        await expectMinors(ctx, ctx.peer, 'drbd-config.new-current-uuid', 'cs:Connected ds:UpToDate/UpToDate', upToDate);
+        return { ...mine, summary: `${mine.summary} (peer too)` };
+      },
+    },
+    {
+      id: 'drbd-config.stop',
+      title: 'Stop DRBD and keep it off at boot (the cluster will manage it)',
+      on: 'both',
+      kind: 'safe',
+      commands: () => ['/etc/init.d/drbd stop', 'chkconfig drbd off', 'chkconfig --list drbd'],
+      expect: () => ['`chkconfig --list drbd` shows every runlevel off', '`/etc/init.d/drbd status` says drbd not loaded'],
+      expectedOutput: () => 'Stopping all DRBD resources: .\ndrbd           \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off',
+      async verify(ctx) {
+        const node = ctx.node.plan.name;
+        const list = parseChkconfig((await ctx.node.exec('chkconfig --list drbd')).stdout);
+        if (!isOffAtBoot(list, 'drbd')) throw new VerifyFailed('drbd-config.stop', node, 'drbd off in every runlevel', list.has('drbd') ? `on in runlevels ${onLevels(list, 'drbd')}` : 'drbd not known to chkconfig');
+        const st = parseDrbdStatus((await ctx.node.exec('/etc/init.d/drbd status')).stdout);
+        if (st.loaded) throw new VerifyFailed('drbd-config.stop', node, 'drbd stopped (module not loaded)', `loaded: ${st.rows.map((r) => `${r.resource} ${r.cs}`).join(', ') || 'module loaded'}`);
+        return { summary: 'drbd stopped, off at boot' };
+      },
+    },
+  ],
+};

@@ -1,4 +1,235 @@
-/** PLACEHOLDER: being written (see issue "The whole tutorial as data"). */
-import type { Step } from '../src/engine/types.js';
+/**
+ * Provisioning the virtual machines: for each VM, an LV on the VG of its host node's DRBD
+ * resource, a virt-install script under <shared>/provision (kept for reference), the install run
+ * on the host node, the operator finishing the OS install (and ejecting install media), then the
+ * XML definition saved under <shared>/definitions and defined on the other node too.
+ */
+import type { FileSpec, Step, TaskContext } from '../src/engine/types.js';
+import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
+import { AnvilError, VerifyFailed } from '../src/errors.js';
+import { q } from '../src/engine/shell.js';
+import { parseVirshList } from '../src/verify/virsh-list.js';
+import { poll } from '../src/verify/poll.js';
 
-export const vmProvision: Step = { id: 'vm-provision', title: 'vm-provision (not yet declared)', doc: '', tasks: [] };
+/** The VMs whose primary host is `n`. */
+export function vmsOn(p: Plan, n: PlanNode): PlanVm[] {
+  return p.vms.filter((v) => v.host.name === n.name);
+}
+
+/** Double-quote a value for the shell, as the tutorial writes `--extra-args "ks=..."`. */
+export function dq(value: string): string {
+  return `"${value.replace(/(["\\$`])/g, '\\$1')}"`;
+}
+
+/** `lvcreate -L 150G` for a size, `lvcreate -l 100%FREE` for a share of the free space. */
+export function lvcreateCommand(v: PlanVm): string {
+  const flag = v.size.includes('%') ? '-l' : '-L';
+  return `lvcreate ${flag} ${v.size} -n ${q(v.lv)} ${q(`/dev/${v.vg}`)}`;
+}
+
+/** Whether the VM installs from media (cdrom), which needs the operator to eject it afterwards. */
+export const usesMedia = (v: PlanVm) => !v.install.location && !!v.install.cdrom;
+
+/** The provision script of a VM, rendered from templates/vm/provision.sh.ejs. */
+export function provisionFile(v: PlanVm): FileSpec {
+  return { path: v.provisionScript, template: 'vm/provision.sh.ejs', locals: { v, dq }, mode: 0o755, backup: 'none' };
+}
+
+const installLog = (v: PlanVm) => `/root/${v.name}.virt-install.log`;
+
+async function defined(node: TaskContext['node'], name: string): Promise<boolean> {
+  return (await node.exec(`virsh dominfo ${q(name)} >/dev/null 2>&1`)).code === 0;
+}
+
+async function existingLvs(ctx: TaskContext): Promise<Set<string>> {
+  const r = await ctx.node.exec('lvs --noheadings -o lv_name,vg_name');
+  return new Set(
+    r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 2)
+      .map((f) => `${f[1]}/${f[0]}`),
+  );
+}
+
+/** The disks of a domain's XML that still hold install media (a cdrom or floppy with a source). */
+export function loadedMedia(xml: string): string[] {
+  const out: string[] = [];
+  for (const m of xml.matchAll(/<disk\b[^>]*device=['"](cdrom|floppy)['"][^>]*>([\s\S]*?)<\/disk>/g)) {
+    const src = /<source\b[^>]*(?:file|dev)=['"]([^'"]+)['"]/.exec(m[2]!);
+    if (src) out.push(`${m[1]} ${src[1]}`);
+  }
+  return out;
+}
+
+/** `virsh list --all` as the tutorial shows it at the end of provisioning, on node `n`. */
+function expectedList(p: Plan, n: PlanNode): string {
+  const rows = [...vmsOn(p, n).map((v) => `  ? ${v.name.padEnd(20)} running`), ...p.vms.filter((v) => v.host.name !== n.name).map((v) => `  - ${v.name.padEnd(20)} shut off`)];
+  return [' Id Name                 State', '----------------------------------', ...rows].join('\n');
+}
+
+export const vmProvision: Step = {
+  id: 'vm-provision',
+  title: 'Provisioning Virtual Machines',
+  doc:
+    'Provisioning a VM means creating it: a collection of emulated hardware connected to physical devices, then ' +
+    "installing its operating system. Each VM's \"hard drive\" is an LV on the VG of the DRBD resource of the node it " +
+    'normally runs on; its virt-install call is kept as a small script under the provision directory for future ' +
+    'reference. Linux VMs install from the network with a kickstart file; media installs (Windows) boot an ISO and ' +
+    'load the virtio storage driver from a virtual floppy. The install is watched and finished from virt-manager on ' +
+    'a workstation (File -> Add Connection, QEMU/KVM over SSH as root). Media must be ejected after the install, or ' +
+    'a later deleted ISO stops the VM from booting. Finally the XML definition is saved on the shared partition and ' +
+    'defined on the other node too.',
+  tasks: [
+    {
+      id: 'vm-provision.lvcreate',
+      title: 'Create the LV of each VM on its host node',
+      on: 'both',
+      kind: 'once',
+      commands: (p, n) => vmsOn(p, n).map(lvcreateCommand),
+      expect: (p, n) => vmsOn(p, n).map((v) => `${v.lvPath} exists (${v.size})`),
+      expectedOutput: (p, n) => vmsOn(p, n).map((v) => `  Logical volume "${v.lv}" created`).join('\n'),
+      async done(ctx) {
+        const have = await existingLvs(ctx);
+        return vmsOn(ctx.plan, ctx.node.plan).every((v) => have.has(`${v.vg}/${v.lv}`));
+      },
+      async run(ctx) {
+        const have = await existingLvs(ctx);
+        // NOTE: in order: a "100%FREE" LV must come after the fixed-size ones of the same VG.
+        for (const v of vmsOn(ctx.plan, ctx.node.plan)) if (!have.has(`${v.vg}/${v.lv}`)) await ctx.node.sh(lvcreateCommand(v));
+      },
+      async verify(ctx) {
+        const have = await existingLvs(ctx);
+        const vms = vmsOn(ctx.plan, ctx.node.plan);
+        const missing = vms.filter((v) => !have.has(`${v.vg}/${v.lv}`));
+        if (missing.length) throw new VerifyFailed('vm-provision.lvcreate', ctx.node.plan.name, vms.map((v) => v.lvPath).join(', '), `missing ${missing.map((v) => v.lvPath).join(', ')}`);
+        return { summary: vms.length ? vms.map((v) => v.lvPath).join(', ') : 'no VMs on this node' };
+      },
+    },
+    {
+      id: 'vm-provision.scripts',
+      title: 'Write the virt-install script of each VM',
+      on: 'both',
+      kind: 'safe',
+      files: (p, n) => vmsOn(p, n).map(provisionFile),
+      expect: (p, n) => vmsOn(p, n).map((v) => `${v.provisionScript} (mode 0755)`),
+      async verify(ctx) {
+        const vms = vmsOn(ctx.plan, ctx.node.plan);
+        for (const v of vms) {
+          const text = await ctx.node.readFile(v.provisionScript);
+          const exec = (await ctx.node.exec(`test -x ${q(v.provisionScript)}`)).code === 0;
+          if (!text || !exec || !text.includes(`--name ${q(v.name)}`) || !text.includes(`path=${v.lvPath}`))
+            throw new VerifyFailed('vm-provision.scripts', ctx.node.plan.name, `${v.provisionScript}: executable virt-install of ${v.name} on ${v.lvPath}`, !text ? 'missing' : !exec ? 'not executable' : 'other content');
+        }
+        return { summary: vms.length ? vms.map((v) => v.provisionScript).join(', ') : 'no VMs on this node' };
+      },
+    },
+    {
+      id: 'vm-provision.install',
+      title: 'Start the install of each VM on its host node',
+      on: 'both',
+      kind: 'once',
+      commands: (p, n) => vmsOn(p, n).map((v) => v.provisionScript),
+      expect: (p, n) => vmsOn(p, n).map((v) => `virsh dominfo ${v.name} succeeds on ${n.name}`),
+      expectedOutput: (p, n) =>
+        vmsOn(p, n)
+          .map((v) =>
+            usesMedia(v)
+              ? 'Starting install...\nCreating domain...                                       |    0 B     00:00     \nDomain installation still in progress. Waiting for installation to complete.'
+              : 'Starting install...\nRetrieving file .treeinfo...\nRetrieving file vmlinuz...\nRetrieving file initrd.img...\nCreating domain...\nDomain installation still in progress. You can reconnect to \nthe console to complete the installation process.',
+          )
+          .join('\n'),
+      async done(ctx) {
+        for (const v of vmsOn(ctx.plan, ctx.node.plan)) if (!(await defined(ctx.node, v.name))) return false;
+        return true;
+      },
+      async run(ctx) {
+        for (const v of vmsOn(ctx.plan, ctx.node.plan)) {
+          if (await defined(ctx.node, v.name)) continue;
+          // NOTE: detached: a media install's virt-install waits for the whole (manual) OS install.
+          await ctx.node.sh(`nohup ${q(v.provisionScript)} > ${q(installLog(v))} 2>&1 < /dev/null &`);
+          const ok = await poll(() => defined(ctx.node, v.name), (x) => x, { tries: 150 });
+          if (!ok) {
+            const log = (await ctx.node.exec(`tail -n 20 ${q(installLog(v))}`)).stdout.trim();
+            throw new AnvilError(`${ctx.node.plan.name}: ${v.name} was not created by ${v.provisionScript}`, log ? `virt-install said:\n${log}` : `see ${installLog(v)}`);
+          }
+          ctx.log(`${ctx.node.plan.name}: ${v.name} created; install output in ${installLog(v)}`);
+        }
+      },
+      async verify(ctx) {
+        const vms = vmsOn(ctx.plan, ctx.node.plan);
+        const list = parseVirshList((await ctx.node.exec('virsh list --all')).stdout);
+        const missing = vms.filter((v) => !list.some((d) => d.name === v.name));
+        if (missing.length) throw new VerifyFailed('vm-provision.install', ctx.node.plan.name, `${vms.map((v) => v.name).join(', ')} defined`, `missing ${missing.map((v) => v.name).join(', ')}; virsh list --all shows ${list.map((d) => d.name).join(', ') || 'nothing'}`);
+        return { summary: vms.length ? vms.map((v) => `${v.name} ${list.find((d) => d.name === v.name)!.state}`).join(', ') : 'no VMs on this node' };
+      },
+    },
+    {
+      id: 'vm-provision.finish-install',
+      title: 'Finish the OS installs in virt-manager and eject the install media',
+      on: 'node1',
+      kind: 'gate',
+      gate: {
+        instruct: (p) =>
+          [
+            'On your workstation, run virt-manager and add both nodes: File -> Add Connection..., Hypervisor QEMU/KVM, ' +
+              `Connect to remote host, Method SSH, Username root, Hostname ${p.nodes.map((n) => n.name).join(' / ')} (append .ifn when on the IFN).`,
+            'Follow each install to its end; depending on the kickstart file, reboot the VM by hand.',
+            ...p.vms.filter(usesMedia).map(
+              (v) =>
+                `${v.name}: choose the Custom (advanced) install, click Load Driver, OK, pick Red Hat VirtIO SCSI Controller from the ` +
+                'floppy; once installed and rebooted, open View -> Details, select Floppy 1 and click Disconnect, select IDE CDROM 1 and click Disconnect.',
+            ),
+          ].join('\n'),
+        checklist: (p) => [
+          ...p.vms.map((v) => `${v.name} (on ${v.host.name}): the OS install finished and the VM booted from its disk`),
+          ...p.vms.filter(usesMedia).map((v) => `${v.name}: the floppy and DVD media are disconnected (Post-Install Housekeeping)`),
+        ],
+      },
+      expect: (p) => p.vms.filter(usesMedia).map((v) => `virsh dumpxml ${v.name}: no cdrom or floppy with a source`),
+      async verify(ctx) {
+        const loaded: string[] = [];
+        for (const v of ctx.plan.vms) {
+          const node = v.host.name === ctx.node.plan.name ? ctx.node : ctx.peer;
+          const r = await node.exec(`virsh dumpxml ${q(v.name)}`);
+          if (r.code !== 0) throw new VerifyFailed('vm-provision.finish-install', node.plan.name, `${v.name} defined`, r.stderr.trim() || `exit ${r.code}`);
+          loaded.push(...loadedMedia(r.stdout).map((m) => `${v.name}: ${m}`));
+        }
+        if (loaded.length) throw new VerifyFailed('vm-provision.finish-install', ctx.node.plan.name, 'install media ejected', loaded.join('; '));
+        return { summary: `${ctx.plan.vms.length} VMs installed, no media loaded` };
+      },
+    },
+    {
+      id: 'vm-provision.dumpxml',
+      title: 'Save the XML definition of each VM on the shared partition',
+      on: 'both',
+      kind: 'safe',
+      commands: (p, n) => vmsOn(p, n).map((v) => `virsh dumpxml ${q(v.name)} > ${q(v.definition)}`),
+      expect: (p, n) => vmsOn(p, n).map((v) => `${v.definition} holds the domain ${v.name}`),
+      async verify(ctx) {
+        const vms = vmsOn(ctx.plan, ctx.node.plan);
+        for (const v of vms) {
+          const xml = await ctx.node.readFile(v.definition);
+          if (!xml || !xml.includes(`<name>${v.name}</name>`)) throw new VerifyFailed('vm-provision.dumpxml', ctx.node.plan.name, `${v.definition} with <name>${v.name}</name>`, xml ? 'another domain' : 'missing');
+        }
+        return { summary: vms.length ? vms.map((v) => v.definition).join(', ') : 'no VMs on this node' };
+      },
+    },
+    {
+      id: 'vm-provision.define-peer',
+      title: "Define the other node's VMs on this node",
+      on: 'both',
+      kind: 'safe',
+      commands: (p, n) => p.vms.filter((v) => v.host.name !== n.name).map((v) => `virsh define ${q(v.definition)}`),
+      expect: (p) => [`virsh list --all on both nodes lists ${p.vms.map((v) => v.name).join(', ')}`],
+      expectedOutput: (p, n) =>
+        [...p.vms.filter((v) => v.host.name !== n.name).map((v) => `Domain ${v.name} defined from ${v.definition}`), expectedList(p, n)].join('\n'),
+      async verify(ctx) {
+        const list = parseVirshList((await ctx.node.exec('virsh list --all')).stdout);
+        const missing = ctx.plan.vms.filter((v) => !list.some((d) => d.name === v.name));
+        if (missing.length) throw new VerifyFailed('vm-provision.define-peer', ctx.node.plan.name, `virsh list --all shows ${ctx.plan.vms.map((v) => v.name).join(', ')}`, `missing ${missing.map((v) => v.name).join(', ')}`);
+        return { summary: list.map((d) => `${d.name} ${d.state}`).join(', '), details: Object.fromEntries(list.map((d) => [d.name, d.state])) };
+      },
+    },
+  ],
+};

@@ -388,6 +388,9 @@ export function serveSftp(sftp: SFTPWrapper, fs: LabFs, hooks: SftpHooks = {}): 
     }),
   );
 
+  // NOTE: OpenSSH's sftp sends EOF and waits for the channel to close, as sftp-server exits on EOF.
+  sftp.on('end', () => sftp.end());
+
   sftp.on('close', () => {
     // NOTE: a client that disconnects mid-upload leaves what it wrote, as sshd would.
     for (const h of handles.values()) {

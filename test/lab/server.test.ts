@@ -88,6 +88,52 @@ describe('lab SSH exec', () => {
   });
 });
 
+describe('lab shell', () => {
+  it('runs lines without a terminal and ends with exit N', async () => {
+    const l = await lab();
+    const c = await connect(l.connectOptions(N1));
+    try {
+      const r = await new Promise<{ out: string; err: string; code: number | null }>((resolve, reject) =>
+        c.shell(false, (err, stream) => {
+          if (err) return reject(err);
+          let out = '';
+          let errOut = '';
+          let code: number | null = null;
+          stream.on('data', (d: Buffer) => (out += d.toString()));
+          stream.stderr.on('data', (d: Buffer) => (errOut += d.toString()));
+          stream.on('exit', (x: number) => (code = x));
+          stream.on('close', () => resolve({ out, err: errOut, code }));
+          stream.write('echo one\nnosuch\necho two\nexit 3\necho never\n');
+        }),
+      );
+      expect(r).toEqual({ out: 'one\ntwo\n', err: 'bash: nosuch: command not found\n', code: 3 });
+      expect((l.world as FakeWorld).nodes[N1]!.ran).toEqual(['echo one', 'nosuch', 'echo two']);
+    } finally {
+      c.end();
+    }
+  });
+
+  it('prompts and echoes on a terminal', async () => {
+    const l = await lab();
+    const c = await connect(l.connectOptions(N2));
+    try {
+      const out = await new Promise<string>((resolve, reject) =>
+        c.shell({ term: 'vt100' }, (err, stream) => {
+          if (err) return reject(err);
+          let buf = '';
+          stream.on('data', (d: Buffer) => (buf += d.toString()));
+          stream.on('close', () => resolve(buf));
+          stream.write('echo hi\r');
+          stream.write('exit\r');
+        }),
+      );
+      expect(out).toBe(`[root@${N2} ~]# echo hi\r\nhi\r\n[root@${N2} ~]# exit\r\n`);
+    } finally {
+      c.end();
+    }
+  });
+});
+
 describe('lab SFTP', () => {
   it('writes, renames, reads, stats, lists, chmods and removes through LabFs', async () => {
     const l = await lab();

@@ -9,7 +9,11 @@ import { say } from '../output.js';
 import { loadAsBuilt } from '../report/as-built.js';
 import { loadReportContext } from '../report/context.js';
 import { htmlToPdf, type PdfOptions } from '../report/pdf.js';
-import { buildRunbook, runbookHtml, runbookMarkdown, type RunbookFormat } from '../report/runbook.js';
+import { buildRunbook, runbookHtml, runbookMarkdown, type RunbookFormat, type RunbookInput } from '../report/runbook.js';
+import { planWithCaptured } from '../engine/captured.js';
+import { inputHash } from '../engine/input-hash.js';
+import { maskAnswers } from '../plan/derive.js';
+import { answersHash } from './install.js';
 import { STEPS } from '../../steps/index.js';
 
 /** Options of `runbook`. */
@@ -44,10 +48,33 @@ export async function runbookCommand(
   if (!opts.out) throw new AnvilError('no output file given', 'pass --out FILE');
   const format = runbookFormat(opts.format, opts.out);
   const ctx = loadReportContext(opts.answers, extra.env ?? process.env);
+  const steps = extra.steps ?? STEPS;
   const asBuilt = opts.state ? loadAsBuilt(opts.state) : undefined;
+  let masked = ctx.masked;
+  let built: Pick<RunbookInput, 'hashOf' | 'answersChanged'> = {};
+  if (asBuilt) {
+    // NOTE: as built, the plan includes what the install captured (MACs, the free-space start),
+    // exactly as the runner derives it, and each task's inputs are compared with what ran.
+    const captured = asBuilt.state.captured ?? {};
+    masked = planWithCaptured(maskAnswers(ctx.answers), captured);
+    const real = planWithCaptured(ctx.answers, captured);
+    const tasks = new Map(steps.flatMap((s) => s.tasks.map((t) => [t.id, t] as const)));
+    built = {
+      hashOf: (id, key) => {
+        const t = tasks.get(id);
+        if (!t) return undefined;
+        try {
+          return inputHash(t, real, key === 'local' ? undefined : real.node(key), ctx.secrets);
+        } catch {
+          return undefined;
+        }
+      },
+      answersChanged: !!asBuilt.state.answersHash && asBuilt.state.answersHash !== answersHash(ctx.answers),
+    };
+  }
   // NOTE: the masked plan: nothing a person reads carries a password; redaction of the final
   // document (in runbookMarkdown/runbookHtml) is the second line of defence.
-  const model = buildRunbook({ plan: ctx.masked, steps: extra.steps ?? STEPS, secrets: ctx.secrets, answersFile: ctx.file, asBuilt, now: extra.now });
+  const model = buildRunbook({ plan: masked, steps, secrets: ctx.secrets, answersFile: ctx.file, asBuilt, ...built, now: extra.now });
   if (format === 'md') writeFileSync(opts.out, runbookMarkdown(model, ctx.secrets));
   else if (format === 'html') writeFileSync(opts.out, runbookHtml(model, ctx.secrets));
   else {

@@ -22,6 +22,8 @@ export interface BuiltRow {
   details: string[];
   error: string;
   runs: number | undefined;
+  /** The task's inputs for this node changed since it ran: the runbook shows the new ones. */
+  changed: boolean;
 }
 
 /** The state file, read for a report. */
@@ -51,7 +53,10 @@ export function fmtTime(iso: string | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function row(node: string, r: TaskRecord | undefined, secrets: string[]): BuiltRow {
+/** The current input hash of a task on a node key (as the engine computes it), to spot changes. */
+export type HashOf = (taskId: string, nodeKey: string) => string | undefined;
+
+function row(node: string, r: TaskRecord | undefined, secrets: string[], hash: string | undefined): BuiltRow {
   const s = (v: unknown) => redact(v === undefined || v === null ? '' : String(v), secrets);
   return {
     node,
@@ -62,17 +67,18 @@ function row(node: string, r: TaskRecord | undefined, secrets: string[]): BuiltR
     details: Object.entries(r?.evidence?.details ?? {}).map(([k, v]) => s(`${k}=${v}`)),
     error: s(r?.error),
     runs: r?.runs,
+    changed: !!(r?.inputHash && hash && r.status === 'done' && r.inputHash !== hash),
   };
 }
 
 /** Per task id: one row per node the task runs on (plus any other node the state recorded). */
-export function builtRows(steps: StepView[], built: AsBuilt, secrets: string[]): Map<string, BuiltRow[]> {
+export function builtRows(steps: StepView[], built: AsBuilt, secrets: string[], hashOf: HashOf = () => undefined): Map<string, BuiltRow[]> {
   const out = new Map<string, BuiltRow[]>();
   for (const s of steps)
     for (const t of s.tasks) {
       const rec = built.state.tasks[t.id] ?? {};
       const nodes = [...t.nodes, ...Object.keys(rec).filter((k) => !t.nodes.includes(k))];
-      out.set(t.id, nodes.map((n) => row(n, rec[n], secrets)));
+      out.set(t.id, nodes.map((n) => row(n, rec[n], secrets, hashOf(t.id, n))));
     }
   return out;
 }

@@ -11,7 +11,7 @@ import type { Step } from '../engine/types.js';
 import type { Plan } from '../plan/derive.js';
 import { redact } from '../plan/derive.js';
 import { RUNBOOK, ROOT } from '../paths.js';
-import { builtRows, statusCounts, fmtTime, type AsBuilt, type BuiltRow } from './as-built.js';
+import { builtRows, statusCounts, fmtTime, type AsBuilt, type BuiltRow, type HashOf } from './as-built.js';
 import { clusterSummary, type ClusterSummary } from './summary.js';
 import { groupLabel, stepViews, type StepView } from './tasks.js';
 
@@ -27,7 +27,16 @@ export interface RunbookModel {
   summary: ClusterSummary;
   steps: StepView[];
   /** Present for an "as built" runbook: rows per task id. */
-  built?: { file: string; createdAt: string; updatedAt: string; lab: boolean; counts: { status: string; count: number }[]; rows: Map<string, BuiltRow[]> };
+  built?: {
+    file: string;
+    createdAt: string;
+    updatedAt: string;
+    lab: boolean;
+    counts: { status: string; count: number }[];
+    rows: Map<string, BuiltRow[]>;
+    /** The answers differ from those the state was built with. */
+    answersChanged: boolean;
+  };
 }
 
 /** Options of `buildRunbook`. */
@@ -38,6 +47,10 @@ export interface RunbookInput {
   secrets: string[];
   answersFile?: string;
   asBuilt?: AsBuilt;
+  /** As built: the current input hash of a task on a node, compared with the recorded one. */
+  hashOf?: HashOf;
+  /** As built: the answers differ from those the state records (by hash). */
+  answersChanged?: boolean;
   /** Fixed time for reproducible output (tests); default now. */
   now?: Date;
 }
@@ -64,7 +77,7 @@ export function buildRunbook(input: RunbookInput): RunbookModel {
     steps,
     built: input.asBuilt
       ? (() => {
-          const rows = builtRows(steps, input.asBuilt, input.secrets);
+          const rows = builtRows(steps, input.asBuilt, input.secrets, input.hashOf);
           return {
             file: input.asBuilt.file,
             createdAt: fmtTime(input.asBuilt.createdAt),
@@ -72,6 +85,7 @@ export function buildRunbook(input: RunbookInput): RunbookModel {
             lab: input.asBuilt.lab,
             counts: statusCounts(rows),
             rows,
+            answersChanged: !!input.answersChanged,
           };
         })()
       : undefined,

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { planWithCaptured } from '../../src/engine/captured.js';
+import { inputHash } from '../../src/engine/input-hash.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STEPS } from '../../steps/index.js';
@@ -99,7 +101,7 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
   });
 
   it('is written "as built" from a state folder: status, finish time, evidence, redacted errors', async () => {
-    const doc = await write(format, OTHER, { steps: [...STEPS, ...SAMPLE_STEPS], state: 'test/fixtures/as-built' });
+    const doc = await write(format, OTHER, { steps: [...STEPS, ...SAMPLE_STEPS], state: asBuiltState() });
     for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
     expect(doc).toContain('12 names resolve as planned');
     expect(doc).toContain('names=12');
@@ -110,14 +112,33 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
       expect(doc).toContain('| kvm-a | ✔ done | 2026-03-02 09:10:02Z | 12 names resolve as planned<br>names=12 |');
       expect(doc).toMatch(/\| kvm-b \| ✖ failed \(2 runs\) \| 2026-03-02 09:10:03Z \| error: kvm-b: getent said/);
       expect(doc).toContain('| kvm-b | ○ not run |  |  |');
+      expect(doc).toContain('| kvm-a | ✔ done (changed since) | 2026-03-02 09:40:00Z | operator confirmed');
     } else {
       expect(doc).toContain('<td>kvm-a</td><td>✔ done</td><td>2026-03-02 09:10:02Z</td>');
       expect(doc).toContain('<td>kvm-b</td><td>✖ failed (2 runs)</td>');
+      expect(doc).toContain('<td><span class="error">error: kvm-b: getent said');
+      expect(doc).toContain('<td>kvm-a</td><td>✔ done (changed since)</td>');
     }
-    expect(doc).toMatch(/As built(\*\*|<\/strong>): status recorded in .*test\/fixtures\/as-built\/state.json.*: \d+ not run, 2 done, 1 failed/);
-    if (format === 'html') expect(doc).toContain('<td><span class="error">error: kvm-b: getent said');
+    expect(doc).toMatch(/As built(\*\*|<\/strong>): status recorded in .*state.json.*: \d+ not run, 2 done, 1 failed/);
+    expect(doc).toContain('the answers file has changed since this install ran');
+    // The plan as the install saw it: captured MACs and the probed start of the free space.
+    expect(doc).toContain('52:54:00:CC:0A:03');
+    expect(doc).not.toContain('52:54:00:AA:01:03');
+    expect(doc).toMatch(/vmsa \| \/dev\/drbd11 \| \/dev\/vda6 \| 300GB \| 110GB \| 410GB|<td>vmsa<\/td><td>\/dev\/drbd11<\/td><td>\/dev\/vda6<\/td><td>300GB<\/td><td>110GB<\/td><td>410GB<\/td>/);
   });
 });
+
+/** The hand-made state fixture, with hosts.write on kvm-a stamped with its current input hash. */
+function asBuiltState(): string {
+  const dir = tmp();
+  const state = JSON.parse(readFileSync('test/fixtures/as-built/state.json', 'utf8'));
+  const { answers, secrets } = plans(OTHER, OTHER_ENV);
+  const real = planWithCaptured(answers, state.captured);
+  const task = STEPS.flatMap((s) => s.tasks).find((t) => t.id === 'hosts.write')!;
+  state.tasks['hosts.write']['kvm-a'].inputHash = inputHash(task, real, real.node('kvm-a'), secrets);
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+  return dir;
+}
 
 describe('runbook safety and errors', () => {
   it('the masked plan alone keeps passwords out (no safety net), and the net catches an unmasked plan', () => {

@@ -90,6 +90,7 @@ export class Runner {
   private stopped?: Omit<RunResult, 'executed'>;
   private interrupted = false;
   private onInterrupt?: () => void;
+  private main: Promise<void> = Promise.resolve();
   private readonly executed: string[] = [];
 
   constructor(private readonly o: RunnerOptions) {
@@ -138,12 +139,12 @@ export class Runner {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       this.listrOptions() as any,
     );
-    const main = listr.run().then(
+    const main = (this.main = listr.run().then(
       () => undefined,
       (e: unknown) => {
         if (!this.stopped) this.stopped = { outcome: 'failed', error: e, stop: { step: '?', message: (e as Error)?.message ?? String(e) } };
       },
-    );
+    ));
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
     if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
@@ -161,6 +162,11 @@ export class Runner {
     this.o.store.save();
     this.o.store.freeze();
     this.onInterrupt?.();
+  }
+
+  /** Resolves when the work a `run()` started has unwound (after an interrupt, `run()` returns before that). */
+  settled(): Promise<void> {
+    return this.main;
   }
 
   private listrOptions(): Record<string, unknown> {

@@ -15,12 +15,17 @@ export interface HandlerResult {
   code?: number;
   stdout?: string;
   stderr?: string;
+  /** From an injector: let the action happen, then report this result instead (a failure after the fact). */
+  afterwards?: boolean;
 }
 
 /** A scripted command. `m` is the match of its pattern. */
 export type Handler = (m: RegExpMatchArray, node: MemoryNode, stdin?: string) => HandlerResult | void | Promise<HandlerResult | void>;
 
-/** Runs before each command or write; return a result (or throw) to inject a fault, undefined to go on. */
+/**
+ * Runs before each command or write: return a result to replace it (or, with `afterwards`, to
+ * replace its outcome once it happened), throw to simulate a lost connection, undefined to go on.
+ */
 export type Injector = (what: { kind: 'exec'; cmd: string } | { kind: 'write'; path: string }, node: MemoryNode) => HandlerResult | void | Promise<HandlerResult | void>;
 
 /** A fake node. */
@@ -58,7 +63,13 @@ export class MemoryNode {
 
   async exec(cmd: string, stdin?: string): Promise<RemoteResult> {
     const injected = await this.inject?.({ kind: 'exec', cmd }, this);
-    if (injected) return { code: injected.code ?? 1, stdout: injected.stdout ?? '', stderr: injected.stderr ?? '', ms: 0 };
+    const fault = (i: HandlerResult): RemoteResult => ({ code: i.code ?? 1, stdout: i.stdout ?? '', stderr: i.stderr ?? '', ms: 0 });
+    if (injected && !injected.afterwards) return fault(injected);
+    const r = await this.run(cmd, stdin);
+    return injected ? fault(injected) : r;
+  }
+
+  private async run(cmd: string, stdin?: string): Promise<RemoteResult> {
     this.commands.push(cmd);
     this.stdins.push(stdin);
     for (const h of this.handlers) {
@@ -105,11 +116,12 @@ export class MemoryTransport implements Transport {
   }
   async writeFile(path: string, data: string | Buffer, opts: { mode?: number; backupTo?: string } = {}): Promise<void> {
     const injected = await this.node.inject?.({ kind: 'write', path }, this.node);
-    if (injected) throw new Error(injected.stderr ?? `write ${path} failed`);
+    if (injected && !injected.afterwards) throw new Error(injected.stderr ?? `write ${path} failed`);
     const cur = this.node.files.get(path);
     // NOTE: like the real transport: the first original is kept, a backup is never overwritten.
     if (cur && opts.backupTo && !this.node.files.has(opts.backupTo)) this.node.files.set(opts.backupTo, { ...cur });
     this.node.files.set(path, { data: data.toString(), mode: opts.mode ?? 0o644 });
+    if (injected) throw new Error(injected.stderr ?? `write ${path} failed`);
   }
   async reconnect(): Promise<void> {
     this.node.reconnects++;

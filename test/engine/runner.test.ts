@@ -1,0 +1,425 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Step } from '../../src/engine/types.js';
+import { FakePrompter } from '../../src/engine/prompts.js';
+import { summaryLines, type RunResult } from '../../src/engine/runner.js';
+import { readState, StateStore } from '../../src/state/store.js';
+import { parseJournal } from '../../src/state/journal.js';
+import { AnvilError, MissingAnswer } from '../../src/errors.js';
+import { MASK } from '../../src/plan/derive.js';
+import { macsOf, makeWorld, runIn, SECRETS, syntheticSteps, T, tempDir, testAnswers } from '../helpers/synthetic-steps.js';
+
+type Statuses = Record<string, Record<string, string>>;
+
+function statuses(dir: string): Statuses {
+  const s = readState(dir)!;
+  return Object.fromEntries(Object.entries(s.tasks).map(([id, r]) => [id, Object.fromEntries(Object.entries(r).map(([n, x]) => [n, x.status]))]));
+}
+
+function stateText(dir: string): string {
+  return readFileSync(join(dir, 'state.json'), 'utf8');
+}
+
+function journalText(dir: string): string {
+  return readFileSync(join(dir, 'journal.jsonl'), 'utf8');
+}
+
+/** Edit state.json in place (a test stands in for a crash or an old run). */
+function patchState(dir: string, fn: (s: NonNullable<ReturnType<typeof readState>>) => void): void {
+  const s = readState(dir)!;
+  fn(s);
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(s));
+}
+
+const ALL_DONE: Statuses = {
+  'prep.macs': { 'kvm-a': 'done', 'kvm-b': 'done' },
+  'prep.conf': { 'kvm-a': 'done', 'kvm-b': 'done' },
+  'disk.mkpart': { 'kvm-a': 'done', 'kvm-b': 'done' },
+  'disk.lvm': { 'kvm-a': 'done', 'kvm-b': 'done' },
+  'disk.free': { 'kvm-a': 'done' },
+  'check.failover': { 'kvm-a': 'skipped' },
+  'cluster.create': { 'kvm-a': 'done' },
+  'cluster.start': { 'kvm-a': 'done', 'kvm-b': 'done' },
+};
+
+describe('runner: a whole run', () => {
+  it('runs every task on the right nodes, uses captured values, and leaves a valid state.json after every action', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const invalid: string[] = [];
+    let checks = 0;
+    for (const n of Object.values(w.nodes))
+      n.inject = () => {
+        // NOTE: every remote action is a moment a crash could happen: the file on disk must parse then.
+        try {
+          const s = readState(dir);
+          if (s) checks++;
+        } catch (e) {
+          invalid.push((e as Error).message);
+        }
+      };
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.outcome).toBe('complete');
+    expect(invalid).toEqual([]);
+    expect(checks).toBeGreaterThan(20);
+    expect(statuses(dir)).toEqual(ALL_DONE);
+    const s = readState(dir)!;
+    expect(s.nodes).toEqual(['kvm-a', 'kvm-b']);
+    expect(Object.values(s.tasks).flatMap((x) => Object.values(x)).filter((x) => x.status === 'done').every((x) => x.runs === 1 && !!x.inputHash && !!x.finishedAt && !!x.evidence)).toBe(true);
+    expect(s.captured['partitions.freeStart']).toBe('47.5GB');
+    expect(s.captured['nics.kvm-b']).toEqual({ bcn: [macsOf('kvm-b')[0], macsOf('kvm-b')[3]], sn: [macsOf('kvm-b')[1], macsOf('kvm-b')[4]], ifn: [macsOf('kvm-b')[2], macsOf('kvm-b')[5]] });
+    // the config was rendered after the capture: it holds the captured MACs
+    const conf = w.nodes['kvm-b']!.files.get('/etc/demo.conf')!;
+    expect(conf.data).toContain(`eth0 = ${macsOf('kvm-b')[0]}`);
+    expect(conf.data).toContain(`ricci_password = ${SECRETS.RICCI_PW}`);
+    expect(conf.mode).toBe(0o600);
+    // the edit applied to the node's own file, the original kept in /root/backups
+    expect(w.nodes['kvm-a']!.files.get('/etc/lvm/lvm.conf')!.data).toContain('locking_type = 3');
+    expect(w.nodes['kvm-a']!.files.get('/root/backups/lvm.conf')!.data).toContain('locking_type = 1');
+    // the once task ran once, on node 1 only, with the captured free-space start
+    expect(w.nodes['kvm-a']!.vars.createdAs).toBe('bc-prod-7@47.5GB');
+    expect(w.nodes['kvm-b']!.count(/^demo-create /)).toBe(0);
+    expect(r.executed).toContain('cluster.create@kvm-a');
+  });
+
+  it('journals every remote command with node, exit code and duration; secrets appear only masked', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    const j = parseJournal(journalText(dir));
+    for (const name of ['kvm-a', 'kvm-b']) {
+      const cmds = j.filter((e) => e.kind === 'exec' && e.node === name).map((e) => e.cmd);
+      expect(cmds).toEqual(w.nodes[name]!.commands.map((c) => c.split(SECRETS.RICCI_PW).join(MASK)));
+    }
+    const apply = j.find((e) => e.cmd?.startsWith('demo-apply'))!;
+    expect(apply).toMatchObject({ node: expect.any(String), task: 'prep.conf', code: 0, ms: expect.any(Number) });
+    expect(apply.cmd).toBe(`demo-apply '${MASK}'`);
+    expect(apply.stdout).toBe(`applied with '${MASK}'\n`);
+    expect(j.filter((e) => e.kind === 'write').map((e) => `${e.node}:${e.path}:${e.backup ?? ''}`)).toEqual(
+      expect.arrayContaining(['kvm-a:/etc/demo.conf:/etc/demo.conf.orig', 'kvm-b:/etc/lvm/lvm.conf:/root/backups/lvm.conf']),
+    );
+    for (const text of [journalText(dir), stateText(dir)]) {
+      for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+      expect(text).toContain(MASK);
+    }
+  });
+
+  it('prints a summary naming done, skipped and not-yet-executable steps, the state folder and the runbook command', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const steps: Step[] = [...syntheticSteps(), { id: 'later', title: 'Later', doc: '', tasks: [] }];
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps });
+    expect(r.outcome).toBe('not-executable');
+    const store = StateStore.open(dir);
+    try {
+      const text = summaryLines(steps, store, r, 'anvil-install runbook --state X').join('\n');
+      expect(text).toMatch(/done: +prep, disk, cluster/);
+      expect(text).toMatch(/skipped: +check/);
+      expect(text).toMatch(/not yet executable: later/);
+      expect(text).toContain(`state folder:       ${store.dir}`);
+      expect(text).toContain('anvil-install runbook --state X');
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('runner: diffs', () => {
+  const fileOnly = (verifyText?: string): Step[] => [
+    {
+      id: 'files',
+      title: 'Files',
+      doc: '',
+      tasks: [
+        {
+          id: 'files.conf',
+          title: 'demo.conf',
+          on: 'both',
+          kind: 'safe',
+          files: () => [{ path: '/etc/demo.conf', template: T('demo.conf.ejs'), backup: 'orig' }],
+          commands: () => ['true'],
+          async verify(ctx) {
+            const f = await ctx.node.readFile('/etc/demo.conf');
+            if (verifyText && !f?.includes(verifyText)) throw new AnvilError(`${ctx.node.plan.name}: demo.conf lacks ${verifyText}`);
+            return { summary: f === null ? 'no file' : 'file present' };
+          },
+        },
+      ],
+    },
+  ];
+
+  it('shows a masked unified diff against the node and writes on approve; skip leaves the file as it was', async () => {
+    const w = makeWorld();
+    w.nodes['kvm-a']!.files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
+    w.nodes['kvm-b']!.files.set('/etc/demo.conf', { data: 'kept by the operator\n', mode: 0o644 });
+    const prompter = new FakePrompter({ 'kvm-a: write /etc/demo.conf': 'approve', 'kvm-b: write /etc/demo.conf': 'skip' });
+    const dir = tempDir();
+    const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
+    expect(r.outcome).toBe('complete');
+    const q = prompter.asked.find((a) => a.message.includes('kvm-a: write /etc/demo.conf'))!;
+    expect(q.kind).toBe('select');
+    expect(q.message).toContain('-old contents');
+    expect(q.message).toContain('+cluster = bc-prod-7');
+    expect(q.message).toContain(`+ricci_password = ${MASK}`);
+    expect(q.message).not.toContain(SECRETS.RICCI_PW);
+    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
+    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf.orig')!.data).toBe('old contents\n');
+    expect(w.nodes['kvm-b']!.files.get('/etc/demo.conf')!.data).toBe('kept by the operator\n');
+    expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf.orig')).toBe(false);
+  });
+
+  it('abort stops the run before anything of the task happens, leaving it pending', async () => {
+    const w = makeWorld();
+    const prompter = new FakePrompter({ 'kvm-a: write /etc/demo.conf': 'approve', 'kvm-b: write /etc/demo.conf': 'abort' });
+    const dir = tempDir();
+    const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
+    expect(r.outcome).toBe('aborted');
+    expect(r.stop).toMatchObject({ step: 'files', task: 'files.conf', node: 'kvm-b' });
+    expect(statuses(dir)['files.conf']!['kvm-b']).toBe('pending');
+    expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
+    expect(w.nodes['kvm-b']!.commands).toEqual([]);
+  });
+
+  it('asks nothing and writes nothing when the node already has the planned content', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const prompter = new FakePrompter({ 'write /etc/demo.conf': 'approve' });
+    await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
+    expect(prompter.asked).toHaveLength(2);
+    // a second install on a fresh state folder finds identical files
+    const again = new FakePrompter({});
+    const dir2 = tempDir();
+    const r = await runIn(dir2, { transports: w.transports, prompter: again, steps: fileOnly('cluster = bc-prod-7') });
+    expect(r.outcome).toBe('complete');
+    expect(again.asked).toEqual([]);
+    expect(parseJournal(journalText(dir2)).filter((e) => e.kind === 'write')).toEqual([]);
+  });
+});
+
+describe('runner: gates', () => {
+  it('--yes stops at a gate (pending, exit-0 outcome) and the resume after it counts as the operator having acted', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const r = await runIn(dir, { transports: w.transports, yes: true });
+    expect(r.outcome).toBe('gate');
+    expect(r.stop!.message).toBe(`operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`);
+    const rec = readState(dir)!.tasks['check.failover']!['kvm-a']!;
+    expect(rec).toMatchObject({ status: 'pending', awaitingOperator: true });
+    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(0);
+    expect(statuses(dir)['cluster.create']).toBeUndefined();
+
+    // `install --yes` again is not a confirmation: it stops at the same gate
+    const again = await runIn(dir, { transports: w.transports, yes: true });
+    expect(again.outcome).toBe('gate');
+    expect(again.executed).toEqual([]);
+
+    const resumed = await runIn(dir, { transports: w.transports, yes: true, resumeGates: true });
+    expect(resumed.outcome).toBe('complete');
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator resumed the run after the gate stop' } });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.awaitingOperator).toBeUndefined();
+    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
+  });
+
+  it('--accept-gates records the gate as skipped with a note and carries on', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.outcome).toBe('complete');
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'skipped', note: expect.stringContaining('--accept-gates') });
+  });
+
+  it('interactive: every checklist item is confirmed; a "no" stops the run there', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const no = new FakePrompter({ 'write ': 'approve', 'cable pulled': true, 'failover seen': false });
+    const r = await runIn(dir, { transports: w.transports, prompter: no });
+    expect(r.outcome).toBe('gate');
+    const gateQs = no.asked.filter((a) => a.kind === 'confirm');
+    expect(gateQs.map((a) => a.message.split('\n').pop())).toEqual(['[1/2] cable pulled', '[2/2] failover seen']);
+    expect(gateQs[0]!.message).toContain('Pull the BCN cable of kvm-a.');
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('pending');
+
+    const yes = new FakePrompter({ 'write ': 'approve', 'cable pulled': true, 'failover seen': true });
+    const r2 = await runIn(dir, { transports: w.transports, prompter: yes });
+    expect(r2.outcome).toBe('complete');
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
+  });
+});
+
+describe('runner: prompts under --yes', () => {
+  it('fails with MissingAnswer naming the path when a needed value has no default', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const steps: Step[] = [
+      {
+        id: 'ask',
+        title: 'Ask',
+        doc: '',
+        tasks: [
+          {
+            id: 'ask.pw',
+            title: 'Ask for a password',
+            on: 'node1',
+            kind: 'safe',
+            async run(ctx) {
+              const port = await ctx.prompt.input('SSH port', { def: '22', path: 'nodes[0].ssh.port' });
+              await ctx.node.sh(`echo ${port}`);
+              await ctx.prompt.input('ricci password', { path: 'ricci.password', secret: true });
+            },
+            verify: async () => ({ summary: 'asked' }),
+          },
+        ],
+      },
+    ];
+    const r = await runIn(dir, { transports: w.transports, yes: true, steps });
+    expect(r.outcome).toBe('failed');
+    expect(r.error).toBeInstanceOf(MissingAnswer);
+    expect((r.error as MissingAnswer).path).toBe('ricci.password');
+    expect(w.nodes['kvm-a']!.commands).toEqual(['echo 22']);
+    expect(readState(dir)!.tasks['ask.pw']!['kvm-a']).toMatchObject({ status: 'failed', error: expect.stringContaining('ricci.password') });
+  });
+});
+
+describe('runner: step selection', () => {
+  it('--from/--only refuse to start while an earlier task is not done, naming it', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'disk' })).rejects.toThrow(/cannot start at disk: prep\/prep\.macs on kvm-a is pending/);
+    await expect(runIn(dir, { transports: w.transports, yes: true, only: 'cluster' })).rejects.toThrow(/prep\/prep\.macs on kvm-a/);
+    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'nope' })).rejects.toThrow(/--from nope: no such step/);
+    expect(Object.values(w.nodes).every((n) => n.commands.length === 0)).toBe(true);
+  });
+
+  it('--to stops after a step; --from carries on; --only re-checks one step', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const a = await runIn(dir, { transports: w.transports, yes: true, to: 'prep' });
+    expect(a.outcome).toBe('complete');
+    expect(Object.keys(statuses(dir)).sort()).toEqual(['prep.conf', 'prep.macs']);
+    const b = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, from: 'disk' });
+    expect(b.outcome).toBe('complete');
+    expect(b.executed[0]).toBe('disk.mkpart@kvm-a');
+    expect(statuses(dir)).toEqual(ALL_DONE);
+    const c = await runIn(dir, { transports: w.transports, yes: true, only: 'disk' });
+    expect(c).toMatchObject({ outcome: 'complete', executed: [] });
+    // an unfinished task before --from is found even when later steps are done
+    patchState(dir, (s) => (s.tasks['disk.free']!['kvm-a']!.status = 'failed'));
+    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'cluster' })).rejects.toThrow(/disk\/disk\.free on kvm-a is failed/);
+  });
+});
+
+describe('runner: changed answers', () => {
+  it('re-opens the tasks whose inputs changed and every later task on that node; once tasks consult done and never re-run', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    const changed = testAnswers((a) => (a.cluster.name = 'bc-prod-8'));
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, answers: changed });
+    expect(r.outcome).toBe('complete');
+    expect(r.executed).toEqual([
+      'prep.conf@kvm-a',
+      'prep.conf@kvm-b',
+      'disk.lvm@kvm-a',
+      'disk.lvm@kvm-b',
+      'disk.free@kvm-a',
+      'cluster.start@kvm-a',
+      'cluster.start@kvm-b',
+    ]);
+    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-8');
+    for (const n of Object.values(w.nodes)) expect(n.count(/^demo-mkpart$/)).toBe(1);
+    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
+    const s = readState(dir)!;
+    expect(s.tasks['cluster.create']!['kvm-a']).toMatchObject({ status: 'done', runs: 1, note: expect.stringContaining('done probe') });
+    expect(s.tasks['prep.macs']!['kvm-a']!.runs).toBe(1);
+    expect(s.tasks['prep.conf']!['kvm-a']!.runs).toBe(2);
+    // same answers again: nothing to do
+    const r3 = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, answers: changed });
+    expect(r3.executed).toEqual([]);
+  });
+});
+
+describe('runner: interrupted tasks (status running found at start)', () => {
+  async function doneRun() {
+    const w = makeWorld();
+    const dir = tempDir();
+    await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    return { w, dir };
+  }
+
+  it('safe, verify passes: marked done without running', async () => {
+    const { w, dir } = await doneRun();
+    patchState(dir, (s) => (s.tasks['prep.conf']!['kvm-a']!.status = 'running'));
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.executed).toEqual([]);
+    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']).toMatchObject({ status: 'done', runs: 1, note: expect.stringContaining('verify passed') });
+  });
+
+  it('safe, verify fails: re-run', async () => {
+    const { w, dir } = await doneRun();
+    patchState(dir, (s) => (s.tasks['prep.conf']!['kvm-a']!.status = 'running'));
+    w.nodes['kvm-a']!.files.delete('/etc/demo.conf');
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.executed).toEqual(['prep.conf@kvm-a']);
+    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']).toMatchObject({ status: 'done', runs: 2 });
+    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
+  });
+
+  it('once, verify passes: marked done, never run again', async () => {
+    const { w, dir } = await doneRun();
+    patchState(dir, (s) => (s.tasks['disk.mkpart']!['kvm-b']!.status = 'running'));
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.executed).toEqual([]);
+    expect(w.nodes['kvm-b']!.count(/^demo-mkpart$/)).toBe(1);
+    expect(statuses(dir)['disk.mkpart']!['kvm-b']).toBe('done');
+  });
+
+  it('once, verify fails and the done probe says it did not happen: run (once)', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    await runIn(dir, { transports: w.transports, yes: true, to: 'prep' });
+    patchState(dir, (s) => (s.tasks['disk.mkpart'] = { 'kvm-a': { status: 'running', runs: 1 } }));
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.outcome).toBe('complete');
+    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(1);
+    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']).toMatchObject({ status: 'done', runs: 2 });
+  });
+
+  it('once, verify fails, no done probe: refused with a message, never run', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const steps = syntheticSteps();
+    delete steps[1]!.tasks[0]!.done;
+    await runIn(dir, { transports: w.transports, yes: true, to: 'prep', steps });
+    patchState(dir, (s) => (s.tasks['disk.mkpart'] = { 'kvm-a': { status: 'running', runs: 1 } }));
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps });
+    expect(r.outcome).toBe('failed');
+    expect(String((r.error as Error).message)).toMatch(/disk\.mkpart on kvm-a was interrupted.*not re-run/);
+    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(0);
+  });
+});
+
+describe('runner: Ctrl-C', () => {
+  it('interrupt() leaves the running task as running in a consistent state.json, and resume finishes without repeating it', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    let runner!: Parameters<NonNullable<Parameters<typeof runIn>[2]>>[0];
+    w.nodes['kvm-a']!.inject = (what) => {
+      if (what.kind === 'exec' && what.cmd === 'demo-mkpart') runner.interrupt();
+    };
+    let r!: RunResult;
+    r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true }, (x) => (runner = x));
+    await runner.settled();
+    expect(r.outcome).toBe('interrupted');
+    const s = readState(dir)!;
+    expect(s.tasks['disk.mkpart']!['kvm-a']!.status).toBe('running');
+    expect(s.tasks['disk.lvm']).toBeUndefined();
+    // the command did run (the interrupt came while it was in flight)
+    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(1);
+    w.nodes['kvm-a']!.inject = undefined;
+    r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
+    expect(r.outcome).toBe('complete');
+    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(1);
+    expect(statuses(dir)).toEqual(ALL_DONE);
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { loadAnswers } from '../../src/plan/load.js';
+import { derivePlan } from '../../src/plan/derive.js';
+import { fakeContext } from '../helpers/fake-node.js';
+import { fakeCluster } from '../helpers/fake-cman-cluster.js';
+import { bondText, slaveDown } from '../helpers/tutorial-node.js';
+import { fenceTests, fenceTestTable, fenceTestList } from '../../steps/fence-tests.js';
+import { netTests, netTestTables, linkChecklist } from '../../steps/net-tests.js';
+import { CLUSTER_CONF, renderClusterConf } from '../../steps/cluster-conf.js';
+
+const ENV = { ILO_PW: 'Il0-Pa55w0rd', RICCI_PW: 'R1cci-S3cret!' };
+const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
+const other = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', ENV));
+
+describe('fence tests', () => {
+  it("build the tutorial's four-test table", () => {
+    expect(fenceTestTable(tutorial)).toEqual({
+      title: 'Fence tests',
+      columns: ['Test', 'Victim', 'Pass?'],
+      rows: [
+        ['echo c > /proc/sysrq-trigger', 'an-node01', 'Yes / No'],
+        ['fence_apc_snmp -a pdu2.alteeve.ca -n 1 -o off', 'an-node01', 'Yes / No'],
+        ['echo c > /proc/sysrq-trigger', 'an-node02', 'Yes / No'],
+        ['fence_apc_snmp -a pdu2.alteeve.ca -n 2 -o off', 'an-node02', 'Yes / No'],
+      ],
+    });
+    expect(fenceTestList(tutorial).map((t) => `${t.runOn.name}>${t.victim.name}`)).toEqual(['an-node01>an-node01', 'an-node02>an-node01', 'an-node02>an-node02', 'an-node01>an-node02']);
+  });
+
+  it('cut both PDUs of a two-PDU method, one command per device', () => {
+    expect(fenceTestTable(other).rows).toEqual([
+      ['echo c > /proc/sysrq-trigger', 'kvm-a', 'Yes / No'],
+      ['fence_apc_snmp -a pdu-a.example.org -n 3 -o off && fence_apc_snmp -a pdu-b.example.org -n 3 -o off', 'kvm-a', 'Yes / No'],
+      ['echo c > /proc/sysrq-trigger', 'kvm-b', 'Yes / No'],
+      ['fence_apc_snmp -a pdu-a.example.org -n 4 -o off && fence_apc_snmp -a pdu-b.example.org -n 4 -o off', 'kvm-b', 'Yes / No'],
+    ]);
+  });
+
+  it('tell the operator what syslog shows and to restart cman between tests', () => {
+    const g = fenceTests.tasks[0]!.gate!;
+    const items = g.checklist!(tutorial);
+    expect(items.filter((i) => i.includes('restart cman on the recovered node before the next test'))).toHaveLength(4);
+    expect(items.join('\n')).toContain('"fence an-node01.alteeve.ca success"');
+    expect(items.join('\n')).toContain('"fence an-node02.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent"');
+    expect(g.instruct(tutorial)).toContain('4 fence tests');
+    expect(g.checklist!(other).join('\n')).toContain('agent fence_ilo result: error from agent');
+  });
+
+  it('verify that both nodes are members again', async () => {
+    const { a, b, model } = fakeCluster(tutorial);
+    for (const n of [a, b]) n.files.set(CLUSTER_CONF, renderClusterConf(tutorial, 'foundation'));
+    model.version = 7;
+    model.running.get('an-node01')!.add('cman');
+    const t = fenceTests.tasks[0]!;
+    await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02: cman not running/);
+    model.running.get('an-node02')!.add('cman');
+    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({ summary: 'both nodes back in the cluster after the fence tests' });
+  });
+});
+
+describe('network redundancy tests', () => {
+  it('cover every bond x node x link, IFN first, with the updelay in words', () => {
+    const [links, switches] = netTestTables(tutorial);
+    expect(links!.rows).toHaveLength(12);
+    expect(links!.rows.slice(0, 2).map((r) => r.slice(0, 4))).toEqual([
+      ['IFN', 'an-node01', 'bond2', 'eth2 (primary)'],
+      ['IFN', 'an-node01', 'bond2', 'eth5 (backup)'],
+    ]);
+    expect(links!.rows.at(-1)!.slice(0, 4)).toEqual(['BCN', 'an-node02', 'bond0', 'eth3 (backup)']);
+    expect(links!.rows[0]![4]).toContain('after 2 minutes');
+    expect(switches!.rows.map((r) => r[0])).toEqual(['Power off the primary switch', 'Power on the primary switch, wait 5 minutes', 'Power off the secondary switch', 'Power on the secondary switch, wait 5 minutes']);
+    expect(netTestTables(other)[0]!.rows[0]![4]).toContain('after 1 minute');
+  });
+
+  it('checklist: ping floods by network name, pulls, updelay waits, switch tests', () => {
+    const items = linkChecklist(tutorial);
+    expect(items).toHaveLength(4 * 6);
+    expect(items[0]).toContain('`ping -f an-node02.ifn` on an-node01');
+    expect(items.join('\n')).toContain('an-node01 bond0: restore eth0 and wait 2 minutes (updelay 120000 ms)');
+    expect(items.join('\n')).toContain('pull the backup eth3');
+    const all = netTests.tasks[0]!.gate!.checklist!(tutorial).join('\n');
+    expect(all).toContain('Cut the power to the primary switch');
+    expect(all).toContain('wait five minutes');
+  });
+
+  it('verify every bond is back on its primary link with the cluster intact', async () => {
+    const { a, b, model } = fakeCluster(tutorial);
+    for (const n of [a, b]) for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
+    for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
+    model.version = 7;
+    const t = netTests.tasks[0]!;
+    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({ summary: 'all bonds on their primary links; cluster intact' });
+    b.files.set('/proc/net/bonding/bond1', slaveDown(bondText(b.plan, 'bond1'), 'eth1', 'eth4'));
+    await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02 bond1: active eth4, down: eth1/);
+  });
+});

@@ -120,6 +120,26 @@ function descendants(pid: number): number[] {
 }
 
 /**
+ * Pids of processes whose environment holds `HOME=<home>`: commands started through this harness's
+ * sshd (see `SetEnv HOME`), including those orphaned when their session ended (a timed-out command
+ * whose channel was closed keeps running, reparented to init).
+ */
+function processesWithHome(home: string): number[] {
+  const needle = Buffer.from(`\0HOME=${home}\0`);
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${e}/environ`), Buffer.from([0])]);
+      if (env.includes(needle)) out.push(Number(e));
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+/**
  * Start a loopback sshd (random free port, temp keys). Run as root it logs in as root; as another
  * user it logs in as that user (UsePAM no, StrictModes no).
  */
@@ -188,19 +208,22 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     await waitForSshBanner('127.0.0.1', port, timeout, () => !exited);
   };
 
-  const kill = async (): Promise<void> => {
-    const c = child;
-    if (!c || exited) return;
-    const kids = descendants(c.pid!);
-    const gone = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGKILL');
-    for (const k of kids) {
+  const killAll = (pids: number[]) => {
+    for (const k of pids) {
       try {
         process.kill(k, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+  };
+  const kill = async (): Promise<void> => {
+    const c = child;
+    if (!c || exited) return;
+    const kids = descendants(c.pid!);
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    killAll(kids);
     await gone;
     child = null;
   };
@@ -248,6 +271,7 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     log: () => logBuf,
     async stop() {
       await kill();
+      killAll(processesWithHome(join(dir, 'home')));
       rmSync(dir, { recursive: true, force: true });
     },
   };

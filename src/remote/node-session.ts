@@ -312,7 +312,21 @@ export class NodeSession implements Transport {
         client.end();
         reject(e);
       };
-      const timer = setTimeout(() => fail(new Error(`no SSH login within ${limitMs} ms`)), limitMs);
+      // NOTE: the clock stops while a human answers (host key question, password prompt): a login
+      // limit must not cancel the operator mid-thought. ssh2's own readyTimeout is off for that reason.
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => (timer = setTimeout(() => fail(new Error(`no SSH login within ${limitMs} ms`)), limitMs));
+      const asking = async <T>(ask: () => Promise<T>): Promise<T> => {
+        clearTimeout(timer);
+        try {
+          return await ask();
+        } finally {
+          if (!done) arm();
+        }
+      };
+      arm();
+      const confirm = this.o.hostKeys.confirm;
+      const policy: HostKeyPolicy = { ...this.o.hostKeys, ...(confirm ? { confirm: (...a) => asking(() => confirm(...a)) } : {}) };
       sock.setNoDelay(true);
       sock.once('error', (e) => fail(e));
       sock.once('connect', () => {
@@ -344,12 +358,12 @@ export class NodeSession implements Transport {
         client.connect({
           sock,
           username: this.user,
-          readyTimeout: limitMs,
+          readyTimeout: 0,
           keepaliveInterval: this.o.keepaliveIntervalMs ?? 5000,
           keepaliveCountMax: this.o.keepaliveCountMax ?? 3,
           ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
           hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-            verifyHostKey(this.o.hostKeys, host, port, key).then(
+            verifyHostKey(policy, host, port, key).then(
               () => verify(true),
               (e: Error) => {
                 hostKeyError = e;
@@ -365,7 +379,7 @@ export class NodeSession implements Transport {
               tried.push(m);
               if (m === 'publickey') return next({ type: 'publickey', username: this.user, key: readFileSync(this.o.privateKeyPath!) });
               if (m === 'agent') return next({ type: 'agent', username: this.user, agent: this.agentSocket()! });
-              this.o.askPassword!(this.name).then(
+              asking(() => this.o.askPassword!(this.name)).then(
                 (password) => next({ type: 'password', username: this.user, password }),
                 (e: Error) => fail(e),
               );

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utils } from 'ssh2';
@@ -16,7 +16,13 @@ import {
   verifyHostKey,
 } from '../../src/remote/host-keys.js';
 
-const tempState = () => mkdtempSync(join(tmpdir(), 'anvil-state-'));
+const made: string[] = [];
+const tempState = () => {
+  const d = mkdtempSync(join(tmpdir(), 'anvil-state-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const blobOf = (t: 'ed25519' | 'ecdsa') => {
   const k = utils.generateKeyPairSync(t, t === 'ecdsa' ? { bits: 256 } : undefined);

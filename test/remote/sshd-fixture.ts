@@ -1,5 +1,5 @@
 /** Shared setup for the transport tests: a real loopback sshd and sessions that trust it. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sshdUnavailable, type LocalSshd } from '../../src/bench/local-sshd.js';
@@ -10,9 +10,18 @@ import { NodeSession, type NodeSessionOptions } from '../../src/remote/node-sess
 export const noSshd = sshdUnavailable();
 if (noSshd) console.warn(`SKIP transport tests against OpenSSH: ${noSshd}`);
 
-/** A fresh state folder (for known_hosts). */
+const states: string[] = [];
+
+/** A fresh state folder (for known_hosts); removed by `removeTempStates`. */
 export function tempState(): string {
-  return mkdtempSync(join(tmpdir(), 'anvil-state-'));
+  const d = mkdtempSync(join(tmpdir(), 'anvil-state-'));
+  states.push(d);
+  return d;
+}
+
+/** Remove the folders made by `tempState`. */
+export function removeTempStates(): void {
+  for (const d of states.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** A session to `sshd` with its key, pinned to its current host key unless `hostKeys` is given. */

@@ -9,7 +9,7 @@ import { HostKeyMismatch } from '../../src/errors.js';
 import { ConnectionLost, HostKeyRejected, HostKeyUnknown } from '../../src/remote/errors.js';
 import { fingerprint } from '../../src/remote/host-keys.js';
 import type { NodeSession } from '../../src/remote/node-session.js';
-import { noSshd, sessionTo, tempState } from './sshd-fixture.js';
+import { noSshd, removeTempStates, sessionTo, tempState } from './sshd-fixture.js';
 
 /** Resolves when `pred` holds, checked after each log line (an event, not a sleep). */
 function logWatcher() {
@@ -39,6 +39,7 @@ describe.skipIf(!!noSshd)('host keys and reconnects against a real OpenSSH sshd'
   });
   afterAll(async () => {
     await sshd?.stop();
+    removeTempStates();
   });
 
   it('computes the fingerprint exactly as ssh-keygen -lf does', () => {
@@ -72,6 +73,15 @@ describe.skipIf(!!noSshd)('host keys and reconnects against a real OpenSSH sshd'
     const again = track(sessionTo(sshd, { hostKeys: { knownHostsFile: kh, confirm: async () => { throw new Error('must not ask'); } } }));
     await again.connect();
     expect((await again.exec('echo again')).stdout).toBe('again\n');
+  });
+
+  it('does not time the operator out while the host key question is open', async () => {
+    const kh = join(tempState(), 'known_hosts');
+    // NOTE: the answer comes later than the whole login limit; the limit must not run meanwhile.
+    const slowYes = () => new Promise<boolean>((r) => setTimeout(() => r(true), 2500));
+    const s = track(sessionTo(sshd, { readyTimeoutMs: 1000, hostKeys: { knownHostsFile: kh, confirm: slowYes } }));
+    await s.connect();
+    expect((await s.exec('echo patient')).stdout).toBe('patient\n');
   });
 
   it('stops on a changed host key, showing both fingerprints, and never retries it', async () => {
@@ -132,11 +142,11 @@ describe.skipIf(!!noSshd)('host keys and reconnects against a real OpenSSH sshd'
     const marker = join(tmpdir(), `anvil-once-${randomBytes(4).toString('hex')}`);
     const s = track(sessionTo(sshd));
     await s.connect();
-    const running = s.exec(`echo ran >> ${marker}; sleep 600`);
+    const running = s.exec(`echo ran >> ${marker}; sleep 600`).catch((e) => e);
     // wait for the command to have started (the node's filesystem is this one)
     await expect.poll(() => existsSync(marker), { timeout: 30_000, interval: 20 }).toBe(true);
     await sshd.kill();
-    const err = await running.catch((e) => e);
+    const err = await running;
     expect(err).toBeInstanceOf(ConnectionLost);
     expect(err.message).toContain('not sent again');
     await sshd.start();

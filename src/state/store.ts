@@ -170,6 +170,7 @@ export class StateStore {
       if (!state) {
         if (!opts.create) throw new AnvilError(`${abs} holds no ${STATE_FILE}`, 'start with `anvil-install install --answers FILE --state DIR`');
         state = newState();
+        writeStateAtomic(abs, state);
       }
       return new StateStore(abs, state, unlock);
     } catch (e) {

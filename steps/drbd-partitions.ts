@@ -152,21 +152,25 @@ export const drbdPartitions: Step = {
         if (present.length === 0) {
           checkNumbering(p, table);
           const ext = table.rows.find((r) => r.type === 'extended');
-          // NOTE: inside an existing extended partition the logical ones start at its free space.
-          const free = ext
-            ? largestFree({ ...table, rows: table.rows.filter((r) => r.free && toBytes(r.start) >= toBytes(ext.start) && toBytes(r.end) <= toBytes(ext.end) + 1e9) })
-            : largestFree(table);
-          if (!free) throw new AnvilError(`${node}: no free space on ${p.storage.disk}`, `\`${printFreeCommand(p)}\` shows no Free Space row`);
-          const bounds = partitionBounds(p.resources, free.start);
-          const bad = bounds.filter((b) => !b.end);
+          let start = p.resources[0]!.start;
+          // NOTE: the answers (storage.freeStart) win; else probe: inside an existing extended
+          // partition the logical ones start at its free space, otherwise at the disk's largest free region.
+          if (!start) {
+            const free = ext
+              ? largestFree({ ...table, rows: table.rows.filter((r) => r.free && toBytes(r.start) >= toBytes(ext.start) && toBytes(r.start) < toBytes(ext.end)) })
+              : largestFree(table);
+            if (!free) throw new AnvilError(`${node}: no free space on ${p.storage.disk}`, `\`${printFreeCommand(p)}\` shows no Free Space row`);
+            start = free.start;
+            ctx.capture(FREE_START_KEY, start);
+            ctx.log(`${node}: free space of ${p.storage.disk} starts at ${start} (${free.size} free)`);
+          }
+          const bad = partitionBounds(p.resources, start).filter((b) => !b.end);
           if (bad.length)
             throw new AnvilError(
-              `${node}: cannot add ${bad.map((b) => b.size).join(', ')} to the free-space start ${free.start}`,
+              `${node}: cannot add ${bad.map((b) => b.size).join(', ')} to the free-space start ${start}`,
               `write every storage.resources[].size in the unit parted prints (${sizeUnit(p)}), or set storage.freeStart`,
             );
-          ctx.capture(FREE_START_KEY, free.start);
-          ctx.log(`${node}: free space of ${p.storage.disk} starts at ${free.start} (${free.size} free)`);
-          for (const cmd of partitionCommands(p, free.start, { extended: !ext })) await ctx.node.sh(cmd);
+          for (const cmd of partitionCommands(p, start, { extended: !ext })) await ctx.node.sh(cmd);
         } else if (present.length < nums.length) {
           throw new AnvilError(
             `${node}: ${p.storage.disk} already has partition${present.length > 1 ? 's' : ''} ${present.join(', ')} but not ${nums.filter((n) => !have.has(n)).join(', ')}`,

@@ -21,9 +21,11 @@ export const LAB_USER = 'root';
 /**
  * When a client opens an exec channel and sends neither data nor EOF, run the command with empty
  * stdin after this long. Real sshd starts the command at once and lets it read stdin if it wants;
- * our commands take stdin up front, so we wait for EOF (fast path) or this grace period.
+ * our commands take stdin up front, so we wait for EOF (the fast path: NodeSession, `ssh </dev/null`,
+ * ssh2 clients that call `stream.end()`) or this grace period. It must outlast the time a loaded
+ * machine takes to deliver data sent right after the channel opened, or that data would be lost.
  */
-export const STDIN_GRACE_MS = 100;
+export const STDIN_GRACE_MS = 1000;
 
 /** Who may log in. */
 export interface LabAuth {
@@ -50,6 +52,8 @@ export interface LabSshOptions {
   afterExec?(cmdline: string, result: LabExecResult): void;
   /** Serve SFTP from this filesystem (absent: the subsystem is refused). */
   sftp?: { fs: LabFs; hooks?: SftpHooks };
+  /** Override {@link STDIN_GRACE_MS}. */
+  stdinGraceMs?: number;
   /** Offer a minimal line-based shell for `ssh host` without a command. */
   shell?: { prompt(): string };
   /** Something unexpected (never a client's mistake). */
@@ -225,7 +229,7 @@ export class LabSshServer {
     };
     const grace = setTimeout(() => {
       if (!chunks.length) start();
-    }, STDIN_GRACE_MS);
+    }, this.opts.stdinGraceMs ?? STDIN_GRACE_MS);
     stream.on('data', (d: Buffer) => {
       if (!started) chunks.push(d);
     });

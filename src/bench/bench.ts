@@ -71,7 +71,7 @@ async function runnerOverhead(n: number): Promise<{ perTaskMs: number; totalMs: 
   }
   if (typeof mod.measureRunnerOverhead !== 'function') return { perTaskMs: null, reason: `${specifier} has no measureRunnerOverhead export` };
   const r = await mod.measureRunnerOverhead(n);
-  return { perTaskMs: r.perTaskMs, totalMs: r.totalMs, tasks: n };
+  return { perTaskMs: Math.round(r.perTaskMs * 1000) / 1000, totalMs: Math.round(r.totalMs), tasks: n };
 }
 
 /** Run the whole benchmark; resolves with the report object. */

@@ -26,6 +26,8 @@ import {
   type LabInfo,
 } from './persist.js';
 import { LabSshServer } from './server.js';
+import { NodeSession, type NodeSessionOptions } from '../remote/node-session.js';
+import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
 
 export type { LabEndpoint, LabInfo } from './persist.js';
@@ -71,6 +73,8 @@ export interface LabHandle {
   world: LabWorld;
   /** ssh2 connect options for a node, with a host-key check pinned to its fingerprint. */
   connectOptions(node: string): LabConnectOptions;
+  /** A NodeSession per node (connects on first use; the caller closes them). */
+  transports(): Record<string, Transport>;
   /** What `lab status` shows. */
   status(): LabStatus;
   /** Write world.json now. */
@@ -141,6 +145,16 @@ export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; cli
   const ep = lab.nodes[node];
   if (!ep) throw new AnvilError(`no lab node named "${node}" (lab nodes: ${Object.keys(lab.nodes).join(', ')})`);
   return endpointConnectOptions(ep, lab.clientKeyPath);
+}
+
+/**
+ * NodeSession options for `node` of a lab: the lab client key, no agent, the host key pinned to the
+ * lab's fingerprint. The installer adds its own log/timeouts.
+ */
+export function labSessionOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): NodeSessionOptions {
+  const ep = lab.nodes[node];
+  if (!ep) throw new AnvilError(`no lab node named "${node}" (lab nodes: ${Object.keys(lab.nodes).join(', ')})`);
+  return { name: node, host: ep.host, port: ep.port, user: 'root', privateKeyPath: lab.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint } };
 }
 
 async function listenPreferring(make: (port: number) => LabSshServer, wanted: number, fixed: boolean): Promise<LabSshServer> {
@@ -302,6 +316,7 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
       stateDir,
       world,
       connectOptions: (node) => labConnectOptions(handle, node),
+      transports: () => Object.fromEntries(names.map((n) => [n, new NodeSession(labSessionOptions(handle, n))])),
       status: statusNow,
       save: () => saver.saveNow(),
       stop: async () => {

@@ -221,6 +221,28 @@ describe('lab SFTP', () => {
   });
 });
 
+describe('lab through the installer transport', () => {
+  it('runs commands and writes files with backup via NodeSession', async () => {
+    const l = await lab();
+    const t = l.transports();
+    try {
+      const r = await t[N1]!.exec('echo via transport');
+      expect(r).toMatchObject({ code: 0, stdout: 'via transport\n', stderr: '' });
+      expect((await t[N1]!.exec('cat', { stdin: 'in\n' })).stdout).toBe('in\n');
+      await t[N1]!.writeFile('/etc/hostname', `${N1}.alteeve.ca\n`, { mode: 0o644, backupTo: '/etc/hostname.orig' });
+      const fs = (l.world as FakeWorld).nodes[N1]!.fs;
+      expect(fs.readFile('/etc/hostname').toString()).toBe(`${N1}.alteeve.ca\n`);
+      expect(fs.readFile('/etc/hostname.orig').toString()).toBe(`${N1}\n`);
+      expect(fs.readdir('/etc').filter((f) => f.includes('anvil'))).toEqual([]); // no temp file left
+      expect((await t[N1]!.readFile('/etc/hostname'))!.toString()).toBe(`${N1}.alteeve.ca\n`);
+      expect(await t[N1]!.readFile('/etc/absent')).toBeNull();
+      expect((await t[N2]!.exec('cat /etc/hostname')).stdout).toBe(`${N2}\n`);
+    } finally {
+      await Promise.all(Object.values(t).map((x) => x.close()));
+    }
+  });
+});
+
 describe('lab host keys and auth', () => {
   it('keeps host keys across restarts and pins them in the connect options', async () => {
     const dir = tmp();

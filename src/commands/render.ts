@@ -27,6 +27,9 @@ export function renderCommand(opts: RenderOptions, steps: readonly Step[] = STEP
     const mine = files.filter((f) => f.node === n.name);
     say(`  ${opts.out}/${n.name}/  ${plural(mine.length, 'file')}`);
   }
+  const edited = [...new Set(files.filter((f) => f.edit).map((f) => f.path))];
+  if (edited.length)
+    say(`Edited in place on the node, shown here as applied to the stock file of a fresh install: ${edited.join(', ')}`);
   const secret = files.filter((f) => f.secret);
   if (secret.length)
     warn(

@@ -19,6 +19,8 @@ export interface RenderedTreeFile {
   local: string;
   mode: number;
   secret: boolean;
+  /** An edit of the node's own file: rendered as applied to the stock file of a fresh install. */
+  edit: boolean;
 }
 
 /** Refuse to write into a non-empty folder unless forced; refuse a path that is a file. */
@@ -47,7 +49,7 @@ export function renderTree(p: Plan, steps: readonly Step[], dir: string): Render
       writeFileSync(local, f.content, { mode });
       // NOTE: the mode given to writeFileSync is masked by the umask and ignored for an existing file.
       chmodSync(local, mode);
-      out.push({ node, path, local, mode, secret });
+      out.push({ node, path, local, mode, secret, edit: !!f.spec.edit });
     }
   return out;
 }

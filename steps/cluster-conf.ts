@@ -227,6 +227,11 @@ export function pushTask(id: string, stage: ConfStage): Task {
   };
 }
 
+/** Whether a service has an init script on the node. */
+export async function isInstalled(node: NodeHandle, service: string): Promise<boolean> {
+  return (await node.exec(`test -x /etc/init.d/${q(service)}`)).code === 0;
+}
+
 /** Whether an init script reports its service running. */
 export async function isRunning(node: NodeHandle, service: string): Promise<boolean> {
   return (await node.exec(`/etc/init.d/${q(service)} status`)).code === 0;
@@ -244,6 +249,8 @@ export async function ensureStopped(node: NodeHandle, service: string, timeoutMs
 
 /** Verify a service's boot setting and run state. */
 export async function verifyDaemon(ctx: TaskContext, task: string, service: string, boot: 'on' | 'off', running: boolean) {
+  // NOTE: a service that must be off is off when it is not installed at all (e.g. no acpid package).
+  if (boot === 'off' && !(await isInstalled(ctx.node, service))) return { summary: `${service}: not installed` };
   const list = parseChkconfig(await ctx.node.sh(`chkconfig --list ${q(service)}`));
   const bootOk = boot === 'on' ? isOnAtBoot(list, service) : isOffAtBoot(list, service);
   const isUp = await isRunning(ctx.node, service);
@@ -262,6 +269,7 @@ export function daemonTask(id: string, title: string, service: string, boot: 'on
     kind: 'safe',
     commands: () => [`chkconfig ${service} ${boot}`, `/etc/init.d/${service} ${running ? 'start' : 'stop'}`],
     async run(ctx) {
+      if (!running && !(await isInstalled(ctx.node, service))) return;
       await ctx.node.sh(`chkconfig ${q(service)} ${boot}`);
       if (running) await ensureStarted(ctx.node, service);
       else await ensureStopped(ctx.node, service);

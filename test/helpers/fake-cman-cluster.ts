@@ -32,6 +32,8 @@ export interface ClusterModel {
   version?: number;
   /** rgmanager services: full name -> state and owner. */
   rg: Map<string, { state: string; owner?: string; last?: string }>;
+  /** Services without an init script (not installed) on every node. */
+  notInstalled: Set<string>;
 }
 
 const STATUS_OUT = (p: Plan, n: PlanNode, v: number) =>
@@ -66,6 +68,7 @@ export function fakeCluster(p: Plan) {
     boot: new Map(p.nodes.map((n) => [n.name, new Set<string>()])),
     ricci: new Map(),
     rg: new Map(),
+    notInstalled: new Set(),
   };
   const peerOf = (x: StdinFakeNode) => (x === a ? b : a);
   const versionOf = (text?: string) => Number(/config_version="(\d+)"/.exec(text ?? '')?.[1] ?? NaN);
@@ -104,6 +107,7 @@ export function fakeCluster(p: Plan) {
     const name = x.plan.name;
     const up = model.running.get(name)!;
     const boot = model.boot.get(name)!;
+    x.on(/^test -x \/etc\/init\.d\/(\S+)$/, (_c, m) => ({ code: model.notInstalled.has(m[1]!) ? 1 : 0 }));
     x.on(/^\/etc\/init\.d\/(\S+) status$/, (_c, m) => ({ code: up.has(m[1]!) ? 0 : 3, stdout: `${m[1]} is ${up.has(m[1]!) ? 'running' : 'stopped'}\n` }));
     x.on(/^\/etc\/init\.d\/(\S+) start$/, (_c, m) => {
       if (m[1] === 'cman' && !x.files.has(CONF)) return { code: 1, stderr: 'cman: no cluster.conf\n' };

@@ -112,6 +112,17 @@ describe('cluster-foundation', () => {
     await expect(task('start-cman').verify!(fakeContext(p, a, b))).rejects.toThrow(/Nodes: 1 \(want 2\)/);
   });
 
+  it('takes a missing acpid as disabled, and an acpid left on as a failure', async () => {
+    const p = plan();
+    const { a, b, model } = fakeCluster(p);
+    model.notInstalled.add('acpid');
+    await run(p, a, b, task('acpid-off'));
+    expect(a.commands.filter((c) => c.startsWith('chkconfig acpid'))).toEqual([]);
+    model.notInstalled.delete('acpid');
+    model.boot.get('an-node02')!.add('acpid');
+    await expect(task('acpid-off').verify!(fakeContext(p, b, a))).rejects.toThrow(/acpid off at boot and stopped; saw acpid on at boot/);
+  });
+
   it('detects a node 2 copy that differs', async () => {
     const p = plan();
     const { a, b } = fakeCluster(p);

@@ -91,6 +91,7 @@ export const fenceTests: Step = {
           [
             `Run the ${fenceTestList(p).length} fence tests below, one at a time, watching syslog on the surviving node.`,
             'A hang tests the first fence method; a power cut tests the next one (the first must fail with "error from agent", then the next succeeds).',
+            `Watch syslog (\`tail -f -n 0 /var/log/messages\`) on the survivor for "fencing node <victim>" and then ${p.nodes.map((n) => `"fence ${n.fqdn} success"`).join(' / ')}.`,
             'Passwords are shown as ******** in the commands: type the real one.',
             'After each test, once the victim is back up, start cman on it again before the next test.',
           ].join('\n'),

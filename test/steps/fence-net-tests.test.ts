@@ -43,6 +43,7 @@ describe('fence tests', () => {
     expect(items.join('\n')).toContain('"fence an-node01.alteeve.ca success"');
     expect(items.join('\n')).toContain('"fence an-node02.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent"');
     expect(g.instruct(tutorial)).toContain('4 fence tests');
+    expect(g.instruct(tutorial)).toContain('"fence an-node02.alteeve.ca success"');
     expect(g.checklist!(other).join('\n')).toContain('agent fence_ilo result: error from agent');
   });
 

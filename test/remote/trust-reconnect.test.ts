@@ -127,8 +127,9 @@ describe.skipIf(!!noSshd)('host keys and reconnects against a real OpenSSH sshd'
     await closed;
     expect(s.connected).toBe(false);
     // NOTE: the command is queued while the node is down: nothing was sent, so it may be retried.
+    const retrying = w.next(/retrying/);
     const pending = s.exec('echo after');
-    await w.next(/retrying/);
+    await retrying;
     await sshd.start();
     expect((await pending).stdout).toBe('after\n');
     expect(w.lines.some((l) => /connected to .* after \d+ attempts/.test(l))).toBe(true);
@@ -159,9 +160,10 @@ describe.skipIf(!!noSshd)('host keys and reconnects against a real OpenSSH sshd'
     const w = logWatcher();
     const s = track(sessionTo(sshd, { log: w.log }));
     await s.connect();
+    const down = w.next(/down, waiting/);
     const waiting = s.waitForReboot(120_000);
     await sshd.kill();
-    await w.next(/down, waiting/);
+    await down;
     await sshd.start();
     await waiting;
     expect((await s.exec('echo back')).stdout).toBe('back\n');

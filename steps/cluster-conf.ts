@@ -33,6 +33,8 @@ export function clusterConfSpec(p: Plan, stage: ConfStage, version = p.configVer
     mode: 0o640,
     backup: 'orig',
     secret: true,
+    // NOTE: node 1 pushes it (rsync, then `cman_tool version -r`): node 2 ends with the same file.
+    copiedTo: 'peer',
   };
 }
 

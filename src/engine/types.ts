@@ -33,6 +33,11 @@ export interface FileSpec {
   backup?: 'root-backups' | 'orig' | 'none';
   /** The rendered content holds secrets: masked in plan/runbook, mode 0600 in `render` output. */
   secret?: boolean;
+  /**
+   * The task's own commands then copy this file to the peer (the tutorial's `rsync ... root@peer:`),
+   * so the peer ends up with the same file: `render` and the runbook list it under both nodes.
+   */
+  copiedTo?: 'peer';
 }
 
 /** Result of one remote command. */

@@ -27,7 +27,11 @@ export function renderedFiles(p: Plan, steps: readonly Step[]): RenderedFile[] {
   for (const s of steps)
     for (const t of s.tasks)
       for (const n of nodesFor(p, t.on))
-        for (const spec of t.files?.(p, n) ?? []) out.push({ step: s.id, task: t.id, node: n, spec, content: contentOf(spec, p, n) });
+        for (const spec of t.files?.(p, n) ?? []) {
+          const content = contentOf(spec, p, n);
+          out.push({ step: s.id, task: t.id, node: n, spec, content });
+          if (spec.copiedTo === 'peer') out.push({ step: s.id, task: t.id, node: p.peerOf(n), spec, content });
+        }
   return out;
 }
 

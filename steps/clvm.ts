@@ -111,6 +111,7 @@ const dualPrimary = (s: DrbdStatus, p: Plan) =>
     return !!row && row.cs === 'Connected' && row.ro.join('/') === 'Primary/Primary' && row.ds.join('/') === 'UpToDate/UpToDate';
   });
 
+/** Step "Clustered Logical Volume Management": lvm.conf, clvmd test, PVs/VGs/LV on node 1. */
 export const clvm: Step = {
   id: 'clvm',
   title: 'Clustered Logical Volume Management',

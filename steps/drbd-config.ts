@@ -144,6 +144,7 @@ function procLines(p: Plan, state: string): string {
   ].join('\n');
 }
 
+/** Step "Configuring DRBD": files on both nodes, first start, one-time sync, stop and off at boot. */
 export const drbdConfig: Step = {
   id: 'drbd-config',
   title: 'Configuring DRBD',

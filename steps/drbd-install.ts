@@ -88,6 +88,7 @@ async function verifyInstall(ctx: TaskContext) {
   return { summary: versions, details: Object.fromEntries(pkgs.map((x) => [x, got.installed.get(x)![0]!])) };
 }
 
+/** Step "Installing DRBD": packages from the chosen source, then the fence-peer handler on both nodes. */
 export const drbdInstall: Step = {
   id: 'drbd-install',
   title: 'Installing DRBD',

@@ -102,6 +102,7 @@ function checkNumbering(p: Plan, table: PartedTable): number[] {
   return nums;
 }
 
+/** Step "Creating the DRBD partitions": once per node, aligned, then a reboot when the kernel needs it. */
 export const drbdPartitions: Step = {
   id: 'drbd-partitions',
   title: 'Creating the DRBD partitions',

@@ -65,6 +65,7 @@ async function chkconfigOff(ctx: TaskContext, task: string, service: string) {
   return { summary: `${service} off at boot` };
 }
 
+/** Step "The shared GFS2 partition", ending with all clustered storage stopped. */
 export const gfs2: Step = {
   id: 'gfs2',
   title: 'The shared GFS2 partition',

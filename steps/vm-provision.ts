@@ -68,6 +68,7 @@ function expectedList(p: Plan, n: PlanNode): string {
   return [' Id Name                 State', '----------------------------------', ...rows].join('\n');
 }
 
+/** Step "Provisioning Virtual Machines": LVs, scripts, installs, media gate, definitions on both nodes. */
 export const vmProvision: Step = {
   id: 'vm-provision',
   title: 'Provisioning Virtual Machines',

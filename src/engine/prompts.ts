@@ -80,14 +80,18 @@ const promptLock = new Mutex();
 
 /** Interactive questions, shown inside the running listr2 task through the enquirer adapter. */
 export class ListrPrompter implements Prompter {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(private readonly task: ListrTaskWrapper<any, any, any>) {}
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly task: ListrTaskWrapper<any, any, any>,
+    /** Where keystrokes come from (tests pass a stream; default the process stdin). */
+    private readonly stdin?: NodeJS.ReadStream,
+  ) {}
 
   private ask<T>(options: Record<string, unknown>): Promise<T> {
     return promptLock.run(async () => {
       try {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        return await this.task.prompt(ListrEnquirerPromptAdapter).run<T>(options as any);
+        return await this.task.prompt(ListrEnquirerPromptAdapter).run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);
       } catch (e) {
         // NOTE: enquirer reports Ctrl-C/Esc as a PromptError (or rejects with nothing at all).
         if (!e || (e as Error).name === 'PromptError' || /cancel/i.test((e as Error).message ?? '')) throw new PromptCancelled();

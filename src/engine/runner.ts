@@ -46,6 +46,8 @@ export interface RunnerOptions {
   only?: string;
   /** Overrides the prompter (tests: a `FakePrompter`). */
   prompter?: Prompter;
+  /** Keystrokes for the interactive prompter (tests); default the process stdin. */
+  stdin?: NodeJS.ReadStream;
   /** Progress renderer; default: `default` on a terminal, else `simple`. */
   renderer?: RendererName;
   /** Timeout of one remote command, ms. */
@@ -246,7 +248,7 @@ export class Runner {
   }
 
   private prompter(w: Wrapper): Prompter {
-    return this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w));
+    return this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w, this.o.stdin));
   }
 
   private context(task: Task, n: PlanNode, key: string, w: Wrapper): TaskContext {

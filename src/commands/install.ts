@@ -49,6 +49,18 @@ export interface RunDeps {
   interactive?: boolean;
   /** Install SIGINT/SIGTERM handlers (default true; tests turn them off). */
   signals?: boolean;
+  /** Where SIGINT/SIGTERM come from (tests: an EventEmitter); default the process. */
+  signalSource?: NodeJS.EventEmitter;
+  /** How to exit after an interrupt (tests); default `process.exit`. */
+  exit?: (code: number) => void;
+}
+
+/** The run was interrupted (Ctrl-C): the checkpoint is saved, `resume` carries on. */
+export class Interrupted extends AnvilError {
+  constructor(stateDir: string) {
+    super(`interrupted — resume with: anvil-install resume --state ${stateDir}`);
+    this.exitCode = 130;
+  }
 }
 
 /** Options of `install`. */
@@ -210,26 +222,22 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
     await conn.close();
     throw e;
   }
-  const onSignal = (sig: NodeJS.Signals) => {
+  const source = deps.signals === false ? null : (deps.signalSource ?? process);
+  const onSignal = () => {
     runner.interrupt();
-    warn(`\ninterrupted (${sig}) — resume with: anvil-install resume --state ${store.dir}`);
+    warn(`\n${new Interrupted(store.dir).message}`);
     store.close();
     // NOTE: remote commands still in flight are abandoned; their tasks stay `running` and are verified on resume.
-    process.exit(130);
+    (deps.exit ?? ((c: number) => process.exit(c)))(130);
   };
-  const signals = deps.signals ?? true;
-  if (signals) {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
+  source?.once('SIGINT', onSignal);
+  source?.once('SIGTERM', onSignal);
   let result: RunResult;
   try {
     result = await runner.run();
   } finally {
-    if (signals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    source?.off('SIGINT', onSignal);
+    source?.off('SIGTERM', onSignal);
     await conn.close();
   }
   const runbook = `anvil-install runbook --answers ${o.answersFile ?? 'FILE'} --state ${store.dir} --out runbook.html`;
@@ -242,7 +250,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
     }
     throw e ?? new AnvilError(result.stop?.message ?? 'the run failed');
   }
-  if (result.outcome === 'interrupted') process.exitCode = 130;
+  if (result.outcome === 'interrupted') throw new Interrupted(store.dir);
   return result;
 }
 

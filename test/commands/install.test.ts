@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { install, answersHash, type TransportFactory, type TransportRequest } from '../../src/commands/install.js';
+import { install, answersHash, Interrupted, type TransportFactory, type TransportRequest } from '../../src/commands/install.js';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { resume } from '../../src/commands/resume.js';
 import { statusText } from '../../src/commands/status.js';
 import { buildProgram } from '../../src/cli.js';
@@ -130,6 +132,33 @@ describe('install / resume / status commands', () => {
     expect(text).toContain('steps: 2 done, 2 pending, 1 not yet executable (of 5); tasks settled: 9/13');
     expect(text).toContain(`state folder: ${dir} (answers: ${resolve(ANSWERS)})`);
     expect(() => statusText(join(dir, 'nope'))).toThrow(/no install state/);
+  });
+
+  it('Ctrl-C: keeps the running task as running, saves, prints how to resume, exits 130, releases the lock', async () => {
+    const { w, f } = factory();
+    const signals = new EventEmitter();
+    const exits: number[] = [];
+    let release!: () => void;
+    // the partition command hangs until the test lets it go; the operator presses Ctrl-C meanwhile
+    w.nodes['kvm-a']!.on('demo-mkpart', () => {
+      signals.emit('SIGINT');
+      return new Promise<void>((r) => (release = r));
+    });
+    const dir = tempDir();
+    const run = install({ answers: ANSWERS, state: dir, yes: true, acceptGates: true }, { ...deps(f), signals: true, signalSource: signals, exit: (c) => void exits.push(c) });
+    await expect(run).rejects.toBeInstanceOf(Interrupted);
+    expect(exits).toEqual([130]);
+    expect(out.errText()).toContain(`interrupted — resume with: anvil-install resume --state ${dir}`);
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
+    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']!.status).toBe('running');
+    release();
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    // the partition was made after all: resume verifies it and does not make it again
+    w.nodes['kvm-a']!.vars.parts = 1;
+    const r = await resume({ state: dir, yes: true, acceptGates: true }, deps(f));
+    expect(r.outcome).toBe('complete');
+    expect(r.executed).not.toContain('disk.mkpart@kvm-a');
+    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']).toMatchObject({ status: 'done', note: expect.stringContaining('interrupted earlier') });
   });
 
   it('registers install, resume and status on the CLI', () => {

@@ -44,10 +44,10 @@ export class MemoryNode {
 
   constructor(readonly name: string) {}
 
-  /** Script a command: the first handler whose pattern matches the whole command runs. */
+  /** Script a command: the latest handler whose pattern matches runs (so a test can override a default). */
   on(pattern: RegExp | string, fn: Handler): this {
     const re = typeof pattern === 'string' ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : pattern;
-    this.handlers.push({ re, fn });
+    this.handlers.unshift({ re, fn });
     return this;
   }
 

@@ -209,7 +209,9 @@ export function register(program: Command): void {
 State folder (--state, default ${DEFAULT_LAB_STATE}): world.json (the saved world), lab.json (ports,
 host-key fingerprints, client key of a running lab), client_key, hostkeys/, journal/<node>.jsonl.
 Log in to a node with the client key (ssh -i DIR/client_key -p PORT root@127.0.0.1) or with the
-root password (nodes[].ssh.password, else "${LAB_DEFAULT_PASSWORD}").`,
+root password (nodes[].ssh.password, else "${LAB_DEFAULT_PASSWORD}"). A running lab also has a control
+endpoint (port in lab.json, client key only) whose commands are \`status\`, \`ping\`, \`save\` and
+\`fault ...\`: ssh -i DIR/client_key -p CONTROL_PORT root@127.0.0.1 status`,
     );
 
   lab

@@ -9,10 +9,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { readJournal } from '../../src/lab/journal.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'anvil-install.js');
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 

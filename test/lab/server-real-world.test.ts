@@ -20,7 +20,8 @@ else {
     createWorld = ((await import(/* @vite-ignore */ WORLD)) as { createWorld?: CreateWorld }).createWorld;
     if (!createWorld) why = 'src/lab/world.ts does not export createWorld';
   } catch (e) {
-    why = `src/lab/world.ts cannot be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+    const detail = e instanceof Error ? e.message.split('\n')[0] : `threw a ${typeof e}: ${String(e).slice(0, 80)}`;
+    why = `src/lab/world.ts cannot be loaded yet (${detail})`;
   }
 }
 if (why) console.warn(`SKIP lab SSH over the real world: ${why}`);

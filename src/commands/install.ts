@@ -85,6 +85,12 @@ function isInteractive(deps: RunDeps): boolean {
   return deps.interactive ?? (output().isTTY && !!process.stdin.isTTY);
 }
 
+/** Without --yes the operator approves changes: refuse early (before touching the state) when nobody can be asked. */
+export function checkCanAsk(yes: boolean | undefined, deps: RunDeps): void {
+  if (!yes && !isInteractive(deps) && !deps.prompter)
+    throw new AnvilError('no terminal to ask on: changes cannot be approved here', 'run it in a terminal, or pass --yes (approve every change, stop at operator gates)');
+}
+
 /** Ask a question outside any listr task (host keys, passwords at connect time). */
 async function askOnTerminal<T>(question: Record<string, unknown>): Promise<T> {
   const { default: Enquirer } = await import('enquirer');
@@ -197,8 +203,7 @@ export interface ExecuteOptions {
  */
 export async function executeRun(store: StateStore, answers: Answers, o: ExecuteOptions, deps: RunDeps = {}): Promise<RunResult> {
   const interactive = isInteractive(deps);
-  if (!o.yes && !interactive && !deps.prompter)
-    throw new AnvilError('no terminal to ask on: changes cannot be approved here', 'run it in a terminal, or pass --yes (approve every change, stop at operator gates)');
+  checkCanAsk(o.yes, deps);
   const steps = deps.steps ?? STEPS;
   const factory = deps.transportFactory ?? defaultTransportFactory;
   const conn = await factory({ answers, stateDir: store.dir, lab: !!o.lab, interactive: interactive && !o.yes, answersFile: o.answersFile });
@@ -256,6 +261,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
 
 /** Run `install`. */
 export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
+  checkCanAsk(o.yes, deps);
   const answersFile = resolve(o.answers);
   const answers = loadAnswers(answersFile, deps.env ?? process.env);
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR, { create: true });

@@ -5,7 +5,7 @@ import { say } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import type { RunResult } from '../engine/runner.js';
-import { answersHash, executeRun, type RunDeps } from './install.js';
+import { answersHash, checkCanAsk, executeRun, type RunDeps } from './install.js';
 
 /** Options of `resume`. */
 export interface ResumeOptions {
@@ -16,6 +16,7 @@ export interface ResumeOptions {
 
 /** Run `resume`. */
 export async function resume(o: ResumeOptions, deps: RunDeps = {}): Promise<RunResult> {
+  checkCanAsk(o.yes, deps);
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR);
   try {
     const file = store.state.answersFile;

@@ -81,7 +81,9 @@ describe('install / resume / status commands', () => {
 
   it('without --yes and without a terminal, refuses to start rather than hang', async () => {
     const { f, calls } = factory();
-    await expect(install({ answers: ANSWERS, state: tempDir() }, { ...deps(f), interactive: false })).rejects.toThrow(/no terminal to ask on/);
+    const dir = tempDir();
+    await expect(install({ answers: ANSWERS, state: dir }, { ...deps(f), interactive: false })).rejects.toThrow(/no terminal to ask on/);
+    expect(readState(dir)).toBeNull();
     expect(calls).toHaveLength(0);
   });
 

@@ -8,6 +8,7 @@ import type { Answers } from '../plan/schema.js';
 import type { Plan, PlanNode } from '../plan/derive.js';
 import { redact, secretValues } from '../plan/derive.js';
 import type { Evidence, Prompter, Step, Task, TaskContext } from './types.js';
+import { isExecutable } from './types.js';
 import type { Transport } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
 import type { TaskRecord } from '../state/types.js';
@@ -202,7 +203,7 @@ export class Runner {
       skip: () => this.halted(),
       task: (_ctx, w) => {
         if (!stepExecutable(step)) {
-          const which = step.tasks.length ? step.tasks.filter((t) => !stepExecutable({ ...step, tasks: [t] })).map((t) => t.id).join(', ') : 'no tasks declared';
+          const which = step.tasks.length ? step.tasks.filter((t) => !isExecutable(t)).map((t) => t.id).join(', ') : 'no tasks declared';
           this.stop({ outcome: 'not-executable', stop: { step: step.id, message: `${step.id}: not yet executable (${which})` } });
           w.skip(`not yet executable (${which})`);
           return;
@@ -306,10 +307,9 @@ export class Runner {
       // NOTE: a `local` task gets node 1 as its node: gates and local checks may still read the nodes.
       const ctx = this.context(task, pn ?? plan.nodes[0], key, w);
       const rec = store.record(task.id, key);
-      if (task.kind === 'gate') return await this.gate(step, task, key, ctx, rec, prev, hash);
-
       let started = false;
       try {
+        if (task.kind === 'gate') return await this.gate(step, task, key, ctx, rec, prev, hash);
         if (d.action === 'verify-first') {
           const seen = await this.tryVerify(task, ctx);
           if (seen.ok) {
@@ -415,19 +415,10 @@ export class Runner {
       this.finish(rec, 'skipped', hash, { summary: g.summary }, g.summary);
       return 'settled';
     }
-    try {
-      const ev = task.verify ? await task.verify(ctx) : { summary: g.summary };
-      this.finish(rec, 'done', hash, task.verify ? { ...ev, summary: `${g.summary}; ${ev.summary}` } : ev);
-      return 'ran';
-    } catch (e) {
-      rec.status = 'failed';
-      rec.inputHash = hash;
-      rec.error = redact((e as Error)?.message ?? String(e), this.secrets);
-      rec.finishedAt = new Date().toISOString();
-      this.o.store.save();
-      this.stop({ outcome: 'failed', error: e, stop: { step: step.id, task: task.id, node: key, message: rec.error } });
-      throw e;
-    }
+    // NOTE: a gate's verify (what the tool can check after the operator acted) fails like any task.
+    const ev = task.verify ? await task.verify(ctx) : { summary: g.summary };
+    this.finish(rec, 'done', hash, task.verify ? { ...ev, summary: `${g.summary}; ${ev.summary}` } : ev);
+    return 'ran';
   }
 }
 

@@ -6,7 +6,7 @@ import { FakePrompter } from '../../src/engine/prompts.js';
 import { summaryLines, type RunResult } from '../../src/engine/runner.js';
 import { readState, StateStore } from '../../src/state/store.js';
 import { parseJournal } from '../../src/state/journal.js';
-import { AnvilError, MissingAnswer } from '../../src/errors.js';
+import { AnvilError, MissingAnswer, PromptCancelled } from '../../src/errors.js';
 import { MASK } from '../../src/plan/derive.js';
 import { macsOf, makeWorld, runIn, SECRETS, syntheticSteps, T, tempDir, testAnswers } from '../helpers/synthetic-steps.js';
 
@@ -244,6 +244,20 @@ describe('runner: gates', () => {
     const r2 = await runIn(dir, { transports: w.transports, prompter: yes });
     expect(r2.outcome).toBe('complete');
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
+  });
+});
+
+describe('runner: cancelled prompt', () => {
+  it('Esc/Ctrl-C at a gate question aborts the run and leaves the gate pending', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    const fake = new FakePrompter({ 'write ': 'approve' });
+    const prompter = { ...fake, select: fake.select.bind(fake), input: fake.input.bind(fake), confirm: async () => Promise.reject(new PromptCancelled()) };
+    const r = await runIn(dir, { transports: w.transports, prompter });
+    expect(r.outcome).toBe('aborted');
+    expect(r.error).toBeInstanceOf(PromptCancelled);
+    expect(r.stop).toMatchObject({ task: 'check.failover', node: 'kvm-a' });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('pending');
   });
 });
 

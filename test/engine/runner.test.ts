@@ -257,7 +257,8 @@ describe('runner: cancelled prompt', () => {
     expect(r.outcome).toBe('aborted');
     expect(r.error).toBeInstanceOf(PromptCancelled);
     expect(r.stop).toMatchObject({ task: 'check.failover', node: 'kvm-a' });
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('pending');
+    expect(readState(dir)!.tasks['check.failover']?.['kvm-a']?.status ?? 'pending').toBe('pending');
+    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(0);
   });
 });
 

@@ -126,7 +126,7 @@ export class Runner {
       const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
       if (u)
         throw new AnvilError(
-          `cannot start at ${steps[start]!.id}: ${u.step.id}/${u.task.id} on ${u.node} is ${u.status}, not done`,
+          `cannot start at ${steps[start]!.id}: ${u.step.id}/${u.task} on ${u.node} is ${u.status}, not done`,
           `run the earlier steps first: \`anvil-install resume --state ${this.o.store.dir}\` (or --from ${u.step.id})`,
         );
     }

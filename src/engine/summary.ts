@@ -2,7 +2,7 @@
  * Where an install stands, from the state file and the step list: per step and node, for the end
  * of a run and for `status`.
  */
-import type { Step, Task, TaskOn } from './types.js';
+import type { Step, TaskOn } from './types.js';
 import { isExecutable } from './types.js';
 import type { StateFile, TaskStatus } from '../state/types.js';
 
@@ -74,14 +74,14 @@ export function groupSteps(steps: readonly Step[], state: StateFile, nodes: read
   return g;
 }
 
-/** The first task (in run order) before `stepIndex` that is not done or skipped, if any. */
-export function firstUnsettled(steps: readonly Step[], stepIndex: number, state: StateFile, nodes: readonly string[]): { step: Step; task: Task; node: string; status: TaskStatus } | undefined {
+/** The first task id (in run order) before `stepIndex` that is not done or skipped, if any. */
+export function firstUnsettled(steps: readonly Step[], stepIndex: number, state: StateFile, nodes: readonly string[]): { step: Step; task: string; node: string; status: TaskStatus | 'not executable' } | undefined {
   for (const step of steps.slice(0, stepIndex)) {
-    if (!step.tasks.length) return { step, task: { id: '(no tasks declared)', title: step.title, on: 'local', kind: 'safe' }, node: 'local', status: 'pending' };
+    if (!step.tasks.length) return { step, task: '(no tasks declared)', node: 'any node', status: 'not executable' };
     for (const task of step.tasks)
       for (const node of nodeKeys(task.on, nodes)) {
         const st = state.tasks[task.id]?.[node]?.status ?? 'pending';
-        if (st !== 'done' && st !== 'skipped') return { step, task, node, status: st };
+        if (st !== 'done' && st !== 'skipped') return { step, task: task.id, node, status: st };
       }
   }
   return undefined;

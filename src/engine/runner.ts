@@ -106,11 +106,6 @@ export class Runner {
     o.store.state.nodes = this.nodeNames;
   }
 
-  /** The current plan (answers plus captured values). */
-  get currentPlan(): Plan {
-    return this.plan;
-  }
-
   /** The steps this run covers, after checking that everything before them is settled. */
   private selected(): Step[] {
     const steps = this.o.steps;
@@ -151,7 +146,6 @@ export class Runner {
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
     if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
-    this.refreshPlan();
     return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
   }
 

@@ -1,0 +1,876 @@
+/**
+ * A small awk: BEGIN/END, /re/ and expression patterns (and ranges), print/printf, fields ($0..$NF),
+ * NR NF FS OFS ORS, variables, arrays, if/while/for/for-in, next/exit, string and math functions.
+ */
+import type { CommandFn } from '../shell/types.js';
+import { readInputs } from './util.js';
+import { posixRegExp } from './regex.js';
+
+type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 're'; v: string } | { t: 'id'; v: string } | { t: 'op'; v: string } | { t: 'nl' } | { t: 'eof' };
+
+type Node =
+  | { k: 'num'; v: number }
+  | { k: 'str'; v: string }
+  | { k: 're'; v: string }
+  | { k: 'var'; name: string }
+  | { k: 'idx'; name: string; key: Node[] }
+  | { k: 'field'; e: Node }
+  | { k: 'bin'; op: string; a: Node; b: Node }
+  | { k: 'un'; op: string; e: Node }
+  | { k: 'assign'; op: string; lv: Node; e: Node }
+  | { k: 'incr'; op: string; pre: boolean; lv: Node }
+  | { k: 'cond'; c: Node; a: Node; b: Node }
+  | { k: 'call'; name: string; args: Node[] }
+  | { k: 'in'; key: Node; arr: string }
+  | { k: 'group'; e: Node };
+
+type Stmt =
+  | { k: 'print'; args: Node[]; printf: boolean; to?: { op: string; e: Node } }
+  | { k: 'expr'; e: Node }
+  | { k: 'if'; c: Node; a: Stmt; b?: Stmt }
+  | { k: 'while'; c: Node; body: Stmt }
+  | { k: 'for'; init?: Stmt; c?: Node; step?: Stmt; body: Stmt }
+  | { k: 'forin'; v: string; arr: string; body: Stmt }
+  | { k: 'block'; body: Stmt[] }
+  | { k: 'next' }
+  | { k: 'exit'; e?: Node }
+  | { k: 'delete'; name: string; key?: Node[] };
+
+interface Item {
+  kind: 'begin' | 'end' | 'main';
+  pat?: Node;
+  pat2?: Node;
+  inRange?: boolean;
+  body?: Stmt[];
+}
+
+class AwkError extends Error {}
+
+function lex(src: string): Tok[] {
+  const toks: Tok[] = [];
+  let i = 0;
+  const operandEnd = () => {
+    const t = toks[toks.length - 1];
+    return !!t && (t.t === 'num' || t.t === 'str' || t.t === 'id' || (t.t === 'op' && (t.v === ')' || t.v === ']' || t.v === '$')));
+  };
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '\\' && src[i + 1] === '\n') {
+      i += 2;
+      continue;
+    }
+    if (c === '#') {
+      while (i < src.length && src[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '\n' || c === ';') {
+      toks.push(c === '\n' ? { t: 'nl' } : { t: 'op', v: ';' });
+      i++;
+      continue;
+    }
+    if (/[0-9.]/.test(c) && /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.test(src.slice(i))) {
+      const m = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i))![0];
+      toks.push({ t: 'num', v: Number(m) });
+      i += m.length;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))![0];
+      toks.push({ t: 'id', v: m });
+      i += m.length;
+      continue;
+    }
+    if (c === '"') {
+      let s = '';
+      i++;
+      while (i < src.length && src[i] !== '"') {
+        if (src[i] === '\\') {
+          const n = src[++i]!;
+          s += ({ n: '\n', t: '\t', '"': '"', '\\': '\\', '/': '/', r: '\r' } as Record<string, string>)[n] ?? '\\' + n;
+          i++;
+        } else s += src[i++];
+      }
+      i++;
+      toks.push({ t: 'str', v: s });
+      continue;
+    }
+    if (c === '/' && !operandEnd()) {
+      let s = '';
+      i++;
+      while (i < src.length && src[i] !== '/') {
+        if (src[i] === '\\' && src[i + 1] === '/') {
+          s += '/';
+          i += 2;
+          continue;
+        }
+        s += src[i++];
+      }
+      i++;
+      toks.push({ t: 're', v: s });
+      continue;
+    }
+    const ops = ['+=', '-=', '*=', '/=', '%=', '^=', '==', '!=', '<=', '>=', '&&', '||', '++', '--', '!~', '>>', '{', '}', '(', ')', '[', ']', ',', '+', '-', '*', '/', '%', '^', '!', '<', '>', '~', '?', ':', '=', '$', '|'];
+    const op = ops.find((o) => src.startsWith(o, i));
+    if (!op) throw new AwkError(`syntax error at source line 1: unexpected character '${c}'`);
+    toks.push({ t: 'op', v: op });
+    i += op.length;
+  }
+  toks.push({ t: 'eof' });
+  return toks;
+}
+
+class Parser {
+  i = 0;
+  constructor(private toks: Tok[]) {}
+  peek(o = 0): Tok {
+    return this.toks[this.i + o]!;
+  }
+  isOp(v: string, o = 0): boolean {
+    const t = this.peek(o);
+    return t.t === 'op' && t.v === v;
+  }
+  eat(v: string): void {
+    if (!this.isOp(v)) throw new AwkError(`syntax error: expected '${v}'`);
+    this.i++;
+  }
+  nls(): void {
+    while (this.peek().t === 'nl' || this.isOp(';')) this.i++;
+  }
+  onlyNl(): void {
+    while (this.peek().t === 'nl') this.i++;
+  }
+
+  program(): Item[] {
+    const items: Item[] = [];
+    this.nls();
+    while (this.peek().t !== 'eof') {
+      const t = this.peek();
+      if (t.t === 'id' && (t.v === 'BEGIN' || t.v === 'END')) {
+        this.i++;
+        this.onlyNl();
+        items.push({ kind: t.v === 'BEGIN' ? 'begin' : 'end', body: this.block() });
+      } else if (this.isOp('{')) items.push({ kind: 'main', body: this.block() });
+      else {
+        const pat = this.expr();
+        let pat2: Node | undefined;
+        if (this.isOp(',')) {
+          this.i++;
+          pat2 = this.expr();
+        }
+        items.push({ kind: 'main', pat, pat2, body: this.isOp('{') ? this.block() : undefined });
+      }
+      this.nls();
+    }
+    return items;
+  }
+
+  block(): Stmt[] {
+    this.eat('{');
+    const out: Stmt[] = [];
+    this.nls();
+    while (!this.isOp('}')) {
+      out.push(this.stmt());
+      this.nls();
+    }
+    this.eat('}');
+    return out;
+  }
+
+  simpleOrBlock(): Stmt {
+    this.onlyNl();
+    if (this.isOp('{')) return { k: 'block', body: this.block() };
+    const s = this.stmt();
+    if (this.isOp(';')) this.i++;
+    return s;
+  }
+
+  stmt(): Stmt {
+    const t = this.peek();
+    if (this.isOp('{')) return { k: 'block', body: this.block() };
+    if (t.t === 'id') {
+      switch (t.v) {
+        case 'print':
+        case 'printf': {
+          this.i++;
+          const args: Node[] = [];
+          const paren = this.isOp('(') && this.closesArgs();
+          if (paren) this.i++;
+          if (!this.endOfSimple() && !(paren && this.isOp(')'))) {
+            args.push(this.expr(!paren));
+            while (this.isOp(',')) {
+              this.i++;
+              this.onlyNl();
+              args.push(this.expr(!paren));
+            }
+          }
+          if (paren) this.eat(')');
+          let to: { op: string; e: Node } | undefined;
+          if (this.isOp('>') || this.isOp('>>') || this.isOp('|')) {
+            const op = (this.peek() as { v: string }).v;
+            this.i++;
+            to = { op, e: this.concat(true) };
+          }
+          return { k: 'print', args, printf: t.v === 'printf', to };
+        }
+        case 'if': {
+          this.i++;
+          this.eat('(');
+          const c = this.expr();
+          this.eat(')');
+          const a = this.simpleOrBlock();
+          this.nls();
+          if (this.peek().t === 'id' && (this.peek() as { v: string }).v === 'else') {
+            this.i++;
+            return { k: 'if', c, a, b: this.simpleOrBlock() };
+          }
+          return { k: 'if', c, a };
+        }
+        case 'while': {
+          this.i++;
+          this.eat('(');
+          const c = this.expr();
+          this.eat(')');
+          return { k: 'while', c, body: this.simpleOrBlock() };
+        }
+        case 'for': {
+          this.i++;
+          this.eat('(');
+          const a = this.peek(0);
+          if (a.t === 'id' && this.peek(1).t === 'id' && (this.peek(1) as { v: string }).v === 'in') {
+            this.i += 2;
+            const arr = (this.peek() as { v: string }).v;
+            this.i++;
+            this.eat(')');
+            return { k: 'forin', v: a.v, arr, body: this.simpleOrBlock() };
+          }
+          const init = this.isOp(';') ? undefined : { k: 'expr' as const, e: this.expr() };
+          this.eat(';');
+          const c = this.isOp(';') ? undefined : this.expr();
+          this.eat(';');
+          const step = this.isOp(')') ? undefined : { k: 'expr' as const, e: this.expr() };
+          this.eat(')');
+          return { k: 'for', init, c, step, body: this.simpleOrBlock() };
+        }
+        case 'next':
+          this.i++;
+          return { k: 'next' };
+        case 'exit':
+          this.i++;
+          return { k: 'exit', e: this.endOfSimple() ? undefined : this.expr() };
+        case 'delete': {
+          this.i++;
+          const name = (this.peek() as { v: string }).v;
+          this.i++;
+          let key: Node[] | undefined;
+          if (this.isOp('[')) {
+            this.i++;
+            key = [this.expr()];
+            while (this.isOp(',')) {
+              this.i++;
+              key.push(this.expr());
+            }
+            this.eat(']');
+          }
+          return { k: 'delete', name, key };
+        }
+      }
+    }
+    return { k: 'expr', e: this.expr() };
+  }
+
+  /** Whether a '(' after print encloses the whole argument list. */
+  private closesArgs(): boolean {
+    let depth = 0;
+    for (let j = this.i; j < this.toks.length; j++) {
+      const t = this.toks[j]!;
+      if (t.t === 'op' && t.v === '(') depth++;
+      if (t.t === 'op' && t.v === ')' && --depth === 0) {
+        const n = this.toks[j + 1]!;
+        return n.t === 'nl' || n.t === 'eof' || (n.t === 'op' && [';', '}', '>', '>>', '|'].includes(n.v));
+      }
+    }
+    return false;
+  }
+
+  endOfSimple(): boolean {
+    const t = this.peek();
+    return t.t === 'nl' || t.t === 'eof' || (t.t === 'op' && (t.v === ';' || t.v === '}' || t.v === '>' || t.v === '>>' || t.v === '|'));
+  }
+
+  expr(noGt = false): Node {
+    return this.ternary(noGt);
+  }
+
+  ternary(noGt: boolean): Node {
+    const c = this.or(noGt);
+    if (this.isOp('?')) {
+      this.i++;
+      const a = this.ternary(noGt);
+      this.eat(':');
+      const b = this.ternary(noGt);
+      return { k: 'cond', c, a, b };
+    }
+    if (['=', '+=', '-=', '*=', '/=', '%=', '^='].some((o) => this.isOp(o)) && (c.k === 'var' || c.k === 'idx' || c.k === 'field')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      return { k: 'assign', op, lv: c, e: this.ternary(noGt) };
+    }
+    return c;
+  }
+
+  or(noGt: boolean): Node {
+    let a = this.and(noGt);
+    while (this.isOp('||')) {
+      this.i++;
+      this.onlyNl();
+      a = { k: 'bin', op: '||', a, b: this.and(noGt) };
+    }
+    return a;
+  }
+
+  and(noGt: boolean): Node {
+    let a = this.inExpr(noGt);
+    while (this.isOp('&&')) {
+      this.i++;
+      this.onlyNl();
+      a = { k: 'bin', op: '&&', a, b: this.inExpr(noGt) };
+    }
+    return a;
+  }
+
+  inExpr(noGt: boolean): Node {
+    const a = this.match(noGt);
+    const t = this.peek();
+    if (t.t === 'id' && t.v === 'in') {
+      this.i++;
+      const arr = (this.peek() as { v: string }).v;
+      this.i++;
+      return { k: 'in', key: a, arr };
+    }
+    return a;
+  }
+
+  match(noGt: boolean): Node {
+    let a = this.compare(noGt);
+    while (this.isOp('~') || this.isOp('!~')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      a = { k: 'bin', op, a, b: this.compare(noGt) };
+    }
+    return a;
+  }
+
+  compare(noGt: boolean): Node {
+    const a = this.concat(noGt);
+    for (const op of ['==', '!=', '<=', '>=', '<', '>']) {
+      if (this.isOp(op) && !(noGt && op === '>')) {
+        this.i++;
+        return { k: 'bin', op, a, b: this.concat(noGt) };
+      }
+    }
+    return a;
+  }
+
+  startsOperand(): boolean {
+    const t = this.peek();
+    if (t.t === 'num' || t.t === 'str' || t.t === 're') return true;
+    if (t.t === 'id') return !['in', 'else'].includes(t.v);
+    return t.t === 'op' && ['$', '(', '!', '-', '+', '++', '--'].includes(t.v);
+  }
+
+  concat(noGt: boolean): Node {
+    let a = this.additive();
+    while (this.startsOperand() && !this.isOp('-') && !this.isOp('+')) a = { k: 'bin', op: 'cat', a, b: this.additive() };
+    void noGt;
+    return a;
+  }
+
+  additive(): Node {
+    let a = this.mult();
+    while (this.isOp('+') || this.isOp('-')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      a = { k: 'bin', op, a, b: this.mult() };
+    }
+    return a;
+  }
+
+  mult(): Node {
+    let a = this.unary();
+    while (this.isOp('*') || this.isOp('/') || this.isOp('%')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      a = { k: 'bin', op, a, b: this.unary() };
+    }
+    return a;
+  }
+
+  unary(): Node {
+    if (this.isOp('!')) {
+      this.i++;
+      return { k: 'un', op: '!', e: this.unary() };
+    }
+    if (this.isOp('-') || this.isOp('+')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      return { k: 'un', op, e: this.unary() };
+    }
+    return this.power();
+  }
+
+  power(): Node {
+    const a = this.postfix();
+    if (this.isOp('^')) {
+      this.i++;
+      return { k: 'bin', op: '^', a, b: this.unary() };
+    }
+    return a;
+  }
+
+  postfix(): Node {
+    if (this.isOp('++') || this.isOp('--')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      return { k: 'incr', op, pre: true, lv: this.primary() };
+    }
+    const e = this.primary();
+    if ((this.isOp('++') || this.isOp('--')) && (e.k === 'var' || e.k === 'idx' || e.k === 'field')) {
+      const op = (this.peek() as { v: string }).v;
+      this.i++;
+      return { k: 'incr', op, pre: false, lv: e };
+    }
+    return e;
+  }
+
+  primary(): Node {
+    const t = this.peek();
+    this.i++;
+    if (t.t === 'num') return { k: 'num', v: t.v };
+    if (t.t === 'str') return { k: 'str', v: t.v };
+    if (t.t === 're') return { k: 're', v: t.v };
+    if (t.t === 'op' && t.v === '$') return { k: 'field', e: this.primaryIncr() };
+    if (t.t === 'op' && t.v === '(') {
+      const e = this.expr();
+      this.eat(')');
+      return { k: 'group', e };
+    }
+    if (t.t === 'id') {
+      if (this.isOp('(')) {
+        this.i++;
+        const args: Node[] = [];
+        if (!this.isOp(')')) {
+          args.push(this.expr());
+          while (this.isOp(',')) {
+            this.i++;
+            args.push(this.expr());
+          }
+        }
+        this.eat(')');
+        return { k: 'call', name: t.v, args };
+      }
+      if (t.v === 'length') return { k: 'call', name: 'length', args: [] };
+      if (this.isOp('[')) {
+        this.i++;
+        const key = [this.expr()];
+        while (this.isOp(',')) {
+          this.i++;
+          key.push(this.expr());
+        }
+        this.eat(']');
+        return { k: 'idx', name: t.v, key };
+      }
+      return { k: 'var', name: t.v };
+    }
+    throw new AwkError(`syntax error at source line 1 near ${'v' in t ? String(t.v) : t.t}`);
+  }
+
+  private primaryIncr(): Node {
+    if (this.isOp('++') || this.isOp('--')) return this.postfix();
+    if (this.isOp('-')) {
+      this.i++;
+      return { k: 'un', op: '-', e: this.primary() };
+    }
+    return this.primary();
+  }
+}
+
+class Next {}
+class Exit {
+  constructor(public code: number) {}
+}
+
+const isNumStr = (s: string) => /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(s);
+const num = (v: unknown): number => (typeof v === 'number' ? v : parseFloat(String(v)) || 0);
+const str = (v: unknown, fmt = '%.6g'): string => {
+  if (typeof v !== 'number') return String(v ?? '');
+  if (Number.isInteger(v)) return String(v);
+  return fmt === '%.6g' ? String(Number(v.toPrecision(6))) : String(v);
+};
+
+/** Run an awk program over inputs. */
+function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s: string) => void, files: (name: string, s: string, append: boolean) => void): number {
+  const arrays = new Map<string, Map<string, unknown>>();
+  let fields: string[] = [];
+  let record = '';
+  const FS = () => String(vars.get('FS') ?? ' ');
+  const split = (s: string, fs = FS()): string[] => {
+    if (fs === ' ') return s.trim() === '' ? [] : s.trim().split(/[ \t\n]+/);
+    if (fs.length === 1 && fs !== '\\') return s === '' ? [] : s.split(fs);
+    return s === '' ? [] : s.split(posixRegExp(fs, { extended: true }));
+  };
+  const setRecord = (s: string) => {
+    record = s;
+    fields = split(s);
+    vars.set('NF', fields.length);
+  };
+  const getField = (i: number) => (i === 0 ? record : (fields[i - 1] ?? ''));
+  const setField = (i: number, v: string) => {
+    if (i === 0) return setRecord(v);
+    while (fields.length < i) fields.push('');
+    fields[i - 1] = v;
+    vars.set('NF', fields.length);
+    record = fields.join(String(vars.get('OFS') ?? ' '));
+  };
+  const arr = (n: string) => {
+    let a = arrays.get(n);
+    if (!a) arrays.set(n, (a = new Map()));
+    return a;
+  };
+  const key = (ks: Node[]) => ks.map((k) => str(ev(k))).join(String(vars.get('SUBSEP') ?? '\x1c'));
+  const regexOf = (n: Node) => posixRegExp(n.k === 're' ? n.v : str(ev(n)), { extended: true });
+  const assign = (lv: Node, v: unknown) => {
+    if (lv.k === 'var') {
+      vars.set(lv.name, v);
+      if (lv.name === 'NF') {
+        fields.length = num(v);
+        record = fields.join(String(vars.get('OFS') ?? ' '));
+      }
+    } else if (lv.k === 'idx') arr(lv.name).set(key(lv.key), v);
+    else if (lv.k === 'field') setField(num(ev(lv.e)), str(v));
+  };
+  const isStrNode = (n: Node) => n.k === 'str' || (n.k === 'bin' && n.op === 'cat');
+  const sprintf = (args: unknown[]): string => {
+    const fmt = str(args[0]);
+    let k = 1;
+    return fmt.replace(/%([-+ 0#]*)(\d*|\*)(?:\.(\d+))?([diouxXeEfgGcs%])/g, (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
+      if (conv === '%') return '%';
+      const a = args[k++];
+      let s: string;
+      if ('di'.includes(conv)) s = String(Math.trunc(num(a)));
+      else if (conv === 'o') s = Math.trunc(num(a)).toString(8);
+      else if (conv === 'x' || conv === 'X') s = Math.trunc(num(a)).toString(16)[conv === 'X' ? 'toUpperCase' : 'toLowerCase']();
+      else if ('eEfgG'.includes(conv)) s = conv === 'f' ? num(a).toFixed(prec ? Number(prec) : 6) : conv.toLowerCase() === 'e' ? num(a).toExponential(prec ? Number(prec) : 6) : String(Number(num(a).toPrecision(prec ? Number(prec) || 1 : 6)));
+      else if (conv === 'c') s = typeof a === 'number' ? String.fromCharCode(a) : str(a).slice(0, 1);
+      else s = prec !== undefined ? str(a).slice(0, Number(prec)) : str(a);
+      const w = Number(width) || 0;
+      if (s.length < w) s = flags.includes('-') ? s.padEnd(w) : flags.includes('0') && !/[sc]/.test(conv) ? s.padStart(w, '0') : s.padStart(w);
+      return s;
+    });
+  };
+  const call = (name: string, args: Node[]): unknown => {
+    const a = () => args.map((x) => ev(x));
+    switch (name) {
+      case 'length':
+        return args.length ? (args[0]!.k === 'var' && arrays.has(args[0]!.name) ? arrays.get(args[0]!.name)!.size : str(ev(args[0]!)).length) : record.length;
+      case 'substr': {
+        const [s, m, n] = a();
+        const st = Math.round(num(m));
+        const ss = str(s);
+        const from = Math.max(1, st);
+        const to = n === undefined ? ss.length + 1 : st + Math.round(num(n));
+        return ss.slice(from - 1, Math.max(from - 1, to - 1));
+      }
+      case 'index':
+        return str(ev(args[0]!)).indexOf(str(ev(args[1]!))) + 1;
+      case 'split': {
+        const parts = split(str(ev(args[0]!)), args[2] ? (args[2].k === 're' ? args[2].v : str(ev(args[2]))) : FS());
+        const target = args[1] as Extract<Node, { k: 'var' }>;
+        const m = new Map<string, unknown>();
+        parts.forEach((p, i) => m.set(String(i + 1), p));
+        arrays.set(target.name, m);
+        return parts.length;
+      }
+      case 'tolower':
+        return str(ev(args[0]!)).toLowerCase();
+      case 'toupper':
+        return str(ev(args[0]!)).toUpperCase();
+      case 'int':
+        return Math.trunc(num(ev(args[0]!)));
+      case 'sqrt':
+        return Math.sqrt(num(ev(args[0]!)));
+      case 'sprintf':
+        return sprintf(a());
+      case 'match': {
+        const m = regexOf(args[1]!).exec(str(ev(args[0]!)));
+        vars.set('RSTART', m ? m.index + 1 : 0);
+        vars.set('RLENGTH', m ? m[0].length : -1);
+        return m ? m.index + 1 : 0;
+      }
+      case 'sub':
+      case 'gsub': {
+        const re = regexOf(args[0]!);
+        const rep = str(ev(args[1]!));
+        const target = args[2] ?? ({ k: 'field', e: { k: 'num', v: 0 } } as Node);
+        let n = 0;
+        const g = new RegExp(re.source, name === 'gsub' ? 'g' : '');
+        const res = str(ev(target)).replace(g, (m) => {
+          n++;
+          return rep.replace(/\\&|&/g, (x) => (x === '&' ? m : '&'));
+        });
+        if (n) assign(target, res);
+        return n;
+      }
+      case 'system':
+        return 0;
+    }
+    throw new AwkError(`calling undefined function ${name}`);
+  };
+  const ev = (n: Node): unknown => {
+    switch (n.k) {
+      case 'num':
+        return n.v;
+      case 'str':
+        return n.v;
+      case 're':
+        return regexOf(n).test(record) ? 1 : 0;
+      case 'var':
+        return vars.get(n.name) ?? '';
+      case 'idx':
+        return arr(n.name).get(key(n.key)) ?? '';
+      case 'field':
+        return getField(num(ev(n.e)));
+      case 'group':
+        return ev(n.e);
+      case 'in':
+        return arr(n.arr).has(str(ev(n.key))) ? 1 : 0;
+      case 'cond':
+        return truth(ev(n.c)) ? ev(n.a) : ev(n.b);
+      case 'un': {
+        if (n.op === '!') return truth(ev(n.e)) ? 0 : 1;
+        const v = num(ev(n.e));
+        return n.op === '-' ? -v : v;
+      }
+      case 'assign': {
+        let v = ev(n.e);
+        if (n.op !== '=') {
+          const cur = num(ev(n.lv));
+          const r = num(v);
+          v = n.op === '+=' ? cur + r : n.op === '-=' ? cur - r : n.op === '*=' ? cur * r : n.op === '/=' ? cur / r : n.op === '%=' ? cur % r : cur ** r;
+        }
+        assign(n.lv, v);
+        return v;
+      }
+      case 'incr': {
+        const cur = num(ev(n.lv));
+        const nv = n.op === '++' ? cur + 1 : cur - 1;
+        assign(n.lv, nv);
+        return n.pre ? nv : cur;
+      }
+      case 'call':
+        return call(n.name, n.args);
+      case 'bin': {
+        if (n.op === '&&') return truth(ev(n.a)) && truth(ev(n.b)) ? 1 : 0;
+        if (n.op === '||') return truth(ev(n.a)) || truth(ev(n.b)) ? 1 : 0;
+        if (n.op === '~' || n.op === '!~') return regexOf(n.b).test(str(ev(n.a))) === (n.op === '~') ? 1 : 0;
+        const a = ev(n.a);
+        const b = ev(n.b);
+        switch (n.op) {
+          case 'cat':
+            return str(a) + str(b);
+          case '+':
+            return num(a) + num(b);
+          case '-':
+            return num(a) - num(b);
+          case '*':
+            return num(a) * num(b);
+          case '/':
+            if (num(b) === 0) throw new AwkError('division by zero');
+            return num(a) / num(b);
+          case '%':
+            return num(a) % num(b);
+          case '^':
+            return num(a) ** num(b);
+        }
+        const numeric = !isStrNode(n.a) && !isStrNode(n.b) && (typeof a === 'number' || isNumStr(str(a))) && (typeof b === 'number' || isNumStr(str(b)));
+        const x = numeric ? num(a) : str(a);
+        const y = numeric ? num(b) : str(b);
+        switch (n.op) {
+          case '==':
+            return x === y ? 1 : 0;
+          case '!=':
+            return x !== y ? 1 : 0;
+          case '<':
+            return x < y ? 1 : 0;
+          case '<=':
+            return x <= y ? 1 : 0;
+          case '>':
+            return x > y ? 1 : 0;
+          case '>=':
+            return x >= y ? 1 : 0;
+        }
+      }
+    }
+    return '';
+  };
+  const truth = (v: unknown) => (typeof v === 'number' ? v !== 0 : isNumStr(String(v)) ? Number(v) !== 0 : v !== '');
+  const exec = (s: Stmt): void => {
+    switch (s.k) {
+      case 'print': {
+        const text = s.printf
+          ? sprintf(s.args.map((a) => ev(a)))
+          : (s.args.length ? s.args.map((a) => str(ev(a), String(vars.get('OFMT') ?? '%.6g'))).join(String(vars.get('OFS') ?? ' ')) : record) + String(vars.get('ORS') ?? '\n');
+        if (s.to) files(str(ev(s.to.e)), text, s.to.op === '>>');
+        else out(text);
+        return;
+      }
+      case 'expr':
+        ev(s.e);
+        return;
+      case 'if':
+        if (truth(ev(s.c))) exec(s.a);
+        else if (s.b) exec(s.b);
+        return;
+      case 'while':
+        for (let g = 0; g < 1e6 && truth(ev(s.c)); g++) exec(s.body);
+        return;
+      case 'for':
+        if (s.init) exec(s.init);
+        for (let g = 0; g < 1e6 && (!s.c || truth(ev(s.c))); g++) {
+          exec(s.body);
+          if (s.step) exec(s.step);
+        }
+        return;
+      case 'forin':
+        for (const k of [...arr(s.arr).keys()]) {
+          vars.set(s.v, k);
+          exec(s.body);
+        }
+        return;
+      case 'block':
+        for (const x of s.body) exec(x);
+        return;
+      case 'next':
+        throw new Next();
+      case 'exit':
+        throw new Exit(s.e ? num(ev(s.e)) : 0);
+      case 'delete':
+        if (s.key) arr(s.name).delete(key(s.key));
+        else arrays.delete(s.name);
+        return;
+    }
+  };
+  let code = 0;
+  const runItems = (kind: Item['kind']) => {
+    for (const it of prog) {
+      if (it.kind !== kind) continue;
+      if (kind === 'main') {
+        let sel: boolean;
+        if (!it.pat) sel = true;
+        else if (!it.pat2) sel = truth(ev(it.pat));
+        else if (it.inRange) {
+          sel = true;
+          if (truth(ev(it.pat2))) it.inRange = false;
+        } else if (truth(ev(it.pat))) {
+          sel = true;
+          it.inRange = !truth(ev(it.pat2));
+        } else sel = false;
+        if (!sel) continue;
+        if (!it.body) {
+          out(record + String(vars.get('ORS') ?? '\n'));
+          continue;
+        }
+      }
+      for (const s of it.body ?? []) exec(s);
+    }
+  };
+  try {
+    runItems('begin');
+    if (prog.some((p) => p.kind === 'main' || p.kind === 'end')) {
+      let nr = 0;
+      outer: for (const text of inputs) {
+        let fnr = 0;
+        const recs = text.split('\n');
+        if (recs[recs.length - 1] === '') recs.pop();
+        for (const r of recs) {
+          vars.set('NR', ++nr);
+          vars.set('FNR', ++fnr);
+          setRecord(r);
+          try {
+            runItems('main');
+          } catch (e) {
+            if (e instanceof Next) continue;
+            if (e instanceof Exit) {
+              code = e.code;
+              break outer;
+            }
+            throw e;
+          }
+        }
+      }
+    }
+    runItems('end');
+  } catch (e) {
+    if (e instanceof Exit) code = e.code;
+    else throw e;
+  }
+  return code;
+}
+
+const awk: CommandFn = (ctx) => {
+  const argv = ctx.argv.slice(1);
+  const vars = new Map<string, unknown>([
+    ['FS', ' '],
+    ['OFS', ' '],
+    ['ORS', '\n'],
+    ['SUBSEP', '\x1c'],
+  ]);
+  let prog: string | undefined;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-F') vars.set('FS', (argv[++i] ?? ' ').replace(/^\\t$/, '\t'));
+    else if (a.startsWith('-F')) vars.set('FS', a.slice(2).replace(/^\\t$/, '\t'));
+    else if (a === '-v') {
+      const [k, ...v] = (argv[++i] ?? '').split('=');
+      vars.set(k!, v.join('='));
+    } else if (a === '-f') prog = ctx.node.fs.readText(ctx.sh.resolve(argv[++i] ?? ''));
+    else if (a === '--') continue;
+    else if (prog === undefined) prog = a;
+    else if (/^[A-Za-z_]\w*=/.test(a)) {
+      const [k, ...v] = a.split('=');
+      vars.set(k!, v.join('='));
+    } else files.push(a);
+  }
+  if (prog === undefined) {
+    ctx.err('usage: awk [-F fs][-v var=value][prog | -f progfile][file ...]\n');
+    return 2;
+  }
+  let items: Item[];
+  try {
+    items = new Parser(lex(prog)).program();
+  } catch (e) {
+    ctx.err(`awk: cmd. line:1: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const { texts, code } = readInputs(ctx, files, 'awk');
+  const opened = new Set<string>();
+  try {
+    const r = run(items, texts.map((t) => t.text), vars, ctx.out, (name, s, append) => {
+      const p = ctx.sh.resolve(name);
+      if (!append && !opened.has(p)) ctx.node.fs.writeFile(p, '');
+      opened.add(p);
+      ctx.node.fs.appendFile(p, s);
+    });
+    return r || code;
+  } catch (e) {
+    ctx.err(`awk: cmd. line:1: fatal: ${(e as Error).message}\n`);
+    return 2;
+  }
+};
+
+/** awk (gawk). */
+export const AWK_COMMANDS: Record<string, CommandFn> = { awk, gawk: awk };

@@ -1,0 +1,426 @@
+/**
+ * One simulated EL6 node: filesystem, NICs, live network, services, packages, power and hung state,
+ * and the shell that runs commands on it. Implements `LabNodeApi` for the SSH server.
+ */
+import type { LabExecResult, LabNodeApi } from '../types.js';
+import { NodeFs } from '../fs/node-fs.js';
+import { Network, type NicHw, type NetState } from './network.js';
+import { Virt, type VirtState } from './virt.js';
+import { runAction, type ActionResult, type MaybePromise } from './services.js';
+import { INIT_D, startOrder, statusLine } from './rc.js';
+import { Shell, BIN_MAGIC } from '../shell/interp.js';
+import { HaltSignal, type CommandFn } from '../shell/types.js';
+import { COMMANDS } from '../commands/index.js';
+import { makeProc } from './proc.js';
+import { dirname, basename } from '../fs/path.js';
+import { syslogTime } from './time.js';
+
+/** What a node needs from the world around it. */
+export interface WorldLink {
+  now(): number;
+  /** Advance lab time to at least `t` (sleep). */
+  advanceTo(t: number): void;
+  /** Carrier of a NIC's cable and switch port. */
+  cableCarrier(nic: NicHw): boolean;
+  changed(): void;
+  dropSessions(node: string): void;
+  /** Every node, for ssh/rsync between them. */
+  nodes(): LabNode[];
+}
+
+/** Serialized node. */
+export interface NodeSaved {
+  name: string;
+  fqdn: string;
+  bcn: string;
+  fs: unknown;
+  nics: NicHw[];
+  power: 'on' | 'off';
+  hung: boolean;
+  net: NetState;
+  virt: VirtState;
+  services: Record<string, number>;
+  packages: string[];
+  hostname: string;
+  pid: number;
+  bootTime: number;
+  disks: Record<string, DiskState>;
+}
+
+/** A disk's metadata (what parted prints); partitions in bytes, inclusive ends. */
+export interface DiskState {
+  model: string;
+  bytes: number;
+  table: 'msdos' | 'gpt' | 'none';
+  parts: { num: number; start: number; end: number; type: 'primary' | 'extended' | 'logical'; fs: string; flags: string }[];
+}
+
+/** How a node is created fresh (see seed/). */
+export interface NodeInit {
+  name: string;
+  fqdn: string;
+  bcn: string;
+  nics: NicHw[];
+}
+
+/** One node of the lab. */
+export class LabNode implements LabNodeApi {
+  readonly name: string;
+  readonly fqdn: string;
+  /** The node's BCN address (what the installer connects to). */
+  readonly bcn: string;
+  readonly fs: NodeFs;
+  readonly nics: NicHw[];
+  net: Network;
+  virt: Virt;
+  power: 'on' | 'off' = 'on';
+  hung = false;
+  /** Running services → pid (runtime; reset at boot). */
+  services: Record<string, number> = {};
+  /** Installed package names. */
+  packages = new Set<string>();
+  hostname: string;
+  bootTime: number;
+  /** Disks by device name (sda). */
+  disks: Record<string, DiskState> = {};
+  private pid = 1000;
+  private bg: (() => Promise<void>)[] = [];
+  private active = 0;
+  private draining: Promise<void> | null = null;
+
+  constructor(public readonly world: WorldLink, init: NodeInit | NodeSaved) {
+    this.name = init.name;
+    this.fqdn = init.fqdn;
+    this.bcn = init.bcn;
+    this.nics = init.nics.map((n) => ({ ...n }));
+    const saved = 'fs' in init ? init : undefined;
+    this.fs = new NodeFs(() => world.now(), saved?.fs);
+    this.fs.proc = makeProc(this);
+    this.net = new Network(this.netHost(), saved?.net);
+    this.virt = new Virt(this, saved?.virt);
+    this.hostname = saved?.hostname ?? init.fqdn;
+    this.bootTime = saved?.bootTime ?? world.now();
+    if (saved) {
+      this.power = saved.power;
+      this.hung = saved.hung;
+      this.services = { ...saved.services };
+      this.packages = new Set(saved.packages);
+      this.pid = saved.pid;
+      this.disks = JSON.parse(JSON.stringify(saved.disks ?? {})) as Record<string, DiskState>;
+    }
+  }
+
+  private netHost() {
+    return {
+      name: this.name,
+      fs: this.fs,
+      nics: this.nics,
+      now: () => this.world.now(),
+      carrier: (nic: string) => {
+        const hw = this.nics.find((n) => n.name === nic);
+        return !!hw && this.running && this.world.cableCarrier(hw);
+      },
+      log: (tag: string, msg: string) => this.log(tag, msg),
+    };
+  }
+
+  /** Serializable state. */
+  toJSON(): NodeSaved {
+    return {
+      name: this.name,
+      fqdn: this.fqdn,
+      bcn: this.bcn,
+      fs: this.fs.toJSON(),
+      nics: this.nics.map((n) => ({ ...n })),
+      power: this.power,
+      hung: this.hung,
+      net: JSON.parse(JSON.stringify(this.net.state)) as NetState,
+      virt: { ...this.virt.state, active: [...this.virt.state.active] },
+      services: { ...this.services },
+      packages: [...this.packages].sort(),
+      hostname: this.hostname,
+      pid: this.pid,
+      bootTime: this.bootTime,
+      disks: JSON.parse(JSON.stringify(this.disks)) as Record<string, DiskState>,
+    };
+  }
+
+  /** Powered on and not hung: it runs commands. */
+  get running(): boolean {
+    return this.power === 'on' && !this.hung;
+  }
+
+  /** Whether an SSH client on the BCN can reach it now (powered, not hung, BCN address up, sshd running). */
+  reachable(): boolean {
+    if (!this.running || !this.isRunning('sshd')) return false;
+    const i = this.net.ifaceOf(this.bcn);
+    return !!i && this.net.operational(i.name);
+  }
+
+  /** Append a syslog line to /var/log/messages. */
+  log(tag: string, msg: string): void {
+    try {
+      this.fs.mkdirp('/var/log');
+      this.fs.appendFile('/var/log/messages', `${syslogTime(this.world.now())} ${this.hostname.split('.')[0]} ${tag}: ${msg}\n`);
+    } catch {
+      /* a broken /var/log must not break the simulation */
+    }
+  }
+
+  // ---------- processes ----------
+
+  /** A fresh pid. */
+  nextPid(): number {
+    return ++this.pid;
+  }
+
+  /** pid of the shell running commands (for `$$`). */
+  get shellPid(): number {
+    return this.pid;
+  }
+
+  isRunning(service: string): boolean {
+    return this.services[service] !== undefined;
+  }
+  pidOf(service: string): number | undefined {
+    return this.services[service];
+  }
+  markRunning(service: string): void {
+    if (this.services[service] === undefined) this.services[service] = this.nextPid();
+  }
+  markStopped(service: string): void {
+    delete this.services[service];
+  }
+
+  /** Queue a background job (`cmd &`): it runs once the current command line has finished. */
+  spawn(job: () => Promise<void>): void {
+    this.bg.push(job);
+    if (!this.active) void this.drain();
+  }
+
+  private drain(): Promise<void> {
+    if (this.draining) return this.draining;
+    this.draining = (async () => {
+      await new Promise((r) => setImmediate(r));
+      while (this.bg.length && this.running) {
+        const job = this.bg.shift()!;
+        try {
+          await job();
+        } catch (e) {
+          if (!(e instanceof HaltSignal)) this.log('lab', `background job failed: ${(e as Error).message}`);
+        }
+      }
+      this.bg = [];
+      this.draining = null;
+      this.world.changed();
+    })();
+    return this.draining;
+  }
+
+  /** Resolves once background jobs queued so far have run (tests, CLI). */
+  async settle(): Promise<void> {
+    for (;;) {
+      if (this.pendingBoot) await this.pendingBoot;
+      else if (this.booting) await this.booting;
+      else if (this.draining || (this.bg.length && this.running)) await (this.draining ?? this.drain());
+      else return;
+    }
+  }
+
+  /** The implementation behind an executable file (stub binary, init script or shell script). */
+  programFor(path: string): CommandFn | undefined {
+    let real: string;
+    try {
+      real = this.fs.realpath(path);
+    } catch {
+      return undefined;
+    }
+    if (dirname(real) === INIT_D) {
+      const name = basename(real);
+      return async (ctx) => {
+        const r = await runAction(this, name, ctx.argv[1], ctx.argv.slice(2), ctx.argv[0]!);
+        ctx.out(r.out);
+        return r.code;
+      };
+    }
+    const data = this.fs.readFile(real);
+    const head = data.subarray(0, 64).toString('latin1');
+    if (head.startsWith(BIN_MAGIC)) {
+      const impl = head.slice(BIN_MAGIC.length).split('\n')[0]!.trim();
+      return (
+        COMMANDS[impl] ??
+        ((ctx) => {
+          ctx.err(`${basename(ctx.argv[0]!)}: this program is not simulated by the lab\n`);
+          return 126;
+        })
+      );
+    }
+    return async (ctx) => {
+      const sh = ctx.sh.child(ctx.argv[0]!);
+      sh.positional = ctx.argv.slice(1);
+      return sh.runScript(data.toString('utf8').replace(/^#![^\n]*\n/, ''), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
+    };
+  }
+
+  /** Run one command line as root in /root. */
+  async exec(cmdline: string, opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<LabExecResult> {
+    if (this.booting) await this.booting;
+    if (!this.running) throw new Error(`${this.name} is ${this.power === 'off' ? 'powered off' : 'hung'}`);
+    let stdout = '';
+    let stderr = '';
+    const sh = new Shell(this, { env: { ...this.baseEnv(), ...(opts.env ?? {}) }, cwd: '/root', name: 'bash' });
+    this.active++;
+    let code: number;
+    try {
+      code = await sh.runScript(cmdline, { stdin: opts.stdin ?? '', out: (s) => (stdout += s), err: (s) => (stderr += s) });
+    } catch (e) {
+      if (!(e instanceof HaltSignal)) throw e;
+      code = 255;
+    } finally {
+      this.active--;
+      this.world.changed();
+    }
+    if (this.bg.length && !this.active) void this.drain();
+    return { code, stdout, stderr };
+  }
+
+  /** Environment of a root login shell. */
+  baseEnv(): Record<string, string> {
+    return {
+      HOME: '/root',
+      USER: 'root',
+      LOGNAME: 'root',
+      SHELL: '/bin/bash',
+      PATH: '/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin:/root/bin',
+      HOSTNAME: this.hostname,
+      LANG: 'en_US.UTF-8',
+      PWD: '/root',
+    };
+  }
+
+  // ---------- network service ----------
+
+  /** /etc/init.d/network start */
+  networkStart(): ActionResult {
+    const lines = this.net.start();
+    this.netUp = true;
+    this.world.changed();
+    return { code: lines.every(([, ok]) => ok) ? 0 : 1, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra)).join('') };
+  }
+
+  /** /etc/init.d/network stop: every session over the network dies. */
+  networkStop(): ActionResult {
+    const lines = this.net.stop();
+    this.netUp = false;
+    this.world.dropSessions(this.name);
+    this.world.changed();
+    return { code: 0, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra)).join('') };
+  }
+
+  /** Whether the network service has been started (its subsys lock). */
+  netUp = false;
+
+  // ---------- power ----------
+
+  /**
+   * Boot: runtime state reset, then runlevel 3 services in link order (network applies ifcfg).
+   * Synchronous while every service acts synchronously; otherwise the rest of the boot continues
+   * asynchronously and `exec` waits for it.
+   */
+  boot(): void {
+    this.power = 'on';
+    this.hung = false;
+    this.services = {};
+    this.net.reset();
+    this.virt.reset();
+    this.bootTime = this.world.now();
+    this.hostname = this.configuredHostname();
+    this.log('kernel', `Linux version 2.6.32-358.el6.x86_64 (mockbuild@c6b8.bsys.dev.centos.org)`);
+    const names = startOrder(this.fs, 3);
+    const step = (i: number): void | Promise<void> => {
+      for (; i < names.length; i++) {
+        if (!this.running) return;
+        const name = names[i]!;
+        let r: MaybePromise<ActionResult>;
+        try {
+          r = runAction(this, name, 'start', [], `/etc/rc3.d/S??${name}`);
+        } catch (e) {
+          this.log('init', `${name}: ${(e as Error).message}`);
+          continue;
+        }
+        if (r instanceof Promise) {
+          const next = i + 1;
+          return r.then(
+            (x) => this.bootResult(name, x),
+            (e: Error) => this.log('init', `${name}: ${e.message}`),
+          ).then(() => step(next));
+        }
+        this.bootResult(name, r);
+      }
+      this.world.changed();
+    };
+    const p = step(0);
+    if (p instanceof Promise) this.booting = p.finally(() => (this.booting = null));
+  }
+
+  private bootResult(name: string, r: ActionResult): void {
+    if (r.code !== 0) this.log('init', `${name}: ${r.out.trim().split('\n').pop()}`);
+  }
+
+  /** Set while an asynchronous part of the boot is still running. */
+  booting: Promise<void> | null = null;
+  /** Delay (real ms) between `reboot` taking the node down and the boot. */
+  rebootDelayMs = 20;
+  private pendingBoot: Promise<void> | null = null;
+
+  /** Hostname from /etc/sysconfig/network (what rc.sysinit sets). */
+  configuredHostname(): string {
+    try {
+      const m = /^HOSTNAME=["']?([^"'\s]+)/m.exec(this.fs.readText('/etc/sysconfig/network'));
+      if (m) return m[1]!;
+    } catch {
+      /* fall through */
+    }
+    return 'localhost.localdomain';
+  }
+
+  /** Cut the power: everything runtime is lost, sessions die. */
+  powerOff(): void {
+    if (this.power === 'off') return;
+    this.power = 'off';
+    this.hung = false;
+    this.services = {};
+    this.bg = [];
+    this.net.reset();
+    this.virt.reset();
+    this.world.dropSessions(this.name);
+    this.world.changed();
+  }
+
+  /** Kernel panic / sysrq crash: the node stops answering until power-cycled. */
+  crash(): void {
+    if (!this.running) return;
+    this.hung = true;
+    this.bg = [];
+    this.world.dropSessions(this.name);
+    this.world.changed();
+    // NOTE: carriers stay up (the NICs are powered) but nothing answers; peers see the links up.
+    throw new HaltSignal(`${this.name} crashed`);
+  }
+
+  /**
+   * `reboot`: the node goes down now (sessions dropped, the running command line stops) and boots
+   * again shortly after, once the caller has unwound.
+   */
+  reboot(): never {
+    this.powerOff();
+    this.pendingBoot = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        if (this.power === 'off') this.boot();
+        this.pendingBoot = null;
+        resolve(this.booting ?? undefined);
+      }, this.rebootDelayMs),
+    );
+    throw new HaltSignal(`${this.name} is rebooting`);
+  }
+}

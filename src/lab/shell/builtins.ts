@@ -1,0 +1,215 @@
+/**
+ * Shell builtins: the commands bash runs itself (cd, export, exit, read, source, ...).
+ */
+import type { CommandFn } from './types.js';
+import { ExitSignal, ReturnSignal } from './types.js';
+import { echo, printf, trueCmd, falseCmd } from '../commands/echo.js';
+import { test } from '../commands/test.js';
+import { errText } from '../fs/memfs.js';
+
+const cd: CommandFn = (ctx) => {
+  const arg = ctx.argv[1] ?? ctx.sh.vars.get('HOME') ?? '/root';
+  const target = arg === '-' ? (ctx.sh.vars.get('OLDPWD') ?? ctx.sh.cwd) : arg;
+  const p = ctx.sh.resolve(target);
+  const st = ctx.node.fs.stat(p);
+  if (!st) {
+    ctx.err(`${ctx.sh.name}: cd: ${arg}: No such file or directory\n`);
+    return 1;
+  }
+  if (st.type !== 'dir') {
+    ctx.err(`${ctx.sh.name}: cd: ${arg}: Not a directory\n`);
+    return 1;
+  }
+  ctx.sh.vars.set('OLDPWD', ctx.sh.cwd);
+  ctx.sh.cwd = p;
+  ctx.sh.vars.set('PWD', p);
+  if (arg === '-') ctx.out(p + '\n');
+  return 0;
+};
+
+const pwd: CommandFn = (ctx) => {
+  ctx.out(ctx.sh.cwd + '\n');
+  return 0;
+};
+
+const exportCmd: CommandFn = (ctx) => {
+  const args = ctx.argv.slice(1).filter((a) => a !== '-n' && a !== '-p');
+  if (!args.length) {
+    for (const [k, v] of Object.entries(ctx.sh.environ())) ctx.out(`declare -x ${k}="${v}"\n`);
+    return 0;
+  }
+  for (const a of args) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(a);
+    if (!m) {
+      ctx.err(`${ctx.sh.name}: export: \`${a}': not a valid identifier\n`);
+      return 1;
+    }
+    if (m[2] !== undefined) ctx.sh.vars.set(m[1]!, m[2]);
+    ctx.sh.exported.add(m[1]!);
+  }
+  return 0;
+};
+
+const unset: CommandFn = (ctx) => {
+  for (const a of ctx.argv.slice(1)) {
+    if (a.startsWith('-')) continue;
+    ctx.sh.vars.delete(a);
+    ctx.sh.exported.delete(a);
+    ctx.sh.funcs.delete(a);
+  }
+  return 0;
+};
+
+const exit: CommandFn = (ctx) => {
+  const a = ctx.argv[1];
+  if (a !== undefined && !/^-?\d+$/.test(a)) {
+    ctx.err(`${ctx.sh.name}: exit: ${a}: numeric argument required\n`);
+    throw new ExitSignal(255);
+  }
+  throw new ExitSignal(a === undefined ? ctx.sh.lastCode : ((Number(a) % 256) + 256) % 256);
+};
+
+const ret: CommandFn = (ctx) => {
+  throw new ReturnSignal(ctx.argv[1] === undefined ? ctx.sh.lastCode : Number(ctx.argv[1]) & 255);
+};
+
+const set: CommandFn = (ctx) => {
+  const args = ctx.argv.slice(1);
+  if (args[0] === '--') ctx.sh.positional = args.slice(1);
+  else if (args.length && !/^[-+]/.test(args[0]!)) ctx.sh.positional = args;
+  return 0;
+};
+
+const shift: CommandFn = (ctx) => {
+  const n = Number(ctx.argv[1] ?? 1);
+  if (n > ctx.sh.positional.length) return 1;
+  ctx.sh.positional = ctx.sh.positional.slice(n);
+  return 0;
+};
+
+const source: CommandFn = async (ctx) => {
+  const file = ctx.argv[1];
+  if (!file) {
+    ctx.err(`${ctx.sh.name}: ${ctx.argv[0]}: filename argument required\n`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = ctx.node.fs.readFile(ctx.sh.resolve(file)).toString();
+  } catch (e) {
+    ctx.err(`${ctx.sh.name}: ${file}: ${errText(e)}\n`);
+    return 1;
+  }
+  const io = { stdin: ctx.stdin, out: ctx.out, err: ctx.err };
+  const { parse } = await import('./parser.js');
+  try {
+    return await ctx.sh.execList(parse(text), io);
+  } catch (e) {
+    if (e instanceof ReturnSignal) return e.code;
+    throw e;
+  }
+};
+
+const evalCmd: CommandFn = async (ctx) => {
+  const { parse } = await import('./parser.js');
+  return ctx.sh.execList(parse(ctx.argv.slice(1).join(' ')), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
+};
+
+const read: CommandFn = (ctx) => {
+  const args = ctx.argv.slice(1).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '-p');
+  const raw = ctx.argv.includes('-r');
+  if (!ctx.stdin) return 1;
+  const nl = ctx.stdin.indexOf('\n');
+  let line = nl < 0 ? ctx.stdin : ctx.stdin.slice(0, nl);
+  if (!raw) line = line.replace(/\\(.)/g, '$1');
+  const names = args.length ? args : ['REPLY'];
+  const parts = line.trim().split(/[ \t]+/);
+  names.forEach((n, i) => ctx.sh.vars.set(n, i === names.length - 1 ? parts.slice(i).join(' ') : (parts[i] ?? '')));
+  return nl < 0 ? 1 : 0;
+};
+
+const local: CommandFn = (ctx) => {
+  for (const a of ctx.argv.slice(1)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(a);
+    if (m) ctx.sh.vars.set(m[1]!, m[2] ?? '');
+  }
+  return 0;
+};
+
+const type: CommandFn = (ctx) => {
+  let code = 0;
+  for (const n of ctx.argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    if (ctx.sh.funcs.has(n)) ctx.out(`${n} is a function\n`);
+    else if (BUILTINS[n]) ctx.out(`${n} is a shell builtin\n`);
+    else {
+      const f = ctx.sh.findProgram(n);
+      if ('path' in f) ctx.out(`${n} is ${f.path}\n`);
+      else {
+        ctx.err(`${ctx.sh.name}: type: ${n}: not found\n`);
+        code = 1;
+      }
+    }
+  }
+  return code;
+};
+
+const command: CommandFn = async (ctx) => {
+  const args = ctx.argv.slice(1);
+  if (args[0] === '-v') {
+    const n = args[1] ?? '';
+    if (BUILTINS[n] || ctx.sh.funcs.has(n)) {
+      ctx.out(n + '\n');
+      return 0;
+    }
+    const f = ctx.sh.findProgram(n);
+    if ('path' in f) {
+      ctx.out(f.path + '\n');
+      return 0;
+    }
+    return 1;
+  }
+  if (!args.length) return 0;
+  return ctx.sh.invoke(args, { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
+};
+
+const exec: CommandFn = async (ctx) => {
+  if (ctx.argv.length < 2) return 0;
+  const code = await ctx.sh.invoke(ctx.argv.slice(1), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
+  throw new ExitSignal(code);
+};
+
+const wait: CommandFn = () => 0;
+const umask: CommandFn = (ctx) => {
+  if (ctx.argv.length < 2) ctx.out('0022\n');
+  return 0;
+};
+
+/** Commands the shell runs itself. */
+export const BUILTINS: Record<string, CommandFn> = {
+  cd,
+  pwd,
+  export: exportCmd,
+  unset,
+  exit,
+  logout: exit,
+  return: ret,
+  set,
+  shift,
+  source,
+  '.': source,
+  eval: evalCmd,
+  read,
+  local,
+  type,
+  command,
+  exec,
+  wait,
+  umask,
+  echo,
+  printf,
+  test,
+  '[': test,
+  true: trueCmd,
+  false: falseCmd,
+  ':': trueCmd,
+};

@@ -1,0 +1,478 @@
+/**
+ * The lab shell's interpreter: runs a parsed command line on a node with bash's semantics for exit
+ * codes, `&&`/`||`, pipes (stage by stage), redirections, variables, functions, subshells and
+ * background jobs (run after the foreground command line completes).
+ */
+import type { List, AndOr, Pipeline, Command, SimpleCmd, Redir } from './ast.js';
+import { parse, parseWordText, ShellSyntaxError } from './parser.js';
+import { expandWord, ExpandError, type ExpandEnv } from './expand.js';
+import { globPaths } from './glob.js';
+import { ExitSignal, HaltSignal, ReturnSignal, type CmdCtx, type CommandFn } from './types.js';
+import { BUILTINS } from './builtins.js';
+import { resolvePath, basename } from '../fs/path.js';
+import { errText } from '../fs/memfs.js';
+import type { LabNode } from '../node/node.js';
+
+/** Standard streams of a running command. */
+export interface Io {
+  stdin: string;
+  out(s: string): void;
+  err(s: string): void;
+}
+
+interface Sink {
+  write(s: string): void;
+  flush(): void;
+}
+
+/** Marker at the start of the stub files that stand for binaries in the simulated filesystem. */
+export const BIN_MAGIC = '\x7fELF lab:';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin:/root/bin';
+
+/** A shell instance: variables, cwd, functions, positional parameters. */
+export class Shell {
+  vars = new Map<string, string>();
+  exported = new Set<string>();
+  funcs = new Map<string, Command>();
+  positional: string[] = [];
+  cwd: string;
+  lastCode = 0;
+  /** $0 and the prefix of error messages. */
+  name: string;
+  private lastBg = 0;
+
+  constructor(
+    public readonly node: LabNode,
+    opts: { env?: Record<string, string>; cwd?: string; name?: string } = {},
+  ) {
+    this.cwd = opts.cwd ?? '/root';
+    this.name = opts.name ?? 'bash';
+    for (const [k, v] of Object.entries(opts.env ?? {})) {
+      this.vars.set(k, v);
+      this.exported.add(k);
+    }
+  }
+
+  /** A copy for a subshell, `$(...)`, a pipeline stage or a background job. */
+  fork(): Shell {
+    const s = new Shell(this.node, { cwd: this.cwd, name: this.name });
+    s.vars = new Map(this.vars);
+    s.exported = new Set(this.exported);
+    s.funcs = new Map(this.funcs);
+    s.positional = [...this.positional];
+    s.lastCode = this.lastCode;
+    return s;
+  }
+
+  /** A fresh child process shell (`sh -c`): only exported variables survive. */
+  child(name = 'sh'): Shell {
+    const env: Record<string, string> = {};
+    for (const k of this.exported) if (this.vars.has(k)) env[k] = this.vars.get(k)!;
+    return new Shell(this.node, { env, cwd: this.cwd, name });
+  }
+
+  /** Exported environment. */
+  environ(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const k of [...this.exported].sort()) if (this.vars.has(k)) env[k] = this.vars.get(k)!;
+    return env;
+  }
+
+  /** Resolve a path against the cwd. */
+  resolve(p: string): string {
+    return resolvePath(this.cwd, p);
+  }
+
+  /** Parse and run a script; returns its exit code. `exit` ends it. */
+  async runScript(src: string, io: Io): Promise<number> {
+    let list: List;
+    try {
+      list = parse(src);
+    } catch (e) {
+      if (e instanceof ShellSyntaxError) {
+        const where = this.name === 'bash' || this.name === 'sh' ? `${this.name}: -c: line 0` : this.name;
+        io.err(`${where}: ${e.message}\n`);
+        if (this.name === 'bash' || this.name === 'sh') io.err(`${where}: \`${src.replace(/\n$/, '')}'\n`);
+        return (this.lastCode = 2);
+      }
+      throw e;
+    }
+    try {
+      return await this.execList(list, io);
+    } catch (e) {
+      if (e instanceof ExitSignal) return (this.lastCode = e.code);
+      if (e instanceof ReturnSignal) return (this.lastCode = e.code);
+      throw e;
+    }
+  }
+
+  private checkAlive(): void {
+    if (!this.node.running) throw new HaltSignal(this.node.name + ' is down');
+  }
+
+  async execList(list: List, io: Io): Promise<number> {
+    for (const item of list.items) {
+      this.checkAlive();
+      if (item.bg) {
+        const bgShell = this.fork();
+        const cmd = item.cmd;
+        this.lastBg = this.node.nextPid();
+        this.vars.set('!', String(this.lastBg));
+        this.node.spawn(async () => {
+          await bgShell.execAndOr(cmd, { stdin: '', out: () => {}, err: () => {} });
+        });
+        this.lastCode = 0;
+      } else await this.execAndOr(item.cmd, io);
+    }
+    return this.lastCode;
+  }
+
+  async execAndOr(a: AndOr, io: Io): Promise<number> {
+    let code = await this.execPipeline(a.first, io);
+    for (const r of a.rest) {
+      if ((r.op === '&&' && code === 0) || (r.op === '||' && code !== 0)) code = await this.execPipeline(r.p, io);
+    }
+    return code;
+  }
+
+  async execPipeline(p: Pipeline, io: Io): Promise<number> {
+    let code: number;
+    if (p.cmds.length === 1) code = await this.execCommand(p.cmds[0]!, io);
+    else {
+      let input = io.stdin;
+      code = 0;
+      for (let i = 0; i < p.cmds.length; i++) {
+        const last = i === p.cmds.length - 1;
+        let buf = '';
+        const stage = this.fork();
+        code = await stage.execCommand(p.cmds[i]!, { stdin: input, out: last ? io.out : (s) => (buf += s), err: io.err }).catch((e) => {
+          if (e instanceof ExitSignal) return e.code;
+          throw e;
+        });
+        input = buf;
+      }
+    }
+    if (p.neg) code = code === 0 ? 1 : 0;
+    this.lastCode = code;
+    return code;
+  }
+
+  /** Expansion hooks bound to this shell. */
+  expandEnv(): ExpandEnv {
+    return {
+      get: (n) => {
+        if (n === '?') return String(this.lastCode);
+        if (n === '#') return String(this.positional.length);
+        if (n === '$') return String(this.node.shellPid);
+        if (n === '0') return this.name;
+        if (/^\d+$/.test(n)) return this.positional[Number(n) - 1];
+        if (n === '-') return 'hB';
+        return this.vars.get(n);
+      },
+      set: (n, v) => void this.vars.set(n, v),
+      positional: () => this.positional,
+      commandSubst: async (src) => {
+        this.substCount++;
+        let out = '';
+        const sub = this.fork();
+        await sub.runScript(src, { stdin: '', out: (s) => (out += s), err: this.curErr });
+        this.lastCode = sub.lastCode;
+        return out;
+      },
+      glob: (pat) =>
+        globPaths(pat, this.cwd, {
+          isDir: (p) => this.node.fs.stat(p)?.type === 'dir',
+          readdir: (p) => this.node.fs.readdir(p),
+          exists: (p) => this.node.fs.lstat(p) !== null,
+        }),
+      home: (u) => (u === '' ? (this.vars.get('HOME') ?? '/root') : u === 'root' ? '/root' : undefined),
+    };
+  }
+
+  private curErr: (s: string) => void = () => {};
+  private substCount = 0;
+
+  /** Expand words into argv. */
+  async expandArgs(words: SimpleCmd['words'], io: Io): Promise<string[]> {
+    this.curErr = io.err;
+    const env = this.expandEnv();
+    const out: string[] = [];
+    for (const w of words) out.push(...(await expandWord(w, env)));
+    return out;
+  }
+
+  async execCommand(c: Command, io: Io): Promise<number> {
+    this.checkAlive();
+    let r: { io: Io; done(): void } | null;
+    try {
+      r = await this.openRedirs(c.redirs, io);
+    } catch (e) {
+      if (e instanceof ExpandError) {
+        io.err(`${this.name}: ${e.message}\n`);
+        return (this.lastCode = 1);
+      }
+      throw e;
+    }
+    if (!r) return (this.lastCode = 1);
+    try {
+      const code = await this.execBody(c, r.io);
+      this.lastCode = code;
+      return code;
+    } finally {
+      r.done();
+    }
+  }
+
+  private async execBody(c: Command, io: Io): Promise<number> {
+    switch (c.k) {
+      case 'simple':
+        return this.execSimple(c, io);
+      case 'subshell': {
+        const sub = this.fork();
+        try {
+          return await sub.execList(c.body, io);
+        } catch (e) {
+          if (e instanceof ExitSignal) return e.code;
+          throw e;
+        }
+      }
+      case 'group':
+        return this.execList(c.body, io);
+      case 'if': {
+        for (const cl of c.clauses) {
+          if ((await this.execList(cl.cond, io)) === 0) return this.execList(cl.body, io);
+        }
+        return c.otherwise ? this.execList(c.otherwise, io) : 0;
+      }
+      case 'while': {
+        let code = 0;
+        for (let n = 0; n < 100000; n++) {
+          const ok = (await this.execList(c.cond, io)) === 0;
+          if (ok === c.until) break;
+          code = await this.execList(c.body, io);
+        }
+        return code;
+      }
+      case 'for': {
+        const items = c.items ? await this.expandArgs(c.items, io) : this.positional;
+        let code = 0;
+        for (const it of items) {
+          this.vars.set(c.name, it);
+          code = await this.execList(c.body, io);
+        }
+        return code;
+      }
+      case 'func':
+        this.funcs.set(c.name, c.body);
+        return 0;
+    }
+  }
+
+  private async execSimple(c: SimpleCmd, io: Io): Promise<number> {
+    let argv: string[];
+    const assigns: [string, string][] = [];
+    const before = this.substCount;
+    try {
+      this.curErr = io.err;
+      const env = this.expandEnv();
+      for (const a of c.assigns) {
+        const v = (await expandWord(a.value, env, { noSplit: true }))[0] ?? '';
+        assigns.push([a.name, a.append ? (this.vars.get(a.name) ?? '') + v : v]);
+      }
+      argv = await this.expandArgs(c.words, io);
+    } catch (e) {
+      if (e instanceof ExpandError) {
+        io.err(`${this.name}: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    if (!argv.length) {
+      for (const [k, v] of assigns) this.vars.set(k, v);
+      return this.substCount !== before ? this.lastCode : 0;
+    }
+    // NOTE: `VAR=x cmd` sets VAR for that command only.
+    const saved = assigns.map(([k]) => [k, this.vars.get(k), this.exported.has(k)] as const);
+    for (const [k, v] of assigns) {
+      this.vars.set(k, v);
+      this.exported.add(k);
+    }
+    try {
+      return await this.invoke(argv, io);
+    } finally {
+      for (const [k, v, ex] of saved) {
+        if (v === undefined) this.vars.delete(k);
+        else this.vars.set(k, v);
+        if (!ex) this.exported.delete(k);
+      }
+    }
+  }
+
+  /** Run argv: function, builtin, or a program found on PATH / by path. */
+  async invoke(argv: string[], io: Io): Promise<number> {
+    const name = argv[0]!;
+    const fn = this.funcs.get(name);
+    if (fn) {
+      const savedPos = this.positional;
+      this.positional = argv.slice(1);
+      try {
+        return await this.execCommand(fn, io);
+      } catch (e) {
+        if (e instanceof ReturnSignal) return e.code;
+        throw e;
+      } finally {
+        this.positional = savedPos;
+      }
+    }
+    const builtin = BUILTINS[name];
+    if (builtin) return this.call(builtin, argv, io);
+    const found = this.findProgram(name);
+    if ('error' in found) {
+      io.err(`${this.name}: ${found.error}\n`);
+      return found.code;
+    }
+    return this.call(found.fn, argv, io);
+  }
+
+  private async call(fn: CommandFn, argv: string[], io: Io): Promise<number> {
+    const ctx: CmdCtx = { argv, stdin: io.stdin, out: io.out, err: io.err, sh: this, node: this.node };
+    try {
+      return await fn(ctx);
+    } catch (e) {
+      if (e instanceof ExitSignal || e instanceof HaltSignal || e instanceof ReturnSignal) throw e;
+      io.err(`${basename(argv[0]!)}: ${errText(e)}\n`);
+      return 1;
+    }
+  }
+
+  /** Locate a program: the implementation to run, or bash's error and exit code. */
+  findProgram(name: string): { fn: CommandFn; path: string } | { error: string; code: number } {
+    const fs = this.node.fs;
+    let path: string | undefined;
+    if (name.includes('/')) {
+      path = this.resolve(name);
+      const st = fs.stat(path);
+      if (!st) return { error: `${name}: No such file or directory`, code: 127 };
+      if (st.type === 'dir') return { error: `${name}: is a directory`, code: 126 };
+      if (!(st.mode & 0o111)) return { error: `${name}: Permission denied`, code: 126 };
+    } else {
+      for (const dir of (this.vars.get('PATH') ?? DEFAULT_PATH).split(':')) {
+        const p = `${dir || '.'}/${name}`;
+        const st = fs.stat(resolvePath(this.cwd, p));
+        if (st && st.type === 'file' && st.mode & 0o111) {
+          path = resolvePath(this.cwd, p);
+          break;
+        }
+      }
+      if (!path) return { error: `${name}: command not found`, code: 127 };
+    }
+    const fn = this.node.programFor(path);
+    if (!fn) return { error: `${name}: cannot execute binary file`, code: 126 };
+    return { fn, path };
+  }
+
+  private async openRedirs(redirs: Redir[], io: Io): Promise<{ io: Io; done(): void } | null> {
+    if (!redirs.length) return { io, done: () => {} };
+    const fs = this.node.fs;
+    const fds = new Map<number, Sink>();
+    const sinks: Sink[] = [];
+    const base = (fn: (s: string) => void): Sink => ({ write: fn, flush: () => {} });
+    fds.set(1, base(io.out));
+    fds.set(2, base(io.err));
+    let stdin = io.stdin;
+    const env = this.expandEnv();
+    this.curErr = io.err;
+    const fileSink = (path: string, append: boolean): Sink | null => {
+      const abs = this.resolve(path);
+      try {
+        const st = fs.stat(abs);
+        if (st?.type === 'dir') throw Object.assign(new Error('Is a directory'), {});
+        if (!append || !st) fs.writeFile(abs, '', st ? undefined : 0o644);
+      } catch (e) {
+        io.err(`${this.name}: ${path}: ${errText(e)}\n`);
+        return null;
+      }
+      let buf = '';
+      const s: Sink = {
+        write: (d) => void (buf += d),
+        flush: () => {
+          if (buf) fs.appendFile(abs, buf);
+          buf = '';
+        },
+      };
+      sinks.push(s);
+      return s;
+    };
+    for (const r of redirs) {
+      if (r.op === '<<') {
+        const h = r.heredoc!;
+        stdin = h.expand ? await this.expandHeredoc(h.body) : h.body;
+        continue;
+      }
+      const target = (await expandWord(r.target, env, { noSplit: true }))[0] ?? '';
+      switch (r.op) {
+        case '<<<':
+          stdin = target + '\n';
+          break;
+        case '<':
+        case '<>': {
+          try {
+            stdin = fs.readFile(this.resolve(target)).toString('utf8');
+          } catch (e) {
+            io.err(`${this.name}: ${target}: ${errText(e)}\n`);
+            return null;
+          }
+          break;
+        }
+        case '>':
+        case '>>': {
+          const s = fileSink(target, r.op === '>>');
+          if (!s) return null;
+          fds.set(r.fd, s);
+          break;
+        }
+        case '&>':
+        case '&>>': {
+          const s = fileSink(target, r.op === '&>>');
+          if (!s) return null;
+          fds.set(1, s);
+          fds.set(2, s);
+          break;
+        }
+        case '>&':
+        case '<&': {
+          if (target === '-') {
+            fds.set(r.fd, base(() => {}));
+          } else if (/^\d+$/.test(target)) {
+            const src = fds.get(Number(target));
+            if (!src) {
+              io.err(`${this.name}: ${target}: Bad file descriptor\n`);
+              return null;
+            }
+            if (r.op === '>&') fds.set(r.fd, src);
+          } else if (r.op === '>&') {
+            const s = fileSink(target, false);
+            if (!s) return null;
+            fds.set(1, s);
+            fds.set(2, s);
+          }
+          break;
+        }
+      }
+    }
+    const o = fds.get(1)!;
+    const e = fds.get(2)!;
+    return {
+      io: { stdin, out: (s) => o.write(s), err: (s) => e.write(s) },
+      done: () => {
+        for (const s of sinks) s.flush();
+      },
+    };
+  }
+
+  private async expandHeredoc(body: string): Promise<string> {
+    const w = parseWordText(body, true);
+    return (await expandWord(w, this.expandEnv(), { noSplit: true }))[0] ?? '';
+  }
+}

@@ -305,7 +305,7 @@ export class LabNode implements LabNodeApi {
     const lines = this.net.start();
     this.netUp = true;
     this.world.changed();
-    return { code: lines.every(([, ok]) => ok) ? 0 : 1, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra)).join('') };
+    return { code: lines.every(([, ok]) => ok) ? 0 : 1, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra && ' ' + extra)).join('') };
   }
 
   /** /etc/init.d/network stop: every session over the network dies. */
@@ -314,7 +314,7 @@ export class LabNode implements LabNodeApi {
     this.netUp = false;
     this.world.dropSessions(this.name);
     this.world.changed();
-    return { code: 0, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra)).join('') };
+    return { code: 0, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra && ' ' + extra)).join('') };
   }
 
   /** Whether the network service has been started (its subsys lock). */

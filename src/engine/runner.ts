@@ -145,6 +145,7 @@ export class Runner {
     ));
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
+    this.o.store.flush();
     if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
     return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
   }
@@ -328,7 +329,8 @@ export class Runner {
         delete rec.finishedAt;
         delete rec.error;
         rec.runs = (rec.runs ?? 0) + 1;
-        store.save();
+        // NOTE: a destructive task is on disk as `running` before it touches the node.
+        store.save(task.kind === 'once');
         started = true;
         this.executed.push(`${task.id}@${key}`);
         for (const f of writes) await ctx.node.writeFile(f.path, f.content, { mode: f.mode, backup: f.backup });

@@ -195,23 +195,52 @@ export class StateStore {
     return this.state.tasks[taskId]?.[node];
   }
 
-  /** Write the state atomically (no-op once frozen). */
-  save(): void {
+  /**
+   * Checkpoint. Each write is atomic and durable (temp, fsync, rename), but writes are coalesced to
+   * at most one per `minIntervalMs`; `urgent` writes at once.
+   *
+   * NOTE: coalescing is safe because resume never trusts a record blindly: a task whose completion
+   * did not reach the disk is verified (or re-run if safe) again, and a `once` task always consults its
+   * `done` probe. The runner saves `urgent` before a `once` task's side effects and flushes at the end.
+   */
+  save(urgent = false): void {
     if (this.frozen) return;
     this.state.updatedAt = new Date().toISOString();
+    const wait = this.lastWrite + this.minIntervalMs - Date.now();
+    if (urgent || wait <= 0) return this.flush(true);
+    this.dirty = true;
+    this.timer ??= setTimeout(() => this.flush(), wait);
+    this.timer.unref?.();
+  }
+
+  /** Write now if anything is pending (or `force`). */
+  flush(force = false): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.frozen || (!this.dirty && !force)) return;
+    this.dirty = false;
+    this.lastWrite = Date.now();
     writeStateAtomic(this.dir, this.state);
   }
+
+  /** Minimum milliseconds between two checkpoint writes (0 = write on every save). */
+  minIntervalMs = 100;
+  private dirty = false;
+  private lastWrite = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   /**
    * Stop writing: after an interrupt the checkpoint on disk is final, whatever work still unwinds
    * in the background.
    */
   freeze(): void {
+    this.flush();
     this.frozen = true;
   }
 
-  /** Release the lock. */
+  /** Write what is pending and release the lock. */
   close(): void {
+    this.flush();
     this.unlock();
   }
 }

@@ -5,7 +5,7 @@
  * exec on the saved world while no lab runs, SIGTERM saving and marking the lab stopped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,9 +21,8 @@ let work: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
-  // NOTE: others' work in progress may make tsc report errors; it still emits, and we only need dist/.
-  spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore', timeout: 240_000 });
-  if (!existsSync(join(ROOT, 'dist', 'src', 'commands', 'lab.js'))) throw new Error('npx tsc -p . did not produce dist/src/commands/lab.js');
+  // NOTE: dist/ is built once for the whole run by test/global-setup.ts.
+  if (!existsSync(join(ROOT, 'dist', 'src', 'commands', 'lab.js'))) throw new Error('npx tsc -p . did not produce dist/src/commands/lab.js (test/global-setup.ts builds it)');
   work = mkdtempSync(join(tmpdir(), 'anvil-lab-cli-'));
   const src = readFileSync(join(ROOT, 'test', 'helpers', 'fake-lab-world.ts'), 'utf8');
   const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;

@@ -387,13 +387,15 @@ export class LabNode implements LabNodeApi {
   /** Cut the power: everything runtime is lost, sessions die. */
   powerOff(): void {
     if (this.power === 'off') return;
+    const wasRunning = this.running;
     this.power = 'off';
     this.hung = false;
     this.services = {};
     this.bg = [];
     this.net.reset();
     this.virt.reset();
-    this.world.dropSessions(this.name);
+    // NOTE: a hung node's sessions already died with it.
+    if (wasRunning) this.world.dropSessions(this.name);
     this.world.changed();
   }
 

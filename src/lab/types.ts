@@ -43,6 +43,11 @@ export interface LabNodeApi {
   exec(cmdline: string, opts?: { stdin?: string; env?: Record<string, string> }): Promise<LabExecResult>;
   /** Whether an SSH client on the BCN can reach it now (powered, not hung, BCN address up). */
   reachable(): boolean;
+  /**
+   * An interactive shell session: cwd, variables and functions survive from one line to the next
+   * (what a terminal login needs; `exec` starts afresh every time).
+   */
+  session?(env?: Record<string, string>): { exec(line: string, opts?: { stdin?: string }): Promise<LabExecResult> };
 }
 
 /** Faults an operator or a test can inject. */
@@ -66,4 +71,8 @@ export interface LabWorld {
   on(event: 'change', fn: () => void): void;
   /** Serializable snapshot; `createWorld({ saved })` restores it. */
   toJSON(): unknown;
+  /** Move lab time forward by `ms` (bond updelay timers, uptime) instead of waiting for real. */
+  advance?(ms: number): void;
+  /** Resolves once background work (`cmd &`, a reboot in progress) has finished. */
+  settle?(): Promise<void>;
 }

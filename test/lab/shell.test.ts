@@ -100,4 +100,11 @@ describe('shell: semantics', () => {
     await n.settle();
     expect((await run(n, 'cat /tmp/bg')).out).toBe('done\n');
   });
+
+  it('keeps cwd and variables across lines of a session, not across exec calls', async () => {
+    const s = n.session();
+    await s.exec('cd /etc/sysconfig; X=1');
+    expect((await s.exec('pwd; echo $X')).stdout).toBe('/etc/sysconfig\n1\n');
+    expect((await n.exec('pwd; echo "[$X]"')).stdout).toBe('/root\n[]\n');
+  });
 });

@@ -27,7 +27,15 @@ export class NodeFs extends MemFs {
   private vstat(p: string): FullStat | null {
     const k = this.proc?.kind(p) ?? (p === '/proc' ? 'dir' : null);
     if (!k) return null;
-    const size = k === 'file' ? 0 : 0;
+    // NOTE: real /proc files report size 0; the content length is friendlier to SFTP clients.
+    let size = 0;
+    if (k === 'file') {
+      try {
+        size = Buffer.byteLength(this.proc!.read(p));
+      } catch {
+        size = 0;
+      }
+    }
     return { type: k, mode: k === 'dir' ? 0o555 : 0o444, size, uid: 0, gid: 0, mtime: 0, mtimeMs: 0 };
   }
 

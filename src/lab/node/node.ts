@@ -264,15 +264,25 @@ export class LabNode implements LabNodeApi {
 
   /** Run one command line as root in /root. */
   async exec(cmdline: string, opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<LabExecResult> {
+    const sh = new Shell(this, { env: { ...this.baseEnv(), ...(opts.env ?? {}) }, cwd: '/root', name: 'bash' });
+    return this.runIn(sh, cmdline, opts.stdin ?? '');
+  }
+
+  /** A login shell whose cwd, variables and functions persist between lines. */
+  session(env: Record<string, string> = {}): { exec(line: string, opts?: { stdin?: string }): Promise<LabExecResult> } {
+    const sh = new Shell(this, { env: { ...this.baseEnv(), ...env }, cwd: '/root', name: 'bash' });
+    return { exec: (line, o = {}) => this.runIn(sh, line, o.stdin ?? '') };
+  }
+
+  private async runIn(sh: Shell, cmdline: string, stdin: string): Promise<LabExecResult> {
     if (this.booting) await this.booting;
     if (!this.running) throw new Error(`${this.name} is ${this.power === 'off' ? 'powered off' : 'hung'}`);
     let stdout = '';
     let stderr = '';
-    const sh = new Shell(this, { env: { ...this.baseEnv(), ...(opts.env ?? {}) }, cwd: '/root', name: 'bash' });
     this.active++;
     let code: number;
     try {
-      code = await sh.runScript(cmdline, { stdin: opts.stdin ?? '', out: (s) => (stdout += s), err: (s) => (stderr += s) });
+      code = await sh.runScript(cmdline, { stdin, out: (s) => (stdout += s), err: (s) => (stderr += s) });
     } catch (e) {
       if (!(e instanceof HaltSignal)) throw e;
       code = 255;

@@ -36,7 +36,7 @@ describe('world: creation from answers', () => {
     expect(chk).toContain('acpid \t3:on\n');
     expect(chk).toContain('network \t3:on\n');
     for (const s of ['NetworkManager', 'iptables', 'ip6tables', 'sshd', 'acpid']) expect((await run(n, `service ${s} status`)).code).toBe(0);
-    expect((await run(n, 'getenforce 2>&1; stat -c "%a %U" /etc/ssh/ssh_host_rsa_key')).out).toBe('bash: getenforce: command not found\n600 root\n');
+    expect((await run(n, 'getenforce; stat -c "%a %U" /etc/ssh/ssh_host_rsa_key')).out).toBe('Enforcing\n600 root\n');
   }, 30000);
 });
 
@@ -106,11 +106,12 @@ describe('world: faults, power and serialization', () => {
     const w = world();
     const n1 = w.nodes['an-node01']!;
     await run(n1, "sed -i 's/^SELINUX=enforcing/SELINUX=disabled/' /etc/selinux/config; hostname other");
+    expect((await run(n1, 'getenforce')).out).toBe('Enforcing\n');
     const r = await run(n1, 'reboot; echo never');
     expect(r.out).toBe('');
     expect(n1.reachable()).toBe(false);
     await w.settle();
     expect(n1.reachable()).toBe(true);
-    expect((await run(n1, 'hostname; grep ^SELINUX= /etc/selinux/config')).out).toBe('an-node01.alteeve.ca\nSELINUX=disabled\n');
+    expect((await run(n1, 'hostname; grep ^SELINUX= /etc/selinux/config; getenforce')).out).toBe('an-node01.alteeve.ca\nSELINUX=disabled\nDisabled\n');
   }, 30000);
 });

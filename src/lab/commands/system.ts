@@ -232,5 +232,33 @@ const runlevel: CommandFn = (ctx) => {
   return 0;
 };
 
+const getenforce: CommandFn = (ctx) => {
+  ctx.out(ctx.node.selinux + '\n');
+  return 0;
+};
+
+const setenforce: CommandFn = (ctx) => {
+  const v = ctx.argv[1];
+  if (ctx.node.selinux === 'Disabled') {
+    ctx.err('setenforce: SELinux is disabled\n');
+    return 1;
+  }
+  if (v === '0' || v?.toLowerCase() === 'permissive') ctx.node.selinux = 'Permissive';
+  else if (v === '1' || v?.toLowerCase() === 'enforcing') ctx.node.selinux = 'Enforcing';
+  else {
+    ctx.err('usage:  setenforce [ Enforcing | Permissive | 1 | 0 ]\n');
+    return 1;
+  }
+  ctx.node.world.changed();
+  return 0;
+};
+
+const sestatus: CommandFn = (ctx) => {
+  const mode = ctx.node.selinux;
+  if (mode === 'Disabled') ctx.out('SELinux status:                 disabled\n');
+  else ctx.out(`SELinux status:                 enabled\nSELinuxfs mount:                /selinux\nCurrent mode:                   ${mode.toLowerCase()}\nMode from config file:          ${ctx.node.configuredSelinux().toLowerCase()}\nPolicy version:                 24\nPolicy from config file:        targeted\n`);
+  return 0;
+};
+
 /** System commands by name. */
-export const SYSTEM_COMMANDS: Record<string, CommandFn> = { id, whoami, hostname, uname, date, sleep, env, which, nohup, sh, bash: sh, modprobe, lsmod, logger, sync, uptime, runlevel };
+export const SYSTEM_COMMANDS: Record<string, CommandFn> = { getenforce, setenforce, sestatus, id, whoami, hostname, uname, date, sleep, env, which, nohup, sh, bash: sh, modprobe, lsmod, logger, sync, uptime, runlevel };

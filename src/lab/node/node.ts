@@ -45,6 +45,7 @@ export interface NodeSaved {
   pid: number;
   bootTime: number;
   disks: Record<string, DiskState>;
+  selinux?: 'Enforcing' | 'Permissive' | 'Disabled';
 }
 
 /** A disk's metadata (what parted prints); partitions in bytes, inclusive ends. */
@@ -81,6 +82,8 @@ export class LabNode implements LabNodeApi {
   packages = new Set<string>();
   hostname: string;
   bootTime: number;
+  /** SELinux mode of the running kernel (read from /etc/selinux/config at boot). */
+  selinux: 'Enforcing' | 'Permissive' | 'Disabled' = 'Enforcing';
   /** Disks by device name (sda). */
   disks: Record<string, DiskState> = {};
   private pid = 1000;
@@ -107,6 +110,7 @@ export class LabNode implements LabNodeApi {
       this.packages = new Set(saved.packages);
       this.pid = saved.pid;
       this.disks = JSON.parse(JSON.stringify(saved.disks ?? {})) as Record<string, DiskState>;
+      this.selinux = saved.selinux ?? 'Enforcing';
     }
   }
 
@@ -142,6 +146,7 @@ export class LabNode implements LabNodeApi {
       pid: this.pid,
       bootTime: this.bootTime,
       disks: JSON.parse(JSON.stringify(this.disks)) as Record<string, DiskState>,
+      selinux: this.selinux,
     };
   }
 
@@ -345,6 +350,7 @@ export class LabNode implements LabNodeApi {
     this.virt.reset();
     this.bootTime = this.world.now();
     this.hostname = this.configuredHostname();
+    this.selinux = this.configuredSelinux();
     this.log('kernel', `Linux version 2.6.32-358.el6.x86_64 (mockbuild@c6b8.bsys.dev.centos.org)`);
     const names = startOrder(this.fs, 3);
     const step = (i: number): void | Promise<void> => {
@@ -392,6 +398,17 @@ export class LabNode implements LabNodeApi {
       /* fall through */
     }
     return 'localhost.localdomain';
+  }
+
+  /** SELinux mode /etc/selinux/config asks for at boot. */
+  configuredSelinux(): 'Enforcing' | 'Permissive' | 'Disabled' {
+    try {
+      const m = /^SELINUX=(\w+)/m.exec(this.fs.readText('/etc/selinux/config'));
+      const v = m?.[1]?.toLowerCase();
+      return v === 'disabled' ? 'Disabled' : v === 'permissive' ? 'Permissive' : 'Enforcing';
+    } catch {
+      return 'Enforcing';
+    }
   }
 
   /** Cut the power: everything runtime is lost, sessions die. */

@@ -185,6 +185,7 @@ base('gzip', '1.3.12-19.el6_4', ['/bin/gzip', '/bin/gunzip']);
 base('less', '436-10.el6', ['/usr/bin/less']);
 base('vim-minimal', '2:7.2.411-1.8.el6', ['/bin/vi']);
 base('selinux-policy', '3.7.19-195.el6', [], { arch: 'noarch' });
+base('libselinux-utils', '2.0.94-5.3.el6', ['/usr/sbin/getenforce', '/usr/sbin/setenforce', '/usr/sbin/sestatus']);
 base('centos-release', '6-4.el6.centos.10', []);
 
 // The tutorial's "Installing Required Programs" set and its friends.
@@ -238,5 +239,5 @@ export const MINIMAL_SET = [
   'bash', 'coreutils', 'grep', 'sed', 'gawk', 'diffutils', 'findutils', 'which', 'hostname', 'glibc-common', 'iproute', 'net-tools', 'iputils',
   'initscripts', 'chkconfig', 'upstart', 'module-init-tools', 'rpm', 'yum', 'openssh', 'openssh-clients', 'openssh-server', 'rsync',
   'NetworkManager', 'iptables', 'iptables-ipv6', 'acpid', 'rsyslog', 'cronie', 'audit', 'postfix', 'dbus', 'parted', 'lvm2', 'e2fsprogs',
-  'util-linux-ng', 'procps', 'psmisc', 'tar', 'gzip', 'less', 'vim-minimal', 'selinux-policy', 'centos-release',
+  'util-linux-ng', 'procps', 'psmisc', 'tar', 'gzip', 'less', 'vim-minimal', 'selinux-policy', 'libselinux-utils', 'centos-release',
 ];

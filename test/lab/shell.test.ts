@@ -51,6 +51,9 @@ describe('shell: semantics', () => {
     ['cat <<EOF\nline $HOME\nEOF', 'line /root\n'],
     ["cat <<'EOF'\nline $HOME\nEOF", 'line $HOME\n'],
     ['cat <<< "here string"', 'here string\n'],
+    ['printf "a\\nb\\n" | while read x; do echo "[$x]"; done', '[a]\n[b]\n'],
+    ['while read l; do echo "<$l>"; done < /etc/redhat-release', '<CentOS release 6.4 (Final)>\n'],
+    ['read a b <<< "1 2 3"; echo $b', '2 3\n'],
     ['exit 5', '', 5],
     ['nosuchcmd', '', 127],
   ];

@@ -118,9 +118,11 @@ const evalCmd: CommandFn = async (ctx) => {
 const read: CommandFn = (ctx) => {
   const args = ctx.argv.slice(1).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '-p');
   const raw = ctx.argv.includes('-r');
-  if (!ctx.stdin) return 1;
-  const nl = ctx.stdin.indexOf('\n');
-  let line = nl < 0 ? ctx.stdin : ctx.stdin.slice(0, nl);
+  const data = ctx.input?.data ?? ctx.stdin;
+  if (!data) return 1;
+  const nl = data.indexOf('\n');
+  let line = nl < 0 ? data : data.slice(0, nl);
+  if (ctx.input) ctx.input.data = nl < 0 ? '' : data.slice(nl + 1);
   if (!raw) line = line.replace(/\\(.)/g, '$1');
   const names = args.length ? args : ['REPLY'];
   const parts = line.trim().split(/[ \t]+/);

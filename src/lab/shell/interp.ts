@@ -16,6 +16,8 @@ import type { LabNode } from '../node/node.js';
 /** Standard streams of a running command. */
 export interface Io {
   stdin: string;
+  /** Shared read position for `read` (consumes lines); created where stdin is set. */
+  input?: { data: string };
   out(s: string): void;
   err(s: string): void;
 }
@@ -99,7 +101,7 @@ export class Shell {
       throw e;
     }
     try {
-      return await this.execList(list, io);
+      return await this.execList(list, io.input ? io : { ...io, input: { data: io.stdin } });
     } catch (e) {
       if (e instanceof ExitSignal) return (this.lastCode = e.code);
       if (e instanceof ReturnSignal) return (this.lastCode = e.code);
@@ -146,7 +148,8 @@ export class Shell {
         const last = i === p.cmds.length - 1;
         let buf = '';
         const stage = this.fork();
-        code = await stage.execCommand(p.cmds[i]!, { stdin: input, out: last ? io.out : (s) => (buf += s), err: io.err }).catch((e) => {
+        const stageIo: Io = i === 0 ? { ...io, stdin: io.input?.data ?? input } : { stdin: input, input: { data: input }, out: io.out, err: io.err };
+        code = await stage.execCommand(p.cmds[i]!, { ...stageIo, out: last ? io.out : (s) => (buf += s) }).catch((e) => {
           if (e instanceof ExitSignal) return e.code;
           throw e;
         });
@@ -336,7 +339,8 @@ export class Shell {
   }
 
   private async call(fn: CommandFn, argv: string[], io: Io): Promise<number> {
-    const ctx: CmdCtx = { argv, stdin: io.stdin, out: io.out, err: io.err, sh: this, node: this.node };
+    const input = io.input ?? { data: io.stdin };
+    const ctx: CmdCtx = { argv, stdin: input.data, input, out: io.out, err: io.err, sh: this, node: this.node };
     try {
       return await fn(ctx);
     } catch (e) {
@@ -464,7 +468,7 @@ export class Shell {
     const o = fds.get(1)!;
     const e = fds.get(2)!;
     return {
-      io: { stdin, out: (s) => o.write(s), err: (s) => e.write(s) },
+      io: { stdin, input: stdin === io.stdin ? io.input : { data: stdin }, out: (s) => o.write(s), err: (s) => e.write(s) },
       done: () => {
         for (const s of sinks) s.flush();
       },

@@ -10,6 +10,8 @@ export interface CmdCtx {
   argv: string[];
   /** Everything on standard input (pipes are run stage by stage). */
   stdin: string;
+  /** The shared stdin buffer; `read` consumes a line from it. */
+  input?: { data: string };
   out(s: string): void;
   err(s: string): void;
   /** The shell running the command (cwd, variables, running nested command lines). */

@@ -54,6 +54,12 @@ describe('shell: semantics', () => {
     ['printf "a\\nb\\n" | while read x; do echo "[$x]"; done', '[a]\n[b]\n'],
     ['while read l; do echo "<$l>"; done < /etc/redhat-release', '<CentOS release 6.4 (Final)>\n'],
     ['read a b <<< "1 2 3"; echo $b', '2 3\n'],
+    ['set -e; echo a; false; echo no', 'a\n', 1],
+    ['set -e; false || true; false && true; if false; then :; fi; ! true; echo yes', 'yes\n'],
+    ['bash -ec "false; echo no"; echo $?', '1\n'],
+    ['set -e; (false); echo no', '', 1],
+    ['set -o pipefail; false | true; echo $?; set +o pipefail; false | true; echo $?', '1\n0\n'],
+    ['set -- a b; echo $# $2', '2 b\n'],
     ['exit 5', '', 5],
     ['nosuchcmd', '', 127],
   ];

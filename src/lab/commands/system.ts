@@ -146,8 +146,15 @@ const sh: CommandFn = async (ctx) => {
   const name = ctx.argv[0]!.split('/').pop()!;
   let i = 0;
   let script: string | undefined;
+  let errexit = false;
   while (i < a.length && a[i]!.startsWith('-') && a[i] !== '-') {
     const f = a[i++]!;
+    if (/^-[a-z]*e/.test(f) && f !== '-c') errexit = true;
+    if (/^-[a-z]*c$/.test(f) && f !== '-c') {
+      if (f.includes('e')) errexit = true;
+      script = a[i++];
+      break;
+    }
     if (f === '-c') {
       script = a[i++];
       if (script === undefined) {
@@ -158,6 +165,7 @@ const sh: CommandFn = async (ctx) => {
     }
   }
   const child = ctx.sh.child(name);
+  child.errexit = errexit;
   if (script !== undefined) {
     if (a[i] !== undefined) child.name = a[i++]!;
     child.positional = a.slice(i);

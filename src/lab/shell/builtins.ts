@@ -73,10 +73,29 @@ const ret: CommandFn = (ctx) => {
   throw new ReturnSignal(ctx.argv[1] === undefined ? ctx.sh.lastCode : Number(ctx.argv[1]) & 255);
 };
 
+/** Apply `-e`, `+e`, `-o pipefail` style options to a shell; returns the rest of the arguments. */
+export function applySetOptions(sh: { errexit: boolean; pipefail: boolean }, args: string[]): string[] {
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return args.slice(i + 1);
+    if (a === '-o' || a === '+o') {
+      const on = a === '-o';
+      const name = args[++i];
+      if (name === 'errexit') sh.errexit = on;
+      if (name === 'pipefail') sh.pipefail = on;
+      continue;
+    }
+    if (!/^[-+][a-zA-Z]+$/.test(a)) break;
+    if (a.includes('e')) sh.errexit = a[0] === '-';
+  }
+  return args.slice(i);
+}
+
 const set: CommandFn = (ctx) => {
   const args = ctx.argv.slice(1);
-  if (args[0] === '--') ctx.sh.positional = args.slice(1);
-  else if (args.length && !/^[-+]/.test(args[0]!)) ctx.sh.positional = args;
+  const rest = applySetOptions(ctx.sh, args);
+  if (args.includes('--') || rest.length) ctx.sh.positional = rest;
   return 0;
 };
 

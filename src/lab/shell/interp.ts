@@ -40,6 +40,12 @@ export class Shell {
   positional: string[] = [];
   cwd: string;
   lastCode = 0;
+  /** `set -e`: stop at the first failing command (outside conditions and && / || lists). */
+  errexit = false;
+  /** `set -o pipefail`: a pipeline fails when any stage fails. */
+  pipefail = false;
+  /** Depth of condition contexts (if/while tests, `!`), where -e does not apply. */
+  private condDepth = 0;
   /** $0 and the prefix of error messages. */
   name: string;
   private lastBg = 0;
@@ -64,6 +70,8 @@ export class Shell {
     s.funcs = new Map(this.funcs);
     s.positional = [...this.positional];
     s.lastCode = this.lastCode;
+    s.errexit = this.errexit;
+    s.pipefail = this.pipefail;
     return s;
   }
 
@@ -125,16 +133,40 @@ export class Shell {
           await bgShell.execAndOr(cmd, { stdin: '', out: () => {}, err: () => {} });
         });
         this.lastCode = 0;
-      } else await this.execAndOr(item.cmd, io);
+      } else {
+        const code = await this.execAndOr(item.cmd, io);
+        if (code !== 0 && this.errexit && !this.condDepth && this.lastFailedPlainly) throw new ExitSignal(code);
+      }
     }
     return this.lastCode;
   }
 
+  /** Whether the last and-or list failed on its final command (not a tested one, not negated). */
+  private lastFailedPlainly = false;
+
   async execAndOr(a: AndOr, io: Io): Promise<number> {
-    let code = await this.execPipeline(a.first, io);
-    for (const r of a.rest) {
-      if ((r.op === '&&' && code === 0) || (r.op === '||' && code !== 0)) code = await this.execPipeline(r.p, io);
+    const tested = a.rest.length > 0;
+    if (tested) this.condDepth++;
+    let code: number;
+    let last = a.first;
+    try {
+      code = await this.execPipeline(a.first, io);
+    } finally {
+      if (tested) this.condDepth--;
     }
+    for (const [i, r] of a.rest.entries()) {
+      if ((r.op === '&&' && code === 0) || (r.op === '||' && code !== 0)) {
+        const inner = i < a.rest.length - 1;
+        if (inner) this.condDepth++;
+        try {
+          code = await this.execPipeline(r.p, io);
+        } finally {
+          if (inner) this.condDepth--;
+        }
+        last = r.p;
+      }
+    }
+    this.lastFailedPlainly = !last.neg && last === (a.rest.length ? a.rest[a.rest.length - 1]!.p : a.first);
     return code;
   }
 
@@ -143,6 +175,7 @@ export class Shell {
     if (p.cmds.length === 1) code = await this.execCommand(p.cmds[0]!, io);
     else {
       let input = io.stdin;
+      let failed = 0;
       code = 0;
       for (let i = 0; i < p.cmds.length; i++) {
         const last = i === p.cmds.length - 1;
@@ -153,8 +186,10 @@ export class Shell {
           if (e instanceof ExitSignal) return e.code;
           throw e;
         });
+        if (this.pipefail && code !== 0) failed = code;
         input = buf;
       }
+      if (this.pipefail && code === 0 && failed) code = failed;
     }
     if (p.neg) code = code === 0 ? 1 : 0;
     this.lastCode = code;
@@ -205,6 +240,15 @@ export class Shell {
     return out;
   }
 
+  private async cond(list: List, io: Io): Promise<number> {
+    this.condDepth++;
+    try {
+      return await this.execList(list, io);
+    } finally {
+      this.condDepth--;
+    }
+  }
+
   async execCommand(c: Command, io: Io): Promise<number> {
     this.checkAlive();
     let r: { io: Io; done(): void } | null;
@@ -244,14 +288,14 @@ export class Shell {
         return this.execList(c.body, io);
       case 'if': {
         for (const cl of c.clauses) {
-          if ((await this.execList(cl.cond, io)) === 0) return this.execList(cl.body, io);
+          if ((await this.cond(cl.cond, io)) === 0) return this.execList(cl.body, io);
         }
         return c.otherwise ? this.execList(c.otherwise, io) : 0;
       }
       case 'while': {
         let code = 0;
         for (let n = 0; n < 100000; n++) {
-          const ok = (await this.execList(c.cond, io)) === 0;
+          const ok = (await this.cond(c.cond, io)) === 0;
           if (ok === c.until) break;
           code = await this.execList(c.body, io);
         }

@@ -126,10 +126,12 @@ export class World implements LabWorld {
     return n;
   }
 
+  /** Emit 'change' (state to persist). */
   changed(): void {
     this.events.emit('change');
   }
 
+  /** Listen for 'drop-sessions' (node name) or 'change'. */
   on(event: 'drop-sessions', fn: (node: string) => void): void;
   on(event: 'change', fn: () => void): void;
   on(event: string, fn: (...a: never[]) => void): void {
@@ -213,6 +215,7 @@ export class World implements LabWorld {
     return Object.values(this.nodes).find((n) => n.net.ifaceOf(ip));
   }
 
+  /** Plain-JSON snapshot of everything: files, services, packages, NIC/switch state, keys, lab time. */
   toJSON(): WorldSaved {
     return {
       version: 1,

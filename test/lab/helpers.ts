@@ -6,11 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createWorld, type World } from '../../src/lab/world.js';
 import type { LabNode } from '../../src/lab/node/node.js';
 
-/** The tutorial's MACs for an-node01 (and the contract's invented ones for an-node02). */
-export const MACS: Record<string, string[]> = {
-  'an-node01': ['00:E0:81:C7:EC:49', '00:E0:81:C7:EC:48', '00:E0:81:C7:EC:47', '00:1B:21:9D:59:FC', '00:1B:21:BF:70:02', '00:1B:21:BF:6F:FE'],
-};
-
 const TUTORIAL = '/work/shared/seed/an-cluster-tutorial-2.txt';
 /** The tutorial text when this machine has it (tests that compare against it skip otherwise). */
 export const tutorial = existsSync(TUTORIAL) ? readFileSync(TUTORIAL, 'utf8').split('\n') : null;

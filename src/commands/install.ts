@@ -21,6 +21,8 @@ import { STEPS } from '../../steps/index.js';
 export interface TransportSet {
   transports: Record<string, Transport>;
   close(): Promise<void>;
+  /** Steps this target can execute when it cannot run them all (the lab); absent = all. */
+  executableSteps?: readonly string[];
 }
 
 /** What a transport factory is given. */
@@ -160,7 +162,8 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     if (handle) await handle.stop();
   };
   try {
-    if (handle && typeof handle.transports === 'function') return { transports: handle.transports(), close: stop };
+    const { LAB_SIMULATED_STEPS } = await import('../lab/capabilities.js');
+    if (handle && typeof handle.transports === 'function') return { transports: handle.transports(), close: stop, executableSteps: LAB_SIMULATED_STEPS };
     const where = (running ?? handle) as { nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>; clientKeyPath: string };
     const { NodeSession } = await import('../remote/node-session.js');
     const sessions = r.answers.nodes.map((n) => {
@@ -171,6 +174,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     for (const s of sessions) await s.connect(10_000);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
+      executableSteps: LAB_SIMULATED_STEPS,
       close: async () => {
         await Promise.allSettled(sessions.map((s) => s.close()));
         await stop();
@@ -207,6 +211,8 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   const steps = deps.steps ?? STEPS;
   const factory = deps.transportFactory ?? defaultTransportFactory;
   const conn = await factory({ answers, stateDir: store.dir, lab: !!o.lab, interactive: interactive && !o.yes, answersFile: o.answersFile });
+  if (conn.executableSteps) store.state.executableSteps = [...conn.executableSteps];
+  else delete store.state.executableSteps;
   let runner: Runner;
   try {
     runner = new Runner({

@@ -197,8 +197,12 @@ export class Runner {
       title: `${step.title} (${step.id})`,
       skip: () => this.halted(),
       task: (_ctx, w) => {
-        if (!stepExecutable(step)) {
-          const which = step.tasks.length ? step.tasks.filter((t) => !isExecutable(t)).map((t) => t.id).join(', ') : 'no tasks declared';
+        if (!stepExecutable(step, this.o.store.state)) {
+          const which = !step.tasks.length
+            ? 'no tasks declared'
+            : step.tasks.every(isExecutable)
+              ? this.o.store.state.lab ? 'the lab does not simulate it yet' : 'the install target cannot run it yet'
+              : step.tasks.filter((t) => !isExecutable(t)).map((t) => t.id).join(', ');
           this.stop({ outcome: 'not-executable', stop: { step: step.id, message: `${step.id}: not yet executable (${which})` } });
           w.skip(`not yet executable (${which})`);
           return;

@@ -21,8 +21,12 @@ export function nodeKeys(on: TaskOn, nodes: readonly string[]): string[] {
   }
 }
 
-/** Whether the engine can run every task of a step (an empty step is a placeholder: not executable). */
-export function stepExecutable(s: Step): boolean {
+/**
+ * Whether the engine can run every task of a step (an empty step is a placeholder: not executable),
+ * on this target (`state.executableSteps`, when the target plays only some steps).
+ */
+export function stepExecutable(s: Step, state?: StateFile): boolean {
+  if (state?.executableSteps && !state.executableSteps.includes(s.id)) return false;
   return s.tasks.length > 0 && s.tasks.every(isExecutable);
 }
 
@@ -51,7 +55,7 @@ function statusesOf(step: Step, state: StateFile, nodes: readonly string[], only
 /** The standing of a step overall (`node` given: on that node only; undefined when the step has no task there). */
 export function stepStanding(step: Step, state: StateFile, nodes: readonly string[], node?: string): StepStanding | undefined {
   const st = statusesOf(step, state, nodes, node);
-  if (!stepExecutable(step)) return st.some((x) => x && x !== 'pending') ? combine(st) : 'not-executable';
+  if (!stepExecutable(step, state)) return st.some((x) => x && x !== 'pending') ? combine(st) : 'not-executable';
   if (node !== undefined && !st.length) return undefined;
   return combine(st);
 }

@@ -43,6 +43,11 @@ export interface StateFile {
   captured: Record<string, unknown>;
   /** Node names in order (node 1, node 2), so `status` reads without the answers file. */
   nodes?: string[];
+  /**
+   * Steps the install target can execute, when it cannot run them all (the lab simulates the
+   * tutorial's tools step by step); absent = every step.
+   */
+  executableSteps?: string[];
   /** Whether the run used the lab. */
   lab?: { stateDir: string; ports: Record<string, number> };
 }

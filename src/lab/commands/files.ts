@@ -45,7 +45,8 @@ export function modeString(st: FullStat): string {
 }
 
 const ls: CommandFn = (ctx) => {
-  const o = parseOpts(ctx.argv.slice(1));
+  // NOTE: output is never a terminal here, so one name per line is already the format; `-1` just asks for it.
+  const o = parseOpts(ctx.argv.slice(1).filter((a) => a !== '-1'));
   const fs = ctx.node.fs;
   const all = has(o, 'a', 'all');
   const almost = has(o, 'A', 'almost-all');

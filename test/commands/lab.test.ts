@@ -5,16 +5,13 @@
  * exec on the saved world while no lab runs, SIGTERM saving and marking the lab stopped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { readJournal } from '../../src/lab/journal.js';
+import { ROOT, runCli, serveLab, type CliResult, type Serving } from '../helpers/cli-process.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const BIN = join(ROOT, 'bin', 'anvil-install.js');
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 
 let work: string;
@@ -34,39 +31,12 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Run the CLI to completion. */
-function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: work, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => res({ code, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
-}
-
-/** A `lab serve` process, once it printed its ready line. */
-interface Serving {
-  proc: ChildProcess;
-  out(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+function cli(args: string[], input?: string): Promise<CliResult> {
+  return runCli(args, { cwd: work, env }, input);
 }
 
 function serve(args: string[]): Promise<Serving> {
-  return new Promise((res, rej) => {
-    const proc = spawn(process.execPath, [BIN, 'lab', 'serve', ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^lab ready/m.test(out)) res({ proc, out: () => out, exited });
-    });
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    void exited.then((x) => rej(new Error(`lab serve exited (${x.code ?? x.signal}) before ready:\n${out}\n${err}`)));
-  });
+  return serveLab(args, { cwd: work, env });
 }
 
 function ports(text: string): Record<string, number> {

@@ -112,6 +112,20 @@ export function addressProblems(p: Plan, n: PlanNode, ipAddrText: string): strin
   return out;
 }
 
+/** Whether some planned slave is absent from its bond or has no link (MII down). */
+async function linkMissing(ctx: TaskContext): Promise<boolean> {
+  for (const bond of ctx.node.plan.bonds) {
+    const text = await ctx.node.readFile(`/proc/net/bonding/${bond.dev}`);
+    if (!text) return true;
+    const st = parseBonding(text);
+    for (const name of bond.slaves) {
+      const slave = st.slaves.find((x) => x.name === name);
+      if (!slave || slave.mii !== 'up') return true;
+    }
+  }
+  return false;
+}
+
 /** Read bonds and addresses and list every problem (read-only). */
 export async function networkProblems(ctx: TaskContext): Promise<{ problems: string[]; seen: string[] }> {
   const n = ctx.node.plan;
@@ -265,10 +279,12 @@ export const network: Step = {
         await restartNetwork(ctx.node, ctx.log);
         // NOTE: after a restart the first slave with link becomes active at once; the primary takes over
         // only after updelay, so wait for that (or for the deadline; verify then reports what it sees).
+        // A slave without link (pulled cable, dead switch port, wrong HWADDR) will not heal by waiting:
+        // stop at once and let verify name it.
         const deadline = Date.now() + ctx.plan.bonding.updelay + NETWORK_TIMING.settleExtraMs;
         for (;;) {
           const { problems } = await networkProblems(ctx);
-          if (problems.length === 0 || Date.now() > deadline) return;
+          if (problems.length === 0 || Date.now() > deadline || (await linkMissing(ctx))) return;
           await sleep(NETWORK_TIMING.pollMs);
         }
       },

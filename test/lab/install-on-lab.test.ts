@@ -1,0 +1,165 @@
+/**
+ * The install on the lab, end to end, through the built CLI:
+ * - the README's main command: every step the lab simulates done on both nodes, then a summary;
+ * - a cable pulled before the network restart: the network verify fails and names the link;
+ * - the wizard SIGKILLed at random points while the lab runs as its own process, then resumed,
+ *   until done: the end state equals an uninterrupted run's, ssh-keygen ran once per node and
+ *   /root/backups still holds the installer's original ifcfg files.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
+import { loadWorldOffline } from '../../src/lab/index.js';
+import { LAB_SIMULATED_STEPS } from '../../src/lab/capabilities.js';
+import { loadAnswers } from '../../src/plan/load.js';
+
+const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
+const NODES = ['an-node01', 'an-node02'];
+let work: string;
+const env = { ...process.env, CI: 'true' };
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'anvil-install-lab-'));
+});
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const SNAPSHOT = [
+  'cat /etc/hosts',
+  'cat /etc/selinux/config',
+  'tail -n 4 /etc/ntp.conf',
+  'for f in /etc/sysconfig/network-scripts/ifcfg-*; do echo "== $f"; cat $f; done',
+  'for f in /root/backups/*; do echo "== $f"; cat $f; done',
+  'cat /proc/net/bonding/bond0 /proc/net/bonding/bond1 /proc/net/bonding/bond2',
+  'ip -o -4 addr show',
+  'chkconfig --list',
+  'rpm -q NetworkManager cman rgmanager ntp libvirt',
+  'virsh net-list --all',
+  'cat /root/.ssh/authorized_keys',
+  'cat /root/.ssh/known_hosts',
+];
+
+/** The observable end state of both nodes, with key material (random per world) replaced by stable tags. */
+async function snapshot(labDir: string): Promise<Record<string, string>> {
+  const world = await loadWorldOffline({ stateDir: labDir });
+  const out: Record<string, string> = {};
+  const tags = new Map<string, string>();
+  for (const n of NODES)
+    for (const cmd of SNAPSHOT) {
+      const r = await world.nodes[n]!.exec(cmd);
+      out[`${n}: ${cmd}`] = `${r.code}\n${r.stdout}${r.stderr}`.replace(/AAAA[0-9A-Za-z+/]{40,}={0,2}/g, (k) => {
+        if (!tags.has(k)) tags.set(k, `KEY${tags.size + 1}`);
+        return tags.get(k)!;
+      });
+    }
+  return out;
+}
+
+function journalCount(labDir: string, node: string, re: RegExp): number {
+  return readFileSync(join(labDir, 'journal', `${node}.jsonl`), 'utf8')
+    .split('\n')
+    .filter((l) => l && re.test((JSON.parse(l) as { cmd: string }).cmd)).length;
+}
+
+/** A tiny seeded PRNG (mulberry32): the "random" kill points are reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('install on the lab', () => {
+  let reference: Record<string, string>;
+  const refState = () => join(work, 'reference');
+
+  it('the README main command completes every step the lab simulates, on both nodes, and says what is next', async () => {
+    const r = await runCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', refState()], { cwd: work, env });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
+    expect(r.stdout).toMatch(/stopped: cluster-foundation: not yet executable \(the lab does not simulate it yet\)/);
+    expect(r.stdout).toMatch(/not yet executable: cluster-foundation, fence-tests/);
+    expect(r.stdout).toContain(`state folder:       ${refState()}`);
+    expect(r.stdout).toMatch(/runbook: +anvil-install runbook/);
+
+    const state = JSON.parse(readFileSync(join(refState(), 'state.json'), 'utf8')) as { tasks: Record<string, Record<string, { status: string }>> };
+    const records = Object.entries(state.tasks).flatMap(([t, byNode]) => Object.entries(byNode).map(([n, rec]) => `${t}@${n}:${rec.status}`));
+    expect(records.length).toBeGreaterThan(20);
+    expect(records.filter((x) => !x.endsWith(':done'))).toEqual([]);
+
+    // real state read back from the lab nodes
+    const world = await loadWorldOffline({ stateDir: join(refState(), 'lab') });
+    const bond0 = await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0');
+    expect(bond0.stdout).toContain('Currently Active Slave: eth0');
+    expect(bond0.stdout).toContain('Permanent HW addr: 00:1b:21:9d:59:fc');
+    for (const from of NODES)
+      for (const name of ['an-node01.sn', 'an-node02.ifn', 'an-node02.alteeve.ca']) {
+        const s = await world.nodes[from]!.exec(`ssh -o BatchMode=yes root@${name} uname -n`);
+        expect(s.code, `${from} -> ${name}: ${s.stderr}`).toBe(0);
+        expect(s.stdout.trim()).toBe(`${name.startsWith('an-node01') ? 'an-node01' : 'an-node02'}.alteeve.ca`);
+      }
+    reference = await snapshot(join(refState(), 'lab'));
+  });
+
+  it('a cable pulled before the network restart makes the network verify fail and name the link', async () => {
+    const state = join(work, 'cable');
+    const first = await runCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'net-daemons'], { cwd: work, env });
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    const pulled = await runCli(['lab', 'fault', 'cable', 'an-node01', 'eth3', 'down', '--state', join(state, 'lab')], { cwd: work, env });
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const r = await runCli(['resume', '--yes', '--state', state], { cwd: work, env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/bond0: slave eth3 MII down \(an-node01 BCN link 2\)/);
+  });
+
+  it('survives SIGKILL of the wizard at random points and resumes to the same end state', async () => {
+    expect(reference, 'the uninterrupted reference run must pass first').toBeDefined();
+    const state = join(work, 'killed');
+    const labDir = join(state, 'lab');
+    const lab = await serveLab(['--answers', ANSWERS, '--state', labDir], { cwd: work, env });
+    const rnd = prng(20261124);
+    const kills: number[] = [];
+    try {
+      let finished = false;
+      for (let round = 0; round < 40 && !finished; round++) {
+        const args = round === 0 ? ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state] : ['resume', '--yes', '--state', state];
+        const run = startCli(args, { cwd: work, env });
+        // NOTE: the first rounds kill early and often; later ones leave more time, so the loop always ends.
+        const delay = round < 30 ? Math.floor(100 + rnd() * 1400) : 60_000;
+        const timer = setTimeout(() => run.proc.kill('SIGKILL'), delay);
+        const res = await run.done;
+        clearTimeout(timer);
+        if (res.signal === 'SIGKILL') {
+          kills.push(delay);
+          continue;
+        }
+        expect(res.code, `round ${round}: ${res.stderr}${res.stdout}`).toBe(0);
+        expect(res.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
+        finished = true;
+      }
+      expect(finished).toBe(true);
+      expect(kills.length).toBeGreaterThan(0);
+    } finally {
+      lab.proc.kill('SIGTERM');
+      await lab.exited;
+    }
+    for (const n of NODES) expect(journalCount(labDir, n, /^ssh-keygen -t rsa/), `ssh-keygen runs on ${n}`).toBe(1);
+    const got = await snapshot(labDir);
+    expect(got).toEqual(reference);
+    // the backups are the installer's originals (ONBOOT/BOOTPROTO of the install), not our bond slaves
+    const answers = loadAnswers(ANSWERS, {});
+    for (const n of NODES) {
+      const backups = got[`${n}: for f in /root/backups/*; do echo "== $f"; cat $f; done`]!;
+      expect(backups).not.toMatch(/MASTER=/);
+      const macs = Object.values(answers.nodes.find((x) => x.name === n)!.nics!).flat();
+      for (const m of macs) expect(backups.toUpperCase()).toContain(m.toUpperCase());
+    }
+  });
+});

@@ -29,6 +29,7 @@ import { LabSshServer } from './server.js';
 import { NodeSession, type NodeSessionOptions } from '../remote/node-session.js';
 import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
+import { pidAlive } from '../util/pid.js';
 
 export type { LabEndpoint, LabInfo } from './persist.js';
 export type { LabConnectOptions, LabStatus } from './control.js';
@@ -103,14 +104,6 @@ export interface StartLabOptions {
   onError?(e: unknown): void;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A lab running elsewhere (another process, or this one), as found through its state folder. */
 export interface RunningLab extends LabInfo {

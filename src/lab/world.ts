@@ -51,7 +51,7 @@ const NET_DEVS: [string, 'bcn' | 'sn' | 'ifn', 0 | 1][] = [
 ];
 
 /** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AnvilError } from '../errors.js';
 import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.js';
+import { pidAlive } from '../util/pid.js';
 
 /** File names inside a state folder. */
 export const STATE_FILE = 'state.json';
@@ -89,14 +90,6 @@ interface LockInfo {
   since: string;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Take `DIR/lock` (exclusive create). A lock left by a dead process on this host is taken over;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
 import { loadWorldOffline } from '../../src/lab/index.js';
+import { rng } from '../../src/lab/world.js';
 import { LAB_SIMULATED_STEPS } from '../../src/lab/capabilities.js';
 import { loadAnswers } from '../../src/plan/load.js';
 
@@ -64,18 +65,6 @@ function journalCount(labDir: string, node: string, re: RegExp): number {
     .filter((l) => l && re.test((JSON.parse(l) as { cmd: string }).cmd)).length;
 }
 
-/** A tiny seeded PRNG (mulberry32): the "random" kill points are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('install on the lab', () => {
   let reference: Record<string, string>;
   const refState = () => join(work, 'reference');
@@ -124,7 +113,8 @@ describe('install on the lab', () => {
     const state = join(work, 'killed');
     const labDir = join(state, 'lab');
     const lab = await serveLab(['--answers', ANSWERS, '--state', labDir], { cwd: work, env });
-    const rnd = prng(20261124);
+    // NOTE: seeded, so the "random" kill points are reproducible.
+    const rnd = rng(20261124);
     const kills: number[] = [];
     try {
       let finished = false;

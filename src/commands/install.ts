@@ -283,7 +283,8 @@ export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<Ru
     // NOTE: remembered so `resume` reconnects to the same kind of nodes.
     if (o.lab) st.lab = { stateDir: join(store.dir, 'lab'), ports: st.lab?.ports ?? {} };
     else delete st.lab;
-    store.save();
+    // NOTE: on disk at once, so a wizard killed from here on can be continued with `resume`.
+    store.save(true);
     return await executeRun(store, answers, { ...o, answersFile }, deps);
   } finally {
     store.close();

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import ssh2 from 'ssh2';
 import { AnvilError } from '../errors.js';
 import type { LabWorld } from './types.js';
+import { generateEd25519 } from '../remote/ed25519.js';
 
 // NOTE: ssh2 is CommonJS whose exports Node cannot name statically; take them off the default export.
 const { utils } = ssh2;
@@ -73,19 +74,6 @@ export interface LabKeyPair {
   publicKey: string;
   /** SHA256 fingerprint of the public key. */
   fingerprint: string;
-}
-
-/**
- * An ed25519 key pair in OpenSSH format. NOTE: ssh2's generator drops leading zero bytes of the
- * public key (about one key in 256), producing a file neither ssh2 nor OpenSSH can read; retry.
- */
-function generateEd25519(comment: string): { private: string; public: string } {
-  for (let i = 0; i < 20; i++) {
-    const kp = utils.generateKeyPairSync('ed25519', { comment });
-    const parsed = utils.parseKey(kp.private);
-    if (!(parsed instanceof Error) && (Array.isArray(parsed) ? parsed[0] : parsed)?.getPublicSSH().length === 51) return kp;
-  }
-  throw new Error('could not generate an ed25519 key');
 }
 
 /** Read a key pair written by {@link loadOrCreateKeyPair}, or create it (ed25519) when absent. */

@@ -7,7 +7,7 @@
  *   /root/backups still holds the installer's original ifcfg files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
@@ -119,7 +119,10 @@ describe('install on the lab', () => {
     try {
       let finished = false;
       for (let round = 0; round < 40 && !finished; round++) {
-        const args = round === 0 ? ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state] : ['resume', '--yes', '--state', state];
+        // NOTE: killed before it recorded its answers file, the wizard left nothing to resume: the
+        // operator runs install again, as they would.
+        const started = existsSync(join(state, 'state.json')) && !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
+        const args = started ? ['resume', '--yes', '--state', state] : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state];
         const run = startCli(args, { cwd: work, env });
         // NOTE: the first rounds kill early and often; later ones leave more time, so the loop always ends.
         const delay = round < 30 ? Math.floor(100 + rnd() * 1400) : 60_000;

@@ -14,6 +14,7 @@ import { readJournal } from '../../src/lab/journal.js';
 import { AnvilError } from '../../src/errors.js';
 import { createWorld, type FakeWorld } from '../helpers/fake-lab-world.js';
 import { call, closed, connect, run, sftpOf } from '../helpers/lab-ssh-client.js';
+import { generateEd25519 } from '../../src/remote/ed25519.js';
 
 const { STATUS_CODE } = ssh2.utils.sftp;
 const N1 = 'an-node01';
@@ -273,7 +274,7 @@ describe('lab host keys and auth', () => {
     const l = await lab(tmp(), a2);
     const base = l.connectOptions(N1);
     const { privateKey: _k, ...noKey } = base;
-    const other = ssh2.utils.generateKeyPairSync('ed25519').private;
+    const other = generateEd25519().private;
 
     await expect(connect({ ...noKey, privateKey: other })).rejects.toThrow(/authentication/i);
     await expect(connect({ ...noKey, password: 'wrong' })).rejects.toThrow(/authentication/i);

@@ -15,6 +15,7 @@ import {
   preferredHostKeyAlgorithms,
   verifyHostKey,
 } from '../../src/remote/host-keys.js';
+import { generateEd25519 } from '../../src/remote/ed25519.js';
 
 const made: string[] = [];
 const tempState = () => {
@@ -25,7 +26,7 @@ const tempState = () => {
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const blobOf = (t: 'ed25519' | 'ecdsa') => {
-  const k = t === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+  const k = t === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : generateEd25519();
   return Buffer.from(k.public.split(' ')[1]!, 'base64');
 };
 

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
-import { Server, utils } from 'ssh2';
+import { Server } from 'ssh2';
 import { AuthFailed } from '../../src/remote/errors.js';
 import { fingerprint } from '../../src/remote/host-keys.js';
 import { NodeSession } from '../../src/remote/node-session.js';
+import { generateEd25519 } from '../../src/remote/ed25519.js';
 
 // NOTE: the loopback OpenSSH has no account with a known password, so password login is tested
 // against an ssh2 server (real protocol, 127.0.0.1) that accepts one password.
 describe('password login through askPassword', () => {
   const PASSWORD = 'S3cret-' + Math.random().toString(36).slice(2);
-  const keys = utils.generateKeyPairSync('ed25519');
+  const keys = generateEd25519();
   const blob = Buffer.from(keys.public.split(' ')[1]!, 'base64');
   let server: Server;
   let port = 0;

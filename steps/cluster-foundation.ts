@@ -125,9 +125,8 @@ export const clusterFoundation: Step = {
     'later changes; modclusterd must run too. acpid is disabled: with it running, an IPMI fence starts a graceful ' +
     'shutdown instead of an instant power-off. Finally cman starts on both nodes at the same time; watch ' +
     '`tail -f -n 0 /var/log/messages` in a second terminal while it does.',
-  warnings: [
-    // NOTE: Step.warnings is static text; the number itself (cluster.postJoinDelay) is in the start-cman task's expect.
-    "If you don't start cman on both nodes within post_join_delay seconds (cluster.postJoinDelay, 30 in the tutorial), the slower node will be fenced.",
+  warnings: (p) => [
+    cmanStartWarning(p),
     'When using IPMI for fencing, it is very important that you disable ACPI. If acpid is running when an IPMI-based fence is called against it, it will begin a graceful shutdown, long enough for it to fence its peer as well.',
     'If ccs_config_validate reports a problem, go back and fix it. DO NOT proceed until your configuration validates.',
   ],

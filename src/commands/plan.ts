@@ -17,7 +17,7 @@ export interface PlanOptions {
 
 /** The plan text for an answers file (secrets masked). */
 export function planOutput(opts: PlanOptions, steps: readonly Step[] = STEPS, env: NodeJS.ProcessEnv = process.env): string {
-  const ctx = loadReportContext(opts.answers, env);
+  const ctx = loadReportContext(opts.answers, env, { secretsOptional: true });
   const only = checkStepIds(opts.step, steps);
   // NOTE: the plan is built from masked answers; redact() is the safety net for a step that
   // would put a secret somewhere the mask does not reach.

@@ -47,7 +47,7 @@ export async function runbookCommand(
 ): Promise<RunbookFormat> {
   if (!opts.out) throw new AnvilError('no output file given', 'pass --out FILE');
   const format = runbookFormat(opts.format, opts.out);
-  const ctx = loadReportContext(opts.answers, extra.env ?? process.env);
+  const ctx = loadReportContext(opts.answers, extra.env ?? process.env, { secretsOptional: true });
   const steps = extra.steps ?? STEPS;
   const asBuilt = opts.state ? loadAsBuilt(opts.state) : undefined;
   let masked = ctx.masked;

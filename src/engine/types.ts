@@ -152,8 +152,13 @@ export interface Step {
   /** Why, from the tutorial (a paragraph or two). */
   doc: string;
   /** Warnings the tutorial prints for this step. */
-  warnings?: string[];
+  warnings?: string[] | ((p: Plan) => string[]);
   tasks: Task[];
+}
+
+/** A step's warnings for this plan. */
+export function stepWarnings(s: Step, p: Plan): string[] {
+  return typeof s.warnings === 'function' ? s.warnings(p) : (s.warnings ?? []);
 }
 
 /** Which nodes a task runs on, in run order. */

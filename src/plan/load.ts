@@ -19,12 +19,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Replace `${env:NAME}` in every string; a missing variable is an issue naming it and its path. */
-export function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = [], issues: AnswerIssue[] = []): unknown {
+export function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = [], issues: AnswerIssue[] | null = []): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_RE, (whole, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {
-        issues.push({ path: formatPath(path), message: `environment variable ${name} is not set; export ${name}=... or write the value in the file` });
+        issues?.push({ path: formatPath(path), message: `environment variable ${name} is not set; export ${name}=... or write the value in the file` });
         // NOTE: keep the reference so the same field is not reported twice (e.g. as empty).
         return whole;
       }
@@ -55,10 +55,19 @@ function zodIssues(err: z.ZodError): AnswerIssue[] {
   return out;
 }
 
+/** How strictly to load. */
+export interface LoadOptions {
+  /**
+   * Leave an unset `${env:NAME}` as written instead of failing: for plan and runbook, which show
+   * secrets masked anyway and must not need them.
+   */
+  secretsOptional?: boolean;
+}
+
 /** Validate an already-parsed answers object (from YAML or a test). Throws `AnswersInvalid`. */
-export function validateAnswers(raw: unknown, source = 'answers', env: NodeJS.ProcessEnv = process.env): Answers {
+export function validateAnswers(raw: unknown, source = 'answers', env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Answers {
   const issues: AnswerIssue[] = [];
-  const resolved = resolveEnv(raw, env, [], issues);
+  const resolved = resolveEnv(raw, env, [], opts.secretsOptional ? null : issues);
   const parsed = answersSchema.safeParse(resolved);
   if (!parsed.success) issues.push(...zodIssues(parsed.error));
   issues.push(...crossChecks(parsed.success ? parsed.data : resolved));
@@ -72,7 +81,7 @@ export function validateAnswers(raw: unknown, source = 'answers', env: NodeJS.Pr
 }
 
 /** Read, parse and validate an answers file. */
-export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env): Answers {
+export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Answers {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -86,5 +95,5 @@ export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env):
       doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: `YAML syntax: ${e.message.split('\n')[0]}` })),
     );
   }
-  return validateAnswers(doc.toJS(), file, env);
+  return validateAnswers(doc.toJS(), file, env, opts);
 }

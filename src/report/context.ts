@@ -7,7 +7,7 @@ import type { Step } from '../engine/types.js';
 import { AnvilError } from '../errors.js';
 import type { Answers } from '../plan/schema.js';
 import { derivePlan, maskAnswers, secretValues, type Plan } from '../plan/derive.js';
-import { loadAnswers } from '../plan/load.js';
+import { loadAnswers, type LoadOptions } from '../plan/load.js';
 
 /** Loaded answers and the plans derived from them. */
 export interface ReportContext {
@@ -21,10 +21,10 @@ export interface ReportContext {
   secrets: string[];
 }
 
-/** Load an answers file and derive both plans. */
-export function loadReportContext(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ReportContext {
+/** Load an answers file and derive both plans (`secretsOptional`: plan and runbook need no secrets). */
+export function loadReportContext(file: string | undefined, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): ReportContext {
   if (!file) throw new AnvilError('no answers file given', 'pass --answers FILE; `anvil-install init` writes a commented one');
-  const answers = loadAnswers(file, env);
+  const answers = loadAnswers(file, env, opts);
   return { file, answers, plan: derivePlan(answers), masked: derivePlan(maskAnswers(answers)), secrets: secretValues(answers) };
 }
 

@@ -4,7 +4,7 @@
  * format this one model, so they never disagree.
  */
 import type { FileSpec, Step, Task, TaskKind, TaskOn, TestTable } from '../engine/types.js';
-import { isExecutable, nodesFor } from '../engine/types.js';
+import { isExecutable, nodesFor, stepWarnings } from '../engine/types.js';
 import { contentOf } from '../engine/walk.js';
 import type { Plan, PlanNode } from '../plan/derive.js';
 
@@ -191,7 +191,7 @@ export function stepView(p: Plan, step: Step, number: number): StepView {
     id: step.id,
     title: step.title,
     doc: step.doc,
-    warnings: step.warnings ?? [],
+    warnings: stepWarnings(step, p),
     tasks: step.tasks.map((t, i) => taskView(p, t, `${number}.${i + 1}`)),
   };
 }

@@ -84,6 +84,12 @@ describe('answers loading', () => {
     expect(issuesOf((a) => (a.ricci.password = '${env:ANVIL_TEST_RICCI}'), { ANVIL_TEST_RICCI: 'pw' })).toEqual([]);
   });
 
+  it('leaves unset ${env:NAME} secrets as written when they are optional (plan, runbook)', () => {
+    const a = loadAnswers('test/fixtures/other.anvil.yaml', {}, { secretsOptional: true });
+    expect(a.ricci.password).toBe('${env:RICCI_PW}');
+    expect(() => loadAnswers('test/fixtures/other.anvil.yaml', {})).toThrow(/ILO_PW is not set/);
+  });
+
   it('requires exactly two nodes, a fence method per node, and a VG for every VM', () => {
     const issues = issuesOf((a) => {
       a.nodes.push({ ...a.nodes[1], name: 'an-node03', label: 'an03', id: 3, bcn: '10.20.0.3', sn: '10.10.0.3', ifn: '10.255.0.3', ipmi: '10.20.1.3', nics: undefined });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadAnswers } from '../../src/plan/load.js';
 import { derivePlan, type Plan } from '../../src/plan/derive.js';
-import { nodesFor } from '../../src/engine/types.js';
+import { nodesFor, stepWarnings } from '../../src/engine/types.js';
 import { chooseVersion, confBody, fenceAgentCommand, humanMs, laterStage, renderClusterConf, stageOf, waitFor } from '../../steps/cluster-conf.js';
 import { clusterFoundation } from '../../steps/cluster-foundation.js';
 import { fenceTests } from '../../steps/fence-tests.js';
@@ -61,7 +61,7 @@ describe('secrets', () => {
     const seen: string[] = [];
     const p: Plan = other;
     for (const s of MINE) {
-      seen.push(s.doc, ...(s.warnings ?? []));
+      seen.push(s.doc, ...stepWarnings(s, p));
       for (const t of s.tasks) {
         for (const n of t.on === 'local' ? [p.nodes[0]] : nodesFor(p, t.on)) {
           seen.push(...(t.commands?.(p, n) ?? []), ...(t.expect?.(p, n) ?? []), t.expectedOutput?.(p, n) ?? '');

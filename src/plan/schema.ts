@@ -22,6 +22,10 @@ export const cidr = z
   .refine((s) => IPV4_RE.test(s.split('/')[0]!) && Number(s.split('/')[1]) <= 32, 'not a CIDR (e.g. 10.20.0.0/16)');
 export const mac = z.string().regex(MAC_RE, 'not a MAC address (e.g. 00:E0:81:C7:EC:49)');
 export const name = z.string().regex(NAME_RE, 'use letters, digits, "-", "_" and "." only');
+/** A host name or address (NTP server, /etc/hosts names). */
+const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'not a host name or address');
+/** Free text that ends up on one line of a file: no line breaks. */
+const oneLine = z.string().regex(/^[^\r\n]*$/, 'must be on one line');
 const absPath = z.string().regex(/^\/[^\s'"`$\\;&|<>]*$/, 'must be an absolute path without spaces or shell characters');
 
 /** A secret: literal, or `${env:NAME}` resolved from the environment at load time. Absent = prompt. */
@@ -94,15 +98,15 @@ const vmSchema = z.strictObject({
   size: z.string().regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE'),
   ram: z.number().int().positive(),
   vcpus: z.number().int().positive(),
-  os: z.strictObject({ type: z.string().min(1), variant: z.string().min(1) }),
+  os: z.strictObject({ type: name, variant: name }),
   diskBus: z.string().optional(),
   arch: z.string().default('x86_64'),
   install: z
     .strictObject({
-      location: z.string().optional(),
-      extraArgs: z.string().optional(),
-      cdrom: z.string().optional(),
-      floppy: z.string().optional(),
+      location: oneLine.optional(),
+      extraArgs: oneLine.optional(),
+      cdrom: oneLine.optional(),
+      floppy: oneLine.optional(),
     })
     .refine((i) => !!(i.location || i.cdrom), 'needs install.location (network install) or install.cdrom'),
 });
@@ -140,14 +144,14 @@ export const answersSchema = z.strictObject({
   }),
   nodes: z.array(nodeSchema),
   extraHosts: z
-    .array(z.strictObject({ comment: z.string().optional(), ip: ipv4, names: z.array(z.string().min(1)).min(1) }))
+    .array(z.strictObject({ comment: oneLine.optional(), ip: ipv4, names: z.array(hostName).min(1) }))
     .default([]),
   fencing: z.strictObject({
     devices: z.array(fenceDevice).min(1, 'at least one fence device is required'),
     methods: z.record(z.string(), z.array(fenceMethod)),
   }),
   ricci: z.strictObject({ password: secret.optional() }).prefault({}),
-  ntp: z.strictObject({ server: z.string().min(1) }),
+  ntp: z.strictObject({ server: hostName }),
   security: z
     .strictObject({
       selinux: z.enum(['disabled', 'permissive', 'enforcing']).default('disabled'),

@@ -101,6 +101,19 @@ describe('answers loading', () => {
     expect(issues.join('\n')).toMatch(/vms\[2\].node: node an-node02 owns no DRBD resource/);
   });
 
+  it('refuses values that would add lines to a file (hosts, ntp.conf)', () => {
+    const issues = issuesOf((a) => {
+      a.ntp.server = 'tick.redhat.com\nserver evil.example';
+      a.extraHosts[0].names[0] = 'pdu1\n10.0.0.9 an-node02';
+      a.extraHosts[1].comment = 'x\n1.2.3.4 y';
+    });
+    expect(issues).toEqual([
+      'extraHosts[0].names[0]: not a host name or address',
+      'extraHosts[1].comment: must be on one line',
+      'ntp.server: not a host name or address',
+    ]);
+  });
+
   it('rejects unknown keys with their path', () => {
     expect(issuesOf((a) => (a.cluster.nmae = 'x'))).toEqual(['cluster.nmae: unknown key; check its spelling against `anvil-install schema`']);
   });

@@ -77,6 +77,9 @@ export class Mutex {
 
 // NOTE: one lock for the whole process: there is one terminal.
 const promptLock = new Mutex();
+// NOTE: bumped when the operator cancels a question (Ctrl-C/Esc): questions already queued behind it
+// (the other node's, in parallel) are cancelled too instead of popping up after the cancel.
+let cancels = 0;
 
 /** Interactive questions, shown inside the running listr2 task through the enquirer adapter. */
 export class ListrPrompter implements Prompter {
@@ -88,13 +91,18 @@ export class ListrPrompter implements Prompter {
   ) {}
 
   private ask<T>(options: Record<string, unknown>): Promise<T> {
+    const queuedAt = cancels;
     return promptLock.run(async () => {
+      if (cancels !== queuedAt) throw new PromptCancelled();
       try {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         return await this.task.prompt(ListrEnquirerPromptAdapter).run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);
       } catch (e) {
         // NOTE: enquirer reports Ctrl-C/Esc as a PromptError (or rejects with nothing at all).
-        if (!e || (e as Error).name === 'PromptError' || /cancel/i.test((e as Error).message ?? '')) throw new PromptCancelled();
+        if (!e || (e as Error).name === 'PromptError' || /cancel/i.test((e as Error).message ?? '')) {
+          cancels++;
+          throw new PromptCancelled();
+        }
         throw e;
       }
     });

@@ -70,4 +70,22 @@ describe('prompters', () => {
       setOutput(prev);
     }
   });
+  it('Ctrl-C at a question cancels the run, including the question queued for the other node', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    // NOTE: one keystroke only: if kvm-b's queued question were still shown after the cancel, it
+    // would wait for keys forever and this test would time out.
+    const kb = keyboard(['\u0003']);
+    const out = captureOutput();
+    const prev = setOutput(out);
+    try {
+      const r = await runIn(dir, { transports: w.transports, stdin: kb.stdin, renderer: 'simple' });
+      expect(r.outcome).toBe('aborted');
+      expect(kb.left()).toBe(0);
+      expect(w.nodes['kvm-a']!.files.has('/etc/demo.conf')).toBe(false);
+      expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
+    } finally {
+      setOutput(prev);
+    }
+  });
 });

@@ -70,11 +70,11 @@ describe('prompters', () => {
       setOutput(prev);
     }
   });
-  it('Ctrl-C at a question cancels the run, including the question queued for the other node', async () => {
+  it('Ctrl-C at a question aborts the run with nothing written on either node', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    // NOTE: one keystroke only: if kvm-b's queued question were still shown after the cancel, it
-    // would wait for keys forever and this test would time out.
+    // NOTE: that the other node's queued question is cancelled too shows only on a real terminal
+    // (raw mode); it was checked under tmux. Here: the cancel itself and its consistent stop.
     const kb = keyboard(['\u0003']);
     const out = captureOutput();
     const prev = setOutput(out);

@@ -264,7 +264,7 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
       cable: true,
     }));
     const node = w.addNode({ name: d.name, fqdn: `${d.name}.${domain}`, bcn: d.bcn, nics });
-    seedNode(node, { bcnNetmask: prefixToMask(prefix) });
+    seedNode(node, { bcnNetmask: prefixToMask(prefix), ...(a ? { disk: a.storage.disk } : {}) });
     w.bmcs.push({ node: d.name, ip: d.ipmi, up: true });
   });
   if (a) {

@@ -7,7 +7,7 @@
  *   /root/backups still holds the installer's original ifcfg files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
@@ -95,6 +95,23 @@ describe('install on the lab', () => {
         expect(s.stdout.trim()).toBe(`${name.startsWith('an-node01') ? 'an-node01' : 'an-node02'}.alteeve.ca`);
       }
     reference = await snapshot(join(refState(), 'lab'));
+  });
+
+  it('plays the slice for another cluster too (other names, networks, bridge, disk) and keeps its secrets out of every file', async () => {
+    const state = join(work, 'other');
+    const secrets = { ILO_PW: 'Zq8-ilo-Secret', RICCI_PW: 'Rc1-ricci-Secret' };
+    const r = await runCli(['install', '--lab', '--yes', '--answers', join(ROOT, 'test', 'fixtures', 'other.anvil.yaml'), '--state', state], { cwd: work, env: { ...env, ...secrets } });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
+    const world = await loadWorldOffline({ stateDir: join(state, 'lab') });
+    expect((await world.nodes['kvm-a']!.exec('ip -o -4 addr show br-ifn')).stdout).toContain('10.1.4.21/16');
+    expect((await world.nodes['kvm-b']!.exec('ssh -o BatchMode=yes root@kvm-a.sn uname -n')).stdout).toBe('kvm-a.example.org\n');
+    const all = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(dir, e.name)) : [join(dir, e.name)]));
+    for (const f of all(state)) {
+      const text = readFileSync(f, 'utf8');
+      for (const v of Object.values(secrets)) expect(text.includes(v), `${v} in ${f}`).toBe(false);
+    }
   });
 
   it('a cable pulled before the network restart makes the network verify fail and name the link', async () => {

@@ -60,13 +60,18 @@ export function makeProc(node: LabNode): ProcProvider {
       [0, 1, 2, 3].map((n) => `processor\t: ${n}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU E3-1220 V2 @ 3.10GHz\ncpu MHz\t\t: 3100.000\nflags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx lm constant_tsc vmx\n`).join('\n'),
     '/proc/partitions': () => {
       const lines = ['major minor  #blocks  name', ''];
-      for (const d of ['sda', 'sda1', 'sda2', 'sda3', 'sda4', 'sda5', 'sda6', 'sda7']) {
-        const st = node.fs.stat(`/dev/${d}`);
-        if (st?.device === 'block') lines.push(`   8 ${String(d === 'sda' ? 0 : Number(d.slice(3))).padStart(8)} ${String(Math.floor(st.size / 1024)).padStart(10)} ${d}`);
-      }
+      for (const disk of Object.keys(node.disks))
+        for (let i = 0; i <= 15; i++) {
+          const d = i === 0 ? disk : `${disk}${i}`;
+          const st = node.fs.stat(`/dev/${d}`);
+          if (st?.device === 'block') lines.push(`   ${disk.startsWith('vd') ? 252 : 8} ${String(i).padStart(8)} ${String(Math.floor(st.size / 1024)).padStart(10)} ${d}`);
+        }
       return lines.join('\n') + '\n';
     },
-    '/proc/mounts': () => 'rootfs / rootfs rw 0 0\nproc /proc proc rw,relatime 0 0\nsysfs /sys sysfs rw,relatime 0 0\n/dev/sda2 / ext4 rw,relatime,barrier=1,data=ordered 0 0\n/dev/sda1 /boot ext4 rw,relatime,barrier=1,data=ordered 0 0\n',
+    '/proc/mounts': () => {
+      const disk = Object.keys(node.disks)[0] ?? 'sda';
+      return `rootfs / rootfs rw 0 0\nproc /proc proc rw,relatime 0 0\nsysfs /sys sysfs rw,relatime 0 0\n/dev/${disk}2 / ext4 rw,relatime,barrier=1,data=ordered 0 0\n/dev/${disk}1 /boot ext4 rw,relatime,barrier=1,data=ordered 0 0\n`;
+    },
     '/proc/sysrq-trigger': () => '',
     '/proc/sys/kernel/hostname': () => node.hostname + '\n',
   };

@@ -16,6 +16,8 @@ export interface SeedOpts {
   bcnNetmask: string;
   /** Root password hash for /etc/shadow (never the clear text). */
   rootHash?: string;
+  /** The system disk, e.g. /dev/sda (the answers' storage.disk); default /dev/sda. */
+  disk?: string;
 }
 
 const DISK_BYTES = 500107862016;
@@ -49,9 +51,10 @@ export function seedNode(node: LabNode, opts: SeedOpts): void {
   }
   fs.mknod('/dev/null', 'char', 0, 0o666);
   fs.mknod('/dev/zero', 'char', 0, 0o666);
-  fs.mknod('/dev/sda', 'block', DISK_BYTES);
-  PARTS.forEach(([s, e], i) => fs.mknod(`/dev/sda${i + 1}`, 'block', e - s + 1));
-  node.disks = { sda: { model: 'ATA ST9500420ASG (scsi)', bytes: DISK_BYTES, table: 'msdos', parts: PARTS.map(([s, e], i) => ({ num: i + 1, start: s, end: e, type: 'primary', fs: ['ext4', 'ext4', 'linux-swap(v1)'][i]!, flags: i === 0 ? 'boot' : '' })) } };
+  const disk = (opts.disk ?? '/dev/sda').replace(/^\/dev\//, '');
+  fs.mknod(`/dev/${disk}`, 'block', DISK_BYTES);
+  PARTS.forEach(([s, e], i) => fs.mknod(`/dev/${disk}${i + 1}`, 'block', e - s + 1));
+  node.disks = { [disk]: { model: 'ATA ST9500420ASG (scsi)', bytes: DISK_BYTES, table: 'msdos', parts: PARTS.map(([s, e], i) => ({ num: i + 1, start: s, end: e, type: 'primary', fs: ['ext4', 'ext4', 'linux-swap(v1)'][i]!, flags: i === 0 ? 'boot' : '' })) } };
 
   fs.writeFile('/etc/redhat-release', 'CentOS release 6.4 (Final)\n');
   fs.writeFile('/etc/centos-release', 'CentOS release 6.4 (Final)\n');

@@ -7,7 +7,7 @@
  *   /root/backups still holds the installer's original ifcfg files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
@@ -112,6 +112,30 @@ describe('install on the lab', () => {
       const text = readFileSync(f, 'utf8');
       for (const v of Object.values(secrets)) expect(text.includes(v), `${v} in ${f}`).toBe(false);
     }
+  });
+
+  it('NICs the kernel named otherwise than the roles are renamed (udev + reboot) before the bonds are built', async () => {
+    const state = join(work, 'renamed');
+    const labDir = join(state, 'lab');
+    // the lab is cabled as the tutorial's answers say; these answers give an-node01's BCN roles the other way round
+    const swapped = join(work, 'swapped.anvil.yaml');
+    writeFileSync(swapped, readFileSync(ANSWERS, 'utf8').replace('bcn: ["00:E0:81:C7:EC:49", "00:1B:21:9D:59:FC"]', 'bcn: ["00:1B:21:9D:59:FC", "00:E0:81:C7:EC:49"]'));
+    const lab = await serveLab(['--answers', ANSWERS, '--state', labDir], { cwd: work, env });
+    let r;
+    try {
+      r = await runCli(['install', '--lab', '--yes', '--answers', swapped, '--state', state], { cwd: work, env });
+    } finally {
+      lab.proc.kill('SIGTERM');
+      await lab.exited;
+    }
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
+    expect(journalCount(labDir, 'an-node01', /reboot/)).toBe(1);
+    expect(journalCount(labDir, 'an-node02', /reboot/)).toBe(0);
+    const world = await loadWorldOffline({ stateDir: labDir });
+    const bond0 = (await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0')).stdout;
+    expect(bond0).toMatch(/Currently Active Slave: eth0\nMII Status: up[\s\S]*Slave Interface: eth0\nMII Status: up\nLink Failure Count: 0\nPermanent HW addr: 00:1b:21:9d:59:fc/);
+    expect((await world.nodes['an-node01']!.exec('cat /root/backups/ifcfg-eth0')).stdout).toContain('IPADDR="10.20.0.1"');
   });
 
   it('a cable pulled before the network restart makes the network verify fail and name the link', async () => {

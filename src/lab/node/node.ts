@@ -338,6 +338,30 @@ export class LabNode implements LabNodeApi {
   // ---------- power ----------
 
   /**
+   * udev at boot: /etc/udev/rules.d/70-persistent-net.rules names each NIC by its MAC. A rule set
+   * that would give two NICs one name is not applied for those NICs (the kernel keeps their names).
+   */
+  private applyUdevNames(): void {
+    let text: string;
+    try {
+      text = this.fs.readFile('/etc/udev/rules.d/70-persistent-net.rules').toString();
+    } catch {
+      return;
+    }
+    const byMac = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      if (line.trim().startsWith('#')) continue;
+      const mac = /ATTR\{address\}=="([0-9A-Fa-f:]{17})"/.exec(line)?.[1];
+      const name = /NAME="([^"]+)"/.exec(line)?.[1];
+      if (mac && name) byMac.set(mac.toUpperCase(), name);
+    }
+    const next = this.nics.map((n) => byMac.get(n.mac.toUpperCase()) ?? n.name);
+    this.nics.forEach((n, i) => {
+      if (next.filter((x) => x === next[i]).length === 1) n.name = next[i]!;
+    });
+  }
+
+  /**
    * Boot: runtime state reset, then runlevel 3 services in link order (network applies ifcfg).
    * Synchronous while every service acts synchronously; otherwise the rest of the boot continues
    * asynchronously and `exec` waits for it.
@@ -346,6 +370,7 @@ export class LabNode implements LabNodeApi {
     this.power = 'on';
     this.hung = false;
     this.services = {};
+    this.applyUdevNames();
     this.net.reset();
     this.virt.reset();
     this.bootTime = this.world.now();

@@ -10,6 +10,7 @@ import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
 import { FREE_START_KEY } from '../src/engine/captured.js';
 import { largestFree, parsePartedHuman, partitionNumbers, toBytes, type PartedTable } from '../src/verify/parted.js';
+import { rebootAndWait } from './reboot.js';
 
 /** The placeholder the plan and the runbook print while the free-space start is not known. */
 export const FREE_START = 'FREE_START';
@@ -185,10 +186,8 @@ export const drbdPartitions: Step = {
         const kernel = await kernelPartitions(ctx);
         if (p.resources.every((r) => kernel.has(devName(r.partition)))) return;
         ctx.log(`${node}: rebooting so the kernel sees the new partition table`);
-        // NOTE: detached, so the command returns before the connection drops.
-        await ctx.node.exec('nohup sh -c "sleep 2; reboot" >/dev/null 2>&1 &');
-        if (ctx.node.waitForReconnect) await ctx.node.waitForReconnect(20 * 60_000);
-        else throw new AnvilError(`${node}: rebooting; resume once it is back up`);
+        // NOTE: waits for a fresh boot, not just a reconnect (which could reach the node before it goes down).
+        await rebootAndWait(ctx.node, ctx.log);
       },
       async verify(ctx) {
         const p = ctx.plan;

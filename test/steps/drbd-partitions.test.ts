@@ -89,8 +89,11 @@ function imageNode(p: Plan, n: PlanNode, img: string) {
     const nums = parsePartedHuman(kernelTable).rows.filter((r) => r.number !== undefined).map((r) => r.number);
     return `major minor  #blocks  name\n\n   8        0  524288000 ${dev}\n${nums.map((k) => `   8        ${k}      1000 ${dev}${k}`).join('\n')}\n`;
   });
-  node.on(/^nohup sh -c "sleep 2; reboot"/, () => {
+  let uptime = 1000;
+  node.on('cat /proc/uptime', () => `${uptime}.00 ${uptime * 2}.00\n`);
+  node.on(/^nohup sh -c "sleep \d+; reboot"/, () => {
     kernelTable = table();
+    uptime = 1; // a fresh boot
     return '';
   });
   kernelTable = table();

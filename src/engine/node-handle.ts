@@ -18,10 +18,11 @@ export function backupTarget(path: string, backup: FileSpec['backup'] = 'none'):
   switch (backup) {
     case 'root-backups':
       return `${ROOT_BACKUPS}/${basename(path)}`;
-    case 'orig':
-      return `${path}.orig`;
     default:
-      return undefined;
+      // NOTE: 'orig', and 'none' too: a file the tutorial creates may still exist on the node (an
+      // operator's own, an earlier attempt); nothing is overwritten without keeping it. The transport
+      // copies only when the file exists and no backup does yet.
+      return `${path}.orig`;
   }
 }
 

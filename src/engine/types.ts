@@ -29,7 +29,10 @@ export interface FileSpec {
   locals?: Record<string, unknown>;
   /** File mode, default 0o644. */
   mode?: number;
-  /** How the original is kept: `/root/backups/<name>` (tutorial style), `<path>.orig`, or none (new file). */
+  /**
+   * How the original is kept: `/root/backups/<name>` (tutorial style) or `<path>.orig`. `none` marks a
+   * file the tutorial creates; should one exist anyway it is kept as `<path>.orig` all the same.
+   */
   backup?: 'root-backups' | 'orig' | 'none';
   /** The rendered content holds secrets: masked in plan/runbook, mode 0600 in `render` output. */
   secret?: boolean;

@@ -79,10 +79,9 @@ export function backupText(spec: FileSpec): string {
       return `copy in /root/backups/${spec.path.split('/').pop()}`;
     case 'orig':
       return `copy in ${spec.path}.orig`;
-    case 'none':
-      return 'new file, no backup';
     default:
-      return '';
+      // NOTE: the engine keeps any existing file as .orig, whatever the step declares.
+      return `any existing file kept as ${spec.path}.orig`;
   }
 }
 

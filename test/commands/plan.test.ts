@@ -30,7 +30,7 @@ describe('anvil-install plan', () => {
   it('shows kinds, nodes, files, per-node commands, gates and checks', () => {
     const out = planOutput({ answers: OTHER }, SAMPLE_STEPS, OTHER_ENV);
     expect(out).toContain('1.1   Write hosts  [sample.hosts]\n          kind: safe   on: both nodes in parallel (kvm-a, kvm-b)\n          files:\n            /etc/hosts  (0644, copy in /etc/hosts.orig)\n          commands on both nodes:\n            $ getent hosts localhost');
-    expect(out).toContain('/etc/cluster/cluster.conf  (0640, holds passwords)');
+    expect(out).toContain('/etc/cluster/cluster.conf  (0640, any existing file kept as /etc/cluster/cluster.conf.orig, holds passwords)');
     expect(out).toContain('commands on kvm-a:\n            $ echo kvm-a.example.org\n            $ ping -c 1 kvm-b.sn\n          commands on kvm-b:\n            $ echo kvm-b.example.org');
     expect(out).toContain('check on kvm-a:\n            - kvm-a answers');
     expect(out).toContain('2.1   Local check  [sample.local]  (runbook only)\n          kind: safe   on: local (this machine)');

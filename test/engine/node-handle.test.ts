@@ -24,8 +24,9 @@ describe('node handle', () => {
   it('maps FileSpec.backup to where the original goes', () => {
     expect(backupTarget('/etc/sysconfig/network-scripts/ifcfg-eth0', 'root-backups')).toBe('/root/backups/ifcfg-eth0');
     expect(backupTarget('/etc/hosts', 'orig')).toBe('/etc/hosts.orig');
-    expect(backupTarget('/etc/hosts', 'none')).toBeUndefined();
-    expect(backupTarget('/etc/hosts')).toBeUndefined();
+    // a file the tutorial creates ('none') is still kept as .orig should it exist already
+    expect(backupTarget('/etc/hosts', 'none')).toBe('/etc/hosts.orig');
+    expect(backupTarget('/etc/hosts')).toBe('/etc/hosts.orig');
   });
 
   it('writes with a backup of the first original only, creating /root/backups once, and journals each write', async () => {
@@ -36,6 +37,10 @@ describe('node handle', () => {
     await h.writeFile('/etc/ntp.conf', 'two\n', { backup: 'root-backups', mode: 0o600 });
     await h.writeFile('/etc/hosts', 'new\n', { backup: 'orig' });
     await h.writeFile('/etc/new.conf', 'x\n');
+    node.files.set('/etc/operator.conf', { data: 'mine\n', mode: 0o644 });
+    await h.writeFile('/etc/operator.conf', 'ours\n', { backup: 'none' });
+    expect(node.files.has('/etc/new.conf.orig')).toBe(false);
+    expect(node.files.get('/etc/operator.conf.orig')!.data).toBe('mine\n');
     expect(node.files.get('/root/backups/ntp.conf')!.data).toBe('stock\n');
     expect(node.files.get('/etc/ntp.conf')).toEqual({ data: 'two\n', mode: 0o600 });
     expect(node.files.get('/etc/hosts.orig')!.data).toBe('hosts stock\n');
@@ -45,7 +50,8 @@ describe('node handle', () => {
       ['/etc/ntp.conf', '/root/backups/ntp.conf', 4],
       ['/etc/ntp.conf', '/root/backups/ntp.conf', 4],
       ['/etc/hosts', '/etc/hosts.orig', 4],
-      ['/etc/new.conf', undefined, 2],
+      ['/etc/new.conf', '/etc/new.conf.orig', 2],
+      ['/etc/operator.conf', '/etc/operator.conf.orig', 5],
     ]);
   });
 

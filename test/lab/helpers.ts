@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createWorld, type World } from '../../src/lab/world.js';
 import type { LabNode } from '../../src/lab/node/node.js';
+import { sharedFile } from '../helpers/shared.js';
 
-const TUTORIAL = '/work/shared/seed/an-cluster-tutorial-2.txt';
+const TUTORIAL = sharedFile('seed', 'an-cluster-tutorial-2.txt').path;
 /** The tutorial text when this machine has it (tests that compare against it skip otherwise). */
 export const tutorial = existsSync(TUTORIAL) ? readFileSync(TUTORIAL, 'utf8').split('\n') : null;
 if (!tutorial) console.warn(`lab tests: ${TUTORIAL} is absent; checks against the tutorial's own text are skipped (embedded copies still run)`);

@@ -9,6 +9,7 @@ import { derivePlan, type Plan } from '../../src/plan/derive.js';
 import { CONF_STAGES, clusterConfSpec, renderClusterConf } from '../../steps/cluster-conf.js';
 import { finalFiles } from '../../src/engine/walk.js';
 import { STEPS } from '../../steps/index.js';
+import { sharedFile } from '../helpers/shared.js';
 
 const ENV = { ILO_PW: 'Il0-Pa55w0rd', RICCI_PW: 'R1cci-S3cret!' };
 const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
@@ -142,8 +143,8 @@ describe('cluster.conf template: the second answers file', () => {
 });
 
 // Real validators: the RHEL 6 RelaxNG schema (what ccs_config_validate uses) and cross-reference checks.
-const RNG = '/work/shared/validators/cluster.rng';
-const SEM = '/work/shared/validators/cluster-conf-semantic.py';
+const RNG = sharedFile('validators', 'cluster.rng').path;
+const SEM = sharedFile('validators', 'cluster-conf-semantic.py').path;
 const haveXmllint = spawnSync('xmllint', ['--version']).status === 0;
 const havePython = spawnSync('python3', ['--version']).status === 0;
 const rngReason = !existsSync(RNG) ? `${RNG} absent` : !haveXmllint ? 'xmllint not installed (apt-get install libxml2-utils)' : '';

@@ -10,6 +10,7 @@ import { contentOf } from '../src/engine/walk.js';
 import { parseBonding } from '../src/verify/bonding.js';
 import { parseIpAddr } from '../src/verify/ip-addr.js';
 import { roleName } from './nics.js';
+import { sleep } from '../src/util/sleep.js';
 
 const SCRIPTS = '/etc/sysconfig/network-scripts';
 const BACKUPS = '/root/backups/';
@@ -26,7 +27,6 @@ export const NETWORK_TIMING = {
   settleExtraMs: 60_000,
 };
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The ifcfg files of a node, in the tutorial's order: bridge, bonds, then eth0..eth5. */
 export function networkFiles(p: Plan, n: PlanNode): FileSpec[] {

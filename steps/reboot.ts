@@ -4,8 +4,8 @@
  */
 import type { NodeHandle } from '../src/engine/types.js';
 import { AnvilError } from '../src/errors.js';
+import { sleep } from '../src/util/sleep.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function uptime(node: NodeHandle): Promise<number | undefined> {
   try {

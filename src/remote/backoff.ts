@@ -21,7 +21,4 @@ export function* backoffDelays(o: BackoffOptions = {}): Generator<number, never>
   }
 }
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../util/sleep.js';

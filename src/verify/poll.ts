@@ -2,6 +2,7 @@
  * Re-read state until it looks right: DRBD connecting, a peer joining, an LV appearing on the
  * other node take a moment after the command that caused them returns.
  */
+import { sleep } from '../util/sleep.js';
 
 /** Defaults for `poll`; tests may set `intervalMs` to 0. */
 export const pollDefaults = { tries: 30, intervalMs: 2000 };
@@ -12,7 +13,7 @@ export async function poll<T>(probe: () => Promise<T>, ok: (t: T) => boolean, op
   const interval = opts.intervalMs ?? pollDefaults.intervalMs;
   let last = await probe();
   for (let i = 1; i < tries && !ok(last); i++) {
-    if (interval > 0) await new Promise((r) => setTimeout(r, interval));
+    if (interval > 0) await sleep(interval);
     last = await probe();
   }
   return last;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import ejs from 'ejs';
 import type { Step } from '../engine/types.js';
+import { x } from '../engine/render.js';
 import type { Plan } from '../plan/derive.js';
 import { redact } from '../plan/derive.js';
 import { RUNBOOK, ROOT } from '../paths.js';
@@ -94,7 +95,7 @@ export function buildRunbook(input: RunbookInput): RunbookModel {
 
 /** Escape text for HTML (text and attribute values). */
 export function escHtml(s: unknown): string {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return x(s).replace(/'/g, '&#39;');
 }
 
 /** Text for HTML with `code` spans (as step docs, checklists and checks write them) turned into <code>. */

@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import type { ConnectConfig } from 'ssh2';
 import ssh2 from 'ssh2';
 import { AnvilError } from '../errors.js';
-import { fingerprintOfBlob, type LabEndpoint } from './persist.js';
+import type { LabEndpoint } from './persist.js';
+import { fingerprint } from '../remote/host-keys.js';
 import type { LabExecResult, LabFault, LabWorld } from './types.js';
 
 const { Client } = ssh2;
@@ -51,7 +52,7 @@ export function endpointConnectOptions(endpoint: LabEndpoint, clientKeyPath: str
     privateKey,
     privateKeyPath: clientKeyPath,
     hostKeyFingerprint: fp,
-    hostVerifier: (key: Buffer) => fingerprintOfBlob(key) === fp,
+    hostVerifier: (key: Buffer) => fingerprint(key) === fp,
     readyTimeout: 20000,
   };
 }

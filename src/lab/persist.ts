@@ -12,12 +12,13 @@
  * Everything is created once and reused, so host-key fingerprints survive restarts.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import ssh2 from 'ssh2';
 import { AnvilError } from '../errors.js';
 import type { LabWorld } from './types.js';
 import { generateEd25519 } from '../remote/ed25519.js';
+import { fingerprint } from '../remote/host-keys.js';
 
 // NOTE: ssh2 is CommonJS whose exports Node cannot name statically; take them off the default export.
 const { utils } = ssh2;
@@ -59,11 +60,6 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   }
 }
 
-/** `SHA256:<base64 without padding>` of an SSH public key blob, as OpenSSH prints it. */
-export function fingerprintOfBlob(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
-
 /** A key pair on disk. */
 export interface LabKeyPair {
   /** Path of the private key (the public one is `<path>.pub`). */
@@ -91,7 +87,7 @@ export function loadOrCreateKeyPair(path: string, comment: string): LabKeyPair {
   const publicKey = `${key.type} ${blob.toString('base64')} ${comment}`;
   // NOTE: rewrite a lost .pub from the private key rather than failing.
   if (!existsSync(`${path}.pub`)) writeFileAtomic(`${path}.pub`, `${publicKey}\n`, 0o644);
-  return { path, privateKey, publicKey, fingerprint: fingerprintOfBlob(blob) };
+  return { path, privateKey, publicKey, fingerprint: fingerprint(blob) };
 }
 
 /** Where the lab's client key lives. */

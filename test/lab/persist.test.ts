@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import {
-  fingerprintOfBlob,
   loadOrCreateKeyPair,
   loadSavedWorld,
   readLabInfo,
@@ -14,6 +13,7 @@ import {
   WorldSaver,
   worldPath,
 } from '../../src/lab/persist.js';
+import { fingerprint as fingerprintOfBlob } from '../../src/remote/host-keys.js';
 import { LabJournal, readJournal } from '../../src/lab/journal.js';
 import { AnvilError } from '../../src/errors.js';
 import { createWorld } from '../helpers/fake-lab-world.js';

@@ -1,6 +1,6 @@
 /**
- * SSH key material for the lab: real RSA keys (node:crypto), the OpenSSH public key format, MD5 and
- * SHA256 fingerprints, and OpenSSH 5.3's "randomart" picture as ssh-keygen prints it on EL6.
+ * SSH key material for the lab: real RSA keys (node:crypto), the OpenSSH public key format, MD5
+ * fingerprints, and OpenSSH 5.3's "randomart" picture as ssh-keygen prints it on EL6.
  */
 import { generateKeyPairSync, createHash, createPublicKey, createPrivateKey } from 'node:crypto';
 
@@ -81,11 +81,6 @@ export function publicLine(blob: Buffer, comment: string): string {
 /** MD5 fingerprint as OpenSSH 5.3 prints it: `4a:52:a1:...`. */
 export function md5Fingerprint(blob: Buffer): string {
   return createHash('md5').update(blob).digest('hex').match(/../g)!.join(':');
-}
-
-/** SHA256 fingerprint as modern OpenSSH prints it: `SHA256:...` (no padding). */
-export function sha256Fingerprint(blob: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
 }
 
 /**

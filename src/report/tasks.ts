@@ -6,6 +6,7 @@
 import type { FileSpec, Step, Task, TaskKind, TaskOn, TestTable } from '../engine/types.js';
 import { isExecutable, nodesFor, stepWarnings } from '../engine/types.js';
 import { contentOf } from '../engine/walk.js';
+import { backupTarget } from '../engine/node-handle.js';
 import type { Plan, PlanNode } from '../plan/derive.js';
 
 /** A value shared by a group of nodes (`['local']` for tasks run on the operator's machine). */
@@ -74,15 +75,9 @@ export function fmtMode(mode: number | undefined): string {
 
 /** The backup policy of a file, in words. */
 export function backupText(spec: FileSpec): string {
-  switch (spec.backup) {
-    case 'root-backups':
-      return `copy in /root/backups/${spec.path.split('/').pop()}`;
-    case 'orig':
-      return `copy in ${spec.path}.orig`;
-    default:
-      // NOTE: the engine keeps any existing file as .orig, whatever the step declares.
-      return `any existing file kept as ${spec.path}.orig`;
-  }
+  const target = backupTarget(spec.path, spec.backup);
+  // NOTE: the engine keeps any existing file as .orig, whatever the step declares.
+  return spec.backup === 'root-backups' || spec.backup === 'orig' ? `copy in ${target}` : `any existing file kept as ${target}`;
 }
 
 /** Where a task runs, in words. */

@@ -7,6 +7,7 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 import { generateRsa, publicLine, parsePublicLine, md5Fingerprint, randomArt, blobBits, rsaBlob } from '../node/keys.js';
 import { dirname } from '../fs/path.js';
 import { errText } from '../fs/memfs.js';
+import { parseOpts } from './util.js';
 
 function generate(ctx: CmdCtx, o: Record<string, string>, quiet: boolean): number {
   const fs = ctx.node.fs;
@@ -153,22 +154,8 @@ function knownHostsEdit(ctx: CmdCtx, host: string, file: string | undefined, rem
 }
 
 const sshKeygen: CommandFn = (ctx) => {
-  const argv = ctx.argv.slice(1);
-  const o: Record<string, string> = {};
-  const flags = new Set<string>();
-  const withVal = new Set(['t', 'b', 'N', 'f', 'C', 'R', 'F', 'P']);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-')) continue;
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      if (withVal.has(c)) {
-        o[c] = j + 1 < a.length ? a.slice(j + 1) : (argv[++i] ?? '');
-        break;
-      }
-      flags.add(c);
-    }
-  }
+  const { flags, values } = parseOpts(ctx.argv.slice(1), ['t', 'b', 'N', 'f', 'C', 'R', 'F', 'P']);
+  const o: Record<string, string> = Object.fromEntries([...values].map(([k, v]) => [k, v[v.length - 1]!]));
   if (flags.has('l')) return fingerprint(ctx, o.f ?? `${ctx.sh.vars.get('HOME') ?? '/root'}/.ssh/id_rsa`);
   if (flags.has('y')) {
     try {

@@ -10,10 +10,11 @@ import { contentOf } from '../src/engine/walk.js';
 import { parseBonding } from '../src/verify/bonding.js';
 import { parseIpAddr } from '../src/verify/ip-addr.js';
 import { roleName } from './nics.js';
+import { SCRIPTS } from './nic-names.js';
+import { ROOT_BACKUPS } from '../src/engine/node-handle.js';
 import { sleep } from '../src/util/sleep.js';
 
-const SCRIPTS = '/etc/sysconfig/network-scripts';
-const BACKUPS = '/root/backups/';
+const BACKUPS = `${ROOT_BACKUPS}/`;
 const RESTART_DONE = '/var/run/anvil-network-restart.done';
 const RESTART_LOG = '/var/log/anvil-network-restart.log';
 
@@ -164,7 +165,7 @@ async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promi
     if (Date.now() > deadline)
       throw new AnvilError(
         `${node.plan.name}: the network did not come back within ${NETWORK_TIMING.restartTimeoutMs / 1000} s after /etc/init.d/network restart`,
-        'use the console (iKVM/IPMI) to check the ifcfg files; the originals are in /root/backups/',
+        `use the console (iKVM/IPMI) to check the ifcfg files; the originals are in ${BACKUPS}`,
       );
     await sleep(NETWORK_TIMING.pollMs);
   }

@@ -12,7 +12,8 @@ import { rebootAndWait } from './reboot.js';
 
 /** udev's rules of persistent NIC names. */
 export const UDEV_NET_RULES = '/etc/udev/rules.d/70-persistent-net.rules';
-const SCRIPTS = '/etc/sysconfig/network-scripts';
+/** Folder of the ifcfg-* files. */
+export const SCRIPTS = '/etc/sysconfig/network-scripts';
 const ADDR_RE = /ATTR\{address\}=="([0-9A-Fa-f:]{17})"/;
 const NAME_RE = /NAME="([^"]*)"/;
 

@@ -11,54 +11,20 @@
  *
  * Everything is created once and reused, so host-key fingerprints survive restarts.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { AnvilError } from '../errors.js';
 import type { LabWorld } from './types.js';
 import { generateEd25519 } from '../remote/ed25519.js';
 import { fingerprint } from '../remote/host-keys.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 // NOTE: ssh2 is CommonJS whose exports Node cannot name statically; take them off the default export.
 const { utils } = ssh2;
 
 /** Version of the `lab.json` and `world.json` envelopes. */
 export const LAB_FILE_VERSION = 1;
-
-/** Write a file so that readers see either the old or the new content, never half of it. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w', mode);
-  let written = false;
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-    written = true;
-  } finally {
-    closeSync(fd);
-    if (!written) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  renameSync(tmp, path);
-  // NOTE: fsync the folder so the rename itself survives a power cut; not possible everywhere.
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* best effort */
-  }
-}
 
 /** A key pair on disk. */
 export interface LabKeyPair {

@@ -2,12 +2,13 @@
  * The state folder: `state.json` (the checkpoint, written atomically), `journal.jsonl` (see
  * journal.ts) and `lock` (one run per folder). Nothing here knows what a task does.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AnvilError } from '../errors.js';
 import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.js';
 import { pidAlive } from '../util/pid.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** File names inside a state folder. */
 export const STATE_FILE = 'state.json';
@@ -60,27 +61,7 @@ export function readState(dir: string): StateFile | null {
 
 /** Write `DIR/state.json` atomically: temp file, fsync, rename, fsync of the folder. */
 export function writeStateAtomic(dir: string, state: StateFile): void {
-  const file = join(dir, STATE_FILE);
-  const tmp = join(dir, `.${STATE_FILE}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(state, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  // NOTE: the rename itself is only durable once the directory entry is flushed.
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // some filesystems refuse fsync on a directory; the rename is still atomic
-  }
+  writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600);
 }
 
 /** What the lock file holds. */

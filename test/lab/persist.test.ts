@@ -9,11 +9,11 @@ import {
   loadSavedWorld,
   readLabInfo,
   saveWorld,
-  writeFileAtomic,
   WorldSaver,
   worldPath,
 } from '../../src/lab/persist.js';
 import { fingerprint as fingerprintOfBlob } from '../../src/remote/host-keys.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { LabJournal, readJournal } from '../../src/lab/journal.js';
 import { AnvilError } from '../../src/errors.js';
 import { createWorld } from '../helpers/fake-lab-world.js';

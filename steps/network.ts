@@ -113,10 +113,10 @@ export function addressProblems(p: Plan, n: PlanNode, ipAddrText: string): strin
   return out;
 }
 
-/** Whether some planned slave is absent from its bond or has no link (MII down). */
-async function linkMissing(ctx: TaskContext): Promise<boolean> {
-  for (const bond of ctx.node.plan.bonds) {
-    const text = await ctx.node.readFile(`/proc/net/bonding/${bond.dev}`);
+/** Whether some planned slave is absent from its bond or has no link (MII down), per the bonding files read. */
+function linkMissing(n: PlanNode, bonding: ReadonlyMap<string, string | null>): boolean {
+  for (const bond of n.bonds) {
+    const text = bonding.get(bond.dev);
     if (!text) return true;
     const st = parseBonding(text);
     for (const name of bond.slaves) {
@@ -127,13 +127,15 @@ async function linkMissing(ctx: TaskContext): Promise<boolean> {
   return false;
 }
 
-/** Read bonds and addresses and list every problem (read-only). */
-export async function networkProblems(ctx: TaskContext): Promise<{ problems: string[]; seen: string[] }> {
+/** Read bonds and addresses and list every problem (read-only); `bonding`: each bond's file as read. */
+export async function networkProblems(ctx: TaskContext): Promise<{ problems: string[]; seen: string[]; bonding: Map<string, string | null> }> {
   const n = ctx.node.plan;
   const problems: string[] = [];
   const seen: string[] = [];
+  const bonding = new Map<string, string | null>();
   for (const bond of n.bonds) {
     const text = await ctx.node.readFile(`/proc/net/bonding/${bond.dev}`);
+    bonding.set(bond.dev, text);
     problems.push(...bondProblems(ctx.plan, n, bond, text));
     if (text) {
       const st = parseBonding(text);
@@ -141,7 +143,7 @@ export async function networkProblems(ctx: TaskContext): Promise<{ problems: str
     }
   }
   problems.push(...addressProblems(ctx.plan, n, await ctx.node.sh('ip -o -4 addr show')));
-  return { problems, seen };
+  return { problems, seen, bonding };
 }
 
 /**
@@ -284,8 +286,8 @@ export const network: Step = {
         // stop at once and let verify name it.
         const deadline = Date.now() + ctx.plan.bonding.updelay + NETWORK_TIMING.settleExtraMs;
         for (;;) {
-          const { problems } = await networkProblems(ctx);
-          if (problems.length === 0 || Date.now() > deadline || (await linkMissing(ctx))) return;
+          const { problems, bonding } = await networkProblems(ctx);
+          if (problems.length === 0 || Date.now() > deadline || linkMissing(ctx.node.plan, bonding)) return;
           await sleep(NETWORK_TIMING.pollMs);
         }
       },

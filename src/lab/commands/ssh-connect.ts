@@ -9,7 +9,7 @@ import type { CmdCtx } from '../shell/types.js';
 import type { LabNode } from '../node/node.js';
 import { resolveOn } from './hosts.js';
 import { route } from '../node/route.js';
-import { parsePublicLine, rsaBlob, md5Fingerprint } from '../node/keys.js';
+import { parsePublicLine, publicLine, rsaBlob, md5Fingerprint } from '../node/keys.js';
 import { globToRegExp } from '../shell/glob.js';
 import { dirname } from '../fs/path.js';
 
@@ -159,7 +159,7 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
     const cur = fs.exists(userKh) ? fs.readText(userKh) : '';
     fs.writeFile(userKh, cur + (cur && !cur.endsWith('\n') ? '\n' : '') + line + '\n', fs.exists(userKh) ? undefined : 0o644);
   };
-  const pubLine = `ssh-rsa ${blob.toString('base64')}`;
+  const pubLine = publicLine(blob, '');
   if (byName.length) {
     if (!byName.some((e) => e.blob.equals(blob))) {
       const off = byName[0]!;

@@ -6,6 +6,7 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 import { sshConnect, addOption, hostKeyBlob, type SshOptions } from './ssh-connect.js';
 import { resolveOn } from './hosts.js';
 import { route } from '../node/route.js';
+import { publicLine } from '../node/keys.js';
 import { errText } from '../fs/memfs.js';
 import { basename } from '../fs/path.js';
 
@@ -161,7 +162,7 @@ const keyscan: CommandFn = (ctx) => {
     const blob = hostKeyBlob(r.node);
     if (!blob) continue;
     ctx.err(`# ${h} SSH-2.0-OpenSSH_5.3\n`);
-    ctx.out(`${h} ssh-rsa ${blob.toString('base64')}\n`);
+    ctx.out(`${h} ${publicLine(blob, '')}\n`);
   }
   return 0;
 };

@@ -133,11 +133,16 @@ export async function findRunningLab(stateDir: string): Promise<RunningLab | nul
   return { ...info, status };
 }
 
-/** ssh2 connect options for `node` of a lab (a {@link LabHandle} or a {@link RunningLab}). */
-export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): LabConnectOptions {
+/** The endpoint of `node`; an AnvilError naming the lab's nodes when there is none. */
+function labEndpoint(lab: { nodes: Record<string, LabEndpoint> }, node: string): LabEndpoint {
   const ep = lab.nodes[node];
   if (!ep) throw new AnvilError(`no lab node named "${node}" (lab nodes: ${Object.keys(lab.nodes).join(', ')})`);
-  return endpointConnectOptions(ep, lab.clientKeyPath);
+  return ep;
+}
+
+/** ssh2 connect options for `node` of a lab (a {@link LabHandle} or a {@link RunningLab}). */
+export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): LabConnectOptions {
+  return endpointConnectOptions(labEndpoint(lab, node), lab.clientKeyPath);
 }
 
 /**
@@ -145,8 +150,7 @@ export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; cli
  * lab's fingerprint. The installer adds its own log/timeouts.
  */
 export function labSessionOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): NodeSessionOptions {
-  const ep = lab.nodes[node];
-  if (!ep) throw new AnvilError(`no lab node named "${node}" (lab nodes: ${Object.keys(lab.nodes).join(', ')})`);
+  const ep = labEndpoint(lab, node);
   return { name: node, host: ep.host, port: ep.port, user: 'root', privateKeyPath: lab.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint } };
 }
 

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { measureRunnerOverhead } from '../engine/runner-overhead.js';
 import { fingerprint } from '../remote/host-keys.js';
 import { NodeSession } from '../remote/node-session.js';
 import { startLocalSshd, type LocalSshd } from './local-sshd.js';
@@ -60,17 +61,8 @@ function sshArgs(d: LocalSshd, knownHosts: string): string[] {
   ];
 }
 
-async function runnerOverhead(n: number): Promise<{ perTaskMs: number; totalMs: number; tasks: number } | { perTaskMs: null; reason: string }> {
-  // NOTE: a variable specifier so the build does not depend on the module existing yet.
-  const specifier = '../engine/runner-overhead.js';
-  let mod: { measureRunnerOverhead?: (n: number) => Promise<{ perTaskMs: number; totalMs: number }> };
-  try {
-    mod = await import(specifier);
-  } catch (e) {
-    return { perTaskMs: null, reason: `${specifier} not available: ${(e as Error).message.split('\n')[0]}` };
-  }
-  if (typeof mod.measureRunnerOverhead !== 'function') return { perTaskMs: null, reason: `${specifier} has no measureRunnerOverhead export` };
-  const r = await mod.measureRunnerOverhead(n);
+async function runnerOverhead(n: number): Promise<{ perTaskMs: number; totalMs: number; tasks: number }> {
+  const r = await measureRunnerOverhead(n);
   return { perTaskMs: Math.round(r.perTaskMs * 1000) / 1000, totalMs: Math.round(r.totalMs), tasks: n };
 }
 
@@ -134,12 +126,11 @@ export async function bench(opts: { nodeRuns?: number; freshRuns?: number; muxRu
         freshOverNodeSession: r2(fresh.medianMs / node.medianMs),
         controlMasterOverNodeSession: r2(mux.medianMs / node.medianMs),
       },
-      runnerOverhead: runner.perTaskMs === null ? null : runner,
-      ...(runner.perTaskMs === null ? { runnerOverheadReason: runner.reason } : {}),
+      runnerOverhead: runner,
       goals: {
         nodeSessionAtMostFreshOver20: node.medianMs <= fresh.medianMs / 20,
         nodeSessionAtMostControlMaster: node.medianMs <= mux.medianMs,
-        runnerUnder1msPerTask: runner.perTaskMs === null ? null : runner.perTaskMs < 1,
+        runnerUnder1msPerTask: runner.perTaskMs < 1,
       },
     };
   } finally {

@@ -105,22 +105,18 @@ async function writeNew(sftp: SFTPWrapper, path: string, data: Buffer, mode: num
 
 /** Rename that replaces the target: posix-rename@openssh.com when offered, else rename (after unlink). */
 async function renameOver(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  let posixRename = true;
   try {
     await call((cb) => sftp.ext_openssh_rename(from, to, cb));
     return;
   } catch (e) {
     if (!/does not support/i.test(String((e as Error)?.message))) throw e;
-    posixRename = false;
   }
-  if (!posixRename) {
-    try {
-      await call((cb) => sftp.rename(from, to, cb));
-    } catch {
-      // NOTE: plain SFTP rename refuses an existing target on OpenSSH; this fallback is not atomic.
-      await call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
-      await call((cb) => sftp.rename(from, to, cb));
-    }
+  try {
+    await call((cb) => sftp.rename(from, to, cb));
+  } catch {
+    // NOTE: plain SFTP rename refuses an existing target on OpenSSH; this fallback is not atomic.
+    await call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
+    await call((cb) => sftp.rename(from, to, cb));
   }
 }
 

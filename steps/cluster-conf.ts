@@ -13,7 +13,7 @@ import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { parseCmanVersion } from '../src/verify/cman-version.js';
 import { parseCcsValidate } from '../src/verify/ccs-config-validate.js';
 import { parseClustat, clustatMember, clustatService, type Clustat } from '../src/verify/clustat.js';
-import { isOffAtBoot, isOnAtBoot, parseChkconfig } from '../src/verify/chkconfig.js';
+import { isOffAtBoot, isOnAtBoot, onLevels, parseChkconfig } from '../src/verify/chkconfig.js';
 
 /** Where cman reads its configuration. */
 export const CLUSTER_CONF = '/etc/cluster/cluster.conf';
@@ -259,6 +259,13 @@ export async function verifyDaemon(ctx: TaskContext, task: string, service: stri
   if (!bootOk || isUp !== running)
     throw new VerifyFailed(task, ctx.node.plan.name, `${service} ${boot} at boot and ${running ? 'running' : 'stopped'}`, `${service} ${bootOk ? boot : boot === 'on' ? 'off' : 'on'} at boot and ${isUp ? 'running' : 'stopped'}`);
   return { summary: `${service}: ${boot} at boot, ${running ? 'running' : 'stopped'}` };
+}
+
+/** Verify a service is off in every runlevel (its run state aside). */
+export async function chkconfigOff(ctx: TaskContext, task: string, service: string) {
+  const list = parseChkconfig((await ctx.node.exec(`chkconfig --list ${service}`)).stdout);
+  if (!isOffAtBoot(list, service)) throw new VerifyFailed(task, ctx.node.plan.name, `${service} off in every runlevel`, list.has(service) ? `on in runlevels ${onLevels(list, service)}` : `${service} not known to chkconfig`);
+  return { summary: `${service} off at boot` };
 }
 
 /** A task: `chkconfig SERVICE on|off` and start/stop it now, on both nodes. */

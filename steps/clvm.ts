@@ -8,7 +8,7 @@ import type { FileSpec, Step, TaskContext } from '../src/engine/types.js';
 import type { Plan } from '../src/plan/derive.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
-import { parseChkconfig, isOffAtBoot, onLevels } from '../src/verify/chkconfig.js';
+import { chkconfigOff } from './cluster-conf.js';
 import { parseCmanStatus } from '../src/verify/cman-status.js';
 import { parseDrbdStatus, type DrbdStatus } from '../src/verify/drbd-status.js';
 import { parseLvscan, parsePvscan, parseVgscan } from '../src/verify/lvm-scan.js';
@@ -68,12 +68,6 @@ export function lvmSettings(text: string): { filter?: string; lockingType?: stri
 
 function lvmFile(): FileSpec {
   return { path: '/etc/lvm/lvm.conf', template: 'lvm/lvm.conf.ejs', edit: editLvmConf, backup: 'orig' };
-}
-
-async function chkconfigOff(ctx: TaskContext, task: string, service: string) {
-  const list = parseChkconfig((await ctx.node.exec(`chkconfig --list ${service}`)).stdout);
-  if (!isOffAtBoot(list, service)) throw new VerifyFailed(task, ctx.node.plan.name, `${service} off in every runlevel`, list.has(service) ? `on in runlevels ${onLevels(list, service)}` : `${service} not known to chkconfig`);
-  return { summary: `${service} off at boot` };
 }
 
 const devices = (p: Plan) => p.resources.map((r) => r.device);

@@ -10,7 +10,7 @@ import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
 import { parseProcDrbd, describeMinor, type DrbdMinor, type ProcDrbd } from '../src/verify/proc-drbd.js';
 import { parseDrbdStatus } from '../src/verify/drbd-status.js';
-import { parseChkconfig, isOffAtBoot, onLevels } from '../src/verify/chkconfig.js';
+import { chkconfigOff } from './cluster-conf.js';
 import { poll } from '../src/verify/poll.js';
 
 const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
@@ -284,8 +284,7 @@ export const drbdConfig: Step = {
       expectedOutput: () => 'Stopping all DRBD resources: .\ndrbd           \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off',
       async verify(ctx) {
         const node = ctx.node.plan.name;
-        const list = parseChkconfig((await ctx.node.exec('chkconfig --list drbd')).stdout);
-        if (!isOffAtBoot(list, 'drbd')) throw new VerifyFailed('drbd-config.stop', node, 'drbd off in every runlevel', list.has('drbd') ? `on in runlevels ${onLevels(list, 'drbd')}` : 'drbd not known to chkconfig');
+        await chkconfigOff(ctx, 'drbd-config.stop', 'drbd');
         const st = parseDrbdStatus((await ctx.node.exec('/etc/init.d/drbd status')).stdout);
         if (st.loaded) throw new VerifyFailed('drbd-config.stop', node, 'drbd stopped (module not loaded)', `loaded: ${st.rows.map((r) => `${r.resource} ${r.cs}`).join(', ') || 'module loaded'}`);
         return { summary: 'drbd stopped, off at boot' };

@@ -8,7 +8,7 @@ import type { Step, TaskContext } from '../src/engine/types.js';
 import type { Plan } from '../src/plan/derive.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
-import { parseChkconfig, isOffAtBoot, onLevels } from '../src/verify/chkconfig.js';
+import { chkconfigOff } from './cluster-conf.js';
 import { parseDrbdStatus } from '../src/verify/drbd-status.js';
 import { parseGfs2Status, parseGfs2Table, parseGfs2Uuid } from '../src/verify/gfs2-status.js';
 
@@ -58,12 +58,6 @@ async function mounted(node: TaskContext['node'], mount: string): Promise<boolea
 }
 
 const dirs = (p: Plan) => p.gfs2.dirs.map((d) => `${p.gfs2.mount}/${d}`);
-
-async function chkconfigOff(ctx: TaskContext, task: string, service: string) {
-  const list = parseChkconfig((await ctx.node.exec(`chkconfig --list ${service}`)).stdout);
-  if (!isOffAtBoot(list, service)) throw new VerifyFailed(task, ctx.node.plan.name, `${service} off in every runlevel`, list.has(service) ? `on in runlevels ${onLevels(list, service)}` : `${service} not known to chkconfig`);
-  return { summary: `${service} off at boot` };
-}
 
 /** Step "The shared GFS2 partition", ending with all clustered storage stopped. */
 export const gfs2: Step = {

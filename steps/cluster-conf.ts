@@ -14,6 +14,7 @@ import { parseCmanVersion } from '../src/verify/cman-version.js';
 import { parseCcsValidate } from '../src/verify/ccs-config-validate.js';
 import { parseClustat, clustatMember, clustatService, type Clustat } from '../src/verify/clustat.js';
 import { isOffAtBoot, isOnAtBoot, onLevels, parseChkconfig } from '../src/verify/chkconfig.js';
+import { sleep } from '../src/util/sleep.js';
 
 /** Where cman reads its configuration. */
 export const CLUSTER_CONF = '/etc/cluster/cluster.conf';
@@ -332,7 +333,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, o: { timeo
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() >= end) throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
-    await new Promise((r) => setTimeout(r, o.intervalMs));
+    await sleep(o.intervalMs);
   }
 }
 

@@ -8,11 +8,10 @@ import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
 import type { Step, Task, TestTable } from '../src/engine/types.js';
 import { q } from '../src/engine/shell.js';
 import { fenceAgentCommand, storageService, verifyIdealState } from './cluster-conf.js';
-import { vmsOf } from './vm-services.js';
+import { enableVm, vmsOf } from './vm-services.js';
 import { HANG } from './fence-tests.js';
 
 const migrate = (v: PlanVm, to: PlanNode) => `clusvcadm -M ${q(`vm:${v.name}`)} -m ${q(to.fqdn)}`;
-const enable = (v: PlanVm) => `clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(v.host.fqdn)}`;
 const ideal = (p: Plan) =>
   `\`clustat\` shows both members "Online, rgmanager", ${p.nodes.map((n) => `service:${storageService(n)}`).join(' and ')} started on their nodes, and ${p.vms.map((v) => `vm:${v.name} on ${v.host.name}`).join(', ') || 'no VMs'}`;
 const drbdReady = (n: PlanNode) =>
@@ -84,7 +83,7 @@ export function crashOutcomes(p: Plan, v: PlanVm): string[] {
     case 'relocate':
       return [`relocated to ${peer.name} (recovery="relocate")`];
     case 'disable':
-      return [`disabled (recovery="disable"); enable it again with \`${enable(v)}\``];
+      return [`disabled (recovery="disable"); enable it again with \`${enableVm(v)}\``];
   }
 }
 
@@ -180,7 +179,7 @@ const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold star
     `Power on both nodes within ${p.cluster.postJoinDelay} seconds: ${p.nodes.flatMap(powerOnCommands).map((c) => `\`${c}\``).join(', ') || 'press the power buttons'}`,
     `\`clustat\`: both members "Online, rgmanager", storage services started, every vm: service disabled`,
     ...p.nodes.map(drbdReady),
-    ...p.vms.map((v) => `\`${enable(v)}\`: "vm:${v.name} is now running on ${v.host.fqdn}"`),
+    ...p.vms.map((v) => `\`${enableVm(v)}\`: "vm:${v.name} is now running on ${v.host.fqdn}"`),
     ideal(p),
   ],
   tables: (p) => [
@@ -192,7 +191,7 @@ const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold star
         ['rgmanager stop; cman stop; poweroff (both nodes)', 'both nodes off', 'Yes / No'],
         ...p.nodes.flatMap((n) => powerOnCommands(n).map((c) => [c, `${n.name} boots`, 'Yes / No'])),
         ['(automatic)', 'both members online, storage services started, no fence', 'Yes / No'],
-        ...p.vms.map((v) => [enable(v), `vm:${v.name} on ${v.host.name}`, 'Yes / No']),
+        ...p.vms.map((v) => [enableVm(v), `vm:${v.name} on ${v.host.name}`, 'Yes / No']),
       ],
     },
   ],

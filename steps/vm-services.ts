@@ -4,7 +4,7 @@
  * node it already runs on, and cman + rgmanager set to start at boot.
  */
 import type { Step } from '../src/engine/types.js';
-import type { Plan, PlanNode } from '../src/plan/derive.js';
+import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { clustatService } from '../src/verify/clustat.js';
 import { isOnAtBoot, parseChkconfig } from '../src/verify/chkconfig.js';
@@ -14,9 +14,12 @@ import { pushTask, readClustat, validateTask, vmProblems, writeConfTask } from '
 /** The VMs whose home (priority 1) is node `n`. */
 export const vmsOf = (p: Plan, n: PlanNode) => p.vms.filter((v) => v.host.name === n.name);
 
+/** `clusvcadm -e vm:<name> -m <host fqdn>`: enable a VM's service on its home node. */
+export const enableVm = (v: PlanVm) => `clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(v.host.fqdn)}`;
+
 /** `clusvcadm -e vm:<name> -m <host fqdn>` for each VM of a node. */
 export function enableCommands(p: Plan, n: PlanNode): string[] {
-  return vmsOf(p, n).map((v) => `clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(n.fqdn)}`);
+  return vmsOf(p, n).map(enableVm);
 }
 
 export const vmServices: Step = {
@@ -53,7 +56,7 @@ export const vmServices: Step = {
           }
           // NOTE: a failed service must be disabled before rgmanager accepts to enable it again.
           if (s?.state === 'failed') await ctx.node.sh(`clusvcadm -d ${q(`vm:${v.name}`)}`, { timeoutMs: 300_000 });
-          await ctx.node.sh(`clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(v.host.fqdn)}`, { timeoutMs: 300_000 });
+          await ctx.node.sh(enableVm(v), { timeoutMs: 300_000 });
         }
       },
       expect: (p, n) => vmsOf(p, n).map((v) => `clustat: vm:${v.name} started on ${n.fqdn}`),

@@ -13,7 +13,7 @@ import type { Answers } from '../plan/schema.js';
 import { maskAnswers } from '../plan/derive.js';
 import type { Transport } from '../remote/types.js';
 import type { Prompter, Step } from '../engine/types.js';
-import { Runner, summaryLines, type RendererName, type RunResult } from '../engine/runner.js';
+import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import { STEPS } from '../../steps/index.js';
 
@@ -190,13 +190,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
 export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTransports(r) : sshTransports(r));
 
 /** What `executeRun` needs besides the store and answers. */
-export interface ExecuteOptions {
-  yes?: boolean;
-  acceptGates?: boolean;
-  resumeGates?: boolean;
-  from?: string;
-  to?: string;
-  only?: string;
+export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only'> {
   lab?: boolean;
   answersFile?: string;
 }

@@ -15,6 +15,7 @@ import { parseCcsValidate } from '../src/verify/ccs-config-validate.js';
 import { parseClustat, clustatMember, clustatService, type Clustat } from '../src/verify/clustat.js';
 import { isOffAtBoot, isOnAtBoot, onLevels, parseChkconfig } from '../src/verify/chkconfig.js';
 import { sleep } from '../src/util/sleep.js';
+import { clock } from '../src/util/clock.js';
 
 /** Where cman reads its configuration. */
 export const CLUSTER_CONF = '/etc/cluster/cluster.conf';
@@ -328,11 +329,11 @@ export async function verifyIdealState(ctx: TaskContext, task: string) {
 
 /** Poll `probe` until it returns a value, fails, or `timeoutMs` passes (for waits inside `run`). */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, o: { timeoutMs: number; intervalMs: number; what: string }): Promise<T> {
-  const end = Date.now() + o.timeoutMs;
+  const end = clock().now() + o.timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() >= end) throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
+    if (clock().now() >= end) throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
     await sleep(o.intervalMs);
   }
 }

@@ -13,6 +13,7 @@ import { roleName } from './nics.js';
 import { SCRIPTS } from './nic-names.js';
 import { ROOT_BACKUPS } from '../src/engine/node-handle.js';
 import { sleep } from '../src/util/sleep.js';
+import { clock } from '../src/util/clock.js';
 
 const BACKUPS = `${ROOT_BACKUPS}/`;
 const RESTART_DONE = '/var/run/anvil-network-restart.done';
@@ -153,7 +154,7 @@ export async function networkProblems(ctx: TaskContext): Promise<{ problems: str
 async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promise<void> {
   await node.sh(`rm -f ${RESTART_DONE}`);
   await node.exec(`nohup sh -c 'sleep 1; /etc/init.d/network restart >${RESTART_LOG} 2>&1; touch ${RESTART_DONE}' >/dev/null 2>&1 &`, { timeoutMs: 30_000 });
-  const deadline = Date.now() + NETWORK_TIMING.restartTimeoutMs;
+  const deadline = clock().now() + NETWORK_TIMING.restartTimeoutMs;
   let reconnect = true;
   for (;;) {
     try {
@@ -164,7 +165,7 @@ async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promi
       // NOTE: the restart took the session down (again); re-open it and look for the marker again.
       reconnect = true;
     }
-    if (Date.now() > deadline)
+    if (clock().now() > deadline)
       throw new AnvilError(
         `${node.plan.name}: the network did not come back within ${NETWORK_TIMING.restartTimeoutMs / 1000} s after /etc/init.d/network restart`,
         `use the console (iKVM/IPMI) to check the ifcfg files; the originals are in ${BACKUPS}`,
@@ -284,10 +285,10 @@ export const network: Step = {
         // only after updelay, so wait for that (or for the deadline; verify then reports what it sees).
         // A slave without link (pulled cable, dead switch port, wrong HWADDR) will not heal by waiting:
         // stop at once and let verify name it.
-        const deadline = Date.now() + ctx.plan.bonding.updelay + NETWORK_TIMING.settleExtraMs;
+        const deadline = clock().now() + ctx.plan.bonding.updelay + NETWORK_TIMING.settleExtraMs;
         for (;;) {
           const { problems, bonding } = await networkProblems(ctx);
-          if (problems.length === 0 || Date.now() > deadline || linkMissing(ctx.node.plan, bonding)) return;
+          if (problems.length === 0 || clock().now() > deadline || linkMissing(ctx.node.plan, bonding)) return;
           await sleep(NETWORK_TIMING.pollMs);
         }
       },

@@ -5,6 +5,7 @@
 import type { NodeHandle } from '../src/engine/types.js';
 import { AnvilError } from '../src/errors.js';
 import { sleep } from '../src/util/sleep.js';
+import { clock } from '../src/util/clock.js';
 
 
 async function uptime(node: NodeHandle): Promise<number | undefined> {
@@ -22,21 +23,21 @@ export async function rebootAndWait(node: NodeHandle, log: (m: string) => void, 
   const name = node.plan.name;
   if (!node.waitForReconnect) throw new AnvilError(`${name}: rebooting is needed; reboot it, then resume`);
   const before = await uptime(node);
-  const t0 = Date.now();
+  const t0 = clock().now();
   log(`${name}: rebooting`);
   await node.exec('nohup sh -c "sleep 1; reboot" >/dev/null 2>&1 &');
   const deadline = t0 + timeoutMs;
   for (;;) {
-    if (Date.now() > deadline) throw new AnvilError(`${name}: not back from the reboot within ${Math.round(timeoutMs / 1000)} s`, 'check the node on its console, then resume');
+    if (clock().now() > deadline) throw new AnvilError(`${name}: not back from the reboot within ${Math.round(timeoutMs / 1000)} s`, 'check the node on its console, then resume');
     await sleep(1_000);
     try {
-      await node.waitForReconnect(Math.max(1_000, deadline - Date.now()));
+      await node.waitForReconnect(Math.max(1_000, deadline - clock().now()));
     } catch {
       continue;
     }
     const up = await uptime(node);
     // NOTE: back up, with a fresh boot (uptime smaller than it would be without a reboot).
-    if (up !== undefined && (before === undefined || up < before + (Date.now() - t0) / 1000 - 0.5)) {
+    if (up !== undefined && (before === undefined || up < before + (clock().now() - t0) / 1000 - 0.5)) {
       log(`${name}: back after the reboot`);
       return;
     }

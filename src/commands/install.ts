@@ -16,6 +16,8 @@ import type { Prompter, Step } from '../engine/types.js';
 import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import { STEPS } from '../../steps/index.js';
+import { useClock } from '../util/clock.js';
+import type { LabController } from '../lab/lab-controller.js';
 
 /** Open connections to the nodes, by node name, and how to close them. */
 export interface TransportSet {
@@ -23,6 +25,8 @@ export interface TransportSet {
   close(): Promise<void>;
   /** Steps this target can execute when it cannot run them all (the lab); absent = all. */
   executableSteps?: readonly string[];
+  /** The lab's clock and faults, when the target is the lab. */
+  lab?: LabController;
 }
 
 /** What a transport factory is given. */
@@ -163,7 +167,9 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
   };
   try {
     const { LAB_SIMULATED_STEPS } = await import('../lab/capabilities.js');
-    if (handle && typeof handle.transports === 'function') return { transports: handle.transports(), close: stop, executableSteps: LAB_SIMULATED_STEPS };
+    const { inProcessController, remoteController } = await import('../lab/lab-controller.js');
+    if (handle && typeof handle.transports === 'function')
+      return { transports: handle.transports(), close: stop, executableSteps: LAB_SIMULATED_STEPS, lab: inProcessController(handle.world) };
     const where = (running ?? handle) as { nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>; clientKeyPath: string };
     const { NodeSession } = await import('../remote/node-session.js');
     const sessions = r.answers.nodes.map((n) => {
@@ -175,6 +181,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
       executableSteps: LAB_SIMULATED_STEPS,
+      lab: remoteController((running ?? handle).control, where.clientKeyPath),
       close: async () => {
         await Promise.allSettled(sessions.map((s) => s.close()));
         await stop();
@@ -238,9 +245,12 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   source?.once('SIGINT', onSignal);
   source?.once('SIGTERM', onSignal);
   let result: RunResult;
+  // NOTE: on the lab every wait of the install passes in lab time.
+  const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
   try {
     result = await runner.run();
   } finally {
+    restoreClock();
     source?.off('SIGINT', onSignal);
     source?.off('SIGTERM', onSignal);
     await conn.close();

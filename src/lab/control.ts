@@ -181,6 +181,11 @@ export interface ControlTarget {
   save(): void;
 }
 
+/** Lab time of a world (wall clock for a world without its own clock). */
+function labNow(w: LabWorld): number {
+  return w.now?.() ?? Date.now();
+}
+
 /** Run one control command (server side). */
 export async function runControl(target: ControlTarget, cmdline: string): Promise<LabExecResult> {
   const words = cmdline.trim().split(/\s+/).filter(Boolean);
@@ -194,6 +199,16 @@ export async function runControl(target: ControlTarget, cmdline: string): Promis
       case 'save':
         target.save();
         return { code: 0, stdout: 'saved\n', stderr: '' };
+      case 'now':
+        return { code: 0, stdout: `${labNow(target.world)}\n`, stderr: '' };
+      case 'advance': {
+        // NOTE: the installer's waits on the lab: lab time jumps ahead and the due timers fire.
+        const ms = Number(args[0]);
+        if (args.length !== 1 || !Number.isFinite(ms) || ms < 0) throw new AnvilError(`advance: needs milliseconds (a number >= 0), got "${args.join(' ')}"`);
+        target.world.advance?.(ms);
+        await target.world.settle?.();
+        return { code: 0, stdout: `${labNow(target.world)}\n`, stderr: '' };
+      }
       case 'fault': {
         const f = parseFault(args, Object.keys(target.world.nodes));
         target.world.fault(f);
@@ -201,7 +216,7 @@ export async function runControl(target: ControlTarget, cmdline: string): Promis
         return { code: 0, stdout: `${JSON.stringify(f)}\n`, stderr: '' };
       }
       default:
-        return { code: 2, stdout: '', stderr: `lab control: unknown command "${verb ?? ''}" (ping, status, save, fault ...)\n` };
+        return { code: 2, stdout: '', stderr: `lab control: unknown command "${verb ?? ''}" (ping, status, save, now, advance MS, fault ...)\n` };
     }
   } catch (e) {
     const msg = e instanceof AnvilError ? `${e.message}${e.hint ? `\n${e.hint}` : ''}` : e instanceof Error ? e.message : String(e);

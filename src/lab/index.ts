@@ -293,6 +293,7 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
       if (!stopped) servers[n]?.dropSessions();
     });
 
+    world.startClock?.();
     saver.saveNow();
     const info: LabInfo = {
       version: LAB_FILE_VERSION,
@@ -319,6 +320,7 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        world.stopClock?.();
         await Promise.all(started.map((s) => s.close()));
         if (ephemeral) {
           rmSync(stateDir, { recursive: true, force: true });

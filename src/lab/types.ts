@@ -73,6 +73,12 @@ export interface LabWorld {
   toJSON(): unknown;
   /** Move lab time forward by `ms` (bond updelay timers, uptime) instead of waiting for real. */
   advance?(ms: number): void;
+  /** Lab time, ms since the epoch. */
+  now?(): number;
+  /** Let lab time pass with the wall clock while serving (timers fire on their own). */
+  startClock?(): void;
+  /** Stop what `startClock` started. */
+  stopClock?(): void;
   /** Resolves once background work (`cmd &`, a reboot in progress) has finished. */
   settle?(): Promise<void>;
 }

@@ -11,6 +11,11 @@ import type { NicHw } from './node/network.js';
 import { HaltSignal } from './shell/types.js';
 import { seedNode } from './seed/centos64.js';
 import { prefixToMask } from './node/ifcfg.js';
+import { Scheduler, type SchedulerSaved } from './scheduler.js';
+import { SUBSYSTEMS, type NodeDownHow, type Subsystem } from './subsystems.js';
+// NOTE: the subsystems register their commands, services and state when their modules load.
+import './cluster/index.js';
+import './storage/index.js';
 
 /** A node's IPMI BMC (fence_ipmilan target). */
 export interface Bmc {
@@ -39,6 +44,10 @@ interface WorldSaved {
   bmcs: Bmc[];
   pdus: Pdu[];
   nodes: NodeSaved[];
+  /** Pending lab-time timers (absent in worlds saved before lab time had timers). */
+  scheduler?: SchedulerSaved;
+  /** Each subsystem's state by key. */
+  subsystems?: Record<string, unknown>;
 }
 
 const NET_DEVS: [string, 'bcn' | 'sn' | 'ifn', 0 | 1][] = [
@@ -84,6 +93,12 @@ export class World implements LabWorld {
   /** Lab time = wall clock + offset (advanced by `advance` and `sleep`). */
   private offset = 0;
   private events = new EventEmitter();
+  /** Timers that fire as lab time passes. */
+  scheduler = new Scheduler();
+  /** Subsystem state by key (cluster, storage, ...). */
+  readonly subsystems: Record<string, Subsystem> = {};
+  private firing = false;
+  private clock: NodeJS.Timeout | null = null;
 
   constructor() {
     this.events.setMaxListeners(100);
@@ -94,12 +109,94 @@ export class World implements LabWorld {
     return Date.now() + this.offset;
   }
 
-  /** Move lab time forward (updelay timers, uptime); emits 'change'. */
+  /**
+   * Move lab time forward (updelay timers, uptime), firing every timer that falls due on the way, in
+   * order and each at its own time; emits 'change'.
+   */
   advance(ms: number): void {
-    if (ms <= 0) return;
-    this.offset += ms;
+    if (ms <= 0) {
+      this.tick();
+      return;
+    }
+    const target = this.now() + ms;
+    for (;;) {
+      const t = this.scheduler.takeDue(target);
+      if (!t) break;
+      if (t.at > this.now()) this.offset += t.at - this.now();
+      this.fire(t);
+    }
+    if (target > this.now()) this.offset += target - this.now();
     for (const n of Object.values(this.nodes)) n.net.settle();
     this.changed();
+  }
+
+  /** Fire the timers that are due by now (lab time also passes with the wall clock). */
+  tick(): void {
+    if (this.firing) return;
+    let any = false;
+    for (;;) {
+      const t = this.scheduler.takeDue(this.now());
+      if (!t) break;
+      any = true;
+      this.fire(t);
+    }
+    if (any) this.changed();
+  }
+
+  private fire(t: ReturnType<Scheduler['pending']>[number]): void {
+    const was = this.firing;
+    this.firing = true;
+    try {
+      Scheduler.fire(this, t);
+    } catch (e) {
+      if (!(e instanceof HaltSignal)) throw e;
+    } finally {
+      this.firing = was;
+    }
+  }
+
+  /** Run `kind`'s handler with `data` after `delayMs` of lab time; returns the timer id. */
+  schedule(delayMs: number, kind: string, data: unknown = null): number {
+    return this.scheduler.add(this.now() + Math.max(0, delayMs), kind, data);
+  }
+
+  /** Cancel a timer made by `schedule`. */
+  cancelTimer(id: number | undefined): void {
+    this.scheduler.cancel(id);
+  }
+
+  /**
+   * Let lab time pass with the wall clock while nobody advances it (a lab serving on its own: a
+   * hung node is still fenced after post_join_delay). Stopped by `stopClock`.
+   */
+  startClock(intervalMs = 250): void {
+    if (this.clock) return;
+    this.clock = setInterval(() => this.tick(), intervalMs);
+    this.clock.unref();
+  }
+
+  /** Stop the timer started by `startClock`. */
+  stopClock(): void {
+    if (this.clock) clearInterval(this.clock);
+    this.clock = null;
+  }
+
+  /** A subsystem's state (undefined when it is not part of this build). */
+  sub<T extends Subsystem>(key: string): T | undefined {
+    return this.subsystems[key] as T | undefined;
+  }
+
+  /** @internal build every registered subsystem (after the nodes exist). */
+  initSubsystems(saved: Record<string, unknown> = {}): void {
+    for (const def of SUBSYSTEMS) this.subsystems[def.key] = def.create(this, saved[def.key]);
+  }
+
+  /** @internal a node's power event, passed to every subsystem. */
+  nodeEvent(node: LabNode, ev: 'boot' | NodeDownHow): void {
+    for (const s of Object.values(this.subsystems)) {
+      if (ev === 'boot') s.nodeBoot?.(node);
+      else s.nodeDown?.(node, ev);
+    }
   }
 
   /** Make lab time at least `t` (concurrent sleeps do not add up). */
@@ -116,6 +213,9 @@ export class World implements LabWorld {
       changed: () => this.changed(),
       dropSessions: (n) => this.events.emit('drop-sessions', n),
       nodes: () => Object.values(this.nodes),
+      world: () => this,
+      tick: () => this.tick(),
+      nodeEvent: (n, ev) => this.nodeEvent(n, ev),
     };
   }
 
@@ -224,6 +324,8 @@ export class World implements LabWorld {
       bmcs: this.bmcs.map((b) => ({ ...b })),
       pdus: this.pdus.map((p) => ({ ...p, outlets: { ...p.outlets } })),
       nodes: Object.values(this.nodes).map((n) => n.toJSON()),
+      scheduler: this.scheduler.toJSON(),
+      subsystems: Object.fromEntries(Object.entries(this.subsystems).map(([k, v]) => [k, v.toJSON()])),
     };
   }
 
@@ -235,6 +337,8 @@ export class World implements LabWorld {
     this.bmcs = s.bmcs.map((b) => ({ ...b }));
     this.pdus = s.pdus.map((p) => ({ ...p, outlets: { ...p.outlets } }));
     for (const n of s.nodes) this.addNode(n);
+    this.scheduler = new Scheduler(s.scheduler);
+    this.initSubsystems(s.subsystems ?? {});
   }
 }
 
@@ -278,5 +382,6 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
       w.pdus.push({ name: dev.name, ip, up: true, outlets });
     }
   }
+  w.initSubsystems();
   return w;
 }

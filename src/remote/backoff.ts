@@ -21,4 +21,4 @@ export function* backoffDelays(o: BackoffOptions = {}): Generator<number, never>
   }
 }
 
-export { sleep } from '../util/sleep.js';
+export { realSleep as sleep } from '../util/clock.js';

@@ -14,6 +14,8 @@ import { COMMANDS } from '../commands/index.js';
 import { makeProc } from './proc.js';
 import { dirname, basename } from '../fs/path.js';
 import { syslogTime } from './time.js';
+import type { World } from '../world.js';
+import type { NodeDownHow } from '../subsystems.js';
 
 /** What a node needs from the world around it. */
 export interface WorldLink {
@@ -26,6 +28,12 @@ export interface WorldLink {
   dropSessions(node: string): void;
   /** Every node, for ssh/rsync between them. */
   nodes(): LabNode[];
+  /** The world itself (subsystems, scheduler). */
+  world(): World;
+  /** Fire the lab-time timers that are due. */
+  tick(): void;
+  /** Tell the subsystems a node booted or went down. */
+  nodeEvent(node: LabNode, ev: 'boot' | NodeDownHow): void;
 }
 
 /** Serialized node. */
@@ -280,6 +288,7 @@ export class LabNode implements LabNodeApi {
   }
 
   private async runIn(sh: Shell, cmdline: string, stdin: string): Promise<LabExecResult> {
+    this.world.tick();
     if (this.booting) await this.booting;
     if (!this.running) throw new Error(`${this.name} is ${this.power === 'off' ? 'powered off' : 'hung'}`);
     let stdout = '';
@@ -377,6 +386,7 @@ export class LabNode implements LabNodeApi {
     this.hostname = this.configuredHostname();
     this.selinux = this.configuredSelinux();
     this.log('kernel', `Linux version 2.6.32-358.el6.x86_64 (mockbuild@c6b8.bsys.dev.centos.org)`);
+    this.world.nodeEvent(this, 'boot');
     const names = startOrder(this.fs, 3);
     const step = (i: number): void | Promise<void> => {
       for (; i < names.length; i++) {
@@ -448,6 +458,7 @@ export class LabNode implements LabNodeApi {
     this.virt.reset();
     // NOTE: a hung node's sessions already died with it.
     if (wasRunning) this.world.dropSessions(this.name);
+    if (wasRunning) this.world.nodeEvent(this, 'poweroff');
     this.world.changed();
   }
 
@@ -457,6 +468,7 @@ export class LabNode implements LabNodeApi {
     this.hung = true;
     this.bg = [];
     this.world.dropSessions(this.name);
+    this.world.nodeEvent(this, 'crash');
     this.world.changed();
     // NOTE: carriers stay up (the NICs are powered) but nothing answers; peers see the links up.
     throw new HaltSignal(`${this.name} crashed`);

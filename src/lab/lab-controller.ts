@@ -1,0 +1,68 @@
+/**
+ * The installer's handle on a lab beyond SSH to its nodes: the lab's clock (so the install's waits
+ * pass in lab time) and its faults (the "hands" that pull cables and power switches off when the
+ * tool drives the tutorial's tests). Works on a lab in this process and on one served by another
+ * process, through its control endpoint.
+ */
+import type { Clock } from '../util/clock.js';
+import { realSleep } from '../util/clock.js';
+import { AnvilError } from '../errors.js';
+import { endpointConnectOptions, parseFault, sshExec } from './control.js';
+import type { LabEndpoint } from './persist.js';
+import type { LabWorld } from './types.js';
+
+/** What the installer may do to a lab. */
+export interface LabController {
+  /** The lab's clock. */
+  clock: Clock;
+  /** Inject a fault: the words of `anvil-install lab fault ...` (e.g. `cable an-node01 eth0 down`). */
+  fault(words: string[]): Promise<void>;
+}
+
+// NOTE: a little real time per lab sleep lets SSH traffic and background jobs of the lab move.
+const REAL_SLICE_MS = 2;
+
+/** A controller for a world in this process. */
+export function inProcessController(world: LabWorld): LabController {
+  return {
+    clock: {
+      now: () => world.now?.() ?? Date.now(),
+      async sleep(ms) {
+        world.advance?.(ms);
+        await world.settle?.();
+        await realSleep(Math.min(ms, REAL_SLICE_MS));
+      },
+    },
+    async fault(words) {
+      world.fault(parseFault(words, Object.keys(world.nodes)));
+    },
+  };
+}
+
+/** A controller for a lab served by another process (its control endpoint, the lab client key). */
+export function remoteController(control: LabEndpoint, clientKeyPath: string): LabController {
+  const opts = { ...endpointConnectOptions(control, clientKeyPath), readyTimeout: 10_000 };
+  let offset = 0;
+  const run = async (cmd: string): Promise<string> => {
+    const r = await sshExec(opts, cmd);
+    if (r.code !== 0) throw new AnvilError(`lab control "${cmd}" failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return r.stdout;
+  };
+  const note = (out: string) => {
+    const t = Number(out.trim());
+    if (Number.isFinite(t)) offset = t - Date.now();
+  };
+  return {
+    clock: {
+      // NOTE: between calls lab time runs with the wall clock; the last answer fixes the offset.
+      now: () => Date.now() + offset,
+      async sleep(ms) {
+        note(await run(`advance ${Math.max(0, Math.round(ms))}`));
+        await realSleep(Math.min(ms, REAL_SLICE_MS));
+      },
+    },
+    async fault(words) {
+      await run(`fault ${words.join(' ')}`);
+    },
+  };
+}

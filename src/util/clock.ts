@@ -1,0 +1,38 @@
+/**
+ * The installer's clock. Every wait of the install (polls, post_join_delay, bond updelay, reboots)
+ * reads the time and sleeps through this clock: the real one on real nodes, the lab's on the lab, so
+ * a rehearsal passes the tutorial's minutes of waiting in seconds of wall time. The transport (SSH
+ * reconnects, command timeouts) stays on the real clock: it measures the network, not the tutorial.
+ */
+
+/** A clock the waits follow. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Let `ms` milliseconds pass. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** Sleep on the wall clock, whatever clock the install follows. */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The wall clock. */
+export const REAL_CLOCK: Clock = { now: () => Date.now(), sleep: realSleep };
+
+let current: Clock = REAL_CLOCK;
+
+/** The clock waits follow now. */
+export function clock(): Clock {
+  return current;
+}
+
+/** Follow `c` until the returned function is called (which restores the previous clock). */
+export function useClock(c: Clock): () => void {
+  const prev = current;
+  current = c;
+  return () => {
+    if (current === c) current = prev;
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * What the rest of the lab (storage: clvmd, DLM, GFS2, DRBD's fence handler) may ask the cluster
+ * subsystem. The cluster subsystem registers itself under the key `cluster` and implements this;
+ * `clusterView(world)` finds it.
+ */
+import type { Subsystem } from '../subsystems.js';
+
+/** The cluster as seen from one node. */
+export interface ClusterView extends Subsystem {
+  /** cman runs on the node and it is a member of the cluster. */
+  isMember(node: string): boolean;
+  /** The node's partition has quorum (two_node: one member is enough). */
+  quorate(node: string): boolean;
+  /** The cluster name the node's cman runs with (undefined when cman is not running). */
+  clusterName(node: string): string | undefined;
+  /** Names (short) of the current members as the node sees them. */
+  members(node: string): string[];
+  /**
+   * Fence `victim` through the cluster (what `fence_node` and DRBD's fence-peer handler do): resolves
+   * true when a method succeeded (lab time passes meanwhile).
+   */
+  fenceNode(from: string, victim: string): Promise<boolean>;
+}
+
+/** The world's cluster subsystem, if this build has one. */
+export function clusterView(world: { sub<T extends Subsystem>(key: string): T | undefined }): ClusterView | undefined {
+  return world.sub<ClusterView>('cluster');
+}

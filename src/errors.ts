@@ -68,3 +68,10 @@ export class MissingAnswer extends AnvilError {
     super(`${path}: no value given and none can be asked for (${why})`, `add ${path} to the answers file (secrets may be "\${env:NAME}")`);
   }
 }
+
+/** A driven test the operator declined (or could not do): recorded as not run, never as passed. */
+export class TestNotRun extends AnvilError {
+  constructor(what: string) {
+    super(what, 'run it when you can: anvil-install resume');
+  }
+}

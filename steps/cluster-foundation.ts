@@ -6,7 +6,8 @@
 import type { Step, Task, TaskContext } from '../src/engine/types.js';
 import type { Plan } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
-import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
+import { cmanProblems, type CmanStatus } from '../src/verify/cman-status.js';
+import { cmanStatus, until } from './cluster-ops.js';
 import {
   CLUSTER_CONF,
   confBody,
@@ -99,9 +100,22 @@ const startCman: Task = {
       `Node addresses: ${n.bcn}`,
     ].join('\n'),
   async verify(ctx) {
-    const s = parseCmanStatus(await ctx.node.sh('cman_tool status'));
-    const problems = cmanProblems(s, { clusterName: ctx.plan.cluster.name, nodeName: ctx.node.plan.fqdn, minConfigVersion: ctx.plan.configVersion.foundation });
-    if (problems.length) throw new VerifyFailed('cluster-foundation.start-cman', ctx.node.plan.name, `a member of ${ctx.plan.cluster.name} with 2 nodes`, problems.join('; '));
+    // NOTE: both starts run at once but return at different times: the peer may join a few seconds
+    // after this node's start returned, so membership is polled (up to post_join_delay and a margin).
+    const want = { clusterName: ctx.plan.cluster.name, nodeName: ctx.node.plan.fqdn, minConfigVersion: ctx.plan.configVersion.foundation };
+    const problemsOf = (st: CmanStatus | undefined) => {
+      if (!st) return ['cman is not running'];
+      const out = cmanProblems(st, want);
+      // NOTE: the cluster must talk over the BCN: the node name has to resolve to the BCN address.
+      if (st.nodeAddresses.length && !st.nodeAddresses.includes(ctx.node.plan.bcn)) out.push(`Node addresses: ${st.nodeAddresses.join(' ')} (want the BCN address ${ctx.node.plan.bcn})`);
+      return out;
+    };
+    const s = (await until(async () => {
+      const st = await cmanStatus(ctx.node);
+      return problemsOf(st).length ? undefined : st;
+    }, (ctx.plan.cluster.postJoinDelay + 60) * 1000)) ?? (await cmanStatus(ctx.node));
+    const problems = problemsOf(s);
+    if (problems.length || !s) throw new VerifyFailed('cluster-foundation.start-cman', ctx.node.plan.name, `a member of ${ctx.plan.cluster.name} with 2 nodes`, problems.join('; '));
     return {
       summary: `${s.nodeName} is a member of ${s.clusterName} (config ${s.configVersion}, nodes ${s.nodes})`,
       details: { configVersion: s.configVersion ?? -1, nodes: s.nodes ?? 0, generation: s.generation ?? 0 },

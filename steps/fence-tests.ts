@@ -8,6 +8,7 @@ import type { Plan, PlanNode } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
 import { fenceAgentCommand } from './cluster-conf.js';
+import { driveFenceTests } from './fence-drive.js';
 
 /** The command that hangs a node (magic SysRq "c": crash dump). */
 export const HANG = 'echo c > /proc/sysrq-trigger';
@@ -55,7 +56,7 @@ function checklist(p: Plan): string[] {
     const first = t.victim.fence[0]?.devices[0]?.device.agent ?? 'the first agent';
     if (t.method === 0)
       out.push(
-        `Test ${k + 1} (method "${m.name}"): on ${t.victim.name} run \`${HANG}\` (it never returns); ${t.survivor.name}'s syslog shows "fencing node ${t.victim.fqdn}" then "fence ${t.victim.fqdn} success", and ${t.victim.name} reboots`,
+        `Test ${k + 1} (method "${m.name}"): on ${t.victim.name} run \`${HANG}\` (it never returns); ${t.survivor.name}'s syslog shows "fencing node ${t.victim.fqdn}" then "fence ${t.victim.fqdn} success" with NO "fence ${t.victim.fqdn} dev 0.0 agent ${m.devices[0]?.device.agent ?? first} result: error from agent" line (that line means the first method failed and a later one rescued it), the PDU outlet does not power-cycle, and ${t.victim.name} reboots`,
       );
     else
       out.push(
@@ -97,6 +98,7 @@ export const fenceTests: Step = {
           ].join('\n'),
         checklist,
         tables: (p) => [fenceTestTable(p)],
+        drive: driveFenceTests,
       },
       expect: () => ['both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test'],
       async verify(ctx) {

@@ -8,6 +8,7 @@ import { VerifyFailed } from '../src/errors.js';
 import { parseBonding } from '../src/verify/bonding.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
 import { humanMs } from './cluster-conf.js';
+import { driveNetTests } from './net-drive.js';
 
 /** The tutorial's test order: "For each network; IFN, SN and BCN". */
 export const NET_TEST_ORDER: readonly NetName[] = ['ifn', 'sn', 'bcn'];
@@ -105,6 +106,7 @@ export const netTests: Step = {
           ].join('\n'),
         checklist: (p) => [...linkChecklist(p), ...switchChecklist(p)],
         tables: netTestTables,
+        drive: driveNetTests,
       },
       expect: (p) => [
         `every bond on both nodes back on its primary link (${p.nodes[0].bonds.map((b) => `${b.dev}: ${b.primary}`).join(', ')}), both slaves MII up`,

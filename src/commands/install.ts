@@ -17,6 +17,7 @@ import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOpt
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import { STEPS } from '../../steps/index.js';
 import { useClock } from '../util/clock.js';
+import { labHands } from '../engine/hands.js';
 import type { LabController } from '../lab/lab-controller.js';
 
 /** Open connections to the nodes, by node name, and how to close them. */
@@ -229,6 +230,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
       only: o.only,
       prompter: deps.prompter,
       renderer: deps.renderer,
+      ...(conn.lab ? { hands: labHands((words) => conn.lab!.fault(words)) } : {}),
     });
   } catch (e) {
     await conn.close();

@@ -32,7 +32,7 @@ export async function meetGate(task: Task, p: Plan, label: string, prompt: Promp
   const { instruct, checklist } = gateText(task, p);
   if (mode.resumedAfterStop) return { result: 'confirmed', summary: 'operator resumed the run after the gate stop' };
   if (mode.yes) {
-    if (mode.acceptGates) return { result: 'accepted', summary: 'accepted with --accept-gates, not confirmed by the operator' };
+    if (mode.acceptGates) return { result: 'accepted', summary: 'not run: passed over with --accept-gates (nobody did or confirmed it)' };
     return { result: 'stop', reason: 'needs the operator (--yes given)' };
   }
   const items = checklist.length ? checklist : ['Done as instructed?'];

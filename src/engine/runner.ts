@@ -21,6 +21,8 @@ import { decide } from './resume.js';
 import { ListrPrompter, YesPrompter } from './prompts.js';
 import { approveFile, fileChange } from './diff.js';
 import { gateStopMessage, meetGate } from './gates.js';
+import { operatorHands, type OperatorHands } from './hands.js';
+import { TestNotRun } from '../errors.js';
 import { capturable, planWithCaptured } from './captured.js';
 import { contentOf } from './walk.js';
 import { firstUnsettled, groupSteps, nodeKeys, stepExecutable } from './summary.js';
@@ -53,6 +55,11 @@ export interface RunnerOptions {
   renderer?: RendererName;
   /** Timeout of one remote command, ms. */
   commandTimeoutMs?: number;
+  /**
+   * Hands for the tests gates drive: the lab's faults on the lab (then destructive tests run
+   * unasked, `--yes` included). Default: the operator, asked through the prompter.
+   */
+  hands?: OperatorHands;
 }
 
 /** How a run ended. */
@@ -396,7 +403,48 @@ export class Runner {
     return out;
   }
 
+  /**
+   * A gate whose step can run the test itself: on the lab always (the lab's faults are the hands);
+   * on real nodes when an operator is there to confirm each destructive act. Undefined when the
+   * gate is met the manual way instead.
+   */
+  private async driveGate(step: Step, task: Task, key: string, ctx: TaskContext, rec: TaskRecord, hash: string): Promise<NodeOutcome | undefined> {
+    const drive = task.gate?.drive;
+    if (!drive) return undefined;
+    const hands = this.o.hands ?? operatorHands(ctx.prompt);
+    const lab = hands.kind === 'lab';
+    if (!lab) {
+      // NOTE: on real nodes nobody can confirm a crash under --yes: the gate stops as a manual one.
+      if (this.o.yes) return undefined;
+      const ok = await ctx.prompt.confirm(`${key}: ${task.title}\nThe tool can run this test itself, asking you before each destructive act. Run it now? (No: do it by hand with the checklist)`, true);
+      if (!ok) return undefined;
+    }
+    rec.status = 'running';
+    rec.inputHash = hash;
+    rec.startedAt = new Date().toISOString();
+    delete rec.finishedAt;
+    rec.runs = (rec.runs ?? 0) + 1;
+    this.o.store.save(true);
+    this.executed.push(`${task.id}@${key}`);
+    try {
+      const ev = await drive({ ...ctx, hands, lab, confirmDestructive: lab ? async () => true : (what) => ctx.prompt.confirm(`${what}\nGo ahead?`, false) });
+      this.finish(rec, 'done', hash, ev);
+      return 'ran';
+    } catch (e) {
+      if (!(e instanceof TestNotRun)) throw e;
+      // NOTE: a test the operator declined is not run, and never recorded as passed.
+      rec.status = 'pending';
+      rec.inputHash = hash;
+      rec.note = `not run: ${e.message}`;
+      this.o.store.save();
+      this.stop({ outcome: 'gate', stop: { step: step.id, task: task.id, node: key, message: `${task.id} not run: ${e.message}` } });
+      return 'stopped';
+    }
+  }
+
   private async gate(step: Step, task: Task, key: string, ctx: TaskContext, rec: TaskRecord, prev: TaskRecord | undefined, hash: string): Promise<NodeOutcome> {
+    const driven = await this.driveGate(step, task, key, ctx, rec, hash);
+    if (driven) return driven;
     const g = await meetGate(task, this.plan, key, ctx.prompt, {
       yes: !!this.o.yes,
       acceptGates: !!this.o.acceptGates,

@@ -4,6 +4,7 @@
  * they touch comes through `TaskContext`.
  */
 import type { Plan, PlanNode } from '../plan/derive.js';
+import type { OperatorHands } from './hands.js';
 
 /** Where a task runs. `both`: both nodes in parallel; `each`: node 1 then node 2; `local`: the operator's machine. */
 export type TaskOn = 'both' | 'each' | 'node1' | 'node2' | 'local';
@@ -107,6 +108,19 @@ export interface TaskContext {
   captured<T = unknown>(key: string): T | undefined;
 }
 
+/** What a gate that drives its own test gets besides the task context. */
+export interface DriveContext extends TaskContext {
+  /** Cable pulls and switch power: the operator on real hardware, the lab's faults on the lab. */
+  hands: OperatorHands;
+  /** Whether the nodes are the lab's (destructive tests then need no confirmation). */
+  lab: boolean;
+  /**
+   * Ask the operator before something destructive (a node crashed, a power outlet cut). Always true
+   * on the lab; on real nodes a refusal stops the test, which is then recorded as not run.
+   */
+  confirmDestructive(what: string): Promise<boolean>;
+}
+
 /** A manual test table as the tutorial prints it (e.g. the four fence tests). */
 export interface TestTable {
   title: string;
@@ -122,6 +136,12 @@ export interface Gate {
   checklist?(p: Plan): string[];
   /** Yes/No tables printed in the runbook. */
   tables?(p: Plan): TestTable[];
+  /**
+   * The tool runs the test itself: checks the starting state, acts (through `hands` where a person
+   * is needed), watches, decides, and returns the evidence. Throws `VerifyFailed` with what it saw
+   * when the test fails. Without `drive` the operator does the checklist.
+   */
+  drive?(ctx: DriveContext): Promise<Evidence>;
 }
 
 /** One unit of work and one checkpoint key. */

@@ -8,6 +8,9 @@ import { fakeContext, runTask } from '../helpers/fake-node.js';
 import { fakeCluster, type StdinFakeNode } from '../helpers/fake-cman-cluster.js';
 import { clusterFoundation, cmanStartWarning } from '../../steps/cluster-foundation.js';
 import { CLUSTER_CONF, configVersionOf, renderClusterConf } from '../../steps/cluster-conf.js';
+import { useVirtualClock } from '../helpers/virtual-clock.js';
+
+useVirtualClock();
 
 const plan = (): Plan => derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
 const task = (id: string): Task => clusterFoundation.tasks.find((t) => t.id === `cluster-foundation.${id}`)!;

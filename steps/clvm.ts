@@ -105,6 +105,27 @@ const dualPrimary = (s: DrbdStatus, p: Plan) =>
     return !!row && row.cs === 'Connected' && row.ro.join('/') === 'Primary/Primary' && row.ds.join('/') === 'UpToDate/UpToDate';
   });
 
+/** Devices of the root file system and of active swap that live on device-mapper (LVM, dm-crypt). */
+export function osOnDeviceMapper(mounts: string, swaps: string): string[] {
+  const dm = (dev: string) => /^\/dev\/(mapper\/|dm-\d)/.test(dev) || /^\/dev\/[^/]+\/[^/]+$/.test(dev) && !/^\/dev\/(disk|md)\//.test(dev);
+  const out: string[] = [];
+  for (const l of mounts.split('\n')) {
+    const [dev, mnt, type] = l.trim().split(/\s+/);
+    if (dev && mnt && ['/', '/boot', '/usr', '/var', '/home', '/tmp'].includes(mnt) && type !== 'rootfs' && dm(dev)) out.push(`${mnt} on ${dev}`);
+  }
+  for (const l of swaps.split('\n').slice(1)) {
+    const dev = l.trim().split(/\s+/)[0];
+    if (dev && dm(dev)) out.push(`swap on ${dev}`);
+  }
+  return out;
+}
+
+async function osLvmProblems(ctx: TaskContext): Promise<string[]> {
+  const mounts = await ctx.node.exec('cat /proc/mounts');
+  const swaps = await ctx.node.exec('cat /proc/swaps');
+  return osOnDeviceMapper(mounts.code === 0 ? mounts.stdout : '', swaps.code === 0 ? swaps.stdout : '');
+}
+
 /** Step "Clustered Logical Volume Management": lvm.conf, clvmd test, PVs/VGs/LV on node 1. */
 export const clvm: Step = {
   id: 'clvm',
@@ -117,6 +138,30 @@ export const clvm: Step = {
     'will manage it). With DRBD and clvmd started on both nodes, node 1 creates the PVs, the clustered VGs (-c y fails ' +
     'loudly if clvmd is not running) and the LV of the shared GFS2 partition; both nodes see them.',
   tasks: [
+    {
+      id: 'clvm.os-not-on-lvm',
+      title: "Check the node's own system is not on LVM (the DRBD-only filter would hide it)",
+      on: 'both',
+      kind: 'safe',
+      commands: () => ['cat /proc/mounts', 'cat /proc/swaps'],
+      // NOTE: the tutorial's nodes use plain partitions (sda1-3); a stock CentOS install puts / and
+      // swap on LVM. With the filter "a|/dev/drbd*|", "r/.*/" that VG vanishes from every LVM tool:
+      // the next boot cannot activate swap or /home, and the next initramfs cannot find root.
+      async run(ctx) {
+        const bad = await osLvmProblems(ctx);
+        if (bad.length)
+          throw new AnvilError(
+            `${ctx.node.plan.name}: ${bad.join(', ')}: the system itself uses LVM (or device-mapper), and the DRBD-only LVM filter this step writes would hide it`,
+            'reinstall the node with plain partitions as the tutorial does (/boot, swap and / on sda1-3), or add the system PV to the filter by hand (e.g. "a|/dev/sda2|" before "a|/dev/drbd*|") and skip this step',
+          );
+      },
+      expect: () => ['/, /boot, /usr, /var, /home, /tmp and swap are on plain partitions, not on LVM/device-mapper'],
+      async verify(ctx) {
+        const bad = await osLvmProblems(ctx);
+        if (bad.length) throw new VerifyFailed('clvm.os-not-on-lvm', ctx.node.plan.name, 'the system on plain partitions', bad.join(', '));
+        return { summary: 'system file systems and swap on plain partitions' };
+      },
+    },
     {
       id: 'clvm.lvm-conf',
       title: 'Configure clustered LVM locking in lvm.conf',

@@ -205,7 +205,20 @@ export const drbdConfig: Step = {
         const have = await withMetadata(ctx);
         const todo = ctx.plan.resources.filter((r) => !have.has(r.name));
         // NOTE: no stdin: if DRBD finds old metadata or a file system it asks for "yes"; we never answer for the operator.
-        if (todo.length) await ctx.node.sh(`drbdadm create-md ${todo.map((r) => q(r.name)).join(' ')}`, { stdin: '' });
+        if (!todo.length) return;
+        const r = await ctx.node.exec(`drbdadm create-md ${todo.map((x) => q(x.name)).join(' ')}`, { stdin: '' });
+        if (r.code !== 0) {
+          const seen = `${r.stdout}\n${r.stderr}`;
+          // NOTE: DRBD found a file system or old metadata and wants "yes": the tutorial's remedy is to
+          // zero the start of the partition; that destroys whatever is there, so only the operator decides.
+          const old = /yes|Found .* (file ?system|meta ?data)|existing|v0[78] Magic/i.test(seen);
+          throw new AnvilError(
+            `${ctx.node.plan.name}: drbdadm create-md failed${old ? ': it found existing data on the backing partition and asks to overwrite it' : ''}: ${seen.trim().split('\n').slice(-3).join(' / ')}`,
+            old
+              ? `if nothing on ${todo.map((x) => x.partition).join(', ')} must be kept, wipe its start (e.g. \`dd if=/dev/zero of=${todo[0]!.partition} bs=4M count=10\`) on ${ctx.node.plan.name}, then resume; the tool never answers "yes" for you`
+              : 'check the resource files (drbdadm dump) and the backing partitions, then resume',
+          );
+        }
       },
       async verify(ctx) {
         const have = await withMetadata(ctx);

@@ -6,7 +6,8 @@
 import type { Step } from '../src/engine/types.js';
 import { VerifyFailed } from '../src/errors.js';
 import { clustatService } from '../src/verify/clustat.js';
-import { daemonTask, ensureStarted, pushTask, readClustat, storageProblems, storageService, validateTask, waitFor, writeConfTask } from './cluster-conf.js';
+import { chkconfigOff, daemonTask, ensureStarted, ensureStopped, isInstalled, isRunning, pushTask, readClustat, storageProblems, storageService, validateTask, waitFor, writeConfTask } from './cluster-conf.js';
+import { until } from './cluster-ops.js';
 
 export const storageServices: Step = {
   id: 'storage-services',
@@ -29,6 +30,24 @@ export const storageServices: Step = {
     validateTask('storage-services.validate'),
     pushTask('storage-services.push', 'storage'),
     daemonTask('storage-services.rgmanager-off', 'Keep rgmanager off at boot (the cluster is still started by hand)', 'rgmanager', 'off'),
+    {
+      id: 'storage-services.libvirtd-off',
+      title: 'Keep libvirtd off at boot (rgmanager starts it after the storage)',
+      on: 'both',
+      kind: 'safe',
+      commands: () => ['chkconfig libvirtd off', '/etc/init.d/libvirtd stop'],
+      // NOTE: the tutorial says the four daemons rgmanager manages must not start at boot (drbd, clvmd,
+      // gfs2, libvirtd) but never turns libvirtd off: a libvirtd started at boot could start a guest
+      // before its storage. It is stopped only while rgmanager does not run yet (first build): on a
+      // running cluster libvirtd carries the guests and must be left alone.
+      async run(ctx) {
+        if (!(await isInstalled(ctx.node, 'libvirtd'))) return;
+        await ctx.node.sh('chkconfig libvirtd off');
+        if (!(await isRunning(ctx.node, 'rgmanager'))) await ensureStopped(ctx.node, 'libvirtd');
+      },
+      expect: () => ['chkconfig --list libvirtd: off in every runlevel (rgmanager starts it as the last resource of the storage service)'],
+      verify: (ctx) => chkconfigOff(ctx, 'storage-services.libvirtd-off', 'libvirtd'),
+    },
     {
       id: 'storage-services.start-rgmanager',
       title: 'Start rgmanager on both nodes',
@@ -65,6 +84,10 @@ export const storageServices: Step = {
           ...p.nodes.map((m) => ` ${`service:${storageService(m)}`.padEnd(31)}${m.fqdn.padEnd(30)}started`),
         ].join('\n'),
       async verify(ctx) {
+        // NOTE: both nodes start rgmanager at once; the peer's storage tree (drbd, clvmd, gfs2,
+        // libvirtd) may finish seconds after this node's: poll until both are started.
+        const timeoutMs = (ctx.plan.storage.drbd.wfcTimeout + 300) * 1000;
+        await until(async () => (storageProblems(ctx.plan, await readClustat(ctx.node)).length ? undefined : true), timeoutMs, 3_000);
         const problems = storageProblems(ctx.plan, await readClustat(ctx.node));
         if (problems.length)
           throw new VerifyFailed('storage-services.start-rgmanager', ctx.node.plan.name, 'both members Online with rgmanager, each storage service started on its node', problems.join('; '));

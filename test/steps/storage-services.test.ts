@@ -7,6 +7,9 @@ import { fakeContext, runTask } from '../helpers/fake-node.js';
 import { fakeCluster, type StdinFakeNode } from '../helpers/fake-cman-cluster.js';
 import { storageServices } from '../../steps/storage-services.js';
 import { CLUSTER_CONF, configVersionOf, renderClusterConf } from '../../steps/cluster-conf.js';
+import { useVirtualClock } from '../helpers/virtual-clock.js';
+
+useVirtualClock();
 
 const ENV = { ILO_PW: 'Il0-Pa55w0rd', RICCI_PW: 'R1cci-S3cret!' };
 const task = (id: string): Task => storageServices.tasks.find((t) => t.id === `storage-services.${id}`)!;

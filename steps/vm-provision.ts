@@ -69,6 +69,90 @@ function expectedList(p: Plan, n: PlanNode): string {
 }
 
 /** Step "Provisioning Virtual Machines": LVs, scripts, installs, media gate, definitions on both nodes. */
+/**
+ * What keeps a VM's definition from being the installed guest's: not running, still booting the
+ * installer (`<kernel>`/`<initrd>`, on_reboot destroy), install media still loaded. Saving the XML
+ * before the first reboot would make the cluster boot the installer (review, step 18).
+ */
+export async function installProblems(ctx: TaskContext): Promise<string[]> {
+  const out: string[] = [];
+  for (const v of ctx.plan.vms) {
+    const node = v.host.name === ctx.node.plan.name ? ctx.node : ctx.peer;
+    const r = await node.exec(`virsh dumpxml ${q(v.name)}`);
+    if (r.code !== 0) {
+      out.push(`${v.name}: not defined on ${node.plan.name} (${r.stderr.trim() || `exit ${r.code}`})`);
+      continue;
+    }
+    const xml = r.stdout;
+    if (!/<domain\b[^>]*\bid=['"]\d+['"]/.test(xml)) out.push(`${v.name}: not running on ${node.plan.name}`);
+    if (/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(xml)) out.push(`${v.name}: still boots the installer (<kernel>/<initrd> in its XML): let the install finish and the guest reboot`);
+    const onReboot = /<on_reboot>([^<]+)<\/on_reboot>/.exec(xml)?.[1];
+    if (onReboot && onReboot !== 'restart') out.push(`${v.name}: on_reboot is ${onReboot} (the installer's), not restart`);
+    out.push(...loadedMedia(xml).map((m) => `${v.name}: ${m}`));
+  }
+  return out;
+}
+
+/** LVM's size suffixes (powers of 1024, as lvcreate -L reads them) in MiB. */
+const UNIT_MIB: Record<string, number> = { m: 1, g: 1024, t: 1024 * 1024 };
+
+/** MiB of an lvcreate -L size (`150G`, `512M`); undefined for `100%FREE` and the like. */
+export function sizeMiB(size: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([mgt])?$/i.exec(size.trim());
+  return m ? Number(m[1]) * UNIT_MIB[(m[2] ?? 'm').toLowerCase()]! : undefined;
+}
+
+/** kB values of /proc/meminfo by key. */
+function meminfo(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(\w+):\s+(\d+) kB/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/**
+ * What the tutorial's provision planning checks (3259-3295), for the VMs not created yet: the
+ * fixed-size LVs fit their VG's free space and a `100%FREE` one still gets some; every VM's RAM fits
+ * ONE node ("we have to plan for when all four VMs will run on just one node"): the sum must fit in
+ * what the idle host leaves free; media installs find their ISO/floppy images on the shared volume.
+ */
+export async function provisionProblems(ctx: TaskContext): Promise<string[]> {
+  const p = ctx.plan;
+  const out: string[] = [];
+  const have = await existingLvs(ctx);
+  const vgs = await ctx.node.exec('vgs --noheadings --units m --nosuffix -o vg_name,vg_free');
+  if (vgs.code !== 0) return [`vgs failed: ${vgs.stderr.trim() || `exit ${vgs.code}`}`];
+  const free = new Map(vgs.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((w) => w.length >= 2).map((w) => [w[0]!, Number(w[1])] as const));
+  for (const vg of new Set(p.vms.map((v) => v.vg))) {
+    const todo = p.vms.filter((v) => v.vg === vg && !have.has(`${v.vg}/${v.lv}`));
+    if (!todo.length) continue;
+    const avail = free.get(vg);
+    if (avail === undefined) {
+      out.push(`VG ${vg} not found (vgs)`);
+      continue;
+    }
+    const fixed = todo.reduce((k, v) => k + (sizeMiB(v.size) ?? 0), 0);
+    const rest = todo.filter((v) => sizeMiB(v.size) === undefined);
+    if (fixed > avail) out.push(`VG ${vg}: ${todo.filter((v) => sizeMiB(v.size) !== undefined).map((v) => `${v.lv} ${v.size}`).join(' + ')} = ${Math.round(fixed)} MiB, but only ${Math.round(avail)} MiB free`);
+    else if (rest.length && avail - fixed < 1024) out.push(`VG ${vg}: ${rest.map((v) => v.lv).join(', ')} would get ${Math.round(avail - fixed)} MiB (what the fixed sizes leave)`);
+    if (rest.length > 1) out.push(`VG ${vg}: ${rest.map((v) => v.lv).join(' and ')} both ask for the rest of the VG; only the last one created would get any`);
+  }
+  const ram = p.vms.reduce((k, v) => k + v.ram, 0);
+  for (const n of [ctx.node, ctx.peer]) {
+    const r = await n.exec('cat /proc/meminfo');
+    const mi = meminfo(r.stdout);
+    if (r.code !== 0 || mi.MemTotal === undefined) {
+      out.push(`${n.plan.name}: cannot read /proc/meminfo`);
+      continue;
+    }
+    const idle = Math.floor(((mi.MemFree ?? 0) + (mi.Buffers ?? 0) + (mi.Cached ?? 0)) / 1024);
+    if (ram > idle) out.push(`${n.plan.name}: all ${p.vms.length} VMs need ${ram} MiB of RAM when they run on this one node, but it has ${idle} MiB free (MemTotal ${Math.floor(mi.MemTotal / 1024)} MiB)`);
+  }
+  for (const v of p.vms.filter(usesMedia))
+    for (const f of [v.install.cdrom, v.install.floppy].filter((x): x is string => !!x))
+      if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) out.push(`${v.name}: install media ${f} is missing (copy it to the shared volume first)`);
+  return out;
+}
+
 export const vmProvision: Step = {
   id: 'vm-provision',
   title: 'Provisioning Virtual Machines',
@@ -82,6 +166,23 @@ export const vmProvision: Step = {
     'a later deleted ISO stops the VM from booting. Finally the XML definition is saved on the shared partition and ' +
     'defined on the other node too.',
   tasks: [
+    {
+      id: 'vm-provision.precheck',
+      title: 'Check the VMs fit: disk per VG, RAM of every VM on one node, install media present',
+      on: 'node1',
+      kind: 'safe',
+      commands: () => ['vgs --noheadings --units m --nosuffix -o vg_name,vg_free', 'cat /proc/meminfo'],
+      async run(ctx) {
+        const problems = await provisionProblems(ctx);
+        if (problems.length) throw new AnvilError(`the VMs as planned do not fit: ${problems.join('; ')}`, 'change the VMs in the answers (size, ram) or copy the install media, then resume');
+      },
+      expect: (p) => [`every VM's RAM together (${p.vms.reduce((k, v) => k + v.ram, 0)} MiB) fits one node`, 'fixed LV sizes fit their VG', ...p.vms.filter(usesMedia).map((v) => `${v.install.cdrom} present`)],
+      async verify(ctx) {
+        const problems = await provisionProblems(ctx);
+        if (problems.length) throw new VerifyFailed('vm-provision.precheck', ctx.node.plan.name, 'the VMs fit the nodes', problems.join('; '));
+        return { summary: `${ctx.plan.vms.length} VMs fit: ${ctx.plan.vms.reduce((k, v) => k + v.ram, 0)} MiB of RAM on one node, disks within their VGs` };
+      },
+    },
     {
       id: 'vm-provision.lvcreate',
       title: 'Create the LV of each VM on its host node',
@@ -187,17 +288,14 @@ export const vmProvision: Step = {
           ...p.vms.filter(usesMedia).map((v) => `${v.name}: the floppy and DVD media are disconnected (Post-Install Housekeeping)`),
         ],
       },
-      expect: (p) => p.vms.filter(usesMedia).map((v) => `virsh dumpxml ${v.name}: no cdrom or floppy with a source`),
+      expect: (p) => [
+        'every VM runs from its disk: no installer <kernel>/<initrd> in its XML, on_reboot "restart"',
+        ...p.vms.filter(usesMedia).map((v) => `virsh dumpxml ${v.name}: no cdrom or floppy with a source`),
+      ],
       async verify(ctx) {
-        const loaded: string[] = [];
-        for (const v of ctx.plan.vms) {
-          const node = v.host.name === ctx.node.plan.name ? ctx.node : ctx.peer;
-          const r = await node.exec(`virsh dumpxml ${q(v.name)}`);
-          if (r.code !== 0) throw new VerifyFailed('vm-provision.finish-install', node.plan.name, `${v.name} defined`, r.stderr.trim() || `exit ${r.code}`);
-          loaded.push(...loadedMedia(r.stdout).map((m) => `${v.name}: ${m}`));
-        }
-        if (loaded.length) throw new VerifyFailed('vm-provision.finish-install', ctx.node.plan.name, 'install media ejected', loaded.join('; '));
-        return { summary: `${ctx.plan.vms.length} VMs installed, no media loaded` };
+        const problems = await installProblems(ctx);
+        if (problems.length) throw new VerifyFailed('vm-provision.finish-install', ctx.node.plan.name, 'every VM installed, running from its disk, install media ejected', problems.join('; '));
+        return { summary: `${ctx.plan.vms.length} VMs installed and running from their disks, no media loaded` };
       },
     },
     {

@@ -3,9 +3,10 @@
  * `vm:` service per VM in its host's domain, pushed to the cluster; then each VM enabled on the
  * node it already runs on, and cman + rgmanager set to start at boot.
  */
-import type { Step } from '../src/engine/types.js';
+import type { Step, TaskContext } from '../src/engine/types.js';
 import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
-import { VerifyFailed } from '../src/errors.js';
+import { AnvilError, VerifyFailed } from '../src/errors.js';
+import { parseVirshList } from '../src/verify/virsh-list.js';
 import { clustatService } from '../src/verify/clustat.js';
 import { isOnAtBoot, parseChkconfig } from '../src/verify/chkconfig.js';
 import { q } from '../src/engine/shell.js';
@@ -16,6 +17,17 @@ export const vmsOf = (p: Plan, n: PlanNode) => p.vms.filter((v) => v.host.name =
 
 /** `clusvcadm -e vm:<name> -m <host fqdn>`: enable a VM's service on its home node. */
 export const enableVm = (v: PlanVm) => `clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(v.host.fqdn)}`;
+
+/** The guests running on each node now (`virsh list --all` on both). */
+export async function runningGuests(ctx: TaskContext): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const n of [ctx.node, ctx.peer]) {
+    const r = await n.exec('virsh list --all');
+    if (r.code !== 0) throw new VerifyFailed('vm-services.enable', n.plan.name, '`virsh list --all` answers (libvirtd runs under the storage service)', r.stderr.trim() || `exit ${r.code}`);
+    out.set(n.plan.name, new Set(parseVirshList(r.stdout).filter((d) => d.state === 'running' || d.state === 'paused' || d.state === 'idle').map((d) => d.name)));
+  }
+  return out;
+}
 
 /** `clusvcadm -e vm:<name> -m <host fqdn>` for each VM of a node. */
 export function enableCommands(p: Plan, n: PlanNode): string[] {
@@ -48,14 +60,32 @@ export const vmServices: Step = {
       commands: enableCommands,
       async run(ctx) {
         const c = await readClustat(ctx.node);
+        // NOTE: clustat shows a guest started outside the cluster as disabled wherever it runs; before
+        // asking rgmanager to start one, look at both nodes (tutorial 4062-4093): a guest running on
+        // the peer must never be started a second time on the same LV.
+        const running = await runningGuests(ctx);
         for (const v of vmsOf(ctx.plan, ctx.node.plan)) {
           const s = clustatService(c, `vm:${v.name}`);
           if (s?.state === 'started') {
             if (s.owner !== v.host.fqdn) ctx.log(`vm:${v.name} already runs on ${s.owner}; leaving it there`);
             continue;
           }
+          const where = ctx.plan.nodes.filter((n) => running.get(n.name)?.has(v.name));
+          if (where.length > 1)
+            throw new AnvilError(
+              `${v.name} runs on both ${where.map((n) => n.name).join(' and ')} at once: its disk is being written twice`,
+              `stop one copy at once (\`virsh destroy ${v.name}\` on the node that should not run it), check the guest's file systems, then resume`,
+            );
           // NOTE: a failed service must be disabled before rgmanager accepts to enable it again.
           if (s?.state === 'failed') await ctx.node.sh(`clusvcadm -d ${q(`vm:${v.name}`)}`, { timeoutMs: 300_000 });
+          const on = where[0];
+          if (on && on.name !== v.host.name) {
+            // NOTE: adopt it where it runs (no restart), then live-migrate it home.
+            ctx.log(`${v.name} runs on ${on.name}, not on its home ${v.host.name}: taking it over there, then migrating it home`);
+            await ctx.node.sh(`clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(on.fqdn)}`, { timeoutMs: 300_000 });
+            await ctx.node.sh(`clusvcadm -M ${q(`vm:${v.name}`)} -m ${q(v.host.fqdn)}`, { timeoutMs: 600_000 });
+            continue;
+          }
           await ctx.node.sh(enableVm(v), { timeoutMs: 300_000 });
         }
       },
@@ -64,6 +94,8 @@ export const vmServices: Step = {
       async verify(ctx) {
         const mine = vmsOf(ctx.plan, ctx.node.plan);
         const problems = vmProblems(ctx.plan, await readClustat(ctx.node), mine);
+        const peerRuns = (await runningGuests(ctx)).get(ctx.peer.plan.name) ?? new Set<string>();
+        for (const v of mine) if (peerRuns.has(v.name)) problems.push(`${v.name} also runs on ${ctx.peer.plan.name} (virsh list)`);
         if (problems.length) throw new VerifyFailed('vm-services.enable', ctx.node.plan.name, `${mine.map((v) => `vm:${v.name}`).join(', ')} started on ${ctx.node.plan.fqdn}`, problems.join('; '));
         return { summary: `${mine.length} VM service(s) started on ${ctx.node.plan.name}`, details: { vms: mine.length } };
       },

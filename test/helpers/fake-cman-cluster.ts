@@ -34,6 +34,8 @@ export interface ClusterModel {
   rg: Map<string, { state: string; owner?: string; last?: string }>;
   /** Services without an init script (not installed) on every node. */
   notInstalled: Set<string>;
+  /** Guests running per node name (virsh list); `clusvcadm -e/-M` move them. */
+  guests: Map<string, Set<string>>;
 }
 
 const STATUS_OUT = (p: Plan, n: PlanNode, v: number) =>
@@ -69,6 +71,7 @@ export function fakeCluster(p: Plan) {
     ricci: new Map(),
     rg: new Map(),
     notInstalled: new Set(),
+    guests: new Map([[a.plan.name, new Set<string>()], [b.plan.name, new Set<string>()]]),
   };
   const peerOf = (x: StdinFakeNode) => (x === a ? b : a);
   const versionOf = (text?: string) => Number(/config_version="(\d+)"/.exec(text ?? '')?.[1] ?? NaN);
@@ -142,7 +145,23 @@ export function fakeCluster(p: Plan) {
       const s = model.rg.get(`vm:${m[1]}`);
       if (!s || s.state === 'started' || s.state === 'failed') return { code: 1, stderr: `Invalid operation for vm:${m[1]}\n` };
       model.rg.set(`vm:${m[1]}`, { state: 'started', owner: m[2] });
+      // NOTE: like vm.sh, the guest is started on the target (adopted when it already runs there).
+      const target = nodes.find((y) => y.plan.fqdn === m[2]);
+      if (target) model.guests.get(target.plan.name)!.add(m[1]!);
       return `vm:${m[1]} is now running on ${m[2]}\n`;
+    });
+    x.on(/^clusvcadm -M vm:(\S+) -m (\S+)$/, (_c, m) => {
+      const s = model.rg.get(`vm:${m[1]}`);
+      const target = nodes.find((y) => y.plan.fqdn === m[2]);
+      if (!s || s.state !== 'started' || !target) return { code: 1, stderr: `Invalid operation for vm:${m[1]}\n` };
+      for (const g of model.guests.values()) g.delete(m[1]!);
+      model.guests.get(target.plan.name)!.add(m[1]!);
+      model.rg.set(`vm:${m[1]}`, { state: 'started', owner: m[2] });
+      return `Trying to migrate vm:${m[1]} to ${m[2]}...Success\n`;
+    });
+    x.on('virsh list --all', () => {
+      const g = model.guests.get(name)!;
+      return [' Id    Name                           State', '----------------------------------------------------', ...[...g].map((v, i) => ` ${String(i + 1).padEnd(5)} ${v.padEnd(30)} running`), ''].join('\n') + '\n';
     });
     x.on(/^clusvcadm -d vm:(\S+)$/, (_c, m) => (model.rg.set(`vm:${m[1]}`, { state: 'disabled' }), `Local machine disabling vm:${m[1]}...Success\n`));
   }

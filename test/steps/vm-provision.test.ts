@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { vmProvision, lvcreateCommand, loadedMedia, vmsOn } from '../../steps/vm-provision.js';
+import { vmProvision, lvcreateCommand, loadedMedia, sizeMiB, vmsOn } from '../../steps/vm-provision.js';
 import { pollDefaults } from '../../src/verify/poll.js';
 import { FakeNode, fakeContext, runTask } from '../helpers/fake-node.js';
 import { tutorialPlan } from '../helpers/tutorial-node.js';
@@ -80,13 +80,41 @@ describe('vm-provision', () => {
     expect(loadedMedia(withMedia)).toEqual(['floppy /shared/files/virtio-win-1.1.16.vfd', 'cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso']);
     const ejected = withMedia.replace(/<source file='[^']*'\/>/g, '');
     expect(loadedMedia(ejected)).toEqual([]);
-    const a = new FakeNode(p.nodes[0]).on(/^virsh dumpxml /, "<domain type='kvm'><devices><disk type='block' device='disk'><source dev='/dev/an01-vg0/vm0001-1'/></disk></devices></domain>");
-    const b = new FakeNode(p.nodes[1]).on(/^virsh dumpxml /, withMedia);
+    const running = (xml: string) => xml.replace("<domain type='kvm'>", "<domain type='kvm' id='2'>").replace('<devices>', '<os><type arch=\'x86_64\' machine=\'rhel6.4.0\'>hvm</type><boot dev=\'hd\'/></os><on_reboot>restart</on_reboot><devices>');
+    const installer = "<domain type='kvm' id='1'><name>vm0001-dev</name><os><type arch='x86_64' machine='rhel6.4.0'>hvm</type><kernel>/var/lib/libvirt/boot/virtinst-vmlinuz.qBdv0H</kernel><initrd>/var/lib/libvirt/boot/virtinst-initrd.img.D1rA7C</initrd></os><on_reboot>destroy</on_reboot><devices></devices></domain>";
+    const a = new FakeNode(p.nodes[0]).on(/^virsh dumpxml /, running("<domain type='kvm'><devices><disk type='block' device='disk'><source dev='/dev/an01-vg0/vm0001-1'/></disk></devices></domain>"));
+    const b = new FakeNode(p.nodes[1]).on(/^virsh dumpxml /, running(withMedia));
     await expect(gate.verify!(fakeContext(p, a, b))).rejects.toThrow('vm0004-ms: floppy /shared/files/virtio-win-1.1.16.vfd');
+    b.on(/^virsh dumpxml /, running(ejected));
+    expect((await gate.verify!(fakeContext(p, a, b))).summary).toBe('4 VMs installed and running from their disks, no media loaded');
+    // NOTE: a definition saved before the first reboot would boot the installer from the cluster.
+    a.on(/^virsh dumpxml /, installer);
+    await expect(gate.verify!(fakeContext(p, a, b))).rejects.toThrow(/vm0001-dev: still boots the installer .*vm0001-dev: on_reboot is destroy/);
     b.on(/^virsh dumpxml /, ejected);
-    expect((await gate.verify!(fakeContext(p, a, b))).summary).toBe('4 VMs installed, no media loaded');
+    await expect(gate.verify!(fakeContext(p, a, b))).rejects.toThrow(/vm0004-ms: not running on an-node02/);
     expect(b.commands).toContain('virsh dumpxml vm0004-ms');
     expect(a.commands).toContain('virsh dumpxml vm0001-dev');
+  });
+
+  it('checks before provisioning that the disks fit their VGs, every VM fits one node\'s RAM and the media are there', async () => {
+    expect(sizeMiB('150G')).toBe(153600);
+    expect(sizeMiB('100%FREE')).toBeUndefined();
+    const pre = t('vm-provision.precheck');
+    // the tutorial's VGs (3261-3266) and memory (3267-3268)
+    const vgs = '  an01-vg0   206458.00\n  an02-vg0   206080.00\n  shared-vg0      0.00\n';
+    const mem = 'MemTotal:        8050312 kB\nMemFree:         7432288 kB\n';
+    const media = ['/shared/files/Windows_Server_2008_R2_64Bit_SP1.iso', '/shared/files/virtio-win-1.1.16.vfd'];
+    const mk = (n: (typeof p.nodes)[number], memText: string) =>
+      new FakeNode(n).on(/^lvs /, '').on(/^vgs /, vgs).on('cat /proc/meminfo', memText).on(/^test -s /, (c) => ({ code: media.some((f) => c.endsWith(f)) ? 0 : 1 }));
+    const a = mk(p.nodes[0], mem);
+    const b = mk(p.nodes[1], mem);
+    expect((await pre.verify!(fakeContext(p, a, b))).summary).toMatch(/4 VMs fit: 7168 MiB of RAM on one node/);
+    media.pop();
+    const small = mk(p.nodes[1], 'MemTotal:        4048312 kB\nMemFree:         3432288 kB\n');
+    const tight = mk(p.nodes[0], mem).on(/^vgs /, '  an01-vg0   100000.00\n  an02-vg0   206080.00\n');
+    await expect(pre.verify!(fakeContext(p, tight, small))).rejects.toThrow(
+      /VG an01-vg0: vm0001-1 150G = 153600 MiB, but only 100000 MiB free.*an-node02: all 4 VMs need 7168 MiB of RAM when they run on this one node, but it has 3351 MiB free.*vm0004-ms: install media \/shared\/files\/virtio-win-1.1.16.vfd is missing/,
+    );
   });
 
   it('saves the definitions and defines the other node\'s VMs; virsh list --all shows all four', async () => {

@@ -69,11 +69,37 @@ describe('vm-services', () => {
       expect(model.boot.get(p.nodes[1].name)).toEqual(new Set(['cman', 'rgmanager']));
 
       // Idempotent: nothing is enabled twice.
-      const before = a.commands.length + b.commands.length;
+      const [na, nb] = [a.commands.length, b.commands.length];
       await run(p, a, b, task('enable'));
-      expect([...a.commands, ...b.commands].slice(before).filter((c) => c.startsWith('clusvcadm'))).toEqual([]);
+      expect([...a.commands.slice(na), ...b.commands.slice(nb)].filter((c) => c.startsWith('clusvcadm'))).toEqual([]);
+      // NOTE: both nodes' guests were looked at before enabling (tutorial 4062-4093).
+      expect(a.commands.filter((c) => c === 'virsh list --all').length).toBeGreaterThan(0);
+      expect(b.commands.filter((c) => c === 'virsh list --all').length).toBeGreaterThan(0);
     });
   }
+
+  it('never starts a guest that runs on the peer: takes it over there and migrates it home; refuses a guest running twice', async () => {
+    const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
+    const { a, b, model } = afterStorage(p);
+    for (const t of ['write-conf', 'validate', 'push']) await run(p, a, b, task(t));
+    // vm0001-dev (home an-node01) was started by hand on an-node02
+    model.guests.get('an-node02')!.add('vm0001-dev');
+    await run(p, a, b, task('enable'));
+    expect(a.commands.filter((c) => c.startsWith('clusvcadm'))).toEqual([
+      'clusvcadm -e vm:vm0001-dev -m an-node02.alteeve.ca',
+      'clusvcadm -M vm:vm0001-dev -m an-node01.alteeve.ca',
+      'clusvcadm -e vm:vm0002-web -m an-node01.alteeve.ca',
+    ]);
+    expect([...model.guests.get('an-node01')!]).toContain('vm0001-dev');
+    expect([...model.guests.get('an-node02')!]).not.toContain('vm0001-dev');
+
+    const c2 = afterStorage(p);
+    for (const t of ['write-conf', 'validate', 'push']) await run(p, c2.a, c2.b, task(t));
+    c2.model.guests.get('an-node01')!.add('vm0002-web');
+    c2.model.guests.get('an-node02')!.add('vm0002-web');
+    await expect(run(p, c2.a, c2.b, task('enable'))).rejects.toThrow(/vm0002-web runs on both an-node01 and an-node02 at once/);
+    expect(c2.a.commands.filter((c) => c.includes('vm0002-web') && c.startsWith('clusvcadm'))).toEqual([]);
+  });
 
   it('disables a failed VM before enabling it, and reports a VM not on its host', async () => {
     const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));

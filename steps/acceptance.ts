@@ -10,6 +10,8 @@ import { q } from '../src/engine/shell.js';
 import { fenceAgentCommand, storageService, verifyIdealState } from './cluster-conf.js';
 import { enableVm, vmsOf } from './vm-services.js';
 import { HANG } from './fence-tests.js';
+import { VerifyFailed } from '../src/errors.js';
+import { driveColdStopStart, driveNodeCrash, driveVmCrash, driveWithdraw, drbdNotReady } from './acceptance-drive.js';
 
 const migrate = (v: PlanVm, to: PlanNode) => `clusvcadm -M ${q(`vm:${v.name}`)} -m ${q(to.fqdn)}`;
 const ideal = (p: Plan) =>
@@ -17,14 +19,32 @@ const ideal = (p: Plan) =>
 const drbdReady = (n: PlanNode) =>
   `On ${n.name}, \`cat /proc/drbd\`: every resource "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" and no "sync'ed:" line; do not migrate the VMs until the resync has completed`;
 
-function gateTask(id: string, title: string, gate: Task['gate'], expect: (p: Plan) => string[] = (p) => [ideal(p)]): Task {
-  return { id, title, on: 'node1', kind: 'gate', gate, expect, verify: (ctx) => verifyIdealState(ctx, id) };
+function gateTask(id: string, title: string, gate: Task['gate'], expect: (p: Plan) => string[] = (p) => [ideal(p), ...p.nodes.map(drbdReady)]): Task {
+  return {
+    id,
+    title,
+    on: 'node1',
+    kind: 'gate',
+    gate,
+    expect,
+    async verify(ctx) {
+      const ev = await verifyIdealState(ctx, id);
+      // NOTE: clustat alone would accept a node still resyncing (SyncTarget): DRBD must be in sync too.
+      for (const h of [ctx.node, ctx.peer]) {
+        const r = await h.exec('cat /proc/drbd');
+        const bad = r.code === 0 ? drbdNotReady(ctx.plan, r.stdout) : ['/proc/drbd missing'];
+        if (bad.length) throw new VerifyFailed(id, h.plan.name, 'DRBD Connected, Primary/Primary, UpToDate/UpToDate, oos:0', bad.join('; '));
+      }
+      return { ...ev, summary: `${ev.summary}; DRBD in sync on both nodes` };
+    },
+  };
 }
 
 /** Live-migrate a node's VMs away, withdraw it, reboot it, rejoin it and migrate them back. */
 function withdrawGate(i: 0 | 1): Task {
   const no = `node ${i + 1}`;
   return gateTask(`acceptance.withdraw-node${i + 1}`, `Live-migrate ${no}'s VMs away, withdraw and rejoin ${no}`, {
+    drive: driveWithdraw(i),
     instruct: (p) => {
       const n = p.nodes[i];
       return [
@@ -88,6 +108,7 @@ export function crashOutcomes(p: Plan, v: PlanVm): string[] {
 }
 
 const crashGate = gateTask('acceptance.vm-crash', 'Crash each VM until the recovery policy relocates it', {
+  drive: driveVmCrash,
   instruct: (p) => {
     const s = p.answers.vmService;
     return [
@@ -117,6 +138,7 @@ const crashGate = gateTask('acceptance.vm-crash', 'Crash each VM until the recov
 function nodeCrashGate(i: 0 | 1): Task {
   const no = `node ${i + 1}`;
   return gateTask(`acceptance.node-crash-node${i + 1}`, `Crash ${no}: fenced, its VMs recover on the peer, it rejoins`, {
+    drive: driveNodeCrash(i),
     instruct: (p) => {
       const n = p.nodes[i];
       return [
@@ -164,6 +186,7 @@ export function powerOnCommands(n: PlanNode): string[] {
 }
 
 const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold start of the whole cluster', {
+  drive: driveColdStopStart,
   instruct: (p) =>
     [
       'Shut down every VM through the cluster, stop rgmanager and cman on both nodes, power both nodes off.',
@@ -176,7 +199,7 @@ const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold star
     `On both nodes: \`/etc/init.d/rgmanager stop\` (it can take a minute or two)`,
     `On both nodes: \`/etc/init.d/cman stop\``,
     'On both nodes: `poweroff`',
-    `Power on both nodes within ${p.cluster.postJoinDelay} seconds: ${p.nodes.flatMap(powerOnCommands).map((c) => `\`${c}\``).join(', ') || 'press the power buttons'}`,
+    `Power on both nodes within ${p.cluster.postJoinDelay} seconds, from a workstation on the BCN with fence-agents installed (both nodes are off): ${p.nodes.flatMap(powerOnCommands).map((c) => `\`${c}\``).join(', ') || 'press the power buttons'}`,
     `\`clustat\`: both members "Online, rgmanager", storage services started, every vm: service disabled`,
     ...p.nodes.map(drbdReady),
     ...p.vms.map((v) => `\`${enableVm(v)}\`: "vm:${v.name} is now running on ${v.host.fqdn}"`),

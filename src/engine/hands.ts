@@ -18,6 +18,19 @@ export interface OperatorHands {
   cable(node: string, nic: string, state: 'up' | 'down', why?: string): Promise<void>;
   /** Cut (`down`) or restore (`up`) the power of a switch. */
   switchPower(which: SwitchRole, state: 'up' | 'down'): Promise<void>;
+  /**
+   * Power a node on from outside it (both nodes are off during a cold start): the first fence
+   * method's agents with `action=on`, run on the operator's machine, else the power button.
+   */
+  powerOn(node: string, agents: PowerOnAgent[]): Promise<void>;
+}
+
+/** A fence agent call that powers a node on: the agent and its `name=value` stdin (secrets inside). */
+export interface PowerOnAgent {
+  agent: string;
+  stdin: string;
+  /** What to show the operator (passwords masked), e.g. `fence_ipmilan -a an-node01.ipmi -l root -p ******** -o on`. */
+  shown: string;
 }
 
 /** Hands that inject the lab's faults (`fault` takes the words of `anvil-install lab fault ...`). */
@@ -27,7 +40,22 @@ export function labHands(fault: (words: string[]) => Promise<void>): OperatorHan
     cable: (node, nic, state) => fault(['cable', node, nic, state]),
     // NOTE: the lab cables link 1 of every bond to sw1 and link 2 to sw2.
     switchPower: (which, state) => fault(['switch', which === 'primary' ? 'sw1' : 'sw2', state]),
+    powerOn: (node) => fault(['power', node, 'on']),
   };
+}
+
+/** Run a fence agent on this machine with its options on stdin; null when it is not installed here. */
+async function runLocalAgent(a: PowerOnAgent): Promise<{ code: number | null; out: string } | null> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(a.agent, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? null : { code: 1, out: e.message }));
+    child.on('close', (code) => resolve({ code, out }));
+    child.stdin.end(a.stdin);
+  });
 }
 
 /** Hands that ask the operator; a refusal stops the test (it is then recorded as not run). */
@@ -40,5 +68,20 @@ export function operatorHands(prompt: Prompter): OperatorHands {
     kind: 'operator',
     cable: (node, nic, state, why) => ask(`${state === 'down' ? 'Pull the cable of' : 'Plug the cable back into'} ${nic} on ${node}${why ? ` (${why})` : ''}.`),
     switchPower: (which, state) => ask(`${state === 'down' ? 'Cut the power to' : 'Restore the power to'} the ${which} switch.`),
+    async powerOn(node, agents) {
+      // NOTE: the tutorial runs `fence_ipmilan ... -o on` from a workstation on the BCN (5313): this
+      // machine, when it has the agents; otherwise the operator presses the button.
+      const tried: string[] = [];
+      for (const a of agents) {
+        const r = await runLocalAgent(a);
+        if (r === null) {
+          tried.push(`${a.agent} is not installed here`);
+          break;
+        }
+        if (r.code === 0) return;
+        tried.push(`${a.shown}: ${r.out.trim() || `exit ${r.code}`}`);
+      }
+      await ask(`Power on ${node} (${tried.length ? `${tried.join('; ')}; ` : ''}press its power button, or run ${agents.map((a) => `\`${a.shown}\``).join(' / ') || 'its BMC power-on'} from a machine on the BCN).`);
+    },
   };
 }

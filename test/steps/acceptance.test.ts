@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadAnswers } from '../../src/plan/load.js';
 import { derivePlan } from '../../src/plan/derive.js';
@@ -70,7 +71,13 @@ describe('acceptance', () => {
       model.rg.set(`service:storage_${n.plan.label}`, { state: 'started', owner: n.plan.fqdn });
     }
     for (const v of tutorial.vms) model.rg.set(`vm:${v.name}`, { state: 'started', owner: v.host.fqdn });
-    for (const t of acceptance.tasks) await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({ summary: 'both members online; 4 VMs on their hosts' });
+    const fixture = (f: string) => readFileSync(`test/fixtures/cluster-tools/${f}`, 'utf8');
+    for (const n of [a, b]) n.on('cat /proc/drbd', fixture('proc-drbd-ready.txt'));
+    for (const t of acceptance.tasks) await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({ summary: 'both members online; 4 VMs on their hosts; DRBD in sync on both nodes' });
+    // NOTE: clustat alone is not enough: a returning node still resyncing (tutorial 5213-5225) is not ready.
+    b.on('cat /proc/drbd', fixture('proc-drbd-synctarget.txt'));
+    await expect(gate('node-crash-node2').verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/r0: cs:SyncTarget ro:Primary\/Primary ds:Inconsistent\/UpToDate oos:780928/);
+    b.on('cat /proc/drbd', fixture('proc-drbd-ready.txt'));
     model.rg.set('vm:vm0003-db', { state: 'started', owner: 'an-node01.alteeve.ca' });
     model.running.get('an-node02')!.delete('rgmanager');
     await expect(gate('cold-stop-start').verify!(fakeContext(tutorial, a, b))).rejects.toThrow(

@@ -4,9 +4,11 @@
  * on the host node, the operator finishing the OS install (and ejecting install media), then the
  * XML definition saved under <shared>/definitions and defined on the other node too.
  */
-import type { FileSpec, Step, TaskContext } from '../src/engine/types.js';
+import type { DriveContext, Evidence, FileSpec, Step, TaskContext } from '../src/engine/types.js';
+import { clock } from '../src/util/clock.js';
+import { until } from './cluster-ops.js';
 import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
-import { AnvilError, VerifyFailed } from '../src/errors.js';
+import { AnvilError, TestNotRun, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
 import { parseVirshList } from '../src/verify/virsh-list.js';
 import { poll } from '../src/verify/poll.js';
@@ -93,6 +95,57 @@ export async function installProblems(ctx: TaskContext): Promise<string[]> {
   return out;
 }
 
+/** Target devices (`hdc`, `fda`) of the cdrom/floppy disks that still have a medium loaded. */
+export function loadedTargets(xml: string): string[] {
+  const out: string[] = [];
+  for (const m of xml.matchAll(/<disk\b[^>]*device=['"](cdrom|floppy)['"][^>]*>([\s\S]*?)<\/disk>/g)) {
+    if (!/<source\b[^>]*(?:file|dev)=/.test(m[2]!)) continue;
+    const dev = /<target\b[^>]*dev=['"]([^'"]+)['"]/.exec(m[2]!)?.[1];
+    if (dev) out.push(dev);
+  }
+  return out;
+}
+
+/**
+ * The end of the installs, run by the tool: wait until every guest has finished its installer and
+ * runs from its disk (a kickstart install reboots by itself; a Windows install needs the operator at
+ * the console on real hardware, so the tool asks first), then eject the install media with
+ * `virsh change-media` (libvirt 0.10 can; the tutorial's "no CLI way" was libvirt 0.8), and check.
+ */
+export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
+  const p = ctx.plan;
+  const media = p.vms.filter(usesMedia);
+  if (media.length && !ctx.lab) {
+    const ok = await ctx.prompt.confirm(`Finish the OS install of ${media.map((v) => v.name).join(', ')} in virt-manager (load the virtio driver from the floppy) and let ${media.length > 1 ? 'them' : 'it'} reboot into the installed system.`, false);
+    if (!ok) throw new TestNotRun('the media installs were not finished');
+  }
+  const details: Record<string, string> = {};
+  for (const v of p.vms) {
+    const h = v.host.name === ctx.node.plan.name ? ctx.node : ctx.peer;
+    const t0 = clock().now();
+    const xml = await until(async () => {
+      const r = await h.exec(`virsh dumpxml ${q(v.name)}`);
+      if (r.code !== 0) return undefined;
+      const running = /<domain\b[^>]*\bid=['"]\d+['"]/.test(r.stdout);
+      return running && !/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(r.stdout) ? r.stdout : undefined;
+    }, FINISH_TIMING.installMs, 10_000);
+    if (!xml) throw new VerifyFailed('vm-provision.finish-install', h.plan.name, `${v.name} installed and running from its disk`, (await installProblems(ctx)).filter((x) => x.startsWith(`${v.name}:`)).join('; ') || 'not yet');
+    for (const dev of loadedTargets(xml)) await h.sh(`virsh change-media ${q(v.name)} ${q(dev)} --eject --live --config`);
+    details[v.name] = `installed on ${v.host.name} in ${Math.round((clock().now() - t0) / 60_000)} min${loadedTargets(xml).length ? `; ejected ${loadedTargets(xml).join(', ')}` : ''}`;
+  }
+  const problems = await installProblems(ctx);
+  if (problems.length) throw new VerifyFailed('vm-provision.finish-install', ctx.node.plan.name, 'every VM installed, running from its disk, install media ejected', problems.join('; '));
+  return { summary: `${p.vms.length} VMs installed and running from their disks, no media loaded`, details };
+}
+
+/** The ISO and floppy images the media installs need (they must be on the shared volume). */
+export function mediaFiles(p: Plan): string[] {
+  return p.vms.filter(usesMedia).flatMap((v) => [v.install.cdrom, v.install.floppy].filter((x): x is string => !!x));
+}
+
+/** How long the tool waits for a guest's installer (install clock). */
+export const FINISH_TIMING = { installMs: 4 * 3_600_000 };
+
 /** LVM's size suffixes (powers of 1024, as lvcreate -L reads them) in MiB. */
 const UNIT_MIB: Record<string, number> = { m: 1, g: 1024, t: 1024 * 1024 };
 
@@ -166,6 +219,35 @@ export const vmProvision: Step = {
     'a later deleted ISO stops the VM from booting. Finally the XML definition is saved on the shared partition and ' +
     'defined on the other node too.',
   tasks: [
+    {
+      id: 'vm-provision.media',
+      title: 'Copy the install media of the media installs to the shared volume',
+      on: 'node1',
+      kind: 'gate',
+      gate: {
+        instruct: (p) =>
+          mediaFiles(p).length
+            ? `Copy the install media to ${p.gfs2.mount}/files (on either node: the GFS2 volume is shared): ${mediaFiles(p).join(', ')}.`
+            : 'No VM installs from media: nothing to copy.',
+        checklist: (p) => mediaFiles(p).map((f) => `${f} is on the shared volume (\`ls -lah ${f}\`)`),
+        async drive(ctx) {
+          const missing: string[] = [];
+          for (const f of mediaFiles(ctx.plan)) if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) missing.push(f);
+          for (const f of missing) await ctx.hands.supplyFile(ctx.node.plan.name, f);
+          const still = [];
+          for (const f of mediaFiles(ctx.plan)) if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) still.push(f);
+          if (still.length) throw new VerifyFailed('vm-provision.media', ctx.node.plan.name, `${still.join(', ')} present`, 'missing');
+          return { summary: mediaFiles(ctx.plan).length ? `${mediaFiles(ctx.plan).length} install media present${missing.length ? ` (${missing.length} copied now)` : ''}` : 'no media installs' };
+        },
+      },
+      expect: (p) => mediaFiles(p).map((f) => `${f} present`),
+      async verify(ctx) {
+        const missing: string[] = [];
+        for (const f of mediaFiles(ctx.plan)) if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) missing.push(f);
+        if (missing.length) throw new VerifyFailed('vm-provision.media', ctx.node.plan.name, 'the install media on the shared volume', `missing ${missing.join(', ')}`);
+        return { summary: `${mediaFiles(ctx.plan).length} install media present` };
+      },
+    },
     {
       id: 'vm-provision.precheck',
       title: 'Check the VMs fit: disk per VG, RAM of every VM on one node, install media present',
@@ -283,6 +365,7 @@ export const vmProvision: Step = {
                 'floppy; once installed and rebooted, open View -> Details, select Floppy 1 and click Disconnect, select IDE CDROM 1 and click Disconnect.',
             ),
           ].join('\n'),
+        drive: driveFinishInstall,
         checklist: (p) => [
           ...p.vms.map((v) => `${v.name} (on ${v.host.name}): the OS install finished and the VM booted from its disk`),
           ...p.vms.filter(usesMedia).map((v) => `${v.name}: the floppy and DVD media are disconnected (Post-Install Housekeeping)`),

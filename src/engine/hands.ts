@@ -23,6 +23,8 @@ export interface OperatorHands {
    * method's agents with `action=on`, run on the operator's machine, else the power button.
    */
   powerOn(node: string, agents: PowerOnAgent[]): Promise<void>;
+  /** Put a file the operator brings (an install ISO, a driver floppy image) at `path` on a node. */
+  supplyFile(node: string, path: string): Promise<void>;
 }
 
 /** A fence agent call that powers a node on: the agent and its `name=value` stdin (secrets inside). */
@@ -41,6 +43,8 @@ export function labHands(fault: (words: string[]) => Promise<void>): OperatorHan
     // NOTE: the lab cables link 1 of every bond to sw1 and link 2 to sw2.
     switchPower: (which, state) => fault(['switch', which === 'primary' ? 'sw1' : 'sw2', state]),
     powerOn: (node) => fault(['power', node, 'on']),
+    // NOTE: the lab stands in for the operator's copy with an image file of its own.
+    supplyFile: (node, path) => fault(['media', node, path]),
   };
 }
 
@@ -68,6 +72,7 @@ export function operatorHands(prompt: Prompter): OperatorHands {
     kind: 'operator',
     cable: (node, nic, state, why) => ask(`${state === 'down' ? 'Pull the cable of' : 'Plug the cable back into'} ${nic} on ${node}${why ? ` (${why})` : ''}.`),
     switchPower: (which, state) => ask(`${state === 'down' ? 'Cut the power to' : 'Restore the power to'} the ${which} switch.`),
+    supplyFile: (node, path) => ask(`Copy ${path.split('/').pop()} to ${path} on ${node} (e.g. \`rsync -av ${path.split('/').pop()} root@${node}:${path.slice(0, path.lastIndexOf('/') + 1)}\`).`),
     async powerOn(node, agents) {
       // NOTE: the tutorial runs `fence_ipmilan ... -o on` from a workstation on the BCN (5313): this
       // machine, when it has the agents; otherwise the operator presses the button.

@@ -122,6 +122,7 @@ export const FAULT_USAGE = [
   'drop-ssh NODE',
   'power NODE on|off',
   'crash NODE',
+  'media NODE PATH',
 ];
 
 /** Parse `KIND ARGS...` into a LabFault; throws AnvilError with the usage on a mistake. */
@@ -161,6 +162,10 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
     case 'crash':
       arity(1);
       return { kind: 'crash', node: node(rest[0]) };
+    case 'media':
+      arity(2);
+      if (!rest[1]?.startsWith('/')) bad('media needs an absolute path on the node (e.g. /shared/files/x.iso)');
+      return { kind: 'media', node: node(rest[0]), path: rest[1]! } as unknown as LabFault;
     default:
       return bad(kind ? `unknown fault kind "${kind}"` : 'which fault?');
   }

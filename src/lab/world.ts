@@ -34,7 +34,11 @@ export interface Pdu {
 }
 
 /** Faults beyond the contract's: a BMC or PDU that stops answering. */
-export type LabFaultExtra = { kind: 'bmc'; node: string; up: boolean } | { kind: 'pdu'; pdu: string; up: boolean };
+export type LabFaultExtra =
+  | { kind: 'bmc'; node: string; up: boolean }
+  | { kind: 'pdu'; pdu: string; up: boolean }
+  /** The operator's hands bring a file (install ISO, driver floppy): an image appears at `path`. */
+  | { kind: 'media'; node: string; path: string };
 
 /** Serialized world. */
 interface WorldSaved {
@@ -293,6 +297,15 @@ export class World implements LabWorld {
         const b = this.bmcs.find((x) => x.node === f.node);
         if (!b) throw new Error(`${f.node} has no BMC`);
         b.up = f.up;
+        break;
+      }
+      case 'media': {
+        const n = this.node(f.node);
+        if (!n.running) throw new Error(`${f.node} is not running`);
+        const dir = f.path.slice(0, f.path.lastIndexOf('/')) || '/';
+        n.fs.mkdirp(dir);
+        // NOTE: a small stand-in for the image; the lab only checks it is there and not empty.
+        n.fs.writeFile(f.path, `lab install medium ${f.path.split('/').pop()}\n`, 0o644);
         break;
       }
       case 'pdu': {

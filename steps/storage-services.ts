@@ -3,11 +3,61 @@
  * per node pinned to that node by a restricted single-node failover domain; pushed to the running
  * cluster with `cman_tool version -r`, then rgmanager started by hand on both nodes.
  */
-import type { Step } from '../src/engine/types.js';
+import type { DriveContext, Evidence, NodeHandle, Step } from '../src/engine/types.js';
+import type { PlanNode } from '../src/plan/derive.js';
+import type { Clustat } from '../src/verify/clustat.js';
+import { parseDrbdStatus } from '../src/verify/drbd-status.js';
 import { VerifyFailed } from '../src/errors.js';
 import { clustatService } from '../src/verify/clustat.js';
 import { chkconfigOff, daemonTask, ensureStarted, ensureStopped, isInstalled, isRunning, pushTask, readClustat, storageProblems, storageService, validateTask, waitFor, writeConfTask } from './cluster-conf.js';
 import { until } from './cluster-ops.js';
+
+const STOP_START = 'storage-services.stop-start';
+
+/** Poll clustat on `h` until `ok`; fail naming what was seen. */
+async function clustatUntil(h: NodeHandle, want: string, ok: (c: Clustat) => boolean, timeoutMs: number): Promise<Clustat> {
+  const c = await until(async () => {
+    const st = await readClustat(h).catch(() => undefined);
+    return st && ok(st) ? st : undefined;
+  }, timeoutMs, 2_000);
+  if (c) return c;
+  const st = await readClustat(h).catch(() => undefined);
+  throw new VerifyFailed(STOP_START, h.plan.name, want, st ? st.services.map((x) => `${x.name} ${x.state} ${x.owner ?? x.lastOwner ?? ''}`.trim()).join(', ') : 'clustat did not answer');
+}
+
+/** The tutorial's storage stop/start exercise (3150-3214), run by the tool. */
+async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
+  const p = ctx.plan;
+  const [a, b] = p.nodes;
+  const h = (n: PlanNode) => (ctx.node.plan.name === n.name ? ctx.node : ctx.peer);
+  const timeoutMs = (p.storage.drbd.wfcTimeout + 300) * 1000;
+  const svc = (n: PlanNode) => `service:${storageService(n)}`;
+  const state = (c: Clustat, n: PlanNode) => clustatService(c, svc(n));
+  await clustatUntil(ctx.node, 'both storage services started', (c) => !storageProblems(p, c).length, timeoutMs);
+  const details: Record<string, string> = {};
+  const off = await h(a).sh(`clusvcadm -d ${storageService(a)}`, { timeoutMs: 600_000 });
+  if (!off.includes(`Local machine disabling ${svc(a)}...Success`)) throw new VerifyFailed(STOP_START, a.name, `Local machine disabling ${svc(a)}...Success`, off.trim());
+  await clustatUntil(ctx.node, `${svc(a)} (${a.fqdn}) disabled`, (c) => state(c, a)?.state === 'disabled', timeoutMs);
+  const drbd = parseDrbdStatus(await h(b).sh('/etc/init.d/drbd status'));
+  const notWaiting = p.resources.filter((r) => {
+    const row = drbd.rows.find((x) => x.resource === r.name);
+    return !row || row.cs !== 'WFConnection' || row.ro.join('/') !== 'Primary/Unknown' || row.ds.join('/') !== 'UpToDate/Outdated';
+  });
+  if (notWaiting.length) throw new VerifyFailed(STOP_START, b.name, 'DRBD WFConnection Primary/Unknown UpToDate/Outdated while the peer\'s storage is stopped', drbd.rows.map((r) => `${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`).join(', '));
+  details.stop1 = `${svc(a)} disabled; ${b.name}'s DRBD waits for its peer: WFConnection Primary/Unknown UpToDate/Outdated`;
+  await h(b).sh(`clusvcadm -d ${storageService(b)}`, { timeoutMs: 600_000 });
+  await clustatUntil(ctx.node, 'both storage services disabled', (c) => state(c, a)?.state === 'disabled' && state(c, b)?.state === 'disabled', timeoutMs);
+  details.stop2 = 'both storage services disabled';
+  // NOTE: enable both at about the same time: the first DRBD waits wfc-timeout for its peer.
+  const outs = await Promise.all(p.nodes.map((n) => h(n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, { timeoutMs })));
+  outs.forEach((o, i) => {
+    const n = p.nodes[i]!;
+    if (!o.includes(`${svc(n)} is now running on ${n.fqdn}`)) throw new VerifyFailed(STOP_START, n.name, `${svc(n)} is now running on ${n.fqdn}`, o.trim());
+  });
+  await clustatUntil(ctx.node, 'both storage services started again', (c) => !storageProblems(p, c).length, timeoutMs);
+  details.start = 'both storage services enabled on their own nodes and started';
+  return { summary: 'storage services stopped and started by hand through rgmanager', details };
+}
 
 export const storageServices: Step = {
   id: 'storage-services',
@@ -92,6 +142,37 @@ export const storageServices: Step = {
         if (problems.length)
           throw new VerifyFailed('storage-services.start-rgmanager', ctx.node.plan.name, 'both members Online with rgmanager, each storage service started on its node', problems.join('; '));
         return { summary: `both members online with rgmanager; ${ctx.plan.nodes.map((n) => storageService(n)).join(', ')} started` };
+      },
+    },
+    {
+      id: 'storage-services.stop-start',
+      title: 'Stop and start the clustered storage by hand (clusvcadm -d / -e)',
+      on: 'node1',
+      kind: 'gate',
+      gate: {
+        instruct: (p) =>
+          [
+            'The tutorial\'s exercise "Stopping and Starting Clustered Storage": disable each storage service, watch DRBD on the peer, then enable them again on their own nodes.',
+            `Services with the service: prefix can be named alone (\`clusvcadm -d ${storageService(p.nodes[0])}\`); -e without -m starts a service on the node the command runs on, whatever its failover domain says.`,
+          ].join('\n'),
+        checklist: (p) => {
+          const [a, b] = p.nodes;
+          return [
+            `\`clustat\` on both nodes: service:${storageService(a)} and service:${storageService(b)} started`,
+            `On ${a.name}: \`clusvcadm -d ${storageService(a)}\`: "Local machine disabling service:${storageService(a)}...Success"; \`clustat\`: (${a.fqdn}) disabled`,
+            `On ${b.name}: \`/etc/init.d/drbd status\`: every resource WFConnection Primary/Unknown UpToDate/Outdated`,
+            `On ${b.name}: \`clusvcadm -d ${storageService(b)}\`; \`clustat\`: both storage services disabled`,
+            ...p.nodes.map((n) => `On ${n.name}: \`clusvcadm -e ${storageService(n)} -m ${n.fqdn}\`: "service:${storageService(n)} is now running on ${n.fqdn}"`),
+            '`clustat`: both storage services started again',
+          ];
+        },
+        drive: driveStorageStopStart,
+      },
+      expect: (p) => p.nodes.map((n) => `service:${storageService(n)} started on ${n.fqdn} again`),
+      async verify(ctx) {
+        const problems = storageProblems(ctx.plan, await readClustat(ctx.node));
+        if (problems.length) throw new VerifyFailed('storage-services.stop-start', ctx.node.plan.name, 'both storage services started on their nodes', problems.join('; '));
+        return { summary: 'both storage services started' };
       },
     },
   ],

@@ -197,6 +197,7 @@ export const clvm: Step = {
     },
     {
       id: 'clvm.clvmd-test',
+      firstBuildOnly: 'clvmd is tried once by hand before the cluster manages it',
       title: 'Test clvmd, keep it off at boot',
       on: 'both',
       kind: 'safe',

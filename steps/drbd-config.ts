@@ -289,6 +289,7 @@ export const drbdConfig: Step = {
     },
     {
       id: 'drbd-config.stop',
+      firstBuildOnly: 'DRBD is stopped once so that the cluster can take it over',
       title: 'Stop DRBD and keep it off at boot (the cluster will manage it)',
       on: 'both',
       kind: 'safe',

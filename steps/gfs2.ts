@@ -186,6 +186,7 @@ export const gfs2: Step = {
     },
     {
       id: 'gfs2.stop-storage',
+      firstBuildOnly: 'the storage is stopped once so that rgmanager can take it over',
       title: 'Stop all clustered storage components',
       on: 'both',
       kind: 'safe',

@@ -79,7 +79,11 @@ export const storageServices: Step = {
     writeConfTask('storage-services.write-conf', 'storage'),
     validateTask('storage-services.validate'),
     pushTask('storage-services.push', 'storage'),
-    daemonTask('storage-services.rgmanager-off', 'Keep rgmanager off at boot (the cluster is still started by hand)', 'rgmanager', 'off'),
+    {
+      ...daemonTask('storage-services.rgmanager-off', 'Keep rgmanager off at boot (the cluster is still started by hand)', 'rgmanager', 'off'),
+      // NOTE: after step 19 rgmanager is on at boot and carries the guests: never stopped again.
+      firstBuildOnly: 'rgmanager is kept off until the VMs become cluster services',
+    },
     {
       id: 'storage-services.libvirtd-off',
       title: 'Keep libvirtd off at boot (rgmanager starts it after the storage)',

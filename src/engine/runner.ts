@@ -309,6 +309,14 @@ export class Runner {
       const hash = inputHash(task, plan, pn, this.secrets);
       const d = decide(prev, hash, this.reopened.has(key));
       if (d.action === 'keep') return 'kept';
+      if (d.action === 'run' && task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened')) {
+        // NOTE: re-opened by a later change, but it was a step of the first build only: keep it.
+        if (d.reopen) this.reopened.add(key);
+        prev.note = `kept: ${task.firstBuildOnly} (one-time transition of the first build, not repeated)`;
+        prev.inputHash = hash;
+        store.save();
+        return 'kept';
+      }
       if (d.reopen) this.reopened.add(key);
       // NOTE: a `local` task gets node 1 as its node: gates and local checks may still read the nodes.
       const ctx = this.context(task, pn ?? plan.nodes[0], key, w);

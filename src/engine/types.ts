@@ -166,6 +166,12 @@ export interface Task {
   /** Output the tutorial shows for the commands (runbook "expected output"). */
   expectedOutput?(p: Plan, n: PlanNode): string;
   gate?: Gate;
+  /**
+   * A one-time transition of the first build, not a desired state (e.g. "stop DRBD before rgmanager
+   * takes it over"): once done it is never run again because a later answer changed, since on a
+   * running cluster it would stop what now carries the guests. The text says why, for the plan.
+   */
+  firstBuildOnly?: string;
 }
 
 /** One tutorial step: a titled group of tasks. */

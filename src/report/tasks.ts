@@ -55,6 +55,10 @@ export interface TaskView {
   expect: NodeGroup<string[]>[];
   expectedOutput: NodeGroup<string>[];
   gate?: GateView;
+  /** A one-time transition of the first build: why it is not repeated when a later change re-opens it. */
+  firstBuildOnly?: string;
+  /** The gate's test can be run by the tool itself (driven), not only ticked off. */
+  driven?: boolean;
 }
 
 /** One step, ready to print. */
@@ -175,6 +179,8 @@ export function taskView(p: Plan, task: Task, number: string): TaskView {
     expect,
     expectedOutput,
     gate,
+    ...(task.firstBuildOnly ? { firstBuildOnly: task.firstBuildOnly } : {}),
+    ...(task.gate?.drive ? { driven: true } : {}),
   };
 }
 

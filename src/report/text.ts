@@ -66,6 +66,8 @@ function taskText(t: TaskView): string {
   out.push(`${t.number.padEnd(6)}${t.title}  [${t.id}]${manual}`);
   const body: string[] = [];
   body.push(`kind: ${t.kind}   on: ${t.where}`);
+  if (t.firstBuildOnly) body.push(`first build only: ${t.firstBuildOnly}; a later change does not run it again`);
+  if (t.driven) body.push('the tool runs this test itself (on the lab always; on real nodes with your confirmation before each destructive act)');
   if (t.files.length) {
     body.push('files:');
     for (const f of t.files) {

@@ -354,6 +354,22 @@ describe('runner: changed answers', () => {
   });
 });
 
+describe('runner: one-time transitions of the first build', () => {
+  it('never re-runs a done firstBuildOnly task when a later change re-opens it, and says why in its record', async () => {
+    const steps = syntheticSteps().map((st) => ({ ...st, tasks: st.tasks.map((t) => (t.id === 'disk.free' ? { ...t, firstBuildOnly: 'found once on the fresh disk' } : t)) }));
+    const w = makeWorld();
+    const dir = tempDir();
+    await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps });
+    const changed = testAnswers((a) => (a.cluster.name = 'bc-prod-8'));
+    const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, answers: changed, steps });
+    expect(r.outcome).toBe('complete');
+    expect(r.executed).not.toContain('disk.free@kvm-a');
+    expect(r.executed).toContain('cluster.start@kvm-a');
+    const s = readState(dir)!;
+    expect(s.tasks['disk.free']!['kvm-a']).toMatchObject({ status: 'done', runs: 1, note: expect.stringContaining('found once on the fresh disk') });
+  });
+});
+
 describe('runner: interrupted tasks (status running found at start)', () => {
   async function doneRun() {
     const w = makeWorld();

@@ -113,6 +113,7 @@ export async function bench(opts: { nodeRuns?: number; freshRuns?: number; muxRu
     }
 
     const runner = await runnerOverhead(opts.runnerTasks ?? 1000);
+    const lab = await installOnLab();
     const r2 = (x: number) => Math.round(x * 100) / 100;
     return {
       bench: 'anvil-install transport',
@@ -127,7 +128,9 @@ export async function bench(opts: { nodeRuns?: number; freshRuns?: number; muxRu
         controlMasterOverNodeSession: r2(mux.medianMs / node.medianMs),
       },
       runnerOverhead: runner,
+      installOnLab: lab,
       goals: {
+        wholeInstallOnLabUnder30s: lab.exitCode === 0 && lab.wallMs < 30_000,
         nodeSessionAtMostFreshOver20: node.medianMs <= fresh.medianMs / 20,
         nodeSessionAtMostControlMaster: node.medianMs <= mux.medianMs,
         runnerUnder1msPerTask: runner.perTaskMs < 1,
@@ -135,6 +138,32 @@ export async function bench(opts: { nodeRuns?: number; freshRuns?: number; muxRu
     };
   } finally {
     await d.stop();
+  }
+}
+
+/**
+ * The README's main job: the whole install on the lab from a fresh state folder, through the CLI,
+ * with the tutorial's waits in lab time. Wall time, exit code and the steps done.
+ */
+async function installOnLab(): Promise<{ wallMs: number; exitCode: number | null; done: string }> {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'anvil-bench-lab-'));
+  const t = now();
+  try {
+    const r = await new Promise<{ code: number | null; out: string }>((res) => {
+      const p = spawn(process.execPath, [join(root, 'bin', 'anvil-install.js'), 'install', '--lab', '--yes', '--answers', join(root, 'examples', 'tutorial.anvil.yaml'), '--state', join(dir, 'state')], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('close', (code) => res({ code, out }));
+    });
+    return { wallMs: Math.round(now() - t), exitCode: r.code, done: /done: +(.*)/.exec(r.out)?.[1]?.trim() ?? '' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -279,21 +279,26 @@ export class Cluster implements ClusterView {
     const all = Object.values(this.rt).sort((x, y) => x.nodeid - y.nodeid);
     for (const a of all) {
       if (!this.w.nodes[a.node]?.running) continue;
-      for (const b of all) {
-        if (a === b) continue;
-        const linked = this.connected(a, b);
-        if (a.members.includes(b.fqdn)) {
-          if (!linked && !a.pending[b.fqdn]) {
-            a.pending[b.fqdn] = 'token';
-            this.w.schedule(a.cc.token, 'cluster.token', { node: a.node, peer: b.fqdn, epoch: a.startedAt });
-          } else if (linked && a.pending[b.fqdn]) {
-            delete a.pending[b.fqdn];
-            this.w.scheduler.cancelWhere('cluster.token', (d) => (d as { node: string; peer: string }).node === a.node && (d as { peer: string }).peer === b.fqdn);
-            this.w.scheduler.cancelWhere('cluster.consensus', (d) => (d as { node: string; peer: string }).node === a.node && (d as { peer: string }).peer === b.fqdn);
-          }
-        } else if (linked && !b.members.includes(a.fqdn) && a.fencing?.victim !== b.fqdn && b.fencing?.victim !== a.fqdn && !a.queue.includes(b.fqdn) && !b.queue.includes(a.fqdn)) {
-          this.merge(a, b);
+      // NOTE: a member whose cman vanished (crash, power loss) is still a member until the token says otherwise.
+      for (const cn of [...a.members]) {
+        if (cn === a.fqdn) continue;
+        const b = this.rtOf(cn);
+        const linked = !!b && this.connected(a, b);
+        if (!linked && !a.pending[cn]) {
+          a.pending[cn] = 'token';
+          this.w.schedule(a.cc.token, 'cluster.token', { node: a.node, peer: cn, epoch: a.startedAt });
+        } else if (linked && a.pending[cn]) {
+          delete a.pending[cn];
+          const same = (d: unknown) => (d as { node: string }).node === a.node && (d as { peer: string }).peer === cn;
+          this.w.scheduler.cancelWhere('cluster.token', same);
+          this.w.scheduler.cancelWhere('cluster.consensus', same);
         }
+      }
+      for (const b of all) {
+        if (a === b || a.members.includes(b.fqdn)) continue;
+        if (!this.connected(a, b) || b.members.includes(a.fqdn)) continue;
+        if (a.fencing?.victim === b.fqdn || b.fencing?.victim === a.fqdn || a.queue.includes(b.fqdn) || b.queue.includes(a.fqdn)) continue;
+        this.merge(a, b);
       }
     }
   }

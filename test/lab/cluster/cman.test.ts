@@ -122,3 +122,65 @@ describe('cluster: cman start, membership and cman_tool', () => {
     expect(nm.out).toContain('Network Manager is either running or configured to run. Please disable it in the cluster.\n');
   }, 60000);
 });
+
+describe('cluster: daemons, boot and the network tests of step 11', () => {
+  it('ricci and modclusterd start as the tutorial shows (1394, 1398-1399)', async () => {
+    const w = tutorialWorld();
+    const n = w.nodes[N1]!;
+    await run(n, 'yum -y install ricci modcluster >/dev/null');
+    expect((await run(n, 'chkconfig ricci on && chkconfig --list ricci')).out).toBe('ricci          \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n');
+    expect((await run(n, '/etc/init.d/ricci start')).out).toBe('Starting ricci:                                            [  OK  ]\n');
+    const m = await run(n, '/etc/init.d/modclusterd start');
+    expect(m.out).toBe('Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n                                                           [  OK  ]\n');
+    if (tutorial) {
+      expect(tutorial[1397]!.replace('/etc/init.d/modclusterd start', '')).toBe(m.out.split('\n')[0]);
+      expect(tutorial[1398]!.replace(/\].*$/, ']')).toBe(m.out.split('\n')[1]);
+    }
+    expect((await run(n, '/etc/init.d/modclusterd status')).code).toBe(0);
+  }, 60000);
+
+  it('pulled cables and a dead switch: the bonds fail over and the cluster sees nothing (1858, 1947-1965)', async () => {
+    const w = tutorialWorld();
+    const [n1, n2] = await clusterReady(w);
+    await cmanBoth(w);
+    const mark = logLines(n1);
+    const gen = (await run(n1, 'cman_tool status | grep Generation')).out;
+    w.fault({ kind: 'cable', node: N1, nic: 'eth0', up: false });
+    w.advance(30000);
+    w.fault({ kind: 'cable', node: N1, nic: 'eth0', up: true });
+    w.advance(130000);
+    w.fault({ kind: 'switch', switch: 'sw1', up: false });
+    w.advance(60000);
+    expect((await run(n1, 'cman_tool status | grep -E "^(Nodes|Cluster Generation)"')).out).toBe(`${gen}Nodes: 2\n`);
+    w.fault({ kind: 'switch', switch: 'sw1', up: true });
+    w.fault({ kind: 'switch', switch: 'sw2', up: false });
+    w.advance(60000);
+    expect((await run(n2, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 2\n');
+    expect(logSince(n1, mark).some((l) => /corosync|fenced/.test(l))).toBe(false);
+    // both switches down: each side loses the other; neither can reach a fence device (BCN dead): fenced loops
+    w.fault({ kind: 'switch', switch: 'sw1', up: false });
+    w.advance(40000);
+    expect((await run(n1, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 1\n');
+    expect(bodies(logSince(n1, mark)).filter((l) => l.includes('result: error from agent')).length).toBeGreaterThan(1);
+    expect(n2.running).toBe(true);
+  }, 60000);
+
+  it('with cman on at boot, a fenced node comes back and rejoins by itself', async () => {
+    const w = tutorialWorld();
+    const [n1, n2] = await clusterReady(w);
+    await cmanBoth(w);
+    await run(n1, 'chkconfig cman on');
+    w.fault({ kind: 'crash', node: N1 });
+    w.advance(40000);
+    expect(n1.running).toBe(true);
+    expect((await run(n1, '/etc/init.d/cman status')).code).toBe(0);
+    expect((await run(n2, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 2\n');
+    // a reboot by command leaves the cluster cleanly: no fence
+    const mark = logLines(n2);
+    await run(n1, 'reboot');
+    await w.settle();
+    w.advance(40000);
+    expect(bodies(logSince(n2, mark)).some((l) => l.includes('fencing node'))).toBe(false);
+    expect((await run(n2, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 2\n');
+  }, 60000);
+});

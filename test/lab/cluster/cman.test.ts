@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { run, tutorial } from '../helpers.js';
+import { cmanProblems, parseCmanStatus } from '../../../src/verify/cman-status.js';
+import { parseCmanVersion } from '../../../src/verify/cman-version.js';
 import { bodies, clusterReady, cmanBoth, CONF_V7, logLines, logSince, N1, N2, tutorialWorld } from './helpers.js';
 
 /** Tutorial lines a..b (1-based), with the next paragraph glued after the last `]` cut off. */
@@ -48,6 +50,9 @@ describe('cluster: cman start, membership and cman_tool', () => {
     if (tutorial) expect(want).toEqual([...tutorial.slice(1457 - 1, 1475).map((l, i) => (i === 0 ? l.replace('cman_tool status', '') : i === 18 ? l.replace(/We can see.*/, '') : l))]);
     expect((await run(n2, 'cman_tool status | grep -E "^Node (name|ID|addresses)"')).out).toBe('Node name: an-node02.alteeve.ca\nNode ID: 2\nNode addresses: 10.20.0.2\n');
     expect((await run(n2, 'cman_tool version')).out).toBe('6.2.0 config 7\n');
+    // the installer's own parsers read what the lab prints
+    expect(cmanProblems(parseCmanStatus(status), { clusterName: 'an-cluster-A', nodeName: 'an-node01.alteeve.ca', minConfigVersion: 7 })).toEqual([]);
+    expect(parseCmanVersion((await run(n1, 'cman_tool version')).out)).toEqual({ version: '6.2.0', config: 7 });
     expect((await run(n1, '/etc/init.d/cman status')).out).toBe('cluster is running.\n');
     expect((await run(n1, 'cman_tool nodes')).out).toMatch(/^Node {2}Sts {3}Inc {3}Joined {15}Name\n {3}1 {3}M {6}4 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node01\.alteeve\.ca\n {3}2 {3}M {6}8 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node02\.alteeve\.ca\n$/);
 

@@ -261,6 +261,7 @@ export function agentOptions(argv: string[], stdin: string, style: AgentDef['sty
     const value = eq < 0 ? '1' : line.slice(eq + 1);
     if (name === 'option' || name === 'operation') name = 'action';
     if (name === 'hostname') name = 'ipaddr';
+    if (name === 'user' && style === 'ipmi') name = 'login';
     if (name === 'blade' || name === 'fm') name = 'port';
     if (style === 'py' && !PY_STDIN.has(name) && name !== 'action') {
       warn += `Parse error: Ignoring unknown option '${line}'\n`;

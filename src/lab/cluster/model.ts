@@ -304,7 +304,7 @@ export class Cluster implements ClusterView {
   }
 
   private cancelTimers(node: string): void {
-    for (const k of ['cluster.token', 'cluster.consensus', 'cluster.pjd', 'cluster.fence']) this.w.scheduler.cancelWhere(k, (d) => (d as { node: string }).node === node);
+    for (const k of ['cluster.token', 'cluster.consensus', 'cluster.pjd', 'cluster.fence', 'cluster.fence-retry']) this.w.scheduler.cancelWhere(k, (d) => (d as { node: string }).node === node);
   }
 
   /** The totem token expired for `peer`: log it and give consensus its time. */
@@ -497,7 +497,6 @@ export class Cluster implements ClusterView {
     if (!this.rt[node]) return;
     delete this.rt[node];
     this.cancelTimers(node);
-    this.w.scheduler.cancelWhere('cluster.fence-retry', (d) => (d as { node: string }).node === node);
   }
 }
 

@@ -51,6 +51,12 @@ describe('cluster: ricci, passwd and cman_tool version -r', () => {
     expect(shadow).toMatch(/^ricci:\$6\$[^$]+\$[^:]+:\d+:0:99999:7:::$/m);
     expect(shadow).not.toContain('s3cret-pw');
     expect((await run(n, 'passwd -S nobody-here')).code).toBe(1);
+    // typed twice, as the tutorial does (1387-1390)
+    const typed = await run(n, 'passwd ricci', 'other-pw\nother-pw\n');
+    expect(typed.out).toBe('Changing password for user ricci.\nNew password: \nRetype new password: \npasswd: all authentication tokens updated successfully.\n');
+    const differ = await run(n, 'passwd ricci', 'a-pw\nb-pw\n');
+    expect(differ.code).toBe(1);
+    expect(differ.out).toContain('Sorry, passwords do not match.');
   }, 60000);
 
   it('version -r refuses a config_version that is not greater than the running one', async () => {

@@ -19,6 +19,7 @@ import { onTimer } from '../scheduler.js';
 import type { ClusterView } from './view.js';
 import type { ClusterConf, ConfNode } from './conf.js';
 import { planAgent, type AgentOpts } from './agents.js';
+import { shutdownHooks } from './power.js';
 
 /** Lab time between two membership checks. */
 export const POLL_MS = 1000;
@@ -58,6 +59,8 @@ export interface Rt {
   fencing?: Fencing;
   /** Victims still to fence after the current one. */
   queue: string[];
+  /** Every node that was a member during this run (post_join_delay spares them). */
+  seen?: string[];
 }
 
 interface Saved {
@@ -254,6 +257,7 @@ export class Cluster implements ClusterView {
     ] as const) {
       const old = x.members.length;
       if (!x.members.includes(y.fqdn)) x.members.push(y.fqdn);
+      x.seen = [...new Set([...(x.seen ?? []), y.fqdn])];
       x.joined[y.fqdn] = { at: now, inc: gen };
       x.gen = gen;
       delete x.pending[y.fqdn];
@@ -400,7 +404,8 @@ export class Cluster implements ClusterView {
 
   /** post_join_delay is over: fence every configured node that has not joined. */
   postJoinDelay(r: Rt): void {
-    for (const cn of r.cc.nodes) if (!r.members.includes(cn.name)) this.fence(r, cn.name);
+    // NOTE: only nodes that never joined since fenced started; one that left cleanly is not a victim.
+    for (const cn of r.cc.nodes) if (!r.members.includes(cn.name) && !(r.seen ?? []).includes(cn.name)) this.fence(r, cn.name);
   }
 
   /**
@@ -506,6 +511,12 @@ export function clusterOf(w: World): Cluster {
 }
 
 registerSubsystem({ key: 'cluster', create: (w, saved) => new Cluster(w, saved as Saved | undefined) });
+shutdownHooks.push((w, n) => {
+  const c = clusterOf(w);
+  if (!c?.rt[n.name]) return;
+  c.stop(n.name);
+  n.markStopped('cman');
+});
 
 type Ev = { node: string; epoch: number; peer?: string; seq?: number };
 /** The node's running cman for a timer, if it is still the run that set it and the node runs. */

@@ -92,11 +92,15 @@ export function chassisOff(w: World, n: LabNode, thenOn: boolean): void {
   if (thenOn) powerOn(w, n);
 }
 
+/** What an orderly shutdown does before the power goes (the K scripts: cman leaves the cluster). */
+export const shutdownHooks: ((w: World, n: LabNode) => void)[] = [];
+
 onTimer('cluster.acpi-off', (world, data) => {
   const w = world as World;
   const d = data as { node: string; boot: number; thenOn: boolean };
   const n = w.nodes[d.node];
   if (!n || n.power === 'off' || n.bootTime !== d.boot) return;
+  if (n.running) for (const hook of shutdownHooks) hook(w, n);
   n.powerOff();
   if (d.thenOn) powerOn(w, n);
 });

@@ -150,6 +150,17 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect(n2.running).toBe(true);
     w.advance(1500);
     expect(n2.power).toBe('off');
+    // with cman running, the graceful shutdown leaves the cluster: the peer does not fence it
+    await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o on');
+    expect(n2.running).toBe(true);
+    await run(n2, '/etc/init.d/acpid start');
+    await cmanBoth(w);
+    const mark = logLines(n1);
+    await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o off');
+    w.advance(40000);
+    expect(n2.power).toBe('off');
+    const seen = bodies(logSince(n1, mark));
+    expect(seen.filter((l) => /fenc|Members/.test(l)).map(noPid)).toEqual(['corosync[PID]:   [QUORUM] Members[1]: 1']);
   }, 60000);
 
   it('a node whose BCN bond dies is lost and fenced; the fence survives save and restore of the world', async () => {

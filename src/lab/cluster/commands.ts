@@ -201,12 +201,14 @@ function ymdhms(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
-function nodes(r: Rt): string {
+function nodes(r: Rt, fenced?: Record<string, { at: number; by: string }>): string {
   let out = 'Node  Sts   Inc   Joined               Name\n';
   for (const cn of [...r.cc.nodes].sort((a, b) => a.nodeid - b.nodeid)) {
     const j = r.joined[cn.name];
     const m = r.members.includes(cn.name) && j;
     out += `${String(cn.nodeid).padStart(4)}   ${m ? 'M' : 'X'}  ${String(j?.inc ?? 0).padStart(5)}   ${(m ? ymdhms(j.at) : '').padEnd(19)}  ${cn.name}\n`;
+    const f = fenced?.[cn.name];
+    if (fenced) out += f ? `       Last fenced:   ${ymdhms(f.at)} by ${f.by}\n` : '';
   }
   return out;
 }
@@ -230,7 +232,7 @@ const cmanTool: CommandFn = async (ctx) => {
       ctx.out(status(node, r));
       return 0;
     case 'nodes':
-      ctx.out(nodes(r));
+      ctx.out(nodes(r, a.includes('-f') ? c.lastFenced : undefined));
       return 0;
     case 'version':
       if (a.includes('-r')) return versionR(ctx, r);

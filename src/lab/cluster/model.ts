@@ -70,6 +70,8 @@ interface Saved {
   seq: number;
   /** Boot time at which each node last loaded the dlm module. */
   dlm?: Record<string, number>;
+  /** Last successful fence per clusternode: when and by which method (cman_tool nodes -f). */
+  fenced?: Record<string, { at: number; by: string }>;
 }
 
 /** The cluster subsystem of one world. */
@@ -78,16 +80,19 @@ export class Cluster implements ClusterView {
   auth: Set<string>;
   private seq: number;
   private dlmLoaded: Record<string, number>;
+  /** Last successful fence per clusternode (cman keeps it for `cman_tool nodes -f`). */
+  lastFenced: Record<string, { at: number; by: string }>;
 
   constructor(private w: World, saved?: Saved) {
     this.rt = saved ? (JSON.parse(JSON.stringify(saved.rt)) as Record<string, Rt>) : {};
     this.auth = new Set(saved?.auth ?? []);
     this.seq = saved?.seq ?? 0;
     this.dlmLoaded = { ...(saved?.dlm ?? {}) };
+    this.lastFenced = JSON.parse(JSON.stringify(saved?.fenced ?? {})) as Record<string, { at: number; by: string }>;
   }
 
   toJSON(): Saved {
-    return { rt: JSON.parse(JSON.stringify(this.rt)) as Record<string, Rt>, auth: [...this.auth].sort(), seq: this.seq, dlm: { ...this.dlmLoaded } };
+    return { rt: JSON.parse(JSON.stringify(this.rt)) as Record<string, Rt>, auth: [...this.auth].sort(), seq: this.seq, dlm: { ...this.dlmLoaded }, fenced: JSON.parse(JSON.stringify(this.lastFenced)) as Record<string, { at: number; by: string }> };
   }
 
   // ---------- lookups ----------
@@ -383,6 +388,7 @@ export class Cluster implements ClusterView {
         return;
       }
       this.log(r, 'fenced', `fence ${f.victim} success`);
+      this.lastFenced[f.victim] = { at: this.w.now(), by: methods[f.method]?.name ?? '' };
       r.fencing = undefined;
       const next = r.queue.shift();
       if (next) this.fence(r, next);
@@ -431,6 +437,7 @@ export class Cluster implements ClusterView {
         res.apply?.();
       }
       if (ok) {
+        this.lastFenced[victim] = { at: this.w.now(), by: methods[m]!.name };
         const r = this.rt[from.name];
         if (r?.fencing?.victim === victim) {
           this.log(r, 'fenced', `fence ${victim} overridden by administrator intervention`);

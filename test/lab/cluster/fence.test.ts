@@ -75,6 +75,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect(secs(lines[7]!) - secs(lines[6]!)).toBe(20);
     // NOTE: the PDU answers within a second (the tutorial logs both in the same second).
     expect(secs(lines[8]!) - secs(lines[7]!)).toBeLessThanOrEqual(1);
+    expect((await run(n2, 'cman_tool nodes -f')).out).toMatch(/\n {3}1 {3}X .*an-node01\.alteeve\.ca\n {7}Last fenced: {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d by pdu\n {3}2 {3}M /);
     // the PDU's reboot switched the outlet on again: the node boots
     expect(n1.running).toBe(true);
     expect((await run(n2, 'fence_apc_snmp -a pdu2.alteeve.ca -n 1 -o status')).out).toBe('Status: ON\n');

@@ -238,7 +238,13 @@ endpoint (port in lab.json, client key only) whose commands are \`status\`, \`pi
     .argument('<kind>', FAULT_USAGE.join(' | '))
     .argument('[args...]', 'the fault\'s arguments')
     .option('--state <dir>', 'lab state folder', DEFAULT_LAB_STATE)
-    .addHelpText('after', `\nFaults:\n${FAULT_USAGE.map((u) => `  lab fault ${u}`).join('\n')}`)
+    .addHelpText(
+      'after',
+      `\nFaults:\n${FAULT_USAGE.map((u) => `  lab fault ${u}`).join('\n')}\n
+power NODE off pulls the node's cords (its BMC dies with it); bmc/pdu down make the IPMI BMC or the
+PDU's management stop answering (a dead PDU still passes power); outlet PDU PORT NODE cables that
+outlet to NODE (a miswired PDU: fencing by the PDU then cuts the wrong node).`,
+    )
     .action((kind: string, args: string[], o: StateOpt) => fault([kind, ...args], o));
 
   lab

@@ -8,7 +8,8 @@
  * - `ping` → `pong`
  * - `status` → JSON {@link LabStatus}
  * - `fault cable NODE NIC up|down` | `fault switch sw1|sw2 up|down` | `fault drop-ssh NODE` |
- *   `fault power NODE on|off` | `fault crash NODE`
+ *   `fault power NODE on|off` | `fault crash NODE` | `fault bmc NODE up|down` | `fault pdu NAME up|down` |
+ *   `fault outlet PDU PORT NODE`
  * - `save` → writes world.json now
  */
 import { readFileSync } from 'node:fs';
@@ -123,6 +124,9 @@ export const FAULT_USAGE = [
   'power NODE on|off',
   'crash NODE',
   'media NODE PATH',
+  'bmc NODE up|down',
+  'pdu NAME up|down',
+  'outlet PDU PORT NODE',
 ];
 
 /** Parse `KIND ARGS...` into a LabFault; throws AnvilError with the usage on a mistake. */
@@ -166,6 +170,18 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
       arity(2);
       if (!rest[1]?.startsWith('/')) bad('media needs an absolute path on the node (e.g. /shared/files/x.iso)');
       return { kind: 'media', node: node(rest[0]), path: rest[1]! } as unknown as LabFault;
+    case 'bmc':
+      arity(2);
+      return { kind: 'bmc', node: node(rest[0]), up: flag(rest[1], 'up', 'down') };
+    case 'pdu':
+      arity(2);
+      if (!rest[0]) bad('pdu needs the PDU name (as in the answers, e.g. pdu2)');
+      return { kind: 'pdu', pdu: rest[0]!, up: flag(rest[1], 'up', 'down') };
+    case 'outlet':
+      arity(3);
+      if (!rest[0]) bad('outlet needs the PDU name (e.g. pdu2)');
+      if (!/^\d+$/.test(rest[1] ?? '') || Number(rest[1]) < 1 || Number(rest[1]) > 24) bad(`outlet needs a port number 1-24, got "${rest[1] ?? ''}"`);
+      return { kind: 'outlet', pdu: rest[0]!, port: String(Number(rest[1])), node: node(rest[2]) };
     default:
       return bad(kind ? `unknown fault kind "${kind}"` : 'which fault?');
   }

@@ -56,7 +56,10 @@ export type LabFault =
   | { kind: 'switch'; switch: 'sw1' | 'sw2'; up: boolean }
   | { kind: 'drop-ssh'; node: string }
   | { kind: 'power'; node: string; on: boolean }
-  | { kind: 'crash'; node: string };
+  | { kind: 'crash'; node: string }
+  | { kind: 'bmc'; node: string; up: boolean }
+  | { kind: 'pdu'; pdu: string; up: boolean }
+  | { kind: 'outlet'; pdu: string; port: string; node: string };
 
 /** The shared world: both nodes, switches, BMCs, PDUs, power, links. */
 export interface LabWorld {

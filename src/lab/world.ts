@@ -15,28 +15,41 @@ import { Scheduler, type SchedulerSaved } from './scheduler.js';
 import { SUBSYSTEMS, type NodeDownHow, type Subsystem } from './subsystems.js';
 // NOTE: the subsystems register their commands, services and state when their modules load.
 import './cluster/index.js';
+import { mainsLost, outletOn, powerOn, secretHash } from './cluster/power.js';
+import { FENCE_AGENTS } from './cluster/agents.js';
 import './storage/index.js';
 
-/** A node's IPMI BMC (fence_ipmilan target). */
+/** A node's IPMI BMC (fence_ipmilan target), powered from its node's PSU (see cluster/power.ts). */
 export interface Bmc {
   node: string;
   ip: string;
   /** Answers requests (a fault can make it silent). */
   up: boolean;
+  /** Login the BMC accepts (absent: any). */
+  login?: string;
+  /** Salted hash of the password it accepts (never the clear text; absent: any). */
+  passHash?: string;
 }
 
 /** A switched PDU: outlet number → node it powers. */
 export interface Pdu {
   name: string;
   ip: string;
+  /** Its management answers (a dead PDU still passes power through). */
   up: boolean;
   outlets: Record<string, string>;
+  /** Outlets switched off (absent when all are on). */
+  off?: string[];
+  /** Login/password hash for the telnet/ssh agent (fence_apc); SNMP needs none. */
+  login?: string;
+  passHash?: string;
 }
 
-/** Faults beyond the contract's: a BMC or PDU that stops answering. */
+/** Faults beyond the contract's: a BMC or PDU that stops answering, an outlet cabled to another node, media brought by hand. */
 export type LabFaultExtra =
   | { kind: 'bmc'; node: string; up: boolean }
   | { kind: 'pdu'; pdu: string; up: boolean }
+  | { kind: 'outlet'; pdu: string; port: string; node: string }
   /** The operator's hands bring a file (install ISO, driver floppy): an image appears at `path`. */
   | { kind: 'media'; node: string; path: string };
 
@@ -47,6 +60,8 @@ interface WorldSaved {
   switches: Record<'sw1' | 'sw2', boolean>;
   bmcs: Bmc[];
   pdus: Pdu[];
+  /** Nodes whose power cords are pulled (`lab fault power NODE off`). */
+  unplugged?: string[];
   nodes: NodeSaved[];
   /** Pending lab-time timers (absent in worlds saved before lab time had timers). */
   scheduler?: SchedulerSaved;
@@ -94,6 +109,8 @@ export class World implements LabWorld {
   switches: Record<'sw1' | 'sw2', boolean> = { sw1: true, sw2: true };
   bmcs: Bmc[] = [];
   pdus: Pdu[] = [];
+  /** Nodes whose power cords are pulled: no mains for the PSU nor the BMC. */
+  unplugged: string[] = [];
   /** Lab time = wall clock + offset (advanced by `advance` and `sleep`). */
   private offset = 0;
   private events = new EventEmitter();
@@ -281,9 +298,14 @@ export class World implements LabWorld {
         break;
       case 'power': {
         const n = this.node(f.node);
+        // NOTE: pulling the cords also kills the BMC (it lives on the node's PSU, tutorial 1768).
         if (f.on) {
-          if (n.power === 'off') n.boot();
-        } else n.powerOff();
+          this.unplugged = this.unplugged.filter((x) => x !== f.node);
+          powerOn(this, n);
+        } else {
+          if (!this.unplugged.includes(f.node)) this.unplugged.push(f.node);
+          n.powerOff();
+        }
         break;
       }
       case 'crash':
@@ -314,6 +336,18 @@ export class World implements LabWorld {
         p.up = f.up;
         break;
       }
+      case 'outlet': {
+        const p = this.pdus.find((x) => x.name === f.pdu);
+        if (!p) throw new Error(`no PDU named ${f.pdu} (PDUs: ${this.pdus.map((x) => x.name).join(', ') || 'none'})`);
+        this.node(f.node);
+        const old = p.outlets[f.port];
+        p.outlets[f.port] = f.node;
+        // NOTE: the node plugged in gets this outlet's power; the one unplugged may lose its last feed.
+        const was = old ? this.nodes[old] : undefined;
+        if (was) mainsLost(this, was);
+        if (outletOn(p, f.port)) powerOn(this, this.node(f.node));
+        break;
+      }
     }
     this.changed();
   }
@@ -335,7 +369,8 @@ export class World implements LabWorld {
       offset: this.offset,
       switches: { ...this.switches },
       bmcs: this.bmcs.map((b) => ({ ...b })),
-      pdus: this.pdus.map((p) => ({ ...p, outlets: { ...p.outlets } })),
+      pdus: this.pdus.map((p) => ({ ...p, outlets: { ...p.outlets }, ...(p.off ? { off: [...p.off] } : {}) })),
+      unplugged: [...this.unplugged],
       nodes: Object.values(this.nodes).map((n) => n.toJSON()),
       scheduler: this.scheduler.toJSON(),
       subsystems: Object.fromEntries(Object.entries(this.subsystems).map(([k, v]) => [k, v.toJSON()])),
@@ -348,11 +383,30 @@ export class World implements LabWorld {
     this.offset = s.offset;
     this.switches = { ...s.switches };
     this.bmcs = s.bmcs.map((b) => ({ ...b }));
-    this.pdus = s.pdus.map((p) => ({ ...p, outlets: { ...p.outlets } }));
+    this.pdus = s.pdus.map((p) => ({ ...p, outlets: { ...p.outlets }, ...(p.off ? { off: [...p.off] } : {}) }));
+    this.unplugged = [...(s.unplugged ?? [])];
     for (const n of s.nodes) this.addNode(n);
     this.scheduler = new Scheduler(s.scheduler);
     this.initSubsystems(s.subsystems ?? {});
   }
+}
+
+/**
+ * The login and password (hashed) a node's BMC accepts: those of the BMC-type fence device its methods
+ * use in the answers; the tutorial's root/secret without answers.
+ */
+function bmcCredentials(a: Answers | undefined, node: string): Pick<Bmc, 'login' | 'passHash'> {
+  if (!a) return { login: 'root', passHash: secretHash('secret') };
+  for (const m of a.fencing.methods[node] ?? [])
+    for (const ref of m.devices) {
+      const dev = a.fencing.devices.find((x) => x.name === ref.device) as Record<string, unknown> | undefined;
+      if (!dev || FENCE_AGENTS[String(dev.agent)]?.kind !== 'bmc') continue;
+      return {
+        ...(typeof dev.login === 'string' ? { login: dev.login } : {}),
+        ...(typeof dev.passwd === 'string' || typeof dev.passwd === 'number' ? { passHash: secretHash(String(dev.passwd)) } : {}),
+      };
+    }
+  return {};
 }
 
 /**
@@ -382,17 +436,19 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
     }));
     const node = w.addNode({ name: d.name, fqdn: `${d.name}.${domain}`, bcn: d.bcn, nics });
     seedNode(node, { bcnNetmask: prefixToMask(prefix), ...(a ? { disk: a.storage.disk } : {}) });
-    w.bmcs.push({ node: d.name, ip: d.ipmi, up: true });
+    w.bmcs.push({ node: d.name, ip: d.ipmi, up: true, ...bmcCredentials(a, d.name) });
   });
   if (a) {
     for (const dev of a.fencing.devices) {
-      if (dev.agent !== 'fence_apc_snmp' && !/pdu/i.test(dev.name)) continue;
+      if (FENCE_AGENTS[dev.agent]?.kind !== 'pdu' && !/pdu/i.test(dev.name)) continue;
       const outlets: Record<string, string> = {};
       for (const [node, methods] of Object.entries(a.fencing.methods))
         for (const m of methods) for (const d of m.devices) if (d.device === dev.name && d.port !== undefined) outlets[String(d.port)] = node;
       const host = String((dev as Record<string, unknown>).ipaddr ?? dev.name);
       const ip = a.extraHosts.find((h) => h.names.includes(host))?.ip ?? host;
-      w.pdus.push({ name: dev.name, ip, up: true, outlets });
+      const login = (dev as Record<string, unknown>).login;
+      const passwd = (dev as Record<string, unknown>).passwd;
+      w.pdus.push({ name: dev.name, ip, up: true, outlets, ...(typeof login === 'string' ? { login } : {}), ...(typeof passwd === 'string' ? { passHash: secretHash(passwd) } : {}) });
     }
   }
   w.initSubsystems();

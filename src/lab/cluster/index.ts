@@ -3,4 +3,10 @@
  * modclusterd, rgmanager and their syslog lines. Importing this module registers its commands, init
  * scripts, timers and world state.
  */
-export {};
+import './power.js';
+import './agents.js';
+import './passwd.js';
+import './model.js';
+import './commands.js';
+
+export { clusterView, type ClusterView } from './view.js';

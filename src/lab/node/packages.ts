@@ -187,6 +187,7 @@ base('vim-minimal', '2:7.2.411-1.8.el6', ['/bin/vi']);
 base('selinux-policy', '3.7.19-195.el6', [], { arch: 'noarch' });
 base('libselinux-utils', '2.0.94-5.3.el6', ['/usr/sbin/getenforce', '/usr/sbin/setenforce', '/usr/sbin/sestatus']);
 base('centos-release', '6-4.el6.centos.10', []);
+base('passwd', '0.77-4.el6_2.2', ['/usr/bin/passwd']);
 
 // The tutorial's "Installing Required Programs" set and its friends.
 base('ntp', '4.2.4p8-3.el6.centos', ['/usr/sbin/ntpd', '/usr/sbin/ntpq', '/usr/sbin/ntpdc'], { services: ['ntpd'], requires: ['ntpdate'], sizeK: 1440 });
@@ -196,7 +197,7 @@ base('corosynclib', '1.4.1-15.el6', [], { sizeK: 470 });
 base('cman', '3.0.12.1-49.el6', ['/usr/sbin/cman_tool', '/usr/sbin/ccs_config_validate', '/usr/sbin/ccs_tool', '/usr/sbin/fence_node', '/usr/sbin/fence_tool', '/usr/sbin/dlm_tool', '/usr/sbin/group_tool', '/usr/sbin/fence_ipmilan', '/usr/sbin/fence_apc_snmp', '/usr/sbin/fenced', '/usr/sbin/fence_ack_manual'], { services: ['cman'], requires: ['corosync', 'ricci', 'modcluster', 'openais', 'fence-agents', 'clusterlib'], sizeK: 1200 });
 base('openais', '1.1.1-7.el6', [], { sizeK: 417 });
 base('clusterlib', '3.0.12.1-49.el6', [], { sizeK: 90 });
-base('fence-agents', '3.1.5-25.el6', ['/usr/sbin/fence_ilo', '/usr/sbin/fence_drac5'], { sizeK: 2100 });
+base('fence-agents', '3.1.5-25.el6', ['/usr/sbin/fence_ilo', '/usr/sbin/fence_ilo2', '/usr/sbin/fence_ilo3', '/usr/sbin/fence_ilo4', '/usr/sbin/fence_idrac', '/usr/sbin/fence_imm', '/usr/sbin/fence_drac5', '/usr/sbin/fence_apc', '/usr/sbin/fence_virsh', '/usr/sbin/fence_xvm'], { sizeK: 2100 });
 base('rgmanager', '3.0.12.1-17.el6', ['/usr/sbin/clustat', '/usr/sbin/clusvcadm', '/usr/sbin/rg_test', '/usr/sbin/rgmanager'], { services: ['rgmanager'], requires: ['cman', 'resource-agents'], sizeK: 900 });
 base('resource-agents', '3.9.2-21.el6', [], { sizeK: 1300 });
 base('ricci', '0.16.2-63.el6', ['/usr/sbin/ricci', '/usr/sbin/ccs_sync'], { services: ['ricci'], requires: ['modcluster'], sizeK: 2700, postInstall: (n) => ensureUser(n, 'ricci', 140) });
@@ -239,5 +240,5 @@ export const MINIMAL_SET = [
   'bash', 'coreutils', 'grep', 'sed', 'gawk', 'diffutils', 'findutils', 'which', 'hostname', 'glibc-common', 'iproute', 'net-tools', 'iputils',
   'initscripts', 'chkconfig', 'upstart', 'module-init-tools', 'rpm', 'yum', 'openssh', 'openssh-clients', 'openssh-server', 'rsync',
   'NetworkManager', 'iptables', 'iptables-ipv6', 'acpid', 'rsyslog', 'cronie', 'audit', 'postfix', 'dbus', 'parted', 'lvm2', 'e2fsprogs',
-  'util-linux-ng', 'procps', 'psmisc', 'tar', 'gzip', 'less', 'vim-minimal', 'selinux-policy', 'libselinux-utils', 'centos-release',
+  'util-linux-ng', 'procps', 'psmisc', 'tar', 'gzip', 'less', 'vim-minimal', 'selinux-policy', 'libselinux-utils', 'centos-release', 'passwd',
 ];

@@ -1,0 +1,106 @@
+/**
+ * The power model under fencing: a node's PSU(s) fed by switched-PDU outlets (or by a plain wall
+ * socket when no outlet is cabled to it), its IPMI BMC powered from that PSU, and the acts the fence
+ * agents perform (outlet on/off, chassis on/off). A node whose acpid runs treats an IPMI power-off as
+ * a power-button press: a graceful shutdown of a few seconds (tutorial 1195), during which it still
+ * runs and can fence its peer.
+ */
+import { createHash } from 'node:crypto';
+import type { Bmc, Pdu, World } from '../world.js';
+import type { LabNode } from '../node/node.js';
+import { onTimer } from '../scheduler.js';
+
+/** Lab time an acpid-driven graceful shutdown takes (the tutorial's "four seconds", 1195). */
+export const ACPI_SHUTDOWN_MS = 4000;
+
+/** How a secret is kept in the world (never in clear): salted SHA-256. */
+export function secretHash(secret: string): string {
+  return createHash('sha256').update(`anvil-lab-bmc:${secret}`).digest('hex');
+}
+
+/** Whether `login`/`passwd` open this BMC or PDU (no credentials stored = any). */
+export function credentialsOk(dev: { login?: string; passHash?: string }, login: string | undefined, passwd: string | undefined): boolean {
+  if (dev.login !== undefined && dev.login !== login) return false;
+  if (dev.passHash !== undefined && dev.passHash !== secretHash(passwd ?? '')) return false;
+  return true;
+}
+
+/** Outlets (pdu, port) cabled to a node. */
+export function outletsOf(w: World, node: string): { pdu: Pdu; port: string }[] {
+  const out: { pdu: Pdu; port: string }[] = [];
+  for (const p of w.pdus) for (const [port, n] of Object.entries(p.outlets)) if (n === node) out.push({ pdu: p, port });
+  return out;
+}
+
+/** Whether a PDU outlet is switched on. */
+export function outletOn(p: Pdu, port: string): boolean {
+  return !(p.off ?? []).includes(port);
+}
+
+/** The node's PSU has mains power: cords in, and (when cabled to PDUs) at least one outlet on. */
+export function hasMains(w: World, node: string): boolean {
+  if ((w.unplugged ?? []).includes(node)) return false;
+  const outs = outletsOf(w, node);
+  return !outs.length || outs.some((o) => outletOn(o.pdu, o.port));
+}
+
+/** The BMC answers: not failed by a fault, and its node's PSU has power. */
+export function bmcAlive(w: World, b: Bmc): boolean {
+  return b.up && hasMains(w, b.node);
+}
+
+/** Power on a node if it is off and has mains (BIOS "power on after AC loss" / chassis on). */
+export function powerOn(w: World, n: LabNode): void {
+  if (n.power === 'off' && hasMains(w, n.name)) n.boot();
+}
+
+/** Mains went away: the node drops at once (no graceful anything). */
+export function mainsLost(w: World, n: LabNode): void {
+  if (!hasMains(w, n.name)) n.powerOff();
+}
+
+/** Switch an outlet; the node behind it loses or regains power. */
+export function setOutlet(w: World, p: Pdu, port: string, on: boolean): void {
+  const off = new Set(p.off ?? []);
+  if (on) off.delete(port);
+  else off.add(port);
+  if (off.size) p.off = [...off].sort((a, b) => Number(a) - Number(b));
+  else delete p.off;
+  const node = p.outlets[port];
+  const n = node ? w.nodes[node] : undefined;
+  if (!n) return;
+  if (on) powerOn(w, n);
+  else mainsLost(w, n);
+}
+
+/**
+ * A chassis power-off through the BMC. With acpid running the node shuts down gracefully and stays
+ * up for ACPI_SHUTDOWN_MS (then powers off, and on again when `thenOn`); otherwise it drops at once.
+ */
+export function chassisOff(w: World, n: LabNode, thenOn: boolean): void {
+  if (n.power === 'off') {
+    if (thenOn) powerOn(w, n);
+    return;
+  }
+  if (n.running && n.isRunning('acpid')) {
+    n.log('acpid', 'client connected from 0[0:0]');
+    n.log('shutdown[1]', 'shutting down for system halt');
+    w.schedule(ACPI_SHUTDOWN_MS, 'cluster.acpi-off', { node: n.name, boot: n.bootTime, thenOn });
+    return;
+  }
+  n.powerOff();
+  if (thenOn) powerOn(w, n);
+}
+
+/** What an orderly shutdown does before the power goes (the K scripts: cman leaves the cluster). */
+export const shutdownHooks: ((w: World, n: LabNode) => void)[] = [];
+
+onTimer('cluster.acpi-off', (world, data) => {
+  const w = world as World;
+  const d = data as { node: string; boot: number; thenOn: boolean };
+  const n = w.nodes[d.node];
+  if (!n || n.power === 'off' || n.bootTime !== d.boot) return;
+  if (n.running) for (const hook of shutdownHooks) hook(w, n);
+  n.powerOff();
+  if (d.thenOn) powerOn(w, n);
+});

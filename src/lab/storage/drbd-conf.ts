@@ -266,7 +266,8 @@ function esc(v: string): string {
 const STARTUP_ORDER = ['wfc-timeout', 'degr-wfc-timeout', 'outdated-wfc-timeout', 'wait-after-sb', 'stacked-timeouts', 'become-primary-on'];
 
 function kv(indent: number, [k, v]: [string, string | null]): string {
-  return `${' '.repeat(indent)}${v === null ? `${k};` : `${k.padEnd(16)} ${esc(v)};`}`;
+  // NOTE: 8.3 prints values with printf's %3s: short numbers are right-aligned (`degr-wfc-timeout  90;`).
+  return `${' '.repeat(indent)}${v === null ? `${k};` : `${k.padEnd(16)} ${esc(v).padStart(3)};`}`;
 }
 
 function dumpSection(name: string, opts: Opts, indent: number): string[] {
@@ -304,7 +305,8 @@ export function dumpConfig(cfg: DrbdConfig, host: string, only?: string[]): stri
     for (const s of ['net', 'disk', 'syncer', 'startup', 'handlers'] as const) lines.push(...dumpSection(s, own(s), 4));
     lines.push('}', '');
   }
-  return lines.join('\n');
+  // NOTE: drbdadm-83 ends the dump with an empty line (checked against the real 8.3 parser).
+  return lines.join('\n') + '\n';
 }
 
 /** The `on` section of this host and the peer's, or why there is none. */

@@ -84,10 +84,12 @@ function rows(g: Geo, free: boolean): Row[] {
 export function printTable(d: DiskState, dev: string, unit: string, free: boolean): string {
   const g = geo(d);
   const fmtS = (s: number) => (unit === 's' ? `${s}s` : fmtBytes(s * SECTOR, unit));
+  // NOTE: an end is shown as its last byte (2047s -> 1049kB, as 2.1 prints the first free region, 2192).
+  const fmtE = (e: number) => (unit === 's' ? `${e}s` : fmtBytes((e + 1) * SECTOR - 1, unit));
   const head = [`Model: ${d.model}`, `Disk ${dev}: ${unit === 's' ? `${g.last + 1}s` : fmtBytes(d.bytes, unit)}`, 'Sector size (logical/physical): 512B/512B', `Partition Table: ${d.table}`, ''];
   const cells = [['Number', 'Start', 'End', 'Size', 'Type', 'File system', 'Flags']];
   for (const r of rows(g, free)) {
-    cells.push([r.num === undefined ? '' : String(r.num).padStart(2), fmtS(r.s), fmtS(r.e), unit === 's' ? `${r.e - r.s + 1}s` : fmtBytes((r.e - r.s + 1) * SECTOR, unit), r.type, r.fs, r.flags]);
+    cells.push([r.num === undefined ? '' : String(r.num).padStart(2), fmtS(r.s), fmtE(r.e), unit === 's' ? `${r.e - r.s + 1}s` : fmtBytes((r.e - r.s + 1) * SECTOR, unit), r.type, r.fs, r.flags]);
   }
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
   const lines = cells.map((c) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]! + 2))).join('').replace(/\s+$/, ''));

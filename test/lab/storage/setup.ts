@@ -89,3 +89,18 @@ export async function storageWorld(a: Answers, opts: { clusterUp?: boolean } = {
   if (opts.clusterUp !== false) for (const na of a.nodes) c.up.add(na.name);
   return w;
 }
+
+/** Step 12's installs on a node (ELRepo, DRBD 8.3, the fence handler) plus lvm2-cluster and gfs2-utils. */
+export async function installStorage(n: LabNode): Promise<void> {
+  for (const c of [
+    'yum install -y wget lvm2-cluster gfs2-utils',
+    'rpm --import http://elrepo.org/RPM-GPG-KEY-elrepo.org',
+    'rpm -Uvh http://elrepo.org/elrepo-release-6-4.el6.elrepo.noarch.rpm',
+    'yum install -y drbd83-utils kmod-drbd83',
+    'wget -c https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh -O /sbin/obliterate-peer.sh',
+    'chmod a+x /sbin/obliterate-peer.sh',
+  ]) {
+    const r = await run(n, c);
+    if (r.code) throw new Error(`${n.name}: ${c}: ${r.out}${r.err}`);
+  }
+}

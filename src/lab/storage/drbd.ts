@@ -140,6 +140,7 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
       x.everConnected = true;
       kernel(n, x.minor, `conn( WFConnection -> WFReportParams ) `);
     }
+    schedulePing(world);
   };
   const syncFrom = (srcNode: LabNode, src: MinorRt, dstNode: LabNode, dst: MinorRt, kib: number) => {
     link();
@@ -352,6 +353,45 @@ onTimer('storage.drbd-retry', (w) => {
   if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection'))) scheduleRetry(world);
 });
 
+/** Keep checking connected minors (DRBD's ping): a broken SN path is a network failure on both sides. */
+function schedulePing(world: World): void {
+  if (world.scheduler.pending().some((t) => t.kind === 'storage.drbd-ping')) return;
+  world.schedule(5_000, 'storage.drbd-ping', null);
+}
+onTimer('storage.drbd-ping', (w) => {
+  const world = w as World;
+  const s = storageOf(world);
+  let any = false;
+  for (const node of Object.values(world.nodes)) {
+    if (!node.running) continue;
+    for (const m of Object.values(s.of(node).minors)) {
+      if (!connectedish(m)) continue;
+      const p = peerOf(node, m);
+      if (p && p.peer.running && findPeerPath(world, node, m)) {
+        any = true;
+        continue;
+      }
+      if (p) {
+        lostPeer(s, node, p.peer, p.pm, m, 'network');
+        lostPeer(s, p.peer, node, m, p.pm, 'network');
+      }
+    }
+  }
+  if (any) schedulePing(world);
+  tryConnectAll(world);
+});
+
+/** Whether the SN path of a minor's connection still works (both ends configured and operational). */
+function findPeerPath(world: World, node: LabNode, m: MinorRt): boolean {
+  if (!m.net) return false;
+  const [selfIp] = m.net.self.split(':');
+  const [peerIp] = m.net.peer.split(':');
+  const mine = node.net.ifaceOf(selfIp!);
+  const peer = world.nodeByIp(peerIp!);
+  const theirs = peer?.net.ifaceOf(peerIp!);
+  return !!mine && node.net.operational(mine.name) && !!peer && !!theirs && peer.net.operational(theirs.name) && !!node.net.sourceFor(peerIp!);
+}
+
 /** The peer node of a connected minor. */
 function peerOf(node: LabNode, m: MinorRt): { peer: LabNode; pm: MinorRt } | undefined {
   if (!m.net || !connectedish(m)) return undefined;
@@ -381,7 +421,10 @@ function primary(node: LabNode, res: Res, force = false): OpResult {
   if (m.susp) return { code: 11, err: `${res.minor}: State change failed: (-10) State change was refused by peer node\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
   const md = st(node).block(node, m.disk).md!;
   if (force && m.ds !== 'UpToDate') m.ds = md.disk = 'UpToDate';
-  if (!p) bumpUuid(node.world.world(), md);
+  if (!p) {
+    bumpUuid(node.world.world(), md);
+    (md as DrbdMd & { dirty?: number }).dirty ??= 0;
+  }
   m.role = 'Primary';
   if (p) p.pm.peerRole = 'Primary';
   kernel(node, res.minor, 'role( Secondary -> Primary ) ');
@@ -413,9 +456,7 @@ function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: bool
     pm.cs = 'WFConnection';
     pm.peerRole = 'Unknown';
     pm.pds = goingDown && m.ds === 'UpToDate' ? 'Outdated' : 'DUnknown';
-    const pmd = storageOf(world).block(peer, pm.disk).md!;
-    pmd.degraded = true;
-    if (pm.role === 'Primary') bumpUuid(world, pmd);
+    storageOf(world).block(peer, pm.disk).md!.degraded = true;
     scheduleRetry(world);
   }
   if (m.sync) delete m.sync;
@@ -552,6 +593,8 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
     p.pm.stats.dw += kib;
   } else {
     const md = st(node).block(node, hit.minor.disk).md as DrbdMd & { dirty?: number };
+    // NOTE: the first write of a Primary without its peer starts a new data generation.
+    if (md.dirty === undefined) bumpUuid(world, md);
     md.dirty = (md.dirty ?? 0) + Math.max(4, kib);
   }
   return true;
@@ -560,36 +603,44 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
 // ---------- peer loss (crash / power off) and fencing ----------
 
 DOWN_HOOKS.push((s, node) => {
-  const world = s.world;
   for (const m of Object.values(s.of(node).minors)) {
     const p = peerOf(node, m);
-    if (!p) continue;
-    const { peer, pm } = p;
-    const fence = pm.role === 'Primary' && pm.net?.fencing === 'resource-and-stonith';
-    kernel(peer, pm.minor, 'PingAck did not arrive in time.');
-    kernel(peer, pm.minor, `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> NetworkFailure ) pdsk( ${pm.pds} -> DUnknown ) ${fence ? 'susp( 0 -> 1 ) ' : ''}`);
-    kernel(peer, pm.minor, 'asender terminated');
-    kernel(peer, pm.minor, 'Terminating asender thread');
-    kernel(peer, pm.minor, 'Connection closed');
-    kernel(peer, pm.minor, 'conn( NetworkFailure -> Unconnected ) ');
-    if (pm.sync) delete pm.sync;
-    if (pm.cs === 'SyncTarget') pm.ds = 'Inconsistent';
-    pm.cs = 'WFConnection';
-    pm.peerRole = 'Unknown';
-    pm.pds = 'DUnknown';
-    s.block(peer, pm.disk).md!.degraded = true;
-    if (fence) {
-      pm.susp = true;
-      kernel(peer, pm.minor, `helper command: /sbin/drbdadm fence-peer minor-${pm.minor}`);
-      void fencePeer(world, peer, pm, node);
-    }
-    kernel(peer, pm.minor, 'receiver terminated');
-    kernel(peer, pm.minor, 'Restarting receiver thread');
-    kernel(peer, pm.minor, 'receiver (re)started');
-    kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
+    if (p) lostPeer(s, p.peer, node, m, p.pm, 'down');
   }
-  scheduleRetry(world);
+  scheduleRetry(s.world);
 });
+
+/**
+ * `survivor`'s minor `pm` lost its peer (`victim`'s minor `m`): NetworkFailure, WFConnection, and with
+ * `fencing resource-and-stonith` on a Primary: I/O suspended and the fence-peer handler called.
+ */
+function lostPeer(s: Storage, survivor: LabNode, victim: LabNode, m: MinorRt, pm: MinorRt, _why: 'down' | 'network'): void {
+  const world = s.world;
+  const peer = survivor;
+  const fence = pm.role === 'Primary' && pm.net?.fencing === 'resource-and-stonith';
+  kernel(peer, pm.minor, 'PingAck did not arrive in time.');
+  kernel(peer, pm.minor, `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> NetworkFailure ) pdsk( ${pm.pds} -> DUnknown ) ${fence ? 'susp( 0 -> 1 ) ' : ''}`);
+  kernel(peer, pm.minor, 'asender terminated');
+  kernel(peer, pm.minor, 'Terminating asender thread');
+  kernel(peer, pm.minor, 'Connection closed');
+  kernel(peer, pm.minor, 'conn( NetworkFailure -> Unconnected ) ');
+  if (pm.sync) delete pm.sync;
+  if (pm.cs === 'SyncTarget') pm.ds = 'Inconsistent';
+  pm.cs = 'WFConnection';
+  pm.peerRole = 'Unknown';
+  pm.pds = 'DUnknown';
+  s.block(peer, pm.disk).md!.degraded = true;
+  if (fence) {
+    pm.susp = true;
+    kernel(peer, pm.minor, `helper command: /sbin/drbdadm fence-peer minor-${pm.minor}`);
+  }
+  kernel(peer, pm.minor, 'receiver terminated');
+  kernel(peer, pm.minor, 'Restarting receiver thread');
+  kernel(peer, pm.minor, 'receiver (re)started');
+  kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
+  if (fence) void fencePeer(world, peer, pm, victim);
+  scheduleRetry(world);
+}
 
 /** Run the fence-peer handler: obliterate-peer.sh → fence_node through the cluster. I/O stays frozen until it succeeds. */
 async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNode): Promise<void> {
@@ -621,8 +672,9 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code 7 (0x700)`);
   kernel(node, m.minor, 'fence-peer helper returned 7 (peer was stonithed)');
   kernel(node, m.minor, 'pdsk( DUnknown -> Outdated ) ');
-  const md = storageOf(world).block(node, m.disk).md!;
+  const md = storageOf(world).block(node, m.disk).md! as DrbdMd & { dirty?: number };
   bumpUuid(world, md);
+  md.dirty ??= 0;
   kernel(node, m.minor, `new current UUID ${md.uuid}:${[...md.history, '', ''].slice(0, 3).map((x) => x || '0000000000000000').join(':')}`);
   kernel(node, m.minor, 'susp( 1 -> 0 ) ');
   m.pds = 'Outdated';

@@ -104,3 +104,38 @@ export async function installStorage(n: LabNode): Promise<void> {
     if (r.code) throw new Error(`${n.name}: ${c}: ${r.out}${r.err}`);
   }
 }
+
+/**
+ * A pair at the end of step 14 (partitions, DRBD files, metadata, first connect and new current
+ * UUID, drbd stopped), with lvm.conf edited as step 15 does.
+ */
+export async function initialised(file: string, opts: { freeStart?: string } = {}) {
+  const { derivePlan } = await import('../../../src/plan/derive.js');
+  const { drbdFiles } = await import('../../../steps/drbd-config.js');
+  const { partitionCommands } = await import('../../../steps/drbd-partitions.js');
+  const { editLvmConf } = await import('../../../steps/clvm.js');
+  const { renderFile } = await import('../../../src/engine/render.js');
+  const a = answers(file);
+  const w = await storageWorld(a);
+  const p = derivePlan(a, opts.freeStart ? { freeStart: opts.freeStart } : {});
+  const nodes = a.nodes.map((x) => w.nodes[x.name]!);
+  const ok = async (n: LabNode, c: string) => {
+    const r = await run(n, c, '');
+    if (r.code) throw new Error(`${n.name}: ${c}: ${r.out}${r.err}`);
+    return r.out;
+  };
+  const names = p.resources.map((r) => r.name).join(' ');
+  for (const [i, n] of nodes.entries()) {
+    await installStorage(n);
+    for (const c of partitionCommands(p, p.resources[0]!.start)) await ok(n, c);
+    for (const f of drbdFiles(p)) n.fs.writeFile(f.path, renderFile(f, p, p.nodes[i]!), 0o644);
+    n.fs.writeFile('/etc/lvm/lvm.conf', editLvmConf(n.fs.readText('/etc/lvm/lvm.conf')));
+    await ok(n, `drbdadm create-md ${names}`);
+    await ok(n, 'modprobe drbd');
+    await ok(n, `drbdadm attach ${names}`);
+  }
+  for (const n of nodes) await ok(n, `drbdadm connect ${names}`);
+  await ok(nodes[0]!, `drbdadm -- --clear-bitmap new-current-uuid ${names}`);
+  for (const n of nodes) await ok(n, '/etc/init.d/drbd stop');
+  return { a, w, p, n1: nodes[0]!, n2: nodes[1]!, ok, names };
+}

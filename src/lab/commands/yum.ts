@@ -202,7 +202,7 @@ const rpm: CommandFn = (ctx) => {
         code = 1;
         continue;
       }
-      if (argv[0]!.includes('v')) ctx.out(`Preparing...                ${'#'.repeat(43)} [100%]\n   1:${p.name.padEnd(24)}${'#'.repeat(43)} [100%]\n`);
+      if (argv[0]!.includes('v')) ctx.out(`Preparing...                ${'#'.repeat(43)} [100%]\n   1:${p.name.padEnd(23)}${'#'.repeat(43)} [100%]\n`);
       installFiles(node, p);
     }
     node.world.changed();

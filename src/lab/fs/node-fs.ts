@@ -19,10 +19,25 @@ export interface ProcProvider {
 
 const isProc = (p: string) => p === '/proc' || p.startsWith('/proc/');
 
-/** MemFs with a live /proc. */
+/** MemFs with a live /proc and mounted filesystems (a GFS2 tree shared with the peer). */
 export class NodeFs extends MemFs {
   /** Set by the node once its state exists. */
   proc?: ProcProvider;
+  /**
+   * Mount point → filesystem mounted there (runtime only, never serialized: whoever mounts it
+   * re-attaches it when the world is restored). Paths under a mount point are served by that fs.
+   */
+  readonly mounts = new Map<string, MemFs>();
+
+  /** The mounted fs serving `path` and the path inside it, or null for the node's own tree. */
+  private route(path: string): { fs: MemFs; rel: string } | null {
+    if (!this.mounts.size) return null;
+    const p = normalize(path);
+    let best: string | null = null;
+    for (const m of this.mounts.keys()) if ((p === m || p.startsWith(m + '/')) && (!best || m.length > best.length)) best = m;
+    if (!best) return null;
+    return { fs: this.mounts.get(best)!, rel: p.slice(best.length) || '/' };
+  }
 
   private vstat(p: string): FullStat | null {
     const k = this.proc?.kind(p) ?? (p === '/proc' ? 'dir' : null);
@@ -41,14 +56,20 @@ export class NodeFs extends MemFs {
 
   override stat(path: string): FullStat | null {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) return r.fs.stat(r.rel);
     return isProc(p) ? this.vstat(p) : super.stat(path);
   }
   override lstat(path: string): FullStat | null {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) return r.fs.lstat(r.rel);
     return isProc(p) ? this.vstat(p) : super.lstat(path);
   }
   override readFile(path: string): Buffer {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) return r.fs.readFile(r.rel);
     if (!isProc(p)) return super.readFile(path);
     const k = this.proc?.kind(p);
     if (!k) throw new FsError('ENOENT', path);
@@ -57,17 +78,23 @@ export class NodeFs extends MemFs {
   }
   override writeFile(path: string, data: Buffer | string, mode?: number): void {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) return r.fs.writeFile(r.rel, data, mode);
     if (!isProc(p)) return super.writeFile(path, data, mode);
     if (!this.proc || this.proc.kind(p) !== 'file') throw new FsError('ENOENT', path);
     this.proc.write(p, data.toString());
   }
   override appendFile(path: string, data: Buffer | string): void {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) return r.fs.appendFile(r.rel, data);
     if (isProc(p)) return this.writeFile(p, data);
     return super.appendFile(path, data);
   }
   override readdir(path: string): string[] {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) return r.fs.readdir(r.rel);
     if (!isProc(p)) return super.readdir(path);
     const k = this.proc?.kind(p) ?? (p === '/proc' ? 'dir' : null);
     if (!k) throw new FsError('ENOENT', path);
@@ -76,6 +103,11 @@ export class NodeFs extends MemFs {
   }
   override realpath(path: string): string {
     const p = normalize(path);
+    const r = this.route(p);
+    if (r) {
+      const inner = r.fs.realpath(r.rel);
+      return normalize(p.slice(0, p.length - (r.rel === '/' ? 0 : r.rel.length)) + (inner === '/' ? '' : inner)) || '/';
+    }
     if (isProc(p)) {
       if (!this.vstat(p)) throw new FsError('ENOENT', path);
       return p;
@@ -83,7 +115,60 @@ export class NodeFs extends MemFs {
     return super.realpath(path);
   }
   override mkdir(path: string, mode?: number): void {
+    const r = this.route(path);
+    if (r) return r.fs.mkdir(r.rel, mode);
     if (isProc(normalize(path))) throw new FsError('EPERM', path);
     super.mkdir(path, mode);
+  }
+  override mkdirp(path: string, mode?: number): void {
+    const r = this.route(path);
+    if (r) return r.fs.mkdirp(r.rel, mode);
+    super.mkdirp(path, mode);
+  }
+  override rename(from: string, to: string): void {
+    const a = this.route(from);
+    const b = this.route(to);
+    if (!a && !b) return super.rename(from, to);
+    // NOTE: rename(2) across filesystems fails (EXDEV); mv falls back to copy, SFTP renames in place.
+    if (!a || !b || a.fs !== b.fs) throw new FsError('EINVAL', to);
+    a.fs.rename(a.rel, b.rel);
+  }
+  override unlink(path: string): void {
+    const r = this.route(path);
+    return r ? r.fs.unlink(r.rel) : super.unlink(path);
+  }
+  override rmdir(path: string): void {
+    const r = this.route(path);
+    if (r && r.rel === '/') throw new FsError('EPERM', path);
+    return r ? r.fs.rmdir(r.rel) : super.rmdir(path);
+  }
+  override removeTree(path: string): void {
+    const r = this.route(path);
+    if (r && r.rel === '/') throw new FsError('EPERM', path);
+    return r ? r.fs.removeTree(r.rel) : super.removeTree(path);
+  }
+  override chmod(path: string, mode: number): void {
+    const r = this.route(path);
+    return r ? r.fs.chmod(r.rel, mode) : super.chmod(path, mode);
+  }
+  override chown(path: string, uid?: number, gid?: number): void {
+    const r = this.route(path);
+    return r ? r.fs.chown(r.rel, uid, gid) : super.chown(path, uid, gid);
+  }
+  override utimes(path: string, mtimeMs: number): void {
+    const r = this.route(path);
+    return r ? r.fs.utimes(r.rel, mtimeMs) : super.utimes(path, mtimeMs);
+  }
+  override symlink(target: string, path: string): void {
+    const r = this.route(path);
+    return r ? r.fs.symlink(target, r.rel) : super.symlink(target, path);
+  }
+  override readlink(path: string): string {
+    const r = this.route(path);
+    return r ? r.fs.readlink(r.rel) : super.readlink(path);
+  }
+  override mknod(path: string, dev: 'block' | 'char', size?: number, mode?: number): void {
+    const r = this.route(path);
+    return r ? r.fs.mknod(r.rel, dev, size, mode) : super.mknod(path, dev, size, mode);
   }
 }

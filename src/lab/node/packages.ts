@@ -221,9 +221,18 @@ base('virt-viewer', '0.5.2-18.el6', ['/usr/bin/virt-viewer'], { sizeK: 500 });
 base('syslinux', '4.02-8.el6', ['/usr/bin/gethostip', '/usr/bin/syslinux'], { sizeK: 2300 });
 base('wget', '1.12-1.8.el6', ['/usr/bin/wget'], { sizeK: 1800 });
 base('gpm', '1.20.6-12.el6', ['/usr/sbin/gpm'], { services: ['gpm'], sizeK: 300 });
-base('elrepo-release', '6-5.el6.elrepo', [], { arch: 'noarch', repo: 'elrepo-url', files: { '/etc/yum.repos.d/elrepo.repo': '### Name: ELRepo.org Community Enterprise Linux Repository for el6\n[elrepo]\nname=ELRepo.org Community Enterprise Linux Repository - el6\nbaseurl=http://elrepo.org/linux/elrepo/el6/$basearch/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org\nprotect=0\n' } });
-registerPackage({ name: 'drbd83-utils', evr: '8.3.15-1.el6.elrepo', repo: 'elrepo', bins: ['/sbin/drbdadm', '/sbin/drbdsetup', '/sbin/drbdmeta'], services: ['drbd'], sizeK: 900, files: { '/etc/drbd.conf': '# You can find an example in  /usr/share/doc/drbd.../drbd.conf.example\n\ninclude "drbd.d/global_common.conf";\ninclude "drbd.d/*.res";\n' }, dirs: ['/etc/drbd.d'] });
-registerPackage({ name: 'kmod-drbd83', evr: '8.3.15-3.el6.elrepo', repo: 'elrepo', sizeK: 700 });
+base('elrepo-release', '6-4.el6.elrepo', [], { arch: 'noarch', repo: 'elrepo-url', files: { '/etc/yum.repos.d/elrepo.repo': '### Name: ELRepo.org Community Enterprise Linux Repository for el6\n[elrepo]\nname=ELRepo.org Community Enterprise Linux Repository - el6\nbaseurl=http://elrepo.org/linux/elrepo/el6/$basearch/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org\nprotect=0\n' } });
+// DRBD 8.3.12 as the tutorial runs it (/proc/drbd 2569-2570); the stock global_common.conf of 8.3.
+const DRBD_CONF = '# You can find an example in  /usr/share/doc/drbd.../drbd.conf.example\n\ninclude "drbd.d/global_common.conf";\ninclude "drbd.d/*.res";\n';
+const DRBD_GLOBAL_COMMON =
+  'global {\n\tusage-count yes;\n\t# minor-count dialog-refresh disable-ip-verification\n}\n\ncommon {\n\tprotocol C;\n\n\thandlers {\n\t\tpri-on-incon-degr "/usr/lib/drbd/notify-pri-on-incon-degr.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f";\n\t\tpri-lost-after-sb "/usr/lib/drbd/notify-pri-lost-after-sb.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f";\n\t\tlocal-io-error "/usr/lib/drbd/notify-io-error.sh; /usr/lib/drbd/notify-emergency-shutdown.sh; echo o > /proc/sysrq-trigger ; halt -f";\n\t\t# fence-peer "/usr/lib/drbd/crm-fence-peer.sh";\n\t}\n\n\tstartup {\n\t\t# wfc-timeout degr-wfc-timeout outdated-wfc-timeout wait-after-sb\n\t}\n\n\tdisk {\n\t\t# on-io-error fencing use-bmbv no-disk-barrier no-disk-flushes\n\t}\n\n\tnet {\n\t\t# sndbuf-size rcvbuf-size timeout connect-int ping-int ping-timeout max-buffers\n\t}\n\n\tsyncer {\n\t\t# rate after al-extents use-rle cpu-mask verify-alg csums-alg\n\t}\n}\n';
+const drbdUtils = (name: string, evr: string, repo: string) =>
+  registerPackage({ name, evr, repo, bins: ['/sbin/drbdadm', '/sbin/drbdsetup', '/sbin/drbdmeta'], services: ['drbd'], sizeK: 900, files: { '/etc/drbd.conf': DRBD_CONF, '/etc/drbd.d/global_common.conf': DRBD_GLOBAL_COMMON }, dirs: ['/etc/drbd.d', '/usr/lib/drbd'] });
+drbdUtils('drbd83-utils', '8.3.12-1.el6.elrepo', 'elrepo');
+registerPackage({ name: 'kmod-drbd83', evr: '8.3.12-1.el6.elrepo', repo: 'elrepo', sizeK: 700, requires: ['drbd83-utils'] });
+// LINBIT's supported packages (repo file /etc/yum.repos.d/linbit.repo, 2076-2079).
+drbdUtils('drbd', '8.3.15-1.el6', 'linbit');
+registerPackage({ name: 'kmod-drbd', evr: '8.3.15_2.6.32_358-1.el6', repo: 'linbit', sizeK: 700, requires: ['drbd'] });
 
 /** Add a system user to /etc/passwd if absent. */
 function ensureUser(node: LabNode, user: string, uid: number): void {

@@ -64,10 +64,8 @@ simple('modclusterd', h('', 99, 1), 'Cluster Monitoring Daemon', 'Starting Clust
 simple('gpm', h('2345', 85, 15), 'GPM adds mouse support to text-based Linux applications.', 'Starting gpm: ', 'Shutting down gpm: ');
 simple('corosync', h('', 20, 80), 'Corosync Cluster Engine', 'Starting Corosync Cluster Engine (corosync): ', 'Signaling Corosync Cluster Engine (corosync) to terminate: ');
 simple('cman', h('', 21, 79), 'Starts and stops cman', 'Starting cluster: ', 'Stopping cluster: ', 'corosync');
+// NOTE: drbd, clvmd and gfs2 are registered by the storage subsystem (src/lab/storage/).
 simple('rgmanager', h('', 26, 74), 'Starts and stops Red Hat Service (resource group) Manager', 'Starting Cluster Service Manager: ', 'Stopping Cluster Service Manager: ');
-simple('clvmd', h('', 24, 76), 'Cluster daemon for userland logical volume management tools.', 'Starting clvmd: ', 'Signaling clvmd to exit ');
-simple('gfs2', h('', 26, 74), 'mount/unmount gfs2 filesystems configured in /etc/fstab', 'Mounting GFS2 filesystems: ', 'Unmounting GFS2 filesystems: ');
-simple('drbd', h('345', 70, 8), 'Control drbd resources.', 'Starting DRBD resources: ', 'Stopping all DRBD resources: ');
 simple('libvirt-guests', h('345', 98, 2), 'suspend/resume libvirt guests on shutdown/boot', 'Resuming guests on default URI...', 'Running guests on default URI: no running guests.', 'libvirt-guests');
 simple('ksm', h('345', 84, 16), 'The KSM init script starts and stops the ksm kernel thread.', 'Starting ksm: ', 'Stopping ksm: ');
 simple('ksmtuned', h('345', 85, 15), 'The KSM tuning daemon controls whether (and with what vigor) ksm should ksm search duplicated pages.', 'Starting ksmtuned: ', 'Stopping ksmtuned: ');

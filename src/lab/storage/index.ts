@@ -2,4 +2,9 @@
  * The storage subsystem of the lab: disks and partition tables, DRBD 8.3, clustered LVM and GFS2.
  * Importing this module registers its commands, init scripts, timers and world state.
  */
-export {};
+export { destructiveLog, storageOf, type DestructiveEntry, type StorageOpts } from './state.js';
+import './parted.js';
+import './drbd.js';
+import './lvm.js';
+import './gfs2.js';
+import './fetch.js';

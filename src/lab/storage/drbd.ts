@@ -1,0 +1,1021 @@
+/**
+ * DRBD 8.3.12 (ELRepo kmod-drbd83 / drbd83-utils): the module, the minors of each node, the
+ * connection between peers over the Storage Network, resync in lab time, dual primary, fencing with
+ * `fencing resource-and-stonith` through the cluster, split brain; `/proc/drbd`, `drbdadm` and the
+ * `drbd` init script.
+ */
+import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { LabNode } from '../node/node.js';
+import type { World } from '../world.js';
+import { registerCommand, COMMANDS } from '../commands/index.js';
+import { registerProcFile } from '../node/proc.js';
+import { registerService, type ActionResult } from '../node/services.js';
+import { statusLine } from '../node/rc.js';
+import { onTimer } from '../scheduler.js';
+import { clusterView } from '../cluster/view.js';
+import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
+import { readDrbdConfig, dumpConfig, hostSections, opt, DrbdConfError, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
+
+const VERSION = 'version: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\n';
+/** Resync speed of the lab, KiB/s (the tutorial's captures show ~1,280 K/sec, 5213–5225). */
+const SYNC_KIBS = 1280;
+
+/** Usable DRBD device size (KiB) of a backing device with internal meta data (8.3's flexible layout). */
+export function usableKiB(bytes: number): number {
+  const sect = Math.floor(bytes / 512 / 8) * 8;
+  const md = Math.ceil(Math.ceil(sect / 32768) / 8) * 8 + 72;
+  return Math.floor((sect - md) / 8) * 4;
+}
+
+function kernel(node: LabNode, minor: number, msg: string): void {
+  node.log('kernel', `block drbd${minor}: ${msg}`);
+}
+
+function hasModule(node: LabNode): boolean {
+  return node.packages.has('kmod-drbd83') || node.packages.has('kmod-drbd') || node.fs.exists('/lib/modules/2.6.32-358.el6.x86_64/updates/drbd.ko');
+}
+
+/** Load the module (modprobe drbd). */
+export function loadModule(node: LabNode): boolean {
+  if (!hasModule(node)) return false;
+  const ns = st(node).of(node);
+  if (!ns.drbdLoaded) {
+    ns.drbdLoaded = true;
+    node.log('kernel', 'drbd: initialized. Version: 8.3.12 (api:88/proto:86-96)');
+  }
+  return true;
+}
+
+/** Resolve a resource's config on this node. */
+function resolve(node: LabNode, cfg: DrbdConfig, name: string): { r: DrbdResource; minor: number; disk: string; self: string; peer: string; peerHost: string } | string {
+  const r = cfg.resources.find((x) => x.name === name);
+  if (!r) return `'${name}' not defined in your config.`;
+  const h = hostSections(r, node.hostname);
+  if (typeof h === 'string') return h;
+  return { r, minor: Number(/(\d+)$/.exec(h.me.device!)![1]), disk: h.me.disk!, self: h.me.address!, peer: h.peer.address!, peerHost: h.peer.host };
+}
+
+function netOf(r: DrbdResource, self: string, peer: string, peerHost: string): NonNullable<MinorRt['net']> {
+  const allow = opt(r.net, 'allow-two-primaries') !== undefined;
+  const sb0 = String(opt(r.net, 'after-sb-0pri') ?? 'disconnect');
+  const sb1 = String(opt(r.net, 'after-sb-1pri') ?? 'disconnect');
+  const sb2 = String(opt(r.net, 'after-sb-2pri') ?? 'disconnect');
+  return {
+    self,
+    peer,
+    peerHost,
+    key: JSON.stringify([r.protocol, allow, sb0, sb1, sb2, opt(r.net, 'cram-hmac-alg') ?? '', opt(r.net, 'shared-secret') ?? '']),
+    allowTwoPrimaries: allow,
+    fencing: String(opt(r.disk, 'fencing') ?? 'dont-care'),
+    fencePeer: opt(r.handlers, 'fence-peer') ?? undefined,
+    afterSb0: sb0,
+    afterSb1: sb1,
+    afterSb2: sb2,
+  };
+}
+
+function newUuid(world: World): string {
+  return hexId(world, 16).toUpperCase();
+}
+
+/** Start a new data generation (a Primary that lost or never had its peer). */
+function bumpUuid(world: World, md: DrbdMd): void {
+  if (md.uuid) md.history.unshift(md.uuid);
+  md.history = md.history.slice(0, 4);
+  md.uuid = newUuid(world);
+}
+
+/** The peer node and its minor for a minor with a net config, when the SN path between them works. */
+function findPeer(world: World, node: LabNode, m: MinorRt): { peer: LabNode; pm: MinorRt } | undefined {
+  if (!m.net) return undefined;
+  const [selfIp] = m.net.self.split(':');
+  const [peerIp] = m.net.peer.split(':');
+  const mine = node.net.ifaceOf(selfIp!);
+  if (!mine || !node.net.operational(mine.name)) return undefined;
+  const peer = world.nodeByIp(peerIp!);
+  if (!peer || peer === node || !peer.running) return undefined;
+  const theirs = peer.net.ifaceOf(peerIp!);
+  if (!theirs || !peer.net.operational(theirs.name)) return undefined;
+  if (!node.net.sourceFor(peerIp!) || !peer.net.sourceFor(selfIp!)) return undefined;
+  const ps = storageOf(world).of(peer);
+  if (!ps.drbdLoaded) return undefined;
+  const pm = Object.values(ps.minors).find((x) => x.net && x.net.self === m.net!.peer);
+  if (!pm || pm.net!.peer !== m.net.self) return undefined;
+  return { peer, pm };
+}
+
+const connectedish = (m: MinorRt) => m.cs === 'Connected' || m.cs === 'SyncSource' || m.cs === 'SyncTarget';
+
+/** Try the handshake of every waiting minor in the world (after any change that may let one through). */
+export function tryConnectAll(world: World): void {
+  const s = storageOf(world);
+  for (const node of Object.values(world.nodes)) {
+    if (!node.running) continue;
+    for (const m of Object.values(s.of(node).minors)) if (m.cs === 'WFConnection') handshake(world, s, node, m);
+  }
+  wake(world);
+}
+
+function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
+  const hit = findPeer(world, node, m);
+  if (!hit || hit.pm.cs !== 'WFConnection') return;
+  const { peer, pm } = hit;
+  if (pm.net!.key !== m.net!.key) {
+    // NOTE: a peer with other net options is refused: both drop to StandAlone (8.3 checks them at the handshake).
+    for (const [n, x] of [[node, m], [peer, pm]] as const) {
+      kernel(n, x.minor, 'incompatible net options with the peer (protocol, allow-two-primaries or after-sb policies)');
+      kernel(n, x.minor, 'conn( WFReportParams -> Disconnecting )');
+      kernel(n, x.minor, 'conn( Disconnecting -> StandAlone )');
+      x.cs = 'StandAlone';
+      delete x.net;
+    }
+    return;
+  }
+  const a = s.block(node, m.disk).md!;
+  const b = s.block(peer, pm.disk).md!;
+  const link = () => {
+    for (const [n, x, y] of [[node, m, pm], [peer, pm, m]] as const) {
+      x.peerRole = y.role;
+      x.pds = y.ds;
+      x.everConnected = true;
+      kernel(n, x.minor, `conn( WFConnection -> WFReportParams ) `);
+    }
+    schedulePing(world);
+  };
+  const syncFrom = (srcNode: LabNode, src: MinorRt, dstNode: LabNode, dst: MinorRt, kib: number) => {
+    link();
+    src.cs = 'SyncSource';
+    dst.cs = 'SyncTarget';
+    dst.ds = 'Inconsistent';
+    src.pds = 'Inconsistent';
+    dst.pds = src.ds;
+    const total = Math.max(4, kib);
+    src.oos = dst.oos = total;
+    const sync = { totalKiB: total, startedAt: world.now(), rateKiB: SYNC_KIBS };
+    src.sync = dst.sync = sync;
+    kernel(dstNode, dst.minor, `conn( WFBitMapT -> WFSyncUUID ) `);
+    kernel(dstNode, dst.minor, `Began resync as SyncTarget (will sync ${total} KB [${Math.ceil(total / 4)} bits set]).`);
+    kernel(srcNode, src.minor, `Began resync as SyncSource (will sync ${total} KB [${Math.ceil(total / 4)} bits set]).`);
+    world.schedule(Math.ceil((total / SYNC_KIBS) * 1000), 'storage.drbd-sync-done', { src: srcNode.name, dst: dstNode.name, srcMinor: src.minor, dstMinor: dst.minor });
+  };
+  if (a.uuid === b.uuid) {
+    link();
+    m.cs = pm.cs = 'Connected';
+    // NOTE: same generation: an Outdated side is brought up to date from the bitmap (nothing to send here).
+    if (a.uuid && (m.ds === 'Outdated' || pm.ds === 'Outdated')) {
+      if (m.ds === 'Outdated' && pm.ds === 'UpToDate') m.ds = a.disk = 'UpToDate';
+      if (pm.ds === 'Outdated' && m.ds === 'UpToDate') pm.ds = b.disk = 'UpToDate';
+    }
+    m.pds = pm.ds;
+    pm.pds = m.ds;
+    m.oos = pm.oos = a.uuid ? 0 : m.oos;
+    kernel(node, m.minor, 'conn( WFReportParams -> Connected ) ');
+    kernel(peer, pm.minor, 'conn( WFReportParams -> Connected ) ');
+    return;
+  }
+  if (!a.uuid || !b.uuid) {
+    // NOTE: brand new metadata on one side: full sync from the side with data.
+    if (a.uuid && m.ds === 'UpToDate') return syncFrom(node, m, peer, pm, a.sizeKiB);
+    if (b.uuid && pm.ds === 'UpToDate') return syncFrom(peer, pm, node, m, b.sizeKiB);
+    link();
+    m.cs = pm.cs = 'Connected';
+    return;
+  }
+  if (a.history.includes(b.uuid)) return syncFrom(node, m, peer, pm, (a as DrbdMd & { dirty?: number }).dirty ?? 4);
+  if (b.history.includes(a.uuid)) return syncFrom(peer, pm, node, m, (b as DrbdMd & { dirty?: number }).dirty ?? 4);
+  // Split brain: both sides changed since they last shared a generation.
+  const prim = [m.role, pm.role].filter((r) => r === 'Primary').length;
+  const policy = prim === 2 ? m.net!.afterSb2 : prim === 1 ? m.net!.afterSb1 : m.net!.afterSb0;
+  const dirtyA = (a as DrbdMd & { dirty?: number }).dirty ?? 0;
+  const dirtyB = (b as DrbdMd & { dirty?: number }).dirty ?? 0;
+  if (policy === 'discard-secondary' && prim === 1) {
+    return m.role === 'Primary' ? syncFrom(node, m, peer, pm, Math.max(dirtyA, dirtyB)) : syncFrom(peer, pm, node, m, Math.max(dirtyA, dirtyB));
+  }
+  if (policy === 'discard-zero-changes' && (dirtyA === 0) !== (dirtyB === 0)) {
+    return dirtyA === 0 ? syncFrom(peer, pm, node, m, dirtyB) : syncFrom(node, m, peer, pm, dirtyA);
+  }
+  for (const [n, x] of [[node, m], [peer, pm]] as const) {
+    kernel(n, x.minor, `helper command: /sbin/drbdadm initial-split-brain minor-${x.minor}`);
+    kernel(n, x.minor, `helper command: /sbin/drbdadm initial-split-brain minor-${x.minor} exit code 0 (0x0)`);
+    kernel(n, x.minor, 'Split-Brain detected but unresolved, dropping connection!');
+    kernel(n, x.minor, `helper command: /sbin/drbdadm split-brain minor-${x.minor}`);
+    kernel(n, x.minor, `helper command: /sbin/drbdadm split-brain minor-${x.minor} exit code 0 (0x0)`);
+    kernel(n, x.minor, 'conn( WFReportParams -> Disconnecting )');
+    x.cs = 'StandAlone';
+    x.peerRole = 'Unknown';
+    x.pds = 'DUnknown';
+  }
+}
+
+onTimer('storage.drbd-sync-done', (w, data) => {
+  const world = w as World;
+  const d = data as { src: string; dst: string; srcMinor: number; dstMinor: number };
+  const s = storageOf(world);
+  const src = s.of(d.src).minors[d.srcMinor];
+  const dst = s.of(d.dst).minors[d.dstMinor];
+  if (!src || !dst || src.cs !== 'SyncSource' || dst.cs !== 'SyncTarget') return;
+  const sb = s.block(d.src, src.disk);
+  const db = s.block(d.dst, dst.disk);
+  db.data = JSON.parse(JSON.stringify(sb.data)) as DevData;
+  db.md!.uuid = sb.md!.uuid;
+  db.md!.history = [...sb.md!.history];
+  db.md!.disk = 'UpToDate';
+  delete (sb.md as DrbdMd & { dirty?: number }).dirty;
+  delete (db.md as DrbdMd & { dirty?: number }).dirty;
+  sb.md!.degraded = db.md!.degraded = false;
+  dst.stats.nr += src.sync?.totalKiB ?? 0;
+  dst.stats.dw += src.sync?.totalKiB ?? 0;
+  src.stats.ns += src.sync?.totalKiB ?? 0;
+  for (const x of [src, dst]) {
+    x.cs = 'Connected';
+    x.oos = 0;
+    delete x.sync;
+  }
+  dst.ds = 'UpToDate';
+  src.pds = 'UpToDate';
+  dst.pds = src.ds;
+  const dn = world.nodes[d.dst];
+  const sn = world.nodes[d.src];
+  if (dn) kernel(dn, dst.minor, `Resync done (total ${Math.max(1, Math.round((src.sync?.totalKiB ?? 4) / SYNC_KIBS))} sec; paused 0 sec; ${SYNC_KIBS} K/sec)`);
+  if (dn) kernel(dn, dst.minor, 'conn( SyncTarget -> Connected ) disk( Inconsistent -> UpToDate ) ');
+  if (sn) kernel(sn, src.minor, 'conn( SyncSource -> Connected ) pdsk( Inconsistent -> UpToDate ) ');
+  wake(world);
+});
+
+
+// ---------- waiting (drbd start's wfc-timeout) ----------
+
+interface Waiter {
+  check(): boolean;
+  resolve(timedOut: boolean): void;
+  timer: number;
+}
+const WAITERS = new WeakMap<World, Map<number, Waiter>>();
+let waiterSeq = 0;
+
+function wake(world: World): void {
+  const ws = WAITERS.get(world);
+  if (!ws) return;
+  for (const [id, w] of [...ws]) {
+    if (w.check()) {
+      ws.delete(id);
+      world.cancelTimer(w.timer);
+      w.resolve(false);
+    }
+  }
+}
+
+onTimer('storage.wfc', (w, data) => {
+  const world = w as World;
+  const id = (data as { id: number }).id;
+  const ws = WAITERS.get(world);
+  const waiter = ws?.get(id);
+  if (!waiter) return;
+  ws!.delete(id);
+  waiter.resolve(true);
+});
+
+/** Wait (in lab time) until `check` holds or `ms` passed; resolves true on timeout. 0 ms = forever. */
+function waitFor(world: World, check: () => boolean, ms: number): Promise<boolean> {
+  if (check()) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const id = ++waiterSeq;
+    const timer = ms > 0 ? world.schedule(ms, 'storage.wfc', { id }) : -1;
+    let ws = WAITERS.get(world);
+    if (!ws) WAITERS.set(world, (ws = new Map()));
+    ws.set(id, { check, resolve, timer });
+  });
+}
+
+// ---------- per-resource operations ----------
+
+type Res = Exclude<ReturnType<typeof resolve>, string>;
+
+/** What a drbdadm sub-command returns. */
+interface OpResult {
+  code: number;
+  out?: string;
+  err?: string;
+}
+
+const minorsOf = (node: LabNode) => st(node).of(node).minors;
+
+function needModule(node: LabNode, res: Res, what: string): OpResult | null {
+  if (st(node).of(node).drbdLoaded) return null;
+  return { code: 20, err: `Could not stat("/proc/drbd"): No such file or directory\ndo you need to load the module?\ntry: modprobe drbd\nCommand 'drbdsetup ${res.minor} ${what}' terminated with exit code 20\n` };
+}
+
+function attach(node: LabNode, res: Res): OpResult {
+  const cmd = `disk ${res.disk} ${res.disk} internal --set-defaults --create-device --fencing=${opt(res.r.disk, 'fencing') ?? 'dont-care'}`;
+  const nm = needModule(node, res, cmd);
+  if (nm) return nm;
+  const cur = minorsOf(node)[res.minor];
+  if (cur && cur.ds !== 'Diskless') return { code: 10, err: `${res.minor}: Failure: (124) Device is attached to a disk (use detach first)\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  const dev = node.fs.stat(res.disk);
+  if (dev?.device !== 'block') return { code: 10, err: `${res.minor}: Failure: (104) Can not open backing device.\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  const b = st(node).block(node, res.disk);
+  if (!b.md) return { code: 10, err: `${res.minor}: Failure: (119) No valid meta-data signature found.\n\n\t==> Use 'drbdadm create-md res' to initialize meta-data area. <==\n\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  const m: MinorRt = cur ?? { res: res.r.name, minor: res.minor, disk: res.disk, cs: 'StandAlone', role: 'Secondary', peerRole: 'Unknown', ds: 'Diskless', pds: 'DUnknown', susp: false, stats: { ns: 0, nr: 0, dw: 0, dr: 0, bm: 0 }, oos: 0, everConnected: false };
+  m.disk = res.disk;
+  m.ds = b.md.disk;
+  m.oos = b.md.uuid ? 0 : b.md.sizeKiB;
+  minorsOf(node)[res.minor] = m;
+  kernel(node, res.minor, `disk( Diskless -> Attaching ) `);
+  kernel(node, res.minor, `disk( Attaching -> ${m.ds} ) `);
+  return { code: 0 };
+}
+
+function connect(node: LabNode, res: Res): OpResult {
+  const cmd = `net ipv4:${res.self} ipv4:${res.peer} ${res.r.protocol} --set-defaults --create-device`;
+  const nm = needModule(node, res, cmd);
+  if (nm) return nm;
+  const m = minorsOf(node)[res.minor];
+  if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  if (m.net) return { code: 10, err: `${res.minor}: Failure: (125) Device has a net-config (use disconnect first)\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  m.net = netOf(res.r, res.self, res.peer, res.peerHost);
+  m.cs = 'WFConnection';
+  kernel(node, res.minor, 'conn( StandAlone -> Unconnected ) ');
+  kernel(node, res.minor, 'conn( Unconnected -> WFConnection ) ');
+  const world = node.world.world();
+  handshake(world, st(node), node, m);
+  if (m.cs === 'WFConnection') scheduleRetry(world);
+  return { code: 0 };
+}
+
+function scheduleRetry(world: World): void {
+  if (world.scheduler.pending().some((t) => t.kind === 'storage.drbd-retry')) return;
+  world.schedule(10_000, 'storage.drbd-retry', null);
+}
+onTimer('storage.drbd-retry', (w) => {
+  const world = w as World;
+  tryConnectAll(world);
+  const s = storageOf(world);
+  if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection'))) scheduleRetry(world);
+});
+
+/** Keep checking connected minors (DRBD's ping): a broken SN path is a network failure on both sides. */
+function schedulePing(world: World): void {
+  if (world.scheduler.pending().some((t) => t.kind === 'storage.drbd-ping')) return;
+  world.schedule(5_000, 'storage.drbd-ping', null);
+}
+onTimer('storage.drbd-ping', (w) => {
+  const world = w as World;
+  const s = storageOf(world);
+  let any = false;
+  for (const node of Object.values(world.nodes)) {
+    if (!node.running) continue;
+    for (const m of Object.values(s.of(node).minors)) {
+      if (!connectedish(m)) continue;
+      const p = peerOf(node, m);
+      if (p && p.peer.running && findPeerPath(world, node, m)) {
+        any = true;
+        continue;
+      }
+      if (p) {
+        lostPeer(s, node, p.peer, p.pm, m, 'network');
+        lostPeer(s, p.peer, node, m, p.pm, 'network');
+      }
+    }
+  }
+  if (any) schedulePing(world);
+  tryConnectAll(world);
+});
+
+/** Whether the SN path of a minor's connection still works (both ends configured and operational). */
+function findPeerPath(world: World, node: LabNode, m: MinorRt): boolean {
+  if (!m.net) return false;
+  const [selfIp] = m.net.self.split(':');
+  const [peerIp] = m.net.peer.split(':');
+  const mine = node.net.ifaceOf(selfIp!);
+  const peer = world.nodeByIp(peerIp!);
+  const theirs = peer?.net.ifaceOf(peerIp!);
+  return !!mine && node.net.operational(mine.name) && !!peer && !!theirs && peer.net.operational(theirs.name) && !!node.net.sourceFor(peerIp!);
+}
+
+/** The peer node of a connected minor. */
+function peerOf(node: LabNode, m: MinorRt): { peer: LabNode; pm: MinorRt } | undefined {
+  if (!m.net || !connectedish(m)) return undefined;
+  const world = node.world.world();
+  const [peerIp] = m.net.peer.split(':');
+  const peer = world.nodeByIp(peerIp!);
+  if (!peer) return undefined;
+  const pm = Object.values(storageOf(world).of(peer).minors).find((x) => x.net?.self === m.net!.peer);
+  return pm ? { peer, pm } : undefined;
+}
+
+/** Whether an upper layer (an active LV on it, a mount) holds the device open. */
+export let heldOpen: (node: LabNode, device: string) => boolean = () => false;
+/** @internal set by the LVM module. */
+export function setHeldOpen(fn: (node: LabNode, device: string) => boolean): void {
+  heldOpen = fn;
+}
+
+function primary(node: LabNode, res: Res, force = false): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 10\n` };
+  if (m.role === 'Primary') return { code: 0 };
+  const p = peerOf(node, m);
+  if (p && p.pm.role === 'Primary' && !m.net?.allowTwoPrimaries) return { code: 11, err: `${res.minor}: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
+  const upToDate = m.ds === 'UpToDate' || (p && p.pm.ds === 'UpToDate') || force;
+  if (!upToDate) return { code: 11, err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
+  if (m.susp) return { code: 11, err: `${res.minor}: State change failed: (-10) State change was refused by peer node\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
+  const md = st(node).block(node, m.disk).md!;
+  if (force && m.ds !== 'UpToDate') m.ds = md.disk = 'UpToDate';
+  if (!p) {
+    bumpUuid(node.world.world(), md);
+    (md as DrbdMd & { dirty?: number }).dirty ??= 0;
+  }
+  m.role = 'Primary';
+  if (p) p.pm.peerRole = 'Primary';
+  kernel(node, res.minor, 'role( Secondary -> Primary ) ');
+  return { code: 0 };
+}
+
+function secondary(node: LabNode, res: Res): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 10\n` };
+  if (m.role === 'Secondary') return { code: 0 };
+  if (heldOpen(node, `/dev/drbd${res.minor}`)) return { code: 11, err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 11\n` };
+  m.role = 'Secondary';
+  const p = peerOf(node, m);
+  if (p) p.pm.peerRole = 'Secondary';
+  kernel(node, res.minor, 'role( Primary -> Secondary ) ');
+  return { code: 0 };
+}
+
+/** Drop the connection of a minor; `graceful` = the peer is told (drbdadm disconnect/down). */
+function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: boolean): void {
+  const p = peerOf(node, m);
+  if (p) {
+    const { peer, pm } = p;
+    kernel(peer, pm.minor, `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> TearDown ) pdsk( ${pm.pds} -> ${goingDown ? 'Outdated' : 'DUnknown'} ) `);
+    kernel(peer, pm.minor, 'conn( TearDown -> Unconnected ) ');
+    kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
+    if (pm.sync) delete pm.sync;
+    if (pm.cs === 'SyncTarget') pm.ds = 'Inconsistent';
+    pm.cs = 'WFConnection';
+    pm.peerRole = 'Unknown';
+    pm.pds = goingDown && m.ds === 'UpToDate' ? 'Outdated' : 'DUnknown';
+    storageOf(world).block(peer, pm.disk).md!.degraded = true;
+    scheduleRetry(world);
+  }
+  if (m.sync) delete m.sync;
+  if (m.cs === 'SyncTarget') m.ds = 'Inconsistent';
+}
+
+function disconnect(node: LabNode, res: Res, goingDown = false): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m || !m.net) return { code: 0 };
+  dropConnection(node.world.world(), node, m, goingDown);
+  m.cs = 'StandAlone';
+  m.peerRole = 'Unknown';
+  m.pds = 'DUnknown';
+  delete m.net;
+  kernel(node, res.minor, 'conn( WFConnection -> Disconnecting ) ');
+  kernel(node, res.minor, 'conn( Disconnecting -> StandAlone ) ');
+  return { code: 0 };
+}
+
+function down(node: LabNode, res: Res): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m) return { code: 0 };
+  if (heldOpen(node, `/dev/drbd${res.minor}`)) return { code: 11, err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n` };
+  const md = st(node).block(node, m.disk).md;
+  const wasConnected = connectedish(m);
+  m.role = 'Secondary';
+  disconnect(node, res, true);
+  if (md) {
+    md.disk = m.ds === 'Diskless' ? md.disk : (m.ds as DrbdMd['disk']);
+    md.degraded = !wasConnected;
+  }
+  delete minorsOf(node)[res.minor];
+  kernel(node, res.minor, 'disk( UpToDate -> Diskless ) ');
+  return { code: 0 };
+}
+
+function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m || m.ds === 'Diskless') return { code: 10, err: `${res.minor}: Failure: (138) Device does not have a disk\nCommand 'drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}' terminated with exit code 10\n` };
+  const world = node.world.world();
+  const md = st(node).block(node, m.disk).md!;
+  st(node).record(node, 'drbdadm new-current-uuid', res.r.name);
+  const uuid = newUuid(world);
+  md.history = md.uuid ? [md.uuid, ...md.history] : md.history;
+  md.uuid = uuid;
+  if (clearBitmap) {
+    m.ds = md.disk = 'UpToDate';
+    m.oos = 0;
+    const p = peerOf(node, m);
+    if (p && p.pm.cs === 'Connected') {
+      const pmd = storageOf(world).block(p.peer, p.pm.disk).md!;
+      pmd.uuid = uuid;
+      pmd.history = [...md.history];
+      p.pm.ds = pmd.disk = 'UpToDate';
+      p.pm.oos = 0;
+      p.pm.pds = 'UpToDate';
+      m.pds = 'UpToDate';
+      // NOTE: both sides hold the same (empty) data now: the clear bitmap declares them identical.
+      storageOf(world).block(p.peer, p.pm.disk).data = JSON.parse(JSON.stringify(st(node).block(node, m.disk).data)) as DevData;
+    }
+  }
+  return { code: 0 };
+}
+
+const MD_OFFSET = (bytes: number) => Math.floor(bytes / 512 / 8) * 8 * 512 - 4096;
+
+function createMd(node: LabNode, res: Res, answers: string[], out: (s: string) => void): OpResult {
+  const cmdline = `drbdmeta ${res.minor} v08 ${res.disk} internal create-md`;
+  const dev = node.fs.stat(res.disk);
+  if (dev?.device !== 'block') return { code: 20, err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n` };
+  if (minorsOf(node)[res.minor]) return { code: 20, err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n` };
+  const b = st(node).block(node, res.disk);
+  const off = MD_OFFSET(dev.size);
+  if (b.data.fs || b.data.pv) {
+    const what = b.data.fs ? `${b.data.fs} filesystem` : 'LVM2 physical volume signature';
+    out(`md_offset ${off}\nal_offset ${off - 32768}\nbm_offset ${off - 32768 - Math.ceil(dev.size / 32768 / 4096) * 4096}\n\nFound ${what}\n`);
+    return {
+      code: 40,
+      err: `\nDevice size would be truncated, which\nwould corrupt data and result in\n'access beyond end of device' errors.\nYou need to either\n   * use external meta data (recommended)\n   * shrink that filesystem first\n   * zero out the device (destroy the filesystem)\nOperation refused.\n\nCommand '${cmdline}' terminated with exit code 40\n`,
+    };
+  }
+  if (b.md) {
+    out(`You want me to create a v08 style flexible-size internal meta data block.\nThere appears to be a v08 flexible-size internal meta data block\nalready in place on ${res.disk} at byte offset ${off}\nDo you really want to overwrite the existing v08 meta-data?\n[need to type 'yes' to confirm] `);
+    const a = answers.shift();
+    out('\n');
+    if (a?.trim() !== 'yes') {
+      out('Operation cancelled.\n');
+      return { code: 1, err: `Command '${cmdline}' terminated with exit code 1\n` };
+    }
+  }
+  st(node).record(node, 'drbdadm create-md', `${res.r.name} (${res.disk})`);
+  b.md = { uuid: '', history: [], disk: 'Inconsistent', degraded: false, sizeKiB: usableKiB(dev.size) };
+  b.data = {};
+  out('Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess\n');
+  return { code: 0 };
+}
+
+function dumpMd(node: LabNode, res: Res, out: (s: string) => void): OpResult {
+  const cmdline = `drbdmeta ${res.minor} v08 ${res.disk} internal dump-md`;
+  if (minorsOf(node)[res.minor]) return { code: 20, err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n` };
+  const dev = node.fs.stat(res.disk);
+  if (dev?.device !== 'block') return { code: 20, err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n` };
+  const md = st(node).block(node, res.disk).md;
+  if (!md) return { code: 255, err: `No valid meta data found\nCommand '${cmdline}' terminated with exit code 255\n` };
+  const u = (s: string) => `0x${(s || '0000000000000004').padStart(16, '0')}`;
+  const h = [...md.history, '', '', ''].slice(0, 3).map((x) => `0x${(x || '0').padStart(16, '0')}`);
+  out(`# DRBD meta data dump\n# ${new Date(node.world.now()).toISOString().replace('T', ' ').slice(0, 19)} [${Math.floor(node.world.now() / 1000)}]\n# ${node.hostname}> ${cmdline}\n#\n\nversion "v08";\n\n# md_size_sect ${Math.ceil(Math.ceil(dev.size / 512 / 32768) / 8) * 8 + 72}\n# md_offset ${MD_OFFSET(dev.size)}\n\nuuid {\n    ${u(md.uuid)}; ${h.join('; ')};\n    flags 0x${md.disk === 'UpToDate' ? '00000011' : '00000000'};\n}\nla-size-sect ${md.sizeKiB * 2};\nbm-byte-per-bit 4096;\ndevice-uuid 0x${md.uuid ? md.uuid.slice(0, 16) : '0000000000000000'};\n# bm-bytes ${Math.ceil(md.sizeKiB / 4 / 8)};\n# bits-set ${md.uuid ? 0 : Math.ceil(md.sizeKiB / 4)};\nbm {\n}\n`);
+  return { code: 0 };
+}
+
+// ---------- what the upper layers use ----------
+
+/** The data a node reads through `/dev/drbdN` (undefined when it cannot open it: Secondary, not configured). */
+export function drbdData(node: LabNode, device: string): { data: DevData; minor: MinorRt } | undefined {
+  const n = /^\/dev\/drbd(\d+)$/.exec(device);
+  if (!n) return undefined;
+  const m = minorsOf(node)[n[1]!];
+  if (!m || m.ds === 'Diskless' || m.role !== 'Primary') return undefined;
+  return { data: st(node).block(node, m.disk).data, minor: m };
+}
+
+/** Write through `/dev/drbdN`: applied locally and, while connected, on the peer (replication). */
+export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: DevData) => void): boolean {
+  const hit = drbdData(node, device);
+  if (!hit) return false;
+  fn(hit.data);
+  hit.minor.stats.dw += kib;
+  const p = peerOf(node, hit.minor);
+  const world = node.world.world();
+  if (p && hit.minor.cs !== 'SyncTarget') {
+    fn(storageOf(world).block(p.peer, p.pm.disk).data);
+    hit.minor.stats.ns += kib;
+    p.pm.stats.nr += kib;
+    p.pm.stats.dw += kib;
+  } else {
+    const md = st(node).block(node, hit.minor.disk).md as DrbdMd & { dirty?: number };
+    // NOTE: the first write of a Primary without its peer starts a new data generation.
+    if (md.dirty === undefined) bumpUuid(world, md);
+    md.dirty = (md.dirty ?? 0) + Math.max(4, kib);
+  }
+  return true;
+}
+
+// ---------- peer loss (crash / power off) and fencing ----------
+
+DOWN_HOOKS.push((s, node) => {
+  for (const m of Object.values(s.of(node).minors)) {
+    const p = peerOf(node, m);
+    if (p) lostPeer(s, p.peer, node, m, p.pm, 'down');
+  }
+  scheduleRetry(s.world);
+});
+
+/**
+ * `survivor`'s minor `pm` lost its peer (`victim`'s minor `m`): NetworkFailure, WFConnection, and with
+ * `fencing resource-and-stonith` on a Primary: I/O suspended and the fence-peer handler called.
+ */
+function lostPeer(s: Storage, survivor: LabNode, victim: LabNode, m: MinorRt, pm: MinorRt, _why: 'down' | 'network'): void {
+  const world = s.world;
+  const peer = survivor;
+  const fence = pm.role === 'Primary' && pm.net?.fencing === 'resource-and-stonith';
+  kernel(peer, pm.minor, 'PingAck did not arrive in time.');
+  kernel(peer, pm.minor, `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> NetworkFailure ) pdsk( ${pm.pds} -> DUnknown ) ${fence ? 'susp( 0 -> 1 ) ' : ''}`);
+  kernel(peer, pm.minor, 'asender terminated');
+  kernel(peer, pm.minor, 'Terminating asender thread');
+  kernel(peer, pm.minor, 'Connection closed');
+  kernel(peer, pm.minor, 'conn( NetworkFailure -> Unconnected ) ');
+  if (pm.sync) delete pm.sync;
+  if (pm.cs === 'SyncTarget') pm.ds = 'Inconsistent';
+  pm.cs = 'WFConnection';
+  pm.peerRole = 'Unknown';
+  pm.pds = 'DUnknown';
+  s.block(peer, pm.disk).md!.degraded = true;
+  if (fence) {
+    pm.susp = true;
+    kernel(peer, pm.minor, `helper command: /sbin/drbdadm fence-peer minor-${pm.minor}`);
+  }
+  kernel(peer, pm.minor, 'receiver terminated');
+  kernel(peer, pm.minor, 'Restarting receiver thread');
+  kernel(peer, pm.minor, 'receiver (re)started');
+  kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
+  if (fence) void fencePeer(world, peer, pm, victim);
+  scheduleRetry(world);
+}
+
+/** Run the fence-peer handler: obliterate-peer.sh → fence_node through the cluster. I/O stays frozen until it succeeds. */
+async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNode): Promise<void> {
+  const handler = m.net?.fencePeer;
+  const exists = handler && node.fs.stat(handler)?.type === 'file' && (node.fs.stat(handler)!.mode & 0o111) !== 0;
+  const fail = (code: number) => {
+    kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code ${code} (0x${(code << 8).toString(16)})`);
+    kernel(node, m.minor, `fence-peer helper broken, returned ${code}`);
+  };
+  if (!handler || !exists) {
+    // NOTE: no handler, no fencing: I/O stays suspended (what the author hit, 4171).
+    fail(handler ? 127 : 1);
+    return;
+  }
+  const id = /(\d+)$/.exec(node.name)?.[1] ?? '?';
+  node.log(handler, `Local node ID: ${Number(id)} / Remote node: ${victim.fqdn}`);
+  const cv = clusterView(world);
+  let ok = false;
+  try {
+    ok = !!cv && cv.isMember(node.name) && (await cv.fenceNode(node.name, victim.name));
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    node.log(handler, 'kill node failed: Invalid argument');
+    fail(1);
+    return;
+  }
+  kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code 7 (0x700)`);
+  kernel(node, m.minor, 'fence-peer helper returned 7 (peer was stonithed)');
+  kernel(node, m.minor, 'pdsk( DUnknown -> Outdated ) ');
+  const md = storageOf(world).block(node, m.disk).md! as DrbdMd & { dirty?: number };
+  bumpUuid(world, md);
+  md.dirty ??= 0;
+  kernel(node, m.minor, `new current UUID ${md.uuid}:${[...md.history, '', ''].slice(0, 3).map((x) => x || '0000000000000000').join(':')}`);
+  kernel(node, m.minor, 'susp( 1 -> 0 ) ');
+  m.pds = 'Outdated';
+  m.susp = false;
+  for (const fn of FENCED_HOOKS) fn(world, node, victim);
+  world.changed();
+}
+
+/** Called on the survivor after DRBD's fence-peer handler fenced the victim (GFS2 journal replay). */
+export const FENCED_HOOKS: ((world: World, survivor: LabNode, victim: LabNode) => void)[] = [];
+
+// ---------- /proc/drbd ----------
+
+function fmtNum(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function hms(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function minorLines(world: World, m: MinorRt): string {
+  const standalone = !m.net;
+  const proto = standalone ? ' ' : 'C';
+  const flags = `${m.susp ? 's' : 'r'}----${standalone && !m.everConnected ? 's' : '-'}`;
+  let oos = m.oos;
+  let extra = '';
+  if (m.sync) {
+    const done = Math.min(m.sync.totalKiB, ((world.now() - m.sync.startedAt) / 1000) * m.sync.rateKiB);
+    oos = Math.max(0, Math.round(m.sync.totalKiB - done));
+    const pct = ((m.sync.totalKiB - oos) / m.sync.totalKiB) * 100;
+    const n = Math.max(1, Math.floor(pct / 5));
+    const bar = '='.repeat(n - 1) + '>' + '.'.repeat(20 - n);
+    extra = `\t[${bar}] sync'ed: ${(Math.floor(pct * 10) / 10).toFixed(1)}% (${oos}/${m.sync.totalKiB})K\n\tfinish: ${hms(oos / m.sync.rateKiB)} speed: ${fmtNum(m.sync.rateKiB)} (${fmtNum(m.sync.rateKiB)}) want: 250 K/sec\n`;
+  }
+  const s = m.stats;
+  return `${String(m.minor).padStart(2)}: cs:${m.cs} ro:${m.role}/${m.peerRole} ds:${m.ds}/${m.pds} ${proto} ${flags}\n    ns:${s.ns} nr:${s.nr} dw:${s.dw} dr:${s.dr} al:0 bm:${s.bm} lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:${oos}\n${extra}`;
+}
+
+/** /proc/drbd now (null when the module is not loaded). */
+export function procDrbd(node: LabNode): string | null {
+  const ns = st(node).of(node);
+  if (!ns.drbdLoaded) return null;
+  const world = node.world.world();
+  return VERSION + Object.values(ns.minors).sort((a, b) => a.minor - b.minor).map((m) => minorLines(world, m)).join('');
+}
+
+registerProcFile('/proc/drbd', procDrbd);
+
+// ---------- drbdadm ----------
+
+function resNames(cfg: DrbdConfig, args: string[]): string[] {
+  return args.includes('all') ? cfg.resources.map((r) => r.name) : args;
+}
+
+const drbdadm: CommandFn = async (ctx) => {
+  const node = ctx.node;
+  let argv = ctx.argv.slice(1);
+  let passthrough: string[] = [];
+  const dd = argv.indexOf('--');
+  if (dd >= 0) {
+    // `drbdadm -- --clear-bitmap new-current-uuid r0`: options after -- go to drbdsetup.
+    const rest = argv.slice(dd + 1);
+    passthrough = rest.filter((a) => a.startsWith('--'));
+    argv = [...argv.slice(0, dd), ...rest.filter((a) => !a.startsWith('--'))];
+  }
+  const flags = argv.filter((a) => a.startsWith('-'));
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const sub = words[0];
+  if (!sub) {
+    ctx.err('\nUSAGE: drbdadm COMMAND [OPTION...] {all|RESOURCE...}\n\n');
+    return 20;
+  }
+  let cfg: DrbdConfig;
+  try {
+    cfg = readDrbdConfig(node);
+  } catch (e) {
+    if (e instanceof DrbdConfError) {
+      ctx.err(`drbdadm: ${e.message}\n`);
+      return 10;
+    }
+    throw e;
+  }
+  if (sub === 'dump') {
+    const only = words.length > 1 && !words.includes('all') ? words.slice(1) : undefined;
+    for (const r of only ?? []) {
+      if (!cfg.resources.some((x) => x.name === r)) {
+        ctx.err(`'${r}' not defined in your config.\n`);
+        return 10;
+      }
+    }
+    const bad = cfg.resources.map((r) => hostSections(r, node.hostname)).find((h): h is string => typeof h === 'string');
+    if (bad) {
+      ctx.err(`drbdadm: ${bad}\n`);
+      return 10;
+    }
+    ctx.out(dumpConfig(cfg, node.hostname, only));
+    return 0;
+  }
+  const names = resNames(cfg, words.slice(1));
+  if (!names.length && sub !== 'wait-con-int' && sub !== 'sh-b-pri') {
+    ctx.err(`USAGE: drbdadm ${sub} [OPTION...] {all|RESOURCE...}\n`);
+    return 20;
+  }
+  const answers = ctx.stdin.split('\n');
+  if (ctx.stdin === '') answers.length = 0;
+  let code = 0;
+  const world = node.world.world();
+  for (const name of names) {
+    const res = resolve(node, cfg, name);
+    if (typeof res === 'string') {
+      ctx.err(`${res}\n`);
+      code = code || 10;
+      continue;
+    }
+    let r: OpResult;
+    switch (sub) {
+      case 'create-md':
+        r = createMd(node, res, answers, ctx.out);
+        break;
+      case 'dump-md':
+        r = dumpMd(node, res, ctx.out);
+        break;
+      case 'attach':
+        r = attach(node, res);
+        break;
+      case 'connect':
+        r = connect(node, res);
+        break;
+      case 'up':
+        r = attach(node, res);
+        if (r.code === 0) r = connect(node, res);
+        break;
+      case 'adjust': {
+        r = { code: 0 };
+        const m = minorsOf(node)[res.minor];
+        if (!m || m.ds === 'Diskless') r = attach(node, res);
+        if (r.code === 0 && !minorsOf(node)[res.minor]?.net) r = connect(node, res);
+        break;
+      }
+      case 'disconnect':
+        r = disconnect(node, res);
+        break;
+      case 'down':
+        r = down(node, res);
+        break;
+      case 'detach':
+        r = down(node, res);
+        break;
+      case 'primary':
+        r = primary(node, res, flags.includes('--force') || passthrough.includes('--overwrite-data-of-peer'));
+        break;
+      case 'secondary':
+        r = secondary(node, res);
+        break;
+      case 'new-current-uuid':
+        r = newCurrentUuid(node, res, passthrough.includes('--clear-bitmap') || flags.includes('--clear-bitmap'));
+        break;
+      case 'cstate':
+        r = { code: 0, out: `${minorsOf(node)[res.minor]?.cs ?? 'Unconfigured'}\n` };
+        break;
+      case 'role':
+        r = { code: 0, out: minorsOf(node)[res.minor] ? `${minorsOf(node)[res.minor]!.role}/${minorsOf(node)[res.minor]!.peerRole}\n` : 'Unconfigured\n' };
+        break;
+      case 'dstate':
+        r = { code: 0, out: minorsOf(node)[res.minor] ? `${minorsOf(node)[res.minor]!.ds}/${minorsOf(node)[res.minor]!.pds}\n` : 'Unconfigured\n' };
+        break;
+      case 'invalidate':
+        r = { code: 0 };
+        break;
+      default:
+        ctx.err(`drbdadm: Unknown command '${sub}'\n`);
+        return 20;
+    }
+    if (r.out) ctx.out(r.out);
+    if (r.err) ctx.err(r.err);
+    if (r.code) code = code || r.code;
+  }
+  tryConnectAll(world);
+  world.changed();
+  return code;
+};
+
+registerCommand('drbdadm', drbdadm);
+registerCommand('drbdsetup', (ctx: CmdCtx) => {
+  ctx.err('drbdsetup: use drbdadm in the lab\n');
+  return 20;
+});
+registerCommand('drbdmeta', (ctx: CmdCtx) => {
+  ctx.err('drbdmeta: use drbdadm in the lab\n');
+  return 20;
+});
+
+// `modprobe drbd` loads the module (and creates /proc/drbd); `rmmod drbd` unloads it.
+const baseModprobe = COMMANDS['modprobe'];
+registerCommand('modprobe', (ctx) => {
+  const mods = ctx.argv.slice(1).filter((x) => !x.startsWith('-'));
+  if (!mods.includes('drbd')) return baseModprobe ? baseModprobe(ctx) : 0;
+  if (ctx.argv.includes('-r')) return unload(ctx.node) ? 0 : 1;
+  if (!loadModule(ctx.node)) {
+    ctx.err('FATAL: Module drbd not found.\n');
+    return 1;
+  }
+  ctx.node.world.changed();
+  return 0;
+});
+registerCommand('rmmod', (ctx) => {
+  if (ctx.argv[1] === 'drbd') {
+    if (!unload(ctx.node)) {
+      ctx.err('ERROR: Module drbd is in use\n');
+      return 1;
+    }
+    return 0;
+  }
+  return 0;
+});
+
+function unload(node: LabNode): boolean {
+  const ns = st(node).of(node);
+  if (Object.keys(ns.minors).length) return false;
+  ns.drbdLoaded = false;
+  node.log('kernel', 'drbd: module cleanup done.');
+  return true;
+}
+
+// ---------- /etc/init.d/drbd ----------
+
+function statusText(node: LabNode): ActionResult {
+  const ns = st(node).of(node);
+  if (!ns.drbdLoaded) return { code: 3, out: 'drbd not loaded\n' };
+  const rows = Object.values(ns.minors)
+    .sort((a, b) => a.minor - b.minor)
+    .map((m) => [`${m.minor}:${m.res}`, m.cs, `${m.role}/${m.peerRole}`, `${m.ds}/${m.pds}`, m.net ? 'C' : '', '', '']);
+  const cells = [['m:res', 'cs', 'ro', 'ds', 'p', 'mounted', 'fstype'], ...rows];
+  const w = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const table = cells.map((c) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]! + 2))).join('').replace(/\s+$/, '')).join('\n');
+  return { code: 0, out: `drbd driver loaded OK; device status:\n${VERSION}${table}\n` };
+}
+
+async function startDrbd(node: LabNode): Promise<ActionResult> {
+  let cfg: DrbdConfig;
+  try {
+    cfg = readDrbdConfig(node);
+  } catch (e) {
+    return { code: 1, out: `Starting DRBD resources: drbdadm: ${(e as Error).message}\n` };
+  }
+  if (!loadModule(node)) return { code: 5, out: 'Starting DRBD resources: Can not load the drbd module.\n' };
+  let out = 'Starting DRBD resources: [ ';
+  const mine = cfg.resources.map((r) => resolve(node, cfg, r.name)).filter((r): r is Res => typeof r !== 'string');
+  const errs: string[] = [];
+  for (const res of mine) {
+    const m = minorsOf(node)[res.minor];
+    if (!m || m.ds === 'Diskless') {
+      const r = attach(node, res);
+      if (r.code) errs.push(r.err ?? '');
+      else out += `d(${res.r.name}) `;
+    }
+  }
+  for (const res of mine) {
+    const m = minorsOf(node)[res.minor];
+    if (m && !m.net) {
+      const r = connect(node, res);
+      if (r.code) errs.push(r.err ?? '');
+      else out += `n(${res.r.name}) `;
+    }
+  }
+  out += ']';
+  if (errs.length) out += '\n' + errs.join('');
+  const world = node.world.world();
+  tryConnectAll(world);
+  world.changed();
+  // wait-con-int: wfc-timeout, or degr-wfc-timeout when this node was degraded before.
+  const first = mine[0];
+  const degraded = mine.some((r) => st(node).block(node, r.disk).md?.degraded);
+  const wfc = Number(opt(first?.r.startup ?? [], 'wfc-timeout') ?? 0);
+  const degr = Number(opt(first?.r.startup ?? [], 'degr-wfc-timeout') ?? 60);
+  const timeout = degraded ? degr : wfc;
+  const allUp = () => mine.every((r) => {
+    const m = minorsOf(node)[r.minor];
+    return !m || connectedish(m) || m.cs === 'StandAlone';
+  });
+  if (!allUp() && node.running) {
+    out += `\n***************************************************************\n DRBD's startup script waits for the peer node(s) to appear.\n - In case this node was already a degraded cluster before the\n   reboot the timeout is ${degr} seconds. [degr-wfc-timeout]\n - If the peer was available before the reboot the timeout will\n   expire after ${wfc} seconds. [wfc-timeout]\n   (These values are for resource '${first?.r.name}'; 0 sec -> wait forever)\n To abort waiting enter 'yes' [   0]:`;
+    await waitFor(world, allUp, timeout * 1000);
+  }
+  // sh-b-pri: become-primary-on both (or this host).
+  for (const res of mine) {
+    const bpo = opt(res.r.startup, 'become-primary-on');
+    if (bpo === 'both' || bpo === node.hostname) primary(node, res);
+  }
+  node.markRunning('drbd');
+  tryConnectAll(world);
+  world.changed();
+  return { code: 0, out: out + '.\n' };
+}
+
+function stopDrbd(node: LabNode): ActionResult {
+  const ns = st(node).of(node);
+  let out = 'Stopping all DRBD resources: ';
+  let code = 0;
+  let cfg: DrbdConfig | undefined;
+  try {
+    cfg = readDrbdConfig(node);
+  } catch {
+    cfg = undefined;
+  }
+  for (const m of Object.values(ns.minors).sort((a, b) => a.minor - b.minor)) {
+    const res = cfg ? resolve(node, cfg, m.res) : undefined;
+    const r = res && typeof res !== 'string' ? down(node, res) : downRaw(node, m);
+    if (r.code) {
+      out += r.err ?? '';
+      code = 1;
+    }
+  }
+  if (!Object.keys(ns.minors).length) unload(node);
+  node.markStopped('drbd');
+  node.world.world().changed();
+  return { code, out: out + '.\n' };
+}
+
+function downRaw(node: LabNode, m: MinorRt): OpResult {
+  if (heldOpen(node, `/dev/drbd${m.minor}`)) return { code: 11, err: `${m.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${m.minor} down' terminated with exit code 11\n` };
+  dropConnection(node.world.world(), node, m, true);
+  delete minorsOf(node)[m.minor];
+  return { code: 0 };
+}
+
+registerService({
+  name: 'drbd',
+  header: { levels: '', start: 70, stop: 8 },
+  description: 'Control drbd resources.',
+  usage: 'start|stop|status|reload|restart|force-reload',
+  start: (node) => startDrbd(node),
+  stop: (node) => stopDrbd(node),
+  status: (node) => statusText(node),
+  actions: {
+    reload: (node) => {
+      const ns = st(node).of(node);
+      if (!ns.drbdLoaded) return { code: 0, out: '' };
+      return { code: 0, out: '' };
+    },
+  },
+});

@@ -16,6 +16,7 @@ import { SUBSYSTEMS, type NodeDownHow, type Subsystem } from './subsystems.js';
 // NOTE: the subsystems register their commands, services and state when their modules load.
 import './cluster/index.js';
 import './storage/index.js';
+import './virt/index.js';
 
 /** A node's IPMI BMC (fence_ipmilan target). */
 export interface Bmc {

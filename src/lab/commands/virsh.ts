@@ -1,7 +1,7 @@
 /**
  * virsh (libvirt 0.10): the network subcommands the tutorial uses (net-list, net-destroy,
  * net-autostart, net-undefine, net-start, net-define). Other parts of the lab add subcommands to
- * `VIRSH`.
+ * `VIRSH` (the domain subcommands live in `src/lab/virt/virsh-domain.ts`).
  */
 import type { CmdCtx, CommandFn } from '../shell/types.js';
 
@@ -100,7 +100,10 @@ const virsh: CommandFn = async (ctx) => {
     return 1;
   }
   if (!ctx.node.isRunning('libvirtd')) {
-    ctx.err("error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n\n");
+    // NOTE: with -c virsh connects before running the command (and says so differently).
+    const named = ctx.argv.some((a) => a === '-c' || a === '--connect' || a.startsWith('--connect='));
+    if (named) ctx.err("error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\nerror: failed to connect to the hypervisor\n");
+    else ctx.err("error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n\n");
     return 1;
   }
   return fn(ctx, args.slice(1));

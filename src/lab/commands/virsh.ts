@@ -88,7 +88,7 @@ export const VIRSH: Record<string, VirshSub> = {
 };
 
 const virsh: CommandFn = async (ctx) => {
-  const args = ctx.argv.slice(1).filter((a, i, all) => !(a === '-c' || a === '--connect' || all[i - 1] === '-c' || all[i - 1] === '--connect'));
+  const args = ctx.argv.slice(1).filter((a, i, all) => !(a === '-c' || a === '--connect' || a.startsWith('--connect=') || all[i - 1] === '-c' || all[i - 1] === '--connect'));
   const sub = args[0];
   if (!sub) {
     ctx.out('Welcome to virsh, the virtualization interactive terminal.\n\nType:  \'help\' for help with commands\n       \'quit\' to quit\n\nvirsh # \n');

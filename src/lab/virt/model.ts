@@ -181,6 +181,11 @@ export class VirtModel implements Subsystem {
     return this.s.doubleStarts.map((d) => ({ ...d, nodes: [...d.nodes], disks: [...d.disks] }));
   }
 
+  /** Block devices two hosts have written at once (the guests on them are corrupted). */
+  corruptedDisks(): string[] {
+    return [...new Set(this.s.doubleStarts.flatMap((d) => d.disks))].sort();
+  }
+
   /** `virsh dumpxml`: the running XML, or the persistent one when shut off or `inactive`. */
   xml(node: string, name: string, inactive = false): string {
     const r = this.record(node, name);
@@ -269,7 +274,7 @@ export class VirtModel implements Subsystem {
   installDomain(node: string, config: DomainDef, installDef: DomainDef, kind: 'network' | 'media'): LiveDomain {
     const ns = this.ns(node);
     if (ns.domains[config.name]) throw new VirtError(`Guest name '${config.name}' is already in use.`);
-    const live = this.launch(node, installDef, 'virt-install');
+    const live = this.launch(node, installDef, 'virt-install', true);
     const rec = ns.domains[config.name]!;
     rec.config = cloneDef(config);
     this.writeConfig(node, rec.config);
@@ -278,10 +283,17 @@ export class VirtModel implements Subsystem {
     return live;
   }
 
-  /** Why `def` cannot run on `node` (libvirt's message), or undefined. */
-  cannotRun(node: string, def: DomainDef): string | undefined {
+  /**
+   * Why `def` cannot run on `node` (libvirt's message), or undefined. `installer`: the kernel and
+   * initrd virt-install just downloaded are there (it deletes them once the guest has started, so a
+   * saved installer definition no longer boots).
+   */
+  cannotRun(node: string, def: DomainDef, installer = false): string | undefined {
     const n = this.lab(node);
     const sv = storageView(this.world);
+    for (const f of installer ? [] : [def.os.kernel, def.os.initrd]) {
+      if (f && !n.fs.exists(f)) return `internal error process exited while connecting to monitor: qemu: could not load ${f === def.os.kernel ? 'kernel' : 'initrd'} '${f}': No such file or directory`;
+    }
     for (const k of def.disks) {
       if (!k.source) continue;
       const ok = k.type === 'block' && sv ? sv.blockDeviceReady(node, k.source) : n.fs.exists(k.source);
@@ -305,8 +317,8 @@ export class VirtModel implements Subsystem {
     return out;
   }
 
-  private launch(node: string, def: DomainDef, how: string): LiveDomain {
-    const why = this.cannotRun(node, def);
+  private launch(node: string, def: DomainDef, how: string, installer = false): LiveDomain {
+    const why = this.cannotRun(node, def, installer);
     if (why) throw new VirtError(why);
     const ns = this.ns(node);
     const lives = Object.values(ns.domains).flatMap((r) => (r.live ? [r.live] : []));

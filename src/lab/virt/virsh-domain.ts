@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { CmdCtx } from '../shell/types.js';
-import type { World } from '../world.js';
 import { VIRSH, type VirshSub } from '../commands/virsh.js';
 import { sshConnect } from '../commands/ssh-connect.js';
 import { DefineError, parseDomainXml } from './domain.js';
@@ -284,9 +283,4 @@ const changeMedia: VirshSub = (ctx, args) => {
 /** Register the domain subcommands with virsh. */
 export function registerVirshDomainCommands(): void {
   Object.assign(VIRSH, { list, dominfo, domstate, domid, domuuid, dumpxml, define, create, undefine, start, shutdown, destroy, migrate, 'change-media': changeMedia });
-}
-
-/** The world a command runs in (for other virt commands). */
-export function worldOf(ctx: CmdCtx): World {
-  return ctx.node.world.world();
 }

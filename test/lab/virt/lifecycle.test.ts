@@ -121,6 +121,7 @@ describe('life cycle', () => {
     expect(ds[0]).toMatchObject({ domain: 'vm0002-web', nodes: ['an-node01', 'an-node02'], how: 'virsh start', disks: ['/dev/an01-vg0/vm0002-1'] });
     expect(ds[0]!.at).toBeGreaterThanOrEqual(t);
     expect(virtModel(w)!.runningOn('vm0002-web')).toEqual(['an-node01', 'an-node02']);
+    expect(virtModel(w)!.corruptedDisks()).toEqual(['/dev/an01-vg0/vm0002-1']);
     expect((await run(n2(), 'virsh destroy vm0002-web')).code).toBe(0);
   });
 
@@ -185,6 +186,17 @@ describe('nodes going down', () => {
 describe('save and restore', () => {
   it('keeps domains, double starts and a pending install across a restart of the lab', async () => {
     expect((await run(n2(), '/shared/provision/vm0003-db.sh')).code).toBe(0);
+    // NOTE: a definition saved mid-install boots the installer, whose kernel virt-install has deleted.
+    expect((await run(n2(), 'virsh dumpxml vm0003-db > /tmp/inst.xml')).code).toBe(0);
+    n1().fs.writeFile('/tmp/inst.xml', n2().fs.readFile('/tmp/inst.xml'));
+    expect((await run(n1(), 'virsh define /tmp/inst.xml')).code).toBe(0);
+    const kernel = /<kernel>([^<]+)<\/kernel>/.exec(n1().fs.readText('/tmp/inst.xml'))![1]!;
+    expect(await run(n1(), 'virsh start vm0003-db')).toEqual({
+      out: '\n',
+      err: `error: Failed to start domain vm0003-db\nerror: internal error process exited while connecting to monitor: qemu: could not load kernel '${kernel}': No such file or directory\n`,
+      code: 1,
+    });
+    expect((await run(n1(), 'virsh undefine vm0003-db')).code).toBe(0);
     const saved = JSON.parse(JSON.stringify(w.toJSON())) as unknown;
     const w2 = createWorld({ saved });
     const m2 = virtModel(w2)!;

@@ -1,7 +1,7 @@
 /**
  * virsh's domain subcommands (libvirt 0.10.2 on EL6.4): list, dominfo, domstate, domid, domuuid,
- * dumpxml, define, create, undefine, start, shutdown, destroy, migrate, change-media. Messages and
- * exit codes as virsh prints them: results on stdout, `error: ...` lines on stderr, and the blank
+ * domblklist, dumpxml, define, create, undefine, start, shutdown, destroy, migrate, change-media.
+ * Messages and exit codes as virsh prints them: results on stdout, `error: ...` lines on stderr, and the blank
  * line virsh prints after every command on stdout; exit 1 on failure.
  */
 import { createHash } from 'node:crypto';
@@ -161,6 +161,18 @@ const domuuid: VirshSub = (ctx, args) => {
   return 0;
 };
 
+/** `virsh domblklist X [--inactive]`: target and source of every disk (`-` when empty). */
+const domblklist: VirshSub = (ctx, args) => {
+  const o = opts(args);
+  const d = domainArg(ctx, o);
+  if (!d.name) return d.code!;
+  const r = model(ctx).record(ctx.node.name, d.name)!;
+  const def = (o.flags.has('inactive') && r.config) || r.live?.def || r.config!;
+  const rows = def.disks.map((k) => `${k.target.dev.padEnd(10)} ${k.source ?? '-'}\n`).join('');
+  ctx.out(`${'Target'.padEnd(10)} Source\n${'-'.repeat(48)}\n${rows}\n`);
+  return 0;
+};
+
 const dumpxml: VirshSub = (ctx, args) => {
   const o = opts(args);
   const d = domainArg(ctx, o);
@@ -282,5 +294,5 @@ const changeMedia: VirshSub = (ctx, args) => {
 
 /** Register the domain subcommands with virsh. */
 export function registerVirshDomainCommands(): void {
-  Object.assign(VIRSH, { list, dominfo, domstate, domid, domuuid, dumpxml, define, create, undefine, start, shutdown, destroy, migrate, 'change-media': changeMedia });
+  Object.assign(VIRSH, { list, dominfo, domstate, domid, domuuid, domblklist, dumpxml, define, create, undefine, start, shutdown, destroy, migrate, 'change-media': changeMedia });
 }

@@ -112,6 +112,7 @@ describe('virt-install as the tool runs it (step 18)', () => {
     expect(await run(n2(), 'virsh change-media vm0004-ms hdc --eject --live --config')).toEqual({ out: '\n', err: "error: Failed to complete action eject on media\nerror: The disk device 'hdc' doesn't have media\n", code: 1 });
     const xml = (await run(n2(), 'virsh dumpxml vm0004-ms')).out;
     expect(loadedMedia(xml)).toEqual([]);
+    expect((await run(n2(), 'virsh domblklist vm0004-ms')).out).toBe(`Target     Source\n${'-'.repeat(48)}\nvda        /dev/an02-vg0/vm0004-1\nfda        -\nhdc        -\n\n`);
     expect(loadedMedia((await run(n2(), 'virsh dumpxml --inactive vm0004-ms')).out)).toEqual([]);
     const m = virtModel(w)!.record('an-node02', 'vm0004-ms')!.config!;
     if (tutorial)

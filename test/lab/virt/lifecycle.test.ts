@@ -50,8 +50,8 @@ describe('virsh errors', () => {
   it('needs libvirtd; guests keep running while it is down', async () => {
     expect((await run(n1(), '/etc/init.d/libvirtd stop')).code).toBe(0);
     expect(await run(n1(), 'virsh list --all')).toEqual({
-      out: '',
-      err: "error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n\n",
+      out: '\n',
+      err: "error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
       code: 1,
     });
     expect(await run(n1(), 'virsh -c qemu:///system list')).toEqual({

@@ -153,7 +153,7 @@ export function assignAddresses(d: DomainDef): void {
 }
 
 /** QEMU's alias of a disk (virtio-disk0, ide0-1-0, fdc0-0-0). */
-function diskAlias(k: DiskDef): string {
+export function diskAlias(k: DiskDef): string {
   const i = k.target.dev.charCodeAt(2) - 97;
   if (k.target.bus === 'virtio') return `virtio-disk${i}`;
   if (k.target.bus === 'ide') return `ide0-${Math.floor(i / 2)}-${i % 2}`;

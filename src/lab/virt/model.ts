@@ -14,7 +14,7 @@ import type { LabNode } from '../node/node.js';
 import type { NodeDownHow, Subsystem } from '../subsystems.js';
 import { onTimer } from '../scheduler.js';
 import { storageView } from '../storage/view.js';
-import { cloneDef, domainXml, type DomainDef, type Runtime } from './domain.js';
+import { cloneDef, diskAlias, domainXml, type DomainDef, type Runtime } from './domain.js';
 
 /** Lab time a kickstart network install takes before the guest reboots into the installed system. */
 export const NETWORK_INSTALL_MS = 12 * 60_000;
@@ -298,8 +298,7 @@ export class VirtModel implements Subsystem {
       if (!k.source) continue;
       const ok = k.type === 'block' && sv ? sv.blockDeviceReady(node, k.source) : n.fs.exists(k.source);
       if (!ok) {
-        const alias = k.target.bus === 'virtio' ? `virtio-disk${k.target.dev.charCodeAt(2) - 97}` : k.target.dev;
-        return `internal error process exited while connecting to monitor: qemu-kvm: -drive file=${k.source},if=none,id=drive-${alias},format=raw: could not open disk image ${k.source}: No such file or directory`;
+        return `internal error process exited while connecting to monitor: qemu-kvm: -drive file=${k.source},if=none,id=drive-${diskAlias(k)},format=raw: could not open disk image ${k.source}: No such file or directory`;
       }
     }
     const vnets = this.freeVnets(node, def.interfaces.length);

@@ -146,4 +146,18 @@ describe('virt-install as the tool runs it (step 18)', () => {
     expect(await run(n2(), 'virsh domstate vm0001-dev')).toEqual({ out: 'shut off\n\n', err: '', code: 0 });
     expect(virtModel(w)!.doubleStarts()).toEqual([]);
   });
+
+  it('will not boot a guest whose install media was deleted while still attached (3734)', async () => {
+    const iso = '/shared/files/Windows_Server_2008_R2_64Bit_SP1.iso';
+    expect(await run(n1(), `virsh change-media vm0004-ms hdc ${iso} --config`)).toEqual({ out: 'Successfully inserted media.\n\n', err: '', code: 0 });
+    n1().fs.unlink(iso);
+    expect(await run(n1(), 'virsh start vm0004-ms')).toEqual({
+      out: '\n',
+      err: `error: Failed to start domain vm0004-ms\nerror: internal error process exited while connecting to monitor: qemu-kvm: -drive file=${iso},if=none,id=drive-ide0-1-0,format=raw: could not open disk image ${iso}: No such file or directory\n`,
+      code: 1,
+    });
+    // NOTE: libvirt 0.10.2 keeps the definition (the tutorial's "undefine them entirely" is older libvirt's).
+    expect((await run(n1(), 'virsh domstate vm0004-ms')).out).toBe('shut off\n\n');
+    expect(virtModel(w)!.doubleStarts()).toEqual([]);
+  });
 });

@@ -18,6 +18,7 @@ import './cluster/index.js';
 import { mainsLost, outletOn, powerOn, secretHash } from './cluster/power.js';
 import { FENCE_AGENTS } from './cluster/agents.js';
 import './storage/index.js';
+import './virt/index.js';
 
 /** A node's IPMI BMC (fence_ipmilan target), powered from its node's PSU (see cluster/power.ts). */
 export interface Bmc {

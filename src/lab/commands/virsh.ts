@@ -1,7 +1,7 @@
 /**
  * virsh (libvirt 0.10): the network subcommands the tutorial uses (net-list, net-destroy,
  * net-autostart, net-undefine, net-start, net-define). Other parts of the lab add subcommands to
- * `VIRSH`.
+ * `VIRSH` (the domain subcommands live in `src/lab/virt/virsh-domain.ts`).
  */
 import type { CmdCtx, CommandFn } from '../shell/types.js';
 
@@ -9,7 +9,8 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 export type VirshSub = (ctx: CmdCtx, args: string[]) => number | Promise<number>;
 
 function notFound(ctx: CmdCtx, name: string): number {
-  ctx.err(`error: failed to get network '${name}'\nerror: Network not found: no network with matching name '${name}'\n\n`);
+  ctx.err(`error: failed to get network '${name}'\nerror: Network not found: no network with matching name '${name}'\n`);
+  ctx.out('\n');
   return 1;
 }
 
@@ -32,7 +33,8 @@ export const VIRSH: Record<string, VirshSub> = {
     const v = ctx.node.virt;
     if (!name || !v.defined().includes(name)) return notFound(ctx, name ?? '');
     if (!v.isActive(name)) {
-      ctx.err(`error: Failed to destroy network ${name}\nerror: Requested operation is not valid: network '${name}' is not active\n\n`);
+      ctx.err(`error: Failed to destroy network ${name}\nerror: Requested operation is not valid: network '${name}' is not active\n`);
+      ctx.out('\n');
       return 1;
     }
     v.destroy(name);
@@ -60,7 +62,8 @@ export const VIRSH: Record<string, VirshSub> = {
     const v = ctx.node.virt;
     if (!name || !v.defined().includes(name)) return notFound(ctx, name ?? '');
     if (v.isActive(name)) {
-      ctx.err(`error: Failed to start network ${name}\nerror: Requested operation is not valid: network is already active\n\n`);
+      ctx.err(`error: Failed to start network ${name}\nerror: Requested operation is not valid: network is already active\n`);
+      ctx.out('\n');
       return 1;
     }
     v.start(name);
@@ -72,12 +75,14 @@ export const VIRSH: Record<string, VirshSub> = {
     try {
       xml = ctx.node.fs.readText(ctx.sh.resolve(file ?? ''));
     } catch {
-      ctx.err(`error: Failed to open file '${file}': No such file or directory\n\n`);
+      ctx.err(`error: Failed to open file '${file}': No such file or directory\n`);
+      ctx.out('\n');
       return 1;
     }
     const name = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
     if (!name) {
-      ctx.err('error: Failed to define network from ' + file + '\nerror: internal error missing name\n\n');
+      ctx.err('error: Failed to define network from ' + file + '\nerror: internal error missing name\n');
+      ctx.out('\n');
       return 1;
     }
     ctx.node.fs.mkdirp('/etc/libvirt/qemu/networks');
@@ -88,7 +93,7 @@ export const VIRSH: Record<string, VirshSub> = {
 };
 
 const virsh: CommandFn = async (ctx) => {
-  const args = ctx.argv.slice(1).filter((a, i, all) => !(a === '-c' || a === '--connect' || all[i - 1] === '-c' || all[i - 1] === '--connect'));
+  const args = ctx.argv.slice(1).filter((a, i, all) => !(a === '-c' || a === '--connect' || a.startsWith('--connect=') || all[i - 1] === '-c' || all[i - 1] === '--connect'));
   const sub = args[0];
   if (!sub) {
     ctx.out('Welcome to virsh, the virtualization interactive terminal.\n\nType:  \'help\' for help with commands\n       \'quit\' to quit\n\nvirsh # \n');
@@ -100,7 +105,14 @@ const virsh: CommandFn = async (ctx) => {
     return 1;
   }
   if (!ctx.node.isRunning('libvirtd')) {
-    ctx.err("error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n\n");
+    // NOTE: with -c virsh connects before running the command (and says so differently).
+    const named = ctx.argv.some((a) => a === '-c' || a === '--connect' || a.startsWith('--connect='));
+    if (named) ctx.err("error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\nerror: failed to connect to the hypervisor\n");
+    else {
+      ctx.err("error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n");
+      // NOTE: virsh prints its blank line after every command on stdout, failed or not.
+      ctx.out('\n');
+    }
     return 1;
   }
   return fn(ctx, args.slice(1));

@@ -1,0 +1,99 @@
+/**
+ * The vm-provision step's own tasks (scripts, install, finish-install, dumpxml, define-peer) run
+ * against the lab in-process: what the tool sends works on the simulated libvirt, the gate's verify
+ * sees the media until they are ejected, and no guest ever runs on both nodes.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { World } from '../../../src/lab/world.js';
+import type { LabNode } from '../../../src/lab/node/node.js';
+import type { Plan, PlanNode } from '../../../src/plan/derive.js';
+import type { ExecResult, FileSpec, NodeHandle, TaskContext } from '../../../src/engine/types.js';
+import { CommandFailed } from '../../../src/errors.js';
+import { vmProvision } from '../../../steps/vm-provision.js';
+import { pollDefaults } from '../../../src/verify/poll.js';
+import { virtModel } from '../../../src/lab/virt/index.js';
+import { fakePrompter, runTask } from '../../helpers/fake-node.js';
+import { provisionWorld, share } from './setup.js';
+
+/** A NodeHandle straight onto a lab node (no SSH): what the transport does, minus the wire. */
+class LabHandle implements NodeHandle {
+  constructor(
+    readonly plan: PlanNode,
+    private n: LabNode,
+  ) {}
+  async exec(cmd: string): Promise<ExecResult> {
+    const r = await this.n.exec(cmd);
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, ms: 1 };
+  }
+  async sh(cmd: string): Promise<string> {
+    const r = await this.exec(cmd);
+    if (r.code !== 0) throw new CommandFailed(this.plan.name, cmd, r.code ?? -1, r.stderr);
+    return r.stdout;
+  }
+  async readFile(path: string): Promise<string | null> {
+    return this.n.fs.exists(path) ? this.n.fs.readText(path) : null;
+  }
+  async writeFile(path: string, content: string, opts: { mode?: number; backup?: FileSpec['backup'] } = {}): Promise<void> {
+    this.n.fs.writeFile(path, content, opts.mode ?? 0o644);
+  }
+}
+
+let w: World;
+let p: Plan;
+const t = (id: string) => vmProvision.tasks.find((x) => x.id === `vm-provision.${id}`)!;
+function ctx(i: 0 | 1): TaskContext {
+  const h = p.nodes.map((pn) => new LabHandle(pn, w.nodes[pn.name]!));
+  return { plan: p, node: h[i]!, peer: h[1 - i]!, prompt: fakePrompter(), log: () => {}, capture: () => {}, captured: () => undefined };
+}
+
+beforeAll(async () => {
+  // NOTE: the background job runs on the next turn of the event loop: let poll yield to it.
+  pollDefaults.intervalMs = 1;
+  ({ w, p } = await provisionWorld());
+}, 60_000);
+
+describe("vm-provision's tasks on the lab", () => {
+  it('writes the scripts and starts every install', async () => {
+    for (const i of [0, 1] as const) {
+      await runTask(t('scripts'), ctx(i));
+      await t('scripts').verify(ctx(i));
+      expect(await t('install').done!(ctx(i))).toBe(false);
+      await runTask(t('install'), ctx(i));
+      await w.settle();
+      const ev = await t('install').verify(ctx(i));
+      expect(ev.summary).toMatch(/running/);
+      expect(await t('install').done!(ctx(i))).toBe(true);
+    }
+  });
+
+  it('holds the gate until the install media are ejected', async () => {
+    await expect(t('finish-install').verify(ctx(0))).rejects.toThrow(
+      'vm0004-ms: floppy /shared/files/virtio-win-1.1.16.vfd; vm0004-ms: cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso',
+    );
+    // NOTE: the operator (virt-manager's Disconnect) or the tool can do this; the lab's virsh has change-media.
+    for (const dev of ['fda', 'hdc']) expect((await w.nodes['an-node02']!.exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code).toBe(0);
+    expect((await t('finish-install').verify(ctx(0))).summary).toBe('4 VMs installed, no media loaded');
+  });
+
+  it('saves the definitions and defines them on the peer', async () => {
+    for (const i of [0, 1] as const) {
+      await runTask(t('dumpxml'), ctx(i));
+      await t('dumpxml').verify(ctx(i));
+    }
+    // NOTE: /shared is one GFS2 filesystem on the real nodes; the fake storage has none.
+    for (const v of p.vms) share(w, v.host.name, v.definition);
+    for (const i of [0, 1] as const) await runTask(t('define-peer'), ctx(i));
+    for (const i of [0, 1] as const) {
+      const ev = await t('define-peer').verify(ctx(i));
+      const mine = p.vms.filter((v) => v.host.name === p.nodes[i]!.name).map((v) => v.name);
+      for (const v of p.vms) expect(ev.details![v.name]).toBe(mine.includes(v.name) ? 'running' : 'shut off');
+    }
+    const m = virtModel(w)!;
+    for (const v of p.vms) {
+      expect(m.runningOn(v.name)).toEqual([v.host.name]);
+      // NOTE: the saved definition is the installed system's, not the installer's.
+      expect(w.nodes[v.host.name]!.fs.readText(v.definition)).not.toContain('<kernel>');
+    }
+    expect(m.doubleStarts()).toEqual([]);
+  });
+});

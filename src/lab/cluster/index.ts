@@ -4,3 +4,4 @@
  * scripts, timers and world state.
  */
 export {};
+import './rgmanager/index.js';

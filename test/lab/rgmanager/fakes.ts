@@ -101,7 +101,11 @@ onTimer('fakecluster.fence', (world, data) => {
   const n = w.nodes[victim]!;
   n.log('fenced[1]', `fence ${n.fqdn} success`);
   w.fault({ kind: 'power', node: victim, on: false });
-  if (c.s.rebootOnFence !== false) w.fault({ kind: 'power', node: victim, on: true });
+  if (c.s.rebootOnFence !== false) w.schedule(20_000, 'fakecluster.power-on', { node: victim });
+});
+
+onTimer('fakecluster.power-on', (world, data) => {
+  (world as World).fault({ kind: 'power', node: (data as { node: string }).node, on: true });
 });
 
 const ok = (msg: string): ActionResult => ({ code: 0, out: statusLine(msg, true) });

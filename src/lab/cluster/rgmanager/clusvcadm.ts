@@ -173,7 +173,8 @@ export const clusvcadm: CommandFn = async (ctx) => {
   let shown = member;
   if (member) {
     const conf = rg.daemon(me)?.conf ?? rg.readConf(me);
-    const memberNames = (conf?.nodes ?? []).filter((n) => rg.members(me).includes(rg.labName(n.name) ?? ''));
+    // NOTE: cman's node list holds every configured node, online or not.
+    const memberNames = conf?.nodes ?? [];
     let hit = memberNames.find((n) => n.name === member);
     if (!hit) {
       out(`'${member}' not in membership list\n`);

@@ -399,11 +399,9 @@ export class Rgmanager implements Subsystem {
   /** Lost members: once fenced, their groups are marked stopped or taken over (tutorial 5004-5012). */
   private handleDowns(node: string): void {
     const v = this.view();
+    // NOTE: a lost member is always fenced before its groups move, even when it is back already
+    // (a fence that reboots it fast): what it ran died with it.
     for (const victim of [...this.s.downs]) {
-      if (this.members(node).includes(victim)) {
-        this.s.downs = this.s.downs.filter((x) => x !== victim);
-        continue;
-      }
       if (v?.fencePending?.(node, victim)) continue;
       if (this.leader() !== node) continue;
       this.s.downs = this.s.downs.filter((x) => x !== victim);
@@ -418,12 +416,23 @@ export class Rgmanager implements Subsystem {
           this.set(g.id, { state: 'stopped', owner: undefined, last: victim });
         } else take.push([g, c[0]!]);
       }
-      for (const [g] of take) this.set(g.id, { state: 'stopped', owner: undefined, last: victim });
       if (!take.length) continue;
+      // NOTE: every group taken over is locked at once so the poll does not start one meanwhile.
+      const mine = take.filter(([g]) => !this.busy.has(g.id));
+      for (const [g] of mine) {
+        this.busy.add(g.id);
+        this.set(g.id, { state: 'stopped', owner: undefined, last: victim });
+      }
       void this.track(
         (async () => {
-          for (const [g, t] of take) this.log(t, `Taking over service ${g.id} from down member ${this.cnName(victim, conf)}`);
-          for (const [g, t] of take) await this.exclusive(g.id, () => this.doStart(t, g, 'quiet'));
+          for (const [g, t] of mine) this.log(t, `Taking over service ${g.id} from down member ${this.cnName(victim, conf)}`);
+          for (const [g, t] of mine) {
+            try {
+              await this.doStart(t, g, 'quiet');
+            } finally {
+              this.busy.delete(g.id);
+            }
+          }
         })(),
       );
     }

@@ -10,3 +10,4 @@ import './model.js';
 import './commands.js';
 
 export { clusterView, type ClusterView } from './view.js';
+import './rgmanager/index.js';

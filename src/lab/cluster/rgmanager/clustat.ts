@@ -1,0 +1,108 @@
+/**
+ * `clustat` (rgmanager 3.0.12, EL6) as its clustat.c prints it when stdout is not a terminal (80
+ * columns): the header with ctime(3), `Member Status: Quorate`, a blank line, the member table
+ * (` %-40.40s %4d Online, Local, rgmanager`), a blank line and, when the local rgmanager answers, the
+ * service table (` %-30.30s %-30.30s %-14.14s`; `(last owner)` in parentheses for stopped, disabled
+ * and failed groups, `(none)` when there is none), services sorted by name.
+ *
+ * NOTE: the tutorial's copies lost the blank lines and one space before the ID and State columns of
+ * rows that hold a host name (e.g. 3114, 3118); the widths here are the tool's, the tutorial's header
+ * rows match them.
+ */
+import type { CmdCtx, CommandFn } from '../../shell/types.js';
+import { clusterView } from '../view.js';
+import { rgmanager, type GroupStatus } from './model.js';
+
+const DAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** ctime(3) without the newline: `Sun Jan  1 16:11:56 2012` (the nodes run in UTC). */
+export function ctime(ms: number): string {
+  const d = new Date(ms);
+  return `${DAY[d.getUTCDay()]} ${MON[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+}
+
+/** printf `%-N.Ns`. */
+const col = (s: string, n: number) => s.slice(0, n).padEnd(n);
+
+/** One service row. */
+export function serviceRow(id: string, st: GroupStatus, name: (node: string) => string): string {
+  const paren = st.state === 'stopped' || st.state === 'disabled' || st.state === 'failed';
+  const owner = paren ? `(${(st.last ? name(st.last) : 'none').slice(0, 28)})` : st.owner ? name(st.owner) : 'none';
+  return ` ${col(id, 30)} ${col(owner, 30)} ${col(st.state, 14)}\n`;
+}
+
+/** The whole report for `node`, or an error line and exit code. */
+export function clustatText(ctx: CmdCtx): { out: string; err: string; code: number } {
+  const w = ctx.node.world.world();
+  const me = ctx.node.name;
+  const v = clusterView(w);
+  if (!v || !v.isMember(me) || !ctx.node.isRunning('cman')) return { out: '', err: 'Could not connect to CMAN: No such file or directory\n', code: 1 };
+  const rg = rgmanager(w);
+  const local = rg?.daemon(me);
+  const conf = local?.conf ?? rg?.readConf(me);
+  const members = new Set(rg ? rg.members(me) : []);
+  const nodes = [...(conf?.nodes ?? [])].sort((a, b) => a.nodeid - b.nodeid);
+  const labOf = (cn: string) => rg?.labName(cn) ?? cn;
+  let out = `Cluster Status for ${v.clusterName(me) ?? conf?.cluster ?? ''} @ ${ctime(w.now())}\n`;
+  out += `Member Status: ${v.quorate(me) ? 'Quorate' : 'Inquorate'}\n\n`;
+  out += ` ${col('Member Name', 40)}${col('ID', 4)} Status\n`;
+  out += ` ${col('------ ----', 40)}${col('----', 4)} ------\n`;
+  for (const n of nodes) {
+    const lab = labOf(n.name);
+    const up = members.has(lab);
+    const flags = [up ? 'Online' : 'Offline'];
+    if (lab === me) flags.push('Local');
+    if (local && up && rg!.rgMembers(me).includes(lab)) flags.push('rgmanager');
+    out += ` ${col(n.name, 40)} ${String(n.nodeid).padStart(4)} ${flags.join(', ')}\n`;
+  }
+  out += '\n';
+  if (local && rg) {
+    const name = (lab: string) => conf?.nodes.find((x) => labOf(x.name) === lab)?.name ?? lab;
+    const ids = local.conf.groups.map((g) => g.id).filter((id) => rg.status(id)).sort();
+    if (ids.length) {
+      out += ` ${col('Service Name', 30)} ${col('Owner (Last)', 30)} ${col('State', 14)}\n`;
+      out += ` ${col('------- ----', 30)} ${col('----- ------', 30)} ${col('-----', 14)}\n`;
+      for (const id of ids) out += serviceRow(id, rg.status(id)!, name);
+    }
+  }
+  return { out, err: '', code: 0 };
+}
+
+/** clustat [-s service] [-m member] [-Q] [-v] (the forms the tutorial and the tool use, plus a few). */
+export const clustat: CommandFn = (ctx) => {
+  const a = ctx.argv.slice(1);
+  if (a.includes('-v')) {
+    ctx.out('clustat version 3.0.12.1\n');
+    return 0;
+  }
+  const bad = a.find((x) => x.startsWith('-') && !['-Q', '-f', '-l', '-x', '-s', '-m', '-i'].includes(x));
+  if (bad || a.includes('-h') || a.includes('-?')) {
+    ctx.out(
+      'usage: clustat <options>\n    -i <interval>      Refresh every <interval> seconds.  May not be used\n                       with -x.\n    -I                 Display local node ID and exit\n    -m <member>        Display status of <member> and exit\n    -s <service>       Display status of <service> and exit\n    -v                 Display version and exit\n    -x                 Dump information as XML\n    -Q                 Return 0 if quorate, 1 if not (no output)\n    -f                 Enable fast clustat reports\n    -l                 Use long format for services\n\n',
+    );
+    return bad ? 1 : 0;
+  }
+  const r = clustatText(ctx);
+  if (r.code) {
+    ctx.err(r.err);
+    return r.code;
+  }
+  const w = ctx.node.world.world();
+  if (a.includes('-Q')) return clusterView(w)!.quorate(ctx.node.name) ? 0 : 1;
+  const si = a.indexOf('-s');
+  if (si >= 0) {
+    let id = a[si + 1] ?? '';
+    if (!id.includes(':')) id = `service:${id}`;
+    const lines = r.out.split('\n');
+    const head = lines.findIndex((l) => l.startsWith(' Service Name'));
+    const row = lines.find((l) => l.startsWith(` ${id} `) || l === ` ${id}`);
+    if (head < 0 || !row) return 119;
+    ctx.out(`${lines[head]}\n${lines[head + 1]}\n${row}\n`);
+    const st = rgmanager(w)?.status(id)?.state;
+    return st === 'started' || st === 'starting' || st === 'stopping' ? 0 : 119;
+  }
+  ctx.out(r.out);
+  return 0;
+};

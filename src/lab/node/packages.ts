@@ -194,7 +194,7 @@ base('ntp', '4.2.4p8-3.el6.centos', ['/usr/sbin/ntpd', '/usr/sbin/ntpq', '/usr/s
 base('ntpdate', '4.2.4p8-3.el6.centos', ['/usr/sbin/ntpdate'], { services: ['ntpdate'], sizeK: 118 });
 base('corosync', '1.4.1-15.el6', ['/usr/sbin/corosync', '/usr/sbin/corosync-cfgtool', '/usr/sbin/corosync-objctl', '/usr/sbin/corosync-quorumtool'], { services: ['corosync'], requires: ['corosynclib'], sizeK: 425 });
 base('corosynclib', '1.4.1-15.el6', [], { sizeK: 470 });
-base('cman', '3.0.12.1-49.el6', ['/usr/sbin/cman_tool', '/usr/sbin/ccs_config_validate', '/usr/sbin/ccs_tool', '/usr/sbin/fence_node', '/usr/sbin/fence_tool', '/usr/sbin/dlm_tool', '/usr/sbin/group_tool', '/usr/sbin/fence_ipmilan', '/usr/sbin/fence_apc_snmp', '/usr/sbin/fenced', '/usr/sbin/fence_ack_manual'], { services: ['cman'], requires: ['corosync', 'ricci', 'modcluster', 'openais', 'fence-agents', 'clusterlib'], sizeK: 1200 });
+base('cman', '3.0.12.1-49.el6', ['/usr/sbin/cman_tool', '/usr/sbin/ccs_config_validate', '/usr/sbin/ccs_tool', '/usr/sbin/fence_node', '/usr/sbin/fence_tool', '/usr/sbin/dlm_tool', '/usr/sbin/group_tool', '/usr/sbin/fence_ipmilan', '/usr/sbin/fence_apc_snmp', '/usr/sbin/fenced', '/usr/sbin/fence_ack_manual'], { services: ['cman'], dirs: ['/etc/cluster'], requires: ['corosync', 'ricci', 'modcluster', 'openais', 'fence-agents', 'clusterlib'], sizeK: 1200 });
 base('openais', '1.1.1-7.el6', [], { sizeK: 417 });
 base('clusterlib', '3.0.12.1-49.el6', [], { sizeK: 90 });
 base('fence-agents', '3.1.5-25.el6', ['/usr/sbin/fence_ilo', '/usr/sbin/fence_ilo2', '/usr/sbin/fence_ilo3', '/usr/sbin/fence_ilo4', '/usr/sbin/fence_idrac', '/usr/sbin/fence_imm', '/usr/sbin/fence_drac5', '/usr/sbin/fence_apc', '/usr/sbin/fence_virsh', '/usr/sbin/fence_xvm'], { sizeK: 2100 });

@@ -10,11 +10,10 @@ import { registerCommand } from '../commands/index.js';
 import { registerService, type ActionResult } from '../node/services.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
-import { hexId, st, storageOf, type DevData, type VgMeta } from './state.js';
+import { EXTENT_KIB, hexId, st, storageOf, type DevData, type VgMeta } from './state.js';
 import { drbdData, drbdWrite, setHeldOpen } from './drbd.js';
 import { setActiveSizeKiB } from './parted.js';
 
-const EXTENT_KIB = 4096;
 const PE_START_KIB = 1024;
 
 /** The three lvm.conf settings the tutorial changes. */
@@ -152,8 +151,9 @@ export function syncDm(node: LabNode): void {
   for (const name of fs.readdir('/dev')) {
     if (/^dm-\d+$/.test(name) && !ns.active[Number(name.slice(3))]) fs.unlink(`/dev/${name}`);
   }
-  for (const name of fs.readdir('/dev/mapper')) if (name !== 'control' && !ns.active.some((a) => mapperName(a) === name)) fs.unlink(`/dev/mapper/${name}`);
-  const vgNames = new Set(ns.active.map((a) => a.split('/')[0]!));
+  // NOTE: `active` keeps '' holes so dm-N numbers stay stable; they map to nothing.
+  for (const name of fs.readdir('/dev/mapper')) if (name !== 'control' && !ns.active.some((a) => a && mapperName(a) === name)) fs.unlink(`/dev/mapper/${name}`);
+  const vgNames = new Set(ns.active.filter(Boolean).map((a) => a.split('/')[0]!));
   for (const name of fs.readdir('/dev')) {
     const p = `/dev/${name}`;
     if (fs.lstat(p)?.type !== 'dir' || ['mapper', 'pts', 'shm'].includes(name)) continue;
@@ -376,7 +376,8 @@ function lvcreate(ctx: CmdCtx): number {
     else if (x.startsWith('-l') && x.length > 2) l = x.slice(2);
     else if (!x.startsWith('-')) rest.push(x);
   }
-  const vgName = rest[0];
+  // NOTE: lvcreate takes the VG as a name or as its /dev path (the tutorial's `/dev/an01-vg0`, 3306).
+  const vgName = rest[0]?.replace(/^\/dev\//, '').replace(/\/$/, '');
   if (!vgName) {
     ctx.err('  Please specify a volume group name\n');
     return 3;
@@ -506,13 +507,32 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
     const a = ctx.argv.slice(1);
     let fields: string[] | undefined;
     let headings = true;
+    let units: string | undefined;
+    let nosuffix = false;
     const names: string[] = [];
     for (let i = 0; i < a.length; i++) {
       if (a[i] === '-o' || a[i] === '--options') fields = (a[++i] ?? '').split(',');
       else if (a[i]!.startsWith('-o') && a[i]!.length > 2) fields = a[i]!.slice(2).split(',');
       else if (a[i] === '--noheadings') headings = false;
+      else if (a[i] === '--units') units = a[++i] ?? '';
+      else if (a[i] === '--nosuffix') nosuffix = true;
       else if (!a[i]!.startsWith('-')) names.push(a[i]!);
     }
+    if (units !== undefined && !/^[hHbBsSkKmMgGtTpPeE]$/.test(units)) {
+      ctx.err(`  Invalid units specification\n  Run \`${ctx.argv[0]!.split('/').pop()} --help' for more information.\n`);
+      return 3;
+    }
+    // NOTE: --units X prints every size in that unit with two decimals (lower case: powers of 1024).
+    const sz = (kib: number): string => {
+      if (units === undefined || units === 'h' || units === 'H') {
+        const t = size(kib).replace(' ', '').replace('iB', '').toLowerCase();
+        return nosuffix ? t.replace(/[a-z]$/, '') : t;
+      }
+      const pow = 'bkmgtpe'.indexOf(units.toLowerCase());
+      const base = units === units.toLowerCase() ? 1024 : 1000;
+      const v = (kib * 1024) / base ** pow;
+      return `${v.toFixed(2)}${nosuffix ? '' : units}`;
+    };
     const l = lockOr(ctx);
     if (!l.ok) return 5;
     const active = st(ctx.node).of(ctx.node).active;
@@ -523,7 +543,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       const pvs = scan(ctx.node).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
       rows = pvs
         .filter((p) => !names.length || names.includes(p.dev))
-        .map((p) => ({ pv_name: p.dev, vg_name: p.data.vg?.name ?? '', pv_fmt: 'lvm2', pv_attr: p.data.vg ? 'a-' : '--', pv_size: size(p.data.vg ? p.data.vg.extents * EXTENT_KIB : p.kib).replace(' ', '').replace('iB', '').toLowerCase(), pv_free: size(p.data.vg ? vgFree({ meta: p.data.vg, pv: p }) * EXTENT_KIB : p.kib).replace(' ', '').replace('iB', '').toLowerCase() }));
+        .map((p) => ({ pv_name: p.dev, vg_name: p.data.vg?.name ?? '', pv_fmt: 'lvm2', pv_attr: p.data.vg ? 'a-' : '--', pv_size: sz(p.data.vg ? p.data.vg.extents * EXTENT_KIB : p.kib), pv_free: sz(p.data.vg ? vgFree({ meta: p.data.vg, pv: p }) * EXTENT_KIB : p.kib) }));
       fields ??= ['pv_name', 'vg_name', 'pv_fmt', 'pv_attr', 'pv_size', 'pv_free'];
     } else if (kind === 'vg') {
       const missing = names.filter((n) => !vgList.some((v) => v.meta.name === n));
@@ -533,7 +553,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       }
       rows = vgList
         .filter((v) => !names.length || names.includes(v.meta.name))
-        .map((v) => ({ vg_name: v.meta.name, pv_count: '1', lv_count: String(v.meta.lvs.length), vg_attr: `wz--n${v.meta.clustered ? 'c' : '-'}`, vg_size: size(v.meta.extents * EXTENT_KIB).replace(' ', '').replace('iB', '').toLowerCase(), vg_free: size(vgFree(v) * EXTENT_KIB).replace(' ', '').replace('iB', '').toLowerCase(), vg_clustered: v.meta.clustered ? 'clustered' : '' }));
+        .map((v) => ({ vg_name: v.meta.name, pv_count: '1', lv_count: String(v.meta.lvs.length), vg_attr: `wz--n${v.meta.clustered ? 'c' : '-'}`, vg_size: sz(v.meta.extents * EXTENT_KIB), vg_free: sz(vgFree(v) * EXTENT_KIB), vg_clustered: v.meta.clustered ? 'clustered' : '' }));
       fields ??= ['vg_name', 'pv_count', 'lv_count', 'vg_attr', 'vg_size', 'vg_free'];
       if (!rows.length && !names.length) {
         ctx.err('  No volume groups found\n');
@@ -549,7 +569,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
         for (const lv of v.meta.lvs) {
           if (names.length && !names.some((n) => n === v.meta.name || n === `${v.meta.name}/${lv.name}`)) continue;
           const on = active.includes(`${v.meta.name}/${lv.name}`);
-          rows.push({ lv_name: lv.name, vg_name: v.meta.name, lv_attr: `-wi-${on ? 'a' : '-'}----`, lv_size: size(lv.extents * EXTENT_KIB).replace(' ', '').replace('iB', '').toLowerCase(), lv_path: `/dev/${v.meta.name}/${lv.name}` });
+          rows.push({ lv_name: lv.name, vg_name: v.meta.name, lv_attr: `-wi-${on ? 'a' : '-'}----`, lv_size: sz(lv.extents * EXTENT_KIB), lv_path: `/dev/${v.meta.name}/${lv.name}` });
         }
       fields ??= ['lv_name', 'vg_name', 'lv_attr', 'lv_size'];
     }

@@ -8,6 +8,10 @@ import { registerSubsystem, type Subsystem } from '../subsystems.js';
 import type { World } from '../world.js';
 import type { LabNode } from '../node/node.js';
 import { MemFs } from '../fs/memfs.js';
+import type { StorageView } from './view.js';
+
+/** LVM's default extent size (4 MiB) in KiB. */
+export const EXTENT_KIB = 4096;
 
 /** One destructive storage command that ran (tests prove the installer never repeats one). */
 export interface DestructiveEntry {
@@ -163,8 +167,18 @@ function emptyNode(): NodeStorage {
   return { blocks: {}, drbdLoaded: false, minors: {}, active: [], mounts: [] };
 }
 
+/** `vg/lv` of an LV device path: `/dev/an01-vg0/vm0001-1` or `/dev/mapper/an01--vg0-vm0001--1`. */
+export function lvOfPath(path: string): string | undefined {
+  const direct = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
+  if (direct && direct[1] !== 'mapper' && direct[1] !== 'disk') return `${direct[1]}/${direct[2]}`;
+  const mapper = /^\/dev\/mapper\/(.+)$/.exec(path)?.[1];
+  if (!mapper) return undefined;
+  const m = /^((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(mapper);
+  return m ? `${m[1]!.replace(/--/g, '-')}/${m[2]!.replace(/--/g, '-')}` : undefined;
+}
+
 /** The storage subsystem's live state. */
-export class Storage implements Subsystem {
+export class Storage implements Subsystem, StorageView {
   opts: StorageOpts = { kernelReread: 'blkpg' };
   nodes: Record<string, NodeStorage> = {};
   /** GFS2 file trees by file-system UUID (one tree seen by every node that mounts it). */
@@ -211,6 +225,26 @@ export class Storage implements Subsystem {
       this.trees.set(uuid, t);
     }
     return t;
+  }
+
+  /** StorageView: an LV path is usable on the node when the LV is active there. */
+  blockDeviceReady(node: string, path: string): boolean {
+    const lv = lvOfPath(path);
+    return !!lv && this.of(node).active.includes(lv);
+  }
+
+  /** StorageView: the size of an LV (from its VG's metadata on any device the node holds). */
+  blockDeviceBytes(node: string, path: string): number | undefined {
+    const lv = lvOfPath(path);
+    if (!lv) return undefined;
+    const [vg, name] = lv.split('/');
+    for (const ns of [this.of(node), ...Object.values(this.nodes)])
+      for (const b of Object.values(ns.blocks)) {
+        const meta = b.data.vg;
+        const l = meta?.name === vg ? meta.lvs.find((x) => x.name === name) : undefined;
+        if (l) return l.extents * EXTENT_KIB * 1024;
+      }
+    return undefined;
   }
 
   /** Record a destructive command on a node. */

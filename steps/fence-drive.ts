@@ -63,6 +63,9 @@ export function fenceProblems(t: FenceTest, seen: FenceSeen): string[] {
   return out;
 }
 
+/** What a fence agent's `status` prints when the power is on. */
+export const POWER_ON = /Status: ON|Chassis power = On/;
+
 function handleOf(ctx: DriveContext, name: string): NodeHandle {
   return ctx.node.plan.name === name ? ctx.node : ctx.peer;
 }
@@ -74,7 +77,8 @@ async function preCheck(p: Plan, t: FenceTest, survivor: NodeHandle): Promise<st
     for (const d of m.devices) {
       const r = await runAgent(survivor, d.device, d.port, 'status');
       const where = `${d.device.agent} ${d.device.name}${d.port !== undefined ? ` port ${d.port}` : ''} (method ${mi + 1} "${m.name}" of ${t.victim.name})`;
-      if (r.code !== 0 || !/Status: ON/.test(r.out)) throw new VerifyFailed(TASK, t.survivor.name, `${where} answers "Status: ON" before the test`, r.out || `exit code ${r.code}`);
+      // NOTE: the python agents print "Status: ON"; fence_ipmilan 3.1 (C) "Chassis power = On".
+      if (r.code !== 0 || !POWER_ON.test(r.out)) throw new VerifyFailed(TASK, t.survivor.name, `${where} reports the power on before the test`, r.out || `exit code ${r.code}`);
       out.push(`${where}: ${r.out.split('\n').pop()}`);
     }
   void p;

@@ -83,6 +83,73 @@ async function expectIdeal(ctx: DriveContext, task: string, when: string): Promi
   for (const h of [ctx.node, ctx.peer]) await waitDrbdReady(ctx, task, h);
 }
 
+/**
+ * Bring the platform back to its ideal state before a test: what an interrupted earlier attempt
+ * (a killed install, a resumed run) may have left behind. Nodes that are down are waited for; cman
+ * and rgmanager started where they do not run (cman on both at once); storage services enabled on
+ * their nodes; each VM enabled where it runs (never started a second time) or on its home node,
+ * then migrated home once DRBD is in sync.
+ */
+export async function bringToIdeal(ctx: DriveContext, task: string): Promise<string[]> {
+  const p = ctx.plan;
+  const did: string[] = [];
+  for (const n of p.nodes) {
+    const h = handleOf(ctx, n);
+    if (!(await answers(h))) {
+      did.push(`waited for ${n.name} to come back`);
+      // NOTE: a node down may be booting (wait) or left off by an interrupted cold stop (power it on).
+      if (!(await waitForNodeBack(h, 300_000))) {
+        did.push(`powered ${n.name} on`);
+        await ctx.hands.powerOn(n.name, powerOnAgents(n));
+        if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs))) throw new VerifyFailed(task, n.name, `${n.name} up before the test`, 'it does not answer: power it on, then resume');
+      }
+    }
+  }
+  const down = [];
+  for (const n of p.nodes) if ((await handleOf(ctx, n).exec('/etc/init.d/cman status')).code !== 0) down.push(n);
+  if (down.length) {
+    did.push(`started cman on ${down.map((n) => n.name).join(', ')}`);
+    await Promise.all(down.map((n) => handleOf(ctx, n).sh('/etc/init.d/cman start', { timeoutMs: 300_000 })));
+  }
+  for (const n of p.nodes) {
+    const h = handleOf(ctx, n);
+    if ((await h.exec('/etc/init.d/rgmanager status')).code !== 0) {
+      did.push(`started rgmanager on ${n.name}`);
+      await h.sh('/etc/init.d/rgmanager start', { timeoutMs: 300_000 });
+    }
+  }
+  const c0 = await expectClustat(task, ctx.node, 'both members online with rgmanager', (c) => p.nodes.filter((n) => !clustatMember(c, n.fqdn)?.online || !clustatMember(c, n.fqdn)?.rgmanager).map((n) => `${n.fqdn} not online with rgmanager`), ACCEPT_TIMING.serviceMs);
+  for (const n of p.nodes) {
+    const s = clustatService(c0, `service:${storageService(n)}`);
+    if (s?.state === 'disabled' || s?.state === 'failed' || s?.state === 'stopped') {
+      did.push(`enabled service:${storageService(n)} on ${n.name}`);
+      if (s.state === 'failed') await handleOf(ctx, n).sh(`clusvcadm -d ${storageService(n)}`, { timeoutMs: 600_000 });
+      await handleOf(ctx, n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, { timeoutMs: (p.storage.drbd.wfcTimeout + 300) * 1000 });
+    }
+  }
+  const c1 = await expectClustat(task, ctx.node, 'both storage services started', (c) => storageProblems(p, c), ACCEPT_TIMING.serviceMs);
+  for (const v of p.vms) {
+    const s = clustatService(c1, `vm:${v.name}`);
+    if (s?.state === 'started') continue;
+    const where = [];
+    for (const n of p.nodes) if ((await guestsOn(handleOf(ctx, n))).has(v.name)) where.push(n);
+    if (where.length > 1) throw new VerifyFailed(task, v.host.name, `${v.name} running on one node`, `it runs on ${where.map((n) => n.name).join(' and ')}: stop one copy by hand first`);
+    if (s?.state === 'failed') await ctx.node.sh(`clusvcadm -d ${q(`vm:${v.name}`)}`, { timeoutMs: 300_000 });
+    const on = where[0] ?? v.host;
+    did.push(`enabled vm:${v.name} on ${on.name}`);
+    await ctx.node.sh(`clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(on.fqdn)}`, { timeoutMs: 300_000 });
+  }
+  for (const h of [ctx.node, ctx.peer]) await waitDrbdReady(ctx, task, h);
+  const c2 = await expectClustat(task, ctx.node, 'every VM started', (c) => p.vms.filter((v) => clustatService(c, `vm:${v.name}`)?.state !== 'started').map((v) => `vm:${v.name} not started`), ACCEPT_TIMING.serviceMs);
+  for (const v of p.vms)
+    if (clustatService(c2, `vm:${v.name}`)?.owner !== v.host.fqdn) {
+      did.push(`migrated ${v.name} home to ${v.host.name}`);
+      await migrate(ctx, task, v, v.host);
+    }
+  await expectIdeal(ctx, task, 'before the test');
+  return did;
+}
+
 /** Live-migrate a VM with clusvcadm and check it runs on the target only. */
 async function migrate(ctx: DriveContext, task: string, v: PlanVm, to: PlanNode): Promise<number> {
   const from = ctx.plan.peerOf(to);
@@ -110,7 +177,8 @@ export function driveWithdraw(i: 0 | 1) {
     const m = p.peerOf(n);
     const [hn, hm] = [handleOf(ctx, n), handleOf(ctx, m)];
     const details: Record<string, string> = {};
-    await expectIdeal(ctx, task, 'before the test');
+    const fixed = await bringToIdeal(ctx, task);
+    if (fixed.length) details.restored = fixed.join('; ');
     for (const v of vmsOf(p, n)) details[`migrate.${v.name}`] = `to ${m.name} in ${await migrate(ctx, task, v, m)} s`;
     if (!(await ctx.confirmDestructive(`Withdraw ${n.name}: stop rgmanager and cman on it, then reboot it.`))) throw new TestNotRun(`withdrawal of ${n.name} was not confirmed`);
     await hn.sh('/etc/init.d/rgmanager stop', { timeoutMs: 600_000 });
@@ -140,7 +208,8 @@ export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
   const pol = p.answers.vmService;
   const details: Record<string, string> = {};
-  await expectIdeal(ctx, task, 'before the test');
+  const fixed = await bringToIdeal(ctx, task);
+  if (fixed.length) details.restored = fixed.join('; ');
   if (!(await ctx.confirmDestructive(`Crash each VM with virsh destroy (${p.vms.map((v) => v.name).join(', ')}): unsaved data in the guests is lost.`))) throw new TestNotRun('the VM crash tests were not confirmed');
   for (const v of p.vms) {
     const peer = p.peerOf(v.host);
@@ -185,7 +254,8 @@ export function driveNodeCrash(i: 0 | 1) {
     const m = p.peerOf(n);
     const [hn, hm] = [handleOf(ctx, n), handleOf(ctx, m)];
     const details: Record<string, string> = {};
-    await expectIdeal(ctx, task, 'before the test');
+    const fixed = await bringToIdeal(ctx, task);
+    if (fixed.length) details.restored = fixed.join('; ');
     if (!(await ctx.confirmDestructive(`Hang ${n.name} (echo c > /proc/sysrq-trigger): ${m.name} must fence it and restart ${vmsOf(p, n).map((v) => v.name).join(', ') || 'its VMs'}.`)))
       throw new TestNotRun(`the crash of ${n.name} was not confirmed`);
     const mark = await markSyslog(hm);
@@ -207,13 +277,19 @@ export function driveNodeCrash(i: 0 | 1) {
   };
 }
 
+/** The power-on calls of a node: its first fence method's agents with action=on. */
+function powerOnAgents(n: PlanNode) {
+  return (n.fence[0]?.devices ?? []).map((d) => ({ agent: d.device.agent, stdin: agentStdin(d.device, d.port, 'on'), shown: fenceAgentCommand(d.device, d.port, 'on') }));
+}
+
 /** Cold stop (VMs disabled, rgmanager and cman stopped, power off) and cold start of the platform. */
 export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
   const task = 'acceptance.cold-stop-start';
   const p = ctx.plan;
   const nodes = [ctx.node, ctx.peer];
   const details: Record<string, string> = {};
-  await expectIdeal(ctx, task, 'before the test');
+  const fixed = await bringToIdeal(ctx, task);
+  if (fixed.length) details.restored = fixed.join('; ');
   if (!(await ctx.confirmDestructive(`Cold stop: disable every VM, stop rgmanager and cman on both nodes and power both off; then power both on within post_join_delay (${p.cluster.postJoinDelay} s).`)))
     throw new TestNotRun('the cold stop and start was not confirmed');
   for (const v of p.vms) {
@@ -231,14 +307,7 @@ export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
   }
   details.stopped = `${p.vms.length} VMs disabled, rgmanager and cman stopped, both nodes powered off`;
   // NOTE: both nodes on within post_join_delay, from the operator's machine (the nodes are off).
-  await Promise.all(
-    p.nodes.map((n) =>
-      ctx.hands.powerOn(
-        n.name,
-        (n.fence[0]?.devices ?? []).map((d) => ({ agent: d.device.agent, stdin: agentStdin(d.device, d.port, 'on'), shown: fenceAgentCommand(d.device, d.port, 'on') })),
-      ),
-    ),
-  );
+  await Promise.all(p.nodes.map((n) => ctx.hands.powerOn(n.name, powerOnAgents(n))));
   for (const h of nodes) if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs))) throw new VerifyFailed(task, h.plan.name, `${h.plan.name} boots`, 'no answer after power-on');
   await expectClustat(task, ctx.node, 'both members online with rgmanager, storage started, every VM disabled', (c) => [
     ...storageProblems(p, c),

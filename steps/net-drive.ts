@@ -111,6 +111,11 @@ async function clusterQuiet(ctx: DriveContext, marks: number[], generations: (nu
 export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
   const upd = p.bonding.updelay;
+  if (ctx.hands.kind === 'lab') {
+    // NOTE: an interrupted earlier attempt may have left a cable out or a switch off: plug it all back.
+    for (const which of ['primary', 'secondary'] as const) await ctx.hands.switchPower(which, 'up');
+    for (const n of p.nodes) for (const b of n.bonds) for (const nic of b.slaves) await ctx.hands.cable(n.name, nic, 'up');
+  }
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
   const nodes = [ctx.node, ctx.peer];
   const marks = await Promise.all(nodes.map((h) => markSyslog(h)));

@@ -223,6 +223,11 @@ export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
       if (r.code !== 0 || !r.stdout.includes(`Domain ${v.name} destroyed`)) throw new VerifyFailed(task, v.host.name, `Domain ${v.name} destroyed`, `${r.stdout}${r.stderr}`.trim() || `exit ${r.code}`);
       const relocate = pol.recovery === 'relocate' || (pol.recovery === 'restart' && k > pol.maxRestarts);
       const target = pol.recovery === 'disable' ? undefined : relocate ? peer : v.host;
+      // NOTE: clustat still says "started" until rgmanager's status check notices (10 s at most,
+      // 4478): wait for its recovery in the host's syslog first.
+      const want = pol.recovery === 'disable' ? /is failed|disabl/ : relocate ? new RegExp(`vm:${v.name} is now running on member|Restart threshold for vm:${v.name} exceeded`) : new RegExp(`Service vm:${v.name} started`);
+      const noticed = await until(async () => ((await syslogSince(on, mark)).some((l) => want.test(l)) ? true : undefined), ACCEPT_TIMING.crashMs, 2_000);
+      if (!noticed) throw new VerifyFailed(task, v.host.name, `rgmanager notices the crash of ${v.name} and recovers it (syslog)`, (await syslogSince(on, mark)).filter((l) => l.includes(v.name)).join(' | ') || 'nothing in syslog');
       await expectClustat(task, ctx.node, target ? `vm:${v.name} started on ${target.fqdn} after crash ${k}` : `vm:${v.name} disabled`, (c) => {
         const s = clustatService(c, `vm:${v.name}`);
         if (!target) return s?.state === 'disabled' ? [] : [`vm:${v.name} ${s?.state}`];

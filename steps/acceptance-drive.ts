@@ -18,7 +18,8 @@ import { enableVm, vmsOf } from './vm-services.js';
 import { HANG_DETACHED } from './fence-drive.js';
 import { agentStdin, answers, until, waitForNodeBack } from './cluster-ops.js';
 import { fenceAgentCommand } from './cluster-conf.js';
-import { markSyslog, syslogSince } from './syslog.js';
+import { markSyslog, syslogSeconds, syslogSince } from './syslog.js';
+import { sleep } from '../src/util/sleep.js';
 import { rebootAndWait } from './reboot.js';
 
 /** Waits of the acceptance tests (install clock). */
@@ -202,6 +203,17 @@ export function driveWithdraw(i: 0 | 1) {
   };
 }
 
+/** Whether syslog on `h` shows a failure of `vm` within the last `windowS` seconds (node time). */
+async function recentFailures(h: NodeHandle, vm: string, windowS: number): Promise<boolean> {
+  const now = syslogSeconds(`${(await h.exec("date '+%b %e %H:%M:%S'")).stdout.trim()} x`);
+  const r = await h.exec(`grep 'status on vm "${vm}" returned' /var/log/messages`);
+  if (now === undefined || r.code !== 0) return false;
+  return r.stdout.split('\n').some((l) => {
+    const t = syslogSeconds(l);
+    return t !== undefined && now - t >= 0 && now - t < windowS;
+  });
+}
+
 /** Crash every VM until the policy relocates it (recovery="restart"), then migrate it home. */
 export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
   const task = 'acceptance.vm-crash';
@@ -214,6 +226,12 @@ export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
   for (const v of p.vms) {
     const peer = p.peerOf(v.host);
     const crashes = pol.recovery === 'restart' ? pol.maxRestarts + 1 : 1;
+    // NOTE: rgmanager counts a VM's failures over restart_expire_time; failures left by an earlier,
+    // interrupted attempt would make it relocate early. Let them expire first.
+    if (pol.recovery === 'restart' && (await recentFailures(handleOf(ctx, v.host), v.name, pol.restartExpireTime))) {
+      ctx.log(`${v.name} failed less than ${pol.restartExpireTime} s ago: waiting for rgmanager to forget it`);
+      await sleep((pol.restartExpireTime + 10) * 1000);
+    }
     const seen: string[] = [];
     const t0 = clock().now();
     for (let k = 1; k <= crashes; k++) {

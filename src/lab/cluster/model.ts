@@ -45,8 +45,9 @@ export interface Rt {
   nodeid: number;
   /** The address corosync bound to (the clusternode name's address, on the BCN). */
   addr: string;
-  /** The configuration it runs. */
+  /** The configuration it runs, and its text (corosync-objctl flattens it). */
   cc: ClusterConf;
+  confText?: string;
   /** Clusternode names of the members as this node sees them. */
   members: string[];
   /** Member → when it joined and the generation it joined in. */
@@ -156,7 +157,7 @@ export class Cluster implements ClusterView {
   // ---------- cman start / stop ----------
 
   /** cman started on `n` as clusternode `me` (resolved to `addr`): corosync forms its own ring, then merges. */
-  start(n: LabNode, cc: ClusterConf, me: ConfNode, addr: string): Rt {
+  start(n: LabNode, cc: ClusterConf, me: ConfNode, addr: string, confText?: string): Rt {
     const now = this.w.now();
     const r: Rt = {
       node: n.name,
@@ -164,6 +165,7 @@ export class Cluster implements ClusterView {
       nodeid: me.nodeid,
       addr,
       cc,
+      ...(confText !== undefined ? { confText } : {}),
       members: [me.name],
       joined: { [me.name]: { at: now, inc: 4 } },
       gen: 4,

@@ -485,6 +485,13 @@ export class Cluster implements ClusterView {
     return r.members.map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
   }
 
+  pendingFence(node: string): string[] {
+    const r = this.rt[node];
+    if (!r) return [];
+    const names = [...(r.fencing ? [r.fencing.victim] : []), ...r.queue, ...Object.entries(r.pending).filter(([, v]) => v === 'consensus').map(([k]) => k)];
+    return [...new Set(names)].map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
+  }
+
   async fenceNode(from: string, victim: string): Promise<boolean> {
     const n = this.w.nodes[from];
     const r = this.rt[from];

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createWorld } from '../../../src/lab/world.js';
+import { clusterView } from '../../../src/lab/cluster/view.js';
 import { run, tutorial } from '../helpers.js';
 import { bodies, clusterReady, cmanBoth, logLines, logSince, N1, N2, tutorialWorld } from './helpers.js';
 
@@ -177,6 +178,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     w.fault({ kind: 'cable', node: N2, nic: 'eth3', up: false });
     w.advance(14000);
     expect(bodies(logSince(n1, mark))).toContain('fenced[' + n1.pidOf('fenced') + ']: fencing node an-node02.alteeve.ca');
+    expect(clusterView(w)!.pendingFence!(N1)).toEqual([N2]);
+    expect(clusterView(w)!.members(N1)).toEqual([N1]);
+    expect(clusterView(w)!.quorate(N1)).toBe(true);
     // mid-fence: save, restore, let the timers fire in the restored world
     const saved = JSON.parse(JSON.stringify(w.toJSON()));
     expect(saved.scheduler.timers.some((t: { kind: string }) => t.kind === 'cluster.fence')).toBe(true);
@@ -185,6 +189,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     const before = v.nodes[N2]!.bootTime;
     v.advance(20000);
     expect(bodies(logSince(m1, mark)).map(noPid)).toContain('fenced[PID]: fence an-node02.alteeve.ca success');
+    expect(clusterView(v)!.pendingFence!(N1)).toEqual([]);
     expect(v.nodes[N2]!.bootTime).not.toBe(before);
     // n2 itself could not reach n1's BMC over its dead BCN: it fenced nobody
     expect(logSince(v.nodes[N2]!, 0).some((l) => l.includes('fence an-node01.alteeve.ca success'))).toBe(false);

@@ -307,7 +307,8 @@ export class Cluster implements ClusterView {
       }
       for (const b of all) {
         if (a === b || a.members.includes(b.fqdn)) continue;
-        if (!this.connected(a, b) || b.members.includes(a.fqdn)) continue;
+        // NOTE: also when `b` still lists `a` (b restarted cman before its token expired): a new incarnation joins.
+        if (!this.connected(a, b)) continue;
         if (a.fencing?.victim === b.fqdn || b.fencing?.victim === a.fqdn || a.queue.includes(b.fqdn) || b.queue.includes(a.fqdn)) continue;
         this.merge(a, b);
       }

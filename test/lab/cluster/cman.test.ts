@@ -125,6 +125,10 @@ describe('cluster: cman start, membership and cman_tool', () => {
     expect(missing.out).toContain('   Starting cman... xmlconfig cannot find /etc/cluster/cluster.conf\n');
     expect(missing.out).toMatch(/\n {59}\[FAILED\]\n$/);
     expect((await run(n1, 'ccs_config_validate')).code).toBe(1);
+    n1.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace('name="pdu2" port="1"', 'name="pdu3" port="1"'));
+    const invalid = await run(n1, '/etc/init.d/cman start');
+    expect(invalid.code).toBe(1);
+    expect(invalid.out).toContain('device "pdu3" of method "pdu" of clusternode "an-node01.alteeve.ca" is not defined in <fencedevices>\nConfiguration fails to validate\n');
     n1.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace(/an-node01\.alteeve\.ca/, 'an-node09.alteeve.ca'));
     const notMe = await run(n1, '/etc/init.d/cman start');
     expect(notMe.out).toContain('Starting cman... Cannot find node name in cluster.conf\n');

@@ -10,7 +10,7 @@ import { COMMANDS, registerCommand } from '../commands/index.js';
 import { registerService, type ActionResult } from '../node/services.js';
 import { statusLine, levelState } from '../node/rc.js';
 import { resolveOn } from '../commands/hosts.js';
-import { CLUSTER_CONF, ConfInvalid, parseConf, type ClusterConf, type ConfNode } from './conf.js';
+import { CLUSTER_CONF, ConfInvalid, parseConf, parseXml, type ClusterConf, type ConfNode, type XmlEl } from './conf.js';
 import { clusterOf, VERSIONS, type Rt } from './model.js';
 import { checkPassword, shadowEntry } from './passwd.js';
 
@@ -102,7 +102,7 @@ function cmanStart(node: LabNode): ActionResult {
   const me = localNode(node, conf.cc);
   if (!me) return fail(['Cannot find node name in cluster.conf', 'Unable to get the configuration', 'Cannot find node name in cluster.conf', "cman_tool: corosync daemon didn't start Check cluster logs for details"]);
   node.markRunning('cman');
-  c.start(node, conf.cc, me.me, me.addr);
+  c.start(node, conf.cc, me.me, me.addr, conf.text);
   return { code: 0, out: out + ok(START_STEPS.slice(5)) };
 }
 
@@ -307,6 +307,7 @@ async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
   for (const p of Object.values(c.rt)) {
     if (p.cc.name !== cc.name || !targets.some((t) => t.name === p.node)) continue;
     p.cc = cc;
+    p.confText = conf.text;
     const ids = p.members.map((m) => cc.nodes.find((x) => x.name === m)?.nodeid ?? 0).sort((x, y) => x - y);
     w.nodes[p.node]!.log(`corosync[${p.pids.corosync}]`, `  [QUORUM] Members[${ids.length}]: ${ids.join(' ')}`);
   }
@@ -347,6 +348,53 @@ const fenceNode: CommandFn = async (ctx) => {
   return 1;
 };
 
+// ---------- corosync-objctl ----------
+
+/** cluster.conf flattened as corosync's object database holds it: `path.attr=value`, document order. */
+function flatten(el: XmlEl, path: string, extra: (p: string) => string[]): string[] {
+  const p = path ? `${path}.${el.name}` : el.name;
+  const out = Object.entries(el.attrs).map(([k, v]) => `${p}.${k}=${v}`);
+  out.push(...extra(p));
+  for (const ch of el.children) out.push(...flatten(ch, p, extra));
+  return out;
+}
+
+/**
+ * `corosync-objctl`: the configuration part as the tutorial shows it (1477-1548: cluster.*, totem.*,
+ * logging, services) and the ring members; the runtime counters are left out.
+ */
+const corosyncObjctl: CommandFn = (ctx) => {
+  const r = clusterOf(ctx.node.world.world()).rt[ctx.node.name];
+  if (!r) {
+    ctx.err('Could not initialize objdb library. Error 6\n');
+    return 1;
+  }
+  const id = clusterId(r.cc.name);
+  const root = parseXml(r.confText ?? '<cluster/>');
+  const lines = flatten(root, '', (p) => (p === 'cluster.cman' ? [`${p}.nodename=${r.fqdn}`, `${p}.cluster_id=${id}`] : []));
+  const totem = root.children.find((x) => x.name === 'totem');
+  for (const [k, v] of Object.entries(totem?.attrs ?? {})) lines.push(`totem.${k}=${v}`);
+  lines.push(
+    'totem.transport=udp', 'totem.version=2', `totem.nodeid=${r.nodeid}`, 'totem.vsftype=none', `totem.token=${r.cc.token}`, 'totem.join=60',
+    'totem.fail_recv_const=2500', `totem.consensus=${r.cc.consensus}`, `totem.key=${r.cc.name}`, 'totem.interface.ringnumber=0',
+    `totem.interface.bindnetaddr=${r.addr}`, `totem.interface.mcastaddr=${mcastAddr(id)}`, 'totem.interface.mcastport=5405',
+    'logging.timestamp=on', 'logging.to_logfile=yes', 'logging.logfile=/var/log/cluster/corosync.log', 'logging.logfile_priority=info',
+    'logging.to_syslog=yes', 'logging.syslog_facility=local4', 'logging.syslog_priority=info', 'aisexec.user=ais', 'aisexec.group=ais',
+    'service.name=corosync_quorum', 'service.ver=0', 'service.name=corosync_cman', 'service.ver=0', 'quorum.provider=quorum_cman',
+    'service.name=openais_ckpt', 'service.ver=0',
+  );
+  const c = clusterOf(ctx.node.world.world());
+  for (const m of [...r.members].sort((x, y) => (r.cc.nodes.find((n) => n.name === x)?.nodeid ?? 0) - (r.cc.nodes.find((n) => n.name === y)?.nodeid ?? 0))) {
+    const nid = r.cc.nodes.find((n) => n.name === m)?.nodeid ?? 0;
+    const addr = c.labNode(m) ? (c.rt[c.labNode(m)!.name]?.addr ?? r.addr) : r.addr;
+    lines.push(`runtime.totem.pg.mrp.srp.members.${nid}.ip=r(0) ip(${addr}) `, `runtime.totem.pg.mrp.srp.members.${nid}.join_count=1`, `runtime.totem.pg.mrp.srp.members.${nid}.status=joined`);
+  }
+  lines.push('runtime.blackbox.dump_flight_data=no', 'runtime.blackbox.dump_state=no', 'cman_private.COROSYNC_DEFAULT_CONFIG_IFACE=xmlconfig:cmanpreconfig');
+  ctx.out(lines.join('\n') + '\n');
+  return 0;
+};
+
+registerCommand('corosync-objctl', corosyncObjctl);
 registerCommand('ccs_config_validate', ccsConfigValidate);
 registerCommand('cman_tool', cmanTool);
 registerCommand('fence_node', fenceNode);

@@ -45,8 +45,9 @@ export interface Rt {
   nodeid: number;
   /** The address corosync bound to (the clusternode name's address, on the BCN). */
   addr: string;
-  /** The configuration it runs. */
+  /** The configuration it runs, and its text (corosync-objctl flattens it). */
   cc: ClusterConf;
+  confText?: string;
   /** Clusternode names of the members as this node sees them. */
   members: string[];
   /** Member → when it joined and the generation it joined in. */
@@ -156,7 +157,7 @@ export class Cluster implements ClusterView {
   // ---------- cman start / stop ----------
 
   /** cman started on `n` as clusternode `me` (resolved to `addr`): corosync forms its own ring, then merges. */
-  start(n: LabNode, cc: ClusterConf, me: ConfNode, addr: string): Rt {
+  start(n: LabNode, cc: ClusterConf, me: ConfNode, addr: string, confText?: string): Rt {
     const now = this.w.now();
     const r: Rt = {
       node: n.name,
@@ -164,6 +165,7 @@ export class Cluster implements ClusterView {
       nodeid: me.nodeid,
       addr,
       cc,
+      ...(confText !== undefined ? { confText } : {}),
       members: [me.name],
       joined: { [me.name]: { at: now, inc: 4 } },
       gen: 4,
@@ -305,7 +307,8 @@ export class Cluster implements ClusterView {
       }
       for (const b of all) {
         if (a === b || a.members.includes(b.fqdn)) continue;
-        if (!this.connected(a, b) || b.members.includes(a.fqdn)) continue;
+        // NOTE: also when `b` still lists `a` (b restarted cman before its token expired): a new incarnation joins.
+        if (!this.connected(a, b)) continue;
         if (a.fencing?.victim === b.fqdn || b.fencing?.victim === a.fqdn || a.queue.includes(b.fqdn) || b.queue.includes(a.fqdn)) continue;
         this.merge(a, b);
       }
@@ -481,6 +484,13 @@ export class Cluster implements ClusterView {
     const r = this.rt[node];
     if (!r) return [];
     return r.members.map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
+  }
+
+  pendingFence(node: string): string[] {
+    const r = this.rt[node];
+    if (!r) return [];
+    const names = [...(r.fencing ? [r.fencing.victim] : []), ...r.queue, ...Object.entries(r.pending).filter(([, v]) => v === 'consensus').map(([k]) => k)];
+    return [...new Set(names)].map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
   }
 
   async fenceNode(from: string, victim: string): Promise<boolean> {

@@ -20,6 +20,11 @@ export interface ClusterView extends Subsystem {
    * true when a method succeeded (lab time passes meanwhile).
    */
   fenceNode(from: string, victim: string): Promise<boolean>;
+  /**
+   * Nodes (short names) the node's fenced is still fencing or has yet to fence: lost members whose
+   * fence has not succeeded. DLM (and so clvmd and GFS2) blocks while this is not empty (tutorial 1741).
+   */
+  pendingFence?(node: string): string[];
 }
 
 /** The world's cluster subsystem, if this build has one. */

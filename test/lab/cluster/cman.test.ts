@@ -56,6 +56,15 @@ describe('cluster: cman start, membership and cman_tool', () => {
     expect((await run(n1, '/etc/init.d/cman status')).out).toBe('cluster is running.\n');
     expect((await run(n1, 'cman_tool nodes')).out).toMatch(/^Node {2}Sts {3}Inc {3}Joined {15}Name\n {3}1 {3}M {6}4 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node01\.alteeve\.ca\n {3}2 {3}M {6}8 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node02\.alteeve\.ca\n$/);
 
+    // corosync-objctl: the configuration part line for line (1477-1531), the rest a subset of 1532-1739
+    const objctl = (await run(n1, 'corosync-objctl')).out.split('\n').filter(Boolean);
+    if (tutorial) {
+      const t = tutorial.slice(1477 - 1, 1739).map((l, i) => (i === 0 ? l.replace('corosync-objctl', '') : l.replace(/If you want to check.*$/, '')));
+      expect(objctl.slice(0, 55)).toEqual(t.slice(0, 55));
+      for (const l of objctl) expect(t).toContain(l);
+    }
+    expect(objctl).toContain('runtime.totem.pg.mrp.srp.members.2.ip=r(0) ip(10.20.0.2) ');
+
     // syslog: every line of the tutorial's start (1420-1455) appears on node 1, pids stable per daemon
     const lines = logSince(n1, before);
     const got = bodies(lines).map(noPid);
@@ -116,6 +125,10 @@ describe('cluster: cman start, membership and cman_tool', () => {
     expect(missing.out).toContain('   Starting cman... xmlconfig cannot find /etc/cluster/cluster.conf\n');
     expect(missing.out).toMatch(/\n {59}\[FAILED\]\n$/);
     expect((await run(n1, 'ccs_config_validate')).code).toBe(1);
+    n1.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace('name="pdu2" port="1"', 'name="pdu3" port="1"'));
+    const invalid = await run(n1, '/etc/init.d/cman start');
+    expect(invalid.code).toBe(1);
+    expect(invalid.out).toContain('device "pdu3" of method "pdu" of clusternode "an-node01.alteeve.ca" is not defined in <fencedevices>\nConfiguration fails to validate\n');
     n1.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace(/an-node01\.alteeve\.ca/, 'an-node09.alteeve.ca'));
     const notMe = await run(n1, '/etc/init.d/cman start');
     expect(notMe.out).toContain('Starting cman... Cannot find node name in cluster.conf\n');

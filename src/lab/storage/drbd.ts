@@ -455,7 +455,7 @@ function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: bool
     if (pm.cs === 'SyncTarget') pm.ds = 'Inconsistent';
     pm.cs = 'WFConnection';
     pm.peerRole = 'Unknown';
-    pm.pds = goingDown && m.ds === 'UpToDate' ? 'Outdated' : 'DUnknown';
+    pm.pds = goingDown && m.ds === 'UpToDate' && pm.role === 'Primary' ? 'Outdated' : 'DUnknown';
     storageOf(world).block(peer, pm.disk).md!.degraded = true;
     scheduleRetry(world);
   }
@@ -482,10 +482,13 @@ function down(node: LabNode, res: Res): OpResult {
   if (heldOpen(node, `/dev/drbd${res.minor}`)) return { code: 11, err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n` };
   const md = st(node).block(node, m.disk).md;
   const wasConnected = connectedish(m);
+  const peerUpToDate = wasConnected && m.pds === 'UpToDate' && m.peerRole === 'Primary';
   m.role = 'Secondary';
   disconnect(node, res, true);
   if (md) {
     md.disk = m.ds === 'Diskless' ? md.disk : (m.ds as DrbdMd['disk']);
+    // NOTE: leaving a connected Primary peer that goes on writing, this side is outdated (the peer shows it so, 3176-3182).
+    if (peerUpToDate && md.disk === 'UpToDate') md.disk = 'Outdated';
     md.degraded = !wasConnected;
   }
   delete minorsOf(node)[res.minor];
@@ -1019,3 +1022,13 @@ registerService({
     },
   },
 });
+
+/**
+ * For the cluster subsystem: fenced reports `victim` fenced. GFS2 on the survivors replays the
+ * victim's journal (DRBD's own fence-peer handler path reports it too; a second report is a no-op).
+ */
+export function nodeFenced(world: World, victim: string): void {
+  const v = world.nodes[victim];
+  if (!v) return;
+  for (const n of Object.values(world.nodes)) if (n !== v && n.running) for (const fn of FENCED_HOOKS) fn(world, n, v);
+}

@@ -4,7 +4,7 @@
  */
 export { destructiveLog, storageOf, type DestructiveEntry, type StorageOpts } from './state.js';
 import './parted.js';
-import './drbd.js';
+export { nodeFenced } from './drbd.js';
 import './lvm.js';
 import './gfs2.js';
 import './fetch.js';

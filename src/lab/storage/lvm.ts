@@ -434,7 +434,10 @@ function lvcreate(ctx: CmdCtx): number {
 function pvscan(ctx: CmdCtx): number {
   const l = lockOr(ctx);
   if (!l.ok) return 5;
-  const pvs = scan(ctx.node, ctx.err).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
+  const found = scan(ctx.node, ctx.err).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
+  // NOTE: PVs of VGs first, in the order vgscan lists the VGs (3130-3132), then the orphans in device order.
+  const vgOrder = [...new Set(found.filter((x) => x.data.vg).map((x) => x.data.vg!.name))].reverse();
+  const pvs = [...vgOrder.flatMap((v) => found.filter((x) => x.data.vg?.name === v)), ...found.filter((x) => !x.data.vg)];
   if (!pvs.length) {
     ctx.out('  No matching physical volumes found\n');
     return 0;

@@ -10,7 +10,6 @@ import type { World } from '../world.js';
 import { registerCommand, COMMANDS } from '../commands/index.js';
 import { registerProcFile } from '../node/proc.js';
 import { registerService, type ActionResult } from '../node/services.js';
-import { statusLine } from '../node/rc.js';
 import { onTimer } from '../scheduler.js';
 import { clusterView } from '../cluster/view.js';
 import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
@@ -1015,11 +1014,8 @@ registerService({
   stop: (node) => stopDrbd(node),
   status: (node) => statusText(node),
   actions: {
-    reload: (node) => {
-      const ns = st(node).of(node);
-      if (!ns.drbdLoaded) return { code: 0, out: '' };
-      return { code: 0, out: '' };
-    },
+    // NOTE: 8.3's reload is `drbdadm adjust all`: the lab applies config on attach/connect already.
+    reload: () => ({ code: 0, out: '' }),
   },
 });
 

@@ -413,4 +413,3 @@ FENCED_HOOKS.push((world, survivor, victim) => {
   PENDING.set(world, list.filter((x) => !(x.survivor === survivor.name && x.victim === victim.name)));
 });
 
-void human;

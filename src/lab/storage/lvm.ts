@@ -10,7 +10,7 @@ import { registerCommand } from '../commands/index.js';
 import { registerService, type ActionResult } from '../node/services.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
-import { hexId, st, storageOf, type DevData, type VgMeta } from './state.js';
+import { hexId, st, type DevData, type VgMeta } from './state.js';
 import { drbdData, drbdWrite, setHeldOpen } from './drbd.js';
 import { setActiveSizeKiB } from './parted.js';
 
@@ -579,7 +579,6 @@ function vgdisplay(ctx: CmdCtx): number {
     ctx.out('  No volume groups found\n');
     return names.length ? 5 : 0;
   }
-  const active = st(ctx.node).of(ctx.node).active;
   for (const v of all) {
     const m = v.meta;
     const alloc = m.lvs.reduce((a, x) => a + x.extents, 0);
@@ -611,7 +610,6 @@ function vgdisplay(ctx: CmdCtx): number {
         '',
       ].join('\n'),
     );
-    void active;
   }
   return 0;
 }
@@ -751,4 +749,3 @@ export function vgNames(node: LabNode): string[] {
   return vgs(node).map((v) => v.meta.name);
 }
 
-void storageOf;

@@ -133,6 +133,9 @@ describe('GFS2', () => {
 
   it('the gfs2 init script mounts and unmounts what /etc/fstab lists', async () => {
     const { n1, ok } = await withGfs2();
+    // mkfs.gfs2 asks first: EOF or "n" on stdin aborts without touching the file system.
+    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', '')).toMatchObject({ code: 255, err: 'mkfs.gfs2: unable to read from stdin\n' });
+    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'n\n')).toMatchObject({ code: 255, err: 'mkfs.gfs2: aborted\n' });
     const uuid = /uuid = (\S+)/.exec(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid'))![1];
     expect((await run(n1, '/etc/init.d/gfs2 status')).code).toBe(3);
     n1.fs.appendFile('/etc/fstab', `UUID=${uuid} /shared gfs2 defaults,noatime,nodiratime 0 0\n`);

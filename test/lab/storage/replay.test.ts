@@ -157,7 +157,7 @@ describe('storage steps 12-16: the exact command strings on fresh nodes', () => 
     expect((await run(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid')).code).not.toBe(0);
     const mk = await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'y\n');
     expect(mk.code).toBe(0);
-    expect(mk.out).toMatch(/^This will destroy any data on \/dev\/shared-vg0\/shared\.\nIt appears to contain: symbolic link to `\.\.\/dm-0'\nAre you sure you want to proceed\? \[y\/n\] Device:                    \/dev\/shared-vg0\/shared\nBlocksize:                 4096\nDevice Size                18\.61 GB \(4878336 blocks\)\nFilesystem Size:           18\.61 GB \(4878333 blocks\)\nJournals:                  2\nResource Groups:           75\nLocking Protocol:          "lock_dlm"\nLock Table:                "an-cluster-A:shared"\nUUID:                      [0-9a-f-]{36}\n$/);
+    expect(mk.out).toMatch(/^This will destroy any data on \/dev\/shared-vg0\/shared\.\nIt appears to contain: symbolic link to `\.\.\/dm-0'\n\nAre you sure you want to proceed\? \[y\/n\] \nDevice:                    \/dev\/shared-vg0\/shared\nBlocksize:                 4096\nDevice Size                18\.61 GB \(4878336 blocks\)\nFilesystem Size:           18\.61 GB \(4878333 blocks\)\nJournals:                  2\nResource Groups:           75\nLocking Protocol:          "lock_dlm"\nLock Table:                "an-cluster-A:shared"\nUUID:                      [0-9a-f-]{36}\n$/);
     expect(parseGfs2Table(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared table'))).toBe('an-cluster-A:shared');
     const uuid = parseGfs2Uuid(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid'))!;
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);

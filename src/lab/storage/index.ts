@@ -5,6 +5,7 @@
 export { destructiveLog, storageOf, type DestructiveEntry, type StorageOpts } from './state.js';
 import './parted.js';
 export { nodeFenced } from './drbd.js';
+import './drbd-commands.js';
 import './lvm.js';
 import './gfs2.js';
 import './fetch.js';

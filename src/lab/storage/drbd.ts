@@ -1,22 +1,19 @@
 /**
  * DRBD 8.3.12 (ELRepo kmod-drbd83 / drbd83-utils): the module, the minors of each node, the
  * connection between peers over the Storage Network, resync in lab time, dual primary, fencing with
- * `fencing resource-and-stonith` through the cluster, split brain; `/proc/drbd`, `drbdadm` and the
- * `drbd` init script.
+ * `fencing resource-and-stonith` through the cluster, split brain, and `/proc/drbd`. The programs
+ * (drbdadm, modprobe drbd, the init script) are in drbd-commands.ts.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
 import type { LabNode } from '../node/node.js';
 import type { World } from '../world.js';
-import { registerCommand, COMMANDS } from '../commands/index.js';
 import { registerProcFile } from '../node/proc.js';
-import { registerService, type ActionResult } from '../node/services.js';
-import { statusLine } from '../node/rc.js';
 import { onTimer } from '../scheduler.js';
 import { clusterView } from '../cluster/view.js';
 import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
-import { readDrbdConfig, dumpConfig, hostSections, opt, DrbdConfError, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
+import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
 
-const VERSION = 'version: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\n';
+/** The two header lines of /proc/drbd (8.3.12 from ELRepo, 2569-2570). */
+export const VERSION = 'version: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\n';
 /** Resync speed of the lab, KiB/s (the tutorial's captures show ~1,280 K/sec, 5213–5225). */
 const SYNC_KIBS = 1280;
 
@@ -47,7 +44,7 @@ export function loadModule(node: LabNode): boolean {
 }
 
 /** Resolve a resource's config on this node. */
-function resolve(node: LabNode, cfg: DrbdConfig, name: string): { r: DrbdResource; minor: number; disk: string; self: string; peer: string; peerHost: string } | string {
+export function resolve(node: LabNode, cfg: DrbdConfig, name: string): { r: DrbdResource; minor: number; disk: string; self: string; peer: string; peerHost: string } | string {
   const r = cfg.resources.find((x) => x.name === name);
   if (!r) return `'${name}' not defined in your config.`;
   const h = hostSections(r, node.hostname);
@@ -104,7 +101,8 @@ function findPeer(world: World, node: LabNode, m: MinorRt): { peer: LabNode; pm:
   return { peer, pm };
 }
 
-const connectedish = (m: MinorRt) => m.cs === 'Connected' || m.cs === 'SyncSource' || m.cs === 'SyncTarget';
+/** Connected, or resyncing (the peers talk). */
+export const connectedish = (m: MinorRt) => m.cs === 'Connected' || m.cs === 'SyncSource' || m.cs === 'SyncTarget';
 
 /** Try the handshake of every waiting minor in the world (after any change that may let one through). */
 export function tryConnectAll(world: World): void {
@@ -276,7 +274,7 @@ onTimer('storage.wfc', (w, data) => {
 });
 
 /** Wait (in lab time) until `check` holds or `ms` passed; resolves true on timeout. 0 ms = forever. */
-function waitFor(world: World, check: () => boolean, ms: number): Promise<boolean> {
+export function waitFor(world: World, check: () => boolean, ms: number): Promise<boolean> {
   if (check()) return Promise.resolve(false);
   return new Promise((resolve) => {
     const id = ++waiterSeq;
@@ -289,23 +287,25 @@ function waitFor(world: World, check: () => boolean, ms: number): Promise<boolea
 
 // ---------- per-resource operations ----------
 
-type Res = Exclude<ReturnType<typeof resolve>, string>;
+/** A resource resolved for this host. */
+export type Res = Exclude<ReturnType<typeof resolve>, string>;
 
 /** What a drbdadm sub-command returns. */
-interface OpResult {
+export interface OpResult {
   code: number;
   out?: string;
   err?: string;
 }
 
-const minorsOf = (node: LabNode) => st(node).of(node).minors;
+/** A node's configured minors. */
+export const minorsOf = (node: LabNode) => st(node).of(node).minors;
 
 function needModule(node: LabNode, res: Res, what: string): OpResult | null {
   if (st(node).of(node).drbdLoaded) return null;
   return { code: 20, err: `Could not stat("/proc/drbd"): No such file or directory\ndo you need to load the module?\ntry: modprobe drbd\nCommand 'drbdsetup ${res.minor} ${what}' terminated with exit code 20\n` };
 }
 
-function attach(node: LabNode, res: Res): OpResult {
+export function attach(node: LabNode, res: Res): OpResult {
   const cmd = `disk ${res.disk} ${res.disk} internal --set-defaults --create-device --fencing=${opt(res.r.disk, 'fencing') ?? 'dont-care'}`;
   const nm = needModule(node, res, cmd);
   if (nm) return nm;
@@ -325,7 +325,7 @@ function attach(node: LabNode, res: Res): OpResult {
   return { code: 0 };
 }
 
-function connect(node: LabNode, res: Res): OpResult {
+export function connect(node: LabNode, res: Res): OpResult {
   const cmd = `net ipv4:${res.self} ipv4:${res.peer} ${res.r.protocol} --set-defaults --create-device`;
   const nm = needModule(node, res, cmd);
   if (nm) return nm;
@@ -410,7 +410,7 @@ export function setHeldOpen(fn: (node: LabNode, device: string) => boolean): voi
   heldOpen = fn;
 }
 
-function primary(node: LabNode, res: Res, force = false): OpResult {
+export function primary(node: LabNode, res: Res, force = false): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 10\n` };
   if (m.role === 'Primary') return { code: 0 };
@@ -431,7 +431,7 @@ function primary(node: LabNode, res: Res, force = false): OpResult {
   return { code: 0 };
 }
 
-function secondary(node: LabNode, res: Res): OpResult {
+export function secondary(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 10\n` };
   if (m.role === 'Secondary') return { code: 0 };
@@ -444,7 +444,7 @@ function secondary(node: LabNode, res: Res): OpResult {
 }
 
 /** Drop the connection of a minor; `graceful` = the peer is told (drbdadm disconnect/down). */
-function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: boolean): void {
+export function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: boolean): void {
   const p = peerOf(node, m);
   if (p) {
     const { peer, pm } = p;
@@ -455,7 +455,7 @@ function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: bool
     if (pm.cs === 'SyncTarget') pm.ds = 'Inconsistent';
     pm.cs = 'WFConnection';
     pm.peerRole = 'Unknown';
-    pm.pds = goingDown && m.ds === 'UpToDate' ? 'Outdated' : 'DUnknown';
+    pm.pds = goingDown && m.ds === 'UpToDate' && pm.role === 'Primary' ? 'Outdated' : 'DUnknown';
     storageOf(world).block(peer, pm.disk).md!.degraded = true;
     scheduleRetry(world);
   }
@@ -463,7 +463,7 @@ function dropConnection(world: World, node: LabNode, m: MinorRt, goingDown: bool
   if (m.cs === 'SyncTarget') m.ds = 'Inconsistent';
 }
 
-function disconnect(node: LabNode, res: Res, goingDown = false): OpResult {
+export function disconnect(node: LabNode, res: Res, goingDown = false): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m || !m.net) return { code: 0 };
   dropConnection(node.world.world(), node, m, goingDown);
@@ -476,16 +476,19 @@ function disconnect(node: LabNode, res: Res, goingDown = false): OpResult {
   return { code: 0 };
 }
 
-function down(node: LabNode, res: Res): OpResult {
+export function down(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 0 };
   if (heldOpen(node, `/dev/drbd${res.minor}`)) return { code: 11, err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n` };
   const md = st(node).block(node, m.disk).md;
   const wasConnected = connectedish(m);
+  const peerUpToDate = wasConnected && m.pds === 'UpToDate' && m.peerRole === 'Primary';
   m.role = 'Secondary';
   disconnect(node, res, true);
   if (md) {
     md.disk = m.ds === 'Diskless' ? md.disk : (m.ds as DrbdMd['disk']);
+    // NOTE: leaving a connected Primary peer that goes on writing, this side is outdated (the peer shows it so, 3176-3182).
+    if (peerUpToDate && md.disk === 'UpToDate') md.disk = 'Outdated';
     md.degraded = !wasConnected;
   }
   delete minorsOf(node)[res.minor];
@@ -493,7 +496,7 @@ function down(node: LabNode, res: Res): OpResult {
   return { code: 0 };
 }
 
-function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult {
+export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m || m.ds === 'Diskless') return { code: 10, err: `${res.minor}: Failure: (138) Device does not have a disk\nCommand 'drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}' terminated with exit code 10\n` };
   const world = node.world.world();
@@ -523,7 +526,7 @@ function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult
 
 const MD_OFFSET = (bytes: number) => Math.floor(bytes / 512 / 8) * 8 * 512 - 4096;
 
-function createMd(node: LabNode, res: Res, answers: string[], out: (s: string) => void): OpResult {
+export function createMd(node: LabNode, res: Res, answers: string[], out: (s: string) => void): OpResult {
   const cmdline = `drbdmeta ${res.minor} v08 ${res.disk} internal create-md`;
   const dev = node.fs.stat(res.disk);
   if (dev?.device !== 'block') return { code: 20, err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n` };
@@ -554,7 +557,7 @@ function createMd(node: LabNode, res: Res, answers: string[], out: (s: string) =
   return { code: 0 };
 }
 
-function dumpMd(node: LabNode, res: Res, out: (s: string) => void): OpResult {
+export function dumpMd(node: LabNode, res: Res, out: (s: string) => void): OpResult {
   const cmdline = `drbdmeta ${res.minor} v08 ${res.disk} internal dump-md`;
   if (minorsOf(node)[res.minor]) return { code: 20, err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n` };
   const dev = node.fs.stat(res.disk);
@@ -725,297 +728,12 @@ export function procDrbd(node: LabNode): string | null {
 
 registerProcFile('/proc/drbd', procDrbd);
 
-// ---------- drbdadm ----------
-
-function resNames(cfg: DrbdConfig, args: string[]): string[] {
-  return args.includes('all') ? cfg.resources.map((r) => r.name) : args;
+/**
+ * For the cluster subsystem: fenced reports `victim` fenced. GFS2 on the survivors replays the
+ * victim's journal (DRBD's own fence-peer handler path reports it too; a second report is a no-op).
+ */
+export function nodeFenced(world: World, victim: string): void {
+  const v = world.nodes[victim];
+  if (!v) return;
+  for (const n of Object.values(world.nodes)) if (n !== v && n.running) for (const fn of FENCED_HOOKS) fn(world, n, v);
 }
-
-const drbdadm: CommandFn = async (ctx) => {
-  const node = ctx.node;
-  let argv = ctx.argv.slice(1);
-  let passthrough: string[] = [];
-  const dd = argv.indexOf('--');
-  if (dd >= 0) {
-    // `drbdadm -- --clear-bitmap new-current-uuid r0`: options after -- go to drbdsetup.
-    const rest = argv.slice(dd + 1);
-    passthrough = rest.filter((a) => a.startsWith('--'));
-    argv = [...argv.slice(0, dd), ...rest.filter((a) => !a.startsWith('--'))];
-  }
-  const flags = argv.filter((a) => a.startsWith('-'));
-  const words = argv.filter((a) => !a.startsWith('-'));
-  const sub = words[0];
-  if (!sub) {
-    ctx.err('\nUSAGE: drbdadm COMMAND [OPTION...] {all|RESOURCE...}\n\n');
-    return 20;
-  }
-  let cfg: DrbdConfig;
-  try {
-    cfg = readDrbdConfig(node);
-  } catch (e) {
-    if (e instanceof DrbdConfError) {
-      ctx.err(`drbdadm: ${e.message}\n`);
-      return 10;
-    }
-    throw e;
-  }
-  if (sub === 'dump') {
-    const only = words.length > 1 && !words.includes('all') ? words.slice(1) : undefined;
-    for (const r of only ?? []) {
-      if (!cfg.resources.some((x) => x.name === r)) {
-        ctx.err(`'${r}' not defined in your config.\n`);
-        return 10;
-      }
-    }
-    const bad = cfg.resources.map((r) => hostSections(r, node.hostname)).find((h): h is string => typeof h === 'string');
-    if (bad) {
-      ctx.err(`drbdadm: ${bad}\n`);
-      return 10;
-    }
-    ctx.out(dumpConfig(cfg, node.hostname, only));
-    return 0;
-  }
-  const names = resNames(cfg, words.slice(1));
-  if (!names.length && sub !== 'wait-con-int' && sub !== 'sh-b-pri') {
-    ctx.err(`USAGE: drbdadm ${sub} [OPTION...] {all|RESOURCE...}\n`);
-    return 20;
-  }
-  const answers = ctx.stdin.split('\n');
-  if (ctx.stdin === '') answers.length = 0;
-  let code = 0;
-  const world = node.world.world();
-  for (const name of names) {
-    const res = resolve(node, cfg, name);
-    if (typeof res === 'string') {
-      ctx.err(`${res}\n`);
-      code = code || 10;
-      continue;
-    }
-    let r: OpResult;
-    switch (sub) {
-      case 'create-md':
-        r = createMd(node, res, answers, ctx.out);
-        break;
-      case 'dump-md':
-        r = dumpMd(node, res, ctx.out);
-        break;
-      case 'attach':
-        r = attach(node, res);
-        break;
-      case 'connect':
-        r = connect(node, res);
-        break;
-      case 'up':
-        r = attach(node, res);
-        if (r.code === 0) r = connect(node, res);
-        break;
-      case 'adjust': {
-        r = { code: 0 };
-        const m = minorsOf(node)[res.minor];
-        if (!m || m.ds === 'Diskless') r = attach(node, res);
-        if (r.code === 0 && !minorsOf(node)[res.minor]?.net) r = connect(node, res);
-        break;
-      }
-      case 'disconnect':
-        r = disconnect(node, res);
-        break;
-      case 'down':
-        r = down(node, res);
-        break;
-      case 'detach':
-        r = down(node, res);
-        break;
-      case 'primary':
-        r = primary(node, res, flags.includes('--force') || passthrough.includes('--overwrite-data-of-peer'));
-        break;
-      case 'secondary':
-        r = secondary(node, res);
-        break;
-      case 'new-current-uuid':
-        r = newCurrentUuid(node, res, passthrough.includes('--clear-bitmap') || flags.includes('--clear-bitmap'));
-        break;
-      case 'cstate':
-        r = { code: 0, out: `${minorsOf(node)[res.minor]?.cs ?? 'Unconfigured'}\n` };
-        break;
-      case 'role':
-        r = { code: 0, out: minorsOf(node)[res.minor] ? `${minorsOf(node)[res.minor]!.role}/${minorsOf(node)[res.minor]!.peerRole}\n` : 'Unconfigured\n' };
-        break;
-      case 'dstate':
-        r = { code: 0, out: minorsOf(node)[res.minor] ? `${minorsOf(node)[res.minor]!.ds}/${minorsOf(node)[res.minor]!.pds}\n` : 'Unconfigured\n' };
-        break;
-      case 'invalidate':
-        r = { code: 0 };
-        break;
-      default:
-        ctx.err(`drbdadm: Unknown command '${sub}'\n`);
-        return 20;
-    }
-    if (r.out) ctx.out(r.out);
-    if (r.err) ctx.err(r.err);
-    if (r.code) code = code || r.code;
-  }
-  tryConnectAll(world);
-  world.changed();
-  return code;
-};
-
-registerCommand('drbdadm', drbdadm);
-registerCommand('drbdsetup', (ctx: CmdCtx) => {
-  ctx.err('drbdsetup: use drbdadm in the lab\n');
-  return 20;
-});
-registerCommand('drbdmeta', (ctx: CmdCtx) => {
-  ctx.err('drbdmeta: use drbdadm in the lab\n');
-  return 20;
-});
-
-// `modprobe drbd` loads the module (and creates /proc/drbd); `rmmod drbd` unloads it.
-const baseModprobe = COMMANDS['modprobe'];
-registerCommand('modprobe', (ctx) => {
-  const mods = ctx.argv.slice(1).filter((x) => !x.startsWith('-'));
-  if (!mods.includes('drbd')) return baseModprobe ? baseModprobe(ctx) : 0;
-  if (ctx.argv.includes('-r')) return unload(ctx.node) ? 0 : 1;
-  if (!loadModule(ctx.node)) {
-    ctx.err('FATAL: Module drbd not found.\n');
-    return 1;
-  }
-  ctx.node.world.changed();
-  return 0;
-});
-registerCommand('rmmod', (ctx) => {
-  if (ctx.argv[1] === 'drbd') {
-    if (!unload(ctx.node)) {
-      ctx.err('ERROR: Module drbd is in use\n');
-      return 1;
-    }
-    return 0;
-  }
-  return 0;
-});
-
-function unload(node: LabNode): boolean {
-  const ns = st(node).of(node);
-  if (Object.keys(ns.minors).length) return false;
-  ns.drbdLoaded = false;
-  node.log('kernel', 'drbd: module cleanup done.');
-  return true;
-}
-
-// ---------- /etc/init.d/drbd ----------
-
-function statusText(node: LabNode): ActionResult {
-  const ns = st(node).of(node);
-  if (!ns.drbdLoaded) return { code: 3, out: 'drbd not loaded\n' };
-  const rows = Object.values(ns.minors)
-    .sort((a, b) => a.minor - b.minor)
-    .map((m) => [`${m.minor}:${m.res}`, m.cs, `${m.role}/${m.peerRole}`, `${m.ds}/${m.pds}`, m.net ? 'C' : '', '', '']);
-  const cells = [['m:res', 'cs', 'ro', 'ds', 'p', 'mounted', 'fstype'], ...rows];
-  const w = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  const table = cells.map((c) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]! + 2))).join('').replace(/\s+$/, '')).join('\n');
-  return { code: 0, out: `drbd driver loaded OK; device status:\n${VERSION}${table}\n` };
-}
-
-async function startDrbd(node: LabNode): Promise<ActionResult> {
-  let cfg: DrbdConfig;
-  try {
-    cfg = readDrbdConfig(node);
-  } catch (e) {
-    return { code: 1, out: `Starting DRBD resources: drbdadm: ${(e as Error).message}\n` };
-  }
-  if (!loadModule(node)) return { code: 5, out: 'Starting DRBD resources: Can not load the drbd module.\n' };
-  let out = 'Starting DRBD resources: [ ';
-  const mine = cfg.resources.map((r) => resolve(node, cfg, r.name)).filter((r): r is Res => typeof r !== 'string');
-  const errs: string[] = [];
-  for (const res of mine) {
-    const m = minorsOf(node)[res.minor];
-    if (!m || m.ds === 'Diskless') {
-      const r = attach(node, res);
-      if (r.code) errs.push(r.err ?? '');
-      else out += `d(${res.r.name}) `;
-    }
-  }
-  for (const res of mine) {
-    const m = minorsOf(node)[res.minor];
-    if (m && !m.net) {
-      const r = connect(node, res);
-      if (r.code) errs.push(r.err ?? '');
-      else out += `n(${res.r.name}) `;
-    }
-  }
-  out += ']';
-  if (errs.length) out += '\n' + errs.join('');
-  const world = node.world.world();
-  tryConnectAll(world);
-  world.changed();
-  // wait-con-int: wfc-timeout, or degr-wfc-timeout when this node was degraded before.
-  const first = mine[0];
-  const degraded = mine.some((r) => st(node).block(node, r.disk).md?.degraded);
-  const wfc = Number(opt(first?.r.startup ?? [], 'wfc-timeout') ?? 0);
-  const degr = Number(opt(first?.r.startup ?? [], 'degr-wfc-timeout') ?? 60);
-  const timeout = degraded ? degr : wfc;
-  const allUp = () => mine.every((r) => {
-    const m = minorsOf(node)[r.minor];
-    return !m || connectedish(m) || m.cs === 'StandAlone';
-  });
-  if (!allUp() && node.running) {
-    out += `\n***************************************************************\n DRBD's startup script waits for the peer node(s) to appear.\n - In case this node was already a degraded cluster before the\n   reboot the timeout is ${degr} seconds. [degr-wfc-timeout]\n - If the peer was available before the reboot the timeout will\n   expire after ${wfc} seconds. [wfc-timeout]\n   (These values are for resource '${first?.r.name}'; 0 sec -> wait forever)\n To abort waiting enter 'yes' [   0]:`;
-    await waitFor(world, allUp, timeout * 1000);
-  }
-  // sh-b-pri: become-primary-on both (or this host).
-  for (const res of mine) {
-    const bpo = opt(res.r.startup, 'become-primary-on');
-    if (bpo === 'both' || bpo === node.hostname) primary(node, res);
-  }
-  node.markRunning('drbd');
-  tryConnectAll(world);
-  world.changed();
-  return { code: 0, out: out + '.\n' };
-}
-
-function stopDrbd(node: LabNode): ActionResult {
-  const ns = st(node).of(node);
-  let out = 'Stopping all DRBD resources: ';
-  let code = 0;
-  let cfg: DrbdConfig | undefined;
-  try {
-    cfg = readDrbdConfig(node);
-  } catch {
-    cfg = undefined;
-  }
-  for (const m of Object.values(ns.minors).sort((a, b) => a.minor - b.minor)) {
-    const res = cfg ? resolve(node, cfg, m.res) : undefined;
-    const r = res && typeof res !== 'string' ? down(node, res) : downRaw(node, m);
-    if (r.code) {
-      out += r.err ?? '';
-      code = 1;
-    }
-  }
-  if (!Object.keys(ns.minors).length) unload(node);
-  node.markStopped('drbd');
-  node.world.world().changed();
-  return { code, out: out + '.\n' };
-}
-
-function downRaw(node: LabNode, m: MinorRt): OpResult {
-  if (heldOpen(node, `/dev/drbd${m.minor}`)) return { code: 11, err: `${m.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${m.minor} down' terminated with exit code 11\n` };
-  dropConnection(node.world.world(), node, m, true);
-  delete minorsOf(node)[m.minor];
-  return { code: 0 };
-}
-
-registerService({
-  name: 'drbd',
-  header: { levels: '', start: 70, stop: 8 },
-  description: 'Control drbd resources.',
-  usage: 'start|stop|status|reload|restart|force-reload',
-  start: (node) => startDrbd(node),
-  stop: (node) => stopDrbd(node),
-  status: (node) => statusText(node),
-  actions: {
-    reload: (node) => {
-      const ns = st(node).of(node);
-      if (!ns.drbdLoaded) return { code: 0, out: '' };
-      return { code: 0, out: '' };
-    },
-  },
-});

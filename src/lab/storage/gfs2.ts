@@ -63,12 +63,18 @@ const mkfs: CommandFn = (ctx) => {
   if (!override) {
     const link = ctx.node.fs.lstat(dev);
     const what = link?.type === 'link' ? `symbolic link to \`${link.target}'` : l?.fs ? `Linux GFS2 Filesystem (blocksize 4096, lockproto ${proto})` : 'data';
-    ctx.out(`This will destroy any data on ${dev}.\nIt appears to contain: ${what}\nAre you sure you want to proceed? [y/n] `);
-    const ans = ctx.stdin.split('\n')[0]?.trim().toLowerCase();
-    if (ans !== 'y' && ans !== 'yes') {
-      ctx.out('\n');
-      return 1;
+    // NOTE: gfs2-utils 3.0.12's are_you_sure(): a blank line before the question, fgets() on stdin,
+    // only an answer starting with 'y' goes on (then a newline); the wiki copy lost the blank lines.
+    ctx.out(`This will destroy any data on ${dev}.\nIt appears to contain: ${what}\n\nAre you sure you want to proceed? [y/n] `);
+    if (ctx.stdin === '') {
+      ctx.err('mkfs.gfs2: unable to read from stdin\n');
+      return 255;
     }
+    if (!ctx.stdin.startsWith('y')) {
+      ctx.err('mkfs.gfs2: aborted\n');
+      return 255;
+    }
+    ctx.out('\n');
   }
   const blocks = (l!.extents * 4096 * 1024) / BLOCK;
   const sb = { type: 'gfs2' as const, uuid: uuid(ctx.node.world.world()), lockTable: table, journals, blocks };
@@ -413,4 +419,3 @@ FENCED_HOOKS.push((world, survivor, victim) => {
   PENDING.set(world, list.filter((x) => !(x.survivor === survivor.name && x.victim === victim.name)));
 });
 
-void human;

@@ -4,7 +4,8 @@
  */
 export { destructiveLog, storageOf, type DestructiveEntry, type StorageOpts } from './state.js';
 import './parted.js';
-import './drbd.js';
+export { nodeFenced } from './drbd.js';
+import './drbd-commands.js';
 import './lvm.js';
 import './gfs2.js';
 import './fetch.js';

@@ -10,7 +10,7 @@ import { registerCommand } from '../commands/index.js';
 import { registerService, type ActionResult } from '../node/services.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
-import { EXTENT_KIB, hexId, st, storageOf, type DevData, type VgMeta } from './state.js';
+import { EXTENT_KIB, hexId, st, type DevData, type VgMeta } from './state.js';
 import { drbdData, drbdWrite, setHeldOpen } from './drbd.js';
 import { setActiveSizeKiB } from './parted.js';
 
@@ -435,7 +435,10 @@ function lvcreate(ctx: CmdCtx): number {
 function pvscan(ctx: CmdCtx): number {
   const l = lockOr(ctx);
   if (!l.ok) return 5;
-  const pvs = scan(ctx.node, ctx.err).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
+  const found = scan(ctx.node, ctx.err).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
+  // NOTE: PVs of VGs first, in the order vgscan lists the VGs (3130-3132), then the orphans in device order.
+  const vgOrder = [...new Set(found.filter((x) => x.data.vg).map((x) => x.data.vg!.name))].reverse();
+  const pvs = [...vgOrder.flatMap((v) => found.filter((x) => x.data.vg?.name === v)), ...found.filter((x) => !x.data.vg)];
   if (!pvs.length) {
     ctx.out('  No matching physical volumes found\n');
     return 0;
@@ -596,7 +599,6 @@ function vgdisplay(ctx: CmdCtx): number {
     ctx.out('  No volume groups found\n');
     return names.length ? 5 : 0;
   }
-  const active = st(ctx.node).of(ctx.node).active;
   for (const v of all) {
     const m = v.meta;
     const alloc = m.lvs.reduce((a, x) => a + x.extents, 0);
@@ -628,7 +630,6 @@ function vgdisplay(ctx: CmdCtx): number {
         '',
       ].join('\n'),
     );
-    void active;
   }
   return 0;
 }
@@ -768,4 +769,3 @@ export function vgNames(node: LabNode): string[] {
   return vgs(node).map((v) => v.meta.name);
 }
 
-void storageOf;

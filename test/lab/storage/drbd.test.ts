@@ -26,6 +26,14 @@ describe('DRBD 8.3', () => {
     expect(r1.code).toBe(0);
     expect(r1.out).toContain("DRBD's startup script waits for the peer node(s) to appear.");
     for (const n of [n1, n2]) expect(await states(n)).toEqual(Array(3).fill('Connected Primary/Primary UpToDate/UpToDate'));
+    // A clean stop on node 1: node 2 keeps Primary and marks the peer Outdated (3176-3182).
+    expect((await run(n1, '/etc/init.d/drbd stop')).out).toBe('Stopping all DRBD resources: .\n');
+    expect((await run(n2, '/etc/init.d/drbd status')).out).toBe(
+      'drbd driver loaded OK; device status:\nversion: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\nm:res  cs            ro               ds                 p  mounted  fstype\n0:r0   WFConnection  Primary/Unknown  UpToDate/Outdated  C\n1:r1   WFConnection  Primary/Unknown  UpToDate/Outdated  C\n2:r2   WFConnection  Primary/Unknown  UpToDate/Outdated  C\n',
+    );
+    // It comes back: no resync needed (nothing was written), both Primary again.
+    expect((await run(n1, '/etc/init.d/drbd start')).code).toBe(0);
+    for (const n of [n1, n2]) expect(await states(n)).toEqual(Array(3).fill('Connected Primary/Primary UpToDate/UpToDate'));
     void w;
   });
 
@@ -137,6 +145,11 @@ describe('DRBD 8.3', () => {
     const mid = (await run(n1, 'cat /proc/drbd')).out;
     expect(mid).toMatch(/\t\[=================>\.\.\] sync'ed: 9[0-9]\.\d% \(\d+\/19515784\)K\n/);
     expect((await run(n2, 'cat /proc/drbd')).out).toMatch(/ 0: cs:SyncSource ro:Primary\/Secondary ds:UpToDate\/Inconsistent C r-----/);
+    // Saved mid-resync, restored elsewhere: the resync timer is still pending and completes there.
+    const w2 = createWorld({ saved: JSON.parse(JSON.stringify(w.toJSON())) });
+    expect(w2.scheduler.pending().map((t) => t.kind)).toContain('storage.drbd-sync-done');
+    w2.advance(3600_000);
+    expect((await states(w2.nodes['an-node01']!))[0]).toBe('Connected Secondary/Primary UpToDate/UpToDate');
     w.advance(3600_000);
     expect((await states(n1))[0]).toBe('Connected Secondary/Primary UpToDate/UpToDate');
   });

@@ -10,6 +10,7 @@ import { startLab } from '../../../src/lab/index.js';
 import { destructiveLog } from '../../../src/lab/storage/index.js';
 import { LVM_CONF } from '../../../src/lab/seed/stock-files.js';
 import { call, connect, sftpOf } from '../../helpers/lab-ssh-client.js';
+import { tutorial } from '../helpers.js';
 
 async function withGfs2(journals = 2) {
   const x = await initialised('examples/tutorial.anvil.yaml', { freeStart: '47.5GB' });
@@ -18,6 +19,8 @@ async function withGfs2(journals = 2) {
   for (const n of [n1, n2]) await ok(n, '/etc/init.d/clvmd start');
   await ok(n1, 'pvcreate /dev/drbd0 /dev/drbd1 /dev/drbd2');
   await ok(n1, 'vgcreate -c y shared-vg0 /dev/drbd0');
+  await ok(n1, 'vgcreate -c y an01-vg0 /dev/drbd1');
+  await ok(n1, 'vgcreate -c y an02-vg0 /dev/drbd2');
   await ok(n1, 'lvcreate -l 100%FREE -n shared shared-vg0');
   const r = await run(n1, `mkfs.gfs2 -p lock_dlm -j ${journals} -t an-cluster-A:shared /dev/shared-vg0/shared`, 'y\n');
   if (r.code) throw new Error(r.out + r.err);
@@ -53,14 +56,18 @@ describe('clustered LVM', () => {
     expect((await run(n1, '/etc/init.d/clvmd status')).out).toBe('clvmd is stopped\n');
   });
 
-  it('an LV created on one node is active on both; clvmd status lists the clustered VGs and LVs', async () => {
+  it('an LV created on one node is active on both; clvmd status lists the clustered VGs and LVs; scans as 3130-3138', async () => {
     const { n1, n2, ok } = await withGfs2();
     for (const n of [n1, n2]) {
       expect(await ok(n, 'lvscan')).toBe("  ACTIVE            '/dev/shared-vg0/shared' [18.61 GiB] inherit\n");
-      expect(await ok(n, '/etc/init.d/clvmd status')).toMatch(/^clvmd \(pid  \d+\) is running\.\.\.\nClustered Volume Groups: shared-vg0\nActive clustered Logical Volumes: \/dev\/shared-vg0\/shared\n$/);
+      expect(await ok(n, '/etc/init.d/clvmd status')).toMatch(/^clvmd \(pid  \d+\) is running\.\.\.\nClustered Volume Groups: an02-vg0 an01-vg0 shared-vg0\nActive clustered Logical Volumes: \/dev\/shared-vg0\/shared\n$/);
       expect(n.fs.readlink('/dev/mapper/shared--vg0-shared')).toBe('../dm-0');
     }
     expect(await ok(n2, 'vgdisplay shared-vg0')).toContain('  Clustered             yes\n');
+    // Tutorial 3130-3138, character for character.
+    const scans = await ok(n2, 'pvscan; vgscan; lvscan');
+    if (tutorial) expect(scans).toBe([tutorial[3129]!.slice('pvscan; vgscan; lvscan'.length), ...tutorial.slice(3130, 3137), tutorial[3137]!.replace(/inherit.*$/, 'inherit')].join('\n') + '\n');
+    expect(scans.split('\n')[0]).toBe('  PV /dev/drbd2   VG an02-vg0     lvm2 [201.25 GiB / 201.25 GiB free]');
     expect(await ok(n1, 'lvs --noheadings -o lv_name,vg_name')).toBe('  shared shared-vg0\n');
   });
 });
@@ -126,6 +133,9 @@ describe('GFS2', () => {
 
   it('the gfs2 init script mounts and unmounts what /etc/fstab lists', async () => {
     const { n1, ok } = await withGfs2();
+    // mkfs.gfs2 asks first: EOF or "n" on stdin aborts without touching the file system.
+    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', '')).toMatchObject({ code: 255, err: 'mkfs.gfs2: unable to read from stdin\n' });
+    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'n\n')).toMatchObject({ code: 255, err: 'mkfs.gfs2: aborted\n' });
     const uuid = /uuid = (\S+)/.exec(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid'))![1];
     expect((await run(n1, '/etc/init.d/gfs2 status')).code).toBe(3);
     n1.fs.appendFile('/etc/fstab', `UUID=${uuid} /shared gfs2 defaults,noatime,nodiratime 0 0\n`);

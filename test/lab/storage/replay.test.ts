@@ -15,6 +15,16 @@ import { parsePvscan, parseVgscan, parseLvscan } from '../../../src/verify/lvm-s
 import { parseGfs2Status, parseGfs2Table, parseGfs2Uuid } from '../../../src/verify/gfs2-status.js';
 import { destructiveLog } from '../../../src/lab/storage/index.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
+import { tutorial } from '../helpers.js';
+
+/** Tutorial lines a..b (1-based, inclusive) with the glued command in front and the prose after cut off. */
+function capture(a: number, b: number, cmd: string, end: RegExp): string | undefined {
+  if (!tutorial) return undefined;
+  const l = tutorial.slice(a - 1, b);
+  l[0] = l[0]!.startsWith(cmd) ? l[0]!.slice(cmd.length) : l[0]!;
+  l[l.length - 1] = l[l.length - 1]!.replace(end, '$1');
+  return l.join('\n') + '\n';
+}
 
 async function ok(n: LabNode, cmd: string, stdin?: string) {
   const r = await run(n, cmd, stdin);
@@ -73,6 +83,8 @@ describe('storage steps 12-16: the exact command strings on fresh nodes', () => 
       await ok(n, 'drbdadm attach r0 r1 r2');
     });
     const attached = await ok(n1, 'cat /proc/drbd');
+    const t2571 = capture(2571, 2578, 'drbdadm attach r{0..2}', /(oos:\d+).*$/);
+    if (t2571) expect(attached).toBe(t2571);
     // Tutorial 2571-2578, character for character.
     expect(attached).toBe(
       'version: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\n' +
@@ -85,8 +97,14 @@ describe('storage steps 12-16: the exact command strings on fresh nodes', () => 
     await ok(n2, 'drbdadm connect r0 r1 r2');
     const connected = await ok(n2, 'cat /proc/drbd');
     expect(connected).toContain(' 0: cs:Connected ro:Secondary/Secondary ds:Inconsistent/Inconsistent C r-----\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:19515784\n');
+    // Tutorial 2582-2589, character for character.
+    const t2582 = capture(2582, 2589, 'drbdadm connect r{0..2}', /(oos:\d+).*$/);
+    if (t2582) expect(connected).toBe(t2582);
     await ok(n1, 'drbdadm -- --clear-bitmap new-current-uuid r0 r1 r2');
     for (const n of [n1, n2]) expect(await ok(n, 'cat /proc/drbd')).toContain(' 2: cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:0\n');
+    // Tutorial 2593-2600, character for character.
+    const t2593 = capture(2593, 2600, '', /(oos:0).*$/);
+    if (t2593) expect(await ok(n1, 'cat /proc/drbd')).toBe(t2593);
     await both(async (n) => {
       expect(await ok(n, '/etc/init.d/drbd stop')).toBe('Stopping all DRBD resources: .\n');
       await ok(n, 'chkconfig drbd off');
@@ -133,12 +151,13 @@ describe('storage steps 12-16: the exact command strings on fresh nodes', () => 
     for (const n of [n1, n2]) expect(await ok(n, 'lvscan')).toBe("  ACTIVE            '/dev/shared-vg0/shared' [18.61 GiB] inherit\n");
     expect(parseLvscan(await ok(n2, 'lvscan'))[0]).toMatchObject({ active: true, path: '/dev/shared-vg0/shared' });
     expect(parsePvscan(await ok(n2, 'pvscan'))).toHaveLength(3);
+    expect(await ok(n2, 'cat /proc/partitions')).toContain(' 147        0   19515784 drbd0\n 147        1  211418788 drbd1\n 147        2  211034800 drbd2\n 253        0   19513344 dm-0\n');
 
     // gfs2
     expect((await run(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid')).code).not.toBe(0);
     const mk = await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'y\n');
     expect(mk.code).toBe(0);
-    expect(mk.out).toMatch(/^This will destroy any data on \/dev\/shared-vg0\/shared\.\nIt appears to contain: symbolic link to `\.\.\/dm-0'\nAre you sure you want to proceed\? \[y\/n\] Device:                    \/dev\/shared-vg0\/shared\nBlocksize:                 4096\nDevice Size                18\.61 GB \(4878336 blocks\)\nFilesystem Size:           18\.61 GB \(4878333 blocks\)\nJournals:                  2\nResource Groups:           75\nLocking Protocol:          "lock_dlm"\nLock Table:                "an-cluster-A:shared"\nUUID:                      [0-9a-f-]{36}\n$/);
+    expect(mk.out).toMatch(/^This will destroy any data on \/dev\/shared-vg0\/shared\.\nIt appears to contain: symbolic link to `\.\.\/dm-0'\n\nAre you sure you want to proceed\? \[y\/n\] \nDevice:                    \/dev\/shared-vg0\/shared\nBlocksize:                 4096\nDevice Size                18\.61 GB \(4878336 blocks\)\nFilesystem Size:           18\.61 GB \(4878333 blocks\)\nJournals:                  2\nResource Groups:           75\nLocking Protocol:          "lock_dlm"\nLock Table:                "an-cluster-A:shared"\nUUID:                      [0-9a-f-]{36}\n$/);
     expect(parseGfs2Table(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared table'))).toBe('an-cluster-A:shared');
     const uuid = parseGfs2Uuid(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid'))!;
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);

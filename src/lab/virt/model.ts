@@ -79,6 +79,18 @@ export type DomState = 'running' | 'shut off' | 'in shutdown';
 
 const DEFS_DIR = '/etc/libvirt/qemu';
 
+/**
+ * Whether a guest can open `path` on `node`: a block device through the storage subsystem's
+ * `blockDeviceReady` (LV active), else, as for files, whether the path exists in the node's
+ * filesystem (an inactive LV has no /dev node).
+ */
+export function diskReady(world: World, node: string, path: string): boolean {
+  const sv = storageView(world);
+  // NOTE: a storage subsystem without the StorageView methods falls back to the filesystem too.
+  if (path.startsWith('/dev/') && typeof sv?.blockDeviceReady === 'function') return sv.blockDeviceReady(node, path);
+  return !!world.nodes[node]?.fs.exists(path);
+}
+
 /** The virt subsystem's state in a world. */
 export class VirtModel implements Subsystem {
   private s: VirtSaved;
@@ -290,14 +302,12 @@ export class VirtModel implements Subsystem {
    */
   cannotRun(node: string, def: DomainDef, installer = false): string | undefined {
     const n = this.lab(node);
-    const sv = storageView(this.world);
     for (const f of installer ? [] : [def.os.kernel, def.os.initrd]) {
       if (f && !n.fs.exists(f)) return `internal error process exited while connecting to monitor: qemu: could not load ${f === def.os.kernel ? 'kernel' : 'initrd'} '${f}': No such file or directory`;
     }
     for (const k of def.disks) {
       if (!k.source) continue;
-      const ok = k.type === 'block' && sv ? sv.blockDeviceReady(node, k.source) : n.fs.exists(k.source);
-      if (!ok) {
+      if (!diskReady(this.world, node, k.source)) {
         return `internal error process exited while connecting to monitor: qemu-kvm: -drive file=${k.source},if=none,id=drive-${diskAlias(k)},format=raw: could not open disk image ${k.source}: No such file or directory`;
       }
     }

@@ -7,9 +7,8 @@
  */
 import type { CmdCtx, CommandFn } from '../shell/types.js';
 import { parseOpts, val } from '../commands/util.js';
-import { storageView } from '../storage/view.js';
 import { assignAddresses, cloneDef, makeMac, makeUuid, type DiskDef, type DomainDef } from './domain.js';
-import { VirtError, virtModel } from './model.js';
+import { VirtError, diskReady, virtModel } from './model.js';
 
 const VALUED = ['connect', 'name', 'n', 'ram', 'r', 'arch', 'vcpus', 'location', 'l', 'extra-args', 'x', 'os-type', 'os-variant', 'disk', 'network', 'w', 'cdrom', 'c', 'graphics', 'boot', 'wait', 'cpuset', 'description', 'mac', 'm', 'file', 'f', 'file-size', 's', 'vnclisten', 'keymap', 'k', 'bridge', 'b', 'virt-type', 'machine', 'console', 'serial', 'video', 'sound', 'host-device', 'initrd-inject'];
 
@@ -37,9 +36,7 @@ function kv(spec: string, first: string): Record<string, string> {
 
 /** Whether a path can back a guest disk on this node (LV active, file present). */
 function present(ctx: CmdCtx, path: string): boolean {
-  const sv = storageView(ctx.node.world.world());
-  if (path.startsWith('/dev/') && sv) return sv.blockDeviceReady(ctx.node.name, path);
-  return ctx.node.fs.exists(path);
+  return diskReady(ctx.node.world.world(), ctx.node.name, path);
 }
 
 const virtInstall: CommandFn = async (ctx) => {

@@ -32,6 +32,13 @@ export interface AgentResult {
   rc: number;
   /** `on script "drbd"` / `on vm "vm0001-dev"`: the failed resource, when one failed. */
   failed?: { type: 'script' | 'vm'; name: string };
+  /** script.sh's own error line: `script:drbd: start of /etc/init.d/drbd failed (returned 1)`. */
+  note?: string;
+}
+
+/** script.sh: an init script's non-zero exit is logged, then reported as OCF_ERR_GENERIC (1). */
+function scriptFailed(s: { name: string; file: string }, action: string, code: number): AgentResult {
+  return { rc: 1, failed: { type: 'script', name: s.name }, note: `[script] script:${s.name}: ${action} of ${s.file} failed (returned ${code})` };
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -54,7 +61,7 @@ export async function agentStart(node: LabNode, g: Group): Promise<AgentResult> 
   if (g.kind === 'service') {
     for (const s of g.scripts) {
       const r = await sh(node, `${s.file} start`);
-      if (r.code !== 0) return { rc: r.code, failed: { type: 'script', name: s.name } };
+      if (r.code !== 0) return scriptFailed(s, 'start', r.code);
     }
     return { rc: 0 };
   }
@@ -82,7 +89,7 @@ export async function agentStop(node: LabNode, g: Group): Promise<AgentResult> {
       const r = await sh(node, `${s.file} stop`);
       // NOTE: LSB: stopping a service that is not running is a success; init scripts that say
       // otherwise (exit 1 from `killproc`) are judged by their status afterwards, as script.sh does.
-      if (r.code !== 0 && (await sh(node, `${s.file} status >/dev/null 2>&1`)).code === 0 && res.rc === 0) res = { rc: r.code, failed: { type: 'script', name: s.name } };
+      if (r.code !== 0 && (await sh(node, `${s.file} status >/dev/null 2>&1`)).code === 0 && res.rc === 0) res = scriptFailed(s, 'stop', r.code);
     }
     return res;
   }
@@ -101,7 +108,7 @@ export async function agentStatus(node: LabNode, g: Group): Promise<AgentResult>
   if (g.kind === 'service') {
     for (const s of g.scripts) {
       const r = await sh(node, `${s.file} status >/dev/null 2>&1`);
-      if (r.code !== 0) return { rc: r.code, failed: { type: 'script', name: s.name } };
+      if (r.code !== 0) return scriptFailed(s, 'status', r.code);
     }
     return { rc: 0 };
   }

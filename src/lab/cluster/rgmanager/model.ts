@@ -211,6 +211,10 @@ export class Rgmanager implements Subsystem {
     this.busy.add(id);
     try {
       return await this.track(fn());
+    } catch (e) {
+      // NOTE: a bug in the model must not take the lab down; it shows in the nodes' syslog.
+      for (const n of Object.values(this.w.nodes)) if (this.s.daemons[n.name]) n.log('lab', `rgmanager model error on ${id}: ${(e as Error).message}`);
+      return undefined;
     } finally {
       this.busy.delete(id);
     }
@@ -472,6 +476,7 @@ export class Rgmanager implements Subsystem {
         if (cur?.state !== 'started' || cur.owner !== node) return;
         const r = await agentStatus(this.w.nodes[node]!, g);
         if (r.rc === 0 || !this.daemon(node)) return;
+        if (r.note) this.log(node, r.note);
         if (r.failed) this.log(node, `status on ${r.failed.type} "${r.failed.name}" returned ${r.rc} (${ocfText(r.rc)})`);
         await this.recover(node, g);
       });
@@ -515,6 +520,7 @@ export class Rgmanager implements Subsystem {
       this.log(node, `Service ${g.id} started`);
       return 0;
     }
+    if (r.note) this.log(node, r.note);
     if (r.failed) this.log(node, `start on ${r.failed.type} "${r.failed.name}" returned ${r.rc} (${ocfText(r.rc)})`);
     this.log(node, `#68: Failed to start ${g.id}; return value: ${r.rc}`);
     this.log(node, `Stopping service ${g.id}`);
@@ -534,6 +540,7 @@ export class Rgmanager implements Subsystem {
     this.set(g.id, { state: 'stopping', owner });
     const r = n?.running ? await agentStop(n, g) : { rc: 0 };
     if (r.rc !== 0) {
+      if (r.note) this.log(owner, r.note);
       if (r.failed) this.log(owner, `stop on ${r.failed.type} "${r.failed.name}" returned ${r.rc} (${ocfText(r.rc)})`);
       this.log(owner, `#12: RG ${g.id} failed to stop; intervention required`);
       this.set(g.id, { state: 'failed', owner: undefined, last: owner });

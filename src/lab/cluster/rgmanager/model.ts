@@ -340,7 +340,10 @@ export class Rgmanager implements Subsystem {
     for (const m of d.members) if (!now.includes(m) && !this.s.downs.includes(m)) this.s.downs.push(m);
     d.members = now;
     this.handleDowns(node);
-    if (this.leader() === node) this.evaluate(node);
+    if (this.leader() === node) {
+      this.evaluate(node);
+      this.failback(node);
+    }
     this.checkStatus(node, d);
   }
 
@@ -453,6 +456,33 @@ export class Rgmanager implements Subsystem {
       void this.exclusive(g.id, async () => {
         if (this.s.groups[g.id]?.state !== 'stopped') return;
         await this.doStart(t, g, 'stopped');
+      });
+    }
+  }
+
+  /**
+   * Failback (groups.c's consider_relocate): a started group moves to a member of its ordered domain
+   * with a higher priority than its owner, unless the domain says `nofailback`; a group running
+   * outside its (unrestricted) domain moves into it whatever `nofailback` says (tutorial 2953-2958).
+   */
+  private failback(node: string): void {
+    const conf = this.s.daemons[node]!.conf;
+    for (const g of conf.groups) {
+      const st = this.s.groups[g.id];
+      const dom = g.domain ? conf.domains.find((d) => d.name === g.domain) : undefined;
+      if (!dom || st?.state !== 'started' || !st.owner || this.busy.has(g.id) || !this.daemon(st.owner)) continue;
+      const prio = (n: string) => dom.nodes.find((x) => this.labName(x.name) === n);
+      const best = this.candidates(g, node)[0];
+      if (!best || best === st.owner || !prio(best)) continue;
+      const outside = !prio(st.owner);
+      const better = dom.ordered && !dom.nofailback && (prio(best)!.priority || 99) < (prio(st.owner)!.priority || 99);
+      if (!outside && !better) continue;
+      const owner = st.owner;
+      this.log(owner, `${g.kind === 'vm' ? 'Migrating' : 'Relocating'} ${g.id} to better node ${this.cnName(best, conf)}`);
+      void this.exclusive(g.id, async () => {
+        if (this.s.groups[g.id]?.owner !== owner || this.s.groups[g.id]?.state !== 'started') return;
+        if (g.kind === 'vm' && (await this.doMigrate(g, best)) === 0) return;
+        if ((await this.doStop(owner, g, 'stopped')) === 0) await this.doStart(best, g, 'stopped');
       });
     }
   }

@@ -22,13 +22,15 @@ import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from 
 import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, vmRunning, type AgentResult } from './agents.js';
 
 /**
- * What rgmanager needs from the cluster subsystem beyond `ClusterView`. Both are optional: without
- * `fencePending` a lost member counts as fenced once it left the membership; without `configVersion`
- * the running configuration is the node's /etc/cluster/cluster.conf.
+ * What rgmanager needs from the cluster subsystem beyond `ClusterView`. All are optional: without
+ * `fencePending`/`pendingFence` a lost member counts as fenced once it left the membership; without
+ * `configVersion` the running configuration is the node's /etc/cluster/cluster.conf.
  */
 export interface RgClusterView extends ClusterView {
   /** `node`'s fenced still has to fence `victim` (lost member, fence not yet successful). */
   fencePending?(node: string, victim: string): boolean;
+  /** The same as a list: lost members (short names) `node`'s fenced has not fenced yet. */
+  pendingFence?(node: string): string[];
   /** The config_version cman runs with on `node` (what `cman_tool version -r` changes). */
   configVersion?(node: string): number | undefined;
 }
@@ -409,7 +411,7 @@ export class Rgmanager implements Subsystem {
     // NOTE: a lost member is always fenced before its groups move, even when it is back already
     // (a fence that reboots it fast): what it ran died with it.
     for (const victim of [...this.s.downs]) {
-      if (v?.fencePending?.(node, victim)) continue;
+      if (v?.fencePending?.(node, victim) || v?.pendingFence?.(node).some((x) => this.labName(x) === victim)) continue;
       if (this.leader() !== node) continue;
       this.s.downs = this.s.downs.filter((x) => x !== victim);
       const conf = this.s.daemons[node]!.conf;

@@ -19,7 +19,7 @@ import { registerSubsystem, type Subsystem } from '../../subsystems.js';
 import { onTimer } from '../../scheduler.js';
 import { clusterView, type ClusterView } from '../view.js';
 import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from './conf.js';
-import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, vmRunning, type AgentResult } from './agents.js';
+import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, sh, vmRunning, type AgentResult } from './agents.js';
 
 /**
  * What rgmanager needs from the cluster subsystem beyond `ClusterView`. All are optional: without
@@ -370,7 +370,6 @@ export class Rgmanager implements Subsystem {
   /** A new config_version: load it; groups new to the cluster are initialized (tutorial 4097-4107). */
   private reconfigure(node: string, d: Daemon): void {
     const v = this.view();
-    const running = v?.configVersion?.(node);
     const n = this.w.nodes[node]!;
     let fileVersion: number | undefined;
     try {
@@ -378,16 +377,41 @@ export class Rgmanager implements Subsystem {
     } catch {
       return;
     }
-    const target = running ?? fileVersion;
-    if (target === undefined || target === d.conf.version || fileVersion !== target) return;
+    if (fileVersion === undefined || fileVersion === d.conf.version) return;
+    if (v?.configVersion) {
+      if (v.configVersion(node) === fileVersion) this.load(node, d);
+      return;
+    }
+    // NOTE: rgmanager takes its configuration from cman: an edited file counts once `cman_tool version`
+    // runs it (`cman_tool version -r`), not before.
+    if (this.asking.has(node)) return;
+    this.asking.add(node);
+    void this.track(
+      sh(n, 'cman_tool version')
+        .then((r) => {
+          const m = /config (\d+)/.exec(r.out);
+          const running = r.code === 0 && m ? Number(m[1]) : r.code === 127 ? fileVersion : undefined;
+          const cur = this.s.daemons[node];
+          if (cur && cur.pid === d.pid && running === fileVersion) this.load(node, cur);
+        })
+        .finally(() => this.asking.delete(node)),
+    );
+  }
+
+  /** Nodes whose daemon is asking cman for the running config version. */
+  private asking = new Set<string>();
+
+  /** Load the node's cluster.conf into its daemon; groups new to the cluster are initialized. */
+  private load(node: string, d: Daemon): void {
     const conf = this.readConf(node);
     if (!conf) return;
     this.log(node, 'Reconfiguring');
     const oldConf = d.conf;
     const old = new Set(oldConf.groups.map((g) => g.id));
     d.conf = conf;
+    // NOTE: the lowest node id initializes new groups (the tutorial's capture is an-node01's, 4099-4107).
     for (const g of conf.groups) {
-      if (old.has(g.id) || this.s.groups[g.id]) continue;
+      if (old.has(g.id) || this.s.groups[g.id] || this.leader() !== node) continue;
       this.log(node, `Initializing ${g.id}`);
       if (g.kind === 'vm') {
         // NOTE: a migratory group added by a reconfiguration is left alone, even when its guest runs.

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { calls, failing, flush, pair, pass, run, syslog } from './fakes.js';
+import './fake-virsh.js';
 import { tutorial } from '../helpers.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 

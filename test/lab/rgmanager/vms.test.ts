@@ -5,7 +5,9 @@
  * and save/restore of the world with rgmanager's timers pending.
  */
 import { describe, expect, it } from 'vitest';
-import { conf, flush, pair, pass, run, syslog, VMS, type FakeCluster, type FakeVirt } from './fakes.js';
+import { conf, flush, pair, pass, run, syslog, VMS, type FakeCluster } from './fakes.js';
+import './fake-virsh.js';
+import type { FakeVirt } from './fake-virsh.js';
 import { tutorial } from '../helpers.js';
 import { createWorld, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { calls, failing, flush, pair, pass, run, syslog } from './fakes.js';
+import './fake-virsh.js';
 import { tutorial } from '../helpers.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 
@@ -127,6 +128,7 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     expect(n1.isRunning('drbd')).toBe(false);
     expect(syslog(n1).slice(1)).toEqual([
       'Starting stopped service service:storage_an01',
+      '[script] script:clvmd: start of /etc/init.d/clvmd failed (returned 1)',
       'start on script "clvmd" returned 1 (generic error)',
       '#68: Failed to start service:storage_an01; return value: 1',
       'Stopping service service:storage_an01',
@@ -144,6 +146,35 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
       code: 0,
     });
     expect(n1.isRunning('libvirtd')).toBe(true);
+  });
+
+  it('a resource found dead by the status poll restarts the service in place (script status every 30 s)', async () => {
+    const { w, n1, n2 } = await pair();
+    for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');
+    await pass(w, 5000);
+    const before = syslog(n1).length;
+    await run(n1, '/etc/init.d/gfs2 stop');
+    calls.length = 0;
+    await pass(w, 31_000);
+    expect(syslog(n1).slice(before)).toEqual([
+      '[script] script:gfs2: status of /etc/init.d/gfs2 failed (returned 3)',
+      'status on script "gfs2" returned 1 (generic error)',
+      'Stopping service service:storage_an01',
+      'Service service:storage_an01 is recovering',
+      'Recovering failed service service:storage_an01',
+      'Service service:storage_an01 started',
+    ]);
+    expect(calls).toEqual([
+      'an-node01 libvirtd stop',
+      'an-node01 gfs2 stop',
+      'an-node01 clvmd stop',
+      'an-node01 drbd stop',
+      'an-node01 drbd start',
+      'an-node01 clvmd start',
+      'an-node01 gfs2 start',
+      'an-node01 libvirtd start',
+    ]);
+    expect(n1.isRunning('gfs2')).toBe(true);
   });
 
   it('a stopped service restarts when its node rejoins, a disabled one does not (3193, 4283)', async () => {

@@ -5,7 +5,9 @@
  * and save/restore of the world with rgmanager's timers pending.
  */
 import { describe, expect, it } from 'vitest';
-import { conf, flush, pair, pass, run, syslog, VMS, type FakeCluster, type FakeVirt } from './fakes.js';
+import { conf, flush, pair, pass, run, syslog, VMS, type FakeCluster } from './fakes.js';
+import './fake-virsh.js';
+import type { FakeVirt } from './fake-virsh.js';
 import { tutorial } from '../helpers.js';
 import { createWorld, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
@@ -201,6 +203,22 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     expect(n1.isRunning('rgmanager')).toBe(true);
     likeTutorial((await run(n2, 'clustat')).out, 5034, 5047);
     expect(virt(w).s.doubles).toEqual([]);
+  });
+
+  it('without nofailback an ordered domain takes its guest back when the better node rejoins (2953-2958)', async () => {
+    const { w, n1, n2 } = await ideal();
+    const text = conf('vms').replace(/config_version="(\d+)"/, (_m, v: string) => `config_version="${Number(v) + 1}"`).replace(/(name="primary_an01") nofailback="1"/, '$1 nofailback="0"');
+    expect(text).toContain('name="primary_an01" nofailback="0"');
+    n1.fs.writeFile('/etc/cluster/cluster.conf', text);
+    w.sub<FakeCluster>('cluster')!.push(n1);
+    await pass(w, 2000);
+    expect(syslog(n2)).toContain('Reconfiguring');
+    for (const vm of ['vm0001-dev', 'vm0003-db']) expect((await run(n2, `clusvcadm -M vm:${vm} -m ${vm === 'vm0001-dev' ? N2 : N1}`)).code).toBe(0);
+    await pass(w, 3000);
+    // vm0001-dev (primary_an01, failback allowed) goes home; vm0003-db (primary_an02, nofailback) stays.
+    expect(syslog(n2)).toContain('Migrating vm:vm0001-dev to better node an-node01.alteeve.ca');
+    expect(virt(w).runningOn('vm0001-dev')).toEqual(['an-node01']);
+    expect(virt(w).runningOn('vm0003-db')).toEqual(['an-node01']);
   });
 
   it('cold stop and cold start: disabled VMs come back (none) disabled, storage autostarts (5249-5351)', async () => {

@@ -32,6 +32,13 @@ export interface AgentResult {
   rc: number;
   /** `on script "drbd"` / `on vm "vm0001-dev"`: the failed resource, when one failed. */
   failed?: { type: 'script' | 'vm'; name: string };
+  /** script.sh's own error line: `script:drbd: start of /etc/init.d/drbd failed (returned 1)`. */
+  note?: string;
+}
+
+/** script.sh: an init script's non-zero exit is logged, then reported as OCF_ERR_GENERIC (1). */
+function scriptFailed(s: { name: string; file: string }, action: string, code: number): AgentResult {
+  return { rc: 1, failed: { type: 'script', name: s.name }, note: `[script] script:${s.name}: ${action} of ${s.file} failed (returned ${code})` };
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -49,12 +56,21 @@ export async function vmRunning(node: LabNode, name: string): Promise<boolean> {
   return r.code === 0 && (st === 'running' || st === 'paused' || st === 'in shutdown' || st === 'idle' || st === 'blocked');
 }
 
+/** script.sh's checks before it runs the file: missing → 5 (not installed), not executable → 1. */
+async function scriptMissing(node: LabNode, s: { name: string; file: string }): Promise<AgentResult | undefined> {
+  if ((await sh(node, `test -f ${q(s.file)}`)).code !== 0) return { rc: 5, failed: { type: 'script', name: s.name } };
+  if ((await sh(node, `test -x ${q(s.file)}`)).code !== 0) return { rc: 1, failed: { type: 'script', name: s.name } };
+  return undefined;
+}
+
 /** Start a group's resources on `node` in order; stops at the first failure. */
 export async function agentStart(node: LabNode, g: Group): Promise<AgentResult> {
   if (g.kind === 'service') {
     for (const s of g.scripts) {
+      const missing = await scriptMissing(node, s);
+      if (missing) return missing;
       const r = await sh(node, `${s.file} start`);
-      if (r.code !== 0) return { rc: r.code, failed: { type: 'script', name: s.name } };
+      if (r.code !== 0) return scriptFailed(s, 'start', r.code);
     }
     return { rc: 0 };
   }
@@ -79,10 +95,12 @@ export async function agentStop(node: LabNode, g: Group): Promise<AgentResult> {
   if (g.kind === 'service') {
     let res: AgentResult = { rc: 0 };
     for (const s of [...g.scripts].reverse()) {
+      // NOTE: stopping what is not installed cannot fail (script.sh's stop of a missing file is moot here).
+      if (await scriptMissing(node, s)) continue;
       const r = await sh(node, `${s.file} stop`);
       // NOTE: LSB: stopping a service that is not running is a success; init scripts that say
       // otherwise (exit 1 from `killproc`) are judged by their status afterwards, as script.sh does.
-      if (r.code !== 0 && (await sh(node, `${s.file} status >/dev/null 2>&1`)).code === 0 && res.rc === 0) res = { rc: r.code, failed: { type: 'script', name: s.name } };
+      if (r.code !== 0 && (await sh(node, `${s.file} status >/dev/null 2>&1`)).code === 0 && res.rc === 0) res = scriptFailed(s, 'stop', r.code);
     }
     return res;
   }
@@ -100,8 +118,10 @@ export async function agentStop(node: LabNode, g: Group): Promise<AgentResult> {
 export async function agentStatus(node: LabNode, g: Group): Promise<AgentResult> {
   if (g.kind === 'service') {
     for (const s of g.scripts) {
+      const missing = await scriptMissing(node, s);
+      if (missing) return missing;
       const r = await sh(node, `${s.file} status >/dev/null 2>&1`);
-      if (r.code !== 0) return { rc: r.code, failed: { type: 'script', name: s.name } };
+      if (r.code !== 0) return scriptFailed(s, 'status', r.code);
     }
     return { rc: 0 };
   }

@@ -49,18 +49,19 @@ export function clustatText(ctx: CmdCtx): { out: string; err: string; code: numb
   out += `Member Status: ${v.quorate(me) ? 'Quorate' : 'Inquorate'}\n\n`;
   out += ` ${col('Member Name', 40)}${col('ID', 4)} Status\n`;
   out += ` ${col('------ ----', 40)}${col('----', 4)} ------\n`;
+  // NOTE: clustat flags rgmanager members only when the local daemon returned a service list.
+  const ids = local && rg ? local.conf.groups.map((g) => g.id).filter((id) => rg.status(id)).sort() : [];
   for (const n of nodes) {
     const lab = labOf(n.name);
     const up = members.has(lab);
     const flags = [up ? 'Online' : 'Offline'];
     if (lab === me) flags.push('Local');
-    if (local && up && rg!.rgMembers(me).includes(lab)) flags.push('rgmanager');
+    if (ids.length && up && rg!.rgMembers(me).includes(lab)) flags.push('rgmanager');
     out += ` ${col(n.name, 40)} ${String(n.nodeid).padStart(4)} ${flags.join(', ')}\n`;
   }
   out += '\n';
-  if (local && rg) {
+  if (rg) {
     const name = (lab: string) => conf?.nodes.find((x) => labOf(x.name) === lab)?.name ?? lab;
-    const ids = local.conf.groups.map((g) => g.id).filter((id) => rg.status(id)).sort();
     if (ids.length) {
       out += ` ${col('Service Name', 30)} ${col('Owner (Last)', 30)} ${col('State', 14)}\n`;
       out += ` ${col('------- ----', 30)} ${col('----- ------', 30)} ${col('-----', 14)}\n`;

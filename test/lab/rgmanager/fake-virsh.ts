@@ -1,0 +1,108 @@
+/**
+ * virsh's domain subcommands over a tiny `fakevirt` world subsystem that records every start and
+ * every double start (a guest started while it runs on the other node), for the rgmanager tests
+ * while the real virt subsystem lands elsewhere.
+ */
+import type { World } from '../../../src/lab/world.js';
+import type { LabNode } from '../../../src/lab/node/node.js';
+import { registerSubsystem, type Subsystem } from '../../../src/lab/subsystems.js';
+import { VIRSH } from '../../../src/lab/commands/virsh.js';
+
+interface FakeVirtSaved {
+  /** node → domain → running. */
+  doms: Record<string, Record<string, boolean>>;
+  /** Domain starts while it already ran on another node. */
+  doubles: string[];
+  /** How many times each domain was started (any node). */
+  starts: Record<string, number>;
+}
+
+/** The guests of the pair. */
+export class FakeVirt implements Subsystem {
+  s: FakeVirtSaved;
+  constructor(private w: World, saved?: FakeVirtSaved) {
+    this.s = saved ? (JSON.parse(JSON.stringify(saved)) as FakeVirtSaved) : { doms: {}, doubles: [], starts: {} };
+  }
+  toJSON(): FakeVirtSaved {
+    return JSON.parse(JSON.stringify(this.s)) as FakeVirtSaved;
+  }
+  on(node: string): Record<string, boolean> {
+    return (this.s.doms[node] ??= {});
+  }
+  runningOn(name: string): string[] {
+    return Object.keys(this.s.doms).filter((n) => this.s.doms[n]![name]);
+  }
+  start(node: string, name: string): void {
+    if (this.runningOn(name).some((n) => n !== node)) this.s.doubles.push(`${name}@${node}`);
+    this.on(node)[name] = true;
+    this.s.starts[name] = (this.s.starts[name] ?? 0) + 1;
+  }
+  nodeBoot(node: LabNode): void {
+    for (const k of Object.keys(this.on(node.name))) this.on(node.name)[k] = false;
+  }
+  nodeDown(node: LabNode): void {
+    this.nodeBoot(node);
+  }
+}
+
+registerSubsystem({ key: 'fakevirt', create: (w, saved) => new FakeVirt(w, saved as FakeVirtSaved | undefined) });
+
+const fv = (w: World) => w.sub<FakeVirt>('fakevirt')!;
+
+Object.assign(VIRSH, {
+  domstate: (ctx, [name]) => {
+    const d = fv(ctx.node.world.world()).on(ctx.node.name);
+    if (!name || !(name in d)) {
+      ctx.err(`error: failed to get domain '${name}'\nerror: Domain not found: no domain with matching name '${name}'\n\n`);
+      return 1;
+    }
+    ctx.out(`${d[name] ? 'running' : 'shut off'}\n\n`);
+    return 0;
+  },
+  dominfo: (ctx, [name]) => (name && name in fv(ctx.node.world.world()).on(ctx.node.name) ? 0 : 1),
+  define: (ctx, [file]) => {
+    const name = /<name>([^<]+)<\/name>/.exec(ctx.node.fs.readText(file!))?.[1];
+    if (!name) return 1;
+    const d = fv(ctx.node.world.world()).on(ctx.node.name);
+    d[name] ??= false;
+    ctx.out(`Domain ${name} defined from ${file}\n\n`);
+    return 0;
+  },
+  start: (ctx, [name]) => {
+    const v = fv(ctx.node.world.world());
+    if (!name || !(name in v.on(ctx.node.name)) || v.on(ctx.node.name)[name]) return 1;
+    v.start(ctx.node.name, name);
+    ctx.out(`Domain ${name} started\n\n`);
+    return 0;
+  },
+  shutdown: (ctx, [name]) => {
+    const d = fv(ctx.node.world.world()).on(ctx.node.name);
+    if (!name || !d[name]) return 1;
+    d[name] = false;
+    return 0;
+  },
+  destroy: (ctx, [name]) => {
+    const d = fv(ctx.node.world.world()).on(ctx.node.name);
+    if (!name || !d[name]) return 1;
+    d[name] = false;
+    ctx.out(`Domain ${name} destroyed\n\n`);
+    return 0;
+  },
+  migrate: (ctx, args) => {
+    const pos = args.filter((a) => !a.startsWith('--'));
+    const [name, uri] = pos;
+    const w = ctx.node.world.world();
+    const host = /qemu\+ssh:\/\/([^/]+)\/system/.exec(uri ?? '')?.[1];
+    const to = Object.values(w.nodes).find((n) => n.fqdn === host || n.name === host);
+    const v = fv(w);
+    if (!name || !to || !v.on(ctx.node.name)[name]) return 1;
+    if (!to.running || !to.isRunning('libvirtd')) {
+      ctx.err('error: Cannot recv data: nc: unix connect failed: No such file or directory: Connection reset by peer\n\n');
+      return 1;
+    }
+    v.on(ctx.node.name)[name] = false;
+    v.on(to.name)[name] = true;
+    return 0;
+  },
+} satisfies Record<string, (typeof VIRSH)[string]>);
+

@@ -493,13 +493,22 @@ export class Cluster implements ClusterView {
     return [...new Set(names)].map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
   }
 
+  /** fence_node runs under way, by victim (runtime only: a fence in flight is not saved). */
+  private inflight = new Map<string, Promise<boolean>>();
+
   async fenceNode(from: string, victim: string): Promise<boolean> {
     const n = this.w.nodes[from];
     const r = this.rt[from];
     if (!n || !r) return false;
     const cn = r.cc.nodes.find((x) => x.name === victim || this.labNode(x.name)?.name === victim);
     if (!cn) return false;
-    const ok = await this.fenceOnce(n, r.cc, cn.name, `fence_node[${n.nextPid()}]`);
+    // NOTE: DRBD calls its fence-peer handler once per resource, all at the same moment: they share
+    // the one fence of the victim already under way instead of killing it again after it rebooted.
+    const running = this.inflight.get(cn.name);
+    if (running) return running;
+    const p = this.fenceOnce(n, r.cc, cn.name, `fence_node[${n.nextPid()}]`).finally(() => this.inflight.delete(cn.name));
+    this.inflight.set(cn.name, p);
+    const ok = await p;
     this.w.changed();
     return ok;
   }

@@ -440,6 +440,8 @@ export class Cluster implements ClusterView {
         res.apply?.();
       }
       if (ok) {
+        // NOTE: fence_node reports under its own name (tutorial 5010: `fence_node[15572]: fence ... success`).
+        from.log(tag, `fence ${victim} success`);
         this.lastFenced[victim] = { at: this.w.now(), by: methods[m]!.name };
         const r = this.rt[from.name];
         if (r?.fencing?.victim === victim) {

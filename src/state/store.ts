@@ -9,6 +9,7 @@ import { AnvilError } from '../errors.js';
 import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.js';
 import { pidAlive } from '../util/pid.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { loadSecretKey } from './secret-key.js';
 
 /** File names inside a state folder. */
 export const STATE_FILE = 'state.json';
@@ -151,6 +152,13 @@ export class StateStore {
       unlock();
       throw e;
     }
+  }
+
+  private key?: Buffer;
+
+  /** The folder's `secret.key` (made on first use): keys the digests of applied secrets. */
+  secretKey(): Buffer {
+    return (this.key ??= loadSecretKey(this.dir));
   }
 
   /** Path of the journal in this folder. */

@@ -387,6 +387,8 @@ export class Runner {
         rec.inputHash = hash;
         rec.finishedAt = new Date().toISOString();
         rec.error = redact((e as Error)?.message ?? String(e), this.secrets);
+        // NOTE: the renderer and the closing summary print this error: masked, like the record.
+        if (e instanceof Error) e.message = rec.error;
         store.save();
         this.stop({ outcome: 'failed', error: e, stop: { step: step.id, task: task.id, node: key, message: rec.error } });
         throw e;

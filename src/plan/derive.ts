@@ -222,9 +222,10 @@ export function secretForms(value: string): string[] {
     xml.replace(/"/g, '&quot;').replace(/'/g, '&apos;'),
     value.replace(/'/g, `'\\''`),
     value.replace(/(["\\$`])/g, '\\$1'),
-    JSON.stringify(value).slice(1, -1),
   ];
-  return [...new Set(forms.filter((f) => f.length > 0))];
+  // NOTE: and each of those inside a JSON string (a journal line or evidence quoting a command).
+  const json = forms.map((f) => JSON.stringify(f).slice(1, -1));
+  return [...new Set([...forms, ...json].filter((f) => f.length > 0))];
 }
 
 /** Every secret value in the answers, in every printed form (for redaction of journals, logs and runbooks). */
@@ -240,6 +241,18 @@ export function maskAnswers(a: Answers): Answers {
   for (const d of c.fencing.devices)
     for (const k of SECRET_FENCE_ATTRS) if ((d as Record<string, unknown>)[k] !== undefined) (d as Record<string, unknown>)[k] = MASK;
   return c;
+}
+
+// NOTE: keys of secret attributes as the files write them: XML attributes (`passwd="..."`) and
+// conf lines (`password = ...`).
+const SECRET_ATTR_RE = new RegExp(`\\b(${[...SECRET_FENCE_ATTRS, 'password'].join('|')})(\\s*=\\s*)("[^"\\n]*"|'[^'\\n]*'|[^\\s"'/>]+)`, 'g');
+
+/**
+ * Mask the values of secret attributes (`passwd="..."`, `password = ...`) whatever they are: for
+ * text read from a node, which may hold an old password the answers no longer know.
+ */
+export function maskSecretAttrs(text: string): string {
+  return text.replace(SECRET_ATTR_RE, (_m, k: string, eq: string, v: string) => `${k}${eq}${v.startsWith('"') ? `"${MASK}"` : v.startsWith("'") ? `'${MASK}'` : MASK}`);
 }
 
 const WORD = /[A-Za-z0-9]/;

@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnvilError, PromptCancelled } from './errors.js';
-import { output } from './output.js';
+import { masked, output } from './output.js';
 import { ROOT } from './paths.js';
 import { registerAll } from './commands/index.js';
 
@@ -37,13 +37,13 @@ export function printError(e: unknown): number {
     return e.exitCode;
   }
   if (e instanceof AnvilError) {
-    err.write(`✖ ${e.message}\n`);
-    if (e.hint) err.write(`  hint: ${e.hint}\n`);
+    err.write(`✖ ${masked(e.message)}\n`);
+    if (e.hint) err.write(`  hint: ${masked(e.hint)}\n`);
     return e.exitCode;
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = masked(e instanceof Error ? e.message : String(e));
   err.write(`✖ internal error: ${msg}\n`);
-  if (process.env.ANVIL_DEBUG && e instanceof Error) err.write(`${e.stack}\n`);
+  if (process.env.ANVIL_DEBUG && e instanceof Error) err.write(`${masked(e.stack ?? '')}\n`);
   else err.write('  hint: this is a bug in anvil-install; re-run with ANVIL_DEBUG=1 for a stack trace and report it\n');
   return 70;
 }

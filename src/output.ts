@@ -3,6 +3,7 @@
  * `console`. Progress rendering (listr2/ora) writes to the same streams.
  */
 import { Writable } from 'node:stream';
+import { redact } from './plan/derive.js';
 
 /** Where output goes. Tests replace it with `captureOutput()`. */
 export interface Output {
@@ -30,14 +31,29 @@ export function setOutput(o: Output): Output {
   return prev;
 }
 
+let secrets: string[] = [];
+
+/**
+ * The secrets of the answers this process loaded (every printed form, `secretValues`): masked in
+ * every line `say`, `warn` and the error printer write, whatever code produced the text.
+ */
+export function setOutputSecrets(values: readonly string[]): void {
+  secrets = [...values];
+}
+
+/** `text` with the loaded secrets masked. */
+export function masked(text: string): string {
+  return secrets.length ? redact(text, secrets) : text;
+}
+
 /** Print a line to stdout. */
 export function say(line = ''): void {
-  current.out.write(line + '\n');
+  current.out.write(masked(line) + '\n');
 }
 
 /** Print a line to stderr. */
 export function warn(line: string): void {
-  current.err.write(line + '\n');
+  current.err.write(masked(line) + '\n');
 }
 
 /** An in-memory sink for tests. */

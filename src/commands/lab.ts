@@ -12,7 +12,7 @@ import { output, say } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
 import { FAULT_USAGE, parseFault, sshExec, endpointConnectOptions } from '../lab/control.js';
-import { LAB_DEFAULT_PASSWORD, execOffline, findRunningLab, labConnectOptions, loadWorldOffline, startLab, type LabStatus } from '../lab/index.js';
+import { LAB_DEFAULT_PASSWORD, execOffline, withLabLock, findRunningLab, labConnectOptions, loadWorldOffline, startLab, type LabStatus } from '../lab/index.js';
 import { readLabInfo, saveWorld, worldPath } from '../lab/persist.js';
 
 /** Default lab state folder (the installer's default state folder + `/lab`). */
@@ -156,8 +156,10 @@ async function fault(args: string[], o: StateOpt): Promise<void> {
   const { answers } = answersFromLabInfo(stateDir);
   const world = await loadWorldOffline({ stateDir, ...(answers ? { answers } : {}) });
   const f = parseFault(args, Object.keys(world.nodes));
-  world.fault(f);
-  saveWorld(stateDir, world);
+  await withLabLock(stateDir, () => {
+    world.fault(f);
+    saveWorld(stateDir, world);
+  });
   say(`fault applied to the saved world in ${stateDir} (no lab running): ${args.join(' ')}`);
 }
 

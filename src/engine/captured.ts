@@ -27,6 +27,10 @@ export function planWithCaptured(answers: Answers, captured: Record<string, unkn
 export function capturable(key: string, value: unknown, secrets: string[]): unknown {
   const json = JSON.stringify(value);
   if (json === undefined) throw new AnvilError(`capture ${key}: value is not JSON`);
-  if (redact(json, secrets) !== json) throw new AnvilError(`capture ${key}: refusing to store a secret in the state file`);
+  if (redact(json, secrets) !== json)
+    throw new AnvilError(
+      `capture ${key}: the value read from the node contains the text of one of the answers' passwords, so it cannot be stored in the state file (it would have to be masked and would then be wrong)`,
+      'a password must not be a piece of what the nodes print (MACs, sizes, names): change that password in the answers and on its device',
+    );
   return JSON.parse(json) as unknown;
 }

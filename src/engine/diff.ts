@@ -3,7 +3,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import type { Prompter } from './types.js';
-import { redact } from '../plan/derive.js';
+import { maskSecretAttrs, redact } from '../plan/derive.js';
 
 /** A planned change of one file. */
 export interface FileChange {
@@ -18,9 +18,13 @@ export interface FileChange {
 /** Diff the node's current content (null: absent) against the planned content; secrets masked. */
 export function fileChange(path: string, current: string | null, planned: string, secrets: string[]): FileChange {
   if (current === planned) return { path, patch: '', added: 0, removed: 0, identical: true };
-  const patch = redact(
-    createTwoFilesPatch(current === null ? '/dev/null' : `${path} (on node)`, `${path} (planned)`, current ?? '', planned, undefined, undefined, { context: 3 }),
-    secrets,
+  // NOTE: the node's file may hold an old password (one changed in the answers since): mask every
+  // secret attribute's value, not only the secrets the answers know.
+  const patch = maskSecretAttrs(
+    redact(
+      createTwoFilesPatch(current === null ? '/dev/null' : `${path} (on node)`, `${path} (planned)`, current ?? '', planned, undefined, undefined, { context: 3 }),
+      secrets,
+    ),
   );
   let added = 0;
   let removed = 0;

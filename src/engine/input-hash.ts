@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Task } from './types.js';
 import type { Plan, PlanNode } from '../plan/derive.js';
-import { redact } from '../plan/derive.js';
+import { redact, type SecretEntry } from '../plan/derive.js';
+import { SecretUse } from './secret-inputs.js';
 import { contentOf } from './walk.js';
 
 /**
@@ -14,7 +15,19 @@ import { contentOf } from './walk.js';
  * `node` is undefined for `local` tasks.
  */
 export function inputHash(task: Task, p: Plan, node: PlanNode | undefined, secrets: string[]): string {
-  const m = (s: string) => redact(s, secrets);
+  return inputDigests(task, p, node, secrets, []).hash;
+}
+
+/**
+ * The input hash and the paths of the secrets that appear (unmasked) in the task's inputs, from one
+ * rendering. `entries` are the answers' secrets (`secretEntries`).
+ */
+export function inputDigests(task: Task, p: Plan, node: PlanNode | undefined, secrets: string[], entries: readonly SecretEntry[]): { hash: string; secretPaths: string[] } {
+  const use = new SecretUse(entries);
+  const m = (s: string) => {
+    if (entries.length) use.scan(s);
+    return redact(s, secrets);
+  };
   const n = node ?? p.nodes[0];
   const input = {
     id: task.id,
@@ -26,5 +39,5 @@ export function inputHash(task: Task, p: Plan, node: PlanNode | undefined, secre
     gate: task.gate ? { instruct: m(task.gate.instruct(p)), checklist: (task.gate.checklist?.(p) ?? []).map(m) } : undefined,
     expect: task.expect ? task.expect(p, n).map(m) : undefined,
   };
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  return { hash: createHash('sha256').update(JSON.stringify(input)).digest('hex'), secretPaths: [...use.paths] };
 }

@@ -38,6 +38,8 @@ export interface NodeHandleOptions {
   secrets: string[];
   /** Per-command timeout when the caller gives none. */
   timeoutMs?: number;
+  /** Sees every command, stdin and file content sent to the node (the runner notes which secrets a task applied). */
+  scan?: (text: string) => void;
 }
 
 // NOTE: per connection, so `mkdir -p /root/backups` runs once per node and run, not once per file.
@@ -51,6 +53,8 @@ export function createNodeHandle(o: NodeHandleOptions): NodeHandle {
     plan: o.plan,
     async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
       const started = Date.now();
+      o.scan?.(cmd);
+      if (opts.stdin) o.scan?.(opts.stdin);
       try {
         const r = await transport.exec(cmd, { timeoutMs: opts.timeoutMs ?? o.timeoutMs, stdin: opts.stdin });
         journal?.append({ node: name, task: o.task, kind: 'exec', cmd, code: r.code, signal: r.signal, ms: r.ms, stdout: r.stdout, stderr: r.stderr });
@@ -71,6 +75,7 @@ export function createNodeHandle(o: NodeHandleOptions): NodeHandle {
     },
     async writeFile(path, content, opts = {}): Promise<void> {
       const backupTo = backupTarget(path, opts.backup);
+      o.scan?.(content);
       if (backupTo?.startsWith(`${ROOT_BACKUPS}/`) && !backupsReady.has(transport)) {
         await handle.sh(`mkdir -p ${ROOT_BACKUPS}`);
         backupsReady.add(transport);

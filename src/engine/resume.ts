@@ -3,6 +3,7 @@
  *
  * - done/skipped, hash unchanged, node not re-opened → keep (skip).
  * - done/skipped with a changed hash → re-open this task and every later task on that node.
+ * - done/skipped whose applied secret changed (keyed digest, see secret-inputs.ts) → the same.
  * - `running` found at start → interrupted: verify first; passes → done; else re-run if `safe`.
  * - a `once` task consults its `done` probe before it ever runs (pending, failed, interrupted or
  *   re-opened): done → mark done, never run again.
@@ -14,7 +15,7 @@ export type Decision =
   /** Settled and unchanged: leave the record as it is. */
   | { action: 'keep' }
   /** Work out from the task kind: safe → run; once → probe `done` first; gate → ask the operator. */
-  | { action: 'run'; reopen: boolean; reason: 'new' | 'retry' | 'changed' | 'reopened' }
+  | { action: 'run'; reopen: boolean; reason: 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' }
   /** Interrupted mid-run: verify first; on failure run if safe, probe `done` if once. */
   | { action: 'verify-first'; reopen: boolean };
 
@@ -22,13 +23,17 @@ export type Decision =
  * Decide for one (task, node). `hash` is the task's current input hash; `reopened` whether an
  * earlier task on this node was re-opened in this run. A record still `running` was interrupted:
  * each task is visited once per run, so `running` can only come from the loaded state.
+ * `secretsChanged`: paths of the secrets this record applied whose value changed since
+ * (`changedSecrets`); the masked hash cannot see them.
  */
-export function decide(rec: TaskRecord | undefined, hash: string, reopened: boolean): Decision {
+export function decide(rec: TaskRecord | undefined, hash: string, reopened: boolean, secretsChanged: readonly string[] = []): Decision {
   if (!rec) return { action: 'run', reopen: false, reason: 'new' };
-  const changed = rec.inputHash !== undefined && rec.inputHash !== hash;
+  const secret = secretsChanged.length > 0;
+  const hashChanged = rec.inputHash !== undefined && rec.inputHash !== hash;
+  const changed = hashChanged || secret;
   if (rec.status === 'done' || rec.status === 'skipped') {
     if (!changed && !reopened) return { action: 'keep' };
-    return { action: 'run', reopen: true, reason: changed ? 'changed' : 'reopened' };
+    return { action: 'run', reopen: true, reason: hashChanged ? 'changed' : secret ? 'secret-changed' : 'reopened' };
   }
   if (rec.status === 'running') return { action: 'verify-first', reopen: changed };
   return { action: 'run', reopen: changed, reason: rec.status === 'pending' ? 'new' : 'retry' };

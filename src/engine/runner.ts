@@ -6,7 +6,7 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { Answers } from '../plan/schema.js';
 import type { Plan, PlanNode } from '../plan/derive.js';
-import { redact, secretValues } from '../plan/derive.js';
+import { redact, secretEntries, secretValues, type SecretEntry } from '../plan/derive.js';
 import type { Evidence, Prompter, Step, Task, TaskContext } from './types.js';
 import { isExecutable } from './types.js';
 import type { Transport } from '../remote/types.js';
@@ -14,9 +14,11 @@ import type { StateStore } from '../state/store.js';
 import type { TaskRecord } from '../state/types.js';
 import { Journal } from '../state/journal.js';
 import { AnvilError, PromptCancelled } from '../errors.js';
-import { output } from '../output.js';
+import { output, say } from '../output.js';
 import { createNodeHandle } from './node-handle.js';
-import { inputHash } from './input-hash.js';
+import { inputDigests } from './input-hash.js';
+import { changedSecrets, SecretUse, secretDigests, secretReopenLines, type SecretReopen } from './secret-inputs.js';
+import { secretKeyId } from '../state/secret-key.js';
 import { decide } from './resume.js';
 import { ListrPrompter, YesPrompter } from './prompts.js';
 import { approveFile, fileChange } from './diff.js';
@@ -93,6 +95,9 @@ export class Runner {
   private plan: Plan;
   private planDirty = false;
   private readonly secrets: string[];
+  private readonly secretEntries: SecretEntry[];
+  private readonly key: Buffer;
+  private readonly keyLost: boolean;
   private readonly journal: Journal;
   private readonly nodeNames: string[];
   /** Node keys on which a task was re-opened this run: every later task there re-runs. */
@@ -105,6 +110,11 @@ export class Runner {
 
   constructor(private readonly o: RunnerOptions) {
     this.secrets = secretValues(o.answers);
+    this.secretEntries = secretEntries(o.answers);
+    this.key = o.store.secretKey();
+    const kid = secretKeyId(this.key);
+    this.keyLost = o.store.state.secretKeyId !== undefined && o.store.state.secretKeyId !== kid;
+    o.store.state.secretKeyId = kid;
     this.journal = new Journal(o.store.journalFile, this.secrets);
     this.plan = planWithCaptured(o.answers, o.store.state.captured);
     this.nodeNames = this.plan.nodes.map((n) => n.name);
@@ -138,6 +148,7 @@ export class Runner {
   /** Run the selected steps. Resolves with how it ended; user errors are returned, not thrown (except bad flags). */
   async run(): Promise<RunResult> {
     const steps = this.selected();
+    for (const line of secretReopenLines(this.secretReopens(steps), this.keyLost, this.o.store.dir)) say(line);
     this.o.store.save();
     const listr = new Listr<unknown>(
       steps.map((s) => this.stepTask(s)),
@@ -155,6 +166,24 @@ export class Runner {
     this.o.store.flush();
     if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
     return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
+  }
+
+  /** The (task, node) records of these steps that a changed secret re-opens. */
+  private secretReopens(steps: readonly Step[]): SecretReopen[] {
+    const out: SecretReopen[] = [];
+    for (const step of steps)
+      for (const [task, byNode] of step.tasks.map((t) => [t.id, this.o.store.state.tasks[t.id]] as const))
+        for (const [node, rec] of Object.entries(byNode ?? {})) {
+          const paths = this.changedSecrets(rec);
+          if (paths.length && (rec.status === 'done' || rec.status === 'skipped')) out.push({ task, node, paths });
+        }
+    return out;
+  }
+
+  private changedSecrets(rec: TaskRecord | undefined): string[] {
+    // NOTE: with a new key no digest can match: every secret the record applied counts as changed.
+    if (this.keyLost && rec?.secretHashes) return Object.keys(rec.secretHashes).filter((p) => this.secretEntries.some((e) => e.path === p));
+    return changedSecrets(rec, this.secretEntries, this.key);
   }
 
   /**
@@ -250,21 +279,21 @@ export class Runner {
     this.plan = planWithCaptured(this.o.answers, this.o.store.state.captured);
   }
 
-  private handle(n: PlanNode, task: string) {
-    return createNodeHandle({ plan: n, transport: this.o.transports[n.name]!, journal: this.journal, task, secrets: this.secrets, timeoutMs: this.o.commandTimeoutMs });
+  private handle(n: PlanNode, task: string, use?: SecretUse) {
+    return createNodeHandle({ plan: n, transport: this.o.transports[n.name]!, journal: this.journal, task, secrets: this.secrets, timeoutMs: this.o.commandTimeoutMs, scan: use && ((t) => use.scan(t)) });
   }
 
   private prompter(w: Wrapper): Prompter {
     return this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w, this.o.stdin));
   }
 
-  private context(task: Task, n: PlanNode, key: string, w: Wrapper): TaskContext {
+  private context(task: Task, n: PlanNode, key: string, w: Wrapper, use?: SecretUse): TaskContext {
     const plan = this.plan;
     const store = this.o.store;
     return {
       plan,
-      node: this.handle(n, task.id),
-      peer: this.handle(plan.peerOf(n), task.id),
+      node: this.handle(n, task.id, use),
+      peer: this.handle(plan.peerOf(n), task.id, use),
       prompt: this.prompter(w),
       log: (m) => {
         w.output = `${key}: ${redact(m, this.secrets)}`;
@@ -278,9 +307,12 @@ export class Runner {
     };
   }
 
-  private finish(rec: TaskRecord, status: TaskRecord['status'], hash: string, evidence?: Evidence, note?: string): void {
+  private finish(rec: TaskRecord, status: TaskRecord['status'], hash: string, evidence?: Evidence, note?: string, use?: SecretUse): void {
     rec.status = status;
     rec.inputHash = hash;
+    const digests = use && secretDigests(use.paths, this.secretEntries, this.key);
+    if (digests) rec.secretHashes = digests;
+    else if (use) delete rec.secretHashes;
     rec.finishedAt = new Date().toISOString();
     delete rec.error;
     delete rec.awaitingOperator;
@@ -306,8 +338,8 @@ export class Runner {
       const pn = key === 'local' ? undefined : plan.node(key);
       const store = this.o.store;
       const prev = store.peek(task.id, key);
-      const hash = inputHash(task, plan, pn, this.secrets);
-      const d = decide(prev, hash, this.reopened.has(key));
+      const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
+      const d = decide(prev, hash, this.reopened.has(key), this.changedSecrets(prev));
       if (d.action === 'keep') return 'kept';
       if (d.action === 'run' && task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened')) {
         // NOTE: re-opened by a later change, but it was a step of the first build only: keep it.
@@ -318,8 +350,11 @@ export class Runner {
         return 'kept';
       }
       if (d.reopen) this.reopened.add(key);
+      // NOTE: the secrets in the task's inputs plus those it sends to a node (e.g. a password on stdin).
+      const use = new SecretUse(this.secretEntries);
+      for (const p of secretPaths) use.paths.add(p);
       // NOTE: a `local` task gets node 1 as its node: gates and local checks may still read the nodes.
-      const ctx = this.context(task, pn ?? plan.nodes[0], key, w);
+      const ctx = this.context(task, pn ?? plan.nodes[0], key, w, use);
       const rec = store.record(task.id, key);
       let started = false;
       try {
@@ -327,7 +362,7 @@ export class Runner {
         if (d.action === 'verify-first') {
           const seen = await this.tryVerify(task, ctx);
           if (seen.ok) {
-            this.finish(rec, 'done', hash, seen.evidence, 'interrupted earlier; verify passed, not re-run');
+            this.finish(rec, 'done', hash, seen.evidence, 'interrupted earlier; verify passed, not re-run', use);
             return 'settled';
           }
           if (task.kind === 'once' && !task.done)
@@ -338,7 +373,7 @@ export class Runner {
         }
         if (task.kind === 'once' && task.done && (await task.done(ctx))) {
           const ev = task.verify ? await task.verify(ctx) : { summary: 'already done (done probe)' };
-          this.finish(rec, 'done', hash, ev, 'already done on the node (done probe); not run again');
+          this.finish(rec, 'done', hash, ev, 'already done on the node (done probe); not run again', use);
           return 'settled';
         }
         const writes = await this.prepareFiles(task, plan, pn, ctx, key);
@@ -356,7 +391,7 @@ export class Runner {
         if (task.run) await task.run(ctx);
         else if (pn) for (const cmd of task.commands?.(plan, pn) ?? []) await ctx.node.sh(cmd);
         const ev = task.verify ? await task.verify(ctx) : { summary: 'no verify declared' };
-        this.finish(rec, 'done', hash, ev);
+        this.finish(rec, 'done', hash, ev, undefined, use);
         return 'ran';
       } catch (e) {
         if (!started && (e instanceof RunAborted || e instanceof PromptCancelled)) {
@@ -367,6 +402,8 @@ export class Runner {
         rec.inputHash = hash;
         rec.finishedAt = new Date().toISOString();
         rec.error = redact((e as Error)?.message ?? String(e), this.secrets);
+        // NOTE: the renderer and the closing summary print this error: masked, like the record.
+        if (e instanceof Error) e.message = rec.error;
         store.save();
         this.stop({ outcome: 'failed', error: e, stop: { step: step.id, task: task.id, node: key, message: rec.error } });
         throw e;

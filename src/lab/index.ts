@@ -30,6 +30,35 @@ import { NodeSession, type NodeSessionOptions } from '../remote/node-session.js'
 import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
 import { pidAlive } from '../util/pid.js';
+import { acquireLock, LockHeld } from '../state/store.js';
+
+/** Lock file of a lab folder: held by the process serving the lab (`lab serve` or in-process). */
+export const LAB_LOCK_FILE = 'lab.lock';
+
+/**
+ * Take the lab folder's lock: one lab per folder, whoever starts it (`lab serve`, `install --lab`,
+ * an offline `lab exec`). NOTE: lab.json alone cannot tell: two labs started within a moment both
+ * find none running yet, and the last to save world.json wins.
+ */
+export function lockLabFolder(stateDir: string): () => void {
+  try {
+    return acquireLock(stateDir, { file: LAB_LOCK_FILE, what: `lab folder ${stateDir}`, hint: 'a lab is running (or starting) from it: use that lab (`anvil-install lab status`), or stop it first' });
+  } catch (e) {
+    if (e instanceof LockHeld)
+      throw new AnvilError(`a lab is already running (or starting) from ${stateDir}${e.pid ? ` (pid ${e.pid})` : ''}`, 'connect to it (its endpoints are in lab.json; `anvil-install lab status`), or stop it first');
+    throw e;
+  }
+}
+
+/** Run `fn` holding the lab folder's lock (offline changes to a saved world). */
+export async function withLabLock<T>(stateDir: string, fn: () => T | Promise<T>): Promise<T> {
+  const unlock = lockLabFolder(resolve(stateDir));
+  try {
+    return await fn();
+  } finally {
+    unlock();
+  }
+}
 
 export type { LabEndpoint, LabInfo } from './persist.js';
 export type { LabConnectOptions, LabStatus } from './control.js';
@@ -181,8 +210,18 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
   const ephemeral = !opts.stateDir;
   const stateDir = opts.stateDir ? resolve(opts.stateDir) : mkdtempSync(join(tmpdir(), 'anvil-lab-'));
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const onError = opts.onError ?? (() => {});
+  // NOTE: the lock first, then everything else: it is what makes "one lab per folder" hold.
+  const unlock = ephemeral ? () => {} : lockLabFolder(stateDir);
+  try {
+    return await startLocked(opts, stateDir, ephemeral, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
 
+async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: boolean, unlock: () => void): Promise<LabHandle> {
+  const onError = opts.onError ?? (() => {});
   const running = ephemeral ? null : await findRunningLab(stateDir);
   if (running) {
     throw new AnvilError(
@@ -229,7 +268,7 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
             hostKey: hk.privateKey,
             auth: { publicKeys: [client.publicKey], password },
             reachable: () => node.reachable(),
-            exec: (cmd, o) => node.exec(cmd, { stdin: o.stdin, env: o.env }),
+            exec: (cmd, o) => node.exec(cmd, { stdin: o.stdin, env: o.env, signal: o.signal }),
             afterExec: (cmd, r) => {
               // NOTE: save first, journal second, reply last: a client killed after the reply
               // finds both the effect and the journal line on disk.
@@ -326,8 +365,12 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
           rmSync(stateDir, { recursive: true, force: true });
           return;
         }
-        saver.close();
-        writeLabInfo(stateDir, { ...info, pid: null, stoppedAt: new Date().toISOString() });
+        try {
+          saver.close();
+          writeLabInfo(stateDir, { ...info, pid: null, stoppedAt: new Date().toISOString() });
+        } finally {
+          unlock();
+        }
       },
     };
     return handle;
@@ -349,10 +392,13 @@ export async function execOffline(opts: { stateDir: string; node: string; cmd: s
   const world = opts.world ?? (await loadWorldOffline({ stateDir, ...(opts.answers ? { answers: opts.answers } : {}), ...(opts.createWorld ? { createWorld: opts.createWorld } : {}) }));
   const node = world.nodes[opts.node];
   if (!node) throw new AnvilError(`no lab node named "${opts.node}" (lab nodes: ${Object.keys(world.nodes).join(', ')})`);
-  const r = await node.exec(opts.cmd, { stdin: opts.stdin ?? '' });
-  saveWorld(stateDir, world);
-  new LabJournal(stateDir, opts.answers ? secretValues(opts.answers) : []).command(opts.node, opts.cmd, r.code);
-  return r;
+  // NOTE: under the lab lock: a lab starting meanwhile would otherwise lose this change (or this one its).
+  return withLabLock(stateDir, async () => {
+    const r = await node.exec(opts.cmd, { stdin: opts.stdin ?? '' });
+    saveWorld(stateDir, world);
+    new LabJournal(stateDir, opts.answers ? secretValues(opts.answers) : []).command(opts.node, opts.cmd, r.code);
+    return r;
+  });
 }
 
 /** Restore the saved world of a lab that is not running (answers only needed when nothing was saved). */

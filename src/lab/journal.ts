@@ -5,9 +5,10 @@
  * single `write(2)` before the client gets its reply, so a wizard killed mid-run leaves whole lines.
  * Secrets from the answers are masked.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redact } from '../plan/derive.js';
+import { appendNoFollow } from '../util/append-file.js';
 
 /** One journal line. */
 export type JournalEntry =
@@ -44,9 +45,9 @@ export class LabJournal {
   }
 
   private append(node: string, e: JournalEntry): void {
-    // NOTE: appendFileSync opens with O_APPEND and writes the line in one call: lines never interleave
-    // and a SIGKILL after this returns cannot lose it (it is in the page cache).
-    appendFileSync(journalPath(this.stateDir, node), `${JSON.stringify(e)}\n`, { mode: 0o600 });
+    // NOTE: O_APPEND and the line in one write: lines never interleave and a SIGKILL after this
+    // returns cannot lose it (it is in the page cache). A symbolic link is not followed.
+    appendNoFollow(journalPath(this.stateDir, node), `${JSON.stringify(e)}\n`);
   }
 }
 

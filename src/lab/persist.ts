@@ -3,6 +3,7 @@
  *
  * ```
  * <stateDir>/world.json            the whole simulated world (LabWorld.toJSON()), rewritten atomically
+ * <stateDir>/blobs/<sha256>        content of the large files of the nodes' filesystems (written once)
  * <stateDir>/lab.json              ports, host-key fingerprints, client key path, pid of the serving process
  * <stateDir>/client_key[.pub]      the lab's client key pair (ed25519, OpenSSH format)
  * <stateDir>/hostkeys/<node>[.pub] one host key per node (and `_control` for the control port)
@@ -11,7 +12,7 @@
  *
  * Everything is created once and reused, so host-key fingerprints survive restarts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { AnvilError } from '../errors.js';
@@ -19,6 +20,7 @@ import type { LabWorld } from './types.js';
 import { generateEd25519 } from '../remote/ed25519.js';
 import { fingerprint } from '../remote/host-keys.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { savedBlobs } from './fs/memfs.js';
 
 // NOTE: ssh2 is CommonJS whose exports Node cannot name statically; take them off the default export.
 const { utils } = ssh2;
@@ -129,13 +131,76 @@ export function loadSavedWorld(stateDir: string): unknown {
     throw new AnvilError(`${p} is not valid JSON: ${(e as Error).message}`, 'move it aside to start the lab with a fresh world');
   }
   if (env.version !== LAB_FILE_VERSION) throw new AnvilError(`${p}: unsupported lab world version ${String(env.version)}`, 'move it aside to start the lab with a fresh world');
+  inlineBlobs(stateDir, env.world);
   return env.world;
 }
 
-/** Save the world now (atomically). */
-export function saveWorld(stateDir: string, world: LabWorld): void {
-  const env = { version: LAB_FILE_VERSION, savedAt: new Date().toISOString(), world: world.toJSON() };
+/** Folder of the large files' contents. */
+export function blobsPath(stateDir: string): string {
+  return join(stateDir, 'blobs');
+}
+
+const isFileRef = (v: unknown): v is { t: 'f'; x: string } =>
+  !!v && typeof v === 'object' && (v as { t?: unknown }).t === 'f' && typeof (v as { x?: unknown }).x === 'string';
+
+/** Every blob id a saved world refers to (walks the tree, not the contents). */
+function blobRefs(v: unknown, out: Set<string> = new Set(), depth = 0): Set<string> {
+  if (!v || typeof v !== 'object' || depth > 200) return out;
+  if (isFileRef(v)) out.add(v.x);
+  else for (const x of Object.values(v as Record<string, unknown>)) blobRefs(x, out, depth + 1);
+  return out;
+}
+
+/** Put each blob's content back into its file node (base64), for the world to load. */
+function inlineBlobs(stateDir: string, v: unknown, depth = 0): void {
+  if (!v || typeof v !== 'object' || depth > 200) return;
+  if (isFileRef(v)) {
+    const f = join(blobsPath(stateDir), v.x);
+    let data: Buffer;
+    try {
+      data = readFileSync(f);
+    } catch {
+      throw new AnvilError(`${worldPath(stateDir)} refers to ${f}, which is missing`, 'restore the blobs folder, or move world.json aside to start the lab with a fresh world');
+    }
+    const node = v as unknown as Record<string, unknown>;
+    delete node.x;
+    node.d = data.toString('base64');
+    node.b = 1;
+    return;
+  }
+  for (const x of Object.values(v as Record<string, unknown>)) inlineBlobs(stateDir, x, depth + 1);
+}
+
+/**
+ * Save the world now (atomically). NOTE: large file contents go to `blobs/<sha256>` once, before
+ * the world.json that names them; world.json itself stays small, so a save costs the same after a
+ * 50 MB upload as before it. Returns the blob ids the saved world refers to.
+ */
+export function saveWorld(stateDir: string, world: LabWorld): Set<string> {
+  const snapshot = world.toJSON();
+  const fresh = savedBlobs();
+  const refs = blobRefs(snapshot);
+  for (const id of refs) {
+    const f = join(blobsPath(stateDir), id);
+    if (existsSync(f)) continue;
+    const data = fresh.get(id);
+    if (!data) throw new AnvilError(`lab: the content of blob ${id} is not at hand to save`);
+    writeFileAtomic(f, data, 0o600);
+  }
+  const env = { version: LAB_FILE_VERSION, savedAt: new Date().toISOString(), world: snapshot };
   writeFileAtomic(worldPath(stateDir), JSON.stringify(env), 0o600);
+  return refs;
+}
+
+/** Remove blobs no saved world refers to any more (files overwritten or deleted). */
+export function pruneBlobs(stateDir: string, keep: Set<string>): void {
+  let names: string[];
+  try {
+    names = readdirSync(blobsPath(stateDir));
+  } catch {
+    return;
+  }
+  for (const n of names) if (/^[0-9a-f]{64}$/.test(n) && !keep.has(n)) unlinkSync(join(blobsPath(stateDir), n));
 }
 
 /**
@@ -176,21 +241,24 @@ export class WorldSaver {
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    saveWorld(this.stateDir, this.world);
+    this.lastRefs = saveWorld(this.stateDir, this.world);
     this.saves++;
   }
 
   /** Save regardless of the dirty flag. */
   saveNow(): void {
     this.dirty = false;
-    saveWorld(this.stateDir, this.world);
+    this.lastRefs = saveWorld(this.stateDir, this.world);
     this.saves++;
   }
 
-  /** Final save; later changes are ignored. */
+  /** Final save; later changes are ignored. Blobs the final world no longer names are removed. */
   close(): void {
     if (this.closed) return;
     this.saveNow();
     this.closed = true;
+    if (this.lastRefs) pruneBlobs(this.stateDir, this.lastRefs);
   }
+
+  private lastRefs: Set<string> | undefined;
 }

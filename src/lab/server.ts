@@ -27,6 +27,15 @@ export const LAB_USER = 'root';
  */
 export const STDIN_GRACE_MS = 1000;
 
+/** Failed authentication attempts allowed per connection (OpenSSH MaxAuthTries). */
+export const MAX_AUTH_TRIES = 6;
+/** Time a connection has to authenticate before it is cut (OpenSSH LoginGraceTime, shortened). */
+export const LOGIN_GRACE_MS = 30_000;
+/** Longest command line accepted (Linux MAX_ARG_STRLEN: `bash -c` gets it as one argument). */
+export const MAX_COMMAND_BYTES = 128 * 1024;
+/** Most stdin one command may be sent (files go over SFTP). */
+export const MAX_STDIN_BYTES = 16 * 1024 * 1024;
+
 /** Who may log in. */
 export interface LabAuth {
   /** Public keys accepted (OpenSSH lines or parsed keys). */
@@ -46,14 +55,19 @@ export interface LabSshOptions {
   auth: LabAuth;
   /** Whether connections are accepted now; false = the socket is dropped at once. */
   reachable?(): boolean;
-  /** Run one command line. `reply` is called after the result is known and before it is sent. */
-  exec(cmdline: string, opts: { stdin: string; env: Record<string, string> }): Promise<LabExecResult>;
+  /**
+   * Run one command line. `signal` aborts when the client's channel closes (the command stops at
+   * its next step, as a process does on SIGHUP).
+   */
+  exec(cmdline: string, opts: { stdin: string; env: Record<string, string>; signal?: AbortSignal }): Promise<LabExecResult>;
   /** Called once a command finished and before its result goes to the client (journal, save). */
   afterExec?(cmdline: string, result: LabExecResult): void;
   /** Serve SFTP from this filesystem (absent: the subsystem is refused). */
   sftp?: { fs: LabFs; hooks?: SftpHooks };
   /** Override {@link STDIN_GRACE_MS}. */
   stdinGraceMs?: number;
+  /** Override {@link LOGIN_GRACE_MS}, {@link MAX_AUTH_TRIES}, {@link MAX_COMMAND_BYTES}, {@link MAX_STDIN_BYTES}. */
+  limits?: { loginGraceMs?: number; maxAuthTries?: number; maxCommandBytes?: number; maxStdinBytes?: number };
   /** Offer a minimal line-based shell for `ssh host` without a command. */
   shell?: { prompt(): string };
   /** Something unexpected (never a client's mistake). */
@@ -85,7 +99,7 @@ export class LabSshServer {
 
   constructor(private readonly opts: LabSshOptions) {
     this.keys = opts.auth.publicKeys.map(parsePublic);
-    this.ssh = new Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_5.3' }, (client) => this.onClient(client));
+    this.ssh = new Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_5.3' }, (client, info) => this.onClient(client, info.port));
     this.net = createServer((socket) => this.onSocket(socket));
   }
 
@@ -131,17 +145,48 @@ export class LabSshServer {
     }
     socket.setNoDelay(true);
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    // NOTE: the grace time runs from the TCP connection, not from the SSH handshake: a client that
+    // sends nothing (or only its version line) never becomes an ssh2 client to time out.
+    const grace = setTimeout(() => socket.destroy(), this.opts.limits?.loginGraceMs ?? LOGIN_GRACE_MS);
+    grace.unref?.();
+    if (socket.remotePort !== undefined) this.graces.set(socket.remotePort, grace);
+    socket.once('close', () => {
+      clearTimeout(grace);
+      if (socket.remotePort !== undefined && this.graces.get(socket.remotePort) === grace) this.graces.delete(socket.remotePort);
+      this.sockets.delete(socket);
+    });
     socket.on('error', () => {});
     this.ssh.injectSocket(socket);
   }
 
-  private onClient(client: Connection): void {
+  /** Login grace timers by the client's TCP port (127.0.0.1 only). */
+  private readonly graces = new Map<number, NodeJS.Timeout>();
+
+  private onClient(client: Connection, port: number): void {
     client.on('error', () => {
       // NOTE: clients vanish (killed wizard, dropped session): nothing to report.
     });
-    client.on('authentication', (ctx) => this.authenticate(ctx));
+    const lim = this.opts.limits ?? {};
+    // NOTE: like sshd: a connection that does not log in within the grace time (onSocket), or fails
+    // too many times, is cut, so a stuck or guessing client cannot hold a slot for ever.
+    let failures = 0;
+    client.on('authentication', (ctx) => {
+      const reject = ctx.reject.bind(ctx);
+      ctx.reject = ((...args: Parameters<AuthContext['reject']>) => {
+        // NOTE: "none" and a key offered without a signature are questions, not attempts.
+        const attempt = ctx.method === 'password' || (ctx.method === 'publickey' && !!ctx.signature) || ctx.method === 'keyboard-interactive';
+        if (attempt && ++failures >= (lim.maxAuthTries ?? MAX_AUTH_TRIES)) {
+          reject(...args);
+          client.end();
+          return;
+        }
+        reject(...args);
+      }) as AuthContext['reject'];
+      this.authenticate(ctx);
+    });
     client.on('ready', () => {
+      clearTimeout(this.graces.get(port));
+      this.graces.delete(port);
       client.on('session', (acceptSession) => {
         const session = acceptSession();
         this.onSession(session);
@@ -193,10 +238,12 @@ export class LabSshServer {
     });
   }
 
-  private async execOne(cmdline: string, stdin: string, env: Record<string, string>): Promise<LabExecResult> {
+  private async execOne(cmdline: string, stdin: string, env: Record<string, string>, signal?: AbortSignal): Promise<LabExecResult> {
     let result: LabExecResult;
+    if (Buffer.byteLength(cmdline) > (this.opts.limits?.maxCommandBytes ?? MAX_COMMAND_BYTES))
+      return { code: 126, stdout: '', stderr: `bash: Argument list too long (the lab takes command lines up to ${this.opts.limits?.maxCommandBytes ?? MAX_COMMAND_BYTES} bytes)\n` };
     try {
-      result = await this.opts.exec(cmdline, { stdin, env });
+      result = await this.opts.exec(cmdline, { stdin, env, signal });
     } catch (e) {
       this.opts.onError?.(e);
       result = { code: 255, stdout: '', stderr: `lab: internal error running command: ${e instanceof Error ? e.message : String(e)}\n` };
@@ -211,12 +258,16 @@ export class LabSshServer {
 
   private runExec(stream: ServerChannel, cmdline: string, env: Record<string, string>): void {
     const chunks: Buffer[] = [];
+    let size = 0;
     let started = false;
+    const cancel = new AbortController();
+    const maxStdin = this.opts.limits?.maxStdinBytes ?? MAX_STDIN_BYTES;
     const start = () => {
       if (started) return;
       started = true;
       clearTimeout(grace);
-      void this.execOne(cmdline, Buffer.concat(chunks).toString('utf8'), env).then((r) => {
+      void this.execOne(cmdline, Buffer.concat(chunks).toString('utf8'), env, cancel.signal).then((r) => {
+        if (cancel.signal.aborted) return;
         try {
           if (r.stdout) stream.write(r.stdout);
           if (r.stderr) stream.stderr.write(r.stderr);
@@ -231,10 +282,29 @@ export class LabSshServer {
       if (!chunks.length) start();
     }, this.opts.stdinGraceMs ?? STDIN_GRACE_MS);
     stream.on('data', (d: Buffer) => {
-      if (!started) chunks.push(d);
+      if (started) return;
+      size += d.length;
+      if (size > maxStdin) {
+        // NOTE: refuse rather than buffer without end: the whole lab shares this process's memory.
+        started = true;
+        clearTimeout(grace);
+        chunks.length = 0;
+        try {
+          stream.stderr.write(`lab: stdin larger than ${maxStdin} bytes refused; copy large files with sftp/scp\n`);
+          stream.exit(1);
+          stream.end();
+        } catch {
+          /* client gone */
+        }
+        return;
+      }
+      chunks.push(d);
     });
     stream.on('end', start);
-    stream.on('close', () => clearTimeout(grace));
+    stream.on('close', () => {
+      clearTimeout(grace);
+      cancel.abort();
+    });
     stream.on('error', () => {});
   }
 
@@ -250,6 +320,8 @@ export class LabSshServer {
     let line = '';
     let busy = Promise.resolve();
     let ended = false;
+    const cancel = new AbortController();
+    const maxLine = this.opts.limits?.maxCommandBytes ?? MAX_COMMAND_BYTES;
     const finish = (code: number) => {
       if (ended) return;
       ended = true;
@@ -269,7 +341,7 @@ export class LabSshServer {
         const m = /^\s*(?:exit|logout)(?:\s+(\d+))?\s*$/.exec(cmd);
         if (m) return finish(Number(m[1] ?? 0));
         if (cmd.trim()) {
-          const r = await this.execOne(cmd, '', env);
+          const r = await this.execOne(cmd, '', env, cancel.signal);
           out(r.stdout);
           // NOTE: one channel, one terminal: stderr goes where stdout goes, as on a tty.
           if (r.stderr) (pty ? out : (s: string) => stream.stderr.write(s))(r.stderr);
@@ -296,6 +368,11 @@ export class LabSshServer {
           prompt();
         } else if (pty && ch === '\x04') {
           if (!line) submit('exit');
+        } else if (line.length >= maxLine) {
+          // NOTE: a line without end is dropped, not buffered without limit.
+          line = '';
+          out(`${nl}lab: line longer than ${maxLine} bytes dropped${nl}`);
+          prompt();
         } else {
           line += ch;
           if (pty) out(ch);
@@ -306,6 +383,10 @@ export class LabSshServer {
       if (line.trim()) submit(line);
       line = '';
       void busy.then(() => finish(0));
+    });
+    stream.on('close', () => {
+      ended = true;
+      cancel.abort();
     });
     stream.on('error', () => {});
   }

@@ -39,8 +39,8 @@ export interface LabNodeApi {
   /** Short name, e.g. an-node01. */
   readonly name: string;
   readonly fs: LabFs;
-  /** Run one command line through the node's shell as root. */
-  exec(cmdline: string, opts?: { stdin?: string; env?: Record<string, string> }): Promise<LabExecResult>;
+  /** Run one command line through the node's shell as root; `signal` cancels it (its channel closed). */
+  exec(cmdline: string, opts?: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number }): Promise<LabExecResult>;
   /** Whether an SSH client on the BCN can reach it now (powered, not hung, BCN address up). */
   reachable(): boolean;
   /**

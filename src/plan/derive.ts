@@ -189,14 +189,48 @@ export function derivePlan(a: Answers, opts: { freeStart?: string } = {}): Plan 
 /** The mask every secret is shown as outside the node's own files. */
 export const MASK = '********';
 
-/** Every secret value in the answers (for redaction of journals, logs and runbooks). */
-export function secretValues(a: Answers): string[] {
-  const out: string[] = [];
-  if (a.ricci.password) out.push(a.ricci.password);
-  for (const n of a.nodes) if (n.ssh.password) out.push(n.ssh.password);
+/** One secret of the answers: where it is (a stable path, by name not index) and its value. */
+export interface SecretEntry {
+  /** e.g. `ricci.password`, `fencing.devices.ipmi_an01.passwd`, `nodes.an-node01.ssh.password`. */
+  path: string;
+  value: string;
+}
+
+/** Every secret of the answers with its path (paths name devices and nodes, so reordering keeps them). */
+export function secretEntries(a: Answers): SecretEntry[] {
+  const out: SecretEntry[] = [];
+  if (typeof a.ricci?.password === 'string') out.push({ path: 'ricci.password', value: a.ricci.password });
+  for (const n of a.nodes) if (typeof n.ssh?.password === 'string') out.push({ path: `nodes.${n.name}.ssh.password`, value: n.ssh.password });
   for (const d of a.fencing.devices)
-    for (const k of SECRET_FENCE_ATTRS) if (typeof (d as Record<string, unknown>)[k] === 'string') out.push((d as Record<string, string>)[k]!);
-  return [...new Set(out.filter((s) => s.length > 0))];
+    for (const k of SECRET_FENCE_ATTRS) {
+      const v = (d as Record<string, unknown>)[k];
+      if (typeof v === 'string') out.push({ path: `fencing.devices.${d.name}.${k}`, value: v });
+    }
+  return out.filter((e) => e.value.length > 0);
+}
+
+/**
+ * Every form a secret takes in what the tool prints: as written, escaped for XML (ours and ejs's),
+ * inside shell single quotes (`'` → `'\''`), inside shell double quotes, and JSON-escaped.
+ */
+export function secretForms(value: string): string[] {
+  const xml = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const forms = [
+    value,
+    xml.replace(/"/g, '&quot;'),
+    xml.replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
+    xml.replace(/"/g, '&quot;').replace(/'/g, '&apos;'),
+    value.replace(/'/g, `'\\''`),
+    value.replace(/(["\\$`])/g, '\\$1'),
+  ];
+  // NOTE: and each of those inside a JSON string (a journal line or evidence quoting a command).
+  const json = forms.map((f) => JSON.stringify(f).slice(1, -1));
+  return [...new Set([...forms, ...json].filter((f) => f.length > 0))];
+}
+
+/** Every secret value in the answers, in every printed form (for redaction of journals, logs and runbooks). */
+export function secretValues(a: Answers): string[] {
+  return [...new Set(secretEntries(a).flatMap((e) => secretForms(e.value)))];
 }
 
 /** A copy of the answers with every secret replaced by `MASK` (for plan, runbook and state). */
@@ -209,10 +243,52 @@ export function maskAnswers(a: Answers): Answers {
   return c;
 }
 
-/** Replace every occurrence of a secret value in `text` by `MASK`. */
+// NOTE: keys of secret attributes as the files write them: XML attributes (`passwd="..."`) and
+// conf lines (`password = ...`).
+const SECRET_ATTR_RE = new RegExp(`\\b(${[...SECRET_FENCE_ATTRS, 'password'].join('|')})(\\s*=\\s*)("[^"\\n]*"|'[^'\\n]*'|[^\\s"'/>]+)`, 'g');
+
+/**
+ * Mask the values of secret attributes (`passwd="..."`, `password = ...`) whatever they are: for
+ * text read from a node, which may hold an old password the answers no longer know.
+ */
+export function maskSecretAttrs(text: string): string {
+  return text.replace(SECRET_ATTR_RE, (_m, k: string, eq: string, v: string) => `${k}${eq}${v.startsWith('"') ? `"${MASK}"` : v.startsWith("'") ? `'${MASK}'` : MASK}`);
+}
+
+const WORD = /[A-Za-z0-9]/;
+/** A secret that reads like a word: masked as a whole token only (see `redact`). */
+const WORDLIKE = /^[A-Za-z]{4,}$/;
+
+/**
+ * Replace every occurrence of a secret value in `text` by `MASK`.
+ *
+ * NOTE: a secret made of letters only (a word, like the contract's `secret`) is masked only as a
+ * whole token: not where a letter or digit touches it, so it never garbles a longer word that
+ * merely contains it (`backup` in `/root/backups`). Any other secret (digits, symbols) is masked
+ * wherever it appears, even glued to other text: such a string is never part of the tool's own
+ * words, and a leak is worse than a garble. Short and common secrets are refused at load time
+ * (checks.ts).
+ */
 export function redact(text: string, secrets: string[]): string {
   let out = text;
   // NOTE: longest first, so a secret that contains another is masked whole.
-  for (const s of [...secrets].sort((x, y) => y.length - x.length)) if (s) out = out.split(s).join(MASK);
+  for (const s of [...secrets].sort((x, y) => y.length - x.length)) {
+    if (!s || !out.includes(s)) continue;
+    if (!WORDLIKE.test(s)) {
+      out = out.split(s).join(MASK);
+      continue;
+    }
+    let res = '';
+    let from = 0;
+    for (let i = out.indexOf(s); i >= 0; i = out.indexOf(s, i + 1)) {
+      if (i < from) continue;
+      const before = out[i - 1] ?? '';
+      const after = out[i + s.length] ?? '';
+      if ((before && WORD.test(before)) || (after && WORD.test(after))) continue;
+      res += out.slice(from, i) + MASK;
+      from = i + s.length;
+    }
+    out = res + out.slice(from);
+  }
   return out;
 }

@@ -2,12 +2,41 @@
  * Load an answers file: YAML -> `${env:NAME}` secrets -> zod schema -> cross-field checks.
  * Every problem is collected and reported together (`AnswersInvalid`), never a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { AnvilError, AnswersInvalid, type AnswerIssue } from '../errors.js';
 import { answersSchema, type Answers } from './schema.js';
 import { crossChecks } from './checks.js';
+import { secretValues } from './derive.js';
+import { setOutputSecrets } from '../output.js';
+
+/** Largest answers file read (the contract example is 6 kB). */
+export const MAX_ANSWERS_BYTES = 1024 * 1024;
+/** Deepest nesting of maps and lists accepted (the contract needs 6). */
+export const MAX_DEPTH = 12;
+/** Most YAML aliases (`*name`) expanded: a few are handy, thousands are an alias bomb. */
+export const MAX_ALIASES = 100;
+
+/** Paths nested deeper than MAX_DEPTH (reported once, at the first level too deep). */
+function tooDeep(v: unknown, path: PropertyKey[] = [], depth = 0, out: AnswerIssue[] = []): AnswerIssue[] {
+  if (out.length || !v || typeof v !== 'object') return out;
+  if (depth >= MAX_DEPTH) {
+    out.push({ path: formatPath(path), message: `nested more than ${MAX_DEPTH} levels deep; the answers format is at most 6 levels: check the indentation` });
+    return out;
+  }
+  for (const [k, x] of Object.entries(v)) tooDeep(x, [...path, Array.isArray(v) ? Number(k) : k], depth + 1, out);
+  return out;
+}
+
+/** Strings with a line break or NUL: every value of the format is written on one line of some file. */
+function multiLine(v: unknown, path: PropertyKey[] = [], out: AnswerIssue[] = []): AnswerIssue[] {
+  if (typeof v === 'string') {
+    if (/[\r\n\0]/.test(v)) out.push({ path: formatPath(path), message: 'must be on one line (it is written into a one-line field of a file); remove the line break' });
+  } else if (Array.isArray(v)) v.forEach((x, i) => multiLine(x, [...path, i], out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) multiLine(x, [...path, k], out);
+  return out;
+}
 
 const ENV_RE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -66,17 +95,24 @@ export interface LoadOptions {
 
 /** Validate an already-parsed answers object (from YAML or a test). Throws `AnswersInvalid`. */
 export function validateAnswers(raw: unknown, source = 'answers', env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Answers {
+  const deep = tooDeep(raw);
+  if (deep.length) throw new AnswersInvalid(source, deep);
   const issues: AnswerIssue[] = [];
   const resolved = resolveEnv(raw, env, [], opts.secretsOptional ? null : issues);
   const parsed = answersSchema.safeParse(resolved);
   if (!parsed.success) issues.push(...zodIssues(parsed.error));
   issues.push(...crossChecks(parsed.success ? parsed.data : resolved));
+  // NOTE: one message per field: a line break the schema already refused is not reported twice.
+  const reported = new Set(issues.map((i) => i.path));
+  issues.push(...multiLine(resolved).filter((i) => !reported.has(i.path)));
   // NOTE: the same field can trip the schema and a cross check; report each path+message once.
   const seen = new Set<string>();
   const unique = issues.filter((i) => (seen.has(i.path + i.message) ? false : (seen.add(i.path + i.message), true)));
   if (unique.length || !parsed.success) throw new AnswersInvalid(source, unique);
   const a = parsed.data;
   for (const n of a.nodes) if (!n.ssh.host) n.ssh.host = n.name;
+  // NOTE: from here on, whatever prints a line masks these (an error quoting a command, a log line).
+  setOutputSecrets(secretValues(a));
   return a;
 }
 
@@ -84,16 +120,39 @@ export function validateAnswers(raw: unknown, source = 'answers', env: NodeJS.Pr
 export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Answers {
   let text: string;
   try {
+    const st = statSync(file);
+    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: st.isDirectory() ? 'EISDIR' : 'not a regular file' });
+    if (st.size > MAX_ANSWERS_BYTES) throw new AnswersInvalid(file, [{ path: '(file)', message: `is ${st.size} bytes; an answers file is a few kB (at most ${MAX_ANSWERS_BYTES})` }]);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof AnswersInvalid) throw e;
     throw new AnvilError(`cannot read answers file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'pass --answers FILE; `anvil-install init` writes a commented one');
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new AnswersInvalid(
-      file,
-      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: `YAML syntax: ${e.message.split('\n')[0]}` })),
-    );
+  let raw: unknown;
+  try {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length) {
+      throw new AnswersInvalid(
+        file,
+        doc.errors.map((e) =>
+          /call stack/i.test(e.message)
+            ? { path: '(file)', message: 'nested too deep to read (the answers format is at most 6 levels): check the brackets and indentation' }
+            : { path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: `YAML syntax: ${e.message.split('\n')[0]}` },
+        ),
+      );
+    }
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    if (e instanceof AnswersInvalid) throw e;
+    // NOTE: the yaml library throws a ReferenceError for an alias bomb and a RangeError when the
+    // nesting overflows its parser: both are the file's fault, not ours.
+    const msg = String((e as Error)?.message ?? e);
+    const why = /alias/i.test(msg)
+      ? `too many YAML aliases (*name) expanded (more than ${MAX_ALIASES}): write the values out, or use fewer aliases`
+      : e instanceof RangeError
+        ? `nested too deep to read (the answers format is at most 6 levels): check the brackets and indentation`
+        : `cannot be read as YAML: ${msg.split('\n')[0]}`;
+    throw new AnswersInvalid(file, [{ path: '(file)', message: why }]);
   }
-  return validateAnswers(doc.toJS(), file, env, opts);
+  return validateAnswers(raw, file, env, opts);
 }

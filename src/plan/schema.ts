@@ -14,6 +14,8 @@ const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const SIZE_RE = /^\d+(\.\d+)?(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/;
 const LV_SIZE_RE = /^(\d+(\.\d+)?[KMGTkmgt]|\d+%(FREE|VG|PVS))$/;
+/** A size string whose number is above zero (`0GB`, `0.0G`, `0%FREE` are refused). */
+const aboveZero = (s: string) => !/^(\d+(\.\d+)?)/.test(s) || Number(/^(\d+(\.\d+)?)/.exec(s)![1]) > 0;
 
 export const ipv4 = z.string().regex(IPV4_RE, 'not an IPv4 address (e.g. 10.20.0.1)');
 export const cidr = z
@@ -29,7 +31,17 @@ const oneLine = z.string().regex(/^[^\r\n]*$/, 'must be on one line');
 const absPath = z.string().regex(/^\/[^\s'"`$\\;&|<>]*$/, 'must be an absolute path without spaces or shell characters');
 
 /** A secret: literal, or `${env:NAME}` resolved from the environment at load time. Absent = prompt. */
-export const secret = z.string().min(1, 'must not be empty');
+export const secret = z
+  .string({
+    error: (i) =>
+      i.input === null || i.input === undefined
+        ? 'must not be empty; leave the key out to be asked for it'
+        : typeof i.input === 'number' || typeof i.input === 'boolean'
+          ? 'write the password in quotes: YAML reads an unquoted 0123 or 1e3 as a number and changes it'
+          : 'must be text',
+  })
+  .min(1, 'must not be empty; leave the key out to be asked for it')
+  .regex(/^[^\r\n\0]*$/, 'must be on one line');
 
 const macPair = z.tuple([mac, mac], { error: 'must be a list of two MACs: [link 1, link 2]' });
 
@@ -47,25 +59,31 @@ export const nodeSchema = z.strictObject({
     .describe('MACs per network, [link 1, link 2]; absent = captured by the NIC MAC capture step'),
   ssh: z
     .strictObject({
-      host: z.string().min(1).default(''),
+      host: z.union([z.literal(''), hostName]).default(''),
       port: z.number().int().min(1).max(65535).default(22),
-      user: z.string().min(1).default('root'),
+      user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, 'not a user name (e.g. root)').default('root'),
       hostKey: z
         .string()
         .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'not a SHA256 fingerprint (e.g. SHA256:abc...)')
         .optional()
         .describe('pinned host key fingerprint'),
       password: secret.optional().describe('root password; absent = key/agent auth or prompt'),
-      privateKey: z.string().optional().describe('path to a private key file'),
+      privateKey: oneLine.min(1).optional().describe('path to a private key file'),
     })
     .prefault({}),
 });
 
+/** The value of a fence agent attribute: one line of text, a number or true/false (null: refused in checks.ts). */
+const fenceAttrValue = z.union([oneLine, z.number().finite(), z.boolean(), z.null()], {
+  error: 'a fence agent attribute is one value: text on one line, a number or true/false',
+});
+
 const fenceDevice = z
-  .looseObject({
+  .object({
     name: name,
     agent: z.string().regex(/^fence_[a-z0-9_]+$/, 'must be a fence agent name like fence_ipmilan'),
   })
+  .catchall(fenceAttrValue)
   .describe('a <fencedevice>: name, agent, and the agent attributes (ipaddr, login, passwd, ...)');
 
 const fenceMethod = z.strictObject({
@@ -85,7 +103,7 @@ const drbdResource = z.strictObject({
   name: name,
   device: z.string().regex(/^\/dev\/drbd\d+$/, 'must be /dev/drbdN'),
   partition: z.string().regex(/^\/dev\/[a-z]+\d+$/, 'must be a partition like /dev/sda5'),
-  size: z.union([z.literal('rest'), z.string().regex(SIZE_RE, 'must be a parted size like 20GB or "rest"')]),
+  size: z.union([z.literal('rest'), z.string().regex(SIZE_RE, 'must be a parted size like 20GB or "rest"').refine(aboveZero, 'must be above zero')]),
   port: z.number().int().min(1024).max(65535),
   vg: name,
   primary: name.optional().describe('node whose VMs live on this resource'),
@@ -95,12 +113,12 @@ const vmSchema = z.strictObject({
   name: name,
   node: name,
   lv: name,
-  size: z.string().regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE'),
+  size: z.string().regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE').refine(aboveZero, 'must be above zero'),
   ram: z.number().int().positive(),
   vcpus: z.number().int().positive(),
   os: z.strictObject({ type: name, variant: name }),
-  diskBus: z.string().optional(),
-  arch: z.string().default('x86_64'),
+  diskBus: name.optional(),
+  arch: name.default('x86_64'),
   install: z
     .strictObject({
       location: oneLine.optional(),
@@ -115,7 +133,7 @@ export const answersSchema = z.strictObject({
   cluster: z.strictObject({
     name: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'cluster name: up to 16 letters, digits, "-" or "_" (GFS2 lock table limit)'),
     domain: z.string().regex(/^[A-Za-z0-9.-]+$/, 'not a DNS domain'),
-    postJoinDelay: z.number().int().min(0).default(30),
+    postJoinDelay: z.number().int().min(0).max(3600).default(30),
     totem: z
       .strictObject({
         rrpMode: z.enum(['none', 'active', 'passive']).default('none'),
@@ -134,11 +152,11 @@ export const answersSchema = z.strictObject({
     }),
     bonding: z
       .strictObject({
-        mode: z.number().int().default(1),
-        miimon: z.number().int().default(100),
-        useCarrier: z.number().int().default(1),
-        updelay: z.number().int().default(120000),
-        downdelay: z.number().int().default(0),
+        mode: z.number().int().min(0, 'bonding mode is 0 to 6 (the tutorial uses 1, active-backup)').max(6, 'bonding mode is 0 to 6 (the tutorial uses 1, active-backup)').default(1),
+        miimon: z.number().int().min(0).max(60000).default(100),
+        useCarrier: z.number().int().min(0).max(1).default(1),
+        updelay: z.number().int().min(0).max(3_600_000).default(120000),
+        downdelay: z.number().int().min(0).max(3_600_000).default(0),
       })
       .prefault({}),
   }),
@@ -166,7 +184,11 @@ export const answersSchema = z.strictObject({
         fencePeer: absPath.default('/sbin/obliterate-peer.sh'),
         wfcTimeout: z.number().int().min(0).default(300),
         degrWfcTimeout: z.number().int().min(0).default(120),
-        linbitHash: z.string().optional().describe('URL hash for the LINBIT repository (source: linbit)'),
+        linbitHash: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,128}$/, 'the hash from the LINBIT repository URL: letters and digits only, on one line')
+          .optional()
+          .describe('URL hash for the LINBIT repository (source: linbit)'),
       })
       .prefault({}),
     freeStart: z
@@ -179,7 +201,7 @@ export const answersSchema = z.strictObject({
       vg: name,
       lv: name,
       mount: absPath,
-      journals: z.number().int().min(1).default(2),
+      journals: z.number().int().min(1).max(64).default(2),
       dirs: z.array(name).default(['definitions', 'provision', 'archive', 'files']),
     }),
   }),

@@ -65,3 +65,23 @@ export function hostKeyFileFor(keyType: string): string {
   const short = keyType.startsWith('ecdsa') ? 'ecdsa' : keyType === 'ssh-rsa' ? 'rsa' : keyType === 'ssh-dss' ? 'dsa' : 'ed25519';
   return `/etc/ssh/ssh_host_${short}_key.pub`;
 }
+
+/** The node presented a key that known_hosts marks `@revoked`: never trusted, whatever else vouches for it. */
+export class HostKeyRevoked extends AnvilError {
+  constructor(public host: string, public fingerprint: string, file: string) {
+    super(
+      `host key of ${host} (${fingerprint}) is revoked in ${file}; refusing to connect`,
+      'the key was revoked on purpose (a stolen or retired key): give the node a new host key, or remove the @revoked line if it was a mistake',
+    );
+  }
+}
+
+/** known_hosts vouches for the host only through a certificate authority, which the tool does not check. */
+export class HostKeyCertAuthority extends AnvilError {
+  constructor(public host: string, file: string) {
+    super(
+      `${file} trusts ${host} only through an @cert-authority line; anvil-install checks plain host keys, not host certificates`,
+      `add the node's own key to ${file} (ssh-keyscan -t ed25519 ${host}), or pin nodes[].ssh.hostKey in the answers`,
+    );
+  }
+}

@@ -1,16 +1,16 @@
 /**
  * Host key trust. A node's key is never accepted blindly (DESIGN.md "Transport"). Order:
  * 1. a fingerprint pinned in the answers (`nodes[].ssh.hostKey`) must match;
- * 2. else `<stateDir>/known_hosts` (OpenSSH line format) must match;
+ * 2. else `<stateDir>/known_hosts` (OpenSSH line format: patterns, hashed hosts, `@revoked`) must match;
  * 3. else first contact: `confirm(host, fingerprint)` asks the operator; "yes" appends to known_hosts.
  * A changed key stops with `HostKeyMismatch` showing both fingerprints; with no `confirm` (unattended)
  * an unknown key is refused with a hint on how to pin it.
  */
-import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash, createHmac } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { HostKeyMismatch } from '../errors.js';
-import { HostKeyRejected, HostKeyUnknown } from './errors.js';
+import { AnvilError, HostKeyMismatch } from '../errors.js';
+import { HostKeyCertAuthority, HostKeyRejected, HostKeyRevoked, HostKeyUnknown } from './errors.js';
 
 /** Asks the operator whether to trust a first-seen key; resolves true for "yes". */
 export type ConfirmHostKey = (host: string, fingerprint: string, keyType: string) => Promise<boolean>;
@@ -51,28 +51,78 @@ export interface KnownHostEntry {
   hosts: string[];
   type: string;
   blob: Buffer;
+  /** `@revoked` or `@cert-authority`; absent for a plain line. */
+  marker?: 'revoked' | 'cert-authority';
 }
 
-/** Parse known_hosts text; hashed hosts, markers (`@cert-authority`, `@revoked`) and comments are skipped. */
+/**
+ * Parse known_hosts text as OpenSSH does: comma-separated host patterns (wildcards `*` `?`,
+ * negation `!`, `[host]:port`, hashed `|1|salt|hash`), and the `@revoked` / `@cert-authority`
+ * markers. Comments, blank and malformed lines are skipped.
+ */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith('@') || line.startsWith('|')) continue;
+    let line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    let marker: KnownHostEntry['marker'];
+    if (line.startsWith('@')) {
+      const m = /^@(\S+)\s+(.*)$/.exec(line);
+      if (!m || (m[1] !== 'revoked' && m[1] !== 'cert-authority')) continue;
+      marker = m[1];
+      line = m[2]!;
+    }
     const [hosts, type, b64] = line.split(/\s+/);
     if (!hosts || !type || !b64) continue;
     const blob = Buffer.from(b64, 'base64');
     if (!blob.length) continue;
-    out.push({ hosts: hosts.split(','), type, blob });
+    out.push({ hosts: hosts.split(','), type, blob, ...(marker ? { marker } : {}) });
   }
   return out;
 }
 
-/** Entries of `file` that name `host`:`port`. */
-export function knownKeysFor(file: string, host: string, port: number): KnownHostEntry[] {
-  if (!existsSync(file)) return [];
+/** Whether one host pattern of a known_hosts line names `pat` (`host` or `[host]:port`). */
+function patternMatches(p: string, pat: string): boolean {
+  if (p.startsWith('|1|')) {
+    const [, , salt, hash] = p.split('|');
+    if (!salt || !hash) return false;
+    return createHmac('sha1', Buffer.from(salt, 'base64')).update(pat).digest('base64') === hash;
+  }
+  if (!/[*?]/.test(p)) return p.toLowerCase() === pat.toLowerCase();
+  const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(pat);
+}
+
+/** Whether an entry names `host`:`port` (a negated pattern that matches excludes it). */
+export function entryNames(e: KnownHostEntry, host: string, port: number): boolean {
   const pat = hostPattern(host, port);
-  return parseKnownHosts(readFileSync(file, 'utf8')).filter((e) => e.hosts.includes(pat));
+  let hit = false;
+  for (const h of e.hosts) {
+    if (h.startsWith('!')) {
+      if (patternMatches(h.slice(1), pat)) return false;
+    } else if (patternMatches(h, pat)) hit = true;
+  }
+  return hit;
+}
+
+/** Every entry of `file` (plain and marked) that names `host`:`port`; [] when there is no file. */
+export function knownEntriesFor(file: string, host: string, port: number): KnownHostEntry[] {
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new AnvilError(`${file} is not a file (${st.isDirectory() ? 'a folder' : 'not a regular file'}); it should hold known host keys, one per line`, `remove it (a new one is written on first contact) or replace it with an OpenSSH known_hosts file`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof AnvilError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'make it readable by you, or remove it');
+  }
+  return parseKnownHosts(text).filter((e) => entryNames(e, host, port));
+}
+
+/** Plain (unmarked) entries of `file` that name `host`:`port`. */
+export function knownKeysFor(file: string, host: string, port: number): KnownHostEntry[] {
+  return knownEntriesFor(file, host, port).filter((e) => !e.marker);
 }
 
 /** Append a trusted key to `file` (one OpenSSH-style line), creating the folder if needed. */
@@ -103,11 +153,15 @@ export function preferredHostKeyAlgorithms(policy: HostKeyPolicy, host: string, 
 export async function verifyHostKey(policy: HostKeyPolicy, host: string, port: number, blob: Buffer): Promise<TrustReason> {
   const seen = fingerprint(blob);
   const label = hostPattern(host, port);
+  const entries = policy.knownHostsFile ? knownEntriesFor(policy.knownHostsFile, host, port) : [];
+  // NOTE: as OpenSSH: a revoked key is refused before anything else (a pin included).
+  if (entries.some((e) => e.marker === 'revoked' && e.blob.equals(blob))) throw new HostKeyRevoked(label, seen, policy.knownHostsFile!);
   if (policy.pinned) {
     if (policy.pinned.replace(/=+$/, '') === seen) return 'pinned';
     throw new HostKeyMismatch(label, `${policy.pinned} (pinned in the answers)`, seen);
   }
-  const known = policy.knownHostsFile ? knownKeysFor(policy.knownHostsFile, host, port) : [];
+  const known = entries.filter((e) => !e.marker);
+  if (!known.length && entries.some((e) => e.marker === 'cert-authority')) throw new HostKeyCertAuthority(label, policy.knownHostsFile!);
   if (known.length) {
     if (known.some((e) => e.blob.equals(blob))) return 'known';
     const expected = known.map((e) => `${e.type} ${fingerprint(e.blob)}`).join(' or ');

@@ -3,8 +3,8 @@
  * happens so a crash loses nothing before it. Secrets are redacted and output is truncated before a
  * line is written; stdin is never journaled.
  */
-import { appendFileSync } from 'node:fs';
 import { redact } from '../plan/derive.js';
+import { appendNoFollow } from '../util/append-file.js';
 
 /** Longest stdout/stderr kept per command: the head and (mostly) the tail, where errors are. */
 export const OUTPUT_LIMIT = { head: 1024, tail: 3072 };
@@ -60,7 +60,7 @@ export class Journal {
     for (const k of ['cmd', 'error', 'path', 'backup', 'task', 'node'] as const) if (typeof e[k] === 'string') e[k] = this.redact(e[k]!);
     // NOTE: redact before truncating, so a secret cut at the boundary is never left half visible.
     for (const k of ['stdout', 'stderr'] as const) if (typeof e[k] === 'string') e[k] = truncateOutput(this.redact(e[k]!));
-    appendFileSync(this.file, JSON.stringify(e) + '\n', { mode: 0o600 });
+    appendNoFollow(this.file, JSON.stringify(e) + '\n');
   }
 }
 

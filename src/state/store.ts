@@ -2,13 +2,15 @@
  * The state folder: `state.json` (the checkpoint, written atomically), `journal.jsonl` (see
  * journal.ts) and `lock` (one run per folder). Nothing here knows what a task does.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AnvilError } from '../errors.js';
 import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.js';
 import { pidAlive } from '../util/pid.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { loadSecretKey } from './secret-key.js';
+import { describeIoError, ioHint } from '../util/append-file.js';
 
 /** File names inside a state folder. */
 export const STATE_FILE = 'state.json';
@@ -56,12 +58,82 @@ export function readState(dir: string): StateFile | null {
     );
   if (!s.tasks || typeof s.tasks !== 'object' || !s.captured || typeof s.captured !== 'object')
     throw new AnvilError(`${file} is damaged: "tasks" or "captured" is missing`, 'restore it from a backup, or start over with a fresh --state folder');
+  const bad = shapeProblem(s);
+  if (bad) throw new AnvilError(`${file} is damaged: ${bad}`, 'restore it from a backup, or start over with a fresh --state folder (nothing was changed)');
   return s as StateFile;
+}
+
+const STATUSES = new Set(['pending', 'running', 'done', 'failed', 'skipped']);
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The first place where a state file's shape is wrong (`tasks.x.node1.status: "fine" is not a
+ * status`), or undefined. NOTE: a wrong shape is refused, never dropped: a record silently lost
+ * would run a destructive task again.
+ */
+export function shapeProblem(s: Partial<StateFile>): string | undefined {
+  if (!isRecord(s.tasks)) return '"tasks" must be a map of task ids, not ' + (Array.isArray(s.tasks) ? 'a list' : typeof s.tasks);
+  if (!isRecord(s.captured)) return '"captured" must be a map, not ' + (Array.isArray(s.captured) ? 'a list' : typeof s.captured);
+  for (const k of ['answersFile', 'answersHash', 'createdAt', 'updatedAt', 'secretKeyId'] as const)
+    if (s[k] !== undefined && typeof s[k] !== 'string') return `"${k}" must be text`;
+  if (s.nodes !== undefined && (!Array.isArray(s.nodes) || !s.nodes.every((n) => typeof n === 'string'))) return '"nodes" must be a list of node names';
+  if (s.executableSteps !== undefined && (!Array.isArray(s.executableSteps) || !s.executableSteps.every((n) => typeof n === 'string')))
+    return '"executableSteps" must be a list of step ids';
+  if (s.lab !== undefined && (!isRecord(s.lab) || typeof s.lab.stateDir !== 'string' || !isRecord(s.lab.ports))) return '"lab" must be { stateDir, ports }';
+  for (const [id, byNode] of Object.entries(s.tasks)) {
+    if (!isRecord(byNode)) return `tasks.${id} must be a map of node names to records, not ${Array.isArray(byNode) ? 'a list' : JSON.stringify(byNode)}`;
+    for (const [node, rec] of Object.entries(byNode)) {
+      const at = `tasks.${id}.${node}`;
+      if (!isRecord(rec)) return `${at} must be a record, not ${Array.isArray(rec) ? 'a list' : JSON.stringify(rec)}`;
+      if (typeof rec.status !== 'string' || !STATUSES.has(rec.status)) return `${at}.status: ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
+      for (const k of ['inputHash', 'startedAt', 'finishedAt', 'error', 'note'])
+        if (rec[k] !== undefined && typeof rec[k] !== 'string') return `${at}.${k} must be text`;
+      if (rec.runs !== undefined && (typeof rec.runs !== 'number' || !Number.isInteger(rec.runs) || rec.runs < 0)) return `${at}.runs must be a whole number`;
+      if (rec.awaitingOperator !== undefined && typeof rec.awaitingOperator !== 'boolean') return `${at}.awaitingOperator must be true or false`;
+      if (rec.evidence !== undefined && (!isRecord(rec.evidence) || typeof rec.evidence.summary !== 'string')) return `${at}.evidence must be { summary, details? }`;
+      if (rec.secretHashes !== undefined && (!isRecord(rec.secretHashes) || !Object.values(rec.secretHashes).every((v) => typeof v === 'string')))
+        return `${at}.secretHashes must be a map of text`;
+    }
+  }
+  return undefined;
 }
 
 /** Write `DIR/state.json` atomically: temp file, fsync, rename, fsync of the folder. */
 export function writeStateAtomic(dir: string, state: StateFile): void {
-  writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', 0o600);
+  const file = join(dir, STATE_FILE);
+  try {
+    writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
+  } catch (e) {
+    // NOTE: the previous checkpoint is intact (the write goes to a temp file first).
+    throw new AnvilError(`cannot write the checkpoint ${file}: ${describeIoError(e)}; the run stops here`, ioHint(e));
+  }
+}
+
+/**
+ * Refuse a state folder others can write to (they could plant a journal link or edit the
+ * checkpoint), or one that is a link or not a folder.
+ */
+export function checkFolder(dir: string): void {
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) return checkFolder(resolveLink(dir));
+  if (!st.isDirectory()) throw new AnvilError(`${dir} is not a folder`, 'pass --state with a folder (it is created when absent)');
+  if (st.mode & 0o022)
+    throw new AnvilError(
+      `state folder ${dir} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}); refusing to trust its checkpoint`,
+      `chmod 700 ${dir}`,
+    );
+}
+
+function resolveLink(p: string): string {
+  // NOTE: a state folder given as a link (e.g. ~/anvil -> /srv/anvil) is fine; its target is checked.
+  return realpathSync(p);
+}
+
+/** Someone else holds a lock (a live process, or one on another host). */
+export class LockHeld extends AnvilError {
+  constructor(message: string, hint: string, public readonly pid?: number) {
+    super(message, hint);
+  }
 }
 
 /** What the lock file holds. */
@@ -76,8 +148,8 @@ interface LockInfo {
  * Take `DIR/lock` (exclusive create). A lock left by a dead process on this host is taken over;
  * a live one (or one from another host) is refused with who holds it.
  */
-export function acquireLock(dir: string): () => void {
-  const file = join(dir, LOCK_FILE);
+export function acquireLock(dir: string, o: { file?: string; what?: string; hint?: string } = {}): () => void {
+  const file = join(dir, o.file ?? LOCK_FILE);
   const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -108,9 +180,10 @@ export function acquireLock(dir: string): () => void {
       unlinkSync(file);
       continue;
     }
-    throw new AnvilError(
-      `state folder ${dir} is in use by another anvil-install${held ? ` (pid ${held.pid} on ${held.host}, since ${held.since})` : ''}`,
-      `wait for that run to finish; if no such process exists, delete ${file}`,
+    throw new LockHeld(
+      `${o.what ?? `state folder ${dir}`} is in use by another anvil-install${held ? ` (pid ${held.pid} on ${held.host}, since ${held.since})` : ''}`,
+      o.hint ?? `wait for that run to finish; if no such process exists, delete ${file}`,
+      held?.pid,
     );
   }
   throw new AnvilError(`cannot take the lock ${file}`);
@@ -138,6 +211,7 @@ export class StateStore {
       if (!opts.create) throw new AnvilError(`no state folder at ${abs}`, 'start with `anvil-install install --answers FILE` (or pass --state DIR)');
       mkdirSync(abs, { recursive: true, mode: 0o700 });
     }
+    checkFolder(abs);
     const unlock = acquireLock(abs);
     try {
       let state = readState(abs);
@@ -151,6 +225,13 @@ export class StateStore {
       unlock();
       throw e;
     }
+  }
+
+  private key?: Buffer;
+
+  /** The folder's `secret.key` (made on first use): keys the digests of applied secrets. */
+  secretKey(): Buffer {
+    return (this.key ??= loadSecretKey(this.dir));
   }
 
   /** Path of the journal in this folder. */
@@ -178,12 +259,21 @@ export class StateStore {
    * `done` probe. The runner saves `urgent` before a `once` task's side effects and flushes at the end.
    */
   save(urgent = false): void {
+    if (this.failed) throw this.failed;
     if (this.frozen) return;
     this.state.updatedAt = new Date().toISOString();
     const wait = this.lastWrite + this.minIntervalMs - Date.now();
     if (urgent || wait <= 0) return this.flush(true);
     this.dirty = true;
-    this.timer ??= setTimeout(() => this.flush(), wait);
+    // NOTE: a write that fails in the timer is kept and thrown by the next save or flush (a throw
+    // from a timer would crash the process without a message).
+    this.timer ??= setTimeout(() => {
+      try {
+        this.flush();
+      } catch (e) {
+        this.failed = e as AnvilError;
+      }
+    }, wait);
     this.timer.unref?.();
   }
 
@@ -191,11 +281,20 @@ export class StateStore {
   flush(force = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.failed) throw this.failed;
     if (this.frozen || (!this.dirty && !force)) return;
     this.dirty = false;
     this.lastWrite = Date.now();
-    writeStateAtomic(this.dir, this.state);
+    try {
+      writeStateAtomic(this.dir, this.state);
+    } catch (e) {
+      this.failed = e as AnvilError;
+      throw e;
+    }
   }
+
+  /** The checkpoint write that failed, if one did (every later save throws it). */
+  private failed: AnvilError | undefined;
 
   /** Minimum milliseconds between two checkpoint writes (0 = write on every save). */
   minIntervalMs = 100;
@@ -208,13 +307,21 @@ export class StateStore {
    * in the background.
    */
   freeze(): void {
-    this.flush();
+    try {
+      this.flush();
+    } catch {
+      // NOTE: the write failure was (or is about to be) reported by the run; an interrupt must not throw.
+    }
     this.frozen = true;
   }
 
   /** Write what is pending and release the lock. */
   close(): void {
-    this.flush();
-    this.unlock();
+    // NOTE: the lock is released even when the last write fails (disk full): the next run may go on.
+    try {
+      if (!this.failed) this.flush();
+    } finally {
+      this.unlock();
+    }
   }
 }

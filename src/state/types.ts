@@ -24,6 +24,12 @@ export interface TaskRecord {
   runs?: number;
   /** A gate the run stopped at (`--yes`): the `resume` that follows counts as the operator's confirmation. */
   awaitingOperator?: boolean;
+  /**
+   * Keyed digests (HMAC with the folder's `secret.key`) of the secrets the task applied, by path
+   * (`ricci.password`, `fencing.devices.NAME.passwd`): a changed secret re-opens the task. Never the
+   * secret itself nor a plain hash of it.
+   */
+  secretHashes?: Record<string, string>;
   /** Why the task ended as it did, when that is not obvious (e.g. a gate accepted with --accept-gates). */
   note?: string;
 }
@@ -48,6 +54,8 @@ export interface StateFile {
    * tutorial's tools step by step); absent = every step.
    */
   executableSteps?: string[];
+  /** Id of the `secret.key` the records' `secretHashes` were made with (tells a lost key from a changed secret). */
+  secretKeyId?: string;
   /** Whether the run used the lab. */
   lab?: { stateDir: string; ports: Record<string, number> };
 }

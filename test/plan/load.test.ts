@@ -81,7 +81,7 @@ describe('answers loading', () => {
       a.ricci.password = '${env:ANVIL_TEST_RICCI}';
     });
     expect(issues).toEqual(['ricci.password: environment variable ANVIL_TEST_RICCI is not set; export ANVIL_TEST_RICCI=... or write the value in the file']);
-    expect(issuesOf((a) => (a.ricci.password = '${env:ANVIL_TEST_RICCI}'), { ANVIL_TEST_RICCI: 'pw' })).toEqual([]);
+    expect(issuesOf((a) => (a.ricci.password = '${env:ANVIL_TEST_RICCI}'), { ANVIL_TEST_RICCI: 'pw-from-env' })).toEqual([]);
   });
 
   it('leaves unset ${env:NAME} secrets as written when they are optional (plan, runbook)', () => {

@@ -60,7 +60,7 @@ describe('host key trust', () => {
       [
         '# comment',
         `|1|hashed= ssh-ed25519 ${b.toString('base64')}`,
-        `@revoked 10.0.0.1 ssh-ed25519 ${b.toString('base64')}`,
+        `@revoked 10.9.9.9 ssh-ed25519 ${b.toString('base64')}`,
         `10.0.0.1,an-node01 ssh-ed25519 ${a.toString('base64')}`,
         `[10.0.0.1]:2222 ssh-ed25519 ${b.toString('base64')}`,
         '',

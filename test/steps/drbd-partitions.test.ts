@@ -11,7 +11,7 @@ import { drbdPartitions, partitionCommands, alignCommands, FREE_START, partition
 import { FakeNode, fakeContext } from '../helpers/fake-node.js';
 
 const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
-const other = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'x', RICCI_PW: 'y' }));
+const other = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }));
 const task = drbdPartitions.tasks[0]!;
 
 describe('partition commands in plan and runbook', () => {

@@ -9,7 +9,7 @@ import { contentOf } from '../../src/engine/walk.js';
 import { vmProvision } from '../../steps/vm-provision.js';
 
 const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
-const other = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'x', RICCI_PW: 'y' }));
+const other = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }));
 const scripts = vmProvision.tasks.find((t) => t.id === 'vm-provision.scripts')!;
 
 const norm = (s: string) =>
@@ -101,7 +101,7 @@ describe('provision scripts of the second cluster (structure)', () => {
   });
 
   it('uses a driver ISO as a second cdrom (the tutorial note) and quotes odd values', () => {
-    const p = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'x', RICCI_PW: 'y' }));
+    const p = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }));
     p.vms[1]!.install.floppy = '/cluster/iso/virtio-win-0.1-30.iso';
     p.vms[0]!.install.extraArgs = 'ks=http://h/$x "q"';
     const f = written(p);

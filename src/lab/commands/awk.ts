@@ -4,6 +4,9 @@
  */
 import type { CommandFn } from '../shell/types.js';
 import { readInputs } from './util.js';
+
+/** Loop turns one awk program may take in the lab. */
+export const AWK_MAX_TURNS = 5_000_000;
 import { posixRegExp } from './regex.js';
 
 type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 're'; v: string } | { t: 'id'; v: string } | { t: 'op'; v: string } | { t: 'nl' } | { t: 'eof' };
@@ -717,6 +720,12 @@ function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s
     return '';
   };
   const truth = (v: unknown) => (typeof v === 'number' ? v !== 0 : isNumStr(String(v)) ? Number(v) !== 0 : v !== '');
+  // NOTE: awk runs synchronously in the lab's one thread: nested endless loops would freeze both
+  // nodes, so the loop turns of one program are counted and a runaway program is stopped.
+  let turns = 0;
+  const turn = () => {
+    if (++turns > AWK_MAX_TURNS) throw new Error(`program ran more than ${AWK_MAX_TURNS} loop turns (the lab's limit per command); stopped`);
+  };
   const exec = (s: Stmt): void => {
     switch (s.k) {
       case 'print': {
@@ -735,11 +744,15 @@ function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s
         else if (s.b) exec(s.b);
         return;
       case 'while':
-        for (let g = 0; g < 1e6 && truth(ev(s.c)); g++) exec(s.body);
+        for (let g = 0; g < 1e6 && truth(ev(s.c)); g++) {
+          turn();
+          exec(s.body);
+        }
         return;
       case 'for':
         if (s.init) exec(s.init);
         for (let g = 0; g < 1e6 && (!s.c || truth(ev(s.c))); g++) {
+          turn();
           exec(s.body);
           if (s.step) exec(s.step);
         }

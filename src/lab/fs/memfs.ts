@@ -3,6 +3,7 @@
  * owners and mtimes, serializable to plain JSON. It implements the `LabFs` contract (what SFTP needs)
  * plus what the shell's commands need (lstat, symlinks, append, device nodes).
  */
+import { createHash } from 'node:crypto';
 import type { LabFs, LabStat } from '../types.js';
 import { normalize, dirname, basename } from './path.js';
 
@@ -72,6 +73,7 @@ export interface FullStat extends LabStat {
 /** JSON form of an inode. */
 type SavedNode =
   | { t: 'f'; m: number; u: number; g: number; ts: number; d: string; b?: 1 }
+  | { t: 'f'; m: number; u: number; g: number; ts: number; x: string }
   | { t: 'd'; m: number; u: number; g: number; ts: number; e: Record<string, SavedNode> }
   | { t: 'l'; m: number; u: number; g: number; ts: number; l: string }
   | { t: 'v'; m: number; u: number; g: number; ts: number; k: 'block' | 'char'; s: number };
@@ -334,13 +336,48 @@ export class MemFs implements LabFs {
   }
 }
 
+/** Files from this size on are saved as blobs (see {@link savedBlobs}), not inline in world.json. */
+export const BLOB_MIN_BYTES = 64 * 1024;
+
+// NOTE: a file's content is an immutable Buffer, replaced on every write: its encoding is computed
+// once per content, not once per save (a 50 MB upload must not cost every later command).
+const encoded = new WeakMap<Buffer, { d: string; b?: 1 } | { x: string }>();
+const blobs = new Map<string, Buffer>();
+
+/** Content id of a blob: sha256, hex. */
+export function blobId(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Blobs referenced by the snapshots taken since the last call (id → content), for the saver to
+ * write beside world.json; the registry is emptied.
+ */
+export function savedBlobs(): Map<string, Buffer> {
+  const out = new Map(blobs);
+  blobs.clear();
+  return out;
+}
+
+function encode(data: Buffer): { d: string; b?: 1 } | { x: string } {
+  let e = encoded.get(data);
+  if (!e) {
+    if (data.length >= BLOB_MIN_BYTES) e = { x: blobId(data) };
+    else {
+      const s = data.toString('utf8');
+      e = Buffer.from(s, 'utf8').equals(data) ? { d: s } : { d: data.toString('base64'), b: 1 };
+    }
+    encoded.set(data, e);
+  }
+  if ('x' in e) blobs.set(e.x, data);
+  return e;
+}
+
 function save(n: Inode): SavedNode {
   const m = { m: n.mode, u: n.uid, g: n.gid, ts: n.mtime };
   switch (n.t) {
-    case 'file': {
-      const s = n.data.toString('utf8');
-      return Buffer.from(s, 'utf8').equals(n.data) ? { t: 'f', ...m, d: s } : { t: 'f', ...m, d: n.data.toString('base64'), b: 1 };
-    }
+    case 'file':
+      return { t: 'f', ...m, ...encode(n.data) } as SavedNode;
     case 'dir':
       return { t: 'd', ...m, e: Object.fromEntries([...n.entries].map(([k, v]) => [k, save(v)])) };
     case 'link':
@@ -354,6 +391,7 @@ function load(s: SavedNode): Inode {
   const m = { mode: s.m, uid: s.u, gid: s.g, mtime: s.ts };
   switch (s.t) {
     case 'f':
+      if ('x' in s) throw new Error(`blob ${s.x} was not resolved before loading (persist.ts inlines blobs)`);
       return { t: 'file', ...m, data: Buffer.from(s.d, s.b ? 'base64' : 'utf8') };
     case 'd':
       return { t: 'dir', ...m, entries: new Map(Object.entries(s.e).map(([k, v]) => [k, load(v)])) };

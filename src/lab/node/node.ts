@@ -10,6 +10,7 @@ import { runAction, type ActionResult, type MaybePromise } from './services.js';
 import { INIT_D, startOrder, statusLine } from './rc.js';
 import { Shell, BIN_MAGIC } from '../shell/interp.js';
 import { HaltSignal, type CommandFn } from '../shell/types.js';
+import { BudgetExceeded, Cancelled, RunBudget } from '../shell/budget.js';
 import { COMMANDS } from '../commands/index.js';
 import { makeProc } from './proc.js';
 import { dirname, basename } from '../fs/path.js';
@@ -276,15 +277,21 @@ export class LabNode implements LabNodeApi {
   }
 
   /** Run one command line as root in /root. */
-  async exec(cmdline: string, opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<LabExecResult> {
-    const sh = new Shell(this, { env: { ...this.baseEnv(), ...(opts.env ?? {}) }, cwd: '/root', name: 'bash' });
+  async exec(cmdline: string, opts: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number } = {}): Promise<LabExecResult> {
+    const sh = new Shell(this, { env: { ...this.baseEnv(), ...(opts.env ?? {}) }, cwd: '/root', name: 'bash', budget: new RunBudget({ signal: opts.signal, maxSteps: opts.maxSteps }) });
     return this.runIn(sh, cmdline, opts.stdin ?? '');
   }
 
   /** A login shell whose cwd, variables and functions persist between lines. */
-  session(env: Record<string, string> = {}): { exec(line: string, opts?: { stdin?: string }): Promise<LabExecResult> } {
+  session(env: Record<string, string> = {}): { exec(line: string, opts?: { stdin?: string; signal?: AbortSignal }): Promise<LabExecResult> } {
     const sh = new Shell(this, { env: { ...this.baseEnv(), ...env }, cwd: '/root', name: 'bash' });
-    return { exec: (line, o = {}) => this.runIn(sh, line, o.stdin ?? '') };
+    // NOTE: each line gets its own budget, as each line of a login shell is its own command.
+    return {
+      exec: (line, o = {}) => {
+        sh.budget = new RunBudget({ signal: o.signal });
+        return this.runIn(sh, line, o.stdin ?? '');
+      },
+    };
   }
 
   private async runIn(sh: Shell, cmdline: string, stdin: string): Promise<LabExecResult> {
@@ -300,6 +307,11 @@ export class LabNode implements LabNodeApi {
     } catch (e) {
       if (!(e instanceof HaltSignal)) throw e;
       code = 255;
+      // NOTE: a runaway command is killed like a process (SIGKILL: 128 + 9), saying why.
+      if (e instanceof BudgetExceeded) {
+        code = 137;
+        stderr += `bash: ${e.reason}\n`;
+      } else if (e instanceof Cancelled) code = 129;
     } finally {
       this.active--;
       this.world.changed();

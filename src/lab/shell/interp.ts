@@ -12,6 +12,7 @@ import { BUILTINS } from './builtins.js';
 import { resolvePath, basename } from '../fs/path.js';
 import { errText } from '../fs/memfs.js';
 import type { LabNode } from '../node/node.js';
+import { MAX_DEPTH, RunBudget } from './budget.js';
 
 /** Standard streams of a running command. */
 export interface Io {
@@ -49,13 +50,16 @@ export class Shell {
   /** $0 and the prefix of error messages. */
   name: string;
   private lastBg = 0;
+  /** What this command line may still cost (shared with every shell it forks). */
+  budget: RunBudget;
 
   constructor(
     public readonly node: LabNode,
-    opts: { env?: Record<string, string>; cwd?: string; name?: string } = {},
+    opts: { env?: Record<string, string>; cwd?: string; name?: string; budget?: RunBudget } = {},
   ) {
     this.cwd = opts.cwd ?? '/root';
     this.name = opts.name ?? 'bash';
+    this.budget = opts.budget ?? new RunBudget();
     for (const [k, v] of Object.entries(opts.env ?? {})) {
       this.vars.set(k, v);
       this.exported.add(k);
@@ -64,7 +68,7 @@ export class Shell {
 
   /** A copy for a subshell, `$(...)`, a pipeline stage or a background job. */
   fork(): Shell {
-    const s = new Shell(this.node, { cwd: this.cwd, name: this.name });
+    const s = new Shell(this.node, { cwd: this.cwd, name: this.name, budget: this.budget });
     s.vars = new Map(this.vars);
     s.exported = new Set(this.exported);
     s.funcs = new Map(this.funcs);
@@ -79,7 +83,7 @@ export class Shell {
   child(name = 'sh'): Shell {
     const env: Record<string, string> = {};
     for (const k of this.exported) if (this.vars.has(k)) env[k] = this.vars.get(k)!;
-    return new Shell(this.node, { env, cwd: this.cwd, name });
+    return new Shell(this.node, { env, cwd: this.cwd, name, budget: this.budget });
   }
 
   /** Exported environment. */
@@ -124,8 +128,11 @@ export class Shell {
   async execList(list: List, io: Io): Promise<number> {
     for (const item of list.items) {
       this.checkAlive();
+      await this.budget.tick();
       if (item.bg) {
         const bgShell = this.fork();
+        // NOTE: a background job outlives its command line and its channel: a budget of its own.
+        bgShell.budget = new RunBudget();
         const cmd = item.cmd;
         this.lastBg = this.node.nextPid();
         this.vars.set('!', String(this.lastBg));
@@ -251,6 +258,7 @@ export class Shell {
 
   async execCommand(c: Command, io: Io): Promise<number> {
     this.checkAlive();
+    await this.budget.tick();
     let r: { io: Io; done(): void } | null;
     try {
       r = await this.openRedirs(c.redirs, io);
@@ -361,14 +369,21 @@ export class Shell {
     const name = argv[0]!;
     const fn = this.funcs.get(name);
     if (fn) {
+      // NOTE: bash with FUNCNEST set refuses a deeper call the same way; unset, it would crash.
+      if (this.budget.depth >= MAX_DEPTH) {
+        io.err(`${this.name}: ${name}: maximum function nesting level exceeded (${MAX_DEPTH})\n`);
+        return 1;
+      }
       const savedPos = this.positional;
       this.positional = argv.slice(1);
+      this.budget.depth++;
       try {
         return await this.execCommand(fn, io);
       } catch (e) {
         if (e instanceof ReturnSignal) return e.code;
         throw e;
       } finally {
+        this.budget.depth--;
         this.positional = savedPos;
       }
     }

@@ -6,11 +6,15 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AnvilError, CommandFailed, VerifyFailed } from '../errors.js';
-import { output, say, warn } from '../output.js';
+import { AnvilError, CommandFailed, PromptCancelled, VerifyFailed } from '../errors.js';
+import { output, say, setOutput, warn } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
-import { maskAnswers } from '../plan/derive.js';
+import { maskAnswers, secretValues } from '../plan/derive.js';
+import { RunLog } from '../engine/run-log.js';
+import { checkStepRange } from '../report/context.js';
+import { ensureDir } from '../util/ensure-dir.js';
+import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
 import type { Transport } from '../remote/types.js';
 import type { Prompter, Step } from '../engine/types.js';
 import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
@@ -39,6 +43,10 @@ export interface TransportRequest {
   /** Whether the operator can be asked (host keys on first contact, passwords). */
   interactive: boolean;
   answersFile?: string;
+  /** Why nobody is asked when `interactive` is false (for messages): `--yes`, or no terminal. */
+  unattendedReason?: string;
+  /** Progress notes of the connections (reconnects, silences), by node; never secrets. */
+  log?: (node: string, message: string) => void;
 }
 
 /** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
@@ -87,8 +95,19 @@ export function answersHash(a: Answers): string {
   return createHash('sha256').update(JSON.stringify(maskAnswers(a))).digest('hex');
 }
 
+/**
+ * Where questions are drawn: stdout when it is a terminal, else stderr when that is one (so
+ * `install … | tee install.txt` still asks on the terminal); undefined when neither is.
+ */
+export function promptTerminal(): NodeJS.WriteStream | undefined {
+  if (!process.stdin.isTTY || process.env.CI) return undefined;
+  if (process.stdout.isTTY) return process.stdout;
+  if (process.stderr.isTTY) return process.stderr;
+  return undefined;
+}
+
 function isInteractive(deps: RunDeps): boolean {
-  return deps.interactive ?? (output().isTTY && !!process.stdin.isTTY);
+  return deps.interactive ?? !!promptTerminal();
 }
 
 /** Without --yes the operator approves changes: refuse early (before touching the state) when nobody can be asked. */
@@ -100,8 +119,15 @@ export function checkCanAsk(yes: boolean | undefined, deps: RunDeps): void {
 /** Ask a question outside any listr task (host keys, passwords at connect time). */
 async function askOnTerminal<T>(question: Record<string, unknown>): Promise<T> {
   const { default: Enquirer } = await import('enquirer');
-  const r = (await new Enquirer().prompt({ name: 'v', ...question } as never)) as { v: T };
+  const stdout = promptTerminal();
+  const r = (await new Enquirer().prompt({ name: 'v', ...question, ...(stdout ? { stdout } : {}) } as never)) as { v: T };
   return r.v;
+}
+
+/** A node's name with its address, as questions name it: `an-node01 (10.20.0.1)`, `an-node01 (127.0.0.1:2222)`. */
+export function nodeLabel(name: string, host: string, port = 22): string {
+  const addr = port === 22 ? host : `${host}:${port}`;
+  return addr === name ? name : `${name} (${addr})`;
 }
 
 /** Connections over SSH (`NodeSession`, loaded lazily), connected before the run starts. */
@@ -120,6 +146,7 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
         port: n.ssh.port,
         user: n.ssh.user,
         privateKeyPath: n.ssh.privateKey,
+        log: (m) => r.log?.(n.name, m),
         askPassword: n.ssh.password
           ? async () => n.ssh.password!
           : r.interactive
@@ -129,8 +156,10 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
           pinned: n.ssh.hostKey,
           knownHostsFile: join(r.stateDir, 'known_hosts'),
           confirm: r.interactive
-            ? (host, fp, type) => askOnTerminal<boolean>({ type: 'confirm', message: `${host} presents ${type} key ${fp}. Trust it?`, initial: false })
+            ? (_host, fp, type) =>
+                askOnTerminal<boolean>({ type: 'confirm', message: `${nodeLabel(n.name, n.ssh.host || n.name, n.ssh.port)} presents ${type} key ${fp}. Trust it?`, initial: false })
             : undefined,
+          unattendedReason: r.unattendedReason,
         },
       }),
   );
@@ -200,6 +229,23 @@ export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTran
 export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only'> {
   lab?: boolean;
   answersFile?: string;
+  /** The command as typed, for the log's header (no secrets). */
+  command?: string;
+}
+
+/** What the operator still has to do after a run that did not finish, for the summary. */
+function pendingTodo(result: RunResult, stateDir: string): string[] {
+  const s = result.stop;
+  switch (result.outcome) {
+    case 'gate':
+      return [`operator action: ${s!.step}/${s!.task} on ${s!.node} (see the runbook), then: anvil-install resume --state ${stateDir}`];
+    case 'not-executable':
+      return [`from step ${s!.step} on, the install target cannot run the steps: follow the runbook by hand`];
+    case 'failed':
+      return [`fix: ${s!.message}; then: anvil-install resume --state ${stateDir}`];
+    default:
+      return [];
+  }
 }
 
 /**
@@ -211,7 +257,44 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   checkCanAsk(o.yes, deps);
   const steps = deps.steps ?? STEPS;
   const factory = deps.transportFactory ?? defaultTransportFactory;
-  const conn = await factory({ answers, stateDir: store.dir, lab: !!o.lab, interactive: interactive && !o.yes, answersFile: o.answersFile });
+  const runLog = new RunLog(store.dir, secretValues(answers), `anvil-install ${o.command ?? 'install'}`);
+  const screen = output();
+  // NOTE: what is printed outside the progress tree (summary, notes) also goes to the log; the tree
+  // itself is logged by the runner's hooks (steps, tasks, questions, notes), not as screen frames.
+  setOutput(runLog.tee(screen));
+  try {
+    return await runLogged(store, answers, o, deps, { interactive, steps, factory, runLog, screen });
+  } catch (e) {
+    runLog.write(`✖ ${(e as Error)?.message ?? String(e)}${(e as AnvilError)?.hint ? `\n  hint: ${(e as AnvilError).hint}` : ''}`);
+    runLog.close(`exit ${e instanceof AnvilError ? e.exitCode : EXIT.internal}`);
+    throw e;
+  } finally {
+    setOutput(screen);
+  }
+}
+
+async function runLogged(
+  store: StateStore,
+  answers: Answers,
+  o: ExecuteOptions,
+  deps: RunDeps,
+  x: { interactive: boolean; steps: readonly Step[]; factory: TransportFactory; runLog: RunLog; screen: ReturnType<typeof output> },
+): Promise<RunResult> {
+  const { interactive, steps, factory, runLog } = x;
+  const noteOut = (node: string, m: string) => {
+    runLog.note(node, m);
+    // NOTE: on screen at once; inside a task the runner's display shows it there instead.
+    if (!runLog.display(node, m)) x.screen.err.write(`  ${m.startsWith(`${node}:`) ? m : `${node}: ${m}`}\n`);
+  };
+  const conn = await factory({
+    answers,
+    stateDir: store.dir,
+    lab: !!o.lab,
+    interactive: interactive && !o.yes,
+    answersFile: o.answersFile,
+    unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
+    log: noteOut,
+  });
   if (conn.executableSteps) store.state.executableSteps = [...conn.executableSteps];
   else delete store.state.executableSteps;
   let runner: Runner;
@@ -229,6 +312,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
       only: o.only,
       prompter: deps.prompter,
       renderer: deps.renderer,
+      runLog,
     });
   } catch (e) {
     await conn.close();
@@ -238,6 +322,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   const onSignal = () => {
     runner.interrupt();
     warn(`\n${new Interrupted(store.dir).message}`);
+    runLog.close(`interrupted (exit ${EXIT.interrupted})`);
     store.close();
     // NOTE: remote commands still in flight are abandoned; their tasks stay `running` and are verified on resume.
     (deps.exit ?? ((c: number) => process.exit(c)))(130);
@@ -248,8 +333,11 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   // NOTE: on the lab every wait of the install passes in lab time.
   const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
   try {
+    // NOTE: the progress tree draws on the screen's own streams, not through the log's tee.
+    setOutput(x.screen);
     result = await runner.run();
   } finally {
+    setOutput(runLog.tee(x.screen));
     restoreClock();
     source?.off('SIGINT', onSignal);
     source?.off('SIGTERM', onSignal);
@@ -257,23 +345,38 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   }
   const runbook = `anvil-install runbook --answers ${o.answersFile ?? 'FILE'} --state ${store.dir} --out runbook.html`;
   for (const line of summaryLines(steps, store, result, runbook)) say(line);
+  for (const line of runLog.summaryLines(pendingTodo(result, store.dir))) say(line);
+  const code = result.error instanceof PromptCancelled ? EXIT.interrupted : exitCodeFor(result.outcome);
   if (result.outcome === 'failed' || result.outcome === 'aborted') {
-    const e = result.error;
+    const e = result.error ?? new AnvilError(result.stop?.message ?? 'the run failed');
     if (e instanceof AnvilError) {
       if (!e.hint && (e instanceof CommandFailed || e instanceof VerifyFailed)) e.hint = `fix the cause, then: anvil-install resume --state ${store.dir}`;
-      throw e;
+      e.exitCode = code;
+      // NOTE: what the CLI prints next, so the log ends as the screen does.
+      runLog.write(`✖ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     }
-    throw e ?? new AnvilError(result.stop?.message ?? 'the run failed');
+    runLog.close(`${result.outcome} (exit ${code})`);
+    throw e;
   }
+  runLog.close(`${result.outcome} (exit ${code})`);
   if (result.outcome === 'interrupted') throw new Interrupted(store.dir);
   return result;
 }
 
+/** The command as the log's header shows it. */
+function installCommandLine(o: InstallOptions, answersFile: string, dir: string): string {
+  const flags = [o.yes && '--yes', o.lab && '--lab', o.acceptGates && '--accept-gates', o.from && `--from ${o.from}`, o.to && `--to ${o.to}`, o.only && `--only ${o.only}`, o.force && '--force'];
+  return ['install --answers', answersFile, '--state', dir, ...flags.filter(Boolean)].join(' ');
+}
+
 /** Run `install`. */
 export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
+  // NOTE: before anything is created (state folder, lab): a typo in a step id costs nothing.
+  checkStepRange(o, deps.steps ?? STEPS);
   checkCanAsk(o.yes, deps);
   const answersFile = resolve(o.answers);
   const answers = loadAnswers(answersFile, deps.env ?? process.env);
+  ensureDir(o.state ?? DEFAULT_STATE_DIR, '--state');
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR, { create: true });
   try {
     const st = store.state;
@@ -289,7 +392,7 @@ export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<Ru
     else delete st.lab;
     // NOTE: on disk at once, so a wizard killed from here on can be continued with `resume`.
     store.save(true);
-    return await executeRun(store, answers, { ...o, answersFile }, deps);
+    return await executeRun(store, answers, { ...o, answersFile, command: installCommandLine(o, answersFile, store.dir) }, deps);
   } finally {
     store.close();
   }
@@ -316,11 +419,18 @@ The state folder keeps the checkpoint (state.json) and every remote command (jou
 passwords masked). Interrupted? \`anvil-install resume --state DIR\` carries on where it stopped:
 done tasks are skipped, destructive ones never run twice.
 
+Every run is logged to DIR/install.log (what was shown, every question and answer, every diff
+approved, skipped or refused, times per task and step; passwords masked). Questions are asked on
+the terminal even when the output is piped (\`install … | tee install.txt\`).
+
 Examples:
   $ anvil-install install --answers anvil.yaml
-  $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo`,
+  $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo
+
+${EXIT_CODES_TEXT}`,
     )
     .action(async (opts: InstallOptions) => {
-      await install(opts);
+      const r = await install(opts);
+      process.exitCode = exitCodeFor(r.outcome);
     });
 }

@@ -23,6 +23,8 @@ export interface HostKeyPolicy {
   knownHostsFile?: string;
   /** First-contact question; absent when unattended (then unknown keys are refused). */
   confirm?: ConfirmHostKey;
+  /** Why nobody is asked when `confirm` is absent (`--yes was given…`), for the refusal message. */
+  unattendedReason?: string;
 }
 
 /** How a key came to be trusted. */
@@ -113,7 +115,7 @@ export async function verifyHostKey(policy: HostKeyPolicy, host: string, port: n
     const expected = known.map((e) => `${e.type} ${fingerprint(e.blob)}`).join(' or ');
     throw new HostKeyMismatch(label, `${expected} (${policy.knownHostsFile})`, `${keyType(blob)} ${seen}`);
   }
-  if (!policy.confirm) throw new HostKeyUnknown(label, seen, keyType(blob));
+  if (!policy.confirm) throw new HostKeyUnknown(label, seen, keyType(blob), policy.unattendedReason);
   if (!(await policy.confirm(label, seen, keyType(blob)))) throw new HostKeyRejected(label, seen);
   if (policy.knownHostsFile) addKnownHost(policy.knownHostsFile, host, port, blob);
   return 'confirmed';

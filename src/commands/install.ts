@@ -4,6 +4,7 @@
  * injection point tests use for in-memory nodes), Ctrl-C handling and the closing summary.
  */
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AnvilError, CommandFailed, PromptCancelled, VerifyFailed } from '../errors.js';
@@ -47,6 +48,8 @@ export interface TransportRequest {
   unattendedReason?: string;
   /** Progress notes of the connections (reconnects, silences), by node; never secrets. */
   log?: (node: string, message: string) => void;
+  /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
+  sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
 }
 
 /** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
@@ -67,6 +70,8 @@ export interface RunDeps {
   signalSource?: NodeJS.EventEmitter;
   /** How to exit after an interrupt (tests); default `process.exit`. */
   exit?: (code: number) => void;
+  /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
+  sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
 }
 
 /** The run was interrupted (Ctrl-C): the checkpoint is saved, `resume` carries on. */
@@ -138,32 +143,72 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
   } catch (e) {
     throw new AnvilError(`the SSH transport is not available in this build: ${(e as Error).message}`);
   }
-  const sessions = r.answers.nodes.map(
-    (n) =>
-      new mod.NodeSession({
-        name: n.name,
-        host: n.ssh.host || n.name,
-        port: n.ssh.port,
-        user: n.ssh.user,
-        privateKeyPath: n.ssh.privateKey,
-        log: (m) => r.log?.(n.name, m),
-        askPassword: n.ssh.password
-          ? async () => n.ssh.password!
-          : r.interactive
-            ? (node) => askOnTerminal<string>({ type: 'password', message: `root password of ${node}` })
-            : undefined,
-        hostKeys: {
-          pinned: n.ssh.hostKey,
-          knownHostsFile: join(r.stateDir, 'known_hosts'),
-          confirm: r.interactive
-            ? (_host, fp, type) =>
-                askOnTerminal<boolean>({ type: 'confirm', message: `${nodeLabel(n.name, n.ssh.host || n.name, n.ssh.port)} presents ${type} key ${fp}. Trust it?`, initial: false })
-            : undefined,
-          unattendedReason: r.unattendedReason,
-        },
-      }),
-  );
-  const closeAll = async () => void (await Promise.allSettled(sessions.map((s) => s.close())));
+  const { resolveTarget } = await import('../remote/ssh-target.js');
+  const home = r.sshConfig?.home ?? homedir();
+  const knownHostsFile = join(r.stateDir, 'known_hosts');
+  const userKnownHostsFiles = [join(home, '.ssh', 'known_hosts')];
+  // NOTE: in memory only, for the reconnects of this run (network restart, reboot): asked once.
+  const passwords = new Map<string, string>();
+  const askPassword = (label: string, given?: string) =>
+    given
+      ? async () => given
+      : r.interactive
+        ? async (_n: string, attempt: number) => {
+            if (attempt === 1 && passwords.has(label)) return passwords.get(label)!;
+            const pw = await askOnTerminal<string>({ type: 'password', message: `password of ${label}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` });
+            passwords.set(label, pw);
+            return pw;
+          }
+        : undefined;
+  const askPassphrase = r.interactive ? (file: string, attempt: number) => askOnTerminal<string>({ type: 'password', message: `passphrase for key ${file}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` }) : undefined;
+  const confirmAs = (who: string) =>
+    r.interactive ? (_h: string, fp: string, type: string) => askOnTerminal<boolean>({ type: 'confirm', message: `${who} presents ${type} key ${fp}. Trust it?`, initial: false }) : undefined;
+  const bastions = new Map<string, InstanceType<typeof mod.NodeSession>>();
+  const sessions = r.answers.nodes.map((n) => {
+    const t = resolveTarget(n.name, n.ssh, r.sshConfig);
+    // NOTE: one session per bastion, shared by both nodes; each hop goes through the one before.
+    let jump: InstanceType<typeof mod.NodeSession> | undefined;
+    for (const h of t.jumps) {
+      const key = `${h.user}@${h.host}:${h.port}${jump ? ` via ${jump.target}` : ''}`;
+      let b = bastions.get(key);
+      if (!b) {
+        const label = `${h.user}@${nodeLabel(h.alias, h.host, h.port)}`;
+        b = new mod.NodeSession({
+          name: `bastion ${h.alias}`,
+          host: h.host,
+          port: h.port,
+          user: h.user,
+          identityFiles: h.identityFiles,
+          agent: h.agent ? undefined : false,
+          askPassphrase,
+          askPassword: askPassword(label),
+          jump,
+          log: (m) => r.log?.(n.name, m),
+          hostKeys: { knownHostsFile, userKnownHostsFiles, confirm: confirmAs(`bastion ${nodeLabel(h.alias, h.host, h.port)}`), unattendedReason: r.unattendedReason },
+        });
+        bastions.set(key, b);
+      }
+      jump = b;
+    }
+    const label = nodeLabel(n.name, t.host, t.port);
+    return new mod.NodeSession({
+      name: n.name,
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      identityFiles: t.identityFiles,
+      agent: t.agent ? undefined : false,
+      askPassphrase,
+      askPassword: askPassword(`${t.user}@${label}`, n.ssh.password),
+      jump,
+      log: (m) => r.log?.(n.name, m),
+      hostKeys: { pinned: n.ssh.hostKey, knownHostsFile, userKnownHostsFiles, confirm: confirmAs(label), unattendedReason: r.unattendedReason },
+    });
+  });
+  const closeAll = async () => {
+    await Promise.allSettled(sessions.map((s) => s.close()));
+    await Promise.allSettled([...bastions.values()].map((s) => s.close()));
+  };
   try {
     // NOTE: one at a time: a first-contact host key question must not overlap another.
     for (const s of sessions) await s.connect();
@@ -284,7 +329,7 @@ async function runLogged(
   const noteOut = (node: string, m: string) => {
     runLog.note(node, m);
     // NOTE: on screen at once; inside a task the runner's display shows it there instead.
-    if (!runLog.display(node, m)) x.screen.err.write(`  ${m.startsWith(`${node}:`) ? m : `${node}: ${m}`}\n`);
+    if (!runLog.display(node, m)) x.screen.err.write(`  ${runLog.mask(m.startsWith(`${node}:`) ? m : `${node}: ${m}`)}\n`);
   };
   const conn = await factory({
     answers,
@@ -294,6 +339,7 @@ async function runLogged(
     answersFile: o.answersFile,
     unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
     log: noteOut,
+    sshConfig: deps.sshConfig,
   });
   if (conn.executableSteps) store.state.executableSteps = [...conn.executableSteps];
   else delete store.state.executableSteps;

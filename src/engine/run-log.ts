@@ -86,6 +86,11 @@ export class RunLog {
     appendFileSync(this.file, lines.map((l) => `${t}  ${l}`.trimEnd()).join('\n') + '\n');
   }
 
+  /** `text` with the secrets masked and colours removed, for the screen. */
+  mask(text: string): string {
+    return stripAnsi(redact(text, this.secrets));
+  }
+
   /** A question and the answer given (`secret`: the answer is shown as ********). */
   question(kind: string, message: string, answer: unknown, secret = false): void {
     const shown = secret ? '********' : typeof answer === 'string' ? answer : JSON.stringify(answer);

@@ -6,7 +6,7 @@
  * A changed key stops with `HostKeyMismatch` showing both fingerprints; with no `confirm` (unattended)
  * an unknown key is refused with a hint on how to pin it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HostKeyMismatch } from '../errors.js';
@@ -21,6 +21,8 @@ export interface HostKeyPolicy {
   pinned?: string;
   /** The state folder's known_hosts file (`<stateDir>/known_hosts`). Created on first accept. */
   knownHostsFile?: string;
+  /** The operator's own known_hosts files (`~/.ssh/known_hosts`), read only, hashed names included. */
+  userKnownHostsFiles?: string[];
   /** First-contact question; absent when unattended (then unknown keys are refused). */
   confirm?: ConfirmHostKey;
   /** Why nobody is asked when `confirm` is absent (`--yes was given…`), for the refusal message. */
@@ -55,12 +57,19 @@ export interface KnownHostEntry {
   blob: Buffer;
 }
 
-/** Parse known_hosts text; hashed hosts, markers (`@cert-authority`, `@revoked`) and comments are skipped. */
+/** Whether a hashed known_hosts name (`|1|salt|hash`, HashKnownHosts yes) stands for `pattern`. */
+export function hashedHostMatches(hashed: string, pattern: string): boolean {
+  const m = /^\|1\|([^|]+)\|([^|]+)$/.exec(hashed);
+  if (!m) return false;
+  return createHmac('sha1', Buffer.from(m[1]!, 'base64')).update(pattern).digest('base64') === m[2];
+}
+
+/** Parse known_hosts text; markers (`@cert-authority`, `@revoked`) and comments are skipped; hashed names are kept as written. */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith('@') || line.startsWith('|')) continue;
+    if (!line || line.startsWith('#') || line.startsWith('@')) continue;
     const [hosts, type, b64] = line.split(/\s+/);
     if (!hosts || !type || !b64) continue;
     const blob = Buffer.from(b64, 'base64');
@@ -74,7 +83,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 export function knownKeysFor(file: string, host: string, port: number): KnownHostEntry[] {
   if (!existsSync(file)) return [];
   const pat = hostPattern(host, port);
-  return parseKnownHosts(readFileSync(file, 'utf8')).filter((e) => e.hosts.includes(pat));
+  return parseKnownHosts(readFileSync(file, 'utf8')).filter((e) => e.hosts.some((h) => h === pat || hashedHostMatches(h, pat)));
 }
 
 /** Append a trusted key to `file` (one OpenSSH-style line), creating the folder if needed. */
@@ -109,11 +118,15 @@ export async function verifyHostKey(policy: HostKeyPolicy, host: string, port: n
     if (policy.pinned.replace(/=+$/, '') === seen) return 'pinned';
     throw new HostKeyMismatch(label, `${policy.pinned} (pinned in the answers)`, seen);
   }
-  const known = policy.knownHostsFile ? knownKeysFor(policy.knownHostsFile, host, port) : [];
-  if (known.length) {
+  for (const file of [policy.knownHostsFile, ...(policy.userKnownHostsFiles ?? [])]) {
+    const known = file ? knownKeysFor(file, host, port) : [];
+    if (!known.length) continue;
     if (known.some((e) => e.blob.equals(blob))) return 'known';
+    // NOTE: OpenSSH accepts a key listed for the host of another type than the one it holds; so do we
+    // only for the state file, where we wrote it. A changed key of a known type stops.
+    if (!known.some((e) => e.type === keyType(blob)) && file !== policy.knownHostsFile) continue;
     const expected = known.map((e) => `${e.type} ${fingerprint(e.blob)}`).join(' or ');
-    throw new HostKeyMismatch(label, `${expected} (${policy.knownHostsFile})`, `${keyType(blob)} ${seen}`);
+    throw new HostKeyMismatch(label, `${expected} (${file})`, `${keyType(blob)} ${seen}`);
   }
   if (!policy.confirm) throw new HostKeyUnknown(label, seen, keyType(blob), policy.unattendedReason);
   if (!(await policy.confirm(label, seen, keyType(blob)))) throw new HostKeyRejected(label, seen);

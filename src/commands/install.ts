@@ -13,6 +13,10 @@ import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
 import { maskAnswers, secretValues } from '../plan/derive.js';
 import { RunLog } from '../engine/run-log.js';
+import { leftoverCandidates, removeLeftovers } from '../engine/leftovers.js';
+import { planWithCaptured } from '../engine/captured.js';
+import { createNodeHandle } from '../engine/node-handle.js';
+import { Journal } from '../state/journal.js';
 import { checkStepRange } from '../report/context.js';
 import { ensureDir } from '../util/ensure-dir.js';
 import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
@@ -278,6 +282,22 @@ export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates
   command?: string;
 }
 
+/**
+ * Before a run carries on: remove the temporary files (`.NAME.anvil-…`) that writes of tasks left
+ * `running` (a kill between upload and rename) left on the nodes; journaled, and said on screen.
+ */
+async function cleanLeftovers(store: StateStore, answers: Answers, steps: readonly Step[], transports: Record<string, Transport>, note: (node: string, m: string) => void): Promise<void> {
+  const plan = planWithCaptured(answers, store.state.captured);
+  const secrets = secretValues(answers);
+  for (const pn of plan.nodes) {
+    const c = leftoverCandidates(steps, plan, store.state, pn.name);
+    const transport = transports[pn.name];
+    if (!c.size || !transport) continue;
+    const node = createNodeHandle({ plan: pn, transport, journal: new Journal(store.journalFile, secrets), task: 'resume.leftovers', secrets });
+    for (const path of await removeLeftovers(node, c)) note(pn.name, `removed ${path}, left by an interrupted write`);
+  }
+}
+
 /** What the operator still has to do after a run that did not finish, for the summary. */
 function pendingTodo(result: RunResult, stateDir: string): string[] {
   const s = result.stop;
@@ -345,6 +365,7 @@ async function runLogged(
   else delete store.state.executableSteps;
   let runner: Runner;
   try {
+    await cleanLeftovers(store, answers, steps, conn.transports, noteOut);
     runner = new Runner({
       answers,
       steps,

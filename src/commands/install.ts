@@ -253,7 +253,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     const sessions = r.answers.nodes.map((n) => {
       const ep = where.nodes[n.name];
       if (!ep) throw new AnvilError(`the lab has no node ${n.name} (it has ${Object.keys(where.nodes).join(', ')})`, `the lab in ${labDir} was built from other answers; remove that folder to rebuild it`);
-      return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint } });
+      return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint }, log: (m) => r.log?.(n.name, m) });
     });
     for (const s of sessions) await s.connect(10_000);
     return {

@@ -173,8 +173,9 @@ export class NodeSession implements Transport {
           ? setInterval(() => {
               beats++;
               const silent = Date.now() - this.lastHeard;
-              const secs = (n: number) => `${Math.round(n / 1000)} s`;
-              if (silent >= beat) this.log(`${this.name}: no answer for ${secs(silent)} while \`${cmd}\` runs; waiting for the node (the connection is given up after ${secs((this.o.keepaliveIntervalMs ?? 5000) * ((this.o.keepaliveCountMax ?? 3) + 1))} of silence)`);
+              const secs = (n: number) => `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} s`;
+              // NOTE: a live node answers every keepalive; silence past 1.5 intervals means it does not.
+              if (silent >= (this.o.keepaliveIntervalMs ?? 5000) * 1.5) this.log(`${this.name}: no answer for ${secs(silent)} while \`${cmd}\` runs; waiting for the node (the connection is given up after ${secs((this.o.keepaliveIntervalMs ?? 5000) * ((this.o.keepaliveCountMax ?? 3) + 1))} of silence)`);
               else if (beats % 6 === 0) this.log(`${this.name}: still waiting for \`${cmd}\` to finish (${secs(ms())})`);
             }, beat)
           : undefined;

@@ -9,7 +9,8 @@ import { output, say, warn } from '../output.js';
 import { loadAsBuilt } from '../report/as-built.js';
 import { loadReportContext } from '../report/context.js';
 import { htmlToPdf, type PdfOptions } from '../report/pdf.js';
-import { buildRunbook, runbookHtml, runbookMarkdown, type RunbookFormat, type RunbookInput } from '../report/runbook.js';
+import { buildRunbook, runbookHtml, runbookMarkdown, type Paper, type RunbookFormat, type RunbookInput, type RunbookModel } from '../report/runbook.js';
+import { destinationPages } from '../report/pdf-pages.js';
 import { planWithCaptured } from '../engine/captured.js';
 import { inputHash } from '../engine/input-hash.js';
 import { maskAnswers } from '../plan/derive.js';
@@ -23,6 +24,31 @@ export interface RunbookOptions {
   out?: string;
   /** State folder (or state.json) of an install: makes the runbook "as built". */
   state?: string;
+  /** a4 or letter (default letter). */
+  paper?: string;
+}
+
+/** The paper asked for. */
+export function paperOf(p: string | undefined): Paper {
+  const v = (p ?? 'letter').toLowerCase();
+  if (v !== 'a4' && v !== 'letter') throw new AnvilError(`unknown paper size "${p}"`, 'use --paper a4 or --paper letter');
+  return v;
+}
+
+/**
+ * Print the PDF twice: the first print tells on which page each step (and the hand-over) starts;
+ * the second prints the contents with those page numbers. NOTE: the contents take the same room
+ * both times (numbers in a fixed column), so the pages do not move between the two prints.
+ */
+export async function printRunbookPdf(model: RunbookModel, secrets: string[], out: string, tmp: string, pdf?: PdfOptions): Promise<{ pages: number }> {
+  const html = join(tmp, 'runbook.html');
+  writeFileSync(html, runbookHtml(model, secrets));
+  await htmlToPdf(html, out, pdf);
+  const first = destinationPages(readFileSync(out));
+  model.pages = first.dests;
+  writeFileSync(html, runbookHtml(model, secrets));
+  await htmlToPdf(html, out, pdf);
+  return { pages: destinationPages(readFileSync(out)).pages };
 }
 
 const FORMATS: RunbookFormat[] = ['md', 'html', 'pdf'];
@@ -89,17 +115,15 @@ export async function runbookCommand(
   }
   // NOTE: the masked plan: nothing a person reads carries a password; redaction of the final
   // document (in runbookMarkdown/runbookHtml) is the second line of defence.
-  const model = buildRunbook({ plan: masked, steps, secrets: ctx.secrets, answersFile: ctx.file, asBuilt, ...built, now: extra.now });
+  const model = buildRunbook({ plan: masked, steps, secrets: ctx.secrets, answersFile: ctx.file, asBuilt, ...built, now: extra.now, paper: paperOf(opts.paper) });
   const write = (data: string | Buffer) => (toStdout ? void output().out.write(data) : writeFileSync(opts.out!, data));
   if (format === 'md') write(runbookMarkdown(model, ctx.secrets));
   else if (format === 'html') write(runbookHtml(model, ctx.secrets));
   else {
     const tmp = mkdtempSync(join(tmpdir(), 'anvil-runbook-'));
     try {
-      const html = join(tmp, 'runbook.html');
-      writeFileSync(html, runbookHtml(model, ctx.secrets));
       const pdf = toStdout ? join(tmp, 'runbook.pdf') : opts.out;
-      await htmlToPdf(html, pdf, extra.pdf);
+      await printRunbookPdf(model, ctx.secrets, pdf, tmp, extra.pdf);
       if (toStdout) write(readFileSync(pdf));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -122,13 +146,17 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <file>', 'output file ("-": stdout, with --format)')
     .option('-f, --format <format>', 'md, html or pdf (default: from the --out extension)')
     .option('--state <dir>', 'state folder of an install: write the runbook "as built", with each task\'s status and evidence')
+    .option('--paper <size>', 'paper to lay the print out for: a4 or letter', 'letter')
     .addHelpText(
       'after',
       `
 The cover summarises the cluster (nodes, networks, NIC map, fence matrix, DRBD layout, VMs);
 each step then starts on a new page with why it is done, its files in full, its commands per
 node, what to check, checklists and Yes/No tables for the manual tests, and sign-off lines.
-Passwords are shown as ********. PDF is printed with headless Chromium (apt-get install chromium).
+Passwords are shown as ********. PDF is printed with headless Chromium (apt-get install chromium):
+every page carries the cluster, the step (n of 20) and its page number; the contents give the page
+of each step; files edited in place (lvm.conf) show only their changes; a file that runs onto the
+next page names itself again there; the last page is the hand-over sign-off.
 
 Examples:
   $ anvil-install runbook --answers anvil.yaml --out runbook.html

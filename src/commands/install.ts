@@ -54,6 +54,8 @@ export interface TransportRequest {
   log?: (node: string, message: string) => void;
   /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
   sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
+  /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
+  ask?: AskFn;
 }
 
 /** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
@@ -76,6 +78,8 @@ export interface RunDeps {
   exit?: (code: number) => void;
   /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
   sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
+  /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
+  ask?: AskFn;
 }
 
 /** The run was interrupted (Ctrl-C): the checkpoint is saved, `resume` carries on. */
@@ -125,6 +129,14 @@ export function checkCanAsk(yes: boolean | undefined, deps: RunDeps): void {
     throw new AnvilError('no terminal to ask on: changes cannot be approved here', 'run it in a terminal, or pass --yes (approve every change, stop at operator gates)');
 }
 
+/** Asks one question (enquirer's question object: type, message, initial) and resolves with the answer. */
+export type AskFn = <T>(question: Record<string, unknown>) => Promise<T>;
+
+/** The first-contact host key question: the node by name and address, its key type and fingerprint. */
+export function hostKeyQuestion(who: string, type: string, fp: string): string {
+  return `${who} presents ${type} key ${fp}. Trust it?`;
+}
+
 /** Ask a question outside any listr task (host keys, passwords at connect time). */
 async function askOnTerminal<T>(question: Record<string, unknown>): Promise<T> {
   const { default: Enquirer } = await import('enquirer');
@@ -149,6 +161,7 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
   }
   const { resolveTarget } = await import('../remote/ssh-target.js');
   const home = r.sshConfig?.home ?? homedir();
+  const ask: AskFn = r.ask ?? askOnTerminal;
   const knownHostsFile = join(r.stateDir, 'known_hosts');
   const userKnownHostsFiles = [join(home, '.ssh', 'known_hosts')];
   // NOTE: in memory only, for the reconnects of this run (network restart, reboot): asked once.
@@ -159,14 +172,14 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
       : r.interactive
         ? async (_n: string, attempt: number) => {
             if (attempt === 1 && passwords.has(label)) return passwords.get(label)!;
-            const pw = await askOnTerminal<string>({ type: 'password', message: `password of ${label}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` });
+            const pw = await ask<string>({ type: 'password', message: `password of ${label}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` });
             passwords.set(label, pw);
             return pw;
           }
         : undefined;
-  const askPassphrase = r.interactive ? (file: string, attempt: number) => askOnTerminal<string>({ type: 'password', message: `passphrase for key ${file}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` }) : undefined;
+  const askPassphrase = r.interactive ? (file: string, attempt: number) => ask<string>({ type: 'password', message: `passphrase for key ${file}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` }) : undefined;
   const confirmAs = (who: string) =>
-    r.interactive ? (_h: string, fp: string, type: string) => askOnTerminal<boolean>({ type: 'confirm', message: `${who} presents ${type} key ${fp}. Trust it?`, initial: false }) : undefined;
+    r.interactive ? (_h: string, fp: string, type: string) => ask<boolean>({ type: 'confirm', message: hostKeyQuestion(who, type, fp), initial: false }) : undefined;
   const bastions = new Map<string, InstanceType<typeof mod.NodeSession>>();
   const sessions = r.answers.nodes.map((n) => {
     const t = resolveTarget(n.name, n.ssh, r.sshConfig);
@@ -360,6 +373,7 @@ async function runLogged(
     unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
     log: noteOut,
     sshConfig: deps.sshConfig,
+    ask: deps.ask,
   });
   if (conn.executableSteps) store.state.executableSteps = [...conn.executableSteps];
   else delete store.state.executableSteps;

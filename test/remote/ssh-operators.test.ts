@@ -16,6 +16,7 @@ import { sshConfigFor, parseProxyJump } from '../../src/remote/ssh-config.js';
 import { resolveTarget } from '../../src/remote/ssh-target.js';
 import { forgetIdentities } from '../../src/remote/identities.js';
 import { install, nodeLabel } from '../../src/commands/install.js';
+import { FakePrompter } from '../../src/engine/prompts.js';
 import { captureOutput, setOutput } from '../../src/output.js';
 import type { Step } from '../../src/engine/types.js';
 import { noSshd, removeTempStates, tempState } from './sshd-fixture.js';
@@ -137,6 +138,33 @@ describe.skipIf(!!noSshd)('logging in as ssh does (real sshd)', () => {
     expect(readFileSync(join(root, 'kvm-b'), 'utf8')).toBe('');
     // the bastion forwarded the connections to the node
     expect(bastion.log()).toMatch(new RegExp(`direct_tcpip: originator .*, target 127\\.0\\.0\\.1 port ${node.port}\\b`));
+  });
+
+  it('first contact in a terminal: the host-key question names the node and its address; the answer is kept for the next run', async () => {
+    const home = tempState();
+    mkdirSync(join(home, '.ssh'));
+    copyFileSync(node.clientKeyPath, join(home, '.ssh', 'id_ed25519'));
+    const a = parse(readFileSync('test/fixtures/other.anvil.yaml', 'utf8'));
+    for (const n of a.nodes) n.ssh = { host: node.host, port: node.port, user: node.user };
+    const answers = join(tempState(), 'ssh.anvil.yaml');
+    writeFileSync(answers, stringify(a));
+    const steps: Step[] = [{ id: 'ssh', title: 'Over SSH', doc: '', tasks: [{ id: 'ssh.true', title: 'true', on: 'each', kind: 'safe', commands: () => ['true'], verify: async () => ({ summary: 'ok' }) }] }];
+    const questions: string[] = [];
+    const ask = async <T,>(q: Record<string, unknown>): Promise<T> => (questions.push(String(q.message)), true as T);
+    const state = tempState();
+    const deps = { steps, env: { ...SECRETS }, renderer: 'silent' as const, signals: false, sshConfig: { home }, ask, interactive: true, prompter: new FakePrompter({}) };
+    const out = captureOutput();
+    const prev = setOutput(out);
+    try {
+      expect((await install({ answers, state }, deps)).outcome).toBe('complete');
+      const fp = fingerprint(node.hostKeyBlob());
+      expect(questions).toEqual([`kvm-a (127.0.0.1:${node.port}) presents ssh-ed25519 key ${fp}. Trust it?`]);
+      expect(readFileSync(join(state, 'known_hosts'), 'utf8')).toBe(`[127.0.0.1]:${node.port} ${node.hostKeyLine()}\n`);
+      expect((await install({ answers, state }, deps)).outcome).toBe('complete');
+      expect(questions).toHaveLength(1);
+    } finally {
+      setOutput(prev);
+    }
   });
 
   it('an encrypted key asks its passphrase once for both nodes (three tries); the agent logs in without a key file', async () => {

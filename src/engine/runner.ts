@@ -312,7 +312,7 @@ export class Runner {
       log: (m) => {
         const text = redact(m, this.secrets);
         // NOTE: most notes already start with the node's name; name it once.
-        w.output = text.startsWith(`${key}:`) ? text : `${key}: ${text}`;
+        w.output = text.startsWith(`${key}:`) || text.startsWith(`${key} `) ? text : `${key}: ${text}`;
         this.o.runLog?.note(key, text, task.id);
       },
       capture: (k, v) => {

@@ -122,6 +122,37 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
     expect(r.out).toMatch(/↓ Pull a cable \[kvm-a\] \[SKIPPED: operator action needed/);
   });
 
+  it('a task note names its node once on screen', async () => {
+    const w = makeWorld();
+    const steps = [
+      {
+        id: 'n',
+        title: 'Notes',
+        doc: '',
+        tasks: [
+          {
+            id: 'n.say',
+            title: 'Say',
+            on: 'node1' as const,
+            kind: 'safe' as const,
+            async run(ctx: import('../../src/engine/types.js').TaskContext) {
+              ctx.log(`${ctx.node.plan.name} host key X`);
+              ctx.log(`${ctx.node.plan.name}: already done`);
+              ctx.log('plain note');
+            },
+            verify: async () => ({ summary: 'ok' }),
+          },
+        ],
+      },
+    ];
+    const r = await captured(() => runIn(tempDir(), { transports: w.transports, yes: true, renderer: 'simple', steps }));
+    expect(r.value!.outcome).toBe('complete');
+    expect(r.out).toContain('› kvm-a host key X\n');
+    expect(r.out).toContain('› kvm-a: already done\n');
+    expect(r.out).toContain('› kvm-a: plain note\n');
+    expect(r.out).not.toContain('kvm-a: kvm-a');
+  });
+
   it('a note that asks for a reboot becomes a to-do of the summary; a node is named once', () => {
     const dir = tempDir();
     const log = new RunLog(dir, ['s3cret'], 'test');

@@ -373,7 +373,18 @@ async function runLogged(
     unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
     log: noteOut,
     sshConfig: deps.sshConfig,
-    ask: deps.ask,
+    // NOTE: connect-time questions (host keys, passwords) go to the log too; a password as ********.
+    ask: async <T>(q: Record<string, unknown>): Promise<T> => {
+      const message = String(q.message ?? '');
+      try {
+        const a = await (deps.ask ?? askOnTerminal)<T>(q);
+        runLog.question(String(q.type ?? ''), message, q.type === 'confirm' ? (a ? 'yes' : 'no') : a, q.type === 'password');
+        return a;
+      } catch (e) {
+        runLog.unanswered(message, (e as Error)?.message ?? 'cancelled');
+        throw e;
+      }
+    },
   });
   if (conn.executableSteps) store.state.executableSteps = [...conn.executableSteps];
   else delete store.state.executableSteps;

@@ -160,6 +160,7 @@ describe.skipIf(!!noSshd)('logging in as ssh does (real sshd)', () => {
       const fp = fingerprint(node.hostKeyBlob());
       expect(questions).toEqual([`kvm-a (127.0.0.1:${node.port}) presents ssh-ed25519 key ${fp}. Trust it?`]);
       expect(readFileSync(join(state, 'known_hosts'), 'utf8')).toBe(`[127.0.0.1]:${node.port} ${node.hostKeyLine()}\n`);
+      expect(readFileSync(join(state, 'install.log'), 'utf8')).toMatch(new RegExp(`\\? kvm-a \\(127\\.0\\.0\\.1:${node.port}\\) presents ssh-ed25519 key .*\\n.*→ yes\\n`));
       expect((await install({ answers, state }, deps)).outcome).toBe('complete');
       expect(questions).toHaveLength(1);
     } finally {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { BIN, ROOT, runCli } from '../helpers/cli-process.js';
-import { EXIT } from '../../src/commands/exit-codes.js';
+import { EXIT, exitCodeFor } from '../../src/commands/exit-codes.js';
 
 const TUTORIAL = join(ROOT, 'examples/tutorial.anvil.yaml');
 const dirs: string[] = [];
@@ -24,6 +24,11 @@ const noTrace = (s: string) => {
 };
 
 describe('exit codes of a run (the lab)', () => {
+  it('one code per way a run ends; 0 only when every selected step is done', () => {
+    const outcomes = ['complete', 'gate', 'not-executable', 'failed', 'aborted', 'interrupted'] as const;
+    expect(outcomes.map(exitCodeFor)).toEqual([0, 3, 4, 1, 5, 130]);
+  });
+
   it('stops before a step the lab cannot run: exit 4, with install.log; a run that finishes its selection: exit 0', async () => {
     const cwd = temp();
     const r = await runCli(['install', '--lab', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st')], { cwd, env });

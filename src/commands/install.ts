@@ -296,10 +296,12 @@ export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates
 }
 
 /**
- * Before a run carries on: remove the temporary files (`.NAME.anvil-…`) that writes of tasks left
- * `running` (a kill between upload and rename) left on the nodes; journaled, and said on screen.
+ * Before a run carries on: remove the temporary files (`.NAME.anvil-…`) that writes of tasks not yet
+ * done (a kill between upload and rename) left on the nodes; journaled, and said on screen.
  */
 async function cleanLeftovers(store: StateStore, answers: Answers, steps: readonly Step[], transports: Record<string, Transport>, note: (node: string, m: string) => void): Promise<void> {
+  // NOTE: nothing was ever written by a state folder that records no task.
+  if (!Object.keys(store.state.tasks).length) return;
   const plan = planWithCaptured(answers, store.state.captured);
   const secrets = secretValues(answers);
   for (const pn of plan.nodes) {

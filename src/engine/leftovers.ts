@@ -1,8 +1,8 @@
 /**
  * What an interrupted write leaves on a node: the transport uploads a file to `.NAME.anvil-<hex>`
  * beside its target (and the backup beside the backup) and renames it over the target; a kill in
- * between leaves the temporary file. Before a run carries on, these are removed for every task the
- * last run left `running`, so the node ends as an uninterrupted run leaves it.
+ * between leaves the temporary file. Before a run carries on, these are removed for every task not
+ * yet done on the node, so the node ends as an uninterrupted run leaves it.
  */
 import { posix } from 'node:path';
 import type { Step } from './types.js';
@@ -17,7 +17,7 @@ export function tempNamePattern(name: string): RegExp {
   return new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.anvil-[0-9a-f]{12}$`);
 }
 
-/** Folder → file names whose temporary copies may be left there, for the interrupted tasks on `node`. */
+/** Folder → file names whose temporary copies may be left there: the files of every task not settled on `node`. */
 export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: StateFile, node: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const add = (path: string | undefined) => {
@@ -30,7 +30,10 @@ export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: St
   if (!pn) return out;
   for (const step of steps)
     for (const task of step.tasks) {
-      if (state.tasks[task.id]?.[node]?.status !== 'running' || !task.files) continue;
+      // NOTE: every task not settled, not only `running`: a safe task's `running` is saved lazily, so
+      // a kill right after its start can leave the record as it was before, with a temp file written.
+      const st = state.tasks[task.id]?.[node]?.status;
+      if (st === 'done' || st === 'skipped' || !task.files) continue;
       let specs: ReturnType<NonNullable<typeof task.files>>;
       try {
         specs = task.files(plan, pn);

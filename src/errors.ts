@@ -13,6 +13,14 @@ export class AnvilError extends Error {
   }
 }
 
+/** Wrong usage (unknown step id, conflicting options): exit code 2, like an unknown option. */
+export class UsageError extends AnvilError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.exitCode = 2;
+  }
+}
+
 /** One problem in an answers file, located by its path (e.g. `nodes[1].nics.bcn[0]`). */
 export interface AnswerIssue {
   path: string;

@@ -4,13 +4,22 @@
  * injection point tests use for in-memory nodes), Ctrl-C handling and the closing summary.
  */
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AnvilError, CommandFailed, VerifyFailed } from '../errors.js';
-import { output, say, warn } from '../output.js';
+import { AnvilError, CommandFailed, PromptCancelled, VerifyFailed } from '../errors.js';
+import { output, say, setOutput, warn } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
-import { maskAnswers } from '../plan/derive.js';
+import { maskAnswers, secretValues } from '../plan/derive.js';
+import { RunLog } from '../engine/run-log.js';
+import { leftoverCandidates, removeLeftovers } from '../engine/leftovers.js';
+import { planWithCaptured } from '../engine/captured.js';
+import { createNodeHandle } from '../engine/node-handle.js';
+import { Journal } from '../state/journal.js';
+import { checkStepRange } from '../report/context.js';
+import { ensureDir } from '../util/ensure-dir.js';
+import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
 import type { Transport } from '../remote/types.js';
 import type { Prompter, Step } from '../engine/types.js';
 import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
@@ -40,6 +49,14 @@ export interface TransportRequest {
   /** Whether the operator can be asked (host keys on first contact, passwords). */
   interactive: boolean;
   answersFile?: string;
+  /** Why nobody is asked when `interactive` is false (for messages): `--yes`, or no terminal. */
+  unattendedReason?: string;
+  /** Progress notes of the connections (reconnects, silences), by node; never secrets. */
+  log?: (node: string, message: string) => void;
+  /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
+  sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
+  /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
+  ask?: AskFn;
 }
 
 /** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
@@ -60,6 +77,10 @@ export interface RunDeps {
   signalSource?: NodeJS.EventEmitter;
   /** How to exit after an interrupt (tests); default `process.exit`. */
   exit?: (code: number) => void;
+  /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
+  sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
+  /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
+  ask?: AskFn;
 }
 
 /** The run was interrupted (Ctrl-C): the checkpoint is saved, `resume` carries on. */
@@ -88,8 +109,19 @@ export function answersHash(a: Answers): string {
   return createHash('sha256').update(JSON.stringify(maskAnswers(a))).digest('hex');
 }
 
+/**
+ * Where questions are drawn: stdout when it is a terminal, else stderr when that is one (so
+ * `install … | tee install.txt` still asks on the terminal); undefined when neither is.
+ */
+export function promptTerminal(): NodeJS.WriteStream | undefined {
+  if (!process.stdin.isTTY || process.env.CI) return undefined;
+  if (process.stdout.isTTY) return process.stdout;
+  if (process.stderr.isTTY) return process.stderr;
+  return undefined;
+}
+
 function isInteractive(deps: RunDeps): boolean {
-  return deps.interactive ?? (output().isTTY && !!process.stdin.isTTY);
+  return deps.interactive ?? !!promptTerminal();
 }
 
 /** Without --yes the operator approves changes: refuse early (before touching the state) when nobody can be asked. */
@@ -98,11 +130,26 @@ export function checkCanAsk(yes: boolean | undefined, deps: RunDeps): void {
     throw new AnvilError('no terminal to ask on: changes cannot be approved here', 'run it in a terminal, or pass --yes (approve every change, stop at operator gates)');
 }
 
+/** Asks one question (enquirer's question object: type, message, initial) and resolves with the answer. */
+export type AskFn = <T>(question: Record<string, unknown>) => Promise<T>;
+
+/** The first-contact host key question: the node by name and address, its key type and fingerprint. */
+export function hostKeyQuestion(who: string, type: string, fp: string): string {
+  return `${who} presents ${type} key ${fp}. Trust it?`;
+}
+
 /** Ask a question outside any listr task (host keys, passwords at connect time). */
 async function askOnTerminal<T>(question: Record<string, unknown>): Promise<T> {
   const { default: Enquirer } = await import('enquirer');
-  const r = (await new Enquirer().prompt({ name: 'v', ...question } as never)) as { v: T };
+  const stdout = promptTerminal();
+  const r = (await new Enquirer().prompt({ name: 'v', ...question, ...(stdout ? { stdout } : {}) } as never)) as { v: T };
   return r.v;
+}
+
+/** A node's name with its address, as questions name it: `an-node01 (10.20.0.1)`, `an-node01 (127.0.0.1:2222)`. */
+export function nodeLabel(name: string, host: string, port = 22): string {
+  const addr = port === 22 ? host : `${host}:${port}`;
+  return addr === name ? name : `${name} (${addr})`;
 }
 
 /** Connections over SSH (`NodeSession`, loaded lazily), connected before the run starts. */
@@ -113,29 +160,73 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
   } catch (e) {
     throw new AnvilError(`the SSH transport is not available in this build: ${(e as Error).message}`);
   }
-  const sessions = r.answers.nodes.map(
-    (n) =>
-      new mod.NodeSession({
-        name: n.name,
-        host: n.ssh.host || n.name,
-        port: n.ssh.port,
-        user: n.ssh.user,
-        privateKeyPath: n.ssh.privateKey,
-        askPassword: n.ssh.password
-          ? async () => n.ssh.password!
-          : r.interactive
-            ? (node) => askOnTerminal<string>({ type: 'password', message: `root password of ${node}` })
-            : undefined,
-        hostKeys: {
-          pinned: n.ssh.hostKey,
-          knownHostsFile: join(r.stateDir, 'known_hosts'),
-          confirm: r.interactive
-            ? (host, fp, type) => askOnTerminal<boolean>({ type: 'confirm', message: `${host} presents ${type} key ${fp}. Trust it?`, initial: false })
-            : undefined,
-        },
-      }),
-  );
-  const closeAll = async () => void (await Promise.allSettled(sessions.map((s) => s.close())));
+  const { resolveTarget } = await import('../remote/ssh-target.js');
+  const home = r.sshConfig?.home ?? homedir();
+  const ask: AskFn = r.ask ?? askOnTerminal;
+  const knownHostsFile = join(r.stateDir, 'known_hosts');
+  const userKnownHostsFiles = [join(home, '.ssh', 'known_hosts')];
+  // NOTE: in memory only, for the reconnects of this run (network restart, reboot): asked once.
+  const passwords = new Map<string, string>();
+  const askPassword = (label: string, given?: string) =>
+    given
+      ? async () => given
+      : r.interactive
+        ? async (_n: string, attempt: number) => {
+            if (attempt === 1 && passwords.has(label)) return passwords.get(label)!;
+            const pw = await ask<string>({ type: 'password', message: `password of ${label}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` });
+            passwords.set(label, pw);
+            return pw;
+          }
+        : undefined;
+  const askPassphrase = r.interactive ? (file: string, attempt: number) => ask<string>({ type: 'password', message: `passphrase for key ${file}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` }) : undefined;
+  const confirmAs = (who: string) =>
+    r.interactive ? (_h: string, fp: string, type: string) => ask<boolean>({ type: 'confirm', message: hostKeyQuestion(who, type, fp), initial: false }) : undefined;
+  const bastions = new Map<string, InstanceType<typeof mod.NodeSession>>();
+  const sessions = r.answers.nodes.map((n) => {
+    const t = resolveTarget(n.name, n.ssh, r.sshConfig);
+    // NOTE: one session per bastion, shared by both nodes; each hop goes through the one before.
+    let jump: InstanceType<typeof mod.NodeSession> | undefined;
+    for (const h of t.jumps) {
+      const key = `${h.user}@${h.host}:${h.port}${jump ? ` via ${jump.target}` : ''}`;
+      let b = bastions.get(key);
+      if (!b) {
+        const label = `${h.user}@${nodeLabel(h.alias, h.host, h.port)}`;
+        b = new mod.NodeSession({
+          name: `bastion ${h.alias}`,
+          host: h.host,
+          port: h.port,
+          user: h.user,
+          identityFiles: h.identityFiles,
+          agent: h.agent ? undefined : false,
+          askPassphrase,
+          askPassword: askPassword(label),
+          jump,
+          log: (m) => r.log?.(n.name, m),
+          hostKeys: { knownHostsFile, userKnownHostsFiles, confirm: confirmAs(`bastion ${nodeLabel(h.alias, h.host, h.port)}`), unattendedReason: r.unattendedReason },
+        });
+        bastions.set(key, b);
+      }
+      jump = b;
+    }
+    const label = nodeLabel(n.name, t.host, t.port);
+    return new mod.NodeSession({
+      name: n.name,
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      identityFiles: t.identityFiles,
+      agent: t.agent ? undefined : false,
+      askPassphrase,
+      askPassword: askPassword(`${t.user}@${label}`, n.ssh.password),
+      jump,
+      log: (m) => r.log?.(n.name, m),
+      hostKeys: { pinned: n.ssh.hostKey, knownHostsFile, userKnownHostsFiles, confirm: confirmAs(label), unattendedReason: r.unattendedReason },
+    });
+  });
+  const closeAll = async () => {
+    await Promise.allSettled(sessions.map((s) => s.close()));
+    await Promise.allSettled([...bastions.values()].map((s) => s.close()));
+  };
   try {
     // NOTE: one at a time: a first-contact host key question must not overlap another.
     for (const s of sessions) await s.connect();
@@ -176,7 +267,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     const sessions = r.answers.nodes.map((n) => {
       const ep = where.nodes[n.name];
       if (!ep) throw new AnvilError(`the lab has no node ${n.name} (it has ${Object.keys(where.nodes).join(', ')})`, `the lab in ${labDir} was built from other answers; remove that folder to rebuild it`);
-      return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint } });
+      return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint }, log: (m) => r.log?.(n.name, m) });
     });
     for (const s of sessions) await s.connect(10_000);
     return {
@@ -201,6 +292,41 @@ export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTran
 export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only'> {
   lab?: boolean;
   answersFile?: string;
+  /** The command as typed, for the log's header (no secrets). */
+  command?: string;
+}
+
+/**
+ * Before a run carries on: remove the temporary files (`.NAME.anvil-…`) that writes of tasks not yet
+ * done (a kill between upload and rename) left on the nodes; journaled, and said on screen.
+ */
+async function cleanLeftovers(store: StateStore, answers: Answers, steps: readonly Step[], transports: Record<string, Transport>, note: (node: string, m: string) => void): Promise<void> {
+  // NOTE: nothing was ever written by a state folder that records no task.
+  if (!Object.keys(store.state.tasks).length) return;
+  const plan = planWithCaptured(answers, store.state.captured);
+  const secrets = secretValues(answers);
+  for (const pn of plan.nodes) {
+    const c = leftoverCandidates(steps, plan, store.state, pn.name);
+    const transport = transports[pn.name];
+    if (!c.size || !transport) continue;
+    const node = createNodeHandle({ plan: pn, transport, journal: new Journal(store.journalFile, secrets), task: 'resume.leftovers', secrets });
+    for (const path of await removeLeftovers(node, c)) note(pn.name, `removed ${path}, left by an interrupted write`);
+  }
+}
+
+/** What the operator still has to do after a run that did not finish, for the summary. */
+function pendingTodo(result: RunResult, stateDir: string): string[] {
+  const s = result.stop;
+  switch (result.outcome) {
+    case 'gate':
+      return [`operator action: ${s!.step}/${s!.task} on ${s!.node} (see the runbook), then: anvil-install resume --state ${stateDir}`];
+    case 'not-executable':
+      return [`from step ${s!.step} on, the install target cannot run the steps: follow the runbook by hand`];
+    case 'failed':
+      return [`fix: ${s!.message}; then: anvil-install resume --state ${stateDir}`];
+    default:
+      return [];
+  }
 }
 
 /**
@@ -212,11 +338,62 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   checkCanAsk(o.yes, deps);
   const steps = deps.steps ?? STEPS;
   const factory = deps.transportFactory ?? defaultTransportFactory;
-  const conn = await factory({ answers, stateDir: store.dir, lab: !!o.lab, interactive: interactive && !o.yes, answersFile: o.answersFile });
+  const runLog = new RunLog(store.dir, secretValues(answers), `anvil-install ${o.command ?? 'install'}`);
+  const screen = output();
+  // NOTE: what is printed outside the progress tree (summary, notes) also goes to the log; the tree
+  // itself is logged by the runner's hooks (steps, tasks, questions, notes), not as screen frames.
+  setOutput(runLog.tee(screen));
+  try {
+    return await runLogged(store, answers, o, deps, { interactive, steps, factory, runLog, screen });
+  } catch (e) {
+    runLog.write(`✖ ${(e as Error)?.message ?? String(e)}${(e as AnvilError)?.hint ? `\n  hint: ${(e as AnvilError).hint}` : ''}`);
+    runLog.close(`exit ${e instanceof AnvilError ? e.exitCode : EXIT.internal}`);
+    throw e;
+  } finally {
+    setOutput(screen);
+  }
+}
+
+async function runLogged(
+  store: StateStore,
+  answers: Answers,
+  o: ExecuteOptions,
+  deps: RunDeps,
+  x: { interactive: boolean; steps: readonly Step[]; factory: TransportFactory; runLog: RunLog; screen: ReturnType<typeof output> },
+): Promise<RunResult> {
+  const { interactive, steps, factory, runLog } = x;
+  const noteOut = (node: string, m: string) => {
+    runLog.note(node, m);
+    // NOTE: on screen at once; inside a task the runner's display shows it there instead.
+    if (!runLog.display(node, m)) x.screen.err.write(`  ${runLog.mask(m.startsWith(`${node}:`) ? m : `${node}: ${m}`)}\n`);
+  };
+  const conn = await factory({
+    answers,
+    stateDir: store.dir,
+    lab: !!o.lab,
+    interactive: interactive && !o.yes,
+    answersFile: o.answersFile,
+    unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
+    log: noteOut,
+    sshConfig: deps.sshConfig,
+    // NOTE: connect-time questions (host keys, passwords) go to the log too; a password as ********.
+    ask: async <T>(q: Record<string, unknown>): Promise<T> => {
+      const message = String(q.message ?? '');
+      try {
+        const a = await (deps.ask ?? askOnTerminal)<T>(q);
+        runLog.question(String(q.type ?? ''), message, q.type === 'confirm' ? (a ? 'yes' : 'no') : a, q.type === 'password');
+        return a;
+      } catch (e) {
+        runLog.unanswered(message, (e as Error)?.message ?? 'cancelled');
+        throw e;
+      }
+    },
+  });
   if (conn.executableSteps) store.state.executableSteps = [...conn.executableSteps];
   else delete store.state.executableSteps;
   let runner: Runner;
   try {
+    await cleanLeftovers(store, answers, steps, conn.transports, noteOut);
     runner = new Runner({
       answers,
       steps,
@@ -231,6 +408,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
       prompter: deps.prompter,
       renderer: deps.renderer,
       ...(conn.lab ? { hands: labHands((words) => conn.lab!.fault(words)) } : {}),
+      runLog,
     });
   } catch (e) {
     await conn.close();
@@ -240,6 +418,7 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   const onSignal = () => {
     runner.interrupt();
     warn(`\n${new Interrupted(store.dir).message}`);
+    runLog.close(`interrupted (exit ${EXIT.interrupted})`);
     store.close();
     // NOTE: remote commands still in flight are abandoned; their tasks stay `running` and are verified on resume.
     (deps.exit ?? ((c: number) => process.exit(c)))(130);
@@ -250,8 +429,11 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   // NOTE: on the lab every wait of the install passes in lab time.
   const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
   try {
+    // NOTE: the progress tree draws on the screen's own streams, not through the log's tee.
+    setOutput(x.screen);
     result = await runner.run();
   } finally {
+    setOutput(runLog.tee(x.screen));
     restoreClock();
     source?.off('SIGINT', onSignal);
     source?.off('SIGTERM', onSignal);
@@ -259,23 +441,38 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   }
   const runbook = `anvil-install runbook --answers ${o.answersFile ?? 'FILE'} --state ${store.dir} --out runbook.html`;
   for (const line of summaryLines(steps, store, result, runbook)) say(line);
+  for (const line of runLog.summaryLines(pendingTodo(result, store.dir))) say(line);
+  const code = result.error instanceof PromptCancelled ? EXIT.interrupted : exitCodeFor(result.outcome);
   if (result.outcome === 'failed' || result.outcome === 'aborted') {
-    const e = result.error;
+    const e = result.error ?? new AnvilError(result.stop?.message ?? 'the run failed');
     if (e instanceof AnvilError) {
       if (!e.hint && (e instanceof CommandFailed || e instanceof VerifyFailed)) e.hint = `fix the cause, then: anvil-install resume --state ${store.dir}`;
-      throw e;
+      e.exitCode = code;
+      // NOTE: what the CLI prints next, so the log ends as the screen does.
+      runLog.write(`✖ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     }
-    throw e ?? new AnvilError(result.stop?.message ?? 'the run failed');
+    runLog.close(`${result.outcome} (exit ${code})`);
+    throw e;
   }
+  runLog.close(`${result.outcome} (exit ${code})`);
   if (result.outcome === 'interrupted') throw new Interrupted(store.dir);
   return result;
 }
 
+/** The command as the log's header shows it. */
+function installCommandLine(o: InstallOptions, answersFile: string, dir: string): string {
+  const flags = [o.yes && '--yes', o.lab && '--lab', o.acceptGates && '--accept-gates', o.from && `--from ${o.from}`, o.to && `--to ${o.to}`, o.only && `--only ${o.only}`, o.force && '--force'];
+  return ['install --answers', answersFile, '--state', dir, ...flags.filter(Boolean)].join(' ');
+}
+
 /** Run `install`. */
 export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
+  // NOTE: before anything is created (state folder, lab): a typo in a step id costs nothing.
+  checkStepRange(o, deps.steps ?? STEPS);
   checkCanAsk(o.yes, deps);
   const answersFile = resolve(o.answers);
   const answers = loadAnswers(answersFile, deps.env ?? process.env);
+  ensureDir(o.state ?? DEFAULT_STATE_DIR, '--state');
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR, { create: true });
   try {
     const st = store.state;
@@ -291,7 +488,7 @@ export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<Ru
     else delete st.lab;
     // NOTE: on disk at once, so a wizard killed from here on can be continued with `resume`.
     store.save(true);
-    return await executeRun(store, answers, { ...o, answersFile }, deps);
+    return await executeRun(store, answers, { ...o, answersFile, command: installCommandLine(o, answersFile, store.dir) }, deps);
   } finally {
     store.close();
   }
@@ -318,11 +515,18 @@ The state folder keeps the checkpoint (state.json) and every remote command (jou
 passwords masked). Interrupted? \`anvil-install resume --state DIR\` carries on where it stopped:
 done tasks are skipped, destructive ones never run twice.
 
+Every run is logged to DIR/install.log (what was shown, every question and answer, every diff
+approved, skipped or refused, times per task and step; passwords masked). Questions are asked on
+the terminal even when the output is piped (\`install … | tee install.txt\`).
+
 Examples:
   $ anvil-install install --answers anvil.yaml
-  $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo`,
+  $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo
+
+${EXIT_CODES_TEXT}`,
     )
     .action(async (opts: InstallOptions) => {
-      await install(opts);
+      const r = await install(opts);
+      process.exitCode = exitCodeFor(r.outcome);
     });
 }

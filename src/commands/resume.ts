@@ -6,6 +6,7 @@ import { loadAnswers } from '../plan/load.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import type { RunResult } from '../engine/runner.js';
 import { answersHash, checkCanAsk, executeRun, type RunDeps } from './install.js';
+import { EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
 
 /** Options of `resume`. */
 export interface ResumeOptions {
@@ -16,9 +17,9 @@ export interface ResumeOptions {
 
 /** Run `resume`. */
 export async function resume(o: ResumeOptions, deps: RunDeps = {}): Promise<RunResult> {
-  checkCanAsk(o.yes, deps);
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR);
   try {
+    checkCanAsk(o.yes, deps);
     const file = store.state.answersFile;
     if (!file) throw new AnvilError(`${store.dir} records no answers file`, 'start with `anvil-install install --answers FILE --state DIR`');
     const answers = loadAnswers(file, deps.env ?? process.env);
@@ -28,7 +29,10 @@ export async function resume(o: ResumeOptions, deps: RunDeps = {}): Promise<RunR
       store.state.answersHash = hash;
       store.save();
     }
-    return await executeRun(store, answers, { yes: o.yes, acceptGates: o.acceptGates, resumeGates: true, lab: !!store.state.lab, answersFile: file }, deps);
+    // NOTE: no resumeGates: a gate the last run stopped at is shown again and needs the operator's
+    // confirmation (or its own test); a resume alone never records a test as confirmed.
+    const flags = [o.yes && '--yes', o.acceptGates && '--accept-gates'].filter(Boolean).join(' ');
+    return await executeRun(store, answers, { yes: o.yes, acceptGates: o.acceptGates, lab: !!store.state.lab, answersFile: file, command: `resume --state ${store.dir}${flags ? ` ${flags}` : ''}` }, deps);
   } finally {
     store.close();
   }
@@ -40,17 +44,21 @@ export function register(program: Command): void {
     .command('resume')
     .description('carry on an interrupted or stopped install where it left off (done tasks are skipped)')
     .option('--state <dir>', 'state folder of the install', DEFAULT_STATE_DIR)
-    .option('-y, --yes', 'approve every change and take every default; stop at the next operator gate')
+    .option('-y, --yes', 'approve every change and take every default; stop at operator gates (exit 3)')
     .option('--accept-gates', 'with --yes: record operator gates as skipped instead of stopping there')
     .addHelpText(
       'after',
       `
 Tasks that finished and whose inputs are unchanged are skipped. A task that was running when the
 install stopped is verified first and re-run only if that is safe; a destructive task is never
-run twice (its probe decides). After a stop at an operator gate, \`resume\` is your confirmation
-that you did what it asked.`,
+run twice (its probe decides). An operator gate the last run stopped at is shown again: resume in
+a terminal and confirm each item once you have done it. \`resume --yes\` stops there again (exit 3);
+\`--yes --accept-gates\` records the gate as skipped, never as confirmed.
+
+${EXIT_CODES_TEXT}`,
     )
     .action(async (opts: ResumeOptions) => {
-      await resume(opts);
+      const r = await resume(opts);
+      process.exitCode = exitCodeFor(r.outcome);
     });
 }

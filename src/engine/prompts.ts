@@ -115,6 +115,7 @@ export class ListrPrompter implements Prompter {
   }
   select(message: string, choices: string[], def?: string): Promise<string> {
     const i = def === undefined ? 0 : Math.max(0, choices.indexOf(def));
-    return this.ask<string>({ type: 'Select', message, choices, initial: i });
+    // NOTE: a copy: enquirer turns the choices it is given into objects in place (FILE_CHOICES is shared).
+    return this.ask<string>({ type: 'Select', message, choices: [...choices], initial: i });
   }
 }

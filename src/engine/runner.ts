@@ -28,6 +28,7 @@ import { TestNotRun } from '../errors.js';
 import { capturable, planWithCaptured } from './captured.js';
 import { contentOf } from './walk.js';
 import { firstUnsettled, groupSteps, nodeKeys, stepExecutable } from './summary.js';
+import { LoggingPrompter, type RunLog } from './run-log.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -62,6 +63,8 @@ export interface RunnerOptions {
    * unasked, `--yes` included). Default: the operator, asked through the prompter.
    */
   hands?: OperatorHands;
+  /** The run's transcript (`install.log`): questions, notes, task and step times. */
+  runLog?: RunLog;
 }
 
 /** How a run ended. */
@@ -211,7 +214,8 @@ export class Runner {
     return {
       renderer,
       fallbackRenderer: 'simple',
-      rendererOptions: renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : {},
+      // NOTE: collapseSkips off: a skipped step keeps its title, the reason shows beside it (not instead).
+      rendererOptions: renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : { collapseSkips: false },
       fallbackRendererOptions: { logger: logger() },
       silentRendererCondition: renderer === 'silent',
       registerSignalListeners: false,
@@ -231,8 +235,10 @@ export class Runner {
   private stepTask(step: Step): ListrTask<unknown, any, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
     return {
       title: `${step.title} (${step.id})`,
-      skip: () => this.halted(),
+      skip: () => (this.halted() ? 'not run: the run stopped before this step' : false),
       task: (_ctx, w) => {
+        this.o.runLog?.stepStart(step.id, step.title);
+        const t0 = Date.now();
         if (!stepExecutable(step, this.o.store.state)) {
           const which = !step.tasks.length
             ? 'no tasks declared'
@@ -241,35 +247,78 @@ export class Runner {
               : step.tasks.filter((t) => !isExecutable(t)).map((t) => t.id).join(', ');
           this.stop({ outcome: 'not-executable', stop: { step: step.id, message: `${step.id}: not yet executable (${which})` } });
           w.skip(`not yet executable (${which})`);
+          this.o.runLog?.stepEnd(step.id, `not run, not yet executable (${which})`, 0);
           return;
         }
         return w.newListr(
-          step.tasks.map((t) => ({
-            title: `${t.title} [${nodeKeys(t.on, this.nodeNames).join(', ')}]`,
-            skip: () => this.halted(),
-            task: (_c: unknown, tw: Wrapper) => this.runTask(step, t, tw),
-          })),
+          [
+            ...step.tasks.map((t) => ({
+              title: `${t.title} [${nodeKeys(t.on, this.nodeNames).join(', ')}]`,
+              skip: () => (this.halted() ? 'not run' : false),
+              task: (_c: unknown, tw: Wrapper) => this.runTask(step, t, tw),
+            })),
+            // NOTE: untitled (not drawn): marks the step by how it really ended, never ✔ when cut off.
+            { task: (_c: unknown, tw: Wrapper) => this.closeStep(step, w, tw, t0) },
+          ],
           { exitOnError: true, concurrent: false },
         );
       },
     };
   }
 
+  /** The end of a step: logged with its time; a step cut off by an abort or interrupt fails (✖), a gate stop is not ✔. */
+  private closeStep(step: Step, w: Wrapper, tw: Wrapper, t0: number): void {
+    const ms = Date.now() - t0;
+    const s = this.interrupted ? { outcome: 'interrupted' as const, stop: { step: step.id, message: 'interrupted' } } : this.stopped;
+    if (!s) {
+      this.o.runLog?.stepEnd(step.id, 'done', ms);
+      return;
+    }
+    const msg = s.stop?.message ?? s.outcome;
+    this.o.runLog?.stepEnd(step.id, `${s.outcome}: ${msg}`, ms);
+    if (s.outcome === 'gate') w.skip(`stopped: ${msg}`);
+    else {
+      tw.title = `${step.id}: not finished`;
+      throw new AnvilError(s.outcome === 'interrupted' ? 'interrupted' : msg);
+    }
+  }
+
+  /** One task on one node, timed and counted in the run log. */
+  private async timedOnNode(step: Step, task: Task, key: string, w: Wrapper): Promise<NodeOutcome> {
+    const log = this.o.runLog;
+    log?.taskStart(task.id, key);
+    log?.setDisplay(key, (m) => (w.output = m));
+    try {
+      const r = await this.runOnNode(step, task, key, w);
+      log?.taskEnd(task.id, key, r === 'ran' ? 'changed' : r === 'stopped' ? 'stopped' : 'unchanged', r === 'kept' ? 'done earlier' : r === 'settled' ? 'already in place' : undefined);
+      return r;
+    } catch (e) {
+      log?.taskEnd(task.id, key, 'failed', redact((e as Error)?.message ?? String(e), this.secrets));
+      throw e;
+    } finally {
+      log?.setDisplay(key, undefined);
+    }
+  }
+
   private async runTask(step: Step, task: Task, w: Wrapper): Promise<void> {
     const keys = nodeKeys(task.on, this.nodeNames);
     const outcomes: NodeOutcome[] = [];
     if (task.on === 'both') {
-      const rs = await Promise.allSettled(keys.map((k) => this.runOnNode(step, task, k, w)));
+      const rs = await Promise.allSettled(keys.map((k) => this.timedOnNode(step, task, k, w)));
       const bad = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (bad) throw bad.reason;
       for (const r of rs) if (r.status === 'fulfilled') outcomes.push(r.value);
     } else {
       for (const k of keys) {
-        outcomes.push(await this.runOnNode(step, task, k, w));
+        outcomes.push(await this.timedOnNode(step, task, k, w));
         if (this.halted()) break;
       }
     }
-    if (outcomes.includes('stopped')) w.skip(this.stopped?.stop?.message ?? 'stopped');
+    if (outcomes.includes('stopped')) {
+      // NOTE: a task cut off by the operator fails (✖): never a tick, nor a "skipped" that reads as fine.
+      if (this.stopped?.outcome === 'aborted') throw new AnvilError(this.stopped.stop?.message ?? 'aborted');
+      w.skip(this.stopped?.stop?.message ?? 'stopped');
+    }
     else if (outcomes.length && outcomes.every((x) => x === 'kept')) w.skip('done earlier, unchanged');
   }
 
@@ -284,7 +333,8 @@ export class Runner {
   }
 
   private prompter(w: Wrapper): Prompter {
-    return this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w, this.o.stdin));
+    const p = this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w, this.o.stdin));
+    return this.o.runLog ? new LoggingPrompter(p, this.o.runLog) : p;
   }
 
   private context(task: Task, n: PlanNode, key: string, w: Wrapper, use?: SecretUse): TaskContext {
@@ -296,7 +346,10 @@ export class Runner {
       peer: this.handle(plan.peerOf(n), task.id, use),
       prompt: this.prompter(w),
       log: (m) => {
-        w.output = `${key}: ${redact(m, this.secrets)}`;
+        const text = redact(m, this.secrets);
+        // NOTE: most notes already start with the node's name; name it once.
+        w.output = text.startsWith(`${key}:`) || text.startsWith(`${key} `) ? text : `${key}: ${text}`;
+        this.o.runLog?.note(key, text, task.id);
       },
       capture: (k, v) => {
         store.state.captured[k] = capturable(k, v, this.secrets);

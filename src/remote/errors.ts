@@ -34,9 +34,9 @@ export class ConnectionLost extends AnvilError {
 
 /** The node presented a host key nobody vouched for and there is no one to ask. */
 export class HostKeyUnknown extends AnvilError {
-  constructor(public host: string, public fingerprint: string, keyType: string) {
+  constructor(public host: string, public fingerprint: string, keyType: string, why = 'there is no terminal to confirm it') {
     super(
-      `host key of ${host} is not known (${keyType} ${fingerprint}) and there is no terminal to confirm it`,
+      `host key of ${host} is not known (${keyType} ${fingerprint}) and ${why}`,
       `check the fingerprint on the node's console (ssh-keygen -lf ${hostKeyFileFor(keyType)}) and pin it: ` +
         `nodes[].ssh.hostKey: "${fingerprint}" in the answers file, or run once interactively to accept it`,
     );

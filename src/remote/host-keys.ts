@@ -21,8 +21,12 @@ export interface HostKeyPolicy {
   pinned?: string;
   /** The state folder's known_hosts file (`<stateDir>/known_hosts`). Created on first accept. */
   knownHostsFile?: string;
+  /** The operator's own known_hosts files (`~/.ssh/known_hosts`), read only, hashed names included. */
+  userKnownHostsFiles?: string[];
   /** First-contact question; absent when unattended (then unknown keys are refused). */
   confirm?: ConfirmHostKey;
+  /** Why nobody is asked when `confirm` is absent (`--yes was given…`), for the refusal message. */
+  unattendedReason?: string;
 }
 
 /** How a key came to be trusted. */
@@ -53,6 +57,13 @@ export interface KnownHostEntry {
   blob: Buffer;
   /** `@revoked` or `@cert-authority`; absent for a plain line. */
   marker?: 'revoked' | 'cert-authority';
+}
+
+/** Whether a hashed known_hosts name (`|1|salt|hash`, HashKnownHosts yes) stands for `pattern`. */
+export function hashedHostMatches(hashed: string, pattern: string): boolean {
+  const m = /^\|1\|([^|]+)\|([^|]+)$/.exec(hashed);
+  if (!m) return false;
+  return createHmac('sha1', Buffer.from(m[1]!, 'base64')).update(pattern).digest('base64') === m[2];
 }
 
 /**
@@ -160,14 +171,22 @@ export async function verifyHostKey(policy: HostKeyPolicy, host: string, port: n
     if (policy.pinned.replace(/=+$/, '') === seen) return 'pinned';
     throw new HostKeyMismatch(label, `${policy.pinned} (pinned in the answers)`, seen);
   }
-  const known = entries.filter((e) => !e.marker);
-  if (!known.length && entries.some((e) => e.marker === 'cert-authority')) throw new HostKeyCertAuthority(label, policy.knownHostsFile!);
-  if (known.length) {
+  // NOTE: the state folder's known_hosts first, then the operator's own (~/.ssh/known_hosts).
+  for (const file of [policy.knownHostsFile, ...(policy.userKnownHostsFiles ?? [])]) {
+    if (!file) continue;
+    const fileEntries = file === policy.knownHostsFile ? entries : knownEntriesFor(file, host, port);
+    if (file !== policy.knownHostsFile && fileEntries.some((e) => e.marker === 'revoked' && e.blob.equals(blob))) throw new HostKeyRevoked(label, seen, file);
+    const known = fileEntries.filter((e) => !e.marker);
+    if (!known.length && fileEntries.some((e) => e.marker === 'cert-authority')) throw new HostKeyCertAuthority(label, file);
+    if (!known.length) continue;
     if (known.some((e) => e.blob.equals(blob))) return 'known';
+    // NOTE: OpenSSH accepts a key listed for the host of another type than the one it holds; so do we
+    // only for the state file, where we wrote it. A changed key of a known type stops.
+    if (!known.some((e) => e.type === keyType(blob)) && file !== policy.knownHostsFile) continue;
     const expected = known.map((e) => `${e.type} ${fingerprint(e.blob)}`).join(' or ');
-    throw new HostKeyMismatch(label, `${expected} (${policy.knownHostsFile})`, `${keyType(blob)} ${seen}`);
+    throw new HostKeyMismatch(label, `${expected} (${file})`, `${keyType(blob)} ${seen}`);
   }
-  if (!policy.confirm) throw new HostKeyUnknown(label, seen, keyType(blob));
+  if (!policy.confirm) throw new HostKeyUnknown(label, seen, keyType(blob), policy.unattendedReason);
   if (!(await policy.confirm(label, seen, keyType(blob)))) throw new HostKeyRejected(label, seen);
   if (policy.knownHostsFile) addKnownHost(policy.knownHostsFile, host, port, blob);
   return 'confirmed';

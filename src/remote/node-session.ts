@@ -5,13 +5,15 @@
  * go through `verifyHostKey`; files are written atomically over SFTP.
  */
 import { readFileSync } from 'node:fs';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { AnvilError } from '../errors.js';
 import { backoffDelays, sleep, type BackoffOptions } from './backoff.js';
 import { AuthFailed, CommandTimeout, ConnectionFailed, ConnectionLost } from './errors.js';
 import { hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyPolicy } from './host-keys.js';
 import { sftpReadFile, sftpWriteFile } from './sftp-files.js';
+import { loadIdentity, type AskPassphrase } from './identities.js';
 import type { RemoteResult, Transport } from './types.js';
 
 /** How to reach and log in to one node. */
@@ -24,8 +26,16 @@ export interface NodeSessionOptions {
   port?: number;
   /** Login user. Default `root`. */
   user?: string;
-  /** Private key file (unencrypted; use the agent for encrypted keys). Tried first. */
+  /** Private key file (an encrypted one asks `askPassphrase`). Tried first. */
   privateKeyPath?: string;
+  /** More key files, tried after the agent, in order (`~/.ssh/config` IdentityFile, default identities). */
+  identityFiles?: string[];
+  /** Asked for the passphrase of an encrypted key file, once per file and process. */
+  askPassphrase?: AskPassphrase;
+  /** Reach the node through this session (ProxyJump: a bastion), not directly. */
+  jump?: NodeSession;
+  /** Password tries per login, like OpenSSH (NumberOfPasswordPrompts). Default 3. */
+  passwordTries?: number;
   /** ssh-agent socket. Default `SSH_AUTH_SOCK`; `false` disables the agent. Tried after the key. */
   agent?: string | false;
   /**
@@ -33,7 +43,7 @@ export interface NodeSessionOptions {
    * log in. Called again at each such login (reconnects too): the session never keeps the password,
    * so the caller decides whether it caches it (in memory only). Never logged.
    */
-  askPassword?: (node: string) => Promise<string>;
+  askPassword?: (node: string, attempt: number) => Promise<string>;
   /** Host key trust: pinned fingerprint, known_hosts file, first-contact question. */
   hostKeys: HostKeyPolicy;
   /** TCP connect + SSH handshake + login limit for one attempt. Default 20 000 ms. */
@@ -48,9 +58,17 @@ export interface NodeSessionOptions {
   reconnectTimeoutMs?: number;
   /** Waits between reconnect attempts. Default 250 ms doubling to 5 s. */
   backoff?: BackoffOptions;
-  /** Progress notes (reconnects), for the run log. Never receives secrets. */
+  /** Progress notes (reconnects, silences, long commands), for the run log. */
   log?: (message: string) => void;
+  /**
+   * How often a running command is checked on: a node silent this long is reported ("no answer for
+   * N s"), and a long command is reported every 6 checks. Default 5 000 ms; 0 = never.
+   */
+  heartbeatMs?: number;
 }
+
+/** One way to log in, in the order they are tried. */
+type AuthStep = { kind: 'key'; file: string } | { kind: 'agent' } | { kind: 'password'; attempt: number };
 
 /**
  * Errors after which trying again cannot help: host key refusals, failed logins, a cancelled
@@ -87,6 +105,8 @@ export class NodeSession implements Transport {
   private everConnected = false;
   private closed = false;
   private drops: Array<() => void> = [];
+  /** When the node last sent anything (any byte on the connection). */
+  private lastHeard = Date.now();
 
   constructor(options: NodeSessionOptions) {
     this.o = options;
@@ -95,9 +115,20 @@ export class NodeSession implements Transport {
     this.user = options.user ?? 'root';
   }
 
-  /** `user@host:port`, for messages. */
+  /** `user@host:port` (and the bastion), for messages. */
   get target(): string {
-    return `${this.user}@${hostPattern(this.o.host, this.port)}`;
+    return `${this.user}@${hostPattern(this.o.host, this.port)}${this.o.jump ? ` via ${this.o.jump.target}` : ''}`;
+  }
+
+  /**
+   * A TCP connection from this node to `host`:`port` (ProxyJump: this session is the bastion),
+   * connecting first if needed.
+   */
+  async forwardTo(host: string, port: number, timeoutMs = this.everConnected ? this.o.reconnectTimeoutMs ?? 120_000 : 0): Promise<Duplex> {
+    const client = await this.ensure(timeoutMs);
+    return new Promise<Duplex>((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(new Error(`${this.name} cannot open a connection to ${hostPattern(host, port)}: ${err.message}`)) : resolve(ch))),
+    );
   }
 
   /** Whether the connection is up right now. */
@@ -127,11 +158,28 @@ export class NodeSession implements Transport {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
+        if (heart) clearInterval(heart);
         this.drops = this.drops.filter((d) => d !== onDrop);
         fn();
       };
       const onDrop = () => finish(() => reject(new ConnectionLost(this.name, cmd, 'connection closed')));
       this.drops.push(onDrop);
+      const beat = this.o.heartbeatMs ?? 5000;
+      let beats = 0;
+      // NOTE: a node that stops answering is reported within seconds, and again at every check,
+      // until keepalives give the connection up; a long command says what it still waits for.
+      const heart =
+        beat > 0
+          ? setInterval(() => {
+              beats++;
+              const silent = Date.now() - this.lastHeard;
+              const secs = (n: number) => `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} s`;
+              // NOTE: a live node answers every keepalive; silence past 1.5 intervals means it does not.
+              if (silent >= (this.o.keepaliveIntervalMs ?? 5000) * 1.5) this.log(`${this.name}: no answer for ${secs(silent)} while \`${cmd}\` runs; waiting for the node (the connection is given up after ${secs((this.o.keepaliveIntervalMs ?? 5000) * ((this.o.keepaliveCountMax ?? 3) + 1))} of silence)`);
+              else if (beats % 6 === 0) this.log(`${this.name}: still waiting for \`${cmd}\` to finish (${secs(ms())})`);
+            }, beat)
+          : undefined;
+      heart?.unref();
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           finish(() => reject(new CommandTimeout(this.name, cmd, timeoutMs)));
@@ -294,7 +342,23 @@ export class NodeSession implements Transport {
     }
   }
 
-  /** One connection attempt: our own TCP socket (no Nagle), then the SSH handshake and login. */
+  /** The byte stream to the node: our own TCP socket (no Nagle), or a channel through the bastion. */
+  private openStream(): Promise<Duplex> {
+    const { host } = this.o;
+    const port = this.port;
+    if (this.o.jump) return this.o.jump.forwardTo(host, port);
+    return new Promise<Duplex>((resolve, reject) => {
+      const sock = tcpConnect({ host, port });
+      sock.setNoDelay(true);
+      sock.once('error', reject);
+      sock.once('connect', () => {
+        sock.removeListener('error', reject);
+        resolve(sock);
+      });
+    });
+  }
+
+  /** One connection attempt: the stream, then the SSH handshake and login. */
   private attempt(limitMs: number): Promise<Client> {
     const { host } = this.o;
     const port = this.port;
@@ -302,13 +366,13 @@ export class NodeSession implements Transport {
       let done = false;
       let hostKeyError: Error | null = null;
       const tried: string[] = [];
-      const sock: Socket = tcpConnect({ host, port });
+      let sock: Duplex | null = null;
       const client = new Client();
       const fail = (e: Error) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        sock.destroy();
+        sock?.destroy();
         client.end();
         reject(e);
       };
@@ -327,11 +391,12 @@ export class NodeSession implements Transport {
       arm();
       const confirm = this.o.hostKeys.confirm;
       const policy: HostKeyPolicy = { ...this.o.hostKeys, ...(confirm ? { confirm: (...a) => asking(() => confirm(...a)) } : {}) };
-      sock.setNoDelay(true);
-      sock.once('error', (e) => fail(e));
-      sock.once('connect', () => {
-        sock.removeAllListeners('error');
-        const methods = this.authMethods();
+      this.openStream().then((stream) => {
+        if (done) return void stream.destroy();
+        sock = stream;
+        stream.on('data', () => (this.lastHeard = Date.now()));
+        stream.once('error', (e) => fail(e));
+        const methods = this.authSteps();
         client.on('error', (e: Error & { level?: string }) => {
           if (hostKeyError) return fail(hostKeyError);
           if (e.level === 'client-authentication') return fail(new AuthFailed(this.name, this.target, tried));
@@ -351,12 +416,45 @@ export class NodeSession implements Transport {
           // NOTE: after login, errors (keepalive timeout, reset) are followed by 'close', handled above.
           client.removeAllListeners('error');
           client.on('error', () => undefined);
+          this.lastHeard = Date.now();
           this.client = client;
           resolve(client);
         });
         const serverHostKey = preferredHostKeyAlgorithms(this.o.hostKeys, host, port);
+        const next = (left: AuthenticationType[] | null, cb: (m: AnyAuthMethod | false) => void): void => {
+          const m = methods.shift();
+          if (!m) return cb(false);
+          const type = m.kind === 'key' || m.kind === 'agent' ? 'publickey' : 'password';
+          if (left && !left.includes(type)) return next(left, cb);
+          if (m.kind === 'agent') {
+            tried.push('agent');
+            return cb({ type: 'agent', username: this.user, agent: this.agentSocket()! });
+          }
+          if (m.kind === 'key') {
+            asking(() => loadIdentity(m.file, this.o.askPassphrase)).then(
+              (key) => {
+                if (typeof key === 'string') {
+                  this.log(`${this.name}: key skipped: ${key}`);
+                  return next(left, cb);
+                }
+                tried.push(`publickey ${m.file}`);
+                cb({ type: 'publickey', username: this.user, key } as AnyAuthMethod);
+              },
+              (e: Error) => fail(e),
+            );
+            return;
+          }
+          if (m.attempt > 1) this.log(`${this.name}: permission denied, please try again`);
+          asking(() => this.o.askPassword!(this.name, m.attempt)).then(
+            (password) => {
+              if (!tried.includes('password')) tried.push('password');
+              cb({ type: 'password', username: this.user, password });
+            },
+            (e: Error) => fail(e),
+          );
+        };
         client.connect({
-          sock,
+          sock: stream,
           username: this.user,
           readyTimeout: 0,
           keepaliveInterval: this.o.keepaliveIntervalMs ?? 5000,
@@ -371,23 +469,9 @@ export class NodeSession implements Transport {
               },
             );
           },
-          authHandler: (left: AuthenticationType[] | null, _partial: boolean, next: (m: AnyAuthMethod | false) => void) => {
-            for (;;) {
-              const m = methods.shift();
-              if (!m) return next(false);
-              if (left && !left.includes(m === 'agent' ? 'publickey' : m)) continue;
-              tried.push(m);
-              if (m === 'publickey') return next({ type: 'publickey', username: this.user, key: readFileSync(this.o.privateKeyPath!) });
-              if (m === 'agent') return next({ type: 'agent', username: this.user, agent: this.agentSocket()! });
-              asking(() => this.o.askPassword!(this.name)).then(
-                (password) => next({ type: 'password', username: this.user, password }),
-                (e: Error) => fail(e),
-              );
-              return;
-            }
-          },
+          authHandler: (left: AuthenticationType[] | null, _partial: boolean, cb: (m: AnyAuthMethod | false) => void) => next(left, cb),
         } as never);
-      });
+      }, (e: Error) => fail(e));
     });
   }
 
@@ -396,11 +480,14 @@ export class NodeSession implements Transport {
     return this.o.agent ?? process.env.SSH_AUTH_SOCK ?? undefined;
   }
 
-  private authMethods(): Array<'publickey' | 'agent' | 'password'> {
-    const m: Array<'publickey' | 'agent' | 'password'> = [];
-    if (this.o.privateKeyPath) m.push('publickey');
-    if (this.agentSocket()) m.push('agent');
-    if (this.o.askPassword) m.push('password');
+  /** Login methods in OpenSSH's order: the given key, the agent, identity files, then password tries. */
+  private authSteps(): AuthStep[] {
+    const m: AuthStep[] = [];
+    if (this.o.privateKeyPath) m.push({ kind: 'key', file: this.o.privateKeyPath });
+    if (this.agentSocket()) m.push({ kind: 'agent' });
+    for (const f of this.o.identityFiles ?? []) if (f !== this.o.privateKeyPath) m.push({ kind: 'key', file: f });
+    if (this.o.askPassword) for (let i = 1; i <= (this.o.passwordTries ?? 3); i++) m.push({ kind: 'password', attempt: i });
     return m;
   }
+
 }

@@ -4,7 +4,8 @@
  * the last-line redaction of documents).
  */
 import type { Step } from '../engine/types.js';
-import { AnvilError } from '../errors.js';
+import { AnvilError, UsageError } from '../errors.js';
+import { closest } from '../util/suggest.js';
 import type { Answers } from '../plan/schema.js';
 import { derivePlan, maskAnswers, secretValues, type Plan } from '../plan/derive.js';
 import { loadAnswers, type LoadOptions } from '../plan/load.js';
@@ -33,7 +34,28 @@ export function checkStepIds(ids: readonly string[] | undefined, steps: readonly
   if (!ids || ids.length === 0) return undefined;
   const known = steps.map((s) => s.id);
   const bad = ids.filter((i) => !known.includes(i));
-  if (bad.length)
-    throw new AnvilError(`unknown step ${bad.map((b) => `"${b}"`).join(', ')}`, `steps are: ${known.join(', ')}`);
+  if (bad.length) {
+    const guesses = bad.map((b) => closest(b, known)).filter((g): g is string => !!g);
+    throw new UsageError(
+      `unknown step ${bad.map((b) => `"${b}"`).join(', ')}${guesses.length ? ` — did you mean ${guesses.join(', ')}?` : ''}`,
+      `steps are: ${known.join(', ')}`,
+    );
+  }
   return [...ids];
+}
+
+/**
+ * Check `--from`/`--to`/`--only` before anything is created (state folder, lab): unknown ids (with a
+ * "did you mean"), `--only` with `--from`/`--to`, `--to` before `--from`.
+ */
+export function checkStepRange(o: { from?: string; to?: string; only?: string }, steps: readonly Step[]): void {
+  const known = steps.map((s) => s.id);
+  for (const flag of ['from', 'to', 'only'] as const) {
+    const id = o[flag];
+    if (id === undefined || known.includes(id)) continue;
+    const g = closest(id, known);
+    throw new UsageError(`--${flag} ${id}: no such step${g ? ` — did you mean ${g}?` : ''}`, `steps are: ${known.join(', ')}`);
+  }
+  if (o.only && (o.from || o.to)) throw new UsageError(`--only cannot be combined with --${o.from ? 'from' : 'to'}`, 'use --only STEP alone, or --from/--to for a range');
+  if (o.from && o.to && known.indexOf(o.to) < known.indexOf(o.from)) throw new UsageError(`--to ${o.to} comes before --from ${o.from}`, 'steps run in order; swap them');
 }

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Step } from '../engine/types.js';
 import { finalFiles } from '../engine/walk.js';
 import { AnvilError } from '../errors.js';
+import { ensureDir } from '../util/ensure-dir.js';
 import type { Plan } from '../plan/derive.js';
 
 /** One file written by `renderTree`. */
@@ -30,7 +31,7 @@ export function prepareOutDir(dir: string, force: boolean): void {
     if (readdirSync(dir).length && !force)
       throw new AnvilError(`${dir} is not empty`, 'pass a new or empty folder, or --force to overwrite the files in it (other files are left alone)');
   }
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, '--out');
 }
 
 /** Write every node's final files under `dir`; returns what was written, node by node. */

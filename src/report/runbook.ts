@@ -19,6 +19,9 @@ import { groupLabel, stepViews, type StepView } from './tasks.js';
 /** Formats the runbook is written in. */
 export type RunbookFormat = 'md' | 'html' | 'pdf';
 
+/** Paper sizes the printed runbook is laid out for. */
+export type Paper = 'a4' | 'letter';
+
 /** Everything the runbook templates get. */
 export interface RunbookModel {
   title: string;
@@ -27,6 +30,10 @@ export interface RunbookModel {
   answersFile: string;
   summary: ClusterSummary;
   steps: StepView[];
+  /** Paper size of the print layout. */
+  paper: Paper;
+  /** Page number each section starts on (anchor → page), once a first print has been measured. */
+  pages?: Record<string, number>;
   /** Present for an "as built" runbook: rows per task id. */
   built?: {
     file: string;
@@ -54,6 +61,8 @@ export interface RunbookInput {
   answersChanged?: boolean;
   /** Fixed time for reproducible output (tests); default now. */
   now?: Date;
+  /** Paper size; default letter. */
+  paper?: Paper;
 }
 
 function packageVersion(): string {
@@ -76,6 +85,7 @@ export function buildRunbook(input: RunbookInput): RunbookModel {
     answersFile: input.answersFile ? basename(input.answersFile) : '',
     summary: clusterSummary(p),
     steps,
+    paper: input.paper ?? 'letter',
     built: input.asBuilt
       ? (() => {
           const rows = builtRows(steps, input.asBuilt, input.secrets, input.hashOf);
@@ -153,7 +163,36 @@ const KIND_TEXT: Record<string, string> = {
 };
 
 /** Helpers every runbook template gets as `h`. */
-export const helpers = { inline: inlineHtml, mdCell, mdTable, mdFence, mdCode, esc: escHtml, stepAnchor, taskAnchor, statusMark, groupLabel, kindText: (k: string) => KIND_TEXT[k] ?? k };
+/** A CSS string literal (for `content:` of the page margins). */
+export function cssString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ')}"`;
+}
+
+/** The print rules of one document: paper, page numbers, and a running header naming the section. */
+export function printCss(m: RunbookModel): string {
+  const total = m.steps.length;
+  const named = (page: string, right: string) => `@page ${page} { @top-right { content: ${cssString(right)}; } }`;
+  return [
+    `@page { size: ${m.paper === 'a4' ? 'A4' : 'letter'}; margin: 18mm 14mm 16mm;`,
+    `  @top-left { content: ${cssString(`Anvil! ${m.summary.cluster.name} — runbook`)}; font-size: 8.5pt; color: #5a6470; }`,
+    `  @top-right { font-size: 8.5pt; color: #5a6470; }`,
+    `  @bottom-left { content: ${cssString(`anvil-install ${m.version}, ${m.generatedAt}`)}; font-size: 8pt; color: #5a6470; }`,
+    `  @bottom-right { content: "page " counter(page) " of " counter(pages); font-size: 8.5pt; }`,
+    '}',
+    named('cover', 'Cluster summary'),
+    named('contents', 'Contents'),
+    named('handover', 'Hand-over'),
+    '.cover { page: cover; } .toc { page: contents; } .handover { page: handover; }',
+    ...m.steps.map((st) => `${named(`step-${st.number}`, `Step ${st.number} of ${total}: ${st.title}`)}\n#${stepAnchor(st)} { page: step-${st.number}; }`),
+  ].join('\n');
+}
+
+/** Lines of a file block (an empty line keeps its height). */
+export function blockLines(text: string): string[] {
+  return text.replace(/\n$/, '').split('\n');
+}
+
+export const helpers = { inline: inlineHtml, blockLines, mdCell, mdTable, mdFence, mdCode, esc: escHtml, stepAnchor, taskAnchor, statusMark, groupLabel, kindText: (k: string) => KIND_TEXT[k] ?? k };
 
 function renderTemplate(name: string, locals: Record<string, unknown>, escape: (s: unknown) => string): string {
   const file = join(RUNBOOK, name);
@@ -177,5 +216,5 @@ export function runbookMarkdown(m: RunbookModel, secrets: string[]): string {
 /** The runbook as one self-contained HTML file with its print stylesheet inlined. */
 export function runbookHtml(m: RunbookModel, secrets: string[]): string {
   const css = readFileSync(join(RUNBOOK, 'runbook.css'), 'utf8');
-  return redactHtml(renderTemplate('runbook.html.ejs', { m, h: helpers, css }, escHtml), secrets);
+  return redactHtml(renderTemplate('runbook.html.ejs', { m, h: helpers, css, printCss: printCss(m) }, escHtml), secrets);
 }

@@ -6,6 +6,8 @@
 import type { FileSpec, Step, Task, TaskKind, TaskOn, TestTable } from '../engine/types.js';
 import { isExecutable, nodesFor, stepWarnings } from '../engine/types.js';
 import { contentOf } from '../engine/walk.js';
+import { renderFile } from '../engine/render.js';
+import { structuredPatch } from 'diff';
 import { backupTarget } from '../engine/node-handle.js';
 import type { Plan, PlanNode } from '../plan/derive.js';
 
@@ -28,6 +30,14 @@ export interface FileView {
   edit: boolean;
   template: string;
   variants: NodeGroup<string>[];
+  /** For an edit: what it changes in the stock file, as unified diff hunks (no file header). */
+  changes?: NodeGroup<string>[];
+}
+
+/** The hunks (`@@ … @@` and their lines) turning `from` into `to`; empty when equal. */
+export function changeHunks(from: string, to: string): string {
+  const patch = structuredPatch('stock', 'edited', from, to, '', '', { context: 2 });
+  return patch.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n')).join('\n');
 }
 
 /** A gate: what the operator does and ticks off. */
@@ -134,15 +144,16 @@ export function taskView(p: Plan, task: Task, number: string): TaskView {
 
   const files: FileView[] = [];
   if (task.on !== 'local' && task.files) {
-    const byPath = new Map<string, { spec: FileSpec; items: { node: string; value: string }[] }>();
+    const byPath = new Map<string, { spec: FileSpec; items: { node: string; value: string }[]; changes: { node: string; value: string }[] }>();
     for (const { label, n } of targets)
       for (const spec of call(task, 'files()', () => task.files!(p, n))) {
         const content = call(task, `rendering ${spec.path}`, () => contentOf(spec, p, n));
-        const e = byPath.get(spec.path) ?? { spec, items: [] };
+        const e = byPath.get(spec.path) ?? { spec, items: [], changes: [] };
         e.items.push({ node: label, value: content });
+        if (spec.edit) e.changes.push({ node: label, value: changeHunks(call(task, `rendering ${spec.path}`, () => renderFile(spec, p, n)), content) });
         byPath.set(spec.path, e);
       }
-    for (const [path, { spec, items }] of byPath)
+    for (const [path, { spec, items, changes }] of byPath)
       files.push({
         path,
         mode: fmtMode(spec.mode),
@@ -151,6 +162,7 @@ export function taskView(p: Plan, task: Task, number: string): TaskView {
         edit: !!spec.edit,
         template: spec.template,
         variants: groupByValue(items),
+        ...(spec.edit ? { changes: groupByValue(changes) } : {}),
       });
   }
   const per = <T>(what: string, fn: ((p: Plan, n: PlanNode) => T) | undefined, keep: (v: T) => boolean) =>

@@ -11,6 +11,7 @@ import { captureOutput, setOutput, type Output } from '../../src/output.js';
 import { readState } from '../../src/state/store.js';
 import { loadAnswers } from '../../src/plan/load.js';
 import type { Step } from '../../src/engine/types.js';
+import { FakePrompter } from '../../src/engine/prompts.js';
 import { makeWorld, SECRETS, syntheticSteps, tempDir } from '../helpers/synthetic-steps.js';
 
 const ANSWERS = 'test/fixtures/other.anvil.yaml';
@@ -87,7 +88,7 @@ describe('install / resume / status commands', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('a gate stop exits cleanly; resume --yes (answers file from the state) confirms it and finishes; --lab reaches the factory', async () => {
+  it('a gate stop exits cleanly; resume shows the gate again: --yes stops there, --accept-gates skips it, only the operator confirms it', async () => {
     const { w, f, calls } = factory();
     const dir = tempDir();
     const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true }, deps(f));
@@ -97,10 +98,30 @@ describe('install / resume / status commands', () => {
     expect(readState(dir)!.lab).toEqual({ stateDir: join(dir, 'lab'), ports: {} });
     expect(statusText(dir, syntheticSteps())).toContain('check.failover on kvm-a: waiting for the operator');
 
+    // resume --yes: nobody confirmed anything, so it stops at the same gate again
     const r2 = await resume({ state: dir, yes: true }, deps(f));
-    expect(r2.outcome).toBe('complete');
+    expect(r2.outcome).toBe('gate');
+    expect(r2.stop).toMatchObject({ task: 'check.failover', node: 'kvm-a' });
     expect(calls[1]!.lab).toBe(true);
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'pending', awaitingOperator: true });
+
+    // the operator, in a terminal: the checklist is shown and each item confirmed
+    const p = new FakePrompter({ '[1/2]': true, '[2/2]': true });
+    const r3 = await resume({ state: dir }, { ...deps(f), prompter: p });
+    expect(r3.outcome).toBe('complete');
+    expect(p.asked[0]!.message).toContain('operator action needed — Pull a cable');
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
     expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
+  });
+
+  it('resume --yes --accept-gates after a gate stop records the gate as skipped, never as confirmed', async () => {
+    const { f } = factory();
+    const dir = tempDir();
+    expect((await install({ answers: ANSWERS, state: dir, yes: true }, deps(f))).outcome).toBe('gate');
+    expect((await resume({ state: dir, yes: true, acceptGates: true }, deps(f))).outcome).toBe('complete');
+    const rec = readState(dir)!.tasks['check.failover']!['kvm-a']!;
+    expect(rec.status).toBe('skipped');
+    expect(rec.evidence?.summary).toContain('not confirmed by the operator');
   });
 
   it('a failure throws after the summary, with a hint to resume; resume then finishes', async () => {

@@ -9,6 +9,8 @@ import { runbookCommand } from '../../src/commands/runbook.js';
 import { AnvilError } from '../../src/errors.js';
 import { captureOutput, setOutput } from '../../src/output.js';
 import { findChromium } from '../../src/report/pdf.js';
+import { destinationPages } from '../../src/report/pdf-pages.js';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { buildRunbook, runbookHtml, runbookMarkdown } from '../../src/report/runbook.js';
 import { stepViews } from '../../src/report/tasks.js';
 import { runCli } from './run-cli.js';
@@ -16,6 +18,8 @@ import { SAMPLE_STEPS } from '../report/sample-steps.js';
 import { inOrder, plans, OTHER, OTHER_ENV, OTHER_SECRETS, TUTORIAL } from '../report/helpers.js';
 
 const chromium = findChromium();
+const pdftotext = spawnSync('pdftotext', ['-v']).status === 0;
+if (chromium && !pdftotext) console.warn('runbook.test: no pdftotext (apt-get install poppler-utils): the page-text checks of the PDF are skipped');
 if (!chromium) console.warn('runbook.test: no Chromium on PATH (apt-get install chromium): the PDF test is skipped');
 
 const dirs: string[] = [];
@@ -81,7 +85,9 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
       expect(doc).toContain('> **Warning:** Sample warning');
       expect(doc).toContain('passwd="********"');
     } else {
-      expect(doc).toContain(`<pre><code>${hosts.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code></pre>`);
+      // one table row per line, so the header (the file's name) repeats on every printed page
+      const esc = (l: string) => l.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      expect(doc).toContain(`<tbody>${hosts.replace(/\n$/, '').split('\n').map((l) => `<tr><td>${esc(l) || ' '}</td></tr>`).join('')}</tbody></table>`);
       expect(doc).toContain('<h4>Commands on kvm-a</h4>\n<pre class="sh"><code>echo kvm-a.example.org\nping -c 1 kvm-b.sn</code></pre>');
       expect(doc).toContain('<li><span class="box">☐</span> kvm-b still answers ping</li>');
       expect(doc).toContain('<td>pull eth0</td><td>kvm-a</td><td>Yes / No</td>');
@@ -181,7 +187,7 @@ describe('runbook safety and errors', () => {
     const cap = captureOutput();
     const prev = setOutput(cap);
     try {
-      await runbookCommand({ answers: OTHER, out }, { env: OTHER_ENV, steps: [...STEPS, ...SAMPLE_STEPS] });
+      await runbookCommand({ answers: OTHER, out, paper: 'a4' }, { env: OTHER_ENV, steps: [...STEPS, ...SAMPLE_STEPS] });
     } finally {
       setOutput(prev);
     }
@@ -191,6 +197,40 @@ describe('runbook safety and errors', () => {
     // One page per step at least (plus the cover and contents).
     const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
     expect(pages).toBeGreaterThanOrEqual(STEPS.length + SAMPLE_STEPS.length);
+    // every step starts on its own page, in order, and the hand-over page is the last
+    const all = [...STEPS, ...SAMPLE_STEPS];
+    const where = destinationPages(pdf);
+    expect(where.pages).toBe(pages);
+    const starts = all.map((s) => where.dests[`step-${s.id.replace(/[^A-Za-z0-9_-]/g, '-')}`]!);
+    expect(starts.every((p, i) => p > (starts[i - 1] ?? 2))).toBe(true);
+    expect(where.dests.handover).toBe(pages);
+    if (!pdftotext) return;
+    const page = (n: number) => execFileSync('pdftotext', ['-layout', '-f', String(n), '-l', String(n), out, '-'], { encoding: 'utf8' });
+    // the contents list each step with the page it starts on
+    const contents = page(3) + page(4);
+    for (const [i, s] of all.entries()) expect(contents).toMatch(new RegExp(`${i + 1}\\. .*\\b${starts[i]}\\n`));
+    // every page: the cluster, the section (step n of N), page x of y; A4 paper
+    for (let n = 1; n <= pages; n++) {
+      const text = page(n);
+      expect(text, `page ${n}`).toMatch(/^Anvil! bc-prod-7 — runbook +\S/);
+      expect(text, `page ${n}`).toContain(`page ${n} of ${pages}`);
+    }
+    const i = all.findIndex((s) => s.id === 'clvm');
+    expect(page(starts[i]!)).toContain(`Step ${i + 1} of ${all.length}: ${all[i]!.title}`);
+    expect(execFileSync('pdfinfo', [out], { encoding: 'utf8' })).toMatch(/Page size: +594\.\d+ x 841\.\d+ pts \(A4\)/);
+    // lvm.conf (an edit of the stock file) is its changes, not 2,000 lines of stock comments
+    const clvm = Array.from({ length: starts[i + 1]! - starts[i]! }, (_, k) => page(starts[i]! + k)).join('');
+    expect(clvm).toMatch(/only the\s+changes to the stock file are shown/);
+    expect(clvm).toMatch(/-\s+locking_type = 1\n\s+\+\s+locking_type = 3/);
+    expect(clvm).not.toContain('# This is an example configuration file for the LVM2 system.');
+    // a file block that runs onto the next page names its file again at the top of that page
+    let continued = 0;
+    for (let n = 2; n <= pages; n++) {
+      const body = page(n).split('\n').filter((l) => l.trim()).slice(1);
+      if (/^\s+File \/\S+ on /.test(body[0] ?? '') && /^\s{6,}\S/.test(body[2] ?? '') && !/^\s*\d+\.\d+ /.test(page(n - 1).split('\n').filter((l) => l.trim()).slice(-2)[0] ?? '')) continued++;
+    }
+    expect(continued).toBeGreaterThan(0);
+    expect(page(pages)).toMatch(/Hand-over and acceptance[\s\S]*Installed by[\s\S]*Checked by[\s\S]*Accepted by \(owner\)/);
   }, 240_000);
 
   it('has help with an example', async () => {

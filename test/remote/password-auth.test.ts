@@ -38,7 +38,7 @@ describe('password login through askPassword', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  function session(askPassword: (node: string) => Promise<string>, log: string[]): NodeSession {
+  function session(askPassword: (node: string, attempt: number) => Promise<string>, log: string[]): NodeSession {
     return new NodeSession({
       name: 'an-node02',
       host: '127.0.0.1',
@@ -67,7 +67,21 @@ describe('password login through askPassword', () => {
     }
   });
 
-  it('a wrong password fails the login at once, without echoing it', async () => {
+  it('three password tries like OpenSSH: two wrong then the right one logs in', async () => {
+    const log: string[] = [];
+    const attempts: number[] = [];
+    const answers = ['nope-1', 'nope-2', PASSWORD];
+    const s = session(async (_n, attempt) => (attempts.push(attempt), answers.shift()!), log);
+    try {
+      expect((await s.exec('true')).code).toBe(0);
+      expect(attempts).toEqual([1, 2, 3]);
+      expect(log.filter((l) => l === 'an-node02: permission denied, please try again')).toHaveLength(2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a wrong password three times fails the login, without echoing it', async () => {
     const wrong = 'wrong-' + PASSWORD;
     const log: string[] = [];
     let calls = 0;
@@ -77,6 +91,6 @@ describe('password login through askPassword', () => {
     expect(err).toBeInstanceOf(AuthFailed);
     expect(err.message).toContain('password');
     expect(err.message + (err.hint ?? '') + log.join('\n')).not.toContain(wrong);
-    expect(calls).toBe(1);
+    expect(calls).toBe(3);
   });
 });

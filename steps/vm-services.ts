@@ -11,6 +11,7 @@ import { clustatService } from '../src/verify/clustat.js';
 import { isOnAtBoot, parseChkconfig } from '../src/verify/chkconfig.js';
 import { q } from '../src/engine/shell.js';
 import { pushTask, readClustat, validateTask, vmProblems, writeConfTask } from './cluster-conf.js';
+import { until } from './cluster-ops.js';
 
 /** The VMs whose home (priority 1) is node `n`. */
 export const vmsOf = (p: Plan, n: PlanNode) => p.vms.filter((v) => v.host.name === n.name);
@@ -59,7 +60,15 @@ export const vmServices: Step = {
       kind: 'safe',
       commands: enableCommands,
       async run(ctx) {
-        const c = await readClustat(ctx.node);
+        // NOTE: rgmanager reads the pushed configuration a moment after `cman_tool version -r`:
+        // wait until clustat lists this node's vm: services before asking for them.
+        const mine = vmsOf(ctx.plan, ctx.node.plan);
+        const listed = await until(async () => {
+          const st = await readClustat(ctx.node).catch(() => undefined);
+          return st && mine.every((v) => clustatService(st, `vm:${v.name}`)) ? st : undefined;
+        }, 120_000);
+        if (!listed) throw new VerifyFailed('vm-services.enable', ctx.node.plan.name, `clustat lists ${mine.map((v) => `vm:${v.name}`).join(', ')} (rgmanager read the new cluster.conf)`, 'not listed after 120 s');
+        const c = listed;
         // NOTE: clustat shows a guest started outside the cluster as disabled wherever it runs; before
         // asking rgmanager to start one, look at both nodes (tutorial 4062-4093): a guest running on
         // the peer must never be started a second time on the same LV.

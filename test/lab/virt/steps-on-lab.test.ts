@@ -72,7 +72,7 @@ describe("vm-provision's tasks on the lab", () => {
     );
     // NOTE: the operator (virt-manager's Disconnect) or the tool can do this; the lab's virsh has change-media.
     for (const dev of ['fda', 'hdc']) expect((await w.nodes['an-node02']!.exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code).toBe(0);
-    expect((await t('finish-install').verify(ctx(0))).summary).toBe('4 VMs installed, no media loaded');
+    expect((await t('finish-install').verify(ctx(0))).summary).toBe('4 VMs installed and running from their disks, no media loaded');
   });
 
   it('saves the definitions and defines them on the peer', async () => {

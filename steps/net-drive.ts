@@ -21,6 +21,9 @@ const TASK = 'net-tests.run';
 /** Waits of the network tests beyond the bonding updelay (install clock). */
 export const NET_TIMING = { failoverMs: 30_000, settleExtraMs: 60_000, stableMs: 300_000 };
 
+/** The NIC that tells which switch is meant: node 1's BCN link `i` (0 primary, 1 backup). */
+const via = (ctx: DriveContext, i: 0 | 1) => ({ node: ctx.plan.nodes[0].name, nic: ctx.plan.nodes[0].bonds.find((b) => b.net === 'bcn')!.slaves[i] });
+
 const handleOf = (ctx: DriveContext, n: PlanNode): NodeHandle => (ctx.node.plan.name === n.name ? ctx.node : ctx.peer);
 
 async function bondState(h: NodeHandle, b: Bond): Promise<BondStatus> {
@@ -113,7 +116,7 @@ export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
   const upd = p.bonding.updelay;
   if (ctx.hands.kind === 'lab') {
     // NOTE: an interrupted earlier attempt may have left a cable out or a switch off: plug it all back.
-    for (const which of ['primary', 'secondary'] as const) await ctx.hands.switchPower(which, 'up');
+    for (const [i, which] of (['primary', 'secondary'] as const).entries()) await ctx.hands.switchPower(which, 'up', via(ctx, i as 0 | 1));
     for (const n of p.nodes) for (const b of n.bonds) for (const nic of b.slaves) await ctx.hands.cable(n.name, nic, 'up');
   }
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
@@ -128,10 +131,10 @@ export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
       await clusterQuiet(ctx, marks, generations, `while ${n.name}'s ${b.dev} links were failed`);
     }
   // the primary switch: every bond fails over, returns only once the switch moves data
-  await ctx.hands.switchPower('primary', 'down');
+  await ctx.hands.switchPower('primary', 'down', via(ctx, 0));
   await expectAllBonds(ctx, 1, 0, 'on its backup link with the primary switch off', NET_TIMING.failoverMs);
   await clusterQuiet(ctx, marks, generations, 'with the primary switch off');
-  await ctx.hands.switchPower('primary', 'up');
+  await ctx.hands.switchPower('primary', 'up', via(ctx, 0));
   await sleep(Math.floor(upd / 2));
   for (const n of p.nodes)
     for (const b of n.bonds) {
@@ -144,10 +147,10 @@ export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
   await clusterQuiet(ctx, marks, generations, 'after the primary switch returned');
   details['switch.primary'] = `primary switch off: every bond on its backup link, cluster intact; on again: primaries active after ${upd / 1000} s, stable for ${NET_TIMING.stableMs / 60_000} minutes`;
   // the secondary switch: the backup links drop, nothing else moves
-  await ctx.hands.switchPower('secondary', 'down');
+  await ctx.hands.switchPower('secondary', 'down', via(ctx, 1));
   await expectAllBonds(ctx, 0, 1, 'on its primary link with its backup down (secondary switch off)', NET_TIMING.failoverMs);
   await clusterQuiet(ctx, marks, generations, 'with the secondary switch off');
-  await ctx.hands.switchPower('secondary', 'up');
+  await ctx.hands.switchPower('secondary', 'up', via(ctx, 1));
   await expectAllBonds(ctx, 0, undefined, 'with both links up after the secondary switch returned', upd + NET_TIMING.settleExtraMs);
   await sleep(NET_TIMING.stableMs);
   await clusterQuiet(ctx, marks, generations, 'after the secondary switch returned');

@@ -16,8 +16,11 @@ export interface OperatorHands {
   readonly kind: 'lab' | 'operator';
   /** Unplug (`down`) or plug back (`up`) the cable of a node's NIC. */
   cable(node: string, nic: string, state: 'up' | 'down', why?: string): Promise<void>;
-  /** Cut (`down`) or restore (`up`) the power of a switch. */
-  switchPower(which: SwitchRole, state: 'up' | 'down'): Promise<void>;
+  /**
+   * Cut (`down`) or restore (`up`) the power of a switch: the one `via` (a node's NIC) is cabled to,
+   * which is how the switch is known for sure (the primary links go to the primary switch).
+   */
+  switchPower(which: SwitchRole, state: 'up' | 'down', via: { node: string; nic: string }): Promise<void>;
   /**
    * Power a node on from outside it (both nodes are off during a cold start): the first fence
    * method's agents with `action=on`, run on the operator's machine, else the power button.
@@ -40,8 +43,8 @@ export function labHands(fault: (words: string[]) => Promise<void>): OperatorHan
   return {
     kind: 'lab',
     cable: (node, nic, state) => fault(['cable', node, nic, state]),
-    // NOTE: the lab cables link 1 of every bond to sw1 and link 2 to sw2.
-    switchPower: (which, state) => fault(['switch', which === 'primary' ? 'sw1' : 'sw2', state]),
+    // NOTE: the switch a NIC is really cabled to (a NIC renamed by udev keeps its cable).
+    switchPower: (_which, state, via) => fault(['switch-for', via.node, via.nic, state]),
     powerOn: (node) => fault(['power', node, 'on']),
     // NOTE: the lab stands in for the operator's copy with an image file of its own.
     supplyFile: (node, path) => fault(['media', node, path]),
@@ -71,7 +74,7 @@ export function operatorHands(prompt: Prompter): OperatorHands {
   return {
     kind: 'operator',
     cable: (node, nic, state, why) => ask(`${state === 'down' ? 'Pull the cable of' : 'Plug the cable back into'} ${nic} on ${node}${why ? ` (${why})` : ''}.`),
-    switchPower: (which, state) => ask(`${state === 'down' ? 'Cut the power to' : 'Restore the power to'} the ${which} switch.`),
+    switchPower: (which, state, via) => ask(`${state === 'down' ? 'Cut the power to' : 'Restore the power to'} the ${which} switch (the one ${via.nic} of ${via.node} is cabled to).`),
     supplyFile: (node, path) => ask(`Copy ${path.split('/').pop()} to ${path} on ${node} (e.g. \`rsync -av ${path.split('/').pop()} root@${node}:${path.slice(0, path.lastIndexOf('/') + 1)}\`).`),
     async powerOn(node, agents) {
       // NOTE: the tutorial runs `fence_ipmilan ... -o on` from a workstation on the BCN (5313): this

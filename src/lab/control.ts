@@ -124,6 +124,7 @@ export const FAULT_USAGE = [
   'power NODE on|off',
   'crash NODE',
   'media NODE PATH',
+  'switch-for NODE NIC up|down',
   'bmc NODE up|down',
   'pdu NAME up|down',
   'outlet PDU PORT NODE',
@@ -166,6 +167,10 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
     case 'crash':
       arity(1);
       return { kind: 'crash', node: node(rest[0]) };
+    case 'switch-for':
+      arity(3);
+      if (!rest[1]) bad('switch-for needs a NIC name (e.g. eth0): the switch it is cabled to');
+      return { kind: 'switch-for', node: node(rest[0]), nic: rest[1]!, up: flag(rest[2], 'up', 'down') } as unknown as LabFault;
     case 'media':
       arity(2);
       if (!rest[1]?.startsWith('/')) bad('media needs an absolute path on the node (e.g. /shared/files/x.iso)');

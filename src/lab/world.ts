@@ -52,7 +52,9 @@ export type LabFaultExtra =
   | { kind: 'pdu'; pdu: string; up: boolean }
   | { kind: 'outlet'; pdu: string; port: string; node: string }
   /** The operator's hands bring a file (install ISO, driver floppy): an image appears at `path`. */
-  | { kind: 'media'; node: string; path: string };
+  | { kind: 'media'; node: string; path: string }
+  /** Power the switch a node's NIC is cabled to (by the NIC's current name). */
+  | { kind: 'switch-for'; node: string; nic: string; up: boolean };
 
 /** Serialized world. */
 interface WorldSaved {
@@ -321,6 +323,12 @@ export class World implements LabWorld {
         if (!b) throw new Error(`${f.node} has no BMC`);
         b.up = f.up;
         break;
+      }
+      case 'switch-for': {
+        const nic = this.node(f.node).nics.find((x) => x.name === f.nic);
+        if (!nic) throw new Error(`${f.node} has no NIC named ${f.nic}`);
+        this.fault({ kind: 'switch', switch: nic.switch, up: f.up });
+        return;
       }
       case 'media': {
         const n = this.node(f.node);

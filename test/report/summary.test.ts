@@ -35,8 +35,8 @@ describe('cluster summary', () => {
       'vmsb /dev/drbd12 /dev/vda7 400GB-100% 7812 kb-vg0 kvm-b',
     ]);
     expect(s.vms.map((v) => `${v.name} ${v.host} ${v.lvPath} ${v.size} ${v.ram} ${v.vcpus} ${v.os} ${v.domain}`)).toEqual([
-      'mail01 kvm-b /dev/kb-vg0/mail01-disk 80G 4096 MiB 4 linux/rhel6 primary_kb',
-      'win-app kvm-a /dev/ka-vg0/winapp-disk 100%FREE 8192 MiB 2 windows/win2k8 primary_ka',
+      'mail01 kvm-b /dev/kb-vg0/mail01-disk 80G 2048 MiB 4 linux/rhel6 primary_kb',
+      'win-app kvm-a /dev/ka-vg0/winapp-disk 100%FREE 4096 MiB 2 windows/win2k8 primary_ka',
     ]);
     expect(s.gfs2).toMatchObject({ device: '/dev/shared-vg/gfs', mount: '/cluster', lockTable: 'bc-prod-7:gfs' });
   });

@@ -93,7 +93,7 @@ describe('provision scripts of the second cluster (structure)', () => {
     expect(a[a.indexOf('--extra-args') + 1]).toBe('ks=http://10.1.0.5/ks/mail.ks console=ttyS0');
     expect(a[a.indexOf('--disk') + 1]).toBe('path=/dev/kb-vg0/mail01-disk');
     expect(a[a.indexOf('--network') + 1]).toBe('bridge=br-ifn');
-    expect(a[a.indexOf('--ram') + 1]).toBe('4096');
+    expect(a[a.indexOf('--ram') + 1]).toBe('2048');
     const win = argv(files.get('kvm-a')!.get('/cluster/provision/win-app.sh')!);
     expect(win).toContain('path=/dev/ka-vg0/winapp-disk,device=disk,bus=virtio');
     expect(win).toContain('path=/cluster/iso/virtio-win.vfd,device=floppy');

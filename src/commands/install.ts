@@ -25,7 +25,8 @@ import type { Prompter, Step } from '../engine/types.js';
 import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import { STEPS } from '../../steps/index.js';
-import { useClock } from '../util/clock.js';
+import { useClock, type Clock } from '../util/clock.js';
+import { ConnectionFailed } from '../remote/errors.js';
 import { labHands } from '../engine/hands.js';
 import type { LabController } from '../lab/lab-controller.js';
 
@@ -237,6 +238,29 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
   return { transports: Object.fromEntries(sessions.map((s) => [s.name, s])), close: closeAll };
 }
 
+/** What `connectOnLab` needs of a session. */
+interface Connectable {
+  name: string;
+  connect(timeoutMs: number): Promise<unknown>;
+}
+
+/**
+ * Connect to a lab node, letting lab time pass while it does not answer: an install killed in the
+ * middle of a test may have left a node hung or rebooting; the lab fences or boots it in lab time.
+ */
+async function connectOnLab(s: Connectable, clock: Clock, withinMs = 20 * 60_000): Promise<void> {
+  const end = clock.now() + withinMs;
+  for (;;) {
+    try {
+      await s.connect(3_000);
+      return;
+    } catch (e) {
+      if (!(e instanceof ConnectionFailed) || clock.now() > end) throw e;
+      await clock.sleep(5_000);
+    }
+  }
+}
+
 /** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
 async function labTransports(r: TransportRequest): Promise<TransportSet> {
   // NOTE: the specifier is a variable so builds without the lab still compile and run.
@@ -261,7 +285,17 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     const { LAB_SIMULATED_STEPS } = await import('../lab/capabilities.js');
     const { inProcessController, remoteController } = await import('../lab/lab-controller.js');
     if (handle && typeof handle.transports === 'function')
-      return { transports: handle.transports(), close: stop, executableSteps: LAB_SIMULATED_STEPS, lab: inProcessController(handle.world) };
+    {
+      const ctl = inProcessController(handle.world);
+      const transports = handle.transports() as Record<string, Transport>;
+      try {
+        for (const t of Object.values(transports)) await connectOnLab(t as unknown as Connectable, ctl.clock);
+      } catch (e) {
+        await Promise.allSettled(Object.values(transports).map((t) => t.close()));
+        throw e;
+      }
+      return { transports, close: stop, executableSteps: LAB_SIMULATED_STEPS, lab: ctl };
+    }
     const where = (running ?? handle) as { nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>; clientKeyPath: string };
     const { NodeSession } = await import('../remote/node-session.js');
     const sessions = r.answers.nodes.map((n) => {
@@ -269,11 +303,12 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       if (!ep) throw new AnvilError(`the lab has no node ${n.name} (it has ${Object.keys(where.nodes).join(', ')})`, `the lab in ${labDir} was built from other answers; remove that folder to rebuild it`);
       return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint }, log: (m) => r.log?.(n.name, m) });
     });
-    for (const s of sessions) await s.connect(10_000);
+    const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
+    for (const s of sessions) await connectOnLab(s, ctl.clock);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
       executableSteps: LAB_SIMULATED_STEPS,
-      lab: remoteController((running ?? handle).control, where.clientKeyPath),
+      lab: ctl,
       close: async () => {
         await Promise.allSettled(sessions.map((s) => s.close()));
         await stop();

@@ -103,9 +103,15 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
     await victim.exec(HANG_DETACHED, { timeoutMs: 10_000 }).catch(() => undefined);
   } else {
     for (const d of m.devices) {
-      const r = await runAgent(survivor, d.device, d.port, 'off');
-      if (r.code !== 0 || !/Success: Powered OFF/.test(r.out)) throw new VerifyFailed(TASK, t.survivor.name, `${d.device.agent} ${d.device.name} off: "Success: Powered OFF"`, r.out || `exit code ${r.code}`);
+      const r = await runAgent(survivor, d.device, d.port, 'off').catch((e: Error) => ({ code: -1, out: e.message }));
+      if (r.code !== 0 || !/Success: Powered OFF/.test(r.out)) {
+        const lost = !(await answers(survivor));
+        throw new VerifyFailed(TASK, t.survivor.name, `${d.device.agent} ${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} off: "Success: Powered OFF" and ${t.victim.name} without power`, lost ? `${t.survivor.name} itself lost power when ${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} was cut: that outlet feeds ${t.survivor.name}, not ${t.victim.name} (check the PDU cabling and the port numbers in the answers)` : r.out || `exit code ${r.code}`);
+      }
     }
+    // NOTE: a miswired outlet cuts some other machine: the victim must really have lost its power.
+    const down = await until(async () => ((await answers(victim)) ? undefined : true), 30_000, 2_000);
+    if (!down) throw new VerifyFailed(TASK, t.victim.name, `${t.victim.name} loses power when ${m.devices.map((d) => `${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''}`).join(' and ')} ${m.devices.length > 1 ? 'are' : 'is'} cut`, `${t.victim.name} still answers: the outlet${m.devices.length > 1 ? 's do' : ' does'} not feed it (check the PDU cabling and the port numbers in the answers)`);
   }
   const seen = await until(async () => {
     if (!(await answers(survivor)))

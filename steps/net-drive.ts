@@ -38,10 +38,11 @@ const show = (s: BondStatus) => `active ${s.active ?? 'None'}; ${s.slaves.map((x
 
 /** Poll a bond until `ok`; fail with what was seen when it does not happen in time. */
 async function expectBond(h: NodeHandle, b: Bond, want: string, ok: (s: BondStatus) => boolean, timeoutMs: number): Promise<BondStatus> {
+  // NOTE: a failover is watched closely; a wait for the updelay (minutes) needs no one-second polls.
   const s = await until(async () => {
     const st = await bondState(h, b);
     return ok(st) ? st : undefined;
-  }, timeoutMs, 1_000);
+  }, timeoutMs, timeoutMs > 60_000 ? 5_000 : 1_000);
   if (s) return s;
   throw new VerifyFailed(TASK, h.plan.name, `${b.dev}: ${want}`, show(await bondState(h, b)));
 }

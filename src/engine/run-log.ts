@@ -44,6 +44,9 @@ export interface TodoItem {
 }
 
 /** A note that says a reboot is still needed (e.g. "SELinux is enforcing now; reboot for SELINUX=disabled to take effect"). */
+/** The note `rebootAndWait` leaves once a node is back from a reboot. */
+const BACK_AFTER_REBOOT = /^(\S+): back after the reboot$/;
+
 const NEEDS_REBOOT = /\breboot\b.*\b(take effect|needed|required)\b|\bmust reboot\b/i;
 
 /**
@@ -112,6 +115,9 @@ export class RunLog {
     const m = node && !message.startsWith(`${node}:`) && !message.startsWith(`${node} `) ? `${node}: ${message}` : message;
     this.write(`  ${m}${where ? `  [${where}]` : ''}`);
     if (NEEDS_REBOOT.test(m) && !this.todo.includes(m)) this.todo.push(m);
+    // NOTE: a node that rebooted later in the run no longer needs the reboot an earlier note asked for.
+    const back = BACK_AFTER_REBOOT.exec(m)?.[1];
+    if (back) for (let i = this.todo.length - 1; i >= 0; i--) if (this.todo[i]!.startsWith(`${back}:`) && NEEDS_REBOOT.test(this.todo[i]!)) this.todo.splice(i, 1);
   }
 
   /** Where a note about `node` is shown while one of its tasks runs (the progress tree); undefined clears it. */

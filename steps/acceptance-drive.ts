@@ -16,7 +16,7 @@ import { clock } from '../src/util/clock.js';
 import { storageProblems, storageService, vmProblems } from './cluster-conf.js';
 import { enableVm, vmsOf } from './vm-services.js';
 import { HANG_DETACHED } from './fence-drive.js';
-import { agentStdin, answers, until, waitForNodeBack } from './cluster-ops.js';
+import { agentStdin, answers, handleOf, until, waitForNodeBack } from './cluster-ops.js';
 import { fenceAgentCommand } from './cluster-conf.js';
 import { markSyslog, syslogSeconds, syslogSince } from './syslog.js';
 import { sleep } from '../src/util/sleep.js';
@@ -25,7 +25,6 @@ import { rebootAndWait } from './reboot.js';
 /** Waits of the acceptance tests (install clock). */
 export const ACCEPT_TIMING = { migrateMs: 300_000, serviceMs: 600_000, resyncMs: 3_600_000, backMs: 1_200_000, crashMs: 120_000 };
 
-const handleOf = (ctx: DriveContext, n: PlanNode): NodeHandle => (ctx.node.plan.name === n.name ? ctx.node : ctx.peer);
 
 async function clustatOn(h: NodeHandle): Promise<Clustat | undefined> {
   try {
@@ -151,6 +150,12 @@ export async function bringToIdeal(ctx: DriveContext, task: string): Promise<str
   return did;
 }
 
+/** Every acceptance test starts from the ideal state; what had to be restored is its first evidence. */
+async function startFromIdeal(ctx: DriveContext, task: string): Promise<Record<string, string>> {
+  const fixed = await bringToIdeal(ctx, task);
+  return fixed.length ? { restored: fixed.join('; ') } : {};
+}
+
 /** Live-migrate a VM with clusvcadm and check it runs on the target only. */
 async function migrate(ctx: DriveContext, task: string, v: PlanVm, to: PlanNode): Promise<number> {
   const from = ctx.plan.peerOf(to);
@@ -177,9 +182,7 @@ export function driveWithdraw(i: 0 | 1) {
     const n = p.nodes[i];
     const m = p.peerOf(n);
     const [hn, hm] = [handleOf(ctx, n), handleOf(ctx, m)];
-    const details: Record<string, string> = {};
-    const fixed = await bringToIdeal(ctx, task);
-    if (fixed.length) details.restored = fixed.join('; ');
+    const details = await startFromIdeal(ctx, task);
     for (const v of vmsOf(p, n)) details[`migrate.${v.name}`] = `to ${m.name} in ${await migrate(ctx, task, v, m)} s`;
     if (!(await ctx.confirmDestructive(`Withdraw ${n.name}: stop rgmanager and cman on it, then reboot it.`))) throw new TestNotRun(`withdrawal of ${n.name} was not confirmed`);
     await hn.sh('/etc/init.d/rgmanager stop', { timeoutMs: 600_000 });
@@ -219,9 +222,7 @@ export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
   const task = 'acceptance.vm-crash';
   const p = ctx.plan;
   const pol = p.answers.vmService;
-  const details: Record<string, string> = {};
-  const fixed = await bringToIdeal(ctx, task);
-  if (fixed.length) details.restored = fixed.join('; ');
+  const details = await startFromIdeal(ctx, task);
   if (!(await ctx.confirmDestructive(`Crash each VM with virsh destroy (${p.vms.map((v) => v.name).join(', ')}): unsaved data in the guests is lost.`))) throw new TestNotRun('the VM crash tests were not confirmed');
   for (const v of p.vms) {
     const peer = p.peerOf(v.host);
@@ -276,9 +277,7 @@ export function driveNodeCrash(i: 0 | 1) {
     const n = p.nodes[i];
     const m = p.peerOf(n);
     const [hn, hm] = [handleOf(ctx, n), handleOf(ctx, m)];
-    const details: Record<string, string> = {};
-    const fixed = await bringToIdeal(ctx, task);
-    if (fixed.length) details.restored = fixed.join('; ');
+    const details = await startFromIdeal(ctx, task);
     if (!(await ctx.confirmDestructive(`Hang ${n.name} (echo c > /proc/sysrq-trigger): ${m.name} must fence it and restart ${vmsOf(p, n).map((v) => v.name).join(', ') || 'its VMs'}.`)))
       throw new TestNotRun(`the crash of ${n.name} was not confirmed`);
     const mark = await markSyslog(hm);
@@ -310,9 +309,7 @@ export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
   const task = 'acceptance.cold-stop-start';
   const p = ctx.plan;
   const nodes = [ctx.node, ctx.peer];
-  const details: Record<string, string> = {};
-  const fixed = await bringToIdeal(ctx, task);
-  if (fixed.length) details.restored = fixed.join('; ');
+  const details = await startFromIdeal(ctx, task);
   if (!(await ctx.confirmDestructive(`Cold stop: disable every VM, stop rgmanager and cman on both nodes and power both off; then power both on within post_join_delay (${p.cluster.postJoinDelay} s).`)))
     throw new TestNotRun('the cold stop and start was not confirmed');
   for (const v of p.vms) {

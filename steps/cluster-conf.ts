@@ -327,15 +327,22 @@ export async function verifyIdealState(ctx: TaskContext, task: string) {
   return { summary: `both members online; ${ctx.plan.vms.length} VMs on their hosts`, details: { vms: ctx.plan.vms.length } };
 }
 
-/** Poll `probe` until it returns a value, fails, or `timeoutMs` passes (for waits inside `run`). */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, o: { timeoutMs: number; intervalMs: number; what: string }): Promise<T> {
-  const end = clock().now() + o.timeoutMs;
+/** Poll on the install's clock until `probe` gives a value or `timeoutMs` passes (then undefined). */
+export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 2_000): Promise<T | undefined> {
+  const end = clock().now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (clock().now() >= end) throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
-    await sleep(o.intervalMs);
+    if (clock().now() >= end) return undefined;
+    await sleep(intervalMs);
   }
+}
+
+/** Poll `probe` until it returns a value, fails, or `timeoutMs` passes (for waits inside `run`). */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, o: { timeoutMs: number; intervalMs: number; what: string }): Promise<T> {
+  const v = await until(probe, o.timeoutMs, o.intervalMs);
+  if (v === undefined) throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
+  return v;
 }
 
 /** "2 minutes" / "90 seconds" for a delay in ms, as the tutorial words them. */

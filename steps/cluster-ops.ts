@@ -11,6 +11,15 @@ import { parseCmanStatus, type CmanStatus } from '../src/verify/cman-status.js';
 import { clock } from '../src/util/clock.js';
 import { sleep } from '../src/util/sleep.js';
 import { q } from '../src/engine/shell.js';
+import { until } from './cluster-conf.js';
+
+export { until };
+
+/** The handle of a node (by plan entry or name) among the task's node and its peer. */
+export function handleOf(ctx: TaskContext, n: { name: string } | string): NodeHandle {
+  const name = typeof n === 'string' ? n : n.name;
+  return ctx.node.plan.name === name ? ctx.node : ctx.peer;
+}
 
 /** `cman_tool status` of a node; undefined when cman is not running or the node does not answer. */
 export async function cmanStatus(node: NodeHandle): Promise<CmanStatus | undefined> {
@@ -19,17 +28,6 @@ export async function cmanStatus(node: NodeHandle): Promise<CmanStatus | undefin
     return r.code === 0 ? parseCmanStatus(r.stdout) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Poll on the install's clock until `probe` gives a value or `timeoutMs` passes (then undefined). */
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 2_000): Promise<T | undefined> {
-  const end = clock().now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (clock().now() >= end) return undefined;
-    await sleep(intervalMs);
   }
 }
 

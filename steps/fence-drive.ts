@@ -11,7 +11,7 @@ import { TestNotRun, VerifyFailed } from '../src/errors.js';
 import { clock } from '../src/util/clock.js';
 import { fenceTestList, type FenceTest } from './fence-tests.js';
 import { markSyslog, syslogSince, syslogSeconds } from './syslog.js';
-import { answers, ensureBothMembers, runAgent, until, waitForNodeBack } from './cluster-ops.js';
+import { answers, ensureBothMembers, handleOf, runAgent, until, waitForNodeBack } from './cluster-ops.js';
 
 const TASK = 'fence-tests.run';
 
@@ -65,10 +65,6 @@ export function fenceProblems(t: FenceTest, seen: FenceSeen): string[] {
 
 /** What a fence agent's `status` prints when the power is on. */
 export const POWER_ON = /Status: ON|Chassis power = On/;
-
-function handleOf(ctx: DriveContext, name: string): NodeHandle {
-  return ctx.node.plan.name === name ? ctx.node : ctx.peer;
-}
 
 /** Read-only `status` of every device of every method of the victim, from the survivor. */
 async function preCheck(p: Plan, t: FenceTest, survivor: NodeHandle): Promise<string[]> {

@@ -14,7 +14,7 @@ import { parseBonding, type BondStatus } from '../src/verify/bonding.js';
 import { sleep } from '../src/util/sleep.js';
 import { NET_TEST_ORDER } from './net-tests.js';
 import { markSyslog, syslogSince } from './syslog.js';
-import { cmanStatus, ensureBothMembers, until } from './cluster-ops.js';
+import { cmanStatus, ensureBothMembers, handleOf, until } from './cluster-ops.js';
 
 const TASK = 'net-tests.run';
 
@@ -24,7 +24,6 @@ export const NET_TIMING = { failoverMs: 30_000, settleExtraMs: 60_000, stableMs:
 /** The NIC that tells which switch is meant: node 1's BCN link `i` (0 primary, 1 backup). */
 const via = (ctx: DriveContext, i: 0 | 1) => ({ node: ctx.plan.nodes[0].name, nic: ctx.plan.nodes[0].bonds.find((b) => b.net === 'bcn')!.slaves[i] });
 
-const handleOf = (ctx: DriveContext, n: PlanNode): NodeHandle => (ctx.node.plan.name === n.name ? ctx.node : ctx.peer);
 
 async function bondState(h: NodeHandle, b: Bond): Promise<BondStatus> {
   const text = await h.readFile(`/proc/net/bonding/${b.dev}`);

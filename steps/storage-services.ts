@@ -10,7 +10,7 @@ import { parseDrbdStatus } from '../src/verify/drbd-status.js';
 import { VerifyFailed } from '../src/errors.js';
 import { clustatService } from '../src/verify/clustat.js';
 import { chkconfigOff, daemonTask, ensureStarted, ensureStopped, isInstalled, isRunning, pushTask, readClustat, storageProblems, storageService, validateTask, waitFor, writeConfTask } from './cluster-conf.js';
-import { until } from './cluster-ops.js';
+import { handleOf, until } from './cluster-ops.js';
 
 const STOP_START = 'storage-services.stop-start';
 
@@ -29,7 +29,7 @@ async function clustatUntil(h: NodeHandle, want: string, ok: (c: Clustat) => boo
 async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
   const [a, b] = p.nodes;
-  const h = (n: PlanNode) => (ctx.node.plan.name === n.name ? ctx.node : ctx.peer);
+  const h = (n: PlanNode) => handleOf(ctx, n);
   const timeoutMs = (p.storage.drbd.wfcTimeout + 300) * 1000;
   const svc = (n: PlanNode) => `service:${storageService(n)}`;
   const state = (c: Clustat, n: PlanNode) => clustatService(c, svc(n));

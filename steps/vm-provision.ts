@@ -6,7 +6,7 @@
  */
 import type { DriveContext, Evidence, FileSpec, Step, TaskContext } from '../src/engine/types.js';
 import { clock } from '../src/util/clock.js';
-import { until } from './cluster-ops.js';
+import { handleOf, until } from './cluster-ops.js';
 import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
 import { AnvilError, TestNotRun, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
@@ -79,7 +79,7 @@ function expectedList(p: Plan, n: PlanNode): string {
 export async function installProblems(ctx: TaskContext): Promise<string[]> {
   const out: string[] = [];
   for (const v of ctx.plan.vms) {
-    const node = v.host.name === ctx.node.plan.name ? ctx.node : ctx.peer;
+    const node = handleOf(ctx, v.host);
     const r = await node.exec(`virsh dumpxml ${q(v.name)}`);
     if (r.code !== 0) {
       out.push(`${v.name}: not defined on ${node.plan.name} (${r.stderr.trim() || `exit ${r.code}`})`);
@@ -121,7 +121,7 @@ export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
   }
   const details: Record<string, string> = {};
   for (const v of p.vms) {
-    const h = v.host.name === ctx.node.plan.name ? ctx.node : ctx.peer;
+    const h = handleOf(ctx, v.host);
     const t0 = clock().now();
     const xml = await until(async () => {
       const r = await h.exec(`virsh dumpxml ${q(v.name)}`);

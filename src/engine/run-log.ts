@@ -45,7 +45,7 @@ export interface TodoItem {
 
 /** A note that says a reboot is still needed (e.g. "SELinux is enforcing now; reboot for SELINUX=disabled to take effect"). */
 /** The note `rebootAndWait` leaves once a node is back from a reboot. */
-const BACK_AFTER_REBOOT = /^(\S+): back after the reboot$/;
+const BACK_AFTER_REBOOT = /(\S+): back after the reboot$/;
 
 const NEEDS_REBOOT = /\breboot\b.*\b(take effect|needed|required)\b|\bmust reboot\b/i;
 

@@ -19,12 +19,13 @@ const ideal = (p: Plan) =>
 const drbdReady = (n: PlanNode) =>
   `On ${n.name}, \`cat /proc/drbd\`: every resource "cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate" and no "sync'ed:" line; do not migrate the VMs until the resync has completed`;
 
-function gateTask(id: string, title: string, gate: Task['gate'], expect: (p: Plan) => string[] = (p) => [ideal(p), ...p.nodes.map(drbdReady)]): Task {
+function gateTask(id: string, title: string, disrupts: string, gate: Task['gate'], expect: (p: Plan) => string[] = (p) => [ideal(p), ...p.nodes.map(drbdReady)]): Task {
   return {
     id,
     title,
     on: 'node1',
     kind: 'gate',
+    disrupts,
     gate,
     expect,
     async verify(ctx) {
@@ -43,7 +44,7 @@ function gateTask(id: string, title: string, gate: Task['gate'], expect: (p: Pla
 /** Live-migrate a node's VMs away, withdraw it, reboot it, rejoin it and migrate them back. */
 function withdrawGate(i: 0 | 1): Task {
   const no = `node ${i + 1}`;
-  return gateTask(`acceptance.withdraw-node${i + 1}`, `Live-migrate ${no}'s VMs away, withdraw and rejoin ${no}`, {
+  return gateTask(`acceptance.withdraw-node${i + 1}`, `Live-migrate ${no}'s VMs away, withdraw and rejoin ${no}`, `live-migrates the VMs of ${no} to its peer, stops rgmanager and cman on ${no} and reboots it`, {
     drive: driveWithdraw(i),
     instruct: (p) => {
       const n = p.nodes[i];
@@ -107,7 +108,7 @@ export function crashOutcomes(p: Plan, v: PlanVm): string[] {
   }
 }
 
-const crashGate = gateTask('acceptance.vm-crash', 'Crash each VM until the recovery policy relocates it', {
+const crashGate = gateTask('acceptance.vm-crash', 'Crash each VM until the recovery policy relocates it', 'kills every VM (virsh destroy) several times: each restarts, then moves to the other node', {
   drive: driveVmCrash,
   instruct: (p) => {
     const s = p.answers.vmService;
@@ -137,7 +138,7 @@ const crashGate = gateTask('acceptance.vm-crash', 'Crash each VM until the recov
 /** Hang a node: it is fenced, its VMs restart on the peer, it rejoins, DRBD resyncs, VMs go back. */
 function nodeCrashGate(i: 0 | 1): Task {
   const no = `node ${i + 1}`;
-  return gateTask(`acceptance.node-crash-node${i + 1}`, `Crash ${no}: fenced, its VMs recover on the peer, it rejoins`, {
+  return gateTask(`acceptance.node-crash-node${i + 1}`, `Crash ${no}: fenced, its VMs recover on the peer, it rejoins`, `crashes ${no} (echo c > /proc/sysrq-trigger): its peer fences it (a hard reboot) and restarts its VMs`, {
     drive: driveNodeCrash(i),
     instruct: (p) => {
       const n = p.nodes[i];
@@ -185,7 +186,7 @@ export function powerOnCommands(n: PlanNode): string[] {
   return (n.fence[0]?.devices ?? []).map((d) => fenceAgentCommand(d.device, d.port, 'on'));
 }
 
-const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold start of the whole cluster', {
+const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold start of the whole cluster', 'stops every VM and powers both nodes off, then on again: the whole cluster is down for minutes', {
   drive: driveColdStopStart,
   instruct: (p) =>
     [
@@ -223,6 +224,7 @@ const coldGate = gateTask('acceptance.cold-stop-start', 'Cold stop and cold star
 export const acceptance: Step = {
   id: 'acceptance',
   title: 'Testing: taking theory and putting it into practice',
+  ifSkipped: 'the cluster is never tested as a whole: the install ends, but without proof that it survives a failure',
   doc:
     '"In theory" is not good enough in clustering: plan to spend at least twice as long testing as building, imagining ' +
     'every failure, triggering it and watching what happens. First the controlled tests: each node\'s VMs are live ' +

@@ -126,6 +126,7 @@ const startCman: Task = {
 export const clusterFoundation: Step = {
   id: 'cluster-foundation',
   title: 'The first cluster.conf and starting the cluster',
+  ifSkipped: 'no cluster: fencing, DRBD\'s fence handler, clvmd and GFS2 need cman; every later step fails',
   doc:
     'The heart of Red Hat Cluster Services is /etc/cluster/cluster.conf. The first stage is a configuration as minimal as ' +
     'possible, written on node 1 and copied to node 2: the cluster name and config_version (incremented at every change, ' +

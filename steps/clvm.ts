@@ -130,6 +130,7 @@ async function osLvmProblems(ctx: TaskContext): Promise<string[]> {
 export const clvm: Step = {
   id: 'clvm',
   title: 'Clustered Logical Volume Management',
+  ifSkipped: 'no clustered volume groups: the GFS2 partition and the VMs\' LVs cannot be created',
   doc:
     'All DRBD resources are managed by clustered LVM: DLM-backed locking for the LVs that back the VMs, and easy growth ' +
     "later. Three lvm.conf changes: filter out the DRBD backing devices so LVM does not see each signature twice (it " +
@@ -246,6 +247,7 @@ export const clvm: Step = {
       title: 'Initialize the DRBD resources as LVM PVs',
       on: 'node1',
       kind: 'once',
+      destroys: (p) => devices(p).join(' '),
       commands: (p) => [`pvcreate ${devices(p).map(q).join(' ')}`],
       expect: (p) => [`pvscan on both nodes lists ${devices(p).join(', ')}`],
       expectedOutput: (p) => devices(p).map((d) => `  Writing physical volume data to disk "${d}"\n  Physical volume "${d}" successfully created`).join('\n'),
@@ -265,6 +267,7 @@ export const clvm: Step = {
       title: 'Create the clustered volume groups',
       on: 'node1',
       kind: 'once',
+      destroys: (p) => p.resources.map((r) => r.vg).join(' '),
       commands: (p) => p.resources.map((r) => `vgcreate -c y ${q(r.vg)} ${q(r.device)}`),
       expect: (p) => [`vgscan on both nodes finds ${p.resources.map((r) => r.vg).join(', ')}`],
       expectedOutput: (p) => p.resources.map((r) => `  Clustered volume group "${r.vg}" successfully created`).join('\n'),
@@ -283,6 +286,7 @@ export const clvm: Step = {
       title: 'Create the LV of the shared GFS2 partition',
       on: 'node1',
       kind: 'once',
+      destroys: (p) => p.gfs2.device,
       commands: (p) => [`lvcreate -l 100%FREE -n ${q(p.gfs2.lv)} ${q(p.gfs2.vg)}`],
       expect: (p) => [`lvscan on both nodes: ACTIVE '${p.gfs2.device}'`],
       expectedOutput: (p) => `  Logical volume "${p.gfs2.lv}" created`,

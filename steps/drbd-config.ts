@@ -148,6 +148,7 @@ function procLines(p: Plan, state: string): string {
 export const drbdConfig: Step = {
   id: 'drbd-config',
   title: 'Configuring DRBD',
+  ifSkipped: 'no replicated storage: clvm (pvcreate on /dev/drbdN), GFS2 and the VMs fail',
   doc:
     'DRBD is configured in two parts: global and common options in /etc/drbd.d/global_common.conf, and one file per ' +
     "resource. The common options add the fence-peer handler, promote both nodes to Primary on start (live migration " +
@@ -194,6 +195,7 @@ export const drbdConfig: Step = {
       title: 'Create the DRBD metadata',
       on: 'both',
       kind: 'once',
+      destroys: (p) => p.resources.map((r) => r.partition).join(' '),
       commands: (p) => [`drbdadm create-md ${names(p)}`],
       expect: (p) => [`each of ${p.resources.map((r) => r.partition).join(', ')} carries DRBD metadata`],
       expectedOutput: (p) => p.resources.map(() => 'Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess').join('\n'),
@@ -263,6 +265,8 @@ export const drbdConfig: Step = {
       title: 'Declare the new resources in sync (one node only)',
       on: 'node1',
       kind: 'once',
+      // NOTE: declares both sides identical without a sync: whatever the peer's backing disks held is now "in sync".
+      destroys: (p) => p.resources.map((r) => r.name).join(' '),
       commands: (p) => [`drbdadm -- --clear-bitmap new-current-uuid ${names(p)}`],
       expect: () => ['/proc/drbd on both nodes shows cs:Connected ds:UpToDate/UpToDate for every resource'],
       expectedOutput: (p) => procLines(p, 'cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----'),

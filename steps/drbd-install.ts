@@ -92,6 +92,7 @@ async function verifyInstall(ctx: TaskContext) {
 export const drbdInstall: Step = {
   id: 'drbd-install',
   title: 'Installing DRBD',
+  ifSkipped: 'DRBD is not installed and its fence handler not set: the partition and DRBD configuration steps fail',
   doc:
     'DRBD keeps the data on the cluster consistent between the two nodes with real-time, block-level replication. The ' +
     'tutorial uses the 8.3.x version, which tracks the Red Hat and LINBIT supported versions. Three sources: a fully ' +

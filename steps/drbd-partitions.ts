@@ -107,6 +107,7 @@ function checkNumbering(p: Plan, table: PartedTable): number[] {
 export const drbdPartitions: Step = {
   id: 'drbd-partitions',
   title: 'Creating the DRBD partitions',
+  ifSkipped: 'no backing partitions: drbd-config fails (create-md has no device)',
   doc:
     'One extended partition over the free space of the disk, then within it one logical partition per DRBD resource: ' +
     'a small one for the shared GFS2 partition and one per node for the VMs that normally run there. parted -a optimal ' +
@@ -120,6 +121,8 @@ export const drbdPartitions: Step = {
       title: 'Create the extended and the logical DRBD partitions',
       on: 'both',
       kind: 'once',
+      destroys: (p) => p.storage.disk,
+      disrupts: 'reboots each node after partitioning so the kernel reads the new partition table',
       commands: (p) => {
         const known = p.resources.every((r) => r.start && r.end);
         return [

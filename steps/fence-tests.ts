@@ -70,6 +70,7 @@ function checklist(p: Plan): string[] {
 export const fenceTests: Step = {
   id: 'fence-tests',
   title: 'Testing fencing',
+  ifSkipped: 'fencing stays untested: the install goes on, but an unproven fence configuration can hang the cluster or lose data in a real failure',
   doc:
     'Should the cluster call a fence and the fence fail, the cluster hangs until a fence finally succeeds; there is no ' +
     'way to abort a fence, so problems must be found now. Each node is fenced by the other with every method: hanging ' +
@@ -87,6 +88,7 @@ export const fenceTests: Step = {
       title: 'Fence each node with each of its fence methods',
       on: 'node1',
       kind: 'gate',
+      disrupts: 'crashes and powers off each node in turn (it is fenced and reboots): nothing else may run on the nodes',
       gate: {
         instruct: (p) =>
           [

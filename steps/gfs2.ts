@@ -63,6 +63,7 @@ const dirs = (p: Plan) => p.gfs2.dirs.map((d) => `${p.gfs2.mount}/${d}`);
 export const gfs2: Step = {
   id: 'gfs2',
   title: 'The shared GFS2 partition',
+  ifSkipped: 'no shared GFS2 partition: the storage services, the provision scripts and the VM definitions have nowhere to live',
   doc:
     'The GFS2 partition holds the files needed to provision VMs (ISO images), the provision scripts, the XML ' +
     'definitions of the VMs (the cluster looks there when starting and recovering VMs) and an archive of old ' +
@@ -78,6 +79,7 @@ export const gfs2: Step = {
       title: 'Format the shared GFS2 partition (node 1)',
       on: 'node1',
       kind: 'once',
+      destroys: (p) => p.gfs2.device,
       commands: (p) => [mkfsCommand(p)],
       expect: (p) => [`gfs2_tool sb ${p.gfs2.device} table: "${p.gfs2.lockTable}"`],
       expectedOutput: (p) =>

@@ -22,6 +22,7 @@ export function hostNames(p: Plan): { name: string; ip: string }[] {
 export const hosts: Step = {
   id: 'hosts',
   title: 'Updating /etc/hosts',
+  ifSkipped: 'the nodes cannot resolve each other\'s names: the SSH key exchange and cman (which finds its nodes by name) fail',
   doc:
     'On both nodes, update the /etc/hosts file to reflect your network configuration. Remember to add entries for your ' +
     'IPMI, switched PDUs and other devices. The cluster decides which network to use by resolving each clusternode name, ' +

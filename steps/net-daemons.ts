@@ -9,6 +9,7 @@ import { parseChkconfig, isOnAtBoot, onLevels } from '../src/verify/chkconfig.js
 export const netDaemons: Step = {
   id: 'net-daemons',
   title: 'Switch network daemons',
+  ifSkipped: 'NetworkManager stays and the network service is off at boot: the bonds are undone at the next reboot and the network step\'s checks may fail',
   doc:
     'The new NetworkManager daemon is much more flexible and is perfect for machines like laptops which move around ' +
     'networks a lot. However, it does this by making a lot of decisions for you and changing the network as it sees ' +

@@ -179,6 +179,7 @@ async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promi
 export const network: Step = {
   id: 'network',
   title: 'Bonds and the IFN bridge',
+  ifSkipped: 'no bonds, no bridge, no BCN/SN/IFN addresses: every later step needs them; hosts, SSH keys and the cluster (cluster-foundation) fail',
   doc:
     'Six interfaces are bonded into three pairs in Active/Passive (mode 1), each link on an alternate switch; the only ' +
     'configuration Red Hat supports in clusters. eth0, eth1 and eth2 are primary for bond0 (BCN), bond1 (SN) and bond2 ' +
@@ -255,6 +256,7 @@ export const network: Step = {
       // NOTE: one node at a time, so a bad configuration never takes both nodes off the network at once.
       on: 'each',
       kind: 'safe',
+      disrupts: 'restarts the network on each node in turn: SSH drops for a moment, and a wrong bond or bridge file cuts the node off (have its console ready)',
       commands: () => ['/etc/init.d/network restart'],
       expect: (p, n) => [
         ...n.bonds.map(

@@ -80,6 +80,7 @@ export const nicNamesTask: Task = {
   title: 'Pin NIC names to their MACs (udev), rebooting if a name changes',
   on: 'each',
   kind: 'safe',
+  disrupts: 'reboots a node whose NIC names change (one node at a time)',
   files: (_p, n): FileSpec[] =>
     n.ifaces.some((i) => !i.mac)
       ? []

@@ -44,6 +44,7 @@ async function confirmMap(ctx: TaskContext, n: PlanNode, nics: Map<string, strin
 export const nics: Step = {
   id: 'nics',
   title: 'NIC MAC capture',
+  ifSkipped: 'the MACs are not captured and the NIC names not pinned: the network step cannot write its ifcfg files (HWADDR) and fails',
   doc:
     'Before you assemble your servers, it is highly advised to first record the MAC addresses of the NICs ' +
     '(the tutorial keeps a little <node>-nics.txt). Six interfaces are bonded into three active/passive pairs: ' +

@@ -49,6 +49,7 @@ function installCommand(): string {
 export const packages: Step = {
   id: 'packages',
   title: 'Installing required programs and keeping time in sync',
+  ifSkipped: 'cman, rgmanager, DRBD\'s tools, libvirt and the fence agents are not installed: every later step fails',
   doc:
     'The tutorial is written for minimal installs, so everything the cluster needs is installed here: the cluster stack ' +
     '(cman, corosync, rgmanager, ricci), gfs2-utils, clustered LVM, libvirt with KVM and its tools, NTP and a few ' +

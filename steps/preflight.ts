@@ -60,6 +60,7 @@ export function checkFacts(p: Plan, n: PlanNode, f: NodeFacts, log?: (m: string)
 export const preflight: Step = {
   id: 'preflight',
   title: 'Preflight: the nodes as the tutorial expects them',
+  ifSkipped: 'nothing checks that the nodes are what the tutorial expects (EL6, the disks, the NICs): later steps may fail on a node that was never fit for them',
   doc:
     'Beyond being based on RHEL 6, there are no requirements for how the operating system is installed; the tutorial ' +
     'uses "minimal" installs and installs everything else it needs. Each node must be reachable as root, must call ' +

@@ -37,6 +37,7 @@ async function chkconfigList(ctx: TaskContext, services: readonly string[]) {
 export const security: Step = {
   id: 'security',
   title: 'Network security: firewall and SELinux',
+  ifSkipped: 'iptables stays on and SELinux as it is: cman, DRBD and ricci traffic is blocked, so the cluster will not form (cluster-foundation fails)',
   doc:
     'RHCS stable 3 supports SELinux, but it is disabled in this tutorial, and both iptables and ip6tables firewalls are ' +
     'disabled. For learning, this keeps the focus on the clustering and simplifies debugging when things go wrong. In ' +

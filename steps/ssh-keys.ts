@@ -93,6 +93,7 @@ function keygenOutput(n: PlanNode): string {
 export const sshKeys: Step = {
   id: 'ssh-keys',
   title: 'Setting up SSH',
+  ifSkipped: 'the nodes cannot log in to each other: the rsync of cluster.conf and the VM definitions to the peer fail',
   doc:
     'Setting up SSH shared keys will allow your nodes to pass files between one another and execute commands remotely ' +
     'without needing to enter a password; libvirtd and its tools need this later. Each node gets a key for root, and ' +
@@ -106,6 +107,7 @@ export const sshKeys: Step = {
       title: "Generate root's SSH key",
       on: 'both',
       kind: 'once',
+      destroys: () => '/root/.ssh/id_rsa',
       // NOTE: "The '2047' is just to screw with brute-forces a bit." (the tutorial)
       commands: () => ['ssh-keygen -t rsa -N "" -b 2047 -f ~/.ssh/id_rsa'],
       expect: () => ['~/.ssh/id_rsa (mode 0600) and ~/.ssh/id_rsa.pub exist; ssh-keygen -l shows a 2047 bit RSA key'],

@@ -62,6 +62,7 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
 export const storageServices: Step = {
   id: 'storage-services',
   title: 'Clustered storage services (rgmanager)',
+  ifSkipped: 'rgmanager does not run the storage: the VMs cannot be made cluster services (vm-services fails)',
   doc:
     'rgmanager, configured inside <rm>, starts drbd, clvmd, gfs2 and libvirtd instead of the boot sequence, so that a ' +
     'failure fails the whole tree: if DRBD does not start, clvmd, the GFS2 mount and libvirtd (hence the VMs) are not ' +
@@ -153,6 +154,7 @@ export const storageServices: Step = {
       title: 'Stop and start the clustered storage by hand (clusvcadm -d / -e)',
       on: 'node1',
       kind: 'gate',
+      disrupts: 'stops the clustered storage (DRBD, clvmd, GFS2) on each node, then starts it again',
       gate: {
         instruct: (p) =>
           [

@@ -38,6 +38,7 @@ export function enableCommands(p: Plan, n: PlanNode): string[] {
 export const vmServices: Step = {
   id: 'vm-services',
   title: 'Making the VMs highly available cluster services',
+  ifSkipped: 'the VMs are not cluster services: nothing restarts or moves them after a failure; the acceptance tests fail',
   doc:
     'Each VM should normally run on one node and be restarted on the other if that node fails. Two ordered, restricted ' +
     'failover domains, primary_<label>, give each node priority 1 in its own domain and 2 in the other. Each VM becomes ' +

@@ -19,6 +19,8 @@ export const EXIT = {
   notExecutable: 4,
   /** The operator chose "abort". */
   aborted: 5,
+  /** The run went to its end, but the operator skipped steps at their approval: those are not done. */
+  skipped: 6,
   /** A bug in anvil-install. */
   internal: 70,
   /** Interrupted (Ctrl-C, SIGTERM, or a question cancelled). */
@@ -36,6 +38,8 @@ export function exitCodeFor(outcome: RunOutcome): number {
       return EXIT.notExecutable;
     case 'aborted':
       return EXIT.aborted;
+    case 'skipped':
+      return EXIT.skipped;
     case 'interrupted':
       return EXIT.interrupted;
     case 'failed':
@@ -50,6 +54,7 @@ export const EXIT_CODES_TEXT = `Exit codes:
   2    wrong usage: unknown option or command, missing argument, unknown step
   3    stopped at an operator gate: do what it asks, then \`anvil-install resume\`
   4    stopped before a step the install target cannot run yet
-  5    aborted by the operator
+  5    aborted by the operator (nothing of the step asked about ran)
+  6    ran to the end, but steps skipped at their approval are not done; \`resume\` asks again
   70   internal error (a bug: re-run with ANVIL_DEBUG=1 and report it)
   130  interrupted (Ctrl-C / SIGTERM, or a question cancelled); \`resume\` carries on`;

@@ -359,6 +359,8 @@ function pendingTodo(result: RunResult, stateDir: string): string[] {
       return [`from step ${s!.step} on, the install target cannot run the steps: follow the runbook by hand`];
     case 'failed':
       return [`fix: ${s!.message}; then: anvil-install resume --state ${stateDir}`];
+    case 'skipped':
+      return [`the steps skipped at their approval (${s!.message.replace(/^.*: /, '')}): do them by hand (see the runbook), or \`anvil-install resume --state ${stateDir}\` asks for them again`];
     default:
       return [];
   }

@@ -45,7 +45,9 @@ export const FILE_CHOICES: FileDecision[] = ['approve', 'skip', 'abort'];
  * Ask whether to write a changed file. The diff comes first and the question last,
  * `<node>: write <path> (+a -r)?` (the text a fake prompter matches); `--yes` takes the default, approve.
  */
-export async function approveFile(prompt: Prompter, node: string, change: FileChange): Promise<FileDecision> {
+export async function approveFile(prompt: Prompter, node: string, change: FileChange, changedSinceApproval = false): Promise<FileDecision> {
   const what = `${node}: write ${change.path} (+${change.added} -${change.removed})?`;
-  return (await prompt.select(`${change.patch}\n${what}`, FILE_CHOICES, 'approve')) as FileDecision;
+  // NOTE: the step's approval showed another diff (or none): this one depends on what its earlier tasks found.
+  const why = changedSinceApproval ? `${node}: ${change.path} differs from the diff approved with the step (it depends on what the step's earlier tasks found):\n` : '';
+  return (await prompt.select(`${why}${change.patch}\n${what}`, FILE_CHOICES, 'approve')) as FileDecision;
 }

@@ -81,6 +81,11 @@ const promptLock = new Mutex();
 // (the other node's, in parallel) are cancelled too instead of popping up after the cancel.
 let cancels = 0;
 
+/** Cancel the questions queued behind the one on screen (the operator aborted: nobody else is asked). */
+export function cancelQueuedQuestions(): void {
+  cancels++;
+}
+
 /** Interactive questions, shown inside the running listr2 task through the enquirer adapter. */
 export class ListrPrompter implements Prompter {
   constructor(

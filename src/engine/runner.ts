@@ -29,6 +29,10 @@ import { capturable, planWithCaptured } from './captured.js';
 import { contentOf } from './walk.js';
 import { firstUnsettled, groupSteps, nodeKeys, stepExecutable } from './summary.js';
 import { LoggingPrompter, type RunLog } from './run-log.js';
+import { previewStep, type PlannedRun, type StepPreview } from './step-preview.js';
+import { approveStep } from './step-approval.js';
+import { pageOnTerminal, wantColor } from './approval.js';
+import { cancelQueuedQuestions } from './prompts.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -65,10 +69,14 @@ export interface RunnerOptions {
   hands?: OperatorHands;
   /** The run's transcript (`install.log`): questions, notes, task and step times. */
   runLog?: RunLog;
+  /** Shows a step's full diff when the operator asks to page through it (default: $PAGER / less -R on a terminal). */
+  pager?: (text: string) => void | Promise<void>;
+  /** Lines an approval screen may take (default: the terminal's height less room for the question). */
+  screenLines?: number;
 }
 
 /** How a run ended. */
-export type RunOutcome = 'complete' | 'gate' | 'not-executable' | 'failed' | 'aborted' | 'interrupted';
+export type RunOutcome = 'complete' | 'skipped' | 'gate' | 'not-executable' | 'failed' | 'aborted' | 'interrupted';
 
 /** The result of a run. */
 export interface RunResult {
@@ -110,6 +118,12 @@ export class Runner {
   private onInterrupt?: () => void;
   private main: Promise<void> = Promise.resolve();
   private readonly executed: string[] = [];
+  /** The operator approved every remaining step at once. */
+  private approveAll = false;
+  /** `node\0path` → the diff the operator approved for it on the step's approval screen. */
+  private readonly approvedPatches = new Map<string, string>();
+  /** Steps the operator skipped at their approval. */
+  private readonly skippedSteps: string[] = [];
 
   constructor(private readonly o: RunnerOptions) {
     this.secrets = secretValues(o.answers);
@@ -168,6 +182,12 @@ export class Runner {
     await Promise.race([main, interrupted]);
     this.o.store.flush();
     if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
+    if (!this.stopped && this.skippedSteps.length)
+      return {
+        outcome: 'skipped',
+        stop: { step: this.skippedSteps[0]!, message: `skipped at their approval, so not done: ${this.skippedSteps.join(', ')}` },
+        executed: [...this.executed],
+      };
     return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
   }
 
@@ -236,7 +256,7 @@ export class Runner {
     return {
       title: `${step.title} (${step.id})`,
       skip: () => (this.halted() ? 'not run: the run stopped before this step' : false),
-      task: (_ctx, w) => {
+      task: async (_ctx, w) => {
         this.o.runLog?.stepStart(step.id, step.title);
         const t0 = Date.now();
         if (!stepExecutable(step, this.o.store.state)) {
@@ -250,6 +270,7 @@ export class Runner {
           this.o.runLog?.stepEnd(step.id, `not run, not yet executable (${which})`, 0);
           return;
         }
+        if (!(await this.approved(step, w, t0))) return;
         return w.newListr(
           [
             ...step.tasks.map((t) => ({
@@ -264,6 +285,86 @@ export class Runner {
         );
       },
     };
+  }
+
+  /**
+   * The step's approval, before anything of it runs (not with --yes). False when the step is not
+   * to run: skipped (the run goes on) or aborted (the run stops, nothing of the step has run).
+   */
+  private async approved(step: Step, w: Wrapper, t0: number): Promise<boolean> {
+    if (this.o.yes) return true;
+    const lab = this.o.hands?.kind === 'lab';
+    const out = output();
+    const r = await approveStep({
+      step,
+      number: this.o.steps.indexOf(step) + 1,
+      total: this.o.steps.length,
+      plan: this.plan,
+      preview: () => this.preview(step, w),
+      prompt: this.prompter(w),
+      mode: this.approveAll ? 'all' : 'ask',
+      lab,
+      style: { color: wantColor(out.isTTY), maxLines: this.o.screenLines ?? Math.max(20, ((out.out as NodeJS.WriteStream).rows ?? 50) - 10) },
+      page: this.o.pager ?? ((text) => void (out.isTTY && pageOnTerminal(text) ? undefined : out.out.write(`${text}\n`))),
+      log: this.o.runLog,
+    }).catch((e: unknown) => {
+      if (e instanceof PromptCancelled) return { decision: 'abort' as const, cancelled: e };
+      throw e;
+    });
+    if (r.decision === 'run' || r.decision === 'run-all') {
+      if (r.decision === 'run-all') this.approveAll = true;
+      for (const t of r.preview?.tasks ?? []) for (const g of t.files) for (const n of g.nodes) this.approvedPatches.set(`${n}\0${g.value.path}`, g.value.patch);
+      return true;
+    }
+    const ms = Date.now() - t0;
+    if (r.decision === 'skip') {
+      this.skippedSteps.push(step.id);
+      for (const t of r.preview?.tasks ?? [])
+        for (const k of t.keys) {
+          const rec = this.o.store.record(t.task.id, k);
+          rec.note = 'skipped by the operator at the step\'s approval; asked again on the next run';
+        }
+      this.o.store.save();
+      this.o.runLog?.stepEnd(step.id, 'skipped by the operator at its approval', ms);
+      w.skip(`skipped by the operator${step.ifSkipped ? `: ${step.ifSkipped}` : ''}`);
+      return false;
+    }
+    const cancelled = 'cancelled' in r ? r.cancelled : undefined;
+    const message = cancelled ? cancelled.message : `aborted by the operator at the approval of step ${step.id}; nothing of it ran`;
+    this.stop({ outcome: 'aborted', error: cancelled ?? new RunAborted(`the approval of step ${step.id}; nothing of it ran`), stop: { step: step.id, message } });
+    this.o.runLog?.stepEnd(step.id, `aborted: ${message}`, ms);
+    throw new AnvilError(message);
+  }
+
+  /** What the step will do: the (task, node) pairs the resume rules will run, with their diffs. Reads only. */
+  private async preview(step: Step, w: Wrapper): Promise<StepPreview> {
+    const plan = this.plan;
+    const reopened = new Set(this.reopened);
+    const runs: PlannedRun[] = [];
+    let kept = 0;
+    for (const task of step.tasks)
+      for (const key of nodeKeys(task.on, this.nodeNames)) {
+        const x = this.decision(task, key, plan, reopened);
+        if (x.d.action !== 'keep' && x.d.reopen) reopened.add(key);
+        if (x.d.action === 'keep' || x.keptFirstBuild) {
+          kept++;
+          continue;
+        }
+        const reason = x.d.action === 'verify-first' ? 'interrupted' : x.d.reason;
+        runs.push({ task, key, pn: x.pn, reason, ctx: this.context(task, x.pn ?? plan.nodes[0], key, w) });
+      }
+    return previewStep(step, plan, runs, kept, this.secrets);
+  }
+
+  /** What the resume rules decide for a task on a node now (`reopened`: node keys re-opened so far). */
+  private decision(task: Task, key: string, plan: Plan, reopened: ReadonlySet<string>) {
+    const pn = key === 'local' ? undefined : plan.node(key);
+    const prev = this.o.store.peek(task.id, key);
+    const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
+    const d = decide(prev, hash, reopened.has(key), this.changedSecrets(prev));
+    // NOTE: re-opened by a later change, but a one-time transition of the first build: kept.
+    const keptFirstBuild = d.action === 'run' && !!task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened');
+    return { pn, prev, hash, secretPaths, d, keptFirstBuild };
   }
 
   /** The end of a step: logged with its time; a step cut off by an abort or interrupt fails (✖), a gate stop is not ✔. */
@@ -388,15 +489,11 @@ export class Runner {
     if (this.halted()) return 'stopped';
     try {
       const plan = this.plan;
-      const pn = key === 'local' ? undefined : plan.node(key);
       const store = this.o.store;
-      const prev = store.peek(task.id, key);
-      const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
-      const d = decide(prev, hash, this.reopened.has(key), this.changedSecrets(prev));
+      const { pn, prev, hash, secretPaths, d, keptFirstBuild } = this.decision(task, key, plan, this.reopened);
       if (d.action === 'keep') return 'kept';
-      if (d.action === 'run' && task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened')) {
-        // NOTE: re-opened by a later change, but it was a step of the first build only: keep it.
-        if (d.reopen) this.reopened.add(key);
+      if (keptFirstBuild && prev) {
+        if (d.action === 'run' && d.reopen) this.reopened.add(key);
         prev.note = `kept: ${task.firstBuildOnly} (one-time transition of the first build, not repeated)`;
         prev.inputHash = hash;
         store.save();
@@ -489,8 +586,17 @@ export class Runner {
         ctx.log(`${spec.path} unchanged`);
         continue;
       }
-      const answer = await approveFile(ctx.prompt, key, change);
-      if (answer === 'abort') throw new RunAborted(`${key}: ${spec.path}`);
+      // NOTE: approved with its step (the same diff), with every remaining step, or --yes: not asked again.
+      // A diff that differs from the one shown (it depended on what earlier tasks found) is asked for.
+      const shown = this.approvedPatches.get(`${key}\0${spec.path}`);
+      const asked = !this.o.yes && !this.approveAll && shown !== change.patch;
+      if (this.halted()) throw new RunAborted(`${key}: ${spec.path}`);
+      const answer = asked ? await approveFile(ctx.prompt, key, change, shown !== undefined) : 'approve';
+      if (answer === 'abort') {
+        // NOTE: abort ends the run at once: the other node's question, already queued, is not asked.
+        cancelQueuedQuestions();
+        throw new RunAborted(`${key}: ${spec.path}`);
+      }
       if (answer === 'skip') {
         ctx.log(`${spec.path}: skipped by the operator`);
         continue;
@@ -586,6 +692,9 @@ export function summaryLines(steps: readonly Step[], store: StateStore, result: 
       break;
     case 'aborted':
       lines.push(`■ ${result.stop!.message}`);
+      break;
+    case 'skipped':
+      lines.push(`■ ran to the end; ${result.stop!.message}`);
       break;
     case 'failed':
       lines.push(`✖ ${result.stop!.step}/${result.stop!.task ?? '?'} on ${result.stop!.node ?? '?'} failed`);

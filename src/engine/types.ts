@@ -172,6 +172,16 @@ export interface Task {
    * running cluster it would stop what now carries the guests. The text says why, for the plan.
    */
   firstBuildOnly?: string;
+  /**
+   * What the task interrupts on the node, in words (a reboot, a network restart, a crash): called
+   * out on the step's approval screen so nobody is surprised by a dropped session.
+   */
+  disrupts?: string;
+  /**
+   * `once` tasks: the device or resource the task destroys or replaces on this node (`/dev/sda`,
+   * `/dev/drbd0 /dev/drbd1`). On real nodes the operator types the node name and this to let it run.
+   */
+  destroys?(p: Plan, n: PlanNode): string;
 }
 
 /** One tutorial step: a titled group of tasks. */
@@ -182,6 +192,11 @@ export interface Step {
   doc: string;
   /** Warnings the tutorial prints for this step. */
   warnings?: string[] | ((p: Plan) => string[]);
+  /**
+   * What goes wrong later when the operator skips this step at its approval (the approval question
+   * says it): which later steps need it and how they will fail.
+   */
+  ifSkipped?: string;
   tasks: Task[];
 }
 

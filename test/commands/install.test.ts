@@ -106,10 +106,12 @@ describe('install / resume / status commands', () => {
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'pending', awaitingOperator: true });
 
     // the operator, in a terminal: the checklist is shown and each item confirmed
-    const p = new FakePrompter({ '[1/2]': true, '[2/2]': true });
+    const p = new FakePrompter({ 'Approve step': 'approve this step', '[1/2]': true, '[2/2]': true });
     const r3 = await resume({ state: dir }, { ...deps(f), prompter: p });
     expect(r3.outcome).toBe('complete');
-    expect(p.asked[0]!.message).toContain('operator action needed — Pull a cable');
+    // the gate's step is approved first (its screen shows what the operator will do), then the checklist
+    expect(p.asked[0]!.message).toMatch(/you act, then confirm each item:\n\s+Pull the BCN cable of kvm-a\.[\s\S]*Approve step 3 of 4 \(check\)\?$/);
+    expect(p.asked.find((a) => a.kind === 'confirm')!.message).toContain('operator action needed — Pull a cable');
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
     expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
   });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { FakePrompter, YesPrompter } from '../../src/engine/prompts.js';
+import { RunAborted } from '../../src/engine/runner.js';
 import { MissingAnswer } from '../../src/errors.js';
 import { readState } from '../../src/state/store.js';
 import { captureOutput, setOutput } from '../../src/output.js';
-import { makeWorld, runIn, tempDir } from '../helpers/synthetic-steps.js';
+import { APPROVE, makeWorld, runIn, tempDir } from '../helpers/synthetic-steps.js';
 
 /** A fake terminal: each time a prompt starts listening, the next scripted keystrokes are typed. */
 function keyboard(script: string[]) {
@@ -42,11 +43,12 @@ describe('prompters', () => {
     expect(p.asked.map((a) => a.kind)).toEqual(['input', 'select', 'select', 'confirm', 'confirm']);
   });
 
-  it('interactive: the runner asks through listr2 and enquirer — diffs by arrow keys, gate items by y/n', async () => {
+  it('interactive: the runner asks through listr2 and enquirer — steps and diffs by arrow keys, typed confirmations, gate items by y/n', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    // prompts in run order: demo.conf on kvm-a, kvm-b (approve, skip), lvm.conf a, b (approve), gate items (y, y)
-    const kb = keyboard(['\r', `${DOWN}\r`, '\r', '\r', 'y', 'y']);
+    // prompts in run order: step prep (approve), demo.conf on kvm-a, kvm-b (its diff known only once
+    // the MACs are captured: approve, skip)
+    const kb = keyboard(['\r', '\r', `${DOWN}\r`]);
     const out = captureOutput();
     const prev = setOutput(out);
     try {
@@ -57,19 +59,41 @@ describe('prompters', () => {
       expect(w.nodes['kvm-a']!.files.has('/etc/demo.conf')).toBe(true);
       expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
       expect(readState(dir)!.tasks['prep.conf']!['kvm-a']!.status).toBe('done');
-      expect(kb.left()).toBe(4);
+      expect(kb.left()).toBe(0);
 
-      // resume: approve kvm-b's demo.conf, both lvm.conf edits, then tick both gate items
-      const kb2 = keyboard(['\r', '\r', '\r', 'y\r', 'y\r']);
+      // resume: approve step prep (kvm-b's demo.conf, now shown with the step), step disk and the
+      // typed confirmation of its partitioning on each node, step check and both gate items, step cluster
+      const kb2 = keyboard(['\r', '\r', 'kvm-a /dev/vdb\r', 'kvm-b /dev/vdb\r', '\r', 'y\r', 'y\r', '\r']);
       const r2 = await runIn(dir, { transports: w.transports, stdin: kb2.stdin, renderer: 'simple' });
+      expect(r2.error).toBeUndefined();
       expect(r2.outcome).toBe('complete');
       expect(kb2.left()).toBe(0);
+      expect(w.nodes['kvm-a']!.count(/^demo-mkpart/)).toBe(1);
       expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
       expect(out.text()).toContain('Pull a cable [kvm-a]');
     } finally {
       setOutput(prev);
     }
   });
+
+  it('a destructive task on real nodes runs only once its node and device are typed exactly', async () => {
+    const w = makeWorld();
+    const dir = tempDir();
+    // NOTE: the disk step's question before APPROVE's "Approve step": a fake prompter answers with the
+    // first key the message contains; the typed answer after APPROVE, which holds the right one
+    const wrong = new FakePrompter({ 'Approve step 2 of 4 (disk)?': ['approve this step', 'abort the install here'], ...APPROVE, 'Type "kvm-a /dev/vdb"': ['kvm-a', 'kvm-a /dev/vdb'] });
+    const r = await runIn(dir, { transports: w.transports, prompter: wrong });
+    // a wrong phrase goes back to the question, where the operator aborts: nothing was partitioned
+    expect(r.error).toBeInstanceOf(RunAborted);
+    expect(r.outcome).toBe('aborted');
+    expect(w.nodes['kvm-a']!.count(/^demo-mkpart/) + w.nodes['kvm-b']!.count(/^demo-mkpart/)).toBe(0);
+    const typed = wrong.asked.filter((a) => a.kind === 'input');
+    expect(typed).toHaveLength(1);
+    expect(typed[0]!.message).toContain('kvm-a: "Make partition" destroys /dev/vdb on kvm-a.');
+    // the approval screen names what is destroyed, per node
+    expect(wrong.asked.find((a) => a.message.includes('Approve step 2 of 4'))!.message).toContain('⚠ destructive on kvm-b: /dev/vdb');
+  });
+
   it('Ctrl-C at a question aborts the run with nothing written on either node', async () => {
     const w = makeWorld();
     const dir = tempDir();

@@ -47,16 +47,19 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
   it('logs every question with its answer, the diffs approved/skipped/refused, task and step times; secrets masked', async () => {
     const dir = tempDir();
     const w = makeWorld();
-    // demo.conf: approve on kvm-a, skip on kvm-b → the task fails on kvm-b (its verify needs the file)
-    const p = new FakePrompter({ 'kvm-a: write /etc/demo.conf': 'approve', 'kvm-b: write /etc/demo.conf': 'skip' });
+    // the step approved; demo.conf (known once the MACs are captured) approved on kvm-a, skipped on
+    // kvm-b → the task fails on kvm-b (its verify needs the file)
+    const p = new FakePrompter({ 'Approve step': 'approve this step', 'kvm-a: write /etc/demo.conf': 'approve', 'kvm-b: write /etc/demo.conf': 'skip' });
     const r = await captured(() => install({ answers: ANSWERS, state: dir }, { transportFactory: factoryOf(w), steps: syntheticSteps(), env, renderer: 'silent', signals: false, prompter: p }));
     expect((r.error as { exitCode: number }).exitCode).toBe(EXIT.failed);
     const log = readFileSync(join(dir, RUN_LOG_FILE), 'utf8');
     expect(log).toMatch(/==== anvil-install install --answers \S+other\.anvil\.yaml --state \S+ — started /);
     expect(log).toContain('diff of /etc/demo.conf on kvm-a: approved');
     expect(log).toContain('diff of /etc/demo.conf on kvm-b: skipped');
-    expect(log).toMatch(/\? =+\n.*--- \/dev\/null\n.*\+\+\+ \/etc\/demo\.conf \(planned\)\n/); // the diff itself, as asked
+    // the diff itself, as asked: it differs from the one shown with the step (the MACs were captured since)
+    expect(log).toMatch(/differs from the diff approved with the step[^\n]*\n.*=+\n.*--- \/dev\/null\n.*\+\+\+ \/etc\/demo\.conf \(planned\)\n/);
     expect(log).toMatch(/→ approve\n/);
+    expect(log).toMatch(/\? ━━ Step 1 of 4 · prep: Prepare\n[\s\S]*Approve step 1 of 4 \(prep\)\?\n.*→ approve this step\n/);
     expect(log).toMatch(/task prep\.macs on kvm-a: changed in \d+\.\d s/);
     expect(log).toMatch(/step prep: Prepare\n/);
     expect(log).toMatch(/task prep\.conf on kvm-b: failed \(kvm-b: `demo-check` failed with exit code 1: not applied\) in \d+\.\d s/);
@@ -84,12 +87,22 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
     const dir = tempDir();
     const w = makeWorld();
     const r = await captured(() =>
-      install({ answers: ANSWERS, state: dir }, { transportFactory: factoryOf(w), steps: syntheticSteps(), env, renderer: 'silent', signals: false, prompter: new FakePrompter({ 'write /etc/demo.conf': 'abort' }) }),
+      install({ answers: ANSWERS, state: dir }, { transportFactory: factoryOf(w), steps: syntheticSteps(), env, renderer: 'silent', signals: false, prompter: new FakePrompter({ 'Approve step 1 of 4': 'abort the install here' }) }),
     );
     expect(r.error).toBeInstanceOf(RunAborted);
     expect((r.error as RunAborted).exitCode).toBe(EXIT.aborted);
     expect(readFileSync(join(dir, RUN_LOG_FILE), 'utf8')).toMatch(/diff of \/etc\/demo\.conf on kvm-\w: refused \(abort\)/);
-    expect(w.nodes['kvm-a']!.count(/^demo-apply/)).toBe(0);
+    expect(w.nodes['kvm-a']!.count(/^(demo-apply|ip-macs)/)).toBe(0);
+
+    // a file asked for on its own (its diff was not known at the step's approval): abort there
+    const dir1 = tempDir();
+    const w1 = makeWorld();
+    const r1 = await captured(() =>
+      install({ answers: ANSWERS, state: dir1 }, { transportFactory: factoryOf(w1), steps: syntheticSteps(), env, renderer: 'silent', signals: false, prompter: new FakePrompter({ 'Approve step': 'approve this step', 'write /etc/demo.conf': 'abort' }) }),
+    );
+    expect((r1.error as RunAborted).exitCode).toBe(EXIT.aborted);
+    expect(w1.nodes['kvm-a']!.count(/^demo-apply/)).toBe(0);
+    expect(w1.nodes['kvm-b']!.count(/^demo-apply/)).toBe(0);
 
     const dir2 = tempDir();
     const cancel = { confirm: async () => { throw new PromptCancelled(); }, input: async () => '', select: async () => { throw new PromptCancelled(); } };
@@ -101,8 +114,8 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
   it('the progress tree never ticks a step that was aborted; later steps show "not run"', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    // approve demo.conf on kvm-a, abort on kvm-b
-    const kb = keyboard(['\r', `${DOWN}${DOWN}\r`]);
+    // approve the step, approve demo.conf on kvm-a, abort on kvm-b
+    const kb = keyboard(['\r', '\r', `${DOWN}${DOWN}\r`]);
     const r = await captured(() => runIn(dir, { transports: w.transports, stdin: kb.stdin, renderer: 'simple' }));
     expect(r.value!.outcome).toBe('aborted');
     expect(r.out).not.toMatch(/✔ Prepare \(prep\)/);
@@ -110,6 +123,15 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
     expect(r.out).not.toMatch(/✔ Write demo\.conf/);
     expect(r.out).toMatch(/✖ Write demo\.conf \[kvm-a, kvm-b\] \[FAILED: aborted by the operator at kvm-b: \/etc\/demo\.conf\]/);
     expect(r.out).not.toMatch(/Disk \(disk\)/);
+
+    // abort at the step's approval (the fifth choice): the step fails, none of its tasks ran
+    const w2 = makeWorld();
+    const kb2 = keyboard([`${DOWN}${DOWN}${DOWN}${DOWN}\r`]);
+    const r2 = await captured(() => runIn(tempDir(), { transports: w2.transports, stdin: kb2.stdin, renderer: 'simple' }));
+    expect(r2.value!.outcome).toBe('aborted');
+    expect(r2.out).toMatch(/✖ Prepare \(prep\) \[FAILED: aborted by the operator at the approval of step prep; nothing of it ran\]/);
+    expect(r2.out).not.toMatch(/✔ /);
+    expect(w2.nodes['kvm-a']!.commands.concat(w2.nodes['kvm-b']!.commands).filter((c) => !/^(cat|test) /.test(c))).toEqual([]);
   });
 
   it('a gate stop never ticks its step either', async () => {

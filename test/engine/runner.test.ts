@@ -8,7 +8,7 @@ import { readState, StateStore } from '../../src/state/store.js';
 import { parseJournal } from '../../src/state/journal.js';
 import { AnvilError, MissingAnswer, PromptCancelled } from '../../src/errors.js';
 import { MASK } from '../../src/plan/derive.js';
-import { macsOf, makeWorld, runIn, SECRETS, syntheticSteps, T, tempDir, testAnswers } from '../helpers/synthetic-steps.js';
+import { APPROVE, macsOf, makeWorld, runIn, SECRETS, syntheticSteps, T, tempDir, testAnswers } from '../helpers/synthetic-steps.js';
 
 type Statuses = Record<string, Record<string, string>>;
 
@@ -149,51 +149,84 @@ describe('runner: diffs', () => {
     },
   ];
 
-  it('shows a masked unified diff against the node and writes on approve; skip leaves the file as it was', async () => {
+  it("shows each node's masked diff on the step's approval and writes both on approve, asking nothing more", async () => {
     const w = makeWorld();
     w.nodes['kvm-a']!.files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
     w.nodes['kvm-b']!.files.set('/etc/demo.conf', { data: 'kept by the operator\n', mode: 0o644 });
-    const prompter = new FakePrompter({ 'kvm-a: write /etc/demo.conf': 'approve', 'kvm-b: write /etc/demo.conf': 'skip' });
+    const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'approve this step' });
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
     expect(r.outcome).toBe('complete');
-    const q = prompter.asked.find((a) => a.message.includes('kvm-a: write /etc/demo.conf'))!;
+    expect(prompter.asked).toHaveLength(1);
+    const q = prompter.asked[0]!;
     expect(q.kind).toBe('select');
+    expect(q.message).toContain('/etc/demo.conf on kvm-a: changed');
+    expect(q.message).toContain('/etc/demo.conf on kvm-b: changed');
     expect(q.message).toContain('-old contents');
+    expect(q.message).toContain('-kept by the operator');
     expect(q.message).toContain('+cluster = bc-prod-7');
     expect(q.message).toContain(`+ricci_password = ${MASK}`);
     expect(q.message).not.toContain(SECRETS.RICCI_PW);
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
+    for (const n of ['kvm-a', 'kvm-b']) expect(w.nodes[n]!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
     expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf.orig')!.data).toBe('old contents\n');
-    expect(w.nodes['kvm-b']!.files.get('/etc/demo.conf')!.data).toBe('kept by the operator\n');
-    expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf.orig')).toBe(false);
+    expect(w.nodes['kvm-b']!.files.get('/etc/demo.conf.orig')!.data).toBe('kept by the operator\n');
   });
 
-  it('abort stops the run before anything of the task happens, leaving it pending', async () => {
+  it('skip leaves both nodes untouched, says what will fail, and ends "skipped"; the next run asks again', async () => {
     const w = makeWorld();
-    const prompter = new FakePrompter({ 'kvm-a: write /etc/demo.conf': 'approve', 'kvm-b: write /etc/demo.conf': 'abort' });
+    w.nodes['kvm-a']!.files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
+    const steps = fileOnly();
+    steps[0]!.ifSkipped = 'nothing reads demo.conf';
+    const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'skip this step' });
+    const dir = tempDir();
+    const r = await runIn(dir, { transports: w.transports, prompter, steps });
+    expect(r.outcome).toBe('skipped');
+    expect(r.stop!.message).toContain('files');
+    expect(prompter.asked[0]!.message).toContain('If you skip this step: nothing reads demo.conf.');
+    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toBe('old contents\n');
+    expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
+    expect(w.nodes['kvm-a']!.commands.concat(w.nodes['kvm-b']!.commands).filter((c) => !/^cat |^test /.test(c))).toEqual([]);
+    expect(readState(dir)!.tasks['files.conf']!['kvm-a']).toMatchObject({ status: 'pending', note: expect.stringContaining('skipped by the operator') });
+    const again = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'approve this step' });
+    expect((await runIn(dir, { transports: w.transports, prompter: again, steps })).outcome).toBe('complete');
+    expect(again.asked).toHaveLength(1);
+  });
+
+  it('abort at the approval stops the run before anything of the step happens on either node', async () => {
+    const w = makeWorld();
+    const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'abort the install here' });
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
     expect(r.outcome).toBe('aborted');
-    expect(r.stop).toMatchObject({ step: 'files', task: 'files.conf', node: 'kvm-b' });
-    expect(statuses(dir)['files.conf']!['kvm-b']).toBe('pending');
-    expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
-    expect(w.nodes['kvm-b']!.commands).toEqual([]);
+    expect(r.stop).toMatchObject({ step: 'files' });
+    expect(r.executed).toEqual([]);
+    expect(statuses(dir)['files.conf']).toBeUndefined();
+    for (const n of ['kvm-a', 'kvm-b']) {
+      expect(w.nodes[n]!.files.has('/etc/demo.conf')).toBe(false);
+      expect(w.nodes[n]!.commands).toEqual([]);
+    }
   });
 
   it('asks nothing and writes nothing when the node already has the planned content', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    const prompter = new FakePrompter({ 'write /etc/demo.conf': 'approve' });
+    const prompter = new FakePrompter({ 'Approve step': 'approve this step' });
     await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
-    expect(prompter.asked).toHaveLength(2);
-    // a second install on a fresh state folder finds identical files
-    const again = new FakePrompter({});
+    expect(prompter.asked).toHaveLength(1);
+    // a second install on a fresh state folder finds identical files: the step still runs its
+    // command, so it is shown once, with no diff
+    const again = new FakePrompter({ 'Approve step': 'approve this step' });
     const dir2 = tempDir();
     const r = await runIn(dir2, { transports: w.transports, prompter: again, steps: fileOnly('cluster = bc-prod-7') });
     expect(r.outcome).toBe('complete');
-    expect(again.asked).toEqual([]);
+    expect(again.asked).toHaveLength(1);
+    expect(again.asked[0]!.message).not.toContain('/etc/demo.conf on');
+    expect(again.asked[0]!.message).toContain('$ true');
     expect(parseJournal(journalText(dir2)).filter((e) => e.kind === 'write')).toEqual([]);
+    // and a third run on that folder has nothing left to do: no question at all
+    const third = new FakePrompter({});
+    expect((await runIn(dir2, { transports: w.transports, prompter: third, steps: fileOnly('cluster = bc-prod-7') })).outcome).toBe('complete');
+    expect(third.asked).toEqual([]);
   });
 });
 
@@ -232,15 +265,16 @@ describe('runner: gates', () => {
   it('interactive: every checklist item is confirmed; a "no" stops the run there', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    const no = new FakePrompter({ 'write ': 'approve', 'cable pulled': true, 'failover seen': false });
+    const no = new FakePrompter({ ...APPROVE, 'cable pulled': true, 'failover seen': false });
     const r = await runIn(dir, { transports: w.transports, prompter: no });
+    expect(r.error).toBeUndefined();
     expect(r.outcome).toBe('gate');
     const gateQs = no.asked.filter((a) => a.kind === 'confirm');
     expect(gateQs.map((a) => a.message.split('\n').pop())).toEqual(['[1/2] cable pulled', '[2/2] failover seen']);
     expect(gateQs[0]!.message).toContain('Pull the BCN cable of kvm-a.');
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('pending');
 
-    const yes = new FakePrompter({ 'write ': 'approve', 'cable pulled': true, 'failover seen': true });
+    const yes = new FakePrompter({ ...APPROVE, 'cable pulled': true, 'failover seen': true });
     const r2 = await runIn(dir, { transports: w.transports, prompter: yes });
     expect(r2.outcome).toBe('complete');
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
@@ -251,7 +285,7 @@ describe('runner: cancelled prompt', () => {
   it('Esc/Ctrl-C at a gate question aborts the run and leaves the gate pending', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    const fake = new FakePrompter({ 'write ': 'approve' });
+    const fake = new FakePrompter({ ...APPROVE });
     const prompter = { ...fake, select: fake.select.bind(fake), input: fake.input.bind(fake), confirm: async () => Promise.reject(new PromptCancelled()) };
     const r = await runIn(dir, { transports: w.transports, prompter });
     expect(r.outcome).toBe('aborted');

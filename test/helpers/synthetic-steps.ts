@@ -26,6 +26,18 @@ export function testAnswers(mutate?: (a: Answers) => void): Answers {
   return a;
 }
 
+/**
+ * Fake-prompter answers that approve every step and type each destructive task's confirmation
+ * (the synthetic install's `disk.mkpart` destroys /dev/vdb on each node). demo.conf lists the MACs
+ * the step's first task captures, so its diff is known (and asked for) only when it is written.
+ */
+export const APPROVE: Record<string, string> = {
+  'Approve step': 'approve this step',
+  'write /etc/demo.conf': 'approve',
+  'Type "kvm-a /dev/vdb"': 'kvm-a /dev/vdb',
+  'Type "kvm-b /dev/vdb"': 'kvm-b /dev/vdb',
+};
+
 /** Template path of a test fixture, relative to `templates/`. */
 export const T = (name: string) => `../test/fixtures/engine/${name}`;
 
@@ -120,6 +132,7 @@ export function syntheticSteps(): Step[] {
           title: 'Make partition',
           on: 'each',
           kind: 'once',
+          destroys: () => '/dev/vdb',
           commands: () => ['demo-mkpart'],
           done: async (ctx) => (await ctx.node.sh('demo-parts')).trim() !== '0',
           async verify(ctx) {

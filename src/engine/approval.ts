@@ -68,7 +68,8 @@ function fileHeading(g: NodeGroup<PreviewFile>, nodes: number): string {
 
 interface Block {
   head: string[];
-  diffs: { heading: string; lines: string[] }[];
+  /** Per file: its heading (one line) and its diff lines. */
+  diffs: { path: string; heading: string; brief: string; lines: string[] }[];
   tail: string[];
 }
 
@@ -89,7 +90,12 @@ function taskBlock(t: PreviewTask, plan: Plan, number: string, color: boolean): 
     head.push(`    ${task.gate?.drive ? 'the tool runs this test itself (on real nodes it asks before each destructive act):' : 'you act, then confirm each item:'}`);
     for (const l of g.instruct.split('\n')) head.push(`      ${l}`);
   }
-  const diffs = t.files.map((g) => ({ heading: `    ${fileHeading(g, nodes)}`, lines: g.value.later ? [] : diffLines(g.value.patch, color).map((l) => `      ${l}`) }));
+  const diffs = t.files.map((g) => ({
+    path: g.value.path,
+    heading: `    ${fileHeading(g, nodes)}`,
+    brief: g.value.later ? `${g.nodes.join(', ')}: later` : `${g.nodes.length > 1 && g.nodes.length === nodes ? 'both nodes' : g.nodes.join(', ')} ${g.value.patch.includes('--- /dev/null') ? 'new' : 'changed'} +${g.value.added} -${g.value.removed}`,
+    lines: g.value.later ? [] : diffLines(g.value.patch, color).map((l) => `      ${l}`),
+  }));
   const tail: string[] = [];
   for (const g of t.commands) {
     tail.push(`    commands${t.keys.length > 1 || g.nodes.length > 1 ? ` on ${who(g.nodes, nodes)}` : ''}:`);
@@ -99,38 +105,55 @@ function taskBlock(t: PreviewTask, plan: Plan, number: string, color: boolean): 
 }
 
 /**
- * The approval screen of a step (`number` of `total`), cut to `style.maxLines` by shortening the
- * diffs; the full text is the same with `maxLines: Infinity`.
+ * The files of a task, at one level of detail: 0 whole diffs, 1 diffs cut to `k` lines, 2 one line
+ * per file (its nodes and counts), 3 one line for all of them.
+ */
+function fileLines(b: Block, level: number, k: number, color: boolean): string[] {
+  const c = painter(color);
+  if (!b.diffs.length) return [];
+  if (level === 3) return [`    writes ${b.diffs.length} file${b.diffs.length === 1 ? '' : 's'}: ${[...new Set(b.diffs.map((d) => d.path))].join(', ')}`];
+  if (level === 2) {
+    const byPath = new Map<string, string[]>();
+    for (const d of b.diffs) byPath.set(d.path, [...(byPath.get(d.path) ?? []), d.brief]);
+    return [...byPath].map(([path, briefs]) => `    ${path}: ${briefs.join('; ')}`);
+  }
+  return b.diffs.flatMap((d) => {
+    if (level === 0 || d.lines.length <= k) return [d.heading, ...d.lines];
+    const more = d.lines.length - k;
+    return [d.heading, ...d.lines.slice(0, k), c.dim(`      … ${more} more line${more === 1 ? '' : 's'}: choose "page through the full diff"`)];
+  });
+}
+
+/**
+ * The approval screen of a step (`number` of `total`). To fit `style.maxLines`, the diffs are
+ * shortened, then listed a line per file, then a line per task; the warnings and the rest stay whole.
+ * The full text is the same with `maxLines: Infinity`.
  */
 export function approvalScreen(p: StepPreview, plan: Plan, number: number, total: number, style: ScreenStyle): string {
   const c = painter(style.color);
-  const out: string[] = [c.bold(`━━ Step ${number} of ${total} · ${p.step.id}: ${p.step.title}`)];
-  for (const w of p.warnings) out.push(c.yellow(`⚠ ${w}`));
-  const blocks = p.tasks.map((t, i) => taskBlock(t, plan, `${number}.${p.step.tasks.indexOf(t.task) + 1}`, style.color));
-  const fixed = blocks.reduce((k, b) => k + b.head.length + b.tail.length + b.diffs.length, 0);
-  const diffTotal = blocks.reduce((k, b) => k + b.diffs.reduce((m, d) => m + d.lines.length, 0), 0);
-  const files = blocks.reduce((k, b) => k + b.diffs.length, 0);
-  const foot = 3;
-  const room = style.maxLines - out.length - fixed - foot;
-  // NOTE: every diff keeps the same share of the room; a cut diff says how much is left to page through.
-  const perFile = diffTotal <= room ? Infinity : Math.max(0, Math.floor(room / Math.max(1, files)) - 1);
-  let cut = false;
-  for (const b of blocks) {
-    out.push('', ...b.head);
-    for (const d of b.diffs) {
-      out.push(d.heading);
-      if (d.lines.length <= perFile) out.push(...d.lines);
-      else {
-        cut = true;
-        out.push(...d.lines.slice(0, perFile), c.dim(`      … ${d.lines.length - perFile} more line${d.lines.length - perFile === 1 ? '' : 's'}: choose "page through the full diff"`));
-      }
-    }
-    out.push(...b.tail);
-  }
-  if (p.kept) out.push('', c.dim(`${p.kept} task×node record${p.kept === 1 ? '' : 's'} of this step done earlier and unchanged: left as they are.`));
-  if (p.step.ifSkipped) out.push('', `If you skip this step: ${p.step.ifSkipped}.`);
-  if (cut && style.maxLines !== Infinity) out.push(c.dim('(diffs shortened to fit the screen)'));
-  return out.join('\n');
+  const top: string[] = [c.bold(`━━ Step ${number} of ${total} · ${p.step.id}: ${p.step.title}`)];
+  for (const w of p.warnings) top.push(c.yellow(`⚠ ${w}`));
+  const blocks = p.tasks.map((t) => taskBlock(t, plan, `${number}.${p.step.tasks.indexOf(t.task) + 1}`, style.color));
+  const foot: string[] = [];
+  if (p.kept) foot.push('', c.dim(`${p.kept} task×node record${p.kept === 1 ? '' : 's'} of this step done earlier and unchanged: left as they are.`));
+  if (p.step.ifSkipped) foot.push('', `If you skip this step: ${p.step.ifSkipped}.`);
+  const render = (level: number, k: number) => {
+    const out = [...top];
+    for (const b of blocks) out.push('', ...b.head, ...fileLines(b, level, k, style.color), ...b.tail);
+    out.push(...foot);
+    if (level > 0) out.push(c.dim(level === 1 ? '(diffs shortened to fit the screen)' : '(diffs left out to fit the screen: choose "page through the full diff")'));
+    return out;
+  };
+  // NOTE: 6 lines stay free for the question and its five choices.
+  const room = style.maxLines - 6;
+  const full = render(0, 0);
+  if (full.length <= room) return full.join('\n');
+  const files = blocks.reduce((n, b) => n + b.diffs.length, 0);
+  const k = Math.floor((room - render(2, 0).length) / Math.max(1, files)) - 2;
+  const cut = k >= 3 ? render(1, k) : [];
+  if (cut.length && cut.length <= room) return cut.join('\n');
+  const brief = render(2, 0);
+  return (brief.length <= room ? brief : render(3, 0)).join('\n');
 }
 
 /** The question line of a step's approval (what a scripted test or a fake prompter matches). */

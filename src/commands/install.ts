@@ -28,6 +28,8 @@ import { STEPS } from '../../steps/index.js';
 import { useClock, type Clock } from '../util/clock.js';
 import { ConnectionFailed } from '../remote/errors.js';
 import { labHands } from '../engine/hands.js';
+import { checkLines, checkSummary } from '../engine/dry-run.js';
+import { wantColor } from '../engine/approval.js';
 import type { LabController } from '../lab/lab-controller.js';
 
 /** Open connections to the nodes, by node name, and how to close them. */
@@ -103,6 +105,8 @@ export interface InstallOptions {
   to?: string;
   only?: string;
   force?: boolean;
+  /** A live dry run: read the nodes, show what each step would do, change nothing. */
+  check?: boolean;
 }
 
 /** sha256 of the masked answers (recorded in the state; never the secrets themselves). */
@@ -326,6 +330,8 @@ export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTran
 /** What `executeRun` needs besides the store and answers. */
 export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only'> {
   lab?: boolean;
+  /** `install --check`: show what each step would do; nothing is changed or recorded. */
+  check?: boolean;
   answersFile?: string;
   /** The command as typed, for the log's header (no secrets). */
   command?: string;
@@ -372,7 +378,7 @@ function pendingTodo(result: RunResult, stateDir: string): string[] {
  */
 export async function executeRun(store: StateStore, answers: Answers, o: ExecuteOptions, deps: RunDeps = {}): Promise<RunResult> {
   const interactive = isInteractive(deps);
-  checkCanAsk(o.yes, deps);
+  checkCanAsk(o.yes || o.check, deps);
   const steps = deps.steps ?? STEPS;
   const factory = deps.transportFactory ?? defaultTransportFactory;
   const runLog = new RunLog(store.dir, secretValues(answers), `anvil-install ${o.command ?? 'install'}`);
@@ -430,7 +436,8 @@ async function runLogged(
   else delete store.state.executableSteps;
   let runner: Runner;
   try {
-    await cleanLeftovers(store, answers, steps, conn.transports, noteOut);
+    // NOTE: a dry run removes nothing either (the leftovers are listed by the next real run).
+    if (!o.check) await cleanLeftovers(store, answers, steps, conn.transports, noteOut);
     runner = new Runner({
       answers,
       steps,
@@ -451,6 +458,7 @@ async function runLogged(
     await conn.close();
     throw e;
   }
+  if (o.check) return dryRun(runner, conn, runLog);
   const source = deps.signals === false ? null : (deps.signalSource ?? process);
   const onSignal = () => {
     runner.interrupt();
@@ -496,9 +504,28 @@ async function runLogged(
   return result;
 }
 
+/** `install --check`: each step's screen and checks, then the closing line; the connections closed. */
+async function dryRun(runner: Runner, conn: TransportSet, runLog: RunLog): Promise<RunResult> {
+  const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
+  try {
+    const color = wantColor(output().isTTY);
+    const checks = await runner.check((c, screen) => {
+      say(screen);
+      for (const l of checkLines(c)) say(l);
+      say('');
+    }, color);
+    say(checkSummary(checks));
+  } finally {
+    restoreClock();
+    await conn.close();
+  }
+  runLog.close('check (exit 0)');
+  return { outcome: 'complete', executed: [] };
+}
+
 /** The command as the log's header shows it. */
 function installCommandLine(o: InstallOptions, answersFile: string, dir: string): string {
-  const flags = [o.yes && '--yes', o.lab && '--lab', o.acceptGates && '--accept-gates', o.from && `--from ${o.from}`, o.to && `--to ${o.to}`, o.only && `--only ${o.only}`, o.force && '--force'];
+  const flags = [o.check && '--check', o.yes && '--yes', o.lab && '--lab', o.acceptGates && '--accept-gates', o.from && `--from ${o.from}`, o.to && `--to ${o.to}`, o.only && `--only ${o.only}`, o.force && '--force'];
   return ['install --answers', answersFile, '--state', dir, ...flags.filter(Boolean)].join(' ');
 }
 
@@ -506,7 +533,7 @@ function installCommandLine(o: InstallOptions, answersFile: string, dir: string)
 export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
   // NOTE: before anything is created (state folder, lab): a typo in a step id costs nothing.
   checkStepRange(o, deps.steps ?? STEPS);
-  checkCanAsk(o.yes, deps);
+  checkCanAsk(o.yes || o.check, deps);
   const answersFile = resolve(o.answers);
   const answers = loadAnswers(answersFile, deps.env ?? process.env);
   ensureDir(o.state ?? DEFAULT_STATE_DIR, '--state');
@@ -518,13 +545,16 @@ export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<Ru
         `state folder ${store.dir} belongs to ${st.answersFile}, not ${answersFile}`,
         `use another --state folder, \`anvil-install resume --state ${store.dir}\`, or --force to continue it with these answers`,
       );
-    st.answersFile = answersFile;
-    st.answersHash = answersHash(answers);
-    // NOTE: remembered so `resume` reconnects to the same kind of nodes.
-    if (o.lab) st.lab = { stateDir: join(store.dir, 'lab'), ports: st.lab?.ports ?? {} };
-    else delete st.lab;
-    // NOTE: on disk at once, so a wizard killed from here on can be continued with `resume`.
-    store.save(true);
+    // NOTE: a dry run does not make the folder an install's: nothing is recorded.
+    if (!o.check) {
+      st.answersFile = answersFile;
+      st.answersHash = answersHash(answers);
+      // NOTE: remembered so `resume` reconnects to the same kind of nodes.
+      if (o.lab) st.lab = { stateDir: join(store.dir, 'lab'), ports: st.lab?.ports ?? {} };
+      else delete st.lab;
+      // NOTE: on disk at once, so a wizard killed from here on can be continued with `resume`.
+      store.save(true);
+    }
     return await executeRun(store, answers, { ...o, answersFile, command: installCommandLine(o, answersFile, store.dir) }, deps);
   } finally {
     store.close();
@@ -545,6 +575,7 @@ export function register(program: Command): void {
     .option('--to <step>', 'stop after this step')
     .option('--only <step>', 'run this step only (every earlier task must be done)')
     .option('--force', 'continue a state folder that was started with another answers file')
+    .option('--check', 'live dry run: connect, read the nodes, show what each step would do (diffs, commands, checks); change nothing')
     .addHelpText(
       'after',
       `
@@ -556,8 +587,20 @@ Every run is logged to DIR/install.log (what was shown, every question and answe
 approved, skipped or refused, times per task and step; passwords masked). Questions are asked on
 the terminal even when the output is piped (\`install … | tee install.txt\`).
 
+Every step is approved before anything of it runs: its warnings, the diff of every file on each
+node (the same change on both nodes shown once), its commands, reboots and network restarts; then
+approve it, approve every remaining step, page through the full diff ($PAGER, else less -R), skip it
+(the screen says what will then fail; exit 6 at the end) or abort (exit 5; nothing of it ran). On
+real nodes a destructive task (partitioning, create-md, pvcreate, mkfs.gfs2…) also needs its node
+and device typed. --yes approves everything.
+
+--check connects and shows, for each step, what it would do to the nodes as they are now and
+whether each task's check already passes; it runs only read-only probes and checks, and records
+nothing.
+
 Examples:
   $ anvil-install install --answers anvil.yaml
+  $ anvil-install install --answers anvil.yaml --check --from network --to hosts
   $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo
 
 ${EXIT_CODES_TEXT}`,

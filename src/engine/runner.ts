@@ -33,6 +33,8 @@ import { previewStep, type PlannedRun, type StepPreview } from './step-preview.j
 import { approveStep } from './step-approval.js';
 import { pageOnTerminal, wantColor } from './approval.js';
 import { cancelQueuedQuestions } from './prompts.js';
+import { checkRun, NoQuestions, type StepCheck } from './dry-run.js';
+import { approvalScreen } from './approval.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -124,6 +126,8 @@ export class Runner {
   private readonly approvedPatches = new Map<string, string>();
   /** Steps the operator skipped at their approval. */
   private readonly skippedSteps: string[] = [];
+  /** A dry run (`install --check`): nothing is asked, captured or saved. */
+  private dry = false;
 
   constructor(private readonly o: RunnerOptions) {
     this.secrets = secretValues(o.answers);
@@ -151,7 +155,8 @@ export class Runner {
     const start = this.o.only ? idx('--only', this.o.only) : this.o.from ? idx('--from', this.o.from) : 0;
     const end = this.o.only ? start : this.o.to ? idx('--to', this.o.to) : steps.length - 1;
     if (end < start) throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
-    if (start > 0) {
+    // NOTE: a dry run may look at any step: it runs nothing, so nothing before it has to be done.
+    if (start > 0 && !this.dry) {
       const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
       if (u)
         throw new AnvilError(
@@ -189,6 +194,31 @@ export class Runner {
         executed: [...this.executed],
       };
     return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
+  }
+
+  /**
+   * `install --check`: for each selected step, what it would do on the nodes as they are (diffs,
+   * commands) and whether each task's verify already passes. Reads only; saves nothing.
+   */
+  async check(show: (c: StepCheck, screen: string) => void, color: boolean): Promise<StepCheck[]> {
+    this.dry = true;
+    const steps = this.selected();
+    const out: StepCheck[] = [];
+    // NOTE: no listr tree here: the task contexts only need somewhere to put their notes.
+    const w = { output: '' } as unknown as Wrapper;
+    for (const step of steps) {
+      const preview = await this.preview(step, w);
+      const runs = [];
+      for (const t of preview.tasks)
+        for (const key of t.keys) {
+          const pn = key === 'local' ? undefined : this.plan.node(key);
+          runs.push(await checkRun(t.task, key, this.context(t.task, pn ?? this.plan.nodes[0], key, w), this.secrets));
+        }
+      const c = { step, preview, runs };
+      out.push(c);
+      show(c, approvalScreen(preview, this.plan, this.o.steps.indexOf(step) + 1, this.o.steps.length, { color, maxLines: Infinity }));
+    }
+    return out;
   }
 
   /** The (task, node) records of these steps that a changed secret re-opens. */
@@ -434,6 +464,7 @@ export class Runner {
   }
 
   private prompter(w: Wrapper): Prompter {
+    if (this.dry) return new NoQuestions();
     const p = this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w, this.o.stdin));
     return this.o.runLog ? new LoggingPrompter(p, this.o.runLog) : p;
   }
@@ -453,6 +484,8 @@ export class Runner {
         this.o.runLog?.note(key, text, task.id);
       },
       capture: (k, v) => {
+        // NOTE: a dry run records nothing (a verify may capture what it read, e.g. a UUID).
+        if (this.dry) return;
         store.state.captured[k] = capturable(k, v, this.secrets);
         store.save();
         this.planDirty = true;

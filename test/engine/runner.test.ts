@@ -8,6 +8,7 @@ import { readState, StateStore } from '../../src/state/store.js';
 import { parseJournal } from '../../src/state/journal.js';
 import { AnvilError, MissingAnswer, PromptCancelled } from '../../src/errors.js';
 import { MASK } from '../../src/plan/derive.js';
+import { loadAnswers } from '../../src/plan/load.js';
 import { APPROVE, macsOf, makeWorld, runIn, SECRETS, syntheticSteps, T, tempDir, testAnswers } from '../helpers/synthetic-steps.js';
 
 type Statuses = Record<string, Record<string, string>>;
@@ -126,6 +127,8 @@ describe('runner: a whole run', () => {
 });
 
 describe('runner: diffs', () => {
+  // NOTE: demo.conf lists the MACs: these answers carry them, so the diff is known at the step's approval.
+  const withNics = loadAnswers('test/fixtures/other.anvil.yaml', { ...SECRETS });
   const fileOnly = (verifyText?: string): Step[] => [
     {
       id: 'files',
@@ -155,7 +158,7 @@ describe('runner: diffs', () => {
     w.nodes['kvm-b']!.files.set('/etc/demo.conf', { data: 'kept by the operator\n', mode: 0o644 });
     const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'approve this step' });
     const dir = tempDir();
-    const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
+    const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly(), answers: withNics });
     expect(r.outcome).toBe('complete');
     expect(prompter.asked).toHaveLength(1);
     const q = prompter.asked[0]!;
@@ -179,7 +182,7 @@ describe('runner: diffs', () => {
     steps[0]!.ifSkipped = 'nothing reads demo.conf';
     const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'skip this step' });
     const dir = tempDir();
-    const r = await runIn(dir, { transports: w.transports, prompter, steps });
+    const r = await runIn(dir, { transports: w.transports, prompter, steps, answers: withNics });
     expect(r.outcome).toBe('skipped');
     expect(r.stop!.message).toContain('files');
     expect(prompter.asked[0]!.message).toContain('If you skip this step: nothing reads demo.conf.');
@@ -188,7 +191,7 @@ describe('runner: diffs', () => {
     expect(w.nodes['kvm-a']!.commands.concat(w.nodes['kvm-b']!.commands).filter((c) => !/^cat |^test /.test(c))).toEqual([]);
     expect(readState(dir)!.tasks['files.conf']!['kvm-a']).toMatchObject({ status: 'pending', note: expect.stringContaining('skipped by the operator') });
     const again = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'approve this step' });
-    expect((await runIn(dir, { transports: w.transports, prompter: again, steps })).outcome).toBe('complete');
+    expect((await runIn(dir, { transports: w.transports, prompter: again, steps, answers: withNics })).outcome).toBe('complete');
     expect(again.asked).toHaveLength(1);
   });
 
@@ -196,7 +199,7 @@ describe('runner: diffs', () => {
     const w = makeWorld();
     const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'abort the install here' });
     const dir = tempDir();
-    const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
+    const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly(), answers: withNics });
     expect(r.outcome).toBe('aborted');
     expect(r.stop).toMatchObject({ step: 'files' });
     expect(r.executed).toEqual([]);
@@ -211,13 +214,13 @@ describe('runner: diffs', () => {
     const w = makeWorld();
     const dir = tempDir();
     const prompter = new FakePrompter({ 'Approve step': 'approve this step' });
-    await runIn(dir, { transports: w.transports, prompter, steps: fileOnly() });
+    await runIn(dir, { transports: w.transports, prompter, steps: fileOnly(), answers: withNics });
     expect(prompter.asked).toHaveLength(1);
     // a second install on a fresh state folder finds identical files: the step still runs its
     // command, so it is shown once, with no diff
     const again = new FakePrompter({ 'Approve step': 'approve this step' });
     const dir2 = tempDir();
-    const r = await runIn(dir2, { transports: w.transports, prompter: again, steps: fileOnly('cluster = bc-prod-7') });
+    const r = await runIn(dir2, { transports: w.transports, prompter: again, steps: fileOnly('cluster = bc-prod-7'), answers: withNics });
     expect(r.outcome).toBe('complete');
     expect(again.asked).toHaveLength(1);
     expect(again.asked[0]!.message).not.toContain('/etc/demo.conf on');
@@ -225,7 +228,7 @@ describe('runner: diffs', () => {
     expect(parseJournal(journalText(dir2)).filter((e) => e.kind === 'write')).toEqual([]);
     // and a third run on that folder has nothing left to do: no question at all
     const third = new FakePrompter({});
-    expect((await runIn(dir2, { transports: w.transports, prompter: third, steps: fileOnly('cluster = bc-prod-7') })).outcome).toBe('complete');
+    expect((await runIn(dir2, { transports: w.transports, prompter: third, steps: fileOnly('cluster = bc-prod-7'), answers: withNics })).outcome).toBe('complete');
     expect(third.asked).toEqual([]);
   });
 });

@@ -152,7 +152,7 @@ describe.skipIf(!!noSshd)('logging in as ssh does (real sshd)', () => {
     const questions: string[] = [];
     const ask = async <T,>(q: Record<string, unknown>): Promise<T> => (questions.push(String(q.message)), true as T);
     const state = tempState();
-    const deps = { steps, env: { ...SECRETS }, renderer: 'silent' as const, signals: false, sshConfig: { home }, ask, interactive: true, prompter: new FakePrompter({}) };
+    const deps = { steps, env: { ...SECRETS }, renderer: 'silent' as const, signals: false, sshConfig: { home }, ask, interactive: true, prompter: new FakePrompter({ 'Approve step 1 of 1 (ssh)?': 'approve this step' }) };
     const out = captureOutput();
     const prev = setOutput(out);
     try {

@@ -324,7 +324,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
 export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTransports(r) : sshTransports(r));
 
 /** What `executeRun` needs besides the store and answers. */
-export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only'> {
+export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply'> {
   lab?: boolean;
   answersFile?: string;
   /** The command as typed, for the log's header (no secrets). */
@@ -440,6 +440,7 @@ async function runLogged(
       from: o.from,
       to: o.to,
       only: o.only,
+      reapply: o.reapply,
       prompter: deps.prompter,
       renderer: deps.renderer,
       ...(conn.lab ? { hands: labHands((words) => conn.lab!.fault(words)) } : {}),

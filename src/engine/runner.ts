@@ -65,6 +65,12 @@ export interface RunnerOptions {
   hands?: OperatorHands;
   /** The run's transcript (`install.log`): questions, notes, task and step times. */
   runLog?: RunLog;
+  /**
+   * `check --only STEP --force`: every record of the selected steps counts as re-opened, so its
+   * tasks run again by the resume rules (`once`: done probe; `firstBuildOnly`: kept). A settled gate
+   * is kept (its test is not repeated), and so is a done `once` task without a done probe.
+   */
+  reapply?: boolean;
 }
 
 /** How a run ended. */
@@ -392,7 +398,9 @@ export class Runner {
       const store = this.o.store;
       const prev = store.peek(task.id, key);
       const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
-      const d = decide(prev, hash, this.reopened.has(key), this.changedSecrets(prev));
+      // NOTE: a re-applied step keeps its settled gates (a test is not repeated) and any done `once` task without a probe.
+      const kept = this.o.reapply && (prev?.status === 'done' || prev?.status === 'skipped') && (task.kind === 'gate' || (task.kind === 'once' && !task.done));
+      const d = decide(prev, hash, !kept && (this.reopened.has(key) || !!this.o.reapply), this.changedSecrets(prev));
       if (d.action === 'keep') return 'kept';
       if (d.action === 'run' && task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened')) {
         // NOTE: re-opened by a later change, but it was a step of the first build only: keep it.

@@ -19,6 +19,8 @@ export const EXIT = {
   notExecutable: 4,
   /** The operator chose "abort". */
   aborted: 5,
+  /** `check` found drift: a done task's verify no longer passes on a node. */
+  drift: 7,
   /** A bug in anvil-install. */
   internal: 70,
   /** Interrupted (Ctrl-C, SIGTERM, or a question cancelled). */
@@ -51,5 +53,6 @@ export const EXIT_CODES_TEXT = `Exit codes:
   3    stopped at an operator gate: do what it asks, then \`anvil-install resume\`
   4    stopped before a step the install target cannot run yet
   5    aborted by the operator
+  7    \`check\`: drift found (a done task no longer verifies on a node)
   70   internal error (a bug: re-run with ANVIL_DEBUG=1 and report it)
   130  interrupted (Ctrl-C / SIGTERM, or a question cancelled); \`resume\` carries on`;

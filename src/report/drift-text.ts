@@ -25,7 +25,8 @@ export class DriftReport {
     private readonly write: (line: string) => void,
   ) {
     this.taskWidth = Math.max(4, ...steps.flatMap((s) => s.tasks.map((t) => t.id.length)));
-    this.nodeWidth = Math.max(4, ...nodes.map((n) => n.length), 'local'.length);
+    const local = steps.some((s) => s.tasks.some((t) => t.on === 'local'));
+    this.nodeWidth = Math.max(4, ...nodes.map((n) => n.length), local ? 'local'.length : 0);
   }
 
   /** The heading of a step (one line alone when none of its tasks is done yet). */

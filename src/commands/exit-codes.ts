@@ -21,6 +21,8 @@ export const EXIT = {
   aborted: 5,
   /** The run went to its end, but the operator skipped steps at their approval: those are not done. */
   skipped: 6,
+  /** `check` found drift: a done task's verify no longer passes on a node. */
+  drift: 7,
   /** A bug in anvil-install. */
   internal: 70,
   /** Interrupted (Ctrl-C, SIGTERM, or a question cancelled). */
@@ -56,5 +58,6 @@ export const EXIT_CODES_TEXT = `Exit codes:
   4    stopped before a step the install target cannot run yet
   5    aborted by the operator (nothing of the step asked about ran)
   6    ran to the end, but steps skipped at their approval are not done; \`resume\` asks again
+  7    \`check\`: drift found (a done task no longer verifies on a node)
   70   internal error (a bug: re-run with ANVIL_DEBUG=1 and report it)
   130  interrupted (Ctrl-C / SIGTERM, or a question cancelled); \`resume\` carries on`;

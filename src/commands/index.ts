@@ -9,8 +9,9 @@ import { register as lab } from './lab.js';
 import { register as install } from './install.js';
 import { register as resume } from './resume.js';
 import { register as status } from './status.js';
+import { register as check } from './check.js';
 
 /** Attach every sub-command to the program. */
 export function registerAll(program: Command): void {
-  for (const r of [init, schema, plan, install, resume, status, render, runbook, lab]) r(program);
+  for (const r of [init, schema, plan, install, resume, status, check, render, runbook, lab]) r(program);
 }

@@ -328,7 +328,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
 export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTransports(r) : sshTransports(r));
 
 /** What `executeRun` needs besides the store and answers. */
-export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only'> {
+export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply'> {
   lab?: boolean;
   /** `install --check`: show what each step would do; nothing is changed or recorded. */
   check?: boolean;
@@ -449,6 +449,7 @@ async function runLogged(
       from: o.from,
       to: o.to,
       only: o.only,
+      reapply: o.reapply,
       prompter: deps.prompter,
       renderer: deps.renderer,
       ...(conn.lab ? { hands: labHands((words) => conn.lab!.fault(words)) } : {}),

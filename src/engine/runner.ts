@@ -75,6 +75,12 @@ export interface RunnerOptions {
   pager?: (text: string) => void | Promise<void>;
   /** Lines an approval screen may take (default: the terminal's height less room for the question). */
   screenLines?: number;
+  /**
+   * `check --only STEP --force`: every record of the selected steps counts as re-opened, so its
+   * tasks run again by the resume rules (`once`: done probe; `firstBuildOnly`: kept). A settled gate
+   * is kept (its test is not repeated), and so is a done `once` task without a done probe.
+   */
+  reapply?: boolean;
 }
 
 /** How a run ended. */
@@ -391,7 +397,9 @@ export class Runner {
     const pn = key === 'local' ? undefined : plan.node(key);
     const prev = this.o.store.peek(task.id, key);
     const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
-    const d = decide(prev, hash, reopened.has(key), this.changedSecrets(prev));
+    // NOTE: a re-applied step keeps its settled gates (a test is not repeated) and any done `once` task without a probe.
+    const kept = this.o.reapply && (prev?.status === 'done' || prev?.status === 'skipped') && (task.kind === 'gate' || (task.kind === 'once' && !task.done));
+    const d = decide(prev, hash, !kept && (reopened.has(key) || !!this.o.reapply), this.changedSecrets(prev));
     // NOTE: re-opened by a later change, but a one-time transition of the first build: kept.
     const keptFirstBuild = d.action === 'run' && !!task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened');
     return { pn, prev, hash, secretPaths, d, keptFirstBuild };

@@ -1,0 +1,175 @@
+/**
+ * `anvil-install check`: the drift report of an install (every done task's verify run again,
+ * read-only, per step, task and node), and `check --only STEP --force`: re-apply one done step.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { AnvilError, UsageError } from '../errors.js';
+import { say, warn } from '../output.js';
+import { loadAnswers } from '../plan/load.js';
+import type { Answers } from '../plan/schema.js';
+import { secretValues } from '../plan/derive.js';
+import { Journal } from '../state/journal.js';
+import { DEFAULT_STATE_DIR, LOCK_FILE, LockHeld, StateStore } from '../state/store.js';
+import { checkStepRange } from '../report/context.js';
+import { DriftReport } from '../report/drift-text.js';
+import { checkDrift, driftCounts, notCheckedReason, type DriftCounts, type DriftFinding } from '../engine/drift.js';
+import { nodeKeys } from '../engine/summary.js';
+import type { Step } from '../engine/types.js';
+import type { RunResult } from '../engine/runner.js';
+import { useClock } from '../util/clock.js';
+import { STEPS } from '../../steps/index.js';
+import { answersHash, defaultTransportFactory, executeRun, promptTerminal, type RunDeps } from './install.js';
+import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
+
+/** Options of `check`. */
+export interface CheckOptions {
+  state?: string;
+  /** Check (or with `force`, re-apply) this step only. */
+  only?: string;
+  /** With `only`: re-apply that step instead of checking it. */
+  force?: boolean;
+  /** With `force`: approve every change the re-apply shows. */
+  yes?: boolean;
+}
+
+/** What `check` did: a drift report, or (`--force`) the re-apply run. */
+export type CheckResult = { kind: 'report'; findings: DriftFinding[]; counts: DriftCounts } | { kind: 'reapply'; run: RunResult };
+
+/** The exit code of a check: 7 on drift, 1 when some task could not be checked, else 0; a re-apply's as `install`'s. */
+export function checkExitCode(r: CheckResult): number {
+  if (r.kind === 'reapply') return exitCodeFor(r.run.outcome);
+  return r.counts.drift ? EXIT.drift : r.counts.error ? EXIT.failed : EXIT.ok;
+}
+
+/** Open the state folder; one that a running install holds is refused with why. */
+function openState(dir: string): StateStore {
+  try {
+    return StateStore.open(dir);
+  } catch (e) {
+    if (!(e instanceof LockHeld)) throw e;
+    throw new AnvilError(
+      `${e.message}: a check now would read nodes that run is changing`,
+      `wait for it to finish, then check again (\`anvil-install status --state ${dir}\` shows where it stands); if no such process exists, delete ${join(resolve(dir), LOCK_FILE)}`,
+    );
+  }
+}
+
+/** Run `check`. */
+export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckResult> {
+  const steps = deps.steps ?? STEPS;
+  const dir = o.state ?? DEFAULT_STATE_DIR;
+  // NOTE: before the state folder is opened: a wrong flag costs nothing.
+  if (o.force && !o.only)
+    throw new UsageError('check --force re-applies one step: name it with --only STEP', `anvil-install check --state ${dir} --only STEP --force (steps: ${steps.map((s) => s.id).join(', ')})`);
+  checkStepRange({ only: o.only }, steps);
+  const store = openState(dir);
+  try {
+    const file = store.state.answersFile;
+    if (!file) throw new AnvilError(`${store.dir} records no answers file`, 'start with `anvil-install install --answers FILE --state DIR`');
+    const answers = loadAnswers(file, deps.env ?? process.env);
+    const changed = !!store.state.answersHash && store.state.answersHash !== answersHash(answers);
+    if (o.force) return { kind: 'reapply', run: await reapply(store, answers, file, o.only!, o.yes, changed, steps, deps) };
+    // NOTE: nothing a check does is written to the state file.
+    store.freeze();
+    if (changed) say(`note: ${file} changed since the last run; the nodes are compared with the answers as they are now`);
+    return await report(store, answers, file, o.only, steps, deps);
+  } finally {
+    store.close();
+  }
+}
+
+/** `--only STEP --force`: an install run of that step alone, its done tasks re-opened. */
+async function reapply(store: StateStore, answers: Answers, file: string, only: string, yes: boolean | undefined, changed: boolean, steps: readonly Step[], deps: RunDeps): Promise<RunResult> {
+  const step = steps.find((s) => s.id === only)!;
+  const nodes = answers.nodes.map((n) => n.name);
+  if (!step.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => store.state.tasks[t.id]?.[k]?.status === 'done')))
+    throw new AnvilError(`${only} has no done task to re-apply`, `carry on the install instead: anvil-install resume --state ${store.dir}`);
+  if (changed) {
+    say(`note: ${file} changed since the last run; the step is re-applied with the answers as they are now`);
+    store.state.answersHash = answersHash(answers);
+    store.save();
+  }
+  const command = `check --state ${store.dir} --only ${only} --force${yes ? ' --yes' : ''}`;
+  return executeRun(store, answers, { only, reapply: true, yes, lab: !!store.state.lab, answersFile: file, command }, deps);
+}
+
+/** The drift report: connect (only when there is something to check), run the verifies, print as they come. */
+async function report(store: StateStore, answers: Answers, file: string, only: string | undefined, steps: readonly Step[], deps: RunDeps): Promise<CheckResult> {
+  const selected = only ? steps.filter((s) => s.id === only) : steps;
+  const nodes = answers.nodes.map((n) => n.name);
+  const lab = !!store.state.lab;
+  const out = new DriftReport(selected, store.state, nodes, (l) => say(l));
+  say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
+  const toVerify = selected.some((s) => s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => !notCheckedReason(t, store.state, k))));
+  let findings: DriftFinding[];
+  if (!toVerify) {
+    // NOTE: nothing done with a verify: no connection needed (nor a lab started).
+    findings = await checkDrift({ answers, steps: selected, state: store.state, transports: {}, onStep: (s) => out.step(s), onFinding: (f) => out.finding(f) });
+  } else {
+    const conn = await (deps.transportFactory ?? defaultTransportFactory)({
+      answers,
+      stateDir: store.dir,
+      lab,
+      interactive: deps.interactive ?? !!promptTerminal(),
+      answersFile: file,
+      unattendedReason: 'there is no terminal to ask on',
+      log: (node, m) => warn(`  ${m.startsWith(`${node}:`) ? m : `${node}: ${m}`}`),
+      sshConfig: deps.sshConfig,
+      ask: deps.ask,
+    });
+    // NOTE: on the lab the verifies' polls wait in lab time, as in the install.
+    const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
+    try {
+      findings = await checkDrift({
+        answers,
+        steps: selected,
+        state: store.state,
+        transports: conn.transports,
+        journal: new Journal(store.journalFile, secretValues(answers)),
+        onStep: (s) => out.step(s),
+        onFinding: (f) => out.finding(f),
+      });
+    } finally {
+      restoreClock();
+      await conn.close();
+    }
+  }
+  out.summary(findings, store.dir);
+  return { kind: 'report', findings, counts: driftCounts(findings) };
+}
+
+/** Register the command. */
+export function register(program: Command): void {
+  program
+    .command('check')
+    .description('drift report: every done task\'s verify again, read-only (--only STEP --force: re-apply a step)')
+    .option('--state <dir>', 'state folder of the install', DEFAULT_STATE_DIR)
+    .option('--only <step>', 'check this step only (with --force: re-apply it)')
+    .option('--force', 'with --only STEP: re-apply that done step (an install run of it, its tasks re-opened)')
+    .option('-y, --yes', 'with --force: approve every change the re-apply shows')
+    .addHelpText(
+      'after',
+      `
+Without --force nothing is changed: for every task the install recorded as done, its verify reads
+the nodes again (the same checks the install ran after each task), and the report shows per step,
+task and node: ok (with what was seen), DRIFT (what the verify saw, and what it expected), or not
+checked (not done yet, no verify, or an operator test: a gate's test such as a fence test is never
+run again; its verify is, when it has one). Every command it runs is in DIR/journal.jsonl (as
+check:<task>); the state file is not touched. Exit 7 when something drifted.
+
+--only STEP --force re-applies that step as an install would: its files are diffed and approved
+again (--yes approves them), its commands run, its verifies must pass. Destructive tasks run only
+if their probe says they did not happen; first-build transitions and operator gates are kept.
+
+Examples:
+  $ anvil-install check --state .anvil
+  $ anvil-install check --state .anvil --only hosts
+  $ anvil-install check --state .anvil --only hosts --force --yes
+
+${EXIT_CODES_TEXT}`,
+    )
+    .action(async (opts: CheckOptions) => {
+      process.exitCode = checkExitCode(await check(opts));
+    });
+}

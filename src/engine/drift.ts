@@ -1,0 +1,158 @@
+/**
+ * Drift: what changed on the nodes since the install. Every task recorded `done` has its `verify`
+ * run again, read-only (see verify-context.ts), and the result kept per step, task and node. Gates
+ * are never driven again (their tests crash nodes); tasks without a verify are reported as not
+ * checked. Nothing here knows what a task checks, and nothing is written to the state file.
+ */
+import type { Answers } from '../plan/schema.js';
+import { redact, secretValues } from '../plan/derive.js';
+import type { Transport } from '../remote/types.js';
+import type { StateFile } from '../state/types.js';
+import type { Journal } from '../state/journal.js';
+import { AnvilError, CommandFailed, VerifyFailed } from '../errors.js';
+import { planWithCaptured } from './captured.js';
+import { nodeKeys } from './summary.js';
+import type { Step, Task } from './types.js';
+import { verifyContext } from './verify-context.js';
+
+/** How one task stands on one node. */
+export type DriftStatus = 'ok' | 'drift' | 'error' | 'not-checked';
+
+/** The result of one task on one node (or `local`). */
+export interface DriftFinding {
+  step: string;
+  task: string;
+  /** Node name, or `local`. */
+  node: string;
+  status: DriftStatus;
+  /**
+   * ok: the verify's evidence summary; drift: what the verify saw; error: why it could not check;
+   * not-checked: why not. Secrets masked.
+   */
+  detail: string;
+  /** drift found by a `VerifyFailed`: what the verify expected. */
+  expected?: string;
+  /** not-checked: why, as a key (the text is in `detail`). */
+  why?: NotChecked;
+}
+
+/** Why a record is not checked: not done, skipped (an accepted gate), an operator test without a verify, a first-build transition, or no verify. */
+export type NotChecked = 'not-done' | 'skipped' | 'operator-test' | 'first-build' | 'no-verify';
+
+/** What a drift check needs. */
+export interface DriftOptions {
+  answers: Answers;
+  steps: readonly Step[];
+  /** The install's state (read, never changed). */
+  state: StateFile;
+  /** A connection per node name. */
+  transports: Record<string, Transport>;
+  /** Where the verifies' commands are journaled (as `check:<task id>`). */
+  journal?: Journal;
+  /** Check this step only. */
+  only?: string;
+  /** Per-command timeout, ms. */
+  commandTimeoutMs?: number;
+  /** Called before each step is checked (progress). */
+  onStep?(step: Step): void;
+  /** Called with each result as soon as it is known (progress). */
+  onFinding?(f: DriftFinding): void;
+}
+
+/** Why a task's record on a node is not checked, or undefined when its verify is to run. */
+export function notCheckedReason(task: Task, state: StateFile, key: string): { why: NotChecked; text: string } | undefined {
+  const status = state.tasks[task.id]?.[key]?.status ?? 'pending';
+  if (status === 'skipped') return { why: 'skipped', text: 'skipped, never done: nothing to compare' };
+  if (status !== 'done') {
+    const text = { pending: 'not done yet', running: 'not done (interrupted)', failed: 'not done (failed)' }[status];
+    return { why: 'not-done', text: `${text}: nothing to compare` };
+  }
+  // NOTE: a gate's drive is its test (a fence, a pulled cable): re-running it would crash nodes.
+  if (task.kind === 'gate' && !task.verify) return { why: 'operator-test', text: 'not re-checked (operator test)' };
+  // NOTE: its verify checks a state that later steps replace (DRBD stopped before rgmanager takes it over).
+  if (task.firstBuildOnly) return { why: 'first-build', text: `one-time transition of the first build (${task.firstBuildOnly}), not a lasting state` };
+  if (!task.verify) return { why: 'no-verify', text: 'no verify declared' };
+  return undefined;
+}
+
+/** Run the verify of every done task of the steps (or of `only`), in order; one result per task and node. */
+export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
+  const plan = planWithCaptured(o.answers, o.state.captured);
+  const nodes = plan.nodes.map((n) => n.name);
+  const secrets = secretValues(o.answers);
+  const steps = o.only ? o.steps.filter((s) => s.id === o.only) : o.steps;
+  if (o.only && !steps.length) throw new AnvilError(`--only ${o.only}: no such step`, `steps are: ${o.steps.map((s) => s.id).join(', ')}`);
+  const out: DriftFinding[] = [];
+  const report = (f: DriftFinding) => {
+    out.push(f);
+    o.onFinding?.(f);
+  };
+  for (const step of steps) {
+    o.onStep?.(step);
+    for (const task of step.tasks)
+      for (const key of nodeKeys(task.on, nodes)) {
+        const base = { step: step.id, task: task.id, node: key };
+        const why = notCheckedReason(task, o.state, key);
+        if (why) {
+          report({ ...base, status: 'not-checked', detail: why.text, why: why.why });
+          continue;
+        }
+        // NOTE: a `local` task reads the nodes through node 1, as in a run.
+        const ctx = verifyContext({
+          plan,
+          node: key === 'local' ? plan.nodes[0] : plan.node(key),
+          transports: o.transports,
+          task: task.id,
+          journalTask: `check:${task.id}`,
+          journal: o.journal,
+          secrets,
+          captured: o.state.captured,
+          commandTimeoutMs: o.commandTimeoutMs,
+        });
+        try {
+          const ev = await task.verify!(ctx);
+          report({ ...base, status: 'ok', detail: redact(ev.summary, secrets) });
+        } catch (e) {
+          report({ ...base, ...classify(e, task.id, key, secrets) });
+        }
+      }
+  }
+  return out;
+}
+
+/** What a failed verify means: drift when it saw the node differ, an error when it could not look. */
+function classify(e: unknown, task: string, node: string, secrets: string[]): Pick<DriftFinding, 'status' | 'detail' | 'expected'> {
+  const r = (s: string) => redact(s, secrets);
+  // NOTE: some verifies look at the peer too (a copied file, the other node's membership): name it then.
+  if (e instanceof VerifyFailed) return { status: 'drift', detail: r(e.node && e.node !== node ? `${e.node}: ${e.seen}` : e.seen), expected: r(e.expected) };
+  // NOTE: a verify's read command failing (e.g. `getent hosts` missing a name) is a finding too.
+  if (e instanceof CommandFailed) return { status: 'drift', detail: r(stripPrefix(e.message, node)) };
+  if (e instanceof AnvilError) return { status: 'error', detail: r(stripPrefix(stripPrefix(e.message, `${task} on ${node}`), node)) };
+  return { status: 'error', detail: `internal error in the verify: ${r((e as Error)?.message ?? String(e))}` };
+}
+
+function stripPrefix(message: string, prefix: string): string {
+  return message.startsWith(`${prefix}: `) ? message.slice(prefix.length + 2) : message;
+}
+
+/** Counts of a check's results. */
+export interface DriftCounts {
+  ok: number;
+  drift: number;
+  error: number;
+  notChecked: number;
+  /** Steps with at least one drifted task, in order. */
+  driftedSteps: string[];
+}
+
+/** Count a check's results. */
+export function driftCounts(findings: readonly DriftFinding[]): DriftCounts {
+  const n = (s: DriftStatus) => findings.filter((f) => f.status === s).length;
+  return {
+    ok: n('ok'),
+    drift: n('drift'),
+    error: n('error'),
+    notChecked: n('not-checked'),
+    driftedSteps: [...new Set(findings.filter((f) => f.status === 'drift').map((f) => f.step))],
+  };
+}

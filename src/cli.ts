@@ -11,6 +11,7 @@ import { ROOT } from './paths.js';
 import { registerAll } from './commands/index.js';
 import { EXIT, EXIT_CODES_TEXT } from './commands/exit-codes.js';
 import { errnoWords, isFileError } from './util/ensure-dir.js';
+import { applyColorPolicy } from './util/colors.js';
 
 /** The package version, from package.json. */
 export function version(): string {
@@ -101,6 +102,8 @@ export function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: numbe
 /** Entry point: parse argv, run, exit with a sane code. */
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
+  // NOTE: piped output (`| tee`) or NO_COLOR: plain prompts too, like the diffs.
+  applyColorPolicy(!!process.stdout.isTTY && !process.env.CI);
   const program = buildProgram();
   const override = (c: Command): void => {
     c.exitOverride();

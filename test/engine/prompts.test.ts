@@ -94,6 +94,22 @@ describe('prompters', () => {
     expect(wrong.asked.find((a) => a.message.includes('Approve step 2 of 4'))!.message).toContain('⚠ destructive on kvm-b: /dev/vdb');
   });
 
+  it('"approve every remaining step" asks no more step questions, but still the typed confirmations and the gate items', async () => {
+    const w = makeWorld();
+    const p = new FakePrompter({ 'Approve step 1 of 4 (prep)?': 'approve this step and every remaining step', ...APPROVE, 'cable pulled': true, 'failover seen': true });
+    const r = await runIn(tempDir(), { transports: w.transports, prompter: p });
+    expect(r.error).toBeUndefined();
+    expect(r.outcome).toBe('complete');
+    expect(p.asked.filter((a) => a.message.includes('Approve step')).map((a) => a.message.split('\n').pop())).toEqual(['Approve step 1 of 4 (prep)?']);
+    expect(p.asked.filter((a) => a.kind === 'input').map((a) => a.message.split('\n')[0])).toEqual([
+      'kvm-a: "Make partition" destroys /dev/vdb on kvm-a.',
+      'kvm-b: "Make partition" destroys /dev/vdb on kvm-b.',
+    ]);
+    expect(p.asked.filter((a) => a.kind === 'confirm')).toHaveLength(2);
+    // demo.conf's diff, first known when written, is not asked for either: every step was approved
+    expect(p.asked.some((a) => a.message.includes('write /etc/demo.conf'))).toBe(false);
+  });
+
   it('Ctrl-C at a question aborts the run with nothing written on either node', async () => {
     const w = makeWorld();
     const dir = tempDir();

@@ -13,10 +13,11 @@ import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
 import { maskAnswers, secretValues } from '../plan/derive.js';
 import { RunLog } from '../engine/run-log.js';
-import { leftoverCandidates, removeLeftovers } from '../engine/leftovers.js';
+import { addJournalWrites, leftoverCandidates, removeLeftovers } from '../engine/leftovers.js';
 import { planWithCaptured } from '../engine/captured.js';
 import { createNodeHandle } from '../engine/node-handle.js';
-import { Journal } from '../state/journal.js';
+import { Journal, parseJournal } from '../state/journal.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { checkStepRange } from '../report/context.js';
 import { ensureDir } from '../util/ensure-dir.js';
 import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
@@ -346,8 +347,9 @@ async function cleanLeftovers(store: StateStore, answers: Answers, steps: readon
   if (!Object.keys(store.state.tasks).length) return;
   const plan = planWithCaptured(answers, store.state.captured);
   const secrets = secretValues(answers);
+  const journal = existsSync(store.journalFile) ? parseJournal(readFileSync(store.journalFile, 'utf8')) : [];
   for (const pn of plan.nodes) {
-    const c = leftoverCandidates(steps, plan, store.state, pn.name);
+    const c = addJournalWrites(leftoverCandidates(steps, plan, store.state, pn.name), journal, pn.name);
     const transport = transports[pn.name];
     if (!c.size || !transport) continue;
     const node = createNodeHandle({ plan: pn, transport, journal: new Journal(store.journalFile, secrets), task: 'resume.leftovers', secrets });

@@ -11,6 +11,7 @@ import type { StateFile } from '../state/types.js';
 import type { NodeHandle } from './types.js';
 import { backupTarget } from './node-handle.js';
 import { q, sh } from './shell.js';
+import type { JournalEntry } from '../state/journal.js';
 
 /** The temporary name pattern of `sftp-files.ts` `tempNameFor` for a file called `name`. */
 export function tempNamePattern(name: string): RegExp {
@@ -47,6 +48,22 @@ export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: St
       }
     }
   return out;
+}
+
+/**
+ * Add to `candidates` the files whose writes began on `node` (the journal's `write-start` lines):
+ * tasks that write from their own code (cluster.conf, fstab, known_hosts…) declare no `files`.
+ */
+export function addJournalWrites(candidates: Map<string, Set<string>>, entries: readonly JournalEntry[], node: string): Map<string, Set<string>> {
+  for (const e of entries)
+    if (e.kind === 'write-start' && e.node === node)
+      for (const path of [e.path, e.backup]) {
+        if (!path) continue;
+        const d = posix.dirname(path);
+        if (!candidates.has(d)) candidates.set(d, new Set());
+        candidates.get(d)!.add(posix.basename(path));
+      }
+  return candidates;
 }
 
 /** Remove the temporary files interrupted tasks left on a node; returns the paths removed. */

@@ -80,6 +80,9 @@ export function createNodeHandle(o: NodeHandleOptions): NodeHandle {
         await handle.sh(`mkdir -p ${ROOT_BACKUPS}`);
         backupsReady.add(transport);
       }
+      // NOTE: before the upload: a kill between the upload and the rename leaves a temporary copy
+      // that the next run finds through this line (leftovers.ts), whichever code wrote the file.
+      journal?.append({ node: name, task: o.task, kind: 'write-start', path, backup: backupTo });
       await transport.writeFile(path, content, { mode: opts.mode ?? 0o644, backupTo });
       journal?.append({ node: name, task: o.task, kind: 'write', path, backup: backupTo, bytes: Buffer.byteLength(content) });
     },

@@ -17,7 +17,11 @@ export interface JournalEntry {
   node: string;
   /** Task id the action belongs to, when run by a task. */
   task?: string;
-  kind: 'exec' | 'write';
+  /**
+   * `write-start`: a file write is about to begin (on disk before its temporary copy is uploaded, so
+   * a resume after a kill can find and remove that copy); `write`: the write finished.
+   */
+  kind: 'exec' | 'write' | 'write-start';
   /** exec: the command line (redacted). */
   cmd?: string;
   code?: number | null;
@@ -64,10 +68,16 @@ export class Journal {
   }
 }
 
-/** Parse a journal file's text (for status and tests). */
+/** Parse a journal file's text (for resume, status and tests); a torn line (a kill mid-write) is left out. */
 export function parseJournal(text: string): JournalEntry[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as JournalEntry);
+  const out: JournalEntry[] = [];
+  for (const l of text.split('\n')) {
+    if (!l.trim()) continue;
+    try {
+      out.push(JSON.parse(l) as JournalEntry);
+    } catch {
+      // NOTE: only the last line can be torn; nothing of it can be trusted.
+    }
+  }
+  return out;
 }

@@ -18,8 +18,8 @@ import { readFileSync } from 'node:fs';
 const ANSWERS = 'examples/tutorial.anvil.yaml';
 const LEFT = '/etc/.hosts.anvil-0123456789ab';
 
-/** A transport that, when armed, uploads /etc/hosts to its temporary name, then "dies" (Ctrl-C) before the rename. */
-function killing(t: Transport, arm: { on: boolean }, signals: EventEmitter): Transport {
+/** A transport that, when armed, uploads `target` to its temporary name `left`, then "dies" (Ctrl-C) before the rename. */
+function killing(t: Transport, arm: { on: boolean }, signals: EventEmitter, target = '/etc/hosts', left = LEFT): Transport {
   return {
     name: t.name,
     exec: (c, o) => t.exec(c, o),
@@ -28,9 +28,9 @@ function killing(t: Transport, arm: { on: boolean }, signals: EventEmitter): Tra
     waitForReboot: t.waitForReboot ? (ms) => t.waitForReboot!(ms) : undefined,
     close: () => t.close(),
     async writeFile(path, data, opts) {
-      if (!arm.on || path !== '/etc/hosts') return t.writeFile(path, data, opts);
+      if (!arm.on || path !== target) return t.writeFile(path, data, opts);
       arm.on = false;
-      await t.writeFile(LEFT, data, { mode: 0o644 });
+      await t.writeFile(left, data, { mode: 0o644 });
       signals.emit('SIGINT');
       return new Promise<void>(() => undefined);
     },
@@ -79,6 +79,37 @@ describe('a run that carries on (resume, install on the same state) removes the 
       const [got, want] = [await listing(join(dir, 'lab')), await listing(join(ref, 'lab'))];
       expect(got).toEqual(want);
       expect(got['an-node01']).not.toMatch(/\.anvil-/);
+    } finally {
+      setOutput(prev);
+    }
+  });
+
+  it('a file a task writes from its own code (known_hosts, no declared files) is found through the journal and removed', async () => {
+    const out = captureOutput();
+    const prev = setOutput(out);
+    const left = '/root/.ssh/.known_hosts.anvil-0123456789ab';
+    try {
+      const signals = new EventEmitter();
+      const arm = { on: true };
+      const factory: TransportFactory = async (r) => {
+        const set = await defaultTransportFactory(r);
+        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, n === 'an-node01' ? killing(t, arm, signals, '/root/.ssh/known_hosts', left) : t])) };
+      };
+      const dir = tempDir();
+      const deps = { transportFactory: factory, renderer: 'silent' as const, signals: true, signalSource: signals, exit: () => undefined };
+      await expect(install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, deps)).rejects.toBeInstanceOf(Interrupted);
+      expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toMatch(/"task":"ssh-keys\.known-hosts","kind":"write-start","path":"\/root\/\.ssh\/known_hosts"/);
+      const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, { ...deps, signals: false });
+      expect(r.outcome).toBe('complete');
+      expect(out.errText()).toContain(`an-node01: removed ${left}, left by an interrupted write`);
+      const lab = await startLab({ stateDir: join(dir, 'lab') });
+      try {
+        const t = lab.transports()['an-node01']!;
+        expect((await t.exec('ls -A1 /root/.ssh')).stdout).not.toMatch(/\.anvil-/);
+        await t.close();
+      } finally {
+        await lab.stop();
+      }
     } finally {
       setOutput(prev);
     }

@@ -55,6 +55,9 @@ run twice (its probe decides). An operator gate the last run stopped at is shown
 a terminal and confirm each item once you have done it. \`resume --yes\` stops there again (exit 3);
 \`--yes --accept-gates\` records the gate as skipped, never as confirmed.
 
+As with install, each step that still has work is shown and approved before anything of it runs
+(a step skipped at its approval last time is asked again); --yes approves everything.
+
 ${EXIT_CODES_TEXT}`,
     )
     .action(async (opts: ResumeOptions) => {

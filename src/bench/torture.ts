@@ -145,7 +145,8 @@ export async function tortureSeed(seed: number, reference: Record<string, string
   try {
     for (; rounds < o.maxRounds && !finished; rounds++) {
       const begun = existsSync(join(state, 'state.json')) && !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
-      const args = begun ? ['resume', '--yes', '--state', state] : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(o.to ? ['--to', o.to] : [])];
+      // NOTE: `resume` has no --to: with one, carrying on is `install` again on the same state folder.
+      const args = begun && !o.to ? ['resume', '--yes', '--state', state] : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(o.to ? ['--to', o.to] : [])];
       const run = start(args, o.work, o.env);
       // NOTE: early rounds kill often; the last third lets the run finish.
       const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * 4000) : 3_600_000;

@@ -113,7 +113,7 @@ export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
           const ev = await task.verify!(ctx);
           report({ ...base, status: 'ok', detail: redact(ev.summary, secrets) });
         } catch (e) {
-          report({ ...base, ...classify(e, task.id, key, secrets) });
+          report({ ...base, ...verifyFailure(e, task.id, key, secrets) });
         }
       }
   }
@@ -121,7 +121,7 @@ export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
 }
 
 /** What a failed verify means: drift when it saw the node differ, an error when it could not look. */
-function classify(e: unknown, task: string, node: string, secrets: string[]): Pick<DriftFinding, 'status' | 'detail' | 'expected'> {
+export function verifyFailure(e: unknown, task: string, node: string, secrets: string[]): Pick<DriftFinding, 'status' | 'detail' | 'expected'> {
   const r = (s: string) => redact(s, secrets);
   // NOTE: some verifies look at the peer too (a copied file, the other node's membership): name it then.
   if (e instanceof VerifyFailed) return { status: 'drift', detail: r(e.node && e.node !== node ? `${e.node}: ${e.seen}` : e.seen), expected: r(e.expected) };

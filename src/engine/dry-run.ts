@@ -4,26 +4,10 @@
  * already passes (then the task would only confirm it). Reads only: file reads, `done` probes and
  * verifies; nothing is written on a node or in the checkpoint.
  */
-import type { Prompter, Step, Task, TaskContext } from './types.js';
+import type { Step, Task, TaskContext } from './types.js';
 import type { StepPreview } from './step-preview.js';
-import { AnvilError } from '../errors.js';
 import { redact } from '../plan/derive.js';
-
-/** A prompter for the dry run: a read-only probe or verify must never ask anything. */
-export class NoQuestions implements Prompter {
-  private refuse(message: string): never {
-    throw new AnvilError(`install --check asks nothing, but a check asked: ${message.split('\n')[0]}`, 'this is a bug in the step: its probes and checks must not ask');
-  }
-  async confirm(message: string): Promise<boolean> {
-    this.refuse(message);
-  }
-  async input(message: string): Promise<string> {
-    this.refuse(message);
-  }
-  async select(message: string): Promise<string> {
-    this.refuse(message);
-  }
-}
+import { verifyFailure } from './drift.js';
 
 /** What the dry run found for one (task, node) that would run. */
 export interface CheckedRun {
@@ -50,9 +34,8 @@ export async function checkRun(task: Task, key: string, ctx: TaskContext, secret
     return { task: task.id, key, state: 'in place', detail: redact(ev.summary, secrets) };
   } catch (e) {
     // NOTE: a check of a step whose earlier steps have not run yet may fail in any way: that is its answer.
-    // NOTE: a VerifyFailed names the task and node; the line already does.
-    const msg = ((e as Error)?.message ?? String(e)).replace(`${task.id} on ${key}: `, '');
-    return { task: task.id, key, state: 'would change', detail: redact(msg, secrets) };
+    const f = verifyFailure(e, task.id, key, secrets);
+    return { task: task.id, key, state: 'would change', detail: f.expected ? `expected ${f.expected}; saw ${f.detail}` : f.detail };
   }
 }
 

@@ -18,15 +18,18 @@ export function tempNamePattern(name: string): RegExp {
   return new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.anvil-[0-9a-f]{12}$`);
 }
 
+/** Add `path` (when given) to a folder → file names map. */
+function addPath(out: Map<string, Set<string>>, path: string | undefined): void {
+  if (!path) return;
+  const d = posix.dirname(path);
+  if (!out.has(d)) out.set(d, new Set());
+  out.get(d)!.add(posix.basename(path));
+}
+
 /** Folder → file names whose temporary copies may be left there: the files of every task not settled on `node`. */
 export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: StateFile, node: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
-  const add = (path: string | undefined) => {
-    if (!path) return;
-    const d = posix.dirname(path);
-    if (!out.has(d)) out.set(d, new Set());
-    out.get(d)!.add(posix.basename(path));
-  };
+  const add = (path: string | undefined) => addPath(out, path);
   const pn = plan.nodes.find((n) => n.name === node);
   if (!pn) return out;
   for (const step of steps)
@@ -56,13 +59,7 @@ export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: St
  */
 export function addJournalWrites(candidates: Map<string, Set<string>>, entries: readonly JournalEntry[], node: string): Map<string, Set<string>> {
   for (const e of entries)
-    if (e.kind === 'write-start' && e.node === node)
-      for (const path of [e.path, e.backup]) {
-        if (!path) continue;
-        const d = posix.dirname(path);
-        if (!candidates.has(d)) candidates.set(d, new Set());
-        candidates.get(d)!.add(posix.basename(path));
-      }
+    if (e.kind === 'write-start' && e.node === node) for (const path of [e.path, e.backup]) addPath(candidates, path);
   return candidates;
 }
 

@@ -33,7 +33,8 @@ import { previewStep, type PlannedRun, type StepPreview } from './step-preview.j
 import { approveStep } from './step-approval.js';
 import { pageOnTerminal, wantColor } from './approval.js';
 import { cancelQueuedQuestions } from './prompts.js';
-import { checkRun, NoQuestions, type StepCheck } from './dry-run.js';
+import { checkRun, type StepCheck } from './dry-run.js';
+import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
@@ -132,8 +133,6 @@ export class Runner {
   private readonly approvedPatches = new Map<string, string>();
   /** Steps the operator skipped at their approval. */
   private readonly skippedSteps: string[] = [];
-  /** A dry run (`install --check`): nothing is asked, captured or saved. */
-  private dry = false;
 
   constructor(private readonly o: RunnerOptions) {
     this.secrets = secretValues(o.answers);
@@ -150,8 +149,8 @@ export class Runner {
     o.store.state.nodes = this.nodeNames;
   }
 
-  /** The steps this run covers, after checking that everything before them is settled. */
-  private selected(): Step[] {
+  /** The steps this run covers, after checking that everything before them is settled (`anyStart`: a dry run, which needs nothing done). */
+  private selected(anyStart = false): Step[] {
     const steps = this.o.steps;
     const idx = (flag: string, id: string) => {
       const i = steps.findIndex((s) => s.id === id);
@@ -162,7 +161,7 @@ export class Runner {
     const end = this.o.only ? start : this.o.to ? idx('--to', this.o.to) : steps.length - 1;
     if (end < start) throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
     // NOTE: a dry run may look at any step: it runs nothing, so nothing before it has to be done.
-    if (start > 0 && !this.dry) {
+    if (start > 0 && !anyStart) {
       const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
       if (u)
         throw new AnvilError(
@@ -207,19 +206,12 @@ export class Runner {
    * commands) and whether each task's verify already passes. Reads only; saves nothing.
    */
   async check(show: (c: StepCheck, screen: string) => void, color: boolean): Promise<StepCheck[]> {
-    this.dry = true;
-    const steps = this.selected();
+    const steps = this.selected(true);
     const out: StepCheck[] = [];
-    // NOTE: no listr tree here: the task contexts only need somewhere to put their notes.
-    const w = { output: '' } as unknown as Wrapper;
     for (const step of steps) {
-      const preview = await this.preview(step, w);
+      const preview = await this.preview(step);
       const runs = [];
-      for (const t of preview.tasks)
-        for (const key of t.keys) {
-          const pn = key === 'local' ? undefined : this.plan.node(key);
-          runs.push(await checkRun(t.task, key, this.context(t.task, pn ?? this.plan.nodes[0], key, w), this.secrets));
-        }
+      for (const t of preview.tasks) for (const key of t.keys) runs.push(await checkRun(t.task, key, this.readOnlyContext(t.task, key), this.secrets));
       const c = { step, preview, runs };
       out.push(c);
       show(c, approvalScreen(preview, this.plan, this.o.steps.indexOf(step) + 1, this.o.steps.length, { color, maxLines: Infinity }));
@@ -336,12 +328,17 @@ export class Runner {
       number: this.o.steps.indexOf(step) + 1,
       total: this.o.steps.length,
       plan: this.plan,
-      preview: () => this.preview(step, w),
+      preview: () => this.preview(step),
       prompt: this.prompter(w),
       mode: this.approveAll ? 'all' : 'ask',
       lab,
       style: { color: wantColor(out.isTTY), maxLines: this.o.screenLines ?? Math.max(20, ((out.out as NodeJS.WriteStream).rows ?? 50) - 10) },
-      page: this.o.pager ?? ((text) => void (out.isTTY && pageOnTerminal(text) ? undefined : out.out.write(`${text}\n`))),
+      // NOTE: without a terminal (or a pager that fails) the full text is printed instead.
+      page:
+        this.o.pager ??
+        ((text) => {
+          if (!out.isTTY || !pageOnTerminal(text)) out.out.write(`${text}\n`);
+        }),
       log: this.o.runLog,
     }).catch((e: unknown) => {
       if (e instanceof PromptCancelled) return { decision: 'abort' as const, cancelled: e };
@@ -373,7 +370,7 @@ export class Runner {
   }
 
   /** What the step will do: the (task, node) pairs the resume rules will run, with their diffs. Reads only. */
-  private async preview(step: Step, w: Wrapper): Promise<StepPreview> {
+  private async preview(step: Step): Promise<StepPreview> {
     const plan = this.plan;
     const reopened = new Set(this.reopened);
     const runs: PlannedRun[] = [];
@@ -387,7 +384,7 @@ export class Runner {
           continue;
         }
         const reason = x.d.action === 'verify-first' ? 'interrupted' : x.d.reason;
-        runs.push({ task, key, pn: x.pn, reason, ctx: this.context(task, x.pn ?? plan.nodes[0], key, w) });
+        runs.push({ task, key, pn: x.pn, reason, ctx: this.readOnlyContext(task, key) });
       }
     return previewStep(step, plan, runs, kept, this.secrets);
   }
@@ -472,9 +469,27 @@ export class Runner {
   }
 
   private prompter(w: Wrapper): Prompter {
-    if (this.dry) return new NoQuestions();
     const p = this.o.prompter ?? (this.o.yes ? new YesPrompter() : new ListrPrompter(w, this.o.stdin));
     return this.o.runLog ? new LoggingPrompter(p, this.o.runLog) : p;
+  }
+
+  /**
+   * A context that only reads (questions and writes refused, captures ignored): what a step's
+   * preview and `install --check` probe and verify through. A `local` task reads through node 1.
+   */
+  private readOnlyContext(task: Task, key: string): TaskContext {
+    const store = this.o.store;
+    return verifyContext({
+      plan: this.plan,
+      node: key === 'local' ? this.plan.nodes[0] : this.plan.node(key),
+      transports: this.o.transports,
+      task: task.id,
+      journal: this.journal,
+      secrets: this.secrets,
+      captured: store.state.captured,
+      commandTimeoutMs: this.o.commandTimeoutMs,
+      log: (m) => this.o.runLog?.note(key, redact(m, this.secrets), task.id),
+    });
   }
 
   private context(task: Task, n: PlanNode, key: string, w: Wrapper, use?: SecretUse): TaskContext {
@@ -492,8 +507,6 @@ export class Runner {
         this.o.runLog?.note(key, text, task.id);
       },
       capture: (k, v) => {
-        // NOTE: a dry run records nothing (a verify may capture what it read, e.g. a UUID).
-        if (this.dry) return;
         store.state.captured[k] = capturable(k, v, this.secrets);
         store.save();
         this.planDirty = true;

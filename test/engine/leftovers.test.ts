@@ -18,21 +18,29 @@ import { readFileSync } from 'node:fs';
 const ANSWERS = 'examples/tutorial.anvil.yaml';
 const LEFT = '/etc/.hosts.anvil-0123456789ab';
 
-/** A transport that, when armed, uploads `target` to its temporary name `left`, then "dies" (Ctrl-C) before the rename. */
-function killing(t: Transport, arm: { on: boolean }, signals: EventEmitter, target = '/etc/hosts', left = LEFT): Transport {
+/**
+ * A transport that, when armed, uploads `target` to its temporary name `left` on the victim node,
+ * then "dies" (Ctrl-C) before the rename. As a dead process would, it does nothing more after that on
+ * any node: the other node's write of `target` (in parallel) and every later call never happen.
+ */
+function killing(t: Transport, arm: { on: boolean; dead?: boolean }, signals: EventEmitter, victim: boolean, target = '/etc/hosts', left = LEFT): Transport {
+  const never = () => new Promise<never>(() => undefined);
+  const alive = <T>(f: () => Promise<T>): Promise<T> => (arm.dead ? never() : f());
   return {
     name: t.name,
-    exec: (c, o) => t.exec(c, o),
-    readFile: (p) => t.readFile(p),
-    reconnect: (ms) => t.reconnect(ms),
-    waitForReboot: t.waitForReboot ? (ms) => t.waitForReboot!(ms) : undefined,
+    exec: (c, o) => alive(() => t.exec(c, o)),
+    readFile: (p) => alive(() => t.readFile(p)),
+    reconnect: (ms) => alive(() => t.reconnect(ms)),
+    waitForReboot: t.waitForReboot ? (ms) => alive(() => t.waitForReboot!(ms)) : undefined,
     close: () => t.close(),
     async writeFile(path, data, opts) {
+      if (arm.dead || (arm.on && path === target && !victim)) return never();
       if (!arm.on || path !== target) return t.writeFile(path, data, opts);
       arm.on = false;
       await t.writeFile(left, data, { mode: 0o644 });
+      arm.dead = true;
       signals.emit('SIGINT');
-      return new Promise<void>(() => undefined);
+      return never();
     },
   };
 }
@@ -57,15 +65,17 @@ describe('a run that carries on (resume, install on the same state) removes the 
     const prev = setOutput(out);
     try {
       const signals = new EventEmitter();
-      const arm = { on: true };
+      const arm: { on: boolean; dead?: boolean } = { on: true };
       const factory: TransportFactory = async (r) => {
         const set = await defaultTransportFactory(r);
-        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, n === 'an-node01' ? killing(t, arm, signals) : t])) };
+        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, killing(t, arm, signals, n === 'an-node01')])) };
       };
       const dir = tempDir();
       const deps = { transportFactory: factory, renderer: 'silent' as const, signals: true, signalSource: signals, exit: () => undefined };
       await expect(install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' }, deps)).rejects.toBeInstanceOf(Interrupted);
       expect(readState(dir)!.tasks['hosts.write']!['an-node01']!.status).toBe('running');
+      // the next run is a new process: its connections are alive
+      arm.dead = false;
 
       // carried on (resume's path, kept to the same steps to stay short)
       const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' }, { ...deps, signals: false });
@@ -90,15 +100,16 @@ describe('a run that carries on (resume, install on the same state) removes the 
     const left = '/root/.ssh/.known_hosts.anvil-0123456789ab';
     try {
       const signals = new EventEmitter();
-      const arm = { on: true };
+      const arm: { on: boolean; dead?: boolean } = { on: true };
       const factory: TransportFactory = async (r) => {
         const set = await defaultTransportFactory(r);
-        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, n === 'an-node01' ? killing(t, arm, signals, '/root/.ssh/known_hosts', left) : t])) };
+        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, killing(t, arm, signals, n === 'an-node01', '/root/.ssh/known_hosts', left)])) };
       };
       const dir = tempDir();
       const deps = { transportFactory: factory, renderer: 'silent' as const, signals: true, signalSource: signals, exit: () => undefined };
       await expect(install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, deps)).rejects.toBeInstanceOf(Interrupted);
       expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toMatch(/"task":"ssh-keys\.known-hosts","kind":"write-start","path":"\/root\/\.ssh\/known_hosts"/);
+      arm.dead = false;
       const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, { ...deps, signals: false });
       expect(r.outcome).toBe('complete');
       expect(out.errText()).toContain(`an-node01: removed ${left}, left by an interrupted write`);

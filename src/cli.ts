@@ -53,7 +53,10 @@ function outputConfig(help: string): OutputConfiguration {
     writeOut: (s) => output().out.write(s),
     writeErr: (s) => output().err.write(s),
     outputError: (str, write) => {
-      const lines = str.trim().replace(/^error: /, '').split('\n');
+      const lines = str
+        .trim()
+        .replace(/^error: /, '')
+        .split('\n');
       const mean = lines.find((l) => /^\(Did you mean/.test(l));
       const msg = lines.filter((l) => l !== mean).join(' ');
       const guess = mean ? ` — ${mean.replace(/^\((Did you mean)(.*)\)$/, 'did you mean$2')}` : '';
@@ -76,7 +79,9 @@ export function printError(e: unknown): number {
   }
   if (isFileError(e)) {
     // NOTE: a file or folder the operator named (or its parent) cannot be used: their problem, not a bug.
-    const what = e.path ? `${e.syscall ? `${e.syscall.replace(/^open$/, 'open').replace(/^mkdir$/, 'create')} ` : ''}${e.path}` : e.syscall ?? 'a file';
+    const what = e.path
+      ? `${e.syscall ? `${e.syscall.replace(/^open$/, 'open').replace(/^mkdir$/, 'create')} ` : ''}${e.path}`
+      : (e.syscall ?? 'a file');
     err.write(`✖ cannot ${what}: ${errnoWords(e.code)}\n`);
     err.write('  hint: check the path and its permissions, or choose another (--out / --state)\n');
     return EXIT.failed;
@@ -92,7 +97,10 @@ export function printError(e: unknown): number {
  * A reader that stops early (\`plan … | less\` then q, \`| head\`) closes the pipe: stop quietly
  * (exit 0), as \`git\` and \`cat\` do, instead of dying on an unhandled EPIPE.
  */
-export function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => void = (c) => process.exit(c)): void {
+export function quietOnClosedPipe(
+  stream: NodeJS.WriteStream,
+  exit: (code: number) => void = (c) => process.exit(c),
+): void {
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') exit(EXIT.ok);
     else throw e;
@@ -115,7 +123,13 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // NOTE: help and version "errors" keep commander's code (0); a usage error is 2.
-      process.exitCode = e.exitCode === 0 || e.code === 'commander.help' || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? e.exitCode : EXIT.usage;
+      process.exitCode =
+        e.exitCode === 0 ||
+        e.code === 'commander.help' ||
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version'
+          ? e.exitCode
+          : EXIT.usage;
       return;
     }
     process.exitCode = printError(e);

@@ -7,7 +7,10 @@
 export class AnvilError extends Error {
   /** Process exit code to use. */
   exitCode = 1;
-  constructor(message: string, public hint?: string) {
+  constructor(
+    message: string,
+    public hint?: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -29,7 +32,10 @@ export interface AnswerIssue {
 
 /** The answers file is invalid: carries every problem found, not just the first. */
 export class AnswersInvalid extends AnvilError {
-  constructor(public file: string, public issues: AnswerIssue[]) {
+  constructor(
+    public file: string,
+    public issues: AnswerIssue[],
+  ) {
     super(
       `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` +
         issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
@@ -40,21 +46,37 @@ export class AnswersInvalid extends AnvilError {
 
 /** A remote command exited non-zero where success was required. */
 export class CommandFailed extends AnvilError {
-  constructor(public node: string, public cmd: string, public code: number | null, public stderr: string) {
-    super(`${node}: \`${cmd}\` failed with exit code ${code}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`);
+  constructor(
+    public node: string,
+    public cmd: string,
+    public code: number | null,
+    public stderr: string,
+  ) {
+    super(
+      `${node}: \`${cmd}\` failed with exit code ${code}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
+    );
   }
 }
 
 /** A verify read state back and it was not what the step expects. */
 export class VerifyFailed extends AnvilError {
-  constructor(public task: string, public node: string, public expected: string, public seen: string) {
+  constructor(
+    public task: string,
+    public node: string,
+    public expected: string,
+    public seen: string,
+  ) {
     super(`${task} on ${node}: expected ${expected}; saw ${seen}`);
   }
 }
 
 /** A node presented a host key different from the pinned/known one. */
 export class HostKeyMismatch extends AnvilError {
-  constructor(public host: string, public expected: string, public seen: string) {
+  constructor(
+    public host: string,
+    public expected: string,
+    public seen: string,
+  ) {
     super(
       `host key of ${host} changed: expected ${expected}, got ${seen}`,
       'if the node was reinstalled, remove its line from the state folder known_hosts (or update nodes[].ssh.hostKey); otherwise stop: this may be a man-in-the-middle',
@@ -72,8 +94,14 @@ export class PromptCancelled extends AnvilError {
 
 /** A value is needed, there is no default, and we may not ask (`--yes` / no terminal). */
 export class MissingAnswer extends AnvilError {
-  constructor(public path: string, why: string) {
-    super(`${path}: no value given and none can be asked for (${why})`, `add ${path} to the answers file (secrets may be "\${env:NAME}")`);
+  constructor(
+    public path: string,
+    why: string,
+  ) {
+    super(
+      `${path}: no value given and none can be asked for (${why})`,
+      `add ${path} to the answers file (secrets may be "\${env:NAME}")`,
+    );
   }
 }
 

@@ -67,5 +67,11 @@ export function captureOutput(): Output & { text(): string; errText(): string } 
         cb();
       },
     });
-  return { out: mk(chunks), err: mk(errChunks), isTTY: false, text: () => chunks.join(''), errText: () => errChunks.join('') };
+  return {
+    out: mk(chunks),
+    err: mk(errChunks),
+    isTTY: false,
+    text: () => chunks.join(''),
+    errText: () => errChunks.join(''),
+  };
 }

@@ -23,8 +23,13 @@ import { sleep } from '../src/util/sleep.js';
 import { rebootAndWait } from './reboot.js';
 
 /** Waits of the acceptance tests (install clock). */
-export const ACCEPT_TIMING = { migrateMs: 300_000, serviceMs: 600_000, resyncMs: 3_600_000, backMs: 1_200_000, crashMs: 120_000 };
-
+export const ACCEPT_TIMING = {
+  migrateMs: 300_000,
+  serviceMs: 600_000,
+  resyncMs: 3_600_000,
+  backMs: 1_200_000,
+  crashMs: 120_000,
+};
 
 async function clustatOn(h: NodeHandle): Promise<Clustat | undefined> {
   try {
@@ -36,13 +41,23 @@ async function clustatOn(h: NodeHandle): Promise<Clustat | undefined> {
 }
 
 /** Poll clustat on `h` until `problems` returns none; fail with the last problems seen. */
-async function expectClustat(task: string, h: NodeHandle, want: string, problems: (c: Clustat) => string[], timeoutMs: number): Promise<Clustat> {
+async function expectClustat(
+  task: string,
+  h: NodeHandle,
+  want: string,
+  problems: (c: Clustat) => string[],
+  timeoutMs: number,
+): Promise<Clustat> {
   let last: string[] = ['clustat did not answer'];
-  const c = await until(async () => {
-    const st = await clustatOn(h);
-    last = st ? problems(st) : ['clustat did not answer (cman or rgmanager down?)'];
-    return st && !last.length ? st : undefined;
-  }, timeoutMs, 2_000);
+  const c = await until(
+    async () => {
+      const st = await clustatOn(h);
+      last = st ? problems(st) : ['clustat did not answer (cman or rgmanager down?)'];
+      return st && !last.length ? st : undefined;
+    },
+    timeoutMs,
+    2_000,
+  );
   if (!c) throw new VerifyFailed(task, h.plan.name, want, last.join('; '));
   return c;
 }
@@ -55,31 +70,62 @@ export function drbdNotReady(p: Plan, text: string): string[] {
   return p.resources.flatMap((r) => {
     const m = d.minors.find((x) => x.minor === r.minor);
     if (!m) return [`${r.name}: not configured`];
-    const bad = m.cs !== 'Connected' || m.ro.join('/') !== 'Primary/Primary' || m.ds.join('/') !== 'UpToDate/UpToDate' || (m.stats.oos ?? 0) > 0;
+    const bad =
+      m.cs !== 'Connected' ||
+      m.ro.join('/') !== 'Primary/Primary' ||
+      m.ds.join('/') !== 'UpToDate/UpToDate' ||
+      (m.stats.oos ?? 0) > 0;
     return bad ? [`${r.name}: cs:${m.cs} ro:${m.ro.join('/')} ds:${m.ds.join('/')} oos:${m.stats.oos ?? '?'}`] : [];
   });
 }
 
 /** Wait until DRBD on `h` is connected and in sync (a returning node resyncs first). */
-async function waitDrbdReady(ctx: DriveContext, task: string, h: NodeHandle, timeoutMs = ACCEPT_TIMING.resyncMs): Promise<void> {
+async function waitDrbdReady(
+  ctx: DriveContext,
+  task: string,
+  h: NodeHandle,
+  timeoutMs = ACCEPT_TIMING.resyncMs,
+): Promise<void> {
   let last: string[] = [];
-  const ok = await until(async () => {
-    const r = await h.exec('cat /proc/drbd');
-    last = r.code === 0 ? drbdNotReady(ctx.plan, r.stdout) : ['/proc/drbd missing (DRBD not loaded)'];
-    return last.length ? undefined : true;
-  }, timeoutMs, 5_000);
-  if (!ok) throw new VerifyFailed(task, h.plan.name, 'DRBD Connected, Primary/Primary, UpToDate/UpToDate, oos:0', last.join('; '));
+  const ok = await until(
+    async () => {
+      const r = await h.exec('cat /proc/drbd');
+      last = r.code === 0 ? drbdNotReady(ctx.plan, r.stdout) : ['/proc/drbd missing (DRBD not loaded)'];
+      return last.length ? undefined : true;
+    },
+    timeoutMs,
+    5_000,
+  );
+  if (!ok)
+    throw new VerifyFailed(
+      task,
+      h.plan.name,
+      'DRBD Connected, Primary/Primary, UpToDate/UpToDate, oos:0',
+      last.join('; '),
+    );
 }
 
 /** The guests running on a node (virsh list). */
 async function guestsOn(h: NodeHandle): Promise<Set<string>> {
   const r = await h.exec('virsh list --all');
-  return new Set(r.code === 0 ? parseVirshList(r.stdout).filter((d) => d.state === 'running').map((d) => d.name) : []);
+  return new Set(
+    r.code === 0
+      ? parseVirshList(r.stdout)
+          .filter((d) => d.state === 'running')
+          .map((d) => d.name)
+      : [],
+  );
 }
 
 /** The ideal state, and DRBD ready on both nodes: where every test starts and ends. */
 async function expectIdeal(ctx: DriveContext, task: string, when: string): Promise<void> {
-  await expectClustat(task, ctx.node, `${when}: both members online, storage and every VM started on its node`, idealProblems(ctx.plan), ACCEPT_TIMING.serviceMs);
+  await expectClustat(
+    task,
+    ctx.node,
+    `${when}: both members online, storage and every VM started on its node`,
+    idealProblems(ctx.plan),
+    ACCEPT_TIMING.serviceMs,
+  );
   for (const h of [ctx.node, ctx.peer]) await waitDrbdReady(ctx, task, h);
 }
 
@@ -101,7 +147,13 @@ export async function bringToIdeal(ctx: DriveContext, task: string): Promise<str
       if (!(await waitForNodeBack(h, 300_000))) {
         did.push(`powered ${n.name} on`);
         await ctx.hands.powerOn(n.name, powerOnAgents(n));
-        if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs))) throw new VerifyFailed(task, n.name, `${n.name} up before the test`, 'it does not answer: power it on, then resume');
+        if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs)))
+          throw new VerifyFailed(
+            task,
+            n.name,
+            `${n.name} up before the test`,
+            'it does not answer: power it on, then resume',
+          );
       }
     }
   }
@@ -118,29 +170,61 @@ export async function bringToIdeal(ctx: DriveContext, task: string): Promise<str
       await h.sh('/etc/init.d/rgmanager start', { timeoutMs: 300_000 });
     }
   }
-  const c0 = await expectClustat(task, ctx.node, 'both members online with rgmanager', (c) => p.nodes.filter((n) => !clustatMember(c, n.fqdn)?.online || !clustatMember(c, n.fqdn)?.rgmanager).map((n) => `${n.fqdn} not online with rgmanager`), ACCEPT_TIMING.serviceMs);
+  const c0 = await expectClustat(
+    task,
+    ctx.node,
+    'both members online with rgmanager',
+    (c) =>
+      p.nodes
+        .filter((n) => !clustatMember(c, n.fqdn)?.online || !clustatMember(c, n.fqdn)?.rgmanager)
+        .map((n) => `${n.fqdn} not online with rgmanager`),
+    ACCEPT_TIMING.serviceMs,
+  );
   for (const n of p.nodes) {
     const s = clustatService(c0, `service:${storageService(n)}`);
     if (s?.state === 'disabled' || s?.state === 'failed' || s?.state === 'stopped') {
       did.push(`enabled service:${storageService(n)} on ${n.name}`);
       if (s.state === 'failed') await handleOf(ctx, n).sh(`clusvcadm -d ${storageService(n)}`, { timeoutMs: 600_000 });
-      await handleOf(ctx, n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, { timeoutMs: (p.storage.drbd.wfcTimeout + 300) * 1000 });
+      await handleOf(ctx, n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, {
+        timeoutMs: (p.storage.drbd.wfcTimeout + 300) * 1000,
+      });
     }
   }
-  const c1 = await expectClustat(task, ctx.node, 'both storage services started', (c) => storageProblems(p, c), ACCEPT_TIMING.serviceMs);
+  const c1 = await expectClustat(
+    task,
+    ctx.node,
+    'both storage services started',
+    (c) => storageProblems(p, c),
+    ACCEPT_TIMING.serviceMs,
+  );
   for (const v of p.vms) {
     const s = clustatService(c1, `vm:${v.name}`);
     if (s?.state === 'started') continue;
     const where = [];
     for (const n of p.nodes) if ((await guestsOn(handleOf(ctx, n))).has(v.name)) where.push(n);
-    if (where.length > 1) throw new VerifyFailed(task, v.host.name, `${v.name} running on one node`, `it runs on ${where.map((n) => n.name).join(' and ')}: stop one copy by hand first`);
+    if (where.length > 1)
+      throw new VerifyFailed(
+        task,
+        v.host.name,
+        `${v.name} running on one node`,
+        `it runs on ${where.map((n) => n.name).join(' and ')}: stop one copy by hand first`,
+      );
     if (s?.state === 'failed') await ctx.node.sh(`clusvcadm -d ${q(`vm:${v.name}`)}`, { timeoutMs: 300_000 });
     const on = where[0] ?? v.host;
     did.push(`enabled vm:${v.name} on ${on.name}`);
     await ctx.node.sh(`clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(on.fqdn)}`, { timeoutMs: 300_000 });
   }
   for (const h of [ctx.node, ctx.peer]) await waitDrbdReady(ctx, task, h);
-  const c2 = await expectClustat(task, ctx.node, 'every VM started', (c) => p.vms.filter((v) => clustatService(c, `vm:${v.name}`)?.state !== 'started').map((v) => `vm:${v.name} not started`), ACCEPT_TIMING.serviceMs);
+  const c2 = await expectClustat(
+    task,
+    ctx.node,
+    'every VM started',
+    (c) =>
+      p.vms
+        .filter((v) => clustatService(c, `vm:${v.name}`)?.state !== 'started')
+        .map((v) => `vm:${v.name} not started`),
+    ACCEPT_TIMING.serviceMs,
+  );
   for (const v of p.vms)
     if (clustatService(c2, `vm:${v.name}`)?.owner !== v.host.fqdn) {
       did.push(`migrated ${v.name} home to ${v.host.name}`);
@@ -162,15 +246,37 @@ async function migrate(ctx: DriveContext, task: string, v: PlanVm, to: PlanNode)
   const t0 = clock().now();
   // NOTE: never onto a node whose DRBD is still resyncing (tutorial 5047-5056): wait first.
   await waitDrbdReady(ctx, task, handleOf(ctx, to));
-  const r = await ctx.node.exec(`clusvcadm -M ${q(`vm:${v.name}`)} -m ${q(to.fqdn)}`, { timeoutMs: ACCEPT_TIMING.migrateMs });
+  const r = await ctx.node.exec(`clusvcadm -M ${q(`vm:${v.name}`)} -m ${q(to.fqdn)}`, {
+    timeoutMs: ACCEPT_TIMING.migrateMs,
+  });
   const out = `${r.stdout}${r.stderr}`.trim();
-  if (r.code !== 0 || !/Success/.test(out)) throw new VerifyFailed(task, ctx.node.plan.name, `Trying to migrate vm:${v.name} to ${to.fqdn}...Success`, out || `exit ${r.code}`);
-  await expectClustat(task, ctx.node, `vm:${v.name} started on ${to.fqdn}`, (c) => {
-    const s = clustatService(c, `vm:${v.name}`);
-    return s?.state === 'started' && s.owner === to.fqdn ? [] : [`vm:${v.name} ${s?.state ?? 'missing'} on ${s?.owner ?? s?.lastOwner ?? '(none)'}`];
-  }, ACCEPT_TIMING.migrateMs);
+  if (r.code !== 0 || !/Success/.test(out))
+    throw new VerifyFailed(
+      task,
+      ctx.node.plan.name,
+      `Trying to migrate vm:${v.name} to ${to.fqdn}...Success`,
+      out || `exit ${r.code}`,
+    );
+  await expectClustat(
+    task,
+    ctx.node,
+    `vm:${v.name} started on ${to.fqdn}`,
+    (c) => {
+      const s = clustatService(c, `vm:${v.name}`);
+      return s?.state === 'started' && s.owner === to.fqdn
+        ? []
+        : [`vm:${v.name} ${s?.state ?? 'missing'} on ${s?.owner ?? s?.lastOwner ?? '(none)'}`];
+    },
+    ACCEPT_TIMING.migrateMs,
+  );
   const [on, off] = [await guestsOn(handleOf(ctx, to)), await guestsOn(handleOf(ctx, from))];
-  if (!on.has(v.name) || off.has(v.name)) throw new VerifyFailed(task, to.name, `${v.name} running on ${to.name} only`, `virsh: ${to.name} ${on.has(v.name) ? 'runs' : 'does not run'} it, ${from.name} ${off.has(v.name) ? 'still runs' : 'does not run'} it`);
+  if (!on.has(v.name) || off.has(v.name))
+    throw new VerifyFailed(
+      task,
+      to.name,
+      `${v.name} running on ${to.name} only`,
+      `virsh: ${to.name} ${on.has(v.name) ? 'runs' : 'does not run'} it, ${from.name} ${off.has(v.name) ? 'still runs' : 'does not run'} it`,
+    );
   return Math.round((clock().now() - t0) / 1000);
 }
 
@@ -184,25 +290,45 @@ export function driveWithdraw(i: 0 | 1) {
     const [hn, hm] = [handleOf(ctx, n), handleOf(ctx, m)];
     const details = await startFromIdeal(ctx, task);
     for (const v of vmsOf(p, n)) details[`migrate.${v.name}`] = `to ${m.name} in ${await migrate(ctx, task, v, m)} s`;
-    if (!(await ctx.confirmDestructive(`Withdraw ${n.name}: stop rgmanager and cman on it, then reboot it.`))) throw new TestNotRun(`withdrawal of ${n.name} was not confirmed`);
+    if (!(await ctx.confirmDestructive(`Withdraw ${n.name}: stop rgmanager and cman on it, then reboot it.`)))
+      throw new TestNotRun(`withdrawal of ${n.name} was not confirmed`);
     await hn.sh('/etc/init.d/rgmanager stop', { timeoutMs: 600_000 });
     await hn.sh('/etc/init.d/cman stop', { timeoutMs: 300_000 });
-    await expectClustat(task, hm, `${n.fqdn} Offline, service:${storageService(n)} stopped, every VM on ${m.fqdn}`, (c) => {
-      const out: string[] = [];
-      if (clustatMember(c, n.fqdn)?.online) out.push(`${n.fqdn} still online`);
-      const st = clustatService(c, `service:${storageService(n)}`);
-      if (st?.state !== 'stopped') out.push(`service:${storageService(n)} ${st?.state ?? 'missing'}`);
-      out.push(...p.vms.filter((v) => clustatService(c, `vm:${v.name}`)?.owner !== m.fqdn).map((v) => `vm:${v.name} not on ${m.fqdn}`));
-      return out;
-    }, ACCEPT_TIMING.serviceMs);
+    await expectClustat(
+      task,
+      hm,
+      `${n.fqdn} Offline, service:${storageService(n)} stopped, every VM on ${m.fqdn}`,
+      (c) => {
+        const out: string[] = [];
+        if (clustatMember(c, n.fqdn)?.online) out.push(`${n.fqdn} still online`);
+        const st = clustatService(c, `service:${storageService(n)}`);
+        if (st?.state !== 'stopped') out.push(`service:${storageService(n)} ${st?.state ?? 'missing'}`);
+        out.push(
+          ...p.vms
+            .filter((v) => clustatService(c, `vm:${v.name}`)?.owner !== m.fqdn)
+            .map((v) => `vm:${v.name} not on ${m.fqdn}`),
+        );
+        return out;
+      },
+      ACCEPT_TIMING.serviceMs,
+    );
     details.withdrawn = `${n.name}: rgmanager and cman stopped; ${m.name} shows it Offline, its storage service stopped, every VM on ${m.name}`;
     await rebootAndWait(hn, ctx.log, ACCEPT_TIMING.backMs);
-    await expectClustat(task, hm, `${n.fqdn} back: Online, rgmanager, service:${storageService(n)} started`, (c) => storageProblems(p, c), ACCEPT_TIMING.serviceMs);
+    await expectClustat(
+      task,
+      hm,
+      `${n.fqdn} back: Online, rgmanager, service:${storageService(n)} started`,
+      (c) => storageProblems(p, c),
+      ACCEPT_TIMING.serviceMs,
+    );
     await waitDrbdReady(ctx, task, hn);
     details.rejoined = `${n.name} rebooted, rejoined by itself (cman, rgmanager at boot), storage started, DRBD in sync`;
     for (const v of vmsOf(p, n)) details[`back.${v.name}`] = `to ${n.name} in ${await migrate(ctx, task, v, n)} s`;
     await expectIdeal(ctx, task, 'after the test');
-    return { summary: `${n.name} withdrawn and rejoined; ${vmsOf(p, n).length} VM(s) migrated away and back live`, details };
+    return {
+      summary: `${n.name} withdrawn and rejoined; ${vmsOf(p, n).length} VM(s) migrated away and back live`,
+      details,
+    };
   };
 }
 
@@ -223,7 +349,12 @@ export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
   const pol = p.answers.vmService;
   const details = await startFromIdeal(ctx, task);
-  if (!(await ctx.confirmDestructive(`Crash each VM with virsh destroy (${p.vms.map((v) => v.name).join(', ')}): unsaved data in the guests is lost.`))) throw new TestNotRun('the VM crash tests were not confirmed');
+  if (
+    !(await ctx.confirmDestructive(
+      `Crash each VM with virsh destroy (${p.vms.map((v) => v.name).join(', ')}): unsaved data in the guests is lost.`,
+    ))
+  )
+    throw new TestNotRun('the VM crash tests were not confirmed');
   for (const v of p.vms) {
     const peer = p.peerOf(v.host);
     const crashes = pol.recovery === 'restart' ? pol.maxRestarts + 1 : 1;
@@ -239,34 +370,88 @@ export async function driveVmCrash(ctx: DriveContext): Promise<Evidence> {
       const on = handleOf(ctx, v.host);
       const mark = await markSyslog(on);
       const r = await on.exec(`virsh destroy ${q(v.name)}`);
-      if (r.code !== 0 || !r.stdout.includes(`Domain ${v.name} destroyed`)) throw new VerifyFailed(task, v.host.name, `Domain ${v.name} destroyed`, `${r.stdout}${r.stderr}`.trim() || `exit ${r.code}`);
+      if (r.code !== 0 || !r.stdout.includes(`Domain ${v.name} destroyed`))
+        throw new VerifyFailed(
+          task,
+          v.host.name,
+          `Domain ${v.name} destroyed`,
+          `${r.stdout}${r.stderr}`.trim() || `exit ${r.code}`,
+        );
       const relocate = pol.recovery === 'relocate' || (pol.recovery === 'restart' && k > pol.maxRestarts);
       const target = pol.recovery === 'disable' ? undefined : relocate ? peer : v.host;
       // NOTE: clustat still says "started" until rgmanager's status check notices (10 s at most,
       // 4478): wait for its recovery in the host's syslog first.
-      const want = pol.recovery === 'disable' ? /is failed|disabl/ : relocate ? new RegExp(`vm:${v.name} is now running on member|Restart threshold for vm:${v.name} exceeded`) : new RegExp(`Service vm:${v.name} started`);
-      const noticed = await until(async () => ((await syslogSince(on, mark)).some((l) => want.test(l)) ? true : undefined), ACCEPT_TIMING.crashMs, 2_000);
-      if (!noticed) throw new VerifyFailed(task, v.host.name, `rgmanager notices the crash of ${v.name} and recovers it (syslog)`, (await syslogSince(on, mark)).filter((l) => l.includes(v.name)).join(' | ') || 'nothing in syslog');
-      await expectClustat(task, ctx.node, target ? `vm:${v.name} started on ${target.fqdn} after crash ${k}` : `vm:${v.name} disabled`, (c) => {
-        const s = clustatService(c, `vm:${v.name}`);
-        if (!target) return s?.state === 'disabled' ? [] : [`vm:${v.name} ${s?.state}`];
-        return s?.state === 'started' && s.owner === target.fqdn ? [] : [`vm:${v.name} ${s?.state ?? 'missing'} on ${s?.owner ?? s?.lastOwner ?? '(none)'}`];
-      }, ACCEPT_TIMING.crashMs);
+      const want =
+        pol.recovery === 'disable'
+          ? /is failed|disabl/
+          : relocate
+            ? new RegExp(`vm:${v.name} is now running on member|Restart threshold for vm:${v.name} exceeded`)
+            : new RegExp(`Service vm:${v.name} started`);
+      const noticed = await until(
+        async () => ((await syslogSince(on, mark)).some((l) => want.test(l)) ? true : undefined),
+        ACCEPT_TIMING.crashMs,
+        2_000,
+      );
+      if (!noticed)
+        throw new VerifyFailed(
+          task,
+          v.host.name,
+          `rgmanager notices the crash of ${v.name} and recovers it (syslog)`,
+          (await syslogSince(on, mark)).filter((l) => l.includes(v.name)).join(' | ') || 'nothing in syslog',
+        );
+      await expectClustat(
+        task,
+        ctx.node,
+        target ? `vm:${v.name} started on ${target.fqdn} after crash ${k}` : `vm:${v.name} disabled`,
+        (c) => {
+          const s = clustatService(c, `vm:${v.name}`);
+          if (!target) return s?.state === 'disabled' ? [] : [`vm:${v.name} ${s?.state}`];
+          return s?.state === 'started' && s.owner === target.fqdn
+            ? []
+            : [`vm:${v.name} ${s?.state ?? 'missing'} on ${s?.owner ?? s?.lastOwner ?? '(none)'}`];
+        },
+        ACCEPT_TIMING.crashMs,
+      );
       const log = (await syslogSince(on, mark)).filter((l) => l.includes(`vm:${v.name}`) || l.includes(`"${v.name}"`));
-      if (relocate && pol.recovery === 'restart' && !log.some((l) => l.includes(`Restart threshold for vm:${v.name} exceeded`)))
-        throw new VerifyFailed(task, v.host.name, `syslog: "Restart threshold for vm:${v.name} exceeded; attempting to relocate"`, log.join(' | ') || '(nothing)');
-      if (target && (await guestsOn(handleOf(ctx, p.peerOf(target)))).has(v.name)) throw new VerifyFailed(task, p.peerOf(target).name, `${v.name} runs only on ${target.name}`, 'it runs on both nodes');
-      seen.push(`crash ${k}: ${target ? (relocate ? `relocated to ${target.name}` : `restarted on ${target.name}`) : 'disabled'}`);
+      if (
+        relocate &&
+        pol.recovery === 'restart' &&
+        !log.some((l) => l.includes(`Restart threshold for vm:${v.name} exceeded`))
+      )
+        throw new VerifyFailed(
+          task,
+          v.host.name,
+          `syslog: "Restart threshold for vm:${v.name} exceeded; attempting to relocate"`,
+          log.join(' | ') || '(nothing)',
+        );
+      if (target && (await guestsOn(handleOf(ctx, p.peerOf(target)))).has(v.name))
+        throw new VerifyFailed(
+          task,
+          p.peerOf(target).name,
+          `${v.name} runs only on ${target.name}`,
+          'it runs on both nodes',
+        );
+      seen.push(
+        `crash ${k}: ${target ? (relocate ? `relocated to ${target.name}` : `restarted on ${target.name}`) : 'disabled'}`,
+      );
     }
     const within = Math.round((clock().now() - t0) / 1000);
     if (pol.recovery === 'restart' && within > pol.restartExpireTime)
-      throw new VerifyFailed(task, v.host.name, `${crashes} crashes within restart_expire_time (${pol.restartExpireTime} s)`, `${within} s`);
+      throw new VerifyFailed(
+        task,
+        v.host.name,
+        `${crashes} crashes within restart_expire_time (${pol.restartExpireTime} s)`,
+        `${within} s`,
+      );
     if (pol.recovery === 'disable') await ctx.node.sh(enableVm(v), { timeoutMs: 300_000 });
     else if (pol.recovery === 'relocate' || crashes > pol.maxRestarts) await migrate(ctx, task, v, v.host);
     details[v.name] = `${seen.join('; ')} (in ${within} s); back on ${v.host.name}`;
   }
   await expectIdeal(ctx, task, 'after the test');
-  return { summary: `${p.vms.length} VMs crashed ${pol.recovery === 'restart' ? pol.maxRestarts + 1 : 1} time(s) each and recovered as the policy says`, details };
+  return {
+    summary: `${p.vms.length} VMs crashed ${pol.recovery === 'restart' ? pol.maxRestarts + 1 : 1} time(s) each and recovered as the policy says`,
+    details,
+  };
 }
 
 /** Hang node `i`: the peer fences it and takes its VMs over; it rejoins, resyncs, its VMs go back. */
@@ -278,30 +463,80 @@ export function driveNodeCrash(i: 0 | 1) {
     const m = p.peerOf(n);
     const [hn, hm] = [handleOf(ctx, n), handleOf(ctx, m)];
     const details = await startFromIdeal(ctx, task);
-    if (!(await ctx.confirmDestructive(`Hang ${n.name} (echo c > /proc/sysrq-trigger): ${m.name} must fence it and restart ${vmsOf(p, n).map((v) => v.name).join(', ') || 'its VMs'}.`)))
+    if (
+      !(await ctx.confirmDestructive(
+        `Hang ${n.name} (echo c > /proc/sysrq-trigger): ${m.name} must fence it and restart ${
+          vmsOf(p, n)
+            .map((v) => v.name)
+            .join(', ') || 'its VMs'
+        }.`,
+      ))
+    )
       throw new TestNotRun(`the crash of ${n.name} was not confirmed`);
     const mark = await markSyslog(hm);
     const t0 = clock().now();
     await hn.exec(HANG_DETACHED, { timeoutMs: 10_000 }).catch(() => undefined);
-    await expectClustat(task, hm, `every VM started on ${m.fqdn} after ${n.name} was fenced`, (c) => p.vms.filter((v) => clustatService(c, `vm:${v.name}`)?.state !== 'started' || clustatService(c, `vm:${v.name}`)?.owner !== m.fqdn).map((v) => `vm:${v.name} not started on ${m.fqdn}`), ACCEPT_TIMING.serviceMs);
+    await expectClustat(
+      task,
+      hm,
+      `every VM started on ${m.fqdn} after ${n.name} was fenced`,
+      (c) =>
+        p.vms
+          .filter(
+            (v) =>
+              clustatService(c, `vm:${v.name}`)?.state !== 'started' ||
+              clustatService(c, `vm:${v.name}`)?.owner !== m.fqdn,
+          )
+          .map((v) => `vm:${v.name} not started on ${m.fqdn}`),
+      ACCEPT_TIMING.serviceMs,
+    );
     const log = await syslogSince(hm, mark);
     const fenced = log.find((l) => l.endsWith(`fence ${n.fqdn} success`));
-    if (!fenced) throw new VerifyFailed(task, m.name, `syslog: "fence ${n.fqdn} success" before its VMs were taken over`, log.filter((l) => /fence|rgmanager/.test(l)).join(' | ') || '(nothing)');
-    details.takeover = `${n.name} fenced by ${m.name}; ${vmsOf(p, n).map((v) => v.name).join(', ') || 'no VM'} restarted on ${m.name} within ${Math.round((clock().now() - t0) / 1000)} s`;
+    if (!fenced)
+      throw new VerifyFailed(
+        task,
+        m.name,
+        `syslog: "fence ${n.fqdn} success" before its VMs were taken over`,
+        log.filter((l) => /fence|rgmanager/.test(l)).join(' | ') || '(nothing)',
+      );
+    details.takeover = `${n.name} fenced by ${m.name}; ${
+      vmsOf(p, n)
+        .map((v) => v.name)
+        .join(', ') || 'no VM'
+    } restarted on ${m.name} within ${Math.round((clock().now() - t0) / 1000)} s`;
     details.syslog = log.filter((l) => /fenced\[|Taking over|Service vm:|jid=/.test(l)).join(' | ');
-    if (!(await waitForNodeBack(hn, ACCEPT_TIMING.backMs))) throw new VerifyFailed(task, n.name, `${n.name} boots again after the fence`, 'no answer: power it on, then resume');
-    await expectClustat(task, hm, `${n.fqdn} back: Online, rgmanager, service:${storageService(n)} started`, (c) => storageProblems(p, c), ACCEPT_TIMING.serviceMs);
+    if (!(await waitForNodeBack(hn, ACCEPT_TIMING.backMs)))
+      throw new VerifyFailed(
+        task,
+        n.name,
+        `${n.name} boots again after the fence`,
+        'no answer: power it on, then resume',
+      );
+    await expectClustat(
+      task,
+      hm,
+      `${n.fqdn} back: Online, rgmanager, service:${storageService(n)} started`,
+      (c) => storageProblems(p, c),
+      ACCEPT_TIMING.serviceMs,
+    );
     await waitDrbdReady(ctx, task, hn);
     details.rejoined = `${n.name} rebooted and rejoined by itself; DRBD resynced before any VM went back`;
     for (const v of vmsOf(p, n)) details[`back.${v.name}`] = `to ${n.name} in ${await migrate(ctx, task, v, n)} s`;
     await expectIdeal(ctx, task, 'after the test');
-    return { summary: `${n.name} crashed, fenced, its VMs recovered on ${m.name}; rejoined and resynced; VMs back`, details };
+    return {
+      summary: `${n.name} crashed, fenced, its VMs recovered on ${m.name}; rejoined and resynced; VMs back`,
+      details,
+    };
   };
 }
 
 /** The power-on calls of a node: its first fence method's agents with action=on. */
 function powerOnAgents(n: PlanNode) {
-  return (n.fence[0]?.devices ?? []).map((d) => ({ agent: d.device.agent, stdin: agentStdin(d.device, d.port, 'on'), shown: fenceAgentCommand(d.device, d.port, 'on') }));
+  return (n.fence[0]?.devices ?? []).map((d) => ({
+    agent: d.device.agent,
+    stdin: agentStdin(d.device, d.port, 'on'),
+    shown: fenceAgentCommand(d.device, d.port, 'on'),
+  }));
 }
 
 /** Cold stop (VMs disabled, rgmanager and cman stopped, power off) and cold start of the platform. */
@@ -310,17 +545,28 @@ export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
   const nodes = [ctx.node, ctx.peer];
   const details = await startFromIdeal(ctx, task);
-  if (!(await ctx.confirmDestructive(`Cold stop: disable every VM, stop rgmanager and cman on both nodes and power both off; then power both on within post_join_delay (${p.cluster.postJoinDelay} s).`)))
+  if (
+    !(await ctx.confirmDestructive(
+      `Cold stop: disable every VM, stop rgmanager and cman on both nodes and power both off; then power both on within post_join_delay (${p.cluster.postJoinDelay} s).`,
+    ))
+  )
     throw new TestNotRun('the cold stop and start was not confirmed');
   for (const v of p.vms) {
     const r = await ctx.node.exec(`clusvcadm -d ${q(`vm:${v.name}`)}`, { timeoutMs: 600_000 });
-    if (r.code !== 0) throw new VerifyFailed(task, ctx.node.plan.name, `Local machine disabling vm:${v.name}...Success`, `${r.stdout}${r.stderr}`.trim());
+    if (r.code !== 0)
+      throw new VerifyFailed(
+        task,
+        ctx.node.plan.name,
+        `Local machine disabling vm:${v.name}...Success`,
+        `${r.stdout}${r.stderr}`.trim(),
+      );
   }
   for (const h of nodes) await h.sh('/etc/init.d/rgmanager stop', { timeoutMs: 600_000 });
   for (const h of nodes) await h.sh('/etc/init.d/cman stop', { timeoutMs: 300_000 });
   // NOTE: syslog survives the power cycle: what the cold start writes comes after these marks.
   const marks = await Promise.all(nodes.map((h) => markSyslog(h)));
-  for (const h of nodes) await h.exec(`nohup sh -c 'sleep 1; poweroff' >/dev/null 2>&1 &`, { timeoutMs: 10_000 }).catch(() => undefined);
+  for (const h of nodes)
+    await h.exec(`nohup sh -c 'sleep 1; poweroff' >/dev/null 2>&1 &`, { timeoutMs: 10_000 }).catch(() => undefined);
   for (const h of nodes) {
     const off = await until(async () => ((await answers(h)) ? undefined : true), 300_000, 5_000);
     if (!off) throw new VerifyFailed(task, h.plan.name, `${h.plan.name} powered off`, 'it still answers');
@@ -328,20 +574,45 @@ export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
   details.stopped = `${p.vms.length} VMs disabled, rgmanager and cman stopped, both nodes powered off`;
   // NOTE: both nodes on within post_join_delay, from the operator's machine (the nodes are off).
   await Promise.all(p.nodes.map((n) => ctx.hands.powerOn(n.name, powerOnAgents(n))));
-  for (const h of nodes) if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs))) throw new VerifyFailed(task, h.plan.name, `${h.plan.name} boots`, 'no answer after power-on');
-  await expectClustat(task, ctx.node, 'both members online with rgmanager, storage started, every VM disabled', (c) => [
-    ...storageProblems(p, c),
-    ...p.vms.filter((v) => clustatService(c, `vm:${v.name}`)?.state !== 'disabled').map((v) => `vm:${v.name} ${clustatService(c, `vm:${v.name}`)?.state ?? 'missing'} (want disabled: autostart="0")`),
-  ], ACCEPT_TIMING.serviceMs);
+  for (const h of nodes)
+    if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs)))
+      throw new VerifyFailed(task, h.plan.name, `${h.plan.name} boots`, 'no answer after power-on');
+  await expectClustat(
+    task,
+    ctx.node,
+    'both members online with rgmanager, storage started, every VM disabled',
+    (c) => [
+      ...storageProblems(p, c),
+      ...p.vms
+        .filter((v) => clustatService(c, `vm:${v.name}`)?.state !== 'disabled')
+        .map(
+          (v) => `vm:${v.name} ${clustatService(c, `vm:${v.name}`)?.state ?? 'missing'} (want disabled: autostart="0")`,
+        ),
+    ],
+    ACCEPT_TIMING.serviceMs,
+  );
   for (const [k, h] of nodes.entries()) {
     const fence = (await syslogSince(h, marks[k]!)).filter((l) => l.includes('fencing node'));
-    if (fence.length) throw new VerifyFailed(task, h.plan.name, 'no fence during the cold start (both nodes up within post_join_delay)', fence.join(' | '));
+    if (fence.length)
+      throw new VerifyFailed(
+        task,
+        h.plan.name,
+        'no fence during the cold start (both nodes up within post_join_delay)',
+        fence.join(' | '),
+      );
   }
   for (const h of nodes) await waitDrbdReady(ctx, task, h);
-  details.started = 'both nodes powered on together, joined without a fence, storage services started, DRBD in sync, VMs disabled';
+  details.started =
+    'both nodes powered on together, joined without a fence, storage services started, DRBD in sync, VMs disabled';
   for (const v of p.vms) {
     const r = await handleOf(ctx, v.host).exec(enableVm(v), { timeoutMs: 300_000 });
-    if (r.code !== 0) throw new VerifyFailed(task, v.host.name, `vm:${v.name} is now running on ${v.host.fqdn}`, `${r.stdout}${r.stderr}`.trim());
+    if (r.code !== 0)
+      throw new VerifyFailed(
+        task,
+        v.host.name,
+        `vm:${v.name} is now running on ${v.host.fqdn}`,
+        `${r.stdout}${r.stderr}`.trim(),
+      );
   }
   await expectIdeal(ctx, task, 'after the cold start');
   details.enabled = `${p.vms.map((v) => `${v.name} on ${v.host.name}`).join(', ')}`;

@@ -53,7 +53,11 @@ export function configVersionOf(text: string): number | undefined {
 
 /** The text without its config_version and with whitespace collapsed: "same configuration" test. */
 export function confBody(text: string): string {
-  return text.replace(/\s*\bconfig_version="\d+"/, '').replace(/\s+/g, ' ').replace(/\s*(\/?>)/g, '$1').trim();
+  return text
+    .replace(/\s*\bconfig_version="\d+"/, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*(\/?>)/g, '$1')
+    .trim();
 }
 
 /** Which stage a cluster.conf text is at (by its content). */
@@ -74,7 +78,11 @@ export function laterStage(a: ConfStage, b: ConfStage): ConfStage {
  * running one. So: the planned version, raised above the running one; except when the wanted
  * configuration is already the active one, which keeps its version (nothing to push).
  */
-export function chooseVersion(planned: number, running: number | undefined, active?: { version?: number; same: boolean }): number {
+export function chooseVersion(
+  planned: number,
+  running: number | undefined,
+  active?: { version?: number; same: boolean },
+): number {
   if (running === undefined) return planned;
   if (active?.same && active.version === running) return running;
   return Math.max(planned, running + 1);
@@ -100,8 +108,13 @@ export async function writeClusterConf(ctx: TaskContext, stage: ConfStage): Prom
   const effective = active ? laterStage(stage, stageOf(active)) : stage;
   if (effective !== stage) ctx.log(`the running cluster already uses the '${effective}' configuration; keeping it`);
   const body = confBody(renderClusterConf(p, effective, 0));
-  const version = chooseVersion(p.configVersion[effective], running, active ? { version: configVersionOf(active), same: confBody(active) === body } : undefined);
-  if (version !== p.configVersion[effective]) ctx.log(`config_version ${version} (planned ${p.configVersion[effective]}; cman runs ${running})`);
+  const version = chooseVersion(
+    p.configVersion[effective],
+    running,
+    active ? { version: configVersionOf(active), same: confBody(active) === body } : undefined,
+  );
+  if (version !== p.configVersion[effective])
+    ctx.log(`config_version ${version} (planned ${p.configVersion[effective]}; cman runs ${running})`);
   const content = renderClusterConf(p, effective, version);
   const current = await ctx.node.readFile(CLUSTER_CONF);
   if (current !== content) await ctx.node.writeFile(CLUSTER_CONF, content, { mode: 0o640, backup: 'orig' });
@@ -110,13 +123,22 @@ export async function writeClusterConf(ctx: TaskContext, stage: ConfStage): Prom
 /** Verify node's cluster.conf is the rendering of `stage` (or a later one) at its own version. */
 export async function verifyClusterConf(ctx: TaskContext, task: string, stage: ConfStage) {
   const text = await ctx.node.readFile(CLUSTER_CONF);
-  if (text === null) throw new VerifyFailed(task, ctx.node.plan.name, `${CLUSTER_CONF} at stage ${stage}`, 'no such file');
+  if (text === null)
+    throw new VerifyFailed(task, ctx.node.plan.name, `${CLUSTER_CONF} at stage ${stage}`, 'no such file');
   const version = configVersionOf(text);
   if (version === undefined) throw new VerifyFailed(task, ctx.node.plan.name, 'a config_version attribute', 'none');
   const effective = laterStage(stage, stageOf(text));
   if (confBody(text) !== confBody(renderClusterConf(ctx.plan, effective, version)))
-    throw new VerifyFailed(task, ctx.node.plan.name, `${CLUSTER_CONF} as planned (stage ${effective})`, 'a different file (run `anvil-install plan` to see the diff)');
-  return { summary: `cluster.conf config_version ${version} (${effective})`, details: { configVersion: version, stage: effective } };
+    throw new VerifyFailed(
+      task,
+      ctx.node.plan.name,
+      `${CLUSTER_CONF} as planned (stage ${effective})`,
+      'a different file (run `anvil-install plan` to see the diff)',
+    );
+  return {
+    summary: `cluster.conf config_version ${version} (${effective})`,
+    details: { configVersion: version, stage: effective },
+  };
 }
 
 // NOTE: per plan, so a password typed once serves both nodes and every push of this run; never stored.
@@ -128,7 +150,10 @@ export function ricciPassword(ctx: TaskContext): Promise<string> {
   if (given) return Promise.resolve(given);
   let pw = prompted.get(ctx.plan);
   if (!pw) {
-    pw = ctx.prompt.input('Password for the ricci user (cman_tool version -r authenticates with it)', { secret: true, path: 'ricci.password' });
+    pw = ctx.prompt.input('Password for the ricci user (cman_tool version -r authenticates with it)', {
+      secret: true,
+      path: 'ricci.password',
+    });
     prompted.set(ctx.plan, pw);
   }
   return pw;
@@ -146,11 +171,15 @@ export function rsyncCommand(p: Plan): string {
  */
 export async function pushWithCmanTool(ctx: TaskContext): Promise<void> {
   const text = await ctx.node.readFile(CLUSTER_CONF);
-  if (text === null) throw new AnvilError(`${ctx.node.plan.name}: ${CLUSTER_CONF} is missing`, 're-run the task that writes it');
+  if (text === null)
+    throw new AnvilError(`${ctx.node.plan.name}: ${CLUSTER_CONF} is missing`, 're-run the task that writes it');
   const version = configVersionOf(text);
   const running = await runningVersion(ctx.node);
   if (running === undefined)
-    throw new AnvilError(`cman is not running on ${ctx.node.plan.name}; cman_tool version -r needs a running cluster`, 'start cman on both nodes (step cluster-foundation) and run again');
+    throw new AnvilError(
+      `cman is not running on ${ctx.node.plan.name}; cman_tool version -r needs a running cluster`,
+      'start cman on both nodes (step cluster-foundation) and run again',
+    );
   if (version === running) {
     const peer = await ctx.peer.readFile(CLUSTER_CONF);
     if (peer !== null && confBody(peer) === confBody(text)) {
@@ -178,7 +207,8 @@ export async function verifyPushed(ctx: TaskContext, task: string) {
     if (v !== want) seen.push(`${n.plan.name}: ${r.code === 0 ? r.stdout.trim() : 'cman not running'}`);
   }
   const peerText = await ctx.peer.readFile(CLUSTER_CONF);
-  if (peerText === null || confBody(peerText) !== confBody(text)) seen.push(`${ctx.peer.plan.name}: ${CLUSTER_CONF} differs from ${ctx.node.plan.name}'s`);
+  if (peerText === null || confBody(peerText) !== confBody(text))
+    seen.push(`${ctx.peer.plan.name}: ${CLUSTER_CONF} differs from ${ctx.node.plan.name}'s`);
   if (seen.length) throw new VerifyFailed(task, ctx.node.plan.name, `both nodes on config ${want}`, seen.join('; '));
   return { summary: `both nodes run cluster.conf config_version ${want}`, details: { configVersion: want ?? -1 } };
 }
@@ -210,7 +240,13 @@ export function validateTask(id: string): Task {
     async verify(ctx) {
       const r = await ctx.node.exec('ccs_config_validate');
       const v = parseCcsValidate(`${r.stdout}\n${r.stderr}`, r.code);
-      if (!v.valid) throw new VerifyFailed(id, ctx.node.plan.name, 'Configuration validates', v.errors.join(' / ') || `exit code ${r.code}`);
+      if (!v.valid)
+        throw new VerifyFailed(
+          id,
+          ctx.node.plan.name,
+          'Configuration validates',
+          v.errors.join(' / ') || `exit code ${r.code}`,
+        );
       return { summary: 'Configuration validates' };
     },
   };
@@ -225,7 +261,10 @@ export function pushTask(id: string, stage: ConfStage): Task {
     kind: 'safe',
     commands: () => ['cman_tool version -r'],
     run: pushWithCmanTool,
-    expect: (p) => [`cman_tool version on both nodes: 6.2.0 config ${p.configVersion[stage]}`, 'the ricci password is asked once per node the first time; the tool answers it on stdin'],
+    expect: (p) => [
+      `cman_tool version on both nodes: 6.2.0 config ${p.configVersion[stage]}`,
+      'the ricci password is asked once per node the first time; the tool answers it on stdin',
+    ],
     expectedOutput: (p) => `6.2.0 config ${p.configVersion[stage]}`,
     verify: (ctx) => verifyPushed(ctx, id),
   };
@@ -252,21 +291,38 @@ export async function ensureStopped(node: NodeHandle, service: string, timeoutMs
 }
 
 /** Verify a service's boot setting and run state. */
-export async function verifyDaemon(ctx: TaskContext, task: string, service: string, boot: 'on' | 'off', running: boolean) {
+export async function verifyDaemon(
+  ctx: TaskContext,
+  task: string,
+  service: string,
+  boot: 'on' | 'off',
+  running: boolean,
+) {
   // NOTE: a service that must be off is off when it is not installed at all (e.g. no acpid package).
   if (boot === 'off' && !(await isInstalled(ctx.node, service))) return { summary: `${service}: not installed` };
   const list = parseChkconfig(await ctx.node.sh(`chkconfig --list ${q(service)}`));
   const bootOk = boot === 'on' ? isOnAtBoot(list, service) : isOffAtBoot(list, service);
   const isUp = await isRunning(ctx.node, service);
   if (!bootOk || isUp !== running)
-    throw new VerifyFailed(task, ctx.node.plan.name, `${service} ${boot} at boot and ${running ? 'running' : 'stopped'}`, `${service} ${bootOk ? boot : boot === 'on' ? 'off' : 'on'} at boot and ${isUp ? 'running' : 'stopped'}`);
+    throw new VerifyFailed(
+      task,
+      ctx.node.plan.name,
+      `${service} ${boot} at boot and ${running ? 'running' : 'stopped'}`,
+      `${service} ${bootOk ? boot : boot === 'on' ? 'off' : 'on'} at boot and ${isUp ? 'running' : 'stopped'}`,
+    );
   return { summary: `${service}: ${boot} at boot, ${running ? 'running' : 'stopped'}` };
 }
 
 /** Verify a service is off in every runlevel (its run state aside). */
 export async function chkconfigOff(ctx: TaskContext, task: string, service: string) {
   const list = parseChkconfig((await ctx.node.exec(`chkconfig --list ${service}`)).stdout);
-  if (!isOffAtBoot(list, service)) throw new VerifyFailed(task, ctx.node.plan.name, `${service} off in every runlevel`, list.has(service) ? `on in runlevels ${onLevels(list, service)}` : `${service} not known to chkconfig`);
+  if (!isOffAtBoot(list, service))
+    throw new VerifyFailed(
+      task,
+      ctx.node.plan.name,
+      `${service} off in every runlevel`,
+      list.has(service) ? `on in runlevels ${onLevels(list, service)}` : `${service} not known to chkconfig`,
+    );
   return { summary: `${service} off at boot` };
 }
 
@@ -285,7 +341,10 @@ export function daemonTask(id: string, title: string, service: string, boot: 'on
       if (running) await ensureStarted(ctx.node, service);
       else await ensureStopped(ctx.node, service);
     },
-    expect: () => [`chkconfig --list ${service}: ${running ? '2:on 3:on 4:on 5:on' : 'off in every runlevel'}; ${service} ${running ? 'running' : 'stopped'}`, ...(why ? [why] : [])],
+    expect: () => [
+      `chkconfig --list ${service}: ${running ? '2:on 3:on 4:on 5:on' : 'off in every runlevel'}; ${service} ${running ? 'running' : 'stopped'}`,
+      ...(why ? [why] : []),
+    ],
     verify: (ctx) => verifyDaemon(ctx, id, service, boot, running),
   };
 }
@@ -304,9 +363,13 @@ export function storageProblems(p: Plan, c: Clustat): string[] {
   if (c.quorate === false) out.push('cluster not quorate');
   for (const n of p.nodes) {
     const m = clustatMember(c, n.fqdn);
-    if (!m?.online || !m.rgmanager) out.push(`${n.fqdn}: ${m ? m.status.join(', ') : 'not listed'} (want Online, rgmanager)`);
+    if (!m?.online || !m.rgmanager)
+      out.push(`${n.fqdn}: ${m ? m.status.join(', ') : 'not listed'} (want Online, rgmanager)`);
     const s = clustatService(c, `service:${storageService(n)}`);
-    if (s?.state !== 'started' || s.owner !== n.fqdn) out.push(`service:${storageService(n)}: ${s ? `${s.state} on ${s.owner ?? s.lastOwner ?? '(none)'}` : 'not listed'} (want started on ${n.fqdn})`);
+    if (s?.state !== 'started' || s.owner !== n.fqdn)
+      out.push(
+        `service:${storageService(n)}: ${s ? `${s.state} on ${s.owner ?? s.lastOwner ?? '(none)'}` : 'not listed'} (want started on ${n.fqdn})`,
+      );
   }
   return out;
 }
@@ -315,7 +378,11 @@ export function storageProblems(p: Plan, c: Clustat): string[] {
 export function vmProblems(p: Plan, c: Clustat, vms = p.vms): string[] {
   return vms.flatMap((v) => {
     const s = clustatService(c, `vm:${v.name}`);
-    return s?.state === 'started' && s.owner === v.host.fqdn ? [] : [`vm:${v.name}: ${s ? `${s.state} on ${s.owner ?? s.lastOwner ?? '(none)'}` : 'not listed'} (want started on ${v.host.fqdn})`];
+    return s?.state === 'started' && s.owner === v.host.fqdn
+      ? []
+      : [
+          `vm:${v.name}: ${s ? `${s.state} on ${s.owner ?? s.lastOwner ?? '(none)'}` : 'not listed'} (want started on ${v.host.fqdn})`,
+        ];
   });
 }
 
@@ -323,12 +390,25 @@ export function vmProblems(p: Plan, c: Clustat, vms = p.vms): string[] {
 export async function verifyIdealState(ctx: TaskContext, task: string) {
   const c = await readClustat(ctx.node);
   const problems = [...storageProblems(ctx.plan, c), ...vmProblems(ctx.plan, c)];
-  if (problems.length) throw new VerifyFailed(task, ctx.node.plan.name, 'both members online, storage and every VM started on its own node', problems.join('; '));
-  return { summary: `both members online; ${ctx.plan.vms.length} VMs on their hosts`, details: { vms: ctx.plan.vms.length } };
+  if (problems.length)
+    throw new VerifyFailed(
+      task,
+      ctx.node.plan.name,
+      'both members online, storage and every VM started on its own node',
+      problems.join('; '),
+    );
+  return {
+    summary: `both members online; ${ctx.plan.vms.length} VMs on their hosts`,
+    details: { vms: ctx.plan.vms.length },
+  };
 }
 
 /** Poll on the install's clock until `probe` gives a value or `timeoutMs` passes (then undefined). */
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 2_000): Promise<T | undefined> {
+export async function until<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 2_000,
+): Promise<T | undefined> {
   const end = clock().now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -339,9 +419,13 @@ export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: n
 }
 
 /** Poll `probe` until it returns a value, fails, or `timeoutMs` passes (for waits inside `run`). */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, o: { timeoutMs: number; intervalMs: number; what: string }): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  o: { timeoutMs: number; intervalMs: number; what: string },
+): Promise<T> {
   const v = await until(probe, o.timeoutMs, o.intervalMs);
-  if (v === undefined) throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
+  if (v === undefined)
+    throw new AnvilError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for ${o.what}`);
   return v;
 }
 
@@ -359,7 +443,11 @@ export function humanMs(ms: number): string {
  * A fence agent call an operator can type, e.g. `fence_apc_snmp -a pdu2.alteeve.ca -n 1 -o off`.
  * The password is always shown masked: runbooks and prompts never carry secrets.
  */
-export function fenceAgentCommand(device: FenceDeviceAnswers, port: number | string | undefined, action: 'on' | 'off' | 'reboot'): string {
+export function fenceAgentCommand(
+  device: FenceDeviceAnswers,
+  port: number | string | undefined,
+  action: 'on' | 'off' | 'reboot',
+): string {
   const parts = [device.agent];
   if (device.ipaddr !== undefined) parts.push('-a', q(String(device.ipaddr)));
   if (device.login !== undefined) parts.push('-l', q(String(device.login)));

@@ -42,7 +42,12 @@ const pushFoundation: Task = {
     const mine = await ctx.node.readFile(CLUSTER_CONF);
     const theirs = await ctx.peer.readFile(CLUSTER_CONF);
     if (mine === null || theirs === null || confBody(mine) !== confBody(theirs))
-      throw new VerifyFailed('cluster-foundation.push', ctx.peer.plan.name, `the same ${CLUSTER_CONF} as ${ctx.node.plan.name}`, theirs === null ? 'no such file' : 'a different file');
+      throw new VerifyFailed(
+        'cluster-foundation.push',
+        ctx.peer.plan.name,
+        `the same ${CLUSTER_CONF} as ${ctx.node.plan.name}`,
+        theirs === null ? 'no such file' : 'a different file',
+      );
     return { summary: `${ctx.peer.plan.name} holds the same cluster.conf` };
   },
 };
@@ -59,12 +64,21 @@ const ricciPasswd: Task = {
     const pw = await ricciPassword(ctx);
     await ctx.node.sh('passwd --stdin ricci', { stdin: `${pw}\n` });
   },
-  expect: () => ['passwd -S ricci: "PS" (password set)', 'the password comes from ricci.password or is asked once (never shown)'],
+  expect: () => [
+    'passwd -S ricci: "PS" (password set)',
+    'the password comes from ricci.password or is asked once (never shown)',
+  ],
   expectedOutput: () => 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.',
   async verify(ctx) {
     const out = await ctx.node.sh('passwd -S ricci');
     const status = out.trim().split(/\s+/)[1];
-    if (status !== 'PS') throw new VerifyFailed('cluster-foundation.ricci-password', ctx.node.plan.name, 'ricci password set (PS)', out.trim() || '(no output)');
+    if (status !== 'PS')
+      throw new VerifyFailed(
+        'cluster-foundation.ricci-password',
+        ctx.node.plan.name,
+        'ricci password set (PS)',
+        out.trim() || '(no output)',
+      );
     return { summary: 'ricci has a password' };
   },
 };
@@ -102,20 +116,35 @@ const startCman: Task = {
   async verify(ctx) {
     // NOTE: both starts run at once but return at different times: the peer may join a few seconds
     // after this node's start returned, so membership is polled (up to post_join_delay and a margin).
-    const want = { clusterName: ctx.plan.cluster.name, nodeName: ctx.node.plan.fqdn, minConfigVersion: ctx.plan.configVersion.foundation };
+    const want = {
+      clusterName: ctx.plan.cluster.name,
+      nodeName: ctx.node.plan.fqdn,
+      minConfigVersion: ctx.plan.configVersion.foundation,
+    };
     const problemsOf = (st: CmanStatus | undefined) => {
       if (!st) return ['cman is not running'];
       const out = cmanProblems(st, want);
       // NOTE: the cluster must talk over the BCN: the node name has to resolve to the BCN address.
-      if (st.nodeAddresses.length && !st.nodeAddresses.includes(ctx.node.plan.bcn)) out.push(`Node addresses: ${st.nodeAddresses.join(' ')} (want the BCN address ${ctx.node.plan.bcn})`);
+      if (st.nodeAddresses.length && !st.nodeAddresses.includes(ctx.node.plan.bcn))
+        out.push(`Node addresses: ${st.nodeAddresses.join(' ')} (want the BCN address ${ctx.node.plan.bcn})`);
       return out;
     };
-    const s = (await until(async () => {
-      const st = await cmanStatus(ctx.node);
-      return problemsOf(st).length ? undefined : st;
-    }, (ctx.plan.cluster.postJoinDelay + 60) * 1000)) ?? (await cmanStatus(ctx.node));
+    const s =
+      (await until(
+        async () => {
+          const st = await cmanStatus(ctx.node);
+          return problemsOf(st).length ? undefined : st;
+        },
+        (ctx.plan.cluster.postJoinDelay + 60) * 1000,
+      )) ?? (await cmanStatus(ctx.node));
     const problems = problemsOf(s);
-    if (problems.length || !s) throw new VerifyFailed('cluster-foundation.start-cman', ctx.node.plan.name, `a member of ${ctx.plan.cluster.name} with 2 nodes`, problems.join('; '));
+    if (problems.length || !s)
+      throw new VerifyFailed(
+        'cluster-foundation.start-cman',
+        ctx.node.plan.name,
+        `a member of ${ctx.plan.cluster.name} with 2 nodes`,
+        problems.join('; '),
+      );
     return {
       summary: `${s.nodeName} is a member of ${s.clusterName} (config ${s.configVersion}, nodes ${s.nodes})`,
       details: { configVersion: s.configVersion ?? -1, nodes: s.nodes ?? 0, generation: s.generation ?? 0 },
@@ -126,7 +155,7 @@ const startCman: Task = {
 export const clusterFoundation: Step = {
   id: 'cluster-foundation',
   title: 'The first cluster.conf and starting the cluster',
-  ifSkipped: 'no cluster: fencing, DRBD\'s fence handler, clvmd and GFS2 need cman; every later step fails',
+  ifSkipped: "no cluster: fencing, DRBD's fence handler, clvmd and GFS2 need cman; every later step fails",
   doc:
     'The heart of Red Hat Cluster Services is /etc/cluster/cluster.conf. The first stage is a configuration as minimal as ' +
     'possible, written on node 1 and copied to node 2: the cluster name and config_version (incremented at every change, ' +

@@ -35,10 +35,15 @@ export async function cmanStatus(node: NodeHandle): Promise<CmanStatus | undefin
  * Start cman on every listed node where it is not running (all at once, as the tutorial insists:
  * within post_join_delay of each other), then wait until each sees both nodes as members.
  */
-export async function ensureBothMembers(ctx: TaskContext, nodes: NodeHandle[], timeoutMs = (ctx.plan.cluster.postJoinDelay + 90) * 1000): Promise<void> {
+export async function ensureBothMembers(
+  ctx: TaskContext,
+  nodes: NodeHandle[],
+  timeoutMs = (ctx.plan.cluster.postJoinDelay + 90) * 1000,
+): Promise<void> {
   await Promise.all(
     nodes.map(async (n) => {
-      if ((await n.exec('/etc/init.d/cman status')).code !== 0) await n.sh('/etc/init.d/cman start', { timeoutMs: 300_000 });
+      if ((await n.exec('/etc/init.d/cman status')).code !== 0)
+        await n.sh('/etc/init.d/cman start', { timeoutMs: 300_000 });
     }),
   );
   for (const n of nodes) {
@@ -48,7 +53,10 @@ export async function ensureBothMembers(ctx: TaskContext, nodes: NodeHandle[], t
     }, timeoutMs);
     if (!s) {
       const st = await cmanStatus(n);
-      throw new AnvilError(`${n.plan.name} does not see both nodes in the cluster (${st ? `Nodes: ${st.nodes}` : 'cman not running'}) after ${Math.round(timeoutMs / 1000)} s`, 'check the BCN links and `cman_tool status` on both nodes');
+      throw new AnvilError(
+        `${n.plan.name} does not see both nodes in the cluster (${st ? `Nodes: ${st.nodes}` : 'cman not running'}) after ${Math.round(timeoutMs / 1000)} s`,
+        'check the BCN links and `cman_tool status` on both nodes',
+      );
     }
   }
 }
@@ -70,7 +78,12 @@ export function agentStdin(device: FenceDeviceAnswers, port: number | string | u
 }
 
 /** Run a fence agent on `from` against a device (options on stdin). */
-export async function runAgent(from: NodeHandle, device: FenceDeviceAnswers, port: number | string | undefined, action: 'on' | 'off' | 'reboot' | 'status') {
+export async function runAgent(
+  from: NodeHandle,
+  device: FenceDeviceAnswers,
+  port: number | string | undefined,
+  action: 'on' | 'off' | 'reboot' | 'status',
+) {
   const r = await from.exec(q(device.agent), { stdin: agentStdin(device, port, action), timeoutMs: 120_000 });
   return { code: r.code, out: `${r.stdout}${r.stderr}`.trim() };
 }
@@ -90,13 +103,17 @@ export async function answers(node: NodeHandle): Promise<boolean> {
  * quickly on real hardware, and lab time moves on between attempts.
  */
 export async function waitForNodeBack(node: NodeHandle, timeoutMs: number): Promise<boolean> {
-  const back = await until(async () => {
-    try {
-      await node.waitForReconnect?.(1_500);
-    } catch {
-      return undefined;
-    }
-    return (await answers(node)) ? true : undefined;
-  }, timeoutMs, 5_000);
+  const back = await until(
+    async () => {
+      try {
+        await node.waitForReconnect?.(1_500);
+      } catch {
+        return undefined;
+      }
+      return (await answers(node)) ? true : undefined;
+    },
+    timeoutMs,
+    5_000,
+  );
   return back === true;
 }

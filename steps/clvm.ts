@@ -61,7 +61,10 @@ export function editLvmConf(current: string): string {
 export function lvmSettings(text: string): { filter?: string; lockingType?: string; fallbackToLocal?: string } {
   const get = (key: string) => {
     const line = text.split('\n').find((l) => isActive(l, key));
-    return line?.replace(/^\s*\w+\s*=\s*/, '').replace(/\s+#.*$/, '').trim();
+    return line
+      ?.replace(/^\s*\w+\s*=\s*/, '')
+      .replace(/\s+#.*$/, '')
+      .trim();
   };
   return { filter: get('filter'), lockingType: get('locking_type'), fallbackToLocal: get('fallback_to_local_locking') };
 }
@@ -71,7 +74,11 @@ function lvmFile(): FileSpec {
 }
 
 const devices = (p: Plan) => p.resources.map((r) => r.device);
-const tokens = (text: string) => text.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((x): x is string => !!x);
+const tokens = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((x): x is string => !!x);
 
 async function existingPvs(node: TaskContext['node']): Promise<Set<string>> {
   return new Set(tokens((await node.exec('pvs --noheadings -o pv_name')).stdout));
@@ -85,7 +92,15 @@ async function existingLvs(node: TaskContext['node'], vg: string): Promise<Set<s
 }
 
 /** Run a scan on both nodes (the peer sees the change through DRBD a moment later) and check it. */
-async function scanBoth<T>(ctx: TaskContext, task: string, cmd: string, parse: (s: string) => T[], key: (t: T) => string, want: string[], what: string) {
+async function scanBoth<T>(
+  ctx: TaskContext,
+  task: string,
+  cmd: string,
+  parse: (s: string) => T[],
+  key: (t: T) => string,
+  want: string[],
+  what: string,
+) {
   const seen: string[] = [];
   for (const node of [ctx.node, ctx.peer]) {
     const got = await poll(
@@ -93,7 +108,13 @@ async function scanBoth<T>(ctx: TaskContext, task: string, cmd: string, parse: (
       (list) => want.every((w) => list.some((t) => key(t) === w)),
     );
     const missing = want.filter((w) => !got.some((t) => key(t) === w));
-    if (missing.length) throw new VerifyFailed(task, node.plan.name, `${cmd} shows ${want.join(', ')}`, `missing ${missing.join(', ')}; saw ${got.map(key).join(', ') || 'nothing'}`);
+    if (missing.length)
+      throw new VerifyFailed(
+        task,
+        node.plan.name,
+        `${cmd} shows ${want.join(', ')}`,
+        `missing ${missing.join(', ')}; saw ${got.map(key).join(', ') || 'nothing'}`,
+      );
     seen.push(`${node.plan.name}: ${want.length} ${what}`);
   }
   return { summary: seen.join('; '), details: { [what]: want.join(', ') } };
@@ -102,16 +123,23 @@ async function scanBoth<T>(ctx: TaskContext, task: string, cmd: string, parse: (
 const dualPrimary = (s: DrbdStatus, p: Plan) =>
   p.resources.every((r) => {
     const row = s.rows.find((x) => x.resource === r.name);
-    return !!row && row.cs === 'Connected' && row.ro.join('/') === 'Primary/Primary' && row.ds.join('/') === 'UpToDate/UpToDate';
+    return (
+      !!row &&
+      row.cs === 'Connected' &&
+      row.ro.join('/') === 'Primary/Primary' &&
+      row.ds.join('/') === 'UpToDate/UpToDate'
+    );
   });
 
 /** Devices of the root file system and of active swap that live on device-mapper (LVM, dm-crypt). */
 export function osOnDeviceMapper(mounts: string, swaps: string): string[] {
-  const dm = (dev: string) => /^\/dev\/(mapper\/|dm-\d)/.test(dev) || /^\/dev\/[^/]+\/[^/]+$/.test(dev) && !/^\/dev\/(disk|md)\//.test(dev);
+  const dm = (dev: string) =>
+    /^\/dev\/(mapper\/|dm-\d)/.test(dev) || (/^\/dev\/[^/]+\/[^/]+$/.test(dev) && !/^\/dev\/(disk|md)\//.test(dev));
   const out: string[] = [];
   for (const l of mounts.split('\n')) {
     const [dev, mnt, type] = l.trim().split(/\s+/);
-    if (dev && mnt && ['/', '/boot', '/usr', '/var', '/home', '/tmp'].includes(mnt) && type !== 'rootfs' && dm(dev)) out.push(`${mnt} on ${dev}`);
+    if (dev && mnt && ['/', '/boot', '/usr', '/var', '/home', '/tmp'].includes(mnt) && type !== 'rootfs' && dm(dev))
+      out.push(`${mnt} on ${dev}`);
   }
   for (const l of swaps.split('\n').slice(1)) {
     const dev = l.trim().split(/\s+/)[0];
@@ -130,10 +158,10 @@ async function osLvmProblems(ctx: TaskContext): Promise<string[]> {
 export const clvm: Step = {
   id: 'clvm',
   title: 'Clustered Logical Volume Management',
-  ifSkipped: 'no clustered volume groups: the GFS2 partition and the VMs\' LVs cannot be created',
+  ifSkipped: "no clustered volume groups: the GFS2 partition and the VMs' LVs cannot be created",
   doc:
     'All DRBD resources are managed by clustered LVM: DLM-backed locking for the LVs that back the VMs, and easy growth ' +
-    "later. Three lvm.conf changes: filter out the DRBD backing devices so LVM does not see each signature twice (it " +
+    'later. Three lvm.conf changes: filter out the DRBD backing devices so LVM does not see each signature twice (it ' +
     'would then ignore the DRBD device), switch to clustered locking (type 3), and forbid the fall-back to local ' +
     'locking so clustered volumes are only touched while DLM runs. clvmd is tested, then kept off at boot (the cluster ' +
     'will manage it). With DRBD and clvmd started on both nodes, node 1 creates the PVs, the clustered VGs (-c y fails ' +
@@ -159,7 +187,13 @@ export const clvm: Step = {
       expect: () => ['/, /boot, /usr, /var, /home, /tmp and swap are on plain partitions, not on LVM/device-mapper'],
       async verify(ctx) {
         const bad = await osLvmProblems(ctx);
-        if (bad.length) throw new VerifyFailed('clvm.os-not-on-lvm', ctx.node.plan.name, 'the system on plain partitions', bad.join(', '));
+        if (bad.length)
+          throw new VerifyFailed(
+            'clvm.os-not-on-lvm',
+            ctx.node.plan.name,
+            'the system on plain partitions',
+            bad.join(', '),
+          );
         return { summary: 'system file systems and swap on plain partitions' };
       },
     },
@@ -174,8 +208,18 @@ export const clvm: Step = {
         const text = await ctx.node.readFile('/etc/lvm/lvm.conf');
         const s = lvmSettings(text ?? '');
         const want = { filter: DRBD_FILTER, lockingType: '3', fallbackToLocal: '0' };
-        const wrong = (Object.keys(want) as (keyof typeof want)[]).filter((k) => s[k]?.replace(/\s+/g, ' ') !== want[k]);
-        if (wrong.length) throw new VerifyFailed('clvm.lvm-conf', ctx.node.plan.name, `filter = ${want.filter}, locking_type = 3, fallback_to_local_locking = 0`, text === null ? 'no /etc/lvm/lvm.conf' : `filter = ${s.filter}, locking_type = ${s.lockingType}, fallback_to_local_locking = ${s.fallbackToLocal}`);
+        const wrong = (Object.keys(want) as (keyof typeof want)[]).filter(
+          (k) => s[k]?.replace(/\s+/g, ' ') !== want[k],
+        );
+        if (wrong.length)
+          throw new VerifyFailed(
+            'clvm.lvm-conf',
+            ctx.node.plan.name,
+            `filter = ${want.filter}, locking_type = 3, fallback_to_local_locking = 0`,
+            text === null
+              ? 'no /etc/lvm/lvm.conf'
+              : `filter = ${s.filter}, locking_type = ${s.lockingType}, fallback_to_local_locking = ${s.fallbackToLocal}`,
+          );
         return { summary: 'DRBD-only filter, clustered locking, no local fall-back' };
       },
     },
@@ -192,7 +236,12 @@ export const clvm: Step = {
           (s) => !!s.clusterMember && s.nodes === 2,
         );
         if (!st.clusterMember || st.nodes !== 2 || st.clusterName !== ctx.plan.cluster.name)
-          throw new VerifyFailed('clvm.cluster-up', ctx.node.plan.name, `member of ${ctx.plan.cluster.name} with 2 nodes`, `cluster ${st.clusterName ?? '?'}, member ${st.clusterMember ? 'yes' : 'no'}, nodes ${st.nodes ?? '?'}`);
+          throw new VerifyFailed(
+            'clvm.cluster-up',
+            ctx.node.plan.name,
+            `member of ${ctx.plan.cluster.name} with 2 nodes`,
+            `cluster ${st.clusterName ?? '?'}, member ${st.clusterMember ? 'yes' : 'no'}, nodes ${st.nodes ?? '?'}`,
+          );
         return { summary: `member of ${st.clusterName}, ${st.nodes} nodes` };
       },
     },
@@ -202,8 +251,16 @@ export const clvm: Step = {
       title: 'Test clvmd, keep it off at boot',
       on: 'both',
       kind: 'safe',
-      commands: () => ['/etc/init.d/clvmd start', 'chkconfig clvmd off', 'chkconfig --list clvmd', '/etc/init.d/clvmd stop'],
-      expect: () => ['clvmd starts ("No volume groups found" is expected now)', '`chkconfig --list clvmd` shows every runlevel off'],
+      commands: () => [
+        '/etc/init.d/clvmd start',
+        'chkconfig clvmd off',
+        'chkconfig --list clvmd',
+        '/etc/init.d/clvmd stop',
+      ],
+      expect: () => [
+        'clvmd starts ("No volume groups found" is expected now)',
+        '`chkconfig --list clvmd` shows every runlevel off',
+      ],
       expectedOutput: () =>
         'Starting clvmd: \nActivating VG(s):   No volume groups found\n                                                           [  OK  ]\nclvmd          \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off\nSignaling clvmd to exit                                    [  OK  ]\nclvmd terminated                                           [  OK  ]',
       verify: (ctx) => chkconfigOff(ctx, 'clvm.clvmd-test', 'clvmd'),
@@ -214,18 +271,32 @@ export const clvm: Step = {
       on: 'both',
       kind: 'safe',
       commands: () => ['/etc/init.d/drbd start', '/etc/init.d/drbd status'],
-      expect: (p) => [`every resource (${p.resources.map((r) => r.name).join(', ')}) Connected, Primary/Primary, UpToDate/UpToDate`],
+      expect: (p) => [
+        `every resource (${p.resources.map((r) => r.name).join(', ')}) Connected, Primary/Primary, UpToDate/UpToDate`,
+      ],
       expectedOutput: (p) =>
         [
           `Starting DRBD resources: [ ${p.resources.map((r) => `d(${r.name})`).join(' ')} ${p.resources.map((r) => `n(${r.name})`).join(' ')} ].`,
           'drbd driver loaded OK; device status:',
           'm:res  cs         ro               ds                 p  mounted  fstype',
-          ...p.resources.map((r) => `${`${r.minor}:${r.name}`.padEnd(7)}Connected  Primary/Primary  UpToDate/UpToDate  C`),
+          ...p.resources.map(
+            (r) => `${`${r.minor}:${r.name}`.padEnd(7)}Connected  Primary/Primary  UpToDate/UpToDate  C`,
+          ),
         ].join('\n'),
       async verify(ctx) {
-        const st = await poll(async () => parseDrbdStatus((await ctx.node.exec('/etc/init.d/drbd status')).stdout), (s) => dualPrimary(s, ctx.plan));
+        const st = await poll(
+          async () => parseDrbdStatus((await ctx.node.exec('/etc/init.d/drbd status')).stdout),
+          (s) => dualPrimary(s, ctx.plan),
+        );
         if (!dualPrimary(st, ctx.plan))
-          throw new VerifyFailed('clvm.drbd-start', ctx.node.plan.name, 'every resource Connected Primary/Primary UpToDate/UpToDate', st.loaded ? st.rows.map((r) => `${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`).join('; ') : 'drbd not loaded');
+          throw new VerifyFailed(
+            'clvm.drbd-start',
+            ctx.node.plan.name,
+            'every resource Connected Primary/Primary UpToDate/UpToDate',
+            st.loaded
+              ? st.rows.map((r) => `${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`).join('; ')
+              : 'drbd not loaded',
+          );
         return { summary: st.rows.map((r) => `${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`).join('; ') };
       },
     },
@@ -238,7 +309,13 @@ export const clvm: Step = {
       expect: () => ['`/etc/init.d/clvmd status` reports clvmd running'],
       async verify(ctx) {
         const r = await ctx.node.exec('/etc/init.d/clvmd status');
-        if (r.code !== 0 || !/is running/.test(r.stdout)) throw new VerifyFailed('clvm.clvmd-start', ctx.node.plan.name, 'clvmd running', r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`);
+        if (r.code !== 0 || !/is running/.test(r.stdout))
+          throw new VerifyFailed(
+            'clvm.clvmd-start',
+            ctx.node.plan.name,
+            'clvmd running',
+            r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`,
+          );
         return { summary: r.stdout.trim().split('\n')[0]! };
       },
     },
@@ -250,7 +327,10 @@ export const clvm: Step = {
       destroys: (p) => devices(p).join(' '),
       commands: (p) => [`pvcreate ${devices(p).map(q).join(' ')}`],
       expect: (p) => [`pvscan on both nodes lists ${devices(p).join(', ')}`],
-      expectedOutput: (p) => devices(p).map((d) => `  Writing physical volume data to disk "${d}"\n  Physical volume "${d}" successfully created`).join('\n'),
+      expectedOutput: (p) =>
+        devices(p)
+          .map((d) => `  Writing physical volume data to disk "${d}"\n  Physical volume "${d}" successfully created`)
+          .join('\n'),
       async done(ctx) {
         const have = await existingPvs(ctx.node);
         return devices(ctx.plan).every((d) => have.has(d));
@@ -270,16 +350,27 @@ export const clvm: Step = {
       destroys: (p) => p.resources.map((r) => r.vg).join(' '),
       commands: (p) => p.resources.map((r) => `vgcreate -c y ${q(r.vg)} ${q(r.device)}`),
       expect: (p) => [`vgscan on both nodes finds ${p.resources.map((r) => r.vg).join(', ')}`],
-      expectedOutput: (p) => p.resources.map((r) => `  Clustered volume group "${r.vg}" successfully created`).join('\n'),
+      expectedOutput: (p) =>
+        p.resources.map((r) => `  Clustered volume group "${r.vg}" successfully created`).join('\n'),
       async done(ctx) {
         const have = await existingVgs(ctx.node);
         return ctx.plan.resources.every((r) => have.has(r.vg));
       },
       async run(ctx) {
         const have = await existingVgs(ctx.node);
-        for (const r of ctx.plan.resources.filter((x) => !have.has(x.vg))) await ctx.node.sh(`vgcreate -c y ${q(r.vg)} ${q(r.device)}`);
+        for (const r of ctx.plan.resources.filter((x) => !have.has(x.vg)))
+          await ctx.node.sh(`vgcreate -c y ${q(r.vg)} ${q(r.device)}`);
       },
-      verify: (ctx) => scanBoth(ctx, 'clvm.vgcreate', 'vgscan', parseVgscan, (e) => e.vg, ctx.plan.resources.map((r) => r.vg), 'VGs'),
+      verify: (ctx) =>
+        scanBoth(
+          ctx,
+          'clvm.vgcreate',
+          'vgscan',
+          parseVgscan,
+          (e) => e.vg,
+          ctx.plan.resources.map((r) => r.vg),
+          'VGs',
+        ),
     },
     {
       id: 'clvm.lvcreate',
@@ -296,12 +387,24 @@ export const clvm: Step = {
       async run(ctx) {
         const g = ctx.plan.gfs2;
         if ((await existingLvs(ctx.node, g.vg)).has(g.lv)) return;
-        if (!(await existingVgs(ctx.node)).has(g.vg)) throw new AnvilError(`${ctx.node.plan.name}: volume group ${g.vg} does not exist`, 'storage.gfs2.vg must be the vg of one of storage.resources');
+        if (!(await existingVgs(ctx.node)).has(g.vg))
+          throw new AnvilError(
+            `${ctx.node.plan.name}: volume group ${g.vg} does not exist`,
+            'storage.gfs2.vg must be the vg of one of storage.resources',
+          );
         await ctx.node.sh(`lvcreate -l 100%FREE -n ${q(g.lv)} ${q(g.vg)}`);
       },
       async verify(ctx) {
         const g = ctx.plan.gfs2;
-        const ev = await scanBoth(ctx, 'clvm.lvcreate', 'lvscan', (s) => parseLvscan(s).filter((e) => e.active), (e) => e.path, [g.device], 'LVs');
+        const ev = await scanBoth(
+          ctx,
+          'clvm.lvcreate',
+          'lvscan',
+          (s) => parseLvscan(s).filter((e) => e.active),
+          (e) => e.path,
+          [g.device],
+          'LVs',
+        );
         return { ...ev, summary: `${g.device} ACTIVE on both nodes` };
       },
     },

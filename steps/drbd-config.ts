@@ -41,19 +41,34 @@ export function drbdFiles(p: Plan): FileSpec[] {
       locals: { wfcWords: durationWords(d.wfcTimeout), degrWords: durationWords(d.degrWfcTimeout) },
       backup: 'orig',
     },
-    ...p.resources.map((r): FileSpec => ({ path: `/etc/drbd.d/${r.name}.res`, template: 'drbd/resource.res.ejs', locals: { r, comment: resourceComment(p, r) }, backup: 'orig' })),
+    ...p.resources.map((r): FileSpec => ({
+      path: `/etc/drbd.d/${r.name}.res`,
+      template: 'drbd/resource.res.ejs',
+      locals: { r, comment: resourceComment(p, r) },
+      backup: 'orig',
+    })),
   ];
 }
 
 const HANDLERS: [string, string][] = [
-  ['pri-on-incon-degr', '"/usr/lib/drbd/notify-pri-on-incon-degr.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f"'],
-  ['pri-lost-after-sb', '"/usr/lib/drbd/notify-pri-lost-after-sb.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f"'],
-  ['local-io-error', '"/usr/lib/drbd/notify-io-error.sh; /usr/lib/drbd/notify-emergency-shutdown.sh; echo o > /proc/sysrq-trigger ; halt -f"'],
+  [
+    'pri-on-incon-degr',
+    '"/usr/lib/drbd/notify-pri-on-incon-degr.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f"',
+  ],
+  [
+    'pri-lost-after-sb',
+    '"/usr/lib/drbd/notify-pri-lost-after-sb.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f"',
+  ],
+  [
+    'local-io-error',
+    '"/usr/lib/drbd/notify-io-error.sh; /usr/lib/drbd/notify-emergency-shutdown.sh; echo o > /proc/sysrq-trigger ; halt -f"',
+  ],
 ];
 
 /** What `drbdadm dump` prints on node `n` for this plan, in DRBD 8.3's layout (the tutorial's listing). */
 export function expectedDump(p: Plan, n: PlanNode): string {
-  const kv = (indent: number, k: string, v?: string) => `${' '.repeat(indent)}${v === undefined ? `${k};` : `${k.padEnd(16)} ${v};`}`;
+  const kv = (indent: number, k: string, v?: string) =>
+    `${' '.repeat(indent)}${v === undefined ? `${k};` : `${k.padEnd(16)} ${v};`}`;
   const d = p.storage.drbd;
   const lines = [
     '# /etc/drbd.conf',
@@ -123,12 +138,27 @@ async function withMetadata(ctx: TaskContext): Promise<Set<string>> {
 }
 
 /** Check every resource's minor in /proc/drbd (re-reading a while); throws VerifyFailed with what was seen. */
-async function expectMinors(ctx: TaskContext, node: TaskContext['node'], task: string, what: string, ok: (m: DrbdMinor | undefined) => boolean) {
+async function expectMinors(
+  ctx: TaskContext,
+  node: TaskContext['node'],
+  task: string,
+  what: string,
+  ok: (m: DrbdMinor | undefined) => boolean,
+) {
   const p = ctx.plan;
-  const state = await poll(() => readProcDrbd(node), (s) => p.resources.every((r) => ok(minorMap(s).get(r.minor))));
+  const state = await poll(
+    () => readProcDrbd(node),
+    (s) => p.resources.every((r) => ok(minorMap(s).get(r.minor))),
+  );
   const byMinor = minorMap(state);
   const bad = p.resources.filter((r) => !ok(byMinor.get(r.minor)));
-  if (bad.length) throw new VerifyFailed(task, node.plan.name, what, bad.map((r) => `${r.name} ${describeMinor(byMinor.get(r.minor), r.minor)}`).join('; '));
+  if (bad.length)
+    throw new VerifyFailed(
+      task,
+      node.plan.name,
+      what,
+      bad.map((r) => `${r.name} ${describeMinor(byMinor.get(r.minor), r.minor)}`).join('; '),
+    );
   return {
     summary: p.resources.map((r) => describeMinor(byMinor.get(r.minor), r.minor)).join('; '),
     details: Object.fromEntries(p.resources.map((r) => [r.name, describeMinor(byMinor.get(r.minor), r.minor)])),
@@ -151,7 +181,7 @@ export const drbdConfig: Step = {
   ifSkipped: 'no replicated storage: clvm (pvcreate on /dev/drbdN), GFS2 and the VMs fail',
   doc:
     'DRBD is configured in two parts: global and common options in /etc/drbd.d/global_common.conf, and one file per ' +
-    "resource. The common options add the fence-peer handler, promote both nodes to Primary on start (live migration " +
+    'resource. The common options add the fence-peer handler, promote both nodes to Primary on start (live migration ' +
     'needs both writable), wait for the peer on start, fence with resource-and-stonith, and set the split-brain ' +
     "policies ('disconnect' when both were primary: only a human can choose). The same files go to both nodes (the " +
     'tutorial rsyncs /etc/drbd.d to the peer). Then, on both nodes: create the metadata, load the module, attach and ' +
@@ -167,14 +197,23 @@ export const drbdConfig: Step = {
       commands: () => ['drbdadm dump'],
       expect: (p) => [
         '`drbdadm dump` parses the configuration without errors',
-        ...p.resources.map((r) => `resource ${r.name}: ${r.device} on ${r.partition}, ${p.nodes.map((m) => `${m.sn}:${r.port}`).join(' / ')}`),
+        ...p.resources.map(
+          (r) =>
+            `resource ${r.name}: ${r.device} on ${r.partition}, ${p.nodes.map((m) => `${m.sn}:${r.port}`).join(' / ')}`,
+        ),
       ],
       expectedOutput: (p, n) => expectedDump(p, n),
       async verify(ctx) {
         const p = ctx.plan;
         const node = ctx.node.plan.name;
         const r = await ctx.node.exec('drbdadm dump');
-        if (r.code !== 0) throw new VerifyFailed('drbd-config.files', node, '`drbdadm dump` without errors', r.stderr.trim() || `exit ${r.code}`);
+        if (r.code !== 0)
+          throw new VerifyFailed(
+            'drbd-config.files',
+            node,
+            '`drbdadm dump` without errors',
+            r.stderr.trim() || `exit ${r.code}`,
+          );
         const dump = r.stdout.replace(/[ \t]+/g, ' ');
         const want = [
           'allow-two-primaries;',
@@ -183,11 +222,20 @@ export const drbdConfig: Step = {
           `wfc-timeout ${p.storage.drbd.wfcTimeout};`,
           `degr-wfc-timeout ${p.storage.drbd.degrWfcTimeout};`,
           `fence-peer ${p.storage.drbd.fencePeer};`,
-          ...p.resources.flatMap((res) => [`resource ${res.name} {`, ...p.nodes.map((m) => `address ipv4 ${m.sn}:${res.port};`), `device ${res.device} minor ${res.minor};`, `disk ${res.partition};`]),
+          ...p.resources.flatMap((res) => [
+            `resource ${res.name} {`,
+            ...p.nodes.map((m) => `address ipv4 ${m.sn}:${res.port};`),
+            `device ${res.device} minor ${res.minor};`,
+            `disk ${res.partition};`,
+          ]),
         ];
         const missing = want.filter((w) => !dump.includes(w));
-        if (missing.length) throw new VerifyFailed('drbd-config.files', node, want.join(' '), `dump lacks: ${missing.join(' | ')}`);
-        return { summary: `drbdadm dump: ${p.resources.map((x) => x.name).join(', ')} parsed`, details: { resources: p.resources.length } };
+        if (missing.length)
+          throw new VerifyFailed('drbd-config.files', node, want.join(' '), `dump lacks: ${missing.join(' | ')}`);
+        return {
+          summary: `drbdadm dump: ${p.resources.map((x) => x.name).join(', ')} parsed`,
+          details: { resources: p.resources.length },
+        };
       },
     },
     {
@@ -198,7 +246,13 @@ export const drbdConfig: Step = {
       destroys: (p) => p.resources.map((r) => r.partition).join(' '),
       commands: (p) => [`drbdadm create-md ${names(p)}`],
       expect: (p) => [`each of ${p.resources.map((r) => r.partition).join(', ')} carries DRBD metadata`],
-      expectedOutput: (p) => p.resources.map(() => 'Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess').join('\n'),
+      expectedOutput: (p) =>
+        p.resources
+          .map(
+            () =>
+              'Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess',
+          )
+          .join('\n'),
       async done(ctx) {
         const have = await withMetadata(ctx);
         return ctx.plan.resources.every((r) => have.has(r.name));
@@ -225,7 +279,13 @@ export const drbdConfig: Step = {
       async verify(ctx) {
         const have = await withMetadata(ctx);
         const missing = ctx.plan.resources.filter((r) => !have.has(r.name));
-        if (missing.length) throw new VerifyFailed('drbd-config.create-md', ctx.node.plan.name, 'DRBD metadata on every backing device', `none on ${missing.map((r) => `${r.name} (${r.partition})`).join(', ')}`);
+        if (missing.length)
+          throw new VerifyFailed(
+            'drbd-config.create-md',
+            ctx.node.plan.name,
+            'DRBD metadata on every backing device',
+            `none on ${missing.map((r) => `${r.name} (${r.partition})`).join(', ')}`,
+          );
         return { summary: `metadata present: ${[...have].join(', ')}` };
       },
     },
@@ -235,7 +295,9 @@ export const drbdConfig: Step = {
       on: 'both',
       kind: 'safe',
       commands: (p) => ['modprobe drbd', `drbdadm attach ${names(p)}`],
-      expect: () => ['/proc/drbd lists every resource with its local disk attached (cs:StandAlone ds:Inconsistent/DUnknown the first time)'],
+      expect: () => [
+        '/proc/drbd lists every resource with its local disk attached (cs:StandAlone ds:Inconsistent/DUnknown the first time)',
+      ],
       expectedOutput: (p) => procLines(p, 'cs:StandAlone ro:Secondary/Unknown ds:Inconsistent/DUnknown   r----s'),
       async run(ctx) {
         await ctx.node.sh('modprobe drbd');
@@ -243,7 +305,8 @@ export const drbdConfig: Step = {
         const todo = ctx.plan.resources.filter((r) => !attached(byMinor.get(r.minor)));
         if (todo.length) await ctx.node.sh(`drbdadm attach ${todo.map((r) => q(r.name)).join(' ')}`);
       },
-      verify: (ctx) => expectMinors(ctx, ctx.node, 'drbd-config.attach', 'every resource attached to its backing device', attached),
+      verify: (ctx) =>
+        expectMinors(ctx, ctx.node, 'drbd-config.attach', 'every resource attached to its backing device', attached),
     },
     {
       id: 'drbd-config.connect',
@@ -283,11 +346,24 @@ export const drbdConfig: Step = {
             'a new current UUID is only issued on connected resources: re-run the attach and connect tasks on both nodes',
           );
         const todo = ctx.plan.resources.filter((r) => !upToDate(byMinor.get(r.minor)));
-        if (todo.length) await ctx.node.sh(`drbdadm -- --clear-bitmap new-current-uuid ${todo.map((r) => q(r.name)).join(' ')}`);
+        if (todo.length)
+          await ctx.node.sh(`drbdadm -- --clear-bitmap new-current-uuid ${todo.map((r) => q(r.name)).join(' ')}`);
       },
       async verify(ctx) {
-        const mine = await expectMinors(ctx, ctx.node, 'drbd-config.new-current-uuid', 'cs:Connected ds:UpToDate/UpToDate', upToDate);
-        await expectMinors(ctx, ctx.peer, 'drbd-config.new-current-uuid', 'cs:Connected ds:UpToDate/UpToDate', upToDate);
+        const mine = await expectMinors(
+          ctx,
+          ctx.node,
+          'drbd-config.new-current-uuid',
+          'cs:Connected ds:UpToDate/UpToDate',
+          upToDate,
+        );
+        await expectMinors(
+          ctx,
+          ctx.peer,
+          'drbd-config.new-current-uuid',
+          'cs:Connected ds:UpToDate/UpToDate',
+          upToDate,
+        );
         return { ...mine, summary: `${mine.summary} (peer too)` };
       },
     },
@@ -298,13 +374,23 @@ export const drbdConfig: Step = {
       on: 'both',
       kind: 'safe',
       commands: () => ['/etc/init.d/drbd stop', 'chkconfig drbd off', 'chkconfig --list drbd'],
-      expect: () => ['`chkconfig --list drbd` shows every runlevel off', '`/etc/init.d/drbd status` says drbd not loaded'],
-      expectedOutput: () => 'Stopping all DRBD resources: .\ndrbd           \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off',
+      expect: () => [
+        '`chkconfig --list drbd` shows every runlevel off',
+        '`/etc/init.d/drbd status` says drbd not loaded',
+      ],
+      expectedOutput: () =>
+        'Stopping all DRBD resources: .\ndrbd           \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off',
       async verify(ctx) {
         const node = ctx.node.plan.name;
         await chkconfigOff(ctx, 'drbd-config.stop', 'drbd');
         const st = parseDrbdStatus((await ctx.node.exec('/etc/init.d/drbd status')).stdout);
-        if (st.loaded) throw new VerifyFailed('drbd-config.stop', node, 'drbd stopped (module not loaded)', `loaded: ${st.rows.map((r) => `${r.resource} ${r.cs}`).join(', ') || 'module loaded'}`);
+        if (st.loaded)
+          throw new VerifyFailed(
+            'drbd-config.stop',
+            node,
+            'drbd stopped (module not loaded)',
+            `loaded: ${st.rows.map((r) => `${r.resource} ${r.cs}`).join(', ') || 'module loaded'}`,
+          );
         return { summary: 'drbd stopped, off at boot' };
       },
     },

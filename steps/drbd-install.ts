@@ -77,13 +77,27 @@ async function verifyInstall(ctx: TaskContext) {
   if (pkgs.length === 0) {
     const r = await ctx.node.exec('test -x /sbin/drbdadm && modinfo -F version drbd');
     const version = r.stdout.trim();
-    if (r.code !== 0 || !version.startsWith('8.3')) throw new VerifyFailed('drbd-install.packages', node, '/sbin/drbdadm and the drbd 8.3 kernel module', r.code === 0 ? `drbd module version ${version || 'unknown'}` : `missing (${r.stderr.trim() || `exit ${r.code}`})`);
+    if (r.code !== 0 || !version.startsWith('8.3'))
+      throw new VerifyFailed(
+        'drbd-install.packages',
+        node,
+        '/sbin/drbdadm and the drbd 8.3 kernel module',
+        r.code === 0
+          ? `drbd module version ${version || 'unknown'}`
+          : `missing (${r.stderr.trim() || `exit ${r.code}`})`,
+      );
     return { summary: `DRBD ${version} built from source`, details: { version } };
   }
   const r = await ctx.node.exec(`rpm -q ${pkgs.join(' ')}`);
   const got = parseRpmQuery(r.stdout + '\n' + r.stderr, pkgs);
   const missing = pkgs.filter((x) => !got.installed.has(x));
-  if (missing.length) throw new VerifyFailed('drbd-install.packages', node, `installed: ${pkgs.join(', ')}`, `not installed: ${missing.join(', ')}`);
+  if (missing.length)
+    throw new VerifyFailed(
+      'drbd-install.packages',
+      node,
+      `installed: ${pkgs.join(', ')}`,
+      `not installed: ${missing.join(', ')}`,
+    );
   const versions = pkgs.map((x) => got.installed.get(x)![0]!).join(', ');
   return { summary: versions, details: Object.fromEntries(pkgs.map((x) => [x, got.installed.get(x)![0]!])) };
 }
@@ -119,9 +133,14 @@ export const drbdInstall: Step = {
       async run(ctx) {
         // NOTE: the LINBIT repository needs the hash of the operator's account; ask rather than write a placeholder.
         if (ctx.plan.storage.drbd.source === 'linbit' && !ctx.plan.storage.drbd.linbitHash) {
-          const hash = await ctx.prompt.input('LINBIT URL hash (LINBIT portal: Account, URL hash)', { path: 'storage.drbd.linbitHash' });
+          const hash = await ctx.prompt.input('LINBIT URL hash (LINBIT portal: Account, URL hash)', {
+            path: 'storage.drbd.linbitHash',
+          });
           const current = (await ctx.node.readFile(LINBIT_REPO)) ?? '';
-          await ctx.node.writeFile(LINBIT_REPO, current.split(LINBIT_HASH_PLACEHOLDER).join(hash.trim()), { mode: 0o644, backup: 'none' });
+          await ctx.node.writeFile(LINBIT_REPO, current.split(LINBIT_HASH_PLACEHOLDER).join(hash.trim()), {
+            mode: 0o644,
+            backup: 'none',
+          });
         }
         for (const cmd of installCommands(ctx.plan)) await ctx.node.sh(cmd, { timeoutMs: 60 * 60_000 });
       },
@@ -141,7 +160,13 @@ export const drbdInstall: Step = {
       async verify(ctx) {
         const path = ctx.plan.storage.drbd.fencePeer;
         const r = await ctx.node.exec(`test -s ${q(path)} && test -x ${q(path)} && ls -l ${q(path)}`);
-        if (r.code !== 0) throw new VerifyFailed('drbd-install.fence-peer', ctx.node.plan.name, `${path} present and executable`, r.stdout.trim() || r.stderr.trim() || 'missing or not executable');
+        if (r.code !== 0)
+          throw new VerifyFailed(
+            'drbd-install.fence-peer',
+            ctx.node.plan.name,
+            `${path} present and executable`,
+            r.stdout.trim() || r.stderr.trim() || 'missing or not executable',
+          );
         return { summary: r.stdout.trim() };
       },
     },

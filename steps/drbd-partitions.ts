@@ -18,7 +18,11 @@ export const FREE_START = 'FREE_START';
 /** The partition number of `/dev/sda5` on `/dev/sda` (5); throws when it is not a partition of the disk. */
 export function partitionNumber(disk: string, partition: string): number {
   const m = /^(\d+)$/.exec(partition.startsWith(disk) ? partition.slice(disk.length) : '');
-  if (!m) throw new AnvilError(`${partition} is not a partition of ${disk}`, 'storage.resources[].partition must be a partition of storage.disk, e.g. /dev/sda5 on /dev/sda');
+  if (!m)
+    throw new AnvilError(
+      `${partition} is not a partition of ${disk}`,
+      'storage.resources[].partition must be a partition of storage.disk, e.g. /dev/sda5 on /dev/sda',
+    );
   return Number(m[1]);
 }
 
@@ -69,7 +73,9 @@ export function partitionCommands(p: Plan, freeStart?: string, opts: { extended?
 
 /** `align-check opt N` for each planned partition (exit code 0 = aligned, with -s). */
 export function alignCommands(p: Plan): string[] {
-  return p.resources.map((r) => `parted -s ${q(p.storage.disk)} align-check opt ${partitionNumber(p.storage.disk, r.partition)}`);
+  return p.resources.map(
+    (r) => `parted -s ${q(p.storage.disk)} align-check opt ${partitionNumber(p.storage.disk, r.partition)}`,
+  );
 }
 
 async function readTable(ctx: TaskContext): Promise<PartedTable> {
@@ -127,7 +133,11 @@ export const drbdPartitions: Step = {
         const known = p.resources.every((r) => r.start && r.end);
         return [
           printFreeCommand(p),
-          ...(known ? [] : [`# ${FREE_START} = the Start of the largest "Free Space" row printed above (e.g. 47.5GB); each end = its start + the resource size`]),
+          ...(known
+            ? []
+            : [
+                `# ${FREE_START} = the Start of the largest "Free Space" row printed above (e.g. 47.5GB); each end = its start + the resource size`,
+              ]),
           ...partitionCommands(p),
           ...alignCommands(p),
           printFreeCommand(p),
@@ -162,9 +172,18 @@ export const drbdPartitions: Step = {
           // partition the logical ones start at its free space, otherwise at the disk's largest free region.
           if (!start) {
             const free = ext
-              ? largestFree({ ...table, rows: table.rows.filter((r) => r.free && toBytes(r.start) >= toBytes(ext.start) && toBytes(r.start) < toBytes(ext.end)) })
+              ? largestFree({
+                  ...table,
+                  rows: table.rows.filter(
+                    (r) => r.free && toBytes(r.start) >= toBytes(ext.start) && toBytes(r.start) < toBytes(ext.end),
+                  ),
+                })
               : largestFree(table);
-            if (!free) throw new AnvilError(`${node}: no free space on ${p.storage.disk}`, `\`${printFreeCommand(p)}\` shows no Free Space row`);
+            if (!free)
+              throw new AnvilError(
+                `${node}: no free space on ${p.storage.disk}`,
+                `\`${printFreeCommand(p)}\` shows no Free Space row`,
+              );
             start = free.start;
             ctx.capture(FREE_START_KEY, start);
             ctx.log(`${node}: free space of ${p.storage.disk} starts at ${start} (${free.size} free)`);
@@ -184,7 +203,11 @@ export const drbdPartitions: Step = {
         }
         for (const [i, cmd] of alignCommands(p).entries()) {
           const r = await ctx.node.exec(cmd);
-          if (r.code !== 0) throw new AnvilError(`${node}: partition ${nums[i]} of ${p.storage.disk} is not optimally aligned`, r.stdout.trim() || r.stderr.trim() || undefined);
+          if (r.code !== 0)
+            throw new AnvilError(
+              `${node}: partition ${nums[i]} of ${p.storage.disk} is not optimally aligned`,
+              r.stdout.trim() || r.stderr.trim() || undefined,
+            );
         }
         const kernel = await kernelPartitions(ctx);
         if (p.resources.every((r) => kernel.has(devName(r.partition)))) return;
@@ -199,15 +222,40 @@ export const drbdPartitions: Step = {
         const rows = new Map(table.rows.filter((r) => r.number !== undefined).map((r) => [r.number!, r]));
         const nums = p.resources.map((r) => partitionNumber(p.storage.disk, r.partition));
         const missing = nums.filter((n) => !rows.has(n));
-        if (missing.length) throw new VerifyFailed('drbd-partitions.create', node, `partitions ${nums.join(', ')} on ${p.storage.disk}`, `missing ${missing.join(', ')}; table has ${[...rows.keys()].join(', ') || 'none'}`);
+        if (missing.length)
+          throw new VerifyFailed(
+            'drbd-partitions.create',
+            node,
+            `partitions ${nums.join(', ')} on ${p.storage.disk}`,
+            `missing ${missing.join(', ')}; table has ${[...rows.keys()].join(', ') || 'none'}`,
+          );
         const notLogical = nums.filter((n) => rows.get(n)!.type && rows.get(n)!.type !== 'logical');
-        if (notLogical.length) throw new VerifyFailed('drbd-partitions.create', node, 'logical partitions', nums.map((n) => `${n}: ${rows.get(n)!.type}`).join(', '));
+        if (notLogical.length)
+          throw new VerifyFailed(
+            'drbd-partitions.create',
+            node,
+            'logical partitions',
+            nums.map((n) => `${n}: ${rows.get(n)!.type}`).join(', '),
+          );
         const unaligned: number[] = [];
-        for (const [i, cmd] of alignCommands(p).entries()) if ((await ctx.node.exec(cmd)).code !== 0) unaligned.push(nums[i]!);
-        if (unaligned.length) throw new VerifyFailed('drbd-partitions.create', node, 'align-check opt passes for every DRBD partition', `not aligned: ${unaligned.join(', ')}`);
+        for (const [i, cmd] of alignCommands(p).entries())
+          if ((await ctx.node.exec(cmd)).code !== 0) unaligned.push(nums[i]!);
+        if (unaligned.length)
+          throw new VerifyFailed(
+            'drbd-partitions.create',
+            node,
+            'align-check opt passes for every DRBD partition',
+            `not aligned: ${unaligned.join(', ')}`,
+          );
         const kernel = await kernelPartitions(ctx);
         const unseen = p.resources.filter((r) => !kernel.has(devName(r.partition)));
-        if (unseen.length) throw new VerifyFailed('drbd-partitions.create', node, 'the kernel sees the new partitions (after a reboot)', `/proc/partitions lacks ${unseen.map((r) => devName(r.partition)).join(', ')}`);
+        if (unseen.length)
+          throw new VerifyFailed(
+            'drbd-partitions.create',
+            node,
+            'the kernel sees the new partitions (after a reboot)',
+            `/proc/partitions lacks ${unseen.map((r) => devName(r.partition)).join(', ')}`,
+          );
         return {
           summary: nums.map((n) => `${n}: ${rows.get(n)!.start}-${rows.get(n)!.end}`).join(', ') + ', aligned',
           details: Object.fromEntries(nums.map((n) => [`part${n}`, `${rows.get(n)!.start}-${rows.get(n)!.end}`])),

@@ -36,7 +36,13 @@ export function fenceSeen(lines: string[], fqdn: string): FenceSeen {
   const seen: FenceSeen = { errors: [] };
   for (const l of lines) {
     if (!seen.started && l.includes(`fencing node ${fqdn}`)) seen.started = l;
-    else if (seen.started && !seen.success && l.includes(`fence ${fqdn} dev `) && l.includes('result: error from agent')) seen.errors.push(l);
+    else if (
+      seen.started &&
+      !seen.success &&
+      l.includes(`fence ${fqdn} dev `) &&
+      l.includes('result: error from agent')
+    )
+      seen.errors.push(l);
     else if (seen.started && !seen.success && l.endsWith(`fence ${fqdn} success`)) seen.success = l;
   }
   if (seen.started && seen.success) {
@@ -57,9 +63,14 @@ export function fenceProblems(t: FenceTest, seen: FenceSeen): string[] {
   if (!seen.success) return [`no "fence ${t.victim.fqdn} success" in ${t.survivor.name}'s syslog`];
   const failed = seen.errors.map(errorMethod);
   for (let m = 0; m < t.method; m++)
-    if (!failed.includes(m)) out.push(`method ${m + 1} ("${t.victim.fence[m]!.name}") did not fail first although the power was cut: is ${t.victim.name}'s BMC really powered from the outlet?`);
+    if (!failed.includes(m))
+      out.push(
+        `method ${m + 1} ("${t.victim.fence[m]!.name}") did not fail first although the power was cut: is ${t.victim.name}'s BMC really powered from the outlet?`,
+      );
   if (failed.includes(t.method) || failed.some((m) => m > t.method))
-    out.push(`method ${t.method + 1} ("${t.victim.fence[t.method]!.name}") failed: ${seen.errors.filter((l) => errorMethod(l) >= t.method).join(' / ')}`);
+    out.push(
+      `method ${t.method + 1} ("${t.victim.fence[t.method]!.name}") failed: ${seen.errors.filter((l) => errorMethod(l) >= t.method).join(' / ')}`,
+    );
   return out;
 }
 
@@ -74,7 +85,13 @@ async function preCheck(p: Plan, t: FenceTest, survivor: NodeHandle): Promise<st
       const r = await runAgent(survivor, d.device, d.port, 'status');
       const where = `${d.device.agent} ${d.device.name}${d.port !== undefined ? ` port ${d.port}` : ''} (method ${mi + 1} "${m.name}" of ${t.victim.name})`;
       // NOTE: the python agents print "Status: ON"; fence_ipmilan 3.1 (C) "Chassis power = On".
-      if (r.code !== 0 || !POWER_ON.test(r.out)) throw new VerifyFailed(TASK, t.survivor.name, `${where} reports the power on before the test`, r.out || `exit code ${r.code}`);
+      if (r.code !== 0 || !POWER_ON.test(r.out))
+        throw new VerifyFailed(
+          TASK,
+          t.survivor.name,
+          `${where} reports the power on before the test`,
+          r.out || `exit code ${r.code}`,
+        );
       out.push(`${where}: ${r.out.split('\n').pop()}`);
     }
   void p;
@@ -88,8 +105,15 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
   const m = t.victim.fence[t.method]!;
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
   const pre = await preCheck(ctx.plan, t, survivor);
-  const act = t.method === 0 ? `hang ${t.victim.name}'s kernel (echo c > /proc/sysrq-trigger)` : `cut ${t.victim.name}'s power from ${t.survivor.name}: ${m.devices.map((d) => `${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} off`).join(', ')}`;
-  if (!(await ctx.confirmDestructive(`Fence test ${k + 1}: ${act}. ${t.victim.name} will crash or lose power; ${t.survivor.name} must fence it with method "${m.name}". Checked: ${pre.join('; ')}`)))
+  const act =
+    t.method === 0
+      ? `hang ${t.victim.name}'s kernel (echo c > /proc/sysrq-trigger)`
+      : `cut ${t.victim.name}'s power from ${t.survivor.name}: ${m.devices.map((d) => `${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} off`).join(', ')}`;
+  if (
+    !(await ctx.confirmDestructive(
+      `Fence test ${k + 1}: ${act}. ${t.victim.name} will crash or lose power; ${t.survivor.name} must fence it with method "${m.name}". Checked: ${pre.join('; ')}`,
+    ))
+  )
     throw new TestNotRun(`fence test ${k + 1} (${act}) was not confirmed`);
   const mark = await markSyslog(survivor);
   const t0 = clock().now();
@@ -102,16 +126,34 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
       const r = await runAgent(survivor, d.device, d.port, 'off').catch((e: Error) => ({ code: -1, out: e.message }));
       if (r.code !== 0 || !/Success: Powered OFF/.test(r.out)) {
         const lost = !(await answers(survivor));
-        throw new VerifyFailed(TASK, t.survivor.name, `${d.device.agent} ${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} off: "Success: Powered OFF" and ${t.victim.name} without power`, lost ? `${t.survivor.name} itself lost power when ${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} was cut: that outlet feeds ${t.survivor.name}, not ${t.victim.name} (check the PDU cabling and the port numbers in the answers)` : r.out || `exit code ${r.code}`);
+        throw new VerifyFailed(
+          TASK,
+          t.survivor.name,
+          `${d.device.agent} ${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} off: "Success: Powered OFF" and ${t.victim.name} without power`,
+          lost
+            ? `${t.survivor.name} itself lost power when ${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''} was cut: that outlet feeds ${t.survivor.name}, not ${t.victim.name} (check the PDU cabling and the port numbers in the answers)`
+            : r.out || `exit code ${r.code}`,
+        );
       }
     }
     // NOTE: a miswired outlet cuts some other machine: the victim must really have lost its power.
     const down = await until(async () => ((await answers(victim)) ? undefined : true), 30_000, 2_000);
-    if (!down) throw new VerifyFailed(TASK, t.victim.name, `${t.victim.name} loses power when ${m.devices.map((d) => `${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''}`).join(' and ')} ${m.devices.length > 1 ? 'are' : 'is'} cut`, `${t.victim.name} still answers: the outlet${m.devices.length > 1 ? 's do' : ' does'} not feed it (check the PDU cabling and the port numbers in the answers)`);
+    if (!down)
+      throw new VerifyFailed(
+        TASK,
+        t.victim.name,
+        `${t.victim.name} loses power when ${m.devices.map((d) => `${d.device.name}${d.port !== undefined ? ` outlet ${d.port}` : ''}`).join(' and ')} ${m.devices.length > 1 ? 'are' : 'is'} cut`,
+        `${t.victim.name} still answers: the outlet${m.devices.length > 1 ? 's do' : ' does'} not feed it (check the PDU cabling and the port numbers in the answers)`,
+      );
   }
   const seen = await until(async () => {
     if (!(await answers(survivor)))
-      throw new VerifyFailed(TASK, t.survivor.name, `${t.survivor.name} keeps running while ${t.victim.name} is fenced`, `${t.survivor.name} stopped answering: did the fence device or outlet cut the wrong node? Check the outlet numbers against the cabling`);
+      throw new VerifyFailed(
+        TASK,
+        t.survivor.name,
+        `${t.survivor.name} keeps running while ${t.victim.name} is fenced`,
+        `${t.survivor.name} stopped answering: did the fence device or outlet cut the wrong node? Check the outlet numbers against the cabling`,
+      );
     const s = fenceSeen(await syslogSince(survivor, mark), t.victim.fqdn);
     return s.success ? s : undefined;
   }, FENCE_TIMING.fenceMs);
@@ -119,10 +161,21 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
   const final = seen ?? fenceSeen(lines, t.victim.fqdn);
   const relevant = lines.filter((l) => /fenced\[|fencing node|dlm: closing|A processor failed|Members\[/.test(l));
   const problems = fenceProblems(t, final);
-  if (problems.length) throw new VerifyFailed(TASK, t.survivor.name, `fence test ${k + 1}: ${t.victim.fqdn} fenced with method "${m.name}"`, `${problems.join('; ')}. Syslog: ${relevant.join(' | ') || '(nothing)'}`);
+  if (problems.length)
+    throw new VerifyFailed(
+      TASK,
+      t.survivor.name,
+      `fence test ${k + 1}: ${t.victim.fqdn} fenced with method "${m.name}"`,
+      `${problems.join('; ')}. Syslog: ${relevant.join(' | ') || '(nothing)'}`,
+    );
   const fencedIn = final.seconds ?? Math.round((clock().now() - t0) / 1000);
   if (!(await waitForNodeBack(victim, FENCE_TIMING.backMs)))
-    throw new VerifyFailed(TASK, t.victim.name, `${t.victim.name} boots again after the fence`, `no answer within ${FENCE_TIMING.backMs / 60_000} minutes: power it on (check the BIOS "power on after AC loss" setting), then resume`);
+    throw new VerifyFailed(
+      TASK,
+      t.victim.name,
+      `${t.victim.name} boots again after the fence`,
+      `no answer within ${FENCE_TIMING.backMs / 60_000} minutes: power it on (check the BIOS "power on after AC loss" setting), then resume`,
+    );
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
   const line = `${act}: fenced by ${t.survivor.name} with method "${m.name}" (${m.devices.map((d) => d.device.agent).join('+')}) in ${fencedIn} s${final.errors.length ? ` after ${final.errors.length} failed attempt${final.errors.length > 1 ? 's' : ''} of earlier methods` : ''}; back and a member again`;
   return { line, syslog: relevant };
@@ -137,5 +190,8 @@ export async function driveFenceTests(ctx: DriveContext): Promise<Evidence> {
     details[`test${k + 1}`] = r.line;
     details[`test${k + 1}.syslog`] = r.syslog.join(' | ');
   }
-  return { summary: `${tests.length} fence tests passed (${tests.map((t) => `${t.victim.name}/${t.victim.fence[t.method]!.name}`).join(', ')})`, details };
+  return {
+    summary: `${tests.length} fence tests passed (${tests.map((t) => `${t.victim.name}/${t.victim.fence[t.method]!.name}`).join(', ')})`,
+    details,
+  };
 }

@@ -32,7 +32,13 @@ export function fenceTestList(p: Plan): FenceTest[] {
     return victim.fence.map((m, i): FenceTest =>
       i === 0
         ? { victim, survivor, method: i, commands: [HANG], runOn: victim }
-        : { victim, survivor, method: i, commands: m.devices.map((d) => fenceAgentCommand(d.device, d.port, 'off')), runOn: survivor },
+        : {
+            victim,
+            survivor,
+            method: i,
+            commands: m.devices.map((d) => fenceAgentCommand(d.device, d.port, 'off')),
+            runOn: survivor,
+          },
     );
   });
 }
@@ -62,7 +68,9 @@ function checklist(p: Plan): string[] {
       out.push(
         `Test ${k + 1} (method "${m.name}"): from ${t.survivor.name} cut ${t.victim.name}'s power: ${t.commands.map((c) => `\`${c}\``).join(' then ')} ("Success: Powered OFF"); ${t.survivor.name}'s syslog shows "fence ${t.victim.fqdn} dev 0.0 agent ${first} result: error from agent" then "fence ${t.victim.fqdn} success"`,
       );
-    out.push(`After ${t.victim.name} is recovered (power it back on if needed), restart cman on the recovered node before the next test: \`/etc/init.d/cman start\``);
+    out.push(
+      `After ${t.victim.name} is recovered (power it back on if needed), restart cman on the recovered node before the next test: \`/etc/init.d/cman start\``,
+    );
   });
   return out;
 }
@@ -70,7 +78,8 @@ function checklist(p: Plan): string[] {
 export const fenceTests: Step = {
   id: 'fence-tests',
   title: 'Testing fencing',
-  ifSkipped: 'fencing stays untested: the install goes on, but an unproven fence configuration can hang the cluster or lose data in a real failure',
+  ifSkipped:
+    'fencing stays untested: the install goes on, but an unproven fence configuration can hang the cluster or lose data in a real failure',
   doc:
     'Should the cluster call a fence and the fence fail, the cluster hangs until a fence finally succeeds; there is no ' +
     'way to abort a fence, so problems must be found now. Each node is fenced by the other with every method: hanging ' +
@@ -88,7 +97,8 @@ export const fenceTests: Step = {
       title: 'Fence each node with each of its fence methods',
       on: 'node1',
       kind: 'gate',
-      disrupts: 'crashes and powers off each node in turn (it is fenced and reboots): nothing else may run on the nodes',
+      disrupts:
+        'crashes and powers off each node in turn (it is fenced and reboots): nothing else may run on the nodes',
       gate: {
         instruct: (p) =>
           [
@@ -107,10 +117,19 @@ export const fenceTests: Step = {
         const seen: string[] = [];
         for (const n of [ctx.node, ctx.peer]) {
           const r = await n.exec('cman_tool status');
-          const problems = r.code === 0 ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name, nodeName: n.plan.fqdn }) : ['cman not running'];
+          const problems =
+            r.code === 0
+              ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name, nodeName: n.plan.fqdn })
+              : ['cman not running'];
           if (problems.length) seen.push(`${n.plan.name}: ${problems.join(', ')}`);
         }
-        if (seen.length) throw new VerifyFailed('fence-tests.run', ctx.node.plan.name, 'both nodes back in the cluster (Nodes: 2)', seen.join('; '));
+        if (seen.length)
+          throw new VerifyFailed(
+            'fence-tests.run',
+            ctx.node.plan.name,
+            'both nodes back in the cluster (Nodes: 2)',
+            seen.join('; '),
+          );
         return { summary: 'both nodes back in the cluster after the fence tests' };
       },
     },

@@ -63,7 +63,8 @@ const dirs = (p: Plan) => p.gfs2.dirs.map((d) => `${p.gfs2.mount}/${d}`);
 export const gfs2: Step = {
   id: 'gfs2',
   title: 'The shared GFS2 partition',
-  ifSkipped: 'no shared GFS2 partition: the storage services, the provision scripts and the VM definitions have nowhere to live',
+  ifSkipped:
+    'no shared GFS2 partition: the storage services, the provision scripts and the VM definitions have nowhere to live',
   doc:
     'The GFS2 partition holds the files needed to provision VMs (ISO images), the provision scripts, the XML ' +
     'definitions of the VMs (the cluster looks there when starting and recovering VMs) and an archive of old ' +
@@ -72,7 +73,9 @@ export const gfs2: Step = {
     'works on partitions listed in /etc/fstab, so both nodes list it by UUID with noatime,nodiratime (every atime ' +
     'update would take an exclusive DLM lock). gfs2 is kept off at boot, and gfs2, clvmd and drbd are stopped at the ' +
     "end so the cluster's resource manager can take them over.",
-  warnings: ['Unmount the GFS2 partition from all nodes before changing the cluster or file system name (gfs2_tool sb DEV table "new:name").'],
+  warnings: [
+    'Unmount the GFS2 partition from all nodes before changing the cluster or file system name (gfs2_tool sb DEV table "new:name").',
+  ],
   tasks: [
     {
       id: 'gfs2.mkfs',
@@ -104,7 +107,13 @@ export const gfs2: Step = {
         const r = await ctx.node.exec(`gfs2_tool sb ${q(g.device)} table`);
         const table = r.code === 0 ? parseGfs2Table(r.stdout) : undefined;
         const uuid = await readUuid(ctx);
-        if (table !== g.lockTable || !uuid) throw new VerifyFailed('gfs2.mkfs', ctx.node.plan.name, `GFS2 on ${g.device} with lock table "${g.lockTable}"`, table ? `lock table "${table}"` : r.stderr.trim() || 'no GFS2 superblock');
+        if (table !== g.lockTable || !uuid)
+          throw new VerifyFailed(
+            'gfs2.mkfs',
+            ctx.node.plan.name,
+            `GFS2 on ${g.device} with lock table "${g.lockTable}"`,
+            table ? `lock table "${table}"` : r.stderr.trim() || 'no GFS2 superblock',
+          );
         ctx.capture(GFS2_UUID_KEY, uuid);
         return { summary: `GFS2 ${uuid}, lock table ${table}`, details: { uuid, table } };
       },
@@ -114,7 +123,11 @@ export const gfs2: Step = {
       title: 'Mount the GFS2 partition',
       on: 'both',
       kind: 'safe',
-      commands: (p) => [`mkdir -p ${q(p.gfs2.mount)}`, `mount ${q(p.gfs2.device)} ${q(p.gfs2.mount + '/')}`, `df -hP ${q(p.gfs2.mount)}`],
+      commands: (p) => [
+        `mkdir -p ${q(p.gfs2.mount)}`,
+        `mount ${q(p.gfs2.device)} ${q(p.gfs2.mount + '/')}`,
+        `df -hP ${q(p.gfs2.mount)}`,
+      ],
       expect: (p) => [`${p.gfs2.mount} is mounted, type gfs2`],
       async run(ctx) {
         const g = ctx.plan.gfs2;
@@ -122,7 +135,13 @@ export const gfs2: Step = {
         if (!(await mounted(ctx.node, g.mount))) await ctx.node.sh(`mount ${q(g.device)} ${q(g.mount + '/')}`);
       },
       async verify(ctx) {
-        if (!(await mounted(ctx.node, ctx.plan.gfs2.mount))) throw new VerifyFailed('gfs2.mount', ctx.node.plan.name, `${ctx.plan.gfs2.mount} mounted (gfs2)`, 'not in /proc/mounts');
+        if (!(await mounted(ctx.node, ctx.plan.gfs2.mount)))
+          throw new VerifyFailed(
+            'gfs2.mount',
+            ctx.node.plan.name,
+            `${ctx.plan.gfs2.mount} mounted (gfs2)`,
+            'not in /proc/mounts',
+          );
         return { summary: `${ctx.plan.gfs2.mount} mounted` };
       },
     },
@@ -132,17 +151,28 @@ export const gfs2: Step = {
       on: 'both',
       kind: 'safe',
       commands: (p) => [fstabEcho(p), `${fstabEcho(p)} >> /etc/fstab`, '/etc/init.d/gfs2 status'],
-      expect: (p) => [`/etc/fstab: UUID=<uuid> ${p.gfs2.mount} gfs2 ${FSTAB_OPTIONS} 0 0`, `/etc/init.d/gfs2 status lists ${p.gfs2.mount} as configured and active`],
-      expectedOutput: (p) => `Configured GFS2 mountpoints: \n${p.gfs2.mount}\nActive GFS2 mountpoints: \n${p.gfs2.mount}`,
+      expect: (p) => [
+        `/etc/fstab: UUID=<uuid> ${p.gfs2.mount} gfs2 ${FSTAB_OPTIONS} 0 0`,
+        `/etc/init.d/gfs2 status lists ${p.gfs2.mount} as configured and active`,
+      ],
+      expectedOutput: (p) =>
+        `Configured GFS2 mountpoints: \n${p.gfs2.mount}\nActive GFS2 mountpoints: \n${p.gfs2.mount}`,
       async run(ctx) {
         const p = ctx.plan;
         const uuid = await readUuid(ctx);
-        if (!uuid) throw new AnvilError(`${ctx.node.plan.name}: cannot read the UUID of ${p.gfs2.device}`, `check \`gfs2_tool sb ${p.gfs2.device} uuid\``);
+        if (!uuid)
+          throw new AnvilError(
+            `${ctx.node.plan.name}: cannot read the UUID of ${p.gfs2.device}`,
+            `check \`gfs2_tool sb ${p.gfs2.device} uuid\``,
+          );
         const fstab = (await ctx.node.readFile('/etc/fstab')) ?? '';
         const entries = fstabEntriesFor(fstab, p.gfs2.mount);
         if (entries.some((f) => f[0]!.toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2')) return;
         if (entries.length)
-          throw new AnvilError(`${ctx.node.plan.name}: /etc/fstab already mounts ${p.gfs2.mount}: ${entries.map((f) => f.join(' ')).join('; ')}`, `replace that line with: ${fstabLine(p, uuid)}`);
+          throw new AnvilError(
+            `${ctx.node.plan.name}: /etc/fstab already mounts ${p.gfs2.mount}: ${entries.map((f) => f.join(' ')).join('; ')}`,
+            `replace that line with: ${fstabLine(p, uuid)}`,
+          );
         const text = fstab === '' || fstab.endsWith('\n') ? fstab : `${fstab}\n`;
         await ctx.node.writeFile('/etc/fstab', `${text}${fstabLine(p, uuid)}\n`, { mode: 0o644, backup: 'orig' });
       },
@@ -151,11 +181,24 @@ export const gfs2: Step = {
         const node = ctx.node.plan.name;
         const uuid = await readUuid(ctx);
         const entries = fstabEntriesFor((await ctx.node.readFile('/etc/fstab')) ?? '', p.gfs2.mount);
-        const good = entries.find((f) => !!uuid && f[0]!.toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2' && f[3] === FSTAB_OPTIONS);
-        if (!good) throw new VerifyFailed('gfs2.fstab', node, uuid ? fstabLine(p, uuid) : `an fstab line for ${p.gfs2.mount}`, entries.map((f) => f.join(' ')).join('; ') || 'no fstab line');
+        const good = entries.find(
+          (f) => !!uuid && f[0]!.toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2' && f[3] === FSTAB_OPTIONS,
+        );
+        if (!good)
+          throw new VerifyFailed(
+            'gfs2.fstab',
+            node,
+            uuid ? fstabLine(p, uuid) : `an fstab line for ${p.gfs2.mount}`,
+            entries.map((f) => f.join(' ')).join('; ') || 'no fstab line',
+          );
         const st = parseGfs2Status((await ctx.node.exec('/etc/init.d/gfs2 status')).stdout);
         if (!st.configured.includes(p.gfs2.mount) || !st.active.includes(p.gfs2.mount))
-          throw new VerifyFailed('gfs2.fstab', node, `gfs2 status: ${p.gfs2.mount} configured and active`, `configured: ${st.configured.join(' ') || 'none'}; active: ${st.active.join(' ') || 'none'}`);
+          throw new VerifyFailed(
+            'gfs2.fstab',
+            node,
+            `gfs2 status: ${p.gfs2.mount} configured and active`,
+            `configured: ${st.configured.join(' ') || 'none'}; active: ${st.active.join(' ') || 'none'}`,
+          );
         return { summary: `${good.join(' ')}; gfs2 status: configured and active` };
       },
     },
@@ -170,8 +213,12 @@ export const gfs2: Step = {
         const want = dirs(ctx.plan);
         for (const node of [ctx.node, ctx.peer]) {
           const r = await node.exec(want.map((d) => `test -d ${q(d)} || echo ${q(d)}`).join('; '));
-          const missing = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-          if (missing.length) throw new VerifyFailed('gfs2.dirs', node.plan.name, want.join(', '), `missing ${missing.join(', ')}`);
+          const missing = r.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean);
+          if (missing.length)
+            throw new VerifyFailed('gfs2.dirs', node.plan.name, want.join(', '), `missing ${missing.join(', ')}`);
         }
         return { summary: `${want.length} directories on both nodes`, details: { dirs: want.join(' ') } };
       },
@@ -206,11 +253,19 @@ export const gfs2: Step = {
         ].join('\n'),
       async verify(ctx) {
         const node = ctx.node.plan.name;
-        if (await mounted(ctx.node, ctx.plan.gfs2.mount)) throw new VerifyFailed('gfs2.stop-storage', node, `${ctx.plan.gfs2.mount} unmounted`, 'still mounted');
+        if (await mounted(ctx.node, ctx.plan.gfs2.mount))
+          throw new VerifyFailed('gfs2.stop-storage', node, `${ctx.plan.gfs2.mount} unmounted`, 'still mounted');
         const clvmd = await ctx.node.exec('/etc/init.d/clvmd status');
-        if (clvmd.code === 0 && /is running/.test(clvmd.stdout)) throw new VerifyFailed('gfs2.stop-storage', node, 'clvmd stopped', clvmd.stdout.trim());
+        if (clvmd.code === 0 && /is running/.test(clvmd.stdout))
+          throw new VerifyFailed('gfs2.stop-storage', node, 'clvmd stopped', clvmd.stdout.trim());
         const st = parseDrbdStatus((await ctx.node.exec('/etc/init.d/drbd status')).stdout);
-        if (st.loaded) throw new VerifyFailed('gfs2.stop-storage', node, 'drbd stopped', st.rows.map((r) => `${r.resource} ${r.cs}`).join(', ') || 'module loaded');
+        if (st.loaded)
+          throw new VerifyFailed(
+            'gfs2.stop-storage',
+            node,
+            'drbd stopped',
+            st.rows.map((r) => `${r.resource} ${r.cs}`).join(', ') || 'module loaded',
+          );
         return { summary: 'gfs2 unmounted, clvmd stopped, drbd not loaded' };
       },
     },

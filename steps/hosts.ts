@@ -22,7 +22,8 @@ export function hostNames(p: Plan): { name: string; ip: string }[] {
 export const hosts: Step = {
   id: 'hosts',
   title: 'Updating /etc/hosts',
-  ifSkipped: 'the nodes cannot resolve each other\'s names: the SSH key exchange and cman (which finds its nodes by name) fail',
+  ifSkipped:
+    "the nodes cannot resolve each other's names: the SSH key exchange and cman (which finds its nodes by name) fail",
   doc:
     'On both nodes, update the /etc/hosts file to reflect your network configuration. Remember to add entries for your ' +
     'IPMI, switched PDUs and other devices. The cluster decides which network to use by resolving each clusternode name, ' +
@@ -34,7 +35,11 @@ export const hosts: Step = {
       on: 'both',
       kind: 'safe',
       files: () => [{ path: '/etc/hosts', template: 'etc/hosts.ejs', backup: 'orig' }],
-      expect: (p) => [`every node name resolves: ${hostNames(p).map((h) => `${h.name} -> ${h.ip}`).join(', ')}`],
+      expect: (p) => [
+        `every node name resolves: ${hostNames(p)
+          .map((h) => `${h.name} -> ${h.ip}`)
+          .join(', ')}`,
+      ],
       async verify(ctx) {
         const names = hostNames(ctx.plan);
         const out = await ctx.node.sh(['getent hosts', ...names.map((h) => q(h.name))].join(' '));
@@ -45,7 +50,12 @@ export const hosts: Step = {
         }
         const wrong = names.filter((h) => seen.get(h.name) !== h.ip);
         if (wrong.length)
-          throw new VerifyFailed('hosts.write', ctx.node.plan.name, wrong.map((h) => `${h.name} -> ${h.ip}`).join(', '), wrong.map((h) => `${h.name} -> ${seen.get(h.name) ?? 'unresolved'}`).join(', '));
+          throw new VerifyFailed(
+            'hosts.write',
+            ctx.node.plan.name,
+            wrong.map((h) => `${h.name} -> ${h.ip}`).join(', '),
+            wrong.map((h) => `${h.name} -> ${seen.get(h.name) ?? 'unresolved'}`).join(', '),
+          );
         return { summary: `${names.length} names resolve as planned`, details: { names: names.length } };
       },
     },

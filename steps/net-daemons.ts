@@ -9,7 +9,8 @@ import { parseChkconfig, isOnAtBoot, onLevels } from '../src/verify/chkconfig.js
 export const netDaemons: Step = {
   id: 'net-daemons',
   title: 'Switch network daemons',
-  ifSkipped: 'NetworkManager stays and the network service is off at boot: the bonds are undone at the next reboot and the network step\'s checks may fail',
+  ifSkipped:
+    "NetworkManager stays and the network service is off at boot: the bonds are undone at the next reboot and the network step's checks may fail",
   doc:
     'The new NetworkManager daemon is much more flexible and is perfect for machines like laptops which move around ' +
     'networks a lot. However, it does this by making a lot of decisions for you and changing the network as it sees ' +
@@ -28,7 +29,12 @@ export const netDaemons: Step = {
         const r = await ctx.node.exec('rpm -q NetworkManager');
         const out = (r.stdout + r.stderr).trim();
         if (r.code === 0 || !/is not installed/.test(out))
-          throw new VerifyFailed('net-daemons.remove-nm', ctx.node.plan.name, 'NetworkManager not installed', out || `rpm -q exit ${r.code}`);
+          throw new VerifyFailed(
+            'net-daemons.remove-nm',
+            ctx.node.plan.name,
+            'NetworkManager not installed',
+            out || `rpm -q exit ${r.code}`,
+          );
         return { summary: 'NetworkManager not installed' };
       },
     },
@@ -48,7 +54,9 @@ export const netDaemons: Step = {
             'net-daemons.network-on',
             ctx.node.plan.name,
             'network on in runlevels 2,3,4,5',
-            list.has('network') ? `on in runlevels ${onLevels(list, 'network') || 'none'}` : (r.stdout + r.stderr).trim() || 'no network service listed',
+            list.has('network')
+              ? `on in runlevels ${onLevels(list, 'network') || 'none'}`
+              : (r.stdout + r.stderr).trim() || 'no network service listed',
           );
         return { summary: `network on in runlevels ${onLevels(list, 'network')}` };
       },

@@ -22,8 +22,10 @@ const TASK = 'net-tests.run';
 export const NET_TIMING = { failoverMs: 30_000, settleExtraMs: 60_000, stableMs: 300_000 };
 
 /** The NIC that tells which switch is meant: node 1's BCN link `i` (0 primary, 1 backup). */
-const via = (ctx: DriveContext, i: 0 | 1) => ({ node: ctx.plan.nodes[0].name, nic: ctx.plan.nodes[0].bonds.find((b) => b.net === 'bcn')!.slaves[i] });
-
+const via = (ctx: DriveContext, i: 0 | 1) => ({
+  node: ctx.plan.nodes[0].name,
+  nic: ctx.plan.nodes[0].bonds.find((b) => b.net === 'bcn')!.slaves[i],
+});
 
 async function bondState(h: NodeHandle, b: Bond): Promise<BondStatus> {
   const text = await h.readFile(`/proc/net/bonding/${b.dev}`);
@@ -33,15 +35,26 @@ async function bondState(h: NodeHandle, b: Bond): Promise<BondStatus> {
 
 const mii = (s: BondStatus, nic: string) => s.slaves.find((x) => x.name === nic)?.mii ?? 'missing';
 const failures = (s: BondStatus, nic: string) => s.slaves.find((x) => x.name === nic)?.linkFailures ?? 0;
-const show = (s: BondStatus) => `active ${s.active ?? 'None'}; ${s.slaves.map((x) => `${x.name} ${x.mii} (failures ${x.linkFailures})`).join(', ')}`;
+const show = (s: BondStatus) =>
+  `active ${s.active ?? 'None'}; ${s.slaves.map((x) => `${x.name} ${x.mii} (failures ${x.linkFailures})`).join(', ')}`;
 
 /** Poll a bond until `ok`; fail with what was seen when it does not happen in time. */
-async function expectBond(h: NodeHandle, b: Bond, want: string, ok: (s: BondStatus) => boolean, timeoutMs: number): Promise<BondStatus> {
+async function expectBond(
+  h: NodeHandle,
+  b: Bond,
+  want: string,
+  ok: (s: BondStatus) => boolean,
+  timeoutMs: number,
+): Promise<BondStatus> {
   // NOTE: a failover is watched closely; a wait for the updelay (minutes) needs no one-second polls.
-  const s = await until(async () => {
-    const st = await bondState(h, b);
-    return ok(st) ? st : undefined;
-  }, timeoutMs, timeoutMs > 60_000 ? 5_000 : 1_000);
+  const s = await until(
+    async () => {
+      const st = await bondState(h, b);
+      return ok(st) ? st : undefined;
+    },
+    timeoutMs,
+    timeoutMs > 60_000 ? 5_000 : 1_000,
+  );
   if (s) return s;
   throw new VerifyFailed(TASK, h.plan.name, `${b.dev}: ${want}`, show(await bondState(h, b)));
 }
@@ -49,14 +62,26 @@ async function expectBond(h: NodeHandle, b: Bond, want: string, ok: (s: BondStat
 /** After a pull of `nic`: it must be that NIC that went down (the operator may have pulled another). */
 async function confirmPulled(ctx: DriveContext, n: PlanNode, b: Bond, nic: string): Promise<void> {
   const h = handleOf(ctx, n);
-  const s = await until(async () => {
-    const st = await bondState(h, b);
-    return mii(st, nic) === 'down' ? st : undefined;
-  }, NET_TIMING.failoverMs, 1_000);
+  const s = await until(
+    async () => {
+      const st = await bondState(h, b);
+      return mii(st, nic) === 'down' ? st : undefined;
+    },
+    NET_TIMING.failoverMs,
+    1_000,
+  );
   if (s) return;
   const others: string[] = [];
-  for (const ob of n.bonds) for (const x of (await bondState(h, ob)).slaves) if (x.mii !== 'up') others.push(`${ob.dev}/${x.name}`);
-  throw new VerifyFailed(TASK, n.name, `${nic} (${b.dev}) loses its link`, others.length ? `${nic} is still up; down instead: ${others.join(', ')} — the wrong cable was pulled` : `${nic} is still up`);
+  for (const ob of n.bonds)
+    for (const x of (await bondState(h, ob)).slaves) if (x.mii !== 'up') others.push(`${ob.dev}/${x.name}`);
+  throw new VerifyFailed(
+    TASK,
+    n.name,
+    `${nic} (${b.dev}) loses its link`,
+    others.length
+      ? `${nic} is still up; down instead: ${others.join(', ')} — the wrong cable was pulled`
+      : `${nic} is still up`,
+  );
 }
 
 /** The three link tests of one bond on one node; returns the evidence line. */
@@ -65,7 +90,13 @@ async function testBond(ctx: DriveContext, n: PlanNode, b: Bond): Promise<string
   const upd = ctx.plan.bonding.updelay;
   const [primary, backup] = b.slaves;
   const settle = upd + NET_TIMING.settleExtraMs;
-  const base = await expectBond(h, b, `on its primary ${primary}, both links up before the test`, (s) => s.active === primary && s.slaves.every((x) => x.mii === 'up'), settle);
+  const base = await expectBond(
+    h,
+    b,
+    `on its primary ${primary}, both links up before the test`,
+    (s) => s.active === primary && s.slaves.every((x) => x.mii === 'up'),
+    settle,
+  );
   // 1. the active link fails: the backup takes over
   await ctx.hands.cable(n.name, primary, 'down', `${b.dev}'s active link`);
   await confirmPulled(ctx, n, b, primary);
@@ -74,8 +105,20 @@ async function testBond(ctx: DriveContext, n: PlanNode, b: Bond): Promise<string
   await ctx.hands.cable(n.name, primary, 'up');
   await sleep(Math.floor(upd / 2));
   const mid = await bondState(h, b);
-  if (mid.active === primary) throw new VerifyFailed(TASK, n.name, `${b.dev} stays on ${backup} until ${primary}'s updelay (${upd} ms) has passed`, `back on ${primary} after ${Math.floor(upd / 2000)} s`);
-  await expectBond(h, b, `back on ${primary} after the updelay`, (s) => s.active === primary && s.slaves.every((x) => x.mii === 'up'), settle);
+  if (mid.active === primary)
+    throw new VerifyFailed(
+      TASK,
+      n.name,
+      `${b.dev} stays on ${backup} until ${primary}'s updelay (${upd} ms) has passed`,
+      `back on ${primary} after ${Math.floor(upd / 2000)} s`,
+    );
+  await expectBond(
+    h,
+    b,
+    `back on ${primary} after the updelay`,
+    (s) => s.active === primary && s.slaves.every((x) => x.mii === 'up'),
+    settle,
+  );
   // 3. primary out and back, then the backup fails inside the updelay: the primary takes over at once
   await ctx.hands.cable(n.name, primary, 'down', 'again');
   await confirmPulled(ctx, n, b, primary);
@@ -84,27 +127,69 @@ async function testBond(ctx: DriveContext, n: PlanNode, b: Bond): Promise<string
   await sleep(Math.min(5_000, Math.floor(upd / 4)));
   await ctx.hands.cable(n.name, backup, 'down', `the backup link, before ${primary}'s updelay ends`);
   await confirmPulled(ctx, n, b, backup);
-  await expectBond(h, b, `resumes on ${primary} at once when ${backup} fails inside the updelay`, (s) => s.active === primary, NET_TIMING.failoverMs);
+  await expectBond(
+    h,
+    b,
+    `resumes on ${primary} at once when ${backup} fails inside the updelay`,
+    (s) => s.active === primary,
+    NET_TIMING.failoverMs,
+  );
   await ctx.hands.cable(n.name, backup, 'up');
-  const end = await expectBond(h, b, `on ${primary} with both links up again`, (s) => s.active === primary && s.slaves.every((x) => x.mii === 'up'), settle);
+  const end = await expectBond(
+    h,
+    b,
+    `on ${primary} with both links up again`,
+    (s) => s.active === primary && s.slaves.every((x) => x.mii === 'up'),
+    settle,
+  );
   return `${n.name} ${b.dev} (${b.net}): ${primary}→${backup} on pull, back on ${primary} after ${upd / 1000} s, ${primary} at once when ${backup} failed; link failures ${primary} ${failures(base, primary)}→${failures(end, primary)}, ${backup} ${failures(base, backup)}→${failures(end, backup)}`;
 }
 
 /** Every bond of both nodes: on `want` slave index (0 primary, 1 backup), with `down` slaves down. */
-async function expectAllBonds(ctx: DriveContext, want: 0 | 1, downIdx: 0 | 1 | undefined, what: string, timeoutMs: number): Promise<void> {
+async function expectAllBonds(
+  ctx: DriveContext,
+  want: 0 | 1,
+  downIdx: 0 | 1 | undefined,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
   for (const n of ctx.plan.nodes)
     for (const b of n.bonds)
-      await expectBond(handleOf(ctx, n), b, what, (s) => s.active === b.slaves[want] && (downIdx === undefined ? s.slaves.every((x) => x.mii === 'up') : mii(s, b.slaves[downIdx]) === 'down'), timeoutMs);
+      await expectBond(
+        handleOf(ctx, n),
+        b,
+        what,
+        (s) =>
+          s.active === b.slaves[want] &&
+          (downIdx === undefined ? s.slaves.every((x) => x.mii === 'up') : mii(s, b.slaves[downIdx]) === 'down'),
+        timeoutMs,
+      );
 }
 
 /** Both nodes still members, no fence in either syslog since the marks, same membership generation. */
-async function clusterQuiet(ctx: DriveContext, marks: number[], generations: (number | undefined)[], when: string): Promise<void> {
+async function clusterQuiet(
+  ctx: DriveContext,
+  marks: number[],
+  generations: (number | undefined)[],
+  when: string,
+): Promise<void> {
   const nodes = [ctx.node, ctx.peer];
   for (const [i, h] of nodes.entries()) {
     const st = await cmanStatus(h);
-    if (st?.nodes !== 2) throw new VerifyFailed(TASK, h.plan.name, `the cluster sees nothing ${when} (Nodes: 2)`, st ? `Nodes: ${st.nodes}` : 'cman not running');
+    if (st?.nodes !== 2)
+      throw new VerifyFailed(
+        TASK,
+        h.plan.name,
+        `the cluster sees nothing ${when} (Nodes: 2)`,
+        st ? `Nodes: ${st.nodes}` : 'cman not running',
+      );
     if (generations[i] !== undefined && st.generation !== generations[i])
-      throw new VerifyFailed(TASK, h.plan.name, `the same cluster membership ${when} (generation ${generations[i]})`, `generation ${st.generation}: the membership changed`);
+      throw new VerifyFailed(
+        TASK,
+        h.plan.name,
+        `the same cluster membership ${when} (generation ${generations[i]})`,
+        `generation ${st.generation}: the membership changed`,
+      );
     const fence = (await syslogSince(h, marks[i]!)).filter((l) => /fencing node|A processor failed/.test(l));
     if (fence.length) throw new VerifyFailed(TASK, h.plan.name, `no fence and no lost node ${when}`, fence.join(' | '));
   }
@@ -116,8 +201,10 @@ export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
   const upd = p.bonding.updelay;
   if (ctx.hands.kind === 'lab') {
     // NOTE: an interrupted earlier attempt may have left a cable out or a switch off: plug it all back.
-    for (const [i, which] of (['primary', 'secondary'] as const).entries()) await ctx.hands.switchPower(which, 'up', via(ctx, i as 0 | 1));
-    for (const n of p.nodes) for (const b of n.bonds) for (const nic of b.slaves) await ctx.hands.cable(n.name, nic, 'up');
+    for (const [i, which] of (['primary', 'secondary'] as const).entries())
+      await ctx.hands.switchPower(which, 'up', via(ctx, i as 0 | 1));
+    for (const n of p.nodes)
+      for (const b of n.bonds) for (const nic of b.slaves) await ctx.hands.cable(n.name, nic, 'up');
   }
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
   const nodes = [ctx.node, ctx.peer];
@@ -139,22 +226,48 @@ export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
   for (const n of p.nodes)
     for (const b of n.bonds) {
       const s = await bondState(handleOf(ctx, n), b);
-      if (s.active === b.slaves[0]) throw new VerifyFailed(TASK, n.name, `${b.dev} stays on ${b.slaves[1]} until the primary switch has been up for the updelay`, show(s));
+      if (s.active === b.slaves[0])
+        throw new VerifyFailed(
+          TASK,
+          n.name,
+          `${b.dev} stays on ${b.slaves[1]} until the primary switch has been up for the updelay`,
+          show(s),
+        );
     }
-  await expectAllBonds(ctx, 0, undefined, 'back on its primary link after the primary switch returned', upd + NET_TIMING.settleExtraMs);
+  await expectAllBonds(
+    ctx,
+    0,
+    undefined,
+    'back on its primary link after the primary switch returned',
+    upd + NET_TIMING.settleExtraMs,
+  );
   await sleep(NET_TIMING.stableMs);
   await expectAllBonds(ctx, 0, undefined, 'still on its primary link five minutes later', NET_TIMING.failoverMs);
   await clusterQuiet(ctx, marks, generations, 'after the primary switch returned');
-  details['switch.primary'] = `primary switch off: every bond on its backup link, cluster intact; on again: primaries active after ${upd / 1000} s, stable for ${NET_TIMING.stableMs / 60_000} minutes`;
+  details['switch.primary'] =
+    `primary switch off: every bond on its backup link, cluster intact; on again: primaries active after ${upd / 1000} s, stable for ${NET_TIMING.stableMs / 60_000} minutes`;
   // the secondary switch: the backup links drop, nothing else moves
   await ctx.hands.switchPower('secondary', 'down', via(ctx, 1));
-  await expectAllBonds(ctx, 0, 1, 'on its primary link with its backup down (secondary switch off)', NET_TIMING.failoverMs);
+  await expectAllBonds(
+    ctx,
+    0,
+    1,
+    'on its primary link with its backup down (secondary switch off)',
+    NET_TIMING.failoverMs,
+  );
   await clusterQuiet(ctx, marks, generations, 'with the secondary switch off');
   await ctx.hands.switchPower('secondary', 'up', via(ctx, 1));
-  await expectAllBonds(ctx, 0, undefined, 'with both links up after the secondary switch returned', upd + NET_TIMING.settleExtraMs);
+  await expectAllBonds(
+    ctx,
+    0,
+    undefined,
+    'with both links up after the secondary switch returned',
+    upd + NET_TIMING.settleExtraMs,
+  );
   await sleep(NET_TIMING.stableMs);
   await clusterQuiet(ctx, marks, generations, 'after the secondary switch returned');
-  details['switch.secondary'] = `secondary switch off: backup links down, primaries kept; on again: backups up after ${upd / 1000} s, stable for ${NET_TIMING.stableMs / 60_000} minutes`;
+  details['switch.secondary'] =
+    `secondary switch off: backup links down, primaries kept; on again: backups up after ${upd / 1000} s, stable for ${NET_TIMING.stableMs / 60_000} minutes`;
   details.cluster = `no fence, no lost node; membership generation ${generations.map((g) => g ?? '?').join('/')} unchanged on both nodes`;
   const bonds = p.nodes.reduce((k, n) => k + n.bonds.length, 0);
   return { summary: `${bonds} bonds × 3 link tests and both switches passed; the cluster saw nothing`, details };

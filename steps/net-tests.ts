@@ -57,8 +57,22 @@ export function netTestTables(p: Plan): TestTable[] {
     for (const n of p.nodes) {
       const b = bondOf(n, net);
       const [primary, backup] = b.slaves;
-      links.push([net.toUpperCase(), n.name, b.dev, `${primary} (primary)`, `pull: fails over to ${backup}; restore: back on ${primary} after ${wait}`, 'Yes / No']);
-      links.push([net.toUpperCase(), n.name, b.dev, `${backup} (backup)`, `pull ${primary}, restore, pull ${backup} before ${wait}: ${primary} takes over at once`, 'Yes / No']);
+      links.push([
+        net.toUpperCase(),
+        n.name,
+        b.dev,
+        `${primary} (primary)`,
+        `pull: fails over to ${backup}; restore: back on ${primary} after ${wait}`,
+        'Yes / No',
+      ]);
+      links.push([
+        net.toUpperCase(),
+        n.name,
+        b.dev,
+        `${backup} (backup)`,
+        `pull ${primary}, restore, pull ${backup} before ${wait}: ${primary} takes over at once`,
+        'Yes / No',
+      ]);
     }
   return [
     { title: 'Bonded links', columns: ['Network', 'Node', 'Bond', 'Link', 'Test', 'Pass?'], rows: links },
@@ -67,9 +81,17 @@ export function netTestTables(p: Plan): TestTable[] {
       columns: ['Test', 'Expected', 'Pass?'],
       rows: [
         ['Power off the primary switch', 'every bond on its backup link; cluster intact', 'Yes / No'],
-        ['Power on the primary switch, wait 5 minutes', `primary links active again after ${wait}; no partition`, 'Yes / No'],
+        [
+          'Power on the primary switch, wait 5 minutes',
+          `primary links active again after ${wait}; no partition`,
+          'Yes / No',
+        ],
         ['Power off the secondary switch', 'backup links down; no packet loss', 'Yes / No'],
-        ['Power on the secondary switch, wait 5 minutes', 'backup links up again; cluster and network stable', 'Yes / No'],
+        [
+          'Power on the secondary switch, wait 5 minutes',
+          'backup links up again; cluster and network stable',
+          'Yes / No',
+        ],
       ],
     },
   ];
@@ -78,7 +100,8 @@ export function netTestTables(p: Plan): TestTable[] {
 export const netTests: Step = {
   id: 'net-tests',
   title: 'Testing network redundancy',
-  ifSkipped: 'the network redundancy stays untested: the install goes on, but a miswired bond shows only when a link or a switch really fails',
+  ifSkipped:
+    'the network redundancy stays untested: the install goes on, but a miswired bond shows only when a link or a switch really fails',
   doc:
     'With the bonds built and cman running, every cable is failed and restored, one node and one bond at a time, then ' +
     'each switch as a whole. The bond status files /proc/net/bonding/bondX show which link is active; syslog shows the ' +
@@ -98,7 +121,8 @@ export const netTests: Step = {
       title: 'Fail and restore every link and both switches',
       on: 'node1',
       kind: 'gate',
-      disrupts: 'takes down every network link in turn, then each switch (the bonds fail over; a bad bond cuts a node off)',
+      disrupts:
+        'takes down every network link in turn, then each switch (the bonds fail over; a bad bond cuts a node off)',
       gate: {
         instruct: (p) =>
           [
@@ -125,13 +149,25 @@ export const netTests: Step = {
             }
             const s = parseBonding(text);
             const down = s.slaves.filter((x) => x.mii !== 'up').map((x) => x.name);
-            if (s.active !== b.primary || down.length) seen.push(`${n.plan.name} ${b.dev}: active ${s.active ?? '(none)'}${down.length ? `, down: ${down.join(' ')}` : ''}`);
+            if (s.active !== b.primary || down.length)
+              seen.push(
+                `${n.plan.name} ${b.dev}: active ${s.active ?? '(none)'}${down.length ? `, down: ${down.join(' ')}` : ''}`,
+              );
           }
           const r = await n.exec('cman_tool status');
-          const problems = r.code === 0 ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name }) : ['cman not running'];
+          const problems =
+            r.code === 0
+              ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name })
+              : ['cman not running'];
           if (problems.length) seen.push(`${n.plan.name}: ${problems.join(', ')}`);
         }
-        if (seen.length) throw new VerifyFailed('net-tests.run', ctx.node.plan.name, 'all bonds on their primary links, both slaves up, cluster intact', seen.join('; '));
+        if (seen.length)
+          throw new VerifyFailed(
+            'net-tests.run',
+            ctx.node.plan.name,
+            'all bonds on their primary links, both slaves up, cluster intact',
+            seen.join('; '),
+          );
         return { summary: 'all bonds on their primary links; cluster intact' };
       },
     },

@@ -29,14 +29,28 @@ export const NETWORK_TIMING = {
   settleExtraMs: 60_000,
 };
 
-
 /** The ifcfg files of a node, in the tutorial's order: bridge, bonds, then eth0..eth5. */
 export function networkFiles(p: Plan, n: PlanNode): FileSpec[] {
   const ifnBond = n.bonds.find((b) => b.net === 'ifn')!;
   return [
-    { path: `${SCRIPTS}/ifcfg-${p.ifn.bridge}`, template: 'network/ifcfg-bridge.ejs', locals: { title: NET_TITLES[ifnBond.net] }, backup: 'none' },
-    ...n.bonds.map((bond): FileSpec => ({ path: `${SCRIPTS}/ifcfg-${bond.dev}`, template: 'network/ifcfg-bond.ejs', locals: { bond, title: NET_TITLES[bond.net] }, backup: 'none' })),
-    ...n.ifaces.map((iface): FileSpec => ({ path: `${SCRIPTS}/ifcfg-${iface.dev}`, template: 'network/ifcfg-eth.ejs', locals: { iface, title: NET_TITLES[iface.net] }, backup: 'root-backups' })),
+    {
+      path: `${SCRIPTS}/ifcfg-${p.ifn.bridge}`,
+      template: 'network/ifcfg-bridge.ejs',
+      locals: { title: NET_TITLES[ifnBond.net] },
+      backup: 'none',
+    },
+    ...n.bonds.map((bond): FileSpec => ({
+      path: `${SCRIPTS}/ifcfg-${bond.dev}`,
+      template: 'network/ifcfg-bond.ejs',
+      locals: { bond, title: NET_TITLES[bond.net] },
+      backup: 'none',
+    })),
+    ...n.ifaces.map((iface): FileSpec => ({
+      path: `${SCRIPTS}/ifcfg-${iface.dev}`,
+      template: 'network/ifcfg-eth.ejs',
+      locals: { iface, title: NET_TITLES[iface.net] },
+      backup: 'root-backups',
+    })),
   ];
 }
 
@@ -47,7 +61,9 @@ function prefixOf(cidr: string): number {
 /** The addresses that must be up after the restart: device -> ip/prefix. */
 export function plannedAddresses(p: Plan, n: PlanNode): { dev: string; ip: string; prefix: number; net: string }[] {
   return [
-    ...n.bonds.filter((b) => b.ip).map((b) => ({ dev: b.dev, ip: b.ip!, prefix: prefixOf(p.nets[b.net].cidr), net: b.net })),
+    ...n.bonds
+      .filter((b) => b.ip)
+      .map((b) => ({ dev: b.dev, ip: b.ip!, prefix: prefixOf(p.nets[b.net].cidr), net: b.net })),
     { dev: p.ifn.bridge, ip: n.ifn, prefix: prefixOf(p.nets.ifn.cidr), net: 'ifn' },
   ];
 }
@@ -86,12 +102,18 @@ export function bondProblems(p: Plan, n: PlanNode, bond: Bond, text: string | nu
       out.push(`${bond.dev}: slave ${dev} has MAC ${s.permanentMac.toUpperCase()}, expected ${mac} ${where(dev)}`);
   }
   for (const s of st.slaves) if (!bond.slaves.includes(s.name)) out.push(`${bond.dev}: unexpected slave ${s.name}`);
-  if (st.primary !== bond.primary) out.push(`${bond.dev}: primary slave ${st.primary ?? 'none'}, expected ${bond.primary} ${where(bond.primary)}`);
+  if (st.primary !== bond.primary)
+    out.push(`${bond.dev}: primary slave ${st.primary ?? 'none'}, expected ${bond.primary} ${where(bond.primary)}`);
   if (st.active !== bond.primary)
-    out.push(`${bond.dev}: currently active slave ${st.active ?? 'none'}, expected the primary ${bond.primary} ${where(bond.primary)}`);
-  if (st.pollMs !== undefined && st.pollMs !== p.bonding.miimon) out.push(`${bond.dev}: MII polling ${st.pollMs} ms, expected miimon=${p.bonding.miimon}`);
-  if (st.upDelayMs !== undefined && st.upDelayMs !== p.bonding.updelay) out.push(`${bond.dev}: up delay ${st.upDelayMs} ms, expected updelay=${p.bonding.updelay}`);
-  if (st.downDelayMs !== undefined && st.downDelayMs !== p.bonding.downdelay) out.push(`${bond.dev}: down delay ${st.downDelayMs} ms, expected downdelay=${p.bonding.downdelay}`);
+    out.push(
+      `${bond.dev}: currently active slave ${st.active ?? 'none'}, expected the primary ${bond.primary} ${where(bond.primary)}`,
+    );
+  if (st.pollMs !== undefined && st.pollMs !== p.bonding.miimon)
+    out.push(`${bond.dev}: MII polling ${st.pollMs} ms, expected miimon=${p.bonding.miimon}`);
+  if (st.upDelayMs !== undefined && st.upDelayMs !== p.bonding.updelay)
+    out.push(`${bond.dev}: up delay ${st.upDelayMs} ms, expected updelay=${p.bonding.updelay}`);
+  if (st.downDelayMs !== undefined && st.downDelayMs !== p.bonding.downdelay)
+    out.push(`${bond.dev}: down delay ${st.downDelayMs} ms, expected downdelay=${p.bonding.downdelay}`);
   return out;
 }
 
@@ -110,7 +132,9 @@ export function addressProblems(p: Plan, n: PlanNode, ipAddrText: string): strin
     );
   }
   const ifnBond = n.bonds.find((b) => b.bridge);
-  if (ifnBond) for (const a of addrs.filter((x) => x.dev === ifnBond.dev)) out.push(`${ifnBond.dev}: has ${a.ip}/${a.prefix}; the IFN address belongs on the bridge ${ifnBond.bridge}`);
+  if (ifnBond)
+    for (const a of addrs.filter((x) => x.dev === ifnBond.dev))
+      out.push(`${ifnBond.dev}: has ${a.ip}/${a.prefix}; the IFN address belongs on the bridge ${ifnBond.bridge}`);
   return out;
 }
 
@@ -129,7 +153,9 @@ function linkMissing(n: PlanNode, bonding: ReadonlyMap<string, string | null>): 
 }
 
 /** Read bonds and addresses and list every problem (read-only); `bonding`: each bond's file as read. */
-export async function networkProblems(ctx: TaskContext): Promise<{ problems: string[]; seen: string[]; bonding: Map<string, string | null> }> {
+export async function networkProblems(
+  ctx: TaskContext,
+): Promise<{ problems: string[]; seen: string[]; bonding: Map<string, string | null> }> {
   const n = ctx.node.plan;
   const problems: string[] = [];
   const seen: string[] = [];
@@ -153,7 +179,10 @@ export async function networkProblems(ctx: TaskContext): Promise<{ problems: str
  */
 async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promise<void> {
   await node.sh(`rm -f ${RESTART_DONE}`);
-  await node.exec(`nohup sh -c 'sleep 1; /etc/init.d/network restart >${RESTART_LOG} 2>&1; touch ${RESTART_DONE}' >/dev/null 2>&1 &`, { timeoutMs: 30_000 });
+  await node.exec(
+    `nohup sh -c 'sleep 1; /etc/init.d/network restart >${RESTART_LOG} 2>&1; touch ${RESTART_DONE}' >/dev/null 2>&1 &`,
+    { timeoutMs: 30_000 },
+  );
   const deadline = clock().now() + NETWORK_TIMING.restartTimeoutMs;
   let reconnect = true;
   for (;;) {
@@ -179,7 +208,8 @@ async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promi
 export const network: Step = {
   id: 'network',
   title: 'Bonds and the IFN bridge',
-  ifSkipped: 'no bonds, no bridge, no BCN/SN/IFN addresses: every later step needs them; hosts, SSH keys and the cluster (cluster-foundation) fail',
+  ifSkipped:
+    'no bonds, no bridge, no BCN/SN/IFN addresses: every later step needs them; hosts, SSH keys and the cluster (cluster-foundation) fail',
   doc:
     'Six interfaces are bonded into three pairs in Active/Passive (mode 1), each link on an alternate switch; the only ' +
     'configuration Red Hat supports in clusters. eth0, eth1 and eth2 are primary for bond0 (BCN), bond1 (SN) and bond2 ' +
@@ -187,10 +217,10 @@ export const network: Step = {
     'slaved to the bridge vbr2, a virtual switch that connects the virtual machines to the outside world, and the ' +
     'bridge holds the address. BONDING_OPTS: mode=1 is active-backup; miimon checks the link every 100 ms; ' +
     'use_carrier=1 lets the driver report link state; updelay=120000 waits two minutes before switching back to the ' +
-    'primary, giving its switch time to finish booting; downdelay=0 fails over immediately. The installer\'s ' +
+    "primary, giving its switch time to finish booting; downdelay=0 fails over immediately. The installer's " +
     'ifcfg-ethX files are backed up to /root/backups/ first, in case something goes wrong and you want to start over.',
   warnings: [
-    'Losing access to your server\'s network is a very real possibility! Do not continue without direct access to your ' +
+    "Losing access to your server's network is a very real possibility! Do not continue without direct access to your " +
       'servers! If you have out-of-band access via iKVM, console redirection or similar, be sure to test that it is working before proceeding.',
   ],
   tasks: [
@@ -213,8 +243,16 @@ export const network: Step = {
         const r = await ctx.node.exec(`ls -1 ${BACKUPS}`);
         const saved = r.stdout.split(/\s+/).filter((f) => /^ifcfg-eth\d+$/.test(f));
         if (r.code !== 0 || saved.length === 0)
-          throw new VerifyFailed('network.backup', ctx.node.plan.name, `ifcfg-eth* backups in ${BACKUPS}`, r.code !== 0 ? `${BACKUPS} missing` : `none (${r.stdout.trim() || 'empty'})`);
-        return { summary: `${saved.length} backups in ${BACKUPS}: ${saved.join(' ')}`, details: { backups: saved.length } };
+          throw new VerifyFailed(
+            'network.backup',
+            ctx.node.plan.name,
+            `ifcfg-eth* backups in ${BACKUPS}`,
+            r.code !== 0 ? `${BACKUPS} missing` : `none (${r.stdout.trim() || 'empty'})`,
+          );
+        return {
+          summary: `${saved.length} backups in ${BACKUPS}: ${saved.join(' ')}`,
+          details: { backups: saved.length },
+        };
       },
     },
     {
@@ -225,7 +263,10 @@ export const network: Step = {
       files: (p, n) => networkFiles(p, n),
       expect: (p, n) => [
         `${p.ifn.bridge}: ${n.ifn} netmask ${p.nets.ifn.netmask}${p.ifn.gateway ? ` gateway ${p.ifn.gateway}` : ''}`,
-        ...n.bonds.map((b) => `${b.dev}: ${b.slaves.join('+')} primary ${b.primary}${b.ip ? `, ${b.ip} netmask ${b.netmask}` : `, slaved to ${b.bridge}`}`),
+        ...n.bonds.map(
+          (b) =>
+            `${b.dev}: ${b.slaves.join('+')} primary ${b.primary}${b.ip ? `, ${b.ip} netmask ${b.netmask}` : `, slaved to ${b.bridge}`}`,
+        ),
         ...n.ifaces.map((i) => `${i.dev}: HWADDR ${i.mac ?? '(captured)'}, slave of ${i.bond}`),
       ],
       async verify(ctx) {
@@ -240,10 +281,17 @@ export const network: Step = {
             bad.push(`${spec.path} missing`);
             continue;
           }
-          const norm = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+          const norm = (s: string) =>
+            s
+              .split('\n')
+              .map((l) => l.trimEnd())
+              .filter(Boolean);
           const [w, s] = [norm(want), norm(seen)];
           const i = w.findIndex((l, k) => s[k] !== l);
-          if (i >= 0 || s.length !== w.length) bad.push(`${spec.path} line ${(i >= 0 ? i : w.length) + 1}: "${s[i >= 0 ? i : w.length] ?? ''}" instead of "${w[i] ?? ''}"`);
+          if (i >= 0 || s.length !== w.length)
+            bad.push(
+              `${spec.path} line ${(i >= 0 ? i : w.length) + 1}: "${s[i >= 0 ? i : w.length] ?? ''}" instead of "${w[i] ?? ''}"`,
+            );
         }
         for (const i of n.ifaces) if (!i.mac) bad.push(`${i.dev}: no MAC recorded (run the NIC MAC capture step)`);
         if (bad.length) throw new VerifyFailed('network.files', n.name, 'the ifcfg files as planned', bad.join('; '));
@@ -256,11 +304,13 @@ export const network: Step = {
       // NOTE: one node at a time, so a bad configuration never takes both nodes off the network at once.
       on: 'each',
       kind: 'safe',
-      disrupts: 'restarts the network on each node in turn: SSH drops for a moment, and a wrong bond or bridge file cuts the node off (have its console ready)',
+      disrupts:
+        'restarts the network on each node in turn: SSH drops for a moment, and a wrong bond or bridge file cuts the node off (have its console ready)',
       commands: () => ['/etc/init.d/network restart'],
       expect: (p, n) => [
         ...n.bonds.map(
-          (b) => `/proc/net/bonding/${b.dev}: slaves ${b.slaves.join(' and ')} MII up, primary and currently active slave ${b.primary}`,
+          (b) =>
+            `/proc/net/bonding/${b.dev}: slaves ${b.slaves.join(' and ')} MII up, primary and currently active slave ${b.primary}`,
         ),
         ...plannedAddresses(p, n).map((a) => `ip -o -4 addr show: ${a.ip}/${a.prefix} on ${a.dev}`),
       ],
@@ -278,7 +328,14 @@ export const network: Step = {
           `MII Polling Interval (ms): ${p.bonding.miimon}`,
           `Up Delay (ms): ${p.bonding.updelay}`,
           `Down Delay (ms): ${p.bonding.downdelay}`,
-          ...b.slaves.flatMap((s) => ['', `Slave Interface: ${s}`, 'MII Status: up', 'Link Failure Count: 0', `Permanent HW addr: ${mac(s)}`, 'Slave queue ID: 0']),
+          ...b.slaves.flatMap((s) => [
+            '',
+            `Slave Interface: ${s}`,
+            'MII Status: up',
+            'Link Failure Count: 0',
+            `Permanent HW addr: ${mac(s)}`,
+            'Slave queue ID: 0',
+          ]),
         ].join('\n');
       },
       async run(ctx) {
@@ -297,9 +354,17 @@ export const network: Step = {
       async verify(ctx) {
         const { problems, seen } = await networkProblems(ctx);
         const n = ctx.node.plan;
-        if (problems.length) throw new VerifyFailed('network.restart', n.name, 'every bond on its primary with both links up, and the addresses up', problems.join('; '));
+        if (problems.length)
+          throw new VerifyFailed(
+            'network.restart',
+            n.name,
+            'every bond on its primary with both links up, and the addresses up',
+            problems.join('; '),
+          );
         return {
-          summary: `${n.bonds.map((b) => `${b.dev} on ${b.primary}`).join(', ')}; ${plannedAddresses(ctx.plan, n).map((a) => `${a.ip} on ${a.dev}`).join(', ')}`,
+          summary: `${n.bonds.map((b) => `${b.dev} on ${b.primary}`).join(', ')}; ${plannedAddresses(ctx.plan, n)
+            .map((a) => `${a.ip} on ${a.dev}`)
+            .join(', ')}`,
           details: Object.fromEntries(seen.map((s) => [s.split(':')[0]!, s.slice(s.indexOf(':') + 2)])),
         };
       },

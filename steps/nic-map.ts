@@ -35,7 +35,12 @@ export async function readNics(node: NodeHandle): Promise<Map<string, string>> {
     if (l.master && /^bond\d+$/.test(l.master)) {
       if (!bonds.has(l.master)) {
         const text = await node.readFile(`/proc/net/bonding/${l.master}`);
-        bonds.set(l.master, new Map((text ? parseBonding(text).slaves : []).filter((s) => s.permanentMac).map((s) => [s.name, s.permanentMac!])));
+        bonds.set(
+          l.master,
+          new Map(
+            (text ? parseBonding(text).slaves : []).filter((s) => s.permanentMac).map((s) => [s.name, s.permanentMac!]),
+          ),
+        );
       }
       mac = bonds.get(l.master)!.get(l.name) ?? mac;
     }
@@ -45,7 +50,11 @@ export async function readNics(node: NodeHandle): Promise<Map<string, string>> {
 }
 
 /** Fail (with `mk`) naming every planned ethN the node lacks. */
-export function requireDevs(n: PlanNode, nics: Map<string, string>, mk: (expected: string, seen: string) => Error): void {
+export function requireDevs(
+  n: PlanNode,
+  nics: Map<string, string>,
+  mk: (expected: string, seen: string) => Error,
+): void {
   const missing = n.ifaces.map((i) => i.dev).filter((d) => !nics.has(d));
   if (missing.length)
     throw mk(

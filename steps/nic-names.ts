@@ -46,7 +46,13 @@ export function pinNicNames(text: string, want: { dev: string; mac: string }[]):
   const missing = want.filter((w) => !seen.has(w.mac.toLowerCase()));
   if (!missing.length) return lines.join('\n');
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return [...lines, '', '# Pinned by anvil-install (role -> MAC)', ...missing.map((w) => udevRule(w.mac, w.dev)), ''].join('\n');
+  return [
+    ...lines,
+    '',
+    '# Pinned by anvil-install (role -> MAC)',
+    ...missing.map((w) => udevRule(w.mac, w.dev)),
+    '',
+  ].join('\n');
 }
 
 /** Set HWADDR in an ifcfg text (unchanged when it already holds that MAC, in any case or quoting). */
@@ -54,7 +60,9 @@ export function setHwaddr(text: string, mac: string): string {
   const lines = text.split('\n');
   const i = lines.findIndex((l) => /^\s*HWADDR=/.test(l));
   if (i >= 0) {
-    const cur = lines[i]!.replace(/^\s*HWADDR=/, '').replace(/["']/g, '').trim();
+    const cur = lines[i]!.replace(/^\s*HWADDR=/, '')
+      .replace(/["']/g, '')
+      .trim();
     if (cur.toUpperCase() === mac.toUpperCase()) return text;
     lines[i] = `HWADDR="${mac.toUpperCase()}"`;
     return lines.join('\n');
@@ -85,17 +93,20 @@ export const nicNamesTask: Task = {
     n.ifaces.some((i) => !i.mac)
       ? []
       : [
-          { path: UDEV_NET_RULES, template: 'etc/udev/70-persistent-net.rules.ejs', edit: (t) => pinNicNames(t, planned(n)), backup: 'orig' },
-          ...n.ifaces.map(
-            (i): FileSpec => ({
-              path: `${SCRIPTS}/ifcfg-${i.dev}`,
-              template: 'network/ifcfg-installer.ejs',
-              locals: { iface: i },
-              edit: (t) => setHwaddr(t, i.mac!),
-              // NOTE: the installer's file goes to /root/backups/ before the first change, as the network step's backup would.
-              backup: 'root-backups',
-            }),
-          ),
+          {
+            path: UDEV_NET_RULES,
+            template: 'etc/udev/70-persistent-net.rules.ejs',
+            edit: (t) => pinNicNames(t, planned(n)),
+            backup: 'orig',
+          },
+          ...n.ifaces.map((i): FileSpec => ({
+            path: `${SCRIPTS}/ifcfg-${i.dev}`,
+            template: 'network/ifcfg-installer.ejs',
+            locals: { iface: i },
+            edit: (t) => setHwaddr(t, i.mac!),
+            // NOTE: the installer's file goes to /root/backups/ before the first change, as the network step's backup would.
+            backup: 'root-backups',
+          })),
         ],
   expect: (_p, n) => [
     `${UDEV_NET_RULES} names each NIC by its MAC as planned; each ifcfg-ethX's HWADDR matches`,

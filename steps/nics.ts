@@ -6,7 +6,16 @@ import type { Step, TaskContext } from '../src/engine/types.js';
 import type { NetName, PlanNode } from '../src/plan/derive.js';
 import { NET_TITLES } from '../src/plan/derive.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
-import { missingMacs, nicDifferences, proposeMap, readNics, requireDevs, roleName, roles, type NicMap } from './nic-map.js';
+import {
+  missingMacs,
+  nicDifferences,
+  proposeMap,
+  readNics,
+  requireDevs,
+  roleName,
+  roles,
+  type NicMap,
+} from './nic-map.js';
 import { nicNamesTask } from './nic-names.js';
 
 export { nicDifferences, proposeMap, readNics, roleName, type NicMap } from './nic-map.js';
@@ -28,23 +37,30 @@ async function confirmMap(ctx: TaskContext, n: PlanNode, nics: Map<string, strin
   const chosen = {} as Record<NetName, string[]>;
   const used = new Set<string>();
   for (const i of roles(n)) {
-    const pick = await ctx.prompt.select(`${n.name}: which NIC is ${NET_TITLES[i.net]} link ${i.link} (${i.dev})?`, choices, `${i.dev} ${nics.get(i.dev)}`);
+    const pick = await ctx.prompt.select(
+      `${n.name}: which NIC is ${NET_TITLES[i.net]} link ${i.link} (${i.dev})?`,
+      choices,
+      `${i.dev} ${nics.get(i.dev)}`,
+    );
     const dev = pick.split(' ')[0]!;
-    if (used.has(dev)) throw new AnvilError(`${n.name}: ${dev} was chosen for two roles`, 'each of the six NICs takes exactly one role');
+    if (used.has(dev))
+      throw new AnvilError(`${n.name}: ${dev} was chosen for two roles`, 'each of the six NICs takes exactly one role');
     used.add(dev);
     (chosen[i.net] ??= [])[i.link - 1] = dev;
   }
   // NOTE: a role moved to another NIC keeps the role's name (eth0 is BCN link 1): the naming task
   // renames the NICs (udev) and reboots, as the tutorial's interface re-ordering does.
   const map = {} as NicMap;
-  for (const net of Object.keys(chosen) as NetName[]) map[net] = [nics.get(chosen[net][0]!)!, nics.get(chosen[net][1]!)!];
+  for (const net of Object.keys(chosen) as NetName[])
+    map[net] = [nics.get(chosen[net][0]!)!, nics.get(chosen[net][1]!)!];
   return map;
 }
 
 export const nics: Step = {
   id: 'nics',
   title: 'NIC MAC capture',
-  ifSkipped: 'the MACs are not captured and the NIC names not pinned: the network step cannot write its ifcfg files (HWADDR) and fails',
+  ifSkipped:
+    'the MACs are not captured and the NIC names not pinned: the network step cannot write its ifcfg files (HWADDR) and fails',
   doc:
     'Before you assemble your servers, it is highly advised to first record the MAC addresses of the NICs ' +
     '(the tutorial keeps a little <node>-nics.txt). Six interfaces are bonded into three active/passive pairs: ' +
@@ -70,16 +86,30 @@ export const nics: Step = {
       async run(ctx) {
         const n = ctx.node.plan;
         const found = await readNics(ctx.node);
-        requireDevs(n, found, (e, s) => new AnvilError(`${n.name}: expected ${e}; found ${s}`, 'check that every NIC is installed and named ethN (udev 70-persistent-net.rules)'));
+        requireDevs(
+          n,
+          found,
+          (e, s) =>
+            new AnvilError(
+              `${n.name}: expected ${e}; found ${s}`,
+              'check that every NIC is installed and named ethN (udev 70-persistent-net.rules)',
+            ),
+        );
         let map: NicMap;
         if (n.nics) {
           const missing = missingMacs(n, n.nics as NicMap, found);
           if (missing.length)
-            throw new AnvilError(`${n.name}: MACs of nodes[${n.index}].nics not found: ${missing.join('; ')}`, `fix nodes[${n.index}].nics (or remove it to capture the MACs from the node)`);
+            throw new AnvilError(
+              `${n.name}: MACs of nodes[${n.index}].nics not found: ${missing.join('; ')}`,
+              `fix nodes[${n.index}].nics (or remove it to capture the MACs from the node)`,
+            );
           map = n.nics as NicMap;
         } else map = await confirmMap(ctx, n, found);
         const renames = nicDifferences(n, map, found);
-        if (renames.length) ctx.log(`${n.name}: the kernel names differ from the roles; the next task renames them: ${renames.join('; ')}`);
+        if (renames.length)
+          ctx.log(
+            `${n.name}: the kernel names differ from the roles; the next task renames them: ${renames.join('; ')}`,
+          );
         ctx.capture(`nics.${n.name}`, {
           bcn: map.bcn.map((m) => m.toUpperCase()),
           sn: map.sn.map((m) => m.toUpperCase()),
@@ -96,7 +126,9 @@ export const nics: Step = {
         const missing = missingMacs(n, want, found);
         if (missing.length) throw fail('every recorded MAC on a NIC of the node', missing.join('; '));
         return {
-          summary: `6 MACs recorded: ${roles(n).map((i) => `${roleName(i)}=${want[i.net][i.link - 1]}`).join(' ')}`,
+          summary: `6 MACs recorded: ${roles(n)
+            .map((i) => `${roleName(i)}=${want[i.net][i.link - 1]}`)
+            .join(' ')}`,
           details: Object.fromEntries(roles(n).map((i) => [roleName(i), want[i.net][i.link - 1]])),
         };
       },

@@ -10,9 +10,21 @@ import { parseChkconfig, isOnAtBoot, onLevels } from '../src/verify/chkconfig.js
 
 /** The tutorial's package list, in its order. */
 export const PACKAGES = [
-  'cman', 'corosync', 'rgmanager', 'ricci', 'gfs2-utils', 'ntp',
-  'libvirt', 'lvm2-cluster', 'qemu-kvm', 'qemu-kvm-tools',
-  'virt-install', 'virt-viewer', 'syslinux', 'wget', 'gpm',
+  'cman',
+  'corosync',
+  'rgmanager',
+  'ricci',
+  'gfs2-utils',
+  'ntp',
+  'libvirt',
+  'lvm2-cluster',
+  'qemu-kvm',
+  'qemu-kvm-tools',
+  'virt-install',
+  'virt-viewer',
+  'syslinux',
+  'wget',
+  'gpm',
   'rsync',
 ] as const;
 
@@ -35,7 +47,8 @@ export function addNtpServer(server: string): (current: string) => string {
 }
 
 /** virsh errors that mean "already gone" (a re-run), per libvirt 0.9/0.10 wording. */
-const ALREADY = /network not found|no network with matching name|network is not active|not (?:an )?active|failed to get network/i;
+const ALREADY =
+  /network not found|no network with matching name|network is not active|not (?:an )?active|failed to get network/i;
 
 async function service(ctx: TaskContext, name: string) {
   const r = await ctx.node.exec(`chkconfig --list ${name}`);
@@ -49,7 +62,7 @@ function installCommand(): string {
 export const packages: Step = {
   id: 'packages',
   title: 'Installing required programs and keeping time in sync',
-  ifSkipped: 'cman, rgmanager, DRBD\'s tools, libvirt and the fence agents are not installed: every later step fails',
+  ifSkipped: "cman, rgmanager, DRBD's tools, libvirt and the fence agents are not installed: every later step fails",
   doc:
     'The tutorial is written for minimal installs, so everything the cluster needs is installed here: the cluster stack ' +
     '(cman, corosync, rgmanager, ricci), gfs2-utils, clustered LVM, libvirt with KVM and its tools, NTP and a few ' +
@@ -72,8 +85,17 @@ export const packages: Step = {
         const r = await ctx.node.exec(`rpm -q ${PACKAGES.join(' ')}`);
         const res = parseRpmQuery(r.stdout + '\n' + r.stderr, PACKAGES);
         const missing = PACKAGES.filter((p) => !res.installed.has(p));
-        if (missing.length) throw new VerifyFailed('packages.install', ctx.node.plan.name, `all ${PACKAGES.length} packages installed`, `not installed: ${missing.join(', ')}`);
-        return { summary: `${PACKAGES.length} packages installed`, details: Object.fromEntries(PACKAGES.map((p) => [p, res.installed.get(p)![0]!])) };
+        if (missing.length)
+          throw new VerifyFailed(
+            'packages.install',
+            ctx.node.plan.name,
+            `all ${PACKAGES.length} packages installed`,
+            `not installed: ${missing.join(', ')}`,
+          );
+        return {
+          summary: `${PACKAGES.length} packages installed`,
+          details: Object.fromEntries(PACKAGES.map((p) => [p, res.installed.get(p)![0]!])),
+        };
       },
     },
     {
@@ -83,21 +105,40 @@ export const packages: Step = {
       kind: 'safe',
       commands: () => [...VIRSH_NET],
       expect: () => ['virsh net-list --all has no "default" network (virbr0 gone)'],
-      expectedOutput: () => ['Network default destroyed', 'Network default unmarked as autostarted', 'Network default has been undefined'].join('\n'),
+      expectedOutput: () =>
+        [
+          'Network default destroyed',
+          'Network default unmarked as autostarted',
+          'Network default has been undefined',
+        ].join('\n'),
       async run(ctx) {
         // NOTE: virsh needs libvirtd; a fresh install has it enabled but not yet started.
-        if ((await ctx.node.exec('/etc/init.d/libvirtd status')).code !== 0) await ctx.node.sh('/etc/init.d/libvirtd start');
+        if ((await ctx.node.exec('/etc/init.d/libvirtd status')).code !== 0)
+          await ctx.node.sh('/etc/init.d/libvirtd start');
         for (const cmd of VIRSH_NET) {
           const r = await ctx.node.exec(cmd);
-          if (r.code !== 0 && !ALREADY.test(r.stdout + r.stderr)) throw new CommandFailed(ctx.node.plan.name, cmd, r.code, r.stderr || r.stdout);
+          if (r.code !== 0 && !ALREADY.test(r.stdout + r.stderr))
+            throw new CommandFailed(ctx.node.plan.name, cmd, r.code, r.stderr || r.stdout);
         }
       },
       async verify(ctx) {
         const r = await ctx.node.exec('virsh net-list --all');
-        if (r.code !== 0) throw new VerifyFailed('packages.libvirt-bridge', ctx.node.plan.name, 'virsh net-list --all to answer', (r.stderr || r.stdout).trim() || `exit ${r.code}`);
+        if (r.code !== 0)
+          throw new VerifyFailed(
+            'packages.libvirt-bridge',
+            ctx.node.plan.name,
+            'virsh net-list --all to answer',
+            (r.stderr || r.stdout).trim() || `exit ${r.code}`,
+          );
         const nets = parseVirshNetList(r.stdout);
         const d = nets.find((x) => x.name === 'default');
-        if (d) throw new VerifyFailed('packages.libvirt-bridge', ctx.node.plan.name, 'no "default" network', `default ${d.state}, autostart ${d.autostart}`);
+        if (d)
+          throw new VerifyFailed(
+            'packages.libvirt-bridge',
+            ctx.node.plan.name,
+            'no "default" network',
+            `default ${d.state}, autostart ${d.autostart}`,
+          );
         return { summary: `no default network (${nets.length ? nets.map((x) => x.name).join(', ') : 'no networks'})` };
       },
     },
@@ -106,14 +147,28 @@ export const packages: Step = {
       title: `Add the time server to ${NTP_CONF}`,
       on: 'both',
       kind: 'safe',
-      files: (p) => [{ path: NTP_CONF, template: 'etc/ntp.conf.ejs', edit: addNtpServer(p.answers.ntp.server), backup: 'orig' }],
+      files: (p) => [
+        { path: NTP_CONF, template: 'etc/ntp.conf.ejs', edit: addNtpServer(p.answers.ntp.server), backup: 'orig' },
+      ],
       expect: (p) => ntpLines(p.answers.ntp.server).map((l) => `${NTP_CONF} has "${l}"`),
-      expectedOutput: (p) => ['tail -n 4 /etc/ntp.conf', '# Enable writing of statistics records.', '#statistics clockstats cryptostats loopstats peerstats', ...ntpLines(p.answers.ntp.server)].join('\n'),
+      expectedOutput: (p) =>
+        [
+          'tail -n 4 /etc/ntp.conf',
+          '# Enable writing of statistics records.',
+          '#statistics clockstats cryptostats loopstats peerstats',
+          ...ntpLines(p.answers.ntp.server),
+        ].join('\n'),
       async verify(ctx) {
         const text = (await ctx.node.readFile(NTP_CONF)) ?? '';
         const have = new Set(text.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')));
         const missing = ntpLines(ctx.plan.answers.ntp.server).filter((l) => !have.has(l));
-        if (missing.length) throw new VerifyFailed('packages.ntp-conf', ctx.node.plan.name, `${NTP_CONF} lines: ${missing.join(' / ')}`, text ? 'lines absent' : `no ${NTP_CONF}`);
+        if (missing.length)
+          throw new VerifyFailed(
+            'packages.ntp-conf',
+            ctx.node.plan.name,
+            `${NTP_CONF} lines: ${missing.join(' / ')}`,
+            text ? 'lines absent' : `no ${NTP_CONF}`,
+          );
         return { summary: `${NTP_CONF} uses ${ctx.plan.answers.ntp.server}` };
       },
     },
@@ -134,12 +189,23 @@ export const packages: Step = {
       async verify(ctx) {
         const list = await service(ctx, 'ntpd');
         const name = ctx.node.plan.name;
-        if (!isOnAtBoot(list, 'ntpd')) throw new VerifyFailed('packages.ntpd', name, 'ntpd on in runlevels 2,3,4,5', list.has('ntpd') ? `on in runlevels ${onLevels(list, 'ntpd') || 'none'}` : 'ntpd not listed by chkconfig');
+        if (!isOnAtBoot(list, 'ntpd'))
+          throw new VerifyFailed(
+            'packages.ntpd',
+            name,
+            'ntpd on in runlevels 2,3,4,5',
+            list.has('ntpd') ? `on in runlevels ${onLevels(list, 'ntpd') || 'none'}` : 'ntpd not listed by chkconfig',
+          );
         const st = await ctx.node.exec('/etc/init.d/ntpd status');
-        if (st.code !== 0) throw new VerifyFailed('packages.ntpd', name, 'ntpd running', (st.stdout + st.stderr).trim() || `status exit ${st.code}`);
+        if (st.code !== 0)
+          throw new VerifyFailed(
+            'packages.ntpd',
+            name,
+            'ntpd running',
+            (st.stdout + st.stderr).trim() || `status exit ${st.code}`,
+          );
         return { summary: `ntpd on at boot and running: ${st.stdout.trim()}` };
       },
     },
   ],
 };
-

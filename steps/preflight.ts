@@ -44,7 +44,11 @@ export function checkFacts(p: Plan, n: PlanNode, f: NodeFacts, log?: (m: string)
     throw new VerifyFailed(TASK, n.name, expected, seen);
   };
   const el = EL6.exec(f.release);
-  if (!el) fail('an EL6 release in /etc/redhat-release (RHEL, CentOS or Scientific Linux 6.x)', f.release ? `"${f.release}"` : 'no /etc/redhat-release');
+  if (!el)
+    fail(
+      'an EL6 release in /etc/redhat-release (RHEL, CentOS or Scientific Linux 6.x)',
+      f.release ? `"${f.release}"` : 'no /etc/redhat-release',
+    );
   if (el?.[2] === '1' && log)
     log(`${n.name}: EL6.1 has a corosync token retransmit bug; upgrade to EL6.2 or newer (tutorial warning)`);
   if (f.uid !== '0') fail('to be logged in as root (id -u = 0)', `id -u = ${f.uid || '(nothing)'}`);
@@ -53,14 +57,19 @@ export function checkFacts(p: Plan, n: PlanNode, f: NodeFacts, log?: (m: string)
       `uname -n = ${n.fqdn} (set HOSTNAME=${n.fqdn} in /etc/sysconfig/network and run \`hostname ${n.fqdn}\`)`,
       `uname -n = ${f.uname || '(nothing)'}`,
     );
-  if (!f.diskIsBlock) fail(`${p.storage.disk} to be a block device (storage.disk)`, `${p.storage.disk} is not a block device`);
-  return { summary: `${f.release}; ${f.uname}; root; ${p.storage.disk} present`, details: { release: f.release, uname: f.uname, disk: p.storage.disk } };
+  if (!f.diskIsBlock)
+    fail(`${p.storage.disk} to be a block device (storage.disk)`, `${p.storage.disk} is not a block device`);
+  return {
+    summary: `${f.release}; ${f.uname}; root; ${p.storage.disk} present`,
+    details: { release: f.release, uname: f.uname, disk: p.storage.disk },
+  };
 }
 
 export const preflight: Step = {
   id: 'preflight',
   title: 'Preflight: the nodes as the tutorial expects them',
-  ifSkipped: 'nothing checks that the nodes are what the tutorial expects (EL6, the disks, the NICs): later steps may fail on a node that was never fit for them',
+  ifSkipped:
+    'nothing checks that the nodes are what the tutorial expects (EL6, the disks, the NICs): later steps may fail on a node that was never fit for them',
   doc:
     'Beyond being based on RHEL 6, there are no requirements for how the operating system is installed; the tutorial ' +
     'uses "minimal" installs and installs everything else it needs. Each node must be reachable as root, must call ' +

@@ -7,7 +7,6 @@ import { AnvilError } from '../src/errors.js';
 import { sleep } from '../src/util/sleep.js';
 import { clock } from '../src/util/clock.js';
 
-
 async function uptime(node: NodeHandle): Promise<number | undefined> {
   try {
     const r = await node.exec('cat /proc/uptime', { timeoutMs: 15_000 });
@@ -19,7 +18,11 @@ async function uptime(node: NodeHandle): Promise<number | undefined> {
 }
 
 /** Reboot `node` (detached, so the command returns) and wait for it to come back, within `timeoutMs`. */
-export async function rebootAndWait(node: NodeHandle, log: (m: string) => void, timeoutMs = 20 * 60_000): Promise<void> {
+export async function rebootAndWait(
+  node: NodeHandle,
+  log: (m: string) => void,
+  timeoutMs = 20 * 60_000,
+): Promise<void> {
   const name = node.plan.name;
   if (!node.waitForReconnect) throw new AnvilError(`${name}: rebooting is needed; reboot it, then resume`);
   const before = await uptime(node);
@@ -28,7 +31,11 @@ export async function rebootAndWait(node: NodeHandle, log: (m: string) => void, 
   await node.exec('nohup sh -c "sleep 1; reboot" >/dev/null 2>&1 &');
   const deadline = t0 + timeoutMs;
   for (;;) {
-    if (clock().now() > deadline) throw new AnvilError(`${name}: not back from the reboot within ${Math.round(timeoutMs / 1000)} s`, 'check the node on its console, then resume');
+    if (clock().now() > deadline)
+      throw new AnvilError(
+        `${name}: not back from the reboot within ${Math.round(timeoutMs / 1000)} s`,
+        'check the node on its console, then resume',
+      );
     await sleep(1_000);
     try {
       await node.waitForReconnect(Math.max(1_000, deadline - clock().now()));

@@ -25,7 +25,12 @@ export function selinuxValue(config: string): string | undefined {
 }
 
 function selinuxFile(p: Plan): FileSpec {
-  return { path: SELINUX_CONFIG, template: 'etc/selinux/config.ejs', edit: setSelinux(p.answers.security.selinux), backup: 'orig' };
+  return {
+    path: SELINUX_CONFIG,
+    template: 'etc/selinux/config.ejs',
+    edit: setSelinux(p.answers.security.selinux),
+    backup: 'orig',
+  };
 }
 
 async function chkconfigList(ctx: TaskContext, services: readonly string[]) {
@@ -37,7 +42,8 @@ async function chkconfigList(ctx: TaskContext, services: readonly string[]) {
 export const security: Step = {
   id: 'security',
   title: 'Network security: firewall and SELinux',
-  ifSkipped: 'iptables stays on and SELinux as it is: cman, DRBD and ricci traffic is blocked, so the cluster will not form (cluster-foundation fails)',
+  ifSkipped:
+    'iptables stays on and SELinux as it is: cman, DRBD and ricci traffic is blocked, so the cluster will not form (cluster-foundation fails)',
   doc:
     'RHCS stable 3 supports SELinux, but it is disabled in this tutorial, and both iptables and ip6tables firewalls are ' +
     'disabled. For learning, this keeps the focus on the clustering and simplifies debugging when things go wrong. In ' +
@@ -58,13 +64,21 @@ export const security: Step = {
       expect: (p) =>
         p.answers.security.firewall === 'disabled'
           ? ['chkconfig --list iptables and ip6tables show every runlevel off']
-          : ['firewall left as installed (security.firewall: enabled); open dlm 21064/tcp, drbd ports, ricci 11111/tcp, modclusterd 16851/tcp, totem 5404-5405/udp'],
+          : [
+              'firewall left as installed (security.firewall: enabled); open dlm 21064/tcp, drbd ports, ricci 11111/tcp, modclusterd 16851/tcp, totem 5404-5405/udp',
+            ],
       async verify(ctx) {
-        if (ctx.plan.answers.security.firewall !== 'disabled') return { summary: 'firewall left as installed (security.firewall: enabled)' };
+        if (ctx.plan.answers.security.firewall !== 'disabled')
+          return { summary: 'firewall left as installed (security.firewall: enabled)' };
         const list = await chkconfigList(ctx, FIREWALLS);
         const on = FIREWALLS.filter((f) => list.has(f) && !isOffAtBoot(list, f));
         if (on.length)
-          throw new VerifyFailed('security.firewall', ctx.node.plan.name, `${on.join(' and ')} off in every runlevel`, on.map((f) => `${f} on in runlevels ${onLevels(list, f)}`).join('; '));
+          throw new VerifyFailed(
+            'security.firewall',
+            ctx.node.plan.name,
+            `${on.join(' and ')} off in every runlevel`,
+            on.map((f) => `${f} on in runlevels ${onLevels(list, f)}`).join('; '),
+          );
         // NOTE: a minimal install may lack ip6tables or iptables entirely; absent counts as off.
         return { summary: `${FIREWALLS.map((f) => `${f} ${list.has(f) ? 'off' : 'not installed'}`).join(', ')}` };
       },
@@ -86,14 +100,21 @@ export const security: Step = {
       async run(ctx) {
         const now = (await ctx.node.exec('getenforce')).stdout.trim().toLowerCase();
         if (now && now !== ctx.plan.answers.security.selinux)
-          ctx.log(`${ctx.node.plan.name}: SELinux is ${now} now; reboot for SELINUX=${ctx.plan.answers.security.selinux} to take effect`);
+          ctx.log(
+            `${ctx.node.plan.name}: SELinux is ${now} now; reboot for SELINUX=${ctx.plan.answers.security.selinux} to take effect`,
+          );
       },
       async verify(ctx) {
         const want = ctx.plan.answers.security.selinux;
         const text = await ctx.node.readFile(SELINUX_CONFIG);
         const seen = text === null ? undefined : selinuxValue(text);
         if (seen !== want)
-          throw new VerifyFailed('security.selinux', ctx.node.plan.name, `SELINUX=${want} in ${SELINUX_CONFIG}`, text === null ? `no ${SELINUX_CONFIG}` : seen ? `SELINUX=${seen}` : 'no SELINUX= line');
+          throw new VerifyFailed(
+            'security.selinux',
+            ctx.node.plan.name,
+            `SELINUX=${want} in ${SELINUX_CONFIG}`,
+            text === null ? `no ${SELINUX_CONFIG}` : seen ? `SELINUX=${seen}` : 'no SELINUX= line',
+          );
         return { summary: `SELINUX=${seen} (effective after reboot)`, details: { selinux: seen } };
       },
     },

@@ -45,7 +45,9 @@ export function fingerprint(line: string): string {
 /** authorized_keys with every key of `keys` present once; other lines (e.g. the operator's key) kept. */
 export function mergeAuthorizedKeys(current: string, keys: string[]): string {
   const lines = current.split('\n').filter((l) => l.trim() !== '');
-  const have = new Set(lines.map((l) => parsePublicKey(l.replace(/^[^ ]*\s+(?=ssh-|ecdsa-)/, ''))?.blob).filter(Boolean));
+  const have = new Set(
+    lines.map((l) => parsePublicKey(l.replace(/^[^ ]*\s+(?=ssh-|ecdsa-)/, ''))?.blob).filter(Boolean),
+  );
   for (const k of keys) {
     const blob = parsePublicKey(k)?.blob;
     if (blob && !have.has(blob)) {
@@ -62,7 +64,14 @@ export function mergeKnownHosts(current: string, entries: { patterns: string[]; 
   const kept = current
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .filter((l) => l.startsWith('#') || !l.split(/\s+/)[0]!.split(',').some((h) => ours.has(h.replace(/^\[([^\]]+)\](:\d+)?$/, '$1'))));
+    .filter(
+      (l) =>
+        l.startsWith('#') ||
+        !l
+          .split(/\s+/)[0]!
+          .split(',')
+          .some((h) => ours.has(h.replace(/^\[([^\]]+)\](:\d+)?$/, '$1'))),
+    );
   const k = (key: string) => {
     const pk = parsePublicKey(key)!;
     return `${pk.type} ${pk.blob}`;
@@ -74,7 +83,11 @@ async function readKey(ctx: TaskContext, which: 'node' | 'peer', path: string, t
   const h = ctx[which];
   const text = await h.readFile(path);
   const line = text?.split('\n').find((l) => parsePublicKey(l));
-  if (!line) throw new AnvilError(`${task}: ${h.plan.name} has no usable ${path}`, which === 'peer' ? 'run the step on both nodes (ssh-keys.keygen)' : undefined);
+  if (!line)
+    throw new AnvilError(
+      `${task}: ${h.plan.name} has no usable ${path}`,
+      which === 'peer' ? 'run the step on both nodes (ssh-keys.keygen)' : undefined,
+    );
   return line.trim();
 }
 
@@ -100,7 +113,7 @@ export const sshKeys: Step = {
     "both public keys go into each node's ~/.ssh/authorized_keys. Various applications connect to the other node by " +
     'different names and networks, and many cannot handle the first-connection host-key prompt, so ~/.ssh/known_hosts ' +
     'on both nodes holds every name of both nodes. The tutorial warns: take the time to check the fingerprints; it is a ' +
-    'bad habit to blindly type yes. Here the host keys are read over the tool\'s own, already verified session to each node.',
+    "bad habit to blindly type yes. Here the host keys are read over the tool's own, already verified session to each node.",
   tasks: [
     {
       id: 'ssh-keys.keygen',
@@ -119,11 +132,17 @@ export const sshKeys: Step = {
         const name = ctx.node.plan.name;
         const fail = (e: string, s: string) => new VerifyFailed('ssh-keys.keygen', name, e, s);
         const pub = await ctx.node.readFile(`${ID_RSA}.pub`);
-        if (!pub || !parsePublicKey(pub)) throw fail(`an RSA public key in ${ID_RSA}.pub`, pub === null ? 'no such file' : `"${pub.trim().slice(0, 40)}"`);
+        if (!pub || !parsePublicKey(pub))
+          throw fail(
+            `an RSA public key in ${ID_RSA}.pub`,
+            pub === null ? 'no such file' : `"${pub.trim().slice(0, 40)}"`,
+          );
         const l = await ctx.node.exec(`ssh-keygen -l -f ${ID_RSA}`);
-        if (l.code !== 0 || !/\(RSA\)/.test(l.stdout)) throw fail(`ssh-keygen -l -f ${ID_RSA} to show an RSA key`, (l.stdout + l.stderr).trim() || `exit ${l.code}`);
+        if (l.code !== 0 || !/\(RSA\)/.test(l.stdout))
+          throw fail(`ssh-keygen -l -f ${ID_RSA} to show an RSA key`, (l.stdout + l.stderr).trim() || `exit ${l.code}`);
         const mode = (await ctx.node.exec(`stat -c %a ${ID_RSA}`)).stdout.trim();
-        if (mode !== '600') throw fail(`${ID_RSA} mode 600 (never group or world readable)`, `mode ${mode || 'unknown'}`);
+        if (mode !== '600')
+          throw fail(`${ID_RSA} mode 600 (never group or world readable)`, `mode ${mode || 'unknown'}`);
         return { summary: l.stdout.trim(), details: { fingerprint: fingerprint(pub) } };
       },
     },
@@ -137,25 +156,39 @@ export const sshKeys: Step = {
         `ssh root@${q(p.peerOf(n).name)} "cat ~/.ssh/id_rsa.pub" >> ~/.ssh/authorized_keys`,
         'chmod 600 ~/.ssh/authorized_keys',
       ],
-      expect: (p, n) => [`~/.ssh/authorized_keys holds the root keys of ${n.name} and ${p.peerOf(n).name} (other keys kept)`],
+      expect: (p, n) => [
+        `~/.ssh/authorized_keys holds the root keys of ${n.name} and ${p.peerOf(n).name} (other keys kept)`,
+      ],
       async run(ctx) {
-        const keys = [await readKey(ctx, 'node', `${ID_RSA}.pub`, 'ssh-keys.authorize'), await readKey(ctx, 'peer', `${ID_RSA}.pub`, 'ssh-keys.authorize')];
+        const keys = [
+          await readKey(ctx, 'node', `${ID_RSA}.pub`, 'ssh-keys.authorize'),
+          await readKey(ctx, 'peer', `${ID_RSA}.pub`, 'ssh-keys.authorize'),
+        ];
         const current = (await ctx.node.readFile(AUTHORIZED)) ?? '';
         const next = mergeAuthorizedKeys(current, keys);
-        if (next !== current || current === '') await ctx.node.writeFile(AUTHORIZED, next, { mode: 0o600, backup: current ? 'orig' : 'none' });
+        if (next !== current || current === '')
+          await ctx.node.writeFile(AUTHORIZED, next, { mode: 0o600, backup: current ? 'orig' : 'none' });
         else await ctx.node.sh(`chmod 600 ${AUTHORIZED}`);
       },
       async verify(ctx) {
         const name = ctx.node.plan.name;
         const text = (await ctx.node.readFile(AUTHORIZED)) ?? '';
-        const have = new Set(text.split('\n').map((l) => parsePublicKey(l.replace(/^[^ ]*\s+(?=ssh-|ecdsa-)/, ''))?.blob));
+        const have = new Set(
+          text.split('\n').map((l) => parsePublicKey(l.replace(/^[^ ]*\s+(?=ssh-|ecdsa-)/, ''))?.blob),
+        );
         const missing: string[] = [];
         for (const h of [ctx.node, ctx.peer]) {
           const pub = await h.readFile(`${ID_RSA}.pub`);
           const blob = pub ? parsePublicKey(pub)?.blob : undefined;
           if (!blob || !have.has(blob)) missing.push(`${h.plan.name}'s key`);
         }
-        if (missing.length) throw new VerifyFailed('ssh-keys.authorize', name, `${AUTHORIZED} to hold both nodes' keys`, `missing ${missing.join(' and ')}`);
+        if (missing.length)
+          throw new VerifyFailed(
+            'ssh-keys.authorize',
+            name,
+            `${AUTHORIZED} to hold both nodes' keys`,
+            `missing ${missing.join(' and ')}`,
+          );
         return { summary: `${AUTHORIZED} holds both nodes' root keys` };
       },
     },
@@ -177,7 +210,11 @@ export const sshKeys: Step = {
           ctx.log(`${m.name} host key ${fingerprint(key)} (read over the verified session to ${m.name})`);
           entries.push({ patterns: knownHostsPatterns(m), key });
         }
-        entries.sort((a, b) => ctx.plan.nodes.findIndex((m) => m.name === a.patterns[0]) - ctx.plan.nodes.findIndex((m) => m.name === b.patterns[0]));
+        entries.sort(
+          (a, b) =>
+            ctx.plan.nodes.findIndex((m) => m.name === a.patterns[0]) -
+            ctx.plan.nodes.findIndex((m) => m.name === b.patterns[0]),
+        );
         const current = (await ctx.node.readFile(KNOWN)) ?? '';
         const next = mergeKnownHosts(current, entries);
         if (next !== current) await ctx.node.writeFile(KNOWN, next, { mode: 0o644, backup: current ? 'orig' : 'none' });
@@ -196,12 +233,20 @@ async function verifyLogins(p: Plan, ctx: TaskContext) {
   let ok = 0;
   for (const m of p.nodes)
     for (const nm of sshNames(m)) {
-      const r = await ctx.node.exec(`ssh -o BatchMode=yes -o ConnectTimeout=10 root@${q(nm)} uname -n`, { timeoutMs: 30_000 });
+      const r = await ctx.node.exec(`ssh -o BatchMode=yes -o ConnectTimeout=10 root@${q(nm)} uname -n`, {
+        timeoutMs: 30_000,
+      });
       const seen = r.stdout.trim();
       if (r.code !== 0) bad.push(`root@${nm}: ${(r.stderr.trim().split('\n').pop() || `exit ${r.code}`).trim()}`);
       else if (seen !== m.fqdn) bad.push(`root@${nm} answered as ${seen || '(nothing)'}, expected ${m.fqdn}`);
       else ok++;
     }
-  if (bad.length) throw new VerifyFailed('ssh-keys.known-hosts', from, 'passwordless, prompt-free ssh to every name of both nodes', bad.join('; '));
+  if (bad.length)
+    throw new VerifyFailed(
+      'ssh-keys.known-hosts',
+      from,
+      'passwordless, prompt-free ssh to every name of both nodes',
+      bad.join('; '),
+    );
   return { summary: `${ok} names reached from ${from} without password or prompt`, details: { logins: ok } };
 }

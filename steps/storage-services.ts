@@ -9,20 +9,50 @@ import type { Clustat } from '../src/verify/clustat.js';
 import { parseDrbdStatus } from '../src/verify/drbd-status.js';
 import { VerifyFailed } from '../src/errors.js';
 import { clustatService } from '../src/verify/clustat.js';
-import { chkconfigOff, daemonTask, ensureStarted, ensureStopped, isInstalled, isRunning, pushTask, readClustat, storageProblems, storageService, validateTask, waitFor, writeConfTask } from './cluster-conf.js';
+import {
+  chkconfigOff,
+  daemonTask,
+  ensureStarted,
+  ensureStopped,
+  isInstalled,
+  isRunning,
+  pushTask,
+  readClustat,
+  storageProblems,
+  storageService,
+  validateTask,
+  waitFor,
+  writeConfTask,
+} from './cluster-conf.js';
 import { handleOf, until } from './cluster-ops.js';
 
 const STOP_START = 'storage-services.stop-start';
 
 /** Poll clustat on `h` until `ok`; fail naming what was seen. */
-async function clustatUntil(h: NodeHandle, want: string, ok: (c: Clustat) => boolean, timeoutMs: number): Promise<Clustat> {
-  const c = await until(async () => {
-    const st = await readClustat(h).catch(() => undefined);
-    return st && ok(st) ? st : undefined;
-  }, timeoutMs, 2_000);
+async function clustatUntil(
+  h: NodeHandle,
+  want: string,
+  ok: (c: Clustat) => boolean,
+  timeoutMs: number,
+): Promise<Clustat> {
+  const c = await until(
+    async () => {
+      const st = await readClustat(h).catch(() => undefined);
+      return st && ok(st) ? st : undefined;
+    },
+    timeoutMs,
+    2_000,
+  );
   if (c) return c;
   const st = await readClustat(h).catch(() => undefined);
-  throw new VerifyFailed(STOP_START, h.plan.name, want, st ? st.services.map((x) => `${x.name} ${x.state} ${x.owner ?? x.lastOwner ?? ''}`.trim()).join(', ') : 'clustat did not answer');
+  throw new VerifyFailed(
+    STOP_START,
+    h.plan.name,
+    want,
+    st
+      ? st.services.map((x) => `${x.name} ${x.state} ${x.owner ?? x.lastOwner ?? ''}`.trim()).join(', ')
+      : 'clustat did not answer',
+  );
 }
 
 /** The tutorial's storage stop/start exercise (3150-3214), run by the tool. */
@@ -36,23 +66,43 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
   await clustatUntil(ctx.node, 'both storage services started', (c) => !storageProblems(p, c).length, timeoutMs);
   const details: Record<string, string> = {};
   const off = await h(a).sh(`clusvcadm -d ${storageService(a)}`, { timeoutMs: 600_000 });
-  if (!off.includes(`Local machine disabling ${svc(a)}...Success`)) throw new VerifyFailed(STOP_START, a.name, `Local machine disabling ${svc(a)}...Success`, off.trim());
+  if (!off.includes(`Local machine disabling ${svc(a)}...Success`))
+    throw new VerifyFailed(STOP_START, a.name, `Local machine disabling ${svc(a)}...Success`, off.trim());
   await clustatUntil(ctx.node, `${svc(a)} (${a.fqdn}) disabled`, (c) => state(c, a)?.state === 'disabled', timeoutMs);
   const drbd = parseDrbdStatus(await h(b).sh('/etc/init.d/drbd status'));
   const notWaiting = p.resources.filter((r) => {
     const row = drbd.rows.find((x) => x.resource === r.name);
-    return !row || row.cs !== 'WFConnection' || row.ro.join('/') !== 'Primary/Unknown' || row.ds.join('/') !== 'UpToDate/Outdated';
+    return (
+      !row ||
+      row.cs !== 'WFConnection' ||
+      row.ro.join('/') !== 'Primary/Unknown' ||
+      row.ds.join('/') !== 'UpToDate/Outdated'
+    );
   });
-  if (notWaiting.length) throw new VerifyFailed(STOP_START, b.name, 'DRBD WFConnection Primary/Unknown UpToDate/Outdated while the peer\'s storage is stopped', drbd.rows.map((r) => `${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`).join(', '));
+  if (notWaiting.length)
+    throw new VerifyFailed(
+      STOP_START,
+      b.name,
+      "DRBD WFConnection Primary/Unknown UpToDate/Outdated while the peer's storage is stopped",
+      drbd.rows.map((r) => `${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`).join(', '),
+    );
   details.stop1 = `${svc(a)} disabled; ${b.name}'s DRBD waits for its peer: WFConnection Primary/Unknown UpToDate/Outdated`;
   await h(b).sh(`clusvcadm -d ${storageService(b)}`, { timeoutMs: 600_000 });
-  await clustatUntil(ctx.node, 'both storage services disabled', (c) => state(c, a)?.state === 'disabled' && state(c, b)?.state === 'disabled', timeoutMs);
+  await clustatUntil(
+    ctx.node,
+    'both storage services disabled',
+    (c) => state(c, a)?.state === 'disabled' && state(c, b)?.state === 'disabled',
+    timeoutMs,
+  );
   details.stop2 = 'both storage services disabled';
   // NOTE: enable both at about the same time: the first DRBD waits wfc-timeout for its peer.
-  const outs = await Promise.all(p.nodes.map((n) => h(n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, { timeoutMs })));
+  const outs = await Promise.all(
+    p.nodes.map((n) => h(n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, { timeoutMs })),
+  );
   outs.forEach((o, i) => {
     const n = p.nodes[i]!;
-    if (!o.includes(`${svc(n)} is now running on ${n.fqdn}`)) throw new VerifyFailed(STOP_START, n.name, `${svc(n)} is now running on ${n.fqdn}`, o.trim());
+    if (!o.includes(`${svc(n)} is now running on ${n.fqdn}`))
+      throw new VerifyFailed(STOP_START, n.name, `${svc(n)} is now running on ${n.fqdn}`, o.trim());
   });
   await clustatUntil(ctx.node, 'both storage services started again', (c) => !storageProblems(p, c).length, timeoutMs);
   details.start = 'both storage services enabled on their own nodes and started';
@@ -81,7 +131,12 @@ export const storageServices: Step = {
     validateTask('storage-services.validate'),
     pushTask('storage-services.push', 'storage'),
     {
-      ...daemonTask('storage-services.rgmanager-off', 'Keep rgmanager off at boot (the cluster is still started by hand)', 'rgmanager', 'off'),
+      ...daemonTask(
+        'storage-services.rgmanager-off',
+        'Keep rgmanager off at boot (the cluster is still started by hand)',
+        'rgmanager',
+        'off',
+      ),
       // NOTE: after step 19 rgmanager is on at boot and carries the guests: never stopped again.
       firstBuildOnly: 'rgmanager is kept off until the VMs become cluster services',
     },
@@ -100,7 +155,9 @@ export const storageServices: Step = {
         await ctx.node.sh('chkconfig libvirtd off');
         if (!(await isRunning(ctx.node, 'rgmanager'))) await ensureStopped(ctx.node, 'libvirtd');
       },
-      expect: () => ['chkconfig --list libvirtd: off in every runlevel (rgmanager starts it as the last resource of the storage service)'],
+      expect: () => [
+        'chkconfig --list libvirtd: off in every runlevel (rgmanager starts it as the last resource of the storage service)',
+      ],
       verify: (ctx) => chkconfigOff(ctx, 'storage-services.libvirtd-off', 'libvirtd'),
     },
     {
@@ -117,7 +174,13 @@ export const storageServices: Step = {
         await waitFor(
           async () => {
             const s = clustatService(await readClustat(ctx.node), name);
-            if (s?.state === 'failed') throw new VerifyFailed('storage-services.start-rgmanager', ctx.node.plan.name, `${name} started`, 'failed (look in /var/log/messages for a DRBD split-brain)');
+            if (s?.state === 'failed')
+              throw new VerifyFailed(
+                'storage-services.start-rgmanager',
+                ctx.node.plan.name,
+                `${name} started`,
+                'failed (look in /var/log/messages for a DRBD split-brain)',
+              );
             return s?.state === 'started' ? s : undefined;
           },
           { timeoutMs: (ctx.plan.storage.drbd.wfcTimeout + 300) * 1000, intervalMs: 3000, what: `${name} to start` },
@@ -133,7 +196,9 @@ export const storageServices: Step = {
           'Member Status: Quorate',
           ' Member Name                             ID   Status',
           ' ------ ----                             ---- ------',
-          ...p.nodes.map((m) => ` ${m.fqdn.padEnd(40)}${String(m.id).padStart(4)} Online, ${m === n ? 'Local, ' : ''}rgmanager`),
+          ...p.nodes.map(
+            (m) => ` ${m.fqdn.padEnd(40)}${String(m.id).padStart(4)} Online, ${m === n ? 'Local, ' : ''}rgmanager`,
+          ),
           ' Service Name                   Owner (Last)                   State',
           ' ------- ----                   ----- ------                   -----',
           ...p.nodes.map((m) => ` ${`service:${storageService(m)}`.padEnd(31)}${m.fqdn.padEnd(30)}started`),
@@ -142,11 +207,22 @@ export const storageServices: Step = {
         // NOTE: both nodes start rgmanager at once; the peer's storage tree (drbd, clvmd, gfs2,
         // libvirtd) may finish seconds after this node's: poll until both are started.
         const timeoutMs = (ctx.plan.storage.drbd.wfcTimeout + 300) * 1000;
-        await until(async () => (storageProblems(ctx.plan, await readClustat(ctx.node)).length ? undefined : true), timeoutMs, 3_000);
+        await until(
+          async () => (storageProblems(ctx.plan, await readClustat(ctx.node)).length ? undefined : true),
+          timeoutMs,
+          3_000,
+        );
         const problems = storageProblems(ctx.plan, await readClustat(ctx.node));
         if (problems.length)
-          throw new VerifyFailed('storage-services.start-rgmanager', ctx.node.plan.name, 'both members Online with rgmanager, each storage service started on its node', problems.join('; '));
-        return { summary: `both members online with rgmanager; ${ctx.plan.nodes.map((n) => storageService(n)).join(', ')} started` };
+          throw new VerifyFailed(
+            'storage-services.start-rgmanager',
+            ctx.node.plan.name,
+            'both members Online with rgmanager, each storage service started on its node',
+            problems.join('; '),
+          );
+        return {
+          summary: `both members online with rgmanager; ${ctx.plan.nodes.map((n) => storageService(n)).join(', ')} started`,
+        };
       },
     },
     {
@@ -168,7 +244,10 @@ export const storageServices: Step = {
             `On ${a.name}: \`clusvcadm -d ${storageService(a)}\`: "Local machine disabling service:${storageService(a)}...Success"; \`clustat\`: (${a.fqdn}) disabled`,
             `On ${b.name}: \`/etc/init.d/drbd status\`: every resource WFConnection Primary/Unknown UpToDate/Outdated`,
             `On ${b.name}: \`clusvcadm -d ${storageService(b)}\`; \`clustat\`: both storage services disabled`,
-            ...p.nodes.map((n) => `On ${n.name}: \`clusvcadm -e ${storageService(n)} -m ${n.fqdn}\`: "service:${storageService(n)} is now running on ${n.fqdn}"`),
+            ...p.nodes.map(
+              (n) =>
+                `On ${n.name}: \`clusvcadm -e ${storageService(n)} -m ${n.fqdn}\`: "service:${storageService(n)} is now running on ${n.fqdn}"`,
+            ),
             '`clustat`: both storage services started again',
           ];
         },
@@ -177,7 +256,13 @@ export const storageServices: Step = {
       expect: (p) => p.nodes.map((n) => `service:${storageService(n)} started on ${n.fqdn} again`),
       async verify(ctx) {
         const problems = storageProblems(ctx.plan, await readClustat(ctx.node));
-        if (problems.length) throw new VerifyFailed('storage-services.stop-start', ctx.node.plan.name, 'both storage services started on their nodes', problems.join('; '));
+        if (problems.length)
+          throw new VerifyFailed(
+            'storage-services.stop-start',
+            ctx.node.plan.name,
+            'both storage services started on their nodes',
+            problems.join('; '),
+          );
         return { summary: 'both storage services started' };
       },
     },

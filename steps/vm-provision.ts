@@ -66,7 +66,10 @@ export function loadedMedia(xml: string): string[] {
 
 /** `virsh list --all` as the tutorial shows it at the end of provisioning, on node `n`. */
 function expectedList(p: Plan, n: PlanNode): string {
-  const rows = [...vmsOn(p, n).map((v) => `  ? ${v.name.padEnd(20)} running`), ...p.vms.filter((v) => v.host.name !== n.name).map((v) => `  - ${v.name.padEnd(20)} shut off`)];
+  const rows = [
+    ...vmsOn(p, n).map((v) => `  ? ${v.name.padEnd(20)} running`),
+    ...p.vms.filter((v) => v.host.name !== n.name).map((v) => `  - ${v.name.padEnd(20)} shut off`),
+  ];
   return [' Id Name                 State', '----------------------------------', ...rows].join('\n');
 }
 
@@ -87,9 +90,13 @@ export async function installProblems(ctx: TaskContext): Promise<string[]> {
     }
     const xml = r.stdout;
     if (!/<domain\b[^>]*\bid=['"]\d+['"]/.test(xml)) out.push(`${v.name}: not running on ${node.plan.name}`);
-    if (/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(xml)) out.push(`${v.name}: still boots the installer (<kernel>/<initrd> in its XML): let the install finish and the guest reboot`);
+    if (/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(xml))
+      out.push(
+        `${v.name}: still boots the installer (<kernel>/<initrd> in its XML): let the install finish and the guest reboot`,
+      );
     const onReboot = /<on_reboot>([^<]+)<\/on_reboot>/.exec(xml)?.[1];
-    if (onReboot && onReboot !== 'restart') out.push(`${v.name}: on_reboot is ${onReboot} (the installer's), not restart`);
+    if (onReboot && onReboot !== 'restart')
+      out.push(`${v.name}: on_reboot is ${onReboot} (the installer's), not restart`);
     out.push(...loadedMedia(xml).map((m) => `${v.name}: ${m}`));
   }
   return out;
@@ -116,25 +123,46 @@ export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
   const media = p.vms.filter(usesMedia);
   if (media.length && !ctx.lab) {
-    const ok = await ctx.prompt.confirm(`Finish the OS install of ${media.map((v) => v.name).join(', ')} in virt-manager (load the virtio driver from the floppy) and let ${media.length > 1 ? 'them' : 'it'} reboot into the installed system.`, false);
+    const ok = await ctx.prompt.confirm(
+      `Finish the OS install of ${media.map((v) => v.name).join(', ')} in virt-manager (load the virtio driver from the floppy) and let ${media.length > 1 ? 'them' : 'it'} reboot into the installed system.`,
+      false,
+    );
     if (!ok) throw new TestNotRun('the media installs were not finished');
   }
   const details: Record<string, string> = {};
   for (const v of p.vms) {
     const h = handleOf(ctx, v.host);
     const t0 = clock().now();
-    const xml = await until(async () => {
-      const r = await h.exec(`virsh dumpxml ${q(v.name)}`);
-      if (r.code !== 0) return undefined;
-      const running = /<domain\b[^>]*\bid=['"]\d+['"]/.test(r.stdout);
-      return running && !/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(r.stdout) ? r.stdout : undefined;
-    }, FINISH_TIMING.installMs, 10_000);
-    if (!xml) throw new VerifyFailed('vm-provision.finish-install', h.plan.name, `${v.name} installed and running from its disk`, (await installProblems(ctx)).filter((x) => x.startsWith(`${v.name}:`)).join('; ') || 'not yet');
-    for (const dev of loadedTargets(xml)) await h.sh(`virsh change-media ${q(v.name)} ${q(dev)} --eject --live --config`);
-    details[v.name] = `installed on ${v.host.name} in ${Math.round((clock().now() - t0) / 60_000)} min${loadedTargets(xml).length ? `; ejected ${loadedTargets(xml).join(', ')}` : ''}`;
+    const xml = await until(
+      async () => {
+        const r = await h.exec(`virsh dumpxml ${q(v.name)}`);
+        if (r.code !== 0) return undefined;
+        const running = /<domain\b[^>]*\bid=['"]\d+['"]/.test(r.stdout);
+        return running && !/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(r.stdout) ? r.stdout : undefined;
+      },
+      FINISH_TIMING.installMs,
+      10_000,
+    );
+    if (!xml)
+      throw new VerifyFailed(
+        'vm-provision.finish-install',
+        h.plan.name,
+        `${v.name} installed and running from its disk`,
+        (await installProblems(ctx)).filter((x) => x.startsWith(`${v.name}:`)).join('; ') || 'not yet',
+      );
+    for (const dev of loadedTargets(xml))
+      await h.sh(`virsh change-media ${q(v.name)} ${q(dev)} --eject --live --config`);
+    details[v.name] =
+      `installed on ${v.host.name} in ${Math.round((clock().now() - t0) / 60_000)} min${loadedTargets(xml).length ? `; ejected ${loadedTargets(xml).join(', ')}` : ''}`;
   }
   const problems = await installProblems(ctx);
-  if (problems.length) throw new VerifyFailed('vm-provision.finish-install', ctx.node.plan.name, 'every VM installed, running from its disk, install media ejected', problems.join('; '));
+  if (problems.length)
+    throw new VerifyFailed(
+      'vm-provision.finish-install',
+      ctx.node.plan.name,
+      'every VM installed, running from its disk, install media ejected',
+      problems.join('; '),
+    );
   return { summary: `${p.vms.length} VMs installed and running from their disks, no media loaded`, details };
 }
 
@@ -174,7 +202,13 @@ export async function provisionProblems(ctx: TaskContext): Promise<string[]> {
   const have = await existingLvs(ctx);
   const vgs = await ctx.node.exec('vgs --noheadings --units m --nosuffix -o vg_name,vg_free');
   if (vgs.code !== 0) return [`vgs failed: ${vgs.stderr.trim() || `exit ${vgs.code}`}`];
-  const free = new Map(vgs.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter((w) => w.length >= 2).map((w) => [w[0]!, Number(w[1])] as const));
+  const free = new Map(
+    vgs.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((w) => w.length >= 2)
+      .map((w) => [w[0]!, Number(w[1])] as const),
+  );
   for (const vg of new Set(p.vms.map((v) => v.vg))) {
     const todo = p.vms.filter((v) => v.vg === vg && !have.has(`${v.vg}/${v.lv}`));
     if (!todo.length) continue;
@@ -185,9 +219,21 @@ export async function provisionProblems(ctx: TaskContext): Promise<string[]> {
     }
     const fixed = todo.reduce((k, v) => k + (sizeMiB(v.size) ?? 0), 0);
     const rest = todo.filter((v) => sizeMiB(v.size) === undefined);
-    if (fixed > avail) out.push(`VG ${vg}: ${todo.filter((v) => sizeMiB(v.size) !== undefined).map((v) => `${v.lv} ${v.size}`).join(' + ')} = ${Math.round(fixed)} MiB, but only ${Math.round(avail)} MiB free`);
-    else if (rest.length && avail - fixed < 1024) out.push(`VG ${vg}: ${rest.map((v) => v.lv).join(', ')} would get ${Math.round(avail - fixed)} MiB (what the fixed sizes leave)`);
-    if (rest.length > 1) out.push(`VG ${vg}: ${rest.map((v) => v.lv).join(' and ')} both ask for the rest of the VG; only the last one created would get any`);
+    if (fixed > avail)
+      out.push(
+        `VG ${vg}: ${todo
+          .filter((v) => sizeMiB(v.size) !== undefined)
+          .map((v) => `${v.lv} ${v.size}`)
+          .join(' + ')} = ${Math.round(fixed)} MiB, but only ${Math.round(avail)} MiB free`,
+      );
+    else if (rest.length && avail - fixed < 1024)
+      out.push(
+        `VG ${vg}: ${rest.map((v) => v.lv).join(', ')} would get ${Math.round(avail - fixed)} MiB (what the fixed sizes leave)`,
+      );
+    if (rest.length > 1)
+      out.push(
+        `VG ${vg}: ${rest.map((v) => v.lv).join(' and ')} both ask for the rest of the VG; only the last one created would get any`,
+      );
   }
   const ram = p.vms.reduce((k, v) => k + v.ram, 0);
   for (const n of [ctx.node, ctx.peer]) {
@@ -198,11 +244,15 @@ export async function provisionProblems(ctx: TaskContext): Promise<string[]> {
       continue;
     }
     const idle = Math.floor(((mi.MemFree ?? 0) + (mi.Buffers ?? 0) + (mi.Cached ?? 0)) / 1024);
-    if (ram > idle) out.push(`${n.plan.name}: all ${p.vms.length} VMs need ${ram} MiB of RAM when they run on this one node, but it has ${idle} MiB free (MemTotal ${Math.floor(mi.MemTotal / 1024)} MiB)`);
+    if (ram > idle)
+      out.push(
+        `${n.plan.name}: all ${p.vms.length} VMs need ${ram} MiB of RAM when they run on this one node, but it has ${idle} MiB free (MemTotal ${Math.floor(mi.MemTotal / 1024)} MiB)`,
+      );
   }
   for (const v of p.vms.filter(usesMedia))
     for (const f of [v.install.cdrom, v.install.floppy].filter((x): x is string => !!x))
-      if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) out.push(`${v.name}: install media ${f} is missing (copy it to the shared volume first)`);
+      if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0)
+        out.push(`${v.name}: install media ${f} is missing (copy it to the shared volume first)`);
   return out;
 }
 
@@ -212,7 +262,7 @@ export const vmProvision: Step = {
   ifSkipped: 'no VMs: vm-services has nothing to manage and fails; the acceptance tests fail',
   doc:
     'Provisioning a VM means creating it: a collection of emulated hardware connected to physical devices, then ' +
-    "installing its operating system. Each VM's \"hard drive\" is an LV on the VG of the DRBD resource of the node it " +
+    'installing its operating system. Each VM\'s "hard drive" is an LV on the VG of the DRBD resource of the node it ' +
     'normally runs on; its virt-install call is kept as a small script under the provision directory for future ' +
     'reference. Linux VMs install from the network with a kickstart file; media installs (Windows) boot an ISO and ' +
     'load the virtio storage driver from a virtual floppy. The install is watched and finished from virt-manager on ' +
@@ -233,19 +283,31 @@ export const vmProvision: Step = {
         checklist: (p) => mediaFiles(p).map((f) => `${f} is on the shared volume (\`ls -lah ${f}\`)`),
         async drive(ctx) {
           const missing: string[] = [];
-          for (const f of mediaFiles(ctx.plan)) if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) missing.push(f);
+          for (const f of mediaFiles(ctx.plan))
+            if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) missing.push(f);
           for (const f of missing) await ctx.hands.supplyFile(ctx.node.plan.name, f);
           const still = [];
           for (const f of mediaFiles(ctx.plan)) if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) still.push(f);
-          if (still.length) throw new VerifyFailed('vm-provision.media', ctx.node.plan.name, `${still.join(', ')} present`, 'missing');
-          return { summary: mediaFiles(ctx.plan).length ? `${mediaFiles(ctx.plan).length} install media present${missing.length ? ` (${missing.length} copied now)` : ''}` : 'no media installs' };
+          if (still.length)
+            throw new VerifyFailed('vm-provision.media', ctx.node.plan.name, `${still.join(', ')} present`, 'missing');
+          return {
+            summary: mediaFiles(ctx.plan).length
+              ? `${mediaFiles(ctx.plan).length} install media present${missing.length ? ` (${missing.length} copied now)` : ''}`
+              : 'no media installs',
+          };
         },
       },
       expect: (p) => mediaFiles(p).map((f) => `${f} present`),
       async verify(ctx) {
         const missing: string[] = [];
         for (const f of mediaFiles(ctx.plan)) if ((await ctx.node.exec(`test -s ${q(f)}`)).code !== 0) missing.push(f);
-        if (missing.length) throw new VerifyFailed('vm-provision.media', ctx.node.plan.name, 'the install media on the shared volume', `missing ${missing.join(', ')}`);
+        if (missing.length)
+          throw new VerifyFailed(
+            'vm-provision.media',
+            ctx.node.plan.name,
+            'the install media on the shared volume',
+            `missing ${missing.join(', ')}`,
+          );
         return { summary: `${mediaFiles(ctx.plan).length} install media present` };
       },
     },
@@ -257,13 +319,29 @@ export const vmProvision: Step = {
       commands: () => ['vgs --noheadings --units m --nosuffix -o vg_name,vg_free', 'cat /proc/meminfo'],
       async run(ctx) {
         const problems = await provisionProblems(ctx);
-        if (problems.length) throw new AnvilError(`the VMs as planned do not fit: ${problems.join('; ')}`, 'change the VMs in the answers (size, ram) or copy the install media, then resume');
+        if (problems.length)
+          throw new AnvilError(
+            `the VMs as planned do not fit: ${problems.join('; ')}`,
+            'change the VMs in the answers (size, ram) or copy the install media, then resume',
+          );
       },
-      expect: (p) => [`every VM's RAM together (${p.vms.reduce((k, v) => k + v.ram, 0)} MiB) fits one node`, 'fixed LV sizes fit their VG', ...p.vms.filter(usesMedia).map((v) => `${v.install.cdrom} present`)],
+      expect: (p) => [
+        `every VM's RAM together (${p.vms.reduce((k, v) => k + v.ram, 0)} MiB) fits one node`,
+        'fixed LV sizes fit their VG',
+        ...p.vms.filter(usesMedia).map((v) => `${v.install.cdrom} present`),
+      ],
       async verify(ctx) {
         const problems = await provisionProblems(ctx);
-        if (problems.length) throw new VerifyFailed('vm-provision.precheck', ctx.node.plan.name, 'the VMs fit the nodes', problems.join('; '));
-        return { summary: `${ctx.plan.vms.length} VMs fit: ${ctx.plan.vms.reduce((k, v) => k + v.ram, 0)} MiB of RAM on one node, disks within their VGs` };
+        if (problems.length)
+          throw new VerifyFailed(
+            'vm-provision.precheck',
+            ctx.node.plan.name,
+            'the VMs fit the nodes',
+            problems.join('; '),
+          );
+        return {
+          summary: `${ctx.plan.vms.length} VMs fit: ${ctx.plan.vms.reduce((k, v) => k + v.ram, 0)} MiB of RAM on one node, disks within their VGs`,
+        };
       },
     },
     {
@@ -271,10 +349,16 @@ export const vmProvision: Step = {
       title: 'Create the LV of each VM on its host node',
       on: 'both',
       kind: 'once',
-      destroys: (p, n) => vmsOn(p, n).map((v) => v.lvPath).join(' ') || 'nothing (no VM on this node)',
+      destroys: (p, n) =>
+        vmsOn(p, n)
+          .map((v) => v.lvPath)
+          .join(' ') || 'nothing (no VM on this node)',
       commands: (p, n) => vmsOn(p, n).map(lvcreateCommand),
       expect: (p, n) => vmsOn(p, n).map((v) => `${v.lvPath} exists (${v.size})`),
-      expectedOutput: (p, n) => vmsOn(p, n).map((v) => `  Logical volume "${v.lv}" created`).join('\n'),
+      expectedOutput: (p, n) =>
+        vmsOn(p, n)
+          .map((v) => `  Logical volume "${v.lv}" created`)
+          .join('\n'),
       async done(ctx) {
         const have = await existingLvs(ctx);
         return vmsOn(ctx.plan, ctx.node.plan).every((v) => have.has(`${v.vg}/${v.lv}`));
@@ -282,13 +366,20 @@ export const vmProvision: Step = {
       async run(ctx) {
         const have = await existingLvs(ctx);
         // NOTE: in order: a "100%FREE" LV must come after the fixed-size ones of the same VG.
-        for (const v of vmsOn(ctx.plan, ctx.node.plan)) if (!have.has(`${v.vg}/${v.lv}`)) await ctx.node.sh(lvcreateCommand(v));
+        for (const v of vmsOn(ctx.plan, ctx.node.plan))
+          if (!have.has(`${v.vg}/${v.lv}`)) await ctx.node.sh(lvcreateCommand(v));
       },
       async verify(ctx) {
         const have = await existingLvs(ctx);
         const vms = vmsOn(ctx.plan, ctx.node.plan);
         const missing = vms.filter((v) => !have.has(`${v.vg}/${v.lv}`));
-        if (missing.length) throw new VerifyFailed('vm-provision.lvcreate', ctx.node.plan.name, vms.map((v) => v.lvPath).join(', '), `missing ${missing.map((v) => v.lvPath).join(', ')}`);
+        if (missing.length)
+          throw new VerifyFailed(
+            'vm-provision.lvcreate',
+            ctx.node.plan.name,
+            vms.map((v) => v.lvPath).join(', '),
+            `missing ${missing.map((v) => v.lvPath).join(', ')}`,
+          );
         return { summary: vms.length ? vms.map((v) => v.lvPath).join(', ') : 'no VMs on this node' };
       },
     },
@@ -305,7 +396,12 @@ export const vmProvision: Step = {
           const text = await ctx.node.readFile(v.provisionScript);
           const exec = (await ctx.node.exec(`test -x ${q(v.provisionScript)}`)).code === 0;
           if (!text || !exec || !text.includes(`--name ${q(v.name)}`) || !text.includes(`path=${v.lvPath}`))
-            throw new VerifyFailed('vm-provision.scripts', ctx.node.plan.name, `${v.provisionScript}: executable virt-install of ${v.name} on ${v.lvPath}`, !text ? 'missing' : !exec ? 'not executable' : 'other content');
+            throw new VerifyFailed(
+              'vm-provision.scripts',
+              ctx.node.plan.name,
+              `${v.provisionScript}: executable virt-install of ${v.name} on ${v.lvPath}`,
+              !text ? 'missing' : !exec ? 'not executable' : 'other content',
+            );
         }
         return { summary: vms.length ? vms.map((v) => v.provisionScript).join(', ') : 'no VMs on this node' };
       },
@@ -315,7 +411,10 @@ export const vmProvision: Step = {
       title: 'Start the install of each VM on its host node',
       on: 'both',
       kind: 'once',
-      destroys: (p, n) => vmsOn(p, n).map((v) => v.name).join(' ') || 'nothing (no VM on this node)',
+      destroys: (p, n) =>
+        vmsOn(p, n)
+          .map((v) => v.name)
+          .join(' ') || 'nothing (no VM on this node)',
       commands: (p, n) => vmsOn(p, n).map((v) => v.provisionScript),
       expect: (p, n) => vmsOn(p, n).map((v) => `virsh dominfo ${v.name} succeeds on ${n.name}`),
       expectedOutput: (p, n) =>
@@ -335,10 +434,17 @@ export const vmProvision: Step = {
           if (await defined(ctx.node, v.name)) continue;
           // NOTE: detached: a media install's virt-install waits for the whole (manual) OS install.
           await ctx.node.sh(`nohup ${q(v.provisionScript)} > ${q(installLog(v))} 2>&1 < /dev/null &`);
-          const ok = await poll(() => defined(ctx.node, v.name), (x) => x, { tries: 150 });
+          const ok = await poll(
+            () => defined(ctx.node, v.name),
+            (x) => x,
+            { tries: 150 },
+          );
           if (!ok) {
             const log = (await ctx.node.exec(`tail -n 20 ${q(installLog(v))}`)).stdout.trim();
-            throw new AnvilError(`${ctx.node.plan.name}: ${v.name} was not created by ${v.provisionScript}`, log ? `virt-install said:\n${log}` : `see ${installLog(v)}`);
+            throw new AnvilError(
+              `${ctx.node.plan.name}: ${v.name} was not created by ${v.provisionScript}`,
+              log ? `virt-install said:\n${log}` : `see ${installLog(v)}`,
+            );
           }
           ctx.log(`${ctx.node.plan.name}: ${v.name} created; install output in ${installLog(v)}`);
         }
@@ -347,8 +453,18 @@ export const vmProvision: Step = {
         const vms = vmsOn(ctx.plan, ctx.node.plan);
         const list = parseVirshList((await ctx.node.exec('virsh list --all')).stdout);
         const missing = vms.filter((v) => !list.some((d) => d.name === v.name));
-        if (missing.length) throw new VerifyFailed('vm-provision.install', ctx.node.plan.name, `${vms.map((v) => v.name).join(', ')} defined`, `missing ${missing.map((v) => v.name).join(', ')}; virsh list --all shows ${list.map((d) => d.name).join(', ') || 'nothing'}`);
-        return { summary: vms.length ? vms.map((v) => `${v.name} ${list.find((d) => d.name === v.name)!.state}`).join(', ') : 'no VMs on this node' };
+        if (missing.length)
+          throw new VerifyFailed(
+            'vm-provision.install',
+            ctx.node.plan.name,
+            `${vms.map((v) => v.name).join(', ')} defined`,
+            `missing ${missing.map((v) => v.name).join(', ')}; virsh list --all shows ${list.map((d) => d.name).join(', ') || 'nothing'}`,
+          );
+        return {
+          summary: vms.length
+            ? vms.map((v) => `${v.name} ${list.find((d) => d.name === v.name)!.state}`).join(', ')
+            : 'no VMs on this node',
+        };
       },
     },
     {
@@ -362,16 +478,20 @@ export const vmProvision: Step = {
             'On your workstation, run virt-manager and add both nodes: File -> Add Connection..., Hypervisor QEMU/KVM, ' +
               `Connect to remote host, Method SSH, Username root, Hostname ${p.nodes.map((n) => n.name).join(' / ')} (append .ifn when on the IFN).`,
             'Follow each install to its end; depending on the kickstart file, reboot the VM by hand.',
-            ...p.vms.filter(usesMedia).map(
-              (v) =>
-                `${v.name}: choose the Custom (advanced) install, click Load Driver, OK, pick Red Hat VirtIO SCSI Controller from the ` +
-                'floppy; once installed and rebooted, open View -> Details, select Floppy 1 and click Disconnect, select IDE CDROM 1 and click Disconnect.',
-            ),
+            ...p.vms
+              .filter(usesMedia)
+              .map(
+                (v) =>
+                  `${v.name}: choose the Custom (advanced) install, click Load Driver, OK, pick Red Hat VirtIO SCSI Controller from the ` +
+                  'floppy; once installed and rebooted, open View -> Details, select Floppy 1 and click Disconnect, select IDE CDROM 1 and click Disconnect.',
+              ),
           ].join('\n'),
         drive: driveFinishInstall,
         checklist: (p) => [
           ...p.vms.map((v) => `${v.name} (on ${v.host.name}): the OS install finished and the VM booted from its disk`),
-          ...p.vms.filter(usesMedia).map((v) => `${v.name}: the floppy and DVD media are disconnected (Post-Install Housekeeping)`),
+          ...p.vms
+            .filter(usesMedia)
+            .map((v) => `${v.name}: the floppy and DVD media are disconnected (Post-Install Housekeeping)`),
         ],
       },
       expect: (p) => [
@@ -380,7 +500,13 @@ export const vmProvision: Step = {
       ],
       async verify(ctx) {
         const problems = await installProblems(ctx);
-        if (problems.length) throw new VerifyFailed('vm-provision.finish-install', ctx.node.plan.name, 'every VM installed, running from its disk, install media ejected', problems.join('; '));
+        if (problems.length)
+          throw new VerifyFailed(
+            'vm-provision.finish-install',
+            ctx.node.plan.name,
+            'every VM installed, running from its disk, install media ejected',
+            problems.join('; '),
+          );
         return { summary: `${ctx.plan.vms.length} VMs installed and running from their disks, no media loaded` };
       },
     },
@@ -395,7 +521,13 @@ export const vmProvision: Step = {
         const vms = vmsOn(ctx.plan, ctx.node.plan);
         for (const v of vms) {
           const xml = await ctx.node.readFile(v.definition);
-          if (!xml || !xml.includes(`<name>${v.name}</name>`)) throw new VerifyFailed('vm-provision.dumpxml', ctx.node.plan.name, `${v.definition} with <name>${v.name}</name>`, xml ? 'another domain' : 'missing');
+          if (!xml || !xml.includes(`<name>${v.name}</name>`))
+            throw new VerifyFailed(
+              'vm-provision.dumpxml',
+              ctx.node.plan.name,
+              `${v.definition} with <name>${v.name}</name>`,
+              xml ? 'another domain' : 'missing',
+            );
         }
         return { summary: vms.length ? vms.map((v) => v.definition).join(', ') : 'no VMs on this node' };
       },
@@ -408,12 +540,24 @@ export const vmProvision: Step = {
       commands: (p, n) => p.vms.filter((v) => v.host.name !== n.name).map((v) => `virsh define ${q(v.definition)}`),
       expect: (p) => [`virsh list --all on both nodes lists ${p.vms.map((v) => v.name).join(', ')}`],
       expectedOutput: (p, n) =>
-        [...p.vms.filter((v) => v.host.name !== n.name).map((v) => `Domain ${v.name} defined from ${v.definition}`), expectedList(p, n)].join('\n'),
+        [
+          ...p.vms.filter((v) => v.host.name !== n.name).map((v) => `Domain ${v.name} defined from ${v.definition}`),
+          expectedList(p, n),
+        ].join('\n'),
       async verify(ctx) {
         const list = parseVirshList((await ctx.node.exec('virsh list --all')).stdout);
         const missing = ctx.plan.vms.filter((v) => !list.some((d) => d.name === v.name));
-        if (missing.length) throw new VerifyFailed('vm-provision.define-peer', ctx.node.plan.name, `virsh list --all shows ${ctx.plan.vms.map((v) => v.name).join(', ')}`, `missing ${missing.map((v) => v.name).join(', ')}`);
-        return { summary: list.map((d) => `${d.name} ${d.state}`).join(', '), details: Object.fromEntries(list.map((d) => [d.name, d.state])) };
+        if (missing.length)
+          throw new VerifyFailed(
+            'vm-provision.define-peer',
+            ctx.node.plan.name,
+            `virsh list --all shows ${ctx.plan.vms.map((v) => v.name).join(', ')}`,
+            `missing ${missing.map((v) => v.name).join(', ')}`,
+          );
+        return {
+          summary: list.map((d) => `${d.name} ${d.state}`).join(', '),
+          details: Object.fromEntries(list.map((d) => [d.name, d.state])),
+        };
       },
     },
   ],

@@ -24,8 +24,21 @@ export async function runningGuests(ctx: TaskContext): Promise<Map<string, Set<s
   const out = new Map<string, Set<string>>();
   for (const n of [ctx.node, ctx.peer]) {
     const r = await n.exec('virsh list --all');
-    if (r.code !== 0) throw new VerifyFailed('vm-services.enable', n.plan.name, '`virsh list --all` answers (libvirtd runs under the storage service)', r.stderr.trim() || `exit ${r.code}`);
-    out.set(n.plan.name, new Set(parseVirshList(r.stdout).filter((d) => d.state === 'running' || d.state === 'paused' || d.state === 'idle').map((d) => d.name)));
+    if (r.code !== 0)
+      throw new VerifyFailed(
+        'vm-services.enable',
+        n.plan.name,
+        '`virsh list --all` answers (libvirtd runs under the storage service)',
+        r.stderr.trim() || `exit ${r.code}`,
+      );
+    out.set(
+      n.plan.name,
+      new Set(
+        parseVirshList(r.stdout)
+          .filter((d) => d.state === 'running' || d.state === 'paused' || d.state === 'idle')
+          .map((d) => d.name),
+      ),
+    );
   }
   return out;
 }
@@ -38,12 +51,13 @@ export function enableCommands(p: Plan, n: PlanNode): string[] {
 export const vmServices: Step = {
   id: 'vm-services',
   title: 'Making the VMs highly available cluster services',
-  ifSkipped: 'the VMs are not cluster services: nothing restarts or moves them after a failure; the acceptance tests fail',
+  ifSkipped:
+    'the VMs are not cluster services: nothing restarts or moves them after a failure; the acceptance tests fail',
   doc:
     'Each VM should normally run on one node and be restarted on the other if that node fails. Two ordered, restricted ' +
     'failover domains, primary_<label>, give each node priority 1 in its own domain and 2 in the other. Each VM becomes ' +
-    'a vm: service in its host\'s domain, with path pointing at the definitions directory on the shared GFS2 volume ' +
-    '(where the provisioning step dumped each VM\'s XML). autostart is off because the storage takes too long to come ' +
+    "a vm: service in its host's domain, with path pointing at the definitions directory on the shared GFS2 volume " +
+    "(where the provisioning step dumped each VM's XML). autostart is off because the storage takes too long to come " +
     'on-line at cluster start; exclusive is off so a VM does not stop everything else on its node; recovery, ' +
     'max_restarts and restart_expire_time decide when repeated failures on one node turn into a relocation. After the ' +
     'push rgmanager lists the VMs as disabled, even though they run: the cluster is told to take them over with ' +
@@ -68,7 +82,13 @@ export const vmServices: Step = {
           const st = await readClustat(ctx.node).catch(() => undefined);
           return st && mine.every((v) => clustatService(st, `vm:${v.name}`)) ? st : undefined;
         }, 120_000);
-        if (!listed) throw new VerifyFailed('vm-services.enable', ctx.node.plan.name, `clustat lists ${mine.map((v) => `vm:${v.name}`).join(', ')} (rgmanager read the new cluster.conf)`, 'not listed after 120 s');
+        if (!listed)
+          throw new VerifyFailed(
+            'vm-services.enable',
+            ctx.node.plan.name,
+            `clustat lists ${mine.map((v) => `vm:${v.name}`).join(', ')} (rgmanager read the new cluster.conf)`,
+            'not listed after 120 s',
+          );
         const c = listed;
         // NOTE: clustat shows a guest started outside the cluster as disabled wherever it runs; before
         // asking rgmanager to start one, look at both nodes (tutorial 4062-4093): a guest running on
@@ -91,7 +111,9 @@ export const vmServices: Step = {
           const on = where[0];
           if (on && on.name !== v.host.name) {
             // NOTE: adopt it where it runs (no restart), then live-migrate it home.
-            ctx.log(`${v.name} runs on ${on.name}, not on its home ${v.host.name}: taking it over there, then migrating it home`);
+            ctx.log(
+              `${v.name} runs on ${on.name}, not on its home ${v.host.name}: taking it over there, then migrating it home`,
+            );
             await ctx.node.sh(`clusvcadm -e ${q(`vm:${v.name}`)} -m ${q(on.fqdn)}`, { timeoutMs: 300_000 });
             await ctx.node.sh(`clusvcadm -M ${q(`vm:${v.name}`)} -m ${q(v.host.fqdn)}`, { timeoutMs: 600_000 });
             continue;
@@ -100,14 +122,27 @@ export const vmServices: Step = {
         }
       },
       expect: (p, n) => vmsOf(p, n).map((v) => `clustat: vm:${v.name} started on ${n.fqdn}`),
-      expectedOutput: (p, n) => vmsOf(p, n).map((v) => `vm:${v.name} is now running on ${n.fqdn}`).join('\n'),
+      expectedOutput: (p, n) =>
+        vmsOf(p, n)
+          .map((v) => `vm:${v.name} is now running on ${n.fqdn}`)
+          .join('\n'),
       async verify(ctx) {
         const mine = vmsOf(ctx.plan, ctx.node.plan);
         const problems = vmProblems(ctx.plan, await readClustat(ctx.node), mine);
         const peerRuns = (await runningGuests(ctx)).get(ctx.peer.plan.name) ?? new Set<string>();
-        for (const v of mine) if (peerRuns.has(v.name)) problems.push(`${v.name} also runs on ${ctx.peer.plan.name} (virsh list)`);
-        if (problems.length) throw new VerifyFailed('vm-services.enable', ctx.node.plan.name, `${mine.map((v) => `vm:${v.name}`).join(', ')} started on ${ctx.node.plan.fqdn}`, problems.join('; '));
-        return { summary: `${mine.length} VM service(s) started on ${ctx.node.plan.name}`, details: { vms: mine.length } };
+        for (const v of mine)
+          if (peerRuns.has(v.name)) problems.push(`${v.name} also runs on ${ctx.peer.plan.name} (virsh list)`);
+        if (problems.length)
+          throw new VerifyFailed(
+            'vm-services.enable',
+            ctx.node.plan.name,
+            `${mine.map((v) => `vm:${v.name}`).join(', ')} started on ${ctx.node.plan.fqdn}`,
+            problems.join('; '),
+          );
+        return {
+          summary: `${mine.length} VM service(s) started on ${ctx.node.plan.name}`,
+          details: { vms: mine.length },
+        };
       },
     },
     {
@@ -120,7 +155,13 @@ export const vmServices: Step = {
       async verify(ctx) {
         const list = parseChkconfig(await ctx.node.sh('chkconfig --list cman; chkconfig --list rgmanager'));
         const off = ['cman', 'rgmanager'].filter((s) => !isOnAtBoot(list, s));
-        if (off.length) throw new VerifyFailed('vm-services.autostart', ctx.node.plan.name, 'cman and rgmanager on at boot', `${off.join(', ')} not on in runlevels 2-5`);
+        if (off.length)
+          throw new VerifyFailed(
+            'vm-services.autostart',
+            ctx.node.plan.name,
+            'cman and rgmanager on at boot',
+            `${off.join(', ')} not on in runlevels 2-5`,
+          );
         return { summary: 'cman and rgmanager start at boot' };
       },
     },

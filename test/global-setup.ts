@@ -6,6 +6,9 @@
 import { spawnSync } from 'node:child_process';
 
 export default function setup(): void {
-  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`tsc -p tsconfig.json failed before the tests:\n${r.stdout}${r.stderr}`);
 }

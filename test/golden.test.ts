@@ -41,7 +41,12 @@ function normText(s: string): string[] {
 }
 
 function canonXml(s: string): unknown {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', preserveOrder: true, trimValues: true });
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    preserveOrder: true,
+    trimValues: true,
+  });
   const sortAttrs = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(sortAttrs);
     if (node && typeof node === 'object') {
@@ -67,7 +72,14 @@ const fixtures = walk(ROOT)
 describe('golden: rendered files equal the tutorial listings', () => {
   it('has listings for the network, hosts, cluster.conf, DRBD and provision files', () => {
     const paths = new Set(fixtures.map((f) => f.path));
-    for (const p of ['/etc/hosts', '/etc/cluster/cluster.conf', '/etc/drbd.d/r0.res', '/etc/drbd.d/global_common.conf', '/etc/sysconfig/network-scripts/ifcfg-vbr2', '/shared/provision/vm0004-ms.sh'])
+    for (const p of [
+      '/etc/hosts',
+      '/etc/cluster/cluster.conf',
+      '/etc/drbd.d/r0.res',
+      '/etc/drbd.d/global_common.conf',
+      '/etc/sysconfig/network-scripts/ifcfg-vbr2',
+      '/shared/provision/vm0004-ms.sh',
+    ])
       expect(paths).toContain(p);
   });
 
@@ -77,15 +89,19 @@ describe('golden: rendered files equal the tutorial listings', () => {
       expect(got, `render has no ${f.path} for ${f.node}`).toBeDefined();
       let want = readFileSync(f.fixture, 'utf8');
       for (const [from, to] of KNOWN[f.path] ?? []) want = want.replace(from, to);
-      if (f.path.endsWith('.conf') && want.trimStart().startsWith('<?xml')) expect(canonXml(got!.content)).toEqual(canonXml(want));
+      if (f.path.endsWith('.conf') && want.trimStart().startsWith('<?xml'))
+        expect(canonXml(got!.content)).toEqual(canonXml(want));
       else expect(normText(got!.content)).toEqual(normText(want));
     });
   }
 
-  it('lvm.conf on both nodes carries the tutorial\'s three settings', () => {
+  it("lvm.conf on both nodes carries the tutorial's three settings", () => {
     for (const n of plan.nodes) {
       const text = files.get(n.name)!.get('/etc/lvm/lvm.conf')!.content;
-      const active = text.split('\n').map((l) => l.trim()).filter((l) => !l.startsWith('#'));
+      const active = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => !l.startsWith('#'));
       expect(active).toContain('filter = [ "a|/dev/drbd*|", "r/.*/" ]');
       expect(active).toContain('locking_type = 3');
       expect(active).toContain('fallback_to_local_locking = 0');

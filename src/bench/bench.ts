@@ -34,7 +34,9 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile(cmd, args, { timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve())),
+    execFile(cmd, args, { timeout: 60_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(),
+    ),
   );
 }
 
@@ -50,14 +52,22 @@ async function timeSeries(n: number, once: () => Promise<unknown>): Promise<Timi
 
 function sshArgs(d: LocalSshd, knownHosts: string): string[] {
   return [
-    '-F', '/dev/null',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${knownHosts}`,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'LogLevel=ERROR',
-    '-p', String(d.port),
-    '-i', d.clientKeyPath,
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(d.port),
+    '-i',
+    d.clientKeyPath,
   ];
 }
 
@@ -67,7 +77,9 @@ async function runnerOverhead(n: number): Promise<{ perTaskMs: number; totalMs: 
 }
 
 /** Run the whole benchmark; resolves with the report object. */
-export async function bench(opts: { nodeRuns?: number; freshRuns?: number; muxRuns?: number; runnerTasks?: number } = {}): Promise<Record<string, unknown>> {
+export async function bench(
+  opts: { nodeRuns?: number; freshRuns?: number; muxRuns?: number; runnerTasks?: number } = {},
+): Promise<Record<string, unknown>> {
   const nodeRuns = opts.nodeRuns ?? 200;
   const freshRuns = opts.freshRuns ?? 20;
   const muxRuns = opts.muxRuns ?? 50;
@@ -155,7 +167,20 @@ async function installOnLab(): Promise<{ wallMs: number; exitCode: number | null
   const t = now();
   try {
     const r = await new Promise<{ code: number | null; out: string }>((res) => {
-      const p = spawn(process.execPath, [join(root, 'bin', 'anvil-install.js'), 'install', '--lab', '--yes', '--answers', join(root, 'examples', 'tutorial.anvil.yaml'), '--state', join(dir, 'state')], { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        process.execPath,
+        [
+          join(root, 'bin', 'anvil-install.js'),
+          'install',
+          '--lab',
+          '--yes',
+          '--answers',
+          join(root, 'examples', 'tutorial.anvil.yaml'),
+          '--state',
+          join(dir, 'state'),
+        ],
+        { cwd: dir, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       p.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -52,7 +52,9 @@ export interface LocalSshd {
 function keygen(path: string): void {
   rmSync(path, { force: true });
   rmSync(path + '.pub', { force: true });
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'anvil-test', '-f', path], { encoding: 'utf8' });
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'anvil-test', '-f', path], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr || r.error}`);
 }
 
@@ -70,7 +72,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves once something on host:port answers with an SSH banner; polls until `timeoutMs`. */
-export async function waitForSshBanner(host: string, port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
+export async function waitForSshBanner(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  alive: () => boolean = () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 20;
   for (;;) {
@@ -243,7 +250,12 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     }
   }
 
-  const pubLine = () => readFileSync(hostKey + '.pub', 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  const pubLine = () =>
+    readFileSync(hostKey + '.pub', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .slice(0, 2)
+      .join(' ');
   const start = async (o: { newHostKey?: boolean } = {}): Promise<void> => {
     if (child && !exited) throw new Error('sshd is already running');
     if (o.newHostKey) keygen(hostKey);
@@ -261,7 +273,7 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     clientKeyPath,
     hostKeyLine: pubLine,
     hostKeyBlob: () => Buffer.from(pubLine().split(' ')[1]!, 'base64'),
-    pid: () => (child && !exited ? child.pid ?? null : null),
+    pid: () => (child && !exited ? (child.pid ?? null) : null),
     kill,
     start,
     async restart(o = {}) {

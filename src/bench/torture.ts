@@ -88,7 +88,11 @@ export async function endState(labDir: string, nodes: string[]): Promise<Record<
   return out;
 }
 
-function start(args: string[], cwd: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
+function start(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): { proc: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
   const proc = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -113,7 +117,11 @@ async function serve(labDir: string, cwd: string, env: NodeJS.ProcessEnv): Promi
 async function plainRun(state: string, cwd: string, env: NodeJS.ProcessEnv, to?: string) {
   const lab = await serve(join(state, 'lab'), cwd, env);
   try {
-    return await start(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(to ? ['--to', to] : [])], cwd, env).done;
+    return await start(
+      ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(to ? ['--to', to] : [])],
+      cwd,
+      env,
+    ).done;
   } finally {
     lab.kill('SIGTERM');
   }
@@ -132,7 +140,11 @@ export interface SeedResult {
 }
 
 /** One seed: kill the wizard at random moments, resume until it finishes, then check the rules. */
-export async function tortureSeed(seed: number, reference: Record<string, string>, o: { work: string; to?: string; maxRounds: number; env: NodeJS.ProcessEnv }): Promise<SeedResult> {
+export async function tortureSeed(
+  seed: number,
+  reference: Record<string, string>,
+  o: { work: string; to?: string; maxRounds: number; env: NodeJS.ProcessEnv },
+): Promise<SeedResult> {
   const t0 = Date.now();
   const state = join(o.work, `seed-${seed}`);
   const labDir = join(state, 'lab');
@@ -144,9 +156,14 @@ export async function tortureSeed(seed: number, reference: Record<string, string
   let exitCode: number | null = null;
   try {
     for (; rounds < o.maxRounds && !finished; rounds++) {
-      const begun = existsSync(join(state, 'state.json')) && !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
+      const begun =
+        existsSync(join(state, 'state.json')) &&
+        !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
       // NOTE: `resume` has no --to: with one, carrying on is `install` again on the same state folder.
-      const args = begun && !o.to ? ['resume', '--yes', '--state', state] : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(o.to ? ['--to', o.to] : [])];
+      const args =
+        begun && !o.to
+          ? ['resume', '--yes', '--state', state]
+          : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(o.to ? ['--to', o.to] : [])];
       const run = start(args, o.work, o.env);
       // NOTE: early rounds kill often; the last third lets the run finish.
       const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * 4000) : 3_600_000;
@@ -167,7 +184,16 @@ export async function tortureSeed(seed: number, reference: Record<string, string
   const nodes = Object.keys((await loadWorldOffline({ stateDir: labDir })).nodes);
   const got = await endState(labDir, nodes);
   const endStateDiffers = Object.keys(reference).filter((k) => reference[k] !== got[k]);
-  return { seed, kills, rounds, finished, exitCode, repeatedDestructive: repeatedDestructive(labDir, nodes), endStateDiffers, wallMs: Date.now() - t0 };
+  return {
+    seed,
+    kills,
+    rounds,
+    finished,
+    exitCode,
+    repeatedDestructive: repeatedDestructive(labDir, nodes),
+    endStateDiffers,
+    wallMs: Date.now() - t0,
+  };
 }
 
 async function main(): Promise<void> {
@@ -191,8 +217,12 @@ async function main(): Promise<void> {
     const nodes = Object.keys((await loadWorldOffline({ stateDir: join(refState, 'lab') })).nodes);
     const reference = await endState(join(refState, 'lab'), nodes);
     const results: SeedResult[] = [];
-    for (let s = first; s < first + seeds; s++) results.push(await tortureSeed(s, reference, { work, to, maxRounds, env }));
-    const bad = results.filter((r) => !r.finished || r.exitCode !== ref.code || Object.keys(r.repeatedDestructive).length || r.endStateDiffers.length);
+    for (let s = first; s < first + seeds; s++)
+      results.push(await tortureSeed(s, reference, { work, to, maxRounds, env }));
+    const bad = results.filter(
+      (r) =>
+        !r.finished || r.exitCode !== ref.code || Object.keys(r.repeatedDestructive).length || r.endStateDiffers.length,
+    );
     const summary = {
       referenceExitCode: ref.code,
       referenceMs,

@@ -37,4 +37,6 @@ async function perCommand(bigMiB: number, n: number): Promise<number> {
 const n = Number(process.argv[2] ?? 15);
 const small = await perCommand(0, n);
 const big = await perCommand(50, n);
-console.log(`world save per command: no large file ${small.toFixed(1)} ms; with a 50 MiB file ${big.toFixed(1)} ms (x${(big / small).toFixed(1)}), median of ${n}`);
+console.log(
+  `world save per command: no large file ${small.toFixed(1)} ms; with a 50 MiB file ${big.toFixed(1)} ms (x${(big / small).toFixed(1)}), median of ${n}`,
+);

@@ -34,7 +34,8 @@ export interface CheckOptions {
 }
 
 /** What `check` did: a drift report, or (`--force`) the re-apply run. */
-export type CheckResult = { kind: 'report'; findings: DriftFinding[]; counts: DriftCounts } | { kind: 'reapply'; run: RunResult };
+export type CheckResult =
+  { kind: 'report'; findings: DriftFinding[]; counts: DriftCounts } | { kind: 'reapply'; run: RunResult };
 
 /** The exit code of a check: 7 on drift, 1 when some task could not be checked, else 0; a re-apply's as `install`'s. */
 export function checkExitCode(r: CheckResult): number {
@@ -61,18 +62,27 @@ export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckR
   const dir = o.state ?? DEFAULT_STATE_DIR;
   // NOTE: before the state folder is opened: a wrong flag costs nothing.
   if (o.force && !o.only)
-    throw new UsageError('check --force re-applies one step: name it with --only STEP', `anvil-install check --state ${dir} --only STEP --force (steps: ${steps.map((s) => s.id).join(', ')})`);
+    throw new UsageError(
+      'check --force re-applies one step: name it with --only STEP',
+      `anvil-install check --state ${dir} --only STEP --force (steps: ${steps.map((s) => s.id).join(', ')})`,
+    );
   checkStepRange({ only: o.only }, steps);
   const store = openState(dir);
   try {
     const file = store.state.answersFile;
-    if (!file) throw new AnvilError(`${store.dir} records no answers file`, 'start with `anvil-install install --answers FILE --state DIR`');
+    if (!file)
+      throw new AnvilError(
+        `${store.dir} records no answers file`,
+        'start with `anvil-install install --answers FILE --state DIR`',
+      );
     const answers = loadAnswers(file, deps.env ?? process.env);
     const changed = !!store.state.answersHash && store.state.answersHash !== answersHash(answers);
-    if (o.force) return { kind: 'reapply', run: await reapply(store, answers, file, o.only!, o.yes, changed, steps, deps) };
+    if (o.force)
+      return { kind: 'reapply', run: await reapply(store, answers, file, o.only!, o.yes, changed, steps, deps) };
     // NOTE: nothing a check does is written to the state file.
     store.freeze();
-    if (changed) say(`note: ${file} changed since the last run; the nodes are compared with the answers as they are now`);
+    if (changed)
+      say(`note: ${file} changed since the last run; the nodes are compared with the answers as they are now`);
     return await report(store, answers, file, o.only, steps, deps);
   } finally {
     store.close();
@@ -80,32 +90,65 @@ export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckR
 }
 
 /** `--only STEP --force`: an install run of that step alone, its done tasks re-opened. */
-async function reapply(store: StateStore, answers: Answers, file: string, only: string, yes: boolean | undefined, changed: boolean, steps: readonly Step[], deps: RunDeps): Promise<RunResult> {
+async function reapply(
+  store: StateStore,
+  answers: Answers,
+  file: string,
+  only: string,
+  yes: boolean | undefined,
+  changed: boolean,
+  steps: readonly Step[],
+  deps: RunDeps,
+): Promise<RunResult> {
   const step = steps.find((s) => s.id === only)!;
   const nodes = answers.nodes.map((n) => n.name);
   if (!step.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => store.state.tasks[t.id]?.[k]?.status === 'done')))
-    throw new AnvilError(`${only} has no done task to re-apply`, `carry on the install instead: anvil-install resume --state ${store.dir}`);
+    throw new AnvilError(
+      `${only} has no done task to re-apply`,
+      `carry on the install instead: anvil-install resume --state ${store.dir}`,
+    );
   if (changed) {
     say(`note: ${file} changed since the last run; the step is re-applied with the answers as they are now`);
     store.state.answersHash = answersHash(answers);
     store.save();
   }
   const command = `check --state ${store.dir} --only ${only} --force${yes ? ' --yes' : ''}`;
-  return executeRun(store, answers, { only, reapply: true, yes, lab: !!store.state.lab, answersFile: file, command }, deps);
+  return executeRun(
+    store,
+    answers,
+    { only, reapply: true, yes, lab: !!store.state.lab, answersFile: file, command },
+    deps,
+  );
 }
 
 /** The drift report: connect (only when there is something to check), run the verifies, print as they come. */
-async function report(store: StateStore, answers: Answers, file: string, only: string | undefined, steps: readonly Step[], deps: RunDeps): Promise<CheckResult> {
+async function report(
+  store: StateStore,
+  answers: Answers,
+  file: string,
+  only: string | undefined,
+  steps: readonly Step[],
+  deps: RunDeps,
+): Promise<CheckResult> {
   const selected = only ? steps.filter((s) => s.id === only) : steps;
   const nodes = answers.nodes.map((n) => n.name);
   const lab = !!store.state.lab;
   const out = new DriftReport(selected, store.state, nodes, (l) => say(l));
   say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
-  const toVerify = selected.some((s) => s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => !notCheckedReason(t, store.state, k))));
+  const toVerify = selected.some((s) =>
+    s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => !notCheckedReason(t, store.state, k))),
+  );
   let findings: DriftFinding[];
   if (!toVerify) {
     // NOTE: nothing done with a verify: no connection needed (nor a lab started).
-    findings = await checkDrift({ answers, steps: selected, state: store.state, transports: {}, onStep: (s) => out.step(s), onFinding: (f) => out.finding(f) });
+    findings = await checkDrift({
+      answers,
+      steps: selected,
+      state: store.state,
+      transports: {},
+      onStep: (s) => out.step(s),
+      onFinding: (f) => out.finding(f),
+    });
   } else {
     const conn = await (deps.transportFactory ?? defaultTransportFactory)({
       answers,
@@ -143,7 +186,7 @@ async function report(store: StateStore, answers: Answers, file: string, only: s
 export function register(program: Command): void {
   program
     .command('check')
-    .description('drift report: every done task\'s verify again, read-only (--only STEP --force: re-apply a step)')
+    .description("drift report: every done task's verify again, read-only (--only STEP --force: re-apply a step)")
     .option('--state <dir>', 'state folder of the install', DEFAULT_STATE_DIR)
     .option('--only <step>', 'check this step only (with --force: re-apply it)')
     .option('--force', 'with --only STEP: re-apply that done step (an install run of it, its tasks re-opened)')

@@ -34,11 +34,14 @@ export function initCommand(opts: InitOptions): string {
     say(text.replace(/\n$/, ''));
     return out;
   }
-  if (existsSync(out) && !opts.force) throw new AnvilError(`${out} already exists`, 'pass --force to overwrite it, or --out another file');
+  if (existsSync(out) && !opts.force)
+    throw new AnvilError(`${out} already exists`, 'pass --force to overwrite it, or --out another file');
   writeFileSync(out, text, { mode: 0o600 });
   say(`Wrote ${out}: the tutorial's cluster, every key commented. Next:`);
   say(`  1. edit ${out} for your cluster (names, addresses, MACs, fence devices, disks, VMs)`);
-  say(`  2. export the passwords it reads: ${INIT_ENV.join(', ')} (e.g. read -rs IPMI_PASSWORD && export IPMI_PASSWORD)`);
+  say(
+    `  2. export the passwords it reads: ${INIT_ENV.join(', ')} (e.g. read -rs IPMI_PASSWORD && export IPMI_PASSWORD)`,
+  );
   say(`  3. anvil-install plan --answers ${out}`);
   return out;
 }
@@ -47,7 +50,9 @@ export function initCommand(opts: InitOptions): string {
 export function register(program: Command): void {
   program
     .command('init')
-    .description('write a commented answers file to start from (the tutorial\'s cluster; passwords read from the environment)')
+    .description(
+      "write a commented answers file to start from (the tutorial's cluster; passwords read from the environment)",
+    )
     .option('-o, --out <file>', `file to write ("-" prints it)`, DEFAULT_ANSWERS)
     .option('-f, --force', 'overwrite the file if it exists')
     .addHelpText(

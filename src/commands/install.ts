@@ -112,7 +112,9 @@ export interface InstallOptions {
 
 /** sha256 of the masked answers (recorded in the state; never the secrets themselves). */
 export function answersHash(a: Answers): string {
-  return createHash('sha256').update(JSON.stringify(maskAnswers(a))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(maskAnswers(a)))
+    .digest('hex');
 }
 
 /**
@@ -133,7 +135,10 @@ function isInteractive(deps: RunDeps): boolean {
 /** Without --yes the operator approves changes: refuse early (before touching the state) when nobody can be asked. */
 export function checkCanAsk(yes: boolean | undefined, deps: RunDeps): void {
   if (!yes && !isInteractive(deps) && !deps.prompter)
-    throw new AnvilError('no terminal to ask on: changes cannot be approved here', 'run it in a terminal, or pass --yes (approve every change, stop at operator gates)');
+    throw new AnvilError(
+      'no terminal to ask on: changes cannot be approved here',
+      'run it in a terminal, or pass --yes (approve every change, stop at operator gates)',
+    );
 }
 
 /** Asks one question (enquirer's question object: type, message, initial) and resolves with the answer. */
@@ -148,7 +153,9 @@ export function hostKeyQuestion(who: string, type: string, fp: string): string {
 async function askOnTerminal<T>(question: Record<string, unknown>): Promise<T> {
   const { default: Enquirer } = await import('enquirer');
   const stdout = promptTerminal();
-  const r = (await new Enquirer().prompt({ name: 'v', ...question, ...(stdout ? { stdout } : {}) } as never)) as { v: T };
+  const r = (await new Enquirer().prompt({ name: 'v', ...question, ...(stdout ? { stdout } : {}) } as never)) as {
+    v: T;
+  };
   return r.v;
 }
 
@@ -179,14 +186,26 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
       : r.interactive
         ? async (_n: string, attempt: number) => {
             if (attempt === 1 && passwords.has(label)) return passwords.get(label)!;
-            const pw = await ask<string>({ type: 'password', message: `password of ${label}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` });
+            const pw = await ask<string>({
+              type: 'password',
+              message: `password of ${label}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}`,
+            });
             passwords.set(label, pw);
             return pw;
           }
         : undefined;
-  const askPassphrase = r.interactive ? (file: string, attempt: number) => ask<string>({ type: 'password', message: `passphrase for key ${file}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}` }) : undefined;
+  const askPassphrase = r.interactive
+    ? (file: string, attempt: number) =>
+        ask<string>({
+          type: 'password',
+          message: `passphrase for key ${file}${attempt > 1 ? ` (try ${attempt} of 3)` : ''}`,
+        })
+    : undefined;
   const confirmAs = (who: string) =>
-    r.interactive ? (_h: string, fp: string, type: string) => ask<boolean>({ type: 'confirm', message: hostKeyQuestion(who, type, fp), initial: false }) : undefined;
+    r.interactive
+      ? (_h: string, fp: string, type: string) =>
+          ask<boolean>({ type: 'confirm', message: hostKeyQuestion(who, type, fp), initial: false })
+      : undefined;
   const bastions = new Map<string, InstanceType<typeof mod.NodeSession>>();
   const sessions = r.answers.nodes.map((n) => {
     const t = resolveTarget(n.name, n.ssh, r.sshConfig);
@@ -208,7 +227,12 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
           askPassword: askPassword(label),
           jump,
           log: (m) => r.log?.(n.name, m),
-          hostKeys: { knownHostsFile, userKnownHostsFiles, confirm: confirmAs(`bastion ${nodeLabel(h.alias, h.host, h.port)}`), unattendedReason: r.unattendedReason },
+          hostKeys: {
+            knownHostsFile,
+            userKnownHostsFiles,
+            confirm: confirmAs(`bastion ${nodeLabel(h.alias, h.host, h.port)}`),
+            unattendedReason: r.unattendedReason,
+          },
         });
         bastions.set(key, b);
       }
@@ -226,7 +250,13 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
       askPassword: askPassword(`${t.user}@${label}`, n.ssh.password),
       jump,
       log: (m) => r.log?.(n.name, m),
-      hostKeys: { pinned: n.ssh.hostKey, knownHostsFile, userKnownHostsFiles, confirm: confirmAs(label), unattendedReason: r.unattendedReason },
+      hostKeys: {
+        pinned: n.ssh.hostKey,
+        knownHostsFile,
+        userKnownHostsFiles,
+        confirm: confirmAs(label),
+        unattendedReason: r.unattendedReason,
+      },
     });
   });
   const closeAll = async () => {
@@ -276,21 +306,25 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     lab = await import(spec);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('lab'))
-      throw new AnvilError('the lab is not available in this build (src/lab/index.ts is missing)', 'install on real nodes: drop --lab');
+      throw new AnvilError(
+        'the lab is not available in this build (src/lab/index.ts is missing)',
+        'install on real nodes: drop --lab',
+      );
     throw e;
   }
   if (typeof lab.startLab !== 'function') throw new AnvilError('the lab module does not export startLab()');
   const labDir = join(r.stateDir, 'lab');
   const running = typeof lab.findRunningLab === 'function' ? await lab.findRunningLab(labDir) : null;
-  const handle = running ? null : await lab.startLab({ stateDir: labDir, answers: r.answers, answersFile: r.answersFile });
+  const handle = running
+    ? null
+    : await lab.startLab({ stateDir: labDir, answers: r.answers, answersFile: r.answersFile });
   const stop = async () => {
     if (handle) await handle.stop();
   };
   try {
     const { LAB_SIMULATED_STEPS } = await import('../lab/capabilities.js');
     const { inProcessController, remoteController } = await import('../lab/lab-controller.js');
-    if (handle && typeof handle.transports === 'function')
-    {
+    if (handle && typeof handle.transports === 'function') {
       const ctl = inProcessController(handle.world);
       const transports = handle.transports() as Record<string, Transport>;
       try {
@@ -301,12 +335,28 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       }
       return { transports, close: stop, executableSteps: LAB_SIMULATED_STEPS, lab: ctl };
     }
-    const where = (running ?? handle) as { nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>; clientKeyPath: string };
+    const where = (running ?? handle) as {
+      nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>;
+      clientKeyPath: string;
+    };
     const { NodeSession } = await import('../remote/node-session.js');
     const sessions = r.answers.nodes.map((n) => {
       const ep = where.nodes[n.name];
-      if (!ep) throw new AnvilError(`the lab has no node ${n.name} (it has ${Object.keys(where.nodes).join(', ')})`, `the lab in ${labDir} was built from other answers; remove that folder to rebuild it`);
-      return new NodeSession({ name: n.name, host: ep.host, port: ep.port, user: 'root', privateKeyPath: where.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint }, log: (m) => r.log?.(n.name, m) });
+      if (!ep)
+        throw new AnvilError(
+          `the lab has no node ${n.name} (it has ${Object.keys(where.nodes).join(', ')})`,
+          `the lab in ${labDir} was built from other answers; remove that folder to rebuild it`,
+        );
+      return new NodeSession({
+        name: n.name,
+        host: ep.host,
+        port: ep.port,
+        user: 'root',
+        privateKeyPath: where.clientKeyPath,
+        agent: false,
+        hostKeys: { pinned: ep.hostKeyFingerprint },
+        log: (m) => r.log?.(n.name, m),
+      });
     });
     const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
     for (const s of sessions) await connectOnLab(s, ctl.clock);
@@ -329,7 +379,10 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
 export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTransports(r) : sshTransports(r));
 
 /** What `executeRun` needs besides the store and answers. */
-export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply'> {
+export interface ExecuteOptions extends Pick<
+  RunnerOptions,
+  'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply'
+> {
   lab?: boolean;
   /** `install --check`: show what each step would do; nothing is changed or recorded. */
   check?: boolean;
@@ -342,7 +395,13 @@ export interface ExecuteOptions extends Pick<RunnerOptions, 'yes' | 'acceptGates
  * Before a run carries on: remove the temporary files (`.NAME.anvil-…`) that writes of tasks not yet
  * done (a kill between upload and rename) left on the nodes; journaled, and said on screen.
  */
-async function cleanLeftovers(store: StateStore, answers: Answers, steps: readonly Step[], transports: Record<string, Transport>, note: (node: string, m: string) => void): Promise<void> {
+async function cleanLeftovers(
+  store: StateStore,
+  answers: Answers,
+  steps: readonly Step[],
+  transports: Record<string, Transport>,
+  note: (node: string, m: string) => void,
+): Promise<void> {
   // NOTE: nothing was ever written by a state folder that records no task.
   if (!Object.keys(store.state.tasks).length) return;
   const plan = planWithCaptured(answers, store.state.captured);
@@ -352,7 +411,13 @@ async function cleanLeftovers(store: StateStore, answers: Answers, steps: readon
     const c = addJournalWrites(leftoverCandidates(steps, plan, store.state, pn.name), journal, pn.name);
     const transport = transports[pn.name];
     if (!c.size || !transport) continue;
-    const node = createNodeHandle({ plan: pn, transport, journal: new Journal(store.journalFile, secrets), task: 'resume.leftovers', secrets });
+    const node = createNodeHandle({
+      plan: pn,
+      transport,
+      journal: new Journal(store.journalFile, secrets),
+      task: 'resume.leftovers',
+      secrets,
+    });
     for (const path of await removeLeftovers(node, c)) note(pn.name, `removed ${path}, left by an interrupted write`);
   }
 }
@@ -362,13 +427,17 @@ function pendingTodo(result: RunResult, stateDir: string): string[] {
   const s = result.stop;
   switch (result.outcome) {
     case 'gate':
-      return [`operator action: ${s!.step}/${s!.task} on ${s!.node} (see the runbook), then: anvil-install resume --state ${stateDir}`];
+      return [
+        `operator action: ${s!.step}/${s!.task} on ${s!.node} (see the runbook), then: anvil-install resume --state ${stateDir}`,
+      ];
     case 'not-executable':
       return [`from step ${s!.step} on, the install target cannot run the steps: follow the runbook by hand`];
     case 'failed':
       return [`fix: ${s!.message}; then: anvil-install resume --state ${stateDir}`];
     case 'skipped':
-      return [`the steps skipped at their approval (${s!.message.replace(/^.*: /, '')}): do them by hand (see the runbook), or \`anvil-install resume --state ${stateDir}\` asks for them again`];
+      return [
+        `the steps skipped at their approval (${s!.message.replace(/^.*: /, '')}): do them by hand (see the runbook), or \`anvil-install resume --state ${stateDir}\` asks for them again`,
+      ];
     default:
       return [];
   }
@@ -378,7 +447,12 @@ function pendingTodo(result: RunResult, stateDir: string): string[] {
  * Connect, run, print the summary, close. Throws the run's error (after the summary) when it
  * failed or was aborted; an interrupt exits 130 from the signal handler.
  */
-export async function executeRun(store: StateStore, answers: Answers, o: ExecuteOptions, deps: RunDeps = {}): Promise<RunResult> {
+export async function executeRun(
+  store: StateStore,
+  answers: Answers,
+  o: ExecuteOptions,
+  deps: RunDeps = {},
+): Promise<RunResult> {
   const interactive = isInteractive(deps);
   checkCanAsk(o.yes || o.check, deps);
   const steps = deps.steps ?? STEPS;
@@ -391,7 +465,9 @@ export async function executeRun(store: StateStore, answers: Answers, o: Execute
   try {
     return await runLogged(store, answers, o, deps, { interactive, steps, factory, runLog, screen });
   } catch (e) {
-    runLog.write(`✖ ${(e as Error)?.message ?? String(e)}${(e as AnvilError)?.hint ? `\n  hint: ${(e as AnvilError).hint}` : ''}`);
+    runLog.write(
+      `✖ ${(e as Error)?.message ?? String(e)}${(e as AnvilError)?.hint ? `\n  hint: ${(e as AnvilError).hint}` : ''}`,
+    );
     runLog.close(`exit ${e instanceof AnvilError ? e.exitCode : EXIT.internal}`);
     throw e;
   } finally {
@@ -404,13 +480,20 @@ async function runLogged(
   answers: Answers,
   o: ExecuteOptions,
   deps: RunDeps,
-  x: { interactive: boolean; steps: readonly Step[]; factory: TransportFactory; runLog: RunLog; screen: ReturnType<typeof output> },
+  x: {
+    interactive: boolean;
+    steps: readonly Step[];
+    factory: TransportFactory;
+    runLog: RunLog;
+    screen: ReturnType<typeof output>;
+  },
 ): Promise<RunResult> {
   const { interactive, steps, factory, runLog } = x;
   const noteOut = (node: string, m: string) => {
     runLog.note(node, m);
     // NOTE: on screen at once; inside a task the runner's display shows it there instead.
-    if (!runLog.display(node, m)) x.screen.err.write(`  ${runLog.mask(m.startsWith(`${node}:`) ? m : `${node}: ${m}`)}\n`);
+    if (!runLog.display(node, m))
+      x.screen.err.write(`  ${runLog.mask(m.startsWith(`${node}:`) ? m : `${node}: ${m}`)}\n`);
   };
   const conn = await factory({
     answers,
@@ -426,7 +509,12 @@ async function runLogged(
       const message = String(q.message ?? '');
       try {
         const a = await (deps.ask ?? askOnTerminal)<T>(q);
-        runLog.question(String(q.type ?? ''), message, q.type === 'confirm' ? (a ? 'yes' : 'no') : a, q.type === 'password');
+        runLog.question(
+          String(q.type ?? ''),
+          message,
+          q.type === 'confirm' ? (a ? 'yes' : 'no') : a,
+          q.type === 'password',
+        );
         return a;
       } catch (e) {
         runLog.unanswered(message, (e as Error)?.message ?? 'cancelled');
@@ -494,7 +582,8 @@ async function runLogged(
   if (result.outcome === 'failed' || result.outcome === 'aborted') {
     const e = result.error ?? new AnvilError(result.stop?.message ?? 'the run failed');
     if (e instanceof AnvilError) {
-      if (!e.hint && (e instanceof CommandFailed || e instanceof VerifyFailed)) e.hint = `fix the cause, then: anvil-install resume --state ${store.dir}`;
+      if (!e.hint && (e instanceof CommandFailed || e instanceof VerifyFailed))
+        e.hint = `fix the cause, then: anvil-install resume --state ${store.dir}`;
       e.exitCode = code;
       // NOTE: what the CLI prints next, so the log ends as the screen does.
       runLog.write(`✖ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
@@ -528,7 +617,16 @@ async function dryRun(runner: Runner, conn: TransportSet, runLog: RunLog): Promi
 
 /** The command as the log's header shows it. */
 function installCommandLine(o: InstallOptions, answersFile: string, dir: string): string {
-  const flags = [o.check && '--check', o.yes && '--yes', o.lab && '--lab', o.acceptGates && '--accept-gates', o.from && `--from ${o.from}`, o.to && `--to ${o.to}`, o.only && `--only ${o.only}`, o.force && '--force'];
+  const flags = [
+    o.check && '--check',
+    o.yes && '--yes',
+    o.lab && '--lab',
+    o.acceptGates && '--accept-gates',
+    o.from && `--from ${o.from}`,
+    o.to && `--to ${o.to}`,
+    o.only && `--only ${o.only}`,
+    o.force && '--force',
+  ];
   return ['install --answers', answersFile, '--state', dir, ...flags.filter(Boolean)].join(' ');
 }
 
@@ -558,7 +656,12 @@ export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<Ru
       // NOTE: on disk at once, so a wizard killed from here on can be continued with `resume`.
       store.save(true);
     }
-    return await executeRun(store, answers, { ...o, answersFile, command: installCommandLine(o, answersFile, store.dir) }, deps);
+    return await executeRun(
+      store,
+      answers,
+      { ...o, answersFile, command: installCommandLine(o, answersFile, store.dir) },
+      deps,
+    );
   } finally {
     store.close();
   }
@@ -578,7 +681,10 @@ export function register(program: Command): void {
     .option('--to <step>', 'stop after this step')
     .option('--only <step>', 'run this step only (every earlier task must be done)')
     .option('--force', 'continue a state folder that was started with another answers file')
-    .option('--check', 'live dry run: connect, read the nodes, show what each step would do (diffs, commands, checks); change nothing')
+    .option(
+      '--check',
+      'live dry run: connect, read the nodes, show what each step would do (diffs, commands, checks); change nothing',
+    )
     .addHelpText(
       'after',
       `

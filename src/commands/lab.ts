@@ -12,7 +12,16 @@ import { output, say } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
 import { FAULT_USAGE, parseFault, sshExec, endpointConnectOptions } from '../lab/control.js';
-import { LAB_DEFAULT_PASSWORD, execOffline, withLabLock, findRunningLab, labConnectOptions, loadWorldOffline, startLab, type LabStatus } from '../lab/index.js';
+import {
+  LAB_DEFAULT_PASSWORD,
+  execOffline,
+  withLabLock,
+  findRunningLab,
+  labConnectOptions,
+  loadWorldOffline,
+  startLab,
+  type LabStatus,
+} from '../lab/index.js';
 import { readLabInfo, saveWorld, worldPath } from '../lab/persist.js';
 
 /** Default lab state folder (the installer's default state folder + `/lab`). */
@@ -24,7 +33,8 @@ interface StateOpt {
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new AnvilError(`--port-base: "${v}" is not a port number (1-65535)`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new AnvilError(`--port-base: "${v}" is not a port number (1-65535)`);
   return n;
 }
 
@@ -49,7 +59,10 @@ function readStdin(): Promise<string> {
 }
 
 function unreachable(node: string, where: string, why: string): AnvilError {
-  const e = new AnvilError(`${node}: no SSH answer at ${where} (${why})`, 'the node may be powered off, crashed or cut off: `anvil-install lab status`; `lab fault power NODE on` brings it back');
+  const e = new AnvilError(
+    `${node}: no SSH answer at ${where} (${why})`,
+    'the node may be powered off, crashed or cut off: `anvil-install lab status`; `lab fault power NODE on` brings it back',
+  );
   // NOTE: 255, as ssh(1) exits when it cannot reach the host.
   e.exitCode = 255;
   return e;
@@ -81,7 +94,9 @@ async function serve(o: StateOpt & { answers?: string; portBase?: number }): Pro
   });
   const names = Object.keys(lab.nodes);
   const width = Math.max(...names.map((n) => n.length), 'control'.length);
-  say(`anvil-install lab: ${names.length} node${names.length === 1 ? '' : 's'} served from ${stateDir} (pid ${process.pid})`);
+  say(
+    `anvil-install lab: ${names.length} node${names.length === 1 ? '' : 's'} served from ${stateDir} (pid ${process.pid})`,
+  );
   for (const n of names) {
     const ep = lab.nodes[n]!;
     say(`  ${n.padEnd(width)}  127.0.0.1:${ep.port}  ${ep.hostKeyFingerprint}`);
@@ -89,7 +104,8 @@ async function serve(o: StateOpt & { answers?: string; portBase?: number }): Pro
   say(`  ${'control'.padEnd(width)}  127.0.0.1:${lab.control.port}  ${lab.control.hostKeyFingerprint}`);
   say(`  log in:   ssh -i ${lab.clientKeyPath} -p ${lab.nodes[names[0]!]!.port} root@127.0.0.1`);
   const defaults = names.filter((n) => !answers?.nodes.find((a) => a.name === n)?.ssh.password);
-  if (defaults.length) say(`  password: "${LAB_DEFAULT_PASSWORD}" on ${defaults.join(', ')} (nodes[].ssh.password overrides)`);
+  if (defaults.length)
+    say(`  password: "${LAB_DEFAULT_PASSWORD}" on ${defaults.join(', ')} (nodes[].ssh.password overrides)`);
   say(`  state:    ${join(stateDir, 'world.json')}, journal in ${join(stateDir, 'journal')}/`);
   say('lab ready; Ctrl-C (SIGINT) or SIGTERM stops it and saves the world');
 
@@ -117,14 +133,19 @@ async function serve(o: StateOpt & { answers?: string; portBase?: number }): Pro
 async function exec(node: string, words: string[], o: StateOpt & { stdin?: boolean; answers?: string }): Promise<void> {
   const stateDir = resolve(o.state);
   const cmd = words.join(' ');
-  if (!cmd.trim()) throw new AnvilError('lab exec: no command given', 'usage: anvil-install lab exec NODE -- COMMAND...');
+  if (!cmd.trim())
+    throw new AnvilError('lab exec: no command given', 'usage: anvil-install lab exec NODE -- COMMAND...');
   const stdin = o.stdin ? await readStdin() : '';
   const running = await findRunningLab(stateDir);
   if (running) {
     const opts = labConnectOptions(running, node);
     let r;
     try {
-      r = await sshExec(opts, cmd, { stdin, onStdout: (d) => output().out.write(d), onStderr: (d) => output().err.write(d) });
+      r = await sshExec(opts, cmd, {
+        stdin,
+        onStdout: (d) => output().out.write(d),
+        onStderr: (d) => output().err.write(d),
+      });
     } catch (e) {
       throw unreachable(node, `127.0.0.1:${opts.port}`, e instanceof Error ? e.message : String(e));
     }
@@ -148,7 +169,10 @@ async function fault(args: string[], o: StateOpt): Promise<void> {
   if (running) {
     // NOTE: validate here too, so a typo gets the usage hint without a round trip.
     parseFault(args, Object.keys(running.nodes));
-    const r = await sshExec(endpointConnectOptions(running.control, running.clientKeyPath), ['fault', ...args].join(' '));
+    const r = await sshExec(
+      endpointConnectOptions(running.control, running.clientKeyPath),
+      ['fault', ...args].join(' '),
+    );
     if (r.code !== 0) throw new AnvilError(`lab fault: ${r.stderr.trim() || `control exited ${r.code}`}`);
     say(`fault applied to the running lab (pid ${running.pid}): ${args.join(' ')}`);
     return;
@@ -166,7 +190,13 @@ async function fault(args: string[], o: StateOpt): Promise<void> {
 async function status(o: StateOpt & { json?: boolean }): Promise<void> {
   const stateDir = resolve(o.state);
   const running = await findRunningLab(stateDir);
-  let st: { running: boolean; pid?: number; stateDir: string; nodes: Record<string, { port?: number; hostKeyFingerprint?: string; reachable: boolean; connections?: number }>; control?: { port: number } };
+  let st: {
+    running: boolean;
+    pid?: number;
+    stateDir: string;
+    nodes: Record<string, { port?: number; hostKeyFingerprint?: string; reachable: boolean; connections?: number }>;
+    control?: { port: number };
+  };
   if (running) {
     const s: LabStatus = running.status;
     st = { running: true, pid: s.pid, stateDir, nodes: s.nodes, control: s.control };
@@ -180,7 +210,12 @@ async function status(o: StateOpt & { json?: boolean }): Promise<void> {
       nodes: Object.fromEntries(
         Object.entries(world.nodes).map(([n, node]) => [
           n,
-          { reachable: node.reachable(), ...(info?.nodes[n] ? { port: info.nodes[n].port, hostKeyFingerprint: info.nodes[n].hostKeyFingerprint } : {}) },
+          {
+            reachable: node.reachable(),
+            ...(info?.nodes[n]
+              ? { port: info.nodes[n].port, hostKeyFingerprint: info.nodes[n].hostKeyFingerprint }
+              : {}),
+          },
         ]),
       ),
     };
@@ -195,7 +230,9 @@ async function status(o: StateOpt & { json?: boolean }): Promise<void> {
   say(`  ${'NODE'.padEnd(width)}  ${'REACHABLE'.padEnd(9)}  ${'PORT'.padEnd(5)}  ${'SESSIONS'.padEnd(8)}  HOST KEY`);
   for (const n of names) {
     const x = st.nodes[n]!;
-    say(`  ${n.padEnd(width)}  ${(x.reachable ? 'yes' : 'no').padEnd(9)}  ${String(x.port ?? '-').padEnd(5)}  ${String(x.connections ?? '-').padEnd(8)}  ${x.hostKeyFingerprint ?? '-'}`);
+    say(
+      `  ${n.padEnd(width)}  ${(x.reachable ? 'yes' : 'no').padEnd(9)}  ${String(x.port ?? '-').padEnd(5)}  ${String(x.connections ?? '-').padEnd(8)}  ${x.hostKeyFingerprint ?? '-'}`,
+    );
   }
   if (st.control) say(`  control endpoint 127.0.0.1:${st.control.port}`);
 }
@@ -221,24 +258,32 @@ endpoint (port in lab.json, client key only) whose commands are \`status\`, \`pi
     .description('run the lab as its own process until SIGINT/SIGTERM (the world is saved after every change)')
     .option('--answers <file>', 'answers file the world is built from (optional once a world is saved)')
     .option('--state <dir>', 'lab state folder', DEFAULT_LAB_STATE)
-    .option('--port-base <n>', 'node i listens on N+i, the control endpoint on N+nodes (default: previous ports, else free ones)', parsePort)
+    .option(
+      '--port-base <n>',
+      'node i listens on N+i, the control endpoint on N+nodes (default: previous ports, else free ones)',
+      parsePort,
+    )
     .action((o: StateOpt & { answers?: string; portBase?: number }) => serve(o));
 
   lab
     .command('exec')
-    .description('run a command on a lab node (over SSH when a lab is running, else on the saved world), exiting with its code')
+    .description(
+      'run a command on a lab node (over SSH when a lab is running, else on the saved world), exiting with its code',
+    )
     .argument('<node>', 'node name, e.g. an-node01')
     .argument('<command...>', 'the command line; put it after "--" when it has options')
     .option('--state <dir>', 'lab state folder', DEFAULT_LAB_STATE)
     .option('--stdin', "send this process's standard input to the command")
     .option('--answers <file>', 'answers file, when no lab runs and no world is saved yet')
-    .action((node: string, words: string[], o: StateOpt & { stdin?: boolean; answers?: string }) => exec(node, words, o));
+    .action((node: string, words: string[], o: StateOpt & { stdin?: boolean; answers?: string }) =>
+      exec(node, words, o),
+    );
 
   lab
     .command('fault')
     .description('inject a fault into the running lab (or the saved world)')
     .argument('<kind>', FAULT_USAGE.join(' | '))
-    .argument('[args...]', 'the fault\'s arguments')
+    .argument('[args...]', "the fault's arguments")
     .option('--state <dir>', 'lab state folder', DEFAULT_LAB_STATE)
     .addHelpText(
       'after',

@@ -16,7 +16,11 @@ export interface PlanOptions {
 }
 
 /** The plan text for an answers file (secrets masked). */
-export function planOutput(opts: PlanOptions, steps: readonly Step[] = STEPS, env: NodeJS.ProcessEnv = process.env): string {
+export function planOutput(
+  opts: PlanOptions,
+  steps: readonly Step[] = STEPS,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const ctx = loadReportContext(opts.answers, env, { secretsOptional: true });
   const only = checkStepIds(opts.step, steps);
   // NOTE: the plan is built from masked answers; redact() is the safety net for a step that
@@ -25,14 +29,22 @@ export function planOutput(opts: PlanOptions, steps: readonly Step[] = STEPS, en
 }
 
 function collect(value: string, prev: string[] = []): string[] {
-  return [...prev, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...prev,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** Register the command. */
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('show every step and task the install will run on this cluster, in order: files, commands, checks (nothing runs)')
+    .description(
+      'show every step and task the install will run on this cluster, in order: files, commands, checks (nothing runs)',
+    )
     .requiredOption('-a, --answers <file>', 'answers file (YAML)')
     .option('-s, --step <id>', 'show only this step (repeat, or separate ids with commas)', collect)
     .addHelpText(

@@ -21,18 +21,35 @@ export async function resume(o: ResumeOptions, deps: RunDeps = {}): Promise<RunR
   try {
     checkCanAsk(o.yes, deps);
     const file = store.state.answersFile;
-    if (!file) throw new AnvilError(`${store.dir} records no answers file`, 'start with `anvil-install install --answers FILE --state DIR`');
+    if (!file)
+      throw new AnvilError(
+        `${store.dir} records no answers file`,
+        'start with `anvil-install install --answers FILE --state DIR`',
+      );
     const answers = loadAnswers(file, deps.env ?? process.env);
     const hash = answersHash(answers);
     if (store.state.answersHash && store.state.answersHash !== hash) {
-      say(`note: ${file} changed since the last run; tasks whose inputs changed are re-opened (with every later task on that node)`);
+      say(
+        `note: ${file} changed since the last run; tasks whose inputs changed are re-opened (with every later task on that node)`,
+      );
       store.state.answersHash = hash;
       store.save();
     }
     // NOTE: no resumeGates: a gate the last run stopped at is shown again and needs the operator's
     // confirmation (or its own test); a resume alone never records a test as confirmed.
     const flags = [o.yes && '--yes', o.acceptGates && '--accept-gates'].filter(Boolean).join(' ');
-    return await executeRun(store, answers, { yes: o.yes, acceptGates: o.acceptGates, lab: !!store.state.lab, answersFile: file, command: `resume --state ${store.dir}${flags ? ` ${flags}` : ''}` }, deps);
+    return await executeRun(
+      store,
+      answers,
+      {
+        yes: o.yes,
+        acceptGates: o.acceptGates,
+        lab: !!store.state.lab,
+        answersFile: file,
+        command: `resume --state ${store.dir}${flags ? ` ${flags}` : ''}`,
+      },
+      deps,
+    );
   } finally {
     store.close();
   }

@@ -9,7 +9,15 @@ import { output, say, warn } from '../output.js';
 import { loadAsBuilt } from '../report/as-built.js';
 import { loadReportContext } from '../report/context.js';
 import { htmlToPdf, type PdfOptions } from '../report/pdf.js';
-import { buildRunbook, runbookHtml, runbookMarkdown, type Paper, type RunbookFormat, type RunbookInput, type RunbookModel } from '../report/runbook.js';
+import {
+  buildRunbook,
+  runbookHtml,
+  runbookMarkdown,
+  type Paper,
+  type RunbookFormat,
+  type RunbookInput,
+  type RunbookModel,
+} from '../report/runbook.js';
 import { destinationPages } from '../report/pdf-pages.js';
 import { planWithCaptured } from '../engine/captured.js';
 import { inputHash } from '../engine/input-hash.js';
@@ -31,7 +39,8 @@ export interface RunbookOptions {
 /** The paper asked for. */
 export function paperOf(p: string | undefined): Paper {
   const v = (p ?? 'letter').toLowerCase();
-  if (v !== 'a4' && v !== 'letter') throw new AnvilError(`unknown paper size "${p}"`, 'use --paper a4 or --paper letter');
+  if (v !== 'a4' && v !== 'letter')
+    throw new AnvilError(`unknown paper size "${p}"`, 'use --paper a4 or --paper letter');
   return v;
 }
 
@@ -40,7 +49,13 @@ export function paperOf(p: string | undefined): Paper {
  * the second prints the contents with those page numbers. NOTE: the contents take the same room
  * both times (numbers in a fixed column), so the pages do not move between the two prints.
  */
-export async function printRunbookPdf(model: RunbookModel, secrets: string[], out: string, tmp: string, pdf?: PdfOptions): Promise<{ pages: number }> {
+export async function printRunbookPdf(
+  model: RunbookModel,
+  secrets: string[],
+  out: string,
+  tmp: string,
+  pdf?: PdfOptions,
+): Promise<{ pages: number }> {
   const html = join(tmp, 'runbook.html');
   writeFileSync(html, runbookHtml(model, secrets));
   await htmlToPdf(html, out, pdf);
@@ -52,17 +67,28 @@ export async function printRunbookPdf(model: RunbookModel, secrets: string[], ou
 }
 
 const FORMATS: RunbookFormat[] = ['md', 'html', 'pdf'];
-const EXT: Record<string, RunbookFormat> = { '.md': 'md', '.markdown': 'md', '.html': 'html', '.htm': 'html', '.pdf': 'pdf' };
+const EXT: Record<string, RunbookFormat> = {
+  '.md': 'md',
+  '.markdown': 'md',
+  '.html': 'html',
+  '.htm': 'html',
+  '.pdf': 'pdf',
+};
 
 /** The format asked for, or the one the output file's extension names. */
 export function runbookFormat(format: string | undefined, out: string | undefined): RunbookFormat {
   if (format) {
     const f = format.toLowerCase() === 'markdown' ? 'md' : format.toLowerCase();
-    if (!FORMATS.includes(f as RunbookFormat)) throw new AnvilError(`unknown runbook format "${format}"`, 'use --format md, html or pdf');
+    if (!FORMATS.includes(f as RunbookFormat))
+      throw new AnvilError(`unknown runbook format "${format}"`, 'use --format md, html or pdf');
     return f as RunbookFormat;
   }
   const f = out ? EXT[extname(out).toLowerCase()] : undefined;
-  if (!f) throw new AnvilError('no runbook format given', 'pass --format md|html|pdf (or an --out file ending in .md, .html or .pdf)');
+  if (!f)
+    throw new AnvilError(
+      'no runbook format given',
+      'pass --format md|html|pdf (or an --out file ending in .md, .html or .pdf)',
+    );
   return f;
 }
 
@@ -73,7 +99,10 @@ function checkOutFolder(out: string): void {
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new AnvilError(`cannot write ${out}: the folder ${dir} does not exist`, 'create it first, or choose another --out');
+    throw new AnvilError(
+      `cannot write ${out}: the folder ${dir} does not exist`,
+      'create it first, or choose another --out',
+    );
   }
   if (!isDir) throw new AnvilError(`cannot write ${out}: ${dir} is not a folder`, 'choose another --out');
 }
@@ -115,7 +144,16 @@ export async function runbookCommand(
   }
   // NOTE: the masked plan: nothing a person reads carries a password; redaction of the final
   // document (in runbookMarkdown/runbookHtml) is the second line of defence.
-  const model = buildRunbook({ plan: masked, steps, secrets: ctx.secrets, answersFile: ctx.file, asBuilt, ...built, now: extra.now, paper: paperOf(opts.paper) });
+  const model = buildRunbook({
+    plan: masked,
+    steps,
+    secrets: ctx.secrets,
+    answersFile: ctx.file,
+    asBuilt,
+    ...built,
+    now: extra.now,
+    paper: paperOf(opts.paper),
+  });
   const write = (data: string | Buffer) => (toStdout ? void output().out.write(data) : writeFileSync(opts.out!, data));
   if (format === 'md') write(runbookMarkdown(model, ctx.secrets));
   else if (format === 'html') write(runbookHtml(model, ctx.secrets));
@@ -141,11 +179,16 @@ export async function runbookCommand(
 export function register(program: Command): void {
   program
     .command('runbook')
-    .description('write the printable runbook of this cluster: summary, every file and command in order, manual tests as checklists')
+    .description(
+      'write the printable runbook of this cluster: summary, every file and command in order, manual tests as checklists',
+    )
     .requiredOption('-a, --answers <file>', 'answers file (YAML)')
     .requiredOption('-o, --out <file>', 'output file ("-": stdout, with --format)')
     .option('-f, --format <format>', 'md, html or pdf (default: from the --out extension)')
-    .option('--state <dir>', 'state folder of an install: write the runbook "as built", with each task\'s status and evidence')
+    .option(
+      '--state <dir>',
+      'state folder of an install: write the runbook "as built", with each task\'s status and evidence',
+    )
     .option('--paper <size>', 'paper to lay the print out for: a4 or letter', 'letter')
     .addHelpText(
       'after',

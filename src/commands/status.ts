@@ -30,8 +30,13 @@ function when(iso: string | undefined): string {
 export function statusText(stateDir: string, steps: readonly Step[] = STEPS): string {
   const dir = resolve(stateDir);
   const state = readState(dir);
-  if (!state) throw new AnvilError(`no install state in ${dir}`, 'start with `anvil-install install --answers FILE` (or pass --state DIR)');
-  const nodes = state.nodes ?? [...new Set(Object.values(state.tasks).flatMap((r) => Object.keys(r)))].filter((k) => k !== 'local');
+  if (!state)
+    throw new AnvilError(
+      `no install state in ${dir}`,
+      'start with `anvil-install install --answers FILE` (or pass --state DIR)',
+    );
+  const nodes =
+    state.nodes ?? [...new Set(Object.values(state.tasks).flatMap((r) => Object.keys(r)))].filter((k) => k !== 'local');
   const cols = [...nodes, ...(steps.some((s) => s.tasks.some((t) => t.on === 'local')) ? ['local'] : [])];
   const rows: string[][] = [['STEP', ...cols.map((c) => c.toUpperCase())]];
   let tasksDone = 0;
@@ -40,7 +45,9 @@ export function statusText(stateDir: string, steps: readonly Step[] = STEPS): st
     const cells = cols.map((c) => {
       const st = stepStanding(s, state, nodes, c);
       if (st === undefined) return '-';
-      return [LABEL[st], st === 'not-executable' ? '' : when(stepFinishedAt(s, state, nodes, c))].filter(Boolean).join(' ');
+      return [LABEL[st], st === 'not-executable' ? '' : when(stepFinishedAt(s, state, nodes, c))]
+        .filter(Boolean)
+        .join(' ');
     });
     rows.push([s.id, ...cells]);
     for (const t of s.tasks)
@@ -51,15 +58,30 @@ export function statusText(stateDir: string, steps: readonly Step[] = STEPS): st
       }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   const g = groupSteps(steps, state, nodes);
-  const counts = (Object.keys(LABEL) as StepStanding[]).filter((k) => g[k].length).map((k) => `${g[k].length} ${LABEL[k]}`);
+  const counts = (Object.keys(LABEL) as StepStanding[])
+    .filter((k) => g[k].length)
+    .map((k) => `${g[k].length} ${LABEL[k]}`);
   lines.push('');
   lines.push(`steps: ${counts.join(', ')} (of ${steps.length}); tasks settled: ${tasksDone}/${tasksAll}`);
-  const failed = Object.entries(state.tasks).flatMap(([id, r]) => Object.entries(r).filter(([, x]) => x.status === 'failed' || x.status === 'running' || x.awaitingOperator).map(([n, x]) => ({ id, n, x })));
+  const failed = Object.entries(state.tasks).flatMap(([id, r]) =>
+    Object.entries(r)
+      .filter(([, x]) => x.status === 'failed' || x.status === 'running' || x.awaitingOperator)
+      .map(([n, x]) => ({ id, n, x })),
+  );
   for (const f of failed)
-    lines.push(`  ${f.id} on ${f.n}: ${f.x.awaitingOperator ? 'waiting for the operator' : f.x.status === 'running' ? 'interrupted while running' : `failed: ${f.x.error ?? ''}`}`);
-  lines.push(`state folder: ${dir}${state.answersFile ? ` (answers: ${state.answersFile})` : ''}; updated ${when(state.updatedAt)}`);
+    lines.push(
+      `  ${f.id} on ${f.n}: ${f.x.awaitingOperator ? 'waiting for the operator' : f.x.status === 'running' ? 'interrupted while running' : `failed: ${f.x.error ?? ''}`}`,
+    );
+  lines.push(
+    `state folder: ${dir}${state.answersFile ? ` (answers: ${state.answersFile})` : ''}; updated ${when(state.updatedAt)}`,
+  );
   return lines.join('\n');
 }
 

@@ -77,23 +77,32 @@ function taskBlock(t: PreviewTask, plan: Plan, number: string, color: boolean): 
   const c = painter(color);
   const nodes = plan.nodes.length;
   const task = t.task;
-  const where = t.keys.length ? (t.keys.length === nodes && task.on !== 'local' ? whereText(plan, task.on) : t.keys.join(', ')) : 'nowhere';
+  const where = t.keys.length
+    ? t.keys.length === nodes && task.on !== 'local'
+      ? whereText(plan, task.on)
+      : t.keys.join(', ')
+    : 'nowhere';
   const head = [c.bold(`${number} ${task.title}`) + c.dim(`  [${task.kind}; ${where}]`)];
   for (const r of t.reasons) head.push(`    note: ${r.value} (${who(r.nodes, nodes)})`);
-  if (t.alreadyDone.length) head.push(`    already done on ${t.alreadyDone.join(', ')} (the node says so): not run there`);
+  if (t.alreadyDone.length)
+    head.push(`    already done on ${t.alreadyDone.join(', ')} (the node says so): not run there`);
   if (!t.keys.length) return { head, diffs: [], tail: [] };
   if (task.disrupts) head.push(c.yellow(`    ⚠ ${task.disrupts}`));
   for (const d of t.destroys) head.push(c.red(`    ⚠ destructive on ${d.key}: ${d.what}`));
   if (task.firstBuildOnly) head.push(`    one-time step of the first build: ${task.firstBuildOnly}`);
   if (task.kind === 'gate') {
     const g = gateText(task, plan);
-    head.push(`    ${task.gate?.drive ? 'the tool runs this test itself (on real nodes it asks before each destructive act):' : 'you act, then confirm each item:'}`);
+    head.push(
+      `    ${task.gate?.drive ? 'the tool runs this test itself (on real nodes it asks before each destructive act):' : 'you act, then confirm each item:'}`,
+    );
     for (const l of g.instruct.split('\n')) head.push(`      ${l}`);
   }
   const diffs = t.files.map((g) => ({
     path: g.value.path,
     heading: `    ${fileHeading(g, nodes)}`,
-    brief: g.value.later ? `${g.nodes.join(', ')}: later` : `${g.nodes.length > 1 && g.nodes.length === nodes ? 'both nodes' : g.nodes.join(', ')} ${g.value.patch.includes('--- /dev/null') ? 'new' : 'changed'} +${g.value.added} -${g.value.removed}`,
+    brief: g.value.later
+      ? `${g.nodes.join(', ')}: later`
+      : `${g.nodes.length > 1 && g.nodes.length === nodes ? 'both nodes' : g.nodes.join(', ')} ${g.value.patch.includes('--- /dev/null') ? 'new' : 'changed'} +${g.value.added} -${g.value.removed}`,
     lines: g.value.later ? [] : diffLines(g.value.patch, color).map((l) => `      ${l}`),
   }));
   const tail: string[] = [];
@@ -111,7 +120,10 @@ function taskBlock(t: PreviewTask, plan: Plan, number: string, color: boolean): 
 function fileLines(b: Block, level: number, k: number, color: boolean): string[] {
   const c = painter(color);
   if (!b.diffs.length) return [];
-  if (level === 3) return [`    writes ${b.diffs.length} file${b.diffs.length === 1 ? '' : 's'}: ${[...new Set(b.diffs.map((d) => d.path))].join(', ')}`];
+  if (level === 3)
+    return [
+      `    writes ${b.diffs.length} file${b.diffs.length === 1 ? '' : 's'}: ${[...new Set(b.diffs.map((d) => d.path))].join(', ')}`,
+    ];
   if (level === 2) {
     const byPath = new Map<string, string[]>();
     for (const d of b.diffs) byPath.set(d.path, [...(byPath.get(d.path) ?? []), d.brief]);
@@ -120,7 +132,11 @@ function fileLines(b: Block, level: number, k: number, color: boolean): string[]
   return b.diffs.flatMap((d) => {
     if (level === 0 || d.lines.length <= k) return [d.heading, ...d.lines];
     const more = d.lines.length - k;
-    return [d.heading, ...d.lines.slice(0, k), c.dim(`      … ${more} more line${more === 1 ? '' : 's'}: choose "page through the full diff"`)];
+    return [
+      d.heading,
+      ...d.lines.slice(0, k),
+      c.dim(`      … ${more} more line${more === 1 ? '' : 's'}: choose "page through the full diff"`),
+    ];
   });
 }
 
@@ -135,13 +151,26 @@ export function approvalScreen(p: StepPreview, plan: Plan, number: number, total
   for (const w of p.warnings) top.push(c.yellow(`⚠ ${w}`));
   const blocks = p.tasks.map((t) => taskBlock(t, plan, `${number}.${p.step.tasks.indexOf(t.task) + 1}`, style.color));
   const foot: string[] = [];
-  if (p.kept) foot.push('', c.dim(`${p.kept} task×node record${p.kept === 1 ? '' : 's'} of this step done earlier and unchanged: left as they are.`));
+  if (p.kept)
+    foot.push(
+      '',
+      c.dim(
+        `${p.kept} task×node record${p.kept === 1 ? '' : 's'} of this step done earlier and unchanged: left as they are.`,
+      ),
+    );
   if (p.step.ifSkipped) foot.push('', `If you skip this step: ${p.step.ifSkipped}.`);
   const render = (level: number, k: number) => {
     const out = [...top];
     for (const b of blocks) out.push('', ...b.head, ...fileLines(b, level, k, style.color), ...b.tail);
     out.push(...foot);
-    if (level > 0) out.push(c.dim(level === 1 ? '(diffs shortened to fit the screen)' : '(diffs left out to fit the screen: choose "page through the full diff")'));
+    if (level > 0)
+      out.push(
+        c.dim(
+          level === 1
+            ? '(diffs shortened to fit the screen)'
+            : '(diffs left out to fit the screen: choose "page through the full diff")',
+        ),
+      );
     return out;
   };
   // NOTE: 6 lines stay free for the question and its five choices.

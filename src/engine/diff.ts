@@ -22,7 +22,15 @@ export function fileChange(path: string, current: string | null, planned: string
   // secret attribute's value, not only the secrets the answers know.
   const patch = maskSecretAttrs(
     redact(
-      createTwoFilesPatch(current === null ? '/dev/null' : `${path} (on node)`, `${path} (planned)`, current ?? '', planned, undefined, undefined, { context: 3 }),
+      createTwoFilesPatch(
+        current === null ? '/dev/null' : `${path} (on node)`,
+        `${path} (planned)`,
+        current ?? '',
+        planned,
+        undefined,
+        undefined,
+        { context: 3 },
+      ),
       secrets,
     ),
   );
@@ -45,9 +53,16 @@ export const FILE_CHOICES: FileDecision[] = ['approve', 'skip', 'abort'];
  * Ask whether to write a changed file. The diff comes first and the question last,
  * `<node>: write <path> (+a -r)?` (the text a fake prompter matches); `--yes` takes the default, approve.
  */
-export async function approveFile(prompt: Prompter, node: string, change: FileChange, changedSinceApproval = false): Promise<FileDecision> {
+export async function approveFile(
+  prompt: Prompter,
+  node: string,
+  change: FileChange,
+  changedSinceApproval = false,
+): Promise<FileDecision> {
   const what = `${node}: write ${change.path} (+${change.added} -${change.removed})?`;
   // NOTE: the step's approval showed another diff (or none): this one depends on what its earlier tasks found.
-  const why = changedSinceApproval ? `${node}: ${change.path} differs from the diff approved with the step (it depends on what the step's earlier tasks found):\n` : '';
+  const why = changedSinceApproval
+    ? `${node}: ${change.path} differs from the diff approved with the step (it depends on what the step's earlier tasks found):\n`
+    : '';
   return (await prompt.select(`${why}${change.patch}\n${what}`, FILE_CHOICES, 'approve')) as FileDecision;
 }

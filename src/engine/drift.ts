@@ -60,7 +60,11 @@ export interface DriftOptions {
 }
 
 /** Why a task's record on a node is not checked, or undefined when its verify is to run. */
-export function notCheckedReason(task: Task, state: StateFile, key: string): { why: NotChecked; text: string } | undefined {
+export function notCheckedReason(
+  task: Task,
+  state: StateFile,
+  key: string,
+): { why: NotChecked; text: string } | undefined {
   const status = state.tasks[task.id]?.[key]?.status ?? 'pending';
   if (status === 'skipped') return { why: 'skipped', text: 'skipped, never done: nothing to compare' };
   if (status !== 'done') {
@@ -70,7 +74,11 @@ export function notCheckedReason(task: Task, state: StateFile, key: string): { w
   // NOTE: a gate's drive is its test (a fence, a pulled cable): re-running it would crash nodes.
   if (task.kind === 'gate' && !task.verify) return { why: 'operator-test', text: 'not re-checked (operator test)' };
   // NOTE: its verify checks a state that later steps replace (DRBD stopped before rgmanager takes it over).
-  if (task.firstBuildOnly) return { why: 'first-build', text: `one-time transition of the first build (${task.firstBuildOnly}), not a lasting state` };
+  if (task.firstBuildOnly)
+    return {
+      why: 'first-build',
+      text: `one-time transition of the first build (${task.firstBuildOnly}), not a lasting state`,
+    };
   if (!task.verify) return { why: 'no-verify', text: 'no verify declared' };
   return undefined;
 }
@@ -81,7 +89,8 @@ export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
   const nodes = plan.nodes.map((n) => n.name);
   const secrets = secretValues(o.answers);
   const steps = o.only ? o.steps.filter((s) => s.id === o.only) : o.steps;
-  if (o.only && !steps.length) throw new AnvilError(`--only ${o.only}: no such step`, `steps are: ${o.steps.map((s) => s.id).join(', ')}`);
+  if (o.only && !steps.length)
+    throw new AnvilError(`--only ${o.only}: no such step`, `steps are: ${o.steps.map((s) => s.id).join(', ')}`);
   const out: DriftFinding[] = [];
   const report = (f: DriftFinding) => {
     out.push(f);
@@ -121,13 +130,24 @@ export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
 }
 
 /** What a failed verify means: drift when it saw the node differ, an error when it could not look. */
-export function verifyFailure(e: unknown, task: string, node: string, secrets: string[]): Pick<DriftFinding, 'status' | 'detail' | 'expected'> {
+export function verifyFailure(
+  e: unknown,
+  task: string,
+  node: string,
+  secrets: string[],
+): Pick<DriftFinding, 'status' | 'detail' | 'expected'> {
   const r = (s: string) => redact(s, secrets);
   // NOTE: some verifies look at the peer too (a copied file, the other node's membership): name it then.
-  if (e instanceof VerifyFailed) return { status: 'drift', detail: r(e.node && e.node !== node ? `${e.node}: ${e.seen}` : e.seen), expected: r(e.expected) };
+  if (e instanceof VerifyFailed)
+    return {
+      status: 'drift',
+      detail: r(e.node && e.node !== node ? `${e.node}: ${e.seen}` : e.seen),
+      expected: r(e.expected),
+    };
   // NOTE: a verify's read command failing (e.g. `getent hosts` missing a name) is a finding too.
   if (e instanceof CommandFailed) return { status: 'drift', detail: r(stripPrefix(e.message, node)) };
-  if (e instanceof AnvilError) return { status: 'error', detail: r(stripPrefix(stripPrefix(e.message, `${task} on ${node}`), node)) };
+  if (e instanceof AnvilError)
+    return { status: 'error', detail: r(stripPrefix(stripPrefix(e.message, `${task} on ${node}`), node)) };
   return { status: 'error', detail: `internal error in the verify: ${r((e as Error)?.message ?? String(e))}` };
 }
 

@@ -27,7 +27,13 @@ export interface StepCheck {
 
 /** Run the verify of a (task, node) read-only and say what it means for the dry run. */
 export async function checkRun(task: Task, key: string, ctx: TaskContext, secrets: string[]): Promise<CheckedRun> {
-  if (task.kind === 'gate') return { task: task.id, key, state: 'operator', detail: task.gate?.drive ? 'a test the tool would run (after asking)' : 'the operator would act and confirm' };
+  if (task.kind === 'gate')
+    return {
+      task: task.id,
+      key,
+      state: 'operator',
+      detail: task.gate?.drive ? 'a test the tool would run (after asking)' : 'the operator would act and confirm',
+    };
   if (!task.verify) return { task: task.id, key, state: 'would change', detail: 'no check declared: it would run' };
   try {
     const ev = await task.verify(ctx);
@@ -35,7 +41,12 @@ export async function checkRun(task: Task, key: string, ctx: TaskContext, secret
   } catch (e) {
     // NOTE: a check of a step whose earlier steps have not run yet may fail in any way: that is its answer.
     const f = verifyFailure(e, task.id, key, secrets);
-    return { task: task.id, key, state: 'would change', detail: f.expected ? `expected ${f.expected}; saw ${f.detail}` : f.detail };
+    return {
+      task: task.id,
+      key,
+      state: 'would change',
+      detail: f.expected ? `expected ${f.expected}; saw ${f.detail}` : f.detail,
+    };
   }
 }
 

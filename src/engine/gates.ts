@@ -28,11 +28,18 @@ export function gateText(task: Task, p: Plan): { instruct: string; checklist: st
 }
 
 /** Meet a gate on one node (`label`: node name or `local`). */
-export async function meetGate(task: Task, p: Plan, label: string, prompt: Prompter, mode: GateMode): Promise<GateOutcome> {
+export async function meetGate(
+  task: Task,
+  p: Plan,
+  label: string,
+  prompt: Prompter,
+  mode: GateMode,
+): Promise<GateOutcome> {
   const { instruct, checklist } = gateText(task, p);
   if (mode.resumedAfterStop) return { result: 'confirmed', summary: 'operator resumed the run after the gate stop' };
   if (mode.yes) {
-    if (mode.acceptGates) return { result: 'accepted', summary: 'not run: passed over with --accept-gates (nobody did or confirmed it)' };
+    if (mode.acceptGates)
+      return { result: 'accepted', summary: 'not run: passed over with --accept-gates (nobody did or confirmed it)' };
     return { result: 'stop', reason: 'needs the operator (--yes given)' };
   }
   const items = checklist.length ? checklist : ['Done as instructed?'];

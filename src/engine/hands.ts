@@ -69,13 +69,26 @@ async function runLocalAgent(a: PowerOnAgent): Promise<{ code: number | null; ou
 export function operatorHands(prompt: Prompter): OperatorHands {
   const ask = async (what: string) => {
     const ok = await prompt.confirm(`${what}\nDone?`, false);
-    if (!ok) throw new AnvilError(`the operator did not: ${what}`, 'run the test again when you can (resume), or do it by hand and confirm the checklist');
+    if (!ok)
+      throw new AnvilError(
+        `the operator did not: ${what}`,
+        'run the test again when you can (resume), or do it by hand and confirm the checklist',
+      );
   };
   return {
     kind: 'operator',
-    cable: (node, nic, state, why) => ask(`${state === 'down' ? 'Pull the cable of' : 'Plug the cable back into'} ${nic} on ${node}${why ? ` (${why})` : ''}.`),
-    switchPower: (which, state, via) => ask(`${state === 'down' ? 'Cut the power to' : 'Restore the power to'} the ${which} switch (the one ${via.nic} of ${via.node} is cabled to).`),
-    supplyFile: (node, path) => ask(`Copy ${path.split('/').pop()} to ${path} on ${node} (e.g. \`rsync -av ${path.split('/').pop()} root@${node}:${path.slice(0, path.lastIndexOf('/') + 1)}\`).`),
+    cable: (node, nic, state, why) =>
+      ask(
+        `${state === 'down' ? 'Pull the cable of' : 'Plug the cable back into'} ${nic} on ${node}${why ? ` (${why})` : ''}.`,
+      ),
+    switchPower: (which, state, via) =>
+      ask(
+        `${state === 'down' ? 'Cut the power to' : 'Restore the power to'} the ${which} switch (the one ${via.nic} of ${via.node} is cabled to).`,
+      ),
+    supplyFile: (node, path) =>
+      ask(
+        `Copy ${path.split('/').pop()} to ${path} on ${node} (e.g. \`rsync -av ${path.split('/').pop()} root@${node}:${path.slice(0, path.lastIndexOf('/') + 1)}\`).`,
+      ),
     async powerOn(node, agents) {
       // NOTE: the tutorial runs `fence_ipmilan ... -o on` from a workstation on the BCN (5313): this
       // machine, when it has the agents; otherwise the operator presses the button.
@@ -89,7 +102,9 @@ export function operatorHands(prompt: Prompter): OperatorHands {
         if (r.code === 0) return;
         tried.push(`${a.shown}: ${r.out.trim() || `exit ${r.code}`}`);
       }
-      await ask(`Power on ${node} (${tried.length ? `${tried.join('; ')}; ` : ''}press its power button, or run ${agents.map((a) => `\`${a.shown}\``).join(' / ') || 'its BMC power-on'} from a machine on the BCN).`);
+      await ask(
+        `Power on ${node} (${tried.length ? `${tried.join('; ')}; ` : ''}press its power button, or run ${agents.map((a) => `\`${a.shown}\``).join(' / ') || 'its BMC power-on'} from a machine on the BCN).`,
+      );
     },
   };
 }

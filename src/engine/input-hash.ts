@@ -22,7 +22,13 @@ export function inputHash(task: Task, p: Plan, node: PlanNode | undefined, secre
  * The input hash and the paths of the secrets that appear (unmasked) in the task's inputs, from one
  * rendering. `entries` are the answers' secrets (`secretEntries`).
  */
-export function inputDigests(task: Task, p: Plan, node: PlanNode | undefined, secrets: string[], entries: readonly SecretEntry[]): { hash: string; secretPaths: string[] } {
+export function inputDigests(
+  task: Task,
+  p: Plan,
+  node: PlanNode | undefined,
+  secrets: string[],
+  entries: readonly SecretEntry[],
+): { hash: string; secretPaths: string[] } {
   const use = new SecretUse(entries);
   const m = (s: string) => {
     if (entries.length) use.scan(s);
@@ -33,10 +39,17 @@ export function inputDigests(task: Task, p: Plan, node: PlanNode | undefined, se
     id: task.id,
     kind: task.kind,
     files: node
-      ? (task.files?.(p, node) ?? []).map((f) => ({ path: f.path, mode: f.mode ?? 0o644, backup: f.backup ?? 'none', content: m(contentOf(f, p, node)) }))
+      ? (task.files?.(p, node) ?? []).map((f) => ({
+          path: f.path,
+          mode: f.mode ?? 0o644,
+          backup: f.backup ?? 'none',
+          content: m(contentOf(f, p, node)),
+        }))
       : [],
     commands: node ? (task.commands?.(p, node) ?? []).map(m) : [],
-    gate: task.gate ? { instruct: m(task.gate.instruct(p)), checklist: (task.gate.checklist?.(p) ?? []).map(m) } : undefined,
+    gate: task.gate
+      ? { instruct: m(task.gate.instruct(p)), checklist: (task.gate.checklist?.(p) ?? []).map(m) }
+      : undefined,
     expect: task.expect ? task.expect(p, n).map(m) : undefined,
   };
   return { hash: createHash('sha256').update(JSON.stringify(input)).digest('hex'), secretPaths: [...use.paths] };

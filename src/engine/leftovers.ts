@@ -27,7 +27,12 @@ function addPath(out: Map<string, Set<string>>, path: string | undefined): void 
 }
 
 /** Folder → file names whose temporary copies may be left there: the files of every task not settled on `node`. */
-export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: StateFile, node: string): Map<string, Set<string>> {
+export function leftoverCandidates(
+  steps: readonly Step[],
+  plan: Plan,
+  state: StateFile,
+  node: string,
+): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const add = (path: string | undefined) => addPath(out, path);
   const pn = plan.nodes.find((n) => n.name === node);
@@ -57,7 +62,11 @@ export function leftoverCandidates(steps: readonly Step[], plan: Plan, state: St
  * Add to `candidates` the files whose writes began on `node` (the journal's `write-start` lines):
  * tasks that write from their own code (cluster.conf, fstab, known_hosts…) declare no `files`.
  */
-export function addJournalWrites(candidates: Map<string, Set<string>>, entries: readonly JournalEntry[], node: string): Map<string, Set<string>> {
+export function addJournalWrites(
+  candidates: Map<string, Set<string>>,
+  entries: readonly JournalEntry[],
+  node: string,
+): Map<string, Set<string>> {
   for (const e of entries)
     if (e.kind === 'write-start' && e.node === node) for (const path of [e.path, e.backup]) addPath(candidates, path);
   return candidates;

@@ -57,16 +57,34 @@ export function createNodeHandle(o: NodeHandleOptions): NodeHandle {
       if (opts.stdin) o.scan?.(opts.stdin);
       try {
         const r = await transport.exec(cmd, { timeoutMs: opts.timeoutMs ?? o.timeoutMs, stdin: opts.stdin });
-        journal?.append({ node: name, task: o.task, kind: 'exec', cmd, code: r.code, signal: r.signal, ms: r.ms, stdout: r.stdout, stderr: r.stderr });
+        journal?.append({
+          node: name,
+          task: o.task,
+          kind: 'exec',
+          cmd,
+          code: r.code,
+          signal: r.signal,
+          ms: r.ms,
+          stdout: r.stdout,
+          stderr: r.stderr,
+        });
         return { code: r.code, stdout: r.stdout, stderr: r.stderr, ms: r.ms };
       } catch (e) {
-        journal?.append({ node: name, task: o.task, kind: 'exec', cmd, ms: Date.now() - started, error: (e as Error).message ?? String(e) });
+        journal?.append({
+          node: name,
+          task: o.task,
+          kind: 'exec',
+          cmd,
+          ms: Date.now() - started,
+          error: (e as Error).message ?? String(e),
+        });
         throw e;
       }
     },
     async sh(cmd: string, opts?: ExecOptions): Promise<string> {
       const r = await handle.exec(cmd, opts);
-      if (r.code !== 0) throw new CommandFailed(name, redact(cmd, o.secrets), r.code, redact(r.stderr || r.stdout, o.secrets));
+      if (r.code !== 0)
+        throw new CommandFailed(name, redact(cmd, o.secrets), r.code, redact(r.stderr || r.stdout, o.secrets));
       return r.stdout;
     },
     async readFile(path: string): Promise<string | null> {
@@ -84,7 +102,14 @@ export function createNodeHandle(o: NodeHandleOptions): NodeHandle {
       // that the next run finds through this line (leftovers.ts), whichever code wrote the file.
       journal?.append({ node: name, task: o.task, kind: 'write-start', path, backup: backupTo });
       await transport.writeFile(path, content, { mode: opts.mode ?? 0o644, backupTo });
-      journal?.append({ node: name, task: o.task, kind: 'write', path, backup: backupTo, bytes: Buffer.byteLength(content) });
+      journal?.append({
+        node: name,
+        task: o.task,
+        kind: 'write',
+        path,
+        backup: backupTo,
+        bytes: Buffer.byteLength(content),
+      });
     },
     waitForReconnect: (timeoutMs?: number) => transport.reconnect(timeoutMs),
   };

@@ -37,8 +37,10 @@ export class FakePrompter implements Prompter {
   constructor(private readonly answers: Record<string, FakeAnswer>) {}
 
   private take(message: string, path?: string): string | boolean {
-    const key = path !== undefined && path in this.answers ? path : Object.keys(this.answers).find((k) => message.includes(k));
-    if (key === undefined) throw new MissingAnswer(path ?? message.split('\n')[0]!, 'the fake prompter has no answer for it');
+    const key =
+      path !== undefined && path in this.answers ? path : Object.keys(this.answers).find((k) => message.includes(k));
+    if (key === undefined)
+      throw new MissingAnswer(path ?? message.split('\n')[0]!, 'the fake prompter has no answer for it');
     const a = this.answers[key]!;
     if (!Array.isArray(a)) return a;
     if (!a.length) throw new MissingAnswer(path ?? key, 'the fake prompter ran out of answers for it');
@@ -101,7 +103,9 @@ export class ListrPrompter implements Prompter {
       if (cancels !== queuedAt) throw new PromptCancelled();
       try {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        return await this.task.prompt(ListrEnquirerPromptAdapter).run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);
+        return await this.task
+          .prompt(ListrEnquirerPromptAdapter)
+          .run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);
       } catch (e) {
         // NOTE: enquirer reports Ctrl-C/Esc as a PromptError (or rejects with nothing at all).
         if (!e || (e as Error).name === 'PromptError' || /cancel/i.test((e as Error).message ?? '')) {

@@ -26,7 +26,12 @@ export type Decision =
  * `secretsChanged`: paths of the secrets this record applied whose value changed since
  * (`changedSecrets`); the masked hash cannot see them.
  */
-export function decide(rec: TaskRecord | undefined, hash: string, reopened: boolean, secretsChanged: readonly string[] = []): Decision {
+export function decide(
+  rec: TaskRecord | undefined,
+  hash: string,
+  reopened: boolean,
+  secretsChanged: readonly string[] = [],
+): Decision {
   if (!rec) return { action: 'run', reopen: false, reason: 'new' };
   const secret = secretsChanged.length > 0;
   const hashChanged = rec.inputHash !== undefined && rec.inputHash !== hash;

@@ -100,7 +100,14 @@ export class RunLog {
     this.write(`? ${message}\n→ ${shown}`);
     const file = /^(.*): write (\S+) \(\+\d+ -\d+\)\?$/m.exec(message);
     if (kind === 'select' && file) {
-      const verdict = answer === 'approve' ? 'approved' : answer === 'skip' ? 'skipped' : answer === 'abort' ? 'refused (abort)' : String(answer);
+      const verdict =
+        answer === 'approve'
+          ? 'approved'
+          : answer === 'skip'
+            ? 'skipped'
+            : answer === 'abort'
+              ? 'refused (abort)'
+              : String(answer);
       this.write(`diff of ${file[2]} on ${file[1]}: ${verdict}`);
     }
   }
@@ -112,12 +119,15 @@ export class RunLog {
 
   /** A note from a task or a transport (`node`: who it is about, prefixed unless the note names it). */
   note(node: string | undefined, message: string, where?: string): void {
-    const m = node && !message.startsWith(`${node}:`) && !message.startsWith(`${node} `) ? `${node}: ${message}` : message;
+    const m =
+      node && !message.startsWith(`${node}:`) && !message.startsWith(`${node} `) ? `${node}: ${message}` : message;
     this.write(`  ${m}${where ? `  [${where}]` : ''}`);
     if (NEEDS_REBOOT.test(m) && !this.todo.includes(m)) this.todo.push(m);
     // NOTE: a node that rebooted later in the run no longer needs the reboot an earlier note asked for.
     const back = BACK_AFTER_REBOOT.exec(m)?.[1];
-    if (back) for (let i = this.todo.length - 1; i >= 0; i--) if (this.todo[i]!.startsWith(`${back}:`) && NEEDS_REBOOT.test(this.todo[i]!)) this.todo.splice(i, 1);
+    if (back)
+      for (let i = this.todo.length - 1; i >= 0; i--)
+        if (this.todo[i]!.startsWith(`${back}:`) && NEEDS_REBOOT.test(this.todo[i]!)) this.todo.splice(i, 1);
   }
 
   /** Where a note about `node` is shown while one of its tasks runs (the progress tree); undefined clears it. */

@@ -145,7 +145,8 @@ export class Runner {
     this.plan = planWithCaptured(o.answers, o.store.state.captured);
     this.nodeNames = this.plan.nodes.map((n) => n.name);
     const missing = this.nodeNames.filter((n) => !o.transports[n]);
-    if (missing.length) throw new AnvilError(`no connection for node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    if (missing.length)
+      throw new AnvilError(`no connection for node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     o.store.state.nodes = this.nodeNames;
   }
 
@@ -159,7 +160,8 @@ export class Runner {
     };
     const start = this.o.only ? idx('--only', this.o.only) : this.o.from ? idx('--from', this.o.from) : 0;
     const end = this.o.only ? start : this.o.to ? idx('--to', this.o.to) : steps.length - 1;
-    if (end < start) throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
+    if (end < start)
+      throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
     // NOTE: a dry run may look at any step: it runs nothing, so nothing before it has to be done.
     if (start > 0 && !anyStart) {
       const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
@@ -185,17 +187,26 @@ export class Runner {
     const main = (this.main = listr.run().then(
       () => undefined,
       (e: unknown) => {
-        if (!this.stopped) this.stopped = { outcome: 'failed', error: e, stop: { step: '?', message: (e as Error)?.message ?? String(e) } };
+        if (!this.stopped)
+          this.stopped = {
+            outcome: 'failed',
+            error: e,
+            stop: { step: '?', message: (e as Error)?.message ?? String(e) },
+          };
       },
     ));
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
     this.o.store.flush();
-    if (this.interrupted) return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
+    if (this.interrupted)
+      return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
     if (!this.stopped && this.skippedSteps.length)
       return {
         outcome: 'skipped',
-        stop: { step: this.skippedSteps[0]!, message: `skipped at their approval, so not done: ${this.skippedSteps.join(', ')}` },
+        stop: {
+          step: this.skippedSteps[0]!,
+          message: `skipped at their approval, so not done: ${this.skippedSteps.join(', ')}`,
+        },
         executed: [...this.executed],
       };
     return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
@@ -211,10 +222,18 @@ export class Runner {
     for (const step of steps) {
       const preview = await this.preview(step);
       const runs = [];
-      for (const t of preview.tasks) for (const key of t.keys) runs.push(await checkRun(t.task, key, this.readOnlyContext(t.task, key), this.secrets));
+      for (const t of preview.tasks)
+        for (const key of t.keys)
+          runs.push(await checkRun(t.task, key, this.readOnlyContext(t.task, key), this.secrets));
       const c = { step, preview, runs };
       out.push(c);
-      show(c, approvalScreen(preview, this.plan, this.o.steps.indexOf(step) + 1, this.o.steps.length, { color, maxLines: Infinity }));
+      show(
+        c,
+        approvalScreen(preview, this.plan, this.o.steps.indexOf(step) + 1, this.o.steps.length, {
+          color,
+          maxLines: Infinity,
+        }),
+      );
     }
     return out;
   }
@@ -233,7 +252,8 @@ export class Runner {
 
   private changedSecrets(rec: TaskRecord | undefined): string[] {
     // NOTE: with a new key no digest can match: every secret the record applied counts as changed.
-    if (this.keyLost && rec?.secretHashes) return Object.keys(rec.secretHashes).filter((p) => this.secretEntries.some((e) => e.path === p));
+    if (this.keyLost && rec?.secretHashes)
+      return Object.keys(rec.secretHashes).filter((p) => this.secretEntries.some((e) => e.path === p));
     return changedSecrets(rec, this.secretEntries, this.key);
   }
 
@@ -258,12 +278,16 @@ export class Runner {
     const renderer: RendererName = this.o.renderer ?? (output().isTTY ? 'default' : 'simple');
     const out = output();
     // NOTE: the non-interactive renderers write through our output module, so tests and pipes see them.
-    const logger = () => new ListrLogger({ processOutput: new ProcessOutput(out.out as NodeJS.WriteStream, out.err as NodeJS.WriteStream) });
+    const logger = () =>
+      new ListrLogger({
+        processOutput: new ProcessOutput(out.out as NodeJS.WriteStream, out.err as NodeJS.WriteStream),
+      });
     return {
       renderer,
       fallbackRenderer: 'simple',
       // NOTE: collapseSkips off: a skipped step keeps its title, the reason shows beside it (not instead).
-      rendererOptions: renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : { collapseSkips: false },
+      rendererOptions:
+        renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : { collapseSkips: false },
       fallbackRendererOptions: { logger: logger() },
       silentRendererCondition: renderer === 'silent',
       registerSignalListeners: false,
@@ -280,7 +304,8 @@ export class Runner {
     return this.interrupted || this.stopped !== undefined;
   }
 
-  private stepTask(step: Step): ListrTask<unknown, any, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  private stepTask(step: Step): ListrTask<unknown, any, any> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     return {
       title: `${step.title} (${step.id})`,
       skip: () => (this.halted() ? 'not run: the run stopped before this step' : false),
@@ -291,9 +316,17 @@ export class Runner {
           const which = !step.tasks.length
             ? 'no tasks declared'
             : step.tasks.every(isExecutable)
-              ? this.o.store.state.lab ? 'the lab does not simulate it yet' : 'the install target cannot run it yet'
-              : step.tasks.filter((t) => !isExecutable(t)).map((t) => t.id).join(', ');
-          this.stop({ outcome: 'not-executable', stop: { step: step.id, message: `${step.id}: not yet executable (${which})` } });
+              ? this.o.store.state.lab
+                ? 'the lab does not simulate it yet'
+                : 'the install target cannot run it yet'
+              : step.tasks
+                  .filter((t) => !isExecutable(t))
+                  .map((t) => t.id)
+                  .join(', ');
+          this.stop({
+            outcome: 'not-executable',
+            stop: { step: step.id, message: `${step.id}: not yet executable (${which})` },
+          });
           w.skip(`not yet executable (${which})`);
           this.o.runLog?.stepEnd(step.id, `not run, not yet executable (${which})`, 0);
           return;
@@ -332,7 +365,10 @@ export class Runner {
       prompt: this.prompter(w),
       mode: this.approveAll ? 'all' : 'ask',
       lab,
-      style: { color: wantColor(out.isTTY), maxLines: this.o.screenLines ?? Math.max(20, ((out.out as NodeJS.WriteStream).rows ?? 50) - 10) },
+      style: {
+        color: wantColor(out.isTTY),
+        maxLines: this.o.screenLines ?? Math.max(20, ((out.out as NodeJS.WriteStream).rows ?? 50) - 10),
+      },
       // NOTE: without a terminal (or a pager that fails) the full text is printed instead.
       page:
         this.o.pager ??
@@ -346,7 +382,9 @@ export class Runner {
     });
     if (r.decision === 'run' || r.decision === 'run-all') {
       if (r.decision === 'run-all') this.approveAll = true;
-      for (const t of r.preview?.tasks ?? []) for (const g of t.files) for (const n of g.nodes) this.approvedPatches.set(`${n}\0${g.value.path}`, g.value.patch);
+      for (const t of r.preview?.tasks ?? [])
+        for (const g of t.files)
+          for (const n of g.nodes) this.approvedPatches.set(`${n}\0${g.value.path}`, g.value.patch);
       return true;
     }
     const ms = Date.now() - t0;
@@ -355,7 +393,7 @@ export class Runner {
       for (const t of r.preview?.tasks ?? [])
         for (const k of t.keys) {
           const rec = this.o.store.record(t.task.id, k);
-          rec.note = 'skipped by the operator at the step\'s approval; asked again on the next run';
+          rec.note = "skipped by the operator at the step's approval; asked again on the next run";
         }
       this.o.store.save();
       this.o.runLog?.stepEnd(step.id, 'skipped by the operator at its approval', ms);
@@ -363,8 +401,14 @@ export class Runner {
       return false;
     }
     const cancelled = 'cancelled' in r ? r.cancelled : undefined;
-    const message = cancelled ? cancelled.message : `aborted by the operator at the approval of step ${step.id}; nothing of it ran`;
-    this.stop({ outcome: 'aborted', error: cancelled ?? new RunAborted(`the approval of step ${step.id}; nothing of it ran`), stop: { step: step.id, message } });
+    const message = cancelled
+      ? cancelled.message
+      : `aborted by the operator at the approval of step ${step.id}; nothing of it ran`;
+    this.stop({
+      outcome: 'aborted',
+      error: cancelled ?? new RunAborted(`the approval of step ${step.id}; nothing of it ran`),
+      stop: { step: step.id, message },
+    });
     this.o.runLog?.stepEnd(step.id, `aborted: ${message}`, ms);
     throw new AnvilError(message);
   }
@@ -395,17 +439,26 @@ export class Runner {
     const prev = this.o.store.peek(task.id, key);
     const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
     // NOTE: a re-applied step keeps its settled gates (a test is not repeated) and any done `once` task without a probe.
-    const kept = this.o.reapply && (prev?.status === 'done' || prev?.status === 'skipped') && (task.kind === 'gate' || (task.kind === 'once' && !task.done));
+    const kept =
+      this.o.reapply &&
+      (prev?.status === 'done' || prev?.status === 'skipped') &&
+      (task.kind === 'gate' || (task.kind === 'once' && !task.done));
     const d = decide(prev, hash, !kept && (reopened.has(key) || !!this.o.reapply), this.changedSecrets(prev));
     // NOTE: re-opened by a later change, but a one-time transition of the first build: kept.
-    const keptFirstBuild = d.action === 'run' && !!task.firstBuildOnly && prev?.status === 'done' && (d.reason === 'changed' || d.reason === 'reopened');
+    const keptFirstBuild =
+      d.action === 'run' &&
+      !!task.firstBuildOnly &&
+      prev?.status === 'done' &&
+      (d.reason === 'changed' || d.reason === 'reopened');
     return { pn, prev, hash, secretPaths, d, keptFirstBuild };
   }
 
   /** The end of a step: logged with its time; a step cut off by an abort or interrupt fails (✖), a gate stop is not ✔. */
   private closeStep(step: Step, w: Wrapper, tw: Wrapper, t0: number): void {
     const ms = Date.now() - t0;
-    const s = this.interrupted ? { outcome: 'interrupted' as const, stop: { step: step.id, message: 'interrupted' } } : this.stopped;
+    const s = this.interrupted
+      ? { outcome: 'interrupted' as const, stop: { step: step.id, message: 'interrupted' } }
+      : this.stopped;
     if (!s) {
       this.o.runLog?.stepEnd(step.id, 'done', ms);
       return;
@@ -426,7 +479,12 @@ export class Runner {
     log?.setDisplay(key, (m) => (w.output = m));
     try {
       const r = await this.runOnNode(step, task, key, w);
-      log?.taskEnd(task.id, key, r === 'ran' ? 'changed' : r === 'stopped' ? 'stopped' : 'unchanged', r === 'kept' ? 'done earlier' : r === 'settled' ? 'already in place' : undefined);
+      log?.taskEnd(
+        task.id,
+        key,
+        r === 'ran' ? 'changed' : r === 'stopped' ? 'stopped' : 'unchanged',
+        r === 'kept' ? 'done earlier' : r === 'settled' ? 'already in place' : undefined,
+      );
       return r;
     } catch (e) {
       log?.taskEnd(task.id, key, 'failed', redact((e as Error)?.message ?? String(e), this.secrets));
@@ -454,8 +512,7 @@ export class Runner {
       // NOTE: a task cut off by the operator fails (✖): never a tick, nor a "skipped" that reads as fine.
       if (this.stopped?.outcome === 'aborted') throw new AnvilError(this.stopped.stop?.message ?? 'aborted');
       w.skip(this.stopped?.stop?.message ?? 'stopped');
-    }
-    else if (outcomes.length && outcomes.every((x) => x === 'kept')) w.skip('done earlier, unchanged');
+    } else if (outcomes.length && outcomes.every((x) => x === 'kept')) w.skip('done earlier, unchanged');
   }
 
   private refreshPlan(): void {
@@ -465,7 +522,15 @@ export class Runner {
   }
 
   private handle(n: PlanNode, task: string, use?: SecretUse) {
-    return createNodeHandle({ plan: n, transport: this.o.transports[n.name]!, journal: this.journal, task, secrets: this.secrets, timeoutMs: this.o.commandTimeoutMs, scan: use && ((t) => use.scan(t)) });
+    return createNodeHandle({
+      plan: n,
+      transport: this.o.transports[n.name]!,
+      journal: this.journal,
+      task,
+      secrets: this.secrets,
+      timeoutMs: this.o.commandTimeoutMs,
+      scan: use && ((t) => use.scan(t)),
+    });
   }
 
   private prompter(w: Wrapper): Prompter {
@@ -515,7 +580,14 @@ export class Runner {
     };
   }
 
-  private finish(rec: TaskRecord, status: TaskRecord['status'], hash: string, evidence?: Evidence, note?: string, use?: SecretUse): void {
+  private finish(
+    rec: TaskRecord,
+    status: TaskRecord['status'],
+    hash: string,
+    evidence?: Evidence,
+    note?: string,
+    use?: SecretUse,
+  ): void {
     rec.status = status;
     rec.inputHash = hash;
     const digests = use && secretDigests(use.paths, this.secretEntries, this.key);
@@ -534,7 +606,13 @@ export class Runner {
     const r = (s: string) => redact(s, this.secrets);
     return {
       summary: r(e.summary),
-      ...(e.details ? { details: Object.fromEntries(Object.entries(e.details).map(([k, v]) => [k, typeof v === 'string' ? r(v) : v])) } : {}),
+      ...(e.details
+        ? {
+            details: Object.fromEntries(
+              Object.entries(e.details).map(([k, v]) => [k, typeof v === 'string' ? r(v) : v]),
+            ),
+          }
+        : {}),
     };
   }
 
@@ -599,7 +677,11 @@ export class Runner {
         return 'ran';
       } catch (e) {
         if (!started && (e instanceof RunAborted || e instanceof PromptCancelled)) {
-          this.stop({ outcome: 'aborted', error: e, stop: { step: step.id, task: task.id, node: key, message: (e as Error).message } });
+          this.stop({
+            outcome: 'aborted',
+            error: e,
+            stop: { step: step.id, task: task.id, node: key, message: (e as Error).message },
+          });
           return 'stopped';
         }
         rec.status = 'failed';
@@ -609,7 +691,11 @@ export class Runner {
         // NOTE: the renderer and the closing summary print this error: masked, like the record.
         if (e instanceof Error) e.message = rec.error;
         store.save();
-        this.stop({ outcome: 'failed', error: e, stop: { step: step.id, task: task.id, node: key, message: rec.error } });
+        this.stop({
+          outcome: 'failed',
+          error: e,
+          stop: { step: step.id, task: task.id, node: key, message: rec.error },
+        });
         throw e;
       }
     } finally {
@@ -617,7 +703,10 @@ export class Runner {
     }
   }
 
-  private async tryVerify(task: Task, ctx: TaskContext): Promise<{ ok: true; evidence: Evidence } | { ok: false; error: string }> {
+  private async tryVerify(
+    task: Task,
+    ctx: TaskContext,
+  ): Promise<{ ok: true; evidence: Evidence } | { ok: false; error: string }> {
     if (!task.verify) return { ok: false, error: 'no verify declared' };
     try {
       return { ok: true, evidence: await task.verify(ctx) };
@@ -666,7 +755,14 @@ export class Runner {
    * on real nodes when an operator is there to confirm each destructive act. Undefined when the
    * gate is met the manual way instead.
    */
-  private async driveGate(step: Step, task: Task, key: string, ctx: TaskContext, rec: TaskRecord, hash: string): Promise<NodeOutcome | undefined> {
+  private async driveGate(
+    step: Step,
+    task: Task,
+    key: string,
+    ctx: TaskContext,
+    rec: TaskRecord,
+    hash: string,
+  ): Promise<NodeOutcome | undefined> {
     const drive = task.gate?.drive;
     if (!drive) return undefined;
     const hands = this.o.hands ?? operatorHands(ctx.prompt);
@@ -674,7 +770,10 @@ export class Runner {
     if (!lab) {
       // NOTE: on real nodes nobody can confirm a crash under --yes: the gate stops as a manual one.
       if (this.o.yes) return undefined;
-      const ok = await ctx.prompt.confirm(`${key}: ${task.title}\nThe tool can run this test itself, asking you before each destructive act. Run it now? (No: do it by hand with the checklist)`, true);
+      const ok = await ctx.prompt.confirm(
+        `${key}: ${task.title}\nThe tool can run this test itself, asking you before each destructive act. Run it now? (No: do it by hand with the checklist)`,
+        true,
+      );
       if (!ok) return undefined;
     }
     rec.status = 'running';
@@ -685,7 +784,12 @@ export class Runner {
     this.o.store.save(true);
     this.executed.push(`${task.id}@${key}`);
     try {
-      const ev = await drive({ ...ctx, hands, lab, confirmDestructive: lab ? async () => true : (what) => ctx.prompt.confirm(`${what}\nGo ahead?`, false) });
+      const ev = await drive({
+        ...ctx,
+        hands,
+        lab,
+        confirmDestructive: lab ? async () => true : (what) => ctx.prompt.confirm(`${what}\nGo ahead?`, false),
+      });
       this.finish(rec, 'done', hash, ev);
       return 'ran';
     } catch (e) {
@@ -695,12 +799,23 @@ export class Runner {
       rec.inputHash = hash;
       rec.note = `not run: ${e.message}`;
       this.o.store.save();
-      this.stop({ outcome: 'gate', stop: { step: step.id, task: task.id, node: key, message: `${task.id} not run: ${e.message}` } });
+      this.stop({
+        outcome: 'gate',
+        stop: { step: step.id, task: task.id, node: key, message: `${task.id} not run: ${e.message}` },
+      });
       return 'stopped';
     }
   }
 
-  private async gate(step: Step, task: Task, key: string, ctx: TaskContext, rec: TaskRecord, prev: TaskRecord | undefined, hash: string): Promise<NodeOutcome> {
+  private async gate(
+    step: Step,
+    task: Task,
+    key: string,
+    ctx: TaskContext,
+    rec: TaskRecord,
+    prev: TaskRecord | undefined,
+    hash: string,
+  ): Promise<NodeOutcome> {
     const driven = await this.driveGate(step, task, key, ctx, rec, hash);
     if (driven) return driven;
     const g = await meetGate(task, this.plan, key, ctx.prompt, {
@@ -714,7 +829,10 @@ export class Runner {
       if (this.o.yes) rec.awaitingOperator = true;
       rec.note = g.reason;
       this.o.store.save();
-      this.stop({ outcome: 'gate', stop: { step: step.id, task: task.id, node: key, message: gateStopMessage(step.id, task.id, this.o.store.dir) } });
+      this.stop({
+        outcome: 'gate',
+        stop: { step: step.id, task: task.id, node: key, message: gateStopMessage(step.id, task.id, this.o.store.dir) },
+      });
       return 'stopped';
     }
     if (g.result === 'accepted') {
@@ -729,7 +847,12 @@ export class Runner {
 }
 
 /** The closing lines of a run: what is done, skipped, not yet executable, where it stopped, what next. */
-export function summaryLines(steps: readonly Step[], store: StateStore, result: RunResult, runbookCmd: string): string[] {
+export function summaryLines(
+  steps: readonly Step[],
+  store: StateStore,
+  result: RunResult,
+  runbookCmd: string,
+): string[] {
   const nodes = store.state.nodes ?? [];
   const g = groupSteps(steps, store.state, nodes);
   const ids = (xs: Step[]) => (xs.length ? xs.map((s) => s.id).join(', ') : '—');
@@ -759,7 +882,8 @@ export function summaryLines(steps: readonly Step[], store: StateStore, result: 
   }
   lines.push(`  done:               ${ids(g.done)}`);
   lines.push(`  skipped:            ${ids(g.skipped)}`);
-  if (g.failed.length || g.interrupted.length) lines.push(`  failed/interrupted: ${ids([...g.failed, ...g.interrupted])}`);
+  if (g.failed.length || g.interrupted.length)
+    lines.push(`  failed/interrupted: ${ids([...g.failed, ...g.interrupted])}`);
   if (g['in-progress'].length) lines.push(`  in progress:        ${ids(g['in-progress'])}`);
   lines.push(`  not yet executable: ${ids(g['not-executable'])}`);
   lines.push(`  state folder:       ${store.dir}`);

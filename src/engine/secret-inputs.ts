@@ -24,7 +24,11 @@ export class SecretUse {
 }
 
 /** Keyed digests of the secrets at `paths` (for `TaskRecord.secretHashes`); undefined when none. */
-export function secretDigests(paths: Iterable<string>, entries: readonly SecretEntry[], key: Buffer): Record<string, string> | undefined {
+export function secretDigests(
+  paths: Iterable<string>,
+  entries: readonly SecretEntry[],
+  key: Buffer,
+): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const p of [...paths].sort()) {
     const e = entries.find((x) => x.path === p);

@@ -6,7 +6,14 @@ import type { Plan } from '../plan/derive.js';
 import type { Prompter, Step } from './types.js';
 import type { StepPreview } from './step-preview.js';
 import { previewHasWork } from './step-preview.js';
-import { approvalQuestion, approvalScreen, askStep, confirmPhrase, phraseMatches, type ScreenStyle } from './approval.js';
+import {
+  approvalQuestion,
+  approvalScreen,
+  askStep,
+  confirmPhrase,
+  phraseMatches,
+  type ScreenStyle,
+} from './approval.js';
 import type { RunLog } from './run-log.js';
 
 /** What the approval needs from the runner. */
@@ -38,13 +45,18 @@ export interface ApprovalResult {
 
 /** Every (node, phrase) a destructive task of the step needs typed before it runs. */
 function phrases(p: StepPreview): { key: string; title: string; what: string; phrase: string }[] {
-  return p.tasks.flatMap((t) => t.destroys.map((d) => ({ key: d.key, title: t.task.title, what: d.what, phrase: confirmPhrase(d.key, d.what) })));
+  return p.tasks.flatMap((t) =>
+    t.destroys.map((d) => ({ key: d.key, title: t.task.title, what: d.what, phrase: confirmPhrase(d.key, d.what) })),
+  );
 }
 
 /** Ask the typed confirmations; false at the first one not typed exactly. */
 async function typedConfirmations(x: ApprovalInput, p: StepPreview): Promise<boolean> {
   for (const c of phrases(p)) {
-    const typed = await x.prompt.input(`${c.key}: "${c.title}" destroys ${c.what} on ${c.key}.\nType "${c.phrase}" to let it run (anything else goes back to the question):`, { def: '' });
+    const typed = await x.prompt.input(
+      `${c.key}: "${c.title}" destroys ${c.what} on ${c.key}.\nType "${c.phrase}" to let it run (anything else goes back to the question):`,
+      { def: '' },
+    );
     if (!phraseMatches(typed, c.phrase)) {
       x.log?.write(`typed confirmation for ${c.title} on ${c.key}: not given`);
       return false;
@@ -55,7 +67,8 @@ async function typedConfirmations(x: ApprovalInput, p: StepPreview): Promise<boo
 
 /** Log each diff of the step with the operator's verdict (the log's "diff of PATH on NODE: …" lines). */
 function logDiffs(x: ApprovalInput, p: StepPreview, verdict: string): void {
-  for (const t of p.tasks) for (const g of t.files) for (const n of g.nodes) x.log?.write(`diff of ${g.value.path} on ${n}: ${verdict}`);
+  for (const t of p.tasks)
+    for (const g of t.files) for (const n of g.nodes) x.log?.write(`diff of ${g.value.path} on ${n}: ${verdict}`);
 }
 
 /** Run the approval of one step. */

@@ -80,7 +80,15 @@ async function filesOf(r: PlannedRun, plan: Plan, secrets: string[]): Promise<Pr
   try {
     specs = r.task.files?.(plan, r.pn) ?? [];
   } catch (e) {
-    return [{ path: '(files)', patch: '', added: 0, removed: 0, later: `known once the earlier tasks of this step have run (${(e as Error).message})` }];
+    return [
+      {
+        path: '(files)',
+        patch: '',
+        added: 0,
+        removed: 0,
+        later: `known once the earlier tasks of this step have run (${(e as Error).message})`,
+      },
+    ];
   }
   for (const spec of specs) {
     let content: string;
@@ -88,12 +96,24 @@ async function filesOf(r: PlannedRun, plan: Plan, secrets: string[]): Promise<Pr
     try {
       content = spec.edit && current !== null ? spec.edit(current) : contentOf(spec, plan, r.pn);
     } catch (e) {
-      out.push({ path: spec.path, patch: '', added: 0, removed: 0, later: `its content depends on what the earlier tasks of this step find (${(e as Error).message})` });
+      out.push({
+        path: spec.path,
+        patch: '',
+        added: 0,
+        removed: 0,
+        later: `its content depends on what the earlier tasks of this step find (${(e as Error).message})`,
+      });
       continue;
     }
     // NOTE: a value the step's earlier tasks capture (MACs…) is not known yet: never show a guess.
     if (/\bundefined\b/.test(content) && !(current ?? '').includes('undefined')) {
-      out.push({ path: spec.path, patch: '', added: 0, removed: 0, later: 'it holds values the earlier tasks of this step capture' });
+      out.push({
+        path: spec.path,
+        patch: '',
+        added: 0,
+        removed: 0,
+        later: 'it holds values the earlier tasks of this step capture',
+      });
       continue;
     }
     const c = fileChange(spec.path, current, content, secrets);
@@ -115,7 +135,13 @@ function commandsOf(r: PlannedRun, plan: Plan): string[] {
  * Build the preview of a step from the (task, node) pairs the runner decided will run. `once`
  * tasks consult their `done` probe (read-only), as the runner will before running them.
  */
-export async function previewStep(step: Step, plan: Plan, runs: PlannedRun[], kept: number, secrets: string[]): Promise<StepPreview> {
+export async function previewStep(
+  step: Step,
+  plan: Plan,
+  runs: PlannedRun[],
+  kept: number,
+  secrets: string[],
+): Promise<StepPreview> {
   const tasks: PreviewTask[] = [];
   for (const task of step.tasks) {
     const mine = runs.filter((r) => r.task === task);
@@ -133,11 +159,13 @@ export async function previewStep(step: Step, plan: Plan, runs: PlannedRun[], ke
       if (REASON[r.reason]) reasons.push({ node: r.key, value: REASON[r.reason] });
       for (const f of await filesOf(r, plan, secrets)) files.push({ node: r.key, value: f });
       commands.push({ node: r.key, value: commandsOf(r, plan) });
-      if (task.kind === 'once' && task.destroys && r.pn) t.destroys.push({ key: r.key, what: task.destroys(plan, r.pn) });
+      if (task.kind === 'once' && task.destroys && r.pn)
+        t.destroys.push({ key: r.key, what: task.destroys(plan, r.pn) });
     }
     if (!t.keys.length && !t.alreadyDone.length) continue;
     // NOTE: per path, so the same change on both nodes is shown once and marked so.
-    for (const path of [...new Set(files.map((f) => f.value.path))]) t.files.push(...groupByValue(files.filter((f) => f.value.path === path)));
+    for (const path of [...new Set(files.map((f) => f.value.path))])
+      t.files.push(...groupByValue(files.filter((f) => f.value.path === path)));
     t.commands = groupByValue(commands).filter((g) => g.value.length);
     t.reasons = groupByValue(reasons);
     tasks.push(t);

@@ -48,12 +48,19 @@ export function combine(statuses: (TaskStatus | undefined)[]): StepStanding {
 /** Every (task, node key) record status of a step. */
 function statusesOf(step: Step, state: StateFile, nodes: readonly string[], only?: string): (TaskStatus | undefined)[] {
   const out: (TaskStatus | undefined)[] = [];
-  for (const t of step.tasks) for (const k of nodeKeys(t.on, nodes)) if (only === undefined || k === only) out.push(state.tasks[t.id]?.[k]?.status);
+  for (const t of step.tasks)
+    for (const k of nodeKeys(t.on, nodes))
+      if (only === undefined || k === only) out.push(state.tasks[t.id]?.[k]?.status);
   return out;
 }
 
 /** The standing of a step overall (`node` given: on that node only; undefined when the step has no task there). */
-export function stepStanding(step: Step, state: StateFile, nodes: readonly string[], node?: string): StepStanding | undefined {
+export function stepStanding(
+  step: Step,
+  state: StateFile,
+  nodes: readonly string[],
+  node?: string,
+): StepStanding | undefined {
   const st = statusesOf(step, state, nodes, node);
   if (!stepExecutable(step, state)) return st.some((x) => x && x !== 'pending') ? combine(st) : 'not-executable';
   if (node !== undefined && !st.length) return undefined;
@@ -61,7 +68,12 @@ export function stepStanding(step: Step, state: StateFile, nodes: readonly strin
 }
 
 /** Latest finish time of a step's tasks on a node. */
-export function stepFinishedAt(step: Step, state: StateFile, nodes: readonly string[], node: string): string | undefined {
+export function stepFinishedAt(
+  step: Step,
+  state: StateFile,
+  nodes: readonly string[],
+  node: string,
+): string | undefined {
   let last: string | undefined;
   for (const t of step.tasks)
     if (nodeKeys(t.on, nodes).includes(node)) {
@@ -72,14 +84,31 @@ export function stepFinishedAt(step: Step, state: StateFile, nodes: readonly str
 }
 
 /** Steps grouped by standing, in step order. */
-export function groupSteps(steps: readonly Step[], state: StateFile, nodes: readonly string[]): Record<StepStanding, Step[]> {
-  const g: Record<StepStanding, Step[]> = { done: [], skipped: [], failed: [], interrupted: [], 'in-progress': [], pending: [], 'not-executable': [] };
+export function groupSteps(
+  steps: readonly Step[],
+  state: StateFile,
+  nodes: readonly string[],
+): Record<StepStanding, Step[]> {
+  const g: Record<StepStanding, Step[]> = {
+    done: [],
+    skipped: [],
+    failed: [],
+    interrupted: [],
+    'in-progress': [],
+    pending: [],
+    'not-executable': [],
+  };
   for (const s of steps) g[stepStanding(s, state, nodes)!].push(s);
   return g;
 }
 
 /** The first task id (in run order) before `stepIndex` that is not done or skipped, if any. */
-export function firstUnsettled(steps: readonly Step[], stepIndex: number, state: StateFile, nodes: readonly string[]): { step: Step; task: string; node: string; status: TaskStatus | 'not executable' } | undefined {
+export function firstUnsettled(
+  steps: readonly Step[],
+  stepIndex: number,
+  state: StateFile,
+  nodes: readonly string[],
+): { step: Step; task: string; node: string; status: TaskStatus | 'not executable' } | undefined {
   for (const step of steps.slice(0, stepIndex)) {
     if (!step.tasks.length) return { step, task: '(no tasks declared)', node: 'any node', status: 'not executable' };
     for (const task of step.tasks)

@@ -12,7 +12,10 @@ import type { NodeHandle, Prompter, TaskContext } from './types.js';
 /** A verify tried something a read-only check refuses (a question, a write, a reconnect). */
 export class NotReadOnly extends AnvilError {
   constructor(task: string, what: string) {
-    super(`${task}: its verify ${what}; a check only reads, so this was refused`, 'this is a bug in the step: a verify must only read the node');
+    super(
+      `${task}: its verify ${what}; a check only reads, so this was refused`,
+      'this is a bug in the step: a verify must only read the node',
+    );
   }
 }
 
@@ -70,7 +73,14 @@ export interface VerifyContextOptions {
 export function verifyContext(o: VerifyContextOptions): TaskContext {
   const handle = (n: PlanNode) =>
     readOnlyHandle(
-      createNodeHandle({ plan: n, transport: o.transports[n.name]!, journal: o.journal, task: o.journalTask ?? o.task, secrets: o.secrets, timeoutMs: o.commandTimeoutMs }),
+      createNodeHandle({
+        plan: n,
+        transport: o.transports[n.name]!,
+        journal: o.journal,
+        task: o.journalTask ?? o.task,
+        secrets: o.secrets,
+        timeoutMs: o.commandTimeoutMs,
+      }),
       o.task,
     );
   return {

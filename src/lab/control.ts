@@ -107,7 +107,12 @@ export function sshExec(
           signal = sig ?? undefined;
         });
         stream.on('close', () =>
-          done(null, { code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') }),
+          done(null, {
+            code,
+            ...(signal ? { signal } : {}),
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errs).toString('utf8'),
+          }),
         );
         stream.end(io.stdin ?? '');
       });
@@ -170,7 +175,12 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
     case 'switch-for':
       arity(3);
       if (!rest[1]) bad('switch-for needs a NIC name (e.g. eth0): the switch it is cabled to');
-      return { kind: 'switch-for', node: node(rest[0]), nic: rest[1]!, up: flag(rest[2], 'up', 'down') } as unknown as LabFault;
+      return {
+        kind: 'switch-for',
+        node: node(rest[0]),
+        nic: rest[1]!,
+        up: flag(rest[2], 'up', 'down'),
+      } as unknown as LabFault;
     case 'media':
       arity(2);
       if (!rest[1]?.startsWith('/')) bad('media needs an absolute path on the node (e.g. /shared/files/x.iso)');
@@ -185,7 +195,8 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
     case 'outlet':
       arity(3);
       if (!rest[0]) bad('outlet needs the PDU name (e.g. pdu2)');
-      if (!/^\d+$/.test(rest[1] ?? '') || Number(rest[1]) < 1 || Number(rest[1]) > 24) bad(`outlet needs a port number 1-24, got "${rest[1] ?? ''}"`);
+      if (!/^\d+$/.test(rest[1] ?? '') || Number(rest[1]) < 1 || Number(rest[1]) > 24)
+        bad(`outlet needs a port number 1-24, got "${rest[1] ?? ''}"`);
       return { kind: 'outlet', pdu: rest[0]!, port: String(Number(rest[1])), node: node(rest[2]) };
     default:
       return bad(kind ? `unknown fault kind "${kind}"` : 'which fault?');
@@ -230,7 +241,8 @@ export async function runControl(target: ControlTarget, cmdline: string): Promis
       case 'advance': {
         // NOTE: the installer's waits on the lab: lab time jumps ahead and the due timers fire.
         const ms = Number(args[0]);
-        if (args.length !== 1 || !Number.isFinite(ms) || ms < 0) throw new AnvilError(`advance: needs milliseconds (a number >= 0), got "${args.join(' ')}"`);
+        if (args.length !== 1 || !Number.isFinite(ms) || ms < 0)
+          throw new AnvilError(`advance: needs milliseconds (a number >= 0), got "${args.join(' ')}"`);
         target.world.advance?.(ms);
         await target.world.settle?.();
         return { code: 0, stdout: `${labNow(target.world)}\n`, stderr: '' };
@@ -242,10 +254,19 @@ export async function runControl(target: ControlTarget, cmdline: string): Promis
         return { code: 0, stdout: `${JSON.stringify(f)}\n`, stderr: '' };
       }
       default:
-        return { code: 2, stdout: '', stderr: `lab control: unknown command "${verb ?? ''}" (ping, status, save, now, advance MS, fault ...)\n` };
+        return {
+          code: 2,
+          stdout: '',
+          stderr: `lab control: unknown command "${verb ?? ''}" (ping, status, save, now, advance MS, fault ...)\n`,
+        };
     }
   } catch (e) {
-    const msg = e instanceof AnvilError ? `${e.message}${e.hint ? `\n${e.hint}` : ''}` : e instanceof Error ? e.message : String(e);
+    const msg =
+      e instanceof AnvilError
+        ? `${e.message}${e.hint ? `\n${e.hint}` : ''}`
+        : e instanceof Error
+          ? e.message
+          : String(e);
     return { code: 2, stdout: '', stderr: `${msg}\n` };
   }
 }

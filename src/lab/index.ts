@@ -42,10 +42,17 @@ export const LAB_LOCK_FILE = 'lab.lock';
  */
 export function lockLabFolder(stateDir: string): () => void {
   try {
-    return acquireLock(stateDir, { file: LAB_LOCK_FILE, what: `lab folder ${stateDir}`, hint: 'a lab is running (or starting) from it: use that lab (`anvil-install lab status`), or stop it first' });
+    return acquireLock(stateDir, {
+      file: LAB_LOCK_FILE,
+      what: `lab folder ${stateDir}`,
+      hint: 'a lab is running (or starting) from it: use that lab (`anvil-install lab status`), or stop it first',
+    });
   } catch (e) {
     if (e instanceof LockHeld)
-      throw new AnvilError(`a lab is already running (or starting) from ${stateDir}${e.pid ? ` (pid ${e.pid})` : ''}`, 'connect to it (its endpoints are in lab.json; `anvil-install lab status`), or stop it first');
+      throw new AnvilError(
+        `a lab is already running (or starting) from ${stateDir}${e.pid ? ` (pid ${e.pid})` : ''}`,
+        'connect to it (its endpoints are in lab.json; `anvil-install lab status`), or stop it first',
+      );
     throw e;
   }
 }
@@ -82,11 +89,15 @@ export async function loadCreateWorld(): Promise<CreateWorld> {
     mod = (await import(spec)) as { createWorld?: CreateWorld };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !override) {
-      throw new AnvilError('the simulated lab world is not part of this build (src/lab/world.ts is missing)', 'rebuild with `npm run build` once the lab world exists');
+      throw new AnvilError(
+        'the simulated lab world is not part of this build (src/lab/world.ts is missing)',
+        'rebuild with `npm run build` once the lab world exists',
+      );
     }
     throw e;
   }
-  if (typeof mod.createWorld !== 'function') throw new AnvilError(`${override ?? 'lab world module'} does not export createWorld()`);
+  if (typeof mod.createWorld !== 'function')
+    throw new AnvilError(`${override ?? 'lab world module'} does not export createWorld()`);
   return mod.createWorld;
 }
 
@@ -133,7 +144,6 @@ export interface StartLabOptions {
   onError?(e: unknown): void;
 }
 
-
 /** A lab running elsewhere (another process, or this one), as found through its state folder. */
 export interface RunningLab extends LabInfo {
   status: LabStatus;
@@ -149,7 +159,10 @@ export async function findRunningLab(stateDir: string): Promise<RunningLab | nul
   if (!info || !info.pid || !pidAlive(info.pid)) return null;
   let status: LabStatus;
   try {
-    const r = await sshExec({ ...endpointConnectOptions(info.control, info.clientKeyPath), readyTimeout: 10000 }, 'status');
+    const r = await sshExec(
+      { ...endpointConnectOptions(info.control, info.clientKeyPath), readyTimeout: 10000 },
+      'status',
+    );
     if (r.code !== 0) return null;
     status = JSON.parse(r.stdout) as LabStatus;
   } catch {
@@ -170,7 +183,10 @@ function labEndpoint(lab: { nodes: Record<string, LabEndpoint> }, node: string):
 }
 
 /** ssh2 connect options for `node` of a lab (a {@link LabHandle} or a {@link RunningLab}). */
-export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): LabConnectOptions {
+export function labConnectOptions(
+  lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string },
+  node: string,
+): LabConnectOptions {
   return endpointConnectOptions(labEndpoint(lab, node), lab.clientKeyPath);
 }
 
@@ -178,12 +194,27 @@ export function labConnectOptions(lab: { nodes: Record<string, LabEndpoint>; cli
  * NodeSession options for `node` of a lab: the lab client key, no agent, the host key pinned to the
  * lab's fingerprint. The installer adds its own log/timeouts.
  */
-export function labSessionOptions(lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string }, node: string): NodeSessionOptions {
+export function labSessionOptions(
+  lab: { nodes: Record<string, LabEndpoint>; clientKeyPath: string },
+  node: string,
+): NodeSessionOptions {
   const ep = labEndpoint(lab, node);
-  return { name: node, host: ep.host, port: ep.port, user: 'root', privateKeyPath: lab.clientKeyPath, agent: false, hostKeys: { pinned: ep.hostKeyFingerprint } };
+  return {
+    name: node,
+    host: ep.host,
+    port: ep.port,
+    user: 'root',
+    privateKeyPath: lab.clientKeyPath,
+    agent: false,
+    hostKeys: { pinned: ep.hostKeyFingerprint },
+  };
 }
 
-async function listenPreferring(make: (port: number) => LabSshServer, wanted: number, fixed: boolean): Promise<LabSshServer> {
+async function listenPreferring(
+  make: (port: number) => LabSshServer,
+  wanted: number,
+  fixed: boolean,
+): Promise<LabSshServer> {
   const s = make(wanted);
   try {
     await s.listen();
@@ -191,7 +222,10 @@ async function listenPreferring(make: (port: number) => LabSshServer, wanted: nu
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (fixed || wanted === 0 || code !== 'EADDRINUSE') {
-      throw new AnvilError(`cannot listen on 127.0.0.1:${wanted}: ${code ?? (e as Error).message}`, 'pick other ports (--port-base) or stop what uses them');
+      throw new AnvilError(
+        `cannot listen on 127.0.0.1:${wanted}: ${code ?? (e as Error).message}`,
+        'pick other ports (--port-base) or stop what uses them',
+      );
     }
     // NOTE: the port remembered from the last run is taken: any free port will do.
     const s2 = make(0);
@@ -220,7 +254,12 @@ export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
   }
 }
 
-async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: boolean, unlock: () => void): Promise<LabHandle> {
+async function startLocked(
+  opts: StartLabOptions,
+  stateDir: string,
+  ephemeral: boolean,
+  unlock: () => void,
+): Promise<LabHandle> {
   const onError = opts.onError ?? (() => {});
   const running = ephemeral ? null : await findRunningLab(stateDir);
   if (running) {
@@ -236,7 +275,11 @@ async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: b
   if (saved === undefined && !opts.answers) {
     throw new AnvilError(`no saved lab world in ${stateDir} and no answers to build one from`, 'pass --answers FILE');
   }
-  const world = createWorld({ ...(opts.answers ? { answers: opts.answers } : {}), ...(saved !== undefined ? { saved } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  const world = createWorld({
+    ...(opts.answers ? { answers: opts.answers } : {}),
+    ...(saved !== undefined ? { saved } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+  });
   const names = Object.keys(world.nodes);
 
   const client = loadOrCreateKeyPair(clientKeyPath(stateDir), 'anvil-lab-client');
@@ -302,13 +345,23 @@ async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: b
       pid: process.pid,
       stateDir,
       nodes: Object.fromEntries(
-        names.map((n) => [n, { port: endpoints[n]!.port, hostKeyFingerprint: endpoints[n]!.hostKeyFingerprint, reachable: world.nodes[n]!.reachable(), connections: servers[n]!.connections }]),
+        names.map((n) => [
+          n,
+          {
+            port: endpoints[n]!.port,
+            hostKeyFingerprint: endpoints[n]!.hostKeyFingerprint,
+            reachable: world.nodes[n]!.reachable(),
+            connections: servers[n]!.connections,
+          },
+        ]),
       ),
       control: { port: controlSrv.port },
     });
     const target = { world, status: () => statusNow(), save: () => saver.saveNow() };
     const controlPort =
-      opts.portBase !== undefined ? { port: opts.portBase + names.length, fixed: true } : { port: previous?.control.port ?? 0, fixed: false };
+      opts.portBase !== undefined
+        ? { port: opts.portBase + names.length, fixed: true }
+        : { port: previous?.control.port ?? 0, fixed: false };
     const controlSrv: LabSshServer = await listenPreferring(
       (p) =>
         new LabSshServer({
@@ -323,7 +376,11 @@ async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: b
       controlPort.fixed,
     );
     started.push(controlSrv);
-    const control: LabEndpoint = { host: '127.0.0.1', port: controlSrv.port, hostKeyFingerprint: controlKey.fingerprint };
+    const control: LabEndpoint = {
+      host: '127.0.0.1',
+      port: controlSrv.port,
+      hostKeyFingerprint: controlKey.fingerprint,
+    };
 
     world.on('change', () => {
       if (!stopped) saver.markDirty();
@@ -342,7 +399,9 @@ async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: b
       clientKeyPath: client.path,
       nodes: endpoints,
       control,
-      ...(opts.answersFile ? { answersFile: isAbsolute(opts.answersFile) ? opts.answersFile : resolve(opts.answersFile) } : {}),
+      ...(opts.answersFile
+        ? { answersFile: isAbsolute(opts.answersFile) ? opts.answersFile : resolve(opts.answersFile) }
+        : {}),
     };
     if (!ephemeral) writeLabInfo(stateDir, info);
 
@@ -387,11 +446,26 @@ async function startLocked(opts: StartLabOptions, stateDir: string, ephemeral: b
  * already loaded from the same folder), run the command in-process, save the world and journal the
  * command. For `lab exec` without a serving process.
  */
-export async function execOffline(opts: { stateDir: string; node: string; cmd: string; stdin?: string; answers?: Answers; createWorld?: CreateWorld; world?: LabWorld }) {
+export async function execOffline(opts: {
+  stateDir: string;
+  node: string;
+  cmd: string;
+  stdin?: string;
+  answers?: Answers;
+  createWorld?: CreateWorld;
+  world?: LabWorld;
+}) {
   const stateDir = resolve(opts.stateDir);
-  const world = opts.world ?? (await loadWorldOffline({ stateDir, ...(opts.answers ? { answers: opts.answers } : {}), ...(opts.createWorld ? { createWorld: opts.createWorld } : {}) }));
+  const world =
+    opts.world ??
+    (await loadWorldOffline({
+      stateDir,
+      ...(opts.answers ? { answers: opts.answers } : {}),
+      ...(opts.createWorld ? { createWorld: opts.createWorld } : {}),
+    }));
   const node = world.nodes[opts.node];
-  if (!node) throw new AnvilError(`no lab node named "${opts.node}" (lab nodes: ${Object.keys(world.nodes).join(', ')})`);
+  if (!node)
+    throw new AnvilError(`no lab node named "${opts.node}" (lab nodes: ${Object.keys(world.nodes).join(', ')})`);
   // NOTE: under the lab lock: a lab starting meanwhile would otherwise lose this change (or this one its).
   return withLabLock(stateDir, async () => {
     const r = await node.exec(opts.cmd, { stdin: opts.stdin ?? '' });
@@ -402,11 +476,18 @@ export async function execOffline(opts: { stateDir: string; node: string; cmd: s
 }
 
 /** Restore the saved world of a lab that is not running (answers only needed when nothing was saved). */
-export async function loadWorldOffline(opts: { stateDir: string; answers?: Answers; createWorld?: CreateWorld }): Promise<LabWorld> {
+export async function loadWorldOffline(opts: {
+  stateDir: string;
+  answers?: Answers;
+  createWorld?: CreateWorld;
+}): Promise<LabWorld> {
   const stateDir = resolve(opts.stateDir);
   const saved = loadSavedWorld(stateDir);
   if (saved === undefined && !opts.answers) {
-    throw new AnvilError(`no lab is running from ${stateDir} and it holds no saved world`, 'start one: anvil-install lab serve --answers FILE --state DIR');
+    throw new AnvilError(
+      `no lab is running from ${stateDir} and it holds no saved world`,
+      'start one: anvil-install lab serve --answers FILE --state DIR',
+    );
   }
   const createWorld = opts.createWorld ?? (await loadCreateWorld());
   return createWorld({ ...(opts.answers ? { answers: opts.answers } : {}), ...(saved !== undefined ? { saved } : {}) });

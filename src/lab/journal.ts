@@ -12,8 +12,7 @@ import { appendNoFollow } from '../util/append-file.js';
 
 /** One journal line. */
 export type JournalEntry =
-  | { t: string; cmd: string; code: number }
-  | { t: string; sftp: string; path: string; to?: string };
+  { t: string; cmd: string; code: number } | { t: string; sftp: string; path: string; to?: string };
 
 /** Path of a node's journal. */
 export function journalPath(stateDir: string, node: string): string {

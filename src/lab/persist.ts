@@ -49,7 +49,11 @@ export function loadOrCreateKeyPair(path: string, comment: string): LabKeyPair {
   }
   const privateKey = readFileSync(path, 'utf8');
   const parsed = utils.parseKey(privateKey);
-  if (parsed instanceof Error) throw new AnvilError(`cannot parse lab key ${path}: ${parsed.message}`, 'delete the file to have a new key generated');
+  if (parsed instanceof Error)
+    throw new AnvilError(
+      `cannot parse lab key ${path}: ${parsed.message}`,
+      'delete the file to have a new key generated',
+    );
   const key = Array.isArray(parsed) ? parsed[0]! : parsed;
   const blob = key.getPublicSSH();
   const publicKey = `${key.type} ${blob.toString('base64')} ${comment}`;
@@ -128,9 +132,16 @@ export function loadSavedWorld(stateDir: string): unknown {
   try {
     env = JSON.parse(readFileSync(p, 'utf8')) as typeof env;
   } catch (e) {
-    throw new AnvilError(`${p} is not valid JSON: ${(e as Error).message}`, 'move it aside to start the lab with a fresh world');
+    throw new AnvilError(
+      `${p} is not valid JSON: ${(e as Error).message}`,
+      'move it aside to start the lab with a fresh world',
+    );
   }
-  if (env.version !== LAB_FILE_VERSION) throw new AnvilError(`${p}: unsupported lab world version ${String(env.version)}`, 'move it aside to start the lab with a fresh world');
+  if (env.version !== LAB_FILE_VERSION)
+    throw new AnvilError(
+      `${p}: unsupported lab world version ${String(env.version)}`,
+      'move it aside to start the lab with a fresh world',
+    );
   inlineBlobs(stateDir, env.world);
   return env.world;
 }
@@ -160,7 +171,10 @@ function inlineBlobs(stateDir: string, v: unknown, depth = 0): void {
     try {
       data = readFileSync(f);
     } catch {
-      throw new AnvilError(`${worldPath(stateDir)} refers to ${f}, which is missing`, 'restore the blobs folder, or move world.json aside to start the lab with a fresh world');
+      throw new AnvilError(
+        `${worldPath(stateDir)} refers to ${f}, which is missing`,
+        'restore the blobs folder, or move world.json aside to start the lab with a fresh world',
+      );
     }
     const node = v as unknown as Record<string, unknown>;
     delete node.x;

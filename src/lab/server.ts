@@ -59,7 +59,10 @@ export interface LabSshOptions {
    * Run one command line. `signal` aborts when the client's channel closes (the command stops at
    * its next step, as a process does on SIGHUP).
    */
-  exec(cmdline: string, opts: { stdin: string; env: Record<string, string>; signal?: AbortSignal }): Promise<LabExecResult>;
+  exec(
+    cmdline: string,
+    opts: { stdin: string; env: Record<string, string>; signal?: AbortSignal },
+  ): Promise<LabExecResult>;
   /** Called once a command finished and before its result goes to the client (journal, save). */
   afterExec?(cmdline: string, result: LabExecResult): void;
   /** Serve SFTP from this filesystem (absent: the subsystem is refused). */
@@ -99,7 +102,9 @@ export class LabSshServer {
 
   constructor(private readonly opts: LabSshOptions) {
     this.keys = opts.auth.publicKeys.map(parsePublic);
-    this.ssh = new Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_5.3' }, (client, info) => this.onClient(client, info.port));
+    this.ssh = new Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_5.3' }, (client, info) =>
+      this.onClient(client, info.port),
+    );
     this.net = createServer((socket) => this.onSocket(socket));
   }
 
@@ -152,7 +157,8 @@ export class LabSshServer {
     if (socket.remotePort !== undefined) this.graces.set(socket.remotePort, grace);
     socket.once('close', () => {
       clearTimeout(grace);
-      if (socket.remotePort !== undefined && this.graces.get(socket.remotePort) === grace) this.graces.delete(socket.remotePort);
+      if (socket.remotePort !== undefined && this.graces.get(socket.remotePort) === grace)
+        this.graces.delete(socket.remotePort);
       this.sockets.delete(socket);
     });
     socket.on('error', () => {});
@@ -174,7 +180,10 @@ export class LabSshServer {
       const reject = ctx.reject.bind(ctx);
       ctx.reject = ((...args: Parameters<AuthContext['reject']>) => {
         // NOTE: "none" and a key offered without a signature are questions, not attempts.
-        const attempt = ctx.method === 'password' || (ctx.method === 'publickey' && !!ctx.signature) || ctx.method === 'keyboard-interactive';
+        const attempt =
+          ctx.method === 'password' ||
+          (ctx.method === 'publickey' && !!ctx.signature) ||
+          ctx.method === 'keyboard-interactive';
         if (attempt && ++failures >= (lim.maxAuthTries ?? MAX_AUTH_TRIES)) {
           reject(...args);
           client.end();
@@ -195,7 +204,8 @@ export class LabSshServer {
   }
 
   private authenticate(ctx: AuthContext): void {
-    const methods: Array<'publickey' | 'password'> = this.opts.auth.password !== undefined ? ['publickey', 'password'] : ['publickey'];
+    const methods: Array<'publickey' | 'password'> =
+      this.opts.auth.password !== undefined ? ['publickey', 'password'] : ['publickey'];
     if (ctx.username !== LAB_USER) return ctx.reject(methods);
     if (ctx.method === 'password') {
       const pw = this.opts.auth.password;
@@ -238,15 +248,28 @@ export class LabSshServer {
     });
   }
 
-  private async execOne(cmdline: string, stdin: string, env: Record<string, string>, signal?: AbortSignal): Promise<LabExecResult> {
+  private async execOne(
+    cmdline: string,
+    stdin: string,
+    env: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<LabExecResult> {
     let result: LabExecResult;
     if (Buffer.byteLength(cmdline) > (this.opts.limits?.maxCommandBytes ?? MAX_COMMAND_BYTES))
-      return { code: 126, stdout: '', stderr: `bash: Argument list too long (the lab takes command lines up to ${this.opts.limits?.maxCommandBytes ?? MAX_COMMAND_BYTES} bytes)\n` };
+      return {
+        code: 126,
+        stdout: '',
+        stderr: `bash: Argument list too long (the lab takes command lines up to ${this.opts.limits?.maxCommandBytes ?? MAX_COMMAND_BYTES} bytes)\n`,
+      };
     try {
       result = await this.opts.exec(cmdline, { stdin, env, signal });
     } catch (e) {
       this.opts.onError?.(e);
-      result = { code: 255, stdout: '', stderr: `lab: internal error running command: ${e instanceof Error ? e.message : String(e)}\n` };
+      result = {
+        code: 255,
+        stdout: '',
+        stderr: `lab: internal error running command: ${e instanceof Error ? e.message : String(e)}\n`,
+      };
     }
     try {
       this.opts.afterExec?.(cmdline, result);

@@ -27,7 +27,17 @@ export interface SftpHooks {
 }
 
 type Handle =
-  | { kind: 'file'; path: string; data: Buffer; size: number; readable: boolean; writable: boolean; append: boolean; dirty: boolean; mode?: number }
+  | {
+      kind: 'file';
+      path: string;
+      data: Buffer;
+      size: number;
+      readable: boolean;
+      writable: boolean;
+      append: boolean;
+      dirty: boolean;
+      mode?: number;
+    }
   | { kind: 'dir'; path: string; entries: string[] | null };
 
 const S_IFREG = 0o100000;
@@ -40,14 +50,22 @@ function typeBits(t: LabStat['type']): number {
 
 /** SFTP attributes of a LabStat. */
 export function toAttrs(st: LabStat): Attributes {
-  return { mode: typeBits(st.type) | (st.mode & 0o7777), uid: st.uid, gid: st.gid, size: st.size, atime: st.mtime, mtime: st.mtime };
+  return {
+    mode: typeBits(st.type) | (st.mode & 0o7777),
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    atime: st.mtime,
+    mtime: st.mtime,
+  };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** An `ls -l` style line, as sftp-server sends in READDIR's longname. */
 export function longname(name: string, st: LabStat): string {
-  const perm = (m: number, shift: number) => `${m & (4 << shift) ? 'r' : '-'}${m & (2 << shift) ? 'w' : '-'}${m & (1 << shift) ? 'x' : '-'}`;
+  const perm = (m: number, shift: number) =>
+    `${m & (4 << shift) ? 'r' : '-'}${m & (2 << shift) ? 'w' : '-'}${m & (1 << shift) ? 'x' : '-'}`;
   const t = st.type === 'dir' ? 'd' : st.type === 'link' ? 'l' : '-';
   const d = new Date(st.mtime * 1000);
   const date = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
@@ -76,7 +94,10 @@ function messageOf(e: unknown): string {
  * packet so lab and real nodes look alike to the wizard's SFTP client.
  */
 function advertiseExtensions(sftp: SFTPWrapper, exts: Record<string, string>): void {
-  const s = sftp as unknown as { _protocol?: Record<string | symbol, unknown> & { channelData(id: number, data: Buffer): void }; outgoing?: { window: number } };
+  const s = sftp as unknown as {
+    _protocol?: Record<string | symbol, unknown> & { channelData(id: number, data: Buffer): void };
+    outgoing?: { window: number };
+  };
   const proto = s._protocol;
   if (!proto || typeof proto.channelData !== 'function') return; // NOTE: ssh2 internals changed; live without it.
   let done = false;
@@ -180,7 +201,17 @@ export function serveSftp(sftp: SFTPWrapper, fs: LabFs, hooks: SftpHooks = {}): 
       } else {
         data = fs.readFile(path);
       }
-      const h: Handle = { kind: 'file', path, data, size: data.length, readable, writable, append: !!(flags & OPEN_MODE.APPEND), dirty: false, mode };
+      const h: Handle = {
+        kind: 'file',
+        path,
+        data,
+        size: data.length,
+        readable,
+        writable,
+        append: !!(flags & OPEN_MODE.APPEND),
+        dirty: false,
+        mode,
+      };
       sftp.handle(id, newHandle(h));
     }),
   );
@@ -362,7 +393,8 @@ export function serveSftp(sftp: SFTPWrapper, fs: LabFs, hooks: SftpHooks = {}): 
     } catch {
       return void sftp.status(id, STATUS_CODE.BAD_MESSAGE, `malformed ${name} request`);
     }
-    if (name === 'posix-rename@openssh.com') return rename(id, args[0]!.toString('utf8'), args[1]!.toString('utf8'), true);
+    if (name === 'posix-rename@openssh.com')
+      return rename(id, args[0]!.toString('utf8'), args[1]!.toString('utf8'), true);
     if (name === 'fsync@openssh.com') {
       return guard(id, () => {
         const h = getHandle(args[0]!);
@@ -384,7 +416,9 @@ export function serveSftp(sftp: SFTPWrapper, fs: LabFs, hooks: SftpHooks = {}): 
         // NOTE: sftp clients realpath names they are about to create; answer with the normalised path.
       }
       const st = fs.stat(real);
-      sftp.name(id, [{ filename: real, longname: st ? longname(real, st) : real, attrs: (st ? toAttrs(st) : {}) as Attributes }]);
+      sftp.name(id, [
+        { filename: real, longname: st ? longname(real, st) : real, attrs: (st ? toAttrs(st) : {}) as Attributes },
+      ]);
     }),
   );
 

@@ -40,7 +40,10 @@ export interface LabNodeApi {
   readonly name: string;
   readonly fs: LabFs;
   /** Run one command line through the node's shell as root; `signal` cancels it (its channel closed). */
-  exec(cmdline: string, opts?: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number }): Promise<LabExecResult>;
+  exec(
+    cmdline: string,
+    opts?: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number },
+  ): Promise<LabExecResult>;
   /** Whether an SSH client on the BCN can reach it now (powered, not hung, BCN address up). */
   reachable(): boolean;
   /**

@@ -96,13 +96,27 @@ export function rng(seed: number): () => number {
 /** A made-up MAC with a real vendor prefix (Intel 00:1B:21 for add-in cards, 00:E0:81 on board). */
 function genMac(r: () => number, link: 0 | 1): string {
   const oui = link === 0 ? '00:E0:81' : '00:1B:21';
-  const tail = [0, 0, 0].map(() => Math.floor(r() * 256).toString(16).padStart(2, '0').toUpperCase());
+  const tail = [0, 0, 0].map(() =>
+    Math.floor(r() * 256)
+      .toString(16)
+      .padStart(2, '0')
+      .toUpperCase(),
+  );
   return `${oui}:${tail.join(':')}`;
 }
 
 /** Node definitions when no answers are given: the tutorial's pair. */
 const DEFAULT_NODES = [
-  { name: 'an-node01', bcn: '10.20.0.1', ipmi: '10.20.1.1', nics: { bcn: ['00:E0:81:C7:EC:49', '00:1B:21:9D:59:FC'], sn: ['00:E0:81:C7:EC:48', '00:1B:21:BF:70:02'], ifn: ['00:E0:81:C7:EC:47', '00:1B:21:BF:6F:FE'] } },
+  {
+    name: 'an-node01',
+    bcn: '10.20.0.1',
+    ipmi: '10.20.1.1',
+    nics: {
+      bcn: ['00:E0:81:C7:EC:49', '00:1B:21:9D:59:FC'],
+      sn: ['00:E0:81:C7:EC:48', '00:1B:21:BF:70:02'],
+      ifn: ['00:E0:81:C7:EC:47', '00:1B:21:BF:6F:FE'],
+    },
+  },
   { name: 'an-node02', bcn: '10.20.0.2', ipmi: '10.20.1.2', nics: undefined },
 ];
 
@@ -412,7 +426,9 @@ function bmcCredentials(a: Answers | undefined, node: string): Pick<Bmc, 'login'
       if (!dev || FENCE_AGENTS[String(dev.agent)]?.kind !== 'bmc') continue;
       return {
         ...(typeof dev.login === 'string' ? { login: dev.login } : {}),
-        ...(typeof dev.passwd === 'string' || typeof dev.passwd === 'number' ? { passHash: secretHash(String(dev.passwd)) } : {}),
+        ...(typeof dev.passwd === 'string' || typeof dev.passwd === 'number'
+          ? { passHash: secretHash(String(dev.passwd)) }
+          : {}),
       };
     }
   return {};
@@ -433,7 +449,12 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
   const domain = a?.cluster.domain ?? 'alteeve.ca';
   const prefix = Number((a?.networks.bcn.cidr ?? '10.20.0.0/16').split('/')[1]);
   const defs = a
-    ? a.nodes.map((n) => ({ name: n.name, bcn: n.bcn, ipmi: n.ipmi, nics: n.nics as Record<string, string[]> | undefined }))
+    ? a.nodes.map((n) => ({
+        name: n.name,
+        bcn: n.bcn,
+        ipmi: n.ipmi,
+        nics: n.nics as Record<string, string[]> | undefined,
+      }))
     : DEFAULT_NODES.map((n) => ({ ...n, nics: n.nics as Record<string, string[]> | undefined }));
   defs.forEach((d, idx) => {
     const nics: NicHw[] = NET_DEVS.map(([dev, net, link], k) => ({
@@ -452,12 +473,20 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
       if (FENCE_AGENTS[dev.agent]?.kind !== 'pdu' && !/pdu/i.test(dev.name)) continue;
       const outlets: Record<string, string> = {};
       for (const [node, methods] of Object.entries(a.fencing.methods))
-        for (const m of methods) for (const d of m.devices) if (d.device === dev.name && d.port !== undefined) outlets[String(d.port)] = node;
+        for (const m of methods)
+          for (const d of m.devices) if (d.device === dev.name && d.port !== undefined) outlets[String(d.port)] = node;
       const host = String((dev as Record<string, unknown>).ipaddr ?? dev.name);
       const ip = a.extraHosts.find((h) => h.names.includes(host))?.ip ?? host;
       const login = (dev as Record<string, unknown>).login;
       const passwd = (dev as Record<string, unknown>).passwd;
-      w.pdus.push({ name: dev.name, ip, up: true, outlets, ...(typeof login === 'string' ? { login } : {}), ...(typeof passwd === 'string' ? { passHash: secretHash(passwd) } : {}) });
+      w.pdus.push({
+        name: dev.name,
+        ip,
+        up: true,
+        outlets,
+        ...(typeof login === 'string' ? { login } : {}),
+        ...(typeof passwd === 'string' ? { passHash: secretHash(passwd) } : {}),
+      });
     }
   }
   w.initSubsystems();

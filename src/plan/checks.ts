@@ -31,7 +31,20 @@ function nodes(a: Raw): Raw[] {
 
 /** Every cross-field rule, in a stable order. */
 export function crossChecks(a: Raw): AnswerIssue[] {
-  const checks = [checkNodes, checkNetworks, checkAddresses, checkBonding, checkMacs, checkFencing, checkFenceAttrs, checkSecrets, checkDrbd, checkGfs2, checkLvmNames, checkVms];
+  const checks = [
+    checkNodes,
+    checkNetworks,
+    checkAddresses,
+    checkBonding,
+    checkMacs,
+    checkFencing,
+    checkFenceAttrs,
+    checkSecrets,
+    checkDrbd,
+    checkGfs2,
+    checkLvmNames,
+    checkVms,
+  ];
   const out: AnswerIssue[] = [];
   for (const c of checks) {
     try {
@@ -48,9 +61,27 @@ function checkNodes(a: Raw): AnswerIssue[] {
   const out: AnswerIssue[] = [];
   if (Array.isArray(a?.nodes) && ns.length !== 2)
     out.push({ path: 'nodes', message: `an Anvil! has exactly two nodes; found ${ns.length}` });
-  out.push(...dupes(ns.map((n, i) => ({ value: n?.id, path: `nodes[${i}].id` })), 'node id', 'give each node its own id'));
-  out.push(...dupes(ns.map((n, i) => ({ value: n?.name, path: `nodes[${i}].name` })), 'node name', 'give each node its own name'));
-  out.push(...dupes(ns.map((n, i) => ({ value: n?.label, path: `nodes[${i}].label` })), 'node label', 'give each node its own label'));
+  out.push(
+    ...dupes(
+      ns.map((n, i) => ({ value: n?.id, path: `nodes[${i}].id` })),
+      'node id',
+      'give each node its own id',
+    ),
+  );
+  out.push(
+    ...dupes(
+      ns.map((n, i) => ({ value: n?.name, path: `nodes[${i}].name` })),
+      'node name',
+      'give each node its own name',
+    ),
+  );
+  out.push(
+    ...dupes(
+      ns.map((n, i) => ({ value: n?.label, path: `nodes[${i}].label` })),
+      'node label',
+      'give each node its own label',
+    ),
+  );
   return out;
 }
 
@@ -82,10 +113,16 @@ function checkNetworks(a: Raw): AnswerIssue[] {
     const r = cidrRange(c);
     if (!r) continue;
     if (Number(String(c).split('/')[1]) > 30)
-      out.push({ path: `networks.${net}.cidr`, message: `${c} has no room for two nodes and their peers; use a /30 or larger network (the tutorial uses /16)` });
+      out.push({
+        path: `networks.${net}.cidr`,
+        message: `${c} has no room for two nodes and their peers; use a /30 or larger network (the tutorial uses /16)`,
+      });
     const clash = seen.find((x) => r[0] <= x.r[1] && x.r[0] <= r[1]);
     if (clash)
-      out.push({ path: `networks.${net}.cidr`, message: `${c} overlaps networks.${clash.net}.cidr; the three networks must be distinct (the tutorial: 10.20/16, 10.10/16, 10.255/16)` });
+      out.push({
+        path: `networks.${net}.cidr`,
+        message: `${c} overlaps networks.${clash.net}.cidr; the three networks must be distinct (the tutorial: 10.20/16, 10.10/16, 10.255/16)`,
+      });
     seen.push({ net, r });
   }
   return out;
@@ -99,9 +136,15 @@ function checkAddresses(a: Raw): AnswerIssue[] {
       const ip = n?.[net];
       const c = a?.networks?.[net]?.cidr;
       if (typeof ip === 'string' && typeof c === 'string' && !inCidr(ip, c))
-        out.push({ path: `nodes[${i}].${net}`, message: `${ip} is not inside networks.${net}.cidr ${c}; use an address in ${c}` });
+        out.push({
+          path: `nodes[${i}].${net}`,
+          message: `${ip} is not inside networks.${net}.cidr ${c}; use an address in ${c}`,
+        });
       else if (typeof ip === 'string' && typeof c === 'string' && reservedIn(ip, c))
-        out.push({ path: `nodes[${i}].${net}`, message: `${ip} is the ${reservedIn(ip, c)} address of ${c}, not a host address; use another address in ${c}` });
+        out.push({
+          path: `nodes[${i}].${net}`,
+          message: `${ip} is the ${reservedIn(ip, c)} address of ${c}, not a host address; use another address in ${c}`,
+        });
       if (typeof ip === 'string') addrs.push({ value: ip, path: `nodes[${i}].${net}` });
     }
     if (typeof n?.ipmi === 'string') addrs.push({ value: n.ipmi, path: `nodes[${i}].ipmi` });
@@ -112,9 +155,15 @@ function checkAddresses(a: Raw): AnswerIssue[] {
   if (typeof a?.networks?.ifn?.gateway === 'string') {
     addrs.push({ value: a.networks.ifn.gateway, path: 'networks.ifn.gateway' });
     if (typeof a.networks.ifn.cidr === 'string' && !inCidr(a.networks.ifn.gateway, a.networks.ifn.cidr))
-      out.push({ path: 'networks.ifn.gateway', message: `${a.networks.ifn.gateway} is not inside networks.ifn.cidr ${a.networks.ifn.cidr}` });
+      out.push({
+        path: 'networks.ifn.gateway',
+        message: `${a.networks.ifn.gateway} is not inside networks.ifn.cidr ${a.networks.ifn.cidr}`,
+      });
     else if (typeof a.networks.ifn.cidr === 'string' && reservedIn(a.networks.ifn.gateway, a.networks.ifn.cidr))
-      out.push({ path: 'networks.ifn.gateway', message: `${a.networks.ifn.gateway} is the ${reservedIn(a.networks.ifn.gateway, a.networks.ifn.cidr)} address of ${a.networks.ifn.cidr}, not a gateway` });
+      out.push({
+        path: 'networks.ifn.gateway',
+        message: `${a.networks.ifn.gateway} is the ${reservedIn(a.networks.ifn.gateway, a.networks.ifn.cidr)} address of ${a.networks.ifn.cidr}, not a gateway`,
+      });
   }
   out.push(...dupes(addrs, 'address', 'each address may be used once'));
   return out;
@@ -128,8 +177,16 @@ function checkBonding(a: Raw): AnswerIssue[] {
   for (const k of ['updelay', 'downdelay'] as const) {
     const v = b[k];
     if (typeof v !== 'number' || v <= 0) continue;
-    if (miimon === 0) out.push({ path: `networks.bonding.${k}`, message: `${k} needs link monitoring; with miimon 0 the bonding driver ignores it: set miimon (the tutorial: 100)` });
-    else if (v % miimon !== 0) out.push({ path: `networks.bonding.${k}`, message: `${v} is not a multiple of miimon ${miimon}; the bonding driver would round it down to ${v - (v % miimon)}: write that` });
+    if (miimon === 0)
+      out.push({
+        path: `networks.bonding.${k}`,
+        message: `${k} needs link monitoring; with miimon 0 the bonding driver ignores it: set miimon (the tutorial: 100)`,
+      });
+    else if (v % miimon !== 0)
+      out.push({
+        path: `networks.bonding.${k}`,
+        message: `${v} is not a multiple of miimon ${miimon}; the bonding driver would round it down to ${v - (v % miimon)}: write that`,
+      });
   }
   return out;
 }
@@ -139,7 +196,11 @@ function checkMacs(a: Raw): AnswerIssue[] {
   nodes(a).forEach((n, i) => {
     for (const net of NETS) {
       const pair = n?.nics?.[net];
-      if (Array.isArray(pair)) pair.forEach((m: Raw, k: number) => typeof m === 'string' && macs.push({ value: m, path: `nodes[${i}].nics.${net}[${k}]` }));
+      if (Array.isArray(pair))
+        pair.forEach(
+          (m: Raw, k: number) =>
+            typeof m === 'string' && macs.push({ value: m, path: `nodes[${i}].nics.${net}[${k}]` }),
+        );
     }
   });
   return dupes(macs, 'MAC', 'every NIC has its own MAC: check for a copy-paste slip');
@@ -149,17 +210,29 @@ function checkFencing(a: Raw): AnswerIssue[] {
   const out: AnswerIssue[] = [];
   const devices: Raw[] = Array.isArray(a?.fencing?.devices) ? a.fencing.devices : [];
   const devNames = new Set(devices.map((d) => d?.name));
-  out.push(...dupes(devices.map((d, i) => ({ value: d?.name, path: `fencing.devices[${i}].name` })), 'fence device name', 'rename one of them'));
+  out.push(
+    ...dupes(
+      devices.map((d, i) => ({ value: d?.name, path: `fencing.devices[${i}].name` })),
+      'fence device name',
+      'rename one of them',
+    ),
+  );
   const methods = a?.fencing?.methods && typeof a.fencing.methods === 'object' ? a.fencing.methods : {};
   const nodeNames = new Set(nodes(a).map((n) => n?.name));
   for (const key of Object.keys(methods)) {
     if (!nodeNames.has(key))
-      out.push({ path: `fencing.methods.${key}`, message: `"${key}" is not a node name; use one of: ${[...nodeNames].join(', ')}` });
+      out.push({
+        path: `fencing.methods.${key}`,
+        message: `"${key}" is not a node name; use one of: ${[...nodeNames].join(', ')}`,
+      });
   }
   nodes(a).forEach((n, i) => {
     const list = methods[n?.name];
     if (!Array.isArray(list) || list.length === 0) {
-      out.push({ path: `fencing.methods.${n?.name ?? `nodes[${i}]`}`, message: `node ${n?.name} has no fence method; add at least one (e.g. ipmi), or the cluster cannot recover from its failure` });
+      out.push({
+        path: `fencing.methods.${n?.name ?? `nodes[${i}]`}`,
+        message: `node ${n?.name} has no fence method; add at least one (e.g. ipmi), or the cluster cannot recover from its failure`,
+      });
       return;
     }
     list.forEach((m: Raw, k: number) =>
@@ -187,13 +260,20 @@ function checkFenceAttrs(a: Raw): AnswerIssue[] {
     for (const [k, v] of Object.entries(d)) {
       const at = `fencing.devices[${i}].${k}`;
       if (!ATTR_RE.test(k)) {
-        out.push({ path: `fencing.devices[${i}]`, message: `${JSON.stringify(k)} is not a fence agent attribute name (lower-case letters, digits and "_", like ipaddr, login, passwd)` });
+        out.push({
+          path: `fencing.devices[${i}]`,
+          message: `${JSON.stringify(k)} is not a fence agent attribute name (lower-case letters, digits and "_", like ipaddr, login, passwd)`,
+        });
         continue;
       }
       if (SECRET_FENCE_ATTRS.includes(k)) {
-        if (v === null || v === '') out.push({ path: at, message: 'must not be empty; give the password, or "${env:NAME}"' });
+        if (v === null || v === '')
+          out.push({ path: at, message: 'must not be empty; give the password, or "${env:NAME}"' });
         else if (typeof v === 'number' || typeof v === 'boolean')
-          out.push({ path: at, message: `write the password in quotes (${k}: "..."): YAML reads an unquoted 0123 or 1e3 as a number and changes it` });
+          out.push({
+            path: at,
+            message: `write the password in quotes (${k}: "..."): YAML reads an unquoted 0123 or 1e3 as a number and changes it`,
+          });
       } else if (v === null) out.push({ path: at, message: 'has no value; give one or remove the key' });
     }
   });
@@ -201,15 +281,42 @@ function checkFenceAttrs(a: Raw): AnswerIssue[] {
 }
 
 /** Words the tool itself prints in paths, commands and outputs: a secret equal to one would garble them. */
-const COMMON_WORDS = new Set(
-  ['root', 'admin', 'administrator', 'password', 'passwd', 'ricci', 'cman', 'cluster', 'node', 'fence', 'ipmi', 'drbd', 'clvmd', 'gfs2', 'shared', 'backup', 'backups', 'default', 'changeme', 'calvin', 'user', 'guest', 'test', 'true', 'false', 'none', 'reboot']
-);
+const COMMON_WORDS = new Set([
+  'root',
+  'admin',
+  'administrator',
+  'password',
+  'passwd',
+  'ricci',
+  'cman',
+  'cluster',
+  'node',
+  'fence',
+  'ipmi',
+  'drbd',
+  'clvmd',
+  'gfs2',
+  'shared',
+  'backup',
+  'backups',
+  'default',
+  'changeme',
+  'calvin',
+  'user',
+  'guest',
+  'test',
+  'true',
+  'false',
+  'none',
+  'reboot',
+]);
 const MIN_SECRET = 4;
 
 function leafStrings(v: Raw, path: string, out: { path: string; value: string }[]): void {
   if (typeof v === 'string') out.push({ path, value: v });
   else if (Array.isArray(v)) v.forEach((x, i) => leafStrings(x, `${path}[${i}]`, out));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) leafStrings(x, path ? `${path}.${k}` : k, out);
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) leafStrings(x, path ? `${path}.${k}` : k, out);
 }
 
 /**
@@ -219,9 +326,13 @@ function leafStrings(v: Raw, path: string, out: { path: string; value: string }[
 function checkSecrets(a: Raw): AnswerIssue[] {
   const secrets: { path: string; value: string }[] = [];
   if (typeof a?.ricci?.password === 'string') secrets.push({ path: 'ricci.password', value: a.ricci.password });
-  nodes(a).forEach((n, i) => typeof n?.ssh?.password === 'string' && secrets.push({ path: `nodes[${i}].ssh.password`, value: n.ssh.password }));
+  nodes(a).forEach(
+    (n, i) =>
+      typeof n?.ssh?.password === 'string' && secrets.push({ path: `nodes[${i}].ssh.password`, value: n.ssh.password }),
+  );
   (Array.isArray(a?.fencing?.devices) ? a.fencing.devices : []).forEach((d: Raw, i: number) => {
-    for (const k of SECRET_FENCE_ATTRS) if (typeof d?.[k] === 'string') secrets.push({ path: `fencing.devices[${i}].${k}`, value: d[k] });
+    for (const k of SECRET_FENCE_ATTRS)
+      if (typeof d?.[k] === 'string') secrets.push({ path: `fencing.devices[${i}].${k}`, value: d[k] });
   });
   const secretPaths = new Set(secrets.map((s) => s.path));
   const others: { path: string; value: string }[] = [];
@@ -232,13 +343,30 @@ function checkSecrets(a: Raw): AnswerIssue[] {
     const v = s.value;
     // NOTE: an unresolved ${env:NAME} (plan, runbook) is not the secret itself.
     if (v === '' || /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(v)) continue;
-    const fix = 'choose a longer, less common password (masking it would hide other text too), or pass it as "${env:NAME}"';
-    if (v.length < MIN_SECRET) out.push({ path: s.path, message: `a password of ${v.length} character${v.length === 1 ? '' : 's'} is too short to mask safely; ${fix}` });
-    else if (/^\d+$/.test(v) && v.length < 8) out.push({ path: s.path, message: `a password of ${v.length} digits reads like a number the tool prints (ports, sizes, ids); ${fix}` });
-    else if (COMMON_WORDS.has(v.toLowerCase())) out.push({ path: s.path, message: `"${v.toLowerCase()}" is a word the tool prints in paths and commands (e.g. /root/backups); ${fix}` });
+    const fix =
+      'choose a longer, less common password (masking it would hide other text too), or pass it as "${env:NAME}"';
+    if (v.length < MIN_SECRET)
+      out.push({
+        path: s.path,
+        message: `a password of ${v.length} character${v.length === 1 ? '' : 's'} is too short to mask safely; ${fix}`,
+      });
+    else if (/^\d+$/.test(v) && v.length < 8)
+      out.push({
+        path: s.path,
+        message: `a password of ${v.length} digits reads like a number the tool prints (ports, sizes, ids); ${fix}`,
+      });
+    else if (COMMON_WORDS.has(v.toLowerCase()))
+      out.push({
+        path: s.path,
+        message: `"${v.toLowerCase()}" is a word the tool prints in paths and commands (e.g. /root/backups); ${fix}`,
+      });
     else {
       const same = plain.find((o) => o.value === v);
-      if (same) out.push({ path: s.path, message: `is the same text as ${same.path}; masking the password would hide that value everywhere: choose another password` });
+      if (same)
+        out.push({
+          path: s.path,
+          message: `is the same text as ${same.path}; masking the password would hide that value everywhere: choose another password`,
+        });
     }
   }
   return out;
@@ -248,21 +376,58 @@ function checkDrbd(a: Raw): AnswerIssue[] {
   const out: AnswerIssue[] = [];
   const res: Raw[] = Array.isArray(a?.storage?.resources) ? a.storage.resources : [];
   const at = (i: number, k: string) => `storage.resources[${i}].${k}`;
-  out.push(...dupes(res.map((r, i) => ({ value: r?.name, path: at(i, 'name') })), 'resource name', 'use r0, r1, r2...'));
-  out.push(...dupes(res.map((r, i) => ({ value: r?.port, path: at(i, 'port') })), 'DRBD port', 'each resource needs its own port (7788, 7789, ...)'));
-  out.push(...dupes(res.map((r, i) => ({ value: r?.device, path: at(i, 'device') })), 'DRBD device', 'each resource needs its own /dev/drbdN'));
-  out.push(...dupes(res.map((r, i) => ({ value: r?.partition, path: at(i, 'partition') })), 'partition', 'each resource needs its own partition'));
-  out.push(...dupes(res.map((r, i) => ({ value: r?.vg, path: at(i, 'vg') })), 'volume group', 'each resource carries its own VG'));
+  out.push(
+    ...dupes(
+      res.map((r, i) => ({ value: r?.name, path: at(i, 'name') })),
+      'resource name',
+      'use r0, r1, r2...',
+    ),
+  );
+  out.push(
+    ...dupes(
+      res.map((r, i) => ({ value: r?.port, path: at(i, 'port') })),
+      'DRBD port',
+      'each resource needs its own port (7788, 7789, ...)',
+    ),
+  );
+  out.push(
+    ...dupes(
+      res.map((r, i) => ({ value: r?.device, path: at(i, 'device') })),
+      'DRBD device',
+      'each resource needs its own /dev/drbdN',
+    ),
+  );
+  out.push(
+    ...dupes(
+      res.map((r, i) => ({ value: r?.partition, path: at(i, 'partition') })),
+      'partition',
+      'each resource needs its own partition',
+    ),
+  );
+  out.push(
+    ...dupes(
+      res.map((r, i) => ({ value: r?.vg, path: at(i, 'vg') })),
+      'volume group',
+      'each resource carries its own VG',
+    ),
+  );
   const disk = a?.storage?.disk;
   res.forEach((r, i) => {
     if (r?.size === 'rest' && i !== res.length - 1)
-      out.push({ path: at(i, 'size'), message: '"rest" takes what is left of the disk, so only the last resource may use it' });
+      out.push({
+        path: at(i, 'size'),
+        message: '"rest" takes what is left of the disk, so only the last resource may use it',
+      });
     if (typeof r?.partition === 'string' && typeof disk === 'string') {
       const m = /^(.*?)(\d+)$/.exec(r.partition);
       const want = 5 + i;
-      if (!m || m[1] !== disk) out.push({ path: at(i, 'partition'), message: `${r.partition} is not a partition of storage.disk ${disk}` });
+      if (!m || m[1] !== disk)
+        out.push({ path: at(i, 'partition'), message: `${r.partition} is not a partition of storage.disk ${disk}` });
       else if (Number(m[2]) !== want)
-        out.push({ path: at(i, 'partition'), message: `logical partitions are numbered from 5 in the order they are created; this one will be ${disk}${want}` });
+        out.push({
+          path: at(i, 'partition'),
+          message: `logical partitions are numbered from 5 in the order they are created; this one will be ${disk}${want}`,
+        });
     }
     if (r?.primary !== undefined && !nodes(a).some((n) => n?.name === r.primary))
       out.push({ path: at(i, 'primary'), message: `"${r.primary}" is not a node name` });
@@ -274,14 +439,35 @@ function checkDrbd(a: Raw): AnswerIssue[] {
   nodes(a).forEach((n) => {
     const own = owners.filter((r) => r.primary === n?.name);
     if (own.length > 1)
-      out.push({ path: 'storage.resources', message: `node ${n.name} is primary of ${own.length} resources; a node's VMs live on one resource` });
+      out.push({
+        path: 'storage.resources',
+        message: `node ${n.name} is primary of ${own.length} resources; a node's VMs live on one resource`,
+      });
   });
   return out;
 }
 
 // NOTE: the system's own folders: mounting the shared GFS2 over one of them hides the OS's files
 // on one node and not the other.
-const SYSTEM_DIRS = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/root', '/run', '/sbin', '/sys', '/usr', '/var', '/tmp', '/selinux', '/cgroup', '/lost+found'];
+const SYSTEM_DIRS = [
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/lib',
+  '/lib64',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/usr',
+  '/var',
+  '/tmp',
+  '/selinux',
+  '/cgroup',
+  '/lost+found',
+];
 
 function checkGfs2(a: Raw): AnswerIssue[] {
   const out: AnswerIssue[] = [];
@@ -289,20 +475,48 @@ function checkGfs2(a: Raw): AnswerIssue[] {
   const m = g?.mount;
   if (typeof m === 'string' && m.startsWith('/')) {
     const clean = m.replace(/\/+$/, '') || '/';
-    if (clean === '/') out.push({ path: 'storage.gfs2.mount', message: 'cannot mount the shared GFS2 on /; use a folder of its own, like /shared' });
-    else if (/(^|\/)\.\.?(\/|$)/.test(clean) || /\/\//.test(clean)) out.push({ path: 'storage.gfs2.mount', message: `${m} has "." or ".." or "//" in it; write the plain absolute path, like /shared` });
+    if (clean === '/')
+      out.push({
+        path: 'storage.gfs2.mount',
+        message: 'cannot mount the shared GFS2 on /; use a folder of its own, like /shared',
+      });
+    else if (/(^|\/)\.\.?(\/|$)/.test(clean) || /\/\//.test(clean))
+      out.push({
+        path: 'storage.gfs2.mount',
+        message: `${m} has "." or ".." or "//" in it; write the plain absolute path, like /shared`,
+      });
     else {
       const sys = SYSTEM_DIRS.find((d) => clean === d || clean.startsWith(`${d}/`));
-      if (sys) out.push({ path: 'storage.gfs2.mount', message: `${m} is ${clean === sys ? '' : 'inside '}the system folder ${sys}; use a folder of its own, like /shared` });
+      if (sys)
+        out.push({
+          path: 'storage.gfs2.mount',
+          message: `${m} is ${clean === sys ? '' : 'inside '}the system folder ${sys}; use a folder of its own, like /shared`,
+        });
     }
   }
   // NOTE: mkfs.gfs2 -t CLUSTER:FSNAME: the lock table's fs name is at most 30 characters.
   if (typeof g?.lv === 'string' && g.lv.length > 30)
-    out.push({ path: 'storage.gfs2.lv', message: `"${g.lv}" is ${g.lv.length} characters; it is the GFS2 lock table name (mkfs.gfs2 -t cluster:${g.lv}), at most 30` });
+    out.push({
+      path: 'storage.gfs2.lv',
+      message: `"${g.lv}" is ${g.lv.length} characters; it is the GFS2 lock table name (mkfs.gfs2 -t cluster:${g.lv}), at most 30`,
+    });
   return out;
 }
 
-const LV_RESERVED = ['_cdata', '_cmeta', '_corig', '_mlog', '_mimage', '_pmspare', '_rimage', '_rmeta', '_tdata', '_tmeta', '_vorigin', '_vdata'];
+const LV_RESERVED = [
+  '_cdata',
+  '_cmeta',
+  '_corig',
+  '_mlog',
+  '_mimage',
+  '_pmspare',
+  '_rimage',
+  '_rmeta',
+  '_tdata',
+  '_tmeta',
+  '_vorigin',
+  '_vdata',
+];
 
 /** LVM's own rules for VG and LV names (lvm(8) "VALID NAMES"). */
 function lvmName(v: unknown, kind: 'vg' | 'lv'): string | undefined {
@@ -311,7 +525,8 @@ function lvmName(v: unknown, kind: 'vg' | 'lv'): string | undefined {
   if (!/^[A-Za-z0-9+_.-]+$/.test(v)) return 'LVM names use letters, digits and "+_.-" only';
   if (v.startsWith('-')) return 'LVM names cannot start with "-"';
   if (kind === 'lv') {
-    if (/^(snapshot|pvmove)/.test(v)) return `LV names cannot start with "${/^(snapshot|pvmove)/.exec(v)![1]}" (reserved by LVM)`;
+    if (/^(snapshot|pvmove)/.test(v))
+      return `LV names cannot start with "${/^(snapshot|pvmove)/.exec(v)![1]}" (reserved by LVM)`;
     const r = LV_RESERVED.find((x) => v.includes(x));
     if (r) return `LV names cannot contain "${r}" (reserved by LVM)`;
   }
@@ -324,11 +539,17 @@ function checkLvmNames(a: Raw): AnswerIssue[] {
     const m = lvmName(v, kind);
     if (m) out.push({ path, message: m });
   };
-  (Array.isArray(a?.storage?.resources) ? a.storage.resources : []).forEach((r: Raw, i: number) => add(`storage.resources[${i}].vg`, r?.vg, 'vg'));
+  (Array.isArray(a?.storage?.resources) ? a.storage.resources : []).forEach((r: Raw, i: number) =>
+    add(`storage.resources[${i}].vg`, r?.vg, 'vg'),
+  );
   add('storage.gfs2.lv', a?.storage?.gfs2?.lv, 'lv');
   (Array.isArray(a?.vms) ? a.vms : []).forEach((v: Raw, i: number) => add(`vms[${i}].lv`, v?.lv, 'lv'));
   nodes(a).forEach((n, i) => {
-    if (typeof n?.name === 'string' && n.name.length > 63) out.push({ path: `nodes[${i}].name`, message: `a host name is at most 63 characters; this one has ${n.name.length}` });
+    if (typeof n?.name === 'string' && n.name.length > 63)
+      out.push({
+        path: `nodes[${i}].name`,
+        message: `a host name is at most 63 characters; this one has ${n.name.length}`,
+      });
     const fqdn = `${n?.name}.${a?.cluster?.domain}`;
     if (typeof n?.name === 'string' && typeof a?.cluster?.domain === 'string' && fqdn.length > 253)
       out.push({ path: `nodes[${i}].name`, message: `the FQDN ${fqdn.slice(0, 40)}... is longer than 253 characters` });
@@ -340,11 +561,28 @@ function checkVms(a: Raw): AnswerIssue[] {
   const out: AnswerIssue[] = [];
   const vms: Raw[] = Array.isArray(a?.vms) ? a.vms : [];
   const res: Raw[] = Array.isArray(a?.storage?.resources) ? a.storage.resources : [];
-  out.push(...dupes(vms.map((v, i) => ({ value: v?.name, path: `vms[${i}].name` })), 'VM name', 'VM names must be unique'));
-  out.push(...dupes(vms.map((v, i) => ({ value: v?.lv, path: `vms[${i}].lv` })), 'LV', 'each VM needs its own LV'));
+  out.push(
+    ...dupes(
+      vms.map((v, i) => ({ value: v?.name, path: `vms[${i}].name` })),
+      'VM name',
+      'VM names must be unique',
+    ),
+  );
+  out.push(
+    ...dupes(
+      vms.map((v, i) => ({ value: v?.lv, path: `vms[${i}].lv` })),
+      'LV',
+      'each VM needs its own LV',
+    ),
+  );
   vms.forEach((v, i) => {
     if (!nodes(a).some((n) => n?.name === v?.node)) {
-      out.push({ path: `vms[${i}].node`, message: `"${v?.node}" is not a node name; use ${nodes(a).map((n) => n?.name).join(' or ')}` });
+      out.push({
+        path: `vms[${i}].node`,
+        message: `"${v?.node}" is not a node name; use ${nodes(a)
+          .map((n) => n?.name)
+          .join(' or ')}`,
+      });
       return;
     }
     if (!res.some((r) => r?.primary === v.node))

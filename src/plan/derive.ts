@@ -126,13 +126,22 @@ export function partitionBounds(resources: ResourceAnswers[], freeStart?: string
 
 /** Build the Plan from validated answers. `freeStart` is the probed start of the free disk space. */
 export function derivePlan(a: Answers, opts: { freeStart?: string } = {}): Plan {
-  const nets = Object.fromEntries(NETWORKS.map((k) => [k, { cidr: a.networks[k].cidr, netmask: cidrNetmask(a.networks[k].cidr) }])) as Plan['nets'];
+  const nets = Object.fromEntries(
+    NETWORKS.map((k) => [k, { cidr: a.networks[k].cidr, netmask: cidrNetmask(a.networks[k].cidr) }]),
+  ) as Plan['nets'];
   const b = a.networks.bonding;
   const byName = new Map(a.fencing.devices.map((d) => [d.name, d as FenceDeviceAnswers]));
   const nodes = a.nodes.map((n, index): PlanNode => {
     const ifaces: Iface[] = [];
     for (const link of [1, 2] as const)
-      for (const net of NETWORKS) ifaces.push({ dev: DEVS[net][link - 1], net, link, bond: BONDS[net], mac: n.nics?.[net]?.[link - 1]?.toUpperCase() });
+      for (const net of NETWORKS)
+        ifaces.push({
+          dev: DEVS[net][link - 1],
+          net,
+          link,
+          bond: BONDS[net],
+          mac: n.nics?.[net]?.[link - 1]?.toUpperCase(),
+        });
     ifaces.sort((x, y) => x.dev.localeCompare(y.dev));
     const bonds: Bond[] = NETWORKS.map((net) => ({
       dev: BONDS[net],
@@ -145,7 +154,15 @@ export function derivePlan(a: Answers, opts: { freeStart?: string } = {}): Plan 
       name: m.name,
       devices: m.devices.map((d) => ({ device: byName.get(d.device)!, port: d.port, action: d.action })),
     }));
-    return { ...n, index, fqdn: `${n.name}.${a.cluster.domain}`, ifaces, bonds, fence, resource: a.storage.resources.find((r) => r.primary === n.name) };
+    return {
+      ...n,
+      index,
+      fqdn: `${n.name}.${a.cluster.domain}`,
+      ifaces,
+      bonds,
+      fence,
+      resource: a.storage.resources.find((r) => r.primary === n.name),
+    };
   }) as [PlanNode, PlanNode];
   const node = (name: string) => {
     const f = nodes.find((x) => x.name === name || x.fqdn === name);
@@ -178,7 +195,11 @@ export function derivePlan(a: Answers, opts: { freeStart?: string } = {}): Plan 
     resources: partitionBounds(a.storage.resources, opts.freeStart ?? a.storage.freeStart),
     vms,
     storage: a.storage,
-    gfs2: { ...a.storage.gfs2, device: `/dev/${a.storage.gfs2.vg}/${a.storage.gfs2.lv}`, lockTable: `${a.cluster.name}:${a.storage.gfs2.lv}` },
+    gfs2: {
+      ...a.storage.gfs2,
+      device: `/dev/${a.storage.gfs2.vg}/${a.storage.gfs2.lv}`,
+      lockTable: `${a.cluster.name}:${a.storage.gfs2.lv}`,
+    },
     // NOTE: the tutorial's own numbering: 7 at the first push, 10 with storage services, 12 with VMs.
     configVersion: { foundation: 7, storage: 10, vms: 12 },
     peerOf: (n) => nodes[1 - n.index]!,
@@ -200,7 +221,8 @@ export interface SecretEntry {
 export function secretEntries(a: Answers): SecretEntry[] {
   const out: SecretEntry[] = [];
   if (typeof a.ricci?.password === 'string') out.push({ path: 'ricci.password', value: a.ricci.password });
-  for (const n of a.nodes) if (typeof n.ssh?.password === 'string') out.push({ path: `nodes.${n.name}.ssh.password`, value: n.ssh.password });
+  for (const n of a.nodes)
+    if (typeof n.ssh?.password === 'string') out.push({ path: `nodes.${n.name}.ssh.password`, value: n.ssh.password });
   for (const d of a.fencing.devices)
     for (const k of SECRET_FENCE_ATTRS) {
       const v = (d as Record<string, unknown>)[k];
@@ -239,20 +261,28 @@ export function maskAnswers(a: Answers): Answers {
   if (c.ricci.password) c.ricci.password = MASK;
   for (const n of c.nodes) if (n.ssh.password) n.ssh.password = MASK;
   for (const d of c.fencing.devices)
-    for (const k of SECRET_FENCE_ATTRS) if ((d as Record<string, unknown>)[k] !== undefined) (d as Record<string, unknown>)[k] = MASK;
+    for (const k of SECRET_FENCE_ATTRS)
+      if ((d as Record<string, unknown>)[k] !== undefined) (d as Record<string, unknown>)[k] = MASK;
   return c;
 }
 
 // NOTE: keys of secret attributes as the files write them: XML attributes (`passwd="..."`) and
 // conf lines (`password = ...`).
-const SECRET_ATTR_RE = new RegExp(`\\b(${[...SECRET_FENCE_ATTRS, 'password'].join('|')})(\\s*=\\s*)("[^"\\n]*"|'[^'\\n]*'|[^\\s"'/>]+)`, 'g');
+const SECRET_ATTR_RE = new RegExp(
+  `\\b(${[...SECRET_FENCE_ATTRS, 'password'].join('|')})(\\s*=\\s*)("[^"\\n]*"|'[^'\\n]*'|[^\\s"'/>]+)`,
+  'g',
+);
 
 /**
  * Mask the values of secret attributes (`passwd="..."`, `password = ...`) whatever they are: for
  * text read from a node, which may hold an old password the answers no longer know.
  */
 export function maskSecretAttrs(text: string): string {
-  return text.replace(SECRET_ATTR_RE, (_m, k: string, eq: string, v: string) => `${k}${eq}${v.startsWith('"') ? `"${MASK}"` : v.startsWith("'") ? `'${MASK}'` : MASK}`);
+  return text.replace(
+    SECRET_ATTR_RE,
+    (_m, k: string, eq: string, v: string) =>
+      `${k}${eq}${v.startsWith('"') ? `"${MASK}"` : v.startsWith("'") ? `'${MASK}'` : MASK}`,
+  );
 }
 
 const WORD = /[A-Za-z0-9]/;

@@ -22,7 +22,10 @@ export const MAX_ALIASES = 100;
 function tooDeep(v: unknown, path: PropertyKey[] = [], depth = 0, out: AnswerIssue[] = []): AnswerIssue[] {
   if (out.length || !v || typeof v !== 'object') return out;
   if (depth >= MAX_DEPTH) {
-    out.push({ path: formatPath(path), message: `nested more than ${MAX_DEPTH} levels deep; the answers format is at most 6 levels: check the indentation` });
+    out.push({
+      path: formatPath(path),
+      message: `nested more than ${MAX_DEPTH} levels deep; the answers format is at most 6 levels: check the indentation`,
+    });
     return out;
   }
   for (const [k, x] of Object.entries(v)) tooDeep(x, [...path, Array.isArray(v) ? Number(k) : k], depth + 1, out);
@@ -32,7 +35,11 @@ function tooDeep(v: unknown, path: PropertyKey[] = [], depth = 0, out: AnswerIss
 /** Strings with a line break or NUL: every value of the format is written on one line of some file. */
 function multiLine(v: unknown, path: PropertyKey[] = [], out: AnswerIssue[] = []): AnswerIssue[] {
   if (typeof v === 'string') {
-    if (/[\r\n\0]/.test(v)) out.push({ path: formatPath(path), message: 'must be on one line (it is written into a one-line field of a file); remove the line break' });
+    if (/[\r\n\0]/.test(v))
+      out.push({
+        path: formatPath(path),
+        message: 'must be on one line (it is written into a one-line field of a file); remove the line break',
+      });
   } else if (Array.isArray(v)) v.forEach((x, i) => multiLine(x, [...path, i], out));
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) multiLine(x, [...path, k], out);
   return out;
@@ -42,18 +49,24 @@ const ENV_RE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Format a zod/js path as `nodes[1].nics.bcn[0]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 /** Replace `${env:NAME}` in every string; a missing variable is an issue naming it and its path. */
-export function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[] = [], issues: AnswerIssue[] | null = []): unknown {
+export function resolveEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: PropertyKey[] = [],
+  issues: AnswerIssue[] | null = [],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_RE, (whole, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {
-        issues?.push({ path: formatPath(path), message: `environment variable ${name} is not set; export ${name}=... or write the value in the file` });
+        issues?.push({
+          path: formatPath(path),
+          message: `environment variable ${name} is not set; export ${name}=... or write the value in the file`,
+        });
         // NOTE: keep the reference so the same field is not reported twice (e.g. as empty).
         return whole;
       }
@@ -74,7 +87,11 @@ function zodIssues(err: z.ZodError): AnswerIssue[] {
   for (const i of err.issues) {
     const path = formatPath(i.path);
     if (i.code === 'unrecognized_keys') {
-      for (const k of i.keys) out.push({ path: path ? `${path}.${k}` : k, message: 'unknown key; check its spelling against `anvil-install schema`' });
+      for (const k of i.keys)
+        out.push({
+          path: path ? `${path}.${k}` : k,
+          message: 'unknown key; check its spelling against `anvil-install schema`',
+        });
       continue;
     }
     let message = i.message;
@@ -94,7 +111,12 @@ export interface LoadOptions {
 }
 
 /** Validate an already-parsed answers object (from YAML or a test). Throws `AnswersInvalid`. */
-export function validateAnswers(raw: unknown, source = 'answers', env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Answers {
+export function validateAnswers(
+  raw: unknown,
+  source = 'answers',
+  env: NodeJS.ProcessEnv = process.env,
+  opts: LoadOptions = {},
+): Answers {
   const deep = tooDeep(raw);
   if (deep.length) throw new AnswersInvalid(source, deep);
   const issues: AnswerIssue[] = [];
@@ -121,12 +143,19 @@ export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env, 
   let text: string;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: st.isDirectory() ? 'EISDIR' : 'not a regular file' });
-    if (st.size > MAX_ANSWERS_BYTES) throw new AnswersInvalid(file, [{ path: '(file)', message: `is ${st.size} bytes; an answers file is a few kB (at most ${MAX_ANSWERS_BYTES})` }]);
+    if (!st.isFile())
+      throw Object.assign(new Error('not a file'), { code: st.isDirectory() ? 'EISDIR' : 'not a regular file' });
+    if (st.size > MAX_ANSWERS_BYTES)
+      throw new AnswersInvalid(file, [
+        { path: '(file)', message: `is ${st.size} bytes; an answers file is a few kB (at most ${MAX_ANSWERS_BYTES})` },
+      ]);
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof AnswersInvalid) throw e;
-    throw new AnvilError(`cannot read answers file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'pass --answers FILE; `anvil-install init` writes a commented one');
+    throw new AnvilError(
+      `cannot read answers file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      'pass --answers FILE; `anvil-install init` writes a commented one',
+    );
   }
   let raw: unknown;
   try {
@@ -136,7 +165,11 @@ export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env, 
         file,
         doc.errors.map((e) =>
           /call stack/i.test(e.message)
-            ? { path: '(file)', message: 'nested too deep to read (the answers format is at most 6 levels): check the brackets and indentation' }
+            ? {
+                path: '(file)',
+                message:
+                  'nested too deep to read (the answers format is at most 6 levels): check the brackets and indentation',
+              }
             : { path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: `YAML syntax: ${e.message.split('\n')[0]}` },
         ),
       );

@@ -28,7 +28,9 @@ export const name = z.string().regex(NAME_RE, 'use letters, digits, "-", "_" and
 const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'not a host name or address');
 /** Free text that ends up on one line of a file: no line breaks. */
 const oneLine = z.string().regex(/^[^\r\n]*$/, 'must be on one line');
-const absPath = z.string().regex(/^\/[^\s'"`$\\;&|<>]*$/, 'must be an absolute path without spaces or shell characters');
+const absPath = z
+  .string()
+  .regex(/^\/[^\s'"`$\\;&|<>]*$/, 'must be an absolute path without spaces or shell characters');
 
 /** A secret: literal, or `${env:NAME}` resolved from the environment at load time. Absent = prompt. */
 export const secret = z
@@ -61,7 +63,10 @@ export const nodeSchema = z.strictObject({
     .strictObject({
       host: z.union([z.literal(''), hostName]).default(''),
       port: z.number().int().min(1).max(65535).default(22),
-      user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, 'not a user name (e.g. root)').default('root'),
+      user: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, 'not a user name (e.g. root)')
+        .default('root'),
       hostKey: z
         .string()
         .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'not a SHA256 fingerprint (e.g. SHA256:abc...)')
@@ -103,7 +108,10 @@ const drbdResource = z.strictObject({
   name: name,
   device: z.string().regex(/^\/dev\/drbd\d+$/, 'must be /dev/drbdN'),
   partition: z.string().regex(/^\/dev\/[a-z]+\d+$/, 'must be a partition like /dev/sda5'),
-  size: z.union([z.literal('rest'), z.string().regex(SIZE_RE, 'must be a parted size like 20GB or "rest"').refine(aboveZero, 'must be above zero')]),
+  size: z.union([
+    z.literal('rest'),
+    z.string().regex(SIZE_RE, 'must be a parted size like 20GB or "rest"').refine(aboveZero, 'must be above zero'),
+  ]),
   port: z.number().int().min(1024).max(65535),
   vg: name,
   primary: name.optional().describe('node whose VMs live on this resource'),
@@ -113,7 +121,10 @@ const vmSchema = z.strictObject({
   name: name,
   node: name,
   lv: name,
-  size: z.string().regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE').refine(aboveZero, 'must be above zero'),
+  size: z
+    .string()
+    .regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE')
+    .refine(aboveZero, 'must be above zero'),
   ram: z.number().int().positive(),
   vcpus: z.number().int().positive(),
   os: z.strictObject({ type: name, variant: name }),
@@ -131,7 +142,9 @@ const vmSchema = z.strictObject({
 
 export const answersSchema = z.strictObject({
   cluster: z.strictObject({
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'cluster name: up to 16 letters, digits, "-" or "_" (GFS2 lock table limit)'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,16}$/, 'cluster name: up to 16 letters, digits, "-" or "_" (GFS2 lock table limit)'),
     domain: z.string().regex(/^[A-Za-z0-9.-]+$/, 'not a DNS domain'),
     postJoinDelay: z.number().int().min(0).max(3600).default(30),
     totem: z
@@ -152,7 +165,12 @@ export const answersSchema = z.strictObject({
     }),
     bonding: z
       .strictObject({
-        mode: z.number().int().min(0, 'bonding mode is 0 to 6 (the tutorial uses 1, active-backup)').max(6, 'bonding mode is 0 to 6 (the tutorial uses 1, active-backup)').default(1),
+        mode: z
+          .number()
+          .int()
+          .min(0, 'bonding mode is 0 to 6 (the tutorial uses 1, active-backup)')
+          .max(6, 'bonding mode is 0 to 6 (the tutorial uses 1, active-backup)')
+          .default(1),
         miimon: z.number().int().min(0).max(60000).default(100),
         useCarrier: z.number().int().min(0).max(1).default(1),
         updelay: z.number().int().min(0).max(3_600_000).default(120000),
@@ -186,7 +204,10 @@ export const answersSchema = z.strictObject({
         degrWfcTimeout: z.number().int().min(0).default(120),
         linbitHash: z
           .string()
-          .regex(/^[A-Za-z0-9_-]{1,128}$/, 'the hash from the LINBIT repository URL: letters and digits only, on one line')
+          .regex(
+            /^[A-Za-z0-9_-]{1,128}$/,
+            'the hash from the LINBIT repository URL: letters and digits only, on one line',
+          )
           .optional()
           .describe('URL hash for the LINBIT repository (source: linbit)'),
       })

@@ -9,7 +9,8 @@ export function generateEd25519(comment = ''): { private: string; public: string
   for (let i = 0; i < 20; i++) {
     const kp = ssh2.utils.generateKeyPairSync('ed25519', { comment });
     const parsed = ssh2.utils.parseKey(kp.private);
-    if (!(parsed instanceof Error) && (Array.isArray(parsed) ? parsed[0] : parsed)?.getPublicSSH().length === 51) return kp;
+    if (!(parsed instanceof Error) && (Array.isArray(parsed) ? parsed[0] : parsed)?.getPublicSSH().length === 51)
+      return kp;
   }
   throw new Error('could not generate an ed25519 key');
 }

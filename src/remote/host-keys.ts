@@ -100,7 +100,13 @@ function patternMatches(p: string, pat: string): boolean {
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(pat).digest('base64') === hash;
   }
   if (!/[*?]/.test(p)) return p.toLowerCase() === pat.toLowerCase();
-  const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${p
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(pat);
 }
 
@@ -121,12 +127,19 @@ export function knownEntriesFor(file: string, host: string, port: number): Known
   let text: string;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new AnvilError(`${file} is not a file (${st.isDirectory() ? 'a folder' : 'not a regular file'}); it should hold known host keys, one per line`, `remove it (a new one is written on first contact) or replace it with an OpenSSH known_hosts file`);
+    if (!st.isFile())
+      throw new AnvilError(
+        `${file} is not a file (${st.isDirectory() ? 'a folder' : 'not a regular file'}); it should hold known host keys, one per line`,
+        `remove it (a new one is written on first contact) or replace it with an OpenSSH known_hosts file`,
+      );
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof AnvilError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'make it readable by you, or remove it');
+    throw new AnvilError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      'make it readable by you, or remove it',
+    );
   }
   return parseKnownHosts(text).filter((e) => entryNames(e, host, port));
 }
@@ -150,7 +163,15 @@ export function preferredHostKeyAlgorithms(policy: HostKeyPolicy, host: string, 
   if (!policy.knownHostsFile || policy.pinned) return undefined;
   const types = [...new Set(knownKeysFor(policy.knownHostsFile, host, port).map((e) => e.type))];
   if (!types.length) return undefined;
-  const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  const all = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ];
   const algsOf = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
   const first = types.flatMap(algsOf).filter((a) => all.includes(a));
   return [...first, ...all.filter((a) => !first.includes(a))];
@@ -161,12 +182,18 @@ export function preferredHostKeyAlgorithms(policy: HostKeyPolicy, host: string, 
  * rejects with `HostKeyMismatch` (changed key, both fingerprints), `HostKeyUnknown` (unattended) or
  * `HostKeyRejected` (operator said no).
  */
-export async function verifyHostKey(policy: HostKeyPolicy, host: string, port: number, blob: Buffer): Promise<TrustReason> {
+export async function verifyHostKey(
+  policy: HostKeyPolicy,
+  host: string,
+  port: number,
+  blob: Buffer,
+): Promise<TrustReason> {
   const seen = fingerprint(blob);
   const label = hostPattern(host, port);
   const entries = policy.knownHostsFile ? knownEntriesFor(policy.knownHostsFile, host, port) : [];
   // NOTE: as OpenSSH: a revoked key is refused before anything else (a pin included).
-  if (entries.some((e) => e.marker === 'revoked' && e.blob.equals(blob))) throw new HostKeyRevoked(label, seen, policy.knownHostsFile!);
+  if (entries.some((e) => e.marker === 'revoked' && e.blob.equals(blob)))
+    throw new HostKeyRevoked(label, seen, policy.knownHostsFile!);
   if (policy.pinned) {
     if (policy.pinned.replace(/=+$/, '') === seen) return 'pinned';
     throw new HostKeyMismatch(label, `${policy.pinned} (pinned in the answers)`, seen);
@@ -175,9 +202,11 @@ export async function verifyHostKey(policy: HostKeyPolicy, host: string, port: n
   for (const file of [policy.knownHostsFile, ...(policy.userKnownHostsFiles ?? [])]) {
     if (!file) continue;
     const fileEntries = file === policy.knownHostsFile ? entries : knownEntriesFor(file, host, port);
-    if (file !== policy.knownHostsFile && fileEntries.some((e) => e.marker === 'revoked' && e.blob.equals(blob))) throw new HostKeyRevoked(label, seen, file);
+    if (file !== policy.knownHostsFile && fileEntries.some((e) => e.marker === 'revoked' && e.blob.equals(blob)))
+      throw new HostKeyRevoked(label, seen, file);
     const known = fileEntries.filter((e) => !e.marker);
-    if (!known.length && fileEntries.some((e) => e.marker === 'cert-authority')) throw new HostKeyCertAuthority(label, file);
+    if (!known.length && fileEntries.some((e) => e.marker === 'cert-authority'))
+      throw new HostKeyCertAuthority(label, file);
     if (!known.length) continue;
     if (known.some((e) => e.blob.equals(blob))) return 'known';
     // NOTE: OpenSSH accepts a key listed for the host of another type than the one it holds; so do we

@@ -42,7 +42,8 @@ export function loadIdentity(file: string, ask?: AskPassphrase): Promise<ParsedK
     let key = first(utils.parseKey(data));
     if (key instanceof Error && /passphrase/i.test(key.message)) {
       if (!ask) return `${file} is encrypted and there is nobody to ask for its passphrase (load it into ssh-agent)`;
-      for (let attempt = 1; attempt <= PASSPHRASE_TRIES && key instanceof Error; attempt++) key = first(utils.parseKey(data, await ask(file, attempt)));
+      for (let attempt = 1; attempt <= PASSPHRASE_TRIES && key instanceof Error; attempt++)
+        key = first(utils.parseKey(data, await ask(file, attempt)));
       if (key instanceof Error) return `wrong passphrase for ${file} (${PASSPHRASE_TRIES} tries)`;
     }
     if (key instanceof Error) return `${file} is not a usable private key: ${key.message}`;

@@ -85,9 +85,13 @@ function isPermanent(e: unknown): boolean {
  * channel is closed after anyway.
  */
 function killChannel(ch: ClientChannel): void {
-  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
+  const c = ch as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, sig: string): void } };
+  };
   try {
-    if (c.outgoing && (c.outgoing.state === 'open' || c.outgoing.state === 'eof')) c._client?._protocol?.signal(c.outgoing.id, 'KILL');
+    if (c.outgoing && (c.outgoing.state === 'open' || c.outgoing.state === 'eof'))
+      c._client?._protocol?.signal(c.outgoing.id, 'KILL');
   } catch {
     // NOTE: best effort: the connection may be going away at the same moment.
   }
@@ -124,10 +128,18 @@ export class NodeSession implements Transport {
    * A TCP connection from this node to `host`:`port` (ProxyJump: this session is the bastion),
    * connecting first if needed.
    */
-  async forwardTo(host: string, port: number, timeoutMs = this.everConnected ? this.o.reconnectTimeoutMs ?? 120_000 : 0): Promise<Duplex> {
+  async forwardTo(
+    host: string,
+    port: number,
+    timeoutMs = this.everConnected ? (this.o.reconnectTimeoutMs ?? 120_000) : 0,
+  ): Promise<Duplex> {
     const client = await this.ensure(timeoutMs);
     return new Promise<Duplex>((resolve, reject) =>
-      client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(new Error(`${this.name} cannot open a connection to ${hostPattern(host, port)}: ${err.message}`)) : resolve(ch))),
+      client.forwardOut('127.0.0.1', 0, host, port, (err, ch) =>
+        err
+          ? reject(new Error(`${this.name} cannot open a connection to ${hostPattern(host, port)}: ${err.message}`))
+          : resolve(ch),
+      ),
     );
   }
 
@@ -148,8 +160,10 @@ export class NodeSession implements Transport {
     // NOTE: the only transparent retry: the connection was known to be down before anything was sent.
     // A command with its own timeout does not wait longer than that for the connection either
     // (a probe of a node that is powered off must answer "no" in seconds, not after two minutes).
-    const reconnectMs = this.everConnected ? this.o.reconnectTimeoutMs ?? 120_000 : 0;
-    const client = await this.ensureWithin(opts.timeoutMs !== undefined && reconnectMs > 0 ? Math.min(reconnectMs, opts.timeoutMs) : reconnectMs);
+    const reconnectMs = this.everConnected ? (this.o.reconnectTimeoutMs ?? 120_000) : 0;
+    const client = await this.ensureWithin(
+      opts.timeoutMs !== undefined && reconnectMs > 0 ? Math.min(reconnectMs, opts.timeoutMs) : reconnectMs,
+    );
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs ?? 30 * 60_000;
     return new Promise<RemoteResult>((resolve, reject) => {
       const t0 = process.hrtime.bigint();
@@ -178,8 +192,12 @@ export class NodeSession implements Transport {
               const silent = Date.now() - this.lastHeard;
               const secs = (n: number) => `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} s`;
               // NOTE: a live node answers every keepalive; silence past 1.5 intervals means it does not.
-              if (silent >= (this.o.keepaliveIntervalMs ?? 5000) * 1.5) this.log(`${this.name}: no answer for ${secs(silent)} while \`${cmd}\` runs; waiting for the node (the connection is given up after ${secs((this.o.keepaliveIntervalMs ?? 5000) * ((this.o.keepaliveCountMax ?? 3) + 1))} of silence)`);
-              else if (beats % 6 === 0) this.log(`${this.name}: still waiting for \`${cmd}\` to finish (${secs(ms())})`);
+              if (silent >= (this.o.keepaliveIntervalMs ?? 5000) * 1.5)
+                this.log(
+                  `${this.name}: no answer for ${secs(silent)} while \`${cmd}\` runs; waiting for the node (the connection is given up after ${secs((this.o.keepaliveIntervalMs ?? 5000) * ((this.o.keepaliveCountMax ?? 3) + 1))} of silence)`,
+                );
+              else if (beats % 6 === 0)
+                this.log(`${this.name}: still waiting for \`${cmd}\` to finish (${secs(ms())})`);
             }, beat)
           : undefined;
       heart?.unref();
@@ -194,7 +212,14 @@ export class NodeSession implements Transport {
       }
       try {
         client.exec(cmd, (err, ch) => {
-          if (err) return finish(() => reject(this.client === client ? new AnvilError(`${this.name}: cannot run \`${cmd}\`: ${err.message}`) : new ConnectionLost(this.name, cmd, err.message)));
+          if (err)
+            return finish(() =>
+              reject(
+                this.client === client
+                  ? new AnvilError(`${this.name}: cannot run \`${cmd}\`: ${err.message}`)
+                  : new ConnectionLost(this.name, cmd, err.message),
+              ),
+            );
           stream = ch;
           if (settled) {
             ch.close();
@@ -258,7 +283,11 @@ export class NodeSession implements Transport {
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
       const how = await Promise.race([gone, late]);
       clearTimeout(timer);
-      if (how === 'late') throw new AnvilError(`${this.name}: did not go down within ${Math.round(timeoutMs / 1000)} s`, 'check that the reboot command really ran on the node');
+      if (how === 'late')
+        throw new AnvilError(
+          `${this.name}: did not go down within ${Math.round(timeoutMs / 1000)} s`,
+          'check that the reboot command really ran on the node',
+        );
     }
     this.log(`${this.name}: down, waiting for it to come back`);
     await this.ensure(Math.max(1, deadline - Date.now()));
@@ -291,10 +320,12 @@ export class NodeSession implements Transport {
 
   private async withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>, what: string, retry = false): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const client = await this.ensure(this.everConnected ? this.o.reconnectTimeoutMs ?? 120_000 : 0);
+      const client = await this.ensure(this.everConnected ? (this.o.reconnectTimeoutMs ?? 120_000) : 0);
       try {
         if (!this.sftpChan) {
-          const p = new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+          const p = new Promise<SFTPWrapper>((resolve, reject) =>
+            client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+          );
           this.sftpChan = p;
           p.then(
             (s) => s.on('close', () => this.sftpChan === p && (this.sftpChan = null)),
@@ -320,7 +351,13 @@ export class NodeSession implements Transport {
     if (this.client || !this.connecting || timeoutMs <= 0) return this.ensure(timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectionFailed(this.name, this.target, `not reachable within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new ConnectionFailed(this.name, this.target, `not reachable within ${Math.round(timeoutMs / 1000)} s`),
+          ),
+        timeoutMs,
+      );
     });
     return Promise.race([this.ensure(timeoutMs), late]).finally(() => clearTimeout(timer));
   }
@@ -340,8 +377,11 @@ export class NodeSession implements Transport {
     const delays = backoffDelays(this.o.backoff);
     for (let attempt = 1; ; attempt++) {
       try {
-        const c = await this.attempt(Math.max(1000, Math.min(this.o.readyTimeoutMs ?? 20_000, timeoutMs > 0 ? deadline - Date.now() : Infinity)));
-        if (attempt > 1 || this.everConnected) this.log(`${this.name}: connected to ${this.target}${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
+        const c = await this.attempt(
+          Math.max(1000, Math.min(this.o.readyTimeoutMs ?? 20_000, timeoutMs > 0 ? deadline - Date.now() : Infinity)),
+        );
+        if (attempt > 1 || this.everConnected)
+          this.log(`${this.name}: connected to ${this.target}${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
         this.everConnected = true;
         return c;
       } catch (e) {
@@ -350,7 +390,11 @@ export class NodeSession implements Transport {
         const why = (e as Error).message;
         const wait = delays.next().value;
         if (timeoutMs <= 0 || Date.now() + wait >= deadline) {
-          throw new ConnectionFailed(this.name, this.target, timeoutMs > 0 ? `${why} (gave up after ${attempt} attempts in ${Math.round(timeoutMs / 1000)} s)` : why);
+          throw new ConnectionFailed(
+            this.name,
+            this.target,
+            timeoutMs > 0 ? `${why} (gave up after ${attempt} attempts in ${Math.round(timeoutMs / 1000)} s)` : why,
+          );
         }
         this.log(`${this.name}: ${this.target} not reachable (${why}); retrying in ${wait} ms`);
         await sleep(wait);
@@ -406,88 +450,98 @@ export class NodeSession implements Transport {
       };
       arm();
       const confirm = this.o.hostKeys.confirm;
-      const policy: HostKeyPolicy = { ...this.o.hostKeys, ...(confirm ? { confirm: (...a) => asking(() => confirm(...a)) } : {}) };
-      this.openStream().then((stream) => {
-        if (done) return void stream.destroy();
-        sock = stream;
-        stream.on('data', () => (this.lastHeard = Date.now()));
-        stream.once('error', (e) => fail(e));
-        const methods = this.authSteps();
-        client.on('error', (e: Error & { level?: string }) => {
-          if (hostKeyError) return fail(hostKeyError);
-          if (e.level === 'client-authentication') return fail(new AuthFailed(this.name, this.target, tried));
-          fail(e);
-        });
-        client.on('close', () => {
-          if (!done) return fail(hostKeyError ?? new Error('connection closed during login'));
-          if (this.client === client) {
-            this.log(`${this.name}: connection to ${this.target} closed`);
-            this.drop();
-          }
-        });
-        client.once('ready', () => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          // NOTE: after login, errors (keepalive timeout, reset) are followed by 'close', handled above.
-          client.removeAllListeners('error');
-          client.on('error', () => undefined);
-          this.lastHeard = Date.now();
-          this.client = client;
-          resolve(client);
-        });
-        const serverHostKey = preferredHostKeyAlgorithms(this.o.hostKeys, host, port);
-        const next = (left: AuthenticationType[] | null, cb: (m: AnyAuthMethod | false) => void): void => {
-          const m = methods.shift();
-          if (!m) return cb(false);
-          const type = m.kind === 'key' || m.kind === 'agent' ? 'publickey' : 'password';
-          if (left && !left.includes(type)) return next(left, cb);
-          if (m.kind === 'agent') {
-            tried.push('agent');
-            return cb({ type: 'agent', username: this.user, agent: this.agentSocket()! });
-          }
-          if (m.kind === 'key') {
-            asking(() => loadIdentity(m.file, this.o.askPassphrase)).then(
-              (key) => {
-                if (typeof key === 'string') {
-                  this.log(`${this.name}: key skipped: ${key}`);
-                  return next(left, cb);
-                }
-                tried.push(`publickey ${m.file}`);
-                cb({ type: 'publickey', username: this.user, key } as AnyAuthMethod);
+      const policy: HostKeyPolicy = {
+        ...this.o.hostKeys,
+        ...(confirm ? { confirm: (...a) => asking(() => confirm(...a)) } : {}),
+      };
+      this.openStream().then(
+        (stream) => {
+          if (done) return void stream.destroy();
+          sock = stream;
+          stream.on('data', () => (this.lastHeard = Date.now()));
+          stream.once('error', (e) => fail(e));
+          const methods = this.authSteps();
+          client.on('error', (e: Error & { level?: string }) => {
+            if (hostKeyError) return fail(hostKeyError);
+            if (e.level === 'client-authentication') return fail(new AuthFailed(this.name, this.target, tried));
+            fail(e);
+          });
+          client.on('close', () => {
+            if (!done) return fail(hostKeyError ?? new Error('connection closed during login'));
+            if (this.client === client) {
+              this.log(`${this.name}: connection to ${this.target} closed`);
+              this.drop();
+            }
+          });
+          client.once('ready', () => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            // NOTE: after login, errors (keepalive timeout, reset) are followed by 'close', handled above.
+            client.removeAllListeners('error');
+            client.on('error', () => undefined);
+            this.lastHeard = Date.now();
+            this.client = client;
+            resolve(client);
+          });
+          const serverHostKey = preferredHostKeyAlgorithms(this.o.hostKeys, host, port);
+          const next = (left: AuthenticationType[] | null, cb: (m: AnyAuthMethod | false) => void): void => {
+            const m = methods.shift();
+            if (!m) return cb(false);
+            const type = m.kind === 'key' || m.kind === 'agent' ? 'publickey' : 'password';
+            if (left && !left.includes(type)) return next(left, cb);
+            if (m.kind === 'agent') {
+              tried.push('agent');
+              return cb({ type: 'agent', username: this.user, agent: this.agentSocket()! });
+            }
+            if (m.kind === 'key') {
+              asking(() => loadIdentity(m.file, this.o.askPassphrase)).then(
+                (key) => {
+                  if (typeof key === 'string') {
+                    this.log(`${this.name}: key skipped: ${key}`);
+                    return next(left, cb);
+                  }
+                  tried.push(`publickey ${m.file}`);
+                  cb({ type: 'publickey', username: this.user, key } as AnyAuthMethod);
+                },
+                (e: Error) => fail(e),
+              );
+              return;
+            }
+            if (m.attempt > 1) this.log(`${this.name}: permission denied, please try again`);
+            asking(() => this.o.askPassword!(this.name, m.attempt)).then(
+              (password) => {
+                if (!tried.includes('password')) tried.push('password');
+                cb({ type: 'password', username: this.user, password });
               },
               (e: Error) => fail(e),
             );
-            return;
-          }
-          if (m.attempt > 1) this.log(`${this.name}: permission denied, please try again`);
-          asking(() => this.o.askPassword!(this.name, m.attempt)).then(
-            (password) => {
-              if (!tried.includes('password')) tried.push('password');
-              cb({ type: 'password', username: this.user, password });
+          };
+          client.connect({
+            sock: stream,
+            username: this.user,
+            readyTimeout: 0,
+            keepaliveInterval: this.o.keepaliveIntervalMs ?? 5000,
+            keepaliveCountMax: this.o.keepaliveCountMax ?? 3,
+            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
+            hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+              verifyHostKey(policy, host, port, key).then(
+                () => verify(true),
+                (e: Error) => {
+                  hostKeyError = e;
+                  verify(false);
+                },
+              );
             },
-            (e: Error) => fail(e),
-          );
-        };
-        client.connect({
-          sock: stream,
-          username: this.user,
-          readyTimeout: 0,
-          keepaliveInterval: this.o.keepaliveIntervalMs ?? 5000,
-          keepaliveCountMax: this.o.keepaliveCountMax ?? 3,
-          ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
-          hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-            verifyHostKey(policy, host, port, key).then(
-              () => verify(true),
-              (e: Error) => {
-                hostKeyError = e;
-                verify(false);
-              },
-            );
-          },
-          authHandler: (left: AuthenticationType[] | null, _partial: boolean, cb: (m: AnyAuthMethod | false) => void) => next(left, cb),
-        } as never);
-      }, (e: Error) => fail(e));
+            authHandler: (
+              left: AuthenticationType[] | null,
+              _partial: boolean,
+              cb: (m: AnyAuthMethod | false) => void,
+            ) => next(left, cb),
+          } as never);
+        },
+        (e: Error) => fail(e),
+      );
     });
   }
 
@@ -502,8 +556,8 @@ export class NodeSession implements Transport {
     if (this.o.privateKeyPath) m.push({ kind: 'key', file: this.o.privateKeyPath });
     if (this.agentSocket()) m.push({ kind: 'agent' });
     for (const f of this.o.identityFiles ?? []) if (f !== this.o.privateKeyPath) m.push({ kind: 'key', file: f });
-    if (this.o.askPassword) for (let i = 1; i <= (this.o.passwordTries ?? 3); i++) m.push({ kind: 'password', attempt: i });
+    if (this.o.askPassword)
+      for (let i = 1; i <= (this.o.passwordTries ?? 3); i++) m.push({ kind: 'password', attempt: i });
     return m;
   }
-
 }

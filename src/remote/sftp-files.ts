@@ -82,7 +82,7 @@ async function writeNew(sftp: SFTPWrapper, path: string, data: Buffer, mode: num
   const handle = await call<Buffer>((cb) => sftp.open(path, 'wx', { mode }, cb));
   let ok = false;
   try {
-    for (let off = 0; off < data.length; ) {
+    for (let off = 0; off < data.length;) {
       const len = Math.min(CHUNK, data.length - off);
       await call((cb) => sftp.write(handle, data, off, len, off, cb));
       off += len;
@@ -140,7 +140,12 @@ async function backupOnce(sftp: SFTPWrapper, src: string, st: Stats, dest: strin
 }
 
 /** Write `path` atomically (temp + rename), keeping the first original at `backupTo` when given. */
-export async function sftpWriteFile(sftp: SFTPWrapper, path: string, data: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {
+export async function sftpWriteFile(
+  sftp: SFTPWrapper,
+  path: string,
+  data: string | Buffer,
+  opts: WriteFileOptions = {},
+): Promise<void> {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const st = await statOrNull(sftp, path);
   if (st && !st.isFile()) throw new Error(`${path} exists and is not a regular file`);

@@ -31,7 +31,13 @@ interface Entry {
 
 /** ssh_config pattern match of one pattern (no negation): `*` any run, `?` one character. */
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(s);
 }
 
@@ -52,11 +58,16 @@ function splitLine(line: string): [string, string[]] | undefined {
   if (!m) return undefined;
   const args: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
-  for (let a; (a = re.exec(m[2]!)); ) args.push(a[1] ?? a[2]!);
+  for (let a; (a = re.exec(m[2]!));) args.push(a[1] ?? a[2]!);
   return [m[1]!.toLowerCase(), args];
 }
 
-function readEntries(file: string, home: string, depth = 0, patterns: string[] | undefined | null = undefined): Entry[] {
+function readEntries(
+  file: string,
+  home: string,
+  depth = 0,
+  patterns: string[] | undefined | null = undefined,
+): Entry[] {
   if (depth > 8 || !existsSync(file)) return [];
   const out: Entry[] = [];
   let current = patterns;
@@ -69,7 +80,8 @@ function readEntries(file: string, home: string, depth = 0, patterns: string[] |
     if (key === 'host') current = args;
     else if (key === 'match') current = args.length === 1 && args[0]!.toLowerCase() === 'all' ? ['*'] : null;
     else if (key === 'include') {
-      for (const a of args) for (const f of expandInclude(a, home)) out.push(...readEntries(f, home, depth + 1, current));
+      for (const a of args)
+        for (const f of expandInclude(a, home)) out.push(...readEntries(f, home, depth + 1, current));
     } else out.push({ patterns: current, key, value: args.join(' ') });
   }
   return out;
@@ -88,9 +100,15 @@ function expandInclude(arg: string, home: string): string[] {
 }
 
 /** `~` and the `%` tokens ssh_config allows in IdentityFile (%d %u %h %r %p %%). */
-export function expandTokens(value: string, t: { home: string; localUser: string; host: string; user: string; port: number }): string {
+export function expandTokens(
+  value: string,
+  t: { home: string; localUser: string; host: string; user: string; port: number },
+): string {
   const v = value.startsWith('~/') || value === '~' ? t.home + value.slice(1) : value;
-  return v.replace(/%([%dhurp])/g, (_, c: string) => ({ '%': '%', d: t.home, h: t.host, u: t.localUser, r: t.user, p: String(t.port) })[c]!);
+  return v.replace(
+    /%([%dhurp])/g,
+    (_, c: string) => ({ '%': '%', d: t.home, h: t.host, u: t.localUser, r: t.user, p: String(t.port) })[c]!,
+  );
 }
 
 /** Where to read the configuration from, and whose home `~` is. */
@@ -117,7 +135,13 @@ export function sshConfigFor(host: string, src: SshConfigSource = {}): SshHostCo
   const port = first.has('port') ? Number(first.get('port')) : undefined;
   const user = first.get('user');
   const jump = first.get('proxyjump');
-  const t = { home, localUser: userInfo().username, host: hostName ? hostName.replace(/%h/g, host) : host, user: user ?? 'root', port: port ?? 22 };
+  const t = {
+    home,
+    localUser: userInfo().username,
+    host: hostName ? hostName.replace(/%h/g, host) : host,
+    user: user ?? 'root',
+    port: port ?? 22,
+  };
   return {
     ...(hostName ? { hostName: t.host } : {}),
     ...(user ? { user } : {}),

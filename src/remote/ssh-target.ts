@@ -33,7 +33,13 @@ export interface NodeSshAnswers {
   privateKey?: string;
 }
 
-function hop(alias: string, given: { user?: string; port?: number; privateKey?: string }, src: SshConfigSource, defaultUser: string, home?: string): SshHop {
+function hop(
+  alias: string,
+  given: { user?: string; port?: number; privateKey?: string },
+  src: SshConfigSource,
+  defaultUser: string,
+  home?: string,
+): SshHop {
   const c = sshConfigFor(alias, src);
   const files = [...(given.privateKey ? [given.privateKey] : []), ...c.identityFiles];
   return {
@@ -49,9 +55,20 @@ function hop(alias: string, given: { user?: string; port?: number; privateKey?: 
 /** The route to a node named `name` with these answers. */
 export function resolveTarget(name: string, ssh: NodeSshAnswers, src: SshConfigSource = {}): SshTarget {
   const alias = ssh.host || name;
-  const node = hop(alias, { user: ssh.user && ssh.user !== 'root' ? ssh.user : undefined, port: ssh.port && ssh.port !== 22 ? ssh.port : undefined, privateKey: ssh.privateKey }, src, 'root');
+  const node = hop(
+    alias,
+    {
+      user: ssh.user && ssh.user !== 'root' ? ssh.user : undefined,
+      port: ssh.port && ssh.port !== 22 ? ssh.port : undefined,
+      privateKey: ssh.privateKey,
+    },
+    src,
+    'root',
+  );
   const jump = sshConfigFor(alias, src).proxyJump;
   // NOTE: a bastion's user defaults to the local user, as with `ssh -J`.
-  const jumps = jump ? parseProxyJump(jump).map((j) => hop(j.host, { user: j.user, port: j.port }, src, userInfo().username)) : [];
+  const jumps = jump
+    ? parseProxyJump(jump).map((j) => hop(j.host, { user: j.user, port: j.port }, src, userInfo().username))
+    : [];
   return { ...node, jumps };
 }

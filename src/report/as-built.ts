@@ -42,7 +42,11 @@ export function loadAsBuilt(dirOrFile: string): AsBuilt {
   const file = join(dir, STATE_FILE);
   // NOTE: the state store's own reader: same checks (schema version, damaged file) as a resume.
   const state = readState(dir);
-  if (!state) throw new AnvilError(`no ${STATE_FILE} in ${dir}`, 'pass --state with the state folder of an install (default .anvil)');
+  if (!state)
+    throw new AnvilError(
+      `no ${STATE_FILE} in ${dir}`,
+      'pass --state with the state folder of an install (default .anvil)',
+    );
   return { file, createdAt: state.createdAt ?? '', updatedAt: state.updatedAt ?? '', lab: !!state.lab, state };
 }
 
@@ -50,7 +54,12 @@ export function loadAsBuilt(dirOrFile: string): AsBuilt {
 export function fmtTime(iso: string | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The current input hash of a task on a node key (as the engine computes it), to spot changes. */
@@ -72,13 +81,21 @@ function row(node: string, r: TaskRecord | undefined, secrets: string[], hash: s
 }
 
 /** Per task id: one row per node the task runs on (plus any other node the state recorded). */
-export function builtRows(steps: StepView[], built: AsBuilt, secrets: string[], hashOf: HashOf = () => undefined): Map<string, BuiltRow[]> {
+export function builtRows(
+  steps: StepView[],
+  built: AsBuilt,
+  secrets: string[],
+  hashOf: HashOf = () => undefined,
+): Map<string, BuiltRow[]> {
   const out = new Map<string, BuiltRow[]>();
   for (const s of steps)
     for (const t of s.tasks) {
       const rec = built.state.tasks[t.id] ?? {};
       const nodes = [...t.nodes, ...Object.keys(rec).filter((k) => !t.nodes.includes(k))];
-      out.set(t.id, nodes.map((n) => row(n, rec[n], secrets, hashOf(t.id, n))));
+      out.set(
+        t.id,
+        nodes.map((n) => row(n, rec[n], secrets, hashOf(t.id, n))),
+      );
     }
   return out;
 }

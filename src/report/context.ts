@@ -23,10 +23,21 @@ export interface ReportContext {
 }
 
 /** Load an answers file and derive both plans (`secretsOptional`: plan and runbook need no secrets). */
-export function loadReportContext(file: string | undefined, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): ReportContext {
-  if (!file) throw new AnvilError('no answers file given', 'pass --answers FILE; `anvil-install init` writes a commented one');
+export function loadReportContext(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: LoadOptions = {},
+): ReportContext {
+  if (!file)
+    throw new AnvilError('no answers file given', 'pass --answers FILE; `anvil-install init` writes a commented one');
   const answers = loadAnswers(file, env, opts);
-  return { file, answers, plan: derivePlan(answers), masked: derivePlan(maskAnswers(answers)), secrets: secretValues(answers) };
+  return {
+    file,
+    answers,
+    plan: derivePlan(answers),
+    masked: derivePlan(maskAnswers(answers)),
+    secrets: secretValues(answers),
+  };
 }
 
 /** Check `--step` ids against the step list; an unknown id is a user error listing the valid ones. */
@@ -54,8 +65,16 @@ export function checkStepRange(o: { from?: string; to?: string; only?: string },
     const id = o[flag];
     if (id === undefined || known.includes(id)) continue;
     const g = closest(id, known);
-    throw new UsageError(`--${flag} ${id}: no such step${g ? ` — did you mean ${g}?` : ''}`, `steps are: ${known.join(', ')}`);
+    throw new UsageError(
+      `--${flag} ${id}: no such step${g ? ` — did you mean ${g}?` : ''}`,
+      `steps are: ${known.join(', ')}`,
+    );
   }
-  if (o.only && (o.from || o.to)) throw new UsageError(`--only cannot be combined with --${o.from ? 'from' : 'to'}`, 'use --only STEP alone, or --from/--to for a range');
-  if (o.from && o.to && known.indexOf(o.to) < known.indexOf(o.from)) throw new UsageError(`--to ${o.to} comes before --from ${o.from}`, 'steps run in order; swap them');
+  if (o.only && (o.from || o.to))
+    throw new UsageError(
+      `--only cannot be combined with --${o.from ? 'from' : 'to'}`,
+      'use --only STEP alone, or --from/--to for a range',
+    );
+  if (o.from && o.to && known.indexOf(o.to) < known.indexOf(o.from))
+    throw new UsageError(`--to ${o.to} comes before --from ${o.from}`, 'steps run in order; swap them');
 }

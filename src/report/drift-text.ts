@@ -31,7 +31,9 @@ export class DriftReport {
 
   /** The heading of a step (one line alone when none of its tasks is done yet). */
   step(s: Step): void {
-    const anyDone = s.tasks.some((t) => nodeKeys(t.on, this.nodes).some((k) => this.state.tasks[t.id]?.[k]?.status === 'done'));
+    const anyDone = s.tasks.some((t) =>
+      nodeKeys(t.on, this.nodes).some((k) => this.state.tasks[t.id]?.[k]?.status === 'done'),
+    );
     this.write('');
     if (anyDone) {
       this.write(`${s.id} — ${s.title}`);
@@ -47,7 +49,8 @@ export class DriftReport {
     const head = `  ${f.task.padEnd(this.taskWidth)}  ${f.node.padEnd(this.nodeWidth)}  ${LABEL[f.status].padEnd(this.statusWidth)}  `;
     const pad = ' '.repeat(head.length);
     // NOTE: what a verify saw may span lines (a file's content): they stay under the column.
-    const block = (first: string, text: string) => this.write(`${first}${text.trimEnd().split('\n').join(`\n${pad}  `)}`);
+    const block = (first: string, text: string) =>
+      this.write(`${first}${text.trimEnd().split('\n').join(`\n${pad}  `)}`);
     if (f.status === 'drift') {
       block(`${head}saw: `, f.detail);
       if (f.expected) block(`${pad}expected: `, f.expected);
@@ -65,20 +68,40 @@ export class DriftReport {
       `${checked} task record${checked === 1 ? '' : 's'} checked (task × node): ${c.ok} ok, ${c.drift} drifted${c.error ? `, ${c.error} could not be checked` : ''}; ${c.notChecked} not checked`,
     );
     if (c.drift) {
-      this.write(`✖ drift: ${findings.filter((f) => f.status === 'drift').map((f) => `${f.task} on ${f.node}`).join(', ')}`);
+      this.write(
+        `✖ drift: ${findings
+          .filter((f) => f.status === 'drift')
+          .map((f) => `${f.task} on ${f.node}`)
+          .join(', ')}`,
+      );
       // NOTE: a re-apply keeps a step's gates (their tests are not repeated): it cannot mend what they saw.
-      const gateOnly = (id: string) => findings.every((f) => f.step !== id || f.status !== 'drift' || this.steps.find((s) => s.id === id)?.tasks.find((t) => t.id === f.task)?.kind === 'gate');
+      const gateOnly = (id: string) =>
+        findings.every(
+          (f) =>
+            f.step !== id ||
+            f.status !== 'drift' ||
+            this.steps.find((s) => s.id === id)?.tasks.find((t) => t.id === f.task)?.kind === 'gate',
+        );
       const steps = c.driftedSteps.filter((id) => !gateOnly(id));
       if (steps.length) {
-        this.write('  re-apply a step (its tasks run again by the resume rules; destructive ones never twice), then check again:');
+        this.write(
+          '  re-apply a step (its tasks run again by the resume rules; destructive ones never twice), then check again:',
+        );
         for (const id of steps) this.write(`    anvil-install check --state ${stateDir} --only ${id} --force`);
       }
       const tests = c.driftedSteps.filter(gateOnly);
-      if (tests.length) this.write(`  ${tests.join(', ')}: what an operator test left is no longer so; fix the cause (re-applying keeps the test), then check again`);
+      if (tests.length)
+        this.write(
+          `  ${tests.join(', ')}: what an operator test left is no longer so; fix the cause (re-applying keeps the test), then check again`,
+        );
       this.write('  a drift the install cannot undo (a pulled cable, a dead switch port) needs hands first');
-    } else if (c.error) this.write('✖ some tasks could not be checked (see ERROR above): fix the cause (node unreachable?) and check again');
+    } else if (c.error)
+      this.write(
+        '✖ some tasks could not be checked (see ERROR above): fix the cause (node unreachable?) and check again',
+      );
     else this.write(checked ? '✔ no drift: every done task still verifies' : '✔ nothing to check yet');
     const notDone = findings.some((f) => f.why === 'not-done');
-    if (notDone) this.write(`  tasks not done yet: carry on the install with \`anvil-install resume --state ${stateDir}\``);
+    if (notDone)
+      this.write(`  tasks not done yet: carry on the install with \`anvil-install resume --state ${stateDir}\``);
   }
 }

@@ -24,7 +24,10 @@ function executable(file: string): boolean {
 }
 
 /** Where Chromium is, or undefined. `pathEnv` is searched first, then `fallbacks`. */
-export function findChromium(pathEnv: string | undefined = process.env.PATH, fallbacks: readonly string[] = CHROMIUM_FALLBACKS): string | undefined {
+export function findChromium(
+  pathEnv: string | undefined = process.env.PATH,
+  fallbacks: readonly string[] = CHROMIUM_FALLBACKS,
+): string | undefined {
   const dirs = (pathEnv ?? '').split(delimiter).filter(Boolean);
   for (const name of CHROMIUM_NAMES)
     for (const d of dirs) {
@@ -89,7 +92,12 @@ export async function htmlToPdf(htmlFile: string, pdfFile: string, opts: PdfOpti
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
-        rej(new AnvilError(`cannot start ${bin}: ${e.message}`, 'install the Debian package chromium: apt-get install chromium'));
+        rej(
+          new AnvilError(
+            `cannot start ${bin}: ${e.message}`,
+            'install the Debian package chromium: apt-get install chromium',
+          ),
+        );
       });
       child.on('close', (c, sig) => {
         clearTimeout(timer);

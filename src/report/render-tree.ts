@@ -27,9 +27,13 @@ export interface RenderedTreeFile {
 /** Refuse to write into a non-empty folder unless forced; refuse a path that is a file. */
 export function prepareOutDir(dir: string, force: boolean): void {
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new AnvilError(`${dir} exists and is not a folder`, 'pass --out with a new or empty folder');
+    if (!statSync(dir).isDirectory())
+      throw new AnvilError(`${dir} exists and is not a folder`, 'pass --out with a new or empty folder');
     if (readdirSync(dir).length && !force)
-      throw new AnvilError(`${dir} is not empty`, 'pass a new or empty folder, or --force to overwrite the files in it (other files are left alone)');
+      throw new AnvilError(
+        `${dir} is not empty`,
+        'pass a new or empty folder, or --force to overwrite the files in it (other files are left alone)',
+      );
   }
   ensureDir(dir, '--out');
 }

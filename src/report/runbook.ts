@@ -115,7 +115,10 @@ export function inlineHtml(s: unknown): string {
 
 /** A Markdown table cell: pipes escaped, line breaks as `<br>`. */
 export function mdCell(s: unknown): string {
-  return String(s ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  return String(s ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, '<br>');
 }
 
 /** A Markdown table. */
@@ -153,7 +156,9 @@ export function taskAnchor(id: string): string {
 
 /** Status glyph for an as-built row. */
 export function statusMark(status: string): string {
-  return ({ done: '✔', failed: '✖', running: '…', skipped: '–', pending: '○' } as Record<string, string>)[status] ?? '○';
+  return (
+    ({ done: '✔', failed: '✖', running: '…', skipped: '–', pending: '○' } as Record<string, string>)[status] ?? '○'
+  );
 }
 
 const KIND_TEXT: Record<string, string> = {
@@ -183,7 +188,10 @@ export function printCss(m: RunbookModel): string {
     named('contents', 'Contents'),
     named('handover', 'Hand-over'),
     '.cover { page: cover; } .toc { page: contents; } .handover { page: handover; }',
-    ...m.steps.map((st) => `${named(`step-${st.number}`, `Step ${st.number} of ${total}: ${st.title}`)}\n#${stepAnchor(st)} { page: step-${st.number}; }`),
+    ...m.steps.map(
+      (st) =>
+        `${named(`step-${st.number}`, `Step ${st.number} of ${total}: ${st.title}`)}\n#${stepAnchor(st)} { page: step-${st.number}; }`,
+    ),
   ].join('\n');
 }
 
@@ -192,7 +200,20 @@ export function blockLines(text: string): string[] {
   return text.replace(/\n$/, '').split('\n');
 }
 
-export const helpers = { inline: inlineHtml, blockLines, mdCell, mdTable, mdFence, mdCode, esc: escHtml, stepAnchor, taskAnchor, statusMark, groupLabel, kindText: (k: string) => KIND_TEXT[k] ?? k };
+export const helpers = {
+  inline: inlineHtml,
+  blockLines,
+  mdCell,
+  mdTable,
+  mdFence,
+  mdCode,
+  esc: escHtml,
+  stepAnchor,
+  taskAnchor,
+  statusMark,
+  groupLabel,
+  kindText: (k: string) => KIND_TEXT[k] ?? k,
+};
 
 function renderTemplate(name: string, locals: Record<string, unknown>, escape: (s: unknown) => string): string {
   const file = join(RUNBOOK, name);
@@ -210,11 +231,17 @@ export function redactHtml(html: string, secrets: string[]): string {
 
 /** The runbook as Markdown (secrets redacted as a last safety net). */
 export function runbookMarkdown(m: RunbookModel, secrets: string[]): string {
-  return redact(renderTemplate('runbook.md.ejs', { m, h: helpers }, (s) => String(s)), secrets);
+  return redact(
+    renderTemplate('runbook.md.ejs', { m, h: helpers }, (s) => String(s)),
+    secrets,
+  );
 }
 
 /** The runbook as one self-contained HTML file with its print stylesheet inlined. */
 export function runbookHtml(m: RunbookModel, secrets: string[]): string {
   const css = readFileSync(join(RUNBOOK, 'runbook.css'), 'utf8');
-  return redactHtml(renderTemplate('runbook.html.ejs', { m, h: helpers, css, printCss: printCss(m) }, escHtml), secrets);
+  return redactHtml(
+    renderTemplate('runbook.html.ejs', { m, h: helpers, css, printCss: printCss(m) }, escHtml),
+    secrets,
+  );
 }

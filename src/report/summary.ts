@@ -130,7 +130,7 @@ export function clusterSummary(p: Plan): ClusterSummary {
     title: NET_TITLES[key],
     cidr: p.nets[key].cidr,
     netmask: p.nets[key].netmask,
-    iface: key === 'ifn' ? `${p.ifn.bridge} (bond2)` : p.nodes[0].bonds.find((b) => b.net === key)?.dev ?? '',
+    iface: key === 'ifn' ? `${p.ifn.bridge} (bond2)` : (p.nodes[0].bonds.find((b) => b.net === key)?.dev ?? ''),
     addresses: p.nodes.map((n) => n[key]),
   }));
   const nics = p.nodes.flatMap((n) =>
@@ -205,7 +205,13 @@ export function clusterSummary(p: Plan): ClusterSummary {
     fence,
     fenceDevices,
     drbd,
-    gfs2: { device: p.gfs2.device, mount: p.gfs2.mount, lockTable: p.gfs2.lockTable, journals: p.gfs2.journals, dirs: p.gfs2.dirs.join(', ') },
+    gfs2: {
+      device: p.gfs2.device,
+      mount: p.gfs2.mount,
+      lockTable: p.gfs2.lockTable,
+      journals: p.gfs2.journals,
+      dirs: p.gfs2.dirs.join(', '),
+    },
     vms,
   };
 }

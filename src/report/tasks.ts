@@ -37,7 +37,9 @@ export interface FileView {
 /** The hunks (`@@ … @@` and their lines) turning `from` into `to`; empty when equal. */
 export function changeHunks(from: string, to: string): string {
   const patch = structuredPatch('stock', 'edited', from, to, '', '', { context: 2 });
-  return patch.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n')).join('\n');
+  return patch.hunks
+    .map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n'))
+    .join('\n');
 }
 
 /** A gate: what the operator does and ticks off. */
@@ -91,7 +93,9 @@ export function fmtMode(mode: number | undefined): string {
 export function backupText(spec: FileSpec): string {
   const target = backupTarget(spec.path, spec.backup);
   // NOTE: the engine keeps any existing file as .orig, whatever the step declares.
-  return spec.backup === 'root-backups' || spec.backup === 'orig' ? `copy in ${target}` : `any existing file kept as ${target}`;
+  return spec.backup === 'root-backups' || spec.backup === 'orig'
+    ? `copy in ${target}`
+    : `any existing file kept as ${target}`;
 }
 
 /** Where a task runs, in words. */
@@ -140,17 +144,28 @@ function call<T>(task: Task, what: string, fn: () => T): T {
 export function taskView(p: Plan, task: Task, number: string): TaskView {
   const runNodes = nodesFor(p, task.on);
   // NOTE: local tasks have no node of their own; their functions still take one, so node 1 stands in.
-  const targets: { label: string; n: PlanNode }[] = task.on === 'local' ? [{ label: 'local', n: p.nodes[0] }] : runNodes.map((n) => ({ label: n.name, n }));
+  const targets: { label: string; n: PlanNode }[] =
+    task.on === 'local' ? [{ label: 'local', n: p.nodes[0] }] : runNodes.map((n) => ({ label: n.name, n }));
 
   const files: FileView[] = [];
   if (task.on !== 'local' && task.files) {
-    const byPath = new Map<string, { spec: FileSpec; items: { node: string; value: string }[]; changes: { node: string; value: string }[] }>();
+    const byPath = new Map<
+      string,
+      { spec: FileSpec; items: { node: string; value: string }[]; changes: { node: string; value: string }[] }
+    >();
     for (const { label, n } of targets)
       for (const spec of call(task, 'files()', () => task.files!(p, n))) {
         const content = call(task, `rendering ${spec.path}`, () => contentOf(spec, p, n));
         const e = byPath.get(spec.path) ?? { spec, items: [], changes: [] };
         e.items.push({ node: label, value: content });
-        if (spec.edit) e.changes.push({ node: label, value: changeHunks(call(task, `rendering ${spec.path}`, () => renderFile(spec, p, n)), content) });
+        if (spec.edit)
+          e.changes.push({
+            node: label,
+            value: changeHunks(
+              call(task, `rendering ${spec.path}`, () => renderFile(spec, p, n)),
+              content,
+            ),
+          });
         byPath.set(spec.path, e);
       }
     for (const [path, { spec, items, changes }] of byPath)
@@ -166,7 +181,11 @@ export function taskView(p: Plan, task: Task, number: string): TaskView {
       });
   }
   const per = <T>(what: string, fn: ((p: Plan, n: PlanNode) => T) | undefined, keep: (v: T) => boolean) =>
-    fn ? groupByValue(targets.map(({ label, n }) => ({ node: label, value: call(task, what, () => fn(p, n)) }))).filter((g) => keep(g.value)) : [];
+    fn
+      ? groupByValue(targets.map(({ label, n }) => ({ node: label, value: call(task, what, () => fn(p, n)) }))).filter(
+          (g) => keep(g.value),
+        )
+      : [];
   const commands = per('commands()', task.commands?.bind(task), (v) => v.length > 0);
   const expect = per('expect()', task.expect?.bind(task), (v) => v.length > 0);
   const expectedOutput = per('expectedOutput()', task.expectedOutput?.bind(task), (v) => v.trim().length > 0);

@@ -67,12 +67,22 @@ function taskText(t: TaskView): string {
   const body: string[] = [];
   body.push(`kind: ${t.kind}   on: ${t.where}`);
   if (t.firstBuildOnly) body.push(`first build only: ${t.firstBuildOnly}; a later change does not run it again`);
-  if (t.driven) body.push('the tool runs this test itself (on the lab always; on real nodes with your confirmation before each destructive act)');
+  if (t.driven)
+    body.push(
+      'the tool runs this test itself (on the lab always; on real nodes with your confirmation before each destructive act)',
+    );
   if (t.files.length) {
     body.push('files:');
     for (const f of t.files) {
-      const attrs = [f.mode, f.backup, f.edit ? 'edited in place' : '', f.secret ? 'holds passwords' : ''].filter(Boolean).join(', ');
-      const who = f.variants.length > 1 ? '  (differs per node)' : f.variants[0]!.nodes.length < t.nodes.length ? `  (${f.variants[0]!.nodes.join(', ')})` : '';
+      const attrs = [f.mode, f.backup, f.edit ? 'edited in place' : '', f.secret ? 'holds passwords' : '']
+        .filter(Boolean)
+        .join(', ');
+      const who =
+        f.variants.length > 1
+          ? '  (differs per node)'
+          : f.variants[0]!.nodes.length < t.nodes.length
+            ? `  (${f.variants[0]!.nodes.join(', ')})`
+            : '';
       body.push(`  ${f.path}  (${attrs})${who}`);
     }
   }

@@ -34,16 +34,26 @@ export function loadSecretKey(dir: string): Buffer {
   let text: string;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new AnvilError(`${file} is not a file`, `remove it; a new key is made (tasks that applied a password run again)`);
+    if (!st.isFile())
+      throw new AnvilError(
+        `${file} is not a file`,
+        `remove it; a new key is made (tasks that applied a password run again)`,
+      );
     // NOTE: a copy made with a loose umask (cp -r) keeps its content; put the mode back instead of refusing.
     if ((st.mode & 0o077) !== 0) chmodSync(file, 0o600);
     text = readFileSync(file, 'utf8').trim();
   } catch (e) {
     if (e instanceof AnvilError) throw e;
-    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`, `make it readable by you, or remove it (tasks that applied a password run again)`);
+    throw new AnvilError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `make it readable by you, or remove it (tasks that applied a password run again)`,
+    );
   }
   if (!/^[0-9a-f]{64}$/.test(text))
-    throw new AnvilError(`${file} is damaged (not a 64-digit hex key)`, 'remove it; a new key is made and the tasks that applied a password run again');
+    throw new AnvilError(
+      `${file} is damaged (not a 64-digit hex key)`,
+      'remove it; a new key is made and the tasks that applied a password run again',
+    );
   return Buffer.from(text, 'hex');
 }
 

@@ -2,7 +2,17 @@
  * The state folder: `state.json` (the checkpoint, written atomically), `journal.jsonl` (see
  * journal.ts) and `lock` (one run per folder). Nothing here knows what a task does.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AnvilError } from '../errors.js';
@@ -41,11 +51,17 @@ export function readState(dir: string): StateFile | null {
     raw = JSON.parse(text);
   } catch {
     // NOTE: writes are atomic (rename), so a truncated file means someone edited it by hand.
-    throw new AnvilError(`${file} is not valid JSON`, 'restore it from a backup, or start over with a fresh --state folder');
+    throw new AnvilError(
+      `${file} is not valid JSON`,
+      'restore it from a backup, or start over with a fresh --state folder',
+    );
   }
   const s = raw as Partial<StateFile> | null;
   if (!s || typeof s !== 'object' || typeof s.schemaVersion !== 'number')
-    throw new AnvilError(`${file} is not an anvil-install state file (no schemaVersion)`, 'pass --state with the folder an install created');
+    throw new AnvilError(
+      `${file} is not an anvil-install state file (no schemaVersion)`,
+      'pass --state with the folder an install created',
+    );
   if (s.schemaVersion > STATE_SCHEMA_VERSION)
     throw new AnvilError(
       `${file} was written by a newer anvil-install (state schema ${s.schemaVersion}; this version reads ${STATE_SCHEMA_VERSION})`,
@@ -57,9 +73,16 @@ export function readState(dir: string): StateFile | null {
       'finish the install with the anvil-install version that started it',
     );
   if (!s.tasks || typeof s.tasks !== 'object' || !s.captured || typeof s.captured !== 'object')
-    throw new AnvilError(`${file} is damaged: "tasks" or "captured" is missing`, 'restore it from a backup, or start over with a fresh --state folder');
+    throw new AnvilError(
+      `${file} is damaged: "tasks" or "captured" is missing`,
+      'restore it from a backup, or start over with a fresh --state folder',
+    );
   const bad = shapeProblem(s);
-  if (bad) throw new AnvilError(`${file} is damaged: ${bad}`, 'restore it from a backup, or start over with a fresh --state folder (nothing was changed)');
+  if (bad)
+    throw new AnvilError(
+      `${file} is damaged: ${bad}`,
+      'restore it from a backup, or start over with a fresh --state folder (nothing was changed)',
+    );
   return s as StateFile;
 }
 
@@ -72,26 +95,41 @@ const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * would run a destructive task again.
  */
 export function shapeProblem(s: Partial<StateFile>): string | undefined {
-  if (!isRecord(s.tasks)) return '"tasks" must be a map of task ids, not ' + (Array.isArray(s.tasks) ? 'a list' : typeof s.tasks);
-  if (!isRecord(s.captured)) return '"captured" must be a map, not ' + (Array.isArray(s.captured) ? 'a list' : typeof s.captured);
+  if (!isRecord(s.tasks))
+    return '"tasks" must be a map of task ids, not ' + (Array.isArray(s.tasks) ? 'a list' : typeof s.tasks);
+  if (!isRecord(s.captured))
+    return '"captured" must be a map, not ' + (Array.isArray(s.captured) ? 'a list' : typeof s.captured);
   for (const k of ['answersFile', 'answersHash', 'createdAt', 'updatedAt', 'secretKeyId'] as const)
     if (s[k] !== undefined && typeof s[k] !== 'string') return `"${k}" must be text`;
-  if (s.nodes !== undefined && (!Array.isArray(s.nodes) || !s.nodes.every((n) => typeof n === 'string'))) return '"nodes" must be a list of node names';
-  if (s.executableSteps !== undefined && (!Array.isArray(s.executableSteps) || !s.executableSteps.every((n) => typeof n === 'string')))
+  if (s.nodes !== undefined && (!Array.isArray(s.nodes) || !s.nodes.every((n) => typeof n === 'string')))
+    return '"nodes" must be a list of node names';
+  if (
+    s.executableSteps !== undefined &&
+    (!Array.isArray(s.executableSteps) || !s.executableSteps.every((n) => typeof n === 'string'))
+  )
     return '"executableSteps" must be a list of step ids';
-  if (s.lab !== undefined && (!isRecord(s.lab) || typeof s.lab.stateDir !== 'string' || !isRecord(s.lab.ports))) return '"lab" must be { stateDir, ports }';
+  if (s.lab !== undefined && (!isRecord(s.lab) || typeof s.lab.stateDir !== 'string' || !isRecord(s.lab.ports)))
+    return '"lab" must be { stateDir, ports }';
   for (const [id, byNode] of Object.entries(s.tasks)) {
-    if (!isRecord(byNode)) return `tasks.${id} must be a map of node names to records, not ${Array.isArray(byNode) ? 'a list' : JSON.stringify(byNode)}`;
+    if (!isRecord(byNode))
+      return `tasks.${id} must be a map of node names to records, not ${Array.isArray(byNode) ? 'a list' : JSON.stringify(byNode)}`;
     for (const [node, rec] of Object.entries(byNode)) {
       const at = `tasks.${id}.${node}`;
       if (!isRecord(rec)) return `${at} must be a record, not ${Array.isArray(rec) ? 'a list' : JSON.stringify(rec)}`;
-      if (typeof rec.status !== 'string' || !STATUSES.has(rec.status)) return `${at}.status: ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
+      if (typeof rec.status !== 'string' || !STATUSES.has(rec.status))
+        return `${at}.status: ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
       for (const k of ['inputHash', 'startedAt', 'finishedAt', 'error', 'note'])
         if (rec[k] !== undefined && typeof rec[k] !== 'string') return `${at}.${k} must be text`;
-      if (rec.runs !== undefined && (typeof rec.runs !== 'number' || !Number.isInteger(rec.runs) || rec.runs < 0)) return `${at}.runs must be a whole number`;
-      if (rec.awaitingOperator !== undefined && typeof rec.awaitingOperator !== 'boolean') return `${at}.awaitingOperator must be true or false`;
-      if (rec.evidence !== undefined && (!isRecord(rec.evidence) || typeof rec.evidence.summary !== 'string')) return `${at}.evidence must be { summary, details? }`;
-      if (rec.secretHashes !== undefined && (!isRecord(rec.secretHashes) || !Object.values(rec.secretHashes).every((v) => typeof v === 'string')))
+      if (rec.runs !== undefined && (typeof rec.runs !== 'number' || !Number.isInteger(rec.runs) || rec.runs < 0))
+        return `${at}.runs must be a whole number`;
+      if (rec.awaitingOperator !== undefined && typeof rec.awaitingOperator !== 'boolean')
+        return `${at}.awaitingOperator must be true or false`;
+      if (rec.evidence !== undefined && (!isRecord(rec.evidence) || typeof rec.evidence.summary !== 'string'))
+        return `${at}.evidence must be { summary, details? }`;
+      if (
+        rec.secretHashes !== undefined &&
+        (!isRecord(rec.secretHashes) || !Object.values(rec.secretHashes).every((v) => typeof v === 'string'))
+      )
         return `${at}.secretHashes must be a map of text`;
     }
   }
@@ -116,7 +154,8 @@ export function writeStateAtomic(dir: string, state: StateFile): void {
 export function checkFolder(dir: string): void {
   const st = lstatSync(dir);
   if (st.isSymbolicLink()) return checkFolder(resolveLink(dir));
-  if (!st.isDirectory()) throw new AnvilError(`${dir} is not a folder`, 'pass --state with a folder (it is created when absent)');
+  if (!st.isDirectory())
+    throw new AnvilError(`${dir} is not a folder`, 'pass --state with a folder (it is created when absent)');
   if (st.mode & 0o022)
     throw new AnvilError(
       `state folder ${dir} is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}); refusing to trust its checkpoint`,
@@ -131,7 +170,11 @@ function resolveLink(p: string): string {
 
 /** Someone else holds a lock (a live process, or one on another host). */
 export class LockHeld extends AnvilError {
-  constructor(message: string, hint: string, public readonly pid?: number) {
+  constructor(
+    message: string,
+    hint: string,
+    public readonly pid?: number,
+  ) {
     super(message, hint);
   }
 }
@@ -142,7 +185,6 @@ interface LockInfo {
   host: string;
   since: string;
 }
-
 
 /**
  * Take `DIR/lock` (exclusive create). A lock left by a dead process on this host is taken over;
@@ -196,7 +238,11 @@ export class StateStore {
   /** The live state; mutate it, then `save()`. */
   readonly state: StateFile;
   private frozen = false;
-  private constructor(dir: string, state: StateFile, private readonly unlock: () => void) {
+  private constructor(
+    dir: string,
+    state: StateFile,
+    private readonly unlock: () => void,
+  ) {
     this.dir = dir;
     this.state = state;
   }
@@ -208,7 +254,11 @@ export class StateStore {
   static open(dir: string, opts: { create?: boolean } = {}): StateStore {
     const abs = resolve(dir);
     if (!existsSync(abs)) {
-      if (!opts.create) throw new AnvilError(`no state folder at ${abs}`, 'start with `anvil-install install --answers FILE` (or pass --state DIR)');
+      if (!opts.create)
+        throw new AnvilError(
+          `no state folder at ${abs}`,
+          'start with `anvil-install install --answers FILE` (or pass --state DIR)',
+        );
       mkdirSync(abs, { recursive: true, mode: 0o700 });
     }
     checkFolder(abs);
@@ -216,7 +266,11 @@ export class StateStore {
     try {
       let state = readState(abs);
       if (!state) {
-        if (!opts.create) throw new AnvilError(`${abs} holds no ${STATE_FILE}`, 'start with `anvil-install install --answers FILE --state DIR`');
+        if (!opts.create)
+          throw new AnvilError(
+            `${abs} holds no ${STATE_FILE}`,
+            'start with `anvil-install install --answers FILE --state DIR`',
+          );
         state = newState();
         writeStateAtomic(abs, state);
       }

@@ -13,7 +13,11 @@ export function appendNoFollow(file: string, text: string): void {
     fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new AnvilError(`${file} is a symbolic link; the journal is not followed out of its folder`, `remove the link (rm ${file}); a new journal is started`);
+    if (code === 'ELOOP')
+      throw new AnvilError(
+        `${file} is a symbolic link; the journal is not followed out of its folder`,
+        `remove the link (rm ${file}); a new journal is started`,
+      );
     throw new AnvilError(`cannot open ${file}: ${describeIoError(e)}`, ioHint(e));
   }
   try {
@@ -46,6 +50,7 @@ export function describeIoError(e: unknown): string {
 export function ioHint(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return 'free some space, then resume: nothing done so far is lost';
-  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return 'make the state folder writable by you (or pass another --state), then resume';
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM')
+    return 'make the state folder writable by you (or pass another --state), then resume';
   return 'fix the state folder, then resume';
 }

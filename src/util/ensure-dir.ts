@@ -31,11 +31,18 @@ export function errnoWords(code: string | undefined): string | undefined {
 
 /** Whether `e` is a Node system error about a file (has an errno `code` we can word). */
 export function isFileError(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && !!WHY[(e as NodeJS.ErrnoException).code!];
+  return (
+    e instanceof Error &&
+    typeof (e as NodeJS.ErrnoException).code === 'string' &&
+    !!WHY[(e as NodeJS.ErrnoException).code!]
+  );
 }
 
 function fail(dir: string, flag: string | undefined, why: string): never {
-  throw new AnvilError(`cannot use ${dir}${flag ? ` (${flag})` : ''} as a folder: ${why}`, `choose another folder${flag ? ` with ${flag}` : ''}, or fix its permissions`);
+  throw new AnvilError(
+    `cannot use ${dir}${flag ? ` (${flag})` : ''} as a folder: ${why}`,
+    `choose another folder${flag ? ` with ${flag}` : ''}, or fix its permissions`,
+  );
 }
 
 /** Make sure `dir` is a folder we can write in, creating it (and missing parents) if needed. */

@@ -13,7 +13,10 @@ export interface CcsValidation {
 
 /** Interpret the output (stdout + stderr) and exit code of `ccs_config_validate`. */
 export function parseCcsValidate(output: string, code: number | null): CcsValidation {
-  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean);
   const says = lines.some((l) => /^Configuration validates\s*$/.test(l));
   const valid = code === 0 && says;
   return { valid, errors: valid ? [] : lines.filter((l) => !/^Configuration validates\s*$/.test(l)) };

@@ -82,7 +82,10 @@ export function parseClustat(text: string): Clustat {
     if (section === 'members') {
       const m = /^(\S+)\s+(\d+)\s+(.+)$/.exec(line);
       if (!m) continue;
-      const status = m[3]!.split(',').map((s) => s.trim()).filter(Boolean);
+      const status = m[3]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       out.members.push({
         name: m[1]!,
         id: Number(m[2]),

@@ -59,7 +59,9 @@ export function parseCmanStatus(text: string): CmanStatus {
     activeSubsystems: num(raw['Active subsystems']),
     // NOTE: the flags line is space separated ("2node Quorate"); older builds use commas.
     flags: words(raw['Flags']?.replace(/,/g, ' ')),
-    portsBound: words(raw['Ports Bound']).map(Number).filter((n) => !Number.isNaN(n)),
+    portsBound: words(raw['Ports Bound'])
+      .map(Number)
+      .filter((n) => !Number.isNaN(n)),
     nodeName: raw['Node name'],
     nodeId: num(raw['Node ID']),
     multicastAddresses: words(raw['Multicast addresses']),
@@ -69,10 +71,15 @@ export function parseCmanStatus(text: string): CmanStatus {
 }
 
 /** What a healthy two-node member must show; each problem as a short phrase (empty = healthy). */
-export function cmanProblems(s: CmanStatus, want: { clusterName: string; nodeName?: string; minConfigVersion?: number }): string[] {
+export function cmanProblems(
+  s: CmanStatus,
+  want: { clusterName: string; nodeName?: string; minConfigVersion?: number },
+): string[] {
   const out: string[] = [];
-  if (s.clusterName !== want.clusterName) out.push(`Cluster Name ${s.clusterName ?? '(none)'} (want ${want.clusterName})`);
-  if (want.nodeName && s.nodeName !== want.nodeName) out.push(`Node name ${s.nodeName ?? '(none)'} (want ${want.nodeName})`);
+  if (s.clusterName !== want.clusterName)
+    out.push(`Cluster Name ${s.clusterName ?? '(none)'} (want ${want.clusterName})`);
+  if (want.nodeName && s.nodeName !== want.nodeName)
+    out.push(`Node name ${s.nodeName ?? '(none)'} (want ${want.nodeName})`);
   if (s.membershipState !== 'Cluster-Member') out.push(`Membership state ${s.membershipState ?? '(none)'}`);
   if (s.nodes !== 2) out.push(`Nodes: ${s.nodes ?? '(none)'} (want 2)`);
   if (!s.flags.includes('2node')) out.push(`Flags: ${s.flags.join(' ') || '(none)'} (want 2node)`);

@@ -67,7 +67,14 @@ export function parseLvscan(text: string): LvScanEntry[] {
     const m = /^\s*(ACTIVE|inactive)\s+(?:Original\s+|Snapshot\s+)?'([^']+)'\s+\[([^\]]+)\]\s*(\S+)?/.exec(line);
     if (!m) continue;
     const parts = m[2]!.split('/');
-    out.push({ active: m[1] === 'ACTIVE', path: m[2]!, vg: parts[2] ?? '', lv: parts.slice(3).join('/'), size: m[3]!.trim(), policy: m[4] });
+    out.push({
+      active: m[1] === 'ACTIVE',
+      path: m[2]!,
+      vg: parts[2] ?? '',
+      lv: parts.slice(3).join('/'),
+      size: m[3]!.trim(),
+      policy: m[4],
+    });
   }
   return out;
 }

@@ -8,7 +8,11 @@ import { sleep } from '../util/sleep.js';
 export const pollDefaults = { tries: 30, intervalMs: 2000 };
 
 /** Call `probe` until `ok(result)` or the tries run out; returns the last result either way. */
-export async function poll<T>(probe: () => Promise<T>, ok: (t: T) => boolean, opts: { tries?: number; intervalMs?: number } = {}): Promise<T> {
+export async function poll<T>(
+  probe: () => Promise<T>,
+  ok: (t: T) => boolean,
+  opts: { tries?: number; intervalMs?: number } = {},
+): Promise<T> {
   const tries = Math.max(1, opts.tries ?? pollDefaults.tries);
   const interval = opts.intervalMs ?? pollDefaults.intervalMs;
   let last = await probe();

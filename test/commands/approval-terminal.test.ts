@@ -31,7 +31,7 @@ afterAll(() => {
 const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
 async function waitFor<T>(what: () => T | undefined, why: string): Promise<T> {
   // NOTE: a generous deadline for a loaded machine; nothing is timed, only awaited.
-  for (const end = Date.now() + 180_000; ; ) {
+  for (const end = Date.now() + 180_000; ;) {
     const v = what();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`gave up waiting for ${why}; screen:\n${pane()}`);
@@ -60,11 +60,13 @@ function tracesOf(stepId: string, state: string): string[] {
   for (const node of NODES)
     for (const e of readJournal(join(state, 'lab'), node)) {
       if ('cmd' in e && f.commands.has(e.cmd)) out.push(`lab ${node}: ${e.cmd}`);
-      if ('sftp' in e && (f.files.has(e.path) || (e.to !== undefined && f.files.has(e.to)))) out.push(`lab ${node}: sftp ${e.sftp} ${e.path}${e.to ? ` → ${e.to}` : ''}`);
+      if ('sftp' in e && (f.files.has(e.path) || (e.to !== undefined && f.files.has(e.to))))
+        out.push(`lab ${node}: sftp ${e.sftp} ${e.path}${e.to ? ` → ${e.to}` : ''}`);
     }
   const journal = join(state, 'journal.jsonl');
   if (existsSync(journal))
-    for (const e of parseJournal(readFileSync(journal, 'utf8'))) if (e.task && f.tasks.has(e.task)) out.push(`installer ${e.node} [${e.task}]: ${e.kind} ${e.cmd ?? e.path}`);
+    for (const e of parseJournal(readFileSync(journal, 'utf8')))
+      if (e.task && f.tasks.has(e.task)) out.push(`installer ${e.node} [${e.task}]: ${e.kind} ${e.cmd ?? e.path}`);
   return out;
 }
 
@@ -72,7 +74,9 @@ describe.skipIf(!hasTmux)('step approval in a terminal, on the lab', () => {
   it('runs nothing of a step before it is approved; abort at the network step leaves none of its commands', async () => {
     const state = join(dir, 'st');
     const cmd = `cd ${ROOT} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} install --lab --answers ${ANSWERS} --state ${state} --to network; echo "rc=$?" > ${dir}/rc; sleep 600`;
-    expect(spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '60', 'bash', '-c', cmd]).status).toBe(0);
+    expect(
+      spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '60', 'bash', '-c', cmd]).status,
+    ).toBe(0);
     const seen: string[] = [];
     for (const [i, id] of ['preflight', 'nics', 'security', 'net-daemons', 'network'].entries()) {
       const question = `Approve step ${i + 1} of 20 (${id})?`;
@@ -88,18 +92,26 @@ describe.skipIf(!hasTmux)('step approval in a terminal, on the lab', () => {
         expect(screen).toContain("⚠ Losing access to your server's network is a very real possibility!");
         expect(screen).toContain('$ /etc/init.d/network restart');
         expect(screen).toMatch(/⚠ restarts the network on each node in turn/);
-        expect(screen).toMatch(/ifcfg-bond0: an-node01 new \+8 -0; an-node02 new \+8 -0|ifcfg-bond0 on an-node01: new file/);
+        expect(screen).toMatch(
+          /ifcfg-bond0: an-node01 new \+8 -0; an-node02 new \+8 -0|ifcfg-bond0 on an-node01: new file/,
+        );
         // abort: the fifth choice
         spawnSync('tmux', ['send-keys', '-t', session, 'Down', 'Down', 'Down', 'Down', 'Enter']);
       } else {
         if (id === 'security') expect(screen).toContain('$ /etc/init.d/iptables stop');
         spawnSync('tmux', ['send-keys', '-t', session, 'Enter']);
         // the approved step then runs: its commands reach the lab before the next question
-        await waitFor(() => (tracesOf(id, state).length || id === 'preflight' ? true : undefined), `${id} to run after its approval`);
+        await waitFor(
+          () => (tracesOf(id, state).length || id === 'preflight' ? true : undefined),
+          `${id} to run after its approval`,
+        );
       }
     }
     expect(seen).toHaveLength(5);
-    const rc = await waitFor(() => (existsSync(join(dir, 'rc')) ? readFileSync(join(dir, 'rc'), 'utf8').trim() : undefined), 'the run to end');
+    const rc = await waitFor(
+      () => (existsSync(join(dir, 'rc')) ? readFileSync(join(dir, 'rc'), 'utf8').trim() : undefined),
+      'the run to end',
+    );
     expect(rc).toBe('rc=5');
     expect(tracesOf('network', state)).toEqual([]);
     // the approved steps did run (their commands are in the lab's journals), the aborted one did not

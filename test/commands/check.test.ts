@@ -42,7 +42,10 @@ function setup() {
 async function installedTo(to?: string) {
   const s = setup();
   const dir = join(tempDir(), '.anvil');
-  const r = await install({ answers: ANSWERS, state: dir, yes: true, acceptGates: true, ...(to ? { to } : {}) }, s.deps);
+  const r = await install(
+    { answers: ANSWERS, state: dir, yes: true, acceptGates: true, ...(to ? { to } : {}) },
+    s.deps,
+  );
   expect(r.outcome).toBe('complete');
   out = captureOutput();
   setOutput(out);
@@ -72,7 +75,9 @@ describe('check', () => {
     expect(checkExitCode(bad)).toBe(EXIT.drift);
     const t = out.text();
     // what the verify saw (the file) stays under its column, line by line
-    expect(t).toMatch(/^ {2}prep\.conf +kvm-a +DRIFT +saw: # demo\.conf for kvm-a in cluster bc-prod-7\n +cluster = \*{8}\n/m);
+    expect(t).toMatch(
+      /^ {2}prep\.conf +kvm-a +DRIFT +saw: # demo\.conf for kvm-a in cluster bc-prod-7\n +cluster = \*{8}\n/m,
+    );
     expect(t).toMatch(/^ +expected: cluster = bc-prod-7$/m);
     expect(t).toMatch(/^ {2}cluster\.start +kvm-b +DRIFT +saw: stopped$/m);
     expect(t).toContain('12 task records checked (task × node): 10 ok, 2 drifted; 1 not checked');
@@ -94,7 +99,9 @@ describe('check', () => {
     expect(r.kind === 'reapply' && r.run.executed).toContain('prep.conf@kvm-a');
     expect(checkExitCode(r)).toBe(EXIT.ok);
     expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toBe(good);
-    expect(readFileSync(join(dir, 'install.log'), 'utf8')).toContain(`anvil-install check --state ${resolve(dir)} --only prep --force --yes`);
+    expect(readFileSync(join(dir, 'install.log'), 'utf8')).toContain(
+      `anvil-install check --state ${resolve(dir)} --only prep --force --yes`,
+    );
     out = captureOutput();
     setOutput(out);
     expect(checkExitCode(await check({ state: dir, only: 'prep' }, deps))).toBe(EXIT.ok);
@@ -109,7 +116,9 @@ describe('check', () => {
     expect(connects()).toBe(before);
     expect(out.text()).toContain('cluster — Cluster: no task done yet, not checked');
     expect(out.text()).toContain(`carry on the install with \`anvil-install resume --state ${resolve(dir)}\``);
-    await expect(check({ state: dir, only: 'cluster', force: true, yes: true }, deps)).rejects.toThrow(/cluster has no done task to re-apply/);
+    await expect(check({ state: dir, only: 'cluster', force: true, yes: true }, deps)).rejects.toThrow(
+      /cluster has no done task to re-apply/,
+    );
   });
 
   it('errors: --force without --only (usage, exit 2), no state folder (exit 1), a folder an install holds', async () => {
@@ -128,7 +137,9 @@ describe('check', () => {
     try {
       // NOTE: this process holds the lock, so it counts as a live install
       const held = await check({ state: dir }, deps).catch((e: unknown) => e);
-      expect((held as AnvilError).message).toMatch(/^state folder .* is in use by another anvil-install \(pid \d+ on .*\): a check now would read nodes that run is changing$/);
+      expect((held as AnvilError).message).toMatch(
+        /^state folder .* is in use by another anvil-install \(pid \d+ on .*\): a check now would read nodes that run is changing$/,
+      );
       expect((held as AnvilError).hint).toContain(`anvil-install status --state ${dir}`);
     } finally {
       unlock();

@@ -33,11 +33,16 @@ describe('exit codes of a run (the lab)', () => {
     const cwd = temp();
     // NOTE: the lab plays every step now, so exit 4 (a step the target cannot run) is covered by the
     // outcome table above; here the selection ends early by choice.
-    const r = await runCli(['install', '--lab', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st'), '--to', 'security'], { cwd, env });
+    const r = await runCli(
+      ['install', '--lab', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st'), '--to', 'security'],
+      { cwd, env },
+    );
     expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
     expect(r.stdout).toContain('✔ every selected step is done');
     expect(r.stdout).toMatch(/tasks × nodes: +\d+ done \(\d+ changed, \d+ unchanged\), 0 failed/);
-    expect(r.stdout).toMatch(/still to do:\n(    - .*\n)*    - an-node01: SELinux is enforcing now; reboot for SELINUX=disabled to take effect/);
+    expect(r.stdout).toMatch(
+      /still to do:\n(    - .*\n)*    - an-node01: SELinux is enforcing now; reboot for SELINUX=disabled to take effect/,
+    );
     const log = readFileSync(join(cwd, 'st', 'install.log'), 'utf8');
     expect(log).toMatch(/==== ended: complete \(exit 0\)/);
   });
@@ -52,9 +57,14 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     const b = await runCli(['instal'], { cwd, env });
     expect(b.code).toBe(EXIT.usage);
     expect(b.stderr).toContain("✖ unknown command 'instal' — did you mean install?");
-    const c = await runCli(['install', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st'), '--from', 'netwrok'], { cwd, env });
+    const c = await runCli(
+      ['install', '--yes', '--answers', TUTORIAL, '--state', join(cwd, 'st'), '--from', 'netwrok'],
+      { cwd, env },
+    );
     expect(c.code).toBe(EXIT.usage);
-    expect(c.stderr).toMatch(/^✖ --from netwrok: no such step — did you mean network\?\n  hint: steps are: preflight, /);
+    expect(c.stderr).toMatch(
+      /^✖ --from netwrok: no such step — did you mean network\?\n  hint: steps are: preflight, /,
+    );
     expect(existsSync(join(cwd, 'st'))).toBe(false);
     const d = await runCli(['plan', '--answers', TUTORIAL, '--step', 'hosts.write'], { cwd, env });
     expect(d.stderr).toContain('✖ unknown step "hosts.write" — did you mean hosts?');
@@ -64,12 +74,30 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     const cwd = temp();
     writeFileSync(join(cwd, 'afile'), 'x');
     const cases: [string[], RegExp][] = [
-      [['render', '-a', TUTORIAL, '-o', '/proc/anvil-out'], /^✖ cannot use \/proc\/anvil-out \(--out\) as a folder: cannot create \/proc\/anvil-out: no such file or folder\n  hint: /],
-      [['render', '-a', TUTORIAL, '-o', join(cwd, 'afile', 'x')], /^✖ cannot use .*afile\/x \(--out\) as a folder: .*afile\/x: a part of the path is a file, not a folder/],
-      [['runbook', '-a', TUTORIAL, '-o', join(cwd, 'no', 'dir', 'x.pdf')], /^✖ cannot write .*x\.pdf: the folder .*\/no\/dir does not exist\n  hint: create it first/],
-      [['runbook', '-a', TUTORIAL, '-o', '/proc/anvil-x.md'], /^✖ cannot open \/proc\/anvil-x\.md: no such file or folder\n  hint: /],
-      [['install', '--yes', '-a', TUTORIAL, '--state', join(cwd, 'afile', 'st')], /^✖ cannot use .*afile\/st \(--state\) as a folder: .*afile\/st: a part of the path is a file, not a folder\n  hint: choose another folder with --state/],
-      [['install', '--yes', '-a', TUTORIAL, '--state', '/proc/anvil-state'], /^✖ cannot use \/proc\/anvil-state \(--state\) as a folder/],
+      [
+        ['render', '-a', TUTORIAL, '-o', '/proc/anvil-out'],
+        /^✖ cannot use \/proc\/anvil-out \(--out\) as a folder: cannot create \/proc\/anvil-out: no such file or folder\n  hint: /,
+      ],
+      [
+        ['render', '-a', TUTORIAL, '-o', join(cwd, 'afile', 'x')],
+        /^✖ cannot use .*afile\/x \(--out\) as a folder: .*afile\/x: a part of the path is a file, not a folder/,
+      ],
+      [
+        ['runbook', '-a', TUTORIAL, '-o', join(cwd, 'no', 'dir', 'x.pdf')],
+        /^✖ cannot write .*x\.pdf: the folder .*\/no\/dir does not exist\n  hint: create it first/,
+      ],
+      [
+        ['runbook', '-a', TUTORIAL, '-o', '/proc/anvil-x.md'],
+        /^✖ cannot open \/proc\/anvil-x\.md: no such file or folder\n  hint: /,
+      ],
+      [
+        ['install', '--yes', '-a', TUTORIAL, '--state', join(cwd, 'afile', 'st')],
+        /^✖ cannot use .*afile\/st \(--state\) as a folder: .*afile\/st: a part of the path is a file, not a folder\n  hint: choose another folder with --state/,
+      ],
+      [
+        ['install', '--yes', '-a', TUTORIAL, '--state', '/proc/anvil-state'],
+        /^✖ cannot use \/proc\/anvil-state \(--state\) as a folder/,
+      ],
     ];
     for (const [args, want] of cases) {
       const r = await runCli(args, { cwd, env });
@@ -80,7 +108,11 @@ describe('errors an operator can cause, as ✖ + hint', () => {
   });
 
   it('a reader that quits early (plan | less, then q) ends the run quietly', async () => {
-    const proc = spawn(process.execPath, [BIN, 'plan', '--answers', TUTORIAL], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'plan', '--answers', TUTORIAL], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // NOTE: like `head -c 1`: read the first chunk, then close the pipe.
@@ -105,7 +137,9 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     for (const args of [['--help'], ['install', '--help'], ['resume', '--help']]) {
       const r = await runCli(args, { cwd: ROOT, env });
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/Exit codes:\n  0 +every selected step is done[\s\S]*\n  3 +stopped at an operator gate[\s\S]*\n  4 +stopped before a step[\s\S]*\n  5 +aborted by the operator[\s\S]*\n  130 +interrupted/);
+      expect(r.stdout).toMatch(
+        /Exit codes:\n  0 +every selected step is done[\s\S]*\n  3 +stopped at an operator gate[\s\S]*\n  4 +stopped before a step[\s\S]*\n  5 +aborted by the operator[\s\S]*\n  130 +interrupted/,
+      );
     }
   });
 });

@@ -34,7 +34,7 @@ function schemaKeys(node: unknown, out = new Set<string>()): Set<string> {
 }
 
 describe('anvil-install init', () => {
-  it('writes a file that loads with the passwords set, and is the tutorial\'s cluster', async () => {
+  it("writes a file that loads with the passwords set, and is the tutorial's cluster", async () => {
     const file = join(tmp(), 'anvil.yaml');
     const { out, error } = await runCli(['init', '--out', file]);
     expect(error).toBeUndefined();
@@ -43,7 +43,8 @@ describe('anvil-install init', () => {
     const a = loadAnswers(file, ENV);
     const tutorial = loadAnswers('examples/tutorial.anvil.yaml', {});
     // Same cluster as the contract example, apart from where the passwords come from.
-    const strip = (x: typeof a) => JSON.parse(JSON.stringify(x).replaceAll(ENV.IPMI_PASSWORD, 'secret').replaceAll(ENV.RICCI_PASSWORD, 'secret'));
+    const strip = (x: typeof a) =>
+      JSON.parse(JSON.stringify(x).replaceAll(ENV.IPMI_PASSWORD, 'secret').replaceAll(ENV.RICCI_PASSWORD, 'secret'));
     expect(strip(a)).toEqual(strip(tutorial));
     expect(a.fencing.devices[0]!.passwd).toBe(ENV.IPMI_PASSWORD);
     expect(a.ricci.password).toBe(ENV.RICCI_PASSWORD);
@@ -70,10 +71,14 @@ describe('anvil-install init', () => {
 
   it('mentions every key of the answers schema (set, or commented out with its meaning)', () => {
     const text = initAnswersText();
-    const missing = [...schemaKeys(answersJsonSchema())].filter((k) => !new RegExp(`(^|[\\s{,#])${k}:`, 'm').test(text));
+    const missing = [...schemaKeys(answersJsonSchema())].filter(
+      (k) => !new RegExp(`(^|[\\s{,#])${k}:`, 'm').test(text),
+    );
     expect(missing).toEqual([]);
     // Commented-out keys are valid YAML once uncommented (no typos in what we tell people to write).
-    for (const line of text.split('\n').filter((l) => /^\s*# (hostKey|password|privateKey|linbitHash|freeStart|diskBus|arch|cdrom|floppy): /.test(l)))
+    for (const line of text
+      .split('\n')
+      .filter((l) => /^\s*# (hostKey|password|privateKey|linbitHash|freeStart|diskBus|arch|cdrom|floppy): /.test(l)))
       expect(() => parse(line.replace('# ', '').split('   #')[0]!.trim())).not.toThrow();
   });
 

@@ -74,7 +74,14 @@ describe.skipIf(!!why)('install over real SSH (loopback sshd as both nodes)', ()
     for (const n of ['kvm-a', 'kvm-b']) mkdirSync(join(root, n));
     writeFileSync(join(root, 'kvm-a', 'demo.conf'), 'original\n');
     const a = parse(readFileSync('test/fixtures/other.anvil.yaml', 'utf8'));
-    for (const n of a.nodes) n.ssh = { host: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.clientKeyPath, hostKey: fingerprint(sshd.hostKeyBlob()) };
+    for (const n of a.nodes)
+      n.ssh = {
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        privateKey: sshd.clientKeyPath,
+        hostKey: fingerprint(sshd.hostKeyBlob()),
+      };
     const answers = join(tempDir(), 'ssh.anvil.yaml');
     writeFileSync(answers, stringify(a));
     const state = tempDir();
@@ -87,7 +94,9 @@ describe.skipIf(!!why)('install over real SSH (loopback sshd as both nodes)', ()
       expect(readFileSync(join(root, 'kvm-b', 'demo.conf'), 'utf8')).toContain(`ricci_password = ${SECRETS.RICCI_PW}`);
       expect(readFileSync(join(root, 'kvm-a', 'demo.conf.orig'), 'utf8')).toBe('original\n');
       const j = parseJournal(readFileSync(join(state, 'journal.jsonl'), 'utf8'));
-      expect(j.filter((e) => e.kind === 'exec' && e.cmd?.startsWith('grep -c')).map((e) => [e.node, e.code, e.stdout])).toEqual(
+      expect(
+        j.filter((e) => e.kind === 'exec' && e.cmd?.startsWith('grep -c')).map((e) => [e.node, e.code, e.stdout]),
+      ).toEqual(
         expect.arrayContaining([
           ['kvm-a', 0, '1\n'],
           ['kvm-b', 0, '1\n'],

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { install, answersHash, Interrupted, type TransportFactory, type TransportRequest } from '../../src/commands/install.js';
+import {
+  install,
+  answersHash,
+  Interrupted,
+  type TransportFactory,
+  type TransportRequest,
+} from '../../src/commands/install.js';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { resume } from '../../src/commands/resume.js';
@@ -27,7 +33,12 @@ afterEach(() => {
   setOutput(prev);
 });
 
-function factory(w = makeWorld()): { w: ReturnType<typeof makeWorld>; f: TransportFactory; calls: TransportRequest[]; closed: () => number } {
+function factory(w = makeWorld()): {
+  w: ReturnType<typeof makeWorld>;
+  f: TransportFactory;
+  calls: TransportRequest[];
+  closed: () => number;
+} {
   const calls: TransportRequest[] = [];
   let closed = 0;
   const f: TransportFactory = async (r) => {
@@ -37,7 +48,13 @@ function factory(w = makeWorld()): { w: ReturnType<typeof makeWorld>; f: Transpo
   return { w, f, calls, closed: () => closed };
 }
 
-const deps = (f: TransportFactory, steps: Step[] = syntheticSteps()) => ({ transportFactory: f, steps, env, renderer: 'silent' as const, signals: false });
+const deps = (f: TransportFactory, steps: Step[] = syntheticSteps()) => ({
+  transportFactory: f,
+  steps,
+  env,
+  renderer: 'silent' as const,
+  signals: false,
+});
 
 describe('install / resume / status commands', () => {
   it('install --yes --accept-gates runs to the end, records the answers file and prints the summary', async () => {
@@ -74,7 +91,9 @@ describe('install / resume / status commands', () => {
     await install({ answers: ANSWERS, state: dir, yes: true, to: 'prep' }, deps(f));
     const other = join(tempDir(), 'copy.anvil.yaml');
     copyFileSync(ANSWERS, other);
-    await expect(install({ answers: other, state: dir, yes: true, to: 'prep' }, deps(f))).rejects.toThrow(/belongs to .*other\.anvil\.yaml/);
+    await expect(install({ answers: other, state: dir, yes: true, to: 'prep' }, deps(f))).rejects.toThrow(
+      /belongs to .*other\.anvil\.yaml/,
+    );
     const r = await install({ answers: other, state: dir, yes: true, to: 'prep', force: true }, deps(f));
     expect(r.outcome).toBe('complete');
     expect(readState(dir)!.answersFile).toBe(other);
@@ -83,7 +102,9 @@ describe('install / resume / status commands', () => {
   it('without --yes and without a terminal, refuses to start rather than hang', async () => {
     const { f, calls } = factory();
     const dir = tempDir();
-    await expect(install({ answers: ANSWERS, state: dir }, { ...deps(f), interactive: false })).rejects.toThrow(/no terminal to ask on/);
+    await expect(install({ answers: ANSWERS, state: dir }, { ...deps(f), interactive: false })).rejects.toThrow(
+      /no terminal to ask on/,
+    );
     expect(readState(dir)).toBeNull();
     expect(calls).toHaveLength(0);
   });
@@ -93,7 +114,9 @@ describe('install / resume / status commands', () => {
     const dir = tempDir();
     const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true }, deps(f));
     expect(r.outcome).toBe('gate');
-    expect(out.text()).toContain(`operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`);
+    expect(out.text()).toContain(
+      `operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`,
+    );
     expect(calls[0]!.lab).toBe(true);
     expect(readState(dir)!.lab).toEqual({ stateDir: join(dir, 'lab'), ports: {} });
     expect(statusText(dir, syntheticSteps())).toContain('check.failover on kvm-a: waiting for the operator');
@@ -103,16 +126,24 @@ describe('install / resume / status commands', () => {
     expect(r2.outcome).toBe('gate');
     expect(r2.stop).toMatchObject({ task: 'check.failover', node: 'kvm-a' });
     expect(calls[1]!.lab).toBe(true);
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'pending', awaitingOperator: true });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+      status: 'pending',
+      awaitingOperator: true,
+    });
 
     // the operator, in a terminal: the checklist is shown and each item confirmed
     const p = new FakePrompter({ 'Approve step': 'approve this step', '[1/2]': true, '[2/2]': true });
     const r3 = await resume({ state: dir }, { ...deps(f), prompter: p });
     expect(r3.outcome).toBe('complete');
     // the gate's step is approved first (its screen shows what the operator will do), then the checklist
-    expect(p.asked[0]!.message).toMatch(/you act, then confirm each item:\n\s+Pull the BCN cable of kvm-a\.[\s\S]*Approve step 3 of 4 \(check\)\?$/);
+    expect(p.asked[0]!.message).toMatch(
+      /you act, then confirm each item:\n\s+Pull the BCN cable of kvm-a\.[\s\S]*Approve step 3 of 4 \(check\)\?$/,
+    );
     expect(p.asked.find((a) => a.kind === 'confirm')!.message).toContain('operator action needed — Pull a cable');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+      status: 'done',
+      evidence: { summary: 'operator confirmed 2 items' },
+    });
     expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
   });
 
@@ -129,9 +160,12 @@ describe('install / resume / status commands', () => {
   it('a failure throws after the summary, with a hint to resume; resume then finishes', async () => {
     const { w, f } = factory();
     let fail = true;
-    w.nodes['kvm-b']!.inject = (what) => (fail && what.kind === 'exec' && what.cmd === 'demo-start' ? { code: 2, stderr: 'unit failed' } : undefined);
+    w.nodes['kvm-b']!.inject = (what) =>
+      fail && what.kind === 'exec' && what.cmd === 'demo-start' ? { code: 2, stderr: 'unit failed' } : undefined;
     const dir = tempDir();
-    const err = await install({ answers: ANSWERS, state: dir, yes: true, acceptGates: true }, deps(f)).catch((e: unknown) => e);
+    const err = await install({ answers: ANSWERS, state: dir, yes: true, acceptGates: true }, deps(f)).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toContain('kvm-b: `demo-start` failed with exit code 2: unit failed');
     expect((err as { hint?: string }).hint).toBe(`fix the cause, then: anvil-install resume --state ${dir}`);
     expect(out.text()).toContain('✖ cluster/cluster.start on kvm-b failed');
@@ -170,7 +204,10 @@ describe('install / resume / status commands', () => {
       return new Promise<void>((r) => (release = r));
     });
     const dir = tempDir();
-    const run = install({ answers: ANSWERS, state: dir, yes: true, acceptGates: true }, { ...deps(f), signals: true, signalSource: signals, exit: (c) => void exits.push(c) });
+    const run = install(
+      { answers: ANSWERS, state: dir, yes: true, acceptGates: true },
+      { ...deps(f), signals: true, signalSource: signals, exit: (c) => void exits.push(c) },
+    );
     await expect(run).rejects.toBeInstanceOf(Interrupted);
     expect(exits).toEqual([130]);
     expect(out.errText()).toContain(`interrupted — resume with: anvil-install resume --state ${dir}`);
@@ -183,13 +220,28 @@ describe('install / resume / status commands', () => {
     const r = await resume({ state: dir, yes: true, acceptGates: true }, deps(f));
     expect(r.outcome).toBe('complete');
     expect(r.executed).not.toContain('disk.mkpart@kvm-a');
-    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']).toMatchObject({ status: 'done', note: expect.stringContaining('interrupted earlier') });
+    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']).toMatchObject({
+      status: 'done',
+      note: expect.stringContaining('interrupted earlier'),
+    });
   });
 
   it('registers install, resume and status on the CLI', () => {
     const names = buildProgram().commands.map((c) => c.name());
     expect(names).toEqual(expect.arrayContaining(['install', 'resume', 'status']));
     const inst = buildProgram().commands.find((c) => c.name() === 'install')!;
-    expect(inst.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--answers', '--state', '--yes', '--accept-gates', '--lab', '--from', '--to', '--only', '--force']));
+    expect(inst.options.map((o) => o.long)).toEqual(
+      expect.arrayContaining([
+        '--answers',
+        '--state',
+        '--yes',
+        '--accept-gates',
+        '--lab',
+        '--from',
+        '--to',
+        '--only',
+        '--force',
+      ]),
+    );
   });
 });

@@ -19,10 +19,13 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   // NOTE: dist/ is built once for the whole run by test/global-setup.ts.
-  if (!existsSync(join(ROOT, 'dist', 'src', 'commands', 'lab.js'))) throw new Error('npx tsc -p . did not produce dist/src/commands/lab.js (test/global-setup.ts builds it)');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'commands', 'lab.js')))
+    throw new Error('npx tsc -p . did not produce dist/src/commands/lab.js (test/global-setup.ts builds it)');
   work = mkdtempSync(join(tmpdir(), 'anvil-lab-cli-'));
   const src = readFileSync(join(ROOT, 'test', 'helpers', 'fake-lab-world.ts'), 'utf8');
-  const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = ts.transpileModule(src, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   writeFileSync(join(work, 'fake-world.mjs'), js);
   env = { ...process.env, ANVIL_LAB_WORLD_MODULE: join(work, 'fake-world.mjs'), ANVIL_DEBUG: '1' };
 }, 300_000);
@@ -70,19 +73,36 @@ describe('anvil-install lab', () => {
       const p1 = ports(first.out());
       expect(Object.keys(p1)).toEqual(['an-node01', 'an-node02', 'control']);
       expect(first.out()).toMatch(/an-node01\s+127\.0\.0\.1:\d+\s+SHA256:[A-Za-z0-9+/]{43}/);
-      const info = JSON.parse(readFileSync(join(state, 'lab.json'), 'utf8')) as { pid: number; nodes: Record<string, { port: number }> };
+      const info = JSON.parse(readFileSync(join(state, 'lab.json'), 'utf8')) as {
+        pid: number;
+        nodes: Record<string, { port: number }>;
+      };
       expect(info.pid).toBe(first.proc.pid);
       expect(info.nodes['an-node01']!.port).toBe(p1['an-node01']);
 
-      expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+      expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({
+        code: 0,
+        stdout: '1\n',
+        stderr: '',
+      });
       expect((await cli(['lab', 'exec', 'an-node01', ...S, '--', 'exit', '7'])).code).toBe(7);
-      expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'echo', 'to', 'stderr', '>&2'])).toEqual({ code: 0, stdout: '', stderr: 'to stderr\n' });
-      expect((await cli(['lab', 'exec', 'an-node01', ...S, '--stdin', '--', 'cat'], 'fed through\n')).stdout).toBe('fed through\n');
+      expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'echo', 'to', 'stderr', '>&2'])).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: 'to stderr\n',
+      });
+      expect((await cli(['lab', 'exec', 'an-node01', ...S, '--stdin', '--', 'cat'], 'fed through\n')).stdout).toBe(
+        'fed through\n',
+      );
       const unknown = await cli(['lab', 'exec', 'an-node09', ...S, '--', 'true']);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('no lab node named "an-node09"');
 
-      const st = JSON.parse((await cli(['lab', 'status', ...S, '--json'])).stdout) as { running: boolean; pid: number; nodes: Record<string, { reachable: boolean; port: number }> };
+      const st = JSON.parse((await cli(['lab', 'status', ...S, '--json'])).stdout) as {
+        running: boolean;
+        pid: number;
+        nodes: Record<string, { reachable: boolean; port: number }>;
+      };
       expect(st.running).toBe(true);
       expect(st.pid).toBe(first.proc.pid);
       expect(st.nodes['an-node02']).toMatchObject({ reachable: true, port: p1['an-node02'] });
@@ -109,16 +129,28 @@ describe('anvil-install lab', () => {
     // killed: lab.json still names the dead pid; commands work on the saved world in-process
     const off = await cli(['lab', 'status', ...S]);
     expect(off.stdout).toMatch(/^lab not running/);
-    expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({ code: 0, stdout: '2\n', stderr: '' });
+    expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({
+      code: 0,
+      stdout: '2\n',
+      stderr: '',
+    });
     const still = await cli(['lab', 'exec', 'an-node02', ...S, '--', 'true']);
     expect(still).toMatchObject({ code: 255, stderr: expect.stringContaining('an-node02: no SSH answer') }); // still powered off
 
     const second = await serve(S); // the answers file is remembered in lab.json
     try {
       expect(ports(second.out())).toEqual(ports(first.out()));
-      expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({ code: 0, stdout: '3\n', stderr: '' });
+      expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({
+        code: 0,
+        stdout: '3\n',
+        stderr: '',
+      });
       expect((await cli(['lab', 'fault', 'power', 'an-node02', 'on', ...S])).code).toBe(0);
-      expect(await cli(['lab', 'exec', 'an-node02', ...S, '--', 'cat', '/etc/hostname'])).toEqual({ code: 0, stdout: 'an-node02\n', stderr: '' });
+      expect(await cli(['lab', 'exec', 'an-node02', ...S, '--', 'cat', '/etc/hostname'])).toEqual({
+        code: 0,
+        stdout: 'an-node02\n',
+        stderr: '',
+      });
     } finally {
       second.proc.kill('SIGTERM');
     }

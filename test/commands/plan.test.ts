@@ -19,7 +19,10 @@ describe('anvil-install plan', () => {
     const { out, err, error } = await runCli(['plan', '--answers', OTHER]);
     expect(error).toBeUndefined();
     expect(err).toBe('');
-    const needles = STEPS.flatMap((s, i) => [`${String(i + 1).padStart(2)}. ${s.title}  [${s.id}]`, ...s.tasks.map((t) => `[${t.id}]`)]);
+    const needles = STEPS.flatMap((s, i) => [
+      `${String(i + 1).padStart(2)}. ${s.title}  [${s.id}]`,
+      ...s.tasks.map((t) => `[${t.id}]`),
+    ]);
     expect(inOrder(out, needles)).toEqual({ missing: [], outOfOrder: [] });
     for (const s of OTHER_SECRETS) expect(out).not.toContain(s);
     expect(out).toMatch(/^Plan for cluster bc-prod-7 \(example.org\): kvm-a.example.org and kvm-b.example.org$/m);
@@ -29,11 +32,19 @@ describe('anvil-install plan', () => {
 
   it('shows kinds, nodes, files, per-node commands, gates and checks', () => {
     const out = planOutput({ answers: OTHER }, SAMPLE_STEPS, OTHER_ENV);
-    expect(out).toContain('1.1   Write hosts  [sample.hosts]\n          kind: safe   on: both nodes in parallel (kvm-a, kvm-b)\n          files:\n            /etc/hosts  (0644, copy in /etc/hosts.orig)\n          commands on both nodes:\n            $ getent hosts localhost');
-    expect(out).toContain('/etc/cluster/cluster.conf  (0640, any existing file kept as /etc/cluster/cluster.conf.orig, holds passwords)');
-    expect(out).toContain('commands on kvm-a:\n            $ echo kvm-a.example.org\n            $ ping -c 1 kvm-b.sn\n          commands on kvm-b:\n            $ echo kvm-b.example.org');
+    expect(out).toContain(
+      '1.1   Write hosts  [sample.hosts]\n          kind: safe   on: both nodes in parallel (kvm-a, kvm-b)\n          files:\n            /etc/hosts  (0644, copy in /etc/hosts.orig)\n          commands on both nodes:\n            $ getent hosts localhost',
+    );
+    expect(out).toContain(
+      '/etc/cluster/cluster.conf  (0640, any existing file kept as /etc/cluster/cluster.conf.orig, holds passwords)',
+    );
+    expect(out).toContain(
+      'commands on kvm-a:\n            $ echo kvm-a.example.org\n            $ ping -c 1 kvm-b.sn\n          commands on kvm-b:\n            $ echo kvm-b.example.org',
+    );
     expect(out).toContain('check on kvm-a:\n            - kvm-a answers');
-    expect(out).toContain('2.1   Local check  [sample.local]  (runbook only)\n          kind: safe   on: local (this machine)');
+    expect(out).toContain(
+      '2.1   Local check  [sample.local]  (runbook only)\n          kind: safe   on: local (this machine)',
+    );
     expect(out).toContain('instructions:\n            Pull the BCN link 1 cable of kvm-a.');
     expect(out).toContain('[ ] kvm-a still answers ping');
     expect(out).toMatch(/Cable tests\n\s+Test\s+Victim\s+Pass\?\n[\s-]+\n\s+pull eth0\s+kvm-a\s+Yes \/ No/);
@@ -54,7 +65,7 @@ describe('anvil-install plan', () => {
     expect((error as AnvilError).hint).toContain(STEPS.map((s) => s.id).join(', '));
   });
 
-  it('masks the tutorial\'s passwords', async () => {
+  it("masks the tutorial's passwords", async () => {
     const { out } = await runCli(['plan', '--answers', TUTORIAL]);
     expect(out).not.toContain('passwd="secret"');
     expect(out).toContain('********');

@@ -47,7 +47,9 @@ describe('anvil-install render', () => {
       expect(text).toContain(`${out}/${node}/  ${files.size} file`);
     }
     // hosts.ts is finished: /etc/hosts is there on both nodes.
-    expect(readFileSync(join(out, 'an-node01/etc/hosts'), 'utf8')).toContain('10.20.0.2\tan-node02 an-node02.bcn an-node02.alteeve.ca');
+    expect(readFileSync(join(out, 'an-node01/etc/hosts'), 'utf8')).toContain(
+      '10.20.0.2\tan-node02 an-node02.bcn an-node02.alteeve.ca',
+    );
   });
 
   it('renders with the real passwords, writes such files 0600 and warns', () => {
@@ -58,7 +60,11 @@ describe('anvil-install render', () => {
     expect(statSync(conf).mode & 0o777).toBe(0o600);
     expect(existsSync(join(out, 'kvm-b/etc/cluster/cluster.conf'))).toBe(false);
     expect(statSync(join(out, 'kvm-b/etc/hosts')).mode & 0o777).toBe(0o644);
-    expect(value.map((f) => `${f.node}${f.path}`)).toEqual(['kvm-a/etc/hosts', 'kvm-a/etc/cluster/cluster.conf', 'kvm-b/etc/hosts']);
+    expect(value.map((f) => `${f.node}${f.path}`)).toEqual([
+      'kvm-a/etc/hosts',
+      'kvm-a/etc/cluster/cluster.conf',
+      'kvm-b/etc/hosts',
+    ]);
     expect(err).toContain(`${out} holds passwords in clear (kvm-a/etc/cluster/cluster.conf; written mode 0600)`);
   });
 
@@ -66,7 +72,22 @@ describe('anvil-install render', () => {
     const out = tmp();
     const twice = [
       ...SAMPLE_STEPS,
-      { id: 'again', title: 'again', doc: '', tasks: [{ id: 'again.hosts', title: 'hosts again', on: 'node2' as const, kind: 'safe' as const, files: () => [{ path: '/etc/hosts', template: 'etc/hosts.ejs', edit: (c: string) => `${c}# second write\n` }] }] },
+      {
+        id: 'again',
+        title: 'again',
+        doc: '',
+        tasks: [
+          {
+            id: 'again.hosts',
+            title: 'hosts again',
+            on: 'node2' as const,
+            kind: 'safe' as const,
+            files: () => [
+              { path: '/etc/hosts', template: 'etc/hosts.ejs', edit: (c: string) => `${c}# second write\n` },
+            ],
+          },
+        ],
+      },
     ];
     quiet(() => renderCommand({ answers: OTHER, out }, twice, OTHER_ENV));
     expect(readFileSync(join(out, 'kvm-b/etc/hosts'), 'utf8')).toMatch(/# second write\n$/);

@@ -19,7 +19,10 @@ import { inOrder, plans, OTHER, OTHER_ENV, OTHER_SECRETS, TUTORIAL } from '../re
 
 const chromium = findChromium();
 const pdftotext = spawnSync('pdftotext', ['-v']).status === 0;
-if (chromium && !pdftotext) console.warn('runbook.test: no pdftotext (apt-get install poppler-utils): the page-text checks of the PDF are skipped');
+if (chromium && !pdftotext)
+  console.warn(
+    'runbook.test: no pdftotext (apt-get install poppler-utils): the page-text checks of the PDF are skipped',
+  );
 if (!chromium) console.warn('runbook.test: no Chromium on PATH (apt-get install chromium): the PDF test is skipped');
 
 const dirs: string[] = [];
@@ -32,12 +35,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function write(format: 'md' | 'html', answers: string, opts: { steps?: typeof STEPS; state?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+async function write(
+  format: 'md' | 'html',
+  answers: string,
+  opts: { steps?: typeof STEPS; state?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const out = join(tmp(), `runbook.${format}`);
   const cap = captureOutput();
   const prev = setOutput(cap);
   try {
-    await runbookCommand({ answers, out, format, state: opts.state }, { steps: opts.steps, env: opts.env ?? OTHER_ENV, now: new Date('2026-03-02T10:00:00Z') });
+    await runbookCommand(
+      { answers, out, format, state: opts.state },
+      { steps: opts.steps, env: opts.env ?? OTHER_ENV, now: new Date('2026-03-02T10:00:00Z') },
+    );
   } finally {
     setOutput(prev);
   }
@@ -62,9 +72,23 @@ function coverValues(): string[] {
 describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (format) => {
   it('has every step title of STEPS in order, the cover summary, and no password', async () => {
     const doc = await write(format, OTHER);
-    const esc = (s: string) => (format === 'html' ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;') : s);
-    const heading = (n: number, title: string) => (format === 'md' ? `## ${n}. ${title}` : `<h2><span class="num">${n}.</span> ${esc(title)}</h2>`);
-    expect(inOrder(doc, STEPS.map((s, i) => heading(i + 1, s.title)))).toEqual({ missing: [], outOfOrder: [] });
+    const esc = (s: string) =>
+      format === 'html'
+        ? s
+            .replace(/&/g, '&amp;')
+            .replace(/</g, '&lt;')
+            .replace(/>/g, '&gt;')
+            .replace(/"/g, '&quot;')
+            .replace(/'/g, '&#39;')
+        : s;
+    const heading = (n: number, title: string) =>
+      format === 'md' ? `## ${n}. ${title}` : `<h2><span class="num">${n}.</span> ${esc(title)}</h2>`;
+    expect(
+      inOrder(
+        doc,
+        STEPS.map((s, i) => heading(i + 1, s.title)),
+      ),
+    ).toEqual({ missing: [], outOfOrder: [] });
     for (const v of coverValues()) expect(doc, v).toContain(v);
     for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
     expect(doc).toContain('passwd=********');
@@ -76,7 +100,9 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
     const { masked } = plans(OTHER, OTHER_ENV);
     const hosts = stepViews(masked, SAMPLE_STEPS)[0]!.tasks[0]!.files[0]!.variants[0]!.value;
     if (format === 'md') {
-      expect(doc).toContain(`**File \`/etc/hosts\`** on both nodes (mode 0644, copy in /etc/hosts.orig)\n\n\`\`\`\n${hosts.replace(/\n$/, '')}\n\`\`\``);
+      expect(doc).toContain(
+        `**File \`/etc/hosts\`** on both nodes (mode 0644, copy in /etc/hosts.orig)\n\n\`\`\`\n${hosts.replace(/\n$/, '')}\n\`\`\``,
+      );
       expect(doc).toContain('**Commands on kvm-a**\n\n```sh\necho kvm-a.example.org\nping -c 1 kvm-b.sn\n```');
       expect(doc).toContain('**Commands on kvm-b**\n\n```sh\necho kvm-b.example.org\nping -c 1 kvm-a.sn\n```');
       expect(doc).toContain('**Expected output on kvm-b**\n\n```\nkvm-b.example.org\n```');
@@ -87,8 +113,16 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
     } else {
       // one table row per line, so the header (the file's name) repeats on every printed page
       const esc = (l: string) => l.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-      expect(doc).toContain(`<tbody>${hosts.replace(/\n$/, '').split('\n').map((l) => `<tr><td>${esc(l) || ' '}</td></tr>`).join('')}</tbody></table>`);
-      expect(doc).toContain('<h4>Commands on kvm-a</h4>\n<pre class="sh"><code>echo kvm-a.example.org\nping -c 1 kvm-b.sn</code></pre>');
+      expect(doc).toContain(
+        `<tbody>${hosts
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => `<tr><td>${esc(l) || ' '}</td></tr>`)
+          .join('')}</tbody></table>`,
+      );
+      expect(doc).toContain(
+        '<h4>Commands on kvm-a</h4>\n<pre class="sh"><code>echo kvm-a.example.org\nping -c 1 kvm-b.sn</code></pre>',
+      );
       expect(doc).toContain('<li><span class="box">☐</span> kvm-b still answers ping</li>');
       expect(doc).toContain('<td>pull eth0</td><td>kvm-a</td><td>Yes / No</td>');
       expect(doc).toContain('passwd=&quot;********&quot;');
@@ -99,7 +133,7 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
     for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
   });
 
-  it('masks the tutorial\'s passwords', async () => {
+  it("masks the tutorial's passwords", async () => {
     const doc = await write(format, TUTORIAL, { steps: [...STEPS, ...SAMPLE_STEPS], env: {} });
     expect(doc).not.toContain('passwd="secret"');
     expect(doc).not.toContain('passwd=&quot;secret&quot;');
@@ -130,7 +164,9 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
     // The plan as the install saw it: captured MACs and the probed start of the free space.
     expect(doc).toContain('52:54:00:CC:0A:03');
     expect(doc).not.toContain('52:54:00:AA:01:03');
-    expect(doc).toMatch(/vmsa \| \/dev\/drbd11 \| \/dev\/vda6 \| 300GB \| 110GB \| 410GB|<td>vmsa<\/td><td>\/dev\/drbd11<\/td><td>\/dev\/vda6<\/td><td>300GB<\/td><td>110GB<\/td><td>410GB<\/td>/);
+    expect(doc).toMatch(
+      /vmsa \| \/dev\/drbd11 \| \/dev\/vda6 \| 300GB \| 110GB \| 410GB|<td>vmsa<\/td><td>\/dev\/drbd11<\/td><td>\/dev\/vda6<\/td><td>300GB<\/td><td>110GB<\/td><td>410GB<\/td>/,
+    );
   });
 });
 
@@ -151,10 +187,12 @@ describe('runbook safety and errors', () => {
     const { plan, masked, secrets } = plans(OTHER, OTHER_ENV);
     const steps = [...STEPS, ...SAMPLE_STEPS];
     const m = buildRunbook({ plan: masked, steps, secrets });
-    for (const doc of [runbookMarkdown(m, []), runbookHtml(m, [])]) for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+    for (const doc of [runbookMarkdown(m, []), runbookHtml(m, [])])
+      for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
     const leaky = buildRunbook({ plan, steps, secrets });
     expect(runbookMarkdown(leaky, [])).toContain('Zq8-ilo-Secret');
-    for (const doc of [runbookMarkdown(leaky, secrets), runbookHtml(leaky, secrets)]) for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
+    for (const doc of [runbookMarkdown(leaky, secrets), runbookHtml(leaky, secrets)])
+      for (const s of OTHER_SECRETS) expect(doc).not.toContain(s);
   });
 
   it('takes the format from the file name, and refuses an unknown one', async () => {
@@ -177,61 +215,89 @@ describe('runbook safety and errors', () => {
   it('says which package to install when there is no Chromium', async () => {
     expect(findChromium('', [])).toBeUndefined();
     const out = join(tmp(), 'x.pdf');
-    const err = await runbookCommand({ answers: TUTORIAL, out, format: 'pdf' }, { env: {}, pdf: { path: '', fallbacks: [] } }).catch((e: unknown) => e);
+    const err = await runbookCommand(
+      { answers: TUTORIAL, out, format: 'pdf' },
+      { env: {}, pdf: { path: '', fallbacks: [] } },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AnvilError);
     expect((err as AnvilError).hint).toContain('install the Debian package chromium: apt-get install chromium');
   });
 
-  it.skipIf(!chromium)('prints a PDF with headless Chromium', async () => {
-    const out = join(tmp(), 'runbook.pdf');
-    const cap = captureOutput();
-    const prev = setOutput(cap);
-    try {
-      await runbookCommand({ answers: OTHER, out, paper: 'a4' }, { env: OTHER_ENV, steps: [...STEPS, ...SAMPLE_STEPS] });
-    } finally {
-      setOutput(prev);
-    }
-    const pdf = readFileSync(out);
-    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    expect(statSync(out).size).toBeGreaterThan(20_000);
-    // One page per step at least (plus the cover and contents).
-    const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
-    expect(pages).toBeGreaterThanOrEqual(STEPS.length + SAMPLE_STEPS.length);
-    // every step starts on its own page, in order, and the hand-over page is the last
-    const all = [...STEPS, ...SAMPLE_STEPS];
-    const where = destinationPages(pdf);
-    expect(where.pages).toBe(pages);
-    const starts = all.map((s) => where.dests[`step-${s.id.replace(/[^A-Za-z0-9_-]/g, '-')}`]!);
-    expect(starts.every((p, i) => p > (starts[i - 1] ?? 2))).toBe(true);
-    expect(where.dests.handover).toBe(pages);
-    if (!pdftotext) return;
-    const page = (n: number) => execFileSync('pdftotext', ['-layout', '-f', String(n), '-l', String(n), out, '-'], { encoding: 'utf8' });
-    // the contents list each step with the page it starts on
-    const contents = page(3) + page(4);
-    for (const [i, s] of all.entries()) expect(contents).toMatch(new RegExp(`${i + 1}\\. .*\\b${starts[i]}\\n`));
-    // every page: the cluster, the section (step n of N), page x of y; A4 paper
-    for (let n = 1; n <= pages; n++) {
-      const text = page(n);
-      expect(text, `page ${n}`).toMatch(/^Anvil! bc-prod-7 — runbook +\S/);
-      expect(text, `page ${n}`).toContain(`page ${n} of ${pages}`);
-    }
-    const i = all.findIndex((s) => s.id === 'clvm');
-    expect(page(starts[i]!)).toContain(`Step ${i + 1} of ${all.length}: ${all[i]!.title}`);
-    expect(execFileSync('pdfinfo', [out], { encoding: 'utf8' })).toMatch(/Page size: +594\.\d+ x 841\.\d+ pts \(A4\)/);
-    // lvm.conf (an edit of the stock file) is its changes, not 2,000 lines of stock comments
-    const clvm = Array.from({ length: starts[i + 1]! - starts[i]! }, (_, k) => page(starts[i]! + k)).join('');
-    expect(clvm).toMatch(/only the\s+changes to the stock file are shown/);
-    expect(clvm).toMatch(/-\s+locking_type = 1\n\s+\+\s+locking_type = 3/);
-    expect(clvm).not.toContain('# This is an example configuration file for the LVM2 system.');
-    // a file block that runs onto the next page names its file again at the top of that page
-    let continued = 0;
-    for (let n = 2; n <= pages; n++) {
-      const body = page(n).split('\n').filter((l) => l.trim()).slice(1);
-      if (/^\s+File \/\S+ on /.test(body[0] ?? '') && /^\s{6,}\S/.test(body[2] ?? '') && !/^\s*\d+\.\d+ /.test(page(n - 1).split('\n').filter((l) => l.trim()).slice(-2)[0] ?? '')) continued++;
-    }
-    expect(continued).toBeGreaterThan(0);
-    expect(page(pages)).toMatch(/Hand-over and acceptance[\s\S]*Installed by[\s\S]*Checked by[\s\S]*Accepted by \(owner\)/);
-  }, 240_000);
+  it.skipIf(!chromium)(
+    'prints a PDF with headless Chromium',
+    async () => {
+      const out = join(tmp(), 'runbook.pdf');
+      const cap = captureOutput();
+      const prev = setOutput(cap);
+      try {
+        await runbookCommand(
+          { answers: OTHER, out, paper: 'a4' },
+          { env: OTHER_ENV, steps: [...STEPS, ...SAMPLE_STEPS] },
+        );
+      } finally {
+        setOutput(prev);
+      }
+      const pdf = readFileSync(out);
+      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(statSync(out).size).toBeGreaterThan(20_000);
+      // One page per step at least (plus the cover and contents).
+      const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
+      expect(pages).toBeGreaterThanOrEqual(STEPS.length + SAMPLE_STEPS.length);
+      // every step starts on its own page, in order, and the hand-over page is the last
+      const all = [...STEPS, ...SAMPLE_STEPS];
+      const where = destinationPages(pdf);
+      expect(where.pages).toBe(pages);
+      const starts = all.map((s) => where.dests[`step-${s.id.replace(/[^A-Za-z0-9_-]/g, '-')}`]!);
+      expect(starts.every((p, i) => p > (starts[i - 1] ?? 2))).toBe(true);
+      expect(where.dests.handover).toBe(pages);
+      if (!pdftotext) return;
+      const page = (n: number) =>
+        execFileSync('pdftotext', ['-layout', '-f', String(n), '-l', String(n), out, '-'], { encoding: 'utf8' });
+      // the contents list each step with the page it starts on
+      const contents = page(3) + page(4);
+      for (const [i, s] of all.entries()) expect(contents).toMatch(new RegExp(`${i + 1}\\. .*\\b${starts[i]}\\n`));
+      // every page: the cluster, the section (step n of N), page x of y; A4 paper
+      for (let n = 1; n <= pages; n++) {
+        const text = page(n);
+        expect(text, `page ${n}`).toMatch(/^Anvil! bc-prod-7 — runbook +\S/);
+        expect(text, `page ${n}`).toContain(`page ${n} of ${pages}`);
+      }
+      const i = all.findIndex((s) => s.id === 'clvm');
+      expect(page(starts[i]!)).toContain(`Step ${i + 1} of ${all.length}: ${all[i]!.title}`);
+      expect(execFileSync('pdfinfo', [out], { encoding: 'utf8' })).toMatch(
+        /Page size: +594\.\d+ x 841\.\d+ pts \(A4\)/,
+      );
+      // lvm.conf (an edit of the stock file) is its changes, not 2,000 lines of stock comments
+      const clvm = Array.from({ length: starts[i + 1]! - starts[i]! }, (_, k) => page(starts[i]! + k)).join('');
+      expect(clvm).toMatch(/only the\s+changes to the stock file are shown/);
+      expect(clvm).toMatch(/-\s+locking_type = 1\n\s+\+\s+locking_type = 3/);
+      expect(clvm).not.toContain('# This is an example configuration file for the LVM2 system.');
+      // a file block that runs onto the next page names its file again at the top of that page
+      let continued = 0;
+      for (let n = 2; n <= pages; n++) {
+        const body = page(n)
+          .split('\n')
+          .filter((l) => l.trim())
+          .slice(1);
+        if (
+          /^\s+File \/\S+ on /.test(body[0] ?? '') &&
+          /^\s{6,}\S/.test(body[2] ?? '') &&
+          !/^\s*\d+\.\d+ /.test(
+            page(n - 1)
+              .split('\n')
+              .filter((l) => l.trim())
+              .slice(-2)[0] ?? '',
+          )
+        )
+          continued++;
+      }
+      expect(continued).toBeGreaterThan(0);
+      expect(page(pages)).toMatch(
+        /Hand-over and acceptance[\s\S]*Installed by[\s\S]*Checked by[\s\S]*Accepted by \(owner\)/,
+      );
+    },
+    240_000,
+  );
 
   it('has help with an example', async () => {
     const { out } = await runCli(['runbook', '--help']);

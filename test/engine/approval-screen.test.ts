@@ -40,7 +40,13 @@ const step: Step = {
 
 async function preview(lines = 0) {
   const long = Array.from({ length: lines }, (_, i) => `old line ${i}`).join('\n');
-  const runs: PlannedRun[] = [a, b].map((n) => ({ task: step.tasks[0]!, key: n.name, pn: n, reason: 'new', ctx: ctx({ '/etc/same.conf': `${long}\nstale\n`, '/etc/per-node.conf': 'x\n' }) }));
+  const runs: PlannedRun[] = [a, b].map((n) => ({
+    task: step.tasks[0]!,
+    key: n.name,
+    pn: n,
+    reason: 'new',
+    ctx: ctx({ '/etc/same.conf': `${long}\nstale\n`, '/etc/per-node.conf': 'x\n' }),
+  }));
   return previewStep(step, plan, runs, 2, []);
 }
 

@@ -27,13 +27,19 @@ async function installed(steps: Step[] = syntheticSteps()) {
 const rows = (fs: DriftFinding[]) => fs.map((f) => `${f.task}@${f.node}: ${f.status}`);
 
 describe('checkDrift', () => {
-  it('re-runs every done task\'s verify and nothing else: no write, no state change, every command journaled as check:<task>', async () => {
+  it("re-runs every done task's verify and nothing else: no write, no state change, every command journaled as check:<task>", async () => {
     const { w, dir, answers, steps } = await installed();
     const before = readFileSync(join(dir, 'state.json'), 'utf8');
     const files = Object.fromEntries(Object.entries(w.nodes).map(([n, node]) => [n, node.snapshot()]));
     const ran = Object.fromEntries(Object.entries(w.nodes).map(([n, node]) => [n, node.commands.length]));
     const journalBefore = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
-    const findings = await checkDrift({ answers, steps, state: readState(dir)!, transports: w.transports, journal: new Journal(join(dir, 'journal.jsonl'), secretValues(answers)) });
+    const findings = await checkDrift({
+      answers,
+      steps,
+      state: readState(dir)!,
+      transports: w.transports,
+      journal: new Journal(join(dir, 'journal.jsonl'), secretValues(answers)),
+    });
     expect(rows(findings)).toEqual([
       'prep.macs@kvm-a: ok',
       'prep.macs@kvm-b: ok',
@@ -49,7 +55,10 @@ describe('checkDrift', () => {
       'cluster.start@kvm-a: ok',
       'cluster.start@kvm-b: ok',
     ]);
-    expect(findings.find((f) => f.task === 'check.failover')).toMatchObject({ why: 'skipped', detail: 'skipped, never done: nothing to compare' });
+    expect(findings.find((f) => f.task === 'check.failover')).toMatchObject({
+      why: 'skipped',
+      detail: 'skipped, never done: nothing to compare',
+    });
     expect(findings.find((f) => f.task === 'cluster.start')!.detail).toBe('running');
     expect(driftCounts(findings)).toEqual({ ok: 12, drift: 0, error: 0, notChecked: 1, driftedSteps: [] });
     // read-only: the state file, the nodes' files and the commands they saw
@@ -72,9 +81,29 @@ describe('checkDrift', () => {
     const drift = findings.filter((f) => f.status === 'drift');
     expect(drift).toEqual([
       // `demo-check` exits 1: the verify's `sh` throws CommandFailed
-      { step: 'prep', task: 'prep.conf', node: 'kvm-a', status: 'drift', detail: '`demo-check` failed with exit code 1: not applied' },
-      { step: 'prep', task: 'prep.conf', node: 'kvm-b', status: 'drift', detail: expect.stringContaining('cluster = tampered'), expected: `cluster = ${answers.cluster.name}` },
-      { step: 'cluster', task: 'cluster.start', node: 'kvm-a', status: 'drift', detail: 'stopped', expected: 'running' },
+      {
+        step: 'prep',
+        task: 'prep.conf',
+        node: 'kvm-a',
+        status: 'drift',
+        detail: '`demo-check` failed with exit code 1: not applied',
+      },
+      {
+        step: 'prep',
+        task: 'prep.conf',
+        node: 'kvm-b',
+        status: 'drift',
+        detail: expect.stringContaining('cluster = tampered'),
+        expected: `cluster = ${answers.cluster.name}`,
+      },
+      {
+        step: 'cluster',
+        task: 'cluster.start',
+        node: 'kvm-a',
+        status: 'drift',
+        detail: 'stopped',
+        expected: 'running',
+      },
     ]);
     expect(driftCounts(findings).driftedSteps).toEqual(['prep', 'cluster']);
   });
@@ -92,7 +121,9 @@ describe('checkDrift', () => {
       'disk.lvm@kvm-b: not-checked (not done (failed): nothing to compare)',
       'disk.free@kvm-a: not-checked (not done yet: nothing to compare)',
     ]);
-    await expect(checkDrift({ answers, steps, state, transports: w.transports, only: 'nope' })).rejects.toThrow(/--only nope: no such step/);
+    await expect(checkDrift({ answers, steps, state, transports: w.transports, only: 'nope' })).rejects.toThrow(
+      /--only nope: no such step/,
+    );
   });
 
   it('never drives a gate: a done gate without a verify is not re-checked, one with a verify has it run', async () => {
@@ -118,7 +149,14 @@ describe('checkDrift', () => {
     for (const id of ['check.failover', 'check.after']) state.tasks[id]!['kvm-a']!.status = 'done';
     const findings = await checkDrift({ answers, steps, state, transports: w.transports, only: 'check' });
     expect(findings).toEqual([
-      { step: 'check', task: 'check.failover', node: 'kvm-a', status: 'not-checked', detail: 'not re-checked (operator test)', why: 'operator-test' },
+      {
+        step: 'check',
+        task: 'check.failover',
+        node: 'kvm-a',
+        status: 'not-checked',
+        detail: 'not re-checked (operator test)',
+        why: 'operator-test',
+      },
       { step: 'check', task: 'check.after', node: 'kvm-a', status: 'ok', detail: 'status running' },
     ]);
     expect(drives).toBe(0);
@@ -131,9 +169,30 @@ describe('checkDrift', () => {
         title: 'Odd verifies',
         doc: '',
         tasks: [
-          { id: 'odd.asks', title: 'asks', on: 'node1', kind: 'safe', commands: () => ['true'], verify: async (ctx) => ({ summary: String(await ctx.prompt.confirm('Really?')) }) },
-          { id: 'odd.writes', title: 'writes', on: 'node1', kind: 'safe', commands: () => ['true'], verify: async (ctx) => (await ctx.node.writeFile('/etc/x', 'x'), { summary: 'wrote' }) },
-          { id: 'odd.reboots', title: 'reboots', on: 'node1', kind: 'safe', commands: () => ['true'], verify: async (ctx) => (await ctx.node.waitForReconnect!(), { summary: 'back' }) },
+          {
+            id: 'odd.asks',
+            title: 'asks',
+            on: 'node1',
+            kind: 'safe',
+            commands: () => ['true'],
+            verify: async (ctx) => ({ summary: String(await ctx.prompt.confirm('Really?')) }),
+          },
+          {
+            id: 'odd.writes',
+            title: 'writes',
+            on: 'node1',
+            kind: 'safe',
+            commands: () => ['true'],
+            verify: async (ctx) => (await ctx.node.writeFile('/etc/x', 'x'), { summary: 'wrote' }),
+          },
+          {
+            id: 'odd.reboots',
+            title: 'reboots',
+            on: 'node1',
+            kind: 'safe',
+            commands: () => ['true'],
+            verify: async (ctx) => (await ctx.node.waitForReconnect!(), { summary: 'back' }),
+          },
           {
             id: 'odd.captures',
             title: 'captures',
@@ -145,13 +204,27 @@ describe('checkDrift', () => {
               return { summary: `captured ${ctx.captured('odd.key') ?? 'nothing'}` };
             },
           },
-          { id: 'odd.once', title: 'first build', on: 'node1', kind: 'safe', firstBuildOnly: 'stopped once', commands: () => ['true'], verify: async () => ({ summary: 'x' }) },
+          {
+            id: 'odd.once',
+            title: 'first build',
+            on: 'node1',
+            kind: 'safe',
+            firstBuildOnly: 'stopped once',
+            commands: () => ['true'],
+            verify: async () => ({ summary: 'x' }),
+          },
         ],
       },
     ];
     const w = makeWorld();
     const answers = testAnswers();
-    const state = { schemaVersion: 1, createdAt: '', updatedAt: '', captured: {} as Record<string, unknown>, tasks: Object.fromEntries(steps[0]!.tasks.map((t) => [t.id, { 'kvm-a': { status: 'done' as const } }])) };
+    const state = {
+      schemaVersion: 1,
+      createdAt: '',
+      updatedAt: '',
+      captured: {} as Record<string, unknown>,
+      tasks: Object.fromEntries(steps[0]!.tasks.map((t) => [t.id, { 'kvm-a': { status: 'done' as const } }])),
+    };
     const findings = await checkDrift({ answers, steps, state, transports: w.transports });
     expect(findings.map((f) => `${f.task}: ${f.status}: ${f.detail}`)).toEqual([
       'odd.asks: error: odd.asks: its verify asked "Really?"; a check only reads, so this was refused',
@@ -180,7 +253,12 @@ describe('checkDrift', () => {
             commands: () => ['true'],
             verify: async (ctx) => {
               if (ctx.node.plan.name === 'kvm-a') return { summary: `password ${ctx.plan.answers.ricci.password}` };
-              throw new VerifyFailed('pw.check', ctx.node.plan.name, `password ${ctx.plan.answers.ricci.password}`, `password ${ctx.plan.answers.ricci.password}x`);
+              throw new VerifyFailed(
+                'pw.check',
+                ctx.node.plan.name,
+                `password ${ctx.plan.answers.ricci.password}`,
+                `password ${ctx.plan.answers.ricci.password}x`,
+              );
             },
           },
         ],
@@ -188,7 +266,13 @@ describe('checkDrift', () => {
     ];
     const w = makeWorld();
     const answers = testAnswers();
-    const state = { schemaVersion: 1, createdAt: '', updatedAt: '', captured: {}, tasks: { 'pw.check': { 'kvm-a': { status: 'done' as const }, 'kvm-b': { status: 'done' as const } } } };
+    const state = {
+      schemaVersion: 1,
+      createdAt: '',
+      updatedAt: '',
+      captured: {},
+      tasks: { 'pw.check': { 'kvm-a': { status: 'done' as const }, 'kvm-b': { status: 'done' as const } } },
+    };
     const findings = await checkDrift({ answers, steps, state, transports: w.transports });
     expect(JSON.stringify(findings)).not.toContain(SECRETS.RICCI_PW);
     expect(findings[0]!.detail).toBe(`password ${MASK}`);

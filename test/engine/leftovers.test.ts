@@ -23,7 +23,14 @@ const LEFT = '/etc/.hosts.anvil-0123456789ab';
  * then "dies" (Ctrl-C) before the rename. As a dead process would, it does nothing more after that on
  * any node: the other node's write of `target` (in parallel) and every later call never happen.
  */
-function killing(t: Transport, arm: { on: boolean; dead?: boolean }, signals: EventEmitter, victim: boolean, target = '/etc/hosts', left = LEFT): Transport {
+function killing(
+  t: Transport,
+  arm: { on: boolean; dead?: boolean },
+  signals: EventEmitter,
+  victim: boolean,
+  target = '/etc/hosts',
+  left = LEFT,
+): Transport {
   const never = () => new Promise<never>(() => undefined);
   const alive = <T>(f: () => Promise<T>): Promise<T> => (arm.dead ? never() : f());
   return {
@@ -68,24 +75,47 @@ describe('a run that carries on (resume, install on the same state) removes the 
       const arm: { on: boolean; dead?: boolean } = { on: true };
       const factory: TransportFactory = async (r) => {
         const set = await defaultTransportFactory(r);
-        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, killing(t, arm, signals, n === 'an-node01')])) };
+        return {
+          ...set,
+          transports: Object.fromEntries(
+            Object.entries(set.transports).map(([n, t]) => [n, killing(t, arm, signals, n === 'an-node01')]),
+          ),
+        };
       };
       const dir = tempDir();
-      const deps = { transportFactory: factory, renderer: 'silent' as const, signals: true, signalSource: signals, exit: () => undefined };
-      await expect(install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' }, deps)).rejects.toBeInstanceOf(Interrupted);
+      const deps = {
+        transportFactory: factory,
+        renderer: 'silent' as const,
+        signals: true,
+        signalSource: signals,
+        exit: () => undefined,
+      };
+      await expect(
+        install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' }, deps),
+      ).rejects.toBeInstanceOf(Interrupted);
       expect(readState(dir)!.tasks['hosts.write']!['an-node01']!.status).toBe('running');
       // the next run is a new process: its connections are alive
       arm.dead = false;
 
       // carried on (resume's path, kept to the same steps to stay short)
-      const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' }, { ...deps, signals: false });
+      const r = await install(
+        { answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' },
+        { ...deps, signals: false },
+      );
       expect(r.outcome).toBe('complete');
       expect(out.errText()).toContain(`an-node01: removed ${LEFT}, left by an interrupted write`);
       expect(readFileSync(join(dir, 'install.log'), 'utf8')).toContain(`removed ${LEFT}`);
       expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toContain(`"cmd":"rm -f -- ${LEFT}"`);
 
       const ref = tempDir();
-      expect((await install({ answers: ANSWERS, state: ref, yes: true, lab: true, to: 'hosts' }, { renderer: 'silent', signals: false })).outcome).toBe('complete');
+      expect(
+        (
+          await install(
+            { answers: ANSWERS, state: ref, yes: true, lab: true, to: 'hosts' },
+            { renderer: 'silent', signals: false },
+          )
+        ).outcome,
+      ).toBe('complete');
       const [got, want] = [await listing(join(dir, 'lab')), await listing(join(ref, 'lab'))];
       expect(got).toEqual(want);
       expect(got['an-node01']).not.toMatch(/\.anvil-/);
@@ -103,14 +133,35 @@ describe('a run that carries on (resume, install on the same state) removes the 
       const arm: { on: boolean; dead?: boolean } = { on: true };
       const factory: TransportFactory = async (r) => {
         const set = await defaultTransportFactory(r);
-        return { ...set, transports: Object.fromEntries(Object.entries(set.transports).map(([n, t]) => [n, killing(t, arm, signals, n === 'an-node01', '/root/.ssh/known_hosts', left)])) };
+        return {
+          ...set,
+          transports: Object.fromEntries(
+            Object.entries(set.transports).map(([n, t]) => [
+              n,
+              killing(t, arm, signals, n === 'an-node01', '/root/.ssh/known_hosts', left),
+            ]),
+          ),
+        };
       };
       const dir = tempDir();
-      const deps = { transportFactory: factory, renderer: 'silent' as const, signals: true, signalSource: signals, exit: () => undefined };
-      await expect(install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, deps)).rejects.toBeInstanceOf(Interrupted);
-      expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toMatch(/"task":"ssh-keys\.known-hosts","kind":"write-start","path":"\/root\/\.ssh\/known_hosts"/);
+      const deps = {
+        transportFactory: factory,
+        renderer: 'silent' as const,
+        signals: true,
+        signalSource: signals,
+        exit: () => undefined,
+      };
+      await expect(
+        install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, deps),
+      ).rejects.toBeInstanceOf(Interrupted);
+      expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toMatch(
+        /"task":"ssh-keys\.known-hosts","kind":"write-start","path":"\/root\/\.ssh\/known_hosts"/,
+      );
       arm.dead = false;
-      const r = await install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' }, { ...deps, signals: false });
+      const r = await install(
+        { answers: ANSWERS, state: dir, yes: true, lab: true, to: 'ssh-keys' },
+        { ...deps, signals: false },
+      );
       expect(r.outcome).toBe('complete');
       expect(out.errText()).toContain(`an-node01: removed ${left}, left by an interrupted write`);
       const lab = await startLab({ stateDir: join(dir, 'lab') });

@@ -57,7 +57,9 @@ describe('node handle', () => {
 
   it('sh throws CommandFailed with secrets masked; stdin reaches the node but never the journal', async () => {
     const { node, h, file } = setup();
-    node.on(/^passwd --stdin ricci$/, (_m, _n, stdin) => (stdin === SECRETS.RICCI_PW + '\n' ? { stdout: 'ok' } : { code: 1 }));
+    node.on(/^passwd --stdin ricci$/, (_m, _n, stdin) =>
+      stdin === SECRETS.RICCI_PW + '\n' ? { stdout: 'ok' } : { code: 1 },
+    );
     node.on(/^fail (.*)$/, (m) => ({ code: 3, stderr: `bad password ${m[1]}` }));
     expect(await h.sh('passwd --stdin ricci', { stdin: SECRETS.RICCI_PW + '\n' })).toBe('ok');
     const err = await h.sh(`fail ${SECRETS.ILO_PW}`).catch((e: unknown) => e);

@@ -69,7 +69,10 @@ describe('prompters', () => {
       expect(r2.outcome).toBe('complete');
       expect(kb2.left()).toBe(0);
       expect(w.nodes['kvm-a']!.count(/^demo-mkpart/)).toBe(1);
-      expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
+      expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+        status: 'done',
+        evidence: { summary: 'operator confirmed 2 items' },
+      });
       expect(out.text()).toContain('Pull a cable [kvm-a]');
     } finally {
       setOutput(prev);
@@ -81,7 +84,11 @@ describe('prompters', () => {
     const dir = tempDir();
     // NOTE: the disk step's question before APPROVE's "Approve step": a fake prompter answers with the
     // first key the message contains; the typed answer after APPROVE, which holds the right one
-    const wrong = new FakePrompter({ 'Approve step 2 of 4 (disk)?': ['approve this step', 'abort the install here'], ...APPROVE, 'Type "kvm-a /dev/vdb"': ['kvm-a', 'kvm-a /dev/vdb'] });
+    const wrong = new FakePrompter({
+      'Approve step 2 of 4 (disk)?': ['approve this step', 'abort the install here'],
+      ...APPROVE,
+      'Type "kvm-a /dev/vdb"': ['kvm-a', 'kvm-a /dev/vdb'],
+    });
     const r = await runIn(dir, { transports: w.transports, prompter: wrong });
     // a wrong phrase goes back to the question, where the operator aborts: nothing was partitioned
     expect(r.error).toBeInstanceOf(RunAborted);
@@ -91,16 +98,25 @@ describe('prompters', () => {
     expect(typed).toHaveLength(1);
     expect(typed[0]!.message).toContain('kvm-a: "Make partition" destroys /dev/vdb on kvm-a.');
     // the approval screen names what is destroyed, per node
-    expect(wrong.asked.find((a) => a.message.includes('Approve step 2 of 4'))!.message).toContain('⚠ destructive on kvm-b: /dev/vdb');
+    expect(wrong.asked.find((a) => a.message.includes('Approve step 2 of 4'))!.message).toContain(
+      '⚠ destructive on kvm-b: /dev/vdb',
+    );
   });
 
   it('"approve every remaining step" asks no more step questions, but still the typed confirmations and the gate items', async () => {
     const w = makeWorld();
-    const p = new FakePrompter({ 'Approve step 1 of 4 (prep)?': 'approve this step and every remaining step', ...APPROVE, 'cable pulled': true, 'failover seen': true });
+    const p = new FakePrompter({
+      'Approve step 1 of 4 (prep)?': 'approve this step and every remaining step',
+      ...APPROVE,
+      'cable pulled': true,
+      'failover seen': true,
+    });
     const r = await runIn(tempDir(), { transports: w.transports, prompter: p });
     expect(r.error).toBeUndefined();
     expect(r.outcome).toBe('complete');
-    expect(p.asked.filter((a) => a.message.includes('Approve step')).map((a) => a.message.split('\n').pop())).toEqual(['Approve step 1 of 4 (prep)?']);
+    expect(p.asked.filter((a) => a.message.includes('Approve step')).map((a) => a.message.split('\n').pop())).toEqual([
+      'Approve step 1 of 4 (prep)?',
+    ]);
     expect(p.asked.filter((a) => a.kind === 'input').map((a) => a.message.split('\n')[0])).toEqual([
       'kvm-a: "Make partition" destroys /dev/vdb on kvm-a.',
       'kvm-b: "Make partition" destroys /dev/vdb on kvm-b.',

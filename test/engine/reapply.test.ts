@@ -46,10 +46,17 @@ describe('runner: reapply', () => {
 
   it('keeps a settled gate (no question, no test) and a first-build transition', async () => {
     const steps = syntheticSteps();
-    steps.find((s) => s.id === 'cluster')!.tasks.find((t) => t.id === 'cluster.start')!.firstBuildOnly = 'started once by hand';
+    steps.find((s) => s.id === 'cluster')!.tasks.find((t) => t.id === 'cluster.start')!.firstBuildOnly =
+      'started once by hand';
     const { w, dir } = await installed(steps);
     // NOTE: the fake prompter has no answers: any question (a gate's checklist) would fail the run.
-    const gate = await runIn(dir, { transports: w.transports, only: 'check', reapply: true, steps, prompter: new FakePrompter({}) });
+    const gate = await runIn(dir, {
+      transports: w.transports,
+      only: 'check',
+      reapply: true,
+      steps,
+      prompter: new FakePrompter({}),
+    });
     expect(gate.outcome).toBe('complete');
     expect(gate.executed).toEqual([]);
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('skipped');

@@ -9,13 +9,28 @@ import { parseJournal } from '../../src/state/journal.js';
 import { AnvilError, MissingAnswer, PromptCancelled } from '../../src/errors.js';
 import { MASK } from '../../src/plan/derive.js';
 import { loadAnswers } from '../../src/plan/load.js';
-import { APPROVE, macsOf, makeWorld, runIn, SECRETS, syntheticSteps, T, tempDir, testAnswers } from '../helpers/synthetic-steps.js';
+import {
+  APPROVE,
+  macsOf,
+  makeWorld,
+  runIn,
+  SECRETS,
+  syntheticSteps,
+  T,
+  tempDir,
+  testAnswers,
+} from '../helpers/synthetic-steps.js';
 
 type Statuses = Record<string, Record<string, string>>;
 
 function statuses(dir: string): Statuses {
   const s = readState(dir)!;
-  return Object.fromEntries(Object.entries(s.tasks).map(([id, r]) => [id, Object.fromEntries(Object.entries(r).map(([n, x]) => [n, x.status]))]));
+  return Object.fromEntries(
+    Object.entries(s.tasks).map(([id, r]) => [
+      id,
+      Object.fromEntries(Object.entries(r).map(([n, x]) => [n, x.status])),
+    ]),
+  );
 }
 
 function stateText(dir: string): string {
@@ -67,9 +82,18 @@ describe('runner: a whole run', () => {
     expect(statuses(dir)).toEqual(ALL_DONE);
     const s = readState(dir)!;
     expect(s.nodes).toEqual(['kvm-a', 'kvm-b']);
-    expect(Object.values(s.tasks).flatMap((x) => Object.values(x)).filter((x) => x.status === 'done').every((x) => x.runs === 1 && !!x.inputHash && !!x.finishedAt && !!x.evidence)).toBe(true);
+    expect(
+      Object.values(s.tasks)
+        .flatMap((x) => Object.values(x))
+        .filter((x) => x.status === 'done')
+        .every((x) => x.runs === 1 && !!x.inputHash && !!x.finishedAt && !!x.evidence),
+    ).toBe(true);
     expect(s.captured['partitions.freeStart']).toBe('47.5GB');
-    expect(s.captured['nics.kvm-b']).toEqual({ bcn: [macsOf('kvm-b')[0], macsOf('kvm-b')[3]], sn: [macsOf('kvm-b')[1], macsOf('kvm-b')[4]], ifn: [macsOf('kvm-b')[2], macsOf('kvm-b')[5]] });
+    expect(s.captured['nics.kvm-b']).toEqual({
+      bcn: [macsOf('kvm-b')[0], macsOf('kvm-b')[3]],
+      sn: [macsOf('kvm-b')[1], macsOf('kvm-b')[4]],
+      ifn: [macsOf('kvm-b')[2], macsOf('kvm-b')[5]],
+    });
     // the config was rendered after the capture: it holds the captured MACs
     const conf = w.nodes['kvm-b']!.files.get('/etc/demo.conf')!;
     expect(conf.data).toContain(`eth0 = ${macsOf('kvm-b')[0]}`);
@@ -98,7 +122,10 @@ describe('runner: a whole run', () => {
     expect(apply.cmd).toBe(`demo-apply '${MASK}'`);
     expect(apply.stdout).toBe(`applied with '${MASK}'\n`);
     expect(j.filter((e) => e.kind === 'write').map((e) => `${e.node}:${e.path}:${e.backup ?? ''}`)).toEqual(
-      expect.arrayContaining(['kvm-a:/etc/demo.conf:/etc/demo.conf.orig', 'kvm-b:/etc/lvm/lvm.conf:/root/backups/lvm.conf']),
+      expect.arrayContaining([
+        'kvm-a:/etc/demo.conf:/etc/demo.conf.orig',
+        'kvm-b:/etc/lvm/lvm.conf:/root/backups/lvm.conf',
+      ]),
     );
     for (const text of [journalText(dir), stateText(dir)]) {
       for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
@@ -144,7 +171,8 @@ describe('runner: diffs', () => {
           commands: () => ['true'],
           async verify(ctx) {
             const f = await ctx.node.readFile('/etc/demo.conf');
-            if (verifyText && !f?.includes(verifyText)) throw new AnvilError(`${ctx.node.plan.name}: demo.conf lacks ${verifyText}`);
+            if (verifyText && !f?.includes(verifyText))
+              throw new AnvilError(`${ctx.node.plan.name}: demo.conf lacks ${verifyText}`);
             return { summary: f === null ? 'no file' : 'file present' };
           },
         },
@@ -170,7 +198,8 @@ describe('runner: diffs', () => {
     expect(q.message).toContain('+cluster = bc-prod-7');
     expect(q.message).toContain(`+ricci_password = ${MASK}`);
     expect(q.message).not.toContain(SECRETS.RICCI_PW);
-    for (const n of ['kvm-a', 'kvm-b']) expect(w.nodes[n]!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
+    for (const n of ['kvm-a', 'kvm-b'])
+      expect(w.nodes[n]!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
     expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf.orig')!.data).toBe('old contents\n');
     expect(w.nodes['kvm-b']!.files.get('/etc/demo.conf.orig')!.data).toBe('kept by the operator\n');
   });
@@ -188,10 +217,17 @@ describe('runner: diffs', () => {
     expect(prompter.asked[0]!.message).toContain('If you skip this step: nothing reads demo.conf.');
     expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toBe('old contents\n');
     expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
-    expect(w.nodes['kvm-a']!.commands.concat(w.nodes['kvm-b']!.commands).filter((c) => !/^cat |^test /.test(c))).toEqual([]);
-    expect(readState(dir)!.tasks['files.conf']!['kvm-a']).toMatchObject({ status: 'pending', note: expect.stringContaining('skipped by the operator') });
+    expect(
+      w.nodes['kvm-a']!.commands.concat(w.nodes['kvm-b']!.commands).filter((c) => !/^cat |^test /.test(c)),
+    ).toEqual([]);
+    expect(readState(dir)!.tasks['files.conf']!['kvm-a']).toMatchObject({
+      status: 'pending',
+      note: expect.stringContaining('skipped by the operator'),
+    });
     const again = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'approve this step' });
-    expect((await runIn(dir, { transports: w.transports, prompter: again, steps, answers: withNics })).outcome).toBe('complete');
+    expect((await runIn(dir, { transports: w.transports, prompter: again, steps, answers: withNics })).outcome).toBe(
+      'complete',
+    );
     expect(again.asked).toHaveLength(1);
   });
 
@@ -220,7 +256,12 @@ describe('runner: diffs', () => {
     // command, so it is shown once, with no diff
     const again = new FakePrompter({ 'Approve step': 'approve this step' });
     const dir2 = tempDir();
-    const r = await runIn(dir2, { transports: w.transports, prompter: again, steps: fileOnly('cluster = bc-prod-7'), answers: withNics });
+    const r = await runIn(dir2, {
+      transports: w.transports,
+      prompter: again,
+      steps: fileOnly('cluster = bc-prod-7'),
+      answers: withNics,
+    });
     expect(r.outcome).toBe('complete');
     expect(again.asked).toHaveLength(1);
     expect(again.asked[0]!.message).not.toContain('/etc/demo.conf on');
@@ -228,7 +269,16 @@ describe('runner: diffs', () => {
     expect(parseJournal(journalText(dir2)).filter((e) => e.kind === 'write')).toEqual([]);
     // and a third run on that folder has nothing left to do: no question at all
     const third = new FakePrompter({});
-    expect((await runIn(dir2, { transports: w.transports, prompter: third, steps: fileOnly('cluster = bc-prod-7'), answers: withNics })).outcome).toBe('complete');
+    expect(
+      (
+        await runIn(dir2, {
+          transports: w.transports,
+          prompter: third,
+          steps: fileOnly('cluster = bc-prod-7'),
+          answers: withNics,
+        })
+      ).outcome,
+    ).toBe('complete');
     expect(third.asked).toEqual([]);
   });
 });
@@ -239,7 +289,9 @@ describe('runner: gates', () => {
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, yes: true });
     expect(r.outcome).toBe('gate');
-    expect(r.stop!.message).toBe(`operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`);
+    expect(r.stop!.message).toBe(
+      `operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`,
+    );
     const rec = readState(dir)!.tasks['check.failover']!['kvm-a']!;
     expect(rec).toMatchObject({ status: 'pending', awaitingOperator: true });
     expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(0);
@@ -252,7 +304,10 @@ describe('runner: gates', () => {
 
     const resumed = await runIn(dir, { transports: w.transports, yes: true, resumeGates: true });
     expect(resumed.outcome).toBe('complete');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator resumed the run after the gate stop' } });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+      status: 'done',
+      evidence: { summary: 'operator resumed the run after the gate stop' },
+    });
     expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.awaitingOperator).toBeUndefined();
     expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
   });
@@ -262,7 +317,10 @@ describe('runner: gates', () => {
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.outcome).toBe('complete');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'skipped', note: expect.stringContaining('--accept-gates') });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+      status: 'skipped',
+      note: expect.stringContaining('--accept-gates'),
+    });
   });
 
   it('interactive: every checklist item is confirmed; a "no" stops the run there', async () => {
@@ -280,7 +338,10 @@ describe('runner: gates', () => {
     const yes = new FakePrompter({ ...APPROVE, 'cable pulled': true, 'failover seen': true });
     const r2 = await runIn(dir, { transports: w.transports, prompter: yes });
     expect(r2.outcome).toBe('complete');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({ status: 'done', evidence: { summary: 'operator confirmed 2 items' } });
+    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+      status: 'done',
+      evidence: { summary: 'operator confirmed 2 items' },
+    });
   });
 });
 
@@ -289,7 +350,12 @@ describe('runner: cancelled prompt', () => {
     const w = makeWorld();
     const dir = tempDir();
     const fake = new FakePrompter({ ...APPROVE });
-    const prompter = { ...fake, select: fake.select.bind(fake), input: fake.input.bind(fake), confirm: async () => Promise.reject(new PromptCancelled()) };
+    const prompter = {
+      ...fake,
+      select: fake.select.bind(fake),
+      input: fake.input.bind(fake),
+      confirm: async () => Promise.reject(new PromptCancelled()),
+    };
     const r = await runIn(dir, { transports: w.transports, prompter });
     expect(r.outcome).toBe('aborted');
     expect(r.error).toBeInstanceOf(PromptCancelled);
@@ -329,7 +395,10 @@ describe('runner: prompts under --yes', () => {
     expect(r.error).toBeInstanceOf(MissingAnswer);
     expect((r.error as MissingAnswer).path).toBe('ricci.password');
     expect(w.nodes['kvm-a']!.commands).toEqual(['echo 22']);
-    expect(readState(dir)!.tasks['ask.pw']!['kvm-a']).toMatchObject({ status: 'failed', error: expect.stringContaining('ricci.password') });
+    expect(readState(dir)!.tasks['ask.pw']!['kvm-a']).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('ricci.password'),
+    });
   });
 });
 
@@ -337,9 +406,15 @@ describe('runner: step selection', () => {
   it('--from/--only refuse to start while an earlier task is not done, naming it', async () => {
     const w = makeWorld();
     const dir = tempDir();
-    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'disk' })).rejects.toThrow(/cannot start at disk: prep\/prep\.macs on kvm-a is pending/);
-    await expect(runIn(dir, { transports: w.transports, yes: true, only: 'cluster' })).rejects.toThrow(/prep\/prep\.macs on kvm-a/);
-    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'nope' })).rejects.toThrow(/--from nope: no such step/);
+    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'disk' })).rejects.toThrow(
+      /cannot start at disk: prep\/prep\.macs on kvm-a is pending/,
+    );
+    await expect(runIn(dir, { transports: w.transports, yes: true, only: 'cluster' })).rejects.toThrow(
+      /prep\/prep\.macs on kvm-a/,
+    );
+    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'nope' })).rejects.toThrow(
+      /--from nope: no such step/,
+    );
     expect(Object.values(w.nodes).every((n) => n.commands.length === 0)).toBe(true);
   });
 
@@ -357,7 +432,9 @@ describe('runner: step selection', () => {
     expect(c).toMatchObject({ outcome: 'complete', executed: [] });
     // an unfinished task before --from is found even when later steps are done
     patchState(dir, (s) => (s.tasks['disk.free']!['kvm-a']!.status = 'failed'));
-    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'cluster' })).rejects.toThrow(/disk\/disk\.free on kvm-a is failed/);
+    await expect(runIn(dir, { transports: w.transports, yes: true, from: 'cluster' })).rejects.toThrow(
+      /disk\/disk\.free on kvm-a is failed/,
+    );
   });
 });
 
@@ -382,7 +459,11 @@ describe('runner: changed answers', () => {
     for (const n of Object.values(w.nodes)) expect(n.count(/^demo-mkpart$/)).toBe(1);
     expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
     const s = readState(dir)!;
-    expect(s.tasks['cluster.create']!['kvm-a']).toMatchObject({ status: 'done', runs: 1, note: expect.stringContaining('done probe') });
+    expect(s.tasks['cluster.create']!['kvm-a']).toMatchObject({
+      status: 'done',
+      runs: 1,
+      note: expect.stringContaining('done probe'),
+    });
     expect(s.tasks['prep.macs']!['kvm-a']!.runs).toBe(1);
     expect(s.tasks['prep.conf']!['kvm-a']!.runs).toBe(2);
     // same answers again: nothing to do
@@ -393,7 +474,10 @@ describe('runner: changed answers', () => {
 
 describe('runner: one-time transitions of the first build', () => {
   it('never re-runs a done firstBuildOnly task when a later change re-opens it, and says why in its record', async () => {
-    const steps = syntheticSteps().map((st) => ({ ...st, tasks: st.tasks.map((t) => (t.id === 'disk.free' ? { ...t, firstBuildOnly: 'found once on the fresh disk' } : t)) }));
+    const steps = syntheticSteps().map((st) => ({
+      ...st,
+      tasks: st.tasks.map((t) => (t.id === 'disk.free' ? { ...t, firstBuildOnly: 'found once on the fresh disk' } : t)),
+    }));
     const w = makeWorld();
     const dir = tempDir();
     await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps });
@@ -403,7 +487,11 @@ describe('runner: one-time transitions of the first build', () => {
     expect(r.executed).not.toContain('disk.free@kvm-a');
     expect(r.executed).toContain('cluster.start@kvm-a');
     const s = readState(dir)!;
-    expect(s.tasks['disk.free']!['kvm-a']).toMatchObject({ status: 'done', runs: 1, note: expect.stringContaining('found once on the fresh disk') });
+    expect(s.tasks['disk.free']!['kvm-a']).toMatchObject({
+      status: 'done',
+      runs: 1,
+      note: expect.stringContaining('found once on the fresh disk'),
+    });
   });
 });
 
@@ -420,7 +508,11 @@ describe('runner: interrupted tasks (status running found at start)', () => {
     patchState(dir, (s) => (s.tasks['prep.conf']!['kvm-a']!.status = 'running'));
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.executed).toEqual([]);
-    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']).toMatchObject({ status: 'done', runs: 1, note: expect.stringContaining('verify passed') });
+    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']).toMatchObject({
+      status: 'done',
+      runs: 1,
+      note: expect.stringContaining('verify passed'),
+    });
   });
 
   it('safe, verify fails: re-run', async () => {

@@ -37,7 +37,10 @@ function steps(): Step[] {
           title: 'Write the fence file',
           on: 'node1',
           kind: 'safe',
-          commands: (p) => p.answers.fencing.devices.map((d) => sh`demo-fence ${d.name} ${String((d as Record<string, unknown>).passwd ?? '')}`),
+          commands: (p) =>
+            p.answers.fencing.devices.map(
+              (d) => sh`demo-fence ${d.name} ${String((d as Record<string, unknown>).passwd ?? '')}`,
+            ),
           verify: async () => ({ summary: 'written' }),
         },
       ],
@@ -47,7 +50,8 @@ function steps(): Step[] {
 
 function world() {
   const w = makeWorld();
-  for (const n of Object.values(w.nodes)) n.on('passwd --stdin demo', (_m, node, stdin) => void (node.vars.pw = stdin)).on(/^demo-fence .*/, () => undefined);
+  for (const n of Object.values(w.nodes))
+    n.on('passwd --stdin demo', (_m, node, stdin) => void (node.vars.pw = stdin)).on(/^demo-fence .*/, () => undefined);
   return w;
 }
 
@@ -73,7 +77,10 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
     const s1 = readState(dir)!;
     expect(Object.keys(s1.tasks['secrets.stdin']!['kvm-a']!.secretHashes ?? {})).toEqual(['ricci.password']);
     expect(Object.keys(s1.tasks['prep.conf']!['kvm-a']!.secretHashes ?? {})).toEqual(['ricci.password']);
-    expect(Object.keys(s1.tasks['secrets.fence']!['kvm-a']!.secretHashes ?? {}).sort()).toEqual(['fencing.devices.ilo_ka.passwd', 'fencing.devices.ilo_kb.passwd']);
+    expect(Object.keys(s1.tasks['secrets.fence']!['kvm-a']!.secretHashes ?? {}).sort()).toEqual([
+      'fencing.devices.ilo_ka.passwd',
+      'fencing.devices.ilo_kb.passwd',
+    ]);
     expect(s1.tasks['disk.lvm']!['kvm-a']!.secretHashes).toBeUndefined();
 
     // unchanged answers: nothing runs
@@ -84,7 +91,13 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
     const out = capture();
     let r;
     try {
-      r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps: steps(), answers: testAnswers((a) => (a.ricci.password = NEW)) });
+      r = await runIn(dir, {
+        transports: w.transports,
+        yes: true,
+        acceptGates: true,
+        steps: steps(),
+        answers: testAnswers((a) => (a.ricci.password = NEW)),
+      });
     } finally {
       out.restore();
     }
@@ -102,7 +115,13 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
       for (const secret of [NEW, SECRETS.RICCI_PW, SECRETS.ILO_PW]) expect(text).not.toContain(secret);
     }
     // and then it is settled again
-    const again = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps: steps(), answers: testAnswers((a) => (a.ricci.password = NEW)) });
+    const again = await runIn(dir, {
+      transports: w.transports,
+      yes: true,
+      acceptGates: true,
+      steps: steps(),
+      answers: testAnswers((a) => (a.ricci.password = NEW)),
+    });
     expect(again.executed).toEqual([]);
   });
 
@@ -114,7 +133,13 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
     const out = capture();
     let r;
     try {
-      r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps: steps(), answers: changed });
+      r = await runIn(dir, {
+        transports: w.transports,
+        yes: true,
+        acceptGates: true,
+        steps: steps(),
+        answers: changed,
+      });
     } finally {
       out.restore();
     }
@@ -156,13 +181,27 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
     const dir = tempDir();
     await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps: steps() });
     writeFileSync(join(dir, 'secret.key'), 'not a key\n');
-    await expect(runIn(dir, { transports: w.transports, yes: true, steps: steps() })).rejects.toThrow(/secret\.key is damaged/);
+    await expect(runIn(dir, { transports: w.transports, yes: true, steps: steps() })).rejects.toThrow(
+      /secret\.key is damaged/,
+    );
   });
 
   it('decide: a secret change re-opens a done task, and a failed one re-opens the node', () => {
-    expect(decide({ status: 'done', inputHash: 'h' }, 'h', false, ['ricci.password'])).toEqual({ action: 'run', reopen: true, reason: 'secret-changed' });
+    expect(decide({ status: 'done', inputHash: 'h' }, 'h', false, ['ricci.password'])).toEqual({
+      action: 'run',
+      reopen: true,
+      reason: 'secret-changed',
+    });
     expect(decide({ status: 'done', inputHash: 'h' }, 'h', false, [])).toEqual({ action: 'keep' });
-    expect(decide({ status: 'failed', inputHash: 'h' }, 'h', false, ['x'])).toEqual({ action: 'run', reopen: true, reason: 'retry' });
-    expect(decide({ status: 'done', inputHash: 'h' }, 'h2', false, ['x'])).toEqual({ action: 'run', reopen: true, reason: 'changed' });
+    expect(decide({ status: 'failed', inputHash: 'h' }, 'h', false, ['x'])).toEqual({
+      action: 'run',
+      reopen: true,
+      reason: 'retry',
+    });
+    expect(decide({ status: 'done', inputHash: 'h' }, 'h2', false, ['x'])).toEqual({
+      action: 'run',
+      reopen: true,
+      reason: 'changed',
+    });
   });
 });

@@ -26,14 +26,24 @@ export interface CliResult {
 }
 
 /** Start the CLI; `done` resolves when it exits (also when killed). */
-export function startCli(args: string[], o: ProcOptions, input?: string): { proc: ChildProcess; done: Promise<CliResult> } {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startCli(
+  args: string[],
+  o: ProcOptions,
+  input?: string,
+): { proc: ChildProcess; done: Promise<CliResult> } {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    cwd: o.cwd,
+    env: o.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.stdin!.end(input ?? '');
-  const done = new Promise<CliResult>((res) => proc.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((res) =>
+    proc.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
+  );
   return { proc, done };
 }
 
@@ -53,10 +63,16 @@ export interface Serving {
 /** Start `anvil-install lab serve ARGS` and wait for "lab ready". */
 export function serveLab(args: string[], o: ProcOptions): Promise<Serving> {
   return new Promise((res, rej) => {
-    const proc = spawn(process.execPath, [BIN, 'lab', 'serve', ...args], { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'lab', 'serve', ...args], {
+      cwd: o.cwd,
+      env: o.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      proc.on('exit', (code, signal) => r({ code, signal })),
+    );
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (/^lab ready/m.test(out)) res({ proc, out: () => out, exited });

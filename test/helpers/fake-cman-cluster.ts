@@ -71,7 +71,10 @@ export function fakeCluster(p: Plan) {
     ricci: new Map(),
     rg: new Map(),
     notInstalled: new Set(),
-    guests: new Map([[a.plan.name, new Set<string>()], [b.plan.name, new Set<string>()]]),
+    guests: new Map([
+      [a.plan.name, new Set<string>()],
+      [b.plan.name, new Set<string>()],
+    ]),
   };
   const peerOf = (x: StdinFakeNode) => (x === a ? b : a);
   const versionOf = (text?: string) => Number(/config_version="(\d+)"/.exec(text ?? '')?.[1] ?? NaN);
@@ -82,9 +85,11 @@ export function fakeCluster(p: Plan) {
     for (const m of text.matchAll(/<service autostart="1" domain="only_([^"]+)"[^>]*name="([^"]+)"/g)) {
       const node = p.nodes.find((n) => n.label === m[1]);
       const name = `service:${m[2]}`;
-      if (node && model.running.get(node.name)!.has('rgmanager') && !model.rg.has(name)) model.rg.set(name, { state: 'started', owner: node.fqdn });
+      if (node && model.running.get(node.name)!.has('rgmanager') && !model.rg.has(name))
+        model.rg.set(name, { state: 'started', owner: node.fqdn });
     }
-    for (const m of text.matchAll(/<vm name="([^"]+)"/g)) if (!model.rg.has(`vm:${m[1]}`)) model.rg.set(`vm:${m[1]}`, { state: 'disabled' });
+    for (const m of text.matchAll(/<vm name="([^"]+)"/g))
+      if (!model.rg.has(`vm:${m[1]}`)) model.rg.set(`vm:${m[1]}`, { state: 'disabled' });
   };
 
   const clustat = (x: StdinFakeNode) => {
@@ -96,12 +101,20 @@ export function fakeCluster(p: Plan) {
     ];
     for (const y of nodes) {
       const up = model.running.get(y.plan.name)!;
-      const st = up.has('cman') ? ['Online', ...(y === x ? ['Local'] : []), ...(up.has('rgmanager') ? ['rgmanager'] : [])] : ['Offline'];
+      const st = up.has('cman')
+        ? ['Online', ...(y === x ? ['Local'] : []), ...(up.has('rgmanager') ? ['rgmanager'] : [])]
+        : ['Offline'];
       lines.push(` ${y.plan.fqdn.padEnd(40)}${String(y.plan.id).padStart(4)} ${st.join(', ')}`);
     }
     if (model.rg.size) {
-      lines.push(' Service Name                   Owner (Last)                   State         ', ' ------- ----                   ----- ------                   -----         ');
-      for (const [name, s] of model.rg) lines.push(` ${name.padEnd(31)}${(s.owner ?? (s.last ? `(${s.last})` : '(none)')).padEnd(30)}${s.state.padEnd(14)}`);
+      lines.push(
+        ' Service Name                   Owner (Last)                   State         ',
+        ' ------- ----                   ----- ------                   -----         ',
+      );
+      for (const [name, s] of model.rg)
+        lines.push(
+          ` ${name.padEnd(31)}${(s.owner ?? (s.last ? `(${s.last})` : '(none)')).padEnd(30)}${s.state.padEnd(14)}`,
+        );
     }
     return lines.join('\n') + '\n';
   };
@@ -111,7 +124,10 @@ export function fakeCluster(p: Plan) {
     const up = model.running.get(name)!;
     const boot = model.boot.get(name)!;
     x.on(/^test -x \/etc\/init\.d\/(\S+)$/, (_c, m) => ({ code: model.notInstalled.has(m[1]!) ? 1 : 0 }));
-    x.on(/^\/etc\/init\.d\/(\S+) status$/, (_c, m) => ({ code: up.has(m[1]!) ? 0 : 3, stdout: `${m[1]} is ${up.has(m[1]!) ? 'running' : 'stopped'}\n` }));
+    x.on(/^\/etc\/init\.d\/(\S+) status$/, (_c, m) => ({
+      code: up.has(m[1]!) ? 0 : 3,
+      stdout: `${m[1]} is ${up.has(m[1]!) ? 'running' : 'stopped'}\n`,
+    }));
     x.on(/^\/etc\/init\.d\/(\S+) start$/, (_c, m) => {
       if (m[1] === 'cman' && !x.files.has(CONF)) return { code: 1, stderr: 'cman: no cluster.conf\n' };
       up.add(m[1]!);
@@ -119,18 +135,31 @@ export function fakeCluster(p: Plan) {
       if (m[1] === 'rgmanager') reconfigure();
       return `Starting ${m[1]}:                                            [  OK  ]\n`;
     });
-    x.on(/^\/etc\/init\.d\/(\S+) stop$/, (_c, m) => (up.delete(m[1]!), `Stopping ${m[1]}:                                            [  OK  ]\n`));
+    x.on(
+      /^\/etc\/init\.d\/(\S+) stop$/,
+      (_c, m) => (up.delete(m[1]!), `Stopping ${m[1]}:                                            [  OK  ]\n`),
+    );
     x.on(/^chkconfig (\S+) (on|off)$/, (_c, m) => (m[2] === 'on' ? boot.add(m[1]!) : boot.delete(m[1]!), ''));
     x.on('chkconfig cman on && chkconfig rgmanager on', () => (boot.add('cman'), boot.add('rgmanager'), ''));
-    const list = (s: string) => `${s.padEnd(15)}\t${[0, 1, 2, 3, 4, 5, 6].map((l) => `${l}:${boot.has(s) && l >= 2 && l <= 5 ? 'on' : 'off'}`).join('\t')}\n`;
+    const list = (s: string) =>
+      `${s.padEnd(15)}\t${[0, 1, 2, 3, 4, 5, 6].map((l) => `${l}:${boot.has(s) && l >= 2 && l <= 5 ? 'on' : 'off'}`).join('\t')}\n`;
     x.on(/^chkconfig --list (\S+)$/, (_c, m) => list(m[1]!));
     x.on('chkconfig --list cman; chkconfig --list rgmanager', () => list('cman') + list('rgmanager'));
-    x.on('passwd --stdin ricci', () => ({ code: 0, stdout: 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.\n' }));
-    x.on('passwd -S ricci', () => `ricci ${model.ricci.has(name) ? 'PS' : 'LK'} 2011-12-13 0 99999 7 -1 (${model.ricci.has(name) ? 'Password set, SHA512 crypt.' : 'Password locked.'})\n`);
+    x.on('passwd --stdin ricci', () => ({
+      code: 0,
+      stdout: 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.\n',
+    }));
+    x.on(
+      'passwd -S ricci',
+      () =>
+        `ricci ${model.ricci.has(name) ? 'PS' : 'LK'} 2011-12-13 0 99999 7 -1 (${model.ricci.has(name) ? 'Password set, SHA512 crypt.' : 'Password locked.'})\n`,
+    );
     x.on('ccs_config_validate', () => {
       const text = x.files.get(CONF);
       if (text === undefined) return { code: 1, stderr: 'Unable to open /etc/cluster/cluster.conf\n' };
-      return XMLValidator.validate(text) === true ? 'Configuration validates\n' : { code: 3, stderr: 'Relax-NG validity error\nConfiguration fails to validate\n' };
+      return XMLValidator.validate(text) === true
+        ? 'Configuration validates\n'
+        : { code: 3, stderr: 'Relax-NG validity error\nConfiguration fails to validate\n' };
     });
     x.on(/^rsync -av \/etc\/cluster\/cluster\.conf root@(\S+):\/etc\/cluster\/$/, (_c, m) => {
       const target = nodes.find((y) => y.plan.name === m[1]);
@@ -138,12 +167,23 @@ export function fakeCluster(p: Plan) {
       target.files.set(CONF, x.files.get(CONF)!);
       return 'sending incremental file list\ncluster.conf\n';
     });
-    x.on('cman_tool version', () => (up.has('cman') && model.version !== undefined ? `6.2.0 config ${model.version}\n` : { code: 1, stderr: 'cman_tool: Cannot open connection to cman, is it running ?\n' }));
-    x.on('cman_tool status', () => (up.has('cman') ? STATUS_OUT(p, x.plan, model.version!) : { code: 1, stderr: 'cman_tool: Cannot open connection to cman, is it running ?\n' }));
-    x.on('clustat', () => (up.has('cman') ? clustat(x) : { code: 1, stderr: 'Could not connect to CMAN: No such file or directory\n' }));
+    x.on('cman_tool version', () =>
+      up.has('cman') && model.version !== undefined
+        ? `6.2.0 config ${model.version}\n`
+        : { code: 1, stderr: 'cman_tool: Cannot open connection to cman, is it running ?\n' },
+    );
+    x.on('cman_tool status', () =>
+      up.has('cman')
+        ? STATUS_OUT(p, x.plan, model.version!)
+        : { code: 1, stderr: 'cman_tool: Cannot open connection to cman, is it running ?\n' },
+    );
+    x.on('clustat', () =>
+      up.has('cman') ? clustat(x) : { code: 1, stderr: 'Could not connect to CMAN: No such file or directory\n' },
+    );
     x.on(/^clusvcadm -e vm:(\S+) -m (\S+)$/, (_c, m) => {
       const s = model.rg.get(`vm:${m[1]}`);
-      if (!s || s.state === 'started' || s.state === 'failed') return { code: 1, stderr: `Invalid operation for vm:${m[1]}\n` };
+      if (!s || s.state === 'started' || s.state === 'failed')
+        return { code: 1, stderr: `Invalid operation for vm:${m[1]}\n` };
       model.rg.set(`vm:${m[1]}`, { state: 'started', owner: m[2] });
       // NOTE: like vm.sh, the guest is started on the target (adopted when it already runs there).
       const target = nodes.find((y) => y.plan.fqdn === m[2]);
@@ -161,9 +201,19 @@ export function fakeCluster(p: Plan) {
     });
     x.on('virsh list --all', () => {
       const g = model.guests.get(name)!;
-      return [' Id    Name                           State', '----------------------------------------------------', ...[...g].map((v, i) => ` ${String(i + 1).padEnd(5)} ${v.padEnd(30)} running`), ''].join('\n') + '\n';
+      return (
+        [
+          ' Id    Name                           State',
+          '----------------------------------------------------',
+          ...[...g].map((v, i) => ` ${String(i + 1).padEnd(5)} ${v.padEnd(30)} running`),
+          '',
+        ].join('\n') + '\n'
+      );
     });
-    x.on(/^clusvcadm -d vm:(\S+)$/, (_c, m) => (model.rg.set(`vm:${m[1]}`, { state: 'disabled' }), `Local machine disabling vm:${m[1]}...Success\n`));
+    x.on(
+      /^clusvcadm -d vm:(\S+)$/,
+      (_c, m) => (model.rg.set(`vm:${m[1]}`, { state: 'disabled' }), `Local machine disabling vm:${m[1]}...Success\n`),
+    );
   }
   // NOTE: set after the generic handlers so they win (FakeNode: later handlers first).
   for (const x of nodes) {
@@ -173,13 +223,20 @@ export function fakeCluster(p: Plan) {
       return 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.\n';
     });
     x.on('cman_tool version -r', () => {
-      if (!model.running.get(x.plan.name)!.has('cman')) return { code: 1, stderr: 'cman_tool: Cannot open connection to cman, is it running ?\n' };
+      if (!model.running.get(x.plan.name)!.has('cman'))
+        return { code: 1, stderr: 'cman_tool: Cannot open connection to cman, is it running ?\n' };
       const text = x.files.get(CONF)!;
       const v = versionOf(text);
-      if (!(v > (model.version ?? 0))) return { code: 1, stderr: `cman_tool: Error: new config version (${v}) must be greater than current version (${model.version})\n` };
+      if (!(v > (model.version ?? 0)))
+        return {
+          code: 1,
+          stderr: `cman_tool: Error: new config version (${v}) must be greater than current version (${model.version})\n`,
+        };
       // NOTE: like cman_tool, one password line per node it must authenticate to, read from stdin.
       const typed = (x.stdins[x.stdins.length - 1]!.stdin ?? '').split('\n');
-      for (const [i, y] of nodes.entries()) if (typed[i] !== model.ricci.get(y.plan.name)) return { code: 1, stderr: `Unable to authenticate to the ricci daemon on ${y.plan.fqdn}\n` };
+      for (const [i, y] of nodes.entries())
+        if (typed[i] !== model.ricci.get(y.plan.name))
+          return { code: 1, stderr: `Unable to authenticate to the ricci daemon on ${y.plan.fqdn}\n` };
       peerOf(x).files.set(CONF, text);
       model.version = v;
       if ([...model.running.values()].some((s) => s.has('rgmanager'))) reconfigure();

@@ -37,7 +37,14 @@ export class FakeFs implements LabFs {
   stat(path: string): LabStat | null {
     const e = this.entries.get(this.norm(path));
     if (!e) return null;
-    return { type: e.type, mode: e.mode, size: e.type === 'file' ? e.data.length : 4096, mtime: e.mtime, uid: 0, gid: 0 };
+    return {
+      type: e.type,
+      mode: e.mode,
+      size: e.type === 'file' ? e.data.length : 4096,
+      mtime: e.mtime,
+      uid: 0,
+      gid: 0,
+    };
   }
   readFile(path: string): Buffer {
     const e = this.entries.get(this.norm(path));
@@ -50,7 +57,12 @@ export class FakeFs implements LabFs {
     this.parentDir(p);
     const cur = this.entries.get(p);
     if (cur?.type === 'dir') throw err('EISDIR', p);
-    this.entries.set(p, { type: 'file', mode: mode ?? cur?.mode ?? 0o644, mtime: 1_700_000_000, data: Buffer.from(data) });
+    this.entries.set(p, {
+      type: 'file',
+      mode: mode ?? cur?.mode ?? 0o644,
+      mtime: 1_700_000_000,
+      data: Buffer.from(data),
+    });
     this.changed();
   }
   mkdir(path: string, mode = 0o755): void {
@@ -65,7 +77,10 @@ export class FakeFs implements LabFs {
     const e = this.entries.get(p);
     if (!e) throw err('ENOENT', p);
     if (e.type !== 'dir') throw err('ENOTDIR', p);
-    return [...this.entries.keys()].filter((k) => k !== p && posix.dirname(k) === p).map((k) => posix.basename(k)).sort();
+    return [...this.entries.keys()]
+      .filter((k) => k !== p && posix.dirname(k) === p)
+      .map((k) => posix.basename(k))
+      .sort();
   }
   rename(from: string, to: string): void {
     const a = this.norm(from);
@@ -113,13 +128,22 @@ export class FakeFs implements LabFs {
   }
   toJSON(): Record<string, { type: string; mode: number; mtime: number; data?: string }> {
     const out: Record<string, { type: string; mode: number; mtime: number; data?: string }> = {};
-    for (const [k, e] of this.entries) out[k] = e.type === 'file' ? { type: 'file', mode: e.mode, mtime: e.mtime, data: e.data.toString('base64') } : { type: 'dir', mode: e.mode, mtime: e.mtime };
+    for (const [k, e] of this.entries)
+      out[k] =
+        e.type === 'file'
+          ? { type: 'file', mode: e.mode, mtime: e.mtime, data: e.data.toString('base64') }
+          : { type: 'dir', mode: e.mode, mtime: e.mtime };
     return out;
   }
   load(saved: Record<string, { type: string; mode: number; mtime: number; data?: string }>): void {
     this.entries.clear();
     for (const [k, e] of Object.entries(saved)) {
-      this.entries.set(k, e.type === 'file' ? { type: 'file', mode: e.mode, mtime: e.mtime, data: Buffer.from(e.data ?? '', 'base64') } : { type: 'dir', mode: e.mode, mtime: e.mtime });
+      this.entries.set(
+        k,
+        e.type === 'file'
+          ? { type: 'file', mode: e.mode, mtime: e.mtime, data: Buffer.from(e.data ?? '', 'base64') }
+          : { type: 'dir', mode: e.mode, mtime: e.mtime },
+      );
     }
   }
 }
@@ -160,7 +184,9 @@ export class FakeNode implements LabNodeApi {
       case 'pwd':
         return ok('/root\n');
       case 'printenv':
-        return opts.env?.[args[0] ?? ''] !== undefined ? ok(`${opts.env[args[0]!]}\n`) : { code: 1, stdout: '', stderr: '' };
+        return opts.env?.[args[0] ?? ''] !== undefined
+          ? ok(`${opts.env[args[0]!]}\n`)
+          : { code: 1, stdout: '', stderr: '' };
       case 'hang':
         return new Promise<LabExecResult>(() => {});
       case 'count':
@@ -226,8 +252,14 @@ export class FakeWorld implements LabWorld {
         node.crashed = s.crashed;
         node.counter = s.counter;
       } else {
-        for (const d of ['/root', '/etc', '/tmp']) node.fs.entries.set(d, { type: 'dir', mode: 0o755, mtime: 1_700_000_000 });
-        node.fs.entries.set('/etc/hostname', { type: 'file', mode: 0o644, mtime: 1_700_000_000, data: Buffer.from(`${n}\n`) });
+        for (const d of ['/root', '/etc', '/tmp'])
+          node.fs.entries.set(d, { type: 'dir', mode: 0o755, mtime: 1_700_000_000 });
+        node.fs.entries.set('/etc/hostname', {
+          type: 'file',
+          mode: 0o644,
+          mtime: 1_700_000_000,
+          data: Buffer.from(`${n}\n`),
+        });
       }
     }
     if (saved) this.faults.push(...saved.faults);
@@ -240,7 +272,8 @@ export class FakeWorld implements LabWorld {
     if (f.kind === 'power') node!.powered = f.on;
     if (f.kind === 'crash') node!.crashed = true;
     if (f.kind === 'power' && f.on) node!.crashed = false;
-    if (f.kind === 'drop-ssh' || f.kind === 'crash' || (f.kind === 'power' && !f.on)) this.ee.emit('drop-sessions', f.node);
+    if (f.kind === 'drop-ssh' || f.kind === 'crash' || (f.kind === 'power' && !f.on))
+      this.ee.emit('drop-sessions', f.node);
     this.ee.emit('change');
   }
 
@@ -252,15 +285,20 @@ export class FakeWorld implements LabWorld {
 
   toJSON(): Saved {
     const nodes: Saved['nodes'] = {};
-    for (const [n, node] of Object.entries(this.nodes)) nodes[n] = { fs: node.fs.toJSON(), powered: node.powered, crashed: node.crashed, counter: node.counter };
+    for (const [n, node] of Object.entries(this.nodes))
+      nodes[n] = { fs: node.fs.toJSON(), powered: node.powered, crashed: node.crashed, counter: node.counter };
     return { fake: 1, nodes, faults: this.faults };
   }
 }
 
 /** `createWorld` for the fake: node names from the answers (or the saved world), default two nodes. */
-export function createWorld(opts: { answers?: { nodes: Array<{ name: string }> }; saved?: unknown; seed?: number } = {}): FakeWorld {
+export function createWorld(
+  opts: { answers?: { nodes: Array<{ name: string }> }; saved?: unknown; seed?: number } = {},
+): FakeWorld {
   const saved = opts.saved as Saved | undefined;
   if (saved !== undefined && saved.fake !== 1) throw new Error('not a fake world');
-  const names = saved ? Object.keys(saved.nodes) : (opts.answers?.nodes.map((n) => n.name) ?? ['an-node01', 'an-node02']);
+  const names = saved
+    ? Object.keys(saved.nodes)
+    : (opts.answers?.nodes.map((n) => n.name) ?? ['an-node01', 'an-node02']);
   return new FakeWorld(names, saved);
 }

@@ -3,7 +3,15 @@
  * answered by handlers the test registers (canned outputs copied from the tutorial). Unknown
  * commands fail with exit 127, so a test never passes on a command it did not expect.
  */
-import type { ExecOptions, ExecResult, FileSpec, NodeHandle, Prompter, Task, TaskContext } from '../../src/engine/types.js';
+import type {
+  ExecOptions,
+  ExecResult,
+  FileSpec,
+  NodeHandle,
+  Prompter,
+  Task,
+  TaskContext,
+} from '../../src/engine/types.js';
 import type { Plan, PlanNode } from '../../src/plan/derive.js';
 import { CommandFailed } from '../../src/errors.js';
 import { renderFile } from '../../src/engine/render.js';
@@ -18,7 +26,10 @@ export class FakeNode implements NodeHandle {
   reconnects = 0;
   private handlers: { re: RegExp; reply: Reply }[] = [];
 
-  constructor(public readonly plan: PlanNode, files: Record<string, string> = {}) {
+  constructor(
+    public readonly plan: PlanNode,
+    files: Record<string, string> = {},
+  ) {
     for (const [k, v] of Object.entries(files)) this.files.set(k, v);
   }
 
@@ -51,7 +62,11 @@ export class FakeNode implements NodeHandle {
     return this.files.get(path) ?? null;
   }
 
-  async writeFile(path: string, content: string, opts: { mode?: number; backup?: FileSpec['backup'] } = {}): Promise<void> {
+  async writeFile(
+    path: string,
+    content: string,
+    opts: { mode?: number; backup?: FileSpec['backup'] } = {},
+  ): Promise<void> {
     const old = this.files.get(path);
     if (old !== undefined && opts.backup && opts.backup !== 'none') {
       const to = opts.backup === 'orig' ? `${path}.orig` : `/root/backups/${path.split('/').pop()}`;

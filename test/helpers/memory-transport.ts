@@ -20,13 +20,20 @@ export interface HandlerResult {
 }
 
 /** A scripted command. `m` is the match of its pattern. */
-export type Handler = (m: RegExpMatchArray, node: MemoryNode, stdin?: string) => HandlerResult | void | Promise<HandlerResult | void>;
+export type Handler = (
+  m: RegExpMatchArray,
+  node: MemoryNode,
+  stdin?: string,
+) => HandlerResult | void | Promise<HandlerResult | void>;
 
 /**
  * Runs before each command or write: return a result to replace it (or, with `afterwards`, to
  * replace its outcome once it happened), throw to simulate a lost connection, undefined to go on.
  */
-export type Injector = (what: { kind: 'exec'; cmd: string } | { kind: 'write'; path: string }, node: MemoryNode) => HandlerResult | void | Promise<HandlerResult | void>;
+export type Injector = (
+  what: { kind: 'exec'; cmd: string } | { kind: 'write'; path: string },
+  node: MemoryNode,
+) => HandlerResult | void | Promise<HandlerResult | void>;
 
 /** A fake node. */
 export class MemoryNode {
@@ -46,7 +53,8 @@ export class MemoryNode {
 
   /** Script a command: the latest handler whose pattern matches runs (so a test can override a default). */
   on(pattern: RegExp | string, fn: Handler): this {
-    const re = typeof pattern === 'string' ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : pattern;
+    const re =
+      typeof pattern === 'string' ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : pattern;
     this.handlers.unshift({ re, fn });
     return this;
   }
@@ -58,12 +66,19 @@ export class MemoryNode {
 
   /** Contents of every file, as a plain object (for equality checks). */
   snapshot(): Record<string, string> {
-    return Object.fromEntries([...this.files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.data]));
+    return Object.fromEntries(
+      [...this.files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.data]),
+    );
   }
 
   async exec(cmd: string, stdin?: string): Promise<RemoteResult> {
     const injected = await this.inject?.({ kind: 'exec', cmd }, this);
-    const fault = (i: HandlerResult): RemoteResult => ({ code: i.code ?? 1, stdout: i.stdout ?? '', stderr: i.stderr ?? '', ms: 0 });
+    const fault = (i: HandlerResult): RemoteResult => ({
+      code: i.code ?? 1,
+      stdout: i.stdout ?? '',
+      stderr: i.stderr ?? '',
+      ms: 0,
+    });
     if (injected && !injected.afterwards) return fault(injected);
     const r = await this.run(cmd, stdin);
     return injected ? fault(injected) : r;
@@ -132,7 +147,10 @@ export class MemoryTransport implements Transport {
 }
 
 /** Two fake nodes and their transports. */
-export function memoryPair(names: [string, string]): { nodes: Record<string, MemoryNode>; transports: Record<string, MemoryTransport> } {
+export function memoryPair(names: [string, string]): {
+  nodes: Record<string, MemoryNode>;
+  transports: Record<string, MemoryTransport>;
+} {
   const nodes = Object.fromEntries(names.map((n) => [n, new MemoryNode(n)]));
   const transports = Object.fromEntries(names.map((n) => [n, new MemoryTransport(nodes[n]!)]));
   return { nodes, transports };

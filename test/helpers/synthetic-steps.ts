@@ -50,17 +50,27 @@ export function macsOf(node: string): string[] {
 const STOCK_LVM = '# stock lvm.conf\nglobal {\n    locking_type = 1\n    fallback_to_local_locking = 1\n}\n';
 
 /** The fake node pair with the commands the synthetic steps use. */
-export function makeWorld(names: [string, string] = ['kvm-a', 'kvm-b']): { nodes: Record<string, MemoryNode>; transports: Record<string, MemoryTransport> } {
+export function makeWorld(names: [string, string] = ['kvm-a', 'kvm-b']): {
+  nodes: Record<string, MemoryNode>;
+  transports: Record<string, MemoryTransport>;
+} {
   const w = memoryPair(names);
   for (const node of Object.values(w.nodes)) {
     node.files.set('/etc/lvm/lvm.conf', { data: STOCK_LVM, mode: 0o644 });
     node
-      .on('ip-macs', (_m, n) => ({ stdout: macsOf(n.name).map((mac, i) => `eth${i} ${mac}`).join('\n') + '\n' }))
+      .on('ip-macs', (_m, n) => ({
+        stdout:
+          macsOf(n.name)
+            .map((mac, i) => `eth${i} ${mac}`)
+            .join('\n') + '\n',
+      }))
       .on(/^demo-apply (.+)$/, (m, n) => {
         n.vars.applied = true;
         return { stdout: `applied with ${m[1]}\n` };
       })
-      .on('demo-check', (_m, n) => (n.vars.applied && n.files.has('/etc/demo.conf') ? { stdout: 'ok\n' } : { code: 1, stderr: 'not applied\n' }))
+      .on('demo-check', (_m, n) =>
+        n.vars.applied && n.files.has('/etc/demo.conf') ? { stdout: 'ok\n' } : { code: 1, stderr: 'not applied\n' },
+      )
       .on('demo-mkpart', (_m, n) => {
         n.vars.parts = Number(n.vars.parts ?? 0) + 1;
       })
@@ -97,8 +107,15 @@ export function syntheticSteps(): Step[] {
           on: 'each',
           kind: 'safe',
           async run(ctx) {
-            const macs = (await ctx.node.sh('ip-macs')).trim().split('\n').map((l) => l.split(' ')[1]!);
-            ctx.capture(nicsKey(ctx.node.plan.name), { bcn: [macs[0], macs[3]], sn: [macs[1], macs[4]], ifn: [macs[2], macs[5]] });
+            const macs = (await ctx.node.sh('ip-macs'))
+              .trim()
+              .split('\n')
+              .map((l) => l.split(' ')[1]!);
+            ctx.capture(nicsKey(ctx.node.plan.name), {
+              bcn: [macs[0], macs[3]],
+              sn: [macs[1], macs[4]],
+              ifn: [macs[2], macs[5]],
+            });
           },
           async verify(ctx) {
             const c = ctx.captured<{ bcn: string[] }>(nicsKey(ctx.node.plan.name));
@@ -111,12 +128,15 @@ export function syntheticSteps(): Step[] {
           title: 'Write demo.conf',
           on: 'both',
           kind: 'safe',
-          files: () => [{ path: '/etc/demo.conf', template: T('demo.conf.ejs'), backup: 'orig', secret: true, mode: 0o600 }],
+          files: () => [
+            { path: '/etc/demo.conf', template: T('demo.conf.ejs'), backup: 'orig', secret: true, mode: 0o600 },
+          ],
           commands: (p) => [sh`demo-apply ${p.answers.ricci.password!}`],
           async verify(ctx) {
             await ctx.node.sh('demo-check');
             const f = await ctx.node.readFile('/etc/demo.conf');
-            if (!f?.includes(`cluster = ${ctx.plan.cluster.name}`)) fail(ctx, 'prep.conf', `cluster = ${ctx.plan.cluster.name}`, f ?? 'no file');
+            if (!f?.includes(`cluster = ${ctx.plan.cluster.name}`))
+              fail(ctx, 'prep.conf', `cluster = ${ctx.plan.cluster.name}`, f ?? 'no file');
             return { summary: 'demo applied', details: { password: ctx.plan.answers.ricci.password! } };
           },
         },
@@ -147,7 +167,12 @@ export function syntheticSteps(): Step[] {
           on: 'both',
           kind: 'safe',
           files: () => [
-            { path: '/etc/lvm/lvm.conf', template: T('lvm-stock.conf.ejs'), backup: 'root-backups', edit: (c) => c.replace(/locking_type = \d/, 'locking_type = 3') },
+            {
+              path: '/etc/lvm/lvm.conf',
+              template: T('lvm-stock.conf.ejs'),
+              backup: 'root-backups',
+              edit: (c) => c.replace(/locking_type = \d/, 'locking_type = 3'),
+            },
           ],
           async verify(ctx) {
             const f = (await ctx.node.readFile('/etc/lvm/lvm.conf')) ?? '';
@@ -181,7 +206,10 @@ export function syntheticSteps(): Step[] {
           title: 'Pull a cable',
           on: 'node1',
           kind: 'gate',
-          gate: { instruct: (p) => `Pull the BCN cable of ${p.nodes[0].name}.`, checklist: () => ['cable pulled', 'failover seen'] },
+          gate: {
+            instruct: (p) => `Pull the BCN cable of ${p.nodes[0].name}.`,
+            checklist: () => ['cable pulled', 'failover seen'],
+          },
         },
       ],
     },
@@ -236,7 +264,13 @@ export async function runIn(
 ): Promise<RunResult> {
   const store = StateStore.open(dir, { create: true });
   try {
-    const runner = new Runner({ answers: o.answers ?? testAnswers(), steps: o.steps ?? syntheticSteps(), store, renderer: 'silent', ...o });
+    const runner = new Runner({
+      answers: o.answers ?? testAnswers(),
+      steps: o.steps ?? syntheticSteps(),
+      store,
+      renderer: 'silent',
+      ...o,
+    });
     hook?.(runner, store);
     return await runner.run();
   } finally {

@@ -29,36 +29,50 @@ export function bondText(n: PlanNode, dev: string): string {
 
 /** Mark a slave's MII down and make the other slave active, as the tutorial's pulled-cable listing shows. */
 export function slaveDown(text: string, slave: string, other: string): string {
-  return text.replace(new RegExp(`(Slave Interface: ${slave}\\nMII Status: )up`), '$1down').replace(/Currently Active Slave: \S+/, `Currently Active Slave: ${other}`);
+  return text
+    .replace(new RegExp(`(Slave Interface: ${slave}\\nMII Status: )up`), '$1down')
+    .replace(/Currently Active Slave: \S+/, `Currently Active Slave: ${other}`);
 }
 
 /** `ip -o link show` of a node before bonding (EL6 form). */
 export function ipLinkBefore(n: PlanNode, drop: string[] = []): string {
-  const lines = ['1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue state UNKNOWN \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'];
+  const lines = [
+    '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue state UNKNOWN \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
+  ];
   n.ifaces
     .filter((i) => !drop.includes(i.dev))
-    .forEach((i, k) => lines.push(`${k + 2}: ${i.dev}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP qlen 1000\\    link/ether ${i.mac!.toLowerCase()} brd ff:ff:ff:ff:ff:ff`));
+    .forEach((i, k) =>
+      lines.push(
+        `${k + 2}: ${i.dev}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP qlen 1000\\    link/ether ${i.mac!.toLowerCase()} brd ff:ff:ff:ff:ff:ff`,
+      ),
+    );
   return lines.join('\n') + '\n';
 }
 
 /** `ip -o link show` after bonding: every slave shows its bond's (link 1) MAC. */
 export function ipLinkBonded(n: PlanNode): string {
-  const lines = ['1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue state UNKNOWN \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'];
+  const lines = [
+    '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 16436 qdisc noqueue state UNKNOWN \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
+  ];
   n.ifaces.forEach((i, k) => {
     const primary = n.ifaces.find((x) => x.bond === i.bond && x.link === 1)!.mac!.toLowerCase();
-    lines.push(`${k + 2}: ${i.dev}: <BROADCAST,MULTICAST,SLAVE,UP,LOWER_UP> mtu 1500 qdisc mq master ${i.bond} state UP qlen 1000\\    link/ether ${primary} brd ff:ff:ff:ff:ff:ff`);
+    lines.push(
+      `${k + 2}: ${i.dev}: <BROADCAST,MULTICAST,SLAVE,UP,LOWER_UP> mtu 1500 qdisc mq master ${i.bond} state UP qlen 1000\\    link/ether ${primary} brd ff:ff:ff:ff:ff:ff`,
+    );
   });
   return lines.join('\n') + '\n';
 }
 
 /** `ip -o -4 addr show` of a configured node. */
 export function ipAddr(p: Plan, n: PlanNode): string {
-  return [
-    '1: lo    inet 127.0.0.1/8 scope host lo',
-    `8: bond0    inet ${n.bcn}/16 brd 10.20.255.255 scope global bond0`,
-    `9: bond1    inet ${n.sn}/16 brd 10.10.255.255 scope global bond1`,
-    `11: ${p.ifn.bridge}    inet ${n.ifn}/16 brd 10.255.255.255 scope global ${p.ifn.bridge}`,
-  ].join('\n') + '\n';
+  return (
+    [
+      '1: lo    inet 127.0.0.1/8 scope host lo',
+      `8: bond0    inet ${n.bcn}/16 brd 10.20.255.255 scope global bond0`,
+      `9: bond1    inet ${n.sn}/16 brd 10.10.255.255 scope global bond1`,
+      `11: ${p.ifn.bridge}    inet ${n.ifn}/16 brd 10.255.255.255 scope global ${p.ifn.bridge}`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** A fake node with healthy bonds and addresses. */

@@ -10,10 +10,17 @@ import { sharedFile } from '../helpers/shared.js';
 const TUTORIAL = sharedFile('seed', 'an-cluster-tutorial-2.txt').path;
 /** The tutorial text when this machine has it (tests that compare against it skip otherwise). */
 export const tutorial = existsSync(TUTORIAL) ? readFileSync(TUTORIAL, 'utf8').split('\n') : null;
-if (!tutorial) console.warn(`lab tests: ${TUTORIAL} is absent; checks against the tutorial's own text are skipped (embedded copies still run)`);
+if (!tutorial)
+  console.warn(
+    `lab tests: ${TUTORIAL} is absent; checks against the tutorial's own text are skipped (embedded copies still run)`,
+  );
 
 /** Run a command on a node, returning stdout+stderr and the code. */
-export async function run(n: LabNode, cmd: string, stdin?: string): Promise<{ out: string; err: string; code: number }> {
+export async function run(
+  n: LabNode,
+  cmd: string,
+  stdin?: string,
+): Promise<{ out: string; err: string; code: number }> {
   const r = await n.exec(cmd, stdin === undefined ? {} : { stdin });
   return { out: r.stdout, err: r.stderr, code: r.code };
 }
@@ -37,20 +44,46 @@ export function writeTutorialNetwork(n: LabNode, idx: number): void {
     const lines = [`# ${title} - Bond`, `DEVICE="${bond}"`];
     if (b === 2) lines.push('BRIDGE="vbr2"', 'BOOTPROTO="none"');
     else lines.push('BOOTPROTO="static"');
-    lines.push('NM_CONTROLLED="no"', 'ONBOOT="yes"', `BONDING_OPTS="mode=1 miimon=100 use_carrier=1 updelay=120000 downdelay=0 primary=eth${b}"`);
+    lines.push(
+      'NM_CONTROLLED="no"',
+      'ONBOOT="yes"',
+      `BONDING_OPTS="mode=1 miimon=100 use_carrier=1 updelay=120000 downdelay=0 primary=eth${b}"`,
+    );
     if (b < 2) lines.push(`IPADDR="${prefix}.${idx}"`, 'NETMASK="255.255.0.0"');
     n.fs.writeFile(`${dir}/ifcfg-${bond}`, lines.join('\n') + '\n');
   });
   n.fs.writeFile(
     `${dir}/ifcfg-vbr2`,
-    ['# Internet-Facing Network - Bridge', 'DEVICE="vbr2"', 'TYPE="Bridge"', 'BOOTPROTO="static"', `IPADDR="10.255.0.${idx}"`, 'NETMASK="255.255.0.0"', 'GATEWAY="10.255.255.254"', 'DNS1="8.8.8.8"', 'DNS2="8.8.4.4"', 'DEFROUTE="yes"', ''].join('\n'),
+    [
+      '# Internet-Facing Network - Bridge',
+      'DEVICE="vbr2"',
+      'TYPE="Bridge"',
+      'BOOTPROTO="static"',
+      `IPADDR="10.255.0.${idx}"`,
+      'NETMASK="255.255.0.0"',
+      'GATEWAY="10.255.255.254"',
+      'DNS1="8.8.8.8"',
+      'DNS2="8.8.4.4"',
+      'DEFROUTE="yes"',
+      '',
+    ].join('\n'),
   );
   for (let e = 0; e < 6; e++) {
     const [, title] = NETS[e % 3]!;
     const mac = n.nics.find((x) => x.name === `eth${e}`)!.mac;
     n.fs.writeFile(
       `${dir}/ifcfg-eth${e}`,
-      [`# ${title} - Link ${e < 3 ? 1 : 2}`, `HWADDR="${mac}"`, `DEVICE="eth${e}"`, 'NM_CONTROLLED="no"', 'ONBOOT="yes"', 'BOOTPROTO="none"', `MASTER="bond${e % 3}"`, 'SLAVE="yes"', ''].join('\n'),
+      [
+        `# ${title} - Link ${e < 3 ? 1 : 2}`,
+        `HWADDR="${mac}"`,
+        `DEVICE="eth${e}"`,
+        'NM_CONTROLLED="no"',
+        'ONBOOT="yes"',
+        'BOOTPROTO="none"',
+        `MASTER="bond${e % 3}"`,
+        'SLAVE="yes"',
+        '',
+      ].join('\n'),
     );
   }
 }

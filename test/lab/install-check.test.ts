@@ -57,38 +57,63 @@ function entries(state: string): JournalEntry[] {
 }
 
 describe('install --check on the lab', () => {
-  it('shows every step against the fresh nodes, runs only read-only commands, records nothing', { timeout: 240_000 }, async () => {
-    const state = join(work, 'fresh');
-    const r = await runCli(['install', '--lab', '--check', '--answers', ANSWERS, '--state', state], { cwd: work, env });
-    expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
-    expect(r.stdout).toContain('━━ Step 5 of 20 · network: Bonds and the IFN bridge');
-    expect(r.stdout).toContain("⚠ Losing access to your server's network is a very real possibility!");
-    expect(r.stdout).toMatch(/\/etc\/selinux\/config on an-node01 and an-node02 \(same on both\): changed, \+1 -1\n[\s\S]*-SELINUX=enforcing\n\s+\+SELINUX=disabled/);
-    expect(r.stdout).toContain('security.selinux on an-node01: would change — expected SELINUX=disabled in /etc/selinux/config; saw SELINUX=enforcing');
-    expect(r.stdout).toContain('preflight.node on an-node02: in place');
-    expect(r.stdout).toMatch(/install --check: 129 task×node would run \(\d+ would change, \d+ already in place, 11 operator tests\); 0 done earlier and unchanged\. Nothing was changed\./);
-    const seen = entries(state);
-    expect(seen.length).toBeGreaterThan(50);
-    expect(seen.filter((e) => 'sftp' in e)).toEqual([]);
-    expect(seen.map((e) => ('cmd' in e ? e.cmd : '')).filter((c) => !readOnly(c))).toEqual([]);
-    expect(readState(state)?.tasks ?? {}).toEqual({});
-  });
+  it(
+    'shows every step against the fresh nodes, runs only read-only commands, records nothing',
+    { timeout: 240_000 },
+    async () => {
+      const state = join(work, 'fresh');
+      const r = await runCli(['install', '--lab', '--check', '--answers', ANSWERS, '--state', state], {
+        cwd: work,
+        env,
+      });
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+      expect(r.stdout).toContain('━━ Step 5 of 20 · network: Bonds and the IFN bridge');
+      expect(r.stdout).toContain("⚠ Losing access to your server's network is a very real possibility!");
+      expect(r.stdout).toMatch(
+        /\/etc\/selinux\/config on an-node01 and an-node02 \(same on both\): changed, \+1 -1\n[\s\S]*-SELINUX=enforcing\n\s+\+SELINUX=disabled/,
+      );
+      expect(r.stdout).toContain(
+        'security.selinux on an-node01: would change — expected SELINUX=disabled in /etc/selinux/config; saw SELINUX=enforcing',
+      );
+      expect(r.stdout).toContain('preflight.node on an-node02: in place');
+      expect(r.stdout).toMatch(
+        /install --check: 129 task×node would run \(\d+ would change, \d+ already in place, 11 operator tests\); 0 done earlier and unchanged\. Nothing was changed\./,
+      );
+      const seen = entries(state);
+      expect(seen.length).toBeGreaterThan(50);
+      expect(seen.filter((e) => 'sftp' in e)).toEqual([]);
+      expect(seen.map((e) => ('cmd' in e ? e.cmd : '')).filter((c) => !readOnly(c))).toEqual([]);
+      expect(readState(state)?.tasks ?? {}).toEqual({});
+    },
+  );
 
-  it('after part of the install: the done steps have nothing to do, the next ones show their diffs; still nothing written', { timeout: 240_000 }, async () => {
-    const state = join(work, 'partial');
-    const inst = await runCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'hosts'], { cwd: work, env });
-    expect(inst.code, inst.stderr + inst.stdout).toBe(EXIT.ok);
-    const before = NODES.map((n) => readJournal(join(state, 'lab'), n).length);
-    const tasksBefore = JSON.stringify(readState(state)!.tasks);
-    const r = await runCli(['install', '--lab', '--check', '--answers', ANSWERS, '--state', state, '--to', 'packages'], { cwd: work, env });
-    expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
-    expect(r.stdout).toMatch(/━━ Step 6 of 20 · hosts: Updating \/etc\/hosts\n[\s\S]*?nothing to do: every task is done and unchanged/);
-    expect(r.stdout).toMatch(/ssh-keys\.keygen on an-node01: would change/);
-    expect(r.stdout).toMatch(/\/etc\/ntp\.conf on an-node01 and an-node02 \(same on both\): changed/);
-    const added = NODES.flatMap((n, i) => readJournal(join(state, 'lab'), n).slice(before[i]));
-    expect(added.length).toBeGreaterThan(20);
-    expect(added.filter((e) => 'sftp' in e)).toEqual([]);
-    expect(added.map((e) => ('cmd' in e ? e.cmd : '')).filter((c) => !readOnly(c))).toEqual([]);
-    expect(JSON.stringify(readState(state)!.tasks)).toBe(tasksBefore);
-  });
+  it(
+    'after part of the install: the done steps have nothing to do, the next ones show their diffs; still nothing written',
+    { timeout: 240_000 },
+    async () => {
+      const state = join(work, 'partial');
+      const inst = await runCli(
+        ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'hosts'],
+        { cwd: work, env },
+      );
+      expect(inst.code, inst.stderr + inst.stdout).toBe(EXIT.ok);
+      const before = NODES.map((n) => readJournal(join(state, 'lab'), n).length);
+      const tasksBefore = JSON.stringify(readState(state)!.tasks);
+      const r = await runCli(
+        ['install', '--lab', '--check', '--answers', ANSWERS, '--state', state, '--to', 'packages'],
+        { cwd: work, env },
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+      expect(r.stdout).toMatch(
+        /━━ Step 6 of 20 · hosts: Updating \/etc\/hosts\n[\s\S]*?nothing to do: every task is done and unchanged/,
+      );
+      expect(r.stdout).toMatch(/ssh-keys\.keygen on an-node01: would change/);
+      expect(r.stdout).toMatch(/\/etc\/ntp\.conf on an-node01 and an-node02 \(same on both\): changed/);
+      const added = NODES.flatMap((n, i) => readJournal(join(state, 'lab'), n).slice(before[i]));
+      expect(added.length).toBeGreaterThan(20);
+      expect(added.filter((e) => 'sftp' in e)).toEqual([]);
+      expect(added.map((e) => ('cmd' in e ? e.cmd : '')).filter((c) => !readOnly(c))).toEqual([]);
+      expect(JSON.stringify(readState(state)!.tasks)).toBe(tasksBefore);
+    },
+  );
 });

@@ -84,106 +84,182 @@ describe('install on the lab', () => {
   let reference: Record<string, string>;
   const refState = () => join(work, 'reference');
 
-  it('the README main command builds the whole platform: 20 of 20 steps, the tests driven, every VM a service on its node', { timeout: 300_000 }, async () => {
-    const r = await runCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', refState()], { cwd: work, env });
-    expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
-    expect(r.stdout).toContain('✔ every selected step is done');
-    expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
-    expect(LAB_SIMULATED_STEPS).toHaveLength(20);
-    expect(r.stdout).toContain('not yet executable: —');
-    expect(r.stdout).toContain(`state folder:       ${refState()}`);
-    expect(r.stdout).toMatch(/runbook: +anvil-install runbook/);
+  it(
+    'the README main command builds the whole platform: 20 of 20 steps, the tests driven, every VM a service on its node',
+    { timeout: 300_000 },
+    async () => {
+      const r = await runCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', refState()], {
+        cwd: work,
+        env,
+      });
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+      expect(r.stdout).toContain('✔ every selected step is done');
+      expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
+      expect(LAB_SIMULATED_STEPS).toHaveLength(20);
+      expect(r.stdout).toContain('not yet executable: —');
+      expect(r.stdout).toContain(`state folder:       ${refState()}`);
+      expect(r.stdout).toMatch(/runbook: +anvil-install runbook/);
 
-    const state = JSON.parse(readFileSync(join(refState(), 'state.json'), 'utf8')) as { tasks: Record<string, Record<string, { status: string }>> };
-    const records = Object.entries(state.tasks).flatMap(([t, byNode]) => Object.entries(byNode).map(([n, rec]) => `${t}@${n}:${rec.status}`));
-    expect(records.length).toBeGreaterThan(100);
-    expect(records.filter((x) => !x.endsWith(':done'))).toEqual([]);
-    // the tests were run by the tool and their evidence kept
-    const ev = (t: string) => (state.tasks[t]!['an-node01'] as unknown as { evidence: { summary: string; details: Record<string, string> } }).evidence;
-    expect(ev('fence-tests.run').summary).toBe('4 fence tests passed (an-node01/ipmi, an-node01/pdu, an-node02/ipmi, an-node02/pdu)');
-    expect(ev('fence-tests.run').details['test2.syslog']).toMatch(/fence an-node01.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent \| .*fence an-node01.alteeve.ca success/);
-    expect(ev('net-tests.run').summary).toMatch(/6 bonds × 3 link tests and both switches passed/);
-    expect(ev('acceptance.vm-crash').details['vm0001-dev']).toMatch(/crash 1: restarted on an-node01; crash 2: restarted on an-node01; crash 3: relocated to an-node02/);
-    expect(ev('acceptance.node-crash-node2').details.takeover).toMatch(/an-node02 fenced by an-node01; vm0003-db, vm0004-ms restarted on an-node01/);
+      const state = JSON.parse(readFileSync(join(refState(), 'state.json'), 'utf8')) as {
+        tasks: Record<string, Record<string, { status: string }>>;
+      };
+      const records = Object.entries(state.tasks).flatMap(([t, byNode]) =>
+        Object.entries(byNode).map(([n, rec]) => `${t}@${n}:${rec.status}`),
+      );
+      expect(records.length).toBeGreaterThan(100);
+      expect(records.filter((x) => !x.endsWith(':done'))).toEqual([]);
+      // the tests were run by the tool and their evidence kept
+      const ev = (t: string) =>
+        (state.tasks[t]!['an-node01'] as unknown as { evidence: { summary: string; details: Record<string, string> } })
+          .evidence;
+      expect(ev('fence-tests.run').summary).toBe(
+        '4 fence tests passed (an-node01/ipmi, an-node01/pdu, an-node02/ipmi, an-node02/pdu)',
+      );
+      expect(ev('fence-tests.run').details['test2.syslog']).toMatch(
+        /fence an-node01.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent \| .*fence an-node01.alteeve.ca success/,
+      );
+      expect(ev('net-tests.run').summary).toMatch(/6 bonds × 3 link tests and both switches passed/);
+      expect(ev('acceptance.vm-crash').details['vm0001-dev']).toMatch(
+        /crash 1: restarted on an-node01; crash 2: restarted on an-node01; crash 3: relocated to an-node02/,
+      );
+      expect(ev('acceptance.node-crash-node2').details.takeover).toMatch(
+        /an-node02 fenced by an-node01; vm0003-db, vm0004-ms restarted on an-node01/,
+      );
 
-    // real state read back from the lab nodes
-    const world = await loadWorldOffline({ stateDir: join(refState(), 'lab') });
-    const bond0 = await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0');
-    expect(bond0.stdout).toContain('Currently Active Slave: eth0');
-    expect(bond0.stdout).toContain('Permanent HW addr: 00:1b:21:9d:59:fc');
-    for (const from of NODES)
-      for (const name of ['an-node01.sn', 'an-node02.ifn', 'an-node02.alteeve.ca']) {
-        const s = await world.nodes[from]!.exec(`ssh -o BatchMode=yes root@${name} uname -n`);
-        expect(s.code, `${from} -> ${name}: ${s.stderr}`).toBe(0);
-        expect(s.stdout.trim()).toBe(`${name.startsWith('an-node01') ? 'an-node01' : 'an-node02'}.alteeve.ca`);
+      // real state read back from the lab nodes
+      const world = await loadWorldOffline({ stateDir: join(refState(), 'lab') });
+      const bond0 = await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0');
+      expect(bond0.stdout).toContain('Currently Active Slave: eth0');
+      expect(bond0.stdout).toContain('Permanent HW addr: 00:1b:21:9d:59:fc');
+      for (const from of NODES)
+        for (const name of ['an-node01.sn', 'an-node02.ifn', 'an-node02.alteeve.ca']) {
+          const s = await world.nodes[from]!.exec(`ssh -o BatchMode=yes root@${name} uname -n`);
+          expect(s.code, `${from} -> ${name}: ${s.stderr}`).toBe(0);
+          expect(s.stdout.trim()).toBe(`${name.startsWith('an-node01') ? 'an-node01' : 'an-node02'}.alteeve.ca`);
+        }
+      const clustat = (await world.nodes['an-node01']!.exec('clustat')).stdout;
+      for (const v of ['vm:vm0001-dev  ', 'vm:vm0002-web ', 'vm:vm0003-db  ', 'vm:vm0004-ms  '])
+        expect(clustat).toMatch(
+          new RegExp(`${v.trim()} +an-node0${v.includes('0001') || v.includes('0002') ? 1 : 2}.alteeve.ca +started`),
+        );
+      // no destructive storage command ran twice on a node, and no guest was ever started on both
+      const saved = (
+        JSON.parse(readFileSync(join(refState(), 'lab', 'world.json'), 'utf8')) as {
+          world: { subsystems: { storage: { log: Record<string, { op: string; target: string }[]> } } };
+        }
+      ).world;
+      for (const n of NODES) {
+        const ops = saved.subsystems.storage.log[n]!.map((e) => `${e.op} ${e.target}`);
+        expect(ops.length).toBeGreaterThan(5);
+        expect(new Set(ops).size, ops.join('; ')).toBe(ops.length);
       }
-    const clustat = (await world.nodes['an-node01']!.exec('clustat')).stdout;
-    for (const v of ['vm:vm0001-dev  ', 'vm:vm0002-web ', 'vm:vm0003-db  ', 'vm:vm0004-ms  ']) expect(clustat).toMatch(new RegExp(`${v.trim()} +an-node0${v.includes('0001') || v.includes('0002') ? 1 : 2}.alteeve.ca +started`));
-    // no destructive storage command ran twice on a node, and no guest was ever started on both
-    const saved = (JSON.parse(readFileSync(join(refState(), 'lab', 'world.json'), 'utf8')) as { world: { subsystems: { storage: { log: Record<string, { op: string; target: string }[]> } } } }).world;
-    for (const n of NODES) {
-      const ops = saved.subsystems.storage.log[n]!.map((e) => `${e.op} ${e.target}`);
-      expect(ops.length).toBeGreaterThan(5);
-      expect(new Set(ops).size, ops.join('; ')).toBe(ops.length);
-    }
-    expect(JSON.stringify((saved.subsystems as unknown as { virt: { doubleStarts?: unknown[] } }).virt.doubleStarts ?? [])).toBe('[]');
-    reference = await snapshot(join(refState(), 'lab'));
-  });
+      expect(
+        JSON.stringify((saved.subsystems as unknown as { virt: { doubleStarts?: unknown[] } }).virt.doubleStarts ?? []),
+      ).toBe('[]');
+      reference = await snapshot(join(refState(), 'lab'));
+    },
+  );
 
-  it('builds another cluster too (iLO and two PDUs, other names, networks, bridge, disk) and keeps its secrets out of every file', { timeout: 300_000 }, async () => {
-    const state = join(work, 'other');
-    const secrets = { ILO_PW: 'Zq8-ilo-Secret', RICCI_PW: 'Rc1-ricci-Secret' };
-    const r = await runCli(['install', '--lab', '--yes', '--answers', join(ROOT, 'test', 'fixtures', 'other.anvil.yaml'), '--state', state], { cwd: work, env: { ...env, ...secrets } });
-    expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
-    expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
-    const st = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { tasks: Record<string, Record<string, { evidence: { details: Record<string, string> } }>> };
-    // the power test of the two-PDU method cuts both outlets: the iLO fails first, then both PDUs succeed
-    expect(st.tasks['fence-tests.run']!['kvm-a']!.evidence.details.test2).toMatch(/cut kvm-a's power from kvm-b: .* outlet .* off, .* outlet .* off: fenced by kvm-b/);
-    const world = await loadWorldOffline({ stateDir: join(state, 'lab') });
-    expect((await world.nodes['kvm-a']!.exec('ip -o -4 addr show br-ifn')).stdout).toContain('10.1.4.21/16');
-    expect((await world.nodes['kvm-b']!.exec('ssh -o BatchMode=yes root@kvm-a.sn uname -n')).stdout).toBe('kvm-a.example.org\n');
-    const all = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(dir, e.name)) : [join(dir, e.name)]));
-    // NOTE: the lab's saved world is the simulated nodes' disks: their /etc/cluster/cluster.conf holds
-    // the fence passwords as a real node's does. Everything of the installer (state, journal, log) and
-    // the lab's command journals must not.
-    for (const f of all(state).filter((x) => !x.endsWith(join('lab', 'world.json')) && !x.includes(join('lab', 'blobs')))) {
-      const text = readFileSync(f, 'utf8');
-      for (const v of Object.values(secrets)) expect(text.includes(v), `${v} in ${f}`).toBe(false);
-    }
-  });
+  it(
+    'builds another cluster too (iLO and two PDUs, other names, networks, bridge, disk) and keeps its secrets out of every file',
+    { timeout: 300_000 },
+    async () => {
+      const state = join(work, 'other');
+      const secrets = { ILO_PW: 'Zq8-ilo-Secret', RICCI_PW: 'Rc1-ricci-Secret' };
+      const r = await runCli(
+        [
+          'install',
+          '--lab',
+          '--yes',
+          '--answers',
+          join(ROOT, 'test', 'fixtures', 'other.anvil.yaml'),
+          '--state',
+          state,
+        ],
+        { cwd: work, env: { ...env, ...secrets } },
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+      expect(r.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
+      const st = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as {
+        tasks: Record<string, Record<string, { evidence: { details: Record<string, string> } }>>;
+      };
+      // the power test of the two-PDU method cuts both outlets: the iLO fails first, then both PDUs succeed
+      expect(st.tasks['fence-tests.run']!['kvm-a']!.evidence.details.test2).toMatch(
+        /cut kvm-a's power from kvm-b: .* outlet .* off, .* outlet .* off: fenced by kvm-b/,
+      );
+      const world = await loadWorldOffline({ stateDir: join(state, 'lab') });
+      expect((await world.nodes['kvm-a']!.exec('ip -o -4 addr show br-ifn')).stdout).toContain('10.1.4.21/16');
+      expect((await world.nodes['kvm-b']!.exec('ssh -o BatchMode=yes root@kvm-a.sn uname -n')).stdout).toBe(
+        'kvm-a.example.org\n',
+      );
+      const all = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? all(join(dir, e.name)) : [join(dir, e.name)],
+        );
+      // NOTE: the lab's saved world is the simulated nodes' disks: their /etc/cluster/cluster.conf holds
+      // the fence passwords as a real node's does. Everything of the installer (state, journal, log) and
+      // the lab's command journals must not.
+      for (const f of all(state).filter(
+        (x) => !x.endsWith(join('lab', 'world.json')) && !x.includes(join('lab', 'blobs')),
+      )) {
+        const text = readFileSync(f, 'utf8');
+        for (const v of Object.values(secrets)) expect(text.includes(v), `${v} in ${f}`).toBe(false);
+      }
+    },
+  );
 
   it('NICs the kernel named otherwise than the roles are renamed (udev + reboot) before the bonds are built', async () => {
     const state = join(work, 'renamed');
     const labDir = join(state, 'lab');
     // the lab is cabled as the tutorial's answers say; these answers give an-node01's BCN roles the other way round
     const swapped = join(work, 'swapped.anvil.yaml');
-    writeFileSync(swapped, readFileSync(ANSWERS, 'utf8').replace('bcn: ["00:E0:81:C7:EC:49", "00:1B:21:9D:59:FC"]', 'bcn: ["00:1B:21:9D:59:FC", "00:E0:81:C7:EC:49"]'));
+    writeFileSync(
+      swapped,
+      readFileSync(ANSWERS, 'utf8').replace(
+        'bcn: ["00:E0:81:C7:EC:49", "00:1B:21:9D:59:FC"]',
+        'bcn: ["00:1B:21:9D:59:FC", "00:E0:81:C7:EC:49"]',
+      ),
+    );
     const lab = await serveLab(['--answers', ANSWERS, '--state', labDir], { cwd: work, env });
     let r;
     try {
       // NOTE: up to the packages: with only the BCN roles swapped, node 1's BCN primary is cabled to
       // the backup switch, which the network tests would (rightly) refuse later.
-      r = await runCli(['install', '--lab', '--yes', '--answers', swapped, '--state', state, '--to', 'packages'], { cwd: work, env });
+      r = await runCli(['install', '--lab', '--yes', '--answers', swapped, '--state', state, '--to', 'packages'], {
+        cwd: work,
+        env,
+      });
     } finally {
       lab.proc.kill('SIGTERM');
       await lab.exited;
     }
     expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
-    expect(r.stdout).toContain('done:               preflight, nics, security, net-daemons, network, hosts, ssh-keys, packages');
+    expect(r.stdout).toContain(
+      'done:               preflight, nics, security, net-daemons, network, hosts, ssh-keys, packages',
+    );
     expect(journalCount(labDir, 'an-node01', /reboot/)).toBe(1);
     expect(journalCount(labDir, 'an-node02', /reboot/)).toBe(0);
     const world = await loadWorldOffline({ stateDir: labDir });
     const bond0 = (await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0')).stdout;
-    expect(bond0).toMatch(/Currently Active Slave: eth0\nMII Status: up[\s\S]*Slave Interface: eth0\nMII Status: up\nLink Failure Count: 0\nPermanent HW addr: 00:1b:21:9d:59:fc/);
-    expect((await world.nodes['an-node01']!.exec('cat /root/backups/ifcfg-eth0')).stdout).toContain('IPADDR="10.20.0.1"');
+    expect(bond0).toMatch(
+      /Currently Active Slave: eth0\nMII Status: up[\s\S]*Slave Interface: eth0\nMII Status: up\nLink Failure Count: 0\nPermanent HW addr: 00:1b:21:9d:59:fc/,
+    );
+    expect((await world.nodes['an-node01']!.exec('cat /root/backups/ifcfg-eth0')).stdout).toContain(
+      'IPADDR="10.20.0.1"',
+    );
   });
 
   it('a cable pulled before the network restart makes the network verify fail and name the link', async () => {
     const state = join(work, 'cable');
-    const first = await runCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'net-daemons'], { cwd: work, env });
+    const first = await runCli(
+      ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'net-daemons'],
+      { cwd: work, env },
+    );
     expect(first.code, first.stderr + first.stdout).toBe(0);
-    const pulled = await runCli(['lab', 'fault', 'cable', 'an-node01', 'eth3', 'down', '--state', join(state, 'lab')], { cwd: work, env });
+    const pulled = await runCli(['lab', 'fault', 'cable', 'an-node01', 'eth3', 'down', '--state', join(state, 'lab')], {
+      cwd: work,
+      env,
+    });
     expect(pulled.code, pulled.stderr).toBe(0);
     const r = await runCli(['resume', '--yes', '--state', state], { cwd: work, env });
     expect(r.code).not.toBe(0);
@@ -203,8 +279,12 @@ describe('install on the lab', () => {
       for (let round = 0; round < 40 && !finished; round++) {
         // NOTE: killed before it recorded its answers file, the wizard left nothing to resume: the
         // operator runs install again, as they would.
-        const started = existsSync(join(state, 'state.json')) && !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
-        const args = started ? ['resume', '--yes', '--state', state] : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state];
+        const started =
+          existsSync(join(state, 'state.json')) &&
+          !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
+        const args = started
+          ? ['resume', '--yes', '--state', state]
+          : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state];
         const run = startCli(args, { cwd: work, env });
         // NOTE: the first rounds kill early and often; later ones leave more time, so the loop always ends.
         const delay = round < 30 ? Math.floor(300 + rnd() * 2500) : 600_000;
@@ -227,7 +307,16 @@ describe('install on the lab', () => {
     }
     for (const n of NODES) expect(journalCount(labDir, n, /^ssh-keygen -t rsa/), `ssh-keygen runs on ${n}`).toBe(1);
     // no destructive command twice on a node, no guest ever started on both nodes
-    const saved = (JSON.parse(readFileSync(join(labDir, 'world.json'), 'utf8')) as { world: { subsystems: { storage: { log: Record<string, { op: string; target: string }[]> }; virt: { doubleStarts?: unknown[] } } } }).world;
+    const saved = (
+      JSON.parse(readFileSync(join(labDir, 'world.json'), 'utf8')) as {
+        world: {
+          subsystems: {
+            storage: { log: Record<string, { op: string; target: string }[]> };
+            virt: { doubleStarts?: unknown[] };
+          };
+        };
+      }
+    ).world;
     for (const n of NODES) {
       const ops = saved.subsystems.storage.log[n]!.map((e) => `${e.op} ${e.target}`);
       expect(new Set(ops).size, `${n}: ${ops.join('; ')}`).toBe(ops.length);

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { randomArt, md5Fingerprint, blobBits, generateRsa, publicLine, parsePublicLine } from '../../src/lab/node/keys.js';
+import {
+  randomArt,
+  md5Fingerprint,
+  blobBits,
+  generateRsa,
+  publicLine,
+  parsePublicLine,
+} from '../../src/lab/node/keys.js';
 
 // The public key an-node01 generated in the tutorial (lines ~904-909), unwrapped.
 const TUTORIAL_B64 = [

@@ -31,13 +31,16 @@ describe('one lab per lab folder (issue 10, point 3)', () => {
   it('of labs started at the same moment from one folder, one runs and the others are refused with a message', async () => {
     for (let round = 0; round < 3; round++) {
       const d = dir();
-      const rs = await Promise.allSettled([0, 1, 2].map(() => startLab({ stateDir: d, answers: answers(), createWorld: cw })));
+      const rs = await Promise.allSettled(
+        [0, 1, 2].map(() => startLab({ stateDir: d, answers: answers(), createWorld: cw })),
+      );
       const ok = rs.filter((r): r is PromiseFulfilledResult<LabHandle> => r.status === 'fulfilled');
       const bad = rs.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       labs.push(...ok.map((r) => r.value));
       expect(ok.length).toBe(1);
       expect(bad.length).toBe(2);
-      for (const b of bad) expect(String(b.reason.message)).toMatch(/a lab is already running \(or starting\) from .*\(pid \d+\)/);
+      for (const b of bad)
+        expect(String(b.reason.message)).toMatch(/a lab is already running \(or starting\) from .*\(pid \d+\)/);
       await ok[0]!.value.stop();
       labs.splice(0);
       expect(existsSync(join(d, LAB_LOCK_FILE))).toBe(false);
@@ -48,10 +51,18 @@ describe('one lab per lab folder (issue 10, point 3)', () => {
     const d = dir();
     const lab = await startLab({ stateDir: d, answers: answers(), createWorld: cw });
     labs.push(lab);
-    await expect(execOffline({ stateDir: d, node: 'an-node01', cmd: 'touch /root/x', answers: answers(), createWorld: cw })).rejects.toThrow(/already running \(or starting\)/);
+    await expect(
+      execOffline({ stateDir: d, node: 'an-node01', cmd: 'touch /root/x', answers: answers(), createWorld: cw }),
+    ).rejects.toThrow(/already running \(or starting\)/);
     await lab.stop();
     labs.splice(0);
-    const r = await execOffline({ stateDir: d, node: 'an-node01', cmd: 'touch /root/x', answers: answers(), createWorld: cw });
+    const r = await execOffline({
+      stateDir: d,
+      node: 'an-node01',
+      cmd: 'touch /root/x',
+      answers: answers(),
+      createWorld: cw,
+    });
     expect(r.code).toBe(0);
     const again = await startLab({ stateDir: d, answers: answers(), createWorld: cw });
     labs.push(again);
@@ -60,7 +71,10 @@ describe('one lab per lab folder (issue 10, point 3)', () => {
 
   it('a lock left by a dead process is taken over', async () => {
     const d = dir();
-    writeFileSync(join(d, LAB_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'then' }) + '\n');
+    writeFileSync(
+      join(d, LAB_LOCK_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'then' }) + '\n',
+    );
     const lab = await startLab({ stateDir: d, answers: answers(), createWorld: cw });
     labs.push(lab);
     expect(Object.keys(lab.nodes).length).toBe(2);

@@ -48,7 +48,9 @@ describe('loadOrCreateKeyPair', () => {
     expect(b).toEqual(a);
     expect(a.publicKey).toMatch(/^ssh-ed25519 AAAA\S+ test$/);
     expect(statSync(join(d, 'k')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(d, 'k.pub'), 'utf8').trim().split(' ').slice(0, 2)).toEqual(a.publicKey.split(' ').slice(0, 2));
+    expect(readFileSync(join(d, 'k.pub'), 'utf8').trim().split(' ').slice(0, 2)).toEqual(
+      a.publicKey.split(' ').slice(0, 2),
+    );
     const parsed = ssh2.utils.parseKey(a.privateKey);
     if (parsed instanceof Error) throw parsed;
     const key = Array.isArray(parsed) ? parsed[0]! : parsed;
@@ -57,7 +59,9 @@ describe('loadOrCreateKeyPair', () => {
 
   it('gives distinct keys to distinct paths', () => {
     const d = tmp();
-    expect(loadOrCreateKeyPair(join(d, 'a'), 'a').fingerprint).not.toBe(loadOrCreateKeyPair(join(d, 'b'), 'b').fingerprint);
+    expect(loadOrCreateKeyPair(join(d, 'a'), 'a').fingerprint).not.toBe(
+      loadOrCreateKeyPair(join(d, 'b'), 'b').fingerprint,
+    );
   });
 
   it('refuses a damaged key with a hint', () => {

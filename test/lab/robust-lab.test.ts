@@ -31,7 +31,12 @@ describe('runaway commands on a node (issue 10, point 6)', () => {
     ['recursive pipeline (fork bomb)', 'b() { b | b; }; b', 137, /killed after|maximum function nesting/],
     ['recursive script', 'printf "sh /root/r.sh\\n" > /root/r.sh; sh /root/r.sh', 137, /killed after|nesting/],
     ['command substitution loop', 'while true; do x=$(echo y); done', 137, /killed after/],
-    ['awk endless nested loops', "awk 'BEGIN { while (1) { while (1) { x++ } } }'", 2, /awk: .*program ran more than 5000000 loop turns/],
+    [
+      'awk endless nested loops',
+      "awk 'BEGIN { while (1) { while (1) { x++ } } }'",
+      2,
+      /awk: .*program ran more than 5000000 loop turns/,
+    ],
   ];
   for (const [what, cmd, code, err] of cases)
     it(`stops ${what} and leaves the event loop free meanwhile`, async () => {
@@ -94,7 +99,8 @@ describe('the lab SSH server under attack (issue 10, point 6)', () => {
       port: 0,
       hostKey: host.private,
       auth: { publicKeys: [user.public], password: 'Right-Passw0rd' },
-      exec: (cmd, o) => node.exec(cmd, { stdin: o.stdin, env: o.env, signal: o.signal, ...(maxSteps ? { maxSteps } : {}) }),
+      exec: (cmd, o) =>
+        node.exec(cmd, { stdin: o.stdin, env: o.env, signal: o.signal, ...(maxSteps ? { maxSteps } : {}) }),
       afterExec: (cmd, r) => done.push({ cmd, code: r.code }),
       limits,
     });
@@ -119,7 +125,8 @@ describe('the lab SSH server under attack (issue 10, point 6)', () => {
     );
     const c2 = await connect(opts);
     expect((await run(c2, 'echo served')).stdout).toBe('served\n');
-    for (let i = 0; i < 400 && !done.some((d) => d.cmd.startsWith('while')); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && !done.some((d) => d.cmd.startsWith('while')); i++)
+      await new Promise((r) => setTimeout(r, 25));
     expect(done.find((d) => d.cmd.startsWith('while'))?.code).toBe(129);
     c.end();
     c2.end();

@@ -18,7 +18,11 @@ if (!have) console.warn('SKIP lab OpenSSH interop: /usr/bin/ssh, sftp or ssh-key
 function sh(file: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = execFile(file, args, { timeout: 60000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 255) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : 255
+        : 0;
       resolve({ code, stdout, stderr });
     });
     if (input !== undefined) p.stdin!.end(input);
@@ -35,16 +39,27 @@ describe.skipIf(!have)('lab with OpenSSH clients', () => {
     dir = mkdtempSync(join(tmpdir(), 'anvil-lab-openssh-'));
     lab = await startLab({ stateDir: dir, answers: loadAnswers('examples/tutorial.anvil.yaml'), createWorld });
     const ep = lab.nodes['an-node01']!;
-    const pub = readFileSync(`${hostKeyPath(dir, 'an-node01')}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    const pub = readFileSync(`${hostKeyPath(dir, 'an-node01')}.pub`, 'utf8')
+      .trim()
+      .split(' ')
+      .slice(0, 2)
+      .join(' ');
     writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${ep.port} ${pub}\n`);
     common = [
-      '-i', lab.clientKeyPath,
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-P', String(ep.port),
+      '-i',
+      lab.clientKeyPath,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-P',
+      String(ep.port),
     ];
   });
 
@@ -76,7 +91,16 @@ describe.skipIf(!have)('lab with OpenSSH clients', () => {
     const batch = join(dir, 'batch');
     writeFileSync(
       batch,
-      [`put ${local} /etc/upload.tmp`, 'rename /etc/upload.tmp /etc/upload.txt', 'mkdir /root/d', 'ls -l /etc', `get /etc/upload.txt ${join(dir, 'back.txt')}`, 'chmod 600 /etc/upload.txt', 'rm /etc/hostname', ''].join('\n'),
+      [
+        `put ${local} /etc/upload.tmp`,
+        'rename /etc/upload.tmp /etc/upload.txt',
+        'mkdir /root/d',
+        'ls -l /etc',
+        `get /etc/upload.txt ${join(dir, 'back.txt')}`,
+        'chmod 600 /etc/upload.txt',
+        'rm /etc/hostname',
+        '',
+      ].join('\n'),
     );
     const r = await sh('/usr/bin/sftp', [...common, '-b', batch, 'root@127.0.0.1']);
     expect(r.stderr).toBe('');

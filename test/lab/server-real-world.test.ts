@@ -57,7 +57,9 @@ describe.skipIf(!createWorld)('lab SSH over the real simulated world', () => {
     labs.push(b);
     const c = await connect(b.connectOptions('an-node02'));
     const s = await sftpOf(c);
-    expect((await call<Buffer>((cb) => s.readFile('/root/from-an-node02', cb))).toString()).toBe('written on an-node02\n');
+    expect((await call<Buffer>((cb) => s.readFile('/root/from-an-node02', cb))).toString()).toBe(
+      'written on an-node02\n',
+    );
     c.end();
 
     b.world.fault({ kind: 'power', node: 'an-node01', on: false });

@@ -56,7 +56,11 @@ describe('lab SSH exec', () => {
       const nf = await run(c, 'frobnicate');
       expect(nf.code).toBe(127);
       expect(nf.stderr).toContain('command not found');
-      expect(await run(c, 'cat', { stdin: 'line 1\nline 2\n' })).toEqual({ code: 0, stdout: 'line 1\nline 2\n', stderr: '' });
+      expect(await run(c, 'cat', { stdin: 'line 1\nline 2\n' })).toEqual({
+        code: 0,
+        stdout: 'line 1\nline 2\n',
+        stderr: '',
+      });
       expect((await run(c, 'cat /etc/hostname')).stdout).toBe(`${N1}\n`);
       expect((await run(c, 'printenv LANG', { env: { LANG: 'C' } })).stdout).toBe('C\n');
     } finally {
@@ -68,7 +72,11 @@ describe('lab SSH exec', () => {
     const l = await lab();
     const c = await connect(l.connectOptions(N2));
     try {
-      expect(await run(c, 'echo still answers', { eof: false })).toEqual({ code: 0, stdout: 'still answers\n', stderr: '' });
+      expect(await run(c, 'echo still answers', { eof: false })).toEqual({
+        code: 0,
+        stdout: 'still answers\n',
+        stderr: '',
+      });
     } finally {
       c.end();
     }
@@ -174,7 +182,9 @@ describe('lab SFTP', () => {
 
       // plain RENAME refuses an existing target (as OpenSSH); posix-rename replaces it
       await call((cb) => s.writeFile('/etc/hosts.new', 'replaced\n', cb));
-      const refused = await call((cb) => s.rename('/etc/hosts.new', '/etc/hosts', cb)).catch((e: { code?: number }) => e);
+      const refused = await call((cb) => s.rename('/etc/hosts.new', '/etc/hosts', cb)).catch(
+        (e: { code?: number }) => e,
+      );
       expect((refused as { code?: number }).code).toBe(STATUS_CODE.FAILURE);
       await call((cb) => s.ext_openssh_rename('/etc/hosts.new', '/etc/hosts', cb));
       expect(fs.readFile('/etc/hosts').toString()).toBe('replaced\n');
@@ -206,7 +216,11 @@ describe('lab SFTP', () => {
     const l = await lab();
     const c = await connect(l.connectOptions(N1));
     const s = await sftpOf(c);
-    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: number }) => e.code);
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: number }) => e.code,
+      );
     try {
       expect(await code(call((cb) => s.stat('/nope', cb)))).toBe(STATUS_CODE.NO_SUCH_FILE);
       expect(await code(call((cb) => s.open('/nope', 'r', cb)))).toBe(STATUS_CODE.NO_SUCH_FILE);
@@ -253,7 +267,10 @@ describe('lab host keys and auth', () => {
     expect(fp1).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
     expect(fp1).not.toBe(fp2);
     let seen = '';
-    const c = await connect({ ...a.connectOptions(N1), hostVerifier: (k: Buffer) => ((seen = k.toString('base64')), a.connectOptions(N1).hostVerifier(k)) });
+    const c = await connect({
+      ...a.connectOptions(N1),
+      hostVerifier: (k: Buffer) => ((seen = k.toString('base64')), a.connectOptions(N1).hostVerifier(k)),
+    });
     c.end();
     expect(seen).not.toBe('');
     await a.stop();
@@ -359,7 +376,9 @@ describe('lab journal and persistence', () => {
     expect((await run(c, 'count')).stdout).toBe('1\n');
     expect((await run(c, 'count')).stdout).toBe('2\n');
     // NOTE: read world.json while the lab still runs: the save happened before the reply.
-    const onDisk = JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as { world: { nodes: Record<string, { counter: number }> } };
+    const onDisk = JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as {
+      world: { nodes: Record<string, { counter: number }> };
+    };
     expect(onDisk.world.nodes[N1]!.counter).toBe(2);
     const s = await sftpOf(c);
     await call((cb) => s.writeFile('/root/kept', 'across restarts\n', cb));

@@ -30,8 +30,11 @@ describe('shell: semantics', () => {
     ['echo one two | tr a-z A-Z', 'ONE TWO\n'],
     ['printf "%s-%03d\\n" x 7', 'x-007\n'],
     ['echo "a  b"   c', 'a  b c\n'],
-    ["echo 'single $HOME' \"double $HOME\"", 'single $HOME double /root\n'],
-    ["echo server tick.redhat.com$'\\n'restrict tick.redhat.com mask 255.255.255.255", 'server tick.redhat.com\nrestrict tick.redhat.com mask 255.255.255.255\n'],
+    ['echo \'single $HOME\' "double $HOME"', 'single $HOME double /root\n'],
+    [
+      "echo server tick.redhat.com$'\\n'restrict tick.redhat.com mask 255.255.255.255",
+      'server tick.redhat.com\nrestrict tick.redhat.com mask 255.255.255.255\n',
+    ],
     ['echo ~ ~/.ssh ~root', '/root /root/.ssh /root\n'],
     ['echo ifcfg-bond{0,1,2}', 'ifcfg-bond0 ifcfg-bond1 ifcfg-bond2\n'],
     ['echo r{0..2} {a,b}{1,2}', 'r0 r1 r2 a1 a2 b1 b2\n'],
@@ -47,7 +50,7 @@ describe('shell: semantics', () => {
     ['(exit 3); echo $?', '3\n'],
     ['{ echo a; echo b; } | wc -l', '2\n'],
     ['sh -c "echo \\$0 \\$1; exit 4" name arg; echo $?', 'name arg\n4\n'],
-    ['bash -c \'exit 7\'; echo $?', '7\n'],
+    ["bash -c 'exit 7'; echo $?", '7\n'],
     ['cat <<EOF\nline $HOME\nEOF', 'line /root\n'],
     ["cat <<'EOF'\nline $HOME\nEOF", 'line $HOME\n'],
     ['cat <<< "here string"', 'here string\n'],
@@ -74,7 +77,11 @@ describe('shell: semantics', () => {
   it('reports unknown commands as bash does', async () => {
     expect(await run(n, 'foo')).toEqual({ out: '', err: 'bash: foo: command not found\n', code: 127 });
     expect((await run(n, 'sh -c foo')).err).toBe('sh: foo: command not found\n');
-    expect(await run(n, '/no/such/prog')).toEqual({ out: '', err: 'bash: /no/such/prog: No such file or directory\n', code: 127 });
+    expect(await run(n, '/no/such/prog')).toEqual({
+      out: '',
+      err: 'bash: /no/such/prog: No such file or directory\n',
+      code: 127,
+    });
     expect((await run(n, '/etc')).code).toBe(126);
     expect((await run(n, 'echo "x')).code).toBe(2);
   });
@@ -82,7 +89,11 @@ describe('shell: semantics', () => {
   it('redirects: >, >>, <, 2>&1, 2>/dev/null, &>', async () => {
     await run(n, 'echo one > /tmp/r; echo two >> /tmp/r');
     expect((await run(n, 'cat < /tmp/r')).out).toBe('one\ntwo\n');
-    expect(await run(n, 'ls /nope 2>&1')).toEqual({ out: 'ls: cannot access /nope: No such file or directory\n', err: '', code: 2 });
+    expect(await run(n, 'ls /nope 2>&1')).toEqual({
+      out: 'ls: cannot access /nope: No such file or directory\n',
+      err: '',
+      code: 2,
+    });
     expect(await run(n, 'ls /nope 2>/dev/null')).toEqual({ out: '', err: '', code: 2 });
     await run(n, 'ls /nope /tmp/r &> /tmp/both');
     expect((await run(n, 'cat /tmp/both')).out).toBe('ls: cannot access /nope: No such file or directory\n/tmp/r\n');
@@ -104,7 +115,10 @@ describe('shell: semantics', () => {
   });
 
   it('runs `cmd &` after the command line completes', async () => {
-    const r = await run(n, 'nohup sh -c "sleep 1; echo done > /tmp/bg" & echo started; cat /tmp/bg 2>/dev/null || echo notyet');
+    const r = await run(
+      n,
+      'nohup sh -c "sleep 1; echo done > /tmp/bg" & echo started; cat /tmp/bg 2>/dev/null || echo notyet',
+    );
     expect(r.out).toBe('started\nnotyet\n');
     await n.settle();
     expect((await run(n, 'cat /tmp/bg')).out).toBe('done\n');

@@ -10,9 +10,20 @@ describe('world: creation from answers', () => {
     expect(Object.keys(w.nodes)).toEqual(['an-node01', 'an-node02']);
     const n2 = w.nodes['an-node02']!;
     expect((await run(n2, 'hostname; uname -n')).out).toBe('an-node02.alteeve.ca\nan-node02.alteeve.ca\n');
-    expect((await run(n2, 'grep HWADDR /etc/sysconfig/network-scripts/ifcfg-eth3')).out).toBe('HWADDR="00:1B:21:9D:5A:10"\n');
-    expect(n2.nics.map((x) => `${x.name}@${x.switch}`)).toEqual(['eth0@sw1', 'eth1@sw1', 'eth2@sw1', 'eth3@sw2', 'eth4@sw2', 'eth5@sw2']);
-    expect(w.pdus).toEqual([{ name: 'pdu2', ip: '10.20.2.2', up: true, outlets: { '1': 'an-node01', '2': 'an-node02' } }]);
+    expect((await run(n2, 'grep HWADDR /etc/sysconfig/network-scripts/ifcfg-eth3')).out).toBe(
+      'HWADDR="00:1B:21:9D:5A:10"\n',
+    );
+    expect(n2.nics.map((x) => `${x.name}@${x.switch}`)).toEqual([
+      'eth0@sw1',
+      'eth1@sw1',
+      'eth2@sw1',
+      'eth3@sw2',
+      'eth4@sw2',
+      'eth5@sw2',
+    ]);
+    expect(w.pdus).toEqual([
+      { name: 'pdu2', ip: '10.20.2.2', up: true, outlets: { '1': 'an-node01', '2': 'an-node02' } },
+    ]);
     expect(w.bmcs.map((b) => `${b.node}=${b.ip}`)).toEqual(['an-node01=10.20.1.1', 'an-node02=10.20.1.2']);
 
     const noMacs = { ...a, nodes: a.nodes.map((n) => ({ ...n, nics: undefined })) };
@@ -24,18 +35,33 @@ describe('world: creation from answers', () => {
 
   it('seeds a minimal CentOS 6.4', async () => {
     const n = world().nodes['an-node01']!;
-    expect((await run(n, 'cat /etc/redhat-release; grep HOSTNAME /etc/sysconfig/network; test -d /root/.ssh || echo no-ssh-dir')).out).toBe('CentOS release 6.4 (Final)\nHOSTNAME=an-node01.alteeve.ca\nno-ssh-dir\n');
-    expect((await run(n, 'test -b /dev/sda && echo block; grep -c . /etc/hosts; grep -E "^(filter|    filter|    locking_type|    fallback_to_local_locking) =" /etc/lvm/lvm.conf')).out).toBe(
-      'block\n2\n    filter = [ "a/.*/" ]\n    locking_type = 1\n    fallback_to_local_locking = 1\n',
+    expect(
+      (
+        await run(
+          n,
+          'cat /etc/redhat-release; grep HOSTNAME /etc/sysconfig/network; test -d /root/.ssh || echo no-ssh-dir',
+        )
+      ).out,
+    ).toBe('CentOS release 6.4 (Final)\nHOSTNAME=an-node01.alteeve.ca\nno-ssh-dir\n');
+    expect(
+      (
+        await run(
+          n,
+          'test -b /dev/sda && echo block; grep -c . /etc/hosts; grep -E "^(filter|    filter|    locking_type|    fallback_to_local_locking) =" /etc/lvm/lvm.conf',
+        )
+      ).out,
+    ).toBe('block\n2\n    filter = [ "a/.*/" ]\n    locking_type = 1\n    fallback_to_local_locking = 1\n');
+    expect((await run(n, 'cat /etc/sysconfig/network-scripts/ifcfg-eth1')).out).toMatch(
+      /^DEVICE="eth1"\nBOOTPROTO="dhcp"\nHWADDR="00:E0:81:C7:EC:48"\nNM_CONTROLLED="yes"\nONBOOT="no"\nTYPE="Ethernet"\nUUID="[0-9a-f-]{36}"\n$/,
     );
-    expect((await run(n, 'cat /etc/sysconfig/network-scripts/ifcfg-eth1')).out).toMatch(/^DEVICE="eth1"\nBOOTPROTO="dhcp"\nHWADDR="00:E0:81:C7:EC:48"\nNM_CONTROLLED="yes"\nONBOOT="no"\nTYPE="Ethernet"\nUUID="[0-9a-f-]{36}"\n$/);
     const chk = (await run(n, 'chkconfig --list | cut -f1,5 | tr -s " " | sort')).out;
     expect(chk).toContain('NetworkManager \t3:on\n');
     expect(chk).toContain('sshd \t3:on\n');
     expect(chk).toContain('iptables \t3:on\n');
     expect(chk).toContain('acpid \t3:on\n');
     expect(chk).toContain('network \t3:on\n');
-    for (const s of ['NetworkManager', 'iptables', 'ip6tables', 'sshd', 'acpid']) expect((await run(n, `service ${s} status`)).code).toBe(0);
+    for (const s of ['NetworkManager', 'iptables', 'ip6tables', 'sshd', 'acpid'])
+      expect((await run(n, `service ${s} status`)).code).toBe(0);
     expect((await run(n, 'getenforce; stat -c "%a %U" /etc/ssh/ssh_host_rsa_key')).out).toBe('Enforcing\n600 root\n');
   }, 30000);
 });
@@ -45,14 +71,24 @@ describe('world: faults, power and serialization', () => {
     const w = world();
     await networked(w);
     const n1 = w.nodes['an-node01']!;
-    await run(n1, 'ssh-keygen -t rsa -N "" -b 2047 -f ~/.ssh/id_rsa -q && yum -y install ntp && chkconfig ntpd on && service ntpd start && echo hi > /root/note');
+    await run(
+      n1,
+      'ssh-keygen -t rsa -N "" -b 2047 -f ~/.ssh/id_rsa -q && yum -y install ntp && chkconfig ntpd on && service ntpd start && echo hi > /root/note',
+    );
     w.fault({ kind: 'cable', node: 'an-node01', nic: 'eth0', up: false });
     w.advance(5000);
     const before = { bond: (await run(n1, 'cat /proc/net/bonding/bond0')).out, date: (await run(n1, 'date +%s')).out };
     const json = JSON.parse(JSON.stringify(w.toJSON()));
     const v = createWorld({ saved: json });
     const m1 = v.nodes['an-node01']!;
-    expect((await run(m1, 'cat /root/note; rpm -q ntp; service ntpd status >/dev/null && echo running; chkconfig --list ntpd | cut -f5')).out).toBe('hi\nntp-4.2.4p8-3.el6.centos.x86_64\nrunning\n3:on\n');
+    expect(
+      (
+        await run(
+          m1,
+          'cat /root/note; rpm -q ntp; service ntpd status >/dev/null && echo running; chkconfig --list ntpd | cut -f5',
+        )
+      ).out,
+    ).toBe('hi\nntp-4.2.4p8-3.el6.centos.x86_64\nrunning\n3:on\n');
     expect((await run(m1, 'cat /proc/net/bonding/bond0')).out).toBe(before.bond);
     expect(m1.fs.readText('/root/.ssh/id_rsa')).toBe(n1.fs.readText('/root/.ssh/id_rsa'));
     expect(m1.fs.readText('/etc/ssh/ssh_host_rsa_key')).toBe(n1.fs.readText('/etc/ssh/ssh_host_rsa_key'));
@@ -76,7 +112,14 @@ describe('world: faults, power and serialization', () => {
     await expect(n1.exec('true')).rejects.toThrow(/powered off/);
     w.fault({ kind: 'power', node: 'an-node01', on: true });
     expect(n1.reachable()).toBe(true);
-    expect((await run(n1, 'service ntpd status >/dev/null && echo ntpd; service acpid status; cat /proc/net/bonding/bond0 | grep Active')).out).toBe('ntpd\nacpid is stopped\nCurrently Active Slave: eth0\n');
+    expect(
+      (
+        await run(
+          n1,
+          'service ntpd status >/dev/null && echo ntpd; service acpid status; cat /proc/net/bonding/bond0 | grep Active',
+        )
+      ).out,
+    ).toBe('ntpd\nacpid is stopped\nCurrently Active Slave: eth0\n');
     expect(changes).toBeGreaterThan(0);
   }, 30000);
 
@@ -112,6 +155,8 @@ describe('world: faults, power and serialization', () => {
     expect(n1.reachable()).toBe(false);
     await w.settle();
     expect(n1.reachable()).toBe(true);
-    expect((await run(n1, 'hostname; grep ^SELINUX= /etc/selinux/config; getenforce')).out).toBe('an-node01.alteeve.ca\nSELINUX=disabled\nDisabled\n');
+    expect((await run(n1, 'hostname; grep ^SELINUX= /etc/selinux/config; getenforce')).out).toBe(
+      'an-node01.alteeve.ca\nSELINUX=disabled\nDisabled\n',
+    );
   }, 30000);
 });

@@ -58,7 +58,12 @@ describe('masking in every printed form (point 2)', () => {
     const printed = [
       pw,
       x(pw),
-      pw.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
+      pw
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&#34;')
+        .replace(/'/g, '&#39;'),
       q(pw),
       `"${pw.replace(/(["\\$`])/g, '\\$1')}"`,
       JSON.stringify(pw),
@@ -67,7 +72,7 @@ describe('masking in every printed form (point 2)', () => {
     for (const p of printed) {
       const out = redact(`before ${p} after`, s);
       expect(out, p).toContain(MASK);
-      for (const piece of ['b<c', 'b&lt;c', 'd\'e', 'f`g', 'd&#39;e', 'd&apos;e']) expect(out).not.toContain(piece);
+      for (const piece of ['b<c', 'b&lt;c', "d'e", 'f`g', 'd&#39;e', 'd&apos;e']) expect(out).not.toContain(piece);
     }
   });
 
@@ -82,13 +87,22 @@ describe('masking in every printed form (point 2)', () => {
   });
 
   it('masks a word-like secret only as a whole token; a strong one everywhere, even glued to other text', () => {
-    expect(redact('/root/backups and hunter2 and backups hunters hunter', ['hunter'])).toBe('/root/backups and hunter2 and backups hunters ********');
+    expect(redact('/root/backups and hunter2 and backups hunters hunter', ['hunter'])).toBe(
+      '/root/backups and hunter2 and backups hunters ********',
+    );
     expect(redact('aaS3cretS3cretbb', ['S3cretS3cret'])).toBe('aa********bb');
     expect(redact('pw=s3cr3t!', ['s3cr3t!'])).toBe('pw=********');
   });
 
   it('masks an old password (no longer in the answers) in an on-screen diff', () => {
-    const ch = fileChange('/etc/cluster/cluster.conf', '<fencedevice login="root" passwd="0ld-Passw0rd"/>\n', '<fencedevice login="root" passwd="N3w-Passw0rd"/>\n', secretValues(validateAnswers({ ...parse(readFileSync(EXAMPLE, 'utf8')), ricci: { password: 'N3w-Passw0rd' } }, 't', {})));
+    const ch = fileChange(
+      '/etc/cluster/cluster.conf',
+      '<fencedevice login="root" passwd="0ld-Passw0rd"/>\n',
+      '<fencedevice login="root" passwd="N3w-Passw0rd"/>\n',
+      secretValues(
+        validateAnswers({ ...parse(readFileSync(EXAMPLE, 'utf8')), ricci: { password: 'N3w-Passw0rd' } }, 't', {}),
+      ),
+    );
     expect(ch.patch).not.toContain('0ld-Passw0rd');
     expect(ch.patch).not.toContain('N3w-Passw0rd');
     expect(maskSecretAttrs(`password = abc def\npasswd='x y'`)).toBe(`password = ${MASK} def\npasswd='${MASK}'`);
@@ -111,9 +125,18 @@ describe('masking in every printed form (point 2)', () => {
     expect((c.text() + c.errText()).split(MASK).length - 1).toBe(5);
   });
 
-  const refused: [string, (a: any) => void, RegExp][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
-    ['passwd written as a number', (a) => (a.fencing.devices[0].passwd = 12345678), /fencing.devices\[0\].passwd: write the password in quotes/],
-    ['ricci password written as a number', (a) => (a.ricci.password = 1234567), /ricci.password: write the password in quotes/],
+  const refused: [string, (a: any) => void, RegExp][] = [
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    [
+      'passwd written as a number',
+      (a) => (a.fencing.devices[0].passwd = 12345678),
+      /fencing.devices\[0\].passwd: write the password in quotes/,
+    ],
+    [
+      'ricci password written as a number',
+      (a) => (a.ricci.password = 1234567),
+      /ricci.password: write the password in quotes/,
+    ],
     ['empty passwd', (a) => (a.fencing.devices[0].passwd = ''), /fencing.devices\[0\].passwd: must not be empty/],
     ['null passwd', (a) => (a.fencing.devices[0].passwd = null), /fencing.devices\[0\].passwd: must not be empty/],
     ['null ricci password', (a) => (a.ricci.password = null), /ricci.password: must not be empty/],
@@ -122,7 +145,11 @@ describe('masking in every printed form (point 2)', () => {
     ['secret "root"', (a) => (a.ricci.password = 'root'), /"root" is a word the tool prints/],
     ['secret "Admin"', (a) => (a.fencing.devices[1].passwd = 'Admin'), /"admin" is a word the tool prints/],
     ['six-digit secret', (a) => (a.fencing.devices[1].passwd = '123456'), /reads like a number/],
-    ['secret equal to a node name', (a) => (a.ricci.password = 'an-node01'), /ricci.password: is the same text as nodes\[0\].name/],
+    [
+      'secret equal to a node name',
+      (a) => (a.ricci.password = 'an-node01'),
+      /ricci.password: is the same text as nodes\[0\].name/,
+    ],
     ['multi-line secret', (a) => (a.ricci.password = 'line1\nline2'), /ricci.password: must be on one line/],
   ];
   for (const [what, mutate, want] of refused)
@@ -140,42 +167,110 @@ describe('masking in every printed form (point 2)', () => {
 });
 
 describe('answers checks that match what the files need (point 4)', () => {
-  const cases: [string, (a: any) => void, string][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
-    ['fence attribute name injecting XML', (a) => (a.fencing.devices[2]['x="1"/><fencedevice name="evil" agent="fence_x'] = 'y'), 'fencing.devices[2]: "x=\\"1\\"/><fencedevice'],
-    ['fence attribute name with a space', (a) => (a.fencing.devices[2]['ip addr'] = 'y'), 'fencing.devices[2]: "ip addr" is not a fence agent attribute name'],
-    ['fence attribute holding a map', (a) => (a.fencing.devices[2].ipaddr = { a: 1 }), 'fencing.devices[2].ipaddr: a fence agent attribute is one value'],
+  const cases: [string, (a: any) => void, string][] = [
+    // eslint-disable-line @typescript-eslint/no-explicit-any
+    [
+      'fence attribute name injecting XML',
+      (a) => (a.fencing.devices[2]['x="1"/><fencedevice name="evil" agent="fence_x'] = 'y'),
+      'fencing.devices[2]: "x=\\"1\\"/><fencedevice',
+    ],
+    [
+      'fence attribute name with a space',
+      (a) => (a.fencing.devices[2]['ip addr'] = 'y'),
+      'fencing.devices[2]: "ip addr" is not a fence agent attribute name',
+    ],
+    [
+      'fence attribute holding a map',
+      (a) => (a.fencing.devices[2].ipaddr = { a: 1 }),
+      'fencing.devices[2].ipaddr: a fence agent attribute is one value',
+    ],
     ['fence attribute null', (a) => (a.fencing.devices[2].ipaddr = null), 'fencing.devices[2].ipaddr: has no value'],
-    ['fence attribute with a newline', (a) => (a.fencing.devices[2].ipaddr = 'pdu2\n<evil/>'), 'fencing.devices[2].ipaddr: '],
-    ['linbitHash with a newline', (a) => (a.storage.drbd.linbitHash = 'abc\n[evil]\nbaseurl=http://x'), 'storage.drbd.linbitHash: the hash from the LINBIT repository URL'],
-    ['VM extra args with a newline', (a) => (a.vms[0].install.extraArgs = 'ks=x\nreboot'), 'vms[0].install.extraArgs: must be on one line'],
+    [
+      'fence attribute with a newline',
+      (a) => (a.fencing.devices[2].ipaddr = 'pdu2\n<evil/>'),
+      'fencing.devices[2].ipaddr: ',
+    ],
+    [
+      'linbitHash with a newline',
+      (a) => (a.storage.drbd.linbitHash = 'abc\n[evil]\nbaseurl=http://x'),
+      'storage.drbd.linbitHash: the hash from the LINBIT repository URL',
+    ],
+    [
+      'VM extra args with a newline',
+      (a) => (a.vms[0].install.extraArgs = 'ks=x\nreboot'),
+      'vms[0].install.extraArgs: must be on one line',
+    ],
     ['ssh host with a newline', (a) => (a.nodes[0].ssh.host = 'a\nb'), 'nodes[0].ssh.host: '],
     ['bonding mode 7', (a) => (a.networks.bonding.mode = 7), 'networks.bonding.mode: bonding mode is 0 to 6'],
     ['negative updelay', (a) => (a.networks.bonding.updelay = -5), 'networks.bonding.updelay: '],
-    ['updelay not a multiple of miimon', (a) => (a.networks.bonding.updelay = 120050), 'networks.bonding.updelay: 120050 is not a multiple of miimon 100'],
+    [
+      'updelay not a multiple of miimon',
+      (a) => (a.networks.bonding.updelay = 120050),
+      'networks.bonding.updelay: 120050 is not a multiple of miimon 100',
+    ],
     ['use_carrier 2', (a) => (a.networks.bonding.useCarrier = 2), 'networks.bonding.useCarrier: '],
-    ['node address = network address', (a) => (a.nodes[0].bcn = '10.20.0.0'), 'nodes[0].bcn: 10.20.0.0 is the network address of 10.20.0.0/16'],
-    ['node address = broadcast address', (a) => (a.nodes[1].sn = '10.10.255.255'), 'nodes[1].sn: 10.10.255.255 is the broadcast address of 10.10.0.0/16'],
-    ['gateway = broadcast', (a) => (a.networks.ifn.gateway = '10.255.255.255'), 'networks.ifn.gateway: 10.255.255.255 is the broadcast address'],
-    ['two networks the same', (a) => (a.networks.sn.cidr = '10.20.0.0/16'), 'networks.sn.cidr: 10.20.0.0/16 overlaps networks.bcn.cidr'],
-    ['overlapping networks', (a) => (a.networks.ifn.cidr = '10.0.0.0/8'), 'networks.ifn.cidr: 10.0.0.0/8 overlaps networks.bcn.cidr'],
+    [
+      'node address = network address',
+      (a) => (a.nodes[0].bcn = '10.20.0.0'),
+      'nodes[0].bcn: 10.20.0.0 is the network address of 10.20.0.0/16',
+    ],
+    [
+      'node address = broadcast address',
+      (a) => (a.nodes[1].sn = '10.10.255.255'),
+      'nodes[1].sn: 10.10.255.255 is the broadcast address of 10.10.0.0/16',
+    ],
+    [
+      'gateway = broadcast',
+      (a) => (a.networks.ifn.gateway = '10.255.255.255'),
+      'networks.ifn.gateway: 10.255.255.255 is the broadcast address',
+    ],
+    [
+      'two networks the same',
+      (a) => (a.networks.sn.cidr = '10.20.0.0/16'),
+      'networks.sn.cidr: 10.20.0.0/16 overlaps networks.bcn.cidr',
+    ],
+    [
+      'overlapping networks',
+      (a) => (a.networks.ifn.cidr = '10.0.0.0/8'),
+      'networks.ifn.cidr: 10.0.0.0/8 overlaps networks.bcn.cidr',
+    ],
     ['DRBD size 0GB', (a) => (a.storage.resources[0].size = '0GB'), 'storage.resources[0].size: must be above zero'],
     ['VM size 0G', (a) => (a.vms[0].size = '0G'), 'vms[0].size: must be above zero'],
     ['GFS2 mount /', (a) => (a.storage.gfs2.mount = '/'), 'storage.gfs2.mount: cannot mount the shared GFS2 on /'],
     ['GFS2 mount /etc', (a) => (a.storage.gfs2.mount = '/etc'), 'storage.gfs2.mount: /etc is the system folder /etc'],
-    ['GFS2 mount under /usr', (a) => (a.storage.gfs2.mount = '/usr/local/shared'), 'storage.gfs2.mount: /usr/local/shared is inside the system folder /usr'],
+    [
+      'GFS2 mount under /usr',
+      (a) => (a.storage.gfs2.mount = '/usr/local/shared'),
+      'storage.gfs2.mount: /usr/local/shared is inside the system folder /usr',
+    ],
     ['GFS2 mount with ..', (a) => (a.storage.gfs2.mount = '/shared/../etc'), 'storage.gfs2.mount: /shared/../etc has'],
     ['GFS2 mount relative', (a) => (a.storage.gfs2.mount = 'shared'), 'storage.gfs2.mount: must be an absolute path'],
-    ['GFS2 lock table name over 30', (a) => (a.storage.gfs2.lv = 'a'.repeat(31)), 'storage.gfs2.lv: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" is 31 characters; it is the GFS2 lock table name'],
+    [
+      'GFS2 lock table name over 30',
+      (a) => (a.storage.gfs2.lv = 'a'.repeat(31)),
+      'storage.gfs2.lv: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" is 31 characters; it is the GFS2 lock table name',
+    ],
     ['LV name reserved by LVM', (a) => (a.vms[1].lv = 'snapshot1'), 'vms[1].lv: LV names cannot start with "snapshot"'],
     ['LV name with _mlog', (a) => (a.vms[2].lv = 'vm_mlog'), 'vms[2].lv: LV names cannot contain "_mlog"'],
-    ['VG name over 127', (a) => (a.storage.resources[0].vg = 'v'.repeat(128)), 'storage.resources[0].vg: is 128 characters'],
-    ['node name over 63', (a) => (a.nodes[0].name = 'n'.repeat(64)), 'nodes[0].name: a host name is at most 63 characters'],
+    [
+      'VG name over 127',
+      (a) => (a.storage.resources[0].vg = 'v'.repeat(128)),
+      'storage.resources[0].vg: is 128 characters',
+    ],
+    [
+      'node name over 63',
+      (a) => (a.nodes[0].name = 'n'.repeat(64)),
+      'nodes[0].name: a host name is at most 63 characters',
+    ],
     ['ssh user with a space', (a) => (a.nodes[0].ssh.user = 'ro ot'), 'nodes[0].ssh.user: not a user name'],
   ];
   for (const [what, mutate, want] of cases)
     it(`refuses ${what}, naming the field`, () => {
       const issues = issuesOf(mutate);
-      expect(issues.some((i) => i.startsWith(want)), `${issues.join('\n')}`).toBe(true);
+      expect(
+        issues.some((i) => i.startsWith(want)),
+        `${issues.join('\n')}`,
+      ).toBe(true);
     });
 
   it('a file with ten of these gets ten messages, one per field', () => {
@@ -204,12 +299,17 @@ describe('answers checks that match what the files need (point 4)', () => {
 describe('hostile YAML (point 4)', () => {
   it('refuses an alias bomb with a message, not "internal error"', () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 9; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
+    for (let i = 0; i < 9; i++)
+      lines.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      );
     expect(fileIssues(lines.join('\n') + '\n').join('\n')).toMatch(/\(file\): too many YAML aliases/);
   });
 
   it('refuses deep nesting (flow and block) with a message', () => {
-    expect(fileIssues('cluster: ' + '['.repeat(5000) + ']'.repeat(5000) + '\n').join('\n')).toMatch(/nested (more than 12 levels|too deep)/);
+    expect(fileIssues('cluster: ' + '['.repeat(5000) + ']'.repeat(5000) + '\n').join('\n')).toMatch(
+      /nested (more than 12 levels|too deep)/,
+    );
     let block = '';
     for (let i = 0; i < 20; i++) block += `${'  '.repeat(i)}k${i}:\n`;
     block += `${'  '.repeat(20)}v: 1\n`;
@@ -217,7 +317,9 @@ describe('hostile YAML (point 4)', () => {
   });
 
   it('refuses a duplicate key, a file too big and a folder, with messages', () => {
-    expect(fileIssues('cluster: {name: a}\ncluster: {name: b}\n').join('\n')).toMatch(/YAML syntax: Map keys must be unique/);
+    expect(fileIssues('cluster: {name: a}\ncluster: {name: b}\n').join('\n')).toMatch(
+      /YAML syntax: Map keys must be unique/,
+    );
     expect(fileIssues('# ' + 'x'.repeat(1024 * 1024 + 10) + '\n').join('\n')).toMatch(/\(file\): is \d+ bytes/);
     expect(() => loadAnswers(tmpdir(), {})).toThrow(/cannot read answers file .*EISDIR/);
   });

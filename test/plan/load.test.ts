@@ -80,8 +80,12 @@ describe('answers loading', () => {
     const issues = issuesOf((a) => {
       a.ricci.password = '${env:ANVIL_TEST_RICCI}';
     });
-    expect(issues).toEqual(['ricci.password: environment variable ANVIL_TEST_RICCI is not set; export ANVIL_TEST_RICCI=... or write the value in the file']);
-    expect(issuesOf((a) => (a.ricci.password = '${env:ANVIL_TEST_RICCI}'), { ANVIL_TEST_RICCI: 'pw-from-env' })).toEqual([]);
+    expect(issues).toEqual([
+      'ricci.password: environment variable ANVIL_TEST_RICCI is not set; export ANVIL_TEST_RICCI=... or write the value in the file',
+    ]);
+    expect(
+      issuesOf((a) => (a.ricci.password = '${env:ANVIL_TEST_RICCI}'), { ANVIL_TEST_RICCI: 'pw-from-env' }),
+    ).toEqual([]);
   });
 
   it('leaves unset ${env:NAME} secrets as written when they are optional (plan, runbook)', () => {
@@ -92,7 +96,17 @@ describe('answers loading', () => {
 
   it('requires exactly two nodes, a fence method per node, and a VG for every VM', () => {
     const issues = issuesOf((a) => {
-      a.nodes.push({ ...a.nodes[1], name: 'an-node03', label: 'an03', id: 3, bcn: '10.20.0.3', sn: '10.10.0.3', ifn: '10.255.0.3', ipmi: '10.20.1.3', nics: undefined });
+      a.nodes.push({
+        ...a.nodes[1],
+        name: 'an-node03',
+        label: 'an03',
+        id: 3,
+        bcn: '10.20.0.3',
+        sn: '10.10.0.3',
+        ifn: '10.255.0.3',
+        ipmi: '10.20.1.3',
+        nics: undefined,
+      });
       delete a.fencing.methods['an-node02'];
       delete a.storage.resources[2].primary;
     });
@@ -115,6 +129,8 @@ describe('answers loading', () => {
   });
 
   it('rejects unknown keys with their path', () => {
-    expect(issuesOf((a) => (a.cluster.nmae = 'x'))).toEqual(['cluster.nmae: unknown key; check its spelling against `anvil-install schema`']);
+    expect(issuesOf((a) => (a.cluster.nmae = 'x'))).toEqual([
+      'cluster.nmae: unknown key; check its spelling against `anvil-install schema`',
+    ]);
   });
 });

@@ -75,7 +75,9 @@ describe('host key trust', () => {
     expect(err.message).toContain(fingerprint(a));
     expect(err.message).toContain(fingerprint(b));
     // a different key type for a known host is a change too
-    expect(await verifyHostKey({ knownHostsFile: kh, confirm: async () => true }, '10.0.0.1', 22, e).catch((x) => x)).toBeInstanceOf(HostKeyMismatch);
+    expect(
+      await verifyHostKey({ knownHostsFile: kh, confirm: async () => true }, '10.0.0.1', 22, e).catch((x) => x),
+    ).toBeInstanceOf(HostKeyMismatch);
   });
 
   it('first contact: unattended refuses with a pin hint; confirm yes appends, no refuses', async () => {
@@ -84,7 +86,9 @@ describe('host key trust', () => {
     expect(u).toBeInstanceOf(HostKeyUnknown);
     expect(u.hint).toContain(`nodes[].ssh.hostKey: "${fingerprint(a)}"`);
     expect(u.hint).toContain('/etc/ssh/ssh_host_ed25519_key.pub');
-    expect(await verifyHostKey({ knownHostsFile: kh, confirm: async () => false }, '10.0.0.2', 22, a).catch((x) => x)).toBeInstanceOf(HostKeyRejected);
+    expect(
+      await verifyHostKey({ knownHostsFile: kh, confirm: async () => false }, '10.0.0.2', 22, a).catch((x) => x),
+    ).toBeInstanceOf(HostKeyRejected);
     const seen: string[] = [];
     const ok = await verifyHostKey(
       { knownHostsFile: kh, confirm: async (host, fp, type) => (seen.push(`${host} ${type} ${fp}`), true) },

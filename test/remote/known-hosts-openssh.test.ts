@@ -38,8 +38,12 @@ describe('known_hosts like OpenSSH (issue 10, point 5)', () => {
   it('refuses a @revoked key, even when a plain line or a pin vouches for it', async () => {
     const f = file(`node1 ${a.line}\n@revoked * ${a.line}\n`);
     await expect(verifyHostKey({ knownHostsFile: f }, 'node1', 22, a.blob)).rejects.toThrow(HostKeyRevoked);
-    await expect(verifyHostKey({ knownHostsFile: f, pinned: fingerprint(a.blob) }, 'node1', 22, a.blob)).rejects.toThrow(/is revoked in .*known_hosts; refusing/);
-    await expect(verifyHostKey({ knownHostsFile: f, confirm: async () => true }, 'node1', 22, a.blob)).rejects.toThrow(HostKeyRevoked);
+    await expect(
+      verifyHostKey({ knownHostsFile: f, pinned: fingerprint(a.blob) }, 'node1', 22, a.blob),
+    ).rejects.toThrow(/is revoked in .*known_hosts; refusing/);
+    await expect(verifyHostKey({ knownHostsFile: f, confirm: async () => true }, 'node1', 22, a.blob)).rejects.toThrow(
+      HostKeyRevoked,
+    );
     // a revoked line for another key does not stop a good one
     const g = file(`node1 ${a.line}\n@revoked node1 ${b.line}\n`);
     expect(await verifyHostKey({ knownHostsFile: g }, 'node1', 22, a.blob)).toBe('known');
@@ -48,8 +52,12 @@ describe('known_hosts like OpenSSH (issue 10, point 5)', () => {
 
   it('refuses a host vouched for only by @cert-authority, with a message; a plain line still works beside it', async () => {
     const f = file(`@cert-authority *.example.com ${b.line}\n`);
-    await expect(verifyHostKey({ knownHostsFile: f, confirm: async () => true }, 'n1.example.com', 22, a.blob)).rejects.toThrow(HostKeyCertAuthority);
-    await expect(verifyHostKey({ knownHostsFile: f }, 'n1.example.com', 22, a.blob)).rejects.toThrow(/only through an @cert-authority line/);
+    await expect(
+      verifyHostKey({ knownHostsFile: f, confirm: async () => true }, 'n1.example.com', 22, a.blob),
+    ).rejects.toThrow(HostKeyCertAuthority);
+    await expect(verifyHostKey({ knownHostsFile: f }, 'n1.example.com', 22, a.blob)).rejects.toThrow(
+      /only through an @cert-authority line/,
+    );
     const g = file(`@cert-authority *.example.com ${b.line}\nn1.example.com ${a.line}\n`);
     expect(await verifyHostKey({ knownHostsFile: g }, 'n1.example.com', 22, a.blob)).toBe('known');
     // a CA for other hosts is no reason to refuse: first contact as usual
@@ -75,7 +83,9 @@ describe('known_hosts like OpenSSH (issue 10, point 5)', () => {
     made.push(d);
     const f = join(d, 'known_hosts');
     mkdirSync(f);
-    const err = await verifyHostKey({ knownHostsFile: f, confirm: async () => true }, 'node1', 22, a.blob).catch((e: unknown) => e);
+    const err = await verifyHostKey({ knownHostsFile: f, confirm: async () => true }, 'node1', 22, a.blob).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AnvilError);
     expect((err as Error).message).toMatch(/known_hosts is not a file \(a folder\)/);
   });

@@ -150,7 +150,10 @@ describe.skipIf(!!noSshd)('NodeSession against a real OpenSSH sshd', () => {
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     try {
       await expect.poll(() => existsSync(sock), { timeout: 30_000, interval: 20 }).toBe(true);
-      const add = spawnSync('ssh-add', [sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+      const add = spawnSync('ssh-add', [sshd.clientKeyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+        encoding: 'utf8',
+      });
       expect(add.status, add.stderr).toBe(0);
       const viaAgent = sessionTo(sshd, { privateKeyPath: undefined, agent: sock });
       expect((await viaAgent.exec('echo agent')).stdout).toBe('agent\n');

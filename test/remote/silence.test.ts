@@ -48,7 +48,13 @@ describe.skipIf(!!noSshd)('a node that stops answering', () => {
   it('is reported within seconds, while waiting, before the command fails as lost', async () => {
     const r = await relay(sshd);
     const log: string[] = [];
-    const s = sessionTo(sshd, { port: r.port, keepaliveIntervalMs: 300, keepaliveCountMax: 3, heartbeatMs: 150, log: (m) => log.push(m) });
+    const s = sessionTo(sshd, {
+      port: r.port,
+      keepaliveIntervalMs: 300,
+      keepaliveCountMax: 3,
+      heartbeatMs: 150,
+      log: (m) => log.push(m),
+    });
     try {
       await s.connect();
       const running = s.exec('sleep 30').then(
@@ -60,7 +66,9 @@ describe.skipIf(!!noSshd)('a node that stops answering', () => {
       const err = await running;
       expect(err).toBeInstanceOf(ConnectionLost);
       expect((err as Error).message).toContain('`sleep 30`');
-      const said = log.slice(seenAtFreeze).filter((l) => /^an-node01: no answer for \d+\.\d s while `sleep 30` runs; waiting for the node/.test(l));
+      const said = log
+        .slice(seenAtFreeze)
+        .filter((l) => /^an-node01: no answer for \d+\.\d s while `sleep 30` runs; waiting for the node/.test(l));
       expect(said.length).toBeGreaterThanOrEqual(1);
       // said before the session gave the connection up
       const closedAt = log.findIndex((l) => l.includes('connection to') && l.endsWith('closed'));

@@ -60,17 +60,30 @@ describe.skipIf(!!noSshd)('host keys and reconnects against a real OpenSSH sshd'
   it('asks on first contact; "no" refuses, "yes" persists the key and is not asked again', async () => {
     const kh = join(tempState(), 'known_hosts');
     const asked: string[] = [];
-    const no = track(sessionTo(sshd, { hostKeys: { knownHostsFile: kh, confirm: async (_h, fp) => (asked.push(fp), false) } }));
+    const no = track(
+      sessionTo(sshd, { hostKeys: { knownHostsFile: kh, confirm: async (_h, fp) => (asked.push(fp), false) } }),
+    );
     expect(await no.connect().catch((e) => e)).toBeInstanceOf(HostKeyRejected);
     expect(existsSync(kh)).toBe(false);
 
-    const yes = track(sessionTo(sshd, { hostKeys: { knownHostsFile: kh, confirm: async (_h, fp) => (asked.push(fp), true) } }));
+    const yes = track(
+      sessionTo(sshd, { hostKeys: { knownHostsFile: kh, confirm: async (_h, fp) => (asked.push(fp), true) } }),
+    );
     await yes.connect();
     expect((await yes.exec('echo ok')).stdout).toBe('ok\n');
     expect(asked).toEqual([fingerprint(sshd.hostKeyBlob()), fingerprint(sshd.hostKeyBlob())]);
     expect(readFileSync(kh, 'utf8')).toBe(`[127.0.0.1]:${sshd.port} ${sshd.hostKeyLine()}\n`);
 
-    const again = track(sessionTo(sshd, { hostKeys: { knownHostsFile: kh, confirm: async () => { throw new Error('must not ask'); } } }));
+    const again = track(
+      sessionTo(sshd, {
+        hostKeys: {
+          knownHostsFile: kh,
+          confirm: async () => {
+            throw new Error('must not ask');
+          },
+        },
+      }),
+    );
     await again.connect();
     expect((await again.exec('echo again')).stdout).toBe('again\n');
   });

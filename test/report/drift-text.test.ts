@@ -10,14 +10,36 @@ import { DriftReport } from '../../src/report/drift-text.js';
 import { newState } from '../../src/state/store.js';
 
 const steps: Step[] = [
-  { id: 'conf', title: 'Config', doc: '', tasks: [{ id: 'conf.write', title: 'write', on: 'both', kind: 'safe', verify: async () => ({ summary: '' }) }] },
-  { id: 'tests', title: 'Tests', doc: '', tasks: [{ id: 'tests.run', title: 'run', on: 'node1', kind: 'gate', gate: { instruct: () => '' }, verify: async () => ({ summary: '' }) }] },
+  {
+    id: 'conf',
+    title: 'Config',
+    doc: '',
+    tasks: [{ id: 'conf.write', title: 'write', on: 'both', kind: 'safe', verify: async () => ({ summary: '' }) }],
+  },
+  {
+    id: 'tests',
+    title: 'Tests',
+    doc: '',
+    tasks: [
+      {
+        id: 'tests.run',
+        title: 'run',
+        on: 'node1',
+        kind: 'gate',
+        gate: { instruct: () => '' },
+        verify: async () => ({ summary: '' }),
+      },
+    ],
+  },
 ];
 
 describe('DriftReport', () => {
   it('prints rows, keeps multi-line findings under the column, and hints a re-apply only where it can help', () => {
     const state = newState();
-    state.tasks = { 'conf.write': { a: { status: 'done' }, b: { status: 'done' } }, 'tests.run': { a: { status: 'done' } } };
+    state.tasks = {
+      'conf.write': { a: { status: 'done' }, b: { status: 'done' } },
+      'tests.run': { a: { status: 'done' } },
+    };
     const lines: string[] = [];
     const r = new DriftReport(steps, state, ['a', 'b'], (l) => lines.push(l));
     const findings: DriftFinding[] = [

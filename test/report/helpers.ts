@@ -11,7 +11,12 @@ export const OTHER_SECRETS = Object.values(OTHER_ENV);
 /** Answers, real plan, masked plan and secrets of an answers file. */
 export function plans(file: string, env: NodeJS.ProcessEnv = {}) {
   const answers = loadAnswers(file, env);
-  return { answers, plan: derivePlan(answers), masked: derivePlan(maskAnswers(answers)), secrets: secretValues(answers) };
+  return {
+    answers,
+    plan: derivePlan(answers),
+    masked: derivePlan(maskAnswers(answers)),
+    secrets: secretValues(answers),
+  };
 }
 
 /** Positions of `needles` in `hay`, asserting each is found after the previous one. */

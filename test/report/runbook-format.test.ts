@@ -22,7 +22,9 @@ describe('runbook formatting helpers', () => {
   });
 
   it('formats plain-text tables, prose and commands', () => {
-    expect(textTable(['Test', 'Pass?'], [['echo c', 'Yes / No']])).toBe('Test    Pass?\n------  --------\necho c  Yes / No');
+    expect(textTable(['Test', 'Pass?'], [['echo c', 'Yes / No']])).toBe(
+      'Test    Pass?\n------  --------\necho c  Yes / No',
+    );
     expect(wrap('aa bb cc dd', 5, '  ')).toBe('aa bb\n  cc\n  dd');
     expect(commandText('cat <<EOF\nx\nEOF')).toBe('$ cat <<EOF\n  x\n  EOF');
   });

@@ -28,7 +28,15 @@ export const SAMPLE_STEPS: Step[] = [
         title: 'Write cluster.conf',
         on: 'node1',
         kind: 'safe',
-        files: () => [{ path: '/etc/cluster/cluster.conf', template: 'cluster/cluster.conf.ejs', locals: { version: 7, stage: 'foundation' }, mode: 0o640, secret: true }],
+        files: () => [
+          {
+            path: '/etc/cluster/cluster.conf',
+            template: 'cluster/cluster.conf.ejs',
+            locals: { version: 7, stage: 'foundation' },
+            mode: 0o640,
+            secret: true,
+          },
+        ],
         verify: async () => ({ summary: 'ok' }),
       },
       {
@@ -64,7 +72,13 @@ export const SAMPLE_STEPS: Step[] = [
         gate: {
           instruct: (p) => `Pull the BCN link 1 cable of ${p.nodes[0].name}.\n\nThen put it back.`,
           checklist: (p) => p.nodes.map((n) => `${n.name} still answers ping`),
-          tables: (p) => [{ title: 'Cable tests', columns: ['Test', 'Victim', 'Pass?'], rows: p.nodes.map((n) => ['pull eth0', n.name, 'Yes / No']) }],
+          tables: (p) => [
+            {
+              title: 'Cable tests',
+              columns: ['Test', 'Victim', 'Pass?'],
+              rows: p.nodes.map((n) => ['pull eth0', n.name, 'Yes / No']),
+            },
+          ],
         },
       },
     ],

@@ -4,7 +4,7 @@ import { derivePlan } from '../../src/plan/derive.js';
 import { plans, OTHER, OTHER_ENV, OTHER_SECRETS, TUTORIAL } from './helpers.js';
 
 describe('cluster summary', () => {
-  it('has the second cluster\'s nodes, networks, NICs, fence matrix, DRBD layout and VMs', () => {
+  it("has the second cluster's nodes, networks, NICs, fence matrix, DRBD layout and VMs", () => {
     const s = clusterSummary(plans(OTHER, OTHER_ENV).masked);
     expect(s.cluster).toMatchObject({ name: 'bc-prod-7', domain: 'example.org', postJoinDelay: 20 });
     expect(s.nodes.map((n) => `${n.fqdn}#${n.id}`)).toEqual(['kvm-a.example.org#11', 'kvm-b.example.org#12']);
@@ -13,7 +13,11 @@ describe('cluster summary', () => {
       'sn 172.16.0.0/12 255.240.0.0 bond1 172.16.5.21/172.16.5.22',
       'ifn 10.1.0.0/16 255.255.0.0 br-ifn (bond2) 10.1.4.21/10.1.4.22',
     ]);
-    expect(s.nics.filter((i) => i.node === 'kvm-b').map((i) => `${i.dev} ${i.net} ${i.link} ${i.mac} ${i.bond}${i.primary ? ' primary' : ''}`)).toEqual([
+    expect(
+      s.nics
+        .filter((i) => i.node === 'kvm-b')
+        .map((i) => `${i.dev} ${i.net} ${i.link} ${i.mac} ${i.bond}${i.primary ? ' primary' : ''}`),
+    ).toEqual([
       'eth0 BCN 1 52:54:00:BB:02:00 bond0 primary',
       'eth1 SN 1 52:54:00:BB:02:01 bond1 primary',
       'eth2 IFN 1 52:54:00:BB:02:02 bond2 primary',
@@ -29,12 +33,16 @@ describe('cluster summary', () => {
       'kvm-b 2 pdus pdu-a:4 reboot',
       'kvm-b 2 pdus pdu-b:4 reboot',
     ]);
-    expect(s.drbd.map((r) => `${r.name} ${r.device} ${r.partition} ${r.start}-${r.end} ${r.port} ${r.vg} ${r.primary}`)).toEqual([
+    expect(
+      s.drbd.map((r) => `${r.name} ${r.device} ${r.partition} ${r.start}-${r.end} ${r.port} ${r.vg} ${r.primary}`),
+    ).toEqual([
       'shared /dev/drbd10 /dev/vda5 60GB-100GB 7810 shared-vg (shared)',
       'vmsa /dev/drbd11 /dev/vda6 100GB-400GB 7811 ka-vg0 kvm-a',
       'vmsb /dev/drbd12 /dev/vda7 400GB-100% 7812 kb-vg0 kvm-b',
     ]);
-    expect(s.vms.map((v) => `${v.name} ${v.host} ${v.lvPath} ${v.size} ${v.ram} ${v.vcpus} ${v.os} ${v.domain}`)).toEqual([
+    expect(
+      s.vms.map((v) => `${v.name} ${v.host} ${v.lvPath} ${v.size} ${v.ram} ${v.vcpus} ${v.os} ${v.domain}`),
+    ).toEqual([
       'mail01 kvm-b /dev/kb-vg0/mail01-disk 80G 2048 MiB 4 linux/rhel6 primary_kb',
       'win-app kvm-a /dev/ka-vg0/winapp-disk 100%FREE 4096 MiB 2 windows/win2k8 primary_ka',
     ]);

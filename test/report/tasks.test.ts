@@ -15,7 +15,12 @@ describe('task views', () => {
     expect(v.files).toHaveLength(1);
     const f = v.files[0]!;
     expect([f.path, f.mode, f.backup, f.secret]).toEqual(['/etc/hosts', '0644', 'copy in /etc/hosts.orig', false]);
-    expect(f.variants).toEqual([{ nodes: ['kvm-a', 'kvm-b'], value: contentOf({ path: '/etc/hosts', template: 'etc/hosts.ejs' }, masked, masked.nodes[0]) }]);
+    expect(f.variants).toEqual([
+      {
+        nodes: ['kvm-a', 'kvm-b'],
+        value: contentOf({ path: '/etc/hosts', template: 'etc/hosts.ejs' }, masked, masked.nodes[0]),
+      },
+    ]);
     expect(f.variants[0]!.value).toContain('192.168.10.22\tkvm-b kvm-b.bcn kvm-b.example.org');
     expect(v.commands).toEqual([{ nodes: ['kvm-a', 'kvm-b'], value: ['getent hosts localhost'] }]);
   });
@@ -38,7 +43,9 @@ describe('task views', () => {
     expect(masked1.variants[0]!.nodes).toEqual(['kvm-a']);
     expect(masked1.variants[0]!.value).toContain('passwd="********"');
     for (const s of OTHER_SECRETS) expect(masked1.variants[0]!.value).not.toContain(s);
-    expect(taskView(plan, byId('sample.cluster-conf'), '1.2').files[0]!.variants[0]!.value).toContain('passwd="Zq8-ilo-Secret"');
+    expect(taskView(plan, byId('sample.cluster-conf'), '1.2').files[0]!.variants[0]!.value).toContain(
+      'passwd="Zq8-ilo-Secret"',
+    );
   });
 
   it('labels local tasks and marks what the engine cannot run', () => {
@@ -53,17 +60,31 @@ describe('task views', () => {
   it('numbers steps by their place in the full list, also when filtered', () => {
     const { masked: m } = plans(TUTORIAL);
     const all = stepViews(m, SAMPLE_STEPS);
-    expect(all.map((s) => `${s.number}:${s.tasks.map((t) => t.number).join(',')}`)).toEqual(['1:1.1,1.2,1.3', '2:2.1,2.2']);
+    expect(all.map((s) => `${s.number}:${s.tasks.map((t) => t.number).join(',')}`)).toEqual([
+      '1:1.1,1.2,1.3',
+      '2:2.1,2.2',
+    ]);
     expect(stepViews(m, SAMPLE_STEPS, ['sample-gate']).map((s) => s.number)).toEqual([2]);
   });
 
   it('names the task whose function throws', () => {
-    const bad = { ...byId('sample.hosts'), commands: () => { throw new Error('boom'); } };
+    const bad = {
+      ...byId('sample.hosts'),
+      commands: () => {
+        throw new Error('boom');
+      },
+    };
     expect(() => taskView(masked, bad, '9.9')).toThrow(/task sample.hosts: commands\(\) failed: boom/);
   });
 
   it('groups equal values and formats modes', () => {
-    expect(groupByValue([{ node: 'a', value: [1] }, { node: 'b', value: [2] }, { node: 'c', value: [1] }])).toEqual([
+    expect(
+      groupByValue([
+        { node: 'a', value: [1] },
+        { node: 'b', value: [2] },
+        { node: 'c', value: [1] },
+      ]),
+    ).toEqual([
       { nodes: ['a', 'c'], value: [1] },
       { nodes: ['b'], value: [2] },
     ]);

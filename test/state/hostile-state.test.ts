@@ -23,17 +23,57 @@ describe('state.json of a wrong shape is refused with the path of the problem', 
     ['tasks as a list', { tasks: [] }, /"tasks" must be a map of task ids, not a list/],
     ['tasks as a number', { tasks: 5 }, /"tasks" or "captured" is missing|"tasks" must be a map/],
     ['captured as a list', { captured: [] }, /"captured" must be a map, not a list/],
-    ['a number where a task map belongs', { tasks: { 'a.b': 5 } }, /tasks\.a\.b must be a map of node names to records, not 5/],
-    ['a list where a task map belongs', { tasks: { 'a.b': [done] } }, /tasks\.a\.b must be a map of node names to records, not a list/],
-    ['a string where a record belongs', { tasks: { 'a.b': { n1: 'done' } } }, /tasks\.a\.b\.n1 must be a record, not "done"/],
+    [
+      'a number where a task map belongs',
+      { tasks: { 'a.b': 5 } },
+      /tasks\.a\.b must be a map of node names to records, not 5/,
+    ],
+    [
+      'a list where a task map belongs',
+      { tasks: { 'a.b': [done] } },
+      /tasks\.a\.b must be a map of node names to records, not a list/,
+    ],
+    [
+      'a string where a record belongs',
+      { tasks: { 'a.b': { n1: 'done' } } },
+      /tasks\.a\.b\.n1 must be a record, not "done"/,
+    ],
     ['a null record', { tasks: { 'a.b': { n1: null } } }, /tasks\.a\.b\.n1 must be a record, not null/],
-    ['an unknown status', { tasks: { 'a.b': { n1: { status: 'fine' } } } }, /tasks\.a\.b\.n1\.status: "fine" is not one of/],
-    ['a missing status', { tasks: { 'a.b': { n1: { inputHash: 'h' } } } }, /tasks\.a\.b\.n1\.status: undefined is not one of/],
-    ['a number as input hash', { tasks: { 'a.b': { n1: { status: 'done', inputHash: 5 } } } }, /tasks\.a\.b\.n1\.inputHash must be text/],
-    ['negative runs', { tasks: { 'a.b': { n1: { status: 'done', runs: -1 } } } }, /tasks\.a\.b\.n1\.runs must be a whole number/],
-    ['evidence without summary', { tasks: { 'a.b': { n1: { status: 'done', evidence: {} } } } }, /tasks\.a\.b\.n1\.evidence must be/],
-    ['secretHashes as a list', { tasks: { 'a.b': { n1: { status: 'done', secretHashes: ['x'] } } } }, /tasks\.a\.b\.n1\.secretHashes must be a map/],
-    ['awaitingOperator as text', { tasks: { 'a.b': { n1: { status: 'pending', awaitingOperator: 'yes' } } } }, /awaitingOperator must be true or false/],
+    [
+      'an unknown status',
+      { tasks: { 'a.b': { n1: { status: 'fine' } } } },
+      /tasks\.a\.b\.n1\.status: "fine" is not one of/,
+    ],
+    [
+      'a missing status',
+      { tasks: { 'a.b': { n1: { inputHash: 'h' } } } },
+      /tasks\.a\.b\.n1\.status: undefined is not one of/,
+    ],
+    [
+      'a number as input hash',
+      { tasks: { 'a.b': { n1: { status: 'done', inputHash: 5 } } } },
+      /tasks\.a\.b\.n1\.inputHash must be text/,
+    ],
+    [
+      'negative runs',
+      { tasks: { 'a.b': { n1: { status: 'done', runs: -1 } } } },
+      /tasks\.a\.b\.n1\.runs must be a whole number/,
+    ],
+    [
+      'evidence without summary',
+      { tasks: { 'a.b': { n1: { status: 'done', evidence: {} } } } },
+      /tasks\.a\.b\.n1\.evidence must be/,
+    ],
+    [
+      'secretHashes as a list',
+      { tasks: { 'a.b': { n1: { status: 'done', secretHashes: ['x'] } } } },
+      /tasks\.a\.b\.n1\.secretHashes must be a map/,
+    ],
+    [
+      'awaitingOperator as text',
+      { tasks: { 'a.b': { n1: { status: 'pending', awaitingOperator: 'yes' } } } },
+      /awaitingOperator must be true or false/,
+    ],
     ['nodes as text', { nodes: 'n1,n2' }, /"nodes" must be a list of node names/],
     ['answersHash as a number', { answersHash: 5 }, /"answersHash" must be text/],
     ['lab without ports', { lab: { stateDir: '/x' } }, /"lab" must be \{ stateDir, ports \}/],
@@ -50,7 +90,21 @@ describe('state.json of a wrong shape is refused with the path of the problem', 
     });
 
   it('accepts a well-formed state with every optional field', () => {
-    const dir = withState({ tasks: { 'a.b': { n1: { status: 'done', inputHash: 'h', runs: 1, evidence: { summary: 's', details: { k: 1 } }, secretHashes: { 'ricci.password': 'd' } } } }, nodes: ['n1', 'n2'], lab: { stateDir: '/x', ports: {} } });
+    const dir = withState({
+      tasks: {
+        'a.b': {
+          n1: {
+            status: 'done',
+            inputHash: 'h',
+            runs: 1,
+            evidence: { summary: 's', details: { k: 1 } },
+            secretHashes: { 'ricci.password': 'd' },
+          },
+        },
+      },
+      nodes: ['n1', 'n2'],
+      lab: { stateDir: '/x', ports: {} },
+    });
     expect(readState(dir)!.tasks['a.b']!.n1!.status).toBe('done');
   });
 });

@@ -9,13 +9,29 @@ describe('journal', () => {
   it('appends one redacted JSON line per action', () => {
     const file = join(tempDir(), 'journal.jsonl');
     const j = new Journal(file, ['hunter2', 'pw']);
-    j.append({ node: 'n1', task: 't', kind: 'exec', cmd: "echo 'hunter2' | passwd --stdin root", code: 0, ms: 3, stdout: 'ok hunter2', stderr: '' });
+    j.append({
+      node: 'n1',
+      task: 't',
+      kind: 'exec',
+      cmd: "echo 'hunter2' | passwd --stdin root",
+      code: 0,
+      ms: 3,
+      stdout: 'ok hunter2',
+      stderr: '',
+    });
     j.append({ node: 'n2', kind: 'exec', cmd: 'false', code: 1, ms: 1, stdout: '', stderr: 'bad' });
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('hunter2');
     const e = parseJournal(text);
     expect(e).toHaveLength(2);
-    expect(e[0]).toMatchObject({ node: 'n1', task: 't', kind: 'exec', cmd: `echo '${MASK}' | passwd --stdin root`, code: 0, stdout: `ok ${MASK}` });
+    expect(e[0]).toMatchObject({
+      node: 'n1',
+      task: 't',
+      kind: 'exec',
+      cmd: `echo '${MASK}' | passwd --stdin root`,
+      code: 0,
+      stdout: `ok ${MASK}`,
+    });
     expect(e[1]).toMatchObject({ node: 'n2', code: 1, stderr: 'bad' });
     expect(typeof e[0]!.at).toBe('string');
   });

@@ -56,7 +56,9 @@ describe('state store', () => {
     const dir = tempDir();
     const a = StateStore.open(dir, { create: true });
     try {
-      expect(() => StateStore.open(dir, { create: true })).toThrow(new RegExp(`in use by another anvil-install \\(pid ${process.pid} on`));
+      expect(() => StateStore.open(dir, { create: true })).toThrow(
+        new RegExp(`in use by another anvil-install \\(pid ${process.pid} on`),
+      );
     } finally {
       a.close();
     }

@@ -36,10 +36,14 @@ describe('cluster-foundation', () => {
       'cluster-foundation.start-cman@both',
     ]);
     const p = plan();
-    expect(task('push').commands!(p, p.nodes[0])).toEqual(['rsync -av /etc/cluster/cluster.conf root@an-node02:/etc/cluster/']);
+    expect(task('push').commands!(p, p.nodes[0])).toEqual([
+      'rsync -av /etc/cluster/cluster.conf root@an-node02:/etc/cluster/',
+    ]);
     expect(task('acpid-off').commands!(p, p.nodes[0])).toEqual(['chkconfig acpid off', '/etc/init.d/acpid stop']);
     expect(task('start-cman').commands!(p, p.nodes[0])).toEqual(['/etc/init.d/cman start']);
-    expect(cmanStartWarning(p)).toBe("If you don't start cman on both nodes within 30 seconds, the slower node will be fenced.");
+    expect(cmanStartWarning(p)).toBe(
+      "If you don't start cman on both nodes within 30 seconds, the slower node will be fenced.",
+    );
     expect(task('start-cman').expect!(p, p.nodes[0])[0]).toBe(cmanStartWarning(p));
     expect(stepWarnings(clusterFoundation, p).join(' ')).toMatch(/acpid|ACPI/);
     expect(stepWarnings(clusterFoundation, p)).toContain(cmanStartWarning(p));
@@ -113,7 +117,12 @@ describe('cluster-foundation', () => {
     a.files.set(CLUSTER_CONF, renderClusterConf(p, 'foundation'));
     model.running.get('an-node01')!.add('cman');
     model.version = 7;
-    a.on('cman_tool status', (await import('node:fs')).readFileSync('test/fixtures/cluster-tools/cman-status-v7.txt', 'utf8').replace('Nodes: 2', 'Nodes: 1'));
+    a.on(
+      'cman_tool status',
+      (await import('node:fs'))
+        .readFileSync('test/fixtures/cluster-tools/cman-status-v7.txt', 'utf8')
+        .replace('Nodes: 2', 'Nodes: 1'),
+    );
     await expect(task('start-cman').verify!(fakeContext(p, a, b))).rejects.toThrow(/Nodes: 1 \(want 2\)/);
   });
 
@@ -125,14 +134,19 @@ describe('cluster-foundation', () => {
     expect(a.commands.filter((c) => c.startsWith('chkconfig acpid'))).toEqual([]);
     model.notInstalled.delete('acpid');
     model.boot.get('an-node02')!.add('acpid');
-    await expect(task('acpid-off').verify!(fakeContext(p, b, a))).rejects.toThrow(/acpid off at boot and stopped; saw acpid on at boot/);
+    await expect(task('acpid-off').verify!(fakeContext(p, b, a))).rejects.toThrow(
+      /acpid off at boot and stopped; saw acpid on at boot/,
+    );
   });
 
   it('detects a node 2 copy that differs', async () => {
     const p = plan();
     const { a, b } = fakeCluster(p);
     a.files.set(CLUSTER_CONF, renderClusterConf(p, 'foundation'));
-    b.files.set(CLUSTER_CONF, renderClusterConf(p, 'foundation').replace('post_join_delay="30"', 'post_join_delay="6"'));
+    b.files.set(
+      CLUSTER_CONF,
+      renderClusterConf(p, 'foundation').replace('post_join_delay="30"', 'post_join_delay="6"'),
+    );
     await expect(task('push').verify!(fakeContext(p, a, b))).rejects.toThrow(/a different file/);
   });
 
@@ -145,7 +159,9 @@ describe('cluster-foundation', () => {
     await run(p, a, b, task('write-conf'));
     expect(configVersionOf(a.files.get(CLUSTER_CONF)!)).toBe(8);
     expect(a.files.get(CLUSTER_CONF)).toContain('post_join_delay="20"');
-    expect(a.files.get(`${CLUSTER_CONF}.orig`)).toBe(renderClusterConf({ ...p, cluster: { ...p.cluster, postJoinDelay: 30 } } as Plan, 'foundation', 7));
+    expect(a.files.get(`${CLUSTER_CONF}.orig`)).toBe(
+      renderClusterConf({ ...p, cluster: { ...p.cluster, postJoinDelay: 30 } } as Plan, 'foundation', 7),
+    );
     await run(p, a, b, task('push'));
     expect(model.version).toBe(8);
     expect(a.stdins.find((s) => s.cmd === 'cman_tool version -r')?.stdin).toBe('secret\nsecret\n');
@@ -162,6 +178,8 @@ describe('cluster-foundation', () => {
     await runTask(task('write-conf'), ctx);
     expect(a.files.get(CLUSTER_CONF)).toBe(renderClusterConf(p, 'vms', 12));
     expect(ctx.logs.join('\n')).toContain("already uses the 'vms' configuration");
-    await expect(task('write-conf').verify!(ctx)).resolves.toMatchObject({ details: { configVersion: 12, stage: 'vms' } });
+    await expect(task('write-conf').verify!(ctx)).resolves.toMatchObject({
+      details: { configVersion: 12, stage: 'vms' },
+    });
   });
 });

@@ -26,7 +26,14 @@ function lvmPair(plan: Plan) {
   for (const node of nodes) {
     node.on('pvs --noheadings -o pv_name', () => st.pvs.map((d) => `  ${d}\n`).join(''));
     node.on('vgs --noheadings -o vg_name', () => [...st.vgs.keys()].map((v) => `  ${v}\n`).join(''));
-    node.on(/^lvs --noheadings -o lv_name (\S+)$/, (_c, m) => (st.vgs.has(m[1]!) ? st.lvs.filter((l) => l.vg === m[1]).map((l) => `  ${l.lv}\n`).join('') : { code: 5, stderr: `  Volume group "${m[1]}" not found` }));
+    node.on(/^lvs --noheadings -o lv_name (\S+)$/, (_c, m) =>
+      st.vgs.has(m[1]!)
+        ? st.lvs
+            .filter((l) => l.vg === m[1])
+            .map((l) => `  ${l.lv}\n`)
+            .join('')
+        : { code: 5, stderr: `  Volume group "${m[1]}" not found` },
+    );
     node.on(/^pvcreate (.+)$/, (_c, m) => {
       st.pvs.push(...m[1]!.split(' '));
       return '';
@@ -39,9 +46,20 @@ function lvmPair(plan: Plan) {
       st.lvs.push({ vg: m[2]!, lv: m[1]! });
       return `  Logical volume "${m[1]}" created`;
     });
-    node.on('pvscan', () => (st.pvs.length ? st.pvs.map((d) => `  PV ${d}                      lvm2 [18.61 GiB]`).join('\n') : '  No matching physical volumes found'));
-    node.on('vgscan', () => ['  Reading all physical volumes.  This may take a while...', ...[...st.vgs.keys()].reverse().map((v) => `  Found volume group "${v}" using metadata type lvm2`)].join('\n'));
-    node.on('lvscan', () => st.lvs.map((l) => `  ACTIVE            '/dev/${l.vg}/${l.lv}' [18.61 GiB] inherit`).join('\n'));
+    node.on('pvscan', () =>
+      st.pvs.length
+        ? st.pvs.map((d) => `  PV ${d}                      lvm2 [18.61 GiB]`).join('\n')
+        : '  No matching physical volumes found',
+    );
+    node.on('vgscan', () =>
+      [
+        '  Reading all physical volumes.  This may take a while...',
+        ...[...st.vgs.keys()].reverse().map((v) => `  Found volume group "${v}" using metadata type lvm2`),
+      ].join('\n'),
+    );
+    node.on('lvscan', () =>
+      st.lvs.map((l) => `  ACTIVE            '/dev/${l.vg}/${l.lv}' [18.61 GiB] inherit`).join('\n'),
+    );
   }
   return { st, a: nodes[0]!, b: nodes[1]! };
 }
@@ -51,21 +69,28 @@ describe('clvm', () => {
     const stock = renderTemplate('lvm/lvm.conf.ejs', {});
     const n = new FakeNode(p.nodes[0], { '/etc/lvm/lvm.conf': stock });
     const ctx = fakeContext(p, n, n);
-    await expect(ct('clvm.lvm-conf').verify!(ctx)).rejects.toThrow('saw filter = [ "a/.*/" ], locking_type = 1, fallback_to_local_locking = 1');
+    await expect(ct('clvm.lvm-conf').verify!(ctx)).rejects.toThrow(
+      'saw filter = [ "a/.*/" ], locking_type = 1, fallback_to_local_locking = 1',
+    );
     await runTask(ct('clvm.lvm-conf'), ctx);
     expect(n.files.get('/etc/lvm/lvm.conf.orig')).toBe(stock);
-    expect((await ct('clvm.lvm-conf').verify!(ctx)).summary).toBe('DRBD-only filter, clustered locking, no local fall-back');
+    expect((await ct('clvm.lvm-conf').verify!(ctx)).summary).toBe(
+      'DRBD-only filter, clustered locking, no local fall-back',
+    );
   });
 
   it('checks the cluster and DRBD are up before clvmd', async () => {
     const n = new FakeNode(p.nodes[0]);
-    const status = 'Version: 6.2.0\nConfig Version: 7\nCluster Name: an-cluster-A\nCluster Id: 24561\nCluster Member: Yes\nCluster Generation: 68\nMembership state: Cluster-Member\nNodes: 2\nExpected votes: 1\nTotal votes: 2\nNode votes: 1\nQuorum: 1  \nActive subsystems: 7\nFlags: 2node \nPorts Bound: 0  \nNode name: an-node01.alteeve.ca\nNode ID: 1\nMulticast addresses: 239.192.95.81 \nNode addresses: 10.20.0.1\n';
+    const status =
+      'Version: 6.2.0\nConfig Version: 7\nCluster Name: an-cluster-A\nCluster Id: 24561\nCluster Member: Yes\nCluster Generation: 68\nMembership state: Cluster-Member\nNodes: 2\nExpected votes: 1\nTotal votes: 2\nNode votes: 1\nQuorum: 1  \nActive subsystems: 7\nFlags: 2node \nPorts Bound: 0  \nNode name: an-node01.alteeve.ca\nNode ID: 1\nMulticast addresses: 239.192.95.81 \nNode addresses: 10.20.0.1\n';
     n.on('cman_tool status', status.replace('Nodes: 2', 'Nodes: 1'));
     await expect(ct('clvm.cluster-up').verify!(fakeContext(p, n, n))).rejects.toThrow('nodes 1');
     n.on('cman_tool status', status);
     expect((await ct('clvm.cluster-up').verify!(fakeContext(p, n, n))).summary).toBe('member of an-cluster-A, 2 nodes');
     n.on('/etc/init.d/drbd status', out('drbd-status-wfconnection.txt'));
-    await expect(ct('clvm.drbd-start').verify!(fakeContext(p, n, n))).rejects.toThrow('r0 WFConnection Primary/Unknown UpToDate/Outdated');
+    await expect(ct('clvm.drbd-start').verify!(fakeContext(p, n, n))).rejects.toThrow(
+      'r0 WFConnection Primary/Unknown UpToDate/Outdated',
+    );
     n.on('/etc/init.d/drbd status', out('drbd-status.txt'));
     await ct('clvm.drbd-start').verify!(fakeContext(p, n, n));
     n.on('/etc/init.d/clvmd status', { code: 3, stdout: 'clvmd is stopped\n' });
@@ -86,7 +111,11 @@ describe('clvm', () => {
 
     await expect(ct('clvm.vgcreate').verify!(ctx)).rejects.toThrow('missing shared-vg0, an01-vg0, an02-vg0');
     await runTask(ct('clvm.vgcreate'), ctx);
-    expect(a.commands.filter((c) => c.startsWith('vgcreate'))).toEqual(['vgcreate -c y shared-vg0 /dev/drbd0', 'vgcreate -c y an01-vg0 /dev/drbd1', 'vgcreate -c y an02-vg0 /dev/drbd2']);
+    expect(a.commands.filter((c) => c.startsWith('vgcreate'))).toEqual([
+      'vgcreate -c y shared-vg0 /dev/drbd0',
+      'vgcreate -c y an01-vg0 /dev/drbd1',
+      'vgcreate -c y an02-vg0 /dev/drbd2',
+    ]);
     await ct('clvm.vgcreate').verify!(ctx);
     expect(await ct('clvm.vgcreate').done!(ctx)).toBe(true);
 
@@ -112,8 +141,12 @@ describe('gfs2', () => {
     expect(mkfsCommand(p)).toBe('mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared');
     const n = new RecordingNode(p.nodes[0]);
     let made = false;
-    n.on('gfs2_tool sb /dev/shared-vg0/shared uuid', () => (made ? `current uuid = ${UUID.toUpperCase()}\n` : { code: 1, stderr: 'bad superblock' }));
-    n.on('gfs2_tool sb /dev/shared-vg0/shared table', () => (made ? 'current lock table name = "an-cluster-A:shared"\n' : { code: 1 }));
+    n.on('gfs2_tool sb /dev/shared-vg0/shared uuid', () =>
+      made ? `current uuid = ${UUID.toUpperCase()}\n` : { code: 1, stderr: 'bad superblock' },
+    );
+    n.on('gfs2_tool sb /dev/shared-vg0/shared table', () =>
+      made ? 'current lock table name = "an-cluster-A:shared"\n' : { code: 1 },
+    );
     n.on(/^mkfs\.gfs2 /, () => {
       made = true;
       return 'Lock Table:                "an-cluster-A:shared"';
@@ -144,17 +177,25 @@ describe('gfs2', () => {
     expect(n.files.get('/etc/fstab.orig')).toBe(fstab);
     await expect(gt('gfs2.fstab').verify!(ctx)).rejects.toThrow('configured: none; active: none');
     n.on('/etc/init.d/gfs2 status', out('gfs2-status.txt'));
-    expect((await gt('gfs2.fstab').verify!(ctx)).summary).toBe(`${fstabLine(p, UUID)}; gfs2 status: configured and active`);
+    expect((await gt('gfs2.fstab').verify!(ctx)).summary).toBe(
+      `${fstabLine(p, UUID)}; gfs2 status: configured and active`,
+    );
     const other = new FakeNode(p.nodes[1], { '/etc/fstab': '/dev/shared-vg0/shared /shared gfs2 defaults 0 0\n' });
     other.on('gfs2_tool sb /dev/shared-vg0/shared uuid', `current uuid = ${UUID}\n`);
-    await expect(runTask(gt('gfs2.fstab'), fakeContext(p, other, other))).rejects.toThrow('/etc/fstab already mounts /shared');
+    await expect(runTask(gt('gfs2.fstab'), fakeContext(p, other, other))).rejects.toThrow(
+      '/etc/fstab already mounts /shared',
+    );
   });
 
   it('mounts once, creates the listed directories and checks them on both nodes, then stops storage', async () => {
     const a = new FakeNode(p.nodes[0]);
     const b = new FakeNode(p.nodes[1]);
     let mountedNow = false;
-    a.on('mkdir -p /shared', '').on('cat /proc/mounts', () => (mountedNow ? '/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,noatime,nodiratime,hostdata=jid=0 0 0\n' : 'proc /proc proc rw 0 0\n'));
+    a.on('mkdir -p /shared', '').on('cat /proc/mounts', () =>
+      mountedNow
+        ? '/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,noatime,nodiratime,hostdata=jid=0 0 0\n'
+        : 'proc /proc proc rw 0 0\n',
+    );
     a.on('mount /dev/shared-vg0/shared /shared/', () => {
       mountedNow = true;
       return '';
@@ -164,17 +205,28 @@ describe('gfs2', () => {
     expect(a.commands.filter((c) => c.startsWith('mount '))).toHaveLength(1);
     await gt('gfs2.mount').verify!(fakeContext(p, a, b));
 
-    expect(gt('gfs2.dirs').commands!(p, p.nodes[0])[0]).toBe('mkdir -p /shared/definitions /shared/provision /shared/archive /shared/files');
+    expect(gt('gfs2.dirs').commands!(p, p.nodes[0])[0]).toBe(
+      'mkdir -p /shared/definitions /shared/provision /shared/archive /shared/files',
+    );
     a.on(/^test -d /, '');
     b.on(/^test -d /, '/shared/files\n');
-    await expect(gt('gfs2.dirs').verify!(fakeContext(p, a, b))).rejects.toThrow('an-node02: expected /shared/definitions');
+    await expect(gt('gfs2.dirs').verify!(fakeContext(p, a, b))).rejects.toThrow(
+      'an-node02: expected /shared/definitions',
+    );
     b.on(/^test -d /, '');
     expect((await gt('gfs2.dirs').verify!(fakeContext(p, a, b))).summary).toBe('4 directories on both nodes');
 
     await expect(gt('gfs2.stop-storage').verify!(fakeContext(p, a, b))).rejects.toThrow('expected /shared unmounted');
     mountedNow = false;
-    a.on('/etc/init.d/clvmd status', { code: 3, stdout: 'clvmd is stopped\n' }).on('/etc/init.d/drbd status', { code: 3, stdout: 'drbd not loaded\n' });
-    expect((await gt('gfs2.stop-storage').verify!(fakeContext(p, a, b))).summary).toBe('gfs2 unmounted, clvmd stopped, drbd not loaded');
-    expect(gt('gfs2.stop-storage').commands!(p, p.nodes[0])).toEqual(['/etc/init.d/gfs2 stop && /etc/init.d/clvmd stop && /etc/init.d/drbd stop']);
+    a.on('/etc/init.d/clvmd status', { code: 3, stdout: 'clvmd is stopped\n' }).on('/etc/init.d/drbd status', {
+      code: 3,
+      stdout: 'drbd not loaded\n',
+    });
+    expect((await gt('gfs2.stop-storage').verify!(fakeContext(p, a, b))).summary).toBe(
+      'gfs2 unmounted, clvmd stopped, drbd not loaded',
+    );
+    expect(gt('gfs2.stop-storage').commands!(p, p.nodes[0])).toEqual([
+      '/etc/init.d/gfs2 stop && /etc/init.d/clvmd stop && /etc/init.d/drbd stop',
+    ]);
   });
 });

@@ -25,16 +25,31 @@ interface Minor {
 function drbdNode(plan: Plan, index: 0 | 1) {
   const node = new FakeNode(plan.nodes[index]);
   let loaded = false;
-  const minors = new Map(plan.resources.map((r) => [r.name, { md: false, attached: false, cs: 'Unconfigured', ds: ['Diskless', 'DUnknown'] } as Minor]));
-  const each = (args: string, f: (m: Minor, name: string) => void) => args.trim().split(/\s+/).forEach((n) => f(minors.get(n)!, n));
+  const minors = new Map(
+    plan.resources.map((r) => [
+      r.name,
+      { md: false, attached: false, cs: 'Unconfigured', ds: ['Diskless', 'DUnknown'] } as Minor,
+    ]),
+  );
+  const each = (args: string, f: (m: Minor, name: string) => void) =>
+    args
+      .trim()
+      .split(/\s+/)
+      .forEach((n) => f(minors.get(n)!, n));
   node.on('cat /proc/drbd', () => {
     if (!loaded) return { code: 1, stderr: 'cat: /proc/drbd: No such file or directory' };
-    const lines = ['version: 8.3.12 (api:88/proto:86-96)', 'GIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03'];
+    const lines = [
+      'version: 8.3.12 (api:88/proto:86-96)',
+      'GIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03',
+    ];
     for (const r of plan.resources) {
       const m = minors.get(r.name)!;
       if (!m.attached) continue;
       const ro = m.cs === 'Connected' ? 'Secondary/Secondary' : 'Secondary/Unknown';
-      lines.push(` ${r.minor}: cs:${m.cs} ro:${ro} ds:${m.ds.join('/')} ${m.cs === 'Connected' ? 'C r-----' : '  r----s'}`, '    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:0');
+      lines.push(
+        ` ${r.minor}: cs:${m.cs} ro:${ro} ds:${m.ds.join('/')} ${m.cs === 'Connected' ? 'C r-----' : '  r----s'}`,
+        '    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:0',
+      );
     }
     return lines.join('\n') + '\n';
   });
@@ -80,7 +95,9 @@ describe('drbd-config first start', () => {
     await runTask(task('drbd-config.create-md'), ctxB);
     expect(b.node.commands).toContain('drbdadm create-md r0 r1 r2');
     expect(await task('drbd-config.create-md').done!(ctxA)).toBe(true);
-    await expect(task('drbd-config.create-md').verify!(ctxB)).resolves.toMatchObject({ summary: 'metadata present: r0, r1, r2' });
+    await expect(task('drbd-config.create-md').verify!(ctxB)).resolves.toMatchObject({
+      summary: 'metadata present: r0, r1, r2',
+    });
 
     for (const ctx of [ctxA, ctxB]) await runTask(task('drbd-config.attach'), ctx);
     expect((await task('drbd-config.attach').verify!(ctxA)).summary).toBe(
@@ -89,7 +106,9 @@ describe('drbd-config first start', () => {
     await runTask(task('drbd-config.attach'), ctxA); // safe: re-run attaches nothing
     expect(a.node.commands.filter((c) => c.startsWith('drbdadm attach'))).toEqual(['drbdadm attach r0 r1 r2']);
 
-    await expect(task('drbd-config.connect').verify!(ctxA)).rejects.toThrow('expected cs:Connected for every resource; saw r0 0: cs:StandAlone');
+    await expect(task('drbd-config.connect').verify!(ctxA)).rejects.toThrow(
+      'expected cs:Connected for every resource; saw r0 0: cs:StandAlone',
+    );
     for (const ctx of [ctxA, ctxB]) await runTask(task('drbd-config.connect'), ctx);
     await task('drbd-config.connect').verify!(ctxA);
 
@@ -102,13 +121,18 @@ describe('drbd-config first start', () => {
     expect((await ncu.verify!(ctxA)).summary).toContain('0: cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate');
     expect(await ncu.done!(ctxA)).toBe(true);
     await runTask(ncu, ctxA);
-    expect(a.node.commands.filter((c) => c.includes('new-current-uuid'))).toEqual(['drbdadm -- --clear-bitmap new-current-uuid r0 r1 r2']);
+    expect(a.node.commands.filter((c) => c.includes('new-current-uuid'))).toEqual([
+      'drbdadm -- --clear-bitmap new-current-uuid r0 r1 r2',
+    ]);
   });
 
   it('refuses new-current-uuid on resources that are not connected', async () => {
     const a = drbdNode(p, 0);
     a.node.on('modprobe drbd', '');
-    await expect(task('drbd-config.new-current-uuid').run!(fakeContext(p, a.node, a.node))).rejects.toMatchObject({ message: 'an-node01: 0: absent; 1: absent; 2: absent', hint: expect.stringContaining('a new current UUID is only issued on connected resources') });
+    await expect(task('drbd-config.new-current-uuid').run!(fakeContext(p, a.node, a.node))).rejects.toMatchObject({
+      message: 'an-node01: 0: absent; 1: absent; 2: absent',
+      hint: expect.stringContaining('a new current UUID is only issued on connected resources'),
+    });
   });
 
   it('verifies the dump, and the stop with chkconfig and the init script', async () => {
@@ -117,14 +141,30 @@ describe('drbd-config first start', () => {
     await expect(task('drbd-config.files').verify!(fakeContext(p, n, n))).rejects.toThrow('Parse error');
     const { readFileSync } = await import('node:fs');
     n.on('drbdadm dump', readFileSync('test/fixtures/tutorial/outputs/drbdadm-dump.txt', 'utf8'));
-    expect((await task('drbd-config.files').verify!(fakeContext(p, n, n))).summary).toBe('drbdadm dump: r0, r1, r2 parsed');
-    n.on('drbdadm dump', readFileSync('test/fixtures/tutorial/outputs/drbdadm-dump.txt', 'utf8').replace('10.10.0.2:7790', '10.20.0.2:7790'));
-    await expect(task('drbd-config.files').verify!(fakeContext(p, n, n))).rejects.toThrow('dump lacks: address ipv4 10.10.0.2:7790;');
+    expect((await task('drbd-config.files').verify!(fakeContext(p, n, n))).summary).toBe(
+      'drbdadm dump: r0, r1, r2 parsed',
+    );
+    n.on(
+      'drbdadm dump',
+      readFileSync('test/fixtures/tutorial/outputs/drbdadm-dump.txt', 'utf8').replace(
+        '10.10.0.2:7790',
+        '10.20.0.2:7790',
+      ),
+    );
+    await expect(task('drbd-config.files').verify!(fakeContext(p, n, n))).rejects.toThrow(
+      'dump lacks: address ipv4 10.10.0.2:7790;',
+    );
 
-    expect(task('drbd-config.stop').commands!(p, p.nodes[0])).toEqual(['/etc/init.d/drbd stop', 'chkconfig drbd off', 'chkconfig --list drbd']);
+    expect(task('drbd-config.stop').commands!(p, p.nodes[0])).toEqual([
+      '/etc/init.d/drbd stop',
+      'chkconfig drbd off',
+      'chkconfig --list drbd',
+    ]);
     n.on('chkconfig --list drbd', 'drbd           \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off\n');
     n.on('/etc/init.d/drbd status', readFileSync('test/fixtures/tutorial/outputs/drbd-status.txt', 'utf8'));
-    await expect(task('drbd-config.stop').verify!(fakeContext(p, n, n))).rejects.toThrow('expected drbd stopped (module not loaded)');
+    await expect(task('drbd-config.stop').verify!(fakeContext(p, n, n))).rejects.toThrow(
+      'expected drbd stopped (module not loaded)',
+    );
     n.on('/etc/init.d/drbd status', { code: 3, stdout: 'drbd not loaded\n' });
     expect((await task('drbd-config.stop').verify!(fakeContext(p, n, n))).summary).toBe('drbd stopped, off at boot');
   });
@@ -141,10 +181,18 @@ describe('drbd-install', () => {
     const n = new FakeNode(p.nodes[0]).on(/^rpm |^yum /, '');
     await runTask(pk, fakeContext(p, n, n));
     expect(n.commands).toEqual(installCommands(p));
-    n.on('rpm -q drbd83-utils kmod-drbd83', { code: 1, stdout: 'drbd83-utils-8.3.12-1.el6.elrepo.x86_64\npackage kmod-drbd83 is not installed\n' });
+    n.on('rpm -q drbd83-utils kmod-drbd83', {
+      code: 1,
+      stdout: 'drbd83-utils-8.3.12-1.el6.elrepo.x86_64\npackage kmod-drbd83 is not installed\n',
+    });
     await expect(pk.verify!(fakeContext(p, n, n))).rejects.toThrow('not installed: kmod-drbd83');
-    n.on('rpm -q drbd83-utils kmod-drbd83', 'drbd83-utils-8.3.12-1.el6.elrepo.x86_64\nkmod-drbd83-8.3.12-1.el6.elrepo.x86_64\n');
-    expect((await pk.verify!(fakeContext(p, n, n))).summary).toBe('drbd83-utils-8.3.12-1.el6.elrepo.x86_64, kmod-drbd83-8.3.12-1.el6.elrepo.x86_64');
+    n.on(
+      'rpm -q drbd83-utils kmod-drbd83',
+      'drbd83-utils-8.3.12-1.el6.elrepo.x86_64\nkmod-drbd83-8.3.12-1.el6.elrepo.x86_64\n',
+    );
+    expect((await pk.verify!(fakeContext(p, n, n))).summary).toBe(
+      'drbd83-utils-8.3.12-1.el6.elrepo.x86_64, kmod-drbd83-8.3.12-1.el6.elrepo.x86_64',
+    );
   });
 
   it('linbit: asks for the URL hash when the answers lack it and writes the repo file', async () => {
@@ -153,7 +201,9 @@ describe('drbd-install', () => {
     const n = new FakeNode(q.nodes[0]).on(/^yum /, '');
     const ctx = fakeContext(q, n, n, { answers: { 'LINBIT URL hash': 'abcdefghijklmnopqrstuvwxyz0123456789ABCD' } });
     await runTask(pk, ctx);
-    expect(n.files.get('/etc/yum.repos.d/linbit.repo')).toBe('[drbd-8]\nname=DRBD 8\nbaseurl=http://packages.linbit.com/abcdefghijklmnopqrstuvwxyz0123456789ABCD/rhel6/x86_64\ngpgcheck=0\n');
+    expect(n.files.get('/etc/yum.repos.d/linbit.repo')).toBe(
+      '[drbd-8]\nname=DRBD 8\nbaseurl=http://packages.linbit.com/abcdefghijklmnopqrstuvwxyz0123456789ABCD/rhel6/x86_64\ngpgcheck=0\n',
+    );
     expect(n.commands).toEqual(['yum install -y drbd kmod-drbd']);
   });
 
@@ -170,7 +220,9 @@ describe('drbd-install', () => {
     ]);
     expect(fenceHandlerUrl('/usr/sbin/rhcs_fence')).toBe('https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence');
     const n = new FakeNode(p.nodes[0]).on(/^test -s/, { code: 1 });
-    await expect(fp.verify!(fakeContext(p, n, n))).rejects.toThrow('expected /sbin/obliterate-peer.sh present and executable');
+    await expect(fp.verify!(fakeContext(p, n, n))).rejects.toThrow(
+      'expected /sbin/obliterate-peer.sh present and executable',
+    );
     n.on(/^test -s/, '-rwxr-xr-x 1 root root 2.1K May  4  2011 /sbin/obliterate-peer.sh\n');
     expect((await fp.verify!(fakeContext(p, n, n))).summary).toContain('/sbin/obliterate-peer.sh');
   });

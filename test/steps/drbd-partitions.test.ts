@@ -7,11 +7,19 @@ import { loadAnswers } from '../../src/plan/load.js';
 import { derivePlan, type Plan, type PlanNode } from '../../src/plan/derive.js';
 import { FREE_START_KEY } from '../../src/engine/captured.js';
 import { parsePartedHuman, toBytes } from '../../src/verify/parted.js';
-import { drbdPartitions, partitionCommands, alignCommands, FREE_START, partitionNumber } from '../../steps/drbd-partitions.js';
+import {
+  drbdPartitions,
+  partitionCommands,
+  alignCommands,
+  FREE_START,
+  partitionNumber,
+} from '../../steps/drbd-partitions.js';
 import { FakeNode, fakeContext } from '../helpers/fake-node.js';
 
 const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
-const other = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }));
+const other = derivePlan(
+  loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }),
+);
 const task = drbdPartitions.tasks[0]!;
 
 describe('partition commands in plan and runbook', () => {
@@ -23,7 +31,11 @@ describe('partition commands in plan and runbook', () => {
       'parted -s -a optimal /dev/sda mkpart logical 67.5GB 284GB',
       'parted -s -a optimal /dev/sda mkpart logical 284GB 100%',
     ]);
-    expect(alignCommands(p)).toEqual(['parted -s /dev/sda align-check opt 5', 'parted -s /dev/sda align-check opt 6', 'parted -s /dev/sda align-check opt 7']);
+    expect(alignCommands(p)).toEqual([
+      'parted -s /dev/sda align-check opt 5',
+      'parted -s /dev/sda align-check opt 6',
+      'parted -s /dev/sda align-check opt 7',
+    ]);
   });
 
   it('prints a FREE_START placeholder and the rule while the free start is unknown', () => {
@@ -40,7 +52,7 @@ describe('partition commands in plan and runbook', () => {
     expect(task.kind).toBe('once');
   });
 
-  it('uses the second cluster\'s disk, free start and partition numbers', () => {
+  it("uses the second cluster's disk, free start and partition numbers", () => {
     expect(partitionCommands(other)).toEqual([
       'parted -s -a optimal /dev/vda mkpart extended 60GB 100%',
       'parted -s -a optimal /dev/vda mkpart logical 60GB 100GB',
@@ -86,7 +98,9 @@ function imageNode(p: Plan, n: PlanNode, img: string) {
   });
   node.on('cat /proc/partitions', () => {
     const dev = p.storage.disk.replace('/dev/', '');
-    const nums = parsePartedHuman(kernelTable).rows.filter((r) => r.number !== undefined).map((r) => r.number);
+    const nums = parsePartedHuman(kernelTable)
+      .rows.filter((r) => r.number !== undefined)
+      .map((r) => r.number);
     return `major minor  #blocks  name\n\n   8        0  524288000 ${dev}\n${nums.map((k) => `   8        ${k}      1000 ${dev}${k}`).join('\n')}\n`;
   });
   let uptime = 1000;
@@ -101,7 +115,10 @@ function imageNode(p: Plan, n: PlanNode, img: string) {
 }
 
 describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G image', () => {
-  for (const [label, p] of [['tutorial', tutorial], ['second cluster', other]] as const)
+  for (const [label, p] of [
+    ['tutorial', tutorial],
+    ['second cluster', other],
+  ] as const)
     it(`${label}: run creates aligned logical partitions, reboots once, and never repartitions`, async () => {
       const img = image();
       const n = p.nodes[0];
@@ -113,7 +130,9 @@ describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G 
       const ev = await task.verify!(ctx);
       expect(ev.summary).toMatch(/aligned$/);
 
-      const t = parsePartedHuman(spawnSync('sh', ['-c', `parted -s ${img} unit B print free`], { encoding: 'utf8' }).stdout);
+      const t = parsePartedHuman(
+        spawnSync('sh', ['-c', `parted -s ${img} unit B print free`], { encoding: 'utf8' }).stdout,
+      );
       const nums = p.resources.map((r) => partitionNumber(p.storage.disk, r.partition));
       const rows = nums.map((k) => t.rows.find((r) => r.number === k)!);
       expect(rows.map((r) => r.type)).toEqual(['logical', 'logical', 'logical']);
@@ -150,6 +169,8 @@ describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G 
     bad.resources[1]!.partition = '/dev/sda7';
     bad.resources[2]!.partition = '/dev/sda8';
     const node2 = imageNode(bad, bad.nodes[0], img2);
-    await expect(task.run!(fakeContext(bad, node2, node2))).rejects.toThrow('parted will number the new logical partitions 5, 6, 7, but the answers name 6, 7, 8');
+    await expect(task.run!(fakeContext(bad, node2, node2))).rejects.toThrow(
+      'parted will number the new logical partitions 5, 6, 7, but the answers name 6, 7, 8',
+    );
   });
 });

@@ -24,15 +24,28 @@ describe('fence tests', () => {
         ['fence_apc_snmp -a pdu2.alteeve.ca -n 2 -o off', 'an-node02', 'Yes / No'],
       ],
     });
-    expect(fenceTestList(tutorial).map((t) => `${t.runOn.name}>${t.victim.name}`)).toEqual(['an-node01>an-node01', 'an-node02>an-node01', 'an-node02>an-node02', 'an-node01>an-node02']);
+    expect(fenceTestList(tutorial).map((t) => `${t.runOn.name}>${t.victim.name}`)).toEqual([
+      'an-node01>an-node01',
+      'an-node02>an-node01',
+      'an-node02>an-node02',
+      'an-node01>an-node02',
+    ]);
   });
 
   it('cut both PDUs of a two-PDU method, one command per device', () => {
     expect(fenceTestTable(other).rows).toEqual([
       ['echo c > /proc/sysrq-trigger', 'kvm-a', 'Yes / No'],
-      ['fence_apc_snmp -a pdu-a.example.org -n 3 -o off && fence_apc_snmp -a pdu-b.example.org -n 3 -o off', 'kvm-a', 'Yes / No'],
+      [
+        'fence_apc_snmp -a pdu-a.example.org -n 3 -o off && fence_apc_snmp -a pdu-b.example.org -n 3 -o off',
+        'kvm-a',
+        'Yes / No',
+      ],
       ['echo c > /proc/sysrq-trigger', 'kvm-b', 'Yes / No'],
-      ['fence_apc_snmp -a pdu-a.example.org -n 4 -o off && fence_apc_snmp -a pdu-b.example.org -n 4 -o off', 'kvm-b', 'Yes / No'],
+      [
+        'fence_apc_snmp -a pdu-a.example.org -n 4 -o off && fence_apc_snmp -a pdu-b.example.org -n 4 -o off',
+        'kvm-b',
+        'Yes / No',
+      ],
     ]);
   });
 
@@ -41,7 +54,9 @@ describe('fence tests', () => {
     const items = g.checklist!(tutorial);
     expect(items.filter((i) => i.includes('restart cman on the recovered node before the next test'))).toHaveLength(4);
     expect(items.join('\n')).toContain('"fence an-node01.alteeve.ca success"');
-    expect(items.join('\n')).toContain('"fence an-node02.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent"');
+    expect(items.join('\n')).toContain(
+      '"fence an-node02.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent"',
+    );
     expect(g.instruct(tutorial)).toContain('4 fence tests');
     expect(g.instruct(tutorial)).toContain('"fence an-node02.alteeve.ca success"');
     expect(g.checklist!(other).join('\n')).toContain('agent fence_ilo result: error from agent');
@@ -55,7 +70,9 @@ describe('fence tests', () => {
     const t = fenceTests.tasks[0]!;
     await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02: cman not running/);
     model.running.get('an-node02')!.add('cman');
-    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({ summary: 'both nodes back in the cluster after the fence tests' });
+    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
+      summary: 'both nodes back in the cluster after the fence tests',
+    });
   });
 });
 
@@ -69,7 +86,12 @@ describe('network redundancy tests', () => {
     ]);
     expect(links!.rows.at(-1)!.slice(0, 4)).toEqual(['BCN', 'an-node02', 'bond0', 'eth3 (backup)']);
     expect(links!.rows[0]![4]).toContain('after 2 minutes');
-    expect(switches!.rows.map((r) => r[0])).toEqual(['Power off the primary switch', 'Power on the primary switch, wait 5 minutes', 'Power off the secondary switch', 'Power on the secondary switch, wait 5 minutes']);
+    expect(switches!.rows.map((r) => r[0])).toEqual([
+      'Power off the primary switch',
+      'Power on the primary switch, wait 5 minutes',
+      'Power off the secondary switch',
+      'Power on the secondary switch, wait 5 minutes',
+    ]);
     expect(netTestTables(other)[0]!.rows[0]![4]).toContain('after 1 minute');
   });
 
@@ -86,11 +108,14 @@ describe('network redundancy tests', () => {
 
   it('verify every bond is back on its primary link with the cluster intact', async () => {
     const { a, b, model } = fakeCluster(tutorial);
-    for (const n of [a, b]) for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
+    for (const n of [a, b])
+      for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
     for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
     model.version = 7;
     const t = netTests.tasks[0]!;
-    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({ summary: 'all bonds on their primary links; cluster intact' });
+    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
+      summary: 'all bonds on their primary links; cluster intact',
+    });
     b.files.set('/proc/net/bonding/bond1', slaveDown(bondText(b.plan, 'bond1'), 'eth1', 'eth4'));
     await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02 bond1: active eth4, down: eth1/);
   });

@@ -9,10 +9,17 @@ const n1 = p.nodes[0];
 
 describe('net-daemons', () => {
   it('NetworkManager: passes when rpm says not installed, fails when it is', async () => {
-    const f = new FakeNode(n1).on('rpm -q NetworkManager', { code: 1, stdout: 'package NetworkManager is not installed\n' });
-    expect((await task('net-daemons.remove-nm').verify!(fakeContext(p, f, f))).summary).toBe('NetworkManager not installed');
+    const f = new FakeNode(n1).on('rpm -q NetworkManager', {
+      code: 1,
+      stdout: 'package NetworkManager is not installed\n',
+    });
+    expect((await task('net-daemons.remove-nm').verify!(fakeContext(p, f, f))).summary).toBe(
+      'NetworkManager not installed',
+    );
     f.on('rpm -q NetworkManager', 'NetworkManager-0.8.1-9.el6.x86_64\n');
-    await expect(task('net-daemons.remove-nm').verify!(fakeContext(p, f, f))).rejects.toThrow('saw NetworkManager-0.8.1-9.el6.x86_64');
+    await expect(task('net-daemons.remove-nm').verify!(fakeContext(p, f, f))).rejects.toThrow(
+      'saw NetworkManager-0.8.1-9.el6.x86_64',
+    );
   });
 
   it("network on: the tutorial's chkconfig --list output passes; off at boot fails", async () => {

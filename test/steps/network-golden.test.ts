@@ -6,7 +6,9 @@ import { finalFiles } from '../../src/engine/walk.js';
 import { STEPS } from '../../steps/index.js';
 
 const SCRIPTS = '/etc/sysconfig/network-scripts';
-const IFCFG = ['vbr2', 'bond0', 'bond1', 'bond2', 'eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'].map((d) => `${SCRIPTS}/ifcfg-${d}`);
+const IFCFG = ['vbr2', 'bond0', 'bond1', 'bond2', 'eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'].map(
+  (d) => `${SCRIPTS}/ifcfg-${d}`,
+);
 
 /** Lines with runs of whitespace collapsed, blank lines dropped. */
 const norm = (s: string) =>
@@ -18,7 +20,12 @@ const norm = (s: string) =>
 const fixture = (node: string, path: string) => readFileSync(`test/fixtures/tutorial/${node}${path}`, 'utf8');
 
 /** KEY="value" pairs of an ifcfg file. */
-const kv = (s: string) => Object.fromEntries(norm(s).filter((l) => !l.startsWith('#')).map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]));
+const kv = (s: string) =>
+  Object.fromEntries(
+    norm(s)
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]),
+  );
 
 describe('golden: the tutorial cluster', () => {
   const plan = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
@@ -47,7 +54,8 @@ describe('golden: the tutorial cluster', () => {
     expect(kv(n2.get(`${SCRIPTS}/ifcfg-vbr2`)!.content).IPADDR).toBe('10.255.0.2');
     expect(kv(n2.get(`${SCRIPTS}/ifcfg-bond0`)!.content).IPADDR).toBe('10.20.0.2');
     expect(kv(n2.get(`${SCRIPTS}/ifcfg-bond1`)!.content).IPADDR).toBe('10.10.0.2');
-    for (const i of a.ifaces) expect(kv(n2.get(`${SCRIPTS}/ifcfg-${i.dev}`)!.content).HWADDR).toBe(a.nics![i.net][i.link - 1]);
+    for (const i of a.ifaces)
+      expect(kv(n2.get(`${SCRIPTS}/ifcfg-${i.dev}`)!.content).HWADDR).toBe(a.nics![i.net][i.link - 1]);
     expect(kv(n2.get(`${SCRIPTS}/ifcfg-eth3`)!.content).HWADDR).toBe('00:1B:21:9D:5A:10');
   });
 
@@ -80,7 +88,9 @@ describe('golden: the tutorial cluster', () => {
 });
 
 describe('structural: a different cluster (test/fixtures/other.anvil.yaml)', () => {
-  const plan = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }));
+  const plan = derivePlan(
+    loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }),
+  );
   const files = finalFiles(plan, STEPS);
   const a = files.get('kvm-a')!;
   const b = files.get('kvm-b')!;
@@ -105,14 +115,29 @@ describe('structural: a different cluster (test/fixtures/other.anvil.yaml)', () 
   it('derives netmasks from the CIDRs and bonding options from the answers', () => {
     expect(f(a, 'bond0')).toMatchObject({ IPADDR: '192.168.10.21', NETMASK: '255.255.255.0' });
     expect(f(a, 'bond1')).toMatchObject({ IPADDR: '172.16.5.21', NETMASK: '255.240.0.0' });
-    for (const [bond, primary] of [['bond0', 'eth0'], ['bond1', 'eth1'], ['bond2', 'eth2']])
-      expect(f(b, bond!).BONDING_OPTS).toBe(`mode=1 miimon=200 use_carrier=0 updelay=60000 downdelay=0 primary=${primary}`);
+    for (const [bond, primary] of [
+      ['bond0', 'eth0'],
+      ['bond1', 'eth1'],
+      ['bond2', 'eth2'],
+    ])
+      expect(f(b, bond!).BONDING_OPTS).toBe(
+        `mode=1 miimon=200 use_carrier=0 updelay=60000 downdelay=0 primary=${primary}`,
+      );
     expect(f(a, 'bond2').IPADDR).toBeUndefined();
   });
 
   it('pins every interface to the MAC the answers give', () => {
-    for (const [m, node] of [[a, plan.nodes[0]], [b, plan.nodes[1]]] as const)
-      for (const i of node.ifaces) expect(f(m, i.dev)).toMatchObject({ HWADDR: node.nics![i.net][i.link - 1], DEVICE: i.dev, MASTER: i.bond, SLAVE: 'yes' });
+    for (const [m, node] of [
+      [a, plan.nodes[0]],
+      [b, plan.nodes[1]],
+    ] as const)
+      for (const i of node.ifaces)
+        expect(f(m, i.dev)).toMatchObject({
+          HWADDR: node.nics![i.net][i.link - 1],
+          DEVICE: i.dev,
+          MASTER: i.bond,
+          SLAVE: 'yes',
+        });
     expect(f(b, 'eth4').HWADDR).toBe('52:54:00:BB:02:04');
   });
 
@@ -121,7 +146,10 @@ describe('structural: a different cluster (test/fixtures/other.anvil.yaml)', () 
     expect(hosts).toContain('192.168.10.22 kvm-b kvm-b.bcn kvm-b.example.org');
     expect(hosts).toContain('172.16.5.21 kvm-a.sn');
     expect(hosts).toContain('192.168.10.201 pdu-a pdu-a.example.org');
-    expect(norm(a.get('/etc/ntp.conf')!.content).slice(-2)).toEqual(['server ntp1.example.org', 'restrict ntp1.example.org mask 255.255.255.255 nomodify notrap noquery']);
+    expect(norm(a.get('/etc/ntp.conf')!.content).slice(-2)).toEqual([
+      'server ntp1.example.org',
+      'restrict ntp1.example.org mask 255.255.255.255 nomodify notrap noquery',
+    ]);
     const all = [...a.values(), ...b.values()].map((x) => x.content).join('\n');
     expect(all).not.toMatch(/alteeve|10\.20\.0\.|vbr2|tick\.redhat/);
   });

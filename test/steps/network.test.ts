@@ -10,10 +10,12 @@ const p = tutorialPlan();
 const [n1, n2] = p.nodes;
 
 describe('network.restart verify (reads /proc/net/bonding and ip addr)', () => {
-  it('passes on the tutorial\'s healthy bonds and addresses', async () => {
+  it("passes on the tutorial's healthy bonds and addresses", async () => {
     const node = bondedNode(p, n1);
     const ev = await task('network.restart').verify!(fakeContext(p, node, bondedNode(p, n2)));
-    expect(ev.summary).toBe('bond0 on eth0, bond1 on eth1, bond2 on eth2; 10.20.0.1 on bond0, 10.10.0.1 on bond1, 10.255.0.1 on vbr2');
+    expect(ev.summary).toBe(
+      'bond0 on eth0, bond1 on eth1, bond2 on eth2; 10.20.0.1 on bond0, 10.10.0.1 on bond1, 10.255.0.1 on vbr2',
+    );
   });
 
   it('names the link that is down: eth3 is BCN link 2', async () => {
@@ -45,8 +47,12 @@ describe('network.restart verify (reads /proc/net/bonding and ip addr)', () => {
     expect(bondProblems(p, n1, n1.bonds[0]!, b0.replace('00:1b:21:9d:59:fc', '00:1b:21:9d:59:fd'))).toEqual([
       'bond0: slave eth3 has MAC 00:1B:21:9D:59:FD, expected 00:1B:21:9D:59:FC (an-node01 BCN link 2)',
     ]);
-    expect(bondProblems(p, n1, n1.bonds[0]!, b0.replace('Up Delay (ms): 120000', 'Up Delay (ms): 0'))).toEqual(['bond0: up delay 0 ms, expected updelay=120000']);
-    expect(bondProblems(p, n1, n1.bonds[2]!, null)).toEqual(['bond2: /proc/net/bonding/bond2 does not exist (bond not up)']);
+    expect(bondProblems(p, n1, n1.bonds[0]!, b0.replace('Up Delay (ms): 120000', 'Up Delay (ms): 0'))).toEqual([
+      'bond0: up delay 0 ms, expected updelay=120000',
+    ]);
+    expect(bondProblems(p, n1, n1.bonds[2]!, null)).toEqual([
+      'bond2: /proc/net/bonding/bond2 does not exist (bond not up)',
+    ]);
   });
 
   it('fails when an address is missing or on the wrong device', async () => {
@@ -101,14 +107,24 @@ describe('network.restart run', () => {
 describe('network.backup and network.files', () => {
   it('never overwrites an existing backup (rsync --ignore-existing) and shows the tutorial commands', () => {
     const cmds = task('network.backup').commands!(p, n1);
-    expect(cmds).toEqual(['mkdir -p /root/backups/', 'rsync -av --ignore-existing /etc/sysconfig/network-scripts/ifcfg-eth* /root/backups/']);
+    expect(cmds).toEqual([
+      'mkdir -p /root/backups/',
+      'rsync -av --ignore-existing /etc/sysconfig/network-scripts/ifcfg-eth* /root/backups/',
+    ]);
   });
 
   it('verify: backups present / absent', async () => {
     const node = new FakeNode(n1).on('ls -1 /root/backups/', 'ifcfg-eth0\nifcfg-eth1\n');
-    expect((await task('network.backup').verify!(fakeContext(p, node, node))).summary).toBe('2 backups in /root/backups/: ifcfg-eth0 ifcfg-eth1');
-    const empty = new FakeNode(n1).on('ls -1 /root/backups/', { code: 2, stderr: 'ls: cannot access /root/backups/: No such file or directory' });
-    await expect(task('network.backup').verify!(fakeContext(p, empty, empty))).rejects.toThrow(/\/root\/backups\/ missing/);
+    expect((await task('network.backup').verify!(fakeContext(p, node, node))).summary).toBe(
+      '2 backups in /root/backups/: ifcfg-eth0 ifcfg-eth1',
+    );
+    const empty = new FakeNode(n1).on('ls -1 /root/backups/', {
+      code: 2,
+      stderr: 'ls: cannot access /root/backups/: No such file or directory',
+    });
+    await expect(task('network.backup').verify!(fakeContext(p, empty, empty))).rejects.toThrow(
+      /\/root\/backups\/ missing/,
+    );
   });
 
   it('writes the ten files, keeps the installer originals, and verify compares them line by line', async () => {
@@ -118,8 +134,13 @@ describe('network.backup and network.files', () => {
     await runTask(task('network.files'), ctx);
     expect(node.files.get('/root/backups/ifcfg-eth0')).toBe('DEVICE=eth0\nBOOTPROTO=dhcp\n');
     expect((await task('network.files').verify!(ctx)).summary).toBe('10 ifcfg files as planned');
-    node.files.set('/etc/sysconfig/network-scripts/ifcfg-eth3', node.files.get('/etc/sysconfig/network-scripts/ifcfg-eth3')!.replace('MASTER="bond0"', 'MASTER="bond1"'));
-    await expect(task('network.files').verify!(ctx)).rejects.toThrow('ifcfg-eth3 line 7: "MASTER="bond1"" instead of "MASTER="bond0""');
+    node.files.set(
+      '/etc/sysconfig/network-scripts/ifcfg-eth3',
+      node.files.get('/etc/sysconfig/network-scripts/ifcfg-eth3')!.replace('MASTER="bond0"', 'MASTER="bond1"'),
+    );
+    await expect(task('network.files').verify!(ctx)).rejects.toThrow(
+      'ifcfg-eth3 line 7: "MASTER="bond1"" instead of "MASTER="bond0""',
+    );
   });
 
   it('restarts one node at a time', () => {

@@ -17,7 +17,12 @@ const EL6 = [
 
 describe('pinning NIC names', () => {
   it('leaves rules that already agree untouched', () => {
-    expect(pinNicNames(EL6, [{ dev: 'eth0', mac: '00:e0:81:c7:ec:49' }, { dev: 'eth1', mac: '00:1B:21:9D:59:FC' }])).toBe(EL6);
+    expect(
+      pinNicNames(EL6, [
+        { dev: 'eth0', mac: '00:e0:81:c7:ec:49' },
+        { dev: 'eth1', mac: '00:1B:21:9D:59:FC' },
+      ]),
+    ).toBe(EL6);
   });
 
   it('renames by MAC, comments out another NIC that claims a planned name, appends unknown MACs; idempotent', () => {
@@ -28,7 +33,11 @@ describe('pinning NIC names', () => {
     ];
     const out = pinNicNames(EL6, want);
     const active = out.split('\n').filter((l) => l.startsWith('SUBSYSTEM'));
-    expect(active).toEqual([udevRule('00:E0:81:C7:EC:49', 'eth0'), udevRule('00:1B:21:9D:59:FC', 'eth3'), udevRule('00:1B:21:BF:6F:FE', 'eth5')]);
+    expect(active).toEqual([
+      udevRule('00:E0:81:C7:EC:49', 'eth0'),
+      udevRule('00:1B:21:9D:59:FC', 'eth3'),
+      udevRule('00:1B:21:BF:6F:FE', 'eth5'),
+    ]);
     expect(out).toContain(`# ${udevRule('00:1B:21:00:00:01', 'eth3')}`);
     expect(pinNicNames(out, want)).toBe(out);
   });
@@ -39,6 +48,8 @@ describe('HWADDR', () => {
     const f = 'DEVICE="eth0"\nHWADDR=00:e0:81:c7:ec:49\nONBOOT="no"\n';
     expect(setHwaddr(f, '00:E0:81:C7:EC:49')).toBe(f);
     expect(setHwaddr(f, '00:1b:21:9d:59:fc')).toBe('DEVICE="eth0"\nHWADDR="00:1B:21:9D:59:FC"\nONBOOT="no"\n');
-    expect(setHwaddr('DEVICE="eth0"\nONBOOT="no"\n', '00:1B:21:9D:59:FC')).toBe('DEVICE="eth0"\nHWADDR="00:1B:21:9D:59:FC"\nONBOOT="no"\n');
+    expect(setHwaddr('DEVICE="eth0"\nONBOOT="no"\n', '00:1B:21:9D:59:FC')).toBe(
+      'DEVICE="eth0"\nHWADDR="00:1B:21:9D:59:FC"\nONBOOT="no"\n',
+    );
   });
 });

@@ -48,10 +48,15 @@ describe('nics.capture', () => {
   });
 
   it('fails naming the role whose MAC from the answers is on no NIC of the node', async () => {
-    const node = new FakeNode(n1).on('ip -o link show', ipLinkBefore(n1).replace('00:1b:21:bf:70:02', '00:1b:21:bf:70:99'));
+    const node = new FakeNode(n1).on(
+      'ip -o link show',
+      ipLinkBefore(n1).replace('00:1b:21:bf:70:02', '00:1b:21:bf:70:99'),
+    );
     const err = await capture.run!(fakeContext(p, node, node)).catch((e) => e);
     expect(err).toBeInstanceOf(AnvilError);
-    expect(err.message).toBe('an-node01: MACs of nodes[0].nics not found: SN link 2 (eth4) 00:1B:21:BF:70:02: no NIC on an-node01 has it');
+    expect(err.message).toBe(
+      'an-node01: MACs of nodes[0].nics not found: SN link 2 (eth4) 00:1B:21:BF:70:02: no NIC on an-node01 has it',
+    );
   });
 
   it('MACs under other kernel names are recorded for the naming task, which says where each MAC is', async () => {
@@ -66,7 +71,9 @@ describe('nics.capture', () => {
 
   it('a missing NIC is an error naming it and its role', async () => {
     const node = new FakeNode(n1).on('ip -o link show', ipLinkBefore(n1, ['eth5']));
-    await expect(capture.run!(fakeContext(p, node, node))).rejects.toThrow('found 5 (eth0, eth1, eth2, eth3, eth4); missing eth5 (IFN link 2)');
+    await expect(capture.run!(fakeContext(p, node, node))).rejects.toThrow(
+      'found 5 (eth0, eth1, eth2, eth3, eth4); missing eth5 (IFN link 2)',
+    );
   });
 
   it('without MACs in the answers: proposes the tutorial map, the operator confirms (or --yes), MACs are captured', async () => {

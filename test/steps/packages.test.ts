@@ -18,7 +18,10 @@ describe('packages.install', () => {
     const installed = PACKAGES.map((x) => `${x}-1.0-1.el6.x86_64`);
     const f = new FakeNode(n1).on(`rpm -q ${PACKAGES.join(' ')}`, installed.join('\n') + '\n');
     expect((await task('packages.install').verify!(fakeContext(p, f, f))).summary).toBe('16 packages installed');
-    f.on(`rpm -q ${PACKAGES.join(' ')}`, { code: 1, stdout: installed.filter((l) => !l.startsWith('gpm-')).join('\n') + '\npackage gpm is not installed\n' });
+    f.on(`rpm -q ${PACKAGES.join(' ')}`, {
+      code: 1,
+      stdout: installed.filter((l) => !l.startsWith('gpm-')).join('\n') + '\npackage gpm is not installed\n',
+    });
     await expect(task('packages.install').verify!(fakeContext(p, f, f))).rejects.toThrow('not installed: gpm');
   });
 });
@@ -30,20 +33,45 @@ describe('packages.libvirt-bridge', () => {
       .on('/etc/init.d/libvirtd status', () => ({ code: state.running ? 0 : 3 }))
       .on('/etc/init.d/libvirtd start', () => ((state.running = true), 'Starting libvirtd daemon: [  OK  ]\n'))
       .on('virsh net-destroy default', () => {
-        if (!state.defined) return { code: 1, stderr: "error: failed to get network 'default'\nerror: Network not found: no network with matching name 'default'\n" };
-        if (!state.active) return { code: 1, stderr: 'error: Failed to destroy network default\nerror: Requested operation is not valid: network is not active\n' };
+        if (!state.defined)
+          return {
+            code: 1,
+            stderr:
+              "error: failed to get network 'default'\nerror: Network not found: no network with matching name 'default'\n",
+          };
+        if (!state.active)
+          return {
+            code: 1,
+            stderr:
+              'error: Failed to destroy network default\nerror: Requested operation is not valid: network is not active\n',
+          };
         state.active = false;
         return 'Network default destroyed\n';
       })
       .on('virsh net-autostart default --disable', () =>
-        state.defined ? 'Network default unmarked as autostarted\n' : { code: 1, stderr: "error: failed to get network 'default'\nerror: Network not found: no network with matching name 'default'\n" },
+        state.defined
+          ? 'Network default unmarked as autostarted\n'
+          : {
+              code: 1,
+              stderr:
+                "error: failed to get network 'default'\nerror: Network not found: no network with matching name 'default'\n",
+            },
       )
       .on('virsh net-undefine default', () => {
-        if (!state.defined) return { code: 1, stderr: "error: failed to get network 'default'\nerror: Network not found: no network with matching name 'default'\n" };
+        if (!state.defined)
+          return {
+            code: 1,
+            stderr:
+              "error: failed to get network 'default'\nerror: Network not found: no network with matching name 'default'\n",
+          };
         state.defined = false;
         return 'Network default has been undefined\n';
       })
-      .on('virsh net-list --all', () => NET_HEAD + (state.defined ? `default              ${state.active ? 'active' : 'inactive'}     yes\n` : '\n'));
+      .on(
+        'virsh net-list --all',
+        () =>
+          NET_HEAD + (state.defined ? `default              ${state.active ? 'active' : 'inactive'}     yes\n` : '\n'),
+      );
     return f;
   }
 
@@ -58,7 +86,9 @@ describe('packages.libvirt-bridge', () => {
   });
 
   it('still fails on other virsh errors', async () => {
-    const f = node().on('/etc/init.d/libvirtd status', '').on('virsh net-destroy default', { code: 1, stderr: 'error: failed to connect to the hypervisor\n' });
+    const f = node()
+      .on('/etc/init.d/libvirtd status', '')
+      .on('virsh net-destroy default', { code: 1, stderr: 'error: failed to connect to the hypervisor\n' });
     await expect(runTask(task('packages.libvirt-bridge'), fakeContext(p, f, f))).rejects.toBeInstanceOf(CommandFailed);
   });
 });
@@ -69,7 +99,9 @@ describe('packages.ntp-conf and packages.ntpd', () => {
     const edit = addNtpServer('tick.redhat.com');
     const once = edit(stock);
     expect(edit(once)).toBe(once);
-    expect(once.trimEnd().split('\n').slice(-4)).toEqual(task('packages.ntp-conf').expectedOutput!(p, n1).split('\n').slice(1));
+    expect(once.trimEnd().split('\n').slice(-4)).toEqual(
+      task('packages.ntp-conf').expectedOutput!(p, n1).split('\n').slice(1),
+    );
   });
 
   it('verify reads ntp.conf; ntpd: on at boot and running', async () => {
@@ -82,13 +114,23 @@ describe('packages.ntp-conf and packages.ntpd', () => {
 
     let running = false;
     f.on('chkconfig ntpd on', '')
-      .on('/etc/init.d/ntpd status', () => (running ? 'ntpd (pid  2302) is running...\n' : { code: 3, stdout: 'ntpd is stopped\n' }))
-      .on('/etc/init.d/ntpd start', () => ((running = true), 'Starting ntpd:                                             [  OK  ]\n'))
+      .on('/etc/init.d/ntpd status', () =>
+        running ? 'ntpd (pid  2302) is running...\n' : { code: 3, stdout: 'ntpd is stopped\n' },
+      )
+      .on(
+        '/etc/init.d/ntpd start',
+        () => ((running = true), 'Starting ntpd:                                             [  OK  ]\n'),
+      )
       .on('/etc/init.d/ntpd restart', 'Shutting down ntpd: [  OK  ]\nStarting ntpd: [  OK  ]\n')
       .on('chkconfig --list ntpd', 'ntpd           \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n');
     await runTask(task('packages.ntpd'), ctx);
     await runTask(task('packages.ntpd'), ctx);
-    expect(f.commands.filter((c) => /ntpd (start|restart)$/.test(c))).toEqual(['/etc/init.d/ntpd start', '/etc/init.d/ntpd restart']);
-    expect((await task('packages.ntpd').verify!(ctx)).summary).toBe('ntpd on at boot and running: ntpd (pid  2302) is running...');
+    expect(f.commands.filter((c) => /ntpd (start|restart)$/.test(c))).toEqual([
+      '/etc/init.d/ntpd start',
+      '/etc/init.d/ntpd restart',
+    ]);
+    expect((await task('packages.ntpd').verify!(ctx)).summary).toBe(
+      'ntpd on at boot and running: ntpd (pid  2302) is running...',
+    );
   });
 });

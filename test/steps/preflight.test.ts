@@ -21,14 +21,19 @@ function node(over: Record<string, string | { code: number; stdout?: string; std
 describe('preflight.node', () => {
   it('passes on an EL6 node named by its FQDN, as root, with the disk', async () => {
     const f = node();
-    expect((await t.verify!(fakeContext(p, f, f))).summary).toBe('CentOS release 6.2 (Final); an-node01.alteeve.ca; root; /dev/sda present');
+    expect((await t.verify!(fakeContext(p, f, f))).summary).toBe(
+      'CentOS release 6.2 (Final); an-node01.alteeve.ca; root; /dev/sda present',
+    );
     expect(t.commands!(p, n1)).toEqual(['cat /etc/redhat-release', 'uname -n', 'id -u', 'test -b /dev/sda']);
   });
 
   it.each([
     [{ 'cat /etc/redhat-release': 'CentOS Linux release 7.9.2009 (Core)\n' }, 'expected an EL6 release'],
     [{ 'cat /etc/redhat-release': { code: 1, stderr: 'No such file' } }, 'saw no /etc/redhat-release'],
-    [{ 'uname -n': 'localhost.localdomain\n' }, 'expected uname -n = an-node01.alteeve.ca (set HOSTNAME=an-node01.alteeve.ca in /etc/sysconfig/network'],
+    [
+      { 'uname -n': 'localhost.localdomain\n' },
+      'expected uname -n = an-node01.alteeve.ca (set HOSTNAME=an-node01.alteeve.ca in /etc/sysconfig/network',
+    ],
     [{ 'id -u': '500\n' }, 'saw id -u = 500'],
     [{ 'test -b /dev/sda': { code: 1 } }, 'saw /dev/sda is not a block device'],
   ])('fails naming what is wrong (%o)', async (over, msg) => {

@@ -12,9 +12,18 @@ const ON = (s: string) => `${s.padEnd(15)}\t0:off\t1:off\t2:on\t3:on\t4:on\t5:on
 
 describe('security.firewall', () => {
   it("runs the tutorial's commands and verifies chkconfig shows them off", async () => {
-    expect(task('security.firewall').commands!(p, n1)).toEqual(['chkconfig iptables off', 'chkconfig ip6tables off', '/etc/init.d/iptables stop', '/etc/init.d/ip6tables stop']);
-    const f = new FakeNode(n1).on('chkconfig --list iptables', OFF('iptables')).on('chkconfig --list ip6tables', ON('ip6tables'));
-    await expect(task('security.firewall').verify!(fakeContext(p, f, f))).rejects.toThrow('expected ip6tables off in every runlevel; saw ip6tables on in runlevels 2,3,4,5');
+    expect(task('security.firewall').commands!(p, n1)).toEqual([
+      'chkconfig iptables off',
+      'chkconfig ip6tables off',
+      '/etc/init.d/iptables stop',
+      '/etc/init.d/ip6tables stop',
+    ]);
+    const f = new FakeNode(n1)
+      .on('chkconfig --list iptables', OFF('iptables'))
+      .on('chkconfig --list ip6tables', ON('ip6tables'));
+    await expect(task('security.firewall').verify!(fakeContext(p, f, f))).rejects.toThrow(
+      'expected ip6tables off in every runlevel; saw ip6tables on in runlevels 2,3,4,5',
+    );
     f.on('chkconfig --list ip6tables', OFF('ip6tables'));
     expect((await task('security.firewall').verify!(fakeContext(p, f, f))).summary).toBe('iptables off, ip6tables off');
   });
@@ -29,11 +38,14 @@ describe('security.firewall', () => {
 describe('security.selinux', () => {
   const stock = renderTemplate('etc/selinux/config.ejs', {});
 
-  it('changes only the SELINUX= line of the stock file, idempotently (the tutorial\'s diff)', () => {
+  it("changes only the SELINUX= line of the stock file, idempotently (the tutorial's diff)", () => {
     const edit = setSelinux('disabled');
     const out = edit(stock);
     expect(edit(out)).toBe(out);
-    const diff = stock.split('\n').map((l, i) => [l, out.split('\n')[i]]).filter(([a, b]) => a !== b);
+    const diff = stock
+      .split('\n')
+      .map((l, i) => [l, out.split('\n')[i]])
+      .filter(([a, b]) => a !== b);
     expect(diff).toEqual([['SELINUX=enforcing', 'SELINUX=disabled']]);
     expect(stock.split('\n')[6]).toBe('SELINUX=enforcing'); // line 7, inside the tutorial's "@@ -4,7 +4,7 @@" hunk
     expect(setSelinux('permissive')('# empty')).toBe('# empty\nSELINUX=permissive\n');
@@ -48,6 +60,8 @@ describe('security.selinux', () => {
     expect(ctx.logs.join()).toContain('reboot');
     expect((await task('security.selinux').verify!(ctx)).summary).toBe('SELINUX=disabled (effective after reboot)');
     f.files.set('/etc/selinux/config', stock);
-    await expect(task('security.selinux').verify!(ctx)).rejects.toThrow('expected SELINUX=disabled in /etc/selinux/config; saw SELINUX=enforcing');
+    await expect(task('security.selinux').verify!(ctx)).rejects.toThrow(
+      'expected SELINUX=disabled in /etc/selinux/config; saw SELINUX=enforcing',
+    );
   });
 });

@@ -3,7 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sshKeys, mergeAuthorizedKeys, mergeKnownHosts, knownHostsPatterns, fingerprint } from '../../steps/ssh-keys.js';
+import {
+  sshKeys,
+  mergeAuthorizedKeys,
+  mergeKnownHosts,
+  knownHostsPatterns,
+  fingerprint,
+} from '../../steps/ssh-keys.js';
 import { FakeNode, fakeContext, runTask } from '../helpers/fake-node.js';
 import { tutorialPlan } from '../helpers/tutorial-node.js';
 
@@ -15,7 +21,8 @@ const HAVE_KEYGEN = (() => {
     return (e as { status?: number }).status !== undefined && (e as { code?: string }).code !== 'ENOENT';
   }
 })();
-if (!HAVE_KEYGEN) console.warn('ssh-keys.test: ssh-keygen not installed; skipping the fingerprint comparison with OpenSSH');
+if (!HAVE_KEYGEN)
+  console.warn('ssh-keys.test: ssh-keygen not installed; skipping the fingerprint comparison with OpenSSH');
 
 const task = (id: string) => sshKeys.tasks.find((t) => t.id === id)!;
 const p = tutorialPlan();
@@ -30,7 +37,11 @@ const HOST2 = 'ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAQEhost2key=\n';
 const OPERATOR = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIoperator operator@workstation';
 
 function pair() {
-  const a = new FakeNode(n1, { '/root/.ssh/id_rsa.pub': PUB1 + '\n', '/etc/ssh/ssh_host_rsa_key.pub': HOST1, '/root/.ssh/authorized_keys': OPERATOR + '\n' });
+  const a = new FakeNode(n1, {
+    '/root/.ssh/id_rsa.pub': PUB1 + '\n',
+    '/etc/ssh/ssh_host_rsa_key.pub': HOST1,
+    '/root/.ssh/authorized_keys': OPERATOR + '\n',
+  });
   const b = new FakeNode(n2, { '/root/.ssh/id_rsa.pub': PUB2 + '\n', '/etc/ssh/ssh_host_rsa_key.pub': HOST2 });
   return { a, b };
 }
@@ -49,11 +60,18 @@ describe('ssh-keys.keygen', () => {
   it('verify: an RSA key with a private file of mode 600', async () => {
     const t = task('ssh-keys.keygen');
     const node = new FakeNode(n1, { '/root/.ssh/id_rsa.pub': PUB1 })
-      .on('ssh-keygen -l -f /root/.ssh/id_rsa', '2047 4a:52:a1:c7:60:d5:e8:6d:c4:75:20:dd:62:2b:86:c5 /root/.ssh/id_rsa.pub (RSA)\n')
+      .on(
+        'ssh-keygen -l -f /root/.ssh/id_rsa',
+        '2047 4a:52:a1:c7:60:d5:e8:6d:c4:75:20:dd:62:2b:86:c5 /root/.ssh/id_rsa.pub (RSA)\n',
+      )
       .on('stat -c %a /root/.ssh/id_rsa', '600\n');
-    expect((await t.verify!(fakeContext(p, node, node))).summary).toBe('2047 4a:52:a1:c7:60:d5:e8:6d:c4:75:20:dd:62:2b:86:c5 /root/.ssh/id_rsa.pub (RSA)');
+    expect((await t.verify!(fakeContext(p, node, node))).summary).toBe(
+      '2047 4a:52:a1:c7:60:d5:e8:6d:c4:75:20:dd:62:2b:86:c5 /root/.ssh/id_rsa.pub (RSA)',
+    );
     node.on('stat -c %a /root/.ssh/id_rsa', '644\n');
-    await expect(t.verify!(fakeContext(p, node, node))).rejects.toThrow('mode 600 (never group or world readable); saw mode 644');
+    await expect(t.verify!(fakeContext(p, node, node))).rejects.toThrow(
+      'mode 600 (never group or world readable); saw mode 644',
+    );
   });
 });
 
@@ -112,8 +130,22 @@ describe('ssh-keys.known-hosts', () => {
     });
     const ev = await task('ssh-keys.known-hosts').verify!(fakeContext(p, a, b));
     expect(ev.summary).toBe('10 names reached from an-node01 without password or prompt');
-    expect(seen).toEqual(['an-node01', 'an-node01.alteeve.ca', 'an-node01.bcn', 'an-node01.sn', 'an-node01.ifn', 'an-node02', 'an-node02.alteeve.ca', 'an-node02.bcn', 'an-node02.sn', 'an-node02.ifn']);
-    a.on('ssh -o BatchMode=yes -o ConnectTimeout=10 root@an-node02.sn uname -n', { code: 255, stderr: 'Host key verification failed.\r\n' });
+    expect(seen).toEqual([
+      'an-node01',
+      'an-node01.alteeve.ca',
+      'an-node01.bcn',
+      'an-node01.sn',
+      'an-node01.ifn',
+      'an-node02',
+      'an-node02.alteeve.ca',
+      'an-node02.bcn',
+      'an-node02.sn',
+      'an-node02.ifn',
+    ]);
+    a.on('ssh -o BatchMode=yes -o ConnectTimeout=10 root@an-node02.sn uname -n', {
+      code: 255,
+      stderr: 'Host key verification failed.\r\n',
+    });
     a.on('ssh -o BatchMode=yes -o ConnectTimeout=10 root@an-node02.ifn uname -n', 'an-node01.alteeve.ca\n');
     await expect(task('ssh-keys.known-hosts').verify!(fakeContext(p, a, b))).rejects.toThrow(
       'root@an-node02.sn: Host key verification failed.; root@an-node02.ifn answered as an-node01.alteeve.ca, expected an-node02.alteeve.ca',
@@ -121,8 +153,12 @@ describe('ssh-keys.known-hosts', () => {
   });
 
   it('drops stale lines for our names (also [host]:port forms) and keeps comments', () => {
-    const out = mergeKnownHosts('# c\n[an-node01]:22 ssh-rsa OLD\n', [{ patterns: knownHostsPatterns(n1), key: 'ssh-rsa NEW x' }]);
-    expect(out).toBe('# c\nan-node01,an-node01.bcn,an-node01.alteeve.ca,10.20.0.1,an-node01.sn,10.10.0.1,an-node01.ifn,10.255.0.1 ssh-rsa NEW\n');
+    const out = mergeKnownHosts('# c\n[an-node01]:22 ssh-rsa OLD\n', [
+      { patterns: knownHostsPatterns(n1), key: 'ssh-rsa NEW x' },
+    ]);
+    expect(out).toBe(
+      '# c\nan-node01,an-node01.bcn,an-node01.alteeve.ca,10.20.0.1,an-node01.sn,10.10.0.1,an-node01.ifn,10.255.0.1 ssh-rsa NEW\n',
+    );
   });
 
   it.skipIf(!HAVE_KEYGEN)('fingerprints exactly like ssh-keygen -l (SHA256)', () => {
@@ -130,7 +166,9 @@ describe('ssh-keys.known-hosts', () => {
     try {
       execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(dir, 'k')]);
       const pub = readFileSync(join(dir, 'k.pub'), 'utf8');
-      const real = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1];
+      const real = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')], {
+        encoding: 'utf8',
+      }).split(' ')[1];
       expect(fingerprint(pub)).toBe(real);
       expect(fingerprint(HOST1)).not.toBe(fingerprint(HOST2));
     } finally {

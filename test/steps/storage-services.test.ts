@@ -53,7 +53,9 @@ describe('storage-services', () => {
 
       await run(p, a, b, task('rgmanager-off'));
       const ev = await run(p, a, b, task('start-rgmanager'));
-      expect(ev[0]!.summary).toBe(`both members online with rgmanager; ${p.nodes.map((n) => `storage_${n.label}`).join(', ')} started`);
+      expect(ev[0]!.summary).toBe(
+        `both members online with rgmanager; ${p.nodes.map((n) => `storage_${n.label}`).join(', ')} started`,
+      );
       expect(model.rg.get(`service:storage_${p.nodes[1].label}`)).toEqual({ state: 'started', owner: p.nodes[1].fqdn });
       expect(model.boot.get(p.nodes[0].name)!.has('rgmanager')).toBe(false);
     });
@@ -96,7 +98,9 @@ describe('storage-services', () => {
     for (const id of ['write-conf', 'push']) await run(p, a, b, task(id));
     model.rg.set('service:storage_an01', { state: 'failed', last: 'an-node01.alteeve.ca' });
     await expect(runTask(task('start-rgmanager'), fakeContext(p, a, b))).rejects.toThrow(/split-brain/);
-    await expect(task('start-rgmanager').verify!(fakeContext(p, a, b))).rejects.toThrow(/service:storage_an01: failed on an-node01.alteeve.ca/);
+    await expect(task('start-rgmanager').verify!(fakeContext(p, a, b))).rejects.toThrow(
+      /service:storage_an01: failed on an-node01.alteeve.ca/,
+    );
   });
 
   it('shows the expected clustat like the tutorial', () => {

@@ -33,8 +33,14 @@ function afterStorage(p: Plan) {
 describe('vm-services', () => {
   it("enables the tutorial's VMs with the tutorial's commands", () => {
     const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
-    expect(enableCommands(p, p.nodes[0])).toEqual(['clusvcadm -e vm:vm0001-dev -m an-node01.alteeve.ca', 'clusvcadm -e vm:vm0002-web -m an-node01.alteeve.ca']);
-    expect(enableCommands(p, p.nodes[1])).toEqual(['clusvcadm -e vm:vm0003-db -m an-node02.alteeve.ca', 'clusvcadm -e vm:vm0004-ms -m an-node02.alteeve.ca']);
+    expect(enableCommands(p, p.nodes[0])).toEqual([
+      'clusvcadm -e vm:vm0001-dev -m an-node01.alteeve.ca',
+      'clusvcadm -e vm:vm0002-web -m an-node01.alteeve.ca',
+    ]);
+    expect(enableCommands(p, p.nodes[1])).toEqual([
+      'clusvcadm -e vm:vm0003-db -m an-node02.alteeve.ca',
+      'clusvcadm -e vm:vm0004-ms -m an-node02.alteeve.ca',
+    ]);
     expect(task('autostart').commands!(p, p.nodes[0])).toEqual(['chkconfig cman on && chkconfig rgmanager on']);
     expect(vmServices.tasks.map((t) => `${t.id}@${t.on}`)).toEqual([
       'vm-services.write-conf@node1',
@@ -62,7 +68,10 @@ describe('vm-services', () => {
       const ev = await run(p, a, b, task('enable'));
       expect(ev.map((e) => e.details?.vms)).toEqual(p.nodes.map((n) => p.vms.filter((v) => v.host === n).length));
       for (const v of p.vms) expect(model.rg.get(`vm:${v.name}`)).toEqual({ state: 'started', owner: v.host.fqdn });
-      for (const [n, x] of [[p.nodes[0], a], [p.nodes[1], b]] as const)
+      for (const [n, x] of [
+        [p.nodes[0], a],
+        [p.nodes[1], b],
+      ] as const)
         expect(x.commands.filter((c) => c.startsWith('clusvcadm'))).toEqual(enableCommands(p, n));
 
       await run(p, a, b, task('autostart'));
@@ -97,7 +106,9 @@ describe('vm-services', () => {
     for (const t of ['write-conf', 'validate', 'push']) await run(p, c2.a, c2.b, task(t));
     c2.model.guests.get('an-node01')!.add('vm0002-web');
     c2.model.guests.get('an-node02')!.add('vm0002-web');
-    await expect(run(p, c2.a, c2.b, task('enable'))).rejects.toThrow(/vm0002-web runs on both an-node01 and an-node02 at once/);
+    await expect(run(p, c2.a, c2.b, task('enable'))).rejects.toThrow(
+      /vm0002-web runs on both an-node01 and an-node02 at once/,
+    );
     expect(c2.a.commands.filter((c) => c.includes('vm0002-web') && c.startsWith('clusvcadm'))).toEqual([]);
   });
 
@@ -109,9 +120,14 @@ describe('vm-services', () => {
     model.rg.set('vm:vm0002-web', { state: 'started', owner: 'an-node02.alteeve.ca' });
     const ctx = fakeContext(p, a, b);
     await runTask(task('enable'), ctx);
-    expect(a.commands.filter((c) => c.startsWith('clusvcadm'))).toEqual(['clusvcadm -d vm:vm0001-dev', 'clusvcadm -e vm:vm0001-dev -m an-node01.alteeve.ca']);
+    expect(a.commands.filter((c) => c.startsWith('clusvcadm'))).toEqual([
+      'clusvcadm -d vm:vm0001-dev',
+      'clusvcadm -e vm:vm0001-dev -m an-node01.alteeve.ca',
+    ]);
     expect(ctx.logs.join('\n')).toContain('vm:vm0002-web already runs on an-node02.alteeve.ca');
-    await expect(task('enable').verify!(ctx)).rejects.toThrow(/vm:vm0002-web: started on an-node02.alteeve.ca \(want started on an-node01.alteeve.ca\)/);
+    await expect(task('enable').verify!(ctx)).rejects.toThrow(
+      /vm:vm0002-web: started on an-node02.alteeve.ca \(want started on an-node01.alteeve.ca\)/,
+    );
   });
 
   it('fails the boot check while rgmanager is still off at boot', async () => {

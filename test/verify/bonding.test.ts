@@ -5,7 +5,7 @@ import { parseBonding } from '../../src/verify/bonding.js';
 const fx = (name: string) => readFileSync(`test/fixtures/bonding/${name}`, 'utf8');
 
 describe('parseBonding (/proc/net/bonding/bondX)', () => {
-  it('reads the tutorial\'s healthy bond0 on an-node01', () => {
+  it("reads the tutorial's healthy bond0 on an-node01", () => {
     const st = parseBonding(fx('tutorial-bond0-healthy.txt'));
     expect(st).toEqual({
       driver: 'v3.6.0 (September 26, 2009)',
@@ -43,7 +43,8 @@ describe('parseBonding (/proc/net/bonding/bondX)', () => {
 
   it('parses the kernel layout with blank lines between sections the same way', () => {
     const flat = fx('tutorial-bond0-eth0-down.txt');
-    const kernel = flat.replace('\nBonding Mode', '\n\nBonding Mode').replace(/\nSlave Interface/g, '\n\nSlave Interface') + '\n';
+    const kernel =
+      flat.replace('\nBonding Mode', '\n\nBonding Mode').replace(/\nSlave Interface/g, '\n\nSlave Interface') + '\n';
     expect(kernel).not.toBe(flat);
     expect(parseBonding(kernel)).toEqual(parseBonding(flat));
   });

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { clustatMember, clustatService, parseClustat } from '../../src/verify/clustat.js';
 
 const fx = (f: string) => parseClustat(readFileSync(`test/fixtures/cluster-tools/${f}`, 'utf8'));
-const svc = (c: ReturnType<typeof parseClustat>) => c.services.map((s) => `${s.name}|${s.owner ?? ''}|${s.lastOwner ?? ''}|${s.state}`);
+const svc = (c: ReturnType<typeof parseClustat>) =>
+  c.services.map((s) => `${s.name}|${s.owner ?? ''}|${s.lastOwner ?? ''}|${s.state}`);
 
 describe('clustat', () => {
   it('parses the members-only report (no rgmanager yet)', () => {
@@ -21,12 +22,22 @@ describe('clustat', () => {
   it('parses the storage services', () => {
     const c = fx('clustat-storage.txt');
     expect(c.members.map((m) => m.rgmanager)).toEqual([true, true]);
-    expect(svc(c)).toEqual(['service:storage_an01|an-node01.alteeve.ca||started', 'service:storage_an02|an-node02.alteeve.ca||started']);
-    expect(clustatService(c, 'storage_an02')).toMatchObject({ type: 'service', short: 'storage_an02', owner: 'an-node02.alteeve.ca' });
+    expect(svc(c)).toEqual([
+      'service:storage_an01|an-node01.alteeve.ca||started',
+      'service:storage_an02|an-node02.alteeve.ca||started',
+    ]);
+    expect(clustatService(c, 'storage_an02')).toMatchObject({
+      type: 'service',
+      short: 'storage_an02',
+      owner: 'an-node02.alteeve.ca',
+    });
   });
 
   it('reads a parenthesised owner as the last owner', () => {
-    expect(svc(fx('clustat-storage-disabled.txt'))).toEqual(['service:storage_an01||an-node01.alteeve.ca|disabled', 'service:storage_an02|an-node02.alteeve.ca||started']);
+    expect(svc(fx('clustat-storage-disabled.txt'))).toEqual([
+      'service:storage_an01||an-node01.alteeve.ca|disabled',
+      'service:storage_an02|an-node02.alteeve.ca||started',
+    ]);
   });
 
   it('reads "(none)" as no owner at all', () => {
@@ -55,7 +66,11 @@ describe('clustat', () => {
     const one = fx('clustat-node1-offline.txt');
     expect(clustatMember(one, 'an-node01.alteeve.ca')).toMatchObject({ online: false, status: ['Offline'] });
     expect(clustatMember(one, 'an-node02.alteeve.ca')).toMatchObject({ online: true, local: true, rgmanager: true });
-    expect(clustatService(one, 'storage_an01')).toMatchObject({ owner: undefined, lastOwner: 'an-node01.alteeve.ca', state: 'stopped' });
+    expect(clustatService(one, 'storage_an01')).toMatchObject({
+      owner: undefined,
+      lastOwner: 'an-node01.alteeve.ca',
+      state: 'stopped',
+    });
     const two = fx('clustat-node2-offline.txt');
     expect(clustatMember(two, 'an-node02.alteeve.ca')?.online).toBe(false);
     expect(two.services).toHaveLength(6);
@@ -63,7 +78,10 @@ describe('clustat', () => {
   });
 
   it('also reads the real layout with blank lines between sections, and an inquorate cluster', () => {
-    const real = readFileSync('test/fixtures/cluster-tools/clustat-storage.txt', 'utf8').replace(' Member Name', '\n Member Name').replace(' Service Name', '\n Service Name').replace('Quorate', 'Inquorate');
+    const real = readFileSync('test/fixtures/cluster-tools/clustat-storage.txt', 'utf8')
+      .replace(' Member Name', '\n Member Name')
+      .replace(' Service Name', '\n Service Name')
+      .replace('Quorate', 'Inquorate');
     const c = parseClustat(real);
     expect(c.quorate).toBe(false);
     expect(c.members).toHaveLength(2);
@@ -71,6 +89,9 @@ describe('clustat', () => {
   });
 
   it('gives an empty report for the error cman prints when it is down', () => {
-    expect(parseClustat('Could not connect to CMAN: No such file or directory\n')).toEqual({ members: [], services: [] });
+    expect(parseClustat('Could not connect to CMAN: No such file or directory\n')).toEqual({
+      members: [],
+      services: [],
+    });
   });
 });

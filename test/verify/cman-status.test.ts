@@ -30,12 +30,23 @@ describe('cman_tool status', () => {
       multicastAddresses: ['239.192.95.81'],
       nodeAddresses: ['10.20.0.1'],
     });
-    expect(cmanProblems(s, { clusterName: 'an-cluster-A', nodeName: 'an-node01.alteeve.ca', minConfigVersion: 7 })).toEqual([]);
+    expect(
+      cmanProblems(s, { clusterName: 'an-cluster-A', nodeName: 'an-node01.alteeve.ca', minConfigVersion: 7 }),
+    ).toEqual([]);
   });
 
   it('names every way a member can be unhealthy', () => {
-    const lone = fx('cman-status-v7.txt').replace('Nodes: 2', 'Nodes: 1').replace('Flags: 2node ', 'Flags: ').replace('Cluster-Member', 'Transition');
-    expect(cmanProblems(parseCmanStatus(lone), { clusterName: 'other', nodeName: 'an-node02.alteeve.ca', minConfigVersion: 10 })).toEqual([
+    const lone = fx('cman-status-v7.txt')
+      .replace('Nodes: 2', 'Nodes: 1')
+      .replace('Flags: 2node ', 'Flags: ')
+      .replace('Cluster-Member', 'Transition');
+    expect(
+      cmanProblems(parseCmanStatus(lone), {
+        clusterName: 'other',
+        nodeName: 'an-node02.alteeve.ca',
+        minConfigVersion: 10,
+      }),
+    ).toEqual([
       'Cluster Name an-cluster-A (want other)',
       'Node name an-node01.alteeve.ca (want an-node02.alteeve.ca)',
       'Membership state Transition',
@@ -69,7 +80,8 @@ describe('ccs_config_validate', () => {
     expect(parseCcsValidate('Configuration validates\n', 1).valid).toBe(false);
   });
   it('keeps the error lines of a failure', () => {
-    const out = 'Relax-NG validity error : Extra element fence_deamon in interleave\ntempfile:22: element fence_deamon: Relax-NG validity error : Element cluster failed to validate content\nConfiguration fails to validate\n';
+    const out =
+      'Relax-NG validity error : Extra element fence_deamon in interleave\ntempfile:22: element fence_deamon: Relax-NG validity error : Element cluster failed to validate content\nConfiguration fails to validate\n';
     const v = parseCcsValidate(out, 3);
     expect(v.valid).toBe(false);
     expect(v.errors).toHaveLength(3);

@@ -24,8 +24,19 @@ describe('parseIpLink (ip -o link show)', () => {
   });
 
   it('accepts newer iproute2 output (veth @ifN suffix, mode/group fields)', () => {
-    const l = parseIpLink('5: eth2@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 52:54:00:aa:01:02 brd ff:ff:ff:ff:ff:ff link-netns sw');
-    expect(l).toEqual([{ index: 5, name: 'eth2', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mac: '52:54:00:aa:01:02', master: undefined, state: 'UP' }]);
+    const l = parseIpLink(
+      '5: eth2@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 52:54:00:aa:01:02 brd ff:ff:ff:ff:ff:ff link-netns sw',
+    );
+    expect(l).toEqual([
+      {
+        index: 5,
+        name: 'eth2',
+        flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+        mac: '52:54:00:aa:01:02',
+        master: undefined,
+        state: 'UP',
+      },
+    ]);
   });
 });
 

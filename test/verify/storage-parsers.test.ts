@@ -5,7 +5,13 @@ import { parseDrbdStatus } from '../../src/verify/drbd-status.js';
 import { parseLvscan, parsePvscan, parseVgscan } from '../../src/verify/lvm-scan.js';
 import { parseVirshList } from '../../src/verify/virsh-list.js';
 import { parseGfs2Status, parseGfs2Table, parseGfs2Uuid } from '../../src/verify/gfs2-status.js';
-import { largestFree, parsePartedHuman, parsePartedMachine, partitionNumbers, toBytes } from '../../src/verify/parted.js';
+import {
+  largestFree,
+  parsePartedHuman,
+  parsePartedMachine,
+  partitionNumbers,
+  toBytes,
+} from '../../src/verify/parted.js';
 
 const out = (name: string) => readFileSync(`test/fixtures/tutorial/outputs/${name}`, 'utf8');
 
@@ -23,9 +29,15 @@ describe('/proc/drbd (tutorial outputs)', () => {
     expect(a.minors[0]!.flags).toBe('r----s');
     expect(a.minors.map((m) => m.stats.oos)).toEqual([19515784, 211418788, 211034800]);
     const c = parseProcDrbd(out('proc-drbd-connected.txt'));
-    expect(c.minors.map((m) => `${m.cs} ${m.ds.join('/')} ${m.protocol}`)).toEqual(Array(3).fill('Connected Inconsistent/Inconsistent C'));
+    expect(c.minors.map((m) => `${m.cs} ${m.ds.join('/')} ${m.protocol}`)).toEqual(
+      Array(3).fill('Connected Inconsistent/Inconsistent C'),
+    );
     const u = parseProcDrbd(out('proc-drbd-uptodate.txt'));
-    expect(u.minors.every((m) => m.ds.join('/') === 'UpToDate/UpToDate' && m.stats.oos === 0 && m.ro.join('/') === 'Secondary/Secondary')).toBe(true);
+    expect(
+      u.minors.every(
+        (m) => m.ds.join('/') === 'UpToDate/UpToDate' && m.stats.oos === 0 && m.ro.join('/') === 'Secondary/Secondary',
+      ),
+    ).toBe(true);
   });
 
   it('handles an unconfigured minor, an empty file and device names', () => {
@@ -42,18 +54,24 @@ describe('/etc/init.d/drbd status', () => {
     const s = parseDrbdStatus(out('drbd-status.txt'));
     expect(s.loaded).toBe(true);
     expect(s.version).toBe('8.3.12');
-    expect(s.rows.map((r) => `${r.minor}:${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')} ${r.protocol}`)).toEqual([
+    expect(
+      s.rows.map((r) => `${r.minor}:${r.resource} ${r.cs} ${r.ro.join('/')} ${r.ds.join('/')} ${r.protocol}`),
+    ).toEqual([
       '0:r0 Connected Primary/Primary UpToDate/UpToDate C',
       '1:r1 Connected Primary/Primary UpToDate/UpToDate C',
       '2:r2 Connected Primary/Primary UpToDate/UpToDate C',
     ]);
     const w = parseDrbdStatus(out('drbd-status-wfconnection.txt'));
-    expect(w.rows.map((r) => `${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`)).toEqual(Array(3).fill('WFConnection Primary/Unknown UpToDate/Outdated'));
+    expect(w.rows.map((r) => `${r.cs} ${r.ro.join('/')} ${r.ds.join('/')}`)).toEqual(
+      Array(3).fill('WFConnection Primary/Unknown UpToDate/Outdated'),
+    );
   });
 
   it('reads "drbd not loaded" and a mounted row', () => {
     expect(parseDrbdStatus('drbd not loaded\n')).toEqual({ loaded: false, version: undefined, rows: [] });
-    const m = parseDrbdStatus('drbd driver loaded OK; device status:\nm:res  cs  ro  ds  p  mounted  fstype\n0:r0 Connected Primary/Primary UpToDate/UpToDate C /shared gfs2\n');
+    const m = parseDrbdStatus(
+      'drbd driver loaded OK; device status:\nm:res  cs  ro  ds  p  mounted  fstype\n0:r0 Connected Primary/Primary UpToDate/UpToDate C /shared gfs2\n',
+    );
     expect(m.rows[0]).toMatchObject({ mounted: '/shared', fstype: 'gfs2', protocol: 'C' });
   });
 });
@@ -66,7 +84,16 @@ describe('pvscan / vgscan / lvscan', () => {
       { pv: '/dev/drbd2', vg: undefined, format: 'lvm2', size: '201.26 GiB', free: undefined },
     ]);
     expect(parseVgscan(out('vgscan.txt')).map((v) => v.vg)).toEqual(['an02-vg0', 'an01-vg0', 'shared-vg0']);
-    expect(parseLvscan(out('lvscan.txt'))).toEqual([{ active: true, path: '/dev/shared-vg0/shared', vg: 'shared-vg0', lv: 'shared', size: '18.61 GiB', policy: 'inherit' }]);
+    expect(parseLvscan(out('lvscan.txt'))).toEqual([
+      {
+        active: true,
+        path: '/dev/shared-vg0/shared',
+        vg: 'shared-vg0',
+        lv: 'shared',
+        size: '18.61 GiB',
+        policy: 'inherit',
+      },
+    ]);
   });
 
   it('reads PVs inside VGs and the empty answers', () => {
@@ -79,8 +106,14 @@ describe('pvscan / vgscan / lvscan', () => {
     expect(parseVgscan(all)).toHaveLength(3);
     expect(parseLvscan(all)).toHaveLength(1);
     expect(parsePvscan('  No matching physical volumes found\n')).toEqual([]);
-    expect(parseVgscan('  Reading all physical volumes.  This may take a while...\n  No volume groups found\n')).toEqual([]);
-    expect(parseLvscan('  inactive          \'/dev/an01-vg0/vm0001-1\' [150.00 GiB] inherit\n')[0]).toMatchObject({ active: false, vg: 'an01-vg0', lv: 'vm0001-1' });
+    expect(
+      parseVgscan('  Reading all physical volumes.  This may take a while...\n  No volume groups found\n'),
+    ).toEqual([]);
+    expect(parseLvscan("  inactive          '/dev/an01-vg0/vm0001-1' [150.00 GiB] inherit\n")[0]).toMatchObject({
+      active: false,
+      vg: 'an01-vg0',
+      lv: 'vm0001-1',
+    });
   });
 });
 
@@ -92,7 +125,12 @@ describe('virsh list --all', () => {
       { id: undefined, name: 'vm0003-db', state: 'shut off' },
       { id: undefined, name: 'vm0004-ms', state: 'shut off' },
     ]);
-    expect(parseVirshList(out('virsh-list-an-node02.txt')).map((d) => d.name)).toEqual(['vm0003-db', 'vm0004-ms', 'vm0001-dev', 'vm0002-web']);
+    expect(parseVirshList(out('virsh-list-an-node02.txt')).map((d) => d.name)).toEqual([
+      'vm0003-db',
+      'vm0004-ms',
+      'vm0001-dev',
+      'vm0002-web',
+    ]);
     expect(parseVirshList(out('virsh-list-empty.txt'))).toEqual([]);
   });
 });
@@ -100,8 +138,13 @@ describe('virsh list --all', () => {
 describe('gfs2', () => {
   it('reads the init script status and gfs2_tool sb', () => {
     expect(parseGfs2Status(out('gfs2-status.txt'))).toEqual({ configured: ['/shared'], active: ['/shared'] });
-    expect(parseGfs2Status('Configured GFS2 mountpoints: \n/shared\n')).toEqual({ configured: ['/shared'], active: [] });
-    expect(parseGfs2Uuid('current uuid = 162A80EB-59b3-08bd-5d69-740cbb60aa45\n')).toBe('162a80eb-59b3-08bd-5d69-740cbb60aa45');
+    expect(parseGfs2Status('Configured GFS2 mountpoints: \n/shared\n')).toEqual({
+      configured: ['/shared'],
+      active: [],
+    });
+    expect(parseGfs2Uuid('current uuid = 162A80EB-59b3-08bd-5d69-740cbb60aa45\n')).toBe(
+      '162a80eb-59b3-08bd-5d69-740cbb60aa45',
+    );
     expect(parseGfs2Uuid('gfs2_tool: not a GFS2 file system\n')).toBeUndefined();
     expect(parseGfs2Table('current lock table name = "an-cluster-A:shared"\n')).toBe('an-cluster-A:shared');
   });
@@ -111,7 +154,12 @@ describe('parted print free', () => {
   it('reads the tutorial table before and after partitioning', () => {
     const before = parsePartedHuman(out('parted-print-free-before.txt'));
     expect(before).toMatchObject({ disk: '/dev/sda', diskSize: '500GB', label: 'msdos' });
-    expect(before.rows.find((r) => r.number === 3)).toMatchObject({ type: 'primary', fs: 'linux-swap(v1)', start: '43.2GB', end: '47.5GB' });
+    expect(before.rows.find((r) => r.number === 3)).toMatchObject({
+      type: 'primary',
+      fs: 'linux-swap(v1)',
+      start: '43.2GB',
+      end: '47.5GB',
+    });
     expect(before.rows.find((r) => r.number === 1)).toMatchObject({ fs: 'ext4', flags: 'boot' });
     expect(largestFree(before)).toMatchObject({ start: '47.5GB', end: '500GB', size: '453GB', free: true });
     const after = parsePartedHuman(out('parted-print-free-after.txt'));
@@ -126,7 +174,9 @@ describe('parted print free', () => {
   });
 
   it('reads the machine-readable form GNU parted prints with -m', () => {
-    const t = parsePartedMachine('BYT;\n/tmp/d.img:537GB:file:512:512:msdos::;\n1:0.00GB:0.00GB:0.00GB:free;\n1:0.00GB:0.54GB:0.54GB:::boot;\n3:4.83GB:47.8GB:42.9GB:ext4::;\n1:47.8GB:537GB:489GB:free;\n');
+    const t = parsePartedMachine(
+      'BYT;\n/tmp/d.img:537GB:file:512:512:msdos::;\n1:0.00GB:0.00GB:0.00GB:free;\n1:0.00GB:0.54GB:0.54GB:::boot;\n3:4.83GB:47.8GB:42.9GB:ext4::;\n1:47.8GB:537GB:489GB:free;\n',
+    );
     expect(t).toMatchObject({ disk: '/tmp/d.img', diskSize: '537GB', label: 'msdos' });
     expect(partitionNumbers(t)).toEqual([1, 3]);
     expect(largestFree(t)!.start).toBe('47.8GB');

@@ -95,7 +95,13 @@ function reach(w: World, from: LabNode, host: string): { ip: string; bmc?: Bmc; 
 }
 
 /** Usage-style failure of a python agent (fencing.py fail_usage). */
-const usage = (msg: string): AgentRun => ({ ok: false, code: 1, stdout: '', stderr: `${msg}\nPlease use '-h' for usage\n`, ms: 0 });
+const usage = (msg: string): AgentRun => ({
+  ok: false,
+  code: 1,
+  stdout: '',
+  stderr: `${msg}\nPlease use '-h' for usage\n`,
+  ms: 0,
+});
 
 /**
  * Plan a run of `agent` from node `from` with `o`: its outcome given the world now, its duration and
@@ -108,17 +114,31 @@ export function planAgent(w: World, from: LabNode, agent: string, o: AgentOpts):
   if (def.style === 'ipmi') return planIpmi(w, from, o, action);
   if (def.style === 'xvm') {
     // NOTE: no fence_virtd listens anywhere in the lab (the nodes are not guests).
-    return { ok: false, code: 1, stdout: '', stderr: 'Timed out waiting for response\nOperation failed\n', ms: AGENT_MS.pyLoginTimeout };
+    return {
+      ok: false,
+      code: 1,
+      stdout: '',
+      stderr: 'Timed out waiting for response\nOperation failed\n',
+      ms: AGENT_MS.pyLoginTimeout,
+    };
   }
   if (!ACTIONS.includes(action)) return usage(`Failed: Unrecognised action '${action}'`);
   if (def.login && o.login === undefined) return usage('Failed: You have to set login name');
   if (o.ipaddr === undefined) return usage('Failed: You have to enter fence address');
-  if (def.login && o.passwd === undefined && o.passwd_script === undefined) return usage('Failed: You have to enter password or password script');
-  if (def.port && !['list', 'monitor'].includes(action) && o.port === undefined) return usage('Failed: You have to enter plug number');
+  if (def.login && o.passwd === undefined && o.passwd_script === undefined)
+    return usage('Failed: You have to enter password or password script');
+  if (def.port && !['list', 'monitor'].includes(action) && o.port === undefined)
+    return usage('Failed: You have to enter plug number');
   const snmp = agent === 'fence_apc_snmp';
   const lost: AgentRun = snmp
     ? { ok: false, code: 1, stdout: '', stderr: 'Connection timed out\n', ms: AGENT_MS.snmpTimeout }
-    : { ok: false, code: 1, stdout: '', stderr: 'Unable to connect/login to fencing device\n', ms: AGENT_MS.pyLoginTimeout };
+    : {
+        ok: false,
+        code: 1,
+        stdout: '',
+        stderr: 'Unable to connect/login to fencing device\n',
+        ms: AGENT_MS.pyLoginTimeout,
+      };
   const dev = reach(w, from, o.ipaddr);
   if (def.kind === 'pdu') {
     const p = dev?.pdu;
@@ -132,15 +152,27 @@ export function planAgent(w: World, from: LabNode, agent: string, o: AgentOpts):
     if (action === 'monitor') return { ok: true, code: 0, stdout: '', stderr: '', ms: ms(AGENT_MS.pyStatus) };
     const port = String(Number(o.port));
     if (!/^\d+$/.test(o.port ?? '') || Number(port) < 1 || Number(port) > 24) {
-      return { ok: false, code: 1, stdout: '', stderr: 'Failed: Unable to obtain correct plug status or plug is not available\n', ms: ms(AGENT_MS.pyStatus) };
+      return {
+        ok: false,
+        code: 1,
+        stdout: '',
+        stderr: 'Failed: Unable to obtain correct plug status or plug is not available\n',
+        ms: ms(AGENT_MS.pyStatus),
+      };
     }
     const on = outletOn(p, port);
-    return pyResult(action, on, ms(action === 'reboot' ? AGENT_MS.pyReboot : AGENT_MS.pyOnOff), ms(AGENT_MS.pyStatus), (want) => {
-      if (want === 'reboot') {
-        setOutlet(w, p, port, false);
-        setOutlet(w, p, port, true);
-      } else setOutlet(w, p, port, want === 'on');
-    });
+    return pyResult(
+      action,
+      on,
+      ms(action === 'reboot' ? AGENT_MS.pyReboot : AGENT_MS.pyOnOff),
+      ms(AGENT_MS.pyStatus),
+      (want) => {
+        if (want === 'reboot') {
+          setOutlet(w, p, port, false);
+          setOutlet(w, p, port, true);
+        } else setOutlet(w, p, port, want === 'on');
+      },
+    );
   }
   if (def.kind === 'virt') return lost; // NOTE: no hypervisor hosts the lab's nodes.
   const b = dev?.bmc;
@@ -157,7 +189,13 @@ function bmcAct(w: World, n: LabNode, want: 'on' | 'off' | 'reboot'): void {
 }
 
 /** fencing.py's fence_action outputs for a device whose power state is `on`. */
-function pyResult(action: string, on: boolean, actMs: number, statusMs: number, act: (want: 'on' | 'off' | 'reboot') => void): AgentRun {
+function pyResult(
+  action: string,
+  on: boolean,
+  actMs: number,
+  statusMs: number,
+  act: (want: 'on' | 'off' | 'reboot') => void,
+): AgentRun {
   switch (action) {
     case 'status':
       return { ok: on, code: on ? 0 : 2, stdout: `Status: ${on ? 'ON' : 'OFF'}\n`, stderr: '', ms: statusMs };
@@ -178,11 +216,20 @@ function pyResult(action: string, on: boolean, actMs: number, statusMs: number, 
 function planIpmi(w: World, from: LabNode, o: AgentOpts, action: string): AgentRun {
   const fail = (msg: string): AgentRun => ({ ok: false, code: 1, stdout: '', stderr: `failed: ${msg}\n`, ms: 0 });
   if (!o.ipaddr) return fail('no IP address specified');
-  if (!['on', 'off', 'reboot', 'status', 'monitor', 'list', 'diag'].includes(action)) return fail("operation must be 'on', 'off', 'status', 'reboot', 'diag', 'list', 'monitor' or 'metadata'");
+  if (!['on', 'off', 'reboot', 'status', 'monitor', 'list', 'diag'].includes(action))
+    return fail("operation must be 'on', 'off', 'status', 'reboot', 'diag', 'list', 'monitor' or 'metadata'");
   if (action === 'list') return { ok: true, code: 0, stdout: 'N/A\n', stderr: '', ms: 0 };
   const ip = o.ipaddr;
   const head =
-    action === 'reboot' ? `Rebooting machine @ IPMI:${ip}...` : action === 'on' ? `Powering on machine @ IPMI:${ip}...` : action === 'off' ? `Powering off machine @ IPMI:${ip}...` : action === 'diag' ? `Pulsing diagnostic interrupt to machine @ IPMI:${ip}...` : `Getting status of IPMI:${ip}...`;
+    action === 'reboot'
+      ? `Rebooting machine @ IPMI:${ip}...`
+      : action === 'on'
+        ? `Powering on machine @ IPMI:${ip}...`
+        : action === 'off'
+          ? `Powering off machine @ IPMI:${ip}...`
+          : action === 'diag'
+            ? `Pulsing diagnostic interrupt to machine @ IPMI:${ip}...`
+            : `Getting status of IPMI:${ip}...`;
   const dev = reach(w, from, ip);
   const b = dev?.bmc;
   const n = b ? w.nodes[b.node] : undefined;
@@ -190,38 +237,154 @@ function planIpmi(w: World, from: LabNode, o: AgentOpts, action: string): AgentR
     // NOTE: ipmitool retries "Unable to establish LAN session" (also what a wrong password gives) until the timeout.
     const t = Number(o.timeout) > 0 ? Number(o.timeout) : AGENT_MS.ipmiTimeout / 1000;
     const st = action === 'status' ? 'Chassis power = Unknown\n' : '';
-    return { ok: false, code: 1, stdout: `${head}${st}Failed\n`, stderr: `ipmilan: Failed to connect after ${t} seconds\n`, ms: t * 1000 };
+    return {
+      ok: false,
+      code: 1,
+      stdout: `${head}${st}Failed\n`,
+      stderr: `ipmilan: Failed to connect after ${t} seconds\n`,
+      ms: t * 1000,
+    };
   }
   const on = n.power === 'on';
   switch (action) {
     case 'status':
-      return { ok: on, code: on ? 0 : 2, stdout: `${head}Chassis power = ${on ? 'On' : 'Off'}\nDone\n`, stderr: '', ms: AGENT_MS.ipmiStatus };
+      return {
+        ok: on,
+        code: on ? 0 : 2,
+        stdout: `${head}Chassis power = ${on ? 'On' : 'Off'}\nDone\n`,
+        stderr: '',
+        ms: AGENT_MS.ipmiStatus,
+      };
     case 'monitor':
       return { ok: true, code: 0, stdout: `${head}Done\n`, stderr: '', ms: AGENT_MS.ipmiStatus };
     case 'on':
-      return { ok: true, code: 0, stdout: `${head}Done\n`, stderr: '', ms: on ? AGENT_MS.ipmiStatus : AGENT_MS.ipmiOnOff, apply: () => powerOn(w, n) };
+      return {
+        ok: true,
+        code: 0,
+        stdout: `${head}Done\n`,
+        stderr: '',
+        ms: on ? AGENT_MS.ipmiStatus : AGENT_MS.ipmiOnOff,
+        apply: () => powerOn(w, n),
+      };
     case 'off':
-      return { ok: true, code: 0, stdout: `${head}Done\n`, stderr: '', ms: on ? AGENT_MS.ipmiOnOff : AGENT_MS.ipmiStatus, apply: () => chassisOff(w, n, false) };
+      return {
+        ok: true,
+        code: 0,
+        stdout: `${head}Done\n`,
+        stderr: '',
+        ms: on ? AGENT_MS.ipmiOnOff : AGENT_MS.ipmiStatus,
+        apply: () => chassisOff(w, n, false),
+      };
     case 'diag':
       return { ok: true, code: 0, stdout: `${head}Done\n`, stderr: '', ms: AGENT_MS.ipmiStatus };
     default:
-      return { ok: true, code: 0, stdout: `${head}Done\n`, stderr: '', ms: AGENT_MS.ipmiReboot, apply: () => chassisOff(w, n, true) };
+      return {
+        ok: true,
+        code: 0,
+        stdout: `${head}Done\n`,
+        stderr: '',
+        ms: AGENT_MS.ipmiReboot,
+        apply: () => chassisOff(w, n, true),
+      };
   }
 }
 
 // ---------- the programs ----------
 
 /** Python agents' short options that take a value → stdin names. */
-const PY_SHORT: Record<string, string> = { a: 'ipaddr', l: 'login', p: 'passwd', S: 'passwd_script', n: 'port', o: 'action', u: 'ipport', c: 'community', d: 'snmp_version', f: 'delay', s: 'switch', k: 'identity_file', m: 'module_name', G: 'power_wait', g: 'power_timeout', y: 'login_timeout', Y: 'shell_timeout', C: 'separator', b: 'snmp_auth_prot', E: 'snmp_sec_level', B: 'snmp_priv_prot', P: 'snmp_priv_passwd', R: 'snmp_priv_passwd_script', D: 'debug', U: 'uuid', r: 'ribcl', e: 'exec' };
-const PY_LONG: Record<string, string> = { ip: 'ipaddr', username: 'login', password: 'passwd', 'password-script': 'passwd_script', plug: 'port', action: 'action', ipport: 'ipport', community: 'community', 'snmp-version': 'snmp_version', delay: 'delay', 'power-wait': 'power_wait', 'power-timeout': 'power_timeout', 'login-timeout': 'login_timeout', 'shell-timeout': 'shell_timeout', 'command-prompt': 'cmd_prompt', 'identity-file': 'identity_file', separator: 'separator' };
-const PY_FLAGS: Record<string, string> = { x: 'secure', z: 'ssl', v: 'verbose', q: 'quiet', '4': 'inet4_only', '6': 'inet6_only', M: 'missing_as_off', T: 'test' };
+const PY_SHORT: Record<string, string> = {
+  a: 'ipaddr',
+  l: 'login',
+  p: 'passwd',
+  S: 'passwd_script',
+  n: 'port',
+  o: 'action',
+  u: 'ipport',
+  c: 'community',
+  d: 'snmp_version',
+  f: 'delay',
+  s: 'switch',
+  k: 'identity_file',
+  m: 'module_name',
+  G: 'power_wait',
+  g: 'power_timeout',
+  y: 'login_timeout',
+  Y: 'shell_timeout',
+  C: 'separator',
+  b: 'snmp_auth_prot',
+  E: 'snmp_sec_level',
+  B: 'snmp_priv_prot',
+  P: 'snmp_priv_passwd',
+  R: 'snmp_priv_passwd_script',
+  D: 'debug',
+  U: 'uuid',
+  r: 'ribcl',
+  e: 'exec',
+};
+const PY_LONG: Record<string, string> = {
+  ip: 'ipaddr',
+  username: 'login',
+  password: 'passwd',
+  'password-script': 'passwd_script',
+  plug: 'port',
+  action: 'action',
+  ipport: 'ipport',
+  community: 'community',
+  'snmp-version': 'snmp_version',
+  delay: 'delay',
+  'power-wait': 'power_wait',
+  'power-timeout': 'power_timeout',
+  'login-timeout': 'login_timeout',
+  'shell-timeout': 'shell_timeout',
+  'command-prompt': 'cmd_prompt',
+  'identity-file': 'identity_file',
+  separator: 'separator',
+};
+const PY_FLAGS: Record<string, string> = {
+  x: 'secure',
+  z: 'ssl',
+  v: 'verbose',
+  q: 'quiet',
+  '4': 'inet4_only',
+  '6': 'inet6_only',
+  M: 'missing_as_off',
+  T: 'test',
+};
 /** fence_ipmilan's getopt string "A:a:i:l:p:S:Po:vV?hHt:T:C:M:f:". */
-const IPMI_SHORT: Record<string, string> = { A: 'auth', a: 'ipaddr', i: 'ipaddr', l: 'login', p: 'passwd', S: 'passwd_script', o: 'action', t: 'timeout', T: 'power_wait', C: 'cipher', M: 'method', f: 'delay' };
+const IPMI_SHORT: Record<string, string> = {
+  A: 'auth',
+  a: 'ipaddr',
+  i: 'ipaddr',
+  l: 'login',
+  p: 'passwd',
+  S: 'passwd_script',
+  o: 'action',
+  t: 'timeout',
+  T: 'power_wait',
+  C: 'cipher',
+  M: 'method',
+  f: 'delay',
+};
 /** stdin names each style understands (others: the python agents warn and ignore them). */
-const PY_STDIN = new Set([...Object.values(PY_SHORT), ...Object.values(PY_FLAGS), 'agent', 'nodename', 'cmd_prompt', 'option', 'hostname', 'blade', 'fm', 'modulename']);
+const PY_STDIN = new Set([
+  ...Object.values(PY_SHORT),
+  ...Object.values(PY_FLAGS),
+  'agent',
+  'nodename',
+  'cmd_prompt',
+  'option',
+  'hostname',
+  'blade',
+  'fm',
+  'modulename',
+]);
 
 /** Parse an agent's options: the command line when there is one, else `name=value` lines on stdin. */
-export function agentOptions(argv: string[], stdin: string, style: AgentDef['style']): { opts: AgentOpts; warn: string; error?: string } {
+export function agentOptions(
+  argv: string[],
+  stdin: string,
+  style: AgentDef['style'],
+): { opts: AgentOpts; warn: string; error?: string } {
   const opts: AgentOpts = {};
   let warn = '';
   if (argv.length > 1) {
@@ -247,7 +410,15 @@ export function agentOptions(argv: string[], stdin: string, style: AgentDef['sty
           if (style === 'ipmi' && c === 'P') opts.lanplus = '1';
           else if (style !== 'ipmi' && PY_FLAGS[c]) opts[PY_FLAGS[c]!] = '1';
           else if (c === 'v' || c === 'V' || c === 'h') opts[c] = '1';
-          else return { opts, warn, error: style === 'ipmi' ? `${argv[0]!.split('/').pop()}: invalid option -- '${c}'\n` : `Parse error: option -${c} not recognized\nPlease use '-h' for usage\n` };
+          else
+            return {
+              opts,
+              warn,
+              error:
+                style === 'ipmi'
+                  ? `${argv[0]!.split('/').pop()}: invalid option -- '${c}'\n`
+                  : `Parse error: option -${c} not recognized\nPlease use '-h' for usage\n`,
+            };
         }
       }
     }

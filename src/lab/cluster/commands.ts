@@ -17,7 +17,10 @@ import { checkPassword, shadowEntry } from './passwd.js';
 const h = (levels: string, start: number, stop: number) => ({ levels, start, stop });
 
 /** Read and check the node's cluster.conf: the parsed config, or the lines ccs_config_validate prints. */
-export function loadConf(node: LabNode, path = CLUSTER_CONF): { cc: ClusterConf; text: string } | { error: string[]; missing?: boolean } {
+export function loadConf(
+  node: LabNode,
+  path = CLUSTER_CONF,
+): { cc: ClusterConf; text: string } | { error: string[]; missing?: boolean } {
   let text: string;
   try {
     text = node.fs.readText(path);
@@ -87,7 +90,15 @@ function cmanStart(node: LabNode): ActionResult {
   out += ok(START_STEPS.slice(0, 1));
   const nmOn = node.isRunning('NetworkManager') || levelState(node.fs, 'NetworkManager')[3] === true;
   if (nmOn) {
-    return { code: 1, out: out + statusLine('   Checking Network Manager... \nNetwork Manager is either running or configured to run. Please disable it in the cluster.\n', false) };
+    return {
+      code: 1,
+      out:
+        out +
+        statusLine(
+          '   Checking Network Manager... \nNetwork Manager is either running or configured to run. Please disable it in the cluster.\n',
+          false,
+        ),
+    };
   }
   out += ok(START_STEPS.slice(1, 5));
   const fail = (why: string[]) => ({
@@ -96,11 +107,27 @@ function cmanStart(node: LabNode): ActionResult {
   });
   const conf = loadConf(node);
   if ('error' in conf) {
-    if (conf.missing) return fail(['xmlconfig cannot find /etc/cluster/cluster.conf', 'Unable to get the configuration', 'xmlconfig cannot find /etc/cluster/cluster.conf', "cman_tool: corosync daemon didn't start Check cluster logs for details"]);
-    return fail([...conf.error, 'Configuration fails to validate', "cman_tool: corosync daemon didn't start Check cluster logs for details"]);
+    if (conf.missing)
+      return fail([
+        'xmlconfig cannot find /etc/cluster/cluster.conf',
+        'Unable to get the configuration',
+        'xmlconfig cannot find /etc/cluster/cluster.conf',
+        "cman_tool: corosync daemon didn't start Check cluster logs for details",
+      ]);
+    return fail([
+      ...conf.error,
+      'Configuration fails to validate',
+      "cman_tool: corosync daemon didn't start Check cluster logs for details",
+    ]);
   }
   const me = localNode(node, conf.cc);
-  if (!me) return fail(['Cannot find node name in cluster.conf', 'Unable to get the configuration', 'Cannot find node name in cluster.conf', "cman_tool: corosync daemon didn't start Check cluster logs for details"]);
+  if (!me)
+    return fail([
+      'Cannot find node name in cluster.conf',
+      'Unable to get the configuration',
+      'Cannot find node name in cluster.conf',
+      "cman_tool: corosync daemon didn't start Check cluster logs for details",
+    ]);
   node.markRunning('cman');
   c.start(node, conf.cc, me.me, me.addr, conf.text);
   return { code: 0, out: out + ok(START_STEPS.slice(5)) };
@@ -116,7 +143,10 @@ function cmanStop(node: LabNode): ActionResult {
   let out = 'Stopping cluster: \n';
   const ls = lockspaces(node);
   if (c.rt[node.name] && ls.length) {
-    return { code: 1, out: out + statusLine(`   Leaving fence domain... found dlm lockspace /sys/kernel/dlm/${ls[0]}\n`, false) };
+    return {
+      code: 1,
+      out: out + statusLine(`   Leaving fence domain... found dlm lockspace /sys/kernel/dlm/${ls[0]}\n`, false),
+    };
   }
   c.stop(node.name);
   node.markStopped('cman');
@@ -132,7 +162,10 @@ registerService({
   usage: 'start|stop|reload|restart|status',
   start: (node) => cmanStart(node),
   stop: (node) => cmanStop(node),
-  status: (node) => (clusterOf(node.world.world()).rt[node.name] ? { code: 0, out: 'cluster is running.\n' } : { code: 3, out: 'corosync is stopped\n' }),
+  status: (node) =>
+    clusterOf(node.world.world()).rt[node.name]
+      ? { code: 0, out: 'cluster is running.\n' }
+      : { code: 3, out: 'corosync is stopped\n' },
 });
 
 registerService({
@@ -142,9 +175,13 @@ registerService({
   startMsg: 'Starting Cluster Module - cluster monitor: ',
   stopMsg: 'Shutting down Cluster Module - cluster monitor: ',
   start: (node) => {
-    if (node.isRunning('modclusterd')) return { code: 0, out: statusLine('Starting Cluster Module - cluster monitor: ', true) };
+    if (node.isRunning('modclusterd'))
+      return { code: 0, out: statusLine('Starting Cluster Module - cluster monitor: ', true) };
     node.markRunning('modclusterd');
-    return { code: 0, out: statusLine('Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n', true) };
+    return {
+      code: 0,
+      out: statusLine('Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n', true),
+    };
   },
 });
 
@@ -219,8 +256,13 @@ const cmanTool: CommandFn = async (ctx) => {
   const node = ctx.node;
   const c = clusterOf(node.world.world());
   const r = c.rt[node.name];
-  if (!verb || !['status', 'nodes', 'version', 'services', 'join', 'leave', 'kill', 'expected', 'votes', 'debug'].includes(verb)) {
-    ctx.err(`Usage:\n\ncman_tool <join|leave|kill|expected|votes|version|wait|status|nodes|services|debug> [options]\n`);
+  if (
+    !verb ||
+    !['status', 'nodes', 'version', 'services', 'join', 'leave', 'kill', 'expected', 'votes', 'debug'].includes(verb)
+  ) {
+    ctx.err(
+      `Usage:\n\ncman_tool <join|leave|kill|expected|votes|version|wait|status|nodes|services|debug> [options]\n`,
+    );
     return 1;
   }
   if (!r) {
@@ -260,11 +302,15 @@ async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
   }
   const cc = conf.cc;
   if (cc.name !== r.cc.name) {
-    ctx.err(`cman_tool: Not reloading, cluster name in ${CLUSTER_CONF} (${cc.name}) differs from the running one (${r.cc.name})\n`);
+    ctx.err(
+      `cman_tool: Not reloading, cluster name in ${CLUSTER_CONF} (${cc.name}) differs from the running one (${r.cc.name})\n`,
+    );
     return 1;
   }
   if (cc.version <= r.cc.version) {
-    ctx.err(`cman_tool: Not reloading, config version older or equal the running config\ncman_tool: Current config version ${r.cc.version}, new config version ${cc.version}\n`);
+    ctx.err(
+      `cman_tool: Not reloading, config version older or equal the running config\ncman_tool: Current config version ${r.cc.version}, new config version ${cc.version}\n`,
+    );
     return 1;
   }
   const lines = ctx.stdin.split('\n');
@@ -273,8 +319,18 @@ async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
   for (const cn of cc.nodes) {
     const t = c.labNode(cn.name);
     const e = resolveOn(node, cn.name);
-    if (!t || !e || !t.running || !node.net.sourceFor(e.ip) || !t.net.ifaceOf(e.ip) || !t.net.operational(t.net.ifaceOf(e.ip)!.name) || !t.isRunning('ricci')) {
-      ctx.err(`Unable to connect to the ricci daemon on ${cn.name}: Connection refused\ncman_tool: Error loading configuration in corosync/cman\n`);
+    if (
+      !t ||
+      !e ||
+      !t.running ||
+      !node.net.sourceFor(e.ip) ||
+      !t.net.ifaceOf(e.ip) ||
+      !t.net.operational(t.net.ifaceOf(e.ip)!.name) ||
+      !t.isRunning('ricci')
+    ) {
+      ctx.err(
+        `Unable to connect to the ricci daemon on ${cn.name}: Connection refused\ncman_tool: Error loading configuration in corosync/cman\n`,
+      );
       return 1;
     }
     const key = `${node.name}>${t.name}`;
@@ -283,18 +339,24 @@ async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
       ctx.err('Password: ');
       const pw = li < lines.length && (li < lines.length - 1 || lines[li] !== '') ? lines[li++]! : undefined;
       if (pw === undefined) {
-        ctx.err(`\nUnable to authenticate to the ricci daemon on ${cn.name}: no password given\ncman_tool: Error loading configuration in corosync/cman\n`);
+        ctx.err(
+          `\nUnable to authenticate to the ricci daemon on ${cn.name}: no password given\ncman_tool: Error loading configuration in corosync/cman\n`,
+        );
         return 1;
       }
       if (!checkPassword(shadowEntry(t, 'ricci'), pw)) {
-        ctx.err(`\nUnable to authenticate to the ricci daemon on ${cn.name}: wrong password for user ricci\ncman_tool: Error loading configuration in corosync/cman\n`);
+        ctx.err(
+          `\nUnable to authenticate to the ricci daemon on ${cn.name}: wrong password for user ricci\ncman_tool: Error loading configuration in corosync/cman\n`,
+        );
         return 1;
       }
       ctx.err('\n');
       c.auth.add(key);
     }
     if (!t.isRunning('modclusterd')) {
-      ctx.err(`Unable to update cluster.conf on ${cn.name}: modclusterd is not running there\ncman_tool: Error loading configuration in corosync/cman\n`);
+      ctx.err(
+        `Unable to update cluster.conf on ${cn.name}: modclusterd is not running there\ncman_tool: Error loading configuration in corosync/cman\n`,
+      );
       return 1;
     }
     targets.push(t);
@@ -371,25 +433,59 @@ const corosyncObjctl: CommandFn = (ctx) => {
   }
   const id = clusterId(r.cc.name);
   const root = parseXml(r.confText ?? '<cluster/>');
-  const lines = flatten(root, '', (p) => (p === 'cluster.cman' ? [`${p}.nodename=${r.fqdn}`, `${p}.cluster_id=${id}`] : []));
+  const lines = flatten(root, '', (p) =>
+    p === 'cluster.cman' ? [`${p}.nodename=${r.fqdn}`, `${p}.cluster_id=${id}`] : [],
+  );
   const totem = root.children.find((x) => x.name === 'totem');
   for (const [k, v] of Object.entries(totem?.attrs ?? {})) lines.push(`totem.${k}=${v}`);
   lines.push(
-    'totem.transport=udp', 'totem.version=2', `totem.nodeid=${r.nodeid}`, 'totem.vsftype=none', `totem.token=${r.cc.token}`, 'totem.join=60',
-    'totem.fail_recv_const=2500', `totem.consensus=${r.cc.consensus}`, `totem.key=${r.cc.name}`, 'totem.interface.ringnumber=0',
-    `totem.interface.bindnetaddr=${r.addr}`, `totem.interface.mcastaddr=${mcastAddr(id)}`, 'totem.interface.mcastport=5405',
-    'logging.timestamp=on', 'logging.to_logfile=yes', 'logging.logfile=/var/log/cluster/corosync.log', 'logging.logfile_priority=info',
-    'logging.to_syslog=yes', 'logging.syslog_facility=local4', 'logging.syslog_priority=info', 'aisexec.user=ais', 'aisexec.group=ais',
-    'service.name=corosync_quorum', 'service.ver=0', 'service.name=corosync_cman', 'service.ver=0', 'quorum.provider=quorum_cman',
-    'service.name=openais_ckpt', 'service.ver=0',
+    'totem.transport=udp',
+    'totem.version=2',
+    `totem.nodeid=${r.nodeid}`,
+    'totem.vsftype=none',
+    `totem.token=${r.cc.token}`,
+    'totem.join=60',
+    'totem.fail_recv_const=2500',
+    `totem.consensus=${r.cc.consensus}`,
+    `totem.key=${r.cc.name}`,
+    'totem.interface.ringnumber=0',
+    `totem.interface.bindnetaddr=${r.addr}`,
+    `totem.interface.mcastaddr=${mcastAddr(id)}`,
+    'totem.interface.mcastport=5405',
+    'logging.timestamp=on',
+    'logging.to_logfile=yes',
+    'logging.logfile=/var/log/cluster/corosync.log',
+    'logging.logfile_priority=info',
+    'logging.to_syslog=yes',
+    'logging.syslog_facility=local4',
+    'logging.syslog_priority=info',
+    'aisexec.user=ais',
+    'aisexec.group=ais',
+    'service.name=corosync_quorum',
+    'service.ver=0',
+    'service.name=corosync_cman',
+    'service.ver=0',
+    'quorum.provider=quorum_cman',
+    'service.name=openais_ckpt',
+    'service.ver=0',
   );
   const c = clusterOf(ctx.node.world.world());
-  for (const m of [...r.members].sort((x, y) => (r.cc.nodes.find((n) => n.name === x)?.nodeid ?? 0) - (r.cc.nodes.find((n) => n.name === y)?.nodeid ?? 0))) {
+  for (const m of [...r.members].sort(
+    (x, y) => (r.cc.nodes.find((n) => n.name === x)?.nodeid ?? 0) - (r.cc.nodes.find((n) => n.name === y)?.nodeid ?? 0),
+  )) {
     const nid = r.cc.nodes.find((n) => n.name === m)?.nodeid ?? 0;
     const addr = c.labNode(m) ? (c.rt[c.labNode(m)!.name]?.addr ?? r.addr) : r.addr;
-    lines.push(`runtime.totem.pg.mrp.srp.members.${nid}.ip=r(0) ip(${addr}) `, `runtime.totem.pg.mrp.srp.members.${nid}.join_count=1`, `runtime.totem.pg.mrp.srp.members.${nid}.status=joined`);
+    lines.push(
+      `runtime.totem.pg.mrp.srp.members.${nid}.ip=r(0) ip(${addr}) `,
+      `runtime.totem.pg.mrp.srp.members.${nid}.join_count=1`,
+      `runtime.totem.pg.mrp.srp.members.${nid}.status=joined`,
+    );
   }
-  lines.push('runtime.blackbox.dump_flight_data=no', 'runtime.blackbox.dump_state=no', 'cman_private.COROSYNC_DEFAULT_CONFIG_IFACE=xmlconfig:cmanpreconfig');
+  lines.push(
+    'runtime.blackbox.dump_flight_data=no',
+    'runtime.blackbox.dump_state=no',
+    'cman_private.COROSYNC_DEFAULT_CONFIG_IFACE=xmlconfig:cmanpreconfig',
+  );
   ctx.out(lines.join('\n') + '\n');
   return 0;
 };

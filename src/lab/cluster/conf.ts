@@ -19,7 +19,10 @@ export interface XmlEl {
 
 /** A well-formedness error, located like libxml2 reports it. */
 export class XmlError extends Error {
-  constructor(public line: number, public reason: string) {
+  constructor(
+    public line: number,
+    public reason: string,
+  ) {
     super(`tempfile:${line}: parser error : ${reason}`);
   }
 }
@@ -50,7 +53,8 @@ export function parseXml(text: string): XmlEl {
   while (i < text.length) {
     const lt = text.indexOf('<', i);
     const chunk = lt < 0 ? text.slice(i) : text.slice(i, lt);
-    if (chunk.trim() && !stack.length) throw new XmlError(line, root ? 'Extra content at the end of the document' : "Start tag expected, '<' not found");
+    if (chunk.trim() && !stack.length)
+      throw new XmlError(line, root ? 'Extra content at the end of the document' : "Start tag expected, '<' not found");
     adv(chunk.length);
     if (lt < 0) break;
     if (text.startsWith('<?', i)) {
@@ -70,7 +74,8 @@ export function parseXml(text: string): XmlEl {
       if (!m) throw new XmlError(line, "expected '>'");
       const open = stack.pop();
       if (!open) throw new XmlError(line, 'Extra content at the end of the document');
-      if (open.name !== m[1]) throw new XmlError(line, `Opening and ending tag mismatch: ${open.name} line ${open.line} and ${m[1]}`);
+      if (open.name !== m[1])
+        throw new XmlError(line, `Opening and ending tag mismatch: ${open.name} line ${open.line} and ${m[1]}`);
       adv(m[0].length);
       continue;
     }
@@ -99,7 +104,12 @@ export function parseXml(text: string): XmlEl {
       const a = /^([A-Za-z_][\w.:-]*)\s*=\s*("([^"<]*)"|'([^'<]*)')/.exec(text.slice(i));
       if (!a) {
         if (!ws && /^[A-Za-z_]/.test(text.slice(i))) throw new XmlError(line, 'attributes construct error');
-        throw new XmlError(line, /^[A-Za-z_][\w.:-]*\s*=\s*[^"']/.test(text.slice(i)) ? 'AttValue: " or \' expected' : `Couldn't find end of Start Tag ${el.name} line ${el.line}`);
+        throw new XmlError(
+          line,
+          /^[A-Za-z_][\w.:-]*\s*=\s*[^"']/.test(text.slice(i))
+            ? 'AttValue: " or \' expected'
+            : `Couldn't find end of Start Tag ${el.name} line ${el.line}`,
+        );
       }
       if (el.attrs[a[1]!] !== undefined) throw new XmlError(line, `Attribute ${a[1]} redefined`);
       el.attrs[a[1]!] = unescape(a[3] ?? a[4] ?? '', line);
@@ -146,7 +156,22 @@ export interface ClusterConf {
 }
 
 /** Elements the schema allows under `<cluster>` (an unknown one is a validity error). */
-const TOP = new Set(['cman', 'totem', 'quorumd', 'clusternodes', 'fencedevices', 'fence_daemon', 'fence_xvmd', 'dlm', 'gfs_controld', 'group', 'logging', 'rm', 'uidgid', 'clvmd']);
+const TOP = new Set([
+  'cman',
+  'totem',
+  'quorumd',
+  'clusternodes',
+  'fencedevices',
+  'fence_daemon',
+  'fence_xvmd',
+  'dlm',
+  'gfs_controld',
+  'group',
+  'logging',
+  'rm',
+  'uidgid',
+  'clvmd',
+]);
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
 /** A validation failure: the lines ccs_config_validate prints before `Configuration fails to validate`. */
@@ -156,7 +181,8 @@ export class ConfInvalid extends Error {
   }
 }
 
-const intAttr = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : undefined);
+const intAttr = (v: string | undefined): number | undefined =>
+  v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
 
 /**
  * Parse and check a cluster.conf text. Throws `ConfInvalid` with every problem found (XML errors stop
@@ -171,7 +197,8 @@ export function parseConf(text: string): ClusterConf {
     throw e;
   }
   const errs: string[] = [];
-  const bad = (el: XmlEl, msg: string) => errs.push(`tempfile:${el.line}: element ${el.name}: Relax-NG validity error : ${msg}`);
+  const bad = (el: XmlEl, msg: string) =>
+    errs.push(`tempfile:${el.line}: element ${el.name}: Relax-NG validity error : ${msg}`);
   if (root.name !== 'cluster') {
     bad(root, `Expecting element cluster, got ${root.name}`);
     throw new ConfInvalid(errs);
@@ -181,8 +208,13 @@ export function parseConf(text: string): ClusterConf {
   if (name === undefined) bad(root, 'Element cluster failed to validate attributes (name="" is missing)');
   else if (!name || !NAME_RE.test(name) || name.length > 16)
     bad(root, `Invalid attribute name for element cluster (name="${name}": 1-16 letters, digits, "-", "_" or ".")`);
-  if (root.attrs.config_version === undefined) bad(root, 'Element cluster failed to validate attributes (config_version="" is missing)');
-  else if (version === undefined || version < 1) bad(root, `Invalid attribute config_version for element cluster ("${root.attrs.config_version}" is not a positive integer)`);
+  if (root.attrs.config_version === undefined)
+    bad(root, 'Element cluster failed to validate attributes (config_version="" is missing)');
+  else if (version === undefined || version < 1)
+    bad(
+      root,
+      `Invalid attribute config_version for element cluster ("${root.attrs.config_version}" is not a positive integer)`,
+    );
   const seen = new Set<string>();
   for (const c of root.children) {
     if (!TOP.has(c.name)) bad(c, `Extra element ${c.name} in interleave`);
@@ -193,8 +225,10 @@ export function parseConf(text: string): ClusterConf {
   const cman = one('cman');
   const twoNode = cman?.attrs.two_node === '1';
   const expectedVotes = intAttr(cman?.attrs.expected_votes);
-  if (cman?.attrs.two_node !== undefined && !/^[01]$/.test(cman.attrs.two_node)) bad(cman, `Invalid attribute two_node for element cman ("${cman.attrs.two_node}": 0 or 1)`);
-  if (cman?.attrs.expected_votes !== undefined && expectedVotes === undefined) bad(cman, `Invalid attribute expected_votes for element cman ("${cman.attrs.expected_votes}")`);
+  if (cman?.attrs.two_node !== undefined && !/^[01]$/.test(cman.attrs.two_node))
+    bad(cman, `Invalid attribute two_node for element cman ("${cman.attrs.two_node}": 0 or 1)`);
+  if (cman?.attrs.expected_votes !== undefined && expectedVotes === undefined)
+    bad(cman, `Invalid attribute expected_votes for element cman ("${cman.attrs.expected_votes}")`);
 
   // fence devices
   const devices: Record<string, Record<string, string>> = {};
@@ -208,7 +242,11 @@ export function parseConf(text: string): ClusterConf {
     const agent = d.attrs.agent;
     if (!dn) bad(d, 'Element fencedevice failed to validate attributes (name="" is missing)');
     if (!agent) bad(d, 'Element fencedevice failed to validate attributes (agent="" is missing)');
-    else if (!FENCE_AGENTS[agent]) bad(d, `Invalid attribute agent for element fencedevice ("${agent}" is not a fence agent installed by fence-agents or cman)`);
+    else if (!FENCE_AGENTS[agent])
+      bad(
+        d,
+        `Invalid attribute agent for element fencedevice ("${agent}" is not a fence agent installed by fence-agents or cman)`,
+      );
     if (dn && devices[dn]) bad(d, `fencedevice name "${dn}" is used twice (names must be unique)`);
     if (dn) devices[dn] = { ...d.attrs };
   }
@@ -225,8 +263,10 @@ export function parseConf(text: string): ClusterConf {
     const nn = n.attrs.name;
     const id = intAttr(n.attrs.nodeid);
     if (!nn) bad(n, 'Element clusternode failed to validate attributes (name="" is missing)');
-    if (n.attrs.nodeid === undefined) bad(n, 'Element clusternode failed to validate attributes (nodeid="" is missing)');
-    else if (id === undefined || id < 1) bad(n, `Invalid attribute nodeid for element clusternode ("${n.attrs.nodeid}" is not a positive integer)`);
+    if (n.attrs.nodeid === undefined)
+      bad(n, 'Element clusternode failed to validate attributes (nodeid="" is missing)');
+    else if (id === undefined || id < 1)
+      bad(n, `Invalid attribute nodeid for element clusternode ("${n.attrs.nodeid}" is not a positive integer)`);
     if (nn && nodes.some((x) => x.name === nn)) bad(n, `clusternode name "${nn}" is used twice`);
     if (id !== undefined && nodes.some((x) => x.nodeid === id)) bad(n, `clusternode nodeid "${id}" is used twice`);
     const methods: ConfNode['methods'] = [];
@@ -250,7 +290,11 @@ export function parseConf(text: string): ClusterConf {
           }
           const dn = d.attrs.name;
           if (!dn) bad(d, 'Element device failed to validate attributes (name="" is missing)');
-          else if (!devices[dn]) bad(d, `device "${dn}" of method "${m.attrs.name ?? ''}" of clusternode "${nn ?? ''}" is not defined in <fencedevices>`);
+          else if (!devices[dn])
+            bad(
+              d,
+              `device "${dn}" of method "${m.attrs.name ?? ''}" of clusternode "${nn ?? ''}" is not defined in <fencedevices>`,
+            );
           devs.push({ name: dn ?? '', attrs: { ...d.attrs } });
         }
         if (!devs.length) bad(m, `method "${m.attrs.name ?? ''}" of clusternode "${nn ?? ''}" has no device`);
@@ -267,12 +311,15 @@ export function parseConf(text: string): ClusterConf {
   const fd = one('fence_daemon');
   const pjdRaw = fd?.attrs.post_join_delay;
   const pjd = intAttr(pjdRaw);
-  if (pjdRaw !== undefined && pjd === undefined) bad(fd!, `Invalid attribute post_join_delay for element fence_daemon ("${pjdRaw}")`);
+  if (pjdRaw !== undefined && pjd === undefined)
+    bad(fd!, `Invalid attribute post_join_delay for element fence_daemon ("${pjdRaw}")`);
   const totem = one('totem');
   const tokenRaw = totem?.attrs.token;
   const token = intAttr(tokenRaw);
-  if (tokenRaw !== undefined && token === undefined) bad(totem!, `Invalid attribute token for element totem ("${tokenRaw}")`);
-  if (totem?.attrs.secauth !== undefined && !/^(on|off)$/.test(totem.attrs.secauth)) bad(totem, `Invalid attribute secauth for element totem ("${totem.attrs.secauth}": on or off)`);
+  if (tokenRaw !== undefined && token === undefined)
+    bad(totem!, `Invalid attribute token for element totem ("${tokenRaw}")`);
+  if (totem?.attrs.secauth !== undefined && !/^(on|off)$/.test(totem.attrs.secauth))
+    bad(totem, `Invalid attribute secauth for element totem ("${totem.attrs.secauth}": on or off)`);
   if (errs.length) throw new ConfInvalid(errs);
   return {
     name: name!,

@@ -84,7 +84,10 @@ export class Cluster implements ClusterView {
   /** Last successful fence per clusternode (cman keeps it for `cman_tool nodes -f`). */
   lastFenced: Record<string, { at: number; by: string }>;
 
-  constructor(private w: World, saved?: Saved) {
+  constructor(
+    private w: World,
+    saved?: Saved,
+  ) {
     this.rt = saved ? (JSON.parse(JSON.stringify(saved.rt)) as Record<string, Rt>) : {};
     this.auth = new Set(saved?.auth ?? []);
     this.seq = saved?.seq ?? 0;
@@ -93,7 +96,13 @@ export class Cluster implements ClusterView {
   }
 
   toJSON(): Saved {
-    return { rt: JSON.parse(JSON.stringify(this.rt)) as Record<string, Rt>, auth: [...this.auth].sort(), seq: this.seq, dlm: { ...this.dlmLoaded }, fenced: JSON.parse(JSON.stringify(this.lastFenced)) as Record<string, { at: number; by: string }> };
+    return {
+      rt: JSON.parse(JSON.stringify(this.rt)) as Record<string, Rt>,
+      auth: [...this.auth].sort(),
+      seq: this.seq,
+      dlm: { ...this.dlmLoaded },
+      fenced: JSON.parse(JSON.stringify(this.lastFenced)) as Record<string, { at: number; by: string }>,
+    };
   }
 
   // ---------- lookups ----------
@@ -101,7 +110,10 @@ export class Cluster implements ClusterView {
   /** The lab node a clusternode name stands for. */
   labNode(cn: string): LabNode | undefined {
     const short = cn.split('.')[0];
-    return Object.values(this.w.nodes).find((n) => n.fqdn === cn || n.name === cn) ?? Object.values(this.w.nodes).find((n) => n.name === short);
+    return (
+      Object.values(this.w.nodes).find((n) => n.fqdn === cn || n.name === cn) ??
+      Object.values(this.w.nodes).find((n) => n.name === short)
+    );
   }
 
   private rtOf(cn: string): Rt | undefined {
@@ -133,7 +145,14 @@ export class Cluster implements ClusterView {
   private log(r: Rt, daemon: 'corosync' | 'fenced' | 'kernel' | 'dlm_controld' | 'gfs_controld', msg: string): void {
     const n = this.w.nodes[r.node];
     if (!n) return;
-    const pid = daemon === 'corosync' ? r.pids.corosync : daemon === 'fenced' ? r.pids.fenced : daemon === 'dlm_controld' ? r.pids.dlm : r.pids.gfs;
+    const pid =
+      daemon === 'corosync'
+        ? r.pids.corosync
+        : daemon === 'fenced'
+          ? r.pids.fenced
+          : daemon === 'dlm_controld'
+            ? r.pids.dlm
+            : r.pids.gfs;
     n.log(daemon === 'kernel' ? 'kernel' : `${daemon}[${pid}]`, daemon === 'corosync' ? `  ${msg}` : msg);
   }
 
@@ -150,7 +169,9 @@ export class Cluster implements ClusterView {
 
   /** The lowest-id member's address (corosync's downlist sender). */
   private sender(r: Rt): string {
-    const first = [...r.members].sort((x, y) => (this.confNode(r, x)?.nodeid ?? 0) - (this.confNode(r, y)?.nodeid ?? 0))[0];
+    const first = [...r.members].sort(
+      (x, y) => (this.confNode(r, x)?.nodeid ?? 0) - (this.confNode(r, y)?.nodeid ?? 0),
+    )[0];
     return first ? this.addrOf(first, r) : r.addr;
   }
 
@@ -220,7 +241,8 @@ export class Cluster implements ClusterView {
     this.log(r, 'dlm_controld', `dlm_controld ${VERSIONS.cluster} started`);
     this.log(r, 'gfs_controld', `gfs_controld ${VERSIONS.cluster} started`);
     // NOTE: fenced gives absent nodes post_join_delay to join, then fences them (tutorial 1306-1307, 1405).
-    if (r.cc.nodes.some((x) => !r.members.includes(x.name))) this.w.schedule(r.cc.postJoinDelay * 1000, 'cluster.pjd', { node: n.name, epoch: r.startedAt });
+    if (r.cc.nodes.some((x) => !r.members.includes(x.name)))
+      this.w.schedule(r.cc.postJoinDelay * 1000, 'cluster.pjd', { node: n.name, epoch: r.startedAt });
     this.ensurePoll();
     this.w.changed();
     return r;
@@ -309,14 +331,21 @@ export class Cluster implements ClusterView {
         if (a === b || a.members.includes(b.fqdn)) continue;
         // NOTE: also when `b` still lists `a` (b restarted cman before its token expired): a new incarnation joins.
         if (!this.connected(a, b)) continue;
-        if (a.fencing?.victim === b.fqdn || b.fencing?.victim === a.fqdn || a.queue.includes(b.fqdn) || b.queue.includes(a.fqdn)) continue;
+        if (
+          a.fencing?.victim === b.fqdn ||
+          b.fencing?.victim === a.fqdn ||
+          a.queue.includes(b.fqdn) ||
+          b.queue.includes(a.fqdn)
+        )
+          continue;
         this.merge(a, b);
       }
     }
   }
 
   private cancelTimers(node: string): void {
-    for (const k of ['cluster.token', 'cluster.consensus', 'cluster.pjd', 'cluster.fence', 'cluster.fence-retry']) this.w.scheduler.cancelWhere(k, (d) => (d as { node: string }).node === node);
+    for (const k of ['cluster.token', 'cluster.consensus', 'cluster.pjd', 'cluster.fence', 'cluster.fence-retry'])
+      this.w.scheduler.cancelWhere(k, (d) => (d as { node: string }).node === node);
   }
 
   /** The totem token expired for `peer`: log it and give consensus its time. */
@@ -357,7 +386,12 @@ export class Cluster implements ClusterView {
   }
 
   /** The agent and its stdin options for device `d` of method `m` of `victim` in `cc`. */
-  static deviceCall(cc: ClusterConf, victim: string, m: number, d: number): { agent: string; opts: AgentOpts } | undefined {
+  static deviceCall(
+    cc: ClusterConf,
+    victim: string,
+    m: number,
+    d: number,
+  ): { agent: string; opts: AgentOpts } | undefined {
     const ref = cc.nodes.find((x) => x.name === victim)?.methods[m]?.devices[d];
     if (!ref) return undefined;
     const dev = cc.devices[ref.name] ?? {};
@@ -398,7 +432,12 @@ export class Cluster implements ClusterView {
       this.w.changed();
       return;
     }
-    if (call) this.log(r, 'fenced', `fence ${f.victim} dev ${f.method}.${f.device} agent ${call.agent || 'none'} result: error from agent`);
+    if (call)
+      this.log(
+        r,
+        'fenced',
+        `fence ${f.victim} dev ${f.method}.${f.device} agent ${call.agent || 'none'} result: error from agent`,
+      );
     f.device = 0;
     f.method++;
     if (f.method < methods.length) {
@@ -414,7 +453,8 @@ export class Cluster implements ClusterView {
   /** post_join_delay is over: fence every configured node that has not joined. */
   postJoinDelay(r: Rt): void {
     // NOTE: only nodes that never joined since fenced started; one that left cleanly is not a victim.
-    for (const cn of r.cc.nodes) if (!r.members.includes(cn.name) && !(r.seen ?? []).includes(cn.name)) this.fence(r, cn.name);
+    for (const cn of r.cc.nodes)
+      if (!r.members.includes(cn.name) && !(r.seen ?? []).includes(cn.name)) this.fence(r, cn.name);
   }
 
   /**
@@ -491,7 +531,13 @@ export class Cluster implements ClusterView {
   pendingFence(node: string): string[] {
     const r = this.rt[node];
     if (!r) return [];
-    const names = [...(r.fencing ? [r.fencing.victim] : []), ...r.queue, ...Object.entries(r.pending).filter(([, v]) => v === 'consensus').map(([k]) => k)];
+    const names = [
+      ...(r.fencing ? [r.fencing.victim] : []),
+      ...r.queue,
+      ...Object.entries(r.pending)
+        .filter(([, v]) => v === 'consensus')
+        .map(([k]) => k),
+    ];
     return [...new Set(names)].map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
   }
 
@@ -508,7 +554,9 @@ export class Cluster implements ClusterView {
     // the one fence of the victim already under way instead of killing it again after it rebooted.
     const running = this.inflight.get(cn.name);
     if (running) return running;
-    const p = this.fenceOnce(n, r.cc, cn.name, `fence_node[${n.nextPid()}]`).finally(() => this.inflight.delete(cn.name));
+    const p = this.fenceOnce(n, r.cc, cn.name, `fence_node[${n.nextPid()}]`).finally(() =>
+      this.inflight.delete(cn.name),
+    );
     this.inflight.set(cn.name, p);
     const ok = await p;
     this.w.changed();
@@ -588,5 +636,9 @@ onTimer('cluster.fence-retry', (world, data) => {
   const call = Cluster.deviceCall(x.r.cc, f.victim, 0, 0);
   const n = (world as World).nodes[x.r.node]!;
   const plan = call ? planAgent(world as World, n, call.agent, call.opts) : undefined;
-  (world as World).schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', { node: x.r.node, epoch: x.r.startedAt, seq: f.seq });
+  (world as World).schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', {
+    node: x.r.node,
+    epoch: x.r.startedAt,
+    seq: f.seq,
+  });
 });

@@ -20,7 +20,9 @@ export interface ShadowEntry {
 }
 
 function hashPw(pw: string, salt: string): string {
-  let d = createHash('sha512').update(salt + pw).digest();
+  let d = createHash('sha512')
+    .update(salt + pw)
+    .digest();
   // NOTE: stretched like crypt's rounds, so the stored value is not a plain digest of the password.
   for (let i = 0; i < 5000; i++) d = createHash('sha512').update(d).update(pw).digest();
   return `$6$${salt}$${d.toString('base64').replace(/=+$/, '').replace(/\+/g, '.')}`;
@@ -37,7 +39,15 @@ export function shadowEntry(node: LabNode, user: string): ShadowEntry | undefine
   const line = text.split('\n').find((l) => l.split(':')[0] === user);
   if (line) {
     const f = line.split(':');
-    return { user, hash: f[1] ?? '!!', lastchg: Number(f[2] ?? 0) || 0, min: f[3] || '0', max: f[4] || '99999', warn: f[5] || '7', inactive: f[6] || '-1' };
+    return {
+      user,
+      hash: f[1] ?? '!!',
+      lastchg: Number(f[2] ?? 0) || 0,
+      min: f[3] || '0',
+      max: f[4] || '99999',
+      warn: f[5] || '7',
+      inactive: f[6] || '-1',
+    };
   }
   let pw = '';
   try {
@@ -46,7 +56,15 @@ export function shadowEntry(node: LabNode, user: string): ShadowEntry | undefine
     /* none */
   }
   if (!pw.split('\n').some((l) => l.split(':')[0] === user)) return undefined;
-  return { user, hash: '!!', lastchg: Math.floor(node.world.now() / 86400000), min: '0', max: '99999', warn: '7', inactive: '-1' };
+  return {
+    user,
+    hash: '!!',
+    lastchg: Math.floor(node.world.now() / 86400000),
+    min: '0',
+    max: '99999',
+    warn: '7',
+    inactive: '-1',
+  };
 }
 
 /** Whether `pw` is the user's password (a locked or empty hash matches nothing). */
@@ -85,7 +103,14 @@ const passwd: CommandFn = (ctx) => {
   if (flags.includes('-S') || flags.includes('--status')) {
     const date = new Date(e.lastchg * 86400000).toISOString().slice(0, 10);
     const st = e.hash.startsWith('!') ? 'LK' : e.hash === '' ? 'NP' : 'PS';
-    const desc = st === 'LK' ? 'Password locked.' : st === 'NP' ? 'Empty password.' : e.hash.startsWith('$6$') ? 'Password set, SHA512 crypt.' : 'Password set, unknown crypt variant.';
+    const desc =
+      st === 'LK'
+        ? 'Password locked.'
+        : st === 'NP'
+          ? 'Empty password.'
+          : e.hash.startsWith('$6$')
+            ? 'Password set, SHA512 crypt.'
+            : 'Password set, unknown crypt variant.';
     ctx.out(`${user} ${st} ${date} ${e.min} ${e.max} ${e.warn} ${e.inactive} (${desc})\n`);
     return 0;
   }
@@ -126,7 +151,11 @@ const passwd: CommandFn = (ctx) => {
     ctx.err('passwd: Authentication token manipulation error\n');
     return 1;
   }
-  writeEntry(node, { ...e, hash: hashPw(pw, randomBytes(6).toString('base64').replace(/[+/=]/g, '.')), lastchg: today });
+  writeEntry(node, {
+    ...e,
+    hash: hashPw(pw, randomBytes(6).toString('base64').replace(/[+/=]/g, '.')),
+    lastchg: today,
+  });
   node.world.changed();
   ctx.out('passwd: all authentication tokens updated successfully.\n');
   return 0;

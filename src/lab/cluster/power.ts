@@ -19,7 +19,11 @@ export function secretHash(secret: string): string {
 }
 
 /** Whether `login`/`passwd` open this BMC or PDU (no credentials stored = any). */
-export function credentialsOk(dev: { login?: string; passHash?: string }, login: string | undefined, passwd: string | undefined): boolean {
+export function credentialsOk(
+  dev: { login?: string; passHash?: string },
+  login: string | undefined,
+  passwd: string | undefined,
+): boolean {
   if (dev.login !== undefined && dev.login !== login) return false;
   if (dev.passHash !== undefined && dev.passHash !== secretHash(passwd ?? '')) return false;
   return true;

@@ -9,7 +9,14 @@ import { readInputs } from './util.js';
 export const AWK_MAX_TURNS = 5_000_000;
 import { posixRegExp } from './regex.js';
 
-type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 're'; v: string } | { t: 'id'; v: string } | { t: 'op'; v: string } | { t: 'nl' } | { t: 'eof' };
+type Tok =
+  | { t: 'num'; v: number }
+  | { t: 'str'; v: string }
+  | { t: 're'; v: string }
+  | { t: 'id'; v: string }
+  | { t: 'op'; v: string }
+  | { t: 'nl' }
+  | { t: 'eof' };
 
 type Node =
   | { k: 'num'; v: number }
@@ -54,7 +61,10 @@ function lex(src: string): Tok[] {
   let i = 0;
   const operandEnd = () => {
     const t = toks[toks.length - 1];
-    return !!t && (t.t === 'num' || t.t === 'str' || t.t === 'id' || (t.t === 'op' && (t.v === ')' || t.v === ']' || t.v === '$')));
+    return (
+      !!t &&
+      (t.t === 'num' || t.t === 'str' || t.t === 'id' || (t.t === 'op' && (t.v === ')' || t.v === ']' || t.v === '$')))
+    );
   };
   while (i < src.length) {
     const c = src[i]!;
@@ -116,7 +126,46 @@ function lex(src: string): Tok[] {
       toks.push({ t: 're', v: s });
       continue;
     }
-    const ops = ['+=', '-=', '*=', '/=', '%=', '^=', '==', '!=', '<=', '>=', '&&', '||', '++', '--', '!~', '>>', '{', '}', '(', ')', '[', ']', ',', '+', '-', '*', '/', '%', '^', '!', '<', '>', '~', '?', ':', '=', '$', '|'];
+    const ops = [
+      '+=',
+      '-=',
+      '*=',
+      '/=',
+      '%=',
+      '^=',
+      '==',
+      '!=',
+      '<=',
+      '>=',
+      '&&',
+      '||',
+      '++',
+      '--',
+      '!~',
+      '>>',
+      '{',
+      '}',
+      '(',
+      ')',
+      '[',
+      ']',
+      ',',
+      '+',
+      '-',
+      '*',
+      '/',
+      '%',
+      '^',
+      '!',
+      '<',
+      '>',
+      '~',
+      '?',
+      ':',
+      '=',
+      '$',
+      '|',
+    ];
     const op = ops.find((o) => src.startsWith(o, i));
     if (!op) throw new AwkError(`syntax error at source line 1: unexpected character '${c}'`);
     toks.push({ t: 'op', v: op });
@@ -301,7 +350,11 @@ class Parser {
 
   endOfSimple(): boolean {
     const t = this.peek();
-    return t.t === 'nl' || t.t === 'eof' || (t.t === 'op' && (t.v === ';' || t.v === '}' || t.v === '>' || t.v === '>>' || t.v === '|'));
+    return (
+      t.t === 'nl' ||
+      t.t === 'eof' ||
+      (t.t === 'op' && (t.v === ';' || t.v === '}' || t.v === '>' || t.v === '>>' || t.v === '|'))
+    );
   }
 
   expr(noGt = false): Node {
@@ -317,7 +370,10 @@ class Parser {
       const b = this.ternary(noGt);
       return { k: 'cond', c, a, b };
     }
-    if (['=', '+=', '-=', '*=', '/=', '%=', '^='].some((o) => this.isOp(o)) && (c.k === 'var' || c.k === 'idx' || c.k === 'field')) {
+    if (
+      ['=', '+=', '-=', '*=', '/=', '%=', '^='].some((o) => this.isOp(o)) &&
+      (c.k === 'var' || c.k === 'idx' || c.k === 'field')
+    ) {
       const op = (this.peek() as { v: string }).v;
       this.i++;
       return { k: 'assign', op, lv: c, e: this.ternary(noGt) };
@@ -387,7 +443,8 @@ class Parser {
 
   concat(noGt: boolean): Node {
     let a = this.additive();
-    while (this.startsOperand() && !this.isOp('-') && !this.isOp('+')) a = { k: 'bin', op: 'cat', a, b: this.additive() };
+    while (this.startsOperand() && !this.isOp('-') && !this.isOp('+'))
+      a = { k: 'bin', op: 'cat', a, b: this.additive() };
     void noGt;
     return a;
   }
@@ -515,7 +572,13 @@ const str = (v: unknown, fmt = '%.6g'): string => {
 };
 
 /** Run an awk program over inputs. */
-function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s: string) => void, files: (name: string, s: string, append: boolean) => void): number {
+function run(
+  prog: Item[],
+  inputs: string[],
+  vars: Map<string, unknown>,
+  out: (s: string) => void,
+  files: (name: string, s: string, append: boolean) => void,
+): number {
   const arrays = new Map<string, Map<string, unknown>>();
   let fields: string[] = [];
   let record = '';
@@ -559,26 +622,45 @@ function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s
   const sprintf = (args: unknown[]): string => {
     const fmt = str(args[0]);
     let k = 1;
-    return fmt.replace(/%([-+ 0#]*)(\d*|\*)(?:\.(\d+))?([diouxXeEfgGcs%])/g, (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
-      if (conv === '%') return '%';
-      const a = args[k++];
-      let s: string;
-      if ('di'.includes(conv)) s = String(Math.trunc(num(a)));
-      else if (conv === 'o') s = Math.trunc(num(a)).toString(8);
-      else if (conv === 'x' || conv === 'X') s = Math.trunc(num(a)).toString(16)[conv === 'X' ? 'toUpperCase' : 'toLowerCase']();
-      else if ('eEfgG'.includes(conv)) s = conv === 'f' ? num(a).toFixed(prec ? Number(prec) : 6) : conv.toLowerCase() === 'e' ? num(a).toExponential(prec ? Number(prec) : 6) : String(Number(num(a).toPrecision(prec ? Number(prec) || 1 : 6)));
-      else if (conv === 'c') s = typeof a === 'number' ? String.fromCharCode(a) : str(a).slice(0, 1);
-      else s = prec !== undefined ? str(a).slice(0, Number(prec)) : str(a);
-      const w = Number(width) || 0;
-      if (s.length < w) s = flags.includes('-') ? s.padEnd(w) : flags.includes('0') && !/[sc]/.test(conv) ? s.padStart(w, '0') : s.padStart(w);
-      return s;
-    });
+    return fmt.replace(
+      /%([-+ 0#]*)(\d*|\*)(?:\.(\d+))?([diouxXeEfgGcs%])/g,
+      (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
+        if (conv === '%') return '%';
+        const a = args[k++];
+        let s: string;
+        if ('di'.includes(conv)) s = String(Math.trunc(num(a)));
+        else if (conv === 'o') s = Math.trunc(num(a)).toString(8);
+        else if (conv === 'x' || conv === 'X')
+          s = Math.trunc(num(a)).toString(16)[conv === 'X' ? 'toUpperCase' : 'toLowerCase']();
+        else if ('eEfgG'.includes(conv))
+          s =
+            conv === 'f'
+              ? num(a).toFixed(prec ? Number(prec) : 6)
+              : conv.toLowerCase() === 'e'
+                ? num(a).toExponential(prec ? Number(prec) : 6)
+                : String(Number(num(a).toPrecision(prec ? Number(prec) || 1 : 6)));
+        else if (conv === 'c') s = typeof a === 'number' ? String.fromCharCode(a) : str(a).slice(0, 1);
+        else s = prec !== undefined ? str(a).slice(0, Number(prec)) : str(a);
+        const w = Number(width) || 0;
+        if (s.length < w)
+          s = flags.includes('-')
+            ? s.padEnd(w)
+            : flags.includes('0') && !/[sc]/.test(conv)
+              ? s.padStart(w, '0')
+              : s.padStart(w);
+        return s;
+      },
+    );
   };
   const call = (name: string, args: Node[]): unknown => {
     const a = () => args.map((x) => ev(x));
     switch (name) {
       case 'length':
-        return args.length ? (args[0]!.k === 'var' && arrays.has(args[0]!.name) ? arrays.get(args[0]!.name)!.size : str(ev(args[0]!)).length) : record.length;
+        return args.length
+          ? args[0]!.k === 'var' && arrays.has(args[0]!.name)
+            ? arrays.get(args[0]!.name)!.size
+            : str(ev(args[0]!)).length
+          : record.length;
       case 'substr': {
         const [s, m, n] = a();
         const st = Math.round(num(m));
@@ -662,7 +744,18 @@ function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s
         if (n.op !== '=') {
           const cur = num(ev(n.lv));
           const r = num(v);
-          v = n.op === '+=' ? cur + r : n.op === '-=' ? cur - r : n.op === '*=' ? cur * r : n.op === '/=' ? cur / r : n.op === '%=' ? cur % r : cur ** r;
+          v =
+            n.op === '+='
+              ? cur + r
+              : n.op === '-='
+                ? cur - r
+                : n.op === '*='
+                  ? cur * r
+                  : n.op === '/='
+                    ? cur / r
+                    : n.op === '%='
+                      ? cur % r
+                      : cur ** r;
         }
         assign(n.lv, v);
         return v;
@@ -698,7 +791,11 @@ function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s
           case '^':
             return num(a) ** num(b);
         }
-        const numeric = !isStrNode(n.a) && !isStrNode(n.b) && (typeof a === 'number' || isNumStr(str(a))) && (typeof b === 'number' || isNumStr(str(b)));
+        const numeric =
+          !isStrNode(n.a) &&
+          !isStrNode(n.b) &&
+          (typeof a === 'number' || isNumStr(str(a))) &&
+          (typeof b === 'number' || isNumStr(str(b)));
         const x = numeric ? num(a) : str(a);
         const y = numeric ? num(b) : str(b);
         switch (n.op) {
@@ -724,14 +821,17 @@ function run(prog: Item[], inputs: string[], vars: Map<string, unknown>, out: (s
   // nodes, so the loop turns of one program are counted and a runaway program is stopped.
   let turns = 0;
   const turn = () => {
-    if (++turns > AWK_MAX_TURNS) throw new Error(`program ran more than ${AWK_MAX_TURNS} loop turns (the lab's limit per command); stopped`);
+    if (++turns > AWK_MAX_TURNS)
+      throw new Error(`program ran more than ${AWK_MAX_TURNS} loop turns (the lab's limit per command); stopped`);
   };
   const exec = (s: Stmt): void => {
     switch (s.k) {
       case 'print': {
         const text = s.printf
           ? sprintf(s.args.map((a) => ev(a)))
-          : (s.args.length ? s.args.map((a) => str(ev(a), String(vars.get('OFMT') ?? '%.6g'))).join(String(vars.get('OFS') ?? ' ')) : record) + String(vars.get('ORS') ?? '\n');
+          : (s.args.length
+              ? s.args.map((a) => str(ev(a), String(vars.get('OFMT') ?? '%.6g'))).join(String(vars.get('OFS') ?? ' '))
+              : record) + String(vars.get('ORS') ?? '\n');
         if (s.to) files(str(ev(s.to.e)), text, s.to.op === '>>');
         else out(text);
         return;
@@ -872,12 +972,18 @@ const awk: CommandFn = (ctx) => {
   const { texts, code } = readInputs(ctx, files, 'awk');
   const opened = new Set<string>();
   try {
-    const r = run(items, texts.map((t) => t.text), vars, ctx.out, (name, s, append) => {
-      const p = ctx.sh.resolve(name);
-      if (!append && !opened.has(p)) ctx.node.fs.writeFile(p, '');
-      opened.add(p);
-      ctx.node.fs.appendFile(p, s);
-    });
+    const r = run(
+      items,
+      texts.map((t) => t.text),
+      vars,
+      ctx.out,
+      (name, s, append) => {
+        const p = ctx.sh.resolve(name);
+        if (!append && !opened.has(p)) ctx.node.fs.writeFile(p, '');
+        opened.add(p);
+        ctx.node.fs.appendFile(p, s);
+      },
+    );
     return r || code;
   } catch (e) {
     ctx.err(`awk: cmd. line:1: fatal: ${(e as Error).message}\n`);

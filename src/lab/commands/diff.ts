@@ -19,7 +19,8 @@ function read(ctx: CmdCtx, f: string): { text: string; mtime: number } | string 
   }
 }
 
-const range = (start: number, n: number) => (n === 1 ? `${start}` : `${n === 0 ? start - 1 : start},${n === 0 ? 0 : n}`);
+const range = (start: number, n: number) =>
+  n === 1 ? `${start}` : `${n === 0 ? start - 1 : start},${n === 0 ? 0 : n}`;
 const normRange = (start: number, n: number) => (n <= 1 ? `${start}` : `${start},${start + n - 1}`);
 
 const diff: CommandFn = (ctx) => {
@@ -57,7 +58,8 @@ const diff: CommandFn = (ctx) => {
   for (const h of p.hunks) {
     const dels = h.lines.filter((l) => l.startsWith('-'));
     const adds = h.lines.filter((l) => l.startsWith('+'));
-    if (dels.length && adds.length) out += `${normRange(h.oldStart, h.oldLines)}c${normRange(h.newStart, h.newLines)}\n`;
+    if (dels.length && adds.length)
+      out += `${normRange(h.oldStart, h.oldLines)}c${normRange(h.newStart, h.newLines)}\n`;
     else if (dels.length) out += `${normRange(h.oldStart, h.oldLines)}d${h.newStart - 1}\n`;
     else out += `${h.oldStart - 1}a${normRange(h.newStart, h.newLines)}\n`;
     out += dels.map((l) => '< ' + l.slice(1) + '\n').join('');

@@ -13,7 +13,17 @@ export function backslashEscapes(s: string): [string, boolean] {
       continue;
     }
     const n = s[++i]!;
-    const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b', '\\': '\\' };
+    const map: Record<string, string> = {
+      n: '\n',
+      t: '\t',
+      r: '\r',
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+      e: '\x1b',
+      '\\': '\\',
+    };
     if (n in map) out += map[n];
     else if (n === 'c') return [out, true];
     else if (n === '0') {
@@ -60,7 +70,8 @@ function fmtOne(spec: string, conv: string, arg: string | undefined): string {
   switch (conv) {
     case 'd':
     case 'i': {
-      const n = arg === undefined || arg === '' ? 0 : /^'./.test(arg) ? arg.charCodeAt(1) : Math.trunc(Number(arg)) || 0;
+      const n =
+        arg === undefined || arg === '' ? 0 : /^'./.test(arg) ? arg.charCodeAt(1) : Math.trunc(Number(arg)) || 0;
       s = String(Math.abs(n));
       if (prec !== undefined) s = s.padStart(prec, '0');
       s = (n < 0 ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + s;
@@ -82,7 +93,12 @@ function fmtOne(spec: string, conv: string, arg: string | undefined): string {
     case 'e':
     case 'g': {
       const n = Number(arg ?? 0) || 0;
-      s = conv === 'f' ? n.toFixed(prec ?? 6) : conv === 'e' ? n.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2') : String(n);
+      s =
+        conv === 'f'
+          ? n.toFixed(prec ?? 6)
+          : conv === 'e'
+            ? n.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2')
+            : String(n);
       break;
     }
     case 'c':

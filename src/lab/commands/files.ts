@@ -38,10 +38,17 @@ function idOf(ctx: CmdCtx, name: string, file: string): number | undefined {
 
 /** `-rw-r--r--` */
 export function modeString(st: FullStat): string {
-  const t = st.type === 'dir' ? 'd' : st.type === 'link' ? 'l' : st.device === 'block' ? 'b' : st.device === 'char' ? 'c' : '-';
+  const t =
+    st.type === 'dir' ? 'd' : st.type === 'link' ? 'l' : st.device === 'block' ? 'b' : st.device === 'char' ? 'c' : '-';
   const m = st.mode;
-  const rwx = (b: number, s: boolean, sc: string) => `${b & 4 ? 'r' : '-'}${b & 2 ? 'w' : '-'}${s ? (b & 1 ? sc : sc.toUpperCase()) : b & 1 ? 'x' : '-'}`;
-  return t + rwx((m >> 6) & 7, !!(m & 0o4000), 's') + rwx((m >> 3) & 7, !!(m & 0o2000), 's') + rwx(m & 7, !!(m & 0o1000), 't');
+  const rwx = (b: number, s: boolean, sc: string) =>
+    `${b & 4 ? 'r' : '-'}${b & 2 ? 'w' : '-'}${s ? (b & 1 ? sc : sc.toUpperCase()) : b & 1 ? 'x' : '-'}`;
+  return (
+    t +
+    rwx((m >> 6) & 7, !!(m & 0o4000), 's') +
+    rwx((m >> 3) & 7, !!(m & 0o2000), 's') +
+    rwx(m & 7, !!(m & 0o1000), 't')
+  );
 }
 
 const ls: CommandFn = (ctx) => {
@@ -85,16 +92,23 @@ const ls: CommandFn = (ctx) => {
     });
     const w = (k: 'links' | 'user' | 'group' | 'size') => Math.max(0, ...rows.map((r) => r[k].length));
     let out = withTotal ? `total ${rows.reduce((a, r) => a + r.blocks, 0)}\n` : '';
-    for (const r of rows) out += `${r.mode} ${r.links.padStart(w('links'))} ${r.user.padEnd(w('user'))} ${r.group.padEnd(w('group'))} ${r.size.padStart(w('size'))} ${r.time} ${r.name}\n`;
+    for (const r of rows)
+      out += `${r.mode} ${r.links.padStart(w('links'))} ${r.user.padEnd(w('user'))} ${r.group.padEnd(w('group'))} ${r.size.padStart(w('size'))} ${r.time} ${r.name}\n`;
     return out;
   };
-  let out = render(files.sort().map((f) => ({ name: f, path: ctx.sh.resolve(f) })), false);
+  let out = render(
+    files.sort().map((f) => ({ name: f, path: ctx.sh.resolve(f) })),
+    false,
+  );
   dirs.sort().forEach((d, i) => {
     const p = ctx.sh.resolve(d);
     let names = fs.readdir(p);
     if (!all && !almost) names = names.filter((n) => !n.startsWith('.'));
     if (all) names = ['.', '..', ...names];
-    const entries = names.map((n) => ({ name: n, path: n === '.' ? p : n === '..' ? dir(p) : `${p === '/' ? '' : p}/${n}` }));
+    const entries = names.map((n) => ({
+      name: n,
+      path: n === '.' ? p : n === '..' ? dir(p) : `${p === '/' ? '' : p}/${n}`,
+    }));
     if (files.length || dirs.length > 1) out += `${out || i ? '\n' : ''}${d}:\n`;
     out += render(entries, true);
   });
@@ -221,7 +235,11 @@ function copyOrMove(ctx: CmdCtx, move: boolean): number {
   let target = val(o, 't', 'target-directory');
   if (!target) {
     if (args.length < 2) {
-      ctx.err(args.length ? `${name}: missing destination file operand after ${qq(args[0]!)}\n` : `${name}: missing file operand\n`);
+      ctx.err(
+        args.length
+          ? `${name}: missing destination file operand after ${qq(args[0]!)}\n`
+          : `${name}: missing file operand\n`,
+      );
       ctx.err(`Try \`${name} --help' for more information.\n`);
       return 1;
     }
@@ -286,7 +304,8 @@ export function applyMode(spec: string, mode: number, isDir: boolean): number | 
     for (const p of c[3]!) {
       const b = p === 'r' ? 4 : p === 'w' ? 2 : p === 'x' || (p === 'X' && (isDir || mode & 0o111)) ? 1 : 0;
       for (const w of who === 'a' ? 'ugo' : who) bits |= b << (w === 'u' ? 6 : w === 'g' ? 3 : 0);
-      if (p === 's') bits |= (who.includes('u') || who === 'a' ? 0o4000 : 0) | (who.includes('g') || who === 'a' ? 0o2000 : 0);
+      if (p === 's')
+        bits |= (who.includes('u') || who === 'a' ? 0o4000 : 0) | (who.includes('g') || who === 'a' ? 0o2000 : 0);
       if (p === 't') bits |= 0o1000;
     }
     if (c[2] === '+') m |= bits;
@@ -302,7 +321,8 @@ export function applyMode(spec: string, mode: number, isDir: boolean): number | 
 
 function walk(ctx: CmdCtx, p: string, rec: boolean, fn: (path: string) => void): void {
   fn(p);
-  if (rec && ctx.node.fs.lstat(p)?.type === 'dir') for (const n of ctx.node.fs.readdir(p)) walk(ctx, `${p}/${n}`, rec, fn);
+  if (rec && ctx.node.fs.lstat(p)?.type === 'dir')
+    for (const n of ctx.node.fs.readdir(p)) walk(ctx, `${p}/${n}`, rec, fn);
 }
 
 const chmod: CommandFn = (ctx) => {
@@ -408,7 +428,18 @@ const stat: CommandFn = (ctx) => {
       code = 1;
       continue;
     }
-    const kind = st.type === 'dir' ? 'directory' : st.type === 'link' ? 'symbolic link' : st.device === 'block' ? 'block special file' : st.device === 'char' ? 'character special file' : st.size ? 'regular file' : 'regular empty file';
+    const kind =
+      st.type === 'dir'
+        ? 'directory'
+        : st.type === 'link'
+          ? 'symbolic link'
+          : st.device === 'block'
+            ? 'block special file'
+            : st.device === 'char'
+              ? 'character special file'
+              : st.size
+                ? 'regular file'
+                : 'regular empty file';
     const user = userName(ctx, st.uid);
     const group = userName(ctx, st.gid, '/etc/group');
     const oct = st.mode.toString(8).padStart(4, '0');
@@ -504,4 +535,22 @@ const mktemp: CommandFn = (ctx) => {
 };
 
 /** File commands by name. */
-export const FILE_COMMANDS: Record<string, CommandFn> = { ls, mkdir, touch, rm, rmdir, cp, mv, chmod, chown, chgrp, ln, stat, readlink, realpath, basename, dirname, mktemp };
+export const FILE_COMMANDS: Record<string, CommandFn> = {
+  ls,
+  mkdir,
+  touch,
+  rm,
+  rmdir,
+  cp,
+  mv,
+  chmod,
+  chown,
+  chgrp,
+  ln,
+  stat,
+  readlink,
+  realpath,
+  basename,
+  dirname,
+  mktemp,
+};

@@ -24,7 +24,9 @@ const grep: CommandFn = (ctx) => {
   const fixed = name === 'fgrep' || has(o, 'F', 'fixed-strings');
   let res: RegExp[];
   try {
-    res = pats.map((p) => posixRegExp(p, { extended, fixed, icase: has(o, 'i', 'y', 'ignore-case'), word: has(o, 'w'), line: has(o, 'x') }));
+    res = pats.map((p) =>
+      posixRegExp(p, { extended, fixed, icase: has(o, 'i', 'y', 'ignore-case'), word: has(o, 'w'), line: has(o, 'x') }),
+    );
   } catch (e) {
     ctx.err(`grep: ${(e as Error).message}\n`);
     return 2;
@@ -71,7 +73,9 @@ const grep: CommandFn = (ctx) => {
       if ((before || after) && lastPrinted >= 0 && from > lastPrinted + 1) out += '--\n';
       for (let j = from; j < i; j++) out += pre(j, '-') + ls[j] + '\n';
       if (has(o, 'o') && !invert) {
-        for (const r of res) for (const m of ls[i]!.matchAll(new RegExp(r.source, r.flags + 'g'))) if (m[0]) out += pre(i, ':') + m[0] + '\n';
+        for (const r of res)
+          for (const m of ls[i]!.matchAll(new RegExp(r.source, r.flags + 'g')))
+            if (m[0]) out += pre(i, ':') + m[0] + '\n';
       } else out += pre(i, ':') + ls[i] + '\n';
       lastPrinted = i;
       let k = i + 1;

@@ -36,7 +36,10 @@ export function resolveOn(node: LabNode, name: string, v6 = false): HostEntry | 
   const entries = hostsEntries(node);
   if (IPV4.test(name)) return entries.find((e) => e.ip === name) ?? { ip: name, canonical: name, aliases: [] };
   const lc = name.toLowerCase();
-  return entries.find((e) => e.ip.includes(':') === v6 && (e.canonical.toLowerCase() === lc || e.aliases.some((a) => a.toLowerCase() === lc)));
+  return entries.find(
+    (e) =>
+      e.ip.includes(':') === v6 && (e.canonical.toLowerCase() === lc || e.aliases.some((a) => a.toLowerCase() === lc)),
+  );
 }
 
 /** resolveOn for the node a command runs on. */
@@ -58,7 +61,9 @@ const getent: CommandFn = (ctx) => {
     }
     let code = 0;
     for (const k of keys) {
-      const e = IPV4.test(k) ? hostsEntries(ctx.node).find((x) => x.ip === k) : (resolveOn(ctx.node, k, true) ?? resolveOn(ctx.node, k));
+      const e = IPV4.test(k)
+        ? hostsEntries(ctx.node).find((x) => x.ip === k)
+        : (resolveOn(ctx.node, k, true) ?? resolveOn(ctx.node, k));
       if (e) ctx.out(fmt(e));
       else code = 2;
     }
@@ -99,7 +104,10 @@ const gethostip: CommandFn = (ctx) => {
       code = 1;
       continue;
     }
-    const hex = e.ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).join('');
+    const hex = e.ip
+      .split('.')
+      .map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0'))
+      .join('');
     if (flags.includes('d')) ctx.out(e.ip + '\n');
     else if (flags.includes('x')) ctx.out(hex + '\n');
     else if (flags.includes('n')) ctx.out(e.canonical + '\n');

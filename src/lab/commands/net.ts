@@ -52,7 +52,9 @@ function linkHead(v: View): string {
 }
 
 function linkLine(i: IfState): string {
-  return i.kind === 'lo' ? '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00' : `    link/ether ${i.mac} brd ff:ff:ff:ff:ff:ff`;
+  return i.kind === 'lo'
+    ? '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'
+    : `    link/ether ${i.mac} brd ff:ff:ff:ff:ff:ff`;
 }
 
 function addrLines(v: View, fam: '4' | '6' | ''): string[] {
@@ -89,7 +91,14 @@ function ipCmd(ctx: CmdCtx): number {
   const matchObj = (full: string) => full.startsWith(obj) && obj.length >= 1;
   const devArg = () => {
     const k = argv.indexOf('dev');
-    return k >= 0 ? argv[k + 1] : argv.find((a, j) => j > 0 && !['show', 'list', 'up', 'down', 'dev', 'set', 'add', 'del', 'label'].includes(a) && !a.includes('/'));
+    return k >= 0
+      ? argv[k + 1]
+      : argv.find(
+          (a, j) =>
+            j > 0 &&
+            !['show', 'list', 'up', 'down', 'dev', 'set', 'add', 'del', 'label'].includes(a) &&
+            !a.includes('/'),
+        );
   };
   if (matchObj('address') || obj === 'a' || matchObj('link') || obj === 'l') {
     const isLink = obj.startsWith('l');
@@ -125,7 +134,14 @@ function ipCmd(ctx: CmdCtx): number {
       node.world.changed();
       return 0;
     }
-    const dev = argv[0] === 'show' || argv[0] === 'list' || argv[0] === 'ls' ? (argv[1] === 'dev' ? argv[2] : argv[1]) : argv[0] === 'dev' ? argv[1] : argv[0];
+    const dev =
+      argv[0] === 'show' || argv[0] === 'list' || argv[0] === 'ls'
+        ? argv[1] === 'dev'
+          ? argv[2]
+          : argv[1]
+        : argv[0] === 'dev'
+          ? argv[1]
+          : argv[0];
     let vs = views(node);
     if (dev) {
       vs = vs.filter((v) => v.i.name === dev);
@@ -140,7 +156,8 @@ function ipCmd(ctx: CmdCtx): number {
       if (fam && !isLink) {
         if (!addrs.length) continue;
         if (oneline) {
-          for (const a of addrs) out += `${v.i.index}: ${v.i.name}    ${a.trim()}${a.endsWith(' ') ? ' ' : ''}${fam === '6' ? '\\       valid_lft forever preferred_lft forever' : ''}\n`;
+          for (const a of addrs)
+            out += `${v.i.index}: ${v.i.name}    ${a.trim()}${a.endsWith(' ') ? ' ' : ''}${fam === '6' ? '\\       valid_lft forever preferred_lft forever' : ''}\n`;
           continue;
         }
         out += linkHead(v) + '\n' + addrs.map((a) => a + '\n').join('');
@@ -160,7 +177,10 @@ function ipCmd(ctx: CmdCtx): number {
       if (v.i.kind === 'lo' || !v.i.up) continue;
       for (const a of v.i.addrs) {
         const m = prefixToMask(a.prefix).split('.').map(Number);
-        const net = a.ip.split('.').map((o, k) => Number(o) & m[k]!).join('.');
+        const net = a.ip
+          .split('.')
+          .map((o, k) => Number(o) & m[k]!)
+          .join('.');
         out += `${net}/${a.prefix} dev ${v.i.name}  proto kernel  scope link  src ${a.ip} \n`;
       }
     }
@@ -175,10 +195,16 @@ function ipCmd(ctx: CmdCtx): number {
 function ifconfigBlock(v: View): string {
   const { i } = v;
   const name = i.name.padEnd(10);
-  let s = i.kind === 'lo' ? `${name}Link encap:Local Loopback  \n` : `${name}Link encap:Ethernet  HWaddr ${i.mac.toUpperCase()}  \n`;
+  let s =
+    i.kind === 'lo'
+      ? `${name}Link encap:Local Loopback  \n`
+      : `${name}Link encap:Ethernet  HWaddr ${i.mac.toUpperCase()}  \n`;
   for (const a of i.addrs) {
     const mask = prefixToMask(a.prefix);
-    s += i.kind === 'lo' ? `          inet addr:${a.ip}  Mask:${mask}\n` : `          inet addr:${a.ip}  Bcast:${broadcast(a.ip, a.prefix)}  Mask:${mask}\n`;
+    s +=
+      i.kind === 'lo'
+        ? `          inet addr:${a.ip}  Mask:${mask}\n`
+        : `          inet addr:${a.ip}  Bcast:${broadcast(a.ip, a.prefix)}  Mask:${mask}\n`;
   }
   if (v.v6) s += `          inet6 addr: ${v.v6} Scope:${i.kind === 'lo' ? 'Host' : 'Link'}\n`;
   const flags: string[] = [];
@@ -219,7 +245,12 @@ const ifconfig: CommandFn = (ctx) => {
     ctx.out(ifconfigBlock(v));
     return 0;
   }
-  ctx.out(vs.filter((v) => all || v.i.up).map(ifconfigBlock).join(''));
+  ctx.out(
+    vs
+      .filter((v) => all || v.i.up)
+      .map(ifconfigBlock)
+      .join(''),
+  );
   return 0;
 };
 
@@ -259,7 +290,10 @@ const ping: CommandFn = async (ctx) => {
   const r = route(ctx.node, e.ip, ctx.node.world.nodes());
   let out = `PING ${host} (${e.ip}) 56(84) bytes of data.\n`;
   const ok = !('error' in r);
-  for (let s = 1; s <= count; s++) out += ok ? `64 bytes from ${host === e.ip ? e.ip : `${host} (${e.ip})`}: icmp_seq=${s} ttl=64 time=0.${100 + s * 7} ms\n` : `From ${ctx.node.bcn} icmp_seq=${s} Destination Host Unreachable\n`;
+  for (let s = 1; s <= count; s++)
+    out += ok
+      ? `64 bytes from ${host === e.ip ? e.ip : `${host} (${e.ip})`}: icmp_seq=${s} ttl=64 time=0.${100 + s * 7} ms\n`
+      : `From ${ctx.node.bcn} icmp_seq=${s} Destination Host Unreachable\n`;
   out += `\n--- ${host} ping statistics ---\n`;
   out += ok
     ? `${count} packets transmitted, ${count} received, 0% packet loss, time ${(count - 1) * 1000}ms\nrtt min/avg/max/mdev = 0.107/0.121/0.135/0.011 ms\n`
@@ -269,4 +303,10 @@ const ping: CommandFn = async (ctx) => {
 };
 
 /** Network commands by name. */
-export const NET_COMMANDS: Record<string, CommandFn> = { ip: ipCmd, ifconfig, ifup: ifupdown(true), ifdown: ifupdown(false), ping };
+export const NET_COMMANDS: Record<string, CommandFn> = {
+  ip: ipCmd,
+  ifconfig,
+  ifup: ifupdown(true),
+  ifdown: ifupdown(false),
+  ping,
+};

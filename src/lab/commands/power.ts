@@ -24,7 +24,9 @@ const shutdown: CommandFn = (ctx) => {
     return 1;
   }
   const when = a.find((x) => !x.startsWith('-')) ?? 'now';
-  ctx.out(`\nBroadcast message from root@${ctx.node.hostname}\n\t(/dev/pts/0) at ${new Date(ctx.node.world.now()).toISOString().slice(11, 16)} ...\n\nThe system is going down for ${a.includes('-r') ? 'reboot' : 'halt'} ${when === 'now' ? 'NOW' : `in ${when}`}!\n`);
+  ctx.out(
+    `\nBroadcast message from root@${ctx.node.hostname}\n\t(/dev/pts/0) at ${new Date(ctx.node.world.now()).toISOString().slice(11, 16)} ...\n\nThe system is going down for ${a.includes('-r') ? 'reboot' : 'halt'} ${when === 'now' ? 'NOW' : `in ${when}`}!\n`,
+  );
   return a.includes('-r') ? reboot(ctx) : poweroff(ctx);
 };
 

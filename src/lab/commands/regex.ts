@@ -74,7 +74,10 @@ export function posixToJs(re: string, extended: boolean): string {
       out += '\\' + c;
       continue;
     }
-    if (c === '*' && (i === 0 || (!extended && (re[i - 1] === '(' && re[i - 2] === '\\')) || out.endsWith('^') && i === 1)) {
+    if (
+      c === '*' &&
+      (i === 0 || (!extended && re[i - 1] === '(' && re[i - 2] === '\\') || (out.endsWith('^') && i === 1))
+    ) {
       out += '\\*';
       continue;
     }
@@ -88,7 +91,10 @@ export function posixToJs(re: string, extended: boolean): string {
 }
 
 /** Build a RegExp from a POSIX pattern (throws on invalid patterns). */
-export function posixRegExp(re: string, opts: { extended?: boolean; icase?: boolean; global?: boolean; fixed?: boolean; word?: boolean; line?: boolean } = {}): RegExp {
+export function posixRegExp(
+  re: string,
+  opts: { extended?: boolean; icase?: boolean; global?: boolean; fixed?: boolean; word?: boolean; line?: boolean } = {},
+): RegExp {
   let src = opts.fixed ? re.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : posixToJs(re, !!opts.extended);
   if (opts.word) src = `(?<![A-Za-z0-9_])(?:${src})(?![A-Za-z0-9_])`;
   if (opts.line) src = `^(?:${src})$`;

@@ -27,7 +27,9 @@ function collect(node: LabNode, abs: string, rel: string, rec: boolean, out: Ent
   }
   if (st.type === 'dir') {
     out.push({ rel: rel ? rel + '/' : './', abs, dir: true, size: 0, mtime: st.mtimeMs, mode: st.mode });
-    if (rec) for (const n of node.fs.readdir(abs)) collect(node, `${abs === '/' ? '' : abs}/${n}`, rel ? `${rel}/${n}` : n, rec, out);
+    if (rec)
+      for (const n of node.fs.readdir(abs))
+        collect(node, `${abs === '/' ? '' : abs}/${n}`, rel ? `${rel}/${n}` : n, rec, out);
     return;
   }
   out.push({ rel, abs, dir: false, size: st.size, mtime: st.mtimeMs, mode: st.mode });
@@ -60,7 +62,9 @@ const rsync: CommandFn = async (ctx) => {
   }
   const dst = ops.pop()!;
   const fail = () => {
-    ctx.err('rsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: unexplained error (code 255) at io.c(600) [sender=3.0.6]\n');
+    ctx.err(
+      'rsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: unexplained error (code 255) at io.c(600) [sender=3.0.6]\n',
+    );
     return 255;
   };
   const dRemote = remoteSpec(dst);
@@ -103,7 +107,12 @@ const rsync: CommandFn = async (ctx) => {
     for (const e of list) entries.push(Object.assign(e, { node: sNode }));
   }
   const total = entries.reduce((a, e) => a + (e.dir ? 0 : e.size), 0);
-  const single = ops.length === 1 && entries.length === 1 && !entries[0]!.dir && !dst.endsWith('/') && dNode.fs.stat(dPath)?.type !== 'dir';
+  const single =
+    ops.length === 1 &&
+    entries.length === 1 &&
+    !entries[0]!.dir &&
+    !dst.endsWith('/') &&
+    dNode.fs.stat(dPath)?.type !== 'dir';
   const transferred: Entry[] = [];
   let listing = '';
   if (!single && !dNode.fs.stat(dPath)) {
@@ -111,7 +120,9 @@ const rsync: CommandFn = async (ctx) => {
       try {
         dNode.fs.mkdir(dPath, 0o755);
       } catch (e) {
-        ctx.err(`rsync: mkdir "${dPath}" failed: ${errText(e)} (2)\nrsync error: error in file IO (code 11) at main.c(576) [Receiver=3.0.6]\n`);
+        ctx.err(
+          `rsync: mkdir "${dPath}" failed: ${errText(e)} (2)\nrsync error: error in file IO (code 11) at main.c(576) [Receiver=3.0.6]\n`,
+        );
         return 11;
       }
     }
@@ -119,7 +130,9 @@ const rsync: CommandFn = async (ctx) => {
   }
   for (const e of entries) {
     const src = (e as Entry & { node: LabNode }).node;
-    const target = single ? dPath : `${dPath.replace(/\/$/, '')}/${e.rel.replace(/\/$/, '').replace(/^\.$/, '')}`.replace(/\/$/, '') || '/';
+    const target = single
+      ? dPath
+      : `${dPath.replace(/\/$/, '')}/${e.rel.replace(/\/$/, '').replace(/^\.$/, '')}`.replace(/\/$/, '') || '/';
     const cur = dNode.fs.lstat(target);
     if (e.dir) {
       if (!cur) {
@@ -129,7 +142,14 @@ const rsync: CommandFn = async (ctx) => {
       continue;
     }
     if (cur && (flags.has('ignore-existing') || (flags.has('u') && cur.mtimeMs > e.mtime))) continue;
-    if (cur && cur.type !== 'dir' && cur.size === e.size && Math.floor(cur.mtimeMs / 1000) === Math.floor(e.mtime / 1000) && !flags.has('c')) continue;
+    if (
+      cur &&
+      cur.type !== 'dir' &&
+      cur.size === e.size &&
+      Math.floor(cur.mtimeMs / 1000) === Math.floor(e.mtime / 1000) &&
+      !flags.has('c')
+    )
+      continue;
     transferred.push(e);
     listing += e.rel + (e.link ? ` -> ${e.link}` : '') + '\n';
     if (dry) continue;
@@ -159,7 +179,10 @@ const rsync: CommandFn = async (ctx) => {
     ctx.out(`sent ${sent} bytes  received ${received} bytes  ${((sent + received) / 0.5).toFixed(2)} bytes/sec\n`);
     ctx.out(`total size is ${total}  speedup is ${(total / (sent + received)).toFixed(2)}${dry ? ' (DRY RUN)' : ''}\n`);
   }
-  if (code) ctx.err(`rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1039) [sender=3.0.6]\n`);
+  if (code)
+    ctx.err(
+      `rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1039) [sender=3.0.6]\n`,
+    );
   ctx.node.world.changed();
   return code;
 };
@@ -178,4 +201,3 @@ function parseRsh(spec: string, o: SshOptions): void {
 
 /** rsync. */
 export const RSYNC_COMMANDS: Record<string, CommandFn> = { rsync };
-

@@ -131,7 +131,8 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
         t += s[i++];
       }
       c.text = t.replace(/\\(.)/g, '$1');
-    } else if (!'dpqQ=nNhHgGxlbt{}'.includes(op)) throw new SedError(`-e expression #1, char ${i}: unknown command: \`${op}'`);
+    } else if (!'dpqQ=nNhHgGxlbt{}'.includes(op))
+      throw new SedError(`-e expression #1, char ${i}: unknown command: \`${op}'`);
     cmds.push(c);
   }
   return cmds;
@@ -158,7 +159,8 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
   const ls = lines(text);
   const trailingNl = text.endsWith('\n') || text === '';
   let out = '';
-  const match = (a: Addr, n: number, l: string) => ('line' in a ? a.line === n : 'last' in a ? n === ls.length : a.re.test(l));
+  const match = (a: Addr, n: number, l: string) =>
+    'line' in a ? a.line === n : 'last' in a ? n === ls.length : a.re.test(l);
   for (let n = 1; n <= ls.length; n++) {
     let pat = ls[n - 1]!;
     let deleted = false;
@@ -229,9 +231,13 @@ const sed: CommandFn = (ctx) => {
       rest.push(a.slice(0, a.indexOf('i')));
     } else rest.push(a);
   }
-  const o = parseOpts(rest.filter((a) => a !== '-'), ['e', 'f', 'expression', 'file']);
+  const o = parseOpts(
+    rest.filter((a) => a !== '-'),
+    ['e', 'f', 'expression', 'file'],
+  );
   const scripts = [...(o.values.get('e') ?? []), ...(o.values.get('expression') ?? [])];
-  for (const f of [...(o.values.get('f') ?? []), ...(o.values.get('file') ?? [])]) scripts.push(ctx.node.fs.readText(ctx.sh.resolve(f)));
+  for (const f of [...(o.values.get('f') ?? []), ...(o.values.get('file') ?? [])])
+    scripts.push(ctx.node.fs.readText(ctx.sh.resolve(f)));
   const files = [...o.args];
   if (!scripts.length) {
     if (!files.length) {

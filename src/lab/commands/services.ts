@@ -38,7 +38,9 @@ const chkconfig: CommandFn = (ctx) => {
       if (!fs.exists(`${INIT_D}/${name}`)) return noInfo(name);
       const st = levelState(fs, name);
       if (st.every((s) => s === undefined)) {
-        ctx.err(`service ${name} supports chkconfig, but is not referenced in any runlevel (run 'chkconfig --add ${name}')\n`);
+        ctx.err(
+          `service ${name} supports chkconfig, but is not referenced in any runlevel (run 'chkconfig --add ${name}')\n`,
+        );
         return 1;
       }
       ctx.out(chkLine(name, st));
@@ -74,7 +76,9 @@ const chkconfig: CommandFn = (ctx) => {
   }
   const [name, verb] = rest;
   if (!name || name.startsWith('-')) {
-    ctx.err('chkconfig version 1.3.49.3 - Copyright (C) 1997-2000 Red Hat, Inc.\nusage:   chkconfig [--list] [--type <type>] [name]\n         chkconfig --add <name>\n         chkconfig --del <name>\n         chkconfig --override <name>\n         chkconfig [--level <levels>] [--type <type>] <name> <on|off|reset|resetpriorities>\n');
+    ctx.err(
+      'chkconfig version 1.3.49.3 - Copyright (C) 1997-2000 Red Hat, Inc.\nusage:   chkconfig [--list] [--type <type>] [name]\n         chkconfig --add <name>\n         chkconfig --del <name>\n         chkconfig --override <name>\n         chkconfig [--level <levels>] [--type <type>] <name> <on|off|reset|resetpriorities>\n',
+    );
     return 2;
   }
   if (!fs.exists(`${INIT_D}/${name}`)) return noInfo(name);

@@ -63,7 +63,13 @@ function hostMatches(pattern: string, name: string): boolean {
     const [, , salt, hash] = pattern.split('|');
     return createHmac('sha1', Buffer.from(salt!, 'base64')).update(name).digest('base64') === hash;
   }
-  return pattern.split(',').some((p) => p.toLowerCase() === name.toLowerCase() || (/[*?]/.test(p) && globToRegExp(p.toLowerCase()).test(name.toLowerCase())));
+  return pattern
+    .split(',')
+    .some(
+      (p) =>
+        p.toLowerCase() === name.toLowerCase() ||
+        (/[*?]/.test(p) && globToRegExp(p.toLowerCase()).test(name.toLowerCase())),
+    );
 }
 
 interface KnownEntry {
@@ -146,7 +152,10 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
     ctx.err(`ssh_exchange_identification: Connection closed by remote host\r\n`);
     return null;
   }
-  const khFiles = [...(opts.userknownhostsfile ?? `${home}/.ssh/known_hosts`).split(/\s+/).map((f) => f.replace(/^~/, home)), opts.globalknownhostsfile ?? '/etc/ssh/ssh_known_hosts'];
+  const khFiles = [
+    ...(opts.userknownhostsfile ?? `${home}/.ssh/known_hosts`).split(/\s+/).map((f) => f.replace(/^~/, home)),
+    opts.globalknownhostsfile ?? '/etc/ssh/ssh_known_hosts',
+  ];
   const userKh = khFiles[0]!;
   const name = port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
   const isIp = /^\d+(\.\d+){3}$/.test(host);
@@ -157,7 +166,11 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
     if (userKh === '/dev/null') return;
     if (!fs.stat(dirname(userKh))) fs.mkdir(dirname(userKh), 0o700);
     const cur = fs.exists(userKh) ? fs.readText(userKh) : '';
-    fs.writeFile(userKh, cur + (cur && !cur.endsWith('\n') ? '\n' : '') + line + '\n', fs.exists(userKh) ? undefined : 0o644);
+    fs.writeFile(
+      userKh,
+      cur + (cur && !cur.endsWith('\n') ? '\n' : '') + line + '\n',
+      fs.exists(userKh) ? undefined : 0o644,
+    );
   };
   const pubLine = publicLine(blob, '');
   if (byName.length) {
@@ -182,7 +195,8 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
     }
     if (!isIp && !byIp.length && (opts.checkhostip ?? 'yes') === 'yes') {
       append(`${ip} ${pubLine}`);
-      if (!quiet) ctx.err(`Warning: Permanently added the RSA host key for IP address '${ip}' to the list of known hosts.\r\n`);
+      if (!quiet)
+        ctx.err(`Warning: Permanently added the RSA host key for IP address '${ip}' to the list of known hosts.\r\n`);
     }
   } else {
     if (strict !== 'no' || batch) {
@@ -196,7 +210,9 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
   }
 
   // Authentication: public key only (no terminal for a password).
-  const ids = o.identities.length ? o.identities.map((f) => f.replace(/^~/, home)) : [opts.identityfile?.replace(/^~/, home) ?? `${home}/.ssh/id_rsa`];
+  const ids = o.identities.length
+    ? o.identities.map((f) => f.replace(/^~/, home))
+    : [opts.identityfile?.replace(/^~/, home) ?? `${home}/.ssh/id_rsa`];
   const peerHome = user === 'root' ? '/root' : `/home/${user}`;
   const ak = `${peerHome}/.ssh/authorized_keys`;
   const pfs = peer.fs;

@@ -4,7 +4,15 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import type { CmdCtx, CommandFn } from '../shell/types.js';
-import { generateRsa, publicLine, parsePublicLine, md5Fingerprint, randomArt, blobBits, rsaBlob } from '../node/keys.js';
+import {
+  generateRsa,
+  publicLine,
+  parsePublicLine,
+  md5Fingerprint,
+  randomArt,
+  blobBits,
+  rsaBlob,
+} from '../node/keys.js';
 import { dirname } from '../fs/path.js';
 import { errText } from '../fs/memfs.js';
 import { parseOpts } from './util.js';
@@ -46,7 +54,13 @@ function generate(ctx: CmdCtx, o: Record<string, string>, quiet: boolean): numbe
   const key = generateRsa(bits, 35);
   let pem = key.privatePem;
   const pass = o.N ?? '';
-  if (pass) pem = createPrivateKey(pem).export({ type: 'pkcs1', format: 'pem', cipher: 'des-ede3-cbc', passphrase: pass }) as string;
+  if (pass)
+    pem = createPrivateKey(pem).export({
+      type: 'pkcs1',
+      format: 'pem',
+      cipher: 'des-ede3-cbc',
+      passphrase: pass,
+    }) as string;
   const comment = o.C ?? `${ctx.sh.vars.get('USER') ?? 'root'}@${ctx.node.hostname}`;
   try {
     fs.writeFile(file, pem, 0o600);

@@ -40,7 +40,9 @@ function parseSsh(argv: string[]): { o: SshOptions; dest?: string; cmd: string[]
 const ssh: CommandFn = async (ctx) => {
   const { o, dest, cmd, flags } = parseSsh(ctx.argv.slice(1));
   if (!dest) {
-    ctx.err('usage: ssh [-1246AaCfgKkMNnqsTtVvXxYy] [-b bind_address] [-c cipher_spec]\n           [-D [bind_address:]port] [-e escape_char] [-F configfile]\n           [-i identity_file] [-L [bind_address:]port:host:hostport]\n           [-l login_name] [-m mac_spec] [-O ctl_cmd] [-o option] [-p port]\n           [-R [bind_address:]port:host:hostport] [-S ctl_path]\n           [-W host:port] [-w local_tun[:remote_tun]]\n           [user@]hostname [command]\n');
+    ctx.err(
+      'usage: ssh [-1246AaCfgKkMNnqsTtVvXxYy] [-b bind_address] [-c cipher_spec]\n           [-D [bind_address:]port] [-e escape_char] [-F configfile]\n           [-i identity_file] [-L [bind_address:]port:host:hostport]\n           [-l login_name] [-m mac_spec] [-O ctl_cmd] [-o option] [-p port]\n           [-R [bind_address:]port:host:hostport] [-S ctl_path]\n           [-W host:port] [-w local_tun[:remote_tun]]\n           [user@]hostname [command]\n',
+    );
     return 255;
   }
   if (flags.has('q')) o.opts.loglevel ??= 'quiet';
@@ -49,9 +51,11 @@ const ssh: CommandFn = async (ctx) => {
   const stdin = flags.has('n') ? '' : ctx.stdin;
   let script = cmd.join(' ');
   if (!cmd.length) {
-    if (!flags.has('T') && !flags.has('q')) ctx.err('Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n');
+    if (!flags.has('T') && !flags.has('q'))
+      ctx.err('Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n');
     script = stdin;
-  } else if (flags.has('t') && !flags.has('q')) ctx.err('Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n');
+  } else if (flags.has('t') && !flags.has('q'))
+    ctx.err('Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n');
   let r;
   try {
     r = await conn.node.exec(script, { stdin: cmd.length ? stdin : '' });
@@ -92,7 +96,9 @@ const scp: CommandFn = async (ctx) => {
     } else ops.push(a);
   }
   if (ops.length < 2) {
-    ctx.err('usage: scp [-1246BCpqrv] [-c cipher] [-F ssh_config] [-i identity_file]\n           [-l limit] [-o ssh_option] [-P port] [-S program]\n           [[user@]host1:]file1 ... [[user@]host2:]file2\n');
+    ctx.err(
+      'usage: scp [-1246BCpqrv] [-c cipher] [-F ssh_config] [-i identity_file]\n           [-l limit] [-o ssh_option] [-P port] [-S program]\n           [[user@]host1:]file1 ... [[user@]host2:]file2\n',
+    );
     return 1;
   }
   const dst = ops.pop()!;
@@ -100,7 +106,11 @@ const scp: CommandFn = async (ctx) => {
   const dConn = dRemote ? sshConnect(ctx, dRemote.target, o) : null;
   if (dRemote && !dConn) return 1;
   const dNode = dConn?.node ?? ctx.node;
-  const dPath = dRemote ? (dRemote.path.startsWith('/') ? dRemote.path : `/root/${dRemote.path || '.'}`) : ctx.sh.resolve(dst);
+  const dPath = dRemote
+    ? dRemote.path.startsWith('/')
+      ? dRemote.path
+      : `/root/${dRemote.path || '.'}`
+    : ctx.sh.resolve(dst);
   let code = 0;
   for (const s of ops) {
     const sRemote = remoteSpec(s);
@@ -169,5 +179,3 @@ const keyscan: CommandFn = (ctx) => {
 
 /** ssh client commands. */
 export const SSH_COMMANDS: Record<string, CommandFn> = { ssh, scp, 'ssh-keyscan': keyscan };
-
-

@@ -109,7 +109,11 @@ const env: CommandFn = async (ctx) => {
     vars[k!] = v.join('=');
   }
   if (i >= a.length) {
-    ctx.out(Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''));
+    ctx.out(
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     return 0;
   }
   const sub = ctx.sh.child('env');
@@ -189,7 +193,8 @@ const sh: CommandFn = async (ctx) => {
 
 const modprobe: CommandFn = (ctx) => {
   const mods = ctx.argv.slice(1).filter((x) => !x.startsWith('-'));
-  const known = /^(bonding|bridge|drbd|dlm|gfs2|kvm|kvm_intel|kvm_amd|ipmi_.*|e1000e|8021q|tun|vhost_net|configfs|dm_.*|ip6?_tables|nf_.*|iptable_.*)$/;
+  const known =
+    /^(bonding|bridge|drbd|dlm|gfs2|kvm|kvm_intel|kvm_amd|ipmi_.*|e1000e|8021q|tun|vhost_net|configfs|dm_.*|ip6?_tables|nf_.*|iptable_.*)$/;
   for (const m of mods) {
     if (!known.test(m) && !(m === 'drbd' && ctx.node.packages.has('kmod-drbd83'))) {
       ctx.err(`FATAL: Module ${m} not found.\n`);
@@ -207,7 +212,9 @@ const lsmod: CommandFn = (ctx) => {
   const mods = ['ipv6', 'e1000e', 'dm_mod'];
   if (ctx.node.net.list().some((i) => i.kind === 'bond')) mods.push('bonding');
   if (ctx.node.net.list().some((i) => i.kind === 'bridge')) mods.push('bridge');
-  ctx.out('Module                  Size  Used by\n' + mods.map((m) => `${m.padEnd(19)}${'12345'.padStart(9)}  0 \n`).join(''));
+  ctx.out(
+    'Module                  Size  Used by\n' + mods.map((m) => `${m.padEnd(19)}${'12345'.padStart(9)}  0 \n`).join(''),
+  );
   return 0;
 };
 
@@ -264,9 +271,33 @@ const setenforce: CommandFn = (ctx) => {
 const sestatus: CommandFn = (ctx) => {
   const mode = ctx.node.selinux;
   if (mode === 'Disabled') ctx.out('SELinux status:                 disabled\n');
-  else ctx.out(`SELinux status:                 enabled\nSELinuxfs mount:                /selinux\nCurrent mode:                   ${mode.toLowerCase()}\nMode from config file:          ${ctx.node.configuredSelinux().toLowerCase()}\nPolicy version:                 24\nPolicy from config file:        targeted\n`);
+  else
+    ctx.out(
+      `SELinux status:                 enabled\nSELinuxfs mount:                /selinux\nCurrent mode:                   ${mode.toLowerCase()}\nMode from config file:          ${ctx.node.configuredSelinux().toLowerCase()}\nPolicy version:                 24\nPolicy from config file:        targeted\n`,
+    );
   return 0;
 };
 
 /** System commands by name. */
-export const SYSTEM_COMMANDS: Record<string, CommandFn> = { getenforce, setenforce, sestatus, id, whoami, hostname, uname, date, sleep, env, which, nohup, sh, bash: sh, modprobe, lsmod, logger, sync, uptime, runlevel };
+export const SYSTEM_COMMANDS: Record<string, CommandFn> = {
+  getenforce,
+  setenforce,
+  sestatus,
+  id,
+  whoami,
+  hostname,
+  uname,
+  date,
+  sleep,
+  env,
+  which,
+  nohup,
+  sh,
+  bash: sh,
+  modprobe,
+  lsmod,
+  logger,
+  sync,
+  uptime,
+  runlevel,
+};

@@ -85,14 +85,14 @@ function evaluate(ctx: CmdCtx, args: string[]): boolean {
       i++;
       return !primary();
     }
-    if (a === '(' ) {
+    if (a === '(') {
       i++;
       const v = or();
       if (args[i] !== ')') throw new TestError("`)' expected");
       i++;
       return v;
     }
-    if (i + 2 < args.length + 0 && BIN.has(args[i + 1]!) ) {
+    if (i + 2 < args.length + 0 && BIN.has(args[i + 1]!)) {
       i += 3;
       return binary(a, args[i - 2]!, args[i - 1]!);
     }

@@ -13,7 +13,9 @@ const cat: CommandFn = (ctx) => {
   if (has(o, 'n')) {
     const ls = out.split('\n');
     const last = ls.pop();
-    out = ls.map((l, i) => `${String(i + 1).padStart(6)}\t${l}\n`).join('') + (last ? `${String(ls.length + 1).padStart(6)}\t${last}` : '');
+    out =
+      ls.map((l, i) => `${String(i + 1).padStart(6)}\t${l}\n`).join('') +
+      (last ? `${String(ls.length + 1).padStart(6)}\t${last}` : '');
   }
   if (has(o, 'A', 'E')) out = out.replace(/\n/g, '$\n');
   ctx.out(out);
@@ -60,7 +62,9 @@ function headTail(tail: boolean): CommandFn {
       const ls = lines(t.text);
       const pick = tail ? (from ? ls.slice(Math.max(0, n - 1)) : n ? ls.slice(-n) : []) : ls.slice(0, n);
       const endsNl = t.text.endsWith('\n');
-      out += pick.map((l, j) => l + (j < pick.length - 1 || endsNl || (!tail && j < ls.length - 1) ? '\n' : '')).join('');
+      out += pick
+        .map((l, j) => l + (j < pick.length - 1 || endsNl || (!tail && j < ls.length - 1) ? '\n' : ''))
+        .join('');
     });
     ctx.out(out);
     return code;
@@ -79,9 +83,20 @@ const wc: CommandFn = (ctx) => {
     c: Buffer.byteLength(t.text),
     m: t.text.length,
   }));
-  if (counts.length > 1) counts.push({ name: 'total', l: counts.reduce((a, c) => a + c.l, 0), w: counts.reduce((a, c) => a + c.w, 0), c: counts.reduce((a, c) => a + c.c, 0), m: counts.reduce((a, c) => a + c.m, 0) });
-  const width = which.length === 1 && counts.length === 1 ? 0 : Math.max(...counts.flatMap((c) => which.map((k) => String(c[k as 'l']).length)), !o.args.length ? 7 : 1);
-  for (const c of counts) ctx.out(which.map((k) => String(c[k as 'l']).padStart(width)).join(' ') + (c.name ? ' ' + c.name : '') + '\n');
+  if (counts.length > 1)
+    counts.push({
+      name: 'total',
+      l: counts.reduce((a, c) => a + c.l, 0),
+      w: counts.reduce((a, c) => a + c.w, 0),
+      c: counts.reduce((a, c) => a + c.c, 0),
+      m: counts.reduce((a, c) => a + c.m, 0),
+    });
+  const width =
+    which.length === 1 && counts.length === 1
+      ? 0
+      : Math.max(...counts.flatMap((c) => which.map((k) => String(c[k as 'l']).length)), !o.args.length ? 7 : 1);
+  for (const c of counts)
+    ctx.out(which.map((k) => String(c[k as 'l']).padStart(width)).join(' ') + (c.name ? ' ' + c.name : '') + '\n');
   return code;
 };
 
@@ -101,7 +116,15 @@ const sort: CommandFn = (ctx) => {
   ls.sort((x, y) => {
     const a = keyOf(x);
     const b = keyOf(y);
-    const r = num ? (parseFloat(a) || 0) - (parseFloat(b) || 0) : has(o, 'f') ? a.toLowerCase().localeCompare(b.toLowerCase()) : a < b ? -1 : a > b ? 1 : 0;
+    const r = num
+      ? (parseFloat(a) || 0) - (parseFloat(b) || 0)
+      : has(o, 'f')
+        ? a.toLowerCase().localeCompare(b.toLowerCase())
+        : a < b
+          ? -1
+          : a > b
+            ? 1
+            : 0;
     return r || (x < y ? -1 : x > y ? 1 : 0);
   });
   if (has(o, 'r')) ls.reverse();
@@ -170,7 +193,7 @@ const cut: CommandFn = (ctx) => {
   const chars = val(o, 'c', 'b', 'characters');
   const delim = val(o, 'd', 'delimiter') ?? '\t';
   if (!fields && !chars) {
-    ctx.err('cut: you must specify a list of bytes, characters, or fields\nTry `cut --help\' for more information.\n');
+    ctx.err("cut: you must specify a list of bytes, characters, or fields\nTry `cut --help' for more information.\n");
     return 1;
   }
   let out = '';
@@ -182,7 +205,11 @@ const cut: CommandFn = (ctx) => {
         continue;
       }
       const sel = ranges(fields!);
-      out += l.split(delim).filter((_, i) => sel(i + 1)).join(delim) + '\n';
+      out +=
+        l
+          .split(delim)
+          .filter((_, i) => sel(i + 1))
+          .join(delim) + '\n';
     }
   }
   ctx.out(out);
@@ -244,8 +271,12 @@ const tr: CommandFn = (ctx) => {
 };
 
 const seq: CommandFn = (ctx) => {
-  const nums = ctx.argv.slice(1).filter((a) => /^-?\d+(\.\d+)?$/.test(a)).map(Number);
-  const [first, step, last] = nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, 1, nums[1]!] : [nums[0]!, nums[1]!, nums[2]!];
+  const nums = ctx.argv
+    .slice(1)
+    .filter((a) => /^-?\d+(\.\d+)?$/.test(a))
+    .map(Number);
+  const [first, step, last] =
+    nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, 1, nums[1]!] : [nums[0]!, nums[1]!, nums[2]!];
   const sep = ctx.argv.includes('-s') ? ctx.argv[ctx.argv.indexOf('-s') + 1]! : '\n';
   const out: string[] = [];
   for (let i = first; step > 0 ? i <= last : i >= last; i += step) out.push(String(i));

@@ -65,7 +65,11 @@ export function has(p: Parsed, ...names: string[]): boolean {
 }
 
 /** Read the operand files (or stdin for none / "-"); reports errors as `cmd: file: reason`. */
-export function readInputs(ctx: CmdCtx, files: string[], name = ctx.argv[0]!): { texts: { name: string; text: string }[]; code: number } {
+export function readInputs(
+  ctx: CmdCtx,
+  files: string[],
+  name = ctx.argv[0]!,
+): { texts: { name: string; text: string }[]; code: number } {
   if (!files.length) return { texts: [{ name: '-', text: ctx.stdin }], code: 0 };
   const texts: { name: string; text: string }[] = [];
   let code = 0;

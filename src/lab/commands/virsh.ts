@@ -9,7 +9,9 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 export type VirshSub = (ctx: CmdCtx, args: string[]) => number | Promise<number>;
 
 function notFound(ctx: CmdCtx, name: string): number {
-  ctx.err(`error: failed to get network '${name}'\nerror: Network not found: no network with matching name '${name}'\n`);
+  ctx.err(
+    `error: failed to get network '${name}'\nerror: Network not found: no network with matching name '${name}'\n`,
+  );
   ctx.out('\n');
   return 1;
 }
@@ -33,7 +35,9 @@ export const VIRSH: Record<string, VirshSub> = {
     const v = ctx.node.virt;
     if (!name || !v.defined().includes(name)) return notFound(ctx, name ?? '');
     if (!v.isActive(name)) {
-      ctx.err(`error: Failed to destroy network ${name}\nerror: Requested operation is not valid: network '${name}' is not active\n`);
+      ctx.err(
+        `error: Failed to destroy network ${name}\nerror: Requested operation is not valid: network '${name}' is not active\n`,
+      );
       ctx.out('\n');
       return 1;
     }
@@ -62,7 +66,9 @@ export const VIRSH: Record<string, VirshSub> = {
     const v = ctx.node.virt;
     if (!name || !v.defined().includes(name)) return notFound(ctx, name ?? '');
     if (v.isActive(name)) {
-      ctx.err(`error: Failed to start network ${name}\nerror: Requested operation is not valid: network is already active\n`);
+      ctx.err(
+        `error: Failed to start network ${name}\nerror: Requested operation is not valid: network is already active\n`,
+      );
       ctx.out('\n');
       return 1;
     }
@@ -93,10 +99,23 @@ export const VIRSH: Record<string, VirshSub> = {
 };
 
 const virsh: CommandFn = async (ctx) => {
-  const args = ctx.argv.slice(1).filter((a, i, all) => !(a === '-c' || a === '--connect' || a.startsWith('--connect=') || all[i - 1] === '-c' || all[i - 1] === '--connect'));
+  const args = ctx.argv
+    .slice(1)
+    .filter(
+      (a, i, all) =>
+        !(
+          a === '-c' ||
+          a === '--connect' ||
+          a.startsWith('--connect=') ||
+          all[i - 1] === '-c' ||
+          all[i - 1] === '--connect'
+        ),
+    );
   const sub = args[0];
   if (!sub) {
-    ctx.out('Welcome to virsh, the virtualization interactive terminal.\n\nType:  \'help\' for help with commands\n       \'quit\' to quit\n\nvirsh # \n');
+    ctx.out(
+      "Welcome to virsh, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\nvirsh # \n",
+    );
     return 0;
   }
   const fn = VIRSH[sub];
@@ -107,9 +126,14 @@ const virsh: CommandFn = async (ctx) => {
   if (!ctx.node.isRunning('libvirtd')) {
     // NOTE: with -c virsh connects before running the command (and says so differently).
     const named = ctx.argv.some((a) => a === '-c' || a === '--connect' || a.startsWith('--connect='));
-    if (named) ctx.err("error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\nerror: failed to connect to the hypervisor\n");
+    if (named)
+      ctx.err(
+        "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\nerror: failed to connect to the hypervisor\n",
+      );
     else {
-      ctx.err("error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n");
+      ctx.err(
+        "error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
+      );
       // NOTE: virsh prints its blank line after every command on stdout, failed or not.
       ctx.out('\n');
     }

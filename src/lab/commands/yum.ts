@@ -3,7 +3,15 @@
  * against the lab's package catalogue.
  */
 import type { CmdCtx, CommandFn } from '../shell/types.js';
-import { PACKAGES, nvra, resolveInstall, installFiles, removeFiles, repoEnabled, type PackageDef } from '../node/packages.js';
+import {
+  PACKAGES,
+  nvra,
+  resolveInstall,
+  installFiles,
+  removeFiles,
+  repoEnabled,
+  type PackageDef,
+} from '../node/packages.js';
 
 const RULE = '='.repeat(80);
 
@@ -22,7 +30,8 @@ function fmtSize(k: number): string {
 
 function table(rows: PackageDef[], heading: string, deps: Set<string>): string {
   let s = `${RULE}\n ${'Package'.padEnd(26)} ${'Arch'.padEnd(8)} ${'Version'.padEnd(27)} ${'Repository'.padEnd(10)} ${'Size'.padStart(5)}\n${RULE}\n`;
-  const line = (p: PackageDef) => ` ${p.name.padEnd(26)} ${(p.arch ?? 'x86_64').padEnd(8)} ${p.evr.padEnd(27)} ${(p.repo === 'installed' ? '@anaconda' : (p.repo ?? 'base')).padEnd(10)} ${fmtSize(sizeK(p)).padStart(5)}\n`;
+  const line = (p: PackageDef) =>
+    ` ${p.name.padEnd(26)} ${(p.arch ?? 'x86_64').padEnd(8)} ${p.evr.padEnd(27)} ${(p.repo === 'installed' ? '@anaconda' : (p.repo ?? 'base')).padEnd(10)} ${fmtSize(sizeK(p)).padStart(5)}\n`;
   const main = rows.filter((p) => !deps.has(p.name));
   const dep = rows.filter((p) => deps.has(p.name));
   s += `${heading}:\n` + main.map(line).join('');
@@ -60,7 +69,8 @@ const yum: CommandFn = (ctx) => {
     }
     out('Loading mirror speeds from cached hostfile\nSetting up Install Process\n');
     const { add, missing, already } = resolveInstall(node, names);
-    for (const p of already) out(`Package ${nvra(p).replace(/\.[^.]+$/, '')}.${p.arch ?? 'x86_64'} already installed and latest version\n`);
+    for (const p of already)
+      out(`Package ${nvra(p).replace(/\.[^.]+$/, '')}.${p.arch ?? 'x86_64'} already installed and latest version\n`);
     for (const m of missing) out(`No package ${m} available.\n`);
     if (!add.length) {
       if (missing.length && !already.length) {
@@ -76,16 +86,25 @@ const yum: CommandFn = (ctx) => {
     out('--> Finished Dependency Resolution\n\nDependencies Resolved\n\n');
     out(table(add, 'Installing', deps));
     const total = add.reduce((a, p) => a + sizeK(p), 0);
-    out(`\nTransaction Summary\n${RULE}\nInstall      ${String(add.length).padStart(2)} Package(s)\n\nTotal download size: ${fmtSize(Math.round(total / 3))}\nInstalled size: ${fmtSize(total)}\n`);
+    out(
+      `\nTransaction Summary\n${RULE}\nInstall      ${String(add.length).padStart(2)} Package(s)\n\nTotal download size: ${fmtSize(Math.round(total / 3))}\nInstalled size: ${fmtSize(total)}\n`,
+    );
     if (!confirm(ctx, yes)) return 1;
-    out('Downloading Packages:\nRunning rpm_check_debug\nRunning Transaction Test\nTransaction Test Succeeded\nRunning Transaction\n');
-    add.forEach((p, i) => out(`  Installing : ${vr(p).startsWith('0:') ? '' : vr(p).split(':')[0] + ':'}${nvra(p).padEnd(54)} ${i + 1}/${add.length} \n`));
+    out(
+      'Downloading Packages:\nRunning rpm_check_debug\nRunning Transaction Test\nTransaction Test Succeeded\nRunning Transaction\n',
+    );
+    add.forEach((p, i) =>
+      out(
+        `  Installing : ${vr(p).startsWith('0:') ? '' : vr(p).split(':')[0] + ':'}${nvra(p).padEnd(54)} ${i + 1}/${add.length} \n`,
+      ),
+    );
     for (const p of add) installFiles(node, p);
     add.forEach((p, i) => out(`  Verifying  : ${nvra(p).padEnd(56)} ${i + 1}/${add.length} \n`));
     const main = add.filter((p) => !deps.has(p.name));
     const dep = add.filter((p) => deps.has(p.name));
     out(`\nInstalled:\n  ${main.map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`).join('  ')}\n`);
-    if (dep.length) out(`\nDependency Installed:\n  ${dep.map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`).join('  ')}\n`);
+    if (dep.length)
+      out(`\nDependency Installed:\n  ${dep.map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`).join('  ')}\n`);
     out('\nComplete!\n');
     node.world.changed();
     return 0;
@@ -101,7 +120,8 @@ const yum: CommandFn = (ctx) => {
       }
       rm.push(p);
       // NOTE: packages that require a removed one go too, as yum would.
-      for (const q of Object.values(PACKAGES)) if (node.packages.has(q.name) && q.requires?.includes(n) && !rm.includes(q)) rm.push(q);
+      for (const q of Object.values(PACKAGES))
+        if (node.packages.has(q.name) && q.requires?.includes(n) && !rm.includes(q)) rm.push(q);
     }
     if (!rm.length) {
       out('No Packages marked for removal\n');
@@ -111,26 +131,59 @@ const yum: CommandFn = (ctx) => {
     for (const p of rm) out(`---> Package ${p.name}.${p.arch ?? 'x86_64'} ${vr(p)} will be erased\n`);
     out('--> Finished Dependency Resolution\n\nDependencies Resolved\n\n');
     const deps = new Set(rm.map((p) => p.name).filter((n) => !names.includes(n)));
-    out(table(rm.map((p) => ({ ...p, repo: 'installed' })), 'Removing', deps));
-    out(`\nTransaction Summary\n${RULE}\nRemove       ${String(rm.length).padStart(2)} Package(s)\n\nInstalled size: ${fmtSize(rm.reduce((a, p) => a + sizeK(p), 0))}\n`);
+    out(
+      table(
+        rm.map((p) => ({ ...p, repo: 'installed' })),
+        'Removing',
+        deps,
+      ),
+    );
+    out(
+      `\nTransaction Summary\n${RULE}\nRemove       ${String(rm.length).padStart(2)} Package(s)\n\nInstalled size: ${fmtSize(rm.reduce((a, p) => a + sizeK(p), 0))}\n`,
+    );
     if (!confirm(ctx, yes)) return 1;
-    out('Downloading Packages:\nRunning rpm_check_debug\nRunning Transaction Test\nTransaction Test Succeeded\nRunning Transaction\n');
+    out(
+      'Downloading Packages:\nRunning rpm_check_debug\nRunning Transaction Test\nTransaction Test Succeeded\nRunning Transaction\n',
+    );
     rm.forEach((p, i) => out(`  Erasing    : ${nvra(p).padEnd(54)} ${i + 1}/${rm.length} \n`));
     for (const p of rm) removeFiles(node, p);
     rm.forEach((p, i) => out(`  Verifying  : ${nvra(p).padEnd(56)} ${i + 1}/${rm.length} \n`));
-    out(`\nRemoved:\n  ${rm.filter((p) => !deps.has(p.name)).map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`).join('  ')}\n`);
-    if (deps.size) out(`\nDependency Removed:\n  ${rm.filter((p) => deps.has(p.name)).map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`).join('  ')}\n`);
+    out(
+      `\nRemoved:\n  ${rm
+        .filter((p) => !deps.has(p.name))
+        .map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`)
+        .join('  ')}\n`,
+    );
+    if (deps.size)
+      out(
+        `\nDependency Removed:\n  ${rm
+          .filter((p) => deps.has(p.name))
+          .map((p) => `${p.name}.${p.arch ?? 'x86_64'} ${vr(p)}`)
+          .join('  ')}\n`,
+      );
     out('\nComplete!\n');
     node.world.changed();
     return 0;
   }
   if (verb === 'list') {
     const which = names[0] === 'installed' || names[0] === 'available' ? names.shift() : undefined;
-    const pick = Object.values(PACKAGES).filter((p) => (names.length ? names.includes(p.name) : true) && repoEnabled(node, p));
+    const pick = Object.values(PACKAGES).filter(
+      (p) => (names.length ? names.includes(p.name) : true) && repoEnabled(node, p),
+    );
     const inst = pick.filter((p) => node.packages.has(p.name));
     const avail = pick.filter((p) => !node.packages.has(p.name));
-    if (which !== 'available' && inst.length) out('Installed Packages\n' + inst.map((p) => `${`${p.name}.${p.arch ?? 'x86_64'}`.padEnd(40)} ${p.evr.padEnd(24)} @anaconda\n`).join(''));
-    if (which !== 'installed' && avail.length) out('Available Packages\n' + avail.map((p) => `${`${p.name}.${p.arch ?? 'x86_64'}`.padEnd(40)} ${p.evr.padEnd(24)} ${p.repo ?? 'base'}\n`).join(''));
+    if (which !== 'available' && inst.length)
+      out(
+        'Installed Packages\n' +
+          inst.map((p) => `${`${p.name}.${p.arch ?? 'x86_64'}`.padEnd(40)} ${p.evr.padEnd(24)} @anaconda\n`).join(''),
+      );
+    if (which !== 'installed' && avail.length)
+      out(
+        'Available Packages\n' +
+          avail
+            .map((p) => `${`${p.name}.${p.arch ?? 'x86_64'}`.padEnd(40)} ${p.evr.padEnd(24)} ${p.repo ?? 'base'}\n`)
+            .join(''),
+      );
     if (names.length && !inst.length && !avail.length) {
       ctx.err('Error: No matching Packages to list\n');
       return 1;
@@ -138,7 +191,10 @@ const yum: CommandFn = (ctx) => {
     return 0;
   }
   if (verb === 'clean' || verb === 'makecache' || verb === 'repolist') {
-    if (verb === 'repolist') out('repo id                     repo name                                   status\nbase                        CentOS-6 - Base                             6,381\nupdates                     CentOS-6 - Updates                          1,310\n');
+    if (verb === 'repolist')
+      out(
+        'repo id                     repo name                                   status\nbase                        CentOS-6 - Base                             6,381\nupdates                     CentOS-6 - Updates                          1,310\n',
+      );
     return 0;
   }
   ctx.err(`No such command: ${verb}. Please use /usr/bin/yum --help\n`);
@@ -152,7 +208,12 @@ const rpm: CommandFn = (ctx) => {
   const node = ctx.node;
   if (/(^|\s)-(q|-query)/.test(opts) || /^-q/.test(argv[0] ?? '')) {
     if (/a/.test(argv[0] ?? '') || argv.includes('-a') || argv.includes('--all')) {
-      ctx.out([...node.packages].sort().map((n) => nvra(PACKAGES[n]!) + '\n').join(''));
+      ctx.out(
+        [...node.packages]
+          .sort()
+          .map((n) => nvra(PACKAGES[n]!) + '\n')
+          .join(''),
+      );
       return 0;
     }
     let code = 0;
@@ -177,7 +238,9 @@ const rpm: CommandFn = (ctx) => {
       }
       const needed = Object.values(PACKAGES).filter((q) => node.packages.has(q.name) && q.requires?.includes(n));
       if (needed.length) {
-        ctx.err(`error: Failed dependencies:\n${needed.map((q) => `\t${n} is needed by (installed) ${nvra(q)}\n`).join('')}`);
+        ctx.err(
+          `error: Failed dependencies:\n${needed.map((q) => `\t${n} is needed by (installed) ${nvra(q)}\n`).join('')}`,
+        );
         code = 1;
         continue;
       }
@@ -190,9 +253,15 @@ const rpm: CommandFn = (ctx) => {
     let code = 0;
     for (const n of names) {
       const file = n.split('/').pop()!;
-      const p = Object.values(PACKAGES).find((x) => file === `${nvra(x)}.rpm` || file.startsWith(`${x.name}-${x.evr.replace(/^\d+:/, '')}`));
+      const p = Object.values(PACKAGES).find(
+        (x) => file === `${nvra(x)}.rpm` || file.startsWith(`${x.name}-${x.evr.replace(/^\d+:/, '')}`),
+      );
       if (!p) {
-        ctx.err(n.includes('://') ? `curl: (6) Couldn't resolve host '${n.split('/')[2]}'\nerror: skipping ${n} - transfer failed\n` : `error: open of ${n} failed: No such file or directory\n`);
+        ctx.err(
+          n.includes('://')
+            ? `curl: (6) Couldn't resolve host '${n.split('/')[2]}'\nerror: skipping ${n} - transfer failed\n`
+            : `error: open of ${n} failed: No such file or directory\n`,
+        );
         code = 1;
         continue;
       }
@@ -202,7 +271,10 @@ const rpm: CommandFn = (ctx) => {
         code = 1;
         continue;
       }
-      if (argv[0]!.includes('v')) ctx.out(`Preparing...                ${'#'.repeat(43)} [100%]\n   1:${p.name.padEnd(23)}${'#'.repeat(43)} [100%]\n`);
+      if (argv[0]!.includes('v'))
+        ctx.out(
+          `Preparing...                ${'#'.repeat(43)} [100%]\n   1:${p.name.padEnd(23)}${'#'.repeat(43)} [100%]\n`,
+        );
       installFiles(node, p);
     }
     node.world.changed();

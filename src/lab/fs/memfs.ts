@@ -24,7 +24,10 @@ const MESSAGES: Record<FsCode, string> = {
 /** An fs error; `.code` is the errno name and `.text` the strerror text coreutils prints. */
 export class FsError extends Error {
   readonly text: string;
-  constructor(public readonly code: FsCode, public readonly path: string) {
+  constructor(
+    public readonly code: FsCode,
+    public readonly path: string,
+  ) {
     super(`${code}: ${MESSAGES[code]}, '${path}'`);
     this.text = MESSAGES[code];
   }
@@ -81,8 +84,13 @@ type SavedNode =
 /** The simulated filesystem. `now()` supplies lab time (ms) for mtimes. */
 export class MemFs implements LabFs {
   private root: DirNode;
-  constructor(private now: () => number = Date.now, saved?: unknown) {
-    this.root = saved ? (load(saved as SavedNode) as DirNode) : { t: 'dir', entries: new Map(), mode: 0o555, uid: 0, gid: 0, mtime: now() };
+  constructor(
+    private now: () => number = Date.now,
+    saved?: unknown,
+  ) {
+    this.root = saved
+      ? (load(saved as SavedNode) as DirNode)
+      : { t: 'dir', entries: new Map(), mode: 0o555, uid: 0, gid: 0, mtime: now() };
   }
 
   /** Walk to a node. `follow`: resolve a symlink in the last component too. */

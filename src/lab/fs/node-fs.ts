@@ -34,7 +34,8 @@ export class NodeFs extends MemFs {
     if (!this.mounts.size) return null;
     const p = normalize(path);
     let best: string | null = null;
-    for (const m of this.mounts.keys()) if ((p === m || p.startsWith(m + '/')) && (!best || m.length > best.length)) best = m;
+    for (const m of this.mounts.keys())
+      if ((p === m || p.startsWith(m + '/')) && (!best || m.length > best.length)) best = m;
     if (!best) return null;
     return { fs: this.mounts.get(best)!, rel: p.slice(best.length) || '/' };
   }

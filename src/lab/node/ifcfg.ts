@@ -60,7 +60,7 @@ export function broadcast(ip: string, p: number): string {
 /** Whether two addresses share the network of prefix `p`. */
 export function sameNet(a: string, b: string, p: number): boolean {
   const m = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-  return ((ipToInt(a) & m) >>> 0) === ((ipToInt(b) & m) >>> 0);
+  return (ipToInt(a) & m) >>> 0 === (ipToInt(b) & m) >>> 0;
 }
 /** Default prefix of an address class (EL6's ipcalc when NETMASK/PREFIX is absent). */
 export function classPrefix(ip: string): number {

@@ -84,7 +84,15 @@ export interface NetHost {
 
 const SCRIPTS = '/etc/sysconfig/network-scripts';
 const IGNORED = /(~|\.bak|\.orig|\.rpmnew|\.rpmorig|\.rpmsave|\.old)$/;
-const MODES: Record<string, number> = { 'balance-rr': 0, 'active-backup': 1, 'balance-xor': 2, broadcast: 3, '802.3ad': 4, 'balance-tlb': 5, 'balance-alb': 6 };
+const MODES: Record<string, number> = {
+  'balance-rr': 0,
+  'active-backup': 1,
+  'balance-xor': 2,
+  broadcast: 3,
+  '802.3ad': 4,
+  'balance-tlb': 5,
+  'balance-alb': 6,
+};
 
 /** Sort like the network script (`sort -k 1,1 -k 2n` on name/number). */
 function ifSort(a: string, b: string): number {
@@ -97,7 +105,10 @@ function ifSort(a: string, b: string): number {
 /** The live network of one node. */
 export class Network {
   state: NetState;
-  constructor(private host: NetHost, saved?: NetState) {
+  constructor(
+    private host: NetHost,
+    saved?: NetState,
+  ) {
     this.state = saved ?? this.fresh();
   }
 
@@ -165,7 +176,8 @@ export class Network {
   sourceFor(ip: string): { iface: IfState; ip: string } | undefined {
     for (const i of this.list()) {
       if (i.kind === 'lo') continue;
-      for (const a of i.addrs) if (sameNet(a.ip, ip, a.prefix) && this.operational(i.name)) return { iface: i, ip: a.ip };
+      for (const a of i.addrs)
+        if (sameNet(a.ip, ip, a.prefix) && this.operational(i.name)) return { iface: i, ip: a.ip };
     }
     return undefined;
   }
@@ -223,7 +235,13 @@ export class Network {
     const i = this.state.ifaces[nic];
     if (!i) return;
     const up = this.host.carrier(nic);
-    if (i.up) this.host.log('kernel', up ? `e1000e: ${nic} NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx` : `e1000e: ${nic} NIC Link is Down`);
+    if (i.up)
+      this.host.log(
+        'kernel',
+        up
+          ? `e1000e: ${nic} NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx`
+          : `e1000e: ${nic} NIC Link is Down`,
+      );
     const b = i.master ? this.state.ifaces[i.master] : undefined;
     if (!b || b.kind !== 'bond' || !i.slave) return;
     const now = this.host.now();
@@ -233,13 +251,19 @@ export class Network {
         i.slave = { link: 'down', since: now, failures: i.slave.failures + 1 };
         this.host.log('kernel', `bonding: ${b.name}: link status definitely down for interface ${nic}, disabling it`);
       } else if (i.slave.link === 'back') {
-        this.host.log('kernel', `bonding: ${b.name}: link status down again after ${now - i.slave.since} ms for interface ${nic}.`);
+        this.host.log(
+          'kernel',
+          `bonding: ${b.name}: link status down again after ${now - i.slave.since} ms for interface ${nic}.`,
+        );
         i.slave = { ...i.slave, link: 'down', since: now };
       }
     } else if (i.slave.link === 'down') {
       if (bond.updelay > 0) {
         i.slave = { ...i.slave, link: 'back', since: now };
-        this.host.log('kernel', `bonding: ${b.name}: link status up for interface ${nic}, enabling it in ${bond.updelay} ms.`);
+        this.host.log(
+          'kernel',
+          `bonding: ${b.name}: link status up for interface ${nic}, enabling it in ${bond.updelay} ms.`,
+        );
       } else {
         i.slave = { ...i.slave, link: 'up', since: now };
         this.host.log('kernel', `bonding: ${b.name}: link status definitely up for interface ${nic}.`);
@@ -304,7 +328,9 @@ export class Network {
   }
 
   private bridgeMac(br: IfState): void {
-    const macs = (br.ports ?? []).map((p) => this.state.ifaces[p]?.mac).filter((m): m is string => !!m && m !== '00:00:00:00:00:00');
+    const macs = (br.ports ?? [])
+      .map((p) => this.state.ifaces[p]?.mac)
+      .filter((m): m is string => !!m && m !== '00:00:00:00:00:00');
     if (macs.length) br.mac = macs.sort()[0]!;
   }
 
@@ -314,7 +340,8 @@ export class Network {
    */
   ifup(name: string): { ok: boolean; out: string } {
     const cfg = this.readCfg(name);
-    if (!cfg) return { ok: false, out: `/sbin/ifup: configuration for ${name} not found.\nUsage: ifup <device name>\n` };
+    if (!cfg)
+      return { ok: false, out: `/sbin/ifup: configuration for ${name} not found.\nUsage: ifup <device name>\n` };
     const dev = cfg.DEVICE || name;
     if (cfg.TYPE === 'Bridge') {
       const br = this.ensure(dev, 'bridge');
@@ -322,11 +349,13 @@ export class Network {
       this.setAddr(br, cfg);
       return { ok: true, out: '' };
     }
-    if (/^bond\d+$/.test(dev) || cfg.BONDING_OPTS !== undefined || isYes(cfg.BONDING_MASTER)) return this.bondUp(dev, cfg);
+    if (/^bond\d+$/.test(dev) || cfg.BONDING_OPTS !== undefined || isYes(cfg.BONDING_MASTER))
+      return this.bondUp(dev, cfg);
     const nic = this.nic(dev);
     const i = this.state.ifaces[dev];
     if (!nic || !i) return { ok: false, out: `Device ${dev} does not seem to be present, delaying initialization.\n` };
-    if (cfg.HWADDR && cfg.HWADDR.toLowerCase() !== nic.mac.toLowerCase()) return { ok: false, out: `Device ${dev} has different MAC address than expected, ignoring.\n` };
+    if (cfg.HWADDR && cfg.HWADDR.toLowerCase() !== nic.mac.toLowerCase())
+      return { ok: false, out: `Device ${dev} has different MAC address than expected, ignoring.\n` };
     if (cfg.MASTER && isYes(cfg.SLAVE)) {
       const b = this.state.ifaces[cfg.MASTER];
       if (!b || b.kind !== 'bond') return { ok: false, out: '' };
@@ -383,7 +412,10 @@ export class Network {
     i.addrs = [];
     const now = this.host.now();
     i.slave = { link: this.host.carrier(i.name) ? 'up' : 'down', since: now, failures: i.slave?.failures ?? 0 };
-    this.host.log('kernel', `bonding: ${b.name}: enslaving ${i.name} as a backup interface with ${i.slave.link === 'up' ? 'an up' : 'a down'} link.`);
+    this.host.log(
+      'kernel',
+      `bonding: ${b.name}: enslaving ${i.name} as a backup interface with ${i.slave.link === 'up' ? 'an up' : 'a down'} link.`,
+    );
     this.reselect(b);
   }
 

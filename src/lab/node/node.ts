@@ -62,7 +62,14 @@ export interface DiskState {
   model: string;
   bytes: number;
   table: 'msdos' | 'gpt' | 'none';
-  parts: { num: number; start: number; end: number; type: 'primary' | 'extended' | 'logical'; fs: string; flags: string }[];
+  parts: {
+    num: number;
+    start: number;
+    end: number;
+    type: 'primary' | 'extended' | 'logical';
+    fs: string;
+    flags: string;
+  }[];
 }
 
 /** How a node is created fresh (see seed/). */
@@ -100,7 +107,10 @@ export class LabNode implements LabNodeApi {
   private active = 0;
   private draining: Promise<void> | null = null;
 
-  constructor(public readonly world: WorldLink, init: NodeInit | NodeSaved) {
+  constructor(
+    public readonly world: WorldLink,
+    init: NodeInit | NodeSaved,
+  ) {
     this.name = init.name;
     this.fqdn = init.fqdn;
     this.bcn = init.bcn;
@@ -175,7 +185,10 @@ export class LabNode implements LabNodeApi {
   log(tag: string, msg: string): void {
     try {
       this.fs.mkdirp('/var/log');
-      this.fs.appendFile('/var/log/messages', `${syslogTime(this.world.now())} ${this.hostname.split('.')[0]} ${tag}: ${msg}\n`);
+      this.fs.appendFile(
+        '/var/log/messages',
+        `${syslogTime(this.world.now())} ${this.hostname.split('.')[0]} ${tag}: ${msg}\n`,
+      );
     } catch {
       /* a broken /var/log must not break the simulation */
     }
@@ -272,18 +285,32 @@ export class LabNode implements LabNodeApi {
     return async (ctx) => {
       const sh = ctx.sh.child(ctx.argv[0]!);
       sh.positional = ctx.argv.slice(1);
-      return sh.runScript(data.toString('utf8').replace(/^#![^\n]*\n/, ''), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
+      return sh.runScript(data.toString('utf8').replace(/^#![^\n]*\n/, ''), {
+        stdin: ctx.stdin,
+        out: ctx.out,
+        err: ctx.err,
+      });
     };
   }
 
   /** Run one command line as root in /root. */
-  async exec(cmdline: string, opts: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number } = {}): Promise<LabExecResult> {
-    const sh = new Shell(this, { env: { ...this.baseEnv(), ...(opts.env ?? {}) }, cwd: '/root', name: 'bash', budget: new RunBudget({ signal: opts.signal, maxSteps: opts.maxSteps }) });
+  async exec(
+    cmdline: string,
+    opts: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number } = {},
+  ): Promise<LabExecResult> {
+    const sh = new Shell(this, {
+      env: { ...this.baseEnv(), ...(opts.env ?? {}) },
+      cwd: '/root',
+      name: 'bash',
+      budget: new RunBudget({ signal: opts.signal, maxSteps: opts.maxSteps }),
+    });
     return this.runIn(sh, cmdline, opts.stdin ?? '');
   }
 
   /** A login shell whose cwd, variables and functions persist between lines. */
-  session(env: Record<string, string> = {}): { exec(line: string, opts?: { stdin?: string; signal?: AbortSignal }): Promise<LabExecResult> } {
+  session(env: Record<string, string> = {}): {
+    exec(line: string, opts?: { stdin?: string; signal?: AbortSignal }): Promise<LabExecResult>;
+  } {
     const sh = new Shell(this, { env: { ...this.baseEnv(), ...env }, cwd: '/root', name: 'bash' });
     // NOTE: each line gets its own budget, as each line of a login shell is its own command.
     return {
@@ -341,7 +368,10 @@ export class LabNode implements LabNodeApi {
     const lines = this.net.start();
     this.netUp = true;
     this.world.changed();
-    return { code: lines.every(([, ok]) => ok) ? 0 : 1, out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra && ' ' + extra)).join('') };
+    return {
+      code: lines.every(([, ok]) => ok) ? 0 : 1,
+      out: lines.map(([m, ok, extra]) => statusLine(m, ok, extra && ' ' + extra)).join(''),
+    };
   }
 
   /** /etc/init.d/network stop: every session over the network dies. */
@@ -413,10 +443,12 @@ export class LabNode implements LabNodeApi {
         }
         if (r instanceof Promise) {
           const next = i + 1;
-          return r.then(
-            (x) => this.bootResult(name, x),
-            (e: Error) => this.log('init', `${name}: ${e.message}`),
-          ).then(() => step(next));
+          return r
+            .then(
+              (x) => this.bootResult(name, x),
+              (e: Error) => this.log('init', `${name}: ${e.message}`),
+            )
+            .then(() => step(next));
         }
         this.bootResult(name, r);
       }

@@ -56,23 +56,34 @@ export function registerProcFile(path: string, fn: (node: LabNode) => string | n
 export function makeProc(node: LabNode): ProcProvider {
   const bonds = () => node.net.list().filter((i) => i.kind === 'bond');
   const files: Record<string, () => string> = {
-    '/proc/version': () => `Linux version ${KERNEL} (mockbuild@c6b8.bsys.dev.centos.org) (gcc version 4.4.7 20120313 (Red Hat 4.4.7-3) (GCC) ) #1 SMP Wed Mar 13 00:26:49 UTC 2013\n`,
+    '/proc/version': () =>
+      `Linux version ${KERNEL} (mockbuild@c6b8.bsys.dev.centos.org) (gcc version 4.4.7 20120313 (Red Hat 4.4.7-3) (GCC) ) #1 SMP Wed Mar 13 00:26:49 UTC 2013\n`,
     '/proc/uptime': () => {
       const up = Math.max(0, (node.world.now() - node.bootTime) / 1000);
       return `${up.toFixed(2)} ${(up * 1.9).toFixed(2)}\n`;
     },
     '/proc/loadavg': () => '0.00 0.01 0.05 1/180 ' + node.shellPid + '\n',
-    '/proc/cmdline': () => `ro root=/dev/mapper/vg_an01-lv_root rd_NO_LUKS LANG=en_US.UTF-8 rd_NO_MD SYSFONT=latarcyrheb-sun16 crashkernel=auto KEYBOARDTYPE=pc KEYTABLE=us rd_NO_DM rhgb quiet\n`,
-    '/proc/meminfo': () => 'MemTotal:        8057632 kB\nMemFree:         7453416 kB\nBuffers:           21256 kB\nCached:           145448 kB\nSwapCached:            0 kB\nSwapTotal:       8191992 kB\nSwapFree:        8191992 kB\n',
+    '/proc/cmdline': () =>
+      `ro root=/dev/mapper/vg_an01-lv_root rd_NO_LUKS LANG=en_US.UTF-8 rd_NO_MD SYSFONT=latarcyrheb-sun16 crashkernel=auto KEYBOARDTYPE=pc KEYTABLE=us rd_NO_DM rhgb quiet\n`,
+    '/proc/meminfo': () =>
+      'MemTotal:        8057632 kB\nMemFree:         7453416 kB\nBuffers:           21256 kB\nCached:           145448 kB\nSwapCached:            0 kB\nSwapTotal:       8191992 kB\nSwapFree:        8191992 kB\n',
     '/proc/cpuinfo': () =>
-      [0, 1, 2, 3].map((n) => `processor\t: ${n}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU E3-1220 V2 @ 3.10GHz\ncpu MHz\t\t: 3100.000\nflags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx lm constant_tsc vmx\n`).join('\n'),
+      [0, 1, 2, 3]
+        .map(
+          (n) =>
+            `processor\t: ${n}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU E3-1220 V2 @ 3.10GHz\ncpu MHz\t\t: 3100.000\nflags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe syscall nx lm constant_tsc vmx\n`,
+        )
+        .join('\n'),
     '/proc/partitions': () => {
       const lines = ['major minor  #blocks  name', ''];
       for (const disk of Object.keys(node.disks))
         for (let i = 0; i <= 15; i++) {
           const d = i === 0 ? disk : `${disk}${i}`;
           const st = node.fs.stat(`/dev/${d}`);
-          if (st?.device === 'block') lines.push(`   ${disk.startsWith('vd') ? 252 : 8} ${String(i).padStart(8)} ${String(Math.floor(st.size / 1024)).padStart(10)} ${d}`);
+          if (st?.device === 'block')
+            lines.push(
+              `   ${disk.startsWith('vd') ? 252 : 8} ${String(i).padStart(8)} ${String(Math.floor(st.size / 1024)).padStart(10)} ${d}`,
+            );
         }
       return lines.join('\n') + '\n';
     },
@@ -94,7 +105,11 @@ export function makeProc(node: LabNode): ProcProvider {
       return files[path] ? 'file' : null;
     },
     read(path) {
-      if (path.startsWith('/proc/net/bonding/')) return renderBonding(node, bonds().find((b) => b.name === path.slice(18))!);
+      if (path.startsWith('/proc/net/bonding/'))
+        return renderBonding(
+          node,
+          bonds().find((b) => b.name === path.slice(18))!,
+        );
       const extra = PROC_FILES[path]?.(node);
       if (extra !== undefined && extra !== null) return extra;
       if (PROC_FILES[path]) throw new FsError('ENOENT', path);

@@ -59,7 +59,9 @@ export function setLinks(fs: NodeFs, name: string, on: Set<number>, h: ChkHeader
   removeLinks(fs, name);
   for (const l of LEVELS) {
     fs.mkdirp(rcDir(l));
-    const link = on.has(l) ? `S${String(h.start).padStart(2, '0')}${name}` : `K${String(h.stop).padStart(2, '0')}${name}`;
+    const link = on.has(l)
+      ? `S${String(h.start).padStart(2, '0')}${name}`
+      : `K${String(h.stop).padStart(2, '0')}${name}`;
     fs.symlink(`../init.d/${name}`, `${rcDir(l)}/${link}`);
   }
 }
@@ -93,7 +95,11 @@ export function startOrder(fs: NodeFs, level: number): string[] {
 }
 
 /** The text of a stub init script with a chkconfig header. */
-export function initScript(name: string, h: { levels: string; start: number; stop: number }, description: string): string {
+export function initScript(
+  name: string,
+  h: { levels: string; start: number; stop: number },
+  description: string,
+): string {
   return [
     '#!/bin/sh',
     '#',

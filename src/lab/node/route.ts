@@ -5,7 +5,8 @@
 import type { LabNode } from './node.js';
 
 /** Where a connection to `ip` lands, or the errno text the client would print. */
-export type RouteResult = { node: LabNode; srcIp: string; local: boolean } | { error: 'No route to host' | 'Network is unreachable' };
+export type RouteResult =
+  { node: LabNode; srcIp: string; local: boolean } | { error: 'No route to host' | 'Network is unreachable' };
 
 /** Route from `from` to `ip` across the world's nodes. */
 export function route(from: LabNode, ip: string, nodes: LabNode[]): RouteResult {

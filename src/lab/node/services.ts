@@ -44,31 +44,145 @@ export function registerService(def: ServiceDef): void {
 
 const h = (levels: string, start: number, stop: number): ChkHeader => ({ levels, start, stop });
 
-function simple(name: string, header: ChkHeader, description: string, startMsg: string, stopMsg: string, proc = name): void {
+function simple(
+  name: string,
+  header: ChkHeader,
+  description: string,
+  startMsg: string,
+  stopMsg: string,
+  proc = name,
+): void {
   registerService({ name, header, description, startMsg, stopMsg, proc });
 }
 
 simple('sshd', h('2345', 55, 25), 'OpenSSH server daemon', 'Starting sshd: ', 'Stopping sshd: ');
-simple('acpid', h('2345', 26, 74), 'listen and dispatch ACPI events from the kernel', 'Starting acpi daemon: ', 'Stopping acpi daemon: ');
+simple(
+  'acpid',
+  h('2345', 26, 74),
+  'listen and dispatch ACPI events from the kernel',
+  'Starting acpi daemon: ',
+  'Stopping acpi daemon: ',
+);
 simple('ntpd', h('', 58, 74), 'ntpd is the NTPv4 daemon.', 'Starting ntpd: ', 'Shutting down ntpd: ');
-simple('ntpdate', h('', 57, 75), 'set the date and time via NTP', 'ntpdate: Synchronizing with time server: ', 'Stopping ntpdate: ');
-simple('rsyslog', h('2345', 12, 88), 'Syslog is the facility by which many daemons use to log messages.', 'Starting system logger: ', 'Shutting down system logger: ', 'rsyslogd');
-simple('crond', h('2345', 90, 60), 'cron is a standard UNIX program that runs user-specified programs at periodic scheduled times.', 'Starting crond: ', 'Stopping crond: ');
-simple('auditd', h('2345', 11, 88), 'auditd is the userspace component to the Linux Auditing System.', 'Starting auditd: ', 'Stopping auditd: ');
-simple('postfix', h('2345', 80, 30), 'Postfix is a Mail Transport Agent.', 'Starting postfix: ', 'Shutting down postfix: ', 'master');
-simple('messagebus', h('345', 22, 78), 'This is a daemon which broadcasts notifications of system events.', 'Starting system message bus: ', 'Stopping system message bus: ', 'dbus-daemon');
-simple('udev-post', h('12345', 26, 75), 'Moves the generated persistent udev rules to /etc/udev/rules.d', 'Retrigger failed udev events', '', 'udev-post');
-simple('netfs', h('2345', 25, 75), 'Mounts and unmounts all Network File System (NFS), CIFS, NCP and GFS2 mount points.', 'Mounting filesystems: ', 'Unmounting network filesystems: ');
-simple('ricci', h('', 99, 1), 'Ricci is a cluster management and configuration daemon', 'Starting ricci: ', 'Shutting down ricci: ');
-simple('modclusterd', h('', 99, 1), 'Cluster Monitoring Daemon', 'Starting Cluster Module - cluster monitor: ', 'Shutting down Cluster Module - cluster monitor: ');
-simple('gpm', h('2345', 85, 15), 'GPM adds mouse support to text-based Linux applications.', 'Starting gpm: ', 'Shutting down gpm: ');
-simple('corosync', h('', 20, 80), 'Corosync Cluster Engine', 'Starting Corosync Cluster Engine (corosync): ', 'Signaling Corosync Cluster Engine (corosync) to terminate: ');
+simple(
+  'ntpdate',
+  h('', 57, 75),
+  'set the date and time via NTP',
+  'ntpdate: Synchronizing with time server: ',
+  'Stopping ntpdate: ',
+);
+simple(
+  'rsyslog',
+  h('2345', 12, 88),
+  'Syslog is the facility by which many daemons use to log messages.',
+  'Starting system logger: ',
+  'Shutting down system logger: ',
+  'rsyslogd',
+);
+simple(
+  'crond',
+  h('2345', 90, 60),
+  'cron is a standard UNIX program that runs user-specified programs at periodic scheduled times.',
+  'Starting crond: ',
+  'Stopping crond: ',
+);
+simple(
+  'auditd',
+  h('2345', 11, 88),
+  'auditd is the userspace component to the Linux Auditing System.',
+  'Starting auditd: ',
+  'Stopping auditd: ',
+);
+simple(
+  'postfix',
+  h('2345', 80, 30),
+  'Postfix is a Mail Transport Agent.',
+  'Starting postfix: ',
+  'Shutting down postfix: ',
+  'master',
+);
+simple(
+  'messagebus',
+  h('345', 22, 78),
+  'This is a daemon which broadcasts notifications of system events.',
+  'Starting system message bus: ',
+  'Stopping system message bus: ',
+  'dbus-daemon',
+);
+simple(
+  'udev-post',
+  h('12345', 26, 75),
+  'Moves the generated persistent udev rules to /etc/udev/rules.d',
+  'Retrigger failed udev events',
+  '',
+  'udev-post',
+);
+simple(
+  'netfs',
+  h('2345', 25, 75),
+  'Mounts and unmounts all Network File System (NFS), CIFS, NCP and GFS2 mount points.',
+  'Mounting filesystems: ',
+  'Unmounting network filesystems: ',
+);
+simple(
+  'ricci',
+  h('', 99, 1),
+  'Ricci is a cluster management and configuration daemon',
+  'Starting ricci: ',
+  'Shutting down ricci: ',
+);
+simple(
+  'modclusterd',
+  h('', 99, 1),
+  'Cluster Monitoring Daemon',
+  'Starting Cluster Module - cluster monitor: ',
+  'Shutting down Cluster Module - cluster monitor: ',
+);
+simple(
+  'gpm',
+  h('2345', 85, 15),
+  'GPM adds mouse support to text-based Linux applications.',
+  'Starting gpm: ',
+  'Shutting down gpm: ',
+);
+simple(
+  'corosync',
+  h('', 20, 80),
+  'Corosync Cluster Engine',
+  'Starting Corosync Cluster Engine (corosync): ',
+  'Signaling Corosync Cluster Engine (corosync) to terminate: ',
+);
 simple('cman', h('', 21, 79), 'Starts and stops cman', 'Starting cluster: ', 'Stopping cluster: ', 'corosync');
 // NOTE: drbd, clvmd and gfs2 are registered by the storage subsystem (src/lab/storage/).
-simple('rgmanager', h('', 26, 74), 'Starts and stops Red Hat Service (resource group) Manager', 'Starting Cluster Service Manager: ', 'Stopping Cluster Service Manager: ');
-simple('libvirt-guests', h('345', 98, 2), 'suspend/resume libvirt guests on shutdown/boot', 'Resuming guests on default URI...', 'Running guests on default URI: no running guests.', 'libvirt-guests');
-simple('ksm', h('345', 84, 16), 'The KSM init script starts and stops the ksm kernel thread.', 'Starting ksm: ', 'Stopping ksm: ');
-simple('ksmtuned', h('345', 85, 15), 'The KSM tuning daemon controls whether (and with what vigor) ksm should ksm search duplicated pages.', 'Starting ksmtuned: ', 'Stopping ksmtuned: ');
+simple(
+  'rgmanager',
+  h('', 26, 74),
+  'Starts and stops Red Hat Service (resource group) Manager',
+  'Starting Cluster Service Manager: ',
+  'Stopping Cluster Service Manager: ',
+);
+simple(
+  'libvirt-guests',
+  h('345', 98, 2),
+  'suspend/resume libvirt guests on shutdown/boot',
+  'Resuming guests on default URI...',
+  'Running guests on default URI: no running guests.',
+  'libvirt-guests',
+);
+simple(
+  'ksm',
+  h('345', 84, 16),
+  'The KSM init script starts and stops the ksm kernel thread.',
+  'Starting ksm: ',
+  'Stopping ksm: ',
+);
+simple(
+  'ksmtuned',
+  h('345', 85, 15),
+  'The KSM tuning daemon controls whether (and with what vigor) ksm should ksm search duplicated pages.',
+  'Starting ksmtuned: ',
+  'Stopping ksmtuned: ',
+);
 
 /** `iptables` and `ip6tables` print their EL6 messages prefixed with the service name. */
 for (const name of ['iptables', 'ip6tables']) {
@@ -142,8 +256,14 @@ registerService({
   start: (node) => node.networkStart(),
   stop: (node) => node.networkStop(),
   status: (node) => {
-    const active = node.net.list().filter((i) => i.up).map((i) => i.name);
-    return { code: 0, out: `Configured devices:\nlo ${node.net.configured().join(' ')}\nCurrently active devices:\n${active.join(' ')}\n` };
+    const active = node.net
+      .list()
+      .filter((i) => i.up)
+      .map((i) => i.name);
+    return {
+      code: 0,
+      out: `Configured devices:\nlo ${node.net.configured().join(' ')}\nCurrently active devices:\n${active.join(' ')}\n`,
+    };
   },
 });
 
@@ -177,7 +297,13 @@ export function serviceDef(node: LabNode, name: string): ServiceDef {
  * Run an init-script action the way EL6 scripts behave: start/stop with the status column,
  * status → 0 running / 3 stopped, restart = stop + start, unknown action → usage, exit 2.
  */
-export function runAction(node: LabNode, name: string, action: string | undefined, args: string[], script: string): MaybePromise<ActionResult> {
+export function runAction(
+  node: LabNode,
+  name: string,
+  action: string | undefined,
+  args: string[],
+  script: string,
+): MaybePromise<ActionResult> {
   const def = serviceDef(node, name);
   const proc = def.proc ?? name;
   const gStart = (): ActionResult => {
@@ -215,7 +341,10 @@ export function runAction(node: LabNode, name: string, action: string | undefine
       return { code: 0, out: statusLine(`Reloading ${name}: `, true) };
   }
   if (action && def.actions?.[action]) return def.actions[action]!(node, args);
-  return { code: 2, out: `Usage: ${script} {${def.usage ?? 'start|stop|status|restart|condrestart|try-restart|reload|force-reload'}}\n` };
+  return {
+    code: 2,
+    out: `Usage: ${script} {${def.usage ?? 'start|stop|status|restart|condrestart|try-restart|reload|force-reload'}}\n`,
+  };
 }
 
 /** A value or a promise of it: built-in services act synchronously, later ones may not. */

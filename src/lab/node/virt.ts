@@ -31,7 +31,10 @@ export interface VirtState {
 /** libvirt networks of one node. */
 export class Virt {
   state: VirtState;
-  constructor(private node: LabNode, saved?: VirtState) {
+  constructor(
+    private node: LabNode,
+    saved?: VirtState,
+  ) {
     this.state = saved ?? { active: [] };
   }
 
@@ -87,7 +90,15 @@ export class Virt {
     const br = /<bridge name=["']([^"']+)["']/.exec(xml)?.[1] ?? 'virbr0';
     const ip = /<ip address=["']([^"']+)["']/.exec(xml)?.[1];
     const net = this.node.net.state;
-    net.ifaces[br] = { name: br, kind: 'bridge', index: net.nextIndex++, mac: '52:54:00:6a:0e:4c', up: true, addrs: ip ? [{ ip, prefix: 24 }] : [], ports: [] };
+    net.ifaces[br] = {
+      name: br,
+      kind: 'bridge',
+      index: net.nextIndex++,
+      mac: '52:54:00:6a:0e:4c',
+      up: true,
+      addrs: ip ? [{ ip, prefix: 24 }] : [],
+      ports: [],
+    };
   }
 
   /** Stop a network: its bridge goes away. */

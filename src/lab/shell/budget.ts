@@ -35,9 +35,7 @@ export class RunBudget {
   steps = 0;
   /** Current function/script nesting. */
   depth = 0;
-  constructor(
-    readonly opts: { maxSteps?: number; yieldEvery?: number; signal?: AbortSignal } = {},
-  ) {}
+  constructor(readonly opts: { maxSteps?: number; yieldEvery?: number; signal?: AbortSignal } = {}) {}
 
   /** Count one step; yield to the event loop now and then; stop when cancelled or over budget. */
   async tick(): Promise<void> {

@@ -33,9 +33,11 @@ function braceSplit(body: string): string[] | null {
     const a = num ? Number(seq[1]) : seq[1]!.charCodeAt(0);
     const b = num ? Number(seq[2]) : seq[2]!.charCodeAt(0);
     const step = Math.abs(Number(seq[3] || 1)) || 1;
-    const width = num && (/^-?0\d/.test(seq[1]!) || /^-?0\d/.test(seq[2]!)) ? Math.max(seq[1]!.length, seq[2]!.length) : 0;
+    const width =
+      num && (/^-?0\d/.test(seq[1]!) || /^-?0\d/.test(seq[2]!)) ? Math.max(seq[1]!.length, seq[2]!.length) : 0;
     const out: string[] = [];
-    for (let i = a; a <= b ? i <= b : i >= b; i += a <= b ? step : -step) out.push(num ? String(i).padStart(width, '0') : String.fromCharCode(i));
+    for (let i = a; a <= b ? i <= b : i >= b; i += a <= b ? step : -step)
+      out.push(num ? String(i).padStart(width, '0') : String.fromCharCode(i));
     return out;
   }
   const items: string[] = [];
@@ -126,11 +128,13 @@ function trimPattern(val: string, pat: string, op: string): string {
 }
 
 async function paramValue(p: Extract<WordPart, { k: 'var' }>, env: ExpandEnv): Promise<string | string[]> {
-  if ((p.name === '@' || p.name === '*') && !p.op) return p.name === '@' && p.q === 2 ? env.positional() : env.positional().join(' ');
+  if ((p.name === '@' || p.name === '*') && !p.op)
+    return p.name === '@' && p.q === 2 ? env.positional() : env.positional().join(' ');
   const val = env.get(p.name);
   if (!p.op) return val ?? '';
   if (p.op === '#len') return String((val ?? '').length);
-  const argText = async () => (await expandWord(parseWordText(p.arg ?? '', p.q === 2), env, { noSplit: true })).join(' ');
+  const argText = async () =>
+    (await expandWord(parseWordText(p.arg ?? '', p.q === 2), env, { noSplit: true })).join(' ');
   const colon = p.op.startsWith(':');
   const unset = val === undefined || (colon && val === '');
   switch (p.op.replace(':', '')) {

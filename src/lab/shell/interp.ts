@@ -188,11 +188,16 @@ export class Shell {
         const last = i === p.cmds.length - 1;
         let buf = '';
         const stage = this.fork();
-        const stageIo: Io = i === 0 ? { ...io, stdin: io.input?.data ?? input } : { stdin: input, input: { data: input }, out: io.out, err: io.err };
-        code = await stage.execCommand(p.cmds[i]!, { ...stageIo, out: last ? io.out : (s) => (buf += s) }).catch((e) => {
-          if (e instanceof ExitSignal) return e.code;
-          throw e;
-        });
+        const stageIo: Io =
+          i === 0
+            ? { ...io, stdin: io.input?.data ?? input }
+            : { stdin: input, input: { data: input }, out: io.out, err: io.err };
+        code = await stage
+          .execCommand(p.cmds[i]!, { ...stageIo, out: last ? io.out : (s) => (buf += s) })
+          .catch((e) => {
+            if (e instanceof ExitSignal) return e.code;
+            throw e;
+          });
         if (this.pipefail && code !== 0) failed = code;
         input = buf;
       }
@@ -506,7 +511,10 @@ export class Shell {
         case '>&':
         case '<&': {
           if (target === '-') {
-            fds.set(r.fd, base(() => {}));
+            fds.set(
+              r.fd,
+              base(() => {}),
+            );
           } else if (/^\d+$/.test(target)) {
             const src = fds.get(Number(target));
             if (!src) {
@@ -527,7 +535,12 @@ export class Shell {
     const o = fds.get(1)!;
     const e = fds.get(2)!;
     return {
-      io: { stdin, input: stdin === io.stdin ? io.input : { data: stdin }, out: (s) => o.write(s), err: (s) => e.write(s) },
+      io: {
+        stdin,
+        input: stdin === io.stdin ? io.input : { data: stdin },
+        out: (s) => o.write(s),
+        err: (s) => e.write(s),
+      },
       done: () => {
         for (const s of sinks) s.flush();
       },

@@ -11,10 +11,63 @@ export class ShellSyntaxError extends Error {}
 type Tok = { t: 'op'; v: string } | { t: 'word'; w: Word; raw: string } | { t: 'io'; fd: number } | { t: 'eof' };
 
 const META = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
-const OPS = ['&&', '||', ';;', '&>>', '&>', '>>', '>&', '<&', '<<<', '<<-', '<<', '<>', '>|', '>', '<', '|', '&', ';', '(', ')', '\n'];
-const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', '{', '}', '!', 'case', 'esac']);
+const OPS = [
+  '&&',
+  '||',
+  ';;',
+  '&>>',
+  '&>',
+  '>>',
+  '>&',
+  '<&',
+  '<<<',
+  '<<-',
+  '<<',
+  '<>',
+  '>|',
+  '>',
+  '<',
+  '|',
+  '&',
+  ';',
+  '(',
+  ')',
+  '\n',
+];
+const RESERVED = new Set([
+  'if',
+  'then',
+  'elif',
+  'else',
+  'fi',
+  'for',
+  'in',
+  'do',
+  'done',
+  'while',
+  'until',
+  '{',
+  '}',
+  '!',
+  'case',
+  'esac',
+]);
 
-const ANSI: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
+const ANSI: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  E: '\x1b',
+  f: '\f',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
 
 /** Parse a whole command line / script. */
 export function parse(src: string): List {
@@ -88,7 +141,8 @@ class Parser {
     const start = this.pos;
     const w = this.wordUntil(() => META.has(this.src[this.pos]!) || this.pos >= this.src.length, false);
     const raw = this.src.slice(start, this.pos);
-    if (/^\d+$/.test(raw) && (this.src[this.pos] === '<' || this.src[this.pos] === '>')) return { t: 'io', fd: Number(raw) };
+    if (/^\d+$/.test(raw) && (this.src[this.pos] === '<' || this.src[this.pos] === '>'))
+      return { t: 'io', fd: Number(raw) };
     return { t: 'word', w, raw };
   }
 
@@ -187,7 +241,7 @@ class Parser {
       if (c === '\\' && '$`\\'.includes(this.src[this.pos] ?? '')) out += this.src[this.pos++];
       else out += c;
     }
-    if (this.src[this.pos] !== '`') throw new ShellSyntaxError('unexpected EOF while looking for matching ``\'');
+    if (this.src[this.pos] !== '`') throw new ShellSyntaxError("unexpected EOF while looking for matching ``'");
     this.pos++;
     return out;
   }
@@ -207,7 +261,7 @@ class Parser {
     const n = s[this.pos + 1];
     if (n === '(' && s[this.pos + 2] === '(') {
       const end = s.indexOf('))', this.pos + 3);
-      if (end < 0) throw new ShellSyntaxError('unexpected EOF while looking for matching `))\'');
+      if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `))'");
       const src = s.slice(this.pos + 3, end);
       this.pos = end + 2;
       return { k: 'arith', src, q };
@@ -230,7 +284,8 @@ class Parser {
       if (depth) throw new ShellSyntaxError("unexpected EOF while looking for matching `}'");
       const body = s.slice(this.pos + 2, i - 1);
       this.pos = i;
-      if (body.startsWith('#') && /^#[A-Za-z_][A-Za-z0-9_]*$/.test(body)) return { k: 'var', name: body.slice(1), q, op: '#len' };
+      if (body.startsWith('#') && /^#[A-Za-z_][A-Za-z0-9_]*$/.test(body))
+        return { k: 'var', name: body.slice(1), q, op: '#len' };
       const m = /^([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#@*$!-])(:?[-=+?]|%%?|##?|\/\/?)?([\s\S]*)$/.exec(body);
       if (!m) throw new ShellSyntaxError(`\${${body}}: bad substitution`);
       return m[2] ? { k: 'var', name: m[1]!, q, op: m[2], arg: m[3] } : { k: 'var', name: m[1]!, q };
@@ -287,14 +342,16 @@ class Parser {
       this.skipNewlines();
       const t = this.peek();
       if (this.isTerm(t, terms)) break;
-      if (t.t === 'op' && (t.v === ';' || t.v === '&')) throw new ShellSyntaxError(`syntax error near unexpected token \`${t.v}'`);
+      if (t.t === 'op' && (t.v === ';' || t.v === '&'))
+        throw new ShellSyntaxError(`syntax error near unexpected token \`${t.v}'`);
       const cmd = this.andOr();
       const sep = this.peek();
       let bg = false;
       if (sep.t === 'op' && (sep.v === ';' || sep.v === '&' || sep.v === '\n')) {
         this.next();
         bg = sep.v === '&';
-      } else if (!this.isTerm(sep, terms)) throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(sep)}'`);
+      } else if (!this.isTerm(sep, terms))
+        throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(sep)}'`);
       items.push({ cmd, bg });
     }
     return { items };
@@ -333,7 +390,8 @@ class Parser {
 
   private expectWord(w: string): void {
     const t = this.next();
-    if (t.t !== 'word' || plain(t.w) !== w) throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(t)}'`);
+    if (t.t !== 'word' || plain(t.w) !== w)
+      throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(t)}'`);
   }
 
   private command(): Command {
@@ -342,7 +400,7 @@ class Parser {
       this.next();
       const body = this.list(new Set([')']));
       const c = this.next();
-      if (c.t !== 'op' || c.v !== ')') throw new ShellSyntaxError("syntax error: unexpected end of file");
+      if (c.t !== 'op' || c.v !== ')') throw new ShellSyntaxError('syntax error: unexpected end of file');
       return { k: 'subshell', body, redirs: this.redirs() };
     }
     const kw = t.t === 'word' ? plain(t.w) : null;
@@ -367,7 +425,7 @@ class Parser {
         if (ew === 'else') {
           otherwise = this.list(new Set(['fi']));
           this.expectWord('fi');
-        } else if (ew !== 'fi') throw new ShellSyntaxError("syntax error: unexpected end of file");
+        } else if (ew !== 'fi') throw new ShellSyntaxError('syntax error: unexpected end of file');
         break;
       }
       return { k: 'if', clauses, otherwise, redirs: this.redirs() };
@@ -384,7 +442,8 @@ class Parser {
       this.next();
       const n = this.next();
       const name = n.t === 'word' ? plain(n.w) : null;
-      if (!name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ShellSyntaxError(`\`${tokText(n)}': not a valid identifier`);
+      if (!name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new ShellSyntaxError(`\`${tokText(n)}': not a valid identifier`);
       let items: Word[] | null = null;
       const after = this.peek();
       if (after.t === 'word' && plain(after.w) === 'in') {
@@ -424,7 +483,10 @@ class Parser {
     if (t.t === 'io') {
       this.next();
       fd = t.fd;
-    } else if (!(t.t === 'op' && ['>', '>>', '<', '>&', '<&', '&>', '&>>', '<<', '<<-', '<<<', '<>', '>|'].includes(t.v))) return null;
+    } else if (!(
+      t.t === 'op' && ['>', '>>', '<', '>&', '<&', '&>', '&>>', '<<', '<<-', '<<<', '<>', '>|'].includes(t.v)
+    ))
+      return null;
     const op = this.next();
     if (op.t !== 'op') throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(op)}'`);
     const target = this.next();
@@ -433,7 +495,12 @@ class Parser {
     if (v === '<<' || v === '<<-') {
       const delim = target.w.map((p) => (p.k === 'lit' ? p.v : '')).join('');
       const expand = target.w.every((p) => p.k !== 'lit' || p.q === 0);
-      const r: Redir = { fd: fd ?? 0, op: '<<', target: target.w, heredoc: { body: '', expand, strip: v === '<<-', delim } };
+      const r: Redir = {
+        fd: fd ?? 0,
+        op: '<<',
+        target: target.w,
+        heredoc: { body: '', expand, strip: v === '<<-', delim },
+      };
       this.heredocs.push(r);
       return r;
     }
@@ -469,10 +536,15 @@ class Parser {
       }
       this.next();
       const first = t.w[0];
-      const m = !cmd.words.length && first?.k === 'lit' && first.q === 0 ? /^([A-Za-z_][A-Za-z0-9_]*)(\+?)=/.exec(first.v) : null;
+      const m =
+        !cmd.words.length && first?.k === 'lit' && first.q === 0
+          ? /^([A-Za-z_][A-Za-z0-9_]*)(\+?)=/.exec(first.v)
+          : null;
       if (m) {
         const lit = first as Extract<WordPart, { k: 'lit' }>;
-        const rest: Word = [{ ...lit, v: lit.v.slice(m[0].length) }, ...t.w.slice(1)].filter((p) => !(p.k === 'lit' && p.v === '' && p.q === 0));
+        const rest: Word = [{ ...lit, v: lit.v.slice(m[0].length) }, ...t.w.slice(1)].filter(
+          (p) => !(p.k === 'lit' && p.v === '' && p.q === 0),
+        );
         const a: Assign = { name: m[1]!, value: rest, append: m[2] === '+' };
         cmd.assigns.push(a);
       } else cmd.words.push(t.w);

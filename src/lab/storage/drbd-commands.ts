@@ -11,7 +11,28 @@ import { registerService, type ActionResult } from '../node/services.js';
 import { st } from './state.js';
 import type { MinorRt } from './state.js';
 import { readDrbdConfig, dumpConfig, hostSections, opt, DrbdConfError, type DrbdConfig } from './drbd-conf.js';
-import { VERSION, attach, connect, connectedish, createMd, disconnect, down, dropConnection, dumpMd, heldOpen, loadModule, minorsOf, newCurrentUuid, primary, resolve, secondary, tryConnectAll, waitFor, type OpResult, type Res } from './drbd.js';
+import {
+  VERSION,
+  attach,
+  connect,
+  connectedish,
+  createMd,
+  disconnect,
+  down,
+  dropConnection,
+  dumpMd,
+  heldOpen,
+  loadModule,
+  minorsOf,
+  newCurrentUuid,
+  primary,
+  resolve,
+  secondary,
+  tryConnectAll,
+  waitFor,
+  type OpResult,
+  type Res,
+} from './drbd.js';
 
 // ---------- drbdadm ----------
 
@@ -55,7 +76,9 @@ const drbdadm: CommandFn = async (ctx) => {
         return 10;
       }
     }
-    const bad = cfg.resources.map((r) => hostSections(r, node.hostname)).find((h): h is string => typeof h === 'string');
+    const bad = cfg.resources
+      .map((r) => hostSections(r, node.hostname))
+      .find((h): h is string => typeof h === 'string');
     if (bad) {
       ctx.err(`drbdadm: ${bad}\n`);
       return 10;
@@ -126,10 +149,20 @@ const drbdadm: CommandFn = async (ctx) => {
         r = { code: 0, out: `${minorsOf(node)[res.minor]?.cs ?? 'Unconfigured'}\n` };
         break;
       case 'role':
-        r = { code: 0, out: minorsOf(node)[res.minor] ? `${minorsOf(node)[res.minor]!.role}/${minorsOf(node)[res.minor]!.peerRole}\n` : 'Unconfigured\n' };
+        r = {
+          code: 0,
+          out: minorsOf(node)[res.minor]
+            ? `${minorsOf(node)[res.minor]!.role}/${minorsOf(node)[res.minor]!.peerRole}\n`
+            : 'Unconfigured\n',
+        };
         break;
       case 'dstate':
-        r = { code: 0, out: minorsOf(node)[res.minor] ? `${minorsOf(node)[res.minor]!.ds}/${minorsOf(node)[res.minor]!.pds}\n` : 'Unconfigured\n' };
+        r = {
+          code: 0,
+          out: minorsOf(node)[res.minor]
+            ? `${minorsOf(node)[res.minor]!.ds}/${minorsOf(node)[res.minor]!.pds}\n`
+            : 'Unconfigured\n',
+        };
         break;
       case 'invalidate':
         r = { code: 0 };
@@ -199,7 +232,14 @@ function statusText(node: LabNode): ActionResult {
     .map((m) => [`${m.minor}:${m.res}`, m.cs, `${m.role}/${m.peerRole}`, `${m.ds}/${m.pds}`, m.net ? 'C' : '', '', '']);
   const cells = [['m:res', 'cs', 'ro', 'ds', 'p', 'mounted', 'fstype'], ...rows];
   const w = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  const table = cells.map((c) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]! + 2))).join('').replace(/\s+$/, '')).join('\n');
+  const table = cells
+    .map((c) =>
+      c
+        .map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]! + 2)))
+        .join('')
+        .replace(/\s+$/, ''),
+    )
+    .join('\n');
   return { code: 0, out: `drbd driver loaded OK; device status:\n${VERSION}${table}\n` };
 }
 
@@ -241,10 +281,11 @@ async function startDrbd(node: LabNode): Promise<ActionResult> {
   const wfc = Number(opt(first?.r.startup ?? [], 'wfc-timeout') ?? 0);
   const degr = Number(opt(first?.r.startup ?? [], 'degr-wfc-timeout') ?? 60);
   const timeout = degraded ? degr : wfc;
-  const allUp = () => mine.every((r) => {
-    const m = minorsOf(node)[r.minor];
-    return !m || connectedish(m) || m.cs === 'StandAlone';
-  });
+  const allUp = () =>
+    mine.every((r) => {
+      const m = minorsOf(node)[r.minor];
+      return !m || connectedish(m) || m.cs === 'StandAlone';
+    });
   if (!allUp() && node.running) {
     out += `\n***************************************************************\n DRBD's startup script waits for the peer node(s) to appear.\n - In case this node was already a degraded cluster before the\n   reboot the timeout is ${degr} seconds. [degr-wfc-timeout]\n - If the peer was available before the reboot the timeout will\n   expire after ${wfc} seconds. [wfc-timeout]\n   (These values are for resource '${first?.r.name}'; 0 sec -> wait forever)\n To abort waiting enter 'yes' [   0]:`;
     await waitFor(world, allUp, timeout * 1000);
@@ -285,7 +326,11 @@ function stopDrbd(node: LabNode): ActionResult {
 }
 
 function downRaw(node: LabNode, m: MinorRt): OpResult {
-  if (heldOpen(node, `/dev/drbd${m.minor}`)) return { code: 11, err: `${m.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${m.minor} down' terminated with exit code 11\n` };
+  if (heldOpen(node, `/dev/drbd${m.minor}`))
+    return {
+      code: 11,
+      err: `${m.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${m.minor} down' terminated with exit code 11\n`,
+    };
   dropConnection(node.world.world(), node, m, true);
   delete minorsOf(node)[m.minor];
   return { code: 0 };

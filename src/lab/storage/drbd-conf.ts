@@ -80,14 +80,24 @@ function globFiles(node: LabNode, pattern: string): string[] {
   const dir = dirname(pattern);
   const base = pattern.slice(dir.length + 1);
   if (!/[*?[]/.test(base)) return node.fs.exists(pattern) ? [pattern] : [];
-  const re = new RegExp('^' + base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = new RegExp(
+    '^' +
+      base
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
   let names: string[] = [];
   try {
     names = node.fs.readdir(dir);
   } catch {
     return [];
   }
-  return names.filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => `${dir}/${n}`);
+  return names
+    .filter((n) => re.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => `${dir}/${n}`);
 }
 
 /** Tokens of /etc/drbd.conf with includes expanded. */
@@ -104,7 +114,8 @@ function load(node: LabNode, path: string, depth = 0): Tok[] {
   for (let i = 0; i < toks.length; i++) {
     if (toks[i]!.t === 'include' && !toks[i]!.q) {
       const pat = toks[i + 1];
-      if (!pat || toks[i + 2]?.t !== ';') throw new DrbdConfError(`${path}:${toks[i]!.line}: Parse error: 'include' needs a file name and ';'`);
+      if (!pat || toks[i + 2]?.t !== ';')
+        throw new DrbdConfError(`${path}:${toks[i]!.line}: Parse error: 'include' needs a file name and ';'`);
       const full = pat.t.startsWith('/') ? pat.t : `${dirname(path)}/${pat.t}`;
       for (const f of globFiles(node, full)) out.push(...load(node, f, depth + 1));
       i += 2;
@@ -117,11 +128,75 @@ function load(node: LabNode, path: string, depth = 0): Tok[] {
 
 const SECTIONS = new Set(['net', 'disk', 'syncer', 'startup', 'handlers']);
 const KNOWN: Record<string, Set<string>> = {
-  net: new Set(['allow-two-primaries', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'rr-conflict', 'cram-hmac-alg', 'shared-secret', 'timeout', 'connect-int', 'ping-int', 'ping-timeout', 'max-buffers', 'max-epoch-size', 'ko-count', 'sndbuf-size', 'rcvbuf-size', 'unplug-watermark', 'data-integrity-alg', 'no-tcp-cork', 'always-asbp', 'discard-my-data']),
-  disk: new Set(['fencing', 'on-io-error', 'size', 'max-bio-bvecs', 'no-disk-barrier', 'no-disk-flushes', 'no-disk-drain', 'no-md-flushes', 'use-bmbv']),
-  syncer: new Set(['rate', 'al-extents', 'after', 'verify-alg', 'csums-alg', 'cpu-mask', 'use-rle', 'c-plan-ahead', 'c-fill-target', 'c-max-rate', 'c-min-rate', 'c-delay-target', 'on-no-data-accessible']),
-  startup: new Set(['wfc-timeout', 'degr-wfc-timeout', 'outdated-wfc-timeout', 'wait-after-sb', 'become-primary-on', 'stacked-timeouts']),
-  handlers: new Set(['pri-on-incon-degr', 'pri-lost-after-sb', 'local-io-error', 'fence-peer', 'split-brain', 'initial-split-brain', 'before-resync-target', 'after-resync-target', 'pri-lost', 'out-of-sync']),
+  net: new Set([
+    'allow-two-primaries',
+    'after-sb-0pri',
+    'after-sb-1pri',
+    'after-sb-2pri',
+    'rr-conflict',
+    'cram-hmac-alg',
+    'shared-secret',
+    'timeout',
+    'connect-int',
+    'ping-int',
+    'ping-timeout',
+    'max-buffers',
+    'max-epoch-size',
+    'ko-count',
+    'sndbuf-size',
+    'rcvbuf-size',
+    'unplug-watermark',
+    'data-integrity-alg',
+    'no-tcp-cork',
+    'always-asbp',
+    'discard-my-data',
+  ]),
+  disk: new Set([
+    'fencing',
+    'on-io-error',
+    'size',
+    'max-bio-bvecs',
+    'no-disk-barrier',
+    'no-disk-flushes',
+    'no-disk-drain',
+    'no-md-flushes',
+    'use-bmbv',
+  ]),
+  syncer: new Set([
+    'rate',
+    'al-extents',
+    'after',
+    'verify-alg',
+    'csums-alg',
+    'cpu-mask',
+    'use-rle',
+    'c-plan-ahead',
+    'c-fill-target',
+    'c-max-rate',
+    'c-min-rate',
+    'c-delay-target',
+    'on-no-data-accessible',
+  ]),
+  startup: new Set([
+    'wfc-timeout',
+    'degr-wfc-timeout',
+    'outdated-wfc-timeout',
+    'wait-after-sb',
+    'become-primary-on',
+    'stacked-timeouts',
+  ]),
+  handlers: new Set([
+    'pri-on-incon-degr',
+    'pri-lost-after-sb',
+    'local-io-error',
+    'fence-peer',
+    'split-brain',
+    'initial-split-brain',
+    'before-resync-target',
+    'after-resync-target',
+    'pri-lost',
+    'out-of-sync',
+  ]),
 };
 
 /** Parse the configuration the node's drbdadm would read. */
@@ -136,7 +211,8 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
   };
   const expect = (s: string) => {
     const t = next();
-    if (t.t !== s || t.q) throw new DrbdConfError(`${t.file}:${t.line}: Parse error: '${s}' expected,\n\tbut got '${t.t}'`);
+    if (t.t !== s || t.q)
+      throw new DrbdConfError(`${t.file}:${t.line}: Parse error: '${s}' expected,\n\tbut got '${t.t}'`);
   };
   const section = (name: string): Opts => {
     expect('{');
@@ -144,7 +220,10 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
     for (;;) {
       const t = next();
       if (t.t === '}' && !t.q) return opts;
-      if (!KNOWN[name]!.has(t.t)) throw new DrbdConfError(`${t.file}:${t.line}: Parse error: '${t.t}' is not a valid option in the ${name} section`);
+      if (!KNOWN[name]!.has(t.t))
+        throw new DrbdConfError(
+          `${t.file}:${t.line}: Parse error: '${t.t}' is not a valid option in the ${name} section`,
+        );
       const v = next();
       if (v.t === ';' && !v.q) opts.push([t.t, null]);
       else {
@@ -174,7 +253,16 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
     } else if (t.t === 'resource') {
       const name = next();
       expect('{');
-      const r: DrbdResource = { name: name.t, protocol: '', net: [], disk: [], syncer: [], startup: [], handlers: [], on: [] };
+      const r: DrbdResource = {
+        name: name.t,
+        protocol: '',
+        net: [],
+        disk: [],
+        syncer: [],
+        startup: [],
+        handlers: [],
+        on: [],
+      };
       const shared: OnHost = { host: '' };
       for (;;) {
         const k = next();
@@ -244,14 +332,28 @@ function validate(cfg: DrbdConfig): void {
     names.add(r.name);
     if (r.on.length !== 2) throw new DrbdConfError(`resource ${r.name}: needs two 'on' sections (has ${r.on.length})`);
     for (const on of r.on) {
-      for (const [k, v] of [['device', on.device], ['disk', on.disk], ['address', on.address], ['meta-disk', on.metaDisk]] as const)
+      for (const [k, v] of [
+        ['device', on.device],
+        ['disk', on.disk],
+        ['address', on.address],
+        ['meta-disk', on.metaDisk],
+      ] as const)
         if (!v) throw new DrbdConfError(`resource ${r.name}: on ${on.host}: missing statement '${k}'`);
-      if (!/^\/dev\/drbd\d+$/.test(on.device!)) throw new DrbdConfError(`resource ${r.name}: on ${on.host}: device name must be /dev/drbdN (got ${on.device})`);
-      if (!/^(\d{1,3}\.){3}\d{1,3}:\d+$/.test(on.address!)) throw new DrbdConfError(`resource ${r.name}: on ${on.host}: address '${on.address}' is not IP:PORT`);
-      for (const [kind, val] of [['address', on.address!], ['device', `${on.host}:${on.device}`], ['disk', `${on.host}:${on.disk}`]] as const) {
+      if (!/^\/dev\/drbd\d+$/.test(on.device!))
+        throw new DrbdConfError(`resource ${r.name}: on ${on.host}: device name must be /dev/drbdN (got ${on.device})`);
+      if (!/^(\d{1,3}\.){3}\d{1,3}:\d+$/.test(on.address!))
+        throw new DrbdConfError(`resource ${r.name}: on ${on.host}: address '${on.address}' is not IP:PORT`);
+      for (const [kind, val] of [
+        ['address', on.address!],
+        ['device', `${on.host}:${on.device}`],
+        ['disk', `${on.host}:${on.disk}`],
+      ] as const) {
         const key = `${kind}:${val}`;
         const prev = seen.get(key);
-        if (prev && prev !== r.name) throw new DrbdConfError(`${kind} ${val.replace(/^[^:]*:(?=\/)/, '')} in resource ${r.name} is already used in resource ${prev}`);
+        if (prev && prev !== r.name)
+          throw new DrbdConfError(
+            `${kind} ${val.replace(/^[^:]*:(?=\/)/, '')} in resource ${r.name} is already used in resource ${prev}`,
+          );
         seen.set(key, r.name);
       }
     }
@@ -263,7 +365,14 @@ function esc(v: string): string {
   return /[\s;{}"#]/.test(v) ? `"${v.replace(/"/g, '\\"')}"` : v;
 }
 
-const STARTUP_ORDER = ['wfc-timeout', 'degr-wfc-timeout', 'outdated-wfc-timeout', 'wait-after-sb', 'stacked-timeouts', 'become-primary-on'];
+const STARTUP_ORDER = [
+  'wfc-timeout',
+  'degr-wfc-timeout',
+  'outdated-wfc-timeout',
+  'wait-after-sb',
+  'stacked-timeouts',
+  'become-primary-on',
+];
 
 function kv(indent: number, [k, v]: [string, string | null]): string {
   // NOTE: 8.3 prints values with printf's %3s: short numbers are right-aligned (`degr-wfc-timeout  90;`).
@@ -272,7 +381,8 @@ function kv(indent: number, [k, v]: [string, string | null]): string {
 
 function dumpSection(name: string, opts: Opts, indent: number): string[] {
   if (!opts.length) return [];
-  const o = name === 'startup' ? [...opts].sort((a, b) => STARTUP_ORDER.indexOf(a[0]) - STARTUP_ORDER.indexOf(b[0])) : opts;
+  const o =
+    name === 'startup' ? [...opts].sort((a, b) => STARTUP_ORDER.indexOf(a[0]) - STARTUP_ORDER.indexOf(b[0])) : opts;
   return [`${' '.repeat(indent)}${name} {`, ...o.map((x) => kv(indent + 4, x)), `${' '.repeat(indent)}}`];
 }
 
@@ -291,7 +401,8 @@ export function dumpConfig(cfg: DrbdConfig, host: string, only?: string[]): stri
     if (only && !only.includes(r.name)) continue;
     lines.push(`# resource ${r.name} on ${host}: not ignored, not stacked`, `resource ${r.name} {`);
     // NOTE: options equal to common's are inherited and not repeated.
-    const own = (s: 'net' | 'disk' | 'syncer' | 'startup' | 'handlers') => r[s].filter(([k, v]) => !c[s].some(([ck, cv]) => ck === k && cv === v));
+    const own = (s: 'net' | 'disk' | 'syncer' | 'startup' | 'handlers') =>
+      r[s].filter(([k, v]) => !c[s].some(([ck, cv]) => ck === k && cv === v));
     if (r.protocol !== (c.protocol ?? 'C')) lines.push(`    ${'protocol'.padEnd(22)} ${r.protocol};`);
     for (const on of r.on)
       lines.push(

@@ -13,7 +13,8 @@ import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Stora
 import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
 
 /** The two header lines of /proc/drbd (8.3.12 from ELRepo, 2569-2570). */
-export const VERSION = 'version: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\n';
+export const VERSION =
+  'version: 8.3.12 (api:88/proto:86-96)\nGIT-hash: e2a8ef4656be026bbae540305fcb998a5991090f build by dag@Build64R6, 2011-11-20 10:57:03\n';
 /** Resync speed of the lab, KiB/s (the tutorial's captures show ~1,280 K/sec, 5213–5225). */
 const SYNC_KIBS = 1280;
 
@@ -29,7 +30,11 @@ function kernel(node: LabNode, minor: number, msg: string): void {
 }
 
 function hasModule(node: LabNode): boolean {
-  return node.packages.has('kmod-drbd83') || node.packages.has('kmod-drbd') || node.fs.exists('/lib/modules/2.6.32-358.el6.x86_64/updates/drbd.ko');
+  return (
+    node.packages.has('kmod-drbd83') ||
+    node.packages.has('kmod-drbd') ||
+    node.fs.exists('/lib/modules/2.6.32-358.el6.x86_64/updates/drbd.ko')
+  );
 }
 
 /** Load the module (modprobe drbd). */
@@ -44,12 +49,23 @@ export function loadModule(node: LabNode): boolean {
 }
 
 /** Resolve a resource's config on this node. */
-export function resolve(node: LabNode, cfg: DrbdConfig, name: string): { r: DrbdResource; minor: number; disk: string; self: string; peer: string; peerHost: string } | string {
+export function resolve(
+  node: LabNode,
+  cfg: DrbdConfig,
+  name: string,
+): { r: DrbdResource; minor: number; disk: string; self: string; peer: string; peerHost: string } | string {
   const r = cfg.resources.find((x) => x.name === name);
   if (!r) return `'${name}' not defined in your config.`;
   const h = hostSections(r, node.hostname);
   if (typeof h === 'string') return h;
-  return { r, minor: Number(/(\d+)$/.exec(h.me.device!)![1]), disk: h.me.disk!, self: h.me.address!, peer: h.peer.address!, peerHost: h.peer.host };
+  return {
+    r,
+    minor: Number(/(\d+)$/.exec(h.me.device!)![1]),
+    disk: h.me.disk!,
+    self: h.me.address!,
+    peer: h.peer.address!,
+    peerHost: h.peer.host,
+  };
 }
 
 function netOf(r: DrbdResource, self: string, peer: string, peerHost: string): NonNullable<MinorRt['net']> {
@@ -61,7 +77,15 @@ function netOf(r: DrbdResource, self: string, peer: string, peerHost: string): N
     self,
     peer,
     peerHost,
-    key: JSON.stringify([r.protocol, allow, sb0, sb1, sb2, opt(r.net, 'cram-hmac-alg') ?? '', opt(r.net, 'shared-secret') ?? '']),
+    key: JSON.stringify([
+      r.protocol,
+      allow,
+      sb0,
+      sb1,
+      sb2,
+      opt(r.net, 'cram-hmac-alg') ?? '',
+      opt(r.net, 'shared-secret') ?? '',
+    ]),
     allowTwoPrimaries: allow,
     fencing: String(opt(r.disk, 'fencing') ?? 'dont-care'),
     fencePeer: opt(r.handlers, 'fence-peer') ?? undefined,
@@ -120,7 +144,10 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
   const { peer, pm } = hit;
   if (pm.net!.key !== m.net!.key) {
     // NOTE: a peer with other net options is refused: both drop to StandAlone (8.3 checks them at the handshake).
-    for (const [n, x] of [[node, m], [peer, pm]] as const) {
+    for (const [n, x] of [
+      [node, m],
+      [peer, pm],
+    ] as const) {
       kernel(n, x.minor, 'incompatible net options with the peer (protocol, allow-two-primaries or after-sb policies)');
       kernel(n, x.minor, 'conn( WFReportParams -> Disconnecting )');
       kernel(n, x.minor, 'conn( Disconnecting -> StandAlone )');
@@ -132,7 +159,10 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
   const a = s.block(node, m.disk).md!;
   const b = s.block(peer, pm.disk).md!;
   const link = () => {
-    for (const [n, x, y] of [[node, m, pm], [peer, pm, m]] as const) {
+    for (const [n, x, y] of [
+      [node, m, pm],
+      [peer, pm, m],
+    ] as const) {
       x.peerRole = y.role;
       x.pds = y.ds;
       x.everConnected = true;
@@ -152,9 +182,22 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
     const sync = { totalKiB: total, startedAt: world.now(), rateKiB: SYNC_KIBS };
     src.sync = dst.sync = sync;
     kernel(dstNode, dst.minor, `conn( WFBitMapT -> WFSyncUUID ) `);
-    kernel(dstNode, dst.minor, `Began resync as SyncTarget (will sync ${total} KB [${Math.ceil(total / 4)} bits set]).`);
-    kernel(srcNode, src.minor, `Began resync as SyncSource (will sync ${total} KB [${Math.ceil(total / 4)} bits set]).`);
-    world.schedule(Math.ceil((total / SYNC_KIBS) * 1000), 'storage.drbd-sync-done', { src: srcNode.name, dst: dstNode.name, srcMinor: src.minor, dstMinor: dst.minor });
+    kernel(
+      dstNode,
+      dst.minor,
+      `Began resync as SyncTarget (will sync ${total} KB [${Math.ceil(total / 4)} bits set]).`,
+    );
+    kernel(
+      srcNode,
+      src.minor,
+      `Began resync as SyncSource (will sync ${total} KB [${Math.ceil(total / 4)} bits set]).`,
+    );
+    world.schedule(Math.ceil((total / SYNC_KIBS) * 1000), 'storage.drbd-sync-done', {
+      src: srcNode.name,
+      dst: dstNode.name,
+      srcMinor: src.minor,
+      dstMinor: dst.minor,
+    });
   };
   if (a.uuid === b.uuid) {
     link();
@@ -187,12 +230,17 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
   const dirtyA = (a as DrbdMd & { dirty?: number }).dirty ?? 0;
   const dirtyB = (b as DrbdMd & { dirty?: number }).dirty ?? 0;
   if (policy === 'discard-secondary' && prim === 1) {
-    return m.role === 'Primary' ? syncFrom(node, m, peer, pm, Math.max(dirtyA, dirtyB)) : syncFrom(peer, pm, node, m, Math.max(dirtyA, dirtyB));
+    return m.role === 'Primary'
+      ? syncFrom(node, m, peer, pm, Math.max(dirtyA, dirtyB))
+      : syncFrom(peer, pm, node, m, Math.max(dirtyA, dirtyB));
   }
   if (policy === 'discard-zero-changes' && (dirtyA === 0) !== (dirtyB === 0)) {
     return dirtyA === 0 ? syncFrom(peer, pm, node, m, dirtyB) : syncFrom(node, m, peer, pm, dirtyA);
   }
-  for (const [n, x] of [[node, m], [peer, pm]] as const) {
+  for (const [n, x] of [
+    [node, m],
+    [peer, pm],
+  ] as const) {
     kernel(n, x.minor, `helper command: /sbin/drbdadm initial-split-brain minor-${x.minor}`);
     kernel(n, x.minor, `helper command: /sbin/drbdadm initial-split-brain minor-${x.minor} exit code 0 (0x0)`);
     kernel(n, x.minor, 'Split-Brain detected but unresolved, dropping connection!');
@@ -234,12 +282,16 @@ onTimer('storage.drbd-sync-done', (w, data) => {
   dst.pds = src.ds;
   const dn = world.nodes[d.dst];
   const sn = world.nodes[d.src];
-  if (dn) kernel(dn, dst.minor, `Resync done (total ${Math.max(1, Math.round((src.sync?.totalKiB ?? 4) / SYNC_KIBS))} sec; paused 0 sec; ${SYNC_KIBS} K/sec)`);
+  if (dn)
+    kernel(
+      dn,
+      dst.minor,
+      `Resync done (total ${Math.max(1, Math.round((src.sync?.totalKiB ?? 4) / SYNC_KIBS))} sec; paused 0 sec; ${SYNC_KIBS} K/sec)`,
+    );
   if (dn) kernel(dn, dst.minor, 'conn( SyncTarget -> Connected ) disk( Inconsistent -> UpToDate ) ');
   if (sn) kernel(sn, src.minor, 'conn( SyncSource -> Connected ) pdsk( Inconsistent -> UpToDate ) ');
   wake(world);
 });
-
 
 // ---------- waiting (drbd start's wfc-timeout) ----------
 
@@ -302,7 +354,10 @@ export const minorsOf = (node: LabNode) => st(node).of(node).minors;
 
 function needModule(node: LabNode, res: Res, what: string): OpResult | null {
   if (st(node).of(node).drbdLoaded) return null;
-  return { code: 20, err: `Could not stat("/proc/drbd"): No such file or directory\ndo you need to load the module?\ntry: modprobe drbd\nCommand 'drbdsetup ${res.minor} ${what}' terminated with exit code 20\n` };
+  return {
+    code: 20,
+    err: `Could not stat("/proc/drbd"): No such file or directory\ndo you need to load the module?\ntry: modprobe drbd\nCommand 'drbdsetup ${res.minor} ${what}' terminated with exit code 20\n`,
+  };
 }
 
 export function attach(node: LabNode, res: Res): OpResult {
@@ -310,12 +365,37 @@ export function attach(node: LabNode, res: Res): OpResult {
   const nm = needModule(node, res, cmd);
   if (nm) return nm;
   const cur = minorsOf(node)[res.minor];
-  if (cur && cur.ds !== 'Diskless') return { code: 10, err: `${res.minor}: Failure: (124) Device is attached to a disk (use detach first)\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  if (cur && cur.ds !== 'Diskless')
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (124) Device is attached to a disk (use detach first)\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n`,
+    };
   const dev = node.fs.stat(res.disk);
-  if (dev?.device !== 'block') return { code: 10, err: `${res.minor}: Failure: (104) Can not open backing device.\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  if (dev?.device !== 'block')
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (104) Can not open backing device.\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n`,
+    };
   const b = st(node).block(node, res.disk);
-  if (!b.md) return { code: 10, err: `${res.minor}: Failure: (119) No valid meta-data signature found.\n\n\t==> Use 'drbdadm create-md res' to initialize meta-data area. <==\n\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
-  const m: MinorRt = cur ?? { res: res.r.name, minor: res.minor, disk: res.disk, cs: 'StandAlone', role: 'Secondary', peerRole: 'Unknown', ds: 'Diskless', pds: 'DUnknown', susp: false, stats: { ns: 0, nr: 0, dw: 0, dr: 0, bm: 0 }, oos: 0, everConnected: false };
+  if (!b.md)
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (119) No valid meta-data signature found.\n\n\t==> Use 'drbdadm create-md res' to initialize meta-data area. <==\n\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n`,
+    };
+  const m: MinorRt = cur ?? {
+    res: res.r.name,
+    minor: res.minor,
+    disk: res.disk,
+    cs: 'StandAlone',
+    role: 'Secondary',
+    peerRole: 'Unknown',
+    ds: 'Diskless',
+    pds: 'DUnknown',
+    susp: false,
+    stats: { ns: 0, nr: 0, dw: 0, dr: 0, bm: 0 },
+    oos: 0,
+    everConnected: false,
+  };
   m.disk = res.disk;
   m.ds = b.md.disk;
   m.oos = b.md.uuid ? 0 : b.md.sizeKiB;
@@ -330,8 +410,16 @@ export function connect(node: LabNode, res: Res): OpResult {
   const nm = needModule(node, res, cmd);
   if (nm) return nm;
   const m = minorsOf(node)[res.minor];
-  if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
-  if (m.net) return { code: 10, err: `${res.minor}: Failure: (125) Device has a net-config (use disconnect first)\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n` };
+  if (!m)
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n`,
+    };
+  if (m.net)
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (125) Device has a net-config (use disconnect first)\nCommand 'drbdsetup ${res.minor} ${cmd}' terminated with exit code 10\n`,
+    };
   m.net = netOf(res.r, res.self, res.peer, res.peerHost);
   m.cs = 'WFConnection';
   kernel(node, res.minor, 'conn( StandAlone -> Unconnected ) ');
@@ -350,7 +438,8 @@ onTimer('storage.drbd-retry', (w) => {
   const world = w as World;
   tryConnectAll(world);
   const s = storageOf(world);
-  if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection'))) scheduleRetry(world);
+  if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection')))
+    scheduleRetry(world);
 });
 
 /** Keep checking connected minors (DRBD's ping): a broken SN path is a network failure on both sides. */
@@ -389,7 +478,14 @@ function findPeerPath(world: World, node: LabNode, m: MinorRt): boolean {
   const mine = node.net.ifaceOf(selfIp!);
   const peer = world.nodeByIp(peerIp!);
   const theirs = peer?.net.ifaceOf(peerIp!);
-  return !!mine && node.net.operational(mine.name) && !!peer && !!theirs && peer.net.operational(theirs.name) && !!node.net.sourceFor(peerIp!);
+  return (
+    !!mine &&
+    node.net.operational(mine.name) &&
+    !!peer &&
+    !!theirs &&
+    peer.net.operational(theirs.name) &&
+    !!node.net.sourceFor(peerIp!)
+  );
 }
 
 /** The peer node of a connected minor. */
@@ -412,13 +508,29 @@ export function setHeldOpen(fn: (node: LabNode, device: string) => boolean): voi
 
 export function primary(node: LabNode, res: Res, force = false): OpResult {
   const m = minorsOf(node)[res.minor];
-  if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 10\n` };
+  if (!m)
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 10\n`,
+    };
   if (m.role === 'Primary') return { code: 0 };
   const p = peerOf(node, m);
-  if (p && p.pm.role === 'Primary' && !m.net?.allowTwoPrimaries) return { code: 11, err: `${res.minor}: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
+  if (p && p.pm.role === 'Primary' && !m.net?.allowTwoPrimaries)
+    return {
+      code: 11,
+      err: `${res.minor}: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
+    };
   const upToDate = m.ds === 'UpToDate' || (p && p.pm.ds === 'UpToDate') || force;
-  if (!upToDate) return { code: 11, err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
-  if (m.susp) return { code: 11, err: `${res.minor}: State change failed: (-10) State change was refused by peer node\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n` };
+  if (!upToDate)
+    return {
+      code: 11,
+      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
+    };
+  if (m.susp)
+    return {
+      code: 11,
+      err: `${res.minor}: State change failed: (-10) State change was refused by peer node\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
+    };
   const md = st(node).block(node, m.disk).md!;
   if (force && m.ds !== 'UpToDate') m.ds = md.disk = 'UpToDate';
   if (!p) {
@@ -433,9 +545,17 @@ export function primary(node: LabNode, res: Res, force = false): OpResult {
 
 export function secondary(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
-  if (!m) return { code: 10, err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 10\n` };
+  if (!m)
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 10\n`,
+    };
   if (m.role === 'Secondary') return { code: 0 };
-  if (heldOpen(node, `/dev/drbd${res.minor}`)) return { code: 11, err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 11\n` };
+  if (heldOpen(node, `/dev/drbd${res.minor}`))
+    return {
+      code: 11,
+      err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 11\n`,
+    };
   m.role = 'Secondary';
   const p = peerOf(node, m);
   if (p) p.pm.peerRole = 'Secondary';
@@ -448,7 +568,11 @@ export function dropConnection(world: World, node: LabNode, m: MinorRt, goingDow
   const p = peerOf(node, m);
   if (p) {
     const { peer, pm } = p;
-    kernel(peer, pm.minor, `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> TearDown ) pdsk( ${pm.pds} -> ${goingDown ? 'Outdated' : 'DUnknown'} ) `);
+    kernel(
+      peer,
+      pm.minor,
+      `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> TearDown ) pdsk( ${pm.pds} -> ${goingDown ? 'Outdated' : 'DUnknown'} ) `,
+    );
     kernel(peer, pm.minor, 'conn( TearDown -> Unconnected ) ');
     kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
     if (pm.sync) delete pm.sync;
@@ -479,7 +603,11 @@ export function disconnect(node: LabNode, res: Res, goingDown = false): OpResult
 export function down(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 0 };
-  if (heldOpen(node, `/dev/drbd${res.minor}`)) return { code: 11, err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n` };
+  if (heldOpen(node, `/dev/drbd${res.minor}`))
+    return {
+      code: 11,
+      err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n`,
+    };
   const md = st(node).block(node, m.disk).md;
   const wasConnected = connectedish(m);
   const peerUpToDate = wasConnected && m.pds === 'UpToDate' && m.peerRole === 'Primary';
@@ -498,7 +626,11 @@ export function down(node: LabNode, res: Res): OpResult {
 
 export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult {
   const m = minorsOf(node)[res.minor];
-  if (!m || m.ds === 'Diskless') return { code: 10, err: `${res.minor}: Failure: (138) Device does not have a disk\nCommand 'drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}' terminated with exit code 10\n` };
+  if (!m || m.ds === 'Diskless')
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (138) Device does not have a disk\nCommand 'drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}' terminated with exit code 10\n`,
+    };
   const world = node.world.world();
   const md = st(node).block(node, m.disk).md!;
   st(node).record(node, 'drbdadm new-current-uuid', res.r.name);
@@ -518,7 +650,9 @@ export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): O
       p.pm.pds = 'UpToDate';
       m.pds = 'UpToDate';
       // NOTE: both sides hold the same (empty) data now: the clear bitmap declares them identical.
-      storageOf(world).block(p.peer, p.pm.disk).data = JSON.parse(JSON.stringify(st(node).block(node, m.disk).data)) as DevData;
+      storageOf(world).block(p.peer, p.pm.disk).data = JSON.parse(
+        JSON.stringify(st(node).block(node, m.disk).data),
+      ) as DevData;
     }
   }
   return { code: 0 };
@@ -529,20 +663,32 @@ const MD_OFFSET = (bytes: number) => Math.floor(bytes / 512 / 8) * 8 * 512 - 409
 export function createMd(node: LabNode, res: Res, answers: string[], out: (s: string) => void): OpResult {
   const cmdline = `drbdmeta ${res.minor} v08 ${res.disk} internal create-md`;
   const dev = node.fs.stat(res.disk);
-  if (dev?.device !== 'block') return { code: 20, err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n` };
-  if (minorsOf(node)[res.minor]) return { code: 20, err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n` };
+  if (dev?.device !== 'block')
+    return {
+      code: 20,
+      err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n`,
+    };
+  if (minorsOf(node)[res.minor])
+    return {
+      code: 20,
+      err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n`,
+    };
   const b = st(node).block(node, res.disk);
   const off = MD_OFFSET(dev.size);
   if (b.data.fs || b.data.pv) {
     const what = b.data.fs ? `${b.data.fs} filesystem` : 'LVM2 physical volume signature';
-    out(`md_offset ${off}\nal_offset ${off - 32768}\nbm_offset ${off - 32768 - Math.ceil(dev.size / 32768 / 4096) * 4096}\n\nFound ${what}\n`);
+    out(
+      `md_offset ${off}\nal_offset ${off - 32768}\nbm_offset ${off - 32768 - Math.ceil(dev.size / 32768 / 4096) * 4096}\n\nFound ${what}\n`,
+    );
     return {
       code: 40,
       err: `\nDevice size would be truncated, which\nwould corrupt data and result in\n'access beyond end of device' errors.\nYou need to either\n   * use external meta data (recommended)\n   * shrink that filesystem first\n   * zero out the device (destroy the filesystem)\nOperation refused.\n\nCommand '${cmdline}' terminated with exit code 40\n`,
     };
   }
   if (b.md) {
-    out(`You want me to create a v08 style flexible-size internal meta data block.\nThere appears to be a v08 flexible-size internal meta data block\nalready in place on ${res.disk} at byte offset ${off}\nDo you really want to overwrite the existing v08 meta-data?\n[need to type 'yes' to confirm] `);
+    out(
+      `You want me to create a v08 style flexible-size internal meta data block.\nThere appears to be a v08 flexible-size internal meta data block\nalready in place on ${res.disk} at byte offset ${off}\nDo you really want to overwrite the existing v08 meta-data?\n[need to type 'yes' to confirm] `,
+    );
     const a = answers.shift();
     out('\n');
     if (a?.trim() !== 'yes') {
@@ -553,20 +699,32 @@ export function createMd(node: LabNode, res: Res, answers: string[], out: (s: st
   st(node).record(node, 'drbdadm create-md', `${res.r.name} (${res.disk})`);
   b.md = { uuid: '', history: [], disk: 'Inconsistent', degraded: false, sizeKiB: usableKiB(dev.size) };
   b.data = {};
-  out('Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess\n');
+  out(
+    'Writing meta data...\ninitializing activity log\nNOT initialized bitmap\nNew drbd meta data block successfully created.\nsuccess\n',
+  );
   return { code: 0 };
 }
 
 export function dumpMd(node: LabNode, res: Res, out: (s: string) => void): OpResult {
   const cmdline = `drbdmeta ${res.minor} v08 ${res.disk} internal dump-md`;
-  if (minorsOf(node)[res.minor]) return { code: 20, err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n` };
+  if (minorsOf(node)[res.minor])
+    return {
+      code: 20,
+      err: `Device '${res.minor}' is configured!\nCommand '${cmdline}' terminated with exit code 20\n`,
+    };
   const dev = node.fs.stat(res.disk);
-  if (dev?.device !== 'block') return { code: 20, err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n` };
+  if (dev?.device !== 'block')
+    return {
+      code: 20,
+      err: `open(${res.disk}) failed: No such file or directory\nCommand '${cmdline}' terminated with exit code 20\n`,
+    };
   const md = st(node).block(node, res.disk).md;
   if (!md) return { code: 255, err: `No valid meta data found\nCommand '${cmdline}' terminated with exit code 255\n` };
   const u = (s: string) => `0x${(s || '0000000000000004').padStart(16, '0')}`;
   const h = [...md.history, '', '', ''].slice(0, 3).map((x) => `0x${(x || '0').padStart(16, '0')}`);
-  out(`# DRBD meta data dump\n# ${new Date(node.world.now()).toISOString().replace('T', ' ').slice(0, 19)} [${Math.floor(node.world.now() / 1000)}]\n# ${node.hostname}> ${cmdline}\n#\n\nversion "v08";\n\n# md_size_sect ${Math.ceil(Math.ceil(dev.size / 512 / 32768) / 8) * 8 + 72}\n# md_offset ${MD_OFFSET(dev.size)}\n\nuuid {\n    ${u(md.uuid)}; ${h.join('; ')};\n    flags 0x${md.disk === 'UpToDate' ? '00000011' : '00000000'};\n}\nla-size-sect ${md.sizeKiB * 2};\nbm-byte-per-bit 4096;\ndevice-uuid 0x${md.uuid ? md.uuid.slice(0, 16) : '0000000000000000'};\n# bm-bytes ${Math.ceil(md.sizeKiB / 4 / 8)};\n# bits-set ${md.uuid ? 0 : Math.ceil(md.sizeKiB / 4)};\nbm {\n}\n`);
+  out(
+    `# DRBD meta data dump\n# ${new Date(node.world.now()).toISOString().replace('T', ' ').slice(0, 19)} [${Math.floor(node.world.now() / 1000)}]\n# ${node.hostname}> ${cmdline}\n#\n\nversion "v08";\n\n# md_size_sect ${Math.ceil(Math.ceil(dev.size / 512 / 32768) / 8) * 8 + 72}\n# md_offset ${MD_OFFSET(dev.size)}\n\nuuid {\n    ${u(md.uuid)}; ${h.join('; ')};\n    flags 0x${md.disk === 'UpToDate' ? '00000011' : '00000000'};\n}\nla-size-sect ${md.sizeKiB * 2};\nbm-byte-per-bit 4096;\ndevice-uuid 0x${md.uuid ? md.uuid.slice(0, 16) : '0000000000000000'};\n# bm-bytes ${Math.ceil(md.sizeKiB / 4 / 8)};\n# bits-set ${md.uuid ? 0 : Math.ceil(md.sizeKiB / 4)};\nbm {\n}\n`,
+  );
   return { code: 0 };
 }
 
@@ -617,12 +775,23 @@ DOWN_HOOKS.push((s, node) => {
  * `survivor`'s minor `pm` lost its peer (`victim`'s minor `m`): NetworkFailure, WFConnection, and with
  * `fencing resource-and-stonith` on a Primary: I/O suspended and the fence-peer handler called.
  */
-function lostPeer(s: Storage, survivor: LabNode, victim: LabNode, m: MinorRt, pm: MinorRt, _why: 'down' | 'network'): void {
+function lostPeer(
+  s: Storage,
+  survivor: LabNode,
+  victim: LabNode,
+  m: MinorRt,
+  pm: MinorRt,
+  _why: 'down' | 'network',
+): void {
   const world = s.world;
   const peer = survivor;
   const fence = pm.role === 'Primary' && pm.net?.fencing === 'resource-and-stonith';
   kernel(peer, pm.minor, 'PingAck did not arrive in time.');
-  kernel(peer, pm.minor, `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> NetworkFailure ) pdsk( ${pm.pds} -> DUnknown ) ${fence ? 'susp( 0 -> 1 ) ' : ''}`);
+  kernel(
+    peer,
+    pm.minor,
+    `peer( ${m.role} -> Unknown ) conn( ${pm.cs} -> NetworkFailure ) pdsk( ${pm.pds} -> DUnknown ) ${fence ? 'susp( 0 -> 1 ) ' : ''}`,
+  );
   kernel(peer, pm.minor, 'asender terminated');
   kernel(peer, pm.minor, 'Terminating asender thread');
   kernel(peer, pm.minor, 'Connection closed');
@@ -650,7 +819,11 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   const handler = m.net?.fencePeer;
   const exists = handler && node.fs.stat(handler)?.type === 'file' && (node.fs.stat(handler)!.mode & 0o111) !== 0;
   const fail = (code: number) => {
-    kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code ${code} (0x${(code << 8).toString(16)})`);
+    kernel(
+      node,
+      m.minor,
+      `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code ${code} (0x${(code << 8).toString(16)})`,
+    );
     kernel(node, m.minor, `fence-peer helper broken, returned ${code}`);
   };
   if (!handler || !exists) {
@@ -678,7 +851,14 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   const md = storageOf(world).block(node, m.disk).md! as DrbdMd & { dirty?: number };
   bumpUuid(world, md);
   md.dirty ??= 0;
-  kernel(node, m.minor, `new current UUID ${md.uuid}:${[...md.history, '', ''].slice(0, 3).map((x) => x || '0000000000000000').join(':')}`);
+  kernel(
+    node,
+    m.minor,
+    `new current UUID ${md.uuid}:${[...md.history, '', '']
+      .slice(0, 3)
+      .map((x) => x || '0000000000000000')
+      .join(':')}`,
+  );
   kernel(node, m.minor, 'susp( 1 -> 0 ) ');
   m.pds = 'Outdated';
   m.susp = false;
@@ -723,7 +903,13 @@ export function procDrbd(node: LabNode): string | null {
   const ns = st(node).of(node);
   if (!ns.drbdLoaded) return null;
   const world = node.world.world();
-  return VERSION + Object.values(ns.minors).sort((a, b) => a.minor - b.minor).map((m) => minorLines(world, m)).join('');
+  return (
+    VERSION +
+    Object.values(ns.minors)
+      .sort((a, b) => a.minor - b.minor)
+      .map((m) => minorLines(world, m))
+      .join('')
+  );
 }
 
 registerProcFile('/proc/drbd', procDrbd);

@@ -31,9 +31,22 @@ exit 1
 `;
 
 const CATALOGUE: Record<string, { text: string; mtime: number }> = {
-  'https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh': { text: OBLITERATE_PEER.padEnd(2100, '#') + '\n', mtime: Date.UTC(2011, 4, 4, 12) },
-  'https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence': { text: '#!/usr/bin/perl\n# rhcs_fence - DRBD fence-peer handler for Red Hat Cluster (lab copy)\nexit 7;\n'.padEnd(15000, '#') + '\n', mtime: Date.UTC(2013, 0, 24, 22, 4) },
-  'http://oss.linbit.com/drbd/8.3/drbd-8.3.15.tar.gz': { text: 'drbd-8.3.15 source (lab placeholder)\n', mtime: Date.UTC(2013, 0, 2) },
+  'https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh': {
+    text: OBLITERATE_PEER.padEnd(2100, '#') + '\n',
+    mtime: Date.UTC(2011, 4, 4, 12),
+  },
+  'https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence': {
+    text:
+      '#!/usr/bin/perl\n# rhcs_fence - DRBD fence-peer handler for Red Hat Cluster (lab copy)\nexit 7;\n'.padEnd(
+        15000,
+        '#',
+      ) + '\n',
+    mtime: Date.UTC(2013, 0, 24, 22, 4),
+  },
+  'http://oss.linbit.com/drbd/8.3/drbd-8.3.15.tar.gz': {
+    text: 'drbd-8.3.15 source (lab placeholder)\n',
+    mtime: Date.UTC(2013, 0, 2),
+  },
 };
 const KEYS = new Set(['http://elrepo.org/RPM-GPG-KEY-elrepo.org']);
 
@@ -53,14 +66,18 @@ const wget: CommandFn = (ctx) => {
   for (const url of urls) {
     const host = url.split('/')[2] ?? url;
     const item = CATALOGUE[url];
-    ctx.err(`--${new Date(ctx.node.world.now()).toISOString().replace('T', ' ').slice(0, 19)}--  ${url}\nResolving ${host}... `);
+    ctx.err(
+      `--${new Date(ctx.node.world.now()).toISOString().replace('T', ' ').slice(0, 19)}--  ${url}\nResolving ${host}... `,
+    );
     if (!item) {
       ctx.err(`failed: Name or service not known.\nwget: unable to resolve host address \`${host}'\n`);
       return 4;
     }
     const dest = outFile ?? url.split('/').pop()!;
     const path = ctx.sh.resolve(dest);
-    ctx.err(`192.0.2.10\nConnecting to ${host}|192.0.2.10|:${url.startsWith('https') ? 443 : 80}... connected.\nHTTP request sent, awaiting response... 200 OK\nLength: ${item.text.length} (${(item.text.length / 1024).toFixed(1)}K)\nSaving to: \`${dest}'\n\n100%[======================================>] ${item.text.length.toLocaleString('en-US')}  --.-K/s   in 0s\n\n\`${dest}' saved [${item.text.length}/${item.text.length}]\n\n`);
+    ctx.err(
+      `192.0.2.10\nConnecting to ${host}|192.0.2.10|:${url.startsWith('https') ? 443 : 80}... connected.\nHTTP request sent, awaiting response... 200 OK\nLength: ${item.text.length} (${(item.text.length / 1024).toFixed(1)}K)\nSaving to: \`${dest}'\n\n100%[======================================>] ${item.text.length.toLocaleString('en-US')}  --.-K/s   in 0s\n\n\`${dest}' saved [${item.text.length}/${item.text.length}]\n\n`,
+    );
     ctx.node.fs.writeFile(path, item.text, 0o644);
     ctx.node.fs.utimes(path, item.mtime);
   }
@@ -77,10 +94,14 @@ registerCommand('rpm', (ctx) => {
     for (const k of a.slice(1)) {
       if (KEYS.has(k)) {
         ctx.node.fs.mkdirp('/etc/pki/rpm-gpg');
-        ctx.node.fs.writeFile('/etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org', '-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: GnuPG v1.4.5 (GNU/Linux)\n(lab copy)\n-----END PGP PUBLIC KEY BLOCK-----\n');
+        ctx.node.fs.writeFile(
+          '/etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org',
+          '-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: GnuPG v1.4.5 (GNU/Linux)\n(lab copy)\n-----END PGP PUBLIC KEY BLOCK-----\n',
+        );
         continue;
       }
-      if (k.includes('://')) ctx.err(`curl: (6) Couldn't resolve host '${k.split('/')[2]}'\nerror: ${k}: import read failed(2).\n`);
+      if (k.includes('://'))
+        ctx.err(`curl: (6) Couldn't resolve host '${k.split('/')[2]}'\nerror: ${k}: import read failed(2).\n`);
       else ctx.err(`error: ${k}: import read failed(2).\n`);
       return 1;
     }

@@ -46,7 +46,9 @@ const mkfs: CommandFn = (ctx) => {
     return 1;
   }
   if (proto === 'lock_dlm' && !/^[^:]{1,16}:[^:]{1,16}$/.test(table)) {
-    ctx.err(`mkfs.gfs2: locktable error: ${table ? 'The lock table name must be of the form clustername:fsname' : 'no lock table specified'}\n`);
+    ctx.err(
+      `mkfs.gfs2: locktable error: ${table ? 'The lock table name must be of the form clustername:fsname' : 'no lock table specified'}\n`,
+    );
     return 1;
   }
   if (!Number.isInteger(journals) || journals < 1) {
@@ -62,10 +64,17 @@ const mkfs: CommandFn = (ctx) => {
   const l = meta.read();
   if (!override) {
     const link = ctx.node.fs.lstat(dev);
-    const what = link?.type === 'link' ? `symbolic link to \`${link.target}'` : l?.fs ? `Linux GFS2 Filesystem (blocksize 4096, lockproto ${proto})` : 'data';
+    const what =
+      link?.type === 'link'
+        ? `symbolic link to \`${link.target}'`
+        : l?.fs
+          ? `Linux GFS2 Filesystem (blocksize 4096, lockproto ${proto})`
+          : 'data';
     // NOTE: gfs2-utils 3.0.12's are_you_sure(): a blank line before the question, fgets() on stdin,
     // only an answer starting with 'y' goes on (then a newline); the wiki copy lost the blank lines.
-    ctx.out(`This will destroy any data on ${dev}.\nIt appears to contain: ${what}\n\nAre you sure you want to proceed? [y/n] `);
+    ctx.out(
+      `This will destroy any data on ${dev}.\nIt appears to contain: ${what}\n\nAre you sure you want to proceed? [y/n] `,
+    );
     if (ctx.stdin === '') {
       ctx.err('mkfs.gfs2: unable to read from stdin\n');
       return 255;
@@ -137,7 +146,10 @@ const gfs2Tool: CommandFn = (ctx) => {
       return 0;
     }
     ctx.out(`current lock table name = "${fs.lockTable}"\n`);
-  } else if (field === 'all') ctx.out(`  mh_magic = 0x01161970\n  mh_type = 1\n  sb_fs_format = 1801\n  sb_multihost_format = 1900\n  sb_bsize = 4096\n  sb_bsize_shift = 12\n  sb_lockproto = lock_dlm\n  sb_locktable = ${fs.lockTable}\n  uuid = ${fs.uuid}\n`);
+  } else if (field === 'all')
+    ctx.out(
+      `  mh_magic = 0x01161970\n  mh_type = 1\n  sb_fs_format = 1801\n  sb_multihost_format = 1900\n  sb_bsize = 4096\n  sb_bsize_shift = 12\n  sb_lockproto = lock_dlm\n  sb_locktable = ${fs.lockTable}\n  uuid = ${fs.uuid}\n`,
+    );
   else {
     ctx.err(`gfs2_tool: unknown field ${field}\n`);
     return 1;
@@ -146,17 +158,24 @@ const gfs2Tool: CommandFn = (ctx) => {
 };
 
 /** Mount a GFS2 device on a node; returns an error text or null. */
-export function mountGfs2(node: LabNode, dev: string, mountpoint: string, opts: string[]): { code: number; err: string } | null {
+export function mountGfs2(
+  node: LabNode,
+  dev: string,
+  mountpoint: string,
+  opts: string[],
+): { code: number; err: string } | null {
   const hit = sbOf(node, dev);
   if (!hit) return { code: 32, err: `mount: you must specify the filesystem type\n` };
   const mp = normalize(mountpoint);
   const s = st(node);
   const ns = s.of(node);
   if (node.fs.stat(mp)?.type !== 'dir') return { code: 32, err: `mount: mount point ${mountpoint} does not exist\n` };
-  if (ns.mounts.some((m) => m.mountpoint === mp || m.uuid === hit.fs.uuid)) return { code: 32, err: `/sbin/mount.gfs2: ${dev} already mounted or ${mountpoint} busy\n` };
+  if (ns.mounts.some((m) => m.mountpoint === mp || m.uuid === hit.fs.uuid))
+    return { code: 32, err: `/sbin/mount.gfs2: ${dev} already mounted or ${mountpoint} busy\n` };
   const cv = clusterView(node.world.world());
   const cluster = cv?.clusterName(node.name);
-  if (!cluster || !cv?.isMember(node.name)) return { code: 1, err: 'gfs_controld join connect error: Connection refused\nerror mounting lockproto lock_dlm\n' };
+  if (!cluster || !cv?.isMember(node.name))
+    return { code: 1, err: 'gfs_controld join connect error: Connection refused\nerror mounting lockproto lock_dlm\n' };
   const want = hit.fs.lockTable.split(':')[0];
   if (want !== cluster) {
     node.log('gfs_controld', `join: fs requires cluster="${want}" current="${cluster}"`);
@@ -164,7 +183,8 @@ export function mountGfs2(node: LabNode, dev: string, mountpoint: string, opts: 
   }
   const world = node.world.world();
   const used = new Set<number>();
-  for (const n of Object.values(world.nodes)) for (const m of s.of(n).mounts) if (m.uuid === hit.fs.uuid) used.add(m.jid);
+  for (const n of Object.values(world.nodes))
+    for (const m of s.of(n).mounts) if (m.uuid === hit.fs.uuid) used.add(m.jid);
   let jid = 0;
   while (used.has(jid)) jid++;
   if (jid >= hit.fs.journals) {
@@ -172,7 +192,13 @@ export function mountGfs2(node: LabNode, dev: string, mountpoint: string, opts: 
     return { code: 1, err: `/sbin/mount.gfs2: error mounting ${dev} on ${mountpoint}: Invalid argument\n` };
   }
   const noatime = opts.includes('noatime');
-  const m: MountRt = { dev: `/dev/mapper/${mapperName(hit.lv.key)}`, mountpoint: mp, uuid: hit.fs.uuid, jid, opts: `rw,seclabel,${noatime ? 'noatime' : 'relatime'}${opts.includes('nodiratime') ? ',nodiratime' : ''},hostdata=jid=${jid}` };
+  const m: MountRt = {
+    dev: `/dev/mapper/${mapperName(hit.lv.key)}`,
+    mountpoint: mp,
+    uuid: hit.fs.uuid,
+    jid,
+    opts: `rw,seclabel,${noatime ? 'noatime' : 'relatime'}${opts.includes('nodiratime') ? ',nodiratime' : ''},hostdata=jid=${jid}`,
+  };
   ns.mounts.push(m);
   node.fs.mounts.set(mp, s.tree(hit.fs.uuid));
   node.log('kernel', `GFS2: fsid=${hit.fs.lockTable}.${jid}: Joined cluster. Now mounting FS...`);
@@ -189,7 +215,13 @@ function umountOne(node: LabNode, target: string): { code: number; err: string }
   } catch {
     /* keep */
   }
-  const i = ns.mounts.findIndex((m) => m.mountpoint === p || m.dev === p || (lvOf(node, p) && m.dev === `/dev/mapper/${mapperName(lvOf(node, p)!.key)}`) || m.dev === real);
+  const i = ns.mounts.findIndex(
+    (m) =>
+      m.mountpoint === p ||
+      m.dev === p ||
+      (lvOf(node, p) && m.dev === `/dev/mapper/${mapperName(lvOf(node, p)!.key)}`) ||
+      m.dev === real,
+  );
   if (i < 0) return { code: 1, err: `umount: ${target}: not mounted\n` };
   const m = ns.mounts[i]!;
   ns.mounts.splice(i, 1);
@@ -200,10 +232,25 @@ function umountOne(node: LabNode, target: string): { code: number; err: string }
 
 const SEED_MOUNTS = (node: LabNode) => {
   const disk = Object.keys(node.disks)[0] ?? 'sda';
-  return [`rootfs / rootfs rw 0 0`, `proc /proc proc rw,relatime 0 0`, `sysfs /sys sysfs rw,seclabel,relatime 0 0`, `/dev/${disk}2 / ext4 rw,seclabel,relatime,barrier=1,data=ordered 0 0`, `/dev/${disk}1 /boot ext4 rw,seclabel,relatime,barrier=1,data=ordered 0 0`];
+  return [
+    `rootfs / rootfs rw 0 0`,
+    `proc /proc proc rw,relatime 0 0`,
+    `sysfs /sys sysfs rw,seclabel,relatime 0 0`,
+    `/dev/${disk}2 / ext4 rw,seclabel,relatime,barrier=1,data=ordered 0 0`,
+    `/dev/${disk}1 /boot ext4 rw,seclabel,relatime,barrier=1,data=ordered 0 0`,
+  ];
 };
 
-registerProcFile('/proc/mounts', (node) => [...SEED_MOUNTS(node), ...st(node).of(node).mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`)].join('\n') + '\n');
+registerProcFile(
+  '/proc/mounts',
+  (node) =>
+    [
+      ...SEED_MOUNTS(node),
+      ...st(node)
+        .of(node)
+        .mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`),
+    ].join('\n') + '\n',
+);
 
 /** GFS2 entries of /etc/fstab: [device spec, mount point, options]. */
 function fstabGfs2(node: LabNode): { spec: string; mp: string; opts: string[] }[] {
@@ -249,7 +296,12 @@ const mount: CommandFn = (ctx) => {
   }
   const node = ctx.node;
   if (!rest.length && !all) {
-    for (const line of [...SEED_MOUNTS(node).slice(3), ...st(node).of(node).mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`)]) {
+    for (const line of [
+      ...SEED_MOUNTS(node).slice(3),
+      ...st(node)
+        .of(node)
+        .mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`),
+    ]) {
       const f = line.split(' ');
       ctx.out(`${f[0]} on ${f[1]} type ${f[2]} (${f[3]})\n`);
     }
@@ -259,7 +311,13 @@ const mount: CommandFn = (ctx) => {
   const jobs: { dev: string; mp: string; opts: string[] }[] = [];
   if (all) {
     if (type && type !== 'gfs2') return 0;
-    for (const e of tab) if (!st(node).of(node).mounts.some((m) => m.mountpoint === e.mp)) jobs.push({ dev: specDevice(node, e.spec) ?? e.spec, mp: e.mp, opts: e.opts });
+    for (const e of tab)
+      if (
+        !st(node)
+          .of(node)
+          .mounts.some((m) => m.mountpoint === e.mp)
+      )
+        jobs.push({ dev: specDevice(node, e.spec) ?? e.spec, mp: e.mp, opts: e.opts });
   } else if (rest.length === 1) {
     const e = tab.find((x) => x.mp === normalize(rest[0]!) || x.spec === rest[0]);
     if (!e) {
@@ -328,17 +386,25 @@ const df: CommandFn = (ctx) => {
         ctx.err(`df: \`${p}': No such file or directory\n`);
         return 1;
       }
-      const best = rows.filter((r) => abs === r.mp || abs.startsWith(r.mp === '/' ? '/' : r.mp + '/')).sort((x, y) => y.mp.length - x.mp.length)[0]!;
+      const best = rows
+        .filter((r) => abs === r.mp || abs.startsWith(r.mp === '/' ? '/' : r.mp + '/'))
+        .sort((x, y) => y.mp.length - x.mp.length)[0]!;
       pick.push(best);
     }
   }
   const f = (n: number) => (h ? human(n) : String(Math.ceil(n / 1024)));
-  ctx.out(`${'Filesystem'.padEnd(20)} ${(h ? 'Size' : '1024-blocks').padStart(h ? 5 : 11)} ${'Used'.padStart(5)} ${'Avail'.padStart(5)} ${(h ? 'Use%' : 'Capacity').padStart(4)} Mounted on\n`);
-  for (const r of pick) ctx.out(`${r.fs.padEnd(20)} ${f(r.size).padStart(h ? 5 : 11)} ${f(r.used).padStart(5)} ${f(r.size - r.used).padStart(5)} ${`${Math.ceil((r.used / Math.max(1, r.size)) * 100)}%`.padStart(4)} ${r.mp}\n`);
+  ctx.out(
+    `${'Filesystem'.padEnd(20)} ${(h ? 'Size' : '1024-blocks').padStart(h ? 5 : 11)} ${'Used'.padStart(5)} ${'Avail'.padStart(5)} ${(h ? 'Use%' : 'Capacity').padStart(4)} Mounted on\n`,
+  );
+  for (const r of pick)
+    ctx.out(
+      `${r.fs.padEnd(20)} ${f(r.size).padStart(h ? 5 : 11)} ${f(r.used).padStart(5)} ${f(r.size - r.used).padStart(5)} ${`${Math.ceil((r.used / Math.max(1, r.size)) * 100)}%`.padStart(4)} ${r.mp}\n`,
+    );
   return 0;
 };
 
-for (const [name, fn] of Object.entries({ 'mkfs.gfs2': mkfs, gfs2_tool: gfs2Tool, mount, umount, df })) registerCommand(name, fn);
+for (const [name, fn] of Object.entries({ 'mkfs.gfs2': mkfs, gfs2_tool: gfs2Tool, mount, umount, df }))
+  registerCommand(name, fn);
 registerCommand('mount.gfs2', (ctx: CmdCtx) => mount({ ...ctx, argv: ['mount', '-t', 'gfs2', ...ctx.argv.slice(1)] }));
 
 // ---------- /etc/init.d/gfs2 ----------
@@ -347,9 +413,16 @@ function gfs2Start(node: LabNode): ActionResult {
   let out = '';
   let code = 0;
   for (const e of fstabGfs2(node)) {
-    if (st(node).of(node).mounts.some((m) => m.mountpoint === e.mp)) continue;
+    if (
+      st(node)
+        .of(node)
+        .mounts.some((m) => m.mountpoint === e.mp)
+    )
+      continue;
     const dev = specDevice(node, e.spec);
-    const r = dev ? mountGfs2(node, dev, e.mp, e.opts) : { code: 1, err: `mount: special device ${e.spec} does not exist\n` };
+    const r = dev
+      ? mountGfs2(node, dev, e.mp, e.opts)
+      : { code: 1, err: `mount: special device ${e.spec} does not exist\n` };
     out += statusLine(`Mounting GFS2 filesystem (${e.mp}): `, !r, r ? ` ${r.err.trim()}` : '');
     if (r) code = 1;
   }
@@ -371,7 +444,9 @@ function gfs2Stop(node: LabNode): ActionResult {
 
 function gfs2Status(node: LabNode): ActionResult {
   const conf = fstabGfs2(node).map((e) => e.mp);
-  const act = st(node).of(node).mounts.map((m) => m.mountpoint);
+  const act = st(node)
+    .of(node)
+    .mounts.map((m) => m.mountpoint);
   let out = '';
   if (conf.length) out += `Configured GFS2 mountpoints: \n${conf.join('\n')}\n`;
   if (act.length) out += `Active GFS2 mountpoints: \n${act.join('\n')}\n`;
@@ -416,6 +491,8 @@ FENCED_HOOKS.push((world, survivor, victim) => {
     survivor.log('kernel', `GFS2: fsid=${p.fsid}: jid=${p.jid}: Looking at journal...`);
     survivor.log('kernel', `GFS2: fsid=${p.fsid}: jid=${p.jid}: Done`);
   }
-  PENDING.set(world, list.filter((x) => !(x.survivor === survivor.name && x.victim === victim.name)));
+  PENDING.set(
+    world,
+    list.filter((x) => !(x.survivor === survivor.name && x.victim === victim.name)),
+  );
 });
-

@@ -17,14 +17,23 @@ import { setActiveSizeKiB } from './parted.js';
 const PE_START_KIB = 1024;
 
 /** The three lvm.conf settings the tutorial changes. */
-export function lvmConf(node: LabNode): { filter: { accept: boolean; re: RegExp }[]; lockingType: number; fallback: boolean } {
+export function lvmConf(node: LabNode): {
+  filter: { accept: boolean; re: RegExp }[];
+  lockingType: number;
+  fallback: boolean;
+} {
   let text = '';
   try {
     text = node.fs.readText('/etc/lvm/lvm.conf');
   } catch {
     /* defaults */
   }
-  const get = (key: string) => text.split('\n').find((l) => new RegExp(`^\\s*${key}\\s*=`).test(l))?.replace(/^\s*\w+\s*=\s*/, '').trim();
+  const get = (key: string) =>
+    text
+      .split('\n')
+      .find((l) => new RegExp(`^\\s*${key}\\s*=`).test(l))
+      ?.replace(/^\s*\w+\s*=\s*/, '')
+      .trim();
   const filter: { accept: boolean; re: RegExp }[] = [];
   const f = get('filter');
   if (f) {
@@ -36,7 +45,11 @@ export function lvmConf(node: LabNode): { filter: { accept: boolean; re: RegExp 
       }
     }
   }
-  return { filter, lockingType: Number(get('locking_type') ?? 1), fallback: (get('fallback_to_local_locking') ?? '1') !== '0' };
+  return {
+    filter,
+    lockingType: Number(get('locking_type') ?? 1),
+    fallback: (get('fallback_to_local_locking') ?? '1') !== '0',
+  };
 }
 
 function accepted(node: LabNode, dev: string): boolean {
@@ -118,9 +131,16 @@ function locking(node: LabNode, clustered: boolean): { err: string; code: number
   const c = lvmConf(node);
   if (c.lockingType !== 3) return clustered ? null : null;
   if (node.isRunning('clvmd')) return null;
-  const msg = '  connect() failed on local socket: No such file or directory\n  Internal cluster locking initialisation failed.\n';
+  const msg =
+    '  connect() failed on local socket: No such file or directory\n  Internal cluster locking initialisation failed.\n';
   if (!c.fallback) return { err: msg, code: 5 };
-  return { err: msg + '  WARNING: Falling back to local file-based locking.\n  Volume Groups with the clustered attribute will be inaccessible.\n', code: 0, local: true };
+  return {
+    err:
+      msg +
+      '  WARNING: Falling back to local file-based locking.\n  Volume Groups with the clustered attribute will be inaccessible.\n',
+    code: 0,
+    local: true,
+  };
 }
 
 function lockOr(ctx: CmdCtx, clustered = false): { ok: boolean; local: boolean } {
@@ -139,7 +159,9 @@ function writePv(node: LabNode, pv: Seen, kib: number, fn: (d: DevData) => void)
 /** Nodes that hold a clustered VG's LVs active with this one (clvmd on both, device visible). */
 function clusterNodes(node: LabNode, vgName: string): LabNode[] {
   const world = node.world.world();
-  return Object.values(world.nodes).filter((n) => n.running && n.isRunning('clvmd') && vgs(n).some((v) => v.meta.name === vgName));
+  return Object.values(world.nodes).filter(
+    (n) => n.running && n.isRunning('clvmd') && vgs(n).some((v) => v.meta.name === vgName),
+  );
 }
 
 /** Device-mapper nodes and symlinks for the node's active LVs. */
@@ -152,13 +174,17 @@ export function syncDm(node: LabNode): void {
     if (/^dm-\d+$/.test(name) && !ns.active[Number(name.slice(3))]) fs.unlink(`/dev/${name}`);
   }
   // NOTE: `active` keeps '' holes so dm-N numbers stay stable; they map to nothing.
-  for (const name of fs.readdir('/dev/mapper')) if (name !== 'control' && !ns.active.some((a) => a && mapperName(a) === name)) fs.unlink(`/dev/mapper/${name}`);
+  for (const name of fs.readdir('/dev/mapper'))
+    if (name !== 'control' && !ns.active.some((a) => a && mapperName(a) === name)) fs.unlink(`/dev/mapper/${name}`);
   const vgNames = new Set(ns.active.filter(Boolean).map((a) => a.split('/')[0]!));
   for (const name of fs.readdir('/dev')) {
     const p = `/dev/${name}`;
     if (fs.lstat(p)?.type !== 'dir' || ['mapper', 'pts', 'shm'].includes(name)) continue;
     const kids = fs.readdir(p);
-    if (kids.length && kids.every((k) => fs.lstat(`${p}/${k}`)?.type === 'link' && /^\.\.\/dm-\d+$/.test(fs.readlink(`${p}/${k}`)))) {
+    if (
+      kids.length &&
+      kids.every((k) => fs.lstat(`${p}/${k}`)?.type === 'link' && /^\.\.\/dm-\d+$/.test(fs.readlink(`${p}/${k}`)))
+    ) {
       for (const k of kids) if (!ns.active.includes(`${name}/${k}`)) fs.unlink(`${p}/${k}`);
       if (!vgNames.has(name) && !fs.readdir(p).length) fs.rmdir(p);
     }
@@ -232,7 +258,11 @@ export function lvOf(node: LabNode, path: string): { vg: string; lv: string; key
 }
 
 /** Read/modify an LV's metadata (e.g. its file system), replicated through DRBD. */
-export function lvMeta(node: LabNode, vg: string, lv: string): { read: () => VgMeta['lvs'][number] | undefined; write: (fn: (l: VgMeta['lvs'][number]) => void) => void } {
+export function lvMeta(
+  node: LabNode,
+  vg: string,
+  lv: string,
+): { read: () => VgMeta['lvs'][number] | undefined; write: (fn: (l: VgMeta['lvs'][number]) => void) => void } {
   const find = () => vgs(node).find((x) => x.meta.name === vg);
   return {
     read: () => find()?.meta.lvs.find((x) => x.name === lv),
@@ -271,7 +301,12 @@ function pvcreate(ctx: CmdCtx): number {
     const seen = scan(node).find((x) => x.dev === dev);
     if (!seen) {
       const isDrbd = /^\/dev\/drbd\d+$/.test(dev);
-      if (isDrbd && accepted(node, dev) && Object.values(st(node).of(node).minors).some((m) => `/dev/drbd${m.minor}` === dev)) ctx.err(`  Can't open ${dev} exclusively.  Mounted filesystem?\n`);
+      if (
+        isDrbd &&
+        accepted(node, dev) &&
+        Object.values(st(node).of(node).minors).some((m) => `/dev/drbd${m.minor}` === dev)
+      )
+        ctx.err(`  Can't open ${dev} exclusively.  Mounted filesystem?\n`);
       else ctx.err(`  Device ${dev} not found (or ignored by filtering).\n`);
       code = 5;
       continue;
@@ -317,7 +352,9 @@ function vgcreate(ctx: CmdCtx): number {
   const l = lockOr(ctx, wantClustered);
   if (!l.ok) return 5;
   if (wantClustered && (conf.lockingType !== 3 || l.local)) {
-    ctx.err('  Clustered volume group creation requires a cluster locking type (locking_type = 3) and a running clvmd.\n');
+    ctx.err(
+      '  Clustered volume group creation requires a cluster locking type (locking_type = 3) and a running clvmd.\n',
+    );
     return 5;
   }
   const all = vgs(node);
@@ -329,12 +366,17 @@ function vgcreate(ctx: CmdCtx): number {
   const targets = pvs.map((p) => seen.find((x) => x.dev === p));
   const missing = pvs.filter((_, i) => !targets[i]);
   if (missing.length) {
-    ctx.err(missing.map((m) => `  Device ${m} not found (or ignored by filtering).\n`).join('') + `  Unable to add physical volume '${missing[0]}' to volume group '${name}'.\n`);
+    ctx.err(
+      missing.map((m) => `  Device ${m} not found (or ignored by filtering).\n`).join('') +
+        `  Unable to add physical volume '${missing[0]}' to volume group '${name}'.\n`,
+    );
     return 5;
   }
   for (const t of targets) {
     if (t!.data.vg) {
-      ctx.err(`  Physical volume '${t!.dev}' is already in volume group '${t!.data.vg.name}'\n  Unable to add physical volume '${t!.dev}' to volume group '${name}'.\n`);
+      ctx.err(
+        `  Physical volume '${t!.dev}' is already in volume group '${t!.data.vg.name}'\n  Unable to add physical volume '${t!.dev}' to volume group '${name}'.\n`,
+      );
       return 5;
     }
   }
@@ -344,7 +386,15 @@ function vgcreate(ctx: CmdCtx): number {
     if (!t!.data.pv) ctx.out(`  Physical volume "${t!.dev}" successfully created\n`);
     writePv(node, t!, 4, (d) => {
       d.pv ??= { uuid: hexId(node.world.world(), 32) };
-      d.vg = { name, uuid, clustered: wantClustered, pvs: [t!.dev], extents: Math.floor((t!.kib - PE_START_KIB) / EXTENT_KIB), lvs: [], seqno: 1 };
+      d.vg = {
+        name,
+        uuid,
+        clustered: wantClustered,
+        pvs: [t!.dev],
+        extents: Math.floor((t!.kib - PE_START_KIB) / EXTENT_KIB),
+        lvs: [],
+        seqno: 1,
+      };
     });
   }
   ctx.out(`  ${wantClustered ? 'Clustered volume' : 'Volume'} group "${name}" successfully created\n`);
@@ -401,7 +451,9 @@ function lvcreate(ctx: CmdCtx): number {
       ctx.err(`  Invalid argument for --extents: ${l}\n`);
       return 3;
     }
-    extents = m[2] ? Math.floor((Number(m[1]) / 100) * (m[2].toUpperCase() === 'FREE' ? free : v.meta.extents)) : Number(m[1]);
+    extents = m[2]
+      ? Math.floor((Number(m[1]) / 100) * (m[2].toUpperCase() === 'FREE' ? free : v.meta.extents))
+      : Number(m[1]);
   } else {
     const kib = parseSizeKiB(L!);
     if (kib === undefined) {
@@ -409,7 +461,8 @@ function lvcreate(ctx: CmdCtx): number {
       return 3;
     }
     extents = Math.ceil(kib / EXTENT_KIB);
-    if (extents * EXTENT_KIB !== kib) ctx.out(`  Rounding up size to full physical extent ${size(extents * EXTENT_KIB)}\n`);
+    if (extents * EXTENT_KIB !== kib)
+      ctx.out(`  Rounding up size to full physical extent ${size(extents * EXTENT_KIB)}\n`);
   }
   const lvName = name ?? `lvol${v.meta.lvs.length}`;
   if (v.meta.lvs.some((x) => x.name === lvName)) {
@@ -438,7 +491,10 @@ function pvscan(ctx: CmdCtx): number {
   const found = scan(ctx.node, ctx.err).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
   // NOTE: PVs of VGs first, in the order vgscan lists the VGs (3130-3132), then the orphans in device order.
   const vgOrder = [...new Set(found.filter((x) => x.data.vg).map((x) => x.data.vg!.name))].reverse();
-  const pvs = [...vgOrder.flatMap((v) => found.filter((x) => x.data.vg?.name === v)), ...found.filter((x) => !x.data.vg)];
+  const pvs = [
+    ...vgOrder.flatMap((v) => found.filter((x) => x.data.vg?.name === v)),
+    ...found.filter((x) => !x.data.vg),
+  ];
   if (!pvs.length) {
     ctx.out('  No matching physical volumes found\n');
     return 0;
@@ -464,7 +520,9 @@ function pvscan(ctx: CmdCtx): number {
       freeKiB += p.kib;
     }
   }
-  ctx.out(`  Total: ${pvs.length} [${size(total)}] / in use: ${inUseN} [${size(used)}] / in no VG: ${pvs.length - inUseN} [${size(freeKiB)}]\n`);
+  ctx.out(
+    `  Total: ${pvs.length} [${size(total)}] / in use: ${inUseN} [${size(used)}] / in no VG: ${pvs.length - inUseN} [${size(freeKiB)}]\n`,
+  );
   return 0;
 }
 
@@ -499,7 +557,9 @@ function lvscan(ctx: CmdCtx): number {
   for (const v of all)
     for (const lv of v.meta.lvs) {
       const on = active.includes(`${v.meta.name}/${lv.name}`);
-      ctx.out(`  ${on ? 'ACTIVE            ' : 'inactive          '}'/dev/${v.meta.name}/${lv.name}' [${size(lv.extents * EXTENT_KIB)}] inherit\n`);
+      ctx.out(
+        `  ${on ? 'ACTIVE            ' : 'inactive          '}'/dev/${v.meta.name}/${lv.name}' [${size(lv.extents * EXTENT_KIB)}] inherit\n`,
+      );
     }
   return 0;
 }
@@ -522,7 +582,9 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       else if (!a[i]!.startsWith('-')) names.push(a[i]!);
     }
     if (units !== undefined && !/^[hHbBsSkKmMgGtTpPeE]$/.test(units)) {
-      ctx.err(`  Invalid units specification\n  Run \`${ctx.argv[0]!.split('/').pop()} --help' for more information.\n`);
+      ctx.err(
+        `  Invalid units specification\n  Run \`${ctx.argv[0]!.split('/').pop()} --help' for more information.\n`,
+      );
       return 3;
     }
     // NOTE: --units X prints every size in that unit with two decimals (lower case: powers of 1024).
@@ -546,7 +608,14 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       const pvs = scan(ctx.node).filter((x) => x.data.pv && (!l.local || !x.data.vg?.clustered));
       rows = pvs
         .filter((p) => !names.length || names.includes(p.dev))
-        .map((p) => ({ pv_name: p.dev, vg_name: p.data.vg?.name ?? '', pv_fmt: 'lvm2', pv_attr: p.data.vg ? 'a-' : '--', pv_size: sz(p.data.vg ? p.data.vg.extents * EXTENT_KIB : p.kib), pv_free: sz(p.data.vg ? vgFree({ meta: p.data.vg, pv: p }) * EXTENT_KIB : p.kib) }));
+        .map((p) => ({
+          pv_name: p.dev,
+          vg_name: p.data.vg?.name ?? '',
+          pv_fmt: 'lvm2',
+          pv_attr: p.data.vg ? 'a-' : '--',
+          pv_size: sz(p.data.vg ? p.data.vg.extents * EXTENT_KIB : p.kib),
+          pv_free: sz(p.data.vg ? vgFree({ meta: p.data.vg, pv: p }) * EXTENT_KIB : p.kib),
+        }));
       fields ??= ['pv_name', 'vg_name', 'pv_fmt', 'pv_attr', 'pv_size', 'pv_free'];
     } else if (kind === 'vg') {
       const missing = names.filter((n) => !vgList.some((v) => v.meta.name === n));
@@ -556,7 +625,15 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       }
       rows = vgList
         .filter((v) => !names.length || names.includes(v.meta.name))
-        .map((v) => ({ vg_name: v.meta.name, pv_count: '1', lv_count: String(v.meta.lvs.length), vg_attr: `wz--n${v.meta.clustered ? 'c' : '-'}`, vg_size: sz(v.meta.extents * EXTENT_KIB), vg_free: sz(vgFree(v) * EXTENT_KIB), vg_clustered: v.meta.clustered ? 'clustered' : '' }));
+        .map((v) => ({
+          vg_name: v.meta.name,
+          pv_count: '1',
+          lv_count: String(v.meta.lvs.length),
+          vg_attr: `wz--n${v.meta.clustered ? 'c' : '-'}`,
+          vg_size: sz(v.meta.extents * EXTENT_KIB),
+          vg_free: sz(vgFree(v) * EXTENT_KIB),
+          vg_clustered: v.meta.clustered ? 'clustered' : '',
+        }));
       fields ??= ['vg_name', 'pv_count', 'lv_count', 'vg_attr', 'vg_size', 'vg_free'];
       if (!rows.length && !names.length) {
         ctx.err('  No volume groups found\n');
@@ -565,18 +642,46 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
     } else {
       const missing = names.filter((n) => !vgList.some((v) => v.meta.name === n.split('/')[0]));
       if (missing.length) {
-        ctx.err(missing.map((n) => `  Volume group "${n}" not found\n`).join('') + '  Skipping volume group ' + missing[0] + '\n');
+        ctx.err(
+          missing.map((n) => `  Volume group "${n}" not found\n`).join('') +
+            '  Skipping volume group ' +
+            missing[0] +
+            '\n',
+        );
         return 5;
       }
       for (const v of vgList)
         for (const lv of v.meta.lvs) {
           if (names.length && !names.some((n) => n === v.meta.name || n === `${v.meta.name}/${lv.name}`)) continue;
           const on = active.includes(`${v.meta.name}/${lv.name}`);
-          rows.push({ lv_name: lv.name, vg_name: v.meta.name, lv_attr: `-wi-${on ? 'a' : '-'}----`, lv_size: sz(lv.extents * EXTENT_KIB), lv_path: `/dev/${v.meta.name}/${lv.name}` });
+          rows.push({
+            lv_name: lv.name,
+            vg_name: v.meta.name,
+            lv_attr: `-wi-${on ? 'a' : '-'}----`,
+            lv_size: sz(lv.extents * EXTENT_KIB),
+            lv_path: `/dev/${v.meta.name}/${lv.name}`,
+          });
         }
       fields ??= ['lv_name', 'vg_name', 'lv_attr', 'lv_size'];
     }
-    const head: Record<string, string> = { pv_name: 'PV', vg_name: 'VG', pv_fmt: 'Fmt', pv_attr: 'Attr', pv_size: 'PSize', pv_free: 'PFree', pv_count: '#PV', lv_count: '#LV', vg_attr: 'Attr', vg_size: 'VSize', vg_free: 'VFree', lv_name: 'LV', lv_attr: 'Attr', lv_size: 'LSize', lv_path: 'Path', vg_clustered: 'Clustered' };
+    const head: Record<string, string> = {
+      pv_name: 'PV',
+      vg_name: 'VG',
+      pv_fmt: 'Fmt',
+      pv_attr: 'Attr',
+      pv_size: 'PSize',
+      pv_free: 'PFree',
+      pv_count: '#PV',
+      lv_count: '#LV',
+      vg_attr: 'Attr',
+      vg_size: 'VSize',
+      vg_free: 'VFree',
+      lv_name: 'LV',
+      lv_attr: 'Attr',
+      lv_size: 'LSize',
+      lv_path: 'Path',
+      vg_clustered: 'Clustered',
+    };
     const unknown = fields.find((f) => !(f in head));
     if (unknown) {
       ctx.err(`  Unrecognised field: ${unknown}\n`);
@@ -585,7 +690,15 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
     const table = rows.map((r) => fields!.map((f) => r[f] ?? ''));
     if (headings) table.unshift(fields.map((f) => head[f]!));
     const w = fields.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    for (const r of table) ctx.out('  ' + r.map((x, i) => x.padEnd(w[i]!)).join(' ').replace(/\s+$/, '') + '\n');
+    for (const r of table)
+      ctx.out(
+        '  ' +
+          r
+            .map((x, i) => x.padEnd(w[i]!))
+            .join(' ')
+            .replace(/\s+$/, '') +
+          '\n',
+      );
     return 0;
   };
 }
@@ -602,7 +715,11 @@ function vgdisplay(ctx: CmdCtx): number {
   for (const v of all) {
     const m = v.meta;
     const alloc = m.lvs.reduce((a, x) => a + x.extents, 0);
-    const open = m.lvs.filter((x) => st(ctx.node).of(ctx.node).mounts.some((mt) => mt.dev === `/dev/mapper/${mapperName(`${m.name}/${x.name}`)}`)).length;
+    const open = m.lvs.filter((x) =>
+      st(ctx.node)
+        .of(ctx.node)
+        .mounts.some((mt) => mt.dev === `/dev/mapper/${mapperName(`${m.name}/${x.name}`)}`),
+    ).length;
     ctx.out(
       [
         '  --- Volume group ---',
@@ -673,7 +790,9 @@ function vgchange(ctx: CmdCtx): number {
             code = 5;
           }
         }
-      activeCount = v.meta.lvs.filter((x) => st(ctx.node).of(ctx.node).active.includes(`${v.meta.name}/${x.name}`)).length;
+      activeCount = v.meta.lvs.filter((x) =>
+        st(ctx.node).of(ctx.node).active.includes(`${v.meta.name}/${x.name}`),
+      ).length;
       ctx.out(`  ${activeCount} logical volume(s) in volume group "${v.meta.name}" now active\n`);
     }
   }
@@ -681,10 +800,25 @@ function vgchange(ctx: CmdCtx): number {
   return code;
 }
 
-for (const [name, fn] of Object.entries({ pvcreate, vgcreate, lvcreate, pvscan, vgscan, lvscan, vgdisplay, vgchange, pvs: report('pv'), vgs: report('vg'), lvs: report('lv') })) registerCommand(name, fn);
+for (const [name, fn] of Object.entries({
+  pvcreate,
+  vgcreate,
+  lvcreate,
+  pvscan,
+  vgscan,
+  lvscan,
+  vgdisplay,
+  vgchange,
+  pvs: report('pv'),
+  vgs: report('vg'),
+  lvs: report('lv'),
+}))
+  registerCommand(name, fn);
 registerCommand('lvm', (ctx) => {
   const sub = ctx.argv[1];
-  const fn = sub ? ({ pvcreate, vgcreate, lvcreate, pvscan, vgscan, lvscan, vgdisplay, vgchange } as Record<string, CommandFn>)[sub] : undefined;
+  const fn = sub
+    ? ({ pvcreate, vgcreate, lvcreate, pvscan, vgscan, lvscan, vgdisplay, vgchange } as Record<string, CommandFn>)[sub]
+    : undefined;
   if (!fn) {
     ctx.err(`  No such command '${sub ?? ''}'.  Try 'help'.\n`);
     return 3;
@@ -705,7 +839,12 @@ function clvmdStart(node: LabNode): ActionResult {
   const cv = clusterView(node.world.world());
   if (!cv || !cv.isMember(node.name) || !cv.quorate(node.name)) {
     node.log('clvmd', 'Unable to create DLM lockspace for CLVM: Transport endpoint is not connected');
-    return { code: 1, out: 'Starting clvmd: \nclvmd could not connect to cluster manager\nConsult syslog for more information\n' + statusLine('', false) };
+    return {
+      code: 1,
+      out:
+        'Starting clvmd: \nclvmd could not connect to cluster manager\nConsult syslog for more information\n' +
+        statusLine('', false),
+    };
   }
   node.markRunning('clvmd');
   node.log('clvmd', 'Cluster LVM daemon started - connected to CMAN');
@@ -747,7 +886,9 @@ function clvmdStatus(node: LabNode): ActionResult {
   const pid = node.pidOf('clvmd');
   if (!pid) return { code: 3, out: 'clvmd is stopped\n' };
   const vgList = clusteredVgs(node);
-  const active = st(node).of(node).active.filter((a) => a && vgList.some((v) => v.meta.name === a.split('/')[0]));
+  const active = st(node)
+    .of(node)
+    .active.filter((a) => a && vgList.some((v) => v.meta.name === a.split('/')[0]));
   return {
     code: 0,
     out: `clvmd (pid  ${pid}) is running...\nClustered Volume Groups: ${vgList.map((v) => v.meta.name).join(' ') || '(none)'}\nActive clustered Logical Volumes: ${active.map((a) => `/dev/${a}`).join(' ') || '(none)'}\n`,
@@ -768,4 +909,3 @@ registerService({
 export function vgNames(node: LabNode): string[] {
   return vgs(node).map((v) => v.meta.name);
 }
-

@@ -30,7 +30,14 @@ interface Geo {
 function geo(d: DiskState): Geo {
   return {
     last: d.bytes / SECTOR - 1,
-    parts: d.parts.map((p) => ({ num: p.num, s: p.start / SECTOR, e: (p.end + 1) / SECTOR - 1, type: p.type, fs: p.fs, flags: p.flags })),
+    parts: d.parts.map((p) => ({
+      num: p.num,
+      s: p.start / SECTOR,
+      e: (p.end + 1) / SECTOR - 1,
+      type: p.type,
+      fs: p.fs,
+      flags: p.flags,
+    })),
   };
 }
 
@@ -38,7 +45,8 @@ function geo(d: DiskState): Geo {
 export function fmtBytes(bytes: number, unit: string): string {
   if (unit === 's') return `${Math.round(bytes / SECTOR)}s`;
   let u = unit;
-  if (u === 'compact') u = bytes >= 10e12 ? 'TB' : bytes >= 10e9 ? 'GB' : bytes >= 10e6 ? 'MB' : bytes >= 10e3 ? 'kB' : 'B';
+  if (u === 'compact')
+    u = bytes >= 10e12 ? 'TB' : bytes >= 10e9 ? 'GB' : bytes >= 10e6 ? 'MB' : bytes >= 10e3 ? 'kB' : 'B';
   const size = SI[u] ?? IEC[u] ?? 1;
   if (u === 'B') return `${bytes}B`;
   const d = bytes / size;
@@ -86,13 +94,32 @@ export function printTable(d: DiskState, dev: string, unit: string, free: boolea
   const fmtS = (s: number) => (unit === 's' ? `${s}s` : fmtBytes(s * SECTOR, unit));
   // NOTE: an end is shown as its last byte (2047s -> 1049kB, as 2.1 prints the first free region, 2192).
   const fmtE = (e: number) => (unit === 's' ? `${e}s` : fmtBytes((e + 1) * SECTOR - 1, unit));
-  const head = [`Model: ${d.model}`, `Disk ${dev}: ${unit === 's' ? `${g.last + 1}s` : fmtBytes(d.bytes, unit)}`, 'Sector size (logical/physical): 512B/512B', `Partition Table: ${d.table}`, ''];
+  const head = [
+    `Model: ${d.model}`,
+    `Disk ${dev}: ${unit === 's' ? `${g.last + 1}s` : fmtBytes(d.bytes, unit)}`,
+    'Sector size (logical/physical): 512B/512B',
+    `Partition Table: ${d.table}`,
+    '',
+  ];
   const cells = [['Number', 'Start', 'End', 'Size', 'Type', 'File system', 'Flags']];
   for (const r of rows(g, free)) {
-    cells.push([r.num === undefined ? '' : String(r.num).padStart(2), fmtS(r.s), fmtE(r.e), unit === 's' ? `${r.e - r.s + 1}s` : fmtBytes((r.e - r.s + 1) * SECTOR, unit), r.type, r.fs, r.flags]);
+    cells.push([
+      r.num === undefined ? '' : String(r.num).padStart(2),
+      fmtS(r.s),
+      fmtE(r.e),
+      unit === 's' ? `${r.e - r.s + 1}s` : fmtBytes((r.e - r.s + 1) * SECTOR, unit),
+      r.type,
+      r.fs,
+      r.flags,
+    ]);
   }
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  const lines = cells.map((c) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]! + 2))).join('').replace(/\s+$/, ''));
+  const lines = cells.map((c) =>
+    c
+      .map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]! + 2)))
+      .join('')
+      .replace(/\s+$/, ''),
+  );
   // NOTE: parted pads every cell but the last; the "Free Space" rows keep their trailing blanks trimmed like 2.1's table code.
   return head.join('\n') + '\n' + lines.join('\n') + '\n\n';
 }
@@ -103,7 +130,8 @@ function position(text: string, g: Geo, unit: string): { s: number; r: number } 
   if (!m) return null;
   const v = Number(m[1]);
   const u = m[2] ?? (unit === 'compact' ? 'MB' : unit);
-  if (u === '%') return { s: Math.min(g.last, Math.round(((g.last + 1) * v) / 100)), r: Math.round((g.last + 1) * 0.005) };
+  if (u === '%')
+    return { s: Math.min(g.last, Math.round(((g.last + 1) * v) / 100)), r: Math.round((g.last + 1) * 0.005) };
   if (u === 's') return { s: v, r: 0 };
   if (IEC[u]) return { s: Math.round((v * IEC[u]!) / SECTOR), r: 0 };
   const size = SI[u]!;
@@ -144,16 +172,26 @@ function regions(g: Geo, type: Part['type']): { s: number; e: number; minStart: 
 }
 
 /** Create a partition in the on-disk table (not the kernel's view). */
-export function mkpart(d: DiskState, type: Part['type'], startText: string, endText: string, unit: string, grain: number): MkpartResult {
+export function mkpart(
+  d: DiskState,
+  type: Part['type'],
+  startText: string,
+  endText: string,
+  unit: string,
+  grain: number,
+): MkpartResult {
   const g = geo(d);
   if (d.table !== 'msdos') return { ok: false, msg: 'Error: unrecognised disk label\n' };
   const s0 = position(startText, g, unit);
   const e0 = position(endText, g, unit);
   if (!s0) return { ok: false, msg: `Error: Invalid number.\n` };
   if (!e0) return { ok: false, msg: `Error: Invalid number.\n` };
-  if (type === 'logical' && !g.parts.some((p) => p.type === 'extended')) return { ok: false, msg: "Error: Can't create logical partition: no extended partition\n" };
-  if (type === 'extended' && g.parts.some((p) => p.type === 'extended')) return { ok: false, msg: 'Error: Too many extended partitions.\n' };
-  if (type !== 'logical' && g.parts.filter((p) => p.type !== 'logical').length >= 4) return { ok: false, msg: 'Error: Too many primary partitions.\n' };
+  if (type === 'logical' && !g.parts.some((p) => p.type === 'extended'))
+    return { ok: false, msg: "Error: Can't create logical partition: no extended partition\n" };
+  if (type === 'extended' && g.parts.some((p) => p.type === 'extended'))
+    return { ok: false, msg: 'Error: Too many extended partitions.\n' };
+  if (type !== 'logical' && g.parts.filter((p) => p.type !== 'logical').length >= 4)
+    return { ok: false, msg: 'Error: Too many primary partitions.\n' };
   const reg = regions(g, type).find((r) => s0.s + s0.r >= r.s && s0.s - s0.r <= r.e);
   const fail = { ok: false, msg: 'Error: Unable to satisfy all constraints on the partition.\n' };
   if (!reg) return fail;
@@ -171,7 +209,14 @@ export function mkpart(d: DiskState, type: Part['type'], startText: string, endT
     num = 1;
     while (d.parts.some((p) => p.num === num)) num++;
   }
-  const part: Part = { num, start: s * SECTOR, end: (e + 1) * SECTOR - 1, type, fs: '', flags: type === 'extended' ? 'lba' : '' };
+  const part: Part = {
+    num,
+    start: s * SECTOR,
+    end: (e + 1) * SECTOR - 1,
+    type,
+    fs: '',
+    flags: type === 'extended' ? 'lba' : '',
+  };
   d.parts.push(part);
   // NOTE: msdos numbers logical partitions by position.
   d.parts
@@ -208,7 +253,14 @@ const BUSY_WARNING = (dev: string) =>
   `Warning: WARNING: the kernel failed to re-read the partition table on ${dev}\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n`;
 
 /** Run one parted command; returns false when it failed. */
-function runOne(ctx: CmdCtx, node: LabNode, dev: string, d: DiskState, words: string[], state: { unit: string; grain: number; script: boolean; changed: boolean }): boolean {
+function runOne(
+  ctx: CmdCtx,
+  node: LabNode,
+  dev: string,
+  d: DiskState,
+  words: string[],
+  state: { unit: string; grain: number; script: boolean; changed: boolean },
+): boolean {
   const w = words.shift()!;
   const disk = dev.replace(/^\/dev\//, '');
   switch (w) {
@@ -292,7 +344,9 @@ function runOne(ctx: CmdCtx, node: LabNode, dev: string, d: DiskState, words: st
     case 'q':
       return true;
     case 'help':
-      ctx.out('  align-check TYPE N                        check partition N for TYPE(min|opt) alignment\n  mkpart PART-TYPE [FS-TYPE] START END     make a partition\n  print [devices|free|list,all|NUMBER]     display the partition table\n  quit                                     exit program\n  rm NUMBER                                delete partition NUMBER\n  unit UNIT                                set the default unit to UNIT\n');
+      ctx.out(
+        '  align-check TYPE N                        check partition N for TYPE(min|opt) alignment\n  mkpart PART-TYPE [FS-TYPE] START END     make a partition\n  print [devices|free|list,all|NUMBER]     display the partition table\n  quit                                     exit program\n  rm NUMBER                                delete partition NUMBER\n  unit UNIT                                set the default unit to UNIT\n',
+      );
       return true;
     default:
       ctx.out(`Error: Unknown command "${w}"\n`);
@@ -311,7 +365,8 @@ const parted: CommandFn = (ctx) => {
     else if (a === '-a') align = argv[++i] ?? '';
     else if (a.startsWith('--align=')) align = a.slice(8);
     else if (a === '-l' || a === '--list') {
-      for (const disk of Object.keys(ctx.node.disks)) ctx.out(printTable(ctx.node.disks[disk]!, `/dev/${disk}`, 'compact', false));
+      for (const disk of Object.keys(ctx.node.disks))
+        ctx.out(printTable(ctx.node.disks[disk]!, `/dev/${disk}`, 'compact', false));
       return 0;
     } else if (a === '-v' || a === '--version') {
       ctx.out('parted (GNU parted) 2.1\n');
@@ -365,7 +420,8 @@ registerCommand('parted', parted);
 /** /proc/partitions: the kernel's view (disks, their partitions, DRBD and device-mapper devices). */
 registerProcFile('/proc/partitions', (node) => {
   const lines = ['major minor  #blocks  name', ''];
-  const row = (major: number, minor: number, bytes: number, name: string) => `${String(major).padStart(4)}  ${String(minor).padStart(7)} ${String(Math.floor(bytes / 1024)).padStart(10)} ${name}`;
+  const row = (major: number, minor: number, bytes: number, name: string) =>
+    `${String(major).padStart(4)}  ${String(minor).padStart(7)} ${String(Math.floor(bytes / 1024)).padStart(10)} ${name}`;
   for (const disk of Object.keys(node.disks)) {
     const major = disk.startsWith('vd') ? 252 : 8;
     for (let i = 0; i <= 15; i++) {

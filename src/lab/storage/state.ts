@@ -185,7 +185,10 @@ export class Storage implements Subsystem, StorageView {
   trees = new Map<string, MemFs>();
   log: Record<string, DestructiveEntry[]> = {};
 
-  constructor(readonly world: World, saved?: StorageSaved) {
+  constructor(
+    readonly world: World,
+    saved?: StorageSaved,
+  ) {
     if (saved) {
       this.opts = { ...this.opts, ...saved.opts };
       this.nodes = JSON.parse(JSON.stringify(saved.nodes)) as Record<string, NodeStorage>;

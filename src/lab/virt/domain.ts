@@ -49,7 +49,16 @@ export interface DomainDef {
   memory: number;
   currentMemory: number;
   vcpu: number;
-  os: { arch: string; machine: string; type: string; kernel?: string; initrd?: string; cmdline?: string; boot: string[]; bootmenu?: boolean };
+  os: {
+    arch: string;
+    machine: string;
+    type: string;
+    kernel?: string;
+    initrd?: string;
+    cmdline?: string;
+    boot: string[];
+    bootmenu?: boolean;
+  };
   features: string[];
   clock: { offset: string; timers: [string, string][][] };
   onPoweroff: string;
@@ -125,7 +134,13 @@ export function assignAddresses(d: DomainDef): void {
     used.add(s);
     return s;
   };
-  const all = [...d.interfaces, ...d.disks, ...d.controllers, ...(d.video ? [d.video] : []), ...(d.memballoon ? [d.memballoon] : [])];
+  const all = [
+    ...d.interfaces,
+    ...d.disks,
+    ...d.controllers,
+    ...(d.video ? [d.video] : []),
+    ...(d.memballoon ? [d.memballoon] : []),
+  ];
   for (const x of all) {
     const slot = x.address?.find(([k]) => k === 'slot')?.[1];
     if (x.address?.[0]?.[1] === 'pci' && slot) used.add(parseInt(slot, 16));
@@ -148,7 +163,8 @@ export function assignAddresses(d: DomainDef): void {
   // NOTE: the controllers a drive needs exist even when the XML did not list them.
   const need = (type: string) => d.disks.some((k) => k.target.bus === type);
   if (need('fdc') && !d.controllers.some((c) => c.type === 'fdc')) d.controllers.push({ type: 'fdc', index: '0' });
-  if (need('ide') && !d.controllers.some((c) => c.type === 'ide')) d.controllers.push({ type: 'ide', index: '0', address: pci(1, 1) });
+  if (need('ide') && !d.controllers.some((c) => c.type === 'ide'))
+    d.controllers.push({ type: 'ide', index: '0', address: pci(1, 1) });
   d.controllers.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
 
@@ -174,7 +190,11 @@ export function domainXml(d: DomainDef, rt?: Runtime): string {
   };
   o.push(`<domain type='${esc(d.type)}'${rt ? ` id='${rt.id}'` : ''}>`);
   o.push(`  <name>${esc(d.name)}</name>`, `  <uuid>${d.uuid}</uuid>`);
-  o.push(`  <memory>${d.memory}</memory>`, `  <currentMemory>${d.currentMemory}</currentMemory>`, `  <vcpu>${d.vcpu}</vcpu>`);
+  o.push(
+    `  <memory>${d.memory}</memory>`,
+    `  <currentMemory>${d.currentMemory}</currentMemory>`,
+    `  <vcpu>${d.vcpu}</vcpu>`,
+  );
   o.push('  <os>', `    <type arch='${esc(d.os.arch)}' machine='${esc(d.os.machine)}'>${esc(d.os.type)}</type>`);
   if (d.os.kernel) o.push(`    <kernel>${esc(d.os.kernel)}</kernel>`);
   if (d.os.initrd) o.push(`    <initrd>${esc(d.os.initrd)}</initrd>`);
@@ -183,14 +203,25 @@ export function domainXml(d: DomainDef, rt?: Runtime): string {
   if (d.os.bootmenu) o.push("    <bootmenu enable='yes'/>");
   o.push('  </os>');
   if (d.features.length) o.push('  <features>', ...d.features.map((f) => `    <${f}/>`), '  </features>');
-  if (d.clock.timers.length) o.push(`  <clock offset='${esc(d.clock.offset)}'>`, ...d.clock.timers.map((t) => `    <timer${attrs(t)}/>`), '  </clock>');
+  if (d.clock.timers.length)
+    o.push(
+      `  <clock offset='${esc(d.clock.offset)}'>`,
+      ...d.clock.timers.map((t) => `    <timer${attrs(t)}/>`),
+      '  </clock>',
+    );
   else o.push(`  <clock offset='${esc(d.clock.offset)}'/>`);
-  o.push(`  <on_poweroff>${d.onPoweroff}</on_poweroff>`, `  <on_reboot>${d.onReboot}</on_reboot>`, `  <on_crash>${d.onCrash}</on_crash>`);
+  o.push(
+    `  <on_poweroff>${d.onPoweroff}</on_poweroff>`,
+    `  <on_reboot>${d.onReboot}</on_reboot>`,
+    `  <on_crash>${d.onCrash}</on_crash>`,
+  );
   o.push('  <devices>', `    <emulator>${esc(d.emulator)}</emulator>`);
   for (const k of d.disks) {
     o.push(`    <disk type='${k.type}' device='${k.device}'>`);
     const dr = k.driver;
-    o.push(`      <driver name='${esc(dr.name)}' type='${esc(dr.type)}'${dr.cache ? ` cache='${esc(dr.cache)}'` : ''}${dr.io ? ` io='${esc(dr.io)}'` : ''}/>`);
+    o.push(
+      `      <driver name='${esc(dr.name)}' type='${esc(dr.type)}'${dr.cache ? ` cache='${esc(dr.cache)}'` : ''}${dr.io ? ` io='${esc(dr.io)}'` : ''}/>`,
+    );
     if (k.source) o.push(`      <source ${k.type === 'block' ? 'dev' : 'file'}='${esc(k.source)}'/>`);
     o.push(`      <target dev='${esc(k.target.dev)}' bus='${esc(k.target.bus)}'/>`);
     if (k.readonly) o.push('      <readonly/>');
@@ -236,10 +267,15 @@ export function domainXml(d: DomainDef, rt?: Runtime): string {
   o.push("    <input type='mouse' bus='ps2'/>");
   if (d.graphics) {
     const port = rt && d.graphics.type === 'vnc' ? rt.vncPort : d.graphics.autoport ? -1 : (d.graphics.port ?? -1);
-    o.push(`    <graphics type='${esc(d.graphics.type)}' port='${port}' autoport='${d.graphics.autoport ? 'yes' : 'no'}'/>`);
+    o.push(
+      `    <graphics type='${esc(d.graphics.type)}' port='${port}' autoport='${d.graphics.autoport ? 'yes' : 'no'}'/>`,
+    );
   }
   if (d.video) {
-    o.push('    <video>', `      <model type='${esc(d.video.model)}' vram='${d.video.vram}' heads='${d.video.heads}'/>`);
+    o.push(
+      '    <video>',
+      `      <model type='${esc(d.video.model)}' vram='${d.video.vram}' heads='${d.video.heads}'/>`,
+    );
     alias('video0', '      ');
     if (d.video.address) o.push(`      <address${attrs(d.video.address)}/>`);
     o.push('    </video>');
@@ -268,7 +304,17 @@ function kib(el: XmlEl | undefined): number | undefined {
   const n = Number(el.text.trim());
   if (!Number.isFinite(n)) return undefined;
   const unit = (el.attrs.unit ?? 'KiB').toLowerCase();
-  const mult: Record<string, number> = { b: 1 / 1024, bytes: 1 / 1024, k: 1, kib: 1, kb: 1000 / 1024, m: 1024, mib: 1024, g: 1048576, gib: 1048576 };
+  const mult: Record<string, number> = {
+    b: 1 / 1024,
+    bytes: 1 / 1024,
+    k: 1,
+    kib: 1,
+    kb: 1000 / 1024,
+    m: 1024,
+    mib: 1024,
+    g: 1048576,
+    gib: 1048576,
+  };
   return Math.round(n * (mult[unit] ?? 1));
 }
 
@@ -279,7 +325,8 @@ function kib(el: XmlEl | undefined): number | undefined {
  */
 export function parseDomainXml(text: string, seed: string): DomainDef {
   const root = parseXml(text);
-  if (root.name !== 'domain') throw new DefineError(`XML error: unexpected root element <${root.name}>, expecting <domain>`);
+  if (root.name !== 'domain')
+    throw new DefineError(`XML error: unexpected root element <${root.name}>, expecting <domain>`);
   const name = childText(root, 'name');
   if (!name) throw new DefineError('XML error: missing name information');
   const type = root.attrs.type;
@@ -295,12 +342,19 @@ export function parseDomainXml(text: string, seed: string): DomainDef {
     const tg = child(k, 'target');
     if (!tg?.attrs.dev) throw new DefineError('XML error: missing target definition');
     const dev = tg.attrs.dev;
-    const bus = tg.attrs.bus ?? (dev.startsWith('vd') ? 'virtio' : dev.startsWith('fd') ? 'fdc' : dev.startsWith('hd') ? 'ide' : 'scsi');
+    const bus =
+      tg.attrs.bus ??
+      (dev.startsWith('vd') ? 'virtio' : dev.startsWith('fd') ? 'fdc' : dev.startsWith('hd') ? 'ide' : 'scsi');
     const source = src?.attrs.dev ?? src?.attrs.file;
     return {
       type: k.attrs.type === 'block' ? 'block' : 'file',
       device: (k.attrs.device ?? 'disk') as DiskDef['device'],
-      driver: { name: dr?.attrs.name ?? 'qemu', type: dr?.attrs.type ?? 'raw', ...(dr?.attrs.cache ? { cache: dr.attrs.cache } : {}), ...(dr?.attrs.io ? { io: dr.attrs.io } : {}) },
+      driver: {
+        name: dr?.attrs.name ?? 'qemu',
+        type: dr?.attrs.type ?? 'raw',
+        ...(dr?.attrs.cache ? { cache: dr.attrs.cache } : {}),
+        ...(dr?.attrs.io ? { io: dr.attrs.io } : {}),
+      },
       ...(source ? { source } : {}),
       target: { dev, bus },
       ...(child(k, 'readonly') ? { readonly: true } : {}),
@@ -340,22 +394,49 @@ export function parseDomainXml(text: string, seed: string): DomainDef {
       ...(child(os, 'bootmenu')?.attrs.enable === 'yes' ? { bootmenu: true } : {}),
     },
     features: (child(root, 'features')?.children ?? []).map((f) => f.name),
-    clock: { offset: clock?.attrs.offset ?? 'utc', timers: children(clock, 'timer').map((t) => Object.entries(t.attrs)) },
+    clock: {
+      offset: clock?.attrs.offset ?? 'utc',
+      timers: children(clock, 'timer').map((t) => Object.entries(t.attrs)),
+    },
     onPoweroff: childText(root, 'on_poweroff') ?? 'destroy',
     onReboot: childText(root, 'on_reboot') ?? 'restart',
     onCrash: childText(root, 'on_crash') ?? 'restart',
     emulator: childText(devs, 'emulator') ?? '/usr/libexec/qemu-kvm',
     disks,
-    controllers: children(devs, 'controller').map((c) => ({ type: c.attrs.type ?? 'ide', index: c.attrs.index ?? '0', ...(addr(c) ? { address: addr(c) } : {}) })),
+    controllers: children(devs, 'controller').map((c) => ({
+      type: c.attrs.type ?? 'ide',
+      index: c.attrs.index ?? '0',
+      ...(addr(c) ? { address: addr(c) } : {}),
+    })),
     interfaces,
     serial: children(devs, 'serial').length > 0 || children(devs, 'console').length > 0,
     tablet: children(devs, 'input').some((x) => x.attrs.type === 'tablet'),
-    ...(g ? { graphics: { type: g.attrs.type ?? 'vnc', autoport: g.attrs.autoport === 'yes' || g.attrs.port === '-1', ...(g.attrs.port && g.attrs.port !== '-1' ? { port: Number(g.attrs.port) } : {}) } } : {}),
-    ...(v ? { video: { model: v.attrs.type ?? 'cirrus', vram: Number(v.attrs.vram ?? 9216), heads: Number(v.attrs.heads ?? 1), ...(addr(child(devs, 'video')) ? { address: addr(child(devs, 'video')) } : {}) } } : {}),
-    ...(mb && mb.attrs.model !== 'none' ? { memballoon: { model: mb.attrs.model ?? 'virtio', ...(addr(mb) ? { address: addr(mb) } : {}) } } : {}),
+    ...(g
+      ? {
+          graphics: {
+            type: g.attrs.type ?? 'vnc',
+            autoport: g.attrs.autoport === 'yes' || g.attrs.port === '-1',
+            ...(g.attrs.port && g.attrs.port !== '-1' ? { port: Number(g.attrs.port) } : {}),
+          },
+        }
+      : {}),
+    ...(v
+      ? {
+          video: {
+            model: v.attrs.type ?? 'cirrus',
+            vram: Number(v.attrs.vram ?? 9216),
+            heads: Number(v.attrs.heads ?? 1),
+            ...(addr(child(devs, 'video')) ? { address: addr(child(devs, 'video')) } : {}),
+          },
+        }
+      : {}),
+    ...(mb && mb.attrs.model !== 'none'
+      ? { memballoon: { model: mb.attrs.model ?? 'virtio', ...(addr(mb) ? { address: addr(mb) } : {}) } }
+      : {}),
   };
   if (!d.os.boot.length && !d.os.kernel) d.os.boot = ['hd'];
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(d.uuid)) throw new DefineError(`XML error: malformed uuid element`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(d.uuid))
+    throw new DefineError(`XML error: malformed uuid element`);
   assignAddresses(d);
   return d;
 }

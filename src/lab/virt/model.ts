@@ -127,7 +127,8 @@ export class VirtModel implements Subsystem {
       if (!r.config) delete ns.domains[name];
     }
     ns.nextId = 1;
-    for (const kind of ['virt.install-done', 'virt.guest-off', 'virt.bridge-forwarding']) this.world.scheduler.cancelWhere(kind, (d) => (d as { node?: string }).node === node);
+    for (const kind of ['virt.install-done', 'virt.guest-off', 'virt.bridge-forwarding'])
+      this.world.scheduler.cancelWhere(kind, (d) => (d as { node?: string }).node === node);
   }
 
   private ns(node: string): NodeVirtState {
@@ -216,9 +217,11 @@ export class VirtModel implements Subsystem {
     const ns = this.ns(node);
     const same = ns.domains[def.name];
     const cur = same?.live?.def ?? same?.config;
-    if (cur && cur.uuid !== def.uuid) throw new VirtError(`operation failed: domain '${def.name}' is already defined with uuid ${cur.uuid}`);
+    if (cur && cur.uuid !== def.uuid)
+      throw new VirtError(`operation failed: domain '${def.name}' is already defined with uuid ${cur.uuid}`);
     for (const [n, r] of Object.entries(ns.domains)) {
-      if (n !== def.name && (r.config?.uuid ?? r.live?.def.uuid) === def.uuid) throw new VirtError(`operation failed: domain '${n}' already exists with uuid ${def.uuid}`);
+      if (n !== def.name && (r.config?.uuid ?? r.live?.def.uuid) === def.uuid)
+        throw new VirtError(`operation failed: domain '${n}' already exists with uuid ${def.uuid}`);
     }
     const rec = (ns.domains[def.name] ??= {});
     const created = !rec.config;
@@ -278,7 +281,8 @@ export class VirtModel implements Subsystem {
     const ns = this.ns(node);
     const r = ns.domains[def.name];
     if (r?.live) throw new VirtError(`operation failed: domain '${def.name}' is already active`);
-    if (r?.config && r.config.uuid !== def.uuid) throw new VirtError(`operation failed: domain '${def.name}' is already defined with uuid ${r.config.uuid}`);
+    if (r?.config && r.config.uuid !== def.uuid)
+      throw new VirtError(`operation failed: domain '${def.name}' is already defined with uuid ${r.config.uuid}`);
     return this.launch(node, cloneDef(def), how);
   }
 
@@ -303,7 +307,8 @@ export class VirtModel implements Subsystem {
   cannotRun(node: string, def: DomainDef, installer = false): string | undefined {
     const n = this.lab(node);
     for (const f of installer ? [] : [def.os.kernel, def.os.initrd]) {
-      if (f && !n.fs.exists(f)) return `internal error process exited while connecting to monitor: qemu: could not load ${f === def.os.kernel ? 'kernel' : 'initrd'} '${f}': No such file or directory`;
+      if (f && !n.fs.exists(f))
+        return `internal error process exited while connecting to monitor: qemu: could not load ${f === def.os.kernel ? 'kernel' : 'initrd'} '${f}': No such file or directory`;
     }
     for (const k of def.disks) {
       if (!k.source) continue;
@@ -313,8 +318,10 @@ export class VirtModel implements Subsystem {
     }
     const vnets = this.freeVnets(node, def.interfaces.length);
     for (const [i, f] of def.interfaces.entries()) {
-      if (f.type === 'bridge' && n.net.state.ifaces[f.source]?.kind !== 'bridge') return `Unable to add bridge ${f.source} port ${vnets[i]}: No such device`;
-      if (f.type === 'network' && !n.virt.isActive(f.source)) return `Requested operation is not valid: network '${f.source}' is not active`;
+      if (f.type === 'bridge' && n.net.state.ifaces[f.source]?.kind !== 'bridge')
+        return `Unable to add bridge ${f.source} port ${vnets[i]}: No such device`;
+      if (f.type === 'network' && !n.virt.isActive(f.source))
+        return `Requested operation is not valid: network '${f.source}' is not active`;
     }
     return undefined;
   }
@@ -336,7 +343,12 @@ export class VirtModel implements Subsystem {
     while (lives.some((l) => l.rt.pty === `/dev/pts/${pty}`)) pty++;
     let vnc = 5900;
     while (lives.some((l) => l.rt.vncPort === vnc)) vnc++;
-    const rt: Runtime = { id: ns.nextId++, vnets: this.freeVnets(node, def.interfaces.length), pty: `/dev/pts/${pty}`, vncPort: vnc };
+    const rt: Runtime = {
+      id: ns.nextId++,
+      vnets: this.freeVnets(node, def.interfaces.length),
+      pty: `/dev/pts/${pty}`,
+      vncPort: vnc,
+    };
     this.noteDoubleStart(node, def, how);
     const live: LiveDomain = { def, rt, state: 'running', startedAt: this.world.now() };
     (ns.domains[def.name] ??= {}).live = live;
@@ -346,16 +358,30 @@ export class VirtModel implements Subsystem {
   }
 
   private noteDoubleStart(node: string, def: DomainDef, how: string): void {
-    const others = Object.keys(this.s.nodes).filter((n) => n !== node && Object.values(this.ns(n).domains).some((r) => r.live && (r.live.def.uuid === def.uuid || r.live.def.name === def.name)));
+    const others = Object.keys(this.s.nodes).filter(
+      (n) =>
+        n !== node &&
+        Object.values(this.ns(n).domains).some(
+          (r) => r.live && (r.live.def.uuid === def.uuid || r.live.def.name === def.name),
+        ),
+    );
     const mine = def.disks.filter((k) => k.type === 'block' && k.device === 'disk' && k.source).map((k) => k.source!);
     const shared = new Set<string>();
     for (const n of Object.keys(this.s.nodes)) {
       if (n === node) continue;
-      for (const r of Object.values(this.ns(n).domains)) for (const k of r.live?.def.disks ?? []) if (k.source && mine.includes(k.source)) shared.add(k.source);
+      for (const r of Object.values(this.ns(n).domains))
+        for (const k of r.live?.def.disks ?? []) if (k.source && mine.includes(k.source)) shared.add(k.source);
     }
     if (!others.length && !shared.size) return;
     const nodes = others.length ? others : Object.keys(this.s.nodes).filter((n) => n !== node);
-    this.s.doubleStarts.push({ at: this.world.now(), domain: def.name, uuid: def.uuid, nodes: [...nodes, node], how, disks: [...shared] });
+    this.s.doubleStarts.push({
+      at: this.world.now(),
+      domain: def.name,
+      uuid: def.uuid,
+      nodes: [...nodes, node],
+      how,
+      disks: [...shared],
+    });
   }
 
   private stopInstance(node: string, name: string): void {
@@ -366,8 +392,14 @@ export class VirtModel implements Subsystem {
     const id = r.live.rt.id;
     delete r.live;
     if (!r.config) delete ns.domains[name];
-    this.world.scheduler.cancelWhere('virt.install-done', (d) => (d as TimerData).node === node && (d as TimerData).id === id);
-    this.world.scheduler.cancelWhere('virt.guest-off', (d) => (d as TimerData).node === node && (d as TimerData).id === id);
+    this.world.scheduler.cancelWhere(
+      'virt.install-done',
+      (d) => (d as TimerData).node === node && (d as TimerData).id === id,
+    );
+    this.world.scheduler.cancelWhere(
+      'virt.guest-off',
+      (d) => (d as TimerData).node === node && (d as TimerData).id === id,
+    );
     this.world.changed();
   }
 
@@ -403,10 +435,14 @@ export class VirtModel implements Subsystem {
     if (!r.live) throw new VirtError('Requested operation is not valid: domain is not running');
     if (from === to) throw new VirtError(`internal error Attempt to migrate guest to the same host ${hostUuid(to)}`);
     const target = this.lab(to);
-    if (!target.running || !target.isRunning('libvirtd')) throw new VirtError('Cannot recv data: nc: unix connect failed: No such file or directory: Connection reset by peer');
+    if (!target.running || !target.isRunning('libvirtd'))
+      throw new VirtError(
+        'Cannot recv data: nc: unix connect failed: No such file or directory: Connection reset by peer',
+      );
     const tr = this.record(to, name);
     if (tr?.live) throw new VirtError(`operation failed: domain '${name}' is already active`);
-    if (tr?.config && tr.config.uuid !== r.live.def.uuid) throw new VirtError(`operation failed: domain '${name}' is already defined with uuid ${tr.config.uuid}`);
+    if (tr?.config && tr.config.uuid !== r.live.def.uuid)
+      throw new VirtError(`operation failed: domain '${name}' is already defined with uuid ${tr.config.uuid}`);
     const why = this.cannotRun(to, r.live.def);
     if (why) throw new VirtError(why);
     const live = r.live;
@@ -414,30 +450,41 @@ export class VirtModel implements Subsystem {
     // NOTE: the instance moves; not a double start (the source pauses before the target resumes).
     const moved = this.launch(to, cloneDef(live.def), 'migrate');
     moved.install = live.install;
-    if (live.install) this.world.scheduler.add(live.install.doneAt, 'virt.install-done', { node: to, name, id: moved.rt.id });
+    if (live.install)
+      this.world.scheduler.add(live.install.doneAt, 'virt.install-done', { node: to, name, id: moved.rt.id });
   }
 
   /**
    * `virsh change-media`: eject (`source` undefined) or insert a cdrom/floppy image, in the running
    * instance (`live`) and/or the persistent definition (`config`). Returns what was done.
    */
-  changeMedia(node: string, name: string, target: string, source: string | undefined, live: boolean, config: boolean): 'ejected' | 'inserted' | 'updated' {
+  changeMedia(
+    node: string,
+    name: string,
+    target: string,
+    source: string | undefined,
+    live: boolean,
+    config: boolean,
+  ): 'ejected' | 'inserted' | 'updated' {
     const r = this.record(node, name);
     if (!r) throw new VirtError(`Domain not found: no domain with matching name '${name}'`);
     if (live && !r.live) throw new VirtError('Requested operation is not valid: domain is not running');
-    if (config && !r.config) throw new VirtError('Requested operation is not valid: cannot change persistent config of a transient domain');
+    if (config && !r.config)
+      throw new VirtError('Requested operation is not valid: cannot change persistent config of a transient domain');
     const defs = [...(live ? [r.live!.def] : []), ...(config ? [r.config!] : [])];
     let what: 'ejected' | 'inserted' | 'updated' = 'ejected';
     for (const d of defs) {
       const k = d.disks.find((x) => x.target.dev === target || x.source === target);
       if (!k) throw new VirtError(`No found disk whose source path or target is ${target}`);
-      if (k.device !== 'cdrom' && k.device !== 'floppy') throw new VirtError(`The disk device '${target}' is not removable`);
+      if (k.device !== 'cdrom' && k.device !== 'floppy')
+        throw new VirtError(`The disk device '${target}' is not removable`);
       if (source === undefined) {
         if (!k.source) throw new VirtError(`The disk device '${target}' doesn't have media`);
         delete k.source;
         what = 'ejected';
       } else {
-        if (!this.lab(node).fs.exists(source)) throw new VirtError(`cannot open file '${source}': No such file or directory`);
+        if (!this.lab(node).fs.exists(source))
+          throw new VirtError(`cannot open file '${source}': No such file or directory`);
         what = k.source ? 'updated' : 'inserted';
         k.source = source;
       }
@@ -481,7 +528,13 @@ export class VirtModel implements Subsystem {
       n.log('kernel', `device ${v} entered promiscuous mode`);
       if (!b) return;
       n.log('kernel', `${b.br}: port ${b.port}(${v}) entering learning state`);
-      this.world.schedule(BRIDGE_FORWARD_DELAY_MS, 'virt.bridge-forwarding', { node, id: live.rt.id, vnet: v, br: b.br, port: b.port });
+      this.world.schedule(BRIDGE_FORWARD_DELAY_MS, 'virt.bridge-forwarding', {
+        node,
+        id: live.rt.id,
+        vnet: v,
+        br: b.br,
+        port: b.port,
+      });
     });
   }
 
@@ -493,7 +546,10 @@ export class VirtModel implements Subsystem {
       n.log('kernel', `device ${v} left promiscuous mode`);
       if (b) n.log('kernel', `${b.br}: port ${b.port}(${v}) entering disabled state`);
     });
-    this.world.scheduler.cancelWhere('virt.bridge-forwarding', (d) => (d as TimerData).node === node && (d as TimerData).id === live.rt.id);
+    this.world.scheduler.cancelWhere(
+      'virt.bridge-forwarding',
+      (d) => (d as TimerData).node === node && (d as TimerData).id === live.rt.id,
+    );
   }
 
   /** @internal bridge forward delay passed for a guest's tap. */

@@ -32,7 +32,12 @@ function opts(args: string[], valued: string[] = []): { flags: Set<string>; vals
 
 /** Print virsh's error lines and its trailing blank line; exit 1. */
 function fail(ctx: CmdCtx, ...lines: string[]): number {
-  ctx.err(lines.filter(Boolean).map((l) => `error: ${l}\n`).join(''));
+  ctx.err(
+    lines
+      .filter(Boolean)
+      .map((l) => `error: ${l}\n`)
+      .join(''),
+  );
   ctx.out('\n');
   return 1;
 }
@@ -46,9 +51,12 @@ function model(ctx: CmdCtx): VirtModel {
 /** The domain operand (`--domain X` or the first operand), resolved as virsh does. */
 function domainArg(ctx: CmdCtx, o: ReturnType<typeof opts>, idx = 0): { name?: string; code?: number } {
   const ref = o.vals.get('domain') ?? o.pos[idx];
-  if (!ref) return { code: fail(ctx, "command requires option --domain") };
+  if (!ref) return { code: fail(ctx, 'command requires option --domain') };
   const name = model(ctx).lookup(ctx.node.name, ref);
-  if (!name) return { code: fail(ctx, `failed to get domain '${ref}'`, `Domain not found: no domain with matching name '${ref}'`) };
+  if (!name)
+    return {
+      code: fail(ctx, `failed to get domain '${ref}'`, `Domain not found: no domain with matching name '${ref}'`),
+    };
   return { name };
 }
 
@@ -102,7 +110,9 @@ const list: VirshSub = (ctx, args) => {
     ctx.out(shown.map((r) => `${r.name}\n`).join('') + '\n');
     return 0;
   }
-  ctx.out(HEADER + shown.map((r) => ` ${String(r.id ?? '-').padEnd(5)} ${r.name.padEnd(30)} ${r.state}\n`).join('') + '\n');
+  ctx.out(
+    HEADER + shown.map((r) => ` ${String(r.id ?? '-').padEnd(5)} ${r.name.padEnd(30)} ${r.state}\n`).join('') + '\n',
+  );
   return 0;
 };
 
@@ -114,12 +124,23 @@ const dominfo: VirshSub = (ctx, args) => {
   const r = m.record(node, d.name)!;
   const def = r.live?.def ?? r.config!;
   const line = (k: string, v: string | number) => `${k.padEnd(15)} ${v}\n`;
-  let out = line('Id:', r.live ? r.live.rt.id : '-') + line('Name:', def.name) + line('UUID:', def.uuid) + line('OS Type:', def.os.type) + line('State:', m.state(node, d.name)!) + line('CPU(s):', def.vcpu);
+  let out =
+    line('Id:', r.live ? r.live.rt.id : '-') +
+    line('Name:', def.name) +
+    line('UUID:', def.uuid) +
+    line('OS Type:', def.os.type) +
+    line('State:', m.state(node, d.name)!) +
+    line('CPU(s):', def.vcpu);
   if (r.live) {
     const secs = ((ctx.node.world.now() - r.live.startedAt) / 1000) * def.vcpu * 0.04 + 0.8;
     out += line('CPU time:', `${secs.toFixed(1)}s`);
   }
-  out += line('Max memory:', `${def.memory} KiB`) + line('Used memory:', `${def.currentMemory} KiB`) + line('Persistent:', r.config ? 'yes' : 'no') + line('Autostart:', 'disable') + line('Managed save:', 'no');
+  out +=
+    line('Max memory:', `${def.memory} KiB`) +
+    line('Used memory:', `${def.currentMemory} KiB`) +
+    line('Persistent:', r.config ? 'yes' : 'no') +
+    line('Autostart:', 'disable') +
+    line('Managed save:', 'no');
   const se = ctx.node.selinux;
   if (se === 'Disabled') out += line('Security model:', 'none') + line('Security DOI:', '0');
   else {
@@ -128,7 +149,10 @@ const dominfo: VirshSub = (ctx, args) => {
       const h = createHash('md5').update(`${def.uuid}:${r.live.rt.id}`).digest();
       const a = h.readUInt16BE(0) % 1024;
       const b = (a + 1 + (h.readUInt16BE(2) % 1023)) % 1024;
-      out += line('Security label:', `system_u:system_r:svirt_t:s0:c${Math.min(a, b)},c${Math.max(a, b)} (${se === 'Enforcing' ? 'enforcing' : 'permissive'})`);
+      out += line(
+        'Security label:',
+        `system_u:system_r:svirt_t:s0:c${Math.min(a, b)},c${Math.max(a, b)} (${se === 'Enforcing' ? 'enforcing' : 'permissive'})`,
+      );
     }
   }
   ctx.out(out + '\n');
@@ -201,7 +225,9 @@ const create: VirshSub = (ctx, args) => {
   if (x.xml === undefined) return x.code!;
   const p = parseDef(ctx, x.xml, file!);
   if (!p.def) return fail(ctx, `Failed to create domain from ${file}`, p.error!);
-  const code = attempt(ctx, `Failed to create domain from ${file}`, () => model(ctx).createDomain(ctx.node.name, p.def!, 'virsh create'));
+  const code = attempt(ctx, `Failed to create domain from ${file}`, () =>
+    model(ctx).createDomain(ctx.node.name, p.def!, 'virsh create'),
+  );
   if (code !== undefined) return code;
   ctx.out(`Domain ${p.def.name} created from ${file}\n\n`);
   return 0;
@@ -221,7 +247,9 @@ const start: VirshSub = (ctx, args) => {
   if (!d.name) return d.code!;
   const m = model(ctx);
   if (m.isRunning(ctx.node.name, d.name)) return fail(ctx, 'Domain is already active');
-  const code = attempt(ctx, `Failed to start domain ${d.name}`, () => m.startDomain(ctx.node.name, d.name!, 'virsh start'));
+  const code = attempt(ctx, `Failed to start domain ${d.name}`, () =>
+    m.startDomain(ctx.node.name, d.name!, 'virsh start'),
+  );
   if (code !== undefined) return code;
   ctx.out(`Domain ${d.name} started\n\n`);
   return 0;
@@ -230,7 +258,9 @@ const start: VirshSub = (ctx, args) => {
 const shutdown: VirshSub = (ctx, args) => {
   const d = domainArg(ctx, opts(args));
   if (!d.name) return d.code!;
-  const code = attempt(ctx, `Failed to shutdown domain ${d.name}`, () => model(ctx).shutdownDomain(ctx.node.name, d.name!));
+  const code = attempt(ctx, `Failed to shutdown domain ${d.name}`, () =>
+    model(ctx).shutdownDomain(ctx.node.name, d.name!),
+  );
   if (code !== undefined) return code;
   ctx.out(`Domain ${d.name} is being shutdown\n\n`);
   return 0;
@@ -239,7 +269,9 @@ const shutdown: VirshSub = (ctx, args) => {
 const destroy: VirshSub = (ctx, args) => {
   const d = domainArg(ctx, opts(args));
   if (!d.name) return d.code!;
-  const code = attempt(ctx, `Failed to destroy domain ${d.name}`, () => model(ctx).destroyDomain(ctx.node.name, d.name!));
+  const code = attempt(ctx, `Failed to destroy domain ${d.name}`, () =>
+    model(ctx).destroyDomain(ctx.node.name, d.name!),
+  );
   if (code !== undefined) return code;
   ctx.out(`Domain ${d.name} destroyed\n\n`);
   return 0;
@@ -257,10 +289,22 @@ const migrate: VirshSub = (ctx, args) => {
   if (!uri) return fail(ctx, 'command requires option --desturi');
   const m = /^qemu(\+ssh|\+tcp|\+tls)?:\/\/(?:([^@/]+)@)?([^/:]+)(?::\d+)?\/system$/.exec(uri);
   if (!m) return fail(ctx, `internal error Unable to parse URI ${uri}`);
-  if (m[1] !== '+ssh') return fail(ctx, `unable to connect to server at '${m[3]}:16509': Connection refused`, 'failed to connect to the hypervisor');
+  if (m[1] !== '+ssh')
+    return fail(
+      ctx,
+      `unable to connect to server at '${m[3]}:16509': Connection refused`,
+      'failed to connect to the hypervisor',
+    );
   let err = '';
-  const conn = sshConnect({ ...ctx, err: (s: string) => (err += s) }, m[2] ? `${m[2]}@${m[3]}` : m[3]!, { identities: [], opts: { batchmode: 'yes' } });
-  if (!conn) return fail(ctx, `Cannot recv data: ${err.replace(/\r?\n$/, '').replace(/\r\n/g, '\r\n')}: Connection reset by peer`);
+  const conn = sshConnect({ ...ctx, err: (s: string) => (err += s) }, m[2] ? `${m[2]}@${m[3]}` : m[3]!, {
+    identities: [],
+    opts: { batchmode: 'yes' },
+  });
+  if (!conn)
+    return fail(
+      ctx,
+      `Cannot recv data: ${err.replace(/\r?\n$/, '').replace(/\r\n/g, '\r\n')}: Connection reset by peer`,
+    );
   const code = attempt(ctx, '', () => model(ctx).migrateDomain(ctx.node.name, d.name!, conn.node.name));
   if (code !== undefined) return code;
   ctx.out('\n');
@@ -294,5 +338,21 @@ const changeMedia: VirshSub = (ctx, args) => {
 
 /** Register the domain subcommands with virsh. */
 export function registerVirshDomainCommands(): void {
-  Object.assign(VIRSH, { list, dominfo, domstate, domid, domuuid, domblklist, dumpxml, define, create, undefine, start, shutdown, destroy, migrate, 'change-media': changeMedia });
+  Object.assign(VIRSH, {
+    list,
+    dominfo,
+    domstate,
+    domid,
+    domuuid,
+    domblklist,
+    dumpxml,
+    define,
+    create,
+    undefine,
+    start,
+    shutdown,
+    destroy,
+    migrate,
+    'change-media': changeMedia,
+  });
 }

@@ -10,12 +10,56 @@ import { parseOpts, val } from '../commands/util.js';
 import { assignAddresses, cloneDef, makeMac, makeUuid, type DiskDef, type DomainDef } from './domain.js';
 import { VirtError, diskReady, virtModel } from './model.js';
 
-const VALUED = ['connect', 'name', 'n', 'ram', 'r', 'arch', 'vcpus', 'location', 'l', 'extra-args', 'x', 'os-type', 'os-variant', 'disk', 'network', 'w', 'cdrom', 'c', 'graphics', 'boot', 'wait', 'cpuset', 'description', 'mac', 'm', 'file', 'f', 'file-size', 's', 'vnclisten', 'keymap', 'k', 'bridge', 'b', 'virt-type', 'machine', 'console', 'serial', 'video', 'sound', 'host-device', 'initrd-inject'];
+const VALUED = [
+  'connect',
+  'name',
+  'n',
+  'ram',
+  'r',
+  'arch',
+  'vcpus',
+  'location',
+  'l',
+  'extra-args',
+  'x',
+  'os-type',
+  'os-variant',
+  'disk',
+  'network',
+  'w',
+  'cdrom',
+  'c',
+  'graphics',
+  'boot',
+  'wait',
+  'cpuset',
+  'description',
+  'mac',
+  'm',
+  'file',
+  'f',
+  'file-size',
+  's',
+  'vnclisten',
+  'keymap',
+  'k',
+  'bridge',
+  'b',
+  'virt-type',
+  'machine',
+  'console',
+  'serial',
+  'video',
+  'sound',
+  'host-device',
+  'initrd-inject',
+];
 
 // NOTE: the machine type of the tutorial's captures (3382); the dumped XML follows them.
 const MACHINE = 'rhel6.2.0';
 
-const meter = (label: string, size: string, time: string, tail: string) => `${label.padEnd(57)}| ${size.padStart(6)}     ${time} ${tail}\n`;
+const meter = (label: string, size: string, time: string, tail: string) =>
+  `${label.padEnd(57)}| ${size.padStart(6)}     ${time} ${tail}\n`;
 
 function err(ctx: CmdCtx, msg: string): number {
   ctx.err(`ERROR    ${msg}\n`);
@@ -44,7 +88,8 @@ const virtInstall: CommandFn = async (ctx) => {
   const world = ctx.node.world.world();
   const model = virtModel(world);
   if (!model) return err(ctx, 'the lab has no libvirt');
-  if (!ctx.node.isRunning('libvirtd')) return err(ctx, "Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory");
+  if (!ctx.node.isRunning('libvirtd'))
+    return err(ctx, "Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory");
   const name = val(p, 'name', 'n');
   if (!name) return err(ctx, '--name is required');
   const ram = Number(val(p, 'ram', 'r'));
@@ -53,10 +98,14 @@ const virtInstall: CommandFn = async (ctx) => {
   const location = val(p, 'location', 'l');
   const cdrom = val(p, 'cdrom', 'c');
   if (!location && !cdrom && !p.flags.has('import') && !p.flags.has('pxe'))
-    return err(ctx, 'An install method must be specified\n(--location URL, --cdrom CD/ISO, --pxe, --import, --boot hd|cdrom|...)');
+    return err(
+      ctx,
+      'An install method must be specified\n(--location URL, --cdrom CD/ISO, --pxe, --import, --boot hd|cdrom|...)',
+    );
   if (!location && !cdrom) return err(ctx, 'the lab simulates --location and --cdrom installs only');
   const diskSpecs = p.values.get('disk') ?? [];
-  if (!diskSpecs.length && !p.flags.has('nodisks')) return err(ctx, '--disk storage must be specified (override with --nodisks)');
+  if (!diskSpecs.length && !p.flags.has('nodisks'))
+    return err(ctx, '--disk storage must be specified (override with --nodisks)');
   if (model.record(ctx.node.name, name)) return err(ctx, `Guest name '${name}' is already in use.`);
   const vcpus = Number(val(p, 'vcpus') ?? 1) || 1;
   const windows = (val(p, 'os-type') ?? '').toLowerCase() === 'windows' || /^win/.test(val(p, 'os-variant') ?? '');
@@ -79,23 +128,56 @@ const virtInstall: CommandFn = async (ctx) => {
     const path = o.path;
     if (!path) return err(ctx, `Error with storage parameters: A disk path must be specified (${spec})`);
     const device = (o.device ?? 'disk') as DiskDef['device'];
-    if (!present(ctx, path)) return err(ctx, `Error with storage parameters: Size must be specified for non existent volume path '${path}'`);
+    if (!present(ctx, path))
+      return err(ctx, `Error with storage parameters: Size must be specified for non existent volume path '${path}'`);
     const block = path.startsWith('/dev/');
     if (device === 'floppy') {
-      disks.push({ type: 'file', device, driver: { name: 'qemu', type: 'raw', cache: 'none' }, source: path, target: { dev: nextDev('fd'), bus: 'fdc' } });
+      disks.push({
+        type: 'file',
+        device,
+        driver: { name: 'qemu', type: 'raw', cache: 'none' },
+        source: path,
+        target: { dev: nextDev('fd'), bus: 'fdc' },
+      });
       continue;
     }
     if (device === 'cdrom') {
-      disks.push({ type: block ? 'block' : 'file', device, driver: { name: 'qemu', type: 'raw' }, source: path, target: { dev: nextDev('hd', cdrom ? ['hdc'] : []), bus: 'ide' }, readonly: true });
+      disks.push({
+        type: block ? 'block' : 'file',
+        device,
+        driver: { name: 'qemu', type: 'raw' },
+        source: path,
+        target: { dev: nextDev('hd', cdrom ? ['hdc'] : []), bus: 'ide' },
+        readonly: true,
+      });
       continue;
     }
     const bus = o.bus ?? (virtioOk ? 'virtio' : 'ide');
-    const driver = block ? { name: 'qemu', type: 'raw', cache: 'none', io: 'native' } : { name: 'qemu', type: 'raw', cache: 'none' };
-    disks.push({ type: block ? 'block' : 'file', device: 'disk', driver, source: path, target: { dev: nextDev(bus === 'virtio' ? 'vd' : bus === 'ide' ? 'hd' : 'sd', bus === 'ide' && cdrom ? ['hdc'] : []), bus } });
+    const driver = block
+      ? { name: 'qemu', type: 'raw', cache: 'none', io: 'native' }
+      : { name: 'qemu', type: 'raw', cache: 'none' };
+    disks.push({
+      type: block ? 'block' : 'file',
+      device: 'disk',
+      driver,
+      source: path,
+      target: {
+        dev: nextDev(bus === 'virtio' ? 'vd' : bus === 'ide' ? 'hd' : 'sd', bus === 'ide' && cdrom ? ['hdc'] : []),
+        bus,
+      },
+    });
   }
   if (cdrom) {
-    if (!ctx.node.fs.exists(cdrom)) return err(ctx, `Error validating install location: Could not find media '${cdrom}'.`);
-    disks.push({ type: 'file', device: 'cdrom', driver: { name: 'qemu', type: 'raw' }, source: cdrom, target: { dev: 'hdc', bus: 'ide' }, readonly: true });
+    if (!ctx.node.fs.exists(cdrom))
+      return err(ctx, `Error validating install location: Could not find media '${cdrom}'.`);
+    disks.push({
+      type: 'file',
+      device: 'cdrom',
+      driver: { name: 'qemu', type: 'raw' },
+      source: cdrom,
+      target: { dev: 'hdc', bus: 'ide' },
+      readonly: true,
+    });
   }
   const nets = p.values.get('network') ?? [];
   const bridges = [...(p.values.get('bridge') ?? p.values.get('b') ?? []).map((b) => `bridge=${b}`), ...nets];
@@ -103,7 +185,12 @@ const virtInstall: CommandFn = async (ctx) => {
     const o = kv(spec, 'bridge');
     const isNet = 'network' in o;
     const model = o.model ?? (virtioOk ? 'virtio' : undefined);
-    return { type: isNet ? ('network' as const) : ('bridge' as const), mac: (o.mac ?? makeMac(`${ctx.node.name}:${name}:${i}`)).toLowerCase(), source: isNet ? o.network! : o.bridge!, ...(model ? { model } : {}) };
+    return {
+      type: isNet ? ('network' as const) : ('bridge' as const),
+      mac: (o.mac ?? makeMac(`${ctx.node.name}:${name}:${i}`)).toLowerCase(),
+      source: isNet ? o.network! : o.bridge!,
+      ...(model ? { model } : {}),
+    };
   });
 
   const config: DomainDef = {
@@ -115,7 +202,17 @@ const virtInstall: CommandFn = async (ctx) => {
     vcpu: vcpus,
     os: { arch: val(p, 'arch') ?? 'x86_64', machine: MACHINE, type: 'hvm', boot: ['hd'] },
     features: ['acpi', 'apic', 'pae'],
-    clock: windows ? { offset: 'localtime', timers: [[['name', 'rtc'], ['tickpolicy', 'catchup']]] } : { offset: 'utc', timers: [] },
+    clock: windows
+      ? {
+          offset: 'localtime',
+          timers: [
+            [
+              ['name', 'rtc'],
+              ['tickpolicy', 'catchup'],
+            ],
+          ],
+        }
+      : { offset: 'utc', timers: [] },
     onPoweroff: 'destroy',
     onReboot: 'restart',
     onCrash: 'restart',
@@ -154,15 +251,23 @@ const virtInstall: CommandFn = async (ctx) => {
   } catch (e) {
     if (!(e instanceof VirtError)) throw e;
     ctx.err(`ERROR    ${e.message}\n`);
-    ctx.out(`Domain installation does not appear to have been successful.\nIf it was, you can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\notherwise, please restart your installation.\n`);
+    ctx.out(
+      `Domain installation does not appear to have been successful.\nIf it was, you can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\notherwise, please restart your installation.\n`,
+    );
     return 1;
   }
   if (config.graphics && !p.flags.has('noautoconsole')) {
-    if (!ctx.node.fs.exists('/usr/bin/virt-viewer')) ctx.err("WARNING  Unable to connect to graphical console: virt-viewer not installed. Please install the 'virt-viewer' package.\n");
-    else if (!ctx.sh.vars.get('DISPLAY')) ctx.err('WARNING  Graphics requested but DISPLAY is not set. Not running virt-viewer.\n');
+    if (!ctx.node.fs.exists('/usr/bin/virt-viewer'))
+      ctx.err(
+        "WARNING  Unable to connect to graphical console: virt-viewer not installed. Please install the 'virt-viewer' package.\n",
+      );
+    else if (!ctx.sh.vars.get('DISPLAY'))
+      ctx.err('WARNING  Graphics requested but DISPLAY is not set. Not running virt-viewer.\n');
   }
   if (location) {
-    ctx.out('Domain installation still in progress. You can reconnect to \nthe console to complete the installation process.\n');
+    ctx.out(
+      'Domain installation still in progress. You can reconnect to \nthe console to complete the installation process.\n',
+    );
     return 0;
   }
   ctx.out('Domain installation still in progress. Waiting for installation to complete.\n');
@@ -172,10 +277,14 @@ const virtInstall: CommandFn = async (ctx) => {
   const r = model.record(ctx.node.name, name);
   if (r?.live && r.live.rt.id !== id) {
     ctx.out('Domain has shutdown. Continuing.\n');
-    ctx.out(`Domain creation completed. You can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\n`);
+    ctx.out(
+      `Domain creation completed. You can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\n`,
+    );
     return 0;
   }
-  ctx.out(`Domain installation does not appear to have been successful.\nIf it was, you can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\notherwise, please restart your installation.\n`);
+  ctx.out(
+    `Domain installation does not appear to have been successful.\nIf it was, you can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\notherwise, please restart your installation.\n`,
+  );
   return 1;
 };
 

@@ -27,7 +27,8 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 
 function decode(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (m, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
+    if (e[0] === '#')
+      return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
     return ENTITIES[e] ?? m;
   });
 }
@@ -90,7 +91,8 @@ export function parseXml(text: string): XmlEl {
     if (!m) fail("Couldn't find end of Start Tag");
     if (root && !stack.length) fail('Extra content at the end of the document');
     const attrs: Record<string, string> = {};
-    for (const a of m![2]!.matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*(?:'([^']*)'|"([^"]*)")/g)) attrs[a[1]!] = decode(a[2] ?? a[3] ?? '');
+    for (const a of m![2]!.matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*(?:'([^']*)'|"([^"]*)")/g))
+      attrs[a[1]!] = decode(a[2] ?? a[3] ?? '');
     const el: XmlEl = { name: m![1]!, attrs, children: [], text: '' };
     if (stack.length) stack[stack.length - 1]!.children.push(el);
     else root = el;

@@ -15,7 +15,11 @@ describe('cluster: cman start, membership and cman_tool', () => {
     const w = tutorialWorld();
     const [n1, n2] = await clusterReady(w);
     expect((await run(n1, 'ccs_config_validate')).out).toBe('Configuration validates\n');
-    expect(await run(n1, 'cman_tool status')).toEqual({ out: '', err: 'cman_tool: Cannot open connection to cman, is it running ?\n', code: 1 });
+    expect(await run(n1, 'cman_tool status')).toEqual({
+      out: '',
+      err: 'cman_tool: Cannot open connection to cman, is it running ?\n',
+      code: 1,
+    });
     expect((await run(n1, '/etc/init.d/cman status')).code).toBe(3);
     const before = logLines(n1);
     const a = await run(n1, '/etc/init.d/cman start');
@@ -42,24 +46,57 @@ describe('cluster: cman start, membership and cman_tool', () => {
 
     const status = (await run(n1, 'cman_tool status')).out;
     const want = [
-      'Version: 6.2.0', 'Config Version: 7', 'Cluster Name: an-cluster-A', 'Cluster Id: 24561', 'Cluster Member: Yes', 'Cluster Generation: 8',
-      'Membership state: Cluster-Member', 'Nodes: 2', 'Expected votes: 1', 'Total votes: 2', 'Node votes: 1', 'Quorum: 1  ', 'Active subsystems: 7',
-      'Flags: 2node ', 'Ports Bound: 0  ', 'Node name: an-node01.alteeve.ca', 'Node ID: 1', 'Multicast addresses: 239.192.95.81 ', 'Node addresses: 10.20.0.1',
+      'Version: 6.2.0',
+      'Config Version: 7',
+      'Cluster Name: an-cluster-A',
+      'Cluster Id: 24561',
+      'Cluster Member: Yes',
+      'Cluster Generation: 8',
+      'Membership state: Cluster-Member',
+      'Nodes: 2',
+      'Expected votes: 1',
+      'Total votes: 2',
+      'Node votes: 1',
+      'Quorum: 1  ',
+      'Active subsystems: 7',
+      'Flags: 2node ',
+      'Ports Bound: 0  ',
+      'Node name: an-node01.alteeve.ca',
+      'Node ID: 1',
+      'Multicast addresses: 239.192.95.81 ',
+      'Node addresses: 10.20.0.1',
     ];
     expect(status).toBe(want.join('\n') + '\n');
-    if (tutorial) expect(want).toEqual([...tutorial.slice(1457 - 1, 1475).map((l, i) => (i === 0 ? l.replace('cman_tool status', '') : i === 18 ? l.replace(/We can see.*/, '') : l))]);
-    expect((await run(n2, 'cman_tool status | grep -E "^Node (name|ID|addresses)"')).out).toBe('Node name: an-node02.alteeve.ca\nNode ID: 2\nNode addresses: 10.20.0.2\n');
+    if (tutorial)
+      expect(want).toEqual([
+        ...tutorial
+          .slice(1457 - 1, 1475)
+          .map((l, i) => (i === 0 ? l.replace('cman_tool status', '') : i === 18 ? l.replace(/We can see.*/, '') : l)),
+      ]);
+    expect((await run(n2, 'cman_tool status | grep -E "^Node (name|ID|addresses)"')).out).toBe(
+      'Node name: an-node02.alteeve.ca\nNode ID: 2\nNode addresses: 10.20.0.2\n',
+    );
     expect((await run(n2, 'cman_tool version')).out).toBe('6.2.0 config 7\n');
     // the installer's own parsers read what the lab prints
-    expect(cmanProblems(parseCmanStatus(status), { clusterName: 'an-cluster-A', nodeName: 'an-node01.alteeve.ca', minConfigVersion: 7 })).toEqual([]);
+    expect(
+      cmanProblems(parseCmanStatus(status), {
+        clusterName: 'an-cluster-A',
+        nodeName: 'an-node01.alteeve.ca',
+        minConfigVersion: 7,
+      }),
+    ).toEqual([]);
     expect(parseCmanVersion((await run(n1, 'cman_tool version')).out)).toEqual({ version: '6.2.0', config: 7 });
     expect((await run(n1, '/etc/init.d/cman status')).out).toBe('cluster is running.\n');
-    expect((await run(n1, 'cman_tool nodes')).out).toMatch(/^Node {2}Sts {3}Inc {3}Joined {15}Name\n {3}1 {3}M {6}4 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node01\.alteeve\.ca\n {3}2 {3}M {6}8 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node02\.alteeve\.ca\n$/);
+    expect((await run(n1, 'cman_tool nodes')).out).toMatch(
+      /^Node {2}Sts {3}Inc {3}Joined {15}Name\n {3}1 {3}M {6}4 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node01\.alteeve\.ca\n {3}2 {3}M {6}8 {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}an-node02\.alteeve\.ca\n$/,
+    );
 
     // corosync-objctl: the configuration part line for line (1477-1531), the rest a subset of 1532-1739
     const objctl = (await run(n1, 'corosync-objctl')).out.split('\n').filter(Boolean);
     if (tutorial) {
-      const t = tutorial.slice(1477 - 1, 1739).map((l, i) => (i === 0 ? l.replace('corosync-objctl', '') : l.replace(/If you want to check.*$/, '')));
+      const t = tutorial
+        .slice(1477 - 1, 1739)
+        .map((l, i) => (i === 0 ? l.replace('corosync-objctl', '') : l.replace(/If you want to check.*$/, '')));
       expect(objctl.slice(0, 55)).toEqual(t.slice(0, 55));
       for (const l of objctl) expect(t).toContain(l);
     }
@@ -70,11 +107,20 @@ describe('cluster: cman start, membership and cman_tool', () => {
     const got = bodies(lines).map(noPid);
     if (tutorial) {
       // NOTE: the wiki put a no-break space before " ; members" (corosync prints a plain one).
-      const tl = bodies(tutorial.slice(1420 - 1, 1455).map((l) => l.replace(/\|.*$/, '').replace(/\u00a0/g, ' ').trimEnd())).map(noPid);
+      const tl = bodies(
+        tutorial.slice(1420 - 1, 1455).map((l) =>
+          l
+            .replace(/\|.*$/, '')
+            .replace(/\u00a0/g, ' ')
+            .trimEnd(),
+        ),
+      ).map(noPid);
       for (const l of tl) expect(got).toContain(l);
       expect(got.filter((l) => l.includes('Members[2]: 1 2'))).toHaveLength(2);
     }
-    expect(new Set(lines.filter((l) => l.includes('corosync[')).map((l) => /corosync\[(\d+)\]/.exec(l)![1])).size).toBe(1);
+    expect(new Set(lines.filter((l) => l.includes('corosync[')).map((l) => /corosync\[(\d+)\]/.exec(l)![1])).size).toBe(
+      1,
+    );
     expect(lines.every((l) => /^\w{3} [ \d]\d \d\d:\d\d:\d\d an-node01 /.test(l))).toBe(true);
     // the messages file works with the text tools the installer uses
     const count = Number((await run(n1, 'wc -l < /var/log/messages')).out.trim());
@@ -91,7 +137,9 @@ describe('cluster: cman start, membership and cman_tool', () => {
     n1.markRunning('rgmanager');
     const busy = await run(n1, '/etc/init.d/cman stop');
     expect(busy.code).toBe(1);
-    expect(busy.out).toBe('Stopping cluster: \n   Leaving fence domain... found dlm lockspace /sys/kernel/dlm/rgmanager\n                                                           [FAILED]\n');
+    expect(busy.out).toBe(
+      'Stopping cluster: \n   Leaving fence domain... found dlm lockspace /sys/kernel/dlm/rgmanager\n                                                           [FAILED]\n',
+    );
     n1.markStopped('rgmanager');
     const mark = logLines(n2);
     const s = await run(n1, '/etc/init.d/cman stop');
@@ -109,7 +157,9 @@ describe('cluster: cman start, membership and cman_tool', () => {
     expect(s).toEqual({ out: expected.join('\n') + '\n', err: '', code: 0 });
     if (tutorial) expect(['Stopping cluster: ', ...tut(4256, 4263)]).toEqual(expected);
     expect((await run(n1, '/etc/init.d/cman status')).code).toBe(3);
-    expect((await run(n2, 'cman_tool status | grep -E "^(Nodes|Cluster Generation)"')).out).toBe('Cluster Generation: 12\nNodes: 1\n');
+    expect((await run(n2, 'cman_tool status | grep -E "^(Nodes|Cluster Generation)"')).out).toBe(
+      'Cluster Generation: 12\nNodes: 1\n',
+    );
     w.advance(60000);
     const after = bodies(logSince(n2, mark));
     expect(after.some((l) => l.includes('Members[1]: 2'))).toBe(true);
@@ -128,7 +178,9 @@ describe('cluster: cman start, membership and cman_tool', () => {
     n1.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace('name="pdu2" port="1"', 'name="pdu3" port="1"'));
     const invalid = await run(n1, '/etc/init.d/cman start');
     expect(invalid.code).toBe(1);
-    expect(invalid.out).toContain('device "pdu3" of method "pdu" of clusternode "an-node01.alteeve.ca" is not defined in <fencedevices>\nConfiguration fails to validate\n');
+    expect(invalid.out).toContain(
+      'device "pdu3" of method "pdu" of clusternode "an-node01.alteeve.ca" is not defined in <fencedevices>\nConfiguration fails to validate\n',
+    );
     n1.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace(/an-node01\.alteeve\.ca/, 'an-node09.alteeve.ca'));
     const notMe = await run(n1, '/etc/init.d/cman start');
     expect(notMe.out).toContain('Starting cman... Cannot find node name in cluster.conf\n');
@@ -137,7 +189,9 @@ describe('cluster: cman start, membership and cman_tool', () => {
     await run(n1, 'yum -y install NetworkManager >/dev/null; chkconfig NetworkManager on');
     const nm = await run(n1, '/etc/init.d/cman start');
     expect(nm.code).toBe(1);
-    expect(nm.out).toContain('Network Manager is either running or configured to run. Please disable it in the cluster.\n');
+    expect(nm.out).toContain(
+      'Network Manager is either running or configured to run. Please disable it in the cluster.\n',
+    );
   }, 60000);
 });
 
@@ -146,10 +200,16 @@ describe('cluster: daemons, boot and the network tests of step 11', () => {
     const w = tutorialWorld();
     const n = w.nodes[N1]!;
     await run(n, 'yum -y install ricci modcluster >/dev/null');
-    expect((await run(n, 'chkconfig ricci on && chkconfig --list ricci')).out).toBe('ricci          \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n');
-    expect((await run(n, '/etc/init.d/ricci start')).out).toBe('Starting ricci:                                            [  OK  ]\n');
+    expect((await run(n, 'chkconfig ricci on && chkconfig --list ricci')).out).toBe(
+      'ricci          \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n',
+    );
+    expect((await run(n, '/etc/init.d/ricci start')).out).toBe(
+      'Starting ricci:                                            [  OK  ]\n',
+    );
     const m = await run(n, '/etc/init.d/modclusterd start');
-    expect(m.out).toBe('Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n                                                           [  OK  ]\n');
+    expect(m.out).toBe(
+      'Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n                                                           [  OK  ]\n',
+    );
     if (tutorial) {
       expect(tutorial[1397]!.replace('/etc/init.d/modclusterd start', '')).toBe(m.out.split('\n')[0]);
       expect(tutorial[1398]!.replace(/\].*$/, ']')).toBe(m.out.split('\n')[1]);

@@ -9,7 +9,8 @@ const secs = (l: string) => {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 };
 /** Tutorial lines a..b (1-based) without the prose glued after the last one. */
-const tut = (a: number, b: number, cut: RegExp) => tutorial!.slice(a - 1, b).map((l) => l.replace(cut, '').replace(/\u00a0/g, ' '));
+const tut = (a: number, b: number, cut: RegExp) =>
+  tutorial!.slice(a - 1, b).map((l) => l.replace(cut, '').replace(/\u00a0/g, ' '));
 const noPid = (l: string) => l.replace(/\[\d+\]:/, '[PID]:');
 /** Seconds between two syslog lines, within a second (lab time runs on with the wall clock). */
 const gap = (a: string, b: string, want: number) => expect(Math.abs(secs(b) - secs(a) - want)).toBeLessThanOrEqual(1);
@@ -48,7 +49,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect((await run(n1, '/etc/init.d/cman status')).code).toBe(3);
     expect((await run(n2, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 1\n');
     expect((await run(n1, '/etc/init.d/cman start')).code).toBe(0);
-    expect((await run(n2, 'cman_tool status | grep -E "^(Nodes|Cluster Generation)"')).out).toBe('Cluster Generation: 16\nNodes: 2\n');
+    expect((await run(n2, 'cman_tool status | grep -E "^(Nodes|Cluster Generation)"')).out).toBe(
+      'Cluster Generation: 16\nNodes: 2\n',
+    );
   }, 60000);
 
   it('cutting the power: IPMI fails after 20 s (its BMC is dead), the PDU fences (1772-1781)', async () => {
@@ -78,7 +81,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     gap(lines[6]!, lines[7]!, 20);
     // NOTE: the PDU answers within a second (the tutorial logs both in the same second).
     expect(secs(lines[8]!) - secs(lines[7]!)).toBeLessThanOrEqual(1);
-    expect((await run(n2, 'cman_tool nodes -f')).out).toMatch(/\n {3}1 {3}X .*an-node01\.alteeve\.ca\n {7}Last fenced: {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d by pdu\n {3}2 {3}M /);
+    expect((await run(n2, 'cman_tool nodes -f')).out).toMatch(
+      /\n {3}1 {3}X .*an-node01\.alteeve\.ca\n {7}Last fenced: {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d by pdu\n {3}2 {3}M /,
+    );
     // the PDU's reboot switched the outlet on again: the node boots
     expect(n1.running).toBe(true);
     expect((await run(n2, 'fence_apc_snmp -a pdu2.alteeve.ca -n 1 -o status')).out).toBe('Status: ON\n');
@@ -91,7 +96,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect((await run(n1, '/etc/init.d/cman start')).code).toBe(0);
     w.advance(25000);
     expect(logSince(n1, mark).some((l) => l.includes('fencing node'))).toBe(false);
-    expect((await run(n1, 'cman_tool status | grep -E "^(Nodes|Total votes|Quorum)"')).out).toBe('Nodes: 1\nTotal votes: 1\nQuorum: 1  \n');
+    expect((await run(n1, 'cman_tool status | grep -E "^(Nodes|Total votes|Quorum)"')).out).toBe(
+      'Nodes: 1\nTotal votes: 1\nQuorum: 1  \n',
+    );
     const boot2 = n2.bootTime;
     w.advance(24000);
     const after = bodies(logSince(n1, mark)).map(noPid);
@@ -107,26 +114,50 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect(st).toEqual({ out: 'Getting status of IPMI:an-node02.ipmi...Chassis power = On\nDone\n', err: '', code: 0 });
     const t0 = w.now();
     const bad = await run(n1, 'fence_ipmilan', 'ipaddr=an-node02.ipmi\nlogin=root\npasswd=wrong\naction=off\n');
-    expect(bad).toEqual({ out: 'Powering off machine @ IPMI:an-node02.ipmi...Failed\n', err: 'ipmilan: Failed to connect after 20 seconds\n', code: 1 });
+    expect(bad).toEqual({
+      out: 'Powering off machine @ IPMI:an-node02.ipmi...Failed\n',
+      err: 'ipmilan: Failed to connect after 20 seconds\n',
+      code: 1,
+    });
     expect(w.now() - t0).toBeGreaterThanOrEqual(20000);
     expect(n2.running).toBe(true);
     // the python agents: stdin names, the tutorial's outputs
-    expect(await run(n1, 'fence_apc_snmp', 'ipaddr=pdu2.alteeve.ca\nport=2\naction=status\nnodename=an-node02.alteeve.ca\n')).toEqual({ out: 'Status: ON\n', err: '', code: 0 });
-    expect((await run(n1, 'fence_apc_snmp --ip=pdu2.alteeve.ca --plug=2 --action=off')).out).toBe('Success: Powered OFF\n');
+    expect(
+      await run(n1, 'fence_apc_snmp', 'ipaddr=pdu2.alteeve.ca\nport=2\naction=status\nnodename=an-node02.alteeve.ca\n'),
+    ).toEqual({ out: 'Status: ON\n', err: '', code: 0 });
+    expect((await run(n1, 'fence_apc_snmp --ip=pdu2.alteeve.ca --plug=2 --action=off')).out).toBe(
+      'Success: Powered OFF\n',
+    );
     expect(n2.power).toBe('off');
     expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o status')).code).toBe(1);
     expect((await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -n 2 -o on')).out).toBe('Success: Powered ON\n');
     expect(n2.running).toBe(true);
-    expect(await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o off')).toEqual({ out: 'Powering off machine @ IPMI:an-node02.ipmi...Done\n', err: '', code: 0 });
+    expect(await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o off')).toEqual({
+      out: 'Powering off machine @ IPMI:an-node02.ipmi...Done\n',
+      err: '',
+      code: 0,
+    });
     expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o status')).code).toBe(2);
-    expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o on')).out).toBe('Powering on machine @ IPMI:an-node02.ipmi...Done\n');
+    expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o on')).out).toBe(
+      'Powering on machine @ IPMI:an-node02.ipmi...Done\n',
+    );
     expect(n2.running).toBe(true);
-    expect(await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -o off')).toEqual({ out: '', err: "Failed: You have to enter plug number\nPlease use '-h' for usage\n", code: 1 });
+    expect(await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -o off')).toEqual({
+      out: '',
+      err: "Failed: You have to enter plug number\nPlease use '-h' for usage\n",
+      code: 1,
+    });
     // faults: a dead BMC, a dead PDU
     w.fault({ kind: 'bmc', node: N2, up: false });
-    expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o status')).out).toBe('Getting status of IPMI:an-node02.ipmi...Chassis power = Unknown\nFailed\n');
+    expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o status')).out).toBe(
+      'Getting status of IPMI:an-node02.ipmi...Chassis power = Unknown\nFailed\n',
+    );
     w.fault({ kind: 'pdu', pdu: 'pdu2', up: false });
-    expect(await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -n 2 -o status')).toEqual({ out: '', err: 'Connection timed out\n', code: 1 });
+    expect(await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -n 2 -o status')).toEqual({
+      out: '',
+      err: 'Connection timed out\n',
+      code: 1,
+    });
     // without a BCN the devices are out of reach
     w.fault({ kind: 'pdu', pdu: 'pdu2', up: true });
     w.fault({ kind: 'cable', node: N1, nic: 'eth0', up: false });
@@ -177,7 +208,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect((await run(n1, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 2\n');
     w.fault({ kind: 'cable', node: N2, nic: 'eth3', up: false });
     w.advance(14000);
-    expect(bodies(logSince(n1, mark))).toContain('fenced[' + n1.pidOf('fenced') + ']: fencing node an-node02.alteeve.ca');
+    expect(bodies(logSince(n1, mark))).toContain(
+      'fenced[' + n1.pidOf('fenced') + ']: fencing node an-node02.alteeve.ca',
+    );
     expect(clusterView(w)!.pendingFence!(N1)).toEqual([N2]);
     expect(clusterView(w)!.members(N1)).toEqual([N1]);
     expect(clusterView(w)!.quorate(N1)).toBe(true);
@@ -202,7 +235,11 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     const [n1, n2] = await clusterReady(w);
     await cmanBoth(w);
     const boot = n2.bootTime;
-    expect(await run(n1, 'fence_node an-node02.alteeve.ca')).toEqual({ out: 'fence an-node02.alteeve.ca success\n', err: '', code: 0 });
+    expect(await run(n1, 'fence_node an-node02.alteeve.ca')).toEqual({
+      out: 'fence an-node02.alteeve.ca success\n',
+      err: '',
+      code: 0,
+    });
     expect(n2.bootTime).not.toBe(boot);
     w.fault({ kind: 'bmc', node: N2, up: false });
     w.fault({ kind: 'pdu', pdu: 'pdu2', up: false });

@@ -56,11 +56,18 @@ export async function clusterReady(w: World, conf = CONF_V7): Promise<[LabNode, 
   await networked(w);
   const nodes = [w.nodes[N1]!, w.nodes[N2]!] as [LabNode, LabNode];
   for (const n of nodes) {
-    const r = await run(n, 'yum -y install cman rgmanager ricci modcluster fence-agents >/dev/null && chkconfig acpid off && /etc/init.d/acpid stop >/dev/null');
+    const r = await run(
+      n,
+      'yum -y install cman rgmanager ricci modcluster fence-agents >/dev/null && chkconfig acpid off && /etc/init.d/acpid stop >/dev/null',
+    );
     if (r.code !== 0) throw new Error(`${n.name}: ${r.out}${r.err}`);
     n.fs.mkdirp('/etc/cluster');
     n.fs.writeFile('/etc/cluster/cluster.conf', conf, 0o640);
-    const p = await run(n, 'passwd --stdin ricci >/dev/null && chkconfig ricci on && chkconfig modclusterd on && /etc/init.d/ricci start >/dev/null && /etc/init.d/modclusterd start >/dev/null', 'secret\n');
+    const p = await run(
+      n,
+      'passwd --stdin ricci >/dev/null && chkconfig ricci on && chkconfig modclusterd on && /etc/init.d/ricci start >/dev/null && /etc/init.d/modclusterd start >/dev/null',
+      'secret\n',
+    );
     if (p.code !== 0) throw new Error(`${n.name}: ${p.out}${p.err}`);
   }
   return nodes;
@@ -83,6 +90,9 @@ export function bodies(lines: string[]): string[] {
 
 /** Both nodes run cman (started together, within post_join_delay). */
 export async function cmanBoth(w: World): Promise<void> {
-  const [a, b] = await Promise.all([run(w.nodes[N1]!, '/etc/init.d/cman start'), run(w.nodes[N2]!, '/etc/init.d/cman start')]);
+  const [a, b] = await Promise.all([
+    run(w.nodes[N1]!, '/etc/init.d/cman start'),
+    run(w.nodes[N2]!, '/etc/init.d/cman start'),
+  ]);
   if (a.code !== 0 || b.code !== 0) throw new Error(`cman start failed: ${a.out}${a.err} / ${b.out}${b.err}`);
 }

@@ -29,17 +29,27 @@ describe('cluster over SSH', () => {
     labs.push(lab);
     const w = lab.world as unknown as World;
     await clusterReady(w);
-    const x = (node: string, cmd: string, stdin?: string) => sshExec(lab.connectOptions(node), cmd, stdin === undefined ? {} : { stdin });
-    expect(await x(N1, 'passwd --stdin ricci', 'secret\n')).toEqual({ code: 0, stdout: 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.\n', stderr: '' });
+    const x = (node: string, cmd: string, stdin?: string) =>
+      sshExec(lab.connectOptions(node), cmd, stdin === undefined ? {} : { stdin });
+    expect(await x(N1, 'passwd --stdin ricci', 'secret\n')).toEqual({
+      code: 0,
+      stdout: 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.\n',
+      stderr: '',
+    });
     expect((await x(N1, 'passwd -S ricci')).stdout).toMatch(/^ricci PS /);
     expect((await x(N2, '/etc/init.d/ricci status')).stdout).toMatch(/^ricci \(pid +\d+\) is running\.\.\.\n$/);
-    const [a, b] = await Promise.all([x(N1, '/etc/init.d/cman status >/dev/null 2>&1 || /etc/init.d/cman start'), x(N2, '/etc/init.d/cman start')]);
+    const [a, b] = await Promise.all([
+      x(N1, '/etc/init.d/cman status >/dev/null 2>&1 || /etc/init.d/cman start'),
+      x(N2, '/etc/init.d/cman start'),
+    ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect((await x(N1, 'cman_tool status')).stdout).toContain('Nodes: 2\n');
     w.nodes[N1]!.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace('config_version="7"', 'config_version="8"'));
     const push = await x(N1, 'cman_tool version -r', 'secret\nsecret\n');
     expect(push.code).toBe(0);
-    expect(push.stdout).toBe('You have not authenticated to the ricci daemon on an-node01.alteeve.ca\nYou have not authenticated to the ricci daemon on an-node02.alteeve.ca\n');
+    expect(push.stdout).toBe(
+      'You have not authenticated to the ricci daemon on an-node01.alteeve.ca\nYou have not authenticated to the ricci daemon on an-node02.alteeve.ca\n',
+    );
     expect((await x(N2, 'cman_tool version')).stdout).toBe('6.2.0 config 8\n');
 
     const mark = Number((await x(N2, 'wc -l < /var/log/messages')).stdout.trim());
@@ -53,7 +63,9 @@ describe('cluster over SSH', () => {
     const control = { world: lab.world, status: () => lab.status(), save: () => undefined };
     for (let i = 0; i < 20; i++) expect((await runControl(control, 'advance 2000')).code).toBe(0);
     const tail = (await x(N2, `tail -n +${mark + 1} /var/log/messages | grep fenced`)).stdout;
-    expect(tail).toMatch(/fenced\[\d+\]: fencing node an-node01\.alteeve\.ca\n.*fenced\[\d+\]: fence an-node01\.alteeve\.ca success\n$/);
+    expect(tail).toMatch(
+      /fenced\[\d+\]: fencing node an-node01\.alteeve\.ca\n.*fenced\[\d+\]: fence an-node01\.alteeve\.ca success\n$/,
+    );
     // node 1 was rebooted by IPMI: it answers again, without cman
     expect((await x(N1, '/etc/init.d/cman status')).code).toBe(3);
   }, 90000);
@@ -64,7 +76,10 @@ describe('cluster over SSH', () => {
     const lab = await startLab({ stateDir: dir, answers: loadAnswers('examples/tutorial.anvil.yaml'), createWorld });
     labs.push(lab);
     const w = lab.world as unknown as World;
-    const r = await sshExec(lab.connectOptions(N2), `nohup sh -c 'sleep 1; echo c > /proc/sysrq-trigger' >/dev/null 2>&1 &`);
+    const r = await sshExec(
+      lab.connectOptions(N2),
+      `nohup sh -c 'sleep 1; echo c > /proc/sysrq-trigger' >/dev/null 2>&1 &`,
+    );
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
     await w.settle();
     expect(w.nodes[N2]!.running).toBe(false);
@@ -76,11 +91,20 @@ describe('lab faults for fencing', () => {
   it('parses bmc, pdu and outlet faults and applies them through the control endpoint', async () => {
     expect(parseFault(['bmc', N1, 'down'], [N1, N2])).toEqual({ kind: 'bmc', node: N1, up: false });
     expect(parseFault(['pdu', 'pdu2', 'up'], [N1, N2])).toEqual({ kind: 'pdu', pdu: 'pdu2', up: true });
-    expect(parseFault(['outlet', 'pdu2', '01', N2], [N1, N2])).toEqual({ kind: 'outlet', pdu: 'pdu2', port: '1', node: N2 });
+    expect(parseFault(['outlet', 'pdu2', '01', N2], [N1, N2])).toEqual({
+      kind: 'outlet',
+      pdu: 'pdu2',
+      port: '1',
+      node: N2,
+    });
     expect(() => parseFault(['outlet', 'pdu2', 'x', N2], [N1, N2])).toThrow(/port number 1-24/);
     expect(() => parseFault(['bmc', 'an-node09', 'down'], [N1, N2])).toThrow(/unknown node "an-node09"/);
     const w = createWorld({ answers: loadAnswers('examples/tutorial.anvil.yaml') });
-    const control = { world: w, status: () => ({ pid: 0, stateDir: '', nodes: {}, control: { port: 0 } }), save: () => undefined };
+    const control = {
+      world: w,
+      status: () => ({ pid: 0, stateDir: '', nodes: {}, control: { port: 0 } }),
+      save: () => undefined,
+    };
     expect((await runControl(control, 'fault outlet pdu2 1 an-node02')).code).toBe(0);
     expect(w.pdus[0]!.outlets).toEqual({ '1': N2, '2': N2 });
     expect((await runControl(control, 'fault bmc an-node01 down')).code).toBe(0);

@@ -16,13 +16,28 @@ describe('rgmanager reads cluster.conf', () => {
       { name: 'an-node01.alteeve.ca', nodeid: 1 },
       { name: 'an-node02.alteeve.ca', nodeid: 2 },
     ]);
-    expect(c.domains.map((d) => [d.name, d.restricted, d.ordered, d.nofailback, d.nodes.map((n) => `${n.name}:${n.priority}`).join(' ')])).toEqual([
+    expect(
+      c.domains.map((d) => [
+        d.name,
+        d.restricted,
+        d.ordered,
+        d.nofailback,
+        d.nodes.map((n) => `${n.name}:${n.priority}`).join(' '),
+      ]),
+    ).toEqual([
       ['only_an01', true, false, true, 'an-node01.alteeve.ca:0'],
       ['only_an02', true, false, true, 'an-node02.alteeve.ca:0'],
       ['primary_an01', true, true, true, 'an-node01.alteeve.ca:1 an-node02.alteeve.ca:2'],
       ['primary_an02', true, true, true, 'an-node01.alteeve.ca:2 an-node02.alteeve.ca:1'],
     ]);
-    expect(c.groups.map((g) => g.id)).toEqual(['service:storage_an01', 'service:storage_an02', 'vm:vm0001-dev', 'vm:vm0002-web', 'vm:vm0003-db', 'vm:vm0004-ms']);
+    expect(c.groups.map((g) => g.id)).toEqual([
+      'service:storage_an01',
+      'service:storage_an02',
+      'vm:vm0001-dev',
+      'vm:vm0002-web',
+      'vm:vm0003-db',
+      'vm:vm0004-ms',
+    ]);
     const st = c.groups[0]!;
     expect(st).toMatchObject({ autostart: true, domain: 'only_an01', recovery: 'restart', exclusive: false });
     expect(st.scripts).toEqual([
@@ -31,7 +46,15 @@ describe('rgmanager reads cluster.conf', () => {
       { name: 'gfs2', file: '/etc/init.d/gfs2' },
       { name: 'libvirtd', file: '/etc/init.d/libvirtd' },
     ]);
-    expect(c.groups[4]).toMatchObject({ kind: 'vm', name: 'vm0003-db', autostart: false, domain: 'primary_an02', path: '/shared/definitions/', maxRestarts: 2, restartExpire: 600 });
+    expect(c.groups[4]).toMatchObject({
+      kind: 'vm',
+      name: 'vm0003-db',
+      autostart: false,
+      domain: 'primary_an02',
+      path: '/shared/definitions/',
+      maxRestarts: 2,
+      restartExpire: 600,
+    });
   });
 
   it('what the tool writes at the storage and vms stages reads the same way', () => {

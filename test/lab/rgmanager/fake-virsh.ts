@@ -20,7 +20,10 @@ interface FakeVirtSaved {
 /** The guests of the pair. */
 export class FakeVirt implements Subsystem {
   s: FakeVirtSaved;
-  constructor(private w: World, saved?: FakeVirtSaved) {
+  constructor(
+    private w: World,
+    saved?: FakeVirtSaved,
+  ) {
     this.s = saved ? (JSON.parse(JSON.stringify(saved)) as FakeVirtSaved) : { doms: {}, doubles: [], starts: {} };
   }
   toJSON(): FakeVirtSaved {
@@ -53,7 +56,9 @@ Object.assign(VIRSH, {
   domstate: (ctx, [name]) => {
     const d = fv(ctx.node.world.world()).on(ctx.node.name);
     if (!name || !(name in d)) {
-      ctx.err(`error: failed to get domain '${name}'\nerror: Domain not found: no domain with matching name '${name}'\n\n`);
+      ctx.err(
+        `error: failed to get domain '${name}'\nerror: Domain not found: no domain with matching name '${name}'\n\n`,
+      );
       return 1;
     }
     ctx.out(`${d[name] ? 'running' : 'shut off'}\n\n`);
@@ -97,7 +102,9 @@ Object.assign(VIRSH, {
     const v = fv(w);
     if (!name || !to || !v.on(ctx.node.name)[name]) return 1;
     if (!to.running || !to.isRunning('libvirtd')) {
-      ctx.err('error: Cannot recv data: nc: unix connect failed: No such file or directory: Connection reset by peer\n\n');
+      ctx.err(
+        'error: Cannot recv data: nc: unix connect failed: No such file or directory: Connection reset by peer\n\n',
+      );
       return 1;
     }
     v.on(ctx.node.name)[name] = false;
@@ -105,4 +112,3 @@ Object.assign(VIRSH, {
     return 0;
   },
 } satisfies Record<string, (typeof VIRSH)[string]>);
-

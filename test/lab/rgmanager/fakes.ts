@@ -31,7 +31,10 @@ interface FakeClusterSaved {
 /** Membership: every running node whose cman started; a node that goes down is fenced after 5 s. */
 export class FakeCluster implements RgClusterView {
   s: FakeClusterSaved;
-  constructor(private w: World, saved?: FakeClusterSaved) {
+  constructor(
+    private w: World,
+    saved?: FakeClusterSaved,
+  ) {
     this.s = saved ? (JSON.parse(JSON.stringify(saved)) as FakeClusterSaved) : { cman: [], pending: [], versions: {} };
   }
   toJSON(): FakeClusterSaved {
@@ -61,7 +64,9 @@ export class FakeCluster implements RgClusterView {
   join(node: LabNode): void {
     if (!this.s.cman.includes(node.name)) this.s.cman.push(node.name);
     try {
-      this.s.versions[node.name] = Number(/config_version="(\d+)"/.exec(node.fs.readText('/etc/cluster/cluster.conf'))?.[1] ?? 0);
+      this.s.versions[node.name] = Number(
+        /config_version="(\d+)"/.exec(node.fs.readText('/etc/cluster/cluster.conf'))?.[1] ?? 0,
+      );
     } catch {
       this.s.versions[node.name] = 0;
     }
@@ -169,12 +174,14 @@ export async function pair(stage: 'storage' | 'vms' = 'storage'): Promise<{ w: W
   const n1 = w.nodes['an-node01']!;
   const n2 = w.nodes['an-node02']!;
   for (const n of [n1, n2]) {
-    for (const p of ['cman', 'rgmanager', 'gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils']) installFiles(n, PACKAGES[p]!);
+    for (const p of ['cman', 'rgmanager', 'gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils'])
+      installFiles(n, PACKAGES[p]!);
     n.fs.mkdirp('/etc/cluster');
     n.fs.writeFile('/etc/cluster/cluster.conf', conf(stage));
     for (const s of ['drbd', 'clvmd', 'gfs2', 'libvirtd', 'rgmanager', 'cman']) await n.exec(`chkconfig ${s} off`);
     n.fs.mkdirp('/shared/definitions');
-    for (const vm of VMS) n.fs.writeFile(`/shared/definitions/${vm}.xml`, `<domain type='kvm'>\n  <name>${vm}</name>\n</domain>\n`);
+    for (const vm of VMS)
+      n.fs.writeFile(`/shared/definitions/${vm}.xml`, `<domain type='kvm'>\n  <name>${vm}</name>\n</domain>\n`);
     const r = await n.exec('/etc/init.d/cman start');
     if (r.code) throw new Error(r.stdout + r.stderr);
   }

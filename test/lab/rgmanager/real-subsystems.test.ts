@@ -21,7 +21,12 @@ import { registerService, SERVICES } from '../../../src/lab/node/services.js';
 function plainStorage(): void {
   for (const name of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) {
     const base = SERVICES[name]!;
-    registerService({ ...base, start: (_n, generic) => generic(), stop: (_n, generic) => generic(), status: (_n, generic) => generic() });
+    registerService({
+      ...base,
+      start: (_n, generic) => generic(),
+      stop: (_n, generic) => generic(),
+      status: (_n, generic) => generic(),
+    });
   }
 }
 
@@ -59,14 +64,16 @@ describe.skipIf(!REAL_CLUSTER)('rgmanager on the real cluster subsystem', () => 
     };
     const w = tutorialWorld();
     const [n1, n2] = await clusterReady(w, renderClusterConf(plan, 'storage'));
-    for (const n of [n1, n2]) for (const p of ['gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils']) installFiles(n, PACKAGES[p]!);
+    for (const n of [n1, n2])
+      for (const p of ['gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils'])
+        installFiles(n, PACKAGES[p]!);
     plainStorage();
     for (const n of [n1, n2]) await n.exec('chkconfig drbd off; chkconfig libvirtd off; /etc/init.d/libvirtd stop');
     await cmanBoth(w);
     await pass(w, 3000);
     for (const n of [n1, n2]) expect((await n.exec('/etc/init.d/rgmanager start')).code).toBe(0);
     await pass(w, 5000);
-    const out = (await n1.exec("clustat")).stdout;
+    const out = (await n1.exec('clustat')).stdout;
     expect(out).toContain(' an-node02.alteeve.ca                        2 Online, rgmanager\n');
     expect(out).toContain(' service:storage_an02           an-node02.alteeve.ca           started       \n');
     n1.fs.writeFile('/etc/cluster/cluster.conf', renderClusterConf(plan, 'vms'));
@@ -74,13 +81,18 @@ describe.skipIf(!REAL_CLUSTER)('rgmanager on the real cluster subsystem', () => 
     expect(rgLog(n1)).not.toContain('Reconfiguring');
     expect((await n1.exec('cman_tool version -r', { stdin: 'secret\nsecret\n' })).code).toBe(0);
     await pass(w, 3000);
-    expect(rgLog(n1).slice(-2)).toEqual(['Initializing vm:vm0004-ms', 'vm:vm0004-ms was added to the config, but I am not initializing it.']);
+    expect(rgLog(n1).slice(-2)).toEqual([
+      'Initializing vm:vm0004-ms',
+      'vm:vm0004-ms was added to the config, but I am not initializing it.',
+    ]);
     expect(rgLog(n1)).toContain('vm:vm0004-ms was added to the config, but I am not initializing it.');
     const before = rgLog(n2).length;
     w.fault({ kind: 'crash', node: 'an-node01' });
     await pass(w, 60_000);
     const log = n2.fs.readText('/var/log/messages');
-    expect(log.indexOf('Marking service:storage_an01 as stopped: Restricted domain unavailable')).toBeGreaterThan(log.indexOf('fence an-node01.alteeve.ca success'));
+    expect(log.indexOf('Marking service:storage_an01 as stopped: Restricted domain unavailable')).toBeGreaterThan(
+      log.indexOf('fence an-node01.alteeve.ca success'),
+    );
     expect(rgLog(n2).slice(before)).toContain('Marking service:storage_an01 as stopped: Restricted domain unavailable');
     expect(rgmanager(w)!.status('service:storage_an01')).toMatchObject({ state: 'stopped', last: 'an-node01' });
   }, 300_000);

@@ -11,7 +11,8 @@ import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 
 /** A clustat block at real widths (clustat.c, 80 columns, not a tty). */
 function block(rows: string[], services: string[] | null): string {
-  let s = ' Member Name                             ID   Status\n ------ ----                             ---- ------\n';
+  let s =
+    ' Member Name                             ID   Status\n ------ ----                             ---- ------\n';
   s += rows.join('\n') + '\n\n';
   if (services) {
     s += ' Service Name                   Owner (Last)                   State         \n';
@@ -34,7 +35,16 @@ function body(out: string): string {
 function likeTutorial(out: string, from: number, to: number): void {
   if (!tutorial) return;
   const norm = (l: string) => l.trim().replace(/\s+/g, ' ');
-  const want = tutorial.slice(from - 1, to).map((l, i) => (i === to - from ? l.replace(/(started|stopped|disabled|failed|Online, rgmanager|Online, Local, rgmanager|Online, Local|Online|Offline)\S.*$/, '$1') : l));
+  const want = tutorial
+    .slice(from - 1, to)
+    .map((l, i) =>
+      i === to - from
+        ? l.replace(
+            /(started|stopped|disabled|failed|Online, rgmanager|Online, Local, rgmanager|Online, Local|Online|Offline)\S.*$/,
+            '$1',
+          )
+        : l,
+    );
   const got = out.split('\n').filter((l) => l.trim());
   expect(got.slice(1).map(norm)).toEqual(want.slice(1).map(norm));
   expect(got[0]).toMatch(/^Cluster Status for an-cluster-A @ \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/);
@@ -45,30 +55,66 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     const { n1, n2 } = await pair();
     const r = await run(n1, 'clustat');
     expect(r.code).toBe(0);
-    expect(body(r.out)).toBe('Member Status: Quorate\n\n' + block([m(N1, 1, 'Online, Local'), m(N2, 2, 'Online')], null));
+    expect(body(r.out)).toBe(
+      'Member Status: Quorate\n\n' + block([m(N1, 1, 'Online, Local'), m(N2, 2, 'Online')], null),
+    );
     likeTutorial(r.out, 3100, 3105);
     await run(n2, '/etc/init.d/cman stop');
-    expect(await run(n2, 'clustat')).toEqual({ out: 'Could not connect to CMAN: No such file or directory\n', code: 1 });
-    expect(await run(n2, '/etc/init.d/rgmanager start')).toEqual({ out: 'Starting Cluster Service Manager:                          [FAILED]\n', code: 1 });
+    expect(await run(n2, 'clustat')).toEqual({
+      out: 'Could not connect to CMAN: No such file or directory\n',
+      code: 1,
+    });
+    expect(await run(n2, '/etc/init.d/rgmanager start')).toEqual({
+      out: 'Starting Cluster Service Manager:                          [FAILED]\n',
+      code: 1,
+    });
   });
 
   it('rgmanager start on both starts each storage service in order drbd → clvmd → gfs2 → libvirtd (3109-3122)', async () => {
     const { w, n1, n2 } = await pair();
-    expect(await run(n1, 'chkconfig rgmanager off; chkconfig --list rgmanager')).toEqual({ out: 'rgmanager      \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off\n', code: 0 });
-    for (const n of [n1, n2]) expect(await run(n, '/etc/init.d/rgmanager start')).toEqual({ out: 'Starting Cluster Service Manager:                          [  OK  ]\n', code: 0 });
+    expect(await run(n1, 'chkconfig rgmanager off; chkconfig --list rgmanager')).toEqual({
+      out: 'rgmanager      \t0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off\n',
+      code: 0,
+    });
+    for (const n of [n1, n2])
+      expect(await run(n, '/etc/init.d/rgmanager start')).toEqual({
+        out: 'Starting Cluster Service Manager:                          [  OK  ]\n',
+        code: 0,
+      });
     expect((await run(n1, '/etc/init.d/rgmanager status')).out).toMatch(/^rgmanager \(pid  \d+\) is running\.\.\.\n$/);
     await pass(w, 5000);
-    expect(calls.filter((c) => c.startsWith('an-node01'))).toEqual(['an-node01 drbd start', 'an-node01 clvmd start', 'an-node01 gfs2 start', 'an-node01 libvirtd start']);
-    expect(calls.filter((c) => c.startsWith('an-node02'))).toEqual(['an-node02 drbd start', 'an-node02 clvmd start', 'an-node02 gfs2 start', 'an-node02 libvirtd start']);
+    expect(calls.filter((c) => c.startsWith('an-node01'))).toEqual([
+      'an-node01 drbd start',
+      'an-node01 clvmd start',
+      'an-node01 gfs2 start',
+      'an-node01 libvirtd start',
+    ]);
+    expect(calls.filter((c) => c.startsWith('an-node02'))).toEqual([
+      'an-node02 drbd start',
+      'an-node02 clvmd start',
+      'an-node02 gfs2 start',
+      'an-node02 libvirtd start',
+    ]);
     for (const s of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) expect(n2.isRunning(s)).toBe(true);
     const r = await run(n1, 'clustat');
     expect(body(r.out)).toBe(
       'Member Status: Quorate\n\n' +
-        block([m(N1, 1, 'Online, Local, rgmanager'), m(N2, 2, 'Online, rgmanager')], [sv('service:storage_an01', N1, 'started'), sv('service:storage_an02', N2, 'started')]),
+        block(
+          [m(N1, 1, 'Online, Local, rgmanager'), m(N2, 2, 'Online, rgmanager')],
+          [sv('service:storage_an01', N1, 'started'), sv('service:storage_an02', N2, 'started')],
+        ),
     );
     likeTutorial(r.out, 3110, 3119);
-    expect(syslog(n1)).toEqual(['Resource Group Manager Starting', 'Starting stopped service service:storage_an01', 'Service service:storage_an01 started']);
-    expect(syslog(n2)).toEqual(['Resource Group Manager Starting', 'Starting stopped service service:storage_an02', 'Service service:storage_an02 started']);
+    expect(syslog(n1)).toEqual([
+      'Resource Group Manager Starting',
+      'Starting stopped service service:storage_an01',
+      'Service service:storage_an01 started',
+    ]);
+    expect(syslog(n2)).toEqual([
+      'Resource Group Manager Starting',
+      'Starting stopped service service:storage_an02',
+      'Service service:storage_an02 started',
+    ]);
   });
 
   it('clusvcadm -d stops the tree in reverse; -e -m starts it again (3150-3214)', async () => {
@@ -76,16 +122,34 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');
     await pass(w, 5000);
     calls.length = 0;
-    expect(await run(n1, 'clusvcadm -d storage_an01')).toEqual({ out: 'Local machine disabling service:storage_an01...Success\n', code: 0 });
-    expect(calls).toEqual(['an-node01 libvirtd stop', 'an-node01 gfs2 stop', 'an-node01 clvmd stop', 'an-node01 drbd stop']);
+    expect(await run(n1, 'clusvcadm -d storage_an01')).toEqual({
+      out: 'Local machine disabling service:storage_an01...Success\n',
+      code: 0,
+    });
+    expect(calls).toEqual([
+      'an-node01 libvirtd stop',
+      'an-node01 gfs2 stop',
+      'an-node01 clvmd stop',
+      'an-node01 drbd stop',
+    ]);
     let r = await run(n1, 'clustat');
-    expect(body(r.out)).toContain(sv('service:storage_an01', `(${N1})`, 'disabled') + '\n' + sv('service:storage_an02', N2, 'started') + '\n');
+    expect(body(r.out)).toContain(
+      sv('service:storage_an01', `(${N1})`, 'disabled') + '\n' + sv('service:storage_an02', N2, 'started') + '\n',
+    );
     likeTutorial(r.out, 3166, 3175);
-    expect(await run(n1, 'clusvcadm -d storage_an02')).toEqual({ out: 'Local machine disabling service:storage_an02...Success\n', code: 0 });
+    expect(await run(n1, 'clusvcadm -d storage_an02')).toEqual({
+      out: 'Local machine disabling service:storage_an02...Success\n',
+      code: 0,
+    });
     expect(n2.isRunning('drbd')).toBe(false);
     r = await run(n1, 'clustat');
     likeTutorial(r.out, 3184, 3193);
-    expect(body(r.out)).toContain(sv('service:storage_an01', `(${N1})`, 'disabled') + '\n' + sv('service:storage_an02', `(${N2})`, 'disabled') + '\n');
+    expect(body(r.out)).toContain(
+      sv('service:storage_an01', `(${N1})`, 'disabled') +
+        '\n' +
+        sv('service:storage_an02', `(${N2})`, 'disabled') +
+        '\n',
+    );
     // NOTE: a disabled service stays down: rgmanager does not start it on its own.
     await pass(w, 5000);
     expect(n1.isRunning('drbd')).toBe(false);
@@ -105,11 +169,22 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
       'Starting disabled service service:storage_an01',
       'Service service:storage_an01 started',
     ]);
-    expect(syslog(n2).slice(3)).toEqual(['Stopping service service:storage_an02', 'Service service:storage_an02 is disabled', 'Starting disabled service service:storage_an02', 'Service service:storage_an02 started']);
+    expect(syslog(n2).slice(3)).toEqual([
+      'Stopping service service:storage_an02',
+      'Service service:storage_an02 is disabled',
+      'Starting disabled service service:storage_an02',
+      'Service service:storage_an02 started',
+    ]);
     // A restricted domain: the service cannot be enabled on the other node.
     await run(n1, 'clusvcadm -d storage_an01');
-    expect(await run(n2, 'clusvcadm -e storage_an01')).toEqual({ out: 'Local machine trying to enable service:storage_an01...Service not runnable\n', code: 241 });
-    expect(await run(n1, 'clusvcadm -e nosuch')).toEqual({ out: 'Local machine trying to enable service:nosuch...Service does not exist\n', code: 252 });
+    expect(await run(n2, 'clusvcadm -e storage_an01')).toEqual({
+      out: 'Local machine trying to enable service:storage_an01...Service not runnable\n',
+      code: 241,
+    });
+    expect(await run(n1, 'clusvcadm -e nosuch')).toEqual({
+      out: 'Local machine trying to enable service:nosuch...Service does not exist\n',
+      code: 252,
+    });
   });
 
   it('a failing resource fails the service and stops its tree; -d clears it, -e starts it again', async () => {
@@ -138,7 +213,10 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     // NOTE: a failed service is not retried by itself.
     await pass(w, 10_000);
     expect(n1.isRunning('drbd')).toBe(false);
-    expect(await run(n1, 'clusvcadm -e storage_an01')).toEqual({ out: 'Local machine trying to enable service:storage_an01...Failure\n', code: 255 });
+    expect(await run(n1, 'clusvcadm -e storage_an01')).toEqual({
+      out: 'Local machine trying to enable service:storage_an01...Failure\n',
+      code: 255,
+    });
     failing.clear();
     expect((await run(n1, 'clusvcadm -d storage_an01')).code).toBe(0);
     expect(await run(n1, 'clusvcadm -e storage_an01')).toEqual({
@@ -181,13 +259,20 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     const { w, n1, n2 } = await pair();
     for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');
     await pass(w, 5000);
-    expect(await run(n1, '/etc/init.d/rgmanager stop')).toEqual({ out: 'Stopping Cluster Service Manager:                          [  OK  ]\n', code: 0 });
+    expect(await run(n1, '/etc/init.d/rgmanager stop')).toEqual({
+      out: 'Stopping Cluster Service Manager:                          [  OK  ]\n',
+      code: 0,
+    });
     expect(n1.isRunning('drbd')).toBe(false);
     await run(n1, '/etc/init.d/cman stop');
     await pass(w, 3000);
     let r = await run(n2, 'clustat');
     expect(body(r.out)).toBe(
-      'Member Status: Quorate\n\n' + block([m(N1, 1, 'Offline'), m(N2, 2, 'Online, Local, rgmanager')], [sv('service:storage_an01', `(${N1})`, 'stopped'), sv('service:storage_an02', N2, 'started')]),
+      'Member Status: Quorate\n\n' +
+        block(
+          [m(N1, 1, 'Offline'), m(N2, 2, 'Online, Local, rgmanager')],
+          [sv('service:storage_an01', `(${N1})`, 'stopped'), sv('service:storage_an02', N2, 'started')],
+        ),
     );
     expect(syslog(n2)).toContain('Member 1 shutting down');
     await run(n1, '/etc/init.d/cman start');
@@ -209,7 +294,9 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     const { w, n1, n2 } = await pair();
     for (const n of [n1, n2]) {
       await run(n, 'chkconfig cman on && chkconfig rgmanager on');
-      expect((await run(n, 'chkconfig --list rgmanager')).out).toBe('rgmanager      \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n');
+      expect((await run(n, 'chkconfig --list rgmanager')).out).toBe(
+        'rgmanager      \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n',
+      );
       await run(n, '/etc/init.d/rgmanager start');
     }
     await pass(w, 5000);

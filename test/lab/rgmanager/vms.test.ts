@@ -24,14 +24,22 @@ function likeTutorial(out: string, from: number, to: number): void {
   if (!tutorial) return;
   const norm = (l: string) => l.trim().replace(/\s+/g, ' ');
   const want = tutorial.slice(from, to).map(norm);
-  want[want.length - 1] = want[want.length - 1]!.replace(/^(.*?(started|stopped|disabled|failed|Offline|rgmanager))\S.*$/, '$1');
-  const got = out.split('\n').filter((l) => l.trim()).slice(1).map(norm);
+  want[want.length - 1] = want[want.length - 1]!.replace(
+    /^(.*?(started|stopped|disabled|failed|Offline|rgmanager))\S.*$/,
+    '$1',
+  );
+  const got = out
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(1)
+    .map(norm);
   expect(got).toEqual(want);
 }
 
 /** Define the four guests on both nodes (libvirtd runs once the storage services started). */
 async function defineAll(n1: LabNode, n2: LabNode): Promise<void> {
-  for (const n of [n1, n2]) for (const vm of VMS) expect((await run(n, `virsh define /shared/definitions/${vm}.xml`)).code).toBe(0);
+  for (const n of [n1, n2])
+    for (const vm of VMS) expect((await run(n, `virsh define /shared/definitions/${vm}.xml`)).code).toBe(0);
 }
 
 /** The cluster of step 19's end: v12 running, storage started, the four VMs on their home nodes. */
@@ -57,9 +65,18 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     expect(syslog(n1)).not.toContain('Reconfiguring');
     w.sub<FakeCluster>('cluster')!.push(n1);
     await pass(w, 2000);
-    const added = ['Reconfiguring', ...VMS.flatMap((vm) => [`Initializing vm:${vm}`, `vm:${vm} was added to the config, but I am not initializing it.`])];
+    const added = [
+      'Reconfiguring',
+      ...VMS.flatMap((vm) => [
+        `Initializing vm:${vm}`,
+        `vm:${vm} was added to the config, but I am not initializing it.`,
+      ]),
+    ];
     expect(syslog(n1).slice(-9)).toEqual(added);
-    if (tutorial) expect(tutorial.slice(4098, 4107).map((l) => l.replace(/^.*rgmanager\[\d+\]: /, '').replace(/(it\.).*$/, '$1'))).toEqual(added);
+    if (tutorial)
+      expect(
+        tutorial.slice(4098, 4107).map((l) => l.replace(/^.*rgmanager\[\d+\]: /, '').replace(/(it\.).*$/, '$1')),
+      ).toEqual(added);
     let r = await run(n1, 'clustat');
     expect(r.out).toContain(VMS.map((vm) => sv(`vm:${vm}`, '(none)', 'disabled')).join('\n') + '\n');
     likeTutorial(r.out, 4108, 4121);
@@ -69,13 +86,18 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     });
     r = await run(n1, 'clustat');
     likeTutorial(r.out, 4124, 4137);
-    for (const vm of ['vm0002-web', 'vm0003-db', 'vm0004-ms']) expect((await run(n1, `clusvcadm -e vm:${vm} -m ${HOME[vm]}`)).out).toMatch(new RegExp(`\\.\\.\\.Success\\nvm:${vm} is now running on ${HOME[vm]}\\n$`));
+    for (const vm of ['vm0002-web', 'vm0003-db', 'vm0004-ms'])
+      expect((await run(n1, `clusvcadm -e vm:${vm} -m ${HOME[vm]}`)).out).toMatch(
+        new RegExp(`\\.\\.\\.Success\\nvm:${vm} is now running on ${HOME[vm]}\\n$`),
+      );
     r = await run(n1, 'clustat');
     likeTutorial(r.out, 4139, 4152);
     expect(virt(w).s.starts).toEqual({ 'vm0001-dev': 1, 'vm0002-web': 1, 'vm0003-db': 1, 'vm0004-ms': 1 });
     expect(virt(w).s.doubles).toEqual([]);
     // The vm: prefix is required: without it the name means service:vm0001-dev.
-    expect((await run(n1, 'clusvcadm -d vm0001-dev')).out).toBe('Local machine disabling service:vm0001-dev...Service does not exist\n');
+    expect((await run(n1, 'clusvcadm -d vm0001-dev')).out).toBe(
+      'Local machine disabling service:vm0001-dev...Service does not exist\n',
+    );
   });
 
   it('never starts a guest that runs on the other node', async () => {
@@ -84,7 +106,10 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     await pass(w, 5000);
     await defineAll(n1, n2);
     await run(n2, 'virsh start vm0003-db');
-    expect(await run(n1, 'clusvcadm -e vm:vm0003-db -m an-node01.alteeve.ca')).toEqual({ out: 'Member an-node01.alteeve.ca trying to enable vm:vm0003-db...Failure\n', code: 255 });
+    expect(await run(n1, 'clusvcadm -e vm:vm0003-db -m an-node01.alteeve.ca')).toEqual({
+      out: 'Member an-node01.alteeve.ca trying to enable vm:vm0003-db...Failure\n',
+      code: 255,
+    });
     expect(virt(w).s.doubles).toEqual([]);
     expect(virt(w).runningOn('vm0003-db')).toEqual(['an-node02']);
     await run(n1, 'clusvcadm -d vm:vm0003-db');
@@ -94,17 +119,29 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
 
   it('live migration, withdrawal of a node and its rejoin without failback (4186-4448)', async () => {
     const { w, n1, n2 } = await ideal();
-    expect(await run(n1, 'clusvcadm -M vm:vm0001-dev -m an-node02.alteeve.ca')).toEqual({ out: 'Trying to migrate vm:vm0001-dev to an-node02.alteeve.ca...Success\n', code: 0 });
+    expect(await run(n1, 'clusvcadm -M vm:vm0001-dev -m an-node02.alteeve.ca')).toEqual({
+      out: 'Trying to migrate vm:vm0001-dev to an-node02.alteeve.ca...Success\n',
+      code: 0,
+    });
     let r = await run(n2, 'clustat');
     likeTutorial(r.out, 4206, 4219);
-    expect(await run(n1, 'clusvcadm -M vm:vm0002-web -m an-node02.alteeve.ca')).toEqual({ out: 'Trying to migrate vm:vm0002-web to an-node02.alteeve.ca...Success\n', code: 0 });
+    expect(await run(n1, 'clusvcadm -M vm:vm0002-web -m an-node02.alteeve.ca')).toEqual({
+      out: 'Trying to migrate vm:vm0002-web to an-node02.alteeve.ca...Success\n',
+      code: 0,
+    });
     expect(syslog(n1)).toContain('Migration of vm:vm0002-web to an-node02.alteeve.ca completed');
-    expect(await run(n1, '/etc/init.d/rgmanager stop')).toEqual({ out: 'Stopping Cluster Service Manager:                          [  OK  ]\n', code: 0 });
+    expect(await run(n1, '/etc/init.d/rgmanager stop')).toEqual({
+      out: 'Stopping Cluster Service Manager:                          [  OK  ]\n',
+      code: 0,
+    });
     await run(n1, '/etc/init.d/cman stop');
     await pass(w, 3000);
     r = await run(n2, 'clustat');
     likeTutorial(r.out, 4264, 4277);
-    expect(await run(n2, 'clusvcadm -M vm:vm0001-dev -m an-node01.alteeve.ca')).toEqual({ out: "'an-node01.alteeve.ca' is offline\n", code: 1 });
+    expect(await run(n2, 'clusvcadm -M vm:vm0001-dev -m an-node01.alteeve.ca')).toEqual({
+      out: "'an-node01.alteeve.ca' is offline\n",
+      code: 1,
+    });
     await run(n1, '/etc/init.d/cman start');
     await run(n1, '/etc/init.d/rgmanager start');
     await pass(w, 30_000);
@@ -113,11 +150,15 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     likeTutorial(r.out, 4291, 4304);
     // The target's storage must run: with storage_an01 disabled libvirtd is down there and virsh migrate fails.
     await run(n1, 'clusvcadm -d storage_an01');
-    expect(await run(n2, 'clusvcadm -M vm:vm0001-dev -m an-node01.alteeve.ca')).toEqual({ out: 'Trying to migrate vm:vm0001-dev to an-node01.alteeve.ca...Failure\n', code: 255 });
+    expect(await run(n2, 'clusvcadm -M vm:vm0001-dev -m an-node01.alteeve.ca')).toEqual({
+      out: 'Trying to migrate vm:vm0001-dev to an-node01.alteeve.ca...Failure\n',
+      code: 255,
+    });
     expect(syslog(n2)).toContain('Migration of vm:vm0001-dev to an-node01.alteeve.ca failed; return code 1');
     expect(rgmanager(w)!.status('vm:vm0001-dev')).toMatchObject({ state: 'started', owner: 'an-node02' });
     await run(n1, 'clusvcadm -e storage_an01');
-    for (const vm of ['vm0001-dev', 'vm0002-web']) expect((await run(n1, `clusvcadm -M vm:${vm} -m an-node01.alteeve.ca`)).code).toBe(0);
+    for (const vm of ['vm0001-dev', 'vm0002-web'])
+      expect((await run(n1, `clusvcadm -M vm:${vm} -m an-node01.alteeve.ca`)).code).toBe(0);
     r = await run(n1, 'clustat');
     likeTutorial(r.out, 4330, 4343);
     expect(virt(w).s.doubles).toEqual([]);
@@ -150,7 +191,11 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
       await pass(w, 12_000);
       if (i < 2) expect(virt(w).runningOn('vm0001-dev')).toEqual(['an-node01']);
     }
-    const once = ['status on vm "vm0001-dev" returned 7 (unspecified)', 'Stopping service vm:vm0001-dev', 'Service vm:vm0001-dev is recovering'];
+    const once = [
+      'status on vm "vm0001-dev" returned 7 (unspecified)',
+      'Stopping service vm:vm0001-dev',
+      'Service vm:vm0001-dev is recovering',
+    ];
     expect(syslog(n1).slice(before)).toEqual([
       ...once,
       'Recovering failed service vm:vm0001-dev',
@@ -194,7 +239,10 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
       'Service vm:vm0001-dev started',
       'Service vm:vm0002-web started',
     ]);
-    if (tutorial) expect([5004, 5005, 5006, 5009, 5012].map((i) => tutorial![i - 1]!.replace(/^.*rgmanager\[\d+\]: /, ''))).toEqual(syslog(n2).slice(before));
+    if (tutorial)
+      expect([5004, 5005, 5006, 5009, 5012].map((i) => tutorial![i - 1]!.replace(/^.*rgmanager\[\d+\]: /, ''))).toEqual(
+        syslog(n2).slice(before),
+      );
     const r = await run(n2, 'clustat');
     expect(r.out).toContain(' an-node01.alteeve.ca                        1 Offline\n');
     expect(r.out).toContain(sv('service:storage_an01', `(${N1})`, 'stopped'));
@@ -207,13 +255,16 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
 
   it('without nofailback an ordered domain takes its guest back when the better node rejoins (2953-2958)', async () => {
     const { w, n1, n2 } = await ideal();
-    const text = conf('vms').replace(/config_version="(\d+)"/, (_m, v: string) => `config_version="${Number(v) + 1}"`).replace(/(name="primary_an01") nofailback="1"/, '$1 nofailback="0"');
+    const text = conf('vms')
+      .replace(/config_version="(\d+)"/, (_m, v: string) => `config_version="${Number(v) + 1}"`)
+      .replace(/(name="primary_an01") nofailback="1"/, '$1 nofailback="0"');
     expect(text).toContain('name="primary_an01" nofailback="0"');
     n1.fs.writeFile('/etc/cluster/cluster.conf', text);
     w.sub<FakeCluster>('cluster')!.push(n1);
     await pass(w, 2000);
     expect(syslog(n2)).toContain('Reconfiguring');
-    for (const vm of ['vm0001-dev', 'vm0003-db']) expect((await run(n2, `clusvcadm -M vm:${vm} -m ${vm === 'vm0001-dev' ? N2 : N1}`)).code).toBe(0);
+    for (const vm of ['vm0001-dev', 'vm0003-db'])
+      expect((await run(n2, `clusvcadm -M vm:${vm} -m ${vm === 'vm0001-dev' ? N2 : N1}`)).code).toBe(0);
     await pass(w, 3000);
     // vm0001-dev (primary_an01, failback allowed) goes home; vm0003-db (primary_an02, nofailback) stays.
     expect(syslog(n2)).toContain('Migrating vm:vm0001-dev to better node an-node01.alteeve.ca');
@@ -224,7 +275,11 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
   it('cold stop and cold start: disabled VMs come back (none) disabled, storage autostarts (5249-5351)', async () => {
     const { w, n1, n2 } = await ideal();
     for (const n of [n1, n2]) await run(n, 'chkconfig cman on && chkconfig rgmanager on');
-    for (const vm of VMS) expect(await run(n1, `clusvcadm -d vm:${vm}`)).toEqual({ out: `Local machine disabling vm:${vm}...Success\n`, code: 0 });
+    for (const vm of VMS)
+      expect(await run(n1, `clusvcadm -d vm:${vm}`)).toEqual({
+        out: `Local machine disabling vm:${vm}...Success\n`,
+        code: 0,
+      });
     likeTutorial((await run(n1, 'clustat')).out, 5270, 5283);
     for (const n of [n1, n2]) expect((await run(n, '/etc/init.d/rgmanager stop')).code).toBe(0);
     for (const n of [n1, n2]) {
@@ -234,7 +289,8 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     for (const n of [n1, n2]) w.fault({ kind: 'power', node: n.name, on: true });
     await pass(w, 5000);
     likeTutorial((await run(n1, 'clustat')).out, 5315, 5328);
-    for (const vm of VMS) expect((await run(n1, `clusvcadm -e vm:${vm} -m ${HOME[vm]}`)).out).toMatch(/Success\n.* is now running on /);
+    for (const vm of VMS)
+      expect((await run(n1, `clusvcadm -e vm:${vm} -m ${HOME[vm]}`)).out).toMatch(/Success\n.* is now running on /);
     expect(virt(w).s.doubles).toEqual([]);
   });
 
@@ -248,7 +304,10 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     const w2 = createWorld({ saved });
     expect(rgmanager(w2)!.toJSON()).toEqual(rgmanager(w)!.toJSON());
     await pass(w2, 12_000);
-    expect(syslog(w2.nodes['an-node01']!).slice(-2)).toEqual(['Recovering failed service vm:vm0001-dev', 'Service vm:vm0001-dev started']);
+    expect(syslog(w2.nodes['an-node01']!).slice(-2)).toEqual([
+      'Recovering failed service vm:vm0001-dev',
+      'Service vm:vm0001-dev started',
+    ]);
     // A crash saved while the fence is pending: the restored survivor takes over once it is fenced.
     w2.fault({ kind: 'crash', node: 'an-node02' });
     await pass(w2, 2000);

@@ -34,7 +34,11 @@ describe('drbdadm dump', () => {
     const { dump, code } = await labDump('examples/tutorial.anvil.yaml');
     expect(code).toBe(0);
     if (!tutorial) return;
-    const want = [tutorial[2471]!.slice('drbdadm dump'.length), ...tutorial.slice(2472, 2539), tutorial[2539]!.replace(/^\}.*$/, '}')];
+    const want = [
+      tutorial[2471]!.slice('drbdadm dump'.length),
+      ...tutorial.slice(2472, 2539),
+      tutorial[2539]!.replace(/^\}.*$/, '}'),
+    ];
     // The wiki copy lost the blank lines between resources and has a no-break space before " ; reboot".
     expect(dump.split('\n').filter((l) => l !== '')).toEqual(want.map((l) => l.replace(/\u00a0/g, ' ')));
   });
@@ -45,8 +49,15 @@ describe('drbdadm dump', () => {
       const dir = mkdtempSync(join(tmpdir(), 'anvil-drbd83-'));
       mkdirSync(join(dir, 'drbd.d'));
       for (const f of files) writeFileSync(join(dir, f.path.slice('/etc/'.length)), f.text);
-      writeFileSync(join(dir, 'drbd.conf'), `include "${dir}/drbd.d/global_common.conf";\ninclude "${dir}/drbd.d/*.res";\n`);
-      const real = execFileSync('sh', [CHECK, join(dir, 'drbd.conf'), `${a.nodes[0]!.name}.${a.cluster.domain}`, a.nodes[0]!.sn, 'dump', 'all'], { encoding: 'utf8' });
+      writeFileSync(
+        join(dir, 'drbd.conf'),
+        `include "${dir}/drbd.d/global_common.conf";\ninclude "${dir}/drbd.d/*.res";\n`,
+      );
+      const real = execFileSync(
+        'sh',
+        [CHECK, join(dir, 'drbd.conf'), `${a.nodes[0]!.name}.${a.cluster.domain}`, a.nodes[0]!.sn, 'dump', 'all'],
+        { encoding: 'utf8' },
+      );
       expect(dump.split('\n').slice(1)).toEqual(real.split('\n').slice(1));
     }
   });
@@ -57,7 +68,10 @@ describe('drbdadm dump', () => {
     const r = await run(n, 'drbdadm dump');
     expect(r.code).toBe(10);
     expect(r.err).toBe("drbdadm: /etc/drbd.d/r9.res:3: Parse error: 'bogus-option' unexpected in resource r9\n");
-    n.fs.writeFile('/etc/drbd.d/r9.res', n.fs.readText('/etc/drbd.d/r0.res').replace('resource r0', 'resource r9').replace(/drbd0/g, 'drbd9'));
+    n.fs.writeFile(
+      '/etc/drbd.d/r9.res',
+      n.fs.readText('/etc/drbd.d/r0.res').replace('resource r0', 'resource r9').replace(/drbd0/g, 'drbd9'),
+    );
     const dup = await run(n, 'drbdadm dump');
     expect(dup.code).toBe(10);
     expect(dup.err).toContain('is already used in resource r0');

@@ -9,7 +9,8 @@ import { parseProcDrbd } from '../../../src/verify/proc-drbd.js';
 import { createWorld } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
 
-const states = async (n: LabNode) => parseProcDrbd((await run(n, 'cat /proc/drbd')).out).minors.map((m) => `${m.cs} ${m.ro.join('/')} ${m.ds.join('/')}`);
+const states = async (n: LabNode) =>
+  parseProcDrbd((await run(n, 'cat /proc/drbd')).out).minors.map((m) => `${m.cs} ${m.ro.join('/')} ${m.ds.join('/')}`);
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('DRBD 8.3', () => {
@@ -19,13 +20,18 @@ describe('DRBD 8.3', () => {
     const first = run(n1, '/etc/init.d/drbd start').then((r) => ((done = true), r));
     for (let i = 0; i < 20; i++) await tick();
     expect(done).toBe(false);
-    expect(await states(n1)).toEqual(['WFConnection Secondary/Unknown UpToDate/DUnknown', 'WFConnection Secondary/Unknown UpToDate/DUnknown', 'WFConnection Secondary/Unknown UpToDate/DUnknown']);
+    expect(await states(n1)).toEqual([
+      'WFConnection Secondary/Unknown UpToDate/DUnknown',
+      'WFConnection Secondary/Unknown UpToDate/DUnknown',
+      'WFConnection Secondary/Unknown UpToDate/DUnknown',
+    ]);
     const second = await run(n2, '/etc/init.d/drbd start');
     expect(second.out).toBe('Starting DRBD resources: [ d(r0) d(r1) d(r2) n(r0) n(r1) n(r2) ].\n');
     const r1 = await first;
     expect(r1.code).toBe(0);
     expect(r1.out).toContain("DRBD's startup script waits for the peer node(s) to appear.");
-    for (const n of [n1, n2]) expect(await states(n)).toEqual(Array(3).fill('Connected Primary/Primary UpToDate/UpToDate'));
+    for (const n of [n1, n2])
+      expect(await states(n)).toEqual(Array(3).fill('Connected Primary/Primary UpToDate/UpToDate'));
     // A clean stop on node 1: node 2 keeps Primary and marks the peer Outdated (3176-3182).
     expect((await run(n1, '/etc/init.d/drbd stop')).out).toBe('Stopping all DRBD resources: .\n');
     expect((await run(n2, '/etc/init.d/drbd status')).out).toBe(
@@ -33,7 +39,8 @@ describe('DRBD 8.3', () => {
     );
     // It comes back: no resync needed (nothing was written), both Primary again.
     expect((await run(n1, '/etc/init.d/drbd start')).code).toBe(0);
-    for (const n of [n1, n2]) expect(await states(n)).toEqual(Array(3).fill('Connected Primary/Primary UpToDate/UpToDate'));
+    for (const n of [n1, n2])
+      expect(await states(n)).toEqual(Array(3).fill('Connected Primary/Primary UpToDate/UpToDate'));
     void w;
   });
 
@@ -65,7 +72,10 @@ describe('DRBD 8.3', () => {
     const r0 = n2.fs.readText('/etc/drbd.d/r0.res');
     n2.fs.writeFile('/etc/drbd.d/r0.res', r0.replace('10.10.0.1:7788', '10.10.0.1:7798'));
     const g = n2.fs.readText('/etc/drbd.d/global_common.conf');
-    n2.fs.writeFile('/etc/drbd.d/global_common.conf', g.replace('after-sb-0pri\t\tdiscard-zero-changes', 'after-sb-0pri\t\tdisconnect'));
+    n2.fs.writeFile(
+      '/etc/drbd.d/global_common.conf',
+      g.replace('after-sb-0pri\t\tdiscard-zero-changes', 'after-sb-0pri\t\tdisconnect'),
+    );
     for (const n of [n1, n2]) await ok(n, 'modprobe drbd');
     for (const n of [n1, n2]) await ok(n, 'drbdadm up r0 r1');
     expect((await states(n1)).map((s) => s.split(' ')[0])).toEqual(['WFConnection', 'StandAlone']);
@@ -93,7 +103,9 @@ describe('DRBD 8.3', () => {
     await ok(n1, 'drbdadm primary r0');
     const r = await run(n2, 'drbdadm primary r0');
     expect(r.code).toBe(11);
-    expect(r.err).toBe("0: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup 0 primary' terminated with exit code 11\n");
+    expect(r.err).toBe(
+      "0: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup 0 primary' terminated with exit code 11\n",
+    );
   });
 
   it('a Primary that loses its peer freezes I/O, fences it through the cluster, and the peer resyncs when it returns', async () => {
@@ -140,11 +152,15 @@ describe('DRBD 8.3', () => {
     expect((await run(n1, 'drbdadm create-md r0', 'yes\n')).code).toBe(0);
     await ok(n1, 'drbdadm up r0');
     const at0 = (await run(n1, 'cat /proc/drbd')).out;
-    expect(at0).toMatch(/^ 0: cs:SyncTarget ro:Secondary\/Primary ds:Inconsistent\/UpToDate C r-----\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:195157\d\d\n\t\[>\.{19}\] sync'ed: 0\.0% \(195157\d\d\/19515784\)K\n\tfinish: 4:14:\d\d speed: 1,280 \(1,280\) want: 250 K\/sec\n/m);
+    expect(at0).toMatch(
+      /^ 0: cs:SyncTarget ro:Secondary\/Primary ds:Inconsistent\/UpToDate C r-----\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:195157\d\d\n\t\[>\.{19}\] sync'ed: 0\.0% \(195157\d\d\/19515784\)K\n\tfinish: 4:14:\d\d speed: 1,280 \(1,280\) want: 250 K\/sec\n/m,
+    );
     w.advance(4 * 3600_000);
     const mid = (await run(n1, 'cat /proc/drbd')).out;
     expect(mid).toMatch(/\t\[=================>\.\.\] sync'ed: 9[0-9]\.\d% \(\d+\/19515784\)K\n/);
-    expect((await run(n2, 'cat /proc/drbd')).out).toMatch(/ 0: cs:SyncSource ro:Primary\/Secondary ds:UpToDate\/Inconsistent C r-----/);
+    expect((await run(n2, 'cat /proc/drbd')).out).toMatch(
+      / 0: cs:SyncSource ro:Primary\/Secondary ds:UpToDate\/Inconsistent C r-----/,
+    );
     // Saved mid-resync, restored elsewhere: the resync timer is still pending and completes there.
     const w2 = createWorld({ saved: JSON.parse(JSON.stringify(w.toJSON())) });
     expect(w2.scheduler.pending().map((t) => t.kind)).toContain('storage.drbd-sync-done');
@@ -165,7 +181,9 @@ describe('DRBD 8.3', () => {
     for (const n of [n1, n2]) await ok(n, 'drbdadm connect r2');
     for (const n of [n1, n2]) {
       expect((await states(n))[2]).toBe('StandAlone Primary/Unknown UpToDate/DUnknown');
-      expect(n.fs.readText('/var/log/messages')).toContain('kernel: block drbd2: Split-Brain detected but unresolved, dropping connection!');
+      expect(n.fs.readText('/var/log/messages')).toContain(
+        'kernel: block drbd2: Split-Brain detected but unresolved, dropping connection!',
+      );
     }
   });
 
@@ -173,7 +191,9 @@ describe('DRBD 8.3', () => {
     const { n1 } = await initialised('examples/tutorial.anvil.yaml', { freeStart: '47.5GB' });
     const r = await run(n1, 'drbdadm create-md r0', '');
     expect(r.code).not.toBe(0);
-    expect(r.out).toContain("Do you really want to overwrite the existing v08 meta-data?\n[need to type 'yes' to confirm] \nOperation cancelled.\n");
+    expect(r.out).toContain(
+      "Do you really want to overwrite the existing v08 meta-data?\n[need to type 'yes' to confirm] \nOperation cancelled.\n",
+    );
     expect(r.err).toBe("Command 'drbdmeta 0 v08 /dev/sda5 internal create-md' terminated with exit code 1\n");
     const y = await run(n1, 'drbdadm create-md r0', 'yes\n');
     expect(y.code).toBe(0);
@@ -184,7 +204,9 @@ describe('DRBD 8.3', () => {
     const { n1, n2 } = await initialised('test/fixtures/other.anvil.yaml');
     await Promise.all([run(n1, '/etc/init.d/drbd start'), run(n2, '/etc/init.d/drbd start')]);
     const st = (await run(n2, '/etc/init.d/drbd status')).out;
-    expect(st).toContain('m:res      cs         ro               ds                 p  mounted  fstype\n10:shared  Connected  Primary/Primary  UpToDate/UpToDate  C\n11:vmsa    Connected  Primary/Primary  UpToDate/UpToDate  C\n12:vmsb    Connected  Primary/Primary  UpToDate/UpToDate  C\n');
+    expect(st).toContain(
+      'm:res      cs         ro               ds                 p  mounted  fstype\n10:shared  Connected  Primary/Primary  UpToDate/UpToDate  C\n11:vmsa    Connected  Primary/Primary  UpToDate/UpToDate  C\n12:vmsb    Connected  Primary/Primary  UpToDate/UpToDate  C\n',
+    );
     expect((await run(n1, 'cat /proc/partitions')).out).toContain(' vda5\n');
   });
 });

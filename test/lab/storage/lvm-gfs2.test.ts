@@ -47,12 +47,18 @@ describe('clustered LVM', () => {
     await ok(n1, 'drbdadm up r0');
     await ok(n1, 'drbdadm primary r0');
     const r = await run(n1, 'pvscan');
-    expect(r).toEqual({ code: 5, out: '', err: '  connect() failed on local socket: No such file or directory\n  Internal cluster locking initialisation failed.\n' });
+    expect(r).toEqual({
+      code: 5,
+      out: '',
+      err: '  connect() failed on local socket: No such file or directory\n  Internal cluster locking initialisation failed.\n',
+    });
     expect((await run(n1, 'vgcreate -c y shared-vg0 /dev/drbd0')).code).toBe(5);
     cluster(w).up.clear();
     const c = await run(n1, '/etc/init.d/clvmd start');
     expect(c.code).toBe(1);
-    expect(c.out).toBe('Starting clvmd: \nclvmd could not connect to cluster manager\nConsult syslog for more information\n                                                           [FAILED]\n');
+    expect(c.out).toBe(
+      'Starting clvmd: \nclvmd could not connect to cluster manager\nConsult syslog for more information\n                                                           [FAILED]\n',
+    );
     expect((await run(n1, '/etc/init.d/clvmd status')).out).toBe('clvmd is stopped\n');
   });
 
@@ -60,13 +66,22 @@ describe('clustered LVM', () => {
     const { n1, n2, ok } = await withGfs2();
     for (const n of [n1, n2]) {
       expect(await ok(n, 'lvscan')).toBe("  ACTIVE            '/dev/shared-vg0/shared' [18.61 GiB] inherit\n");
-      expect(await ok(n, '/etc/init.d/clvmd status')).toMatch(/^clvmd \(pid  \d+\) is running\.\.\.\nClustered Volume Groups: an02-vg0 an01-vg0 shared-vg0\nActive clustered Logical Volumes: \/dev\/shared-vg0\/shared\n$/);
+      expect(await ok(n, '/etc/init.d/clvmd status')).toMatch(
+        /^clvmd \(pid  \d+\) is running\.\.\.\nClustered Volume Groups: an02-vg0 an01-vg0 shared-vg0\nActive clustered Logical Volumes: \/dev\/shared-vg0\/shared\n$/,
+      );
       expect(n.fs.readlink('/dev/mapper/shared--vg0-shared')).toBe('../dm-0');
     }
     expect(await ok(n2, 'vgdisplay shared-vg0')).toContain('  Clustered             yes\n');
     // Tutorial 3130-3138, character for character.
     const scans = await ok(n2, 'pvscan; vgscan; lvscan');
-    if (tutorial) expect(scans).toBe([tutorial[3129]!.slice('pvscan; vgscan; lvscan'.length), ...tutorial.slice(3130, 3137), tutorial[3137]!.replace(/inherit.*$/, 'inherit')].join('\n') + '\n');
+    if (tutorial)
+      expect(scans).toBe(
+        [
+          tutorial[3129]!.slice('pvscan; vgscan; lvscan'.length),
+          ...tutorial.slice(3130, 3137),
+          tutorial[3137]!.replace(/inherit.*$/, 'inherit'),
+        ].join('\n') + '\n',
+      );
     expect(scans.split('\n')[0]).toBe('  PV /dev/drbd2   VG an02-vg0     lvm2 [201.25 GiB / 201.25 GiB free]');
     expect(await ok(n1, 'lvs --noheadings -o lv_name,vg_name')).toBe('  shared shared-vg0\n');
   });
@@ -79,19 +94,32 @@ describe('GFS2', () => {
     const second = await run(n2, 'mount /dev/shared-vg0/shared /shared/');
     expect(second.code).toBe(1);
     await ok(n1, 'umount /shared');
-    expect(await run(n1, 'gfs2_tool sb /dev/shared-vg0/shared table new-cluster:shared', 'y\n')).toMatchObject({ code: 0, out: "You shouldn't change any of these values if the filesystem is mounted.\n\nAre you sure? [y/n] \ncurrent lock table name = \"an-cluster-A:shared\"\nnew lock table name = \"new-cluster:shared\"\nDone\n" });
+    expect(await run(n1, 'gfs2_tool sb /dev/shared-vg0/shared table new-cluster:shared', 'y\n')).toMatchObject({
+      code: 0,
+      out: 'You shouldn\'t change any of these values if the filesystem is mounted.\n\nAre you sure? [y/n] \ncurrent lock table name = "an-cluster-A:shared"\nnew lock table name = "new-cluster:shared"\nDone\n',
+    });
     const other = await run(n1, 'mount /dev/shared-vg0/shared /shared/');
-    expect(other).toEqual({ code: 1, out: '', err: 'fs is for a different cluster\nerror mounting lockproto lock_dlm\n' });
+    expect(other).toEqual({
+      code: 1,
+      out: '',
+      err: 'fs is for a different cluster\nerror mounting lockproto lock_dlm\n',
+    });
     expect((await run(n1, 'gfs2_tool sb /dev/shared-vg0/shared table an-cluster-A:shared', 'y\n')).code).toBe(0);
     cluster(w).up.delete('an-node01');
-    expect((await run(n1, 'mount /dev/shared-vg0/shared /shared/')).err).toBe('gfs_controld join connect error: Connection refused\nerror mounting lockproto lock_dlm\n');
+    expect((await run(n1, 'mount /dev/shared-vg0/shared /shared/')).err).toBe(
+      'gfs_controld join connect error: Connection refused\nerror mounting lockproto lock_dlm\n',
+    );
   });
 
   it('a file written on one node is seen on the other (shell and SFTP); replays the journal of a fenced node; survives save/restore', async () => {
     const { w, n1, n2, ok } = await withGfs2();
     for (const n of [n1, n2]) await ok(n, 'mount /dev/shared-vg0/shared /shared/');
-    expect((await ok(n1, 'cat /proc/mounts')).split('\n')).toContain('/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,relatime,hostdata=jid=0 0 0');
-    expect((await ok(n2, 'cat /proc/mounts')).split('\n')).toContain('/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,relatime,hostdata=jid=1 0 0');
+    expect((await ok(n1, 'cat /proc/mounts')).split('\n')).toContain(
+      '/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,relatime,hostdata=jid=0 0 0',
+    );
+    expect((await ok(n2, 'cat /proc/mounts')).split('\n')).toContain(
+      '/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,relatime,hostdata=jid=1 0 0',
+    );
     await ok(n1, 'mkdir -p /shared/definitions && echo "<domain/>" > /shared/definitions/vm0001-dev.xml');
     expect(await ok(n2, 'cat /shared/definitions/vm0001-dev.xml')).toBe('<domain/>\n');
     expect(await ok(n1, 'ls /')).not.toContain('definitions');
@@ -105,7 +133,10 @@ describe('GFS2', () => {
     expect(destructiveLog(w2, 'an-node01').filter((e) => e.op === 'mkfs.gfs2')).toHaveLength(1);
 
     // SFTP on node 2 reads node 1's file and writes one node 1 sees.
-    const lab = await startLab({ answers: (await import('./setup.js')).answers('examples/tutorial.anvil.yaml'), createWorld: () => w2 });
+    const lab = await startLab({
+      answers: (await import('./setup.js')).answers('examples/tutorial.anvil.yaml'),
+      createWorld: () => w2,
+    });
     try {
       const c = await connect(lab.connectOptions('an-node02'));
       const s = await sftpOf(c);
@@ -134,14 +165,24 @@ describe('GFS2', () => {
   it('the gfs2 init script mounts and unmounts what /etc/fstab lists', async () => {
     const { n1, ok } = await withGfs2();
     // mkfs.gfs2 asks first: EOF or "n" on stdin aborts without touching the file system.
-    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', '')).toMatchObject({ code: 255, err: 'mkfs.gfs2: unable to read from stdin\n' });
-    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'n\n')).toMatchObject({ code: 255, err: 'mkfs.gfs2: aborted\n' });
+    expect(await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', '')).toMatchObject(
+      { code: 255, err: 'mkfs.gfs2: unable to read from stdin\n' },
+    );
+    expect(
+      await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'n\n'),
+    ).toMatchObject({ code: 255, err: 'mkfs.gfs2: aborted\n' });
     const uuid = /uuid = (\S+)/.exec(await ok(n1, 'gfs2_tool sb /dev/shared-vg0/shared uuid'))![1];
     expect((await run(n1, '/etc/init.d/gfs2 status')).code).toBe(3);
     n1.fs.appendFile('/etc/fstab', `UUID=${uuid} /shared gfs2 defaults,noatime,nodiratime 0 0\n`);
-    expect(await ok(n1, '/etc/init.d/gfs2 start')).toBe('Mounting GFS2 filesystem (/shared):                        [  OK  ]\n');
-    expect(await ok(n1, 'cat /proc/mounts')).toContain('/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,noatime,nodiratime,hostdata=jid=0 0 0\n');
+    expect(await ok(n1, '/etc/init.d/gfs2 start')).toBe(
+      'Mounting GFS2 filesystem (/shared):                        [  OK  ]\n',
+    );
+    expect(await ok(n1, 'cat /proc/mounts')).toContain(
+      '/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,noatime,nodiratime,hostdata=jid=0 0 0\n',
+    );
     expect(await run(n1, '/etc/init.d/clvmd stop')).toMatchObject({ code: 1 });
-    expect(await ok(n1, '/etc/init.d/gfs2 stop')).toBe('Unmounting GFS2 filesystem (/shared):                      [  OK  ]\n');
+    expect(await ok(n1, '/etc/init.d/gfs2 stop')).toBe(
+      'Unmounting GFS2 filesystem (/shared):                      [  OK  ]\n',
+    );
   });
 });

@@ -31,7 +31,8 @@ function tutorialTables(): string[] {
   return out;
 }
 
-const session = 'print free\nmkpart extended 47.5GB 500GB\nprint free\nmkpart logical 47.5GB 67.5GB\nprint free\nmkpart logical 67.5GB 284GB\nprint free\nmkpart logical 284GB 500GB\nprint free\nalign-check opt 5\nalign-check opt 6\nalign-check opt 7\nquit\n';
+const session =
+  'print free\nmkpart extended 47.5GB 500GB\nprint free\nmkpart logical 47.5GB 67.5GB\nprint free\nmkpart logical 67.5GB 284GB\nprint free\nmkpart logical 284GB 500GB\nprint free\nalign-check opt 5\nalign-check opt 6\nalign-check opt 7\nquit\n';
 
 describe('parted', () => {
   it("prints the tutorial's five tables of the interactive session, character for character (2190–2266)", async () => {
@@ -39,12 +40,21 @@ describe('parted', () => {
     const n = w.nodes['an-node01']!;
     const r = await run(n, 'parted -a optimal /dev/sda', session);
     expect(r.code).toBe(0);
-    expect(r.out.startsWith("GNU Parted 2.1\nUsing /dev/sda\nWelcome to GNU Parted! Type 'help' to view a list of commands.\n(parted) ")).toBe(true);
+    expect(
+      r.out.startsWith(
+        "GNU Parted 2.1\nUsing /dev/sda\nWelcome to GNU Parted! Type 'help' to view a list of commands.\n(parted) ",
+      ),
+    ).toBe(true);
     expect(r.out.endsWith('Information: You may need to update /etc/fstab.\n\n')).toBe(true);
     const mine = r.out
       .split('(parted) ')
       .filter((x) => x.startsWith('Model:'))
-      .map((x) => x.split('\n').filter((l) => l !== '').join('\n'));
+      .map((x) =>
+        x
+          .split('\n')
+          .filter((l) => l !== '')
+          .join('\n'),
+      );
     expect(mine).toHaveLength(5);
     const want = tutorialTables();
     if (want.length) expect(mine).toEqual(want);
@@ -66,13 +76,32 @@ describe('parted', () => {
         ' 3      43.2GB  47.5GB  4.29GB  primary  linux-swap(v1)\n' +
         '        47.5GB  500GB   453GB            Free Space\n\n',
     );
-    expect(await run(n, 'parted -s -a optimal /dev/sda mkpart logical 47.5GB 67.5GB')).toEqual({ code: 1, out: "Error: Can't create logical partition: no extended partition\n", err: '' });
-    for (const c of ['mkpart extended 47.5GB 100%', 'mkpart logical 47.5GB 67.5GB', 'mkpart logical 67.5GB 284GB', 'mkpart logical 284GB 100%']) expect((await run(n, `parted -s -a optimal /dev/sda ${c}`)).code).toBe(0);
-    expect((await run(n, 'parted -s -a optimal /dev/sda mkpart logical 100GB 200GB')).out).toBe('Error: Unable to satisfy all constraints on the partition.\n');
-    for (const k of [5, 6, 7]) expect(await run(n, `parted -s /dev/sda align-check opt ${k}`)).toEqual({ code: 0, out: '', err: '' });
-    expect(await run(n, 'parted -s /dev/sda align-check opt 9')).toEqual({ code: 1, out: "Error: Partition doesn't exist.\n", err: '' });
+    expect(await run(n, 'parted -s -a optimal /dev/sda mkpart logical 47.5GB 67.5GB')).toEqual({
+      code: 1,
+      out: "Error: Can't create logical partition: no extended partition\n",
+      err: '',
+    });
+    for (const c of [
+      'mkpart extended 47.5GB 100%',
+      'mkpart logical 47.5GB 67.5GB',
+      'mkpart logical 67.5GB 284GB',
+      'mkpart logical 284GB 100%',
+    ])
+      expect((await run(n, `parted -s -a optimal /dev/sda ${c}`)).code).toBe(0);
+    expect((await run(n, 'parted -s -a optimal /dev/sda mkpart logical 100GB 200GB')).out).toBe(
+      'Error: Unable to satisfy all constraints on the partition.\n',
+    );
+    for (const k of [5, 6, 7])
+      expect(await run(n, `parted -s /dev/sda align-check opt ${k}`)).toEqual({ code: 0, out: '', err: '' });
+    expect(await run(n, 'parted -s /dev/sda align-check opt 9')).toEqual({
+      code: 1,
+      out: "Error: Partition doesn't exist.\n",
+      err: '',
+    });
     // EL6.4's parted uses BLKPG: the kernel knows the new partitions at once (no reboot needed).
-    expect((await run(n, 'cat /proc/partitions')).out).toContain('   8        4          1 sda4\n   8        5   19516416 sda5\n   8        6  211425280 sda6\n   8        7  211041280 sda7\n');
+    expect((await run(n, 'cat /proc/partitions')).out).toContain(
+      '   8        4          1 sda4\n   8        5   19516416 sda5\n   8        6  211425280 sda6\n   8        7  211041280 sda7\n',
+    );
     // An unaligned partition fails align-check (exit 1, silent with -s).
     const m = createWorld({ seed: 2 }).nodes['an-node01']!;
     await run(m, 'parted -s -a none /dev/sda mkpart extended 92798977s 100%');
@@ -85,9 +114,17 @@ describe('parted', () => {
     storageOf(w).opts.kernelReread = 'busy';
     const n = w.nodes['an-node01']!;
     const r = await run(n, 'parted -a optimal /dev/sda', 'mkpart extended 47.5GB 500GB\nquit\n');
-    const warn = 'Warning: WARNING: the kernel failed to re-read the partition table on /dev/sda\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n';
+    const warn =
+      'Warning: WARNING: the kernel failed to re-read the partition table on /dev/sda\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n';
     expect(r.out).toContain(`(parted) ${warn}`);
-    if (tutorial) expect(warn).toBe([tutorial[2199]!.slice('mkpart extended 47.5GB 500GB'.length), tutorial[2200], tutorial[2201]!.replace(/reboot\..*$/, 'reboot.')].join('\n') + '\n');
+    if (tutorial)
+      expect(warn).toBe(
+        [
+          tutorial[2199]!.slice('mkpart extended 47.5GB 500GB'.length),
+          tutorial[2200],
+          tutorial[2201]!.replace(/reboot\..*$/, 'reboot.'),
+        ].join('\n') + '\n',
+      );
     const s = await run(n, 'parted -s -a optimal /dev/sda mkpart logical 47.5GB 67.5GB');
     expect(s).toEqual({ code: 1, out: warn, err: '' });
     expect((await run(n, 'cat /proc/partitions')).out).not.toContain('sda5');

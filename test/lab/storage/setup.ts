@@ -75,10 +75,16 @@ export async function storageWorld(a: Answers, opts: { clusterUp?: boolean } = {
     const r0 = await run(n, 'yum -y remove NetworkManager >/dev/null && chkconfig network on');
     if (r0.code) throw new Error(r0.err);
     const dir = '/etc/sysconfig/network-scripts';
-    n.fs.writeFile(`${dir}/ifcfg-bond1`, `DEVICE="bond1"\nBOOTPROTO="static"\nNM_CONTROLLED="no"\nONBOOT="yes"\nBONDING_OPTS="mode=1 miimon=100 use_carrier=1 updelay=120000 downdelay=0 primary=eth1"\nIPADDR="${na.sn}"\nNETMASK="${prefixToMask(prefix)}"\n`);
+    n.fs.writeFile(
+      `${dir}/ifcfg-bond1`,
+      `DEVICE="bond1"\nBOOTPROTO="static"\nNM_CONTROLLED="no"\nONBOOT="yes"\nBONDING_OPTS="mode=1 miimon=100 use_carrier=1 updelay=120000 downdelay=0 primary=eth1"\nIPADDR="${na.sn}"\nNETMASK="${prefixToMask(prefix)}"\n`,
+    );
     for (const eth of ['eth1', 'eth4']) {
       const mac = n.nics.find((x) => x.name === eth)!.mac;
-      n.fs.writeFile(`${dir}/ifcfg-${eth}`, `HWADDR="${mac}"\nDEVICE="${eth}"\nNM_CONTROLLED="no"\nONBOOT="yes"\nBOOTPROTO="none"\nMASTER="bond1"\nSLAVE="yes"\n`);
+      n.fs.writeFile(
+        `${dir}/ifcfg-${eth}`,
+        `HWADDR="${mac}"\nDEVICE="${eth}"\nNM_CONTROLLED="no"\nONBOOT="yes"\nBOOTPROTO="none"\nMASTER="bond1"\nSLAVE="yes"\n`,
+      );
     }
     const r = await run(n, '/etc/init.d/network restart');
     if (r.code) throw new Error(`network restart on ${na.name}: ${r.out}${r.err}`);

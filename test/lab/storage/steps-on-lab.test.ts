@@ -40,7 +40,8 @@ function handle(p: Plan, n: LabNode): NodeHandle {
       }
     },
     async writeFile(path, content, opts = {}) {
-      if (opts.backup === 'orig' && n.fs.exists(path) && !n.fs.exists(`${path}.orig`)) n.fs.writeFile(`${path}.orig`, n.fs.readFile(path));
+      if (opts.backup === 'orig' && n.fs.exists(path) && !n.fs.exists(`${path}.orig`))
+        n.fs.writeFile(`${path}.orig`, n.fs.readFile(path));
       n.fs.writeFile(path, content, opts.mode ?? 0o644);
     },
   };
@@ -48,17 +49,22 @@ function handle(p: Plan, n: LabNode): NodeHandle {
 }
 
 async function runTask(w: World, p: Plan, t: Task, captured: Map<string, unknown>, log: string[]) {
-  const names = t.on === 'node1' ? [p.nodes[0]!.name] : t.on === 'node2' ? [p.nodes[1]!.name] : p.nodes.map((x) => x.name);
+  const names =
+    t.on === 'node1' ? [p.nodes[0]!.name] : t.on === 'node2' ? [p.nodes[1]!.name] : p.nodes.map((x) => x.name);
   const ctxFor = (name: string): TaskContext => {
     const peer = p.nodes.find((x) => x.name !== name)!.name;
     return {
       plan: p,
       node: handle(p, w.nodes[name]!),
       peer: handle(p, w.nodes[peer]!),
-      prompt: { confirm: async (_m, d) => d ?? true, input: async (_m, o) => o?.def ?? '', select: async (_m, c, d) => d ?? c[0]! },
+      prompt: {
+        confirm: async (_m, d) => d ?? true,
+        input: async (_m, o) => o?.def ?? '',
+        select: async (_m, c, d) => d ?? c[0]!,
+      },
       log: (m) => log.push(m),
       capture: (k, v) => captured.set(k, v),
-      captured: <T,>(k: string) => captured.get(k) as T | undefined,
+      captured: <T>(k: string) => captured.get(k) as T | undefined,
     };
   };
   const one = async (name: string) => {
@@ -106,8 +112,7 @@ describe("the storage steps' code against the lab", () => {
       // Resume over a finished install: `once` tasks are skipped by their done probes.
       const captured = new Map<string, unknown>();
       const log: string[] = [];
-      for (const s of steps.slice(0, 2))
-        for (const t of s.tasks) await runTask(w, p, t, captured, log);
+      for (const s of steps.slice(0, 2)) for (const t of s.tasks) await runTask(w, p, t, captured, log);
       expect(a.nodes.map((n) => destructiveLog(w, n.name).length)).toEqual(before);
     });
 });

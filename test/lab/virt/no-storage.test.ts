@@ -18,7 +18,8 @@ async function world(): Promise<World> {
   const w = createWorld({ seed: 5 });
   await networked(w);
   const n = w.nodes['an-node01']!;
-  for (const c of ['yum install -y libvirt qemu-kvm virt-install', '/etc/init.d/libvirtd start']) expect((await run(n, c)).code).toBe(0);
+  for (const c of ['yum install -y libvirt qemu-kvm virt-install', '/etc/init.d/libvirtd start'])
+    expect((await run(n, c)).code).toBe(0);
   return w;
 }
 
@@ -29,7 +30,9 @@ describe('guest disks without the storage contract', () => {
     const w = await world();
     expect(w.sub('storage')).toBeUndefined();
     const n = w.nodes['an-node01']!;
-    expect((await run(n, INSTALL)).err).toBe(`ERROR    Error with storage parameters: Size must be specified for non existent volume path '${LV}'\n`);
+    expect((await run(n, INSTALL)).err).toBe(
+      `ERROR    Error with storage parameters: Size must be specified for non existent volume path '${LV}'\n`,
+    );
     n.fs.mkdirp('/dev/an01-vg0');
     n.fs.writeFile(LV, '');
     expect((await run(n, INSTALL)).code).toBe(0);
@@ -45,6 +48,8 @@ describe('guest disks without the storage contract', () => {
     expect((await run(n, INSTALL)).code).toBe(0);
     expect((await run(n, 'virsh destroy vm0001-dev')).code).toBe(0);
     n.fs.unlink(LV);
-    expect((await run(n, 'virsh start vm0001-dev')).err).toContain(`could not open disk image ${LV}: No such file or directory`);
+    expect((await run(n, 'virsh start vm0001-dev')).err).toContain(
+      `could not open disk image ${LV}: No such file or directory`,
+    );
   }, 60_000);
 });

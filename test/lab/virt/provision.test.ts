@@ -39,26 +39,37 @@ describe('virt-install as the tool runs it (step 18)', () => {
     expect((await run(n1(), 'virsh dominfo vm0001-dev >/dev/null 2>&1')).code).toBe(0);
     const text = n1().fs.readText(log);
     if (tutorial) expect(text).toBe(lines(3351, 3358, '/shared/provision/vm0001-dev.sh', 'installation process.'));
-    expect(text).toContain("WARNING  Unable to connect to graphical console: virt-viewer not installed. Please install the 'virt-viewer' package.\n");
+    expect(text).toContain(
+      "WARNING  Unable to connect to graphical console: virt-viewer not installed. Please install the 'virt-viewer' package.\n",
+    );
     await run(n1(), 'nohup /shared/provision/vm0002-web.sh > /root/vm0002-web.virt-install.log 2>&1 < /dev/null &');
     await w.settle();
-    if (tutorial) expect(n1().fs.readText('/root/vm0002-web.virt-install.log')).toBe(lines(3476, 3483, '/shared/provision/vm0002-web.sh', 'installation process.'));
+    if (tutorial)
+      expect(n1().fs.readText('/root/vm0002-web.virt-install.log')).toBe(
+        lines(3476, 3483, '/shared/provision/vm0002-web.sh', 'installation process.'),
+      );
     // NOTE: during the install the running definition is the installer's: kernel, initrd, on_reboot=destroy.
     const xml = (await run(n1(), 'virsh dumpxml vm0001-dev')).out;
     expect(xml).toMatch(/<kernel>\/var\/lib\/libvirt\/boot\/virtinst-vmlinuz\.\w+<\/kernel>/);
-    expect(xml).toContain('<cmdline>method=http://10.255.255.254/c6/x86_64/img/ ks=http://10.255.255.254/c6/x86_64/ks/c6_minimal.ks</cmdline>');
+    expect(xml).toContain(
+      '<cmdline>method=http://10.255.255.254/c6/x86_64/img/ ks=http://10.255.255.254/c6/x86_64/ks/c6_minimal.ks</cmdline>',
+    );
     expect(xml).toContain('<on_reboot>destroy</on_reboot>');
     expect((await run(n1(), 'virsh dumpxml --inactive vm0001-dev')).out).toContain("<boot dev='hd'/>\n  </os>");
   });
 
   it('lists the domains in libvirt 0.10.2 columns; the tool parses them', async () => {
     const r = await run(n1(), 'virsh list --all');
-    expect(r.out).toBe(' Id    Name                           State\n----------------------------------------------------\n 1     vm0001-dev                     running\n 2     vm0002-web                     running\n\n');
+    expect(r.out).toBe(
+      ' Id    Name                           State\n----------------------------------------------------\n 1     vm0001-dev                     running\n 2     vm0002-web                     running\n\n',
+    );
     expect(parseVirshList(r.out)).toEqual([
       { id: 1, name: 'vm0001-dev', state: 'running' },
       { id: 2, name: 'vm0002-web', state: 'running' },
     ]);
-    expect((await run(n2(), 'virsh list --all')).out).toBe(' Id    Name                           State\n----------------------------------------------------\n\n');
+    expect((await run(n2(), 'virsh list --all')).out).toBe(
+      ' Id    Name                           State\n----------------------------------------------------\n\n',
+    );
   });
 
   it('waits in lab time for a media install (3718-3721), and the Linux installs end meanwhile', async () => {
@@ -70,7 +81,9 @@ describe('virt-install as the tool runs it (step 18)', () => {
     expect(w.now() - t0).toBeGreaterThan(NETWORK_INSTALL_MS);
     const log = n2().fs.readText('/root/vm0004-ms.virt-install.log');
     if (tutorial) expect(log.startsWith(lines(3718, 3721, '/shared/provision/vm0004-ms.sh', 'complete.'))).toBe(true);
-    expect(log).toContain('Domain installation still in progress. Waiting for installation to complete.\nDomain has shutdown. Continuing.\n');
+    expect(log).toContain(
+      'Domain installation still in progress. Waiting for installation to complete.\nDomain has shutdown. Continuing.\n',
+    );
   });
 
   it('reboots every guest into its installed system (new id, no installer kernel, on_reboot restart)', async () => {
@@ -107,17 +120,33 @@ describe('virt-install as the tool runs it (step 18)', () => {
 
   it('needs the media ejected: change-media, then the XML matches 3768-3850', async () => {
     const before = (await run(n2(), 'virsh dumpxml vm0004-ms')).out;
-    expect(loadedMedia(before)).toEqual(['floppy /shared/files/virtio-win-1.1.16.vfd', 'cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso']);
-    for (const dev of ['fda', 'hdc']) expect(await run(n2(), `virsh change-media vm0004-ms ${dev} --eject --live --config`)).toEqual({ out: 'Successfully ejected media.\n\n', err: '', code: 0 });
-    expect(await run(n2(), 'virsh change-media vm0004-ms hdc --eject --live --config')).toEqual({ out: '\n', err: "error: Failed to complete action eject on media\nerror: The disk device 'hdc' doesn't have media\n", code: 1 });
+    expect(loadedMedia(before)).toEqual([
+      'floppy /shared/files/virtio-win-1.1.16.vfd',
+      'cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso',
+    ]);
+    for (const dev of ['fda', 'hdc'])
+      expect(await run(n2(), `virsh change-media vm0004-ms ${dev} --eject --live --config`)).toEqual({
+        out: 'Successfully ejected media.\n\n',
+        err: '',
+        code: 0,
+      });
+    expect(await run(n2(), 'virsh change-media vm0004-ms hdc --eject --live --config')).toEqual({
+      out: '\n',
+      err: "error: Failed to complete action eject on media\nerror: The disk device 'hdc' doesn't have media\n",
+      code: 1,
+    });
     const xml = (await run(n2(), 'virsh dumpxml vm0004-ms')).out;
     expect(loadedMedia(xml)).toEqual([]);
-    expect((await run(n2(), 'virsh domblklist vm0004-ms')).out).toBe(`Target     Source\n${'-'.repeat(48)}\nvda        /dev/an02-vg0/vm0004-1\nfda        -\nhdc        -\n\n`);
+    expect((await run(n2(), 'virsh domblklist vm0004-ms')).out).toBe(
+      `Target     Source\n${'-'.repeat(48)}\nvda        /dev/an02-vg0/vm0004-1\nfda        -\nhdc        -\n\n`,
+    );
     expect(loadedMedia((await run(n2(), 'virsh dumpxml --inactive vm0004-ms')).out)).toEqual([]);
     const m = virtModel(w)!.record('an-node02', 'vm0004-ms')!.config!;
     if (tutorial)
       expect(xml).toBe(
-        lines(3768, 3850, 'cat /shared/definitions/vm0004-ms.xml', '</domain>').replace('4c537551-96f4-3b5e-209a-0e41cab41d44', m.uuid).replace('52:54:00:5e:b1:47', m.interfaces[0]!.mac) + '\n',
+        lines(3768, 3850, 'cat /shared/definitions/vm0004-ms.xml', '</domain>')
+          .replace('4c537551-96f4-3b5e-209a-0e41cab41d44', m.uuid)
+          .replace('52:54:00:5e:b1:47', m.interfaces[0]!.mac) + '\n',
       );
   });
 
@@ -129,7 +158,11 @@ describe('virt-install as the tool runs it (step 18)', () => {
     }
     for (const v of p.vms) {
       const peer = w.nodes[v.host.name === 'an-node01' ? 'an-node02' : 'an-node01']!;
-      expect(await run(peer, `virsh define ${v.definition}`)).toEqual({ out: `Domain ${v.name} defined from ${v.definition}\n\n`, err: '', code: 0 });
+      expect(await run(peer, `virsh define ${v.definition}`)).toEqual({
+        out: `Domain ${v.name} defined from ${v.definition}\n\n`,
+        err: '',
+        code: 0,
+      });
     }
     expect((await run(n1(), 'virsh list --all')).out).toBe(
       ' Id    Name                           State\n----------------------------------------------------\n' +
@@ -149,7 +182,11 @@ describe('virt-install as the tool runs it (step 18)', () => {
 
   it('will not boot a guest whose install media was deleted while still attached (3734)', async () => {
     const iso = '/shared/files/Windows_Server_2008_R2_64Bit_SP1.iso';
-    expect(await run(n1(), `virsh change-media vm0004-ms hdc ${iso} --config`)).toEqual({ out: 'Successfully inserted media.\n\n', err: '', code: 0 });
+    expect(await run(n1(), `virsh change-media vm0004-ms hdc ${iso} --config`)).toEqual({
+      out: 'Successfully inserted media.\n\n',
+      err: '',
+      code: 0,
+    });
     n1().fs.unlink(iso);
     expect(await run(n1(), 'virsh start vm0004-ms')).toEqual({
       out: '\n',

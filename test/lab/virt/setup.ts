@@ -59,7 +59,11 @@ export async function provisionWorld(): Promise<{ w: World; p: Plan }> {
   await networked(w);
   for (const name of NODES) {
     const n = w.nodes[name]!;
-    for (const cmd of ['yum install -y libvirt qemu-kvm virt-install', '/etc/init.d/libvirtd start', 'mkdir -p /shared/provision /shared/definitions /shared/files']) {
+    for (const cmd of [
+      'yum install -y libvirt qemu-kvm virt-install',
+      '/etc/init.d/libvirtd start',
+      'mkdir -p /shared/provision /shared/definitions /shared/files',
+    ]) {
       const r = await run(n, cmd);
       if (r.code !== 0) throw new Error(`${name}: ${cmd}: ${r.out}${r.err}`);
     }

@@ -33,7 +33,11 @@ class LabHandle implements NodeHandle {
   async readFile(path: string): Promise<string | null> {
     return this.n.fs.exists(path) ? this.n.fs.readText(path) : null;
   }
-  async writeFile(path: string, content: string, opts: { mode?: number; backup?: FileSpec['backup'] } = {}): Promise<void> {
+  async writeFile(
+    path: string,
+    content: string,
+    opts: { mode?: number; backup?: FileSpec['backup'] } = {},
+  ): Promise<void> {
     this.n.fs.writeFile(path, content, opts.mode ?? 0o644);
   }
 }
@@ -43,7 +47,15 @@ let p: Plan;
 const t = (id: string) => vmProvision.tasks.find((x) => x.id === `vm-provision.${id}`)!;
 function ctx(i: 0 | 1): TaskContext {
   const h = p.nodes.map((pn) => new LabHandle(pn, w.nodes[pn.name]!));
-  return { plan: p, node: h[i]!, peer: h[1 - i]!, prompt: fakePrompter(), log: () => {}, capture: () => {}, captured: () => undefined };
+  return {
+    plan: p,
+    node: h[i]!,
+    peer: h[1 - i]!,
+    prompt: fakePrompter(),
+    log: () => {},
+    capture: () => {},
+    captured: () => undefined,
+  };
 }
 
 beforeAll(async () => {
@@ -71,8 +83,13 @@ describe("vm-provision's tasks on the lab", () => {
       'vm0004-ms: floppy /shared/files/virtio-win-1.1.16.vfd; vm0004-ms: cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso',
     );
     // NOTE: the operator (virt-manager's Disconnect) or the tool can do this; the lab's virsh has change-media.
-    for (const dev of ['fda', 'hdc']) expect((await w.nodes['an-node02']!.exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code).toBe(0);
-    expect((await t('finish-install').verify(ctx(0))).summary).toBe('4 VMs installed and running from their disks, no media loaded');
+    for (const dev of ['fda', 'hdc'])
+      expect(
+        (await w.nodes['an-node02']!.exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code,
+      ).toBe(0);
+    expect((await t('finish-install').verify(ctx(0))).summary).toBe(
+      '4 VMs installed and running from their disks, no media loaded',
+    );
   });
 
   it('saves the definitions and defines them on the peer', async () => {

@@ -33,13 +33,25 @@ describe.skipIf(!tutorial)("the tutorial's domain XML", () => {
     for (const c of CAPTURES) {
       const n = w.nodes[c.node]!;
       n.fs.writeFile(`/tmp/${c.name}.xml`, capture(c.lines[0], c.lines[1]));
-      expect(await run(n, `virsh define /tmp/${c.name}.xml`)).toEqual({ out: `Domain ${c.name} defined from /tmp/${c.name}.xml\n\n`, err: '', code: 0 });
+      expect(await run(n, `virsh define /tmp/${c.name}.xml`)).toEqual({
+        out: `Domain ${c.name} defined from /tmp/${c.name}.xml\n\n`,
+        err: '',
+        code: 0,
+      });
     }
     // NOTE: ids 2 and 4 in the captures: each guest's install ran as id 1 / 3 first.
     for (const node of ['an-node01', 'an-node02']) {
       const [a, b] = CAPTURES.filter((c) => c.node === node);
       const n = w.nodes[node]!;
-      for (const cmd of [`virsh start ${a!.name}`, `virsh destroy ${a!.name}`, `virsh start ${a!.name}`, `virsh start ${b!.name}`, `virsh destroy ${b!.name}`, `virsh start ${b!.name}`]) expect((await run(n, cmd)).code).toBe(0);
+      for (const cmd of [
+        `virsh start ${a!.name}`,
+        `virsh destroy ${a!.name}`,
+        `virsh start ${a!.name}`,
+        `virsh start ${b!.name}`,
+        `virsh destroy ${b!.name}`,
+        `virsh start ${b!.name}`,
+      ])
+        expect((await run(n, cmd)).code).toBe(0);
     }
     for (const c of CAPTURES) {
       const r = await run(w.nodes[c.node]!, `virsh dumpxml ${c.name}`);

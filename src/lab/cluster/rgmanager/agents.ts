@@ -9,7 +9,15 @@ import type { LabNode } from '../../node/node.js';
 import type { Group } from './conf.js';
 
 /** OCF exit codes' meanings as rgmanager logs them (restree.c's table; 7 and up: "unspecified"). */
-const OCF = ['success', 'generic error', 'invalid argument(s)', 'function not implemented', 'insufficient privileges', 'program not installed', 'program not configured'];
+const OCF = [
+  'success',
+  'generic error',
+  'invalid argument(s)',
+  'function not implemented',
+  'insufficient privileges',
+  'program not installed',
+  'program not configured',
+];
 
 /** `(generic error)` text for an agent's return code. */
 export function ocfText(rc: number): string {
@@ -38,7 +46,11 @@ export interface AgentResult {
 
 /** script.sh: an init script's non-zero exit is logged, then reported as OCF_ERR_GENERIC (1). */
 function scriptFailed(s: { name: string; file: string }, action: string, code: number): AgentResult {
-  return { rc: 1, failed: { type: 'script', name: s.name }, note: `[script] script:${s.name}: ${action} of ${s.file} failed (returned ${code})` };
+  return {
+    rc: 1,
+    failed: { type: 'script', name: s.name },
+    note: `[script] script:${s.name}: ${action} of ${s.file} failed (returned ${code})`,
+  };
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -53,7 +65,9 @@ export async function vmRunning(node: LabNode, name: string): Promise<boolean> {
   if (!node.running || !node.isRunning('libvirtd')) return false;
   const r = await sh(node, `virsh domstate ${q(name)}`);
   const st = r.out.split('\n')[0]!.trim();
-  return r.code === 0 && (st === 'running' || st === 'paused' || st === 'in shutdown' || st === 'idle' || st === 'blocked');
+  return (
+    r.code === 0 && (st === 'running' || st === 'paused' || st === 'in shutdown' || st === 'idle' || st === 'blocked')
+  );
 }
 
 /** script.sh's checks before it runs the file: missing → 5 (not installed), not executable → 1. */
@@ -81,7 +95,8 @@ export async function agentStart(node: LabNode, g: Group): Promise<AgentResult> 
   const known = (await sh(node, `virsh dominfo ${q(g.name)} >/dev/null 2>&1`)).code === 0;
   if (!known) {
     if ((await sh(node, `test -f ${q(file)}`)).code !== 0) return { rc: 5, failed: { type: 'vm', name: g.name } };
-    if ((await sh(node, `virsh define ${q(file)} >/dev/null 2>&1`)).code !== 0) return { rc: 1, failed: { type: 'vm', name: g.name } };
+    if ((await sh(node, `virsh define ${q(file)} >/dev/null 2>&1`)).code !== 0)
+      return { rc: 1, failed: { type: 'vm', name: g.name } };
   }
   const r = await sh(node, `virsh start ${q(g.name)} >/dev/null 2>&1`);
   return r.code === 0 ? { rc: 0 } : { rc: 1, failed: { type: 'vm', name: g.name } };
@@ -100,7 +115,8 @@ export async function agentStop(node: LabNode, g: Group): Promise<AgentResult> {
       const r = await sh(node, `${s.file} stop`);
       // NOTE: LSB: stopping a service that is not running is a success; init scripts that say
       // otherwise (exit 1 from `killproc`) are judged by their status afterwards, as script.sh does.
-      if (r.code !== 0 && (await sh(node, `${s.file} status >/dev/null 2>&1`)).code === 0 && res.rc === 0) res = scriptFailed(s, 'stop', r.code);
+      if (r.code !== 0 && (await sh(node, `${s.file} status >/dev/null 2>&1`)).code === 0 && res.rc === 0)
+        res = scriptFailed(s, 'stop', r.code);
     }
     return res;
   }

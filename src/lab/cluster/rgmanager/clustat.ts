@@ -38,7 +38,8 @@ export function clustatText(ctx: CmdCtx): { out: string; err: string; code: numb
   const w = ctx.node.world.world();
   const me = ctx.node.name;
   const v = clusterView(w);
-  if (!v || !v.isMember(me) || !ctx.node.isRunning('cman')) return { out: '', err: 'Could not connect to CMAN: No such file or directory\n', code: 1 };
+  if (!v || !v.isMember(me) || !ctx.node.isRunning('cman'))
+    return { out: '', err: 'Could not connect to CMAN: No such file or directory\n', code: 1 };
   const rg = rgmanager(w);
   const local = rg?.daemon(me);
   const conf = local?.conf ?? rg?.readConf(me);
@@ -50,7 +51,13 @@ export function clustatText(ctx: CmdCtx): { out: string; err: string; code: numb
   out += ` ${col('Member Name', 40)}${col('ID', 4)} Status\n`;
   out += ` ${col('------ ----', 40)}${col('----', 4)} ------\n`;
   // NOTE: clustat flags rgmanager members only when the local daemon returned a service list.
-  const ids = local && rg ? local.conf.groups.map((g) => g.id).filter((id) => rg.status(id)).sort() : [];
+  const ids =
+    local && rg
+      ? local.conf.groups
+          .map((g) => g.id)
+          .filter((id) => rg.status(id))
+          .sort()
+      : [];
   for (const n of nodes) {
     const lab = labOf(n.name);
     const up = members.has(lab);

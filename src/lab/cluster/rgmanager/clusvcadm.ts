@@ -49,10 +49,23 @@ Resource Group Control Commands:
 `;
 
 type Action = 'e' | 'd' | 'r' | 'M' | 'R' | 's';
-const PHRASE: Record<Action, string> = { e: 'trying to enable', d: 'disabling', r: 'relocate', M: 'migrate', R: 'trying to restart', s: 'stopping' };
+const PHRASE: Record<Action, string> = {
+  e: 'trying to enable',
+  d: 'disabling',
+  r: 'relocate',
+  M: 'migrate',
+  R: 'trying to restart',
+  s: 'stopping',
+};
 
 /** Run the request against the model; returns an RG code and the new owner. */
-async function perform(rg: Rgmanager, me: string, action: Action, g: Group, target: string | undefined): Promise<{ ret: number; owner?: string }> {
+async function perform(
+  rg: Rgmanager,
+  me: string,
+  action: Action,
+  g: Group,
+  target: string | undefined,
+): Promise<{ ret: number; owner?: string }> {
   const st = rg.status(g.id);
   if (!st) return { ret: RG.ENOSERVICE };
   const run = async (fn: () => Promise<{ ret: number; owner?: string }>) => {
@@ -203,7 +216,8 @@ export const clusvcadm: CommandFn = async (ctx) => {
       return 1;
     }
   }
-  if (action === 'r' || action === 'M') out(target ? `Trying to ${PHRASE[action]} ${id} to ${shown}...` : `Trying to ${PHRASE[action]} ${id}...`);
+  if (action === 'r' || action === 'M')
+    out(target ? `Trying to ${PHRASE[action]} ${id} to ${shown}...` : `Trying to ${PHRASE[action]} ${id}...`);
   else out(member ? `Member ${shown} ${PHRASE[action]} ${id}...` : `Local machine ${PHRASE[action]} ${id}...`);
   if (!rg.daemon(me)) {
     out('Could not connect to resource group manager\n');

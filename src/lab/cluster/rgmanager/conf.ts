@@ -22,7 +22,8 @@ const ENT: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apo
 function parse(text: string): El {
   const root: El = { name: '#doc', attrs: {}, children: [] };
   const stack: El[] = [root];
-  const re = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>|<\/\s*([\w:.-]+)\s*>|<([\w:.-]+)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+  const re =
+    /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>|<\/\s*([\w:.-]+)\s*>|<([\w:.-]+)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m[1]) {
       const top = stack.pop();
@@ -81,7 +82,8 @@ export interface RmConf {
   groups: Group[];
 }
 
-const bool = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v === '1' || v.toLowerCase() === 'yes' || v.toLowerCase() === 'true');
+const bool = (v: string | undefined, dflt: boolean) =>
+  v === undefined ? dflt : v === '1' || v.toLowerCase() === 'yes' || v.toLowerCase() === 'true';
 const num = (v: string | undefined, dflt: number) => (v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : dflt);
 
 /** Read the cluster.conf text; throws an Error naming what is wrong when it cannot be read. */
@@ -94,7 +96,8 @@ export function parseRmConf(text: string): RmConf {
     .map((e, i) => ({ name: e.attrs.name ?? '', nodeid: num(e.attrs.nodeid, i + 1) }));
   const rm = cl.children.find((e) => e.name === 'rm');
   const scripts = new Map<string, string>();
-  for (const r of rm?.children.find((e) => e.name === 'resources')?.children ?? []) if (r.name === 'script' && r.attrs.name) scripts.set(r.attrs.name, r.attrs.file ?? `/etc/init.d/${r.attrs.name}`);
+  for (const r of rm?.children.find((e) => e.name === 'resources')?.children ?? [])
+    if (r.name === 'script' && r.attrs.name) scripts.set(r.attrs.name, r.attrs.file ?? `/etc/init.d/${r.attrs.name}`);
   const domains: Domain[] = (rm?.children.find((e) => e.name === 'failoverdomains')?.children ?? [])
     .filter((e) => e.name === 'failoverdomain')
     .map((d) => ({
@@ -102,7 +105,9 @@ export function parseRmConf(text: string): RmConf {
       restricted: bool(d.attrs.restricted, false),
       ordered: bool(d.attrs.ordered, false),
       nofailback: bool(d.attrs.nofailback, false),
-      nodes: d.children.filter((n) => n.name === 'failoverdomainnode').map((n) => ({ name: n.attrs.name ?? '', priority: num(n.attrs.priority, 0) })),
+      nodes: d.children
+        .filter((n) => n.name === 'failoverdomainnode')
+        .map((n) => ({ name: n.attrs.name ?? '', priority: num(n.attrs.priority, 0) })),
     }));
   const groups: Group[] = [];
   for (const g of rm?.children ?? []) {

@@ -19,7 +19,16 @@ import { registerSubsystem, type Subsystem } from '../../subsystems.js';
 import { onTimer } from '../../scheduler.js';
 import { clusterView, type ClusterView } from '../view.js';
 import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from './conf.js';
-import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, sh, vmRunning, type AgentResult } from './agents.js';
+import {
+  agentMigrate,
+  agentStart,
+  agentStatus,
+  agentStop,
+  ocfText,
+  sh,
+  vmRunning,
+  type AgentResult,
+} from './agents.js';
 
 /**
  * What rgmanager needs from the cluster subsystem beyond `ClusterView`. All are optional: without
@@ -36,7 +45,8 @@ export interface RgClusterView extends ClusterView {
 }
 
 /** Group states as clustat prints them. */
-export type GroupState = 'stopped' | 'starting' | 'started' | 'stopping' | 'failed' | 'recovering' | 'disabled' | 'migrating';
+export type GroupState =
+  'stopped' | 'starting' | 'started' | 'stopping' | 'failed' | 'recovering' | 'disabled' | 'migrating';
 
 /** One group's cluster-wide state. Owners are lab node names. */
 export interface GroupStatus {
@@ -76,7 +86,16 @@ export const VM_STATUS_MS = 10_000;
 export const SCRIPT_STATUS_MS = 30_000;
 
 /** clusvcadm's results (rgmanager's RG_E* codes). */
-export const RG = { SUCCESS: 0, EFAIL: -1, ENOSERVICE: -4, EINVAL: -8, EQUORUM: -9, ERUN: -10, ENODE: -12, EDOMAIN: -15 } as const;
+export const RG = {
+  SUCCESS: 0,
+  EFAIL: -1,
+  ENOSERVICE: -4,
+  EINVAL: -8,
+  EQUORUM: -9,
+  ERUN: -10,
+  ENODE: -12,
+  EDOMAIN: -15,
+} as const;
 
 /** The rgmanager subsystem of one world. */
 export class Rgmanager implements Subsystem {
@@ -85,7 +104,10 @@ export class Rgmanager implements Subsystem {
   private busy = new Set<string>();
   private inflight = new Set<Promise<unknown>>();
 
-  constructor(private w: World, saved?: Saved) {
+  constructor(
+    private w: World,
+    saved?: Saved,
+  ) {
     this.s = saved ? (JSON.parse(JSON.stringify(saved)) as Saved) : { daemons: {}, groups: {}, downs: [] };
     // NOTE: operations in flight are not saved; a group caught mid-way settles to what its agent finds.
     for (const g of Object.values(this.s.groups)) {
@@ -176,7 +198,9 @@ export class Rgmanager implements Subsystem {
     if (!dom) return up.sort(byId);
     const prio = (n: string) => dom.nodes.find((x) => this.labName(x.name) === n);
     const inDom = up.filter((n) => prio(n));
-    const sorted = inDom.sort((a, b) => (dom.ordered ? (prio(a)!.priority || 99) - (prio(b)!.priority || 99) : 0) || byId(a, b));
+    const sorted = inDom.sort(
+      (a, b) => (dom.ordered ? (prio(a)!.priority || 99) - (prio(b)!.priority || 99) : 0) || byId(a, b),
+    );
     if (dom.restricted) return sorted;
     return [...sorted, ...up.filter((n) => !prio(n)).sort(byId)];
   }
@@ -215,7 +239,8 @@ export class Rgmanager implements Subsystem {
       return await this.track(fn());
     } catch (e) {
       // NOTE: a bug in the model must not take the lab down; it shows in the nodes' syslog.
-      for (const n of Object.values(this.w.nodes)) if (this.s.daemons[n.name]) n.log('lab', `rgmanager model error on ${id}: ${(e as Error).message}`);
+      for (const n of Object.values(this.w.nodes))
+        if (this.s.daemons[n.name]) n.log('lab', `rgmanager model error on ${id}: ${(e as Error).message}`);
       return undefined;
     } finally {
       this.busy.delete(id);
@@ -277,7 +302,10 @@ export class Rgmanager implements Subsystem {
     d.exiting = true;
     const conf = d.conf;
     const mine = () => conf.groups.filter((g) => this.s.groups[g.id]?.owner === node);
-    const order = [...conf.groups.filter((g) => g.kind === 'vm'), ...conf.groups.filter((g) => g.kind !== 'vm').reverse()];
+    const order = [
+      ...conf.groups.filter((g) => g.kind === 'vm'),
+      ...conf.groups.filter((g) => g.kind !== 'vm').reverse(),
+    ];
     for (let tries = 0; tries < 600 && mine().length; tries++) {
       for (const g of order) {
         if (this.s.groups[g.id]?.owner !== node) continue;
@@ -290,7 +318,8 @@ export class Rgmanager implements Subsystem {
     }
     this.log(node, 'Shutdown complete, exiting');
     this.exit(node);
-    for (const p of this.rgMembers(node)) if (p !== node) this.log(p, `Member ${this.nodeId(node, conf)} shutting down`);
+    for (const p of this.rgMembers(node))
+      if (p !== node) this.log(p, `Member ${this.nodeId(node, conf)} shutting down`);
   }
 
   /** The daemon is gone (clean exit, crash, power loss). */
@@ -362,9 +391,12 @@ export class Rgmanager implements Subsystem {
     if (d.members.length || others) {
       if (d.members.length) this.log(node, 'Quorum Regained');
       // NOTE: regaining quorum re-evaluates autostart: disabled autostart groups become startable.
-      if (!others) for (const g of d.conf.groups) if (g.autostart && this.s.groups[g.id]?.state === 'disabled') this.set(g.id, { state: 'stopped' });
+      if (!others)
+        for (const g of d.conf.groups)
+          if (g.autostart && this.s.groups[g.id]?.state === 'disabled') this.set(g.id, { state: 'stopped' });
     }
-    for (const g of d.conf.groups) if (!this.s.groups[g.id]) this.set(g.id, { state: g.autostart ? 'stopped' : 'disabled', restarts: [] });
+    for (const g of d.conf.groups)
+      if (!this.s.groups[g.id]) this.set(g.id, { state: g.autostart ? 'stopped' : 'disabled', restarts: [] });
   }
 
   /** A new config_version: load it; groups new to the cluster are initialized (tutorial 4097-4107). */
@@ -458,7 +490,8 @@ export class Rgmanager implements Subsystem {
       }
       void this.track(
         (async () => {
-          for (const [g, t] of mine) this.log(t, `Taking over service ${g.id} from down member ${this.cnName(victim, conf)}`);
+          for (const [g, t] of mine)
+            this.log(t, `Taking over service ${g.id} from down member ${this.cnName(victim, conf)}`);
           for (const [g, t] of mine) {
             try {
               await this.doStart(t, g, 'quiet');
@@ -504,7 +537,10 @@ export class Rgmanager implements Subsystem {
       const better = dom.ordered && !dom.nofailback && (prio(best)!.priority || 99) < (prio(st.owner)!.priority || 99);
       if (!outside && !better) continue;
       const owner = st.owner;
-      this.log(owner, `${g.kind === 'vm' ? 'Migrating' : 'Relocating'} ${g.id} to better node ${this.cnName(best, conf)}`);
+      this.log(
+        owner,
+        `${g.kind === 'vm' ? 'Migrating' : 'Relocating'} ${g.id} to better node ${this.cnName(best, conf)}`,
+      );
       void this.exclusive(g.id, async () => {
         if (this.s.groups[g.id]?.owner !== owner || this.s.groups[g.id]?.state !== 'started') return;
         if (g.kind === 'vm' && (await this.doMigrate(g, best)) === 0) return;
@@ -533,7 +569,8 @@ export class Rgmanager implements Subsystem {
         const r = await agentStatus(this.w.nodes[node]!, g);
         if (r.rc === 0 || !this.daemon(node)) return;
         if (r.note) this.log(node, r.note);
-        if (r.failed) this.log(node, `status on ${r.failed.type} "${r.failed.name}" returned ${r.rc} (${ocfText(r.rc)})`);
+        if (r.failed)
+          this.log(node, `status on ${r.failed.type} "${r.failed.name}" returned ${r.rc} (${ocfText(r.rc)})`);
         await this.recover(node, g);
       });
     }
@@ -564,7 +601,11 @@ export class Rgmanager implements Subsystem {
     if (how === 'stopped' || how === 'disabled') this.log(node, `Starting ${how} service ${g.id}`);
     if (how === 'recover') this.log(node, `Recovering failed service ${g.id}`);
     const prev = this.s.groups[g.id];
-    this.set(g.id, { state: 'starting', owner: node, ...(prev?.owner && prev.owner !== node ? { last: prev.owner } : {}) });
+    this.set(g.id, {
+      state: 'starting',
+      owner: node,
+      ...(prev?.owner && prev.owner !== node ? { last: prev.owner } : {}),
+    });
     let r: AgentResult;
     const elsewhere = await this.runningElsewhere(node, g);
     // NOTE: the lab refuses to start a guest that runs on another node (a double start would corrupt its disk).
@@ -638,7 +679,8 @@ export class Rgmanager implements Subsystem {
         return;
       }
     }
-    if (this.s.groups[g.id]?.state === 'recovering' && this.daemon(node) && this.allowed(g, node)) await this.doStart(node, g, 'recover');
+    if (this.s.groups[g.id]?.state === 'recovering' && this.daemon(node) && this.allowed(g, node))
+      await this.doStart(node, g, 'recover');
   }
 
   /** Live-migrate a started vm group to `target` (clusvcadm -M). */

@@ -592,7 +592,7 @@ export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
     ACCEPT_TIMING.serviceMs,
   );
   for (const [k, h] of nodes.entries()) {
-    const fence = (await syslogSince(h, marks[k]!)).filter((l) => l.includes('fencing node'));
+    const fence = (await syslogSince(h, marks[k])).filter((l) => l.includes('fencing node'));
     if (fence.length)
       throw new VerifyFailed(
         task,

@@ -26,7 +26,7 @@ const isActive = (line: string, key: string) => new RegExp(`^\\s*${key}\\s*=`).t
 function setKey(lines: string[], section: string, key: string, value: string): string[] {
   const i = lines.findIndex((l) => isActive(l, key));
   if (i >= 0) {
-    const indent = /^\s*/.exec(lines[i]!)![0];
+    const indent = /^\s*/.exec(lines[i])![0];
     lines[i] = `${indent}${key} = ${value}`;
     return lines;
   }
@@ -45,10 +45,10 @@ export function editLvmConf(current: string): string {
   let lines = (trailing ? current.slice(0, -1) : current).split('\n');
   const filters = lines.map((l, i) => (isActive(l, 'filter') ? i : -1)).filter((i) => i >= 0);
   // NOTE: only one filter line may be active; later ones are commented out so ours is the one used.
-  for (const i of filters.slice(1)) lines[i] = lines[i]!.replace(/^(\s*)/, '$1# ');
+  for (const i of filters.slice(1)) lines[i] = lines[i].replace(/^(\s*)/, '$1# ');
   lines = setKey(lines, 'devices', 'filter', DRBD_FILTER);
   const f = lines.findIndex((l) => isActive(l, 'filter'));
-  const indent = /^\s*/.exec(lines[f]!)![0];
+  const indent = /^\s*/.exec(lines[f])![0];
   const prev = lines[f - 1] ?? '';
   if (STOCK_FILTER_COMMENT.test(prev)) lines[f - 1] = `${indent}${DRBD_FILTER_COMMENT}`;
   else if (prev.trim() !== DRBD_FILTER_COMMENT) lines.splice(f, 0, `${indent}${DRBD_FILTER_COMMENT}`);
@@ -316,7 +316,7 @@ export const clvm: Step = {
             'clvmd running',
             r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`,
           );
-        return { summary: r.stdout.trim().split('\n')[0]! };
+        return { summary: r.stdout.trim().split('\n')[0] };
       },
     },
     {

@@ -271,7 +271,7 @@ export const drbdConfig: Step = {
           throw new AnvilError(
             `${ctx.node.plan.name}: drbdadm create-md failed${old ? ': it found existing data on the backing partition and asks to overwrite it' : ''}: ${seen.trim().split('\n').slice(-3).join(' / ')}`,
             old
-              ? `if nothing on ${todo.map((x) => x.partition).join(', ')} must be kept, wipe its start (e.g. \`dd if=/dev/zero of=${todo[0]!.partition} bs=4M count=10\`) on ${ctx.node.plan.name}, then resume; the tool never answers "yes" for you`
+              ? `if nothing on ${todo.map((x) => x.partition).join(', ')} must be kept, wipe its start (e.g. \`dd if=/dev/zero of=${todo[0].partition} bs=4M count=10\`) on ${ctx.node.plan.name}, then resume; the tool never answers "yes" for you`
               : 'check the resource files (drbdadm dump) and the backing partitions, then resume',
           );
         }

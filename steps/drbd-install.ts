@@ -98,8 +98,8 @@ async function verifyInstall(ctx: TaskContext) {
       `installed: ${pkgs.join(', ')}`,
       `not installed: ${missing.join(', ')}`,
     );
-  const versions = pkgs.map((x) => got.installed.get(x)![0]!).join(', ');
-  return { summary: versions, details: Object.fromEntries(pkgs.map((x) => [x, got.installed.get(x)![0]!])) };
+  const versions = pkgs.map((x) => got.installed.get(x)![0]).join(', ');
+  return { summary: versions, details: Object.fromEntries(pkgs.map((x) => [x, got.installed.get(x)![0]])) };
 }
 
 /** Step "Installing DRBD": packages from the chosen source, then the fence-peer handler on both nodes. */

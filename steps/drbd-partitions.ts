@@ -47,7 +47,7 @@ export function boundsOrSymbolic(p: Plan, freeStart?: string): { r: PlanResource
     if (added.length === 0) return FREE_START;
     const units = new Set(added.map((s) => /[A-Za-z%]+$/.exec(s)![0]));
     if (units.size === 1) {
-      const u = [...units][0]!;
+      const u = [...units][0];
       const total = added.reduce((a, s) => a + parseFloat(s), 0);
       return `${FREE_START}+${Math.round(total * 1000) / 1000}${u}`;
     }
@@ -66,7 +66,7 @@ export function partitionCommands(p: Plan, freeStart?: string, opts: { extended?
   const disk = q(p.storage.disk);
   const bounds = boundsOrSymbolic(p, freeStart);
   const cmds: string[] = [];
-  if (opts.extended !== false) cmds.push(`parted -s -a optimal ${disk} mkpart extended ${bounds[0]!.start} 100%`);
+  if (opts.extended !== false) cmds.push(`parted -s -a optimal ${disk} mkpart extended ${bounds[0].start} 100%`);
   for (const b of bounds) cmds.push(`parted -s -a optimal ${disk} mkpart logical ${b.start} ${b.end}`);
   return cmds;
 }
@@ -167,7 +167,7 @@ export const drbdPartitions: Step = {
         if (present.length === 0) {
           checkNumbering(p, table);
           const ext = table.rows.find((r) => r.type === 'extended');
-          let start = p.resources[0]!.start;
+          let start = p.resources[0].start;
           // NOTE: the answers (storage.freeStart) win; else probe: inside an existing extended
           // partition the logical ones start at its free space, otherwise at the disk's largest free region.
           if (!start) {
@@ -239,7 +239,7 @@ export const drbdPartitions: Step = {
           );
         const unaligned: number[] = [];
         for (const [i, cmd] of alignCommands(p).entries())
-          if ((await ctx.node.exec(cmd)).code !== 0) unaligned.push(nums[i]!);
+          if ((await ctx.node.exec(cmd)).code !== 0) unaligned.push(nums[i]);
         if (unaligned.length)
           throw new VerifyFailed(
             'drbd-partitions.create',

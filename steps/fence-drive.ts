@@ -65,11 +65,11 @@ export function fenceProblems(t: FenceTest, seen: FenceSeen): string[] {
   for (let m = 0; m < t.method; m++)
     if (!failed.includes(m))
       out.push(
-        `method ${m + 1} ("${t.victim.fence[m]!.name}") did not fail first although the power was cut: is ${t.victim.name}'s BMC really powered from the outlet?`,
+        `method ${m + 1} ("${t.victim.fence[m].name}") did not fail first although the power was cut: is ${t.victim.name}'s BMC really powered from the outlet?`,
       );
   if (failed.includes(t.method) || failed.some((m) => m > t.method))
     out.push(
-      `method ${t.method + 1} ("${t.victim.fence[t.method]!.name}") failed: ${seen.errors.filter((l) => errorMethod(l) >= t.method).join(' / ')}`,
+      `method ${t.method + 1} ("${t.victim.fence[t.method].name}") failed: ${seen.errors.filter((l) => errorMethod(l) >= t.method).join(' / ')}`,
     );
   return out;
 }
@@ -102,7 +102,7 @@ async function preCheck(p: Plan, t: FenceTest, survivor: NodeHandle): Promise<st
 async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ line: string; syslog: string[] }> {
   const victim = handleOf(ctx, t.victim.name);
   const survivor = handleOf(ctx, t.survivor.name);
-  const m = t.victim.fence[t.method]!;
+  const m = t.victim.fence[t.method];
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
   const pre = await preCheck(ctx.plan, t, survivor);
   const act =
@@ -191,7 +191,7 @@ export async function driveFenceTests(ctx: DriveContext): Promise<Evidence> {
     details[`test${k + 1}.syslog`] = r.syslog.join(' | ');
   }
   return {
-    summary: `${tests.length} fence tests passed (${tests.map((t) => `${t.victim.name}/${t.victim.fence[t.method]!.name}`).join(', ')})`,
+    summary: `${tests.length} fence tests passed (${tests.map((t) => `${t.victim.name}/${t.victim.fence[t.method].name}`).join(', ')})`,
     details,
   };
 }

@@ -58,7 +58,7 @@ function checklist(p: Plan): string[] {
     'On each node, open a second terminal watching syslog: `clear; tail -f -n 0 /var/log/messages`',
   ];
   fenceTestList(p).forEach((t, k) => {
-    const m = t.victim.fence[t.method]!;
+    const m = t.victim.fence[t.method];
     const first = t.victim.fence[0]?.devices[0]?.device.agent ?? 'the first agent';
     if (t.method === 0)
       out.push(

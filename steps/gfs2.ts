@@ -167,7 +167,7 @@ export const gfs2: Step = {
           );
         const fstab = (await ctx.node.readFile('/etc/fstab')) ?? '';
         const entries = fstabEntriesFor(fstab, p.gfs2.mount);
-        if (entries.some((f) => f[0]!.toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2')) return;
+        if (entries.some((f) => f[0].toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2')) return;
         if (entries.length)
           throw new AnvilError(
             `${ctx.node.plan.name}: /etc/fstab already mounts ${p.gfs2.mount}: ${entries.map((f) => f.join(' ')).join('; ')}`,
@@ -182,7 +182,7 @@ export const gfs2: Step = {
         const uuid = await readUuid(ctx);
         const entries = fstabEntriesFor((await ctx.node.readFile('/etc/fstab')) ?? '', p.gfs2.mount);
         const good = entries.find(
-          (f) => !!uuid && f[0]!.toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2' && f[3] === FSTAB_OPTIONS,
+          (f) => !!uuid && f[0].toLowerCase() === `uuid=${uuid}` && f[2] === 'gfs2' && f[3] === FSTAB_OPTIONS,
         );
         if (!good)
           throw new VerifyFailed(

@@ -190,7 +190,7 @@ async function clusterQuiet(
         `the same cluster membership ${when} (generation ${generations[i]})`,
         `generation ${st.generation}: the membership changed`,
       );
-    const fence = (await syslogSince(h, marks[i]!)).filter((l) => /fencing node|A processor failed/.test(l));
+    const fence = (await syslogSince(h, marks[i])).filter((l) => /fencing node|A processor failed/.test(l));
     if (fence.length) throw new VerifyFailed(TASK, h.plan.name, `no fence and no lost node ${when}`, fence.join(' | '));
   }
 }

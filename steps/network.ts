@@ -315,7 +315,7 @@ export const network: Step = {
         ...plannedAddresses(p, n).map((a) => `ip -o -4 addr show: ${a.ip}/${a.prefix} on ${a.dev}`),
       ],
       expectedOutput: (p, n) => {
-        const b = n.bonds[0]!;
+        const b = n.bonds[0];
         const mac = (dev: string) => (n.ifaces.find((i) => i.dev === dev)?.mac ?? '..:..:..:..:..:..').toLowerCase();
         return [
           `cat /proc/net/bonding/${b.dev}`,
@@ -365,7 +365,7 @@ export const network: Step = {
           summary: `${n.bonds.map((b) => `${b.dev} on ${b.primary}`).join(', ')}; ${plannedAddresses(ctx.plan, n)
             .map((a) => `${a.ip} on ${a.dev}`)
             .join(', ')}`,
-          details: Object.fromEntries(seen.map((s) => [s.split(':')[0]!, s.slice(s.indexOf(':') + 2)])),
+          details: Object.fromEntries(seen.map((s) => [s.split(':')[0], s.slice(s.indexOf(':') + 2)])),
         };
       },
     },

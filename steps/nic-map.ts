@@ -85,7 +85,7 @@ export function proposeMap(n: PlanNode, nics: Map<string, string>): NicMap {
   const m = {} as NicMap;
   for (const net of NETWORKS) {
     const [l1, l2] = [1, 2].map((link) => n.ifaces.find((i) => i.net === net && i.link === link)!.dev);
-    m[net] = [nics.get(l1!)!, nics.get(l2!)!];
+    m[net] = [nics.get(l1)!, nics.get(l2)!];
   }
   return m;
 }

@@ -60,7 +60,8 @@ export function setHwaddr(text: string, mac: string): string {
   const lines = text.split('\n');
   const i = lines.findIndex((l) => /^\s*HWADDR=/.test(l));
   if (i >= 0) {
-    const cur = lines[i]!.replace(/^\s*HWADDR=/, '')
+    const cur = lines[i]
+      .replace(/^\s*HWADDR=/, '')
       .replace(/["']/g, '')
       .trim();
     if (cur.toUpperCase() === mac.toUpperCase()) return text;

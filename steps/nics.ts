@@ -42,7 +42,7 @@ async function confirmMap(ctx: TaskContext, n: PlanNode, nics: Map<string, strin
       choices,
       `${i.dev} ${nics.get(i.dev)}`,
     );
-    const dev = pick.split(' ')[0]!;
+    const dev = pick.split(' ')[0];
     if (used.has(dev))
       throw new AnvilError(`${n.name}: ${dev} was chosen for two roles`, 'each of the six NICs takes exactly one role');
     used.add(dev);
@@ -51,8 +51,7 @@ async function confirmMap(ctx: TaskContext, n: PlanNode, nics: Map<string, strin
   // NOTE: a role moved to another NIC keeps the role's name (eth0 is BCN link 1): the naming task
   // renames the NICs (udev) and reboots, as the tutorial's interface re-ordering does.
   const map = {} as NicMap;
-  for (const net of Object.keys(chosen) as NetName[])
-    map[net] = [nics.get(chosen[net][0]!)!, nics.get(chosen[net][1]!)!];
+  for (const net of Object.keys(chosen) as NetName[]) map[net] = [nics.get(chosen[net][0])!, nics.get(chosen[net][1])!];
   return map;
 }
 
@@ -97,13 +96,13 @@ export const nics: Step = {
         );
         let map: NicMap;
         if (n.nics) {
-          const missing = missingMacs(n, n.nics as NicMap, found);
+          const missing = missingMacs(n, n.nics, found);
           if (missing.length)
             throw new AnvilError(
               `${n.name}: MACs of nodes[${n.index}].nics not found: ${missing.join('; ')}`,
               `fix nodes[${n.index}].nics (or remove it to capture the MACs from the node)`,
             );
-          map = n.nics as NicMap;
+          map = n.nics;
         } else map = await confirmMap(ctx, n, found);
         const renames = nicDifferences(n, map, found);
         if (renames.length)
@@ -118,7 +117,7 @@ export const nics: Step = {
       },
       async verify(ctx) {
         const n = ctx.node.plan;
-        const want = ctx.captured<NicMap>(`nics.${n.name}`) ?? (n.nics as NicMap | undefined);
+        const want = ctx.captured<NicMap>(`nics.${n.name}`) ?? n.nics;
         const fail = (e: string, s: string) => new VerifyFailed(TASK, n.name, e, s);
         if (!want) throw fail('MACs recorded for the six NICs', 'none recorded yet');
         const found = await readNics(ctx.node);

@@ -94,7 +94,7 @@ export const packages: Step = {
           );
         return {
           summary: `${PACKAGES.length} packages installed`,
-          details: Object.fromEntries(PACKAGES.map((p) => [p, res.installed.get(p)![0]!])),
+          details: Object.fromEntries(PACKAGES.map((p) => [p, res.installed.get(p)![0]])),
         };
       },
     },

@@ -26,12 +26,12 @@ function probes(p: Plan): string[] {
 /** Read the facts from a node (read-only). */
 export async function readFacts(ctx: TaskContext): Promise<NodeFacts> {
   const [rel, uname, uid, disk] = probes(ctx.plan);
-  const release = await ctx.node.exec(rel!);
+  const release = await ctx.node.exec(rel);
   return {
     release: release.code === 0 ? release.stdout.trim() : '',
-    uname: (await ctx.node.exec(uname!)).stdout.trim(),
-    uid: (await ctx.node.exec(uid!)).stdout.trim(),
-    diskIsBlock: (await ctx.node.exec(disk!)).code === 0,
+    uname: (await ctx.node.exec(uname)).stdout.trim(),
+    uid: (await ctx.node.exec(uid)).stdout.trim(),
+    diskIsBlock: (await ctx.node.exec(disk)).code === 0,
   };
 }
 

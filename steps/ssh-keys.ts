@@ -32,7 +32,7 @@ export function knownHostsPatterns(n: PlanNode): string[] {
 /** Split an OpenSSH public key line into its type and base64 blob (comment dropped). */
 export function parsePublicKey(line: string): { type: string; blob: string } | undefined {
   const m = /^(ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+)\s+([A-Za-z0-9+/=]+)/.exec(line.trim());
-  return m ? { type: m[1]!, blob: m[2]! } : undefined;
+  return m ? { type: m[1], blob: m[2] } : undefined;
 }
 
 /** OpenSSH-style SHA256 fingerprint of a public key line. */
@@ -68,7 +68,7 @@ export function mergeKnownHosts(current: string, entries: { patterns: string[]; 
       (l) =>
         l.startsWith('#') ||
         !l
-          .split(/\s+/)[0]!
+          .split(/\s+/)[0]
           .split(',')
           .some((h) => ours.has(h.replace(/^\[([^\]]+)\](:\d+)?$/, '$1'))),
     );

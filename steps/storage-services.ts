@@ -100,7 +100,7 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
     p.nodes.map((n) => h(n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, { timeoutMs })),
   );
   outs.forEach((o, i) => {
-    const n = p.nodes[i]!;
+    const n = p.nodes[i];
     if (!o.includes(`${svc(n)} is now running on ${n.fqdn}`))
       throw new VerifyFailed(STOP_START, n.name, `${svc(n)} is now running on ${n.fqdn}`, o.trim());
   });

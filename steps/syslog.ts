@@ -29,7 +29,7 @@ const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct
 export function syslogSeconds(line: string): number | undefined {
   const m = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) /.exec(line);
   if (!m) return undefined;
-  const mon = MON.indexOf(m[1]!);
+  const mon = MON.indexOf(m[1]);
   if (mon < 0) return undefined;
   return Math.floor(Date.UTC(2000, mon, Number(m[2])) / 1000) + Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]);
 }

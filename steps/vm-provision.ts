@@ -58,7 +58,7 @@ async function existingLvs(ctx: TaskContext): Promise<Set<string>> {
 export function loadedMedia(xml: string): string[] {
   const out: string[] = [];
   for (const m of xml.matchAll(/<disk\b[^>]*device=['"](cdrom|floppy)['"][^>]*>([\s\S]*?)<\/disk>/g)) {
-    const src = /<source\b[^>]*(?:file|dev)=['"]([^'"]+)['"]/.exec(m[2]!);
+    const src = /<source\b[^>]*(?:file|dev)=['"]([^'"]+)['"]/.exec(m[2]);
     if (src) out.push(`${m[1]} ${src[1]}`);
   }
   return out;
@@ -106,8 +106,8 @@ export async function installProblems(ctx: TaskContext): Promise<string[]> {
 export function loadedTargets(xml: string): string[] {
   const out: string[] = [];
   for (const m of xml.matchAll(/<disk\b[^>]*device=['"](cdrom|floppy)['"][^>]*>([\s\S]*?)<\/disk>/g)) {
-    if (!/<source\b[^>]*(?:file|dev)=/.test(m[2]!)) continue;
-    const dev = /<target\b[^>]*dev=['"]([^'"]+)['"]/.exec(m[2]!)?.[1];
+    if (!/<source\b[^>]*(?:file|dev)=/.test(m[2])) continue;
+    const dev = /<target\b[^>]*dev=['"]([^'"]+)['"]/.exec(m[2])?.[1];
     if (dev) out.push(dev);
   }
   return out;
@@ -180,13 +180,13 @@ const UNIT_MIB: Record<string, number> = { m: 1, g: 1024, t: 1024 * 1024 };
 /** MiB of an lvcreate -L size (`150G`, `512M`); undefined for `100%FREE` and the like. */
 export function sizeMiB(size: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)([mgt])?$/i.exec(size.trim());
-  return m ? Number(m[1]) * UNIT_MIB[(m[2] ?? 'm').toLowerCase()]! : undefined;
+  return m ? Number(m[1]) * UNIT_MIB[(m[2] ?? 'm').toLowerCase()] : undefined;
 }
 
 /** kB values of /proc/meminfo by key. */
 function meminfo(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^(\w+):\s+(\d+) kB/gm)) out[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^(\w+):\s+(\d+) kB/gm)) out[m[1]] = Number(m[2]);
   return out;
 }
 
@@ -207,7 +207,7 @@ export async function provisionProblems(ctx: TaskContext): Promise<string[]> {
       .split('\n')
       .map((l) => l.trim().split(/\s+/))
       .filter((w) => w.length >= 2)
-      .map((w) => [w[0]!, Number(w[1])] as const),
+      .map((w) => [w[0], Number(w[1])] as const),
   );
   for (const vg of new Set(p.vms.map((v) => v.vg))) {
     const todo = p.vms.filter((v) => v.vg === vg && !have.has(`${v.vg}/${v.lv}`));

@@ -66,7 +66,7 @@ const fixtures = walk(ROOT)
   .map((f) => {
     const rel = relative(ROOT, f);
     const [node, ...rest] = rel.split('/');
-    return { fixture: f, node: node!, path: `/${rest.join('/')}` };
+    return { fixture: f, node: node, path: `/${rest.join('/')}` };
   });
 
 describe('golden: rendered files equal the tutorial listings', () => {

@@ -24,10 +24,10 @@ export interface Timing {
 /** Median, p90 and min of `samples` (ms), rounded to µs. */
 export function summarize(samples: number[]): Timing {
   const s = [...samples].sort((a, b) => a - b);
-  const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))]!;
-  const mid = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
+  const mid = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { runs: s.length, medianMs: r(mid), p90Ms: r(at(0.9)), minMs: r(s[0]!) };
+  return { runs: s.length, medianMs: r(mid), p90Ms: r(at(0.9)), minMs: r(s[0]) };
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -131,7 +131,7 @@ export async function bench(
       bench: 'anvil-install transport',
       command: 'true',
       sshd: `127.0.0.1:${d.port} (OpenSSH, loopback)`,
-      machine: { cpus: cpus().length, loadavg1: r2(loadavg()[0]!), node: process.version },
+      machine: { cpus: cpus().length, loadavg1: r2(loadavg()[0]), node: process.version },
       nodeSession: { ...node, connectMs: r2(connectMs), parallel50Ms: r2(parallel50Ms) },
       freshSsh: fresh,
       controlMaster: mux,

@@ -202,7 +202,7 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     exited = false;
     const c = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
-    c.stderr!.on('data', (d) => {
+    c.stderr.on('data', (d) => {
       logBuf = (logBuf + d.toString()).slice(-8000);
     });
     c.on('exit', () => {
@@ -272,7 +272,7 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     dir,
     clientKeyPath,
     hostKeyLine: pubLine,
-    hostKeyBlob: () => Buffer.from(pubLine().split(' ')[1]!, 'base64'),
+    hostKeyBlob: () => Buffer.from(pubLine().split(' ')[1], 'base64'),
     pid: () => (child && !exited ? (child.pid ?? null) : null),
     kill,
     start,

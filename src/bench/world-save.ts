@@ -15,7 +15,7 @@ async function perCommand(bigMiB: number, n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'anvil-bench-save-'));
   try {
     const world = createWorld({ seed: 1 });
-    const node = Object.values(world.nodes)[0]!;
+    const node = Object.values(world.nodes)[0];
     if (bigMiB) node.fs.writeFile('/root/upload.iso', randomBytes(bigMiB * 1024 * 1024));
     const saver = new WorldSaver(dir, world);
     saver.saveNow();
@@ -28,7 +28,7 @@ async function perCommand(bigMiB: number, n: number): Promise<number> {
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)]!;
+    return times[Math.floor(times.length / 2)];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

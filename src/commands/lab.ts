@@ -98,11 +98,11 @@ async function serve(o: StateOpt & { answers?: string; portBase?: number }): Pro
     `anvil-install lab: ${names.length} node${names.length === 1 ? '' : 's'} served from ${stateDir} (pid ${process.pid})`,
   );
   for (const n of names) {
-    const ep = lab.nodes[n]!;
+    const ep = lab.nodes[n];
     say(`  ${n.padEnd(width)}  127.0.0.1:${ep.port}  ${ep.hostKeyFingerprint}`);
   }
   say(`  ${'control'.padEnd(width)}  127.0.0.1:${lab.control.port}  ${lab.control.hostKeyFingerprint}`);
-  say(`  log in:   ssh -i ${lab.clientKeyPath} -p ${lab.nodes[names[0]!]!.port} root@127.0.0.1`);
+  say(`  log in:   ssh -i ${lab.clientKeyPath} -p ${lab.nodes[names[0]].port} root@127.0.0.1`);
   const defaults = names.filter((n) => !answers?.nodes.find((a) => a.name === n)?.ssh.password);
   if (defaults.length)
     say(`  password: "${LAB_DEFAULT_PASSWORD}" on ${defaults.join(', ')} (nodes[].ssh.password overrides)`);
@@ -229,7 +229,7 @@ async function status(o: StateOpt & { json?: boolean }): Promise<void> {
   const width = Math.max(4, ...names.map((n) => n.length));
   say(`  ${'NODE'.padEnd(width)}  ${'REACHABLE'.padEnd(9)}  ${'PORT'.padEnd(5)}  ${'SESSIONS'.padEnd(8)}  HOST KEY`);
   for (const n of names) {
-    const x = st.nodes[n]!;
+    const x = st.nodes[n];
     say(
       `  ${n.padEnd(width)}  ${(x.reachable ? 'yes' : 'no').padEnd(9)}  ${String(x.port ?? '-').padEnd(5)}  ${String(x.connections ?? '-').padEnd(8)}  ${x.hostKeyFingerprint ?? '-'}`,
     );

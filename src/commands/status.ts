@@ -57,10 +57,10 @@ export function statusText(stateDir: string, steps: readonly Step[] = STEPS): st
         if (r?.status === 'done' || r?.status === 'skipped') tasksDone++;
       }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const lines = rows.map((r) =>
     r
-      .map((c, i) => c.padEnd(widths[i]!))
+      .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
       .trimEnd(),
   );

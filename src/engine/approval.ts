@@ -44,7 +44,7 @@ function painter(color: boolean) {
 
 /** `an-node01`, `an-node01 and an-node02 (same change)`. */
 function who(nodes: string[], all: number): string {
-  return nodes.length > 1 ? `${nodes.join(' and ')}${nodes.length === all ? ' (same on both)' : ''}` : nodes[0]!;
+  return nodes.length > 1 ? `${nodes.join(' and ')}${nodes.length === all ? ' (same on both)' : ''}` : nodes[0];
 }
 
 function diffLines(patch: string, color: boolean): string[] {

@@ -17,7 +17,7 @@ export function planWithCaptured(answers: Answers, captured: Record<string, unkn
   const a: Answers = structuredClone(answers);
   for (const n of a.nodes) {
     const c = captured[nicsKey(n.name)];
-    if (c && typeof c === 'object') n.nics = { ...(n.nics ?? {}), ...(c as object) } as typeof n.nics;
+    if (c && typeof c === 'object') n.nics = { ...(n.nics ?? {}), ...c } as typeof n.nics;
   }
   const freeStart = captured[FREE_START_KEY];
   return derivePlan(a, { freeStart: typeof freeStart === 'string' ? freeStart : undefined });

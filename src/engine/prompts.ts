@@ -40,11 +40,11 @@ export class FakePrompter implements Prompter {
     const key =
       path !== undefined && path in this.answers ? path : Object.keys(this.answers).find((k) => message.includes(k));
     if (key === undefined)
-      throw new MissingAnswer(path ?? message.split('\n')[0]!, 'the fake prompter has no answer for it');
-    const a = this.answers[key]!;
+      throw new MissingAnswer(path ?? message.split('\n')[0], 'the fake prompter has no answer for it');
+    const a = this.answers[key];
     if (!Array.isArray(a)) return a;
     if (!a.length) throw new MissingAnswer(path ?? key, 'the fake prompter ran out of answers for it');
-    return a.length === 1 ? a[0]! : a.shift()!;
+    return a.length === 1 ? a[0] : a.shift()!;
   }
   async confirm(message: string): Promise<boolean> {
     this.asked.push({ kind: 'confirm', message });
@@ -102,7 +102,6 @@ export class ListrPrompter implements Prompter {
     return promptLock.run(async () => {
       if (cancels !== queuedAt) throw new PromptCancelled();
       try {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         return await this.task
           .prompt(ListrEnquirerPromptAdapter)
           .run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);

@@ -127,7 +127,7 @@ export class RunLog {
     const back = BACK_AFTER_REBOOT.exec(m)?.[1];
     if (back)
       for (let i = this.todo.length - 1; i >= 0; i--)
-        if (this.todo[i]!.startsWith(`${back}:`) && NEEDS_REBOOT.test(this.todo[i]!)) this.todo.splice(i, 1);
+        if (this.todo[i].startsWith(`${back}:`) && NEEDS_REBOOT.test(this.todo[i])) this.todo.splice(i, 1);
   }
 
   /** Where a note about `node` is shown while one of its tasks runs (the progress tree); undefined clears it. */

@@ -167,7 +167,7 @@ export class Runner {
       const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
       if (u)
         throw new AnvilError(
-          `cannot start at ${steps[start]!.id}: ${u.step.id}/${u.task} on ${u.node} is ${u.status}, not done`,
+          `cannot start at ${steps[start].id}: ${u.step.id}/${u.task} on ${u.node} is ${u.status}, not done`,
           `run the earlier steps first: \`anvil-install resume --state ${this.o.store.dir}\` (or --from ${u.step.id})`,
         );
     }
@@ -181,8 +181,8 @@ export class Runner {
     this.o.store.save();
     const listr = new Listr<unknown>(
       steps.map((s) => this.stepTask(s)),
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      this.listrOptions() as any,
+
+      this.listrOptions(),
     );
     const main = (this.main = listr.run().then(
       () => undefined,
@@ -204,7 +204,7 @@ export class Runner {
       return {
         outcome: 'skipped',
         stop: {
-          step: this.skippedSteps[0]!,
+          step: this.skippedSteps[0],
           message: `skipped at their approval, so not done: ${this.skippedSteps.join(', ')}`,
         },
         executed: [...this.executed],
@@ -305,7 +305,6 @@ export class Runner {
   }
 
   private stepTask(step: Step): ListrTask<unknown, any, any> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     return {
       title: `${step.title} (${step.id})`,
       skip: () => (this.halted() ? 'not run: the run stopped before this step' : false),
@@ -524,7 +523,7 @@ export class Runner {
   private handle(n: PlanNode, task: string, use?: SecretUse) {
     return createNodeHandle({
       plan: n,
-      transport: this.o.transports[n.name]!,
+      transport: this.o.transports[n.name],
       journal: this.journal,
       task,
       secrets: this.secrets,

@@ -15,5 +15,5 @@ export function q(value: string | number): string {
 
 /** Tagged template: interpolated values are quoted with `q()`. */
 export function sh(strings: TemplateStringsArray, ...values: (string | number)[]): string {
-  return strings.reduce((acc, s, i) => acc + s + (i < values.length ? q(values[i]!) : ''), '');
+  return strings.reduce((acc, s, i) => acc + s + (i < values.length ? q(values[i]) : ''), '');
 }

@@ -75,7 +75,7 @@ export function verifyContext(o: VerifyContextOptions): TaskContext {
     readOnlyHandle(
       createNodeHandle({
         plan: n,
-        transport: o.transports[n.name]!,
+        transport: o.transports[n.name],
         journal: o.journal,
         task: o.journalTask ?? o.task,
         secrets: o.secrets,

@@ -158,7 +158,7 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
     case 'cable':
       arity(3);
       if (!rest[1]) bad('cable needs a NIC name (e.g. eth0)');
-      return { kind: 'cable', node: node(rest[0]), nic: rest[1]!, up: flag(rest[2], 'up', 'down') };
+      return { kind: 'cable', node: node(rest[0]), nic: rest[1], up: flag(rest[2], 'up', 'down') };
     case 'switch':
       arity(2);
       if (rest[0] !== 'sw1' && rest[0] !== 'sw2') bad(`switch must be sw1 or sw2, got "${rest[0] ?? ''}"`);
@@ -178,26 +178,26 @@ export function parseFault(args: string[], nodes: string[]): LabFault {
       return {
         kind: 'switch-for',
         node: node(rest[0]),
-        nic: rest[1]!,
+        nic: rest[1],
         up: flag(rest[2], 'up', 'down'),
       } as unknown as LabFault;
     case 'media':
       arity(2);
       if (!rest[1]?.startsWith('/')) bad('media needs an absolute path on the node (e.g. /shared/files/x.iso)');
-      return { kind: 'media', node: node(rest[0]), path: rest[1]! } as unknown as LabFault;
+      return { kind: 'media', node: node(rest[0]), path: rest[1] } as unknown as LabFault;
     case 'bmc':
       arity(2);
       return { kind: 'bmc', node: node(rest[0]), up: flag(rest[1], 'up', 'down') };
     case 'pdu':
       arity(2);
       if (!rest[0]) bad('pdu needs the PDU name (as in the answers, e.g. pdu2)');
-      return { kind: 'pdu', pdu: rest[0]!, up: flag(rest[1], 'up', 'down') };
+      return { kind: 'pdu', pdu: rest[0], up: flag(rest[1], 'up', 'down') };
     case 'outlet':
       arity(3);
       if (!rest[0]) bad('outlet needs the PDU name (e.g. pdu2)');
       if (!/^\d+$/.test(rest[1] ?? '') || Number(rest[1]) < 1 || Number(rest[1]) > 24)
         bad(`outlet needs a port number 1-24, got "${rest[1] ?? ''}"`);
-      return { kind: 'outlet', pdu: rest[0]!, port: String(Number(rest[1])), node: node(rest[2]) };
+      return { kind: 'outlet', pdu: rest[0], port: String(Number(rest[1])), node: node(rest[2]) };
     default:
       return bad(kind ? `unknown fault kind "${kind}"` : 'which fault?');
   }

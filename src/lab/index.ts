@@ -292,14 +292,14 @@ async function startLocked(
   const endpoints: Record<string, LabEndpoint> = {};
   const started: LabSshServer[] = [];
   const portFor = (name: string, i: number): { port: number; fixed: boolean } => {
-    if (opts.ports?.[name] !== undefined) return { port: opts.ports[name]!, fixed: true };
+    if (opts.ports?.[name] !== undefined) return { port: opts.ports[name], fixed: true };
     if (opts.portBase !== undefined) return { port: opts.portBase + i, fixed: true };
     return { port: previous?.nodes[name]?.port ?? 0, fixed: false };
   };
 
   try {
     for (const [i, name] of names.entries()) {
-      const node = world.nodes[name]!;
+      const node = world.nodes[name];
       const hk = loadOrCreateKeyPair(hostKeyPath(stateDir, name), `root@${name}`);
       const password = opts.answers?.nodes.find((n) => n.name === name)?.ssh.password ?? LAB_DEFAULT_PASSWORD;
       const { port, fixed } = portFor(name, i);
@@ -348,10 +348,10 @@ async function startLocked(
         names.map((n) => [
           n,
           {
-            port: endpoints[n]!.port,
-            hostKeyFingerprint: endpoints[n]!.hostKeyFingerprint,
-            reachable: world.nodes[n]!.reachable(),
-            connections: servers[n]!.connections,
+            port: endpoints[n].port,
+            hostKeyFingerprint: endpoints[n].hostKeyFingerprint,
+            reachable: world.nodes[n].reachable(),
+            connections: servers[n].connections,
           },
         ]),
       ),

@@ -178,7 +178,7 @@ export class LabSshServer {
     let failures = 0;
     client.on('authentication', (ctx) => {
       const reject = ctx.reject.bind(ctx);
-      ctx.reject = ((...args: Parameters<AuthContext['reject']>) => {
+      ctx.reject = (...args: Parameters<AuthContext['reject']>) => {
         // NOTE: "none" and a key offered without a signature are questions, not attempts.
         const attempt =
           ctx.method === 'password' ||
@@ -190,7 +190,7 @@ export class LabSshServer {
           return;
         }
         reject(...args);
-      }) as AuthContext['reject'];
+      };
       this.authenticate(ctx);
     });
     client.on('ready', () => {

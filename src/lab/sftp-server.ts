@@ -134,7 +134,7 @@ function advertiseExtensions(sftp: SFTPWrapper, exts: Record<string, string>): v
     set(target, prop, value) {
       return Reflect.set(target, prop, value, target);
     },
-  }) as typeof proto;
+  });
 }
 
 /** Serve SFTP requests on `sftp` from `fs`. */
@@ -394,10 +394,10 @@ export function serveSftp(sftp: SFTPWrapper, fs: LabFs, hooks: SftpHooks = {}): 
       return void sftp.status(id, STATUS_CODE.BAD_MESSAGE, `malformed ${name} request`);
     }
     if (name === 'posix-rename@openssh.com')
-      return rename(id, args[0]!.toString('utf8'), args[1]!.toString('utf8'), true);
+      return rename(id, args[0].toString('utf8'), args[1].toString('utf8'), true);
     if (name === 'fsync@openssh.com') {
       return guard(id, () => {
-        const h = getHandle(args[0]!);
+        const h = getHandle(args[0]);
         if (!h || h.kind !== 'file') return void sftp.status(id, STATUS_CODE.FAILURE, 'bad handle');
         flushFile(h);
         ok(id);

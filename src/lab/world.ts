@@ -453,7 +453,7 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
         name: n.name,
         bcn: n.bcn,
         ipmi: n.ipmi,
-        nics: n.nics as Record<string, string[]> | undefined,
+        nics: n.nics,
       }))
     : DEFAULT_NODES.map((n) => ({ ...n, nics: n.nics as Record<string, string[]> | undefined }));
   defs.forEach((d, idx) => {

@@ -93,7 +93,7 @@ function cidrRange(c: unknown): [number, number] | undefined {
   if (!m || Number(m[3]) > 32) return undefined;
   const prefix = Number(m[3]);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const base = (ipToInt(m[1]!) & mask) >>> 0;
+  const base = (ipToInt(m[1]) & mask) >>> 0;
   return [base, (base | (~mask >>> 0)) >>> 0];
 }
 

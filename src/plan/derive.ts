@@ -99,7 +99,7 @@ const BONDS: Record<NetName, string> = { bcn: 'bond0', sn: 'bond1', ifn: 'bond2'
 /** Parse a parted size like "216.5GB" into [number, unit]. */
 function splitSize(s: string): [number, string] {
   const m = /^(\d+(?:\.\d+)?)([A-Za-z%]+)$/.exec(s);
-  return m ? [Number(m[1]), m[2]!] : [NaN, ''];
+  return m ? [Number(m[1]), m[2]] : [NaN, ''];
 }
 
 function fmtNum(n: number): string {
@@ -202,7 +202,7 @@ export function derivePlan(a: Answers, opts: { freeStart?: string } = {}): Plan 
     },
     // NOTE: the tutorial's own numbering: 7 at the first push, 10 with storage services, 12 with VMs.
     configVersion: { foundation: 7, storage: 10, vms: 12 },
-    peerOf: (n) => nodes[1 - n.index]!,
+    peerOf: (n) => nodes[1 - n.index],
     node,
   };
 }

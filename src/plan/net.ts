@@ -20,7 +20,7 @@ export function inCidr(ip: string, cidr: string): boolean {
   const [base, p] = cidr.split('/');
   const prefix = Number(p);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return (ipToInt(ip) & mask) >>> 0 === (ipToInt(base!) & mask) >>> 0;
+  return (ipToInt(ip) & mask) >>> 0 === (ipToInt(base) & mask) >>> 0;
 }
 
 /** Netmask of a CIDR: 10.20.0.0/16 -> 255.255.0.0. */

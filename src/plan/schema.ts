@@ -21,7 +21,7 @@ export const ipv4 = z.string().regex(IPV4_RE, 'not an IPv4 address (e.g. 10.20.0
 export const cidr = z
   .string()
   .regex(/^[\d.]+\/\d{1,2}$/, 'not a CIDR (e.g. 10.20.0.0/16)')
-  .refine((s) => IPV4_RE.test(s.split('/')[0]!) && Number(s.split('/')[1]) <= 32, 'not a CIDR (e.g. 10.20.0.0/16)');
+  .refine((s) => IPV4_RE.test(s.split('/')[0]) && Number(s.split('/')[1]) <= 32, 'not a CIDR (e.g. 10.20.0.0/16)');
 export const mac = z.string().regex(MAC_RE, 'not a MAC address (e.g. 00:E0:81:C7:EC:49)');
 export const name = z.string().regex(NAME_RE, 'use letters, digits, "-", "_" and "." only');
 /** A host name or address (NTP server, /etc/hosts names). */

@@ -63,7 +63,7 @@ export interface KnownHostEntry {
 export function hashedHostMatches(hashed: string, pattern: string): boolean {
   const m = /^\|1\|([^|]+)\|([^|]+)$/.exec(hashed);
   if (!m) return false;
-  return createHmac('sha1', Buffer.from(m[1]!, 'base64')).update(pattern).digest('base64') === m[2];
+  return createHmac('sha1', Buffer.from(m[1], 'base64')).update(pattern).digest('base64') === m[2];
 }
 
 /**

@@ -20,7 +20,7 @@ const pending = new Map<string, Promise<ParsedKey | string>>();
 export const PASSPHRASE_TRIES = 3;
 
 function first(k: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
-  return Array.isArray(k) ? k[0]! : k;
+  return Array.isArray(k) ? k[0] : k;
 }
 
 /**

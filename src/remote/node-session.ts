@@ -502,7 +502,7 @@ export class NodeSession implements Transport {
                     return next(left, cb);
                   }
                   tried.push(`publickey ${m.file}`);
-                  cb({ type: 'publickey', username: this.user, key } as AnyAuthMethod);
+                  cb({ type: 'publickey', username: this.user, key });
                 },
                 (e: Error) => fail(e),
               );

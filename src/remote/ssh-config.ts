@@ -58,8 +58,8 @@ function splitLine(line: string): [string, string[]] | undefined {
   if (!m) return undefined;
   const args: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
-  for (let a; (a = re.exec(m[2]!));) args.push(a[1] ?? a[2]!);
-  return [m[1]!.toLowerCase(), args];
+  for (let a; (a = re.exec(m[2]));) args.push(a[1] ?? a[2]);
+  return [m[1].toLowerCase(), args];
 }
 
 function readEntries(
@@ -78,7 +78,7 @@ function readEntries(
     if (!parts) continue;
     const [key, args] = parts;
     if (key === 'host') current = args;
-    else if (key === 'match') current = args.length === 1 && args[0]!.toLowerCase() === 'all' ? ['*'] : null;
+    else if (key === 'match') current = args.length === 1 && args[0].toLowerCase() === 'all' ? ['*'] : null;
     else if (key === 'include') {
       for (const a of args)
         for (const f of expandInclude(a, home)) out.push(...readEntries(f, home, depth + 1, current));

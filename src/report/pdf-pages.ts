@@ -8,7 +8,7 @@
 function objects(pdf: string): Map<number, string> {
   const out = new Map<number, string>();
   const re = /(?:^|[\r\n])(\d+) 0 obj\b([\s\S]*?)endobj/g;
-  for (let m; (m = re.exec(pdf));) out.set(Number(m[1]), m[2]!);
+  for (let m; (m = re.exec(pdf));) out.set(Number(m[1]), m[2]);
   return out;
 }
 
@@ -50,7 +50,7 @@ export function destinationPages(pdf: Buffer): { pages: number; dests: Record<st
   const dict = d ? (objs.get(Number(d[1])) ?? '') : (/\/Dests\s*<<([\s\S]*?)>>/.exec(catalog)?.[1] ?? '');
   for (const m of dict.matchAll(/\/([^\s/[\]<>()]+)\s*\[\s*(\d+) 0 R/g)) {
     const page = index.get(Number(m[2]));
-    if (page) dests[pdfName(m[1]!)] = page;
+    if (page) dests[pdfName(m[1])] = page;
   }
   return { pages: order.length, dests };
 }

@@ -122,7 +122,7 @@ export function groupByValue<T>(items: { node: string; value: T }[]): NodeGroup<
   for (const it of items) {
     const key = JSON.stringify(it.value);
     const i = keys.indexOf(key);
-    if (i >= 0) out[i]!.nodes.push(it.node);
+    if (i >= 0) out[i].nodes.push(it.node);
     else {
       keys.push(key);
       out.push({ nodes: [it.node], value: it.value });

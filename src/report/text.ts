@@ -43,7 +43,7 @@ export function textTable(columns: string[], rows: string[][]): string {
   const width = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     columns
-      .map((_, i) => (cells[i] ?? '').padEnd(width[i]!))
+      .map((_, i) => (cells[i] ?? '').padEnd(width[i]))
       .join('  ')
       .trimEnd();
   return [line(columns), line(width.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -80,8 +80,8 @@ function taskText(t: TaskView): string {
       const who =
         f.variants.length > 1
           ? '  (differs per node)'
-          : f.variants[0]!.nodes.length < t.nodes.length
-            ? `  (${f.variants[0]!.nodes.join(', ')})`
+          : f.variants[0].nodes.length < t.nodes.length
+            ? `  (${f.variants[0].nodes.join(', ')})`
             : '';
       body.push(`  ${f.path}  (${attrs})${who}`);
     }

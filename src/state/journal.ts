@@ -60,12 +60,12 @@ export class Journal {
 
   /** Append one entry (string fields redacted, outputs truncated). */
   append(entry: Omit<JournalEntry, 'at'> & { at?: string }): void {
-    const e: JournalEntry = { at: entry.at ?? new Date().toISOString(), ...entry } as JournalEntry;
+    const e: JournalEntry = { at: entry.at ?? new Date().toISOString(), ...entry };
     for (const k of ['cmd', 'error', 'path', 'backup', 'task', 'node'] as const)
-      if (typeof e[k] === 'string') e[k] = this.redact(e[k]!);
+      if (typeof e[k] === 'string') e[k] = this.redact(e[k]);
     // NOTE: redact before truncating, so a secret cut at the boundary is never left half visible.
     for (const k of ['stdout', 'stderr'] as const)
-      if (typeof e[k] === 'string') e[k] = truncateOutput(this.redact(e[k]!));
+      if (typeof e[k] === 'string') e[k] = truncateOutput(this.redact(e[k]));
     appendNoFollow(this.file, JSON.stringify(e) + '\n');
   }
 }

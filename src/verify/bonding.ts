@@ -46,8 +46,8 @@ export function parseBonding(text: string): BondStatus {
     }
     const m = /^([^:]+):\s*(.*)$/.exec(line);
     if (!m) continue;
-    const key = m[1]!.trim();
-    const value = m[2]!.trim();
+    const key = m[1].trim();
+    const value = m[2].trim();
     if (key === 'Slave Interface') {
       slave = { name: value, mii: 'unknown', linkFailures: 0 };
       out.slaves.push(slave);

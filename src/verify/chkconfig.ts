@@ -13,11 +13,11 @@ export function parseChkconfig(text: string): ChkconfigList {
     const m = /^(\S+)\s+((?:\d:(?:on|off)\s*)+)$/.exec(line.trim());
     if (!m) continue;
     const levels: Record<number, boolean> = {};
-    for (const lv of m[2]!.trim().split(/\s+/)) {
+    for (const lv of m[2].trim().split(/\s+/)) {
       const [n, v] = lv.split(':');
       levels[Number(n)] = v === 'on';
     }
-    out.set(m[1]!, levels);
+    out.set(m[1], levels);
   }
   return out;
 }

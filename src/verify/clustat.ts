@@ -62,7 +62,7 @@ export function parseClustat(text: string): Clustat {
     const head = /^Cluster Status for (\S+) @ (.+)$/.exec(line);
     if (head) {
       out.cluster = head[1];
-      out.time = head[2]!.trim();
+      out.time = head[2].trim();
       continue;
     }
     const q = /^Member Status:\s*(\S+)/.exec(line);
@@ -82,12 +82,12 @@ export function parseClustat(text: string): Clustat {
     if (section === 'members') {
       const m = /^(\S+)\s+(\d+)\s+(.+)$/.exec(line);
       if (!m) continue;
-      const status = m[3]!
+      const status = m[3]
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
       out.members.push({
-        name: m[1]!,
+        name: m[1],
         id: Number(m[2]),
         status,
         online: status.includes('Online'),
@@ -97,9 +97,9 @@ export function parseClustat(text: string): Clustat {
     } else if (section === 'services') {
       const m = /^(\S+)\s+(\S+)\s+(\S+)$/.exec(line);
       if (!m) continue;
-      const name = m[1]!;
+      const name = m[1];
       const colon = name.indexOf(':');
-      const ownerCol = m[2]!;
+      const ownerCol = m[2];
       const paren = /^\((.*)\)$/.exec(ownerCol);
       out.services.push({
         name,
@@ -107,7 +107,7 @@ export function parseClustat(text: string): Clustat {
         short: colon > 0 ? name.slice(colon + 1) : name,
         owner: paren ? undefined : ownerCol,
         lastOwner: paren && paren[1] !== 'none' ? paren[1] : undefined,
-        state: m[3]!,
+        state: m[3],
       });
     }
   }

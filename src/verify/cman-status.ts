@@ -41,7 +41,7 @@ export function parseCmanStatus(text: string): CmanStatus {
   const raw: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Za-z][A-Za-z ]*?):\s*(.*)$/.exec(line.trimEnd());
-    if (m) raw[m[1]!.trim()] = m[2]!.trim();
+    if (m) raw[m[1].trim()] = m[2].trim();
   }
   return {
     version: raw['Version'],

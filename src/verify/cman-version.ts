@@ -12,5 +12,5 @@ export interface CmanVersion {
 /** Parse `cman_tool version`; undefined when the output is not that line (e.g. cman not running). */
 export function parseCmanVersion(text: string): CmanVersion | undefined {
   const m = /^\s*(\d+(?:\.\d+)*)\s+config\s+(\d+)\s*$/m.exec(text);
-  return m ? { version: m[1]!, config: Number(m[2]) } : undefined;
+  return m ? { version: m[1], config: Number(m[2]) } : undefined;
 }

@@ -39,8 +39,8 @@ export function parseDrbdStatus(text: string): DrbdStatus {
   for (const line of text.split('\n')) {
     const m = /^(\d+):(\S+)\s+(\S+)(.*)$/.exec(line.trim());
     if (!m) continue;
-    const rest = m[4]!.trim().split(/\s+/).filter(Boolean);
-    const row: DrbdStatusRow = { minor: Number(m[1]), resource: m[2]!, cs: m[3]!, ro: [], ds: [] };
+    const rest = m[4].trim().split(/\s+/).filter(Boolean);
+    const row: DrbdStatusRow = { minor: Number(m[1]), resource: m[2], cs: m[3], ro: [], ds: [] };
     // NOTE: columns after cs are optional (an unconnected resource prints fewer); roles and disk
     // states are the ones with a slash, in that order.
     const slashed = rest.filter((f) => f.includes('/') && !f.startsWith('/'));

@@ -22,10 +22,10 @@ export function parseIpLink(text: string): IpLink[] {
   for (const line of text.split('\n')) {
     const m = /^(\d+):\s+([^:\s@]+)(?:@\S+?)?:\s+<([^>]*)>(.*)$/.exec(line.trim());
     if (!m) continue;
-    const rest = m[4]!;
+    const rest = m[4];
     out.push({
       index: Number(m[1]),
-      name: m[2]!,
+      name: m[2],
       flags: m[3] ? m[3].split(',') : [],
       mac: /link\/ether\s+([0-9A-Fa-f:]{17})/.exec(rest)?.[1]?.toLowerCase(),
       master: /\bmaster\s+(\S+)/.exec(rest)?.[1],
@@ -47,7 +47,7 @@ export function parseIpAddr(text: string): IpAddr[] {
   const out: IpAddr[] = [];
   for (const line of text.split('\n')) {
     const m = /^\d+:\s+([^:\s@]+)(?:@\S+)?:?\s+inet\s+([\d.]+)\/(\d+)/.exec(line.trim());
-    if (m) out.push({ dev: m[1]!, ip: m[2]!, prefix: Number(m[3]) });
+    if (m) out.push({ dev: m[1], ip: m[2], prefix: Number(m[3]) });
   }
   return out;
 }

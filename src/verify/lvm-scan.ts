@@ -26,7 +26,7 @@ export function parsePvscan(text: string): PvScanEntry[] {
   const out: PvScanEntry[] = [];
   for (const line of text.split('\n')) {
     const m = /^\s*PV\s+(\S+)(?:\s+VG\s+(\S+))?\s+(lvm[12])\s+\[([^\]/]+?)(?:\s*\/\s*([^\]]+?)\s+free)?\]/.exec(line);
-    if (m) out.push({ pv: m[1]!, vg: m[2], format: m[3]!, size: m[4]!.trim(), free: m[5]?.trim() });
+    if (m) out.push({ pv: m[1], vg: m[2], format: m[3], size: m[4].trim(), free: m[5]?.trim() });
   }
   return out;
 }
@@ -42,7 +42,7 @@ export function parseVgscan(text: string): VgScanEntry[] {
   const out: VgScanEntry[] = [];
   for (const line of text.split('\n')) {
     const m = /Found (?:exported )?volume group "([^"]+)" using metadata type (\S+)/.exec(line);
-    if (m) out.push({ vg: m[1]!, format: m[2]! });
+    if (m) out.push({ vg: m[1], format: m[2] });
   }
   return out;
 }
@@ -66,13 +66,13 @@ export function parseLvscan(text: string): LvScanEntry[] {
   for (const line of text.split('\n')) {
     const m = /^\s*(ACTIVE|inactive)\s+(?:Original\s+|Snapshot\s+)?'([^']+)'\s+\[([^\]]+)\]\s*(\S+)?/.exec(line);
     if (!m) continue;
-    const parts = m[2]!.split('/');
+    const parts = m[2].split('/');
     out.push({
       active: m[1] === 'ACTIVE',
-      path: m[2]!,
+      path: m[2],
       vg: parts[2] ?? '',
       lv: parts.slice(3).join('/'),
-      size: m[3]!.trim(),
+      size: m[3].trim(),
       policy: m[4],
     });
   }

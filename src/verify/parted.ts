@@ -50,7 +50,7 @@ export function toBytes(size: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]+)$/.exec(size.trim());
   if (!m) return NaN;
   if (m[2] === 's') return Number(m[1]) * 512;
-  const f = UNITS[m[2]!];
+  const f = UNITS[m[2]];
   return f === undefined ? NaN : Number(m[1]) * f;
 }
 
@@ -63,19 +63,19 @@ export function parsePartedMachine(text: string): PartedTable {
     .filter((l) => l && l !== 'BYT;' && l !== 'CHS;' && l !== 'CYL;');
   for (const line of lines) {
     const f = line.replace(/;$/, '').split(':');
-    if (f[0]!.startsWith('/')) {
+    if (f[0].startsWith('/')) {
       out.disk = f[0];
       out.diskSize = f[1];
       out.label = f[5];
       continue;
     }
-    if (!/^\d+$/.test(f[0]!)) continue;
+    if (!/^\d+$/.test(f[0])) continue;
     const free = f[4] === 'free';
     out.rows.push({
       number: free ? undefined : Number(f[0]),
-      start: f[1]!,
-      end: f[2]!,
-      size: f[3]!,
+      start: f[1],
+      end: f[2],
+      size: f[3],
       free,
       fs: free ? undefined : f[4] || undefined,
       flags: free ? undefined : f[6] || undefined,
@@ -108,18 +108,18 @@ export function parsePartedHuman(text: string): PartedTable {
     }
     if (!cols) continue;
     const m = /^\s*(\d+)?\s+(\S+)\s+(\S+)\s+(\S+)/.exec(line);
-    if (!m || !/^\d/.test(m[2]!)) continue;
+    if (!m || !/^\d/.test(m[2])) continue;
     if (/Free Space\s*$/.test(line)) {
-      out.rows.push({ start: m[2]!, end: m[3]!, size: m[4]!, free: true });
+      out.rows.push({ start: m[2], end: m[3], size: m[4], free: true });
       continue;
     }
     const cut = (a: number, b: number) => (a < 0 ? '' : line.slice(a, b < 0 ? undefined : b).trim());
     const type = cols.type >= 0 ? cut(cols.type, cols.fs) : '';
     out.rows.push({
       number: Number(m[1]),
-      start: m[2]!,
-      end: m[3]!,
-      size: m[4]!,
+      start: m[2],
+      end: m[3],
+      size: m[4],
       free: false,
       type: type || undefined,
       fs: cut(cols.fs, cols.flags) || undefined,

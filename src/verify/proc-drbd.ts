@@ -53,8 +53,8 @@ export function parseProcDrbd(text: string): ProcDrbd {
     }
     const m = /^\s*(\d+):\s+cs:(\S+)(.*)$/.exec(line);
     if (m) {
-      const rest = m[3]!.trim().split(/\s+/).filter(Boolean);
-      cur = { minor: Number(m[1]), cs: m[2]!, ro: [], ds: [], stats: {} };
+      const rest = m[3].trim().split(/\s+/).filter(Boolean);
+      cur = { minor: Number(m[1]), cs: m[2], ro: [], ds: [], stats: {} };
       for (const f of rest) {
         if (f.startsWith('ro:') || f.startsWith('st:')) cur.ro = f.slice(3).split('/');
         else if (f.startsWith('ds:')) cur.ds = f.slice(3).split('/');

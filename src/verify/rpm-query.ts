@@ -21,7 +21,7 @@ export function parseRpmQuery(text: string, names: readonly string[]): RpmQuery 
     if (!line) continue;
     const miss = /^package (\S+) is not installed$/.exec(line);
     if (miss) {
-      missing.push(miss[1]!);
+      missing.push(miss[1]);
       continue;
     }
     // NOTE: the version part starts with a digit: "qemu-kvm-tools-0.12..." must not count for "qemu-kvm".

@@ -28,7 +28,7 @@ export function parseVirshList(text: string): VirshDomain[] {
     }
     if (!body) continue;
     const m = /^\s*(\d+|-)\s+(\S+)\s+(.+?)\s*$/.exec(line);
-    if (m) out.push({ id: m[1] === '-' ? undefined : Number(m[1]), name: m[2]!, state: m[3]! });
+    if (m) out.push({ id: m[1] === '-' ? undefined : Number(m[1]), name: m[2], state: m[3] });
   }
   return out;
 }

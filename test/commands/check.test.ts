@@ -68,8 +68,8 @@ describe('check', () => {
 
     out = captureOutput();
     setOutput(out);
-    w.nodes['kvm-b']!.vars.started = false;
-    const conf = w.nodes['kvm-a']!.files.get('/etc/demo.conf')!;
+    w.nodes['kvm-b'].vars.started = false;
+    const conf = w.nodes['kvm-a'].files.get('/etc/demo.conf')!;
     conf.data = conf.data.replace(/cluster = \S+/, `cluster = ${SECRETS.RICCI_PW}`);
     const bad = await check({ state: dir }, deps);
     expect(checkExitCode(bad)).toBe(EXIT.drift);
@@ -91,14 +91,14 @@ describe('check', () => {
 
   it('--only STEP --force --yes re-applies that step; a check of it then passes', async () => {
     const { w, deps, dir } = await installedTo();
-    const conf = w.nodes['kvm-a']!.files.get('/etc/demo.conf')!;
+    const conf = w.nodes['kvm-a'].files.get('/etc/demo.conf')!;
     const good = conf.data;
     conf.data = 'tampered\n';
     expect(checkExitCode(await check({ state: dir, only: 'prep' }, deps))).toBe(EXIT.drift);
     const r = await check({ state: dir, only: 'prep', force: true, yes: true }, deps);
     expect(r.kind === 'reapply' && r.run.executed).toContain('prep.conf@kvm-a');
     expect(checkExitCode(r)).toBe(EXIT.ok);
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toBe(good);
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf')!.data).toBe(good);
     expect(readFileSync(join(dir, 'install.log'), 'utf8')).toContain(
       `anvil-install check --state ${resolve(dir)} --only prep --force --yes`,
     );

@@ -41,7 +41,7 @@ describe('exit codes of a run (the lab)', () => {
     expect(r.stdout).toContain('✔ every selected step is done');
     expect(r.stdout).toMatch(/tasks × nodes: +\d+ done \(\d+ changed, \d+ unchanged\), 0 failed/);
     expect(r.stdout).toMatch(
-      /still to do:\n(    - .*\n)*    - an-node01: SELinux is enforcing now; reboot for SELINUX=disabled to take effect/,
+      /still to do:\n( {4}- .*\n)* {4}- an-node01: SELinux is enforcing now; reboot for SELINUX=disabled to take effect/,
     );
     const log = readFileSync(join(cwd, 'st', 'install.log'), 'utf8');
     expect(log).toMatch(/==== ended: complete \(exit 0\)/);
@@ -63,7 +63,7 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     );
     expect(c.code).toBe(EXIT.usage);
     expect(c.stderr).toMatch(
-      /^✖ --from netwrok: no such step — did you mean network\?\n  hint: steps are: preflight, /,
+      /^✖ --from netwrok: no such step — did you mean network\?\n {2}hint: steps are: preflight, /,
     );
     expect(existsSync(join(cwd, 'st'))).toBe(false);
     const d = await runCli(['plan', '--answers', TUTORIAL, '--step', 'hosts.write'], { cwd, env });
@@ -76,7 +76,7 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     const cases: [string[], RegExp][] = [
       [
         ['render', '-a', TUTORIAL, '-o', '/proc/anvil-out'],
-        /^✖ cannot use \/proc\/anvil-out \(--out\) as a folder: cannot create \/proc\/anvil-out: no such file or folder\n  hint: /,
+        /^✖ cannot use \/proc\/anvil-out \(--out\) as a folder: cannot create \/proc\/anvil-out: no such file or folder\n {2}hint: /,
       ],
       [
         ['render', '-a', TUTORIAL, '-o', join(cwd, 'afile', 'x')],
@@ -84,15 +84,15 @@ describe('errors an operator can cause, as ✖ + hint', () => {
       ],
       [
         ['runbook', '-a', TUTORIAL, '-o', join(cwd, 'no', 'dir', 'x.pdf')],
-        /^✖ cannot write .*x\.pdf: the folder .*\/no\/dir does not exist\n  hint: create it first/,
+        /^✖ cannot write .*x\.pdf: the folder .*\/no\/dir does not exist\n {2}hint: create it first/,
       ],
       [
         ['runbook', '-a', TUTORIAL, '-o', '/proc/anvil-x.md'],
-        /^✖ cannot open \/proc\/anvil-x\.md: no such file or folder\n  hint: /,
+        /^✖ cannot open \/proc\/anvil-x\.md: no such file or folder\n {2}hint: /,
       ],
       [
         ['install', '--yes', '-a', TUTORIAL, '--state', join(cwd, 'afile', 'st')],
-        /^✖ cannot use .*afile\/st \(--state\) as a folder: .*afile\/st: a part of the path is a file, not a folder\n  hint: choose another folder with --state/,
+        /^✖ cannot use .*afile\/st \(--state\) as a folder: .*afile\/st: a part of the path is a file, not a folder\n {2}hint: choose another folder with --state/,
       ],
       [
         ['install', '--yes', '-a', TUTORIAL, '--state', '/proc/anvil-state'],
@@ -138,7 +138,7 @@ describe('errors an operator can cause, as ✖ + hint', () => {
       const r = await runCli(args, { cwd: ROOT, env });
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(
-        /Exit codes:\n  0 +every selected step is done[\s\S]*\n  3 +stopped at an operator gate[\s\S]*\n  4 +stopped before a step[\s\S]*\n  5 +aborted by the operator[\s\S]*\n  130 +interrupted/,
+        /Exit codes:\n {2}0 +every selected step is done[\s\S]*\n {2}3 +stopped at an operator gate[\s\S]*\n {2}4 +stopped before a step[\s\S]*\n {2}5 +aborted by the operator[\s\S]*\n {2}130 +interrupted/,
       );
     }
   });

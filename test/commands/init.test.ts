@@ -46,7 +46,7 @@ describe('anvil-install init', () => {
     const strip = (x: typeof a) =>
       JSON.parse(JSON.stringify(x).replaceAll(ENV.IPMI_PASSWORD, 'secret').replaceAll(ENV.RICCI_PASSWORD, 'secret'));
     expect(strip(a)).toEqual(strip(tutorial));
-    expect(a.fencing.devices[0]!.passwd).toBe(ENV.IPMI_PASSWORD);
+    expect(a.fencing.devices[0].passwd).toBe(ENV.IPMI_PASSWORD);
     expect(a.ricci.password).toBe(ENV.RICCI_PASSWORD);
     expect(derivePlan(a).vms.map((v) => v.lvPath)).toHaveLength(4);
     expect(statSync(file).mode & 0o077).toBe(0);
@@ -79,7 +79,7 @@ describe('anvil-install init', () => {
     for (const line of text
       .split('\n')
       .filter((l) => /^\s*# (hostKey|password|privateKey|linbitHash|freeStart|diskBus|arch|cdrom|floppy): /.test(l)))
-      expect(() => parse(line.replace('# ', '').split('   #')[0]!.trim())).not.toThrow();
+      expect(() => parse(line.replace('# ', '').split('   #')[0].trim())).not.toThrow();
   });
 
   it('refuses to overwrite without --force', async () => {

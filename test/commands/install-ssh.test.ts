@@ -104,17 +104,17 @@ describe.skipIf(!!why)('install over real SSH (loopback sshd as both nodes)', ()
       );
       expect(j.filter((e) => e.kind === 'write')).toHaveLength(2);
       expect(JSON.stringify(j)).not.toContain(SECRETS.RICCI_PW);
-      expect(readState(state)!.tasks['ssh.once']!['kvm-a']).toMatchObject({ status: 'done', runs: 1 });
+      expect(readState(state)!.tasks['ssh.once']['kvm-a']).toMatchObject({ status: 'done', runs: 1 });
       // resume on a finished install: nothing runs again
       const r2 = await resume({ state, yes: true }, deps);
       expect(r2).toMatchObject({ outcome: 'complete', executed: [] });
       // re-opened by hand: the once task consults its probe and does not run
       const s = readState(state)!;
-      s.tasks['ssh.once']!['kvm-a']!.status = 'failed';
+      s.tasks['ssh.once']['kvm-a'].status = 'failed';
       writeFileSync(join(state, 'state.json'), JSON.stringify(s));
       const r3 = await resume({ state, yes: true }, deps);
       expect(r3).toMatchObject({ outcome: 'complete', executed: [] });
-      expect(readState(state)!.tasks['ssh.once']!['kvm-a']).toMatchObject({ status: 'done', runs: 1 });
+      expect(readState(state)!.tasks['ssh.once']['kvm-a']).toMatchObject({ status: 'done', runs: 1 });
     } finally {
       setOutput(prev);
     }

@@ -117,7 +117,7 @@ describe('install / resume / status commands', () => {
     expect(out.text()).toContain(
       `operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`,
     );
-    expect(calls[0]!.lab).toBe(true);
+    expect(calls[0].lab).toBe(true);
     expect(readState(dir)!.lab).toEqual({ stateDir: join(dir, 'lab'), ports: {} });
     expect(statusText(dir, syntheticSteps())).toContain('check.failover on kvm-a: waiting for the operator');
 
@@ -125,8 +125,8 @@ describe('install / resume / status commands', () => {
     const r2 = await resume({ state: dir, yes: true }, deps(f));
     expect(r2.outcome).toBe('gate');
     expect(r2.stop).toMatchObject({ task: 'check.failover', node: 'kvm-a' });
-    expect(calls[1]!.lab).toBe(true);
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+    expect(calls[1].lab).toBe(true);
+    expect(readState(dir)!.tasks['check.failover']['kvm-a']).toMatchObject({
       status: 'pending',
       awaitingOperator: true,
     });
@@ -136,15 +136,15 @@ describe('install / resume / status commands', () => {
     const r3 = await resume({ state: dir }, { ...deps(f), prompter: p });
     expect(r3.outcome).toBe('complete');
     // the gate's step is approved first (its screen shows what the operator will do), then the checklist
-    expect(p.asked[0]!.message).toMatch(
+    expect(p.asked[0].message).toMatch(
       /you act, then confirm each item:\n\s+Pull the BCN cable of kvm-a\.[\s\S]*Approve step 3 of 4 \(check\)\?$/,
     );
     expect(p.asked.find((a) => a.kind === 'confirm')!.message).toContain('operator action needed — Pull a cable');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+    expect(readState(dir)!.tasks['check.failover']['kvm-a']).toMatchObject({
       status: 'done',
       evidence: { summary: 'operator confirmed 2 items' },
     });
-    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
+    expect(w.nodes['kvm-a'].count(/^demo-create /)).toBe(1);
   });
 
   it('resume --yes --accept-gates after a gate stop records the gate as skipped, never as confirmed', async () => {
@@ -152,7 +152,7 @@ describe('install / resume / status commands', () => {
     const dir = tempDir();
     expect((await install({ answers: ANSWERS, state: dir, yes: true }, deps(f))).outcome).toBe('gate');
     expect((await resume({ state: dir, yes: true, acceptGates: true }, deps(f))).outcome).toBe('complete');
-    const rec = readState(dir)!.tasks['check.failover']!['kvm-a']!;
+    const rec = readState(dir)!.tasks['check.failover']['kvm-a'];
     expect(rec.status).toBe('skipped');
     expect(rec.evidence?.summary).toContain('not run: passed over with --accept-gates');
   });
@@ -160,7 +160,7 @@ describe('install / resume / status commands', () => {
   it('a failure throws after the summary, with a hint to resume; resume then finishes', async () => {
     const { w, f } = factory();
     let fail = true;
-    w.nodes['kvm-b']!.inject = (what) =>
+    w.nodes['kvm-b'].inject = (what) =>
       fail && what.kind === 'exec' && what.cmd === 'demo-start' ? { code: 2, stderr: 'unit failed' } : undefined;
     const dir = tempDir();
     const err = await install({ answers: ANSWERS, state: dir, yes: true, acceptGates: true }, deps(f)).catch(
@@ -199,7 +199,7 @@ describe('install / resume / status commands', () => {
     const exits: number[] = [];
     let release!: () => void;
     // the partition command hangs until the test lets it go; the operator presses Ctrl-C meanwhile
-    w.nodes['kvm-a']!.on('demo-mkpart', () => {
+    w.nodes['kvm-a'].on('demo-mkpart', () => {
       signals.emit('SIGINT');
       return new Promise<void>((r) => (release = r));
     });
@@ -212,15 +212,15 @@ describe('install / resume / status commands', () => {
     expect(exits).toEqual([130]);
     expect(out.errText()).toContain(`interrupted — resume with: anvil-install resume --state ${dir}`);
     expect(existsSync(join(dir, 'lock'))).toBe(false);
-    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']!.status).toBe('running');
+    expect(readState(dir)!.tasks['disk.mkpart']['kvm-a'].status).toBe('running');
     release();
     expect(signals.listenerCount('SIGINT')).toBe(0);
     // the partition was made after all: resume verifies it and does not make it again
-    w.nodes['kvm-a']!.vars.parts = 1;
+    w.nodes['kvm-a'].vars.parts = 1;
     const r = await resume({ state: dir, yes: true, acceptGates: true }, deps(f));
     expect(r.outcome).toBe('complete');
     expect(r.executed).not.toContain('disk.mkpart@kvm-a');
-    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']).toMatchObject({
+    expect(readState(dir)!.tasks['disk.mkpart']['kvm-a']).toMatchObject({
       status: 'done',
       note: expect.stringContaining('interrupted earlier'),
     });

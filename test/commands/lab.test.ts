@@ -43,7 +43,7 @@ function serve(args: string[]): Promise<Serving> {
 }
 
 function ports(text: string): Record<string, number> {
-  return Object.fromEntries([...text.matchAll(/^\s+(\S+)\s+127\.0\.0\.1:(\d+)\s/gm)].map((m) => [m[1]!, Number(m[2])]));
+  return Object.fromEntries([...text.matchAll(/^\s+(\S+)\s+127\.0\.0\.1:(\d+)\s/gm)].map((m) => [m[1], Number(m[2])]));
 }
 
 describe('anvil-install lab', () => {
@@ -78,7 +78,7 @@ describe('anvil-install lab', () => {
         nodes: Record<string, { port: number }>;
       };
       expect(info.pid).toBe(first.proc.pid);
-      expect(info.nodes['an-node01']!.port).toBe(p1['an-node01']);
+      expect(info.nodes['an-node01'].port).toBe(p1['an-node01']);
 
       expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({
         code: 0,

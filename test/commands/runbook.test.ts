@@ -98,7 +98,7 @@ describe.each(['md', 'html'] as const)('anvil-install runbook --format %s', (for
   it('prints files in full, commands per node, checks, expected output, gates with boxes and Yes/No tables', async () => {
     const doc = await write(format, OTHER, { steps: SAMPLE_STEPS });
     const { masked } = plans(OTHER, OTHER_ENV);
-    const hosts = stepViews(masked, SAMPLE_STEPS)[0]!.tasks[0]!.files[0]!.variants[0]!.value;
+    const hosts = stepViews(masked, SAMPLE_STEPS)[0].tasks[0].files[0].variants[0].value;
     if (format === 'md') {
       expect(doc).toContain(
         `**File \`/etc/hosts\`** on both nodes (mode 0644, copy in /etc/hosts.orig)\n\n\`\`\`\n${hosts.replace(/\n$/, '')}\n\`\`\``,
@@ -247,7 +247,7 @@ describe('runbook safety and errors', () => {
       const all = [...STEPS, ...SAMPLE_STEPS];
       const where = destinationPages(pdf);
       expect(where.pages).toBe(pages);
-      const starts = all.map((s) => where.dests[`step-${s.id.replace(/[^A-Za-z0-9_-]/g, '-')}`]!);
+      const starts = all.map((s) => where.dests[`step-${s.id.replace(/[^A-Za-z0-9_-]/g, '-')}`]);
       expect(starts.every((p, i) => p > (starts[i - 1] ?? 2))).toBe(true);
       expect(where.dests.handover).toBe(pages);
       if (!pdftotext) return;
@@ -263,12 +263,12 @@ describe('runbook safety and errors', () => {
         expect(text, `page ${n}`).toContain(`page ${n} of ${pages}`);
       }
       const i = all.findIndex((s) => s.id === 'clvm');
-      expect(page(starts[i]!)).toContain(`Step ${i + 1} of ${all.length}: ${all[i]!.title}`);
+      expect(page(starts[i])).toContain(`Step ${i + 1} of ${all.length}: ${all[i].title}`);
       expect(execFileSync('pdfinfo', [out], { encoding: 'utf8' })).toMatch(
         /Page size: +594\.\d+ x 841\.\d+ pts \(A4\)/,
       );
       // lvm.conf (an edit of the stock file) is its changes, not 2,000 lines of stock comments
-      const clvm = Array.from({ length: starts[i + 1]! - starts[i]! }, (_, k) => page(starts[i]! + k)).join('');
+      const clvm = Array.from({ length: starts[i + 1] - starts[i] }, (_, k) => page(starts[i] + k)).join('');
       expect(clvm).toMatch(/only the\s+changes to the stock file are shown/);
       expect(clvm).toMatch(/-\s+locking_type = 1\n\s+\+\s+locking_type = 3/);
       expect(clvm).not.toContain('# This is an example configuration file for the LVM2 system.');

@@ -41,7 +41,7 @@ const step: Step = {
 async function preview(lines = 0) {
   const long = Array.from({ length: lines }, (_, i) => `old line ${i}`).join('\n');
   const runs: PlannedRun[] = [a, b].map((n) => ({
-    task: step.tasks[0]!,
+    task: step.tasks[0],
     key: n.name,
     pn: n,
     reason: 'new',

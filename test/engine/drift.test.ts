@@ -73,10 +73,10 @@ describe('checkDrift', () => {
 
   it('names each drift by task and node with what the verify saw and expected; a failing read command is drift too', async () => {
     const { w, dir, answers, steps } = await installed();
-    const conf = w.nodes['kvm-b']!.files.get('/etc/demo.conf')!;
+    const conf = w.nodes['kvm-b'].files.get('/etc/demo.conf')!;
     conf.data = conf.data.replace(/cluster = \S+/, 'cluster = tampered');
-    w.nodes['kvm-a']!.vars.started = false;
-    w.nodes['kvm-a']!.vars.applied = false;
+    w.nodes['kvm-a'].vars.started = false;
+    w.nodes['kvm-a'].vars.applied = false;
     const findings = await checkDrift({ answers, steps, state: readState(dir)!, transports: w.transports });
     const drift = findings.filter((f) => f.status === 'drift');
     expect(drift).toEqual([
@@ -111,7 +111,7 @@ describe('checkDrift', () => {
   it('checks only --only STEP; records not done are not checked', async () => {
     const { w, dir, answers, steps } = await installed();
     const state = readState(dir)!;
-    state.tasks['disk.lvm']!['kvm-b']!.status = 'failed';
+    state.tasks['disk.lvm']['kvm-b'].status = 'failed';
     delete state.tasks['disk.free'];
     const findings = await checkDrift({ answers, steps, state, transports: w.transports, only: 'disk' });
     expect(findings.map((f) => `${f.task}@${f.node}: ${f.status}${f.why ? ` (${f.detail})` : ''}`)).toEqual([
@@ -130,7 +130,7 @@ describe('checkDrift', () => {
     let drives = 0;
     const steps = syntheticSteps();
     const gateStep = steps.find((s) => s.id === 'check')!;
-    gateStep.tasks[0]!.gate!.drive = async () => {
+    gateStep.tasks[0].gate!.drive = async () => {
       drives++;
       return { summary: 'driven' };
     };
@@ -146,7 +146,7 @@ describe('checkDrift', () => {
     expect(drives).toBe(0);
     const state = readState(dir)!;
     // NOTE: as an operator's confirmation would have left them
-    for (const id of ['check.failover', 'check.after']) state.tasks[id]!['kvm-a']!.status = 'done';
+    for (const id of ['check.failover', 'check.after']) state.tasks[id]['kvm-a'].status = 'done';
     const findings = await checkDrift({ answers, steps, state, transports: w.transports, only: 'check' });
     expect(findings).toEqual([
       {
@@ -223,7 +223,7 @@ describe('checkDrift', () => {
       createdAt: '',
       updatedAt: '',
       captured: {} as Record<string, unknown>,
-      tasks: Object.fromEntries(steps[0]!.tasks.map((t) => [t.id, { 'kvm-a': { status: 'done' as const } }])),
+      tasks: Object.fromEntries(steps[0].tasks.map((t) => [t.id, { 'kvm-a': { status: 'done' as const } }])),
     };
     const findings = await checkDrift({ answers, steps, state, transports: w.transports });
     expect(findings.map((f) => `${f.task}: ${f.status}: ${f.detail}`)).toEqual([
@@ -234,8 +234,8 @@ describe('checkDrift', () => {
       'odd.once: not-checked: one-time transition of the first build (stopped once), not a lasting state',
     ]);
     expect(state.captured).toEqual({});
-    expect(w.nodes['kvm-a']!.files.has('/etc/x')).toBe(false);
-    expect(w.nodes['kvm-a']!.reconnects).toBe(0);
+    expect(w.nodes['kvm-a'].files.has('/etc/x')).toBe(false);
+    expect(w.nodes['kvm-a'].reconnects).toBe(0);
   });
 
   it('masks the secrets in what a verify saw', async () => {
@@ -275,7 +275,7 @@ describe('checkDrift', () => {
     };
     const findings = await checkDrift({ answers, steps, state, transports: w.transports });
     expect(JSON.stringify(findings)).not.toContain(SECRETS.RICCI_PW);
-    expect(findings[0]!.detail).toBe(`password ${MASK}`);
+    expect(findings[0].detail).toBe(`password ${MASK}`);
     expect(findings[1]).toMatchObject({ status: 'drift', expected: `password ${MASK}` });
   });
 });

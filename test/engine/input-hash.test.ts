@@ -28,7 +28,7 @@ describe('input hash', () => {
 
   it('changes with the rendered inputs, not with a secret (secrets are masked before hashing)', () => {
     const [prep] = syntheticSteps();
-    const conf = prep!.tasks[1]!;
+    const conf = prep.tasks[1];
     const a = testAnswers();
     const p = derivePlan(a);
     const h = inputHash(conf, p, p.nodes[0], secretValues(a));

@@ -93,7 +93,7 @@ describe('a run that carries on (resume, install on the same state) removes the 
       await expect(
         install({ answers: ANSWERS, state: dir, yes: true, lab: true, to: 'hosts' }, deps),
       ).rejects.toBeInstanceOf(Interrupted);
-      expect(readState(dir)!.tasks['hosts.write']!['an-node01']!.status).toBe('running');
+      expect(readState(dir)!.tasks['hosts.write']['an-node01'].status).toBe('running');
       // the next run is a new process: its connections are alive
       arm.dead = false;
 
@@ -166,7 +166,7 @@ describe('a run that carries on (resume, install on the same state) removes the 
       expect(out.errText()).toContain(`an-node01: removed ${left}, left by an interrupted write`);
       const lab = await startLab({ stateDir: join(dir, 'lab') });
       try {
-        const t = lab.transports()['an-node01']!;
+        const t = lab.transports()['an-node01'];
         expect((await t.exec('ls -A1 /root/.ssh')).stdout).not.toMatch(/\.anvil-/);
         await t.close();
       } finally {

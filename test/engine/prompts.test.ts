@@ -56,9 +56,9 @@ describe('prompters', () => {
       expect(r.outcome).toBe('failed');
       // kvm-b's demo.conf was skipped, so its verify fails there: the operator's choice was honoured
       expect(r.stop).toMatchObject({ task: 'prep.conf', node: 'kvm-b' });
-      expect(w.nodes['kvm-a']!.files.has('/etc/demo.conf')).toBe(true);
-      expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
-      expect(readState(dir)!.tasks['prep.conf']!['kvm-a']!.status).toBe('done');
+      expect(w.nodes['kvm-a'].files.has('/etc/demo.conf')).toBe(true);
+      expect(w.nodes['kvm-b'].files.has('/etc/demo.conf')).toBe(false);
+      expect(readState(dir)!.tasks['prep.conf']['kvm-a'].status).toBe('done');
       expect(kb.left()).toBe(0);
 
       // resume: approve step prep (kvm-b's demo.conf, now shown with the step), step disk and the
@@ -68,8 +68,8 @@ describe('prompters', () => {
       expect(r2.error).toBeUndefined();
       expect(r2.outcome).toBe('complete');
       expect(kb2.left()).toBe(0);
-      expect(w.nodes['kvm-a']!.count(/^demo-mkpart/)).toBe(1);
-      expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+      expect(w.nodes['kvm-a'].count(/^demo-mkpart/)).toBe(1);
+      expect(readState(dir)!.tasks['check.failover']['kvm-a']).toMatchObject({
         status: 'done',
         evidence: { summary: 'operator confirmed 2 items' },
       });
@@ -93,10 +93,10 @@ describe('prompters', () => {
     // a wrong phrase goes back to the question, where the operator aborts: nothing was partitioned
     expect(r.error).toBeInstanceOf(RunAborted);
     expect(r.outcome).toBe('aborted');
-    expect(w.nodes['kvm-a']!.count(/^demo-mkpart/) + w.nodes['kvm-b']!.count(/^demo-mkpart/)).toBe(0);
+    expect(w.nodes['kvm-a'].count(/^demo-mkpart/) + w.nodes['kvm-b'].count(/^demo-mkpart/)).toBe(0);
     const typed = wrong.asked.filter((a) => a.kind === 'input');
     expect(typed).toHaveLength(1);
-    expect(typed[0]!.message).toContain('kvm-a: "Make partition" destroys /dev/vdb on kvm-a.');
+    expect(typed[0].message).toContain('kvm-a: "Make partition" destroys /dev/vdb on kvm-a.');
     // the approval screen names what is destroyed, per node
     expect(wrong.asked.find((a) => a.message.includes('Approve step 2 of 4'))!.message).toContain(
       '⚠ destructive on kvm-b: /dev/vdb',
@@ -138,8 +138,8 @@ describe('prompters', () => {
       const r = await runIn(dir, { transports: w.transports, stdin: kb.stdin, renderer: 'simple' });
       expect(r.outcome).toBe('aborted');
       expect(kb.left()).toBe(0);
-      expect(w.nodes['kvm-a']!.files.has('/etc/demo.conf')).toBe(false);
-      expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
+      expect(w.nodes['kvm-a'].files.has('/etc/demo.conf')).toBe(false);
+      expect(w.nodes['kvm-b'].files.has('/etc/demo.conf')).toBe(false);
     } finally {
       setOutput(prev);
     }

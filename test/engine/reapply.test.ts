@@ -20,7 +20,7 @@ async function installed(steps: Step[] = syntheticSteps()) {
 describe('runner: reapply', () => {
   it('without it, --only STEP keeps a done step; with it, the step runs again and mends a tampered file', async () => {
     const { w, dir, steps } = await installed();
-    const conf = w.nodes['kvm-a']!.files.get('/etc/demo.conf')!;
+    const conf = w.nodes['kvm-a'].files.get('/etc/demo.conf')!;
     const good = conf.data;
     conf.data = 'tampered\n';
     const kept = await runIn(dir, { transports: w.transports, yes: true, only: 'prep', steps });
@@ -30,8 +30,8 @@ describe('runner: reapply', () => {
     const again = await runIn(dir, { transports: w.transports, yes: true, only: 'prep', reapply: true, steps });
     expect(again.outcome).toBe('complete');
     expect(again.executed.sort()).toEqual(['prep.conf@kvm-a', 'prep.conf@kvm-b', 'prep.macs@kvm-a', 'prep.macs@kvm-b']);
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toBe(good);
-    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']!.runs).toBe(2);
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf')!.data).toBe(good);
+    expect(readState(dir)!.tasks['prep.conf']['kvm-a'].runs).toBe(2);
   });
 
   it('a once task consults its done probe and is not run again; a safe one is', async () => {
@@ -41,7 +41,7 @@ describe('runner: reapply', () => {
     expect(r.executed).not.toContain('disk.mkpart@kvm-a');
     expect(r.executed).toContain('disk.lvm@kvm-a');
     for (const n of Object.values(w.nodes)) expect(n.count(/^demo-mkpart$/)).toBe(1);
-    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']!.note).toMatch(/done probe/);
+    expect(readState(dir)!.tasks['disk.mkpart']['kvm-a'].note).toMatch(/done probe/);
   });
 
   it('keeps a settled gate (no question, no test) and a first-build transition', async () => {
@@ -59,11 +59,11 @@ describe('runner: reapply', () => {
     });
     expect(gate.outcome).toBe('complete');
     expect(gate.executed).toEqual([]);
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('skipped');
+    expect(readState(dir)!.tasks['check.failover']['kvm-a'].status).toBe('skipped');
     const cluster = await runIn(dir, { transports: w.transports, yes: true, only: 'cluster', reapply: true, steps });
     expect(cluster.outcome).toBe('complete');
     expect(cluster.executed).toEqual([]);
-    expect(readState(dir)!.tasks['cluster.start']!['kvm-a']!.note).toMatch(/^kept: started once by hand/);
+    expect(readState(dir)!.tasks['cluster.start']['kvm-a'].note).toMatch(/^kept: started once by hand/);
     for (const n of Object.values(w.nodes)) expect(n.count(/^demo-start$/)).toBe(1);
   });
 });

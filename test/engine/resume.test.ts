@@ -29,10 +29,10 @@ function outcome(dir: string, nodes: Record<string, MemoryNode>) {
 
 function onceCounts(nodes: Record<string, MemoryNode>) {
   return {
-    mkpartA: nodes['kvm-a']!.count(/^demo-mkpart$/),
-    mkpartB: nodes['kvm-b']!.count(/^demo-mkpart$/),
-    createA: nodes['kvm-a']!.count(/^demo-create /),
-    createB: nodes['kvm-b']!.count(/^demo-create /),
+    mkpartA: nodes['kvm-a'].count(/^demo-mkpart$/),
+    mkpartB: nodes['kvm-b'].count(/^demo-mkpart$/),
+    createA: nodes['kvm-a'].count(/^demo-create /),
+    createB: nodes['kvm-b'].count(/^demo-create /),
   };
 }
 

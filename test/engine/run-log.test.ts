@@ -89,7 +89,7 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
     expect(log).toContain('✖ prep/prep.conf on kvm-b failed');
     expect(log).toMatch(/tasks × nodes: +\d+ done \(\d+ changed, \d+ unchanged\), 1 failed/);
     expect(log).toMatch(
-      /✖ kvm-b: `demo-check` failed with exit code 1: not applied\n.*  hint: fix the cause, then: anvil-install resume --state .*\n.*==== ended: failed \(exit 1\) after /,
+      /✖ kvm-b: `demo-check` failed with exit code 1: not applied\n.* {2}hint: fix the cause, then: anvil-install resume --state .*\n.*==== ended: failed \(exit 1\) after /,
     );
     for (const v of Object.values(SECRETS)) expect(log).not.toContain(v);
     // the run's own output carries the tally, the elapsed time and where the log is
@@ -135,7 +135,7 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
     expect(readFileSync(join(dir, RUN_LOG_FILE), 'utf8')).toMatch(
       /diff of \/etc\/demo\.conf on kvm-\w: refused \(abort\)/,
     );
-    expect(w.nodes['kvm-a']!.count(/^(demo-apply|ip-macs)/)).toBe(0);
+    expect(w.nodes['kvm-a'].count(/^(demo-apply|ip-macs)/)).toBe(0);
 
     // a file asked for on its own (its diff was not known at the step's approval): abort there
     const dir1 = tempDir();
@@ -154,8 +154,8 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
       ),
     );
     expect((r1.error as RunAborted).exitCode).toBe(EXIT.aborted);
-    expect(w1.nodes['kvm-a']!.count(/^demo-apply/)).toBe(0);
-    expect(w1.nodes['kvm-b']!.count(/^demo-apply/)).toBe(0);
+    expect(w1.nodes['kvm-a'].count(/^demo-apply/)).toBe(0);
+    expect(w1.nodes['kvm-b'].count(/^demo-apply/)).toBe(0);
 
     const dir2 = tempDir();
     const cancel = {
@@ -211,7 +211,7 @@ describe('install.log, the closing summary and the exit codes of a run', () => {
     );
     expect(r2.out).not.toMatch(/✔ /);
     expect(
-      w2.nodes['kvm-a']!.commands.concat(w2.nodes['kvm-b']!.commands).filter((c) => !/^(cat|test) /.test(c)),
+      w2.nodes['kvm-a'].commands.concat(w2.nodes['kvm-b'].commands).filter((c) => !/^(cat|test) /.test(c)),
     ).toEqual([]);
   });
 

@@ -95,16 +95,16 @@ describe('runner: a whole run', () => {
       ifn: [macsOf('kvm-b')[2], macsOf('kvm-b')[5]],
     });
     // the config was rendered after the capture: it holds the captured MACs
-    const conf = w.nodes['kvm-b']!.files.get('/etc/demo.conf')!;
+    const conf = w.nodes['kvm-b'].files.get('/etc/demo.conf')!;
     expect(conf.data).toContain(`eth0 = ${macsOf('kvm-b')[0]}`);
     expect(conf.data).toContain(`ricci_password = ${SECRETS.RICCI_PW}`);
     expect(conf.mode).toBe(0o600);
     // the edit applied to the node's own file, the original kept in /root/backups
-    expect(w.nodes['kvm-a']!.files.get('/etc/lvm/lvm.conf')!.data).toContain('locking_type = 3');
-    expect(w.nodes['kvm-a']!.files.get('/root/backups/lvm.conf')!.data).toContain('locking_type = 1');
+    expect(w.nodes['kvm-a'].files.get('/etc/lvm/lvm.conf')!.data).toContain('locking_type = 3');
+    expect(w.nodes['kvm-a'].files.get('/root/backups/lvm.conf')!.data).toContain('locking_type = 1');
     // the once task ran once, on node 1 only, with the captured free-space start
-    expect(w.nodes['kvm-a']!.vars.createdAs).toBe('bc-prod-7@47.5GB');
-    expect(w.nodes['kvm-b']!.count(/^demo-create /)).toBe(0);
+    expect(w.nodes['kvm-a'].vars.createdAs).toBe('bc-prod-7@47.5GB');
+    expect(w.nodes['kvm-b'].count(/^demo-create /)).toBe(0);
     expect(r.executed).toContain('cluster.create@kvm-a');
   });
 
@@ -115,7 +115,7 @@ describe('runner: a whole run', () => {
     const j = parseJournal(journalText(dir));
     for (const name of ['kvm-a', 'kvm-b']) {
       const cmds = j.filter((e) => e.kind === 'exec' && e.node === name).map((e) => e.cmd);
-      expect(cmds).toEqual(w.nodes[name]!.commands.map((c) => c.split(SECRETS.RICCI_PW).join(MASK)));
+      expect(cmds).toEqual(w.nodes[name].commands.map((c) => c.split(SECRETS.RICCI_PW).join(MASK)));
     }
     const apply = j.find((e) => e.cmd?.startsWith('demo-apply'))!;
     expect(apply).toMatchObject({ node: expect.any(String), task: 'prep.conf', code: 0, ms: expect.any(Number) });
@@ -182,14 +182,14 @@ describe('runner: diffs', () => {
 
   it("shows each node's masked diff on the step's approval and writes both on approve, asking nothing more", async () => {
     const w = makeWorld();
-    w.nodes['kvm-a']!.files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
-    w.nodes['kvm-b']!.files.set('/etc/demo.conf', { data: 'kept by the operator\n', mode: 0o644 });
+    w.nodes['kvm-a'].files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
+    w.nodes['kvm-b'].files.set('/etc/demo.conf', { data: 'kept by the operator\n', mode: 0o644 });
     const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'approve this step' });
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, prompter, steps: fileOnly(), answers: withNics });
     expect(r.outcome).toBe('complete');
     expect(prompter.asked).toHaveLength(1);
-    const q = prompter.asked[0]!;
+    const q = prompter.asked[0];
     expect(q.kind).toBe('select');
     expect(q.message).toContain('/etc/demo.conf on kvm-a: changed');
     expect(q.message).toContain('/etc/demo.conf on kvm-b: changed');
@@ -199,28 +199,28 @@ describe('runner: diffs', () => {
     expect(q.message).toContain(`+ricci_password = ${MASK}`);
     expect(q.message).not.toContain(SECRETS.RICCI_PW);
     for (const n of ['kvm-a', 'kvm-b'])
-      expect(w.nodes[n]!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf.orig')!.data).toBe('old contents\n');
-    expect(w.nodes['kvm-b']!.files.get('/etc/demo.conf.orig')!.data).toBe('kept by the operator\n');
+      expect(w.nodes[n].files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf.orig')!.data).toBe('old contents\n');
+    expect(w.nodes['kvm-b'].files.get('/etc/demo.conf.orig')!.data).toBe('kept by the operator\n');
   });
 
   it('skip leaves both nodes untouched, says what will fail, and ends "skipped"; the next run asks again', async () => {
     const w = makeWorld();
-    w.nodes['kvm-a']!.files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
+    w.nodes['kvm-a'].files.set('/etc/demo.conf', { data: 'old contents\n', mode: 0o644 });
     const steps = fileOnly();
-    steps[0]!.ifSkipped = 'nothing reads demo.conf';
+    steps[0].ifSkipped = 'nothing reads demo.conf';
     const prompter = new FakePrompter({ 'Approve step 1 of 1 (files)?': 'skip this step' });
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, prompter, steps, answers: withNics });
     expect(r.outcome).toBe('skipped');
     expect(r.stop!.message).toContain('files');
-    expect(prompter.asked[0]!.message).toContain('If you skip this step: nothing reads demo.conf.');
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toBe('old contents\n');
-    expect(w.nodes['kvm-b']!.files.has('/etc/demo.conf')).toBe(false);
-    expect(
-      w.nodes['kvm-a']!.commands.concat(w.nodes['kvm-b']!.commands).filter((c) => !/^cat |^test /.test(c)),
-    ).toEqual([]);
-    expect(readState(dir)!.tasks['files.conf']!['kvm-a']).toMatchObject({
+    expect(prompter.asked[0].message).toContain('If you skip this step: nothing reads demo.conf.');
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf')!.data).toBe('old contents\n');
+    expect(w.nodes['kvm-b'].files.has('/etc/demo.conf')).toBe(false);
+    expect(w.nodes['kvm-a'].commands.concat(w.nodes['kvm-b'].commands).filter((c) => !/^cat |^test /.test(c))).toEqual(
+      [],
+    );
+    expect(readState(dir)!.tasks['files.conf']['kvm-a']).toMatchObject({
       status: 'pending',
       note: expect.stringContaining('skipped by the operator'),
     });
@@ -241,8 +241,8 @@ describe('runner: diffs', () => {
     expect(r.executed).toEqual([]);
     expect(statuses(dir)['files.conf']).toBeUndefined();
     for (const n of ['kvm-a', 'kvm-b']) {
-      expect(w.nodes[n]!.files.has('/etc/demo.conf')).toBe(false);
-      expect(w.nodes[n]!.commands).toEqual([]);
+      expect(w.nodes[n].files.has('/etc/demo.conf')).toBe(false);
+      expect(w.nodes[n].commands).toEqual([]);
     }
   });
 
@@ -264,8 +264,8 @@ describe('runner: diffs', () => {
     });
     expect(r.outcome).toBe('complete');
     expect(again.asked).toHaveLength(1);
-    expect(again.asked[0]!.message).not.toContain('/etc/demo.conf on');
-    expect(again.asked[0]!.message).toContain('$ true');
+    expect(again.asked[0].message).not.toContain('/etc/demo.conf on');
+    expect(again.asked[0].message).toContain('$ true');
     expect(parseJournal(journalText(dir2)).filter((e) => e.kind === 'write')).toEqual([]);
     // and a third run on that folder has nothing left to do: no question at all
     const third = new FakePrompter({});
@@ -292,9 +292,9 @@ describe('runner: gates', () => {
     expect(r.stop!.message).toBe(
       `operator action needed: check/check.failover — run \`anvil-install resume --state ${dir}\` after doing it`,
     );
-    const rec = readState(dir)!.tasks['check.failover']!['kvm-a']!;
+    const rec = readState(dir)!.tasks['check.failover']['kvm-a'];
     expect(rec).toMatchObject({ status: 'pending', awaitingOperator: true });
-    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(0);
+    expect(w.nodes['kvm-a'].count(/^demo-create /)).toBe(0);
     expect(statuses(dir)['cluster.create']).toBeUndefined();
 
     // `install --yes` again is not a confirmation: it stops at the same gate
@@ -304,12 +304,12 @@ describe('runner: gates', () => {
 
     const resumed = await runIn(dir, { transports: w.transports, yes: true, resumeGates: true });
     expect(resumed.outcome).toBe('complete');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+    expect(readState(dir)!.tasks['check.failover']['kvm-a']).toMatchObject({
       status: 'done',
       evidence: { summary: 'operator resumed the run after the gate stop' },
     });
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.awaitingOperator).toBeUndefined();
-    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
+    expect(readState(dir)!.tasks['check.failover']['kvm-a'].awaitingOperator).toBeUndefined();
+    expect(w.nodes['kvm-a'].count(/^demo-create /)).toBe(1);
   });
 
   it('--accept-gates records the gate as skipped with a note and carries on', async () => {
@@ -317,7 +317,7 @@ describe('runner: gates', () => {
     const dir = tempDir();
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.outcome).toBe('complete');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+    expect(readState(dir)!.tasks['check.failover']['kvm-a']).toMatchObject({
       status: 'skipped',
       note: expect.stringContaining('--accept-gates'),
     });
@@ -332,13 +332,13 @@ describe('runner: gates', () => {
     expect(r.outcome).toBe('gate');
     const gateQs = no.asked.filter((a) => a.kind === 'confirm');
     expect(gateQs.map((a) => a.message.split('\n').pop())).toEqual(['[1/2] cable pulled', '[2/2] failover seen']);
-    expect(gateQs[0]!.message).toContain('Pull the BCN cable of kvm-a.');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']!.status).toBe('pending');
+    expect(gateQs[0].message).toContain('Pull the BCN cable of kvm-a.');
+    expect(readState(dir)!.tasks['check.failover']['kvm-a'].status).toBe('pending');
 
     const yes = new FakePrompter({ ...APPROVE, 'cable pulled': true, 'failover seen': true });
     const r2 = await runIn(dir, { transports: w.transports, prompter: yes });
     expect(r2.outcome).toBe('complete');
-    expect(readState(dir)!.tasks['check.failover']!['kvm-a']).toMatchObject({
+    expect(readState(dir)!.tasks['check.failover']['kvm-a']).toMatchObject({
       status: 'done',
       evidence: { summary: 'operator confirmed 2 items' },
     });
@@ -361,7 +361,7 @@ describe('runner: cancelled prompt', () => {
     expect(r.error).toBeInstanceOf(PromptCancelled);
     expect(r.stop).toMatchObject({ task: 'check.failover', node: 'kvm-a' });
     expect(readState(dir)!.tasks['check.failover']?.['kvm-a']?.status ?? 'pending').toBe('pending');
-    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(0);
+    expect(w.nodes['kvm-a'].count(/^demo-create /)).toBe(0);
   });
 });
 
@@ -394,8 +394,8 @@ describe('runner: prompts under --yes', () => {
     expect(r.outcome).toBe('failed');
     expect(r.error).toBeInstanceOf(MissingAnswer);
     expect((r.error as MissingAnswer).path).toBe('ricci.password');
-    expect(w.nodes['kvm-a']!.commands).toEqual(['echo 22']);
-    expect(readState(dir)!.tasks['ask.pw']!['kvm-a']).toMatchObject({
+    expect(w.nodes['kvm-a'].commands).toEqual(['echo 22']);
+    expect(readState(dir)!.tasks['ask.pw']['kvm-a']).toMatchObject({
       status: 'failed',
       error: expect.stringContaining('ricci.password'),
     });
@@ -431,7 +431,7 @@ describe('runner: step selection', () => {
     const c = await runIn(dir, { transports: w.transports, yes: true, only: 'disk' });
     expect(c).toMatchObject({ outcome: 'complete', executed: [] });
     // an unfinished task before --from is found even when later steps are done
-    patchState(dir, (s) => (s.tasks['disk.free']!['kvm-a']!.status = 'failed'));
+    patchState(dir, (s) => (s.tasks['disk.free']['kvm-a'].status = 'failed'));
     await expect(runIn(dir, { transports: w.transports, yes: true, from: 'cluster' })).rejects.toThrow(
       /disk\/disk\.free on kvm-a is failed/,
     );
@@ -455,17 +455,17 @@ describe('runner: changed answers', () => {
       'cluster.start@kvm-a',
       'cluster.start@kvm-b',
     ]);
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-8');
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-8');
     for (const n of Object.values(w.nodes)) expect(n.count(/^demo-mkpart$/)).toBe(1);
-    expect(w.nodes['kvm-a']!.count(/^demo-create /)).toBe(1);
+    expect(w.nodes['kvm-a'].count(/^demo-create /)).toBe(1);
     const s = readState(dir)!;
-    expect(s.tasks['cluster.create']!['kvm-a']).toMatchObject({
+    expect(s.tasks['cluster.create']['kvm-a']).toMatchObject({
       status: 'done',
       runs: 1,
       note: expect.stringContaining('done probe'),
     });
-    expect(s.tasks['prep.macs']!['kvm-a']!.runs).toBe(1);
-    expect(s.tasks['prep.conf']!['kvm-a']!.runs).toBe(2);
+    expect(s.tasks['prep.macs']['kvm-a'].runs).toBe(1);
+    expect(s.tasks['prep.conf']['kvm-a'].runs).toBe(2);
     // same answers again: nothing to do
     const r3 = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, answers: changed });
     expect(r3.executed).toEqual([]);
@@ -487,7 +487,7 @@ describe('runner: one-time transitions of the first build', () => {
     expect(r.executed).not.toContain('disk.free@kvm-a');
     expect(r.executed).toContain('cluster.start@kvm-a');
     const s = readState(dir)!;
-    expect(s.tasks['disk.free']!['kvm-a']).toMatchObject({
+    expect(s.tasks['disk.free']['kvm-a']).toMatchObject({
       status: 'done',
       runs: 1,
       note: expect.stringContaining('found once on the fresh disk'),
@@ -505,10 +505,10 @@ describe('runner: interrupted tasks (status running found at start)', () => {
 
   it('safe, verify passes: marked done without running', async () => {
     const { w, dir } = await doneRun();
-    patchState(dir, (s) => (s.tasks['prep.conf']!['kvm-a']!.status = 'running'));
+    patchState(dir, (s) => (s.tasks['prep.conf']['kvm-a'].status = 'running'));
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.executed).toEqual([]);
-    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']).toMatchObject({
+    expect(readState(dir)!.tasks['prep.conf']['kvm-a']).toMatchObject({
       status: 'done',
       runs: 1,
       note: expect.stringContaining('verify passed'),
@@ -517,21 +517,21 @@ describe('runner: interrupted tasks (status running found at start)', () => {
 
   it('safe, verify fails: re-run', async () => {
     const { w, dir } = await doneRun();
-    patchState(dir, (s) => (s.tasks['prep.conf']!['kvm-a']!.status = 'running'));
-    w.nodes['kvm-a']!.files.delete('/etc/demo.conf');
+    patchState(dir, (s) => (s.tasks['prep.conf']['kvm-a'].status = 'running'));
+    w.nodes['kvm-a'].files.delete('/etc/demo.conf');
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.executed).toEqual(['prep.conf@kvm-a']);
-    expect(readState(dir)!.tasks['prep.conf']!['kvm-a']).toMatchObject({ status: 'done', runs: 2 });
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
+    expect(readState(dir)!.tasks['prep.conf']['kvm-a']).toMatchObject({ status: 'done', runs: 2 });
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf')!.data).toContain('cluster = bc-prod-7');
   });
 
   it('once, verify passes: marked done, never run again', async () => {
     const { w, dir } = await doneRun();
-    patchState(dir, (s) => (s.tasks['disk.mkpart']!['kvm-b']!.status = 'running'));
+    patchState(dir, (s) => (s.tasks['disk.mkpart']['kvm-b'].status = 'running'));
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.executed).toEqual([]);
-    expect(w.nodes['kvm-b']!.count(/^demo-mkpart$/)).toBe(1);
-    expect(statuses(dir)['disk.mkpart']!['kvm-b']).toBe('done');
+    expect(w.nodes['kvm-b'].count(/^demo-mkpart$/)).toBe(1);
+    expect(statuses(dir)['disk.mkpart']['kvm-b']).toBe('done');
   });
 
   it('once, verify fails and the done probe says it did not happen: run (once)', async () => {
@@ -541,21 +541,21 @@ describe('runner: interrupted tasks (status running found at start)', () => {
     patchState(dir, (s) => (s.tasks['disk.mkpart'] = { 'kvm-a': { status: 'running', runs: 1 } }));
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.outcome).toBe('complete');
-    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(1);
-    expect(readState(dir)!.tasks['disk.mkpart']!['kvm-a']).toMatchObject({ status: 'done', runs: 2 });
+    expect(w.nodes['kvm-a'].count(/^demo-mkpart$/)).toBe(1);
+    expect(readState(dir)!.tasks['disk.mkpart']['kvm-a']).toMatchObject({ status: 'done', runs: 2 });
   });
 
   it('once, verify fails, no done probe: refused with a message, never run', async () => {
     const w = makeWorld();
     const dir = tempDir();
     const steps = syntheticSteps();
-    delete steps[1]!.tasks[0]!.done;
+    delete steps[1].tasks[0].done;
     await runIn(dir, { transports: w.transports, yes: true, to: 'prep', steps });
     patchState(dir, (s) => (s.tasks['disk.mkpart'] = { 'kvm-a': { status: 'running', runs: 1 } }));
     const r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps });
     expect(r.outcome).toBe('failed');
     expect(String((r.error as Error).message)).toMatch(/disk\.mkpart on kvm-a was interrupted.*not re-run/);
-    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(0);
+    expect(w.nodes['kvm-a'].count(/^demo-mkpart$/)).toBe(0);
   });
 });
 
@@ -564,7 +564,7 @@ describe('runner: Ctrl-C', () => {
     const w = makeWorld();
     const dir = tempDir();
     let runner!: Parameters<NonNullable<Parameters<typeof runIn>[2]>>[0];
-    w.nodes['kvm-a']!.inject = (what) => {
+    w.nodes['kvm-a'].inject = (what) => {
       if (what.kind === 'exec' && what.cmd === 'demo-mkpart') runner.interrupt();
     };
     let r!: RunResult;
@@ -572,14 +572,14 @@ describe('runner: Ctrl-C', () => {
     await runner.settled();
     expect(r.outcome).toBe('interrupted');
     const s = readState(dir)!;
-    expect(s.tasks['disk.mkpart']!['kvm-a']!.status).toBe('running');
+    expect(s.tasks['disk.mkpart']['kvm-a'].status).toBe('running');
     expect(s.tasks['disk.lvm']).toBeUndefined();
     // the command did run (the interrupt came while it was in flight)
-    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(1);
-    w.nodes['kvm-a']!.inject = undefined;
+    expect(w.nodes['kvm-a'].count(/^demo-mkpart$/)).toBe(1);
+    w.nodes['kvm-a'].inject = undefined;
     r = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true });
     expect(r.outcome).toBe('complete');
-    expect(w.nodes['kvm-a']!.count(/^demo-mkpart$/)).toBe(1);
+    expect(w.nodes['kvm-a'].count(/^demo-mkpart$/)).toBe(1);
     expect(statuses(dir)).toEqual(ALL_DONE);
   });
 });

@@ -51,7 +51,10 @@ function steps(): Step[] {
 function world() {
   const w = makeWorld();
   for (const n of Object.values(w.nodes))
-    n.on('passwd --stdin demo', (_m, node, stdin) => void (node.vars.pw = stdin)).on(/^demo-fence .*/, () => undefined);
+    n.on('passwd --stdin demo', (_m, node, stdin) => void (node.vars.pw = stdin ?? '')).on(
+      /^demo-fence .*/,
+      () => undefined,
+    );
   return w;
 }
 
@@ -75,13 +78,13 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
     const key = statSync(join(dir, 'secret.key'));
     expect(key.mode & 0o777).toBe(0o600);
     const s1 = readState(dir)!;
-    expect(Object.keys(s1.tasks['secrets.stdin']!['kvm-a']!.secretHashes ?? {})).toEqual(['ricci.password']);
-    expect(Object.keys(s1.tasks['prep.conf']!['kvm-a']!.secretHashes ?? {})).toEqual(['ricci.password']);
-    expect(Object.keys(s1.tasks['secrets.fence']!['kvm-a']!.secretHashes ?? {}).sort()).toEqual([
+    expect(Object.keys(s1.tasks['secrets.stdin']['kvm-a'].secretHashes ?? {})).toEqual(['ricci.password']);
+    expect(Object.keys(s1.tasks['prep.conf']['kvm-a'].secretHashes ?? {})).toEqual(['ricci.password']);
+    expect(Object.keys(s1.tasks['secrets.fence']['kvm-a'].secretHashes ?? {}).sort()).toEqual([
       'fencing.devices.ilo_ka.passwd',
       'fencing.devices.ilo_kb.passwd',
     ]);
-    expect(s1.tasks['disk.lvm']!['kvm-a']!.secretHashes).toBeUndefined();
+    expect(s1.tasks['disk.lvm']['kvm-a'].secretHashes).toBeUndefined();
 
     // unchanged answers: nothing runs
     const same = await runIn(dir, { transports: w.transports, yes: true, acceptGates: true, steps: steps() });
@@ -104,8 +107,8 @@ describe('a changed secret is re-applied (issue 10, point 1)', () => {
     expect(r.outcome).toBe('complete');
     expect(r.executed).toContain('prep.conf@kvm-a');
     expect(r.executed).toContain('secrets.stdin@kvm-b');
-    expect(w.nodes['kvm-b']!.vars.pw).toBe(`${NEW}\n`);
-    expect(w.nodes['kvm-a']!.files.get('/etc/demo.conf')!.data).toContain(`ricci_password = ${NEW}`);
+    expect(w.nodes['kvm-b'].vars.pw).toBe(`${NEW}\n`);
+    expect(w.nodes['kvm-a'].files.get('/etc/demo.conf')!.data).toContain(`ricci_password = ${NEW}`);
     const said = out.lines.join('');
     expect(said).toContain('prep.conf on kvm-a: ricci.password changed');
     expect(said).toContain('secrets.stdin on kvm-b: ricci.password changed');

@@ -38,9 +38,9 @@ export function startCli(
   });
   let stdout = '';
   let stderr = '';
-  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  proc.stdin!.end(input ?? '');
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdin.end(input ?? '');
   const done = new Promise<CliResult>((res) =>
     proc.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
   );
@@ -73,11 +73,11 @@ export function serveLab(args: string[], o: ProcOptions): Promise<Serving> {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
       proc.on('exit', (code, signal) => r({ code, signal })),
     );
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (/^lab ready/m.test(out)) res({ proc, out: () => out, exited });
     });
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     void exited.then((x) => rej(new Error(`lab serve exited (${x.code ?? x.signal}) before ready:\n${out}\n${err}`)));
   });
 }

@@ -123,27 +123,27 @@ export function fakeCluster(p: Plan) {
     const name = x.plan.name;
     const up = model.running.get(name)!;
     const boot = model.boot.get(name)!;
-    x.on(/^test -x \/etc\/init\.d\/(\S+)$/, (_c, m) => ({ code: model.notInstalled.has(m[1]!) ? 1 : 0 }));
+    x.on(/^test -x \/etc\/init\.d\/(\S+)$/, (_c, m) => ({ code: model.notInstalled.has(m[1]) ? 1 : 0 }));
     x.on(/^\/etc\/init\.d\/(\S+) status$/, (_c, m) => ({
-      code: up.has(m[1]!) ? 0 : 3,
-      stdout: `${m[1]} is ${up.has(m[1]!) ? 'running' : 'stopped'}\n`,
+      code: up.has(m[1]) ? 0 : 3,
+      stdout: `${m[1]} is ${up.has(m[1]) ? 'running' : 'stopped'}\n`,
     }));
     x.on(/^\/etc\/init\.d\/(\S+) start$/, (_c, m) => {
       if (m[1] === 'cman' && !x.files.has(CONF)) return { code: 1, stderr: 'cman: no cluster.conf\n' };
-      up.add(m[1]!);
+      up.add(m[1]);
       if (m[1] === 'cman' && model.version === undefined) model.version = versionOf(x.files.get(CONF));
       if (m[1] === 'rgmanager') reconfigure();
       return `Starting ${m[1]}:                                            [  OK  ]\n`;
     });
     x.on(
       /^\/etc\/init\.d\/(\S+) stop$/,
-      (_c, m) => (up.delete(m[1]!), `Stopping ${m[1]}:                                            [  OK  ]\n`),
+      (_c, m) => (up.delete(m[1]), `Stopping ${m[1]}:                                            [  OK  ]\n`),
     );
-    x.on(/^chkconfig (\S+) (on|off)$/, (_c, m) => (m[2] === 'on' ? boot.add(m[1]!) : boot.delete(m[1]!), ''));
+    x.on(/^chkconfig (\S+) (on|off)$/, (_c, m) => (m[2] === 'on' ? boot.add(m[1]) : boot.delete(m[1]), ''));
     x.on('chkconfig cman on && chkconfig rgmanager on', () => (boot.add('cman'), boot.add('rgmanager'), ''));
     const list = (s: string) =>
       `${s.padEnd(15)}\t${[0, 1, 2, 3, 4, 5, 6].map((l) => `${l}:${boot.has(s) && l >= 2 && l <= 5 ? 'on' : 'off'}`).join('\t')}\n`;
-    x.on(/^chkconfig --list (\S+)$/, (_c, m) => list(m[1]!));
+    x.on(/^chkconfig --list (\S+)$/, (_c, m) => list(m[1]));
     x.on('chkconfig --list cman; chkconfig --list rgmanager', () => list('cman') + list('rgmanager'));
     x.on('passwd --stdin ricci', () => ({
       code: 0,
@@ -187,15 +187,15 @@ export function fakeCluster(p: Plan) {
       model.rg.set(`vm:${m[1]}`, { state: 'started', owner: m[2] });
       // NOTE: like vm.sh, the guest is started on the target (adopted when it already runs there).
       const target = nodes.find((y) => y.plan.fqdn === m[2]);
-      if (target) model.guests.get(target.plan.name)!.add(m[1]!);
+      if (target) model.guests.get(target.plan.name)!.add(m[1]);
       return `vm:${m[1]} is now running on ${m[2]}\n`;
     });
     x.on(/^clusvcadm -M vm:(\S+) -m (\S+)$/, (_c, m) => {
       const s = model.rg.get(`vm:${m[1]}`);
       const target = nodes.find((y) => y.plan.fqdn === m[2]);
       if (!s || s.state !== 'started' || !target) return { code: 1, stderr: `Invalid operation for vm:${m[1]}\n` };
-      for (const g of model.guests.values()) g.delete(m[1]!);
-      model.guests.get(target.plan.name)!.add(m[1]!);
+      for (const g of model.guests.values()) g.delete(m[1]);
+      model.guests.get(target.plan.name)!.add(m[1]);
       model.rg.set(`vm:${m[1]}`, { state: 'started', owner: m[2] });
       return `Trying to migrate vm:${m[1]} to ${m[2]}...Success\n`;
     });
@@ -218,7 +218,7 @@ export function fakeCluster(p: Plan) {
   // NOTE: set after the generic handlers so they win (FakeNode: later handlers first).
   for (const x of nodes) {
     x.on('passwd --stdin ricci', () => {
-      const last = x.stdins[x.stdins.length - 1]!;
+      const last = x.stdins[x.stdins.length - 1];
       model.ricci.set(x.plan.name, (last.stdin ?? '').replace(/\n$/, ''));
       return 'Changing password for user ricci.\npasswd: all authentication tokens updated successfully.\n';
     });
@@ -233,7 +233,7 @@ export function fakeCluster(p: Plan) {
           stderr: `cman_tool: Error: new config version (${v}) must be greater than current version (${model.version})\n`,
         };
       // NOTE: like cman_tool, one password line per node it must authenticate to, read from stdin.
-      const typed = (x.stdins[x.stdins.length - 1]!.stdin ?? '').split('\n');
+      const typed = (x.stdins[x.stdins.length - 1].stdin ?? '').split('\n');
       for (const [i, y] of nodes.entries())
         if (typed[i] !== model.ricci.get(y.plan.name))
           return { code: 1, stderr: `Unable to authenticate to the ricci daemon on ${y.plan.fqdn}\n` };

@@ -185,7 +185,7 @@ export class FakeNode implements LabNodeApi {
         return ok('/root\n');
       case 'printenv':
         return opts.env?.[args[0] ?? ''] !== undefined
-          ? ok(`${opts.env[args[0]!]}\n`)
+          ? ok(`${opts.env[args[0]]}\n`)
           : { code: 1, stdout: '', stderr: '' };
       case 'hang':
         return new Promise<LabExecResult>(() => {});

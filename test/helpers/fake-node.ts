@@ -104,7 +104,7 @@ export function fakePrompter(answers: Record<string, string | boolean> = {}): Pr
       asked.push(message);
       const a = find(message);
       if (typeof a === 'string') return choices.find((c) => c.startsWith(a)) ?? a;
-      return def ?? choices[0]!;
+      return def ?? choices[0];
     },
   };
 }

@@ -106,7 +106,7 @@ export class MemoryNode {
     if (m) return {};
     m = /^cat (\S+)$/.exec(cmd);
     if (m) {
-      const f = this.files.get(m[1]!);
+      const f = this.files.get(m[1]);
       return f ? { stdout: f.data } : { code: 1, stderr: `cat: ${m[1]}: No such file or directory` };
     }
     m = /^echo (.*)$/.exec(cmd);
@@ -152,6 +152,6 @@ export function memoryPair(names: [string, string]): {
   transports: Record<string, MemoryTransport>;
 } {
   const nodes = Object.fromEntries(names.map((n) => [n, new MemoryNode(n)]));
-  const transports = Object.fromEntries(names.map((n) => [n, new MemoryTransport(nodes[n]!)]));
+  const transports = Object.fromEntries(names.map((n) => [n, new MemoryTransport(nodes[n])]));
   return { nodes, transports };
 }

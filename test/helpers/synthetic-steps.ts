@@ -110,7 +110,7 @@ export function syntheticSteps(): Step[] {
             const macs = (await ctx.node.sh('ip-macs'))
               .trim()
               .split('\n')
-              .map((l) => l.split(' ')[1]!);
+              .map((l) => l.split(' ')[1]);
             ctx.capture(nicsKey(ctx.node.plan.name), {
               bcn: [macs[0], macs[3]],
               sn: [macs[1], macs[4]],
@@ -223,9 +223,9 @@ export function syntheticSteps(): Step[] {
           title: 'Create the cluster',
           on: 'node1',
           kind: 'once',
-          expect: (p) => [`cluster ${p.cluster.name} created from ${p.resources[0]!.start}`],
+          expect: (p) => [`cluster ${p.cluster.name} created from ${p.resources[0].start}`],
           async run(ctx) {
-            await ctx.node.sh(sh`demo-create ${ctx.plan.cluster.name} ${ctx.plan.resources[0]!.start!}`);
+            await ctx.node.sh(sh`demo-create ${ctx.plan.cluster.name} ${ctx.plan.resources[0].start!}`);
           },
           done: async (ctx) => (await ctx.node.exec('demo-created')).code === 0,
           async verify(ctx) {

@@ -38,7 +38,7 @@ function nodesState(labDir: string): unknown {
     };
   };
   const w = saved.world;
-  for (const n of w.nodes) delete n.fs.e.var!.e.log;
+  for (const n of w.nodes) delete n.fs.e.var.e.log;
   delete w.scheduler;
   return JSON.parse(JSON.stringify(w, (k, v: unknown) => (k === 'checked' ? undefined : v)));
 }

@@ -69,7 +69,7 @@ export function writeTutorialNetwork(n: LabNode, idx: number): void {
     ].join('\n'),
   );
   for (let e = 0; e < 6; e++) {
-    const [, title] = NETS[e % 3]!;
+    const [, title] = NETS[e % 3];
     const mac = n.nics.find((x) => x.name === `eth${e}`)!.mac;
     n.fs.writeFile(
       `${dir}/ifcfg-eth${e}`,
@@ -112,7 +112,7 @@ export const HOSTS = `127.0.0.1   localhost localhost.localdomain localhost4 loc
 /** Bring both nodes to the state after the tutorial's network step (bonds, bridge, hosts). */
 export async function networked(w: World): Promise<void> {
   for (const [i, name] of ['an-node01', 'an-node02'].entries()) {
-    const n = w.nodes[name]!;
+    const n = w.nodes[name];
     await run(n, 'yum -y remove NetworkManager && chkconfig network on');
     writeTutorialNetwork(n, i + 1);
     n.fs.writeFile('/etc/hosts', HOSTS);

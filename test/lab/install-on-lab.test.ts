@@ -59,7 +59,7 @@ async function snapshot(labDir: string): Promise<Record<string, string>> {
   const tags = new Map<string, string>();
   for (const n of NODES)
     for (const cmd of SNAPSHOT) {
-      const r = await world.nodes[n]!.exec(cmd);
+      const r = await world.nodes[n].exec(cmd);
       out[`${n}: ${cmd}`] = `${r.code}\n${r.stdout}${r.stderr}`
         .replace(/AAAA[0-9A-Za-z+/]{40,}={0,2}/g, (k) => {
           if (!tags.has(k)) tags.set(k, `KEY${tags.size + 1}`);
@@ -110,7 +110,7 @@ describe('install on the lab', () => {
       expect(records.filter((x) => !x.endsWith(':done'))).toEqual([]);
       // the tests were run by the tool and their evidence kept
       const ev = (t: string) =>
-        (state.tasks[t]!['an-node01'] as unknown as { evidence: { summary: string; details: Record<string, string> } })
+        (state.tasks[t]['an-node01'] as unknown as { evidence: { summary: string; details: Record<string, string> } })
           .evidence;
       expect(ev('fence-tests.run').summary).toBe(
         '4 fence tests passed (an-node01/ipmi, an-node01/pdu, an-node02/ipmi, an-node02/pdu)',
@@ -128,16 +128,16 @@ describe('install on the lab', () => {
 
       // real state read back from the lab nodes
       const world = await loadWorldOffline({ stateDir: join(refState(), 'lab') });
-      const bond0 = await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0');
+      const bond0 = await world.nodes['an-node01'].exec('cat /proc/net/bonding/bond0');
       expect(bond0.stdout).toContain('Currently Active Slave: eth0');
       expect(bond0.stdout).toContain('Permanent HW addr: 00:1b:21:9d:59:fc');
       for (const from of NODES)
         for (const name of ['an-node01.sn', 'an-node02.ifn', 'an-node02.alteeve.ca']) {
-          const s = await world.nodes[from]!.exec(`ssh -o BatchMode=yes root@${name} uname -n`);
+          const s = await world.nodes[from].exec(`ssh -o BatchMode=yes root@${name} uname -n`);
           expect(s.code, `${from} -> ${name}: ${s.stderr}`).toBe(0);
           expect(s.stdout.trim()).toBe(`${name.startsWith('an-node01') ? 'an-node01' : 'an-node02'}.alteeve.ca`);
         }
-      const clustat = (await world.nodes['an-node01']!.exec('clustat')).stdout;
+      const clustat = (await world.nodes['an-node01'].exec('clustat')).stdout;
       for (const v of ['vm:vm0001-dev  ', 'vm:vm0002-web ', 'vm:vm0003-db  ', 'vm:vm0004-ms  '])
         expect(clustat).toMatch(
           new RegExp(`${v.trim()} +an-node0${v.includes('0001') || v.includes('0002') ? 1 : 2}.alteeve.ca +started`),
@@ -149,7 +149,7 @@ describe('install on the lab', () => {
         }
       ).world;
       for (const n of NODES) {
-        const ops = saved.subsystems.storage.log[n]!.map((e) => `${e.op} ${e.target}`);
+        const ops = saved.subsystems.storage.log[n].map((e) => `${e.op} ${e.target}`);
         expect(ops.length).toBeGreaterThan(5);
         expect(new Set(ops).size, ops.join('; ')).toBe(ops.length);
       }
@@ -184,12 +184,12 @@ describe('install on the lab', () => {
         tasks: Record<string, Record<string, { evidence: { details: Record<string, string> } }>>;
       };
       // the power test of the two-PDU method cuts both outlets: the iLO fails first, then both PDUs succeed
-      expect(st.tasks['fence-tests.run']!['kvm-a']!.evidence.details.test2).toMatch(
+      expect(st.tasks['fence-tests.run']['kvm-a'].evidence.details.test2).toMatch(
         /cut kvm-a's power from kvm-b: .* outlet .* off, .* outlet .* off: fenced by kvm-b/,
       );
       const world = await loadWorldOffline({ stateDir: join(state, 'lab') });
-      expect((await world.nodes['kvm-a']!.exec('ip -o -4 addr show br-ifn')).stdout).toContain('10.1.4.21/16');
-      expect((await world.nodes['kvm-b']!.exec('ssh -o BatchMode=yes root@kvm-a.sn uname -n')).stdout).toBe(
+      expect((await world.nodes['kvm-a'].exec('ip -o -4 addr show br-ifn')).stdout).toContain('10.1.4.21/16');
+      expect((await world.nodes['kvm-b'].exec('ssh -o BatchMode=yes root@kvm-a.sn uname -n')).stdout).toBe(
         'kvm-a.example.org\n',
       );
       const all = (dir: string): string[] =>
@@ -240,11 +240,11 @@ describe('install on the lab', () => {
     expect(journalCount(labDir, 'an-node01', /reboot/)).toBe(1);
     expect(journalCount(labDir, 'an-node02', /reboot/)).toBe(0);
     const world = await loadWorldOffline({ stateDir: labDir });
-    const bond0 = (await world.nodes['an-node01']!.exec('cat /proc/net/bonding/bond0')).stdout;
+    const bond0 = (await world.nodes['an-node01'].exec('cat /proc/net/bonding/bond0')).stdout;
     expect(bond0).toMatch(
       /Currently Active Slave: eth0\nMII Status: up[\s\S]*Slave Interface: eth0\nMII Status: up\nLink Failure Count: 0\nPermanent HW addr: 00:1b:21:9d:59:fc/,
     );
-    expect((await world.nodes['an-node01']!.exec('cat /root/backups/ifcfg-eth0')).stdout).toContain(
+    expect((await world.nodes['an-node01'].exec('cat /root/backups/ifcfg-eth0')).stdout).toContain(
       'IPADDR="10.20.0.1"',
     );
   });
@@ -318,7 +318,7 @@ describe('install on the lab', () => {
       }
     ).world;
     for (const n of NODES) {
-      const ops = saved.subsystems.storage.log[n]!.map((e) => `${e.op} ${e.target}`);
+      const ops = saved.subsystems.storage.log[n].map((e) => `${e.op} ${e.target}`);
       expect(new Set(ops).size, `${n}: ${ops.join('; ')}`).toBe(ops.length);
     }
     expect(JSON.stringify(saved.subsystems.virt.doubleStarts ?? [])).toBe('[]');
@@ -327,7 +327,7 @@ describe('install on the lab', () => {
     // the backups are the installer's originals (ONBOOT/BOOTPROTO of the install), not our bond slaves
     const answers = loadAnswers(ANSWERS, {});
     for (const n of NODES) {
-      const backups = got[`${n}: for f in /root/backups/*; do echo "== $f"; cat $f; done`]!;
+      const backups = got[`${n}: for f in /root/backups/*; do echo "== $f"; cat $f; done`];
       expect(backups).not.toMatch(/MASTER=/);
       const macs = Object.values(answers.nodes.find((x) => x.name === n)!.nics!).flat();
       for (const m of macs) expect(backups.toUpperCase()).toContain(m.toUpperCase());

@@ -33,8 +33,8 @@ const BOND0_RESTORED = BOND0_ALL_UP.replace(
 /** The listing printed after `cat /proc/net/bonding/bond0` at a tutorial line (text is glued to the command). */
 function tutorialListing(startLine: number): string {
   const lines = tutorial!.slice(startLine - 1, startLine + 17);
-  lines[0] = lines[0]!.replace(/^cat \/proc\/net\/bonding\/bond0/, '');
-  lines[17] = lines[17]!.replace(/^(Slave queue ID: 0)[\s\S]*$/, '$1');
+  lines[0] = lines[0].replace(/^cat \/proc\/net\/bonding\/bond0/, '');
+  lines[17] = lines[17].replace(/^(Slave queue ID: 0)[\s\S]*$/, '$1');
   return lines.join('\n') + '\n';
 }
 
@@ -47,7 +47,7 @@ describe('network: the tutorial network step on the lab', () => {
 
   it('starts reachable on the BCN with eth0 static, NetworkManager on', async () => {
     const w = world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     expect(n.reachable()).toBe(true);
     expect((await run(n, 'ip -o -4 addr show')).out).toBe(
       '1: lo    inet 127.0.0.1/8 scope host lo\n2: eth0    inet 10.20.0.1/16 brd 10.20.255.255 scope global eth0\n',
@@ -69,7 +69,7 @@ describe('network: the tutorial network step on the lab', () => {
 
   it('NetworkManager removal, chkconfig network, backups with rsync', async () => {
     const w = world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     const rm = await run(n, 'yum remove NetworkManager -y');
     expect(rm.code).toBe(0);
     expect(rm.out).toContain('Complete!');
@@ -119,7 +119,7 @@ describe('network: the tutorial network step on the lab', () => {
     const w = world();
     const drops: string[] = [];
     w.on('drop-sessions', (x) => drops.push(x));
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     await run(n, 'yum remove NetworkManager -y');
     writeTutorialNetwork(n, 1);
     const r = await run(n, '/etc/init.d/network restart');
@@ -159,7 +159,7 @@ describe('network: the tutorial network step on the lab', () => {
 
   it('a pulled cable fails over to eth3; the primary returns only after updelay', async () => {
     const w = world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     await networked(w);
     w.fault({ kind: 'cable', node: 'an-node01', nic: 'eth0', up: false });
     expect((await run(n, 'cat /proc/net/bonding/bond0')).out).toBe(BOND0_ETH0_PULLED);
@@ -180,7 +180,7 @@ describe('network: the tutorial network step on the lab', () => {
 
   it('pulling the backup during updelay makes the primary active at once', async () => {
     const w = world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     await networked(w);
     w.fault({ kind: 'cable', node: 'an-node01', nic: 'eth0', up: false });
     w.fault({ kind: 'cable', node: 'an-node01', nic: 'eth0', up: true });
@@ -197,7 +197,7 @@ describe('network: the tutorial network step on the lab', () => {
     await networked(w);
     w.fault({ kind: 'switch', switch: 'sw1', up: false });
     for (const name of ['an-node01', 'an-node02']) {
-      const n = w.nodes[name]!;
+      const n = w.nodes[name];
       for (const [b, backup] of [
         [0, 'eth3'],
         [1, 'eth4'],
@@ -208,24 +208,24 @@ describe('network: the tutorial network step on the lab', () => {
         );
       expect(n.reachable()).toBe(true);
     }
-    const p = await run(w.nodes['an-node01']!, 'ping -c 1 an-node02.sn');
+    const p = await run(w.nodes['an-node01'], 'ping -c 1 an-node02.sn');
     expect(p.code).toBe(0);
     w.fault({ kind: 'switch', switch: 'sw2', up: false });
-    expect(w.nodes['an-node01']!.reachable()).toBe(false);
-    expect((await run(w.nodes['an-node01']!, 'cat /proc/net/bonding/bond0')).out).toContain(
+    expect(w.nodes['an-node01'].reachable()).toBe(false);
+    expect((await run(w.nodes['an-node01'], 'cat /proc/net/bonding/bond0')).out).toContain(
       'Currently Active Slave: None\nMII Status: down',
     );
     w.fault({ kind: 'switch', switch: 'sw2', up: true });
     // NOTE: with no slave up, the first one back is taken at once despite updelay.
-    expect(w.nodes['an-node01']!.reachable()).toBe(true);
-    expect((await run(w.nodes['an-node01']!, 'cat /proc/net/bonding/bond0')).out).toContain(
+    expect(w.nodes['an-node01'].reachable()).toBe(true);
+    expect((await run(w.nodes['an-node01'], 'cat /proc/net/bonding/bond0')).out).toContain(
       'Currently Active Slave: eth3',
     );
   }, 30000);
 
   it('a wrong HWADDR leaves that NIC out of its bond', async () => {
     const w = world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     await run(n, 'yum remove NetworkManager -y');
     writeTutorialNetwork(n, 1);
     await run(n, `sed -i 's/^HWADDR=.*/HWADDR="00:11:22:33:44:55"/' /etc/sysconfig/network-scripts/ifcfg-eth3`);
@@ -241,7 +241,7 @@ describe('network: the tutorial network step on the lab', () => {
 
   it('a network stop makes the node unreachable; ifcfg without the BCN address too', async () => {
     const w = world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     await run(n, '/etc/init.d/network stop');
     expect(n.reachable()).toBe(false);
     await run(n, 'service network start');

@@ -6,7 +6,7 @@ const PACKAGES =
 
 describe('security step: firewall and SELinux', () => {
   it('stops the firewalls with EL6 messages and diffs the SELinux change like the tutorial', async () => {
-    const n = world().nodes['an-node01']!;
+    const n = world().nodes['an-node01'];
     expect((await run(n, 'service iptables status')).out.split('\n')[0]).toBe('Table: filter');
     expect((await run(n, 'chkconfig iptables off && chkconfig ip6tables off')).code).toBe(0);
     const stop = await run(n, '/etc/init.d/iptables stop');
@@ -59,7 +59,7 @@ describe('security step: firewall and SELinux', () => {
 
 describe('packages step: yum, chkconfig, virsh, ntp', () => {
   it('installs the tutorial package set from the local catalogue', async () => {
-    const n = world().nodes['an-node01']!;
+    const n = world().nodes['an-node01'];
     expect((await run(n, 'which virsh')).code).toBe(1);
     expect((await run(n, 'virsh net-list --all')).err).toBe('bash: virsh: command not found\n');
     const r = await run(n, `yum install -y ${PACKAGES}`);
@@ -87,7 +87,7 @@ describe('packages step: yum, chkconfig, virsh, ntp', () => {
   }, 30000);
 
   it("disables libvirt's default network with the tutorial's messages", async () => {
-    const n = world().nodes['an-node01']!;
+    const n = world().nodes['an-node01'];
     await run(n, 'yum install -y libvirt');
     expect((await run(n, 'virsh net-list --all')).err).toMatch(/^error: Failed to reconnect to the hypervisor\n/);
     await run(n, '/etc/init.d/libvirtd start');
@@ -97,7 +97,7 @@ describe('packages step: yum, chkconfig, virsh, ntp', () => {
     expect((await run(n, 'ip -o -4 addr show virbr0')).out).toBe(
       '12: virbr0    inet 192.168.122.1/24 brd 192.168.122.255 scope global virbr0\n'.replace(
         '12:',
-        `${n.net.ifaces.virbr0!.index}:`,
+        `${n.net.ifaces.virbr0.index}:`,
       ),
     );
     expect((await run(n, 'virsh net-destroy default')).out).toBe('Network default destroyed\n\n');
@@ -111,7 +111,7 @@ describe('packages step: yum, chkconfig, virsh, ntp', () => {
     );
     expect((await run(n, 'virsh net-destroy default')).code).toBe(1);
     // The blank-file route: libvirtd started later finds no network to bring up.
-    const m = world().nodes['an-node02']!;
+    const m = world().nodes['an-node02'];
     await run(
       m,
       'yum install -y libvirt && cat /dev/null >/etc/libvirt/qemu/networks/default.xml && service libvirtd start',
@@ -120,7 +120,7 @@ describe('packages step: yum, chkconfig, virsh, ntp', () => {
   }, 30000);
 
   it('appends the NTP server and starts ntpd as the tutorial shows', async () => {
-    const n = world().nodes['an-node01']!;
+    const n = world().nodes['an-node01'];
     await run(n, 'yum install -y ntp');
     await run(
       n,
@@ -137,7 +137,7 @@ restrict tick.redhat.com mask 255.255.255.255 nomodify notrap noquery
       'Starting ntpd:                                             [  OK  ]\n',
     );
     if (tutorial)
-      expect(tutorial[1055]!.replace(/^\/etc\/init.d\/ntpd start/, '').replace(/Configuration Methods$/, '')).toBe(
+      expect(tutorial[1055].replace(/^\/etc\/init.d\/ntpd start/, '').replace(/Configuration Methods$/, '')).toBe(
         'Starting ntpd:                                             [  OK  ]',
       );
     expect((await run(n, 'service ntpd status')).out).toMatch(/^ntpd \(pid {2}\d+\) is running\.\.\.\n$/);

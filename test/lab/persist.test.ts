@@ -75,10 +75,10 @@ describe('world saving', () => {
   it('round-trips the world through world.json', () => {
     const d = tmp();
     const w = createWorld();
-    w.nodes['an-node01']!.fs.writeFile('/root/x', 'y');
+    w.nodes['an-node01'].fs.writeFile('/root/x', 'y');
     saveWorld(d, w);
     const back = createWorld({ saved: loadSavedWorld(d) });
-    expect(back.nodes['an-node01']!.fs.readFile('/root/x').toString()).toBe('y');
+    expect(back.nodes['an-node01'].fs.readFile('/root/x').toString()).toBe('y');
     expect(back.toJSON()).toEqual(w.toJSON());
   });
 
@@ -101,7 +101,7 @@ describe('world saving', () => {
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     expect(saver.saves).toBe(1);
-    w.nodes['an-node02']!.fs.writeFile('/root/late', 'z');
+    w.nodes['an-node02'].fs.writeFile('/root/late', 'z');
     saver.markDirty();
     saver.flush(); // before the scheduled save: written now
     expect(saver.saves).toBe(2);

@@ -46,9 +46,9 @@ describe('runaway commands on a node (issue 10, point 6)', () => {
       const timer = setInterval(() => ticks++, 0);
       let other: string | undefined;
       try {
-        const runaway = a!.exec(cmd, { maxSteps: SMALL });
+        const runaway = a.exec(cmd, { maxSteps: SMALL });
         // the other node answers while the runaway runs
-        const peer = b!.exec('echo alive').then((r) => (other = r.stdout));
+        const peer = b.exec('echo alive').then((r) => (other = r.stdout));
         const r = await runaway;
         await peer;
         expect(r.code).toBe(code);
@@ -56,7 +56,7 @@ describe('runaway commands on a node (issue 10, point 6)', () => {
         expect(other).toBe('alive\n');
         if (code === 137) expect(ticks).toBeGreaterThan(0);
         // and the node still works
-        expect((await a!.exec('echo ok')).stdout).toBe('ok\n');
+        expect((await a.exec('echo ok')).stdout).toBe('ok\n');
       } finally {
         clearInterval(timer);
       }
@@ -64,7 +64,7 @@ describe('runaway commands on a node (issue 10, point 6)', () => {
 
   it('a background runaway gets a budget of its own and does not stop later commands', async () => {
     const w = createWorld({ seed: 3 });
-    const a = Object.values(w.nodes)[0]!;
+    const a = Object.values(w.nodes)[0];
     const r = await a.exec('while true; do :; done &');
     expect(r.code).toBe(0);
     expect((await a.exec('echo after')).stdout).toBe('after\n');
@@ -73,7 +73,7 @@ describe('runaway commands on a node (issue 10, point 6)', () => {
 
   it('stops at its next step when cancelled (its channel closed)', async () => {
     const w = createWorld({ seed: 3 });
-    const a = Object.values(w.nodes)[0]!;
+    const a = Object.values(w.nodes)[0];
     const ac = new AbortController();
     const p = a.exec('while true; do :; done', { signal: ac.signal });
     await turn();
@@ -92,7 +92,7 @@ describe('the lab SSH server under attack (issue 10, point 6)', () => {
 
   async function serve(limits: ConstructorParameters<typeof LabSshServer>[0]['limits'] = {}, maxSteps?: number) {
     const w = createWorld({ seed: 5 });
-    const node = Object.values(w.nodes)[0]!;
+    const node = Object.values(w.nodes)[0];
     const done: { cmd: string; code: number }[] = [];
     const srv = new LabSshServer({
       name: node.name,
@@ -187,7 +187,7 @@ describe('large files and the world save (issue 10, point 6)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'anvil-blob-'));
     try {
       const w = createWorld({ seed: 1 });
-      const n = Object.values(w.nodes)[0]!;
+      const n = Object.values(w.nodes)[0];
       const data = randomBytes(3 * 1024 * 1024);
       n.fs.writeFile('/root/big.iso', data);
       const saver = new WorldSaver(dir, w);
@@ -196,17 +196,17 @@ describe('large files and the world save (issue 10, point 6)', () => {
       expect(blobs.length).toBe(1);
       const size1 = statSync(worldPath(dir)).size;
       expect(size1).toBeLessThan(1024 * 1024);
-      const mtime = statSync(join(dir, 'blobs', blobs[0]!)).mtimeMs;
+      const mtime = statSync(join(dir, 'blobs', blobs[0])).mtimeMs;
       await n.exec('echo 1 > /root/n');
       saver.markDirty();
       saver.flush();
-      expect(statSync(join(dir, 'blobs', blobs[0]!)).mtimeMs).toBe(mtime);
+      expect(statSync(join(dir, 'blobs', blobs[0])).mtimeMs).toBe(mtime);
       const back = createWorld({ saved: loadSavedWorld(dir) });
-      expect(Buffer.compare(Object.values(back.nodes)[0]!.fs.readFile('/root/big.iso'), data)).toBe(0);
+      expect(Buffer.compare(Object.values(back.nodes)[0].fs.readFile('/root/big.iso'), data)).toBe(0);
       await n.exec('rm -f /root/big.iso');
       saver.markDirty();
       saver.close();
-      expect(existsSync(join(dir, 'blobs', blobs[0]!))).toBe(false);
+      expect(existsSync(join(dir, 'blobs', blobs[0]))).toBe(false);
       rmSync(join(dir, 'blobs'), { recursive: true, force: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -217,7 +217,7 @@ describe('large files and the world save (issue 10, point 6)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'anvil-blob-'));
     try {
       const w = createWorld({ seed: 1 });
-      Object.values(w.nodes)[0]!.fs.writeFile('/root/big.bin', randomBytes(100 * 1024));
+      Object.values(w.nodes)[0].fs.writeFile('/root/big.bin', randomBytes(100 * 1024));
       new WorldSaver(dir, w).saveNow();
       rmSync(join(dir, 'blobs'), { recursive: true });
       expect(() => loadSavedWorld(dir)).toThrow(/refers to .*blobs.*which is missing/);

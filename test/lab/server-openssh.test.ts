@@ -38,7 +38,7 @@ describe.skipIf(!have)('lab with OpenSSH clients', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'anvil-lab-openssh-'));
     lab = await startLab({ stateDir: dir, answers: loadAnswers('examples/tutorial.anvil.yaml'), createWorld });
-    const ep = lab.nodes['an-node01']!;
+    const ep = lab.nodes['an-node01'];
     const pub = readFileSync(`${hostKeyPath(dir, 'an-node01')}.pub`, 'utf8')
       .trim()
       .split(' ')
@@ -72,7 +72,7 @@ describe.skipIf(!have)('lab with OpenSSH clients', () => {
     for (const n of ['an-node01', 'an-node02']) {
       const r = await sh('/usr/bin/ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyPath(dir, n)}.pub`]);
       expect(r.code).toBe(0);
-      expect(r.stdout.split(' ')[1]).toBe(lab.nodes[n]!.hostKeyFingerprint);
+      expect(r.stdout.split(' ')[1]).toBe(lab.nodes[n].hostKeyFingerprint);
     }
   });
 
@@ -107,7 +107,7 @@ describe.skipIf(!have)('lab with OpenSSH clients', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/upload\.txt/);
     expect(readFileSync(join(dir, 'back.txt'), 'utf8')).toBe('uploaded by OpenSSH sftp\n');
-    const fs = (lab.world as FakeWorld).nodes['an-node01']!.fs;
+    const fs = (lab.world as FakeWorld).nodes['an-node01'].fs;
     expect(fs.readFile('/etc/upload.txt').toString()).toBe('uploaded by OpenSSH sftp\n');
     expect(fs.stat('/etc/upload.txt')!.mode).toBe(0o600);
     expect(fs.stat('/root/d')!.type).toBe('dir');

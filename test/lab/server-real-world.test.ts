@@ -63,7 +63,7 @@ describe.skipIf(!createWorld)('lab SSH over the real simulated world', () => {
     c.end();
 
     b.world.fault({ kind: 'power', node: 'an-node01', on: false });
-    expect(b.world.nodes['an-node01']!.reachable()).toBe(false);
+    expect(b.world.nodes['an-node01'].reachable()).toBe(false);
     await expect(connect(b.connectOptions('an-node01'))).rejects.toThrow();
   });
 });

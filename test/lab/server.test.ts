@@ -116,7 +116,7 @@ describe('lab shell', () => {
         }),
       );
       expect(r).toEqual({ out: 'one\ntwo\n', err: 'bash: nosuch: command not found\n', code: 3 });
-      expect((l.world as FakeWorld).nodes[N1]!.ran).toEqual(['echo one', 'nosuch', 'echo two']);
+      expect((l.world as FakeWorld).nodes[N1].ran).toEqual(['echo one', 'nosuch', 'echo two']);
     } finally {
       c.end();
     }
@@ -159,7 +159,7 @@ describe('lab SFTP', () => {
       await call((cb) => s.close(h, cb));
       await call((cb) => s.rename('/etc/.hosts.tmp', '/etc/hosts', cb));
 
-      const fs = (l.world as FakeWorld).nodes[N1]!.fs;
+      const fs = (l.world as FakeWorld).nodes[N1].fs;
       expect(fs.readFile('/etc/hosts').toString()).toBe(body.toString());
       expect(fs.stat('/etc/.hosts.tmp')).toBeNull();
 
@@ -173,8 +173,8 @@ describe('lab SFTP', () => {
       // read back through a read handle, in two pieces
       const rh = await call<Buffer>((cb) => s.open('/etc/hosts', 'r', cb));
       const buf = Buffer.alloc(body.length);
-      const n1 = await call<number>((cb) => s.read(rh, buf, 0, 5, 0, cb as never));
-      const n2 = await call<number>((cb) => s.read(rh, buf, 5, body.length - 5, 5, cb as never));
+      const n1 = await call<number>((cb) => s.read(rh, buf, 0, 5, 0, cb));
+      const n2 = await call<number>((cb) => s.read(rh, buf, 5, body.length - 5, 5, cb));
       expect(n1 + n2).toBe(body.length);
       expect(buf.toString()).toBe(body.toString());
       await call((cb) => s.close(rh, cb));
@@ -196,7 +196,7 @@ describe('lab SFTP', () => {
       expect(fs.readFile('/root/backups/hosts.orig').toString()).toBe('orig\n');
       const list = await call<ssh2.FileEntryWithStats[]>((cb) => s.readdir('/root/backups', cb));
       expect(list.map((e) => e.filename)).toEqual(['hosts.orig']);
-      expect(list[0]!.longname).toMatch(/^-rw-r--r-- .* hosts\.orig$/);
+      expect(list[0].longname).toMatch(/^-rw-r--r-- .* hosts\.orig$/);
       await call((cb) => s.chmod('/root/backups/hosts.orig', 0o400, cb));
       expect(fs.stat('/root/backups/hosts.orig')!.mode).toBe(0o400);
       const notEmpty = await call((cb) => s.rmdir('/root/backups', cb)).catch((e: { code?: number }) => e);
@@ -241,17 +241,17 @@ describe('lab through the installer transport', () => {
     const l = await lab();
     const t = l.transports();
     try {
-      const r = await t[N1]!.exec('echo via transport');
+      const r = await t[N1].exec('echo via transport');
       expect(r).toMatchObject({ code: 0, stdout: 'via transport\n', stderr: '' });
-      expect((await t[N1]!.exec('cat', { stdin: 'in\n' })).stdout).toBe('in\n');
-      await t[N1]!.writeFile('/etc/hostname', `${N1}.alteeve.ca\n`, { mode: 0o644, backupTo: '/etc/hostname.orig' });
-      const fs = (l.world as FakeWorld).nodes[N1]!.fs;
+      expect((await t[N1].exec('cat', { stdin: 'in\n' })).stdout).toBe('in\n');
+      await t[N1].writeFile('/etc/hostname', `${N1}.alteeve.ca\n`, { mode: 0o644, backupTo: '/etc/hostname.orig' });
+      const fs = (l.world as FakeWorld).nodes[N1].fs;
       expect(fs.readFile('/etc/hostname').toString()).toBe(`${N1}.alteeve.ca\n`);
       expect(fs.readFile('/etc/hostname.orig').toString()).toBe(`${N1}\n`);
       expect(fs.readdir('/etc').filter((f) => f.includes('anvil'))).toEqual([]); // no temp file left
-      expect((await t[N1]!.readFile('/etc/hostname'))!.toString()).toBe(`${N1}.alteeve.ca\n`);
-      expect(await t[N1]!.readFile('/etc/absent')).toBeNull();
-      expect((await t[N2]!.exec('cat /etc/hostname')).stdout).toBe(`${N2}\n`);
+      expect((await t[N1].readFile('/etc/hostname'))!.toString()).toBe(`${N1}.alteeve.ca\n`);
+      expect(await t[N1].readFile('/etc/absent')).toBeNull();
+      expect((await t[N2].exec('cat /etc/hostname')).stdout).toBe(`${N2}\n`);
     } finally {
       await Promise.all(Object.values(t).map((x) => x.close()));
     }
@@ -262,8 +262,8 @@ describe('lab host keys and auth', () => {
   it('keeps host keys across restarts and pins them in the connect options', async () => {
     const dir = tmp();
     const a = await lab(dir);
-    const fp1 = a.nodes[N1]!.hostKeyFingerprint;
-    const fp2 = a.nodes[N2]!.hostKeyFingerprint;
+    const fp1 = a.nodes[N1].hostKeyFingerprint;
+    const fp2 = a.nodes[N2].hostKeyFingerprint;
     expect(fp1).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
     expect(fp1).not.toBe(fp2);
     let seen = '';
@@ -277,8 +277,8 @@ describe('lab host keys and auth', () => {
     labs.splice(labs.indexOf(a), 1);
 
     const b = await lab(dir);
-    expect(b.nodes[N1]!.hostKeyFingerprint).toBe(fp1);
-    expect(b.nodes[N2]!.hostKeyFingerprint).toBe(fp2);
+    expect(b.nodes[N1].hostKeyFingerprint).toBe(fp1);
+    expect(b.nodes[N2].hostKeyFingerprint).toBe(fp2);
     expect(b.clientKeyPath).toBe(a.clientKeyPath);
     // pinned to node 2's key, node 1 must be refused
     const wrong = { ...b.connectOptions(N1), hostVerifier: b.connectOptions(N2).hostVerifier };
@@ -287,7 +287,7 @@ describe('lab host keys and auth', () => {
 
   it('accepts the lab key and the root password; refuses other keys, passwords and users', async () => {
     const a2 = structuredClone(answers);
-    a2.nodes[1]!.ssh.password = 'n2-root-pw';
+    a2.nodes[1].ssh.password = 'n2-root-pw';
     const l = await lab(tmp(), a2);
     const base = l.connectOptions(N1);
     const { privateKey: _k, ...noKey } = base;
@@ -313,7 +313,7 @@ describe('lab reachability and dropped sessions', () => {
     const l = await lab();
     l.world.fault({ kind: 'power', node: N2, on: false });
     await expect(connect(l.connectOptions(N2))).rejects.toThrow();
-    expect(l.status().nodes[N2]!.reachable).toBe(false);
+    expect(l.status().nodes[N2].reachable).toBe(false);
     const c1 = await connect(l.connectOptions(N1));
     c1.end();
     l.world.fault({ kind: 'power', node: N2, on: true });
@@ -331,7 +331,7 @@ describe('lab reachability and dropped sessions', () => {
     const aClosed = closed(a);
     const bClosed = closed(b);
     // NOTE: wait until the server has the command before dropping.
-    while (!(l.world as FakeWorld).nodes[N1]!.ran.includes('hang')) await new Promise((r) => setImmediate(r));
+    while (!(l.world as FakeWorld).nodes[N1].ran.includes('hang')) await new Promise((r) => setImmediate(r));
     l.world.fault({ kind: 'drop-ssh', node: N1 });
     await Promise.all([aClosed, bClosed]);
     const r = await hung;
@@ -379,7 +379,7 @@ describe('lab journal and persistence', () => {
     const onDisk = JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as {
       world: { nodes: Record<string, { counter: number }> };
     };
-    expect(onDisk.world.nodes[N1]!.counter).toBe(2);
+    expect(onDisk.world.nodes[N1].counter).toBe(2);
     const s = await sftpOf(c);
     await call((cb) => s.writeFile('/root/kept', 'across restarts\n', cb));
     c.end();
@@ -404,7 +404,7 @@ describe('lab journal and persistence', () => {
     expect(found).not.toBeNull();
     expect(found!.pid).toBe(process.pid);
     expect(found!.nodes).toEqual(l.nodes);
-    expect(found!.status.nodes[N1]!.reachable).toBe(true);
+    expect(found!.status.nodes[N1].reachable).toBe(true);
     await expect(startLab({ stateDir: dir, answers, createWorld })).rejects.toBeInstanceOf(AnvilError);
     await l.stop();
     labs.splice(labs.indexOf(l), 1);

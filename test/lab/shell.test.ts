@@ -12,9 +12,9 @@ describe('shell: parsing', () => {
   it('parses lists, and-or, pipelines, background and redirections', () => {
     const l = parse('a && b || c; d | e 2>&1 >f & g');
     expect(l.items.length).toBe(3);
-    expect(l.items[0]!.cmd.rest.map((r) => r.op)).toEqual(['&&', '||']);
-    expect(l.items[1]!.bg).toBe(true);
-    expect(l.items[1]!.cmd.first.cmds.length).toBe(2);
+    expect(l.items[0].cmd.rest.map((r) => r.op)).toEqual(['&&', '||']);
+    expect(l.items[1].bg).toBe(true);
+    expect(l.items[1].cmd.first.cmds.length).toBe(2);
     expect(() => parse('echo ;;')).toThrow(/syntax error/);
     expect(() => parse("echo 'unterminated")).toThrow(/unexpected EOF/);
   });

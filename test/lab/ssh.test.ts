@@ -23,7 +23,7 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
   }, 60000);
 
   it('ssh-keygen prints the tutorial format and writes a real key pair', async () => {
-    const n1 = w.nodes['an-node01']!;
+    const n1 = w.nodes['an-node01'];
     const r = await run(n1, 'ssh-keygen -t rsa -N "" -b 2047 -f ~/.ssh/id_rsa');
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
@@ -39,7 +39,7 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
     expect(lines[7]).toBe('+--[ RSA 2047]----+');
     expect(lines[17]).toBe('+-----------------+');
     expect(lines.slice(8, 17).every((l) => /^\|.{17}\|$/.test(l))).toBe(true);
-    const fp = lines[5]!.split(' ')[0];
+    const fp = lines[5].split(' ')[0];
     expect((await run(n1, 'ssh-keygen -l -f ~/.ssh/id_rsa')).out).toBe(`2047 ${fp} /root/.ssh/id_rsa.pub (RSA)\n`);
     expect((await run(n1, 'head -n 1 ~/.ssh/id_rsa; stat -c %a ~/.ssh/id_rsa ~/.ssh')).out).toBe(
       '-----BEGIN RSA PRIVATE KEY-----\n600\n700\n',
@@ -52,8 +52,8 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
   }, 30000);
 
   it('refuses unknown host keys and missing authorized keys, like OpenSSH without a terminal', async () => {
-    const n1 = w.nodes['an-node01']!;
-    const n2 = w.nodes['an-node02']!;
+    const n1 = w.nodes['an-node01'];
+    const n2 = w.nodes['an-node02'];
     await run(n2, 'ssh-keygen -t rsa -N "" -b 2047 -f ~/.ssh/id_rsa');
     expect(await run(n1, 'ssh -o BatchMode=yes root@an-node02 "cat ~/.ssh/id_rsa.pub"')).toEqual({
       out: '',
@@ -76,8 +76,8 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
   }, 30000);
 
   it('exchanges keys as the tutorial does, then reaches both nodes by every name without prompts', async () => {
-    const n1 = w.nodes['an-node01']!;
-    const n2 = w.nodes['an-node02']!;
+    const n1 = w.nodes['an-node01'];
+    const n2 = w.nodes['an-node02'];
     const a = await run(n1, 'rsync -av ~/.ssh/id_rsa.pub ~/.ssh/authorized_keys');
     expect(a.out.split('\n').slice(0, 2)).toEqual(['sending incremental file list', 'id_rsa.pub']);
     expect(a.out).toMatch(
@@ -139,8 +139,8 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
   }, 60000);
 
   it('a changed host key is refused loudly', async () => {
-    const n1 = w.nodes['an-node01']!;
-    const n2 = w.nodes['an-node02']!;
+    const n1 = w.nodes['an-node01'];
+    const n2 = w.nodes['an-node02'];
     const saved = n2.fs.readFile('/etc/ssh/ssh_host_rsa_key.pub');
     await run(n2, 'cp ~/.ssh/id_rsa.pub /etc/ssh/ssh_host_rsa_key.pub');
     const r = await run(n1, 'ssh -o BatchMode=yes an-node02.sn true');
@@ -152,8 +152,8 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
   }, 30000);
 
   it('needs the network: a dead SN bond or a stopped sshd is reported as OpenSSH does', async () => {
-    const n1 = w.nodes['an-node01']!;
-    const n2 = w.nodes['an-node02']!;
+    const n1 = w.nodes['an-node01'];
+    const n2 = w.nodes['an-node02'];
     w.fault({ kind: 'cable', node: 'an-node02', nic: 'eth1', up: false });
     w.fault({ kind: 'cable', node: 'an-node02', nic: 'eth4', up: false });
     expect((await run(n1, 'ssh -o BatchMode=yes an-node02.sn true')).err).toBe(
@@ -173,9 +173,9 @@ describe('ssh between lab nodes (the tutorial SSH step)', () => {
   }, 30000);
 
   it('ssh-keyscan prints the host key lines', async () => {
-    const n1 = w.nodes['an-node01']!;
+    const n1 = w.nodes['an-node01'];
     const r = await run(n1, 'ssh-keyscan an-node02.bcn 2>/dev/null');
-    const key = (await run(w.nodes['an-node02']!, 'cat /etc/ssh/ssh_host_rsa_key.pub')).out.trim();
+    const key = (await run(w.nodes['an-node02'], 'cat /etc/ssh/ssh_host_rsa_key.pub')).out.trim();
     expect(r.out).toBe(`an-node02.bcn ${key}\n`);
   }, 30000);
 });

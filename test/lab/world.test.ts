@@ -8,7 +8,7 @@ describe('world: creation from answers', () => {
     const a = loadAnswers('examples/tutorial.anvil.yaml', { ...process.env });
     const w = createWorld({ answers: a });
     expect(Object.keys(w.nodes)).toEqual(['an-node01', 'an-node02']);
-    const n2 = w.nodes['an-node02']!;
+    const n2 = w.nodes['an-node02'];
     expect((await run(n2, 'hostname; uname -n')).out).toBe('an-node02.alteeve.ca\nan-node02.alteeve.ca\n');
     expect((await run(n2, 'grep HWADDR /etc/sysconfig/network-scripts/ifcfg-eth3')).out).toBe(
       'HWADDR="00:1B:21:9D:5A:10"\n',
@@ -29,12 +29,12 @@ describe('world: creation from answers', () => {
     const noMacs = { ...a, nodes: a.nodes.map((n) => ({ ...n, nics: undefined })) };
     const x = createWorld({ answers: noMacs, seed: 42 });
     const y = createWorld({ answers: noMacs, seed: 42 });
-    expect(x.nodes['an-node01']!.nics.map((n) => n.mac)).toEqual(y.nodes['an-node01']!.nics.map((n) => n.mac));
-    expect(new Set([...x.nodes['an-node01']!.nics, ...x.nodes['an-node02']!.nics].map((n) => n.mac)).size).toBe(12);
+    expect(x.nodes['an-node01'].nics.map((n) => n.mac)).toEqual(y.nodes['an-node01'].nics.map((n) => n.mac));
+    expect(new Set([...x.nodes['an-node01'].nics, ...x.nodes['an-node02'].nics].map((n) => n.mac)).size).toBe(12);
   }, 30000);
 
   it('seeds a minimal CentOS 6.4', async () => {
-    const n = world().nodes['an-node01']!;
+    const n = world().nodes['an-node01'];
     expect(
       (
         await run(
@@ -70,7 +70,7 @@ describe('world: faults, power and serialization', () => {
   it('round-trips the whole world through JSON', async () => {
     const w = world();
     await networked(w);
-    const n1 = w.nodes['an-node01']!;
+    const n1 = w.nodes['an-node01'];
     await run(
       n1,
       'ssh-keygen -t rsa -N "" -b 2047 -f ~/.ssh/id_rsa -q && yum -y install ntp && chkconfig ntpd on && service ntpd start && echo hi > /root/note',
@@ -80,7 +80,7 @@ describe('world: faults, power and serialization', () => {
     const before = { bond: (await run(n1, 'cat /proc/net/bonding/bond0')).out, date: (await run(n1, 'date +%s')).out };
     const json = JSON.parse(JSON.stringify(w.toJSON()));
     const v = createWorld({ saved: json });
-    const m1 = v.nodes['an-node01']!;
+    const m1 = v.nodes['an-node01'];
     expect(
       (
         await run(
@@ -104,7 +104,7 @@ describe('world: faults, power and serialization', () => {
     let changes = 0;
     w.on('drop-sessions', (n) => drops.push(n));
     w.on('change', () => changes++);
-    const n1 = w.nodes['an-node01']!;
+    const n1 = w.nodes['an-node01'];
     await run(n1, 'yum -y install ntp && chkconfig ntpd on && chkconfig acpid off && service acpid status');
     w.fault({ kind: 'power', node: 'an-node01', on: false });
     expect(drops).toEqual(['an-node01']);
@@ -127,19 +127,19 @@ describe('world: faults, power and serialization', () => {
     const w = world();
     const drops: string[] = [];
     w.on('drop-sessions', (n) => drops.push(n));
-    const n1 = w.nodes['an-node01']!;
+    const n1 = w.nodes['an-node01'];
     const r = await run(n1, 'echo c > /proc/sysrq-trigger; echo after');
     expect(r.out).toBe('');
     expect(r.code).toBe(255);
     expect(n1.reachable()).toBe(false);
     expect(n1.hung).toBe(true);
     expect(drops).toEqual(['an-node01']);
-    expect((await run(w.nodes['an-node02']!, 'ping -c 1 10.20.0.1')).code).toBe(1);
+    expect((await run(w.nodes['an-node02'], 'ping -c 1 10.20.0.1')).code).toBe(1);
     w.fault({ kind: 'power', node: 'an-node01', on: false });
     w.fault({ kind: 'power', node: 'an-node01', on: true });
     expect(n1.reachable()).toBe(true);
     w.fault({ kind: 'crash', node: 'an-node02' });
-    expect(w.nodes['an-node02']!.reachable()).toBe(false);
+    expect(w.nodes['an-node02'].reachable()).toBe(false);
     w.fault({ kind: 'drop-ssh', node: 'an-node01' });
     expect(drops).toEqual(['an-node01', 'an-node02', 'an-node01']);
     expect(n1.reachable()).toBe(true);
@@ -147,7 +147,7 @@ describe('world: faults, power and serialization', () => {
 
   it('reboot takes the node down now and brings it back with the on-disk state', async () => {
     const w = world();
-    const n1 = w.nodes['an-node01']!;
+    const n1 = w.nodes['an-node01'];
     await run(n1, "sed -i 's/^SELINUX=enforcing/SELINUX=disabled/' /etc/selinux/config; hostname other");
     expect((await run(n1, 'getenforce')).out).toBe('Enforcing\n');
     const r = await run(n1, 'reboot; echo never');

@@ -126,7 +126,6 @@ describe('masking in every printed form (point 2)', () => {
   });
 
   const refused: [string, (a: any) => void, RegExp][] = [
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     [
       'passwd written as a number',
       (a) => (a.fencing.devices[0].passwd = 12345678),
@@ -168,7 +167,6 @@ describe('masking in every printed form (point 2)', () => {
 
 describe('answers checks that match what the files need (point 4)', () => {
   const cases: [string, (a: any) => void, string][] = [
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     [
       'fence attribute name injecting XML',
       (a) => (a.fencing.devices[2]['x="1"/><fencedevice name="evil" agent="fence_x'] = 'y'),

@@ -27,7 +27,7 @@ afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 const blobOf = (t: 'ed25519' | 'ecdsa') => {
   const k = t === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : generateEd25519();
-  return Buffer.from(k.public.split(' ')[1]!, 'base64');
+  return Buffer.from(k.public.split(' ')[1], 'base64');
 };
 
 describe('host key trust', () => {

@@ -24,7 +24,7 @@ const file = (text: string) => {
 };
 const key = () => {
   const k = generateEd25519();
-  return { line: k.public.split(' ').slice(0, 2).join(' '), blob: Buffer.from(k.public.split(' ')[1]!, 'base64') };
+  return { line: k.public.split(' ').slice(0, 2).join(' '), blob: Buffer.from(k.public.split(' ')[1], 'base64') };
 };
 const hashed = (pat: string) => {
   const salt = randomBytes(20);

@@ -135,7 +135,7 @@ describe.skipIf(!!noSshd)('NodeSession against a real OpenSSH sshd', () => {
       expect(r.code, x).toBe(0);
       expect(r.stdout, x).toBe(x);
     }
-    const r = await s.exec(sh`printf '%s|' ${hostile[0]!} ${hostile[2]!} ${hostile[5]!}`);
+    const r = await s.exec(sh`printf '%s|' ${hostile[0]} ${hostile[2]} ${hostile[5]}`);
     expect(r.stdout).toBe(`${hostile[0]}|${hostile[2]}|${hostile[5]}|`);
     expect(existsSync(pwned)).toBe(false);
     // NOTE: control: the same payload unquoted does run, so the check above can fail.

@@ -11,7 +11,7 @@ import { generateEd25519 } from '../../src/remote/ed25519.js';
 describe('password login through askPassword', () => {
   const PASSWORD = 'S3cret-' + Math.random().toString(36).slice(2);
   const keys = generateEd25519();
-  const blob = Buffer.from(keys.public.split(' ')[1]!, 'base64');
+  const blob = Buffer.from(keys.public.split(' ')[1], 'base64');
   let server: Server;
   let port = 0;
 

@@ -72,7 +72,7 @@ describe.skipIf(!!noSshd)('a node that stops answering', () => {
       expect(said.length).toBeGreaterThanOrEqual(1);
       // said before the session gave the connection up
       const closedAt = log.findIndex((l) => l.includes('connection to') && l.endsWith('closed'));
-      expect(closedAt === -1 || log.indexOf(said[0]!) < closedAt).toBe(true);
+      expect(closedAt === -1 || log.indexOf(said[0]) < closedAt).toBe(true);
     } finally {
       await s.close();
       await r.close();

@@ -47,11 +47,11 @@ describe('DriftReport', () => {
       { step: 'conf', task: 'conf.write', node: 'b', status: 'ok', detail: 'as planned' },
       { step: 'tests', task: 'tests.run', node: 'a', status: 'drift', detail: 'a bond on its backup link' },
     ];
-    r.step(steps[0]!);
-    r.finding(findings[0]!);
-    r.finding(findings[1]!);
-    r.step(steps[1]!);
-    r.finding(findings[2]!);
+    r.step(steps[0]);
+    r.finding(findings[0]);
+    r.finding(findings[1]);
+    r.step(steps[1]);
+    r.finding(findings[2]);
     r.summary(findings, '/st');
     expect(lines.join('\n')).toBe(
       [

@@ -13,7 +13,7 @@ describe('task views', () => {
     const v = taskView(masked, byId('sample.hosts'), '1.1');
     expect(v.nodes).toEqual(['kvm-a', 'kvm-b']);
     expect(v.files).toHaveLength(1);
-    const f = v.files[0]!;
+    const f = v.files[0];
     expect([f.path, f.mode, f.backup, f.secret]).toEqual(['/etc/hosts', '0644', 'copy in /etc/hosts.orig', false]);
     expect(f.variants).toEqual([
       {
@@ -21,7 +21,7 @@ describe('task views', () => {
         value: contentOf({ path: '/etc/hosts', template: 'etc/hosts.ejs' }, masked, masked.nodes[0]),
       },
     ]);
-    expect(f.variants[0]!.value).toContain('192.168.10.22\tkvm-b kvm-b.bcn kvm-b.example.org');
+    expect(f.variants[0].value).toContain('192.168.10.22\tkvm-b kvm-b.bcn kvm-b.example.org');
     expect(v.commands).toEqual([{ nodes: ['kvm-a', 'kvm-b'], value: ['getent hosts localhost'] }]);
   });
 
@@ -37,13 +37,13 @@ describe('task views', () => {
   });
 
   it('masks the passwords of a secret file in the masked plan, and keeps them in the real one', () => {
-    const masked1 = taskView(masked, byId('sample.cluster-conf'), '1.2').files[0]!;
+    const masked1 = taskView(masked, byId('sample.cluster-conf'), '1.2').files[0];
     expect(masked1.secret).toBe(true);
     expect(masked1.mode).toBe('0640');
-    expect(masked1.variants[0]!.nodes).toEqual(['kvm-a']);
-    expect(masked1.variants[0]!.value).toContain('passwd="********"');
-    for (const s of OTHER_SECRETS) expect(masked1.variants[0]!.value).not.toContain(s);
-    expect(taskView(plan, byId('sample.cluster-conf'), '1.2').files[0]!.variants[0]!.value).toContain(
+    expect(masked1.variants[0].nodes).toEqual(['kvm-a']);
+    expect(masked1.variants[0].value).toContain('passwd="********"');
+    for (const s of OTHER_SECRETS) expect(masked1.variants[0].value).not.toContain(s);
+    expect(taskView(plan, byId('sample.cluster-conf'), '1.2').files[0].variants[0].value).toContain(
       'passwd="Zq8-ilo-Secret"',
     );
   });

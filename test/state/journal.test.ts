@@ -33,7 +33,7 @@ describe('journal', () => {
       stdout: `ok ${MASK}`,
     });
     expect(e[1]).toMatchObject({ node: 'n2', code: 1, stderr: 'bad' });
-    expect(typeof e[0]!.at).toBe('string');
+    expect(typeof e[0].at).toBe('string');
   });
 
   it('keeps the head and the tail of long output, saying how much was left out, and never half a secret', () => {

@@ -18,7 +18,7 @@ describe('state store', () => {
     expect(readdirSync(dir).sort()).toEqual([LOCK_FILE, STATE_FILE]);
     const s = readState(dir)!;
     expect(s.schemaVersion).toBe(STATE_SCHEMA_VERSION);
-    expect(s.tasks['hosts.write']!['an-node01']!.status).toBe('done');
+    expect(s.tasks['hosts.write']['an-node01'].status).toBe('done');
     expect(s.captured['nics.an-node01']).toEqual({ bcn: ['00:11:22:33:44:55'] });
     store.close();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
@@ -69,7 +69,7 @@ describe('state store', () => {
   it('takes over a lock left by a process that no longer exists', () => {
     const dir = tempDir();
     // a pid that is certainly dead: a child that already exited
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), since: '2020-01-01T00:00:00Z' }));
     const s = StateStore.open(dir, { create: true });
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
@@ -84,7 +84,7 @@ describe('state store', () => {
     s.freeze();
     s.record('a', 'n').status = 'done';
     s.save();
-    expect(readState(dir)!.tasks.a!.n!.status).toBe('running');
+    expect(readState(dir)!.tasks.a.n.status).toBe('running');
     s.close();
   });
 });

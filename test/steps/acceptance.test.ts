@@ -32,7 +32,7 @@ describe('acceptance', () => {
       '`clusvcadm -M vm:vm0002-web -m an-node01.alteeve.ca`: "Trying to migrate vm:vm0002-web to an-node01.alteeve.ca...Success"',
     );
     expect(items).toContain('On an-node01: `/etc/init.d/rgmanager stop`, then `/etc/init.d/cman stop`');
-    const rows = gate('withdraw-node2').gate!.tables!(tutorial)[0]!.rows;
+    const rows = gate('withdraw-node2').gate!.tables!(tutorial)[0].rows;
     expect(rows[0]).toEqual([
       'clusvcadm -M vm:vm0003-db -m an-node01.alteeve.ca',
       'an-node02',
@@ -48,19 +48,19 @@ describe('acceptance', () => {
   });
 
   it('crashes each VM max_restarts+1 times under "restart", once under "relocate"', () => {
-    const v1 = tutorial.vms[0]!;
+    const v1 = tutorial.vms[0];
     expect(crashOutcomes(tutorial, v1)).toEqual([
       'restarted on an-node01',
       'restarted on an-node01',
       '"Restart threshold for vm:vm0001-dev exceeded; attempting to relocate": runs on an-node02 (failure 3 within 600 s)',
     ]);
-    expect(gate('vm-crash').gate!.tables!(tutorial)[0]!.rows).toHaveLength(12);
-    expect(gate('vm-crash').gate!.tables!(tutorial)[0]!.rows[0]!.slice(0, 3)).toEqual([
+    expect(gate('vm-crash').gate!.tables!(tutorial)[0].rows).toHaveLength(12);
+    expect(gate('vm-crash').gate!.tables!(tutorial)[0].rows[0].slice(0, 3)).toEqual([
       'vm0001-dev',
       '1',
       'virsh destroy vm0001-dev',
     ]);
-    expect(crashOutcomes(other, other.vms[0]!)).toEqual(['relocated to kvm-a (recovery="relocate")']);
+    expect(crashOutcomes(other, other.vms[0])).toEqual(['relocated to kvm-a (recovery="relocate")']);
     expect(gate('vm-crash').gate!.instruct(other)).toContain('recovery="relocate"');
   });
 

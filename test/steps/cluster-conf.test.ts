@@ -52,7 +52,7 @@ describe('config_version rule', () => {
 
 describe('helpers', () => {
   it('writes fence agent calls with the password masked', () => {
-    const d = other.answers.fencing.devices[0]!;
+    const d = other.answers.fencing.devices[0];
     expect(fenceAgentCommand(d, undefined, 'on')).toBe('fence_ilo -a kvm-a.ipmi -l admin -p ******** -o on');
     expect(fenceAgentCommand({ name: 'x', agent: 'fence_apc_snmp', ipaddr: 'pdu 1' }, 7, 'off')).toBe(
       "fence_apc_snmp -a 'pdu 1' -n 7 -o off",

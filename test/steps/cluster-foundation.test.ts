@@ -56,7 +56,7 @@ describe('cluster-foundation', () => {
     model.boot.get('an-node01')!.add('acpid');
 
     const [w] = await run(p, a, b, task('write-conf'));
-    expect(w!.summary).toContain('config_version 7');
+    expect(w.summary).toContain('config_version 7');
     expect(a.files.get(CLUSTER_CONF)).toBe(renderClusterConf(p, 'foundation', 7));
     expect(a.modes.get(CLUSTER_CONF)).toBe(0o640);
     expect(b.files.has(CLUSTER_CONF)).toBe(false);
@@ -100,12 +100,12 @@ describe('cluster-foundation', () => {
     const asked: { message: string; opts?: object }[] = [];
     const prompt: Prompter = {
       confirm: async () => true,
-      select: async (_m, c) => c[0]!,
+      select: async (_m, c) => c[0],
       input: async (message, opts) => (asked.push({ message, opts }), 'typed-pw'),
     };
     await run(p, a, b, task('ricci-password'), prompt);
     expect(asked).toHaveLength(1);
-    expect(asked[0]!.opts).toMatchObject({ secret: true, path: 'ricci.password' });
+    expect(asked[0].opts).toMatchObject({ secret: true, path: 'ricci.password' });
     expect([model.ricci.get('an-node01'), model.ricci.get('an-node02')]).toEqual(['typed-pw', 'typed-pw']);
   });
 
@@ -160,7 +160,7 @@ describe('cluster-foundation', () => {
     expect(configVersionOf(a.files.get(CLUSTER_CONF)!)).toBe(8);
     expect(a.files.get(CLUSTER_CONF)).toContain('post_join_delay="20"');
     expect(a.files.get(`${CLUSTER_CONF}.orig`)).toBe(
-      renderClusterConf({ ...p, cluster: { ...p.cluster, postJoinDelay: 30 } } as Plan, 'foundation', 7),
+      renderClusterConf({ ...p, cluster: { ...p.cluster, postJoinDelay: 30 } }, 'foundation', 7),
     );
     await run(p, a, b, task('push'));
     expect(model.version).toBe(8);

@@ -27,7 +27,7 @@ function lvmPair(plan: Plan) {
     node.on('pvs --noheadings -o pv_name', () => st.pvs.map((d) => `  ${d}\n`).join(''));
     node.on('vgs --noheadings -o vg_name', () => [...st.vgs.keys()].map((v) => `  ${v}\n`).join(''));
     node.on(/^lvs --noheadings -o lv_name (\S+)$/, (_c, m) =>
-      st.vgs.has(m[1]!)
+      st.vgs.has(m[1])
         ? st.lvs
             .filter((l) => l.vg === m[1])
             .map((l) => `  ${l.lv}\n`)
@@ -35,15 +35,15 @@ function lvmPair(plan: Plan) {
         : { code: 5, stderr: `  Volume group "${m[1]}" not found` },
     );
     node.on(/^pvcreate (.+)$/, (_c, m) => {
-      st.pvs.push(...m[1]!.split(' '));
+      st.pvs.push(...m[1].split(' '));
       return '';
     });
     node.on(/^vgcreate -c y (\S+) (\S+)$/, (_c, m) => {
-      st.vgs.set(m[1]!, m[2]!);
+      st.vgs.set(m[1], m[2]);
       return `  Clustered volume group "${m[1]}" successfully created`;
     });
     node.on(/^lvcreate -l 100%FREE -n (\S+) (\S+)$/, (_c, m) => {
-      st.lvs.push({ vg: m[2]!, lv: m[1]! });
+      st.lvs.push({ vg: m[2], lv: m[1] });
       return `  Logical volume "${m[1]}" created`;
     });
     node.on('pvscan', () =>
@@ -61,7 +61,7 @@ function lvmPair(plan: Plan) {
       st.lvs.map((l) => `  ACTIVE            '/dev/${l.vg}/${l.lv}' [18.61 GiB] inherit`).join('\n'),
     );
   }
-  return { st, a: nodes[0]!, b: nodes[1]! };
+  return { st, a: nodes[0], b: nodes[1] };
 }
 
 describe('clvm', () => {

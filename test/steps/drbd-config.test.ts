@@ -53,9 +53,9 @@ function drbdNode(plan: Plan, index: 0 | 1) {
     }
     return lines.join('\n') + '\n';
   });
-  node.on(/^drbdadm dump-md (\S+) >\/dev\/null 2>&1$/, (_c, m) => ({ code: minors.get(m[1]!)!.md ? 0 : 255 }));
+  node.on(/^drbdadm dump-md (\S+) >\/dev\/null 2>&1$/, (_c, m) => ({ code: minors.get(m[1])!.md ? 0 : 255 }));
   node.on(/^drbdadm create-md (.+)$/, (_c, m) => {
-    each(m[1]!, (x) => (x.md = true));
+    each(m[1], (x) => (x.md = true));
     return 'success';
   });
   node.on('modprobe drbd', () => {
@@ -64,18 +64,18 @@ function drbdNode(plan: Plan, index: 0 | 1) {
   });
   node.on(/^drbdadm attach (.+)$/, (_c, m) => {
     let err = '';
-    each(m[1]!, (x, n) => {
+    each(m[1], (x, n) => {
       if (x.attached) err = `${n}: Failure: (124) Device is attached to a disk (use detach first)`;
       Object.assign(x, { attached: true, cs: 'StandAlone', ds: ['Inconsistent', 'DUnknown'] });
     });
     return err ? { code: 10, stderr: err } : '';
   });
   node.on(/^drbdadm connect (.+)$/, (_c, m) => {
-    each(m[1]!, (x) => Object.assign(x, { cs: 'Connected', ds: ['Inconsistent', 'Inconsistent'] }));
+    each(m[1], (x) => Object.assign(x, { cs: 'Connected', ds: ['Inconsistent', 'Inconsistent'] }));
     return '';
   });
   node.on(/^drbdadm -- --clear-bitmap new-current-uuid (.+)$/, (_c, m) => {
-    each(m[1]!, (x) => (x.ds = ['UpToDate', 'UpToDate']));
+    each(m[1], (x) => (x.ds = ['UpToDate', 'UpToDate']));
     return '';
   });
   return { node, minors };
@@ -171,7 +171,7 @@ describe('drbd-config first start', () => {
 });
 
 describe('drbd-install', () => {
-  const pk = drbdInstall.tasks[0]!;
+  const pk = drbdInstall.tasks[0];
   it("elrepo: the tutorial's commands, verified with rpm -q", async () => {
     expect(installCommands(p)).toEqual([
       'rpm --import http://elrepo.org/RPM-GPG-KEY-elrepo.org',
@@ -212,7 +212,7 @@ describe('drbd-install', () => {
     q.storage.drbd.source = 'source';
     expect(installCommands(q)).toContain('cd /usr/src/drbd-8.3.15 && make install');
     expect(installCommands(q).at(-1)).toBe('chkconfig drbd off');
-    const fp = drbdInstall.tasks[1]!;
+    const fp = drbdInstall.tasks[1];
     expect(fp.commands!(p, p.nodes[0])).toEqual([
       'wget -c https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh -O /sbin/obliterate-peer.sh',
       'chmod a+x /sbin/obliterate-peer.sh',

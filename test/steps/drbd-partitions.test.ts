@@ -20,7 +20,7 @@ const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
 const other = derivePlan(
   loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }),
 );
-const task = drbdPartitions.tasks[0]!;
+const task = drbdPartitions.tasks[0];
 
 describe('partition commands in plan and runbook', () => {
   it("prints the tutorial's values when the free start is known", () => {
@@ -139,11 +139,11 @@ describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G 
       expect(t.rows.find((r) => r.type === 'extended')).toBeDefined();
       // each sized partition is its size (within parted's alignment), the last one runs to the disk's end
       p.resources.forEach((res, i) => {
-        if (res.size !== 'rest') expect(Math.abs(toBytes(rows[i]!.size) - toBytes(res.size))).toBeLessThan(0.05e9);
+        if (res.size !== 'rest') expect(Math.abs(toBytes(rows[i].size) - toBytes(res.size))).toBeLessThan(0.05e9);
       });
-      expect(Math.abs(toBytes(rows[2]!.end) - toBytes(t.diskSize!))).toBeLessThan(0.1e9);
+      expect(Math.abs(toBytes(rows[2].end) - toBytes(t.diskSize!))).toBeLessThan(0.1e9);
       const start = p === tutorial ? '47.8GB' : '60GB';
-      expect(Math.abs(toBytes(rows[0]!.start) - toBytes(start))).toBeLessThan(0.2e9);
+      expect(Math.abs(toBytes(rows[0].start) - toBytes(start))).toBeLessThan(0.2e9);
       if (p === tutorial) expect(ctx.store.get(FREE_START_KEY)).toBe('47.8GB');
       else expect(ctx.store.has(FREE_START_KEY)).toBe(false);
       for (const k of nums) expect(spawnSync('parted', ['-s', img, 'align-check', 'opt', String(k)]).status).toBe(0);
@@ -165,9 +165,9 @@ describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G 
 
     const img2 = image();
     const bad = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
-    bad.resources[0]!.partition = '/dev/sda6';
-    bad.resources[1]!.partition = '/dev/sda7';
-    bad.resources[2]!.partition = '/dev/sda8';
+    bad.resources[0].partition = '/dev/sda6';
+    bad.resources[1].partition = '/dev/sda7';
+    bad.resources[2].partition = '/dev/sda8';
     const node2 = imageNode(bad, bad.nodes[0], img2);
     await expect(task.run!(fakeContext(bad, node2, node2))).rejects.toThrow(
       'parted will number the new logical partitions 5, 6, 7, but the answers name 6, 7, 8',

@@ -29,31 +29,31 @@ describe('fence test evidence from syslog', () => {
     const cut = fenceSeen(CUT_LOG, 'an-node01.alteeve.ca');
     expect(cut.seconds).toBe(20);
     expect(cut.errors).toHaveLength(1);
-    expect(syslogSeconds(HANG_LOG[0]!)! + 2).toBe(syslogSeconds(HANG_LOG[1]!));
+    expect(syslogSeconds(HANG_LOG[0])! + 2).toBe(syslogSeconds(HANG_LOG[1]));
   });
 
   it("passes the tutorial's outcomes and fails a first method rescued by the PDU", () => {
     const [t1, t2] = fenceTestList(plan());
-    expect(fenceProblems(t1!, fenceSeen(HANG_LOG, 'an-node01.alteeve.ca'))).toEqual([]);
-    expect(fenceProblems(t2!, fenceSeen(CUT_LOG, 'an-node01.alteeve.ca'))).toEqual([]);
+    expect(fenceProblems(t1, fenceSeen(HANG_LOG, 'an-node01.alteeve.ca'))).toEqual([]);
+    expect(fenceProblems(t2, fenceSeen(CUT_LOG, 'an-node01.alteeve.ca'))).toEqual([]);
     // NOTE: the review's rank-1 finding: a hang fenced only thanks to the PDU is a failed IPMI test.
-    expect(fenceProblems(t1!, fenceSeen(CUT_LOG, 'an-node01.alteeve.ca')).join()).toMatch(
+    expect(fenceProblems(t1, fenceSeen(CUT_LOG, 'an-node01.alteeve.ca')).join()).toMatch(
       /method 1 \("ipmi"\) failed: .*error from agent/,
     );
     // a power cut that IPMI still fenced: the BMC is not powered from the cut outlet
-    expect(fenceProblems(t2!, fenceSeen(HANG_LOG, 'an-node01.alteeve.ca')).join()).toMatch(/did not fail first/);
-    expect(fenceProblems(t1!, fenceSeen(HANG_LOG.slice(0, 4), 'an-node01.alteeve.ca'))).toEqual([
+    expect(fenceProblems(t2, fenceSeen(HANG_LOG, 'an-node01.alteeve.ca')).join()).toMatch(/did not fail first/);
+    expect(fenceProblems(t1, fenceSeen(HANG_LOG.slice(0, 4), 'an-node01.alteeve.ca'))).toEqual([
       'no "fence an-node01.alteeve.ca success" in an-node02\'s syslog',
     ]);
   });
 
   it('gives agents their options on stdin, password included, never on the command line', () => {
     const p = plan();
-    const d = p.nodes[0].fence[0]!.devices[0]!;
+    const d = p.nodes[0].fence[0].devices[0];
     expect(agentStdin(d.device, d.port, 'status')).toBe(
       'ipaddr=an-node01.ipmi\nlogin=root\npasswd=secret\naction=status\n',
     );
-    const pdu = p.nodes[1].fence[1]!.devices[0]!;
+    const pdu = p.nodes[1].fence[1].devices[0];
     expect(agentStdin(pdu.device, pdu.port, 'off')).toBe('ipaddr=pdu2.alteeve.ca\nport=2\naction=off\n');
   });
 });

@@ -50,7 +50,7 @@ describe('fence tests', () => {
   });
 
   it('tell the operator what syslog shows and to restart cman between tests', () => {
-    const g = fenceTests.tasks[0]!.gate!;
+    const g = fenceTests.tasks[0].gate!;
     const items = g.checklist!(tutorial);
     expect(items.filter((i) => i.includes('restart cman on the recovered node before the next test'))).toHaveLength(4);
     expect(items.join('\n')).toContain('"fence an-node01.alteeve.ca success"');
@@ -67,7 +67,7 @@ describe('fence tests', () => {
     for (const n of [a, b]) n.files.set(CLUSTER_CONF, renderClusterConf(tutorial, 'foundation'));
     model.version = 7;
     model.running.get('an-node01')!.add('cman');
-    const t = fenceTests.tasks[0]!;
+    const t = fenceTests.tasks[0];
     await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02: cman not running/);
     model.running.get('an-node02')!.add('cman');
     await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
@@ -79,20 +79,20 @@ describe('fence tests', () => {
 describe('network redundancy tests', () => {
   it('cover every bond x node x link, IFN first, with the updelay in words', () => {
     const [links, switches] = netTestTables(tutorial);
-    expect(links!.rows).toHaveLength(12);
-    expect(links!.rows.slice(0, 2).map((r) => r.slice(0, 4))).toEqual([
+    expect(links.rows).toHaveLength(12);
+    expect(links.rows.slice(0, 2).map((r) => r.slice(0, 4))).toEqual([
       ['IFN', 'an-node01', 'bond2', 'eth2 (primary)'],
       ['IFN', 'an-node01', 'bond2', 'eth5 (backup)'],
     ]);
-    expect(links!.rows.at(-1)!.slice(0, 4)).toEqual(['BCN', 'an-node02', 'bond0', 'eth3 (backup)']);
-    expect(links!.rows[0]![4]).toContain('after 2 minutes');
-    expect(switches!.rows.map((r) => r[0])).toEqual([
+    expect(links.rows.at(-1)!.slice(0, 4)).toEqual(['BCN', 'an-node02', 'bond0', 'eth3 (backup)']);
+    expect(links.rows[0][4]).toContain('after 2 minutes');
+    expect(switches.rows.map((r) => r[0])).toEqual([
       'Power off the primary switch',
       'Power on the primary switch, wait 5 minutes',
       'Power off the secondary switch',
       'Power on the secondary switch, wait 5 minutes',
     ]);
-    expect(netTestTables(other)[0]!.rows[0]![4]).toContain('after 1 minute');
+    expect(netTestTables(other)[0].rows[0][4]).toContain('after 1 minute');
   });
 
   it('checklist: ping floods by network name, pulls, updelay waits, switch tests', () => {
@@ -101,7 +101,7 @@ describe('network redundancy tests', () => {
     expect(items[0]).toContain('`ping -f an-node02.ifn` on an-node01');
     expect(items.join('\n')).toContain('an-node01 bond0: restore eth0 and wait 2 minutes (updelay 120000 ms)');
     expect(items.join('\n')).toContain('pull the backup eth3');
-    const all = netTests.tasks[0]!.gate!.checklist!(tutorial).join('\n');
+    const all = netTests.tasks[0].gate!.checklist!(tutorial).join('\n');
     expect(all).toContain('Cut the power to the primary switch');
     expect(all).toContain('wait five minutes');
   });
@@ -112,7 +112,7 @@ describe('network redundancy tests', () => {
       for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
     for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
     model.version = 7;
-    const t = netTests.tasks[0]!;
+    const t = netTests.tasks[0];
     await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
       summary: 'all bonds on their primary links; cluster intact',
     });

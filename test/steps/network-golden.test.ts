@@ -120,7 +120,7 @@ describe('structural: a different cluster (test/fixtures/other.anvil.yaml)', () 
       ['bond1', 'eth1'],
       ['bond2', 'eth2'],
     ])
-      expect(f(b, bond!).BONDING_OPTS).toBe(
+      expect(f(b, bond).BONDING_OPTS).toBe(
         `mode=1 miimon=200 use_carrier=0 updelay=60000 downdelay=0 primary=${primary}`,
       );
     expect(f(a, 'bond2').IPADDR).toBeUndefined();

@@ -29,7 +29,7 @@ describe('network.restart verify (reads /proc/net/bonding and ip addr)', () => {
 
   it("reports the tutorial's pulled eth0 as link 1 down and the bond off its primary", () => {
     const text = readFileSync('test/fixtures/bonding/tutorial-bond0-eth0-down.txt', 'utf8');
-    expect(bondProblems(p, n1, n1.bonds[0]!, text)).toEqual([
+    expect(bondProblems(p, n1, n1.bonds[0], text)).toEqual([
       'bond0: slave eth0 MII down (an-node01 BCN link 1)',
       'bond0: currently active slave eth3, expected the primary eth0 (an-node01 BCN link 1)',
     ]);
@@ -37,20 +37,20 @@ describe('network.restart verify (reads /proc/net/bonding and ip addr)', () => {
 
   it('names an SN link of an-node02 by its role', () => {
     const text = slaveDown(bondText(n2, 'bond1'), 'eth4', 'eth1');
-    expect(bondProblems(p, n2, n2.bonds[1]!, text)).toEqual(['bond1: slave eth4 MII down (an-node02 SN link 2)']);
+    expect(bondProblems(p, n2, n2.bonds[1], text)).toEqual(['bond1: slave eth4 MII down (an-node02 SN link 2)']);
   });
 
   it('sees a missing slave, a wrong MAC, wrong options and a bond that is not up', () => {
     const b0 = bondText(n1, 'bond0');
     const noEth3 = b0.slice(0, b0.indexOf('Slave Interface: eth3'));
-    expect(bondProblems(p, n1, n1.bonds[0]!, noEth3)).toEqual(['bond0: slave eth3 missing (an-node01 BCN link 2)']);
-    expect(bondProblems(p, n1, n1.bonds[0]!, b0.replace('00:1b:21:9d:59:fc', '00:1b:21:9d:59:fd'))).toEqual([
+    expect(bondProblems(p, n1, n1.bonds[0], noEth3)).toEqual(['bond0: slave eth3 missing (an-node01 BCN link 2)']);
+    expect(bondProblems(p, n1, n1.bonds[0], b0.replace('00:1b:21:9d:59:fc', '00:1b:21:9d:59:fd'))).toEqual([
       'bond0: slave eth3 has MAC 00:1B:21:9D:59:FD, expected 00:1B:21:9D:59:FC (an-node01 BCN link 2)',
     ]);
-    expect(bondProblems(p, n1, n1.bonds[0]!, b0.replace('Up Delay (ms): 120000', 'Up Delay (ms): 0'))).toEqual([
+    expect(bondProblems(p, n1, n1.bonds[0], b0.replace('Up Delay (ms): 120000', 'Up Delay (ms): 0'))).toEqual([
       'bond0: up delay 0 ms, expected updelay=120000',
     ]);
-    expect(bondProblems(p, n1, n1.bonds[2]!, null)).toEqual([
+    expect(bondProblems(p, n1, n1.bonds[2], null)).toEqual([
       'bond2: /proc/net/bonding/bond2 does not exist (bond not up)',
     ]);
   });

@@ -6,7 +6,7 @@ import { AnvilError, VerifyFailed } from '../../src/errors.js';
 import { FakeNode, fakeContext } from '../helpers/fake-node.js';
 import { tutorialPlan, ipLinkBefore, ipLinkBonded, bondText } from '../helpers/tutorial-node.js';
 
-const capture = nics.tasks[0]!;
+const capture = nics.tasks[0];
 const p = tutorialPlan();
 const [n1] = p.nodes;
 

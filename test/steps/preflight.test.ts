@@ -4,7 +4,7 @@ import { VerifyFailed } from '../../src/errors.js';
 import { FakeNode, fakeContext } from '../helpers/fake-node.js';
 import { tutorialPlan } from '../helpers/tutorial-node.js';
 
-const t = preflight.tasks[0]!;
+const t = preflight.tasks[0];
 const p = tutorialPlan();
 const n1 = p.nodes[0];
 

@@ -125,8 +125,8 @@ describe('ssh-keys.known-hosts', () => {
     const { a, b } = pair();
     const seen: string[] = [];
     a.on(/^ssh -o BatchMode=yes -o ConnectTimeout=10 root@(\S+) uname -n$/, (_c, m) => {
-      seen.push(m[1]!);
-      return `${m[1]!.startsWith('an-node01') ? n1.fqdn : n2.fqdn}\n`;
+      seen.push(m[1]);
+      return `${m[1].startsWith('an-node01') ? n1.fqdn : n2.fqdn}\n`;
     });
     const ev = await task('ssh-keys.known-hosts').verify!(fakeContext(p, a, b));
     expect(ev.summary).toBe('10 names reached from an-node01 without password or prompt');

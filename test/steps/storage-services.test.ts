@@ -45,7 +45,7 @@ describe('storage-services', () => {
       expect(a.files.get(`${CLUSTER_CONF}.orig`)).toBe(renderClusterConf(p, 'foundation'));
       await run(p, a, b, task('validate'));
       const [pushed] = await run(p, a, b, task('push'));
-      expect(pushed!.summary).toBe('both nodes run cluster.conf config_version 10');
+      expect(pushed.summary).toBe('both nodes run cluster.conf config_version 10');
       expect(model.version).toBe(10);
       const pw = p.answers.ricci.password!;
       expect(a.stdins.find((s) => s.cmd === 'cman_tool version -r')?.stdin).toBe(`${pw}\n${pw}\n`);
@@ -53,7 +53,7 @@ describe('storage-services', () => {
 
       await run(p, a, b, task('rgmanager-off'));
       const ev = await run(p, a, b, task('start-rgmanager'));
-      expect(ev[0]!.summary).toBe(
+      expect(ev[0].summary).toBe(
         `both members online with rgmanager; ${p.nodes.map((n) => `storage_${n.label}`).join(', ')} started`,
       );
       expect(model.rg.get(`service:storage_${p.nodes[1].label}`)).toEqual({ state: 'started', owner: p.nodes[1].fqdn });

@@ -63,9 +63,9 @@ describe('vm-provision', () => {
   it('starts each install detached, once, and waits for the domain', async () => {
     const n = new FakeNode(p.nodes[1]);
     const domains = new Set<string>();
-    n.on(/^virsh dominfo (\S+) >\/dev\/null 2>&1$/, (_c, m) => ({ code: domains.has(m[1]!) ? 0 : 1 }));
+    n.on(/^virsh dominfo (\S+) >\/dev\/null 2>&1$/, (_c, m) => ({ code: domains.has(m[1]) ? 0 : 1 }));
     n.on(/^nohup (\S+) > (\S+) 2>&1 < \/dev\/null &$/, (_c, m) => {
-      domains.add(m[1]!.replace(/^.*\/(.*)\.sh$/, '$1'));
+      domains.add(m[1].replace(/^.*\/(.*)\.sh$/, '$1'));
       return '';
     });
     n.on(

@@ -34,7 +34,7 @@ function tree(xml: string): Node {
   };
   const top = (parser.parse(xml) as Record<string, unknown>[]).map(conv).filter((c): c is Node => !!c);
   expect(top).toHaveLength(1);
-  return top[0]!;
+  return top[0];
 }
 
 /** Canonical text: attributes sorted, one element per line, indentation by depth. */
@@ -85,8 +85,8 @@ describe('cluster.conf template: the second answers file', () => {
   it('names the cluster, nodes, ids and post_join_delay from the answers', () => {
     expect(t.attrs).toEqual({ config_version: '12', name: 'bc-prod-7' });
     expect(find(t, 'clusternode').map((n) => `${n.attrs.name}#${n.attrs.nodeid}`)).toEqual(['kvm-a.example.org#11', 'kvm-b.example.org#12']);
-    expect(find(t, 'fence_daemon')[0]!.attrs).toEqual({ post_join_delay: '20' });
-    expect(find(t, 'totem')[0]!.attrs).toEqual({ rrp_mode: 'none', secauth: 'off' });
+    expect(find(t, 'fence_daemon')[0].attrs).toEqual({ post_join_delay: '20' });
+    expect(find(t, 'totem')[0].attrs).toEqual({ rrp_mode: 'none', secauth: 'off' });
   });
 
   it('has the iLO devices with every attribute, passwd included, and the PDUs', () => {
@@ -104,7 +104,7 @@ describe('cluster.conf template: the second answers file', () => {
       { name: 'ilo', devices: [{ action: 'reboot', name: 'ilo_ka' }] },
       { name: 'pdus', devices: [{ action: 'reboot', name: 'pdu-a', port: '3' }, { action: 'reboot', name: 'pdu-b', port: '3' }] },
     ]);
-    expect(methods[1]![1]!.devices.map((d) => `${d.name}:${d.port}`)).toEqual(['pdu-a:4', 'pdu-b:4']);
+    expect(methods[1][1].devices.map((d) => `${d.name}:${d.port}`)).toEqual(['pdu-a:4', 'pdu-b:4']);
   });
 
   it('has only_/primary_ domains per label with the right priorities', () => {
@@ -138,7 +138,7 @@ describe('cluster.conf template: the second answers file', () => {
     const a = loadAnswers('test/fixtures/other.anvil.yaml', { ...ENV, ILO_PW: `a"b<c>&d'e` });
     const xml = renderClusterConf(derivePlan(a), 'foundation');
     expect(xml).toContain('passwd="a&quot;b&lt;c&gt;&amp;d\'e"');
-    expect(find(tree(xml), 'fencedevice')[0]!.attrs.passwd).toBe(`a"b<c>&d'e`);
+    expect(find(tree(xml), 'fencedevice')[0].attrs.passwd).toBe(`a"b<c>&d'e`);
   });
 });
 

@@ -28,8 +28,8 @@ describe('DRBD files, golden against the tutorial', () => {
     const files = drbdConfig.tasks.find((t) => t.id === 'drbd-config.files')!;
     expect(files.on).toBe('both');
     const [a, b] = tutorial.nodes.map((n) => rendered(tutorial, n));
-    expect([...a!.keys()]).toEqual(['/etc/drbd.d/global_common.conf', '/etc/drbd.d/r0.res', '/etc/drbd.d/r1.res', '/etc/drbd.d/r2.res']);
-    expect([...a!.values()]).toEqual([...b!.values()]);
+    expect([...a.keys()]).toEqual(['/etc/drbd.d/global_common.conf', '/etc/drbd.d/r0.res', '/etc/drbd.d/r1.res', '/etc/drbd.d/r2.res']);
+    expect([...a.values()]).toEqual([...b.values()]);
   });
 
   for (const node of ['an-node01', 'an-node02'])

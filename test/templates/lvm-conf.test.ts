@@ -56,7 +56,7 @@ describe('lvm.conf edit', () => {
   });
 
   it('is the FileSpec of the clvm step (edit, orig backup)', () => {
-    const f = clvm.tasks.find((t) => t.id === 'clvm.lvm-conf')!.files!({} as never, {} as never)[0]!;
+    const f = clvm.tasks.find((t) => t.id === 'clvm.lvm-conf')!.files!({} as never, {} as never)[0];
     expect(f).toMatchObject({ path: '/etc/lvm/lvm.conf', template: 'lvm/lvm.conf.ejs', backup: 'orig' });
     expect(f.edit!(stock)).toBe(edited);
   });

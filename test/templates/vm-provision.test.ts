@@ -102,8 +102,8 @@ describe('provision scripts of the second cluster (structure)', () => {
 
   it('uses a driver ISO as a second cdrom (the tutorial note) and quotes odd values', () => {
     const p = derivePlan(loadAnswers('test/fixtures/other.anvil.yaml', { ILO_PW: 'ilo-secret', RICCI_PW: 'ricci-secret' }));
-    p.vms[1]!.install.floppy = '/cluster/iso/virtio-win-0.1-30.iso';
-    p.vms[0]!.install.extraArgs = 'ks=http://h/$x "q"';
+    p.vms[1].install.floppy = '/cluster/iso/virtio-win-0.1-30.iso';
+    p.vms[0].install.extraArgs = 'ks=http://h/$x "q"';
     const f = written(p);
     expect(argv(f.get('kvm-a')!.get('/cluster/provision/win-app.sh')!)).toContain('path=/cluster/iso/virtio-win-0.1-30.iso,device=cdrom');
     const a = argv(f.get('kvm-b')!.get('/cluster/provision/mail01.sh')!);

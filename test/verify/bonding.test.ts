@@ -56,6 +56,6 @@ describe('parseBonding (/proc/net/bonding/bondX)', () => {
         .replace(/(Slave Interface: eth0\nMII Status: )up/, '$1going back'),
     );
     expect(st.active).toBe('None');
-    expect(st.slaves[0]!.mii).toBe('going back');
+    expect(st.slaves[0].mii).toBe('going back');
   });
 });

@@ -20,7 +20,7 @@ describe('parseIpLink (ip -o link show)', () => {
       ['eth1', '00:e0:81:c7:ec:48', '-', 'UP'],
       ['bond0', '00:e0:81:c7:ec:49', '-', 'UP'],
     ]);
-    expect(links[1]!.flags).toContain('SLAVE');
+    expect(links[1].flags).toContain('SLAVE');
   });
 
   it('accepts newer iproute2 output (veth @ifN suffix, mode/group fields)', () => {

@@ -25,8 +25,8 @@ describe('/proc/drbd (tutorial outputs)', () => {
       '1: cs:StandAlone ro:Secondary/Unknown ds:Inconsistent/DUnknown',
       '2: cs:StandAlone ro:Secondary/Unknown ds:Inconsistent/DUnknown',
     ]);
-    expect(a.minors[0]!.protocol).toBeUndefined();
-    expect(a.minors[0]!.flags).toBe('r----s');
+    expect(a.minors[0].protocol).toBeUndefined();
+    expect(a.minors[0].flags).toBe('r----s');
     expect(a.minors.map((m) => m.stats.oos)).toEqual([19515784, 211418788, 211034800]);
     const c = parseProcDrbd(out('proc-drbd-connected.txt'));
     expect(c.minors.map((m) => `${m.cs} ${m.ds.join('/')} ${m.protocol}`)).toEqual(
@@ -180,7 +180,7 @@ describe('parted print free', () => {
     expect(t).toMatchObject({ disk: '/tmp/d.img', diskSize: '537GB', label: 'msdos' });
     expect(partitionNumbers(t)).toEqual([1, 3]);
     expect(largestFree(t)!.start).toBe('47.8GB');
-    expect(t.rows[2]!.fs).toBe('ext4');
+    expect(t.rows[2].fs).toBe('ext4');
     expect(toBytes('1016kB')).toBe(1016000);
     expect(toBytes('2GiB')).toBe(2 * 1024 ** 3);
     expect(toBytes('8s')).toBe(4096);

@@ -390,7 +390,7 @@ export function agentOptions(
   if (argv.length > 1) {
     const short = style === 'ipmi' ? IPMI_SHORT : PY_SHORT;
     for (let i = 1; i < argv.length; i++) {
-      const a = argv[i]!;
+      const a = argv[i];
       if (a.startsWith('--') && style !== 'ipmi') {
         const eq = a.indexOf('=');
         const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
@@ -402,13 +402,13 @@ export function agentOptions(
       }
       if (a.startsWith('-') && a.length > 1) {
         for (let j = 1; j < a.length; j++) {
-          const c = a[j]!;
+          const c = a[j];
           if (short[c]) {
-            opts[short[c]!] = j + 1 < a.length ? a.slice(j + 1) : argv[++i];
+            opts[short[c]] = j + 1 < a.length ? a.slice(j + 1) : argv[++i];
             break;
           }
           if (style === 'ipmi' && c === 'P') opts.lanplus = '1';
-          else if (style !== 'ipmi' && PY_FLAGS[c]) opts[PY_FLAGS[c]!] = '1';
+          else if (style !== 'ipmi' && PY_FLAGS[c]) opts[PY_FLAGS[c]] = '1';
           else if (c === 'v' || c === 'V' || c === 'h') opts[c] = '1';
           else
             return {
@@ -416,7 +416,7 @@ export function agentOptions(
               warn,
               error:
                 style === 'ipmi'
-                  ? `${argv[0]!.split('/').pop()}: invalid option -- '${c}'\n`
+                  ? `${argv[0].split('/').pop()}: invalid option -- '${c}'\n`
                   : `Parse error: option -${c} not recognized\nPlease use '-h' for usage\n`,
             };
         }
@@ -446,7 +446,7 @@ export function agentOptions(
 /** The program behind /usr/sbin/<agent>. */
 function agentCommand(agent: string): CommandFn {
   return async (ctx) => {
-    const def = FENCE_AGENTS[agent]!;
+    const def = FENCE_AGENTS[agent];
     const { opts, warn, error } = agentOptions(ctx.argv, ctx.stdin, def.style);
     if (warn) ctx.err(warn);
     if (error) {

@@ -337,7 +337,7 @@ async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
     if (!c.auth.has(key)) {
       ctx.out(`You have not authenticated to the ricci daemon on ${cn.name}\n`);
       ctx.err('Password: ');
-      const pw = li < lines.length && (li < lines.length - 1 || lines[li] !== '') ? lines[li++]! : undefined;
+      const pw = li < lines.length && (li < lines.length - 1 || lines[li] !== '') ? lines[li++] : undefined;
       if (pw === undefined) {
         ctx.err(
           `\nUnable to authenticate to the ricci daemon on ${cn.name}: no password given\ncman_tool: Error loading configuration in corosync/cman\n`,
@@ -371,7 +371,7 @@ async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
     p.cc = cc;
     p.confText = conf.text;
     const ids = p.members.map((m) => cc.nodes.find((x) => x.name === m)?.nodeid ?? 0).sort((x, y) => x - y);
-    w.nodes[p.node]!.log(`corosync[${p.pids.corosync}]`, `  [QUORUM] Members[${ids.length}]: ${ids.join(' ')}`);
+    w.nodes[p.node].log(`corosync[${p.pids.corosync}]`, `  [QUORUM] Members[${ids.length}]: ${ids.join(' ')}`);
   }
   c.check();
   w.changed();

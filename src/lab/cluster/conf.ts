@@ -82,20 +82,20 @@ export function parseXml(text: string): XmlEl {
     const m = /^<([A-Za-z_][\w.-]*)/.exec(text.slice(i));
     if (!m) throw new XmlError(line, 'StartTag: invalid element name');
     if (root && !stack.length) throw new XmlError(line, 'Extra content at the end of the document');
-    const el: XmlEl = { name: m[1]!, attrs: {}, children: [], line };
+    const el: XmlEl = { name: m[1], attrs: {}, children: [], line };
     adv(m[0].length);
     for (;;) {
       const ws = /^\s*/.exec(text.slice(i))![0];
       adv(ws.length);
       if (text.startsWith('/>', i)) {
         adv(2);
-        if (stack.length) stack[stack.length - 1]!.children.push(el);
+        if (stack.length) stack[stack.length - 1].children.push(el);
         else root = el;
         break;
       }
       if (text[i] === '>') {
         adv(1);
-        if (stack.length) stack[stack.length - 1]!.children.push(el);
+        if (stack.length) stack[stack.length - 1].children.push(el);
         else root = el;
         stack.push(el);
         break;
@@ -111,13 +111,13 @@ export function parseXml(text: string): XmlEl {
             : `Couldn't find end of Start Tag ${el.name} line ${el.line}`,
         );
       }
-      if (el.attrs[a[1]!] !== undefined) throw new XmlError(line, `Attribute ${a[1]} redefined`);
-      el.attrs[a[1]!] = unescape(a[3] ?? a[4] ?? '', line);
+      if (el.attrs[a[1]] !== undefined) throw new XmlError(line, `Attribute ${a[1]} redefined`);
+      el.attrs[a[1]] = unescape(a[3] ?? a[4] ?? '', line);
       adv(a[0].length);
     }
   }
   if (stack.length) {
-    const open = stack[stack.length - 1]!;
+    const open = stack[stack.length - 1];
     throw new XmlError(line, `Premature end of data in tag ${open.name} line ${open.line}`);
   }
   if (!root) throw new XmlError(line, 'Document is empty');
@@ -305,8 +305,8 @@ export function parseConf(text: string): ClusterConf {
   }
   if (cns && !nodes.length) bad(cns, 'Expecting an element clusternode, got nothing');
   if (twoNode) {
-    if (expectedVotes !== 1) bad(cman!, 'two_node="1" requires expected_votes="1"');
-    if (nodes.length !== 2) bad(cman!, `two_node="1" needs exactly 2 clusternodes, found ${nodes.length}`);
+    if (expectedVotes !== 1) bad(cman, 'two_node="1" requires expected_votes="1"');
+    if (nodes.length !== 2) bad(cman, `two_node="1" needs exactly 2 clusternodes, found ${nodes.length}`);
   }
   const fd = one('fence_daemon');
   const pjdRaw = fd?.attrs.post_join_delay;
@@ -322,7 +322,7 @@ export function parseConf(text: string): ClusterConf {
     bad(totem, `Invalid attribute secauth for element totem ("${totem.attrs.secauth}": on or off)`);
   if (errs.length) throw new ConfInvalid(errs);
   return {
-    name: name!,
+    name: name,
     version: version!,
     twoNode,
     ...(expectedVotes !== undefined ? { expectedVotes } : {}),

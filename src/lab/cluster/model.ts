@@ -137,8 +137,8 @@ export class Cluster implements ClusterView {
   connected(a: Rt, b: Rt): boolean {
     if (a.cc.name !== b.cc.name || a.cc.version !== b.cc.version) return false;
     if (!this.alive(a) || !this.alive(b)) return false;
-    const na = this.w.nodes[a.node]!;
-    const nb = this.w.nodes[b.node]!;
+    const na = this.w.nodes[a.node];
+    const nb = this.w.nodes[b.node];
     return na.net.sourceFor(b.addr)?.ip === a.addr && nb.net.sourceFor(a.addr)?.ip === b.addr;
   }
 
@@ -403,7 +403,7 @@ export class Cluster implements ClusterView {
 
   private runDevice(r: Rt): void {
     const f = r.fencing!;
-    const n = this.w.nodes[r.node]!;
+    const n = this.w.nodes[r.node];
     const call = Cluster.deviceCall(r.cc, f.victim, f.method, f.device);
     const plan = call ? planAgent(this.w, n, call.agent, call.opts) : undefined;
     this.w.schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', { node: r.node, epoch: r.startedAt, seq: f.seq });
@@ -412,7 +412,7 @@ export class Cluster implements ClusterView {
   /** A fence agent run by fenced finished. */
   agentDone(r: Rt): void {
     const f = r.fencing!;
-    const n = this.w.nodes[r.node]!;
+    const n = this.w.nodes[r.node];
     const methods = r.cc.nodes.find((x) => x.name === f.victim)?.methods ?? [];
     const call = Cluster.deviceCall(r.cc, f.victim, f.method, f.device);
     const res = call ? planAgent(this.w, n, call.agent, call.opts) : undefined;
@@ -465,7 +465,7 @@ export class Cluster implements ClusterView {
     const methods = cc.nodes.find((x) => x.name === victim)?.methods ?? [];
     for (let m = 0; m < methods.length; m++) {
       let ok = true;
-      for (let d = 0; d < methods[m]!.devices.length; d++) {
+      for (let d = 0; d < methods[m].devices.length; d++) {
         const call = Cluster.deviceCall(cc, victim, m, d)!;
         const first = planAgent(this.w, from, call.agent, call.opts);
         if (first.ms) this.w.advanceTo(this.w.now() + first.ms);
@@ -482,7 +482,7 @@ export class Cluster implements ClusterView {
       if (ok) {
         // NOTE: fence_node reports under its own name (tutorial 5010: `fence_node[15572]: fence ... success`).
         from.log(tag, `fence ${victim} success`);
-        this.lastFenced[victim] = { at: this.w.now(), by: methods[m]!.name };
+        this.lastFenced[victim] = { at: this.w.now(), by: methods[m].name };
         const r = this.rt[from.name];
         if (r?.fencing?.victim === victim) {
           this.log(r, 'fenced', `fence ${victim} overridden by administrator intervention`);
@@ -525,7 +525,7 @@ export class Cluster implements ClusterView {
   members(node: string): string[] {
     const r = this.rt[node];
     if (!r) return [];
-    return r.members.map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
+    return r.members.map((m) => this.labNode(m)?.name ?? m.split('.')[0]);
   }
 
   pendingFence(node: string): string[] {
@@ -538,7 +538,7 @@ export class Cluster implements ClusterView {
         .filter(([, v]) => v === 'consensus')
         .map(([k]) => k),
     ];
-    return [...new Set(names)].map((m) => this.labNode(m)?.name ?? m.split('.')[0]!);
+    return [...new Set(names)].map((m) => this.labNode(m)?.name ?? m.split('.')[0]);
   }
 
   /** fence_node runs under way, by victim (runtime only: a fence in flight is not saved). */
@@ -634,7 +634,7 @@ onTimer('cluster.fence-retry', (world, data) => {
   const f = x?.r.fencing;
   if (!x || !f || f.seq !== x.d.seq) return;
   const call = Cluster.deviceCall(x.r.cc, f.victim, 0, 0);
-  const n = (world as World).nodes[x.r.node]!;
+  const n = (world as World).nodes[x.r.node];
   const plan = call ? planAgent(world as World, n, call.agent, call.opts) : undefined;
   (world as World).schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', {
     node: x.r.node,

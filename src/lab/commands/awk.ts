@@ -67,7 +67,7 @@ function lex(src: string): Tok[] {
     );
   };
   while (i < src.length) {
-    const c = src[i]!;
+    const c = src[i];
     if (c === ' ' || c === '\t' || c === '\r') {
       i++;
       continue;
@@ -102,7 +102,7 @@ function lex(src: string): Tok[] {
       i++;
       while (i < src.length && src[i] !== '"') {
         if (src[i] === '\\') {
-          const n = src[++i]!;
+          const n = src[++i];
           s += ({ n: '\n', t: '\t', '"': '"', '\\': '\\', '/': '/', r: '\r' } as Record<string, string>)[n] ?? '\\' + n;
           i++;
         } else s += src[i++];
@@ -179,7 +179,7 @@ class Parser {
   i = 0;
   constructor(private toks: Tok[]) {}
   peek(o = 0): Tok {
-    return this.toks[this.i + o]!;
+    return this.toks[this.i + o];
   }
   isOp(v: string, o = 0): boolean {
     const t = this.peek(o);
@@ -338,10 +338,10 @@ class Parser {
   private closesArgs(): boolean {
     let depth = 0;
     for (let j = this.i; j < this.toks.length; j++) {
-      const t = this.toks[j]!;
+      const t = this.toks[j];
       if (t.t === 'op' && t.v === '(') depth++;
       if (t.t === 'op' && t.v === ')' && --depth === 0) {
-        const n = this.toks[j + 1]!;
+        const n = this.toks[j + 1];
         return n.t === 'nl' || n.t === 'eof' || (n.t === 'op' && [';', '}', '>', '>>', '|'].includes(n.v));
       }
     }
@@ -657,9 +657,9 @@ function run(
     switch (name) {
       case 'length':
         return args.length
-          ? args[0]!.k === 'var' && arrays.has(args[0]!.name)
-            ? arrays.get(args[0]!.name)!.size
-            : str(ev(args[0]!)).length
+          ? args[0].k === 'var' && arrays.has(args[0].name)
+            ? arrays.get(args[0].name)!.size
+            : str(ev(args[0])).length
           : record.length;
       case 'substr': {
         const [s, m, n] = a();
@@ -670,9 +670,9 @@ function run(
         return ss.slice(from - 1, Math.max(from - 1, to - 1));
       }
       case 'index':
-        return str(ev(args[0]!)).indexOf(str(ev(args[1]!))) + 1;
+        return str(ev(args[0])).indexOf(str(ev(args[1]))) + 1;
       case 'split': {
-        const parts = split(str(ev(args[0]!)), args[2] ? (args[2].k === 're' ? args[2].v : str(ev(args[2]))) : FS());
+        const parts = split(str(ev(args[0])), args[2] ? (args[2].k === 're' ? args[2].v : str(ev(args[2]))) : FS());
         const target = args[1] as Extract<Node, { k: 'var' }>;
         const m = new Map<string, unknown>();
         parts.forEach((p, i) => m.set(String(i + 1), p));
@@ -680,26 +680,26 @@ function run(
         return parts.length;
       }
       case 'tolower':
-        return str(ev(args[0]!)).toLowerCase();
+        return str(ev(args[0])).toLowerCase();
       case 'toupper':
-        return str(ev(args[0]!)).toUpperCase();
+        return str(ev(args[0])).toUpperCase();
       case 'int':
-        return Math.trunc(num(ev(args[0]!)));
+        return Math.trunc(num(ev(args[0])));
       case 'sqrt':
-        return Math.sqrt(num(ev(args[0]!)));
+        return Math.sqrt(num(ev(args[0])));
       case 'sprintf':
         return sprintf(a());
       case 'match': {
-        const m = regexOf(args[1]!).exec(str(ev(args[0]!)));
+        const m = regexOf(args[1]).exec(str(ev(args[0])));
         vars.set('RSTART', m ? m.index + 1 : 0);
         vars.set('RLENGTH', m ? m[0].length : -1);
         return m ? m.index + 1 : 0;
       }
       case 'sub':
       case 'gsub': {
-        const re = regexOf(args[0]!);
-        const rep = str(ev(args[1]!));
-        const target = args[2] ?? ({ k: 'field', e: { k: 'num', v: 0 } } as Node);
+        const re = regexOf(args[0]);
+        const rep = str(ev(args[1]));
+        const target = args[2] ?? { k: 'field', e: { k: 'num', v: 0 } };
         let n = 0;
         const g = new RegExp(re.source, name === 'gsub' ? 'g' : '');
         const res = str(ev(target)).replace(g, (m) => {
@@ -944,18 +944,18 @@ const awk: CommandFn = (ctx) => {
   let prog: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '-F') vars.set('FS', (argv[++i] ?? ' ').replace(/^\\t$/, '\t'));
     else if (a.startsWith('-F')) vars.set('FS', a.slice(2).replace(/^\\t$/, '\t'));
     else if (a === '-v') {
       const [k, ...v] = (argv[++i] ?? '').split('=');
-      vars.set(k!, v.join('='));
+      vars.set(k, v.join('='));
     } else if (a === '-f') prog = ctx.node.fs.readText(ctx.sh.resolve(argv[++i] ?? ''));
     else if (a === '--') continue;
     else if (prog === undefined) prog = a;
     else if (/^[A-Za-z_]\w*=/.test(a)) {
       const [k, ...v] = a.split('=');
-      vars.set(k!, v.join('='));
+      vars.set(k, v.join('='));
     } else files.push(a);
   }
   if (prog === undefined) {

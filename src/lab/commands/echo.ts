@@ -7,12 +7,12 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 export function backslashEscapes(s: string): [string, boolean] {
   let out = '';
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
+    const c = s[i];
     if (c !== '\\' || i === s.length - 1) {
       out += c;
       continue;
     }
-    const n = s[++i]!;
+    const n = s[++i];
     const map: Record<string, string> = {
       n: '\n',
       t: '\t',
@@ -44,7 +44,7 @@ export const echo: CommandFn = (ctx: CmdCtx) => {
   const args = ctx.argv.slice(1);
   let nl = true;
   let esc = false;
-  while (args.length && /^-[neE]+$/.test(args[0]!)) {
+  while (args.length && /^-[neE]+$/.test(args[0])) {
     for (const f of args.shift()!.slice(1)) {
       if (f === 'n') nl = false;
       else if (f === 'e') esc = true;
@@ -63,7 +63,7 @@ export const echo: CommandFn = (ctx: CmdCtx) => {
 
 function fmtOne(spec: string, conv: string, arg: string | undefined): string {
   const m = /^%([-+ 0#]*)(\d*)(?:\.(\d+))?$/.exec(spec)!;
-  const flags = m[1]!;
+  const flags = m[1];
   const width = Number(m[2] || 0);
   const prec = m[3] === undefined ? undefined : Number(m[3]);
   let s: string;
@@ -115,7 +115,7 @@ function fmtOne(spec: string, conv: string, arg: string | undefined): string {
     if (flags.includes('-')) s = s.padEnd(width);
     else if (flags.includes('0') && /[dixXouf]/.test(conv)) {
       const sign = /^[+\- ]/.test(s) ? s[0] : '';
-      s = sign + s.slice(sign!.length).padStart(width - sign!.length, '0');
+      s = sign + s.slice(sign.length).padStart(width - sign.length, '0');
     } else s = s.padStart(width);
   }
   return s;
@@ -136,10 +136,10 @@ export const printf: CommandFn = (ctx: CmdCtx) => {
     first = false;
     let consumed = false;
     for (let i = 0; i < fmt.length; i++) {
-      const c = fmt[i]!;
+      const c = fmt[i];
       if (c === '\\') {
         const m = /^\\(0[0-7]{0,3}|[0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)/.exec(fmt.slice(i))!;
-        const tok = m[1]!;
+        const tok = m[1];
         i += tok.length;
         if (/^[0-7]/.test(tok)) out += String.fromCharCode(parseInt(tok, 8));
         else out += backslashEscapes('\\' + tok)[0];
@@ -161,7 +161,7 @@ export const printf: CommandFn = (ctx: CmdCtx) => {
       }
       i += m[0].length - 1;
       consumed = true;
-      out += fmtOne(m[1]!, m[2]!.toLowerCase() === 'e' ? 'e' : m[2]!, args.shift());
+      out += fmtOne(m[1], m[2].toLowerCase() === 'e' ? 'e' : m[2], args.shift());
     }
     if (!consumed) break;
   }

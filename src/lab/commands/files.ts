@@ -15,7 +15,7 @@ function userName(ctx: CmdCtx, uid: number, file = '/etc/passwd'): string {
   try {
     for (const l of ctx.node.fs.readText(file).split('\n')) {
       const f = l.split(':');
-      if (f[2] === String(uid)) return f[0]!;
+      if (f[2] === String(uid)) return f[0];
     }
   } catch {
     /* numeric */
@@ -231,13 +231,13 @@ function copyOrMove(ctx: CmdCtx, move: boolean): number {
   const archive = has(o, 'a', 'archive');
   const rec = archive || has(o, 'r', 'R', 'recursive');
   const preserve = archive || has(o, 'p', 'preserve');
-  let args = [...o.args];
+  const args = [...o.args];
   let target = val(o, 't', 'target-directory');
   if (!target) {
     if (args.length < 2) {
       ctx.err(
         args.length
-          ? `${name}: missing destination file operand after ${qq(args[0]!)}\n`
+          ? `${name}: missing destination file operand after ${qq(args[0])}\n`
           : `${name}: missing file operand\n`,
       );
       ctx.err(`Try \`${name} --help' for more information.\n`);
@@ -301,7 +301,7 @@ export function applyMode(spec: string, mode: number, isDir: boolean): number | 
     if (!c) return null;
     const who = c[1] || 'a';
     let bits = 0;
-    for (const p of c[3]!) {
+    for (const p of c[3]) {
       const b = p === 'r' ? 4 : p === 'w' ? 2 : p === 'x' || (p === 'X' && (isDir || mode & 0o111)) ? 1 : 0;
       for (const w of who === 'a' ? 'ugo' : who) bits |= b << (w === 'u' ? 6 : w === 'g' ? 3 : 0);
       if (p === 's')

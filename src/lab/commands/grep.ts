@@ -7,7 +7,7 @@ import { posixRegExp } from './regex.js';
 import { errText } from '../fs/memfs.js';
 
 const grep: CommandFn = (ctx) => {
-  const name = ctx.argv[0]!.split('/').pop()!;
+  const name = ctx.argv[0].split('/').pop()!;
   const o = parseOpts(ctx.argv.slice(1), ['e', 'f', 'A', 'B', 'C', 'm', 'regexp', 'file', 'max-count']);
   const fs = ctx.node.fs;
   const pats = [...(o.values.get('e') ?? []), ...(o.values.get('regexp') ?? [])];
@@ -74,7 +74,7 @@ const grep: CommandFn = (ctx) => {
       for (let j = from; j < i; j++) out += pre(j, '-') + ls[j] + '\n';
       if (has(o, 'o') && !invert) {
         for (const r of res)
-          for (const m of ls[i]!.matchAll(new RegExp(r.source, r.flags + 'g')))
+          for (const m of ls[i].matchAll(new RegExp(r.source, r.flags + 'g')))
             if (m[0]) out += pre(i, ':') + m[0] + '\n';
       } else out += pre(i, ':') + ls[i] + '\n';
       lastPrinted = i;

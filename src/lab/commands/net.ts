@@ -12,8 +12,8 @@ import { route } from '../node/route.js';
 /** fe80:: address derived from a MAC (EUI-64). */
 export function linkLocal(mac: string): string {
   const b = mac.split(':').map((x) => parseInt(x, 16));
-  b[0]! ^= 2;
-  const words = [(b[0]! << 8) | b[1]!, (b[2]! << 8) | 0xff, (0xfe << 8) | b[3]!, (b[4]! << 8) | b[5]!];
+  b[0] ^= 2;
+  const words = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, (0xfe << 8) | b[3], (b[4] << 8) | b[5]];
   return 'fe80::' + words.map((w) => w.toString(16)).join(':');
 }
 
@@ -129,7 +129,7 @@ function ipCmd(ctx: CmdCtx): number {
           ctx.err('RTNETLINK answers: File exists\n');
           return 2;
         }
-        i.addrs.push({ ip: ip!, prefix: Number(p ?? 32) });
+        i.addrs.push({ ip: ip, prefix: Number(p ?? 32) });
       } else i.addrs = i.addrs.filter((a) => a.ip !== ip);
       node.world.changed();
       return 0;
@@ -179,7 +179,7 @@ function ipCmd(ctx: CmdCtx): number {
         const m = prefixToMask(a.prefix).split('.').map(Number);
         const net = a.ip
           .split('.')
-          .map((o, k) => Number(o) & m[k]!)
+          .map((o, k) => Number(o) & m[k])
           .join('.');
         out += `${net}/${a.prefix} dev ${v.i.name}  proto kernel  scope link  src ${a.ip} \n`;
       }
@@ -275,8 +275,8 @@ const ping: CommandFn = async (ctx) => {
   let host: string | undefined;
   for (let k = 0; k < a.length; k++) {
     if (a[k] === '-c') count = Number(a[++k] ?? 3);
-    else if (/^-[wWisI]$/.test(a[k]!)) k++;
-    else if (!a[k]!.startsWith('-')) host = a[k];
+    else if (/^-[wWisI]$/.test(a[k])) k++;
+    else if (!a[k].startsWith('-')) host = a[k];
   }
   if (!host) {
     ctx.err('Usage: ping [-LRUbdfnqrvVaA] [-c count] [-i interval] [-w deadline] destination\n');

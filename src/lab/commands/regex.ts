@@ -32,11 +32,11 @@ function bracket(re: string, i: number): [string, number] {
   while (j < re.length && re[j] !== ']') {
     const m = /^\[:(\w+):\]/.exec(re.slice(j));
     if (m) {
-      out += CLASSES[m[1]!] ?? '';
+      out += CLASSES[m[1]] ?? '';
       j += m[0].length;
       continue;
     }
-    const c = re[j]!;
+    const c = re[j];
     out += c === '\\' || c === '[' ? '\\' + c : c;
     j++;
   }
@@ -48,7 +48,7 @@ function bracket(re: string, i: number): [string, number] {
 export function posixToJs(re: string, extended: boolean): string {
   let out = '';
   for (let i = 0; i < re.length; i++) {
-    const c = re[i]!;
+    const c = re[i];
     if (c === '[') {
       const [b, next] = bracket(re, i);
       out += b;

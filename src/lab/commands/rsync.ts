@@ -41,7 +41,7 @@ const rsync: CommandFn = async (ctx) => {
   const ops: string[] = [];
   const ssh: SshOptions = { identities: [], opts: {} };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '-e' || a === '--rsh') parseRsh(argv[++i] ?? '', ssh);
     else if (a.startsWith('--rsh=')) parseRsh(a.slice(6), ssh);
     else if (a.startsWith('--exclude') || a.startsWith('--include')) {
@@ -110,7 +110,7 @@ const rsync: CommandFn = async (ctx) => {
   const single =
     ops.length === 1 &&
     entries.length === 1 &&
-    !entries[0]!.dir &&
+    !entries[0].dir &&
     !dst.endsWith('/') &&
     dNode.fs.stat(dPath)?.type !== 'dir';
   const transferred: Entry[] = [];
@@ -192,7 +192,7 @@ function parseRsh(spec: string, o: SshOptions): void {
   const w = spec.split(/\s+/).filter(Boolean);
   for (let i = 1; i < w.length; i++) {
     if (w[i] === '-o') addOption(o.opts, w[++i] ?? '');
-    else if (w[i]!.startsWith('-o')) addOption(o.opts, w[i]!.slice(2));
+    else if (w[i].startsWith('-o')) addOption(o.opts, w[i].slice(2));
     else if (w[i] === '-i') o.identities.push(w[++i] ?? '');
     else if (w[i] === '-p') o.port = Number(w[++i]);
     else if (w[i] === '-l') o.user = w[++i];

@@ -31,7 +31,7 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
   let i = 0;
   const s = script;
   const ws = () => {
-    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+    while (i < s.length && /[ \t]/.test(s[i])) i++;
   };
   const delimited = (d: string): string => {
     let out = '';
@@ -47,7 +47,7 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
           i += 2;
           continue;
         }
-        out += s[i]! + s[i + 1]!;
+        out += s[i] + s[i + 1];
         i += 2;
         continue;
       }
@@ -68,7 +68,7 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
       return { last: true };
     }
     if (s[i] === '/' || s[i] === '\\') {
-      const d = s[i] === '\\' ? s[++i]! : '/';
+      const d = s[i] === '\\' ? s[++i] : '/';
       i++;
       const re = delimited(d);
       let flags = '';
@@ -103,18 +103,18 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
     if (!op) throw new SedError('-e expression #1, char ' + i + ': missing command');
     c.op = op;
     if (op === 's') {
-      const d = s[i++]!;
+      const d = s[i++];
       const re = delimited(d);
       c.rep = delimited(d);
       let flags = '';
-      while (i < s.length && /[gpIi0-9e]/.test(s[i]!)) flags += s[i++];
+      while (i < s.length && /[gpIi0-9e]/.test(s[i])) flags += s[i++];
       c.global = flags.includes('g');
       c.print = flags.includes('p');
       const n = /\d+/.exec(flags);
       c.nth = n ? Number(n[0]) : undefined;
       c.re = posixRegExp(re, { extended, icase: /[Ii]/.test(flags), global: true });
     } else if (op === 'y') {
-      const d = s[i++]!;
+      const d = s[i++];
       c.from = delimited(d);
       c.to = delimited(d);
     } else if (op === 'a' || op === 'i' || op === 'c') {
@@ -141,9 +141,9 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
 function expandRep(rep: string, m: RegExpExecArray): string {
   let out = '';
   for (let i = 0; i < rep.length; i++) {
-    const c = rep[i]!;
+    const c = rep[i];
     if (c === '\\' && i + 1 < rep.length) {
-      const n = rep[++i]!;
+      const n = rep[++i];
       if (/\d/.test(n)) out += m[Number(n)] ?? '';
       else if (n === 'n') out += '\n';
       else if (n === 't') out += '\t';
@@ -162,7 +162,7 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
   const match = (a: Addr, n: number, l: string) =>
     'line' in a ? a.line === n : 'last' in a ? n === ls.length : a.re.test(l);
   for (let n = 1; n <= ls.length; n++) {
-    let pat = ls[n - 1]!;
+    let pat = ls[n - 1];
     let deleted = false;
     let append = '';
     let quit = false;
@@ -187,13 +187,13 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
           k++;
           const groups = args.slice(0, -2) as string[];
           const m = Object.assign([...groups], { index: 0, input: pat }) as unknown as RegExpExecArray;
-          if ((c.nth && k !== c.nth) || (!c.global && !c.nth && k > 1)) return groups[0]!;
+          if ((c.nth && k !== c.nth) || (!c.global && !c.nth && k > 1)) return groups[0];
           changed = true;
           return expandRep(c.rep!, m);
         });
         if (changed && c.print) out += pat + '\n';
       } else if (c.op === 'y') {
-        pat = [...pat].map((ch) => (c.from!.includes(ch) ? c.to![c.from!.indexOf(ch)]! : ch)).join('');
+        pat = [...pat].map((ch) => (c.from!.includes(ch) ? c.to![c.from!.indexOf(ch)] : ch)).join('');
       } else if (c.op === 'd') {
         deleted = true;
         break;

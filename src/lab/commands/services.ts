@@ -26,7 +26,7 @@ const chkconfig: CommandFn = (ctx) => {
   const rest: string[] = [];
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--level' || a[i] === '--levels') levels = a[++i];
-    else rest.push(a[i]!);
+    else rest.push(a[i]);
   }
   const noInfo = (n: string) => {
     ctx.err(`error reading information on service ${n}: No such file or directory\n`);

@@ -43,25 +43,25 @@ function configOpts(ctx: CmdCtx, file: string, host: string, into: Record<string
     if (!l || l.startsWith('#')) continue;
     const m = /^(\S+)\s*(?:=\s*|\s+)(.*)$/.exec(l);
     if (!m) continue;
-    const key = m[1]!.toLowerCase();
+    const key = m[1].toLowerCase();
     if (key === 'host') {
-      applies = m[2]!.split(/\s+/).some((p) => globToRegExp(p).test(host));
+      applies = m[2].split(/\s+/).some((p) => globToRegExp(p).test(host));
       continue;
     }
-    if (applies && !(key in into)) into[key] = m[2]!.replace(/^"(.*)"$/, '$1');
+    if (applies && !(key in into)) into[key] = m[2].replace(/^"(.*)"$/, '$1');
   }
 }
 
 /** Parse `-o Key=Value` / `-oKey=Value` / `-o "Key Value"` into the options map (lower-case keys). */
 export function addOption(opts: Record<string, string>, spec: string): void {
   const m = /^\s*(\S+?)\s*(?:=|\s)\s*(.*)$/.exec(spec);
-  if (m && !(m[1]!.toLowerCase() in opts)) opts[m[1]!.toLowerCase()] = m[2]!;
+  if (m && !(m[1].toLowerCase() in opts)) opts[m[1].toLowerCase()] = m[2]!;
 }
 
 function hostMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith('|1|')) {
     const [, , salt, hash] = pattern.split('|');
-    return createHmac('sha1', Buffer.from(salt!, 'base64')).update(name).digest('base64') === hash;
+    return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
   }
   return pattern
     .split(',')
@@ -156,7 +156,7 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
     ...(opts.userknownhostsfile ?? `${home}/.ssh/known_hosts`).split(/\s+/).map((f) => f.replace(/^~/, home)),
     opts.globalknownhostsfile ?? '/etc/ssh/ssh_known_hosts',
   ];
-  const userKh = khFiles[0]!;
+  const userKh = khFiles[0];
   const name = port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
   const isIp = /^\d+(\.\d+){3}$/.test(host);
   const byName = knownEntries(ctx, khFiles, name);
@@ -175,7 +175,7 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
   const pubLine = publicLine(blob, '');
   if (byName.length) {
     if (!byName.some((e) => e.blob.equals(blob))) {
-      const off = byName[0]!;
+      const off = byName[0];
       ctx.err(
         '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n' +
           '@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n' +
@@ -235,7 +235,7 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
       } catch {
         idBlob = null;
       }
-      if (idBlob && authorized.some((k) => k.blob.equals(idBlob!))) ok = true;
+      if (idBlob && authorized.some((k) => k.blob.equals(idBlob))) ok = true;
     }
   }
   if (!ok) {

@@ -148,7 +148,7 @@ function knownHostsEdit(ctx: CmdCtx, host: string, file: string | undefined, rem
     return 1;
   }
   const lines = fs.readText(kh).split('\n');
-  const hit = (l: string) => l.split(' ')[0]!.split(',').includes(host);
+  const hit = (l: string) => l.split(' ')[0].split(',').includes(host);
   if (!remove) {
     let code = 1;
     lines.forEach((l, i) => {
@@ -169,7 +169,7 @@ function knownHostsEdit(ctx: CmdCtx, host: string, file: string | undefined, rem
 
 const sshKeygen: CommandFn = (ctx) => {
   const { flags, values } = parseOpts(ctx.argv.slice(1), ['t', 'b', 'N', 'f', 'C', 'R', 'F', 'P']);
-  const o: Record<string, string> = Object.fromEntries([...values].map(([k, v]) => [k, v[v.length - 1]!]));
+  const o: Record<string, string> = Object.fromEntries([...values].map(([k, v]) => [k, v[v.length - 1]]));
   if (flags.has('l')) return fingerprint(ctx, o.f ?? `${ctx.sh.vars.get('HOME') ?? '/root'}/.ssh/id_rsa`);
   if (flags.has('y')) {
     try {

@@ -18,10 +18,10 @@ function parseSsh(argv: string[]): { o: SshOptions; dest?: string; cmd: string[]
   const flags = new Set<string>();
   let i = 0;
   for (; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (!a.startsWith('-') || a === '-') break;
     for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
+      const c = a[j];
       if (WITH_ARG.has(c)) {
         const v = j + 1 < a.length ? a.slice(j + 1) : (argv[++i] ?? '');
         if (c === 'o') addOption(o.opts, v);
@@ -75,7 +75,7 @@ const ssh: CommandFn = async (ctx) => {
 /** A `[user@]host:path` operand of scp/rsync, or null for a local path. */
 export function remoteSpec(s: string): { target: string; path: string } | null {
   const m = /^([^/:]+):(.*)$/.exec(s);
-  return m ? { target: m[1]!, path: m[2]! } : null;
+  return m ? { target: m[1], path: m[2] } : null;
 }
 
 const scp: CommandFn = async (ctx) => {
@@ -85,7 +85,7 @@ const scp: CommandFn = async (ctx) => {
   let rec = false;
   let preserve = false;
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     if (a === '-o') addOption(o.opts, args[++i] ?? '');
     else if (a === '-i') o.identities.push(args[++i] ?? '');
     else if (a === '-P') o.port = Number(args[++i]);
@@ -158,7 +158,7 @@ const keyscan: CommandFn = (ctx) => {
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '-t' || a[i] === '-T' || a[i] === '-p' || a[i] === '-f') i++;
     else if (a[i] === '-H') hash = true;
-    else if (!a[i]!.startsWith('-')) hosts.push(...a[i]!.split(','));
+    else if (!a[i].startsWith('-')) hosts.push(...a[i].split(','));
   }
   void hash;
   for (const h of hosts) {

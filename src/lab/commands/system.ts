@@ -40,7 +40,7 @@ const hostname: CommandFn = (ctx) => {
       return 1;
     }
     ctx.out(r.ip + ' \n');
-  } else if (!a[0]!.startsWith('-')) {
+  } else if (!a[0].startsWith('-')) {
     n.hostname = a[0]!;
     n.world.changed();
   }
@@ -70,7 +70,7 @@ const date: CommandFn = (ctx) => {
   let fmt: string | undefined;
   const a = ctx.argv.slice(1);
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
+    const x = a[i];
     if (x.startsWith('+')) fmt = x.slice(1);
     else if (x === '-d' || x === '--date') {
       const d = a[++i] ?? '';
@@ -92,7 +92,7 @@ const sleep: CommandFn = async (ctx) => {
       ctx.err(`sleep: invalid time interval ${'`'}${a}'\nTry \`sleep --help' for more information.\n`);
       return 1;
     }
-    ms += Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]!]! * 1000;
+    ms += Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]] * 1000;
   }
   // NOTE: lab time jumps ahead (updelay timers fire); real time barely moves.
   ctx.node.world.advanceTo(ctx.node.world.now() + ms);
@@ -104,9 +104,9 @@ const env: CommandFn = async (ctx) => {
   const a = ctx.argv.slice(1);
   const vars: Record<string, string> = a[0] === '-i' ? {} : ctx.sh.environ();
   let i = a[0] === '-i' ? 1 : 0;
-  for (; i < a.length && /^[A-Za-z_]\w*=/.test(a[i]!); i++) {
-    const [k, ...v] = a[i]!.split('=');
-    vars[k!] = v.join('=');
+  for (; i < a.length && /^[A-Za-z_]\w*=/.test(a[i]); i++) {
+    const [k, ...v] = a[i].split('=');
+    vars[k] = v.join('=');
   }
   if (i >= a.length) {
     ctx.out(
@@ -147,12 +147,12 @@ const nohup: CommandFn = (ctx) => {
 
 const sh: CommandFn = async (ctx) => {
   const a = ctx.argv.slice(1);
-  const name = ctx.argv[0]!.split('/').pop()!;
+  const name = ctx.argv[0].split('/').pop()!;
   let i = 0;
   let script: string | undefined;
   let errexit = false;
-  while (i < a.length && a[i]!.startsWith('-') && a[i] !== '-') {
-    const f = a[i++]!;
+  while (i < a.length && a[i].startsWith('-') && a[i] !== '-') {
+    const f = a[i++];
     if (/^-[a-z]*e/.test(f) && f !== '-c') errexit = true;
     if (/^-[a-z]*c$/.test(f) && f !== '-c') {
       if (f.includes('e')) errexit = true;
@@ -176,7 +176,7 @@ const sh: CommandFn = async (ctx) => {
     return child.runScript(script, { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
   }
   if (i < a.length) {
-    const file = a[i]!;
+    const file = a[i];
     let text: string;
     try {
       text = ctx.node.fs.readText(ctx.sh.resolve(file));
@@ -225,7 +225,7 @@ const logger: CommandFn = (ctx) => {
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '-t') tag = a[++i] ?? tag;
     else if (a[i] === '-p') i++;
-    else words.push(a[i]!);
+    else words.push(a[i]);
   }
   ctx.node.log(tag, words.length ? words.join(' ') : ctx.stdin.trim());
   return 0;

@@ -92,13 +92,13 @@ function evaluate(ctx: CmdCtx, args: string[]): boolean {
       i++;
       return v;
     }
-    if (i + 2 < args.length + 0 && BIN.has(args[i + 1]!)) {
+    if (i + 2 < args.length + 0 && BIN.has(args[i + 1])) {
       i += 3;
-      return binary(a, args[i - 2]!, args[i - 1]!);
+      return binary(a, args[i - 2], args[i - 1]);
     }
     if (/^-[a-zA-Z]$/.test(a) && i + 1 < args.length) {
       i += 2;
-      return unary(a, args[i - 1]!);
+      return unary(a, args[i - 1]);
     }
     i++;
     return a !== '';
@@ -128,7 +128,7 @@ function evaluate(ctx: CmdCtx, args: string[]): boolean {
 /** test EXPR / [ EXPR ] */
 export const test: CommandFn = (ctx) => {
   let args = ctx.argv.slice(1);
-  const name = ctx.argv[0]!;
+  const name = ctx.argv[0];
   if (name === '[') {
     if (args[args.length - 1] !== ']') {
       ctx.err(`${ctx.sh.name}: [: missing \`]'\n`);

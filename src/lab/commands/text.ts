@@ -29,7 +29,7 @@ function countOpt(argv: string[], def = 10): { n: number; from: boolean; bytes: 
   let bytes = false;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     let m: RegExpExecArray | null;
     if ((m = /^-(\d+)$/.exec(a))) n = Number(m[1]);
     else if (a === '-n' || a === '-c' || a === '--lines' || a === '--bytes') {
@@ -39,7 +39,7 @@ function countOpt(argv: string[], def = 10): { n: number; from: boolean; bytes: 
       n = Math.abs(Number(v));
     } else if ((m = /^-([nc])([+-]?\d+)$/.exec(a)) || (m = /^--(lines|bytes)=([+-]?\d+)$/.exec(a))) {
       bytes = m[1] === 'c' || m[1] === 'bytes';
-      from = m[2]!.startsWith('+');
+      from = m[2].startsWith('+');
       n = Math.abs(Number(m[2]));
     } else if (a === '-f' || a === '-F' || a === '-q' || a === '-v') continue;
     else rest.push(a);
@@ -110,7 +110,7 @@ const sort: CommandFn = (ctx) => {
     if (!key) return l;
     const [a, b] = key.split(',').map((x) => Number(x.replace(/\D.*$/, '')));
     const f = sep ? l.split(sep) : l.trim().split(/\s+/);
-    return f.slice(a! - 1, b ? b : undefined).join(sep ?? ' ');
+    return f.slice(a - 1, b ? b : undefined).join(sep ?? ' ');
   };
   const num = has(o, 'n', 'g', 'h');
   ls.sort((x, y) => {
@@ -128,7 +128,7 @@ const sort: CommandFn = (ctx) => {
     return r || (x < y ? -1 : x > y ? 1 : 0);
   });
   if (has(o, 'r')) ls.reverse();
-  if (has(o, 'u')) ls = ls.filter((l, i) => i === 0 || keyOf(l) !== keyOf(ls[i - 1]!));
+  if (has(o, 'u')) ls = ls.filter((l, i) => i === 0 || keyOf(l) !== keyOf(ls[i - 1]));
   const out = ls.map((l) => l + '\n').join('');
   const file = val(o, 'o');
   if (file) ctx.node.fs.writeFile(ctx.sh.resolve(file), out);
@@ -232,13 +232,13 @@ function trSet(s: string): string[] {
   const src = s.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
   for (let i = 0; i < src.length; i++) {
     const m = /^\[:(\w+):\]/.exec(src.slice(i));
-    if (m && classes[m[1]!]) {
-      out.push(...classes[m[1]!]!);
+    if (m && classes[m[1]]) {
+      out.push(...classes[m[1]]);
       i += m[0].length - 1;
     } else if (src[i + 1] === '-' && i + 2 < src.length) {
       for (let c = src.charCodeAt(i); c <= src.charCodeAt(i + 2); c++) out.push(String.fromCharCode(c));
       i += 2;
-    } else out.push(src[i]!);
+    } else out.push(src[i]);
   }
   return out;
 }
@@ -261,7 +261,7 @@ const tr: CommandFn = (ctx) => {
   for (const c of ctx.stdin) {
     let r = c;
     if (del && inA(c)) continue;
-    if (!del && b.length && inA(c)) r = comp ? b[b.length - 1]! : (b[a.indexOf(c)] ?? b[b.length - 1]!);
+    if (!del && b.length && inA(c)) r = comp ? b[b.length - 1] : (b[a.indexOf(c)] ?? b[b.length - 1]);
     if (squeeze && r === prev && (b.length ? b.includes(r) : inA(r))) continue;
     out += r;
     prev = r;
@@ -276,8 +276,8 @@ const seq: CommandFn = (ctx) => {
     .filter((a) => /^-?\d+(\.\d+)?$/.test(a))
     .map(Number);
   const [first, step, last] =
-    nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, 1, nums[1]!] : [nums[0]!, nums[1]!, nums[2]!];
-  const sep = ctx.argv.includes('-s') ? ctx.argv[ctx.argv.indexOf('-s') + 1]! : '\n';
+    nums.length === 1 ? [1, 1, nums[0]] : nums.length === 2 ? [nums[0], 1, nums[1]] : [nums[0], nums[1], nums[2]];
+  const sep = ctx.argv.includes('-s') ? ctx.argv[ctx.argv.indexOf('-s') + 1] : '\n';
   const out: string[] = [];
   for (let i = first; step > 0 ? i <= last : i >= last; i += step) out.push(String(i));
   ctx.out(out.length ? out.join(sep) + '\n' : '');

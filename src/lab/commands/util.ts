@@ -21,7 +21,7 @@ export function parseOpts(argv: string[], withValue: string[] = []): Parsed {
   const args: string[] = [];
   const put = (k: string, v: string) => values.set(k, [...(values.get(k) ?? []), v]);
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--') {
       args.push(...argv.slice(i + 1));
       break;
@@ -36,7 +36,7 @@ export function parseOpts(argv: string[], withValue: string[] = []): Parsed {
     }
     if (a.startsWith('-') && a.length > 1 && !/^-\d+$/.test(a)) {
       for (let j = 1; j < a.length; j++) {
-        const c = a[j]!;
+        const c = a[j];
         if (withValue.includes(c)) {
           put(c, j + 1 < a.length ? a.slice(j + 1) : (argv[++i] ?? ''));
           break;
@@ -68,7 +68,7 @@ export function has(p: Parsed, ...names: string[]): boolean {
 export function readInputs(
   ctx: CmdCtx,
   files: string[],
-  name = ctx.argv[0]!,
+  name = ctx.argv[0],
 ): { texts: { name: string; text: string }[]; code: number } {
   if (!files.length) return { texts: [{ name: '-', text: ctx.stdin }], code: 0 };
   const texts: { name: string; text: string }[] = [];

@@ -211,7 +211,7 @@ const rpm: CommandFn = (ctx) => {
       ctx.out(
         [...node.packages]
           .sort()
-          .map((n) => nvra(PACKAGES[n]!) + '\n')
+          .map((n) => nvra(PACKAGES[n]) + '\n')
           .join(''),
       );
       return 0;
@@ -271,7 +271,7 @@ const rpm: CommandFn = (ctx) => {
         code = 1;
         continue;
       }
-      if (argv[0]!.includes('v'))
+      if (argv[0].includes('v'))
         ctx.out(
           `Preparing...                ${'#'.repeat(43)} [100%]\n   1:${p.name.padEnd(23)}${'#'.repeat(43)} [100%]\n`,
         );

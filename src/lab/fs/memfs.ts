@@ -101,7 +101,7 @@ export class MemFs implements LabFs {
     let curPath = '';
     for (let i = 0; i < parts.length; i++) {
       if (cur.t !== 'dir') throw new FsError('ENOTDIR', path);
-      const next: Inode | undefined = cur.entries.get(parts[i]!);
+      const next: Inode | undefined = cur.entries.get(parts[i]);
       if (!next) return null;
       const last = i === parts.length - 1;
       if (next.t === 'link' && (!last || follow)) {
@@ -385,7 +385,7 @@ function save(n: Inode): SavedNode {
   const m = { m: n.mode, u: n.uid, g: n.gid, ts: n.mtime };
   switch (n.t) {
     case 'file':
-      return { t: 'f', ...m, ...encode(n.data) } as SavedNode;
+      return { t: 'f', ...m, ...encode(n.data) };
     case 'dir':
       return { t: 'd', ...m, e: Object.fromEntries([...n.entries].map(([k, v]) => [k, save(v)])) };
     case 'link':

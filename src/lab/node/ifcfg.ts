@@ -10,11 +10,11 @@ export function parseShellVars(text: string): Record<string, string> {
     if (!line || line.startsWith('#')) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!m) continue;
-    let v = m[2]!.trim();
+    let v = m[2].trim();
     if (/^"(.*)"$/.test(v)) v = v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
     else if (/^'(.*)'$/.test(v)) v = v.slice(1, -1);
     else v = v.replace(/\s+#.*$/, '');
-    out[m[1]!] = v;
+    out[m[1]] = v;
   }
   return out;
 }

@@ -23,7 +23,7 @@ function mpint(b: Buffer): Buffer {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
   let v = b.subarray(i);
-  if (v[0]! & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
+  if (v[0] & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
   return sshString(v);
 }
 
@@ -41,7 +41,7 @@ function bitLength(n: Buffer): number {
   let i = 0;
   while (i < n.length && n[i] === 0) i++;
   if (i === n.length) return 0;
-  return (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]!));
+  return (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]));
 }
 
 /** Generate an RSA key pair (OpenSSH 5.3 used public exponent 35 for ssh-keygen). */
@@ -56,7 +56,7 @@ export function generateRsa(bits = 2048, exponent = 65537): RsaKeyPair {
 export function parsePublicLine(line: string): { type: string; blob: Buffer; comment: string } | null {
   const m = /^(ssh-rsa|ssh-dss|ecdsa-sha2-nistp\d+|ssh-ed25519)\s+([A-Za-z0-9+/=]+)(?:\s+(.*))?$/.exec(line.trim());
   if (!m) return null;
-  return { type: m[1]!, blob: Buffer.from(m[2]!, 'base64'), comment: m[3] ?? '' };
+  return { type: m[1], blob: Buffer.from(m[2], 'base64'), comment: m[3] ?? '' };
 }
 
 /** Bits of the RSA modulus in a public key blob. */
@@ -102,18 +102,18 @@ export function randomArt(blob: Buffer, type = 'RSA', bits = blobBits(blob)): st
       y += input & 2 ? 1 : -1;
       x = Math.max(0, Math.min(x, W - 1));
       y = Math.max(0, Math.min(y, H - 1));
-      if (field[x]![y]! < chars.length - 2) field[x]![y]!++;
+      if (field[x][y] < chars.length - 2) field[x][y]++;
       input >>= 2;
     }
   }
-  field[Math.floor(W / 2)]![Math.floor(H / 2)] = chars.length - 2;
-  field[x]![y] = chars.length - 1;
+  field[Math.floor(W / 2)][Math.floor(H / 2)] = chars.length - 2;
+  field[x][y] = chars.length - 1;
   const title = `+--[${type.padStart(4)} ${String(bits).padStart(4)}]`;
   const top = `${title}${'-'.repeat(Math.max(0, W + 1 - title.length))}+`;
   const lines = [top];
   for (let row = 0; row < H; row++) {
     let l = '|';
-    for (let col = 0; col < W; col++) l += chars[Math.min(field[col]![row]!, chars.length - 1)];
+    for (let col = 0; col < W; col++) l += chars[Math.min(field[col][row], chars.length - 1)];
     lines.push(l + '|');
   }
   lines.push('+' + '-'.repeat(W) + '+');

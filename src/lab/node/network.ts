@@ -191,7 +191,7 @@ export class Network {
       if (b.kind !== 'bond') continue;
       const bond = b.bond!;
       const due = bond.slaves
-        .map((s) => this.state.ifaces[s]!)
+        .map((s) => this.state.ifaces[s])
         .filter((s) => s.slave?.link === 'back' && s.slave.since + bond.updelay <= now)
         .sort((x, y) => x.slave!.since - y.slave!.since);
       for (const s of due) {
@@ -214,7 +214,7 @@ export class Network {
       // NOTE: with no slave up, the driver takes one still in updelay at once ("... ms earlier").
       const back = bond.slaves.find((s) => link(s) === 'back');
       if (back) {
-        const s = this.state.ifaces[back]!;
+        const s = this.state.ifaces[back];
         const early = Math.max(0, s.slave!.since + bond.updelay - this.host.now());
         s.slave = { ...s.slave!, link: 'up', since: this.host.now() };
         this.host.log('kernel', `bonding: ${b.name}: making interface ${back} the new active one ${early} ms earlier.`);
@@ -429,7 +429,7 @@ export class Network {
       for (const s of [...i.bond!.slaves]) this.release(i, s);
       if (i.master) this.detachFromBridge(i);
     }
-    if (i.kind === 'bridge') for (const p of [...(i.ports ?? [])]) this.detachFromBridge(this.state.ifaces[p]!);
+    if (i.kind === 'bridge') for (const p of [...(i.ports ?? [])]) this.detachFromBridge(this.state.ifaces[p]);
     if (i.kind === 'eth' && i.master) {
       const m = this.state.ifaces[i.master];
       if (m?.kind === 'bond') this.release(m, dev);
@@ -479,8 +479,8 @@ export class Network {
       lines.push([`Shutting down interface ${n}: `, true, '']);
     }
     for (const i of Object.values(this.state.ifaces)) if (i.kind !== 'lo') this.ifdown(i.name);
-    this.state.ifaces.lo!.up = false;
-    this.state.ifaces.lo!.addrs = [];
+    this.state.ifaces.lo.up = false;
+    this.state.ifaces.lo.addrs = [];
     lines.push(['Shutting down loopback interface: ', true, '']);
     return lines;
   }
@@ -488,7 +488,7 @@ export class Network {
   /** What `/etc/init.d/network start` does. */
   start(): [string, boolean, string][] {
     const lines: [string, boolean, string][] = [];
-    const lo = this.state.ifaces.lo!;
+    const lo = this.state.ifaces.lo;
     lo.up = true;
     lo.addrs = [{ ip: '127.0.0.1', prefix: 8 }];
     lines.push(['Bringing up loopback interface: ', true, '']);

@@ -265,7 +265,7 @@ export class LabNode implements LabNodeApi {
     if (dirname(real) === INIT_D) {
       const name = basename(real);
       return async (ctx) => {
-        const r = await runAction(this, name, ctx.argv[1], ctx.argv.slice(2), ctx.argv[0]!);
+        const r = await runAction(this, name, ctx.argv[1], ctx.argv.slice(2), ctx.argv[0]);
         ctx.out(r.out);
         return r.code;
       };
@@ -273,17 +273,17 @@ export class LabNode implements LabNodeApi {
     const data = this.fs.readFile(real);
     const head = data.subarray(0, 64).toString('latin1');
     if (head.startsWith(BIN_MAGIC)) {
-      const impl = head.slice(BIN_MAGIC.length).split('\n')[0]!.trim();
+      const impl = head.slice(BIN_MAGIC.length).split('\n')[0].trim();
       return (
         COMMANDS[impl] ??
         ((ctx) => {
-          ctx.err(`${basename(ctx.argv[0]!)}: this program is not simulated by the lab\n`);
+          ctx.err(`${basename(ctx.argv[0])}: this program is not simulated by the lab\n`);
           return 126;
         })
       );
     }
     return async (ctx) => {
-      const sh = ctx.sh.child(ctx.argv[0]!);
+      const sh = ctx.sh.child(ctx.argv[0]);
       sh.positional = ctx.argv.slice(1);
       return sh.runScript(data.toString('utf8').replace(/^#![^\n]*\n/, ''), {
         stdin: ctx.stdin,
@@ -433,7 +433,7 @@ export class LabNode implements LabNodeApi {
     const step = (i: number): void | Promise<void> => {
       for (; i < names.length; i++) {
         if (!this.running) return;
-        const name = names[i]!;
+        const name = names[i];
         let r: MaybePromise<ActionResult>;
         try {
           r = runAction(this, name, 'start', [], `/etc/rc3.d/S??${name}`);
@@ -472,7 +472,7 @@ export class LabNode implements LabNodeApi {
   configuredHostname(): string {
     try {
       const m = /^HOSTNAME=["']?([^"'\s]+)/m.exec(this.fs.readText('/etc/sysconfig/network'));
-      if (m) return m[1]!;
+      if (m) return m[1];
     } catch {
       /* fall through */
     }

@@ -365,7 +365,7 @@ base('python-virtinst', '0.600.0-15.el6', ['/usr/bin/virt-install', '/usr/bin/vi
   sizeK: 1600,
 });
 registerPackage({
-  ...PACKAGES['python-virtinst']!,
+  ...PACKAGES['python-virtinst'],
   name: 'virt-install',
   requires: ['python-virtinst'],
   bins: [],

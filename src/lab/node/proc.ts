@@ -31,7 +31,7 @@ export function renderBonding(node: LabNode, b: IfState): string {
   lines.push(`Up Delay (ms): ${bond.updelay}`);
   lines.push(`Down Delay (ms): ${bond.downdelay}`);
   for (const s of bond.slaves) {
-    const i = node.net.ifaces[s]!;
+    const i = node.net.ifaces[s];
     const hw = node.nics.find((n) => n.name === s);
     lines.push(`Slave Interface: ${s}`);
     lines.push(`MII Status: ${i.slave?.link === 'up' ? 'up' : 'down'}`);
@@ -113,15 +113,15 @@ export function makeProc(node: LabNode): ProcProvider {
       const extra = PROC_FILES[path]?.(node);
       if (extra !== undefined && extra !== null) return extra;
       if (PROC_FILES[path]) throw new FsError('ENOENT', path);
-      return files[path]!();
+      return files[path]();
     },
     list(path) {
       if (path === '/proc/net/bonding') return bonds().map((b) => b.name);
       const prefix = path + '/';
       const names = new Set<string>();
-      const extra = Object.keys(PROC_FILES).filter((p) => PROC_FILES[p]!(node) !== null);
+      const extra = Object.keys(PROC_FILES).filter((p) => PROC_FILES[p](node) !== null);
       for (const p of [...Object.keys(files), ...extra, ...dirs, ...(bonds().length ? ['/proc/net/bonding'] : [])]) {
-        if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split('/')[0]!);
+        if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split('/')[0]);
       }
       return [...names];
     },

@@ -33,7 +33,7 @@ export function readHeader(fs: NodeFs, name: string): ChkHeader | null {
   }
   const m = /^#\s*chkconfig:\s*(\S+)\s+(\d+)\s+(\d+)/m.exec(text);
   if (!m) return null;
-  return { levels: m[1] === '-' ? '' : m[1]!, start: Number(m[2]), stop: Number(m[3]) };
+  return { levels: m[1] === '-' ? '' : m[1], start: Number(m[2]), stop: Number(m[3]) };
 }
 
 const LEVELS = [0, 1, 2, 3, 4, 5, 6];

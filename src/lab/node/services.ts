@@ -340,7 +340,7 @@ export function runAction(
       if (!node.isRunning(name)) return { code: 7, out: statusLine(`Reloading ${name}: `, false) };
       return { code: 0, out: statusLine(`Reloading ${name}: `, true) };
   }
-  if (action && def.actions?.[action]) return def.actions[action]!(node, args);
+  if (action && def.actions?.[action]) return def.actions[action](node, args);
   return {
     code: 2,
     out: `Usage: ${script} {${def.usage ?? 'start|stop|status|restart|condrestart|try-restart|reload|force-reload'}}\n`,

@@ -46,9 +46,9 @@ export function strftime(fmt: string, ms: number): string {
     S: () => p2(d.getUTCSeconds()),
     s: () => String(Math.floor(ms / 1000)),
     N: () => String(Math.floor(ms % 1000)).padStart(3, '0') + '000000',
-    b: () => MON[d.getUTCMonth()]!,
-    h: () => MON[d.getUTCMonth()]!,
-    a: () => DAY[d.getUTCDay()]!,
+    b: () => MON[d.getUTCMonth()],
+    h: () => MON[d.getUTCMonth()],
+    a: () => DAY[d.getUTCDay()],
     Z: () => 'UTC',
     z: () => '+0000',
     F: () => `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}`,
@@ -56,5 +56,5 @@ export function strftime(fmt: string, ms: number): string {
     '%': () => '%',
     n: () => '\n',
   };
-  return fmt.replace(/%(.)/g, (m, c: string) => (map[c] ? map[c]!() : m));
+  return fmt.replace(/%(.)/g, (m, c: string) => (map[c] ? map[c]() : m));
 }

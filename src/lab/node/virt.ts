@@ -50,7 +50,7 @@ export class Virt {
     const out: string[] = [];
     for (const f of files) {
       const m = /<name>([^<]+)<\/name>/.exec(fs.readText(`${NETS}/${f}`));
-      if (m) out.push(m[1]!);
+      if (m) out.push(m[1]);
     }
     return out.sort();
   }

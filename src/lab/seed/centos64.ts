@@ -111,7 +111,7 @@ export function seedNode(node: LabNode, opts: SeedOpts): void {
         start: s,
         end: e,
         type: 'primary',
-        fs: ['ext4', 'ext4', 'linux-swap(v1)'][i]!,
+        fs: ['ext4', 'ext4', 'linux-swap(v1)'][i],
         flags: i === 0 ? 'boot' : '',
       })),
     },
@@ -209,7 +209,7 @@ export function seedNode(node: LabNode, opts: SeedOpts): void {
     ].join('\n'),
   );
 
-  for (const name of MINIMAL_SET) installFiles(node, PACKAGES[name]!);
+  for (const name of MINIMAL_SET) installFiles(node, PACKAGES[name]);
   // NOTE: anaconda enables NetworkManager on a minimal install; its script's header says "-".
   setLinks(fs, 'NetworkManager', new Set([2, 3, 4, 5]), readHeader(fs, 'NetworkManager')!);
 

@@ -44,8 +44,8 @@ const exportCmd: CommandFn = (ctx) => {
       ctx.err(`${ctx.sh.name}: export: \`${a}': not a valid identifier\n`);
       return 1;
     }
-    if (m[2] !== undefined) ctx.sh.vars.set(m[1]!, m[2]);
-    ctx.sh.exported.add(m[1]!);
+    if (m[2] !== undefined) ctx.sh.vars.set(m[1], m[2]);
+    ctx.sh.exported.add(m[1]);
   }
   return 0;
 };
@@ -77,7 +77,7 @@ const ret: CommandFn = (ctx) => {
 export function applySetOptions(sh: { errexit: boolean; pipefail: boolean }, args: string[]): string[] {
   let i = 0;
   for (; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     if (a === '--') return args.slice(i + 1);
     if (a === '-o' || a === '+o') {
       const on = a === '-o';
@@ -152,7 +152,7 @@ const read: CommandFn = (ctx) => {
 const local: CommandFn = (ctx) => {
   for (const a of ctx.argv.slice(1)) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(a);
-    if (m) ctx.sh.vars.set(m[1]!, m[2] ?? '');
+    if (m) ctx.sh.vars.set(m[1], m[2] ?? '');
   }
   return 0;
 };

@@ -29,12 +29,11 @@ export class ExpandError extends Error {}
 function braceSplit(body: string): string[] | null {
   const seq = /^(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?$/.exec(body) ?? /^([a-zA-Z])\.\.([a-zA-Z])()$/.exec(body);
   if (seq) {
-    const num = /\d/.test(seq[1]!);
-    const a = num ? Number(seq[1]) : seq[1]!.charCodeAt(0);
-    const b = num ? Number(seq[2]) : seq[2]!.charCodeAt(0);
+    const num = /\d/.test(seq[1]);
+    const a = num ? Number(seq[1]) : seq[1].charCodeAt(0);
+    const b = num ? Number(seq[2]) : seq[2].charCodeAt(0);
     const step = Math.abs(Number(seq[3] || 1)) || 1;
-    const width =
-      num && (/^-?0\d/.test(seq[1]!) || /^-?0\d/.test(seq[2]!)) ? Math.max(seq[1]!.length, seq[2]!.length) : 0;
+    const width = num && (/^-?0\d/.test(seq[1]) || /^-?0\d/.test(seq[2])) ? Math.max(seq[1].length, seq[2].length) : 0;
     const out: string[] = [];
     for (let i = a; a <= b ? i <= b : i >= b; i += a <= b ? step : -step)
       out.push(num ? String(i).padStart(width, '0') : String.fromCharCode(i));
@@ -44,7 +43,7 @@ function braceSplit(body: string): string[] | null {
   let depth = 0;
   let cur = '';
   for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
+    const c = body[i];
     if (c === '\\') {
       cur += c + (body[i + 1] ?? '');
       i++;
@@ -64,7 +63,7 @@ function braceSplit(body: string): string[] | null {
 /** Expand `{a,b}` / `{0..2}` found inside the unquoted literal parts of a word. */
 export function braceExpand(w: Word): Word[] {
   for (let pi = 0; pi < w.length; pi++) {
-    const part = w[pi]!;
+    const part = w[pi];
     if (part.k !== 'lit' || part.q !== 0) continue;
     const s = part.v;
     for (let i = 0; i < s.length; i++) {
@@ -106,11 +105,11 @@ function tilde(w: Word, env: ExpandEnv): Word {
   if (!f || f.k !== 'lit' || f.q !== 0 || !f.v.startsWith('~')) return w;
   const m = /^~([A-Za-z0-9_.-]*)(\/.*)?$/s.exec(f.v);
   if (!m) return w;
-  if (!m[2] && w.length > 1 && !(w[1]!.k === 'lit' && w[1]!.v.startsWith('/'))) {
+  if (!m[2] && w.length > 1 && !(w[1].k === 'lit' && w[1].v.startsWith('/'))) {
     // NOTE: `~user"x"` is not a tilde prefix unless followed by a slash.
-    if (m[1] === '' && w[1]!.k === 'lit' && w[1]!.q === 0) return w;
+    if (m[1] === '' && w[1].k === 'lit' && w[1].q === 0) return w;
   }
-  const home = env.home(m[1]!);
+  const home = env.home(m[1]);
   if (home === undefined) return w;
   return [{ k: 'lit', v: home, q: 1 }, ...(m[2] ? [{ k: 'lit' as const, v: m[2], q: 0 as const }] : []), ...w.slice(1)];
 }
@@ -139,9 +138,9 @@ async function paramValue(p: Extract<WordPart, { k: 'var' }>, env: ExpandEnv): P
   const unset = val === undefined || (colon && val === '');
   switch (p.op.replace(':', '')) {
     case '-':
-      return unset ? await argText() : val!;
+      return unset ? await argText() : val;
     case '=': {
-      if (!unset) return val!;
+      if (!unset) return val;
       const v = await argText();
       env.set(p.name, v);
       return v;
@@ -150,7 +149,7 @@ async function paramValue(p: Extract<WordPart, { k: 'var' }>, env: ExpandEnv): P
       return unset ? '' : await argText();
     case '?':
       if (unset) throw new ExpandError(`${p.name}: ${p.arg || 'parameter null or not set'}`);
-      return val!;
+      return val;
     case '#':
     case '##':
     case '%':

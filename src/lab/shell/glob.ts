@@ -6,7 +6,7 @@
 export function globToRegExp(pat: string, anchored = true): RegExp {
   let re = '';
   for (let i = 0; i < pat.length; i++) {
-    const c = pat[i]!;
+    const c = pat[i];
     if (c === '\\') {
       re += (pat[i + 1] ?? '\\').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
       i++;
@@ -31,7 +31,7 @@ export function globToRegExp(pat: string, anchored = true): RegExp {
 export function hasGlob(pat: string): boolean {
   for (let i = 0; i < pat.length; i++) {
     if (pat[i] === '\\') i++;
-    else if ('*?['.includes(pat[i]!)) return true;
+    else if ('*?['.includes(pat[i])) return true;
   }
   return false;
 }
@@ -51,7 +51,7 @@ export function globPaths(pattern: string, cwd: string, fs: GlobFs): string[] {
   const comps = pattern.split('/').filter((c, i) => c !== '' || i === 0);
   let cands: string[] = [abs ? '/' : ''];
   for (let i = abs ? 1 : 0; i < comps.length; i++) {
-    const comp = comps[i]!;
+    const comp = comps[i];
     const next: string[] = [];
     for (const base of cands) {
       const dirAbs = base === '' ? cwd : base.startsWith('/') ? base : `${cwd}/${base}`;

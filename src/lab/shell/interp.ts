@@ -173,13 +173,13 @@ export class Shell {
         last = r.p;
       }
     }
-    this.lastFailedPlainly = !last.neg && last === (a.rest.length ? a.rest[a.rest.length - 1]!.p : a.first);
+    this.lastFailedPlainly = !last.neg && last === (a.rest.length ? a.rest[a.rest.length - 1].p : a.first);
     return code;
   }
 
   async execPipeline(p: Pipeline, io: Io): Promise<number> {
     let code: number;
-    if (p.cmds.length === 1) code = await this.execCommand(p.cmds[0]!, io);
+    if (p.cmds.length === 1) code = await this.execCommand(p.cmds[0], io);
     else {
       let input = io.stdin;
       let failed = 0;
@@ -192,12 +192,10 @@ export class Shell {
           i === 0
             ? { ...io, stdin: io.input?.data ?? input }
             : { stdin: input, input: { data: input }, out: io.out, err: io.err };
-        code = await stage
-          .execCommand(p.cmds[i]!, { ...stageIo, out: last ? io.out : (s) => (buf += s) })
-          .catch((e) => {
-            if (e instanceof ExitSignal) return e.code;
-            throw e;
-          });
+        code = await stage.execCommand(p.cmds[i], { ...stageIo, out: last ? io.out : (s) => (buf += s) }).catch((e) => {
+          if (e instanceof ExitSignal) return e.code;
+          throw e;
+        });
         if (this.pipefail && code !== 0) failed = code;
         input = buf;
       }
@@ -371,7 +369,7 @@ export class Shell {
 
   /** Run argv: function, builtin, or a program found on PATH / by path. */
   async invoke(argv: string[], io: Io): Promise<number> {
-    const name = argv[0]!;
+    const name = argv[0];
     const fn = this.funcs.get(name);
     if (fn) {
       // NOTE: bash with FUNCNEST set refuses a deeper call the same way; unset, it would crash.
@@ -409,7 +407,7 @@ export class Shell {
       return await fn(ctx);
     } catch (e) {
       if (e instanceof ExitSignal || e instanceof HaltSignal || e instanceof ReturnSignal) throw e;
-      io.err(`${basename(argv[0]!)}: ${errText(e)}\n`);
+      io.err(`${basename(argv[0])}: ${errText(e)}\n`);
       return 1;
     }
   }

@@ -94,7 +94,7 @@ function tokText(t: Tok): string {
 /** Literal text of a word when it is entirely unquoted literal (reserved-word check). */
 function plain(w: Word): string | null {
   if (w.length !== 1) return null;
-  const p = w[0]!;
+  const p = w[0];
   return p.k === 'lit' && p.q === 0 ? p.v : null;
 }
 
@@ -139,7 +139,7 @@ class Parser {
       }
     }
     const start = this.pos;
-    const w = this.wordUntil(() => META.has(this.src[this.pos]!) || this.pos >= this.src.length, false);
+    const w = this.wordUntil(() => META.has(this.src[this.pos]) || this.pos >= this.src.length, false);
     const raw = this.src.slice(start, this.pos);
     if (/^\d+$/.test(raw) && (this.src[this.pos] === '<' || this.src[this.pos] === '>'))
       return { t: 'io', fd: Number(raw) };
@@ -156,7 +156,7 @@ class Parser {
       lit = '';
     };
     while (this.pos < this.src.length && !stop()) {
-      const c = this.src[this.pos]!;
+      const c = this.src[this.pos];
       if (c === '\\') {
         const n = this.src[this.pos + 1];
         this.pos += 2;
@@ -212,7 +212,7 @@ class Parser {
   private ansiC(): string {
     let out = '';
     while (this.pos < this.src.length && this.src[this.pos] !== "'") {
-      const c = this.src[this.pos++]!;
+      const c = this.src[this.pos++];
       if (c !== '\\') {
         out += c;
         continue;
@@ -237,7 +237,7 @@ class Parser {
     let out = '';
     this.pos++;
     while (this.pos < this.src.length && this.src[this.pos] !== '`') {
-      const c = this.src[this.pos++]!;
+      const c = this.src[this.pos++];
       if (c === '\\' && '$`\\'.includes(this.src[this.pos] ?? '')) out += this.src[this.pos++];
       else out += c;
     }
@@ -288,12 +288,12 @@ class Parser {
         return { k: 'var', name: body.slice(1), q, op: '#len' };
       const m = /^([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#@*$!-])(:?[-=+?]|%%?|##?|\/\/?)?([\s\S]*)$/.exec(body);
       if (!m) throw new ShellSyntaxError(`\${${body}}: bad substitution`);
-      return m[2] ? { k: 'var', name: m[1]!, q, op: m[2], arg: m[3] } : { k: 'var', name: m[1]!, q };
+      return m[2] ? { k: 'var', name: m[1], q, op: m[2], arg: m[3] } : { k: 'var', name: m[1], q };
     }
     const m = /^([A-Za-z_][A-Za-z0-9_]*|[0-9?#@*$!-])/.exec(s.slice(this.pos + 1));
     if (!m) return null;
-    this.pos += 1 + m[1]!.length;
-    return { k: 'var', name: m[1]!, q };
+    this.pos += 1 + m[1].length;
+    return { k: 'var', name: m[1], q };
   }
 
   private readHeredocs(): void {
@@ -491,7 +491,7 @@ class Parser {
     if (op.t !== 'op') throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(op)}'`);
     const target = this.next();
     if (target.t !== 'word') throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(target)}'`);
-    let v = op.v === '>|' ? '>' : op.v;
+    const v = op.v === '>|' ? '>' : op.v;
     if (v === '<<' || v === '<<-') {
       const delim = target.w.map((p) => (p.k === 'lit' ? p.v : '')).join('');
       const expand = target.w.every((p) => p.k !== 'lit' || p.q === 0);
@@ -545,7 +545,7 @@ class Parser {
         const rest: Word = [{ ...lit, v: lit.v.slice(m[0].length) }, ...t.w.slice(1)].filter(
           (p) => !(p.k === 'lit' && p.v === '' && p.q === 0),
         );
-        const a: Assign = { name: m[1]!, value: rest, append: m[2] === '+' };
+        const a: Assign = { name: m[1], value: rest, append: m[2] === '+' };
         cmd.assigns.push(a);
       } else cmd.words.push(t.w);
     }

@@ -152,7 +152,7 @@ const drbdadm: CommandFn = async (ctx) => {
         r = {
           code: 0,
           out: minorsOf(node)[res.minor]
-            ? `${minorsOf(node)[res.minor]!.role}/${minorsOf(node)[res.minor]!.peerRole}\n`
+            ? `${minorsOf(node)[res.minor].role}/${minorsOf(node)[res.minor].peerRole}\n`
             : 'Unconfigured\n',
         };
         break;
@@ -160,7 +160,7 @@ const drbdadm: CommandFn = async (ctx) => {
         r = {
           code: 0,
           out: minorsOf(node)[res.minor]
-            ? `${minorsOf(node)[res.minor]!.ds}/${minorsOf(node)[res.minor]!.pds}\n`
+            ? `${minorsOf(node)[res.minor].ds}/${minorsOf(node)[res.minor].pds}\n`
             : 'Unconfigured\n',
         };
         break;
@@ -231,11 +231,11 @@ function statusText(node: LabNode): ActionResult {
     .sort((a, b) => a.minor - b.minor)
     .map((m) => [`${m.minor}:${m.res}`, m.cs, `${m.role}/${m.peerRole}`, `${m.ds}/${m.pds}`, m.net ? 'C' : '', '', '']);
   const cells = [['m:res', 'cs', 'ro', 'ds', 'p', 'mounted', 'fstype'], ...rows];
-  const w = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const w = cells[0].map((_, i) => Math.max(...cells.map((c) => c[i].length)));
   const table = cells
     .map((c) =>
       c
-        .map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]! + 2)))
+        .map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i] + 2)))
         .join('')
         .replace(/\s+$/, ''),
     )

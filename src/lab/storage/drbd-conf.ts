@@ -46,7 +46,7 @@ function tokenize(text: string, file: string): Tok[] {
   let line = 1;
   let i = 0;
   while (i < text.length) {
-    const c = text[i]!;
+    const c = text[i];
     if (c === '\n') {
       line++;
       i++;
@@ -68,7 +68,7 @@ function tokenize(text: string, file: string): Tok[] {
       i = j + 1;
     } else {
       let j = i;
-      while (j < text.length && !/[\s{};#"]/.test(text[j]!)) j++;
+      while (j < text.length && !/[\s{};#"]/.test(text[j])) j++;
       out.push({ t: text.slice(i, j), line, file });
       i = j;
     }
@@ -112,16 +112,16 @@ function load(node: LabNode, path: string, depth = 0): Tok[] {
   const toks = tokenize(text, path);
   const out: Tok[] = [];
   for (let i = 0; i < toks.length; i++) {
-    if (toks[i]!.t === 'include' && !toks[i]!.q) {
+    if (toks[i].t === 'include' && !toks[i].q) {
       const pat = toks[i + 1];
       if (!pat || toks[i + 2]?.t !== ';')
-        throw new DrbdConfError(`${path}:${toks[i]!.line}: Parse error: 'include' needs a file name and ';'`);
+        throw new DrbdConfError(`${path}:${toks[i].line}: Parse error: 'include' needs a file name and ';'`);
       const full = pat.t.startsWith('/') ? pat.t : `${dirname(path)}/${pat.t}`;
       for (const f of globFiles(node, full)) out.push(...load(node, f, depth + 1));
       i += 2;
       continue;
     }
-    out.push(toks[i]!);
+    out.push(toks[i]);
   }
   return out;
 }
@@ -220,7 +220,7 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
     for (;;) {
       const t = next();
       if (t.t === '}' && !t.q) return opts;
-      if (!KNOWN[name]!.has(t.t))
+      if (!KNOWN[name].has(t.t))
         throw new DrbdConfError(
           `${t.file}:${t.line}: Parse error: '${t.t}' is not a valid option in the ${name} section`,
         );
@@ -237,7 +237,7 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
     const t = next();
     if (t.t === 'global') {
       expect('{');
-      while (peek() && peek()!.t !== '}') next();
+      while (peek() && peek().t !== '}') next();
       expect('}');
     } else if (t.t === 'common') {
       expect('{');
@@ -247,7 +247,7 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
         if (k.t === 'protocol') {
           cfg.common.protocol = next().t;
           expect(';');
-        } else if (SECTIONS.has(k.t)) (cfg.common as unknown as Record<string, Opts>)[k.t]!.push(...section(k.t));
+        } else if (SECTIONS.has(k.t)) (cfg.common as unknown as Record<string, Opts>)[k.t].push(...section(k.t));
         else throw new DrbdConfError(`${k.file}:${k.line}: Parse error: '${k.t}' unexpected in common`);
       }
     } else if (t.t === 'resource') {
@@ -289,7 +289,7 @@ export function readDrbdConfig(node: LabNode): DrbdConfig {
         } else if (k.t === 'protocol') {
           r.protocol = next().t;
           expect(';');
-        } else if (SECTIONS.has(k.t)) (r as unknown as Record<string, Opts>)[k.t]!.push(...section(k.t));
+        } else if (SECTIONS.has(k.t)) (r as unknown as Record<string, Opts>)[k.t].push(...section(k.t));
         else if (['device', 'disk', 'address', 'meta-disk'].includes(k.t)) {
           const v = next();
           if (k.t === 'device') shared.device = v.t;

@@ -111,13 +111,13 @@ function findPeer(world: World, node: LabNode, m: MinorRt): { peer: LabNode; pm:
   if (!m.net) return undefined;
   const [selfIp] = m.net.self.split(':');
   const [peerIp] = m.net.peer.split(':');
-  const mine = node.net.ifaceOf(selfIp!);
+  const mine = node.net.ifaceOf(selfIp);
   if (!mine || !node.net.operational(mine.name)) return undefined;
-  const peer = world.nodeByIp(peerIp!);
+  const peer = world.nodeByIp(peerIp);
   if (!peer || peer === node || !peer.running) return undefined;
-  const theirs = peer.net.ifaceOf(peerIp!);
+  const theirs = peer.net.ifaceOf(peerIp);
   if (!theirs || !peer.net.operational(theirs.name)) return undefined;
-  if (!node.net.sourceFor(peerIp!) || !peer.net.sourceFor(selfIp!)) return undefined;
+  if (!node.net.sourceFor(peerIp) || !peer.net.sourceFor(selfIp)) return undefined;
   const ps = storageOf(world).of(peer);
   if (!ps.drbdLoaded) return undefined;
   const pm = Object.values(ps.minors).find((x) => x.net && x.net.self === m.net!.peer);
@@ -475,16 +475,16 @@ function findPeerPath(world: World, node: LabNode, m: MinorRt): boolean {
   if (!m.net) return false;
   const [selfIp] = m.net.self.split(':');
   const [peerIp] = m.net.peer.split(':');
-  const mine = node.net.ifaceOf(selfIp!);
-  const peer = world.nodeByIp(peerIp!);
-  const theirs = peer?.net.ifaceOf(peerIp!);
+  const mine = node.net.ifaceOf(selfIp);
+  const peer = world.nodeByIp(peerIp);
+  const theirs = peer?.net.ifaceOf(peerIp);
   return (
     !!mine &&
     node.net.operational(mine.name) &&
     !!peer &&
     !!theirs &&
     peer.net.operational(theirs.name) &&
-    !!node.net.sourceFor(peerIp!)
+    !!node.net.sourceFor(peerIp)
   );
 }
 
@@ -493,7 +493,7 @@ function peerOf(node: LabNode, m: MinorRt): { peer: LabNode; pm: MinorRt } | und
   if (!m.net || !connectedish(m)) return undefined;
   const world = node.world.world();
   const [peerIp] = m.net.peer.split(':');
-  const peer = world.nodeByIp(peerIp!);
+  const peer = world.nodeByIp(peerIp);
   if (!peer) return undefined;
   const pm = Object.values(storageOf(world).of(peer).minors).find((x) => x.net?.self === m.net!.peer);
   return pm ? { peer, pm } : undefined;
@@ -614,7 +614,7 @@ export function down(node: LabNode, res: Res): OpResult {
   m.role = 'Secondary';
   disconnect(node, res, true);
   if (md) {
-    md.disk = m.ds === 'Diskless' ? md.disk : (m.ds as DrbdMd['disk']);
+    md.disk = m.ds === 'Diskless' ? md.disk : m.ds;
     // NOTE: leaving a connected Primary peer that goes on writing, this side is outdated (the peer shows it so, 3176-3182).
     if (peerUpToDate && md.disk === 'UpToDate') md.disk = 'Outdated';
     md.degraded = !wasConnected;
@@ -734,7 +734,7 @@ export function dumpMd(node: LabNode, res: Res, out: (s: string) => void): OpRes
 export function drbdData(node: LabNode, device: string): { data: DevData; minor: MinorRt } | undefined {
   const n = /^\/dev\/drbd(\d+)$/.exec(device);
   if (!n) return undefined;
-  const m = minorsOf(node)[n[1]!];
+  const m = minorsOf(node)[n[1]];
   if (!m || m.ds === 'Diskless' || m.role !== 'Primary') return undefined;
   return { data: st(node).block(node, m.disk).data, minor: m };
 }

@@ -56,8 +56,8 @@ const wget: CommandFn = (ctx) => {
   const urls: string[] = [];
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '-O') outFile = a[++i];
-    else if (a[i]!.startsWith('-O') && a[i]!.length > 2) outFile = a[i]!.slice(2);
-    else if (!a[i]!.startsWith('-')) urls.push(a[i]!);
+    else if (a[i].startsWith('-O') && a[i].length > 2) outFile = a[i].slice(2);
+    else if (!a[i].startsWith('-')) urls.push(a[i]);
   }
   if (!urls.length) {
     ctx.err("wget: missing URL\nUsage: wget [OPTION]... [URL]...\n\nTry `wget --help' for more options.\n");

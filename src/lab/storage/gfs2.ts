@@ -32,7 +32,7 @@ const mkfs: CommandFn = (ctx) => {
   let override = false;
   const rest: string[] = [];
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
+    const x = a[i];
     if (x === '-p') proto = a[++i] ?? '';
     else if (x === '-j') journals = Number(a[++i]);
     else if (x === '-t') table = a[++i] ?? '';
@@ -223,7 +223,7 @@ function umountOne(node: LabNode, target: string): { code: number; err: string }
       m.dev === real,
   );
   if (i < 0) return { code: 1, err: `umount: ${target}: not mounted\n` };
-  const m = ns.mounts[i]!;
+  const m = ns.mounts[i];
   ns.mounts.splice(i, 1);
   node.fs.mounts.delete(m.mountpoint);
   node.world.world().changed();
@@ -266,7 +266,7 @@ function fstabGfs2(node: LabNode): { spec: string; mp: string; opts: string[] }[
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => l.split(/\s+/))
     .filter((f) => f[2] === 'gfs2')
-    .map((f) => ({ spec: f[0]!, mp: normalize(f[1]!), opts: (f[3] ?? 'defaults').split(',') }));
+    .map((f) => ({ spec: f[0], mp: normalize(f[1]), opts: (f[3] ?? 'defaults').split(',') }));
 }
 
 /** The device of an fstab spec (UUID=... is looked up among the active LVs). */
@@ -292,7 +292,7 @@ const mount: CommandFn = (ctx) => {
     if (a[i] === '-t') type = a[++i];
     else if (a[i] === '-o') opts = (a[++i] ?? '').split(',');
     else if (a[i] === '-a') all = true;
-    else if (!a[i]!.startsWith('-')) rest.push(a[i]!);
+    else if (!a[i].startsWith('-')) rest.push(a[i]);
   }
   const node = ctx.node;
   if (!rest.length && !all) {
@@ -319,7 +319,7 @@ const mount: CommandFn = (ctx) => {
       )
         jobs.push({ dev: specDevice(node, e.spec) ?? e.spec, mp: e.mp, opts: e.opts });
   } else if (rest.length === 1) {
-    const e = tab.find((x) => x.mp === normalize(rest[0]!) || x.spec === rest[0]);
+    const e = tab.find((x) => x.mp === normalize(rest[0]) || x.spec === rest[0]);
     if (!e) {
       if (baseMount) return baseMount(ctx);
       ctx.err(`mount: can't find ${rest[0]} in /etc/fstab or /etc/mtab\n`);
@@ -331,7 +331,7 @@ const mount: CommandFn = (ctx) => {
       ctx.err(`mount: unknown filesystem type '${type}'\n`);
       return 32;
     }
-    jobs.push({ dev: rest[0]!, mp: rest[1]!, opts });
+    jobs.push({ dev: rest[0], mp: rest[1], opts });
   }
   for (const j of jobs) {
     const r = mountGfs2(node, j.dev, j.mp, j.opts);
@@ -388,7 +388,7 @@ const df: CommandFn = (ctx) => {
       }
       const best = rows
         .filter((r) => abs === r.mp || abs.startsWith(r.mp === '/' ? '/' : r.mp + '/'))
-        .sort((x, y) => y.mp.length - x.mp.length)[0]!;
+        .sort((x, y) => y.mp.length - x.mp.length)[0];
       pick.push(best);
     }
   }

@@ -39,7 +39,7 @@ export function lvmConf(node: LabNode): {
   if (f) {
     for (const m of f.matchAll(/"([ar])(.)(.*?)\2"/g)) {
       try {
-        filter.push({ accept: m[1] === 'a', re: new RegExp(m[3]!) });
+        filter.push({ accept: m[1] === 'a', re: new RegExp(m[3]) });
       } catch {
         /* a bad regex is skipped, as lvm warns and ignores it */
       }
@@ -176,7 +176,7 @@ export function syncDm(node: LabNode): void {
   // NOTE: `active` keeps '' holes so dm-N numbers stay stable; they map to nothing.
   for (const name of fs.readdir('/dev/mapper'))
     if (name !== 'control' && !ns.active.some((a) => a && mapperName(a) === name)) fs.unlink(`/dev/mapper/${name}`);
-  const vgNames = new Set(ns.active.filter(Boolean).map((a) => a.split('/')[0]!));
+  const vgNames = new Set(ns.active.filter(Boolean).map((a) => a.split('/')[0]));
   for (const name of fs.readdir('/dev')) {
     const p = `/dev/${name}`;
     if (fs.lstat(p)?.type !== 'dir' || ['mapper', 'pts', 'shm'].includes(name)) continue;
@@ -337,10 +337,10 @@ function vgcreate(ctx: CmdCtx): number {
   const rest: string[] = [];
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '-c' || a[i] === '--clustered') clustered = (a[++i] ?? 'y').startsWith('y');
-    else if (/^-c[yn]$/.test(a[i]!)) clustered = a[i] === '-cy';
-    else if (a[i]!.startsWith('-')) {
+    else if (/^-c[yn]$/.test(a[i])) clustered = a[i] === '-cy';
+    else if (a[i].startsWith('-')) {
       if (a[i] === '-s') i++;
-    } else rest.push(a[i]!);
+    } else rest.push(a[i]);
   }
   const [name, ...pvs] = rest;
   if (!name || !pvs.length) {
@@ -406,7 +406,7 @@ function parseSizeKiB(s: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)([kKmMgGtT]?)$/.exec(s);
   if (!m) return undefined;
   const mul: Record<string, number> = { '': 1024, k: 1, m: 1024, g: 1024 ** 2, t: 1024 ** 3 };
-  return Number(m[1]) * mul[m[2]!.toLowerCase()]!;
+  return Number(m[1]) * mul[m[2].toLowerCase()];
 }
 
 function lvcreate(ctx: CmdCtx): number {
@@ -417,7 +417,7 @@ function lvcreate(ctx: CmdCtx): number {
   let l: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
+    const x = a[i];
     if (x === '-n' || x === '--name') name = a[++i];
     else if (x.startsWith('-n') && x.length > 2) name = x.slice(2);
     else if (x === '-L' || x === '--size') L = a[++i];
@@ -575,16 +575,14 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
     const names: string[] = [];
     for (let i = 0; i < a.length; i++) {
       if (a[i] === '-o' || a[i] === '--options') fields = (a[++i] ?? '').split(',');
-      else if (a[i]!.startsWith('-o') && a[i]!.length > 2) fields = a[i]!.slice(2).split(',');
+      else if (a[i].startsWith('-o') && a[i].length > 2) fields = a[i].slice(2).split(',');
       else if (a[i] === '--noheadings') headings = false;
       else if (a[i] === '--units') units = a[++i] ?? '';
       else if (a[i] === '--nosuffix') nosuffix = true;
-      else if (!a[i]!.startsWith('-')) names.push(a[i]!);
+      else if (!a[i].startsWith('-')) names.push(a[i]);
     }
     if (units !== undefined && !/^[hHbBsSkKmMgGtTpPeE]$/.test(units)) {
-      ctx.err(
-        `  Invalid units specification\n  Run \`${ctx.argv[0]!.split('/').pop()} --help' for more information.\n`,
-      );
+      ctx.err(`  Invalid units specification\n  Run \`${ctx.argv[0].split('/').pop()} --help' for more information.\n`);
       return 3;
     }
     // NOTE: --units X prints every size in that unit with two decimals (lower case: powers of 1024).
@@ -687,14 +685,14 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       ctx.err(`  Unrecognised field: ${unknown}\n`);
       return 3;
     }
-    const table = rows.map((r) => fields!.map((f) => r[f] ?? ''));
-    if (headings) table.unshift(fields.map((f) => head[f]!));
-    const w = fields.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    const table = rows.map((r) => fields.map((f) => r[f] ?? ''));
+    if (headings) table.unshift(fields.map((f) => head[f]));
+    const w = fields.map((_, i) => Math.max(...table.map((r) => r[i].length)));
     for (const r of table)
       ctx.out(
         '  ' +
           r
-            .map((x, i) => x.padEnd(w[i]!))
+            .map((x, i) => x.padEnd(w[i]))
             .join(' ')
             .replace(/\s+$/, '') +
           '\n',
@@ -758,9 +756,9 @@ function vgchange(ctx: CmdCtx): number {
   const names: string[] = [];
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '-a' || a[i] === '--available') act = a[++i];
-    else if (/^-a[a-z]+$/.test(a[i]!)) act = a[i]!.slice(2);
+    else if (/^-a[a-z]+$/.test(a[i])) act = a[i].slice(2);
     else if (a[i] === '-c' || a[i] === '--clustered') cl = a[++i];
-    else if (!a[i]!.startsWith('-')) names.push(a[i]!);
+    else if (!a[i].startsWith('-')) names.push(a[i]);
   }
   const l = lockOr(ctx);
   if (!l.ok) return 5;

@@ -113,10 +113,10 @@ export function printTable(d: DiskState, dev: string, unit: string, free: boolea
       r.flags,
     ]);
   }
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((c) => c[i].length)));
   const lines = cells.map((c) =>
     c
-      .map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]! + 2)))
+      .map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i] + 2)))
       .join('')
       .replace(/\s+$/, ''),
   );
@@ -133,8 +133,8 @@ function position(text: string, g: Geo, unit: string): { s: number; r: number } 
   if (u === '%')
     return { s: Math.min(g.last, Math.round(((g.last + 1) * v) / 100)), r: Math.round((g.last + 1) * 0.005) };
   if (u === 's') return { s: v, r: 0 };
-  if (IEC[u]) return { s: Math.round((v * IEC[u]!) / SECTOR), r: 0 };
-  const size = SI[u]!;
+  if (IEC[u]) return { s: Math.round((v * IEC[u]) / SECTOR), r: 0 };
+  const size = SI[u];
   return { s: Math.round((v * size) / SECTOR), r: u === 'B' ? 0 : Math.round(size / 2 / SECTOR) };
 }
 
@@ -316,7 +316,7 @@ function runOne(
         ctx.out("Error: Partition doesn't exist.\n");
         return false;
       }
-      if (d.parts[i]!.type === 'extended' && d.parts.some((p) => p.type === 'logical')) {
+      if (d.parts[i].type === 'extended' && d.parts.some((p) => p.type === 'logical')) {
         ctx.out('Error: Partition(s) on the extended partition must be removed first.\n');
         return false;
       }
@@ -359,14 +359,14 @@ const parted: CommandFn = (ctx) => {
   let script = false;
   let align = 'cylinder';
   let i = 0;
-  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
-    const a = argv[i]!;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const a = argv[i];
     if (a === '-s' || a === '--script') script = true;
     else if (a === '-a') align = argv[++i] ?? '';
     else if (a.startsWith('--align=')) align = a.slice(8);
     else if (a === '-l' || a === '--list') {
       for (const disk of Object.keys(ctx.node.disks))
-        ctx.out(printTable(ctx.node.disks[disk]!, `/dev/${disk}`, 'compact', false));
+        ctx.out(printTable(ctx.node.disks[disk], `/dev/${disk}`, 'compact', false));
       return 0;
     } else if (a === '-v' || a === '--version') {
       ctx.out('parted (GNU parted) 2.1\n');

@@ -174,7 +174,7 @@ export function lvOfPath(path: string): string | undefined {
   const mapper = /^\/dev\/mapper\/(.+)$/.exec(path)?.[1];
   if (!mapper) return undefined;
   const m = /^((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(mapper);
-  return m ? `${m[1]!.replace(/--/g, '-')}/${m[2]!.replace(/--/g, '-')}` : undefined;
+  return m ? `${m[1].replace(/--/g, '-')}/${m[2].replace(/--/g, '-')}` : undefined;
 }
 
 /** The storage subsystem's live state. */

@@ -137,7 +137,7 @@ export class VirtModel implements Subsystem {
   }
 
   private lab(node: string): LabNode {
-    return this.world.nodes[node]!;
+    return this.world.nodes[node];
   }
 
   // ---------- queries ----------
@@ -291,7 +291,7 @@ export class VirtModel implements Subsystem {
     const ns = this.ns(node);
     if (ns.domains[config.name]) throw new VirtError(`Guest name '${config.name}' is already in use.`);
     const live = this.launch(node, installDef, 'virt-install', true);
-    const rec = ns.domains[config.name]!;
+    const rec = ns.domains[config.name];
     rec.config = cloneDef(config);
     this.writeConfig(node, rec.config);
     live.install = { kind, doneAt: this.world.now() + (kind === 'network' ? NETWORK_INSTALL_MS : MEDIA_INSTALL_MS) };
@@ -518,7 +518,7 @@ export class VirtModel implements Subsystem {
     const f = live.def.interfaces[i];
     if (!f || f.type !== 'bridge') return undefined;
     const ports = this.lab(node).net.state.ifaces[f.source]?.ports?.length ?? 1;
-    return { br: f.source, port: ports + 1 + Number(live.rt.vnets[i]!.slice(4)) };
+    return { br: f.source, port: ports + 1 + Number(live.rt.vnets[i].slice(4)) };
   }
 
   private tapsUp(node: string, live: LiveDomain): void {

@@ -18,7 +18,7 @@ function opts(args: string[], valued: string[] = []): { flags: Set<string>; vals
   const vals = new Map<string, string>();
   const pos: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const k = eq > 0 ? a.slice(2, eq) : a.slice(2);
@@ -210,9 +210,9 @@ const define: VirshSub = (ctx, args) => {
   const file = o.vals.get('file') ?? o.pos[0];
   const x = readXml(ctx, file);
   if (x.xml === undefined) return x.code!;
-  const p = parseDef(ctx, x.xml, file!);
-  if (!p.def) return fail(ctx, `Failed to define domain from ${file}`, p.error!);
-  const code = attempt(ctx, `Failed to define domain from ${file}`, () => model(ctx).define(ctx.node.name, p.def!));
+  const p = parseDef(ctx, x.xml, file);
+  if (!p.def) return fail(ctx, `Failed to define domain from ${file}`, p.error);
+  const code = attempt(ctx, `Failed to define domain from ${file}`, () => model(ctx).define(ctx.node.name, p.def));
   if (code !== undefined) return code;
   ctx.out(`Domain ${p.def.name} defined from ${file}\n\n`);
   return 0;
@@ -223,10 +223,10 @@ const create: VirshSub = (ctx, args) => {
   const file = o.vals.get('file') ?? o.pos[0];
   const x = readXml(ctx, file);
   if (x.xml === undefined) return x.code!;
-  const p = parseDef(ctx, x.xml, file!);
-  if (!p.def) return fail(ctx, `Failed to create domain from ${file}`, p.error!);
+  const p = parseDef(ctx, x.xml, file);
+  if (!p.def) return fail(ctx, `Failed to create domain from ${file}`, p.error);
   const code = attempt(ctx, `Failed to create domain from ${file}`, () =>
-    model(ctx).createDomain(ctx.node.name, p.def!, 'virsh create'),
+    model(ctx).createDomain(ctx.node.name, p.def, 'virsh create'),
   );
   if (code !== undefined) return code;
   ctx.out(`Domain ${p.def.name} created from ${file}\n\n`);
@@ -296,7 +296,7 @@ const migrate: VirshSub = (ctx, args) => {
       'failed to connect to the hypervisor',
     );
   let err = '';
-  const conn = sshConnect({ ...ctx, err: (s: string) => (err += s) }, m[2] ? `${m[2]}@${m[3]}` : m[3]!, {
+  const conn = sshConnect({ ...ctx, err: (s: string) => (err += s) }, m[2] ? `${m[2]}@${m[3]}` : m[3], {
     identities: [],
     opts: { batchmode: 'yes' },
   });

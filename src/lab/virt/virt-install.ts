@@ -188,7 +188,7 @@ const virtInstall: CommandFn = async (ctx) => {
     return {
       type: isNet ? ('network' as const) : ('bridge' as const),
       mac: (o.mac ?? makeMac(`${ctx.node.name}:${name}:${i}`)).toLowerCase(),
-      source: isNet ? o.network! : o.bridge!,
+      source: isNet ? o.network : o.bridge,
       ...(model ? { model } : {}),
     };
   });

@@ -51,12 +51,12 @@ export function parseXml(text: string): XmlEl {
     const lt = text.indexOf('<', i);
     if (lt < 0) {
       if (text.slice(i).trim() && !stack.length) fail('Extra content at the end of the document');
-      if (stack.length) stack[stack.length - 1]!.text += decode(text.slice(i));
+      if (stack.length) stack[stack.length - 1].text += decode(text.slice(i));
       break;
     }
     if (lt > i) {
       const t = text.slice(i, lt);
-      if (stack.length) stack[stack.length - 1]!.text += decode(t);
+      if (stack.length) stack[stack.length - 1].text += decode(t);
       else if (t.trim()) fail(root ? 'Extra content at the end of the document' : "Start tag expected, '<' not found");
     }
     i = lt;
@@ -75,7 +75,7 @@ export function parseXml(text: string): XmlEl {
     if (text.startsWith('<![CDATA[', i)) {
       const end = text.indexOf(']]>', i);
       if (end < 0) fail('CData section not terminated');
-      if (stack.length) stack[stack.length - 1]!.text += text.slice(i + 9, end);
+      if (stack.length) stack[stack.length - 1].text += text.slice(i + 9, end);
       i = end + 3;
       continue;
     }
@@ -91,15 +91,15 @@ export function parseXml(text: string): XmlEl {
     if (!m) fail("Couldn't find end of Start Tag");
     if (root && !stack.length) fail('Extra content at the end of the document');
     const attrs: Record<string, string> = {};
-    for (const a of m![2]!.matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*(?:'([^']*)'|"([^"]*)")/g))
-      attrs[a[1]!] = decode(a[2] ?? a[3] ?? '');
-    const el: XmlEl = { name: m![1]!, attrs, children: [], text: '' };
-    if (stack.length) stack[stack.length - 1]!.children.push(el);
+    for (const a of m![2].matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*(?:'([^']*)'|"([^"]*)")/g))
+      attrs[a[1]] = decode(a[2] ?? a[3] ?? '');
+    const el: XmlEl = { name: m![1], attrs, children: [], text: '' };
+    if (stack.length) stack[stack.length - 1].children.push(el);
     else root = el;
     if (!m![3]) stack.push(el);
     i += m![0].length;
   }
-  if (stack.length) fail('Premature end of data in tag ' + stack[stack.length - 1]!.name);
+  if (stack.length) fail('Premature end of data in tag ' + stack[stack.length - 1].name);
   if (!root) fail('Document is empty');
   return root!;
 }

@@ -198,7 +198,7 @@ describe('cluster: cman start, membership and cman_tool', () => {
 describe('cluster: daemons, boot and the network tests of step 11', () => {
   it('ricci and modclusterd start as the tutorial shows (1394, 1398-1399)', async () => {
     const w = tutorialWorld();
-    const n = w.nodes[N1]!;
+    const n = w.nodes[N1];
     await run(n, 'yum -y install ricci modcluster >/dev/null');
     expect((await run(n, 'chkconfig ricci on && chkconfig --list ricci')).out).toBe(
       'ricci          \t0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off\n',
@@ -211,8 +211,8 @@ describe('cluster: daemons, boot and the network tests of step 11', () => {
       'Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n                                                           [  OK  ]\n',
     );
     if (tutorial) {
-      expect(tutorial[1397]!.replace('/etc/init.d/modclusterd start', '')).toBe(m.out.split('\n')[0]);
-      expect(tutorial[1398]!.replace(/\].*$/, ']')).toBe(m.out.split('\n')[1]);
+      expect(tutorial[1397].replace('/etc/init.d/modclusterd start', '')).toBe(m.out.split('\n')[0]);
+      expect(tutorial[1398].replace(/\].*$/, ']')).toBe(m.out.split('\n')[1]);
     }
     expect((await run(n, '/etc/init.d/modclusterd status')).code).toBe(0);
   }, 60000);

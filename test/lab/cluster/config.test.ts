@@ -11,7 +11,7 @@ const ENV = { ...process.env, ILO_PW: 'ilo-pw-7', RICCI_PW: 'ricci-pw-7' };
 describe('cluster: ccs_config_validate', () => {
   it('accepts the tutorial configurations and refuses broken ones with the reason', async () => {
     const w = tutorialWorld();
-    const n = w.nodes[N1]!;
+    const n = w.nodes[N1];
     await run(n, 'yum -y install cman >/dev/null');
     n.fs.mkdirp('/etc/cluster');
     const plan = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', { ...process.env }));
@@ -54,7 +54,7 @@ describe('cluster: ccs_config_validate', () => {
 describe('cluster: ricci, passwd and cman_tool version -r', () => {
   it('passwd --stdin stores a hash; passwd -S reports it', async () => {
     const w = tutorialWorld();
-    const n = w.nodes[N1]!;
+    const n = w.nodes[N1];
     await run(n, 'yum -y install ricci >/dev/null');
     expect((await run(n, 'passwd -S ricci')).out).toMatch(
       /^ricci LK \d{4}-\d\d-\d\d 0 99999 7 -1 \(Password locked\.\)\n$/,
@@ -154,7 +154,7 @@ describe('cluster: the second cluster (iLO + two PDUs per node)', () => {
     const w = createWorld({ answers: a });
     const plan = derivePlan(a);
     const conf = renderClusterConf(plan, 'foundation');
-    const [ka, kb] = [w.nodes['kvm-a']!, w.nodes['kvm-b']!];
+    const [ka, kb] = [w.nodes['kvm-a'], w.nodes['kvm-b']];
     const hosts = `127.0.0.1   localhost localhost.localdomain\n192.168.10.21 kvm-a kvm-a.bcn kvm-a.example.org\n192.168.10.121 kvm-a.ipmi\n192.168.10.22 kvm-b kvm-b.bcn kvm-b.example.org\n192.168.10.122 kvm-b.ipmi\n192.168.10.201 pdu-a pdu-a.example.org\n192.168.10.202 pdu-b pdu-b.example.org\n`;
     for (const [i, n] of [ka, kb].entries()) {
       await run(

@@ -41,8 +41,8 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     ];
     expect(bodies(lines).map(noPid)).toEqual(want);
     if (tutorial) expect(bodies(tut(1757, 1764, /Perfect!$/)).map(noPid)).toEqual(want);
-    gap(lines[0]!, lines[1]!, 2);
-    gap(lines[6]!, lines[7]!, 15);
+    gap(lines[0], lines[1], 2);
+    gap(lines[6], lines[7], 15);
     // the reboot action powered it back on: it boots without cman (off at boot at this stage)
     expect(n1.running).toBe(true);
     expect(n1.bootTime).not.toBe(boot1);
@@ -78,9 +78,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     ];
     expect(bodies(lines).map(noPid)).toEqual(want);
     if (tutorial) expect(bodies(tut(1773, 1781, /Hoozah!$/)).map(noPid)).toEqual(want);
-    gap(lines[6]!, lines[7]!, 20);
+    gap(lines[6], lines[7], 20);
     // NOTE: the PDU answers within a second (the tutorial logs both in the same second).
-    expect(secs(lines[8]!) - secs(lines[7]!)).toBeLessThanOrEqual(1);
+    expect(secs(lines[8]) - secs(lines[7])).toBeLessThanOrEqual(1);
     expect((await run(n2, 'cman_tool nodes -f')).out).toMatch(
       /\n {3}1 {3}X .*an-node01\.alteeve\.ca\n {7}Last fenced: {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d by pdu\n {3}2 {3}M /,
     );
@@ -218,15 +218,15 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     const saved = JSON.parse(JSON.stringify(w.toJSON()));
     expect(saved.scheduler.timers.some((t: { kind: string }) => t.kind === 'cluster.fence')).toBe(true);
     const v = createWorld({ saved });
-    const m1 = v.nodes[N1]!;
-    const before = v.nodes[N2]!.bootTime;
+    const m1 = v.nodes[N1];
+    const before = v.nodes[N2].bootTime;
     v.advance(20000);
     expect(bodies(logSince(m1, mark)).map(noPid)).toContain('fenced[PID]: fence an-node02.alteeve.ca success');
     expect(clusterView(v)!.pendingFence!(N1)).toEqual([]);
-    expect(v.nodes[N2]!.bootTime).not.toBe(before);
+    expect(v.nodes[N2].bootTime).not.toBe(before);
     // n2 itself could not reach n1's BMC over its dead BCN: it fenced nobody
-    expect(logSince(v.nodes[N2]!, 0).some((l) => l.includes('fence an-node01.alteeve.ca success'))).toBe(false);
-    expect(v.nodes[N1]!.running).toBe(true);
+    expect(logSince(v.nodes[N2], 0).some((l) => l.includes('fence an-node01.alteeve.ca success'))).toBe(false);
+    expect(v.nodes[N1].running).toBe(true);
     void n2;
   }, 60000);
 

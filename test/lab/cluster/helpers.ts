@@ -54,7 +54,7 @@ export const N2 = 'an-node02';
 /** Both nodes after the network step, with the cluster packages, cluster.conf and ricci ready. */
 export async function clusterReady(w: World, conf = CONF_V7): Promise<[LabNode, LabNode]> {
   await networked(w);
-  const nodes = [w.nodes[N1]!, w.nodes[N2]!] as [LabNode, LabNode];
+  const nodes = [w.nodes[N1], w.nodes[N2]] as [LabNode, LabNode];
   for (const n of nodes) {
     const r = await run(
       n,
@@ -91,8 +91,8 @@ export function bodies(lines: string[]): string[] {
 /** Both nodes run cman (started together, within post_join_delay). */
 export async function cmanBoth(w: World): Promise<void> {
   const [a, b] = await Promise.all([
-    run(w.nodes[N1]!, '/etc/init.d/cman start'),
-    run(w.nodes[N2]!, '/etc/init.d/cman start'),
+    run(w.nodes[N1], '/etc/init.d/cman start'),
+    run(w.nodes[N2], '/etc/init.d/cman start'),
   ]);
   if (a.code !== 0 || b.code !== 0) throw new Error(`cman start failed: ${a.out}${a.err} / ${b.out}${b.err}`);
 }

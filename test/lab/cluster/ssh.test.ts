@@ -44,7 +44,7 @@ describe('cluster over SSH', () => {
     ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect((await x(N1, 'cman_tool status')).stdout).toContain('Nodes: 2\n');
-    w.nodes[N1]!.fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace('config_version="7"', 'config_version="8"'));
+    w.nodes[N1].fs.writeFile('/etc/cluster/cluster.conf', CONF_V7.replace('config_version="7"', 'config_version="8"'));
     const push = await x(N1, 'cman_tool version -r', 'secret\nsecret\n');
     expect(push.code).toBe(0);
     expect(push.stdout).toBe(
@@ -82,7 +82,7 @@ describe('cluster over SSH', () => {
     );
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
     await w.settle();
-    expect(w.nodes[N2]!.running).toBe(false);
+    expect(w.nodes[N2].running).toBe(false);
     await expect(sshExec(lab.connectOptions(N2), 'true')).rejects.toThrow();
   }, 60000);
 });
@@ -106,9 +106,9 @@ describe('lab faults for fencing', () => {
       save: () => undefined,
     };
     expect((await runControl(control, 'fault outlet pdu2 1 an-node02')).code).toBe(0);
-    expect(w.pdus[0]!.outlets).toEqual({ '1': N2, '2': N2 });
+    expect(w.pdus[0].outlets).toEqual({ '1': N2, '2': N2 });
     expect((await runControl(control, 'fault bmc an-node01 down')).code).toBe(0);
-    expect(w.bmcs[0]!.up).toBe(false);
+    expect(w.bmcs[0].up).toBe(false);
     const bad = await runControl(control, 'fault pdu pdu9 down');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('no PDU named pdu9');
@@ -117,8 +117,8 @@ describe('lab faults for fencing', () => {
     expect(w.unplugged).toEqual([N2]);
     const saved = createWorld({ saved: JSON.parse(JSON.stringify(w.toJSON())) });
     expect(saved.unplugged).toEqual([N2]);
-    expect(saved.pdus[0]!.outlets['1']).toBe(N2);
+    expect(saved.pdus[0].outlets['1']).toBe(N2);
     expect((await runControl(control, 'fault power an-node02 on')).code).toBe(0);
-    expect(w.nodes[N2]!.running).toBe(true);
+    expect(w.nodes[N2].running).toBe(true);
   }, 60000);
 });

@@ -38,7 +38,7 @@ describe('rgmanager reads cluster.conf', () => {
       'vm:vm0003-db',
       'vm:vm0004-ms',
     ]);
-    const st = c.groups[0]!;
+    const st = c.groups[0];
     expect(st).toMatchObject({ autostart: true, domain: 'only_an01', recovery: 'restart', exclusive: false });
     expect(st.scripts).toEqual([
       { name: 'drbd', file: '/etc/init.d/drbd' },

@@ -33,7 +33,7 @@ export class FakeVirt implements Subsystem {
     return (this.s.doms[node] ??= {});
   }
   runningOn(name: string): string[] {
-    return Object.keys(this.s.doms).filter((n) => this.s.doms[n]![name]);
+    return Object.keys(this.s.doms).filter((n) => this.s.doms[n][name]);
   }
   start(node: string, name: string): void {
     if (this.runningOn(name).some((n) => n !== node)) this.s.doubles.push(`${name}@${node}`);
@@ -66,7 +66,7 @@ Object.assign(VIRSH, {
   },
   dominfo: (ctx, [name]) => (name && name in fv(ctx.node.world.world()).on(ctx.node.name) ? 0 : 1),
   define: (ctx, [file]) => {
-    const name = /<name>([^<]+)<\/name>/.exec(ctx.node.fs.readText(file!))?.[1];
+    const name = /<name>([^<]+)<\/name>/.exec(ctx.node.fs.readText(file))?.[1];
     if (!name) return 1;
     const d = fv(ctx.node.world.world()).on(ctx.node.name);
     d[name] ??= false;

@@ -79,7 +79,7 @@ export class FakeCluster implements RgClusterView {
     const text = from.fs.readText('/etc/cluster/cluster.conf');
     const v = Number(/config_version="(\d+)"/.exec(text)?.[1]);
     for (const m of this.s.cman) {
-      this.w.nodes[m]!.fs.writeFile('/etc/cluster/cluster.conf', text);
+      this.w.nodes[m].fs.writeFile('/etc/cluster/cluster.conf', text);
       this.s.versions[m] = v;
     }
   }
@@ -102,7 +102,7 @@ onTimer('fakecluster.fence', (world, data) => {
   const victim = (data as { victim: string }).victim;
   const c = w.sub<FakeCluster>('cluster')!;
   c.s.pending = c.s.pending.filter((x) => x !== victim);
-  const n = w.nodes[victim]!;
+  const n = w.nodes[victim];
   n.log('fenced[1]', `fence ${n.fqdn} success`);
   w.fault({ kind: 'power', node: victim, on: false });
   if (c.s.rebootOnFence !== false) w.schedule(20_000, 'fakecluster.power-on', { node: victim });
@@ -115,7 +115,7 @@ onTimer('fakecluster.power-on', (world, data) => {
 const ok = (msg: string): ActionResult => ({ code: 0, out: statusLine(msg, true) });
 
 registerService({
-  ...SERVICES.cman!,
+  ...SERVICES.cman,
   start: (node) => {
     node.world.world().sub<FakeCluster>('cluster')!.join(node);
     node.markRunning('cman');
@@ -136,7 +136,7 @@ export const calls: string[] = [];
 export const failing = new Set<string>();
 
 for (const name of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) {
-  const base = SERVICES[name]!;
+  const base = SERVICES[name];
   registerService({
     ...base,
     // NOTE: pure stand-ins (the generic daemon), whatever the real storage subsystem registered:
@@ -171,11 +171,11 @@ export async function pair(stage: 'storage' | 'vms' = 'storage'): Promise<{ w: W
   calls.length = 0;
   failing.clear();
   const w = createWorld({ answers });
-  const n1 = w.nodes['an-node01']!;
-  const n2 = w.nodes['an-node02']!;
+  const n1 = w.nodes['an-node01'];
+  const n2 = w.nodes['an-node02'];
   for (const n of [n1, n2]) {
     for (const p of ['cman', 'rgmanager', 'gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils'])
-      installFiles(n, PACKAGES[p]!);
+      installFiles(n, PACKAGES[p]);
     n.fs.mkdirp('/etc/cluster');
     n.fs.writeFile('/etc/cluster/cluster.conf', conf(stage));
     for (const s of ['drbd', 'clvmd', 'gfs2', 'libvirtd', 'rgmanager', 'cman']) await n.exec(`chkconfig ${s} off`);

@@ -20,7 +20,7 @@ import { registerService, SERVICES } from '../../../src/lab/node/services.js';
 // plain daemons here (the real DRBD/clvmd/GFS2 need a whole storage build-up, tested elsewhere).
 function plainStorage(): void {
   for (const name of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) {
-    const base = SERVICES[name]!;
+    const base = SERVICES[name];
     registerService({
       ...base,
       start: (_n, generic) => generic(),
@@ -66,7 +66,7 @@ describe.skipIf(!REAL_CLUSTER)('rgmanager on the real cluster subsystem', () => 
     const [n1, n2] = await clusterReady(w, renderClusterConf(plan, 'storage'));
     for (const n of [n1, n2])
       for (const p of ['gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils'])
-        installFiles(n, PACKAGES[p]!);
+        installFiles(n, PACKAGES[p]);
     plainStorage();
     for (const n of [n1, n2]) await n.exec('chkconfig drbd off; chkconfig libvirtd off; /etc/init.d/libvirtd stop');
     await cmanBoth(w);

@@ -24,8 +24,8 @@ describe.skipIf(!REAL_VIRT)('rgmanager on the real virt subsystem', () => {
       virtModel(w: World): { doubleStarts(): unknown[]; runningOn(n: string): string[] };
     };
     const { w } = await provisionWorld();
-    const n1 = w.nodes['an-node01']!;
-    const n2 = w.nodes['an-node02']!;
+    const n1 = w.nodes['an-node01'];
+    const n2 = w.nodes['an-node02'];
     const keys: string[] = [];
     for (const n of [n1, n2]) {
       await run(n, 'ssh-keygen -t rsa -N "" -b 1024 -f ~/.ssh/id_rsa');
@@ -44,8 +44,7 @@ describe.skipIf(!REAL_VIRT)('rgmanager on the real virt subsystem', () => {
       expect((await run(n2, `virsh define /shared/definitions/${v}.xml`)).code).toBe(0);
     }
     const setupNode = async (n: LabNode) => {
-      for (const p of ['cman', 'rgmanager', 'gfs2-utils', 'lvm2-cluster', 'drbd83-utils'])
-        installFiles(n, PACKAGES[p]!);
+      for (const p of ['cman', 'rgmanager', 'gfs2-utils', 'lvm2-cluster', 'drbd83-utils']) installFiles(n, PACKAGES[p]);
       n.fs.mkdirp('/etc/cluster');
       n.fs.writeFile('/etc/cluster/cluster.conf', conf('vms'));
       expect((await run(n, '/etc/init.d/cman start')).code).toBe(0);

@@ -81,7 +81,9 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
         out: 'Starting Cluster Service Manager:                          [  OK  ]\n',
         code: 0,
       });
-    expect((await run(n1, '/etc/init.d/rgmanager status')).out).toMatch(/^rgmanager \(pid  \d+\) is running\.\.\.\n$/);
+    expect((await run(n1, '/etc/init.d/rgmanager status')).out).toMatch(
+      /^rgmanager \(pid {2}\d+\) is running\.\.\.\n$/,
+    );
     await pass(w, 5000);
     expect(calls.filter((c) => c.startsWith('an-node01'))).toEqual([
       'an-node01 drbd start',

@@ -24,7 +24,7 @@ function likeTutorial(out: string, from: number, to: number): void {
   if (!tutorial) return;
   const norm = (l: string) => l.trim().replace(/\s+/g, ' ');
   const want = tutorial.slice(from, to).map(norm);
-  want[want.length - 1] = want[want.length - 1]!.replace(
+  want[want.length - 1] = want[want.length - 1].replace(
     /^(.*?(started|stopped|disabled|failed|Offline|rgmanager))\S.*$/,
     '$1',
   );
@@ -240,7 +240,7 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
       'Service vm:vm0002-web started',
     ]);
     if (tutorial)
-      expect([5004, 5005, 5006, 5009, 5012].map((i) => tutorial![i - 1]!.replace(/^.*rgmanager\[\d+\]: /, ''))).toEqual(
+      expect([5004, 5005, 5006, 5009, 5012].map((i) => tutorial![i - 1].replace(/^.*rgmanager\[\d+\]: /, ''))).toEqual(
         syslog(n2).slice(before),
       );
     const r = await run(n2, 'clustat');
@@ -304,7 +304,7 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     const w2 = createWorld({ saved });
     expect(rgmanager(w2)!.toJSON()).toEqual(rgmanager(w)!.toJSON());
     await pass(w2, 12_000);
-    expect(syslog(w2.nodes['an-node01']!).slice(-2)).toEqual([
+    expect(syslog(w2.nodes['an-node01']).slice(-2)).toEqual([
       'Recovering failed service vm:vm0001-dev',
       'Service vm:vm0001-dev started',
     ]);
@@ -313,7 +313,7 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     await pass(w2, 2000);
     const w3 = createWorld({ saved: JSON.parse(JSON.stringify(w2.toJSON())) });
     await pass(w3, 6000);
-    const n1b = w3.nodes['an-node01']!;
+    const n1b = w3.nodes['an-node01'];
     expect(syslog(n1b)).toContain('Taking over service vm:vm0004-ms from down member an-node02.alteeve.ca');
     expect(virt(w3).runningOn('vm0003-db')).toEqual(['an-node01']);
     expect(virt(w3).s.doubles).toEqual([]);

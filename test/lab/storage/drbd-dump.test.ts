@@ -21,9 +21,9 @@ async function labDump(file: string) {
   const a = answers(file);
   const w = await storageWorld(a, { clusterUp: false });
   const p = derivePlan(a, { freeStart: '47.5GB' });
-  const n = w.nodes[a.nodes[0]!.name]!;
+  const n = w.nodes[a.nodes[0].name];
   await installStorage(n);
-  const files = drbdFiles(p).map((f) => ({ path: f.path, text: renderFile(f, p, p.nodes[0]!) }));
+  const files = drbdFiles(p).map((f) => ({ path: f.path, text: renderFile(f, p, p.nodes[0]) }));
   for (const f of files) n.fs.writeFile(f.path, f.text);
   const r = await run(n, 'drbdadm dump');
   return { a, n, files, dump: r.out, code: r.code };
@@ -35,9 +35,9 @@ describe('drbdadm dump', () => {
     expect(code).toBe(0);
     if (!tutorial) return;
     const want = [
-      tutorial[2471]!.slice('drbdadm dump'.length),
+      tutorial[2471].slice('drbdadm dump'.length),
       ...tutorial.slice(2472, 2539),
-      tutorial[2539]!.replace(/^\}.*$/, '}'),
+      tutorial[2539].replace(/^\}.*$/, '}'),
     ];
     // The wiki copy lost the blank lines between resources and has a no-break space before " ; reboot".
     expect(dump.split('\n').filter((l) => l !== '')).toEqual(want.map((l) => l.replace(/\u00a0/g, ' ')));
@@ -55,7 +55,7 @@ describe('drbdadm dump', () => {
       );
       const real = execFileSync(
         'sh',
-        [CHECK, join(dir, 'drbd.conf'), `${a.nodes[0]!.name}.${a.cluster.domain}`, a.nodes[0]!.sn, 'dump', 'all'],
+        [CHECK, join(dir, 'drbd.conf'), `${a.nodes[0].name}.${a.cluster.domain}`, a.nodes[0].sn, 'dump', 'all'],
         { encoding: 'utf8' },
       );
       expect(dump.split('\n').slice(1)).toEqual(real.split('\n').slice(1));

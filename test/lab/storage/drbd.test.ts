@@ -60,7 +60,7 @@ describe('DRBD 8.3', () => {
     // become-primary-on both: Primary alone with UpToDate data.
     expect(await states(n1)).toEqual(Array(3).fill('WFConnection Primary/Unknown UpToDate/DUnknown'));
     const w2 = createWorld({ saved });
-    const m = w2.nodes['an-node01']!;
+    const m = w2.nodes['an-node01'];
     expect(await states(m)).toEqual(Array(3).fill('WFConnection Secondary/Unknown UpToDate/DUnknown'));
     expect(w2.scheduler.pending().some((t) => t.kind === 'storage.wfc')).toBe(true);
     w2.advance(400_000);
@@ -153,7 +153,7 @@ describe('DRBD 8.3', () => {
     await ok(n1, 'drbdadm up r0');
     const at0 = (await run(n1, 'cat /proc/drbd')).out;
     expect(at0).toMatch(
-      /^ 0: cs:SyncTarget ro:Secondary\/Primary ds:Inconsistent\/UpToDate C r-----\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:195157\d\d\n\t\[>\.{19}\] sync'ed: 0\.0% \(195157\d\d\/19515784\)K\n\tfinish: 4:14:\d\d speed: 1,280 \(1,280\) want: 250 K\/sec\n/m,
+      /^ 0: cs:SyncTarget ro:Secondary\/Primary ds:Inconsistent\/UpToDate C r-----\n {4}ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:b oos:195157\d\d\n\t\[>\.{19}\] sync'ed: 0\.0% \(195157\d\d\/19515784\)K\n\tfinish: 4:14:\d\d speed: 1,280 \(1,280\) want: 250 K\/sec\n/m,
     );
     w.advance(4 * 3600_000);
     const mid = (await run(n1, 'cat /proc/drbd')).out;
@@ -165,7 +165,7 @@ describe('DRBD 8.3', () => {
     const w2 = createWorld({ saved: JSON.parse(JSON.stringify(w.toJSON())) });
     expect(w2.scheduler.pending().map((t) => t.kind)).toContain('storage.drbd-sync-done');
     w2.advance(3600_000);
-    expect((await states(w2.nodes['an-node01']!))[0]).toBe('Connected Secondary/Primary UpToDate/UpToDate');
+    expect((await states(w2.nodes['an-node01']))[0]).toBe('Connected Secondary/Primary UpToDate/UpToDate');
     w.advance(3600_000);
     expect((await states(n1))[0]).toBe('Connected Secondary/Primary UpToDate/UpToDate');
   });

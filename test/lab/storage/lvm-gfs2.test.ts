@@ -67,7 +67,7 @@ describe('clustered LVM', () => {
     for (const n of [n1, n2]) {
       expect(await ok(n, 'lvscan')).toBe("  ACTIVE            '/dev/shared-vg0/shared' [18.61 GiB] inherit\n");
       expect(await ok(n, '/etc/init.d/clvmd status')).toMatch(
-        /^clvmd \(pid  \d+\) is running\.\.\.\nClustered Volume Groups: an02-vg0 an01-vg0 shared-vg0\nActive clustered Logical Volumes: \/dev\/shared-vg0\/shared\n$/,
+        /^clvmd \(pid {2}\d+\) is running\.\.\.\nClustered Volume Groups: an02-vg0 an01-vg0 shared-vg0\nActive clustered Logical Volumes: \/dev\/shared-vg0\/shared\n$/,
       );
       expect(n.fs.readlink('/dev/mapper/shared--vg0-shared')).toBe('../dm-0');
     }
@@ -77,9 +77,9 @@ describe('clustered LVM', () => {
     if (tutorial)
       expect(scans).toBe(
         [
-          tutorial[3129]!.slice('pvscan; vgscan; lvscan'.length),
+          tutorial[3129].slice('pvscan; vgscan; lvscan'.length),
           ...tutorial.slice(3130, 3137),
-          tutorial[3137]!.replace(/inherit.*$/, 'inherit'),
+          tutorial[3137].replace(/inherit.*$/, 'inherit'),
         ].join('\n') + '\n',
       );
     expect(scans.split('\n')[0]).toBe('  PV /dev/drbd2   VG an02-vg0     lvm2 [201.25 GiB / 201.25 GiB free]');
@@ -127,9 +127,9 @@ describe('GFS2', () => {
     const saved = JSON.parse(JSON.stringify(w.toJSON()));
     expect(saved.subsystems.storage.log['an-node01'].map((e: { op: string }) => e.op)).toContain('mkfs.gfs2');
     const w2 = createWorld({ saved });
-    expect((await run(w2.nodes['an-node02']!, 'cat /shared/definitions/vm0001-dev.xml')).out).toBe('<domain/>\n');
-    await run(w2.nodes['an-node02']!, 'echo two > /shared/two');
-    expect((await run(w2.nodes['an-node01']!, 'cat /shared/two')).out).toBe('two\n');
+    expect((await run(w2.nodes['an-node02'], 'cat /shared/definitions/vm0001-dev.xml')).out).toBe('<domain/>\n');
+    await run(w2.nodes['an-node02'], 'echo two > /shared/two');
+    expect((await run(w2.nodes['an-node01'], 'cat /shared/two')).out).toBe('two\n');
     expect(destructiveLog(w2, 'an-node01').filter((e) => e.op === 'mkfs.gfs2')).toHaveLength(1);
 
     // SFTP on node 2 reads node 1's file and writes one node 1 sees.
@@ -143,7 +143,7 @@ describe('GFS2', () => {
       const names = await call<{ filename: string }[]>((cb) => s.readdir('/shared/definitions', cb));
       expect(names.map((x) => x.filename)).toContain('vm0001-dev.xml');
       await call((cb) => s.writeFile('/shared/definitions/from-sftp.xml', '<x/>\n', cb));
-      expect((await run(w2.nodes['an-node01']!, 'cat /shared/definitions/from-sftp.xml')).out).toBe('<x/>\n');
+      expect((await run(w2.nodes['an-node01'], 'cat /shared/definitions/from-sftp.xml')).out).toBe('<x/>\n');
       c.end();
     } finally {
       await lab.stop();

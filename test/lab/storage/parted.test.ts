@@ -14,14 +14,14 @@ function tutorialTables(): string[] {
   if (!tutorial) return [];
   const out: string[] = [];
   for (let i = 2185; i < 2270; i++) {
-    const l = tutorial[i]!;
+    const l = tutorial[i];
     if (!l.startsWith('print freeModel:')) continue;
     const rows = [l.slice('print free'.length)];
     for (let j = i + 1; ; j++) {
-      const t = tutorial[j]!;
+      const t = tutorial[j];
       const m = /^(.*Free Space)\S/.exec(t);
       if (m) {
-        rows.push(m[1]!);
+        rows.push(m[1]);
         break;
       }
       rows.push(t);
@@ -37,7 +37,7 @@ const session =
 describe('parted', () => {
   it("prints the tutorial's five tables of the interactive session, character for character (2190–2266)", async () => {
     const w = createWorld({ seed: 1 });
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     const r = await run(n, 'parted -a optimal /dev/sda', session);
     expect(r.code).toBe(0);
     expect(
@@ -65,7 +65,7 @@ describe('parted', () => {
 
   it('runs the step commands in script mode with exit codes, unit GB and align-check', async () => {
     const w = createWorld({ seed: 1 });
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     const before = await run(n, 'parted -s /dev/sda unit GB print free');
     expect(before.out).toBe(
       'Model: ATA ST9500420ASG (scsi)\nDisk /dev/sda: 500GB\nSector size (logical/physical): 512B/512B\nPartition Table: msdos\n\n' +
@@ -103,7 +103,7 @@ describe('parted', () => {
       '   8        4          1 sda4\n   8        5   19516416 sda5\n   8        6  211425280 sda6\n   8        7  211041280 sda7\n',
     );
     // An unaligned partition fails align-check (exit 1, silent with -s).
-    const m = createWorld({ seed: 2 }).nodes['an-node01']!;
+    const m = createWorld({ seed: 2 }).nodes['an-node01'];
     await run(m, 'parted -s -a none /dev/sda mkpart extended 92798977s 100%');
     await run(m, 'parted -s -a none /dev/sda mkpart logical 92800001s 93000000s');
     expect(await run(m, 'parted -s /dev/sda align-check opt 5')).toEqual({ code: 1, out: '', err: '' });
@@ -112,7 +112,7 @@ describe('parted', () => {
   it("busy disk (the tutorial's EL6.2 capture): warning, old kernel table until reboot", async () => {
     const w = createWorld({ seed: 1 });
     storageOf(w).opts.kernelReread = 'busy';
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     const r = await run(n, 'parted -a optimal /dev/sda', 'mkpart extended 47.5GB 500GB\nquit\n');
     const warn =
       'Warning: WARNING: the kernel failed to re-read the partition table on /dev/sda\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n';
@@ -120,9 +120,9 @@ describe('parted', () => {
     if (tutorial)
       expect(warn).toBe(
         [
-          tutorial[2199]!.slice('mkpart extended 47.5GB 500GB'.length),
+          tutorial[2199].slice('mkpart extended 47.5GB 500GB'.length),
           tutorial[2200],
-          tutorial[2201]!.replace(/reboot\..*$/, 'reboot.'),
+          tutorial[2201].replace(/reboot\..*$/, 'reboot.'),
         ].join('\n') + '\n',
       );
     const s = await run(n, 'parted -s -a optimal /dev/sda mkpart logical 47.5GB 67.5GB');

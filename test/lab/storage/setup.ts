@@ -71,7 +71,7 @@ export async function storageWorld(a: Answers, opts: { clusterUp?: boolean } = {
   const w = createWorld({ answers: a, seed: 3 });
   const prefix = Number(a.networks.sn.cidr.split('/')[1]);
   for (const na of a.nodes) {
-    const n = w.nodes[na.name]!;
+    const n = w.nodes[na.name];
     const r0 = await run(n, 'yum -y remove NetworkManager >/dev/null && chkconfig network on');
     if (r0.code) throw new Error(r0.err);
     const dir = '/etc/sysconfig/network-scripts';
@@ -124,7 +124,7 @@ export async function initialised(file: string, opts: { freeStart?: string } = {
   const a = answers(file);
   const w = await storageWorld(a);
   const p = derivePlan(a, opts.freeStart ? { freeStart: opts.freeStart } : {});
-  const nodes = a.nodes.map((x) => w.nodes[x.name]!);
+  const nodes = a.nodes.map((x) => w.nodes[x.name]);
   const ok = async (n: LabNode, c: string) => {
     const r = await run(n, c, '');
     if (r.code) throw new Error(`${n.name}: ${c}: ${r.out}${r.err}`);
@@ -133,15 +133,15 @@ export async function initialised(file: string, opts: { freeStart?: string } = {
   const names = p.resources.map((r) => r.name).join(' ');
   for (const [i, n] of nodes.entries()) {
     await installStorage(n);
-    for (const c of partitionCommands(p, p.resources[0]!.start)) await ok(n, c);
-    for (const f of drbdFiles(p)) n.fs.writeFile(f.path, renderFile(f, p, p.nodes[i]!), 0o644);
+    for (const c of partitionCommands(p, p.resources[0].start)) await ok(n, c);
+    for (const f of drbdFiles(p)) n.fs.writeFile(f.path, renderFile(f, p, p.nodes[i]), 0o644);
     n.fs.writeFile('/etc/lvm/lvm.conf', editLvmConf(n.fs.readText('/etc/lvm/lvm.conf')));
     await ok(n, `drbdadm create-md ${names}`);
     await ok(n, 'modprobe drbd');
     await ok(n, `drbdadm attach ${names}`);
   }
   for (const n of nodes) await ok(n, `drbdadm connect ${names}`);
-  await ok(nodes[0]!, `drbdadm -- --clear-bitmap new-current-uuid ${names}`);
+  await ok(nodes[0], `drbdadm -- --clear-bitmap new-current-uuid ${names}`);
   for (const n of nodes) await ok(n, '/etc/init.d/drbd stop');
-  return { a, w, p, n1: nodes[0]!, n2: nodes[1]!, ok, names };
+  return { a, w, p, n1: nodes[0], n2: nodes[1], ok, names };
 }

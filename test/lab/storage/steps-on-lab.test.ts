@@ -50,17 +50,17 @@ function handle(p: Plan, n: LabNode): NodeHandle {
 
 async function runTask(w: World, p: Plan, t: Task, captured: Map<string, unknown>, log: string[]) {
   const names =
-    t.on === 'node1' ? [p.nodes[0]!.name] : t.on === 'node2' ? [p.nodes[1]!.name] : p.nodes.map((x) => x.name);
+    t.on === 'node1' ? [p.nodes[0].name] : t.on === 'node2' ? [p.nodes[1].name] : p.nodes.map((x) => x.name);
   const ctxFor = (name: string): TaskContext => {
     const peer = p.nodes.find((x) => x.name !== name)!.name;
     return {
       plan: p,
-      node: handle(p, w.nodes[name]!),
-      peer: handle(p, w.nodes[peer]!),
+      node: handle(p, w.nodes[name]),
+      peer: handle(p, w.nodes[peer]),
       prompt: {
         confirm: async (_m, d) => d ?? true,
         input: async (_m, o) => o?.def ?? '',
-        select: async (_m, c, d) => d ?? c[0]!,
+        select: async (_m, c, d) => d ?? c[0],
       },
       log: (m) => log.push(m),
       capture: (k, v) => captured.set(k, v),
@@ -80,15 +80,15 @@ async function runTask(w: World, p: Plan, t: Task, captured: Map<string, unknown
   };
   if (t.on === 'each') for (const n of names) await one(n);
   else await Promise.all(names.map(one));
-  const verifyOn = t.on === 'node1' ? [names[0]!] : names;
-  for (const n of verifyOn) await t.verify(ctxFor(n));
+  const verifyOn = t.on === 'node1' ? [names[0]] : names;
+  for (const n of verifyOn) await t.verify!(ctxFor(n));
 }
 
 async function playSteps(file: string) {
   const a = answers(file);
   const w = await storageWorld(a);
   for (const na of a.nodes) {
-    const r = await run(w.nodes[na.name]!, 'yum install -y wget lvm2-cluster gfs2-utils');
+    const r = await run(w.nodes[na.name], 'yum install -y wget lvm2-cluster gfs2-utils');
     if (r.code) throw new Error(r.err);
   }
   const p = derivePlan(a);

@@ -13,8 +13,8 @@ import { provisionWorld, setReady } from './setup.js';
 
 let w: World;
 let p: Plan;
-const n1 = () => w.nodes['an-node01']!;
-const n2 = () => w.nodes['an-node02']!;
+const n1 = () => w.nodes['an-node01'];
+const n2 = () => w.nodes['an-node02'];
 const NOT_FOUND = (x: string) => ({
   out: '\n',
   err: `error: failed to get domain '${x}'\nerror: Domain not found: no domain with matching name '${x}'\n`,
@@ -143,7 +143,7 @@ describe('life cycle', () => {
     expect(n1().fs.readText('/var/log/messages')).toMatch(/kernel: vbr2: port 2\(vnet0\) entering forwarding state\n$/);
     const info = (await run(n1(), 'virsh dominfo vm0001-dev')).out;
     expect(info).toMatch(
-      /^Id:             5\nName:           vm0001-dev\nUUID:           [0-9a-f-]{36}\nOS Type:        hvm\nState:          running\nCPU\(s\):         1\nCPU time:       \d+\.\ds\nMax memory:     1048576 KiB\nUsed memory:    1048576 KiB\nPersistent:     yes\nAutostart:      disable\nManaged save:   no\nSecurity model: selinux\nSecurity DOI:   0\nSecurity label: system_u:system_r:svirt_t:s0:c\d+,c\d+ \(enforcing\)\n\n$/,
+      /^Id: {13}5\nName: {11}vm0001-dev\nUUID: {11}[0-9a-f-]{36}\nOS Type: {8}hvm\nState: {10}running\nCPU\(s\): {9}1\nCPU time: {7}\d+\.\ds\nMax memory: {5}1048576 KiB\nUsed memory: {4}1048576 KiB\nPersistent: {5}yes\nAutostart:      disable\nManaged save:   no\nSecurity model: selinux\nSecurity DOI:   0\nSecurity label: system_u:system_r:svirt_t:s0:c\d+,c\d+ \(enforcing\)\n\n$/,
     );
   });
 
@@ -182,7 +182,7 @@ describe('life cycle', () => {
       how: 'virsh start',
       disks: ['/dev/an01-vg0/vm0002-1'],
     });
-    expect(ds[0]!.at).toBeGreaterThanOrEqual(t);
+    expect(ds[0].at).toBeGreaterThanOrEqual(t);
     expect(virtModel(w)!.runningOn('vm0002-web')).toEqual(['an-node01', 'an-node02']);
     expect(virtModel(w)!.corruptedDisks()).toEqual(['/dev/an01-vg0/vm0002-1']);
     expect((await run(n2(), 'virsh destroy vm0002-web')).code).toBe(0);
@@ -283,7 +283,7 @@ describe('save and restore', () => {
     expect((await run(n2(), 'virsh dumpxml vm0003-db > /tmp/inst.xml')).code).toBe(0);
     n1().fs.writeFile('/tmp/inst.xml', n2().fs.readFile('/tmp/inst.xml'));
     expect((await run(n1(), 'virsh define /tmp/inst.xml')).code).toBe(0);
-    const kernel = /<kernel>([^<]+)<\/kernel>/.exec(n1().fs.readText('/tmp/inst.xml'))![1]!;
+    const kernel = /<kernel>([^<]+)<\/kernel>/.exec(n1().fs.readText('/tmp/inst.xml'))![1];
     expect(await run(n1(), 'virsh start vm0003-db')).toEqual({
       out: '\n',
       err: `error: Failed to start domain vm0003-db\nerror: internal error process exited while connecting to monitor: qemu: could not load kernel '${kernel}': No such file or directory\n`,
@@ -296,9 +296,9 @@ describe('save and restore', () => {
     expect(m2.doubleStarts()).toEqual(virtModel(w)!.doubleStarts());
     expect(m2.record('an-node02', 'vm0003-db')!.live!.install?.kind).toBe('network');
     expect(m2.runningOn('vm0001-dev')).toEqual(['an-node01']);
-    expect((await run(w2.nodes['an-node02']!, 'virsh dumpxml vm0003-db')).out).toContain('<kernel>');
+    expect((await run(w2.nodes['an-node02'], 'virsh dumpxml vm0003-db')).out).toContain('<kernel>');
     w2.advance(NETWORK_INSTALL_MS + 1);
-    const l = (await run(w2.nodes['an-node02']!, 'virsh dumpxml vm0003-db')).out;
+    const l = (await run(w2.nodes['an-node02'], 'virsh dumpxml vm0003-db')).out;
     expect(l).not.toContain('<kernel>');
     expect(l).toContain('<on_reboot>restart</on_reboot>');
     expect(m2.record('an-node02', 'vm0003-db')!.live!.install).toBeUndefined();

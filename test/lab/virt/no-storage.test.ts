@@ -17,7 +17,7 @@ const INSTALL =
 async function world(): Promise<World> {
   const w = createWorld({ seed: 5 });
   await networked(w);
-  const n = w.nodes['an-node01']!;
+  const n = w.nodes['an-node01'];
   for (const c of ['yum install -y libvirt qemu-kvm virt-install', '/etc/init.d/libvirtd start'])
     expect((await run(n, c)).code).toBe(0);
   return w;
@@ -29,7 +29,7 @@ describe('guest disks without the storage contract', () => {
     if (i >= 0) SUBSYSTEMS.splice(i, 1);
     const w = await world();
     expect(w.sub('storage')).toBeUndefined();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     expect((await run(n, INSTALL)).err).toBe(
       `ERROR    Error with storage parameters: Size must be specified for non existent volume path '${LV}'\n`,
     );
@@ -42,7 +42,7 @@ describe('guest disks without the storage contract', () => {
   it('falls back to the filesystem when the storage subsystem lacks blockDeviceReady', async () => {
     registerSubsystem({ key: 'storage', create: () => ({ toJSON: () => ({}) }) });
     const w = await world();
-    const n = w.nodes['an-node01']!;
+    const n = w.nodes['an-node01'];
     n.fs.mkdirp('/dev/an01-vg0');
     n.fs.writeFile(LV, '');
     expect((await run(n, INSTALL)).code).toBe(0);

@@ -14,14 +14,14 @@ import { provisionWorld, share } from './setup.js';
 
 let w: World;
 let p: Plan;
-const n1 = () => w.nodes['an-node01']!;
-const n2 = () => w.nodes['an-node02']!;
+const n1 = () => w.nodes['an-node01'];
+const n2 = () => w.nodes['an-node02'];
 
 /** Tutorial lines a..b (1-based, inclusive), the command glued to the first line cut off. */
 function lines(a: number, b: number, cutFirst?: string, cutLast?: string): string {
   const ls = tutorial!.slice(a - 1, b);
-  if (cutFirst) ls[0] = ls[0]!.slice(ls[0]!.indexOf(cutFirst) + cutFirst.length);
-  if (cutLast) ls[ls.length - 1] = ls[ls.length - 1]!.slice(0, ls[ls.length - 1]!.indexOf(cutLast) + cutLast.length);
+  if (cutFirst) ls[0] = ls[0].slice(ls[0].indexOf(cutFirst) + cutFirst.length);
+  if (cutLast) ls[ls.length - 1] = ls[ls.length - 1].slice(0, ls[ls.length - 1].indexOf(cutLast) + cutLast.length);
   return ls.join('\n') + '\n';
 }
 
@@ -98,7 +98,7 @@ describe('virt-install as the tool runs it (step 18)', () => {
       { id: 4, name: 'vm0004-ms', state: 'running' },
     ]);
     for (const v of p.vms) {
-      const xml = (await run(w.nodes[v.host.name]!, `virsh dumpxml ${v.name}`)).out;
+      const xml = (await run(w.nodes[v.host.name], `virsh dumpxml ${v.name}`)).out;
       expect(xml).not.toContain('<kernel>');
       expect(xml).toContain('<on_reboot>restart</on_reboot>');
     }
@@ -113,7 +113,7 @@ describe('virt-install as the tool runs it (step 18)', () => {
     if (!tutorial) return;
     const want = lines(3496, 3557, 'cat /shared/definitions/vm0002-web.xml', '</domain>')
       .replace('02f967ab-103f-c276-c40f-9eaa47339df4', m.uuid)
-      .replace('52:54:00:65:39:60', m.interfaces[0]!.mac);
+      .replace('52:54:00:65:39:60', m.interfaces[0].mac);
     // NOTE: virsh prints a blank line after every command, so the redirected file ends with one.
     expect(xml).toBe(want + '\n');
   });
@@ -146,18 +146,18 @@ describe('virt-install as the tool runs it (step 18)', () => {
       expect(xml).toBe(
         lines(3768, 3850, 'cat /shared/definitions/vm0004-ms.xml', '</domain>')
           .replace('4c537551-96f4-3b5e-209a-0e41cab41d44', m.uuid)
-          .replace('52:54:00:5e:b1:47', m.interfaces[0]!.mac) + '\n',
+          .replace('52:54:00:5e:b1:47', m.interfaces[0].mac) + '\n',
       );
   });
 
   it('defines the dumped XML on the peer (3443, 3446, 3674-3679)', async () => {
     for (const v of p.vms) {
-      const host = w.nodes[v.host.name]!;
+      const host = w.nodes[v.host.name];
       expect((await run(host, `virsh dumpxml ${v.name} > ${v.definition}`)).code).toBe(0);
       share(w, v.host.name, v.definition);
     }
     for (const v of p.vms) {
-      const peer = w.nodes[v.host.name === 'an-node01' ? 'an-node02' : 'an-node01']!;
+      const peer = w.nodes[v.host.name === 'an-node01' ? 'an-node02' : 'an-node01'];
       expect(await run(peer, `virsh define ${v.definition}`)).toEqual({
         out: `Domain ${v.name} defined from ${v.definition}\n\n`,
         err: '',

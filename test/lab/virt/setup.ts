@@ -47,8 +47,8 @@ export const NODES = ['an-node01', 'an-node02'] as const;
 /** Copy a file to the other node, as the GFS2 /shared partition would show it there. */
 export function share(w: World, from: string, path: string): void {
   const to = NODES.find((n) => n !== from)!;
-  const fs = w.nodes[from]!.fs;
-  w.nodes[to]!.fs.writeFile(path, fs.readFile(path), fs.stat(path)!.mode & 0o7777);
+  const fs = w.nodes[from].fs;
+  w.nodes[to].fs.writeFile(path, fs.readFile(path), fs.stat(path)!.mode & 0o7777);
 }
 
 /** The world just before the provision scripts run (both nodes), and the plan. */
@@ -58,7 +58,7 @@ export async function provisionWorld(): Promise<{ w: World; p: Plan }> {
   const w = createWorld({ answers, seed: 3 });
   await networked(w);
   for (const name of NODES) {
-    const n = w.nodes[name]!;
+    const n = w.nodes[name];
     for (const cmd of [
       'yum install -y libvirt qemu-kvm virt-install',
       '/etc/init.d/libvirtd start',
@@ -74,7 +74,7 @@ export async function provisionWorld(): Promise<{ w: World; p: Plan }> {
   }
   for (const v of p.vms) {
     const spec = provisionFile(v);
-    w.nodes[v.host.name]!.fs.writeFile(spec.path, renderFile(spec, p, v.host), 0o755);
+    w.nodes[v.host.name].fs.writeFile(spec.path, renderFile(spec, p, v.host), 0o755);
   }
   return { w, p };
 }

@@ -46,11 +46,11 @@ let w: World;
 let p: Plan;
 const t = (id: string) => vmProvision.tasks.find((x) => x.id === `vm-provision.${id}`)!;
 function ctx(i: 0 | 1): TaskContext {
-  const h = p.nodes.map((pn) => new LabHandle(pn, w.nodes[pn.name]!));
+  const h = p.nodes.map((pn) => new LabHandle(pn, w.nodes[pn.name]));
   return {
     plan: p,
-    node: h[i]!,
-    peer: h[1 - i]!,
+    node: h[i],
+    peer: h[1 - i],
     prompt: fakePrompter(),
     log: () => {},
     capture: () => {},
@@ -68,26 +68,26 @@ describe("vm-provision's tasks on the lab", () => {
   it('writes the scripts and starts every install', async () => {
     for (const i of [0, 1] as const) {
       await runTask(t('scripts'), ctx(i));
-      await t('scripts').verify(ctx(i));
+      await t('scripts').verify!(ctx(i));
       expect(await t('install').done!(ctx(i))).toBe(false);
       await runTask(t('install'), ctx(i));
       await w.settle();
-      const ev = await t('install').verify(ctx(i));
+      const ev = await t('install').verify!(ctx(i));
       expect(ev.summary).toMatch(/running/);
       expect(await t('install').done!(ctx(i))).toBe(true);
     }
   });
 
   it('holds the gate until the install media are ejected', async () => {
-    await expect(t('finish-install').verify(ctx(0))).rejects.toThrow(
+    await expect(t('finish-install').verify!(ctx(0))).rejects.toThrow(
       'vm0004-ms: floppy /shared/files/virtio-win-1.1.16.vfd; vm0004-ms: cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso',
     );
     // NOTE: the operator (virt-manager's Disconnect) or the tool can do this; the lab's virsh has change-media.
     for (const dev of ['fda', 'hdc'])
       expect(
-        (await w.nodes['an-node02']!.exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code,
+        (await w.nodes['an-node02'].exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code,
       ).toBe(0);
-    expect((await t('finish-install').verify(ctx(0))).summary).toBe(
+    expect((await t('finish-install').verify!(ctx(0))).summary).toBe(
       '4 VMs installed and running from their disks, no media loaded',
     );
   });
@@ -95,21 +95,21 @@ describe("vm-provision's tasks on the lab", () => {
   it('saves the definitions and defines them on the peer', async () => {
     for (const i of [0, 1] as const) {
       await runTask(t('dumpxml'), ctx(i));
-      await t('dumpxml').verify(ctx(i));
+      await t('dumpxml').verify!(ctx(i));
     }
     // NOTE: /shared is one GFS2 filesystem on the real nodes; the fake storage has none.
     for (const v of p.vms) share(w, v.host.name, v.definition);
     for (const i of [0, 1] as const) await runTask(t('define-peer'), ctx(i));
     for (const i of [0, 1] as const) {
-      const ev = await t('define-peer').verify(ctx(i));
-      const mine = p.vms.filter((v) => v.host.name === p.nodes[i]!.name).map((v) => v.name);
+      const ev = await t('define-peer').verify!(ctx(i));
+      const mine = p.vms.filter((v) => v.host.name === p.nodes[i].name).map((v) => v.name);
       for (const v of p.vms) expect(ev.details![v.name]).toBe(mine.includes(v.name) ? 'running' : 'shut off');
     }
     const m = virtModel(w)!;
     for (const v of p.vms) {
       expect(m.runningOn(v.name)).toEqual([v.host.name]);
       // NOTE: the saved definition is the installed system's, not the installer's.
-      expect(w.nodes[v.host.name]!.fs.readText(v.definition)).not.toContain('<kernel>');
+      expect(w.nodes[v.host.name].fs.readText(v.definition)).not.toContain('<kernel>');
     }
     expect(m.doubleStarts()).toEqual([]);
   });

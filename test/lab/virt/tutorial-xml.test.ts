@@ -11,7 +11,7 @@ import { provisionWorld } from './setup.js';
 /** A captured XML: tutorial lines a..b, the `cat` command glued to the first line and the prose after `</domain>` cut off. */
 function capture(a: number, b: number): string {
   const ls = tutorial!.slice(a - 1, b);
-  ls[0] = ls[0]!.slice(ls[0]!.indexOf('<domain'));
+  ls[0] = ls[0].slice(ls[0].indexOf('<domain'));
   ls[ls.length - 1] = '</domain>';
   return ls.join('\n') + '\n';
 }
@@ -31,7 +31,7 @@ beforeAll(async () => {
 describe.skipIf(!tutorial)("the tutorial's domain XML", () => {
   it('defines each capture and, started as in the tutorial, dumps it back unchanged', async () => {
     for (const c of CAPTURES) {
-      const n = w.nodes[c.node]!;
+      const n = w.nodes[c.node];
       n.fs.writeFile(`/tmp/${c.name}.xml`, capture(c.lines[0], c.lines[1]));
       expect(await run(n, `virsh define /tmp/${c.name}.xml`)).toEqual({
         out: `Domain ${c.name} defined from /tmp/${c.name}.xml\n\n`,
@@ -42,25 +42,25 @@ describe.skipIf(!tutorial)("the tutorial's domain XML", () => {
     // NOTE: ids 2 and 4 in the captures: each guest's install ran as id 1 / 3 first.
     for (const node of ['an-node01', 'an-node02']) {
       const [a, b] = CAPTURES.filter((c) => c.node === node);
-      const n = w.nodes[node]!;
+      const n = w.nodes[node];
       for (const cmd of [
-        `virsh start ${a!.name}`,
-        `virsh destroy ${a!.name}`,
-        `virsh start ${a!.name}`,
-        `virsh start ${b!.name}`,
-        `virsh destroy ${b!.name}`,
-        `virsh start ${b!.name}`,
+        `virsh start ${a.name}`,
+        `virsh destroy ${a.name}`,
+        `virsh start ${a.name}`,
+        `virsh start ${b.name}`,
+        `virsh destroy ${b.name}`,
+        `virsh start ${b.name}`,
       ])
         expect((await run(n, cmd)).code).toBe(0);
     }
     for (const c of CAPTURES) {
-      const r = await run(w.nodes[c.node]!, `virsh dumpxml ${c.name}`);
+      const r = await run(w.nodes[c.node], `virsh dumpxml ${c.name}`);
       expect(r.out).toBe(capture(c.lines[0], c.lines[1]) + '\n');
     }
   });
 
   it('prints the inactive form without runtime data', async () => {
-    const r = await run(w.nodes['an-node02']!, 'virsh dumpxml --inactive vm0004-ms');
+    const r = await run(w.nodes['an-node02'], 'virsh dumpxml --inactive vm0004-ms');
     const want = capture(3768, 3850)
       .replace(" id='4'", '')
       .replace(/\n\s*<alias name='[^']+'\/>/g, '')

@@ -64,7 +64,7 @@ export function vmDefinition(g: Group): string {
 export async function vmRunning(node: LabNode, name: string): Promise<boolean> {
   if (!node.running || !node.isRunning('libvirtd')) return false;
   const r = await sh(node, `virsh domstate ${q(name)}`);
-  const st = r.out.split('\n')[0]!.trim();
+  const st = r.out.split('\n')[0].trim();
   return (
     r.code === 0 && (st === 'running' || st === 'paused' || st === 'in shutdown' || st === 'idle' || st === 'blocked')
   );

@@ -142,10 +142,10 @@ export const clusvcadm: CommandFn = async (ctx) => {
   let member: string | undefined;
   let quiet = false;
   for (let i = 0; i < a.length; i++) {
-    const o = a[i]!;
+    const o = a[i];
     const m = /^-([edrMRsmnqvFh?])(.*)$/.exec(o);
     if (!m) continue;
-    const f = m[1]!;
+    const f = m[1];
     const arg = () => (m[2] ? m[2] : a[++i]);
     if (f === 'v') {
       ctx.out('3.0.12.1\n');
@@ -193,7 +193,7 @@ export const clusvcadm: CommandFn = async (ctx) => {
       out(`'${member}' not in membership list\n`);
       const scored = memberNames.map((n) => {
         let c = 0;
-        while (c < n.name.length && c < member!.length && n.name[c] === member![c]) c++;
+        while (c < n.name.length && c < member.length && n.name[c] === member[c]) c++;
         return { n, c };
       });
       const best = Math.max(0, ...scored.map((x) => x.c));
@@ -206,7 +206,7 @@ export const clusvcadm: CommandFn = async (ctx) => {
         out(`More than one possible match for '${member}' found\n`);
         return 1;
       }
-      hit = top[0]!.n;
+      hit = top[0].n;
       out(`Closest match: '${hit.name}'\n`);
       shown = hit.name;
     }

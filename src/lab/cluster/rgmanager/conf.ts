@@ -31,13 +31,13 @@ function parse(text: string): El {
     } else if (m[2]) {
       const attrs: Record<string, string> = {};
       for (const a of (m[3] ?? '').matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
-        attrs[a[1]!] = (a[2] ?? a[3] ?? '').replace(/&(\w+);/g, (x, e: string) => ENT[e] ?? x);
+        attrs[a[1]] = (a[2] ?? a[3] ?? '').replace(/&(\w+);/g, (x, e: string) => ENT[e] ?? x);
       const el: El = { name: m[2], attrs, children: [] };
-      stack[stack.length - 1]!.children.push(el);
+      stack[stack.length - 1].children.push(el);
       if (!m[4]) stack.push(el);
     }
   }
-  if (stack.length !== 1) throw new Error(`<${stack[stack.length - 1]!.name}> is not closed`);
+  if (stack.length !== 1) throw new Error(`<${stack[stack.length - 1].name}> is not closed`);
   return root;
 }
 

@@ -127,7 +127,7 @@ export class Rgmanager implements Subsystem {
   // ---------- lookups ----------
 
   private view(): RgClusterView | undefined {
-    return clusterView(this.w) as RgClusterView | undefined;
+    return clusterView(this.w);
   }
 
   /** The lab node a cluster node name (fqdn or short) stands for. */
@@ -186,7 +186,7 @@ export class Rgmanager implements Subsystem {
 
   /** Nodes where rgmanager runs and that `from` sees as members. */
   rgMembers(from: string): string[] {
-    return this.members(from).filter((n) => this.daemon(n) && !this.s.daemons[n]!.exiting);
+    return this.members(from).filter((n) => this.daemon(n) && !this.s.daemons[n].exiting);
   }
 
   /** Nodes a group may run on, best first, among rgmanager members seen from `from`. */
@@ -285,7 +285,7 @@ export class Rgmanager implements Subsystem {
   readConf(node: string): RmConf | undefined {
     const n = this.w.nodes[node];
     try {
-      return parseRmConf(n!.fs.readText(CLUSTER_CONF));
+      return parseRmConf(n.fs.readText(CLUSTER_CONF));
     } catch {
       return undefined;
     }
@@ -387,7 +387,7 @@ export class Rgmanager implements Subsystem {
 
   /** Quorum gained: states are (re)built; `autostart` is evaluated only now (tutorial 3193, 4169). */
   private quorumGained(node: string, d: Daemon): void {
-    const others = Object.keys(this.s.daemons).some((k) => k !== node && this.daemon(k) && this.s.daemons[k]!.quorate);
+    const others = Object.keys(this.s.daemons).some((k) => k !== node && this.daemon(k) && this.s.daemons[k].quorate);
     if (d.members.length || others) {
       if (d.members.length) this.log(node, 'Quorum Regained');
       // NOTE: regaining quorum re-evaluates autostart: disabled autostart groups become startable.
@@ -402,7 +402,7 @@ export class Rgmanager implements Subsystem {
   /** A new config_version: load it; groups new to the cluster are initialized (tutorial 4097-4107). */
   private reconfigure(node: string, d: Daemon): void {
     const v = this.view();
-    const n = this.w.nodes[node]!;
+    const n = this.w.nodes[node];
     let fileVersion: number | undefined;
     try {
       fileVersion = confVersion(n.fs.readText(CLUSTER_CONF));
@@ -470,7 +470,7 @@ export class Rgmanager implements Subsystem {
       if (v?.fencePending?.(node, victim) || v?.pendingFence?.(node).some((x) => this.labName(x) === victim)) continue;
       if (this.leader() !== node) continue;
       this.s.downs = this.s.downs.filter((x) => x !== victim);
-      const conf = this.s.daemons[node]!.conf;
+      const conf = this.s.daemons[node].conf;
       const owned = conf.groups.filter((g) => this.s.groups[g.id]?.owner === victim);
       const take: [Group, string][] = [];
       for (const g of owned) {
@@ -479,7 +479,7 @@ export class Rgmanager implements Subsystem {
           const dom = conf.domains.find((x) => x.name === g.domain);
           if (dom?.restricted) this.log(node, `Marking ${g.id} as stopped: Restricted domain unavailable`);
           this.set(g.id, { state: 'stopped', owner: undefined, last: victim });
-        } else take.push([g, c[0]!]);
+        } else take.push([g, c[0]]);
       }
       if (!take.length) continue;
       // NOTE: every group taken over is locked at once so the poll does not start one meanwhile.
@@ -506,7 +506,7 @@ export class Rgmanager implements Subsystem {
 
   /** Start `stopped` groups on the best node of their domain (autostart, rejoined members). */
   private evaluate(node: string): void {
-    const conf = this.s.daemons[node]!.conf;
+    const conf = this.s.daemons[node].conf;
     for (const g of conf.groups) {
       const st = this.s.groups[g.id];
       if (!st || st.state !== 'stopped' || this.busy.has(g.id) || this.s.downs.includes(st.last ?? '')) continue;
@@ -525,7 +525,7 @@ export class Rgmanager implements Subsystem {
    * outside its (unrestricted) domain moves into it whatever `nofailback` says (tutorial 2953-2958).
    */
   private failback(node: string): void {
-    const conf = this.s.daemons[node]!.conf;
+    const conf = this.s.daemons[node].conf;
     for (const g of conf.groups) {
       const st = this.s.groups[g.id];
       const dom = g.domain ? conf.domains.find((d) => d.name === g.domain) : undefined;
@@ -566,7 +566,7 @@ export class Rgmanager implements Subsystem {
       void this.exclusive(g.id, async () => {
         const cur = this.s.groups[g.id];
         if (cur?.state !== 'started' || cur.owner !== node) return;
-        const r = await agentStatus(this.w.nodes[node]!, g);
+        const r = await agentStatus(this.w.nodes[node], g);
         if (r.rc === 0 || !this.daemon(node)) return;
         if (r.note) this.log(node, r.note);
         if (r.failed)
@@ -658,7 +658,7 @@ export class Rgmanager implements Subsystem {
       return;
     }
     const now = this.w.now();
-    const st = this.s.groups[g.id]!;
+    const st = this.s.groups[g.id];
     const kept = g.restartExpire > 0 ? st.restarts.filter((t) => now - t < g.restartExpire * 1000) : st.restarts;
     if (g.recovery === 'relocate' || (g.maxRestarts > 0 && kept.length >= g.maxRestarts)) {
       this.set(g.id, { state: 'recovering', restarts: [] });
@@ -685,12 +685,12 @@ export class Rgmanager implements Subsystem {
 
   /** Live-migrate a started vm group to `target` (clusvcadm -M). */
   async doMigrate(g: Group, target: string): Promise<number> {
-    const st = this.s.groups[g.id]!;
+    const st = this.s.groups[g.id];
     const from = st.owner!;
     const tgt = this.cnName(target);
     this.log(from, `Migrating ${g.id} to ${tgt}`);
     this.set(g.id, { state: 'migrating', owner: from });
-    const rc = await agentMigrate(this.w.nodes[from]!, g, tgt);
+    const rc = await agentMigrate(this.w.nodes[from], g, tgt);
     if (rc !== 0) {
       this.log(from, `Migration of ${g.id} to ${tgt} failed; return code ${rc}`);
       this.set(g.id, { state: 'started', owner: from });

@@ -63,7 +63,7 @@ export function captureOutput(): Output & { text(): string; errText(): string } 
   const mk = (arr: string[]) =>
     new Writable({
       write(chunk, _enc, cb) {
-        arr.push(chunk.toString());
+        arr.push((chunk as Buffer).toString());
         cb();
       },
     });

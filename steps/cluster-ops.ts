@@ -8,8 +8,6 @@ import type { NodeHandle, TaskContext } from '../src/engine/types.js';
 import type { FenceDeviceAnswers } from '../src/plan/schema.js';
 import { AnvilError } from '../src/errors.js';
 import { parseCmanStatus, type CmanStatus } from '../src/verify/cman-status.js';
-import { clock } from '../src/util/clock.js';
-import { sleep } from '../src/util/sleep.js';
 import { q } from '../src/engine/shell.js';
 import { until } from './cluster-conf.js';
 

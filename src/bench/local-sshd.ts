@@ -120,7 +120,11 @@ function descendants(pid: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [child, parent] of parentOf) if (parent === p && !out.includes(child)) (out.push(child), walk(child));
+    for (const [child, parent] of parentOf)
+      if (parent === p && !out.includes(child)) {
+        out.push(child);
+        walk(child);
+      }
   };
   walk(pid);
   return out;
@@ -203,7 +207,7 @@ export async function startLocalSshd(opts: { startTimeoutMs?: number; logLevel?:
     const c = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     c.stderr.on('data', (d) => {
-      logBuf = (logBuf + d.toString()).slice(-8000);
+      logBuf = (logBuf + (d as Buffer).toString()).slice(-8000);
     });
     c.on('exit', () => {
       exited = true;

@@ -43,7 +43,9 @@ export function endpointConnectOptions(endpoint: LabEndpoint, clientKeyPath: str
   try {
     privateKey = readFileSync(clientKeyPath, 'utf8');
   } catch (e) {
-    throw new AnvilError(`cannot read the lab client key ${clientKeyPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new AnvilError(
+      `cannot read the lab client key ${clientKeyPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   const fp = endpoint.hostKeyFingerprint;
   return {

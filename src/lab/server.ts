@@ -81,7 +81,8 @@ function parsePublic(k: string | ParsedKey): ParsedKey {
   if (typeof k !== 'string') return k;
   const p = utils.parseKey(k);
   if (p instanceof Error) throw new Error(`cannot parse public key: ${p.message}`);
-  return Array.isArray(p) ? p[0]! : p;
+  const keys: ParsedKey[] = Array.isArray(p) ? (p as ParsedKey[]) : [p];
+  return keys[0];
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -475,7 +475,7 @@ export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: n
       for (const [node, methods] of Object.entries(a.fencing.methods))
         for (const m of methods)
           for (const d of m.devices) if (d.device === dev.name && d.port !== undefined) outlets[String(d.port)] = node;
-      const host = String((dev as Record<string, unknown>).ipaddr ?? dev.name);
+      const host = String(((dev as Record<string, unknown>).ipaddr as string | undefined) ?? dev.name);
       const ip = a.extraHosts.find((h) => h.names.includes(host))?.ip ?? host;
       const login = (dev as Record<string, unknown>).login;
       const passwd = (dev as Record<string, unknown>).passwd;

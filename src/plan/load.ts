@@ -153,7 +153,7 @@ export function loadAnswers(file: string, env: NodeJS.ProcessEnv = process.env, 
   } catch (e) {
     if (e instanceof AnswersInvalid) throw e;
     throw new AnvilError(
-      `cannot read answers file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `cannot read answers file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
       'pass --answers FILE; `anvil-install init` writes a commented one',
     );
   }

@@ -137,7 +137,7 @@ export function knownEntriesFor(file: string, host: string, port: number): Known
     if (e instanceof AnvilError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new AnvilError(
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
       'make it readable by you, or remove it',
     );
   }

@@ -4,7 +4,6 @@
  * keepalives notice a dead peer; a dropped connection is re-opened with capped backoff; host keys
  * go through `verifyHostKey`; files are written atomically over SFTP.
  */
-import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type SFTPWrapper } from 'ssh2';

@@ -30,7 +30,7 @@ function call<T = void>(fn: (cb: (err: Error | null | undefined, v?: T) => void)
     try {
       fn((err, v) => (err ? reject(err) : resolve(v as T)));
     } catch (e) {
-      reject(e);
+      reject(e instanceof Error ? e : new Error(String(e)));
     }
   });
 }

@@ -115,7 +115,7 @@ export function inlineHtml(s: unknown): string {
 
 /** A Markdown table cell: pipes escaped, line breaks as `<br>`. */
 export function mdCell(s: unknown): string {
-  return String(s ?? '')
+  return String((s as string | undefined) ?? '')
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/\r?\n/g, '<br>');

@@ -29,7 +29,8 @@ export function loadSecretKey(dir: string): Buffer {
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EEXIST') throw new AnvilError(`cannot create ${file}: ${code ?? e}`, `make ${dir} writable by you`);
+    if (code !== 'EEXIST')
+      throw new AnvilError(`cannot create ${file}: ${code ?? String(e)}`, `make ${dir} writable by you`);
   }
   let text: string;
   try {
@@ -45,7 +46,7 @@ export function loadSecretKey(dir: string): Buffer {
   } catch (e) {
     if (e instanceof AnvilError) throw e;
     throw new AnvilError(
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
       `make it readable by you, or remove it (tasks that applied a password run again)`,
     );
   }

@@ -44,7 +44,7 @@ export function readState(dir: string): StateFile | null {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   let raw: unknown;
   try {

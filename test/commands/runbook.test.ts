@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { planWithCaptured } from '../../src/engine/captured.js';
 import { inputHash } from '../../src/engine/input-hash.js';
@@ -255,7 +255,7 @@ describe('runbook safety and errors', () => {
         execFileSync('pdftotext', ['-layout', '-f', String(n), '-l', String(n), out, '-'], { encoding: 'utf8' });
       // the contents list each step with the page it starts on
       const contents = page(3) + page(4);
-      for (const [i, s] of all.entries()) expect(contents).toMatch(new RegExp(`${i + 1}\\. .*\\b${starts[i]}\\n`));
+      for (const [i] of all.entries()) expect(contents).toMatch(new RegExp(`${i + 1}\\. .*\\b${starts[i]}\\n`));
       // every page: the cluster, the section (step n of N), page x of y; A4 paper
       for (let n = 1; n <= pages; n++) {
         const text = page(n);

@@ -201,7 +201,7 @@ describe('checkDrift', () => {
             commands: () => ['true'],
             verify: async (ctx) => {
               ctx.capture('odd.key', 'new');
-              return { summary: `captured ${ctx.captured('odd.key') ?? 'nothing'}` };
+              return { summary: `captured ${String(ctx.captured('odd.key') ?? 'nothing')}` };
             },
           },
           {

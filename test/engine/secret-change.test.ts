@@ -39,7 +39,8 @@ function steps(): Step[] {
           kind: 'safe',
           commands: (p) =>
             p.answers.fencing.devices.map(
-              (d) => sh`demo-fence ${d.name} ${String((d as Record<string, unknown>).passwd ?? '')}`,
+              (d) =>
+                sh`demo-fence ${d.name} ${String(((d as Record<string, unknown>).passwd as string | undefined) ?? '')}`,
             ),
           verify: async () => ({ summary: 'written' }),
         },

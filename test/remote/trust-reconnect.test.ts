@@ -19,7 +19,11 @@ function logWatcher() {
     lines,
     log: (m: string) => {
       lines.push(m);
-      for (const w of [...waiters]) if (w.re.test(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters])
+        if (w.re.test(m)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
     },
     next: (re: RegExp) => new Promise<void>((resolve) => waiters.push({ re, resolve })),
   };

@@ -25,10 +25,10 @@ interface Minor {
 function drbdNode(plan: Plan, index: 0 | 1) {
   const node = new FakeNode(plan.nodes[index]);
   let loaded = false;
-  const minors = new Map(
+  const minors = new Map<string, Minor>(
     plan.resources.map((r) => [
       r.name,
-      { md: false, attached: false, cs: 'Unconfigured', ds: ['Diskless', 'DUnknown'] } as Minor,
+      { md: false, attached: false, cs: 'Unconfigured', ds: ['Diskless', 'DUnknown'] },
     ]),
   );
   const each = (args: string, f: (m: Minor, name: string) => void) =>

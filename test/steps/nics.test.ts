@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nics, readNics, nicDifferences, type NicMap } from '../../steps/nics.js';
 import { derivePlan } from '../../src/plan/derive.js';
 import { loadAnswers } from '../../src/plan/load.js';
-import { AnvilError, VerifyFailed } from '../../src/errors.js';
+import { AnvilError } from '../../src/errors.js';
 import { FakeNode, fakeContext } from '../helpers/fake-node.js';
 import { tutorialPlan, ipLinkBefore, ipLinkBonded, bondText } from '../helpers/tutorial-node.js';
 

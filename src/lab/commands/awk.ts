@@ -566,7 +566,8 @@ class Exit {
 const isNumStr = (s: string) => /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(s);
 const num = (v: unknown): number => (typeof v === 'number' ? v : parseFloat(String(v)) || 0);
 const str = (v: unknown, fmt = '%.6g'): string => {
-  if (typeof v !== 'number') return String(v ?? '');
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- awk values are strings or numbers; the maps hold them as unknown
+  if (typeof v !== 'number') return v === undefined || v === null ? '' : String(v);
   if (Number.isInteger(v)) return String(v);
   return fmt === '%.6g' ? String(Number(v.toPrecision(6))) : String(v);
 };
@@ -582,7 +583,7 @@ function run(
   const arrays = new Map<string, Map<string, unknown>>();
   let fields: string[] = [];
   let record = '';
-  const FS = () => String(vars.get('FS') ?? ' ');
+  const FS = () => str(vars.get('FS') ?? ' ');
   const split = (s: string, fs = FS()): string[] => {
     if (fs === ' ') return s.trim() === '' ? [] : s.trim().split(/[ \t\n]+/);
     if (fs.length === 1 && fs !== '\\') return s === '' ? [] : s.split(fs);
@@ -599,21 +600,21 @@ function run(
     while (fields.length < i) fields.push('');
     fields[i - 1] = v;
     vars.set('NF', fields.length);
-    record = fields.join(String(vars.get('OFS') ?? ' '));
+    record = fields.join(str(vars.get('OFS') ?? ' '));
   };
   const arr = (n: string) => {
     let a = arrays.get(n);
-    if (!a) arrays.set(n, (a = new Map()));
+    if (!a) arrays.set(n, (a = new Map<string, unknown>()));
     return a;
   };
-  const key = (ks: Node[]) => ks.map((k) => str(ev(k))).join(String(vars.get('SUBSEP') ?? '\x1c'));
+  const key = (ks: Node[]) => ks.map((k) => str(ev(k))).join(str(vars.get('SUBSEP') ?? '\x1c'));
   const regexOf = (n: Node) => posixRegExp(n.k === 're' ? n.v : str(ev(n)), { extended: true });
   const assign = (lv: Node, v: unknown) => {
     if (lv.k === 'var') {
       vars.set(lv.name, v);
       if (lv.name === 'NF') {
         fields.length = num(v);
-        record = fields.join(String(vars.get('OFS') ?? ' '));
+        record = fields.join(str(vars.get('OFS') ?? ' '));
       }
     } else if (lv.k === 'idx') arr(lv.name).set(key(lv.key), v);
     else if (lv.k === 'field') setField(num(ev(lv.e)), str(v));
@@ -830,8 +831,8 @@ function run(
         const text = s.printf
           ? sprintf(s.args.map((a) => ev(a)))
           : (s.args.length
-              ? s.args.map((a) => str(ev(a), String(vars.get('OFMT') ?? '%.6g'))).join(String(vars.get('OFS') ?? ' '))
-              : record) + String(vars.get('ORS') ?? '\n');
+              ? s.args.map((a) => str(ev(a), str(vars.get('OFMT') ?? '%.6g'))).join(str(vars.get('OFS') ?? ' '))
+              : record) + str(vars.get('ORS') ?? '\n');
         if (s.to) files(str(ev(s.to.e)), text, s.to.op === '>>');
         else out(text);
         return;
@@ -893,7 +894,7 @@ function run(
         } else sel = false;
         if (!sel) continue;
         if (!it.body) {
-          out(record + String(vars.get('ORS') ?? '\n'));
+          out(record + str(vars.get('ORS') ?? '\n'));
           continue;
         }
       }

@@ -33,7 +33,7 @@ const diff: CommandFn = (ctx) => {
   const A = read(ctx, a);
   const B = read(ctx, b);
   if (typeof A === 'string' || typeof B === 'string') {
-    ctx.err((typeof A === 'string' ? A : B) + '\n');
+    ctx.err(`${typeof A === 'string' ? A : (B as string)}\n`);
     return 2;
   }
   if (A.text === B.text) return 0;
@@ -76,7 +76,7 @@ const cmp: CommandFn = (ctx) => {
   const A = read(ctx, a ?? '');
   const B = read(ctx, b ?? '-');
   if (typeof A === 'string' || typeof B === 'string') {
-    ctx.err(String(typeof A === 'string' ? A : B).replace(/^diff/, 'cmp') + '\n');
+    ctx.err(`${(typeof A === 'string' ? A : (B as string)).replace(/^diff/, 'cmp')}\n`);
     return 2;
   }
   if (A.text === B.text) return 0;

@@ -55,7 +55,11 @@ const grep: CommandFn = (ctx) => {
     }
   };
   if (!args.length) inputs.push({ name: '(standard input)', text: ctx.stdin });
-  else for (const f of args) f === '-' ? inputs.push({ name: '(standard input)', text: ctx.stdin }) : addFile(f);
+  else
+    for (const f of args) {
+      if (f === '-') inputs.push({ name: '(standard input)', text: ctx.stdin });
+      else addFile(f);
+    }
   const prefixName = (has(o, 'H') || inputs.length > 1 || has(o, 'r', 'R')) && !has(o, 'h');
   let out = '';
   for (const inp of inputs) {

@@ -157,7 +157,8 @@ export function sshConnect(ctx: CmdCtx, target: string, o: SshOptions): SshConn 
     opts.globalknownhostsfile ?? '/etc/ssh/ssh_known_hosts',
   ];
   const userKh = khFiles[0];
-  const name = port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
+  // NOTE: only port 22 gets this far (refused above), so known_hosts names the host without `[host]:port`.
+  const name = host.toLowerCase();
   const isIp = /^\d+(\.\d+){3}$/.test(host);
   const byName = knownEntries(ctx, khFiles, name);
   const byIp = isIp ? byName : knownEntries(ctx, khFiles, ip);

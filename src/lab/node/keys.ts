@@ -91,7 +91,7 @@ export function randomArt(blob: Buffer, type = 'RSA', bits = blobBits(blob)): st
   const W = 17;
   const H = 9;
   const chars = ' .o+=*BOX@%&#/^SE';
-  const field: number[][] = Array.from({ length: W }, () => Array(H).fill(0));
+  const field: number[][] = Array.from({ length: W }, () => Array<number>(H).fill(0));
   let x = Math.floor(W / 2);
   let y = Math.floor(H / 2);
   const digest = createHash('md5').update(blob).digest();

@@ -173,6 +173,7 @@ export function arith(src: string, env: ExpandEnv): string {
   const expr = src.replace(/\$?([A-Za-z_][A-Za-z0-9_]*)/g, (_, n: string) => String(Number(env.get(n) ?? 0) || 0));
   if (!/^[\d\s+\-*/%()<>=!&|]*$/.test(expr)) throw new ExpandError(`${src}: syntax error in expression`);
   // NOTE: the expression is restricted to digits and operators above, so evaluating it is safe.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- only digits and operators reach it (checked above)
   const v = Function(`"use strict"; return (${expr.replace(/\//g, '/') || 0});`)() as number | boolean;
   return String(Math.trunc(Number(v)));
 }

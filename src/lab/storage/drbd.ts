@@ -332,7 +332,7 @@ export function waitFor(world: World, check: () => boolean, ms: number): Promise
     const id = ++waiterSeq;
     const timer = ms > 0 ? world.schedule(ms, 'storage.wfc', { id }) : -1;
     let ws = WAITERS.get(world);
-    if (!ws) WAITERS.set(world, (ws = new Map()));
+    if (!ws) WAITERS.set(world, (ws = new Map<number, Waiter>()));
     ws.set(id, { check, resolve, timer });
   });
 }

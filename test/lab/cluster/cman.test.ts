@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { run, tutorial } from '../helpers.js';
 import { cmanProblems, parseCmanStatus } from '../../../src/verify/cman-status.js';
 import { parseCmanVersion } from '../../../src/verify/cman-version.js';
-import { bodies, clusterReady, cmanBoth, CONF_V7, logLines, logSince, N1, N2, tutorialWorld } from './helpers.js';
+import { bodies, clusterReady, cmanBoth, CONF_V7, logLines, logSince, N1, tutorialWorld } from './helpers.js';
 
 /** Tutorial lines a..b (1-based), with the next paragraph glued after the last `]` cut off. */
 function tut(a: number, b: number): string[] {

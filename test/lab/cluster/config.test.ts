@@ -3,7 +3,7 @@ import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan } from '../../../src/plan/derive.js';
 import { createWorld } from '../../../src/lab/world.js';
 import { renderClusterConf } from '../../../steps/cluster-conf.js';
-import { HOSTS, networked, run } from '../helpers.js';
+import { run } from '../helpers.js';
 import { bodies, clusterReady, cmanBoth, CONF_V7, logLines, logSince, N1, N2, tutorialWorld } from './helpers.js';
 
 const ENV = { ...process.env, ILO_PW: 'ilo-pw-7', RICCI_PW: 'ricci-pw-7' };
@@ -83,7 +83,7 @@ describe('cluster: ricci, passwd and cman_tool version -r', () => {
 
   it('version -r refuses a config_version that is not greater than the running one', async () => {
     const w = tutorialWorld();
-    const [n1, n2] = await clusterReady(w);
+    const [n1] = await clusterReady(w);
     await cmanBoth(w);
     const v8 = CONF_V7.replace('config_version="7"', 'config_version="8"').replace(
       'post_join_delay="30"',

@@ -143,7 +143,7 @@ describe('life cycle', () => {
     expect(n1().fs.readText('/var/log/messages')).toMatch(/kernel: vbr2: port 2\(vnet0\) entering forwarding state\n$/);
     const info = (await run(n1(), 'virsh dominfo vm0001-dev')).out;
     expect(info).toMatch(
-      /^Id: {13}5\nName: {11}vm0001-dev\nUUID: {11}[0-9a-f-]{36}\nOS Type: {8}hvm\nState: {10}running\nCPU\(s\): {9}1\nCPU time: {7}\d+\.\ds\nMax memory: {5}1048576 KiB\nUsed memory: {4}1048576 KiB\nPersistent: {5}yes\nAutostart:      disable\nManaged save:   no\nSecurity model: selinux\nSecurity DOI:   0\nSecurity label: system_u:system_r:svirt_t:s0:c\d+,c\d+ \(enforcing\)\n\n$/,
+      /^Id: {13}5\nName: {11}vm0001-dev\nUUID: {11}[0-9a-f-]{36}\nOS Type: {8}hvm\nState: {10}running\nCPU\(s\): {9}1\nCPU time: {7}\d+\.\ds\nMax memory: {5}1048576 KiB\nUsed memory: {4}1048576 KiB\nPersistent: {5}yes\nAutostart: {6}disable\nManaged save: {3}no\nSecurity model: selinux\nSecurity DOI: {3}0\nSecurity label: system_u:system_r:svirt_t:s0:c\d+,c\d+ \(enforcing\)\n\n$/,
     );
   });
 

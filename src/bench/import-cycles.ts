@@ -43,7 +43,7 @@ export function importGraph(root: string, dirs: string[], withTypes = false): Im
             !/^\s*import\s+\w/.test(clause) &&
             names.split(',').every((n) => /^\s*(type\s|$)/.test(n)));
         if (typeOnly && !withTypes) continue;
-        const target = resolve(dirname(file), m[2]!.replace(/\.js$/, '.ts'));
+        const target = resolve(dirname(file), m[2].replace(/\.js$/, '.ts'));
         deps.push(relative(root, target));
       }
       graph.set(relative(root, file), deps);

@@ -11,6 +11,7 @@ import { loadAnswers } from '../../src/plan/load.js';
 import type { Answers } from '../../src/plan/schema.js';
 import { findRunningLab, startLab, type LabHandle } from '../../src/lab/index.js';
 import { readJournal } from '../../src/lab/journal.js';
+import { loadSavedWorld } from '../../src/lab/persist.js';
 import { AnvilError } from '../../src/errors.js';
 import { createWorld, type FakeWorld } from '../helpers/fake-lab-world.js';
 import { call, closed, connect, run, sftpOf } from '../helpers/lab-ssh-client.js';
@@ -375,11 +376,9 @@ describe('lab journal and persistence', () => {
     const c = await connect(a.connectOptions(N1));
     expect((await run(c, 'count')).stdout).toBe('1\n');
     expect((await run(c, 'count')).stdout).toBe('2\n');
-    // NOTE: read world.json while the lab still runs: the save happened before the reply.
-    const onDisk = JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as {
-      world: { nodes: Record<string, { counter: number }> };
-    };
-    expect(onDisk.world.nodes[N1].counter).toBe(2);
+    // NOTE: read the saved world while the lab still runs: the save happened before the reply.
+    const onDisk = loadSavedWorld(dir) as { nodes: Record<string, { counter: number }> };
+    expect(onDisk.nodes[N1].counter).toBe(2);
     const s = await sftpOf(c);
     await call((cb) => s.writeFile('/root/kept', 'across restarts\n', cb));
     c.end();

@@ -271,30 +271,41 @@ const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.
  * comparison, not a walk.
  */
 export function diffSnapshots(a: unknown, b: unknown, path: (string | number)[] = [], out: Change[] = []): Change[] {
-  if (a === b) return out;
+  diffInto(a, b, [...path], out);
+  return out;
+}
+
+// NOTE: one path stack for the whole walk, copied only for a change: the walk allocates nothing per key.
+function diffInto(a: unknown, b: unknown, path: (string | number)[], out: Change[]): void {
+  if (a === b) return;
   if (isObj(a) && isObj(b)) {
-    for (const k of Object.keys(b)) {
-      if (!(k in a)) out.push({ p: [...path, k], v: b[k] });
-      else diffSnapshots(a[k], b[k], [...path, k], out);
+    for (const k in b) {
+      path.push(k);
+      if (!Object.hasOwn(a, k)) out.push({ p: [...path], v: b[k] });
+      else diffInto(a[k], b[k], path, out);
+      path.pop();
     }
-    for (const k of Object.keys(a)) if (!(k in b)) out.push({ p: [...path, k] });
-    return out;
+    for (const k in a) if (!Object.hasOwn(b, k)) out.push({ p: [...path, k] });
+    return;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    for (let i = 0; i < b.length; i++) diffSnapshots(a[i], b[i], [...path, i], out);
-    return out;
+    for (let i = 0; i < b.length; i++) {
+      path.push(i);
+      diffInto(a[i], b[i], path, out);
+      path.pop();
+    }
+    return;
   }
   if (typeof a === 'string' && typeof b === 'string' && a.length >= 256 && b.length > a.length && b.startsWith(a)) {
-    out.push({ p: path, a: b.slice(a.length) });
-    return out;
+    out.push({ p: [...path], a: b.slice(a.length) });
+    return;
   }
-  // NOTE: JSON-equal primitives (and values JSON cannot tell apart) make no change.
+  // NOTE: JSON-equal primitives make no change.
   if (typeof b !== 'object' || b === null) {
-    if (a !== b) out.push({ p: path, v: b });
-    return out;
+    if (a !== b) out.push({ p: [...path], v: b });
+    return;
   }
-  out.push({ p: path, v: b });
-  return out;
+  out.push({ p: [...path], v: b });
 }
 
 /** Apply changes made by {@link diffSnapshots} to a parsed snapshot, in place. */
@@ -309,8 +320,11 @@ export function applyChanges(root: unknown, changes: Change[]): void {
       cur = next as Json;
     }
     const last = c.p[c.p.length - 1] as string;
-    if (c.a !== undefined) cur[last] = String(cur[last]) + c.a;
-    else if ('v' in c) cur[last] = c.v;
+    // NOTE: defineProperty, so a file named __proto__ is a key like any other.
+    const set = (v: unknown) =>
+      Object.defineProperty(cur, last, { value: v, enumerable: true, writable: true, configurable: true });
+    if (c.a !== undefined) set(String(cur[last]) + c.a);
+    else if ('v' in c) set(c.v);
     else if (Array.isArray(cur)) cur.splice(Number(last), 1);
     else delete cur[last];
   }
@@ -347,6 +361,18 @@ export function pruneBlobs(stateDir: string, keep: Set<string>): void {
   for (const n of names) if (/^[0-9a-f]{64}$/.test(n) && !keep.has(n)) unlinkSync(join(blobsPath(stateDir), n));
 }
 
+/** Options of a {@link WorldSaver}. */
+export interface SaverOptions {
+  /** world.log size from which a save compacts (default 8 MiB). */
+  compactBytes?: number;
+  /**
+   * How long a change nobody was told about (lab time passing, a timer firing) may wait for its save;
+   * default 0: the next turn of the event loop. What a client is answered is saved before the answer
+   * whatever this says (`flush`).
+   */
+  idleMs?: number;
+}
+
 /** Figures of a {@link WorldSaver} (bench, tests). */
 export interface SaverStats {
   /** Saves that found a change (log records plus compactions). */
@@ -381,28 +407,35 @@ export class WorldSaver {
   /** What saving cost so far. */
   readonly stats: SaverStats = { saves: 0, compactions: 0, logBytes: 0, compactBytes: 0, ms: 0 };
 
+  private readonly compactBytes: number;
+  private readonly idleMs: number;
+
   constructor(
     private readonly stateDir: string,
     private readonly world: LabWorld,
     private readonly onError: (e: unknown) => void = () => {},
-    /** world.log size from which a save compacts (default 8 MiB). */
-    private readonly compactBytes = 8 * 1024 * 1024,
-  ) {}
+    opts: SaverOptions = {},
+  ) {
+    this.compactBytes = opts.compactBytes ?? 8 * 1024 * 1024;
+    this.idleMs = opts.idleMs ?? 0;
+  }
 
-  /** Something changed: save soon. */
+  /** Something changed: save soon (at the next turn of the event loop, or after `idleMs`). */
   markDirty(): void {
     if (this.closed) return;
     this.dirty = true;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const later = () => {
       this.scheduled = false;
       try {
         this.flush();
       } catch (e) {
         this.onError(e);
       }
-    });
+    };
+    if (this.idleMs > 0) setTimeout(later, this.idleMs).unref();
+    else setImmediate(later);
   }
 
   /** Save now if anything changed since the last save. */

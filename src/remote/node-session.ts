@@ -13,6 +13,7 @@ import { backoffDelays, sleep, type BackoffOptions } from './backoff.js';
 import { AuthFailed, CommandTimeout, ConnectionFailed, ConnectionLost } from './errors.js';
 import { hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyPolicy } from './host-keys.js';
 import { sftpReadFile, sftpWriteFile } from './sftp-files.js';
+import { perf } from '../util/perf.js';
 import { loadIdentity, type AskPassphrase } from './identities.js';
 import type { RemoteResult, Transport } from './types.js';
 
@@ -239,6 +240,8 @@ export class NodeSession implements Transport {
           });
           ch.on('close', () => {
             if (!exited && this.client !== client) return onDrop();
+            perf.commands++;
+            perf.commandMs += ms();
             finish(() =>
               resolve({
                 code,
@@ -319,6 +322,16 @@ export class NodeSession implements Transport {
   }
 
   private async withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>, what: string, retry = false): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await this.sftpOnce(fn, what, retry);
+    } finally {
+      perf.sftpOps++;
+      perf.sftpMs += performance.now() - t0;
+    }
+  }
+
+  private async sftpOnce<T>(fn: (sftp: SFTPWrapper) => Promise<T>, what: string, retry: boolean): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.ensure(this.everConnected ? (this.o.reconnectTimeoutMs ?? 120_000) : 0);
       try {

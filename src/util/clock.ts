@@ -4,6 +4,7 @@
  * a rehearsal passes the tutorial's minutes of waiting in seconds of wall time. The transport (SSH
  * reconnects, command timeouts) stays on the real clock: it measures the network, not the tutorial.
  */
+import { perf } from './perf.js';
 
 /** A clock the waits follow. */
 export interface Clock {
@@ -15,6 +16,8 @@ export interface Clock {
 
 /** Sleep on the wall clock, whatever clock the install follows. */
 export function realSleep(ms: number): Promise<void> {
+  perf.realWaits++;
+  perf.realWaitMs += ms;
   return new Promise((r) => setTimeout(r, ms));
 }
 

@@ -154,7 +154,7 @@ describe('world.log: the world saved by what changed (issue 18)', () => {
   it('compacts into world.json once the log outgrows its limit, and ignores a log of another world.json', async () => {
     const d = tmp();
     const w = createRealWorld({ seed: 1 });
-    const saver = new WorldSaver(d, w, undefined, 2000);
+    const saver = new WorldSaver(d, w, undefined, { compactBytes: 2000 });
     saver.saveNow();
     for (let i = 0; i < 30; i++) {
       await w.nodes['an-node02'].exec(`echo ${i} >> /root/count`);

@@ -386,8 +386,13 @@ export class MemFs implements LabFs {
   }
 }
 
-/** Files from this size on are saved as blobs (see {@link savedBlobs}), not inline in world.json. */
+/** Binary files from this size on are saved as blobs (see {@link blobContent}), not inline in world.json. */
 export const BLOB_MIN_BYTES = 64 * 1024;
+/**
+ * Text files from this size on are saved as blobs. NOTE: larger than for binary files: a text file
+ * that grows (/var/log/messages) stays inline, so a save logs the lines appended, not a new blob.
+ */
+export const BLOB_MIN_TEXT_BYTES = 1024 * 1024;
 
 // NOTE: a file's content is an immutable Buffer, replaced on every write: its encoding is computed
 // once per content, not once per save (a 50 MB upload must not cost every later command).
@@ -414,10 +419,12 @@ export function blobContent(id: string): Buffer | undefined {
 function encode(data: Buffer): { d: string; b?: 1 } | { x: string } {
   let e = encoded.get(data);
   if (!e) {
-    if (data.length >= BLOB_MIN_BYTES) e = { x: blobId(data) };
+    if (data.length >= BLOB_MIN_TEXT_BYTES) e = { x: blobId(data) };
     else {
       const s = data.toString('utf8');
-      e = Buffer.from(s, 'utf8').equals(data) ? { d: s } : { d: data.toString('base64'), b: 1 };
+      if (Buffer.from(s, 'utf8').equals(data)) e = { d: s };
+      else if (data.length >= BLOB_MIN_BYTES) e = { x: blobId(data) };
+      else e = { d: data.toString('base64'), b: 1 };
     }
     encoded.set(data, e);
   }

@@ -12,6 +12,7 @@ import { secretValues } from '../plan/derive.js';
 import type { Answers } from '../plan/schema.js';
 import { endpointConnectOptions, runControl, sshExec, type LabConnectOptions, type LabStatus } from './control.js';
 import { LabJournal } from './journal.js';
+import { inProcessController } from './lab-controller.js';
 import {
   LAB_FILE_VERSION,
   clientKeyPath,
@@ -419,6 +420,7 @@ async function startLocked(
     };
     if (!ephemeral) writeLabInfo(stateDir, info);
 
+    const labClock = inProcessController(world).clock;
     const handle: LabHandle = {
       nodes: endpoints,
       control,
@@ -426,7 +428,11 @@ async function startLocked(
       stateDir,
       world,
       connectOptions: (node) => labConnectOptions(handle, node),
-      transports: () => Object.fromEntries(names.map((n) => [n, new NodeSession(labSessionOptions(handle, n))])),
+      // NOTE: reconnects follow lab time: a node rebooting in the lab is back when the lab says so.
+      transports: () =>
+        Object.fromEntries(
+          names.map((n) => [n, new NodeSession({ ...labSessionOptions(handle, n), clock: labClock })]),
+        ),
       status: statusNow,
       save: () => saver.saveNow(),
       stop: async () => {

@@ -1,8 +1,9 @@
 /**
  * The installer's clock. Every wait of the install (polls, post_join_delay, bond updelay, reboots)
  * reads the time and sleeps through this clock: the real one on real nodes, the lab's on the lab, so
- * a rehearsal passes the tutorial's minutes of waiting in seconds of wall time. The transport (SSH
- * reconnects, command timeouts) stays on the real clock: it measures the network, not the tutorial.
+ * a rehearsal passes the tutorial's minutes of waiting in seconds of wall time. The transport's
+ * timeouts stay on the real clock (they measure the network, not the tutorial); its waits between
+ * reconnect attempts follow the lab's clock on the lab (NodeSessionOptions.clock).
  */
 import { perf } from './perf.js';
 

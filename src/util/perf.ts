@@ -18,7 +18,14 @@ export interface PerfCounters {
   labExecs: number;
   labExecMs: number;
   /** The lab's saver in this process (see WorldSaver.stats). */
-  labSave?: { saves: number; compactions: number; logBytes: number; compactBytes: number; ms: number };
+  labSave?: {
+    saves: number;
+    compactions: number;
+    logBytes: number;
+    compactBytes: number;
+    ms: number;
+    cpuMs: number;
+  };
 }
 
 /** This process's counters. */

@@ -480,7 +480,12 @@ export class WorldSaver {
           return;
         }
         const refs = new Set<string>();
-        for (const c of changes) if ('v' in c) blobRefs(c.v, refs);
+        for (const c of changes) {
+          if ('v' in c) blobRefs(c.v, refs);
+          // NOTE: a file whose content moved to another blob changes only its `x`: the file is the parent.
+          const parent = valueAt(snap, c.p.slice(0, -1));
+          if (isFileRef(parent)) refs.add(parent.x);
+        }
         writeBlobs(this.stateDir, refs);
         const line = Buffer.from(`${JSON.stringify({ c: changes })}\n`);
         writeAll(this.fd, line);
@@ -511,6 +516,16 @@ export class WorldSaver {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/** The value at `path` in a snapshot (undefined when the path leads nowhere). */
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  let cur = root;
+  for (const k of path) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Json)[k as string];
+  }
+  return cur;
 }
 
 function writeAll(fd: number, buf: Buffer): void {

@@ -174,6 +174,21 @@ describe('world.log: the world saved by what changed (issue 18)', () => {
     expect(back.nodes['an-node02'].fs.readText('/root/late')).toBe('late\n');
   });
 
+  it('writes the blob of a large file whose content changed before the line that names it', () => {
+    const d = tmp();
+    const w = createRealWorld({ seed: 1 });
+    const fs1 = w.nodes['an-node01'].fs;
+    fs1.writeFile('/root/big.txt', 'a'.repeat(2 * 1024 * 1024));
+    const saver = new WorldSaver(d, w);
+    saver.saveNow();
+    fs1.writeFile('/root/big.txt', 'b'.repeat(2 * 1024 * 1024));
+    saver.markDirty();
+    saver.flush();
+    expect(readdirSync(join(d, 'blobs')).length).toBe(2);
+    const back = createRealWorld({ saved: loadSavedWorld(d) });
+    expect(back.nodes['an-node01'].fs.readText('/root/big.txt')).toBe('b'.repeat(2 * 1024 * 1024));
+  });
+
   it('drops a torn last line (a save killed mid-write) and refuses a torn line before the last', async () => {
     const d = tmp();
     const w = createRealWorld({ seed: 1 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // NOTE: sshd/lab tests bind loopback ports and spawn processes; keep files isolated in forks.
     pool: 'forks',
+    // NOTE: much of the suite's time is spent waiting on subprocesses (the CLI, sshd, a lab over SSH),
+    // not in the worker itself: vitest's default (cores - 1) runs one file at a time on 2 cores.
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 });

@@ -4,7 +4,8 @@
  * then the end state of both nodes is compared with an uninterrupted run's, and the lab's journals
  * are searched for a destructive command that ran twice on a node and for a guest started twice.
  * Prints one JSON object; exits 1 when any seed broke a rule. Options: `--seeds N` (default 12),
- * `--first S` (first seed), `--to STEP` (stop the install after STEP), `--max-rounds N`.
+ * `--first S` (first seed), `--to STEP` (stop the install after STEP), `--max-rounds N`, `--kill-lab`
+ * (half the kills SIGKILL the lab process too, which is then served again from its saved world).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -137,18 +138,21 @@ export interface SeedResult {
   repeatedDestructive: Record<string, string[]>;
   endStateDiffers: string[];
   wallMs: number;
+  /** With --kill-lab: kills that took the lab process down too. */
+  labKills?: number;
 }
 
 /** One seed: kill the wizard at random moments, resume until it finishes, then check the rules. */
 export async function tortureSeed(
   seed: number,
   reference: Record<string, string>,
-  o: { work: string; to?: string; maxRounds: number; env: NodeJS.ProcessEnv },
+  o: { work: string; to?: string; maxRounds: number; env: NodeJS.ProcessEnv; killLab?: boolean },
 ): Promise<SeedResult> {
   const t0 = Date.now();
   const state = join(o.work, `seed-${seed}`);
   const labDir = join(state, 'lab');
-  const lab = await serve(labDir, o.work, o.env);
+  let lab = await serve(labDir, o.work, o.env);
+  let labKills = 0;
   const rnd = rng(seed);
   let kills = 0;
   let rounds = 0;
@@ -167,11 +171,24 @@ export async function tortureSeed(
       const run = start(args, o.work, o.env);
       // NOTE: early rounds kill often; the last third lets the run finish.
       const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * 4000) : 3_600_000;
-      const timer = setTimeout(() => run.proc.kill('SIGKILL'), delay);
+      // NOTE: with --kill-lab, every other kill takes the lab process down at the same instant: what
+      // the wizard was told is done must be in the lab's saved world when it is served again.
+      const labToo = !!o.killLab && rnd() < 0.5;
+      const timer = setTimeout(() => {
+        run.proc.kill('SIGKILL');
+        if (labToo) lab.kill('SIGKILL');
+      }, delay);
       const r = await run.done;
       clearTimeout(timer);
       if (r.signal === 'SIGKILL') {
         kills++;
+        if (labToo) {
+          labKills++;
+          await new Promise((res) =>
+            lab.exitCode !== null || lab.signalCode !== null ? res(null) : lab.once('exit', res),
+          );
+          lab = await serve(labDir, o.work, o.env);
+        }
         continue;
       }
       exitCode = r.code;
@@ -193,6 +210,7 @@ export async function tortureSeed(
     repeatedDestructive: repeatedDestructive(labDir, nodes),
     endStateDiffers,
     wallMs: Date.now() - t0,
+    ...(o.killLab ? { labKills } : {}),
   };
 }
 
@@ -218,7 +236,7 @@ async function main(): Promise<void> {
     const reference = await endState(join(refState, 'lab'), nodes);
     const results: SeedResult[] = [];
     for (let s = first; s < first + seeds; s++)
-      results.push(await tortureSeed(s, reference, { work, to, maxRounds, env }));
+      results.push(await tortureSeed(s, reference, { work, to, maxRounds, env, killLab: args.includes('--kill-lab') }));
     const bad = results.filter(
       (r) =>
         !r.finished || r.exitCode !== ref.code || Object.keys(r.repeatedDestructive).length || r.endStateDiffers.length,

@@ -340,6 +340,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       clientKeyPath: string;
     };
     const { NodeSession } = await import('../remote/node-session.js');
+    const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
     const sessions = r.answers.nodes.map((n) => {
       const ep = where.nodes[n.name];
       if (!ep)
@@ -356,9 +357,10 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
         agent: false,
         hostKeys: { pinned: ep.hostKeyFingerprint },
         log: (m) => r.log?.(n.name, m),
+        // NOTE: reconnects follow lab time (the lab answers when a rebooting node is back).
+        clock: ctl.clock,
       });
     });
-    const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
     for (const s of sessions) await connectOnLab(s, ctl.clock);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),

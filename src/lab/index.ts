@@ -12,6 +12,7 @@ import { secretValues } from '../plan/derive.js';
 import type { Answers } from '../plan/schema.js';
 import { endpointConnectOptions, runControl, sshExec, type LabConnectOptions, type LabStatus } from './control.js';
 import { LabJournal } from './journal.js';
+import { inProcessController } from './lab-controller.js';
 import {
   LAB_FILE_VERSION,
   clientKeyPath,
@@ -31,6 +32,7 @@ import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
 import { pidAlive } from '../util/pid.js';
 import { acquireLock, LockHeld } from '../state/store.js';
+import { perf } from '../util/perf.js';
 
 /** Lock file of a lab folder: held by the process serving the lab (`lab serve` or in-process). */
 export const LAB_LOCK_FILE = 'lab.lock';
@@ -284,7 +286,10 @@ async function startLocked(
 
   const client = loadOrCreateKeyPair(clientKeyPath(stateDir), 'anvil-lab-client');
   const secrets = opts.answers ? secretValues(opts.answers) : [];
-  const saver = new WorldSaver(stateDir, world, onError);
+  // NOTE: what a client is answered is saved before the answer (flush in afterExec); what only lab
+  // time changed meanwhile can wait a little and be saved with the next change.
+  const saver = new WorldSaver(stateDir, world, onError, { idleMs: 200 });
+  perf.labSave = saver.stats;
   const journal = new LabJournal(stateDir, secrets);
   let stopped = false;
 
@@ -311,7 +316,15 @@ async function startLocked(
             hostKey: hk.privateKey,
             auth: { publicKeys: [client.publicKey], password },
             reachable: () => node.reachable(),
-            exec: (cmd, o) => node.exec(cmd, { stdin: o.stdin, env: o.env, signal: o.signal }),
+            exec: async (cmd, o) => {
+              const t0 = performance.now();
+              try {
+                return await node.exec(cmd, { stdin: o.stdin, env: o.env, signal: o.signal });
+              } finally {
+                perf.labExecs++;
+                perf.labExecMs += performance.now() - t0;
+              }
+            },
             afterExec: (cmd, r) => {
               // NOTE: save first, journal second, reply last: a client killed after the reply
               // finds both the effect and the journal line on disk.
@@ -370,6 +383,8 @@ async function startLocked(
           hostKey: controlKey.privateKey,
           auth: { publicKeys: [client.publicKey] },
           exec: (cmd) => runControl(target, cmd),
+          // NOTE: an answered `advance` or `fault` is saved before its answer, as a node's command is.
+          afterExec: () => saver.flush(),
           onError,
         }),
       controlPort.port,
@@ -405,6 +420,7 @@ async function startLocked(
     };
     if (!ephemeral) writeLabInfo(stateDir, info);
 
+    const labClock = inProcessController(world).clock;
     const handle: LabHandle = {
       nodes: endpoints,
       control,
@@ -412,7 +428,11 @@ async function startLocked(
       stateDir,
       world,
       connectOptions: (node) => labConnectOptions(handle, node),
-      transports: () => Object.fromEntries(names.map((n) => [n, new NodeSession(labSessionOptions(handle, n))])),
+      // NOTE: reconnects follow lab time: a node rebooting in the lab is back when the lab says so.
+      transports: () =>
+        Object.fromEntries(
+          names.map((n) => [n, new NodeSession({ ...labSessionOptions(handle, n), clock: labClock })]),
+        ),
       status: statusNow,
       save: () => saver.saveNow(),
       stop: async () => {

@@ -8,10 +8,12 @@ import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { AnvilError } from '../errors.js';
-import { backoffDelays, sleep, type BackoffOptions } from './backoff.js';
+import { backoffDelays, type BackoffOptions } from './backoff.js';
+import { REAL_CLOCK, type Clock } from '../util/clock.js';
 import { AuthFailed, CommandTimeout, ConnectionFailed, ConnectionLost } from './errors.js';
 import { hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyPolicy } from './host-keys.js';
 import { sftpReadFile, sftpWriteFile } from './sftp-files.js';
+import { perf } from '../util/perf.js';
 import { loadIdentity, type AskPassphrase } from './identities.js';
 import type { RemoteResult, Transport } from './types.js';
 
@@ -57,6 +59,12 @@ export interface NodeSessionOptions {
   reconnectTimeoutMs?: number;
   /** Waits between reconnect attempts. Default 250 ms doubling to 5 s. */
   backoff?: BackoffOptions;
+  /**
+   * The clock the waits between reconnect attempts (and their deadline) follow. Default the wall
+   * clock; on the lab, the lab's: a rebooting lab node is back when lab time says so, and the backoff
+   * advances lab time instead of sleeping.
+   */
+  clock?: Clock;
   /** Progress notes (reconnects, silences, long commands), for the run log. */
   log?: (message: string) => void;
   /**
@@ -238,6 +246,8 @@ export class NodeSession implements Transport {
           });
           ch.on('close', () => {
             if (!exited && this.client !== client) return onDrop();
+            perf.commands++;
+            perf.commandMs += ms();
             finish(() =>
               resolve({
                 code,
@@ -318,6 +328,16 @@ export class NodeSession implements Transport {
   }
 
   private async withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>, what: string, retry = false): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await this.sftpOnce(fn, what, retry);
+    } finally {
+      perf.sftpOps++;
+      perf.sftpMs += performance.now() - t0;
+    }
+  }
+
+  private async sftpOnce<T>(fn: (sftp: SFTPWrapper) => Promise<T>, what: string, retry: boolean): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.ensure(this.everConnected ? (this.o.reconnectTimeoutMs ?? 120_000) : 0);
       try {
@@ -372,12 +392,13 @@ export class NodeSession implements Transport {
   }
 
   private async connectLoop(timeoutMs: number): Promise<Client> {
-    const deadline = Date.now() + timeoutMs;
+    const clock = this.o.clock ?? REAL_CLOCK;
+    const deadline = clock.now() + timeoutMs;
     const delays = backoffDelays(this.o.backoff);
     for (let attempt = 1; ; attempt++) {
       try {
         const c = await this.attempt(
-          Math.max(1000, Math.min(this.o.readyTimeoutMs ?? 20_000, timeoutMs > 0 ? deadline - Date.now() : Infinity)),
+          Math.max(1000, Math.min(this.o.readyTimeoutMs ?? 20_000, timeoutMs > 0 ? deadline - clock.now() : Infinity)),
         );
         if (attempt > 1 || this.everConnected)
           this.log(`${this.name}: connected to ${this.target}${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
@@ -388,7 +409,7 @@ export class NodeSession implements Transport {
         if (isPermanent(e)) throw e;
         const why = (e as Error).message;
         const wait = delays.next().value;
-        if (timeoutMs <= 0 || Date.now() + wait >= deadline) {
+        if (timeoutMs <= 0 || clock.now() + wait >= deadline) {
           throw new ConnectionFailed(
             this.name,
             this.target,
@@ -396,7 +417,7 @@ export class NodeSession implements Transport {
           );
         }
         this.log(`${this.name}: ${this.target} not reachable (${why}); retrying in ${wait} ms`);
-        await sleep(wait);
+        await clock.sleep(wait);
       }
     }
   }

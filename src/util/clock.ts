@@ -1,9 +1,11 @@
 /**
  * The installer's clock. Every wait of the install (polls, post_join_delay, bond updelay, reboots)
  * reads the time and sleeps through this clock: the real one on real nodes, the lab's on the lab, so
- * a rehearsal passes the tutorial's minutes of waiting in seconds of wall time. The transport (SSH
- * reconnects, command timeouts) stays on the real clock: it measures the network, not the tutorial.
+ * a rehearsal passes the tutorial's minutes of waiting in seconds of wall time. The transport's
+ * timeouts stay on the real clock (they measure the network, not the tutorial); its waits between
+ * reconnect attempts follow the lab's clock on the lab (NodeSessionOptions.clock).
  */
+import { perf } from './perf.js';
 
 /** A clock the waits follow. */
 export interface Clock {
@@ -15,6 +17,8 @@ export interface Clock {
 
 /** Sleep on the wall clock, whatever clock the install follows. */
 export function realSleep(ms: number): Promise<void> {
+  perf.realWaits++;
+  perf.realWaitMs += ms;
   return new Promise((r) => setTimeout(r, ms));
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli-process.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
 import { parseJournal } from '../../src/state/journal.js';
+import { loadSavedWorld } from '../../src/lab/persist.js';
 
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
@@ -30,14 +31,11 @@ afterAll(() => {
  * of the lab's scheduler and when it last saved.
  */
 function nodesState(labDir: string): unknown {
-  const saved = JSON.parse(readFileSync(join(labDir, 'world.json'), 'utf8')) as {
-    world: {
-      nodes: { fs: { e: Record<string, { e: Record<string, unknown> }> } }[];
-      scheduler?: unknown;
-      subsystems?: unknown;
-    };
+  const w = loadSavedWorld(labDir) as {
+    nodes: { fs: { e: Record<string, { e: Record<string, unknown> }> } }[];
+    scheduler?: unknown;
+    subsystems?: unknown;
   };
-  const w = saved.world;
   for (const n of w.nodes) delete n.fs.e.var.e.log;
   delete w.scheduler;
   return JSON.parse(JSON.stringify(w, (k, v: unknown) => (k === 'checked' ? undefined : v)));

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
 import { loadWorldOffline } from '../../src/lab/index.js';
+import { loadSavedWorld } from '../../src/lab/persist.js';
 import { rng } from '../../src/lab/world.js';
 import { LAB_SIMULATED_STEPS } from '../../src/lab/capabilities.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
@@ -143,11 +144,9 @@ describe('install on the lab', () => {
           new RegExp(`${v.trim()} +an-node0${v.includes('0001') || v.includes('0002') ? 1 : 2}.alteeve.ca +started`),
         );
       // no destructive storage command ran twice on a node, and no guest was ever started on both
-      const saved = (
-        JSON.parse(readFileSync(join(refState(), 'lab', 'world.json'), 'utf8')) as {
-          world: { subsystems: { storage: { log: Record<string, { op: string; target: string }[]> } } };
-        }
-      ).world;
+      const saved = loadSavedWorld(join(refState(), 'lab')) as {
+        subsystems: { storage: { log: Record<string, { op: string; target: string }[]> } };
+      };
       for (const n of NODES) {
         const ops = saved.subsystems.storage.log[n].map((e) => `${e.op} ${e.target}`);
         expect(ops.length).toBeGreaterThan(5);
@@ -200,7 +199,10 @@ describe('install on the lab', () => {
       // the fence passwords as a real node's does. Everything of the installer (state, journal, log) and
       // the lab's command journals must not.
       for (const f of all(state).filter(
-        (x) => !x.endsWith(join('lab', 'world.json')) && !x.includes(join('lab', 'blobs')),
+        (x) =>
+          !x.endsWith(join('lab', 'world.json')) &&
+          !x.endsWith(join('lab', 'world.log')) &&
+          !x.includes(join('lab', 'blobs')),
       )) {
         const text = readFileSync(f, 'utf8');
         for (const v of Object.values(secrets)) expect(text.includes(v), `${v} in ${f}`).toBe(false);
@@ -307,16 +309,12 @@ describe('install on the lab', () => {
     }
     for (const n of NODES) expect(journalCount(labDir, n, /^ssh-keygen -t rsa/), `ssh-keygen runs on ${n}`).toBe(1);
     // no destructive command twice on a node, no guest ever started on both nodes
-    const saved = (
-      JSON.parse(readFileSync(join(labDir, 'world.json'), 'utf8')) as {
-        world: {
-          subsystems: {
-            storage: { log: Record<string, { op: string; target: string }[]> };
-            virt: { doubleStarts?: unknown[] };
-          };
-        };
-      }
-    ).world;
+    const saved = loadSavedWorld(labDir) as {
+      subsystems: {
+        storage: { log: Record<string, { op: string; target: string }[]> };
+        virt: { doubleStarts?: unknown[] };
+      };
+    };
     for (const n of NODES) {
       const ops = saved.subsystems.storage.log[n].map((e) => `${e.op} ${e.target}`);
       expect(new Set(ops).size, `${n}: ${ops.join('; ')}`).toBe(ops.length);

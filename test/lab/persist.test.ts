@@ -9,9 +9,13 @@ import {
   loadSavedWorld,
   readLabInfo,
   saveWorld,
+  applyChanges,
+  diffSnapshots,
   WorldSaver,
+  worldLogPath,
   worldPath,
 } from '../../src/lab/persist.js';
+import { createWorld as createRealWorld } from '../../src/lab/world.js';
 import { fingerprint as fingerprintOfBlob } from '../../src/remote/host-keys.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { LabJournal, readJournal } from '../../src/lab/journal.js';
@@ -112,6 +116,91 @@ describe('world saving', () => {
     saver.markDirty();
     await new Promise((r) => setImmediate(r));
     expect(saver.saves).toBe(3); // close saves once; later changes are ignored
+  });
+});
+
+describe('world.log: the world saved by what changed (issue 18)', () => {
+  it('diffs snapshots into changes that rebuild the new one, appends to long strings as appends', () => {
+    const long = 'x'.repeat(300);
+    const shared = { t: 'd', e: { a: { t: 'f', d: 'one' } } };
+    const a = { n: 1, arr: [1, 2], s: long, keep: shared, gone: true, obj: { k: 'v' } };
+    const b = { n: 2, arr: [1, 3], s: `${long}more`, keep: shared, obj: { k: 'v', k2: [1] }, fresh: null };
+    const changes = diffSnapshots(a, b);
+    expect(changes).toContainEqual({ p: ['s'], a: 'more' });
+    expect(changes.some((c) => c.p[0] === 'keep')).toBe(false);
+    const back = JSON.parse(JSON.stringify(a)) as unknown;
+    applyChanges(back, JSON.parse(JSON.stringify(changes)) as typeof changes);
+    expect(back).toEqual(b);
+  });
+
+  it('writes the change of a command as one small appended line, not the whole world', async () => {
+    const d = tmp();
+    const w = createRealWorld({ seed: 1 });
+    const saver = new WorldSaver(d, w);
+    saver.saveNow();
+    const base = statSync(worldPath(d)).size;
+    await w.nodes['an-node01'].exec('echo hello > /root/greeting');
+    saver.markDirty();
+    saver.flush();
+    expect(statSync(worldPath(d)).size).toBe(base); // world.json is not rewritten
+    const log = readFileSync(worldLogPath(d), 'utf8').trim().split('\n');
+    expect(log.length).toBe(2); // the header naming world.json, one record
+    expect(log[1].length).toBeLessThan(base / 20);
+    const back = createRealWorld({ saved: loadSavedWorld(d) });
+    expect(back.nodes['an-node01'].fs.readText('/root/greeting')).toBe('hello\n');
+    expect(JSON.stringify(back.toJSON())).toBe(JSON.stringify(w.toJSON()));
+  });
+
+  it('compacts into world.json once the log outgrows its limit, and ignores a log of another world.json', async () => {
+    const d = tmp();
+    const w = createRealWorld({ seed: 1 });
+    const saver = new WorldSaver(d, w, undefined, { compactBytes: 2000 });
+    saver.saveNow();
+    for (let i = 0; i < 30; i++) {
+      await w.nodes['an-node02'].exec(`echo ${i} >> /root/count`);
+      saver.markDirty();
+      saver.flush();
+    }
+    expect(saver.stats.compactions).toBeGreaterThan(1);
+    expect(createRealWorld({ saved: loadSavedWorld(d) }).nodes['an-node02'].fs.readText('/root/count')).toBe(
+      Array.from({ length: 30 }, (_, i) => `${i}\n`).join(''),
+    );
+    // a compaction killed between its renames: the new world.json, the old log (naming another base)
+    const oldLog = readFileSync(worldLogPath(d));
+    await w.nodes['an-node02'].exec('echo late > /root/late');
+    saver.saveNow();
+    writeFileSync(worldLogPath(d), Buffer.concat([oldLog, Buffer.from('{"c":[{"p":["offset"],"v":1}]}\n')]));
+    const back = createRealWorld({ saved: loadSavedWorld(d) });
+    expect(back.nodes['an-node02'].fs.readText('/root/late')).toBe('late\n');
+  });
+
+  it('writes the blob of a large file whose content changed before the line that names it', () => {
+    const d = tmp();
+    const w = createRealWorld({ seed: 1 });
+    const fs1 = w.nodes['an-node01'].fs;
+    fs1.writeFile('/root/big.txt', 'a'.repeat(2 * 1024 * 1024));
+    const saver = new WorldSaver(d, w);
+    saver.saveNow();
+    fs1.writeFile('/root/big.txt', 'b'.repeat(2 * 1024 * 1024));
+    saver.markDirty();
+    saver.flush();
+    expect(readdirSync(join(d, 'blobs')).length).toBe(2);
+    const back = createRealWorld({ saved: loadSavedWorld(d) });
+    expect(back.nodes['an-node01'].fs.readText('/root/big.txt')).toBe('b'.repeat(2 * 1024 * 1024));
+  });
+
+  it('drops a torn last line (a save killed mid-write) and refuses a torn line before the last', async () => {
+    const d = tmp();
+    const w = createRealWorld({ seed: 1 });
+    const saver = new WorldSaver(d, w);
+    saver.saveNow();
+    await w.nodes['an-node01'].exec('echo kept > /root/kept');
+    saver.markDirty();
+    saver.flush();
+    appendFileSync(worldLogPath(d), '{"c":[{"p":["nodes",0,"fs"');
+    expect(createRealWorld({ saved: loadSavedWorld(d) }).nodes['an-node01'].fs.readText('/root/kept')).toBe('kept\n');
+    appendFileSync(worldLogPath(d), '\n{"c":[]}\n');
+    expect(() => loadSavedWorld(d)).toThrow(/world\.log line 3 is not valid JSON/);
   });
 });
 

@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { loadAnswers } from '../../src/plan/load.js';
 import type { Answers } from '../../src/plan/schema.js';
-import { findRunningLab, startLab, type LabHandle } from '../../src/lab/index.js';
+import { findRunningLab, labSessionOptions, startLab, type LabHandle } from '../../src/lab/index.js';
 import { readJournal } from '../../src/lab/journal.js';
+import { loadSavedWorld } from '../../src/lab/persist.js';
 import { AnvilError } from '../../src/errors.js';
 import { createWorld, type FakeWorld } from '../helpers/fake-lab-world.js';
 import { call, closed, connect, run, sftpOf } from '../helpers/lab-ssh-client.js';
 import { generateEd25519 } from '../../src/remote/ed25519.js';
+import { NodeSession } from '../../src/remote/node-session.js';
+import { perf } from '../../src/util/perf.js';
 
 const { STATUS_CODE } = ssh2.utils.sftp;
 const N1 = 'an-node01';
@@ -375,11 +378,9 @@ describe('lab journal and persistence', () => {
     const c = await connect(a.connectOptions(N1));
     expect((await run(c, 'count')).stdout).toBe('1\n');
     expect((await run(c, 'count')).stdout).toBe('2\n');
-    // NOTE: read world.json while the lab still runs: the save happened before the reply.
-    const onDisk = JSON.parse(readFileSync(join(dir, 'world.json'), 'utf8')) as {
-      world: { nodes: Record<string, { counter: number }> };
-    };
-    expect(onDisk.world.nodes[N1].counter).toBe(2);
+    // NOTE: read the saved world while the lab still runs: the save happened before the reply.
+    const onDisk = loadSavedWorld(dir) as { nodes: Record<string, { counter: number }> };
+    expect(onDisk.nodes[N1].counter).toBe(2);
     const s = await sftpOf(c);
     await call((cb) => s.writeFile('/root/kept', 'across restarts\n', cb));
     c.end();
@@ -421,5 +422,36 @@ describe('lab journal and persistence', () => {
     labs.splice(labs.indexOf(a), 1);
     const b = await lab(dir);
     expect(Object.fromEntries(Object.entries(b.nodes).map(([n, e]) => [n, e.port]))).toEqual(ports);
+  });
+});
+
+describe('reconnects to a lab node follow the lab clock (issue 18)', () => {
+  it('waits between attempts in lab time, never in real time: the node is back when lab time says so', async () => {
+    const l = await lab(tmp());
+    l.world.fault({ kind: 'power', node: N2, on: false });
+    let labNow = 0;
+    const waits: number[] = [];
+    const s = new NodeSession({
+      ...labSessionOptions(l, N2),
+      clock: {
+        now: () => labNow,
+        async sleep(ms) {
+          waits.push(ms);
+          labNow += ms;
+          // NOTE: the node boots 3 s (lab time) after the first failed attempt.
+          if (labNow >= 3000) l.world.fault({ kind: 'power', node: N2, on: true });
+          await new Promise((r) => setImmediate(r));
+        },
+      },
+    });
+    const realBefore = perf.realWaits;
+    try {
+      await s.connect(60_000);
+      expect((await s.exec('true')).code).toBe(0);
+    } finally {
+      await s.close();
+    }
+    expect(waits).toEqual([250, 500, 1000, 2000]);
+    expect(perf.realWaits).toBe(realBefore);
   });
 });

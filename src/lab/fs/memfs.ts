@@ -93,6 +93,36 @@ export class MemFs implements LabFs {
       : { t: 'dir', entries: new Map(), mode: 0o555, uid: 0, gid: 0, mtime: now() };
   }
 
+  // NOTE: the saved form of each directory is kept until something under it changes, so a snapshot
+  // after a command costs the directories that command touched, not the whole tree (issue 18).
+  private readonly savedDirs = new WeakMap<DirNode, SavedNode>();
+
+  /**
+   * Forget the saved form of every directory on the way to `path` (through symlinks, as `lookup`
+   * walks): called before each change, whatever the change turns out to be.
+   */
+  private dirty(path: string, follow = true, depth = 0): void {
+    this.savedDirs.delete(this.root);
+    if (depth > 40) return;
+    const parts = normalize(path).split('/').filter(Boolean);
+    let cur: Inode = this.root;
+    let curPath = '';
+    for (let i = 0; i < parts.length; i++) {
+      if (cur.t !== 'dir') return;
+      const next: Inode | undefined = cur.entries.get(parts[i]);
+      if (!next) return;
+      const last = i === parts.length - 1;
+      if (next.t === 'link' && (!last || follow)) {
+        const target = next.target.startsWith('/') ? next.target : `${curPath || '/'}/${next.target}`;
+        const rest = parts.slice(i + 1).join('/');
+        return this.dirty(normalize(rest ? `${target}/${rest}` : target), follow, depth + 1);
+      }
+      cur = next;
+      if (cur.t === 'dir') this.savedDirs.delete(cur);
+      curPath += '/' + parts[i];
+    }
+  }
+
   /** Walk to a node. `follow`: resolve a symlink in the last component too. */
   private lookup(path: string, follow = true, depth = 0): Inode | null {
     if (depth > 40) throw new FsError('ELOOP', path);
@@ -196,6 +226,7 @@ export class MemFs implements LabFs {
   }
 
   writeFile(path: string, data: Buffer | string, mode?: number): void {
+    this.dirty(path);
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     const existing = this.lookup(path);
     if (existing) {
@@ -228,6 +259,7 @@ export class MemFs implements LabFs {
   }
 
   mkdir(path: string, mode = 0o755): void {
+    this.dirty(path);
     const { dir, name } = this.parentOf(path);
     if (dir.entries.has(name)) throw new FsError('EEXIST', path);
     dir.entries.set(name, { t: 'dir', entries: new Map(), mode: mode & 0o7777, uid: 0, gid: 0, mtime: this.now() });
@@ -253,6 +285,8 @@ export class MemFs implements LabFs {
   }
 
   rename(from: string, to: string): void {
+    this.dirty(from, false);
+    this.dirty(to, false);
     const src = this.parentOf(from);
     const node = src.dir.entries.get(src.name);
     if (!node) throw new FsError('ENOENT', from);
@@ -270,6 +304,7 @@ export class MemFs implements LabFs {
   }
 
   unlink(path: string): void {
+    this.dirty(path, false);
     const { dir, name } = this.parentOf(path);
     const n = dir.entries.get(name);
     if (!n) throw new FsError('ENOENT', path);
@@ -279,6 +314,7 @@ export class MemFs implements LabFs {
   }
 
   rmdir(path: string): void {
+    this.dirty(path, false);
     const { dir, name } = this.parentOf(path);
     const n = dir.entries.get(name);
     if (!n) throw new FsError('ENOENT', path);
@@ -290,6 +326,7 @@ export class MemFs implements LabFs {
 
   /** rm -r: remove a tree (or a single non-directory). */
   removeTree(path: string): void {
+    this.dirty(path, false);
     const { dir, name } = this.parentOf(path);
     if (!dir.entries.has(name)) throw new FsError('ENOENT', path);
     dir.entries.delete(name);
@@ -297,6 +334,7 @@ export class MemFs implements LabFs {
   }
 
   chmod(path: string, mode: number): void {
+    this.dirty(path);
     const n = this.lookup(path);
     if (!n) throw new FsError('ENOENT', path);
     n.mode = mode & 0o7777;
@@ -304,6 +342,7 @@ export class MemFs implements LabFs {
 
   /** Change owner/group (numeric ids; undefined keeps the current one). */
   chown(path: string, uid?: number, gid?: number): void {
+    this.dirty(path);
     const n = this.lookup(path);
     if (!n) throw new FsError('ENOENT', path);
     if (uid !== undefined) n.uid = uid;
@@ -312,6 +351,7 @@ export class MemFs implements LabFs {
 
   /** Set the mtime (ms); used by `touch` and `cp -p`. */
   utimes(path: string, mtimeMs: number): void {
+    this.dirty(path);
     const n = this.lookup(path);
     if (!n) throw new FsError('ENOENT', path);
     n.mtime = mtimeMs;
@@ -319,6 +359,7 @@ export class MemFs implements LabFs {
 
   /** Create a symlink at `path` pointing to `target`. */
   symlink(target: string, path: string): void {
+    this.dirty(path, false);
     const { dir, name } = this.parentOf(path);
     if (dir.entries.has(name)) throw new FsError('EEXIST', path);
     dir.entries.set(name, { t: 'link', target, mode: 0o777, uid: 0, gid: 0, mtime: this.now() });
@@ -334,23 +375,31 @@ export class MemFs implements LabFs {
 
   /** Create a device node (block devices answer `test -b`; reads are empty, writes swallowed). */
   mknod(path: string, dev: 'block' | 'char', size = 0, mode = 0o660): void {
+    this.dirty(path, false);
     const { dir, name } = this.parentOf(path);
     dir.entries.set(name, { t: 'dev', dev, size, mode, uid: 0, gid: 6, mtime: this.now() });
   }
 
   /** Plain-JSON snapshot of the whole tree. */
   toJSON(): unknown {
-    return save(this.root);
+    return save(this.root, this.savedDirs);
   }
 }
 
-/** Files from this size on are saved as blobs (see {@link savedBlobs}), not inline in world.json. */
+/** Binary files from this size on are saved as blobs (see {@link blobContent}), not inline in world.json. */
 export const BLOB_MIN_BYTES = 64 * 1024;
+/**
+ * Text files from this size on are saved as blobs. NOTE: larger than for binary files: a text file
+ * that grows (/var/log/messages) stays inline, so a save logs the lines appended, not a new blob.
+ */
+export const BLOB_MIN_TEXT_BYTES = 1024 * 1024;
 
 // NOTE: a file's content is an immutable Buffer, replaced on every write: its encoding is computed
 // once per content, not once per save (a 50 MB upload must not cost every later command).
 const encoded = new WeakMap<Buffer, { d: string; b?: 1 } | { x: string }>();
-const blobs = new Map<string, Buffer>();
+// NOTE: weak, so a blob's content lives as long as a file holds it; a saved form kept by a directory's
+// cache names the blob long after its first snapshot, and the saver may need it then (a new folder).
+const blobs = new Map<string, WeakRef<Buffer>>();
 
 /** Content id of a blob: sha256, hex. */
 export function blobId(data: Buffer): string {
@@ -358,36 +407,44 @@ export function blobId(data: Buffer): string {
 }
 
 /**
- * Blobs referenced by the snapshots taken since the last call (id → content), for the saver to
- * write beside world.json; the registry is emptied.
+ * The content of a blob named by a snapshot, while a file still holds it (for the saver to write
+ * beside world.json); undefined once no file holds that content any more.
  */
-export function savedBlobs(): Map<string, Buffer> {
-  const out = new Map(blobs);
-  blobs.clear();
-  return out;
+export function blobContent(id: string): Buffer | undefined {
+  const b = blobs.get(id)?.deref();
+  if (!b) blobs.delete(id);
+  return b;
 }
 
 function encode(data: Buffer): { d: string; b?: 1 } | { x: string } {
   let e = encoded.get(data);
   if (!e) {
-    if (data.length >= BLOB_MIN_BYTES) e = { x: blobId(data) };
+    if (data.length >= BLOB_MIN_TEXT_BYTES) e = { x: blobId(data) };
     else {
       const s = data.toString('utf8');
-      e = Buffer.from(s, 'utf8').equals(data) ? { d: s } : { d: data.toString('base64'), b: 1 };
+      if (Buffer.from(s, 'utf8').equals(data)) e = { d: s };
+      else if (data.length >= BLOB_MIN_BYTES) e = { x: blobId(data) };
+      else e = { d: data.toString('base64'), b: 1 };
     }
     encoded.set(data, e);
   }
-  if ('x' in e) blobs.set(e.x, data);
+  if ('x' in e && blobs.get(e.x)?.deref() !== data) blobs.set(e.x, new WeakRef(data));
   return e;
 }
 
-function save(n: Inode): SavedNode {
+function save(n: Inode, cache: WeakMap<DirNode, SavedNode>): SavedNode {
   const m = { m: n.mode, u: n.uid, g: n.gid, ts: n.mtime };
   switch (n.t) {
     case 'file':
       return { t: 'f', ...m, ...encode(n.data) };
-    case 'dir':
-      return { t: 'd', ...m, e: Object.fromEntries([...n.entries].map(([k, v]) => [k, save(v)])) };
+    case 'dir': {
+      let out = cache.get(n);
+      if (!out) {
+        out = { t: 'd', ...m, e: Object.fromEntries([...n.entries].map(([k, v]) => [k, save(v, cache)])) };
+        cache.set(n, out);
+      }
+      return out;
+    }
     case 'link':
       return { t: 'l', ...m, l: n.target };
     case 'dev':

@@ -520,11 +520,13 @@ export function primary(node: LabNode, res: Res, force = false): OpResult {
       code: 11,
       err: `${res.minor}: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
     };
-  const upToDate = m.ds === 'UpToDate' || (p && p.pm.ds === 'UpToDate') || force;
+  const upToDate = m.ds === 'UpToDate' || (p && p.pm.ds === 'UpToDate') || (force && m.ds === 'Inconsistent');
+  // NOTE: DRBD 8.3.12 drbd_main.c `is_valid_state()` -> SS_NO_UP_TO_DATE_DISK; drbdsetup.c prints
+  // "State change failed: (-2) ..." and exits 17 for this error (not 11).
   if (!upToDate)
     return {
-      code: 11,
-      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
+      code: 17,
+      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 17\n`,
     };
   if (m.susp)
     return {
@@ -600,6 +602,30 @@ export function disconnect(node: LabNode, res: Res, goingDown = false): OpResult
   return { code: 0 };
 }
 
+/**
+ * `drbdadm detach`: DRBD 8.3.12 drbd_nl.c `drbd_nl_detach()` asks for disk Failed -> Diskless; the
+ * state rules (`is_valid_state()`) refuse it on a Primary that would be left without UpToDate data
+ * (no connected UpToDate peer): SS_NO_UP_TO_DATE_DISK, exit 17. A held-open device may detach (I/O
+ * then goes to the peer).
+ */
+export function detach(node: LabNode, res: Res): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m || m.ds === 'Diskless') return { code: 0 };
+  if (m.role === 'Primary' && !(connectedish(m) && m.pds === 'UpToDate'))
+    return {
+      code: 17,
+      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} detach' terminated with exit code 17\n`,
+    };
+  const md = st(node).block(node, m.disk).md;
+  if (md) md.disk = m.ds;
+  kernel(node, res.minor, `disk( ${m.ds} -> Failed ) `);
+  kernel(node, res.minor, 'disk( Failed -> Diskless ) ');
+  m.ds = 'Diskless';
+  const p = peerOf(node, m);
+  if (p) p.pm.pds = 'Diskless';
+  return { code: 0 };
+}
+
 export function down(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 0 };
@@ -626,18 +652,27 @@ export function down(node: LabNode, res: Res): OpResult {
 
 export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult {
   const m = minorsOf(node)[res.minor];
+  const cmd = `drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}`;
   if (!m || m.ds === 'Diskless')
     return {
       code: 10,
-      err: `${res.minor}: Failure: (138) Device does not have a disk\nCommand 'drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}' terminated with exit code 10\n`,
+      err: `${res.minor}: Failure: (138) Device does not have a disk-config\nCommand '${cmd}' terminated with exit code 10\n`,
     };
   const world = node.world.world();
   const md = st(node).block(node, m.disk).md!;
+  // NOTE: DRBD 8.3.12 drbd/drbd_nl.c `drbd_nl_new_c_uuid()`: skipping the initial sync needs a
+  // Connected peer, brand-new metadata (UUID_JUST_CREATED) and --clear-bitmap; otherwise the device must
+  // be StandAlone, else ERR_CONNECTED (151, "Need to be StandAlone", drbdsetup exit 10).
+  const skipInitialSync = m.cs === 'Connected' && !md.uuid && clearBitmap;
+  if (!skipInitialSync && m.cs !== 'StandAlone')
+    return { code: 10, err: `${res.minor}: Failure: (151) Need to be StandAlone\nCommand '${cmd}' terminated with exit code 10\n` };
   st(node).record(node, 'drbdadm new-current-uuid', res.r.name);
   const uuid = newUuid(world);
   md.history = md.uuid ? [md.uuid, ...md.history] : md.history;
   md.uuid = uuid;
-  if (clearBitmap) {
+  // NOTE: StandAlone: a new generation and (with --clear-bitmap) a clean bitmap; the disk state is not changed.
+  if (skipInitialSync) {
+    kernel(node, res.minor, 'Preparing to skip initial sync');
     m.ds = md.disk = 'UpToDate';
     m.oos = 0;
     const p = peerOf(node, m);

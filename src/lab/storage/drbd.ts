@@ -665,7 +665,10 @@ export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): O
   // be StandAlone, else ERR_CONNECTED (151, "Need to be StandAlone", drbdsetup exit 10).
   const skipInitialSync = m.cs === 'Connected' && !md.uuid && clearBitmap;
   if (!skipInitialSync && m.cs !== 'StandAlone')
-    return { code: 10, err: `${res.minor}: Failure: (151) Need to be StandAlone\nCommand '${cmd}' terminated with exit code 10\n` };
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (151) Need to be StandAlone\nCommand '${cmd}' terminated with exit code 10\n`,
+    };
   st(node).record(node, 'drbdadm new-current-uuid', res.r.name);
   const uuid = newUuid(world);
   md.history = md.uuid ? [md.uuid, ...md.history] : md.history;

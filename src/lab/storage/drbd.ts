@@ -8,7 +8,6 @@ import type { LabNode } from '../node/node.js';
 import type { World } from '../world.js';
 import { registerProcFile } from '../node/proc.js';
 import { onTimer } from '../scheduler.js';
-import { clusterView } from '../cluster/view.js';
 import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
 import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
 
@@ -802,6 +801,7 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
 // ---------- peer loss (crash / power off) and fencing ----------
 
 DOWN_HOOKS.push((s, node) => {
+  for (const c of RUNNING_HANDLERS.get(s.world)?.get(node.name) ?? []) c.abort();
   for (const m of Object.values(s.of(node).minors)) {
     const p = peerOf(node, m);
     if (p) lostPeer(s, p.peer, node, m, p.pm, 'down');
@@ -852,10 +852,18 @@ function lostPeer(
   scheduleRetry(world);
 }
 
-/** Run the fence-peer handler: obliterate-peer.sh → fence_node through the cluster. I/O stays frozen until it succeeds. */
+/** Handlers running now, by node: a node that goes down takes its running handler with it. */
+const RUNNING_HANDLERS = new WeakMap<World, Map<string, Set<AbortController>>>();
+
+/**
+ * Run the fence-peer handler as DRBD does (DRBD 8.3.12 drbd_nl.c `drbd_try_outdate_peer()` via
+ * `drbd_khelper()` -> `drbdadm fence-peer minor-N`, which runs the configured program with the
+ * DRBD_RESOURCE, DRBD_MINOR, DRBD_PEER(S), DRBD_PEER_ADDRESS/AF environment of drbdadm_main.c): the
+ * file on the node is executed, whatever it holds. Exit 7 "peer was stonithed" and 4 "peer was fenced"
+ * outdate the peer and resume I/O; any other code is "fence-peer helper broken" and I/O stays frozen.
+ */
 async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNode): Promise<void> {
   const handler = m.net?.fencePeer;
-  const exists = handler && node.fs.stat(handler)?.type === 'file' && (node.fs.stat(handler)!.mode & 0o111) !== 0;
   const fail = (code: number) => {
     kernel(
       node,
@@ -864,23 +872,49 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
     );
     kernel(node, m.minor, `fence-peer helper broken, returned ${code}`);
   };
-  if (!handler || !exists) {
-    // NOTE: no handler, no fencing: I/O stays suspended (what the author hit, 4171).
-    fail(handler ? 127 : 1);
+  if (!handler) {
+    // NOTE: no handler configured: drbdadm has nothing to run; I/O stays suspended (what the author hit, 4171).
+    fail(1);
     return;
   }
-  const id = /(\d+)$/.exec(node.name)?.[1] ?? '?';
-  node.log(handler, `Local node ID: ${Number(id)} / Remote node: ${victim.fqdn}`);
-  const cv = clusterView(world);
-  let ok = false;
+  const [peerIp] = (m.net?.peer ?? '').split(':');
+  const env = {
+    DRBD_RESOURCE: m.res,
+    DRBD_MINOR: String(m.minor),
+    DRBD_PEER: m.net!.peerHost,
+    DRBD_PEERS: m.net!.peerHost,
+    DRBD_PEER_ADDRESS: peerIp,
+    DRBD_PEER_AF: 'ipv4',
+    DRBD_CONF: '/etc/drbd.conf',
+  };
+  const ctl = new AbortController();
+  let byNode = RUNNING_HANDLERS.get(world);
+  if (!byNode) RUNNING_HANDLERS.set(world, (byNode = new Map()));
+  const mine = byNode.get(node.name) ?? new Set<AbortController>();
+  byNode.set(node.name, mine);
+  mine.add(ctl);
+  let code: number;
   try {
-    ok = !!cv && cv.isMember(node.name) && (await cv.fenceNode(node.name, victim.name));
+    code = (await node.exec(handler, { env, signal: ctl.signal })).code;
   } catch {
-    ok = false;
+    code = 255;
+  } finally {
+    mine.delete(ctl);
   }
-  if (!ok) {
-    node.log(handler, 'kill node failed: Invalid argument');
-    fail(1);
+  // NOTE: the node went down while its handler ran (fenced by its peer first): nothing is left to report.
+  if (ctl.signal.aborted || !node.running || !minorsOf(node)[m.minor]) return;
+  if (code !== 7 && code !== 4) {
+    fail(code);
+    return;
+  }
+  if (code === 4) {
+    kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code 4 (0x400)`);
+    kernel(node, m.minor, 'fence-peer helper returned 4 (peer was fenced)');
+    kernel(node, m.minor, 'pdsk( DUnknown -> Outdated ) ');
+    kernel(node, m.minor, 'susp( 1 -> 0 ) ');
+    m.pds = 'Outdated';
+    m.susp = false;
+    world.changed();
     return;
   }
   kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code 7 (0x700)`);

@@ -290,7 +290,7 @@ export class LabNode implements LabNodeApi {
       const prog = this.fs.exists(interp) ? this.programFor(interp) : undefined;
       if (!prog)
         return (ctx) => {
-          ctx.err(`-bash: ${ctx.argv[0]}: ${interp}: bad interpreter: No such file or directory\n`);
+          ctx.err(`bash: ${ctx.argv[0]}: ${interp}: bad interpreter: No such file or directory\n`);
           return 126;
         };
       return (ctx) => prog({ ...ctx, argv: [interp, real, ...ctx.argv.slice(1)] });

@@ -214,19 +214,20 @@ describe('drbd-install', () => {
     expect(installCommands(q).at(-1)).toBe('chkconfig drbd off');
     const fp = drbdInstall.tasks[1];
     // the tool's default: rhcs_fence (node 1 survives a storage network loss)
-    expect(p.storage.drbd.fenceHandler).toBe('rhcs_fence');
-    expect(fp.commands!(p, p.nodes[0])).toEqual([
+    const r = tutorialPlan();
+    r.storage.drbd.fenceHandler = 'rhcs_fence';
+    r.storage.drbd.fencePeer = '/sbin/rhcs_fence';
+    expect(fp.commands!(r, r.nodes[0])).toEqual([
       'yum install -y perl',
       'wget -c https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence -O /sbin/rhcs_fence',
       'chmod 755 /sbin/rhcs_fence',
       'ls -lah /sbin/rhcs_fence',
       'perl -c /sbin/rhcs_fence',
     ]);
-    expect(fenceHandlerUrl(p)).toBe('https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence');
-    // the tutorial's handler, kept as an answer
+    expect(fenceHandlerUrl(r)).toBe('https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence');
+    // the tutorial's handler, kept as an answer (the example names /sbin/obliterate-peer.sh)
     const t = tutorialPlan();
-    t.storage.drbd.fenceHandler = 'obliterate-peer';
-    t.storage.drbd.fencePeer = '/sbin/obliterate-peer.sh';
+    expect(t.storage.drbd.fenceHandler).toBe('obliterate-peer');
     expect(fp.commands!(t, t.nodes[0])).toEqual([
       'wget -c https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh -O /sbin/obliterate-peer.sh',
       'chmod a+x /sbin/obliterate-peer.sh',
@@ -234,7 +235,7 @@ describe('drbd-install', () => {
       'bash -n /sbin/obliterate-peer.sh',
     ]);
     expect(fp.expect!(t, t.nodes[0]).join('\n')).toMatch(/both nodes can go down \("simultaneous fencing"/);
-    expect(fp.expect!(p, p.nodes[0]).join('\n')).toMatch(/node 1 fences node 2 and stays up/);
+    expect(fp.expect!(r, r.nodes[0]).join('\n')).toMatch(/node 1 fences node 2 and stays up/);
     const n = new FakeNode(t.nodes[0]).on(/^test -s/, { code: 1 });
     await expect(fp.verify!(fakeContext(t, n, n))).rejects.toThrow(
       'expected /sbin/obliterate-peer.sh present and executable',

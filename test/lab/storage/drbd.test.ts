@@ -122,7 +122,11 @@ describe('DRBD 8.3', () => {
     await run(n1, '/etc/init.d/clvmd start');
     await run(n2, '/etc/init.d/clvmd start');
     w.fault({ kind: 'crash', node: 'an-node01' });
-    for (let i = 0; i < 10; i++) await tick();
+    // the handler is a program running on node 2: give it real time to run
+    for (let i = 0; i < 10; i++) {
+      await tick();
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const log = n2.fs.readText('/var/log/messages');
     for (const line of [
       'kernel: block drbd1: PingAck did not arrive in time.',

@@ -56,9 +56,11 @@ async function dualPrimary(handler: FenceHandler): Promise<{ w: World; n1: LabNo
 /** Pull both SN links of a node (bond1 = eth1 + eth4) and let lab time pass. */
 async function pullSn(w: World, node: string): Promise<void> {
   for (const nic of ['eth1', 'eth4']) w.fault({ kind: 'cable', node, nic, up: false });
-  for (let i = 0; i < 12; i++) {
-    w.advance(10_000);
+  for (let i = 0; i < 40; i++) {
+    w.advance(5_000);
     await w.settle();
+    // the handlers are programs running on the nodes: give them real time to make their calls
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -12,7 +12,7 @@ import type { Subsystem } from '../subsystems.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { EXTENT_KIB, hexId, st, type DevData, type VgMeta } from './state.js';
-import { drbdData, drbdWrite, setHeldOpen } from './drbd.js';
+import { drbdData, drbdWrite, setGuestWriters, setHeldOpen } from './drbd.js';
 import { setActiveSizeKiB } from './parted.js';
 
 const PE_START_KIB = 1024;
@@ -302,6 +302,20 @@ export function lvMeta(
     },
   };
 }
+
+setGuestWriters((node, device) => {
+  // Running guests whose disks are LVs of the VG on this DRBD device write through it.
+  const hit = drbdData(node, device);
+  const vg = hit?.data.vg?.name;
+  if (!vg) return 0;
+  const virt = node.world.world().sub<GuestsView & Subsystem>('virt');
+  if (!virt) return 0;
+  return virt
+    .names(node.name)
+    .filter((name) =>
+      (virt.record(node.name, name)?.live?.def.disks ?? []).some((d) => d.source && lvOf(node, d.source)?.vg === vg),
+    ).length;
+});
 
 setHeldOpen((node, device) => {
   // An active LV on a VG whose PV is this device holds it open.

@@ -75,6 +75,10 @@ export interface DrbdMd {
   degraded: boolean;
   /** Usable size of the DRBD device in KiB. */
   sizeKiB: number;
+  /** KiB written while the peer was away (the bitmap's set bits): what the next resync sends. */
+  dirty?: number;
+  /** Lab time up to which running guests' writes were counted into `dirty` (Primary without its peer). */
+  dirtySince?: number;
 }
 
 /** One backing block device's persistent content. */

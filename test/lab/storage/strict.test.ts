@@ -115,3 +115,23 @@ describe('strict storage: mkfs.gfs2 (gfs2-utils 3.0.12)', () => {
     expect(await ok(n1, 'cat /shared/file')).toBe('keep\n');
   });
 });
+
+describe('strict storage: running guests dirty DRBD blocks', () => {
+  it("a peer away for 10 minutes under one running guest comes back to a resync of what the guest wrote (GUEST_WRITE_KIBS), at the tutorial's 1,280 K/s (5213-5225)", async () => {
+    const { w, n1, n2, ok } = await storageUp();
+    startGuest(w, n1.name, 'vm0001', '/dev/an01-vg0/vm0001-1');
+    await ok(n2, '/etc/init.d/clvmd stop');
+    await ok(n2, 'drbdadm down r1');
+    w.advance(600_000);
+    const away = await ok(n1, 'cat /proc/drbd');
+    expect(away).toMatch(
+      / 1: cs:WFConnection ro:Primary\/Unknown ds:UpToDate\/(Outdated|DUnknown) C r-----\n {4}ns:\d+ nr:\d+ dw:(\d+) .* oos:307200\n/,
+    );
+    await ok(n2, 'drbdadm up r1');
+    const back = await ok(n2, 'cat /proc/drbd');
+    expect(back).toMatch(/ 1: cs:SyncTarget ro:Secondary\/Primary ds:Inconsistent\/UpToDate C r-----/);
+    expect(back).toMatch(/sync'ed: 0\.0% \(307200\/307200\)K\n\tfinish: 0:04:00 speed: 1,280/);
+    w.advance(240_000);
+    expect(await ok(n2, 'drbdadm dstate r1')).toBe('UpToDate/UpToDate\n');
+  });
+});

@@ -142,6 +142,8 @@ describe('DRBD 8.3', () => {
     expect(await states(n2)).toEqual(Array(3).fill('WFConnection Primary/Unknown UpToDate/Outdated'));
     // Node 2 writes while node 1 is away (a PV label on r1).
     expect((await run(n2, 'pvcreate /dev/drbd1')).code).toBe(0);
+    // the stub handler fenced nothing: cut node 1's power as the real fence would, then power it on
+    w.fault({ kind: 'power', node: 'an-node01', on: false });
     w.fault({ kind: 'power', node: 'an-node01', on: true });
     await w.settle();
     cluster(w).up.add('an-node01');

@@ -892,7 +892,10 @@ function lostPeer(
   kernel(peer, pm.minor, 'Restarting receiver thread');
   kernel(peer, pm.minor, 'receiver (re)started');
   kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
-  if (fence) void fencePeer(world, peer, pm, victim);
+  // NOTE: the handler runs as one of the node's processes (a background job): `settle()` waits for it, so
+  // a driver that advances lab time lets it finish in the same lab instant, as a real handler's fence_node
+  // runs while the cluster is still fencing (not minutes of lab time later, after the peer came back).
+  if (fence) peer.spawn(() => fencePeer(world, peer, pm, victim));
   scheduleRetry(world);
 }
 

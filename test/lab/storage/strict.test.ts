@@ -57,7 +57,7 @@ describe('strict storage: LVM "in use" (lvm2 2.02.98)', () => {
     expect(lvs).toMatch(/^ {2}vm0001-1 +-wi-ao---$/m);
     expect(lvs).toMatch(/^ {2}vm0002-1 +-wi-a----$/m);
     expect((await ok(n1, 'vgs')).split('\n')[0]).toMatch(/^ {2}VG +#PV #LV #SN Attr +VSize +VFree$/);
-    expect(await ok(n1, 'vgs')).toMatch(/^ {2}an01-vg0 +1 +2 +0 wz--nc /m);
+    expect(await ok(n1, 'vgs')).toMatch(/^ {2}an01-vg0 +1 +2 +0 +wz--nc /m);
     expect(await ok(n1, 'vgdisplay an01-vg0')).toContain('  Open LV               1\n');
   });
 
@@ -77,6 +77,7 @@ describe('strict storage: LVM "in use" (lvm2 2.02.98)', () => {
 describe('strict storage: DRBD 8.3.12 state rules', () => {
   it('new-current-uuid --clear-bitmap in WFConnection: drbd_nl.c drbd_nl_new_c_uuid() ERR_CONNECTED "(151) Need to be StandAlone", exit 10', async () => {
     const { n1, ok } = await initialised('examples/tutorial.anvil.yaml', { freeStart: '47.5GB' });
+    await ok(n1, 'modprobe drbd');
     await ok(n1, 'drbdadm up r0');
     const r = await run(n1, 'drbdadm -- --clear-bitmap new-current-uuid r0');
     expect(r).toEqual({

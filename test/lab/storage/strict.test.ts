@@ -126,13 +126,13 @@ describe('strict storage: running guests dirty DRBD blocks', () => {
     w.advance(600_000);
     const away = await ok(n1, 'cat /proc/drbd');
     expect(away).toMatch(
-      / 1: cs:WFConnection ro:Primary\/Unknown ds:UpToDate\/(Outdated|DUnknown) C r-----\n {4}ns:\d+ nr:\d+ dw:(\d+) .* oos:307200\n/,
+      / 1: cs:WFConnection ro:Primary\/Unknown ds:UpToDate\/(Outdated|DUnknown) C r-----\n {4}ns:\d+ nr:\d+ dw:(\d+) .* oos:3072\d\d\n/,
     );
     await ok(n2, 'drbdadm up r1');
     const back = await ok(n2, 'cat /proc/drbd');
     expect(back).toMatch(/ 1: cs:SyncTarget ro:Secondary\/Primary ds:Inconsistent\/UpToDate C r-----/);
-    expect(back).toMatch(/sync'ed: 0\.0% \(307200\/307200\)K\n\tfinish: 0:04:00 speed: 1,280/);
-    w.advance(240_000);
+    expect(back).toMatch(/sync'ed: 0\.0% \(3072\d\d\/3072\d\d\)K\n\tfinish: 0:04:00 speed: 1,280/);
+    w.advance(250_000);
     expect(await ok(n2, 'drbdadm dstate r1')).toBe('UpToDate/UpToDate\n');
   });
 });

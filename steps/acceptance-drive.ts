@@ -74,8 +74,15 @@ export function drbdNotReady(p: Plan, text: string): string[] {
       m.cs !== 'Connected' ||
       m.ro.join('/') !== 'Primary/Primary' ||
       m.ds.join('/') !== 'UpToDate/UpToDate' ||
-      (m.stats.oos ?? 0) > 0;
-    return bad ? [`${r.name}: cs:${m.cs} ro:${m.ro.join('/')} ds:${m.ds.join('/')} oos:${m.stats.oos ?? '?'}`] : [];
+      (m.stats.oos ?? 0) > 0 ||
+      // NOTE: the first flag of /proc/drbd is 's' while I/O is suspended (a fence-peer handler that has not
+      // returned, or failed: every write to the resource hangs); 'r' is running (DRBD 8.3.12 drbd/drbd_proc.c `drbd_seq_show()`: is_susp() ? 's' : 'r').
+      m.flags?.[0] === 's';
+    return bad
+      ? [
+          `${r.name}: cs:${m.cs} ro:${m.ro.join('/')} ds:${m.ds.join('/')} oos:${m.stats.oos ?? '?'}${m.flags?.[0] === 's' ? ' I/O suspended' : ''}`,
+        ]
+      : [];
   });
 }
 

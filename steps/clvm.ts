@@ -131,27 +131,50 @@ const dualPrimary = (s: DrbdStatus, p: Plan) =>
     );
   });
 
-/** Devices of the root file system and of active swap that live on device-mapper (LVM, dm-crypt). */
-export function osOnDeviceMapper(mounts: string, swaps: string): string[] {
+/**
+ * Mount points and swap of the system that live on device-mapper (LVM, dm-crypt): every mounted file
+ * system (a data VG on /srv vanishes at boot as surely as /) and every active swap, plus what
+ * /etc/fstab will mount or swap on at boot. The cluster's own GFS2 (on a clustered VG over DRBD) is not
+ * the system's.
+ */
+export function osOnDeviceMapper(mounts: string, swaps: string, fstab = ''): string[] {
   const dm = (dev: string) =>
-    /^\/dev\/(mapper\/|dm-\d)/.test(dev) || (/^\/dev\/[^/]+\/[^/]+$/.test(dev) && !/^\/dev\/(disk|md)\//.test(dev));
+    /^\/dev\/(mapper\/|dm-\d)/.test(dev) ||
+    (/^\/dev\/[^/]+\/[^/]+$/.test(dev) && !/^\/dev\/(disk|md|pts|shm)\//.test(dev));
   const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (what: string, key: string) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(what);
+  };
   for (const l of mounts.split('\n')) {
     const [dev, mnt, type] = l.trim().split(/\s+/);
-    if (dev && mnt && ['/', '/boot', '/usr', '/var', '/home', '/tmp'].includes(mnt) && type !== 'rootfs' && dm(dev))
-      out.push(`${mnt} on ${dev}`);
+    if (dev && mnt && type !== 'rootfs' && type !== 'gfs2' && dm(dev)) add(`${mnt} on ${dev}`, `m:${mnt}`);
   }
   for (const l of swaps.split('\n').slice(1)) {
     const dev = l.trim().split(/\s+/)[0];
-    if (dev && dm(dev)) out.push(`swap on ${dev}`);
+    if (dev && dm(dev)) add(`swap on ${dev}`, `s:${dev}`);
+  }
+  for (const l of fstab.split('\n')) {
+    const [dev, mnt, type] = l.trim().split(/\s+/);
+    if (!dev || dev.startsWith('#') || !mnt || type === 'gfs2' || !dm(dev)) continue;
+    if (type === 'swap') add(`swap on ${dev} (fstab)`, `s:${dev}`);
+    else add(`${mnt} on ${dev} (fstab)`, `m:${mnt}`);
   }
   return out;
 }
 
+/** Read /proc/mounts, /proc/swaps and /etc/fstab of a node and name what of the system is on device-mapper. */
+export async function osLvmOf(node: TaskContext['node']): Promise<string[]> {
+  const mounts = await node.exec('cat /proc/mounts');
+  const swaps = await node.exec('cat /proc/swaps');
+  const fstab = await node.readFile('/etc/fstab');
+  return osOnDeviceMapper(mounts.code === 0 ? mounts.stdout : '', swaps.code === 0 ? swaps.stdout : '', fstab ?? '');
+}
+
 async function osLvmProblems(ctx: TaskContext): Promise<string[]> {
-  const mounts = await ctx.node.exec('cat /proc/mounts');
-  const swaps = await ctx.node.exec('cat /proc/swaps');
-  return osOnDeviceMapper(mounts.code === 0 ? mounts.stdout : '', swaps.code === 0 ? swaps.stdout : '');
+  return osLvmOf(ctx.node);
 }
 
 /** Step "Clustered Logical Volume Management": lvm.conf, clvmd test, PVs/VGs/LV on node 1. */
@@ -184,7 +207,9 @@ export const clvm: Step = {
             'reinstall the node with plain partitions as the tutorial does (/boot, swap and / on sda1-3), or add the system PV to the filter by hand (e.g. "a|/dev/sda2|" before "a|/dev/drbd*|") and skip this step',
           );
       },
-      expect: () => ['/, /boot, /usr, /var, /home, /tmp and swap are on plain partitions, not on LVM/device-mapper'],
+      expect: () => [
+        'every mounted file system, every swap and every /etc/fstab entry of the system is on a plain partition, not on LVM/device-mapper',
+      ],
       async verify(ctx) {
         const bad = await osLvmProblems(ctx);
         if (bad.length)

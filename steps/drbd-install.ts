@@ -1,12 +1,14 @@
 /**
  * Installing DRBD (8.3, from ELRepo as the tutorial does, or LINBIT's repository, or source) and
- * hooking DRBD into the cluster's fencing with a fence-peer handler (obliterate-peer.sh).
+ * hooking DRBD into the cluster's fencing with a fence-peer handler (rhcs_fence by default, or the
+ * tutorial's obliterate-peer.sh: see `fenceHandlerEffect`).
  */
 import type { FileSpec, Step, TaskContext } from '../src/engine/types.js';
 import type { Plan } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
 import { parseRpmQuery } from '../src/verify/rpm-query.js';
+import type { FenceHandler } from '../src/plan/schema.js';
 
 const ELREPO_KEY = 'http://elrepo.org/RPM-GPG-KEY-elrepo.org';
 const ELREPO_RPM = 'http://elrepo.org/elrepo-release-6-4.el6.elrepo.noarch.rpm';
@@ -15,11 +17,32 @@ const LINBIT_REPO = '/etc/yum.repos.d/linbit.repo';
 /** Shown in plan/runbook where the LINBIT URL hash from the account page goes. */
 export const LINBIT_HASH_PLACEHOLDER = '<LINBIT-URL-HASH>';
 
-/** Where the fence handler comes from: Lon Hohberger's obliterate-peer.sh, or the newer rhcs_fence. */
-export function fenceHandlerUrl(path: string): string {
-  return /(^|\/)rhcs_fence$/.test(path)
-    ? 'https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence'
-    : 'https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh';
+/** Where each fence handler is downloaded from (tutorial 2094 and 2121). */
+export const FENCE_HANDLER_URLS: Record<FenceHandler, string> = {
+  rhcs_fence: 'https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence',
+  'obliterate-peer': 'https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh',
+};
+
+/** Where the plan's fence handler comes from. */
+export function fenceHandlerUrl(p: Plan): string {
+  return FENCE_HANDLER_URLS[p.storage.drbd.fenceHandler];
+}
+
+/**
+ * What each handler does when one node loses its Storage Network (both SN links): each node's DRBD
+ * loses its peer and calls the handler at the same moment (tutorial 2118-2120).
+ */
+export function fenceHandlerEffect(h: FenceHandler): string {
+  return h === 'rhcs_fence'
+    ? 'rhcs_fence: on a storage network loss both nodes call it at once; node ID 1 fences at once, node ID 2 first waits (ID*2+5 s), so node 1 fences node 2 and stays up with every guest it can run'
+    : 'obliterate-peer.sh (the tutorial\'s): on a storage network loss both nodes call it at once and each fences the other without delay, so both nodes can go down ("simultaneous fencing", 2118-2120)';
+}
+
+/** What the handler file must look like: its interpreter line and words of the program, never an HTML page. */
+function handlerSignature(h: FenceHandler): { shebang: RegExp; words: string[]; dryRun: (path: string) => string } {
+  return h === 'rhcs_fence'
+    ? { shebang: /^#!\s*\/usr\/bin\/perl\b/, words: ['rhcs_fence'], dryRun: (x) => `perl -c ${q(x)}` }
+    : { shebang: /^#!\s*\/bin\/(ba)?sh\b/, words: ['fence_node'], dryRun: (x) => `bash -n ${q(x)}` };
 }
 
 /** The packages `rpm -q` must find for each install source (source builds are not RPMs). */
@@ -152,22 +175,54 @@ export const drbdInstall: Step = {
       on: 'both',
       kind: 'safe',
       commands: (p) => {
-        const path = p.storage.drbd.fencePeer;
-        return [`wget -c ${fenceHandlerUrl(path)} -O ${q(path)}`, `chmod a+x ${q(path)}`, `ls -lah ${q(path)}`];
+        const path = q(p.storage.drbd.fencePeer);
+        const h = p.storage.drbd.fenceHandler;
+        return [
+          // NOTE: rhcs_fence is a Perl program: perl comes with fence-agents on EL6; installing it is explicit.
+          ...(h === 'rhcs_fence' ? ['yum install -y perl'] : []),
+          `wget -c ${fenceHandlerUrl(p)} -O ${path}`,
+          `chmod ${h === 'rhcs_fence' ? '755' : 'a+x'} ${path}`,
+          `ls -lah ${path}`,
+          handlerSignature(h).dryRun(p.storage.drbd.fencePeer),
+        ];
       },
-      expect: (p) => [`${p.storage.drbd.fencePeer} exists and is executable`],
-      expectedOutput: (p) => `-rwxr-xr-x 1 root root 2.1K May  4  2011 ${p.storage.drbd.fencePeer}`,
+      expect: (p) => [
+        `${p.storage.drbd.fencePeer} is the ${p.storage.drbd.fenceHandler} program (its interpreter line and content, not an error page) and executable`,
+        `\`${handlerSignature(p.storage.drbd.fenceHandler).dryRun(p.storage.drbd.fencePeer)}\` passes (the handler parses; nothing is fenced)`,
+        fenceHandlerEffect(p.storage.drbd.fenceHandler),
+      ],
+      expectedOutput: (p) =>
+        p.storage.drbd.fenceHandler === 'rhcs_fence'
+          ? `-rwxr-xr-x 1 root root 15K Jan 24 22:04 ${p.storage.drbd.fencePeer}`
+          : `-rwxr-xr-x 1 root root 2.1K May  4  2011 ${p.storage.drbd.fencePeer}`,
       async verify(ctx) {
         const path = ctx.plan.storage.drbd.fencePeer;
-        const r = await ctx.node.exec(`test -s ${q(path)} && test -x ${q(path)} && ls -l ${q(path)}`);
-        if (r.code !== 0)
-          throw new VerifyFailed(
-            'drbd-install.fence-peer',
-            ctx.node.plan.name,
-            `${path} present and executable`,
-            r.stdout.trim() || r.stderr.trim() || 'missing or not executable',
+        const h = ctx.plan.storage.drbd.fenceHandler;
+        const node = ctx.node.plan.name;
+        const sig = handlerSignature(h);
+        const fail = (want: string, seen: string) => {
+          throw new VerifyFailed('drbd-install.fence-peer', node, want, seen);
+        };
+        const x = await ctx.node.exec(`test -s ${q(path)} && test -x ${q(path)} && ls -l ${q(path)}`);
+        if (x.code !== 0)
+          fail(`${path} present and executable`, x.stdout.trim() || x.stderr.trim() || 'missing or not executable');
+        // NOTE: DRBD runs whatever this file is when it must fence (review N4): a download that saved an
+        // HTML error page is executable too; check what the program is, then let its interpreter parse it.
+        const text = (await ctx.node.readFile(path)) ?? '';
+        const first = text.split('\n')[0];
+        const missing = sig.words.filter((w) => !text.includes(w));
+        if (!sig.shebang.test(first) || missing.length || /<html|<!doctype/i.test(text.slice(0, 512)))
+          fail(
+            `${path} is the ${h} handler (interpreter line ${sig.shebang.source}, mentions ${sig.words.join(', ')})`,
+            `first line ${JSON.stringify(first.slice(0, 80))}${missing.length ? `; lacks ${missing.join(', ')}` : ''}`,
           );
-        return { summary: r.stdout.trim() };
+        const dry = await ctx.node.exec(sig.dryRun(path));
+        if (dry.code !== 0)
+          fail(
+            `\`${sig.dryRun(path)}\` passes`,
+            `exit ${dry.code}: ${(dry.stderr || dry.stdout).trim().slice(0, 300)}`,
+          );
+        return { summary: `${x.stdout.trim()}; ${h}; ${sig.dryRun(path)} ok`, details: { handler: h } };
       },
     },
   ],

@@ -7,6 +7,7 @@ import type { Step, TaskContext, Evidence } from '../src/engine/types.js';
 import type { Plan, PlanNode } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { sh } from '../src/engine/shell.js';
+import { osLvmOf } from './clvm.js';
 
 const TASK = 'preflight.node';
 
@@ -16,11 +17,19 @@ export interface NodeFacts {
   uname: string;
   uid: string;
   diskIsBlock: boolean;
+  /** What of the system (mounts, swap, fstab) is on LVM/device-mapper (review item 2). */
+  osLvm: string[];
 }
 
 /** The probe commands, in the order shown in the plan and runbook. */
 function probes(p: Plan): string[] {
-  return ['cat /etc/redhat-release', 'uname -n', 'id -u', sh`test -b ${p.storage.disk}`];
+  return [
+    'cat /etc/redhat-release',
+    'uname -n',
+    'id -u',
+    sh`test -b ${p.storage.disk}`,
+    'cat /proc/mounts /proc/swaps /etc/fstab',
+  ];
 }
 
 /** Read the facts from a node (read-only). */
@@ -32,6 +41,7 @@ export async function readFacts(ctx: TaskContext): Promise<NodeFacts> {
     uname: (await ctx.node.exec(uname)).stdout.trim(),
     uid: (await ctx.node.exec(uid)).stdout.trim(),
     diskIsBlock: (await ctx.node.exec(disk)).code === 0,
+    osLvm: await osLvmOf(ctx.node),
   };
 }
 
@@ -59,6 +69,13 @@ export function checkFacts(p: Plan, n: PlanNode, f: NodeFacts, log?: (m: string)
     );
   if (!f.diskIsBlock)
     fail(`${p.storage.disk} to be a block device (storage.disk)`, `${p.storage.disk} is not a block device`);
+  // NOTE: step 15 writes an LVM filter that accepts only DRBD devices; a system VG then vanishes at the
+  // next boot (no root, no swap, no /srv). Found here, before anything is partitioned or created.
+  if (f.osLvm?.length)
+    fail(
+      'the system on plain partitions (the DRBD-only LVM filter of step 15 would hide a system VG at boot)',
+      `${f.osLvm.join(', ')}; reinstall with plain partitions as the tutorial does (sda1-3)`,
+    );
   return {
     summary: `${f.release}; ${f.uname}; root; ${p.storage.disk} present`,
     details: { release: f.release, uname: f.uname, disk: p.storage.disk },
@@ -91,6 +108,7 @@ export const preflight: Step = {
         `uname -n prints ${n.fqdn}`,
         'id -u prints 0 (root)',
         `${p.storage.disk} is a block device`,
+        'no mount point, swap or /etc/fstab entry of the system is on LVM/device-mapper',
       ],
       // NOTE: a probe failing is a finding, not a command error, so run reports it through checkFacts.
       async run(ctx) {

@@ -17,6 +17,24 @@ const LV_SIZE_RE = /^(\d+(\.\d+)?[KMGTkmgt]|\d+%(FREE|VG|PVS))$/;
 /** A size string whose number is above zero (`0GB`, `0.0G`, `0%FREE` are refused). */
 const aboveZero = (s: string) => !/^(\d+(\.\d+)?)/.test(s) || Number(/^(\d+(\.\d+)?)/.exec(s)![1]) > 0;
 
+/** DRBD fence-peer handlers the tool installs. */
+export const FENCE_HANDLERS = ['rhcs_fence', 'obliterate-peer'] as const;
+/** A fence-peer handler. */
+export type FenceHandler = (typeof FENCE_HANDLERS)[number];
+/**
+ * Where each handler goes: the tutorial's `/sbin/obliterate-peer.sh` (2094) and `/sbin/rhcs_fence`
+ * (`mv rhcs_fence /sbin/`, 2123; its `ls` line shows /usr/sbin, the commands /sbin).
+ */
+export const FENCE_HANDLER_PATHS: Record<FenceHandler, string> = {
+  rhcs_fence: '/sbin/rhcs_fence',
+  'obliterate-peer': '/sbin/obliterate-peer.sh',
+};
+/** The handler a path names by its file name (`obliterate-peer.sh`, `rhcs_fence`), if any. */
+export function handlerOfPath(path: string): FenceHandler | undefined {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base === 'obliterate-peer.sh' ? 'obliterate-peer' : base === 'rhcs_fence' ? 'rhcs_fence' : undefined;
+}
+
 export const ipv4 = z.string().regex(IPV4_RE, 'not an IPv4 address (e.g. 10.20.0.1)');
 export const cidr = z
   .string()
@@ -199,7 +217,13 @@ export const answersSchema = z.strictObject({
     drbd: z
       .strictObject({
         source: z.enum(['elrepo', 'linbit', 'source']).default('elrepo'),
-        fencePeer: absPath.default('/sbin/obliterate-peer.sh'),
+        fenceHandler: z
+          .enum(FENCE_HANDLERS)
+          .optional()
+          .describe(
+            "DRBD's fence-peer handler: rhcs_fence (default: delays by node ID, so one storage network failure fences one node) or obliterate-peer (the tutorial's: both nodes fence at once)",
+          ),
+        fencePeer: absPath.optional().describe('where the fence-peer handler is installed (default by fenceHandler)'),
         wfcTimeout: z.number().int().min(0).default(300),
         degrWfcTimeout: z.number().int().min(0).default(120),
         linbitHash: z
@@ -210,6 +234,21 @@ export const answersSchema = z.strictObject({
           )
           .optional()
           .describe('URL hash for the LINBIT repository (source: linbit)'),
+      })
+      .superRefine((d, ctx) => {
+        const named = d.fencePeer ? handlerOfPath(d.fencePeer) : undefined;
+        if (d.fenceHandler && named && named !== d.fenceHandler)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['fencePeer'],
+            message: `${d.fencePeer} is the ${named} handler but fenceHandler is ${d.fenceHandler}`,
+          });
+      })
+      // NOTE: the contract's `fencePeer: /sbin/obliterate-peer.sh` keeps the tutorial's handler; with
+      // neither key the default is rhcs_fence (issue 16 point 5: its delay by node ID keeps node 1 up).
+      .transform((d) => {
+        const fenceHandler = d.fenceHandler ?? (d.fencePeer ? handlerOfPath(d.fencePeer) : undefined) ?? 'rhcs_fence';
+        return { ...d, fenceHandler, fencePeer: d.fencePeer ?? FENCE_HANDLER_PATHS[fenceHandler] };
       })
       .prefault({}),
     freeStart: z

@@ -45,6 +45,9 @@ describe('anvil-install init', () => {
     // Same cluster as the contract example, apart from where the passwords come from.
     const strip = (x: typeof a) =>
       JSON.parse(JSON.stringify(x).replaceAll(ENV.IPMI_PASSWORD, 'secret').replaceAll(ENV.RICCI_PASSWORD, 'secret'));
+    // ...and the fence-peer handler: init writes the tool's default, rhcs_fence (issue 16 point 5)
+    expect(a.storage.drbd).toMatchObject({ fenceHandler: 'rhcs_fence', fencePeer: '/sbin/rhcs_fence' });
+    a.storage.drbd = { ...a.storage.drbd, fenceHandler: 'obliterate-peer', fencePeer: '/sbin/obliterate-peer.sh' };
     expect(strip(a)).toEqual(strip(tutorial));
     expect(a.fencing.devices[0].passwd).toBe(ENV.IPMI_PASSWORD);
     expect(a.ricci.password).toBe(ENV.RICCI_PASSWORD);

@@ -213,17 +213,41 @@ describe('drbd-install', () => {
     expect(installCommands(q)).toContain('cd /usr/src/drbd-8.3.15 && make install');
     expect(installCommands(q).at(-1)).toBe('chkconfig drbd off');
     const fp = drbdInstall.tasks[1];
-    expect(fp.commands!(p, p.nodes[0])).toEqual([
+    // the tool's default: rhcs_fence (node 1 survives a storage network loss)
+    const r = tutorialPlan();
+    r.storage.drbd.fenceHandler = 'rhcs_fence';
+    r.storage.drbd.fencePeer = '/sbin/rhcs_fence';
+    expect(fp.commands!(r, r.nodes[0])).toEqual([
+      'yum install -y perl',
+      'wget -c https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence -O /sbin/rhcs_fence',
+      'chmod 755 /sbin/rhcs_fence',
+      'ls -lah /sbin/rhcs_fence',
+      'perl -c /sbin/rhcs_fence',
+    ]);
+    expect(fenceHandlerUrl(r)).toBe('https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence');
+    // the tutorial's handler, kept as an answer (the example names /sbin/obliterate-peer.sh)
+    const t = tutorialPlan();
+    expect(t.storage.drbd.fenceHandler).toBe('obliterate-peer');
+    expect(fp.commands!(t, t.nodes[0])).toEqual([
       'wget -c https://alteeve.ca/files/an-cluster/sbin/obliterate-peer.sh -O /sbin/obliterate-peer.sh',
       'chmod a+x /sbin/obliterate-peer.sh',
       'ls -lah /sbin/obliterate-peer.sh',
+      'bash -n /sbin/obliterate-peer.sh',
     ]);
-    expect(fenceHandlerUrl('/usr/sbin/rhcs_fence')).toBe('https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence');
-    const n = new FakeNode(p.nodes[0]).on(/^test -s/, { code: 1 });
-    await expect(fp.verify!(fakeContext(p, n, n))).rejects.toThrow(
+    expect(fp.expect!(t, t.nodes[0]).join('\n')).toMatch(/both nodes can go down \("simultaneous fencing"/);
+    expect(fp.expect!(r, r.nodes[0]).join('\n')).toMatch(/node 1 fences node 2 and stays up/);
+    const n = new FakeNode(t.nodes[0]).on(/^test -s/, { code: 1 });
+    await expect(fp.verify!(fakeContext(t, n, n))).rejects.toThrow(
       'expected /sbin/obliterate-peer.sh present and executable',
     );
+    // an executable HTML error page saved by the download is not a fence handler (review N4)
     n.on(/^test -s/, '-rwxr-xr-x 1 root root 2.1K May  4  2011 /sbin/obliterate-peer.sh\n');
-    expect((await fp.verify!(fakeContext(p, n, n))).summary).toContain('/sbin/obliterate-peer.sh');
+    n.files.set('/sbin/obliterate-peer.sh', '<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n');
+    await expect(fp.verify!(fakeContext(t, n, n))).rejects.toThrow(/is the obliterate-peer handler/);
+    n.files.set('/sbin/obliterate-peer.sh', '#!/bin/bash\nfence_node -v $REMOTE && exit 7\n');
+    n.on(/^bash -n/, { code: 2, stderr: 'syntax error' });
+    await expect(fp.verify!(fakeContext(t, n, n))).rejects.toThrow(/bash -n \/sbin\/obliterate-peer.sh` passes/);
+    n.on(/^bash -n/, '');
+    expect((await fp.verify!(fakeContext(t, n, n))).summary).toContain('/sbin/obliterate-peer.sh');
   });
 });

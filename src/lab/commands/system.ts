@@ -2,6 +2,7 @@
  * System commands: id, whoami, hostname, uname, date, sleep, env, which, nohup, sh/bash, modprobe,
  * lsmod, logger, sync, uptime, runlevel.
  */
+import { parse } from '../shell/parser.js';
 import type { CommandFn } from '../shell/types.js';
 import { dateString, strftime } from '../node/time.js';
 import { errText } from '../fs/memfs.js';
@@ -145,15 +146,29 @@ const nohup: CommandFn = (ctx) => {
   return ctx.sh.invoke(a, { stdin: '', out: ctx.out, err: ctx.err });
 };
 
+/** `bash -n`: parse only; a syntax error is reported with bash's exit code 2. */
+function syntaxCheck(ctx: Parameters<CommandFn>[0], name: string, text: string): number {
+  try {
+    parse(text.replace(/^#![^\n]*\n/, ''));
+    return 0;
+  } catch (e) {
+    ctx.err(`${name}: ${errText(e)}\n`);
+    return 2;
+  }
+}
+
 const sh: CommandFn = async (ctx) => {
   const a = ctx.argv.slice(1);
   const name = ctx.argv[0].split('/').pop()!;
   let i = 0;
   let script: string | undefined;
   let errexit = false;
+  let noexec = false;
   while (i < a.length && a[i].startsWith('-') && a[i] !== '-') {
     const f = a[i++];
     if (/^-[a-z]*e/.test(f) && f !== '-c') errexit = true;
+    // NOTE: bash -n reads commands without executing them (a syntax check); never run the script.
+    if (/^-[a-z]*n/.test(f)) noexec = true;
     if (/^-[a-z]*c$/.test(f) && f !== '-c') {
       if (f.includes('e')) errexit = true;
       script = a[i++];
@@ -170,6 +185,8 @@ const sh: CommandFn = async (ctx) => {
   }
   const child = ctx.sh.child(name);
   child.errexit = errexit;
+  if (noexec && script !== undefined) return syntaxCheck(ctx, name, script);
+  if (noexec && i >= a.length) return syntaxCheck(ctx, name, ctx.stdin);
   if (script !== undefined) {
     if (a[i] !== undefined) child.name = a[i++]!;
     child.positional = a.slice(i);
@@ -186,6 +203,7 @@ const sh: CommandFn = async (ctx) => {
     }
     child.name = file;
     child.positional = a.slice(i + 1);
+    if (noexec) return syntaxCheck(ctx, file, text);
     return child.runScript(text, { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
   }
   return child.runScript(ctx.stdin, { stdin: '', out: ctx.out, err: ctx.err });

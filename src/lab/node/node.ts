@@ -282,6 +282,19 @@ export class LabNode implements LabNodeApi {
         })
       );
     }
+    // NOTE: the kernel runs a script through its #! interpreter (fs/binfmt_script.c); a shell script goes
+    // to the lab's shell, any other interpreter to the program installed at that path, else bash's
+    // "bad interpreter" error (126).
+    const interp = /^#!\s*(\S+)/.exec(head)?.[1];
+    if (interp && !/(^|\/)(ba)?sh$/.test(interp)) {
+      const prog = this.fs.exists(interp) ? this.programFor(interp) : undefined;
+      if (!prog)
+        return (ctx) => {
+          ctx.err(`bash: ${ctx.argv[0]}: ${interp}: bad interpreter: No such file or directory\n`);
+          return 126;
+        };
+      return (ctx) => prog({ ...ctx, argv: [interp, real, ...ctx.argv.slice(1)] });
+    }
     return async (ctx) => {
       const sh = ctx.sh.child(ctx.argv[0]);
       sh.positional = ctx.argv.slice(1);

@@ -17,6 +17,7 @@ import {
   connect,
   connectedish,
   createMd,
+  detach,
   disconnect,
   down,
   dropConnection,
@@ -134,7 +135,7 @@ const drbdadm: CommandFn = async (ctx) => {
         r = down(node, res);
         break;
       case 'detach':
-        r = down(node, res);
+        r = detach(node, res);
         break;
       case 'primary':
         r = primary(node, res, flags.includes('--force') || passthrough.includes('--overwrite-data-of-peer'));
@@ -165,8 +166,12 @@ const drbdadm: CommandFn = async (ctx) => {
         };
         break;
       case 'invalidate':
-        r = { code: 0 };
-        break;
+      case 'invalidate-remote':
+      case 'verify':
+      case 'resize':
+        // NOTE: real drbdadm commands the lab does not model: fail loudly, never as a silent success.
+        ctx.err(`drbdadm ${sub}: not modelled by the lab (see src/lab/storage/FIDELITY-storage.md)\n`);
+        return 20;
       default:
         ctx.err(`drbdadm: Unknown command '${sub}'\n`);
         return 20;

@@ -8,7 +8,6 @@ import type { LabNode } from '../node/node.js';
 import type { World } from '../world.js';
 import { registerProcFile } from '../node/proc.js';
 import { onTimer } from '../scheduler.js';
-import { clusterView } from '../cluster/view.js';
 import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
 import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
 
@@ -138,10 +137,50 @@ export function tryConnectAll(world: World): void {
   wake(world);
 }
 
+/**
+ * KiB/s one running guest writes to its disk. NOTE: the lab's assumption, no upstream source: it makes
+ * a peer's absence of a few minutes cost a resync of hundreds of MB at the tutorial's 1,280 K/s
+ * (5213-5225 shows ~1 GB out of sync per resource after a node was away), so "wait for the resync before
+ * migrating back" is exercised.
+ */
+export const GUEST_WRITE_KIBS = 512;
+
+/** Running guests on a node whose disks are LVs on a DRBD device (set by the LVM module). */
+export let guestWriters: (node: LabNode, device: string) => number = () => 0;
+/** @internal set by the LVM module. */
+export function setGuestWriters(fn: (node: LabNode, device: string) => number): void {
+  guestWriters = fn;
+}
+
+/**
+ * Count the blocks running guests wrote since the last count while this Primary has no peer: they
+ * are set in the bitmap (out of sync) and make the next resync (DRBD 8.3: only the blocks set in the
+ * bitmap are sent). The first write without the peer starts a new data generation.
+ */
+export function accrueGuestWrites(world: World, node: LabNode, m: MinorRt): void {
+  const md = storageOf(world).block(node, m.disk).md;
+  if (!md) return;
+  if (m.role !== 'Primary' || connectedish(m) || m.ds === 'Diskless') {
+    delete md.dirtySince;
+    return;
+  }
+  const now = world.now();
+  const since = md.dirtySince ?? now;
+  md.dirtySince = now;
+  const writers = guestWriters(node, `/dev/drbd${m.minor}`);
+  if (!writers || now <= since) return;
+  if (md.dirty === undefined) bumpUuid(world, md);
+  md.dirty = (md.dirty ?? 0) + Math.round((writers * GUEST_WRITE_KIBS * (now - since)) / 1000);
+  m.oos = md.dirty;
+  m.stats.dw += Math.round((writers * GUEST_WRITE_KIBS * (now - since)) / 1000);
+}
+
 function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
   const hit = findPeer(world, node, m);
   if (!hit || hit.pm.cs !== 'WFConnection') return;
   const { peer, pm } = hit;
+  accrueGuestWrites(world, node, m);
+  accrueGuestWrites(world, peer, pm);
   if (pm.net!.key !== m.net!.key) {
     // NOTE: a peer with other net options is refused: both drop to StandAlone (8.3 checks them at the handshake).
     for (const [n, x] of [
@@ -222,13 +261,13 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
     m.cs = pm.cs = 'Connected';
     return;
   }
-  if (a.history.includes(b.uuid)) return syncFrom(node, m, peer, pm, (a as DrbdMd & { dirty?: number }).dirty ?? 4);
-  if (b.history.includes(a.uuid)) return syncFrom(peer, pm, node, m, (b as DrbdMd & { dirty?: number }).dirty ?? 4);
+  if (a.history.includes(b.uuid)) return syncFrom(node, m, peer, pm, a.dirty ?? 4);
+  if (b.history.includes(a.uuid)) return syncFrom(peer, pm, node, m, b.dirty ?? 4);
   // Split brain: both sides changed since they last shared a generation.
   const prim = [m.role, pm.role].filter((r) => r === 'Primary').length;
   const policy = prim === 2 ? m.net!.afterSb2 : prim === 1 ? m.net!.afterSb1 : m.net!.afterSb0;
-  const dirtyA = (a as DrbdMd & { dirty?: number }).dirty ?? 0;
-  const dirtyB = (b as DrbdMd & { dirty?: number }).dirty ?? 0;
+  const dirtyA = a.dirty ?? 0;
+  const dirtyB = b.dirty ?? 0;
   if (policy === 'discard-secondary' && prim === 1) {
     return m.role === 'Primary'
       ? syncFrom(node, m, peer, pm, Math.max(dirtyA, dirtyB))
@@ -266,8 +305,10 @@ onTimer('storage.drbd-sync-done', (w, data) => {
   db.md!.uuid = sb.md!.uuid;
   db.md!.history = [...sb.md!.history];
   db.md!.disk = 'UpToDate';
-  delete (sb.md as DrbdMd & { dirty?: number }).dirty;
-  delete (db.md as DrbdMd & { dirty?: number }).dirty;
+  delete sb.md!.dirty;
+  delete sb.md!.dirtySince;
+  delete db.md!.dirty;
+  delete db.md!.dirtySince;
   sb.md!.degraded = db.md!.degraded = false;
   dst.stats.nr += src.sync?.totalKiB ?? 0;
   dst.stats.dw += src.sync?.totalKiB ?? 0;
@@ -520,11 +561,13 @@ export function primary(node: LabNode, res: Res, force = false): OpResult {
       code: 11,
       err: `${res.minor}: State change failed: (-1) Multiple primaries not allowed by config\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
     };
-  const upToDate = m.ds === 'UpToDate' || (p && p.pm.ds === 'UpToDate') || force;
+  const upToDate = m.ds === 'UpToDate' || (p && p.pm.ds === 'UpToDate') || (force && m.ds === 'Inconsistent');
+  // NOTE: DRBD 8.3.12 drbd_main.c `is_valid_state()` -> SS_NO_UP_TO_DATE_DISK; drbdsetup.c prints
+  // "State change failed: (-2) ..." and exits 17 for this error (not 11).
   if (!upToDate)
     return {
-      code: 11,
-      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 11\n`,
+      code: 17,
+      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} primary' terminated with exit code 17\n`,
     };
   if (m.susp)
     return {
@@ -535,7 +578,7 @@ export function primary(node: LabNode, res: Res, force = false): OpResult {
   if (force && m.ds !== 'UpToDate') m.ds = md.disk = 'UpToDate';
   if (!p) {
     bumpUuid(node.world.world(), md);
-    (md as DrbdMd & { dirty?: number }).dirty ??= 0;
+    md.dirty ??= 0;
   }
   m.role = 'Primary';
   if (p) p.pm.peerRole = 'Primary';
@@ -581,6 +624,7 @@ export function dropConnection(world: World, node: LabNode, m: MinorRt, goingDow
     pm.peerRole = 'Unknown';
     pm.pds = goingDown && m.ds === 'UpToDate' && pm.role === 'Primary' ? 'Outdated' : 'DUnknown';
     storageOf(world).block(peer, pm.disk).md!.degraded = true;
+    accrueGuestWrites(world, peer, pm);
     scheduleRetry(world);
   }
   if (m.sync) delete m.sync;
@@ -597,6 +641,30 @@ export function disconnect(node: LabNode, res: Res, goingDown = false): OpResult
   delete m.net;
   kernel(node, res.minor, 'conn( WFConnection -> Disconnecting ) ');
   kernel(node, res.minor, 'conn( Disconnecting -> StandAlone ) ');
+  return { code: 0 };
+}
+
+/**
+ * `drbdadm detach`: DRBD 8.3.12 drbd_nl.c `drbd_nl_detach()` asks for disk Failed -> Diskless; the
+ * state rules (`is_valid_state()`) refuse it on a Primary that would be left without UpToDate data
+ * (no connected UpToDate peer): SS_NO_UP_TO_DATE_DISK, exit 17. A held-open device may detach (I/O
+ * then goes to the peer).
+ */
+export function detach(node: LabNode, res: Res): OpResult {
+  const m = minorsOf(node)[res.minor];
+  if (!m || m.ds === 'Diskless') return { code: 0 };
+  if (m.role === 'Primary' && !(connectedish(m) && m.pds === 'UpToDate'))
+    return {
+      code: 17,
+      err: `${res.minor}: State change failed: (-2) Need access to UpToDate data\nCommand 'drbdsetup ${res.minor} detach' terminated with exit code 17\n`,
+    };
+  const md = st(node).block(node, m.disk).md;
+  if (md) md.disk = m.ds;
+  kernel(node, res.minor, `disk( ${m.ds} -> Failed ) `);
+  kernel(node, res.minor, 'disk( Failed -> Diskless ) ');
+  m.ds = 'Diskless';
+  const p = peerOf(node, m);
+  if (p) p.pm.pds = 'Diskless';
   return { code: 0 };
 }
 
@@ -626,18 +694,30 @@ export function down(node: LabNode, res: Res): OpResult {
 
 export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): OpResult {
   const m = minorsOf(node)[res.minor];
+  const cmd = `drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}`;
   if (!m || m.ds === 'Diskless')
     return {
       code: 10,
-      err: `${res.minor}: Failure: (138) Device does not have a disk\nCommand 'drbdsetup ${res.minor} new-current-uuid${clearBitmap ? ' --clear-bitmap' : ''}' terminated with exit code 10\n`,
+      err: `${res.minor}: Failure: (138) Device does not have a disk-config\nCommand '${cmd}' terminated with exit code 10\n`,
     };
   const world = node.world.world();
   const md = st(node).block(node, m.disk).md!;
+  // NOTE: DRBD 8.3.12 drbd/drbd_nl.c `drbd_nl_new_c_uuid()`: skipping the initial sync needs a
+  // Connected peer, brand-new metadata (UUID_JUST_CREATED) and --clear-bitmap; otherwise the device must
+  // be StandAlone, else ERR_CONNECTED (151, "Need to be StandAlone", drbdsetup exit 10).
+  const skipInitialSync = m.cs === 'Connected' && !md.uuid && clearBitmap;
+  if (!skipInitialSync && m.cs !== 'StandAlone')
+    return {
+      code: 10,
+      err: `${res.minor}: Failure: (151) Need to be StandAlone\nCommand '${cmd}' terminated with exit code 10\n`,
+    };
   st(node).record(node, 'drbdadm new-current-uuid', res.r.name);
   const uuid = newUuid(world);
   md.history = md.uuid ? [md.uuid, ...md.history] : md.history;
   md.uuid = uuid;
-  if (clearBitmap) {
+  // NOTE: StandAlone: a new generation and (with --clear-bitmap) a clean bitmap; the disk state is not changed.
+  if (skipInitialSync) {
+    kernel(node, res.minor, 'Preparing to skip initial sync');
     m.ds = md.disk = 'UpToDate';
     m.oos = 0;
     const p = peerOf(node, m);
@@ -753,7 +833,7 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
     p.pm.stats.nr += kib;
     p.pm.stats.dw += kib;
   } else {
-    const md = st(node).block(node, hit.minor.disk).md as DrbdMd & { dirty?: number };
+    const md = st(node).block(node, hit.minor.disk).md!;
     // NOTE: the first write of a Primary without its peer starts a new data generation.
     if (md.dirty === undefined) bumpUuid(world, md);
     md.dirty = (md.dirty ?? 0) + Math.max(4, kib);
@@ -764,6 +844,7 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
 // ---------- peer loss (crash / power off) and fencing ----------
 
 DOWN_HOOKS.push((s, node) => {
+  for (const c of RUNNING_HANDLERS.get(s.world)?.get(node.name) ?? []) c.abort();
   for (const m of Object.values(s.of(node).minors)) {
     const p = peerOf(node, m);
     if (p) lostPeer(s, p.peer, node, m, p.pm, 'down');
@@ -802,6 +883,7 @@ function lostPeer(
   pm.peerRole = 'Unknown';
   pm.pds = 'DUnknown';
   s.block(peer, pm.disk).md!.degraded = true;
+  accrueGuestWrites(world, peer, pm);
   if (fence) {
     pm.susp = true;
     kernel(peer, pm.minor, `helper command: /sbin/drbdadm fence-peer minor-${pm.minor}`);
@@ -810,14 +892,25 @@ function lostPeer(
   kernel(peer, pm.minor, 'Restarting receiver thread');
   kernel(peer, pm.minor, 'receiver (re)started');
   kernel(peer, pm.minor, 'conn( Unconnected -> WFConnection ) ');
-  if (fence) void fencePeer(world, peer, pm, victim);
+  // NOTE: the handler runs as one of the node's processes (a background job): `settle()` waits for it, so
+  // a driver that advances lab time lets it finish in the same lab instant, as a real handler's fence_node
+  // runs while the cluster is still fencing (not minutes of lab time later, after the peer came back).
+  if (fence) peer.spawn(() => fencePeer(world, peer, pm, victim));
   scheduleRetry(world);
 }
 
-/** Run the fence-peer handler: obliterate-peer.sh → fence_node through the cluster. I/O stays frozen until it succeeds. */
+/** Handlers running now, by node: a node that goes down takes its running handler with it. */
+const RUNNING_HANDLERS = new WeakMap<World, Map<string, Set<AbortController>>>();
+
+/**
+ * Run the fence-peer handler as DRBD does (DRBD 8.3.12 drbd_nl.c `drbd_try_outdate_peer()` via
+ * `drbd_khelper()` -> `drbdadm fence-peer minor-N`, which runs the configured program with the
+ * DRBD_RESOURCE, DRBD_MINOR, DRBD_PEER(S), DRBD_PEER_ADDRESS/AF environment of drbdadm_main.c): the
+ * file on the node is executed, whatever it holds. Exit 7 "peer was stonithed" and 4 "peer was fenced"
+ * outdate the peer and resume I/O; any other code is "fence-peer helper broken" and I/O stays frozen.
+ */
 async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNode): Promise<void> {
   const handler = m.net?.fencePeer;
-  const exists = handler && node.fs.stat(handler)?.type === 'file' && (node.fs.stat(handler)!.mode & 0o111) !== 0;
   const fail = (code: number) => {
     kernel(
       node,
@@ -826,29 +919,55 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
     );
     kernel(node, m.minor, `fence-peer helper broken, returned ${code}`);
   };
-  if (!handler || !exists) {
-    // NOTE: no handler, no fencing: I/O stays suspended (what the author hit, 4171).
-    fail(handler ? 127 : 1);
+  if (!handler) {
+    // NOTE: no handler configured: drbdadm has nothing to run; I/O stays suspended (what the author hit, 4171).
+    fail(1);
     return;
   }
-  const id = /(\d+)$/.exec(node.name)?.[1] ?? '?';
-  node.log(handler, `Local node ID: ${Number(id)} / Remote node: ${victim.fqdn}`);
-  const cv = clusterView(world);
-  let ok = false;
+  const [peerIp] = (m.net?.peer ?? '').split(':');
+  const env = {
+    DRBD_RESOURCE: m.res,
+    DRBD_MINOR: String(m.minor),
+    DRBD_PEER: m.net!.peerHost,
+    DRBD_PEERS: m.net!.peerHost,
+    DRBD_PEER_ADDRESS: peerIp,
+    DRBD_PEER_AF: 'ipv4',
+    DRBD_CONF: '/etc/drbd.conf',
+  };
+  const ctl = new AbortController();
+  let byNode = RUNNING_HANDLERS.get(world);
+  if (!byNode) RUNNING_HANDLERS.set(world, (byNode = new Map()));
+  const mine = byNode.get(node.name) ?? new Set<AbortController>();
+  byNode.set(node.name, mine);
+  mine.add(ctl);
+  let code: number;
   try {
-    ok = !!cv && cv.isMember(node.name) && (await cv.fenceNode(node.name, victim.name));
+    code = (await node.exec(handler, { env, signal: ctl.signal })).code;
   } catch {
-    ok = false;
+    code = 255;
+  } finally {
+    mine.delete(ctl);
   }
-  if (!ok) {
-    node.log(handler, 'kill node failed: Invalid argument');
-    fail(1);
+  // NOTE: the node went down while its handler ran (fenced by its peer first): nothing is left to report.
+  if (ctl.signal.aborted || !node.running || !minorsOf(node)[m.minor]) return;
+  if (code !== 7 && code !== 4) {
+    fail(code);
+    return;
+  }
+  if (code === 4) {
+    kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code 4 (0x400)`);
+    kernel(node, m.minor, 'fence-peer helper returned 4 (peer was fenced)');
+    kernel(node, m.minor, 'pdsk( DUnknown -> Outdated ) ');
+    kernel(node, m.minor, 'susp( 1 -> 0 ) ');
+    m.pds = 'Outdated';
+    m.susp = false;
+    world.changed();
     return;
   }
   kernel(node, m.minor, `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code 7 (0x700)`);
   kernel(node, m.minor, 'fence-peer helper returned 7 (peer was stonithed)');
   kernel(node, m.minor, 'pdsk( DUnknown -> Outdated ) ');
-  const md = storageOf(world).block(node, m.disk).md! as DrbdMd & { dirty?: number };
+  const md = storageOf(world).block(node, m.disk).md!;
   bumpUuid(world, md);
   md.dirty ??= 0;
   kernel(
@@ -903,6 +1022,7 @@ export function procDrbd(node: LabNode): string | null {
   const ns = st(node).of(node);
   if (!ns.drbdLoaded) return null;
   const world = node.world.world();
+  for (const m of Object.values(ns.minors)) accrueGuestWrites(world, node, m);
   return (
     VERSION +
     Object.values(ns.minors)

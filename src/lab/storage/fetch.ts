@@ -5,15 +5,19 @@
  */
 import type { CommandFn } from '../shell/types.js';
 import { registerCommand, COMMANDS } from '../commands/index.js';
+import { RHCS_FENCE_FILE } from './fence-handlers.js';
 
-/** Lon Hohberger's obliterate-peer.sh (the handler DRBD calls to fence its peer through cman). */
+/**
+ * The lab's obliterate-peer.sh: a shell script the lab's shell runs when DRBD calls its fence-peer
+ * handler. It plays the behaviour of Lon Hohberger's script (Red Hat, 2011) as the tutorial describes
+ * it (2094-2095: fence_node against the other node, DRBD told the result); it is not that script's code.
+ */
 export const OBLITERATE_PEER = `#!/bin/bash
 #
-# Copyright Red Hat 2011
-# Author: Lon Hohberger <lhh@redhat.com>
-#
-# obliterate-peer.sh: DRBD fence-peer handler. Fences the other node through
-# the cluster (fence_node) and tells DRBD the peer was stonithed (exit 7).
+# obliterate-peer.sh (anvil lab model of Lon Hohberger's DRBD fence-peer handler):
+# fences the other node through the cluster (fence_node) and tells DRBD the
+# peer was stonithed (exit 7). No delay: both nodes fence at once when each
+# loses the other (the tutorial's "simultaneous fencing", 2118-2120).
 #
 LOCAL_NODE_ID=$(cman_tool status 2>/dev/null | awk '/Node ID:/ { print $3 }')
 REMOTE=$(cman_tool nodes 2>/dev/null | awk -v id="$LOCAL_NODE_ID" '$1 != id && $1 ~ /^[0-9]+$/ { print $6; exit }')
@@ -36,11 +40,7 @@ const CATALOGUE: Record<string, { text: string; mtime: number }> = {
     mtime: Date.UTC(2011, 4, 4, 12),
   },
   'https://raw.github.com/digimer/rhcs_fence/master/rhcs_fence': {
-    text:
-      '#!/usr/bin/perl\n# rhcs_fence - DRBD fence-peer handler for Red Hat Cluster (lab copy)\nexit 7;\n'.padEnd(
-        15000,
-        '#',
-      ) + '\n',
+    text: RHCS_FENCE_FILE,
     mtime: Date.UTC(2013, 0, 24, 22, 4),
   },
   'http://oss.linbit.com/drbd/8.3/drbd-8.3.15.tar.gz': {

@@ -14,7 +14,7 @@ import { clusterView } from '../cluster/view.js';
 import { normalize } from '../fs/path.js';
 import { human } from '../commands/util.js';
 import { DOWN_HOOKS, hexId, st, storageOf, type MountRt } from './state.js';
-import { lvMeta, lvOf, mapperName } from './lvm.js';
+import { lvMeta, lvOf, lvOpenCount, mapperName } from './lvm.js';
 import { FENCED_HOOKS } from './drbd.js';
 
 const BLOCK = 4096;
@@ -56,9 +56,24 @@ const mkfs: CommandFn = (ctx) => {
     return 1;
   }
   const lv = lvOf(ctx.node, dev);
+  // NOTE: gfs2-utils 3.0.12 gfs2/mkfs/main_mkfs.c `check_mount()`, before the question: die() (libgfs2.h:
+  // "<file>: " + message, exit(-1) = 255) when the device cannot be stat'ed or an O_EXCL open says EBUSY
+  // (a mount or another exclusive holder on this node).
+  if (!ctx.node.fs.exists(dev)) {
+    ctx.err(`libgfs2.h: could not stat device ${dev}\n`);
+    return 255;
+  }
   if (!lv) {
-    ctx.err(`mkfs.gfs2: can't open device ${dev}: No such file or directory\n`);
-    return 1;
+    if (ctx.node.fs.stat(dev)?.device === 'block') {
+      ctx.err(`mkfs.gfs2: ${dev}: the lab models GFS2 on logical volumes only\n`);
+      return 1;
+    }
+    ctx.err(`libgfs2.h: ${dev} is not a block device\n`);
+    return 255;
+  }
+  if (lvOpenCount(ctx.node, lv.key) > 0) {
+    ctx.err(`libgfs2.h: device ${dev} is busy\n`);
+    return 255;
   }
   const meta = lvMeta(ctx.node, lv.vg, lv.lv);
   const l = meta.read();

@@ -9,3 +9,4 @@ import './drbd-commands.js';
 import './lvm.js';
 import './gfs2.js';
 import './fetch.js';
+import './fence-handlers.js';

@@ -8,10 +8,11 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 import type { LabNode } from '../node/node.js';
 import { registerCommand } from '../commands/index.js';
 import { registerService, type ActionResult } from '../node/services.js';
+import type { Subsystem } from '../subsystems.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { EXTENT_KIB, hexId, st, type DevData, type VgMeta } from './state.js';
-import { drbdData, drbdWrite, setHeldOpen } from './drbd.js';
+import { drbdData, drbdWrite, setGuestWriters, setHeldOpen } from './drbd.js';
 import { setActiveSizeKiB } from './parted.js';
 
 const PE_START_KIB = 1024;
@@ -230,11 +231,36 @@ function activate(node: LabNode, vg: string, lv: string): void {
   syncDm(node);
 }
 
+/** What the storage subsystem needs of the virt subsystem (its public queries, typed structurally). */
+interface GuestsView {
+  names(node: string): string[];
+  record(node: string, name: string): { live?: { def: { disks: { source?: string }[] } } } | undefined;
+}
+
+/**
+ * How many holders keep an active LV open on a node: a mounted file system and each running guest
+ * whose disk is the LV (qemu-kvm opens its block devices for as long as the guest runs). This is the
+ * device-mapper open count LVM reads (lvm2 2.02.98 lib/activate/activate.c `_lv_open_count()`).
+ */
+export function lvOpenCount(node: LabNode, key: string): number {
+  let n = st(node)
+    .of(node)
+    .mounts.filter((m) => m.dev === `/dev/mapper/${mapperName(key)}`).length;
+  const virt = node.world.world().sub<GuestsView & Subsystem>('virt');
+  if (virt)
+    for (const name of virt.names(node.name))
+      for (const d of virt.record(node.name, name)?.live?.def.disks ?? [])
+        if (d.source && lvOf(node, d.source)?.key === key) n++;
+  return n;
+}
+
 function deactivate(node: LabNode, key: string): boolean {
   const ns = st(node).of(node);
   const i = ns.active.indexOf(key);
   if (i < 0) return true;
-  if (ns.mounts.some((m) => m.dev === `/dev/mapper/${mapperName(key)}`)) return false;
+  // NOTE: device-mapper refuses to remove a device that is open (lvm2 2.02.98 lib/activate/activate.c
+  // `lv_deactivate()` -> "Logical volume %s/%s in use."), whoever holds it: a mount or a running guest.
+  if (lvOpenCount(node, key) > 0) return false;
   ns.active[i] = '';
   while (ns.active.length && ns.active[ns.active.length - 1] === '') ns.active.pop();
   syncDm(node);
@@ -276,6 +302,20 @@ export function lvMeta(
     },
   };
 }
+
+setGuestWriters((node, device) => {
+  // Running guests whose disks are LVs of the VG on this DRBD device write through it.
+  const hit = drbdData(node, device);
+  const vg = hit?.data.vg?.name;
+  if (!vg) return 0;
+  const virt = node.world.world().sub<GuestsView & Subsystem>('virt');
+  if (!virt) return 0;
+  return virt
+    .names(node.name)
+    .filter((name) =>
+      (virt.record(node.name, name)?.live?.def.disks ?? []).some((d) => d.source && lvOf(node, d.source)?.vg === vg),
+    ).length;
+});
 
 setHeldOpen((node, device) => {
   // An active LV on a VG whose PV is this device holds it open.
@@ -627,12 +667,14 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
           vg_name: v.meta.name,
           pv_count: '1',
           lv_count: String(v.meta.lvs.length),
+          snap_count: '0',
           vg_attr: `wz--n${v.meta.clustered ? 'c' : '-'}`,
           vg_size: sz(v.meta.extents * EXTENT_KIB),
           vg_free: sz(vgFree(v) * EXTENT_KIB),
           vg_clustered: v.meta.clustered ? 'clustered' : '',
         }));
-      fields ??= ['vg_name', 'pv_count', 'lv_count', 'vg_attr', 'vg_size', 'vg_free'];
+      // NOTE: lvm2 2.02.98 lib/config/defaults.h DEFAULT_VGS_COLS: vg_name,pv_count,lv_count,snap_count,vg_attr,vg_size,vg_free.
+      fields ??= ['vg_name', 'pv_count', 'lv_count', 'snap_count', 'vg_attr', 'vg_size', 'vg_free'];
       if (!rows.length && !names.length) {
         ctx.err('  No volume groups found\n');
         return 0;
@@ -655,7 +697,8 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
           rows.push({
             lv_name: lv.name,
             vg_name: v.meta.name,
-            lv_attr: `-wi-${on ? 'a' : '-'}----`,
+            // NOTE: lvm2 2.02.98 lib/metadata/lv.c `lv_attr_dup()`: [4] 'a' active, [5] 'o' open (device open count).
+            lv_attr: `-wi-${on ? 'a' : '-'}${on && lvOpenCount(ctx.node, `${v.meta.name}/${lv.name}`) ? 'o' : '-'}---`,
             lv_size: sz(lv.extents * EXTENT_KIB),
             lv_path: `/dev/${v.meta.name}/${lv.name}`,
           });
@@ -671,6 +714,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       pv_free: 'PFree',
       pv_count: '#PV',
       lv_count: '#LV',
+      snap_count: '#SN',
       vg_attr: 'Attr',
       vg_size: 'VSize',
       vg_free: 'VFree',
@@ -713,11 +757,7 @@ function vgdisplay(ctx: CmdCtx): number {
   for (const v of all) {
     const m = v.meta;
     const alloc = m.lvs.reduce((a, x) => a + x.extents, 0);
-    const open = m.lvs.filter((x) =>
-      st(ctx.node)
-        .of(ctx.node)
-        .mounts.some((mt) => mt.dev === `/dev/mapper/${mapperName(`${m.name}/${x.name}`)}`),
-    ).length;
+    const open = openLvs(ctx.node, v);
     ctx.out(
       [
         '  --- Volume group ---',
@@ -747,6 +787,11 @@ function vgdisplay(ctx: CmdCtx): number {
     );
   }
   return 0;
+}
+
+/** LVs of a VG open on a node (lvm2 2.02.98 lib/activate/activate.c `lvs_in_vg_opened()`). */
+function openLvs(node: LabNode, v: Vg): number {
+  return v.meta.lvs.filter((lv) => lvOpenCount(node, `${v.meta.name}/${lv.name}`) > 0).length;
 }
 
 function vgchange(ctx: CmdCtx): number {
@@ -779,15 +824,30 @@ function vgchange(ctx: CmdCtx): number {
       const on = act.startsWith('y') || act === 'ly' || act === 'ey';
       const local = act.startsWith('l') || !v.meta.clustered;
       const nodes = local ? [ctx.node] : clusterNodes(ctx.node, v.meta.name);
+      if (!on) {
+        // NOTE: lvm2 2.02.98 tools/vgchange.c `vgchange_activate()`: with any LV of the VG open on this
+        // node it refuses the whole VG before touching one LV ("FIXME: Force argument to deactivate them?").
+        const open = openLvs(ctx.node, v);
+        if (open) {
+          ctx.err(`  Can't deactivate volume group "${v.meta.name}" with ${open} open logical volume(s)\n`);
+          code = 5;
+          continue;
+        }
+      }
       let activeCount = 0;
-      for (const n of nodes)
+      for (const n of nodes) {
+        let busy = false;
         for (const lv of v.meta.lvs) {
           if (on) activate(n, v.meta.name, lv.name);
-          else if (!deactivate(n, `${v.meta.name}/${lv.name}`)) {
-            ctx.err(`  Can't deactivate volume group "${v.meta.name}" with 1 open logical volume(s)\n`);
-            code = 5;
-          }
+          else if (!deactivate(n, `${v.meta.name}/${lv.name}`)) busy = true;
         }
+        // NOTE: an LV open on another node stays active there; clvmd answers with the errno
+        // (lvm2 2.02.98 lib/locking/cluster_locking.c `_lock_for_cluster()`: "Error locking on node %s: %s").
+        if (busy) {
+          ctx.err(`  Error locking on node ${n.fqdn}: Device or resource busy\n`);
+          code = 5;
+        }
+      }
       activeCount = v.meta.lvs.filter((x) =>
         st(ctx.node).of(ctx.node).active.includes(`${v.meta.name}/${x.name}`),
       ).length;
@@ -865,8 +925,9 @@ function clvmdStop(node: LabNode): ActionResult {
     let text = '';
     let ok = true;
     for (const v of vgList) {
-      let n = 0;
-      for (const lv of v.meta.lvs) if (!deactivate(node, `${v.meta.name}/${lv.name}`)) n++;
+      // NOTE: the init script's `vgchange -anl` refuses a VG with open LVs as a whole (see vgchange).
+      const n = openLvs(node, v);
+      if (!n) for (const lv of v.meta.lvs) deactivate(node, `${v.meta.name}/${lv.name}`);
       if (n) {
         ok = false;
         text += `  Can't deactivate volume group "${v.meta.name}" with ${n} open logical volume(s)\n`;

@@ -149,9 +149,15 @@ describe('GFS2', () => {
       await lab.stop();
     }
 
-    // Node 1 crashes: node 2 takes its journal once the fence succeeded.
+    // Node 1 crashes: node 2 takes its journal once the fence succeeded. NOTE: this world's cluster is a
+    // fake (no cman_tool, no fence_node), so the handler DRBD runs on node 2 is a test script reporting
+    // the peer stonithed (exit 7); the real handlers are in fence-peer.test.ts.
+    n2.fs.writeFile('/sbin/obliterate-peer.sh', '#!/bin/bash\nexit 7\n', 0o755);
     w.fault({ kind: 'crash', node: 'an-node01' });
-    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const log = n2.fs.readText('/var/log/messages');
     const i1 = log.indexOf('kernel: GFS2: fsid=an-cluster-A:shared.1: jid=0: Trying to acquire journal lock...');
     const i2 = log.indexOf('kernel: GFS2: fsid=an-cluster-A:shared.1: jid=0: Looking at journal...');

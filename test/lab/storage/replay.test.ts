@@ -11,6 +11,7 @@ import { renderFile } from '../../../src/engine/render.js';
 import { parseProcDrbd } from '../../../src/verify/proc-drbd.js';
 import { parseDrbdStatus } from '../../../src/verify/drbd-status.js';
 import { parsePartedHuman } from '../../../src/verify/parted.js';
+import { syncKernel } from '../../../src/lab/storage/parted.js';
 import { parsePvscan, parseVgscan, parseLvscan } from '../../../src/verify/lvm-scan.js';
 import { parseGfs2Status, parseGfs2Table, parseGfs2Uuid } from '../../../src/verify/gfs2-status.js';
 import { destructiveLog } from '../../../src/lab/storage/index.js';
@@ -76,9 +77,17 @@ describe('storage steps 12-16: the exact command strings on fresh nodes', () => 
         'parted -s -a optimal /dev/sda mkpart logical 67.5GB 284GB',
         'parted -s -a optimal /dev/sda mkpart logical 284GB 100%',
       ])
-        expect(await ok(n, c)).toBe('');
+        // parted 2.1 on the busy system disk: exit 1 with the kernel re-read warning (2200-2202)
+        expect(await run(n, c)).toEqual({
+          code: 1,
+          out: 'Warning: WARNING: the kernel failed to re-read the partition table on /dev/sda\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n',
+          err: '',
+        });
       for (const k of [5, 6, 7])
         expect(await run(n, `parted -s /dev/sda align-check opt ${k}`)).toEqual({ code: 0, out: '', err: '' });
+      expect(await ok(n, 'cat /proc/partitions')).not.toMatch(/ sda5\n/);
+      // the reboot the step does next (2271): the kernel reads the new table at boot
+      for (const disk of Object.keys(n.disks)) syncKernel(n, disk);
       const parts = await ok(n, 'cat /proc/partitions');
       expect(parts).toMatch(/ sda5\n/);
       expect(parts).toMatch(/ sda7\n/);

@@ -5,7 +5,7 @@
  * read, on both example clusters.
  */
 import { describe, expect, it } from 'vitest';
-import { answers, run, storageWorld } from './setup.js';
+import { answers, cluster, run, storageWorld } from './setup.js';
 import { derivePlan, type Plan } from '../../../src/plan/derive.js';
 import { renderFile } from '../../../src/engine/render.js';
 import { CommandFailed } from '../../../src/errors.js';
@@ -19,7 +19,7 @@ import { clvm } from '../../../steps/clvm.js';
 import { gfs2 } from '../../../steps/gfs2.js';
 import { destructiveLog } from '../../../src/lab/storage/index.js';
 
-function handle(p: Plan, n: LabNode): NodeHandle {
+function handle(p: Plan, n: LabNode, w?: World): NodeHandle {
   const plan = p.nodes.find((x) => x.name === n.name)!;
   const h: NodeHandle = {
     plan,
@@ -39,6 +39,13 @@ function handle(p: Plan, n: LabNode): NodeHandle {
         return null;
       }
     },
+    // the reboot after partitioning (parted 2.1 could not make the kernel re-read the busy disk)
+    async waitForReconnect() {
+      await w?.settle();
+      if (!n.running) throw new Error(`${n.name} is down`);
+      // the fake cluster stands for cman, started again at boot
+      if (w) cluster(w).up.add(n.name);
+    },
     async writeFile(path, content, opts = {}) {
       if (opts.backup === 'orig' && n.fs.exists(path) && !n.fs.exists(`${path}.orig`))
         n.fs.writeFile(`${path}.orig`, n.fs.readFile(path));
@@ -55,8 +62,8 @@ async function runTask(w: World, p: Plan, t: Task, captured: Map<string, unknown
     const peer = p.nodes.find((x) => x.name !== name)!.name;
     return {
       plan: p,
-      node: handle(p, w.nodes[name]),
-      peer: handle(p, w.nodes[peer]),
+      node: handle(p, w.nodes[name], w),
+      peer: handle(p, w.nodes[peer], w),
       prompt: {
         confirm: async (_m, d) => d ?? true,
         input: async (_m, o) => o?.def ?? '',
@@ -115,4 +122,42 @@ describe("the storage steps' code against the lab", () => {
       for (const s of steps.slice(0, 2)) for (const t of s.tasks) await runTask(w, p, t, captured, log);
       expect(a.nodes.map((n) => destructiveLog(w, n.name).length)).toEqual(before);
     });
+});
+
+describe('drbd-partitions on the strict lab (parted 2.1 cannot make the kernel re-read the busy system disk)', () => {
+  async function partedWorld() {
+    const a = answers('examples/tutorial.anvil.yaml');
+    const w = await storageWorld(a);
+    const p = derivePlan(a);
+    return { w, p, n1: w.nodes[a.nodes[0].name] };
+  }
+  const task = drbdPartitions.tasks[0];
+
+  it('expects the re-read warning (exit 1, tutorial 2200-2202), reboots, and completes a set an interrupted run left half made', async () => {
+    const { w, p, n1 } = await partedWorld();
+    // an earlier run was killed after the extended and the first logical partition
+    for (const c of ['mkpart extended 47.5GB 100%', 'mkpart logical 47.5GB 67.5GB']) {
+      const r = await run(n1, `parted -s -a optimal /dev/sda ${c}`);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('the kernel failed to re-read the partition table on /dev/sda');
+    }
+    const log: string[] = [];
+    await runTask(w, p, { ...task, on: 'node1' }, new Map(), log);
+    const table = (await run(n1, 'parted -s /dev/sda unit GB print')).out;
+    expect(table).toMatch(/ 5 +47\.5GB +67\.5GB .* logical/);
+    expect(table).toMatch(/ 6 +67\.5GB +284GB .* logical/);
+    expect(table).toMatch(/ 7 +284GB +500GB .* logical/);
+    expect(log.join('\n')).toContain('the kernel keeps the old partition table until the reboot (expected)');
+    expect((await run(n1, 'cat /proc/partitions')).out).toMatch(/ sda7\n/);
+    expect(destructiveLog(w, n1.name).filter((e) => e.op === 'parted mkpart')).toHaveLength(4);
+  });
+
+  it('refuses to finish a set that is not the beginning of the plan, with what it saw', async () => {
+    const { w, p, n1 } = await partedWorld();
+    for (const c of ['mkpart extended 47.5GB 100%', 'mkpart logical 47.5GB 60GB'])
+      await run(n1, `parted -s -a optimal /dev/sda ${c}`);
+    await expect(runTask(w, p, { ...task, on: 'node1' }, new Map(), [])).rejects.toThrow(
+      /already has partition 5 but not 6, 7, and partition 5 is not where the plan puts it \(47\.5GB-67\.5GB\) \(seen: 5: logical 47\.5GB-60\.0GB\)/,
+    );
+  });
 });

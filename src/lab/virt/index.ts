@@ -14,8 +14,16 @@ import { VirtModel, type VirtSaved } from './model.js';
 import { registerVirshDomainCommands } from './virsh-domain.js';
 import { VIRT_INSTALL_COMMANDS } from './virt-install.js';
 
-export { VirtModel, VirtError, virtModel, NETWORK_INSTALL_MS, MEDIA_INSTALL_MS, GUEST_SHUTDOWN_MS } from './model.js';
-export type { DoubleStart, DomainRecord, LiveDomain, DomState } from './model.js';
+export {
+  VirtModel,
+  VirtError,
+  virtModel,
+  NETWORK_INSTALL_MS,
+  MEDIA_INSTALL_MS,
+  MEDIA_STAGE2_MS,
+  GUEST_SHUTDOWN_MS,
+} from './model.js';
+export type { VirtOpts, DoubleStart, DomainRecord, LiveDomain, DomState } from './model.js';
 export { domainXml, parseDomainXml } from './domain.js';
 export type { DomainDef } from './domain.js';
 

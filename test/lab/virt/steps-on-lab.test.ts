@@ -128,4 +128,12 @@ describe("vm-provision's tasks on the lab", () => {
     }
     expect(m.doubleStarts()).toEqual([]);
   });
+
+  it("libvirt-guests' stop with guests running fails loudly: the lab has no managed save (review N6)", async () => {
+    // NOTE: libvirt 0.10.2 libvirt-guests.init: ON_SHUTDOWN=suspend saves each running guest (virsh managedsave).
+    const r = await w.nodes['an-node01'].exec('/etc/init.d/libvirt-guests stop');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Running guests on default URI: vm0001-dev, vm0002-web\n');
+    expect(r.stdout).toContain('the lab does not simulate a managed save');
+  });
 });

@@ -46,6 +46,8 @@ export interface GroupStatus {
   last?: string;
   /** Lab times of the restarts in place still remembered (restart_expire_time). */
   restarts: number[];
+  /** Lab time of the last state change (rg_state_t's rs_transition; `clustat -l` "Last Transition"). */
+  transition?: number;
 }
 
 /** One node's running daemon. */
@@ -245,6 +247,7 @@ export class Rgmanager implements Subsystem {
   private set(id: string, st: Partial<GroupStatus> & { state: GroupState }): void {
     const cur = this.s.groups[id] ?? { state: 'stopped', restarts: [] };
     const next: GroupStatus = { ...cur, ...st };
+    if (next.state !== cur.state || !this.s.groups[id]) next.transition = this.w.now();
     if (!('owner' in st)) next.owner = cur.owner;
     if (next.owner === undefined) delete next.owner;
     if (next.last === undefined) delete next.last;

@@ -291,6 +291,7 @@ base(
     '/usr/sbin/fence_tool',
     '/usr/sbin/dlm_tool',
     '/usr/sbin/group_tool',
+    '/usr/sbin/gfs_control',
     '/usr/sbin/fence_ipmilan',
     '/usr/sbin/fence_apc_snmp',
     '/usr/sbin/fenced',

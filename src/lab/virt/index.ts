@@ -14,6 +14,7 @@ import { SERVICES, registerService } from '../node/services.js';
 import { VirtModel, type VirtSaved } from './model.js';
 import { registerVirshDomainCommands } from './virsh-domain.js';
 import { VIRT_INSTALL_COMMANDS } from './virt-install.js';
+import { brctl } from './brctl.js';
 
 export {
   VirtModel,
@@ -31,6 +32,7 @@ export type { DomainDef } from './domain.js';
 registerSubsystem({ key: 'virt', create: (world, saved) => new VirtModel(world, saved as VirtSaved | undefined) });
 registerVirshDomainCommands();
 for (const [name, fn] of Object.entries(VIRT_INSTALL_COMMANDS)) registerCommand(name, fn);
+registerCommand('brctl', brctl);
 
 // NOTE: libvirt-guests (libvirt 0.10.2 tools/libvirt-guests.init.sh, ON_SHUTDOWN=suspend by default)
 // suspends every running guest with `virsh managedsave` on stop. The lab has no managed save: a stop

@@ -136,4 +136,17 @@ describe("vm-provision's tasks on the lab", () => {
     expect(r.stdout).toContain('Running guests on default URI: vm0001-dev, vm0002-web\n');
     expect(r.stdout).toContain('the lab does not simulate a managed save');
   });
+
+  it("brctl show lists the bridge, its bond and the running guests' taps (bridge-utils 1.2 format)", async () => {
+    // NOTE: brctl_cmd.c show_bridge(): name\t\t, 8000.<mac>, \tno\t\t, ports joined by \n + 7 tabs.
+    const n = w.nodes['an-node01'];
+    const br = n.net.state.ifaces['vbr2'];
+    const r = await n.exec('brctl show vbr2');
+    expect(r.code).toBe(0);
+    const ports = [...(br.ports ?? []), 'vnet0', 'vnet1'].sort();
+    expect(r.stdout).toBe(
+      `bridge name\tbridge id\t\tSTP enabled\tinterfaces\nvbr2\t\t8000.${br.mac.replace(/:/g, '')}\tno\t\t${ports.join('\n\t\t\t\t\t\t\t')}\n`,
+    );
+    expect((await n.exec('brctl addbr x')).code).toBe(1);
+  });
 });

@@ -138,7 +138,10 @@ export const storageServices: Step = {
     'are nested so they start drbd first and stop it last. The services have autostart="1", so they start when ' +
     'rgmanager gains quorum. Now that the cluster runs, the new file is pushed with `cman_tool version -r`, which ' +
     'authenticates to ricci on each node; `cman_tool version` then shows the new config_version on both nodes. ' +
-    'rgmanager stays off at boot for now: the cluster is still started by hand after each boot.',
+    'rgmanager stays off at boot for now: the cluster is still started by hand after each boot. libvirt-guests is ' +
+    'turned off too: its default ON_SHUTDOWN=suspend would save the memory of the guests rgmanager runs on a manual ' +
+    'reboot (it stops before rgmanager), and a later start would restore that image over a disk the peer has changed; ' +
+    'the tutorial leaves the starting and stopping of guests to rgmanager alone.',
   warnings: [
     'It is a fairly common mistake to interpret exclusive to mean that a service is only allowed to run on one node at a time. This is not the case.',
     "Enable both storage services at about the same time: the first node's DRBD waits wfc-timeout seconds for its peer.",
@@ -176,6 +179,30 @@ export const storageServices: Step = {
         'chkconfig --list libvirtd: off in every runlevel (rgmanager starts it as the last resource of the storage service)',
       ],
       verify: (ctx) => chkconfigOff(ctx, 'storage-services.libvirtd-off', 'libvirtd'),
+    },
+    {
+      id: 'storage-services.libvirt-guests-off',
+      title: 'Keep libvirt-guests off (rgmanager alone starts and stops the guests)',
+      on: 'both',
+      kind: 'safe',
+      commands: () => ['chkconfig libvirt-guests off', '/etc/init.d/libvirt-guests stop'],
+      // NOTE: libvirt-guests (libvirt 0.10.2, /etc/sysconfig/libvirt-guests: ON_SHUTDOWN=suspend by
+      // default) runs at K02, before rgmanager's K74: a manual reboot would `managedsave` every guest the
+      // cluster runs here, rgmanager would then find them stopped and the peer boot them from the same disk;
+      // a later `virsh start` here restores the saved memory over a disk changed since. The tutorial puts
+      // every daemon that starts or stops guests under rgmanager and off at boot (2826-2831, 3083-3085), so
+      // libvirt-guests is turned off. Its stop is run only while no guest exists (first build, rgmanager
+      // not running yet), when it has nothing to save and drops the lock that would make rc run it at the
+      // next shutdown; on a running cluster it is never stopped (that would suspend the guests).
+      async run(ctx) {
+        if (!(await isInstalled(ctx.node, 'libvirt-guests'))) return;
+        await ctx.node.sh('chkconfig libvirt-guests off');
+        if (!(await isRunning(ctx.node, 'rgmanager'))) await ensureStopped(ctx.node, 'libvirt-guests');
+      },
+      expect: () => [
+        "chkconfig --list libvirt-guests: off in every runlevel (a shutdown does not suspend the cluster's guests)",
+      ],
+      verify: (ctx) => chkconfigOff(ctx, 'storage-services.libvirt-guests-off', 'libvirt-guests'),
     },
     {
       id: 'storage-services.start-rgmanager',

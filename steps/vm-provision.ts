@@ -115,9 +115,13 @@ export function loadedTargets(xml: string): string[] {
 
 /**
  * The end of the installs, run by the tool: wait until every guest has finished its installer and
- * runs from its disk (a kickstart install reboots by itself; a Windows install needs the operator at
- * the console on real hardware, so the tool asks first), then eject the install media with
- * `virsh change-media` (libvirt 0.10 can; the tutorial's "no CLI way" was libvirt 0.8), and check.
+ * runs from its disk (a Windows install needs the operator at the console on real hardware, so the
+ * tool asks first), then eject the install media with `virsh change-media` (libvirt 0.10 can; the
+ * tutorial's "no CLI way" was libvirt 0.8), and check. A kickstart guest is left shut off when its
+ * installer reboots (the install XML has on_reboot=destroy and virt-install 0.600 exited when the
+ * install began: "Domain installation still in progress", tutorial 3357-3358); the tutorial's next
+ * capture shows it running with a new id (3367-3369; "you may need to reboot manually", 3362), so
+ * the tool starts it with `virsh start` once it has stayed off for a poll interval.
  */
 export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
   const p = ctx.plan;
@@ -133,12 +137,39 @@ export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
   for (const v of p.vms) {
     const h = handleOf(ctx, v.host);
     const t0 = clock().now();
+    let offSince: number | undefined;
+    let started = false;
     const xml = await until(
       async () => {
         const r = await h.exec(`virsh dumpxml ${q(v.name)}`);
         if (r.code !== 0) return undefined;
         const running = /<domain\b[^>]*\bid=['"]\d+['"]/.test(r.stdout);
-        return running && !/<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(r.stdout) ? r.stdout : undefined;
+        const installer = /<os>[\s\S]*?<(kernel|initrd)>[\s\S]*?<\/os>/.test(r.stdout);
+        if (running) {
+          offSince = undefined;
+          return installer ? undefined : r.stdout;
+        }
+        // NOTE: shut off with its installed definition: the installer's reboot met on_reboot=destroy and
+        // nothing boots it again (virt-install 0.600 exits right after a kickstart install starts). A
+        // waiting virt-install (Windows) boots it within its 2-s poll, so the tool starts it only once it
+        // has stayed off for a whole poll interval.
+        if (installer) return undefined;
+        if (offSince === undefined) {
+          offSince = clock().now();
+          return undefined;
+        }
+        if (clock().now() - offSince < FINISH_TIMING.offMs) return undefined;
+        const s = await h.exec(`virsh start ${q(v.name)}`);
+        if (s.code !== 0)
+          throw new VerifyFailed(
+            'vm-provision.finish-install',
+            h.plan.name,
+            `${v.name} started after its install`,
+            `virsh start: ${(s.stderr || s.stdout).trim() || `exit ${s.code}`}`,
+          );
+        started = true;
+        offSince = undefined;
+        return undefined;
       },
       FINISH_TIMING.installMs,
       10_000,
@@ -153,7 +184,7 @@ export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
     for (const dev of loadedTargets(xml))
       await h.sh(`virsh change-media ${q(v.name)} ${q(dev)} --eject --live --config`);
     details[v.name] =
-      `installed on ${v.host.name} in ${Math.round((clock().now() - t0) / 60_000)} min${loadedTargets(xml).length ? `; ejected ${loadedTargets(xml).join(', ')}` : ''}`;
+      `installed on ${v.host.name} in ${Math.round((clock().now() - t0) / 60_000)} min${started ? '; shut off after its installer rebooted, started with virsh start' : ''}${loadedTargets(xml).length ? `; ejected ${loadedTargets(xml).join(', ')}` : ''}`;
   }
   const problems = await installProblems(ctx);
   if (problems.length)
@@ -171,8 +202,11 @@ export function mediaFiles(p: Plan): string[] {
   return p.vms.filter(usesMedia).flatMap((v) => [v.install.cdrom, v.install.floppy].filter((x): x is string => !!x));
 }
 
-/** How long the tool waits for a guest's installer (install clock). */
-export const FINISH_TIMING = { installMs: 4 * 3_600_000 };
+/**
+ * How long the tool waits for a guest's installer (install clock), and how long an installed guest
+ * must stay shut off before the tool starts it (longer than virt-install's 2-s poll).
+ */
+export const FINISH_TIMING = { installMs: 4 * 3_600_000, offMs: 10_000 };
 
 /** LVM's size suffixes (powers of 1024, as lvcreate -L reads them) in MiB. */
 const UNIT_MIB: Record<string, number> = { m: 1, g: 1024, t: 1024 * 1024 };

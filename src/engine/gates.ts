@@ -20,6 +20,11 @@ export interface GateMode {
   acceptGates: boolean;
   /** This gate stopped the previous run and the operator resumed: they did what it asked. */
   resumedAfterStop: boolean;
+  /**
+   * The gate is a test the tool can run itself (`gate.drive`): a resume is no evidence that it passed,
+   * so under `--yes` it is recorded as not run, and interactively its checklist is asked again.
+   */
+  test?: boolean;
 }
 
 /** The instructions and checklist as plain text, for output and prompts. */
@@ -36,7 +41,11 @@ export async function meetGate(
   mode: GateMode,
 ): Promise<GateOutcome> {
   const { instruct, checklist } = gateText(task, p);
-  if (mode.resumedAfterStop) return { result: 'confirmed', summary: 'operator resumed the run after the gate stop' };
+  if (mode.resumedAfterStop && !mode.test)
+    return { result: 'confirmed', summary: 'operator resumed the run after the gate stop' };
+  // NOTE: a test is never recorded as passed on a resume alone (issue 16 point 4): nobody saw it pass.
+  if (mode.resumedAfterStop && mode.yes)
+    return { result: 'accepted', summary: 'not run: the run was resumed under --yes; no evidence the test passed' };
   if (mode.yes) {
     if (mode.acceptGates)
       return { result: 'accepted', summary: 'not run: passed over with --accept-gates (nobody did or confirmed it)' };

@@ -821,6 +821,7 @@ export class Runner {
       yes: !!this.o.yes,
       acceptGates: !!this.o.acceptGates,
       resumedAfterStop: !!this.o.resumeGates && prev?.awaitingOperator === true && prev.inputHash === hash,
+      test: !!task.gate?.drive,
     });
     if (g.result === 'stop') {
       rec.status = 'pending';

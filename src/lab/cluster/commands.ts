@@ -13,6 +13,7 @@ import { resolveOn } from '../commands/hosts.js';
 import { CLUSTER_CONF, ConfInvalid, parseConf, parseXml, type ClusterConf, type ConfNode, type XmlEl } from './conf.js';
 import { clusterOf, VERSIONS, type Rt } from './model.js';
 import { checkPassword, shadowEntry } from './passwd.js';
+import { groupLs } from './group-tools.js';
 
 const h = (levels: string, start: number, stop: number) => ({ levels, start, stop });
 
@@ -280,6 +281,9 @@ const cmanTool: CommandFn = async (ctx) => {
       if (a.includes('-r')) return versionR(ctx, r);
       ctx.out(`${VERSIONS.cmanTool} config ${r.cc.version}\n`);
       return 0;
+    case 'services':
+      // NOTE: cluster 3.0.12 cman_tool main.c show_services(): `system("group_tool ls")`.
+      return groupLs(ctx);
     default:
       ctx.err(`cman_tool: ${verb} is not simulated by the lab\n`);
       return 1;

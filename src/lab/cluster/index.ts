@@ -8,6 +8,7 @@ import './agents.js';
 import './passwd.js';
 import './model.js';
 import './commands.js';
+import './group-tools.js';
 
 export { clusterView, type ClusterView } from './view.js';
 import './rgmanager/index.js';

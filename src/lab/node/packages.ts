@@ -291,6 +291,7 @@ base(
     '/usr/sbin/fence_tool',
     '/usr/sbin/dlm_tool',
     '/usr/sbin/group_tool',
+    '/usr/sbin/gfs_control',
     '/usr/sbin/fence_ipmilan',
     '/usr/sbin/fence_apc_snmp',
     '/usr/sbin/fenced',
@@ -344,9 +345,12 @@ base(
 );
 base('lvm2-cluster', '2.02.98-9.el6', ['/usr/sbin/clvmd'], { services: ['clvmd'], requires: ['lvm2'], sizeK: 630 });
 base('libvirt-client', '0.10.2-18.el6', ['/usr/bin/virsh'], { services: ['libvirt-guests'], sizeK: 10000 });
+// NOTE: bridge-utils comes with libvirt: the tutorial never installs it, yet its ifcfg-vbr2 (TYPE=Bridge)
+// needs brctl (EL6 initscripts' ifup-eth refuses a bridge without /usr/sbin/brctl).
+base('bridge-utils', '1.2-10.el6', ['/usr/sbin/brctl'], { sizeK: 38 });
 base('libvirt', '0.10.2-18.el6', ['/usr/sbin/libvirtd'], {
   services: ['libvirtd'],
-  requires: ['libvirt-client'],
+  requires: ['libvirt-client', 'bridge-utils'],
   sizeK: 7800,
   dirs: ['/etc/libvirt/qemu/networks/autostart', '/var/lib/libvirt/images'],
   files: {

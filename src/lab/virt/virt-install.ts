@@ -1,9 +1,12 @@
 /**
  * virt-install (python-virtinst 0.600 on EL6) as the tutorial's provision scripts call it
  * (3310-3321, 3696-3707): a network install (`--location` + `--extra-args ks=...`) prints 3351-3358
- * and returns while the guest installs; a media install (`--cdrom`, Windows) prints 3718-3721 and
- * waits, in lab time, until the install has finished. The domain is defined (final definition) and
- * started with the installer's boot configuration; the install ends in lab time (see model.ts).
+ * and returns while the guest installs (the guest is left shut off when its installer reboots); a
+ * media install (`--cdrom`, Windows) prints 3718-3721 and waits, in lab time, through both install
+ * stages, then restarts the guest ("Guest installation complete... restarting guest."). The domain
+ * is defined (final definition) and started with the installer's boot configuration; the install ends
+ * in lab time (see model.ts). Source: python-virtinst 0.600.0 (git b29042a), virt-install
+ * start_install() and check_domain(), virtinst/Guest.py continue_install(), virtinst/osdict.py.
  */
 import type { CmdCtx, CommandFn } from '../shell/types.js';
 import { parseOpts, val } from '../commands/util.js';
@@ -270,22 +273,43 @@ const virtInstall: CommandFn = async (ctx) => {
     );
     return 0;
   }
-  ctx.out('Domain installation still in progress. Waiting for installation to complete.\n');
-  // NOTE: waiting lets lab time pass, as `sleep` does: the install ends, the guest reboots.
-  const id = live.rt.id;
-  world.advanceTo(live.install!.doneAt);
-  const r = model.record(ctx.node.name, name);
-  if (r?.live && r.live.rt.id !== id) {
-    ctx.out('Domain has shutdown. Continuing.\n');
+  // NOTE: python-virtinst 0.600 virt-install start_install(): a Windows guest (osdict "continue": True) makes
+  // virt-install wait (check_domain()'s 2-s poll) through both install stages, then restart the guest itself.
+  // Waiting lets lab time pass, as `sleep` does.
+  const failed = () => {
     ctx.out(
-      `Domain creation completed. You can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\n`,
+      `Domain installation does not appear to have been successful.\nIf it was, you can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\notherwise, please restart your installation.\n`,
     );
-    return 0;
+    return 1;
+  };
+  const waitOff = (doneAt: number, id: number): boolean => {
+    ctx.out('Domain installation still in progress. Waiting for installation to complete.\n');
+    world.advanceTo(doneAt);
+    const r = model.record(ctx.node.name, name);
+    if (r?.live?.rt.id === id) return false;
+    ctx.out('Domain has shutdown. Continuing.\n');
+    return true;
+  };
+  if (!waitOff(live.install!.doneAt, live.rt.id)) return failed();
+  let stage2;
+  try {
+    stage2 = model.continueInstall(ctx.node.name, name);
+  } catch (e) {
+    if (!(e instanceof VirtError)) throw e;
+    ctx.err(`ERROR    ${e.message}\n`);
+    return failed();
   }
-  ctx.out(
-    `Domain installation does not appear to have been successful.\nIf it was, you can restart your domain by running:\n  virsh --connect qemu:///system start ${name}\notherwise, please restart your installation.\n`,
-  );
-  return 1;
+  ctx.out(meter('Starting domain...', '0 B', '00:00', '    '));
+  if (!waitOff(stage2.install!.doneAt, stage2.rt.id)) return failed();
+  ctx.out('Guest installation complete... restarting guest.\n');
+  try {
+    model.startDomain(ctx.node.name, name, 'virt-install');
+  } catch (e) {
+    if (!(e instanceof VirtError)) throw e;
+    ctx.err(`ERROR    ${e.message}\n`);
+    return failed();
+  }
+  return 0;
 };
 
 /** virt-install's implementation, by command-registry name. */

@@ -73,6 +73,14 @@ Object.assign(VIRSH, {
     ctx.out(`Domain ${name} defined from ${file}\n\n`);
     return 0;
   },
+  create: (ctx, [file]) => {
+    const name = /<name>([^<]+)<\/name>/.exec(ctx.node.fs.readText(file))?.[1];
+    const v = fv(ctx.node.world.world());
+    if (!name || v.on(ctx.node.name)[name]) return 1;
+    v.start(ctx.node.name, name);
+    ctx.out(`Domain ${name} created from ${file}\n\n`);
+    return 0;
+  },
   start: (ctx, [name]) => {
     const v = fv(ctx.node.world.world());
     if (!name || !(name in v.on(ctx.node.name)) || v.on(ctx.node.name)[name]) return 1;

@@ -38,6 +38,8 @@ describe.skipIf(!REAL_VIRT)('rgmanager on the real virt subsystem', () => {
     for (const v of ['vm0001-dev', 'vm0002-web']) expect((await run(n1, `/shared/provision/${v}.sh`)).code).toBe(0);
     w.advance(virt.NETWORK_INSTALL_MS + 1000);
     await flush(w);
+    // NOTE: the installer's reboot leaves a kickstart guest shut off (virt-install 0.600): start it.
+    for (const v of ['vm0001-dev', 'vm0002-web']) expect((await run(n1, `virsh start ${v}`)).code).toBe(0);
     for (const v of ['vm0001-dev', 'vm0002-web']) {
       expect((await run(n1, `virsh dumpxml ${v} > /shared/definitions/${v}.xml`)).code).toBe(0);
       n2.fs.writeFile(`/shared/definitions/${v}.xml`, n1.fs.readText(`/shared/definitions/${v}.xml`));

@@ -119,6 +119,37 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
     ]);
   });
 
+  // Source: rgmanager 3.0.12 clustat.c _txt_rg_state_v() (-l) and txt_rg_states() (-s exit codes), RG_STATE_* 110-120.
+  it('clustat -l prints the long service format; -s exits with the state number, 255 for no such service (review L7)', async () => {
+    const { w, n1, n2 } = await pair();
+    for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');
+    await pass(w, 5000);
+    const at = (await run(n1, 'clustat')).out.split('\n')[0].replace(/^.* @ /, '');
+    const r = await run(n1, 'clustat -l');
+    expect(r.code).toBe(0);
+    const tail = r.out.slice(r.out.indexOf('Service Information'));
+    const long = (id: string, owner: string) =>
+      `Service Name      : ${id}\n  Current State   : started (112)\n  Flags           : none (0)\n` +
+      `  Owner           : ${owner}\n  Last Owner      : none\n  Last Transition : `;
+    expect(tail.startsWith('Service Information\n------- -----------\n\n' + long('service:storage_an01', N1))).toBe(
+      true,
+    );
+    expect(tail).toContain(long('service:storage_an02', N2));
+    expect(tail).toMatch(/Last Transition : \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n\n$/);
+    expect(at).toMatch(/\d{4}$/);
+    expect(await run(n1, 'clustat -s storage_an01')).toEqual({
+      out:
+        ' Service Name                   Owner (Last)                   State         \n' +
+        ' ------- ----                   ----- ------                   -----         \n' +
+        sv('service:storage_an01', N1, 'started') +
+        '\n',
+      code: 0,
+    });
+    await run(n1, 'clusvcadm -d storage_an01');
+    expect((await run(n1, 'clustat -s storage_an01')).code).toBe(119);
+    expect(await run(n1, 'clustat -s nosuch')).toEqual({ out: '', code: 255 });
+  });
+
   it('clusvcadm -d stops the tree in reverse; -e -m starts it again (3150-3214)', async () => {
     const { w, n1, n2 } = await pair();
     for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');

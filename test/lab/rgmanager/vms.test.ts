@@ -100,21 +100,31 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     );
   });
 
-  it('never starts a guest that runs on the other node', async () => {
+  // Source: resource-agents v3.9.2 rgmanager/src/resources/vm.sh do_virsh_start(): `do_status && return 0`
+  // checks the local node only, then `virsh create $OCF_RESKEY_xmlfile` (the file found under `path`).
+  it('starts a second copy of a guest that runs unmanaged on the other node, as vm.sh does (review L2)', async () => {
     const { w, n1, n2 } = await pair('vms');
     for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');
     await pass(w, 5000);
     await defineAll(n1, n2);
     await run(n2, 'virsh start vm0003-db');
     expect(await run(n1, 'clusvcadm -e vm:vm0003-db -m an-node01.alteeve.ca')).toEqual({
-      out: 'Member an-node01.alteeve.ca trying to enable vm:vm0003-db...Failure\n',
-      code: 255,
+      out: 'Member an-node01.alteeve.ca trying to enable vm:vm0003-db...Success\nvm:vm0003-db is now running on an-node01.alteeve.ca\n',
+      code: 0,
     });
-    expect(virt(w).s.doubles).toEqual([]);
-    expect(virt(w).runningOn('vm0003-db')).toEqual(['an-node02']);
-    await run(n1, 'clusvcadm -d vm:vm0003-db');
-    expect((await run(n1, 'clusvcadm -e vm:vm0003-db -m an-node02.alteeve.ca')).code).toBe(0);
-    expect(virt(w).s.starts['vm0003-db']).toBe(1);
+    expect(virt(w).s.doubles).toEqual(['vm0003-db@an-node01']);
+    expect(virt(w).runningOn('vm0003-db').sort()).toEqual(['an-node01', 'an-node02']);
+  });
+
+  it("a vm whose definition is missing under path fails with vm.sh's OCF_ERR_ARGS (2)", async () => {
+    const { w, n1, n2 } = await pair('vms');
+    for (const n of [n1, n2]) await run(n, '/etc/init.d/rgmanager start');
+    await pass(w, 5000);
+    await defineAll(n1, n2);
+    await run(n1, 'mv /shared/definitions/vm0001-dev.xml /root/');
+    expect((await run(n1, 'clusvcadm -e vm:vm0001-dev -m an-node01.alteeve.ca')).code).toBe(255);
+    expect(syslog(n1)).toContain('start on vm "vm0001-dev" returned 2 (invalid argument(s))');
+    expect(virt(w).s.starts['vm0001-dev']).toBeUndefined();
   });
 
   it('live migration, withdrawal of a node and its rejoin without failback (4186-4448)', async () => {

@@ -9,7 +9,9 @@ import type { LabNode } from '../../../src/lab/node/node.js';
 import type { Plan, PlanNode } from '../../../src/plan/derive.js';
 import type { ExecResult, FileSpec, NodeHandle, TaskContext } from '../../../src/engine/types.js';
 import { CommandFailed } from '../../../src/errors.js';
-import { vmProvision } from '../../../steps/vm-provision.js';
+import { driveFinishInstall, vmProvision } from '../../../steps/vm-provision.js';
+import { inProcessController } from '../../../src/lab/lab-controller.js';
+import { useClock } from '../../../src/util/clock.js';
 import { pollDefaults } from '../../../src/verify/poll.js';
 import { virtModel } from '../../../src/lab/virt/index.js';
 import { fakePrompter, runTask } from '../../helpers/fake-node.js';
@@ -78,15 +80,28 @@ describe("vm-provision's tasks on the lab", () => {
     }
   });
 
-  it('holds the gate until the install media are ejected', async () => {
-    await expect(t('finish-install').verify!(ctx(0))).rejects.toThrow(
-      'vm0004-ms: floppy /shared/files/virtio-win-1.1.16.vfd; vm0004-ms: cdrom /shared/files/Windows_Server_2008_R2_64Bit_SP1.iso',
-    );
-    // NOTE: the operator (virt-manager's Disconnect) or the tool can do this; the lab's virsh has change-media.
-    for (const dev of ['fda', 'hdc'])
-      expect(
-        (await w.nodes['an-node02'].exec(`virsh change-media vm0004-ms ${dev} --eject --live --config`)).code,
-      ).toBe(0);
+  it('starts the kickstart guests their installer left shut off, then holds the gate until the media are ejected', async () => {
+    // NOTE: virt-install 0.600 exited when the kickstart installs began; the installer's reboot met
+    // on_reboot=destroy, so the Linux guests are shut off. The Windows install's virt-install waited
+    // through both stages and restarted its guest ("Guest installation complete... restarting guest.").
+    w.advance(2 * 3_600_000);
+    await w.settle();
+    await expect(t('finish-install').verify!(ctx(0))).rejects.toThrow('vm0001-dev: not running on an-node01');
+    const restore = useClock(inProcessController(w).clock);
+    let ev;
+    try {
+      ev = await driveFinishInstall({
+        ...ctx(0),
+        lab: true,
+        hands: {} as never,
+        confirmDestructive: async () => true,
+      });
+    } finally {
+      restore();
+    }
+    expect(ev.details!['vm0001-dev']).toContain('shut off after its installer rebooted, started with virsh start');
+    expect(ev.details!['vm0004-ms']).not.toContain('started with virsh start');
+    expect(ev.details!['vm0004-ms']).toContain('ejected fda, hdc');
     expect((await t('finish-install').verify!(ctx(0))).summary).toBe(
       '4 VMs installed and running from their disks, no media loaded',
     );
@@ -112,5 +127,26 @@ describe("vm-provision's tasks on the lab", () => {
       expect(w.nodes[v.host.name].fs.readText(v.definition)).not.toContain('<kernel>');
     }
     expect(m.doubleStarts()).toEqual([]);
+  });
+
+  it("libvirt-guests' stop with guests running fails loudly: the lab has no managed save (review N6)", async () => {
+    // NOTE: libvirt 0.10.2 libvirt-guests.init: ON_SHUTDOWN=suspend saves each running guest (virsh managedsave).
+    const r = await w.nodes['an-node01'].exec('/etc/init.d/libvirt-guests stop');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Running guests on default URI: vm0001-dev, vm0002-web\n');
+    expect(r.stdout).toContain('the lab does not simulate a managed save');
+  });
+
+  it("brctl show lists the bridge, its bond and the running guests' taps (bridge-utils 1.2 format)", async () => {
+    // NOTE: brctl_cmd.c show_bridge(): name\t\t, 8000.<mac>, \tno\t\t, ports joined by \n + 7 tabs.
+    const n = w.nodes['an-node01'];
+    const br = n.net.state.ifaces['vbr2'];
+    const r = await n.exec('brctl show vbr2');
+    expect(r.code).toBe(0);
+    const ports = [...(br.ports ?? []), 'vnet0', 'vnet1'].sort();
+    expect(r.stdout).toBe(
+      `bridge name\tbridge id\t\tSTP enabled\tinterfaces\nvbr2\t\t8000.${br.mac.replace(/:/g, '')}\tno\t\t${ports.join('\n\t\t\t\t\t\t\t')}\n`,
+    );
+    expect((await n.exec('brctl addbr x')).code).toBe(1);
   });
 });

@@ -55,9 +55,17 @@ function scriptFailed(s: { name: string; file: string }, action: string, code: n
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The file vm.sh starts a guest from: `<path>/<name>.xml`. */
+/** The file vm.sh starts a guest from: `<path>/<name>.xml` (the tutorial's form). */
 export function vmDefinition(g: Group): string {
   return `${(g.path ?? '/etc/libvirt/qemu').replace(/\/+$/, '')}/${g.name}.xml`;
+}
+
+/** The files vm.sh's search_config_path() tries, in order: per `:`-separated dir, `<name>` then `<name>.xml`. */
+export function vmDefinitionCandidates(g: Group): string[] {
+  return (g.path ?? '')
+    .split(':')
+    .filter((d) => d)
+    .flatMap((d) => [`${d.replace(/\/+$/, '')}/${g.name}`, `${d.replace(/\/+$/, '')}/${g.name}.xml`]);
 }
 
 /** Whether the guest runs on `node` (`virsh domstate` says running, paused or shutting down). */
@@ -90,13 +98,25 @@ export async function agentStart(node: LabNode, g: Group): Promise<AgentResult> 
   }
   // NOTE: vm.sh's start returns at once when the guest already runs here: this is how
   // `clusvcadm -e vm:X -m <node where it runs>` adopts a guest without restarting it (tutorial 4121-4123).
+  // Source: resource-agents v3.9.2 (EL6's rgmanager 3.0.12 agents), rgmanager/src/resources/vm.sh,
+  // do_virsh_start(): `do_status && return 0`; the status is the LOCAL `virsh domstate` only, so a guest
+  // running on the other node is started a second time here (a double start; the virt model records it).
   if (await vmRunning(node, g.name)) return { rc: 0 };
-  const file = vmDefinition(g);
-  const known = (await sh(node, `virsh dominfo ${q(g.name)} >/dev/null 2>&1`)).code === 0;
-  if (!known) {
-    if ((await sh(node, `test -f ${q(file)}`)).code !== 0) return { rc: 5, failed: { type: 'vm', name: g.name } };
-    if ((await sh(node, `virsh define ${q(file)} >/dev/null 2>&1`)).code !== 0)
-      return { rc: 1, failed: { type: 'vm', name: g.name } };
+  if (g.path !== undefined) {
+    // NOTE: vm.sh search_config_path(): each `:`-separated dir of `path`, `<dir>/<name>` then `<dir>/<name>.xml`;
+    // found → `virsh create <file>` (a transient start from the file, whatever this node has defined).
+    for (const file of vmDefinitionCandidates(g))
+      if ((await sh(node, `test -f ${q(file)}`)).code === 0) {
+        const r = await sh(node, `virsh create ${q(file)} >/dev/null 2>&1`);
+        return r.code === 0 ? { rc: 0 } : { rc: 1, failed: { type: 'vm', name: g.name } };
+      }
+    // NOTE: not found: vm.sh unsets xmlfile, choose_management_tool() then finds no XML and picks xm, and
+    // validate_all() refuses a non-xen hypervisor without virsh: `exit $OCF_ERR_ARGS` (2).
+    return {
+      rc: 2,
+      failed: { type: 'vm', name: g.name },
+      note: `[vm] Could not find ${g.name} or ${g.name}.xml in search path ${g.path}`,
+    };
   }
   const r = await sh(node, `virsh start ${q(g.name)} >/dev/null 2>&1`);
   return r.code === 0 ? { rc: 0 } : { rc: 1, failed: { type: 'vm', name: g.name } };

@@ -8,6 +8,13 @@
  * NOTE: the tutorial's copies lost the blank lines and one space before the ID and State columns of
  * rows that hold a host name (e.g. 3114, 3118); the widths here are the tool's, the tutorial's header
  * rows match them.
+ *
+ * Source: rgmanager 3.0.12 (redhat-cluster 3.0.12 as packaged by Debian, ystk/debian-redhat-cluster),
+ * rgmanager/src/utils/clustat.c: build_member_field_size() (cols/2 = 40), print_member_header() and
+ * txt_member_state() (` %-40.40s %4d Online...`), build_service_field_sizes() ((80 - (14 + 6)) / 2 = 30),
+ * _txt_rg_state() (`(%-.*s)` last owner cut to 28), _txt_rg_state_v() (`-l`), txt_rg_states() (`-s`: the
+ * header and the one row; exit 0 for starting/started/stopping, else the state number, -1 (255) when no
+ * such service), main() (`perror("Could not connect to CMAN")` when cman_init fails).
  */
 import type { CmdCtx, CommandFn } from '../../shell/types.js';
 import { clusterView } from '../view.js';
@@ -26,6 +33,30 @@ export function ctime(ms: number): string {
 /** printf `%-N.Ns`. */
 const col = (s: string, n: number) => s.slice(0, n).padEnd(n);
 
+/** rgmanager's state numbers (include/resgroup.h RG_STATE_*), as `clustat -l` prints them. */
+const STATE_NO: Record<string, number> = {
+  stopped: 110,
+  starting: 111,
+  started: 112,
+  stopping: 113,
+  failed: 114,
+  recovering: 118,
+  disabled: 119,
+  migrating: 120,
+};
+
+/** One service in the long format (`clustat -l`, _txt_rg_state_v; ctime's own newline leaves a blank line). */
+export function serviceLong(id: string, st: GroupStatus, name: (node: string) => string, now: number): string {
+  return (
+    `Service Name      : ${id}\n` +
+    `  Current State   : ${st.state} (${STATE_NO[st.state]})\n` +
+    '  Flags           : none (0)\n' +
+    `  Owner           : ${st.owner ? name(st.owner) : 'none'}\n` +
+    `  Last Owner      : ${st.last ? name(st.last) : 'none'}\n` +
+    `  Last Transition : ${ctime(st.transition ?? now)}\n\n`
+  );
+}
+
 /** One service row. */
 export function serviceRow(id: string, st: GroupStatus, name: (node: string) => string): string {
   const paren = st.state === 'stopped' || st.state === 'disabled' || st.state === 'failed';
@@ -34,10 +65,12 @@ export function serviceRow(id: string, st: GroupStatus, name: (node: string) => 
 }
 
 /** The whole report for `node`, or an error line and exit code. */
-export function clustatText(ctx: CmdCtx): { out: string; err: string; code: number } {
+export function clustatText(ctx: CmdCtx, long = false): { out: string; err: string; code: number } {
   const w = ctx.node.world.world();
   const me = ctx.node.name;
   const v = clusterView(w);
+  // NOTE: clustat.c main(): cman_init() fails and `perror("Could not connect to CMAN")` prints errno's text
+  // (the review's "CMAN is not running." is not in the 3.0.12 source; the source wins).
   if (!v || !v.isMember(me) || !ctx.node.isRunning('cman'))
     return { out: '', err: 'Could not connect to CMAN: No such file or directory\n', code: 1 };
   const rg = rgmanager(w);
@@ -69,7 +102,10 @@ export function clustatText(ctx: CmdCtx): { out: string; err: string; code: numb
   out += '\n';
   if (rg) {
     const name = (lab: string) => conf?.nodes.find((x) => labOf(x.name) === lab)?.name ?? lab;
-    if (ids.length) {
+    if (ids.length && long) {
+      out += 'Service Information\n------- -----------\n\n';
+      for (const id of ids) out += serviceLong(id, rg.status(id)!, name, w.now());
+    } else if (ids.length) {
       out += ` ${col('Service Name', 30)} ${col('Owner (Last)', 30)} ${col('State', 14)}\n`;
       out += ` ${col('------- ----', 30)} ${col('----- ------', 30)} ${col('-----', 14)}\n`;
       for (const id of ids) out += serviceRow(id, rg.status(id)!, name);
@@ -92,7 +128,7 @@ export const clustat: CommandFn = (ctx) => {
     );
     return bad ? 1 : 0;
   }
-  const r = clustatText(ctx);
+  const r = clustatText(ctx, a.includes('-l'));
   if (r.code) {
     ctx.err(r.err);
     return r.code;
@@ -103,13 +139,19 @@ export const clustat: CommandFn = (ctx) => {
   if (si >= 0) {
     let id = a[si + 1] ?? '';
     if (!id.includes(':')) id = `service:${id}`;
-    const lines = r.out.split('\n');
-    const head = lines.findIndex((l) => l.startsWith(' Service Name'));
-    const row = lines.find((l) => l.startsWith(` ${id} `) || l === ` ${id}`);
-    if (head < 0 || !row) return 119;
-    ctx.out(`${lines[head]}\n${lines[head + 1]}\n${row}\n`);
-    const st = rgmanager(w)?.status(id)?.state;
-    return st === 'started' || st === 'starting' || st === 'stopping' ? 0 : 119;
+    const rg = rgmanager(w);
+    const st = rg?.daemon(ctx.node.name) ? rg.status(id) : undefined;
+    // NOTE: txt_rg_states(): no such service prints nothing and returns -1 (exit 255).
+    if (!st || !rg) return 255;
+    const conf = rg.daemon(ctx.node.name)!.conf;
+    const name = (lab: string) => conf.nodes.find((x) => rg.labName(x.name) === lab)?.name ?? lab;
+    if (a.includes('-l')) ctx.out('Service Information\n------- -----------\n\n' + serviceLong(id, st, name, w.now()));
+    else {
+      const lines = r.out.split('\n');
+      const head = lines.findIndex((l) => l.startsWith(' Service Name'));
+      ctx.out(`${lines[head]}\n${lines[head + 1]}\n${serviceRow(id, st, name)}`);
+    }
+    return st.state === 'started' || st.state === 'starting' || st.state === 'stopping' ? 0 : STATE_NO[st.state];
   }
   ctx.out(r.out);
   return 0;

@@ -137,7 +137,8 @@ export function parseRmConf(text: string): RmConf {
       maxRestarts: num(g.attrs.max_restarts, 0),
       restartExpire: num(g.attrs.restart_expire_time, 0),
       scripts: tree,
-      ...(kind === 'vm' ? { path: g.attrs.path ?? '/etc/libvirt/qemu' } : {}),
+      // NOTE: no `path`: vm.sh starts the guest by name (`virsh start`), from this node's own definition.
+      ...(kind === 'vm' && g.attrs.path !== undefined ? { path: g.attrs.path } : {}),
     });
   }
   return { cluster: cl.attrs.name ?? '', version: num(cl.attrs.config_version, 0), nodes, domains, groups };

@@ -19,16 +19,7 @@ import { registerSubsystem, type Subsystem } from '../../subsystems.js';
 import { onTimer } from '../../scheduler.js';
 import { clusterView, type ClusterView } from '../view.js';
 import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from './conf.js';
-import {
-  agentMigrate,
-  agentStart,
-  agentStatus,
-  agentStop,
-  ocfText,
-  sh,
-  vmRunning,
-  type AgentResult,
-} from './agents.js';
+import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, sh, type AgentResult } from './agents.js';
 
 /**
  * What rgmanager needs from the cluster subsystem beyond `ClusterView`. All are optional: without
@@ -55,6 +46,8 @@ export interface GroupStatus {
   last?: string;
   /** Lab times of the restarts in place still remembered (restart_expire_time). */
   restarts: number[];
+  /** Lab time of the last state change (rg_state_t's rs_transition; `clustat -l` "Last Transition"). */
+  transition?: number;
 }
 
 /** One node's running daemon. */
@@ -254,6 +247,7 @@ export class Rgmanager implements Subsystem {
   private set(id: string, st: Partial<GroupStatus> & { state: GroupState }): void {
     const cur = this.s.groups[id] ?? { state: 'stopped', restarts: [] };
     const next: GroupStatus = { ...cur, ...st };
+    if (next.state !== cur.state || !this.s.groups[id]) next.transition = this.w.now();
     if (!('owner' in st)) next.owner = cur.owner;
     if (next.owner === undefined) delete next.owner;
     if (next.last === undefined) delete next.last;
@@ -583,13 +577,6 @@ export class Rgmanager implements Subsystem {
     if (this.s.groups[id]) this.set(id, { state: 'disabled', owner: undefined, restarts: [] });
   }
 
-  /** The peers where a guest already runs (rgmanager must never start a second copy). */
-  private async runningElsewhere(node: string, g: Group): Promise<string | undefined> {
-    if (g.kind !== 'vm') return undefined;
-    for (const p of Object.values(this.w.nodes)) if (p.name !== node && (await vmRunning(p, g.name))) return p.name;
-    return undefined;
-  }
-
   /**
    * Start `g` on `node`. `how` picks the NOTICE line logged first: `stopped`/`disabled` ("Starting
    * stopped service X"), `recover` ("Recovering failed service X"), `quiet` (caller logged). On failure
@@ -606,11 +593,10 @@ export class Rgmanager implements Subsystem {
       owner: node,
       ...(prev?.owner && prev.owner !== node ? { last: prev.owner } : {}),
     });
-    let r: AgentResult;
-    const elsewhere = await this.runningElsewhere(node, g);
-    // NOTE: the lab refuses to start a guest that runs on another node (a double start would corrupt its disk).
-    if (elsewhere) r = { rc: 1, failed: { type: 'vm', name: g.name } };
-    else r = await agentStart(n, g);
+    // NOTE: no check of the other nodes: rgmanager 3.0.12 knows only the group's state, and vm.sh's start
+    // looks at the local domain only (see agents.ts): a guest running unmanaged on the peer is started a
+    // second time. Guarding against that is the tool's job (vm-services), as it is on real nodes.
+    const r: AgentResult = await agentStart(n, g);
     if (r.rc === 0) {
       this.set(g.id, { state: 'started', owner: node });
       delete this.s.daemons[node]?.checked[g.id];
@@ -622,7 +608,7 @@ export class Rgmanager implements Subsystem {
     this.log(node, `#68: Failed to start ${g.id}; return value: ${r.rc}`);
     this.log(node, `Stopping service ${g.id}`);
     this.set(g.id, { state: 'stopping', owner: node });
-    if (!elsewhere) await agentStop(n, g);
+    await agentStop(n, g);
     this.set(g.id, { state: 'failed', owner: undefined, last: node });
     this.log(node, `Service ${g.id} is failed`);
     return r.rc || 1;

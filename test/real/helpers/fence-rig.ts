@@ -50,6 +50,8 @@ export async function startFenceRig(answersPath = 'examples/tutorial.anvil.yaml'
     sw.ip('link', 'set', `n${i + 1}`, 'master', 'bcn');
     ns.addr('eth0', `${n.bcn}/${prefix}`);
     ns.etcFile('hosts', renderFile({ path: '/etc/hosts', template: 'etc/hosts.ejs' }, plan, n));
+    // NOTE: no DNS here: the host's resolver may sit inside a planned subnet (lookups would hang on ARP).
+    ns.etcFile('resolv.conf', 'nameserver 127.0.0.1\n');
     const dev = ipmiDevice(n);
     const bns = new Netns(`b${i + 1}`);
     veth(bns, 'eth0', sw, `b${i + 1}`);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { run, world } from './helpers.js';
 
 describe('lab sed: case conversion in replacements', () => {
-  const n = world().nodes['an-node01']!;
+  const n = world().nodes['an-node01'];
   it.each([
     ["echo 253DA8EC-D945 | sed 's/.*/UUID=\\L&\\E \\/shared/'", 'UUID=253da8ec-d945 /shared\n'],
     ["echo AbC | sed 's/.*/\\L&/'", 'abc\n'],

@@ -109,7 +109,7 @@ describe.skipIf(skip)('the lab’s shell and text tools against real bash and GN
     const diffs: Record<string, string> = {};
     // NOTE: one lab node (a world takes seconds to build); the real tree is re-made from the lab's
     // files after any command that changed files on either side, so each command starts from the same files.
-    const lab = createWorld({ seed: 7 }).nodes['an-node01']!;
+    const lab = createWorld({ seed: 7 }).nodes['an-node01'];
     lab.fs.writeFile('/etc/hosts', HOSTS);
     let dir = scratch('root');
     materialize(lab, dir);

@@ -12,6 +12,7 @@ import { clock } from '../src/util/clock.js';
 import { fenceTestList, type FenceTest } from './fence-tests.js';
 import { markSyslog, syslogSince, syslogSeconds } from './syslog.js';
 import { answers, ensureBothMembers, handleOf, runAgent, until, waitForNodeBack } from './cluster-ops.js';
+import { parseAgentAction, parseAgentStatus } from '../src/verify/fence-agent.js';
 
 const TASK = 'fence-tests.run';
 
@@ -74,9 +75,6 @@ export function fenceProblems(t: FenceTest, seen: FenceSeen): string[] {
   return out;
 }
 
-/** What a fence agent's `status` prints when the power is on. */
-export const POWER_ON = /Status: ON|Chassis power = On/;
-
 /** Read-only `status` of every device of every method of the victim, from the survivor. */
 async function preCheck(p: Plan, t: FenceTest, survivor: NodeHandle): Promise<string[]> {
   const out: string[] = [];
@@ -84,15 +82,16 @@ async function preCheck(p: Plan, t: FenceTest, survivor: NodeHandle): Promise<st
     for (const d of m.devices) {
       const r = await runAgent(survivor, d.device, d.port, 'status');
       const where = `${d.device.agent} ${d.device.name}${d.port !== undefined ? ` port ${d.port}` : ''} (method ${mi + 1} "${m.name}" of ${t.victim.name})`;
-      // NOTE: the python agents print "Status: ON"; fence_ipmilan 3.1 (C) "Chassis power = On".
-      if (r.code !== 0 || !POWER_ON.test(r.out))
+      // NOTE: the python agents print "Status: ON"; fence_ipmilan 3.1 (C) "Chassis power = On" (src/verify/fence-agent.ts).
+      const st = parseAgentStatus(r.code, r.out);
+      if (st.power !== 'on')
         throw new VerifyFailed(
           TASK,
           t.survivor.name,
           `${where} reports the power on before the test`,
-          r.out || `exit code ${r.code}`,
+          st.power === 'off' ? `${st.line} (exit code ${r.code})` : r.out || `exit code ${r.code}`,
         );
-      out.push(`${where}: ${r.out.split('\n').pop()}`);
+      out.push(`${where}: ${st.line}`);
     }
   void p;
   return out;
@@ -124,7 +123,8 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
   } else {
     for (const d of m.devices) {
       const r = await runAgent(survivor, d.device, d.port, 'off').catch((e: Error) => ({ code: -1, out: e.message }));
-      if (r.code !== 0 || !/Success: Powered OFF/.test(r.out)) {
+      // NOTE: "Success: Powered OFF" (python agents, fence_ipmilan 4.x) or "...Done" (fence_ipmilan 3.1).
+      if (!parseAgentAction('off', r.code, r.out).ok) {
         const lost = !(await answers(survivor));
         throw new VerifyFailed(
           TASK,

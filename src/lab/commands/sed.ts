@@ -138,18 +138,38 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
   return cmds;
 }
 
+/**
+ * The replacement of `s///` with GNU sed's escapes: `\N`, `&`, `\n`, `\t`, and the case conversions
+ * `\L`/`\U` (to `\E` or the next of them), `\l`/`\u` (next character only); GNU sed 4.2.1 (EL6) has
+ * them (sed/execute.c, do_subst/append_replacement). The runbook's fstab one-liner relies on `\L..\E`.
+ */
 function expandRep(rep: string, m: RegExpExecArray): string {
   let out = '';
+  let mode: 'L' | 'U' | '' = '';
+  let once: 'l' | 'u' | '' = '';
+  const put = (text: string) => {
+    for (const ch of text) {
+      let x = mode === 'L' ? ch.toLowerCase() : mode === 'U' ? ch.toUpperCase() : ch;
+      if (once) {
+        x = once === 'l' ? x.toLowerCase() : x.toUpperCase();
+        once = '';
+      }
+      out += x;
+    }
+  };
   for (let i = 0; i < rep.length; i++) {
     const c = rep[i];
     if (c === '\\' && i + 1 < rep.length) {
       const n = rep[++i];
-      if (/\d/.test(n)) out += m[Number(n)] ?? '';
-      else if (n === 'n') out += '\n';
-      else if (n === 't') out += '\t';
-      else out += n;
-    } else if (c === '&') out += m[0];
-    else out += c;
+      if (/\d/.test(n)) put(m[Number(n)] ?? '');
+      else if (n === 'n') put('\n');
+      else if (n === 't') put('\t');
+      else if (n === 'L' || n === 'U') mode = n;
+      else if (n === 'E') mode = '';
+      else if (n === 'l' || n === 'u') once = n;
+      else put(n);
+    } else if (c === '&') put(m[0]);
+    else put(c);
   }
   return out;
 }

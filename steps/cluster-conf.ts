@@ -293,6 +293,7 @@ export function validateTask(id: string): Task {
     title: 'Validate cluster.conf (ccs_config_validate)',
     on: 'node1',
     kind: 'safe',
+    concerns: CLUSTER_CONF,
     commands: () => ['ccs_config_validate'],
     expectedOutput: () => 'Configuration validates',
     expect: () => ['ccs_config_validate prints "Configuration validates"; DO NOT proceed until it does'],
@@ -307,6 +308,7 @@ export function pushTask(id: string, stage: ConfStage): Task {
     title: 'Push cluster.conf to the cluster (cman_tool version -r)',
     on: 'node1',
     kind: 'safe',
+    concerns: CLUSTER_CONF,
     commands: () => ['cman_tool version -r'],
     run: pushWithCmanTool,
     expect: (p) => [

@@ -31,6 +31,7 @@ const pushFoundation: Task = {
   title: 'Copy cluster.conf to node 2 (rsync; cman is not running yet)',
   on: 'node1',
   kind: 'safe',
+  concerns: CLUSTER_CONF,
   commands: (p) => [rsyncCommand(p)],
   async run(ctx) {
     // NOTE: once cman runs (a re-run), a copy would not be loaded: push through the cluster instead.

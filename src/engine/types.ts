@@ -195,6 +195,11 @@ export interface Task {
    * running cluster it would stop what now carries the guests. The text says why, for the plan.
    */
   firstBuildOnly?: string;
+  /**
+   * A file this task checks or pushes without writing it (validate, push): a drift it finds is the
+   * file's, repaired by the step that owns the file's final form (`repairSteps`).
+   */
+  concerns?: string;
   /** How the task is re-applied to a running platform when a change re-opens it (else it simply runs again). */
   live?: LiveApply;
   /**

@@ -241,6 +241,38 @@ describe('done stays done on a finished lab install', () => {
   );
 
   it(
+    'a DRBD option changed is applied live: the files rewritten and `drbdadm adjust` on each running resource; DRBD stays connected Primary/Primary',
+    { timeout: 300_000 },
+    async () => {
+      const dir = copyWith('drbd', (y) => y.replace('degrWfcTimeout: 120', 'degrWfcTimeout: 60'));
+      const probes = ['cat /proc/drbd', 'cat /etc/drbd.d/global_common.conf', 'virsh list --all'];
+      const before = await onNodes(dir, probes);
+      const j0 = journalLength(dir);
+      const { value: r, text } = await quietly(() =>
+        resume({ state: dir, yes: true }, { renderer: 'silent', signals: false }),
+      );
+      expect(r.outcome, text).toBe('complete');
+      expect(r.executed.sort()).toEqual(['drbd-config.files@an-node01', 'drbd-config.files@an-node02']);
+      const after = await onNodes(dir, probes);
+      const cmds = journalSince(dir, j0)
+        .filter((e) => e.kind === 'exec')
+        .map((e) => `${e.node} ${e.cmd}`);
+      expect(cmds.filter((c) => DISRUPTIVE.test(c))).toEqual([]);
+      for (const n of NODES) {
+        expect(cmds.filter((c) => c.startsWith(`${n} drbdadm adjust `))).toEqual(
+          ['r0', 'r1', 'r2'].map((x) => `${n} drbdadm adjust ${x}`),
+        );
+        expect(before[n][1]).toMatch(/degr-wfc-timeout\s+120;/);
+        expect(after[n][1]).toMatch(/degr-wfc-timeout\s+60;/);
+        const states = (t: string) => t.match(/cs:\S+ ro:\S+ ds:\S+/g) ?? [];
+        expect(states(after[n][0])).toEqual(states(before[n][0]));
+        expect(states(after[n][0]).every((x) => x.startsWith('cs:Connected ro:Primary/Primary'))).toBe(true);
+        expect(running(after[n][2])).toEqual(running(before[n][2]));
+      }
+    },
+  );
+
+  it(
     'killed right after node 1 renamed its new cluster.conf: the resume ends in the final form (version 13, vm: services, pushed)',
     { timeout: 300_000 },
     async () => {

@@ -273,6 +273,33 @@ describe('done stays done on a finished lab install', () => {
   );
 
   it(
+    'install --retest storage-services is refused while guests run, naming them; nothing runs, the record stays done',
+    { timeout: 300_000 },
+    async () => {
+      const dir = copyWith('retest');
+      const j0 = journalLength(dir);
+      const runs0 = runsOf(dir);
+      // NOTE: refused as a failed task is: an error with the message (✖ and exit 1 at the top level).
+      const { value: err } = await quietly(() =>
+        install(
+          { answers: join(work, 'retest.yaml'), state: dir, yes: true, lab: true, retest: ['storage-services'] },
+          { renderer: 'silent', signals: false },
+        ).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        ),
+      );
+      expect(err?.message).toMatch(
+        /storage-services\.stop-start is not run again now: .*guests run on them \(an-node01: vm0001-dev, vm0002-web; an-node02: vm0003-db, vm0004-ms\)/,
+      );
+      expect(runsOf(dir)).toEqual(runs0);
+      expect(readState(dir)!.tasks['storage-services.stop-start']['an-node01'].status).toBe('done');
+      const cmds = journalSince(dir, j0).map((e) => e.cmd ?? '');
+      expect(cmds.filter((c) => DISRUPTIVE.test(c))).toEqual([]);
+    },
+  );
+
+  it(
     'killed right after node 1 renamed its new cluster.conf: the resume ends in the final form (version 13, vm: services, pushed)',
     { timeout: 300_000 },
     async () => {

@@ -213,6 +213,39 @@ export async function verifyPushed(ctx: TaskContext, task: string) {
   return { summary: `both nodes run cluster.conf config_version ${want}`, details: { configVersion: want ?? -1 } };
 }
 
+/**
+ * Re-apply cluster.conf after a change, as the tutorial updates a running cluster (2877, 3093): the
+ * final form (the stage the cluster already runs, so a re-opened earlier step never drops later
+ * additions) at a config_version above the running one, `ccs_config_validate`, then `cman_tool
+ * version -r`. Before cman runs (the first build stopped early) it is copied with rsync instead.
+ * Idempotent: resumed after a kill at any point, it ends with both nodes on the final form.
+ */
+export async function reapplyClusterConf(ctx: TaskContext, task: string, stage: ConfStage): Promise<void> {
+  await writeClusterConf(ctx, stage);
+  await validateConf(ctx, task);
+  if ((await runningVersion(ctx.node)) === undefined) {
+    await ctx.node.sh(rsyncCommand(ctx.plan), { timeoutMs: 60_000 });
+    return;
+  }
+  await pushWithCmanTool(ctx);
+}
+
+/** Verify a re-apply: node 1's file is the final form, and the running cluster has it (or node 2 holds it, before cman runs). */
+export async function verifyReapplied(ctx: TaskContext, task: string, stage: ConfStage) {
+  const conf = await verifyClusterConf(ctx, task, stage);
+  if ((await runningVersion(ctx.node)) !== undefined) return verifyPushed(ctx, task);
+  const mine = await ctx.node.readFile(CLUSTER_CONF);
+  const theirs = await ctx.peer.readFile(CLUSTER_CONF);
+  if (mine === null || theirs === null || confBody(mine) !== confBody(theirs))
+    throw new VerifyFailed(
+      task,
+      ctx.peer.plan.name,
+      `the same ${CLUSTER_CONF} as ${ctx.node.plan.name}`,
+      'a different file',
+    );
+  return conf;
+}
+
 /** A task: write cluster.conf on node 1 at a stage. */
 export function writeConfTask(id: string, stage: ConfStage): Task {
   return {
@@ -224,7 +257,33 @@ export function writeConfTask(id: string, stage: ConfStage): Task {
     run: (ctx) => writeClusterConf(ctx, stage),
     expect: (p) => [`config_version ${p.configVersion[stage]} (or higher, above the version cman runs)`],
     verify: (ctx) => verifyClusterConf(ctx, id, stage),
+    live: {
+      summary: () =>
+        `writes ${CLUSTER_CONF} once, in its final form (every section the cluster already runs) with config_version above the running one, validates it and pushes it with \`cman_tool version -r\`; cman and rgmanager reload it, nothing is stopped or restarted`,
+      commands: (p) => [
+        `# ${CLUSTER_CONF}: the final form, config_version = the running one + 1 (\`cman_tool version\`)`,
+        'ccs_config_validate',
+        'cman_tool version -r',
+        `cman_tool version   # on both nodes: the new config_version (before cman runs: ${rsyncCommand(p)})`,
+      ],
+      run: (ctx) => reapplyClusterConf(ctx, id, stage),
+      verify: (ctx) => verifyReapplied(ctx, id, stage),
+    },
   };
+}
+
+/** `ccs_config_validate` on the node; throws `VerifyFailed` with its errors. */
+export async function validateConf(ctx: TaskContext, task: string) {
+  const r = await ctx.node.exec('ccs_config_validate');
+  const v = parseCcsValidate(`${r.stdout}\n${r.stderr}`, r.code);
+  if (!v.valid)
+    throw new VerifyFailed(
+      task,
+      ctx.node.plan.name,
+      'Configuration validates',
+      v.errors.join(' / ') || `exit code ${r.code}`,
+    );
+  return { summary: 'Configuration validates' };
 }
 
 /** A task: `ccs_config_validate` on node 1. */
@@ -234,21 +293,11 @@ export function validateTask(id: string): Task {
     title: 'Validate cluster.conf (ccs_config_validate)',
     on: 'node1',
     kind: 'safe',
+    concerns: CLUSTER_CONF,
     commands: () => ['ccs_config_validate'],
     expectedOutput: () => 'Configuration validates',
     expect: () => ['ccs_config_validate prints "Configuration validates"; DO NOT proceed until it does'],
-    async verify(ctx) {
-      const r = await ctx.node.exec('ccs_config_validate');
-      const v = parseCcsValidate(`${r.stdout}\n${r.stderr}`, r.code);
-      if (!v.valid)
-        throw new VerifyFailed(
-          id,
-          ctx.node.plan.name,
-          'Configuration validates',
-          v.errors.join(' / ') || `exit code ${r.code}`,
-        );
-      return { summary: 'Configuration validates' };
-    },
+    verify: (ctx) => validateConf(ctx, id),
   };
 }
 
@@ -259,6 +308,7 @@ export function pushTask(id: string, stage: ConfStage): Task {
     title: 'Push cluster.conf to the cluster (cman_tool version -r)',
     on: 'node1',
     kind: 'safe',
+    concerns: CLUSTER_CONF,
     commands: () => ['cman_tool version -r'],
     run: pushWithCmanTool,
     expect: (p) => [

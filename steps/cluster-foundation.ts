@@ -31,6 +31,7 @@ const pushFoundation: Task = {
   title: 'Copy cluster.conf to node 2 (rsync; cman is not running yet)',
   on: 'node1',
   kind: 'safe',
+  concerns: CLUSTER_CONF,
   commands: (p) => [rsyncCommand(p)],
   async run(ctx) {
     // NOTE: once cman runs (a re-run), a copy would not be loaded: push through the cluster instead.
@@ -89,6 +90,8 @@ const startCman: Task = {
   on: 'both',
   kind: 'safe',
   commands: () => ['/etc/init.d/cman start'],
+  // NOTE: its text names post_join_delay: lowering it later (tutorial 1339) must not look like a new start.
+  firstBuildOnly: 'cman is started by hand once, on both nodes at the same time; from then on it runs',
   // NOTE: 'both' runs the two starts in parallel: the first node to start waits post_join_delay
   // seconds for its peer, then fences it.
   run: (ctx) => ensureStarted(ctx.node, 'cman', 300_000),
@@ -175,10 +178,12 @@ export const clusterFoundation: Step = {
     'If ccs_config_validate reports a problem, go back and fix it. DO NOT proceed until your configuration validates.',
   ],
   tasks: [
+    // NOTE: the ricci password first (the tutorial sets it right after the rsync, 1385): a changed
+    // password is then set on both nodes before a re-applied cluster.conf is pushed with it.
+    ricciPasswd,
     writeConfTask('cluster-foundation.write-conf', 'foundation'),
     validateTask('cluster-foundation.validate'),
     pushFoundation,
-    ricciPasswd,
     daemonTask('cluster-foundation.ricci', 'Enable and start ricci', 'ricci', 'on'),
     daemonTask('cluster-foundation.modclusterd', 'Enable and start modclusterd', 'modclusterd', 'on'),
     daemonTask(

@@ -8,6 +8,7 @@ import type { FileSpec, Step, TaskContext } from '../src/engine/types.js';
 import type { Plan, PlanNode, PlanResource } from '../src/plan/derive.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
+import { renderFile } from '../src/engine/render.js';
 import { parseProcDrbd, describeMinor, type DrbdMinor, type ProcDrbd } from '../src/verify/proc-drbd.js';
 import { parseDrbdStatus } from '../src/verify/drbd-status.js';
 import { chkconfigOff } from './cluster-conf.js';
@@ -174,6 +175,63 @@ function procLines(p: Plan, state: string): string {
   ].join('\n');
 }
 
+/** The DRBD files verify: `drbdadm dump` parses them and shows the planned options and resources. */
+async function verifyDrbdFiles(ctx: TaskContext) {
+  const p = ctx.plan;
+  const node = ctx.node.plan.name;
+  const r = await ctx.node.exec('drbdadm dump');
+  if (r.code !== 0)
+    throw new VerifyFailed(
+      'drbd-config.files',
+      node,
+      '`drbdadm dump` without errors',
+      r.stderr.trim() || `exit ${r.code}`,
+    );
+  const dump = r.stdout.replace(/[ \t]+/g, ' ');
+  const want = [
+    'allow-two-primaries;',
+    'fencing resource-and-stonith;',
+    'become-primary-on both;',
+    `wfc-timeout ${p.storage.drbd.wfcTimeout};`,
+    `degr-wfc-timeout ${p.storage.drbd.degrWfcTimeout};`,
+    `fence-peer ${p.storage.drbd.fencePeer};`,
+    ...p.resources.flatMap((res) => [
+      `resource ${res.name} {`,
+      ...p.nodes.map((m) => `address ipv4 ${m.sn}:${res.port};`),
+      `device ${res.device} minor ${res.minor};`,
+      `disk ${res.partition};`,
+    ]),
+  ];
+  const missing = want.filter((w) => !dump.includes(w));
+  if (missing.length)
+    throw new VerifyFailed('drbd-config.files', node, want.join(' '), `dump lacks: ${missing.join(' | ')}`);
+  return {
+    summary: `drbdadm dump: ${p.resources.map((x) => x.name).join(', ')} parsed`,
+    details: { resources: p.resources.length },
+  };
+}
+
+/**
+ * A changed answer re-applied to a node whose DRBD may be running (the tutorial's resources are
+ * Primary under the guests): the files written in place, then `drbdadm adjust` for each resource that
+ * is up, which makes the running resource match its file (DRBD 8.3 user guide, "Changing the
+ * configuration"). A resource that is down is left down: adjust would bring it up.
+ */
+async function reapplyDrbdFiles(ctx: TaskContext): Promise<void> {
+  const p = ctx.plan;
+  for (const f of drbdFiles(p)) {
+    const content = renderFile(f, p, ctx.node.plan);
+    if ((await ctx.node.readFile(f.path)) !== content)
+      await ctx.node.writeFile(f.path, content, { mode: f.mode, backup: f.backup });
+  }
+  await ctx.node.sh('drbdadm dump');
+  const proc = await ctx.node.exec('cat /proc/drbd');
+  const up = proc.code === 0 ? parseProcDrbd(proc.stdout).minors.filter((m) => m.cs !== 'Unconfigured') : [];
+  for (const r of p.resources)
+    if (up.some((m) => m.minor === r.minor)) await ctx.node.sh(`drbdadm adjust ${q(r.name)}`, { timeoutMs: 120_000 });
+    else ctx.log(`${ctx.node.plan.name}: ${r.name} is down; it takes the new settings when it starts`);
+}
+
 /** Step "Configuring DRBD": files on both nodes, first start, one-time sync, stop and off at boot. */
 export const drbdConfig: Step = {
   id: 'drbd-config',
@@ -203,39 +261,16 @@ export const drbdConfig: Step = {
         ),
       ],
       expectedOutput: (p, n) => expectedDump(p, n),
-      async verify(ctx) {
-        const p = ctx.plan;
-        const node = ctx.node.plan.name;
-        const r = await ctx.node.exec('drbdadm dump');
-        if (r.code !== 0)
-          throw new VerifyFailed(
-            'drbd-config.files',
-            node,
-            '`drbdadm dump` without errors',
-            r.stderr.trim() || `exit ${r.code}`,
-          );
-        const dump = r.stdout.replace(/[ \t]+/g, ' ');
-        const want = [
-          'allow-two-primaries;',
-          'fencing resource-and-stonith;',
-          'become-primary-on both;',
-          `wfc-timeout ${p.storage.drbd.wfcTimeout};`,
-          `degr-wfc-timeout ${p.storage.drbd.degrWfcTimeout};`,
-          `fence-peer ${p.storage.drbd.fencePeer};`,
-          ...p.resources.flatMap((res) => [
-            `resource ${res.name} {`,
-            ...p.nodes.map((m) => `address ipv4 ${m.sn}:${res.port};`),
-            `device ${res.device} minor ${res.minor};`,
-            `disk ${res.partition};`,
-          ]),
-        ];
-        const missing = want.filter((w) => !dump.includes(w));
-        if (missing.length)
-          throw new VerifyFailed('drbd-config.files', node, want.join(' '), `dump lacks: ${missing.join(' | ')}`);
-        return {
-          summary: `drbdadm dump: ${p.resources.map((x) => x.name).join(', ')} parsed`,
-          details: { resources: p.resources.length },
-        };
+      verify: verifyDrbdFiles,
+      live: {
+        summary: () =>
+          'writes the changed DRBD files on the node and applies them to every resource that is up with `drbdadm adjust` (it keeps running, as Primary; a resource that is down takes them when it starts)',
+        commands: (p) => [
+          'drbdadm dump',
+          ...p.resources.map((r) => `drbdadm adjust ${r.name}   # where ${r.name} is up`),
+        ],
+        run: reapplyDrbdFiles,
+        verify: verifyDrbdFiles,
       },
     },
     {

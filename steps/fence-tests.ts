@@ -3,7 +3,8 @@
  * is exercised by hanging the victim's kernel; each later method by cutting the victim's power with
  * that method's device(s), which also kills its IPMI BMC so the earlier method fails first.
  */
-import type { Step, TestTable } from '../src/engine/types.js';
+import type { Step, TaskContext, TestTable } from '../src/engine/types.js';
+import { parseProcDrbd } from '../src/verify/proc-drbd.js';
 import type { Plan, PlanNode } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
@@ -23,6 +24,28 @@ export interface FenceTest {
   commands: string[];
   /** Where the commands run. */
   runOn: PlanNode;
+}
+
+/**
+ * Why the fence tests must not start now (`--retest fence-tests`), or undefined: each test takes a
+ * node away, so both must be members (else the test fences the only one left) and no DRBD resource
+ * may be resyncing (the node fenced could be the only UpToDate copy).
+ */
+async function fenceUnsafe(ctx: TaskContext): Promise<string | undefined> {
+  const seen: string[] = [];
+  for (const n of [ctx.node, ctx.peer]) {
+    const r = await n.exec('cman_tool status');
+    const problems =
+      r.code === 0
+        ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name, nodeName: n.plan.fqdn })
+        : ['cman not running'];
+    if (problems.length) seen.push(`${n.plan.name} is not a full member (${problems.join(', ')})`);
+    const proc = await n.exec('cat /proc/drbd');
+    const syncing = proc.code === 0 ? parseProcDrbd(proc.stdout).minors.filter((m) => /Sync/.test(m.cs)) : [];
+    if (syncing.length)
+      seen.push(`${n.plan.name}: DRBD resyncing (${syncing.map((m) => `minor ${m.minor} ${m.cs}`).join(', ')})`);
+  }
+  return seen.length ? `${seen.join('; ')}: wait until both nodes are members and DRBD is in sync` : undefined;
 }
 
 /** The fence tests of this cluster, in the tutorial's order (node 1's tests, then node 2's). */
@@ -111,6 +134,7 @@ export const fenceTests: Step = {
         checklist,
         tables: (p) => [fenceTestTable(p)],
         drive: driveFenceTests,
+        unsafe: fenceUnsafe,
       },
       expect: () => ['both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test'],
       async verify(ctx) {

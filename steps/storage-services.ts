@@ -3,7 +3,8 @@
  * per node pinned to that node by a restricted single-node failover domain; pushed to the running
  * cluster with `cman_tool version -r`, then rgmanager started by hand on both nodes.
  */
-import type { DriveContext, Evidence, NodeHandle, Step } from '../src/engine/types.js';
+import type { DriveContext, Evidence, NodeHandle, Step, TaskContext } from '../src/engine/types.js';
+import { parseVirshList } from '../src/verify/virsh-list.js';
 import type { PlanNode } from '../src/plan/derive.js';
 import type { Clustat } from '../src/verify/clustat.js';
 import { parseDrbdStatus } from '../src/verify/drbd-status.js';
@@ -124,6 +125,29 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
   await clustatUntil(ctx.node, 'both storage services started again', (c) => !storageProblems(p, c).length, timeoutMs);
   details.start = 'both storage services enabled on their own nodes and started';
   return { summary: 'storage services stopped and started by hand through rgmanager', details };
+}
+
+/**
+ * The guests running on either node, in words (`an-node01: vm01-dev, vm02-web`), or undefined when
+ * none: stopping a storage service stops libvirtd and the GFS2 the guests live on, so the stop/start
+ * test is never run again under them.
+ */
+async function guestsOnStorage(ctx: TaskContext): Promise<string | undefined> {
+  const where: string[] = [];
+  for (const h of [ctx.node, ctx.peer]) {
+    const r = await h.exec('virsh list --all');
+    // NOTE: libvirtd not answering means no guest can run there (it runs under the storage service).
+    const names =
+      r.code === 0
+        ? parseVirshList(r.stdout)
+            .filter((d) => d.state === 'running' || d.state === 'paused' || d.state === 'idle')
+            .map((d) => d.name)
+        : [];
+    if (names.length) where.push(`${h.plan.name}: ${names.join(', ')}`);
+  }
+  return where.length
+    ? `it stops both storage services, and guests run on them (${where.join('; ')}); disable them first (clusvcadm -d vm:NAME, in a maintenance window), then run the test`
+    : undefined;
 }
 
 export const storageServices: Step = {
@@ -296,6 +320,7 @@ export const storageServices: Step = {
           ];
         },
         drive: driveStorageStopStart,
+        unsafe: guestsOnStorage,
       },
       expect: (p) => p.nodes.map((n) => `service:${storageService(n)} started on ${n.fqdn} again`),
       async verify(ctx) {

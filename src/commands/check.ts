@@ -13,7 +13,15 @@ import { Journal } from '../state/journal.js';
 import { DEFAULT_STATE_DIR, LOCK_FILE, LockHeld, StateStore } from '../state/store.js';
 import { checkStepRange } from '../report/context.js';
 import { DriftReport } from '../report/drift-text.js';
-import { checkDrift, driftCounts, notCheckedReason, type DriftCounts, type DriftFinding } from '../engine/drift.js';
+import {
+  checkDrift,
+  driftCounts,
+  notCheckedReason,
+  repairSteps,
+  type DriftCounts,
+  type DriftFinding,
+} from '../engine/drift.js';
+import { planWithCaptured } from '../engine/captured.js';
 import { nodeKeys } from '../engine/summary.js';
 import type { Step } from '../engine/types.js';
 import type { RunResult } from '../engine/runner.js';
@@ -178,7 +186,9 @@ async function report(
       await conn.close();
     }
   }
-  out.summary(findings, store.dir);
+  // NOTE: a drifted file is repaired by the step that owns its final form, never by an earlier stage of it.
+  const plan = planWithCaptured(answers, store.state.captured);
+  out.summary(findings, store.dir, repairSteps(findings, steps, plan, store.state));
   return { kind: 'report', findings, counts: driftCounts(findings) };
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AnvilError, CommandFailed, PromptCancelled, VerifyFailed } from '../errors.js';
+import { AnvilError, CommandFailed, PromptCancelled, UsageError, VerifyFailed } from '../errors.js';
 import { output, say, setOutput, warn } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
@@ -108,6 +108,8 @@ export interface InstallOptions {
   force?: boolean;
   /** A live dry run: read the nodes, show what each step would do, change nothing. */
   check?: boolean;
+  /** Steps whose tests run again although done (each only from a safe state). */
+  retest?: string[];
 }
 
 /** sha256 of the masked answers (recorded in the state; never the secrets themselves). */
@@ -383,7 +385,7 @@ export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTran
 /** What `executeRun` needs besides the store and answers. */
 export interface ExecuteOptions extends Pick<
   RunnerOptions,
-  'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply'
+  'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply' | 'retest'
 > {
   lab?: boolean;
   /** `install --check`: show what each step would do; nothing is changed or recorded. */
@@ -542,6 +544,7 @@ async function runLogged(
       to: o.to,
       only: o.only,
       reapply: o.reapply,
+      retest: o.retest,
       prompter: deps.prompter,
       renderer: deps.renderer,
       ...(conn.lab ? { hands: labHands((words) => conn.lab!.fault(words)) } : {}),
@@ -627,15 +630,32 @@ function installCommandLine(o: InstallOptions, answersFile: string, dir: string)
     o.from && `--from ${o.from}`,
     o.to && `--to ${o.to}`,
     o.only && `--only ${o.only}`,
+    ...(o.retest ?? []).map((s) => `--retest ${s}`),
     o.force && '--force',
   ];
   return ['install --answers', answersFile, '--state', dir, ...flags.filter(Boolean)].join(' ');
+}
+
+/** `--retest STEP`: each must name a step that holds a test (a gate task). */
+function checkRetest(retest: readonly string[] | undefined, steps: readonly Step[]): void {
+  for (const id of retest ?? []) {
+    const s = steps.find((x) => x.id === id);
+    if (s?.tasks.some((t) => t.kind === 'gate')) continue;
+    throw new UsageError(
+      `--retest ${id}: ${s ? 'that step holds no test' : 'no such step'}`,
+      `steps with tests: ${steps
+        .filter((x) => x.tasks.some((t) => t.kind === 'gate'))
+        .map((x) => x.id)
+        .join(', ')}`,
+    );
+  }
 }
 
 /** Run `install`. */
 export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
   // NOTE: before anything is created (state folder, lab): a typo in a step id costs nothing.
   checkStepRange(o, deps.steps ?? STEPS);
+  checkRetest(o.retest, deps.steps ?? STEPS);
   checkCanAsk(o.yes || o.check, deps);
   const answersFile = resolve(o.answers);
   const answers = loadAnswers(answersFile, deps.env ?? process.env);
@@ -684,6 +704,11 @@ export function register(program: Command): void {
     .option('--only <step>', 'run this step only (every earlier task must be done)')
     .option('--force', 'continue a state folder that was started with another answers file')
     .option(
+      '--retest <step>',
+      'run the tests of this done step again (repeatable), only from a safe state',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option(
       '--check',
       'live dry run: connect, read the nodes, show what each step would do (diffs, commands, checks); change nothing',
     )
@@ -705,6 +730,13 @@ approve it, approve every remaining step, page through the full diff ($PAGER, el
 real nodes a destructive task (partitioning, create-md, pvcreate, mkfs.gfs2…) also needs its node
 and device typed. --yes approves everything.
 
+A changed answer or password re-opens only the tasks whose files or commands really change, and
+applies them to the running cluster the way the tutorial updates it (cluster.conf: the final form
+with config_version above the running one, ccs_config_validate, \`cman_tool version -r\`). Tests,
+operator gates and first-build transitions (first start of cman, DRBD stopped for the cluster to
+take it over) are not repeated by a change. --retest STEP runs a done step's tests again, and only
+from a safe state: e.g. the storage stop/start test is refused while guests run on the storage.
+
 --check connects and shows, for each step, what it would do to the nodes as they are now and
 whether each task's check already passes; it runs only read-only probes and checks, and records
 nothing.
@@ -713,6 +745,7 @@ Examples:
   $ anvil-install install --answers anvil.yaml
   $ anvil-install install --answers anvil.yaml --check --from network --to hosts
   $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo
+  $ anvil-install install --answers anvil.yaml --retest fence-tests
 
 ${EXIT_CODES_TEXT}`,
     )

@@ -30,7 +30,7 @@ export async function resume(o: ResumeOptions, deps: RunDeps = {}): Promise<RunR
     const hash = answersHash(answers);
     if (store.state.answersHash && store.state.answersHash !== hash) {
       say(
-        `note: ${file} changed since the last run; tasks whose inputs changed are re-opened (with every later task on that node)`,
+        `note: ${file} changed since the last run; the tasks whose files or commands change are re-applied (to a running cluster as the tutorial updates one); tests are not repeated`,
       );
       store.state.answersHash = hash;
       store.save();

@@ -19,7 +19,7 @@ import {
   type RunbookModel,
 } from '../report/runbook.js';
 import { destinationPages } from '../report/pdf-pages.js';
-import { planWithCaptured } from '../engine/captured.js';
+import { capturedAsOf, planWithCaptured } from '../engine/captured.js';
 import { inputHash } from '../engine/input-hash.js';
 import { maskAnswers } from '../plan/derive.js';
 import { answersHash } from './install.js';
@@ -134,7 +134,10 @@ export async function runbookCommand(
         const t = tasks.get(id);
         if (!t) return undefined;
         try {
-          return inputHash(t, real, key === 'local' ? undefined : real.node(key), ctx.secrets);
+          // NOTE: compared with the values captured as they were when the task ran (its capturedSeq).
+          const seq = asBuilt.state.tasks[id]?.[key]?.capturedSeq;
+          const p = seq === undefined ? real : planWithCaptured(ctx.answers, capturedAsOf(asBuilt.state, seq));
+          return inputHash(t, p, key === 'local' ? undefined : p.node(key), ctx.secrets);
         } catch {
           return undefined;
         }

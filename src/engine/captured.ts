@@ -6,6 +6,7 @@ import type { Answers } from '../plan/schema.js';
 import { derivePlan, type Plan } from '../plan/derive.js';
 import { AnvilError } from '../errors.js';
 import { redact } from '../plan/derive.js';
+import type { StateFile } from '../state/types.js';
 
 /** Capture key of a node's MACs: `{ bcn: [l1, l2], sn: [...], ifn: [...] }`. */
 export const nicsKey = (node: string) => `nics.${node}`;
@@ -21,6 +22,46 @@ export function planWithCaptured(answers: Answers, captured: Record<string, unkn
   }
   const freeStart = captured[FREE_START_KEY];
   return derivePlan(a, { freeStart: typeof freeStart === 'string' ? freeStart : undefined });
+}
+
+/**
+ * Store a captured value (already `capturable`). A value that differs from the key's latest one
+ * gets the next capture sequence number in `capturedHistory`, so the inputs of tasks that ran
+ * before it stay as they were (`capturedAsOf`). The same value again changes nothing.
+ */
+export function recordCapture(state: StateFile, key: string, value: unknown): void {
+  const history = (state.capturedHistory ??= {});
+  const versions = (history[key] ??= key in state.captured ? [{ seq: 0, value: state.captured[key] }] : []);
+  const last = versions[versions.length - 1];
+  state.captured[key] = value;
+  if (last && JSON.stringify(last.value) === JSON.stringify(value)) return;
+  state.captureSeq = (state.captureSeq ?? 0) + 1;
+  versions.push({ seq: state.captureSeq, value });
+}
+
+/** The capture sequence number now: what a task starting now records as its `capturedSeq`. */
+export function captureSeqOf(state: StateFile): number {
+  return state.captureSeq ?? 0;
+}
+
+/**
+ * The captured values as they were at capture sequence `seq`: for each key its last version
+ * captured at or before `seq` (a key captured later is absent). `seq` undefined: the values now.
+ */
+export function capturedAsOf(state: StateFile, seq: number | undefined): Record<string, unknown> {
+  if (seq === undefined || seq >= captureSeqOf(state)) return state.captured;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(state.captured)) {
+    const versions = state.capturedHistory?.[key];
+    // NOTE: a key without history was captured before histories were kept: it counts as seq 0.
+    if (!versions) {
+      out[key] = state.captured[key];
+      continue;
+    }
+    const v = versions.filter((x) => x.seq <= seq).pop();
+    if (v) out[key] = v.value;
+  }
+  return out;
 }
 
 /** A JSON copy of a value to capture; refuses anything holding a secret (state files are not secret). */

@@ -5,7 +5,7 @@
  * checked. Nothing here knows what a task checks, and nothing is written to the state file.
  */
 import type { Answers } from '../plan/schema.js';
-import { redact, secretValues } from '../plan/derive.js';
+import { redact, secretValues, type Plan } from '../plan/derive.js';
 import type { Transport } from '../remote/types.js';
 import type { StateFile } from '../state/types.js';
 import type { Journal } from '../state/journal.js';
@@ -175,4 +175,42 @@ export function driftCounts(findings: readonly DriftFinding[]): DriftCounts {
     notChecked: n('not-checked'),
     driftedSteps: [...new Set(findings.filter((f) => f.status === 'drift').map((f) => f.step))],
   };
+}
+
+/**
+ * The steps to re-apply for the drifts found, in order: for a drift of a file (one the task writes,
+ * or `concerns`), the last step whose done task writes that file on that node, i.e. the step that
+ * owns its final form (cluster.conf, written at three stages, is repaired by the last one, never by
+ * re-writing an earlier form); otherwise the drifted task's own step. Gates are left out (a re-apply
+ * keeps them).
+ */
+export function repairSteps(
+  findings: readonly DriftFinding[],
+  steps: readonly Step[],
+  plan: Plan,
+  state: StateFile,
+): string[] {
+  const out: string[] = [];
+  const pathsOf = (t: Task, node: string): string[] => {
+    if (node === 'local') return [];
+    try {
+      return [...(t.files?.(plan, plan.node(node)) ?? []).map((f) => f.path), ...(t.concerns ? [t.concerns] : [])];
+    } catch {
+      return t.concerns ? [t.concerns] : [];
+    }
+  };
+  for (const f of findings) {
+    if (f.status !== 'drift') continue;
+    const task = steps.flatMap((s) => s.tasks).find((t) => t.id === f.task);
+    if (!task || task.kind === 'gate') continue;
+    let owner = f.step;
+    for (const path of pathsOf(task, f.node))
+      for (const s of steps)
+        for (const t of s.tasks)
+          if (t.files && state.tasks[t.id]?.[f.node]?.status === 'done' && pathsOf(t, f.node).includes(path)) {
+            if (steps.indexOf(s) > steps.findIndex((x) => x.id === owner)) owner = s.id;
+          }
+    if (!out.includes(owner)) out.push(owner);
+  }
+  return steps.map((s) => s.id).filter((id) => out.includes(id));
 }

@@ -1,9 +1,12 @@
 /**
  * Resume rules (DESIGN.md "Checkpoints and resume"), as a pure decision on one task record.
  *
- * - done/skipped, hash unchanged, node not re-opened → keep (skip).
- * - done/skipped with a changed hash → re-open this task and every later task on that node.
+ * - done/skipped, hash unchanged, not asked to re-open → keep (skip).
+ * - done/skipped with a changed hash → re-open this task, and only it: a change re-opens the tasks
+ *   whose rendered files or commands really change (the runner then keeps tests and first-build
+ *   transitions, and applies a task with `live` to the running platform).
  * - done/skipped whose applied secret changed (keyed digest, see secret-inputs.ts) → the same.
+ * - asked to re-open (`check --only STEP --force`, `install --retest STEP`) → run again.
  * - `running` found at start → interrupted: verify first; passes → done; else re-run if `safe`.
  * - a `once` task consults its `done` probe before it ever runs (pending, failed, interrupted or
  *   re-opened): done → mark done, never run again.
@@ -20,8 +23,8 @@ export type Decision =
   | { action: 'verify-first'; reopen: boolean };
 
 /**
- * Decide for one (task, node). `hash` is the task's current input hash; `reopened` whether an
- * earlier task on this node was re-opened in this run. A record still `running` was interrupted:
+ * Decide for one (task, node). `hash` is the task's input hash (computed with the values captured
+ * as of when the record ran); `reopened` whether the operator asked for it to run again. A record still `running` was interrupted:
  * each task is visited once per run, so `running` can only come from the loaded state.
  * `secretsChanged`: paths of the secrets this record applied whose value changed since
  * (`changedSecrets`); the masked hash cannot see them.

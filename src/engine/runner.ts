@@ -25,7 +25,7 @@ import { approveFile, fileChange } from './diff.js';
 import { gateStopMessage, meetGate } from './gates.js';
 import { operatorHands, type OperatorHands } from './hands.js';
 import { TestNotRun } from '../errors.js';
-import { capturable, planWithCaptured } from './captured.js';
+import { capturable, capturedAsOf, captureSeqOf, planWithCaptured, recordCapture } from './captured.js';
 import { contentOf } from './walk.js';
 import { firstUnsettled, groupSteps, nodeKeys, stepExecutable } from './summary.js';
 import { LoggingPrompter, type RunLog } from './run-log.js';
@@ -82,6 +82,11 @@ export interface RunnerOptions {
    * is kept (its test is not repeated), and so is a done `once` task without a done probe.
    */
   reapply?: boolean;
+  /**
+   * `install --retest STEP`: the tests (gate tasks) of these steps run again although done, each
+   * only from a safe state (`Gate.unsafe`). A changed answer alone never re-runs a test.
+   */
+  retest?: readonly string[];
 }
 
 /** How a run ended. */
@@ -107,12 +112,28 @@ export class RunAborted extends AnvilError {
 
 type Wrapper = ListrTaskWrapper<unknown, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** A task's input hash on a node and the capture sequence number of the plan it was computed from. */
+interface Inputs {
+  hash: string;
+  seq: number;
+}
+
+/** Record the inputs a task runs (or ran) with. */
+function stampInputs(rec: TaskRecord, inputs: Inputs): void {
+  rec.inputHash = inputs.hash;
+  rec.capturedSeq = inputs.seq;
+}
+
 /** What happened to one task on one node. */
 type NodeOutcome = 'kept' | 'ran' | 'settled' | 'stopped';
 
 /** Runs the steps against the nodes, checkpointing as it goes. */
 export class Runner {
   private plan: Plan;
+  /** The capture sequence number `plan` was built at. */
+  private planSeq: number;
+  /** Plans as of earlier capture sequence numbers (what done records compare with); immutable once built. */
+  private readonly plansAsOf = new Map<number, Plan>();
   private planDirty = false;
   private readonly secrets: string[];
   private readonly secretEntries: SecretEntry[];
@@ -120,8 +141,10 @@ export class Runner {
   private readonly keyLost: boolean;
   private readonly journal: Journal;
   private readonly nodeNames: string[];
-  /** Node keys on which a task was re-opened this run: every later task there re-runs. */
-  private readonly reopened = new Set<string>();
+  /** Step id of each task id (the `--retest` hint names the step). */
+  private readonly stepOf = new Map<string, string>();
+  /** Gate tasks of the steps named by `--retest`: run again (from a safe state) although done. */
+  private readonly retestTasks = new Set<string>();
   private stopped?: Omit<RunResult, 'executed'>;
   private interrupted = false;
   private onInterrupt?: () => void;
@@ -143,11 +166,26 @@ export class Runner {
     o.store.state.secretKeyId = kid;
     this.journal = new Journal(o.store.journalFile, this.secrets);
     this.plan = planWithCaptured(o.answers, o.store.state.captured);
+    this.planSeq = captureSeqOf(o.store.state);
     this.nodeNames = this.plan.nodes.map((n) => n.name);
     const missing = this.nodeNames.filter((n) => !o.transports[n]);
     if (missing.length)
       throw new AnvilError(`no connection for node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     o.store.state.nodes = this.nodeNames;
+    for (const s of o.steps) for (const t of s.tasks) this.stepOf.set(t.id, s.id);
+    for (const id of o.retest ?? []) {
+      const s = o.steps.find((x) => x.id === id);
+      const gates = s?.tasks.filter((t) => t.kind === 'gate') ?? [];
+      if (!s || !gates.length)
+        throw new AnvilError(
+          `--retest ${id}: ${s ? 'that step holds no test' : 'no such step'}`,
+          `steps with tests: ${o.steps
+            .filter((x) => x.tasks.some((t) => t.kind === 'gate'))
+            .map((x) => x.id)
+            .join(', ')}`,
+        );
+      for (const t of gates) this.retestTasks.add(t.id);
+    }
   }
 
   /** The steps this run covers, after checking that everything before them is settled (`anyStart`: a dry run, which needs nothing done). */
@@ -415,41 +453,56 @@ export class Runner {
   /** What the step will do: the (task, node) pairs the resume rules will run, with their diffs. Reads only. */
   private async preview(step: Step): Promise<StepPreview> {
     const plan = this.plan;
-    const reopened = new Set(this.reopened);
     const runs: PlannedRun[] = [];
     let kept = 0;
     for (const task of step.tasks)
       for (const key of nodeKeys(task.on, this.nodeNames)) {
-        const x = this.decision(task, key, plan, reopened);
-        if (x.d.action !== 'keep' && x.d.reopen) reopened.add(key);
-        if (x.d.action === 'keep' || x.keptFirstBuild) {
+        const x = this.decision(task, key, plan);
+        if (x.d.action === 'keep' || x.kept) {
           kept++;
           continue;
         }
-        const reason = x.d.action === 'verify-first' ? 'interrupted' : x.d.reason;
-        runs.push({ task, key, pn: x.pn, reason, ctx: this.readOnlyContext(task, key) });
+        const reason = x.d.action === 'verify-first' ? 'interrupted' : x.retest ? 'retest' : x.d.reason;
+        runs.push({ task, key, pn: x.pn, reason, live: x.live, ctx: this.readOnlyContext(task, key) });
       }
     return previewStep(step, plan, runs, kept, this.secrets);
   }
 
-  /** What the resume rules decide for a task on a node now (`reopened`: node keys re-opened so far). */
-  private decision(task: Task, key: string, plan: Plan, reopened: ReadonlySet<string>) {
+  /**
+   * What the resume rules decide for a task on a node now. `kept`: the note of a settled task that a
+   * change re-opened but that is not repeated (a first-build transition, or a test: tests re-run only
+   * when named, `--retest`). `live`: the task re-applies its final form to the running platform.
+   */
+  private decision(task: Task, key: string, plan: Plan) {
     const pn = key === 'local' ? undefined : plan.node(key);
     const prev = this.o.store.peek(task.id, key);
     const { hash, secretPaths } = inputDigests(task, plan, pn, this.secrets, this.secretEntries);
+    // NOTE: a done record compares with its inputs as they were when it ran: the values read from the
+    // nodes frozen at its capture sequence (DESIGN.md "Checkpoints and resume").
+    const asRan = prev?.capturedSeq !== undefined ? this.planAsOf(prev.capturedSeq) : plan;
+    const ranHash =
+      asRan === plan ? hash : inputDigests(task, asRan, pn && asRan.node(key), this.secrets, this.secretEntries).hash;
+    const retest = task.kind === 'gate' && this.retestTasks.has(task.id);
     // NOTE: a re-applied step keeps its settled gates (a test is not repeated) and any done `once` task without a probe.
-    const kept =
+    const keptByReapply =
       this.o.reapply &&
       (prev?.status === 'done' || prev?.status === 'skipped') &&
       (task.kind === 'gate' || (task.kind === 'once' && !task.done));
-    const d = decide(prev, hash, !kept && (reopened.has(key) || !!this.o.reapply), this.changedSecrets(prev));
-    // NOTE: re-opened by a later change, but a one-time transition of the first build: kept.
-    const keptFirstBuild =
-      d.action === 'run' &&
-      !!task.firstBuildOnly &&
-      prev?.status === 'done' &&
-      (d.reason === 'changed' || d.reason === 'reopened');
-    return { pn, prev, hash, secretPaths, d, keptFirstBuild };
+    const d = decide(prev, ranHash, (!keptByReapply && !!this.o.reapply) || retest, this.changedSecrets(prev));
+    const settled = prev?.status === 'done' || prev?.status === 'skipped';
+    const byChange = d.action === 'run' && (d.reason === 'changed' || d.reason === 'secret-changed');
+    let kept: string | undefined;
+    // NOTE: re-opened by a change, but a one-time transition of the first build: kept.
+    if (d.action === 'run' && task.firstBuildOnly && prev?.status === 'done' && (byChange || d.reason === 'reopened'))
+      kept = `kept: ${task.firstBuildOnly} (one-time transition of the first build, not repeated)`;
+    // NOTE: a test is evidence of what was tested; a changed answer does not make it run again (it
+    // would crash nodes and stop storage under the guests): the operator names it with --retest.
+    else if (task.kind === 'gate' && settled && byChange)
+      kept = `kept: a test is not re-run because an answer changed; run it again with \`anvil-install install --retest ${this.stepOf.get(task.id)}\``;
+    const live =
+      !!task.live && ((d.action === 'run' && settled && d.reopen) || (d.action === 'verify-first' && !!prev?.live));
+    const inputs: Inputs = { hash, seq: this.planSeq };
+    return { pn, prev, inputs, secretPaths, d, kept, live, retest };
   }
 
   /** The end of a step: logged with its time; a step cut off by an abort or interrupt fails (✖), a gate stop is not ✔. */
@@ -518,6 +571,18 @@ export class Runner {
     if (!this.planDirty) return;
     this.planDirty = false;
     this.plan = planWithCaptured(this.o.answers, this.o.store.state.captured);
+    this.planSeq = captureSeqOf(this.o.store.state);
+  }
+
+  /** The plan with the values captured as of capture sequence `seq` (the current plan when nothing was captured since). */
+  private planAsOf(seq: number): Plan {
+    if (seq === this.planSeq) return this.plan;
+    let p = this.plansAsOf.get(seq);
+    if (!p) {
+      p = planWithCaptured(this.o.answers, capturedAsOf(this.o.store.state, seq));
+      this.plansAsOf.set(seq, p);
+    }
+    return p;
   }
 
   private handle(n: PlanNode, task: string, use?: SecretUse) {
@@ -571,7 +636,7 @@ export class Runner {
         this.o.runLog?.note(key, text, task.id);
       },
       capture: (k, v) => {
-        store.state.captured[k] = capturable(k, v, this.secrets);
+        recordCapture(store.state, k, capturable(k, v, this.secrets));
         store.save();
         this.planDirty = true;
       },
@@ -582,19 +647,20 @@ export class Runner {
   private finish(
     rec: TaskRecord,
     status: TaskRecord['status'],
-    hash: string,
+    inputs: Inputs,
     evidence?: Evidence,
     note?: string,
     use?: SecretUse,
   ): void {
     rec.status = status;
-    rec.inputHash = hash;
+    stampInputs(rec, inputs);
     const digests = use && secretDigests(use.paths, this.secretEntries, this.key);
     if (digests) rec.secretHashes = digests;
     else if (use) delete rec.secretHashes;
     rec.finishedAt = new Date().toISOString();
     delete rec.error;
     delete rec.awaitingOperator;
+    delete rec.live;
     if (evidence) rec.evidence = this.redactEvidence(evidence);
     if (note) rec.note = note;
     else delete rec.note;
@@ -621,16 +687,14 @@ export class Runner {
     try {
       const plan = this.plan;
       const store = this.o.store;
-      const { pn, prev, hash, secretPaths, d, keptFirstBuild } = this.decision(task, key, plan, this.reopened);
+      const { pn, prev, inputs, secretPaths, d, kept, live, retest } = this.decision(task, key, plan);
       if (d.action === 'keep') return 'kept';
-      if (keptFirstBuild && prev) {
-        if (d.action === 'run' && d.reopen) this.reopened.add(key);
-        prev.note = `kept: ${task.firstBuildOnly} (one-time transition of the first build, not repeated)`;
-        prev.inputHash = hash;
+      if (kept && prev) {
+        prev.note = kept;
+        stampInputs(prev, inputs);
         store.save();
         return 'kept';
       }
-      if (d.reopen) this.reopened.add(key);
       // NOTE: the secrets in the task's inputs plus those it sends to a node (e.g. a password on stdin).
       const use = new SecretUse(this.secretEntries);
       for (const p of secretPaths) use.paths.add(p);
@@ -639,11 +703,24 @@ export class Runner {
       const rec = store.record(task.id, key);
       let started = false;
       try {
-        if (task.kind === 'gate') return await this.gate(step, task, key, ctx, rec, prev, hash);
+        if (task.kind === 'gate') {
+          const why = retest ? await task.gate?.unsafe?.(ctx) : undefined;
+          if (why) {
+            // NOTE: refused before anything of the test ran: the record stays as it was (done).
+            const message = `${task.id} is not run again now: ${redact(why, this.secrets)}`;
+            this.stop({
+              outcome: 'failed',
+              error: new AnvilError(message),
+              stop: { step: step.id, task: task.id, node: key, message },
+            });
+            return 'stopped';
+          }
+          return await this.gate(step, task, key, ctx, rec, prev, inputs);
+        }
         if (d.action === 'verify-first') {
-          const seen = await this.tryVerify(task, ctx);
+          const seen = await this.tryVerify(task, ctx, live);
           if (seen.ok) {
-            this.finish(rec, 'done', hash, seen.evidence, 'interrupted earlier; verify passed, not re-run', use);
+            this.finish(rec, 'done', inputs, seen.evidence, 'interrupted earlier; verify passed, not re-run', use);
             return 'settled';
           }
           if (task.kind === 'once' && !task.done)
@@ -654,12 +731,16 @@ export class Runner {
         }
         if (task.kind === 'once' && task.done && (await task.done(ctx))) {
           const ev = task.verify ? await task.verify(ctx) : { summary: 'already done (done probe)' };
-          this.finish(rec, 'done', hash, ev, 'already done on the node (done probe); not run again', use);
+          this.finish(rec, 'done', inputs, ev, 'already done on the node (done probe); not run again', use);
           return 'settled';
         }
-        const writes = await this.prepareFiles(task, plan, pn, ctx, key);
+        // NOTE: a live re-apply writes only the final form, from its own code: never the task's own
+        // (maybe intermediate) files first.
+        const writes = live ? [] : await this.prepareFiles(task, plan, pn, ctx, key);
         rec.status = 'running';
-        rec.inputHash = hash;
+        stampInputs(rec, inputs);
+        if (live) rec.live = true;
+        else delete rec.live;
         rec.startedAt = new Date().toISOString();
         delete rec.finishedAt;
         delete rec.error;
@@ -669,10 +750,15 @@ export class Runner {
         started = true;
         this.executed.push(`${task.id}@${key}`);
         for (const f of writes) await ctx.node.writeFile(f.path, f.content, { mode: f.mode, backup: f.backup });
-        if (task.run) await task.run(ctx);
+        if (live) await task.live!.run(ctx);
+        else if (task.run) await task.run(ctx);
         else if (pn) for (const cmd of task.commands?.(plan, pn) ?? []) await ctx.node.sh(cmd);
-        const ev = task.verify ? await task.verify(ctx) : { summary: 'no verify declared' };
-        this.finish(rec, 'done', hash, ev, undefined, use);
+        const ev = live
+          ? await task.live!.verify(ctx)
+          : task.verify
+            ? await task.verify(ctx)
+            : { summary: 'no verify declared' };
+        this.finish(rec, 'done', inputs, ev, undefined, use);
         return 'ran';
       } catch (e) {
         if (!started && (e instanceof RunAborted || e instanceof PromptCancelled)) {
@@ -684,7 +770,7 @@ export class Runner {
           return 'stopped';
         }
         rec.status = 'failed';
-        rec.inputHash = hash;
+        stampInputs(rec, inputs);
         rec.finishedAt = new Date().toISOString();
         rec.error = redact((e as Error)?.message ?? String(e), this.secrets);
         // NOTE: the renderer and the closing summary print this error: masked, like the record.
@@ -705,10 +791,13 @@ export class Runner {
   private async tryVerify(
     task: Task,
     ctx: TaskContext,
+    live = false,
   ): Promise<{ ok: true; evidence: Evidence } | { ok: false; error: string }> {
-    if (!task.verify) return { ok: false, error: 'no verify declared' };
+    // NOTE: an interrupted live re-apply is done only when the running platform has the change.
+    const verify = live ? task.live!.verify : task.verify;
+    if (!verify) return { ok: false, error: 'no verify declared' };
     try {
-      return { ok: true, evidence: await task.verify(ctx) };
+      return { ok: true, evidence: await verify(ctx) };
     } catch (e) {
       if (e instanceof AnvilError) return { ok: false, error: redact(e.message, this.secrets) };
       throw e;
@@ -760,7 +849,7 @@ export class Runner {
     key: string,
     ctx: TaskContext,
     rec: TaskRecord,
-    hash: string,
+    inputs: Inputs,
   ): Promise<NodeOutcome | undefined> {
     const drive = task.gate?.drive;
     if (!drive) return undefined;
@@ -776,7 +865,7 @@ export class Runner {
       if (!ok) return undefined;
     }
     rec.status = 'running';
-    rec.inputHash = hash;
+    stampInputs(rec, inputs);
     rec.startedAt = new Date().toISOString();
     delete rec.finishedAt;
     rec.runs = (rec.runs ?? 0) + 1;
@@ -789,13 +878,13 @@ export class Runner {
         lab,
         confirmDestructive: lab ? async () => true : (what) => ctx.prompt.confirm(`${what}\nGo ahead?`, false),
       });
-      this.finish(rec, 'done', hash, ev);
+      this.finish(rec, 'done', inputs, ev);
       return 'ran';
     } catch (e) {
       if (!(e instanceof TestNotRun)) throw e;
       // NOTE: a test the operator declined is not run, and never recorded as passed.
       rec.status = 'pending';
-      rec.inputHash = hash;
+      stampInputs(rec, inputs);
       rec.note = `not run: ${e.message}`;
       this.o.store.save();
       this.stop({
@@ -813,19 +902,19 @@ export class Runner {
     ctx: TaskContext,
     rec: TaskRecord,
     prev: TaskRecord | undefined,
-    hash: string,
+    inputs: Inputs,
   ): Promise<NodeOutcome> {
-    const driven = await this.driveGate(step, task, key, ctx, rec, hash);
+    const driven = await this.driveGate(step, task, key, ctx, rec, inputs);
     if (driven) return driven;
     const g = await meetGate(task, this.plan, key, ctx.prompt, {
       yes: !!this.o.yes,
       acceptGates: !!this.o.acceptGates,
-      resumedAfterStop: !!this.o.resumeGates && prev?.awaitingOperator === true && prev.inputHash === hash,
+      resumedAfterStop: !!this.o.resumeGates && prev?.awaitingOperator === true && prev.inputHash === inputs.hash,
       test: !!task.gate?.drive,
     });
     if (g.result === 'stop') {
       rec.status = 'pending';
-      rec.inputHash = hash;
+      stampInputs(rec, inputs);
       if (this.o.yes) rec.awaitingOperator = true;
       rec.note = g.reason;
       this.o.store.save();
@@ -836,12 +925,12 @@ export class Runner {
       return 'stopped';
     }
     if (g.result === 'accepted') {
-      this.finish(rec, 'skipped', hash, { summary: g.summary }, g.summary);
+      this.finish(rec, 'skipped', inputs, { summary: g.summary }, g.summary);
       return 'settled';
     }
     // NOTE: a gate's verify (what the tool can check after the operator acted) fails like any task.
     const ev = task.verify ? await task.verify(ctx) : { summary: g.summary };
-    this.finish(rec, 'done', hash, task.verify ? { ...ev, summary: `${g.summary}; ${ev.summary}` } : ev);
+    this.finish(rec, 'done', inputs, task.verify ? { ...ev, summary: `${g.summary}; ${ev.summary}` } : ev);
     return 'ran';
   }
 }
@@ -860,6 +949,8 @@ export function summaryLines(
   switch (result.outcome) {
     case 'complete':
       lines.push('✔ every selected step is done');
+      // NOTE: a resume of a finished install: said in so many words, the operator checks for it.
+      if (!result.executed.length) lines.push('  nothing to do: every task is done and its inputs are unchanged');
       break;
     case 'gate':
       lines.push(`⏸ ${result.stop!.message}`);

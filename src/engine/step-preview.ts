@@ -12,7 +12,7 @@ import { contentOf } from './walk.js';
 import { groupByValue, type NodeGroup } from '../report/tasks.js';
 
 /** Why a (task, node) is in the preview. */
-export type RunReason = 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'interrupted';
+export type RunReason = 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'interrupted' | 'retest';
 
 /** One (task, node) the step will run, as the runner decided it. */
 export interface PlannedRun {
@@ -22,6 +22,8 @@ export interface PlannedRun {
   /** The node's plan entry (undefined for `local`). */
   pn?: PlanNode;
   reason: RunReason;
+  /** Re-applied live to the running platform (`Task.live`) instead of run as in the first build. */
+  live?: boolean;
   /** A read-only context on that node (reads files, runs `done` probes). */
   ctx: TaskContext;
 }
@@ -68,8 +70,9 @@ const REASON: Record<RunReason, string> = {
   retry: 'failed or stopped earlier: runs again',
   changed: 'done earlier, but its inputs changed: runs again',
   'secret-changed': 'done earlier, but a password it applied changed: runs again',
-  reopened: 'done earlier, re-opened because an earlier task on this node changed',
+  reopened: 'done earlier, re-applied as asked',
   interrupted: 'interrupted earlier: checked first, run again only if the check fails',
+  retest: 'done earlier, run again as named by --retest (only from a safe state)',
 };
 
 /** What a (task, node) will write: its files against the node's current copies. Reads only. */
@@ -156,9 +159,14 @@ export async function previewStep(
         continue;
       }
       t.keys.push(r.key);
-      if (REASON[r.reason]) reasons.push({ node: r.key, value: REASON[r.reason] });
-      for (const f of await filesOf(r, plan, secrets)) files.push({ node: r.key, value: f });
-      commands.push({ node: r.key, value: commandsOf(r, plan) });
+      const live = r.live && r.pn && task.live;
+      // NOTE: a live re-apply says what it does to the running cluster and runs its own commands, not the first build's.
+      const why = live
+        ? `${REASON[r.reason]}; live on the running cluster: ${live.summary(plan, r.pn!)}`
+        : REASON[r.reason];
+      if (why) reasons.push({ node: r.key, value: why });
+      if (!live) for (const f of await filesOf(r, plan, secrets)) files.push({ node: r.key, value: f });
+      commands.push({ node: r.key, value: live ? live.commands(plan, r.pn!) : commandsOf(r, plan) });
       if (task.kind === 'once' && task.destroys && r.pn)
         t.destroys.push({ key: r.key, what: task.destroys(plan, r.pn) });
     }

@@ -142,6 +142,29 @@ export interface Gate {
    * when the test fails. Without `drive` the operator does the checklist.
    */
   drive?(ctx: DriveContext): Promise<Evidence>;
+  /**
+   * Why the test must not start now on a platform that already runs (what runs where), or undefined
+   * when it may. Asked before a test the operator names again (`install --retest STEP`): a test is
+   * only ever repeated from a safe state, never by stopping what carries the guests.
+   */
+  unsafe?(ctx: TaskContext): Promise<string | undefined>;
+}
+
+/**
+ * How a done task is re-applied to the running platform when a changed answer or secret re-opens
+ * it: the tutorial's update procedure (e.g. cluster.conf: the final form with config_version above
+ * the running one, `ccs_config_validate`, `cman_tool version -r`), never a replay of the first build.
+ * It replaces the task's files, commands and `run`; it must be idempotent, so that a re-apply
+ * interrupted at any point ends, when resumed, in the same final form.
+ */
+export interface LiveApply {
+  /** What it does to the running cluster, in words (the plan and the approval screen say it). */
+  summary(p: Plan, n: PlanNode): string;
+  /** The commands it runs, as the operator would type them. */
+  commands(p: Plan, n: PlanNode): string[];
+  run(ctx: TaskContext): Promise<void>;
+  /** Read-only: the change is in effect on the running platform; throws `VerifyFailed` otherwise. */
+  verify(ctx: TaskContext): Promise<Evidence>;
 }
 
 /** One unit of work and one checkpoint key. */
@@ -172,6 +195,13 @@ export interface Task {
    * running cluster it would stop what now carries the guests. The text says why, for the plan.
    */
   firstBuildOnly?: string;
+  /**
+   * A file this task checks or pushes without writing it (validate, push): a drift it finds is the
+   * file's, repaired by the step that owns the file's final form (`repairSteps`).
+   */
+  concerns?: string;
+  /** How the task is re-applied to a running platform when a change re-opens it (else it simply runs again). */
+  live?: LiveApply;
   /**
    * What the task interrupts on the node, in words (a reboot, a network restart, a crash): called
    * out on the step's approval screen so nobody is surprised by a dropped session.

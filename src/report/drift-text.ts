@@ -59,8 +59,11 @@ export class DriftReport {
     block(head, f.status === 'error' ? `could not check: ${f.detail}` : f.detail);
   }
 
-  /** The closing lines: counts, each drift by task and node, what to run next. */
-  summary(findings: readonly DriftFinding[], stateDir: string): void {
+  /**
+   * The closing lines: counts, each drift by task and node, what to run next. `repair`: the steps
+   * that own the drifted files' final forms (`repairSteps`), suggested instead of the drifted steps.
+   */
+  summary(findings: readonly DriftFinding[], stateDir: string, repair?: readonly string[]): void {
     const c = driftCounts(findings);
     const checked = c.ok + c.drift + c.error;
     this.write('');
@@ -82,7 +85,7 @@ export class DriftReport {
             f.status !== 'drift' ||
             this.steps.find((s) => s.id === id)?.tasks.find((t) => t.id === f.task)?.kind === 'gate',
         );
-      const steps = c.driftedSteps.filter((id) => !gateOnly(id));
+      const steps = repair ?? c.driftedSteps.filter((id) => !gateOnly(id));
       if (steps.length) {
         this.write(
           '  re-apply a step (its tasks run again by the resume rules; destructive ones never twice), then check again:',

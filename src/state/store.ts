@@ -99,6 +99,16 @@ export function shapeProblem(s: Partial<StateFile>): string | undefined {
     return '"tasks" must be a map of task ids, not ' + (Array.isArray(s.tasks) ? 'a list' : typeof s.tasks);
   if (!isRecord(s.captured))
     return '"captured" must be a map, not ' + (Array.isArray(s.captured) ? 'a list' : typeof s.captured);
+  if (s.captureSeq !== undefined && (typeof s.captureSeq !== 'number' || !Number.isInteger(s.captureSeq)))
+    return '"captureSeq" must be a whole number';
+  if (
+    s.capturedHistory !== undefined &&
+    (!isRecord(s.capturedHistory) ||
+      !Object.values(s.capturedHistory).every(
+        (vs) => Array.isArray(vs) && vs.every((v) => isRecord(v) && typeof v.seq === 'number'),
+      ))
+  )
+    return '"capturedHistory" must be a map of lists of { seq, value }';
   for (const k of ['answersFile', 'answersHash', 'createdAt', 'updatedAt', 'secretKeyId'] as const)
     if (s[k] !== undefined && typeof s[k] !== 'string') return `"${k}" must be text`;
   if (s.nodes !== undefined && (!Array.isArray(s.nodes) || !s.nodes.every((n) => typeof n === 'string')))
@@ -120,8 +130,14 @@ export function shapeProblem(s: Partial<StateFile>): string | undefined {
         return `${at}.status: ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
       for (const k of ['inputHash', 'startedAt', 'finishedAt', 'error', 'note'])
         if (rec[k] !== undefined && typeof rec[k] !== 'string') return `${at}.${k} must be text`;
+      if (
+        rec.capturedSeq !== undefined &&
+        (typeof rec.capturedSeq !== 'number' || !Number.isInteger(rec.capturedSeq) || rec.capturedSeq < 0)
+      )
+        return `${at}.capturedSeq must be a whole number`;
       if (rec.runs !== undefined && (typeof rec.runs !== 'number' || !Number.isInteger(rec.runs) || rec.runs < 0))
         return `${at}.runs must be a whole number`;
+      if (rec.live !== undefined && typeof rec.live !== 'boolean') return `${at}.live must be true or false`;
       if (rec.awaitingOperator !== undefined && typeof rec.awaitingOperator !== 'boolean')
         return `${at}.awaitingOperator must be true or false`;
       if (rec.evidence !== undefined && (!isRecord(rec.evidence) || typeof rec.evidence.summary !== 'string'))

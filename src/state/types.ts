@@ -32,6 +32,21 @@ export interface TaskRecord {
   secretHashes?: Record<string, string>;
   /** Why the task ended as it did, when that is not obvious (e.g. a gate accepted with --accept-gates). */
   note?: string;
+  /**
+   * The capture sequence number (`StateFile.captureSeq`) its inputs were taken at: the values read
+   * from the nodes enter its input hash as they were then (`capturedAsOf`), frozen, so a value the
+   * task itself read or changed (the free space it partitioned) never re-opens it. Absent in records
+   * written before this field: they hash with the current values.
+   */
+  capturedSeq?: number;
+  /** Set while the task is being re-applied live (`Task.live`): an interrupted live re-apply resumes as one. */
+  live?: boolean;
+}
+
+/** One value of a capture key and the sequence number it was captured at. */
+export interface CaptureVersion {
+  seq: number;
+  value: unknown;
 }
 
 /** The whole state file. */
@@ -45,8 +60,15 @@ export interface StateFile {
   updatedAt: string;
   /** `tasks[taskId][nodeName]`; `local` tasks use the key `local`. */
   tasks: Record<string, Record<string, TaskRecord>>;
-  /** Values discovered during the run (e.g. captured MACs): `captured[key]`. */
+  /** Values discovered during the run (e.g. captured MACs): `captured[key]`, the latest value of each. */
   captured: Record<string, unknown>;
+  /** The sequence number of the last capture that changed a value (0 or absent: none since this was kept). */
+  captureSeq?: number;
+  /**
+   * Every value each capture key has had, oldest first, with the sequence number it was captured at:
+   * what `capturedAsOf` freezes a task's inputs from. A key of `captured` missing here counts as seq 0.
+   */
+  capturedHistory?: Record<string, CaptureVersion[]>;
   /** Node names in order (node 1, node 2), so `status` reads without the answers file. */
   nodes?: string[];
   /**

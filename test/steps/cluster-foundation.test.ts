@@ -24,12 +24,12 @@ async function run(p: Plan, a: StdinFakeNode, b: StdinFakeNode, t: Task, prompt?
 }
 
 describe('cluster-foundation', () => {
-  it('declares the tutorial order of tasks', () => {
+  it('declares the tutorial order of tasks, the ricci password first (a changed one is set before any push)', () => {
     expect(clusterFoundation.tasks.map((t) => `${t.id}@${t.on}`)).toEqual([
+      'cluster-foundation.ricci-password@both',
       'cluster-foundation.write-conf@node1',
       'cluster-foundation.validate@node1',
       'cluster-foundation.push@node1',
-      'cluster-foundation.ricci-password@both',
       'cluster-foundation.ricci@both',
       'cluster-foundation.modclusterd@both',
       'cluster-foundation.acpid-off@both',

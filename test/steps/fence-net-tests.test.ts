@@ -120,3 +120,23 @@ describe('network redundancy tests', () => {
     await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02 bond1: active eth4, down: eth1/);
   });
 });
+
+describe('fence tests: only from a safe state (--retest)', () => {
+  const SYNCING = `version: 8.3.12 (api:88/proto:86-96)
+ 0: cs:SyncSource ro:Primary/Primary ds:UpToDate/Inconsistent C r-----
+ 1: cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate C r-----
+`;
+  it('refuses while a node is not a member or DRBD resyncs, naming what it saw; allows a healthy cluster', async () => {
+    const { a, b, model } = fakeCluster(tutorial);
+    for (const n of [a, b]) n.files.set(CLUSTER_CONF, renderClusterConf(tutorial, 'foundation'));
+    model.version = 7;
+    model.running.get('an-node01')!.add('cman');
+    for (const n of [a, b]) n.on('cat /proc/drbd', { code: 1, stderr: 'No such file or directory' });
+    const unsafe = fenceTests.tasks[0].gate!.unsafe!;
+    expect(await unsafe(fakeContext(tutorial, a, b))).toMatch(/an-node02 is not a full member \(cman not running\)/);
+    model.running.get('an-node02')!.add('cman');
+    expect(await unsafe(fakeContext(tutorial, a, b))).toBeUndefined();
+    b.on('cat /proc/drbd', SYNCING);
+    expect(await unsafe(fakeContext(tutorial, a, b))).toMatch(/an-node02: DRBD resyncing \(minor 0 SyncSource\)/);
+  });
+});

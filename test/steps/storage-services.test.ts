@@ -110,4 +110,16 @@ describe('storage-services', () => {
     expect(out).toContain(' service:storage_an02           an-node02.alteeve.ca          started');
     expect(task('push').expectedOutput!(p, p.nodes[0])).toBe('6.2.0 config 10');
   });
+
+  it('the stop/start test is refused under running guests, naming what runs where (--retest)', async () => {
+    const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
+    const { a, b, model } = afterFoundation(p);
+    const unsafe = task('stop-start').gate!.unsafe!;
+    expect(await unsafe(fakeContext(p, a, b))).toBeUndefined();
+    model.guests.get('an-node01')!.add('vm01-dev');
+    model.guests.get('an-node02')!.add('vm03-db');
+    expect(await unsafe(fakeContext(p, a, b))).toMatch(
+      /guests run on them \(an-node01: vm01-dev; an-node02: vm03-db\); disable them first/,
+    );
+  });
 });

@@ -25,7 +25,7 @@ function start(cmd: string, args: string[]): Promise<{ proc: ChildProcess; line:
   children.push(proc);
   return new Promise((res, rej) => {
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('\n')) res({ proc, line: out.split('\n')[0] });
     });
@@ -35,6 +35,10 @@ function start(cmd: string, args: string[]): Promise<{ proc: ChildProcess; line:
 
 function writeLock(dir: string, lock: Record<string, unknown>): void {
   writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ host: hostname(), since: '2026-01-01T00:00:00Z', ...lock }));
+}
+
+function readLock(dir: string): { pid: number; startTime?: string; bootId?: string } {
+  return JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number; startTime?: string; bootId?: string };
 }
 
 /** Take the lock, collecting the notes it prints. */
@@ -50,7 +54,7 @@ describe.skipIf(!onLinux)('stale locks (needs /proc)', () => {
   it('records the start time and the boot id of the process that holds it', () => {
     const dir = tempDir();
     const { release } = take(dir);
-    const lock = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'));
+    const lock = readLock(dir);
     expect(lock.pid).toBe(process.pid);
     expect(lock.startTime).toBe(procStat(process.pid)!.startTime);
     expect(lock.bootId).toBe(bootId());
@@ -63,7 +67,7 @@ describe.skipIf(!onLinux)('stale locks (needs /proc)', () => {
     const real = procStat(proc.pid!)!.startTime;
     writeLock(dir, { pid: proc.pid, startTime: String(Number(real) + 1), bootId: bootId() });
     const { notes, release } = take(dir);
-    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    expect(readLock(dir).pid).toBe(process.pid);
     expect(notes).toEqual([
       `note: took over the stale lock ${join(dir, LOCK_FILE)} (held since 2026-01-01T00:00:00Z): pid ${proc.pid} now belongs to another process (started at tick ${real}, not ${Number(real) + 1})`,
     ]);
@@ -72,7 +76,7 @@ describe.skipIf(!onLinux)('stale locks (needs /proc)', () => {
     release();
   });
 
-  it('takes over a lock taken before this machine last booted, even when its pid is alive now', async () => {
+  it('takes over a lock taken before this machine last booted, even when its pid is alive now', () => {
     const dir = tempDir();
     writeLock(dir, { pid: process.pid, startTime: procStat(process.pid)!.startTime, bootId: 'another-boot' });
     const { notes, release } = take(dir);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AnvilError, CommandFailed, PromptCancelled, VerifyFailed } from '../errors.js';
 import { output, say, setOutput } from '../output.js';
@@ -32,6 +32,7 @@ import { labHands } from '../engine/hands.js';
 import { checkLines, checkSummary } from '../engine/dry-run.js';
 import { wantColor } from '../engine/approval.js';
 import type { LabController } from '../lab/lab-controller.js';
+import { processGone } from '../util/pid.js';
 import { Interrupted, withSignalGuard, type SignalDeps, type SignalGuard } from './interrupt.js';
 
 /** Open connections to the nodes, by node name, and how to close them. */
@@ -285,6 +286,18 @@ async function connectOnLab(s: Connectable, clock: Clock, withinMs = 20 * 60_000
   }
 }
 
+/**
+ * Why a lab served by another process cannot answer any more, if it cannot: that process has stopped.
+ * NOTE: without this, a dead lab looks like a node rebooting, and the run retries for minutes.
+ */
+function labGone(lab: { pid?: number } | null, labDir: string): { why: string; hint: string } | undefined {
+  if (!lab?.pid || !processGone(lab.pid)) return undefined;
+  return {
+    why: `the lab process serving it (pid ${lab.pid}, ${labDir}) has stopped`,
+    hint: `start the lab again (\`anvil-install lab serve --state ${labDir}\`, or let \`anvil-install resume --state ${dirname(labDir)}\` start one), then resume`,
+  };
+}
+
 /** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
 async function labTransports(r: TransportRequest): Promise<TransportSet> {
   // NOTE: the specifier is a variable so builds without the lab still compile and run.
@@ -345,6 +358,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
         agent: false,
         hostKeys: { pinned: ep.hostKeyFingerprint },
         log: (m) => r.log?.(n.name, m),
+        gone: () => labGone(running, labDir),
       });
     });
     const ctl = remoteController((running ?? handle).control, where.clientKeyPath);

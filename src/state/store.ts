@@ -44,8 +44,14 @@ export function readState(dir: string): StateFile | null {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new AnvilError(
+      `cannot read ${file}: ${code ?? String(e)}${code === 'EISDIR' ? ' (it is a folder)' : ''}`,
+      code === 'EISDIR'
+        ? `move the folder ${file} aside: the checkpoint is a file`
+        : 'make it readable by you, or pass --state with another folder',
+    );
   }
   let raw: unknown;
   try {
@@ -216,6 +222,13 @@ export function acquireLock(
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (!st.isFile())
+      throw new AnvilError(
+        `${file} is ${st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, not a lock file`,
+        `remove it (rm -r ${file}); anvil-install writes its lock there`,
+      );
     const held = readLock(file);
     const why = held && held.host === mine.host ? staleReason(held) : undefined;
     if (held && why) {

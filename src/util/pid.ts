@@ -11,6 +11,13 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether a process has exited: no such pid, or a zombie nobody has reaped yet. */
+export function processGone(pid: number): boolean {
+  if (!pidAlive(pid)) return true;
+  const st = procStat(pid)?.state;
+  return st === 'Z' || st === 'X';
+}
+
 /** What `/proc/PID/stat` says of a process: its state letter and its start time. */
 export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), X (dead), T... */

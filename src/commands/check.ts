@@ -29,6 +29,7 @@ import { useClock } from '../util/clock.js';
 import { STEPS } from '../../steps/index.js';
 import { answersHash, defaultTransportFactory, executeRun, promptTerminal, type RunDeps } from './install.js';
 import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
+import { withSignalGuard, type SignalGuard } from './interrupt.js';
 
 /** Options of `check`. */
 export interface CheckOptions {
@@ -66,6 +67,10 @@ function openState(dir: string): StateStore {
 
 /** Run `check`. */
 export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckResult> {
+  return withSignalGuard(deps, (guard) => checkGuarded(o, deps, guard));
+}
+
+async function checkGuarded(o: CheckOptions, deps: RunDeps, guard: SignalGuard): Promise<CheckResult> {
   const steps = deps.steps ?? STEPS;
   const dir = o.state ?? DEFAULT_STATE_DIR;
   // NOTE: before the state folder is opened: a wrong flag costs nothing.
@@ -76,6 +81,8 @@ export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckR
     );
   checkStepRange({ only: o.only }, steps);
   const store = openState(dir);
+  // NOTE: a drift report changes nothing, so there is nothing to resume; a re-apply is a run (see executeRun).
+  guard.attach(store, o.force ? undefined : 'check interrupted; nothing was changed');
   try {
     const file = store.state.answersFile;
     if (!file)

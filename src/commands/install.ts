@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AnvilError, CommandFailed, PromptCancelled, UsageError, VerifyFailed } from '../errors.js';
 import { output, say, setOutput, warn } from '../output.js';
@@ -32,6 +32,8 @@ import { labHands } from '../engine/hands.js';
 import { checkLines, checkSummary } from '../engine/dry-run.js';
 import { wantColor } from '../engine/approval.js';
 import type { LabController } from '../lab/lab-controller.js';
+import { processGone } from '../util/pid.js';
+import { Interrupted, withSignalGuard, type SignalDeps, type SignalGuard } from './interrupt.js';
 
 /** Open connections to the nodes, by node name, and how to close them. */
 export interface TransportSet {
@@ -67,7 +69,7 @@ export interface TransportRequest {
 export type TransportFactory = (r: TransportRequest) => Promise<TransportSet>;
 
 /** Injection points (tests) and environment of a run. */
-export interface RunDeps {
+export interface RunDeps extends SignalDeps {
   transportFactory?: TransportFactory;
   steps?: readonly Step[];
   prompter?: Prompter;
@@ -75,25 +77,13 @@ export interface RunDeps {
   env?: NodeJS.ProcessEnv;
   /** Whether a terminal can be asked; default: stdout and stdin are TTYs. */
   interactive?: boolean;
-  /** Install SIGINT/SIGTERM handlers (default true; tests turn them off). */
-  signals?: boolean;
-  /** Where SIGINT/SIGTERM come from (tests: an EventEmitter); default the process. */
-  signalSource?: NodeJS.EventEmitter;
-  /** How to exit after an interrupt (tests); default `process.exit`. */
-  exit?: (code: number) => void;
   /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
   sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
   /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
   ask?: AskFn;
 }
 
-/** The run was interrupted (Ctrl-C): the checkpoint is saved, `resume` carries on. */
-export class Interrupted extends AnvilError {
-  constructor(stateDir: string) {
-    super(`interrupted — resume with: anvil-install resume --state ${stateDir}`);
-    this.exitCode = 130;
-  }
-}
+export { Interrupted } from './interrupt.js';
 
 /** Options of `install`. */
 export interface InstallOptions {
@@ -298,6 +288,18 @@ async function connectOnLab(s: Connectable, clock: Clock, withinMs = 20 * 60_000
   }
 }
 
+/**
+ * Why a lab served by another process cannot answer any more, if it cannot: that process has stopped.
+ * NOTE: without this, a dead lab looks like a node rebooting, and the run retries for minutes.
+ */
+function labGone(lab: { pid?: number } | null, labDir: string): { why: string; hint: string } | undefined {
+  if (!lab?.pid || !processGone(lab.pid)) return undefined;
+  return {
+    why: `the lab process serving it (pid ${lab.pid}, ${labDir}) has stopped`,
+    hint: `start the lab again (\`anvil-install lab serve --state ${labDir}\`, or let \`anvil-install resume --state ${dirname(labDir)}\` start one), then resume`,
+  };
+}
+
 /** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
 async function labTransports(r: TransportRequest): Promise<TransportSet> {
   // NOTE: the specifier is a variable so builds without the lab still compile and run.
@@ -361,6 +363,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
         log: (m) => r.log?.(n.name, m),
         // NOTE: reconnects follow lab time (the lab answers when a rebooting node is back).
         clock: ctl.clock,
+        gone: () => labGone(running, labDir),
       });
     });
     for (const s of sessions) await connectOnLab(s, ctl.clock);
@@ -457,17 +460,29 @@ export async function executeRun(
   o: ExecuteOptions,
   deps: RunDeps = {},
 ): Promise<RunResult> {
-  const interactive = isInteractive(deps);
   checkCanAsk(o.yes || o.check, deps);
+  return withSignalGuard(deps, (guard) => executeGuarded(store, answers, o, deps, guard));
+}
+
+async function executeGuarded(
+  store: StateStore,
+  answers: Answers,
+  o: ExecuteOptions,
+  deps: RunDeps,
+  guard: SignalGuard,
+): Promise<RunResult> {
+  guard.attach(store);
+  const interactive = isInteractive(deps);
   const steps = deps.steps ?? STEPS;
   const factory = deps.transportFactory ?? defaultTransportFactory;
   const runLog = new RunLog(store.dir, secretValues(answers), `anvil-install ${o.command ?? 'install'}`);
+  const dropLogPart = guard.add(() => runLog.close(`interrupted (exit ${EXIT.interrupted})`));
   const screen = output();
   // NOTE: what is printed outside the progress tree (summary, notes) also goes to the log; the tree
   // itself is logged by the runner's hooks (steps, tasks, questions, notes), not as screen frames.
   setOutput(runLog.tee(screen));
   try {
-    return await runLogged(store, answers, o, deps, { interactive, steps, factory, runLog, screen });
+    return await runLogged(store, answers, o, deps, { interactive, steps, factory, runLog, screen, guard });
   } catch (e) {
     runLog.write(
       `✖ ${(e as Error)?.message ?? String(e)}${(e as AnvilError)?.hint ? `\n  hint: ${(e as AnvilError).hint}` : ''}`,
@@ -475,6 +490,7 @@ export async function executeRun(
     runLog.close(`exit ${e instanceof AnvilError ? e.exitCode : EXIT.internal}`);
     throw e;
   } finally {
+    dropLogPart();
     setOutput(screen);
   }
 }
@@ -490,6 +506,7 @@ async function runLogged(
     factory: TransportFactory;
     runLog: RunLog;
     screen: ReturnType<typeof output>;
+    guard: SignalGuard;
   },
 ): Promise<RunResult> {
   const { interactive, steps, factory, runLog } = x;
@@ -555,17 +572,9 @@ async function runLogged(
     throw e;
   }
   if (o.check) return dryRun(runner, conn, runLog);
-  const source = deps.signals === false ? null : (deps.signalSource ?? process);
-  const onSignal = () => {
-    runner.interrupt();
-    warn(`\n${new Interrupted(store.dir).message}`);
-    runLog.close(`interrupted (exit ${EXIT.interrupted})`);
-    store.close();
-    // NOTE: remote commands still in flight are abandoned; their tasks stay `running` and are verified on resume.
-    (deps.exit ?? ((c: number) => process.exit(c)))(130);
-  };
-  source?.once('SIGINT', onSignal);
-  source?.once('SIGTERM', onSignal);
+  // NOTE: on an interrupt remote commands still in flight are abandoned; their tasks stay `running`
+  // and are verified on resume.
+  const dropRunnerPart = x.guard.add(() => runner.interrupt());
   let result: RunResult;
   // NOTE: on the lab every wait of the install passes in lab time.
   const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
@@ -576,8 +585,7 @@ async function runLogged(
   } finally {
     setOutput(runLog.tee(x.screen));
     restoreClock();
-    source?.off('SIGINT', onSignal);
-    source?.off('SIGTERM', onSignal);
+    dropRunnerPart();
     await conn.close();
   }
   const runbook = `anvil-install runbook --answers ${o.answersFile ?? 'FILE'} --state ${store.dir} --out runbook.html`;
@@ -653,6 +661,12 @@ function checkRetest(retest: readonly string[] | undefined, steps: readonly Step
 
 /** Run `install`. */
 export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<RunResult> {
+  // NOTE: from the first line: a signal while the answers load or the lab starts also exits 130,
+  // with the lock released once there is one.
+  return withSignalGuard(deps, (guard) => installGuarded(o, deps, guard));
+}
+
+async function installGuarded(o: InstallOptions, deps: RunDeps, guard: SignalGuard): Promise<RunResult> {
   // NOTE: before anything is created (state folder, lab): a typo in a step id costs nothing.
   checkStepRange(o, deps.steps ?? STEPS);
   checkRetest(o.retest, deps.steps ?? STEPS);
@@ -661,6 +675,7 @@ export async function install(o: InstallOptions, deps: RunDeps = {}): Promise<Ru
   const answers = loadAnswers(answersFile, deps.env ?? process.env);
   ensureDir(o.state ?? DEFAULT_STATE_DIR, '--state');
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR, { create: true });
+  guard.attach(store);
   try {
     const st = store.state;
     if (st.answersFile && st.answersFile !== answersFile && !o.force)

@@ -7,6 +7,7 @@ import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import type { RunResult } from '../engine/runner.js';
 import { answersHash, checkCanAsk, executeRun, type RunDeps } from './install.js';
 import { EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
+import { withSignalGuard, type SignalGuard } from './interrupt.js';
 
 /** Options of `resume`. */
 export interface ResumeOptions {
@@ -17,7 +18,13 @@ export interface ResumeOptions {
 
 /** Run `resume`. */
 export async function resume(o: ResumeOptions, deps: RunDeps = {}): Promise<RunResult> {
+  // NOTE: from the first line: a signal while the answers load or the lab starts also exits 130.
+  return withSignalGuard(deps, (guard) => resumeGuarded(o, deps, guard));
+}
+
+async function resumeGuarded(o: ResumeOptions, deps: RunDeps, guard: SignalGuard): Promise<RunResult> {
   const store = StateStore.open(o.state ?? DEFAULT_STATE_DIR);
+  guard.attach(store);
   try {
     checkCanAsk(o.yes, deps);
     const file = store.state.answersFile;

@@ -44,7 +44,16 @@ export function remoteController(control: LabEndpoint, clientKeyPath: string): L
   const opts = { ...endpointConnectOptions(control, clientKeyPath), readyTimeout: 10_000 };
   let offset = 0;
   const run = async (cmd: string): Promise<string> => {
-    const r = await sshExec(opts, cmd);
+    let r: Awaited<ReturnType<typeof sshExec>>;
+    try {
+      r = await sshExec(opts, cmd);
+    } catch (e) {
+      // NOTE: a plain network error here would reach the operator as an internal error (exit 70).
+      throw new AnvilError(
+        `the lab does not answer on its control endpoint ${control.host}:${control.port} (${(e as Error).message}): the lab process has stopped or hangs`,
+        'start the lab again (`anvil-install lab serve --state DIR/lab`, or let `anvil-install resume --state DIR` start one), then resume',
+      );
+    }
     if (r.code !== 0) throw new AnvilError(`lab control "${cmd}" failed: ${r.stderr.trim() || `exit ${r.code}`}`);
     return r.stdout;
   };

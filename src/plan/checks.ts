@@ -275,9 +275,40 @@ function checkFenceAttrs(a: Raw): AnswerIssue[] {
             message: `write the password in quotes (${k}: "..."): YAML reads an unquoted 0123 or 1e3 as a number and changes it`,
           });
       } else if (v === null) out.push({ path: at, message: 'has no value; give one or remove the key' });
+      else {
+        const bad = fenceValueProblem(k, v);
+        if (bad) out.push({ path: at, message: bad });
+      }
     }
   });
   return out;
+}
+
+// NOTE: fence agent attributes that hold a TCP port, and those that are numbers of seconds, tries or
+// ids (fence-agents' fencing.py: ipport, power_wait, shell_timeout, login_timeout, power_timeout,
+// retry_on, delay; fence_ipmilan: cipher, privlvl is a word).
+const PORT_ATTRS = new Set(['ipport', 'udpport']);
+const INT_MAX = 2 ** 31 - 1;
+
+/**
+ * What is wrong with a (non-secret) fence agent attribute's value, if anything. fenced hands each
+ * attribute to the agent as `name=value` on stdin, and the agent puts most of them on the command line
+ * of ipmitool, ssh or telnet (`-U LOGIN`, `-p PORT`, the address): a value that starts with "-" is read
+ * there as an option (`-oProxyCommand=...` runs a command), and a number is written as JavaScript
+ * prints it (2^64 as 18446744073709552000, 1e21 as "1e+21").
+ */
+function fenceValueProblem(k: string, v: unknown): string | undefined {
+  if (PORT_ATTRS.has(k)) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      return `${JSON.stringify(v)} is not a TCP port: write a whole number from 1 to 65535 (IPMI: 623)`;
+    return undefined;
+  }
+  if (typeof v === 'number' && (!Number.isInteger(v) || v < 0 || v > INT_MAX))
+    return `${v} is not a whole number from 0 to ${INT_MAX}; the agent reads whole numbers (seconds, tries, ids)`;
+  if (typeof v === 'string' && v.startsWith('-'))
+    return `${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)} starts with "-": the agent passes it to ipmitool, ssh or telnet, which would read it as an option; write the value without the leading "-"`;
+  return undefined;
 }
 
 /** Words the tool itself prints in paths, commands and outputs: a secret equal to one would garble them. */

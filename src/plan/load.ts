@@ -32,16 +32,41 @@ function tooDeep(v: unknown, path: PropertyKey[] = [], depth = 0, out: AnswerIss
   return out;
 }
 
-/** Strings with a line break or NUL: every value of the format is written on one line of some file. */
-function multiLine(v: unknown, path: PropertyKey[] = [], out: AnswerIssue[] = []): AnswerIssue[] {
+// NOTE: C0 and C1 controls and DEL (XML 1.0 refuses most of them in cluster.conf; in a shell or a
+// config line they end or change it), and the bidirectional controls (Unicode TR 9: LRE RLE PDF LRO
+// RLO, LRI RLI FSI PDI, LRM RLM ALM), which make a value display otherwise than it is read.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\t]/;
+const BIDI_RE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Strings with a line break, a control or a bidirectional character: every value of the format is
+ * written on one line of some file or command, and must read as it looks. NOTE: the message names
+ * the character, never the value (it may be a password).
+ */
+function badCharacters(v: unknown, path: PropertyKey[] = [], out: AnswerIssue[] = []): AnswerIssue[] {
   if (typeof v === 'string') {
+    const control = CONTROL_RE.exec(v)?.[0];
+    const bidi = BIDI_RE.exec(v)?.[0];
     if (/[\r\n\0]/.test(v))
       out.push({
         path: formatPath(path),
         message: 'must be on one line (it is written into a one-line field of a file); remove the line break',
       });
-  } else if (Array.isArray(v)) v.forEach((x, i) => multiLine(x, [...path, i], out));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) multiLine(x, [...path, k], out);
+    else if (control)
+      out.push({
+        path: formatPath(path),
+        message: `holds the control character ${codePoint(control)}, which the files and commands it lands in cannot carry; remove it`,
+      });
+    else if (bidi)
+      out.push({
+        path: formatPath(path),
+        message: `holds the invisible bidirectional character ${codePoint(bidi)}, which makes the text display otherwise than it reads; remove it`,
+      });
+  } else if (Array.isArray(v)) v.forEach((x, i) => badCharacters(x, [...path, i], out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) badCharacters(x, [...path, k], out);
   return out;
 }
 
@@ -126,7 +151,7 @@ export function validateAnswers(
   issues.push(...crossChecks(parsed.success ? parsed.data : resolved));
   // NOTE: one message per field: a line break the schema already refused is not reported twice.
   const reported = new Set(issues.map((i) => i.path));
-  issues.push(...multiLine(resolved).filter((i) => !reported.has(i.path)));
+  issues.push(...badCharacters(resolved).filter((i) => !reported.has(i.path)));
   // NOTE: the same field can trip the schema and a cross check; report each path+message once.
   const seen = new Set<string>();
   const unique = issues.filter((i) => (seen.has(i.path + i.message) ? false : (seen.add(i.path + i.message), true)));

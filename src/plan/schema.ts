@@ -42,13 +42,66 @@ export const cidr = z
   .refine((s) => IPV4_RE.test(s.split('/')[0]) && Number(s.split('/')[1]) <= 32, 'not a CIDR (e.g. 10.20.0.0/16)');
 export const mac = z.string().regex(MAC_RE, 'not a MAC address (e.g. 00:E0:81:C7:EC:49)');
 export const name = z.string().regex(NAME_RE, 'use letters, digits, "-", "_" and "." only');
+/**
+ * A name that lands in cluster.conf, a file name or a command line: at most 63 characters, the
+ * limit of the names a node holds most tightly (a DNS label, RFC 1035 2.3.4; an rgmanager service).
+ */
+const shortName = name.max(63, 'at most 63 characters (a DNS label and most cluster.conf names)');
+// NOTE: rgmanager keeps a service's full name ("service:storage_<label>", "vm:<name>") in
+// rg_state_t.rs_name[64] (rgmanager include/resgroup.h): 63 characters at most, or the names are cut
+// and two services can clash.
+const RG_NAME_MAX = 63;
+/** A node's label: `storage_<label>` is an rgmanager service; `only_<label>`, `primary_<label>` failover domains. */
+const label = name.max(
+  RG_NAME_MAX - 'service:storage_'.length,
+  `at most ${RG_NAME_MAX - 'service:storage_'.length} characters: it becomes the rgmanager service "service:storage_<label>", at most ${RG_NAME_MAX} (like an01)`,
+);
+/** A VM's name: the rgmanager service "vm:<name>", the libvirt domain and definitions/<name>.xml. */
+const vmName = name.max(
+  RG_NAME_MAX - 'vm:'.length,
+  `at most ${RG_NAME_MAX - 'vm:'.length} characters: it becomes the rgmanager service "vm:<name>", at most ${RG_NAME_MAX}`,
+);
+/** Whether every dot-separated label of a DNS name is 1-63 characters and the whole at most 253 (RFC 1035 2.3.4). */
+const dnsLengthsOk = (s: string) => s.includes(':') || (s.length <= 253 && s.split('.').every((l) => l.length <= 63));
+const DNS_LENGTHS = 'a DNS name is at most 253 characters, each part between dots at most 63';
 /** A host name or address (NTP server, /etc/hosts names). */
-const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'not a host name or address');
+const hostName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'not a host name or address')
+  .refine(dnsLengthsOk, DNS_LENGTHS);
+/** The largest whole number every program on the node reads without loss (a C int). */
+const INT_MAX = 2 ** 31 - 1;
+/** A whole number from `min` to `max`, with a message that says so. */
+const whole = (min: number, max = INT_MAX) =>
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be a whole number from ${min} to ${max}`)
+    .max(max, `must be a whole number from ${min} to ${max}`);
 /** Free text that ends up on one line of a file: no line breaks. */
 const oneLine = z.string().regex(/^[^\r\n]*$/, 'must be on one line');
 const absPath = z
   .string()
   .regex(/^\/[^\s'"`$\\;&|<>]*$/, 'must be an absolute path without spaces or shell characters');
+/**
+ * A file on the nodes named on a command line (virt-install's `--disk path=FILE,device=floppy`, the
+ * DRBD fence handler): absolute, no "." or ".." parts, no shell characters and no "," (it would start
+ * another virt-install option). PATH_MAX is 4096 and a file name at most 255 (linux/limits.h).
+ */
+const nodeFile = z
+  .string()
+  .regex(
+    /^\/[^\s'"`$\\;&|<>,]*$/,
+    'must be an absolute path on the node (like /shared/files/x.iso), without spaces, "," or shell characters',
+  )
+  .refine(
+    (s) => !/(^|\/)\.\.?(\/|$)/.test(s) && !s.includes('//'),
+    'must not have "." or ".." or "//" in it: write the plain absolute path',
+  )
+  .refine(
+    (s) => s.length < 4096 && s.split('/').every((p) => p.length <= 255),
+    'too long for a path on the node (a name is at most 255 characters)',
+  );
 
 /** A secret: literal, or `${env:NAME}` resolved from the environment at load time. Absent = prompt. */
 export const secret = z
@@ -67,8 +120,8 @@ const macPair = z.tuple([mac, mac], { error: 'must be a list of two MACs: [link 
 
 export const nodeSchema = z.strictObject({
   name: name.describe('short host name; FQDN = name.domain'),
-  label: name.describe('short tag used in resource names: ipmi_<label>, only_<label>, <label>-vg0'),
-  id: z.number().int().positive().describe('cluster nodeid'),
+  label: label.describe('short tag used in resource names: ipmi_<label>, only_<label>, <label>-vg0'),
+  id: whole(1).describe('cluster nodeid'),
   bcn: ipv4.describe('Back-Channel Network address (bond0)'),
   sn: ipv4.describe('Storage Network address (bond1)'),
   ifn: ipv4.describe('Internet-Facing Network address (vbr2)'),
@@ -91,7 +144,12 @@ export const nodeSchema = z.strictObject({
         .optional()
         .describe('pinned host key fingerprint'),
       password: secret.optional().describe('root password; absent = key/agent auth or prompt'),
-      privateKey: oneLine.min(1).optional().describe('path to a private key file'),
+      privateKey: oneLine
+        .min(1)
+        .regex(/^(\/|~\/)/, 'must be an absolute path (or ~/...) to a private key file on this machine')
+        .refine((s) => !/(^|\/)\.\.(\/|$)/.test(s), 'must not have ".." in it: write the plain path')
+        .optional()
+        .describe('path to a private key file'),
     })
     .prefault({}),
 });
@@ -103,19 +161,34 @@ const fenceAttrValue = z.union([oneLine, z.number().finite(), z.boolean(), z.nul
 
 const fenceDevice = z
   .object({
-    name: name,
+    name: shortName,
     agent: z.string().regex(/^fence_[a-z0-9_]+$/, 'must be a fence agent name like fence_ipmilan'),
   })
   .catchall(fenceAttrValue)
   .describe('a <fencedevice>: name, agent, and the agent attributes (ipaddr, login, passwd, ...)');
 
 const fenceMethod = z.strictObject({
-  name: name,
+  name: shortName,
   devices: z
     .array(
       z.strictObject({
-        device: name,
-        port: z.union([z.number().int(), z.string()]).optional(),
+        device: shortName,
+        // NOTE: an outlet number (PDU outlets count from 1, the tutorial's ports 1 and 2) or a name
+        // (fence_virsh's domain); the agent reads it as an option value, so never one that starts with "-".
+        port: z
+          .union(
+            [
+              whole(1),
+              z
+                .string()
+                .regex(
+                  /^[A-Za-z0-9_.:][A-Za-z0-9_.:@/-]{0,62}$/,
+                  'a port is an outlet number from 1 or a name (letters, digits, "_.:-"), not starting with "-"',
+                ),
+            ],
+            { error: 'a port is an outlet number from 1 or a name' },
+          )
+          .optional(),
         action: z.enum(['reboot', 'off', 'on']).default('reboot'),
       }),
     )
@@ -123,7 +196,7 @@ const fenceMethod = z.strictObject({
 });
 
 const drbdResource = z.strictObject({
-  name: name,
+  name: shortName,
   device: z.string().regex(/^\/dev\/drbd\d+$/, 'must be /dev/drbdN'),
   partition: z.string().regex(/^\/dev\/[a-z]+\d+$/, 'must be a partition like /dev/sda5'),
   size: z.union([
@@ -132,28 +205,37 @@ const drbdResource = z.strictObject({
   ]),
   port: z.number().int().min(1024).max(65535),
   vg: name,
-  primary: name.optional().describe('node whose VMs live on this resource'),
+  primary: shortName.optional().describe('node whose VMs live on this resource'),
 });
 
 const vmSchema = z.strictObject({
-  name: name,
-  node: name,
+  name: vmName,
+  node: shortName,
   lv: name,
   size: z
     .string()
     .regex(LV_SIZE_RE, 'must be an lvcreate size like 150G or 100%FREE')
     .refine(aboveZero, 'must be above zero'),
-  ram: z.number().int().positive(),
-  vcpus: z.number().int().positive(),
-  os: z.strictObject({ type: name, variant: name }),
-  diskBus: name.optional(),
-  arch: name.default('x86_64'),
+  // NOTE: MiB; 4 TiB is far above what an EL6 host can give a guest, and far below a wrapped number.
+  ram: whole(1, 4 * 1024 * 1024),
+  // NOTE: qemu-kvm on EL6 runs at most 160 vCPUs per guest (RHEL 6 virtualization limits).
+  vcpus: whole(1, 160),
+  os: z.strictObject({ type: shortName, variant: shortName }),
+  diskBus: shortName.optional(),
+  arch: shortName.default('x86_64'),
   install: z
     .strictObject({
-      location: oneLine.optional(),
+      // NOTE: virt-install --location: a URL the node fetches (http, https, ftp, nfs) or a path on the node.
+      location: z
+        .string()
+        .regex(
+          /^((https?|ftp):\/\/[^\s'"`$\\;&|<>]+|nfs:[^\s'"`$\\;&|<>]+|\/[^\s'"`$\\;&|<>,]*)$/,
+          'must be an http://, https://, ftp:// or nfs: URL, or an absolute path on the node, without spaces or shell characters',
+        )
+        .optional(),
       extraArgs: oneLine.optional(),
-      cdrom: oneLine.optional(),
-      floppy: oneLine.optional(),
+      cdrom: nodeFile.optional(),
+      floppy: nodeFile.optional(),
     })
     .refine((i) => !!(i.location || i.cdrom), 'needs install.location (network install) or install.cdrom'),
 });
@@ -163,7 +245,10 @@ export const answersSchema = z.strictObject({
     name: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,16}$/, 'cluster name: up to 16 letters, digits, "-" or "_" (GFS2 lock table limit)'),
-    domain: z.string().regex(/^[A-Za-z0-9.-]+$/, 'not a DNS domain'),
+    domain: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$/, 'not a DNS domain')
+      .refine(dnsLengthsOk, DNS_LENGTHS),
     postJoinDelay: z.number().int().min(0).max(3600).default(30),
     totem: z
       .strictObject({
@@ -179,7 +264,8 @@ export const answersSchema = z.strictObject({
       cidr,
       gateway: ipv4.optional(),
       dns: z.array(ipv4).default([]),
-      bridge: name.default('vbr2'),
+      // NOTE: a Linux interface name is at most 15 characters (IFNAMSIZ 16, include/uapi/linux/if.h).
+      bridge: name.max(15, 'an interface name is at most 15 characters (like vbr2)').default('vbr2'),
     }),
     bonding: z
       .strictObject({
@@ -213,7 +299,7 @@ export const answersSchema = z.strictObject({
     })
     .prefault({}),
   storage: z.strictObject({
-    disk: absPath,
+    disk: nodeFile,
     drbd: z
       .strictObject({
         source: z.enum(['elrepo', 'linbit', 'source']).default('elrepo'),
@@ -223,9 +309,9 @@ export const answersSchema = z.strictObject({
           .describe(
             "DRBD's fence-peer handler: rhcs_fence (default: delays by node ID, so one storage network failure fences one node) or obliterate-peer (the tutorial's: both nodes fence at once)",
           ),
-        fencePeer: absPath.optional().describe('where the fence-peer handler is installed (default by fenceHandler)'),
-        wfcTimeout: z.number().int().min(0).default(300),
-        degrWfcTimeout: z.number().int().min(0).default(120),
+        fencePeer: nodeFile.optional().describe('where the fence-peer handler is installed (default by fenceHandler)'),
+        wfcTimeout: whole(0).default(300),
+        degrWfcTimeout: whole(0).default(120),
         linbitHash: z
           .string()
           .regex(
@@ -262,7 +348,7 @@ export const answersSchema = z.strictObject({
       lv: name,
       mount: absPath,
       journals: z.number().int().min(1).max(64).default(2),
-      dirs: z.array(name).default(['definitions', 'provision', 'archive', 'files']),
+      dirs: z.array(shortName).default(['definitions', 'provision', 'archive', 'files']),
     }),
   }),
   vms: z.array(vmSchema).default([]),
@@ -271,8 +357,8 @@ export const answersSchema = z.strictObject({
       autostart: z.number().int().min(0).max(1).default(0),
       exclusive: z.number().int().min(0).max(1).default(0),
       recovery: z.enum(['restart', 'relocate', 'disable']).default('restart'),
-      maxRestarts: z.number().int().min(0).default(2),
-      restartExpireTime: z.number().int().min(0).default(600),
+      maxRestarts: whole(0).default(2),
+      restartExpireTime: whole(0).default(600),
     })
     .prefault({}),
 });

@@ -40,10 +40,11 @@ export class ConnectionLost extends AnvilError {
     public node: string,
     public cmd: string,
     why: string,
+    hint?: string,
   ) {
     super(
       `${node}: the SSH connection dropped while \`${cmd}\` was running (${why}); it may or may not have run, so it was not sent again`,
-      'check the node, then run again: the task is verified before anything is repeated',
+      hint ?? 'check the node, then run again: the task is verified before anything is repeated',
     );
   }
 }

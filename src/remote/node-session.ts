@@ -68,6 +68,11 @@ export interface NodeSessionOptions {
   /** Progress notes (reconnects, silences, long commands), for the run log. */
   log?: (message: string) => void;
   /**
+   * Why the node cannot come back, if it cannot (the lab process serving it has stopped): asked after
+   * each failed connection attempt; a reason stops the retries at once with that reason and `hint`.
+   */
+  gone?: () => { why: string; hint: string } | undefined;
+  /**
    * How often a running command is checked on: a node silent this long is reported ("no answer for
    * N s"), and a long command is reported every 6 checks. Default 5 000 ms; 0 = never.
    */
@@ -186,7 +191,7 @@ export class NodeSession implements Transport {
         this.drops = this.drops.filter((d) => d !== onDrop);
         fn();
       };
-      const onDrop = () => finish(() => reject(new ConnectionLost(this.name, cmd, 'connection closed')));
+      const onDrop = () => finish(() => reject(this.lost(cmd, 'connection closed')));
       this.drops.push(onDrop);
       const beat = this.o.heartbeatMs ?? 5000;
       let beats = 0;
@@ -224,7 +229,7 @@ export class NodeSession implements Transport {
               reject(
                 this.client === client
                   ? new AnvilError(`${this.name}: cannot run \`${cmd}\`: ${err.message}`)
-                  : new ConnectionLost(this.name, cmd, err.message),
+                  : this.lost(cmd, err.message),
               ),
             );
           stream = ch;
@@ -261,7 +266,7 @@ export class NodeSession implements Transport {
           ch.end(opts.stdin ?? undefined);
         });
       } catch (e) {
-        finish(() => reject(new ConnectionLost(this.name, cmd, (e as Error).message)));
+        finish(() => reject(this.lost(cmd, (e as Error).message)));
       }
     });
   }
@@ -356,7 +361,7 @@ export class NodeSession implements Transport {
         if (e instanceof AnvilError) throw e;
         const lost = this.client !== client;
         if (lost && retry && attempt === 0) continue;
-        if (lost) throw new ConnectionLost(this.name, what, (e as Error).message);
+        if (lost) throw this.lost(what, (e as Error).message);
         throw new AnvilError(`${this.name}: cannot ${what}: ${(e as Error).message}`);
       }
     }
@@ -408,6 +413,8 @@ export class NodeSession implements Transport {
         if (this.closed) throw new AnvilError(`${this.name}: session closed`);
         if (isPermanent(e)) throw e;
         const why = (e as Error).message;
+        const gone = this.o.gone?.();
+        if (gone) throw new ConnectionFailed(this.name, this.target, `${why}: ${gone.why}`, gone.hint);
         const wait = delays.next().value;
         if (timeoutMs <= 0 || clock.now() + wait >= deadline) {
           throw new ConnectionFailed(
@@ -478,91 +485,105 @@ export class NodeSession implements Transport {
         (stream) => {
           if (done) return void stream.destroy();
           sock = stream;
-          stream.on('data', () => (this.lastHeard = Date.now()));
-          stream.once('error', (e) => fail(e));
-          const methods = this.authSteps();
-          client.on('error', (e: Error & { level?: string }) => {
-            if (hostKeyError) return fail(hostKeyError);
-            if (e.level === 'client-authentication') return fail(new AuthFailed(this.name, this.target, tried));
-            fail(e);
-          });
-          client.on('close', () => {
-            if (!done) return fail(hostKeyError ?? new Error('connection closed during login'));
-            if (this.client === client) {
-              this.log(`${this.name}: connection to ${this.target} closed`);
-              this.drop();
-            }
-          });
-          client.once('ready', () => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            // NOTE: after login, errors (keepalive timeout, reset) are followed by 'close', handled above.
-            client.removeAllListeners('error');
-            client.on('error', () => undefined);
-            this.lastHeard = Date.now();
-            this.client = client;
-            resolve(client);
-          });
-          const serverHostKey = preferredHostKeyAlgorithms(this.o.hostKeys, host, port);
-          const next = (left: AuthenticationType[] | null, cb: (m: AnyAuthMethod | false) => void): void => {
-            const m = methods.shift();
-            if (!m) return cb(false);
-            const type = m.kind === 'key' || m.kind === 'agent' ? 'publickey' : 'password';
-            if (left && !left.includes(type)) return next(left, cb);
-            if (m.kind === 'agent') {
-              tried.push('agent');
-              return cb({ type: 'agent', username: this.user, agent: this.agentSocket()! });
-            }
-            if (m.kind === 'key') {
-              asking(() => loadIdentity(m.file, this.o.askPassphrase)).then(
-                (key) => {
-                  if (typeof key === 'string') {
-                    this.log(`${this.name}: key skipped: ${key}`);
-                    return next(left, cb);
-                  }
-                  tried.push(`publickey ${m.file}`);
-                  cb({ type: 'publickey', username: this.user, key });
+          // NOTE: a throw in here (a known_hosts that is a folder, a bad option) would be an unhandled
+          // rejection that kills the process with a stack trace: it fails this attempt instead.
+          try {
+            stream.on('data', () => (this.lastHeard = Date.now()));
+            stream.once('error', (e) => fail(e));
+            const methods = this.authSteps();
+            client.on('error', (e: Error & { level?: string }) => {
+              if (hostKeyError) return fail(hostKeyError);
+              if (e.level === 'client-authentication') return fail(new AuthFailed(this.name, this.target, tried));
+              fail(e);
+            });
+            client.on('close', () => {
+              if (!done) return fail(hostKeyError ?? new Error('connection closed during login'));
+              if (this.client === client) {
+                this.log(`${this.name}: connection to ${this.target} closed`);
+                this.drop();
+              }
+            });
+            client.once('ready', () => {
+              if (done) return;
+              done = true;
+              clearTimeout(timer);
+              // NOTE: after login, errors (keepalive timeout, reset) are followed by 'close', handled above.
+              client.removeAllListeners('error');
+              client.on('error', () => undefined);
+              this.lastHeard = Date.now();
+              this.client = client;
+              resolve(client);
+            });
+            const serverHostKey = preferredHostKeyAlgorithms(this.o.hostKeys, host, port);
+            const next = (left: AuthenticationType[] | null, cb: (m: AnyAuthMethod | false) => void): void => {
+              const m = methods.shift();
+              if (!m) return cb(false);
+              const type = m.kind === 'key' || m.kind === 'agent' ? 'publickey' : 'password';
+              if (left && !left.includes(type)) return next(left, cb);
+              if (m.kind === 'agent') {
+                tried.push('agent');
+                return cb({ type: 'agent', username: this.user, agent: this.agentSocket()! });
+              }
+              if (m.kind === 'key') {
+                asking(() => loadIdentity(m.file, this.o.askPassphrase)).then(
+                  (key) => {
+                    if (typeof key === 'string') {
+                      this.log(`${this.name}: key skipped: ${key}`);
+                      return next(left, cb);
+                    }
+                    tried.push(`publickey ${m.file}`);
+                    cb({ type: 'publickey', username: this.user, key });
+                  },
+                  (e: Error) => fail(e),
+                );
+                return;
+              }
+              if (m.attempt > 1) this.log(`${this.name}: permission denied, please try again`);
+              asking(() => this.o.askPassword!(this.name, m.attempt)).then(
+                (password) => {
+                  if (!tried.includes('password')) tried.push('password');
+                  cb({ type: 'password', username: this.user, password });
                 },
                 (e: Error) => fail(e),
               );
-              return;
-            }
-            if (m.attempt > 1) this.log(`${this.name}: permission denied, please try again`);
-            asking(() => this.o.askPassword!(this.name, m.attempt)).then(
-              (password) => {
-                if (!tried.includes('password')) tried.push('password');
-                cb({ type: 'password', username: this.user, password });
+            };
+            client.connect({
+              sock: stream,
+              username: this.user,
+              readyTimeout: 0,
+              keepaliveInterval: this.o.keepaliveIntervalMs ?? 5000,
+              keepaliveCountMax: this.o.keepaliveCountMax ?? 3,
+              ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
+              hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+                verifyHostKey(policy, host, port, key).then(
+                  () => verify(true),
+                  (e: Error) => {
+                    hostKeyError = e;
+                    verify(false);
+                  },
+                );
               },
-              (e: Error) => fail(e),
-            );
-          };
-          client.connect({
-            sock: stream,
-            username: this.user,
-            readyTimeout: 0,
-            keepaliveInterval: this.o.keepaliveIntervalMs ?? 5000,
-            keepaliveCountMax: this.o.keepaliveCountMax ?? 3,
-            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
-            hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-              verifyHostKey(policy, host, port, key).then(
-                () => verify(true),
-                (e: Error) => {
-                  hostKeyError = e;
-                  verify(false);
-                },
-              );
-            },
-            authHandler: (
-              left: AuthenticationType[] | null,
-              _partial: boolean,
-              cb: (m: AnyAuthMethod | false) => void,
-            ) => next(left, cb),
-          } as never);
+              authHandler: (
+                left: AuthenticationType[] | null,
+                _partial: boolean,
+                cb: (m: AnyAuthMethod | false) => void,
+              ) => next(left, cb),
+            } as never);
+          } catch (e) {
+            fail(e as Error);
+          }
         },
         (e: Error) => fail(e),
       );
     });
+  }
+
+  /** A dropped connection, with why the node cannot come back when it cannot (`gone`). */
+  private lost(cmd: string, why: string): ConnectionLost {
+    const gone = this.o.gone?.();
+    return gone
+      ? new ConnectionLost(this.name, cmd, `${why}: ${gone.why}`, gone.hint)
+      : new ConnectionLost(this.name, cmd, why);
   }
 
   private agentSocket(): string | undefined {

@@ -17,7 +17,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AnvilError } from '../errors.js';
 import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.js';
-import { pidAlive } from '../util/pid.js';
+import { selfIdentity, staleReason, type ProcessIdentity } from '../util/pid.js';
+import { warn } from '../output.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadSecretKey } from './secret-key.js';
 import { describeIoError, ioHint } from '../util/append-file.js';
@@ -43,8 +44,14 @@ export function readState(dir: string): StateFile | null {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AnvilError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new AnvilError(
+      `cannot read ${file}: ${code ?? String(e)}${code === 'EISDIR' ? ' (it is a folder)' : ''}`,
+      code === 'EISDIR'
+        ? `move the folder ${file} aside: the checkpoint is a file`
+        : 'make it readable by you, or pass --state with another folder',
+    );
   }
   let raw: unknown;
   try {
@@ -195,21 +202,24 @@ export class LockHeld extends AnvilError {
   }
 }
 
-/** What the lock file holds. */
-interface LockInfo {
-  pid: number;
+/** What the lock file holds: who took it, where, when, and enough to tell that process from a later one. */
+interface LockInfo extends ProcessIdentity {
   host: string;
   since: string;
 }
 
 /**
- * Take `DIR/lock` (exclusive create). A lock left by a dead process on this host is taken over;
- * a live one (or one from another host) is refused with who holds it.
+ * Take `DIR/lock` (exclusive create). A lock on this host whose process is gone, a zombie, another
+ * process that got the same pid, or from before a reboot is stale: it is taken over and `note` says
+ * so. A live one (or one from another host) is refused with who holds it.
  */
-export function acquireLock(dir: string, o: { file?: string; what?: string; hint?: string } = {}): () => void {
+export function acquireLock(
+  dir: string,
+  o: { file?: string; what?: string; hint?: string; note?: (line: string) => void } = {},
+): () => void {
   const file = join(dir, o.file ?? LOCK_FILE);
-  const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const mine: LockInfo = { ...selfIdentity(), host: hostname(), since: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, JSON.stringify(mine) + '\n');
@@ -228,14 +238,23 @@ export function acquireLock(dir: string, o: { file?: string; what?: string; hint
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let held: LockInfo | undefined;
-    try {
-      held = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
-    } catch {
-      held = undefined;
-    }
-    if (held && held.host === mine.host && !pidAlive(held.pid)) {
-      unlinkSync(file);
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (!st.isFile())
+      throw new AnvilError(
+        `${file} is ${st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, not a lock file`,
+        `remove it (rm -r ${file}); anvil-install writes its lock there`,
+      );
+    const held = readLock(file);
+    const why = held && held.host === mine.host ? staleReason(held) : undefined;
+    if (held && why) {
+      try {
+        unlinkSync(file);
+      } catch (e) {
+        // NOTE: another run took it over first; the next attempt sees that run's lock.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      (o.note ?? ((l: string) => warn(l)))(`note: took over the stale lock ${file} (held since ${held.since}): ${why}`);
       continue;
     }
     throw new LockHeld(
@@ -244,7 +263,24 @@ export function acquireLock(dir: string, o: { file?: string; what?: string; hint
       held?.pid,
     );
   }
-  throw new AnvilError(`cannot take the lock ${file}`);
+  throw new AnvilError(`cannot take the lock ${file}: other runs keep taking it`, 'run one anvil-install at a time');
+}
+
+/** The lock file's contents; undefined when it is unreadable or not a lock (refused as held, never removed). */
+function readLock(file: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo> | null;
+    if (!v || typeof v !== 'object' || !Number.isInteger(v.pid) || typeof v.host !== 'string') return undefined;
+    return {
+      pid: v.pid!,
+      host: v.host,
+      since: String(v.since ?? '?'),
+      ...(typeof v.startTime === 'string' ? { startTime: v.startTime } : {}),
+      ...(typeof v.bootId === 'string' ? { bootId: v.bootId } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** An open state folder: the loaded state, its lock, and atomic saves. */

@@ -1,0 +1,65 @@
+/**
+ * Issue 15, point 5: SIGINT and SIGTERM at any moment of a run of the real CLI (bin/anvil-install.js
+ * on the lab) release the lock, print the resume command and exit 130; the next run takes the folder
+ * without a word about a lock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, runCli, startCli } from '../helpers/cli-process.js';
+import { EXIT } from '../../src/commands/exit-codes.js';
+
+const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
+const env = { ...process.env, CI: 'true' };
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'anvil-signals-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Resolves once `probe` is true (polled every 5 ms), or rejects after `ms`. */
+async function until(probe: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+// NOTE: the moments: the lock just taken (answers loaded, the lab not yet up), and a task running.
+const cases = [
+  { signal: 'SIGTERM', moment: 'lock' },
+  { signal: 'SIGINT', moment: 'lock' },
+  { signal: 'SIGTERM', moment: 'task' },
+  { signal: 'SIGINT', moment: 'task' },
+] as const;
+
+describe('signals on the real CLI', () => {
+  it.each(cases)('$signal when the $moment is reached: exit 130, the resume command, the lock released', async (c) => {
+    const state = join(work, `${c.signal}-${c.moment}`);
+    const args = ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'security'];
+    const run = startCli(args, { cwd: work, env });
+    let stdout = '';
+    run.proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    await until(
+      () => (c.moment === 'lock' ? existsSync(join(state, 'lock')) : /❯ Read the NICs/.test(stdout)),
+      60_000,
+      c.moment,
+    );
+    run.proc.kill(c.signal);
+    const r = await run.done;
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr + r.stdout).toBe(EXIT.interrupted);
+    expect(r.stderr).toContain(`interrupted — resume with: anvil-install resume --state ${state}`);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(join(state, 'lock'))).toBe(false);
+    if (c.moment === 'task')
+      expect(readFileSync(join(state, 'install.log'), 'utf8')).toMatch(/ended: interrupted \(exit 130\)/);
+    if (c.signal !== 'SIGTERM' || c.moment !== 'lock') return;
+    // the folder is free: the next run takes it without a word about its lock, and finishes
+    const again = await runCli(args, { cwd: work, env });
+    expect(again.code, again.stderr + again.stdout).toBe(EXIT.ok);
+    expect(again.stderr).not.toMatch(new RegExp(`stale lock ${state}/lock\\b`));
+  });
+});

@@ -359,6 +359,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       });
     });
     const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
+    await ctl.sync();
     for (const s of sessions) await connectOnLab(s, ctl.clock);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),

@@ -122,7 +122,7 @@ export async function waitForNodeBack(node: NodeHandle, timeoutMs: number): Prom
 }
 
 /** How long a driven test waits for a node left down by an interrupted attempt (install clock). */
-export const COMEBACK_TIMING = { bootMs: 300_000, poweredOnMs: 1_200_000, resyncMs: 3_600_000 };
+export const COMEBACK_TIMING = { bootMs: 300_000, allDownMs: 60_000, poweredOnMs: 1_200_000, resyncMs: 3_600_000 };
 
 /** The power-on calls of a node: its first fence method's agents with action=on. */
 export function powerOnAgents(n: PlanNode): PowerOnAgent[] {
@@ -146,10 +146,13 @@ export async function ensureNodesUp(ctx: DriveContext, task: string): Promise<st
   if (!down.length) return [];
   const names = down.map((x) => x.n.name).join(' and ');
   const did = [`waited for ${names} to come back`];
+  // NOTE: one node down may be rebooting after a fence (minutes); with every node down nobody fences,
+  // they were powered off (a cold stop), and a power-on of a node already booting changes nothing.
+  const waitMs = down.length === all.length ? COMEBACK_TIMING.allDownMs : COMEBACK_TIMING.bootMs;
   ctx.log(
-    `${names} ${down.length > 1 ? 'do' : 'does'} not answer (an interrupted test may have left ${down.length > 1 ? 'them' : 'it'} rebooting or off): waiting up to ${COMEBACK_TIMING.bootMs / 60_000} minutes`,
+    `${names} ${down.length > 1 ? 'do' : 'does'} not answer (an interrupted test may have left ${down.length > 1 ? 'them' : 'it'} rebooting or off): waiting up to ${waitMs / 1000} s`,
   );
-  const back = await Promise.all(down.map((x) => waitForNodeBack(x.h, COMEBACK_TIMING.bootMs)));
+  const back = await Promise.all(down.map((x) => waitForNodeBack(x.h, waitMs)));
   const off = down.filter((_, i) => !back[i]);
   if (!off.length) return did;
   const offNames = off.map((x) => x.n.name).join(' and ');

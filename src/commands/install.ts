@@ -314,8 +314,8 @@ async function connectOnLab(s: Connectable, clock: Clock, withinMs = 20 * 60_000
   }
 }
 
-/** How long to let lab time pass for a node that does not answer at the start (shorter when it may be off). */
-const downWait = (r: TransportRequest) => (r.mayBeDown ? 2 * 60_000 : undefined);
+/** How long to let lab time pass for a node that does not answer at the start: not at all when the test waits for it. */
+const downWait = (r: TransportRequest) => (r.mayBeDown ? 0 : undefined);
 
 /** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
 async function labTransports(r: TransportRequest): Promise<TransportSet> {

@@ -330,3 +330,61 @@ export const TARGETED: readonly TargetedSeed[] = [
     ],
   },
 ];
+
+/** The rules a seed broke (empty: none). */
+export function brokenRules(r: WindowResult): string[] {
+  const out: string[] = [];
+  if (!r.kills.length) out.push('no kill landed');
+  if (r.failedResumes.length) out.push(`${r.failedResumes.length} resume(s) failed`);
+  if (!r.finished) out.push('did not finish');
+  if (r.endStateDiffers.length) out.push(`end state differs: ${r.endStateDiffers.join(', ')}`);
+  if (Object.keys(r.repeatedDestructive).length) out.push('a destructive command ran twice');
+  if (r.rerunBeyondInterrupted.length)
+    out.push(`re-run beyond the interrupted: ${r.rerunBeyondInterrupted.join(', ')}`);
+  if (r.secondResumeRan.length) out.push(`the second resume ran: ${r.secondResumeRan.join(', ')}`);
+  return out;
+}
+
+/** The figures of a campaign: seeds, kills, steps hit, end states equal, tasks re-run beyond the interrupted ones. */
+export function campaignFigures(results: WindowResult[]) {
+  const stepsHit: Record<string, number> = {};
+  for (const r of results) for (const k of r.kills) stepsHit[k.step] = (stepsHit[k.step] ?? 0) + 1;
+  return {
+    seeds: results.length,
+    kills: results.reduce((k, r) => k + r.kills.length, 0),
+    stepsHit,
+    endStateEqual: results.filter((r) => r.finished && !r.endStateDiffers.length).length,
+    tasksRerunBeyondInterrupted: results.reduce((k, r) => k + r.rerunBeyondInterrupted.length, 0),
+    secondResumesThatRan: results.filter((r) => r.secondResumeRan.length).length,
+    failedSeeds: results
+      .filter((r) => brokenRules(r).length)
+      .map((r) => `${r.seed} (${r.step}): ${brokenRules(r).join('; ')}`),
+  };
+}
+
+/**
+ * A whole window campaign (`npm run torture -- --windows`): checkpoints once, then the targeted seeds
+ * and `seeds` random ones, cycling over steps 9-20.
+ */
+export async function windowCampaign(o: {
+  work: string;
+  env: NodeJS.ProcessEnv;
+  seeds: number;
+  first: number;
+  log?: (r: WindowResult) => void;
+}): Promise<WindowResult[]> {
+  const ids = STEPS.map((s) => s.id);
+  const cps = new Map((await makeCheckpoints(o.work, o.env, ids.slice(7))).map((c) => [c.step, c]));
+  const at = (step: string) => ({ from: cps.get(ids[ids.indexOf(step) - 1])!, to: cps.get(step)! });
+  const results: WindowResult[] = [];
+  const push = (r: WindowResult) => {
+    results.push(r);
+    o.log?.(r);
+  };
+  for (const [i, t] of TARGETED.entries())
+    push(await runWindowSeed({ seed: 1000 + i, ...at(t.step), work: o.work, env: o.env, killAt: t.killAt }));
+  const windows = ids.slice(8);
+  for (let s = o.first; s < o.first + o.seeds; s++)
+    push(await runWindowSeed({ seed: s, ...at(windows[(s - o.first) % windows.length]), work: o.work, env: o.env }));
+  return results;
+}

@@ -5,6 +5,8 @@
  * are searched for a destructive command that ran twice on a node and for a guest started twice.
  * Prints one JSON object; exits 1 when any seed broke a rule. Options: `--seeds N` (default 12),
  * `--first S` (first seed), `--to STEP` (stop the install after STEP), `--max-rounds N`.
+ * `--windows`: the kill campaign over steps 9-20 instead (kill-window.ts): the targeted seeds and
+ * `--seeds N` (default 36) random ones, each from a checkpoint of the step before; prints its figures.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { loadWorldOffline } from '../lab/index.js';
 import { rng } from '../lab/world.js';
 import { ANSWERS, serveLab as serve, startCli as start, stopLab } from './cli-run.js';
 import { endState, repeatedDestructive } from './end-state.js';
+import { brokenRules, campaignFigures, windowCampaign } from './kill-window.js';
 
 /** One uninterrupted install into `state`; resolves with its exit code and output. */
 async function plainRun(state: string, cwd: string, env: NodeJS.ProcessEnv, to?: string) {
@@ -111,6 +114,19 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'anvil-torture-'));
   const env = { ...process.env, CI: 'true' };
   try {
+    if (args.includes('--windows')) {
+      const results = await windowCampaign({
+        work,
+        env,
+        seeds: opt('seeds', 36),
+        first,
+        log: (r) => process.stderr.write(`seed ${r.seed} (${r.step}): ${brokenRules(r).join('; ') || 'ok'}\n`),
+      });
+      const figures = campaignFigures(results);
+      process.stdout.write(`${JSON.stringify({ ...figures, results }, null, 2)}\n`);
+      process.exitCode = figures.failedSeeds.length ? 1 : 0;
+      return;
+    }
     const refState = join(work, 'reference');
     const t0 = Date.now();
     const ref = await plainRun(refState, work, env, to);

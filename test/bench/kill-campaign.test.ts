@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STEPS } from '../../steps/index.js';
 import {
+  campaignFigures,
   makeCheckpoints,
   runWindowSeed,
   TARGETED,
@@ -43,6 +44,8 @@ beforeAll(async () => {
   for (const cp of await makeCheckpoints(work, env, IDS.slice(7))) cps.set(cp.step, cp);
 }, 1_800_000);
 afterAll(() => {
+  // NOTE: the campaign's figures, for the record (kills, steps hit, end states equal, re-runs).
+  process.stdout.write(`kill campaign: ${JSON.stringify(campaignFigures(results))}\n`);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -192,7 +192,9 @@ export async function runWindowSeed(o: WindowSeed): Promise<WindowResult> {
   const plan: KillAt[] =
     o.killAt ??
     Array.from({ length: rnd() < 0.5 ? 1 : 2 }, () => ({ line: 1 + Math.floor(rnd() * windowLines * 0.9) }));
-  const args = ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', dir, '--to', o.to.step];
+  const install = ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', dir, '--to', o.to.step];
+  // NOTE: `resume` has no --to: within the install it carries on as `install --to`; at its end it is `resume`.
+  const resume = o.to.step === STEPS.at(-1)!.id ? ['resume', '--yes', '--state', dir] : install;
   const kills: Kill[] = [];
   const failedResumes: string[] = [];
   const interrupted = new Map<string, number>();
@@ -202,7 +204,7 @@ export async function runWindowSeed(o: WindowSeed): Promise<WindowResult> {
   try {
     let last: CliRun | undefined;
     for (const at of plan) {
-      const run = startCli(args, o.work, o.env);
+      const run = startCli(kills.length ? resume : install, o.work, o.env);
       const stop = watchJournals(labDir, at, () => run.proc.kill('SIGKILL'));
       last = await run.done;
       stop();
@@ -219,13 +221,13 @@ export async function runWindowSeed(o: WindowSeed): Promise<WindowResult> {
       });
     }
     for (let k = 0; k < (o.maxResumes ?? 3) && !finished; k++) {
-      last = await startCli(args, o.work, o.env).done;
+      last = await startCli(resume, o.work, o.env).done;
       if (last.code === 0) finished = true;
       else failedResumes.push(tail(last.out));
     }
     if (finished) {
       const before = runsOf(dir);
-      const again = await startCli(args, o.work, o.env).done;
+      const again = await startCli(resume, o.work, o.env).done;
       const after = runsOf(dir);
       secondResumeRan = Object.keys(after).filter((k) => after[k] !== before[k]);
       if (again.code !== 0) secondResumeRan.push(`exit ${again.code}: ${tail(again.out)}`);

@@ -215,7 +215,7 @@ export async function runWindowSeed(o: WindowSeed): Promise<WindowResult> {
       const running = runningOf(dir);
       for (const r of running) interrupted.set(r, (interrupted.get(r) ?? 0) + 1);
       kills.push({
-        at: 'line' in at ? `line ${at.line}` : `${at.cmd.source} #${at.nth ?? 1}`,
+        at: describeKill(at),
         step: stepAtKill(dir, running),
         interrupted: running,
       });

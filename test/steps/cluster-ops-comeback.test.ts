@@ -26,13 +26,19 @@ function rig(on: { a: boolean; b: boolean }) {
     cable: async () => {},
     switchPower: async () => {},
     supplyFile: async () => {},
-    async powerOn(node, agents) {
+    powerOn(node, agents) {
       powered.push({ node, at: clock().now(), agents: agents.map((x) => x.shown) });
       if (node === a.plan.name) on.a = true;
       else on.b = true;
+      return Promise.resolve();
     },
   };
-  const ctx = { ...fakeContext(plan, a, b), hands, lab: true, confirmDestructive: async () => true } as DriveContext & {
+  const ctx = {
+    ...fakeContext(plan, a, b),
+    hands,
+    lab: true,
+    confirmDestructive: () => Promise.resolve(true),
+  } as DriveContext & {
     logs: string[];
   };
   return { ctx, powered };
@@ -62,9 +68,10 @@ describe('ensureNodesUp', () => {
     const state = { a: true, b: false };
     const { ctx, powered } = rig(state);
     const t0 = clock().now();
-    ctx.peer.waitForReconnect = async () => {
+    ctx.peer.waitForReconnect = () => {
       // NOTE: back two minutes after the test began, as a fenced node rebooting.
       if (clock().now() - t0 > 120_000) state.b = true;
+      return Promise.resolve();
     };
     expect(await ensureNodesUp(ctx, 'fence-tests.run')).toEqual(['waited for an-node02 to come back']);
     expect(powered).toEqual([]);

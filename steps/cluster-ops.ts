@@ -4,12 +4,17 @@
  * waiting for a node to come back after a fence or a power cut. Every wait follows the install's
  * clock (lab time on the lab).
  */
-import type { NodeHandle, TaskContext } from '../src/engine/types.js';
+import type { DriveContext, NodeHandle, TaskContext } from '../src/engine/types.js';
+import type { PowerOnAgent } from '../src/engine/hands.js';
+import type { PlanNode } from '../src/plan/derive.js';
 import type { FenceDeviceAnswers } from '../src/plan/schema.js';
-import { AnvilError } from '../src/errors.js';
+import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, type CmanStatus } from '../src/verify/cman-status.js';
+import { parseProcDrbd } from '../src/verify/proc-drbd.js';
+import { clock } from '../src/util/clock.js';
+import { sleep } from '../src/util/sleep.js';
 import { q } from '../src/engine/shell.js';
-import { until } from './cluster-conf.js';
+import { fenceAgentCommand, until } from './cluster-conf.js';
 
 export { until };
 
@@ -114,4 +119,87 @@ export async function waitForNodeBack(node: NodeHandle, timeoutMs: number): Prom
     5_000,
   );
   return back === true;
+}
+
+/** How long a driven test waits for a node left down by an interrupted attempt (install clock). */
+export const COMEBACK_TIMING = { bootMs: 300_000, allDownMs: 60_000, poweredOnMs: 1_200_000, resyncMs: 3_600_000 };
+
+/** The power-on calls of a node: its first fence method's agents with action=on. */
+export function powerOnAgents(n: PlanNode): PowerOnAgent[] {
+  return (n.fence[0]?.devices ?? []).map((d) => ({
+    agent: d.device.agent,
+    stdin: agentStdin(d.device, d.port, 'on'),
+    shown: fenceAgentCommand(d.device, d.port, 'on'),
+  }));
+}
+
+/**
+ * The first act of a driven test: every node answers. A node that does not may be booting (fenced or
+ * rebooted by an interrupted attempt of a test): it is waited for. One still down was left off (a
+ * cold stop, a power cut killed halfway): it is powered on through its fence devices (the hands), all
+ * such nodes at once, so that they boot within post_join_delay of each other. Returns what it did.
+ */
+export async function ensureNodesUp(ctx: DriveContext, task: string): Promise<string[]> {
+  const all = ctx.plan.nodes.map((n) => ({ n, h: handleOf(ctx, n) }));
+  const down = [];
+  for (const x of all) if (!(await answers(x.h))) down.push(x);
+  if (!down.length) return [];
+  const names = down.map((x) => x.n.name).join(' and ');
+  const did = [`waited for ${names} to come back`];
+  // NOTE: one node down may be rebooting after a fence (minutes); with every node down nobody fences,
+  // they were powered off (a cold stop), and a power-on of a node already booting changes nothing.
+  const waitMs = down.length === all.length ? COMEBACK_TIMING.allDownMs : COMEBACK_TIMING.bootMs;
+  ctx.log(
+    `${names} ${down.length > 1 ? 'do' : 'does'} not answer (an interrupted test may have left ${down.length > 1 ? 'them' : 'it'} rebooting or off): waiting up to ${waitMs / 1000} s`,
+  );
+  const back = await Promise.all(down.map((x) => waitForNodeBack(x.h, waitMs)));
+  const off = down.filter((_, i) => !back[i]);
+  if (!off.length) return did;
+  const offNames = off.map((x) => x.n.name).join(' and ');
+  did.push(`powered ${offNames} on`);
+  ctx.log(`${offNames} still down: powering ${off.length > 1 ? 'them' : 'it'} on through the fence devices`);
+  await Promise.all(off.map((x) => ctx.hands.powerOn(x.n.name, powerOnAgents(x.n))));
+  const up = await Promise.all(off.map((x) => waitForNodeBack(x.h, COMEBACK_TIMING.poweredOnMs)));
+  const still = off.filter((_, i) => !up[i]);
+  if (still.length)
+    throw new VerifyFailed(
+      task,
+      still[0].n.name,
+      `${still.map((x) => x.n.name).join(' and ')} up before the test`,
+      `no answer ${COMEBACK_TIMING.poweredOnMs / 60_000} minutes after power-on: power ${still.length > 1 ? 'them' : 'it'} on by hand, then resume`,
+    );
+  return did;
+}
+
+/** The DRBD resources of a node that are resynchronising now (none when DRBD is not loaded). */
+export async function resyncing(node: NodeHandle): Promise<string[]> {
+  const r = await node.exec('cat /proc/drbd');
+  if (r.code !== 0) return [];
+  return parseProcDrbd(r.stdout)
+    .minors.filter((m) => /^(Sync|PausedSync|WFBitMap|WFSyncUUID)/.test(m.cs))
+    .map((m) => `minor ${m.minor} ${m.cs}`);
+}
+
+/**
+ * Wait until no DRBD resource of either node resynchronises: a node fenced now would leave its peer
+ * with the only good copy mid-resync (a fence test never starts during one). Returns what it waited for.
+ */
+export async function waitNoResync(ctx: TaskContext, task: string): Promise<string[]> {
+  const did: string[] = [];
+  for (const h of [ctx.node, ctx.peer]) {
+    let seen = await resyncing(h);
+    if (!seen.length) continue;
+    did.push(`waited for the DRBD resync on ${h.plan.name} (${seen.join(', ')})`);
+    ctx.log(`${h.plan.name}: DRBD resynchronising (${seen.join(', ')}): waiting for it to finish`);
+    const done = await until(
+      async () => {
+        seen = await resyncing(h);
+        return seen.length ? undefined : true;
+      },
+      COMEBACK_TIMING.resyncMs,
+      5_000,
+    );
+    if (!done) throw new VerifyFailed(task, h.plan.name, 'no DRBD resync under way before the test', seen.join(', '));
+  }
+  return did;
 }

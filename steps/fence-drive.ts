@@ -11,7 +11,16 @@ import { TestNotRun, VerifyFailed } from '../src/errors.js';
 import { clock } from '../src/util/clock.js';
 import { fenceTestList, type FenceTest } from './fence-tests.js';
 import { markSyslog, syslogSince, syslogSeconds } from './syslog.js';
-import { answers, ensureBothMembers, handleOf, runAgent, until, waitForNodeBack } from './cluster-ops.js';
+import {
+  answers,
+  ensureBothMembers,
+  ensureNodesUp,
+  handleOf,
+  runAgent,
+  until,
+  waitForNodeBack,
+  waitNoResync,
+} from './cluster-ops.js';
 import { parseAgentAction, parseAgentStatus } from '../src/verify/fence-agent.js';
 
 const TASK = 'fence-tests.run';
@@ -102,7 +111,9 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
   const victim = handleOf(ctx, t.victim.name);
   const survivor = handleOf(ctx, t.survivor.name);
   const m = t.victim.fence[t.method];
+  // NOTE: never while the peer is not a member or DRBD resyncs: the survivor must hold good data alone.
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
+  await waitNoResync(ctx, TASK);
   const pre = await preCheck(ctx.plan, t, survivor);
   const act =
     t.method === 0
@@ -185,6 +196,9 @@ async function runOne(ctx: DriveContext, t: FenceTest, k: number): Promise<{ lin
 export async function driveFenceTests(ctx: DriveContext): Promise<Evidence> {
   const tests = fenceTestList(ctx.plan);
   const details: Record<string, string> = {};
+  // NOTE: an interrupted attempt may have left the victim hung, rebooting or without power.
+  const restored = await ensureNodesUp(ctx, TASK);
+  if (restored.length) details.restored = restored.join('; ');
   for (const [k, t] of tests.entries()) {
     const r = await runOne(ctx, t, k);
     details[`test${k + 1}`] = r.line;

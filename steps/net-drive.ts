@@ -14,7 +14,7 @@ import { parseBonding, type BondStatus } from '../src/verify/bonding.js';
 import { sleep } from '../src/util/sleep.js';
 import { NET_TEST_ORDER } from './net-tests.js';
 import { markSyslog, syslogSince } from './syslog.js';
-import { cmanStatus, ensureBothMembers, handleOf, until } from './cluster-ops.js';
+import { cmanStatus, ensureBothMembers, ensureNodesUp, handleOf, until } from './cluster-ops.js';
 
 const TASK = 'net-tests.run';
 
@@ -195,22 +195,70 @@ async function clusterQuiet(
   }
 }
 
-/** Drive every link test and both switch tests; the evidence has one line per bond and per switch. */
-export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
+/**
+ * The first act of the network tests: every link up and every bond back on its primary. An
+ * interrupted attempt may have left a cable out or a switch off: on the lab every cable and switch is
+ * put back; on real hardware the operator is asked for each link still down (a whole switch when all
+ * of its links are). Then every bond is waited for, with a message. Returns what it did.
+ */
+async function restoreLinks(ctx: DriveContext): Promise<string[]> {
   const p = ctx.plan;
-  const upd = p.bonding.updelay;
+  const did: string[] = [];
   if (ctx.hands.kind === 'lab') {
-    // NOTE: an interrupted earlier attempt may have left a cable out or a switch off: plug it all back.
     for (const [i, which] of (['primary', 'secondary'] as const).entries())
       await ctx.hands.switchPower(which, 'up', via(ctx, i as 0 | 1));
     for (const n of p.nodes)
       for (const b of n.bonds) for (const nic of b.slaves) await ctx.hands.cable(n.name, nic, 'up');
   }
+  const down: { n: PlanNode; nic: string; i: 0 | 1 }[] = [];
+  for (const n of p.nodes)
+    for (const b of n.bonds) {
+      const s = await bondState(handleOf(ctx, n), b);
+      for (const [i, nic] of b.slaves.entries()) if (mii(s, nic) !== 'up') down.push({ n, nic, i: i as 0 | 1 });
+    }
+  const links = p.nodes.reduce((k, n) => k + n.bonds.length, 0);
+  for (const [i, which] of (['primary', 'secondary'] as const).entries())
+    if (down.filter((d) => d.i === i).length === links) {
+      did.push(`${which} switch powered on again`);
+      await ctx.hands.switchPower(which, 'up', via(ctx, i as 0 | 1));
+      down.splice(0, down.length, ...down.filter((d) => d.i !== i));
+    }
+  for (const d of down) {
+    did.push(`${d.n.name} ${d.nic} plugged back`);
+    await ctx.hands.cable(d.n.name, d.nic, 'up', 'left out by an interrupted test');
+  }
+  const off = [];
+  for (const n of p.nodes)
+    for (const b of n.bonds) {
+      const s = await bondState(handleOf(ctx, n), b);
+      if (s.active !== b.slaves[0] || s.slaves.some((x) => x.mii !== 'up')) off.push(`${n.name} ${b.dev}: ${show(s)}`);
+    }
+  if (off.length) {
+    did.push(`waited for ${off.length} bond(s) to return to their primary link`);
+    ctx.log(`waiting for every bond to be back on its primary link with both links up: ${off.join('; ')}`);
+    await expectAllBonds(
+      ctx,
+      0,
+      undefined,
+      'on its primary link with both links up before the tests',
+      p.bonding.updelay + NET_TIMING.settleExtraMs,
+    );
+  }
+  return did;
+}
+
+/** Drive every link test and both switch tests; the evidence has one line per bond and per switch. */
+export async function driveNetTests(ctx: DriveContext): Promise<Evidence> {
+  const p = ctx.plan;
+  const upd = p.bonding.updelay;
+  const details: Record<string, string> = {};
+  const restored = await ensureNodesUp(ctx, TASK);
+  restored.push(...(await restoreLinks(ctx)));
   await ensureBothMembers(ctx, [ctx.node, ctx.peer]);
+  if (restored.length) details.restored = restored.join('; ');
   const nodes = [ctx.node, ctx.peer];
   const marks = await Promise.all(nodes.map((h) => markSyslog(h)));
   const generations = await Promise.all(nodes.map(async (h) => (await cmanStatus(h))?.generation));
-  const details: Record<string, string> = {};
   for (const net of NET_TEST_ORDER)
     for (const n of p.nodes) {
       const b = n.bonds.find((x) => x.net === net)!;

@@ -4,7 +4,7 @@
  * on the host node, the operator finishing the OS install (and ejecting install media), then the
  * XML definition saved under <shared>/definitions and defined on the other node too.
  */
-import type { DriveContext, Evidence, FileSpec, Step, TaskContext } from '../src/engine/types.js';
+import type { DriveContext, Evidence, FileSpec, NodeHandle, Step, TaskContext } from '../src/engine/types.js';
 import { clock } from '../src/util/clock.js';
 import { handleOf, until } from './cluster-ops.js';
 import type { Plan, PlanNode, PlanVm } from '../src/plan/derive.js';
@@ -82,7 +82,7 @@ function expectedList(p: Plan, n: PlanNode): string {
 export async function installProblems(ctx: TaskContext): Promise<string[]> {
   const out: string[] = [];
   for (const v of ctx.plan.vms) {
-    const node = handleOf(ctx, v.host);
+    const node = await guestNode(ctx, v);
     const r = await node.exec(`virsh dumpxml ${q(v.name)}`);
     if (r.code !== 0) {
       out.push(`${v.name}: not defined on ${node.plan.name} (${r.stderr.trim() || `exit ${r.code}`})`);
@@ -100,6 +100,20 @@ export async function installProblems(ctx: TaskContext): Promise<string[]> {
     out.push(...loadedMedia(xml).map((m) => `${v.name}: ${m}`));
   }
   return out;
+}
+
+/**
+ * The node a guest runs on: its host, or the peer when it runs there only (once the VMs are cluster
+ * services, a test or a recovery may have moved it); its host when it runs nowhere.
+ */
+async function guestNode(ctx: TaskContext, v: PlanVm): Promise<NodeHandle> {
+  const host = handleOf(ctx, v.host);
+  const peer = handleOf(ctx, ctx.plan.peerOf(v.host));
+  const runs = async (h: NodeHandle) => {
+    const r = await h.exec('virsh list --all');
+    return r.code === 0 && parseVirshList(r.stdout).some((d) => d.name === v.name && d.state === 'running');
+  };
+  return !(await runs(host)) && (await runs(peer)) ? peer : host;
 }
 
 /** Target devices (`hdc`, `fda`) of the cdrom/floppy disks that still have a medium loaded. */
@@ -135,12 +149,13 @@ export async function driveFinishInstall(ctx: DriveContext): Promise<Evidence> {
   }
   const details: Record<string, string> = {};
   for (const v of p.vms) {
-    const h = handleOf(ctx, v.host);
+    let h = handleOf(ctx, v.host);
     const t0 = clock().now();
     let offSince: number | undefined;
     let started = false;
     const xml = await until(
       async () => {
+        h = await guestNode(ctx, v);
         const r = await h.exec(`virsh dumpxml ${q(v.name)}`);
         if (r.code !== 0) return undefined;
         const running = /<domain\b[^>]*\bid=['"]\d+['"]/.test(r.stdout);

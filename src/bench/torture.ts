@@ -6,113 +6,18 @@
  * Prints one JSON object; exits 1 when any seed broke a rule. Options: `--seeds N` (default 12),
  * `--first S` (first seed), `--to STEP` (stop the install after STEP), `--max-rounds N`, `--kill-lab`
  * (half the kills SIGKILL the lab process too, which is then served again from its saved world).
+ * `--windows`: the kill campaign over steps 9-20 instead (kill-window.ts): the targeted seeds and
+ * `--seeds N` (default 36) random ones, each from a checkpoint of the step before; prints its figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWorldOffline } from '../lab/index.js';
 import { rng } from '../lab/world.js';
-
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const BIN = join(ROOT, 'bin', 'anvil-install.js');
-const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
-
-/** Commands that destroy data or create something unique: each may run at most once per node (and per target). */
-export const DESTRUCTIVE: RegExp[] = [
-  /^parted -s(?: -a optimal)? \S+ mkpart .*/,
-  /^drbdadm create-md .*/,
-  /^drbdadm -- --clear-bitmap new-current-uuid .*/,
-  /^pvcreate .*/,
-  /^vgcreate .*/,
-  /^lvcreate .*/,
-  /^mkfs\.gfs2 .*/,
-  /^ssh-keygen -t rsa.*/,
-  /^nohup \/shared\/provision\/\S+\.sh .*/,
-];
-
-/** Per node, destructive command strings seen more than once in a lab journal folder. */
-export function repeatedDestructive(labDir: string, nodes: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const n of nodes) {
-    const f = join(labDir, 'journal', `${n}.jsonl`);
-    if (!existsSync(f)) continue;
-    const seen = new Map<string, number>();
-    for (const line of readFileSync(f, 'utf8').split('\n')) {
-      if (!line) continue;
-      const cmd = (JSON.parse(line) as { cmd?: string }).cmd ?? '';
-      if (DESTRUCTIVE.some((re) => re.test(cmd))) seen.set(cmd, (seen.get(cmd) ?? 0) + 1);
-    }
-    const twice = [...seen].filter(([, k]) => k > 1).map(([c, k]) => `${c} (×${k})`);
-    if (twice.length) out[n] = twice;
-  }
-  return out;
-}
-
-/** Commands whose output makes up a node's observable end state. */
-export const END_STATE = [
-  'cat /etc/hosts',
-  'cat /etc/cluster/cluster.conf',
-  'chkconfig --list',
-  'cat /proc/net/bonding/bond0 /proc/net/bonding/bond1 /proc/net/bonding/bond2',
-  'cat /proc/drbd',
-  'cman_tool status',
-  'clustat',
-  'virsh list --all',
-  'ls /etc /root /shared',
-];
-
-/** The end state of both nodes, volatile parts (keys, times, pids, counters) masked. */
-export async function endState(labDir: string, nodes: string[]): Promise<Record<string, string>> {
-  const world = await loadWorldOffline({ stateDir: labDir });
-  const out: Record<string, string> = {};
-  for (const n of nodes)
-    for (const cmd of END_STATE) {
-      const node = world.nodes[n];
-      if (!node) continue;
-      let text: string;
-      try {
-        const r = await node.exec(cmd);
-        text = `${r.code}\n${r.stdout}${r.stderr}`;
-      } catch (e) {
-        text = `error: ${(e as Error).message}`;
-      }
-      out[`${n}: ${cmd}`] = text
-        .replace(/AAAA[0-9A-Za-z+/]{40,}={0,2}/g, 'KEY')
-        .replace(/Cluster Status for (\S+) @ .*/g, 'Cluster Status for $1 @ TIME')
-        .replace(/Cluster Generation: \d+/g, 'Cluster Generation: N')
-        .replace(/(ns|nr|dw|dr|al|bm|ep):\d+/g, '$1:N')
-        .replace(/^ +\d+ +(\S+ +(running|paused))/gm, ' ID $1')
-        .replace(/Link Failure Count: \d+/g, 'Link Failure Count: N');
-    }
-  return out;
-}
-
-function start(
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): { proc: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return { proc, done: new Promise((r) => proc.on('close', (code, signal) => r({ code, signal, out }))) };
-}
-
-async function serve(labDir: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const { proc } = start(['lab', 'serve', '--answers', ANSWERS, '--state', labDir], cwd, env);
-  await new Promise<void>((res, rej) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^lab ready/m.test(out)) res();
-    });
-    proc.on('exit', (c) => rej(new Error(`lab serve exited (${c}) before ready: ${out}`)));
-  });
-  return proc;
-}
+import { ANSWERS, serveLab as serve, startCli as start, stopLab } from './cli-run.js';
+import { endState, repeatedDestructive } from './end-state.js';
+import { brokenRules, campaignFigures, windowCampaign } from './kill-window.js';
 
 /** One uninterrupted install into `state`; resolves with its exit code and output. */
 async function plainRun(state: string, cwd: string, env: NodeJS.ProcessEnv, to?: string) {
@@ -124,7 +29,7 @@ async function plainRun(state: string, cwd: string, env: NodeJS.ProcessEnv, to?:
       env,
     ).done;
   } finally {
-    lab.kill('SIGTERM');
+    await stopLab(lab);
   }
 }
 
@@ -195,8 +100,7 @@ export async function tortureSeed(
       finished = true;
     }
   } finally {
-    lab.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await stopLab(lab);
   }
   const nodes = Object.keys((await loadWorldOffline({ stateDir: labDir })).nodes);
   const got = await endState(labDir, nodes);
@@ -228,6 +132,19 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'anvil-torture-'));
   const env = { ...process.env, CI: 'true' };
   try {
+    if (args.includes('--windows')) {
+      const results = await windowCampaign({
+        work,
+        env,
+        seeds: opt('seeds', 36),
+        first,
+        log: (r) => process.stderr.write(`seed ${r.seed} (${r.step}): ${brokenRules(r).join('; ') || 'ok'}\n`),
+      });
+      const figures = campaignFigures(results);
+      process.stdout.write(`${JSON.stringify({ ...figures, results }, null, 2)}\n`);
+      process.exitCode = figures.failedSeeds.length ? 1 : 0;
+      return;
+    }
     const refState = join(work, 'reference');
     const t0 = Date.now();
     const ref = await plainRun(refState, work, env, to);

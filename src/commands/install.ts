@@ -59,6 +59,11 @@ export interface TransportRequest {
   unattendedReason?: string;
   /** Progress notes of the connections (reconnects, silences), by node; never secrets. */
   log?: (node: string, message: string) => void;
+  /**
+   * Why nodes may be down at the start (an interrupted test the tool drives, whose first act brings
+   * them back): a node that cannot be reached is then noted, not an error.
+   */
+  mayBeDown?: string;
   /** Where the operator's OpenSSH config and keys are (tests); default ~/.ssh. */
   sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
   /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
@@ -257,12 +262,25 @@ async function sshTransports(r: TransportRequest): Promise<TransportSet> {
   };
   try {
     // NOTE: one at a time: a first-contact host key question must not overlap another.
-    for (const s of sessions) await s.connect();
+    for (const s of sessions) await connectOrNote(s.name, () => s.connect(), r);
   } catch (e) {
     await closeAll();
     throw e;
   }
   return { transports: Object.fromEntries(sessions.map((s) => [s.name, s])), close: closeAll };
+}
+
+/**
+ * Connect to a node; when nodes may be down (`r.mayBeDown`), a node that cannot be reached is noted
+ * and the run goes on: its session connects when first used.
+ */
+async function connectOrNote(name: string, connect: () => Promise<unknown>, r: TransportRequest): Promise<void> {
+  try {
+    await connect();
+  } catch (e) {
+    if (!r.mayBeDown || !(e instanceof ConnectionFailed)) throw e;
+    r.log?.(name, `${e.message}; carrying on: ${r.mayBeDown}`);
+  }
 }
 
 /** What `connectOnLab` needs of a session. */
@@ -299,6 +317,8 @@ function labGone(lab: { pid?: number } | null, labDir: string): { why: string; h
     hint: `start the lab again (\`anvil-install lab serve --state ${labDir}\`, or let \`anvil-install resume --state ${dirname(labDir)}\` start one), then resume`,
   };
 }
+/** How long to let lab time pass for a node that does not answer at the start: not at all when the test waits for it. */
+const downWait = (r: TransportRequest) => (r.mayBeDown ? 0 : undefined);
 
 /** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
 async function labTransports(r: TransportRequest): Promise<TransportSet> {
@@ -332,7 +352,8 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       const ctl = inProcessController(handle.world);
       const transports = handle.transports() as Record<string, Transport>;
       try {
-        for (const t of Object.values(transports)) await connectOnLab(t as unknown as Connectable, ctl.clock);
+        for (const [name, t] of Object.entries(transports))
+          await connectOrNote(name, () => connectOnLab(t as unknown as Connectable, ctl.clock, downWait(r)), r);
       } catch (e) {
         await Promise.allSettled(Object.values(transports).map((t) => t.close()));
         throw e;
@@ -366,7 +387,8 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
         gone: () => labGone(running, labDir),
       });
     });
-    for (const s of sessions) await connectOnLab(s, ctl.clock);
+    await ctl.sync();
+    for (const s of sessions) await connectOrNote(s.name, () => connectOnLab(s, ctl.clock, downWait(r)), r);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
       executableSteps: LAB_SIMULATED_STEPS,
@@ -408,6 +430,7 @@ async function cleanLeftovers(
   steps: readonly Step[],
   transports: Record<string, Transport>,
   note: (node: string, m: string) => void,
+  mayBeDown?: string,
 ): Promise<void> {
   // NOTE: nothing was ever written by a state folder that records no task.
   if (!Object.keys(store.state.tasks).length) return;
@@ -425,8 +448,29 @@ async function cleanLeftovers(
       task: 'resume.leftovers',
       secrets,
     });
-    for (const path of await removeLeftovers(node, c)) note(pn.name, `removed ${path}, left by an interrupted write`);
+    let removed: string[];
+    try {
+      removed = await removeLeftovers(node, c);
+    } catch (e) {
+      // NOTE: a node an interrupted test left off keeps its leftovers until the next run.
+      if (!mayBeDown || !(e instanceof ConnectionFailed)) throw e;
+      note(pn.name, `leftovers not checked: ${e.message}`);
+      continue;
+    }
+    for (const path of removed) note(pn.name, `removed ${path}, left by an interrupted write`);
   }
+}
+
+/**
+ * The test the tool drives that a killed run left `running`, as the reason nodes may be down: its
+ * first act brings them back (powered on, rejoined), so the run must not stop before it.
+ */
+function interruptedTest(store: StateStore, steps: readonly Step[]): string | undefined {
+  for (const s of steps)
+    for (const t of s.tasks)
+      if (t.gate?.drive && Object.values(store.state.tasks[t.id] ?? {}).some((r) => r.status === 'running'))
+        return `${t.id} was interrupted; it brings the nodes back first`;
+  return undefined;
 }
 
 /** What the operator still has to do after a run that did not finish, for the summary. */
@@ -524,6 +568,7 @@ async function runLogged(
     answersFile: o.answersFile,
     unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
     log: noteOut,
+    mayBeDown: o.check ? undefined : interruptedTest(store, steps),
     sshConfig: deps.sshConfig,
     // NOTE: connect-time questions (host keys, passwords) go to the log too; a password as ********.
     ask: async <T>(q: Record<string, unknown>): Promise<T> => {
@@ -548,7 +593,7 @@ async function runLogged(
   let runner: Runner;
   try {
     // NOTE: a dry run removes nothing either (the leftovers are listed by the next real run).
-    if (!o.check) await cleanLeftovers(store, answers, steps, conn.transports, noteOut);
+    if (!o.check) await cleanLeftovers(store, answers, steps, conn.transports, noteOut, interruptedTest(store, steps));
     runner = new Runner({
       answers,
       steps,

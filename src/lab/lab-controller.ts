@@ -16,6 +16,12 @@ export interface LabController {
   clock: Clock;
   /** Inject a fault: the words of `anvil-install lab fault ...` (e.g. `cable an-node01 eth0 down`). */
   fault(words: string[]): Promise<void>;
+  /**
+   * Read the lab's time now. NOTE: a lab served by another process runs ahead of the wall clock (its
+   * waits pass in lab time); until read, `clock.now()` would jump by that much at the first sleep and
+   * end every deadline taken before it (a resumed reboot wait "not back within 1200 s" at once).
+   */
+  sync(): Promise<void>;
 }
 
 // NOTE: a turn of the event loop per lab sleep lets SSH traffic and background jobs of the lab move,
@@ -36,6 +42,7 @@ export function inProcessController(world: LabWorld): LabController {
     async fault(words) {
       world.fault(parseFault(words, Object.keys(world.nodes)));
     },
+    async sync() {},
   };
 }
 
@@ -72,6 +79,9 @@ export function remoteController(control: LabEndpoint, clientKeyPath: string): L
     },
     async fault(words) {
       await run(`fault ${words.join(' ')}`);
+    },
+    async sync() {
+      note(await run('now'));
     },
   };
 }

@@ -17,7 +17,7 @@ import { checkDrift, driftCounts, notCheckedReason, type DriftCounts, type Drift
 import { nodeKeys } from '../engine/summary.js';
 import type { Step } from '../engine/types.js';
 import type { RunResult } from '../engine/runner.js';
-import { useClock } from '../util/clock.js';
+import { clock, readOnlyClock, useClock } from '../util/clock.js';
 import { STEPS } from '../../steps/index.js';
 import { answersHash, defaultTransportFactory, executeRun, promptTerminal, type RunDeps } from './install.js';
 import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
@@ -160,9 +160,10 @@ async function report(
       log: (node, m) => warn(`  ${m.startsWith(`${node}:`) ? m : `${node}: ${m}`}`),
       sshConfig: deps.sshConfig,
       ask: deps.ask,
+      readOnly: true,
     });
-    // NOTE: on the lab the verifies' polls wait in lab time, as in the install.
-    const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
+    // NOTE: the verifies' polls see the nodes as they are now: no time passes on the lab (nor its timers).
+    const restoreClock = useClock(readOnlyClock(conn.lab ? conn.lab.clock : clock()));
     try {
       findings = await checkDrift({
         answers,

@@ -26,7 +26,7 @@ import type { Prompter, Step } from '../engine/types.js';
 import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import { STEPS } from '../../steps/index.js';
-import { useClock, type Clock } from '../util/clock.js';
+import { clock, readOnlyClock, useClock, type Clock } from '../util/clock.js';
 import { ConnectionFailed } from '../remote/errors.js';
 import { labHands } from '../engine/hands.js';
 import { checkLines, checkSummary } from '../engine/dry-run.js';
@@ -61,6 +61,11 @@ export interface TransportRequest {
   sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
   /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
   ask?: AskFn;
+  /**
+   * A dry run or drift check: on the lab, a node that does not answer is not waited for in lab time
+   * (which would fire the lab's timers: a dry run changes nothing, its clock included).
+   */
+  readOnly?: boolean;
 }
 
 /** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
@@ -283,15 +288,16 @@ interface Connectable {
  * Connect to a lab node, letting lab time pass while it does not answer: an install killed in the
  * middle of a test may have left a node hung or rebooting; the lab fences or boots it in lab time.
  */
-async function connectOnLab(s: Connectable, clock: Clock, withinMs = 20 * 60_000): Promise<void> {
-  const end = clock.now() + withinMs;
+async function connectOnLab(s: Connectable, labClock: Clock, readOnly = false): Promise<void> {
+  const withinMs = readOnly ? 0 : 20 * 60_000;
+  const end = labClock.now() + withinMs;
   for (;;) {
     try {
       await s.connect(3_000);
       return;
     } catch (e) {
-      if (!(e instanceof ConnectionFailed) || clock.now() > end) throw e;
-      await clock.sleep(5_000);
+      if (!(e instanceof ConnectionFailed) || readOnly || labClock.now() > end) throw e;
+      await labClock.sleep(5_000);
     }
   }
 }
@@ -328,7 +334,8 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       const ctl = inProcessController(handle.world);
       const transports = handle.transports() as Record<string, Transport>;
       try {
-        for (const t of Object.values(transports)) await connectOnLab(t as unknown as Connectable, ctl.clock);
+        for (const t of Object.values(transports))
+          await connectOnLab(t as unknown as Connectable, ctl.clock, r.readOnly);
       } catch (e) {
         await Promise.allSettled(Object.values(transports).map((t) => t.close()));
         throw e;
@@ -359,7 +366,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       });
     });
     const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
-    for (const s of sessions) await connectOnLab(s, ctl.clock);
+    for (const s of sessions) await connectOnLab(s, ctl.clock, r.readOnly);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
       executableSteps: LAB_SIMULATED_STEPS,
@@ -504,6 +511,7 @@ async function runLogged(
     unattendedReason: o.yes ? '--yes was given, so nobody is asked' : 'there is no terminal to ask on',
     log: noteOut,
     sshConfig: deps.sshConfig,
+    readOnly: !!o.check,
     // NOTE: connect-time questions (host keys, passwords) go to the log too; a password as ********.
     ask: async <T>(q: Record<string, unknown>): Promise<T> => {
       const message = String(q.message ?? '');
@@ -598,7 +606,8 @@ async function runLogged(
 
 /** `install --check`: each step's screen and checks, then the closing line; the connections closed. */
 async function dryRun(runner: Runner, conn: TransportSet, runLog: RunLog): Promise<RunResult> {
-  const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
+  // NOTE: the verifies' polls see the nodes as they are now; no time passes on the lab (nor its timers).
+  const restoreClock = useClock(readOnlyClock(conn.lab ? conn.lab.clock : clock()));
   try {
     const color = wantColor(output().isTTY);
     const checks = await runner.check((c, screen) => {

@@ -33,7 +33,9 @@ import { previewStep, type PlannedRun, type StepPreview } from './step-preview.j
 import { approveStep } from './step-approval.js';
 import { pageOnTerminal, wantColor } from './approval.js';
 import { cancelQueuedQuestions } from './prompts.js';
-import { checkRun, type StepCheck } from './dry-run.js';
+import { checkRun, driftAction, type DriftedRun, type StepCheck } from './dry-run.js';
+import { fileDrifts, fileOwners, supersededBy, type FileOwner } from './file-drift.js';
+import { notCheckedReason } from './drift.js';
 import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
 
@@ -219,13 +221,14 @@ export class Runner {
   async check(show: (c: StepCheck, screen: string) => void, color: boolean): Promise<StepCheck[]> {
     const steps = this.selected(true);
     const out: StepCheck[] = [];
+    const owners = fileOwners(this.o.steps, this.plan, this.o.store.state);
     for (const step of steps) {
       const preview = await this.preview(step);
       const runs = [];
       for (const t of preview.tasks)
         for (const key of t.keys)
           runs.push(await checkRun(t.task, key, this.readOnlyContext(t.task, key), this.secrets));
-      const c = { step, preview, runs };
+      const c = { step, preview, runs, ...(await this.recheck(step, preview, owners)) };
       out.push(c);
       show(
         c,
@@ -236,6 +239,60 @@ export class Runner {
       );
     }
     return out;
+  }
+
+  /**
+   * `install --check` on the done records the step keeps: their verifies again (as `check` runs them)
+   * and their files against the final form. Reads only.
+   */
+  private async recheck(
+    step: Step,
+    preview: StepPreview,
+    owners: Map<string, Map<string, FileOwner>>,
+  ): Promise<Pick<StepCheck, 'rechecked' | 'drifted' | 'files'>> {
+    const runs = new Set(preview.tasks.flatMap((t) => [...t.keys, ...t.alreadyDone].map((k) => `${t.task.id}\0${k}`)));
+    const kept = (task: Task, key: string) => !runs.has(`${task.id}\0${key}`);
+    const drifted: DriftedRun[] = [];
+    let rechecked = 0;
+    for (const task of step.tasks)
+      for (const key of nodeKeys(task.on, this.nodeNames)) {
+        if (!kept(task, key) || notCheckedReason(task, this.o.store.state, key)) continue;
+        rechecked++;
+        const r = await checkRun(task, key, this.readOnlyContext(task, key), this.secrets, true);
+        if (r.state === 'in place') continue;
+        drifted.push({
+          task: task.id,
+          key,
+          detail: r.detail,
+          ...driftAction(task, supersededBy(task, key, this.plan, owners, step)),
+        });
+      }
+    const files = await fileDrifts({
+      step,
+      plan: this.plan,
+      owners,
+      secrets: this.secrets,
+      skip: (task, node) => !kept(task, node),
+      read: (node, path) =>
+        verifyContext({
+          plan: this.plan,
+          node: this.plan.node(node),
+          transports: this.o.transports,
+          task: 'check:files',
+          journal: this.journal,
+          secrets: this.secrets,
+          captured: this.o.store.state.captured,
+          commandTimeoutMs: this.o.commandTimeoutMs,
+        }).node.readFile(path),
+    });
+    // NOTE: a file that differs is drift of its owner even when the owner's verify does not look at it.
+    for (const f of files) {
+      const from = owners.get(f.node)?.get(f.path)?.from ?? f.node;
+      if (drifted.some((d) => d.task === f.task && d.key === from)) continue;
+      const task = step.tasks.find((t) => t.id === f.task)!;
+      drifted.push({ task: f.task, key: from, detail: `${f.path} on ${f.node} differs`, ...driftAction(task) });
+    }
+    return { rechecked, drifted, files };
   }
 
   /** The (task, node) records of these steps that a changed secret re-opens. */

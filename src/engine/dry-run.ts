@@ -137,9 +137,9 @@ export function checkSummary(checks: StepCheck[]): string {
   const files = checks.reduce((k, c) => k + c.files.length, 0);
   const a = (x: DriftAction) => drifted.filter((d) => d.action === x).length;
   const drift = drifted.length
-    ? `; DRIFT: ${drifted.length} done task×node no longer check${drifted.length === 1 ? 's' : ''} (${a('re-apply')} \`install\` would re-apply after asking, ${a('report')} reported only, ${a('superseded')} put back by a later task), ${files} file${files === 1 ? '' : 's'} differ`
+    ? `; DRIFT: ${drifted.length} done task×node no longer check${drifted.length === 1 ? 's' : ''} (${a('re-apply')} \`install\` would re-apply after asking, ${a('report')} reported only, ${a('superseded')} put back by a later task), ${files === 1 ? '1 file differs' : `${files} files differ`}`
     : files
-      ? `; DRIFT: ${files} file${files === 1 ? '' : 's'} differ`
+      ? `; DRIFT: ${files === 1 ? '1 file differs' : `${files} files differ`}`
       : '';
   return `install --check: ${runs.length} task×node would run (${n('would change')} would change, ${n('in place')} already in place, ${n('operator')} operator tests); ${kept} done earlier and unchanged${drift}. Nothing was changed.`;
 }

@@ -11,6 +11,7 @@ import type { NodeGroup } from '../report/tasks.js';
 import { whereText } from '../report/tasks.js';
 import type { Plan } from '../plan/derive.js';
 import { gateText } from './gates.js';
+import { driftLine } from './dry-run.js';
 
 /** The operator's answer to a step's approval. */
 export type StepDecision = 'approve' | 'approve-all' | 'page' | 'skip' | 'abort';
@@ -149,6 +150,15 @@ export function approvalScreen(p: StepPreview, plan: Plan, number: number, total
   const c = painter(style.color);
   const top: string[] = [c.bold(`━━ Step ${number} of ${total} · ${p.step.id}: ${p.step.title}`)];
   for (const w of p.warnings) top.push(c.yellow(`⚠ ${w}`));
+  if (p.drift?.length) {
+    top.push(
+      '',
+      c.red(
+        `DRIFT: ${p.drift.length} done task×node record${p.drift.length === 1 ? '' : 's'} of this step no longer check:`,
+      ),
+    );
+    for (const d of p.drift) top.push(`  ${driftLine(d)}`);
+  }
   const blocks = p.tasks.map((t) => taskBlock(t, plan, `${number}.${p.step.tasks.indexOf(t.task) + 1}`, style.color));
   const foot: string[] = [];
   if (p.kept)

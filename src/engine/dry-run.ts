@@ -61,6 +61,11 @@ export function driftAction(task: Task, superseded?: string): Pick<DriftedRun, '
   return { action: 're-apply' };
 }
 
+/** One line of a drifted record, as `install --check` and the approval screen show it. */
+export function driftLine(d: DriftedRun): string {
+  return `${d.task} on ${d.key}: DRIFT — ${d.detail}; ${ACTION_TEXT(d)}`;
+}
+
 const ACTION_TEXT = (d: DriftedRun): string =>
   d.action === 're-apply'
     ? '`install` re-applies it after asking'
@@ -107,7 +112,7 @@ export function checkLines(c: StepCheck): string[] {
     out.push('  checks now (read-only):', ...c.runs.map((r) => `    ${r.task} on ${r.key}: ${r.state} — ${r.detail}`));
   if (c.drifted.length) {
     out.push(`  DRIFT of done tasks (${c.drifted.length} of ${c.rechecked} re-checked):`);
-    for (const d of c.drifted) out.push(`    ${d.task} on ${d.key}: DRIFT — ${d.detail}; ${ACTION_TEXT(d)}`);
+    for (const d of c.drifted) out.push(`    ${driftLine(d)}`);
   }
   for (const f of c.files) {
     const what = f.missing ? 'missing' : `differs from what ${f.task} wrote, +${f.added} -${f.removed}`;

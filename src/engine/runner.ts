@@ -133,6 +133,8 @@ export class Runner {
   private approveAll = false;
   /** `node\0path` → the diff the operator approved for it on the step's approval screen. */
   private readonly approvedPatches = new Map<string, string>();
+  /** `task\0node` of drifted done tasks the operator approved to re-apply. */
+  private readonly driftApproved = new Set<string>();
   /** Steps the operator skipped at their approval. */
   private readonly skippedSteps: string[] = [];
 
@@ -228,7 +230,10 @@ export class Runner {
       for (const t of preview.tasks)
         for (const key of t.keys)
           runs.push(await checkRun(t.task, key, this.readOnlyContext(t.task, key), this.secrets));
-      const c = { step, preview, runs, ...(await this.recheck(step, preview, owners)) };
+      const willRun = new Set(
+        preview.tasks.flatMap((t) => [...t.keys, ...t.alreadyDone].map((k) => `${t.task.id}\0${k}`)),
+      );
+      const c = { step, preview, runs, ...(await this.recheck(step, willRun, owners)) };
       out.push(c);
       show(
         c,
@@ -247,11 +252,10 @@ export class Runner {
    */
   private async recheck(
     step: Step,
-    preview: StepPreview,
+    willRun: ReadonlySet<string>,
     owners: Map<string, Map<string, FileOwner>>,
   ): Promise<Pick<StepCheck, 'rechecked' | 'drifted' | 'files'>> {
-    const runs = new Set(preview.tasks.flatMap((t) => [...t.keys, ...t.alreadyDone].map((k) => `${t.task.id}\0${k}`)));
-    const kept = (task: Task, key: string) => !runs.has(`${task.id}\0${key}`);
+    const kept = (task: Task, key: string) => !willRun.has(`${task.id}\0${key}`);
     const drifted: DriftedRun[] = [];
     let rechecked = 0;
     for (const task of step.tasks)
@@ -417,7 +421,7 @@ export class Runner {
       number: this.o.steps.indexOf(step) + 1,
       total: this.o.steps.length,
       plan: this.plan,
-      preview: () => this.preview(step),
+      preview: () => this.preview(step, true),
       prompt: this.prompter(w),
       mode: this.approveAll ? 'all' : 'ask',
       lab,
@@ -438,6 +442,8 @@ export class Runner {
     });
     if (r.decision === 'run' || r.decision === 'run-all') {
       if (r.decision === 'run-all') this.approveAll = true;
+      for (const d of r.preview?.drift ?? [])
+        if (d.action === 're-apply') this.driftApproved.add(`${d.task}\0${d.key}`);
       for (const t of r.preview?.tasks ?? [])
         for (const g of t.files)
           for (const n of g.nodes) this.approvedPatches.set(`${n}\0${g.value.path}`, g.value.patch);
@@ -470,7 +476,7 @@ export class Runner {
   }
 
   /** What the step will do: the (task, node) pairs the resume rules will run, with their diffs. Reads only. */
-  private async preview(step: Step): Promise<StepPreview> {
+  private async preview(step: Step, withDrift = false): Promise<StepPreview> {
     const plan = this.plan;
     const reopened = new Set(this.reopened);
     const runs: PlannedRun[] = [];
@@ -486,7 +492,24 @@ export class Runner {
         const reason = x.d.action === 'verify-first' ? 'interrupted' : x.d.reason;
         runs.push({ task, key, pn: x.pn, reason, ctx: this.readOnlyContext(task, key) });
       }
-    return previewStep(step, plan, runs, kept, this.secrets);
+    if (!withDrift || !kept) return previewStep(step, plan, runs, kept, this.secrets);
+    // NOTE: what `install --check` shows as drift: a safe task is offered again under this approval.
+    const willRun = new Set(runs.map((r) => `${r.task.id}\0${r.key}`));
+    const { drifted } = await this.recheck(step, willRun, fileOwners(this.o.steps, plan, this.o.store.state));
+    for (const d of drifted.filter((x) => x.action === 're-apply')) {
+      const task = step.tasks.find((t) => t.id === d.task)!;
+      runs.push({
+        task,
+        key: d.key,
+        pn: d.key === 'local' ? undefined : plan.node(d.key),
+        reason: 'drifted',
+        ctx: this.readOnlyContext(task, d.key),
+      });
+      kept--;
+    }
+    // NOTE: in step order, as they will run.
+    runs.sort((a, b) => step.tasks.indexOf(a.task) - step.tasks.indexOf(b.task));
+    return { ...(await previewStep(step, plan, runs, kept, this.secrets)), drift: drifted };
   }
 
   /** What the resume rules decide for a task on a node now (`reopened`: node keys re-opened so far). */
@@ -499,7 +522,10 @@ export class Runner {
       this.o.reapply &&
       (prev?.status === 'done' || prev?.status === 'skipped') &&
       (task.kind === 'gate' || (task.kind === 'once' && !task.done));
-    const d = decide(prev, hash, !kept && (reopened.has(key) || !!this.o.reapply), this.changedSecrets(prev));
+    let d = decide(prev, hash, !kept && (reopened.has(key) || !!this.o.reapply), this.changedSecrets(prev));
+    // NOTE: a drifted safe task the operator approved again: run once more, nothing after it re-opened.
+    if (d.action === 'keep' && this.driftApproved.has(`${task.id}\0${key}`))
+      d = { action: 'run', reopen: false, reason: 'drifted' };
     // NOTE: re-opened by a later change, but a one-time transition of the first build: kept.
     const keptFirstBuild =
       d.action === 'run' &&

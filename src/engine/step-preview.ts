@@ -10,9 +10,10 @@ import { stepWarnings } from './types.js';
 import { fileChange } from './diff.js';
 import { contentOf } from './walk.js';
 import { groupByValue, type NodeGroup } from '../report/tasks.js';
+import type { DriftedRun } from './dry-run.js';
 
 /** Why a (task, node) is in the preview. */
-export type RunReason = 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'interrupted';
+export type RunReason = 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'interrupted' | 'drifted';
 
 /** One (task, node) the step will run, as the runner decided it. */
 export interface PlannedRun {
@@ -61,6 +62,8 @@ export interface StepPreview {
   tasks: PreviewTask[];
   /** (task, node) pairs done earlier and left as they are. */
   kept: number;
+  /** Done (task, node) records whose check fails now: the safe ones are among the tasks to run. */
+  drift?: DriftedRun[];
 }
 
 const REASON: Record<RunReason, string> = {
@@ -70,6 +73,7 @@ const REASON: Record<RunReason, string> = {
   'secret-changed': 'done earlier, but a password it applied changed: runs again',
   reopened: 'done earlier, re-opened because an earlier task on this node changed',
   interrupted: 'interrupted earlier: checked first, run again only if the check fails',
+  drifted: 'done earlier, but its check fails now (drift): runs again if you approve',
 };
 
 /** What a (task, node) will write: its files against the node's current copies. Reads only. */

@@ -52,6 +52,15 @@ export function fenceTestTable(p: Plan): TestTable {
   };
 }
 
+/** The fence tests as the approval screen lists them: victim, method, the exact command and where it runs (passwords masked). */
+export function fenceTestActs(p: Plan): string[] {
+  return fenceTestList(p).map((t, k) => {
+    const m = t.victim.fence[t.method];
+    const how = t.method === 0 ? 'hang' : 'power cut';
+    return `Test ${k + 1}: victim ${t.victim.name}, method ${t.method + 1} "${m.name}" (${how}): on ${t.runOn.name} \`${t.commands.join(' && ')}\``;
+  });
+}
+
 function checklist(p: Plan): string[] {
   const out = [
     `cman runs on both nodes: \`cman_tool status\` shows "Nodes: 2" on ${p.nodes.map((n) => n.name).join(' and ')}`,
@@ -110,6 +119,7 @@ export const fenceTests: Step = {
           ].join('\n'),
         checklist,
         tables: (p) => [fenceTestTable(p)],
+        acts: fenceTestActs,
         drive: driveFenceTests,
       },
       expect: () => ['both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test'],

@@ -38,6 +38,7 @@ import { fileDrifts, fileOwners, supersededBy, type FileOwner } from './file-dri
 import { notCheckedReason } from './drift.js';
 import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
+import { clock, readOnlyClock, useClock } from '../util/clock.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -416,6 +417,8 @@ export class Runner {
     if (this.o.yes) return true;
     const lab = this.o.hands?.kind === 'lab';
     const out = output();
+    // NOTE: questions go to stderr's terminal when stdout is piped: the screen fits that one.
+    const term = ((out.out as NodeJS.WriteStream).isTTY ? out.out : process.stderr) as NodeJS.WriteStream;
     const r = await approveStep({
       step,
       number: this.o.steps.indexOf(step) + 1,
@@ -427,7 +430,9 @@ export class Runner {
       lab,
       style: {
         color: wantColor(out.isTTY),
-        maxLines: this.o.screenLines ?? Math.max(20, ((out.out as NodeJS.WriteStream).rows ?? 50) - 10),
+        // NOTE: the question and its choices are drawn below the screen; a line spare for the task line.
+        maxLines: this.o.screenLines ?? Math.max(12, (term.rows ?? 50) - 2),
+        columns: term.columns,
       },
       // NOTE: without a terminal (or a pager that fails) the full text is printed instead.
       page:
@@ -495,7 +500,14 @@ export class Runner {
     if (!withDrift || !kept) return previewStep(step, plan, runs, kept, this.secrets);
     // NOTE: what `install --check` shows as drift: a safe task is offered again under this approval.
     const willRun = new Set(runs.map((r) => `${r.task.id}\0${r.key}`));
-    const { drifted } = await this.recheck(step, willRun, fileOwners(this.o.steps, plan, this.o.store.state));
+    // NOTE: a re-check only reads: its polls let no time pass (on the lab, no timer fires for it).
+    const restore = useClock(readOnlyClock(clock()));
+    let drifted: DriftedRun[];
+    try {
+      ({ drifted } = await this.recheck(step, willRun, fileOwners(this.o.steps, plan, this.o.store.state)));
+    } finally {
+      restore();
+    }
     for (const d of drifted.filter((x) => x.action === 're-apply')) {
       const task = step.tasks.find((t) => t.id === d.task)!;
       runs.push({

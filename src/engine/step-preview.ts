@@ -10,6 +10,7 @@ import { stepWarnings } from './types.js';
 import { fileChange } from './diff.js';
 import { contentOf } from './walk.js';
 import { groupByValue, type NodeGroup } from '../report/tasks.js';
+import { redact } from '../plan/derive.js';
 import type { DriftedRun } from './dry-run.js';
 
 /** Why a (task, node) is in the preview. */
@@ -126,8 +127,16 @@ async function filesOf(r: PlannedRun, plan: Plan, secrets: string[]): Promise<Pr
   return out;
 }
 
-function commandsOf(r: PlannedRun, plan: Plan): string[] {
-  if (!r.pn || !r.task.commands) return [];
+async function commandsOf(r: PlannedRun, plan: Plan, secrets: string[]): Promise<string[]> {
+  if (!r.pn) return [];
+  // NOTE: the commands as they will run, read from the node now (a free-space start, a wrapper).
+  if (r.task.preview)
+    try {
+      return (await r.task.preview(r.ctx)).map((c) => redact(c, secrets));
+    } catch {
+      // NOTE: the node cannot tell yet (an earlier task of the step prepares it): the plan's form.
+    }
+  if (!r.task.commands) return [];
   try {
     return r.task.commands(plan, r.pn);
   } catch {
@@ -162,7 +171,7 @@ export async function previewStep(
       t.keys.push(r.key);
       if (REASON[r.reason]) reasons.push({ node: r.key, value: REASON[r.reason] });
       for (const f of await filesOf(r, plan, secrets)) files.push({ node: r.key, value: f });
-      commands.push({ node: r.key, value: commandsOf(r, plan) });
+      commands.push({ node: r.key, value: await commandsOf(r, plan, secrets) });
       if (task.kind === 'once' && task.destroys && r.pn)
         t.destroys.push({ key: r.key, what: task.destroys(plan, r.pn) });
     }

@@ -142,6 +142,11 @@ export interface Gate {
    * when the test fails. Without `drive` the operator does the checklist.
    */
   drive?(ctx: DriveContext): Promise<Evidence>;
+  /**
+   * What the test acts on, a line per act (victim, method, the exact command; passwords masked), for
+   * the step's approval screen: the operator approves these acts, not just the test's name.
+   */
+  acts?(p: Plan): string[];
 }
 
 /** One unit of work and one checkpoint key. */
@@ -157,6 +162,12 @@ export interface Task {
   commands?(p: Plan, n: PlanNode): string[];
   /** Custom execution where files + commands are not enough (replaces running `commands`). */
   run?(ctx: TaskContext): Promise<void>;
+  /**
+   * The commands as `run` will run them on this node, worked out read-only before the step's approval
+   * (values read from the node filled in, wrappers as run); the approval screen shows these instead
+   * of `commands` (which stay what a person types, for the plan and the runbook). Not in the input hash.
+   */
+  preview?(ctx: TaskContext): Promise<string[]>;
   /** `once` tasks: has this already happened on this node? (probe of real state) */
   done?(ctx: TaskContext): Promise<boolean>;
   /** Read-only check of real state; throws `VerifyFailed` with what it saw. */

@@ -52,12 +52,12 @@ export function fenceTestTable(p: Plan): TestTable {
   };
 }
 
-/** The fence tests as the approval screen lists them: victim, method, the exact command and where it runs (passwords masked). */
+/** The fence tests as the approval screen lists them: `N. victim · method · where: the exact command` (passwords masked). */
 export function fenceTestActs(p: Plan): string[] {
   return fenceTestList(p).map((t, k) => {
     const m = t.victim.fence[t.method];
     const how = t.method === 0 ? 'hang' : 'power cut';
-    return `Test ${k + 1}: victim ${t.victim.name}, method ${t.method + 1} "${m.name}" (${how}): on ${t.runOn.name} \`${t.commands.join(' && ')}\``;
+    return `${k + 1}. ${t.victim.name} · ${t.method + 1} "${m.name}" ${how} · ${t.runOn.name}: ${t.commands.join(' && ')}`;
   });
 }
 
@@ -120,6 +120,7 @@ export const fenceTests: Step = {
         checklist,
         tables: (p) => [fenceTestTable(p)],
         acts: fenceTestActs,
+        actsHeading: 'the tests, in order (victim · method · run on: command)',
         drive: driveFenceTests,
       },
       expect: () => ['both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test'],

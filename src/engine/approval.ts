@@ -142,7 +142,7 @@ function taskBlock(t: PreviewTask, plan: Plan, number: string, color: boolean): 
     );
     for (const l of g.instruct.split('\n')) instruct.push(`      ${l}`);
     const a = task.gate?.acts?.(plan) ?? [];
-    if (a.length) acts.push('    what it does:', ...a.map((x) => `      ${x}`));
+    if (a.length) acts.push(`    ${task.gate?.actsHeading ?? 'what it does'}:`, ...a.map((x) => `  ${x}`));
   }
   const diffs = t.files.map((g) => ({
     path: g.value.path,
@@ -235,7 +235,11 @@ export function approvalScreen(p: StepPreview, plan: Plan, number: number, total
         // NOTE: on the shortest screens the blank line between tasks goes too.
         ...(level >= 5 ? [] : ['']),
         ...b.head,
-        ...(level >= 4 && b.instruct.length ? [c.dim(`    (the test's instructions: ${PAGE})`)] : b.instruct),
+        ...(level >= 5
+          ? []
+          : level >= 4 && b.instruct.length
+            ? [c.dim(`    (the test's instructions: ${PAGE})`)]
+            : b.instruct),
         ...b.acts,
         ...fileLines(b, Math.min(level, 4), k, style.color),
         ...(level >= 5 && b.tail.length ? [c.dim(`    ${commandCount(b.tail)} (${PAGE})`)] : b.tail),
@@ -246,7 +250,9 @@ export function approvalScreen(p: StepPreview, plan: Plan, number: number, total
         c.dim(
           level === 1
             ? '(diffs shortened to fit the screen)'
-            : `(${level >= 5 ? 'diffs, commands and notes' : level >= 4 ? 'diffs and notes' : 'diffs'} left out to fit the screen: ${PAGE})`,
+            : level >= 4
+              ? `(shortened to fit: "page through the full diff" shows all)`
+              : `(diffs left out to fit the screen: ${PAGE})`,
         ),
       );
     return { top: wrap(top), body: wrap(body) };

@@ -432,7 +432,8 @@ export class Runner {
         color: wantColor(out.isTTY),
         // NOTE: the question and its choices are drawn below the screen; a line spare for the task line.
         maxLines: this.o.screenLines ?? Math.max(12, (term.rows ?? 50) - 2),
-        columns: term.columns,
+        // NOTE: two columns spare: the prompt's "? " before the first line, and ⚠ drawn two columns wide.
+        columns: term.columns ? term.columns - 2 : undefined,
       },
       // NOTE: without a terminal (or a pager that fails) the full text is printed instead.
       page:

@@ -147,6 +147,8 @@ export interface Gate {
    * the step's approval screen: the operator approves these acts, not just the test's name.
    */
   acts?(p: Plan): string[];
+  /** The heading of `acts` on the screen (what its columns are), default "what it does". */
+  actsHeading?: string;
 }
 
 /** One unit of work and one checkpoint key. */

@@ -31,6 +31,8 @@ export interface CheckOptions {
   force?: boolean;
   /** With `force`: approve every change the re-apply shows. */
   yes?: boolean;
+  /** The report as one JSON object on stdout (progress and notes on stderr). */
+  json?: boolean;
 }
 
 /** What `check` did: a drift report, or (`--force`) the re-apply run. */
@@ -66,6 +68,11 @@ export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckR
       'check --force re-applies one step: name it with --only STEP',
       `anvil-install check --state ${dir} --only STEP --force (steps: ${steps.map((s) => s.id).join(', ')})`,
     );
+  if (o.force && o.json)
+    throw new UsageError(
+      'check --json is the report; --force re-applies a step (an install run, with its own screens)',
+      `drop one of them: anvil-install check --state ${dir} --json`,
+    );
   checkStepRange({ only: o.only }, steps);
   const store = openState(dir);
   try {
@@ -82,8 +89,10 @@ export async function check(o: CheckOptions, deps: RunDeps = {}): Promise<CheckR
     // NOTE: nothing a check does is written to the state file.
     store.freeze();
     if (changed)
-      say(`note: ${file} changed since the last run; the nodes are compared with the answers as they are now`);
-    return await report(store, answers, file, o.only, steps, deps);
+      (o.json ? warn : say)(
+        `note: ${file} changed since the last run; the nodes are compared with the answers as they are now`,
+      );
+    return await report(store, answers, file, o.only, steps, deps, o.json);
   } finally {
     store.close();
   }
@@ -129,12 +138,14 @@ async function report(
   only: string | undefined,
   steps: readonly Step[],
   deps: RunDeps,
+  json = false,
 ): Promise<CheckResult> {
   const selected = only ? steps.filter((s) => s.id === only) : steps;
   const nodes = answers.nodes.map((n) => n.name);
   const lab = !!store.state.lab;
-  const out = new DriftReport(selected, store.state, nodes, (l) => say(l));
-  say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
+  const out = new DriftReport(selected, store.state, nodes, json ? () => undefined : (l) => say(l));
+  if (!json)
+    say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
   const toVerify = selected.some((s) =>
     s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => !notCheckedReason(t, store.state, k))),
   );
@@ -180,7 +191,16 @@ async function report(
     }
   }
   out.summary(findings, store.dir);
-  return { kind: 'report', findings, counts: driftCounts(findings) };
+  const counts = driftCounts(findings);
+  if (json)
+    say(
+      JSON.stringify(
+        { format: 'anvil-install.check/1', stateDir: store.dir, answersFile: file, lab, counts, findings },
+        null,
+        2,
+      ),
+    );
+  return { kind: 'report', findings, counts };
 }
 
 /** Register the command. */
@@ -192,6 +212,7 @@ export function register(program: Command): void {
     .option('--only <step>', 'check this step only (with --force: re-apply it)')
     .option('--force', 'with --only STEP: re-apply that done step (an install run of it, its tasks re-opened)')
     .option('-y, --yes', 'with --force: approve every change the re-apply shows')
+    .option('--json', 'print the report as one JSON object (format anvil-install.check/1); exit codes as without it')
     .addHelpText(
       'after',
       `
@@ -210,6 +231,7 @@ Examples:
   $ anvil-install check --state .anvil
   $ anvil-install check --state .anvil --only hosts
   $ anvil-install check --state .anvil --only hosts --force --yes
+  $ anvil-install check --state .anvil --json | jq '.findings[] | select(.status == "drift")'
 
 ${EXIT_CODES_TEXT}`,
     )

@@ -160,10 +160,22 @@ function taskBlock(t: PreviewTask, plan: Plan, number: string, color: boolean): 
   return { head, instruct, acts, diffs, tail };
 }
 
-/** `3 commands` for a task's command lines (`$ …` under their headings). */
-function commandCount(tail: string[]): string {
+/** A task's command lines cut to the first `k` commands (0: one line with their count). */
+function cutCommands(tail: string[], k: number, dim: (s: string) => string, page: string): string[] {
   const n = tail.filter((l) => l.trimStart().startsWith('$ ')).length;
-  return `${n} command${n === 1 ? '' : 's'}`;
+  if (n <= k) return tail;
+  if (k === 0) return [dim(`    ${n} command${n === 1 ? '' : 's'} (${page})`)];
+  const out: string[] = [];
+  let kept = 0;
+  for (const l of tail) {
+    const cmd = l.trimStart().startsWith('$ ');
+    if (cmd && kept >= k) continue;
+    if (cmd) kept++;
+    // NOTE: the heading of a later node group with no command kept is left out too.
+    else if (kept >= k) continue;
+    out.push(l);
+  }
+  return [...out, dim(`      … ${n - k} more command${n - k === 1 ? '' : 's'}`)];
 }
 
 /**
@@ -242,7 +254,7 @@ export function approvalScreen(p: StepPreview, plan: Plan, number: number, total
             : b.instruct),
         ...b.acts,
         ...fileLines(b, Math.min(level, 4), k, style.color),
-        ...(level >= 5 && b.tail.length ? [c.dim(`    ${commandCount(b.tail)} (${PAGE})`)] : b.tail),
+        ...(level >= 5 && b.tail.length ? cutCommands(b.tail, k, c.dim, PAGE) : b.tail),
       );
     if (level < 4) body.push(...foot);
     if (level > 0)
@@ -268,9 +280,14 @@ export function approvalScreen(p: StepPreview, plan: Plan, number: number, total
     const cut = render(1, k);
     if (rows(cut) <= room) return [...cut.top, ...cut.body].join('\n');
   }
-  for (const level of [2, 3, 4, 5]) {
+  for (const level of [2, 3, 4]) {
     const r = render(level, 0);
-    if (rows(r) <= room || level === 5) {
+    if (rows(r) <= room) return [...r.top, ...r.body].join('\n');
+  }
+  // NOTE: commands cut to the first few of each task (those that act first: a partition's boundaries).
+  for (let n = 12; n >= 0; n--) {
+    const r = render(5, n);
+    if (rows(r) <= room || n === 0) {
       if (rows(r) <= room) return [...r.top, ...r.body].join('\n');
       // NOTE: still too long: the title and warnings stay, the body is cut (the pager has it all).
       const keep = Math.max(0, room - r.top.length - 1);

@@ -181,6 +181,21 @@ describe('install --check on the lab', () => {
       const c = await cli('check', '--state', state);
       expect(c.code, c.stderr + c.stdout).toBe(EXIT.drift);
       expect(world()).toEqual(before);
+      // the same report for automation: one JSON object, the same exit code
+      const j = await cli('check', '--state', state, '--json');
+      expect(j.code, j.stderr).toBe(EXIT.drift);
+      const doc = JSON.parse(j.stdout) as {
+        format: string;
+        findings: { task: string; node: string; status: string }[];
+      };
+      expect(doc.format).toBe('anvil-install.check/1');
+      expect(doc.findings).toContainEqual(
+        expect.objectContaining({ task: 'hosts.write', node: 'an-node01', status: 'drift' }),
+      );
+      expect(doc.findings).toContainEqual(
+        expect.objectContaining({ task: 'hosts.write', node: 'an-node02', status: 'ok' }),
+      );
+      expect(world()).toEqual(before);
       expect(JSON.stringify(readState(state)!.tasks)).toBe(tasksBefore);
     },
   );

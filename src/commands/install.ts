@@ -713,8 +713,13 @@ real nodes a destructive task (partitioning, create-md, pvcreate, mkfs.gfs2…) 
 and device typed. --yes approves everything.
 
 --check connects and shows, for each step, what it would do to the nodes as they are now and
-whether each task's check already passes; it runs only read-only probes and checks, and records
-nothing.
+whether each task's check already passes; done tasks are checked again too (their verifies, and
+their files against the final form, shown as diffs), so it says whether install would change
+anything. It runs only read-only probes and checks, records nothing, and on the lab lets no lab
+time pass.
+
+Without --yes, done tasks are re-checked before each step's approval: a drifted safe task is
+offered again under it; a drifted destructive task or test is reported, never re-run.
 
 Examples:
   $ anvil-install install --answers anvil.yaml

@@ -166,6 +166,22 @@ function completionStart(p: Plan, table: PartedTable, nums: number[], present: n
   return start;
 }
 
+/**
+ * Where the new partitions go when the answers give no start: inside an existing extended partition
+ * its free space, otherwise the disk's largest free region.
+ */
+function freeRegion(table: PartedTable): ReturnType<typeof largestFree> {
+  const ext = table.rows.find((r) => r.type === 'extended');
+  return ext
+    ? largestFree({
+        ...table,
+        rows: table.rows.filter(
+          (r) => r.free && toBytes(r.start) >= toBytes(ext.start) && toBytes(r.start) < toBytes(ext.end),
+        ),
+      })
+    : largestFree(table);
+}
+
 /** Step "Creating the DRBD partitions": once per node, aligned, then a reboot when the kernel needs it. */
 export const drbdPartitions: Step = {
   id: 'drbd-partitions',
@@ -206,6 +222,21 @@ export const drbdPartitions: Step = {
         `\`align-check opt N\` passes for ${p.resources.map((r) => partitionNumber(p.storage.disk, r.partition)).join(', ')}`,
         'after the reboot the kernel lists the new partitions in /proc/partitions',
       ],
+      // NOTE: the approval shows the boundaries read from this node now, never FREE_START.
+      async preview(ctx) {
+        const p = ctx.plan;
+        const table = await readTable(ctx);
+        const ext = table.rows.find((r) => r.type === 'extended');
+        const free = p.resources[0].start ? undefined : freeRegion(table);
+        const start = p.resources[0].start ?? free?.start;
+        if (!start) return [printFreeCommand(p), `# no free space on ${p.storage.disk}: the task will stop here`];
+        return [
+          ...(free ? [`# read now: the free space of ${p.storage.disk} starts at ${start} (${free.size} free)`] : []),
+          ...partitionCommands(p, start, { extended: !ext }),
+          ...alignCommands(p),
+          'reboot',
+        ];
+      },
       async done(ctx) {
         const p = ctx.plan;
         const nums = p.resources.map((r) => partitionNumber(p.storage.disk, r.partition));
@@ -225,17 +256,8 @@ export const drbdPartitions: Step = {
           checkNumbering(p, table);
           const ext = table.rows.find((r) => r.type === 'extended');
           let start = p.resources[0].start;
-          // NOTE: the answers (storage.freeStart) win; else probe: inside an existing extended
-          // partition the logical ones start at its free space, otherwise at the disk's largest free region.
           if (!start) {
-            const free = ext
-              ? largestFree({
-                  ...table,
-                  rows: table.rows.filter(
-                    (r) => r.free && toBytes(r.start) >= toBytes(ext.start) && toBytes(r.start) < toBytes(ext.end),
-                  ),
-                })
-              : largestFree(table);
+            const free = freeRegion(table);
             if (!free)
               throw new AnvilError(
                 `${node}: no free space on ${p.storage.disk}`,

@@ -75,6 +75,15 @@ export function fenceTestTable(p: Plan): TestTable {
   };
 }
 
+/** The fence tests as the approval screen lists them: `N. victim · method · where: the exact command` (passwords masked). */
+export function fenceTestActs(p: Plan): string[] {
+  return fenceTestList(p).map((t, k) => {
+    const m = t.victim.fence[t.method];
+    const how = t.method === 0 ? 'hang' : 'power cut';
+    return `${k + 1}. ${t.victim.name} · ${t.method + 1} "${m.name}" ${how} · ${t.runOn.name}: ${t.commands.join(' && ')}`;
+  });
+}
+
 function checklist(p: Plan): string[] {
   const out = [
     `cman runs on both nodes: \`cman_tool status\` shows "Nodes: 2" on ${p.nodes.map((n) => n.name).join(' and ')}`,
@@ -133,6 +142,8 @@ export const fenceTests: Step = {
           ].join('\n'),
         checklist,
         tables: (p) => [fenceTestTable(p)],
+        acts: fenceTestActs,
+        actsHeading: 'the tests, in order (victim · method · run on: command)',
         drive: driveFenceTests,
         unsafe: fenceUnsafe,
       },

@@ -42,11 +42,13 @@ export const hosts: Step = {
       ],
       async verify(ctx) {
         const names = hostNames(ctx.plan);
-        const out = await ctx.node.sh(['getent hosts', ...names.map((h) => q(h.name))].join(' '));
+        // NOTE: one lookup per name, each name mapped to the address of its own answer: a line of
+        // another name's answer (which lists aliases too) must not overwrite what this name resolves to.
         const seen = new Map<string, string>();
-        for (const line of out.split('\n')) {
-          const [ip, ...ns] = line.trim().split(/\s+/);
-          for (const nm of ns) if (ip) seen.set(nm, ip);
+        for (const h of names) {
+          const r = await ctx.node.exec(`getent hosts ${q(h.name)}`);
+          const ip = r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : '';
+          if (ip) seen.set(h.name, ip);
         }
         const wrong = names.filter((h) => seen.get(h.name) !== h.ip);
         if (wrong.length)

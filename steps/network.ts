@@ -177,12 +177,18 @@ export async function networkProblems(
  * Restart the network without losing the run: the restart drops the SSH session, so it runs detached
  * and leaves a marker; the session is re-opened until the marker shows the restart finished.
  */
-async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promise<void> {
-  await node.sh(`rm -f ${RESTART_DONE}`);
-  await node.exec(
+/** The commands `restartNetwork` runs, as it runs them (the approval screen shows these). */
+export function restartCommands(): string[] {
+  return [
+    `rm -f ${RESTART_DONE}`,
     `nohup sh -c 'sleep 1; /etc/init.d/network restart >${RESTART_LOG} 2>&1; touch ${RESTART_DONE}' >/dev/null 2>&1 &`,
-    { timeoutMs: 30_000 },
-  );
+  ];
+}
+
+async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promise<void> {
+  const [clean, restart] = restartCommands();
+  await node.sh(clean);
+  await node.exec(restart, { timeoutMs: 30_000 });
   const deadline = clock().now() + NETWORK_TIMING.restartTimeoutMs;
   let reconnect = true;
   for (;;) {
@@ -307,6 +313,8 @@ export const network: Step = {
       disrupts:
         'restarts the network on each node in turn: SSH drops for a moment, and a wrong bond or bridge file cuts the node off (have its console ready)',
       commands: () => ['/etc/init.d/network restart'],
+      // NOTE: detached, so the restart survives the SSH session it drops; the tool then waits for the marker.
+      preview: async () => restartCommands(),
       expect: (p, n) => [
         ...n.bonds.map(
           (b) =>

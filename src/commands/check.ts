@@ -25,7 +25,7 @@ import { planWithCaptured } from '../engine/captured.js';
 import { nodeKeys } from '../engine/summary.js';
 import type { Step } from '../engine/types.js';
 import type { RunResult } from '../engine/runner.js';
-import { useClock } from '../util/clock.js';
+import { clock, readOnlyClock, useClock } from '../util/clock.js';
 import { STEPS } from '../../steps/index.js';
 import { answersHash, defaultTransportFactory, executeRun, promptTerminal, type RunDeps } from './install.js';
 import { EXIT, EXIT_CODES_TEXT, exitCodeFor } from './exit-codes.js';
@@ -40,6 +40,8 @@ export interface CheckOptions {
   force?: boolean;
   /** With `force`: approve every change the re-apply shows. */
   yes?: boolean;
+  /** The report as one JSON object on stdout (progress and notes on stderr). */
+  json?: boolean;
 }
 
 /** What `check` did: a drift report, or (`--force`) the re-apply run. */
@@ -79,6 +81,11 @@ async function checkGuarded(o: CheckOptions, deps: RunDeps, guard: SignalGuard):
       'check --force re-applies one step: name it with --only STEP',
       `anvil-install check --state ${dir} --only STEP --force (steps: ${steps.map((s) => s.id).join(', ')})`,
     );
+  if (o.force && o.json)
+    throw new UsageError(
+      'check --json is the report; --force re-applies a step (an install run, with its own screens)',
+      `drop one of them: anvil-install check --state ${dir} --json`,
+    );
   checkStepRange({ only: o.only }, steps);
   const store = openState(dir);
   // NOTE: a drift report changes nothing, so there is nothing to resume; a re-apply is a run (see executeRun).
@@ -97,8 +104,10 @@ async function checkGuarded(o: CheckOptions, deps: RunDeps, guard: SignalGuard):
     // NOTE: nothing a check does is written to the state file.
     store.freeze();
     if (changed)
-      say(`note: ${file} changed since the last run; the nodes are compared with the answers as they are now`);
-    return await report(store, answers, file, o.only, steps, deps);
+      (o.json ? warn : say)(
+        `note: ${file} changed since the last run; the nodes are compared with the answers as they are now`,
+      );
+    return await report(store, answers, file, o.only, steps, deps, o.json);
   } finally {
     store.close();
   }
@@ -144,12 +153,14 @@ async function report(
   only: string | undefined,
   steps: readonly Step[],
   deps: RunDeps,
+  json = false,
 ): Promise<CheckResult> {
   const selected = only ? steps.filter((s) => s.id === only) : steps;
   const nodes = answers.nodes.map((n) => n.name);
   const lab = !!store.state.lab;
-  const out = new DriftReport(selected, store.state, nodes, (l) => say(l));
-  say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
+  const out = new DriftReport(selected, store.state, nodes, json ? () => undefined : (l) => say(l));
+  if (!json)
+    say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
   const toVerify = selected.some((s) =>
     s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => !notCheckedReason(t, store.state, k))),
   );
@@ -175,9 +186,10 @@ async function report(
       log: (node, m) => warn(`  ${m.startsWith(`${node}:`) ? m : `${node}: ${m}`}`),
       sshConfig: deps.sshConfig,
       ask: deps.ask,
+      readOnly: true,
     });
-    // NOTE: on the lab the verifies' polls wait in lab time, as in the install.
-    const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
+    // NOTE: the verifies' polls see the nodes as they are now: no time passes on the lab (nor its timers).
+    const restoreClock = useClock(readOnlyClock(conn.lab ? conn.lab.clock : clock()));
     try {
       findings = await checkDrift({
         answers,
@@ -196,7 +208,16 @@ async function report(
   // NOTE: a drifted file is repaired by the step that owns its final form, never by an earlier stage of it.
   const plan = planWithCaptured(answers, store.state.captured);
   out.summary(findings, store.dir, repairSteps(findings, steps, plan, store.state));
-  return { kind: 'report', findings, counts: driftCounts(findings) };
+  const counts = driftCounts(findings);
+  if (json)
+    say(
+      JSON.stringify(
+        { format: 'anvil-install.check/1', stateDir: store.dir, answersFile: file, lab, counts, findings },
+        null,
+        2,
+      ),
+    );
+  return { kind: 'report', findings, counts };
 }
 
 /** Register the command. */
@@ -208,6 +229,7 @@ export function register(program: Command): void {
     .option('--only <step>', 'check this step only (with --force: re-apply it)')
     .option('--force', 'with --only STEP: re-apply that done step (an install run of it, its tasks re-opened)')
     .option('-y, --yes', 'with --force: approve every change the re-apply shows')
+    .option('--json', 'print the report as one JSON object (format anvil-install.check/1); exit codes as without it')
     .addHelpText(
       'after',
       `
@@ -226,6 +248,7 @@ Examples:
   $ anvil-install check --state .anvil
   $ anvil-install check --state .anvil --only hosts
   $ anvil-install check --state .anvil --only hosts --force --yes
+  $ anvil-install check --state .anvil --json | jq '.findings[] | select(.status == "drift")'
 
 ${EXIT_CODES_TEXT}`,
     )

@@ -26,7 +26,7 @@ import type { Prompter, Step } from '../engine/types.js';
 import { Runner, summaryLines, type RendererName, type RunResult, type RunnerOptions } from '../engine/runner.js';
 import { DEFAULT_STATE_DIR, StateStore } from '../state/store.js';
 import { STEPS } from '../../steps/index.js';
-import { useClock, type Clock } from '../util/clock.js';
+import { clock, readOnlyClock, useClock, type Clock } from '../util/clock.js';
 import { ConnectionFailed } from '../remote/errors.js';
 import { labHands } from '../engine/hands.js';
 import { checkLines, checkSummary } from '../engine/dry-run.js';
@@ -68,6 +68,11 @@ export interface TransportRequest {
   sshConfig?: import('../remote/ssh-config.js').SshConfigSource;
   /** Asks a question at connect time (host keys, passwords); default the terminal (tests: a script). */
   ask?: AskFn;
+  /**
+   * A dry run or drift check: on the lab, a node that does not answer is not waited for in lab time
+   * (which would fire the lab's timers: a dry run changes nothing, its clock included).
+   */
+  readOnly?: boolean;
 }
 
 /** Makes the connections for a run: real SSH, the lab, or (tests) in-memory nodes. */
@@ -293,15 +298,16 @@ interface Connectable {
  * Connect to a lab node, letting lab time pass while it does not answer: an install killed in the
  * middle of a test may have left a node hung or rebooting; the lab fences or boots it in lab time.
  */
-async function connectOnLab(s: Connectable, clock: Clock, withinMs = 20 * 60_000): Promise<void> {
-  const end = clock.now() + withinMs;
+async function connectOnLab(s: Connectable, labClock: Clock, withinMs = 20 * 60_000, readOnly = false): Promise<void> {
+  // NOTE: a read-only run (install --check) lets no lab time pass: one try.
+  const end = labClock.now() + (readOnly ? 0 : withinMs);
   for (;;) {
     try {
       await s.connect(3_000);
       return;
     } catch (e) {
-      if (!(e instanceof ConnectionFailed) || clock.now() > end) throw e;
-      await clock.sleep(5_000);
+      if (!(e instanceof ConnectionFailed) || readOnly || labClock.now() > end) throw e;
+      await labClock.sleep(5_000);
     }
   }
 }
@@ -353,7 +359,11 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       const transports = handle.transports() as Record<string, Transport>;
       try {
         for (const [name, t] of Object.entries(transports))
-          await connectOrNote(name, () => connectOnLab(t as unknown as Connectable, ctl.clock, downWait(r)), r);
+          await connectOrNote(
+            name,
+            () => connectOnLab(t as unknown as Connectable, ctl.clock, downWait(r), r.readOnly),
+            r,
+          );
       } catch (e) {
         await Promise.allSettled(Object.values(transports).map((t) => t.close()));
         throw e;
@@ -388,7 +398,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       });
     });
     await ctl.sync();
-    for (const s of sessions) await connectOrNote(s.name, () => connectOnLab(s, ctl.clock, downWait(r)), r);
+    for (const s of sessions) await connectOrNote(s.name, () => connectOnLab(s, ctl.clock, downWait(r), r.readOnly), r);
     return {
       transports: Object.fromEntries(sessions.map((s) => [s.name, s])),
       executableSteps: LAB_SIMULATED_STEPS,
@@ -570,6 +580,7 @@ async function runLogged(
     log: noteOut,
     mayBeDown: o.check ? undefined : interruptedTest(store, steps),
     sshConfig: deps.sshConfig,
+    readOnly: !!o.check,
     // NOTE: connect-time questions (host keys, passwords) go to the log too; a password as ********.
     ask: async <T>(q: Record<string, unknown>): Promise<T> => {
       const message = String(q.message ?? '');
@@ -656,7 +667,8 @@ async function runLogged(
 
 /** `install --check`: each step's screen and checks, then the closing line; the connections closed. */
 async function dryRun(runner: Runner, conn: TransportSet, runLog: RunLog): Promise<RunResult> {
-  const restoreClock = conn.lab ? useClock(conn.lab.clock) : () => {};
+  // NOTE: the verifies' polls see the nodes as they are now; no time passes on the lab (nor its timers).
+  const restoreClock = useClock(readOnlyClock(conn.lab ? conn.lab.clock : clock()));
   try {
     const color = wantColor(output().isTTY);
     const checks = await runner.check((c, screen) => {
@@ -798,8 +810,13 @@ take it over) are not repeated by a change. --retest STEP runs a done step's tes
 from a safe state: e.g. the storage stop/start test is refused while guests run on the storage.
 
 --check connects and shows, for each step, what it would do to the nodes as they are now and
-whether each task's check already passes; it runs only read-only probes and checks, and records
-nothing.
+whether each task's check already passes; done tasks are checked again too (their verifies, and
+their files against the final form, shown as diffs), so it says whether install would change
+anything. It runs only read-only probes and checks, records nothing, and on the lab lets no lab
+time pass.
+
+Without --yes, done tasks are re-checked before each step's approval: a drifted safe task is
+offered again under it; a drifted destructive task or test is reported, never re-run.
 
 Examples:
   $ anvil-install install --answers anvil.yaml

@@ -13,6 +13,30 @@ export interface PlanOptions {
   answers?: string;
   /** Only these step ids (numbering stays that of the full list). */
   step?: string[];
+  /** One JSON object instead of text. */
+  json?: boolean;
+}
+
+/**
+ * The plan as one JSON object (`plan --json`): the cluster, its nodes and every selected step's
+ * view (tasks, files per node group, commands, checks), passwords masked.
+ */
+export function planJson(
+  opts: PlanOptions,
+  steps: readonly Step[] = STEPS,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const ctx = loadReportContext(opts.answers, env, { secretsOptional: true });
+  const only = checkStepIds(opts.step, steps);
+  const p = ctx.masked;
+  const doc = {
+    format: 'anvil-install.plan/1',
+    cluster: p.cluster.name,
+    nodes: p.nodes.map((n) => n.name),
+    totalSteps: steps.length,
+    steps: stepViews(p, steps, only),
+  };
+  return redact(JSON.stringify(doc, null, 2), ctx.secrets);
 }
 
 /** The plan text for an answers file (secrets masked). */
@@ -47,6 +71,7 @@ export function register(program: Command): void {
     )
     .requiredOption('-a, --answers <file>', 'answers file (YAML)')
     .option('-s, --step <id>', 'show only this step (repeat, or separate ids with commas)', collect)
+    .option('--json', 'print one JSON object (format anvil-install.plan/1) instead of text')
     .addHelpText(
       'after',
       `
@@ -56,9 +81,10 @@ same, per node when they differ), and what its check expects. Passwords show as 
 
 Examples:
   $ anvil-install plan --answers anvil.yaml | less
-  $ anvil-install plan --answers anvil.yaml --step hosts`,
+  $ anvil-install plan --answers anvil.yaml --step hosts
+  $ anvil-install plan --answers anvil.yaml --json | jq '.steps[].tasks[].id'`,
     )
     .action((opts: PlanOptions) => {
-      say(planOutput(opts).replace(/\n$/, ''));
+      say(opts.json ? planJson(opts) : planOutput(opts).replace(/\n$/, ''));
     });
 }

@@ -26,8 +26,7 @@ function when(iso: string | undefined): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')}Z` : '';
 }
 
-/** The status report of a state folder, as text. */
-export function statusText(stateDir: string, steps: readonly Step[] = STEPS): string {
+function loadState(stateDir: string) {
   const dir = resolve(stateDir);
   const state = readState(dir);
   if (!state)
@@ -35,6 +34,68 @@ export function statusText(stateDir: string, steps: readonly Step[] = STEPS): st
       `no install state in ${dir}`,
       'start with `anvil-install install --answers FILE` (or pass --state DIR)',
     );
+  return { dir, state };
+}
+
+/**
+ * The status of a state folder as one JSON object (`status --json`): per step and node its standing
+ * and finish time, per task and node its status, and the counts. No evidence, no secrets.
+ */
+export function statusJson(stateDir: string, steps: readonly Step[] = STEPS): string {
+  const { dir, state } = loadState(stateDir);
+  const nodes =
+    state.nodes ?? [...new Set(Object.values(state.tasks).flatMap((r) => Object.keys(r)))].filter((k) => k !== 'local');
+  const g = groupSteps(steps, state, nodes);
+  let settled = 0;
+  let total = 0;
+  const doc = {
+    format: 'anvil-install.status/1',
+    stateDir: dir,
+    answersFile: state.answersFile ?? null,
+    updatedAt: state.updatedAt ?? null,
+    nodes,
+    steps: steps.map((s) => ({
+      id: s.id,
+      title: s.title,
+      nodes: Object.fromEntries(
+        [...nodes, 'local']
+          .map((c) => [c, stepStanding(s, state, nodes, c)] as const)
+          .filter(([, st]) => st !== undefined)
+          .map(([c, st]) => [c, { standing: st, finishedAt: stepFinishedAt(s, state, nodes, c) ?? null }]),
+      ),
+      tasks: s.tasks.map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        nodes: Object.fromEntries(
+          nodeKeys(t.on, nodes).map((k) => {
+            const r = state.tasks[t.id]?.[k];
+            total++;
+            if (r?.status === 'done' || r?.status === 'skipped') settled++;
+            return [
+              k,
+              {
+                status: r?.status ?? 'pending',
+                finishedAt: r?.finishedAt ?? null,
+                ...(r?.error ? { error: r.error } : {}),
+                ...(r?.awaitingOperator ? { awaitingOperator: true } : {}),
+              },
+            ];
+          }),
+        ),
+      })),
+    })),
+    counts: {
+      ...Object.fromEntries((Object.keys(LABEL) as StepStanding[]).map((k) => [k, g[k].length])),
+      tasksSettled: settled,
+      tasks: total,
+    },
+  };
+  return JSON.stringify(doc, null, 2);
+}
+
+/** The status report of a state folder, as text. */
+export function statusText(stateDir: string, steps: readonly Step[] = STEPS): string {
+  const { dir, state } = loadState(stateDir);
   const nodes =
     state.nodes ?? [...new Set(Object.values(state.tasks).flatMap((r) => Object.keys(r)))].filter((k) => k !== 'local');
   const cols = [...nodes, ...(steps.some((s) => s.tasks.some((t) => t.on === 'local')) ? ['local'] : [])];
@@ -91,7 +152,8 @@ export function register(program: Command): void {
     .command('status')
     .description('show where an install stands: each step on each node, with finish times')
     .option('--state <dir>', 'state folder of the install', DEFAULT_STATE_DIR)
-    .action((opts: { state: string }) => {
-      say(statusText(opts.state));
+    .option('--json', 'print one JSON object (format anvil-install.status/1) instead of the table')
+    .action((opts: { state: string; json?: boolean }) => {
+      say(opts.json ? statusJson(opts.state) : statusText(opts.state));
     });
 }

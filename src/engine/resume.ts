@@ -18,7 +18,12 @@ export type Decision =
   /** Settled and unchanged: leave the record as it is. */
   | { action: 'keep' }
   /** Work out from the task kind: safe → run; once → probe `done` first; gate → ask the operator. */
-  | { action: 'run'; reopen: boolean; reason: 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' }
+  | {
+      action: 'run';
+      reopen: boolean;
+      /** `drifted`: done and unchanged, but its check fails now and the operator approved it again. */
+      reason: 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'drifted';
+    }
   /** Interrupted mid-run: verify first; on failure run if safe, probe `done` if once. */
   | { action: 'verify-first'; reopen: boolean };
 

@@ -33,9 +33,12 @@ import { previewStep, type PlannedRun, type StepPreview } from './step-preview.j
 import { approveStep } from './step-approval.js';
 import { pageOnTerminal, wantColor } from './approval.js';
 import { cancelQueuedQuestions } from './prompts.js';
-import { checkRun, type StepCheck } from './dry-run.js';
+import { checkRun, driftAction, type DriftedRun, type StepCheck } from './dry-run.js';
+import { fileDrifts, fileOwners, supersededBy, type FileOwner } from './file-drift.js';
+import { notCheckedReason } from './drift.js';
 import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
+import { clock, readOnlyClock, useClock } from '../util/clock.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -154,6 +157,8 @@ export class Runner {
   private approveAll = false;
   /** `node\0path` → the diff the operator approved for it on the step's approval screen. */
   private readonly approvedPatches = new Map<string, string>();
+  /** `task\0node` of drifted done tasks the operator approved to re-apply. */
+  private readonly driftApproved = new Set<string>();
   /** Steps the operator skipped at their approval. */
   private readonly skippedSteps: string[] = [];
 
@@ -257,13 +262,17 @@ export class Runner {
   async check(show: (c: StepCheck, screen: string) => void, color: boolean): Promise<StepCheck[]> {
     const steps = this.selected(true);
     const out: StepCheck[] = [];
+    const owners = fileOwners(this.o.steps, this.plan, this.o.store.state);
     for (const step of steps) {
       const preview = await this.preview(step);
       const runs = [];
       for (const t of preview.tasks)
         for (const key of t.keys)
           runs.push(await checkRun(t.task, key, this.readOnlyContext(t.task, key), this.secrets));
-      const c = { step, preview, runs };
+      const willRun = new Set(
+        preview.tasks.flatMap((t) => [...t.keys, ...t.alreadyDone].map((k) => `${t.task.id}\0${k}`)),
+      );
+      const c = { step, preview, runs, ...(await this.recheck(step, willRun, owners)) };
       out.push(c);
       show(
         c,
@@ -274,6 +283,59 @@ export class Runner {
       );
     }
     return out;
+  }
+
+  /**
+   * `install --check` on the done records the step keeps: their verifies again (as `check` runs them)
+   * and their files against the final form. Reads only.
+   */
+  private async recheck(
+    step: Step,
+    willRun: ReadonlySet<string>,
+    owners: Map<string, Map<string, FileOwner>>,
+  ): Promise<Pick<StepCheck, 'rechecked' | 'drifted' | 'files'>> {
+    const kept = (task: Task, key: string) => !willRun.has(`${task.id}\0${key}`);
+    const drifted: DriftedRun[] = [];
+    let rechecked = 0;
+    for (const task of step.tasks)
+      for (const key of nodeKeys(task.on, this.nodeNames)) {
+        if (!kept(task, key) || notCheckedReason(task, this.o.store.state, key)) continue;
+        rechecked++;
+        const r = await checkRun(task, key, this.readOnlyContext(task, key), this.secrets, true);
+        if (r.state === 'in place') continue;
+        drifted.push({
+          task: task.id,
+          key,
+          detail: r.detail,
+          ...driftAction(task, supersededBy(task, key, this.plan, owners, step)),
+        });
+      }
+    const files = await fileDrifts({
+      step,
+      plan: this.plan,
+      owners,
+      secrets: this.secrets,
+      skip: (task, node) => !kept(task, node),
+      read: (node, path) =>
+        verifyContext({
+          plan: this.plan,
+          node: this.plan.node(node),
+          transports: this.o.transports,
+          task: 'check:files',
+          journal: this.journal,
+          secrets: this.secrets,
+          captured: this.o.store.state.captured,
+          commandTimeoutMs: this.o.commandTimeoutMs,
+        }).node.readFile(path),
+    });
+    // NOTE: a file that differs is drift of its owner even when the owner's verify does not look at it.
+    for (const f of files) {
+      const from = owners.get(f.node)?.get(f.path)?.from ?? f.node;
+      if (drifted.some((d) => d.task === f.task && d.key === from)) continue;
+      const task = step.tasks.find((t) => t.id === f.task)!;
+      drifted.push({ task: f.task, key: from, detail: `${f.path} on ${f.node} differs`, ...driftAction(task) });
+    }
+    return { rechecked, drifted, files };
   }
 
   /** The (task, node) records of these steps that a changed secret re-opens. */
@@ -393,18 +455,23 @@ export class Runner {
     if (this.o.yes) return true;
     const lab = this.o.hands?.kind === 'lab';
     const out = output();
+    // NOTE: questions go to stderr's terminal when stdout is piped: the screen fits that one.
+    const term = ((out.out as NodeJS.WriteStream).isTTY ? out.out : process.stderr) as NodeJS.WriteStream;
     const r = await approveStep({
       step,
       number: this.o.steps.indexOf(step) + 1,
       total: this.o.steps.length,
       plan: this.plan,
-      preview: () => this.preview(step),
+      preview: () => this.preview(step, true),
       prompt: this.prompter(w),
       mode: this.approveAll ? 'all' : 'ask',
       lab,
       style: {
         color: wantColor(out.isTTY),
-        maxLines: this.o.screenLines ?? Math.max(20, ((out.out as NodeJS.WriteStream).rows ?? 50) - 10),
+        // NOTE: the question and its choices are drawn below the screen; a line spare for the task line.
+        maxLines: this.o.screenLines ?? Math.max(12, (term.rows ?? 50) - 2),
+        // NOTE: two columns spare: the prompt's "? " before the first line, and ⚠ drawn two columns wide.
+        columns: term.columns ? term.columns - 2 : undefined,
       },
       // NOTE: without a terminal (or a pager that fails) the full text is printed instead.
       page:
@@ -419,6 +486,8 @@ export class Runner {
     });
     if (r.decision === 'run' || r.decision === 'run-all') {
       if (r.decision === 'run-all') this.approveAll = true;
+      for (const d of r.preview?.drift ?? [])
+        if (d.action === 're-apply') this.driftApproved.add(`${d.task}\0${d.key}`);
       for (const t of r.preview?.tasks ?? [])
         for (const g of t.files)
           for (const n of g.nodes) this.approvedPatches.set(`${n}\0${g.value.path}`, g.value.patch);
@@ -451,7 +520,7 @@ export class Runner {
   }
 
   /** What the step will do: the (task, node) pairs the resume rules will run, with their diffs. Reads only. */
-  private async preview(step: Step): Promise<StepPreview> {
+  private async preview(step: Step, withDrift = false): Promise<StepPreview> {
     const plan = this.plan;
     const runs: PlannedRun[] = [];
     let kept = 0;
@@ -465,7 +534,31 @@ export class Runner {
         const reason = x.d.action === 'verify-first' ? 'interrupted' : x.retest ? 'retest' : x.d.reason;
         runs.push({ task, key, pn: x.pn, reason, live: x.live, ctx: this.readOnlyContext(task, key) });
       }
-    return previewStep(step, plan, runs, kept, this.secrets);
+    if (!withDrift || !kept) return previewStep(step, plan, runs, kept, this.secrets);
+    // NOTE: what `install --check` shows as drift: a safe task is offered again under this approval.
+    const willRun = new Set(runs.map((r) => `${r.task.id}\0${r.key}`));
+    // NOTE: a re-check only reads: its polls let no time pass (on the lab, no timer fires for it).
+    const restore = useClock(readOnlyClock(clock()));
+    let drifted: DriftedRun[];
+    try {
+      ({ drifted } = await this.recheck(step, willRun, fileOwners(this.o.steps, plan, this.o.store.state)));
+    } finally {
+      restore();
+    }
+    for (const d of drifted.filter((x) => x.action === 're-apply')) {
+      const task = step.tasks.find((t) => t.id === d.task)!;
+      runs.push({
+        task,
+        key: d.key,
+        pn: d.key === 'local' ? undefined : plan.node(d.key),
+        reason: 'drifted',
+        ctx: this.readOnlyContext(task, d.key),
+      });
+      kept--;
+    }
+    // NOTE: in step order, as they will run.
+    runs.sort((a, b) => step.tasks.indexOf(a.task) - step.tasks.indexOf(b.task));
+    return { ...(await previewStep(step, plan, runs, kept, this.secrets)), drift: drifted };
   }
 
   /**
@@ -488,7 +581,10 @@ export class Runner {
       this.o.reapply &&
       (prev?.status === 'done' || prev?.status === 'skipped') &&
       (task.kind === 'gate' || (task.kind === 'once' && !task.done));
-    const d = decide(prev, ranHash, (!keptByReapply && !!this.o.reapply) || retest, this.changedSecrets(prev));
+    let d = decide(prev, ranHash, (!keptByReapply && !!this.o.reapply) || retest, this.changedSecrets(prev));
+    // NOTE: a drifted safe task the operator approved again: run once more, nothing after it re-opened.
+    if (d.action === 'keep' && this.driftApproved.has(`${task.id}\0${key}`))
+      d = { action: 'run', reopen: false, reason: 'drifted' };
     const settled = prev?.status === 'done' || prev?.status === 'skipped';
     const byChange = d.action === 'run' && (d.reason === 'changed' || d.reason === 'secret-changed');
     let kept: string | undefined;

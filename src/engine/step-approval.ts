@@ -76,7 +76,8 @@ export async function approveStep(x: ApprovalInput): Promise<ApprovalResult> {
   // NOTE: every step approved and no typed confirmation on the lab: nothing to work out or show.
   if (x.mode === 'all' && x.lab) return { decision: 'run' };
   const p = await x.preview();
-  if (!previewHasWork(p)) return { decision: 'run', preview: p };
+  // NOTE: drift that is only reported (a destructive task, a test) is still shown and asked about.
+  if (!previewHasWork(p) && !p.drift?.length) return { decision: 'run', preview: p };
   if (x.mode === 'all') {
     if (!phrases(p).length) return { decision: 'run', preview: p };
     // NOTE: "approve every remaining step" never covers destroying data on a real node.

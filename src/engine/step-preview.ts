@@ -10,9 +10,12 @@ import { stepWarnings } from './types.js';
 import { fileChange } from './diff.js';
 import { contentOf } from './walk.js';
 import { groupByValue, type NodeGroup } from '../report/tasks.js';
+import { redact } from '../plan/derive.js';
+import type { DriftedRun } from './dry-run.js';
 
 /** Why a (task, node) is in the preview. */
-export type RunReason = 'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'interrupted' | 'retest';
+export type RunReason =
+  'new' | 'retry' | 'changed' | 'secret-changed' | 'reopened' | 'interrupted' | 'retest' | 'drifted';
 
 /** One (task, node) the step will run, as the runner decided it. */
 export interface PlannedRun {
@@ -63,6 +66,8 @@ export interface StepPreview {
   tasks: PreviewTask[];
   /** (task, node) pairs done earlier and left as they are. */
   kept: number;
+  /** Done (task, node) records whose check fails now: the safe ones are among the tasks to run. */
+  drift?: DriftedRun[];
 }
 
 const REASON: Record<RunReason, string> = {
@@ -73,6 +78,7 @@ const REASON: Record<RunReason, string> = {
   reopened: 'done earlier, re-applied as asked',
   interrupted: 'interrupted earlier: checked first, run again only if the check fails',
   retest: 'done earlier, run again as named by --retest (only from a safe state)',
+  drifted: 'done earlier, but its check fails now (drift): runs again if you approve',
 };
 
 /** What a (task, node) will write: its files against the node's current copies. Reads only. */
@@ -125,8 +131,16 @@ async function filesOf(r: PlannedRun, plan: Plan, secrets: string[]): Promise<Pr
   return out;
 }
 
-function commandsOf(r: PlannedRun, plan: Plan): string[] {
-  if (!r.pn || !r.task.commands) return [];
+async function commandsOf(r: PlannedRun, plan: Plan, secrets: string[]): Promise<string[]> {
+  if (!r.pn) return [];
+  // NOTE: the commands as they will run, read from the node now (a free-space start, a wrapper).
+  if (r.task.preview)
+    try {
+      return (await r.task.preview(r.ctx)).map((c) => redact(c, secrets));
+    } catch {
+      // NOTE: the node cannot tell yet (an earlier task of the step prepares it): the plan's form.
+    }
+  if (!r.task.commands) return [];
   try {
     return r.task.commands(plan, r.pn);
   } catch {
@@ -166,7 +180,7 @@ export async function previewStep(
         : REASON[r.reason];
       if (why) reasons.push({ node: r.key, value: why });
       if (!live) for (const f of await filesOf(r, plan, secrets)) files.push({ node: r.key, value: f });
-      commands.push({ node: r.key, value: live ? live.commands(plan, r.pn!) : commandsOf(r, plan) });
+      commands.push({ node: r.key, value: live ? live.commands(plan, r.pn!) : await commandsOf(r, plan, secrets) });
       if (task.kind === 'once' && task.destroys && r.pn)
         t.destroys.push({ key: r.key, what: task.destroys(plan, r.pn) });
     }

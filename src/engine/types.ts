@@ -143,6 +143,13 @@ export interface Gate {
    */
   drive?(ctx: DriveContext): Promise<Evidence>;
   /**
+   * What the test acts on, a line per act (victim, method, the exact command; passwords masked), for
+   * the step's approval screen: the operator approves these acts, not just the test's name.
+   */
+  acts?(p: Plan): string[];
+  /** The heading of `acts` on the screen (what its columns are), default "what it does". */
+  actsHeading?: string;
+  /**
    * Why the test must not start now on a platform that already runs (what runs where), or undefined
    * when it may. Asked before a test the operator names again (`install --retest STEP`): a test is
    * only ever repeated from a safe state, never by stopping what carries the guests.
@@ -180,6 +187,12 @@ export interface Task {
   commands?(p: Plan, n: PlanNode): string[];
   /** Custom execution where files + commands are not enough (replaces running `commands`). */
   run?(ctx: TaskContext): Promise<void>;
+  /**
+   * The commands as `run` will run them on this node, worked out read-only before the step's approval
+   * (values read from the node filled in, wrappers as run); the approval screen shows these instead
+   * of `commands` (which stay what a person types, for the plan and the runbook). Not in the input hash.
+   */
+  preview?(ctx: TaskContext): Promise<string[]>;
   /** `once` tasks: has this already happened on this node? (probe of real state) */
   done?(ctx: TaskContext): Promise<boolean>;
   /** Read-only check of real state; throws `VerifyFailed` with what it saw. */

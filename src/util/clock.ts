@@ -40,3 +40,21 @@ export function useClock(c: Clock): () => void {
     if (current === c) current = prev;
   };
 }
+
+/**
+ * A clock for read-only work (`check`, `install --check`): it reads the time of `base` but its waits
+ * let no time pass there. A poll in a verify then sees the nodes as they are now and gives up at once
+ * (its deadline passes on this clock only), instead of advancing the lab's clock, whose timers would
+ * change the world (a fence after post_join_delay, a finished resync).
+ */
+export function readOnlyClock(base: Clock): Clock {
+  let passed = 0;
+  return {
+    now: () => base.now() + passed,
+    async sleep(ms) {
+      passed += Math.max(0, ms);
+      // NOTE: a turn of the event loop, so a loop of polls still lets replies arrive.
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}

@@ -90,7 +90,9 @@ describe.skipIf(!hasTmux)('step approval in a terminal, on the lab', () => {
       // ... and what it will do is on the screen: its warnings and its commands
       if (id === 'network') {
         expect(screen).toContain("⚠ Losing access to your server's network is a very real possibility!");
-        expect(screen).toContain('$ /etc/init.d/network restart');
+        // the restart as it runs (detached, so it survives the SSH session it drops), and not tagged "safe"
+        expect(screen).toContain("$ nohup sh -c 'sleep 1; /etc/init.d/network restart");
+        expect(screen).toMatch(/Restart the network and check the bonds +\[re-runnable, disruptive;/);
         expect(screen).toMatch(/⚠ restarts the network on each node in turn/);
         expect(screen).toMatch(
           /ifcfg-bond0: an-node01 new \+8 -0; an-node02 new \+8 -0|ifcfg-bond0 on an-node01: new file/,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalScreen, phraseMatches, wantColor } from '../../src/engine/approval.js';
+import { approvalScreen, phraseMatches, wantColor, wrapLine } from '../../src/engine/approval.js';
 import { previewStep, type PlannedRun } from '../../src/engine/step-preview.js';
 import type { Step, TaskContext } from '../../src/engine/types.js';
 import { planWithCaptured } from '../../src/engine/captured.js';
@@ -87,9 +87,44 @@ describe('the approval screen', () => {
     expect(brief.split('\n').length).toBeLessThanOrEqual(24);
     expect(brief).toContain(`/etc/per-node.conf: ${a.name} changed`);
     expect(brief).toContain('(diffs left out to fit the screen: choose "page through the full diff")');
+    const sizes = Array.from({ length: 20 }, (_, i) =>
+      approvalScreen(p, plan, 3, 20, { color: false, maxLines: 18 + i }),
+    );
+    const small = sizes.find((x) => x.includes('writes 3 files: /etc/same.conf, /etc/per-node.conf'));
+    expect(small).toBeDefined();
     const tiny = approvalScreen(p, plan, 3, 20, { color: false, maxLines: 18 });
-    expect(tiny).toContain('writes 3 files: /etc/same.conf, /etc/per-node.conf');
-    for (const s of [cut, brief, tiny]) expect(s).toContain('⚠ Mind the gap.');
+    expect(tiny.split('\n').length).toBeLessThanOrEqual(12);
+    expect(tiny).toContain('writes 2 files (choose "page through the full diff")');
+    expect(tiny).toContain('⚠ restarts the network');
+    for (const s of [cut, brief, small!, tiny]) expect(s).toContain('⚠ Mind the gap.');
+    for (const s of [cut, brief, small!, tiny]) expect(s.split('\n')[0]).toBe('━━ Step 3 of 20 · demo: Demo step');
+  });
+
+  it('at 80×24 the title and warnings stay, every line fits 80 columns, and no word is cut', async () => {
+    const p = await preview(200);
+    const long = {
+      ...p,
+      warnings: [...p.warnings, 'Losing access to your server is a very real possibility! '.repeat(4).trim()],
+    };
+    const s = approvalScreen(long, plan, 3, 20, { color: false, maxLines: 22, columns: 80 });
+    const lines = s.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(16);
+    expect(lines[0]).toBe('━━ Step 3 of 20 · demo: Demo step');
+    expect(s).toContain('⚠ Mind the gap.');
+    expect(s.replace(/\n +/g, ' ')).toContain(long.warnings[1]);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it('wrapLine breaks at spaces with a hanging indent, and only a word longer than the line is broken', () => {
+    expect(wrapLine('    alpha beta gamma delta', 20)).toEqual(['    alpha beta gamma', '      delta']);
+    expect(wrapLine('short', 20)).toEqual(['short']);
+    expect(wrapLine(`x ${'y'.repeat(30)}`, 20)).toEqual(['x', `  ${'y'.repeat(18)}`, `  ${'y'.repeat(12)}`]);
+    const colored = wrapLine(`\u001b[33m${'word '.repeat(10).trim()}\u001b[0m`, 24);
+    expect(colored.map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''))).toEqual([
+      'word word word word word',
+      '  word word word word',
+      '  word',
+    ]);
   });
 
   it('a typed confirmation must name the node and the device exactly', () => {

@@ -5,7 +5,7 @@
  * and the checkpoint records no task.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli-process.js';
@@ -113,6 +113,89 @@ describe('install --check on the lab', () => {
       expect(added.length).toBeGreaterThan(20);
       expect(added.filter((e) => 'sftp' in e)).toEqual([]);
       expect(added.map((e) => ('cmd' in e ? e.cmd : '')).filter((c) => !readOnly(c))).toEqual([]);
+      expect(JSON.stringify(readState(state)!.tasks)).toBe(tasksBefore);
+    },
+  );
+
+  it(
+    'after tampering: done tasks are re-checked and drifted files shown as diffs; the lab world (clock included) is left as it was, by install --check and by check',
+    { timeout: 300_000 },
+    async () => {
+      const state = join(work, 'tampered');
+      const labDir = join(state, 'lab');
+      const cli = (...args: string[]) => runCli(args, { cwd: work, env: { ...env, NO_COLOR: '1' } });
+      const inst = await cli('install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'packages');
+      expect(inst.code, inst.stderr + inst.stdout).toBe(EXIT.ok);
+      // an untouched install: every done task re-checked, nothing drifted
+      const clean = await cli(
+        'install',
+        '--lab',
+        '--check',
+        '--answers',
+        ANSWERS,
+        '--state',
+        state,
+        '--to',
+        'packages',
+      );
+      expect(clean.code, clean.stderr + clean.stdout).toBe(EXIT.ok);
+      expect(clean.stdout).not.toContain('DRIFT');
+      expect(clean.stdout).toMatch(
+        /nothing to do: every task is done, unchanged, and its check still passes \(\d+ re-checked\)/,
+      );
+      for (const t of [
+        await cli(
+          'lab',
+          'exec',
+          '--state',
+          labDir,
+          'an-node01',
+          '--',
+          "sed -i 's/^10.20.0.2\\t/10.20.0.9\\t/' /etc/hosts",
+        ),
+        await cli('lab', 'exec', '--state', labDir, 'an-node02', '--', '/etc/init.d/ntpd stop'),
+      ])
+        expect(t.code, t.stderr).toBe(0);
+      const world = () => {
+        const w = JSON.parse(readFileSync(join(labDir, 'world.json'), 'utf8')) as Record<string, unknown>;
+        delete w.savedAt;
+        return w;
+      };
+      const before = world();
+      const tasksBefore = JSON.stringify(readState(state)!.tasks);
+      // NOTE: every step, so the verifies of the steps not done yet poll (cman membership…): no lab time may pass.
+      const r = await cli('install', '--lab', '--check', '--answers', ANSWERS, '--state', state);
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+      expect(r.stdout).toMatch(
+        /hosts\.write on an-node01: DRIFT — expected an-node02 -> 10\.20\.0\.2.*saw an-node02 -> 10\.20\.0\.9.*; `install` re-applies it after asking/,
+      );
+      expect(r.stdout).toMatch(
+        /\/etc\/hosts on an-node01: differs from what hosts\.write wrote, \+1 -1\n[\s\S]*?-10\.20\.0\.9\tan-node02 an-node02\.bcn an-node02\.alteeve\.ca\n\s+\+10\.20\.0\.2\tan-node02 /,
+      );
+      expect(r.stdout).toMatch(/packages\.ntpd on an-node02: DRIFT — expected ntpd running; saw ntpd is stopped/);
+      expect(r.stdout).not.toMatch(/hosts\.write on an-node02: DRIFT|packages\.ntpd on an-node01: DRIFT/);
+      expect(r.stdout).toMatch(
+        /DRIFT: \d+ done task×node no longer checks? \(\d+ `install` would re-apply after asking, 0 reported only, 0 put back by a later task\), 1 file differs\. Nothing was changed\./,
+      );
+      expect(world()).toEqual(before);
+      const c = await cli('check', '--state', state);
+      expect(c.code, c.stderr + c.stdout).toBe(EXIT.drift);
+      expect(world()).toEqual(before);
+      // the same report for automation: one JSON object, the same exit code
+      const j = await cli('check', '--state', state, '--json');
+      expect(j.code, j.stderr).toBe(EXIT.drift);
+      const doc = JSON.parse(j.stdout) as {
+        format: string;
+        findings: { task: string; node: string; status: string }[];
+      };
+      expect(doc.format).toBe('anvil-install.check/1');
+      expect(doc.findings).toContainEqual(
+        expect.objectContaining({ task: 'hosts.write', node: 'an-node01', status: 'drift' }),
+      );
+      expect(doc.findings).toContainEqual(
+        expect.objectContaining({ task: 'hosts.write', node: 'an-node02', status: 'ok' }),
+      );
+      expect(world()).toEqual(before);
       expect(JSON.stringify(readState(state)!.tasks)).toBe(tasksBefore);
     },
   );

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,5 +172,33 @@ describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G 
     await expect(task.run!(fakeContext(bad, node2, node2))).rejects.toThrow(
       'parted will number the new logical partitions 5, 6, 7, but the answers name 6, 7, 8',
     );
+  });
+});
+
+describe('the approval shows the boundaries read from the node', () => {
+  it('preview: the free-space start read now fills every mkpart, never FREE_START', async () => {
+    const before = readFileSync('test/fixtures/tutorial/outputs/parted-print-free-before.txt', 'utf8');
+    const node = new FakeNode(tutorial.nodes[0]).on('parted -s /dev/sda unit GB print free', before);
+    const cmds = await task.preview!(fakeContext(tutorial, node, node));
+    expect(cmds.join('\n')).not.toContain(FREE_START);
+    expect(cmds[0]).toMatch(/^# read now: the free space of \/dev\/sda starts at 47\.5GB/);
+    expect(cmds.slice(1, 5)).toEqual([
+      'parted -s -a optimal /dev/sda mkpart extended 47.5GB 100%',
+      'parted -s -a optimal /dev/sda mkpart logical 47.5GB 67.5GB',
+      'parted -s -a optimal /dev/sda mkpart logical 67.5GB 284GB',
+      'parted -s -a optimal /dev/sda mkpart logical 284GB 100%',
+    ]);
+    // read-only: the print only
+    expect(node.commands).toEqual(['parted -s /dev/sda unit GB print free']);
+  });
+
+  it('preview: a disk with no free space says the task will stop', async () => {
+    const full = readFileSync('test/fixtures/tutorial/outputs/parted-print-free-before.txt', 'utf8')
+      .split('\n')
+      .filter((l) => !/Free Space/.test(l))
+      .join('\n');
+    const node = new FakeNode(tutorial.nodes[0]).on('parted -s /dev/sda unit GB print free', full);
+    const cmds = await task.preview!(fakeContext(tutorial, node, node));
+    expect(cmds.at(-1)).toBe('# no free space on /dev/sda: the task will stop here');
   });
 });

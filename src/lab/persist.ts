@@ -395,6 +395,10 @@ export interface SaverStats {
  * so a client killed right after a command still finds its effect on disk). A save appends what
  * changed since the last one to world.log in one write(2) (no fsync); once the log outgrows
  * `compactBytes` the whole world is written to world.json and the log starts afresh.
+ *
+ * NOTE: what changed is found by comparing the last snapshot with the new one, and an object found
+ * in both is taken as unchanged: every `toJSON()` of the world must return copies, never its live
+ * state (MemFs reuses a directory's saved form only until something under it changes).
  */
 export class WorldSaver {
   private dirty = false;

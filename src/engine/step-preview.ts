@@ -176,7 +176,7 @@ export async function previewStep(
       const live = r.live && r.pn && task.live;
       // NOTE: a live re-apply says what it does to the running cluster and runs its own commands, not the first build's.
       const why = live
-        ? `${REASON[r.reason]}; live on the running cluster: ${live.summary(plan, r.pn!)}`
+        ? `${REASON[r.reason].replace(/: runs again$/, '')}; applied live to the running cluster: ${live.summary(plan, r.pn!)}`
         : REASON[r.reason];
       if (why) reasons.push({ node: r.key, value: why });
       if (!live) for (const f of await filesOf(r, plan, secrets)) files.push({ node: r.key, value: f });

@@ -192,7 +192,9 @@ describe('done stays done on a finished lab install', () => {
           { renderer: 'silent', signals: false },
         ),
       );
-      expect(plan).toMatch(/live on the running cluster: writes \/etc\/cluster\/cluster\.conf once, in its final form/);
+      expect(plan).toMatch(
+        /applied live to the running cluster: writes \/etc\/cluster\/cluster\.conf once, in its final form/,
+      );
       expect(plan).toContain('cman_tool version -r');
       const { value: r } = await quietly(() =>
         resume({ state: dir, yes: true }, { renderer: 'silent', signals: false }),

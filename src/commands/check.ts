@@ -10,6 +10,7 @@ import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
 import { secretValues } from '../plan/derive.js';
 import { Journal } from '../state/journal.js';
+import { RunLog } from '../engine/run-log.js';
 import { DEFAULT_STATE_DIR, LOCK_FILE, LockHeld, StateStore } from '../state/store.js';
 import { checkStepRange } from '../report/context.js';
 import { DriftReport } from '../report/drift-text.js';
@@ -158,7 +159,12 @@ async function report(
   const selected = only ? steps.filter((s) => s.id === only) : steps;
   const nodes = answers.nodes.map((n) => n.name);
   const lab = !!store.state.lab;
-  const out = new DriftReport(selected, store.state, nodes, json ? () => undefined : (l) => say(l));
+  // NOTE: the drift report is kept in the install's log too (what was seen, when).
+  const log = new RunLog(store.dir, secretValues(answers), `anvil-install check${only ? ` --only ${only}` : ''}`);
+  const out = new DriftReport(selected, store.state, nodes, (l) => {
+    log.write(l);
+    if (!json) say(l);
+  });
   if (!json)
     say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
   const toVerify = selected.some((s) =>
@@ -209,6 +215,7 @@ async function report(
   const plan = planWithCaptured(answers, store.state.captured);
   out.summary(findings, store.dir, repairSteps(findings, steps, plan, store.state));
   const counts = driftCounts(findings);
+  log.close(`check (exit ${counts.drift ? EXIT.drift : counts.error ? EXIT.failed : EXIT.ok})`);
   if (json)
     say(
       JSON.stringify(

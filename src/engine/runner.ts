@@ -104,6 +104,8 @@ export interface RunResult {
   error?: unknown;
   /** `taskId@node` of every task that executed (files/commands/run) in this run, in order. */
   executed: string[];
+  /** Steps the operator skipped at their approval in this run (whatever the outcome). */
+  skippedSteps?: string[];
 }
 
 /** The operator chose "abort" at a diff. */
@@ -241,8 +243,14 @@ export class Runner {
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
     this.o.store.flush();
+    const skippedSteps = [...this.skippedSteps];
     if (this.interrupted)
-      return { outcome: 'interrupted', stop: { step: '?', message: 'interrupted' }, executed: [...this.executed] };
+      return {
+        outcome: 'interrupted',
+        stop: { step: '?', message: 'interrupted' },
+        executed: [...this.executed],
+        skippedSteps,
+      };
     if (!this.stopped && this.skippedSteps.length)
       return {
         outcome: 'skipped',
@@ -251,8 +259,9 @@ export class Runner {
           message: `skipped at their approval, so not done: ${this.skippedSteps.join(', ')}`,
         },
         executed: [...this.executed],
+        skippedSteps,
       };
-    return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed] };
+    return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed], skippedSteps };
   }
 
   /**
@@ -1067,11 +1076,15 @@ export function summaryLines(
       lines.push(`interrupted — resume with: anvil-install resume --state ${store.dir}`);
       break;
   }
+  // NOTE: a step skipped at its approval is pending in the state (asked again next run): listed as skipped here.
+  const atApproval = new Set(result.skippedSteps ?? []);
+  const skipped = steps.filter((s) => g.skipped.includes(s) || atApproval.has(s.id));
   lines.push(`  done:               ${ids(g.done)}`);
-  lines.push(`  skipped:            ${ids(g.skipped)}`);
+  lines.push(`  skipped:            ${ids(skipped)}`);
   if (g.failed.length || g.interrupted.length)
     lines.push(`  failed/interrupted: ${ids([...g.failed, ...g.interrupted])}`);
-  if (g['in-progress'].length) lines.push(`  in progress:        ${ids(g['in-progress'])}`);
+  const inProgress = g['in-progress'].filter((s) => !atApproval.has(s.id));
+  if (inProgress.length) lines.push(`  in progress:        ${ids(inProgress)}`);
   lines.push(`  not yet executable: ${ids(g['not-executable'])}`);
   lines.push(`  state folder:       ${store.dir}`);
   lines.push(`  runbook:            ${runbookCmd}`);

@@ -15,6 +15,7 @@ import {
   type ScreenStyle,
 } from './approval.js';
 import type { RunLog } from './run-log.js';
+import { driftLine } from './dry-run.js';
 
 /** What the approval needs from the runner. */
 export interface ApprovalInput {
@@ -50,15 +51,16 @@ function phrases(p: StepPreview): { key: string; title: string; what: string; ph
   );
 }
 
-/** Ask the typed confirmations; false at the first one not typed exactly. */
-async function typedConfirmations(x: ApprovalInput, p: StepPreview): Promise<boolean> {
+/** Ask the typed confirmations; false at the first one not typed exactly (`missed` says which). */
+async function typedConfirmations(x: ApprovalInput, p: StepPreview, missed?: (m: string) => void): Promise<boolean> {
   for (const c of phrases(p)) {
     const typed = await x.prompt.input(
       `${c.key}: "${c.title}" destroys ${c.what} on ${c.key}.\nType "${c.phrase}" to let it run (anything else goes back to the question):`,
       { def: '' },
     );
     if (!phraseMatches(typed, c.phrase)) {
-      x.log?.write(`typed confirmation for ${c.title} on ${c.key}: not given`);
+      x.log?.write(`typed confirmation for ${c.title} on ${c.key}: not given (did not match)`);
+      missed?.(`✖ "${typed.trim()}" did not match "${c.phrase}": nothing of the step ran; choose again`);
       return false;
     }
   }
@@ -68,7 +70,12 @@ async function typedConfirmations(x: ApprovalInput, p: StepPreview): Promise<boo
 /** Log each diff of the step with the operator's verdict (the log's "diff of PATH on NODE: …" lines). */
 function logDiffs(x: ApprovalInput, p: StepPreview, verdict: string): void {
   for (const t of p.tasks)
-    for (const g of t.files) for (const n of g.nodes) x.log?.write(`diff of ${g.value.path} on ${n}: ${verdict}`);
+    for (const g of t.files) {
+      for (const n of g.nodes) x.log?.write(`diff of ${g.value.path} on ${n}: ${verdict}`);
+      // NOTE: the log keeps what was decided, the diff itself (secrets already masked), once per identical change.
+      if (g.value.patch) x.log?.write(g.value.patch.trimEnd());
+    }
+  for (const d of p.drift ?? []) x.log?.write(`drift before this step: ${driftLine(d)}`);
 }
 
 /** Run the approval of one step. */
@@ -85,8 +92,11 @@ export async function approveStep(x: ApprovalInput): Promise<ApprovalResult> {
   }
   const screen = approvalScreen(p, x.plan, x.number, x.total, x.style);
   const question = approvalQuestion(x.step.id, x.number, x.total);
+  let missed = '';
   for (;;) {
-    const d = await askStep(x.prompt, screen, question);
+    // NOTE: a typed confirmation that did not match is said above the question asked again.
+    const d = await askStep(x.prompt, screen, missed ? `${missed}\n${question}` : question);
+    missed = '';
     if (d === 'page') {
       await x.page(approvalScreen(p, x.plan, x.number, x.total, { ...x.style, maxLines: Infinity }));
       continue;
@@ -99,7 +109,7 @@ export async function approveStep(x: ApprovalInput): Promise<ApprovalResult> {
       logDiffs(x, p, 'refused (abort)');
       return { decision: 'abort', preview: p };
     }
-    if (!x.lab && !(await typedConfirmations(x, p))) continue;
+    if (!x.lab && !(await typedConfirmations(x, p, (m) => (missed = m)))) continue;
     logDiffs(x, p, 'approved');
     return { decision: d === 'approve-all' ? 'run-all' : 'run', preview: p };
   }

@@ -895,32 +895,8 @@ function lostPeer(
   // NOTE: the handler runs as one of the node's processes (a background job): `settle()` waits for it, so
   // a driver that advances lab time lets it finish in the same lab instant, as a real handler's fence_node
   // runs while the cluster is still fencing (not minutes of lab time later, after the peer came back).
-  if (fence) queueFencePeer(world, peer, pm, victim);
+  if (fence) peer.spawn(() => fencePeer(world, peer, pm, victim));
   scheduleRetry(world);
-}
-
-/** Minors of a node whose handler is due, by world and node (one batch per lost peer). */
-const DUE_HANDLERS = new WeakMap<World, Map<string, { m: MinorRt; victim: LabNode }[]>>();
-
-/**
- * Queue a minor's fence-peer handler. NOTE: DRBD runs one handler per minor, all at once (each minor's
- * worker calls its helper): the minors that lost the peer together run their handlers concurrently in
- * one background job of the node, not one after another.
- */
-function queueFencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNode): void {
-  let byNode = DUE_HANDLERS.get(world);
-  if (!byNode) DUE_HANDLERS.set(world, (byNode = new Map()));
-  const due = byNode.get(node.name);
-  if (due) {
-    due.push({ m, victim });
-    return;
-  }
-  byNode.set(node.name, [{ m, victim }]);
-  node.spawn(async () => {
-    const batch = byNode.get(node.name) ?? [];
-    byNode.delete(node.name);
-    await Promise.all(batch.map((x) => fencePeer(world, node, x.m, x.victim)));
-  });
 }
 
 /** Handlers running now, by node: a node that goes down takes its running handler with it. */

@@ -53,7 +53,9 @@ describe('errors an operator can cause, as ✖ + hint', () => {
     const cwd = temp();
     const a = await runCli(['plan', '--answers', TUTORIAL, '--jsno'], { cwd, env });
     expect(a.code).toBe(EXIT.usage);
-    expect(a.stderr).toBe("✖ unknown option '--jsno'\n  hint: see `anvil-install plan --help`\n");
+    expect(a.stderr).toBe(
+      "✖ unknown option '--jsno' — did you mean --json?\n  hint: see `anvil-install plan --help`\n",
+    );
     const b = await runCli(['instal'], { cwd, env });
     expect(b.code).toBe(EXIT.usage);
     expect(b.stderr).toContain("✖ unknown command 'instal' — did you mean install?");

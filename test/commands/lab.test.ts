@@ -129,10 +129,13 @@ describe('anvil-install lab', () => {
     // killed: lab.json still names the dead pid; commands work on the saved world in-process
     const off = await cli(['lab', 'status', ...S]);
     expect(off.stdout).toMatch(/^lab not running/);
+    // NOTE: the killed lab left its lock; the first command after it takes it over and says so.
     expect(await cli(['lab', 'exec', 'an-node01', ...S, '--', 'count'])).toEqual({
       code: 0,
       stdout: '2\n',
-      stderr: '',
+      stderr: expect.stringMatching(
+        /^note: took over the stale lock \S+lab\.lock \(held since .*\): its process \d+ is gone\n$/,
+      ),
     });
     const still = await cli(['lab', 'exec', 'an-node02', ...S, '--', 'true']);
     expect(still).toMatchObject({ code: 255, stderr: expect.stringContaining('an-node02: no SSH answer') }); // still powered off

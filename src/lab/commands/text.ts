@@ -164,7 +164,7 @@ const tee: CommandFn = (ctx) => {
     try {
       const p = ctx.sh.resolve(f);
       if (has(o, 'a', 'append')) ctx.node.fs.appendFile(p, ctx.stdin);
-      else ctx.node.fs.writeFile(p, ctx.stdin);
+      else ctx.node.fs.writeFile(p, ctx.stdin, ctx.node.fs.stat(p) ? undefined : 0o666 & ~ctx.sh.umask);
     } catch (e) {
       ctx.err(`tee: ${f}: ${errText(e)}\n`);
       code = 1;

@@ -99,6 +99,17 @@ const COMMANDS: string[] = [
   'for i in 1 2; do for j in a b c; do [ $j = b ] && continue 2; echo $i$j; done; done',
   "printf 'a\\nb\\nc\\n' | while read l; do [ $l = b ] && break; echo $l; done; echo $?",
   'umask 027; mkdir /root/ud; touch /root/ut; stat -c %a /root/ud /root/ut; umask',
+  // sed blocks and hold space on the node's files
+  ...[
+    '/an-node01/{s/an-/AN-/g}',
+    '/^#/!{/node/{p}}',
+    '1!G;h;$!d',
+    '$!N;s/\\n/ | /',
+    '/^10/{n;s/^/>/}',
+    '/a/{s/a/b/',
+    's/x/y/}',
+  ].map((e) => `sed -n -e '${e}' -e p /etc/hosts; echo $?`),
+  "sed -i '/^SELINUX=/{s/=.*/=permissive/}' /etc/selinux/config && grep ^SELINUX /etc/selinux/config",
 ];
 
 /**
@@ -106,7 +117,6 @@ const COMMANDS: string[] = [
  * depend on the machine (hostname, /proc) are not here: the commands avoid them.
  */
 const KNOWN: Record<string, string> = {
-  "printf 'a1\\nb1\\n' | sed '/a/{s/1/X/}'": 'sed {} blocks ignored by the lab',
   'awk \'/nomatch/{n++} END{if (n==0) print "none"}\' /etc/hosts': 'awk: an unset variable is not 0 in the lab',
   'awk \'BEGIN{exit 1} END{print "end"}\'; echo $?': 'awk: exit in BEGIN skips END in the lab',
   'grep --nonsense root /etc/passwd; echo $?': 'grep: unknown options accepted by the lab',

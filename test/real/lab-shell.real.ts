@@ -110,6 +110,13 @@ const COMMANDS: string[] = [
     's/x/y/}',
   ].map((e) => `sed -n -e '${e}' -e p /etc/hosts; echo $?`),
   "sed -i '/^SELINUX=/{s/=.*/=permissive/}' /etc/selinux/config && grep ^SELINUX /etc/selinux/config",
+  // awk's unset variables and exit; grep's unknown options
+  ...['n==0', 'n==""', 'n<1', 'n=="0"', '!n', 'a[1]==0', 'length(n)==0'].map(
+    (c) => `awk '/nomatch/{n++} END{if (${c}) print "yes"; else print "no"}' /etc/hosts`,
+  ),
+  'awk \'BEGIN{exit 3} END{print "end"; exit}\'; echo $?',
+  "awk 'NR==2{exit 5} {print $1} END{print NR}' /etc/hosts; echo $?",
+  ...['-k', '-qj', '-qZ', '--nonsense', '--colour=never'].map((o) => `grep ${o} root /etc/passwd; echo $?`),
 ];
 
 /**
@@ -117,12 +124,10 @@ const COMMANDS: string[] = [
  * depend on the machine (hostname, /proc) are not here: the commands avoid them.
  */
 const KNOWN: Record<string, string> = {
-  'awk \'/nomatch/{n++} END{if (n==0) print "none"}\' /etc/hosts': 'awk: an unset variable is not 0 in the lab',
-  'awk \'BEGIN{exit 1} END{print "end"}\'; echo $?': 'awk: exit in BEGIN skips END in the lab',
-  'grep --nonsense root /etc/passwd; echo $?': 'grep: unknown options accepted by the lab',
   'sort -t: -k3,3n /etc/passwd | tail -1 | cut -d: -f1': 'sort: per-key n modifier ignored by the lab',
   'printf \'a  b\\n\' | while IFS= read -r l; do echo "[$l]"; done': 'IFS ignored by the lab read',
   "printf 'on\\r\\n' | tr -d '\\r' | wc -c": 'tr: \\r escape not understood by the lab',
+  'grep -qZ root /etc/passwd; echo $?': 'grep: -Z (--null) not implemented by the lab: refused by name, exit 2',
   'cp /etc/hosts /root/nodir/; echo $?':
     'cp: trailing slash on a missing directory ignored by the lab (creates a file)',
 };

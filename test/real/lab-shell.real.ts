@@ -126,7 +126,6 @@ const COMMANDS: string[] = [
 const KNOWN: Record<string, string> = {
   'sort -t: -k3,3n /etc/passwd | tail -1 | cut -d: -f1': 'sort: per-key n modifier ignored by the lab',
   'printf \'a  b\\n\' | while IFS= read -r l; do echo "[$l]"; done': 'IFS ignored by the lab read',
-  "printf 'on\\r\\n' | tr -d '\\r' | wc -c": 'tr: \\r escape not understood by the lab',
   'grep -qZ root /etc/passwd; echo $?': 'grep: -Z (--null) not implemented by the lab: refused by name, exit 2',
   'cp /etc/hosts /root/nodir/; echo $?':
     'cp: trailing slash on a missing directory ignored by the lab (creates a file)',

@@ -263,6 +263,13 @@ function copyOrMove(ctx: CmdCtx, move: boolean): number {
       code = 1;
       continue;
     }
+    // NOTE: coreutils 8.4 copy.c: a file copied to `NAME/` that is not a directory fails at open(2)
+    // (ENOTDIR) instead of creating NAME.
+    if (!move && target.endsWith('/') && !tIsDir && st.type !== 'dir') {
+      ctx.err(`cp: cannot create regular file ${qq(target)}: Not a directory\n`);
+      code = 1;
+      continue;
+    }
     const dst = tIsDir ? `${tAbs === '/' ? '' : tAbs}/${base(sAbs)}` : tAbs;
     if (normalize(dst) === normalize(sAbs)) {
       ctx.err(`${name}: ${qq(s)} and ${qq(dst)} are the same file\n`);

@@ -79,6 +79,44 @@ const COMMANDS: string[] = [
   "head -n 2 /etc/hosts | tail -n 1 | tr ' ' '\\n' | grep -c .",
   'false || echo fallback; true && echo chained',
   'echo "$(echo nested $(echo deep))"',
+  // generated variants of the shapes fixed on the shell-fix branch (arithmetic, loops, umask)
+  ...[
+    '7/2*2',
+    '-7/2',
+    '-7%3',
+    '2**10',
+    '1<2 && 3>4',
+    '010+0x1f',
+    '(1+2)*-3',
+    'x++ + x',
+    '5>3?1:2',
+    '1/0',
+    '1+',
+    '08',
+  ].map((e) => `x=4; echo $((${e})); echo $? $x`),
+  'echo $((1/0)); echo after',
+  'i=0; while [ $i -lt 10 ]; do i=$((i+1)); [ $i -eq 3 ] && continue; [ $i -eq 6 ] && break; echo $i; done',
+  'for i in 1 2; do for j in a b c; do [ $j = b ] && continue 2; echo $i$j; done; done',
+  "printf 'a\\nb\\nc\\n' | while read l; do [ $l = b ] && break; echo $l; done; echo $?",
+  'umask 027; mkdir /root/ud; touch /root/ut; stat -c %a /root/ud /root/ut; umask',
+  // sed blocks and hold space on the node's files
+  ...[
+    '/an-node01/{s/an-/AN-/g}',
+    '/^#/!{/node/{p}}',
+    '1!G;h;$!d',
+    '$!N;s/\\n/ | /',
+    '/^10/{n;s/^/>/}',
+    '/a/{s/a/b/',
+    's/x/y/}',
+  ].map((e) => `sed -n -e '${e}' -e p /etc/hosts; echo $?`),
+  "sed -i '/^SELINUX=/{s/=.*/=permissive/}' /etc/selinux/config && grep ^SELINUX /etc/selinux/config",
+  // awk's unset variables and exit; grep's unknown options
+  ...['n==0', 'n==""', 'n<1', 'n=="0"', '!n', 'a[1]==0', 'length(n)==0'].map(
+    (c) => `awk '/nomatch/{n++} END{if (${c}) print "yes"; else print "no"}' /etc/hosts`,
+  ),
+  'awk \'BEGIN{exit 3} END{print "end"; exit}\'; echo $?',
+  "awk 'NR==2{exit 5} {print $1} END{print NR}' /etc/hosts; echo $?",
+  ...['-k', '-qj', '-qZ', '--nonsense', '--colour=never'].map((o) => `grep ${o} root /etc/passwd; echo $?`),
 ];
 
 /**
@@ -86,18 +124,9 @@ const COMMANDS: string[] = [
  * depend on the machine (hostname, /proc) are not here: the commands avoid them.
  */
 const KNOWN: Record<string, string> = {
-  "printf 'a1\\nb1\\n' | sed '/a/{s/1/X/}'": 'sed {} blocks ignored by the lab',
-  'awk \'/nomatch/{n++} END{if (n==0) print "none"}\' /etc/hosts': 'awk: an unset variable is not 0 in the lab',
-  'awk \'BEGIN{exit 1} END{print "end"}\'; echo $?': 'awk: exit in BEGIN skips END in the lab',
-  'grep --nonsense root /etc/passwd; echo $?': 'grep: unknown options accepted by the lab',
   'sort -t: -k3,3n /etc/passwd | tail -1 | cut -d: -f1': 'sort: per-key n modifier ignored by the lab',
-  'for i in 1 2 3; do [ $i = 2 ] && break; echo $i; done': 'break is not a builtin of the lab shell',
   'printf \'a  b\\n\' | while IFS= read -r l; do echo "[$l]"; done': 'IFS ignored by the lab read',
-  'umask 077; echo s > /root/u.txt; stat -c %a /root/u.txt': 'umask ignored by the lab shell',
-  'echo $((7/2*2)) $((10%3))': 'lab arithmetic is JavaScript floating point (7/2 = 3.5)',
-  "printf 'on\\r\\n' | tr -d '\\r' | wc -c": 'tr: \\r escape not understood by the lab',
-  'cp /etc/hosts /root/nodir/; echo $?':
-    'cp: trailing slash on a missing directory ignored by the lab (creates a file)',
+  'grep -qZ root /etc/passwd; echo $?': 'grep: -Z (--null) not implemented by the lab: refused by name, exit 2',
 };
 
 describe.skipIf(skip)('the lab’s shell and text tools against real bash and GNU tools', () => {

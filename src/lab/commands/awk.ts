@@ -560,7 +560,8 @@ class Parser {
 
 class Next {}
 class Exit {
-  constructor(public code: number) {}
+  /** undefined: `exit` without a value (in END it keeps the earlier status). */
+  constructor(public code: number | undefined) {}
 }
 
 const isNumStr = (s: string) => /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(s);
@@ -723,10 +724,12 @@ function run(
         return n.v;
       case 're':
         return regexOf(n).test(record) ? 1 : 0;
+      // NOTE: an unset variable or element is `undefined` here: awk's uninitialized value, which is
+      // both "" and 0 (gawk 3.1.7 manual, "Variable Typing": it compares as a number with a number).
       case 'var':
-        return vars.get(n.name) ?? '';
+        return vars.get(n.name);
       case 'idx':
-        return arr(n.name).get(key(n.key)) ?? '';
+        return arr(n.name).get(key(n.key));
       case 'field':
         return getField(num(ev(n.e)));
       case 'group':
@@ -795,8 +798,8 @@ function run(
         const numeric =
           !isStrNode(n.a) &&
           !isStrNode(n.b) &&
-          (typeof a === 'number' || isNumStr(str(a))) &&
-          (typeof b === 'number' || isNumStr(str(b)));
+          (typeof a === 'number' || a === undefined || isNumStr(str(a))) &&
+          (typeof b === 'number' || b === undefined || isNumStr(str(b)));
         const x = numeric ? num(a) : str(a);
         const y = numeric ? num(b) : str(b);
         switch (n.op) {
@@ -817,7 +820,8 @@ function run(
     }
     return '';
   };
-  const truth = (v: unknown) => (typeof v === 'number' ? v !== 0 : isNumStr(String(v)) ? Number(v) !== 0 : v !== '');
+  const truth = (v: unknown) =>
+    v === undefined ? false : typeof v === 'number' ? v !== 0 : isNumStr(String(v)) ? Number(v) !== 0 : v !== '';
   // NOTE: awk runs synchronously in the lab's one thread: nested endless loops would freeze both
   // nodes, so the loop turns of one program are counted and a runaway program is stopped.
   let turns = 0;
@@ -870,7 +874,7 @@ function run(
       case 'next':
         throw new Next();
       case 'exit':
-        throw new Exit(s.e ? num(ev(s.e)) : 0);
+        throw new Exit(s.e ? num(ev(s.e)) : undefined);
       case 'delete':
         if (s.key) arr(s.name).delete(key(s.key));
         else arrays.delete(s.name);
@@ -901,9 +905,19 @@ function run(
       for (const s of it.body ?? []) exec(s);
     }
   };
+  // NOTE: POSIX awk / gawk 3.1.7 manual ("The exit Statement"): `exit` in BEGIN or in a rule skips
+  // the remaining input but the END rules still run; `exit` in END stops; an `exit` without a value
+  // in END keeps the status of the earlier one.
+  let exited = false;
   try {
     runItems('begin');
-    if (prog.some((p) => p.kind === 'main' || p.kind === 'end')) {
+  } catch (e) {
+    if (!(e instanceof Exit)) throw e;
+    code = e.code ?? 0;
+    exited = true;
+  }
+  try {
+    if (!exited && prog.some((p) => p.kind === 'main' || p.kind === 'end')) {
       let nr = 0;
       outer: for (const text of inputs) {
         let fnr = 0;
@@ -918,7 +932,7 @@ function run(
           } catch (e) {
             if (e instanceof Next) continue;
             if (e instanceof Exit) {
-              code = e.code;
+              code = e.code ?? 0;
               break outer;
             }
             throw e;
@@ -928,7 +942,7 @@ function run(
     }
     runItems('end');
   } catch (e) {
-    if (e instanceof Exit) code = e.code;
+    if (e instanceof Exit) code = e.code ?? code;
     else throw e;
   }
   return code;

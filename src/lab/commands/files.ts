@@ -127,8 +127,9 @@ const mkdir: CommandFn = (ctx) => {
   for (const a of o.args) {
     const p = ctx.sh.resolve(a);
     try {
-      if (has(o, 'p', 'parents')) ctx.node.fs.mkdirp(p);
-      else ctx.node.fs.mkdir(p);
+      // NOTE: coreutils 8.4 mkdir: mode 0777 less the shell's umask (mkdir(2)).
+      if (has(o, 'p', 'parents')) ctx.node.fs.mkdirp(p, 0o777 & ~ctx.sh.umask);
+      else ctx.node.fs.mkdir(p, 0o777 & ~ctx.sh.umask);
       if (mode) ctx.node.fs.chmod(p, parseInt(mode, 8));
       if (has(o, 'v', 'verbose')) ctx.out(`mkdir: created directory ${qq(a)}\n`);
     } catch (e) {
@@ -146,7 +147,8 @@ const touch: CommandFn = (ctx) => {
     const p = ctx.sh.resolve(a);
     try {
       if (ctx.node.fs.stat(p)) ctx.node.fs.utimes(p, ctx.node.world.now());
-      else if (!has(o, 'c')) ctx.node.fs.writeFile(p, '');
+      // NOTE: coreutils 8.4 touch: open(O_CREAT, 0666) less the umask.
+      else if (!has(o, 'c')) ctx.node.fs.writeFile(p, '', 0o666 & ~ctx.sh.umask);
     } catch (e) {
       ctx.err(`touch: cannot touch ${qq(a)}: ${errText(e)}\n`);
       code = 1;
@@ -216,7 +218,8 @@ function copyTree(ctx: CmdCtx, src: string, dst: string, o: { rec: boolean; pres
     return;
   }
   const existing = fs.stat(dst);
-  fs.writeFile(dst, fs.readFile(src), existing ? undefined : st.mode);
+  // NOTE: coreutils 8.4 copy.c: a new file is opened with the source's mode, less the umask.
+  fs.writeFile(dst, fs.readFile(src), existing ? undefined : st.mode & ~ctx.sh.umask);
   if (o.preserve) {
     fs.chmod(dst, st.mode);
     fs.utimes(dst, st.mtimeMs);
@@ -257,6 +260,13 @@ function copyOrMove(ctx: CmdCtx, move: boolean): number {
     const st = fs.lstat(sAbs);
     if (!st) {
       ctx.err(`${name}: cannot stat ${qq(s)}: No such file or directory\n`);
+      code = 1;
+      continue;
+    }
+    // NOTE: coreutils 8.4 copy.c: a file copied to `NAME/` that is not a directory fails at open(2)
+    // (ENOTDIR) instead of creating NAME.
+    if (!move && target.endsWith('/') && !tIsDir && st.type !== 'dir') {
+      ctx.err(`cp: cannot create regular file ${qq(target)}: Not a directory\n`);
       code = 1;
       continue;
     }

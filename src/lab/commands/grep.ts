@@ -6,9 +6,31 @@ import { parseOpts, has, val, lines } from './util.js';
 import { posixRegExp } from './regex.js';
 import { errText } from '../fs/memfs.js';
 
+/** The options the lab's grep implements (the others are refused). */
+const SHORT = 'qviyEFchHlLnorRswx';
+/** GNU grep 2.6.3's other short options (grep --help on EL6): the lab refuses them by name. */
+const GNU_ONLY = 'abdDGIPTUuVZz';
+const LONG = ['extended-regexp', 'fixed-strings', 'ignore-case', 'invert-match', 'quiet', 'silent', 'no-messages'];
+
 const grep: CommandFn = (ctx) => {
   const name = ctx.argv[0].split('/').pop()!;
   const o = parseOpts(ctx.argv.slice(1), ['e', 'f', 'A', 'B', 'C', 'm', 'regexp', 'file', 'max-count']);
+  // NOTE: an option the lab does not read is refused as GNU grep 2.6.3 (EL6) refuses an unknown one
+  // (glibc getopt's message, then grep's usage, exit 2), never ignored: an option GNU grep has but
+  // the lab lacks (-P, -z, --color...) is refused the same way, naming it.
+  for (const f of o.flags) {
+    const known = f.length === 1 ? SHORT.includes(f) : LONG.includes(f);
+    if (known) continue;
+    if (f.length === 1 && GNU_ONLY.includes(f)) {
+      ctx.err(`${name}: -${f}: this option of GNU grep is not implemented by the lab\n`);
+      return 2;
+    }
+    ctx.err(
+      `${name}: ${f.length === 1 ? `invalid option -- '${f}'` : `unrecognized option '--${f}'`}\n` +
+        `Usage: ${name} [OPTION]... PATTERN [FILE]...\nTry \`${name} --help' for more information.\n`,
+    );
+    return 2;
+  }
   const fs = ctx.node.fs;
   const pats = [...(o.values.get('e') ?? []), ...(o.values.get('regexp') ?? [])];
   for (const f of o.values.get('f') ?? []) pats.push(...lines(fs.readText(ctx.sh.resolve(f))));

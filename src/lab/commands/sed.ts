@@ -1,6 +1,8 @@
 /**
  * sed: -n -e -f -i[SUFFIX] -r/-E; addresses (N, $, /re/, ranges, !); commands s (g p I N flags),
- * d, p, q, a, i, c, y, =.
+ * d, p, q, a, i, c, y, =, `{ }` blocks, n N h H g G x P, and b/t without a label (GNU sed 4.2.1,
+ * sed/execute.c execute_program). Commands the lab does not implement (labels, D, l, T, w, r...) are
+ * refused with an error naming them, never ignored.
  */
 import type { CommandFn } from '../shell/types.js';
 import { parseOpts, lines } from './util.js';
@@ -22,6 +24,8 @@ interface SedCmd {
   from?: string;
   to?: string;
   inRange?: boolean;
+  /** `{`: index of its matching `}`. */
+  end?: number;
 }
 
 class SedError extends Error {}
@@ -80,6 +84,7 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
     }
     return undefined;
   };
+  const open: number[] = [];
   while (i < s.length) {
     ws();
     if (s[i] === ';' || s[i] === '\n') {
@@ -131,10 +136,24 @@ function parseScript(script: string, extended: boolean): SedCmd[] {
         t += s[i++];
       }
       c.text = t.replace(/\\(.)/g, '$1');
-    } else if (!'dpqQ=nNhHgGxlbt{}'.includes(op))
+    } else if (op === '{') open.push(cmds.length);
+    else if (op === '}') {
+      // NOTE: compile.c: `}` takes no address; an unmatched one is "unexpected `}'".
+      if (c.a1 || c.neg) throw new SedError(`-e expression #1, char ${i}: } doesn't want any addresses`);
+      const start = open.pop();
+      if (start === undefined) throw new SedError(`-e expression #1, char ${i}: unexpected \`}'`);
+      cmds[start].end = cmds.length;
+    } else if (op === 'b' || op === 't') {
+      ws();
+      if (i < s.length && !';}\n'.includes(s[i]))
+        throw new SedError(`-e expression #1, char ${i + 1}: branch labels are not implemented by the lab`);
+    } else if ('DlTwWrRvFLz:e'.includes(op))
+      throw new SedError(`-e expression #1, char ${i}: the \`${op}' command is not implemented by the lab`);
+    else if (!'dpqQ=nNhHgGxP'.includes(op))
       throw new SedError(`-e expression #1, char ${i}: unknown command: \`${op}'`);
     cmds.push(c);
   }
+  if (open.length) throw new SedError(`-e expression #1, char 0: unmatched \`{'`);
   return cmds;
 }
 
@@ -174,19 +193,26 @@ function expandRep(rep: string, m: RegExpExecArray): string {
   return out;
 }
 
-/** Run a sed program over text. */
+/** Run a sed program over text (GNU sed 4.2.1 execute.c: read a line, run the script, autoprint). */
 export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
   const ls = lines(text);
   const trailingNl = text.endsWith('\n') || text === '';
   let out = '';
-  const match = (a: Addr, n: number, l: string) =>
-    'line' in a ? a.line === n : 'last' in a ? n === ls.length : a.re.test(l);
-  for (let n = 1; n <= ls.length; n++) {
-    let pat = ls[n - 1];
+  let hold = '';
+  let li = 0;
+  const isLast = () => li >= ls.length;
+  const match = (a: Addr, n: number, l: string) => ('line' in a ? a.line === n : 'last' in a ? isLast() : a.re.test(l));
+  const nl = () => (!isLast() || trailingNl ? '\n' : '');
+  while (li < ls.length) {
+    let pat = ls[li++];
+    let n = li;
     let deleted = false;
     let append = '';
     let quit = false;
-    for (const c of cmds) {
+    let replaced = false;
+    for (let pc = 0; pc < cmds.length; pc++) {
+      const c = cmds[pc];
+      if (c.op === '}') continue;
       let sel: boolean;
       if (!c.a1) sel = true;
       else if (!c.a2) sel = match(c.a1, n, pat);
@@ -195,10 +221,15 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
         if ('line' in c.a2 ? n >= c.a2.line : match(c.a2, n, pat)) c.inRange = false;
       } else if (match(c.a1, n, pat)) {
         sel = true;
-        c.inRange = !('line' in c.a2 && c.a2.line <= n) && !('last' in c.a2 && n === ls.length);
+        c.inRange = !('line' in c.a2 && c.a2.line <= n) && !('last' in c.a2 && isLast());
       } else sel = false;
       if (c.neg) sel = !sel;
-      if (!sel) continue;
+      if (!sel) {
+        // NOTE: an unselected block is skipped whole (execute.c: `case '{': if (!match) jump`).
+        if (c.op === '{') pc = c.end!;
+        continue;
+      }
+      if (c.op === '{') continue;
       if (c.op === 's') {
         let k = 0;
         let changed = false;
@@ -211,6 +242,7 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
           changed = true;
           return expandRep(c.rep!, m);
         });
+        if (changed) replaced = true;
         if (changed && c.print) out += pat + '\n';
       } else if (c.op === 'y') {
         pat = [...pat].map((ch) => (c.from!.includes(ch) ? c.to![c.from!.indexOf(ch)] : ch)).join('');
@@ -218,6 +250,7 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
         deleted = true;
         break;
       } else if (c.op === 'p') out += pat + '\n';
+      else if (c.op === 'P') out += pat.split('\n')[0] + '\n';
       else if (c.op === '=') out += n + '\n';
       else if (c.op === 'a') append += c.text + '\n';
       else if (c.op === 'i') out += c.text + '\n';
@@ -230,9 +263,31 @@ export function runSed(text: string, cmds: SedCmd[], quiet: boolean): string {
         break;
       } else if (c.op === 'Q') {
         return out;
+      } else if (c.op === 'n' || c.op === 'N') {
+        // NOTE: GNU sed (not POSIXLY_CORRECT): without a next line, n and N print the pattern space
+        // (autoprint) and quit.
+        if (isLast()) {
+          quit = true;
+          break;
+        }
+        if (c.op === 'n') {
+          if (!quiet) out += pat + '\n';
+          out += append;
+          append = '';
+          pat = ls[li++];
+        } else pat += '\n' + ls[li++];
+        n = li;
+      } else if (c.op === 'h') hold = pat;
+      else if (c.op === 'H') hold += '\n' + pat;
+      else if (c.op === 'g') pat = hold;
+      else if (c.op === 'G') pat += '\n' + hold;
+      else if (c.op === 'x') [pat, hold] = [hold, pat];
+      else if (c.op === 'b') break;
+      else if (c.op === 't') {
+        if (replaced) break;
       }
     }
-    if (!deleted && !quiet) out += pat + (n < ls.length || trailingNl ? '\n' : '');
+    if (!deleted && !quiet) out += pat + nl();
     out += append;
     if (quit) break;
   }

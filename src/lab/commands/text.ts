@@ -164,7 +164,7 @@ const tee: CommandFn = (ctx) => {
     try {
       const p = ctx.sh.resolve(f);
       if (has(o, 'a', 'append')) ctx.node.fs.appendFile(p, ctx.stdin);
-      else ctx.node.fs.writeFile(p, ctx.stdin);
+      else ctx.node.fs.writeFile(p, ctx.stdin, ctx.node.fs.stat(p) ? undefined : 0o666 & ~ctx.sh.umask);
     } catch (e) {
       ctx.err(`tee: ${f}: ${errText(e)}\n`);
       code = 1;
@@ -229,7 +229,11 @@ function trSet(s: string): string[] {
     punct: '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~',
   };
   const out: string[] = [];
-  const src = s.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
+  // NOTE: coreutils 8.4 tr.c unquote(): \\ \a \b \f \n \r \t \v and \NNN (1-3 octal digits).
+  const ESC: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+  const src = s.replace(/\\([0-7]{1,3}|[abfnrtv\\])/g, (_m, e: string) =>
+    /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8) & 0xff) : ESC[e],
+  );
   for (let i = 0; i < src.length; i++) {
     const m = /^\[:(\w+):\]/.exec(src.slice(i));
     if (m && classes[m[1]]) {

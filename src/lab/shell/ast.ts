@@ -95,5 +95,6 @@ export interface AndOr {
 }
 /** A list of and-or lists, each run in the foreground or (trailing `&`) in the background. */
 export interface List {
-  items: { cmd: AndOr; bg: boolean }[];
+  /** nl: the item ended with a newline (an arithmetic error discards the rest of its line only). */
+  items: { cmd: AndOr; bg: boolean; nl?: boolean }[];
 }

@@ -2,7 +2,7 @@
  * Shell builtins: the commands bash runs itself (cd, export, exit, read, source, ...).
  */
 import type { CommandFn } from './types.js';
-import { ExitSignal, ReturnSignal } from './types.js';
+import { ExitSignal, LineAbort, LoopSignal, ReturnSignal } from './types.js';
 import { echo, printf, trueCmd, falseCmd } from '../commands/echo.js';
 import { test } from '../commands/test.js';
 import { errText } from '../fs/memfs.js';
@@ -200,10 +200,74 @@ const exec: CommandFn = async (ctx) => {
 };
 
 const wait: CommandFn = () => 0;
+
+/**
+ * `umask [-S] [MODE]` (bash 4.1 builtins/umask.def): without MODE prints the mask as four octal
+ * digits (`-S`: symbolically); an octal MODE sets it. The shell applies it to the files it and the
+ * lab's file tools create. A symbolic MODE is not implemented by the lab: refused, naming it.
+ */
 const umask: CommandFn = (ctx) => {
-  if (ctx.argv.length < 2) ctx.out('0022\n');
-  return 0;
+  const args = ctx.argv.slice(1);
+  const sym = args[0] === '-S';
+  if (sym) args.shift();
+  if (args[0]?.startsWith('-') && args[0] !== '-') {
+    ctx.err(`${ctx.sh.name}: umask: ${args[0]}: invalid option\numask: usage: umask [-p] [-S] [mode]\n`);
+    return 2;
+  }
+  if (!args.length) {
+    const m = ctx.sh.umask;
+    if (!sym) ctx.out(m.toString(8).padStart(4, '0') + '\n');
+    else {
+      const perm = (shift: number) => {
+        const b = ~(m >> shift) & 7;
+        return (b & 4 ? 'r' : '') + (b & 2 ? 'w' : '') + (b & 1 ? 'x' : '');
+      };
+      ctx.out(`u=${perm(6)},g=${perm(3)},o=${perm(0)}\n`);
+    }
+    return 0;
+  }
+  const mode = args[0];
+  if (/^[0-9]+$/.test(mode)) {
+    if (/[89]/.test(mode) || parseInt(mode, 8) > 0o777) {
+      ctx.err(`${ctx.sh.name}: umask: ${mode}: octal number out of range\n`);
+      return 1;
+    }
+    ctx.sh.umask = parseInt(mode, 8);
+    return 0;
+  }
+  ctx.err(`${ctx.sh.name}: umask: ${mode}: symbolic modes are not implemented by the lab\n`);
+  return 2;
 };
+
+/**
+ * `break [N]` / `continue [N]` (bash 4.1 builtins/break.def): outside a loop, a warning and status 0
+ * (check_loop_level); N < 1 is "loop count out of range", status 1, and leaves every loop; a
+ * non-numeric N is fatal to the command line (get_numeric_arg(list, 1) → throw_to_top_level).
+ */
+const loopControl =
+  (kind: 'break' | 'continue'): CommandFn =>
+  (ctx) => {
+    const depth = ctx.sh.loopDepth;
+    if (depth === 0) {
+      ctx.err(`${ctx.sh.name}: ${kind}: only meaningful in a \`for', \`while', or \`until' loop\n`);
+      return 0;
+    }
+    const a = ctx.argv[1];
+    let n = 1;
+    if (a !== undefined) {
+      if (!/^\s*[-+]?\d+\s*$/.test(a)) {
+        ctx.err(`${ctx.sh.name}: ${kind}: ${a}: numeric argument required\n`);
+        throw new LineAbort(1);
+      }
+      n = Number(a);
+      if (n <= 0) {
+        ctx.err(`${ctx.sh.name}: ${kind}: ${a}: loop count out of range\n`);
+        // NOTE: break.def sets `breaking = loop_level` here (in both builtins): every enclosing loop ends.
+        throw new LoopSignal('break', depth);
+      }
+    }
+    throw new LoopSignal(kind, Math.min(n, depth));
+  };
 
 /** Commands the shell runs itself. */
 export const BUILTINS: Record<string, CommandFn> = {
@@ -226,6 +290,8 @@ export const BUILTINS: Record<string, CommandFn> = {
   exec,
   wait,
   umask,
+  break: loopControl('break'),
+  continue: loopControl('continue'),
   echo,
   printf,
   test,

@@ -5,6 +5,7 @@
 import type { Word, WordPart } from './ast.js';
 import { parseWordText } from './parser.js';
 import { globToRegExp } from './glob.js';
+import { evalArith } from './arith.js';
 
 /** What expansion needs from the running shell. */
 export interface ExpandEnv {
@@ -168,14 +169,13 @@ async function paramValue(p: Extract<WordPart, { k: 'var' }>, env: ExpandEnv): P
   return val ?? '';
 }
 
-/** Evaluate `$(( ... ))` (integers, + - * / % comparisons, variables). */
-export function arith(src: string, env: ExpandEnv): string {
-  const expr = src.replace(/\$?([A-Za-z_][A-Za-z0-9_]*)/g, (_, n: string) => String(Number(env.get(n) ?? 0) || 0));
-  if (!/^[\d\s+\-*/%()<>=!&|]*$/.test(expr)) throw new ExpandError(`${src}: syntax error in expression`);
-  // NOTE: the expression is restricted to digits and operators above, so evaluating it is safe.
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- only digits and operators reach it (checked above)
-  const v = Function(`"use strict"; return (${expr.replace(/\//g, '/') || 0});`)() as number | boolean;
-  return String(Math.trunc(Number(v)));
+/**
+ * `$(( ... ))`: parameter and command substitutions in the expression first, then bash's integer
+ * arithmetic (./arith.ts). An ArithError propagates: bash 4.1 discards the rest of the command line.
+ */
+async function arith(src: string, env: ExpandEnv): Promise<string> {
+  const text = (await expandWord(parseWordText(src, true), env, { noSplit: true }))[0] ?? '';
+  return evalArith(text, { get: (n) => env.get(n), set: (n, v) => env.set(n, v) });
 }
 
 async function segments(w: Word, env: ExpandEnv): Promise<Seg[]> {
@@ -189,7 +189,7 @@ async function segments(w: Word, env: ExpandEnv): Promise<Seg[]> {
     } else if (p.k === 'cmd') {
       const v = (await env.commandSubst(p.src)).replace(/\n+$/, '');
       out.push({ text: v, quoted: p.q !== 0, split: p.q === 0 });
-    } else out.push({ text: arith(p.src, env), quoted: p.q !== 0, split: p.q === 0 });
+    } else out.push({ text: await arith(p.src, env), quoted: p.q !== 0, split: p.q === 0 });
   }
   return out;
 }

@@ -7,7 +7,8 @@ import type { List, AndOr, Pipeline, Command, SimpleCmd, Redir } from './ast.js'
 import { parse, parseWordText, ShellSyntaxError } from './parser.js';
 import { expandWord, ExpandError, type ExpandEnv } from './expand.js';
 import { globPaths } from './glob.js';
-import { ExitSignal, HaltSignal, ReturnSignal, type CmdCtx, type CommandFn } from './types.js';
+import { ExitSignal, HaltSignal, LineAbort, LoopSignal, ReturnSignal, type CmdCtx, type CommandFn } from './types.js';
+import { ArithError } from './arith.js';
 import { BUILTINS } from './builtins.js';
 import { resolvePath, basename } from '../fs/path.js';
 import { errText } from '../fs/memfs.js';
@@ -52,6 +53,10 @@ export class Shell {
   private lastBg = 0;
   /** What this command line may still cost (shared with every shell it forks). */
   budget: RunBudget;
+  /** Enclosing for/while/until loops (bash's `loop_level`); a subshell starts at 0. */
+  loopDepth = 0;
+  /** File mode creation mask (`umask`), inherited by forks and child shells. */
+  umask = 0o022;
 
   constructor(
     public readonly node: LabNode,
@@ -76,6 +81,7 @@ export class Shell {
     s.lastCode = this.lastCode;
     s.errexit = this.errexit;
     s.pipefail = this.pipefail;
+    s.umask = this.umask;
     return s;
   }
 
@@ -83,7 +89,9 @@ export class Shell {
   child(name = 'sh'): Shell {
     const env: Record<string, string> = {};
     for (const k of this.exported) if (this.vars.has(k)) env[k] = this.vars.get(k)!;
-    return new Shell(this.node, { env, cwd: this.cwd, name, budget: this.budget });
+    const s = new Shell(this.node, { env, cwd: this.cwd, name, budget: this.budget });
+    s.umask = this.umask;
+    return s;
   }
 
   /** Exported environment. */
@@ -112,13 +120,41 @@ export class Shell {
       }
       throw e;
     }
+    const runIo = io.input ? io : { ...io, input: { data: io.stdin } };
+    // NOTE: run line by line: a LineAbort discards the rest of its line only (bash 4.1 parses and
+    // runs `bash -c` text one line at a time, and jump_to_top_level(DISCARD) drops the current one).
+    let line: List['items'] = [];
+    const lines: List['items'][] = [];
+    for (const item of list.items) {
+      line.push(item);
+      if (item.nl) {
+        lines.push(line);
+        line = [];
+      }
+    }
+    if (line.length) lines.push(line);
     try {
-      return await this.execList(list, io.input ? io : { ...io, input: { data: io.stdin } });
+      for (const items of lines) {
+        try {
+          await this.execList({ items }, runIo);
+        } catch (e) {
+          if (!(e instanceof LineAbort)) throw e;
+          this.lastCode = e.code;
+        }
+      }
+      return this.lastCode;
     } catch (e) {
       if (e instanceof ExitSignal) return (this.lastCode = e.code);
       if (e instanceof ReturnSignal) return (this.lastCode = e.code);
       throw e;
     }
+  }
+
+  /** How a subshell (a fork) ends on a signal meant for the top level of its own process. */
+  private static subshellEnd(e: unknown): number {
+    if (e instanceof ExitSignal) return e.code;
+    if (e instanceof LineAbort) return e.code;
+    throw e;
   }
 
   private checkAlive(): void {
@@ -137,7 +173,7 @@ export class Shell {
         this.lastBg = this.node.nextPid();
         this.vars.set('!', String(this.lastBg));
         this.node.spawn(async () => {
-          await bgShell.execAndOr(cmd, { stdin: '', out: () => {}, err: () => {} });
+          await bgShell.execAndOr(cmd, { stdin: '', out: () => {}, err: () => {} }).catch(Shell.subshellEnd);
         });
         this.lastCode = 0;
       } else {
@@ -192,10 +228,10 @@ export class Shell {
           i === 0
             ? { ...io, stdin: io.input?.data ?? input }
             : { stdin: input, input: { data: input }, out: io.out, err: io.err };
-        code = await stage.execCommand(p.cmds[i], { ...stageIo, out: last ? io.out : (s) => (buf += s) }).catch((e) => {
-          if (e instanceof ExitSignal) return e.code;
-          throw e;
-        });
+        stage.loopDepth = 0;
+        code = await stage
+          .execCommand(p.cmds[i], { ...stageIo, out: last ? io.out : (s) => (buf += s) })
+          .catch(Shell.subshellEnd);
         if (this.pipefail && code !== 0) failed = code;
         input = buf;
       }
@@ -224,6 +260,7 @@ export class Shell {
         this.substCount++;
         let out = '';
         const sub = this.fork();
+        sub.loopDepth = 0;
         await sub.runScript(src, { stdin: '', out: (s) => (out += s), err: this.curErr });
         this.lastCode = sub.lastCode;
         return out;
@@ -270,6 +307,10 @@ export class Shell {
         io.err(`${this.name}: ${e.message}\n`);
         return (this.lastCode = 1);
       }
+      if (e instanceof ArithError) {
+        io.err(`${this.name}: ${e.message}\n`);
+        throw new LineAbort(1);
+      }
       throw e;
     }
     if (!r) return (this.lastCode = 1);
@@ -277,8 +318,26 @@ export class Shell {
       const code = await this.execBody(c, r.io);
       this.lastCode = code;
       return code;
+    } catch (e) {
+      if (e instanceof ArithError) {
+        r.io.err(`${this.name}: ${e.message}\n`);
+        throw new LineAbort(1);
+      }
+      throw e;
     } finally {
       r.done();
+    }
+  }
+
+  /** Run a loop body: true when the loop must stop (a `break` for this loop). */
+  private async loopBody(body: List, io: Io): Promise<{ stop: boolean; code: number }> {
+    try {
+      return { stop: false, code: await this.execList(body, io) };
+    } catch (e) {
+      if (!(e instanceof LoopSignal)) throw e;
+      // NOTE: break.def: `break N` leaves N loops; `continue N` resumes the Nth enclosing one.
+      if (e.n > 1) throw new LoopSignal(e.kind, e.n - 1);
+      return { stop: e.kind === 'break', code: 0 };
     }
   }
 
@@ -288,11 +347,11 @@ export class Shell {
         return this.execSimple(c, io);
       case 'subshell': {
         const sub = this.fork();
+        sub.loopDepth = 0;
         try {
           return await sub.execList(c.body, io);
         } catch (e) {
-          if (e instanceof ExitSignal) return e.code;
-          throw e;
+          return Shell.subshellEnd(e);
         }
       }
       case 'group':
@@ -305,19 +364,33 @@ export class Shell {
       }
       case 'while': {
         let code = 0;
-        for (let n = 0; n < 100000; n++) {
-          const ok = (await this.cond(c.cond, io)) === 0;
-          if (ok === c.until) break;
-          code = await this.execList(c.body, io);
+        this.loopDepth++;
+        try {
+          for (let n = 0; n < 100000; n++) {
+            const ok = (await this.cond(c.cond, io)) === 0;
+            if (ok === c.until) break;
+            const r = await this.loopBody(c.body, io);
+            code = r.code;
+            if (r.stop) break;
+          }
+        } finally {
+          this.loopDepth--;
         }
         return code;
       }
       case 'for': {
         const items = c.items ? await this.expandArgs(c.items, io) : this.positional;
         let code = 0;
-        for (const it of items) {
-          this.vars.set(c.name, it);
-          code = await this.execList(c.body, io);
+        this.loopDepth++;
+        try {
+          for (const it of items) {
+            this.vars.set(c.name, it);
+            const r = await this.loopBody(c.body, io);
+            code = r.code;
+            if (r.stop) break;
+          }
+        } finally {
+          this.loopDepth--;
         }
         return code;
       }
@@ -406,7 +479,14 @@ export class Shell {
     try {
       return await fn(ctx);
     } catch (e) {
-      if (e instanceof ExitSignal || e instanceof HaltSignal || e instanceof ReturnSignal) throw e;
+      if (
+        e instanceof ExitSignal ||
+        e instanceof HaltSignal ||
+        e instanceof ReturnSignal ||
+        e instanceof LoopSignal ||
+        e instanceof LineAbort
+      )
+        throw e;
       io.err(`${basename(argv[0])}: ${errText(e)}\n`);
       return 1;
     }
@@ -454,7 +534,8 @@ export class Shell {
       try {
         const st = fs.stat(abs);
         if (st?.type === 'dir') throw Object.assign(new Error('Is a directory'), {});
-        if (!append || !st) fs.writeFile(abs, '', st ? undefined : 0o644);
+        // NOTE: bash opens a new file with mode 0666 less the umask (redir.c, open(2)).
+        if (!append || !st) fs.writeFile(abs, '', st ? undefined : 0o666 & ~this.umask);
       } catch (e) {
         io.err(`${this.name}: ${path}: ${errText(e)}\n`);
         return null;

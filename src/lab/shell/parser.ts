@@ -347,12 +347,14 @@ class Parser {
       const cmd = this.andOr();
       const sep = this.peek();
       let bg = false;
+      let nl = false;
       if (sep.t === 'op' && (sep.v === ';' || sep.v === '&' || sep.v === '\n')) {
         this.next();
         bg = sep.v === '&';
+        nl = sep.v === '\n';
       } else if (!this.isTerm(sep, terms))
         throw new ShellSyntaxError(`syntax error near unexpected token \`${tokText(sep)}'`);
-      items.push({ cmd, bg });
+      items.push({ cmd, bg, ...(nl ? { nl } : {}) });
     }
     return { items };
   }

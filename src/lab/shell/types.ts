@@ -37,3 +37,20 @@ export class HaltSignal {
 export class ReturnSignal {
   constructor(public readonly code: number) {}
 }
+
+/**
+ * bash 4.1 `jump_to_top_level(DISCARD)` / `throw_to_top_level()`: an arithmetic error or a fatal
+ * builtin argument error discards the rest of the command line (up to the next newline) in a
+ * non-interactive shell, with status 1; the message has already been printed.
+ */
+export class LineAbort {
+  constructor(public readonly code = 1) {}
+}
+
+/** `break N` / `continue N` (bash 4.1 builtins/break.def): leave or restart the Nth enclosing loop. */
+export class LoopSignal {
+  constructor(
+    public readonly kind: 'break' | 'continue',
+    public readonly n: number,
+  ) {}
+}

@@ -206,6 +206,14 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
       x.pds = y.ds;
       x.everConnected = true;
       kernel(n, x.minor, `conn( WFConnection -> WFReportParams ) `);
+      // The connection is established again: I/O frozen by `fencing resource-and-stonith` resumes, whatever
+      // the fence-peer handler did or is still doing (DRBD 8.3 drbd_main.c `after_state_ch()`, "case2: The
+      // connection was established again": `os.conn < C_CONNECTED && ns.conn >= C_CONNECTED` clears
+      // NEW_CUR_UUID, resends the frozen requests and sets `susp_fen = 0`).
+      if (x.susp) {
+        kernel(n, x.minor, 'susp( 1 -> 0 ) ');
+        x.susp = false;
+      }
     }
     schedulePing(world);
   };
@@ -952,6 +960,24 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   if (ctl.signal.aborted || !node.running || !minorsOf(node)[m.minor]) return;
   if (code !== 7 && code !== 4) {
     fail(code);
+    return;
+  }
+  // The peer came back while the handler ran: its exit code is logged but changes nothing (DRBD 8.3
+  // drbd_nl.c `_try_outdate_peer_async()` sets pdsk only while `conn < C_WF_REPORT_PARAMS`; the
+  // reconnect already resumed I/O, drbd_main.c `after_state_ch()` case2). No new current UUID either.
+  if (connectedish(m)) {
+    kernel(
+      node,
+      m.minor,
+      `helper command: /sbin/drbdadm fence-peer minor-${m.minor} exit code ${code} (0x${(code << 8).toString(16)})`,
+    );
+    kernel(
+      node,
+      m.minor,
+      `fence-peer helper returned ${code} (${code === 7 ? 'peer was stonithed' : 'peer was fenced'})`,
+    );
+    if (code === 7) for (const fn of FENCED_HOOKS) fn(world, node, victim);
+    world.changed();
     return;
   }
   if (code === 4) {

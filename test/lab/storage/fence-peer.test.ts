@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterReady, cmanBoth, N1, N2, tutorialWorld } from '../cluster/helpers.js';
 import { run } from '../helpers.js';
+import { onTimer } from '../../../src/lab/scheduler.js';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan } from '../../../src/plan/derive.js';
 import { renderFile } from '../../../src/engine/render.js';
@@ -64,6 +65,15 @@ async function pullSn(w: World, node: string): Promise<void> {
   }
 }
 
+/** Let `steps` × 5 s of lab time pass, giving the handlers (programs on the nodes) real time too. */
+async function passTime(w: World, steps: number): Promise<void> {
+  for (let i = 0; i < steps; i++) {
+    w.advance(5_000);
+    await w.settle();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const minors = (w: World, n: string) => Object.values(storageOf(w).of(n).minors);
 
 describe('fence-peer handlers run as programs (issue 16 point 5)', () => {
@@ -98,5 +108,46 @@ describe('fence-peer handlers run as programs (issue 16 point 5)', () => {
     expect((await run(n1, 'cat /proc/drbd')).out).toMatch(
       / 0: cs:WFConnection ro:Primary\/Unknown ds:UpToDate\/DUnknown C s----/,
     );
+  }, 240_000);
+
+  it('a broken handler leaves I/O frozen only until the peer is back: the reconnect resumes it (8.3 after_state_ch case2)', async () => {
+    const { w, n1, n2 } = await dualPrimary('rhcs_fence');
+    for (const n of [n1, n2]) n.fs.writeFile('/sbin/rhcs_fence', '#!/bin/bash\nexit 1\n', 0o755);
+    await pullSn(w, N2);
+    for (const m of minors(w, N1)) expect(m.susp).toBe(true);
+    for (const nic of ['eth1', 'eth4']) w.fault({ kind: 'cable', node: N2, nic, up: true });
+    await passTime(w, 60);
+    const log = n1.fs.readText('/var/log/messages');
+    expect(log).toMatch(/block drbd0: fence-peer helper broken, returned 1/);
+    for (const n of [N1, N2])
+      for (const m of minors(w, n))
+        expect({ node: n, minor: m.minor, cs: m.cs, susp: m.susp }).toEqual({
+          node: n,
+          minor: m.minor,
+          cs: 'Connected',
+          susp: false,
+        });
+    expect((await run(n1, 'cat /proc/drbd')).out).toMatch(
+      / 0: cs:Connected ro:Primary\/Primary ds:UpToDate\/UpToDate C r-----/,
+    );
+  }, 240_000);
+
+  it('a handler still running when the peer reconnects: I/O resumes at the reconnect; its later exit 7 outdates nothing', async () => {
+    const { w, n1, n2 } = await dualPrimary('rhcs_fence');
+    // NOTE: node 2's SN cables go back in 20 s after they were pulled, while the handlers run (`sleep 300`).
+    onTimer('test.replug-sn', (x) => {
+      for (const nic of ['eth1', 'eth4']) (x as World).fault({ kind: 'cable', node: N2, nic, up: true });
+    });
+    w.schedule(20_000, 'test.replug-sn', null);
+    for (const n of [n1, n2]) n.fs.writeFile('/sbin/rhcs_fence', '#!/bin/bash\nsleep 300\nexit 7\n', 0o755);
+    const uuid = () => storageOf(w).block(n1, minors(w, N1)[0].disk).md!.uuid;
+    const before = uuid();
+    await pullSn(w, N2);
+    const log = n1.fs.readText('/var/log/messages');
+    expect(log).toMatch(/block drbd0: fence-peer helper returned 7 \(peer was stonithed\)/);
+    for (const m of minors(w, N1))
+      expect({ cs: m.cs, susp: m.susp, pds: m.pds }).toEqual({ cs: 'Connected', susp: false, pds: 'UpToDate' });
+    expect(log).not.toMatch(/block drbd0: pdsk\( DUnknown -> Outdated \)/);
+    expect(uuid()).toBe(before);
   }, 240_000);
 });

@@ -11,8 +11,6 @@ import type { FenceDeviceAnswers } from '../src/plan/schema.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, type CmanStatus } from '../src/verify/cman-status.js';
 import { parseProcDrbd } from '../src/verify/proc-drbd.js';
-import { clock } from '../src/util/clock.js';
-import { sleep } from '../src/util/sleep.js';
 import { q } from '../src/engine/shell.js';
 import { fenceAgentCommand, until } from './cluster-conf.js';
 

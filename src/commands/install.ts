@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AnvilError, CommandFailed, PromptCancelled, UsageError, VerifyFailed } from '../errors.js';
-import { output, say, setOutput, warn } from '../output.js';
+import { output, say, setOutput } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
 import { maskAnswers, secretValues } from '../plan/derive.js';
@@ -316,7 +316,7 @@ async function connectOnLab(s: Connectable, labClock: Clock, withinMs = 20 * 60_
  * Why a lab served by another process cannot answer any more, if it cannot: that process has stopped.
  * NOTE: without this, a dead lab looks like a node rebooting, and the run retries for minutes.
  */
-function labGone(lab: { pid?: number } | null, labDir: string): { why: string; hint: string } | undefined {
+function labGone(lab: { pid?: number | null } | null, labDir: string): { why: string; hint: string } | undefined {
   if (!lab?.pid || !processGone(lab.pid)) return undefined;
   return {
     why: `the lab process serving it (pid ${lab.pid}, ${labDir}) has stopped`,
@@ -328,23 +328,11 @@ const downWait = (r: TransportRequest) => (r.mayBeDown ? 0 : undefined);
 
 /** The lab (`<state>/lab`): a lab already running from that folder, or one started in this process. */
 async function labTransports(r: TransportRequest): Promise<TransportSet> {
-  // NOTE: the specifier is a variable so builds without the lab still compile and run.
-  const spec = '../lab/index.js';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let lab: any;
-  try {
-    lab = await import(spec);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('lab'))
-      throw new AnvilError(
-        'the lab is not available in this build (src/lab/index.ts is missing)',
-        'install on real nodes: drop --lab',
-      );
-    throw e;
-  }
-  if (typeof lab.startLab !== 'function') throw new AnvilError('the lab module does not export startLab()');
+  // NOTE: the lab is part of every build and imported as any module is (DESIGN: no import by a computed
+  // name); loaded on demand so that a run on real nodes does not load the simulator.
+  const lab = await import('../lab/index.js');
   const labDir = join(r.stateDir, 'lab');
-  const running = typeof lab.findRunningLab === 'function' ? await lab.findRunningLab(labDir) : null;
+  const running = await lab.findRunningLab(labDir);
   const handle = running
     ? null
     : await lab.startLab({ stateDir: labDir, answers: r.answers, answersFile: r.answersFile });
@@ -354,9 +342,9 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
   try {
     const { LAB_SIMULATED_STEPS } = await import('../lab/capabilities.js');
     const { inProcessController, remoteController } = await import('../lab/lab-controller.js');
-    if (handle && typeof handle.transports === 'function') {
+    if (handle) {
       const ctl = inProcessController(handle.world);
-      const transports = handle.transports() as Record<string, Transport>;
+      const transports = handle.transports();
       try {
         for (const [name, t] of Object.entries(transports))
           await connectOrNote(
@@ -370,12 +358,14 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
       }
       return { transports, close: stop, executableSteps: LAB_SIMULATED_STEPS, lab: ctl };
     }
-    const where = (running ?? handle) as {
+    // NOTE: one of the two is set: a lab already served from this folder, or the one started above.
+    const served = (running ?? handle)!;
+    const where = served as {
       nodes: Record<string, { host: string; port: number; hostKeyFingerprint: string }>;
       clientKeyPath: string;
     };
     const { NodeSession } = await import('../remote/node-session.js');
-    const ctl = remoteController((running ?? handle).control, where.clientKeyPath);
+    const ctl = remoteController(served.control, where.clientKeyPath);
     const sessions = r.answers.nodes.map((n) => {
       const ep = where.nodes[n.name];
       if (!ep)
@@ -583,11 +573,11 @@ async function runLogged(
     readOnly: !!o.check,
     // NOTE: connect-time questions (host keys, passwords) go to the log too; a password as ********.
     ask: async <T>(q: Record<string, unknown>): Promise<T> => {
-      const message = String(q.message ?? '');
+      const message = String((q.message as string | undefined) ?? '');
       try {
         const a = await (deps.ask ?? askOnTerminal)<T>(q);
         runLog.question(
-          String(q.type ?? ''),
+          String((q.type as string | undefined) ?? ''),
           message,
           q.type === 'confirm' ? (a ? 'yes' : 'no') : a,
           q.type === 'password',
@@ -658,7 +648,8 @@ async function runLogged(
       runLog.write(`✖ ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
     }
     runLog.close(`${result.outcome} (exit ${code})`);
-    throw e;
+    if (e instanceof Error) throw e;
+    throw new AnvilError('the run failed');
   }
   runLog.close(`${result.outcome} (exit ${code})`);
   if (result.outcome === 'interrupted') throw new Interrupted(store.dir);

@@ -46,6 +46,7 @@ export function wrapLine(line: string, width: number): string[] {
   const plain = line.replace(ANSI, '');
   if (!Number.isFinite(width) || width < 20 || plain.length <= width) return [line];
   // NOTE: wrapped as plain text; a coloured line keeps its colour on the first row only.
+  // eslint-disable-next-line no-control-regex -- the colour codes are ANSI escapes
   const color = plain === line ? undefined : (/^((?:\u001b\[[0-9;]*m)*)/.exec(line)?.[1] ?? '');
   const lead = /^ */.exec(plain)![0].length;
   const indent = ' '.repeat(Math.min(lead + 2, Math.floor(width / 2)));

@@ -104,6 +104,7 @@ export class ListrPrompter implements Prompter {
       try {
         return await this.task
           .prompt(ListrEnquirerPromptAdapter)
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument -- enquirer takes `stdin`, which the adapter's option type leaves out
           .run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);
       } catch (e) {
         // NOTE: enquirer reports Ctrl-C/Esc as a PromptError (or rejects with nothing at all).

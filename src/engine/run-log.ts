@@ -206,6 +206,7 @@ export class RunLog {
           this.write(pending.slice(0, nl));
           pending = pending.slice(nl + 1);
         }
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- Writable.write's own arguments, passed through
         return dest.write(chunk, enc, cb);
       }) as Writable['write'];
       return w;

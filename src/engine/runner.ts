@@ -413,6 +413,7 @@ export class Runner {
     return this.interrupted || this.stopped !== undefined;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- listr2's renderer type parameters, which the runner does not pin
   private stepTask(step: Step): ListrTask<unknown, any, any> {
     return {
       title: `${step.title} (${step.id})`,

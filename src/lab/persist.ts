@@ -32,6 +32,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
 import { AnvilError } from '../errors.js';
 import type { LabWorld } from './types.js';
 import { generateEd25519 } from '../remote/ed25519.js';
@@ -71,7 +72,8 @@ export function loadOrCreateKeyPair(path: string, comment: string): LabKeyPair {
       `cannot parse lab key ${path}: ${parsed.message}`,
       'delete the file to have a new key generated',
     );
-  const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+  const keys: ParsedKey[] = Array.isArray(parsed) ? (parsed as ParsedKey[]) : [parsed];
+  const key = keys[0];
   const blob = key.getPublicSSH();
   const publicKey = `${key.type} ${blob.toString('base64')} ${comment}`;
   // NOTE: rewrite a lost .pub from the private key rather than failing.

@@ -19,7 +19,7 @@ function dupes<T>(items: { value: T; path: string }[], what: string, fix: string
     if (value === undefined || value === null) continue;
     const key = String(value).toLowerCase();
     const first = seen.get(key);
-    if (first) out.push({ path, message: `${what} "${value}" is already used by ${first}; ${fix}` });
+    if (first) out.push({ path, message: `${what} "${String(value)}" is already used by ${first}; ${fix}` });
     else seen.set(key, path);
   }
   return out;

@@ -66,7 +66,8 @@ export function fmtTime(iso: string | undefined): string {
 export type HashOf = (taskId: string, nodeKey: string) => string | undefined;
 
 function row(node: string, r: TaskRecord | undefined, secrets: string[], hash: string | undefined): BuiltRow {
-  const s = (v: unknown) => redact(v === undefined || v === null ? '' : String(v as string), secrets);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- evidence details are strings, numbers and booleans
+  const s = (v: unknown) => redact(v === undefined || v === null ? '' : String(v), secrets);
   return {
     node,
     status: r ? s(r.status) : 'not run',

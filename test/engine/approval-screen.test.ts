@@ -63,7 +63,7 @@ describe('the approval screen', () => {
     expect(s).toContain('      $ service demo restart');
     expect(s).toContain('2 task×node records of this step done earlier and unchanged');
     expect(s).toContain('If you skip this step: nothing works.');
-    // eslint-disable-next-line no-control-regex
+
     expect(s).not.toMatch(/\u001b\[/);
   });
 

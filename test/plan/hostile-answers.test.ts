@@ -21,7 +21,6 @@ import { renderClusterConf } from '../../steps/cluster-conf.js';
 
 const EXAMPLE = 'examples/tutorial.anvil.yaml';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function issuesOf(mutate: (a: any) => void, env: NodeJS.ProcessEnv = {}): string[] {
   const a = parse(readFileSync(EXAMPLE, 'utf8'));
   mutate(a);

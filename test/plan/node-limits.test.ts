@@ -10,12 +10,11 @@ import { AnswersInvalid } from '../../src/errors.js';
 
 const EXAMPLE = 'examples/tutorial.anvil.yaml';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Raw = any;
 
 /** The issues of the example answers changed by `mutate`, as `path: message` lines. */
 function issuesOf(mutate: (a: Raw) => void): string[] {
-  const a = parse(readFileSync(EXAMPLE, 'utf8')) as Raw;
+  const a = parse(readFileSync(EXAMPLE, 'utf8'));
   mutate(a);
   try {
     validateAnswers(a, 'test', {});

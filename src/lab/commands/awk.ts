@@ -821,6 +821,7 @@ function run(
     return '';
   };
   const truth = (v: unknown) =>
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- awk values are strings or numbers
     v === undefined ? false : typeof v === 'number' ? v !== 0 : isNumStr(String(v)) ? Number(v) !== 0 : v !== '';
   // NOTE: awk runs synchronously in the lab's one thread: nested endless loops would freeze both
   // nodes, so the loop turns of one program are counted and a runaway program is stopped.

@@ -944,7 +944,7 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   };
   const ctl = new AbortController();
   let byNode = RUNNING_HANDLERS.get(world);
-  if (!byNode) RUNNING_HANDLERS.set(world, (byNode = new Map()));
+  if (!byNode) RUNNING_HANDLERS.set(world, (byNode = new Map<string, Set<AbortController>>()));
   const mine = byNode.get(node.name) ?? new Set<AbortController>();
   byNode.set(node.name, mine);
   mine.add(ctl);

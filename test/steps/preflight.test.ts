@@ -24,7 +24,13 @@ describe('preflight.node', () => {
     expect((await t.verify!(fakeContext(p, f, f))).summary).toBe(
       'CentOS release 6.2 (Final); an-node01.alteeve.ca; root; /dev/sda present',
     );
-    expect(t.commands!(p, n1)).toEqual(['cat /etc/redhat-release', 'uname -n', 'id -u', 'test -b /dev/sda']);
+    expect(t.commands!(p, n1)).toEqual([
+      'cat /etc/redhat-release',
+      'uname -n',
+      'id -u',
+      'test -b /dev/sda',
+      'cat /proc/mounts /proc/swaps /etc/fstab',
+    ]);
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadAnswers } from '../../src/plan/load.js';
 import { derivePlan, type Plan } from '../../src/plan/derive.js';
 import type { NodeHandle, TaskContext } from '../../src/engine/types.js';
-import { drbdPartitions, printFreeCommand } from '../../steps/drbd-partitions.js';
+import { drbdPartitions, printFreeCommand, REREAD_WARNING } from '../../steps/drbd-partitions.js';
 import { parsePartedHuman } from '../../src/verify/parted.js';
 import { createWorld } from '../../src/lab/world.js';
 import { scratch, cleanup } from './helpers/netns.js';
@@ -94,7 +94,11 @@ describe.skipIf(skip)('drbd-partitions with real parted on a loop device', () =>
     expect(replayed.length).toBeGreaterThanOrEqual(9);
     for (const real of replayed) {
       const l = await lab.exec(real.cmd);
-      expect({ cmd: real.cmd, code: l.code }).toEqual({ cmd: real.cmd, code: real.code });
+      // NOTE: the lab's sda is the running system's disk, so its parted 2.1 cannot make the kernel
+      // re-read the table and exits 1 with the tutorial's warning (lines 2200-2202); the loop device
+      // here is not in use and real parted exits 0. Same table either way (checked below).
+      const busy = real.code === 0 && l.code === 1 && REREAD_WARNING.test(l.stdout + l.stderr);
+      expect({ cmd: real.cmd, code: busy ? 0 : l.code }).toEqual({ cmd: real.cmd, code: real.code });
       if (/ print free$/.test(real.cmd)) expect(rows(l.stdout)).toBe(rows(real.stdout));
     }
     expect(rows((await lab.exec(printFreeCommand(plan))).stdout)).toBe(rows(after));

@@ -95,6 +95,9 @@ describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
     // NOTE: OpenSSH's restart replaces the listener only; the running session is untouched.
     expect((await s.exec('uname -n')).stdout.trim()).toBe(n2.plan.fqdn);
     await n2.killAll();
+    // NOTE: on a loaded machine the client may not have seen the close yet; a command sent into a
+    // connection that is dying has an unknown fate and is rightly not sent again, so wait for the close.
+    for (let i = 0; i < 250 && !/closed/.test(log.join('\n')); i++) await new Promise((r) => setTimeout(r, 20));
     await n2.start();
     const r = await s.exec('echo $PPID');
     expect(r.code).toBe(0);

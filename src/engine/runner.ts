@@ -851,8 +851,10 @@ export class Runner {
         delete rec.finishedAt;
         delete rec.error;
         rec.runs = (rec.runs ?? 0) + 1;
-        // NOTE: a destructive task is on disk as `running` before it touches the node.
-        store.save(task.kind === 'once');
+        // NOTE: every record so far is on disk before this task touches the node: a task that goes on
+        // from an earlier one may undo what that one's verify or done probe reads (DRBD stopped after
+        // `new-current-uuid`), so an earlier completion lost to a kill could never be recognised again.
+        store.save(true);
         started = true;
         this.executed.push(`${task.id}@${key}`);
         for (const f of writes) await ctx.node.writeFile(f.path, f.content, { mode: f.mode, backup: f.backup });

@@ -360,9 +360,9 @@ export class StateStore {
    * Checkpoint. Each write is atomic and durable (temp, fsync, rename), but writes are coalesced to
    * at most one per `minIntervalMs`; `urgent` writes at once.
    *
-   * NOTE: coalescing is safe because resume never trusts a record blindly: a task whose completion
-   * did not reach the disk is verified (or re-run if safe) again, and a `once` task always consults its
-   * `done` probe. The runner saves `urgent` before a `once` task's side effects and flushes at the end.
+   * NOTE: coalescing is safe because the runner saves `urgent` before any task touches a node: a
+   * completion that did not reach the disk is one nothing has gone on from yet, so resume's verify (or a
+   * `once` task's `done` probe) still sees it. It also flushes at the end.
    */
   save(urgent = false): void {
     if (this.failed) throw this.failed;

@@ -16,7 +16,15 @@ import { clock } from '../src/util/clock.js';
 import { storageProblems, storageService, vmProblems } from './cluster-conf.js';
 import { enableVm, vmsOf } from './vm-services.js';
 import { HANG_DETACHED } from './fence-drive.js';
-import { answers, ensureNodesUp, handleOf, powerOnAgents, until, waitForNodeBack } from './cluster-ops.js';
+import {
+  answers,
+  enableStorageLeftOff,
+  ensureNodesUp,
+  handleOf,
+  powerOnAgents,
+  until,
+  waitForNodeBack,
+} from './cluster-ops.js';
 import { markSyslog, syslogSeconds, syslogSince } from './syslog.js';
 import { sleep } from '../src/util/sleep.js';
 import { rebootAndWait } from './reboot.js';
@@ -168,16 +176,7 @@ export async function bringToIdeal(ctx: DriveContext, task: string): Promise<str
         .map((n) => `${n.fqdn} not online with rgmanager`),
     ACCEPT_TIMING.serviceMs,
   );
-  for (const n of p.nodes) {
-    const s = clustatService(c0, `service:${storageService(n)}`);
-    if (s?.state === 'disabled' || s?.state === 'failed' || s?.state === 'stopped') {
-      did.push(`enabled service:${storageService(n)} on ${n.name}`);
-      if (s.state === 'failed') await handleOf(ctx, n).sh(`clusvcadm -d ${storageService(n)}`, { timeoutMs: 600_000 });
-      await handleOf(ctx, n).sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, {
-        timeoutMs: (p.storage.drbd.wfcTimeout + 300) * 1000,
-      });
-    }
-  }
+  did.push(...(await enableStorageLeftOff(ctx, c0)));
   if (await settleGuests(ctx)) did.push('waited for rgmanager to recover a guest crashed by an interrupted test');
   const c1 = await expectClustat(
     task,

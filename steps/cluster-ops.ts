@@ -12,7 +12,8 @@ import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, type CmanStatus } from '../src/verify/cman-status.js';
 import { parseProcDrbd } from '../src/verify/proc-drbd.js';
 import { q } from '../src/engine/shell.js';
-import { fenceAgentCommand, until } from './cluster-conf.js';
+import { fenceAgentCommand, storageService, until } from './cluster-conf.js';
+import { clustatService, type Clustat } from '../src/verify/clustat.js';
 
 export { until };
 
@@ -60,6 +61,30 @@ export async function ensureBothMembers(
       );
     }
   }
+}
+
+/**
+ * Enable, each on its own node, the storage services `c` shows disabled, stopped or failed (a failed
+ * one is disabled first, as rgmanager requires): what an interrupted test that stops storage leaves
+ * behind. Both at once, as the tutorial asks (the first DRBD waits wfc-timeout for its peer). Returns
+ * what it did, in words.
+ */
+export async function enableStorageLeftOff(ctx: TaskContext, c: Clustat): Promise<string[]> {
+  const p = ctx.plan;
+  const off = p.nodes.filter((n) =>
+    /^(disabled|stopped|failed)$/.test(clustatService(c, `service:${storageService(n)}`)?.state ?? ''),
+  );
+  await Promise.all(
+    off.map(async (n) => {
+      const h = handleOf(ctx, n);
+      if (clustatService(c, `service:${storageService(n)}`)?.state === 'failed')
+        await h.sh(`clusvcadm -d ${storageService(n)}`, { timeoutMs: 600_000 });
+      await h.sh(`clusvcadm -e ${storageService(n)} -m ${n.fqdn}`, {
+        timeoutMs: (p.storage.drbd.wfcTimeout + 300) * 1000,
+      });
+    }),
+  );
+  return off.map((n) => `enabled service:${storageService(n)} on ${n.name}`);
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   waitFor,
   writeConfTask,
 } from './cluster-conf.js';
-import { handleOf, until } from './cluster-ops.js';
+import { enableStorageLeftOff, handleOf, until } from './cluster-ops.js';
 
 const STOP_START = 'storage-services.stop-start';
 
@@ -64,6 +64,11 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
   const timeoutMs = (p.storage.drbd.wfcTimeout + 300) * 1000;
   const svc = (n: PlanNode) => `service:${storageService(n)}`;
   const state = (c: Clustat, n: PlanNode) => clustatService(c, svc(n));
+  // NOTE: an interrupted attempt (a killed install) may have left one or both storage services
+  // disabled: enable them on their nodes first, as the test's own last stage does.
+  const before = await readClustat(ctx.node).catch(() => undefined);
+  const recovered = before ? await enableStorageLeftOff(ctx, before) : [];
+  for (const r of recovered) ctx.log(`${r} (left off by an interrupted attempt)`);
   const ready = await clustatUntil(
     ctx.node,
     'both storage services started',
@@ -83,6 +88,7 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
       `${guests.map((x) => x.name).join(', ')} started there: migrate or stop them first (clusvcadm -M / -d), then re-run this test`,
     );
   const details: Record<string, string> = {};
+  if (recovered.length) details.recovered = recovered.join('; ');
   const off = await h(a).sh(`clusvcadm -d ${storageService(a)}`, { timeoutMs: 600_000 });
   if (!off.includes(`Local machine disabling ${svc(a)}...Success`))
     throw new VerifyFailed(STOP_START, a.name, `Local machine disabling ${svc(a)}...Success`, off.trim());

@@ -316,6 +316,14 @@ export const TARGETED: readonly TargetedSeed[] = [
     killAt: [{ cmd: /^tail -n \+\d+ \/var\/log\/messages$/, nth: 3, delayMs: 300 }],
   },
   {
+    name: 'storage stop/start: killed with one storage service disabled, then again with both disabled',
+    step: 'storage-services',
+    killAt: [
+      { cmd: /^clusvcadm -d storage_/, nth: 1 },
+      { cmd: /^clusvcadm -d storage_/, nth: 2 },
+    ],
+  },
+  {
     name: 'acceptance: a node rebooting in its withdrawal, then a guest just relocated by the VM-crash test',
     step: 'acceptance',
     killAt: [

@@ -4,7 +4,7 @@
  * without a word about a lock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, startCli } from '../helpers/cli-process.js';
@@ -62,4 +62,37 @@ describe('signals on the real CLI', () => {
     expect(again.code, again.stderr + again.stdout).toBe(EXIT.ok);
     expect(again.stderr).not.toMatch(new RegExp(`stale lock ${state}/lock\\b`));
   });
+
+  /**
+   * A preload that sends the process `signal` the moment the first SIGTERM listener is added: the
+   * launcher's own, while the CLI's modules are still to load (node catches SIGINT/SIGTERM from the
+   * start anyway, to reset the terminal, so the process's signal mask cannot tell this moment).
+   */
+  function preload(): string {
+    const f = join(work, 'signal-at-first-listener.cjs');
+    writeFileSync(
+      f,
+      `const on = process.on; let sent = false;\n` +
+        `process.on = function (ev, fn) { const r = on.call(this, ev, fn); if (ev === 'SIGTERM' && !sent) { sent = true; process.kill(process.pid, process.env.ANVIL_TEST_SIGNAL); } return r; };\n`,
+    );
+    return `--require ${f}`;
+  }
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s while the modules still load: exit 130 with a word, no lock left',
+    async (signal) => {
+      const state = join(work, `${signal}-loading`);
+      const run = startCli(['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state], {
+        cwd: work,
+        env: { ...env, NODE_OPTIONS: preload(), ANVIL_TEST_SIGNAL: signal },
+      });
+      const r = await run.done;
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.interrupted);
+      // NOTE: the launcher's words: no command had started, so there is nothing to resume.
+      expect(r.stderr).toContain(`✖ interrupted (${signal})`);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(existsSync(join(state, 'lock'))).toBe(false);
+    },
+  );
 });

@@ -19,6 +19,17 @@ export const DESTRUCTIVE: RegExp[] = [
   /^nohup \/shared\/provision\/\S+\.sh .*/,
 ];
 
+/**
+ * Whether a journal line is a command the lab cancelled before it started: exit 129 (its SSH channel
+ * closed, the wizard killed) on a line of one simple command. The lab stops a cancelled command only
+ * between steps (src/lab/shell/budget.ts `RunBudget.tick`), never inside a program, so such a line never
+ * ran; the wizard's probe of the node rightly sends it again. A line of several commands may have run
+ * part of itself, and counts.
+ */
+function neverStarted(cmd: string, code: number | string | undefined): boolean {
+  return Number(code) === 129 && !/[;&|\n]/.test(cmd);
+}
+
 /** Per node, destructive command strings seen more than once in a lab journal folder. */
 export function repeatedDestructive(labDir: string, nodes: string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -28,7 +39,8 @@ export function repeatedDestructive(labDir: string, nodes: string[]): Record<str
     const seen = new Map<string, number>();
     for (const line of readFileSync(f, 'utf8').split('\n')) {
       if (!line) continue;
-      const cmd = (JSON.parse(line) as { cmd?: string }).cmd ?? '';
+      const { cmd = '', code } = JSON.parse(line) as { cmd?: string; code?: number | string };
+      if (neverStarted(cmd, code)) continue;
       if (DESTRUCTIVE.some((re) => re.test(cmd))) seen.set(cmd, (seen.get(cmd) ?? 0) + 1);
     }
     const twice = [...seen].filter(([, k]) => k > 1).map(([c, k]) => `${c} (×${k})`);

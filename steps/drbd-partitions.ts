@@ -8,7 +8,7 @@ import type { Plan, PlanResource } from '../src/plan/derive.js';
 import { partitionBounds } from '../src/plan/derive.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
 import { q } from '../src/engine/shell.js';
-import { FREE_START_KEY } from '../src/engine/captured.js';
+import { FREE_START_KEY, freeStartKey } from '../src/engine/captured.js';
 import { largestFree, parsePartedHuman, partitionNumbers, toBytes, type PartedTable } from '../src/verify/parted.js';
 import { rebootAndWait } from './reboot.js';
 
@@ -264,6 +264,17 @@ export const drbdPartitions: Step = {
                 `\`${printFreeCommand(p)}\` shows no Free Space row`,
               );
             start = free.start;
+            // NOTE: the plan (and the runbook's mkpart lines) has one start for both nodes. Each node
+            // records its own first; the second to do so (captures are synchronous, so one always sees
+            // the other's) refuses a different start instead of silently replacing the first's.
+            const peer = ctx.peer.plan.name;
+            const theirs = ctx.captured<string>(freeStartKey(peer));
+            ctx.capture(freeStartKey(node), start);
+            if (theirs !== undefined && theirs !== start)
+              throw new AnvilError(
+                `${node}: the free space of ${p.storage.disk} starts at ${start}, on ${peer} at ${theirs}: the tutorial's nodes are identical and the plan has one start for both`,
+                `set storage.freeStart to a position free on both nodes (the later one, ${[start, theirs].sort((a, b) => parseFloat(b) - parseFloat(a))[0]}, if the units match), then resume`,
+              );
             ctx.capture(FREE_START_KEY, start);
             ctx.log(`${node}: free space of ${p.storage.disk} starts at ${start} (${free.size} free)`);
           }

@@ -12,6 +12,8 @@ import type { StateFile } from '../state/types.js';
 export const nicsKey = (node: string) => `nics.${node}`;
 /** Capture key of the parted start of the free space (e.g. "47.5GB"). */
 export const FREE_START_KEY = 'partitions.freeStart';
+/** Capture key of one node's own free-space start: the two must agree (the plan has one start). */
+export const freeStartKey = (node: string) => `${FREE_START_KEY}.${node}`;
 
 /** The plan from the answers plus what was captured so far. */
 export function planWithCaptured(answers: Answers, captured: Record<string, unknown>): Plan {

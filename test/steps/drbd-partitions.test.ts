@@ -70,7 +70,7 @@ if (!haveParted) console.warn('SKIP real parted tests: parted not installed (apt
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function image(): string {
+function image(rootEnd = '45569MiB'): string {
   const dir = mkdtempSync(join(tmpdir(), 'anvil-parted-'));
   dirs.push(dir);
   const img = join(dir, 'disk.img');
@@ -83,7 +83,7 @@ function image(): string {
   run('mkpart primary ext4 1MiB 513MiB');
   run('set 1 boot on');
   run('mkpart primary linux-swap 513MiB 4609MiB');
-  run('mkpart primary ext4 4609MiB 45569MiB');
+  run(`mkpart primary ext4 4609MiB ${rootEnd}`);
   return img;
 }
 
@@ -155,6 +155,22 @@ describe.skipIf(!haveParted)('creating the partitions with GNU parted on a 500G 
       expect(spawnSync('parted', ['-s', '-m', img, 'unit', 's', 'print'], { encoding: 'utf8' }).stdout).toBe(before);
       expect(node.reconnects).toBe(1);
     });
+
+  it('refuses nodes whose free space starts at different places (the plan has one start), changing nothing', async () => {
+    const [a, b] = tutorial.nodes;
+    const imgA = image();
+    const imgB = image('50000MiB');
+    const nodeA = imageNode(tutorial, a, imgA);
+    const nodeB = imageNode(tutorial, b, imgB);
+    const captured = new Map<string, unknown>();
+    await task.run!(fakeContext(tutorial, nodeA, nodeB, { captured }));
+    const before = spawnSync('parted', ['-s', '-m', imgB, 'unit', 's', 'print'], { encoding: 'utf8' }).stdout;
+    await expect(task.run!(fakeContext(tutorial, nodeB, nodeA, { captured }))).rejects.toThrow(
+      /an-node02: the free space of \/dev\/sda starts at 52\.4GB, on an-node01 at 47\.8GB/,
+    );
+    expect(spawnSync('parted', ['-s', '-m', imgB, 'unit', 's', 'print'], { encoding: 'utf8' }).stdout).toBe(before);
+    expect(captured.get(FREE_START_KEY)).toBe('47.8GB');
+  });
 
   it('refuses a partly partitioned disk and partition numbers parted would not give', async () => {
     const img = image();

@@ -2,7 +2,7 @@
  * Bonds and the IFN bridge: back up the installer's ifcfg-ethX files, write the bridge, the three
  * active/passive bonds and the six slave interfaces, restart the network and read the bonds back.
  */
-import type { FileSpec, NodeHandle, Step, TaskContext } from '../src/engine/types.js';
+import type { Evidence, FileSpec, NodeHandle, Step, TaskContext } from '../src/engine/types.js';
 import type { Bond, Plan, PlanNode } from '../src/plan/derive.js';
 import { NET_TITLES } from '../src/plan/derive.js';
 import { AnvilError, VerifyFailed } from '../src/errors.js';
@@ -211,6 +211,56 @@ async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promi
   if (out) log(`${node.plan.name}: /etc/init.d/network restart\n${out.trimEnd()}`);
 }
 
+/** The ifcfg files on the node are the planned ones (read back line by line). */
+async function verifyNetworkFiles(ctx: TaskContext): Promise<Evidence> {
+  const { plan, node } = ctx;
+  const n = node.plan;
+  const bad: string[] = [];
+  const files = networkFiles(plan, n);
+  for (const spec of files) {
+    const want = contentOf(spec, plan, n);
+    const seen = await node.readFile(spec.path);
+    if (seen === null) {
+      bad.push(`${spec.path} missing`);
+      continue;
+    }
+    const norm = (s: string) =>
+      s
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .filter(Boolean);
+    const [w, s] = [norm(want), norm(seen)];
+    const i = w.findIndex((l, k) => s[k] !== l);
+    if (i >= 0 || s.length !== w.length)
+      bad.push(
+        `${spec.path} line ${(i >= 0 ? i : w.length) + 1}: "${s[i >= 0 ? i : w.length] ?? ''}" instead of "${w[i] ?? ''}"`,
+      );
+  }
+  for (const i of n.ifaces) if (!i.mac) bad.push(`${i.dev}: no MAC recorded (run the NIC MAC capture step)`);
+  if (bad.length) throw new VerifyFailed('network.files', n.name, 'the ifcfg files as planned', bad.join('; '));
+  return { summary: `${files.length} ifcfg files as planned`, details: { files: files.length } };
+}
+
+/**
+ * A changed network answer on a configured node: write the files that differ, and leave the running
+ * network alone. `network restart` drops every bond for a moment; on a cluster member that loses the
+ * BCN (totem) and the SN (DRBD), and its peer fences it. The tutorial never restarts the network of a
+ * running cluster: the new files take effect at the node's next boot, which the to-do line asks for.
+ */
+async function reapplyNetworkFiles(ctx: TaskContext): Promise<void> {
+  const n = ctx.node.plan;
+  for (const spec of networkFiles(ctx.plan, n)) {
+    const content = contentOf(spec, ctx.plan, n);
+    if ((await ctx.node.readFile(spec.path)) !== content)
+      await ctx.node.writeFile(spec.path, content, { mode: spec.mode, backup: spec.backup });
+  }
+  const { problems, bonding } = await networkProblems(ctx);
+  if ([...bonding.values()].some(Boolean) && problems.length)
+    ctx.log(
+      `${n.name}: the new network settings are written but the running ones differ (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}): a reboot is needed for them to take effect; withdraw the node first (migrate its guests, stop rgmanager and cman), reboot, let it rejoin`,
+    );
+}
+
 export const network: Step = {
   id: 'network',
   title: 'Bonds and the IFN bridge',
@@ -275,33 +325,13 @@ export const network: Step = {
         ),
         ...n.ifaces.map((i) => `${i.dev}: HWADDR ${i.mac ?? '(captured)'}, slave of ${i.bond}`),
       ],
-      async verify(ctx) {
-        const { plan, node } = ctx;
-        const n = node.plan;
-        const bad: string[] = [];
-        const files = networkFiles(plan, n);
-        for (const spec of files) {
-          const want = contentOf(spec, plan, n);
-          const seen = await node.readFile(spec.path);
-          if (seen === null) {
-            bad.push(`${spec.path} missing`);
-            continue;
-          }
-          const norm = (s: string) =>
-            s
-              .split('\n')
-              .map((l) => l.trimEnd())
-              .filter(Boolean);
-          const [w, s] = [norm(want), norm(seen)];
-          const i = w.findIndex((l, k) => s[k] !== l);
-          if (i >= 0 || s.length !== w.length)
-            bad.push(
-              `${spec.path} line ${(i >= 0 ? i : w.length) + 1}: "${s[i >= 0 ? i : w.length] ?? ''}" instead of "${w[i] ?? ''}"`,
-            );
-        }
-        for (const i of n.ifaces) if (!i.mac) bad.push(`${i.dev}: no MAC recorded (run the NIC MAC capture step)`);
-        if (bad.length) throw new VerifyFailed('network.files', n.name, 'the ifcfg files as planned', bad.join('; '));
-        return { summary: `${files.length} ifcfg files as planned`, details: { files: files.length } };
+      verify: verifyNetworkFiles,
+      live: {
+        summary: () =>
+          'writes the changed ifcfg files; the running bonds, bridge and addresses keep their settings until the node reboots: the tool never restarts the network of a node in the cluster (a dropped BCN link gets it fenced by its peer); the run ends with a to-do to reboot each node in turn, withdrawn first',
+        commands: (p, n) => networkFiles(p, n).map((f) => `# write ${f.path} (only if it changed)`),
+        run: reapplyNetworkFiles,
+        verify: verifyNetworkFiles,
       },
     },
     {
@@ -347,6 +377,13 @@ export const network: Step = {
         ].join('\n');
       },
       async run(ctx) {
+        // NOTE: only ever before the cluster exists (step 5): on a member, a restart drops the BCN and
+        // its peer fences it. A re-apply the operator approved on a running cluster is refused here.
+        if ((await ctx.node.exec('/etc/init.d/cman status')).code === 0)
+          throw new AnvilError(
+            `${ctx.node.plan.name} is a running cluster member: the tool does not restart its network (the bonds drop for a moment, its peer would fence it)`,
+            'withdraw the node (migrate its guests, stop rgmanager and cman), reboot it so the ifcfg files take effect, let it rejoin; then resume',
+          );
         await restartNetwork(ctx.node, ctx.log);
         // NOTE: after a restart the first slave with link becomes active at once; the primary takes over
         // only after updelay, so wait for that (or for the deadline; verify then reports what it sees).

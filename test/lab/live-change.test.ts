@@ -214,6 +214,35 @@ describe('done stays done on a finished lab install', () => {
   );
 
   it(
+    'a bond option changed (updelay): the ifcfg files are written, the network is not restarted under the cluster, a to-do asks for a reboot',
+    { timeout: 300_000 },
+    async () => {
+      const edit = (y: string) => y.replace('updelay: 120000', 'updelay: 60000');
+      const dir = copyWith('bond', edit);
+      const j0 = journalLength(dir);
+      const { value: r, text } = await quietly(() =>
+        resume({ state: dir, yes: true }, { renderer: 'silent', signals: false }),
+      );
+      expect(r.outcome, text).toBe('complete');
+      expect(r.executed).toEqual(['network.files@an-node01', 'network.files@an-node02']);
+      const added = journalSince(dir, j0);
+      expect(added.filter((e) => e.kind === 'exec' && DISRUPTIVE.test(e.cmd ?? '')).map((e) => e.cmd)).toEqual([]);
+      const written = added.filter((e) => e.kind === 'write-start').map((e) => `${e.node} ${e.path}`);
+      expect(written.sort()).toEqual(
+        NODES.flatMap((n) => [0, 1, 2].map((b) => `${n} /etc/sysconfig/network-scripts/ifcfg-bond${b}`)).sort(),
+      );
+      const [probe] = Object.values(
+        await onNodes(dir, ['cat /etc/sysconfig/network-scripts/ifcfg-bond0', 'cat /proc/net/bonding/bond0']),
+      );
+      expect(probe[0]).toContain('updelay=60000');
+      // NOTE: the running bond keeps its settings until the node reboots.
+      expect(probe[1]).toContain('Up Delay (ms): 120000');
+      for (const n of NODES)
+        expect(text).toMatch(new RegExp(`- ${n}: the new network settings are written .*a reboot is needed`));
+    },
+  );
+
+  it(
     'fence and ricci passwords changed: ricci gets the new password on both nodes before the push that needs it; applied live',
     { timeout: 300_000 },
     async () => {

@@ -82,6 +82,15 @@ describe('network.restart run', () => {
     expect(ctx.logs.join('\n')).toContain('Shutting down interface bond0');
   });
 
+  it('refuses to restart the network of a running cluster member, touching nothing', async () => {
+    const node = bondedNode(p, n1);
+    node.on('/etc/init.d/cman status', 'cluster is running.\n');
+    const before = node.commands.length;
+    const err = await task('network.restart').run!(fakeContext(p, node, node)).catch((e: Error) => e);
+    expect(String(err)).toContain('an-node01 is a running cluster member: the tool does not restart its network');
+    expect(node.commands.slice(before)).toEqual(['/etc/init.d/cman status']);
+  });
+
   it('reconnects again when the session drops while it looks for the marker', async () => {
     const node = bondedNode(p, n1);
     let polls = 0;

@@ -196,6 +196,9 @@ async function verifyDrbdFiles(ctx: TaskContext) {
     `degr-wfc-timeout ${p.storage.drbd.degrWfcTimeout};`,
     `fence-peer ${p.storage.drbd.fencePeer};`,
     ...p.resources.flatMap((res) => [
+      // NOTE: drbdadm 8.3 (drbdadm_main.c, dump) says whether this node's `uname -n` matches one of the
+      // resource's `on` sections (tutorial 2496): "ignored" means the node would never attach it.
+      `# resource ${res.name} on ${ctx.node.plan.fqdn}: not ignored, not stacked`,
       `resource ${res.name} {`,
       ...p.nodes.map((m) => `address ipv4 ${m.sn}:${res.port};`),
       `device ${res.device} minor ${res.minor};`,

@@ -154,6 +154,17 @@ describe('drbd-config first start', () => {
     await expect(task('drbd-config.files').verify!(fakeContext(p, n, n))).rejects.toThrow(
       'dump lacks: address ipv4 10.10.0.2:7790;',
     );
+    // a node whose `uname -n` is in no `on` section: drbdadm ignores the resource there
+    n.on(
+      'drbdadm dump',
+      readFileSync('test/fixtures/tutorial/outputs/drbdadm-dump.txt', 'utf8').replace(
+        '# resource r1 on an-node01.alteeve.ca: not ignored, not stacked',
+        '# resource r1 on an-node01.alteeve.ca: ignored, not stacked',
+      ),
+    );
+    await expect(task('drbd-config.files').verify!(fakeContext(p, n, n))).rejects.toThrow(
+      'dump lacks: # resource r1 on an-node01.alteeve.ca: not ignored, not stacked',
+    );
 
     expect(task('drbd-config.stop').commands!(p, p.nodes[0])).toEqual([
       '/etc/init.d/drbd stop',

@@ -968,7 +968,8 @@ export class Runner {
       if (this.o.yes) return undefined;
       const ok = await ctx.prompt.confirm(
         `${key}: ${task.title}\nThe tool can run this test itself, asking you before each destructive act. Run it now? (No: do it by hand with the checklist)`,
-        true,
+        // NOTE: a driven test crashes or powers off nodes: Enter alone never starts one (review N1).
+        false,
       );
       if (!ok) return undefined;
     }

@@ -78,14 +78,14 @@ async function driveStorageStopStart(ctx: DriveContext): Promise<Evidence> {
   // NOTE: stopping a node's storage under running guests fails on real nodes (clvmd cannot deactivate a
   // VG with open LVs, DRBD refuses to go Secondary while held open: lvm2 2.02.98 vgchange_activate(),
   // DRBD 8.3 SS_DEVICE_IN_USE) and leaves the service failed and the guests unmanaged (review N1/L1):
-  // never start this exercise while a vm: service runs on that node.
-  const guests = ready.services.filter((x) => x.name.startsWith('vm:') && x.state === 'started' && x.owner === a.fqdn);
+  // never start this exercise while a vm: service runs: it stops node 1's storage, then node 2's.
+  const guests = ready.services.filter((x) => x.name.startsWith('vm:') && x.state === 'started');
   if (guests.length)
     throw new VerifyFailed(
       STOP_START,
       a.name,
-      `no guest running on ${a.fqdn} before its storage is stopped`,
-      `${guests.map((x) => x.name).join(', ')} started there: migrate or stop them first (clusvcadm -M / -d), then re-run this test`,
+      'no guest running on either node before their storage is stopped',
+      `${guests.map((x) => `${x.name} on ${x.owner ?? '?'}`).join(', ')} started: disable them first (clusvcadm -d vm:NAME, in a maintenance window), then re-run this test`,
     );
   const details: Record<string, string> = {};
   if (recovered.length) details.recovered = recovered.join('; ');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadAnswers } from '../../src/plan/load.js';
 import { derivePlan, type Plan } from '../../src/plan/derive.js';
-import type { Task } from '../../src/engine/types.js';
+import type { DriveContext, Task } from '../../src/engine/types.js';
 import { AnvilError, CommandFailed, VerifyFailed } from '../../src/errors.js';
 import { fakeContext, runTask } from '../helpers/fake-node.js';
 import { fakeCluster, type StdinFakeNode } from '../helpers/fake-cman-cluster.js';
@@ -121,5 +121,23 @@ describe('storage-services', () => {
     expect(await unsafe(fakeContext(p, a, b))).toMatch(
       /guests run on them \(an-node01: vm01-dev; an-node02: vm03-db\); disable them first/,
     );
+  });
+
+  it('the stop/start drive itself refuses while a guest runs on either node, before stopping anything', async () => {
+    const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
+    const { a, b, model } = afterFoundation(p);
+    for (const n of p.nodes) model.running.get(n.name)!.add('rgmanager');
+    model.rg.set('service:storage_an01', { state: 'started', owner: p.nodes[0].fqdn });
+    model.rg.set('service:storage_an02', { state: 'started', owner: p.nodes[1].fqdn });
+    model.rg.set('vm:vm03-db', { state: 'started', owner: p.nodes[1].fqdn });
+    const ctx = {
+      ...fakeContext(p, a, b),
+      lab: false,
+      confirmDestructive: async () => true,
+    } as unknown as DriveContext;
+    const err = await task('stop-start').gate!.drive!(ctx).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(VerifyFailed);
+    expect(String((err as Error).message)).toContain('vm:vm03-db on an-node02.alteeve.ca started: disable them first');
+    expect([...a.commands, ...b.commands].filter((c) => c.startsWith('clusvcadm'))).toEqual([]);
   });
 });

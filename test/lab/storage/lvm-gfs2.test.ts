@@ -11,6 +11,9 @@ import { destructiveLog } from '../../../src/lab/storage/index.js';
 import { LVM_CONF } from '../../../src/lab/seed/stock-files.js';
 import { call, connect, sftpOf } from '../../helpers/lab-ssh-client.js';
 import { tutorial } from '../helpers.js';
+import { derivePlan } from '../../../src/plan/derive.js';
+import { loadAnswers } from '../../../src/plan/load.js';
+import { fstabEcho, fstabLine } from '../../../steps/gfs2.js';
 
 async function withGfs2(journals = 2) {
   const x = await initialised('examples/tutorial.anvil.yaml', { freeStart: '47.5GB' });
@@ -190,5 +193,12 @@ describe('GFS2', () => {
     expect(await ok(n1, '/etc/init.d/gfs2 stop')).toBe(
       'Unmounting GFS2 filesystem (/shared):                      [  OK  ]\n',
     );
+  });
+
+  it("the runbook's fstab one-liner (tutorial) prints exactly the line the tool writes over SFTP", async () => {
+    const { n1, ok } = await withGfs2();
+    const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
+    const uuid = /uuid = (\S+)/.exec(await ok(n1, `gfs2_tool sb ${p.gfs2.device} uuid`))![1];
+    expect(await ok(n1, fstabEcho(p))).toBe(`${fstabLine(p, uuid)}\n`);
   });
 });

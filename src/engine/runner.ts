@@ -39,6 +39,7 @@ import { notCheckedReason } from './drift.js';
 import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
 import { clock, readOnlyClock, useClock } from '../util/clock.js';
+import { withoutCursorCodes } from '../util/plain-stream.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -386,10 +387,12 @@ export class Runner {
   private listrOptions(): Record<string, unknown> {
     const renderer: RendererName = this.o.renderer ?? (output().isTTY ? 'default' : 'simple');
     const out = output();
-    // NOTE: the non-interactive renderers write through our output module, so tests and pipes see them.
+    // NOTE: the non-interactive renderers write through our output module, so tests and pipes see them;
+    // not a terminal: no cursor codes (listr2 hides the cursor on stdout around every question).
+    const stdout = out.isTTY ? out.out : withoutCursorCodes(out.out);
     const logger = () =>
       new ListrLogger({
-        processOutput: new ProcessOutput(out.out as NodeJS.WriteStream, out.err as NodeJS.WriteStream),
+        processOutput: new ProcessOutput(stdout as NodeJS.WriteStream, out.err as NodeJS.WriteStream),
       });
     return {
       renderer,

@@ -638,6 +638,14 @@ async function runLogged(
   for (const line of summaryLines(steps, store, result, runbook)) say(line);
   for (const line of runLog.summaryLines(pendingTodo(result, store.dir))) say(line);
   const code = result.error instanceof PromptCancelled ? EXIT.interrupted : exitCodeFor(result.outcome);
+  // NOTE: Ctrl-C at a question reaches us as a cancelled question (the terminal is in raw mode, no
+  // SIGINT): it ends as an interrupt does, with the exact command that carries on.
+  if (result.error instanceof PromptCancelled) {
+    const e = new Interrupted(store.dir);
+    runLog.write(e.message);
+    runLog.close(`${result.outcome} (exit ${code})`);
+    throw e;
+  }
   if (result.outcome === 'failed' || result.outcome === 'aborted') {
     const e = result.error ?? new AnvilError(result.stop?.message ?? 'the run failed');
     if (e instanceof AnvilError) {

@@ -40,6 +40,7 @@ import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
 import { clock, readOnlyClock, useClock } from '../util/clock.js';
 import { withoutCursorCodes } from '../util/plain-stream.js';
+import { QuietSpinner } from './quiet-spinner.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -399,7 +400,9 @@ export class Runner {
       fallbackRenderer: 'simple',
       // NOTE: collapseSkips off: a skipped step keeps its title, the reason shows beside it (not instead).
       rendererOptions:
-        renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : { collapseSkips: false },
+        renderer === 'simple' || renderer === 'verbose'
+          ? { logger: logger() }
+          : { collapseSkips: false, spinner: new QuietSpinner() },
       fallbackRendererOptions: { logger: logger() },
       silentRendererCondition: renderer === 'silent',
       registerSignalListeners: false,

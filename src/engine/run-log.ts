@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Output } from '../output.js';
 import { redact } from '../plan/derive.js';
-import type { Prompter } from './types.js';
+import type { Evidence, Prompter } from './types.js';
 
 /** The log's file name inside the state folder. */
 export const RUN_LOG_FILE = 'install.log';
@@ -170,6 +170,18 @@ export class RunLog {
     this.taskStarts.delete(`${task}@${key}`);
     if (outcome !== 'stopped') this.tally[outcome]++;
     this.write(`task ${task} on ${key}: ${outcome}${detail ? ` (${detail})` : ''} in ${elapsedText(Date.now() - t0)}`);
+  }
+
+  /**
+   * What a task saw on a node (its evidence, as kept in the state file): the summary; with `details`
+   * (a test) every detail too, one per line, so the log holds what the test decided on.
+   */
+  evidence(task: string, key: string, e: Evidence, details: boolean): void {
+    const lines = [`  evidence of ${task} on ${key}: ${e.summary}`];
+    if (details)
+      for (const [k, v] of Object.entries(e.details ?? {}))
+        lines.push(...`${k}: ${String(v)}`.split('\n').map((l, i) => `${i ? '      ' : '    - '}${l}`));
+    this.write(lines.join('\n'));
   }
 
   /** The counts line, the elapsed time and the to-do list, for the closing summary. */

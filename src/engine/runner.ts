@@ -777,6 +777,23 @@ export class Runner {
     if (note) rec.note = note;
     else delete rec.note;
     this.o.store.save();
+    if (rec.evidence) this.logEvidence(rec, rec.evidence);
+  }
+
+  /**
+   * What a task saw, in the run's log as well as the state file: the summary of every verify, and
+   * for a test (a gate) every detail of its evidence (the lines seen, timings, counters).
+   */
+  private logEvidence(rec: TaskRecord, evidence: Evidence): void {
+    const log = this.o.runLog;
+    if (!log) return;
+    for (const [id, byKey] of Object.entries(this.o.store.state.tasks))
+      for (const [key, r] of Object.entries(byKey))
+        if (r === rec) {
+          const task = this.o.steps.flatMap((x) => x.tasks).find((t) => t.id === id);
+          log.evidence(id, key, evidence, task?.kind === 'gate');
+          return;
+        }
   }
 
   private redactEvidence(e: Evidence): Evidence {

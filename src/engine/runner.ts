@@ -245,6 +245,8 @@ export class Runner {
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
     this.o.store.flush();
+    // NOTE: while the nodes are still connected: what a later reboot of this run settled is not left to do.
+    if (!this.interrupted) await this.o.runLog?.settleTodo();
     const skippedSteps = [...this.skippedSteps];
     if (this.interrupted)
       return {
@@ -746,6 +748,13 @@ export class Runner {
         // NOTE: most notes already start with the node's name; name it once.
         w.output = text.startsWith(`${key}:`) || text.startsWith(`${key} `) ? text : `${key}: ${text}`;
         this.o.runLog?.note(key, text, task.id);
+      },
+      todo: (m, settled) => {
+        const text = redact(m, this.secrets);
+        const shown = text.startsWith(`${key}:`) || text.startsWith(`${key} `) ? text : `${key}: ${text}`;
+        w.output = shown;
+        this.o.runLog?.note(key, text, task.id);
+        this.o.runLog?.addTodo(shown, settled);
       },
       capture: (k, v) => {
         recordCapture(store.state, k, capturable(k, v, this.secrets));

@@ -320,7 +320,7 @@ export class Runner {
           task: task.id,
           key,
           detail: r.detail,
-          ...driftAction(task, supersededBy(task, key, this.plan, owners, step)),
+          ...driftAction(task, supersededBy(task, key, this.plan, owners, step), r.hardware),
         });
       }
     const files = await fileDrifts({

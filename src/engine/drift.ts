@@ -53,6 +53,8 @@ export interface DriftOptions {
   journal?: Journal;
   /** Check this step only. */
   only?: string;
+  /** Check on this node only (its records; the other node's and `local` ones are left out). */
+  limit?: string;
   /** Per-command timeout, ms. */
   commandTimeoutMs?: number;
   /** Called before each step is checked (progress). */
@@ -102,6 +104,7 @@ export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
     o.onStep?.(step);
     for (const task of step.tasks)
       for (const key of nodeKeys(task.on, nodes)) {
+        if (o.limit && key !== o.limit) continue;
         const base = { step: step.id, task: task.id, node: key };
         const why = notCheckedReason(task, o.state, key);
         if (why) {

@@ -243,6 +243,7 @@ async function restartNetwork(node: NodeHandle, log: (m: string) => void): Promi
 
 export const network: Step = {
   id: 'network',
+  perNode: true,
   title: 'Bonds and the IFN bridge',
   ifSkipped:
     'no bonds, no bridge, no BCN/SN/IFN addresses: every later step needs them; hosts, SSH keys and the cluster (cluster-foundation) fail',

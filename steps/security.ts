@@ -41,6 +41,7 @@ async function chkconfigList(ctx: TaskContext, services: readonly string[]) {
 
 export const security: Step = {
   id: 'security',
+  perNode: true,
   title: 'Network security: firewall and SELinux',
   ifSkipped:
     'iptables stays on and SELinux as it is: cman, DRBD and ricci traffic is blocked, so the cluster will not form (cluster-foundation fails)',

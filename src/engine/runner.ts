@@ -13,7 +13,7 @@ import type { Transport } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
 import type { TaskRecord } from '../state/types.js';
 import { Journal } from '../state/journal.js';
-import { AnvilError, PromptCancelled } from '../errors.js';
+import { AnvilError, PromptCancelled, UsageError } from '../errors.js';
 import { output, say } from '../output.js';
 import { createNodeHandle } from './node-handle.js';
 import { inputDigests } from './input-hash.js';
@@ -92,6 +92,8 @@ export interface RunnerOptions {
    * only from a safe state (`Gate.unsafe`). A changed answer alone never re-runs a test.
    */
   retest?: readonly string[];
+  /** `install --limit NODE`: run on this node only; every selected step must be `perNode`. */
+  limit?: string;
 }
 
 /** How a run ended. */
@@ -181,6 +183,8 @@ export class Runner {
     if (missing.length)
       throw new AnvilError(`no connection for node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     o.store.state.nodes = this.nodeNames;
+    if (o.limit && !this.nodeNames.includes(o.limit))
+      throw new UsageError(`--limit ${o.limit}: no such node`, `the nodes are ${this.nodeNames.join(', ')}`);
     for (const s of o.steps) for (const t of s.tasks) this.stepOf.set(t.id, s.id);
     for (const id of o.retest ?? []) {
       const s = o.steps.find((x) => x.id === id);
@@ -209,9 +213,22 @@ export class Runner {
     const end = this.o.only ? start : this.o.to ? idx('--to', this.o.to) : steps.length - 1;
     if (end < start)
       throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
+    const limit = this.o.limit;
+    if (limit) {
+      // NOTE: one node alone only where its part stands alone; a step both nodes take part in is refused.
+      const joint = steps.slice(start, end + 1).filter((s) => !s.perNode);
+      if (joint.length)
+        throw new UsageError(
+          `--limit ${limit}: ${joint.map((s) => s.id).join(', ')} ${joint.length === 1 ? 'needs' : 'need'} both nodes`,
+          `steps that run on one node alone: ${steps
+            .filter((s) => s.perNode)
+            .map((s) => s.id)
+            .join(', ')} (choose them with --only, --from, --to)`,
+        );
+    }
     // NOTE: a dry run may look at any step: it runs nothing, so nothing before it has to be done.
     if (start > 0 && !anyStart) {
-      const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
+      const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames, limit);
       if (u)
         throw new AnvilError(
           `cannot start at ${steps[start].id}: ${u.step.id}/${u.task} on ${u.node} is ${u.status}, not done`,
@@ -311,7 +328,7 @@ export class Runner {
     const drifted: DriftedRun[] = [];
     let rechecked = 0;
     for (const task of step.tasks)
-      for (const key of nodeKeys(task.on, this.nodeNames)) {
+      for (const key of this.keysOf(task)) {
         if (!kept(task, key) || notCheckedReason(task, this.o.store.state, key)) continue;
         rechecked++;
         const r = await checkRun(task, key, this.readOnlyContext(task, key), this.secrets, true);
@@ -543,7 +560,7 @@ export class Runner {
     const runs: PlannedRun[] = [];
     let kept = 0;
     for (const task of step.tasks)
-      for (const key of nodeKeys(task.on, this.nodeNames)) {
+      for (const key of this.keysOf(task)) {
         const x = this.decision(task, key, plan);
         if (x.d.action === 'keep' || x.kept) {
           kept++;
@@ -660,8 +677,14 @@ export class Runner {
     }
   }
 
-  private async runTask(step: Step, task: Task, w: Wrapper): Promise<void> {
+  /** The checkpoint keys of a task in this run: its nodes, or the one `--limit` names. */
+  private keysOf(task: Task): string[] {
     const keys = nodeKeys(task.on, this.nodeNames);
+    return this.o.limit ? keys.filter((k) => k === this.o.limit) : keys;
+  }
+
+  private async runTask(step: Step, task: Task, w: Wrapper): Promise<void> {
+    const keys = this.keysOf(task);
     const outcomes: NodeOutcome[] = [];
     if (task.on === 'both') {
       const rs = await Promise.allSettled(keys.map((k) => this.timedOnNode(step, task, k, w)));

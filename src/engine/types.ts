@@ -246,6 +246,11 @@ export interface Step {
    * says it): which later steps need it and how they will fail.
    */
   ifSkipped?: string;
+  /**
+   * Each node's part of the step stands alone (nothing of it reads or needs the other node): the
+   * step may run on one node only (`install --limit NODE`), e.g. for a node that arrives later.
+   */
+  perNode?: boolean;
   tasks: Task[];
 }
 

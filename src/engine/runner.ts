@@ -110,6 +110,8 @@ export interface RunResult {
   executed: string[];
   /** Steps the operator skipped at their approval in this run (whatever the outcome). */
   skippedSteps?: string[];
+  /** `--limit NODE`: the node this run was limited to. */
+  limit?: string;
 }
 
 /** The operator chose "abort" at a diff. */
@@ -282,7 +284,12 @@ export class Runner {
         executed: [...this.executed],
         skippedSteps,
       };
-    return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed], skippedSteps };
+    return {
+      ...(this.stopped ?? { outcome: 'complete' }),
+      executed: [...this.executed],
+      skippedSteps,
+      ...(this.o.limit ? { limit: this.o.limit } : {}),
+    };
   }
 
   /**
@@ -1109,7 +1116,11 @@ export function summaryLines(
   const lines = [''];
   switch (result.outcome) {
     case 'complete':
-      lines.push('✔ every selected step is done');
+      lines.push(
+        result.limit
+          ? `✔ every selected step is done on ${result.limit} (--limit): the other node's part is not; run them without --limit`
+          : '✔ every selected step is done',
+      );
       // NOTE: a resume of a finished install: said in so many words, the operator checks for it.
       if (!result.executed.length) lines.push('  nothing to do: every task is done and its inputs are unchanged');
       break;

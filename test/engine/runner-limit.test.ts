@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import type { Step } from '../../src/engine/types.js';
 import { UsageError } from '../../src/errors.js';
-import { readState } from '../../src/state/store.js';
+import { readState, StateStore } from '../../src/state/store.js';
+import { summaryLines } from '../../src/engine/runner.js';
 import { buildProgram } from '../../src/cli.js';
 import { makeWorld, runIn, tempDir } from '../helpers/synthetic-steps.js';
 import { STEPS } from '../../steps/index.js';
@@ -59,6 +60,14 @@ describe('install --limit NODE', () => {
     expect(w.nodes['kvm-a'].count(/^demo-start$/)).toBe(0);
     expect(w.nodes['kvm-b'].count(/^demo-start$/)).toBe(1);
     expect(readState(dir)!.tasks['own.start']).toEqual({ 'kvm-b': expect.objectContaining({ status: 'done' }) });
+    const store = StateStore.open(dir);
+    try {
+      expect(summaryLines(steps(), store, r, 'runbook')[1]).toBe(
+        "✔ every selected step is done on kvm-b (--limit): the other node's part is not; run them without --limit",
+      );
+    } finally {
+      store.close();
+    }
     // a later run without --limit does node 1's part, and node 2's is kept
     const r2 = await runIn(dir, { transports: w.transports, steps: steps(), yes: true });
     expect(r2.executed).toEqual(['own.start@kvm-a', 'joint.create@kvm-a']);

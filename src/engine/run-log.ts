@@ -164,6 +164,9 @@ export class RunLog {
    */
   async settleTodo(): Promise<void> {
     for (const [text, settled] of [...this.settledBy]) {
+      this.settledBy.delete(text);
+      // NOTE: already dropped (the node's note said it is back from a reboot): nothing to ask.
+      if (!this.todo.includes(text)) continue;
       let done = false;
       try {
         // NOTE: wall time, not the lab's: a node that does not answer must not hold the summary back.
@@ -173,7 +176,6 @@ export class RunLog {
       } catch {
         // NOTE: nothing could be read: the item stays, the operator checks it
       }
-      this.settledBy.delete(text);
       if (!done) continue;
       const i = this.todo.indexOf(text);
       if (i >= 0) this.todo.splice(i, 1);

@@ -10,6 +10,7 @@ import { masked, output } from './output.js';
 import { ROOT } from './paths.js';
 import { registerAll } from './commands/index.js';
 import { EXIT, EXIT_CODES_TEXT } from './commands/exit-codes.js';
+import { Interrupted } from './commands/interrupt.js';
 import { errnoWords, isFileError } from './util/ensure-dir.js';
 import { applyColorPolicy } from './util/colors.js';
 
@@ -68,7 +69,8 @@ function outputConfig(help: string): OutputConfiguration {
 /** Print a user error the way every command does: `✖ message` + hint. */
 export function printError(e: unknown): number {
   const err = output().err;
-  if (e instanceof PromptCancelled) {
+  // NOTE: a cancel or an interrupt is the operator's choice, not an error: its line, without ✖.
+  if (e instanceof PromptCancelled || e instanceof Interrupted) {
     err.write(`${e.message}\n`);
     return e.exitCode;
   }

@@ -58,13 +58,31 @@ export class CommandFailed extends AnvilError {
   }
 }
 
+/**
+ * Where what a verify saw comes from, so that one cause seen by several checks (a disabled VM, a
+ * cable out) is reported once, and one that only hands can fix is reported as such.
+ */
+export interface Cause {
+  /** The same for every check that sees it, e.g. `vm:vm0002-web`, `link an-node01 eth0`. */
+  key: string;
+  /** The cause in words. */
+  text: string;
+  /** Hardware to fix by hand (a cable, a switch port, a switch): re-applying a step cannot mend it. */
+  hardware?: boolean;
+}
+
 /** A verify read state back and it was not what the step expects. */
 export class VerifyFailed extends AnvilError {
+  /**
+   * @param causes where everything seen comes from, when the verify can tell (each problem it saw
+   *   explained by one of them); empty when it cannot
+   */
   constructor(
     public task: string,
     public node: string,
     public expected: string,
     public seen: string,
+    public causes: Cause[] = [],
   ) {
     super(`${task} on ${node}: expected ${expected}; saw ${seen}`);
   }

@@ -9,7 +9,7 @@ import { MASK } from '../src/plan/derive.js';
 import type { FenceDeviceAnswers } from '../src/plan/schema.js';
 import { renderFile } from '../src/engine/render.js';
 import { q } from '../src/engine/shell.js';
-import { AnvilError, VerifyFailed } from '../src/errors.js';
+import { AnvilError, VerifyFailed, type Cause } from '../src/errors.js';
 import { parseCmanVersion } from '../src/verify/cman-version.js';
 import { parseCcsValidate } from '../src/verify/ccs-config-validate.js';
 import { parseClustat, clustatMember, clustatService, type Clustat } from '../src/verify/clustat.js';
@@ -436,6 +436,17 @@ export function vmProblems(p: Plan, c: Clustat, vms = p.vms): string[] {
   });
 }
 
+/**
+ * The problems of `storageProblems`/`vmProblems` as causes: each is the state of what it names (a
+ * member, `service:NAME`, `vm:NAME`), so every check that sees the same one reports it as one cause.
+ */
+export function clusterCauses(problems: readonly string[]): Cause[] {
+  return problems.map((text) => {
+    const i = text.indexOf(': ');
+    return { key: i > 0 ? text.slice(0, i) : text, text };
+  });
+}
+
 /** Verify the cluster is in its ideal state: members, storage services and every VM on its host. */
 export async function verifyIdealState(ctx: TaskContext, task: string) {
   const c = await readClustat(ctx.node);
@@ -446,6 +457,7 @@ export async function verifyIdealState(ctx: TaskContext, task: string) {
       ctx.node.plan.name,
       'both members online, storage and every VM started on its own node',
       problems.join('; '),
+      clusterCauses(problems),
     );
   return {
     summary: `both members online; ${ctx.plan.vms.length} VMs on their hosts`,

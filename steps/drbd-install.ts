@@ -128,6 +128,7 @@ async function verifyInstall(ctx: TaskContext) {
 /** Step "Installing DRBD": packages from the chosen source, then the fence-peer handler on both nodes. */
 export const drbdInstall: Step = {
   id: 'drbd-install',
+  perNode: true,
   title: 'Installing DRBD',
   ifSkipped: 'DRBD is not installed and its fence handler not set: the partition and DRBD configuration steps fail',
   doc:

@@ -185,6 +185,7 @@ function freeRegion(table: PartedTable): ReturnType<typeof largestFree> {
 /** Step "Creating the DRBD partitions": once per node, aligned, then a reboot when the kernel needs it. */
 export const drbdPartitions: Step = {
   id: 'drbd-partitions',
+  perNode: true,
   title: 'Creating the DRBD partitions',
   ifSkipped: 'no backing partitions: drbd-config fails (create-md has no device)',
   doc:

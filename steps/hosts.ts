@@ -21,6 +21,7 @@ export function hostNames(p: Plan): { name: string; ip: string }[] {
 
 export const hosts: Step = {
   id: 'hosts',
+  perNode: true,
   title: 'Updating /etc/hosts',
   ifSkipped:
     "the nodes cannot resolve each other's names: the SSH key exchange and cman (which finds its nodes by name) fail",

@@ -8,6 +8,7 @@ import { parseChkconfig, isOnAtBoot, onLevels } from '../src/verify/chkconfig.js
 
 export const netDaemons: Step = {
   id: 'net-daemons',
+  perNode: true,
   title: 'Switch network daemons',
   ifSkipped:
     "NetworkManager stays and the network service is off at boot: the bonds are undone at the next reboot and the network step's checks may fail",

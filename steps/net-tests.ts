@@ -4,7 +4,8 @@
  */
 import type { Step, TestTable } from '../src/engine/types.js';
 import type { Bond, NetName, Plan, PlanNode } from '../src/plan/derive.js';
-import { VerifyFailed } from '../src/errors.js';
+import { VerifyFailed, type Cause } from '../src/errors.js';
+import { linkCause } from './network.js';
 import { parseBonding } from '../src/verify/bonding.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
 import { humanMs } from './cluster-conf.js';
@@ -140,26 +141,37 @@ export const netTests: Step = {
       ],
       async verify(ctx) {
         const seen: string[] = [];
+        // NOTE: links without carrier explain a bond's line when its primary is active or is one of them.
+        const causes: Cause[] = [];
+        let explained = true;
         for (const n of [ctx.node, ctx.peer]) {
           for (const b of n.plan.bonds) {
             const text = await n.readFile(`/proc/net/bonding/${b.dev}`);
             if (text === null) {
               seen.push(`${n.plan.name} ${b.dev}: missing`);
+              explained = false;
               continue;
             }
             const s = parseBonding(text);
             const down = s.slaves.filter((x) => x.mii !== 'up').map((x) => x.name);
-            if (s.active !== b.primary || down.length)
+            if (s.active !== b.primary || down.length) {
               seen.push(
                 `${n.plan.name} ${b.dev}: active ${s.active ?? '(none)'}${down.length ? `, down: ${down.join(' ')}` : ''}`,
               );
+              if (down.length && (s.active === b.primary || down.includes(b.primary)))
+                causes.push(...down.map((dev) => linkCause(n.plan, dev)));
+              else explained = false;
+            }
           }
           const r = await n.exec('cman_tool status');
           const problems =
             r.code === 0
               ? cmanProblems(parseCmanStatus(r.stdout), { clusterName: ctx.plan.cluster.name })
               : ['cman not running'];
-          if (problems.length) seen.push(`${n.plan.name}: ${problems.join(', ')}`);
+          if (problems.length) {
+            seen.push(`${n.plan.name}: ${problems.join(', ')}`);
+            explained = false;
+          }
         }
         if (seen.length)
           throw new VerifyFailed(
@@ -167,6 +179,7 @@ export const netTests: Step = {
             ctx.node.plan.name,
             'all bonds on their primary links, both slaves up, cluster intact',
             seen.join('; '),
+            explained ? causes : [],
           );
         return { summary: 'all bonds on their primary links; cluster intact' };
       },

@@ -5,7 +5,7 @@
 import type { Evidence, FileSpec, NodeHandle, Step, TaskContext } from '../src/engine/types.js';
 import type { Bond, Plan, PlanNode } from '../src/plan/derive.js';
 import { NET_TITLES } from '../src/plan/derive.js';
-import { AnvilError, VerifyFailed } from '../src/errors.js';
+import { AnvilError, VerifyFailed, type Cause } from '../src/errors.js';
 import { contentOf } from '../src/engine/walk.js';
 import { parseBonding } from '../src/verify/bonding.js';
 import { parseIpAddr } from '../src/verify/ip-addr.js';
@@ -138,6 +138,36 @@ export function addressProblems(p: Plan, n: PlanNode, ipAddrText: string): strin
   return out;
 }
 
+/** A NIC without link as a cause of drift: hardware (a cable, a switch port, a switch), not a step to re-apply. */
+export function linkCause(n: PlanNode, dev: string): Cause {
+  const i = n.ifaces.find((x) => x.dev === dev);
+  return {
+    key: `link ${n.name} ${dev}`,
+    text: `${n.name} ${dev}${i ? ` (${roleName(i)})` : ''} has no link: a pulled cable, a dead switch port or a switch that is off`,
+    hardware: true,
+  };
+}
+
+/**
+ * The links a node's bonds miss (a planned slave absent or MII down) as causes, when they explain every
+ * problem seen (each names one of those NICs); [] otherwise.
+ */
+export function linkCauses(
+  n: PlanNode,
+  bonding: ReadonlyMap<string, string | null>,
+  problems: readonly string[],
+): Cause[] {
+  const down: string[] = [];
+  for (const bond of n.bonds) {
+    const text = bonding.get(bond.dev);
+    if (!text) return [];
+    const st = parseBonding(text);
+    for (const dev of bond.slaves) if (st.slaves.find((x) => x.name === dev)?.mii !== 'up') down.push(dev);
+  }
+  const names = (line: string) => down.some((dev) => new RegExp(`\\b${dev}\\b`).test(line));
+  return down.length && problems.every(names) ? down.map((dev) => linkCause(n, dev)) : [];
+}
+
 /** Whether some planned slave is absent from its bond or has no link (MII down), per the bonding files read. */
 function linkMissing(n: PlanNode, bonding: ReadonlyMap<string, string | null>): boolean {
   for (const bond of n.bonds) {
@@ -263,6 +293,7 @@ async function reapplyNetworkFiles(ctx: TaskContext): Promise<void> {
 
 export const network: Step = {
   id: 'network',
+  perNode: true,
   title: 'Bonds and the IFN bridge',
   ifSkipped:
     'no bonds, no bridge, no BCN/SN/IFN addresses: every later step needs them; hosts, SSH keys and the cluster (cluster-foundation) fail',
@@ -397,7 +428,7 @@ export const network: Step = {
         }
       },
       async verify(ctx) {
-        const { problems, seen } = await networkProblems(ctx);
+        const { problems, seen, bonding } = await networkProblems(ctx);
         const n = ctx.node.plan;
         if (problems.length)
           throw new VerifyFailed(
@@ -405,6 +436,7 @@ export const network: Step = {
             n.name,
             'every bond on its primary with both links up, and the addresses up',
             problems.join('; '),
+            linkCauses(n, bonding, problems),
           );
         return {
           summary: `${n.bonds.map((b) => `${b.dev} on ${b.primary}`).join(', ')}; ${plannedAddresses(ctx.plan, n)

@@ -57,6 +57,7 @@ async function confirmMap(ctx: TaskContext, n: PlanNode, nics: Map<string, strin
 
 export const nics: Step = {
   id: 'nics',
+  perNode: true,
   title: 'NIC MAC capture',
   ifSkipped:
     'the MACs are not captured and the NIC names not pinned: the network step cannot write its ifcfg files (HWADDR) and fails',

@@ -61,6 +61,7 @@ function installCommand(): string {
 
 export const packages: Step = {
   id: 'packages',
+  perNode: true,
   title: 'Installing required programs and keeping time in sync',
   ifSkipped: "cman, rgmanager, DRBD's tools, libvirt and the fence agents are not installed: every later step fails",
   doc:

@@ -84,6 +84,7 @@ export function checkFacts(p: Plan, n: PlanNode, f: NodeFacts, log?: (m: string)
 
 export const preflight: Step = {
   id: 'preflight',
+  perNode: true,
   title: 'Preflight: the nodes as the tutorial expects them',
   ifSkipped:
     'nothing checks that the nodes are what the tutorial expects (EL6, the disks, the NICs): later steps may fail on a node that was never fit for them',

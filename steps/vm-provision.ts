@@ -555,6 +555,11 @@ export const vmProvision: Step = {
             ctx.node.plan.name,
             'every VM installed, running from its disk, install media ejected',
             problems.join('; '),
+            // NOTE: a guest not running is its VM's state, as the cluster's checks name it (vm:NAME).
+            problems.map((text) => {
+              const m = /^(\S+): not running on /.exec(text);
+              return { key: m ? `vm:${m[1]}` : text, text };
+            }),
           );
         return { summary: `${ctx.plan.vms.length} VMs installed and running from their disks, no media loaded` };
       },

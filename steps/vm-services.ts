@@ -10,7 +10,7 @@ import { parseVirshList } from '../src/verify/virsh-list.js';
 import { clustatService } from '../src/verify/clustat.js';
 import { isOnAtBoot, parseChkconfig } from '../src/verify/chkconfig.js';
 import { q } from '../src/engine/shell.js';
-import { pushTask, readClustat, validateTask, vmProblems, writeConfTask } from './cluster-conf.js';
+import { clusterCauses, pushTask, readClustat, validateTask, vmProblems, writeConfTask } from './cluster-conf.js';
 import { until } from './cluster-ops.js';
 
 /** The VMs whose home (priority 1) is node `n`. */
@@ -138,6 +138,7 @@ export const vmServices: Step = {
             ctx.node.plan.name,
             `${mine.map((v) => `vm:${v.name}`).join(', ')} started on ${ctx.node.plan.fqdn}`,
             problems.join('; '),
+            clusterCauses(problems),
           );
         return {
           summary: `${mine.length} VM service(s) started on ${ctx.node.plan.name}`,

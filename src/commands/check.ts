@@ -43,6 +43,8 @@ export interface CheckOptions {
   yes?: boolean;
   /** The report as one JSON object on stdout (progress and notes on stderr). */
   json?: boolean;
+  /** Check on this node only: its records' verifies (the other node's are left out). */
+  limit?: string;
 }
 
 /** What `check` did: a drift report, or (`--force`) the re-apply run. */
@@ -82,6 +84,11 @@ async function checkGuarded(o: CheckOptions, deps: RunDeps, guard: SignalGuard):
       'check --force re-applies one step: name it with --only STEP',
       `anvil-install check --state ${dir} --only STEP --force (steps: ${steps.map((s) => s.id).join(', ')})`,
     );
+  if (o.force && o.limit)
+    throw new UsageError(
+      'check --limit NODE checks one node; a re-apply (--force) runs the step as an install does, on the nodes it names',
+      `drop one of them: anvil-install check --state ${dir} --limit ${o.limit}`,
+    );
   if (o.force && o.json)
     throw new UsageError(
       'check --json is the report; --force re-applies a step (an install run, with its own screens)',
@@ -99,6 +106,11 @@ async function checkGuarded(o: CheckOptions, deps: RunDeps, guard: SignalGuard):
         'start with `anvil-install install --answers FILE --state DIR`',
       );
     const answers = loadAnswers(file, deps.env ?? process.env);
+    if (o.limit && !answers.nodes.some((n) => n.name === o.limit))
+      throw new UsageError(
+        `--limit ${o.limit}: no such node`,
+        `the nodes are ${answers.nodes.map((n) => n.name).join(', ')}`,
+      );
     const changed = !!store.state.answersHash && store.state.answersHash !== answersHash(answers);
     if (o.force)
       return { kind: 'reapply', run: await reapply(store, answers, file, o.only!, o.yes, changed, steps, deps) };
@@ -108,7 +120,7 @@ async function checkGuarded(o: CheckOptions, deps: RunDeps, guard: SignalGuard):
       (o.json ? warn : say)(
         `note: ${file} changed since the last run; the nodes are compared with the answers as they are now`,
       );
-    return await report(store, answers, file, o.only, steps, deps, o.json);
+    return await report(store, answers, file, o.only, steps, deps, o.json, o.limit);
   } finally {
     store.close();
   }
@@ -155,20 +167,28 @@ async function report(
   steps: readonly Step[],
   deps: RunDeps,
   json = false,
+  limit?: string,
 ): Promise<CheckResult> {
   const selected = only ? steps.filter((s) => s.id === only) : steps;
   const nodes = answers.nodes.map((n) => n.name);
+  const mine = (k: string) => !limit || k === limit;
   const lab = !!store.state.lab;
   // NOTE: the drift report is kept in the install's log too (what was seen, when).
-  const log = new RunLog(store.dir, secretValues(answers), `anvil-install check${only ? ` --only ${only}` : ''}`);
+  const log = new RunLog(
+    store.dir,
+    secretValues(answers),
+    `anvil-install check${only ? ` --only ${only}` : ''}${limit ? ` --limit ${limit}` : ''}`,
+  );
   const out = new DriftReport(selected, store.state, nodes, (l) => {
     log.write(l);
     if (!json) say(l);
   });
   if (!json)
-    say(`check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify, read-only`);
+    say(
+      `check of ${store.dir} (answers: ${file}${lab ? '; the lab' : ''}): every done task's verify${limit ? ` on ${limit}` : ''}, read-only`,
+    );
   const toVerify = selected.some((s) =>
-    s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => !notCheckedReason(t, store.state, k))),
+    s.tasks.some((t) => nodeKeys(t.on, nodes).some((k) => mine(k) && !notCheckedReason(t, store.state, k))),
   );
   let findings: DriftFinding[];
   if (!toVerify) {
@@ -178,6 +198,7 @@ async function report(
       steps: selected,
       state: store.state,
       transports: {},
+      limit,
       onStep: (s) => out.step(s),
       onFinding: (f) => out.finding(f),
     });
@@ -203,6 +224,7 @@ async function report(
         state: store.state,
         transports: conn.transports,
         journal: new Journal(store.journalFile, secretValues(answers)),
+        limit,
         onStep: (s) => out.step(s),
         onFinding: (f) => out.finding(f),
       });
@@ -219,7 +241,15 @@ async function report(
   if (json)
     say(
       JSON.stringify(
-        { format: 'anvil-install.check/1', stateDir: store.dir, answersFile: file, lab, counts, findings },
+        {
+          format: 'anvil-install.check/1',
+          stateDir: store.dir,
+          answersFile: file,
+          lab,
+          ...(limit ? { limit } : {}),
+          counts,
+          findings,
+        },
         null,
         2,
       ),
@@ -237,6 +267,7 @@ export function register(program: Command): void {
     .option('--force', 'with --only STEP: re-apply that done step (an install run of it, its tasks re-opened)')
     .option('-y, --yes', 'with --force: approve every change the re-apply shows')
     .option('--json', 'print the report as one JSON object (format anvil-install.check/1); exit codes as without it')
+    .option('--limit <node>', "check on this node only (its records' verifies; the other node's are left out)")
     .addHelpText(
       'after',
       `
@@ -254,6 +285,7 @@ if their probe says they did not happen; first-build transitions and operator ga
 Examples:
   $ anvil-install check --state .anvil
   $ anvil-install check --state .anvil --only hosts
+  $ anvil-install check --state .anvil --limit an-node02
   $ anvil-install check --state .anvil --only hosts --force --yes
   $ anvil-install check --state .anvil --json | jq '.findings[] | select(.status == "drift")'
 

@@ -110,6 +110,8 @@ export interface InstallOptions {
   check?: boolean;
   /** Steps whose tests run again although done (each only from a safe state). */
   retest?: string[];
+  /** Run on this node only (steps whose part on each node stands alone). */
+  limit?: string;
 }
 
 /** sha256 of the masked answers (recorded in the state; never the secrets themselves). */
@@ -410,7 +412,7 @@ export const defaultTransportFactory: TransportFactory = (r) => (r.lab ? labTran
 /** What `executeRun` needs besides the store and answers. */
 export interface ExecuteOptions extends Pick<
   RunnerOptions,
-  'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply' | 'retest'
+  'yes' | 'acceptGates' | 'resumeGates' | 'from' | 'to' | 'only' | 'reapply' | 'retest' | 'limit'
 > {
   lab?: boolean;
   /** `install --check`: show what each step would do; nothing is changed or recorded. */
@@ -608,6 +610,7 @@ async function runLogged(
       only: o.only,
       reapply: o.reapply,
       retest: o.retest,
+      limit: o.limit,
       prompter: deps.prompter,
       renderer: deps.renderer,
       ...(conn.lab ? { hands: labHands((words) => conn.lab!.fault(words)) } : {}),
@@ -638,6 +641,14 @@ async function runLogged(
   for (const line of summaryLines(steps, store, result, runbook)) say(line);
   for (const line of runLog.summaryLines(pendingTodo(result, store.dir))) say(line);
   const code = result.error instanceof PromptCancelled ? EXIT.interrupted : exitCodeFor(result.outcome);
+  // NOTE: Ctrl-C at a question reaches us as a cancelled question (the terminal is in raw mode, no
+  // SIGINT): it ends as an interrupt does, with the exact command that carries on.
+  if (result.error instanceof PromptCancelled) {
+    const e = new Interrupted(store.dir);
+    runLog.write(e.message);
+    runLog.close(`${result.outcome} (exit ${code})`);
+    throw e;
+  }
   if (result.outcome === 'failed' || result.outcome === 'aborted') {
     const e = result.error ?? new AnvilError(result.stop?.message ?? 'the run failed');
     if (e instanceof AnvilError) {
@@ -688,6 +699,7 @@ function installCommandLine(o: InstallOptions, answersFile: string, dir: string)
     o.only && `--only ${o.only}`,
     ...(o.retest ?? []).map((s) => `--retest ${s}`),
     o.force && '--force',
+    o.limit && `--limit ${o.limit}`,
   ];
   return ['install --answers', answersFile, '--state', dir, ...flags.filter(Boolean)].join(' ');
 }
@@ -767,6 +779,10 @@ export function register(program: Command): void {
     .option('--only <step>', 'run this step only (every earlier task must be done)')
     .option('--force', 'continue a state folder that was started with another answers file')
     .option(
+      '--limit <node>',
+      'run on this node only: steps whose part on each node stands alone (e.g. --to hosts for a node that arrives later)',
+    )
+    .option(
       '--retest <step>',
       'run the tests of this done step again (repeatable), only from a safe state',
       (v: string, acc: string[] = []) => [...acc, v],
@@ -814,6 +830,7 @@ Examples:
   $ anvil-install install --answers anvil.yaml --check --from network --to hosts
   $ anvil-install install --answers anvil.yaml --lab --yes --state .anvil-demo
   $ anvil-install install --answers anvil.yaml --retest fence-tests
+  $ anvil-install install --answers anvil.yaml --to hosts --limit an-node01
 
 ${EXIT_CODES_TEXT}`,
     )

@@ -9,7 +9,7 @@ import { redact, secretValues, type Plan } from '../plan/derive.js';
 import type { Transport } from '../remote/types.js';
 import type { StateFile } from '../state/types.js';
 import type { Journal } from '../state/journal.js';
-import { AnvilError, CommandFailed, VerifyFailed } from '../errors.js';
+import { AnvilError, CommandFailed, VerifyFailed, type Cause } from '../errors.js';
 import { planWithCaptured } from './captured.js';
 import { nodeKeys } from './summary.js';
 import type { Step, Task } from './types.js';
@@ -34,6 +34,8 @@ export interface DriftFinding {
   expected?: string;
   /** not-checked: why, as a key (the text is in `detail`). */
   why?: NotChecked;
+  /** drift: where what the verify saw comes from, when it can tell (see `Cause`). */
+  causes?: Cause[];
 }
 
 /** Why a record is not checked: not done, skipped (an accepted gate), an operator test without a verify, a first-build transition, or no verify. */
@@ -51,6 +53,8 @@ export interface DriftOptions {
   journal?: Journal;
   /** Check this step only. */
   only?: string;
+  /** Check on this node only (its records; the other node's and `local` ones are left out). */
+  limit?: string;
   /** Per-command timeout, ms. */
   commandTimeoutMs?: number;
   /** Called before each step is checked (progress). */
@@ -100,6 +104,7 @@ export async function checkDrift(o: DriftOptions): Promise<DriftFinding[]> {
     o.onStep?.(step);
     for (const task of step.tasks)
       for (const key of nodeKeys(task.on, nodes)) {
+        if (o.limit && key !== o.limit) continue;
         const base = { step: step.id, task: task.id, node: key };
         const why = notCheckedReason(task, o.state, key);
         if (why) {
@@ -135,7 +140,7 @@ export function verifyFailure(
   task: string,
   node: string,
   secrets: string[],
-): Pick<DriftFinding, 'status' | 'detail' | 'expected'> {
+): Pick<DriftFinding, 'status' | 'detail' | 'expected' | 'causes'> {
   const r = (s: string) => redact(s, secrets);
   // NOTE: some verifies look at the peer too (a copied file, the other node's membership): name it then.
   if (e instanceof VerifyFailed)
@@ -143,6 +148,7 @@ export function verifyFailure(
       status: 'drift',
       detail: r(e.node && e.node !== node ? `${e.node}: ${e.seen}` : e.seen),
       expected: r(e.expected),
+      ...(e.causes.length ? { causes: e.causes.map((c) => ({ ...c, text: r(c.text) })) } : {}),
     };
   // NOTE: a verify's read command failing (e.g. `getent hosts` missing a name) is a finding too.
   if (e instanceof CommandFailed) return { status: 'drift', detail: r(stripPrefix(e.message, node)) };
@@ -153,6 +159,36 @@ export function verifyFailure(
 
 function stripPrefix(message: string, prefix: string): string {
   return message.startsWith(`${prefix}: `) ? message.slice(prefix.length + 2) : message;
+}
+
+/** A drift that only hands can mend: every cause of it is hardware (re-applying a step cannot). */
+export function hardwareOnly(f: DriftFinding): boolean {
+  return !!f.causes?.length && f.causes.every((c) => c.hardware);
+}
+
+/**
+ * The causes of a check's drifts, each once, in the order first seen: the words each check used for
+ * it (distinct), and every (task, node) that saw it.
+ */
+export function driftCauses(
+  findings: readonly DriftFinding[],
+): { cause: Cause; texts: string[]; seenBy: DriftFinding[] }[] {
+  const out = new Map<string, { cause: Cause; texts: string[]; seenBy: DriftFinding[] }>();
+  for (const f of findings) {
+    if (f.status !== 'drift') continue;
+    // NOTE: a drift whose verify cannot tell its cause is a cause of its own.
+    const causes = f.causes?.length ? f.causes : [{ key: `${f.task}\0${f.node}`, text: f.detail }];
+    for (const c of causes) {
+      const had = out.get(c.key);
+      if (!had) out.set(c.key, { cause: c, texts: [c.text], seenBy: [f] });
+      else {
+        if (!had.seenBy.includes(f)) had.seenBy.push(f);
+        if (!had.texts.includes(c.text)) had.texts.push(c.text);
+        had.cause.hardware ||= c.hardware;
+      }
+    }
+  }
+  return [...out.values()];
 }
 
 /** Counts of a check's results. */
@@ -200,7 +236,7 @@ export function repairSteps(
     }
   };
   for (const f of findings) {
-    if (f.status !== 'drift') continue;
+    if (f.status !== 'drift' || hardwareOnly(f)) continue;
     const task = steps.flatMap((s) => s.tasks).find((t) => t.id === f.task);
     if (!task || task.kind === 'gate') continue;
     let owner = f.step;

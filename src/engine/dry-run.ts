@@ -17,6 +17,8 @@ export interface CheckedRun {
   /** `in place`: its verify passes now; `would change`: it fails (what it saw); `operator`: a gate. */
   state: 'in place' | 'would change' | 'operator';
   detail: string;
+  /** What it saw is hardware to fix by hand (a cable out): the causes in words; re-running cannot mend it. */
+  hardware?: string;
 }
 
 /** What a done (task, node) that drifted would get from `install`. */
@@ -52,8 +54,9 @@ export interface StepCheck {
 }
 
 /** What `install` does about a drifted done task of this kind. */
-export function driftAction(task: Task, superseded?: string): Pick<DriftedRun, 'action' | 'why'> {
+export function driftAction(task: Task, superseded?: string, hardware?: string): Pick<DriftedRun, 'action' | 'why'> {
   if (superseded) return { action: 'superseded', why: superseded };
+  if (hardware) return { action: 'report', why: `hardware to fix by hand: ${hardware}` };
   if (task.kind === 'once')
     return { action: 'report', why: 'destructive: never re-run; check the node and fix it by hand' };
   if (task.kind === 'gate') return { action: 'report', why: 'an operator test: re-run only when named' };
@@ -96,11 +99,13 @@ export async function checkRun(
   } catch (e) {
     // NOTE: a check of a step whose earlier steps have not run yet may fail in any way: that is its answer.
     const f = verifyFailure(e, task.id, key, secrets);
+    const hardware = f.causes?.length && f.causes.every((c) => c.hardware) ? f.causes : undefined;
     return {
       task: task.id,
       key,
       state: 'would change',
       detail: f.expected ? `expected ${f.expected}; saw ${f.detail}` : f.detail,
+      ...(hardware ? { hardware: hardware.map((c) => c.text).join('; ') } : {}),
     };
   }
 }

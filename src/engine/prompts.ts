@@ -83,6 +83,25 @@ const promptLock = new Mutex();
 // (the other node's, in parallel) are cancelled too instead of popping up after the cancel.
 let cancels = 0;
 
+// NOTE: how many questions are on screen now (0 or 1: the lock above); the progress tree's spinners
+// stand still meanwhile (quiet-spinner.ts).
+let waiting = 0;
+
+/** Whether a question waits for the operator's answer now. */
+export function questionWaiting(): boolean {
+  return waiting > 0;
+}
+
+/** Run `ask` as a question on screen: {@link questionWaiting} holds until it is answered or cancelled. */
+export async function asQuestion<T>(ask: () => Promise<T>): Promise<T> {
+  waiting++;
+  try {
+    return await ask();
+  } finally {
+    waiting--;
+  }
+}
+
 /** Cancel the questions queued behind the one on screen (the operator aborted: nobody else is asked). */
 export function cancelQueuedQuestions(): void {
   cancels++;
@@ -102,10 +121,12 @@ export class ListrPrompter implements Prompter {
     return promptLock.run(async () => {
       if (cancels !== queuedAt) throw new PromptCancelled();
       try {
-        return await this.task
-          .prompt(ListrEnquirerPromptAdapter)
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument -- enquirer takes `stdin`, which the adapter's option type leaves out
-          .run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any);
+        return await asQuestion(() =>
+          this.task
+            .prompt(ListrEnquirerPromptAdapter)
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument -- enquirer takes `stdin`, which the adapter's option type leaves out
+            .run<T>({ ...options, ...(this.stdin ? { stdin: this.stdin } : {}) } as any),
+        );
       } catch (e) {
         // NOTE: enquirer reports Ctrl-C/Esc as a PromptError (or rejects with nothing at all).
         if (!e || (e as Error).name === 'PromptError' || /cancel/i.test((e as Error).message ?? '')) {

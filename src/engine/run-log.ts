@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Output } from '../output.js';
 import { redact } from '../plan/derive.js';
-import type { Prompter } from './types.js';
+import type { Evidence, Prompter } from './types.js';
 
 /** The log's file name inside the state folder. */
 export const RUN_LOG_FILE = 'install.log';
@@ -43,6 +43,9 @@ export interface TodoItem {
   text: string;
 }
 
+/** How long a to-do item's probe may take before the item is kept as it is. */
+const SETTLE_PROBE_MS = 15_000;
+
 /** A note that says a reboot is still needed (e.g. "SELinux is enforcing now; reboot for SELINUX=disabled to take effect"). */
 /** The note `rebootAndWait` leaves once a node is back from a reboot. */
 const BACK_AFTER_REBOOT = /(\S+): back after the reboot$/;
@@ -58,6 +61,7 @@ export class RunLog {
   readonly startedAt = Date.now();
   private readonly tally = { changed: 0, unchanged: 0, failed: 0 };
   private readonly todo: string[] = [];
+  private readonly settledBy = new Map<string, () => Promise<boolean>>();
   private readonly taskStarts = new Map<string, number>();
   private readonly displays = new Map<string, (text: string) => void>();
   private closed = false;
@@ -144,9 +148,39 @@ export class RunLog {
     return true;
   }
 
-  /** Something the operator must still do, listed in the summary. */
-  addTodo(text: string): void {
+  /**
+   * Something the operator must still do, listed in the summary; `settled`: a read-only probe that
+   * {@link settleTodo} runs as the run ends, dropping the item when it says it happened meanwhile.
+   */
+  addTodo(text: string, settled?: () => Promise<boolean>): void {
     if (!this.todo.includes(text)) this.todo.push(text);
+    if (settled) this.settledBy.set(text, settled);
+  }
+
+  /**
+   * As the run ends (the nodes still connected): drop each to-do item its probe finds settled (a
+   * reboot later in the run, a fence, a power cycle, already applied the setting). A probe that fails
+   * (a node that is down) keeps its item.
+   */
+  async settleTodo(): Promise<void> {
+    for (const [text, settled] of [...this.settledBy]) {
+      this.settledBy.delete(text);
+      // NOTE: already dropped (the node's note said it is back from a reboot): nothing to ask.
+      if (!this.todo.includes(text)) continue;
+      let done = false;
+      try {
+        // NOTE: wall time, not the lab's: a node that does not answer must not hold the summary back.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), SETTLE_PROBE_MS).unref()));
+        done = await Promise.race([settled(), late]).finally(() => clearTimeout(timer));
+      } catch {
+        // NOTE: nothing could be read: the item stays, the operator checks it
+      }
+      if (!done) continue;
+      const i = this.todo.indexOf(text);
+      if (i >= 0) this.todo.splice(i, 1);
+      this.write(`  no longer to do, settled since: ${text}`);
+    }
   }
 
   /** A step begins. */
@@ -170,6 +204,18 @@ export class RunLog {
     this.taskStarts.delete(`${task}@${key}`);
     if (outcome !== 'stopped') this.tally[outcome]++;
     this.write(`task ${task} on ${key}: ${outcome}${detail ? ` (${detail})` : ''} in ${elapsedText(Date.now() - t0)}`);
+  }
+
+  /**
+   * What a task saw on a node (its evidence, as kept in the state file): the summary; with `details`
+   * (a test) every detail too, one per line, so the log holds what the test decided on.
+   */
+  evidence(task: string, key: string, e: Evidence, details: boolean): void {
+    const lines = [`  evidence of ${task} on ${key}: ${e.summary}`];
+    if (details)
+      for (const [k, v] of Object.entries(e.details ?? {}))
+        lines.push(...`${k}: ${String(v)}`.split('\n').map((l, i) => `${i ? '      ' : '    - '}${l}`));
+    this.write(lines.join('\n'));
   }
 
   /** The counts line, the elapsed time and the to-do list, for the closing summary. */

@@ -13,7 +13,7 @@ import type { Transport } from '../remote/types.js';
 import type { StateStore } from '../state/store.js';
 import type { TaskRecord } from '../state/types.js';
 import { Journal } from '../state/journal.js';
-import { AnvilError, PromptCancelled } from '../errors.js';
+import { AnvilError, PromptCancelled, UsageError } from '../errors.js';
 import { output, say } from '../output.js';
 import { createNodeHandle } from './node-handle.js';
 import { inputDigests } from './input-hash.js';
@@ -39,6 +39,8 @@ import { notCheckedReason } from './drift.js';
 import { verifyContext } from './verify-context.js';
 import { approvalScreen } from './approval.js';
 import { clock, readOnlyClock, useClock } from '../util/clock.js';
+import { withoutCursorCodes } from '../util/plain-stream.js';
+import { QuietSpinner } from './quiet-spinner.js';
 
 /** listr2 renderers: `default` on a terminal, `simple`/`verbose` in pipes and CI, `silent`/`test` in tests. */
 export type RendererName = 'default' | 'simple' | 'verbose' | 'silent' | 'test';
@@ -90,6 +92,8 @@ export interface RunnerOptions {
    * only from a safe state (`Gate.unsafe`). A changed answer alone never re-runs a test.
    */
   retest?: readonly string[];
+  /** `install --limit NODE`: run on this node only; every selected step must be `perNode`. */
+  limit?: string;
 }
 
 /** How a run ended. */
@@ -106,6 +110,8 @@ export interface RunResult {
   executed: string[];
   /** Steps the operator skipped at their approval in this run (whatever the outcome). */
   skippedSteps?: string[];
+  /** `--limit NODE`: the node this run was limited to. */
+  limit?: string;
 }
 
 /** The operator chose "abort" at a diff. */
@@ -179,6 +185,8 @@ export class Runner {
     if (missing.length)
       throw new AnvilError(`no connection for node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     o.store.state.nodes = this.nodeNames;
+    if (o.limit && !this.nodeNames.includes(o.limit))
+      throw new UsageError(`--limit ${o.limit}: no such node`, `the nodes are ${this.nodeNames.join(', ')}`);
     for (const s of o.steps) for (const t of s.tasks) this.stepOf.set(t.id, s.id);
     for (const id of o.retest ?? []) {
       const s = o.steps.find((x) => x.id === id);
@@ -207,9 +215,22 @@ export class Runner {
     const end = this.o.only ? start : this.o.to ? idx('--to', this.o.to) : steps.length - 1;
     if (end < start)
       throw new AnvilError(`--to ${this.o.to} comes before --from ${this.o.from}`, 'steps run in order; swap them');
+    const limit = this.o.limit;
+    if (limit) {
+      // NOTE: one node alone only where its part stands alone; a step both nodes take part in is refused.
+      const joint = steps.slice(start, end + 1).filter((s) => !s.perNode);
+      if (joint.length)
+        throw new UsageError(
+          `--limit ${limit}: ${joint.map((s) => s.id).join(', ')} ${joint.length === 1 ? 'needs' : 'need'} both nodes`,
+          `steps that run on one node alone: ${steps
+            .filter((s) => s.perNode)
+            .map((s) => s.id)
+            .join(', ')} (choose them with --only, --from, --to)`,
+        );
+    }
     // NOTE: a dry run may look at any step: it runs nothing, so nothing before it has to be done.
     if (start > 0 && !anyStart) {
-      const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames);
+      const u = firstUnsettled(steps, start, this.o.store.state, this.nodeNames, limit);
       if (u)
         throw new AnvilError(
           `cannot start at ${steps[start].id}: ${u.step.id}/${u.task} on ${u.node} is ${u.status}, not done`,
@@ -243,6 +264,8 @@ export class Runner {
     const interrupted = new Promise<void>((r) => (this.onInterrupt = r));
     await Promise.race([main, interrupted]);
     this.o.store.flush();
+    // NOTE: while the nodes are still connected: what a later reboot of this run settled is not left to do.
+    if (!this.interrupted) await this.o.runLog?.settleTodo();
     const skippedSteps = [...this.skippedSteps];
     if (this.interrupted)
       return {
@@ -261,7 +284,12 @@ export class Runner {
         executed: [...this.executed],
         skippedSteps,
       };
-    return { ...(this.stopped ?? { outcome: 'complete' }), executed: [...this.executed], skippedSteps };
+    return {
+      ...(this.stopped ?? { outcome: 'complete' }),
+      executed: [...this.executed],
+      skippedSteps,
+      ...(this.o.limit ? { limit: this.o.limit } : {}),
+    };
   }
 
   /**
@@ -307,7 +335,7 @@ export class Runner {
     const drifted: DriftedRun[] = [];
     let rechecked = 0;
     for (const task of step.tasks)
-      for (const key of nodeKeys(task.on, this.nodeNames)) {
+      for (const key of this.keysOf(task)) {
         if (!kept(task, key) || notCheckedReason(task, this.o.store.state, key)) continue;
         rechecked++;
         const r = await checkRun(task, key, this.readOnlyContext(task, key), this.secrets, true);
@@ -316,7 +344,7 @@ export class Runner {
           task: task.id,
           key,
           detail: r.detail,
-          ...driftAction(task, supersededBy(task, key, this.plan, owners, step)),
+          ...driftAction(task, supersededBy(task, key, this.plan, owners, step), r.hardware),
         });
       }
     const files = await fileDrifts({
@@ -386,17 +414,21 @@ export class Runner {
   private listrOptions(): Record<string, unknown> {
     const renderer: RendererName = this.o.renderer ?? (output().isTTY ? 'default' : 'simple');
     const out = output();
-    // NOTE: the non-interactive renderers write through our output module, so tests and pipes see them.
+    // NOTE: the non-interactive renderers write through our output module, so tests and pipes see them;
+    // not a terminal: no cursor codes (listr2 hides the cursor on stdout around every question).
+    const stdout = out.isTTY ? out.out : withoutCursorCodes(out.out);
     const logger = () =>
       new ListrLogger({
-        processOutput: new ProcessOutput(out.out as NodeJS.WriteStream, out.err as NodeJS.WriteStream),
+        processOutput: new ProcessOutput(stdout as NodeJS.WriteStream, out.err as NodeJS.WriteStream),
       });
     return {
       renderer,
       fallbackRenderer: 'simple',
       // NOTE: collapseSkips off: a skipped step keeps its title, the reason shows beside it (not instead).
       rendererOptions:
-        renderer === 'simple' || renderer === 'verbose' ? { logger: logger() } : { collapseSkips: false },
+        renderer === 'simple' || renderer === 'verbose'
+          ? { logger: logger() }
+          : { collapseSkips: false, spinner: new QuietSpinner() },
       fallbackRendererOptions: { logger: logger() },
       silentRendererCondition: renderer === 'silent',
       registerSignalListeners: false,
@@ -535,7 +567,7 @@ export class Runner {
     const runs: PlannedRun[] = [];
     let kept = 0;
     for (const task of step.tasks)
-      for (const key of nodeKeys(task.on, this.nodeNames)) {
+      for (const key of this.keysOf(task)) {
         const x = this.decision(task, key, plan);
         if (x.d.action === 'keep' || x.kept) {
           kept++;
@@ -652,8 +684,14 @@ export class Runner {
     }
   }
 
-  private async runTask(step: Step, task: Task, w: Wrapper): Promise<void> {
+  /** The checkpoint keys of a task in this run: its nodes, or the one `--limit` names. */
+  private keysOf(task: Task): string[] {
     const keys = nodeKeys(task.on, this.nodeNames);
+    return this.o.limit ? keys.filter((k) => k === this.o.limit) : keys;
+  }
+
+  private async runTask(step: Step, task: Task, w: Wrapper): Promise<void> {
+    const keys = this.keysOf(task);
     const outcomes: NodeOutcome[] = [];
     if (task.on === 'both') {
       const rs = await Promise.allSettled(keys.map((k) => this.timedOnNode(step, task, k, w)));
@@ -741,6 +779,13 @@ export class Runner {
         w.output = text.startsWith(`${key}:`) || text.startsWith(`${key} `) ? text : `${key}: ${text}`;
         this.o.runLog?.note(key, text, task.id);
       },
+      todo: (m, settled) => {
+        const text = redact(m, this.secrets);
+        const shown = text.startsWith(`${key}:`) || text.startsWith(`${key} `) ? text : `${key}: ${text}`;
+        w.output = shown;
+        this.o.runLog?.note(key, text, task.id);
+        this.o.runLog?.addTodo(shown, settled);
+      },
       capture: (k, v) => {
         recordCapture(store.state, k, capturable(k, v, this.secrets));
         store.save();
@@ -771,6 +816,23 @@ export class Runner {
     if (note) rec.note = note;
     else delete rec.note;
     this.o.store.save();
+    if (rec.evidence) this.logEvidence(rec, rec.evidence);
+  }
+
+  /**
+   * What a task saw, in the run's log as well as the state file: the summary of every verify, and
+   * for a test (a gate) every detail of its evidence (the lines seen, timings, counters).
+   */
+  private logEvidence(rec: TaskRecord, evidence: Evidence): void {
+    const log = this.o.runLog;
+    if (!log) return;
+    for (const [id, byKey] of Object.entries(this.o.store.state.tasks))
+      for (const [key, r] of Object.entries(byKey))
+        if (r === rec) {
+          const task = this.o.steps.flatMap((x) => x.tasks).find((t) => t.id === id);
+          log.evidence(id, key, evidence, task?.kind === 'gate');
+          return;
+        }
   }
 
   private redactEvidence(e: Evidence): Evidence {
@@ -1057,7 +1119,11 @@ export function summaryLines(
   const lines = [''];
   switch (result.outcome) {
     case 'complete':
-      lines.push('✔ every selected step is done');
+      lines.push(
+        result.limit
+          ? `✔ every selected step is done on ${result.limit} (--limit): the other node's part is not; run them without --limit`
+          : '✔ every selected step is done',
+      );
       // NOTE: a resume of a finished install: said in so many words, the operator checks for it.
       if (!result.executed.length) lines.push('  nothing to do: every task is done and its inputs are unchanged');
       break;

@@ -102,17 +102,19 @@ export function groupSteps(
   return g;
 }
 
-/** The first task id (in run order) before `stepIndex` that is not done or skipped, if any. */
+/** The first task id (in run order) before `stepIndex` that is not done or skipped, if any (`only`: on that node). */
 export function firstUnsettled(
   steps: readonly Step[],
   stepIndex: number,
   state: StateFile,
   nodes: readonly string[],
+  only?: string,
 ): { step: Step; task: string; node: string; status: TaskStatus | 'not executable' } | undefined {
   for (const step of steps.slice(0, stepIndex)) {
     if (!step.tasks.length) return { step, task: '(no tasks declared)', node: 'any node', status: 'not executable' };
     for (const task of step.tasks)
       for (const node of nodeKeys(task.on, nodes)) {
+        if (only !== undefined && node !== only) continue;
         const st = state.tasks[task.id]?.[node]?.status ?? 'pending';
         if (st !== 'done' && st !== 'skipped') return { step, task: task.id, node, status: st };
       }

@@ -102,6 +102,12 @@ export interface TaskContext {
   peer: NodeHandle;
   prompt: Prompter;
   log(message: string): void;
+  /**
+   * Something the operator must still do after the run (a reboot for a setting to take effect): noted
+   * like `log`, and listed under "still to do" in the closing summary unless `settled`, a read-only
+   * probe run as the run ends, says it happened meanwhile (a later reboot took care of it).
+   */
+  todo?(message: string, settled?: () => Promise<boolean>): void;
   /** Record a discovered value (e.g. captured MACs) so later tasks and resumes see it. */
   capture(key: string, value: unknown): void;
   /** A value recorded earlier by `capture` (this run or a previous one). */
@@ -240,6 +246,11 @@ export interface Step {
    * says it): which later steps need it and how they will fail.
    */
   ifSkipped?: string;
+  /**
+   * Each node's part of the step stands alone (nothing of it reads or needs the other node): the
+   * step may run on one node only (`install --limit NODE`), e.g. for a node that arrives later.
+   */
+  perNode?: boolean;
   tasks: Task[];
 }
 

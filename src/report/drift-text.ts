@@ -6,7 +6,7 @@
 import type { Step } from '../engine/types.js';
 import type { StateFile } from '../state/types.js';
 import { nodeKeys } from '../engine/summary.js';
-import { driftCounts, type DriftFinding, type DriftStatus } from '../engine/drift.js';
+import { driftCauses, driftCounts, hardwareOnly, type DriftFinding, type DriftStatus } from '../engine/drift.js';
 
 const LABEL: Record<DriftStatus, string> = { ok: 'ok', drift: 'DRIFT', error: 'ERROR', 'not-checked': 'not checked' };
 
@@ -17,6 +17,8 @@ export class DriftReport {
   private readonly statusWidth = Math.max(...Object.values(LABEL).map((l) => l.length));
   /** Steps whose rows are left out: nothing of them is done yet. */
   private readonly quiet = new Set<string>();
+  /** Each cause reported so far (`Cause.key`) → the task and node whose row showed it first. */
+  private readonly shown = new Map<string, string>();
 
   constructor(
     private readonly steps: readonly Step[],
@@ -52,8 +54,17 @@ export class DriftReport {
     const block = (first: string, text: string) =>
       this.write(`${first}${text.trimEnd().split('\n').join(`\n${pad}  `)}`);
     if (f.status === 'drift') {
+      // NOTE: one cause, one report: a check that sees only causes shown above points to them.
+      const causes = f.causes ?? [];
+      if (causes.length && causes.every((c) => this.shown.has(c.key))) {
+        const firsts = [...new Set(causes.map((c) => this.shown.get(c.key)!))];
+        this.write(`${head}same cause as ${firsts.join(', ')} (${causes.map((c) => c.key).join(', ')})`);
+        return;
+      }
+      for (const c of causes) if (!this.shown.has(c.key)) this.shown.set(c.key, `${f.task} on ${f.node}`);
       block(`${head}saw: `, f.detail);
       if (f.expected) block(`${pad}expected: `, f.expected);
+      for (const c of causes.filter((x) => x.hardware)) block(`${pad}cause: `, `${c.text} (hardware: fix it by hand)`);
       return;
     }
     block(head, f.status === 'error' ? `could not check: ${f.detail}` : f.detail);
@@ -85,19 +96,38 @@ export class DriftReport {
             f.status !== 'drift' ||
             this.steps.find((s) => s.id === id)?.tasks.find((t) => t.id === f.task)?.kind === 'gate',
         );
-      const steps = repair ?? c.driftedSteps.filter((id) => !gateOnly(id));
+      // NOTE: a step is not suggested for a drift only hands can mend (a cable out): re-applying it would not.
+      const byHand = (id: string) => findings.every((f) => f.step !== id || f.status !== 'drift' || hardwareOnly(f));
+      const steps = repair ?? c.driftedSteps.filter((id) => !gateOnly(id) && !byHand(id));
+      const causes = driftCauses(findings);
+      if (causes.length < c.drift) {
+        this.write(`  ${causes.length} cause${causes.length === 1 ? '' : 's'}:`);
+        for (const { cause, texts, seenBy } of causes) {
+          const who = seenBy.map((f) => `${f.task} on ${f.node}`);
+          const seen = who.length > 3 ? `${who.slice(0, 3).join(', ')} and ${who.length - 3} more` : who.join(', ');
+          this.write(
+            `    - ${cause.hardware ? 'hardware: ' : ''}${texts.map((t) => t.split('\n')[0]).join(' / ')} (seen by ${seen})`,
+          );
+        }
+      }
+      const hands = causes.filter((x) => x.cause.hardware);
+      if (hands.length) {
+        this.write('  hardware to fix by hand first (re-applying a step cannot), then check again:');
+        for (const { cause } of hands) this.write(`    ${cause.text}`);
+      }
       if (steps.length) {
         this.write(
           '  re-apply a step (its tasks run again by the resume rules; destructive ones never twice), then check again:',
         );
         for (const id of steps) this.write(`    anvil-install check --state ${stateDir} --only ${id} --force`);
       }
-      const tests = c.driftedSteps.filter(gateOnly);
+      const tests = c.driftedSteps.filter((id) => gateOnly(id) && !byHand(id));
       if (tests.length)
         this.write(
           `  ${tests.join(', ')}: what an operator test left is no longer so; fix the cause (re-applying keeps the test), then check again`,
         );
-      this.write('  a drift the install cannot undo (a pulled cable, a dead switch port) needs hands first');
+      if (!hands.length)
+        this.write('  a drift the install cannot undo (a pulled cable, a dead switch port) needs hands first');
     } else if (c.error)
       this.write(
         '✖ some tasks could not be checked (see ERROR above): fix the cause (node unreachable?) and check again',

@@ -14,6 +14,7 @@ import { redact } from '../plan/derive.js';
 import { RUNBOOK, ROOT } from '../paths.js';
 import { builtRows, statusCounts, fmtTime, type AsBuilt, type BuiltRow, type HashOf } from './as-built.js';
 import { clusterSummary, type ClusterSummary } from './summary.js';
+import { keepNamesWhole } from './html-names.js';
 import { groupLabel, stepViews, type StepView } from './tasks.js';
 
 /** Formats the runbook is written in. */
@@ -241,7 +242,7 @@ export function runbookMarkdown(m: RunbookModel, secrets: string[]): string {
 export function runbookHtml(m: RunbookModel, secrets: string[]): string {
   const css = readFileSync(join(RUNBOOK, 'runbook.css'), 'utf8');
   return redactHtml(
-    renderTemplate('runbook.html.ejs', { m, h: helpers, css, printCss: printCss(m) }, escHtml),
+    keepNamesWhole(renderTemplate('runbook.html.ejs', { m, h: helpers, css, printCss: printCss(m) }, escHtml)),
     secrets,
   );
 }

@@ -2,9 +2,7 @@
  * A small synthetic install (not the real steps) and the fake node pair it runs on: captures
  * (MACs, free space), a file with a secret, an `edit` file, `once` tasks with done probes, a gate.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir as tempFolder } from './temp.js';
 import type { Step, TaskContext } from '../../src/engine/types.js';
 import type { Answers } from '../../src/plan/schema.js';
 import { loadAnswers } from '../../src/plan/load.js';
@@ -251,9 +249,9 @@ export function syntheticSteps(): Step[] {
   ];
 }
 
-/** A fresh temporary state folder. */
+/** A fresh temporary state folder, removed after the test file. */
 export function tempDir(prefix = 'anvil-engine-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempFolder(prefix);
 }
 
 /** Open the folder, run, close: one invocation of the installer. */

@@ -116,6 +116,10 @@ describe('check on the lab', () => {
       expect(out).toMatch(/^✖ drift: .*packages\.ntpd on an-node02/m);
       expect(out).toMatch(/^✖ drift: .*network\.restart on an-node01/m);
       expect(out).toContain(`anvil-install check --state ${state} --only hosts --force`);
+      // the pulled cable is hardware to fix by hand, with its node and interface; no step is re-applied for it
+      expect(out).toMatch(/^ +cause: an-node01 eth0 \(BCN link 1\) has no link: .*\(hardware: fix it by hand\)$/m);
+      expect(out).toContain('  hardware to fix by hand first (re-applying a step cannot), then check again:');
+      expect(out).not.toContain('--only network --force');
 
       // the check changed nothing: not the nodes, not the state file; it journaled reads only
       expect(nodesState(labDir)).toEqual(before);

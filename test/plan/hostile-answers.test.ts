@@ -4,8 +4,9 @@
  * message. Each case counts in the closing note of the issue.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/temp.js';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadAnswers, validateAnswers } from '../../src/plan/load.js';
@@ -34,7 +35,7 @@ function issuesOf(mutate: (a: any) => void, env: NodeJS.ProcessEnv = {}): string
 }
 
 function fileIssues(text: string): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'anvil-hostile-'));
+  const dir = tempDir('anvil-hostile-');
   const f = join(dir, 'a.yaml');
   writeFileSync(f, text);
   try {

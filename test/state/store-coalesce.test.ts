@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
 import { StateStore, readState } from '../../src/state/store.js';
 
 describe('checkpoint coalescing', () => {
   it('coalesces saves within the interval, writes urgent saves at once, and flushes on close', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'anvil-coalesce-'));
+    const dir = tempDir('anvil-coalesce-');
     const store = StateStore.open(dir, { create: true });
     store.minIntervalMs = 60_000;
     store.state.captured.a = 0;

@@ -64,4 +64,20 @@ describe('security.selinux', () => {
       'expected SELINUX=disabled in /etc/selinux/config; saw SELINUX=enforcing',
     );
   });
+
+  it('leaves the reboot to do, settled once the node runs with SELinux disabled (a later reboot or power cycle)', async () => {
+    const f = new FakeNode(n1, { '/etc/selinux/config': stock }).on('getenforce', 'Enforcing\n');
+    const items: { text: string; settled?: () => Promise<boolean> }[] = [];
+    const ctx = {
+      ...fakeContext(p, f, f),
+      todo: (text: string, settled?: () => Promise<boolean>) => void items.push({ text, settled }),
+    };
+    await runTask(task('security.selinux'), ctx);
+    expect(items.map((i) => i.text)).toEqual([
+      `${n1.name}: SELinux is enforcing now; reboot for SELINUX=disabled to take effect`,
+    ]);
+    expect(await items[0].settled!()).toBe(false);
+    f.on('getenforce', 'Disabled\n');
+    expect(await items[0].settled!()).toBe(true);
+  });
 });

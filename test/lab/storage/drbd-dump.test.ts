@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../../helpers/temp.js';
 import { join } from 'node:path';
 import { answers, installStorage, run, storageWorld } from './setup.js';
 import { derivePlan } from '../../../src/plan/derive.js';
@@ -46,7 +46,7 @@ describe('drbdadm dump', () => {
   it.skipIf(!canRunReal)('equals the real DRBD 8.3 parser on both example clusters', async () => {
     for (const file of ['examples/tutorial.anvil.yaml', 'test/fixtures/other.anvil.yaml']) {
       const { a, files, dump } = await labDump(file);
-      const dir = mkdtempSync(join(tmpdir(), 'anvil-drbd83-'));
+      const dir = tempDir('anvil-drbd83-');
       mkdirSync(join(dir, 'drbd.d'));
       for (const f of files) writeFileSync(join(dir, f.path.slice('/etc/'.length)), f.text);
       writeFileSync(

@@ -221,65 +221,70 @@ describe.skipIf(skip)('the lab’s shell and text tools against real bash and GN
     await cleanup();
   });
 
-  it('every command both example installs send and the runbook prints, as the filter rule allows', async () => {
-    const diffs: Record<string, string> = {};
-    const filtered = new Map<string, number>();
-    let compared = 0;
-    let total = 0;
-    for (const ex of EXAMPLES) {
-      const state = join(scratch('install'), 'state');
-      installOnLab(ROOT, join(ROOT, ex.answers), state, ex.env);
-      const plan = derivePlan(loadAnswers(ex.answers, ex.env));
-      const sent = sentCommands(state, plan);
-      total += sent.length;
-      const world = createWorld({ saved: loadSavedWorld(join(state, 'lab')) });
-      for (const n of plan.nodes) {
-        const mine: string[] = [];
-        for (const c of sent.filter((x) => x.node === n.name)) {
-          const v = classify(c.cmd);
-          if (v.compare) mine.push(c.cmd);
-          else filtered.set(v.reason, (filtered.get(v.reason) ?? 0) + 1);
+  // NOTE: two whole installs (~30 s each) and ~190 chroot runs: minutes on a busy 2-core machine.
+  it(
+    'every command both example installs send and the runbook prints, as the filter rule allows',
+    { timeout: 900_000 },
+    async () => {
+      const diffs: Record<string, string> = {};
+      const filtered = new Map<string, number>();
+      let compared = 0;
+      let total = 0;
+      for (const ex of EXAMPLES) {
+        const state = join(scratch('install'), 'state');
+        installOnLab(ROOT, join(ROOT, ex.answers), state, ex.env);
+        const plan = derivePlan(loadAnswers(ex.answers, ex.env));
+        const sent = sentCommands(state, plan);
+        total += sent.length;
+        const world = createWorld({ saved: loadSavedWorld(join(state, 'lab')) });
+        for (const n of plan.nodes) {
+          const mine: string[] = [];
+          for (const c of sent.filter((x) => x.node === n.name)) {
+            const v = classify(c.cmd);
+            if (v.compare) mine.push(c.cmd);
+            else filtered.set(v.reason, (filtered.get(v.reason) ?? 0) + 1);
+          }
+          compared += mine.length;
+          if (process.env.ANVIL_HARNESS_LIST) for (const c of mine) console.log(`COMPARED ${n.name}: ${c}`);
+          const lab = world.nodes[n.name];
+          const d = await compare(
+            lab,
+            mine,
+            async (cmd, dir) => {
+              const v = classify(cmd);
+              let out = cmd;
+              if (v.compare)
+                for (const [i, s] of v.standIns.entries()) {
+                  // NOTE: the EL6 query runs on the lab only; both sides read its output from /tmp.
+                  const r = await lab.exec(s);
+                  const f = `/tmp/anvil-standin-${i}`;
+                  lab.fs.writeFile(f, r.stdout);
+                  writeFileSync(join(dir, f), r.stdout);
+                  out = out.replace(s, `cat ${f}`);
+                }
+              return out;
+            },
+            // NOTE: the installed world is live: as lab time passes with each command its daemons log
+            // to /var/log/messages (a lab node is never idle), so the logs are not compared as changed files.
+            { ignore: /^\/var\/log\//, normalise: normaliseLs },
+          );
+          for (const [c, why] of Object.entries(d)) diffs[`${n.name}: ${c}`] = why;
         }
-        compared += mine.length;
-        if (process.env.ANVIL_HARNESS_LIST) for (const c of mine) console.log(`COMPARED ${n.name}: ${c}`);
-        const lab = world.nodes[n.name];
-        const d = await compare(
-          lab,
-          mine,
-          async (cmd, dir) => {
-            const v = classify(cmd);
-            let out = cmd;
-            if (v.compare)
-              for (const [i, s] of v.standIns.entries()) {
-                // NOTE: the EL6 query runs on the lab only; both sides read its output from /tmp.
-                const r = await lab.exec(s);
-                const f = `/tmp/anvil-standin-${i}`;
-                lab.fs.writeFile(f, r.stdout);
-                writeFileSync(join(dir, f), r.stdout);
-                out = out.replace(s, `cat ${f}`);
-              }
-            return out;
-          },
-          // NOTE: the installed world is live: as lab time passes with each command its daemons log
-          // to /var/log/messages (a lab node is never idle), so the logs are not compared as changed files.
-          { ignore: /^\/var\/log\//, normalise: normaliseLs },
-        );
-        for (const [c, why] of Object.entries(d)) diffs[`${n.name}: ${c}`] = why;
       }
-    }
-    for (const [c, d] of Object.entries(diffs)) console.log(`DIFF ${JSON.stringify(c)}\n  ${d}`);
-    const nFiltered = [...filtered.values()].reduce((a, b) => a + b, 0);
-    console.log(
-      `commands the steps send (journals of both example installs + the runbook's, distinct per node): ${total}; ` +
-        `compared ${compared}, filtered ${nFiltered}, differ ${Object.keys(diffs).length}\nfiltered by reason:\n` +
-        [...filtered.entries()]
-          .sort((a, b) => b[1] - a[1])
-          .map(([r, k]) => `  ${k}\t${r}`)
-          .join('\n'),
-    );
-    expect(compared + nFiltered).toBe(total);
-    expect(Object.keys(diffs).sort()).toEqual(Object.keys(KNOWN_SENT).sort());
-  });
+      for (const [c, d] of Object.entries(diffs)) console.log(`DIFF ${JSON.stringify(c)}\n  ${d}`);
+      const nFiltered = [...filtered.values()].reduce((a, b) => a + b, 0);
+      console.log(
+        `commands the steps send (journals of both example installs + the runbook's, distinct per node): ${total}; ` +
+          `compared ${compared}, filtered ${nFiltered}, differ ${Object.keys(diffs).length}\nfiltered by reason:\n` +
+          [...filtered.entries()]
+            .sort((a, b) => b[1] - a[1])
+            .map(([r, k]) => `  ${k}\t${r}`)
+            .join('\n'),
+      );
+      expect(compared + nFiltered).toBe(total);
+      expect(Object.keys(diffs).sort()).toEqual(Object.keys(KNOWN_SENT).sort());
+    },
+  );
 
   it(`${COMMANDS.length} variants: exit code, stdout and changed files agree (or are known differences)`, async () => {
     // NOTE: one lab node (a world takes seconds to build).

@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/real/**/*.real.ts'],
+    // NOTE: the shell harness installs the examples with the built CLI (dist/), built here as in npm test.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 120_000,
     // NOTE: files share the host's loop devices and /etc/netns: one file at a time.

@@ -74,6 +74,13 @@ const ls: CommandFn = (ctx) => {
     if (follow?.type === 'dir' && !dirOnly && !(st.type === 'link' && long)) dirs.push(t);
     else files.push(t);
   }
+  const subdirs = (p: string) => {
+    try {
+      return fs.readdir(p).filter((n) => fs.lstat(`${p === '/' ? '' : p}/${n}`)?.type === 'dir').length;
+    } catch {
+      return 0;
+    }
+  };
   const render = (entries: { name: string; path: string }[], withTotal: boolean) => {
     if (!long) return entries.map((e) => e.name + '\n').join('');
     const rows = entries.map((e) => {
@@ -81,7 +88,9 @@ const ls: CommandFn = (ctx) => {
       const size = st.device ? '8, 0' : has(o, 'h') ? human(st.size) : String(st.size);
       return {
         mode: modeString(st) + '.',
-        links: String(st.type === 'dir' ? 2 : 1),
+        // NOTE: st_nlink as coreutils 8.4 ls.c print_long_format prints it: a directory has one link
+        // from its parent, one from its own `.` and one from each subdirectory's `..` (ext4, gfs2).
+        links: String(st.type === 'dir' ? 2 + subdirs(e.path) : 1),
         user: has(o, 'n') ? String(st.uid) : userName(ctx, st.uid),
         group: has(o, 'n') ? String(st.gid) : userName(ctx, st.gid, '/etc/group'),
         size,
@@ -91,7 +100,10 @@ const ls: CommandFn = (ctx) => {
       };
     });
     const w = (k: 'links' | 'user' | 'group' | 'size') => Math.max(0, ...rows.map((r) => r[k].length));
-    let out = withTotal ? `total ${rows.reduce((a, r) => a + r.blocks, 0)}\n` : '';
+    const total = rows.reduce((a, r) => a + r.blocks, 0);
+    // NOTE: coreutils 8.4 ls.c prints the total through human_readable() with the same options as
+    // the sizes: `total 24K` under -h.
+    let out = withTotal ? `total ${has(o, 'h') ? human(total * 1024) : total}\n` : '';
     for (const r of rows)
       out += `${r.mode} ${r.links.padStart(w('links'))} ${r.user.padEnd(w('user'))} ${r.group.padEnd(w('group'))} ${r.size.padStart(w('size'))} ${r.time} ${r.name}\n`;
     return out;

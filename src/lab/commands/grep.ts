@@ -1,5 +1,5 @@
 /**
- * grep / egrep / fgrep: -q -v -i -e -E -F -c -n -l -L -o -w -x -h -H -s -r and context (-A -B -C).
+ * grep / egrep / fgrep: -q -v -i -e -E -F -c -n -l -L -o -w -x -h -H -s -r -Z and context (-A -B -C).
  */
 import type { CommandFn } from '../shell/types.js';
 import { parseOpts, has, val, lines } from './util.js';
@@ -7,10 +7,19 @@ import { posixRegExp } from './regex.js';
 import { errText } from '../fs/memfs.js';
 
 /** The options the lab's grep implements (the others are refused). */
-const SHORT = 'qviyEFchHlLnorRswx';
+const SHORT = 'qviyEFchHlLnorRswxZ';
 /** GNU grep 2.6.3's other short options (grep --help on EL6): the lab refuses them by name. */
-const GNU_ONLY = 'abdDGIPTUuVZz';
-const LONG = ['extended-regexp', 'fixed-strings', 'ignore-case', 'invert-match', 'quiet', 'silent', 'no-messages'];
+const GNU_ONLY = 'abdDGIPTUuVz';
+const LONG = [
+  'extended-regexp',
+  'fixed-strings',
+  'ignore-case',
+  'invert-match',
+  'quiet',
+  'silent',
+  'no-messages',
+  'null',
+];
 
 const grep: CommandFn = (ctx) => {
   const name = ctx.argv[0].split('/').pop()!;
@@ -83,13 +92,18 @@ const grep: CommandFn = (ctx) => {
       else addFile(f);
     }
   const prefixName = (has(o, 'H') || inputs.length > 1 || has(o, 'r', 'R')) && !has(o, 'h');
+  // NOTE: -Z/--null (GNU grep 2.6.3 src/main.c print_filename/print_sep, `filename_mask`): a NUL
+  // instead of the character that follows a file name (`:`, `-`, or the newline of -l/-L).
+  const nul = has(o, 'Z', 'null');
+  const named = (n: string, sep: string) => n + (nul ? '\0' : sep);
   let out = '';
   for (const inp of inputs) {
     const ls = lines(inp.text);
     const hit = ls.map((l) => res.some((r) => r.test(l)) !== invert);
     let count = 0;
     let lastPrinted = -1;
-    const pre = (i: number, sep: string) => (prefixName ? inp.name + sep : '') + (has(o, 'n') ? `${i + 1}${sep}` : '');
+    const pre = (i: number, sep: string) =>
+      (prefixName ? named(inp.name, sep) : '') + (has(o, 'n') ? `${i + 1}${sep}` : '');
     for (let i = 0; i < ls.length; i++) {
       if (!hit[i]) continue;
       if (max !== undefined && count >= Number(max)) break;
@@ -112,9 +126,9 @@ const grep: CommandFn = (ctx) => {
       }
     }
     if (count) code = 0;
-    if (has(o, 'c')) out += (prefixName ? inp.name + ':' : '') + count + '\n';
-    if (has(o, 'l') && count) out += inp.name + '\n';
-    if (has(o, 'L') && !count) out += inp.name + '\n';
+    if (has(o, 'c')) out += (prefixName ? named(inp.name, ':') : '') + count + '\n';
+    if (has(o, 'l') && count) out += named(inp.name, '\n');
+    if (has(o, 'L') && !count) out += named(inp.name, '\n');
     if (quiet && count) break;
   }
   ctx.out(out);

@@ -100,40 +100,319 @@ const wc: CommandFn = (ctx) => {
   return code;
 };
 
+/** One sort key (coreutils 8.4 sort.c `struct keyfield`): 0-based fields and characters. */
+interface SortKey {
+  sword: number;
+  schar: number;
+  /** Infinity: to the end of the line. */
+  eword: number;
+  /** 0: to the end of field eword. */
+  echar: number;
+  skipsblanks: boolean;
+  skipeblanks: boolean;
+  numeric: boolean;
+  general: boolean;
+  human: boolean;
+  month: boolean;
+  fold: boolean;
+  dictionary: boolean;
+  nonprinting: boolean;
+  reverse: boolean;
+}
+
+const newKey = (): SortKey => ({
+  sword: 0,
+  schar: 0,
+  eword: Infinity,
+  echar: 0,
+  skipsblanks: false,
+  skipeblanks: false,
+  numeric: false,
+  general: false,
+  human: false,
+  month: false,
+  fold: false,
+  dictionary: false,
+  nonprinting: false,
+  reverse: false,
+});
+
+/** sort.c default_key_compare: a key with no ordering option of its own (`-k2,2` but not `-k2,2n`). */
+const plainKey = (k: SortKey) =>
+  !(
+    k.skipsblanks ||
+    k.skipeblanks ||
+    k.numeric ||
+    k.general ||
+    k.human ||
+    k.month ||
+    k.fold ||
+    k.dictionary ||
+    k.nonprinting
+  );
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const blank = (c: string | undefined) => c === ' ' || c === '\t';
+
+/**
+ * GNU sort as coreutils 8.4 sort.c does it, in the C locale (byte order): keys `-k F[.C][OPTS][,F[.C][OPTS]]`
+ * with the modifiers b d f g h i M n r (a key with none inherits the global ones: main()'s
+ * "Inheritance of global options to individual keys"), fields split at -t's character or, without
+ * it, at each blank-to-nonblank transition with the blanks belonging to the next field (begfield,
+ * limfield); ties broken by the whole line unless -s or -u (compare()); -u keeps the first of each
+ * run of equal keys; -c/-C check. -V -R -z and --files0-from are refused by name.
+ */
 const sort: CommandFn = (ctx) => {
-  const o = parseOpts(ctx.argv.slice(1), ['k', 't', 'o']);
-  const { texts, code } = readInputs(ctx, o.args, 'sort');
-  let ls = texts.flatMap((t) => lines(t.text));
-  const sep = val(o, 't');
-  const key = val(o, 'k');
-  const keyOf = (l: string) => {
-    if (!key) return l;
-    const [a, b] = key.split(',').map((x) => Number(x.replace(/\D.*$/, '')));
-    const f = sep ? l.split(sep) : l.trim().split(/\s+/);
-    return f.slice(a - 1, b ? b : undefined).join(sep ?? ' ');
+  const g = newKey();
+  const keys: SortKey[] = [];
+  const files: string[] = [];
+  let tab: string | undefined;
+  let out: string | undefined;
+  let unique = false;
+  let stable = false;
+  let check: 'c' | 'C' | undefined;
+  const bad = (msg: string) => {
+    ctx.err(`sort: ${msg}\nTry \`sort --help' for more information.\n`);
+    return 2;
   };
-  const num = has(o, 'n', 'g', 'h');
-  ls.sort((x, y) => {
-    const a = keyOf(x);
-    const b = keyOf(y);
-    const r = num
-      ? (parseFloat(a) || 0) - (parseFloat(b) || 0)
-      : has(o, 'f')
-        ? a.toLowerCase().localeCompare(b.toLowerCase())
-        : a < b
-          ? -1
-          : a > b
-            ? 1
-            : 0;
-    return r || (x < y ? -1 : x > y ? 1 : 0);
-  });
-  if (has(o, 'r')) ls.reverse();
-  if (has(o, 'u')) ls = ls.filter((l, i) => i === 0 || keyOf(l) !== keyOf(ls[i - 1]));
-  const out = ls.map((l) => l + '\n').join('');
-  const file = val(o, 'o');
-  if (file) ctx.node.fs.writeFile(ctx.sh.resolve(file), out);
-  else ctx.out(out);
-  return code;
+  const setOrdering = (k: SortKey, s: string, end: boolean): string | undefined => {
+    for (const c of s) {
+      if (c === 'b') {
+        if (end) k.skipeblanks = true;
+        else k.skipsblanks = true;
+      } else if (c === 'd') k.dictionary = true;
+      else if (c === 'f') k.fold = true;
+      else if (c === 'g') k.general = true;
+      else if (c === 'h') k.human = true;
+      else if (c === 'i') k.nonprinting = true;
+      else if (c === 'M') k.month = true;
+      else if (c === 'n') k.numeric = true;
+      else if (c === 'r') k.reverse = true;
+      else return c;
+    }
+    return undefined;
+  };
+  const parseKey = (spec: string): string | undefined => {
+    const k = newKey();
+    const m = /^(\d+)(?:\.(\d+))?([a-zA-Z]*)(?:,(\d+)(?:\.(\d+))?([a-zA-Z]*))?$/.exec(spec);
+    if (!m) return `invalid number at field start: invalid count at start of \`${spec}'`;
+    if (Number(m[1]) === 0) return `field number is zero: invalid field specification \`${spec}'`;
+    k.sword = Number(m[1]) - 1;
+    if (m[2] !== undefined) {
+      if (Number(m[2]) === 0) return `character offset is zero: invalid field specification \`${spec}'`;
+      k.schar = Number(m[2]) - 1;
+    }
+    let o = setOrdering(k, m[3], false);
+    if (m[4] !== undefined) {
+      if (Number(m[4]) === 0) return `field number is zero: invalid field specification \`${spec}'`;
+      k.eword = Number(m[4]) - 1;
+      k.echar = m[5] !== undefined ? Number(m[5]) : 0;
+      o ??= setOrdering(k, m[6], true);
+    }
+    if (o !== undefined) return `stray character in field spec: invalid field specification \`${spec}'`;
+    keys.push(k);
+    return undefined;
+  };
+  const notInLab = (what: string) => {
+    ctx.err(`sort: ${what}: this option of GNU sort is not implemented by the lab\n`);
+    return 2;
+  };
+  const argv = ctx.argv.slice(1);
+  const LONG: Record<string, string> = {
+    'ignore-leading-blanks': 'b',
+    'dictionary-order': 'd',
+    'ignore-case': 'f',
+    'general-numeric-sort': 'g',
+    'human-numeric-sort': 'h',
+    'ignore-nonprinting': 'i',
+    'month-sort': 'M',
+    'numeric-sort': 'n',
+    reverse: 'r',
+    stable: 's',
+    unique: 'u',
+    merge: 'm',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      files.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const [name, v] = a.slice(2).split(/=(.*)/s);
+      const arg = () => v ?? argv[++i];
+      if (LONG[name]) {
+        const c = LONG[name];
+        if (c === 's') stable = true;
+        else if (c === 'u') unique = true;
+        else if (c !== 'm') {
+          setOrdering(g, c, false);
+          if (c === 'b') g.skipeblanks = true;
+        }
+      } else if (name === 'key') {
+        const e = parseKey(arg() ?? '');
+        if (e) return bad(e);
+      } else if (name === 'field-separator') tab = arg();
+      else if (name === 'output') out = arg();
+      else if (name === 'check') check = v === 'quiet' || v === 'silent' ? 'C' : 'c';
+      else return notInLab(`--${name}`);
+      continue;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      files.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j];
+      if ('ktoTS'.includes(c)) {
+        const v = j < a.length - 1 ? a.slice(j + 1) : argv[++i];
+        if (v === undefined) return bad(`option requires an argument -- '${c}'`);
+        if (c === 'k') {
+          const e = parseKey(v);
+          if (e) return bad(e);
+        } else if (c === 't') {
+          if (v.length !== 1) {
+            ctx.err(`sort: multi-character tab \`${v}'\n`);
+            return 2;
+          }
+          tab = v;
+        } else if (c === 'o') out = v;
+        break;
+      }
+      if ('bdfghiMnr'.includes(c)) {
+        setOrdering(g, c, false);
+        if (c === 'b') g.skipeblanks = true;
+      } else if (c === 's') stable = true;
+      else if (c === 'u') unique = true;
+      else if (c === 'c' || c === 'C') check = c;
+      else if (c === 'm') continue;
+      else if ('VRz'.includes(c)) return notInLab(`-${c}`);
+      else return bad(`invalid option -- '${c}'`);
+    }
+  }
+  // NOTE: sort.c main(): keys without ordering options inherit the global ones; global options
+  // alone make one key over the whole line.
+  for (const k of keys)
+    if (plainKey(k) && !k.reverse) {
+      const { sword, schar, eword, echar } = k;
+      Object.assign(k, g, { sword, schar, eword, echar });
+    }
+  if (!keys.length && !plainKey(g)) keys.push({ ...g });
+
+  const begfield = (l: string, k: SortKey) => {
+    let p = 0;
+    let w = k.sword;
+    if (tab !== undefined)
+      while (p < l.length && w--) {
+        while (p < l.length && l[p] !== tab) p++;
+        if (p < l.length) p++;
+      }
+    else
+      while (p < l.length && w--) {
+        while (p < l.length && blank(l[p])) p++;
+        while (p < l.length && !blank(l[p])) p++;
+      }
+    if (k.skipsblanks) while (p < l.length && blank(l[p])) p++;
+    return Math.min(l.length, p + k.schar);
+  };
+  const limfield = (l: string, k: SortKey) => {
+    if (k.eword === Infinity) return l.length;
+    let p = 0;
+    let w = k.echar === 0 ? k.eword + 1 : k.eword;
+    if (tab !== undefined)
+      while (p < l.length && w--) {
+        while (p < l.length && l[p] !== tab) p++;
+        if (p < l.length && (w || k.echar)) p++;
+      }
+    else
+      while (p < l.length && w--) {
+        while (p < l.length && blank(l[p])) p++;
+        while (p < l.length && !blank(l[p])) p++;
+      }
+    if (k.echar !== 0) {
+      if (k.skipeblanks) while (p < l.length && blank(l[p])) p++;
+      p = Math.min(l.length, p + k.echar);
+    }
+    return p;
+  };
+  const num = (t: string) => {
+    const m = /^[ \t]*(-?(?:\d+\.?\d*|\.\d+))/.exec(t);
+    return m ? Number(m[1]) : 0;
+  };
+  const human = (t: string): [number, number] => {
+    const m = /^[ \t]*(-?(?:\d+\.?\d*|\.\d+))([KMGTPEZY]|k)?/.exec(t);
+    if (!m) return [0, 0];
+    const n = Number(m[1]);
+    const order = m[2] ? 'kMGTPEZY'.indexOf(m[2] === 'K' ? 'k' : m[2]) + 1 : 0;
+    return [Math.sign(n) * order, n];
+  };
+  const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const keyCompare = (x: string, y: string) => {
+    for (const k of keys) {
+      let a = x.slice(begfield(x, k), Math.max(begfield(x, k), limfield(x, k)));
+      let b = y.slice(begfield(y, k), Math.max(begfield(y, k), limfield(y, k)));
+      let d: number;
+      if (k.numeric) d = Math.sign(num(a) - num(b));
+      else if (k.general) {
+        const fa = parseFloat(a.trimStart());
+        const fb = parseFloat(b.trimStart());
+        // NOTE: sort.c general_numcompare: what does not convert sorts before every number.
+        d = isNaN(fa) ? (isNaN(fb) ? 0 : -1) : isNaN(fb) ? 1 : Math.sign(fa - fb);
+      } else if (k.human) {
+        const [oa, na] = human(a);
+        const [ob, nb] = human(b);
+        d = Math.sign(oa - ob) || Math.sign(na - nb);
+      } else if (k.month) {
+        const m = (t: string) => MONTHS.indexOf(t.trimStart().slice(0, 3).toUpperCase()) + 1;
+        d = Math.sign(m(a) - m(b));
+      } else {
+        if (k.dictionary) {
+          a = a.replace(/[^ \t0-9A-Za-z]/g, '');
+          b = b.replace(/[^ \t0-9A-Za-z]/g, '');
+        }
+        if (k.nonprinting) {
+          a = a.replace(/[^\x20-\x7e]/g, '');
+          b = b.replace(/[^\x20-\x7e]/g, '');
+        }
+        if (k.fold) {
+          a = a.toUpperCase();
+          b = b.toUpperCase();
+        }
+        d = cmpStr(a, b);
+      }
+      if (d) return k.reverse ? -d : d;
+    }
+    return 0;
+  };
+  const compare = (x: string, y: string) => {
+    if (keys.length) {
+      const d = keyCompare(x, y);
+      if (d || unique || stable) return d;
+    }
+    const d = cmpStr(x, y);
+    return g.reverse ? -d : d;
+  };
+
+  const { texts, code } = readInputs(ctx, files, 'sort');
+  if (code) return 2;
+  let ls = texts.flatMap((t) => lines(t.text));
+  if (check) {
+    for (let i = 1; i < ls.length; i++) {
+      const d = compare(ls[i - 1], ls[i]);
+      if (d > 0 || (unique && d === 0)) {
+        if (check === 'c') ctx.err(`sort: ${files[0] ?? '-'}:${i + 1}: disorder: ${ls[i]}\n`);
+        return 1;
+      }
+    }
+    return 0;
+  }
+  // NOTE: Array.prototype.sort is stable, as sort.c's merge sort is.
+  ls.sort(compare);
+  if (unique) ls = ls.filter((l, i) => i === 0 || compare(ls[i - 1], l) !== 0);
+  const text = ls.map((l) => l + '\n').join('');
+  if (out) ctx.node.fs.writeFile(ctx.sh.resolve(out), text);
+  else ctx.out(text);
+  return 0;
 };
 
 const uniq: CommandFn = (ctx) => {

@@ -134,19 +134,119 @@ const evalCmd: CommandFn = async (ctx) => {
   return ctx.sh.execList(parse(ctx.argv.slice(1).join(' ')), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
 };
 
+/**
+ * bash 4.1's `read` (builtins/read.def, read_builtin): one line (a backslash-newline continues it and
+ * a backslash quotes the next character unless -r); with no NAME the line goes to REPLY untouched;
+ * else it is split on $IFS (unset: space, tab, newline; empty: no splitting): leading IFS whitespace
+ * is skipped, each delimiter is IFS whitespace around at most one other IFS character, quoted
+ * characters never delimit, and the last NAME gets the rest of the line less trailing IFS
+ * whitespace, or only its one field when a single delimiter ends it (read.def's
+ * get_word_from_string / strip_trailing_ifs_whitespace). -s and -p only matter on a terminal and -t
+ * on a slow one; -a -d -n -N -u -e -i are refused by name, never ignored.
+ */
 const read: CommandFn = (ctx) => {
-  const args = ctx.argv.slice(1).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '-p');
-  const raw = ctx.argv.includes('-r');
-  const data = ctx.input?.data ?? ctx.stdin;
-  if (!data) return 1;
-  const nl = data.indexOf('\n');
-  let line = nl < 0 ? data : data.slice(0, nl);
-  if (ctx.input) ctx.input.data = nl < 0 ? '' : data.slice(nl + 1);
-  if (!raw) line = line.replace(/\\(.)/g, '$1');
-  const names = args.length ? args : ['REPLY'];
-  const parts = line.trim().split(/[ \t]+/);
-  names.forEach((n, i) => ctx.sh.vars.set(n, i === names.length - 1 ? parts.slice(i).join(' ') : (parts[i] ?? '')));
-  return nl < 0 ? 1 : 0;
+  const names: string[] = [];
+  let raw = false;
+  const argv = ctx.argv.slice(1);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      names.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-' || names.length) {
+      names.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const f = a[j];
+      if (f === 'r') raw = true;
+      else if (f === 's') continue;
+      else if (f === 'p' || f === 't') {
+        // NOTE: the option's value is the rest of this word or the next word.
+        if (j === a.length - 1) i++;
+        break;
+      } else if ('adnNuei'.includes(f)) {
+        ctx.err(`${ctx.sh.name}: read: -${f}: this option of bash's read is not implemented by the lab\n`);
+        return 2;
+      } else {
+        ctx.err(
+          `${ctx.sh.name}: read: -${f}: invalid option\nread: usage: read [-ers] [-a array] [-d delim] [-i text] [-n nchars] [-N nchars] [-p prompt] [-t timeout] [-u fd] [name ...]\n`,
+        );
+        return 2;
+      }
+    }
+  }
+  for (const n of names)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) {
+      ctx.err(`${ctx.sh.name}: read: \`${n}': not a valid identifier\n`);
+      return 1;
+    }
+  let data = ctx.input?.data ?? ctx.stdin;
+  // The line as characters, each marked when a backslash quoted it.
+  const line: { c: string; q: boolean }[] = [];
+  let eof = true;
+  while (data.length) {
+    const c = data[0];
+    data = data.slice(1);
+    if (c === '\n') {
+      eof = false;
+      break;
+    }
+    if (c === '\\' && !raw) {
+      if (!data.length) break;
+      const d = data[0];
+      data = data.slice(1);
+      if (d !== '\n') line.push({ c: d, q: true });
+      continue;
+    }
+    line.push({ c, q: false });
+  }
+  if (ctx.input) ctx.input.data = data;
+  const text = (cs: { c: string }[]) => cs.map((x) => x.c).join('');
+  if (!names.length) {
+    ctx.sh.vars.set('REPLY', text(line));
+    return eof ? 1 : 0;
+  }
+  const ifs = ctx.sh.vars.get('IFS') ?? ' \t\n';
+  const isIfs = (x: { c: string; q: boolean } | undefined) => !!x && !x.q && ifs.includes(x.c);
+  const isWs = (x: { c: string; q: boolean } | undefined) => isIfs(x) && ' \t\n'.includes(x!.c);
+  let i = 0;
+  const skipWs = (from: number) => {
+    let k = from;
+    while (k < line.length && isWs(line[k])) k++;
+    return k;
+  };
+  // One field from `from`: [field, index after its delimiter].
+  const word = (from: number): [string, number] => {
+    let k = from;
+    while (k < line.length && !isIfs(line[k])) k++;
+    const w = text(line.slice(from, k));
+    k = skipWs(k);
+    if (k < line.length && isIfs(line[k]) && !isWs(line[k])) k = skipWs(k + 1);
+    return [w, k];
+  };
+  if (ifs !== '') i = skipWs(0);
+  names.forEach((n, idx) => {
+    if (ifs === '') {
+      ctx.sh.vars.set(n, idx === 0 ? text(line) : '');
+      return;
+    }
+    if (idx < names.length - 1) {
+      const [w, next] = word(i);
+      ctx.sh.vars.set(n, w);
+      i = next;
+      return;
+    }
+    const [w, next] = word(i);
+    if (next >= line.length) ctx.sh.vars.set(n, w);
+    else {
+      let end = line.length;
+      while (end > i && isWs(line[end - 1])) end--;
+      ctx.sh.vars.set(n, text(line.slice(i, end)));
+    }
+  });
+  return eof ? 1 : 0;
 };
 
 const local: CommandFn = (ctx) => {

@@ -634,6 +634,8 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       const pow = 'bkmgtpe'.indexOf(units.toLowerCase());
       const base = units === units.toLowerCase() ? 1024 : 1000;
       const v = (kib * 1024) / base ** pow;
+      // NOTE: lvm2 lib/display/display.c _display_size(): a size of 0 is "0" in any unit.
+      if (kib === 0) return '0';
       return `${v.toFixed(2)}${nosuffix ? '' : units}`;
     };
     const l = lockOr(ctx);
@@ -729,18 +731,32 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       ctx.err(`  Unrecognised field: ${unknown}\n`);
       return 3;
     }
+    // NOTE: lvm2 2.02.98 lib/config/defaults.h: rows sorted by DEFAULT_PVS_SORT "pv_name",
+    // DEFAULT_VGS_SORT "vg_name", DEFAULT_LVS_SORT "vg_name,lv_name".
+    const by = kind === 'pv' ? ['pv_name'] : kind === 'vg' ? ['vg_name'] : ['vg_name', 'lv_name'];
+    rows.sort((x, y) => {
+      for (const k of by) if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
+      return 0;
+    });
     const table = rows.map((r) => fields.map((f) => r[f] ?? ''));
     if (headings) table.unshift(fields.map((f) => head[f]));
-    const w = fields.map((_, i) => Math.max(...table.map((r) => r[i].length)));
+    // NOTE: a column is never narrower than its heading, printed or not (libdevmapper report.c
+    // sets each field's initial width from its heading).
+    const w = fields.map((f, i) => Math.max(head[f].length, ...table.map((r) => r[i].length)));
+    // NOTE: libdevmapper report.c _output_as_columns(): every field padded to its column's width
+    // (the last one too), sizes and counts aligned right (DM_REPORT_FIELD_ALIGN_RIGHT).
+    const right = new Set([
+      'pv_size',
+      'pv_free',
+      'vg_size',
+      'vg_free',
+      'lv_size',
+      'pv_count',
+      'lv_count',
+      'snap_count',
+    ]);
     for (const r of table)
-      ctx.out(
-        '  ' +
-          r
-            .map((x, i) => x.padEnd(w[i]))
-            .join(' ')
-            .replace(/\s+$/, '') +
-          '\n',
-      );
+      ctx.out('  ' + r.map((x, i) => (right.has(fields[i]) ? x.padStart(w[i]) : x.padEnd(w[i]))).join(' ') + '\n');
     return 0;
   };
 }

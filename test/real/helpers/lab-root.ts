@@ -5,7 +5,18 @@
  * GNU tools run on exactly the node's files (chroot, in private mount, pid and network namespaces:
  * no network). `snapshot` reads the tree back to compare the files a command changed.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { LabNode } from '../../../src/lab/node/node.js';
 import { must, run, type Run } from './netns.js';
@@ -20,14 +31,23 @@ export function materialize(node: LabNode, dir: string): void {
       if (SKIP.has(path)) continue;
       const st = node.fs.lstat(path)!;
       const out = join(dir, path);
+      const t = st.mtimeMs / 1000;
       if (st.type === 'dir') {
         mkdirSync(out, { recursive: true, mode: st.mode });
         walk(path);
-      } else if (st.type === 'link') symlinkSync(node.fs.readlink(path), out);
-      else if (st.type === 'file') writeFileSync(out, node.fs.readFile(path), { mode: st.mode });
+        utimesSync(out, t, t);
+      } else if (st.type === 'link') {
+        symlinkSync(node.fs.readlink(path), out);
+        lutimesSync(out, t, t);
+      } else if (st.type === 'file') {
+        writeFileSync(out, node.fs.readFile(path), { mode: st.mode });
+        // NOTE: the node's mtimes, so that `ls -l` and `stat` can be compared.
+        utimesSync(out, t, t);
+      }
     }
   };
   walk('/');
+  chmodSync(dir, node.fs.lstat('/')!.mode);
   for (const d of ['usr', 'proc', 'dev', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
   for (const [l, t] of [
     ['bin', 'usr/bin'],

@@ -62,7 +62,8 @@ function build(): Promise<void> {
 
 /** sha256 of every file under `dirs` (paths and contents) and of `files`. */
 function sourceHash(dirs: string[], files: string[]): string {
-  const h = createHash('sha256').update(process.version);
+  // NOTE: the state records the answers file by its absolute path: a set is this checkout's own.
+  const h = createHash('sha256').update(`${process.version}\0${process.cwd()}\0`);
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true })
       .sort((a, b) => (a.name < b.name ? -1 : 1))

@@ -406,7 +406,8 @@ export function namedKills(seed: number, from: Checkpoint, to: Checkpoint): Kill
   const kills = rnd() < 0.5 ? 1 : 2;
   const node = JOURNALS[Math.floor(rnd() * JOURNALS.length)];
   const cmds = journalCmds(join(to.dir, 'lab'), node).slice(journalCmds(join(from.dir, 'lab'), node).length);
-  const once = new Set(cmds.filter((c, i) => cmds.indexOf(c) === i && cmds.lastIndexOf(c) === i));
+  // NOTE: a line without a command is a file transfer: not named here.
+  const once = new Set(cmds.filter((c, i) => c && cmds.indexOf(c) === i && cmds.lastIndexOf(c) === i));
   const out: KillAt[] = [];
   let at = 0;
   for (let k = 0; k < kills; k++) {

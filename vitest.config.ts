@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // NOTE: RSA keys for the lab's fresh worlds from a pool made ahead (see the file).
+    setupFiles: ['test/setup/rsa-key-pool.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // NOTE: sshd/lab tests bind loopback ports and spawn processes; keep files isolated in forks.

@@ -13,6 +13,8 @@ import type { StateFile } from '../state/types.js';
 import { loadWorldOffline } from '../lab/index.js';
 import { rng } from '../lab/world.js';
 import { STEPS } from '../../steps/index.js';
+import { install } from '../commands/install.js';
+import { captureOutput, setOutput } from '../output.js';
 import { ANSWERS, serveLab, startCli, stopLab, type CliRun } from './cli-run.js';
 import { endState, repeatedDestructive } from './end-state.js';
 
@@ -269,17 +271,32 @@ const tail = (out: string) => out.trim().split('\n').slice(-6).join('\n');
 /**
  * Checkpoints of one uninterrupted install, after each of `steps` (in order; the first one's
  * checkpoint holds every step up to it). Each is `<work>/cp-<step>`; the run itself is `<work>/chain`.
+ * NOTE: the install runs in this process, as `install --lab --yes --to STEP` does (same engine, lab
+ * in-process): one process for the whole chain instead of a CLI start and a lab load per step.
  */
 export async function makeCheckpoints(work: string, env: NodeJS.ProcessEnv, steps: string[]): Promise<Checkpoint[]> {
   const chain = join(work, 'chain');
   const out: Checkpoint[] = [];
   for (const step of steps) {
-    const r = await startCli(
-      ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', chain, '--to', step],
-      work,
-      env,
-    ).done;
-    if (r.code !== 0) throw new Error(`the uninterrupted run failed at ${step} (exit ${r.code}):\n${tail(r.out)}`);
+    const captured = captureOutput();
+    const prev = setOutput(captured);
+    let outcome: string;
+    try {
+      outcome = (
+        await install(
+          { answers: ANSWERS, state: chain, yes: true, lab: true, to: step },
+          { env, renderer: 'silent', signals: false, interactive: false },
+        )
+      ).outcome;
+    } catch (e) {
+      outcome = `error: ${(e as Error).message}`;
+    } finally {
+      setOutput(prev);
+    }
+    if (outcome !== 'complete')
+      throw new Error(
+        `the uninterrupted run failed at ${step} (${outcome}):\n${tail(captured.text() + captured.errText())}`,
+      );
     const dir = join(work, `cp-${step}`);
     cpSync(chain, dir, { recursive: true });
     out.push({ step, dir });
@@ -341,6 +358,76 @@ export const TARGETED: readonly TargetedSeed[] = [
   },
 ];
 
+/** A seed of the campaign and the step of its window. */
+export interface WindowSeedOf {
+  seed: number;
+  step: string;
+}
+
+/**
+ * The campaign's random seeds (`npm run torture -- --windows` runs every one): one per step from 9 to
+ * 20 but the driven tests (their targeted seeds above), and a second one on each step whose tasks are
+ * destructive. Each kills at one or two random journal lines of its window: with both nodes running
+ * at once, which command a line is varies from run to run, and so does what a seed finds.
+ */
+export const WINDOW_SEEDS: readonly WindowSeedOf[] = [
+  ...STEPS.map((s) => s.id)
+    .slice(8)
+    .filter((s) => s !== 'net-tests' && s !== 'acceptance')
+    .map((step, i) => ({ seed: 101 + i, step })),
+  ...['drbd-partitions', 'drbd-config', 'clvm', 'gfs2', 'storage-services', 'vm-provision'].map((step, i) => ({
+    seed: 201 + i,
+    step,
+  })),
+];
+
+/**
+ * Seeds that found a defect not fixed yet (found on some runs only: it depends on where the line
+ * lands): `npm test` leaves them to the torture, which runs them and reports them failed until fixed.
+ * None today: 107 (gfs2) and 202 (drbd-config) found a task's completion lost to coalesced checkpoint
+ * writes and undone by the next task; fixed, see test/engine/durable-before-acting.test.ts.
+ */
+export const KNOWN_DEFECTS: Readonly<Record<number, string>> = {};
+
+/** The commands of a node's journal in a lab folder that count as actions (see `counts`). */
+function journalCmds(labDir: string, node: string): string[] {
+  const f = join(labDir, 'journal', `${node}.jsonl`);
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l && counts(l))
+    .map((l) => (JSON.parse(l) as { cmd?: string }).cmd ?? '');
+}
+
+const exactly = (cmd: string) => new RegExp(`^${cmd.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+
+/**
+ * Kill points for `seed` that name a command on a node, as the targeted seeds do, so that a seed kills
+ * at the same instant on every run: the seed picks a node and a place in that node's commands of the
+ * window in the uninterrupted run (`from` → `to`), and the kill lands after the first command from
+ * there on that the node runs once only in the window (a poll's count varies between runs; a write,
+ * a `create-md` or a `virt-install` does not). One or two kills; the second one later on the same node.
+ */
+export function namedKills(seed: number, from: Checkpoint, to: Checkpoint): KillAt[] {
+  const rnd = rng(seed);
+  const kills = rnd() < 0.5 ? 1 : 2;
+  const node = JOURNALS[Math.floor(rnd() * JOURNALS.length)];
+  const cmds = journalCmds(join(to.dir, 'lab'), node).slice(journalCmds(join(from.dir, 'lab'), node).length);
+  // NOTE: a line without a command is a file transfer: not named here.
+  const once = new Set(cmds.filter((c, i) => c && cmds.indexOf(c) === i && cmds.lastIndexOf(c) === i));
+  const out: KillAt[] = [];
+  let at = 0;
+  for (let k = 0; k < kills; k++) {
+    // NOTE: within the first 90% of what is left, as for the random lines.
+    let i = at + Math.floor(rnd() * (cmds.length - at) * 0.9);
+    while (i < cmds.length && !once.has(cmds[i])) i++;
+    if (i >= cmds.length) break;
+    out.push({ cmd: exactly(cmds[i]), node });
+    at = i + 1;
+  }
+  return out;
+}
+
 /** The rules a seed broke (empty: none). */
 export function brokenRules(r: WindowResult): string[] {
   const out: string[] = [];
@@ -373,8 +460,9 @@ export function campaignFigures(results: WindowResult[]) {
 }
 
 /**
- * A whole window campaign (`npm run torture -- --windows`): checkpoints once, then the targeted seeds
- * and `seeds` random ones, cycling over steps 9-20.
+ * A whole window campaign (`npm run torture -- --windows`): checkpoints once, then the targeted seeds,
+ * every seed of `WINDOW_SEEDS` (known defects included) and `seeds` more random ones from `first`,
+ * cycling over steps 9-20.
  */
 export async function windowCampaign(o: {
   work: string;
@@ -393,6 +481,7 @@ export async function windowCampaign(o: {
   };
   for (const [i, t] of TARGETED.entries())
     push(await runWindowSeed({ seed: 1000 + i, ...at(t.step), work: o.work, env: o.env, killAt: t.killAt }));
+  for (const { seed, step } of WINDOW_SEEDS) push(await runWindowSeed({ seed, ...at(step), work: o.work, env: o.env }));
   const windows = ids.slice(8);
   for (let s = o.first; s < o.first + o.seeds; s++)
     push(await runWindowSeed({ seed: s, ...at(windows[(s - o.first) % windows.length]), work: o.work, env: o.env }));

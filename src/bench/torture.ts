@@ -6,14 +6,17 @@
  * Prints one JSON object; exits 1 when any seed broke a rule. Options: `--seeds N` (default 12),
  * `--first S` (first seed), `--to STEP` (stop the install after STEP), `--max-rounds N`, `--kill-lab`
  * (half the kills SIGKILL the lab process too, which is then served again from its saved world).
- * `--windows`: the kill campaign over steps 9-20 instead (kill-window.ts): the targeted seeds and
- * `--seeds N` (default 36) random ones, each from a checkpoint of the step before; prints its figures.
+ * `--windows`: the kill campaign over steps 9-20 instead (kill-window.ts): the targeted seeds, every
+ * seed of its list (`WINDOW_SEEDS`, the known defects included) and `--seeds N` (default 36) more
+ * random ones, each from a checkpoint of the step before; prints its figures. `npm test` runs the
+ * targeted seeds and a few that kill at named commands (test/bench/); the long lists run here.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWorldOffline } from '../lab/index.js';
+import { loadSavedWorld } from '../lab/persist.js';
 import { rng } from '../lab/world.js';
 import { ANSWERS, serveLab as serve, startCli as start, stopLab } from './cli-run.js';
 import { endState, repeatedDestructive } from './end-state.js';
@@ -41,6 +44,8 @@ export interface SeedResult {
   finished: boolean;
   exitCode: number | null;
   repeatedDestructive: Record<string, string[]>;
+  /** Guests the lab saw started on both nodes at once (a corrupted disk). */
+  doubleStarts: unknown[];
   endStateDiffers: string[];
   wallMs: number;
   /** With --kill-lab: kills that took the lab process down too. */
@@ -112,6 +117,9 @@ export async function tortureSeed(
     finished,
     exitCode,
     repeatedDestructive: repeatedDestructive(labDir, nodes),
+    doubleStarts:
+      (loadSavedWorld(labDir) as { subsystems?: { virt?: { doubleStarts?: unknown[] } } }).subsystems?.virt
+        ?.doubleStarts ?? [],
     endStateDiffers,
     wallMs: Date.now() - t0,
     ...(o.killLab ? { labKills } : {}),
@@ -156,7 +164,11 @@ async function main(): Promise<void> {
       results.push(await tortureSeed(s, reference, { work, to, maxRounds, env, killLab: args.includes('--kill-lab') }));
     const bad = results.filter(
       (r) =>
-        !r.finished || r.exitCode !== ref.code || Object.keys(r.repeatedDestructive).length || r.endStateDiffers.length,
+        !r.finished ||
+        r.exitCode !== ref.code ||
+        Object.keys(r.repeatedDestructive).length ||
+        r.doubleStarts.length ||
+        r.endStateDiffers.length,
     );
     const summary = {
       referenceExitCode: ref.code,

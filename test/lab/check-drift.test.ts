@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCli } from '../helpers/cli-process.js';
+import { runCli } from '../helpers/cli-process.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
 import { parseJournal } from '../../src/state/journal.js';
+import { copyCheckpoint } from '../helpers/checkpoints.js';
 import { loadSavedWorld } from '../../src/lab/persist.js';
 
-const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
 let work: string;
 
@@ -53,18 +53,8 @@ describe('check on the lab', () => {
       const state = join(work, 'st');
       const labDir = join(state, 'lab');
       const cli = (...args: string[]) => runCli(args, { cwd: work, env });
-      const installed = await cli(
-        'install',
-        '--lab',
-        '--yes',
-        '--answers',
-        ANSWERS,
-        '--state',
-        state,
-        '--to',
-        'packages',
-      );
-      expect(installed.code, installed.stderr + installed.stdout).toBe(EXIT.ok);
+      // NOTE: the shared install after packages (test/global-setup.ts), copied.
+      copyCheckpoint('packages', state);
 
       const clean = await cli('check', '--state', state);
       expect(clean.code, clean.stderr + clean.stdout).toBe(EXIT.ok);

@@ -2,27 +2,23 @@
  * The fence tests run by the tool on the lab, against the faults an operator meets on a bad day: a
  * BMC that does not answer, a dead PDU, an outlet cabled to the wrong node. Each stops the install
  * with the failure named (device, node, what was seen), and the test is not recorded as passed.
- * One lab built up to the cluster foundation is copied for each case.
+ * The shared install's checkpoint after the cluster foundation is copied for each case.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli-process.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
+import { copyCheckpoint } from '../helpers/checkpoints.js';
 
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 const env = { ...process.env, CI: 'true' };
 let work: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'anvil-fence-faults-'));
-  const r = await runCli(
-    ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', join(work, 'base'), '--to', 'cluster-foundation'],
-    { cwd: work, env },
-  );
-  if (r.code !== 0) throw new Error(r.stdout + r.stderr);
-}, 180_000);
+});
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -30,7 +26,7 @@ afterAll(() => {
 /** Copy the base lab, inject a fault, run the fence tests; the CLI result and the gate's record. */
 async function withFault(name: string, fault: string[]) {
   const state = join(work, name);
-  cpSync(join(work, 'base'), state, { recursive: true });
+  copyCheckpoint('cluster-foundation', state);
   const f = await runCli(['lab', 'fault', ...fault, '--state', join(state, 'lab')], { cwd: work, env });
   expect(f.code, f.stderr).toBe(0);
   const r = await runCli(

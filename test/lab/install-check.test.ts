@@ -13,6 +13,7 @@ import { readJournal, type JournalEntry } from '../../src/lab/journal.js';
 import { readState } from '../../src/state/store.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
 import { loadSavedWorld } from '../../src/lab/persist.js';
+import { copyCheckpoint } from '../helpers/checkpoints.js';
 
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 const NODES = ['an-node01', 'an-node02'];
@@ -94,11 +95,7 @@ describe('install --check on the lab', () => {
     { timeout: 240_000 },
     async () => {
       const state = join(work, 'partial');
-      const inst = await runCli(
-        ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'hosts'],
-        { cwd: work, env },
-      );
-      expect(inst.code, inst.stderr + inst.stdout).toBe(EXIT.ok);
+      copyCheckpoint('hosts', state);
       const before = NODES.map((n) => readJournal(join(state, 'lab'), n).length);
       const tasksBefore = JSON.stringify(readState(state)!.tasks);
       const r = await runCli(
@@ -126,8 +123,7 @@ describe('install --check on the lab', () => {
       const state = join(work, 'tampered');
       const labDir = join(state, 'lab');
       const cli = (...args: string[]) => runCli(args, { cwd: work, env: { ...env, NO_COLOR: '1' } });
-      const inst = await cli('install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'packages');
-      expect(inst.code, inst.stderr + inst.stdout).toBe(EXIT.ok);
+      copyCheckpoint('packages', state);
       // an untouched install: every done task re-checked, nothing drifted
       const clean = await cli(
         'install',

@@ -2,18 +2,21 @@
  * The install on the lab, end to end, through the built CLI:
  * - the README's main command: every step the lab simulates done on both nodes, then a summary;
  * - a cable pulled before the network restart: the network verify fails and names the link;
- * - the wizard SIGKILLed at random points while the lab runs as its own process, then resumed,
- *   until done: the end state equals an uninterrupted run's, ssh-keygen ran once per node and
- *   /root/backups still holds the installer's original ifcfg files.
+ * - the wizard SIGKILLed at named commands of steps 1-8 while the lab runs as its own process, then
+ *   resumed until done: the end state equals the shared uninterrupted run's (test/global-setup.ts),
+ *   ssh-keygen ran once per node and /root/backups still holds the installer's original ifcfg files
+ *   (killed at random moments of the whole install: `npm run torture`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
+import { ROOT, runCli, serveLab } from '../helpers/cli-process.js';
 import { loadWorldOffline } from '../../src/lab/index.js';
 import { loadSavedWorld } from '../../src/lab/persist.js';
-import { rng } from '../../src/lab/world.js';
+import { runWindowSeed } from '../../src/bench/kill-window.js';
+import { expectRules } from '../bench/kill-rules.js';
+import { checkpoint, copyCheckpoint } from '../helpers/checkpoints.js';
 import { LAB_SIMULATED_STEPS } from '../../src/lab/capabilities.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
 import { loadAnswers } from '../../src/plan/load.js';
@@ -82,7 +85,6 @@ function journalCount(labDir: string, node: string, re: RegExp): number {
 }
 
 describe('install on the lab', () => {
-  let reference: Record<string, string>;
   const refState = () => join(work, 'reference');
 
   it(
@@ -155,7 +157,6 @@ describe('install on the lab', () => {
       expect(
         JSON.stringify((saved.subsystems as unknown as { virt: { doubleStarts?: unknown[] } }).virt.doubleStarts ?? []),
       ).toBe('[]');
-      reference = await snapshot(join(refState(), 'lab'));
     },
   );
 
@@ -253,11 +254,7 @@ describe('install on the lab', () => {
 
   it('a cable pulled before the network restart makes the network verify fail and name the link', async () => {
     const state = join(work, 'cable');
-    const first = await runCli(
-      ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, '--to', 'net-daemons'],
-      { cwd: work, env },
-    );
-    expect(first.code, first.stderr + first.stdout).toBe(0);
+    copyCheckpoint('net-daemons', state);
     const pulled = await runCli(['lab', 'fault', 'cable', 'an-node01', 'eth3', 'down', '--state', join(state, 'lab')], {
       cwd: work,
       env,
@@ -268,60 +265,30 @@ describe('install on the lab', () => {
     expect(r.stderr + r.stdout).toMatch(/bond0: slave eth3 MII down \(an-node01 BCN link 2\)/);
   });
 
-  it('survives SIGKILL of the wizard at random points of the whole install and resumes to the same end state', async () => {
-    expect(reference, 'the uninterrupted reference run must pass first').toBeDefined();
-    const state = join(work, 'killed');
-    const labDir = join(state, 'lab');
-    const lab = await serveLab(['--answers', ANSWERS, '--state', labDir], { cwd: work, env });
-    // NOTE: seeded, so the "random" kill points are reproducible.
-    const rnd = rng(20261124);
-    const kills: number[] = [];
-    try {
-      let finished = false;
-      for (let round = 0; round < 40 && !finished; round++) {
-        // NOTE: killed before it recorded its answers file, the wizard left nothing to resume: the
-        // operator runs install again, as they would.
-        const started =
-          existsSync(join(state, 'state.json')) &&
-          !!(JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { answersFile?: string }).answersFile;
-        const args = started
-          ? ['resume', '--yes', '--state', state]
-          : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state];
-        const run = startCli(args, { cwd: work, env });
-        // NOTE: the first rounds kill early and often; later ones leave more time, so the loop always ends.
-        const delay = round < 30 ? Math.floor(300 + rnd() * 2500) : 600_000;
-        const timer = setTimeout(() => run.proc.kill('SIGKILL'), delay);
-        const res = await run.done;
-        clearTimeout(timer);
-        if (res.signal === 'SIGKILL') {
-          kills.push(delay);
-          continue;
-        }
-        expect(res.code, `round ${round}: ${res.stderr}${res.stdout}`).toBe(EXIT.ok);
-        expect(res.stdout).toContain(`done:               ${LAB_SIMULATED_STEPS.join(', ')}`);
-        finished = true;
-      }
-      expect(finished).toBe(true);
-      expect(kills.length).toBeGreaterThan(0);
-    } finally {
-      lab.proc.kill('SIGTERM');
-      await lab.exited;
-    }
+  it('killed at named commands of steps 1-8 (the network restart, ssh-keygen) and resumed: the same end state, nothing destructive twice, the backups the originals', async () => {
+    // NOTE: the whole install killed at random wall-clock moments is `npm run torture`; here the kills
+    // land at the same commands on every run. From nothing: an empty folder is the checkpoint before step 1.
+    const empty = mkdtempSync(join(work, 'empty-'));
+    const r = await runWindowSeed({
+      seed: 8,
+      from: { step: 'none', dir: empty },
+      to: checkpoint('packages'),
+      work,
+      env,
+      killAt: [
+        { cmd: /\/etc\/init\.d\/network restart/, node: 'an-node02' },
+        { cmd: /^ssh-keygen -t rsa /, node: 'an-node01' },
+      ],
+      keep: true,
+    });
+    expect(r.kills.map((k) => k.step)).toEqual(['network', 'ssh-keys']);
+    expectRules(r, 2);
+    const labDir = join(work, 'seed-8-packages', 'lab');
     for (const n of NODES) expect(journalCount(labDir, n, /^ssh-keygen -t rsa/), `ssh-keygen runs on ${n}`).toBe(1);
-    // no destructive command twice on a node, no guest ever started on both nodes
-    const saved = loadSavedWorld(labDir) as {
-      subsystems: {
-        storage: { log: Record<string, { op: string; target: string }[]> };
-        virt: { doubleStarts?: unknown[] };
-      };
-    };
-    for (const n of NODES) {
-      const ops = saved.subsystems.storage.log[n].map((e) => `${e.op} ${e.target}`);
-      expect(new Set(ops).size, `${n}: ${ops.join('; ')}`).toBe(ops.length);
-    }
-    expect(JSON.stringify(saved.subsystems.virt.doubleStarts ?? [])).toBe('[]');
+    // every file and listing of the nodes as the uninterrupted run left them: no temporary copy of an
+    // interrupted write left behind
     const got = await snapshot(labDir);
-    expect(got).toEqual(reference);
+    expect(got).toEqual(await snapshot(join(checkpoint('packages').dir, 'lab')));
     // the backups are the installer's originals (ONBOOT/BOOTPROTO of the install), not our bond slaves
     const answers = loadAnswers(ANSWERS, {});
     for (const n of NODES) {
@@ -330,5 +297,5 @@ describe('install on the lab', () => {
       const macs = Object.values(answers.nodes.find((x) => x.name === n)!.nics!).flat();
       for (const m of macs) expect(backups.toUpperCase()).toContain(m.toUpperCase());
     }
-  }, 900_000);
+  }, 300_000);
 });

@@ -2,7 +2,7 @@
  * SSH key material for the lab: real RSA keys (node:crypto), the OpenSSH public key format, MD5
  * fingerprints, and OpenSSH 5.3's "randomart" picture as ssh-keygen prints it on EL6.
  */
-import { generateKeyPairSync, createHash, createPublicKey, createPrivateKey } from 'node:crypto';
+import { generateKeyPairSync, createHash, createPublicKey, createPrivateKey, type KeyObject } from 'node:crypto';
 
 /** A generated key pair in the formats OpenSSH 5.3 writes. */
 export interface RsaKeyPair {
@@ -44,9 +44,28 @@ function bitLength(n: Buffer): number {
   return (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]));
 }
 
+/**
+ * Where `generateRsa` may take a private key made earlier: returns one never handed out before, or
+ * undefined to have it generated. Set by the test suite only (test/setup/rsa-key-pool.ts).
+ */
+export type RsaKeySource = (bits: number, exponent: number) => KeyObject | undefined;
+
+// NOTE: a 2048-bit RSA key costs ~0.3 s of CPU, and every fresh lab world seeds one per node: a third of
+// the in-process tests' CPU went to host keys until the suite took them from a pool made ahead.
+let keySource: RsaKeySource | undefined;
+
+/** Install (or, with undefined, remove) the source `generateRsa` asks first; returns the previous one. */
+export function setRsaKeySource(source: RsaKeySource | undefined): RsaKeySource | undefined {
+  const prev = keySource;
+  keySource = source;
+  return prev;
+}
+
 /** Generate an RSA key pair (OpenSSH 5.3 used public exponent 35 for ssh-keygen). */
 export function generateRsa(bits = 2048, exponent = 65537): RsaKeyPair {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: exponent });
+  const privateKey =
+    keySource?.(bits, exponent) ??
+    generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: exponent }).privateKey;
   const privatePem = privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
   const { blob, bits: real } = rsaBlob(privatePem);
   return { privatePem, blob, bits: real };

@@ -190,6 +190,7 @@ base('coreutils', '8.4-19.el6', [
   '/usr/bin/realpath',
   '/bin/mktemp',
   '/usr/bin/cksum',
+  '/bin/dd',
 ]);
 base('grep', '2.6.3-3.el6', ['/bin/grep', '/bin/egrep', '/bin/fgrep']);
 base('sed', '4.2.1-10.el6', ['/bin/sed']);

@@ -10,3 +10,6 @@ import './lvm.js';
 import './gfs2.js';
 import './fetch.js';
 import './fence-handlers.js';
+import './dd.js';
+import './lvchange.js';
+import './lvremove.js';

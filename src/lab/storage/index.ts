@@ -13,3 +13,8 @@ import './fence-handlers.js';
 import './dd.js';
 import './lvchange.js';
 import './lvremove.js';
+import './dmsetup.js';
+import './blkid.js';
+import './fdisk.js';
+import './drbd-overview.js';
+import './gfs2-tool-info.js';

@@ -653,6 +653,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
           pv_attr: p.data.vg ? 'a-' : '--',
           pv_size: sz(p.data.vg ? p.data.vg.extents * EXTENT_KIB : p.kib),
           pv_free: sz(p.data.vg ? vgFree({ meta: p.data.vg, pv: p }) * EXTENT_KIB : p.kib),
+          pv_used: sz(p.data.vg ? (p.data.vg.extents - vgFree({ meta: p.data.vg, pv: p })) * EXTENT_KIB : 0),
         }));
       fields ??= ['pv_name', 'vg_name', 'pv_fmt', 'pv_attr', 'pv_size', 'pv_free'];
     } else if (kind === 'vg') {
@@ -712,6 +713,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       pv_attr: 'Attr',
       pv_size: 'PSize',
       pv_free: 'PFree',
+      pv_used: 'Used',
       pv_count: '#PV',
       lv_count: '#LV',
       snap_count: '#SN',

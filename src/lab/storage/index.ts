@@ -18,3 +18,4 @@ import './blkid.js';
 import './fdisk.js';
 import './drbd-overview.js';
 import './gfs2-tool-info.js';
+import './drbdsetup.js';

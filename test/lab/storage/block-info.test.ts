@@ -1,6 +1,6 @@
 /**
  * The block-device inspection programs of the lab (issue 16 point 3), each in its EL6 format:
- * `dmsetup ls|info` (lvm2 2.02.98 tools/dmsetup.c), `blkid` (util-linux-ng 2.17.2 misc-utils/blkid.c),
+ * `drbdsetup role|cstate|dstate` (drbd-8.3.12 user/drbdsetup.c), `dmsetup ls|info` (lvm2 2.02.98 tools/dmsetup.c), `blkid` (util-linux-ng 2.17.2 misc-utils/blkid.c),
  * `fdisk -l` (util-linux-ng 2.17.2 fdisk/fdisk.c), `drbd-overview` (drbd-8.3.12 scripts/drbd-overview.pl)
  * and `gfs2_tool journals|df` (gfs2-utils 3.0 gfs2/tool/misc.c print_journals(), df.c do_df_one()).
  */
@@ -95,6 +95,16 @@ describe('drbd-overview (drbd83-utils 8.3.12)', () => {
       /^ {2}0:r0 {2}Connected Primary\/Primary UpToDate\/UpToDate C r----- lvm-pv: shared-vg0 \d+\.\d\dg 10\.00g $/,
     );
     expect(out.split('\n')[1]).toBe('  1:r1  Connected Primary/Primary UpToDate/UpToDate C r----- ');
+  });
+});
+
+describe('drbdsetup role|cstate|dstate (drbd-8.3.12 user/drbdsetup.c)', () => {
+  it('"%s/%s" of roles and disk states, the connection state alone, "Unconfigured" for a minor not configured; other forms still fail loudly', async () => {
+    expect((await run(n1, 'drbdsetup /dev/drbd0 role')).out).toBe('Primary/Primary\n');
+    expect((await run(n1, 'drbdsetup 1 cstate')).out).toBe('Connected\n');
+    expect((await run(n1, 'drbdsetup 1 dstate')).out).toBe('UpToDate/UpToDate\n');
+    expect((await run(n1, 'drbdsetup 9 role')).out).toBe('Unconfigured\n');
+    expect((await run(n1, 'drbdsetup 0 show')).code).toBe(20);
   });
 });
 

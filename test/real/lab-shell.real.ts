@@ -7,7 +7,7 @@
  *
  * The commands: the generic ones the steps send (their shapes with the plan's values), the runbook's
  * one-liners an operator types, and variants of the same shapes. Every difference must be listed in
- * KNOWN with a reason (recorded in test/real/DIFFERENCES.md): a new difference, or a known one that
+ * KNOWN with a reason (recorded in src/lab/FIDELITY.md ("What the real programs said")): a new difference, or a known one that
  * went away, fails the test.
  */
 import { rmSync } from 'node:fs';
@@ -120,7 +120,7 @@ const COMMANDS: string[] = [
 ];
 
 /**
- * Known differences: command → reason (test/real/DIFFERENCES.md has the real output). Outputs that
+ * Known differences: command → reason (src/lab/FIDELITY.md ("What the real programs said") has the real output). Outputs that
  * depend on the machine (hostname, /proc) are not here: the commands avoid them.
  */
 const KNOWN: Record<string, string> = {

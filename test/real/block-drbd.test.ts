@@ -156,7 +156,7 @@ describe.skipIf(skip)('the rendered DRBD config through drbdadm-83', () => {
     const real = await h.exec('drbdadm dump r9');
     const lab = labNode(n);
     const l = await lab.exec('drbdadm dump r9');
-    // NOTE: same words; the exit code differs (real 1, lab 10): recorded in test/real/DIFFERENCES.md.
+    // NOTE: same words; the exit code differs (real 1, lab 10): recorded in src/lab/FIDELITY.md ("What the real programs said").
     expect(real.code).toBe(1);
     expect(l.code).not.toBe(0);
     expect(l.stderr.trim()).toBe(real.stderr.trim());

@@ -9,7 +9,7 @@
  *
  * Where Debian's lvm2 2.03 and gfs2-utils 3.4 refuse EL6's forms (`vgcreate -c y`, an LV activated
  * without device-mapper, `gfs2_tool`), the command is adapted in one named place and the difference is
- * in test/real/DIFFERENCES.md.
+ * in src/lab/FIDELITY.md ("What the real programs said").
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ if (skip) console.log(`[skip] real lvm2 and gfs2-utils on loop devices: ${skip} 
 const plan = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
 const GiB = 1024 ** 3;
 
-/** The adaptations Debian's tools need, in one place (see DIFFERENCES.md). */
+/** The adaptations Debian's tools need, in one place (see src/lab/FIDELITY.md). */
 function adapt(cmd: string): string {
   return (
     cmd

@@ -46,7 +46,7 @@ function ctxOf(plan: Plan, node: NodeHandle, logs: string[], store = new Map<str
  * The table rows (from the Number header on), which is what the plan and the verify read, without
  * the zero-size "Free Space" rows parted 3.x prints for the gap before each logical partition (its
  * EBR); EL6's parted 2.1 does not print them (the tutorial's own listing) and neither does the lab
- * (test/real/DIFFERENCES.md).
+ * (src/lab/FIDELITY.md ("What the real programs said")).
  */
 const rows = (out: string) =>
   out
@@ -103,7 +103,7 @@ describe.skipIf(skip)('drbd-partitions with real parted on a loop device', () =>
     }
     expect(rows((await lab.exec(printFreeCommand(plan))).stdout)).toBe(rows(after));
     // NOTE: to the sector, except where the first logical partition starts: parted 3.5 leaves 2048
-    // sectors for its EBR, the lab 4096 (recorded in test/real/DIFFERENCES.md for the storage model).
+    // sectors for its EBR, the lab 4096 (recorded in src/lab/FIDELITY.md ("What the real programs said") for the storage model).
     const sectors = (out: string) =>
       out
         .slice(out.indexOf('Number'))

@@ -12,7 +12,7 @@
  *   devices, services, the clock, background processes); the counts are printed.
  * - Variants of the same shapes (hand-made, on a fresh an-node01 with the rendered /etc/hosts).
  * Every difference must be listed in KNOWN / KNOWN_SENT with a reason (recorded in
- * test/real/DIFFERENCES.md): a new difference, or a known one that went away, fails the test.
+ * src/lab/FIDELITY.md, "What the real programs said"): a new difference, or a known one that went away, fails the test.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -21,6 +21,8 @@ import { POWER_COMMANDS } from './power.js';
 import { SSH_COMMANDS } from './ssh.js';
 import { KEYGEN_COMMANDS } from './ssh-keygen.js';
 import { RSYNC_COMMANDS } from './rsync.js';
+import { PS_COMMANDS } from './ps.js';
+import { ETHTOOL_COMMANDS } from './ethtool.js';
 
 /** Every simulated program, by implementation name. */
 export const COMMANDS: Record<string, CommandFn> = {
@@ -54,6 +56,8 @@ export const COMMANDS: Record<string, CommandFn> = {
   ...SSH_COMMANDS,
   ...KEYGEN_COMMANDS,
   ...RSYNC_COMMANDS,
+  ...PS_COMMANDS,
+  ...ETHTOOL_COMMANDS,
 };
 
 /** Add (or replace) a command implementation; install a program file pointing at it via a package. */

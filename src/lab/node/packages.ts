@@ -190,6 +190,7 @@ base('coreutils', '8.4-19.el6', [
   '/usr/bin/realpath',
   '/bin/mktemp',
   '/usr/bin/cksum',
+  '/bin/dd',
 ]);
 base('grep', '2.6.3-3.el6', ['/bin/grep', '/bin/egrep', '/bin/fgrep']);
 base('sed', '4.2.1-10.el6', ['/bin/sed']);
@@ -247,7 +248,16 @@ base('lvm2', '2.02.98-9.el6', [
   '/sbin/lvremove',
 ]);
 base('e2fsprogs', '1.41.12-14.el6', ['/sbin/mkfs.ext4', '/sbin/e2fsck']);
-base('util-linux-ng', '2.17.2-12.9.el6', ['/bin/mount', '/bin/umount', '/sbin/fdisk', '/usr/bin/logger', '/bin/dmesg']);
+base('util-linux-ng', '2.17.2-12.9.el6', [
+  '/bin/mount',
+  '/bin/umount',
+  '/sbin/fdisk',
+  '/usr/bin/logger',
+  '/bin/dmesg',
+  '/sbin/blkid',
+]);
+base('device-mapper', '1.02.77-9.el6', ['/sbin/dmsetup']);
+base('ethtool', '2:3.5-1.el6', ['/sbin/ethtool']);
 base('procps', '3.2.8-25.el6', [
   '/bin/ps',
   '/usr/bin/free',
@@ -397,7 +407,7 @@ const drbdUtils = (name: string, evr: string, repo: string) =>
     name,
     evr,
     repo,
-    bins: ['/sbin/drbdadm', '/sbin/drbdsetup', '/sbin/drbdmeta'],
+    bins: ['/sbin/drbdadm', '/sbin/drbdsetup', '/sbin/drbdmeta', '/usr/sbin/drbd-overview'],
     services: ['drbd'],
     sizeK: 900,
     files: { '/etc/drbd.conf': DRBD_CONF, '/etc/drbd.d/global_common.conf': DRBD_GLOBAL_COMMON },
@@ -464,6 +474,8 @@ export const MINIMAL_SET = [
   'lvm2',
   'e2fsprogs',
   'util-linux-ng',
+  'device-mapper',
+  'ethtool',
   'procps',
   'psmisc',
   'tar',

@@ -27,7 +27,7 @@ const PARTS: [number, number][] = [
   [43218108416, 47513075711],
 ];
 
-function uuid(seed: string): string {
+export function uuid(seed: string): string {
   const h = createHash('sha1').update(seed).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -170,7 +170,7 @@ const drbdadm: CommandFn = async (ctx) => {
       case 'verify':
       case 'resize':
         // NOTE: real drbdadm commands the lab does not model: fail loudly, never as a silent success.
-        ctx.err(`drbdadm ${sub}: not modelled by the lab (see src/lab/storage/FIDELITY-storage.md)\n`);
+        ctx.err(`drbdadm ${sub}: not modelled by the lab (see src/lab/FIDELITY.md)\n`);
         return 20;
       default:
         ctx.err(`drbdadm: Unknown command '${sub}'\n`);

@@ -99,12 +99,12 @@ function scan(node: LabNode, warn?: (s: string) => void): Seen[] {
   return res;
 }
 
-interface Vg {
+export interface Vg {
   meta: VgMeta;
   pv: Seen;
 }
 
-function vgs(node: LabNode, warn?: (s: string) => void): Vg[] {
+export function vgs(node: LabNode, warn?: (s: string) => void): Vg[] {
   return scan(node, warn)
     .filter((x) => x.data.pv && x.data.vg)
     .map((x) => ({ meta: x.data.vg!, pv: x }));
@@ -144,7 +144,7 @@ function locking(node: LabNode, clustered: boolean): { err: string; code: number
   };
 }
 
-function lockOr(ctx: CmdCtx, clustered = false): { ok: boolean; local: boolean } {
+export function lockOr(ctx: CmdCtx, clustered = false): { ok: boolean; local: boolean } {
   const l = locking(ctx.node, clustered);
   if (!l) return { ok: true, local: false };
   ctx.err(l.err);
@@ -152,13 +152,13 @@ function lockOr(ctx: CmdCtx, clustered = false): { ok: boolean; local: boolean }
 }
 
 /** Write to the device behind a PV (through DRBD when it is a DRBD device). */
-function writePv(node: LabNode, pv: Seen, kib: number, fn: (d: DevData) => void): void {
+export function writePv(node: LabNode, pv: Seen, kib: number, fn: (d: DevData) => void): void {
   if (pv.dev.startsWith('/dev/drbd')) drbdWrite(node, pv.dev, kib, fn);
   else fn(pv.data);
 }
 
 /** Nodes that hold a clustered VG's LVs active with this one (clvmd on both, device visible). */
-function clusterNodes(node: LabNode, vgName: string): LabNode[] {
+export function clusterNodes(node: LabNode, vgName: string): LabNode[] {
   const world = node.world.world();
   return Object.values(world.nodes).filter(
     (n) => n.running && n.isRunning('clvmd') && vgs(n).some((v) => v.meta.name === vgName),
@@ -221,7 +221,7 @@ setActiveSizeKiB((node, i) => {
   return lvKiB(node, vg, lv);
 });
 
-function activate(node: LabNode, vg: string, lv: string): void {
+export function activate(node: LabNode, vg: string, lv: string): void {
   const ns = st(node).of(node);
   const key = `${vg}/${lv}`;
   if (ns.active.includes(key)) return;
@@ -254,7 +254,7 @@ export function lvOpenCount(node: LabNode, key: string): number {
   return n;
 }
 
-function deactivate(node: LabNode, key: string): boolean {
+export function deactivate(node: LabNode, key: string): boolean {
   const ns = st(node).of(node);
   const i = ns.active.indexOf(key);
   if (i < 0) return true;
@@ -566,7 +566,7 @@ function pvscan(ctx: CmdCtx): number {
   return 0;
 }
 
-function visibleVgs(ctx: CmdCtx, local: boolean): Vg[] {
+export function visibleVgs(ctx: CmdCtx, local: boolean): Vg[] {
   return vgs(ctx.node, ctx.err)
     .filter((v) => !(local && v.meta.clustered))
     .reverse();
@@ -655,6 +655,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
           pv_attr: p.data.vg ? 'a-' : '--',
           pv_size: sz(p.data.vg ? p.data.vg.extents * EXTENT_KIB : p.kib),
           pv_free: sz(p.data.vg ? vgFree({ meta: p.data.vg, pv: p }) * EXTENT_KIB : p.kib),
+          pv_used: sz(p.data.vg ? (p.data.vg.extents - vgFree({ meta: p.data.vg, pv: p })) * EXTENT_KIB : 0),
         }));
       fields ??= ['pv_name', 'vg_name', 'pv_fmt', 'pv_attr', 'pv_size', 'pv_free'];
     } else if (kind === 'vg') {
@@ -714,6 +715,7 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       pv_attr: 'Attr',
       pv_size: 'PSize',
       pv_free: 'PFree',
+      pv_used: 'Used',
       pv_count: '#PV',
       lv_count: '#LV',
       snap_count: '#SN',

@@ -134,7 +134,7 @@ const COMMANDS: string[] = [
 ];
 
 /**
- * Known differences: command → reason (test/real/DIFFERENCES.md has the real output). Outputs that
+ * Known differences: command → reason (src/lab/FIDELITY.md has the real output). Outputs that
  * depend on the machine (hostname, /proc) are not here: the commands avoid them.
  */
 const KNOWN: Record<string, string> = {};

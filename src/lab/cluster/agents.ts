@@ -5,12 +5,12 @@
  * an IPMI reboot ~15 s, an IPMI that cannot be reached gives up after its 20 s timeout, a PDU over
  * SNMP well under a second; 1762-1764, 1779-1781).
  */
-import type { World, Bmc, Pdu } from '../world.js';
+import type { World, Bmc, Pdu } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
 import type { CommandFn } from '../shell/types.js';
 import { registerCommand } from '../commands/index.js';
 import { resolveOn } from '../commands/hosts.js';
-import { bmcAlive, chassisOff, credentialsOk, outletOn, powerOn, setOutlet } from './power.js';
+import { bmcAlive, chassisOff, credentialsOk, outletOn, powerOn, setOutlet } from '../power/power.js';
 
 /** What a fence agent drives and how it talks. */
 export interface AgentDef {

@@ -3,7 +3,7 @@
  * modclusterd, rgmanager and their syslog lines. Importing this module registers its commands, init
  * scripts, timers and world state.
  */
-import './power.js';
+import '../power/power.js';
 import './agents.js';
 import './passwd.js';
 import './model.js';

@@ -11,15 +11,15 @@
  * totem token timeout plus consensus (logging the tutorial's lines) and fenced by the survivor; two
  * connected nodes that are not members of each other merge.
  */
-import type { World } from '../world.js';
+import type { World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
-import type { NodeDownHow } from '../subsystems.js';
-import { registerSubsystem } from '../subsystems.js';
-import { onTimer } from '../scheduler.js';
+import type { NodeDownHow } from '../world/subsystems.js';
+import { registerSubsystem } from '../world/subsystems.js';
+import { onTimer } from '../world/scheduler.js';
 import type { ClusterView } from './view.js';
 import type { ClusterConf, ConfNode } from './conf.js';
 import { planAgent, type AgentOpts } from './agents.js';
-import { shutdownHooks } from './power.js';
+import { shutdownHooks } from '../power/power.js';
 
 /** Lab time between two membership checks. */
 export const POLL_MS = 1000;

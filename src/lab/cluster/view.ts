@@ -3,7 +3,7 @@
  * subsystem. The cluster subsystem registers itself under the key `cluster` and implements this;
  * `clusterView(world)` finds it.
  */
-import type { Subsystem } from '../subsystems.js';
+import type { Subsystem } from '../world/subsystems.js';
 
 /** The cluster as seen from one node. */
 export interface ClusterView extends Subsystem {

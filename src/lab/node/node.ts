@@ -15,8 +15,8 @@ import { COMMANDS } from '../commands/index.js';
 import { makeProc } from './proc.js';
 import { dirname, basename } from '../fs/path.js';
 import { syslogTime } from './time.js';
-import type { World } from '../world.js';
-import type { NodeDownHow } from '../subsystems.js';
+import type { World } from '../world/world.js';
+import type { NodeDownHow } from '../world/subsystems.js';
 
 /** What a node needs from the world around it. */
 export interface WorldLink {

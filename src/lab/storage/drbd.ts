@@ -5,9 +5,9 @@
  * (drbdadm, modprobe drbd, the init script) are in drbd-commands.ts.
  */
 import type { LabNode } from '../node/node.js';
-import type { World } from '../world.js';
+import type { World } from '../world/world.js';
 import { registerProcFile } from '../node/proc.js';
-import { onTimer } from '../scheduler.js';
+import { onTimer } from '../world/scheduler.js';
 import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
 import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
 

@@ -5,7 +5,7 @@
  */
 import type { CmdCtx, CommandFn } from '../shell/types.js';
 import type { LabNode } from '../node/node.js';
-import type { World } from '../world.js';
+import type { World } from '../world/world.js';
 import { registerCommand, COMMANDS } from '../commands/index.js';
 import { registerProcFile } from '../node/proc.js';
 import { registerService, type ActionResult } from '../node/services.js';

@@ -8,7 +8,7 @@ import type { CmdCtx, CommandFn } from '../shell/types.js';
 import type { LabNode } from '../node/node.js';
 import { registerCommand } from '../commands/index.js';
 import { registerService, type ActionResult } from '../node/services.js';
-import type { Subsystem } from '../subsystems.js';
+import type { Subsystem } from '../world/subsystems.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { EXTENT_KIB, hexId, st, type DevData, type VgMeta } from './state.js';

@@ -4,8 +4,8 @@
  * active LVs, GFS2 mounts, the shared GFS2 file trees, and the log of destructive commands. Plain JSON,
  * saved and restored with the world.
  */
-import { registerSubsystem, type Subsystem } from '../subsystems.js';
-import type { World } from '../world.js';
+import { registerSubsystem, type Subsystem } from '../world/subsystems.js';
+import type { World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
 import { MemFs } from '../fs/memfs.js';
 import type { StorageView } from './view.js';

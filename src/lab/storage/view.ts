@@ -3,7 +3,7 @@
  * subsystem. The storage subsystem registers under the key `storage` and implements this;
  * `storageView(world)` finds it.
  */
-import type { Subsystem } from '../subsystems.js';
+import type { Subsystem } from '../world/subsystems.js';
 
 /** Storage as seen from one node. */
 export interface StorageView extends Subsystem {

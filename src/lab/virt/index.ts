@@ -8,7 +8,7 @@
  * `isRunning`, `runningOn`, `state` and `doubleStarts`; a node that powers off or crashes loses its
  * guests.
  */
-import { registerSubsystem } from '../subsystems.js';
+import { registerSubsystem } from '../world/subsystems.js';
 import { registerCommand } from '../commands/index.js';
 import { SERVICES, registerService } from '../node/services.js';
 import { VirtModel, type VirtSaved } from './model.js';

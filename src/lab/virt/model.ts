@@ -9,10 +9,10 @@
  * `runningOn`); `virsh` and `virt-install` are thin commands over it. A node that loses power or
  * crashes loses its guests (`nodeDown`).
  */
-import type { World } from '../world.js';
+import type { World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
-import type { NodeDownHow, Subsystem } from '../subsystems.js';
-import { onTimer } from '../scheduler.js';
+import type { NodeDownHow, Subsystem } from '../world/subsystems.js';
+import { onTimer } from '../world/scheduler.js';
 import { storageView } from '../storage/view.js';
 import { cloneDef, diskAlias, domainXml, type DomainDef, type Runtime } from './domain.js';
 

@@ -5,7 +5,7 @@
  */
 import type { World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
-import { registerSubsystem, type Subsystem } from '../../../src/lab/subsystems.js';
+import { registerSubsystem, type Subsystem } from '../../../src/lab/world/subsystems.js';
 import { VIRSH } from '../../../src/lab/commands/virsh.js';
 
 interface FakeVirtSaved {

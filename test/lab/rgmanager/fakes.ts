@@ -7,8 +7,8 @@
  */
 import { createWorld, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
-import { registerSubsystem } from '../../../src/lab/subsystems.js';
-import { onTimer } from '../../../src/lab/scheduler.js';
+import { registerSubsystem } from '../../../src/lab/world/subsystems.js';
+import { onTimer } from '../../../src/lab/world/scheduler.js';
 import { registerService, SERVICES, type ActionResult } from '../../../src/lab/node/services.js';
 import { statusLine } from '../../../src/lab/node/rc.js';
 import { PACKAGES, installFiles } from '../../../src/lab/node/packages.js';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterReady, cmanBoth, N1, N2, tutorialWorld } from '../cluster/helpers.js';
 import { run } from '../helpers.js';
-import { onTimer } from '../../../src/lab/scheduler.js';
+import { onTimer } from '../../../src/lab/world/scheduler.js';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan } from '../../../src/plan/derive.js';
 import { renderFile } from '../../../src/engine/render.js';

@@ -5,7 +5,7 @@
  */
 import { loadAnswers } from '../../../src/plan/load.js';
 import { createWorld, type World } from '../../../src/lab/world.js';
-import { registerSubsystem } from '../../../src/lab/subsystems.js';
+import { registerSubsystem } from '../../../src/lab/world/subsystems.js';
 import type { ClusterView } from '../../../src/lab/cluster/view.js';
 import type { Answers } from '../../../src/plan/schema.js';
 import type { LabNode } from '../../../src/lab/node/node.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createWorld, type World } from '../../../src/lab/world.js';
-import { registerSubsystem, SUBSYSTEMS } from '../../../src/lab/subsystems.js';
+import { registerSubsystem, SUBSYSTEMS } from '../../../src/lab/world/subsystems.js';
 import { virtModel } from '../../../src/lab/virt/index.js';
 import { networked, run } from '../helpers.js';
 

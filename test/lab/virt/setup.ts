@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { createWorld, type World } from '../../../src/lab/world.js';
-import { registerSubsystem } from '../../../src/lab/subsystems.js';
+import { registerSubsystem } from '../../../src/lab/world/subsystems.js';
 import { storageView, type StorageView } from '../../../src/lab/storage/view.js';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan, type Plan } from '../../../src/plan/derive.js';

@@ -13,10 +13,10 @@
  * Logging follows the tutorial's syslog captures: rgmanager logs at NOTICE and above there, so its
  * INFO lines ("I am node #1", "State change: ...", "Loading Service Data") are not written.
  */
-import type { World } from '../../world.js';
+import type { World } from '../../world/world.js';
 import type { LabNode } from '../../node/node.js';
-import { registerSubsystem, type Subsystem } from '../../subsystems.js';
-import { onTimer } from '../../scheduler.js';
+import { registerSubsystem, type Subsystem } from '../../world/subsystems.js';
+import { onTimer } from '../../world/scheduler.js';
 import { clusterView, type ClusterView } from '../view.js';
 import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from './conf.js';
 import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, sh, type AgentResult } from './agents.js';

@@ -4,7 +4,7 @@
  * module loads (`registerSubsystem`); the world creates every registered one, so adding a subsystem
  * never means editing the world's serialization.
  */
-import type { LabNode } from './node/node.js';
+import type { LabNode } from '../node/node.js';
 import type { World } from './world.js';
 
 /** How a node went down. */

@@ -6,9 +6,9 @@
  * runs and can fence its peer.
  */
 import { createHash } from 'node:crypto';
-import type { Bmc, Pdu, World } from '../world.js';
+import type { Bmc, Pdu, World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
-import { onTimer } from '../scheduler.js';
+import { onTimer } from '../world/scheduler.js';
 
 /** Lab time an acpid-driven graceful shutdown takes (the tutorial's "four seconds", 1195). */
 export const ACPI_SHUTDOWN_MS = 4000;

@@ -2,7 +2,7 @@
  * A small awk: BEGIN/END, /re/ and expression patterns (and ranges), print/printf, fields ($0..$NF),
  * NR NF FS OFS ORS, variables, arrays, if/while/for/for-in, next/exit, string and math functions.
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { readInputs } from './util.js';
 
 /** Loop turns one awk program may take in the lab. */

@@ -4,16 +4,16 @@
  * through DRBD on one node is seen on the other); the tools the tutorial uses (pvcreate, vgcreate,
  * lvcreate, pvscan, vgscan, lvscan, pvs/vgs/lvs, vgdisplay, vgchange) and the clvmd init script.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
-import { registerService, type ActionResult } from '../node/services.js';
-import type { Subsystem } from '../world/subsystems.js';
+import { type ActionResult, type ServiceDef } from '../node/services.js';
+import type { Subsystem } from '../world/world.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { EXTENT_KIB, hexId, st, type DevData, type VgMeta } from './state.js';
 import { drbdData, drbdWrite, setGuestWriters, setHeldOpen } from './drbd.js';
 import { setActiveSizeKiB } from './parted.js';
+import { worldOf } from '../world/world.js';
 
 const PE_START_KIB = 1024;
 
@@ -159,7 +159,7 @@ function writePv(node: LabNode, pv: Seen, kib: number, fn: (d: DevData) => void)
 
 /** Nodes that hold a clustered VG's LVs active with this one (clvmd on both, device visible). */
 function clusterNodes(node: LabNode, vgName: string): LabNode[] {
-  const world = node.world.world();
+  const world = worldOf(node);
   return Object.values(world.nodes).filter(
     (n) => n.running && n.isRunning('clvmd') && vgs(n).some((v) => v.meta.name === vgName),
   );
@@ -246,7 +246,7 @@ export function lvOpenCount(node: LabNode, key: string): number {
   let n = st(node)
     .of(node)
     .mounts.filter((m) => m.dev === `/dev/mapper/${mapperName(key)}`).length;
-  const virt = node.world.world().sub<GuestsView & Subsystem>('virt');
+  const virt = worldOf(node).sub<GuestsView & Subsystem>('virt');
   if (virt)
     for (const name of virt.names(node.name))
       for (const d of virt.record(node.name, name)?.live?.def.disks ?? [])
@@ -308,7 +308,7 @@ setGuestWriters((node, device) => {
   const hit = drbdData(node, device);
   const vg = hit?.data.vg?.name;
   if (!vg) return 0;
-  const virt = node.world.world().sub<GuestsView & Subsystem>('virt');
+  const virt = worldOf(node).sub<GuestsView & Subsystem>('virt');
   if (!virt) return 0;
   return virt
     .names(node.name)
@@ -358,7 +358,7 @@ function pvcreate(ctx: CmdCtx): number {
     }
     ctx.out(`  Writing physical volume data to disk "${dev}"\n`);
     st(node).record(node, 'pvcreate', dev);
-    const uuid = hexId(node.world.world(), 32);
+    const uuid = hexId(worldOf(node), 32);
     writePv(node, seen, 4, (d) => {
       d.pv = { uuid };
       delete d.vg;
@@ -421,11 +421,11 @@ function vgcreate(ctx: CmdCtx): number {
     }
   }
   st(node).record(node, 'vgcreate', name);
-  const uuid = hexId(node.world.world(), 32);
+  const uuid = hexId(worldOf(node), 32);
   for (const t of targets) {
     if (!t!.data.pv) ctx.out(`  Physical volume "${t!.dev}" successfully created\n`);
     writePv(node, t!, 4, (d) => {
-      d.pv ??= { uuid: hexId(node.world.world(), 32) };
+      d.pv ??= { uuid: hexId(worldOf(node), 32) };
       d.vg = {
         name,
         uuid,
@@ -858,32 +858,6 @@ function vgchange(ctx: CmdCtx): number {
   return code;
 }
 
-for (const [name, fn] of Object.entries({
-  pvcreate,
-  vgcreate,
-  lvcreate,
-  pvscan,
-  vgscan,
-  lvscan,
-  vgdisplay,
-  vgchange,
-  pvs: report('pv'),
-  vgs: report('vg'),
-  lvs: report('lv'),
-}))
-  registerCommand(name, fn);
-registerCommand('lvm', (ctx) => {
-  const sub = ctx.argv[1];
-  const fn = sub
-    ? ({ pvcreate, vgcreate, lvcreate, pvscan, vgscan, lvscan, vgdisplay, vgchange } as Record<string, CommandFn>)[sub]
-    : undefined;
-  if (!fn) {
-    ctx.err(`  No such command '${sub ?? ''}'.  Try 'help'.\n`);
-    return 3;
-  }
-  return fn({ ...ctx, argv: ctx.argv.slice(1) });
-});
-
 // ---------- clvmd ----------
 
 function clusteredVgs(node: LabNode): Vg[] {
@@ -894,7 +868,7 @@ function clusteredVgs(node: LabNode): Vg[] {
 
 function clvmdStart(node: LabNode): ActionResult {
   if (node.isRunning('clvmd')) return { code: 0, out: statusLine('Starting clvmd: ', true) };
-  const cv = clusterView(node.world.world());
+  const cv = clusterView(worldOf(node));
   if (!cv || !cv.isMember(node.name) || !cv.quorate(node.name)) {
     node.log('clvmd', 'Unable to create DLM lockspace for CLVM: Transport endpoint is not connected');
     return {
@@ -913,7 +887,7 @@ function clvmdStart(node: LabNode): ActionResult {
     for (const lv of v.meta.lvs) activate(node, v.meta.name, lv.name);
     act += `  ${v.meta.lvs.length} logical volume(s) in volume group "${v.meta.name}" now active\n`;
   }
-  node.world.world().changed();
+  worldOf(node).changed();
   return { code: 0, out: 'Starting clvmd: \n' + statusLine(`Activating VG(s): ${act}`, true) };
 }
 
@@ -937,7 +911,7 @@ function clvmdStop(node: LabNode): ActionResult {
     if (!ok) return { code: 1, out };
   }
   node.markStopped('clvmd');
-  node.world.world().changed();
+  worldOf(node).changed();
   return { code: 0, out: out + statusLine('Signaling clvmd to exit', true) + statusLine('clvmd terminated', true) };
 }
 
@@ -954,17 +928,48 @@ function clvmdStatus(node: LabNode): ActionResult {
   };
 }
 
-registerService({
-  name: 'clvmd',
-  header: { levels: '', start: 24, stop: 76 },
-  description: 'Cluster daemon for userland logical volume management tools.',
-  usage: 'start|stop|status|restart|condrestart|try-restart|reload|force-reload',
-  start: (node) => clvmdStart(node),
-  stop: (node) => clvmdStop(node),
-  status: (node) => clvmdStatus(node),
-});
-
 /** @internal for tests: the VG names a node sees. */
 export function vgNames(node: LabNode): string[] {
   return vgs(node).map((v) => v.meta.name);
 }
+
+/** The programs of this module, by implementation name. */
+export const LVM_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  pvcreate,
+  vgcreate,
+  lvcreate,
+  pvscan,
+  vgscan,
+  lvscan,
+  vgdisplay,
+  vgchange,
+  pvs: report('pv'),
+  vgs: report('vg'),
+  lvs: report('lv'),
+  lvm: (ctx) => {
+    const sub = ctx.argv[1];
+    const fn = sub
+      ? ({ pvcreate, vgcreate, lvcreate, pvscan, vgscan, lvscan, vgdisplay, vgchange } as Record<string, CommandFn>)[
+          sub
+        ]
+      : undefined;
+    if (!fn) {
+      ctx.err(`  No such command '${sub ?? ''}'.  Try 'help'.\n`);
+      return 3;
+    }
+    return fn({ ...ctx, argv: ctx.argv.slice(1) });
+  },
+};
+
+/** The init scripts of this module. */
+export const LVM_SERVICES: readonly ServiceDef[] = [
+  {
+    name: 'clvmd',
+    header: { levels: '', start: 24, stop: 76 },
+    description: 'Cluster daemon for userland logical volume management tools.',
+    usage: 'start|stop|status|restart|condrestart|try-restart|reload|force-reload',
+    start: (node) => clvmdStart(node),
+    stop: (node) => clvmdStop(node),
+    status: (node) => clvmdStatus(node),
+  },
+];

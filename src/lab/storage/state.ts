@@ -4,8 +4,8 @@
  * active LVs, GFS2 mounts, the shared GFS2 file trees, and the log of destructive commands. Plain JSON,
  * saved and restored with the world.
  */
-import { registerSubsystem, type Subsystem } from '../world/subsystems.js';
-import type { World } from '../world/world.js';
+import { type Subsystem, type SubsystemState } from '../world/world.js';
+import { worldOf, type World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
 import { MemFs } from '../fs/memfs.js';
 import type { StorageView } from './view.js';
@@ -300,8 +300,6 @@ export const DOWN_HOOKS: ((s: Storage, node: LabNode) => void)[] = [];
 /** Called when a node's runtime state was reset (boot): e.g. the kernel re-reads partition tables. */
 export const BOOT_HOOKS: ((s: Storage, node: LabNode) => void)[] = [];
 
-registerSubsystem({ key: 'storage', create: (world, saved) => new Storage(world, saved as StorageSaved | undefined) });
-
 /** The world's storage subsystem. */
 export function storageOf(world: { sub<T extends Subsystem>(key: string): T | undefined }): Storage {
   const s = world.sub<Storage>('storage');
@@ -311,7 +309,7 @@ export function storageOf(world: { sub<T extends Subsystem>(key: string): T | un
 
 /** The storage state seen from a node. */
 export function st(node: LabNode): Storage {
-  return storageOf(node.world.world());
+  return storageOf(worldOf(node));
 }
 
 /** Every destructive storage command that ran on `node`, in order (copy). */
@@ -331,3 +329,9 @@ export function hexId(world: World, len: number): string {
   }
   return s.slice(0, len);
 }
+
+/** This subsystem's shared state in the world. */
+export const STORAGE_STATE: SubsystemState = {
+  key: 'storage',
+  create: (world, saved) => new Storage(world, saved as StorageSaved | undefined),
+};

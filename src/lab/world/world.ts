@@ -1,26 +1,23 @@
 /**
  * The lab's shared world: the two nodes, the two switches their NICs are cabled to (link 1 → sw1,
  * link 2 → sw2, uplinked), the IPMI BMCs and switched PDUs, power, lab time, fault injection and
- * serialization. `createWorld` is the factory the lab server and the tests use.
+ * serialization. A world is built from the subsystems it is given (`LabSubsystem`): their programs,
+ * init scripts, packages, /proc files, timers, faults and shared state make up what its nodes run;
+ * nothing is registered anywhere by importing a module. `createWorld` (../world.ts) seeds one.
  */
 import { EventEmitter } from 'node:events';
-import type { Answers } from '../../plan/schema.js';
 import type { LabFault, LabWorld } from '../types.js';
-import { LabNode, type NodeSaved, type WorldLink } from '../node/node.js';
+import { LabNode, type NodeDownHow, type NodeInit, type NodeSaved, type WorldLink } from '../node/node.js';
 import type { NicHw } from '../node/network.js';
+import type { CommandFn } from '../node/command.js';
+import type { ServiceDef } from '../node/services.js';
+import type { PackageDef } from '../node/packages.js';
+import { makeProc, type ProcFileFn } from '../node/proc.js';
+import type { ShellProgram } from '../shell/interp.js';
 import { HaltSignal } from '../shell/types.js';
-import { seedNode } from '../seed/centos64.js';
-import { prefixToMask } from '../node/ifcfg.js';
-import { Scheduler, type SchedulerSaved } from './scheduler.js';
-import { SUBSYSTEMS, type NodeDownHow, type Subsystem } from './subsystems.js';
-// NOTE: the subsystems register their commands, services and state when their modules load.
-import '../cluster/index.js';
-import { mainsLost, outletOn, powerOn, secretHash } from '../power/power.js';
-import { FENCE_AGENTS } from '../cluster/agents.js';
-import '../storage/index.js';
-import '../virt/index.js';
+import { Scheduler, type SchedulerSaved, type Timer } from './scheduler.js';
 
-/** A node's IPMI BMC (fence_ipmilan target), powered from its node's PSU (see cluster/power.ts). */
+/** A node's IPMI BMC (fence_ipmilan target), powered from its node's PSU (see power/power.ts). */
 export interface Bmc {
   node: string;
   ip: string;
@@ -56,8 +53,76 @@ export type LabFaultExtra =
   /** Power the switch a node's NIC is cabled to (by the NIC's current name). */
   | { kind: 'switch-for'; node: string; nic: string; up: boolean };
 
-/** Serialized world. */
-interface WorldSaved {
+/** Any fault a world can be asked to apply. */
+export type AnyFault = LabFault | LabFaultExtra;
+
+/** What applies one kind of fault to a world. */
+export type FaultHandler<K extends AnyFault['kind'] = AnyFault['kind']> = (
+  world: World,
+  f: Extract<AnyFault, { kind: K }>,
+) => void;
+
+/** What a timer of one kind does when it fires: the world, its payload and the timer. */
+export type TimerHandler = (world: World, data: unknown, timer: Timer) => void;
+
+/** One subsystem's live state in a world. */
+export interface Subsystem {
+  /** Plain-JSON state, handed back to `create` on restore. */
+  toJSON(): unknown;
+  /** The node is powering on: runtime state is reset, before its init scripts run. */
+  nodeBoot?(node: LabNode): void;
+  /** The node lost power or hung: it stops answering (its peers notice through their own timers). */
+  nodeDown?(node: LabNode, how: NodeDownHow): void;
+  /** The node shuts down in order (an ACPI power button): its K scripts run before the power goes. */
+  nodeShutdown?(node: LabNode): void;
+}
+
+/** How a subsystem's shared state is built. */
+export interface SubsystemState {
+  /** Key in the world (`world.sub(key)`) and in world.json. */
+  key: string;
+  /** Build the state for `world` (fresh when `saved` is undefined). Nodes already exist. */
+  create(world: World, saved: unknown): Subsystem;
+}
+
+/**
+ * A part of the lab, as a value: what it brings to a world. A world is built from a list of them; a
+ * later one's program, service or package of the same name replaces an earlier one's.
+ */
+export interface LabSubsystem {
+  /** For messages and for replacing one subsystem by another in a list (`withSubsystems`). */
+  readonly name: string;
+  /** Programs by implementation name: what a stub `\x7fELF lab:<name>` (a package's `bins`) runs. */
+  readonly programs?: Readonly<Record<string, CommandFn>>;
+  /**
+   * Programs that refine one given by an earlier subsystem (`previous`: undefined when none did;
+   * returning undefined leaves the name as it was).
+   */
+  readonly wraps?: Readonly<Record<string, (previous: CommandFn | undefined) => CommandFn | undefined>>;
+  /** Init scripts (by `name`). */
+  readonly services?: readonly ServiceDef[];
+  /** Packages its repositories offer (by `name`). */
+  readonly packages?: readonly PackageDef[];
+  /** Generated /proc files by path. */
+  readonly procFiles?: Readonly<Record<string, ProcFileFn>>;
+  /** What its lab-time timers do, by kind (e.g. `cluster.post-join-delay`). */
+  readonly timers?: Readonly<Record<string, TimerHandler>>;
+  /** The faults it applies, by kind. */
+  readonly faults?: { readonly [K in AnyFault['kind']]?: FaultHandler<K> };
+  /** Its shared state in the world. */
+  readonly state?: SubsystemState;
+}
+
+/**
+ * The world a node lives in. The node's link hands it out untyped (the node does not import the
+ * world); every node is made by `World.addNode`, whose link returns that world.
+ */
+export function worldOf(node: LabNode): World {
+  return node.world.world() as World;
+}
+
+/** Serialized world (what `toJSON` gives and `createWorld({ saved })` restores). */
+export interface WorldSaved {
   version: 1;
   offset: number;
   switches: Record<'sw1' | 'sw2', boolean>;
@@ -71,54 +136,6 @@ interface WorldSaved {
   /** Each subsystem's state by key. */
   subsystems?: Record<string, unknown>;
 }
-
-const NET_DEVS: [string, 'bcn' | 'sn' | 'ifn', 0 | 1][] = [
-  ['eth0', 'bcn', 0],
-  ['eth1', 'sn', 0],
-  ['eth2', 'ifn', 0],
-  ['eth3', 'bcn', 1],
-  ['eth4', 'sn', 1],
-  ['eth5', 'ifn', 1],
-];
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A made-up MAC with a real vendor prefix (Intel 00:1B:21 for add-in cards, 00:E0:81 on board). */
-function genMac(r: () => number, link: 0 | 1): string {
-  const oui = link === 0 ? '00:E0:81' : '00:1B:21';
-  const tail = [0, 0, 0].map(() =>
-    Math.floor(r() * 256)
-      .toString(16)
-      .padStart(2, '0')
-      .toUpperCase(),
-  );
-  return `${oui}:${tail.join(':')}`;
-}
-
-/** Node definitions when no answers are given: the tutorial's pair. */
-const DEFAULT_NODES = [
-  {
-    name: 'an-node01',
-    bcn: '10.20.0.1',
-    ipmi: '10.20.1.1',
-    nics: {
-      bcn: ['00:E0:81:C7:EC:49', '00:1B:21:9D:59:FC'],
-      sn: ['00:E0:81:C7:EC:48', '00:1B:21:BF:70:02'],
-      ifn: ['00:E0:81:C7:EC:47', '00:1B:21:BF:6F:FE'],
-    },
-  },
-  { name: 'an-node02', bcn: '10.20.0.2', ipmi: '10.20.1.2', nics: undefined },
-];
 
 /** The world. */
 export class World implements LabWorld {
@@ -137,9 +154,39 @@ export class World implements LabWorld {
   readonly subsystems: Record<string, Subsystem> = {};
   private firing = false;
   private clock: NodeJS.Timeout | null = null;
+  /** The subsystems this world was built from, in the order given. */
+  readonly given: readonly LabSubsystem[];
+  /** Programs by implementation name, from the subsystems (later ones replace or wrap earlier ones). */
+  readonly programs: Readonly<Record<string, CommandFn>>;
+  /** Init scripts by name, from the subsystems. */
+  readonly services: Readonly<Record<string, ServiceDef>>;
+  /** Packages the nodes' repositories offer, by name, from the subsystems. */
+  readonly packages: Readonly<Record<string, PackageDef>>;
+  private readonly procFiles: Readonly<Record<string, ProcFileFn>>;
+  private readonly timers: Readonly<Record<string, TimerHandler>>;
+  private readonly faults: { readonly [K in AnyFault['kind']]?: FaultHandler<K> };
 
-  constructor() {
+  constructor(subsystems: readonly LabSubsystem[] = []) {
     this.events.setMaxListeners(100);
+    this.given = [...subsystems];
+    const programs: Record<string, CommandFn> = {};
+    const services: Record<string, ServiceDef> = {};
+    const packages: Record<string, PackageDef> = {};
+    for (const s of subsystems) {
+      Object.assign(programs, s.programs);
+      for (const [name, wrap] of Object.entries(s.wraps ?? {})) {
+        const fn = wrap(programs[name]);
+        if (fn) programs[name] = fn;
+      }
+      for (const d of s.services ?? []) services[d.name] = d;
+      for (const p of s.packages ?? []) packages[p.name] = p;
+    }
+    this.programs = programs;
+    this.services = services;
+    this.packages = packages;
+    this.procFiles = Object.assign({}, ...subsystems.map((s) => s.procFiles)) as Record<string, ProcFileFn>;
+    this.timers = Object.assign({}, ...subsystems.map((s) => s.timers)) as Record<string, TimerHandler>;
+    this.faults = Object.assign({}, ...subsystems.map((s) => s.faults)) as World['faults'];
   }
 
   /** Lab time in ms since the epoch. */
@@ -185,7 +232,8 @@ export class World implements LabWorld {
     const was = this.firing;
     this.firing = true;
     try {
-      Scheduler.fire(this, t);
+      // NOTE: a kind no subsystem of this world handles is dropped (a saved world from an older build).
+      this.timers[t.kind]?.(this, t.data, t);
     } catch (e) {
       if (!(e instanceof HaltSignal)) throw e;
     } finally {
@@ -224,9 +272,14 @@ export class World implements LabWorld {
     return this.subsystems[key] as T | undefined;
   }
 
-  /** @internal build every registered subsystem (after the nodes exist). */
+  /** @internal build the state of every subsystem this world was given (after the nodes exist). */
   initSubsystems(saved: Record<string, unknown> = {}): void {
-    for (const def of SUBSYSTEMS) this.subsystems[def.key] = def.create(this, saved[def.key]);
+    for (const { state } of this.given) if (state) this.subsystems[state.key] = state.create(this, saved[state.key]);
+  }
+
+  /** @internal an orderly shutdown of a node (ACPI power button), passed to every subsystem. */
+  nodeShutdown(node: LabNode): void {
+    for (const s of Object.values(this.subsystems)) s.nodeShutdown?.(node);
   }
 
   /** @internal a node's power event, passed to every subsystem. */
@@ -252,14 +305,19 @@ export class World implements LabWorld {
       dropSessions: (n) => this.events.emit('drop-sessions', n),
       nodes: () => Object.values(this.nodes),
       world: () => this,
+      // NOTE: the shell calls a program with the node that handed it out as ctx.node, so a lab
+      // program (typed for a LabNode) is a shell program of that node.
+      program: (impl) => this.programs[impl] as ShellProgram | undefined,
+      service: (name) => this.services[name],
       tick: () => this.tick(),
       nodeEvent: (n, ev) => this.nodeEvent(n, ev),
     };
   }
 
   /** @internal add a node (fresh or restored). */
-  addNode(init: ConstructorParameters<typeof LabNode>[1]): LabNode {
+  addNode(init: NodeInit | NodeSaved): LabNode {
     const n = new LabNode(this.link(), init);
+    n.fs.proc = makeProc(n, this.procFiles);
     this.nodes[n.name] = n;
     return n;
   }
@@ -281,14 +339,21 @@ export class World implements LabWorld {
     this.events.off(event, fn as (...a: unknown[]) => void);
   }
 
-  private node(name: string): LabNode {
+  /** The node named `name` (an error naming the nodes when there is none). */
+  node(name: string): LabNode {
     const n = this.nodes[name];
     if (!n) throw new Error(`no lab node named "${name}" (nodes: ${Object.keys(this.nodes).join(', ')})`);
     return n;
   }
 
   /** Apply a fault. Power-on boots the node (services per chkconfig, network from ifcfg). */
-  fault(f: LabFault | LabFaultExtra): void {
+  fault(f: AnyFault): void {
+    const handler = this.faults[f.kind] as FaultHandler | undefined;
+    if (handler) {
+      handler(this, f as never);
+      this.changed();
+      return;
+    }
     switch (f.kind) {
       case 'cable': {
         const n = this.node(f.node);
@@ -313,18 +378,6 @@ export class World implements LabWorld {
         this.node(f.node);
         this.events.emit('drop-sessions', f.node);
         break;
-      case 'power': {
-        const n = this.node(f.node);
-        // NOTE: pulling the cords also kills the BMC (it lives on the node's PSU, tutorial 1768).
-        if (f.on) {
-          this.unplugged = this.unplugged.filter((x) => x !== f.node);
-          powerOn(this, n);
-        } else {
-          if (!this.unplugged.includes(f.node)) this.unplugged.push(f.node);
-          n.powerOff();
-        }
-        break;
-      }
       case 'crash':
         try {
           this.node(f.node).crash();
@@ -332,12 +385,6 @@ export class World implements LabWorld {
           if (!(e instanceof HaltSignal)) throw e;
         }
         break;
-      case 'bmc': {
-        const b = this.bmcs.find((x) => x.node === f.node);
-        if (!b) throw new Error(`${f.node} has no BMC`);
-        b.up = f.up;
-        break;
-      }
       case 'switch-for': {
         const nic = this.node(f.node).nics.find((x) => x.name === f.nic);
         if (!nic) throw new Error(`${f.node} has no NIC named ${f.nic}`);
@@ -353,24 +400,8 @@ export class World implements LabWorld {
         n.fs.writeFile(f.path, `lab install medium ${f.path.split('/').pop()}\n`, 0o644);
         break;
       }
-      case 'pdu': {
-        const p = this.pdus.find((x) => x.name === f.pdu);
-        if (!p) throw new Error(`no PDU named ${f.pdu}`);
-        p.up = f.up;
-        break;
-      }
-      case 'outlet': {
-        const p = this.pdus.find((x) => x.name === f.pdu);
-        if (!p) throw new Error(`no PDU named ${f.pdu} (PDUs: ${this.pdus.map((x) => x.name).join(', ') || 'none'})`);
-        this.node(f.node);
-        const old = p.outlets[f.port];
-        p.outlets[f.port] = f.node;
-        // NOTE: the node plugged in gets this outlet's power; the one unplugged may lose its last feed.
-        const was = old ? this.nodes[old] : undefined;
-        if (was) mainsLost(this, was);
-        if (outletOn(p, f.port)) powerOn(this, this.node(f.node));
-        break;
-      }
+      default:
+        throw new Error(`no subsystem of this lab applies a "${f.kind}" fault`);
     }
     this.changed();
   }
@@ -412,83 +443,4 @@ export class World implements LabWorld {
     this.scheduler = new Scheduler(s.scheduler);
     this.initSubsystems(s.subsystems ?? {});
   }
-}
-
-/**
- * The login and password (hashed) a node's BMC accepts: those of the BMC-type fence device its methods
- * use in the answers; the tutorial's root/secret without answers.
- */
-function bmcCredentials(a: Answers | undefined, node: string): Pick<Bmc, 'login' | 'passHash'> {
-  if (!a) return { login: 'root', passHash: secretHash('secret') };
-  for (const m of a.fencing.methods[node] ?? [])
-    for (const ref of m.devices) {
-      const dev = a.fencing.devices.find((x) => x.name === ref.device) as Record<string, unknown> | undefined;
-      if (!dev || FENCE_AGENTS[String(dev.agent)]?.kind !== 'bmc') continue;
-      return {
-        ...(typeof dev.login === 'string' ? { login: dev.login } : {}),
-        ...(typeof dev.passwd === 'string' || typeof dev.passwd === 'number'
-          ? { passHash: secretHash(String(dev.passwd)) }
-          : {}),
-      };
-    }
-  return {};
-}
-
-/**
- * Build the world: restore `saved` (a `toJSON()` snapshot), or seed a fresh pair of minimal CentOS 6.4
- * nodes from the answers (names, domain, BCN addresses, MACs; MACs generated from `seed` when absent).
- */
-export function createWorld(opts: { answers?: Answers; saved?: unknown; seed?: number } = {}): World {
-  const w = new World();
-  if (opts.saved !== undefined) {
-    w.restore(opts.saved as WorldSaved);
-    return w;
-  }
-  const a = opts.answers;
-  const r = rng(opts.seed ?? 1);
-  const domain = a?.cluster.domain ?? 'alteeve.ca';
-  const prefix = Number((a?.networks.bcn.cidr ?? '10.20.0.0/16').split('/')[1]);
-  const defs = a
-    ? a.nodes.map((n) => ({
-        name: n.name,
-        bcn: n.bcn,
-        ipmi: n.ipmi,
-        nics: n.nics,
-      }))
-    : DEFAULT_NODES.map((n) => ({ ...n, nics: n.nics as Record<string, string[]> | undefined }));
-  defs.forEach((d, idx) => {
-    const nics: NicHw[] = NET_DEVS.map(([dev, net, link], k) => ({
-      name: dev,
-      mac: (d.nics?.[net]?.[link] ?? genMac(r, link)).toUpperCase(),
-      switch: link === 0 ? 'sw1' : 'sw2',
-      port: idx * 3 + (k % 3) + 1,
-      cable: true,
-    }));
-    const node = w.addNode({ name: d.name, fqdn: `${d.name}.${domain}`, bcn: d.bcn, nics });
-    seedNode(node, { bcnNetmask: prefixToMask(prefix), ...(a ? { disk: a.storage.disk } : {}) });
-    w.bmcs.push({ node: d.name, ip: d.ipmi, up: true, ...bmcCredentials(a, d.name) });
-  });
-  if (a) {
-    for (const dev of a.fencing.devices) {
-      if (FENCE_AGENTS[dev.agent]?.kind !== 'pdu' && !/pdu/i.test(dev.name)) continue;
-      const outlets: Record<string, string> = {};
-      for (const [node, methods] of Object.entries(a.fencing.methods))
-        for (const m of methods)
-          for (const d of m.devices) if (d.device === dev.name && d.port !== undefined) outlets[String(d.port)] = node;
-      const host = String(((dev as Record<string, unknown>).ipaddr as string | undefined) ?? dev.name);
-      const ip = a.extraHosts.find((h) => h.names.includes(host))?.ip ?? host;
-      const login = (dev as Record<string, unknown>).login;
-      const passwd = (dev as Record<string, unknown>).passwd;
-      w.pdus.push({
-        name: dev.name,
-        ip,
-        up: true,
-        outlets,
-        ...(typeof login === 'string' ? { login } : {}),
-        ...(typeof passwd === 'string' ? { passHash: secretHash(passwd) } : {}),
-      });
-    }
-  }
-  w.initSubsystems();
-  return w;
 }

@@ -602,8 +602,7 @@ function live(world: unknown, data: unknown): { c: Cluster; r: Rt; d: Ev } | und
 
 /** What this module's lab-time timers do, by kind. */
 export const CLUSTER_TIMERS: Readonly<Record<string, TimerHandler>> = {
-  ['cluster.poll']: (world) => {
-    const w = world as World;
+  ['cluster.poll']: (w) => {
     const c = clusterOf(w);
     if (!c || !Object.keys(c.rt).length) return;
     c.check();
@@ -630,9 +629,9 @@ export const CLUSTER_TIMERS: Readonly<Record<string, TimerHandler>> = {
     const f = x?.r.fencing;
     if (!x || !f || f.seq !== x.d.seq) return;
     const call = Cluster.deviceCall(x.r.cc, f.victim, 0, 0);
-    const n = (world as World).nodes[x.r.node];
-    const plan = call ? planAgent(world as World, n, call.agent, call.opts) : undefined;
-    (world as World).schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', {
+    const n = world.nodes[x.r.node];
+    const plan = call ? planAgent(world, n, call.agent, call.opts) : undefined;
+    world.schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', {
       node: x.r.node,
       epoch: x.r.startedAt,
       seq: f.seq,

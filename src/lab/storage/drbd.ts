@@ -993,8 +993,7 @@ export const DRBD_PROC_FILES: Readonly<Record<string, ProcFileFn>> = {
 
 /** What this module's lab-time timers do, by kind. */
 export const DRBD_TIMERS: Readonly<Record<string, TimerHandler>> = {
-  ['storage.drbd-sync-done']: (w, data) => {
-    const world = w as World;
+  ['storage.drbd-sync-done']: (world, data) => {
     const d = data as { src: string; dst: string; srcMinor: number; dstMinor: number };
     const s = storageOf(world);
     const src = s.of(d.src).minors[d.srcMinor];
@@ -1034,8 +1033,7 @@ export const DRBD_TIMERS: Readonly<Record<string, TimerHandler>> = {
     if (sn) kernel(sn, src.minor, 'conn( SyncSource -> Connected ) pdsk( Inconsistent -> UpToDate ) ');
     wake(world);
   },
-  ['storage.wfc']: (w, data) => {
-    const world = w as World;
+  ['storage.wfc']: (world, data) => {
     const id = (data as { id: number }).id;
     const ws = WAITERS.get(world);
     const waiter = ws?.get(id);
@@ -1043,15 +1041,13 @@ export const DRBD_TIMERS: Readonly<Record<string, TimerHandler>> = {
     ws!.delete(id);
     waiter.resolve(true);
   },
-  ['storage.drbd-retry']: (w) => {
-    const world = w as World;
+  ['storage.drbd-retry']: (world) => {
     tryConnectAll(world);
     const s = storageOf(world);
     if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection')))
       scheduleRetry(world);
   },
-  ['storage.drbd-ping']: (w) => {
-    const world = w as World;
+  ['storage.drbd-ping']: (world) => {
     const s = storageOf(world);
     let any = false;
     for (const node of Object.values(world.nodes)) {

@@ -632,13 +632,13 @@ export function virtModel(world: { sub<T extends Subsystem>(key: string): T | un
 export const VIRT_TIMERS: Readonly<Record<string, TimerHandler>> = {
   ['virt.install-done']: (w, data) => {
     const d = data as TimerData;
-    virtModel(w as World)?.installDone(d.node, d.name!, d.id);
+    virtModel(w)?.installDone(d.node, d.name!, d.id);
   },
   ['virt.guest-off']: (w, data) => {
     const d = data as TimerData;
-    virtModel(w as World)?.guestOff(d.node, d.name!, d.id);
+    virtModel(w)?.guestOff(d.node, d.name!, d.id);
   },
   ['virt.bridge-forwarding']: (w, data) => {
-    virtModel(w as World)?.forwarding(data as TimerData & { vnet: string; br: string; port: number });
+    virtModel(w)?.forwarding(data as TimerData & { vnet: string; br: string; port: number });
   },
 };

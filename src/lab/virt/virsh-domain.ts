@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CmdCtx } from '../node/command.js';
-import { VIRSH, type VirshSub } from '../commands/virsh.js';
+import type { VirshSub } from '../commands/virsh.js';
 import { sshConnect } from '../commands/ssh-connect.js';
 import { DefineError, parseDomainXml } from './domain.js';
 import { XmlError } from './xml.js';

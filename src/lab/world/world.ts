@@ -350,7 +350,7 @@ export class World implements LabWorld {
   fault(f: AnyFault): void {
     const handler = this.faults[f.kind] as FaultHandler | undefined;
     if (handler) {
-      handler(this, f as never);
+      handler(this, f);
       this.changed();
       return;
     }

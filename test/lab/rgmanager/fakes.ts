@@ -105,8 +105,7 @@ export class FakeCluster implements RgClusterView {
   }
 }
 
-const fakeFence: TimerHandler = (world, data) => {
-  const w = world;
+const fakeFence: TimerHandler = (w, data) => {
   const victim = (data as { victim: string }).victim;
   const c = w.sub<FakeCluster>('cluster')!;
   c.s.pending = c.s.pending.filter((x) => x !== victim);

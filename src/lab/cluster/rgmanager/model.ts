@@ -697,7 +697,7 @@ export function rgmanager(world: World): Rgmanager | undefined {
 export const RGMANAGER_TIMERS: Readonly<Record<string, TimerHandler>> = {
   ['rgmanager.tick']: (world, data) => {
     const x = data as { node: string; pid: number };
-    rgmanager(world as World)?.tick(x.node, x.pid);
+    rgmanager(world)?.tick(x.node, x.pid);
   },
 };
 

@@ -10,9 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { AnvilError } from '../errors.js';
 import { secretValues } from '../plan/derive.js';
 import type { Answers } from '../plan/schema.js';
-import { endpointConnectOptions, runControl, sshExec, type LabConnectOptions, type LabStatus } from './control.js';
-import { LabJournal } from './journal.js';
-import { inProcessController } from './lab-controller.js';
+import {
+  endpointConnectOptions,
+  runControl,
+  sshExec,
+  type LabConnectOptions,
+  type LabStatus,
+} from './server/control.js';
+import { LabJournal } from './store/journal.js';
+import { inProcessController } from './server/lab-controller.js';
 import {
   LAB_FILE_VERSION,
   clientKeyPath,
@@ -25,8 +31,8 @@ import {
   WorldSaver,
   type LabEndpoint,
   type LabInfo,
-} from './persist.js';
-import { LabSshServer } from './server.js';
+} from './store/persist.js';
+import { LabSshServer } from './server/server.js';
 import { NodeSession, type NodeSessionOptions } from '../remote/node-session.js';
 import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
@@ -69,8 +75,8 @@ export async function withLabLock<T>(stateDir: string, fn: () => T | Promise<T>)
   }
 }
 
-export type { LabEndpoint, LabInfo } from './persist.js';
-export type { LabConnectOptions, LabStatus } from './control.js';
+export type { LabEndpoint, LabInfo } from './store/persist.js';
+export type { LabConnectOptions, LabStatus } from './server/control.js';
 
 /** Root password of lab nodes whose answers give none (`nodes[].ssh.password`). */
 export const LAB_DEFAULT_PASSWORD = 'anvil';

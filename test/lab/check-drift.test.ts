@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli-process.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
 import { parseJournal } from '../../src/state/journal.js';
-import { loadSavedWorld } from '../../src/lab/persist.js';
+import { loadSavedWorld } from '../../src/lab/store/persist.js';
 
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
 const env = { ...process.env, CI: 'true', NO_COLOR: '1' };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab, startCli } from '../helpers/cli-process.js';
 import { loadWorldOffline } from '../../src/lab/index.js';
-import { loadSavedWorld } from '../../src/lab/persist.js';
+import { loadSavedWorld } from '../../src/lab/store/persist.js';
 import { rng } from '../../src/lab/world.js';
 import { LAB_SIMULATED_STEPS } from '../../src/lab/capabilities.js';
 import { EXIT } from '../../src/commands/exit-codes.js';

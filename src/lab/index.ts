@@ -1,6 +1,6 @@
 /**
  * Starting, finding and stopping a lab: the simulated world served over real SSH on 127.0.0.1,
- * with its state folder (see persist.ts for the layout). Used by `install --lab`, `lab serve` and
+ * with its state folder (see store/persist.ts for the layout). Used by `install --lab`, `lab serve` and
  * the tests.
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -85,27 +85,17 @@ export const LAB_DEFAULT_PASSWORD = 'anvil';
 export type CreateWorld = (opts: { answers?: Answers; saved?: unknown; seed?: number }) => LabWorld;
 
 /**
- * The world factory: `./world.js`, or the module named by `ANVIL_LAB_WORLD_MODULE` (a path; a test
- * and development seam to serve another world that honours the same contract).
+ * The world factory: `createWorld` of ./world.js (the whole lab), or that of the module named by
+ * `ANVIL_LAB_WORLD_MODULE` (a path; a test and development seam to serve another world that honours
+ * the same contract).
  */
 export async function loadCreateWorld(): Promise<CreateWorld> {
   const override = process.env.ANVIL_LAB_WORLD_MODULE;
-  // NOTE: a computed specifier, so this module builds and runs before world.ts exists.
-  const spec = override ? pathToFileURL(resolve(override)).href : ['.', 'world.js'].join('/');
-  let mod: { createWorld?: CreateWorld };
-  try {
-    mod = (await import(spec)) as { createWorld?: CreateWorld };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !override) {
-      throw new AnvilError(
-        'the simulated lab world is not part of this build (src/lab/world.ts is missing)',
-        'rebuild with `npm run build` once the lab world exists',
-      );
-    }
-    throw e;
-  }
-  if (typeof mod.createWorld !== 'function')
-    throw new AnvilError(`${override ?? 'lab world module'} does not export createWorld()`);
+  // NOTE: imported when a lab starts, not with this module: every CLI command loads this module, and
+  // only a lab needs the simulator.
+  if (!override) return (await import('./world.js')).createWorld;
+  const mod = (await import(pathToFileURL(resolve(override)).href)) as { createWorld?: CreateWorld };
+  if (typeof mod.createWorld !== 'function') throw new AnvilError(`${override} does not export createWorld()`);
   return mod.createWorld;
 }
 

@@ -22,7 +22,6 @@ import {
   down,
   dropConnection,
   dumpMd,
-  heldOpen,
   loadModule,
   minorsOf,
   newCurrentUuid,
@@ -301,7 +300,7 @@ function stopDrbd(node: LabNode): ActionResult {
 }
 
 function downRaw(node: LabNode, m: MinorRt): OpResult {
-  if (heldOpen(node, `/dev/drbd${m.minor}`))
+  if (st(node).layers.heldOpen(node, `/dev/drbd${m.minor}`))
     return {
       code: 11,
       err: `${m.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${m.minor} down' terminated with exit code 11\n`,

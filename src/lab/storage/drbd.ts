@@ -6,7 +6,7 @@
  */
 import type { LabNode } from '../node/node.js';
 import { worldOf, type World, type TimerHandler } from '../world/world.js';
-import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
+import { hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
 import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
 import type { ProcFileFn } from '../node/proc.js';
 
@@ -144,13 +144,6 @@ export function tryConnectAll(world: World): void {
  */
 export const GUEST_WRITE_KIBS = 512;
 
-/** Running guests on a node whose disks are LVs on a DRBD device (set by the LVM module). */
-export let guestWriters: (node: LabNode, device: string) => number = () => 0;
-/** @internal set by the LVM module. */
-export function setGuestWriters(fn: (node: LabNode, device: string) => number): void {
-  guestWriters = fn;
-}
-
 /**
  * Count the blocks running guests wrote since the last count while this Primary has no peer: they
  * are set in the bitmap (out of sync) and make the next resync (DRBD 8.3: only the blocks set in the
@@ -166,7 +159,7 @@ export function accrueGuestWrites(world: World, node: LabNode, m: MinorRt): void
   const now = world.now();
   const since = md.dirtySince ?? now;
   md.dirtySince = now;
-  const writers = guestWriters(node, `/dev/drbd${m.minor}`);
+  const writers = storageOf(world).layers.guestWriters(node, `/dev/drbd${m.minor}`);
   if (!writers || now <= since) return;
   if (md.dirty === undefined) bumpUuid(world, md);
   md.dirty = (md.dirty ?? 0) + Math.round((writers * GUEST_WRITE_KIBS * (now - since)) / 1000);
@@ -466,13 +459,6 @@ function peerOf(node: LabNode, m: MinorRt): { peer: LabNode; pm: MinorRt } | und
   return pm ? { peer, pm } : undefined;
 }
 
-/** Whether an upper layer (an active LV on it, a mount) holds the device open. */
-export let heldOpen: (node: LabNode, device: string) => boolean = () => false;
-/** @internal set by the LVM module. */
-export function setHeldOpen(fn: (node: LabNode, device: string) => boolean): void {
-  heldOpen = fn;
-}
-
 export function primary(node: LabNode, res: Res, force = false): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m)
@@ -520,7 +506,7 @@ export function secondary(node: LabNode, res: Res): OpResult {
       err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 10\n`,
     };
   if (m.role === 'Secondary') return { code: 0 };
-  if (heldOpen(node, `/dev/drbd${res.minor}`))
+  if (st(node).layers.heldOpen(node, `/dev/drbd${res.minor}`))
     return {
       code: 11,
       err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 11\n`,
@@ -597,7 +583,7 @@ export function detach(node: LabNode, res: Res): OpResult {
 export function down(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 0 };
-  if (heldOpen(node, `/dev/drbd${res.minor}`))
+  if (st(node).layers.heldOpen(node, `/dev/drbd${res.minor}`))
     return {
       code: 11,
       err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n`,
@@ -769,14 +755,15 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
 
 // ---------- peer loss (crash / power off) and fencing ----------
 
-DOWN_HOOKS.push((s, node) => {
+/** A node went down: its fence-peer handlers stop, and its peers lose it. */
+export const drbdNodeDown = (s: Storage, node: LabNode): void => {
   for (const c of RUNNING_HANDLERS.get(s.world)?.get(node.name) ?? []) c.abort();
   for (const m of Object.values(s.of(node).minors)) {
     const p = peerOf(node, m);
     if (p) lostPeer(s, p.peer, node, m, p.pm, 'down');
   }
   scheduleRetry(s.world);
-});
+};
 
 /**
  * `survivor`'s minor `pm` lost its peer (`victim`'s minor `m`): NetworkFailure, WFConnection, and with
@@ -894,7 +881,7 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
       m.minor,
       `fence-peer helper returned ${code} (${code === 7 ? 'peer was stonithed' : 'peer was fenced'})`,
     );
-    if (code === 7) for (const fn of FENCED_HOOKS) fn(world, node, victim);
+    if (code === 7) storageOf(world).layers.fenced(world, node, victim);
     world.changed();
     return;
   }
@@ -925,12 +912,9 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   kernel(node, m.minor, 'susp( 1 -> 0 ) ');
   m.pds = 'Outdated';
   m.susp = false;
-  for (const fn of FENCED_HOOKS) fn(world, node, victim);
+  storageOf(world).layers.fenced(world, node, victim);
   world.changed();
 }
-
-/** Called on the survivor after DRBD's fence-peer handler fenced the victim (GFS2 journal replay). */
-export const FENCED_HOOKS: ((world: World, survivor: LabNode, victim: LabNode) => void)[] = [];
 
 // ---------- /proc/drbd ----------
 
@@ -983,7 +967,7 @@ export function procDrbd(node: LabNode): string | null {
 export function nodeFenced(world: World, victim: string): void {
   const v = world.nodes[victim];
   if (!v) return;
-  for (const n of Object.values(world.nodes)) if (n !== v && n.running) for (const fn of FENCED_HOOKS) fn(world, n, v);
+  for (const n of Object.values(world.nodes)) if (n !== v && n.running) storageOf(world).layers.fenced(world, n, v);
 }
 
 /** The /proc files this module generates, by path. */

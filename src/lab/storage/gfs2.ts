@@ -11,9 +11,8 @@ import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { normalize } from '../fs/path.js';
 import { human } from '../commands/util.js';
-import { DOWN_HOOKS, hexId, st, storageOf, type MountRt } from './state.js';
+import { hexId, st, storageOf, type MountRt, type Storage } from './state.js';
 import { lvMeta, lvOf, lvOpenCount, mapperName } from './lvm.js';
-import { FENCED_HOOKS } from './drbd.js';
 import type { ProcFileFn } from '../node/proc.js';
 
 const BLOCK = 4096;
@@ -456,7 +455,8 @@ function gfs2Status(node: LabNode): ActionResult {
 /** Per world: the journals of downed nodes waiting for replay, by survivor. */
 const PENDING = new WeakMap<World, { survivor: string; victim: string; fsid: string; jid: number }[]>();
 
-DOWN_HOOKS.push((s, victim) => {
+/** A node went down: the survivors' GFS2 mounts wait for its journals to be recovered. */
+export const gfs2NodeDown = (s: Storage, victim: LabNode): void => {
   const world = s.world;
   for (const vm of s.of(victim).mounts) {
     for (const n of Object.values(world.nodes)) {
@@ -471,9 +471,10 @@ DOWN_HOOKS.push((s, victim) => {
       PENDING.set(world, list);
     }
   }
-});
+};
 
-FENCED_HOOKS.push((world, survivor, victim) => {
+/** A victim was fenced: the survivor replays its GFS2 journals. */
+export const gfs2Fenced = (world: World, survivor: LabNode, victim: LabNode): void => {
   const list = PENDING.get(world) ?? [];
   for (const p of list.filter((x) => x.survivor === survivor.name && x.victim === victim.name)) {
     survivor.log('kernel', `GFS2: fsid=${p.fsid}: jid=${p.jid}: Looking at journal...`);
@@ -483,7 +484,7 @@ FENCED_HOOKS.push((world, survivor, victim) => {
     world,
     list.filter((x) => !(x.survivor === survivor.name && x.victim === victim.name)),
   );
-});
+};
 
 /** The programs of this module, by implementation name. */
 export const GFS2_PROGRAMS: Readonly<Record<string, CommandFn>> = {

@@ -3,17 +3,27 @@
  * given to a world as the value `storage`.
  */
 import type { LabSubsystem } from '../world/world.js';
-import { STORAGE_STATE } from './state.js';
-import { PARTED_PROC_FILES, PARTED_PROGRAMS } from './parted.js';
-import { DRBD_PROC_FILES, DRBD_TIMERS } from './drbd.js';
+import { Storage, type StorageLayers, type StorageSaved } from './state.js';
+import { PARTED_PROC_FILES, PARTED_PROGRAMS, partedReset } from './parted.js';
+import { DRBD_PROC_FILES, DRBD_TIMERS, drbdNodeDown } from './drbd.js';
 import { DRBD_COMMANDS_PROGRAMS, DRBD_COMMANDS_SERVICES } from './drbd-commands.js';
-import { LVM_PROGRAMS, LVM_SERVICES } from './lvm.js';
-import { GFS2_PROC_FILES, GFS2_PROGRAMS, GFS2_SERVICES } from './gfs2.js';
+import { LVM_PROGRAMS, LVM_SERVICES, lvmActiveSizeKiB, lvmGuestWriters, lvmHeldOpen } from './lvm.js';
+import { GFS2_PROC_FILES, GFS2_PROGRAMS, GFS2_SERVICES, gfs2Fenced, gfs2NodeDown } from './gfs2.js';
 import { FETCH_PROGRAMS } from './fetch.js';
 import { FENCE_HANDLERS_PACKAGES, FENCE_HANDLERS_PROGRAMS } from './fence-handlers.js';
 
 export { destructiveLog, storageOf, type DestructiveEntry, type StorageOpts } from './state.js';
 export { nodeFenced } from './drbd.js';
+
+/** How the layers stack: DRBD under LVM under GFS2 (DRBD asks the layers above through these). */
+const LAYERS: StorageLayers = {
+  guestWriters: lvmGuestWriters,
+  heldOpen: lvmHeldOpen,
+  activeSizeKiB: lvmActiveSizeKiB,
+  fenced: gfs2Fenced,
+  down: [drbdNodeDown, gfs2NodeDown],
+  reset: [partedReset],
+};
 
 /** The storage subsystem (it asks a `cluster` subsystem of the same world about membership and fencing). */
 export const storage: LabSubsystem = {
@@ -30,5 +40,5 @@ export const storage: LabSubsystem = {
   packages: FENCE_HANDLERS_PACKAGES,
   procFiles: { ...PARTED_PROC_FILES, ...DRBD_PROC_FILES, ...GFS2_PROC_FILES },
   timers: DRBD_TIMERS,
-  state: STORAGE_STATE,
+  state: { key: 'storage', create: (world, saved) => new Storage(world, saved as StorageSaved | undefined, LAYERS) },
 };

@@ -11,8 +11,7 @@ import type { Subsystem } from '../world/world.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { EXTENT_KIB, hexId, st, type DevData, type VgMeta } from './state.js';
-import { drbdData, drbdWrite, setGuestWriters, setHeldOpen } from './drbd.js';
-import { setActiveSizeKiB } from './parted.js';
+import { drbdData, drbdWrite } from './drbd.js';
 import { worldOf } from '../world/world.js';
 
 const PE_START_KIB = 1024;
@@ -214,12 +213,13 @@ function lvKiB(node: LabNode, vg: string, lv: string): number {
   return l ? l.extents * EXTENT_KIB : 0;
 }
 
-setActiveSizeKiB((node, i) => {
+/** Size of a node's `index`th active LV, for /proc/partitions. */
+export const lvmActiveSizeKiB = (node: LabNode, i: number): number => {
   const a = st(node).of(node).active[i];
   if (!a) return 0;
   const [vg, lv] = a.split('/') as [string, string];
   return lvKiB(node, vg, lv);
-});
+};
 
 function activate(node: LabNode, vg: string, lv: string): void {
   const ns = st(node).of(node);
@@ -303,7 +303,8 @@ export function lvMeta(
   };
 }
 
-setGuestWriters((node, device) => {
+/** Running guests whose disks are LVs of the VG on a DRBD device. */
+export const lvmGuestWriters = (node: LabNode, device: string): number => {
   // Running guests whose disks are LVs of the VG on this DRBD device write through it.
   const hit = drbdData(node, device);
   const vg = hit?.data.vg?.name;
@@ -315,15 +316,16 @@ setGuestWriters((node, device) => {
     .filter((name) =>
       (virt.record(node.name, name)?.live?.def.disks ?? []).some((d) => d.source && lvOf(node, d.source)?.vg === vg),
     ).length;
-});
+};
 
-setHeldOpen((node, device) => {
+/** Whether an active LV holds a DRBD device open. */
+export const lvmHeldOpen = (node: LabNode, device: string): boolean => {
   // An active LV on a VG whose PV is this device holds it open.
   const ns = st(node).of(node);
   const hit = drbdData(node, device);
   if (!hit?.data.vg) return false;
   return ns.active.some((a) => a.split('/')[0] === hit.data.vg!.name);
-});
+};
 
 // ---------- commands ----------
 

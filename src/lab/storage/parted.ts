@@ -6,7 +6,7 @@
  */
 import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { DiskState, LabNode } from '../node/node.js';
-import { BOOT_HOOKS, st } from './state.js';
+import { st, type Storage } from './state.js';
 import type { ProcFileFn } from '../node/proc.js';
 
 type Part = DiskState['parts'][number];
@@ -244,9 +244,10 @@ export function syncKernel(node: LabNode, disk: string): void {
   }
 }
 
-BOOT_HOOKS.push((_s, node) => {
+/** A node's runtime reset: the kernel reads the disks' partition tables afresh. */
+export const partedReset = (_s: Storage, node: LabNode): void => {
   for (const disk of Object.keys(node.disks)) syncKernel(node, disk);
-});
+};
 
 const BUSY_WARNING = (dev: string) =>
   `Warning: WARNING: the kernel failed to re-read the partition table on ${dev}\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n`;
@@ -416,13 +417,6 @@ const parted: CommandFn = (ctx) => {
 
 /** /proc/partitions: the kernel's view (disks, their partitions, DRBD and device-mapper devices). */
 
-/** Size hook for active LVs in /proc/partitions (set by the LVM module). */
-export let activeSizeKiB: (node: LabNode, index: number) => number = () => 0;
-/** @internal */
-export function setActiveSizeKiB(fn: (node: LabNode, index: number) => number): void {
-  activeSizeKiB = fn;
-}
-
 /** The programs of this module, by implementation name. */
 export const PARTED_PROGRAMS: Readonly<Record<string, CommandFn>> = {
   parted: parted,
@@ -450,7 +444,7 @@ export const PARTED_PROC_FILES: Readonly<Record<string, ProcFileFn>> = {
     st(node)
       .of(node)
       .active.forEach((_, i) => {
-        const kib = activeSizeKiB(node, i);
+        const kib = st(node).layers.activeSizeKiB(node, i);
         if (kib) lines.push(row(253, i, kib * 1024, `dm-${i}`));
       });
     return lines.join('\n') + '\n';

@@ -9,7 +9,7 @@ import type { DriveContext, Evidence, NodeHandle } from '../src/engine/types.js'
 import type { Plan } from '../src/plan/derive.js';
 import { TestNotRun, VerifyFailed } from '../src/errors.js';
 import { clock } from '../src/util/clock.js';
-import { fenceTestList, type FenceTest } from './fence-tests.js';
+import { fenceTestList, type FenceTest } from './fence-test-list.js';
 import { markSyslog, syslogSince, syslogSeconds } from './syslog.js';
 import {
   answers,

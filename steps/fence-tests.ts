@@ -5,26 +5,14 @@
  */
 import type { Step, TaskContext, TestTable } from '../src/engine/types.js';
 import { parseProcDrbd } from '../src/verify/proc-drbd.js';
-import type { Plan, PlanNode } from '../src/plan/derive.js';
+import type { Plan } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
-import { fenceAgentCommand } from './cluster-conf.js';
 import { driveFenceTests } from './fence-drive.js';
+import { HANG, fenceTestList } from './fence-test-list.js';
 
-/** The command that hangs a node (magic SysRq "c": crash dump). */
-export const HANG = 'echo c > /proc/sysrq-trigger';
-
-/** One fence test: what is run, against which node, from where, and what syslog shows. */
-export interface FenceTest {
-  victim: PlanNode;
-  survivor: PlanNode;
-  /** Index of the fence method this test exercises. */
-  method: number;
-  /** The command(s) the operator runs: the hang on the victim, or the power cut on the survivor. */
-  commands: string[];
-  /** Where the commands run. */
-  runOn: PlanNode;
-}
+// NOTE: the list lives in its own module so that fence-drive.ts can read it without importing the step.
+export { HANG, fenceTestList, type FenceTest } from './fence-test-list.js';
 
 /**
  * Why the fence tests must not start now (`--retest fence-tests`), or undefined: each test takes a
@@ -46,24 +34,6 @@ async function fenceUnsafe(ctx: TaskContext): Promise<string | undefined> {
       seen.push(`${n.plan.name}: DRBD resyncing (${syncing.map((m) => `minor ${m.minor} ${m.cs}`).join(', ')})`);
   }
   return seen.length ? `${seen.join('; ')}: wait until both nodes are members and DRBD is in sync` : undefined;
-}
-
-/** The fence tests of this cluster, in the tutorial's order (node 1's tests, then node 2's). */
-export function fenceTestList(p: Plan): FenceTest[] {
-  return p.nodes.flatMap((victim) => {
-    const survivor = p.peerOf(victim);
-    return victim.fence.map((m, i): FenceTest =>
-      i === 0
-        ? { victim, survivor, method: i, commands: [HANG], runOn: victim }
-        : {
-            victim,
-            survivor,
-            method: i,
-            commands: m.devices.map((d) => fenceAgentCommand(d.device, d.port, 'off')),
-            runOn: survivor,
-          },
-    );
-  });
 }
 
 /** The four-test table of the tutorial (Test | Victim | Pass?), built from the fence methods. */

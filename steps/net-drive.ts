@@ -8,13 +8,15 @@
  * the same membership generation, both nodes members throughout.
  */
 import type { DriveContext, Evidence, NodeHandle } from '../src/engine/types.js';
-import type { Bond, PlanNode } from '../src/plan/derive.js';
+import type { Bond, NetName, PlanNode } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { parseBonding, type BondStatus } from '../src/verify/bonding.js';
 import { sleep } from '../src/util/sleep.js';
-import { NET_TEST_ORDER } from './net-tests.js';
 import { markSyslog, syslogSince } from './syslog.js';
 import { cmanStatus, ensureBothMembers, ensureNodesUp, handleOf, until } from './cluster-ops.js';
+
+/** The tutorial's test order: "For each network; IFN, SN and BCN". */
+export const NET_TEST_ORDER: readonly NetName[] = ['ifn', 'sn', 'bcn'];
 
 const TASK = 'net-tests.run';
 

@@ -9,10 +9,7 @@ import { linkCause } from './network.js';
 import { parseBonding } from '../src/verify/bonding.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
 import { humanMs } from './cluster-conf.js';
-import { driveNetTests } from './net-drive.js';
-
-/** The tutorial's test order: "For each network; IFN, SN and BCN". */
-export const NET_TEST_ORDER: readonly NetName[] = ['ifn', 'sn', 'bcn'];
+import { driveNetTests, NET_TEST_ORDER } from './net-drive.js';
 
 const bondOf = (n: PlanNode, net: NetName): Bond => n.bonds.find((b) => b.net === net)!;
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadWorldOffline } from '../lab/index.js';
-import { loadSavedWorld } from '../lab/persist.js';
+import { loadSavedWorld } from '../lab/store/persist.js';
 import { rng } from '../lab/world.js';
 import { ANSWERS, serveLab as serve, startCli as start, stopLab } from './cli-run.js';
 import { endState, repeatedDestructive } from './end-state.js';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorld } from '../lab/world.js';
-import { WorldSaver } from '../lab/persist.js';
+import { WorldSaver } from '../lab/store/persist.js';
 
 async function perCommand(bigMiB: number, n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'anvil-bench-save-'));

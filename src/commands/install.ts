@@ -31,7 +31,7 @@ import { ConnectionFailed } from '../remote/errors.js';
 import { labHands } from '../engine/hands.js';
 import { checkLines, checkSummary } from '../engine/dry-run.js';
 import { wantColor } from '../engine/approval.js';
-import type { LabController } from '../lab/lab-controller.js';
+import type { LabController } from '../lab/server/lab-controller.js';
 import { processGone } from '../util/pid.js';
 import { Interrupted, withSignalGuard, type SignalDeps, type SignalGuard } from './interrupt.js';
 
@@ -343,7 +343,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
   };
   try {
     const { LAB_SIMULATED_STEPS } = await import('../lab/capabilities.js');
-    const { inProcessController, remoteController } = await import('../lab/lab-controller.js');
+    const { inProcessController, remoteController } = await import('../lab/server/lab-controller.js');
     if (handle) {
       const ctl = inProcessController(handle.world);
       const transports = handle.transports();

@@ -11,7 +11,7 @@ import { AnvilError } from '../errors.js';
 import { output, say } from '../output.js';
 import { loadAnswers } from '../plan/load.js';
 import type { Answers } from '../plan/schema.js';
-import { FAULT_USAGE, parseFault, sshExec, endpointConnectOptions } from '../lab/control.js';
+import { FAULT_USAGE, parseFault, sshExec, endpointConnectOptions } from '../lab/server/control.js';
 import {
   LAB_DEFAULT_PASSWORD,
   execOffline,
@@ -22,7 +22,7 @@ import {
   startLab,
   type LabStatus,
 } from '../lab/index.js';
-import { readLabInfo, saveWorld, worldPath } from '../lab/persist.js';
+import { readLabInfo, saveWorld, worldPath } from '../lab/store/persist.js';
 
 /** Default lab state folder (the installer's default state folder + `/lab`). */
 export const DEFAULT_LAB_STATE = join('.anvil', 'lab');

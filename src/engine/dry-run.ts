@@ -9,6 +9,9 @@ import type { StepPreview } from './step-preview.js';
 import { redact } from '../plan/derive.js';
 import { verifyFailure } from './drift.js';
 import type { FileDrift } from './file-drift.js';
+import type { DriftAction, DriftedRun } from './drifted-run.js';
+
+export type { DriftAction, DriftedRun } from './drifted-run.js';
 
 /** What the dry run found for one (task, node) that would run. */
 export interface CheckedRun {
@@ -19,25 +22,6 @@ export interface CheckedRun {
   detail: string;
   /** What it saw is hardware to fix by hand (a cable out): the causes in words; re-running cannot mend it. */
   hardware?: string;
-}
-
-/** What a done (task, node) that drifted would get from `install`. */
-export type DriftAction = 're-apply' | 'report' | 'superseded';
-
-/** A done (task, node) whose verify fails now, or whose file differs from its final form. */
-export interface DriftedRun {
-  task: string;
-  key: string;
-  /** What its verify saw (and expected), or which files differ. */
-  detail: string;
-  /**
-   * `re-apply`: a safe task `install` offers to run again (under the step's approval); `report`: a
-   * destructive task or an operator test, never re-run (fix by hand); `superseded`: its files are now
-   * a later task's, which puts them back.
-   */
-  action: DriftAction;
-  /** The later task (`superseded`) or why it is only reported. */
-  why?: string;
 }
 
 /** The dry run of one step. */

@@ -4,7 +4,7 @@
  * confirms by its effect that it was done, and done to the right cable. On the lab, the lab's faults
  * are the hands. One interface, so a test is written once for both.
  */
-import type { Prompter } from './types.js';
+import type { Prompter } from './prompter.js';
 import { AnvilError } from '../errors.js';
 
 /** Which switch: the one the primary links go to, or the one the backup links go to. */

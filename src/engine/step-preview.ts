@@ -11,7 +11,7 @@ import { fileChange } from './diff.js';
 import { contentOf } from './walk.js';
 import { groupByValue, type NodeGroup } from '../report/tasks.js';
 import { redact } from '../plan/derive.js';
-import type { DriftedRun } from './dry-run.js';
+import type { DriftedRun } from './drifted-run.js';
 
 /** Why a (task, node) is in the preview. */
 export type RunReason =

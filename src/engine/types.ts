@@ -5,6 +5,9 @@
  */
 import type { Plan, PlanNode } from '../plan/derive.js';
 import type { OperatorHands } from './hands.js';
+import type { Prompter } from './prompter.js';
+
+export type { Prompter } from './prompter.js';
 
 /** Where a task runs. `both`: both nodes in parallel; `each`: node 1 then node 2; `local`: the operator's machine. */
 export type TaskOn = 'both' | 'each' | 'node1' | 'node2' | 'local';
@@ -75,16 +78,6 @@ export interface NodeHandle {
   writeFile(path: string, content: string, opts?: { mode?: number; backup?: FileSpec['backup'] }): Promise<void>;
   /** Wait for the node to come back after a reboot or network restart (reconnects). */
   waitForReconnect?(timeoutMs?: number): Promise<void>;
-}
-
-/** Asks the operator; answers come from flags/answers first, `--yes` never invents a value. */
-export interface Prompter {
-  /** Yes/no question; `def` is used with --yes. */
-  confirm(message: string, def?: boolean): Promise<boolean>;
-  /** Free text; with --yes and no default it fails naming `path`. */
-  input(message: string, opts?: { def?: string; path?: string; secret?: boolean }): Promise<string>;
-  /** Choose one of `choices`. */
-  select(message: string, choices: string[], def?: string): Promise<string>;
 }
 
 /** What a verify saw, kept in the state file as evidence. */

@@ -1,6 +1,6 @@
 /**
  * Starting, finding and stopping a lab: the simulated world served over real SSH on 127.0.0.1,
- * with its state folder (see persist.ts for the layout). Used by `install --lab`, `lab serve` and
+ * with its state folder (see store/persist.ts for the layout). Used by `install --lab`, `lab serve` and
  * the tests.
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -10,9 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { AnvilError } from '../errors.js';
 import { secretValues } from '../plan/derive.js';
 import type { Answers } from '../plan/schema.js';
-import { endpointConnectOptions, runControl, sshExec, type LabConnectOptions, type LabStatus } from './control.js';
-import { LabJournal } from './journal.js';
-import { inProcessController } from './lab-controller.js';
+import {
+  endpointConnectOptions,
+  runControl,
+  sshExec,
+  type LabConnectOptions,
+  type LabStatus,
+} from './server/control.js';
+import { LabJournal } from './store/journal.js';
+import { inProcessController } from './server/lab-controller.js';
 import {
   LAB_FILE_VERSION,
   clientKeyPath,
@@ -25,8 +31,8 @@ import {
   WorldSaver,
   type LabEndpoint,
   type LabInfo,
-} from './persist.js';
-import { LabSshServer } from './server.js';
+} from './store/persist.js';
+import { LabSshServer } from './server/server.js';
 import { NodeSession, type NodeSessionOptions } from '../remote/node-session.js';
 import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
@@ -69,8 +75,8 @@ export async function withLabLock<T>(stateDir: string, fn: () => T | Promise<T>)
   }
 }
 
-export type { LabEndpoint, LabInfo } from './persist.js';
-export type { LabConnectOptions, LabStatus } from './control.js';
+export type { LabEndpoint, LabInfo } from './store/persist.js';
+export type { LabConnectOptions, LabStatus } from './server/control.js';
 
 /** Root password of lab nodes whose answers give none (`nodes[].ssh.password`). */
 export const LAB_DEFAULT_PASSWORD = 'anvil';
@@ -79,27 +85,17 @@ export const LAB_DEFAULT_PASSWORD = 'anvil';
 export type CreateWorld = (opts: { answers?: Answers; saved?: unknown; seed?: number }) => LabWorld;
 
 /**
- * The world factory: `./world.js`, or the module named by `ANVIL_LAB_WORLD_MODULE` (a path; a test
- * and development seam to serve another world that honours the same contract).
+ * The world factory: `createWorld` of ./world.js (the whole lab), or that of the module named by
+ * `ANVIL_LAB_WORLD_MODULE` (a path; a test and development seam to serve another world that honours
+ * the same contract).
  */
 export async function loadCreateWorld(): Promise<CreateWorld> {
   const override = process.env.ANVIL_LAB_WORLD_MODULE;
-  // NOTE: a computed specifier, so this module builds and runs before world.ts exists.
-  const spec = override ? pathToFileURL(resolve(override)).href : ['.', 'world.js'].join('/');
-  let mod: { createWorld?: CreateWorld };
-  try {
-    mod = (await import(spec)) as { createWorld?: CreateWorld };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !override) {
-      throw new AnvilError(
-        'the simulated lab world is not part of this build (src/lab/world.ts is missing)',
-        'rebuild with `npm run build` once the lab world exists',
-      );
-    }
-    throw e;
-  }
-  if (typeof mod.createWorld !== 'function')
-    throw new AnvilError(`${override ?? 'lab world module'} does not export createWorld()`);
+  // NOTE: imported when a lab starts, not with this module: every CLI command loads this module, and
+  // only a lab needs the simulator.
+  if (!override) return (await import('./world.js')).createWorld;
+  const mod = (await import(pathToFileURL(resolve(override)).href)) as { createWorld?: CreateWorld };
+  if (typeof mod.createWorld !== 'function') throw new AnvilError(`${override} does not export createWorld()`);
   return mod.createWorld;
 }
 

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../helpers/cli-process.js';
-import { readJournal } from '../../src/lab/journal.js';
+import { readJournal } from '../../src/lab/store/journal.js';
 import { parseJournal } from '../../src/state/journal.js';
 import { loadAnswers } from '../../src/plan/load.js';
 import { planWithCaptured } from '../../src/engine/captured.js';

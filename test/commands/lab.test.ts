@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { readJournal } from '../../src/lab/journal.js';
+import { readJournal } from '../../src/lab/store/journal.js';
 import { ROOT, runCli, serveLab, type CliResult, type Serving } from '../helpers/cli-process.js';
 
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');

@@ -13,7 +13,7 @@ import { runCli } from '../helpers/cli-process.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
 import { parseJournal } from '../../src/state/journal.js';
 import { copyCheckpoint } from '../helpers/checkpoints.js';
-import { loadSavedWorld } from '../../src/lab/persist.js';
+import { loadSavedWorld } from '../../src/lab/store/persist.js';
 
 const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
 let work: string;

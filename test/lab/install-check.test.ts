@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli-process.js';
-import { readJournal, type JournalEntry } from '../../src/lab/journal.js';
+import { readJournal, type JournalEntry } from '../../src/lab/store/journal.js';
 import { readState } from '../../src/state/store.js';
 import { EXIT } from '../../src/commands/exit-codes.js';
-import { loadSavedWorld } from '../../src/lab/persist.js';
+import { loadSavedWorld } from '../../src/lab/store/persist.js';
 import { copyCheckpoint } from '../helpers/checkpoints.js';
 
 const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, serveLab } from '../helpers/cli-process.js';
 import { loadWorldOffline } from '../../src/lab/index.js';
-import { loadSavedWorld } from '../../src/lab/persist.js';
+import { loadSavedWorld } from '../../src/lab/store/persist.js';
 import { runWindowSeed } from '../../src/bench/kill-window.js';
 import { expectRules } from '../bench/kill-rules.js';
 import { checkpoint, copyCheckpoint } from '../helpers/checkpoints.js';

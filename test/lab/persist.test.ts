@@ -14,11 +14,11 @@ import {
   WorldSaver,
   worldLogPath,
   worldPath,
-} from '../../src/lab/persist.js';
+} from '../../src/lab/store/persist.js';
 import { createWorld as createRealWorld } from '../../src/lab/world.js';
 import { fingerprint as fingerprintOfBlob } from '../../src/remote/host-keys.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
-import { LabJournal, readJournal } from '../../src/lab/journal.js';
+import { LabJournal, readJournal } from '../../src/lab/store/journal.js';
 import { AnvilError } from '../../src/errors.js';
 import { createWorld } from '../helpers/fake-lab-world.js';
 

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { createWorld } from '../../src/lab/world.js';
-import { LabSshServer } from '../../src/lab/server.js';
+import { LabSshServer } from '../../src/lab/server/server.js';
 import { generateEd25519 } from '../../src/remote/ed25519.js';
-import { loadSavedWorld, WorldSaver, worldPath } from '../../src/lab/persist.js';
+import { loadSavedWorld, WorldSaver, worldPath } from '../../src/lab/store/persist.js';
 import { connect, run } from '../helpers/lab-ssh-client.js';
 import { statSync } from 'node:fs';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAnswers } from '../../src/plan/load.js';
 import { startLab, type LabHandle } from '../../src/lab/index.js';
-import { hostKeyPath } from '../../src/lab/persist.js';
+import { hostKeyPath } from '../../src/lab/store/persist.js';
 import { createWorld, type FakeWorld } from '../helpers/fake-lab-world.js';
 
 const have = ['/usr/bin/ssh', '/usr/bin/sftp', '/usr/bin/ssh-keygen'].every((p) => existsSync(p));

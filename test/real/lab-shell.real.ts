@@ -22,7 +22,7 @@ import { derivePlan } from '../../src/plan/derive.js';
 import { renderFile } from '../../src/engine/render.js';
 import { createWorld } from '../../src/lab/world.js';
 import type { LabNode } from '../../src/lab/node/node.js';
-import { loadSavedWorld } from '../../src/lab/persist.js';
+import { loadSavedWorld } from '../../src/lab/store/persist.js';
 import { cleanup, hasProgram, scratch } from './helpers/netns.js';
 import { changed, labSnapshot, materialize, runReal, snapshot } from './helpers/lab-root.js';
 import { classify, installOnLab, sentCommands } from './helpers/install-commands.js';

@@ -5,12 +5,11 @@
  * an IPMI reboot ~15 s, an IPMI that cannot be reached gives up after its 20 s timeout, a PDU over
  * SNMP well under a second; 1762-1764, 1779-1781).
  */
-import type { World, Bmc, Pdu } from '../world.js';
+import { worldOf, type World, type Bmc, type Pdu } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
-import type { CommandFn } from '../shell/types.js';
-import { registerCommand } from '../commands/index.js';
+import type { CommandFn } from '../node/command.js';
 import { resolveOn } from '../commands/hosts.js';
-import { bmcAlive, chassisOff, credentialsOk, outletOn, powerOn, setOutlet } from './power.js';
+import { bmcAlive, chassisOff, credentialsOk, outletOn, powerOn, setOutlet } from '../power/power.js';
 
 /** What a fence agent drives and how it talks. */
 export interface AgentDef {
@@ -457,7 +456,7 @@ function agentCommand(agent: string): CommandFn {
       ctx.out(`Usage:\n\t${agent} [options]\n`);
       return 0;
     }
-    const w = ctx.node.world.world();
+    const w = worldOf(ctx.node);
     const first = planAgent(w, ctx.node, agent, opts);
     // NOTE: the agent takes lab time; the world moves on meanwhile (as `sleep` does).
     if (first.ms > 0) w.advanceTo(w.now() + first.ms);
@@ -471,4 +470,7 @@ function agentCommand(agent: string): CommandFn {
   };
 }
 
-for (const agent of Object.keys(FENCE_AGENTS)) registerCommand(agent, agentCommand(agent));
+/** Every fence agent as a program, by name. */
+export const AGENT_PROGRAMS: Readonly<Record<string, CommandFn>> = Object.fromEntries(
+  Object.keys(FENCE_AGENTS).map((agent) => [agent, agentCommand(agent)]),
+);

@@ -4,16 +4,16 @@
  * `fence_node`, modclusterd's start line (1398-1399), and a clean cluster leave when the node is shut
  * down or rebooted by command (the K scripts stop cman before the power goes).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { COMMANDS, registerCommand } from '../commands/index.js';
-import { registerService, type ActionResult } from '../node/services.js';
+import { type ActionResult, type ServiceDef } from '../node/services.js';
 import { statusLine, levelState } from '../node/rc.js';
 import { resolveOn } from '../commands/hosts.js';
 import { CLUSTER_CONF, ConfInvalid, parseConf, parseXml, type ClusterConf, type ConfNode, type XmlEl } from './conf.js';
 import { clusterOf, VERSIONS, type Rt } from './model.js';
 import { checkPassword, shadowEntry } from './passwd.js';
 import { groupLs } from './group-tools.js';
+import { worldOf } from '../world/world.js';
 
 const h = (levels: string, start: number, stop: number) => ({ levels, start, stop });
 
@@ -85,7 +85,7 @@ const STOP_STEPS = [
 const ok = (steps: string[]) => steps.map((s) => statusLine(`   ${s}`, true)).join('');
 
 function cmanStart(node: LabNode): ActionResult {
-  const c = clusterOf(node.world.world());
+  const c = clusterOf(worldOf(node));
   let out = 'Starting cluster: \n';
   if (c.rt[node.name]) return { code: 0, out: out + ok(START_STEPS) };
   out += ok(START_STEPS.slice(0, 1));
@@ -140,7 +140,7 @@ function lockspaces(node: LabNode): string[] {
 }
 
 function cmanStop(node: LabNode): ActionResult {
-  const c = clusterOf(node.world.world());
+  const c = clusterOf(worldOf(node));
   let out = 'Stopping cluster: \n';
   const ls = lockspaces(node);
   if (c.rt[node.name] && ls.length) {
@@ -154,37 +154,6 @@ function cmanStop(node: LabNode): ActionResult {
   out += ok(STOP_STEPS);
   return { code: 0, out };
 }
-
-registerService({
-  name: 'cman',
-  header: h('', 21, 79),
-  description: 'Starts and stops cman',
-  proc: 'corosync',
-  usage: 'start|stop|reload|restart|status',
-  start: (node) => cmanStart(node),
-  stop: (node) => cmanStop(node),
-  status: (node) =>
-    clusterOf(node.world.world()).rt[node.name]
-      ? { code: 0, out: 'cluster is running.\n' }
-      : { code: 3, out: 'corosync is stopped\n' },
-});
-
-registerService({
-  name: 'modclusterd',
-  header: h('', 99, 1),
-  description: 'Cluster Monitoring Daemon',
-  startMsg: 'Starting Cluster Module - cluster monitor: ',
-  stopMsg: 'Shutting down Cluster Module - cluster monitor: ',
-  start: (node) => {
-    if (node.isRunning('modclusterd'))
-      return { code: 0, out: statusLine('Starting Cluster Module - cluster monitor: ', true) };
-    node.markRunning('modclusterd');
-    return {
-      code: 0,
-      out: statusLine('Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n', true),
-    };
-  },
-});
 
 // ---------- cman_tool ----------
 
@@ -206,7 +175,7 @@ export function mcastAddr(id: number): string {
 }
 
 function status(node: LabNode, r: Rt): string {
-  const c = clusterOf(node.world.world());
+  const c = clusterOf(worldOf(node));
   const q = c.quorum(r);
   const id = clusterId(r.cc.name);
   const extra = ['clvmd', 'rgmanager'].filter((s) => node.isRunning(s));
@@ -255,7 +224,7 @@ const cmanTool: CommandFn = async (ctx) => {
   const a = ctx.argv.slice(1);
   const verb = a[0];
   const node = ctx.node;
-  const c = clusterOf(node.world.world());
+  const c = clusterOf(worldOf(node));
   const r = c.rt[node.name];
   if (
     !verb ||
@@ -297,7 +266,7 @@ const cmanTool: CommandFn = async (ctx) => {
  */
 async function versionR(ctx: CmdCtx, r: Rt): Promise<number> {
   const node = ctx.node;
-  const w = node.world.world();
+  const w = worldOf(node);
   const c = clusterOf(w);
   const conf = loadConf(node);
   if ('error' in conf) {
@@ -391,7 +360,7 @@ const fenceNode: CommandFn = async (ctx) => {
     ctx.err('Usage:\n\nfence_node [options] node_name\n');
     return 1;
   }
-  const w = ctx.node.world.world();
+  const w = worldOf(ctx.node);
   const c = clusterOf(w);
   const r = c.rt[ctx.node.name];
   const conf = r ? { cc: r.cc } : loadConf(ctx.node);
@@ -430,7 +399,7 @@ function flatten(el: XmlEl, path: string, extra: (p: string) => string[]): strin
  * logging, services) and the ring members; the runtime counters are left out.
  */
 const corosyncObjctl: CommandFn = (ctx) => {
-  const r = clusterOf(ctx.node.world.world()).rt[ctx.node.name];
+  const r = clusterOf(worldOf(ctx.node)).rt[ctx.node.name];
   if (!r) {
     ctx.err('Could not initialize objdb library. Error 6\n');
     return 1;
@@ -473,7 +442,7 @@ const corosyncObjctl: CommandFn = (ctx) => {
     'service.name=openais_ckpt',
     'service.ver=0',
   );
-  const c = clusterOf(ctx.node.world.world());
+  const c = clusterOf(worldOf(ctx.node));
   for (const m of [...r.members].sort(
     (x, y) => (r.cc.nodes.find((n) => n.name === x)?.nodeid ?? 0) - (r.cc.nodes.find((n) => n.name === y)?.nodeid ?? 0),
   )) {
@@ -494,26 +463,72 @@ const corosyncObjctl: CommandFn = (ctx) => {
   return 0;
 };
 
-registerCommand('corosync-objctl', corosyncObjctl);
-registerCommand('ccs_config_validate', ccsConfigValidate);
-registerCommand('cman_tool', cmanTool);
-registerCommand('fence_node', fenceNode);
+/** The programs of this module, by implementation name. */
+export const CMAN_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  ['corosync-objctl']: corosyncObjctl,
+  ccs_config_validate: ccsConfigValidate,
+  cman_tool: cmanTool,
+  fence_node: fenceNode,
+};
 
-// NOTE: a shutdown or reboot by command runs the K scripts: cman leaves the cluster cleanly first, so
-// the peer does not fence the node (a crash or a power cut gives no such notice).
-for (const name of ['reboot', 'poweroff', 'halt', 'shutdown']) {
-  const orig = COMMANDS[name];
-  if (!orig) continue;
-  registerCommand(name, (ctx) => {
-    const goes = name !== 'shutdown' || ctx.argv.some((x) => /^-[^c]*[rhPH]/.test(x));
-    if (goes && !ctx.argv.includes('-c')) {
-      const c = clusterOf(ctx.node.world.world());
-      // NOTE: a test world may hold a stand-in `cluster` subsystem without cman's runtime.
-      if (c?.rt?.[ctx.node.name]) {
-        c.stop(ctx.node.name);
-        ctx.node.markStopped('cman');
+/** The init scripts of this module. */
+export const CMAN_SERVICES: readonly ServiceDef[] = [
+  {
+    name: 'cman',
+    header: h('', 21, 79),
+    description: 'Starts and stops cman',
+    proc: 'corosync',
+    usage: 'start|stop|reload|restart|status',
+    start: (node) => cmanStart(node),
+    stop: (node) => cmanStop(node),
+    status: (node) =>
+      clusterOf(worldOf(node)).rt[node.name]
+        ? { code: 0, out: 'cluster is running.\n' }
+        : { code: 3, out: 'corosync is stopped\n' },
+  },
+  {
+    name: 'modclusterd',
+    header: h('', 99, 1),
+    description: 'Cluster Monitoring Daemon',
+    startMsg: 'Starting Cluster Module - cluster monitor: ',
+    stopMsg: 'Shutting down Cluster Module - cluster monitor: ',
+    start: (node) => {
+      if (node.isRunning('modclusterd'))
+        return { code: 0, out: statusLine('Starting Cluster Module - cluster monitor: ', true) };
+      node.markRunning('modclusterd');
+      return {
+        code: 0,
+        out: statusLine('Starting Cluster Module - cluster monitor: Setting verbosity level to LogBasic\n', true),
+      };
+    },
+  },
+];
+
+/**
+ * A shutdown or reboot by command runs the K scripts: cman leaves the cluster cleanly first, so the
+ * peer does not fence the node (a crash or a power cut gives no such notice).
+ */
+const shutdownLeavesCluster =
+  (name: string) =>
+  (orig: CommandFn | undefined): CommandFn | undefined =>
+    orig &&
+    ((ctx) => {
+      const goes = name !== 'shutdown' || ctx.argv.some((x) => /^-[^c]*[rhPH]/.test(x));
+      if (goes && !ctx.argv.includes('-c')) {
+        const c = clusterOf(worldOf(ctx.node));
+        // NOTE: a test world may hold a stand-in `cluster` subsystem without cman's runtime.
+        if (c?.rt?.[ctx.node.name]) {
+          c.stop(ctx.node.name);
+          ctx.node.markStopped('cman');
+        }
       }
-    }
-    return orig(ctx);
-  });
-}
+      return orig(ctx);
+    });
+
+/** The base system's power commands, wrapped so that cman leaves the cluster first. */
+export const CMAN_WRAPS: Readonly<Record<string, (orig: CommandFn | undefined) => CommandFn | undefined>> = {
+  reboot: shutdownLeavesCluster('reboot'),
+  poweroff: shutdownLeavesCluster('poweroff'),
+  halt: shutdownLeavesCluster('halt'),
+  shutdown: shutdownLeavesCluster('shutdown'),
+};

@@ -17,10 +17,10 @@
  * J = N and S = N (what a clean start of both nodes gives); a lockspace in recovery (`new change`) is
  * never shown.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 import { clusterOf, type Rt } from './model.js';
+import { worldOf } from '../world/world.js';
 
 /** CRC-32 (IEEE, reflected, as dlm_controld's crc_32_tab) of a string with its terminating NUL. */
 export function cpgCrc(name: string): number {
@@ -72,11 +72,11 @@ async function membersWith(
   r: Rt,
   has: (h: { ls: { name: string }[]; mg: string[] }) => boolean,
 ): Promise<number[]> {
-  const c = clusterOf(ctx.node.world.world());
+  const c = clusterOf(worldOf(ctx.node));
   const ids: number[] = [];
   for (const m of r.members) {
     const cn = r.cc.nodes.find((x) => x.name === m);
-    const lab = Object.values(ctx.node.world.world().nodes).find((n) => n.fqdn === m || n.name === m.split('.')[0]);
+    const lab = Object.values(worldOf(ctx.node).nodes).find((n) => n.fqdn === m || n.name === m.split('.')[0]);
     if (!cn || !lab || !c.rt[lab.name]) continue;
     if (has(await held(lab))) ids.push(cn.nodeid);
   }
@@ -84,7 +84,7 @@ async function membersWith(
 }
 
 function runtime(ctx: CmdCtx): Rt | undefined {
-  return clusterOf(ctx.node.world.world()).rt[ctx.node.name];
+  return clusterOf(worldOf(ctx.node)).rt[ctx.node.name];
 }
 
 /** `fence_tool ls`: the fence domain as fenced reports it (exit 1 when fenced does not run). */
@@ -191,7 +191,10 @@ const groupTool: CommandFn = async (ctx) => {
   return 1;
 };
 
-registerCommand('fence_tool', fenceTool);
-registerCommand('dlm_tool', dlmTool);
-registerCommand('gfs_control', gfsControl);
-registerCommand('group_tool', groupTool);
+/** The programs of this module, by implementation name. */
+export const GROUP_TOOLS_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  fence_tool: fenceTool,
+  dlm_tool: dlmTool,
+  gfs_control: gfsControl,
+  group_tool: groupTool,
+};

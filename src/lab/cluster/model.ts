@@ -11,15 +11,11 @@
  * totem token timeout plus consensus (logging the tutorial's lines) and fenced by the survivor; two
  * connected nodes that are not members of each other merge.
  */
-import type { World } from '../world.js';
-import type { LabNode } from '../node/node.js';
-import type { NodeDownHow } from '../subsystems.js';
-import { registerSubsystem } from '../subsystems.js';
-import { onTimer } from '../scheduler.js';
+import { type World, type TimerHandler, type SubsystemState } from '../world/world.js';
+import { type LabNode, type NodeDownHow } from '../node/node.js';
 import type { ClusterView } from './view.js';
 import type { ClusterConf, ConfNode } from './conf.js';
 import { planAgent, type AgentOpts } from './agents.js';
-import { shutdownHooks } from './power.js';
 
 /** Lab time between two membership checks. */
 export const POLL_MS = 1000;
@@ -569,6 +565,13 @@ export class Cluster implements ClusterView {
     if (this.rt[node.name]) this.down(node.name);
   }
 
+  /** An orderly shutdown (ACPI power button): cman's K script leaves the cluster before the power goes. */
+  nodeShutdown(node: LabNode): void {
+    if (!this.rt[node.name]) return;
+    this.stop(node.name);
+    node.markStopped('cman');
+  }
+
   nodeDown(node: LabNode, _how: NodeDownHow): void {
     this.down(node.name);
   }
@@ -586,15 +589,6 @@ export function clusterOf(w: World): Cluster {
   return w.sub<Cluster>('cluster')!;
 }
 
-registerSubsystem({ key: 'cluster', create: (w, saved) => new Cluster(w, saved as Saved | undefined) });
-shutdownHooks.push((w, n) => {
-  const c = clusterOf(w);
-  // NOTE: a test world may hold another `cluster` implementation (a fake ClusterView).
-  if (!(c instanceof Cluster) || !c.rt[n.name]) return;
-  c.stop(n.name);
-  n.markStopped('cman');
-});
-
 type Ev = { node: string; epoch: number; peer?: string; seq?: number };
 /** The node's running cman for a timer, if it is still the run that set it and the node runs. */
 function live(world: unknown, data: unknown): { c: Cluster; r: Rt; d: Ev } | undefined {
@@ -606,39 +600,47 @@ function live(world: unknown, data: unknown): { c: Cluster; r: Rt; d: Ev } | und
   return { c, r, d };
 }
 
-onTimer('cluster.poll', (world) => {
-  const w = world as World;
-  const c = clusterOf(w);
-  if (!c || !Object.keys(c.rt).length) return;
-  c.check();
-  w.schedule(POLL_MS, 'cluster.poll');
-});
-onTimer('cluster.token', (world, data) => {
-  const x = live(world, data);
-  if (x && x.r.pending[x.d.peer!] === 'token') x.c.tokenLost(x.r, x.d.peer!);
-});
-onTimer('cluster.consensus', (world, data) => {
-  const x = live(world, data);
-  if (x && x.r.pending[x.d.peer!] === 'consensus') x.c.lost(x.r, x.d.peer!);
-});
-onTimer('cluster.pjd', (world, data) => {
-  const x = live(world, data);
-  if (x) x.c.postJoinDelay(x.r);
-});
-onTimer('cluster.fence', (world, data) => {
-  const x = live(world, data);
-  if (x && x.r.fencing?.seq === x.d.seq) x.c.agentDone(x.r);
-});
-onTimer('cluster.fence-retry', (world, data) => {
-  const x = live(world, data);
-  const f = x?.r.fencing;
-  if (!x || !f || f.seq !== x.d.seq) return;
-  const call = Cluster.deviceCall(x.r.cc, f.victim, 0, 0);
-  const n = (world as World).nodes[x.r.node];
-  const plan = call ? planAgent(world as World, n, call.agent, call.opts) : undefined;
-  (world as World).schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', {
-    node: x.r.node,
-    epoch: x.r.startedAt,
-    seq: f.seq,
-  });
-});
+/** What this module's lab-time timers do, by kind. */
+export const CLUSTER_TIMERS: Readonly<Record<string, TimerHandler>> = {
+  ['cluster.poll']: (w) => {
+    const c = clusterOf(w);
+    if (!c || !Object.keys(c.rt).length) return;
+    c.check();
+    w.schedule(POLL_MS, 'cluster.poll');
+  },
+  ['cluster.token']: (world, data) => {
+    const x = live(world, data);
+    if (x && x.r.pending[x.d.peer!] === 'token') x.c.tokenLost(x.r, x.d.peer!);
+  },
+  ['cluster.consensus']: (world, data) => {
+    const x = live(world, data);
+    if (x && x.r.pending[x.d.peer!] === 'consensus') x.c.lost(x.r, x.d.peer!);
+  },
+  ['cluster.pjd']: (world, data) => {
+    const x = live(world, data);
+    if (x) x.c.postJoinDelay(x.r);
+  },
+  ['cluster.fence']: (world, data) => {
+    const x = live(world, data);
+    if (x && x.r.fencing?.seq === x.d.seq) x.c.agentDone(x.r);
+  },
+  ['cluster.fence-retry']: (world, data) => {
+    const x = live(world, data);
+    const f = x?.r.fencing;
+    if (!x || !f || f.seq !== x.d.seq) return;
+    const call = Cluster.deviceCall(x.r.cc, f.victim, 0, 0);
+    const n = world.nodes[x.r.node];
+    const plan = call ? planAgent(world, n, call.agent, call.opts) : undefined;
+    world.schedule(Math.max(1, plan?.ms ?? 0), 'cluster.fence', {
+      node: x.r.node,
+      epoch: x.r.startedAt,
+      seq: f.seq,
+    });
+  },
+};
+
+/** This subsystem's shared state in the world. */
+export const CLUSTER_STATE: SubsystemState = {
+  key: 'cluster',
+  create: (w, saved) => new Cluster(w, saved as Saved | undefined),
+};

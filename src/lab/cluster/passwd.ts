@@ -4,9 +4,8 @@
  * tutorial needs it for the ricci user (1386-1390), whose password `cman_tool version -r` asks for.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 
 /** One /etc/shadow entry. */
 export interface ShadowEntry {
@@ -161,4 +160,7 @@ const passwd: CommandFn = (ctx) => {
   return 0;
 };
 
-registerCommand('passwd', passwd);
+/** The programs of this module, by implementation name. */
+export const PASSWD_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  passwd: passwd,
+};

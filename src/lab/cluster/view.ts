@@ -1,9 +1,9 @@
 /**
  * What the rest of the lab (storage: clvmd, DLM, GFS2, DRBD's fence handler) may ask the cluster
- * subsystem. The cluster subsystem registers itself under the key `cluster` and implements this;
+ * subsystem. The cluster subsystem keeps its state under the key `cluster` and implements this;
  * `clusterView(world)` finds it.
  */
-import type { Subsystem } from '../subsystems.js';
+import type { Subsystem } from '../world/world.js';
 
 /** The cluster as seen from one node. */
 export interface ClusterView extends Subsystem {

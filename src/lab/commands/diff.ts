@@ -2,7 +2,7 @@
  * diff (GNU diffutils 2.8 formats): normal output, -u / -U N unified output with the file times, -q, cmp.
  */
 import { structuredPatch } from 'diff';
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import { parseOpts, has, val } from './util.js';
 import { fullTime } from '../node/time.js';
 import { errText } from '../fs/memfs.js';

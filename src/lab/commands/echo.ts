@@ -1,7 +1,7 @@
 /**
  * echo, printf, true, false: bash builtins (also found as /bin/echo etc.).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { ShellCtx, ShellProgram } from '../shell/interp.js';
 
 /** Interpret backslash escapes as `echo -e` / printf %b do. Returns [text, stop] (stop at \c). */
 export function backslashEscapes(s: string): [string, boolean] {
@@ -40,7 +40,7 @@ export function backslashEscapes(s: string): [string, boolean] {
 }
 
 /** echo [-neE] args... */
-export const echo: CommandFn = (ctx: CmdCtx) => {
+export const echo: ShellProgram = (ctx: ShellCtx) => {
   const args = ctx.argv.slice(1);
   let nl = true;
   let esc = false;
@@ -122,7 +122,7 @@ function fmtOne(spec: string, conv: string, arg: string | undefined): string {
 }
 
 /** printf FORMAT [ARGS...] (the format is reused while arguments remain). */
-export const printf: CommandFn = (ctx: CmdCtx) => {
+export const printf: ShellProgram = (ctx: ShellCtx) => {
   const args = ctx.argv.slice(1);
   if (args[0] === '--') args.shift();
   if (!args.length) {
@@ -170,6 +170,6 @@ export const printf: CommandFn = (ctx: CmdCtx) => {
 };
 
 /** true */
-export const trueCmd: CommandFn = () => 0;
+export const trueCmd: ShellProgram = () => 0;
 /** false */
-export const falseCmd: CommandFn = () => 1;
+export const falseCmd: ShellProgram = () => 1;

@@ -14,7 +14,7 @@
  * lines: those came with ethtool 4.x) follows captures of ethtool 3.x, not checked against a real EL6
  * node.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 
 export const ethtool: CommandFn = (ctx: CmdCtx) => {
   const a = ctx.argv.slice(1);

@@ -2,7 +2,7 @@
  * coreutils file commands (EL6's coreutils 8.4 messages, `quoted' the old way): ls, mkdir, touch, rm,
  * rmdir, cp, mv, chmod, chown, chgrp, ln, stat, readlink, realpath, basename, dirname, mktemp.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import { parseOpts, has, val, human } from './util.js';
 import { errText, type FullStat } from '../fs/memfs.js';
 import { basename as base, dirname as dir, normalize } from '../fs/path.js';

@@ -1,7 +1,7 @@
 /**
  * grep / egrep / fgrep: -q -v -i -e -E -F -c -n -l -L -o -w -x -h -H -s -r -Z and context (-A -B -C).
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { parseOpts, has, val, lines } from './util.js';
 import { posixRegExp } from './regex.js';
 import { errText } from '../fs/memfs.js';

@@ -1,7 +1,7 @@
 /**
  * Name resolution from /etc/hosts (the lab has no DNS): getent (hosts, passwd, group), gethostip.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
 
 /** One resolved name: its address, canonical name (first on the line) and aliases. */

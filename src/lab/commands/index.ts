@@ -1,8 +1,12 @@
 /**
- * The command registry: implementation name → function. Program stub files in the node's filesystem
- * (`\x7fELF lab:<name>`) point here; other parts of the lab add commands with `registerCommand`.
+ * The base system of a lab node as a subsystem (`base`): the generic programs (files, text filters,
+ * network, ssh, yum...) by implementation name, with the base catalogues of init scripts and packages.
+ * Program stub files in the node's filesystem (`\x7fELF lab:<name>`) name these implementations.
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
+import type { LabSubsystem } from '../world/world.js';
+import { SERVICES } from '../node/services.js';
+import { PACKAGES } from '../node/packages.js';
 import { echo, printf, trueCmd, falseCmd } from './echo.js';
 import { test } from './test.js';
 import { FILE_COMMANDS } from './files.js';
@@ -24,8 +28,8 @@ import { RSYNC_COMMANDS } from './rsync.js';
 import { PS_COMMANDS } from './ps.js';
 import { ETHTOOL_COMMANDS } from './ethtool.js';
 
-/** Every simulated program, by implementation name. */
-export const COMMANDS: Record<string, CommandFn> = {
+/** The base system's programs, by implementation name. */
+export const COMMANDS: Readonly<Record<string, CommandFn>> = {
   echo,
   printf,
   true: trueCmd,
@@ -60,7 +64,10 @@ export const COMMANDS: Record<string, CommandFn> = {
   ...ETHTOOL_COMMANDS,
 };
 
-/** Add (or replace) a command implementation; install a program file pointing at it via a package. */
-export function registerCommand(name: string, fn: CommandFn): void {
-  COMMANDS[name] = fn;
-}
+/** The base system: its programs, init scripts and packages. */
+export const base: LabSubsystem = {
+  name: 'base',
+  programs: COMMANDS,
+  services: Object.values(SERVICES),
+  packages: Object.values(PACKAGES),
+};

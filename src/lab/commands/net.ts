@@ -2,7 +2,7 @@
  * Network commands in EL6 formats: ip (addr, link, route; -o -4 -6), ifconfig (net-tools 1.60),
  * ifup, ifdown, ping.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { IfState } from '../node/network.js';
 import type { LabNode } from '../node/node.js';
 import { broadcast, prefixToMask } from '../node/ifcfg.js';

@@ -2,7 +2,7 @@
  * reboot, poweroff, halt, shutdown: the node goes down at once (sessions dropped, the running command
  * line stops); reboot brings it back with services per chkconfig and the network re-applied.
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { HaltSignal } from '../shell/types.js';
 
 const reboot: CommandFn = (ctx) => {

@@ -21,8 +21,9 @@
  * Deviations: every daemon started when the node booted (the lab keeps no per-service start time);
  * VSZ/RSS are fixed per program (the lab's choice); %CPU is always 0.0.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
+import { worldOf } from '../world/world.js';
 
 interface Proc {
   pid: number;
@@ -82,7 +83,7 @@ interface VirtLike {
 }
 
 function table(node: LabNode, self: string): Proc[] {
-  const w = node.world.world();
+  const w = worldOf(node);
   const boot = node.bootTime;
   const out: Proc[] = [
     { pid: 1, ppid: 0, user: 'root', comm: 'init', args: '/sbin/init', start: boot, stat: 'Ss', vsz: 19352, rss: 1536 },

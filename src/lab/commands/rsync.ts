@@ -2,7 +2,7 @@
  * rsync 3.0.6: local copies and `[user@]host:path` over the lab's ssh, with -a/-r/-v/-t/-p,
  * --ignore-existing, -u, -n, --delete, and the tutorial's output (file list, sent/received totals).
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
 import { sshConnect, addOption, type SshOptions } from './ssh-connect.js';
 import { remoteSpec } from './ssh.js';

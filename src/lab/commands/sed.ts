@@ -4,7 +4,7 @@
  * sed/execute.c execute_program). Commands the lab does not implement (labels, D, l, T, w, r...) are
  * refused with an error naming them, never ignored.
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { parseOpts, lines } from './util.js';
 import { posixRegExp } from './regex.js';
 import { errText } from '../fs/memfs.js';

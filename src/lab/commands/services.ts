@@ -2,7 +2,7 @@
  * chkconfig and service (EL6 formats): runlevel links under /etc/rc.d/rcN.d, init scripts under
  * /etc/rc.d/init.d.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import { INIT_D, readHeader, levelState, setLinks, removeLinks } from '../node/rc.js';
 import { runAction } from '../node/services.js';
 

@@ -5,7 +5,7 @@
  * authorized_keys (StrictModes). Shared by ssh, scp and rsync.
  */
 import { createHmac } from 'node:crypto';
-import type { CmdCtx } from '../shell/types.js';
+import type { CmdCtx } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
 import { resolveOn } from './hosts.js';
 import { route } from '../node/route.js';

@@ -3,7 +3,7 @@
  * tutorial's output (MD5 fingerprint, randomart), -l fingerprints, -y, -R, -F.
  */
 import { createPrivateKey } from 'node:crypto';
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import {
   generateRsa,
   publicLine,

@@ -2,7 +2,7 @@
  * ssh, scp and ssh-keyscan between lab nodes (no terminal: host keys are never confirmed
  * interactively, passwords are never asked; see ssh-connect.ts).
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { sshConnect, addOption, hostKeyBlob, type SshOptions } from './ssh-connect.js';
 import { resolveOn } from './hosts.js';
 import { route } from '../node/route.js';

@@ -3,7 +3,7 @@
  * lsmod, logger, sync, uptime, runlevel.
  */
 import { parse } from '../shell/parser.js';
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { dateString, strftime } from '../node/time.js';
 import { errText } from '../fs/memfs.js';
 import { resolveHost } from './hosts.js';

@@ -1,11 +1,11 @@
 /**
  * test / [ : file tests, string and integer comparisons, !, -a, -o, parentheses.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { ShellCtx, ShellProgram } from '../shell/interp.js';
 
 class TestError extends Error {}
 
-function evaluate(ctx: CmdCtx, args: string[]): boolean {
+function evaluate(ctx: ShellCtx, args: string[]): boolean {
   const fs = ctx.node.fs;
   let i = 0;
   const peek = () => args[i];
@@ -126,7 +126,7 @@ function evaluate(ctx: CmdCtx, args: string[]): boolean {
 }
 
 /** test EXPR / [ EXPR ] */
-export const test: CommandFn = (ctx) => {
+export const test: ShellProgram = (ctx) => {
   let args = ctx.argv.slice(1);
   const name = ctx.argv[0];
   if (name === '[') {

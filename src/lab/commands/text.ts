@@ -2,7 +2,7 @@
  * Text filters: cat, head, tail, wc, sort, uniq, tee, cut, tr, seq, md5sum, sha256sum.
  */
 import { createHash } from 'node:crypto';
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { parseOpts, has, val, readInputs, lines } from './util.js';
 import { errText } from '../fs/memfs.js';
 

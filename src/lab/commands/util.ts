@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the command implementations: option parsing, reading inputs, path resolution.
  */
-import type { CmdCtx } from '../shell/types.js';
+import type { CmdCtx } from '../node/command.js';
 import { errText } from '../fs/memfs.js';
 
 /** Parsed command line: flags seen (short and long), option values, operands. */

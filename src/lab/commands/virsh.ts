@@ -1,9 +1,9 @@
 /**
  * virsh (libvirt 0.10): the network subcommands the tutorial uses (net-list, net-destroy,
- * net-autostart, net-undefine, net-start, net-define). Other parts of the lab add subcommands to
- * `VIRSH` (the domain subcommands live in `src/lab/virt/virsh-domain.ts`).
+ * net-autostart, net-undefine, net-start, net-define). A subsystem builds its own virsh from these and
+ * its subcommands with `virshWith` (the domain subcommands live in `src/lab/virt/virsh-domain.ts`).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 
 /** One virsh subcommand: gets its own arguments; prints; returns the exit code. */
 export type VirshSub = (ctx: CmdCtx, args: string[]) => number | Promise<number>;
@@ -17,7 +17,7 @@ function notFound(ctx: CmdCtx, name: string): number {
 }
 
 /** virsh subcommands by name. */
-export const VIRSH: Record<string, VirshSub> = {
+export const VIRSH: Readonly<Record<string, VirshSub>> = {
   'net-list': (ctx, args) => {
     const v = ctx.node.virt;
     const all = args.includes('--all');
@@ -98,49 +98,52 @@ export const VIRSH: Record<string, VirshSub> = {
   },
 };
 
-const virsh: CommandFn = async (ctx) => {
-  const args = ctx.argv
-    .slice(1)
-    .filter(
-      (a, i, all) =>
-        !(
-          a === '-c' ||
-          a === '--connect' ||
-          a.startsWith('--connect=') ||
-          all[i - 1] === '-c' ||
-          all[i - 1] === '--connect'
-        ),
-    );
-  const sub = args[0];
-  if (!sub) {
-    ctx.out(
-      "Welcome to virsh, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\nvirsh # \n",
-    );
-    return 0;
-  }
-  const fn = VIRSH[sub];
-  if (!fn) {
-    ctx.err(`error: unknown command: '${sub}'\n`);
-    return 1;
-  }
-  if (!ctx.node.isRunning('libvirtd')) {
-    // NOTE: with -c virsh connects before running the command (and says so differently).
-    const named = ctx.argv.some((a) => a === '-c' || a === '--connect' || a.startsWith('--connect='));
-    if (named)
-      ctx.err(
-        "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\nerror: failed to connect to the hypervisor\n",
+/** virsh with the subcommands `subs`. */
+export function virshWith(subs: Readonly<Record<string, VirshSub>>): CommandFn {
+  return async (ctx) => {
+    const args = ctx.argv
+      .slice(1)
+      .filter(
+        (a, i, all) =>
+          !(
+            a === '-c' ||
+            a === '--connect' ||
+            a.startsWith('--connect=') ||
+            all[i - 1] === '-c' ||
+            all[i - 1] === '--connect'
+          ),
       );
-    else {
-      ctx.err(
-        "error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
+    const sub = args[0];
+    if (!sub) {
+      ctx.out(
+        "Welcome to virsh, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\nvirsh # \n",
       );
-      // NOTE: virsh prints its blank line after every command on stdout, failed or not.
-      ctx.out('\n');
+      return 0;
     }
-    return 1;
-  }
-  return fn(ctx, args.slice(1));
-};
+    const fn = subs[sub];
+    if (!fn) {
+      ctx.err(`error: unknown command: '${sub}'\n`);
+      return 1;
+    }
+    if (!ctx.node.isRunning('libvirtd')) {
+      // NOTE: with -c virsh connects before running the command (and says so differently).
+      const named = ctx.argv.some((a) => a === '-c' || a === '--connect' || a.startsWith('--connect='));
+      if (named)
+        ctx.err(
+          "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\nerror: failed to connect to the hypervisor\n",
+        );
+      else {
+        ctx.err(
+          "error: Failed to reconnect to the hypervisor\nerror: no valid connection\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
+        );
+        // NOTE: virsh prints its blank line after every command on stdout, failed or not.
+        ctx.out('\n');
+      }
+      return 1;
+    }
+    return fn(ctx, args.slice(1));
+  };
+}
 
-/** virsh. */
-export const VIRSH_COMMANDS: Record<string, CommandFn> = { virsh };
+/** virsh with the network subcommands only. */
+export const VIRSH_COMMANDS: Record<string, CommandFn> = { virsh: virshWith(VIRSH) };

@@ -2,16 +2,9 @@
  * yum (install, remove/erase, list installed, info) and rpm (-q, -qa, -e, -i/-U of known package URLs)
  * against the lab's package catalogue.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
-import {
-  PACKAGES,
-  nvra,
-  resolveInstall,
-  installFiles,
-  removeFiles,
-  repoEnabled,
-  type PackageDef,
-} from '../node/packages.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
+import { nvra, resolveInstall, installFiles, removeFiles, repoEnabled, type PackageDef } from '../node/packages.js';
+import { worldOf } from '../world/world.js';
 
 const RULE = '='.repeat(80);
 
@@ -68,7 +61,7 @@ const yum: CommandFn = (ctx) => {
       return 0;
     }
     out('Loading mirror speeds from cached hostfile\nSetting up Install Process\n');
-    const { add, missing, already } = resolveInstall(node, names);
+    const { add, missing, already } = resolveInstall(node, names, worldOf(node).packages);
     for (const p of already)
       out(`Package ${nvra(p).replace(/\.[^.]+$/, '')}.${p.arch ?? 'x86_64'} already installed and latest version\n`);
     for (const m of missing) out(`No package ${m} available.\n`);
@@ -113,14 +106,14 @@ const yum: CommandFn = (ctx) => {
     out('Setting up Remove Process\n');
     const rm: PackageDef[] = [];
     for (const n of names) {
-      const p = PACKAGES[n];
+      const p = worldOf(node).packages[n];
       if (!p || !node.packages.has(n)) {
         out(`No Match for argument: ${n}\n`);
         continue;
       }
       rm.push(p);
       // NOTE: packages that require a removed one go too, as yum would.
-      for (const q of Object.values(PACKAGES))
+      for (const q of Object.values(worldOf(node).packages))
         if (node.packages.has(q.name) && q.requires?.includes(n) && !rm.includes(q)) rm.push(q);
     }
     if (!rm.length) {
@@ -167,7 +160,7 @@ const yum: CommandFn = (ctx) => {
   }
   if (verb === 'list') {
     const which = names[0] === 'installed' || names[0] === 'available' ? names.shift() : undefined;
-    const pick = Object.values(PACKAGES).filter(
+    const pick = Object.values(worldOf(node).packages).filter(
       (p) => (names.length ? names.includes(p.name) : true) && repoEnabled(node, p),
     );
     const inst = pick.filter((p) => node.packages.has(p.name));
@@ -211,14 +204,14 @@ const rpm: CommandFn = (ctx) => {
       ctx.out(
         [...node.packages]
           .sort()
-          .map((n) => nvra(PACKAGES[n]) + '\n')
+          .map((n) => nvra(worldOf(node).packages[n]) + '\n')
           .join(''),
       );
       return 0;
     }
     let code = 0;
     for (const n of names) {
-      const p = PACKAGES[n];
+      const p = worldOf(node).packages[n];
       if (p && node.packages.has(n)) ctx.out(nvra(p) + '\n');
       else {
         ctx.out(`package ${n} is not installed\n`);
@@ -230,13 +223,15 @@ const rpm: CommandFn = (ctx) => {
   if (/^-(e|-erase)/.test(argv[0] ?? '')) {
     let code = 0;
     for (const n of names) {
-      const p = PACKAGES[n];
+      const p = worldOf(node).packages[n];
       if (!p || !node.packages.has(n)) {
         ctx.err(`error: package ${n} is not installed\n`);
         code = 1;
         continue;
       }
-      const needed = Object.values(PACKAGES).filter((q) => node.packages.has(q.name) && q.requires?.includes(n));
+      const needed = Object.values(worldOf(node).packages).filter(
+        (q) => node.packages.has(q.name) && q.requires?.includes(n),
+      );
       if (needed.length) {
         ctx.err(
           `error: Failed dependencies:\n${needed.map((q) => `\t${n} is needed by (installed) ${nvra(q)}\n`).join('')}`,
@@ -253,7 +248,7 @@ const rpm: CommandFn = (ctx) => {
     let code = 0;
     for (const n of names) {
       const file = n.split('/').pop()!;
-      const p = Object.values(PACKAGES).find(
+      const p = Object.values(worldOf(node).packages).find(
         (x) => file === `${nvra(x)}.rpm` || file.startsWith(`${x.name}-${x.evr.replace(/^\d+:/, '')}`),
       );
       if (!p) {

@@ -456,7 +456,7 @@ function load(s: SavedNode): Inode {
   const m = { mode: s.m, uid: s.u, gid: s.g, mtime: s.ts };
   switch (s.t) {
     case 'f':
-      if ('x' in s) throw new Error(`blob ${s.x} was not resolved before loading (persist.ts inlines blobs)`);
+      if ('x' in s) throw new Error(`blob ${s.x} was not resolved before loading (store/persist.ts inlines blobs)`);
       return { t: 'file', ...m, data: Buffer.from(s.d, s.b ? 'base64' : 'utf8') };
     case 'd':
       return { t: 'dir', ...m, entries: new Map(Object.entries(s.e).map(([k, v]) => [k, load(v)])) };

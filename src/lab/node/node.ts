@@ -6,17 +6,17 @@ import type { LabExecResult, LabNodeApi } from '../types.js';
 import { NodeFs } from '../fs/node-fs.js';
 import { Network, type NicHw, type NetState } from './network.js';
 import { Virt, type VirtState } from './virt.js';
-import { runAction, type ActionResult, type MaybePromise } from './services.js';
 import { INIT_D, startOrder, statusLine } from './rc.js';
-import { Shell, BIN_MAGIC } from '../shell/interp.js';
-import { HaltSignal, type CommandFn } from '../shell/types.js';
+import { runInitScript, type ActionResult, type MaybePromise, type ServiceDefFor } from './init-script.js';
+import { Shell, BIN_MAGIC, type ShellProgram } from '../shell/interp.js';
+import { HaltSignal } from '../shell/types.js';
+import { BUILTINS } from '../shell/builtins.js';
 import { BudgetExceeded, Cancelled, RunBudget } from '../shell/budget.js';
-import { COMMANDS } from '../commands/index.js';
-import { makeProc } from './proc.js';
 import { dirname, basename } from '../fs/path.js';
 import { syslogTime } from './time.js';
-import type { World } from '../world.js';
-import type { NodeDownHow } from '../subsystems.js';
+
+/** How a node went down. */
+export type NodeDownHow = 'poweroff' | 'crash';
 
 /** What a node needs from the world around it. */
 export interface WorldLink {
@@ -29,8 +29,18 @@ export interface WorldLink {
   dropSessions(node: string): void;
   /** Every node, for ssh/rsync between them. */
   nodes(): LabNode[];
-  /** The world itself (subsystems, scheduler). */
-  world(): World;
+  /**
+   * The world itself (subsystems, scheduler), typed by `worldOf` in world/world.ts: the node does not
+   * import the world that holds it.
+   */
+  world(): unknown;
+  /**
+   * The program an executable stub (`\x7fELF lab:<impl>`) stands for, from the programs the world was
+   * built with; undefined when none is.
+   */
+  program(impl: string): ShellProgram | undefined;
+  /** The init script `name` as the world's services define it (undefined: a script it does not know). */
+  service(name: string): ServiceDefFor<LabNode> | undefined;
   /** Fire the lab-time timers that are due. */
   tick(): void;
   /** Tell the subsystems a node booted or went down. */
@@ -116,8 +126,8 @@ export class LabNode implements LabNodeApi {
     this.bcn = init.bcn;
     this.nics = init.nics.map((n) => ({ ...n }));
     const saved = 'fs' in init ? init : undefined;
+    // NOTE: the world gives the node its /proc (the files its subsystems generate) once it exists.
     this.fs = new NodeFs(() => world.now(), saved?.fs);
-    this.fs.proc = makeProc(this);
     this.net = new Network(this.netHost(), saved?.net);
     this.virt = new Virt(this, saved?.virt);
     this.hostname = saved?.hostname ?? init.fqdn;
@@ -254,8 +264,13 @@ export class LabNode implements LabNodeApi {
     }
   }
 
+  /** Run an init-script action (start, stop, status, ...) of service `name` on this node. */
+  runService(name: string, action: string | undefined, args: string[], script: string): MaybePromise<ActionResult> {
+    return runInitScript(this, this.world.service(name), name, action, args, script);
+  }
+
   /** The implementation behind an executable file (stub binary, init script or shell script). */
-  programFor(path: string): CommandFn | undefined {
+  programFor(path: string): ShellProgram | undefined {
     let real: string;
     try {
       real = this.fs.realpath(path);
@@ -265,7 +280,7 @@ export class LabNode implements LabNodeApi {
     if (dirname(real) === INIT_D) {
       const name = basename(real);
       return async (ctx) => {
-        const r = await runAction(this, name, ctx.argv[1], ctx.argv.slice(2), ctx.argv[0]);
+        const r = await this.runService(name, ctx.argv[1], ctx.argv.slice(2), ctx.argv[0]);
         ctx.out(r.out);
         return r.code;
       };
@@ -275,7 +290,7 @@ export class LabNode implements LabNodeApi {
     if (head.startsWith(BIN_MAGIC)) {
       const impl = head.slice(BIN_MAGIC.length).split('\n')[0].trim();
       return (
-        COMMANDS[impl] ??
+        this.world.program(impl) ??
         ((ctx) => {
           ctx.err(`${basename(ctx.argv[0])}: this program is not simulated by the lab\n`);
           return 126;
@@ -312,6 +327,7 @@ export class LabNode implements LabNodeApi {
     opts: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; maxSteps?: number } = {},
   ): Promise<LabExecResult> {
     const sh = new Shell(this, {
+      builtins: BUILTINS,
       env: { ...this.baseEnv(), ...(opts.env ?? {}) },
       cwd: '/root',
       name: 'bash',
@@ -324,7 +340,7 @@ export class LabNode implements LabNodeApi {
   session(env: Record<string, string> = {}): {
     exec(line: string, opts?: { stdin?: string; signal?: AbortSignal }): Promise<LabExecResult>;
   } {
-    const sh = new Shell(this, { env: { ...this.baseEnv(), ...env }, cwd: '/root', name: 'bash' });
+    const sh = new Shell(this, { builtins: BUILTINS, env: { ...this.baseEnv(), ...env }, cwd: '/root', name: 'bash' });
     // NOTE: each line gets its own budget, as each line of a login shell is its own command.
     return {
       exec: (line, o = {}) => {
@@ -449,7 +465,7 @@ export class LabNode implements LabNodeApi {
         const name = names[i];
         let r: MaybePromise<ActionResult>;
         try {
-          r = runAction(this, name, 'start', [], `/etc/rc3.d/S??${name}`);
+          r = this.runService(name, 'start', [], `/etc/rc3.d/S??${name}`);
         } catch (e) {
           this.log('init', `${name}: ${(e as Error).message}`);
           continue;

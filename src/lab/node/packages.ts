@@ -1,11 +1,11 @@
 /**
  * The package catalogue (a local "yum repository" of CentOS 6.4 packages the tutorial uses) and
  * what installing or removing one does to a node: program stubs, config files, init scripts with
- * `chkconfig --add`, post-install hooks. Other parts of the lab add packages with `registerPackage`.
+ * `chkconfig --add`, post-install hooks. The catalogue is a value the lab's base subsystem gives the
+ * world; a subsystem brings its own packages (storage: perl).
  */
 import type { LabNode } from './node.js';
 import { BIN_MAGIC } from '../shell/interp.js';
-import { SERVICES } from './services.js';
 import { INIT_D, initScript, setLinks, removeLinks, readHeader } from './rc.js';
 import { dirname } from '../fs/path.js';
 import { DEFAULT_NET_XML } from './virt.js';
@@ -21,7 +21,7 @@ export interface PackageDef {
   /** Installed size in kB (yum's summary). */
   sizeK?: number;
   requires?: string[];
-  /** Program paths → implementation name in the command registry (default: the file's base name). */
+  /** Program paths → implementation name among the world's programs (default: the file's base name). */
   bins?: Record<string, string> | string[];
   /** Config files: written unless already present (%config(noreplace)). */
   files?: Record<string, string>;
@@ -34,12 +34,11 @@ export interface PackageDef {
   preRemove?(node: LabNode): void;
 }
 
-/** Every package the lab's repositories offer, by name. */
-export const PACKAGES: Record<string, PackageDef> = {};
+// NOTE: filled only while this module loads (the base catalogue below); exported frozen as PACKAGES.
+const catalogue: Record<string, PackageDef> = {};
 
-/** Add (or replace) a package. */
-export function registerPackage(p: PackageDef): void {
-  PACKAGES[p.name] = p;
+function add(p: PackageDef): void {
+  catalogue[p.name] = p;
 }
 
 /** `name-version-release.arch` as rpm -q prints it. */
@@ -63,7 +62,7 @@ function binMap(p: PackageDef): Record<string, string> {
   return p.bins;
 }
 
-/** Lay a package's files down on the node and register its services (no dependency handling). */
+/** Lay a package's files down on the node and add its init scripts (no dependency handling). */
 export function installFiles(node: LabNode, p: PackageDef): void {
   const fs = node.fs;
   for (const d of p.dirs ?? []) fs.mkdirp(d);
@@ -80,7 +79,7 @@ export function installFiles(node: LabNode, p: PackageDef): void {
     if (!fs.lstat(path)) fs.symlink(target, path);
   }
   for (const s of p.services ?? []) {
-    const def = SERVICES[s];
+    const def = node.world.service(s);
     const header = def?.header ?? { levels: '', start: 50, stop: 50 };
     fs.mkdirp(INIT_D);
     fs.writeFile(`${INIT_D}/${s}`, initScript(s, header, def?.description ?? s), 0o755);
@@ -106,10 +105,11 @@ export function removeFiles(node: LabNode, p: PackageDef): void {
   node.packages.delete(p.name);
 }
 
-/** Packages that would have to be installed for `names` (dependencies first), or the unknown names. */
+/** Packages of `catalog` that would have to be installed for `names` (dependencies first), or the unknown names. */
 export function resolveInstall(
   node: LabNode,
   names: string[],
+  catalog: Readonly<Record<string, PackageDef>>,
 ): { add: PackageDef[]; missing: string[]; already: PackageDef[] } {
   const add: PackageDef[] = [];
   const missing: string[] = [];
@@ -118,7 +118,7 @@ export function resolveInstall(
   const visit = (n: string, top: boolean) => {
     if (seen.has(n)) return;
     seen.add(n);
-    const p = PACKAGES[n];
+    const p = catalog[n];
     if (!p || !repoEnabled(node, p)) {
       if (top) missing.push(n);
       return;
@@ -137,7 +137,7 @@ export function resolveInstall(
 // ---------- the catalogue ----------
 
 const base = (name: string, evr: string, bins: string[], extra: Partial<PackageDef> = {}) =>
-  registerPackage({ name, evr, repo: 'base', bins, ...extra });
+  add({ name, evr, repo: 'base', bins, ...extra });
 
 base('bash', '4.1.2-14.el6', ['/bin/bash', '/bin/sh']);
 base('coreutils', '8.4-19.el6', [
@@ -378,8 +378,8 @@ base('python-virtinst', '0.600.0-15.el6', ['/usr/bin/virt-install', '/usr/bin/vi
   arch: 'noarch',
   sizeK: 1600,
 });
-registerPackage({
-  ...PACKAGES['python-virtinst'],
+add({
+  ...catalogue['python-virtinst'],
   name: 'virt-install',
   requires: ['python-virtinst'],
   bins: [],
@@ -403,7 +403,7 @@ const DRBD_CONF =
 const DRBD_GLOBAL_COMMON =
   'global {\n\tusage-count yes;\n\t# minor-count dialog-refresh disable-ip-verification\n}\n\ncommon {\n\tprotocol C;\n\n\thandlers {\n\t\tpri-on-incon-degr "/usr/lib/drbd/notify-pri-on-incon-degr.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f";\n\t\tpri-lost-after-sb "/usr/lib/drbd/notify-pri-lost-after-sb.sh; /usr/lib/drbd/notify-emergency-reboot.sh; echo b > /proc/sysrq-trigger ; reboot -f";\n\t\tlocal-io-error "/usr/lib/drbd/notify-io-error.sh; /usr/lib/drbd/notify-emergency-shutdown.sh; echo o > /proc/sysrq-trigger ; halt -f";\n\t\t# fence-peer "/usr/lib/drbd/crm-fence-peer.sh";\n\t}\n\n\tstartup {\n\t\t# wfc-timeout degr-wfc-timeout outdated-wfc-timeout wait-after-sb\n\t}\n\n\tdisk {\n\t\t# on-io-error fencing use-bmbv no-disk-barrier no-disk-flushes\n\t}\n\n\tnet {\n\t\t# sndbuf-size rcvbuf-size timeout connect-int ping-int ping-timeout max-buffers\n\t}\n\n\tsyncer {\n\t\t# rate after al-extents use-rle cpu-mask verify-alg csums-alg\n\t}\n}\n';
 const drbdUtils = (name: string, evr: string, repo: string) =>
-  registerPackage({
+  add({
     name,
     evr,
     repo,
@@ -414,7 +414,7 @@ const drbdUtils = (name: string, evr: string, repo: string) =>
     dirs: ['/etc/drbd.d', '/usr/lib/drbd'],
   });
 drbdUtils('drbd83-utils', '8.3.12-1.el6.elrepo', 'elrepo');
-registerPackage({
+add({
   name: 'kmod-drbd83',
   evr: '8.3.12-1.el6.elrepo',
   repo: 'elrepo',
@@ -423,7 +423,10 @@ registerPackage({
 });
 // LINBIT's supported packages (repo file /etc/yum.repos.d/linbit.repo, 2076-2079).
 drbdUtils('drbd', '8.3.15-1.el6', 'linbit');
-registerPackage({ name: 'kmod-drbd', evr: '8.3.15_2.6.32_358-1.el6', repo: 'linbit', sizeK: 700, requires: ['drbd'] });
+add({ name: 'kmod-drbd', evr: '8.3.15_2.6.32_358-1.el6', repo: 'linbit', sizeK: 700, requires: ['drbd'] });
+
+/** The base repositories' packages (CentOS 6.4, ELRepo, LINBIT), by name. */
+export const PACKAGES: Readonly<Record<string, PackageDef>> = Object.freeze(catalogue);
 
 /** Add a system user to /etc/passwd if absent. */
 function ensureUser(node: LabNode, user: string, uid: number): void {

@@ -44,16 +44,14 @@ export function renderBonding(node: LabNode, b: IfState): string {
 
 const KERNEL = '2.6.32-358.el6.x86_64';
 
-/** /proc files other parts of the lab provide (path → content now, or null while absent). */
-export const PROC_FILES: Record<string, (node: LabNode) => string | null> = {};
+/** A /proc file a subsystem generates: its content now, or null while it is absent. */
+export type ProcFileFn = (node: LabNode) => string | null;
 
-/** Add (or replace) a generated /proc file; it takes precedence over a built-in one. */
-export function registerProcFile(path: string, fn: (node: LabNode) => string | null): void {
-  PROC_FILES[path] = fn;
-}
-
-/** Build the /proc provider of a node. */
-export function makeProc(node: LabNode): ProcProvider {
+/**
+ * Build the /proc provider of a node; `generated` are the files the world's subsystems generate (they
+ * take precedence over a built-in one).
+ */
+export function makeProc(node: LabNode, generated: Readonly<Record<string, ProcFileFn>> = {}): ProcProvider {
   const bonds = () => node.net.list().filter((i) => i.kind === 'bond');
   const files: Record<string, () => string> = {
     '/proc/version': () =>
@@ -100,7 +98,7 @@ export function makeProc(node: LabNode): ProcProvider {
       if (dirs.has(path)) return 'dir';
       if (path === '/proc/net/bonding') return bonds().length ? 'dir' : null;
       if (path.startsWith('/proc/net/bonding/')) return bonds().some((b) => b.name === path.slice(18)) ? 'file' : null;
-      const extra = PROC_FILES[path];
+      const extra = generated[path];
       if (extra) return extra(node) === null ? null : 'file';
       return files[path] ? 'file' : null;
     },
@@ -110,16 +108,16 @@ export function makeProc(node: LabNode): ProcProvider {
           node,
           bonds().find((b) => b.name === path.slice(18))!,
         );
-      const extra = PROC_FILES[path]?.(node);
+      const extra = generated[path]?.(node);
       if (extra !== undefined && extra !== null) return extra;
-      if (PROC_FILES[path]) throw new FsError('ENOENT', path);
+      if (generated[path]) throw new FsError('ENOENT', path);
       return files[path]();
     },
     list(path) {
       if (path === '/proc/net/bonding') return bonds().map((b) => b.name);
       const prefix = path + '/';
       const names = new Set<string>();
-      const extra = Object.keys(PROC_FILES).filter((p) => PROC_FILES[p](node) !== null);
+      const extra = Object.keys(generated).filter((p) => generated[p](node) !== null);
       for (const p of [...Object.keys(files), ...extra, ...dirs, ...(bonds().length ? ['/proc/net/bonding'] : [])]) {
         if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split('/')[0]);
       }

@@ -1,45 +1,29 @@
 /**
- * Services: the catalogue of init scripts the lab knows (messages, chkconfig defaults, special
- * behaviour) and the generic EL6 init-script engine (start/stop/restart/status with `[  OK  ]`
- * columns and exit codes 0/1/3). Other parts of the lab add services with `registerService`.
+ * Services: the catalogue of the base system's init scripts (messages, chkconfig defaults, special
+ * behaviour), a value the lab's base subsystem gives the world; the subsystems bring their own
+ * (cluster, storage, virt). The generic engine that runs them is init-script.ts.
  */
 import type { LabNode } from './node.js';
-import { statusLine, readHeader, type ChkHeader } from './rc.js';
+import { statusLine } from './rc.js';
+import {
+  runInitScript,
+  serviceDefOf,
+  type ActionResult,
+  type ChkHeader,
+  type MaybePromise,
+  type ServiceDefFor,
+} from './init-script.js';
 
-/** What an init-script action printed and returned. */
-export interface ActionResult {
-  code: number;
-  out: string;
-}
+export { andThen, type ActionResult, type MaybePromise } from './init-script.js';
 
 /** One service the lab knows. */
-export interface ServiceDef {
-  name: string;
-  /** chkconfig header: default levels, start and stop priorities. */
-  header: ChkHeader;
-  description: string;
-  /** Process name for `status` ("ntpd (pid  1234) is running..."). */
-  proc?: string;
-  /** "Starting ntpd: " */
-  startMsg?: string;
-  /** "Shutting down ntpd: " */
-  stopMsg?: string;
-  /** Actions listed in the usage message. */
-  usage?: string;
-  /** Custom behaviour; may call `generic` for the default. */
-  start?(node: LabNode, generic: () => ActionResult): ActionResult | Promise<ActionResult>;
-  stop?(node: LabNode, generic: () => ActionResult): ActionResult | Promise<ActionResult>;
-  status?(node: LabNode, generic: () => ActionResult): ActionResult | Promise<ActionResult>;
-  /** Extra actions (reload, ...). */
-  actions?: Record<string, (node: LabNode, args: string[]) => ActionResult | Promise<ActionResult>>;
-}
+export type ServiceDef = ServiceDefFor<LabNode>;
 
-/** Every service the lab knows, by init-script name. */
-export const SERVICES: Record<string, ServiceDef> = {};
+// NOTE: filled only while this module loads (the base catalogue below); exported frozen as SERVICES.
+const catalogue: Record<string, ServiceDef> = {};
 
-/** Add (or replace) a service definition. */
-export function registerService(def: ServiceDef): void {
-  SERVICES[def.name] = def;
+function add(def: ServiceDef): void {
+  catalogue[def.name] = def;
 }
 
 const h = (levels: string, start: number, stop: number): ChkHeader => ({ levels, start, stop });
@@ -52,7 +36,7 @@ function simple(
   stopMsg: string,
   proc = name,
 ): void {
-  registerService({ name, header, description, startMsg, stopMsg, proc });
+  add({ name, header, description, startMsg, stopMsg, proc });
 }
 
 simple('sshd', h('2345', 55, 25), 'OpenSSH server daemon', 'Starting sshd: ', 'Stopping sshd: ');
@@ -153,7 +137,7 @@ simple(
   'Signaling Corosync Cluster Engine (corosync) to terminate: ',
 );
 simple('cman', h('', 21, 79), 'Starts and stops cman', 'Starting cluster: ', 'Stopping cluster: ', 'corosync');
-// NOTE: drbd, clvmd and gfs2 are registered by the storage subsystem (src/lab/storage/).
+// NOTE: drbd, clvmd and gfs2 come with the storage subsystem (src/lab/storage/).
 simple(
   'rgmanager',
   h('', 26, 74),
@@ -186,7 +170,7 @@ simple(
 
 /** `iptables` and `ip6tables` print their EL6 messages prefixed with the service name. */
 for (const name of ['iptables', 'ip6tables']) {
-  registerService({
+  add({
     name,
     header: h('2345', 8, 92),
     description: `Starts, stops and saves ${name} firewall`,
@@ -236,7 +220,7 @@ for (const name of ['iptables', 'ip6tables']) {
   });
 }
 
-registerService({
+add({
   name: 'NetworkManager',
   header: h('', 23, 84),
   description: 'This is a daemon for automatically switching network connections to the best available connection.',
@@ -248,7 +232,7 @@ registerService({
   },
 });
 
-registerService({
+add({
   name: 'network',
   header: h('2345', 10, 90),
   description: 'Activates/Deactivates all network interfaces configured to start at boot time.',
@@ -267,7 +251,7 @@ registerService({
   },
 });
 
-registerService({
+add({
   name: 'libvirtd',
   header: h('345', 97, 3),
   description: 'This is a daemon for managing guest instances and libvirt virtual networks',
@@ -285,17 +269,17 @@ registerService({
   },
 });
 
-/** Definition for a script without a catalogue entry: generic daemon behaviour. */
+/** The base system's services, by init-script name. */
+export const SERVICES: Readonly<Record<string, ServiceDef>> = Object.freeze(catalogue);
+
+/** Definition of `name` on this node: its world's, else generic daemon behaviour. */
 export function serviceDef(node: LabNode, name: string): ServiceDef {
-  const known = SERVICES[name];
-  if (known) return known;
-  const header = readHeader(node.fs, name) ?? h('', 50, 50);
-  return { name, header, description: name, startMsg: `Starting ${name}: `, stopMsg: `Stopping ${name}: `, proc: name };
+  return serviceDefOf(node, node.world.service(name), name);
 }
 
 /**
- * Run an init-script action the way EL6 scripts behave: start/stop with the status column,
- * status → 0 running / 3 stopped, restart = stop + start, unknown action → usage, exit 2.
+ * Run an init-script action the way EL6 scripts behave (see init-script.ts), with the definition the
+ * node's world has for `name`.
  */
 export function runAction(
   node: LabNode,
@@ -304,53 +288,5 @@ export function runAction(
   args: string[],
   script: string,
 ): MaybePromise<ActionResult> {
-  const def = serviceDef(node, name);
-  const proc = def.proc ?? name;
-  const gStart = (): ActionResult => {
-    node.markRunning(name);
-    return { code: 0, out: statusLine(def.startMsg ?? `Starting ${name}: `, true) };
-  };
-  const gStop = (): ActionResult => {
-    if (!node.isRunning(name)) return { code: 1, out: statusLine(def.stopMsg ?? `Stopping ${name}: `, false) };
-    node.markStopped(name);
-    return { code: 0, out: statusLine(def.stopMsg ?? `Stopping ${name}: `, true) };
-  };
-  const gStatus = (): ActionResult => {
-    const pid = node.pidOf(name);
-    return pid ? { code: 0, out: `${proc} (pid  ${pid}) is running...\n` } : { code: 3, out: `${proc} is stopped\n` };
-  };
-  const start = () => (def.start ? def.start(node, gStart) : gStart());
-  const stop = () => (def.stop ? def.stop(node, gStop) : gStop());
-  const both = () => andThen(stop(), (a) => andThen(start(), (b) => ({ code: b.code, out: a.out + b.out })));
-  switch (action) {
-    case 'start':
-      return start();
-    case 'stop':
-      return stop();
-    case 'status':
-      return def.status ? def.status(node, gStatus) : gStatus();
-    case 'restart':
-    case 'force-reload':
-      return both();
-    case 'condrestart':
-    case 'try-restart':
-      return node.isRunning(name) ? both() : { code: 0, out: '' };
-    case 'reload':
-      if (def.actions?.reload) return def.actions.reload(node, args);
-      if (!node.isRunning(name)) return { code: 7, out: statusLine(`Reloading ${name}: `, false) };
-      return { code: 0, out: statusLine(`Reloading ${name}: `, true) };
-  }
-  if (action && def.actions?.[action]) return def.actions[action](node, args);
-  return {
-    code: 2,
-    out: `Usage: ${script} {${def.usage ?? 'start|stop|status|restart|condrestart|try-restart|reload|force-reload'}}\n`,
-  };
-}
-
-/** A value or a promise of it: built-in services act synchronously, later ones may not. */
-export type MaybePromise<T> = T | Promise<T>;
-
-/** Continue with `f` after `x`, staying synchronous when `x` is not a promise. */
-export function andThen<T, U>(x: MaybePromise<T>, f: (t: T) => MaybePromise<U>): MaybePromise<U> {
-  return x instanceof Promise ? x.then(f) : f(x);
+  return runInitScript(node, node.world.service(name), name, action, args, script);
 }

@@ -3,7 +3,14 @@
  * under /etc/libvirt/qemu/networks (the `default` NAT network and its virbr0 bridge), their autostart
  * links, and whether they are active (runtime).
  */
-import type { LabNode } from './node.js';
+import type { NodeFs } from '../fs/node-fs.js';
+import type { Network } from './network.js';
+
+/** What libvirt's networks need of their node: its files and its live network. */
+export interface VirtHost {
+  readonly fs: NodeFs;
+  readonly net: Network;
+}
 
 const NETS = '/etc/libvirt/qemu/networks';
 
@@ -32,7 +39,7 @@ export interface VirtState {
 export class Virt {
   state: VirtState;
   constructor(
-    private node: LabNode,
+    private node: VirtHost,
     saved?: VirtState,
   ) {
     this.state = saved ?? { active: [] };

@@ -4,7 +4,8 @@
  * firewall on, NetworkManager installed, no /root/.ssh), plus its disk and host key.
  */
 import type { LabNode } from '../node/node.js';
-import { installFiles, PACKAGES, MINIMAL_SET } from '../node/packages.js';
+import { installFiles, MINIMAL_SET } from '../node/packages.js';
+import { worldOf } from '../world/world.js';
 import { setLinks, readHeader } from '../node/rc.js';
 import { generateRsa, publicLine } from '../node/keys.js';
 import * as stock from './stock-files.js';
@@ -209,7 +210,7 @@ export function seedNode(node: LabNode, opts: SeedOpts): void {
     ].join('\n'),
   );
 
-  for (const name of MINIMAL_SET) installFiles(node, PACKAGES[name]);
+  for (const name of MINIMAL_SET) installFiles(node, worldOf(node).packages[name]);
   // NOTE: anaconda enables NetworkManager on a minimal install; its script's header says "-".
   setLinks(fs, 'NetworkManager', new Set([2, 3, 4, 5]), readHeader(fs, 'NetworkManager')!);
 

@@ -1,13 +1,13 @@
 /**
  * Shell builtins: the commands bash runs itself (cd, export, exit, read, source, ...).
  */
-import type { CommandFn } from './types.js';
+import type { ShellProgram } from './interp.js';
 import { ExitSignal, LineAbort, LoopSignal, ReturnSignal } from './types.js';
 import { echo, printf, trueCmd, falseCmd } from '../commands/echo.js';
 import { test } from '../commands/test.js';
 import { errText } from '../fs/memfs.js';
 
-const cd: CommandFn = (ctx) => {
+const cd: ShellProgram = (ctx) => {
   const arg = ctx.argv[1] ?? ctx.sh.vars.get('HOME') ?? '/root';
   const target = arg === '-' ? (ctx.sh.vars.get('OLDPWD') ?? ctx.sh.cwd) : arg;
   const p = ctx.sh.resolve(target);
@@ -27,12 +27,12 @@ const cd: CommandFn = (ctx) => {
   return 0;
 };
 
-const pwd: CommandFn = (ctx) => {
+const pwd: ShellProgram = (ctx) => {
   ctx.out(ctx.sh.cwd + '\n');
   return 0;
 };
 
-const exportCmd: CommandFn = (ctx) => {
+const exportCmd: ShellProgram = (ctx) => {
   const args = ctx.argv.slice(1).filter((a) => a !== '-n' && a !== '-p');
   if (!args.length) {
     for (const [k, v] of Object.entries(ctx.sh.environ())) ctx.out(`declare -x ${k}="${v}"\n`);
@@ -50,7 +50,7 @@ const exportCmd: CommandFn = (ctx) => {
   return 0;
 };
 
-const unset: CommandFn = (ctx) => {
+const unset: ShellProgram = (ctx) => {
   for (const a of ctx.argv.slice(1)) {
     if (a.startsWith('-')) continue;
     ctx.sh.vars.delete(a);
@@ -60,7 +60,7 @@ const unset: CommandFn = (ctx) => {
   return 0;
 };
 
-const exit: CommandFn = (ctx) => {
+const exit: ShellProgram = (ctx) => {
   const a = ctx.argv[1];
   if (a !== undefined && !/^-?\d+$/.test(a)) {
     ctx.err(`${ctx.sh.name}: exit: ${a}: numeric argument required\n`);
@@ -69,7 +69,7 @@ const exit: CommandFn = (ctx) => {
   throw new ExitSignal(a === undefined ? ctx.sh.lastCode : ((Number(a) % 256) + 256) % 256);
 };
 
-const ret: CommandFn = (ctx) => {
+const ret: ShellProgram = (ctx) => {
   throw new ReturnSignal(ctx.argv[1] === undefined ? ctx.sh.lastCode : Number(ctx.argv[1]) & 255);
 };
 
@@ -92,21 +92,21 @@ export function applySetOptions(sh: { errexit: boolean; pipefail: boolean }, arg
   return args.slice(i);
 }
 
-const set: CommandFn = (ctx) => {
+const set: ShellProgram = (ctx) => {
   const args = ctx.argv.slice(1);
   const rest = applySetOptions(ctx.sh, args);
   if (args.includes('--') || rest.length) ctx.sh.positional = rest;
   return 0;
 };
 
-const shift: CommandFn = (ctx) => {
+const shift: ShellProgram = (ctx) => {
   const n = Number(ctx.argv[1] ?? 1);
   if (n > ctx.sh.positional.length) return 1;
   ctx.sh.positional = ctx.sh.positional.slice(n);
   return 0;
 };
 
-const source: CommandFn = async (ctx) => {
+const source: ShellProgram = async (ctx) => {
   const file = ctx.argv[1];
   if (!file) {
     ctx.err(`${ctx.sh.name}: ${ctx.argv[0]}: filename argument required\n`);
@@ -129,7 +129,7 @@ const source: CommandFn = async (ctx) => {
   }
 };
 
-const evalCmd: CommandFn = async (ctx) => {
+const evalCmd: ShellProgram = async (ctx) => {
   const { parse } = await import('./parser.js');
   return ctx.sh.execList(parse(ctx.argv.slice(1).join(' ')), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
 };
@@ -144,7 +144,7 @@ const evalCmd: CommandFn = async (ctx) => {
  * get_word_from_string / strip_trailing_ifs_whitespace). -s and -p only matter on a terminal and -t
  * on a slow one; -a -d -n -N -u -e -i are refused by name, never ignored.
  */
-const read: CommandFn = (ctx) => {
+const read: ShellProgram = (ctx) => {
   const names: string[] = [];
   let raw = false;
   const argv = ctx.argv.slice(1);
@@ -249,7 +249,7 @@ const read: CommandFn = (ctx) => {
   return eof ? 1 : 0;
 };
 
-const local: CommandFn = (ctx) => {
+const local: ShellProgram = (ctx) => {
   for (const a of ctx.argv.slice(1)) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(a);
     if (m) ctx.sh.vars.set(m[1], m[2] ?? '');
@@ -257,7 +257,7 @@ const local: CommandFn = (ctx) => {
   return 0;
 };
 
-const type: CommandFn = (ctx) => {
+const type: ShellProgram = (ctx) => {
   let code = 0;
   for (const n of ctx.argv.slice(1).filter((a) => !a.startsWith('-'))) {
     if (ctx.sh.funcs.has(n)) ctx.out(`${n} is a function\n`);
@@ -274,7 +274,7 @@ const type: CommandFn = (ctx) => {
   return code;
 };
 
-const command: CommandFn = async (ctx) => {
+const command: ShellProgram = async (ctx) => {
   const args = ctx.argv.slice(1);
   if (args[0] === '-v') {
     const n = args[1] ?? '';
@@ -293,20 +293,20 @@ const command: CommandFn = async (ctx) => {
   return ctx.sh.invoke(args, { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
 };
 
-const exec: CommandFn = async (ctx) => {
+const exec: ShellProgram = async (ctx) => {
   if (ctx.argv.length < 2) return 0;
   const code = await ctx.sh.invoke(ctx.argv.slice(1), { stdin: ctx.stdin, out: ctx.out, err: ctx.err });
   throw new ExitSignal(code);
 };
 
-const wait: CommandFn = () => 0;
+const wait: ShellProgram = () => 0;
 
 /**
  * `umask [-S] [MODE]` (bash 4.1 builtins/umask.def): without MODE prints the mask as four octal
  * digits (`-S`: symbolically); an octal MODE sets it. The shell applies it to the files it and the
  * lab's file tools create. A symbolic MODE is not implemented by the lab: refused, naming it.
  */
-const umask: CommandFn = (ctx) => {
+const umask: ShellProgram = (ctx) => {
   const args = ctx.argv.slice(1);
   const sym = args[0] === '-S';
   if (sym) args.shift();
@@ -345,7 +345,7 @@ const umask: CommandFn = (ctx) => {
  * non-numeric N is fatal to the command line (get_numeric_arg(list, 1) → throw_to_top_level).
  */
 const loopControl =
-  (kind: 'break' | 'continue'): CommandFn =>
+  (kind: 'break' | 'continue'): ShellProgram =>
   (ctx) => {
     const depth = ctx.sh.loopDepth;
     if (depth === 0) {
@@ -370,7 +370,7 @@ const loopControl =
   };
 
 /** Commands the shell runs itself. */
-export const BUILTINS: Record<string, CommandFn> = {
+export const BUILTINS: Record<string, ShellProgram> = {
   cd,
   pwd,
   export: exportCmd,

@@ -7,13 +7,49 @@ import type { List, AndOr, Pipeline, Command, SimpleCmd, Redir } from './ast.js'
 import { parse, parseWordText, ShellSyntaxError } from './parser.js';
 import { expandWord, ExpandError, type ExpandEnv } from './expand.js';
 import { globPaths } from './glob.js';
-import { ExitSignal, HaltSignal, LineAbort, LoopSignal, ReturnSignal, type CmdCtx, type CommandFn } from './types.js';
+import { ExitSignal, HaltSignal, LineAbort, LoopSignal, ReturnSignal } from './types.js';
 import { ArithError } from './arith.js';
-import { BUILTINS } from './builtins.js';
 import { resolvePath, basename } from '../fs/path.js';
 import { errText } from '../fs/memfs.js';
-import type { LabNode } from '../node/node.js';
+import type { NodeFs } from '../fs/node-fs.js';
 import { MAX_DEPTH, RunBudget } from './budget.js';
+
+/**
+ * What the shell needs from the machine it runs on. The lab's node implements it; the shell does not
+ * import the node (the node builds its shells).
+ */
+export interface ShellHost {
+  readonly name: string;
+  /** Powered and not hung: a halted host stops the shell at its next command. */
+  readonly running: boolean;
+  readonly fs: NodeFs;
+  /** pid of the shell running commands (for `$$`). */
+  readonly shellPid: number;
+  nextPid(): number;
+  /** Queue a background job (`cmd &`). */
+  spawn(job: () => Promise<void>): void;
+  /** The implementation behind an executable file, or undefined when it cannot be executed. */
+  programFor(path: string): ShellProgram | undefined;
+}
+
+/** One command invocation as the shell makes it. */
+export interface ShellCtx {
+  /** argv[0] is the command name as typed. */
+  argv: string[];
+  /** Everything on standard input (pipes are run stage by stage). */
+  stdin: string;
+  /** The shared stdin buffer; `read` consumes a line from it. */
+  input?: { data: string };
+  out(s: string): void;
+  err(s: string): void;
+  /** The shell running the command (cwd, variables, running nested command lines). */
+  sh: Shell;
+  /** The machine the command runs on. */
+  node: ShellHost;
+}
+
+/** A program or builtin as the shell runs it; returns the exit code. */
+export type ShellProgram = (ctx: ShellCtx) => number | Promise<number>;
 
 /** Standard streams of a running command. */
 export interface Io {
@@ -58,10 +94,20 @@ export class Shell {
   /** File mode creation mask (`umask`), inherited by forks and child shells. */
   umask = 0o022;
 
+  /** The builtins this shell has (given by whoever starts it, so the shell does not import them). */
+  readonly builtins: Readonly<Record<string, ShellProgram>>;
+
   constructor(
-    public readonly node: LabNode,
-    opts: { env?: Record<string, string>; cwd?: string; name?: string; budget?: RunBudget } = {},
+    public readonly node: ShellHost,
+    opts: {
+      env?: Record<string, string>;
+      cwd?: string;
+      name?: string;
+      budget?: RunBudget;
+      builtins?: Readonly<Record<string, ShellProgram>>;
+    } = {},
   ) {
+    this.builtins = opts.builtins ?? {};
     this.cwd = opts.cwd ?? '/root';
     this.name = opts.name ?? 'bash';
     this.budget = opts.budget ?? new RunBudget();
@@ -73,7 +119,7 @@ export class Shell {
 
   /** A copy for a subshell, `$(...)`, a pipeline stage or a background job. */
   fork(): Shell {
-    const s = new Shell(this.node, { cwd: this.cwd, name: this.name, budget: this.budget });
+    const s = new Shell(this.node, { cwd: this.cwd, name: this.name, budget: this.budget, builtins: this.builtins });
     s.vars = new Map(this.vars);
     s.exported = new Set(this.exported);
     s.funcs = new Map(this.funcs);
@@ -89,7 +135,7 @@ export class Shell {
   child(name = 'sh'): Shell {
     const env: Record<string, string> = {};
     for (const k of this.exported) if (this.vars.has(k)) env[k] = this.vars.get(k)!;
-    const s = new Shell(this.node, { env, cwd: this.cwd, name, budget: this.budget });
+    const s = new Shell(this.node, { env, cwd: this.cwd, name, budget: this.budget, builtins: this.builtins });
     s.umask = this.umask;
     return s;
   }
@@ -463,7 +509,7 @@ export class Shell {
         this.positional = savedPos;
       }
     }
-    const builtin = BUILTINS[name];
+    const builtin = this.builtins[name];
     if (builtin) return this.call(builtin, argv, io);
     const found = this.findProgram(name);
     if ('error' in found) {
@@ -473,9 +519,9 @@ export class Shell {
     return this.call(found.fn, argv, io);
   }
 
-  private async call(fn: CommandFn, argv: string[], io: Io): Promise<number> {
+  private async call(fn: ShellProgram, argv: string[], io: Io): Promise<number> {
     const input = io.input ?? { data: io.stdin };
-    const ctx: CmdCtx = { argv, stdin: input.data, input, out: io.out, err: io.err, sh: this, node: this.node };
+    const ctx: ShellCtx = { argv, stdin: input.data, input, out: io.out, err: io.err, sh: this, node: this.node };
     try {
       return await fn(ctx);
     } catch (e) {
@@ -493,7 +539,7 @@ export class Shell {
   }
 
   /** Locate a program: the implementation to run, or bash's error and exit code. */
-  findProgram(name: string): { fn: CommandFn; path: string } | { error: string; code: number } {
+  findProgram(name: string): { fn: ShellProgram; path: string } | { error: string; code: number } {
     const fs = this.node.fs;
     let path: string | undefined;
     if (name.includes('/')) {

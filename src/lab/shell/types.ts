@@ -1,27 +1,8 @@
 /**
- * What commands receive, and what the shell needs from the node it runs on.
+ * The signals that unwind a running shell (exit, return, break/continue, a node that halts, a
+ * discarded line). What a command receives is `ShellCtx` (interp.ts) and, on a lab node, `CmdCtx`
+ * (node/command.ts).
  */
-import type { Shell } from './interp.js';
-import type { LabNode } from '../node/node.js';
-
-/** One command invocation. */
-export interface CmdCtx {
-  /** argv[0] is the command name as typed. */
-  argv: string[];
-  /** Everything on standard input (pipes are run stage by stage). */
-  stdin: string;
-  /** The shared stdin buffer; `read` consumes a line from it. */
-  input?: { data: string };
-  out(s: string): void;
-  err(s: string): void;
-  /** The shell running the command (cwd, variables, running nested command lines). */
-  sh: Shell;
-  /** The node the command runs on. */
-  node: LabNode;
-}
-
-/** A command implementation; returns the exit code. */
-export type CommandFn = (ctx: CmdCtx) => number | Promise<number>;
 
 /** Thrown by `exit` (and by a shell that must stop); carries the exit code. */
 export class ExitSignal {

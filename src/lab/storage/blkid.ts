@@ -13,9 +13,8 @@
  * it, 6-4-4-4-4-4-6, TYPE="LVM2_member"), `gfs.c` (LABEL = the lock table, UUID, TYPE="gfs2"). No
  * DRBD signature: libblkid learnt drbd metadata only in util-linux 2.21.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 import { st } from './state.js';
 import { lvMeta, mapperName } from './lvm.js';
 import { drbdData } from './drbd.js';
@@ -135,4 +134,5 @@ export const blkid: CommandFn = (ctx: CmdCtx) => {
   return found ? 0 : 2;
 };
 
-registerCommand('blkid', blkid);
+/** The programs of this file, given to the storage subsystem. */
+export const BLKID_PROGRAMS: Record<string, CommandFn> = { blkid };

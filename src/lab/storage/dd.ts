@@ -13,9 +13,8 @@
  * gnulib `lib/human.c` human_readable() (exact integer scaling with tenths under 10, the rate through the
  * long-double path: "%.1Lf", then "%.0Lf" when longer than 4 characters).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 import { st } from './state.js';
 import { lvOf } from './lvm.js';
 
@@ -355,4 +354,5 @@ export const dd: CommandFn = async (ctx: CmdCtx) => {
   return code;
 };
 
-registerCommand('dd', dd);
+/** The programs of this file, given to the storage subsystem. */
+export const DD_PROGRAMS: Record<string, CommandFn> = { dd };

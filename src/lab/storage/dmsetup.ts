@@ -14,9 +14,8 @@
  * (lib/activate/dev_manager.c build_dm_uuid()). Read ahead 256 sectors: LVM's "auto" on a linear LV of
  * one PV (lib/activate/dev_manager.c, DM_READ_AHEAD_AUTO resolved by the kernel's default).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 import { st } from './state.js';
 import { lvOpenCount, mapperName, vgs } from './lvm.js';
 
@@ -95,4 +94,5 @@ export const dmsetup: CommandFn = (ctx) => {
   return 1;
 };
 
-registerCommand('dmsetup', dmsetup);
+/** The programs of this file, given to the storage subsystem. */
+export const DMSETUP_PROGRAMS: Record<string, CommandFn> = { dmsetup };

@@ -4,10 +4,10 @@
  * and the `drbd` init script (start waits for the peer up to wfc-timeout in lab time, then
  * become-primary-on; stop; status as 2701-2707).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand, COMMANDS } from '../commands/index.js';
-import { registerService, type ActionResult } from '../node/services.js';
+import { SYSTEM_COMMANDS } from '../commands/system.js';
+import { type ActionResult, type ServiceDef } from '../node/services.js';
 import { st } from './state.js';
 import type { MinorRt } from './state.js';
 import { readDrbdConfig, dumpConfig, hostSections, opt, DrbdConfError, type DrbdConfig } from './drbd-conf.js';
@@ -22,7 +22,6 @@ import {
   down,
   dropConnection,
   dumpMd,
-  heldOpen,
   loadModule,
   minorsOf,
   newCurrentUuid,
@@ -34,6 +33,7 @@ import {
   type OpResult,
   type Res,
 } from './drbd.js';
+import { worldOf } from '../world/world.js';
 
 // ---------- drbdadm ----------
 
@@ -95,7 +95,7 @@ const drbdadm: CommandFn = async (ctx) => {
   const answers = ctx.stdin.split('\n');
   if (ctx.stdin === '') answers.length = 0;
   let code = 0;
-  const world = node.world.world();
+  const world = worldOf(node);
   for (const name of names) {
     const res = resolve(node, cfg, name);
     if (typeof res === 'string') {
@@ -185,39 +185,8 @@ const drbdadm: CommandFn = async (ctx) => {
   return code;
 };
 
-registerCommand('drbdadm', drbdadm);
-registerCommand('drbdsetup', (ctx: CmdCtx) => {
-  ctx.err('drbdsetup: use drbdadm in the lab\n');
-  return 20;
-});
-registerCommand('drbdmeta', (ctx: CmdCtx) => {
-  ctx.err('drbdmeta: use drbdadm in the lab\n');
-  return 20;
-});
-
 // `modprobe drbd` loads the module (and creates /proc/drbd); `rmmod drbd` unloads it.
-const baseModprobe = COMMANDS['modprobe'];
-registerCommand('modprobe', (ctx) => {
-  const mods = ctx.argv.slice(1).filter((x) => !x.startsWith('-'));
-  if (!mods.includes('drbd')) return baseModprobe ? baseModprobe(ctx) : 0;
-  if (ctx.argv.includes('-r')) return unload(ctx.node) ? 0 : 1;
-  if (!loadModule(ctx.node)) {
-    ctx.err('FATAL: Module drbd not found.\n');
-    return 1;
-  }
-  ctx.node.world.changed();
-  return 0;
-});
-registerCommand('rmmod', (ctx) => {
-  if (ctx.argv[1] === 'drbd') {
-    if (!unload(ctx.node)) {
-      ctx.err('ERROR: Module drbd is in use\n');
-      return 1;
-    }
-    return 0;
-  }
-  return 0;
-});
+const baseModprobe = SYSTEM_COMMANDS.modprobe;
 
 function unload(node: LabNode): boolean {
   const ns = st(node).of(node);
@@ -277,7 +246,7 @@ async function startDrbd(node: LabNode): Promise<ActionResult> {
   }
   out += ']';
   if (errs.length) out += '\n' + errs.join('');
-  const world = node.world.world();
+  const world = worldOf(node);
   tryConnectAll(world);
   world.changed();
   // wait-con-int: wfc-timeout, or degr-wfc-timeout when this node was degraded before.
@@ -326,31 +295,68 @@ function stopDrbd(node: LabNode): ActionResult {
   }
   if (!Object.keys(ns.minors).length) unload(node);
   node.markStopped('drbd');
-  node.world.world().changed();
+  worldOf(node).changed();
   return { code, out: out + '.\n' };
 }
 
 function downRaw(node: LabNode, m: MinorRt): OpResult {
-  if (heldOpen(node, `/dev/drbd${m.minor}`))
+  if (st(node).layers.heldOpen(node, `/dev/drbd${m.minor}`))
     return {
       code: 11,
       err: `${m.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${m.minor} down' terminated with exit code 11\n`,
     };
-  dropConnection(node.world.world(), node, m, true);
+  dropConnection(worldOf(node), node, m, true);
   delete minorsOf(node)[m.minor];
   return { code: 0 };
 }
 
-registerService({
-  name: 'drbd',
-  header: { levels: '', start: 70, stop: 8 },
-  description: 'Control drbd resources.',
-  usage: 'start|stop|status|reload|restart|force-reload',
-  start: (node) => startDrbd(node),
-  stop: (node) => stopDrbd(node),
-  status: (node) => statusText(node),
-  actions: {
-    // NOTE: 8.3's reload is `drbdadm adjust all`: the lab applies config on attach/connect already.
-    reload: () => ({ code: 0, out: '' }),
+/** The programs of this module, by implementation name. */
+export const DRBD_COMMANDS_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  drbdadm: drbdadm,
+  drbdsetup: (ctx: CmdCtx) => {
+    ctx.err('drbdsetup: use drbdadm in the lab\n');
+    return 20;
   },
-});
+  drbdmeta: (ctx: CmdCtx) => {
+    ctx.err('drbdmeta: use drbdadm in the lab\n');
+    return 20;
+  },
+  modprobe: (ctx) => {
+    const mods = ctx.argv.slice(1).filter((x) => !x.startsWith('-'));
+    if (!mods.includes('drbd')) return baseModprobe ? baseModprobe(ctx) : 0;
+    if (ctx.argv.includes('-r')) return unload(ctx.node) ? 0 : 1;
+    if (!loadModule(ctx.node)) {
+      ctx.err('FATAL: Module drbd not found.\n');
+      return 1;
+    }
+    ctx.node.world.changed();
+    return 0;
+  },
+  rmmod: (ctx) => {
+    if (ctx.argv[1] === 'drbd') {
+      if (!unload(ctx.node)) {
+        ctx.err('ERROR: Module drbd is in use\n');
+        return 1;
+      }
+      return 0;
+    }
+    return 0;
+  },
+};
+
+/** The init scripts of this module. */
+export const DRBD_COMMANDS_SERVICES: readonly ServiceDef[] = [
+  {
+    name: 'drbd',
+    header: { levels: '', start: 70, stop: 8 },
+    description: 'Control drbd resources.',
+    usage: 'start|stop|status|reload|restart|force-reload',
+    start: (node) => startDrbd(node),
+    stop: (node) => stopDrbd(node),
+    status: (node) => statusText(node),
+    actions: {
+      // NOTE: 8.3's reload is `drbdadm adjust all`: the lab applies config on attach/connect already.
+      reload: () => ({ code: 0, out: '' }),
+    },
+  },
+];

@@ -16,8 +16,7 @@
  * get_df_info(), get_xen_info() and get_virsh_info() only match a file system, Xen disk or libvirt disk
  * directly on /dev/drbdN; in the tutorial's layout those all sit on LVs, so the lab leaves them out.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
-import { registerCommand } from '../commands/index.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import { st } from './state.js';
 
 async function pvInfo(ctx: CmdCtx): Promise<Map<number, string[]>> {
@@ -82,4 +81,5 @@ export const drbdOverview: CommandFn = async (ctx) => {
   return 0;
 };
 
-registerCommand('drbd-overview', drbdOverview);
+/** The programs of this file, given to the storage subsystem. */
+export const DRBD_OVERVIEW_PROGRAMS: Record<string, CommandFn> = { 'drbd-overview': drbdOverview };

@@ -5,11 +5,10 @@
  * (drbdadm, modprobe drbd, the init script) are in drbd-commands.ts.
  */
 import type { LabNode } from '../node/node.js';
-import type { World } from '../world.js';
-import { registerProcFile } from '../node/proc.js';
-import { onTimer } from '../scheduler.js';
-import { DOWN_HOOKS, hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
+import { worldOf, type World, type TimerHandler } from '../world/world.js';
+import { hexId, st, storageOf, type DrbdMd, type MinorRt, type Storage, type DevData } from './state.js';
 import { hostSections, opt, type DrbdConfig, type DrbdResource } from './drbd-conf.js';
+import type { ProcFileFn } from '../node/proc.js';
 
 /** The two header lines of /proc/drbd (8.3.12 from ELRepo, 2569-2570). */
 export const VERSION =
@@ -145,13 +144,6 @@ export function tryConnectAll(world: World): void {
  */
 export const GUEST_WRITE_KIBS = 512;
 
-/** Running guests on a node whose disks are LVs on a DRBD device (set by the LVM module). */
-export let guestWriters: (node: LabNode, device: string) => number = () => 0;
-/** @internal set by the LVM module. */
-export function setGuestWriters(fn: (node: LabNode, device: string) => number): void {
-  guestWriters = fn;
-}
-
 /**
  * Count the blocks running guests wrote since the last count while this Primary has no peer: they
  * are set in the bitmap (out of sync) and make the next resync (DRBD 8.3: only the blocks set in the
@@ -167,7 +159,7 @@ export function accrueGuestWrites(world: World, node: LabNode, m: MinorRt): void
   const now = world.now();
   const since = md.dirtySince ?? now;
   md.dirtySince = now;
-  const writers = guestWriters(node, `/dev/drbd${m.minor}`);
+  const writers = storageOf(world).layers.guestWriters(node, `/dev/drbd${m.minor}`);
   if (!writers || now <= since) return;
   if (md.dirty === undefined) bumpUuid(world, md);
   md.dirty = (md.dirty ?? 0) + Math.round((writers * GUEST_WRITE_KIBS * (now - since)) / 1000);
@@ -300,48 +292,6 @@ function handshake(world: World, s: Storage, node: LabNode, m: MinorRt): void {
   }
 }
 
-onTimer('storage.drbd-sync-done', (w, data) => {
-  const world = w as World;
-  const d = data as { src: string; dst: string; srcMinor: number; dstMinor: number };
-  const s = storageOf(world);
-  const src = s.of(d.src).minors[d.srcMinor];
-  const dst = s.of(d.dst).minors[d.dstMinor];
-  if (!src || !dst || src.cs !== 'SyncSource' || dst.cs !== 'SyncTarget') return;
-  const sb = s.block(d.src, src.disk);
-  const db = s.block(d.dst, dst.disk);
-  db.data = JSON.parse(JSON.stringify(sb.data)) as DevData;
-  db.md!.uuid = sb.md!.uuid;
-  db.md!.history = [...sb.md!.history];
-  db.md!.disk = 'UpToDate';
-  delete sb.md!.dirty;
-  delete sb.md!.dirtySince;
-  delete db.md!.dirty;
-  delete db.md!.dirtySince;
-  sb.md!.degraded = db.md!.degraded = false;
-  dst.stats.nr += src.sync?.totalKiB ?? 0;
-  dst.stats.dw += src.sync?.totalKiB ?? 0;
-  src.stats.ns += src.sync?.totalKiB ?? 0;
-  for (const x of [src, dst]) {
-    x.cs = 'Connected';
-    x.oos = 0;
-    delete x.sync;
-  }
-  dst.ds = 'UpToDate';
-  src.pds = 'UpToDate';
-  dst.pds = src.ds;
-  const dn = world.nodes[d.dst];
-  const sn = world.nodes[d.src];
-  if (dn)
-    kernel(
-      dn,
-      dst.minor,
-      `Resync done (total ${Math.max(1, Math.round((src.sync?.totalKiB ?? 4) / SYNC_KIBS))} sec; paused 0 sec; ${SYNC_KIBS} K/sec)`,
-    );
-  if (dn) kernel(dn, dst.minor, 'conn( SyncTarget -> Connected ) disk( Inconsistent -> UpToDate ) ');
-  if (sn) kernel(sn, src.minor, 'conn( SyncSource -> Connected ) pdsk( Inconsistent -> UpToDate ) ');
-  wake(world);
-});
-
 // ---------- waiting (drbd start's wfc-timeout) ----------
 
 interface Waiter {
@@ -363,16 +313,6 @@ function wake(world: World): void {
     }
   }
 }
-
-onTimer('storage.wfc', (w, data) => {
-  const world = w as World;
-  const id = (data as { id: number }).id;
-  const ws = WAITERS.get(world);
-  const waiter = ws?.get(id);
-  if (!waiter) return;
-  ws!.delete(id);
-  waiter.resolve(true);
-});
 
 /** Wait (in lab time) until `check` holds or `ms` passed; resolves true on timeout. 0 ms = forever. */
 export function waitFor(world: World, check: () => boolean, ms: number): Promise<boolean> {
@@ -473,7 +413,7 @@ export function connect(node: LabNode, res: Res): OpResult {
   m.cs = 'WFConnection';
   kernel(node, res.minor, 'conn( StandAlone -> Unconnected ) ');
   kernel(node, res.minor, 'conn( Unconnected -> WFConnection ) ');
-  const world = node.world.world();
+  const world = worldOf(node);
   handshake(world, st(node), node, m);
   if (m.cs === 'WFConnection') scheduleRetry(world);
   return { code: 0 };
@@ -483,41 +423,12 @@ function scheduleRetry(world: World): void {
   if (world.scheduler.pending().some((t) => t.kind === 'storage.drbd-retry')) return;
   world.schedule(10_000, 'storage.drbd-retry', null);
 }
-onTimer('storage.drbd-retry', (w) => {
-  const world = w as World;
-  tryConnectAll(world);
-  const s = storageOf(world);
-  if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection')))
-    scheduleRetry(world);
-});
 
 /** Keep checking connected minors (DRBD's ping): a broken SN path is a network failure on both sides. */
 function schedulePing(world: World): void {
   if (world.scheduler.pending().some((t) => t.kind === 'storage.drbd-ping')) return;
   world.schedule(5_000, 'storage.drbd-ping', null);
 }
-onTimer('storage.drbd-ping', (w) => {
-  const world = w as World;
-  const s = storageOf(world);
-  let any = false;
-  for (const node of Object.values(world.nodes)) {
-    if (!node.running) continue;
-    for (const m of Object.values(s.of(node).minors)) {
-      if (!connectedish(m)) continue;
-      const p = peerOf(node, m);
-      if (p && p.peer.running && findPeerPath(world, node, m)) {
-        any = true;
-        continue;
-      }
-      if (p) {
-        lostPeer(s, node, p.peer, p.pm, m, 'network');
-        lostPeer(s, p.peer, node, m, p.pm, 'network');
-      }
-    }
-  }
-  if (any) schedulePing(world);
-  tryConnectAll(world);
-});
 
 /** Whether the SN path of a minor's connection still works (both ends configured and operational). */
 function findPeerPath(world: World, node: LabNode, m: MinorRt): boolean {
@@ -540,19 +451,12 @@ function findPeerPath(world: World, node: LabNode, m: MinorRt): boolean {
 /** The peer node of a connected minor. */
 function peerOf(node: LabNode, m: MinorRt): { peer: LabNode; pm: MinorRt } | undefined {
   if (!m.net || !connectedish(m)) return undefined;
-  const world = node.world.world();
+  const world = worldOf(node);
   const [peerIp] = m.net.peer.split(':');
   const peer = world.nodeByIp(peerIp);
   if (!peer) return undefined;
   const pm = Object.values(storageOf(world).of(peer).minors).find((x) => x.net?.self === m.net!.peer);
   return pm ? { peer, pm } : undefined;
-}
-
-/** Whether an upper layer (an active LV on it, a mount) holds the device open. */
-export let heldOpen: (node: LabNode, device: string) => boolean = () => false;
-/** @internal set by the LVM module. */
-export function setHeldOpen(fn: (node: LabNode, device: string) => boolean): void {
-  heldOpen = fn;
 }
 
 export function primary(node: LabNode, res: Res, force = false): OpResult {
@@ -585,7 +489,7 @@ export function primary(node: LabNode, res: Res, force = false): OpResult {
   const md = st(node).block(node, m.disk).md!;
   if (force && m.ds !== 'UpToDate') m.ds = md.disk = 'UpToDate';
   if (!p) {
-    bumpUuid(node.world.world(), md);
+    bumpUuid(worldOf(node), md);
     md.dirty ??= 0;
   }
   m.role = 'Primary';
@@ -602,7 +506,7 @@ export function secondary(node: LabNode, res: Res): OpResult {
       err: `${res.minor}: Failure: (127) Device minor not allocated\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 10\n`,
     };
   if (m.role === 'Secondary') return { code: 0 };
-  if (heldOpen(node, `/dev/drbd${res.minor}`))
+  if (st(node).layers.heldOpen(node, `/dev/drbd${res.minor}`))
     return {
       code: 11,
       err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} secondary' terminated with exit code 11\n`,
@@ -642,7 +546,7 @@ export function dropConnection(world: World, node: LabNode, m: MinorRt, goingDow
 export function disconnect(node: LabNode, res: Res, goingDown = false): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m || !m.net) return { code: 0 };
-  dropConnection(node.world.world(), node, m, goingDown);
+  dropConnection(worldOf(node), node, m, goingDown);
   m.cs = 'StandAlone';
   m.peerRole = 'Unknown';
   m.pds = 'DUnknown';
@@ -679,7 +583,7 @@ export function detach(node: LabNode, res: Res): OpResult {
 export function down(node: LabNode, res: Res): OpResult {
   const m = minorsOf(node)[res.minor];
   if (!m) return { code: 0 };
-  if (heldOpen(node, `/dev/drbd${res.minor}`))
+  if (st(node).layers.heldOpen(node, `/dev/drbd${res.minor}`))
     return {
       code: 11,
       err: `${res.minor}: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup ${res.minor} down' terminated with exit code 11\n`,
@@ -708,7 +612,7 @@ export function newCurrentUuid(node: LabNode, res: Res, clearBitmap: boolean): O
       code: 10,
       err: `${res.minor}: Failure: (138) Device does not have a disk-config\nCommand '${cmd}' terminated with exit code 10\n`,
     };
-  const world = node.world.world();
+  const world = worldOf(node);
   const md = st(node).block(node, m.disk).md!;
   // NOTE: DRBD 8.3.12 drbd/drbd_nl.c `drbd_nl_new_c_uuid()`: skipping the initial sync needs a
   // Connected peer, brand-new metadata (UUID_JUST_CREATED) and --clear-bitmap; otherwise the device must
@@ -834,7 +738,7 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
   fn(hit.data);
   hit.minor.stats.dw += kib;
   const p = peerOf(node, hit.minor);
-  const world = node.world.world();
+  const world = worldOf(node);
   if (p && hit.minor.cs !== 'SyncTarget') {
     fn(storageOf(world).block(p.peer, p.pm.disk).data);
     hit.minor.stats.ns += kib;
@@ -851,14 +755,15 @@ export function drbdWrite(node: LabNode, device: string, kib: number, fn: (d: De
 
 // ---------- peer loss (crash / power off) and fencing ----------
 
-DOWN_HOOKS.push((s, node) => {
+/** A node went down: its fence-peer handlers stop, and its peers lose it. */
+export const drbdNodeDown = (s: Storage, node: LabNode): void => {
   for (const c of RUNNING_HANDLERS.get(s.world)?.get(node.name) ?? []) c.abort();
   for (const m of Object.values(s.of(node).minors)) {
     const p = peerOf(node, m);
     if (p) lostPeer(s, p.peer, node, m, p.pm, 'down');
   }
   scheduleRetry(s.world);
-});
+};
 
 /**
  * `survivor`'s minor `pm` lost its peer (`victim`'s minor `m`): NetworkFailure, WFConnection, and with
@@ -976,7 +881,7 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
       m.minor,
       `fence-peer helper returned ${code} (${code === 7 ? 'peer was stonithed' : 'peer was fenced'})`,
     );
-    if (code === 7) for (const fn of FENCED_HOOKS) fn(world, node, victim);
+    if (code === 7) storageOf(world).layers.fenced(world, node, victim);
     world.changed();
     return;
   }
@@ -1007,12 +912,9 @@ async function fencePeer(world: World, node: LabNode, m: MinorRt, victim: LabNod
   kernel(node, m.minor, 'susp( 1 -> 0 ) ');
   m.pds = 'Outdated';
   m.susp = false;
-  for (const fn of FENCED_HOOKS) fn(world, node, victim);
+  storageOf(world).layers.fenced(world, node, victim);
   world.changed();
 }
-
-/** Called on the survivor after DRBD's fence-peer handler fenced the victim (GFS2 journal replay). */
-export const FENCED_HOOKS: ((world: World, survivor: LabNode, victim: LabNode) => void)[] = [];
 
 // ---------- /proc/drbd ----------
 
@@ -1047,7 +949,7 @@ function minorLines(world: World, m: MinorRt): string {
 export function procDrbd(node: LabNode): string | null {
   const ns = st(node).of(node);
   if (!ns.drbdLoaded) return null;
-  const world = node.world.world();
+  const world = worldOf(node);
   for (const m of Object.values(ns.minors)) accrueGuestWrites(world, node, m);
   return (
     VERSION +
@@ -1058,8 +960,6 @@ export function procDrbd(node: LabNode): string | null {
   );
 }
 
-registerProcFile('/proc/drbd', procDrbd);
-
 /**
  * For the cluster subsystem: fenced reports `victim` fenced. GFS2 on the survivors replays the
  * victim's journal (DRBD's own fence-peer handler path reports it too; a second report is a no-op).
@@ -1067,5 +967,89 @@ registerProcFile('/proc/drbd', procDrbd);
 export function nodeFenced(world: World, victim: string): void {
   const v = world.nodes[victim];
   if (!v) return;
-  for (const n of Object.values(world.nodes)) if (n !== v && n.running) for (const fn of FENCED_HOOKS) fn(world, n, v);
+  for (const n of Object.values(world.nodes)) if (n !== v && n.running) storageOf(world).layers.fenced(world, n, v);
 }
+
+/** The /proc files this module generates, by path. */
+export const DRBD_PROC_FILES: Readonly<Record<string, ProcFileFn>> = {
+  ['/proc/drbd']: procDrbd,
+};
+
+/** What this module's lab-time timers do, by kind. */
+export const DRBD_TIMERS: Readonly<Record<string, TimerHandler>> = {
+  ['storage.drbd-sync-done']: (world, data) => {
+    const d = data as { src: string; dst: string; srcMinor: number; dstMinor: number };
+    const s = storageOf(world);
+    const src = s.of(d.src).minors[d.srcMinor];
+    const dst = s.of(d.dst).minors[d.dstMinor];
+    if (!src || !dst || src.cs !== 'SyncSource' || dst.cs !== 'SyncTarget') return;
+    const sb = s.block(d.src, src.disk);
+    const db = s.block(d.dst, dst.disk);
+    db.data = JSON.parse(JSON.stringify(sb.data)) as DevData;
+    db.md!.uuid = sb.md!.uuid;
+    db.md!.history = [...sb.md!.history];
+    db.md!.disk = 'UpToDate';
+    delete sb.md!.dirty;
+    delete sb.md!.dirtySince;
+    delete db.md!.dirty;
+    delete db.md!.dirtySince;
+    sb.md!.degraded = db.md!.degraded = false;
+    dst.stats.nr += src.sync?.totalKiB ?? 0;
+    dst.stats.dw += src.sync?.totalKiB ?? 0;
+    src.stats.ns += src.sync?.totalKiB ?? 0;
+    for (const x of [src, dst]) {
+      x.cs = 'Connected';
+      x.oos = 0;
+      delete x.sync;
+    }
+    dst.ds = 'UpToDate';
+    src.pds = 'UpToDate';
+    dst.pds = src.ds;
+    const dn = world.nodes[d.dst];
+    const sn = world.nodes[d.src];
+    if (dn)
+      kernel(
+        dn,
+        dst.minor,
+        `Resync done (total ${Math.max(1, Math.round((src.sync?.totalKiB ?? 4) / SYNC_KIBS))} sec; paused 0 sec; ${SYNC_KIBS} K/sec)`,
+      );
+    if (dn) kernel(dn, dst.minor, 'conn( SyncTarget -> Connected ) disk( Inconsistent -> UpToDate ) ');
+    if (sn) kernel(sn, src.minor, 'conn( SyncSource -> Connected ) pdsk( Inconsistent -> UpToDate ) ');
+    wake(world);
+  },
+  ['storage.wfc']: (world, data) => {
+    const id = (data as { id: number }).id;
+    const ws = WAITERS.get(world);
+    const waiter = ws?.get(id);
+    if (!waiter) return;
+    ws!.delete(id);
+    waiter.resolve(true);
+  },
+  ['storage.drbd-retry']: (world) => {
+    tryConnectAll(world);
+    const s = storageOf(world);
+    if (Object.values(world.nodes).some((n) => Object.values(s.of(n).minors).some((m) => m.cs === 'WFConnection')))
+      scheduleRetry(world);
+  },
+  ['storage.drbd-ping']: (world) => {
+    const s = storageOf(world);
+    let any = false;
+    for (const node of Object.values(world.nodes)) {
+      if (!node.running) continue;
+      for (const m of Object.values(s.of(node).minors)) {
+        if (!connectedish(m)) continue;
+        const p = peerOf(node, m);
+        if (p && p.peer.running && findPeerPath(world, node, m)) {
+          any = true;
+          continue;
+        }
+        if (p) {
+          lostPeer(s, node, p.peer, p.pm, m, 'network');
+          lostPeer(s, p.peer, node, m, p.pm, 'network');
+        }
+      }
+    }
+    if (any) schedulePing(world);
+    tryConnectAll(world);
+  },
+};

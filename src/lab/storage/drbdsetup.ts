@@ -7,11 +7,11 @@
  * StandAlone and Diskless, i.e. not configured); the device is given as /dev/drbdN or the minor number
  * (as drbdadm itself calls it, "drbdsetup 1 down").
  */
-import type { CommandFn } from '../shell/types.js';
-import { COMMANDS, registerCommand } from '../commands/index.js';
+import type { CommandFn } from '../node/command.js';
 import { st } from './state.js';
+import { DRBD_COMMANDS_PROGRAMS } from './drbd-commands.js';
 
-const stub = COMMANDS['drbdsetup'];
+const stub = DRBD_COMMANDS_PROGRAMS.drbdsetup;
 
 export const drbdsetup: CommandFn = (ctx) => {
   const [dev, verb, ...rest] = ctx.argv.slice(1);
@@ -30,4 +30,5 @@ export const drbdsetup: CommandFn = (ctx) => {
   return 0;
 };
 
-registerCommand('drbdsetup', drbdsetup);
+/** The programs of this file, given to the storage subsystem. */
+export const DRBDSETUP_PROGRAMS: Record<string, CommandFn> = { drbdsetup };

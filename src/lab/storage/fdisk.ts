@@ -21,9 +21,8 @@
  *   keeps a device whose HDIO_GETGEO answers with start 0 (disks, device-mapper) and, when it does not
  *   answer (DRBD), only a name not ending in a digit: so drbdN is left out.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 import { st } from './state.js';
 import { mapperName } from './lvm.js';
 
@@ -114,4 +113,5 @@ export const fdisk: CommandFn = (ctx: CmdCtx) => {
   return 0;
 };
 
-registerCommand('fdisk', fdisk);
+/** The programs of this file, given to the storage subsystem. */
+export const FDISK_PROGRAMS: Record<string, CommandFn> = { fdisk };

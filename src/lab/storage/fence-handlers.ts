@@ -10,10 +10,9 @@
  * `ds:` in /proc/drbd is UpToDate; `kill_target()`: `fence_node -v $DRBD_PEERS`, exit 7 on success,
  * 1 on failure; log lines go to /var/log/messages.
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
-import { registerPackage } from '../node/packages.js';
+import type { PackageDef } from '../node/packages.js';
 
 /** The line that identifies the lab's model of rhcs_fence (the file the lab's download serves). */
 export const RHCS_FENCE_MARK = '# anvil-lab model: rhcs_fence 0.2.5';
@@ -117,6 +116,14 @@ const perl: CommandFn = async (ctx) => {
   return rhcsFence(ctx.node, ctx.sh.environ(), ctx.err);
 };
 
-registerCommand('perl', perl);
 // NOTE: EL6.4's perl; fence-agents pulls it in on a real node (perl-Net-Telnet), the tool installs it explicitly.
-registerPackage({ name: 'perl', evr: '4:5.10.1-130.el6_4', repo: 'base', bins: ['/usr/bin/perl'] });
+
+/** The programs of this module, by implementation name. */
+export const FENCE_HANDLERS_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  perl: perl,
+};
+
+/** The packages of this module. */
+export const FENCE_HANDLERS_PACKAGES: readonly PackageDef[] = [
+  { name: 'perl', evr: '4:5.10.1-130.el6_4', repo: 'base', bins: ['/usr/bin/perl'] },
+];

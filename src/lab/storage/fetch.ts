@@ -3,8 +3,8 @@
  * and release RPM, obliterate-peer.sh, rhcs_fence, the DRBD source tarball) are served from this
  * small built-in catalogue; any other URL fails as an unreachable host would.
  */
-import type { CommandFn } from '../shell/types.js';
-import { registerCommand, COMMANDS } from '../commands/index.js';
+import type { CommandFn } from '../node/command.js';
+import { YUM_COMMANDS } from '../commands/yum.js';
 import { RHCS_FENCE_FILE } from './fence-handlers.js';
 
 /**
@@ -84,28 +84,32 @@ const wget: CommandFn = (ctx) => {
   ctx.node.world.changed();
   return 0;
 };
-registerCommand('wget', wget);
 
 // `rpm --import URL`: the ELRepo key from the catalogue; everything else goes to the lab's rpm.
-const baseRpm = COMMANDS['rpm'];
-registerCommand('rpm', (ctx) => {
-  const a = ctx.argv.slice(1);
-  if (a[0] === '--import') {
-    for (const k of a.slice(1)) {
-      if (KEYS.has(k)) {
-        ctx.node.fs.mkdirp('/etc/pki/rpm-gpg');
-        ctx.node.fs.writeFile(
-          '/etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org',
-          '-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: GnuPG v1.4.5 (GNU/Linux)\n(lab copy)\n-----END PGP PUBLIC KEY BLOCK-----\n',
-        );
-        continue;
+const baseRpm = YUM_COMMANDS.rpm;
+
+/** The programs of this module, by implementation name. */
+export const FETCH_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  wget: wget,
+  rpm: (ctx) => {
+    const a = ctx.argv.slice(1);
+    if (a[0] === '--import') {
+      for (const k of a.slice(1)) {
+        if (KEYS.has(k)) {
+          ctx.node.fs.mkdirp('/etc/pki/rpm-gpg');
+          ctx.node.fs.writeFile(
+            '/etc/pki/rpm-gpg/RPM-GPG-KEY-elrepo.org',
+            '-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: GnuPG v1.4.5 (GNU/Linux)\n(lab copy)\n-----END PGP PUBLIC KEY BLOCK-----\n',
+          );
+          continue;
+        }
+        if (k.includes('://'))
+          ctx.err(`curl: (6) Couldn't resolve host '${k.split('/')[2]}'\nerror: ${k}: import read failed(2).\n`);
+        else ctx.err(`error: ${k}: import read failed(2).\n`);
+        return 1;
       }
-      if (k.includes('://'))
-        ctx.err(`curl: (6) Couldn't resolve host '${k.split('/')[2]}'\nerror: ${k}: import read failed(2).\n`);
-      else ctx.err(`error: ${k}: import read failed(2).\n`);
-      return 1;
+      return 0;
     }
-    return 0;
-  }
-  return baseRpm ? baseRpm(ctx) : 1;
-});
+    return baseRpm ? baseRpm(ctx) : 1;
+  },
+};

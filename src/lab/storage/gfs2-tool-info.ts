@@ -17,9 +17,9 @@
  * - The host data gfs_controld hands the kernel (cluster 3.0.12 group/gfs_controld): "jid=%d:id=%u:first=%d",
  *   id = cpgname_to_crc() of "gfs:mount:<fs name>" (as `gfs_control ls` prints it).
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
-import { COMMANDS, registerCommand } from '../commands/index.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import { st, type MountRt, type Gfs2Sb } from './state.js';
+import { GFS2_PROGRAMS } from './gfs2.js';
 import { lvOf, lvMeta } from './lvm.js';
 import { normalize } from '../fs/path.js';
 
@@ -136,7 +136,7 @@ function df(ctx: CmdCtx, path: string | undefined): number {
   return 0;
 }
 
-const base = COMMANDS['gfs2_tool'];
+const base = GFS2_PROGRAMS.gfs2_tool;
 export const gfs2ToolInfo: CommandFn = (ctx) => {
   const [sub, arg] = ctx.argv.slice(1);
   if (sub === 'journals') return journals(ctx, arg);
@@ -144,4 +144,5 @@ export const gfs2ToolInfo: CommandFn = (ctx) => {
   return base ? base(ctx) : 127;
 };
 
-registerCommand('gfs2_tool', gfs2ToolInfo);
+/** The programs of this file, given to the storage subsystem. */
+export const GFS2_TOOL_INFO_PROGRAMS: Record<string, CommandFn> = { gfs2_tool: gfs2ToolInfo };

@@ -3,19 +3,17 @@
  * shared file tree per file system, mounted into each node's fs), /proc/mounts, df, the gfs2 init
  * script working from /etc/fstab, and journal replay after a peer was fenced.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import type { World } from '../world.js';
-import { registerCommand, COMMANDS } from '../commands/index.js';
-import { registerProcFile } from '../node/proc.js';
-import { registerService, type ActionResult } from '../node/services.js';
+import { worldOf, type World } from '../world/world.js';
+import { type ActionResult, type ServiceDef } from '../node/services.js';
 import { statusLine } from '../node/rc.js';
 import { clusterView } from '../cluster/view.js';
 import { normalize } from '../fs/path.js';
 import { human } from '../commands/util.js';
-import { DOWN_HOOKS, hexId, st, storageOf, type MountRt } from './state.js';
+import { hexId, st, storageOf, type MountRt, type Storage } from './state.js';
 import { lvMeta, lvOf, lvOpenCount, mapperName } from './lvm.js';
-import { FENCED_HOOKS } from './drbd.js';
+import type { ProcFileFn } from '../node/proc.js';
 
 const BLOCK = 4096;
 
@@ -101,12 +99,12 @@ const mkfs: CommandFn = (ctx) => {
     ctx.out('\n');
   }
   const blocks = (l!.extents * 4096 * 1024) / BLOCK;
-  const sb = { type: 'gfs2' as const, uuid: uuid(ctx.node.world.world()), lockTable: table, journals, blocks };
+  const sb = { type: 'gfs2' as const, uuid: uuid(worldOf(ctx.node)), lockTable: table, journals, blocks };
   st(ctx.node).record(ctx.node, 'mkfs.gfs2', `${dev} (${table})`);
   meta.write((x) => (x.fs = sb));
   // NOTE: a new file system: a fresh, empty tree.
-  storageOf(ctx.node.world.world()).trees.delete(sb.uuid);
-  storageOf(ctx.node.world.world()).tree(sb.uuid);
+  storageOf(worldOf(ctx.node)).trees.delete(sb.uuid);
+  storageOf(worldOf(ctx.node)).tree(sb.uuid);
   const gib = (n: number) => `${((n * BLOCK) / 1024 ** 3).toFixed(2)} GB`;
   ctx.out(
     [
@@ -187,7 +185,7 @@ export function mountGfs2(
   if (node.fs.stat(mp)?.type !== 'dir') return { code: 32, err: `mount: mount point ${mountpoint} does not exist\n` };
   if (ns.mounts.some((m) => m.mountpoint === mp || m.uuid === hit.fs.uuid))
     return { code: 32, err: `/sbin/mount.gfs2: ${dev} already mounted or ${mountpoint} busy\n` };
-  const cv = clusterView(node.world.world());
+  const cv = clusterView(worldOf(node));
   const cluster = cv?.clusterName(node.name);
   if (!cluster || !cv?.isMember(node.name))
     return { code: 1, err: 'gfs_controld join connect error: Connection refused\nerror mounting lockproto lock_dlm\n' };
@@ -196,7 +194,7 @@ export function mountGfs2(
     node.log('gfs_controld', `join: fs requires cluster="${want}" current="${cluster}"`);
     return { code: 1, err: 'fs is for a different cluster\nerror mounting lockproto lock_dlm\n' };
   }
-  const world = node.world.world();
+  const world = worldOf(node);
   const used = new Set<number>();
   for (const n of Object.values(world.nodes))
     for (const m of s.of(n).mounts) if (m.uuid === hit.fs.uuid) used.add(m.jid);
@@ -241,7 +239,7 @@ function umountOne(node: LabNode, target: string): { code: number; err: string }
   const m = ns.mounts[i];
   ns.mounts.splice(i, 1);
   node.fs.mounts.delete(m.mountpoint);
-  node.world.world().changed();
+  worldOf(node).changed();
   return null;
 }
 
@@ -255,17 +253,6 @@ const SEED_MOUNTS = (node: LabNode) => {
     `/dev/${disk}1 /boot ext4 rw,seclabel,relatime,barrier=1,data=ordered 0 0`,
   ];
 };
-
-registerProcFile(
-  '/proc/mounts',
-  (node) =>
-    [
-      ...SEED_MOUNTS(node),
-      ...st(node)
-        .of(node)
-        .mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`),
-    ].join('\n') + '\n',
-);
 
 /** GFS2 entries of /etc/fstab: [device spec, mount point, options]. */
 function fstabGfs2(node: LabNode): { spec: string; mp: string; opts: string[] }[] {
@@ -296,7 +283,6 @@ function specDevice(node: LabNode, spec: string): string | undefined {
   return undefined;
 }
 
-const baseMount = COMMANDS['mount'];
 const mount: CommandFn = (ctx) => {
   const a = ctx.argv.slice(1);
   let type: string | undefined;
@@ -336,7 +322,7 @@ const mount: CommandFn = (ctx) => {
   } else if (rest.length === 1) {
     const e = tab.find((x) => x.mp === normalize(rest[0]) || x.spec === rest[0]);
     if (!e) {
-      if (baseMount) return baseMount(ctx);
+      // NOTE: the base system has no mount of its own: this one is the lab's only mount.
       ctx.err(`mount: can't find ${rest[0]} in /etc/fstab or /etc/mtab\n`);
       return 1;
     }
@@ -418,10 +404,6 @@ const df: CommandFn = (ctx) => {
   return 0;
 };
 
-for (const [name, fn] of Object.entries({ 'mkfs.gfs2': mkfs, gfs2_tool: gfs2Tool, mount, umount, df }))
-  registerCommand(name, fn);
-registerCommand('mount.gfs2', (ctx: CmdCtx) => mount({ ...ctx, argv: ['mount', '-t', 'gfs2', ...ctx.argv.slice(1)] }));
-
 // ---------- /etc/init.d/gfs2 ----------
 
 function gfs2Start(node: LabNode): ActionResult {
@@ -468,22 +450,13 @@ function gfs2Status(node: LabNode): ActionResult {
   return { code: act.length ? 0 : 3, out };
 }
 
-registerService({
-  name: 'gfs2',
-  header: { levels: '', start: 26, stop: 74 },
-  description: 'mount/unmount gfs2 filesystems configured in /etc/fstab',
-  usage: 'start|stop|status|restart|reload|force-reload|condrestart|try-restart',
-  start: (node) => gfs2Start(node),
-  stop: (node) => gfs2Stop(node),
-  status: (node) => gfs2Status(node),
-});
-
 // ---------- journal replay when a peer that had the file system mounted is fenced ----------
 
 /** Per world: the journals of downed nodes waiting for replay, by survivor. */
 const PENDING = new WeakMap<World, { survivor: string; victim: string; fsid: string; jid: number }[]>();
 
-DOWN_HOOKS.push((s, victim) => {
+/** A node went down: the survivors' GFS2 mounts wait for its journals to be recovered. */
+export const gfs2NodeDown = (s: Storage, victim: LabNode): void => {
   const world = s.world;
   for (const vm of s.of(victim).mounts) {
     for (const n of Object.values(world.nodes)) {
@@ -498,9 +471,10 @@ DOWN_HOOKS.push((s, victim) => {
       PENDING.set(world, list);
     }
   }
-});
+};
 
-FENCED_HOOKS.push((world, survivor, victim) => {
+/** A victim was fenced: the survivor replays its GFS2 journals. */
+export const gfs2Fenced = (world: World, survivor: LabNode, victim: LabNode): void => {
   const list = PENDING.get(world) ?? [];
   for (const p of list.filter((x) => x.survivor === survivor.name && x.victim === victim.name)) {
     survivor.log('kernel', `GFS2: fsid=${p.fsid}: jid=${p.jid}: Looking at journal...`);
@@ -510,4 +484,38 @@ FENCED_HOOKS.push((world, survivor, victim) => {
     world,
     list.filter((x) => !(x.survivor === survivor.name && x.victim === victim.name)),
   );
-});
+};
+
+/** The programs of this module, by implementation name. */
+export const GFS2_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  'mkfs.gfs2': mkfs,
+  gfs2_tool: gfs2Tool,
+  mount,
+  umount,
+  df,
+  ['mount.gfs2']: (ctx: CmdCtx) => mount({ ...ctx, argv: ['mount', '-t', 'gfs2', ...ctx.argv.slice(1)] }),
+};
+
+/** The init scripts of this module. */
+export const GFS2_SERVICES: readonly ServiceDef[] = [
+  {
+    name: 'gfs2',
+    header: { levels: '', start: 26, stop: 74 },
+    description: 'mount/unmount gfs2 filesystems configured in /etc/fstab',
+    usage: 'start|stop|status|restart|reload|force-reload|condrestart|try-restart',
+    start: (node) => gfs2Start(node),
+    stop: (node) => gfs2Stop(node),
+    status: (node) => gfs2Status(node),
+  },
+];
+
+/** The /proc files this module generates, by path. */
+export const GFS2_PROC_FILES: Readonly<Record<string, ProcFileFn>> = {
+  ['/proc/mounts']: (node) =>
+    [
+      ...SEED_MOUNTS(node),
+      ...st(node)
+        .of(node)
+        .mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`),
+    ].join('\n') + '\n',
+};

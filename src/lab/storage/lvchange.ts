@@ -19,11 +19,11 @@
  * - tools/toollib.c `process_each_lv()`: "One or more specified logical volume(s) not found."; ECMD_FAILED
  *   (5) on any failure.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
 import { st } from './state.js';
-import { activate, clusterNodes, deactivate, lockOr, lvOpenCount, mapperName, visibleVgs, type Vg } from './lvm.js';
+import { activate, clusterNodes, deactivate, lockOr, lvOpenCount, mapperName, type Vg } from './lvm.js';
+import { visibleVgs } from './lvm-commands.js';
 
 /** device-mapper's remove retries (libdm-iface.c): 24 sleeps of 0.2 s between 25 attempts. */
 const DM_RETRY_MS = 24 * 200;
@@ -136,4 +136,5 @@ export const lvchange: CommandFn = (ctx) => {
   return code;
 };
 
-registerCommand('lvchange', lvchange);
+/** The programs of this file, given to the storage subsystem. */
+export const LVCHANGE_PROGRAMS: Record<string, CommandFn> = { lvchange };

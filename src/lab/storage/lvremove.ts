@@ -13,10 +13,10 @@
  * paths" (EINVALID_CMD_LINE, 3) without arguments. lib/display/display.c `yes_no_prompt()`: end of
  * input answers "n".
  */
-import type { CommandFn } from '../shell/types.js';
-import { registerCommand } from '../commands/index.js';
+import type { CommandFn } from '../node/command.js';
 import { st } from './state.js';
-import { lockOr, visibleVgs, writePv, deactivate } from './lvm.js';
+import { lockOr, writePv, deactivate } from './lvm.js';
+import { visibleVgs } from './lvm-commands.js';
 import { deactivateLv, pickLvs } from './lvchange.js';
 
 export const lvremove: CommandFn = (ctx) => {
@@ -91,4 +91,5 @@ function lvPathIs(dev: string, key: string): boolean {
   return dev === `/dev/mapper/${vg.replace(/-/g, '--')}-${lv.replace(/-/g, '--')}` || dev === `/dev/${key}`;
 }
 
-registerCommand('lvremove', lvremove);
+/** The programs of this file, given to the storage subsystem. */
+export const LVREMOVE_PROGRAMS: Record<string, CommandFn> = { lvremove };

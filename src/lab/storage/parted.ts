@@ -4,11 +4,10 @@
  * `rm`, script mode (`-s`) and the interactive session; the kernel's view of the table
  * (`/dev/sdaN` nodes, /proc/partitions). The on-disk table is `LabNode.disks`.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import type { DiskState, LabNode } from '../node/node.js';
-import { registerCommand } from '../commands/index.js';
-import { registerProcFile } from '../node/proc.js';
-import { BOOT_HOOKS, st } from './state.js';
+import { st, type Storage } from './state.js';
+import type { ProcFileFn } from '../node/proc.js';
 
 type Part = DiskState['parts'][number];
 
@@ -245,9 +244,10 @@ export function syncKernel(node: LabNode, disk: string): void {
   }
 }
 
-BOOT_HOOKS.push((_s, node) => {
+/** A node's runtime reset: the kernel reads the disks' partition tables afresh. */
+export const partedReset = (_s: Storage, node: LabNode): void => {
   for (const disk of Object.keys(node.disks)) syncKernel(node, disk);
-});
+};
 
 const BUSY_WARNING = (dev: string) =>
   `Warning: WARNING: the kernel failed to re-read the partition table on ${dev}\n(Device or resource busy).  As a result, it may not reflect all of your changes\nuntil after reboot.\n`;
@@ -415,38 +415,38 @@ const parted: CommandFn = (ctx) => {
   return 0;
 };
 
-registerCommand('parted', parted);
-
 /** /proc/partitions: the kernel's view (disks, their partitions, DRBD and device-mapper devices). */
-registerProcFile('/proc/partitions', (node) => {
-  const lines = ['major minor  #blocks  name', ''];
-  const row = (major: number, minor: number, bytes: number, name: string) =>
-    `${String(major).padStart(4)}  ${String(minor).padStart(7)} ${String(Math.floor(bytes / 1024)).padStart(10)} ${name}`;
-  for (const disk of Object.keys(node.disks)) {
-    const major = disk.startsWith('vd') ? 252 : 8;
-    for (let i = 0; i <= 15; i++) {
-      const name = i === 0 ? disk : `${disk}${i}`;
-      const s = node.fs.stat(`/dev/${name}`);
-      if (s?.device === 'block') lines.push(row(major, i, s.size, name));
-    }
-  }
-  for (const m of Object.values(st(node).of(node).minors).sort((a, b) => a.minor - b.minor)) {
-    if (m.ds === 'Diskless') continue;
-    const md = st(node).block(node, m.disk).md;
-    if (md) lines.push(row(147, m.minor, md.sizeKiB * 1024, `drbd${m.minor}`));
-  }
-  st(node)
-    .of(node)
-    .active.forEach((_, i) => {
-      const kib = activeSizeKiB(node, i);
-      if (kib) lines.push(row(253, i, kib * 1024, `dm-${i}`));
-    });
-  return lines.join('\n') + '\n';
-});
 
-/** Size hook for active LVs in /proc/partitions (set by the LVM module). */
-export let activeSizeKiB: (node: LabNode, index: number) => number = () => 0;
-/** @internal */
-export function setActiveSizeKiB(fn: (node: LabNode, index: number) => number): void {
-  activeSizeKiB = fn;
-}
+/** The programs of this module, by implementation name. */
+export const PARTED_PROGRAMS: Readonly<Record<string, CommandFn>> = {
+  parted: parted,
+};
+
+/** The /proc files this module generates, by path. */
+export const PARTED_PROC_FILES: Readonly<Record<string, ProcFileFn>> = {
+  ['/proc/partitions']: (node) => {
+    const lines = ['major minor  #blocks  name', ''];
+    const row = (major: number, minor: number, bytes: number, name: string) =>
+      `${String(major).padStart(4)}  ${String(minor).padStart(7)} ${String(Math.floor(bytes / 1024)).padStart(10)} ${name}`;
+    for (const disk of Object.keys(node.disks)) {
+      const major = disk.startsWith('vd') ? 252 : 8;
+      for (let i = 0; i <= 15; i++) {
+        const name = i === 0 ? disk : `${disk}${i}`;
+        const s = node.fs.stat(`/dev/${name}`);
+        if (s?.device === 'block') lines.push(row(major, i, s.size, name));
+      }
+    }
+    for (const m of Object.values(st(node).of(node).minors).sort((a, b) => a.minor - b.minor)) {
+      if (m.ds === 'Diskless') continue;
+      const md = st(node).block(node, m.disk).md;
+      if (md) lines.push(row(147, m.minor, md.sizeKiB * 1024, `drbd${m.minor}`));
+    }
+    st(node)
+      .of(node)
+      .active.forEach((_, i) => {
+        const kib = st(node).layers.activeSizeKiB(node, i);
+        if (kib) lines.push(row(253, i, kib * 1024, `dm-${i}`));
+      });
+    return lines.join('\n') + '\n';
+  },
+};

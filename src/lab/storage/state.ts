@@ -4,8 +4,8 @@
  * active LVs, GFS2 mounts, the shared GFS2 file trees, and the log of destructive commands. Plain JSON,
  * saved and restored with the world.
  */
-import { registerSubsystem, type Subsystem } from '../subsystems.js';
-import type { World } from '../world.js';
+import type { Subsystem } from '../world/world.js';
+import { worldOf, type World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
 import { MemFs } from '../fs/memfs.js';
 import type { StorageView } from './view.js';
@@ -150,7 +150,7 @@ export interface NodeStorage {
 }
 
 /** Saved form. */
-interface StorageSaved {
+export interface StorageSaved {
   opts: StorageOpts;
   nodes: Record<string, NodeStorage>;
   trees: Record<string, unknown>;
@@ -182,6 +182,35 @@ export function lvOfPath(path: string): string | undefined {
 }
 
 /** The storage subsystem's live state. */
+/**
+ * What the upper storage layers tell DRBD, given when the storage subsystem is put together
+ * (storage/index.ts): DRBD sits below LVM and GFS2 and does not import them.
+ */
+export interface StorageLayers {
+  /** Running guests whose disks sit on `device` (their writes dirty the bitmap while the peer is gone). */
+  guestWriters(node: LabNode, device: string): number;
+  /** Whether an upper layer (an active LV on it) holds `device` open. */
+  heldOpen(node: LabNode, device: string): boolean;
+  /** A victim was fenced: what the survivor's upper layers do then (GFS2 journal recovery). */
+  fenced(world: World, survivor: LabNode, victim: LabNode): void;
+  /** Size in KiB of a node's `index`th active LV (/proc/partitions). */
+  activeSizeKiB(node: LabNode, index: number): number;
+  /** What each layer does when a node goes down, in order (before its runtime state is reset). */
+  down: readonly ((s: Storage, node: LabNode) => void)[];
+  /** What each layer does once a node's runtime state is reset (at boot, and after it went down). */
+  reset: readonly ((s: Storage, node: LabNode) => void)[];
+}
+
+/** Layers that hold nothing and do nothing (DRBD alone). */
+export const NO_LAYERS: StorageLayers = {
+  guestWriters: () => 0,
+  heldOpen: () => false,
+  fenced: () => {},
+  activeSizeKiB: () => 0,
+  down: [],
+  reset: [],
+};
+
 export class Storage implements Subsystem, StorageView {
   // NOTE: 'busy' by default: the system disk of a node is always in use (/, /boot and swap on it), and
   // the tutorial's capture shows parted 2.1 failing to re-read it (2200–2202). Whether EL6.4's parted
@@ -196,6 +225,7 @@ export class Storage implements Subsystem, StorageView {
   constructor(
     readonly world: World,
     saved?: StorageSaved,
+    readonly layers: StorageLayers = NO_LAYERS,
   ) {
     if (saved) {
       this.opts = { ...this.opts, ...saved.opts };
@@ -271,7 +301,7 @@ export class Storage implements Subsystem, StorageView {
 
   /** A node lost power or hung: its runtime state is gone (peers notice through DRBD hooks). */
   nodeDown(node: LabNode): void {
-    for (const fn of DOWN_HOOKS) fn(this, node);
+    for (const fn of this.layers.down) fn(this, node);
     this.resetRuntime(node);
   }
 
@@ -282,7 +312,7 @@ export class Storage implements Subsystem, StorageView {
     ns.minors = {};
     ns.active = [];
     ns.mounts = [];
-    for (const fn of BOOT_HOOKS) fn(this, node);
+    for (const fn of this.layers.reset) fn(this, node);
   }
 
   toJSON(): StorageSaved {
@@ -295,13 +325,6 @@ export class Storage implements Subsystem, StorageView {
   }
 }
 
-/** Called when a node goes down (before its runtime state is cleared): the peer's DRBD notices. */
-export const DOWN_HOOKS: ((s: Storage, node: LabNode) => void)[] = [];
-/** Called when a node's runtime state was reset (boot): e.g. the kernel re-reads partition tables. */
-export const BOOT_HOOKS: ((s: Storage, node: LabNode) => void)[] = [];
-
-registerSubsystem({ key: 'storage', create: (world, saved) => new Storage(world, saved as StorageSaved | undefined) });
-
 /** The world's storage subsystem. */
 export function storageOf(world: { sub<T extends Subsystem>(key: string): T | undefined }): Storage {
   const s = world.sub<Storage>('storage');
@@ -311,7 +334,7 @@ export function storageOf(world: { sub<T extends Subsystem>(key: string): T | un
 
 /** The storage state seen from a node. */
 export function st(node: LabNode): Storage {
-  return storageOf(node.world.world());
+  return storageOf(worldOf(node));
 }
 
 /** Every destructive storage command that ran on `node`, in order (copy). */

@@ -1,9 +1,9 @@
 /**
  * What the rest of the lab (libvirt guests, rgmanager's storage services) may ask the storage
- * subsystem. The storage subsystem registers under the key `storage` and implements this;
+ * subsystem. The storage subsystem keeps its state under the key `storage` and implements this;
  * `storageView(world)` finds it.
  */
-import type { Subsystem } from '../subsystems.js';
+import type { Subsystem } from '../world/world.js';
 
 /** Storage as seen from one node. */
 export interface StorageView extends Subsystem {

@@ -7,14 +7,15 @@
  * then the MAC) and dump_interface() (later ports on `\n\t\t\t\t\t\t\t`); the ports come from
  * scandir() of /sys/class/net/BR/brif, so in name order.
  */
-import type { CommandFn } from '../shell/types.js';
+import type { CommandFn } from '../node/command.js';
 import { virtModel } from './model.js';
+import { worldOf } from '../world/world.js';
 
 /** Ports of bridge `br` on the node: the network's, then running guests' taps on it; name-sorted. */
 function ports(ctx: Parameters<CommandFn>[0], br: string): string[] {
   const n = ctx.node;
   const out = [...(n.net.state.ifaces[br]?.ports ?? [])];
-  const m = virtModel(n.world.world());
+  const m = virtModel(worldOf(n));
   for (const name of m?.names(n.name) ?? []) {
     const live = m!.record(n.name, name)?.live;
     live?.def.interfaces.forEach((f, i) => {

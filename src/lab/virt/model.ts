@@ -9,10 +9,9 @@
  * `runningOn`); `virsh` and `virt-install` are thin commands over it. A node that loses power or
  * crashes loses its guests (`nodeDown`).
  */
-import type { World } from '../world.js';
-import type { LabNode } from '../node/node.js';
-import type { NodeDownHow, Subsystem } from '../subsystems.js';
-import { onTimer } from '../scheduler.js';
+import { type World, type TimerHandler } from '../world/world.js';
+import { type LabNode, type NodeDownHow } from '../node/node.js';
+import type { Subsystem } from '../world/world.js';
 import { storageView } from '../storage/view.js';
 import { cloneDef, diskAlias, domainXml, type DomainDef, type Runtime } from './domain.js';
 
@@ -629,14 +628,17 @@ export function virtModel(world: { sub<T extends Subsystem>(key: string): T | un
   return world.sub<VirtModel>('virt');
 }
 
-onTimer('virt.install-done', (w, data) => {
-  const d = data as TimerData;
-  virtModel(w as World)?.installDone(d.node, d.name!, d.id);
-});
-onTimer('virt.guest-off', (w, data) => {
-  const d = data as TimerData;
-  virtModel(w as World)?.guestOff(d.node, d.name!, d.id);
-});
-onTimer('virt.bridge-forwarding', (w, data) => {
-  virtModel(w as World)?.forwarding(data as TimerData & { vnet: string; br: string; port: number });
-});
+/** What this module's lab-time timers do, by kind. */
+export const VIRT_TIMERS: Readonly<Record<string, TimerHandler>> = {
+  ['virt.install-done']: (w, data) => {
+    const d = data as TimerData;
+    virtModel(w)?.installDone(d.node, d.name!, d.id);
+  },
+  ['virt.guest-off']: (w, data) => {
+    const d = data as TimerData;
+    virtModel(w)?.guestOff(d.node, d.name!, d.id);
+  },
+  ['virt.bridge-forwarding']: (w, data) => {
+    virtModel(w)?.forwarding(data as TimerData & { vnet: string; br: string; port: number });
+  },
+};

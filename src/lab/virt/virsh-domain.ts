@@ -5,12 +5,13 @@
  * line virsh prints after every command on stdout; exit 1 on failure.
  */
 import { createHash } from 'node:crypto';
-import type { CmdCtx } from '../shell/types.js';
-import { VIRSH, type VirshSub } from '../commands/virsh.js';
+import type { CmdCtx } from '../node/command.js';
+import type { VirshSub } from '../commands/virsh.js';
 import { sshConnect } from '../commands/ssh-connect.js';
 import { DefineError, parseDomainXml } from './domain.js';
 import { XmlError } from './xml.js';
 import { VirtError, virtModel, type VirtModel } from './model.js';
+import { worldOf } from '../world/world.js';
 
 /** Options of a virsh subcommand: flags, `--opt value` pairs (for `valued`), operands in order. */
 function opts(args: string[], valued: string[] = []): { flags: Set<string>; vals: Map<string, string>; pos: string[] } {
@@ -43,7 +44,7 @@ function fail(ctx: CmdCtx, ...lines: string[]): number {
 }
 
 function model(ctx: CmdCtx): VirtModel {
-  const m = virtModel(ctx.node.world.world());
+  const m = virtModel(worldOf(ctx.node));
   if (!m) throw new Error('the lab has no virt subsystem');
   return m;
 }
@@ -336,23 +337,21 @@ const changeMedia: VirshSub = (ctx, args) => {
   return 0;
 };
 
-/** Register the domain subcommands with virsh. */
-export function registerVirshDomainCommands(): void {
-  Object.assign(VIRSH, {
-    list,
-    dominfo,
-    domstate,
-    domid,
-    domuuid,
-    domblklist,
-    dumpxml,
-    define,
-    create,
-    undefine,
-    start,
-    shutdown,
-    destroy,
-    migrate,
-    'change-media': changeMedia,
-  });
-}
+/** virsh's domain subcommands, by name. */
+export const VIRSH_DOMAIN: Readonly<Record<string, VirshSub>> = {
+  list,
+  dominfo,
+  domstate,
+  domid,
+  domuuid,
+  domblklist,
+  dumpxml,
+  define,
+  create,
+  undefine,
+  start,
+  shutdown,
+  destroy,
+  migrate,
+  'change-media': changeMedia,
+};

@@ -8,10 +8,11 @@
  * in lab time (see model.ts). Source: python-virtinst 0.600.0 (git b29042a), virt-install
  * start_install() and check_domain(), virtinst/Guest.py continue_install(), virtinst/osdict.py.
  */
-import type { CmdCtx, CommandFn } from '../shell/types.js';
+import type { CmdCtx, CommandFn } from '../node/command.js';
 import { parseOpts, val } from '../commands/util.js';
 import { assignAddresses, cloneDef, makeMac, makeUuid, type DiskDef, type DomainDef } from './domain.js';
 import { VirtError, diskReady, virtModel } from './model.js';
+import { worldOf } from '../world/world.js';
 
 const VALUED = [
   'connect',
@@ -83,12 +84,12 @@ function kv(spec: string, first: string): Record<string, string> {
 
 /** Whether a path can back a guest disk on this node (LV active, file present). */
 function present(ctx: CmdCtx, path: string): boolean {
-  return diskReady(ctx.node.world.world(), ctx.node.name, path);
+  return diskReady(worldOf(ctx.node), ctx.node.name, path);
 }
 
 const virtInstall: CommandFn = async (ctx) => {
   const p = parseOpts(ctx.argv.slice(1), VALUED);
-  const world = ctx.node.world.world();
+  const world = worldOf(ctx.node);
   const model = virtModel(world);
   if (!model) return err(ctx, 'the lab has no libvirt');
   if (!ctx.node.isRunning('libvirtd'))
@@ -312,5 +313,5 @@ const virtInstall: CommandFn = async (ctx) => {
   return 0;
 };
 
-/** virt-install's implementation, by command-registry name. */
+/** virt-install's implementation, by program name. */
 export const VIRT_INSTALL_COMMANDS: Record<string, CommandFn> = { 'virt-install': virtInstall };

@@ -3,7 +3,7 @@
  * step 9 (network, /etc/hosts, cluster packages, cluster.conf v7, ricci and modclusterd running).
  */
 import { loadAnswers } from '../../../src/plan/load.js';
-import { createWorld, type World } from '../../../src/lab/world.js';
+import { createWorld, type LabSubsystem, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
 import { networked, run } from '../helpers.js';
 
@@ -43,9 +43,12 @@ export const CONF_V7 = `<?xml version="1.0"?>
 </cluster>
 `;
 
-/** A world from the tutorial's answers file. */
-export function tutorialWorld(): World {
-  return createWorld({ answers: loadAnswers('examples/tutorial.anvil.yaml', { ...process.env }) });
+/** A world from the tutorial's answers file (of the whole lab, or of `subsystems`). */
+export function tutorialWorld(subsystems?: readonly LabSubsystem[]): World {
+  return createWorld({
+    answers: loadAnswers('examples/tutorial.anvil.yaml', { ...process.env }),
+    ...(subsystems ? { subsystems } : {}),
+  });
 }
 
 export const N1 = 'an-node01';

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { startLab, type LabHandle } from '../../../src/lab/index.js';
 import { createWorld, type World } from '../../../src/lab/world.js';
-import { parseFault, runControl } from '../../../src/lab/control.js';
-import { sshExec } from '../../../src/lab/control.js';
+import { parseFault, runControl } from '../../../src/lab/server/control.js';
+import { sshExec } from '../../../src/lab/server/control.js';
 import { clusterReady, CONF_V7, N1, N2 } from './helpers.js';
 
 describe('cluster over SSH', () => {

@@ -5,18 +5,28 @@
  * their calls (virsh's domain subcommands are in fake-virsh.ts). All state is plain JSON in the world,
  * so save/restore tests work.
  */
-import { createWorld, type World } from '../../../src/lab/world.js';
+import {
+  createWorld,
+  LAB_SUBSYSTEMS,
+  World,
+  withSubsystems,
+  type LabSubsystem,
+  type TimerHandler,
+} from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
-import { registerSubsystem } from '../../../src/lab/subsystems.js';
-import { onTimer } from '../../../src/lab/scheduler.js';
-import { registerService, SERVICES, type ActionResult } from '../../../src/lab/node/services.js';
+import type { ActionResult, ServiceDef } from '../../../src/lab/node/services.js';
 import { statusLine } from '../../../src/lab/node/rc.js';
 import { PACKAGES, installFiles } from '../../../src/lab/node/packages.js';
+import { cluster } from '../../../src/lab/cluster/index.js';
 import type { RgClusterView } from '../../../src/lab/cluster/rgmanager/model.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan } from '../../../src/plan/derive.js';
 import { renderClusterConf } from '../../../steps/cluster-conf.js';
+import { worldOf } from '../../../src/lab/world/world.js';
+
+// NOTE: the stand-ins below refine the lab's own definitions, as the whole lab defines them.
+const REAL_SERVICES = new World(LAB_SUBSYSTEMS).services;
 
 // ---------- cluster ----------
 
@@ -95,10 +105,7 @@ export class FakeCluster implements RgClusterView {
   }
 }
 
-registerSubsystem({ key: 'cluster', create: (w, saved) => new FakeCluster(w, saved as FakeClusterSaved | undefined) });
-
-onTimer('fakecluster.fence', (world, data) => {
-  const w = world as World;
+const fakeFence: TimerHandler = (w, data) => {
   const victim = (data as { victim: string }).victim;
   const c = w.sub<FakeCluster>('cluster')!;
   c.s.pending = c.s.pending.filter((x) => x !== victim);
@@ -106,27 +113,35 @@ onTimer('fakecluster.fence', (world, data) => {
   n.log('fenced[1]', `fence ${n.fqdn} success`);
   w.fault({ kind: 'power', node: victim, on: false });
   if (c.s.rebootOnFence !== false) w.schedule(20_000, 'fakecluster.power-on', { node: victim });
-});
+};
 
-onTimer('fakecluster.power-on', (world, data) => {
-  (world as World).fault({ kind: 'power', node: (data as { node: string }).node, on: true });
-});
+const fakePowerOn: TimerHandler = (world, data) => {
+  world.fault({ kind: 'power', node: (data as { node: string }).node, on: true });
+};
 
 const ok = (msg: string): ActionResult => ({ code: 0, out: statusLine(msg, true) });
 
-registerService({
-  ...SERVICES.cman,
+const fakeCman: ServiceDef = {
+  ...REAL_SERVICES.cman,
   start: (node) => {
-    node.world.world().sub<FakeCluster>('cluster')!.join(node);
+    worldOf(node).sub<FakeCluster>('cluster')!.join(node);
     node.markRunning('cman');
     return ok('Starting cluster: ');
   },
   stop: (node) => {
-    node.world.world().sub<FakeCluster>('cluster')!.leave(node.name);
+    worldOf(node).sub<FakeCluster>('cluster')!.leave(node.name);
     node.markStopped('cman');
     return ok('Stopping cluster: ');
   },
-});
+};
+
+/** The cluster subsystem with its state (world key `cluster`) and its cman script replaced by the stand-in. */
+export const fakeCluster: LabSubsystem = {
+  ...cluster,
+  services: [...(cluster.services ?? []).filter((d) => d.name !== 'cman'), fakeCman],
+  timers: { ...cluster.timers, 'fakecluster.fence': fakeFence, 'fakecluster.power-on': fakePowerOn },
+  state: { key: 'cluster', create: (w, saved) => new FakeCluster(w, saved as FakeClusterSaved | undefined) },
+};
 
 // ---------- storage init scripts ----------
 
@@ -135,9 +150,9 @@ export const calls: string[] = [];
 /** `node/script` pairs whose start fails. */
 export const failing = new Set<string>();
 
-for (const name of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) {
-  const base = SERVICES[name];
-  registerService({
+const storageScript = (name: string): ServiceDef => {
+  const base = REAL_SERVICES[name];
+  return {
     ...base,
     // NOTE: pure stand-ins (the generic daemon), whatever the real storage subsystem registered:
     // these tests are about rgmanager's ordering and recovery, not DRBD, clvmd or GFS2.
@@ -151,8 +166,17 @@ for (const name of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) {
       return generic();
     },
     status: (_node, generic) => generic(),
-  });
-}
+  };
+};
+
+/** The storage tree's init scripts as stand-ins that record their calls (a subsystem given after storage). */
+export const fakeStorageScripts: LabSubsystem = {
+  name: 'fake-storage-scripts',
+  services: ['drbd', 'clvmd', 'gfs2', 'libvirtd'].map(storageScript),
+};
+
+/** The lab of the rgmanager tests: the stand-in cluster and storage scripts in the whole lab. */
+export const RG_TEST_LAB = withSubsystems(fakeCluster, fakeStorageScripts);
 
 // ---------- the pair ----------
 
@@ -167,10 +191,13 @@ export function conf(stage: 'storage' | 'vms'): string {
 export const VMS = ['vm0001-dev', 'vm0002-web', 'vm0003-db', 'vm0004-ms'];
 
 /** The tutorial's pair with the cluster packages, cluster.conf at `stage`, cman running on both. */
-export async function pair(stage: 'storage' | 'vms' = 'storage'): Promise<{ w: World; n1: LabNode; n2: LabNode }> {
+export async function pair(
+  stage: 'storage' | 'vms' = 'storage',
+  subsystems: readonly LabSubsystem[] = RG_TEST_LAB,
+): Promise<{ w: World; n1: LabNode; n2: LabNode }> {
   calls.length = 0;
   failing.clear();
-  const w = createWorld({ answers });
+  const w = createWorld({ answers, subsystems });
   const n1 = w.nodes['an-node01'];
   const n2 = w.nodes['an-node02'];
   for (const n of [n1, n2]) {

@@ -6,7 +6,7 @@
  * subsystem: adoption, live migration over qemu+ssh, recovery of a destroyed guest, no double start.
  */
 import { describe, expect, it } from 'vitest';
-import type { World } from '../../../src/lab/world.js';
+import { LAB_SUBSYSTEMS, World, withSubsystems, type LabSubsystem } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 import { PACKAGES, installFiles } from '../../../src/lab/node/packages.js';
@@ -14,21 +14,19 @@ import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan } from '../../../src/plan/derive.js';
 import { renderClusterConf } from '../../../steps/cluster-conf.js';
 import { existsSync } from 'node:fs';
-import { registerService, SERVICES } from '../../../src/lab/node/services.js';
 
 // NOTE: this file is about rgmanager on the real cluster subsystem: the storage tree's scripts are
 // plain daemons here (the real DRBD/clvmd/GFS2 need a whole storage build-up, tested elsewhere).
-function plainStorage(): void {
-  for (const name of ['drbd', 'clvmd', 'gfs2', 'libvirtd']) {
-    const base = SERVICES[name];
-    registerService({
-      ...base,
-      start: (_n, generic) => generic(),
-      stop: (_n, generic) => generic(),
-      status: (_n, generic) => generic(),
-    });
-  }
-}
+const REAL_SERVICES = new World(LAB_SUBSYSTEMS).services;
+const plainStorage: LabSubsystem = {
+  name: 'plain-storage-scripts',
+  services: ['drbd', 'clvmd', 'gfs2', 'libvirtd'].map((name) => ({
+    ...REAL_SERVICES[name],
+    start: (_n, generic) => generic(),
+    stop: (_n, generic) => generic(),
+    status: (_n, generic) => generic(),
+  })),
+};
 
 const has = (p: string) => existsSync(new URL(p, import.meta.url));
 const REAL_CLUSTER = has('../../../src/lab/cluster/model.ts') && has('../cluster/helpers.ts');
@@ -60,14 +58,13 @@ describe.skipIf(!REAL_CLUSTER)('rgmanager on the real cluster subsystem', () => 
     const { clusterReady, cmanBoth, tutorialWorld } = (await import(/* @vite-ignore */ helpers)) as {
       clusterReady(w: World, conf: string): Promise<[LabNode, LabNode]>;
       cmanBoth(w: World): Promise<void>;
-      tutorialWorld(): World;
+      tutorialWorld(subsystems?: readonly LabSubsystem[]): World;
     };
-    const w = tutorialWorld();
+    const w = tutorialWorld(withSubsystems(plainStorage));
     const [n1, n2] = await clusterReady(w, renderClusterConf(plan, 'storage'));
     for (const n of [n1, n2])
       for (const p of ['gfs2-utils', 'lvm2-cluster', 'libvirt-client', 'libvirt', 'drbd83-utils'])
         installFiles(n, PACKAGES[p]);
-    plainStorage();
     for (const n of [n1, n2]) await n.exec('chkconfig drbd off; chkconfig libvirtd off; /etc/init.d/libvirtd stop');
     await cmanBoth(w);
     await pass(w, 3000);

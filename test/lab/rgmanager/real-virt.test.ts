@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { World } from '../../../src/lab/world.js';
+import { withSubsystems, type LabSubsystem, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
 import { PACKAGES, installFiles } from '../../../src/lab/node/packages.js';
-import { conf, flush, pass, run, syslog } from './fakes.js';
+import { conf, fakeCluster, fakeStorageScripts, flush, pass, run, syslog } from './fakes.js';
 
 const REAL_VIRT =
   existsSync(new URL('../virt/setup.ts', import.meta.url)) &&
@@ -18,12 +18,15 @@ describe.skipIf(!REAL_VIRT)('rgmanager on the real virt subsystem', () => {
   it('adopts, migrates, recovers and disables guests through virsh', async () => {
     const setup = '../virt/setup.js';
     const virtIndex = '../../../src/lab/virt/index.js';
-    const { provisionWorld } = (await import(/* @vite-ignore */ setup)) as { provisionWorld(): Promise<{ w: World }> };
+    const { provisionWorld, fakeStorage } = (await import(/* @vite-ignore */ setup)) as {
+      provisionWorld(subsystems?: readonly LabSubsystem[]): Promise<{ w: World }>;
+      fakeStorage: LabSubsystem;
+    };
     const virt = (await import(/* @vite-ignore */ virtIndex)) as {
       NETWORK_INSTALL_MS: number;
       virtModel(w: World): { doubleStarts(): unknown[]; runningOn(n: string): string[] };
     };
-    const { w } = await provisionWorld();
+    const { w } = await provisionWorld(withSubsystems(fakeCluster, fakeStorageScripts, fakeStorage));
     const n1 = w.nodes['an-node01'];
     const n2 = w.nodes['an-node02'];
     const keys: string[] = [];

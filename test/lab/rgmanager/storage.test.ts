@@ -4,8 +4,8 @@
  * stop, clustat's tables, clusvcadm -d / -e, a failing resource, and disabled vs stopped on rejoin.
  */
 import { describe, expect, it } from 'vitest';
-import { calls, failing, flush, pair, pass, run, syslog } from './fakes.js';
-import './fake-virsh.js';
+import { calls, failing, flush, pass, run, syslog } from './fakes.js';
+import { pair } from './fake-virsh.js';
 import { tutorial } from '../helpers.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 

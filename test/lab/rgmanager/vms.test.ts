@@ -5,9 +5,8 @@
  * and save/restore of the world with rgmanager's timers pending.
  */
 import { describe, expect, it } from 'vitest';
-import { conf, flush, pair, pass, run, syslog, VMS, type FakeCluster } from './fakes.js';
-import './fake-virsh.js';
-import type { FakeVirt } from './fake-virsh.js';
+import { conf, flush, pass, run, syslog, VMS, type FakeCluster } from './fakes.js';
+import { pair, RG_VIRSH_TEST_LAB, type FakeVirt } from './fake-virsh.js';
 import { tutorial } from '../helpers.js';
 import { createWorld, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
@@ -311,7 +310,7 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     await flush(w);
     const saved = JSON.parse(JSON.stringify(w.toJSON())) as { scheduler: { timers: { kind: string }[] } };
     expect(saved.scheduler.timers.filter((t) => t.kind === 'rgmanager.tick').length).toBe(2);
-    const w2 = createWorld({ saved });
+    const w2 = createWorld({ saved, subsystems: RG_VIRSH_TEST_LAB });
     expect(rgmanager(w2)!.toJSON()).toEqual(rgmanager(w)!.toJSON());
     await pass(w2, 12_000);
     expect(syslog(w2.nodes['an-node01']).slice(-2)).toEqual([
@@ -321,7 +320,7 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     // A crash saved while the fence is pending: the restored survivor takes over once it is fenced.
     w2.fault({ kind: 'crash', node: 'an-node02' });
     await pass(w2, 2000);
-    const w3 = createWorld({ saved: JSON.parse(JSON.stringify(w2.toJSON())) });
+    const w3 = createWorld({ saved: JSON.parse(JSON.stringify(w2.toJSON())), subsystems: RG_VIRSH_TEST_LAB });
     await pass(w3, 6000);
     const n1b = w3.nodes['an-node01'];
     expect(syslog(n1b)).toContain('Taking over service vm:vm0004-ms from down member an-node02.alteeve.ca');

@@ -4,7 +4,7 @@
  * split brain, create-md on old metadata, and world save/restore with pending timers.
  */
 import { describe, expect, it } from 'vitest';
-import { cluster, initialised, run } from './setup.js';
+import { cluster, initialised, run, STORAGE_TEST_LAB } from './setup.js';
 import { parseProcDrbd } from '../../../src/verify/proc-drbd.js';
 import { createWorld } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
@@ -59,7 +59,7 @@ describe('DRBD 8.3', () => {
     expect(r.code).toBe(0);
     // become-primary-on both: Primary alone with UpToDate data.
     expect(await states(n1)).toEqual(Array(3).fill('WFConnection Primary/Unknown UpToDate/DUnknown'));
-    const w2 = createWorld({ saved });
+    const w2 = createWorld({ saved, subsystems: STORAGE_TEST_LAB });
     const m = w2.nodes['an-node01'];
     expect(await states(m)).toEqual(Array(3).fill('WFConnection Secondary/Unknown UpToDate/DUnknown'));
     expect(w2.scheduler.pending().some((t) => t.kind === 'storage.wfc')).toBe(true);
@@ -175,7 +175,7 @@ describe('DRBD 8.3', () => {
       / 0: cs:SyncSource ro:Primary\/Secondary ds:UpToDate\/Inconsistent C r-----/,
     );
     // Saved mid-resync, restored elsewhere: the resync timer is still pending and completes there.
-    const w2 = createWorld({ saved: JSON.parse(JSON.stringify(w.toJSON())) });
+    const w2 = createWorld({ saved: JSON.parse(JSON.stringify(w.toJSON())), subsystems: STORAGE_TEST_LAB });
     expect(w2.scheduler.pending().map((t) => t.kind)).toContain('storage.drbd-sync-done');
     w2.advance(3600_000);
     expect((await states(w2.nodes['an-node01']))[0]).toBe('Connected Secondary/Primary UpToDate/UpToDate');

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { clusterReady, cmanBoth, N1, N2, tutorialWorld } from '../cluster/helpers.js';
 import { run } from '../helpers.js';
-import { onTimer } from '../../../src/lab/scheduler.js';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan } from '../../../src/plan/derive.js';
 import { renderFile } from '../../../src/engine/render.js';
@@ -16,13 +15,23 @@ import { drbdInstall } from '../../../steps/drbd-install.js';
 import { partitionCommands } from '../../../steps/drbd-partitions.js';
 import { syncKernel } from '../../../src/lab/storage/parted.js';
 import { storageOf } from '../../../src/lab/storage/index.js';
-import type { World } from '../../../src/lab/world.js';
+import { withSubsystems, type LabSubsystem, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
 import type { FenceHandler } from '../../../src/plan/schema.js';
 
 /** Both nodes in the cluster, the three resources Connected, UpToDate and Primary on both (end of step 14). */
+// NOTE: node 2's SN cables go back in by a lab-time timer (one test schedules it).
+const replugSn: LabSubsystem = {
+  name: 'test-replug-sn',
+  timers: {
+    'test.replug-sn': (x) => {
+      for (const nic of ['eth1', 'eth4']) x.fault({ kind: 'cable', node: N2, nic, up: true });
+    },
+  },
+};
+
 async function dualPrimary(handler: FenceHandler): Promise<{ w: World; n1: LabNode; n2: LabNode }> {
-  const w = tutorialWorld();
+  const w = tutorialWorld(withSubsystems(replugSn));
   const [n1, n2] = await clusterReady(w);
   await cmanBoth(w);
   const a = loadAnswers('examples/tutorial.anvil.yaml', { ...process.env });
@@ -135,9 +144,6 @@ describe('fence-peer handlers run as programs (issue 16 point 5)', () => {
   it('a handler still running when the peer reconnects: I/O resumes at the reconnect; its later exit 7 outdates nothing', async () => {
     const { w, n1, n2 } = await dualPrimary('rhcs_fence');
     // NOTE: node 2's SN cables go back in 20 s after they were pulled, while the handlers run (`sleep 300`).
-    onTimer('test.replug-sn', (x) => {
-      for (const nic of ['eth1', 'eth4']) (x as World).fault({ kind: 'cable', node: N2, nic, up: true });
-    });
     w.schedule(20_000, 'test.replug-sn', null);
     for (const n of [n1, n2]) n.fs.writeFile('/sbin/rhcs_fence', '#!/bin/bash\nsleep 300\nexit 7\n', 0o755);
     const uuid = () => storageOf(w).block(n1, minors(w, N1)[0].disk).md!.uuid;

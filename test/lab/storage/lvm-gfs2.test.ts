@@ -4,7 +4,7 @@
  * nodes (shell and SFTP), journal replay after a fence, and save/restore of all of it.
  */
 import { describe, expect, it } from 'vitest';
-import { cluster, initialised, run } from './setup.js';
+import { cluster, initialised, run, STORAGE_TEST_LAB } from './setup.js';
 import { createWorld } from '../../../src/lab/world.js';
 import { startLab } from '../../../src/lab/index.js';
 import { destructiveLog } from '../../../src/lab/storage/index.js';
@@ -129,7 +129,7 @@ describe('GFS2', () => {
 
     const saved = JSON.parse(JSON.stringify(w.toJSON()));
     expect(saved.subsystems.storage.log['an-node01'].map((e: { op: string }) => e.op)).toContain('mkfs.gfs2');
-    const w2 = createWorld({ saved });
+    const w2 = createWorld({ saved, subsystems: STORAGE_TEST_LAB });
     expect((await run(w2.nodes['an-node02'], 'cat /shared/definitions/vm0001-dev.xml')).out).toBe('<domain/>\n');
     await run(w2.nodes['an-node02'], 'echo two > /shared/two');
     expect((await run(w2.nodes['an-node01'], 'cat /shared/two')).out).toBe('two\n');

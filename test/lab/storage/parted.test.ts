@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createWorld } from '../../../src/lab/world.js';
 import { storageOf } from '../../../src/lab/storage/index.js';
 import { tutorial } from '../helpers.js';
-import { run } from './setup.js';
+import { run, STORAGE_TEST_LAB } from './setup.js';
 
 /** The tutorial's `print free` tables (header to last Free Space row), blank lines dropped. */
 function tutorialTables(): string[] {
@@ -36,7 +36,7 @@ const session =
 
 describe('parted', () => {
   it("prints the tutorial's five tables of the interactive session, character for character (2190–2266)", async () => {
-    const w = createWorld({ seed: 1 });
+    const w = createWorld({ seed: 1, subsystems: STORAGE_TEST_LAB });
     const n = w.nodes['an-node01'];
     const r = await run(n, 'parted -a optimal /dev/sda', session);
     expect(r.code).toBe(0);
@@ -64,7 +64,7 @@ describe('parted', () => {
   });
 
   it('runs the step commands in script mode with exit codes, unit GB and align-check (BLKPG form, chosen)', async () => {
-    const w = createWorld({ seed: 1 });
+    const w = createWorld({ seed: 1, subsystems: STORAGE_TEST_LAB });
     // the lenient form, a test's explicit choice: the kernel takes each new partition at once
     storageOf(w).opts.kernelReread = 'blkpg';
     const n = w.nodes['an-node01'];
@@ -105,14 +105,14 @@ describe('parted', () => {
       '   8        4          1 sda4\n   8        5   19516416 sda5\n   8        6  211425280 sda6\n   8        7  211041280 sda7\n',
     );
     // An unaligned partition fails align-check (exit 1, silent with -s).
-    const m = createWorld({ seed: 2 }).nodes['an-node01'];
+    const m = createWorld({ seed: 2, subsystems: STORAGE_TEST_LAB }).nodes['an-node01'];
     await run(m, 'parted -s -a none /dev/sda mkpart extended 92798977s 100%');
     await run(m, 'parted -s -a none /dev/sda mkpart logical 92800001s 93000000s');
     expect(await run(m, 'parted -s /dev/sda align-check opt 5')).toEqual({ code: 1, out: '', err: '' });
   });
 
   it("by default the system disk is busy (the tutorial's capture 2200-2202): warning, exit 1 in script mode, old kernel table until reboot", async () => {
-    const w = createWorld({ seed: 1 });
+    const w = createWorld({ seed: 1, subsystems: STORAGE_TEST_LAB });
     expect(storageOf(w).opts.kernelReread).toBe('busy');
     const n = w.nodes['an-node01'];
     const r = await run(n, 'parted -a optimal /dev/sda', 'mkpart extended 47.5GB 500GB\nquit\n');

@@ -4,8 +4,8 @@
  * parallel; this fake lives in test/ only).
  */
 import { loadAnswers } from '../../../src/plan/load.js';
-import { createWorld, type World } from '../../../src/lab/world.js';
-import { registerSubsystem } from '../../../src/lab/subsystems.js';
+import { createWorld, withSubsystems, type LabSubsystem, type World } from '../../../src/lab/world.js';
+import { cluster as realCluster } from '../../../src/lab/cluster/index.js';
 import type { ClusterView } from '../../../src/lab/cluster/view.js';
 import type { Answers } from '../../../src/plan/schema.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
@@ -19,34 +19,41 @@ export interface FakeCluster extends ClusterView {
   fenceOk: boolean;
 }
 
-registerSubsystem({
-  key: 'cluster',
-  create(world: World, saved: unknown): FakeCluster {
-    const s = (saved ?? {}) as { up?: string[]; name?: string; fenced?: string[] };
-    const c: FakeCluster = {
-      up: new Set(s.up ?? []),
-      name: s.name ?? 'an-cluster-A',
-      fenced: s.fenced ?? [],
-      fenceOk: true,
-      isMember: (n) => c.up.has(n) && !!world.nodes[n]?.running,
-      quorate: (n) => c.isMember(n),
-      clusterName: (n) => (c.isMember(n) ? c.name : undefined),
-      members: (n) => (c.isMember(n) ? [...c.up].filter((x) => world.nodes[x]?.running) : []),
-      async fenceNode(_from, victim) {
-        if (!c.fenceOk) return false;
-        c.fenced.push(victim);
-        world.nodes[victim]?.powerOff();
-        c.up.delete(victim);
-        return true;
-      },
-      toJSON: () => ({ up: [...c.up], name: c.name, fenced: c.fenced }),
-      nodeDown: (node) => {
-        c.up.delete(node.name);
-      },
-    };
-    return c;
+/** The cluster subsystem with its state (world key `cluster`) replaced by the stand-in. */
+export const fakeCluster: LabSubsystem = {
+  ...realCluster,
+  state: {
+    key: 'cluster',
+    create(world: World, saved: unknown): FakeCluster {
+      const s = (saved ?? {}) as { up?: string[]; name?: string; fenced?: string[] };
+      const c: FakeCluster = {
+        up: new Set(s.up ?? []),
+        name: s.name ?? 'an-cluster-A',
+        fenced: s.fenced ?? [],
+        fenceOk: true,
+        isMember: (n) => c.up.has(n) && !!world.nodes[n]?.running,
+        quorate: (n) => c.isMember(n),
+        clusterName: (n) => (c.isMember(n) ? c.name : undefined),
+        members: (n) => (c.isMember(n) ? [...c.up].filter((x) => world.nodes[x]?.running) : []),
+        async fenceNode(_from, victim) {
+          if (!c.fenceOk) return false;
+          c.fenced.push(victim);
+          world.nodes[victim]?.powerOff();
+          c.up.delete(victim);
+          return true;
+        },
+        toJSON: () => ({ up: [...c.up], name: c.name, fenced: c.fenced }),
+        nodeDown: (node) => {
+          c.up.delete(node.name);
+        },
+      };
+      return c;
+    },
   },
-});
+};
+
+/** The lab the storage tests run: the whole lab, the cluster's state a stand-in. */
+export const STORAGE_TEST_LAB = withSubsystems(fakeCluster);
 
 /** The fake cluster of a world. */
 export function cluster(w: World): FakeCluster {
@@ -68,7 +75,7 @@ export async function run(n: LabNode, cmd: string, stdin?: string) {
 
 /** A world for `a` whose nodes have the SN bond (bond1 over eth1/eth4) up, and the cluster "running". */
 export async function storageWorld(a: Answers, opts: { clusterUp?: boolean } = {}): Promise<World> {
-  const w = createWorld({ answers: a, seed: 3 });
+  const w = createWorld({ answers: a, seed: 3, subsystems: STORAGE_TEST_LAB });
   const prefix = Number(a.networks.sn.cidr.split('/')[1]);
   for (const na of a.nodes) {
     const n = w.nodes[na.name];

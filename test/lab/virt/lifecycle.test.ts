@@ -9,7 +9,7 @@ import { createWorld, type World } from '../../../src/lab/world.js';
 import type { Plan } from '../../../src/plan/derive.js';
 import { virtModel, GUEST_SHUTDOWN_MS, NETWORK_INSTALL_MS } from '../../../src/lab/virt/index.js';
 import { run } from '../helpers.js';
-import { provisionWorld, setReady } from './setup.js';
+import { provisionWorld, setReady, VIRT_TEST_LAB } from './setup.js';
 
 let w: World;
 let p: Plan;
@@ -298,7 +298,7 @@ describe('save and restore', () => {
     });
     expect((await run(n1(), 'virsh undefine vm0003-db')).code).toBe(0);
     const saved = JSON.parse(JSON.stringify(w.toJSON())) as unknown;
-    const w2 = createWorld({ saved });
+    const w2 = createWorld({ saved, subsystems: VIRT_TEST_LAB });
     const m2 = virtModel(w2)!;
     expect(m2.doubleStarts()).toEqual(virtModel(w)!.doubleStarts());
     expect(m2.record('an-node02', 'vm0003-db')!.live!.install?.kind).toBe('network');

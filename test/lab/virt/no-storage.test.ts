@@ -4,8 +4,8 @@
  * has its /dev node there).
  */
 import { describe, expect, it } from 'vitest';
-import { createWorld, type World } from '../../../src/lab/world.js';
-import { registerSubsystem, SUBSYSTEMS } from '../../../src/lab/subsystems.js';
+import { createWorld, withSubsystems, type LabSubsystem, type World } from '../../../src/lab/world.js';
+import { storage } from '../../../src/lab/storage/index.js';
 import { virtModel } from '../../../src/lab/virt/index.js';
 import { networked, run } from '../helpers.js';
 
@@ -14,8 +14,8 @@ const INSTALL =
   'virt-install --connect qemu:///system --name vm0001-dev --ram 1024 --arch x86_64 --vcpus 1 --location http://10.255.255.254/c6/x86_64/img/ ' +
   '--extra-args "ks=http://10.255.255.254/c6/x86_64/ks/c6_minimal.ks" --os-type linux --os-variant rhel6 --disk path=/dev/an01-vg0/vm0001-1 --network bridge=vbr2 --vnc';
 
-async function world(): Promise<World> {
-  const w = createWorld({ seed: 5 });
+async function world(subsystems: LabSubsystem[]): Promise<World> {
+  const w = createWorld({ seed: 5, subsystems });
   await networked(w);
   const n = w.nodes['an-node01'];
   for (const c of ['yum install -y libvirt qemu-kvm virt-install', '/etc/init.d/libvirtd start'])
@@ -25,9 +25,8 @@ async function world(): Promise<World> {
 
 describe('guest disks without the storage contract', () => {
   it('uses the node filesystem when there is no storage subsystem', async () => {
-    const i = SUBSYSTEMS.findIndex((d) => d.key === 'storage');
-    if (i >= 0) SUBSYSTEMS.splice(i, 1);
-    const w = await world();
+    // NOTE: the storage programs stay; only the storage state (what virt asks about disks) is absent.
+    const w = await world(withSubsystems({ ...storage, state: undefined }));
     expect(w.sub('storage')).toBeUndefined();
     const n = w.nodes['an-node01'];
     expect((await run(n, INSTALL)).err).toBe(
@@ -40,8 +39,9 @@ describe('guest disks without the storage contract', () => {
   }, 60_000);
 
   it('falls back to the filesystem when the storage subsystem lacks blockDeviceReady', async () => {
-    registerSubsystem({ key: 'storage', create: () => ({ toJSON: () => ({}) }) });
-    const w = await world();
+    const w = await world(
+      withSubsystems({ ...storage, state: { key: 'storage', create: () => ({ toJSON: () => ({}) }) } }),
+    );
     const n = w.nodes['an-node01'];
     n.fs.mkdirp('/dev/an01-vg0');
     n.fs.writeFile(LV, '');

@@ -5,8 +5,8 @@
  * scripts exactly as the tool renders them.
  */
 import { join } from 'node:path';
-import { createWorld, type World } from '../../../src/lab/world.js';
-import { registerSubsystem } from '../../../src/lab/subsystems.js';
+import { createWorld, withSubsystems, type LabSubsystem, type World } from '../../../src/lab/world.js';
+import { storage } from '../../../src/lab/storage/index.js';
 import { storageView, type StorageView } from '../../../src/lab/storage/view.js';
 import { loadAnswers } from '../../../src/plan/load.js';
 import { derivePlan, type Plan } from '../../../src/plan/derive.js';
@@ -19,19 +19,25 @@ interface FakeStorage {
   ready: Record<string, string[]>;
 }
 
-// NOTE: replaces whatever storage subsystem this build has, for this test file only (vitest isolates files).
-registerSubsystem({
-  key: 'storage',
-  create: (_w, saved) => {
-    const st: FakeStorage = (saved as FakeStorage | undefined) ?? { ready: {} };
-    const view: StorageView = {
-      toJSON: () => st,
-      blockDeviceReady: (node, path) => st.ready[node]?.includes(path) ?? false,
-      blockDeviceBytes: (node, path) => (st.ready[node]?.includes(path) ? 100 * 2 ** 30 : undefined),
-    };
-    return view;
+/** The storage subsystem with its state (world key `storage`) replaced by a stand-in: block devices the tests switch on and off. */
+export const fakeStorage: LabSubsystem = {
+  ...storage,
+  state: {
+    key: 'storage',
+    create: (_w, saved) => {
+      const st: FakeStorage = (saved as FakeStorage | undefined) ?? { ready: {} };
+      const view: StorageView = {
+        toJSON: () => st,
+        blockDeviceReady: (node, path) => st.ready[node]?.includes(path) ?? false,
+        blockDeviceBytes: (node, path) => (st.ready[node]?.includes(path) ? 100 * 2 ** 30 : undefined),
+      };
+      return view;
+    },
   },
-});
+};
+
+/** The lab the virt tests run: the whole lab, the storage state a stand-in. */
+export const VIRT_TEST_LAB = withSubsystems(fakeStorage);
 
 /** Make a block device (un)usable on a node through the fake storage subsystem. */
 export function setReady(w: World, node: string, path: string, on: boolean): void {
@@ -51,11 +57,13 @@ export function share(w: World, from: string, path: string): void {
   w.nodes[to].fs.writeFile(path, fs.readFile(path), fs.stat(path)!.mode & 0o7777);
 }
 
-/** The world just before the provision scripts run (both nodes), and the plan. */
-export async function provisionWorld(): Promise<{ w: World; p: Plan }> {
+/** The world just before the provision scripts run (both nodes), and the plan; `subsystems` must hold a storage offering `setReady`'s state. */
+export async function provisionWorld(
+  subsystems: readonly LabSubsystem[] = VIRT_TEST_LAB,
+): Promise<{ w: World; p: Plan }> {
   const answers = loadAnswers(ANSWERS, {});
   const p = derivePlan(answers);
-  const w = createWorld({ answers, seed: 3 });
+  const w = createWorld({ answers, seed: 3, subsystems });
   await networked(w);
   for (const name of NODES) {
     const n = w.nodes[name];

@@ -10,7 +10,7 @@ import type { Plan, PlanNode } from '../../../src/plan/derive.js';
 import type { ExecResult, FileSpec, NodeHandle, TaskContext } from '../../../src/engine/types.js';
 import { CommandFailed } from '../../../src/errors.js';
 import { driveFinishInstall, vmProvision } from '../../../steps/vm-provision.js';
-import { inProcessController } from '../../../src/lab/lab-controller.js';
+import { inProcessController } from '../../../src/lab/server/lab-controller.js';
 import { useClock } from '../../../src/util/clock.js';
 import { pollDefaults } from '../../../src/verify/poll.js';
 import { virtModel } from '../../../src/lab/virt/index.js';

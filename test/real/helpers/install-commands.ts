@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { STEPS } from '../../../steps/index.js';
 import { nodesFor } from '../../../src/engine/types.js';
 import type { Plan } from '../../../src/plan/derive.js';
-import { readJournal } from '../../../src/lab/journal.js';
+import { readJournal } from '../../../src/lab/store/journal.js';
 
 /** One command and where it came from. */
 export interface SentCommand {

@@ -16,9 +16,10 @@
  * header and the one row; exit 0 for starting/started/stopping, else the state number, -1 (255) when no
  * such service), main() (`perror("Could not connect to CMAN")` when cman_init fails).
  */
-import type { CmdCtx, CommandFn } from '../../shell/types.js';
+import type { CmdCtx, CommandFn } from '../../node/command.js';
 import { clusterView } from '../view.js';
 import { rgmanager, type GroupStatus } from './model.js';
+import { worldOf } from '../../world/world.js';
 
 const DAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -66,7 +67,7 @@ export function serviceRow(id: string, st: GroupStatus, name: (node: string) => 
 
 /** The whole report for `node`, or an error line and exit code. */
 export function clustatText(ctx: CmdCtx, long = false): { out: string; err: string; code: number } {
-  const w = ctx.node.world.world();
+  const w = worldOf(ctx.node);
   const me = ctx.node.name;
   const v = clusterView(w);
   // NOTE: clustat.c main(): cman_init() fails and `perror("Could not connect to CMAN")` prints errno's text
@@ -133,7 +134,7 @@ export const clustat: CommandFn = (ctx) => {
     ctx.err(r.err);
     return r.code;
   }
-  const w = ctx.node.world.world();
+  const w = worldOf(ctx.node);
   if (a.includes('-Q')) return clusterView(w)!.quorate(ctx.node.name) ? 0 : 1;
   const si = a.indexOf('-s');
   if (si >= 0) {

@@ -5,10 +5,11 @@
  * `service:X is now running on <fqdn>`, `Trying to migrate vm:X to <m>...Success`; a name without a
  * `type:` prefix means `service:`. The command waits until the operation is done, like the real tool.
  */
-import type { CommandFn } from '../../shell/types.js';
+import type { CommandFn } from '../../node/command.js';
 import { clusterView } from '../view.js';
 import { rgmanager, RG, type Rgmanager } from './model.js';
 import type { Group } from './conf.js';
+import { worldOf } from '../../world/world.js';
 
 const ERR: Record<number, string> = {
   [RG.SUCCESS]: 'Success',
@@ -174,7 +175,7 @@ export const clusvcadm: CommandFn = async (ctx) => {
     return 1;
   }
   const id = svc.includes(':') ? svc : `service:${svc}`;
-  const w = ctx.node.world.world();
+  const w = worldOf(ctx.node);
   const me = ctx.node.name;
   const v = clusterView(w);
   const rg = rgmanager(w);

@@ -13,10 +13,9 @@
  * Logging follows the tutorial's syslog captures: rgmanager logs at NOTICE and above there, so its
  * INFO lines ("I am node #1", "State change: ...", "Loading Service Data") are not written.
  */
-import type { World } from '../../world.js';
+import { type World, type TimerHandler, type SubsystemState } from '../../world/world.js';
 import type { LabNode } from '../../node/node.js';
-import { registerSubsystem, type Subsystem } from '../../subsystems.js';
-import { onTimer } from '../../scheduler.js';
+import { type Subsystem } from '../../world/world.js';
 import { clusterView, type ClusterView } from '../view.js';
 import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from './conf.js';
 import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, sh, type AgentResult } from './agents.js';
@@ -694,9 +693,16 @@ export function rgmanager(world: World): Rgmanager | undefined {
   return world.sub<Rgmanager>('rgmanager');
 }
 
-registerSubsystem({ key: 'rgmanager', create: (w, saved) => new Rgmanager(w, saved as Saved | undefined) });
+/** What this module's lab-time timers do, by kind. */
+export const RGMANAGER_TIMERS: Readonly<Record<string, TimerHandler>> = {
+  ['rgmanager.tick']: (world, data) => {
+    const x = data as { node: string; pid: number };
+    rgmanager(world)?.tick(x.node, x.pid);
+  },
+};
 
-onTimer('rgmanager.tick', (world, data) => {
-  const x = data as { node: string; pid: number };
-  rgmanager(world as World)?.tick(x.node, x.pid);
-});
+/** This subsystem's shared state in the world. */
+export const RGMANAGER_STATE: SubsystemState = {
+  key: 'rgmanager',
+  create: (w, saved) => new Rgmanager(w, saved as Saved | undefined),
+};

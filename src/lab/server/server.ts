@@ -11,7 +11,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuthContext, Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
 import ssh2 from 'ssh2';
 import { serveSftp, type SftpHooks } from './sftp-server.js';
-import type { LabExecResult, LabFs } from './types.js';
+import type { LabExecResult, LabFs } from '../types.js';
 
 const { Server, utils } = ssh2;
 

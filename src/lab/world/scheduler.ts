@@ -2,8 +2,8 @@
  * Lab time's timers: every delay the tutorial describes (post_join_delay, token timeouts, fence agent
  * runs, boots, DRBD wfc timeouts, restart_expire_time) is a timer that fires when lab time reaches it.
  * Timers are plain data (a kind and a JSON payload) so the world can be saved with them pending and
- * restored in another process; the code that runs when one fires is registered per kind by the
- * subsystem that owns it (`onTimer`).
+ * restored in another process; the code that runs when one fires is given per kind by the
+ * subsystem that owns it (`LabSubsystem.timers`) and looked up by the world it belongs to.
  */
 
 /** One pending timer. */
@@ -25,13 +25,6 @@ export interface SchedulerSaved {
 
 /** What a timer handler gets: the world it belongs to (typed by the caller) and its payload. */
 export type TimerHandler = (world: unknown, data: unknown, timer: Timer) => void;
-
-const HANDLERS = new Map<string, TimerHandler>();
-
-/** Register the code run when timers of `kind` fire (subsystems do this when their module loads). */
-export function onTimer(kind: string, fn: TimerHandler): void {
-  HANDLERS.set(kind, fn);
-}
 
 /** Pending timers in firing order (time, then creation order). */
 export class Scheduler {
@@ -75,11 +68,6 @@ export class Scheduler {
     if (!first || first.at > t) return undefined;
     this.timers.shift();
     return first;
-  }
-
-  /** Run a timer's handler; an unknown kind is dropped (a saved world from an older build). */
-  static fire(world: unknown, t: Timer): void {
-    HANDLERS.get(t.kind)?.(world, t.data, t);
   }
 
   toJSON(): SchedulerSaved {

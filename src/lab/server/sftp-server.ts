@@ -10,7 +10,7 @@
 import { posix } from 'node:path';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import ssh2 from 'ssh2';
-import type { LabFs, LabStat } from './types.js';
+import type { LabFs, LabStat } from '../types.js';
 
 const { OPEN_MODE, STATUS_CODE } = ssh2.utils.sftp;
 

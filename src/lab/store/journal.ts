@@ -7,8 +7,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { redact } from '../plan/derive.js';
-import { appendNoFollow } from '../util/append-file.js';
+import { redact } from '../../plan/derive.js';
+import { appendNoFollow } from '../../util/append-file.js';
 
 /** One journal line. */
 export type JournalEntry =

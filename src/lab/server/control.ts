@@ -15,10 +15,10 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectConfig } from 'ssh2';
 import ssh2 from 'ssh2';
-import { AnvilError } from '../errors.js';
-import type { LabEndpoint } from './persist.js';
-import { fingerprint } from '../remote/host-keys.js';
-import type { LabExecResult, LabFault, LabWorld } from './types.js';
+import { AnvilError } from '../../errors.js';
+import type { LabEndpoint } from '../store/persist.js';
+import { fingerprint } from '../../remote/host-keys.js';
+import type { LabExecResult, LabFault, LabWorld } from '../types.js';
 
 const { Client } = ssh2;
 

@@ -4,11 +4,11 @@
  * tool drives the tutorial's tests). Works on a lab in this process and on one served by another
  * process, through its control endpoint.
  */
-import type { Clock } from '../util/clock.js';
-import { AnvilError } from '../errors.js';
+import type { Clock } from '../../util/clock.js';
+import { AnvilError } from '../../errors.js';
 import { endpointConnectOptions, parseFault, sshExec } from './control.js';
-import type { LabEndpoint } from './persist.js';
-import type { LabWorld } from './types.js';
+import type { LabEndpoint } from '../store/persist.js';
+import type { LabWorld } from '../types.js';
 
 /** What the installer may do to a lab. */
 export interface LabController {

@@ -6,9 +6,8 @@
  * runs and can fence its peer.
  */
 import { createHash } from 'node:crypto';
-import type { Bmc, Pdu, World } from '../world.js';
+import type { Bmc, Pdu, World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
-import { onTimer } from '../scheduler.js';
 
 /** Lab time an acpid-driven graceful shutdown takes (the tutorial's "four seconds", 1195). */
 export const ACPI_SHUTDOWN_MS = 4000;
@@ -96,15 +95,16 @@ export function chassisOff(w: World, n: LabNode, thenOn: boolean): void {
   if (thenOn) powerOn(w, n);
 }
 
-/** What an orderly shutdown does before the power goes (the K scripts: cman leaves the cluster). */
-export const shutdownHooks: ((w: World, n: LabNode) => void)[] = [];
-
-onTimer('cluster.acpi-off', (world, data) => {
-  const w = world as World;
+/**
+ * The end of an acpid-driven shutdown (timer `cluster.acpi-off`): the node's K scripts run (each
+ * subsystem's `nodeShutdown`: cman leaves the cluster), then the power goes, and comes back when the
+ * agent asked for a reboot.
+ */
+export function acpiOff(w: World, data: unknown): void {
   const d = data as { node: string; boot: number; thenOn: boolean };
   const n = w.nodes[d.node];
   if (!n || n.power === 'off' || n.bootTime !== d.boot) return;
-  if (n.running) for (const hook of shutdownHooks) hook(w, n);
+  if (n.running) w.nodeShutdown(n);
   n.powerOff();
   if (d.thenOn) powerOn(w, n);
-});
+}

@@ -33,12 +33,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
-import { AnvilError } from '../errors.js';
-import type { LabWorld } from './types.js';
-import { generateEd25519 } from '../remote/ed25519.js';
-import { fingerprint } from '../remote/host-keys.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { blobContent } from './fs/memfs.js';
+import { AnvilError } from '../../errors.js';
+import type { LabWorld } from '../types.js';
+import { generateEd25519 } from '../../remote/ed25519.js';
+import { fingerprint } from '../../remote/host-keys.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { blobContent } from '../fs/memfs.js';
 
 // NOTE: ssh2 is CommonJS whose exports Node cannot name statically; take them off the default export.
 const { utils } = ssh2;

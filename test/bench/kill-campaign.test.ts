@@ -37,11 +37,12 @@ describe('kill campaign over steps 9-20: the targeted seeds', () => {
       expectRules(r, t.killAt.length);
     });
 
-  it('the targeted seeds hit every driven test of steps 9-20 (fence, network, acceptance)', () => {
+  it('the targeted seeds hit every driven test of steps 9-20 (fence, network, storage stop/start, acceptance)', () => {
     expect([...new Set(results.flatMap((r) => r.kills.map((k) => k.step)))].sort()).toEqual([
       'acceptance',
       'fence-tests',
       'net-tests',
+      'storage-services',
     ]);
   });
 });

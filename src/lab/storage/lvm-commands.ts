@@ -310,13 +310,22 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
   return (ctx) => {
     const a = ctx.argv.slice(1);
     let fields: string[] | undefined;
+    let plus: string[] = [];
     let headings = true;
     let units: string | undefined;
     let nosuffix = false;
     const names: string[] = [];
     for (let i = 0; i < a.length; i++) {
-      if (a[i] === '-o' || a[i] === '--options') fields = (a[++i] ?? '').split(',');
-      else if (a[i].startsWith('-o') && a[i].length > 2) fields = a[i].slice(2).split(',');
+      const opt =
+        a[i] === '-o' || a[i] === '--options'
+          ? (a[++i] ?? '')
+          : a[i].startsWith('-o') && a[i].length > 2
+            ? a[i].slice(2)
+            : undefined;
+      // NOTE: lvm2 2.02.98 tools/reporter.c _report(): options starting with '+' are added to the
+      // command's default columns.
+      if (opt?.startsWith('+')) plus = opt.slice(1).split(',');
+      else if (opt !== undefined) fields = opt.split(',');
       else if (a[i] === '--noheadings') headings = false;
       else if (a[i] === '--units') units = a[++i] ?? '';
       else if (a[i] === '--nosuffix') nosuffix = true;
@@ -428,7 +437,12 @@ function report(kind: 'pv' | 'vg' | 'lv'): CommandFn {
       lv_size: 'LSize',
       lv_path: 'Path',
       vg_clustered: 'Clustered',
+      // NOTE: lvm2 2.02.98 lib/report/columns.h; the tutorial's nodes set no tags, so they are empty.
+      pv_tags: 'PV Tags',
+      vg_tags: 'VG Tags',
+      lv_tags: 'LV Tags',
     };
+    fields = [...fields, ...plus];
     const unknown = fields.find((f) => !(f in head));
     if (unknown) {
       ctx.err(`  Unrecognised field: ${unknown}\n`);

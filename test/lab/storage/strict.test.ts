@@ -62,6 +62,17 @@ describe('strict storage: LVM "in use" (lvm2 2.02.98)', () => {
     expect(await ok(n1, 'vgdisplay an01-vg0')).toContain('  Open LV               1\n');
   });
 
+  it('lvs/vgs -o +FIELD add to the default columns (lvm2 2.02.98 tools/reporter.c _report()); the tags columns exist, empty (review L7)', async () => {
+    const { n1, ok } = await storageUp();
+    const lvs = (await ok(n1, 'lvs -o +lv_tags')).split('\n');
+    expect(lvs[0]).toMatch(/^ {2}LV +VG +Attr +LSize +LV Tags$/);
+    expect(lvs.find((l) => l.includes(' shared '))).toMatch(/^ {2}shared +shared-vg0 +-wi-a---- +\S+ +$/);
+    expect((await ok(n1, 'vgs -o+vg_tags')).split('\n')[0]).toMatch(
+      /^ {2}VG +#PV #LV #SN Attr +VSize +VFree +VG Tags$/,
+    );
+    expect(await run(n1, 'lvs -o +lv_nonsense')).toMatchObject({ code: 3, err: '  Unrecognised field: lv_nonsense\n' });
+  });
+
   it('DRBD refuses secondary/down while an active LV holds the device: 8.3.12 is_valid_state() SS_DEVICE_IN_USE "(-12) Device is held open by someone", exit 11; the drbd init script does not unload the module', async () => {
     const { n1 } = await storageUp();
     const r = await run(n1, 'drbdadm down r1');

@@ -153,8 +153,8 @@ if (rngReason) console.warn(`SKIP cluster.conf RelaxNG validation: ${rngReason}`
 if (semReason) console.warn(`SKIP cluster.conf semantic validation: ${semReason}`);
 
 describe('cluster.conf against the real validators', () => {
-  const cases: [string, Plan, (typeof CONF_STAGES)[number]][] = [];
-  for (const [name, p] of [['tutorial', tutorial], ['other', other]] as const) for (const s of CONF_STAGES) cases.push([name, p, s]);
+  const cases: [string, (typeof CONF_STAGES)[number], Plan][] = [];
+  for (const [name, p] of [['tutorial', tutorial], ['other', other]] as const) for (const s of CONF_STAGES) cases.push([name, s, p]);
 
   const withFile = (xml: string, fn: (f: string) => void) => {
     const dir = mkdtempSync(join(tmpdir(), 'cluster-conf-'));
@@ -167,7 +167,7 @@ describe('cluster.conf against the real validators', () => {
     }
   };
 
-  it.skipIf(!!rngReason).each(cases)('%s %s validates against cluster.rng', (_n, p, stage) => {
+  it.skipIf(!!rngReason).each(cases)('%s %s validates against cluster.rng', (_n, stage, p) => {
     withFile(renderClusterConf(p, stage), (f) => {
       const r = spawnSync('xmllint', ['--noout', '--relaxng', RNG, f], { encoding: 'utf8' });
       expect(r.stderr + r.stdout).toContain('validates');
@@ -175,7 +175,7 @@ describe('cluster.conf against the real validators', () => {
     });
   });
 
-  it.skipIf(!!semReason).each(cases)('%s %s passes the semantic checks', (_n, p, stage) => {
+  it.skipIf(!!semReason).each(cases)('%s %s passes the semantic checks', (_n, stage, p) => {
     withFile(renderClusterConf(p, stage), (f) => {
       const r = spawnSync('python3', [SEM, f], { encoding: 'utf8' });
       expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -601,7 +601,8 @@ export async function driveColdStopStart(ctx: DriveContext): Promise<Evidence> {
   }
   details.stopped = `${p.vms.length} VMs disabled, rgmanager and cman stopped, both nodes powered off`;
   // NOTE: both nodes on within post_join_delay, from the operator's machine (the nodes are off).
-  await Promise.all(p.nodes.map((n) => ctx.hands.powerOn(n.name, powerOnAgents(n))));
+  const together = { nodes: p.nodes.map((n) => n.name), postJoinDelay: p.cluster.postJoinDelay };
+  await Promise.all(p.nodes.map((n) => ctx.hands.powerOn(n.name, powerOnAgents(n), together)));
   for (const h of nodes)
     if (!(await waitForNodeBack(h, ACCEPT_TIMING.backMs)))
       throw new VerifyFailed(task, h.plan.name, `${h.plan.name} boots`, 'no answer after power-on');

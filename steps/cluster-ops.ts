@@ -181,7 +181,8 @@ export async function ensureNodesUp(ctx: DriveContext, task: string): Promise<st
   const offNames = off.map((x) => x.n.name).join(' and ');
   did.push(`powered ${offNames} on`);
   ctx.log(`${offNames} still down: powering ${off.length > 1 ? 'them' : 'it'} on through the fence devices`);
-  await Promise.all(off.map((x) => ctx.hands.powerOn(x.n.name, powerOnAgents(x.n))));
+  const together = { nodes: off.map((x) => x.n.name), postJoinDelay: ctx.plan.cluster.postJoinDelay };
+  await Promise.all(off.map((x) => ctx.hands.powerOn(x.n.name, powerOnAgents(x.n), together)));
   const up = await Promise.all(off.map((x) => waitForNodeBack(x.h, COMEBACK_TIMING.poweredOnMs)));
   const still = off.filter((_, i) => !up[i]);
   if (still.length)

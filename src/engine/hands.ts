@@ -25,9 +25,20 @@ export interface OperatorHands {
    * Power a node on from outside it (both nodes are off during a cold start): the first fence
    * method's agents with `action=on`, run on the operator's machine, else the power button.
    */
-  powerOn(node: string, agents: PowerOnAgent[]): Promise<void>;
+  powerOn(node: string, agents: PowerOnAgent[], together?: PowerOnTogether): Promise<void>;
   /** Put a file the operator brings (an install ISO, a driver floppy image) at `path` on a node. */
   supplyFile(node: string, path: string): Promise<void>;
+}
+
+/**
+ * Nodes powered on at the same time (a cold start): they must boot within post_join_delay of each
+ * other, or the slower one is fenced at boot (tutorial 5312). A person is asked once, for all of them.
+ */
+export interface PowerOnTogether {
+  /** Every node powered on now, this one included. */
+  nodes: string[];
+  /** post_join_delay, in seconds. */
+  postJoinDelay: number;
 }
 
 /** A fence agent call that powers a node on: the agent and its `name=value` stdin (secrets inside). */
@@ -67,6 +78,8 @@ async function runLocalAgent(a: PowerOnAgent): Promise<{ code: number | null; ou
 
 /** Hands that ask the operator; a refusal stops the test (it is then recorded as not run). */
 export function operatorHands(prompt: Prompter): OperatorHands {
+  /** Nodes asked for in another node's "power on together" question: that question's answer. */
+  const askedTogether = new Map<string, Promise<void>>();
   const ask = async (what: string) => {
     const ok = await prompt.confirm(`${what}\nDone?`, false);
     if (!ok)
@@ -89,7 +102,7 @@ export function operatorHands(prompt: Prompter): OperatorHands {
       ask(
         `Copy ${path.split('/').pop()} to ${path} on ${node} (e.g. \`rsync -av ${path.split('/').pop()} root@${node}:${path.slice(0, path.lastIndexOf('/') + 1)}\`).`,
       ),
-    async powerOn(node, agents) {
+    async powerOn(node, agents, together) {
       // NOTE: the tutorial runs `fence_ipmilan ... -o on` from a workstation on the BCN (5313): this
       // machine, when it has the agents; otherwise the operator presses the button.
       const tried: string[] = [];
@@ -102,9 +115,20 @@ export function operatorHands(prompt: Prompter): OperatorHands {
         if (r.code === 0) return;
         tried.push(`${a.shown}: ${r.out.trim() || `exit ${r.code}`}`);
       }
-      await ask(
-        `Power on ${node} (${tried.length ? `${tried.join('; ')}; ` : ''}press its power button, or run ${agents.map((a) => `\`${a.shown}\``).join(' / ') || 'its BMC power-on'} from a machine on the BCN).`,
+      // NOTE: nodes powered on together are asked for in one question, the first one's: the others
+      // wait for its answer instead of asking again.
+      const asked = askedTogether.get(node);
+      if (asked) return asked;
+      const others = (together?.nodes ?? []).filter((n) => n !== node);
+      const question = ask(
+        `Power on ${node}${others.length ? ` and ${others.join(' and ')} together` : ''} (${tried.length ? `${tried.join('; ')}; ` : ''}press ${others.length ? 'their power buttons' : 'its power button'}, or run ${agents.map((a) => `\`${a.shown}\``).join(' / ') || 'its BMC power-on'}${others.length ? ' and the same for the other node' : ''} from a machine on the BCN).${others.length ? `\nPower them on within ${together!.postJoinDelay} seconds of each other (post_join_delay): the slower node is fenced otherwise.` : ''}`,
       );
+      for (const n of others) askedTogether.set(n, question);
+      try {
+        await question;
+      } finally {
+        for (const n of others) if (askedTogether.get(n) === question) askedTogether.delete(n);
+      }
     },
   };
 }

@@ -73,6 +73,18 @@ function deactivateOn(n: LabNode, vg: string, lv: string): { lines: string[]; la
 }
 
 /**
+ * Take LVM's lock, then the LVs `names` name (what is not found is said and makes the exit 5, the
+ * others are still acted on, as lvm2's process_each_lv() goes on); undefined when the lock failed.
+ */
+export function lockedLvs(ctx: CmdCtx, names: string[]): { lvs: { vg: Vg; lv: string }[]; code: number } | undefined {
+  const l = lockOr(ctx);
+  if (!l.ok) return undefined;
+  const pick = pickLvs(ctx, visibleVgs(ctx, l.local), names);
+  if (pick.err) ctx.err(pick.err);
+  return { lvs: pick.lvs, code: pick.err ? 5 : 0 };
+}
+
+/**
  * deactivate_lv() of `vg/lv`: on this node only (a local VG or `local`), else through clvmd on every
  * node that has the VG (each failing node reported as "Error locking on node ..."). Returns false on
  * failure after printing what LVM prints.
@@ -116,15 +128,9 @@ export const lvchange: CommandFn = (ctx) => {
     ctx.err('  Please give logical volume path(s)\n');
     return 3;
   }
-  const l = lockOr(ctx);
-  if (!l.ok) return 5;
-  const pick = pickLvs(ctx, visibleVgs(ctx, l.local), names);
-  let code = 0;
-  if (pick.err) {
-    ctx.err(pick.err);
-    code = 5;
-    if (!pick.lvs.length) return code;
-  }
+  const pick = lockedLvs(ctx, names);
+  if (!pick) return 5;
+  let code = pick.code;
   const local = act.startsWith('l');
   for (const { vg, lv } of pick.lvs) {
     if (act.endsWith('y')) {

@@ -15,9 +15,8 @@
  */
 import type { CommandFn } from '../node/command.js';
 import { st } from './state.js';
-import { lockOr, writePv, deactivate } from './lvm.js';
-import { visibleVgs } from './lvm-commands.js';
-import { deactivateLv, pickLvs } from './lvchange.js';
+import { writePv, deactivate } from './lvm.js';
+import { deactivateLv, lockedLvs } from './lvchange.js';
 
 export const lvremove: CommandFn = (ctx) => {
   const a = ctx.argv.slice(1);
@@ -34,14 +33,9 @@ export const lvremove: CommandFn = (ctx) => {
     ctx.err('  Please enter one or more logical volume paths\n');
     return 3;
   }
-  const l = lockOr(ctx);
-  if (!l.ok) return 5;
-  const pick = pickLvs(ctx, visibleVgs(ctx, l.local), names);
-  let code = 0;
-  if (pick.err) {
-    ctx.err(pick.err);
-    code = 5;
-  }
+  const pick = lockedLvs(ctx, names);
+  if (!pick) return 5;
+  let code = pick.code;
   const node = ctx.node;
   const answers = ctx.input ?? { data: ctx.stdin };
   for (const { vg, lv } of pick.lvs) {

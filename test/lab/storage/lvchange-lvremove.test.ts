@@ -5,31 +5,8 @@
  * back by clvmd as "Error locking on node %s: %s" (cluster_locking.c) in a clustered VG.
  */
 import { describe, expect, it } from 'vitest';
-import { initialised, run } from './setup.js';
-import { virtModel, parseDomainXml } from '../../../src/lab/virt/index.js';
+import { run, startGuest, storageUp } from './setup.js';
 import { destructiveLog } from '../../../src/lab/storage/index.js';
-import type { World } from '../../../src/lab/world.js';
-
-async function storageUp() {
-  const x = await initialised('examples/tutorial.anvil.yaml', { freeStart: '47.5GB' });
-  const { n1, n2, ok } = x;
-  await Promise.all([ok(n1, '/etc/init.d/drbd start'), ok(n2, '/etc/init.d/drbd start')]);
-  for (const n of [n1, n2]) await ok(n, '/etc/init.d/clvmd start');
-  await ok(n1, 'pvcreate /dev/drbd0 /dev/drbd1');
-  await ok(n1, 'vgcreate -c y shared-vg0 /dev/drbd0');
-  await ok(n1, 'vgcreate -c y an01-vg0 /dev/drbd1');
-  await ok(n1, 'lvcreate -L 10G -n shared shared-vg0');
-  await ok(n1, 'lvcreate -L 50G -n vm0001-1 an01-vg0');
-  await ok(n1, 'lvcreate -L 50G -n vm0002-1 an01-vg0');
-  const r = await run(n1, 'mkfs.gfs2 -p lock_dlm -j 2 -t an-cluster-A:shared /dev/shared-vg0/shared', 'y\n');
-  if (r.code) throw new Error(r.out + r.err);
-  return x;
-}
-
-function startGuest(w: World, node: string, name: string, dev: string): void {
-  const xml = `<domain type='kvm'><name>${name}</name><uuid>1b2c3d4e-0000-4000-8000-${name.replace(/\D/g, '').padStart(12, '0')}</uuid><memory unit='KiB'>1048576</memory><currentMemory unit='KiB'>1048576</currentMemory><vcpu>1</vcpu><os><type arch='x86_64' machine='rhel6.4.0'>hvm</type><boot dev='hd'/></os><devices><emulator>/usr/libexec/qemu-kvm</emulator><disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='${dev}'/><target dev='vda' bus='virtio'/></disk></devices></domain>`;
-  virtModel(w)!.createDomain(node, parseDomainXml(xml, name));
-}
 
 describe('lvchange -a (lvm2 2.02.98)', () => {
   it('-an of an idle LV in a clustered VG deactivates it on both nodes, prints nothing; -ay brings it back on both', async () => {

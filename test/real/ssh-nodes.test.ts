@@ -6,72 +6,24 @@
  * step's verify with real `getent` on each node. The ssh-keys step (node-to-node logins, ~30 s) is in
  * ssh-keys.real.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeSession, type NodeSessionOptions } from '../../src/remote/node-session.js';
+import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/remote/host-keys.js';
 import { HostKeyMismatch, VerifyFailed } from '../../src/errors.js';
-import { createNodeHandle } from '../../src/engine/node-handle.js';
-import type { NodeHandle, TaskContext } from '../../src/engine/types.js';
 import { hostNames, hosts } from '../../steps/hosts.js';
-import { cleanup, netnsUnavailable } from './helpers/netns.js';
-import { startSshdRig, type SshdHost, type SshdRig } from './helpers/sshd-nodes.js';
+import { netnsUnavailable } from './helpers/netns.js';
+import { useSshdRig } from './helpers/sshd-fixture.js';
 
 const skip = netnsUnavailable(['/usr/sbin/sshd', 'ssh', 'ssh-keygen', 'unshare', 'getent']);
 if (skip) console.log(`[skip] real sshd nodes in network namespaces: ${skip} (apt-get install openssh-server)`);
 
 describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
-  let rig: SshdRig;
-  const sessions: NodeSession[] = [];
-  const state = mkdtempSync(join(tmpdir(), 'anvr-state-'));
-
-  const session = (h: SshdHost, o: Partial<NodeSessionOptions> = {}): NodeSession => {
-    const s = new NodeSession({
-      name: h.name,
-      host: '127.0.0.1',
-      port: h.port,
-      privateKeyPath: rig.clientKey,
-      agent: false,
-      hostKeys: { pinned: fingerprint(h.hostKeyBlobs()[1]) },
-      backoff: { initialMs: 50, maxMs: 500 },
-      ...o,
-    });
-    sessions.push(s);
-    return s;
-  };
-  const handle = (i: number): NodeHandle =>
-    createNodeHandle({ plan: rig.nodes[i].plan, transport: session(rig.nodes[i]), secrets: [] });
-  const ctxOf = (node: NodeHandle, peer: NodeHandle, logs: string[] = []): TaskContext => {
-    const store = new Map<string, unknown>();
-    return {
-      plan: rig.plan,
-      node,
-      peer,
-      prompt: {
-        confirm: () => Promise.reject(new Error('no prompt expected')),
-        input: () => Promise.reject(new Error('no prompt expected')),
-        select: () => Promise.reject(new Error('no prompt expected')),
-      },
-      log: (m) => logs.push(m),
-      capture: (k, v) => void store.set(k, v),
-      captured: <T>(k: string) => store.get(k) as T | undefined,
-    };
-  };
-
-  beforeAll(async () => {
-    rig = await startSshdRig();
-  });
-  afterAll(async () => {
-    for (const s of sessions) await s.close().catch(() => undefined);
-    await rig?.close().catch(() => undefined);
-    await cleanup();
-    rmSync(state, { recursive: true, force: true });
-  });
+  const sshd = useSshdRig();
+  const { state, session, handle, ctxOf } = sshd;
 
   it('first contact shows the real host key’s fingerprint; known_hosts then trusts it without asking', async () => {
-    const n1 = rig.nodes[0];
+    const n1 = sshd.rig.nodes[0];
     const known = join(state, 'known_hosts');
     const asked: string[] = [];
     const s = session(n1, {
@@ -86,7 +38,7 @@ describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
   });
 
   it('a restarted sshd keeps open sessions; after every sshd process died the session reconnects', async () => {
-    const n2 = rig.nodes[1];
+    const n2 = sshd.rig.nodes[1];
     const log: string[] = [];
     const s = session(n2, { log: (m) => log.push(m) });
     const pid1 = (await s.exec('echo $PPID')).stdout.trim();
@@ -106,7 +58,7 @@ describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
   });
 
   it('a host key changed behind a known_hosts entry is refused (HostKeyMismatch)', async () => {
-    const n2 = rig.nodes[1];
+    const n2 = sshd.rig.nodes[1];
     const known = join(state, 'known_hosts.n2');
     const first = session(n2, { hostKeys: { knownHostsFile: known, confirm: () => Promise.resolve(true) } });
     await first.exec('true');
@@ -118,8 +70,10 @@ describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
   });
 
   it('ProxyJump: through the bastion namespace to each node by its BCN name', async () => {
-    const bastion = session(rig.bastion, { hostKeys: { pinned: fingerprint(rig.bastion.hostKeyBlobs()[1]) } });
-    for (const n of rig.nodes) {
+    const bastion = session(sshd.rig.bastion, {
+      hostKeys: { pinned: fingerprint(sshd.rig.bastion.hostKeyBlobs()[1]) },
+    });
+    for (const n of sshd.rig.nodes) {
       const known = join(state, `known_hosts.jump.${n.name}`);
       const s = session(n, {
         host: `${n.plan.name}.bcn`,
@@ -131,8 +85,8 @@ describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
       const [name, client] = r.stdout.trim().split('\n');
       expect(name).toBe(n.plan.fqdn);
       // NOTE: the node sees the bastion as its client, not the operator: the hop is real.
-      expect(client.split(' ')[0]).toBe(rig.bastion.addr);
-      expect(client.split(' ')[0]).not.toBe(rig.operatorAddr);
+      expect(client.split(' ')[0]).toBe(sshd.rig.bastion.addr);
+      expect(client.split(' ')[0]).not.toBe(sshd.rig.operatorAddr);
       expect(readFileSync(known, 'utf8')).toMatch(new RegExp(`^${n.plan.name}\\.bcn `, 'm'));
     }
   });
@@ -145,9 +99,9 @@ describe.skipIf(skip)('real sshd nodes in network namespaces', () => {
       [h2, h1],
     ]) {
       const ev = await task.verify!(ctxOf(node, peer));
-      expect(ev.summary).toBe(`${hostNames(rig.plan).length} names resolve as planned`);
+      expect(ev.summary).toBe(`${hostNames(sshd.rig.plan).length} names resolve as planned`);
     }
-    const file = join(rig.nodes[0].dir, 'hosts');
+    const file = join(sshd.rig.nodes[0].dir, 'hosts');
     const good = readFileSync(file, 'utf8');
     try {
       // NOTE: written in place: the node's /etc/hosts is a bind mount of this file.

@@ -22,22 +22,28 @@ async function captured<T>(fn: () => Promise<T>): Promise<{ value: T; text: stri
   }
 }
 
+/** The synthetic install done on a fake pair: its world, the command deps and the state folder. */
+async function installed() {
+  const w = makeWorld();
+  const f: TransportFactory = async () => ({ transports: w.transports, close: async () => {} });
+  const deps = {
+    transportFactory: f,
+    steps: syntheticSteps(),
+    env: { ...SECRETS },
+    renderer: 'silent' as const,
+    signals: false,
+  };
+  const dir = tempDir();
+  dirs.push(dir);
+  await captured(() =>
+    install({ answers: 'test/fixtures/other.anvil.yaml', state: dir, yes: true, acceptGates: true }, deps),
+  );
+  return { w, deps, dir };
+}
+
 describe('check --limit NODE', () => {
   it("checks that node's records only: its drift found, the other node's neither reported nor read", async () => {
-    const w = makeWorld();
-    const f: TransportFactory = async () => ({ transports: w.transports, close: async () => {} });
-    const deps = {
-      transportFactory: f,
-      steps: syntheticSteps(),
-      env: { ...SECRETS },
-      renderer: 'silent' as const,
-      signals: false,
-    };
-    const dir = tempDir();
-    dirs.push(dir);
-    await captured(() =>
-      install({ answers: 'test/fixtures/other.anvil.yaml', state: dir, yes: true, acceptGates: true }, deps),
-    );
+    const { w, deps, dir } = await installed();
     // node 2's cluster stopped: a drift there only
     w.nodes['kvm-b'].vars.started = false;
     const readsBefore = w.nodes['kvm-b'].count(/./);
@@ -59,20 +65,7 @@ describe('check --limit NODE', () => {
   });
 
   it('refuses a node the answers do not name, and --limit with --force', async () => {
-    const w = makeWorld();
-    const f: TransportFactory = async () => ({ transports: w.transports, close: async () => {} });
-    const deps = {
-      transportFactory: f,
-      steps: syntheticSteps(),
-      env: { ...SECRETS },
-      renderer: 'silent' as const,
-      signals: false,
-    };
-    const dir = tempDir();
-    dirs.push(dir);
-    await captured(() =>
-      install({ answers: 'test/fixtures/other.anvil.yaml', state: dir, yes: true, acceptGates: true }, deps),
-    );
+    const { deps, dir } = await installed();
     const e = await check({ state: dir, limit: 'kvm-c' }, deps).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UsageError);
     expect((e as UsageError).message).toBe('--limit kvm-c: no such node');

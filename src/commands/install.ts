@@ -338,7 +338,10 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
   const handle = running
     ? null
     : await lab.startLab({ stateDir: labDir, answers: r.answers, answersFile: r.answersFile });
+  // NOTE: the kept control connection of a served lab must not outlive a failed start either.
+  let closeControl = () => {};
   const stop = async () => {
+    closeControl();
     if (handle) await handle.stop();
   };
   try {
@@ -368,6 +371,7 @@ async function labTransports(r: TransportRequest): Promise<TransportSet> {
     };
     const { NodeSession } = await import('../remote/node-session.js');
     const ctl = remoteController(served.control, where.clientKeyPath);
+    closeControl = () => ctl.close();
     const sessions = r.answers.nodes.map((n) => {
       const ep = where.nodes[n.name];
       if (!ep)

@@ -90,6 +90,8 @@ export function sshExec(
     c.on('error', (e) => done(e));
     c.on('close', () => done(new Error('connection closed before the command finished')));
     c.on('ready', () => {
+      // NOTE: as in ControlLink: no ~40 ms Nagle/delayed-ACK stall on the small request packets.
+      c.setNoDelay(true);
       c.exec(cmd, (err, stream) => {
         if (err) return done(err);
         const out: Buffer[] = [];

@@ -6,7 +6,8 @@
  */
 import type { Clock } from '../../util/clock.js';
 import { AnvilError } from '../../errors.js';
-import { endpointConnectOptions, parseFault, sshExec } from './control.js';
+import { endpointConnectOptions, parseFault, type SshExecResult } from './control.js';
+import { ControlLink } from './control-link.js';
 import type { LabEndpoint } from '../store/persist.js';
 import type { LabWorld } from '../types.js';
 
@@ -22,6 +23,8 @@ export interface LabController {
    * end every deadline taken before it (a resumed reboot wait "not back within 1200 s" at once).
    */
   sync(): Promise<void>;
+  /** Let go of what the controller holds (the kept control connection of a served lab). */
+  close(): void;
 }
 
 // NOTE: a turn of the event loop per lab sleep lets SSH traffic and background jobs of the lab move,
@@ -43,6 +46,7 @@ export function inProcessController(world: LabWorld): LabController {
       world.fault(parseFault(words, Object.keys(world.nodes)));
     },
     async sync() {},
+    close() {},
   };
 }
 
@@ -50,10 +54,11 @@ export function inProcessController(world: LabWorld): LabController {
 export function remoteController(control: LabEndpoint, clientKeyPath: string): LabController {
   const opts = { ...endpointConnectOptions(control, clientKeyPath), readyTimeout: 10_000 };
   let offset = 0;
+  const link = new ControlLink(opts);
   const run = async (cmd: string): Promise<string> => {
-    let r: Awaited<ReturnType<typeof sshExec>>;
+    let r: SshExecResult;
     try {
-      r = await sshExec(opts, cmd);
+      r = await link.exec(cmd);
     } catch (e) {
       // NOTE: a plain network error here would reach the operator as an internal error (exit 70).
       throw new AnvilError(
@@ -82,6 +87,9 @@ export function remoteController(control: LabEndpoint, clientKeyPath: string): L
     },
     async sync() {
       note(await run('now'));
+    },
+    close() {
+      link.close();
     },
   };
 }

@@ -5,7 +5,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { CmdCtx, CommandFn } from '../node/command.js';
 import {
-  generateRsa,
+  generateRsaAsync,
   publicLine,
   parsePublicLine,
   md5Fingerprint,
@@ -17,7 +17,7 @@ import { dirname } from '../fs/path.js';
 import { errText } from '../fs/memfs.js';
 import { parseOpts } from './util.js';
 
-function generate(ctx: CmdCtx, o: Record<string, string>, quiet: boolean): number {
+async function generate(ctx: CmdCtx, o: Record<string, string>, quiet: boolean): Promise<number> {
   const fs = ctx.node.fs;
   const type = (o.t ?? 'rsa').toLowerCase();
   if (type !== 'rsa') {
@@ -51,7 +51,7 @@ function generate(ctx: CmdCtx, o: Record<string, string>, quiet: boolean): numbe
     ctx.out(`Saving key "${file}" failed: No such file or directory\n`);
     return 1;
   }
-  const key = generateRsa(bits, 35);
+  const key = await generateRsaAsync(bits, 35);
   let pem = key.privatePem;
   const pass = o.N ?? '';
   if (pass)

@@ -2,8 +2,13 @@
  * POSIX path helpers for the simulated filesystem (always '/'-separated, independent of the host OS).
  */
 
+/** A doubled slash, a `.` or `..` component, or a trailing slash (after something). */
+const ABNORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
 /** Collapse `.`, `..` and repeated slashes of an absolute path. */
 export function normalize(p: string): string {
+  // NOTE: most paths reaching here are normal already; the filesystem normalizes on every lookup.
+  if (p.startsWith('/') && !ABNORMAL.test(p)) return p;
   const out: string[] = [];
   for (const part of p.split('/')) {
     if (part === '' || part === '.') continue;

@@ -15,23 +15,41 @@ import { worldOf } from '../world/world.js';
 export const PE_START_KIB = 1024;
 
 /** The three lvm.conf settings the tutorial changes. */
-export function lvmConf(node: LabNode): {
+export interface LvmConf {
   filter: { accept: boolean; re: RegExp }[];
   lockingType: number;
   fallback: boolean;
-} {
+}
+
+// NOTE: every scan asks for the filter once per device, and EL6's lvm.conf is some 800 lines: parsing
+// it each time was the lab's largest CPU cost in a whole install (issue 18). The parse is kept per
+// node with the text it came from and redone whenever that text differs.
+const parsed = new WeakMap<LabNode, { text: string; conf: LvmConf }>();
+
+/** The three lvm.conf settings the tutorial changes, as the file on `node` says now. */
+export function lvmConf(node: LabNode): LvmConf {
   let text = '';
   try {
     text = node.fs.readText('/etc/lvm/lvm.conf');
   } catch {
     /* defaults */
   }
-  const get = (key: string) =>
-    text
-      .split('\n')
-      .find((l) => new RegExp(`^\\s*${key}\\s*=`).test(l))
+  const hit = parsed.get(node);
+  if (hit && hit.text === text) return hit.conf;
+  const conf = parseLvmConf(text);
+  parsed.set(node, { text, conf });
+  return conf;
+}
+
+function parseLvmConf(text: string): LvmConf {
+  const lines = text.split('\n');
+  const get = (key: string) => {
+    const re = new RegExp(`^\\s*${key}\\s*=`);
+    return lines
+      .find((l) => re.test(l))
       ?.replace(/^\s*\w+\s*=\s*/, '')
       .trim();
+  };
   const filter: { accept: boolean; re: RegExp }[] = [];
   const f = get('filter');
   if (f) {

@@ -3,7 +3,7 @@
  * with its state folder (see store/persist.ts for the layout). Used by `install --lab`, `lab serve` and
  * the tests.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,10 +29,12 @@ import {
   saveWorld,
   writeLabInfo,
   WorldSaver,
+  worldPath,
   type LabEndpoint,
   type LabInfo,
 } from './store/persist.js';
 import { LabSshServer } from './server/server.js';
+import { startKeysAhead, withKeysAhead } from './node/keys.js';
 import { NodeSession, type NodeSessionOptions } from '../remote/node-session.js';
 import type { Transport } from '../remote/types.js';
 import type { LabWorld } from './types.js';
@@ -259,6 +261,9 @@ async function startLocked(
   unlock: () => void,
 ): Promise<LabHandle> {
   const onError = opts.onError ?? (() => {});
+  // NOTE: a fresh world seeds a 2048-bit host key per node (seed/centos64.ts): made meanwhile, in parallel.
+  const ahead =
+    opts.answers && !existsSync(worldPath(stateDir)) ? startKeysAhead(opts.answers.nodes.length) : undefined;
   const running = ephemeral ? null : await findRunningLab(stateDir);
   if (running) {
     throw new AnvilError(
@@ -273,11 +278,13 @@ async function startLocked(
   if (saved === undefined && !opts.answers) {
     throw new AnvilError(`no saved lab world in ${stateDir} and no answers to build one from`, 'pass --answers FILE');
   }
-  const world = createWorld({
-    ...(opts.answers ? { answers: opts.answers } : {}),
-    ...(saved !== undefined ? { saved } : {}),
-    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-  });
+  const world = await withKeysAhead(ahead, () =>
+    createWorld({
+      ...(opts.answers ? { answers: opts.answers } : {}),
+      ...(saved !== undefined ? { saved } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    }),
+  );
   const names = Object.keys(world.nodes);
 
   const client = loadOrCreateKeyPair(clientKeyPath(stateDir), 'anvil-lab-client');

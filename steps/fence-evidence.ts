@@ -8,7 +8,7 @@ import type { NodeHandle, TaskContext } from '../src/engine/types.js';
 import type { PlanNode } from '../src/plan/derive.js';
 import { fenceTestList, type FenceTest } from './fence-test-list.js';
 import { fenceProblems, fenceSeen, type FenceSeen } from './fence-drive.js';
-import { MESSAGES, syslogSeconds } from './syslog.js';
+import { MESSAGES, syslogGrep, syslogSeconds } from './syslog.js';
 
 /**
  * The line the kernel's ring buffer puts first in syslog at each boot (rsyslog's imklog copies
@@ -28,15 +28,6 @@ export function bootTimes(lines: string[]): number[] {
     const t = l.includes(BOOT_BANNER) ? syslogSeconds(l) : undefined;
     return t === undefined ? [] : [t];
   });
-}
-
-/**
- * Syslog lines holding `word`, rotated files first (logrotate's `messages-YYYYMMDD`, oldest first; EL6
- * does not compress them): a `check` weeks later still finds the tests.
- */
-async function grepLines(node: NodeHandle, word: string): Promise<string[]> {
-  const r = await node.exec(`cat ${MESSAGES}-* ${MESSAGES} 2>/dev/null | grep -F '${word}'`);
-  return r.code === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '') : [];
 }
 
 /** When the node's running kernel booted, in syslog seconds (its `date` minus /proc/uptime). */
@@ -81,7 +72,7 @@ async function victimProblems(ctx: TaskContext, victim: PlanNode): Promise<{ pro
   if (!tests.length) return { problems: [], seen: [] };
   const byName = (name: string) => (ctx.node.plan.name === name ? ctx.node : ctx.peer);
   const survivor = tests[0].survivor;
-  const fenceLines = (await grepLines(byName(survivor.name), 'fenc')).filter((l) => l.includes(victim.fqdn));
+  const fenceLines = (await syslogGrep(byName(survivor.name), 'fenc')).filter((l) => l.includes(victim.fqdn));
   const events = fenceEvents(fenceLines, victim.fqdn);
   const where = `${survivor.name}'s ${MESSAGES}`;
   if (events.length < tests.length)
@@ -91,7 +82,7 @@ async function victimProblems(ctx: TaskContext, victim: PlanNode): Promise<{ pro
       ],
       seen: fenceLines,
     };
-  const boots = bootTimes(await grepLines(byName(victim.name), BOOT_BANNER));
+  const boots = bootTimes(await syslogGrep(byName(victim.name), BOOT_BANNER));
   let first = events.length - tests.length;
   let problems = windowProblems(tests, events, first, boots);
   for (let f = first - 1; problems.length && f >= 0; f--)

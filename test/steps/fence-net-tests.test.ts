@@ -7,6 +7,7 @@ import { bondText, slaveDown } from '../helpers/tutorial-node.js';
 import { fenceTests, fenceTestTable, fenceTestList } from '../../steps/fence-tests.js';
 import { netTests, netTestTables, linkChecklist } from '../../steps/net-tests.js';
 import { CLUSTER_CONF, renderClusterConf } from '../../steps/cluster-conf.js';
+import { bondTestLog, serveMessages } from '../helpers/bond-syslog.js';
 import { NODE02_FENCED, banner, serveSyslog, tutorialFenceLogs } from '../helpers/fence-syslog.js';
 
 const ENV = { ILO_PW: 'Il0-Pa55w0rd', RICCI_PW: 'R1cci-S3cret!' };
@@ -165,12 +166,34 @@ describe('network redundancy tests', () => {
       for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
     for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
     model.version = 7;
+    for (const n of [a, b]) serveMessages(n, bondTestLog(n.plan));
     const t = netTests.tasks[0];
     await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
-      summary: 'all bonds on their primary links; cluster intact',
+      summary: 'every bond test seen in syslog; all bonds on their primary links; cluster intact',
     });
     b.files.set('/proc/net/bonding/bond1', slaveDown(bondText(b.plan, 'bond1'), 'eth1', 'eth4'));
     await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02 bond1: active eth4, down: eth1/);
+  });
+
+  it('verify fails on the end state alone: each test must be in syslog, in order', async () => {
+    const { a, b, model } = fakeCluster(tutorial);
+    for (const n of [a, b])
+      for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
+    for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
+    model.version = 7;
+    const verify = () => netTests.tasks[0].verify!(fakeContext(tutorial, a, b));
+    serveMessages(a, bondTestLog(a.plan));
+    serveMessages(b, []);
+    await expect(verify()).rejects.toThrow(
+      /an-node02 bond0: test "pull eth0" not seen in \/var\/log\/messages \(no "bonding: bond0: link status definitely down for interface eth0, disabling it"\); last lines: \(none\)/,
+    );
+    // the backup pulled only after the updelay: the primary was already back, nothing to resume
+    const late = bondTestLog(b.plan).filter((l) => !/bond1: link status definitely down for interface eth4/.test(l));
+    serveMessages(b, late);
+    await expect(verify()).rejects.toThrow(
+      /an-node02 bond1: test "pull eth1 again, then eth4 inside the updelay" not seen .*no "bonding: bond1: link status definitely down for interface eth4, disabling it" after ".*bond1: making interface eth4 the new active one\."/,
+    );
+    expect(/an-node02 bond[02]/.test(await verify().catch((e: Error) => e.message))).toBe(false);
   });
 });
 

@@ -9,6 +9,7 @@ import type { Plan } from '../src/plan/derive.js';
 import { VerifyFailed } from '../src/errors.js';
 import { parseCmanStatus, cmanProblems } from '../src/verify/cman-status.js';
 import { driveFenceTests } from './fence-drive.js';
+import { fenceTestEvidence } from './fence-evidence.js';
 import { HANG, fenceTestList } from './fence-test-list.js';
 
 // NOTE: the list lives in its own module so that fence-drive.ts can read it without importing the step.
@@ -117,7 +118,13 @@ export const fenceTests: Step = {
         drive: driveFenceTests,
         unsafe: fenceUnsafe,
       },
-      expect: () => ['both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test'],
+      expect: (p) => [
+        ...fenceTestList(p).map(
+          (t, k) =>
+            `test ${k + 1}: ${t.survivor.name}'s /var/log/messages shows "fencing node ${t.victim.fqdn}" then "fence ${t.victim.fqdn} success"${t.method ? ' after an "error from agent" of each earlier method' : ' with no "error from agent"'}, and ${t.victim.name} booted after it`,
+        ),
+        'both nodes are cluster members again (cman_tool status: Nodes: 2) after the last test',
+      ],
       async verify(ctx) {
         const seen: string[] = [];
         for (const n of [ctx.node, ctx.peer]) {
@@ -128,14 +135,20 @@ export const fenceTests: Step = {
               : ['cman not running'];
           if (problems.length) seen.push(`${n.plan.name}: ${problems.join(', ')}`);
         }
+        // NOTE: membership alone passes with no test run at all (review §1 row 1): read each fence back.
+        const ev = await fenceTestEvidence(ctx);
+        seen.push(...ev.problems);
         if (seen.length)
           throw new VerifyFailed(
             'fence-tests.run',
             ctx.node.plan.name,
-            'both nodes back in the cluster (Nodes: 2)',
+            'each node fenced once per method by the method under test, booted after each fence, both back in the cluster (Nodes: 2)',
             seen.join('; '),
           );
-        return { summary: 'both nodes back in the cluster after the fence tests' };
+        return {
+          summary: `${fenceTestList(ctx.plan).length} fences seen in syslog, each victim rebooted; both nodes back in the cluster`,
+          details: { fences: ev.seen.join(' | ') },
+        };
       },
     },
   ],

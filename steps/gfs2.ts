@@ -57,6 +57,23 @@ async function mounted(node: TaskContext['node'], mount: string): Promise<boolea
   });
 }
 
+/**
+ * Problems with the journal count of the mounted GFS2 (`gfs2_tool journals MP`, gfs2-utils 3.0
+ * gfs2/tool/misc.c print_journals(): "N journal(s) found."): one per node that mounts it (`-j`), else
+ * the second node's mount fails for want of a journal. 3.0.12 reads the count only through a mount,
+ * so the check runs once the file system is mounted.
+ */
+async function journalProblem(ctx: TaskContext): Promise<string | undefined> {
+  const g = ctx.plan.gfs2;
+  const r = await ctx.node.exec(`gfs2_tool journals ${q(g.mount)}`);
+  const found = /^(\d+) journal\(s\) found\.$/m.exec(r.stdout)?.[1];
+  if (found === undefined)
+    return `gfs2_tool journals ${g.mount}: ${(r.stdout + r.stderr).trim() || `exit code ${r.code}`}`;
+  return Number(found) === g.journals
+    ? undefined
+    : `${found} journal(s) found, ${g.journals} planned (-j ${g.journals})`;
+}
+
 const dirs = (p: Plan) => p.gfs2.dirs.map((d) => `${p.gfs2.mount}/${d}`);
 
 /** Step "The shared GFS2 partition", ending with all clustered storage stopped. */
@@ -114,6 +131,10 @@ export const gfs2: Step = {
             `GFS2 on ${g.device} with lock table "${g.lockTable}"`,
             table ? `lock table "${table}"` : r.stderr.trim() || 'no GFS2 superblock',
           );
+        // NOTE: on the first build the journals are read by gfs2.mount's verify (the next task): no mount yet.
+        const journals = (await mounted(ctx.node, g.mount)) ? await journalProblem(ctx) : undefined;
+        if (journals)
+          throw new VerifyFailed('gfs2.mkfs', ctx.node.plan.name, `${g.journals} journals on ${g.device}`, journals);
         ctx.capture(GFS2_UUID_KEY, uuid);
         return { summary: `GFS2 ${uuid}, lock table ${table}`, details: { uuid, table } };
       },
@@ -128,7 +149,10 @@ export const gfs2: Step = {
         `mount ${q(p.gfs2.device)} ${q(p.gfs2.mount + '/')}`,
         `df -hP ${q(p.gfs2.mount)}`,
       ],
-      expect: (p) => [`${p.gfs2.mount} is mounted, type gfs2`],
+      expect: (p) => [
+        `${p.gfs2.mount} is mounted, type gfs2`,
+        `gfs2_tool journals ${p.gfs2.mount}: "${p.gfs2.journals} journal(s) found."`,
+      ],
       async run(ctx) {
         const g = ctx.plan.gfs2;
         await ctx.node.sh(`mkdir -p ${q(g.mount)}`);
@@ -142,7 +166,15 @@ export const gfs2: Step = {
             `${ctx.plan.gfs2.mount} mounted (gfs2)`,
             'not in /proc/mounts',
           );
-        return { summary: `${ctx.plan.gfs2.mount} mounted` };
+        const journals = await journalProblem(ctx);
+        if (journals)
+          throw new VerifyFailed(
+            'gfs2.mount',
+            ctx.node.plan.name,
+            `${ctx.plan.gfs2.journals} journals on ${ctx.plan.gfs2.device} (mkfs.gfs2 -j ${ctx.plan.gfs2.journals})`,
+            journals,
+          );
+        return { summary: `${ctx.plan.gfs2.mount} mounted; ${ctx.plan.gfs2.journals} journals` };
       },
     },
     {

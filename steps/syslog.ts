@@ -20,6 +20,15 @@ export async function syslogSince(node: NodeHandle, mark: number): Promise<strin
   return r.code === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '') : [];
 }
 
+/**
+ * Syslog lines holding `word`, rotated files first (logrotate's `messages-YYYYMMDD`, oldest first; EL6
+ * does not compress them): a verify or a `check` weeks later still finds what a test logged.
+ */
+export async function syslogGrep(node: NodeHandle, word: string): Promise<string[]> {
+  const r = await node.exec(`cat ${MESSAGES}-* ${MESSAGES} 2>/dev/null | grep -F '${word}'`);
+  return r.code === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '') : [];
+}
+
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**

@@ -158,8 +158,15 @@ describe('gfs2', () => {
     expect(await gt('gfs2.mkfs').done!(ctx)).toBe(true);
     await gt('gfs2.mkfs').run!(ctx);
     expect(n.commands.filter((c) => c.startsWith('mkfs'))).toHaveLength(1);
+    n.on('cat /proc/mounts', 'proc /proc proc rw 0 0\n');
     expect((await gt('gfs2.mkfs').verify!(ctx)).details).toEqual({ uuid: UUID, table: 'an-cluster-A:shared' });
     expect(ctx.store.get(GFS2_UUID_KEY)).toBe(UUID);
+    // once mounted (a later `check`), the mkfs verify reads the journals too
+    n.on('cat /proc/mounts', '/dev/mapper/shared--vg0-shared /shared gfs2 rw,seclabel,relatime,hostdata=jid=0 0 0\n');
+    n.on('gfs2_tool journals /shared', 'journal2 - 128MB\njournal1 - 128MB\njournal0 - 128MB\n3 journal(s) found.\n');
+    await expect(gt('gfs2.mkfs').verify!(ctx)).rejects.toThrow(
+      'expected 2 journals on /dev/shared-vg0/shared; saw 3 journal(s) found, 2 planned (-j 2)',
+    );
   });
 
   it('appends the fstab line by UUID once and verifies it with the gfs2 init script', async () => {
@@ -203,7 +210,17 @@ describe('gfs2', () => {
     await runTask(gt('gfs2.mount'), fakeContext(p, a, b));
     await runTask(gt('gfs2.mount'), fakeContext(p, a, b));
     expect(a.commands.filter((c) => c.startsWith('mount '))).toHaveLength(1);
-    await gt('gfs2.mount').verify!(fakeContext(p, a, b));
+    // NOTE: gfs2_tool journals as gfs2-utils 3.0 print_journals() lists them (the FS made with -j 1 by mistake first).
+    a.on('gfs2_tool journals /shared', 'journal0 - 128MB\n1 journal(s) found.\n');
+    await expect(gt('gfs2.mount').verify!(fakeContext(p, a, b))).rejects.toThrow(
+      'an-node01: expected 2 journals on /dev/shared-vg0/shared (mkfs.gfs2 -j 2); saw 1 journal(s) found, 2 planned (-j 2)',
+    );
+    a.on('gfs2_tool journals /shared', { code: 1, stderr: 'gfs2_tool: /shared is not a GFS2 file system\n' });
+    await expect(gt('gfs2.mount').verify!(fakeContext(p, a, b))).rejects.toThrow(
+      /saw gfs2_tool journals \/shared: gfs2_tool: \/shared is not/,
+    );
+    a.on('gfs2_tool journals /shared', 'journal1 - 128MB\njournal0 - 128MB\n2 journal(s) found.\n');
+    expect((await gt('gfs2.mount').verify!(fakeContext(p, a, b))).summary).toBe('/shared mounted; 2 journals');
 
     expect(gt('gfs2.dirs').commands!(p, p.nodes[0])[0]).toBe(
       'mkdir -p /shared/definitions /shared/provision /shared/archive /shared/files',

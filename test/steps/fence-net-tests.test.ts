@@ -7,6 +7,8 @@ import { bondText, slaveDown } from '../helpers/tutorial-node.js';
 import { fenceTests, fenceTestTable, fenceTestList } from '../../steps/fence-tests.js';
 import { netTests, netTestTables, linkChecklist } from '../../steps/net-tests.js';
 import { CLUSTER_CONF, renderClusterConf } from '../../steps/cluster-conf.js';
+import { bondTestLog, serveMessages } from '../helpers/bond-syslog.js';
+import { NODE02_FENCED, banner, serveSyslog, tutorialFenceLogs } from '../helpers/fence-syslog.js';
 
 const ENV = { ILO_PW: 'Il0-Pa55w0rd', RICCI_PW: 'R1cci-S3cret!' };
 const tutorial = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
@@ -62,17 +64,69 @@ describe('fence tests', () => {
     expect(g.checklist!(other).join('\n')).toContain('agent fence_ilo result: error from agent');
   });
 
-  it('verify that both nodes are members again', async () => {
+  const members = () => {
     const { a, b, model } = fakeCluster(tutorial);
     for (const n of [a, b]) n.files.set(CLUSTER_CONF, renderClusterConf(tutorial, 'foundation'));
     model.version = 7;
-    model.running.get('an-node01')!.add('cman');
-    const t = fenceTests.tasks[0];
-    await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02: cman not running/);
-    model.running.get('an-node02')!.add('cman');
-    await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
-      summary: 'both nodes back in the cluster after the fence tests',
+    for (const n of ['an-node01', 'an-node02']) model.running.get(n)!.add('cman');
+    tutorialFenceLogs(a, b);
+    return { a, b, model, verify: () => fenceTests.tasks[0].verify!(fakeContext(tutorial, a, b)) };
+  };
+
+  it("verify: the tutorial's four fences in syslog, a boot after each, both nodes members again", async () => {
+    const { model, verify } = members();
+    await expect(verify()).resolves.toMatchObject({
+      summary: '4 fences seen in syslog, each victim rebooted; both nodes back in the cluster',
     });
+    model.running.get('an-node02')!.delete('cman');
+    await expect(verify()).rejects.toThrow(/an-node02: cman not running/);
+  });
+
+  it('verify fails on membership alone: no fence in syslog', async () => {
+    const { a, b, verify } = members();
+    a.files.set('/var/log/messages', banner('12:43:30', 'an-node01') + '\n');
+    b.files.set('/var/log/messages', '');
+    await expect(verify()).rejects.toThrow(
+      /2 fences of an-node01\.alteeve\.ca expected in an-node02's \/var\/log\/messages \(one per method\), found 0: \(no fence lines\)/,
+    );
+  });
+
+  it('verify fails when the hang was fenced by the PDU, naming the line', async () => {
+    const { b, verify } = members();
+    const rescued = NODE02_FENCED.replace(
+      'fence an-node01.alteeve.ca success\nDec 13 12:45:48',
+      'fence an-node01.alteeve.ca dev 0.0 agent fence_ipmilan result: error from agent\nDec 13 12:42:56 an-node02 fenced[2817]: fence an-node01.alteeve.ca success\nDec 13 12:45:48',
+    );
+    expect(rescued).not.toBe(NODE02_FENCED);
+    b.files.set('/var/log/messages', b.files.get('/var/log/messages')!.replace(NODE02_FENCED, rescued));
+    await expect(verify()).rejects.toThrow(
+      /test of method 1 \("ipmi"\): method 1 \("ipmi"\) failed: .*error from agent/,
+    );
+  });
+
+  it('verify still finds the tests after a later fence (the acceptance crash of node 2)', async () => {
+    const { a, b, verify } = members();
+    a.files.set(
+      '/var/log/messages',
+      a.files.get('/var/log/messages')! +
+        'Dec 13 13:01:00 an-node01 fenced[3501]: fencing node an-node02.alteeve.ca\nDec 13 13:01:15 an-node01 fenced[3501]: fence an-node02.alteeve.ca success\n',
+    );
+    b.files.set('/var/log/messages', b.files.get('/var/log/messages')! + banner('13:02:10', 'an-node02') + '\n');
+    serveSyslog(b, { seconds: 300, now: 'Dec 13 13:07:10' });
+    await expect(verify()).resolves.toMatchObject({ details: { fences: expect.stringContaining('12:56:20') } });
+  });
+
+  it('verify fails when a victim did not boot after a fence, or has not rebooted since', async () => {
+    const { a, verify } = members();
+    a.files.set('/var/log/messages', a.files.get('/var/log/messages')!.replace(/.*12:43:30.*\n/, ''));
+    await expect(verify()).rejects.toThrow(
+      /test of method 1 \("ipmi"\): no boot of an-node01 in its \/var\/log\/messages after "Dec 13 12:42:41 .*" and before the next fence/,
+    );
+    const fresh = members();
+    serveSyslog(fresh.a, { seconds: 7200, now: 'Dec 13 13:07:02' });
+    await expect(fresh.verify()).rejects.toThrow(
+      /an-node01 has not rebooted since its last fence .*: up 7200 s at Dec 13 13:07:02/,
+    );
   });
 });
 
@@ -112,12 +166,39 @@ describe('network redundancy tests', () => {
       for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
     for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
     model.version = 7;
+    for (const n of [a, b]) serveMessages(n, bondTestLog(n.plan));
     const t = netTests.tasks[0];
     await expect(t.verify!(fakeContext(tutorial, a, b))).resolves.toMatchObject({
-      summary: 'all bonds on their primary links; cluster intact',
+      summary: 'every bond test seen in syslog; all bonds on their primary links; cluster intact',
     });
     b.files.set('/proc/net/bonding/bond1', slaveDown(bondText(b.plan, 'bond1'), 'eth1', 'eth4'));
     await expect(t.verify!(fakeContext(tutorial, a, b))).rejects.toThrow(/an-node02 bond1: active eth4, down: eth1/);
+  });
+
+  it('verify fails on the end state alone: each test must be in syslog, in order', async () => {
+    const { a, b, model } = fakeCluster(tutorial);
+    for (const n of [a, b])
+      for (const bd of n.plan.bonds) n.files.set(`/proc/net/bonding/${bd.dev}`, bondText(n.plan, bd.dev));
+    for (const n of [a, b]) model.running.get(n.plan.name)!.add('cman');
+    model.version = 7;
+    const verify = () => netTests.tasks[0].verify!(fakeContext(tutorial, a, b));
+    serveMessages(a, bondTestLog(a.plan));
+    serveMessages(b, []);
+    await expect(verify()).rejects.toThrow(
+      /an-node02 bond0: test "pull eth0" not seen in \/var\/log\/messages \(no "bonding: bond0: link status definitely down for interface eth0, disabling it"\); last lines: \(none\)/,
+    );
+    // the backup pulled only after the updelay: the primary was already back, nothing to resume
+    const late = bondTestLog(b.plan).filter((l) => !/bond1: link status definitely down for interface eth4/.test(l));
+    serveMessages(b, late);
+    await expect(verify()).rejects.toThrow(
+      /an-node02 bond1: test "pull eth1 again, then eth4 inside the updelay" not seen .*no "bonding: bond1: link status definitely down for interface eth4, disabling it" after ".*bond1: making interface eth4 the new active one\."/,
+    );
+    const message = await verify().then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(message).toContain('an-node02 bond1');
+    expect(message).not.toMatch(/an-node02 bond[02]/);
   });
 });
 

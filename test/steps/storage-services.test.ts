@@ -141,3 +141,64 @@ describe('storage-services', () => {
     expect([...a.commands, ...b.commands].filter((c) => c.startsWith('clusvcadm'))).toEqual([]);
   });
 });
+
+describe('storage-services: libvirt-guests off (review N6)', () => {
+  const p = derivePlan(loadAnswers('examples/tutorial.anvil.yaml', {}));
+  const t = task('libvirt-guests-off');
+  /** The pair after libvirt's install: libvirt-guests on at boot (chkconfig 345) and its lock taken. */
+  const installed = () => {
+    const c = afterFoundation(p);
+    for (const n of [c.a, c.b]) {
+      c.model.boot.get(n.plan.name)!.add('libvirt-guests');
+      c.model.running.get(n.plan.name)!.add('libvirt-guests');
+    }
+    return c;
+  };
+
+  it('plans chkconfig off and the stop; on the first build turns it off and stops it, and the verify reads chkconfig back', async () => {
+    expect(t.commands!(p, p.nodes[0])).toEqual(['chkconfig libvirt-guests off', '/etc/init.d/libvirt-guests stop']);
+    const { a, b, model } = installed();
+    const ev = await run(p, a, b, t);
+    expect(ev.map((e) => e.summary)).toEqual(['libvirt-guests off at boot', 'libvirt-guests off at boot']);
+    for (const n of [a, b]) {
+      expect(n.commands).toEqual([
+        'test -x /etc/init.d/libvirt-guests',
+        'chkconfig libvirt-guests off',
+        '/etc/init.d/rgmanager status',
+        '/etc/init.d/libvirt-guests status',
+        '/etc/init.d/libvirt-guests stop',
+        'test -x /etc/init.d/libvirt-guests',
+        'chkconfig --list libvirt-guests',
+      ]);
+      expect(model.boot.get(n.plan.name)!.has('libvirt-guests')).toBe(false);
+      expect(model.running.get(n.plan.name)!.has('libvirt-guests')).toBe(false);
+    }
+  });
+
+  it('under a running rgmanager only chkconfig changes: a stop would suspend the guests the cluster runs', async () => {
+    const { a, b, model } = installed();
+    for (const n of [a, b]) model.running.get(n.plan.name)!.add('rgmanager');
+    await run(p, a, b, t);
+    for (const n of [a, b]) {
+      expect(n.commands.filter((c) => c.startsWith('/etc/init.d/libvirt-guests'))).toEqual([]);
+      expect(model.boot.get(n.plan.name)!.has('libvirt-guests')).toBe(false);
+      expect(model.running.get(n.plan.name)!.has('libvirt-guests')).toBe(true);
+    }
+  });
+
+  it('the verify refuses while chkconfig shows it on, naming the runlevels', async () => {
+    const { a, b } = installed();
+    await expect(t.verify!(fakeContext(p, a, b))).rejects.toThrow(VerifyFailed);
+    await expect(t.verify!(fakeContext(p, a, b))).rejects.toThrow(
+      /libvirt-guests off in every runlevel.*saw on in runlevels 2,3,4,5/,
+    );
+  });
+
+  it('without libvirt-guests installed there is nothing to turn off, and the verify says so', async () => {
+    const { a, b, model } = installed();
+    model.notInstalled.add('libvirt-guests');
+    const ev = await run(p, a, b, t);
+    expect(ev[0].summary).toBe('libvirt-guests: not installed');
+    expect(a.commands.filter((c) => c.includes('chkconfig libvirt-guests'))).toEqual([]);
+  });
+});

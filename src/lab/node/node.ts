@@ -493,8 +493,6 @@ export class LabNode implements LabNodeApi {
 
   /** Set while an asynchronous part of the boot is still running. */
   booting: Promise<void> | null = null;
-  /** Delay (real ms) between `reboot` taking the node down and the boot. */
-  rebootDelayMs = 20;
   private pendingBoot: Promise<void> | null = null;
 
   /** Hostname from /etc/sysconfig/network (what rc.sysinit sets). */
@@ -549,16 +547,20 @@ export class LabNode implements LabNodeApi {
 
   /**
    * `reboot`: the node goes down now (sessions dropped, the running command line stops) and boots
-   * again shortly after, once the caller has unwound.
+   * again once the caller has unwound, at the same instant of lab time: a boot takes no lab time in
+   * the lab, as a power-on does (`powerOn`), and no real time (issue 18: the lab spends none where it
+   * knows the answer). FIDELITY.md lists the deviation.
    */
   reboot(): never {
     this.powerOff();
+    // NOTE: the halted command line unwinds through promise continuations (microtasks); setImmediate
+    // runs after them, so the boot never meets the old command line, yet waits no real millisecond.
     this.pendingBoot = new Promise<void>((resolve) =>
-      setTimeout(() => {
+      setImmediate(() => {
         if (this.power === 'off') this.boot();
         this.pendingBoot = null;
         resolve(this.booting ?? undefined);
-      }, this.rebootDelayMs),
+      }),
     );
     throw new HaltSignal(`${this.name} is rebooting`);
   }

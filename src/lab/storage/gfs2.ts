@@ -170,21 +170,44 @@ const gfs2Tool: CommandFn = (ctx) => {
   return 0;
 };
 
-/** Mount a GFS2 device on a node; returns an error text or null. */
+/** `realpath(3)` of a path on the node, or undefined when it does not resolve. */
+function realPath(node: LabNode, path: string): string | undefined {
+  try {
+    const r = node.fs.realpath(normalize(path));
+    return node.fs.stat(r) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Mount a GFS2 device on a node; returns an error text or null. mount(8) execs the helper
+ * /sbin/mount.gfs2 for type gfs2 and exits with its status (util-linux-ng 2.17.2 mount.c
+ * check_special_mountprog()); the helper's die() prints the bare message and exits 1 (gfs2-utils 3.0
+ * gfs2/mount/util.h, no program prefix since 3ea04110): read_options() takes realpath(3) of the device
+ * and of the mount point ("invalid device path", "invalid mount point path"), check_options() wants a
+ * directory, and the later messages name those real paths (mount.gfs2.c main()).
+ */
 export function mountGfs2(
   node: LabNode,
   dev: string,
   mountpoint: string,
   opts: string[],
 ): { code: number; err: string } | null {
+  const realDev = realPath(node, dev);
+  if (!realDev) return { code: 1, err: `invalid device path "${dev}"\n` };
+  const realMp = realPath(node, mountpoint);
+  if (!realMp) return { code: 1, err: `invalid mount point path "${mountpoint}"\n` };
+  if (node.fs.stat(realMp)?.type !== 'dir') return { code: 1, err: `mount point ${realMp} is not a directory\n` };
   const hit = sbOf(node, dev);
+  // NOTE: the helper's get_sb() would print "there isn't a GFS2 filesystem on DEV, magic=%x type=%x"
+  // with the device's first bytes, which the lab does not keep: mount(8)'s own message stands in.
   if (!hit) return { code: 32, err: `mount: you must specify the filesystem type\n` };
-  const mp = normalize(mountpoint);
+  const mp = realMp;
   const s = st(node);
   const ns = s.of(node);
-  if (node.fs.stat(mp)?.type !== 'dir') return { code: 32, err: `mount: mount point ${mountpoint} does not exist\n` };
   if (ns.mounts.some((m) => m.mountpoint === mp || m.uuid === hit.fs.uuid))
-    return { code: 32, err: `/sbin/mount.gfs2: ${dev} already mounted or ${mountpoint} busy\n` };
+    return { code: 1, err: `${realDev} already mounted or ${realMp} busy\n` };
   const cv = clusterView(worldOf(node));
   const cluster = cv?.clusterName(node.name);
   if (!cluster || !cv?.isMember(node.name))
@@ -202,7 +225,7 @@ export function mountGfs2(
   while (used.has(jid)) jid++;
   if (jid >= hit.fs.journals) {
     node.log('kernel', `GFS2: fsid=${hit.fs.lockTable}: can't mount journal #${jid}`);
-    return { code: 1, err: `/sbin/mount.gfs2: error mounting ${dev} on ${mountpoint}: Invalid argument\n` };
+    return { code: 1, err: `error mounting ${realDev} on ${realMp}: Invalid argument\n` };
   }
   const noatime = opts.includes('noatime');
   const m: MountRt = {
@@ -297,8 +320,14 @@ const mount: CommandFn = (ctx) => {
   }
   const node = ctx.node;
   if (!rest.length && !all) {
+    // NOTE: mount(8) lists /etc/mtab (print_all()): for / and /boot the options mount(8) wrote itself
+    // from fstab's "defaults" (fix_opts_string(): "rw"; util-linux-ng 2.17.2), never the kernel's
+    // seclabel/relatime/barrier; for a GFS2 the line mount.gfs2 copied from /proc/mounts, seclabel
+    // included (gfs2-utils mtab.c add_mtab_entry(), the named device since rhbz#632595).
     for (const line of [
-      ...SEED_MOUNTS(node).slice(3),
+      ...SEED_MOUNTS(node)
+        .slice(3)
+        .map((l) => l.replace(/ ext4 \S+ /, ' ext4 rw ')),
       ...st(node)
         .of(node)
         .mounts.map((m) => `${m.dev} ${m.mountpoint} gfs2 ${m.opts} 0 0`),

@@ -114,6 +114,36 @@ describe('GFS2', () => {
     );
   });
 
+  it("mount(8) through /sbin/mount.gfs2 (util-linux-ng 2.17.2 check_special_mountprog, gfs2-utils 3.0 read_options/die): bare messages, exit 1; the listing is /etc/mtab's", async () => {
+    const { n1, ok } = await withGfs2();
+    expect(await run(n1, 'mount -t gfs2 /dev/shared-vg0/nothing /shared')).toEqual({
+      code: 1,
+      out: '',
+      err: 'invalid device path "/dev/shared-vg0/nothing"\n',
+    });
+    expect(await run(n1, 'mount -t gfs2 /dev/shared-vg0/shared /nowhere')).toEqual({
+      code: 1,
+      out: '',
+      err: 'invalid mount point path "/nowhere"\n',
+    });
+    await ok(n1, 'mount -t gfs2 -o noatime,nodiratime /dev/shared-vg0/shared /shared/');
+    // NOTE: the helper names realpath(3) of both paths: the LV's link leads to its dm node.
+    const dm = (await ok(n1, 'readlink -f /dev/shared-vg0/shared')).trim();
+    expect(await run(n1, 'mount /dev/shared-vg0/shared /shared')).toEqual({
+      code: 1,
+      out: '',
+      err: `${dm} already mounted or /shared busy\n`,
+    });
+    // / and /boot as mount(8) wrote them to mtab ("rw" from fstab's defaults); the GFS2 line as
+    // mount.gfs2 copied it from /proc/mounts, seclabel included
+    expect((await ok(n1, 'mount')).split('\n')).toEqual([
+      '/dev/sda2 on / type ext4 (rw)',
+      '/dev/sda1 on /boot type ext4 (rw)',
+      '/dev/mapper/shared--vg0-shared on /shared type gfs2 (rw,seclabel,noatime,nodiratime,hostdata=jid=0)',
+      '',
+    ]);
+  });
+
   it('a file written on one node is seen on the other (shell and SFTP); replays the journal of a fenced node; survives save/restore', async () => {
     const { w, n1, n2, ok } = await withGfs2();
     for (const n of [n1, n2]) await ok(n, 'mount /dev/shared-vg0/shared /shared/');

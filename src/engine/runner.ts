@@ -1049,7 +1049,15 @@ export class Runner {
         lab,
         confirmDestructive: lab ? async () => true : (what) => ctx.prompt.confirm(`${what}\nGo ahead?`, false),
       });
-      this.finish(rec, 'done', inputs, ev);
+      // NOTE: what the drive saw is read back by the task's verify, as after a test the operator ran:
+      // a drive that passed on what it watched is not the record of the node (syslog, boots, bonds).
+      const v = task.verify ? await task.verify(ctx) : undefined;
+      this.finish(
+        rec,
+        'done',
+        inputs,
+        v ? { summary: `${ev.summary}; ${v.summary}`, details: { ...ev.details, ...v.details } } : ev,
+      );
       return 'ran';
     } catch (e) {
       if (!(e instanceof TestNotRun)) throw e;

@@ -20,6 +20,8 @@ import { STATE_SCHEMA_VERSION, type StateFile, type TaskRecord } from './types.j
 import { selfIdentity, staleReason, type ProcessIdentity } from '../util/pid.js';
 import { warn } from '../output.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { perf } from '../util/perf.js';
+import { performance } from 'node:perf_hooks';
 import { loadSecretKey } from './secret-key.js';
 import { describeIoError, ioHint } from '../util/append-file.js';
 
@@ -162,8 +164,11 @@ export function shapeProblem(s: Partial<StateFile>): string | undefined {
 /** Write `DIR/state.json` atomically: temp file, fsync, rename, fsync of the folder. */
 export function writeStateAtomic(dir: string, state: StateFile): void {
   const file = join(dir, STATE_FILE);
+  const t0 = performance.now();
   try {
     writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
+    perf.stateWrites++;
+    perf.stateWriteMs += performance.now() - t0;
   } catch (e) {
     // NOTE: the previous checkpoint is intact (the write goes to a temp file first).
     throw new AnvilError(`cannot write the checkpoint ${file}: ${describeIoError(e)}; the run stops here`, ioHint(e));

@@ -17,6 +17,9 @@ export interface PerfCounters {
   /** Commands a lab in this process ran, and the wall time inside the lab's shell, ms. */
   labExecs: number;
   labExecMs: number;
+  /** The installer's checkpoint writes (state.json: write, fsync, rename, fsync of the folder), and their sum, ms. */
+  stateWrites: number;
+  stateWriteMs: number;
   /** The lab's saver in this process (see WorldSaver.stats). */
   labSave?: {
     saves: number;
@@ -38,6 +41,8 @@ export const perf: PerfCounters = {
   sftpMs: 0,
   labExecs: 0,
   labExecMs: 0,
+  stateWrites: 0,
+  stateWriteMs: 0,
 };
 
 const file = process.env.ANVIL_PERF_FILE;

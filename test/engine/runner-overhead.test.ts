@@ -8,4 +8,12 @@ describe('measureRunnerOverhead', () => {
     expect(r.totalMs).toBeGreaterThan(0);
     expect(r.perTaskMs).toBeCloseTo(r.totalMs / 20, 6);
   });
+
+  it('counts the checkpoint writes apart: one durable write before each task touches its node, and a few more', async () => {
+    const r = await measureRunnerOverhead(20);
+    expect(r.checkpointWrites).toBeGreaterThanOrEqual(20);
+    expect(r.checkpointWrites).toBeLessThanOrEqual(25);
+    expect(r.checkpointMs).toBeGreaterThan(0);
+    expect(r.checkpointMs).toBeLessThan(r.totalMs);
+  });
 });

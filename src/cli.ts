@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AnvilError, PromptCancelled } from './errors.js';
 import { masked, output } from './output.js';
 import { ROOT } from './paths.js';
-import { registerAll } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 import { EXIT, EXIT_CODES_TEXT } from './commands/exit-codes.js';
 import { Interrupted } from './commands/interrupt.js';
 import { errnoWords, isFileError } from './util/ensure-dir.js';
@@ -19,8 +19,11 @@ export function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** Build the commander program (exported for tests). */
-export function buildProgram(): Command {
+/**
+ * Build the commander program (exported for tests): with `argv`, only the sub-command it names when
+ * it names one (see registerCommands), else all of them.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('anvil-install')
     .description('Build a two-node HA KVM platform (an Anvil!) exactly as AN!Cluster Tutorial 2 teaches it.')
     .version(version(), '-V, --version')
@@ -35,7 +38,7 @@ Environment:
 
 ${EXIT_CODES_TEXT}`,
     );
-  registerAll(program);
+  await registerCommands(program, argv);
   // NOTE: per command, so the hint of a usage error names that command's --help.
   const each = (c: Command, path: string) => {
     c.configureOutput(outputConfig(`${path} --help`));
@@ -114,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe(process.stdout);
   // NOTE: piped output (`| tee`) or NO_COLOR: plain prompts too, like the diffs.
   applyColorPolicy(!!process.stdout.isTTY && !process.env.CI);
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const override = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(override);

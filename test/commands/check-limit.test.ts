@@ -75,10 +75,8 @@ describe('check --limit NODE', () => {
     );
   });
 
-  it('is in check --help', () => {
-    const help = buildProgram()
-      .commands.find((c) => c.name() === 'check')!
-      .helpInformation();
+  it('is in check --help', async () => {
+    const help = (await buildProgram()).commands.find((c) => c.name() === 'check')!.helpInformation();
     expect(help).toContain('--limit <node>');
   });
 });

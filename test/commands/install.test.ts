@@ -226,10 +226,21 @@ describe('install / resume / status commands', () => {
     });
   });
 
-  it('registers install, resume and status on the CLI', () => {
-    const names = buildProgram().commands.map((c) => c.name());
-    expect(names).toEqual(expect.arrayContaining(['install', 'resume', 'status']));
-    const inst = buildProgram().commands.find((c) => c.name() === 'install')!;
+  it('registers every command, in the order of --help; a run of one loads only that one', async () => {
+    const names = (await buildProgram()).commands.map((c) => c.name());
+    expect(names).toEqual([
+      'init',
+      'schema',
+      'plan',
+      'install',
+      'resume',
+      'status',
+      'check',
+      'render',
+      'runbook',
+      'lab',
+    ]);
+    const inst = (await buildProgram()).commands.find((c) => c.name() === 'install')!;
     expect(inst.options.map((o) => o.long)).toEqual(
       expect.arrayContaining([
         '--answers',
@@ -243,5 +254,12 @@ describe('install / resume / status commands', () => {
         '--force',
       ]),
     );
+    const one = async (...args: string[]) =>
+      (await buildProgram(['node', 'anvil-install', ...args])).commands.map((c) => c.name());
+    expect(await one('lab', 'exec', 'an-node01', '--', 'true')).toEqual(['lab']);
+    expect(await one('--no-color', 'plan', '--answers', 'x.yaml')).toEqual(['plan']);
+    // NOTE: no command named: all, for the help and the "did you mean" of a mistyped one
+    expect(await one('--help')).toHaveLength(10);
+    expect(await one('instal', '--lab')).toHaveLength(10);
   });
 });

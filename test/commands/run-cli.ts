@@ -7,7 +7,7 @@ import { captureOutput, setOutput } from '../../src/output.js';
 export async function runCli(args: string[]): Promise<{ out: string; err: string; error?: unknown }> {
   const cap = captureOutput();
   const prev = setOutput(cap);
-  const program = buildProgram();
+  const program = await buildProgram();
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
   let error: unknown;

@@ -91,12 +91,10 @@ describe('install --limit NODE', () => {
     expect((e2 as UsageError).message).toBe('--limit kvm-c: no such node');
   });
 
-  it('is in install --help', () => {
-    expect(
-      buildProgram()
-        .commands.find((c) => c.name() === 'install')!
-        .helpInformation(),
-    ).toContain('--limit <node>');
+  it('is in install --help', async () => {
+    expect((await buildProgram()).commands.find((c) => c.name() === 'install')!.helpInformation()).toContain(
+      '--limit <node>',
+    );
   });
 
   it("the tutorial's steps that run on one node alone: up to /etc/hosts, the packages and DRBD's install and partitions", () => {

@@ -71,7 +71,13 @@ describe('cluster over SSH', () => {
     // installer does (a try every 5 s of lab time, steps/cluster-ops.ts waitForNodeBack)
     let tries = 0;
     for (; tries < 60; tries++) {
-      if (await x(N1, 'true').then(() => true, () => false)) break;
+      if (
+        await x(N1, 'true').then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       expect((await runControl(control, 'advance 5000')).code).toBe(0);
     }
     expect(tries).toBeGreaterThan(0);

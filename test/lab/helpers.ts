@@ -120,3 +120,18 @@ export async function networked(w: World): Promise<void> {
     if (r.code !== 0) throw new Error(`network restart failed on ${name}: ${r.out}${r.err}`);
   }
 }
+
+/**
+ * Wait in lab time, as the installer does for a fenced or powered-on node (steps/cluster-ops.ts
+ * `waitForNodeBack`: a try every 5 s of its clock, the lab's clock on the lab), until `n` runs again.
+ * Returns the lab time it took; fails after `maxMs` (the installer's 20 minutes).
+ */
+export async function bootsBack(w: World, n: LabNode, maxMs = 20 * 60_000): Promise<number> {
+  const t0 = w.now();
+  while (!n.running) {
+    if (w.now() - t0 > maxMs) throw new Error(`${n.name} not back within ${maxMs / 1000} s of lab time`);
+    w.advance(5_000);
+    await w.settle();
+  }
+  return w.now() - t0;
+}

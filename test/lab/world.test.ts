@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { loadAnswers } from '../../src/plan/load.js';
 import { createWorld } from '../../src/lab/world.js';
-import { run, networked, world } from './helpers.js';
+import { run, networked, world, bootsBack } from './helpers.js';
+import { POWER_ON_BOOT_MS } from '../../src/lab/power/power.js';
 
 describe('world: creation from answers', () => {
   it('names nodes, MACs and addresses from the answers; generates missing MACs deterministically', async () => {
@@ -111,6 +112,11 @@ describe('world: faults, power and serialization', () => {
     expect(n1.reachable()).toBe(false);
     await expect(n1.exec('true')).rejects.toThrow(/powered off/);
     w.fault({ kind: 'power', node: 'an-node01', on: true });
+    // NOTE: powered on, it is in POST until init starts (POWER_ON_BOOT_MS of lab time).
+    expect(n1.power).toBe('on');
+    expect(n1.reachable()).toBe(false);
+    await expect(n1.exec('true')).rejects.toThrow(/booting/);
+    expect(await bootsBack(w, n1)).toBeGreaterThanOrEqual(POWER_ON_BOOT_MS);
     expect(n1.reachable()).toBe(true);
     expect(
       (
@@ -137,6 +143,8 @@ describe('world: faults, power and serialization', () => {
     expect((await run(w.nodes['an-node02'], 'ping -c 1 10.20.0.1')).code).toBe(1);
     w.fault({ kind: 'power', node: 'an-node01', on: false });
     w.fault({ kind: 'power', node: 'an-node01', on: true });
+    expect(n1.reachable()).toBe(false);
+    await bootsBack(w, n1);
     expect(n1.reachable()).toBe(true);
     w.fault({ kind: 'crash', node: 'an-node02' });
     expect(w.nodes['an-node02'].reachable()).toBe(false);

@@ -10,6 +10,7 @@ import type { LabNode } from '../node/node.js';
 import type { CommandFn } from '../node/command.js';
 import { resolveOn } from '../commands/hosts.js';
 import { bmcAlive, chassisOff, credentialsOk, outletOn, powerOn, setOutlet } from '../power/power.js';
+import { labWait } from '../world/job-clock.js';
 
 /** What a fence agent drives and how it talks. */
 export interface AgentDef {
@@ -459,7 +460,7 @@ function agentCommand(agent: string): CommandFn {
     const w = worldOf(ctx.node);
     const first = planAgent(w, ctx.node, agent, opts);
     // NOTE: the agent takes lab time; the world moves on meanwhile (as `sleep` does).
-    if (first.ms > 0) w.advanceTo(w.now() + first.ms);
+    await labWait(w, first.ms);
     const r = first.ms > 0 ? planAgent(w, ctx.node, agent, opts) : first;
     // NOTE: what the agent reports is what it saw at its end (a device can die while it waits).
     r.apply?.();

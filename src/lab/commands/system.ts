@@ -7,6 +7,8 @@ import type { CommandFn } from '../node/command.js';
 import { dateString, strftime } from '../node/time.js';
 import { errText } from '../fs/memfs.js';
 import { resolveHost } from './hosts.js';
+import { labWait } from '../world/job-clock.js';
+import { HaltSignal } from '../shell/types.js';
 
 const KERNEL = '2.6.32-358.el6.x86_64';
 const KVERSION = '#1 SMP Fri Feb 22 00:31:26 UTC 2013';
@@ -95,8 +97,10 @@ const sleep: CommandFn = async (ctx) => {
     }
     ms += Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]] * 1000;
   }
-  // NOTE: lab time jumps ahead (updelay timers fire); real time barely moves.
-  ctx.node.world.advanceTo(ctx.node.world.now() + ms);
+  // NOTE: lab time jumps ahead (updelay timers fire); real time barely moves. In a background job the
+  // wait overlaps the other jobs' waits (job-clock.ts), and a node that went down meanwhile runs no more.
+  await labWait(ctx.node.world, ms);
+  if (!ctx.node.running) throw new HaltSignal(`${ctx.node.name} went down during sleep`);
   await new Promise((r) => setTimeout(r, Math.min(ms, 5)));
   return 0;
 };

@@ -14,6 +14,7 @@ import { BUILTINS } from '../shell/builtins.js';
 import { BudgetExceeded, Cancelled, RunBudget } from '../shell/budget.js';
 import { dirname, basename } from '../fs/path.js';
 import { syslogTime } from './time.js';
+import { inJob, type JobClock } from '../world/job-clock.js';
 
 /** How a node went down. */
 export type NodeDownHow = 'poweroff' | 'crash';
@@ -43,6 +44,8 @@ export interface WorldLink {
   service(name: string): ServiceDefFor<LabNode> | undefined;
   /** Fire the lab-time timers that are due. */
   tick(): void;
+  /** The world's background jobs and their waits in lab time. */
+  jobs: JobClock;
   /** Tell the subsystems a node booted or went down. */
   nodeEvent(node: LabNode, ev: 'boot' | NodeDownHow): void;
 }
@@ -65,6 +68,8 @@ export interface NodeSaved {
   bootTime: number;
   disks: Record<string, DiskState>;
   selinux?: 'Enforcing' | 'Permissive' | 'Disabled';
+  /** Lab time a powered-on node's firmware and kernel hand over to init (absent: not booting). */
+  post?: number;
 }
 
 /** A disk's metadata (what parted prints); partitions in bytes, inclusive ends. */
@@ -102,6 +107,11 @@ export class LabNode implements LabNodeApi {
   virt: Virt;
   power: 'on' | 'off' = 'on';
   hung = false;
+  /**
+   * Set while a node that was powered on is still in its firmware's POST and its kernel's start: the
+   * lab time init takes over (`boot`). Powered, but it runs nothing and answers nothing yet.
+   */
+  post: number | undefined;
   /** Running services → pid (runtime; reset at boot). */
   services: Record<string, number> = {};
   /** Installed package names. */
@@ -114,8 +124,11 @@ export class LabNode implements LabNodeApi {
   disks: Record<string, DiskState> = {};
   private pid = 1000;
   private bg: (() => Promise<void>)[] = [];
+  /** Command lines running now, not counting those of background jobs. */
   private active = 0;
   private draining: Promise<void> | null = null;
+  /** Wakes a drain that waits for its running jobs, so a job queued meanwhile starts at once. */
+  private kick: (() => void) | undefined;
 
   constructor(
     public readonly world: WorldLink,
@@ -140,6 +153,7 @@ export class LabNode implements LabNodeApi {
       this.pid = saved.pid;
       this.disks = JSON.parse(JSON.stringify(saved.disks ?? {})) as Record<string, DiskState>;
       this.selinux = saved.selinux ?? 'Enforcing';
+      this.post = saved.post;
     }
   }
 
@@ -176,12 +190,13 @@ export class LabNode implements LabNodeApi {
       bootTime: this.bootTime,
       disks: JSON.parse(JSON.stringify(this.disks)) as Record<string, DiskState>,
       selinux: this.selinux,
+      ...(this.post !== undefined ? { post: this.post } : {}),
     };
   }
 
-  /** Powered on and not hung: it runs commands. */
+  /** Powered on, booted and not hung: it runs commands. */
   get running(): boolean {
-    return this.power === 'on' && !this.hung;
+    return this.power === 'on' && !this.hung && this.post === undefined;
   }
 
   /** Whether an SSH client on the BCN can reach it now (powered, not hung, BCN address up, sshd running). */
@@ -229,29 +244,54 @@ export class LabNode implements LabNodeApi {
     delete this.services[service];
   }
 
-  /** Queue a background job (`cmd &`): it runs once the current command line has finished. */
+  /**
+   * Queue a background job (`cmd &`, a DRBD helper): it starts once the current command line has
+   * finished, and runs alongside the node's other jobs (their waits in lab time overlap: job-clock.ts).
+   */
   spawn(job: () => Promise<void>): void {
     this.bg.push(job);
-    if (!this.active) void this.drain();
+    this.world.jobs.queued();
+    if (this.draining) this.kick?.();
+    else if (!this.active) void this.drain();
   }
 
   private drain(): Promise<void> {
     if (this.draining) return this.draining;
     this.draining = (async () => {
       await new Promise((r) => setImmediate(r));
-      while (this.bg.length && this.running) {
-        const job = this.bg.shift()!;
-        try {
-          await job();
-        } catch (e) {
-          if (!(e instanceof HaltSignal)) this.log('lab', `background job failed: ${(e as Error).message}`);
+      const live = new Set<Promise<void>>();
+      for (;;) {
+        while (this.bg.length && this.running) {
+          const p: Promise<void> = this.runJob(this.bg.shift()!).finally(() => live.delete(p));
+          live.add(p);
         }
+        if (!live.size) break;
+        const kicked = new Promise<void>((r) => (this.kick = r));
+        await Promise.race([...live, kicked]);
       }
-      this.bg = [];
+      this.kick = undefined;
+      this.dropQueued();
       this.draining = null;
       this.world.changed();
     })();
     return this.draining;
+  }
+
+  private async runJob(job: () => Promise<void>): Promise<void> {
+    try {
+      await this.world.jobs.run(this.name, job);
+    } catch (e) {
+      if (!(e instanceof HaltSignal)) this.log('lab', `background job failed: ${(e as Error).message}`);
+    } finally {
+      this.world.jobs.done();
+    }
+  }
+
+  /** Jobs still queued die with the node (never started). */
+  private dropQueued(): void {
+    const n = this.bg.length;
+    this.bg = [];
+    if (n) this.world.jobs.done(n);
   }
 
   /** Resolves once background jobs queued so far have run (tests, CLI). */
@@ -353,10 +393,15 @@ export class LabNode implements LabNodeApi {
   private async runIn(sh: Shell, cmdline: string, stdin: string): Promise<LabExecResult> {
     this.world.tick();
     if (this.booting) await this.booting;
-    if (!this.running) throw new Error(`${this.name} is ${this.power === 'off' ? 'powered off' : 'hung'}`);
+    if (!this.running)
+      throw new Error(
+        `${this.name} is ${this.power === 'off' ? 'powered off' : this.post !== undefined ? 'booting' : 'hung'}`,
+      );
     let stdout = '';
     let stderr = '';
-    this.active++;
+    // NOTE: a job's own commands do not hold back the node's other jobs (those wait for command lines).
+    const foreground = !inJob();
+    if (foreground) this.active++;
     let code: number;
     try {
       code = await sh.runScript(cmdline, { stdin, out: (s) => (stdout += s), err: (s) => (stderr += s) });
@@ -369,7 +414,7 @@ export class LabNode implements LabNodeApi {
         stderr += `bash: ${e.reason}\n`;
       } else if (e instanceof Cancelled) code = 129;
     } finally {
-      this.active--;
+      if (foreground) this.active--;
       this.world.changed();
     }
     if (this.bg.length && !this.active) void this.drain();
@@ -449,6 +494,7 @@ export class LabNode implements LabNodeApi {
   boot(): void {
     this.power = 'on';
     this.hung = false;
+    this.post = undefined;
     this.services = {};
     this.applyUdevNames();
     this.net.reset();
@@ -523,8 +569,10 @@ export class LabNode implements LabNodeApi {
     const wasRunning = this.running;
     this.power = 'off';
     this.hung = false;
+    this.post = undefined;
     this.services = {};
-    this.bg = [];
+    this.dropQueued();
+    this.world.jobs.wakeNode(this.name);
     this.net.reset();
     this.virt.reset();
     // NOTE: a hung node's sessions already died with it.
@@ -537,7 +585,8 @@ export class LabNode implements LabNodeApi {
   crash(): void {
     if (!this.running) return;
     this.hung = true;
-    this.bg = [];
+    this.dropQueued();
+    this.world.jobs.wakeNode(this.name);
     this.world.dropSessions(this.name);
     this.world.nodeEvent(this, 'crash');
     this.world.changed();

@@ -4,12 +4,12 @@
  * ends an ACPI shutdown. The BMCs and PDUs themselves are world data (seeded from the answers).
  */
 import type { LabSubsystem } from '../world/world.js';
-import { acpiOff, mainsLost, outletOn, powerOn } from './power.js';
+import { acpiOff, mainsLost, outletOn, postDone, powerOn } from './power.js';
 
 /** The power subsystem. */
 export const power: LabSubsystem = {
   name: 'power',
-  timers: { 'cluster.acpi-off': acpiOff },
+  timers: { 'cluster.acpi-off': acpiOff, 'power.boot': postDone },
   faults: {
     power(w, f) {
       const n = w.node(f.node);

@@ -52,9 +52,32 @@ export function bmcAlive(w: World, b: Bmc): boolean {
   return b.up && hasMains(w, b.node);
 }
 
-/** Power on a node if it is off and has mains (BIOS "power on after AC loss" / chassis on). */
+/**
+ * Lab time from power-on to init starting the runlevel's services: the server's firmware POST, the
+ * boot loader, the kernel and rc.sysinit. The lab's assumption, bounded by the tutorial: an-node01,
+ * fenced at 21:26:14-15 (`fence_node ... success`, 4983-4989), is "Online, rgmanager" again in the
+ * clustat of 21:28:00 (5019-5023), so power-on to cman and rgmanager took at most 105 s; 90 s leaves
+ * the services' own start inside that. It is what keeps a late fence harmless: rhcs_fence's longest
+ * delay (30 s, `sleep_a_bit()`) ends while the node its peer's fenced rebooted is still in POST, and
+ * a second reboot of a node in POST only starts its POST again (what a BMC's chassis power cycle does).
+ */
+export const POWER_ON_BOOT_MS = 90_000;
+
+/** Power on a node if it is off and has mains (BIOS "power on after AC loss" / chassis on): POST, then boot. */
 export function powerOn(w: World, n: LabNode): void {
-  if (n.power === 'off' && hasMains(w, n.name)) n.boot();
+  if (n.power !== 'off' || !hasMains(w, n.name)) return;
+  n.power = 'on';
+  n.hung = false;
+  n.post = w.now() + POWER_ON_BOOT_MS;
+  w.schedule(POWER_ON_BOOT_MS, 'power.boot', { node: n.name, at: n.post });
+  w.changed();
+}
+
+/** The end of POST (timer `power.boot`): init starts, unless the node lost power since (a newer POST). */
+export function postDone(w: World, data: unknown): void {
+  const d = data as { node: string; at: number };
+  const n = w.nodes[d.node];
+  if (n && n.power === 'on' && n.post === d.at) n.boot();
 }
 
 /** Mains went away: the node drops at once (no graceful anything). */

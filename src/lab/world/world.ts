@@ -16,6 +16,7 @@ import { makeProc, type ProcFileFn } from '../node/proc.js';
 import type { ShellProgram } from '../shell/interp.js';
 import { HaltSignal } from '../shell/types.js';
 import { Scheduler, type SchedulerSaved, type Timer } from './scheduler.js';
+import { JobClock, outsideJobs } from './job-clock.js';
 
 /** A node's IPMI BMC (fence_ipmilan target), powered from its node's PSU (see power/power.ts). */
 export interface Bmc {
@@ -150,6 +151,8 @@ export class World implements LabWorld {
   private events = new EventEmitter();
   /** Timers that fire as lab time passes. */
   scheduler = new Scheduler();
+  /** The nodes' background jobs and their waits in lab time. */
+  readonly jobs: JobClock = new JobClock(this);
   /** Subsystem state by key (cluster, storage, ...). */
   readonly subsystems: Record<string, Subsystem> = {};
   private firing = false;
@@ -233,7 +236,8 @@ export class World implements LabWorld {
     this.firing = true;
     try {
       // NOTE: a kind no subsystem of this world handles is dropped (a saved world from an older build).
-      this.timers[t.kind]?.(this, t.data, t);
+      // NOTE: a timer that falls due during a job's wait is the world's work, not the job's.
+      outsideJobs(() => this.timers[t.kind]?.(this, t.data, t));
     } catch (e) {
       if (!(e instanceof HaltSignal)) throw e;
     } finally {
@@ -310,6 +314,7 @@ export class World implements LabWorld {
       program: (impl) => this.programs[impl] as ShellProgram | undefined,
       service: (name) => this.services[name],
       tick: () => this.tick(),
+      jobs: this.jobs,
       nodeEvent: (n, ev) => this.nodeEvent(n, ev),
     };
   }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { run, tutorial } from '../helpers.js';
+import { bootsBack, run, tutorial } from '../helpers.js';
 import { cmanProblems, parseCmanStatus } from '../../../src/verify/cman-status.js';
 import { parseCmanVersion } from '../../../src/verify/cman-version.js';
 import { bodies, clusterReady, cmanBoth, CONF_V7, logLines, logSince, N1, tutorialWorld } from './helpers.js';
@@ -250,6 +250,7 @@ describe('cluster: daemons, boot and the network tests of step 11', () => {
     await run(n1, 'chkconfig cman on');
     w.fault({ kind: 'crash', node: N1 });
     w.advance(40000);
+    await bootsBack(w, n1);
     expect(n1.running).toBe(true);
     expect((await run(n1, '/etc/init.d/cman status')).code).toBe(0);
     expect((await run(n2, 'cman_tool status | grep ^Nodes')).out).toBe('Nodes: 2\n');

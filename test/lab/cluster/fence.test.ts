@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { createWorld } from '../../../src/lab/world.js';
 import { clusterView } from '../../../src/lab/cluster/view.js';
-import { run, tutorial } from '../helpers.js';
+import { bootsBack, run, tutorial } from '../helpers.js';
+import { POWER_ON_BOOT_MS } from '../../../src/lab/power/power.js';
 import { bodies, clusterReady, cmanBoth, logLines, logSince, N1, N2, tutorialWorld } from './helpers.js';
 
 const secs = (l: string) => {
@@ -43,7 +44,10 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     if (tutorial) expect(bodies(tut(1757, 1764, /Perfect!$/)).map(noPid)).toEqual(want);
     gap(lines[0], lines[1], 2);
     gap(lines[6], lines[7], 15);
-    // the reboot action powered it back on: it boots without cman (off at boot at this stage)
+    // the reboot action powered it back on: POST, then it boots without cman (off at boot at this stage)
+    expect(n1.power).toBe('on');
+    expect(n1.running).toBe(false);
+    expect(await bootsBack(w, n1)).toBeGreaterThan(POWER_ON_BOOT_MS - 32000);
     expect(n1.running).toBe(true);
     expect(n1.bootTime).not.toBe(boot1);
     expect((await run(n1, '/etc/init.d/cman status')).code).toBe(3);
@@ -85,6 +89,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
       /\n {3}1 {3}X .*an-node01\.alteeve\.ca\n {7}Last fenced: {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d by pdu\n {3}2 {3}M /,
     );
     // the PDU's reboot switched the outlet on again: the node boots
+    await bootsBack(w, n1);
     expect(n1.running).toBe(true);
     expect((await run(n2, 'fence_apc_snmp -a pdu2.alteeve.ca -n 1 -o status')).out).toBe('Status: ON\n');
   }, 60000);
@@ -104,6 +109,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     const after = bodies(logSince(n1, mark)).map(noPid);
     expect(after).toContain('fenced[PID]: fencing node an-node02.alteeve.ca');
     expect(after).toContain('fenced[PID]: fence an-node02.alteeve.ca success');
+    await bootsBack(w, n2);
     expect(n2.bootTime).not.toBe(boot2);
   }, 60000);
 
@@ -131,7 +137,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect(n2.power).toBe('off');
     expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o status')).code).toBe(1);
     expect((await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -n 2 -o on')).out).toBe('Success: Powered ON\n');
-    expect(n2.running).toBe(true);
+    await bootsBack(w, n2);
     expect(await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o off')).toEqual({
       out: 'Powering off machine @ IPMI:an-node02.ipmi...Done\n',
       err: '',
@@ -141,7 +147,9 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o on')).out).toBe(
       'Powering on machine @ IPMI:an-node02.ipmi...Done\n',
     );
-    expect(n2.running).toBe(true);
+    expect((await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o status')).code).toBe(0);
+    expect(n2.running).toBe(false);
+    await bootsBack(w, n2);
     expect(await run(n1, 'fence_apc_snmp -a pdu2.alteeve.ca -o off')).toEqual({
       out: '',
       err: "Failed: You have to enter plug number\nPlease use '-h' for usage\n",
@@ -187,7 +195,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     expect(n2.power).toBe('off');
     // with cman running, the graceful shutdown leaves the cluster: the peer does not fence it
     await run(n1, 'fence_ipmilan -a an-node02.ipmi -l root -p secret -o on');
-    expect(n2.running).toBe(true);
+    await bootsBack(w, n2);
     await run(n2, '/etc/init.d/acpid start');
     await cmanBoth(w);
     const mark = logLines(n1);
@@ -223,6 +231,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
     v.advance(20000);
     expect(bodies(logSince(m1, mark)).map(noPid)).toContain('fenced[PID]: fence an-node02.alteeve.ca success');
     expect(clusterView(v)!.pendingFence!(N1)).toEqual([]);
+    await bootsBack(v, v.nodes[N2]);
     expect(v.nodes[N2].bootTime).not.toBe(before);
     // n2 itself could not reach n1's BMC over its dead BCN: it fenced nobody
     expect(logSince(v.nodes[N2], 0).some((l) => l.includes('fence an-node01.alteeve.ca success'))).toBe(false);
@@ -240,6 +249,7 @@ describe('cluster: the fence tests of tutorial step 10', () => {
       err: '',
       code: 0,
     });
+    await bootsBack(w, n2);
     expect(n2.bootTime).not.toBe(boot);
     w.fault({ kind: 'bmc', node: N2, up: false });
     w.fault({ kind: 'pdu', pdu: 'pdu2', up: false });

@@ -13,6 +13,7 @@ import { createWorld, type World } from '../../../src/lab/world.js';
 import { parseFault, runControl } from '../../../src/lab/server/control.js';
 import { sshExec } from '../../../src/lab/server/control.js';
 import { clusterReady, CONF_V7, N1, N2 } from './helpers.js';
+import { POWER_ON_BOOT_MS } from '../../../src/lab/power/power.js';
 
 describe('cluster over SSH', () => {
   const dirs: string[] = [];
@@ -66,7 +67,21 @@ describe('cluster over SSH', () => {
     expect(tail).toMatch(
       /fenced\[\d+\]: fencing node an-node01\.alteeve\.ca\n.*fenced\[\d+\]: fence an-node01\.alteeve\.ca success\n$/,
     );
-    // node 1 was rebooted by IPMI: it answers again, without cman
+    // node 1 was rebooted by IPMI: after its POST it answers again, without cman; waited for as the
+    // installer does (a try every 5 s of lab time, steps/cluster-ops.ts waitForNodeBack)
+    let tries = 0;
+    for (; tries < 60; tries++) {
+      if (
+        await x(N1, 'true').then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      expect((await runControl(control, 'advance 5000')).code).toBe(0);
+    }
+    expect(tries).toBeGreaterThan(0);
+    expect(tries).toBeLessThan(60);
     expect((await x(N1, '/etc/init.d/cman status')).code).toBe(3);
   }, 90000);
 
@@ -119,6 +134,9 @@ describe('lab faults for fencing', () => {
     expect(saved.unplugged).toEqual([N2]);
     expect(saved.pdus[0].outlets['1']).toBe(N2);
     expect((await runControl(control, 'fault power an-node02 on')).code).toBe(0);
+    expect(w.nodes[N2].power).toBe('on');
+    expect(w.nodes[N2].running).toBe(false);
+    expect((await runControl(control, `advance ${POWER_ON_BOOT_MS}`)).code).toBe(0);
     expect(w.nodes[N2].running).toBe(true);
   }, 60000);
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { calls, failing, flush, pass, run, syslog } from './fakes.js';
 import { pair } from './fake-virsh.js';
-import { tutorial } from '../helpers.js';
+import { bootsBack, tutorial } from '../helpers.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
 
 /** A clustat block at real widths (clustat.c, 80 columns, not a tty). */
@@ -340,6 +340,7 @@ describe('rgmanager for storage (tutorial 2812-3222)', () => {
       w.fault({ kind: 'power', node: n.name, on: false });
     }
     for (const n of [n1, n2]) w.fault({ kind: 'power', node: n.name, on: true });
+    for (const n of [n1, n2]) await bootsBack(w, n);
     await flush(w);
     expect(n1.isRunning('rgmanager')).toBe(true);
     await pass(w, 5000);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { conf, flush, pass, run, syslog, VMS, type FakeCluster } from './fakes.js';
 import { pair, RG_VIRSH_TEST_LAB, type FakeVirt } from './fake-virsh.js';
-import { tutorial } from '../helpers.js';
+import { bootsBack, tutorial } from '../helpers.js';
 import { createWorld, type World } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
 import { rgmanager } from '../../../src/lab/cluster/rgmanager/model.js';
@@ -255,7 +255,9 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
     const r = await run(n2, 'clustat');
     expect(r.out).toContain(' an-node01.alteeve.ca                        1 Offline\n');
     expect(r.out).toContain(sv('service:storage_an01', `(${N1})`, 'stopped'));
-    // The fenced node reboots; cman and rgmanager start at boot and its storage comes back.
+    // The fenced node reboots (POST, then init); cman and rgmanager start at boot and its storage comes back.
+    expect(n1.running).toBe(false);
+    await bootsBack(w, n1);
     await pass(w, 25_000);
     expect(n1.isRunning('rgmanager')).toBe(true);
     likeTutorial((await run(n2, 'clustat')).out, 5034, 5047);
@@ -296,6 +298,7 @@ describe('rgmanager for VMs (tutorial 3859-5351)', () => {
       w.fault({ kind: 'power', node: n.name, on: false });
     }
     for (const n of [n1, n2]) w.fault({ kind: 'power', node: n.name, on: true });
+    for (const n of [n1, n2]) await bootsBack(w, n);
     await pass(w, 5000);
     likeTutorial((await run(n1, 'clustat')).out, 5315, 5328);
     for (const vm of VMS)

@@ -8,6 +8,7 @@ import { cluster, initialised, run, STORAGE_TEST_LAB } from './setup.js';
 import { parseProcDrbd } from '../../../src/verify/proc-drbd.js';
 import { createWorld } from '../../../src/lab/world.js';
 import type { LabNode } from '../../../src/lab/node/node.js';
+import { bootsBack } from '../helpers.js';
 
 const states = async (n: LabNode) =>
   parseProcDrbd((await run(n, 'cat /proc/drbd')).out).minors.map((m) => `${m.cs} ${m.ro.join('/')} ${m.ds.join('/')}`);
@@ -145,7 +146,7 @@ describe('DRBD 8.3', () => {
     // the stub handler fenced nothing: cut node 1's power as the real fence would, then power it on
     w.fault({ kind: 'power', node: 'an-node01', on: false });
     w.fault({ kind: 'power', node: 'an-node01', on: true });
-    await w.settle();
+    await bootsBack(w, n1);
     cluster(w).up.add('an-node01');
     const st = run(n1, '/etc/init.d/drbd start');
     const r = await st;

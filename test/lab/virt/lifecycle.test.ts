@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, type World } from '../../../src/lab/world.js';
 import type { Plan } from '../../../src/plan/derive.js';
 import { virtModel, GUEST_SHUTDOWN_MS, NETWORK_INSTALL_MS } from '../../../src/lab/virt/index.js';
-import { run } from '../helpers.js';
+import { bootsBack, run } from '../helpers.js';
 import { provisionWorld, setReady, VIRT_TEST_LAB } from './setup.js';
 
 let w: World;
@@ -274,7 +274,7 @@ describe('nodes going down', () => {
     expect(virtModel(w)!.runningOn('vm0001-dev')).toEqual([]);
     w.fault({ kind: 'power', node: 'an-node01', on: false });
     w.fault({ kind: 'power', node: 'an-node01', on: true });
-    await w.settle();
+    await bootsBack(w, n1());
     const list = await run(n1(), 'virsh list --all');
     expect(list.out).toContain(' -     vm0001-dev                     shut off\n');
     expect(list.out).not.toContain('running');

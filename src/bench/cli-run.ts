@@ -12,8 +12,17 @@ export const ROOT = resolve(
 );
 /** The CLI launcher. */
 export const BIN = join(ROOT, 'bin', 'anvil-install.js');
-/** The tutorial's answers. */
-export const ANSWERS = join(ROOT, 'examples', 'tutorial.anvil.yaml');
+let answers = join(ROOT, 'examples', 'tutorial.anvil.yaml');
+
+/** The answers the campaigns install: the tutorial's unless `useAnswers` named others (`--answers`). */
+export function answersFile(): string {
+  return answers;
+}
+
+/** Install `file` in the campaigns instead of the tutorial's answers. */
+export function useAnswers(file: string): void {
+  answers = resolve(file);
+}
 
 /** A finished CLI run. */
 export interface CliRun {
@@ -37,7 +46,7 @@ export function startCli(
 
 /** A lab served from `labDir` by its own process, once it printed its ready line. */
 export async function serveLab(labDir: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const { proc } = startCli(['lab', 'serve', '--answers', ANSWERS, '--state', labDir], cwd, env);
+  const { proc } = startCli(['lab', 'serve', '--answers', answersFile(), '--state', labDir], cwd, env);
   await new Promise<void>((res, rej) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {

@@ -15,7 +15,7 @@ import { rng } from '../lab/world.js';
 import { STEPS } from '../../steps/index.js';
 import { install } from '../commands/install.js';
 import { captureOutput, setOutput } from '../output.js';
-import { ANSWERS, serveLab, startCli, stopLab, type CliRun } from './cli-run.js';
+import { answersFile, serveLab, startCli, stopLab, type CliRun } from './cli-run.js';
 import { endState, repeatedDestructive } from './end-state.js';
 
 /** The state folder after a step was done by an uninterrupted run. */
@@ -194,7 +194,7 @@ export async function runWindowSeed(o: WindowSeed): Promise<WindowResult> {
   const plan: KillAt[] =
     o.killAt ??
     Array.from({ length: rnd() < 0.5 ? 1 : 2 }, () => ({ line: 1 + Math.floor(rnd() * windowLines * 0.9) }));
-  const install = ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', dir, '--to', o.to.step];
+  const install = ['install', '--lab', '--yes', '--answers', answersFile(), '--state', dir, '--to', o.to.step];
   // NOTE: `resume` has no --to: within the install it carries on as `install --to`; at its end it is `resume`.
   const resume = o.to.step === STEPS.at(-1)!.id ? ['resume', '--yes', '--state', dir] : install;
   const kills: Kill[] = [];
@@ -284,7 +284,7 @@ export async function makeCheckpoints(work: string, env: NodeJS.ProcessEnv, step
     try {
       outcome = (
         await install(
-          { answers: ANSWERS, state: chain, yes: true, lab: true, to: step },
+          { answers: answersFile(), state: chain, yes: true, lab: true, to: step },
           { env, renderer: 'silent', signals: false, interactive: false },
         )
       ).outcome;

@@ -8,8 +8,10 @@
  * (half the kills SIGKILL the lab process too, which is then served again from its saved world).
  * `--windows`: the kill campaign over steps 9-20 instead (kill-window.ts): the targeted seeds, every
  * seed of its list (`WINDOW_SEEDS`, the known defects included) and `--seeds N` (default 36) more
- * random ones, each from a checkpoint of the step before; prints its figures. `npm test` runs the
- * targeted seeds and a few that kill at named commands (test/bench/); the long lists run here.
+ * random ones, each from a checkpoint of the step before; prints its figures. `--answers FILE`: install
+ * that cluster instead of the tutorial's (e.g. test/fixtures/other.anvil.yaml, with the secrets it
+ * reads from the environment exported). `npm test` runs the targeted seeds and a few that kill at
+ * named commands (test/bench/); the long lists run here.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { loadWorldOffline } from '../lab/index.js';
 import { loadSavedWorld } from '../lab/store/persist.js';
 import { rng } from '../lab/world.js';
-import { ANSWERS, serveLab as serve, startCli as start, stopLab } from './cli-run.js';
+import { answersFile, useAnswers, serveLab as serve, startCli as start, stopLab } from './cli-run.js';
 import { endState, repeatedDestructive } from './end-state.js';
 import { brokenRules, campaignFigures, windowCampaign } from './kill-window.js';
 
@@ -27,7 +29,7 @@ async function plainRun(state: string, cwd: string, env: NodeJS.ProcessEnv, to?:
   const lab = await serve(join(state, 'lab'), cwd, env);
   try {
     return await start(
-      ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(to ? ['--to', to] : [])],
+      ['install', '--lab', '--yes', '--answers', answersFile(), '--state', state, ...(to ? ['--to', to] : [])],
       cwd,
       env,
     ).done;
@@ -77,7 +79,7 @@ export async function tortureSeed(
       const args =
         begun && !o.to
           ? ['resume', '--yes', '--state', state]
-          : ['install', '--lab', '--yes', '--answers', ANSWERS, '--state', state, ...(o.to ? ['--to', o.to] : [])];
+          : ['install', '--lab', '--yes', '--answers', answersFile(), '--state', state, ...(o.to ? ['--to', o.to] : [])];
       const run = start(args, o.work, o.env);
       // NOTE: early rounds kill often; the last third lets the run finish.
       const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * 4000) : 3_600_000;
@@ -132,6 +134,9 @@ async function main(): Promise<void> {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? Number(args[i + 1]) : def;
   };
+  const answersI = args.indexOf('--answers');
+  // NOTE: secrets an answers file takes from the environment (the second example's ILO_PW, RICCI_PW) come from ours.
+  if (answersI >= 0) useAnswers(args[answersI + 1]);
   const toI = args.indexOf('--to');
   const to = toI >= 0 ? args[toI + 1] : undefined;
   const seeds = opt('seeds', 12);

@@ -7,7 +7,17 @@
  * run more often than in the uninterrupted run plus the times it was interrupted, and a second resume
  * that runs nothing.
  */
-import { closeSync, cpSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { StateFile } from '../state/types.js';
 import { loadWorldOffline } from '../lab/index.js';
@@ -58,7 +68,16 @@ function stepAtKill(dir: string, running: string[]): string {
   return [...log.matchAll(/ step ([a-z0-9-]+): /g)].pop()?.[1] ?? '?';
 }
 
-const JOURNALS = ['an-node01', 'an-node02'];
+/** The nodes whose journals a lab keeps (`journal/<node>.jsonl`), by name: the answers' node names. */
+function journalNodes(labDir: string): string[] {
+  const dir = join(labDir, 'journal');
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.jsonl'))
+        .map((f) => f.slice(0, -'.jsonl'.length))
+        .sort()
+    : [];
+}
 
 /**
  * Whether a journal line counts as an action of the window. NOTE: every run starts with the same
@@ -69,7 +88,7 @@ const counts = (line: string) => !line.includes('"cmd":"ls -A1 ');
 /** Journal lines of a lab's nodes that count as actions (see `counts`). */
 export function journalLines(labDir: string): number {
   let k = 0;
-  for (const n of JOURNALS) {
+  for (const n of journalNodes(labDir)) {
     const f = join(labDir, 'journal', `${n}.jsonl`);
     if (existsSync(f))
       k += readFileSync(f, 'utf8')
@@ -91,7 +110,8 @@ export type KillAt = ({ line: number } | { cmd: RegExp; node?: string; nth?: num
  * after that command ran on the node, while the wizard may still have sent a command or two.
  */
 function watchJournals(labDir: string, at: KillAt, kill: () => void): () => void {
-  const files = JOURNALS.map((n) => ({ n, f: join(labDir, 'journal', `${n}.jsonl`), pos: 0, rest: '' }));
+  // NOTE: a seed's lab was copied from a checkpoint that already journals both nodes.
+  const files = journalNodes(labDir).map((n) => ({ n, f: join(labDir, 'journal', `${n}.jsonl`), pos: 0, rest: '' }));
   for (const x of files) x.pos = existsSync(x.f) ? statSync(x.f).size : 0;
   let lines = 0;
   let hits = 0;
@@ -411,7 +431,8 @@ const exactly = (cmd: string) => new RegExp(`^${cmd.replace(/[.*+?^${}()|[\]\\/]
 export function namedKills(seed: number, from: Checkpoint, to: Checkpoint): KillAt[] {
   const rnd = rng(seed);
   const kills = rnd() < 0.5 ? 1 : 2;
-  const node = JOURNALS[Math.floor(rnd() * JOURNALS.length)];
+  const nodes = journalNodes(join(to.dir, 'lab'));
+  const node = nodes[Math.floor(rnd() * nodes.length)];
   const cmds = journalCmds(join(to.dir, 'lab'), node).slice(journalCmds(join(from.dir, 'lab'), node).length);
   // NOTE: a line without a command is a file transfer: not named here.
   const once = new Set(cmds.filter((c, i) => c && cmds.indexOf(c) === i && cmds.lastIndexOf(c) === i));

@@ -79,7 +79,16 @@ export async function tortureSeed(
       const args =
         begun && !o.to
           ? ['resume', '--yes', '--state', state]
-          : ['install', '--lab', '--yes', '--answers', answersFile(), '--state', state, ...(o.to ? ['--to', o.to] : [])];
+          : [
+              'install',
+              '--lab',
+              '--yes',
+              '--answers',
+              answersFile(),
+              '--state',
+              state,
+              ...(o.to ? ['--to', o.to] : []),
+            ];
       const run = start(args, o.work, o.env);
       // NOTE: early rounds kill often; the last third lets the run finish.
       const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * 4000) : 3_600_000;

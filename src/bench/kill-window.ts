@@ -110,13 +110,15 @@ export type KillAt = ({ line: number } | { cmd: RegExp; node?: string; nth?: num
  * after that command ran on the node, while the wizard may still have sent a command or two.
  */
 function watchJournals(labDir: string, at: KillAt, kill: () => void): () => void {
-  // NOTE: a seed's lab was copied from a checkpoint that already journals both nodes.
-  const files = journalNodes(labDir).map((n) => ({ n, f: join(labDir, 'journal', `${n}.jsonl`), pos: 0, rest: '' }));
+  const file = (n: string) => ({ n, f: join(labDir, 'journal', `${n}.jsonl`), pos: 0, rest: '' });
+  const files = journalNodes(labDir).map(file);
   for (const x of files) x.pos = existsSync(x.f) ? statSync(x.f).size : 0;
   let lines = 0;
   let hits = 0;
   let fired = false;
   const tick = () => {
+    // NOTE: a lab started from nothing has no journal yet: a node's appears with its first command.
+    for (const n of journalNodes(labDir)) if (!files.some((x) => x.n === n)) files.push(file(n));
     for (const x of files) {
       if (fired || !existsSync(x.f)) continue;
       const size = statSync(x.f).size;

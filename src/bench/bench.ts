@@ -299,7 +299,6 @@ export async function installOnLab(root = ROOT): Promise<InstallRun> {
         labSaves: c.labSave?.saves ?? 0,
         labCompactions: c.labSave?.compactions ?? 0,
         labPersistenceMs: r0(c.labSave?.ms ?? 0),
-        labPersistenceCpuMs: r0(c.labSave?.cpuMs ?? 0),
         labLogBytes: c.labSave?.logBytes ?? 0,
         labCompactBytes: c.labSave?.compactBytes ?? 0,
         realWaits: c.realWaits,

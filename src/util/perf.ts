@@ -27,7 +27,6 @@ export interface PerfCounters {
     logBytes: number;
     compactBytes: number;
     ms: number;
-    cpuMs: number;
   };
 }
 

@@ -86,10 +86,11 @@ describe.skipIf(!onLinux)('stale locks (needs /proc)', () => {
 
   it('takes over a lock held by a zombie', async () => {
     const dir = tempDir();
-    // NOTE: sleep never reaps the child its shell started, so that child stays a zombie.
-    const { line } = await start('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30']);
+    // NOTE: sleep never reaps the child its shell started, so that child stays a zombie. The child
+    // outlives the shell's exec by a second: one that ended before it could be reaped by the shell.
+    const { line } = await start('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30']);
     const zombie = Number(line);
-    for (let i = 0; i < 200 && procStat(zombie)?.state !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && procStat(zombie)?.state !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
     expect(procStat(zombie)?.state).toBe('Z');
     writeLock(dir, { pid: zombie, startTime: procStat(zombie)!.startTime, bootId: bootId() });
     expect(staleReason({ pid: zombie, startTime: procStat(zombie)!.startTime })).toBe(

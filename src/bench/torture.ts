@@ -58,7 +58,15 @@ export interface SeedResult {
 export async function tortureSeed(
   seed: number,
   reference: Record<string, string>,
-  o: { work: string; to?: string; maxRounds: number; env: NodeJS.ProcessEnv; killLab?: boolean },
+  o: {
+    work: string;
+    to?: string;
+    maxRounds: number;
+    env: NodeJS.ProcessEnv;
+    killLab?: boolean;
+    /** How long the uninterrupted run took: kills land within it (a later one would never land). */
+    referenceMs?: number;
+  },
 ): Promise<SeedResult> {
   const t0 = Date.now();
   const state = join(o.work, `seed-${seed}`);
@@ -91,7 +99,9 @@ export async function tortureSeed(
             ];
       const run = start(args, o.work, o.env);
       // NOTE: early rounds kill often; the last third lets the run finish.
-      const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * 4000) : 3_600_000;
+      // NOTE: within the uninterrupted run's time (a run shorter than 4 s, e.g. --to ssh-keys, was never killed).
+      const span = Math.min(4000, Math.max(300, (o.referenceMs ?? 4150) - 150));
+      const delay = rounds < (o.maxRounds * 2) / 3 ? Math.floor(150 + rnd() * span) : 3_600_000;
       // NOTE: with --kill-lab, every other kill takes the lab process down at the same instant: what
       // the wizard was told is done must be in the lab's saved world when it is served again.
       const labToo = !!o.killLab && rnd() < 0.5;
@@ -175,7 +185,16 @@ async function main(): Promise<void> {
     const reference = await endState(join(refState, 'lab'), nodes);
     const results: SeedResult[] = [];
     for (let s = first; s < first + seeds; s++)
-      results.push(await tortureSeed(s, reference, { work, to, maxRounds, env, killLab: args.includes('--kill-lab') }));
+      results.push(
+        await tortureSeed(s, reference, {
+          work,
+          to,
+          maxRounds,
+          env,
+          killLab: args.includes('--kill-lab'),
+          referenceMs,
+        }),
+      );
     const bad = results.filter(
       (r) =>
         !r.finished ||

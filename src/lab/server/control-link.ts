@@ -7,7 +7,7 @@
  */
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
-import type { SshExecResult } from './control.js';
+import { execOnChannel, type SshExecResult } from './control.js';
 
 const { Client } = ssh2;
 
@@ -34,29 +34,7 @@ export class ControlLink {
       };
       const onClose = () => done(new Error('connection closed before the command finished'));
       c.once('close', onClose);
-      c.exec(cmd, (err, stream) => {
-        if (err) return done(err);
-        const out: Buffer[] = [];
-        const errs: Buffer[] = [];
-        let code: number | null = null;
-        let signal: string | undefined;
-        stream.on('data', (d: Buffer) => out.push(d));
-        stream.stderr.on('data', (d: Buffer) => errs.push(d));
-        stream.on('exit', (c1: number | null, sig?: string) => {
-          code = c1;
-          signal = sig ?? undefined;
-        });
-        stream.on('close', () =>
-          done(null, {
-            code,
-            ...(signal ? { signal } : {}),
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errs).toString('utf8'),
-          }),
-        );
-        // NOTE: stdin sent and closed at once, so the lab runs the command without waiting for more.
-        stream.end('');
-      });
+      execOnChannel(c, cmd, {}, done);
     });
   }
 

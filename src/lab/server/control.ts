@@ -68,15 +68,58 @@ export interface SshExecResult {
   stderr: string;
 }
 
+/** What to send a command and where its output goes as it comes. */
+export interface ExecIo {
+  stdin?: string | Buffer;
+  onStdout?(d: Buffer): void;
+  onStderr?(d: Buffer): void;
+}
+
 /**
- * Connect, run one command, disconnect. Stdin (possibly empty) is sent and closed at once, so the
- * lab runs the command without waiting. Rejects when the connection fails (refused, auth, host key).
+ * Run `cmd` on a channel of the ready connection `c`: its output collected, stdin (possibly empty)
+ * sent and closed at once, so the lab runs the command without waiting. `done` gets the result or
+ * the error that opened no channel; the connection's own failures are the caller's to watch.
  */
-export function sshExec(
-  opts: ConnectConfig,
+export function execOnChannel(
+  c: InstanceType<typeof Client>,
   cmd: string,
-  io: { stdin?: string | Buffer; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void } = {},
-): Promise<SshExecResult> {
+  io: ExecIo,
+  done: (err: Error | null, r?: SshExecResult) => void,
+): void {
+  c.exec(cmd, (err, stream) => {
+    if (err) return done(err);
+    const out: Buffer[] = [];
+    const errs: Buffer[] = [];
+    let code: number | null = null;
+    let signal: string | undefined;
+    stream.on('data', (d: Buffer) => {
+      out.push(d);
+      io.onStdout?.(d);
+    });
+    stream.stderr.on('data', (d: Buffer) => {
+      errs.push(d);
+      io.onStderr?.(d);
+    });
+    stream.on('exit', (c1: number | null, sig?: string) => {
+      code = c1;
+      signal = sig ?? undefined;
+    });
+    stream.on('close', () =>
+      done(null, {
+        code,
+        ...(signal ? { signal } : {}),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(errs).toString('utf8'),
+      }),
+    );
+    stream.end(io.stdin ?? '');
+  });
+}
+
+/**
+ * Connect, run one command, disconnect. Rejects when the connection fails (refused, auth, host key).
+ */
+export function sshExec(opts: ConnectConfig, cmd: string, io: ExecIo = {}): Promise<SshExecResult> {
   return new Promise((resolve, reject) => {
     const c = new Client();
     let settled = false;
@@ -92,34 +135,7 @@ export function sshExec(
     c.on('ready', () => {
       // NOTE: as in ControlLink: no ~40 ms Nagle/delayed-ACK stall on the small request packets.
       c.setNoDelay(true);
-      c.exec(cmd, (err, stream) => {
-        if (err) return done(err);
-        const out: Buffer[] = [];
-        const errs: Buffer[] = [];
-        let code: number | null = null;
-        let signal: string | undefined;
-        stream.on('data', (d: Buffer) => {
-          out.push(d);
-          io.onStdout?.(d);
-        });
-        stream.stderr.on('data', (d: Buffer) => {
-          errs.push(d);
-          io.onStderr?.(d);
-        });
-        stream.on('exit', (c1: number | null, sig?: string) => {
-          code = c1;
-          signal = sig ?? undefined;
-        });
-        stream.on('close', () =>
-          done(null, {
-            code,
-            ...(signal ? { signal } : {}),
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errs).toString('utf8'),
-          }),
-        );
-        stream.end(io.stdin ?? '');
-      });
+      execOnChannel(c, cmd, io, done);
     });
     c.connect(opts);
   });

@@ -35,6 +35,11 @@ export interface NodeSessionOptions {
   askPassphrase?: AskPassphrase;
   /** Reach the node through this session (ProxyJump: a bastion), not directly. */
   jump?: NodeSession;
+  /**
+   * Open the byte stream to the node another way than TCP to host:port (a lab served by this very
+   * process). The SSH handshake, login and everything after are the same.
+   */
+  stream?: () => Duplex;
   /** Password tries per login, like OpenSSH (NumberOfPasswordPrompts). Default 3. */
   passwordTries?: number;
   /** ssh-agent socket. Default `SSH_AUTH_SOCK`; `false` disables the agent. Tried after the key. */
@@ -266,6 +271,9 @@ export class NodeSession implements Transport {
           ch.end(opts.stdin ?? undefined);
         });
       } catch (e) {
+        // NOTE: ssh2 throws "Not connected" when its socket is already gone but the client's 'close'
+        // (which drops it here) has not come yet: forget it now, so the next command connects again.
+        if (this.client === client && (e as Error).message === 'Not connected') this.drop();
         finish(() => reject(this.lost(cmd, (e as Error).message)));
       }
     });
@@ -434,6 +442,7 @@ export class NodeSession implements Transport {
     const { host } = this.o;
     const port = this.port;
     if (this.o.jump) return this.o.jump.forwardTo(host, port);
+    if (this.o.stream) return Promise.resolve(this.o.stream());
     return new Promise<Duplex>((resolve, reject) => {
       const sock = tcpConnect({ host, port });
       sock.setNoDelay(true);

@@ -13,6 +13,7 @@ import { findRunningLab, labSessionOptions, startLab, type LabHandle } from '../
 import { readJournal } from '../../src/lab/store/journal.js';
 import { loadSavedWorld } from '../../src/lab/store/persist.js';
 import { AnvilError } from '../../src/errors.js';
+import { ConnectionFailed, ConnectionLost } from '../../src/remote/errors.js';
 import { createWorld, type FakeWorld } from '../helpers/fake-lab-world.js';
 import { call, closed, connect, run, sftpOf } from '../helpers/lab-ssh-client.js';
 import { generateEd25519 } from '../../src/remote/ed25519.js';
@@ -255,6 +256,29 @@ describe('lab through the installer transport', () => {
       expect((await t[N1].readFile('/etc/hostname'))!.toString()).toBe(`${N1}.alteeve.ca\n`);
       expect(await t[N1].readFile('/etc/absent')).toBeNull();
       expect((await t[N2].exec('cat /etc/hostname')).stdout).toBe(`${N2}\n`);
+    } finally {
+      await Promise.all(Object.values(t).map((x) => x.close()));
+    }
+  });
+});
+
+describe('lab sessions of the process serving it', () => {
+  // NOTE: these go through memory, not loopback TCP (LabSshServer.connectInProcess): a refused
+  // connection and a dropped session must look to the installer as they do over TCP.
+  it('are refused while the node is off, and come back after a drop', async () => {
+    const l = await lab();
+    const t = l.transports();
+    try {
+      l.world.fault({ kind: 'power', node: N2, on: false });
+      await expect(t[N2].reconnect(1_000)).rejects.toBeInstanceOf(ConnectionFailed);
+      expect((await t[N1].exec('echo before')).stdout).toBe('before\n');
+      expect(l.status().nodes[N1].connections).toBe(1);
+      l.world.fault({ kind: 'drop-ssh', node: N1 });
+      expect(l.status().nodes[N1].connections).toBe(0);
+      // NOTE: as over TCP: the command sent before the client saw the drop is reported lost, not re-sent.
+      await expect(t[N1].exec('echo lost')).rejects.toBeInstanceOf(ConnectionLost);
+      expect((await t[N1].exec('echo after')).stdout).toBe('after\n');
+      expect(l.status().nodes[N1].connections).toBe(1);
     } finally {
       await Promise.all(Object.values(t).map((x) => x.close()));
     }

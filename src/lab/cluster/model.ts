@@ -17,6 +17,7 @@ import type { ClusterView } from './view.js';
 import type { ClusterConf, ConfNode } from './conf.js';
 import { planAgent, type AgentOpts } from './agents.js';
 import { labWait } from '../world/job-clock.js';
+import { JsonCopy } from '../store/json-copy.js';
 
 /** Lab time between two membership checks. */
 export const POLL_MS = 1000;
@@ -92,14 +93,16 @@ export class Cluster implements ClusterView {
     this.lastFenced = JSON.parse(JSON.stringify(saved?.fenced ?? {})) as Record<string, { at: number; by: string }>;
   }
 
+  private readonly saved = new JsonCopy<Saved>();
+
   toJSON(): Saved {
-    return {
-      rt: JSON.parse(JSON.stringify(this.rt)) as Record<string, Rt>,
+    return this.saved.of({
+      rt: this.rt,
       auth: [...this.auth].sort(),
       seq: this.seq,
-      dlm: { ...this.dlmLoaded },
-      fenced: JSON.parse(JSON.stringify(this.lastFenced)) as Record<string, { at: number; by: string }>,
-    };
+      dlm: this.dlmLoaded,
+      fenced: this.lastFenced,
+    });
   }
 
   // ---------- lookups ----------

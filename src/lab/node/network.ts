@@ -154,13 +154,18 @@ export class Network {
       case 'bond':
         return !!i.bond!.active && this.state.ifaces[i.bond!.active]?.slave?.link === 'up';
       case 'bridge':
-        return (i.ports ?? []).some((p) => this.operational(p));
+        return (i.ports ?? []).some((p) => this.operationalSettled(p));
     }
   }
 
   /** Up and able to move traffic: admin up with carrier (a slave's traffic goes through its master). */
   operational(name: string): boolean {
     this.settle();
+    return this.operationalSettled(name);
+  }
+
+  /** {@link operational}, the bonds already settled to now. */
+  private operationalSettled(name: string): boolean {
     const i = this.state.ifaces[name];
     if (!i || !i.up) return false;
     if (i.kind === 'eth' && i.master && this.state.ifaces[i.master]?.kind === 'bond') return false;
@@ -174,10 +179,11 @@ export class Network {
 
   /** An operational interface with an address in the same network as `ip` (source for a connection). */
   sourceFor(ip: string): { iface: IfState; ip: string } | undefined {
+    // NOTE: settled once for the whole search: the cluster and DRBD models ask this on every timer.
     for (const i of this.list()) {
       if (i.kind === 'lo') continue;
       for (const a of i.addrs)
-        if (sameNet(a.ip, ip, a.prefix) && this.operational(i.name)) return { iface: i, ip: a.ip };
+        if (sameNet(a.ip, ip, a.prefix) && this.operationalSettled(i.name)) return { iface: i, ip: a.ip };
     }
     return undefined;
   }
@@ -190,6 +196,11 @@ export class Network {
     for (const b of Object.values(this.state.ifaces)) {
       if (b.kind !== 'bond') continue;
       const bond = b.bond!;
+      // NOTE: the usual case, no slave coming back, allocates nothing (this runs on every query).
+      if (!bond.slaves.some((s) => this.state.ifaces[s]?.slave?.link === 'back')) {
+        this.reselect(b);
+        continue;
+      }
       const due = bond.slaves
         .map((s) => this.state.ifaces[s])
         .filter((s) => s.slave?.link === 'back' && s.slave.since + bond.updelay <= now)

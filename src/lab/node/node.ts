@@ -15,6 +15,7 @@ import { BudgetExceeded, Cancelled, RunBudget } from '../shell/budget.js';
 import { dirname, basename } from '../fs/path.js';
 import { syslogTime } from './time.js';
 import { inJob, type JobClock } from '../world/job-clock.js';
+import { JsonCopy } from '../store/json-copy.js';
 
 /** How a node went down. */
 export type NodeDownHow = 'poweroff' | 'crash';
@@ -172,25 +173,30 @@ export class LabNode implements LabNodeApi {
   }
 
   /** Serializable state. */
+  private readonly saved = new JsonCopy<Omit<NodeSaved, 'fs'>>();
+
   toJSON(): NodeSaved {
+    // NOTE: the filesystem keeps its own saved form (MemFs.toJSON); the rest is small and copied as JSON.
     return {
-      name: this.name,
-      fqdn: this.fqdn,
-      bcn: this.bcn,
+      ...this.saved.of({
+        name: this.name,
+        fqdn: this.fqdn,
+        bcn: this.bcn,
+        nics: this.nics,
+        power: this.power,
+        hung: this.hung,
+        net: this.net.state,
+        virt: this.virt.state,
+        services: this.services,
+        packages: [...this.packages].sort(),
+        hostname: this.hostname,
+        pid: this.pid,
+        bootTime: this.bootTime,
+        disks: this.disks,
+        selinux: this.selinux,
+        ...(this.post !== undefined ? { post: this.post } : {}),
+      }),
       fs: this.fs.toJSON(),
-      nics: this.nics.map((n) => ({ ...n })),
-      power: this.power,
-      hung: this.hung,
-      net: JSON.parse(JSON.stringify(this.net.state)) as NetState,
-      virt: { ...this.virt.state, active: [...this.virt.state.active] },
-      services: { ...this.services },
-      packages: [...this.packages].sort(),
-      hostname: this.hostname,
-      pid: this.pid,
-      bootTime: this.bootTime,
-      disks: JSON.parse(JSON.stringify(this.disks)) as Record<string, DiskState>,
-      selinux: this.selinux,
-      ...(this.post !== undefined ? { post: this.post } : {}),
     };
   }
 

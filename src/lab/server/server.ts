@@ -7,6 +7,8 @@
  * SSH is exchanged: to the client it looks like a host that went away.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { memoryPipe, type PipeSocket } from '../../util/memory-pipe.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthContext, Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
 import ssh2 from 'ssh2';
@@ -95,7 +97,7 @@ function sameSecret(a: string, b: string): boolean {
 export class LabSshServer {
   private readonly net: NetServer;
   private readonly ssh: InstanceType<typeof Server>;
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<PipeSocket>();
   private readonly keys: ParsedKey[];
   private closed = false;
   /** The port actually bound (after `listen`). */
@@ -144,7 +146,18 @@ export class LabSshServer {
     });
   }
 
-  private onSocket(socket: Socket): void {
+  /**
+   * A connection from this process without TCP: the client's end of a memory pipe. The server treats
+   * it as an accepted TCP connection (refused, timed out, dropped and logged in the same way).
+   */
+  connectInProcess(): Duplex {
+    const [client, server] = memoryPipe();
+    // NOTE: after the caller has its listeners on: a refused connection is closed at once.
+    queueMicrotask(() => this.onSocket(server));
+    return client;
+  }
+
+  private onSocket(socket: PipeSocket): void {
     if (this.closed || (this.opts.reachable && !this.opts.reachable())) {
       socket.destroy();
       return;
@@ -163,7 +176,8 @@ export class LabSshServer {
       this.sockets.delete(socket);
     });
     socket.on('error', () => {});
-    this.ssh.injectSocket(socket);
+    // NOTE: ssh2 reads only the stream and remoteAddress/remotePort of what it is handed (server.js).
+    this.ssh.injectSocket(socket as Socket);
   }
 
   /** Login grace timers by the client's TCP port (127.0.0.1 only). */

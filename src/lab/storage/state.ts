@@ -8,6 +8,7 @@ import type { Subsystem } from '../world/world.js';
 import { worldOf, type World } from '../world/world.js';
 import type { LabNode } from '../node/node.js';
 import { MemFs } from '../fs/memfs.js';
+import { JsonCopy } from '../store/json-copy.js';
 import type { StorageView } from './view.js';
 
 /** LVM's default extent size (4 MiB) in KiB. */
@@ -315,12 +316,13 @@ export class Storage implements Subsystem, StorageView {
     for (const fn of this.layers.reset) fn(this, node);
   }
 
+  private readonly saved = new JsonCopy<Omit<StorageSaved, 'trees'>>();
+
   toJSON(): StorageSaved {
+    // NOTE: the GFS2 trees are MemFs, which keep their own saved forms (see MemFs.toJSON).
     return {
-      opts: { ...this.opts },
-      nodes: JSON.parse(JSON.stringify(this.nodes)) as Record<string, NodeStorage>,
+      ...this.saved.of({ opts: this.opts, nodes: this.nodes, log: this.log }),
       trees: Object.fromEntries([...this.trees].map(([k, v]) => [k, v.toJSON()])),
-      log: JSON.parse(JSON.stringify(this.log)) as Record<string, DestructiveEntry[]>,
     };
   }
 }

@@ -14,6 +14,7 @@ import { type LabNode, type NodeDownHow } from '../node/node.js';
 import type { Subsystem } from '../world/world.js';
 import { storageView } from '../storage/view.js';
 import { cloneDef, diskAlias, domainXml, type DomainDef, type Runtime } from './domain.js';
+import { JsonCopy } from '../store/json-copy.js';
 
 /** Lab time a kickstart network install takes before the guest reboots into the installed system. */
 export const NETWORK_INSTALL_MS = 12 * 60_000;
@@ -122,8 +123,10 @@ export class VirtModel implements Subsystem {
     delete this.s.opts;
   }
 
+  private readonly saved = new JsonCopy<VirtSaved>();
+
   toJSON(): VirtSaved {
-    return { ...(JSON.parse(JSON.stringify(this.s)) as VirtSaved), opts: { ...this.opts } };
+    return this.saved.of({ ...this.s, opts: this.opts });
   }
 
   /** A node powering on: nothing runs, transient domains are gone, ids start at 1 again. */

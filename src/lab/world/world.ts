@@ -17,6 +17,7 @@ import type { ShellProgram } from '../shell/interp.js';
 import { HaltSignal } from '../shell/types.js';
 import { Scheduler, type SchedulerSaved, type Timer } from './scheduler.js';
 import { JobClock, outsideJobs } from './job-clock.js';
+import { JsonCopy } from '../store/json-copy.js';
 
 /** A node's IPMI BMC (fence_ipmilan target), powered from its node's PSU (see power/power.ts). */
 export interface Bmc {
@@ -423,18 +424,24 @@ export class World implements LabWorld {
 
   /** Plain-JSON snapshot of everything: files, services, packages, NIC/switch state, keys, lab time. */
   toJSON(): WorldSaved {
+    // NOTE: the small parts go through one JsonCopy: unchanged, they are the last snapshot's objects,
+    // which the saver's diff passes over (see json-copy.ts).
     return {
       version: 1,
       offset: this.offset,
-      switches: { ...this.switches },
-      bmcs: this.bmcs.map((b) => ({ ...b })),
-      pdus: this.pdus.map((p) => ({ ...p, outlets: { ...p.outlets }, ...(p.off ? { off: [...p.off] } : {}) })),
-      unplugged: [...this.unplugged],
+      ...this.saved.of({
+        switches: this.switches,
+        bmcs: this.bmcs,
+        pdus: this.pdus,
+        unplugged: this.unplugged,
+        scheduler: this.scheduler.toJSON(),
+      }),
       nodes: Object.values(this.nodes).map((n) => n.toJSON()),
-      scheduler: this.scheduler.toJSON(),
       subsystems: Object.fromEntries(Object.entries(this.subsystems).map(([k, v]) => [k, v.toJSON()])),
     };
   }
+
+  private readonly saved = new JsonCopy<Pick<WorldSaved, 'switches' | 'bmcs' | 'pdus' | 'unplugged' | 'scheduler'>>();
 
   /** @internal restore from `toJSON()` output. */
   restore(s: WorldSaved): void {

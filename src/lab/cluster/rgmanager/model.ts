@@ -17,6 +17,7 @@ import { type World, type TimerHandler, type SubsystemState } from '../../world/
 import type { LabNode } from '../../node/node.js';
 import { type Subsystem } from '../../world/world.js';
 import { clusterView, type ClusterView } from '../view.js';
+import { JsonCopy } from '../../store/json-copy.js';
 import { CLUSTER_CONF, confVersion, parseRmConf, type Group, type RmConf } from './conf.js';
 import { agentMigrate, agentStart, agentStatus, agentStop, ocfText, sh, type AgentResult } from './agents.js';
 
@@ -112,8 +113,10 @@ export class Rgmanager implements Subsystem {
     }
   }
 
+  private readonly saved = new JsonCopy<Saved>();
+
   toJSON(): Saved {
-    return JSON.parse(JSON.stringify(this.s)) as Saved;
+    return this.saved.of(this.s);
   }
 
   // ---------- lookups ----------

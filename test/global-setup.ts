@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { makeCheckpoints } from '../src/bench/kill-window.js';
+import { bundleIfStale } from '../src/build/bundle.js';
 import { STEPS } from '../steps/index.js';
 
 declare module 'vitest' {
@@ -41,7 +42,7 @@ declare module 'vitest' {
 /** The steps after which the shared install is checkpointed. */
 export const CHECKPOINT_STEPS = STEPS.map((s) => s.id).slice(STEPS.findIndex((s) => s.id === 'net-daemons'));
 
-/** `tsc -b tsconfig.json` (incremental). */
+/** `tsc -b tsconfig.json` (incremental), then the CLI bundle when dist/ changed. */
 function build(): Promise<void> {
   // NOTE: incremental (tsconfig.json) in build mode: unchanged sources (after `npm ci`, whose `prepare`
   // built dist/ and its record, or a second run) cost under a second, where `tsc -p` spent 4-5 s
@@ -56,8 +57,9 @@ function build(): Promise<void> {
   return new Promise((res, rej) =>
     p.on('close', (code) => {
       clearTimeout(timer);
-      if (code === 0) res();
-      else rej(new Error(`tsc -b tsconfig.json failed before the tests:\n${out}`));
+      if (code !== 0) return rej(new Error(`tsc -b tsconfig.json failed before the tests:\n${out}`));
+      // NOTE: the one-file CLI the tests' subprocesses start (src/build/bundle.ts), from that dist/.
+      bundleIfStale().then(() => res(), rej);
     }),
   );
 }

@@ -4,6 +4,7 @@
  * confirms by its effect that it was done, and done to the right cable. On the lab, the lab's faults
  * are the hands. One interface, so a test is written once for both.
  */
+import { spawn } from 'node:child_process';
 import type { Prompter } from './prompter.js';
 import { AnvilError } from '../errors.js';
 
@@ -64,7 +65,6 @@ export function labHands(fault: (words: string[]) => Promise<void>): OperatorHan
 
 /** Run a fence agent on this machine with its options on stdin; null when it is not installed here. */
 async function runLocalAgent(a: PowerOnAgent): Promise<{ code: number | null; out: string } | null> {
-  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn(a.agent, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

@@ -41,6 +41,7 @@ import type { LabWorld } from './types.js';
 import { pidAlive } from '../util/pid.js';
 import { acquireLock, LockHeld } from '../state/store.js';
 import { perf } from '../util/perf.js';
+import { importAtRunTime } from '../util/import-at-run-time.js';
 
 /** Lock file of a lab folder: held by the process serving the lab (`lab serve` or in-process). */
 export const LAB_LOCK_FILE = 'lab.lock';
@@ -96,7 +97,7 @@ export async function loadCreateWorld(): Promise<CreateWorld> {
   // NOTE: imported when a lab starts, not with this module: every CLI command loads this module, and
   // only a lab needs the simulator.
   if (!override) return (await import('./world.js')).createWorld;
-  const mod = (await import(pathToFileURL(resolve(override)).href)) as { createWorld?: CreateWorld };
+  const mod = await importAtRunTime<{ createWorld?: CreateWorld }>(pathToFileURL(resolve(override)).href);
   if (typeof mod.createWorld !== 'function') throw new AnvilError(`${override} does not export createWorld()`);
   return mod.createWorld;
 }

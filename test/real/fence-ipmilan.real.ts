@@ -89,17 +89,6 @@ describe.skipIf(skip)('fence_ipmilan 4.x against ipmi_sim: actions and failures'
     expect(n2.bmc.power()).toBe('on');
   });
 
-  it('a wrong password: exit 1, a failure line, no power change', async () => {
-    const r = await agent(n2, { ...n1.ipmi, passwd: 'wrong-password' }, 'off');
-    expect(r.code).toBe(1);
-    const a = parseAgentAction('off', r.code, r.out);
-    expect(a.ok).toBe(false);
-    expect(a.line).toMatch(/Failed/);
-    expect(n1.bmc.power()).toBe('on');
-    const s = await agent(n2, { ...n1.ipmi, passwd: 'wrong-password' }, 'status');
-    expect(parseAgentStatus(s.code, s.out).power).toBeUndefined();
-  });
-
   it('a slow BMC (2 s per chassis answer) still answers: status on, after the wait', async () => {
     n1.bmc.setDelay(2);
     try {
@@ -111,23 +100,39 @@ describe.skipIf(skip)('fence_ipmilan 4.x against ipmi_sim: actions and failures'
     }
   });
 
-  it('a BMC slower than the agent’s patience (10 s per answer): exit 1, no power state', async () => {
-    n1.bmc.setDelay(10);
-    try {
-      const r = await agent(n2, n1.ipmi, 'status');
+  // NOTE: the agent's own timeouts make each of these wait 8 to 18 s; they fence different BMCs (a
+  // wrong password at node 2's, a slow answer from node 1's), so they wait side by side. (A nested
+  // sequential suite is not run beside its concurrent siblings: the stopped BMC comes after.)
+  describe.concurrent('failures that take the agent its full patience', () => {
+    it('a wrong password: exit 1, a failure line, no power change', async () => {
+      const wrong = { ...n2.ipmi, passwd: 'wrong-password' };
+      const [r, s] = await Promise.all([agent(n1, wrong, 'off'), agent(n1, wrong, 'status')]);
       expect(r.code).toBe(1);
-      expect(parseAgentStatus(r.code, r.out).power).toBeUndefined();
-    } finally {
-      n1.bmc.setDelay(0);
-    }
+      const a = parseAgentAction('off', r.code, r.out);
+      expect(a.ok).toBe(false);
+      expect(a.line).toMatch(/Failed/);
+      expect(n2.bmc.power()).toBe('on');
+      expect(parseAgentStatus(s.code, s.out).power).toBeUndefined();
+    });
+
+    it('a BMC slower than the agent’s patience (10 s per answer): exit 1, no power state', async () => {
+      n1.bmc.setDelay(10);
+      try {
+        const r = await agent(n2, n1.ipmi, 'status');
+        expect(r.code).toBe(1);
+        expect(parseAgentStatus(r.code, r.out).power).toBeUndefined();
+      } finally {
+        n1.bmc.setDelay(0);
+      }
+    });
   });
 
   it('an unreachable BMC (ipmi_sim stopped): exit 1 and "Failed", for status and off', async () => {
     await n1.bmc.kill();
-    const s = await agent(n2, n1.ipmi, 'status');
+    // NOTE: both wait out the agent's timeouts (~10 s each): side by side, as two fenced daemons would.
+    const [s, r] = await Promise.all([agent(n2, n1.ipmi, 'status'), agent(n2, n1.ipmi, 'off')]);
     expect(s.code).toBe(1);
     expect(parseAgentStatus(s.code, s.out).power).toBeUndefined();
-    const r = await agent(n2, n1.ipmi, 'off');
     expect(r.code).toBe(1);
     expect(parseAgentAction('off', r.code, r.out).ok).toBe(false);
   });

@@ -5,7 +5,7 @@
  * and `live.commands` for each node). `classify` says which of them can run on real bash and GNU tools
  * in a chroot of the node's files, and why the others cannot.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { STEPS } from '../../../steps/index.js';
 import { nodesFor } from '../../../src/engine/types.js';
@@ -20,14 +20,27 @@ export interface SentCommand {
   source: 'journal' | 'runbook';
 }
 
-/** Run a whole install of `answers` on the lab (the built CLI) into `state`; throws on failure. */
-export function installOnLab(root: string, answers: string, state: string, env: Record<string, string> = {}): void {
-  const r = spawnSync(
+/** Run a whole install of `answers` on the lab (the built CLI) into `state`; rejects on failure. */
+export function installOnLab(
+  root: string,
+  answers: string,
+  state: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  // NOTE: asynchronous, so that a test can run two installs side by side (each is one core's work).
+  const p = spawn(
     process.execPath,
     [join(root, 'bin', 'anvil-install.js'), 'install', '--lab', '--yes', '--answers', answers, '--state', state],
-    { cwd: root, env: { ...process.env, ...env, CI: 'true' }, encoding: 'utf8', timeout: 300_000 },
+    { cwd: root, env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 },
   );
-  if (r.status !== 0) throw new Error(`install --lab ${answers} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) =>
+    p.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`install --lab ${answers} failed (${code}):\n${out}`)),
+    ),
+  );
 }
 
 /** Distinct (node, command) pairs: the journals of the install in `state`, then the runbook's. */

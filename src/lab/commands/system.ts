@@ -9,6 +9,7 @@ import { errText } from '../fs/memfs.js';
 import { resolveHost } from './hosts.js';
 import { labWait } from '../world/job-clock.js';
 import { HaltSignal } from '../shell/types.js';
+import { configuredSelinux } from '../node/boot-config.js';
 
 const KERNEL = '2.6.32-358.el6.x86_64';
 const KVERSION = '#1 SMP Fri Feb 22 00:31:26 UTC 2013';
@@ -295,7 +296,7 @@ const sestatus: CommandFn = (ctx) => {
   if (mode === 'Disabled') ctx.out('SELinux status:                 disabled\n');
   else
     ctx.out(
-      `SELinux status:                 enabled\nSELinuxfs mount:                /selinux\nCurrent mode:                   ${mode.toLowerCase()}\nMode from config file:          ${ctx.node.configuredSelinux().toLowerCase()}\nPolicy version:                 24\nPolicy from config file:        targeted\n`,
+      `SELinux status:                 enabled\nSELinuxfs mount:                /selinux\nCurrent mode:                   ${mode.toLowerCase()}\nMode from config file:          ${configuredSelinux(ctx.node.fs).toLowerCase()}\nPolicy version:                 24\nPolicy from config file:        targeted\n`,
     );
   return 0;
 };

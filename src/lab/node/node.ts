@@ -6,16 +6,17 @@ import type { LabExecResult, LabNodeApi } from '../types.js';
 import { NodeFs } from '../fs/node-fs.js';
 import { Network, type NicHw, type NetState } from './network.js';
 import { Virt, type VirtState } from './virt.js';
-import { INIT_D, startOrder, statusLine } from './rc.js';
+import { startOrder, statusLine } from './rc.js';
 import { runInitScript, type ActionResult, type MaybePromise, type ServiceDefFor } from './init-script.js';
-import { Shell, BIN_MAGIC, type ShellProgram } from '../shell/interp.js';
+import { Shell, type ShellProgram } from '../shell/interp.js';
 import { HaltSignal } from '../shell/types.js';
 import { BUILTINS } from '../shell/builtins.js';
 import { BudgetExceeded, Cancelled, RunBudget } from '../shell/budget.js';
-import { dirname, basename } from '../fs/path.js';
 import { syslogTime } from './time.js';
 import { inJob, type JobClock } from '../world/job-clock.js';
 import { JsonCopy } from '../store/json-copy.js';
+import { applyUdevNames, configuredHostname, configuredSelinux } from './boot-config.js';
+import { programFor } from './program-for.js';
 
 /** How a node went down. */
 export type NodeDownHow = 'poweroff' | 'crash';
@@ -317,54 +318,7 @@ export class LabNode implements LabNodeApi {
 
   /** The implementation behind an executable file (stub binary, init script or shell script). */
   programFor(path: string): ShellProgram | undefined {
-    let real: string;
-    try {
-      real = this.fs.realpath(path);
-    } catch {
-      return undefined;
-    }
-    if (dirname(real) === INIT_D) {
-      const name = basename(real);
-      return async (ctx) => {
-        const r = await this.runService(name, ctx.argv[1], ctx.argv.slice(2), ctx.argv[0]);
-        ctx.out(r.out);
-        return r.code;
-      };
-    }
-    const data = this.fs.readFile(real);
-    const head = data.subarray(0, 64).toString('latin1');
-    if (head.startsWith(BIN_MAGIC)) {
-      const impl = head.slice(BIN_MAGIC.length).split('\n')[0].trim();
-      return (
-        this.world.program(impl) ??
-        ((ctx) => {
-          ctx.err(`${basename(ctx.argv[0])}: this program is not simulated by the lab\n`);
-          return 126;
-        })
-      );
-    }
-    // NOTE: the kernel runs a script through its #! interpreter (fs/binfmt_script.c); a shell script goes
-    // to the lab's shell, any other interpreter to the program installed at that path, else bash's
-    // "bad interpreter" error (126).
-    const interp = /^#!\s*(\S+)/.exec(head)?.[1];
-    if (interp && !/(^|\/)(ba)?sh$/.test(interp)) {
-      const prog = this.fs.exists(interp) ? this.programFor(interp) : undefined;
-      if (!prog)
-        return (ctx) => {
-          ctx.err(`bash: ${ctx.argv[0]}: ${interp}: bad interpreter: No such file or directory\n`);
-          return 126;
-        };
-      return (ctx) => prog({ ...ctx, argv: [interp, real, ...ctx.argv.slice(1)] });
-    }
-    return async (ctx) => {
-      const sh = ctx.sh.child(ctx.argv[0]);
-      sh.positional = ctx.argv.slice(1);
-      return sh.runScript(data.toString('utf8').replace(/^#![^\n]*\n/, ''), {
-        stdin: ctx.stdin,
-        out: ctx.out,
-        err: ctx.err,
-      });
-    };
+    return programFor(this, path);
   }
 
   /** Run one command line as root in /root. */
@@ -469,30 +423,6 @@ export class LabNode implements LabNodeApi {
   // ---------- power ----------
 
   /**
-   * udev at boot: /etc/udev/rules.d/70-persistent-net.rules names each NIC by its MAC. A rule set
-   * that would give two NICs one name is not applied for those NICs (the kernel keeps their names).
-   */
-  private applyUdevNames(): void {
-    let text: string;
-    try {
-      text = this.fs.readFile('/etc/udev/rules.d/70-persistent-net.rules').toString();
-    } catch {
-      return;
-    }
-    const byMac = new Map<string, string>();
-    for (const line of text.split('\n')) {
-      if (line.trim().startsWith('#')) continue;
-      const mac = /ATTR\{address\}=="([0-9A-Fa-f:]{17})"/.exec(line)?.[1];
-      const name = /NAME="([^"]+)"/.exec(line)?.[1];
-      if (mac && name) byMac.set(mac.toUpperCase(), name);
-    }
-    const next = this.nics.map((n) => byMac.get(n.mac.toUpperCase()) ?? n.name);
-    this.nics.forEach((n, i) => {
-      if (next.filter((x) => x === next[i]).length === 1) n.name = next[i]!;
-    });
-  }
-
-  /**
    * Boot: runtime state reset, then runlevel 3 services in link order (network applies ifcfg).
    * Synchronous while every service acts synchronously; otherwise the rest of the boot continues
    * asynchronously and `exec` waits for it.
@@ -502,12 +432,12 @@ export class LabNode implements LabNodeApi {
     this.hung = false;
     this.post = undefined;
     this.services = {};
-    this.applyUdevNames();
+    applyUdevNames(this.fs, this.nics);
     this.net.reset();
     this.virt.reset();
     this.bootTime = this.world.now();
-    this.hostname = this.configuredHostname();
-    this.selinux = this.configuredSelinux();
+    this.hostname = configuredHostname(this.fs);
+    this.selinux = configuredSelinux(this.fs);
     this.log('kernel', `Linux version 2.6.32-358.el6.x86_64 (mockbuild@c6b8.bsys.dev.centos.org)`);
     this.world.nodeEvent(this, 'boot');
     const names = startOrder(this.fs, 3);
@@ -546,28 +476,6 @@ export class LabNode implements LabNodeApi {
   /** Set while an asynchronous part of the boot is still running. */
   booting: Promise<void> | null = null;
   private pendingBoot: Promise<void> | null = null;
-
-  /** Hostname from /etc/sysconfig/network (what rc.sysinit sets). */
-  configuredHostname(): string {
-    try {
-      const m = /^HOSTNAME=["']?([^"'\s]+)/m.exec(this.fs.readText('/etc/sysconfig/network'));
-      if (m) return m[1];
-    } catch {
-      /* fall through */
-    }
-    return 'localhost.localdomain';
-  }
-
-  /** SELinux mode /etc/selinux/config asks for at boot. */
-  configuredSelinux(): 'Enforcing' | 'Permissive' | 'Disabled' {
-    try {
-      const m = /^SELINUX=(\w+)/m.exec(this.fs.readText('/etc/selinux/config'));
-      const v = m?.[1]?.toLowerCase();
-      return v === 'disabled' ? 'Disabled' : v === 'permissive' ? 'Permissive' : 'Enforcing';
-    } catch {
-      return 'Enforcing';
-    }
-  }
 
   /** Cut the power: everything runtime is lost, sessions die. */
   powerOff(): void {

@@ -19,6 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli-process.js';
+import { BUNDLE } from '../../src/build/bundle.js';
 
 let pkg: string;
 beforeAll(() => {
@@ -79,9 +80,9 @@ describe('the launcher', () => {
 
 describe('the bundle npm run build made', () => {
   it('is in step with dist/ and imports nothing by itself at run time', () => {
-    const built = statSync(join(ROOT, 'dist', 'cli.cjs')).mtimeMs;
+    const built = statSync(BUNDLE).mtimeMs;
     expect(built).toBeGreaterThanOrEqual(statSync(join(ROOT, 'dist', '.tsbuildinfo')).mtimeMs);
-    const bundle = readFileSync(join(ROOT, 'dist', 'cli.cjs'), 'utf8');
+    const bundle = readFileSync(BUNDLE, 'utf8');
     // NOTE: a script compiled from a code cache has no import() in Node 20 (import-at-run-time.ts).
     const calls = bundle.split('\n').filter((l) => /[^\w.$]import\(/.test(l) && !/^\s*(\/\/|\*)/.test(l));
     expect(calls).toEqual(['  return lent ? lent(specifier) : import(specifier);']);
